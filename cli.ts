@@ -1,0 +1,54 @@
+/**
+ * Command line: `deno run -A cli.ts [/path/to/redis.conf] [--directive value ...]`, as
+ * redis-server takes it. SIGTERM/SIGINT shut down cleanly (nodes.conf saved).
+ */
+
+import { Config, ConfigError } from "./server/config.ts";
+import { REDIS_VERSION, Server } from "./server/server.ts";
+
+export async function runServer(args: string[]): Promise<number> {
+  const config = new Config();
+  let fileText: string | null = null;
+  let rest = args;
+  if (args.length > 0 && !args[0].startsWith("--")) {
+    const path = args[0];
+    rest = args.slice(1);
+    try {
+      fileText = await Deno.readTextFile(path);
+    } catch (e) {
+      console.error(`Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+      return 1;
+    }
+    config.file = await Deno.realPath(path);
+  }
+  try {
+    config.load(fileText, rest);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.render(REDIS_VERSION));
+      return 1;
+    }
+    throw e;
+  }
+  const server = new Server({ config });
+  try {
+    await server.start();
+  } catch (e) {
+    console.error(`Fatal: ${(e as Error).message}`);
+    await server.shutdown().catch(() => {});
+    return 1;
+  }
+  const { promise, resolve } = Promise.withResolvers<number>();
+  const stop = async (sig: string) => {
+    server.log.warning(`Received ${sig} scheduling shutdown...`);
+    await server.shutdown();
+    resolve(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  return await promise;
+}
+
+if (import.meta.main) {
+  Deno.exit(await runServer(Deno.args));
+}

@@ -1,0 +1,35 @@
+/** The command table: every family's definitions, by lowercase name. */
+
+import type { CommandDef } from "./types.ts";
+import { transactionCommands } from "./transactions.ts";
+import { connectionCommands } from "./connection.ts";
+import { serverCommands } from "./server.ts";
+import { stringCommands } from "./strings.ts";
+import { keyCommands } from "./keys.ts";
+import { listCommands } from "./lists.ts";
+import { hashCommands } from "./hashes.ts";
+import { setCommands } from "./sets.ts";
+import { zsetCommands } from "./zsets.ts";
+import { clusterCommands } from "./cluster.ts";
+
+export const ALL_COMMANDS: CommandDef[] = [
+  ...transactionCommands,
+  ...connectionCommands,
+  ...serverCommands,
+  ...stringCommands,
+  ...keyCommands,
+  ...listCommands,
+  ...hashCommands,
+  ...setCommands,
+  ...zsetCommands,
+  ...clusterCommands,
+];
+
+export function buildCommandTable(): Map<string, CommandDef> {
+  const table = new Map<string, CommandDef>();
+  for (const def of ALL_COMMANDS) {
+    if (table.has(def.name)) throw new Error(`command ${def.name} defined twice`);
+    table.set(def.name, def);
+  }
+  return table;
+}

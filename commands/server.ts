@@ -1,0 +1,4 @@
+/** PLACEHOLDER: filled in by the work on this command family. */
+import type { CommandDef } from "./types.ts";
+
+export const serverCommands: CommandDef[] = [];

@@ -1,0 +1,95 @@
+/**
+ * The command table's types. A command is a plain function over (context, argv) that writes its
+ * reply into `ctx.reply`; the dispatcher (server/dispatch.ts) has already checked arity, auth,
+ * MULTI queueing and cluster routing.
+ */
+
+import type { Reply } from "../protocol/reply.ts";
+import type { Db } from "../keyspace/db.ts";
+import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
+
+export interface CommandContext {
+  server: Server;
+  client: Client;
+  reply: Reply;
+  db: Db;
+}
+
+/** Synchronous for almost everything; a Promise for the few commands that wait (WAIT, MIGRATE). */
+export type Handler = (ctx: CommandContext, argv: Uint8Array[]) => void | Promise<void>;
+
+/**
+ * Flags as COMMAND INFO prints them: write, readonly, denyoom, admin, pubsub, noscript, blocking,
+ * loading, stale, skip_monitor, asking, fast, no_auth, may_replicate, no_multi...
+ */
+export type CommandFlag =
+  | "write"
+  | "readonly"
+  | "denyoom"
+  | "module"
+  | "admin"
+  | "pubsub"
+  | "noscript"
+  | "blocking"
+  | "loading"
+  | "stale"
+  | "skip_monitor"
+  | "skip_slowlog"
+  | "asking"
+  | "fast"
+  | "no_auth"
+  | "may_replicate"
+  | "sentinel"
+  | "only_sentinel"
+  | "no_mandatory_keys"
+  | "protected"
+  | "no_async_loading"
+  | "no_multi"
+  | "movablekeys"
+  | "allow_busy";
+
+export interface CommandDef {
+  /** Lowercase name; for a subcommand just the subcommand part ("info" of "cluster info"). */
+  name: string;
+  /** Redis arity: exact argc when positive, minimum argc when negative (argv[0] counts). */
+  arity: number;
+  flags: CommandFlag[];
+  /** Legacy key spec (COMMAND INFO): first key index, last (-1 = last arg), step. 0 = no keys. */
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  /** ACL categories without '@', e.g. ["write", "string", "fast"]. */
+  categories?: string[];
+  /** Key positions for commands whose keys the legacy spec cannot describe (numkeys forms). */
+  getKeys?: (argv: Uint8Array[]) => number[];
+  handler?: Handler;
+  /** For container commands (CLUSTER, CONFIG, CLIENT, ...): dispatched on argv[1]. */
+  subcommands?: CommandDef[];
+  /** One-line summary for COMMAND DOCS. */
+  summary?: string;
+  /** Version the command appeared in (COMMAND DOCS "since"). */
+  since?: string;
+  group?: string;
+}
+
+/** Shorthand to declare a command: name, arity, flags, firstKey, lastKey, step, handler. */
+export function cmd(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  keys: [number, number, number],
+  handler: Handler,
+  extra: Partial<CommandDef> = {},
+): CommandDef {
+  return {
+    name,
+    arity,
+    flags,
+    firstKey: keys[0],
+    lastKey: keys[1],
+    step: keys[2],
+    handler,
+    ...extra,
+  };
+}

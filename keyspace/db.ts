@@ -1,0 +1,324 @@
+/**
+ * The keyspace: one database of keys to values with expiry, a per-hash-slot key index (for
+ * CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT, SCAN cursors and RANDOMKEY), WATCH invalidation and the
+ * active expire cycle.
+ *
+ * Keys are binary strings (one char per byte, see protocol/bytes.ts). Values:
+ *   string -> Uint8Array, list -> Deque<Uint8Array>, hash -> Map<string, Uint8Array>,
+ *   set -> Set<string>, zset -> ZSet.
+ * Plain code, no actors: this is the data plane's hot path.
+ */
+
+import { Deque } from "./deque.ts";
+import { ZSet } from "./zset.ts";
+import { CLUSTER_SLOTS, keyHashSlotBinary as slotOfKey } from "../protocol/slot.ts";
+
+export type HashValue = Map<string, Uint8Array>;
+export type SetValue = Set<string>;
+export type ListValue = Deque<Uint8Array>;
+export type Value = Uint8Array | ListValue | HashValue | SetValue | ZSet;
+export type TypeName = "string" | "list" | "hash" | "set" | "zset";
+
+export function typeName(v: Value): TypeName {
+  if (v instanceof Uint8Array) return "string";
+  if (v instanceof Deque) return "list";
+  if (v instanceof Map) return "hash";
+  if (v instanceof Set) return "set";
+  return "zset";
+}
+
+/** Someone watching keys (a client in WATCH). */
+export interface Watcher {
+  /** Set when a watched key changes; EXEC then aborts. */
+  dirtyCas: boolean;
+}
+
+export interface DbStats {
+  hits: number;
+  misses: number;
+  expiredKeys: number;
+  /** Changes since the last save (Redis's `dirty`). */
+  dirty: number;
+}
+
+export class Db {
+  readonly dict = new Map<string, Value>();
+  /** Absolute expiry time in ms since the epoch, for keys that have one. */
+  readonly expires = new Map<string, number>();
+  /** Keys per hash slot. */
+  private readonly slots: (Set<string> | undefined)[] = new Array(CLUSTER_SLOTS);
+  private readonly watched = new Map<string, Set<Watcher>>();
+  readonly stats: DbStats = { hits: 0, misses: 0, expiredKeys: 0, dirty: 0 };
+  /** Called for every key deleted by expiry (replication propagates it as DEL). */
+  onExpire: ((key: string) => void) | null = null;
+  /** When false (a replica), keys are not deleted on access, only reported missing. */
+  expireOnAccess = true;
+  private expireCursor: Iterator<[string, number]> | null = null;
+
+  constructor(public now: () => number = Date.now) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** Is the key logically expired at time `now`? */
+  private isExpired(key: string, now: number): boolean {
+    const when = this.expires.get(key);
+    return when !== undefined && when <= now;
+  }
+
+  /** Delete the key if it is expired; true if it was. */
+  expireIfNeeded(key: string): boolean {
+    if (this.expires.size === 0) return false;
+    if (!this.isExpired(key, this.now())) return false;
+    if (!this.expireOnAccess) return true;
+    this.deleteExpired(key);
+    return true;
+  }
+
+  private deleteExpired(key: string): void {
+    this.removeKey(key);
+    this.stats.expiredKeys++;
+    this.signalModified(key);
+    this.onExpire?.(key);
+  }
+
+  /** The value of a key that exists and is not expired (no hit/miss accounting). */
+  lookup(key: string): Value | undefined {
+    if (this.expireIfNeeded(key)) return undefined;
+    return this.dict.get(key);
+  }
+
+  /** As `lookup`, counting keyspace hits and misses (for read commands). */
+  lookupRead(key: string): Value | undefined {
+    const v = this.lookup(key);
+    if (v === undefined) this.stats.misses++;
+    else this.stats.hits++;
+    return v;
+  }
+
+  exists(key: string): boolean {
+    return this.lookup(key) !== undefined;
+  }
+
+  /**
+   * Set a key's value (overwrites whatever was there). The TTL is cleared unless `keepTtl`.
+   */
+  set(key: string, value: Value, keepTtl = false): void {
+    if (!this.dict.has(key)) this.indexKey(key);
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.signalModified(key);
+  }
+
+  /** Add a key that does not exist (caller checked). */
+  add(key: string, value: Value): void {
+    this.indexKey(key);
+    this.dict.set(key, value);
+    this.signalModified(key);
+  }
+
+  /** Delete a key; true if it existed (and was not expired). */
+  delete(key: string): boolean {
+    if (this.lookup(key) === undefined) return false;
+    this.removeKey(key);
+    this.signalModified(key);
+    return true;
+  }
+
+  /** Mutated in place: bump WATCH versions and the dirty counter. */
+  signalModified(key: string): void {
+    this.stats.dirty++;
+    if (this.watched.size !== 0) {
+      const ws = this.watched.get(key);
+      if (ws) for (const w of ws) w.dirtyCas = true;
+    }
+  }
+
+  private indexKey(key: string): void {
+    const slot = slotOfKey(key);
+    let s = this.slots[slot];
+    if (s === undefined) this.slots[slot] = s = new Set();
+    s.add(key);
+  }
+
+  private removeKey(key: string): void {
+    if (!this.dict.delete(key)) return;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    const slot = slotOfKey(key);
+    const s = this.slots[slot];
+    if (s !== undefined) {
+      s.delete(key);
+      if (s.size === 0) this.slots[slot] = undefined;
+    }
+  }
+
+  /** Set an absolute expiry (ms). A time in the past deletes the key. Key must exist. */
+  setExpire(key: string, whenMs: number): void {
+    if (whenMs <= this.now() && this.expireOnAccess) {
+      this.removeKey(key);
+      this.signalModified(key);
+      return;
+    }
+    this.expires.set(key, whenMs);
+    this.signalModified(key);
+  }
+
+  /** Remove the TTL; true if there was one. */
+  persist(key: string): boolean {
+    if (!this.expires.delete(key)) return false;
+    this.signalModified(key);
+    return true;
+  }
+
+  /** Absolute expiry in ms, or -1 when the key has none. Key must exist. */
+  getExpire(key: string): number {
+    return this.expires.get(key) ?? -1;
+  }
+
+  /** Rename: moves value and TTL. Caller has checked src exists. */
+  rename(src: string, dst: string): void {
+    const v = this.dict.get(src)!;
+    const ttl = this.expires.get(src);
+    this.removeKey(src);
+    this.signalModified(src);
+    if (this.dict.has(dst)) this.removeKey(dst);
+    this.indexKey(dst);
+    this.dict.set(dst, v);
+    if (ttl !== undefined) this.expires.set(dst, ttl);
+    this.signalModified(dst);
+  }
+
+  /** Remove all keys; returns how many there were. */
+  flush(): number {
+    const n = this.dict.size;
+    for (const [key, ws] of this.watched) {
+      if (this.dict.has(key)) for (const w of ws) w.dirtyCas = true;
+    }
+    this.dict.clear();
+    this.expires.clear();
+    this.slots.fill(undefined);
+    this.expireCursor = null;
+    this.stats.dirty += n;
+    return n;
+  }
+
+  countKeysInSlot(slot: number): number {
+    return this.slots[slot]?.size ?? 0;
+  }
+
+  getKeysInSlot(slot: number, count: number): string[] {
+    const out: string[] = [];
+    const s = this.slots[slot];
+    if (!s) return out;
+    for (const k of s) {
+      if (out.length >= count) break;
+      out.push(k);
+    }
+    return out;
+  }
+
+  /** Delete every key in a slot (CLUSTER FLUSHSLOTS-like cleanup). Returns the count. */
+  deleteSlot(slot: number): number {
+    const s = this.slots[slot];
+    if (!s) return 0;
+    const keys = [...s];
+    for (const k of keys) {
+      this.removeKey(k);
+      this.signalModified(k);
+    }
+    return keys.length;
+  }
+
+  /**
+   * SCAN over the slot index: the cursor is the next slot to visit; whole slots are returned, so
+   * every key present for the whole scan is returned at least once. Returns next cursor (0 = done).
+   */
+  scan(cursor: number, count: number, visit: (key: string) => void): number {
+    let slot = cursor;
+    let seen = 0;
+    while (slot < CLUSTER_SLOTS) {
+      const s = this.slots[slot];
+      slot++;
+      if (s) {
+        for (const k of s) {
+          visit(k);
+          seen++;
+        }
+        if (seen >= count) break;
+      }
+    }
+    return slot >= CLUSTER_SLOTS ? 0 : slot;
+  }
+
+  /** A random live key, or undefined when empty. */
+  randomKey(random: () => number = Math.random): string | undefined {
+    for (let tries = 0; tries < 100 && this.dict.size > 0; tries++) {
+      const start = Math.floor(random() * CLUSTER_SLOTS);
+      for (let i = 0; i < CLUSTER_SLOTS; i++) {
+        const s = this.slots[(start + i) % CLUSTER_SLOTS];
+        if (!s) continue;
+        const idx = Math.floor(random() * s.size);
+        let j = 0;
+        for (const k of s) {
+          if (j++ === idx) {
+            if (this.expireIfNeeded(k)) break;
+            return k;
+          }
+        }
+        break;
+      }
+    }
+    return undefined;
+  }
+
+  watch(key: string, w: Watcher): void {
+    let s = this.watched.get(key);
+    if (!s) this.watched.set(key, s = new Set());
+    s.add(w);
+  }
+
+  unwatch(key: string, w: Watcher): void {
+    const s = this.watched.get(key);
+    if (!s) return;
+    s.delete(w);
+    if (s.size === 0) this.watched.delete(key);
+  }
+
+  /**
+   * Active expiry: sweep keys with a TTL incrementally, deleting expired ones, until `budgetMs`
+   * is spent or fewer than 25% of a batch were expired. Returns how many keys were deleted.
+   */
+  activeExpireCycle(budgetMs: number, clock: () => number = performance.now.bind(performance)): number {
+    if (this.expires.size === 0 || !this.expireOnAccess) return 0;
+    const start = clock();
+    const now = this.now();
+    let deleted = 0;
+    for (;;) {
+      let checked = 0;
+      let expired = 0;
+      while (checked < 20) {
+        if (this.expireCursor === null) this.expireCursor = this.expires.entries();
+        const r = this.expireCursor.next();
+        if (r.done) {
+          this.expireCursor = null;
+          break;
+        }
+        checked++;
+        const [key, when] = r.value;
+        if (when <= now) {
+          this.deleteExpired(key);
+          expired++;
+        }
+      }
+      deleted += expired;
+      if (checked === 0 || expired * 4 < checked || clock() - start >= budgetMs) break;
+    }
+    return deleted;
+  }
+
+  /** Keys that have a TTL (for INFO keyspace `expires=`). */
+  get expiresCount(): number {
+    return this.expires.size;
+  }
+}

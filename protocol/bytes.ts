@@ -1,0 +1,216 @@
+/**
+ * Byte helpers shared by the codecs and the keyspace.
+ *
+ * Keys, hash fields, set and sorted-set members are held as "binary strings": one JS char per
+ * byte (ISO-8859-1). That is lossless for any byte sequence and lets `Map`/`Set` do the hashing.
+ * Values that are only stored and returned (string values, list elements, hash values) stay
+ * `Uint8Array`.
+ *
+ * Note: `TextDecoder("latin1")` is windows-1252 in WHATWG and is NOT lossless for 0x80-0x9F,
+ * which is why these helpers exist.
+ */
+
+const CHUNK = 4096;
+
+/** Bytes to a binary string (one char per byte). */
+export function latin1(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n < 64) {
+    let s = "";
+    for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]);
+    return s;
+  }
+  let s = "";
+  for (let i = 0; i < n; i += CHUNK) {
+    s += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(n, i + CHUNK)) as unknown as number[],
+    );
+  }
+  return s;
+}
+
+/** Binary string (one char per byte) back to bytes. Chars above 0xFF are truncated. */
+export function fromLatin1(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** UTF-8 encode (for texts we produce: replies, INFO, config values). */
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** UTF-8 decode (for arguments that are names or numbers, never for stored data). */
+export function str(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** Lowercased ASCII view of an argument, for keyword and command-name matching. */
+export function lower(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) {
+    let c = bytes[i];
+    if (c >= 65 && c <= 90) c += 32;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Lexicographic (memcmp) comparison of two byte arrays. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+}
+
+/** memcmp order for binary strings (char codes are bytes, so plain comparison is right). */
+export function compareBinary(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/**
+ * Redis's string2ll: a strict base-10 signed 64-bit integer (no spaces, no '+', no leading
+ * zeros except "0" itself). Returns null when the bytes are not such an integer.
+ * Values beyond 2^53 are returned as bigint-checked numbers; callers that need exact 64-bit
+ * arithmetic use `parseInt64Big`.
+ */
+export function parseInt64(bytes: Uint8Array): number | null {
+  const n = bytes.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  let neg = false;
+  if (bytes[0] === 45) {
+    neg = true;
+    i = 1;
+    if (n === 1) return null;
+  }
+  if (bytes[i] === 48 && n > i + 1) return null; // leading zero
+  if (n - i <= 15) {
+    let v = 0;
+    for (; i < n; i++) {
+      const c = bytes[i] - 48;
+      if (c < 0 || c > 9) return null;
+      v = v * 10 + c;
+    }
+    if (neg && v === 0) return null; // "-0" is rejected by string2ll
+    return neg ? -v : v;
+  }
+  const big = parseInt64Big(bytes);
+  return big === null ? null : Number(big);
+}
+
+/** As `parseInt64`, exact, as a bigint. */
+export function parseInt64Big(bytes: Uint8Array): bigint | null {
+  const n = bytes.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  if (bytes[0] === 45) {
+    i = 1;
+    if (n === 1) return null;
+  }
+  if (bytes[i] === 48 && n > i + 1) return null;
+  for (let j = i; j < n; j++) {
+    const c = bytes[j];
+    if (c < 48 || c > 57) return null;
+  }
+  const v = BigInt(str(bytes));
+  if (v > INT64_MAX || v < INT64_MIN) return null;
+  if (i === 1 && v === 0n) return null;
+  return v;
+}
+
+export { INT64_MAX, INT64_MIN };
+
+/**
+ * Redis's string2ld / strtold-based float parsing as used by INCRBYFLOAT, ZADD, etc.:
+ * no leading/trailing space, not empty, "inf"/"-inf"/"+inf" accepted, NaN rejected.
+ */
+export function parseFloatArg(bytes: Uint8Array): number | null {
+  if (bytes.length === 0 || bytes.length > 5000) return null;
+  const s = str(bytes);
+  const c0 = s.charCodeAt(0);
+  const cl = s.charCodeAt(s.length - 1);
+  if (c0 === 32 || c0 === 9 || cl === 32 || cl === 9 || c0 === 10 || cl === 10) return null;
+  const ls = s.toLowerCase();
+  if (ls === "inf" || ls === "+inf" || ls === "infinity" || ls === "+infinity") return Infinity;
+  if (ls === "-inf" || ls === "-infinity") return -Infinity;
+  // strtod accepts hex floats too; JS Number() accepts "0x.." only for integers. Good enough.
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return null;
+  const v = Number(s);
+  if (Number.isNaN(v)) return null;
+  return v;
+}
+
+/** C's printf("%.17g", d), which Redis 7.0 uses for doubles in replies. */
+export function formatDouble17g(d: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (Number.isNaN(d)) return "nan";
+  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  const exp = Math.floor(Math.log10(Math.abs(d)));
+  // toExponential gives the exact exponent after rounding to 17 significant digits.
+  const e = d.toExponential(16); // d.ddddddddddddddddde±x
+  const [mant, expStr] = e.split("e");
+  const x = Number(expStr);
+  void exp;
+  if (x < -4 || x >= 17) {
+    let m = mant;
+    if (m.includes(".")) m = m.replace(/0+$/, "").replace(/\.$/, "");
+    const sign = x < 0 ? "-" : "+";
+    const ax = Math.abs(x);
+    return `${m}e${sign}${ax < 10 ? "0" + ax : ax}`;
+  }
+  let f = d.toFixed(Math.max(0, 16 - x));
+  if (f.includes(".")) f = f.replace(/0+$/, "").replace(/\.$/, "");
+  return f;
+}
+
+/**
+ * Redis's "human friendly" long double formatting (INCRBYFLOAT, HINCRBYFLOAT): %.17Lf with the
+ * trailing zeros removed. Redis uses 80-bit long doubles, so its results print as the short
+ * decimal a user expects; JS doubles print the same through the shortest round-trip form.
+ */
+export function formatHumanDouble(d: number): string {
+  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d.toFixed(0);
+  const s = String(d);
+  if (!s.includes("e")) return s;
+  // Expand exponent forms into plain decimals, as %Lf would.
+  const [m, ex] = s.split("e");
+  const x = Number(ex);
+  const neg = m.startsWith("-");
+  const digits = m.replace("-", "").replace(".", "");
+  const point = (m.replace("-", "").indexOf(".") === -1 ? m.replace("-", "").length : m.replace("-", "").indexOf(".")) + x;
+  let out: string;
+  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
+  else out = digits.slice(0, point) + "." + digits.slice(point);
+  return (neg ? "-" : "") + out;
+}

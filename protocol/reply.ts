@@ -1,0 +1,229 @@
+/**
+ * RESP2/RESP3 reply encoder. Command handlers write replies into a `Reply`; the connection
+ * flushes its bytes once per batch of pipelined requests.
+ *
+ * The RESP version is a property of the writer (`proto`), so handlers call the RESP3-aware
+ * method (`map`, `double`, `nil`, `verbatim`, `set`, `bool`) and the writer picks the form.
+ */
+
+import { formatDouble17g } from "./bytes.ts";
+
+const CRLF = [13, 10];
+const INITIAL = 16 * 1024;
+
+export class Reply {
+  buf: Uint8Array;
+  len = 0;
+  proto: 2 | 3 = 2;
+  /** Incremented for every error reply (for stats). */
+  errors = 0;
+  /** The error texts written (bounded), for INFO errorstats / MULTI bookkeeping. */
+  lastError = "";
+
+  constructor(size = INITIAL) {
+    this.buf = new Uint8Array(size);
+  }
+
+  /** The bytes written so far, and resets the writer (keeping a small buffer). */
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.len);
+    if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(INITIAL);
+    else this.buf = new Uint8Array(this.buf.length);
+    this.len = 0;
+    return out;
+  }
+
+  /** Current write position; with `truncate` lets a caller discard what it wrote. */
+  mark(): number {
+    return this.len;
+  }
+
+  truncate(mark: number): void {
+    this.len = mark;
+  }
+
+  private ensure(extra: number): void {
+    const need = this.len + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+  }
+
+  /** ASCII-only text (no multibyte chars). */
+  private ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const b = this.buf;
+    let o = this.len;
+    for (let i = 0; i < n; i++) b[o++] = s.charCodeAt(i);
+    this.len = o;
+  }
+
+  /** UTF-8 text. */
+  private text(s: string): void {
+    // Fast path for ASCII.
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) > 127) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) this.ascii(s);
+    else this.raw(new TextEncoder().encode(s));
+  }
+
+  private crlf(): void {
+    this.ensure(2);
+    this.buf[this.len++] = 13;
+    this.buf[this.len++] = 10;
+  }
+
+  private prefixInt(prefix: number, n: number): void {
+    this.ensure(24);
+    this.buf[this.len++] = prefix;
+    if (n >= 0 && n < 10) {
+      this.buf[this.len++] = 48 + n;
+    } else this.ascii(String(n));
+    this.buf[this.len++] = CRLF[0];
+    this.buf[this.len++] = CRLF[1];
+  }
+
+  /** +text (status). */
+  status(s: string): void {
+    this.ensure(s.length + 3);
+    this.buf[this.len++] = 43;
+    this.text(s);
+    this.crlf();
+  }
+
+  ok(): void {
+    this.ascii("+OK\r\n");
+  }
+
+  /** -text. `msg` must include the error code, e.g. "ERR syntax error". */
+  error(msg: string): void {
+    this.errors++;
+    this.lastError = msg;
+    this.ensure(msg.length + 3);
+    this.buf[this.len++] = 45;
+    // Redis replaces newlines in error messages with spaces.
+    this.text(msg.includes("\n") || msg.includes("\r") ? msg.replace(/[\r\n]/g, " ") : msg);
+    this.crlf();
+  }
+
+  int(n: number | bigint): void {
+    if (typeof n === "bigint") {
+      this.ascii(`:${n}\r\n`);
+      return;
+    }
+    this.prefixInt(58, n);
+  }
+
+  bulk(bytes: Uint8Array): void {
+    this.prefixInt(36, bytes.length);
+    this.raw(bytes);
+    this.crlf();
+  }
+
+  /** A bulk string from a binary string (one char per byte). */
+  bulkBinary(s: string): void {
+    const n = s.length;
+    this.prefixInt(36, n);
+    this.ensure(n + 2);
+    const b = this.buf;
+    let o = this.len;
+    for (let i = 0; i < n; i++) b[o++] = s.charCodeAt(i);
+    this.len = o;
+    this.crlf();
+  }
+
+  /** A bulk string from UTF-8 text. */
+  bulkText(s: string): void {
+    const bytes = new TextEncoder().encode(s);
+    this.bulk(bytes);
+  }
+
+  /** Null bulk (RESP2 `$-1`) or RESP3 null. */
+  nil(): void {
+    if (this.proto === 3) this.ascii("_\r\n");
+    else this.ascii("$-1\r\n");
+  }
+
+  /** Null array (RESP2 `*-1`) or RESP3 null. */
+  nilArray(): void {
+    if (this.proto === 3) this.ascii("_\r\n");
+    else this.ascii("*-1\r\n");
+  }
+
+  array(n: number): void {
+    this.prefixInt(42, n);
+  }
+
+  /** A map of n pairs (RESP3 `%n`, RESP2 a flat array of 2n). */
+  map(n: number): void {
+    if (this.proto === 3) this.prefixInt(37, n);
+    else this.prefixInt(42, n * 2);
+  }
+
+  /** A set of n elements (RESP3 `~n`, RESP2 an array). */
+  set(n: number): void {
+    if (this.proto === 3) this.prefixInt(126, n);
+    else this.prefixInt(42, n);
+  }
+
+  /** A double, as Redis 7.0 formats it (%.17g): RESP3 `,d`, RESP2 a bulk string. */
+  double(d: number): void {
+    const s = formatDouble17g(d);
+    if (this.proto === 3) {
+      this.ascii(`,${s}\r\n`);
+    } else {
+      this.prefixInt(36, s.length);
+      this.ascii(s);
+      this.crlf();
+    }
+  }
+
+  /** A boolean: RESP3 `#t`/`#f`, RESP2 integer 1/0. */
+  bool(b: boolean): void {
+    if (this.proto === 3) this.ascii(b ? "#t\r\n" : "#f\r\n");
+    else this.ascii(b ? ":1\r\n" : ":0\r\n");
+  }
+
+  /** A verbatim text (RESP3 `=len\r\ntxt:...`), or a bulk string in RESP2. */
+  verbatim(s: string, format = "txt"): void {
+    const bytes = new TextEncoder().encode(s);
+    if (this.proto === 3) {
+      this.prefixInt(61, bytes.length + 4);
+      this.ascii(format + ":");
+      this.raw(bytes);
+      this.crlf();
+    } else this.bulk(bytes);
+  }
+
+  /** An array of bulk strings. */
+  bulkArray(items: Uint8Array[]): void {
+    this.array(items.length);
+    for (const it of items) this.bulk(it);
+  }
+
+  /** An array of binary strings. */
+  binaryArray(items: string[]): void {
+    this.array(items.length);
+    for (const it of items) this.bulkBinary(it);
+  }
+
+  /** An empty map (`%0` in RESP3, `*0` in RESP2). */
+  emptyMap(): void {
+    this.map(0);
+  }
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { type ParseResult, RespParser, splitArgs } from "./resp_parser.ts";
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+function all(p: RespParser): ParseResult[] {
+  const out: ParseResult[] = [];
+  for (;;) {
+    const r = p.next();
+    if (r === null) return out;
+    out.push(r);
+    if ("error" in r) return out;
+  }
+}
+
+function args(r: ParseResult): string[] {
+  assert.ok("argv" in r, JSON.stringify(r));
+  return r.argv.map((a) => td.decode(a));
+}
+
+Deno.test("multibulk requests, pipelined and split at every byte", () => {
+  const wire = "*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n";
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const p = new RespParser();
+    p.feed(te.encode(wire.slice(0, cut)));
+    const got = all(p);
+    p.feed(te.encode(wire.slice(cut)));
+    got.push(...all(p));
+    assert.deepEqual(got.map(args), [["PING"], ["SET", "k", "hello"]]);
+  }
+});
+
+Deno.test("inline requests with quotes and escapes", () => {
+  const p = new RespParser();
+  p.feed(te.encode('PING\r\nset "a b" \'c\\\'d\' "\\x41\\n"\nECHO x\r\n'));
+  const got = all(p).map(args);
+  assert.deepEqual(got, [["PING"], ["set", "a b", "c'd", "A\n"], ["ECHO", "x"]]);
+  assert.equal(splitArgs(te.encode('"unbalanced')), null);
+  assert.equal(splitArgs(te.encode('"a"b')), null);
+});
+
+Deno.test("binary-safe bulk arguments", () => {
+  const p = new RespParser();
+  const bin = new Uint8Array([0, 13, 10, 255, 36]);
+  p.feed(te.encode("*2\r\n$3\r\nGET\r\n$5\r\n"));
+  p.feed(bin);
+  p.feed(te.encode("\r\n"));
+  const [r] = all(p);
+  assert.ok("argv" in r);
+  assert.deepEqual([...r.argv[1]], [...bin]);
+});
+
+Deno.test("a large bulk arrives in many chunks", () => {
+  const p = new RespParser();
+  const size = 300_000;
+  p.feed(te.encode(`*2\r\n$3\r\nSET\r\n$${size}\r\n`));
+  const body = new Uint8Array(size).fill(97);
+  for (let i = 0; i < size; i += 7000) p.feed(body.subarray(i, i + 7000));
+  assert.equal(p.next(), null);
+  p.feed(te.encode("\r\n*1\r\n$4\r\nPING\r\n"));
+  const got = all(p);
+  assert.equal(got.length, 2);
+  assert.ok("argv" in got[0] && got[0].argv[1].length === size);
+  assert.deepEqual(args(got[1]), ["PING"]);
+});
+
+Deno.test("protocol errors have Redis's texts", () => {
+  const cases: [string, string][] = [
+    ["*abc\r\n", "Protocol error: invalid multibulk length"],
+    ["*1\r\n+foo\r\n", "Protocol error: expected '$', got '+'"],
+    ["*1\r\n$-5\r\n", "Protocol error: invalid bulk length"],
+    ["*1\r\n$x\r\n", "Protocol error: invalid bulk length"],
+    ["*1\r\n$9999999999\r\n", "Protocol error: invalid bulk length"],
+    ['SET "a\r\n', "Protocol error: unbalanced quotes in request"],
+  ];
+  for (const [wire, err] of cases) {
+    const p = new RespParser();
+    p.feed(te.encode(wire));
+    const r = p.next();
+    assert.ok(r !== null && "error" in r, wire);
+    assert.equal(r.error, err, wire);
+  }
+  const big = new RespParser();
+  big.feed(te.encode("X".repeat(70 * 1024)));
+  const r = big.next();
+  assert.ok(r !== null && "error" in r);
+  assert.equal(r.error, "Protocol error: too big inline request");
+});
+
+Deno.test("proto-max-bulk-len and the query buffer limit are enforced", () => {
+  const p = new RespParser({ maxBulkLen: 1024 * 1024, queryBufferLimit: 2 * 1024 * 1024 });
+  p.feed(te.encode(`*1\r\n$${1024 * 1024 + 1}\r\n`));
+  const r = p.next();
+  assert.ok(r !== null && "error" in r && r.error === "Protocol error: invalid bulk length");
+  const q = new RespParser({ maxBulkLen: 8 * 1024 * 1024, queryBufferLimit: 1024 * 1024 });
+  q.feed(te.encode(`*1\r\n$${4 * 1024 * 1024}\r\n`));
+  q.feed(new Uint8Array(2 * 1024 * 1024));
+  const r2 = q.next();
+  assert.ok(r2 !== null && "error" in r2 && r2.closeWithoutReply === true);
+});
+
+Deno.test("empty multibulk and blank inline lines are ignored", () => {
+  const p = new RespParser();
+  p.feed(te.encode("*0\r\n\r\n*-1\r\nPING\r\n"));
+  assert.deepEqual(all(p).map(args), [["PING"]]);
+});

@@ -1,0 +1,528 @@
+/**
+ * Configuration directives, spelled and validated as redis-server 7.0 does: a table of
+ * directives (type, default, bounds, mutability), parsing of a redis.conf file plus
+ * `--directive value` arguments, and the values the server reads (`config.get("port")`).
+ *
+ * Pure: parsing returns values or an error naming the line; the CLI prints Redis's fatal
+ * config-error block and exits.
+ */
+
+export type ConfigValue = string | number | boolean;
+
+export interface DirectiveBase {
+  name: string;
+  aliases?: string[];
+  /** Can CONFIG SET change it at run time? */
+  mutable: boolean;
+}
+
+export type Directive =
+  & DirectiveBase
+  & (
+    | { type: "bool"; default: boolean }
+    | { type: "int"; default: number; min: number; max: number }
+    | { type: "memory"; default: number; min: number; max: number }
+    | { type: "string"; default: string }
+    | { type: "enum"; default: string; values: string[] }
+    | {
+      type: "special";
+      default: string;
+      /** Normalise a value (error text when invalid). */
+      parse: (args: string[]) => string | { error: string };
+    }
+  );
+
+const MAX_INT = 2147483647;
+const MAX_LL = Number.MAX_SAFE_INTEGER;
+
+function parseSave(args: string[]): string | { error: string } {
+  const joined = args.join(" ").trim();
+  if (joined === "") return "";
+  const parts = joined.split(/\s+/);
+  if (parts.length % 2 !== 0) return { error: "Invalid save parameters" };
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) return { error: "Invalid save parameters" };
+  }
+  return parts.join(" ");
+}
+
+function parseClientOutputBufferLimit(args: string[]): string | { error: string } {
+  const parts = args.join(" ").trim().split(/\s+/);
+  if (parts.length % 4 !== 0) return { error: "Wrong number of arguments in buffer limit configuration." };
+  const classes: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i += 4) {
+    let cls = parts[i].toLowerCase();
+    if (cls === "slave") cls = "replica";
+    if (!["normal", "replica", "pubsub"].includes(cls)) {
+      return { error: "Invalid client class specified in buffer limit configuration." };
+    }
+    const hard = parseMemory(parts[i + 1]);
+    const soft = parseMemory(parts[i + 2]);
+    const secs = Number(parts[i + 3]);
+    if (hard === null || soft === null || !/^\d+$/.test(parts[i + 3]) || secs < 0) {
+      return { error: "Error in hard, soft or soft_seconds setting in buffer limit configuration." };
+    }
+    classes[cls] = `${cls} ${hard} ${soft} ${secs}`;
+  }
+  const def: Record<string, string> = {
+    normal: "normal 0 0 0",
+    replica: "replica 268435456 67108864 60",
+    pubsub: "pubsub 33554432 8388608 60",
+  };
+  return ["normal", "replica", "pubsub"].map((c) => classes[c] ?? def[c]).join(" ");
+}
+
+/** Redis memtoll: "1gb", "512mb", "100k", plain bytes. */
+export function parseMemory(s: string): number | null {
+  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? "b").toLowerCase();
+  const mul: Record<string, number> = {
+    b: 1,
+    k: 1000,
+    kb: 1024,
+    m: 1000 * 1000,
+    mb: 1024 * 1024,
+    g: 1000 * 1000 * 1000,
+    gb: 1024 * 1024 * 1024,
+  };
+  return n * mul[unit];
+}
+
+export const DIRECTIVES: Directive[] = [
+  { name: "port", type: "int", default: 6379, min: 0, max: 65535, mutable: true },
+  { name: "bind", type: "string", default: "* -::*", mutable: true },
+  { name: "dir", type: "string", default: ".", mutable: true },
+  { name: "cluster-enabled", type: "bool", default: false, mutable: false },
+  { name: "cluster-config-file", type: "string", default: "nodes.conf", mutable: false },
+  {
+    name: "cluster-node-timeout",
+    type: "int",
+    default: 15000,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  { name: "cluster-port", type: "int", default: 0, min: 0, max: 65535, mutable: false },
+  { name: "cluster-announce-ip", type: "string", default: "", mutable: true },
+  { name: "cluster-announce-port", type: "int", default: 0, min: 0, max: 65535, mutable: true },
+  {
+    name: "cluster-announce-bus-port",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 65535,
+    mutable: true,
+  },
+  { name: "cluster-announce-hostname", type: "string", default: "", mutable: true },
+  {
+    name: "cluster-replica-validity-factor",
+    aliases: ["cluster-slave-validity-factor"],
+    type: "int",
+    default: 10,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "cluster-migration-barrier",
+    type: "int",
+    default: 1,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  { name: "cluster-allow-replica-migration", type: "bool", default: true, mutable: true },
+  { name: "cluster-require-full-coverage", type: "bool", default: true, mutable: true },
+  {
+    name: "cluster-replica-no-failover",
+    aliases: ["cluster-slave-no-failover"],
+    type: "bool",
+    default: false,
+    mutable: true,
+  },
+  { name: "cluster-allow-reads-when-down", type: "bool", default: false, mutable: true },
+  { name: "cluster-allow-pubsubshard-when-down", type: "bool", default: true, mutable: true },
+  {
+    name: "cluster-link-sendbuf-limit",
+    type: "memory",
+    default: 0,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "cluster-preferred-endpoint-type",
+    type: "enum",
+    default: "ip",
+    values: ["ip", "hostname", "unknown-endpoint"],
+    mutable: true,
+  },
+  { name: "appendonly", type: "bool", default: false, mutable: true },
+  {
+    name: "appendfsync",
+    type: "enum",
+    default: "everysec",
+    values: ["always", "everysec", "no"],
+    mutable: true,
+  },
+  { name: "appendfilename", type: "string", default: "appendonly.aof", mutable: false },
+  { name: "appenddirname", type: "string", default: "appendonlydir", mutable: false },
+  {
+    name: "save",
+    type: "special",
+    default: "3600 1 300 100 60 10000",
+    parse: parseSave,
+    mutable: true,
+  },
+  { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true },
+  { name: "requirepass", type: "string", default: "", mutable: true },
+  { name: "masterauth", type: "string", default: "", mutable: true },
+  { name: "masteruser", type: "string", default: "", mutable: true },
+  {
+    name: "loglevel",
+    type: "enum",
+    default: "notice",
+    values: ["debug", "verbose", "notice", "warning", "nothing"],
+    mutable: true,
+  },
+  { name: "logfile", type: "string", default: "", mutable: false },
+  { name: "pidfile", type: "string", default: "", mutable: false },
+  { name: "daemonize", type: "bool", default: false, mutable: false },
+  { name: "protected-mode", type: "bool", default: true, mutable: true },
+  { name: "databases", type: "int", default: 16, min: 1, max: MAX_INT, mutable: false },
+  { name: "maxclients", type: "int", default: 10000, min: 1, max: MAX_INT, mutable: true },
+  { name: "timeout", type: "int", default: 0, min: 0, max: MAX_INT, mutable: true },
+  { name: "tcp-keepalive", type: "int", default: 300, min: 0, max: MAX_INT, mutable: true },
+  { name: "tcp-backlog", type: "int", default: 511, min: 0, max: MAX_INT, mutable: false },
+  {
+    name: "proto-max-bulk-len",
+    type: "memory",
+    default: 512 * 1024 * 1024,
+    min: 1024 * 1024,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "client-query-buffer-limit",
+    type: "memory",
+    default: 1024 * 1024 * 1024,
+    min: 1024 * 1024,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "client-output-buffer-limit",
+    type: "special",
+    default: "normal 0 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60",
+    parse: parseClientOutputBufferLimit,
+    mutable: true,
+  },
+  { name: "maxmemory", type: "memory", default: 0, min: 0, max: MAX_LL, mutable: true },
+  {
+    name: "maxmemory-policy",
+    type: "enum",
+    default: "noeviction",
+    values: [
+      "volatile-lru",
+      "volatile-lfu",
+      "volatile-random",
+      "volatile-ttl",
+      "allkeys-lru",
+      "allkeys-lfu",
+      "allkeys-random",
+      "noeviction",
+    ],
+    mutable: true,
+  },
+  { name: "hz", type: "int", default: 10, min: 0, max: MAX_INT, mutable: true },
+  {
+    name: "repl-backlog-size",
+    type: "memory",
+    default: 1024 * 1024,
+    min: 1,
+    max: MAX_LL,
+    mutable: true,
+  },
+  { name: "repl-timeout", type: "int", default: 60, min: 1, max: MAX_INT, mutable: true },
+  { name: "repl-ping-replica-period", aliases: ["repl-ping-slave-period"], type: "int", default: 10, min: 1, max: MAX_INT, mutable: true },
+  { name: "replica-read-only", aliases: ["slave-read-only"], type: "bool", default: true, mutable: true },
+  { name: "replicaof", aliases: ["slaveof"], type: "string", default: "", mutable: false },
+  { name: "replica-announce-ip", aliases: ["slave-announce-ip"], type: "string", default: "", mutable: true },
+  { name: "replica-priority", aliases: ["slave-priority"], type: "int", default: 100, min: 0, max: MAX_INT, mutable: true },
+  { name: "min-replicas-to-write", aliases: ["min-slaves-to-write"], type: "int", default: 0, min: 0, max: MAX_INT, mutable: true },
+  { name: "slowlog-log-slower-than", type: "int", default: 10000, min: -1, max: MAX_LL, mutable: true },
+  { name: "slowlog-max-len", type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
+  { name: "lazyfree-lazy-user-del", type: "bool", default: false, mutable: true },
+  { name: "stop-writes-on-bgsave-error", type: "bool", default: true, mutable: true },
+  { name: "rdbcompression", type: "bool", default: true, mutable: true },
+  { name: "rdbchecksum", type: "bool", default: true, mutable: false },
+  { name: "activerehashing", type: "bool", default: true, mutable: true },
+  { name: "always-show-logo", type: "bool", default: false, mutable: false },
+  { name: "supervised", type: "enum", default: "no", values: ["upstart", "systemd", "auto", "no"], mutable: false },
+  { name: "io-threads", type: "int", default: 1, min: 1, max: 128, mutable: false },
+  { name: "enable-debug-command", type: "enum", default: "no", values: ["no", "yes", "local"], mutable: false },
+  { name: "list-max-listpack-size", aliases: ["list-max-ziplist-size"], type: "int", default: -2, min: -5, max: MAX_INT, mutable: true },
+  { name: "hash-max-listpack-entries", aliases: ["hash-max-ziplist-entries"], type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
+  { name: "hash-max-listpack-value", aliases: ["hash-max-ziplist-value"], type: "int", default: 64, min: 0, max: MAX_LL, mutable: true },
+  { name: "set-max-intset-entries", type: "int", default: 512, min: 0, max: MAX_LL, mutable: true },
+  { name: "zset-max-listpack-entries", aliases: ["zset-max-ziplist-entries"], type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
+  { name: "zset-max-listpack-value", aliases: ["zset-max-ziplist-value"], type: "int", default: 64, min: 0, max: MAX_LL, mutable: true },
+];
+
+const BY_NAME = new Map<string, Directive>();
+for (const d of DIRECTIVES) {
+  BY_NAME.set(d.name, d);
+  for (const a of d.aliases ?? []) BY_NAME.set(a, d);
+}
+
+export function findDirective(name: string): Directive | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** Validate and convert the arguments of one directive. Returns the value or an error text. */
+export function parseDirectiveValue(
+  d: Directive,
+  args: string[],
+): { value: ConfigValue } | { error: string } {
+  if (d.type === "special") {
+    const r = d.parse(args);
+    return typeof r === "string" ? { value: r } : r;
+  }
+  if (args.length !== 1) return { error: "wrong number of arguments" };
+  const a = args[0];
+  switch (d.type) {
+    case "bool": {
+      const l = a.toLowerCase();
+      if (l === "yes") return { value: true };
+      if (l === "no") return { value: false };
+      return { error: "argument must be 'yes' or 'no'" };
+    }
+    case "int": {
+      if (!/^-?\d+$/.test(a)) return { error: "argument couldn't be parsed into an integer" };
+      const n = Number(a);
+      if (n < d.min || n > d.max) {
+        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
+      }
+      return { value: n };
+    }
+    case "memory": {
+      const n = parseMemory(a);
+      if (n === null) return { error: "argument must be a memory value" };
+      if (n < d.min || n > d.max) {
+        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
+      }
+      return { value: n };
+    }
+    case "enum": {
+      const l = a.toLowerCase();
+      if (!d.values.includes(l)) {
+        return { error: `argument(s) must be one of the following: ${d.values.join(", ")}` };
+      }
+      return { value: l };
+    }
+    case "string":
+      return { value: a };
+  }
+}
+
+/** The text CONFIG GET / REWRITE shows for a value. */
+export function formatConfigValue(d: Directive, v: ConfigValue): string {
+  if (d.type === "bool") return v ? "yes" : "no";
+  return String(v);
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly lineNumber: number,
+    readonly line: string,
+    readonly fromFile: boolean,
+  ) {
+    super(reason);
+  }
+
+  /** Redis's fatal start-up block. */
+  render(version: string): string {
+    return [
+      "",
+      `*** FATAL CONFIG FILE ERROR (Redis ${version}) ***`,
+      this.fromFile
+        ? `Reading the configuration file, at line ${this.lineNumber}`
+        : `Reading the configuration file, at line ${this.lineNumber}`,
+      `>>> '${this.line}'`,
+      this.reason,
+    ].join("\n");
+  }
+}
+
+/**
+ * Split a config line into arguments like sdssplitargs (quotes honoured). Returns null for
+ * unbalanced quotes.
+ */
+export function splitConfigLine(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && /\s/.test(line[i])) i++;
+    if (i >= n) break;
+    let cur = "";
+    if (line[i] === '"') {
+      i++;
+      let closed = false;
+      while (i < n) {
+        const c = line[i];
+        if (c === "\\" && i + 1 < n) {
+          const e = line[i + 1];
+          if (e === "x" && i + 3 < n && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
+            cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+            i += 4;
+            continue;
+          }
+          cur += e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "\t" : e === "b" ? "\b" : e === "a" ? "\x07" : e;
+          i += 2;
+          continue;
+        }
+        if (c === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        cur += c;
+        i++;
+      }
+      if (!closed || (i < n && !/\s/.test(line[i]))) return null;
+    } else if (line[i] === "'") {
+      i++;
+      let closed = false;
+      while (i < n) {
+        const c = line[i];
+        if (c === "\\" && line[i + 1] === "'") {
+          cur += "'";
+          i += 2;
+          continue;
+        }
+        if (c === "'") {
+          closed = true;
+          i++;
+          break;
+        }
+        cur += c;
+        i++;
+      }
+      if (!closed || (i < n && !/\s/.test(line[i]))) return null;
+    } else {
+      while (i < n && !/\s/.test(line[i])) cur += line[i++];
+    }
+    out.push(cur);
+  }
+  return out;
+}
+
+/** Runtime configuration: the current value of every directive. */
+export class Config {
+  private values = new Map<string, ConfigValue>();
+  /** The config file this server was started with (for CONFIG REWRITE), if any. */
+  file: string | null = null;
+
+  constructor() {
+    for (const d of DIRECTIVES) this.values.set(d.name, d.default);
+  }
+
+  get(name: string): ConfigValue {
+    const d = findDirective(name);
+    if (!d) throw new Error(`unknown config directive ${name}`);
+    return this.values.get(d.name)!;
+  }
+
+  getNumber(name: string): number {
+    return this.get(name) as number;
+  }
+
+  getBool(name: string): boolean {
+    return this.get(name) as boolean;
+  }
+
+  getString(name: string): string {
+    return this.get(name) as string;
+  }
+
+  /** Set a directive from its textual arguments. Returns an error text or null. */
+  setFromArgs(name: string, args: string[]): string | null {
+    const d = findDirective(name);
+    if (!d) return "Bad directive or wrong number of arguments";
+    const r = parseDirectiveValue(d, args);
+    if ("error" in r) return r.error;
+    this.values.set(d.name, r.value);
+    return null;
+  }
+
+  /** Set a directive to an already-validated value. */
+  setValue(name: string, value: ConfigValue): void {
+    const d = findDirective(name);
+    if (!d) throw new Error(`unknown config directive ${name}`);
+    this.values.set(d.name, value);
+  }
+
+  entries(): [Directive, ConfigValue][] {
+    return DIRECTIVES.map((d) => [d, this.values.get(d.name)!]);
+  }
+
+  /**
+   * Load a redis.conf text then `--directive value...` arguments, as redis-server does: the
+   * arguments are appended to the file's content as extra lines. Throws ConfigError.
+   */
+  load(fileText: string | null, args: string[]): void {
+    const lines: { text: string; fromFile: boolean }[] = [];
+    if (fileText !== null) {
+      for (const l of fileText.split("\n")) lines.push({ text: l, fromFile: true });
+    }
+    // --name v1 v2 --other v -> "name v1 v2", "other v"
+    let cur: string[] | null = null;
+    const argLines: string[][] = [];
+    for (const a of args) {
+      if (a.startsWith("--") && a.length > 2) {
+        if (cur) argLines.push(cur);
+        cur = [a.slice(2)];
+      } else if (cur) cur.push(a);
+      else {
+        throw new ConfigError("Invalid argument", 1, a, false);
+      }
+    }
+    if (cur) argLines.push(cur);
+    for (const al of argLines) {
+      lines.push({
+        text: al.map((x) => (x === "" || /\s/.test(x) ? `"${x}"` : x)).join(" "),
+        fromFile: false,
+      });
+    }
+    let lineNo = 0;
+    for (const { text, fromFile } of lines) {
+      lineNo++;
+      const t = text.trim();
+      if (t === "" || t.startsWith("#")) continue;
+      const argv = splitConfigLine(t);
+      if (argv === null) throw new ConfigError("Unbalanced quotes in configuration line", lineNo, t, fromFile);
+      if (argv.length === 0) continue;
+      const name = argv[0].toLowerCase();
+      if (name === "include" || name === "rename-command" || name === "user" || name === "loadmodule") {
+        continue; // accepted and ignored (no modules, no ACL users)
+      }
+      const d = findDirective(name);
+      if (!d) throw new ConfigError("Bad directive or wrong number of arguments", lineNo, t, fromFile);
+      const r = parseDirectiveValue(d, argv.slice(1));
+      if ("error" in r) {
+        const reason = r.error === "wrong number of arguments"
+          ? "wrong number of arguments"
+          : r.error;
+        throw new ConfigError(reason, lineNo, t, fromFile);
+      }
+      if (d.name === "daemonize" && r.value === true) {
+        throw new ConfigError("daemonize yes is not supported: run the node under a supervisor", lineNo, t, fromFile);
+      }
+      this.values.set(d.name, r.value);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * One client connection: read a chunk, parse every complete request in it, dispatch each in
+ * order, then write all the replies at once (pipelining costs one write per read). A protocol
+ * error replies `-ERR Protocol error: ...` and closes this connection only.
+ */
+
+import { dispatch } from "./dispatch.ts";
+import type { Server } from "./server.ts";
+import type { Client } from "./client.ts";
+
+const READ_SIZE = 64 * 1024;
+/** Flush mid-batch when this much reply is pending, to bound the output buffer. */
+const FLUSH_AT = 1024 * 1024;
+
+function fmtAddr(a: Deno.Addr): string {
+  const n = a as Deno.NetAddr;
+  return n.hostname.includes(":") ? `[${n.hostname}]:${n.port}` : `${n.hostname}:${n.port}`;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+export async function serveConnection(server: Server, conn: Deno.TcpConn): Promise<void> {
+  try {
+    conn.setNoDelay(true);
+  } catch { /* not TCP */ }
+  const client = server.newClient(fmtAddr(conn.remoteAddr), fmtAddr(conn.localAddr));
+  let closed = false;
+  client.close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+  const readBuf = new Uint8Array(READ_SIZE);
+  try {
+    while (!closed) {
+      const n = await conn.read(readBuf);
+      if (n === null) break;
+      server.stats.netInputBytes += n;
+      client.parser.feed(readBuf.subarray(0, n));
+      await processInput(server, client, conn);
+      if (client.reply.len > 0) await flush(server, client, conn);
+      if (client.closeAfterReply) break;
+    }
+  } catch (_e) {
+    // Connection reset, or the socket was closed under us: drop the client.
+  } finally {
+    server.removeClient(client);
+    client.close();
+  }
+}
+
+async function flush(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
+  const out = client.reply.take();
+  server.stats.netOutputBytes += out.length;
+  await writeAll(conn, out);
+}
+
+async function processInput(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
+  for (;;) {
+    const r = client.parser.next();
+    if (r === null) return;
+    if ("error" in r) {
+      if (r.closeWithoutReply) {
+        server.log.warning(`Closing client that reached max query buffer length (id=${client.id} addr=${client.addr})`);
+      } else {
+        client.reply.error(`ERR ${r.error}`);
+        server.log.verbose(`Protocol error (${r.error}) from client: id=${client.id} addr=${client.addr}`);
+      }
+      client.closeAfterReply = true;
+      return;
+    }
+    const p = dispatch(server, client, r.argv);
+    if (p !== undefined) await p;
+    if (client.closeAfterReply) return;
+    client.parser.authRequired = !client.authenticated;
+    if (client.reply.len >= FLUSH_AT) await flush(server, client, conn);
+  }
+}

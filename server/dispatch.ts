@@ -1,0 +1,142 @@
+/**
+ * The client hot path: look a request up in the command table, check arity, auth, MULTI
+ * queueing and cluster routing (in Redis's processCommand order), run the handler, count stats.
+ * Plain functions, no actors.
+ */
+
+import { lower, str } from "../protocol/bytes.ts";
+import * as E from "../commands/errors.ts";
+import type { CommandContext, CommandDef } from "../commands/types.ts";
+import type { Client, QueuedCommand } from "./client.ts";
+import type { Server } from "./server.ts";
+
+/** Commands that run at once inside MULTI instead of being queued. */
+const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+/** Resolve argv to a command (or subcommand) definition, or an error text. */
+export function lookupCommand(
+  server: Server,
+  argv: Uint8Array[],
+): { def: CommandDef; fullname: string } | { error: string } {
+  const name = lower(argv[0]);
+  const def = server.commands.get(name);
+  if (def === undefined) {
+    return {
+      error: E.unknownCommand(str(argv[0]), argv.slice(1).map((a) => str(a))),
+    };
+  }
+  if (def.subcommands === undefined) return { def, fullname: name };
+  if (argv.length < 2) return { error: E.wrongArity(name) };
+  const subName = lower(argv[1]);
+  const sub = def.subcommands.find((s) => s.name === subName);
+  if (sub === undefined) return { error: E.unknownSubcommand(str(argv[1]), name) };
+  return { def: sub, fullname: `${name}|${subName}` };
+}
+
+function arityOk(def: CommandDef, argc: number): boolean {
+  return def.arity > 0 ? argc === def.arity : argc >= -def.arity;
+}
+
+/**
+ * Handle one request. Returns a Promise only when the command is asynchronous; the caller must
+ * await it before handling the next request of the same client (replies stay in order).
+ */
+export function dispatch(server: Server, client: Client, argv: Uint8Array[]): void | Promise<void> {
+  const reply = client.reply;
+  client.lastInteractionMs = server.now();
+  const found = lookupCommand(server, argv);
+  if ("error" in found) {
+    if (client.multi !== null) client.multiError = true;
+    server.stats.rejectedCalls++;
+    reply.error(found.error);
+    return;
+  }
+  const { def, fullname } = found;
+  client.lastCommand = fullname;
+  if (!arityOk(def, argv.length)) {
+    if (client.multi !== null) client.multiError = true;
+    server.stats.rejectedCalls++;
+    reply.error(E.wrongArity(fullname));
+    return;
+  }
+  if (!client.authenticated && server.authRequired() && !def.flags.includes("no_auth")) {
+    if (client.multi !== null) client.multiError = true;
+    reply.error(E.NOAUTH);
+    return;
+  }
+  const cluster = server.cluster;
+  if (
+    cluster !== null && !client.isMaster &&
+    (def.firstKey !== 0 || def.getKeys !== undefined || fullname === "exec")
+  ) {
+    const cmds: QueuedCommand[] = fullname === "exec" ? (client.multi ?? []) : [{ def, fullname, argv }];
+    const err = cluster.route(client, cmds, fullname === "exec");
+    if (err !== null) {
+      if (client.multi !== null && fullname !== "exec") client.multiError = true;
+      else if (fullname === "exec") discardTransaction(server, client);
+      client.asking = false;
+      server.stats.rejectedCalls++;
+      reply.error(err);
+      return;
+    }
+  }
+  if (client.multi !== null && !MULTI_IMMEDIATE.has(fullname)) {
+    if (def.flags.includes("no_multi")) {
+      client.multiError = true;
+      reply.error("ERR Command not allowed inside a transaction");
+      return;
+    }
+    client.multi.push({ def, fullname, argv });
+    reply.status("QUEUED");
+    return;
+  }
+  return call(server, client, def, fullname, argv);
+}
+
+/** Run a resolved command and account for it. */
+export function call(
+  server: Server,
+  client: Client,
+  def: CommandDef,
+  fullname: string,
+  argv: Uint8Array[],
+): void | Promise<void> {
+  const ctx: CommandContext = { server, client, reply: client.reply, db: server.db };
+  const errorsBefore = client.reply.errors;
+  const start = performance.now();
+  const r = def.handler!(ctx, argv);
+  const asking = client.asking;
+  if (r instanceof Promise) {
+    return r.then(() => {
+      server.recordCall(fullname, performance.now() - start, client.reply.errors !== errorsBefore);
+      if (asking && fullname !== "asking") client.asking = false;
+    });
+  }
+  server.recordCall(fullname, performance.now() - start, client.reply.errors !== errorsBefore);
+  // ASKING is one-shot: it applies to the next command only.
+  if (asking && fullname !== "asking") client.asking = false;
+  client.commandsProcessed++;
+}
+
+/** Leave MULTI state and forget watched keys. */
+export function discardTransaction(server: Server, client: Client): void {
+  client.multi = null;
+  client.multiError = false;
+  unwatchAll(server, client);
+}
+
+export function unwatchAll(server: Server, client: Client): void {
+  for (const k of client.watchedKeys) server.db.unwatch(k, client);
+  client.watchedKeys = [];
+  client.dirtyCas = false;
+}
+
+/** Key positions of a command's arguments (legacy key spec or the command's own getKeys). */
+export function keyIndices(def: CommandDef, argv: Uint8Array[]): number[] {
+  if (def.getKeys) return def.getKeys(argv);
+  if (def.firstKey === 0) return [];
+  const last = def.lastKey < 0 ? argv.length + def.lastKey : def.lastKey;
+  const out: number[] = [];
+  for (let i = def.firstKey; i <= last && i < argv.length; i += def.step) out.push(i);
+  return out;
+}

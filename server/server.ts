@@ -1,0 +1,215 @@
+/**
+ * A node: configuration, keyspace, clients, command table, stats, and (with cluster-enabled)
+ * its cluster role. Listens for clients with Deno TCP; each connection runs
+ * server/connection.ts's read-parse-dispatch-write loop.
+ */
+
+import { Config } from "./config.ts";
+import { Db } from "../keyspace/db.ts";
+import { Client } from "./client.ts";
+import { RespParser } from "../protocol/resp_parser.ts";
+import { buildCommandTable } from "../commands/registry.ts";
+import type { CommandDef } from "../commands/types.ts";
+import { Logger, type LogLevel } from "./log.ts";
+import { Cluster } from "../cluster/cluster.ts";
+import { serveConnection } from "./connection.ts";
+
+export const REDIS_VERSION = "7.0.15";
+
+export interface ServerStats {
+  totalConnections: number;
+  rejectedConnections: number;
+  totalCommands: number;
+  rejectedCalls: number;
+  failedCalls: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+}
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  failed: number;
+}
+
+export interface ServerOptions {
+  config?: Config;
+  /** Wall clock in ms since the epoch (injected in tests). */
+  now?: () => number;
+  logger?: Logger;
+}
+
+function randomHex40(): string {
+  const b = new Uint8Array(20);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+export class Server {
+  readonly config: Config;
+  readonly db: Db;
+  readonly commands: Map<string, CommandDef>;
+  readonly clients = new Map<number, Client>();
+  readonly log: Logger;
+  readonly stats: ServerStats = {
+    totalConnections: 0,
+    rejectedConnections: 0,
+    totalCommands: 0,
+    rejectedCalls: 0,
+    failedCalls: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+  };
+  readonly commandStats = new Map<string, CommandStat>();
+  readonly runId = randomHex40();
+  readonly startTimeMs: number;
+  cluster: Cluster | null = null;
+  /** The port actually bound (differs from config when it was 0). */
+  port = 0;
+  private listeners: Deno.Listener[] = [];
+  private nextClientId = 1;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private stopped = false;
+  readonly now: () => number;
+
+  constructor(opts: ServerOptions = {}) {
+    this.config = opts.config ?? new Config();
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger ?? new Logger(this.now);
+    this.log.level = this.config.getString("loglevel") as LogLevel;
+    this.db = new Db(this.now);
+    this.commands = buildCommandTable();
+    this.startTimeMs = this.now();
+  }
+
+  authRequired(): boolean {
+    return this.config.getString("requirepass") !== "";
+  }
+
+  recordCall(fullname: string, ms: number, failed: boolean): void {
+    this.stats.totalCommands++;
+    let s = this.commandStats.get(fullname);
+    if (s === undefined) this.commandStats.set(fullname, s = { calls: 0, usec: 0, failed: 0 });
+    s.calls++;
+    s.usec += ms * 1000;
+    if (failed) {
+      s.failed++;
+      this.stats.failedCalls++;
+    }
+  }
+
+  /** Register a new client connection. */
+  newClient(addr: string, laddr: string): Client {
+    const parser = new RespParser({
+      maxBulkLen: this.config.getNumber("proto-max-bulk-len"),
+      queryBufferLimit: this.config.getNumber("client-query-buffer-limit"),
+    });
+    const c = new Client(this.nextClientId++, addr, laddr, this.now(), parser);
+    c.authenticated = !this.authRequired();
+    parser.authRequired = !c.authenticated;
+    this.clients.set(c.id, c);
+    this.stats.totalConnections++;
+    return c;
+  }
+
+  removeClient(c: Client): void {
+    for (const k of c.watchedKeys) this.db.unwatch(k, c);
+    c.watchedKeys = [];
+    this.clients.delete(c.id);
+  }
+
+  /** Bind addresses from the `bind` directive ("*" means all IPv4, "-::*" all IPv6). */
+  private bindAddresses(): string[] {
+    const out: string[] = [];
+    for (let a of this.config.getString("bind").split(/\s+/)) {
+      if (a === "") continue;
+      const optional = a.startsWith("-");
+      if (optional) a = a.slice(1);
+      if (a === "*") out.push("0.0.0.0");
+      else if (a === "::*") {
+        if (!optional) out.push("::");
+      } else out.push(a);
+    }
+    return out.length ? out : ["0.0.0.0"];
+  }
+
+  /** Listen, load the cluster configuration, start timers. */
+  async start(): Promise<void> {
+    const dir = this.config.getString("dir");
+    Deno.mkdirSync(dir, { recursive: true });
+    const logfile = this.config.getString("logfile");
+    if (logfile) this.log.setFile(logfile);
+    let port = this.config.getNumber("port");
+    for (const hostname of this.bindAddresses()) {
+      const l = Deno.listen({ hostname, port, transport: "tcp" });
+      port = (l.addr as Deno.NetAddr).port;
+      this.listeners.push(l);
+    }
+    this.port = port;
+    if (this.config.getBool("cluster-enabled")) {
+      this.cluster = await Cluster.open(this);
+    }
+    const pidfile = this.config.getString("pidfile");
+    if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
+    for (const l of this.listeners) this.acceptLoop(l);
+    this.startTimers();
+    this.log.notice(`Ready to accept connections tcp (port ${this.port})`);
+  }
+
+  private startTimers(): void {
+    // serverCron's active expiry: hz times per second, 25% of a tick's time at most.
+    const hz = Math.max(1, Math.min(500, this.config.getNumber("hz")));
+    const tickMs = 1000 / hz;
+    this.timers.push(setInterval(() => {
+      this.db.activeExpireCycle(tickMs / 4);
+    }, tickMs));
+  }
+
+  private async acceptLoop(listener: Deno.Listener): Promise<void> {
+    try {
+      for await (const conn of listener) {
+        if (this.stopped) {
+          conn.close();
+          break;
+        }
+        if (this.clients.size >= this.config.getNumber("maxclients")) {
+          this.stats.rejectedConnections++;
+          try {
+            await conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
+          } catch { /* peer gone */ }
+          conn.close();
+          continue;
+        }
+        serveConnection(this, conn as Deno.TcpConn);
+      }
+    } catch (e) {
+      if (!this.stopped) this.log.warning(`accept loop ended: ${e}`);
+    }
+  }
+
+  /** Close listeners and clients; with cluster mode, save nodes.conf. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const l of this.listeners) {
+      try {
+        l.close();
+      } catch { /* already closed */ }
+    }
+    for (const c of [...this.clients.values()]) c.close();
+    if (this.cluster) await this.cluster.stop();
+    const pidfile = this.config.getString("pidfile");
+    if (pidfile) {
+      try {
+        Deno.removeSync(pidfile);
+      } catch { /* gone */ }
+    }
+    this.log.notice("Redis is now ready to exit, bye bye...");
+    this.log.close();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+}

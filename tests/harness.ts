@@ -1,0 +1,355 @@
+/**
+ * Test harness: free ports in the 10000-22000 range (so bus ports, +10000, stay below the
+ * kernel's ephemeral range), an in-process node, a node as a spawned `cli.ts` process, a real
+ * `redis-server`, and a raw RESP client that shows replies exactly.
+ */
+
+import { Config } from "../server/config.ts";
+import { Server } from "../server/server.ts";
+import { Logger } from "../server/log.ts";
+import { decodeValue, type Plain, type RespValue, toPlain } from "../protocol/resp_value.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export { sleep };
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const usedPorts = new Set<number>();
+
+function portFree(port: number): boolean {
+  try {
+    const l = Deno.listen({ hostname: "127.0.0.1", port });
+    l.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A port p in [10000, 22000) with p and p+10000 both free on 127.0.0.1. */
+export function freePort(): number {
+  for (let i = 0; i < 1000; i++) {
+    const p = 10000 + Math.floor(Math.random() * 12000);
+    if (usedPorts.has(p)) continue;
+    if (portFree(p) && portFree(p + 10000)) {
+      usedPorts.add(p);
+      return p;
+    }
+  }
+  throw new Error("no free port");
+}
+
+export async function tempDir(prefix = "node"): Promise<string> {
+  return await Deno.makeTempDir({ prefix: `rc-${prefix}-` });
+}
+
+export interface InProcessNode {
+  server: Server;
+  port: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** Start a node inside the test process. `directives` are redis.conf names and values. */
+export async function startNode(directives: Record<string, string> = {}): Promise<InProcessNode> {
+  const dir = directives.dir ?? await tempDir();
+  const port = directives.port ? Number(directives.port) : freePort();
+  const config = new Config();
+  const args: string[] = [];
+  for (const [k, v] of Object.entries({ bind: "127.0.0.1", ...directives, port: String(port), dir })) {
+    args.push(`--${k}`, v);
+  }
+  config.load(null, args);
+  const logger = new Logger();
+  logger.quiet = true;
+  const server = new Server({ config, logger });
+  await server.start();
+  return {
+    server,
+    port,
+    dir,
+    stop: () => server.shutdown(),
+  };
+}
+
+export interface SpawnedProcess {
+  port: number;
+  dir: string;
+  child: Deno.ChildProcess;
+  /** SIGTERM and wait; returns the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+  /** SIGKILL and wait. */
+  kill(): Promise<void>;
+  output(): string;
+}
+
+function collect(stream: ReadableStream<Uint8Array>, into: string[]): void {
+  (async () => {
+    const dec = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        into.push(dec.decode(chunk));
+        if (into.length > 2000) into.splice(0, 1000);
+      }
+    } catch { /* closed */ }
+  })();
+}
+
+async function waitForPing(port: number, timeoutMs: number, child?: Deno.ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child?.status.then(() => exited = true);
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`process for port ${port} exited before it answered PING`);
+    try {
+      const c = await RespClient.connect(port);
+      const r = await c.call("PING");
+      c.close();
+      if (r === "PONG") return;
+    } catch { /* not up yet */ }
+    await sleep(50);
+  }
+  throw new Error(`nothing answered PING on port ${port} within ${timeoutMs} ms`);
+}
+
+/** Start `deno run -A cli.ts` as a separate process (as a user does). */
+export async function spawnNode(
+  directives: Record<string, string> = {},
+  opts: { configFile?: string; port?: number; dir?: string; waitReady?: boolean } = {},
+): Promise<SpawnedProcess> {
+  const port = opts.port ?? (directives.port ? Number(directives.port) : freePort());
+  const dir = opts.dir ?? directives.dir ?? await tempDir();
+  const args = ["run", "-A", `${ROOT}cli.ts`];
+  if (opts.configFile) args.push(opts.configFile);
+  for (const [k, v] of Object.entries({ bind: "127.0.0.1", ...directives, port: String(port), dir })) {
+    args.push(`--${k}`, v);
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const out: string[] = [];
+  collect(child.stdout, out);
+  collect(child.stderr, out);
+  const proc: SpawnedProcess = {
+    port,
+    dir,
+    child,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      return (await child.status).code;
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+    output: () => out.join(""),
+  };
+  if (opts.waitReady !== false) {
+    try {
+      await waitForPing(port, 20000, child);
+    } catch (e) {
+      await proc.kill();
+      throw new Error(`${(e as Error).message}\n${proc.output()}`);
+    }
+  }
+  return proc;
+}
+
+/** Is a real redis-server installed? */
+export function haveRedisServer(): boolean {
+  try {
+    new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Start a real redis-server (Debian's 7.0) with the given directives. */
+export async function spawnRedis(directives: Record<string, string> = {}): Promise<SpawnedProcess> {
+  const port = directives.port ? Number(directives.port) : freePort();
+  const dir = directives.dir ?? await tempDir("redis");
+  const args: string[] = [];
+  for (
+    const [k, v] of Object.entries({
+      bind: "127.0.0.1",
+      save: "",
+      appendonly: "no",
+      ...directives,
+      port: String(port),
+      dir,
+    })
+  ) {
+    args.push(`--${k}`, v);
+  }
+  const child = new Deno.Command("redis-server", { args, stdout: "piped", stderr: "piped" })
+    .spawn();
+  const out: string[] = [];
+  collect(child.stdout, out);
+  collect(child.stderr, out);
+  const proc: SpawnedProcess = {
+    port,
+    dir,
+    child,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* gone */ }
+      return (await child.status).code;
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+    },
+    output: () => out.join(""),
+  };
+  await waitForPing(port, 10000, child);
+  return proc;
+}
+
+/** Run a program to completion; returns exit code and output. */
+export async function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; stdin?: string; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: opts.stdin !== undefined ? "piped" : "null",
+    cwd: opts.cwd,
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 120000),
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const r = await child.output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+const enc = new TextEncoder();
+
+/** Encode a request as a RESP multibulk. */
+export function encodeCommand(args: (string | Uint8Array)[]): Uint8Array {
+  const parts: Uint8Array[] = [enc.encode(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = typeof a === "string" ? enc.encode(a) : a;
+    parts.push(enc.encode(`$${b.length}\r\n`), b, enc.encode("\r\n"));
+  }
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** A minimal RESP client for tests: exact replies, raw writes, one request at a time or piped. */
+export class RespClient {
+  private buf = new Uint8Array(0);
+  private readBuf = new Uint8Array(64 * 1024);
+
+  private constructor(readonly conn: Deno.TcpConn) {}
+
+  static async connect(port: number, hostname = "127.0.0.1"): Promise<RespClient> {
+    const conn = await Deno.connect({ hostname, port });
+    return new RespClient(conn);
+  }
+
+  /** Write raw bytes (or text) as they are. */
+  async writeRaw(data: string | Uint8Array): Promise<void> {
+    const b = typeof data === "string" ? enc.encode(data) : data;
+    let off = 0;
+    while (off < b.length) off += await this.conn.write(b.subarray(off));
+  }
+
+  /** Read one complete reply; null when the server closed the connection. */
+  async readValue(timeoutMs = 10000): Promise<RespValue | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = decodeValue(this.buf, 0);
+      if (r !== null) {
+        this.buf = this.buf.slice(r[1]);
+        return r[0];
+      }
+      if (Date.now() > deadline) throw new Error("timed out waiting for a reply");
+      const n = await Promise.race([
+        this.conn.read(this.readBuf),
+        sleep(Math.max(1, deadline - Date.now())).then(() => -1),
+      ]);
+      if (n === -1) throw new Error("timed out waiting for a reply");
+      if (n === null) return null;
+      const next = new Uint8Array(this.buf.length + (n as number));
+      next.set(this.buf);
+      next.set(this.readBuf.subarray(0, n as number), this.buf.length);
+      this.buf = next;
+    }
+  }
+
+  /** Send a command and return its reply in plain form (Error for error replies). */
+  async call(...args: (string | Uint8Array)[]): Promise<Plain> {
+    return toPlain(await this.callRaw(...args));
+  }
+
+  /** Send a command and return the typed reply. */
+  async callRaw(...args: (string | Uint8Array)[]): Promise<RespValue> {
+    await this.writeRaw(encodeCommand(args));
+    const v = await this.readValue();
+    if (v === null) throw new Error("connection closed");
+    return v;
+  }
+
+  /** Read whatever bytes arrive until `quietMs` pass with nothing (for raw-protocol tests). */
+  async readRawText(quietMs = 200): Promise<string> {
+    let out = new TextDecoder().decode(this.buf);
+    this.buf = new Uint8Array(0);
+    for (;;) {
+      const n = await Promise.race([this.conn.read(this.readBuf), sleep(quietMs).then(() => -1)]);
+      if (n === -1 || n === null) return out;
+      out += new TextDecoder().decode(this.readBuf.subarray(0, n as number));
+    }
+  }
+
+  /** True once the server has closed the connection. */
+  async isClosed(timeoutMs = 1000): Promise<boolean> {
+    const n = await Promise.race([this.conn.read(this.readBuf), sleep(timeoutMs).then(() => -1)]);
+    return n === null;
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+/** Wait until `fn` returns true (polling), or throw after timeoutMs. */
+export async function waitFor(
+  what: string,
+  fn: () => boolean | Promise<boolean>,
+  timeoutMs = 10000,
+  everyMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+}
