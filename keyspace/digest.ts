@@ -1,0 +1,170 @@
+/**
+ * DEBUG DIGEST / DIGEST-VALUE: Redis's per-key value digest (src/debug.c `xorObjectDigest`), so
+ * digests computed here equal those of a real Redis 7.0 holding the same value. Unordered
+ * aggregates (set, hash, zset) xor per-element digests; lists and strings "mix" (SHA1 feedback)
+ * so order matters. Includes a small synchronous SHA-1 (command handlers are synchronous).
+ *
+ * Pure: functions of a value (and whether the key has a TTL).
+ */
+
+import { Deque } from "./deque.ts";
+import { ZSet } from "./zset.ts";
+import type { Value } from "./db.ts";
+import { formatDouble17g } from "../protocol/bytes.ts";
+
+const W = new Uint32Array(80);
+
+/** SHA-1 of `data` (20 bytes). */
+export function sha1(data: Uint8Array): Uint8Array {
+  const bitLen = data.length * 8;
+  const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
+  padded.set(data);
+  padded[data.length] = 0x80;
+  const dv = new DataView(padded.buffer);
+  // Length in bits, big-endian 64-bit (high word: lengths here stay far below 2^53).
+  dv.setUint32(padded.length - 8, Math.floor(bitLen / 0x100000000));
+  dv.setUint32(padded.length - 4, bitLen >>> 0);
+  let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
+  for (let off = 0; off < padded.length; off += 64) {
+    for (let i = 0; i < 16; i++) W[i] = dv.getUint32(off + i * 4);
+    for (let i = 16; i < 80; i++) {
+      const x = W[i - 3] ^ W[i - 8] ^ W[i - 14] ^ W[i - 16];
+      W[i] = (x << 1) | (x >>> 31);
+    }
+    let a = h0, b = h1, c = h2, d = h3, e = h4;
+    for (let i = 0; i < 80; i++) {
+      let f: number, k: number;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6;
+      }
+      const t = (((a << 5) | (a >>> 27)) + f + e + k + W[i]) >>> 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    h0 = (h0 + a) >>> 0;
+    h1 = (h1 + b) >>> 0;
+    h2 = (h2 + c) >>> 0;
+    h3 = (h3 + d) >>> 0;
+    h4 = (h4 + e) >>> 0;
+  }
+  const out = new Uint8Array(20);
+  const ov = new DataView(out.buffer);
+  ov.setUint32(0, h0);
+  ov.setUint32(4, h1);
+  ov.setUint32(8, h2);
+  ov.setUint32(12, h3);
+  ov.setUint32(16, h4);
+  return out;
+}
+
+/** digest ^= SHA1(data) (order-independent accumulation). */
+export function xorDigest(digest: Uint8Array, data: Uint8Array): void {
+  const h = sha1(data);
+  for (let i = 0; i < 20; i++) digest[i] ^= h[i];
+}
+
+/** digest = SHA1(digest ^ SHA1(data)) (order-dependent accumulation). */
+export function mixDigest(digest: Uint8Array, data: Uint8Array): void {
+  xorDigest(digest, data);
+  digest.set(sha1(digest));
+}
+
+function binaryBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+const asciiBytes = binaryBytes;
+
+/** Redis object type codes (OBJ_STRING ... OBJ_HASH). */
+function typeCode(v: Value): number {
+  if (v instanceof Uint8Array) return 0;
+  if (v instanceof Deque) return 1;
+  if (v instanceof Set) return 2;
+  if (v instanceof ZSet) return 3;
+  return 4; // hash
+}
+
+const EXPIRE_MARK = asciiBytes("!!expire!!");
+
+/**
+ * The 20-byte digest of one key's value as DEBUG DIGEST-VALUE computes it (xorObjectDigest
+ * starting from zeros). `hasExpire` adds Redis's "!!expire!!" marker.
+ */
+export function valueDigest(v: Value, hasExpire: boolean): Uint8Array {
+  return continueDigest(new Uint8Array(20), v, hasExpire);
+}
+
+/** Lowercase hex of a digest (40 characters for 20 bytes). */
+export function digestHex(d: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < d.length; i++) s += d[i].toString(16).padStart(2, "0");
+  return s;
+}
+
+/** The all-zero digest DEBUG DIGEST-VALUE shows for a missing key. */
+export const ZERO_DIGEST_HEX = "0".repeat(40);
+
+/**
+ * DEBUG DIGEST: the whole dataset (one database, index 0). Empty -> all zeros. Keys and their
+ * values are mixed per key, then xored together (computeDatasetDigest).
+ */
+export function datasetDigest(
+  entries: Iterable<[string, Value]>,
+  hasExpire: (key: string) => boolean,
+): Uint8Array {
+  const final = new Uint8Array(20);
+  let any = false;
+  for (const [key, v] of entries) {
+    if (!any) {
+      any = true;
+      mixDigest(final, new Uint8Array(4)); // htonl(db id 0)
+    }
+    const d = new Uint8Array(20);
+    mixDigest(d, binaryBytes(key));
+    // xorObjectDigest continues mixing into the key's digest.
+    xorDigest(final, continueDigest(d, v, hasExpire(key)));
+  }
+  return final;
+}
+
+/** xorObjectDigest: mix the value's type and content into `digest` (in place; returned). */
+function continueDigest(digest: Uint8Array, v: Value, hasExpire: boolean): Uint8Array {
+  const aux = new Uint8Array(4);
+  new DataView(aux.buffer).setUint32(0, typeCode(v));
+  mixDigest(digest, aux);
+  if (v instanceof Uint8Array) mixDigest(digest, v);
+  else if (v instanceof Deque) for (const el of v) mixDigest(digest, el);
+  else if (v instanceof Set) for (const m of v) xorDigest(digest, binaryBytes(m));
+  else if (v instanceof ZSet) {
+    for (const [m, score] of v.scores) {
+      const ele = new Uint8Array(20);
+      mixDigest(ele, binaryBytes(m));
+      mixDigest(ele, asciiBytes(formatDouble17g(score)));
+      xorDigest(digest, ele);
+    }
+  } else {
+    for (const [f, val] of v) {
+      const ele = new Uint8Array(20);
+      mixDigest(ele, binaryBytes(f));
+      mixDigest(ele, val);
+      xorDigest(digest, ele);
+    }
+  }
+  if (hasExpire) xorDigest(digest, EXPIRE_MARK);
+  return digest;
+}
