@@ -5,6 +5,15 @@
 
 import { Config, ConfigError } from "./server/config.ts";
 import { REDIS_VERSION, Server } from "./server/server.ts";
+import { Logger } from "./server/log.ts";
+
+/** The C library's text for common file errors (as Redis prints them). */
+function strerror(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
+  return (e as Error).message;
+}
 
 export async function runServer(args: string[]): Promise<number> {
   const config = new Config();
@@ -16,7 +25,9 @@ export async function runServer(args: string[]): Promise<number> {
     try {
       fileText = await Deno.readTextFile(path);
     } catch (e) {
-      console.error(`Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+      const log = new Logger();
+      log.role = "C";
+      log.warning(`Fatal error, can't open config file '${path}': ${strerror(e)}`);
       return 1;
     }
     config.file = await Deno.realPath(path);
@@ -39,8 +50,12 @@ export async function runServer(args: string[]): Promise<number> {
     return 1;
   }
   const { promise, resolve } = Promise.withResolvers<number>();
+  // SHUTDOWN (the command) has already stopped the server when it asks to exit.
+  server.onShutdownRequest = (code) => resolve(code);
   const stop = async (sig: string) => {
+    if (server.isStopped) return;
     server.log.warning(`Received ${sig} scheduling shutdown...`);
+    server.log.warning("User requested shutdown...");
     await server.shutdown();
     resolve(0);
   };

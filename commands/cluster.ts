@@ -1,4 +1,684 @@
-/** PLACEHOLDER: filled in by the work on this command family. */
-import type { CommandDef } from "./types.ts";
+/**
+ * CLUSTER and its subcommands, plus READONLY, READWRITE and ASKING, with Redis 7.0.15's reply
+ * shapes and error texts (checked byte for byte against a real `redis-server --cluster-enabled
+ * yes`). The view lives in cluster/cluster.ts; handlers validate, call the pure transitions of
+ * cluster/state.ts and install the result with `cluster.apply` (state update + dirty config).
+ *
+ * Without cluster-enabled every one of them replies "ERR This instance has cluster support
+ * disabled" (after the dispatcher's arity check, as in Redis).
+ *
+ * Commands that need other nodes (MEET's handshake, REPLICATE, FAILOVER) validate everything a
+ * one-node cluster can check; what needs the cluster bus is marked TODO(bus).
+ */
 
-export const clusterCommands: CommandDef[] = [];
+import type { CommandContext, CommandDef, Handler } from "./types.ts";
+import { cmd } from "./types.ts";
+import * as E from "./errors.ts";
+import { lower, parseInt64, str } from "../protocol/bytes.ts";
+import { keyHashSlot } from "../protocol/slot.ts";
+import type { Cluster } from "../cluster/cluster.ts";
+import { BUS_MESSAGE_TYPE_NAMES } from "../cluster/cluster.ts";
+import {
+  addNode,
+  addSlots,
+  blacklistAdd,
+  blacklistHas,
+  bumpEpoch,
+  CLUSTER_SLOTS,
+  type ClusterNode,
+  type ClusterState,
+  createNode,
+  delSlots,
+  deleteNode,
+  effectiveConfigEpoch,
+  flushSlots,
+  isFailed,
+  isMaster,
+  isReplica,
+  isTimedOut,
+  lookupNode,
+  myself,
+  NodeFlags,
+  ownerRuns,
+  randomNodeId,
+  replicasOf,
+  reset,
+  setConfigEpoch,
+  setImporting,
+  setMigrating,
+  slotRanges,
+  assignSlots,
+  unassignSlots,
+} from "../cluster/state.ts";
+import { describeNode, describeNodes } from "../cluster/nodes_conf.ts";
+import { normalizeIp } from "../cluster/ip.ts";
+import { type PreferredEndpoint, preferredEndpoint } from "../cluster/routing.ts";
+
+export const CLUSTER_DISABLED = "ERR This instance has cluster support disabled";
+
+/** The cluster, or null after replying the "disabled" error. */
+function need(ctx: CommandContext): Cluster | null {
+  const c = ctx.server.cluster;
+  if (c === null) ctx.reply.error(CLUSTER_DISABLED);
+  return c;
+}
+
+/** addReplySubcommandSyntaxError. */
+function subcommandSyntaxError(ctx: CommandContext, sub: Uint8Array): void {
+  ctx.reply.error(
+    `ERR unknown subcommand or wrong number of arguments for '${str(sub).slice(0, 128)}'. ` +
+      `Try CLUSTER HELP.`,
+  );
+}
+
+/** getSlotOrReply. */
+function parseSlot(arg: Uint8Array): number | null {
+  const v = parseInt64(arg);
+  if (v === null || v < 0 || v >= CLUSTER_SLOTS) return null;
+  return v;
+}
+
+const INVALID_SLOT = "ERR Invalid or out of range slot";
+
+function endpointType(ctx: CommandContext): PreferredEndpoint {
+  return ctx.server.config.getString("cluster-preferred-endpoint-type") as PreferredEndpoint;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-only views
+
+const HELP_LINES = [
+  "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "ADDSLOTS <slot> [<slot> ...]",
+  "    Assign slots to current node.",
+  "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+  "    Assign slots which are between <start-slot> and <end-slot> to current node.",
+  "BUMPEPOCH",
+  "    Advance the cluster config epoch.",
+  "COUNT-FAILURE-REPORTS <node-id>",
+  "    Return number of failure reports for <node-id>.",
+  "COUNTKEYSINSLOT <slot>",
+  "    Return the number of keys in <slot>.",
+  "DELSLOTS <slot> [<slot> ...]",
+  "    Delete slots information from current node.",
+  "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+  "    Delete slots information which are between <start-slot> and <end-slot> from current node.",
+  "FAILOVER [FORCE|TAKEOVER]",
+  "    Promote current replica node to being a master.",
+  "FORGET <node-id>",
+  "    Remove a node from the cluster.",
+  "GETKEYSINSLOT <slot> <count>",
+  "    Return key names stored by current node in a slot.",
+  "FLUSHSLOTS",
+  "    Delete current node own slots information.",
+  "INFO",
+  "    Return information about the cluster.",
+  "KEYSLOT <key>",
+  "    Return the hash slot for <key>.",
+  "MEET <ip> <port> [<bus-port>]",
+  "    Connect nodes into a working cluster.",
+  "MYID",
+  "    Return the node id.",
+  "NODES",
+  "    Return cluster configuration seen by node. Output format:",
+  "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+  "REPLICATE <node-id>",
+  "    Configure current node as replica to <node-id>.",
+  "RESET [HARD|SOFT]",
+  "    Reset current node (default: soft).",
+  "SET-CONFIG-EPOCH <epoch>",
+  "    Set config epoch of current node.",
+  "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+  "    Set slot state.",
+  "REPLICAS <node-id>",
+  "    Return <node-id> replicas.",
+  "SAVECONFIG",
+  "    Force saving cluster configuration on disk.",
+  "SLOTS",
+  "    Return information about slots range mappings. Each range is made of:",
+  "    start, end, master and replicas IP addresses, ports and ids",
+  "SHARDS",
+  "    Return information about slot range mappings and the nodes associated with them.",
+  "LINKS",
+  "    Return information about all network links between this node and its peers.",
+  "    Output format is an array where each array element is a map containing attributes of a link",
+  "HELP",
+  "    Prints this help.",
+];
+
+const help: Handler = (ctx) => {
+  if (!need(ctx)) return;
+  ctx.reply.array(HELP_LINES.length);
+  for (const l of HELP_LINES) ctx.reply.status(l);
+};
+
+const myid: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  ctx.reply.bulkText(c.state.myselfId);
+};
+
+/** genClusterInfoString. */
+export function clusterInfoText(c: Cluster): string {
+  const s = c.state;
+  let assigned = 0, ok = 0, pfail = 0, fail = 0;
+  for (let j = 0; j < CLUSTER_SLOTS; j++) {
+    const o = s.slotOwner[j];
+    if (o === null) continue;
+    assigned++;
+    const n = s.nodes.get(o)!;
+    if (isFailed(n)) fail++;
+    else if (isTimedOut(n)) pfail++;
+    else ok++;
+  }
+  const me = myself(s);
+  let out = `cluster_state:${s.health}\r\n` +
+    `cluster_slots_assigned:${assigned}\r\n` +
+    `cluster_slots_ok:${ok}\r\n` +
+    `cluster_slots_pfail:${pfail}\r\n` +
+    `cluster_slots_fail:${fail}\r\n` +
+    `cluster_known_nodes:${s.nodes.size}\r\n` +
+    `cluster_size:${s.size}\r\n` +
+    `cluster_current_epoch:${s.currentEpoch}\r\n` +
+    `cluster_my_epoch:${effectiveConfigEpoch(s, me)}\r\n`;
+  let sent = 0, received = 0;
+  for (let i = 0; i < BUS_MESSAGE_TYPE_NAMES.length; i++) {
+    const n = c.stats.sent[i];
+    if (n === 0) continue;
+    sent += n;
+    out += `cluster_stats_messages_${BUS_MESSAGE_TYPE_NAMES[i]}_sent:${n}\r\n`;
+  }
+  out += `cluster_stats_messages_sent:${sent}\r\n`;
+  for (let i = 0; i < BUS_MESSAGE_TYPE_NAMES.length; i++) {
+    const n = c.stats.received[i];
+    if (n === 0) continue;
+    received += n;
+    out += `cluster_stats_messages_${BUS_MESSAGE_TYPE_NAMES[i]}_received:${n}\r\n`;
+  }
+  out += `cluster_stats_messages_received:${received}\r\n`;
+  out += `total_cluster_links_buffer_limit_exceeded:${c.stats.linksBufferLimitExceeded}\r\n`;
+  return out;
+}
+
+const info: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  ctx.reply.verbatim(clusterInfoText(c));
+};
+
+const nodes: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  ctx.reply.verbatim(describeNodes(c.state));
+};
+
+/** addNodeToNodeReply: [endpoint, port, id, metadata-map]. */
+function nodeEntry(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint): void {
+  const r = ctx.reply;
+  r.array(4);
+  if (type === "ip") r.bulkText(n.ip);
+  else if (type === "hostname") r.bulkText(n.hostname !== "" ? n.hostname : "?");
+  else r.nil();
+  r.int(n.port);
+  r.bulkText(n.id);
+  const withIp = type !== "ip";
+  const withHost = type !== "hostname" && n.hostname !== "";
+  r.map((withIp ? 1 : 0) + (withHost ? 1 : 0));
+  if (withIp) {
+    r.bulkText("ip");
+    r.bulkText(n.ip);
+  }
+  if (withHost) {
+    r.bulkText("hostname");
+    r.bulkText(n.hostname);
+  }
+}
+
+const slots: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  const s = c.state;
+  const type = endpointType(ctx);
+  const runs = ownerRuns(s);
+  ctx.reply.array(runs.length);
+  for (const [start, end, owner] of runs) {
+    const n = s.nodes.get(owner)!;
+    const replicas = replicasOf(s, owner).filter((r) => !isFailed(r));
+    ctx.reply.array(3 + replicas.length);
+    ctx.reply.int(start);
+    ctx.reply.int(end);
+    nodeEntry(ctx, n, type);
+    for (const r of replicas) nodeEntry(ctx, r, type);
+  }
+};
+
+/** addNodeDetailsToShardReply. */
+function shardNode(ctx: CommandContext, s: ClusterState, n: ClusterNode, type: PreferredEndpoint): void {
+  const r = ctx.reply;
+  const withPort = n.port !== 0;
+  const withHost = n.hostname !== "";
+  r.map(6 + (withPort ? 1 : 0) + (withHost ? 1 : 0));
+  r.bulkText("id");
+  r.bulkText(n.id);
+  if (withPort) {
+    r.bulkText("port");
+    r.int(n.port);
+  }
+  r.bulkText("ip");
+  r.bulkText(n.ip);
+  r.bulkText("endpoint");
+  r.bulkText(preferredEndpoint(n, type));
+  if (withHost) {
+    r.bulkText("hostname");
+    r.bulkText(n.hostname);
+  }
+  // TODO(replication): myself's master_repl_offset once replication exists.
+  const offset = n.replOffset;
+  r.bulkText("role");
+  r.bulkText(isReplica(n) ? "replica" : "master");
+  r.bulkText("replication-offset");
+  r.int(offset);
+  r.bulkText("health");
+  r.bulkText(isFailed(n) ? "fail" : isReplica(n) && offset === 0 ? "loading" : "online");
+  void s;
+}
+
+const shards: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  const s = c.state;
+  const type = endpointType(ctx);
+  const masters = [...s.nodes.values()].filter(isMaster);
+  ctx.reply.array(masters.length);
+  for (const m of masters) {
+    ctx.reply.map(2);
+    ctx.reply.bulkText("slots");
+    const ranges = slotRanges(m);
+    ctx.reply.array(ranges.length * 2);
+    for (const [a, b] of ranges) {
+      ctx.reply.int(a);
+      ctx.reply.int(b);
+    }
+    ctx.reply.bulkText("nodes");
+    const members = [m, ...replicasOf(s, m.id)];
+    ctx.reply.array(members.length);
+    for (const n of members) shardNode(ctx, s, n, type);
+  }
+};
+
+const keyslot: Handler = (ctx, argv) => {
+  if (!need(ctx)) return;
+  ctx.reply.int(keyHashSlot(argv[2]));
+};
+
+const countkeysinslot: Handler = (ctx, argv) => {
+  if (!need(ctx)) return;
+  const slot = parseInt64(argv[2]);
+  if (slot === null) return ctx.reply.error(E.NOT_INTEGER);
+  if (slot < 0 || slot >= CLUSTER_SLOTS) return ctx.reply.error("ERR Invalid slot");
+  ctx.reply.int(ctx.db.countKeysInSlot(slot));
+};
+
+const getkeysinslot: Handler = (ctx, argv) => {
+  if (!need(ctx)) return;
+  const slot = parseInt64(argv[2]);
+  if (slot === null) return ctx.reply.error(E.NOT_INTEGER);
+  const max = parseInt64(argv[3]);
+  if (max === null) return ctx.reply.error(E.NOT_INTEGER);
+  if (slot < 0 || slot >= CLUSTER_SLOTS || max < 0) {
+    return ctx.reply.error("ERR Invalid slot or number of keys");
+  }
+  ctx.reply.binaryArray(ctx.db.getKeysInSlot(slot, max));
+};
+
+const countFailureReports: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  const id = str(argv[2]);
+  const n = lookupNode(c.state, id);
+  if (n === undefined) return ctx.reply.error(`ERR Unknown node ${id}`);
+  ctx.reply.int(n.failReports.length);
+};
+
+const replicas: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  const id = str(argv[2]);
+  const n = lookupNode(c.state, id);
+  if (n === undefined) return ctx.reply.error(`ERR Unknown node ${id}`);
+  if (isReplica(n)) return ctx.reply.error("ERR The specified node is not a master");
+  const list = replicasOf(c.state, n.id);
+  ctx.reply.array(list.length);
+  for (const r of list) ctx.reply.bulkText(describeNode(c.state, r));
+};
+
+/** TODO(bus): one entry per bus link; there are no links before the bus exists. */
+const links: Handler = (ctx) => {
+  if (!need(ctx)) return;
+  ctx.reply.array(0);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Slot assignment
+
+function slotChange(del: boolean, ranged: boolean): Handler {
+  return (ctx, argv) => {
+    const c = need(ctx);
+    if (!c) return;
+    const ranges: [number, number][] = [];
+    if (ranged) {
+      if (argv.length % 2 === 1) return ctx.reply.error(E.wrongArity(`cluster|${lower(argv[1])}`));
+      for (let j = 2; j < argv.length; j += 2) {
+        const a = parseSlot(argv[j]);
+        if (a === null) return ctx.reply.error(INVALID_SLOT);
+        const b = parseSlot(argv[j + 1]);
+        if (b === null) return ctx.reply.error(INVALID_SLOT);
+        if (a > b) {
+          return ctx.reply.error(`ERR start slot number ${a} is greater than end slot number ${b}`);
+        }
+        ranges.push([a, b]);
+      }
+    } else {
+      for (let j = 2; j < argv.length; j++) {
+        const a = parseSlot(argv[j]);
+        if (a === null) return ctx.reply.error(INVALID_SLOT);
+        ranges.push([a, a]);
+      }
+    }
+    const r = del ? delSlots(c.state, ranges) : addSlots(c.state, ranges);
+    if ("error" in r) return ctx.reply.error(r.error);
+    c.apply(r.state);
+    ctx.reply.ok();
+  };
+}
+
+const flushslots: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  if (ctx.db.dict.size !== 0) return ctx.reply.error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
+  c.apply(flushSlots(c.state));
+  ctx.reply.ok();
+};
+
+const setslot: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  let s = c.state;
+  const me = myself(s);
+  if (isReplica(me)) return ctx.reply.error("ERR Please use SETSLOT only with masters.");
+  const slot = parseSlot(argv[2]);
+  if (slot === null) return ctx.reply.error(INVALID_SLOT);
+  const action = lower(argv[3]);
+  const argc = argv.length;
+  const invalid = "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP";
+  if (action === "migrating" && argc === 5) {
+    if (s.slotOwner[slot] !== me.id) return ctx.reply.error(`ERR I'm not the owner of hash slot ${slot}`);
+    const id = str(argv[4]);
+    const n = lookupNode(s, id);
+    if (n === undefined) return ctx.reply.error(`ERR I don't know about node ${id}`);
+    if (isReplica(n)) return ctx.reply.error("ERR Target node is not a master");
+    s = setMigrating(s, slot, n.id);
+  } else if (action === "importing" && argc === 5) {
+    if (s.slotOwner[slot] === me.id) {
+      return ctx.reply.error(`ERR I'm already the owner of hash slot ${slot}`);
+    }
+    const id = str(argv[4]);
+    const n = lookupNode(s, id);
+    if (n === undefined) return ctx.reply.error(`ERR I don't know about node ${id}`);
+    if (isReplica(n)) return ctx.reply.error("ERR Target node is not a master");
+    s = setImporting(s, slot, n.id);
+  } else if (action === "stable" && argc === 4) {
+    s = setMigrating(setImporting(s, slot, null), slot, null);
+  } else if (action === "node" && argc === 5) {
+    const id = str(argv[4]);
+    const n = lookupNode(s, id);
+    if (n === undefined) return ctx.reply.error(`ERR Unknown node ${id}`);
+    if (isReplica(n)) return ctx.reply.error("ERR Target node is not a master");
+    const keys = ctx.db.countKeysInSlot(slot);
+    if (s.slotOwner[slot] === me.id && n.id !== me.id && keys !== 0) {
+      return ctx.reply.error(
+        `ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`,
+      );
+    }
+    if (keys === 0 && s.migratingSlotsTo.has(slot)) s = setMigrating(s, slot, null);
+    const wasMine = s.slotOwner[slot] === me.id;
+    s = assignSlots(unassignSlots(s, [slot]), n.id, [slot]);
+    if (wasMine && n.id !== me.id && myself(s).numSlots === 0 &&
+      ctx.server.config.getBool("cluster-allow-replica-migration")) {
+      // TODO(bus/replication): Redis turns this node into a replica of the new owner here
+      // (clusterSetMaster); that needs replication, which does not exist yet.
+      ctx.server.log.notice(
+        `Configuration change detected. Would reconfigure myself as a replica of ${n.id} (not implemented)`,
+      );
+    }
+    if (n.id === me.id && s.importingSlotsFrom.has(slot)) {
+      const b = bumpEpoch(s);
+      s = b.state;
+      if (b.bumped) ctx.server.log.notice(`configEpoch updated after importing slot ${slot}`);
+      s = setImporting(s, slot, null);
+      // TODO(bus): clusterBroadcastPong(CLUSTER_BROADCAST_ALL).
+    }
+  } else {
+    return ctx.reply.error(invalid);
+  }
+  c.apply(s);
+  ctx.reply.ok();
+};
+
+// ---------------------------------------------------------------------------------------------
+// Epochs, config, reset
+
+const setConfigEpochCmd: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  const epoch = parseInt64(argv[2]);
+  if (epoch === null) return ctx.reply.error(E.NOT_INTEGER);
+  const r = setConfigEpoch(c.state, epoch);
+  if ("error" in r) return ctx.reply.error(r.error);
+  ctx.server.log.notice(`configEpoch set to ${epoch} via CLUSTER SET-CONFIG-EPOCH`);
+  c.apply(r.state);
+  ctx.reply.ok();
+};
+
+const bumpepoch: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  const r = bumpEpoch(c.state);
+  if (r.bumped) {
+    c.apply(r.state);
+    ctx.server.log.warning(`New configEpoch set to ${myself(r.state).configEpoch}`);
+  }
+  ctx.reply.status(`${r.bumped ? "BUMPED" : "STILL"} ${myself(r.state).configEpoch}`);
+};
+
+const saveconfig: Handler = (ctx) => {
+  const c = need(ctx);
+  if (!c) return;
+  try {
+    c.saveConfig();
+  } catch (e) {
+    return ctx.reply.error(`ERR error saving the cluster node config: ${(e as Error).message}`);
+  }
+  ctx.reply.ok();
+};
+
+const resetCmd: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  if (argv.length > 3) return subcommandSyntaxError(ctx, argv[1]);
+  let hard = false;
+  if (argv.length === 3) {
+    const a = lower(argv[2]);
+    if (a === "hard") hard = true;
+    else if (a !== "soft") return ctx.reply.error(E.SYNTAX);
+  }
+  const me = myself(c.state);
+  if (isMaster(me) && ctx.db.dict.size !== 0) {
+    return ctx.reply.error("ERR CLUSTER RESET can't be called with master nodes containing keys");
+  }
+  // TODO(replication): a replica also stops replicating and empties its data here.
+  const next = reset(c.state, hard, randomNodeId(), ctx.server.now());
+  if (hard) {
+    ctx.server.log.warning("configEpoch set to 0 via CLUSTER RESET HARD");
+    ctx.server.log.notice(`Node hard reset, now I'm ${next.myselfId}`);
+  }
+  c.apply(next);
+  ctx.reply.ok();
+};
+
+// ---------------------------------------------------------------------------------------------
+// Membership (validation now, the handshake with the bus)
+
+const meet: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  if (argv.length > 5) return subcommandSyntaxError(ctx, argv[1]);
+  const port = parseInt64(argv[3]);
+  if (port === null) return ctx.reply.error(`ERR Invalid TCP base port specified: ${str(argv[3])}`);
+  let cport = port + 10000;
+  if (argv.length === 5) {
+    const cp = parseInt64(argv[4]);
+    if (cp === null) return ctx.reply.error(`ERR Invalid TCP bus port specified: ${str(argv[4])}`);
+    cport = cp;
+  }
+  const ip = normalizeIp(str(argv[2]));
+  if (ip === null || port <= 0 || port > 65535 || cport <= 0 || cport > 65535) {
+    return ctx.reply.error(`ERR Invalid node address specified: ${str(argv[2])}:${str(argv[3])}`);
+  }
+  const s = c.state;
+  // clusterHandshakeInProgress: a second MEET for the same address is a no-op.
+  for (const n of s.nodes.values()) {
+    if ((n.flags & NodeFlags.HANDSHAKE) && n.ip === ip && n.port === port && n.cport === cport) {
+      return ctx.reply.ok();
+    }
+  }
+  // TODO(bus): the bus connects to ip:cport, sends MEET and renames this node on the first PONG.
+  // Until then the handshake node is shown by CLUSTER NODES and expires after the handshake
+  // timeout (max(cluster-node-timeout, 1000) ms), as a MEET to an unreachable node does in Redis.
+  const node = createNode(randomNodeId(), NodeFlags.HANDSHAKE | NodeFlags.MEET, ctx.server.now(), {
+    ip,
+    port,
+    cport,
+  });
+  c.apply(addNode(s, node), { save: false });
+  ctx.reply.ok();
+};
+
+const replicate: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  const s = c.state;
+  const id = str(argv[2]);
+  const n = lookupNode(s, id);
+  if (n === undefined) return ctx.reply.error(`ERR Unknown node ${id}`);
+  if (n.id === s.myselfId) return ctx.reply.error("ERR Can't replicate myself");
+  if (isReplica(n)) return ctx.reply.error("ERR I can only replicate a master, not a replica.");
+  const me = myself(s);
+  if (isMaster(me) && (me.numSlots !== 0 || ctx.db.dict.size !== 0)) {
+    return ctx.reply.error("ERR To set a master the node must be empty and without assigned slots.");
+  }
+  // TODO(bus/replication): clusterSetMaster needs replication and a handshaken master.
+  ctx.reply.error("ERR CLUSTER REPLICATE is not supported yet: replication is not implemented");
+};
+
+const forget: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  const s = c.state;
+  const now = ctx.server.now();
+  const id = str(argv[2]);
+  const n = lookupNode(s, id);
+  if (n === undefined) {
+    if (blacklistHas(s, id, now)) return ctx.reply.ok();
+    return ctx.reply.error(`ERR Unknown node ${id}`);
+  }
+  if (n.id === s.myselfId) return ctx.reply.error("ERR I tried hard but I can't forget myself...");
+  const me = myself(s);
+  if (isReplica(me) && me.masterId === n.id) return ctx.reply.error("ERR Can't forget my master!");
+  c.apply(deleteNode(blacklistAdd(s, n.id, now), n.id));
+  ctx.reply.ok();
+};
+
+const failover: Handler = (ctx, argv) => {
+  const c = need(ctx);
+  if (!c) return;
+  if (argv.length > 3) return subcommandSyntaxError(ctx, argv[1]);
+  if (argv.length === 3) {
+    const a = lower(argv[2]);
+    if (a !== "force" && a !== "takeover") return ctx.reply.error(E.SYNTAX);
+  }
+  const me = myself(c.state);
+  if (isMaster(me)) return ctx.reply.error("ERR You should send CLUSTER FAILOVER to a replica");
+  if (me.masterId === null) return ctx.reply.error("ERR I'm a replica but my master is unknown to me");
+  // TODO(bus): manual / forced failover and takeover.
+  ctx.reply.error("ERR CLUSTER FAILOVER is not supported yet: the cluster bus is not implemented");
+};
+
+// ---------------------------------------------------------------------------------------------
+// READONLY / READWRITE / ASKING
+
+const readonly: Handler = (ctx) => {
+  if (!need(ctx)) return;
+  ctx.client.readonlyMode = true;
+  ctx.reply.ok();
+};
+
+const readwrite: Handler = (ctx) => {
+  if (!need(ctx)) return;
+  ctx.client.readonlyMode = false;
+  ctx.reply.ok();
+};
+
+const asking: Handler = (ctx) => {
+  if (!need(ctx)) return;
+  ctx.client.asking = true;
+  ctx.reply.ok();
+};
+
+// ---------------------------------------------------------------------------------------------
+
+const NO_KEYS: [number, number, number] = [0, 0, 0];
+const ADMIN: CommandDef["flags"] = ["admin", "stale", "no_async_loading"];
+const STALE: CommandDef["flags"] = ["stale"];
+
+const sub = (name: string, arity: number, flags: CommandDef["flags"], h: Handler) =>
+  cmd(name, arity, flags, NO_KEYS, h);
+
+export const clusterCommands: CommandDef[] = [
+  {
+    ...cmd("cluster", -2, [], NO_KEYS, () => {}),
+    handler: undefined,
+    subcommands: [
+      sub("addslots", -3, ADMIN, slotChange(false, false)),
+      sub("addslotsrange", -4, ADMIN, slotChange(false, true)),
+      sub("bumpepoch", 2, ADMIN, bumpepoch),
+      sub("count-failure-reports", 3, ADMIN, countFailureReports),
+      sub("countkeysinslot", 3, STALE, countkeysinslot),
+      sub("delslots", -3, ADMIN, slotChange(true, false)),
+      sub("delslotsrange", -4, ADMIN, slotChange(true, true)),
+      sub("failover", -2, ADMIN, failover),
+      sub("flushslots", 2, ADMIN, flushslots),
+      sub("forget", 3, ADMIN, forget),
+      sub("getkeysinslot", 4, STALE, getkeysinslot),
+      sub("help", 2, ["loading", "stale"], help),
+      sub("info", 2, STALE, info),
+      sub("keyslot", 3, STALE, keyslot),
+      sub("links", 2, STALE, links),
+      sub("meet", -4, ADMIN, meet),
+      sub("myid", 2, STALE, myid),
+      sub("nodes", 2, STALE, nodes),
+      sub("replicas", 3, ADMIN, replicas),
+      sub("replicate", 3, ADMIN, replicate),
+      sub("reset", -2, ["admin", "noscript", "stale"], resetCmd),
+      sub("saveconfig", 2, ADMIN, saveconfig),
+      sub("set-config-epoch", 3, ADMIN, setConfigEpochCmd),
+      sub("setslot", -4, ADMIN, setslot),
+      sub("shards", 2, STALE, shards),
+      sub("slaves", 3, ADMIN, replicas),
+      sub("slots", 2, STALE, slots),
+    ],
+  },
+  cmd("readonly", 1, ["fast", "loading", "stale"], NO_KEYS, readonly),
+  cmd("readwrite", 1, ["fast", "loading", "stale"], NO_KEYS, readwrite),
+  cmd("asking", 1, ["fast"], NO_KEYS, asking),
+];

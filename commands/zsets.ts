@@ -1,4 +1,1204 @@
-/** PLACEHOLDER: filled in by the work on this command family. */
-import type { CommandDef } from "./types.ts";
+/**
+ * Sorted-set commands (Redis 7.0 t_zset.c semantics): ZADD family, ranges by rank/score/lex,
+ * pops, set algebra (ZUNION/ZINTER/ZDIFF and their STORE forms, ZINTERCARD), ZRANDMEMBER, ZSCAN,
+ * ZMPOP and the blocking pops. Reply shapes follow Redis for RESP2 and RESP3: scores are doubles
+ * (%.17g); in RESP3, member+score results are arrays of [member, score] pairs.
+ *
+ * Argument parsing rules live in zset_parse.ts; the data structure in keyspace/zset.ts.
+ */
 
-export const zsetCommands: CommandDef[] = [];
+import { latin1, parseInt64, parseInt64Big } from "../protocol/bytes.ts";
+import { formatDouble17g } from "../protocol/bytes.ts";
+import type { Reply } from "../protocol/reply.ts";
+import type { LexRange, ScoreRange, ZNode } from "../keyspace/zset.ts";
+import { lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, ZSet } from "../keyspace/zset.ts";
+import { globMatch } from "../keyspace/glob.ts";
+import * as E from "./errors.ts";
+import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { parseLexRange, parseScoreRange, parseStrictDouble } from "./zset_parse.ts";
+
+const NAN_SCORE = "ERR resulting score is not a number (NaN)";
+const NOT_FLOAT_RANGE = "ERR min or max is not a float";
+const NOT_LEX_RANGE = "ERR min or max not valid string range item";
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+
+/** The zset at `key`: the value, null when missing, or undefined after a WRONGTYPE reply. */
+function zsetForRead(ctx: CommandContext, key: string): ZSet | null | undefined {
+  const v = ctx.db.lookupRead(key);
+  if (v === undefined) return null;
+  if (v instanceof ZSet) return v;
+  ctx.reply.error(E.WRONGTYPE);
+  return undefined;
+}
+
+function zsetForWrite(ctx: CommandContext, key: string): ZSet | null | undefined {
+  const v = ctx.db.lookup(key);
+  if (v === undefined) return null;
+  if (v instanceof ZSet) return v;
+  ctx.reply.error(E.WRONGTYPE);
+  return undefined;
+}
+
+/** zset-max-listpack-entries / -value, read when a listpack-encoded zset may change encoding. */
+function maxEntries(ctx: CommandContext): number {
+  return ctx.server.config.getNumber("zset-max-listpack-entries");
+}
+
+function maxValue(ctx: CommandContext): number {
+  return ctx.server.config.getNumber("zset-max-listpack-value");
+}
+
+/**
+ * Add a new member as zsetAdd does: a listpack zset converts to a skip list first when the
+ * element would make it too long or is too large; listpack storage turns -0 into 0.
+ */
+export function zsetInsert(ctx: CommandContext, z: ZSet, member: string, score: number): void {
+  if (z.listpack) {
+    if (z.size + 1 > maxEntries(ctx) || member.length > maxValue(ctx)) z.listpack = false;
+    else if (score === 0) score = 0;
+  }
+  z.add(member, score);
+}
+
+function zsetSetScore(z: ZSet, member: string, score: number): void {
+  if (z.listpack && score === 0) score = 0;
+  z.update(member, score);
+}
+
+/** Remove the key when its zset became empty, and mark it modified. */
+function afterRemove(ctx: CommandContext, key: string, z: ZSet): void {
+  if (z.size === 0) ctx.db.delete(key);
+  else ctx.db.signalModified(key);
+}
+
+/** Emit member (+score) replies: RESP2 flat, RESP3 [member, score] pairs when withscores. */
+function emitNodes(reply: Reply, nodes: ZNode[], withscores: boolean): void {
+  const resp3 = reply.proto === 3;
+  reply.array(withscores && !resp3 ? nodes.length * 2 : nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    if (withscores && resp3) reply.array(2);
+    reply.bulkBinary(n.member);
+    if (withscores) reply.double(n.score);
+  }
+}
+
+/** Build a zset for a STORE result and decide its encoding as zsetConvertToListpackIfNeeded. */
+function buildStored(
+  ctx: CommandContext,
+  items: Iterable<[string, number]>,
+  count: number,
+  maxLen: number,
+  allowListpack: boolean,
+): ZSet {
+  const listpack = allowListpack && count <= maxEntries(ctx) && maxLen <= maxValue(ctx);
+  const z = new ZSet(listpack);
+  for (const [m, s] of items) z.add(m, listpack && s === 0 ? 0 : s);
+  return z;
+}
+
+/** Store a result (non-empty) or delete the destination (empty); reply with the size. */
+function storeResult(ctx: CommandContext, dst: string, z: ZSet | null): void {
+  if (z !== null && z.size > 0) {
+    ctx.db.set(dst, z);
+    ctx.reply.int(z.size);
+  } else {
+    ctx.db.delete(dst);
+    ctx.reply.int(0);
+  }
+}
+
+function isKeyword(arg: Uint8Array, word: string): boolean {
+  if (arg.length !== word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    let c = arg[i];
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** getRangeLongFromObjectOrReply(min..max) with the message `msg` for both failure kinds. */
+function parseRangedLong(b: Uint8Array, min: number, msg: string): number | null {
+  const v = parseInt64(b);
+  if (v === null || v < min) return null;
+  void msg;
+  return v;
+}
+
+/** Key positions for `<numkeys> key...` forms: numkeys at `numIdx`, keys right after it. */
+function numkeysKeys(argv: Uint8Array[], numIdx: number, before: number[]): number[] {
+  const out = before.slice();
+  if (numIdx >= argv.length) return out;
+  const n = parseInt64(argv[numIdx]);
+  if (n === null || n < 1 || n > argv.length - numIdx - 1) return out;
+  for (let i = 0; i < n; i++) out.push(numIdx + 1 + i);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZADD / ZINCRBY
+
+function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean): void {
+  const reply = ctx.reply;
+  let nx = false, xx = false, gt = false, lt = false, ch = false, incr = incrCmd;
+  let scoreIdx = 2;
+  while (!incrCmd && scoreIdx < argv.length) {
+    const a = argv[scoreIdx];
+    if (isKeyword(a, "nx")) nx = true;
+    else if (isKeyword(a, "xx")) xx = true;
+    else if (isKeyword(a, "ch")) ch = true;
+    else if (isKeyword(a, "incr")) incr = true;
+    else if (isKeyword(a, "gt")) gt = true;
+    else if (isKeyword(a, "lt")) lt = true;
+    else break;
+    scoreIdx++;
+  }
+  let elements = argv.length - scoreIdx;
+  if (elements % 2 !== 0 || elements === 0) {
+    reply.error(E.SYNTAX);
+    return;
+  }
+  elements /= 2;
+  if (nx && xx) {
+    reply.error("ERR XX and NX options at the same time are not compatible");
+    return;
+  }
+  if ((gt && nx) || (lt && nx) || (gt && lt)) {
+    reply.error("ERR GT, LT, and/or NX options at the same time are not compatible");
+    return;
+  }
+  if (incr && elements > 1) {
+    reply.error("ERR INCR option supports a single increment-element pair");
+    return;
+  }
+  // Parse every score before touching the set: the command runs fully or not at all.
+  const scores: number[] = new Array(elements);
+  let maxLen = 0;
+  for (let j = 0; j < elements; j++) {
+    const s = parseStrictDouble(argv[scoreIdx + j * 2]);
+    if (s === null) {
+      reply.error(E.NOT_FLOAT);
+      return;
+    }
+    scores[j] = s;
+    const len = argv[scoreIdx + j * 2 + 1].length;
+    if (len > maxLen) maxLen = len;
+  }
+  const key = latin1(argv[1]);
+  let z = zsetForWrite(ctx, key);
+  if (z === undefined) return;
+  let added = 0, updated = 0, processed = 0;
+  let score = 0;
+  if (z === null) {
+    if (xx) {
+      if (incr) reply.nil();
+      else reply.int(0);
+      return;
+    }
+    z = new ZSet(elements <= maxEntries(ctx) && maxLen <= maxValue(ctx));
+    ctx.db.add(key, z);
+  } else if (z.listpack && elements > maxEntries(ctx)) {
+    z.listpack = false;
+  }
+  for (let j = 0; j < elements; j++) {
+    const member = latin1(argv[scoreIdx + j * 2 + 1]);
+    score = scores[j];
+    const cur = z.scores.get(member);
+    if (cur !== undefined) {
+      if (nx) continue;
+      if (incr) {
+        score += cur;
+        if (Number.isNaN(score)) {
+          reply.error(NAN_SCORE);
+          if (added || updated) ctx.db.signalModified(key);
+          return;
+        }
+      }
+      if ((lt && score >= cur) || (gt && score <= cur)) continue;
+      processed++;
+      if (score !== cur) {
+        zsetSetScore(z, member, score);
+        updated++;
+      }
+    } else if (!xx) {
+      zsetInsert(ctx, z, member, score);
+      added++;
+      processed++;
+    }
+  }
+  if (incr) {
+    if (processed) reply.double(score);
+    else reply.nil();
+  } else {
+    reply.int(ch ? added + updated : added);
+  }
+  if (added || updated) ctx.db.signalModified(key);
+}
+
+function zadd(ctx: CommandContext, argv: Uint8Array[]): void {
+  zaddGeneric(ctx, argv, false);
+}
+
+function zincrby(ctx: CommandContext, argv: Uint8Array[]): void {
+  zaddGeneric(ctx, argv, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simple reads and ZREM
+
+function zrem(ctx: CommandContext, argv: Uint8Array[]): void {
+  const key = latin1(argv[1]);
+  const z = zsetForWrite(ctx, key);
+  if (z === undefined) return;
+  if (z === null) {
+    ctx.reply.int(0);
+    return;
+  }
+  let deleted = 0;
+  for (let j = 2; j < argv.length; j++) {
+    if (z.remove(latin1(argv[j]))) deleted++;
+    if (z.size === 0) break;
+  }
+  if (deleted) afterRemove(ctx, key, z);
+  ctx.reply.int(deleted);
+}
+
+function zcard(ctx: CommandContext, argv: Uint8Array[]): void {
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  ctx.reply.int(z === null ? 0 : z.size);
+}
+
+function zscore(ctx: CommandContext, argv: Uint8Array[]): void {
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  const s = z === null ? undefined : z.scores.get(latin1(argv[2]));
+  if (s === undefined) ctx.reply.nil();
+  else ctx.reply.double(s);
+}
+
+function zmscore(ctx: CommandContext, argv: Uint8Array[]): void {
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  ctx.reply.array(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) {
+    const s = z === null ? undefined : z.scores.get(latin1(argv[j]));
+    if (s === undefined) ctx.reply.nil();
+    else ctx.reply.double(s);
+  }
+}
+
+function zrankGeneric(ctx: CommandContext, argv: Uint8Array[], rev: boolean): void {
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  if (z === null) {
+    ctx.reply.nil();
+    return;
+  }
+  const r = z.rank(latin1(argv[2]));
+  if (r < 0) ctx.reply.nil();
+  else ctx.reply.int(rev ? z.size - 1 - r : r);
+}
+
+function zcount(ctx: CommandContext, argv: Uint8Array[]): void {
+  const range = parseScoreRange(argv[2], argv[3]);
+  if (range === null) {
+    ctx.reply.error(NOT_FLOAT_RANGE);
+    return;
+  }
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  ctx.reply.int(z === null ? 0 : z.countInScoreRange(range));
+}
+
+function zlexcount(ctx: CommandContext, argv: Uint8Array[]): void {
+  const range = parseLexRange(argv[2], argv[3]);
+  if (range === null) {
+    ctx.reply.error(NOT_LEX_RANGE);
+    return;
+  }
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  ctx.reply.int(z === null ? 0 : z.countInLexRange(range));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranges: ZRANGE and its legacy forms, ZRANGESTORE
+
+const RANGE_AUTO = 0, RANGE_RANK = 1, RANGE_SCORE = 2, RANGE_LEX = 3;
+const DIR_AUTO = 0, DIR_FORWARD = 1, DIR_REVERSE = 2;
+
+function rankNodes(z: ZSet, start: number, end: number, rev: boolean): ZNode[] {
+  const llen = z.size;
+  if (start < 0) start = llen + start;
+  if (end < 0) end = llen + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= llen) return [];
+  if (end >= llen) end = llen - 1;
+  const n = end - start + 1;
+  const out: ZNode[] = new Array(n);
+  let node = rev ? z.byRank(llen - 1 - start) : z.byRank(start);
+  for (let i = 0; i < n; i++) {
+    out[i] = node!;
+    node = rev ? node!.backward : node!.next[0];
+  }
+  return out;
+}
+
+function scoreNodes(z: ZSet, r: ScoreRange, offset: number, limit: number, rev: boolean): ZNode[] {
+  const out: ZNode[] = [];
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return out;
+  let ln = rev ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
+  while (ln !== null && offset > 0) {
+    offset--;
+    ln = rev ? ln.backward : ln.next[0];
+  }
+  while (ln !== null && limit !== 0) {
+    if (rev ? !scoreGteMin(ln.score, r) : !scoreLteMax(ln.score, r)) break;
+    out.push(ln);
+    limit--;
+    ln = rev ? ln.backward : ln.next[0];
+  }
+  return out;
+}
+
+function lexNodes(z: ZSet, r: LexRange, offset: number, limit: number, rev: boolean): ZNode[] {
+  const out: ZNode[] = [];
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return out;
+  let ln = rev ? z.lastInLexRange(r) : z.firstInLexRange(r);
+  while (ln !== null && offset > 0) {
+    offset--;
+    ln = rev ? ln.backward : ln.next[0];
+  }
+  while (ln !== null && limit !== 0) {
+    if (rev ? !lexGteMin(ln.member, r) : !lexLteMax(ln.member, r)) break;
+    out.push(ln);
+    limit--;
+    ln = rev ? ln.backward : ln.next[0];
+  }
+  return out;
+}
+
+/** zrangeGenericCommand: argv[argcStart] is the source key; `dst` set for ZRANGESTORE. */
+function zrangeGeneric(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  argcStart: number,
+  dst: string | null,
+  rangeTypeIn: number,
+  directionIn: number,
+): void {
+  const reply = ctx.reply;
+  let rangeType = rangeTypeIn;
+  let direction = directionIn;
+  let minIdx = argcStart + 1;
+  let maxIdx = argcStart + 2;
+  let withscores = false;
+  let offset = 0;
+  let limit = -1;
+  for (let j = argcStart + 3; j < argv.length; j++) {
+    const left = argv.length - j - 1;
+    const a = argv[j];
+    if (dst === null && isKeyword(a, "withscores")) {
+      withscores = true;
+    } else if (isKeyword(a, "limit") && left >= 2) {
+      const o = parseInt64(argv[j + 1]);
+      const l = o === null ? null : parseInt64(argv[j + 2]);
+      if (o === null || l === null) {
+        reply.error(E.NOT_INTEGER);
+        return;
+      }
+      offset = o;
+      limit = l;
+      j += 2;
+    } else if (direction === DIR_AUTO && isKeyword(a, "rev")) {
+      direction = DIR_REVERSE;
+    } else if (rangeType === RANGE_AUTO && isKeyword(a, "bylex")) {
+      rangeType = RANGE_LEX;
+    } else if (rangeType === RANGE_AUTO && isKeyword(a, "byscore")) {
+      rangeType = RANGE_SCORE;
+    } else {
+      reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  if (direction === DIR_AUTO) direction = DIR_FORWARD;
+  if (rangeType === RANGE_AUTO) rangeType = RANGE_RANK;
+  if (limit !== -1 && rangeType === RANGE_RANK) {
+    reply.error(
+      "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+    );
+    return;
+  }
+  if (withscores && rangeType === RANGE_LEX) {
+    reply.error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+    return;
+  }
+  const rev = direction === DIR_REVERSE;
+  if (rev && rangeType !== RANGE_RANK) {
+    const t = maxIdx;
+    maxIdx = minIdx;
+    minIdx = t;
+  }
+  let start = 0, end = 0;
+  let scoreRange: ScoreRange | null = null;
+  let lexRange: LexRange | null = null;
+  if (rangeType === RANGE_RANK) {
+    const s = parseInt64(argv[minIdx]);
+    const e = s === null ? null : parseInt64(argv[maxIdx]);
+    if (s === null || e === null) {
+      reply.error(E.NOT_INTEGER);
+      return;
+    }
+    start = s;
+    end = e;
+  } else if (rangeType === RANGE_SCORE) {
+    scoreRange = parseScoreRange(argv[minIdx], argv[maxIdx]);
+    if (scoreRange === null) {
+      reply.error(NOT_FLOAT_RANGE);
+      return;
+    }
+  } else {
+    lexRange = parseLexRange(argv[minIdx], argv[maxIdx]);
+    if (lexRange === null) {
+      reply.error(NOT_LEX_RANGE);
+      return;
+    }
+  }
+  const key = latin1(argv[argcStart]);
+  const z = zsetForRead(ctx, key);
+  if (z === undefined) return;
+  if (z === null) {
+    if (dst !== null) storeResult(ctx, dst, null);
+    else reply.array(0);
+    return;
+  }
+  let nodes: ZNode[];
+  if (rangeType === RANGE_RANK) nodes = rankNodes(z, start, end, rev);
+  else if (rangeType === RANGE_SCORE) nodes = scoreNodes(z, scoreRange!, offset, limit, rev);
+  else nodes = lexNodes(z, lexRange!, offset, limit, rev);
+  if (dst === null) {
+    emitNodes(reply, nodes, withscores);
+    return;
+  }
+  // ZRANGESTORE: Redis creates the destination as a listpack when the length is known up
+  // front (rank ranges), and converts while adding when it outgrows it.
+  let maxLen = 0;
+  for (const n of nodes) if (n.member.length > maxLen) maxLen = n.member.length;
+  const out = buildStored(
+    ctx,
+    nodes.map((n): [string, number] => [n.member, n.score]),
+    nodes.length,
+    maxLen,
+    rangeType === RANGE_RANK,
+  );
+  storeResult(ctx, dst, out);
+}
+
+const zrange = (ctx: CommandContext, argv: Uint8Array[]) =>
+  zrangeGeneric(ctx, argv, 1, null, RANGE_AUTO, DIR_AUTO);
+const zrangestore = (ctx: CommandContext, argv: Uint8Array[]) =>
+  zrangeGeneric(ctx, argv, 2, latin1(argv[1]), RANGE_AUTO, DIR_AUTO);
+const zrevrange = (ctx: CommandContext, argv: Uint8Array[]) =>
+  zrangeGeneric(ctx, argv, 1, null, RANGE_RANK, DIR_REVERSE);
+const zrangebyscore = (ctx: CommandContext, argv: Uint8Array[]) =>
+  zrangeGeneric(ctx, argv, 1, null, RANGE_SCORE, DIR_FORWARD);
+const zrevrangebyscore = (ctx: CommandContext, argv: Uint8Array[]) =>
+  zrangeGeneric(ctx, argv, 1, null, RANGE_SCORE, DIR_REVERSE);
+const zrangebylex = (ctx: CommandContext, argv: Uint8Array[]) =>
+  zrangeGeneric(ctx, argv, 1, null, RANGE_LEX, DIR_FORWARD);
+const zrevrangebylex = (ctx: CommandContext, argv: Uint8Array[]) =>
+  zrangeGeneric(ctx, argv, 1, null, RANGE_LEX, DIR_REVERSE);
+
+// ---------------------------------------------------------------------------------------------
+// ZREMRANGEBY*
+
+function zremrangeGeneric(ctx: CommandContext, argv: Uint8Array[], type: number): void {
+  const reply = ctx.reply;
+  let start = 0, end = 0;
+  let scoreRange: ScoreRange | null = null;
+  let lexRange: LexRange | null = null;
+  if (type === RANGE_RANK) {
+    const s = parseInt64(argv[2]);
+    const e = s === null ? null : parseInt64(argv[3]);
+    if (s === null || e === null) {
+      reply.error(E.NOT_INTEGER);
+      return;
+    }
+    start = s;
+    end = e;
+  } else if (type === RANGE_SCORE) {
+    scoreRange = parseScoreRange(argv[2], argv[3]);
+    if (scoreRange === null) {
+      reply.error(NOT_FLOAT_RANGE);
+      return;
+    }
+  } else {
+    lexRange = parseLexRange(argv[2], argv[3]);
+    if (lexRange === null) {
+      reply.error(NOT_LEX_RANGE);
+      return;
+    }
+  }
+  const key = latin1(argv[1]);
+  const z = zsetForWrite(ctx, key);
+  if (z === undefined) return;
+  if (z === null) {
+    reply.int(0);
+    return;
+  }
+  let deleted: number;
+  if (type === RANGE_RANK) {
+    const llen = z.size;
+    if (start < 0) start = llen + start;
+    if (end < 0) end = llen + end;
+    if (start < 0) start = 0;
+    if (start > end || start >= llen) {
+      reply.int(0);
+      return;
+    }
+    if (end >= llen) end = llen - 1;
+    deleted = z.deleteRangeByRank(start, end);
+  } else if (type === RANGE_SCORE) {
+    deleted = z.deleteRangeByScore(scoreRange!);
+  } else {
+    deleted = z.deleteRangeByLex(lexRange!);
+  }
+  if (deleted) afterRemove(ctx, key, z);
+  reply.int(deleted);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pops: ZPOPMIN/ZPOPMAX, ZMPOP (and the non-waiting half of the blocking forms)
+
+/**
+ * genericZpopCommand. Pops from the first non-empty zset among `keys` (a WRONGTYPE key before it
+ * is an error). `count` -1 means the single-element form. Returns true when something was
+ * popped (or an error/empty reply was written for a present key), false when every key was
+ * missing and nothing was written (only when `replyWhenEmpty` is false).
+ */
+export function zpopGeneric(
+  ctx: CommandContext,
+  keys: Uint8Array[],
+  max: boolean,
+  emitKey: boolean,
+  count: number,
+  nested: boolean,
+  nilWhenEmpty: boolean,
+  replyWhenEmpty = true,
+): boolean {
+  const reply = ctx.reply;
+  let z: ZSet | null = null;
+  let key = "";
+  let keyBytes: Uint8Array | null = null;
+  for (let i = 0; i < keys.length; i++) {
+    key = latin1(keys[i]);
+    const found = zsetForWrite(ctx, key);
+    if (found === undefined) return true;
+    if (found !== null) {
+      z = found;
+      keyBytes = keys[i];
+      break;
+    }
+  }
+  if (z === null) {
+    if (!replyWhenEmpty) return false;
+    if (nilWhenEmpty) reply.nilArray();
+    else reply.array(0);
+    return true;
+  }
+  if (count === 0) {
+    reply.array(0);
+    return true;
+  }
+  if (count === -1) count = 1;
+  const n = count > z.size ? z.size : count;
+  if (!nested && !emitKey) reply.array(n * 2);
+  else if (nested && !emitKey) reply.array(n);
+  else if (!nested && emitKey) {
+    reply.array(n * 2 + 1);
+    reply.bulk(keyBytes!);
+  } else {
+    reply.array(2);
+    reply.bulk(keyBytes!);
+    reply.array(n);
+  }
+  for (let i = 0; i < n; i++) {
+    const node = max ? z.popLast()! : z.popFirst()!;
+    if (nested) reply.array(2);
+    reply.bulkBinary(node.member);
+    reply.double(node.score);
+  }
+  afterRemove(ctx, key, z);
+  return true;
+}
+
+function zpopMinMax(ctx: CommandContext, argv: Uint8Array[], max: boolean): void {
+  if (argv.length > 3) {
+    ctx.reply.error(E.SYNTAX);
+    return;
+  }
+  let count = -1;
+  if (argv.length === 3) {
+    const c = parseInt64(argv[2]);
+    if (c === null || c < 0) {
+      ctx.reply.error(E.NOT_POSITIVE);
+      return;
+    }
+    count = c;
+  }
+  zpopGeneric(ctx, [argv[1]], max, false, count, ctx.reply.proto === 3 && count !== -1, false);
+}
+
+/** Parsed `numkeys key... MIN|MAX [COUNT n]`: keys, direction and count, or an error text. */
+export interface MpopArgs {
+  keys: Uint8Array[];
+  max: boolean;
+  count: number;
+}
+
+export function parseMpop(argv: Uint8Array[], numkeysIdx: number): MpopArgs | string {
+  const numkeys = parseRangedLong(argv[numkeysIdx], 1, "");
+  if (numkeys === null) return "ERR numkeys should be greater than 0";
+  const whereIdx = numkeysIdx + numkeys + 1;
+  if (whereIdx >= argv.length) return E.SYNTAX;
+  let max: boolean;
+  if (isKeyword(argv[whereIdx], "min")) max = false;
+  else if (isKeyword(argv[whereIdx], "max")) max = true;
+  else return E.SYNTAX;
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    if (count === -1 && isKeyword(argv[j], "count") && more > 0) {
+      j++;
+      const c = parseRangedLong(argv[j], 1, "");
+      if (c === null) return "ERR count should be greater than 0";
+      count = c;
+    } else {
+      return E.SYNTAX;
+    }
+  }
+  if (count === -1) count = 1;
+  return { keys: argv.slice(numkeysIdx + 1, numkeysIdx + 1 + numkeys), max, count };
+}
+
+function zmpop(ctx: CommandContext, argv: Uint8Array[]): void {
+  const p = parseMpop(argv, 1);
+  if (typeof p === "string") {
+    ctx.reply.error(p);
+    return;
+  }
+  zpopGeneric(ctx, p.keys, p.max, true, p.count, true, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set algebra: ZUNION/ZINTER/ZDIFF, the STORE forms, ZINTERCARD
+
+const OP_UNION = 0, OP_INTER = 1, OP_DIFF = 2;
+const AGG_SUM = 0, AGG_MIN = 1, AGG_MAX = 2;
+
+interface Source {
+  zset: ZSet | null;
+  set: Set<string> | null;
+  weight: number;
+}
+
+function sourceSize(s: Source): number {
+  return s.zset !== null ? s.zset.size : s.set !== null ? s.set.size : 0;
+}
+
+/** Score of `member` in a source (sets count as score 1), or undefined. */
+function sourceFind(s: Source, member: string): number | undefined {
+  if (s.zset !== null) return s.zset.scores.get(member);
+  if (s.set !== null) return s.set.has(member) ? 1 : undefined;
+  return undefined;
+}
+
+/** Visit every (member, score) of a source (zsets from the highest down, as zuiNext does). */
+function sourceEach(s: Source, visit: (member: string, score: number) => boolean | void): void {
+  if (s.zset !== null) {
+    for (let n = s.zset.last(); n !== null; n = n.backward) if (visit(n.member, n.score) === false) return;
+  } else if (s.set !== null) {
+    for (const m of s.set) if (visit(m, 1) === false) return;
+  }
+}
+
+function aggregate(target: number, val: number, agg: number): number {
+  if (agg === AGG_SUM) {
+    const r = target + val;
+    return Number.isNaN(r) ? 0 : r;
+  }
+  if (agg === AGG_MIN) return val < target ? val : target;
+  return val > target ? val : target;
+}
+
+function zsetOp(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  dst: string | null,
+  numkeysIdx: number,
+  op: number,
+  cardinalityOnly: boolean,
+  fullname: string,
+): void {
+  const reply = ctx.reply;
+  const setnum = parseInt64(argv[numkeysIdx]);
+  if (setnum === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (setnum < 1) {
+    reply.error(`ERR at least 1 input key is needed for '${fullname}' command`);
+    return;
+  }
+  if (setnum > argv.length - (numkeysIdx + 1)) {
+    reply.error(E.SYNTAX);
+    return;
+  }
+  const src: Source[] = new Array(setnum);
+  let j = numkeysIdx + 1;
+  for (let i = 0; i < setnum; i++, j++) {
+    const v = ctx.db.lookupRead(latin1(argv[j]));
+    const s: Source = { zset: null, set: null, weight: 1 };
+    if (v !== undefined) {
+      if (v instanceof ZSet) s.zset = v;
+      else if (v instanceof Set) s.set = v;
+      else {
+        reply.error(E.WRONGTYPE);
+        return;
+      }
+    }
+    src[i] = s;
+  }
+  let agg = AGG_SUM;
+  let withscores = false;
+  let limit = 0;
+  let remaining = argv.length - j;
+  while (remaining > 0) {
+    const a = argv[j];
+    if (op !== OP_DIFF && !cardinalityOnly && remaining >= setnum + 1 && isKeyword(a, "weights")) {
+      j++;
+      remaining--;
+      for (let i = 0; i < setnum; i++, j++, remaining--) {
+        const w = parseStrictDouble(argv[j]);
+        if (w === null) {
+          reply.error("ERR weight value is not a float");
+          return;
+        }
+        src[i].weight = w;
+      }
+    } else if (op !== OP_DIFF && !cardinalityOnly && remaining >= 2 && isKeyword(a, "aggregate")) {
+      j++;
+      remaining--;
+      const v = argv[j];
+      if (isKeyword(v, "sum")) agg = AGG_SUM;
+      else if (isKeyword(v, "min")) agg = AGG_MIN;
+      else if (isKeyword(v, "max")) agg = AGG_MAX;
+      else {
+        reply.error(E.SYNTAX);
+        return;
+      }
+      j++;
+      remaining--;
+    } else if (dst === null && !cardinalityOnly && isKeyword(a, "withscores")) {
+      j++;
+      remaining--;
+      withscores = true;
+    } else if (cardinalityOnly && remaining >= 2 && isKeyword(a, "limit")) {
+      j++;
+      remaining--;
+      const l = parseInt64(argv[j]);
+      if (l === null || l < 0) {
+        reply.error("ERR LIMIT can't be negative");
+        return;
+      }
+      limit = l;
+      j++;
+      remaining--;
+    } else {
+      reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  if (op !== OP_DIFF) src.sort((a, b) => sourceSize(a) - sourceSize(b));
+
+  const result = new Map<string, number>();
+  let cardinality = 0;
+  if (op === OP_INTER) {
+    if (sourceSize(src[0]) > 0) {
+      const first = src[0];
+      sourceEach(first, (member, s0) => {
+        let score = first.weight * s0;
+        if (Number.isNaN(score)) score = 0;
+        let k = 1;
+        for (; k < setnum; k++) {
+          const v = sourceFind(src[k], member);
+          if (v === undefined) break;
+          score = aggregate(score, v * src[k].weight, agg);
+        }
+        if (k === setnum) {
+          if (cardinalityOnly) {
+            cardinality++;
+            if (limit && cardinality >= limit) return false;
+          } else result.set(member, score);
+        }
+      });
+    }
+  } else if (op === OP_UNION) {
+    for (const s of src) {
+      if (sourceSize(s) === 0) continue;
+      sourceEach(s, (member, sc) => {
+        let score = s.weight * sc;
+        if (Number.isNaN(score)) score = 0;
+        const cur = result.get(member);
+        result.set(member, cur === undefined ? score : aggregate(cur, score, agg));
+      });
+    }
+  } else {
+    const first = src[0];
+    sourceEach(first, (member, score) => {
+      for (let k = 1; k < setnum; k++) if (sourceFind(src[k], member) !== undefined) return;
+      result.set(member, score);
+    });
+  }
+
+  if (cardinalityOnly) {
+    reply.int(cardinality);
+    return;
+  }
+  let maxLen = 0;
+  for (const m of result.keys()) if (m.length > maxLen) maxLen = m.length;
+  if (dst !== null) {
+    const z = result.size > 0 ? buildStored(ctx, result, result.size, maxLen, true) : null;
+    storeResult(ctx, dst, z);
+    return;
+  }
+  const z = new ZSet(false);
+  for (const [m, s] of result) z.add(m, s);
+  const resp3 = reply.proto === 3;
+  reply.array(withscores && !resp3 ? z.size * 2 : z.size);
+  for (let n = z.first(); n !== null; n = n.next[0]) {
+    if (withscores && resp3) reply.array(2);
+    reply.bulkBinary(n.member);
+    if (withscores) reply.double(n.score);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZRANDMEMBER
+
+const LONG_MAX_HALF = 4611686018427387903n;
+
+function zrandmember(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  if (argv.length === 2) {
+    const z = zsetForRead(ctx, latin1(argv[1]));
+    if (z === undefined) return;
+    if (z === null) {
+      reply.nil();
+      return;
+    }
+    reply.bulkBinary(z.byRank(Math.floor(Math.random() * z.size))!.member);
+    return;
+  }
+  const big = parseInt64Big(argv[2]);
+  if (big === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (big < -9223372036854775807n) {
+    reply.error(
+      "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+    );
+    return;
+  }
+  let withscores = false;
+  if (argv.length > 4 || (argv.length === 4 && !isKeyword(argv[3], "withscores"))) {
+    reply.error(E.SYNTAX);
+    return;
+  } else if (argv.length === 4) {
+    withscores = true;
+    if (big < -LONG_MAX_HALF || big > LONG_MAX_HALF) {
+      reply.error("ERR value is out of range");
+      return;
+    }
+  }
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  if (z === null) {
+    reply.array(0);
+    return;
+  }
+  const uniq = big >= 0n;
+  const countBig = uniq ? big : -big;
+  if (countBig === 0n) {
+    reply.array(0);
+    return;
+  }
+  const size = z.size;
+  const resp3 = reply.proto === 3;
+  const emit = (n: ZNode) => {
+    if (withscores && resp3) reply.array(2);
+    reply.bulkBinary(n.member);
+    if (withscores) reply.double(n.score);
+  };
+  // Case 1: repetitions allowed (negative count), or a single element.
+  if (!uniq || countBig === 1n) {
+    const count = Number(countBig);
+    reply.array(withscores && !resp3 ? count * 2 : count);
+    for (let i = 0; i < count; i++) emit(z.byRank(Math.floor(Math.random() * size))!);
+    return;
+  }
+  // Case 2: asking for at least the whole set: all of it, in Redis's zset iterator order
+  // (from the highest element down).
+  if (countBig >= BigInt(size)) {
+    reply.array(withscores && !resp3 ? size * 2 : size);
+    for (let n = z.last(); n !== null; n = n.backward) emit(n);
+    return;
+  }
+  // Cases 3/4: distinct random elements (partial Fisher-Yates over ranks, or sampling).
+  const count = Number(countBig);
+  reply.array(withscores && !resp3 ? count * 2 : count);
+  if (count * 3 > size) {
+    const nodes: ZNode[] = new Array(size);
+    let i = 0;
+    for (let n = z.first(); n !== null; n = n.next[0]) nodes[i++] = n;
+    for (let k = 0; k < count; k++) {
+      const r = k + Math.floor(Math.random() * (size - k));
+      const t = nodes[k];
+      nodes[k] = nodes[r];
+      nodes[r] = t;
+      emit(nodes[k]);
+    }
+  } else {
+    const picked = new Set<number>();
+    while (picked.size < count) {
+      const r = Math.floor(Math.random() * size);
+      if (picked.has(r)) continue;
+      picked.add(r);
+      emit(z.byRank(r)!);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZSCAN
+
+const f64 = new Float64Array(1);
+const u64 = new BigUint64Array(f64.buffer);
+const TWO63 = 1n << 63n;
+const MASK64 = (1n << 64n) - 1n;
+
+/**
+ * Cursor for a score: the order-preserving 64-bit image of the double, halved so it stays below
+ * 2^63 (Redis 7.0 prints cursors as signed). Monotonic (non-decreasing) in the score, and >= 1
+ * for every non-NaN score so that 0 stays "start".
+ */
+function scoreCursor(score: number): bigint {
+  f64[0] = score === 0 ? 0 : score;
+  const bits = u64[0];
+  const ordered = bits & TWO63 ? ~bits & MASK64 : bits | TWO63;
+  return ordered >> 1n;
+}
+
+/** strtoul as parseScanCursorOrReply uses it: null means "ERR invalid cursor". */
+function parseCursor(b: Uint8Array): bigint | null {
+  if (b.length > 0 && (b[0] === 32 || (b[0] >= 9 && b[0] <= 13))) return null;
+  let i = 0;
+  let neg = false;
+  if (i < b.length && (b[i] === 43 || b[i] === 45)) {
+    neg = b[i] === 45;
+    i++;
+  }
+  if (i === b.length) return b.length === 0 ? 0n : null;
+  let v = 0n;
+  for (; i < b.length; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) return null;
+    v = v * 10n + BigInt(c);
+    if (v > MASK64) return null;
+  }
+  return neg ? (-v) & MASK64 : v;
+}
+
+/** Score text as ZSCAN shows it: listpack zsets hold integral scores as integers. */
+function scanScore(z: ZSet, s: number): string {
+  if (z.listpack && Number.isInteger(s) && Math.abs(s) <= 4611686018427387904) {
+    return Math.abs(s) < 2 ** 53 ? String(s === 0 ? 0 : s) : BigInt(s).toString();
+  }
+  return formatDouble17g(s);
+}
+
+function zscan(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const cursor = parseCursor(argv[2]);
+  if (cursor === null) {
+    reply.error("ERR invalid cursor");
+    return;
+  }
+  const z = zsetForRead(ctx, latin1(argv[1]));
+  if (z === undefined) return;
+  if (z === null) {
+    reply.array(2);
+    reply.bulkBinary("0");
+    reply.array(0);
+    return;
+  }
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = 3; i < argv.length;) {
+    const left = argv.length - i;
+    if (isKeyword(argv[i], "count") && left >= 2) {
+      const c = parseInt64(argv[i + 1]);
+      if (c === null) {
+        reply.error(E.NOT_INTEGER);
+        return;
+      }
+      if (c < 1) {
+        reply.error(E.SYNTAX);
+        return;
+      }
+      count = c;
+      i += 2;
+    } else if (isKeyword(argv[i], "match") && left >= 2) {
+      const p = latin1(argv[i + 1]);
+      pattern = p === "*" ? null : p;
+      i += 2;
+    } else {
+      reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const out: string[] = [];
+  const visit = (n: ZNode) => {
+    if (pattern !== null && !globMatch(pattern, n.member, false)) return;
+    out.push(n.member, scanScore(z, n.score));
+  };
+  let next = 0n;
+  if (z.listpack) {
+    // Small zsets (a listpack in Redis) come back whole, with cursor 0.
+    for (let n = z.first(); n !== null; n = n.next[0]) visit(n);
+  } else {
+    let n = z.first();
+    if (cursor !== 0n) while (n !== null && scoreCursor(n.score) < cursor) n = n.next[0];
+    let seen = 0;
+    while (n !== null && seen < count) {
+      const c = scoreCursor(n.score);
+      // Finish the whole group sharing this cursor value so the next call resumes cleanly.
+      while (n !== null && scoreCursor(n.score) === c) {
+        visit(n);
+        seen++;
+        n = n.next[0];
+      }
+    }
+    next = n === null ? 0n : scoreCursor(n.score);
+  }
+  reply.array(2);
+  reply.bulkBinary(next.toString());
+  reply.array(out.length);
+  for (const s of out) reply.bulkBinary(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command table
+
+const W_FAST = ["write", "sortedset", "fast"];
+const R_FAST = ["read", "sortedset", "fast"];
+const W_SLOW = ["write", "sortedset", "slow"];
+const R_SLOW = ["read", "sortedset", "slow"];
+
+const storeKeys = (argv: Uint8Array[]) => numkeysKeys(argv, 2, [1]);
+const readKeys = (argv: Uint8Array[]) => numkeysKeys(argv, 1, []);
+
+export const zsetCommands: CommandDef[] = [
+  cmd("zadd", -4, ["write", "denyoom", "fast"], [1, 1, 1], zadd, { categories: W_FAST }),
+  cmd("zincrby", 4, ["write", "denyoom", "fast"], [1, 1, 1], zincrby, { categories: W_FAST }),
+  cmd("zrem", -3, ["write", "fast"], [1, 1, 1], zrem, { categories: W_FAST }),
+  cmd("zcard", 2, ["readonly", "fast"], [1, 1, 1], zcard, { categories: R_FAST }),
+  cmd("zscore", 3, ["readonly", "fast"], [1, 1, 1], zscore, { categories: R_FAST }),
+  cmd("zmscore", -3, ["readonly", "fast"], [1, 1, 1], zmscore, { categories: R_FAST }),
+  cmd("zrank", 3, ["readonly", "fast"], [1, 1, 1], (c, a) => zrankGeneric(c, a, false), {
+    categories: R_FAST,
+  }),
+  cmd("zrevrank", 3, ["readonly", "fast"], [1, 1, 1], (c, a) => zrankGeneric(c, a, true), {
+    categories: R_FAST,
+  }),
+  cmd("zcount", 4, ["readonly", "fast"], [1, 1, 1], zcount, { categories: R_FAST }),
+  cmd("zlexcount", 4, ["readonly", "fast"], [1, 1, 1], zlexcount, { categories: R_FAST }),
+  cmd("zrange", -4, ["readonly"], [1, 1, 1], zrange, { categories: R_SLOW }),
+  cmd("zrangestore", -5, ["write", "denyoom"], [1, 2, 1], zrangestore, { categories: W_SLOW }),
+  cmd("zrevrange", -4, ["readonly"], [1, 1, 1], zrevrange, { categories: R_SLOW }),
+  cmd("zrangebyscore", -4, ["readonly"], [1, 1, 1], zrangebyscore, { categories: R_SLOW }),
+  cmd("zrevrangebyscore", -4, ["readonly"], [1, 1, 1], zrevrangebyscore, { categories: R_SLOW }),
+  cmd("zrangebylex", -4, ["readonly"], [1, 1, 1], zrangebylex, { categories: R_SLOW }),
+  cmd("zrevrangebylex", -4, ["readonly"], [1, 1, 1], zrevrangebylex, { categories: R_SLOW }),
+  cmd("zpopmin", -2, ["write", "fast"], [1, 1, 1], (c, a) => zpopMinMax(c, a, false), {
+    categories: W_FAST,
+  }),
+  cmd("zpopmax", -2, ["write", "fast"], [1, 1, 1], (c, a) => zpopMinMax(c, a, true), {
+    categories: W_FAST,
+  }),
+  cmd("zremrangebyrank", 4, ["write"], [1, 1, 1], (c, a) => zremrangeGeneric(c, a, RANGE_RANK), {
+    categories: W_SLOW,
+  }),
+  cmd("zremrangebyscore", 4, ["write"], [1, 1, 1], (c, a) => zremrangeGeneric(c, a, RANGE_SCORE), {
+    categories: W_SLOW,
+  }),
+  cmd("zremrangebylex", 4, ["write"], [1, 1, 1], (c, a) => zremrangeGeneric(c, a, RANGE_LEX), {
+    categories: W_SLOW,
+  }),
+  cmd(
+    "zunionstore",
+    -4,
+    ["write", "denyoom", "movablekeys"],
+    [1, 1, 1],
+    (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_UNION, false, "zunionstore"),
+    { categories: W_SLOW, getKeys: storeKeys },
+  ),
+  cmd(
+    "zinterstore",
+    -4,
+    ["write", "denyoom", "movablekeys"],
+    [1, 1, 1],
+    (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_INTER, false, "zinterstore"),
+    { categories: W_SLOW, getKeys: storeKeys },
+  ),
+  cmd(
+    "zdiffstore",
+    -4,
+    ["write", "denyoom", "movablekeys"],
+    [1, 1, 1],
+    (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_DIFF, false, "zdiffstore"),
+    { categories: W_SLOW, getKeys: storeKeys },
+  ),
+  cmd("zunion", -3, ["readonly", "movablekeys"], [0, 0, 0], (c, a) => zsetOp(c, a, null, 1, OP_UNION, false, "zunion"), {
+    categories: R_SLOW,
+    getKeys: readKeys,
+  }),
+  cmd("zinter", -3, ["readonly", "movablekeys"], [0, 0, 0], (c, a) => zsetOp(c, a, null, 1, OP_INTER, false, "zinter"), {
+    categories: R_SLOW,
+    getKeys: readKeys,
+  }),
+  cmd("zdiff", -3, ["readonly", "movablekeys"], [0, 0, 0], (c, a) => zsetOp(c, a, null, 1, OP_DIFF, false, "zdiff"), {
+    categories: R_SLOW,
+    getKeys: readKeys,
+  }),
+  cmd(
+    "zintercard",
+    -3,
+    ["readonly", "movablekeys"],
+    [0, 0, 0],
+    (c, a) => zsetOp(c, a, null, 1, OP_INTER, true, "zintercard"),
+    { categories: R_SLOW, getKeys: readKeys },
+  ),
+  cmd("zrandmember", -2, ["readonly"], [1, 1, 1], zrandmember, { categories: R_SLOW }),
+  cmd("zscan", -3, ["readonly"], [1, 1, 1], zscan, { categories: R_SLOW }),
+  cmd("zmpop", -4, ["write", "movablekeys"], [0, 0, 0], zmpop, {
+    categories: W_SLOW,
+    getKeys: readKeys,
+  }),
+];
+

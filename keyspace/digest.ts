@@ -148,8 +148,8 @@ function continueDigest(digest: Uint8Array, v: Value, hasExpire: boolean): Uint8
   new DataView(aux.buffer).setUint32(0, typeCode(v));
   mixDigest(digest, aux);
   if (v instanceof Uint8Array) mixDigest(digest, v);
-  else if (v instanceof Deque) for (const el of v) mixDigest(digest, el);
-  else if (v instanceof Set) for (const m of v) xorDigest(digest, binaryBytes(m));
+  else if (v instanceof Deque) { for (const el of v) mixDigest(digest, el); }
+  else if (v instanceof Set) { for (const m of v) xorDigest(digest, binaryBytes(m)); }
   else if (v instanceof ZSet) {
     for (const [m, score] of v.scores) {
       const ele = new Uint8Array(20);

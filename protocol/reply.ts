@@ -19,6 +19,8 @@ export class Reply {
   errors = 0;
   /** The error texts written (bounded), for INFO errorstats / MULTI bookkeeping. */
   lastError = "";
+  /** Called with every error text written (INFO errorstats). */
+  onError: ((msg: string) => void) | null = null;
 
   constructor(size = INITIAL) {
     this.buf = new Uint8Array(size);
@@ -114,6 +116,7 @@ export class Reply {
   error(msg: string): void {
     this.errors++;
     this.lastError = msg;
+    if (this.onError !== null) this.onError(msg);
     this.ensure(msg.length + 3);
     this.buf[this.len++] = 45;
     // Redis replaces newlines in error messages with spaces.

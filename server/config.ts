@@ -14,6 +14,8 @@ export interface DirectiveBase {
   aliases?: string[];
   /** Can CONFIG SET change it at run time? */
   mutable: boolean;
+  /** Redis 7.0 PROTECTED_CONFIG: CONFIG SET only with enable-protected-configs yes|local. */
+  protected?: boolean;
 }
 
 export type Directive =
@@ -48,7 +50,9 @@ function parseSave(args: string[]): string | { error: string } {
 
 function parseClientOutputBufferLimit(args: string[]): string | { error: string } {
   const parts = args.join(" ").trim().split(/\s+/);
-  if (parts.length % 4 !== 0) return { error: "Wrong number of arguments in buffer limit configuration." };
+  if (parts.length % 4 !== 0) {
+    return { error: "Wrong number of arguments in buffer limit configuration." };
+  }
   const classes: Record<string, string> = {};
   for (let i = 0; i < parts.length; i += 4) {
     let cls = parts[i].toLowerCase();
@@ -60,7 +64,9 @@ function parseClientOutputBufferLimit(args: string[]): string | { error: string 
     const soft = parseMemory(parts[i + 2]);
     const secs = Number(parts[i + 3]);
     if (hard === null || soft === null || !/^\d+$/.test(parts[i + 3]) || secs < 0) {
-      return { error: "Error in hard, soft or soft_seconds setting in buffer limit configuration." };
+      return {
+        error: "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+      };
     }
     classes[cls] = `${cls} ${hard} ${soft} ${secs}`;
   }
@@ -93,7 +99,7 @@ export function parseMemory(s: string): number | null {
 export const DIRECTIVES: Directive[] = [
   { name: "port", type: "int", default: 6379, min: 0, max: 65535, mutable: true },
   { name: "bind", type: "string", default: "* -::*", mutable: true },
-  { name: "dir", type: "string", default: ".", mutable: true },
+  { name: "dir", type: "string", default: ".", mutable: true, protected: true },
   { name: "cluster-enabled", type: "bool", default: false, mutable: false },
   { name: "cluster-config-file", type: "string", default: "nodes.conf", mutable: false },
   {
@@ -176,7 +182,7 @@ export const DIRECTIVES: Directive[] = [
     parse: parseSave,
     mutable: true,
   },
-  { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true },
+  { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
   { name: "requirepass", type: "string", default: "", mutable: true },
   { name: "masterauth", type: "string", default: "", mutable: true },
   { name: "masteruser", type: "string", default: "", mutable: true },
@@ -184,7 +190,7 @@ export const DIRECTIVES: Directive[] = [
     name: "loglevel",
     type: "enum",
     default: "notice",
-    values: ["debug", "verbose", "notice", "warning", "nothing"],
+    values: ["debug", "verbose", "notice", "warning"],
     mutable: true,
   },
   { name: "logfile", type: "string", default: "", mutable: false },
@@ -246,13 +252,56 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "repl-timeout", type: "int", default: 60, min: 1, max: MAX_INT, mutable: true },
-  { name: "repl-ping-replica-period", aliases: ["repl-ping-slave-period"], type: "int", default: 10, min: 1, max: MAX_INT, mutable: true },
-  { name: "replica-read-only", aliases: ["slave-read-only"], type: "bool", default: true, mutable: true },
+  {
+    name: "repl-ping-replica-period",
+    aliases: ["repl-ping-slave-period"],
+    type: "int",
+    default: 10,
+    min: 1,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "replica-read-only",
+    aliases: ["slave-read-only"],
+    type: "bool",
+    default: true,
+    mutable: true,
+  },
   { name: "replicaof", aliases: ["slaveof"], type: "string", default: "", mutable: false },
-  { name: "replica-announce-ip", aliases: ["slave-announce-ip"], type: "string", default: "", mutable: true },
-  { name: "replica-priority", aliases: ["slave-priority"], type: "int", default: 100, min: 0, max: MAX_INT, mutable: true },
-  { name: "min-replicas-to-write", aliases: ["min-slaves-to-write"], type: "int", default: 0, min: 0, max: MAX_INT, mutable: true },
-  { name: "slowlog-log-slower-than", type: "int", default: 10000, min: -1, max: MAX_LL, mutable: true },
+  {
+    name: "replica-announce-ip",
+    aliases: ["slave-announce-ip"],
+    type: "string",
+    default: "",
+    mutable: true,
+  },
+  {
+    name: "replica-priority",
+    aliases: ["slave-priority"],
+    type: "int",
+    default: 100,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "min-replicas-to-write",
+    aliases: ["min-slaves-to-write"],
+    type: "int",
+    default: 0,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "slowlog-log-slower-than",
+    type: "int",
+    default: 10000,
+    min: -1,
+    max: MAX_LL,
+    mutable: true,
+  },
   { name: "slowlog-max-len", type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
   { name: "lazyfree-lazy-user-del", type: "bool", default: false, mutable: true },
   { name: "stop-writes-on-bgsave-error", type: "bool", default: true, mutable: true },
@@ -260,15 +309,291 @@ export const DIRECTIVES: Directive[] = [
   { name: "rdbchecksum", type: "bool", default: true, mutable: false },
   { name: "activerehashing", type: "bool", default: true, mutable: true },
   { name: "always-show-logo", type: "bool", default: false, mutable: false },
-  { name: "supervised", type: "enum", default: "no", values: ["upstart", "systemd", "auto", "no"], mutable: false },
+  {
+    name: "supervised",
+    type: "enum",
+    default: "no",
+    values: ["upstart", "systemd", "auto", "no"],
+    mutable: false,
+  },
   { name: "io-threads", type: "int", default: 1, min: 1, max: 128, mutable: false },
-  { name: "enable-debug-command", type: "enum", default: "no", values: ["no", "yes", "local"], mutable: false },
-  { name: "list-max-listpack-size", aliases: ["list-max-ziplist-size"], type: "int", default: -2, min: -5, max: MAX_INT, mutable: true },
-  { name: "hash-max-listpack-entries", aliases: ["hash-max-ziplist-entries"], type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
-  { name: "hash-max-listpack-value", aliases: ["hash-max-ziplist-value"], type: "int", default: 64, min: 0, max: MAX_LL, mutable: true },
+  {
+    name: "enable-debug-command",
+    type: "enum",
+    default: "no",
+    values: ["no", "yes", "local"],
+    mutable: false,
+  },
+  {
+    name: "list-max-listpack-size",
+    aliases: ["list-max-ziplist-size"],
+    type: "int",
+    default: -2,
+    min: -5,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "hash-max-listpack-entries",
+    aliases: ["hash-max-ziplist-entries"],
+    type: "int",
+    // What the installed redis-server 7.0.15 reports (CONFIG GET), not the upstream 128.
+    default: 512,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "hash-max-listpack-value",
+    aliases: ["hash-max-ziplist-value"],
+    type: "int",
+    default: 64,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
   { name: "set-max-intset-entries", type: "int", default: 512, min: 0, max: MAX_LL, mutable: true },
-  { name: "zset-max-listpack-entries", aliases: ["zset-max-ziplist-entries"], type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
-  { name: "zset-max-listpack-value", aliases: ["zset-max-ziplist-value"], type: "int", default: 64, min: 0, max: MAX_LL, mutable: true },
+  {
+    name: "zset-max-listpack-entries",
+    aliases: ["zset-max-ziplist-entries"],
+    type: "int",
+    default: 128,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "zset-max-listpack-value",
+    aliases: ["zset-max-ziplist-value"],
+    type: "int",
+    default: 64,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  // Accepted and stored so a stock Redis 7.0 redis.conf loads; they have no effect here.
+  { name: "set-proc-title", type: "bool", default: true, mutable: false },
+  {
+    name: "proc-title-template",
+    type: "string",
+    default: "{title} {listen-addr} {server-mode}",
+    mutable: true,
+  },
+  { name: "rdb-del-sync-files", type: "bool", default: false, mutable: true },
+  {
+    name: "replica-serve-stale-data",
+    aliases: ["slave-serve-stale-data"],
+    type: "bool",
+    default: true,
+    mutable: true,
+  },
+  { name: "repl-diskless-sync", type: "bool", default: true, mutable: true },
+  {
+    name: "repl-diskless-sync-delay",
+    type: "int",
+    default: 5,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "repl-diskless-sync-max-replicas",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "repl-diskless-load",
+    type: "enum",
+    default: "disabled",
+    values: ["disabled", "on-empty-db", "swapdb"],
+    mutable: true,
+  },
+  { name: "repl-disable-tcp-nodelay", type: "bool", default: false, mutable: true },
+  { name: "repl-backlog-ttl", type: "int", default: 3600, min: 0, max: MAX_INT, mutable: true },
+  {
+    name: "min-replicas-max-lag",
+    aliases: ["min-slaves-max-lag"],
+    type: "int",
+    default: 10,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "replica-announce-port",
+    aliases: ["slave-announce-port"],
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 65535,
+    mutable: true,
+  },
+  {
+    name: "replica-ignore-maxmemory",
+    aliases: ["slave-ignore-maxmemory"],
+    type: "bool",
+    default: true,
+    mutable: true,
+  },
+  {
+    name: "replica-lazy-flush",
+    aliases: ["slave-lazy-flush"],
+    type: "bool",
+    default: false,
+    mutable: true,
+  },
+  { name: "acllog-max-len", type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
+  { name: "lazyfree-lazy-eviction", type: "bool", default: false, mutable: true },
+  { name: "lazyfree-lazy-expire", type: "bool", default: false, mutable: true },
+  { name: "lazyfree-lazy-server-del", type: "bool", default: false, mutable: true },
+  { name: "lazyfree-lazy-user-flush", type: "bool", default: false, mutable: true },
+  {
+    name: "oom-score-adj",
+    type: "enum",
+    default: "no",
+    values: ["no", "yes", "relative", "absolute"],
+    mutable: true,
+  },
+  {
+    name: "oom-score-adj-values",
+    type: "special",
+    default: "0 200 800",
+    parse: (args) => {
+      const parts = args.join(" ").trim().split(/\s+/);
+      if (
+        parts.length !== 3 || parts.some((p) => !/^-?\d+$/.test(p) || Math.abs(Number(p)) > 2000)
+      ) {
+        return { error: "Invalid oom-score-adj-values" };
+      }
+      return parts.join(" ");
+    },
+    mutable: true,
+  },
+  { name: "disable-thp", type: "bool", default: true, mutable: false },
+  { name: "no-appendfsync-on-rewrite", type: "bool", default: false, mutable: true },
+  {
+    name: "auto-aof-rewrite-percentage",
+    type: "int",
+    default: 100,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "auto-aof-rewrite-min-size",
+    type: "memory",
+    default: 64 * 1024 * 1024,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  { name: "aof-load-truncated", type: "bool", default: true, mutable: true },
+  { name: "aof-use-rdb-preamble", type: "bool", default: true, mutable: true },
+  { name: "aof-timestamp-enabled", type: "bool", default: false, mutable: true },
+  { name: "aof-rewrite-incremental-fsync", type: "bool", default: true, mutable: true },
+  { name: "rdb-save-incremental-fsync", type: "bool", default: true, mutable: true },
+  {
+    name: "latency-monitor-threshold",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  { name: "latency-tracking", type: "bool", default: true, mutable: true },
+  { name: "notify-keyspace-events", type: "string", default: "", mutable: true },
+  { name: "list-compress-depth", type: "int", default: 0, min: 0, max: MAX_INT, mutable: true },
+  {
+    name: "hll-sparse-max-bytes",
+    type: "memory",
+    default: 3000,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "stream-node-max-bytes",
+    type: "memory",
+    default: 4096,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "stream-node-max-entries",
+    type: "int",
+    default: 100,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  { name: "dynamic-hz", type: "bool", default: true, mutable: true },
+  { name: "jemalloc-bg-thread", type: "bool", default: true, mutable: true },
+  { name: "activedefrag", type: "bool", default: false, mutable: true },
+  { name: "maxmemory-samples", type: "int", default: 5, min: 1, max: MAX_INT, mutable: true },
+  {
+    name: "maxmemory-eviction-tenacity",
+    type: "int",
+    default: 10,
+    min: 0,
+    max: 100,
+    mutable: true,
+  },
+  { name: "maxmemory-clients", type: "memory", default: 0, min: 0, max: MAX_LL, mutable: true },
+  { name: "active-expire-effort", type: "int", default: 1, min: 1, max: 10, mutable: true },
+  { name: "lfu-log-factor", type: "int", default: 10, min: 0, max: MAX_INT, mutable: true },
+  { name: "lfu-decay-time", type: "int", default: 1, min: 0, max: MAX_INT, mutable: true },
+  {
+    name: "busy-reply-threshold",
+    aliases: ["lua-time-limit"],
+    type: "int",
+    default: 5000,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  {
+    name: "tracking-table-max-keys",
+    type: "int",
+    default: 1000000,
+    min: 0,
+    max: MAX_LL,
+    mutable: true,
+  },
+  { name: "unixsocket", type: "string", default: "", mutable: false },
+  { name: "unixsocketperm", type: "int", default: 0, min: 0, max: 777, mutable: false },
+  { name: "syslog-enabled", type: "bool", default: false, mutable: false },
+  { name: "syslog-ident", type: "string", default: "redis", mutable: false },
+  { name: "crash-log-enabled", type: "bool", default: true, mutable: true },
+  { name: "crash-memcheck-enabled", type: "bool", default: true, mutable: true },
+  { name: "shutdown-timeout", type: "int", default: 10, min: 0, max: MAX_INT, mutable: true },
+  { name: "io-threads-do-reads", type: "bool", default: false, mutable: false },
+  { name: "tls-port", type: "int", default: 0, min: 0, max: 65535, mutable: true },
+  { name: "cluster-announce-tls-port", type: "int", default: 0, min: 0, max: 65535, mutable: true },
+  {
+    name: "enable-protected-configs",
+    type: "enum",
+    default: "no",
+    values: ["no", "yes", "local"],
+    mutable: false,
+  },
+  {
+    name: "enable-module-command",
+    type: "enum",
+    default: "no",
+    values: ["no", "yes", "local"],
+    mutable: false,
+  },
+  {
+    name: "sanitize-dump-payload",
+    type: "enum",
+    default: "no",
+    values: ["no", "yes", "clients"],
+    mutable: true,
+  },
 ];
 
 const BY_NAME = new Map<string, Directive>();
@@ -279,6 +604,11 @@ for (const d of DIRECTIVES) {
 
 export function findDirective(name: string): Directive | undefined {
   return BY_NAME.get(name.toLowerCase());
+}
+
+/** A bound as Redis prints it (LLONG_MAX for our "safe integer" maximum). */
+function bound(n: number): string {
+  return n === MAX_LL ? "9223372036854775807" : String(n);
 }
 
 /** Validate and convert the arguments of one directive. Returns the value or an error text. */
@@ -303,7 +633,7 @@ export function parseDirectiveValue(
       if (!/^-?\d+$/.test(a)) return { error: "argument couldn't be parsed into an integer" };
       const n = Number(a);
       if (n < d.min || n > d.max) {
-        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
+        return { error: `argument must be between ${d.min} and ${bound(d.max)} inclusive` };
       }
       return { value: n };
     }
@@ -311,7 +641,7 @@ export function parseDirectiveValue(
       const n = parseMemory(a);
       if (n === null) return { error: "argument must be a memory value" };
       if (n < d.min || n > d.max) {
-        return { error: `argument must be between ${d.min} and ${d.max} inclusive` };
+        return { error: `argument must be between ${d.min} and ${bound(d.max)} inclusive` };
       }
       return { value: n };
     }
@@ -330,7 +660,200 @@ export function parseDirectiveValue(
 /** The text CONFIG GET / REWRITE shows for a value. */
 export function formatConfigValue(d: Directive, v: ConfigValue): string {
   if (d.type === "bool") return v ? "yes" : "no";
+  // Redis 7.0 still prints the "slave" class name here.
+  if (d.name === "client-output-buffer-limit") return String(v).replace("replica", "slave");
   return String(v);
+}
+
+/** sdscatrepr: a double-quoted, escaped rendering of an argument. */
+export function reprArg(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    const code = s.charCodeAt(i);
+    if (c === "\\" || c === '"') out += "\\" + c;
+    else if (c === "\n") out += "\\n";
+    else if (c === "\r") out += "\\r";
+    else if (c === "\t") out += "\\t";
+    else if (c === "\x07") out += "\\a";
+    else if (c === "\b") out += "\\b";
+    else if (code < 32 || code > 126) out += "\\x" + code.toString(16).padStart(2, "0");
+    else out += c;
+  }
+  return out + '"';
+}
+
+/** An argument as CONFIG REWRITE writes it: raw when safe, else quoted (rewriteConfigFormatArg). */
+function rewriteArg(s: string): string {
+  if (s === "" || /[\s"'\\]/.test(s) || /[^\x21-\x7e]/.test(s)) return reprArg(s);
+  return s;
+}
+
+/** The `name args...` line CONFIG REWRITE writes for a directive's current value. */
+export function rewriteLine(d: Directive, v: ConfigValue): string {
+  if (d.type === "bool") return `${d.name} ${v ? "yes" : "no"}`;
+  if (d.name === "save") {
+    const t = String(v);
+    if (t === "") return `save ""`;
+    const parts = t.split(" ");
+    const lines: string[] = [];
+    for (let i = 0; i < parts.length; i += 2) lines.push(`save ${parts[i]} ${parts[i + 1]}`);
+    return lines.join("\n");
+  }
+  if (d.name === "bind") {
+    const parts = String(v).split(/\s+/).filter((x) => x !== "");
+    return parts.length ? `bind ${parts.join(" ")}` : `bind ""`;
+  }
+  if (d.name === "client-output-buffer-limit") {
+    const p = String(v).split(" ");
+    const lines: string[] = [];
+    for (let i = 0; i < p.length; i += 4) {
+      lines.push(`client-output-buffer-limit ${p[i]} ${p[i + 1]} ${p[i + 2]} ${p[i + 3]}`);
+    }
+    return lines.join("\n");
+  }
+  if (d.type === "string") return `${d.name} ${rewriteArg(String(v))}`;
+  return `${d.name} ${String(v)}`;
+}
+
+/**
+ * CONFIG REWRITE over the old file text (pure): every line naming a known directive is replaced
+ * (first occurrence) by the current value, later duplicates dropped; comments, blank lines and
+ * unknown lines are kept; directives that differ from their default and were not in the file
+ * are appended after Redis's "# Generated by CONFIG REWRITE" marker.
+ */
+export function rewriteConfigText(oldText: string, config: Config): string {
+  const MARK = "# Generated by CONFIG REWRITE";
+  const lines = oldText.split("\n");
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const out: string[] = [];
+  const done = new Set<string>();
+  let needsMark = true;
+  for (const raw of lines) {
+    const t = raw.trim();
+    if (t === MARK) needsMark = false;
+    if (t === "" || t.startsWith("#")) {
+      out.push(raw);
+      continue;
+    }
+    const argv = splitConfigLine(t);
+    const d = argv && argv.length ? findDirective(argv[0]) : undefined;
+    if (!d) {
+      out.push(raw);
+      continue;
+    }
+    if (done.has(d.name)) continue;
+    done.add(d.name);
+    out.push(rewriteLine(d, config.get(d.name)));
+  }
+  const extra: string[] = [];
+  for (const [d, v] of config.entries()) {
+    if (done.has(d.name) || v === d.default) continue;
+    extra.push(rewriteLine(d, v));
+  }
+  if (extra.length) {
+    // Redis drops trailing blank lines before appending the marker.
+    while (out.length && out[out.length - 1].trim() === "") out.pop();
+    if (needsMark) out.push(MARK);
+    out.push(...extra);
+  }
+  return out.join("\n") + "\n";
+}
+
+/**
+ * Write a file atomically: temp file in the same directory, fsync, rename over the original.
+ */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
+  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  try {
+    const bytes = new TextEncoder().encode(text);
+    let off = 0;
+    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+    f.syncSync();
+  } finally {
+    f.close();
+  }
+  try {
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* gone */ }
+    throw e;
+  }
+}
+
+/** Why `path` cannot be the working directory (strerror text), or null. */
+function dirError(path: string): string | null {
+  try {
+    return Deno.statSync(path).isDirectory ? null : "Not a directory";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+    if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
+    return (e as Error).message;
+  }
+}
+
+/**
+ * CONFIG SET over name/value pairs (all or nothing), with Redis 7.0's error texts (without the
+ * leading "ERR "). Returns the names changed (canonical), or an error text.
+ */
+export function configSetPairs(
+  config: Config,
+  pairs: [string, string][],
+): string[] | { error: string } {
+  const seen: Directive[] = [];
+  let unknown: string | null = null;
+  let err: { name: string; reason: string } | null = null;
+  for (const [name] of pairs) {
+    const d = findDirective(name);
+    if (!d) {
+      if (unknown === null) unknown = name;
+      continue;
+    }
+    if (unknown !== null || err !== null) continue;
+    if (!d.mutable) err = { name, reason: "can't set immutable config" };
+    else if (d.protected && config.getString("enable-protected-configs") === "no") {
+      err = { name, reason: "can't set protected config" };
+    }
+    else if (seen.includes(d)) err = { name, reason: "duplicate parameter" };
+    seen.push(d);
+  }
+  if (unknown !== null) {
+    return { error: `Unknown option or number of arguments for CONFIG SET - '${unknown}'` };
+  }
+  if (err !== null) {
+    return {
+      error: `CONFIG SET failed (possibly related to argument '${err.name}') - ${err.reason}`,
+    };
+  }
+  const parsed: [Directive, ConfigValue][] = [];
+  for (let i = 0; i < pairs.length; i++) {
+    const d = seen[i];
+    const v = pairs[i][1];
+    const args = d.type === "special" || d.name === "bind"
+      ? v.split(/\s+/).filter((x) => x !== "")
+      : [v];
+    const r = d.name === "bind" ? { value: args.join(" ") } : parseDirectiveValue(d, args);
+    if (!("error" in r) && d.name === "dir") {
+      // As Redis's chdir(): the directory must exist.
+      const reason = dirError(String(r.value));
+      if (reason !== null) {
+        return {
+          error: `CONFIG SET failed (possibly related to argument '${pairs[i][0]}') - ${reason}`,
+        };
+      }
+    }
+    if ("error" in r) {
+      return {
+        error: `CONFIG SET failed (possibly related to argument '${pairs[i][0]}') - ${r.error}`,
+      };
+    }
+    parsed.push([d, r.value]);
+  }
+  for (const [d, v] of parsed) config.setValue(d.name, v);
+  return parsed.map(([d]) => d.name);
 }
 
 export class ConfigError extends Error {
@@ -381,7 +904,17 @@ export function splitConfigLine(line: string): string[] | null {
             i += 4;
             continue;
           }
-          cur += e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "\t" : e === "b" ? "\b" : e === "a" ? "\x07" : e;
+          cur += e === "n"
+            ? "\n"
+            : e === "r"
+            ? "\r"
+            : e === "t"
+            ? "\t"
+            : e === "b"
+            ? "\b"
+            : e === "a"
+            ? "\x07"
+            : e;
           i += 2;
           continue;
         }
@@ -475,52 +1008,57 @@ export class Config {
    * arguments are appended to the file's content as extra lines. Throws ConfigError.
    */
   load(fileText: string | null, args: string[]): void {
-    const lines: { text: string; fromFile: boolean }[] = [];
-    if (fileText !== null) {
-      for (const l of fileText.split("\n")) lines.push({ text: l, fromFile: true });
-    }
-    // --name v1 v2 --other v -> "name v1 v2", "other v"
-    let cur: string[] | null = null;
-    const argLines: string[][] = [];
+    // As redis-server's main(): options become "name \"v1\" \"v2\"" lines, appended to the
+    // file's text after one "\n" (so line numbers in errors match Redis's).
+    let options = "";
     for (const a of args) {
       if (a.startsWith("--") && a.length > 2) {
-        if (cur) argLines.push(cur);
-        cur = [a.slice(2)];
-      } else if (cur) cur.push(a);
-      else {
-        throw new ConfigError("Invalid argument", 1, a, false);
+        if (options.length) options += "\n";
+        options += a.slice(2) + " ";
+      } else {
+        options += reprArg(a) + " ";
       }
     }
-    if (cur) argLines.push(cur);
-    for (const al of argLines) {
-      lines.push({
-        text: al.map((x) => (x === "" || /\s/.test(x) ? `"${x}"` : x)).join(" "),
-        fromFile: false,
-      });
-    }
+    let text = fileText ?? "";
+    if (options !== "") text += "\n" + options;
+    const lines: { text: string; fromFile: boolean }[] = text.split("\n").map((t) => ({
+      text: t,
+      fromFile: true,
+    }));
     let lineNo = 0;
     for (const { text, fromFile } of lines) {
       lineNo++;
       const t = text.trim();
       if (t === "" || t.startsWith("#")) continue;
       const argv = splitConfigLine(t);
-      if (argv === null) throw new ConfigError("Unbalanced quotes in configuration line", lineNo, t, fromFile);
+      if (argv === null) {
+        throw new ConfigError("Unbalanced quotes in configuration line", lineNo, t, fromFile);
+      }
       if (argv.length === 0) continue;
       const name = argv[0].toLowerCase();
-      if (name === "include" || name === "rename-command" || name === "user" || name === "loadmodule") {
+      if (
+        name === "include" || name === "rename-command" || name === "user" || name === "loadmodule"
+      ) {
         continue; // accepted and ignored (no modules, no ACL users)
       }
       const d = findDirective(name);
-      if (!d) throw new ConfigError("Bad directive or wrong number of arguments", lineNo, t, fromFile);
-      const r = parseDirectiveValue(d, argv.slice(1));
-      if ("error" in r) {
-        const reason = r.error === "wrong number of arguments"
-          ? "wrong number of arguments"
-          : r.error;
-        throw new ConfigError(reason, lineNo, t, fromFile);
+      if (!d) {
+        throw new ConfigError("Bad directive or wrong number of arguments", lineNo, t, fromFile);
       }
+      if (d.name === "bind") {
+        // bind takes any number of addresses (none: listen nowhere).
+        this.values.set("bind", argv.slice(1).join(" "));
+        continue;
+      }
+      const r = parseDirectiveValue(d, argv.slice(1));
+      if ("error" in r) throw new ConfigError(r.error, lineNo, t, fromFile);
       if (d.name === "daemonize" && r.value === true) {
-        throw new ConfigError("daemonize yes is not supported: run the node under a supervisor", lineNo, t, fromFile);
+        throw new ConfigError(
+          "daemonize yes is not supported: run the node under a supervisor",
+          lineNo,
+          t,
+          fromFile,
+        );
       }
       this.values.set(d.name, r.value);
     }

@@ -22,6 +22,20 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
+const DENIED = new TextEncoder().encode(
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n",
+);
+
+/**
+ * Protected mode (Redis 7.0): with `protected-mode yes` and no password for the default user,
+ * only loopback clients are served (whatever `bind` says, as 7.0 does).
+ */
+export function protectedModeDenies(server: Server, remote: Deno.Addr): boolean {
+  if (!server.config.getBool("protected-mode") || server.authRequired()) return false;
+  const host = (remote as Deno.NetAddr).hostname ?? "";
+  return !(host.startsWith("127.") || host === "::1" || host.startsWith("::ffff:127."));
+}
+
 export async function serveConnection(server: Server, conn: Deno.TcpConn): Promise<void> {
   try {
     conn.setNoDelay(true);
@@ -35,6 +49,15 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
       conn.close();
     } catch { /* already closed */ }
   };
+  if (protectedModeDenies(server, conn.remoteAddr)) {
+    // Redis's protected mode: answer DENIED at once and close.
+    try {
+      await writeAll(conn, DENIED);
+    } catch { /* peer gone */ }
+    server.removeClient(client);
+    client.close();
+    return;
+  }
   const readBuf = new Uint8Array(READ_SIZE);
   try {
     while (!closed) {

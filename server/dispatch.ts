@@ -26,7 +26,8 @@ export function lookupCommand(
     };
   }
   if (def.subcommands === undefined) return { def, fullname: name };
-  if (argv.length < 2) return { error: E.wrongArity(name) };
+  // A container with its own handler (COMMAND) also runs bare.
+  if (argv.length < 2) return def.handler ? { def, fullname: name } : { error: E.wrongArity(name) };
   const subName = lower(argv[1]);
   const sub = def.subcommands.find((s) => s.name === subName);
   if (sub === undefined) return { error: E.unknownSubcommand(str(argv[1]), name) };

@@ -61,6 +61,15 @@ export class Server {
     netOutputBytes: 0,
   };
   readonly commandStats = new Map<string, CommandStat>();
+  /** Error replies per error code (INFO errorstats); at most 128 codes, as Redis. */
+  readonly errorStats = new Map<string, number>();
+  /**
+   * SHUTDOWN asks for the process to end: cli.ts sets this to exit after `shutdown()`. Without
+   * it (in-process tests) SHUTDOWN only stops the server.
+   */
+  onShutdownRequest: ((code: number) => void) | null = null;
+  /** DEBUG SET-ACTIVE-EXPIRE: when false, keys expire only on access. */
+  activeExpireEnabled = true;
   readonly runId = randomHex40();
   readonly startTimeMs: number;
   cluster: Cluster | null = null;
@@ -86,6 +95,15 @@ export class Server {
     return this.config.getString("requirepass") !== "";
   }
 
+  /** Count an error reply under its code (the text's first word). */
+  recordError(msg: string): void {
+    const sp = msg.indexOf(" ");
+    const code = sp === -1 ? msg : msg.slice(0, sp);
+    const n = this.errorStats.get(code);
+    if (n !== undefined) this.errorStats.set(code, n + 1);
+    else if (this.errorStats.size < 128) this.errorStats.set(code, 1);
+  }
+
   recordCall(fullname: string, ms: number, failed: boolean): void {
     this.stats.totalCommands++;
     let s = this.commandStats.get(fullname);
@@ -106,6 +124,7 @@ export class Server {
     });
     const c = new Client(this.nextClientId++, addr, laddr, this.now(), parser);
     c.authenticated = !this.authRequired();
+    c.reply.onError = (msg) => this.recordError(msg);
     parser.authRequired = !c.authenticated;
     this.clients.set(c.id, c);
     this.stats.totalConnections++;
@@ -161,7 +180,7 @@ export class Server {
     const hz = Math.max(1, Math.min(500, this.config.getNumber("hz")));
     const tickMs = 1000 / hz;
     this.timers.push(setInterval(() => {
-      this.db.activeExpireCycle(tickMs / 4);
+      if (this.activeExpireEnabled) this.db.activeExpireCycle(tickMs / 4);
     }, tickMs));
   }
 

@@ -1,0 +1,223 @@
+/**
+ * Building what this node sends on the cluster bus, from its `ClusterState` (Redis 7.0.15
+ * clusterBuildMessageHdr, clusterSetGossipEntry, clusterSendPing, clusterSendFail,
+ * clusterSendUpdate; bus-protocol.md §1, §2.1, §3.4, §5.3), plus the sending-side bookkeeping.
+ *
+ * API (all pure; times in ms; `rng` is the only source of randomness):
+ * - `buildHeader(state, cfg)` -> BusHeader: sender = myself; myslots/configEpoch = own, or the
+ *   master's for a replica; slaveof; currentEpoch; flags incl. MYSELF; state byte; ports; myip =
+ *   announced IP or ""; mflags PAUSED when `cfg.paused`.
+ * - `gossipEntryOf(node)` -> GossipEntry (times in seconds, flags verbatim: never MYSELF since a
+ *   node never gossips about itself).
+ * - `selectGossip(state, rng)` -> GossipEntry[]: §5.3 (wanted = max(3, floor(N/10)) capped at
+ *   N-2, up to 3·wanted random picks skipping myself, PFAIL, HANDSHAKE, NOADDR, link-less
+ *   slot-less nodes and repeats; then the PFAIL nodes).
+ * - `pingExtensions(state)`: the HOSTNAME extension when myself has a hostname, else none.
+ * - `buildPingMessage(state, type, rng, cfg)` -> PingMessage (PING, PONG or MEET).
+ * - `buildFailMessage(state, nodeId, cfg)`, `buildUpdateMessage(state, nodeId, cfg)` (the slots
+ *   the owner stopped claiming are masked out, §2.5).
+ * - `markPingSent(state, nodeId, nowMs)`: a PING went out on the outbound link (ping_sent = now).
+ * - `sendPing(state, nodeId, nowMs, rng, cfg)` -> { state, message }: build a PING for the
+ *   node's outbound link and mark it sent (clusterSendPing(link, PING)).
+ * - `outboundLinkConnected(state, nodeId, nowMs, rng, cfg)` -> { state, message }: the first
+ *   packet of a new outbound link: MEET if the node has the MEET flag (then cleared) else PING;
+ *   an earlier outstanding ping_sent is kept (clusterLinkConnectHandler).
+ * - `connectFailed(state, nodeId, nowMs)`: the connect failed; ping_sent = now if no ping is
+ *   outstanding, so failure detection keeps running (§5.2 step 2).
+ * - `setLinkState(state, nodeId, connected)`: keep `linkState` (CLUSTER NODES, gossip choice) in
+ *   sync with the engine's outbound links.
+ */
+
+import {
+  type BusHeader,
+  CLUSTER_FAIL,
+  CLUSTER_OK,
+  type FailMessage,
+  type GossipEntry,
+  MSGFLAG0_PAUSED,
+  type PingExtension,
+  type PingMessage,
+  type UpdateMessage,
+} from "../protocol/bus.ts";
+import type { BusConfig } from "./bus_effects.ts";
+import { claimedSlotsBitmap, extras, putNode } from "./bus_node_ops.ts";
+import type { SimRandom } from "./sim_random.ts";
+import { type ClusterNode, type ClusterState, isReplica, myself, NodeFlags } from "./state.ts";
+
+export type HeaderConfig = Pick<BusConfig, "announcedIp" | "replOffset" | "paused">;
+
+/** clusterBuildMessageHdr. */
+export function buildHeader(s: ClusterState, cfg: HeaderConfig): BusHeader {
+  const me = myself(s);
+  let master: ClusterNode = me;
+  if (isReplica(me) && me.masterId !== null) master = s.nodes.get(me.masterId) ?? me;
+  return {
+    port: me.port,
+    currentEpoch: BigInt(s.currentEpoch),
+    configEpoch: BigInt(master.configEpoch),
+    offset: BigInt(cfg.replOffset ?? me.replOffset),
+    sender: me.id,
+    myslots: master.slots.slice(),
+    slaveof: me.masterId,
+    myip: cfg.announcedIp,
+    pport: me.pport,
+    cport: me.cport,
+    flags: me.flags,
+    state: s.health === "ok" ? CLUSTER_OK : CLUSTER_FAIL,
+    mflags: cfg.paused && (me.flags & NodeFlags.MASTER) ? MSGFLAG0_PAUSED : 0,
+  };
+}
+
+/** clusterSetGossipEntry. */
+export function gossipEntryOf(n: ClusterNode): GossipEntry {
+  return {
+    nodename: n.id,
+    pingSentSec: Math.floor(n.pingSentMs / 1000) >>> 0,
+    pongReceivedSec: Math.floor(n.pongReceivedMs / 1000) >>> 0,
+    ip: n.ip,
+    port: n.port,
+    cport: n.cport,
+    flags: n.flags & 0xffff,
+    pport: n.pport,
+  };
+}
+
+/** The gossip section of a PING/PONG/MEET (§5.3). */
+export function selectGossip(s: ClusterState, rng: SimRandom): GossipEntry[] {
+  const all = [...s.nodes.values()];
+  const n = all.length;
+  let freshnodes = n - 2;
+  let wanted = Math.floor(n / 10);
+  if (wanted < 3) wanted = 3;
+  if (wanted > freshnodes) wanted = freshnodes;
+  const out: GossipEntry[] = [];
+  const picked = new Set<string>();
+  let maxIterations = wanted * 3;
+  while (freshnodes > 0 && out.length < wanted && maxIterations-- > 0) {
+    const node = all[rng.int(n)];
+    if (node.id === s.myselfId) continue;
+    if (node.flags & NodeFlags.PFAIL) continue;
+    if (
+      (node.flags & (NodeFlags.HANDSHAKE | NodeFlags.NOADDR)) ||
+      (node.linkState !== "connected" && node.numSlots === 0)
+    ) {
+      freshnodes--;
+      continue;
+    }
+    if (picked.has(node.id)) continue;
+    out.push(gossipEntryOf(node));
+    picked.add(node.id);
+    freshnodes--;
+  }
+  // PFAIL nodes, up to the number the last cron tick counted (all of them if never counted).
+  let pfailWanted = extras(s).statsPfailNodes ?? Number.MAX_SAFE_INTEGER;
+  for (const node of all) {
+    if (pfailWanted <= 0) break;
+    if (node.flags & (NodeFlags.HANDSHAKE | NodeFlags.NOADDR)) continue;
+    if (!(node.flags & NodeFlags.PFAIL)) continue;
+    if (node.id === s.myselfId) continue;
+    out.push(gossipEntryOf(node));
+    pfailWanted--;
+  }
+  return out;
+}
+
+/** 7.0.15 sends only HOSTNAME, and only when an announced hostname is set (§3.4). */
+export function pingExtensions(s: ClusterState): PingExtension[] {
+  const me = myself(s);
+  return me.hostname !== "" ? [{ type: "HOSTNAME", hostname: me.hostname }] : [];
+}
+
+export function buildPingMessage(
+  s: ClusterState,
+  type: "PING" | "PONG" | "MEET",
+  rng: SimRandom,
+  cfg: HeaderConfig,
+): PingMessage {
+  return {
+    type,
+    header: buildHeader(s, cfg),
+    gossip: selectGossip(s, rng),
+    extensions: pingExtensions(s),
+  };
+}
+
+export function buildFailMessage(s: ClusterState, nodeId: string, cfg: HeaderConfig): FailMessage {
+  return { type: "FAIL", header: buildHeader(s, cfg), nodename: nodeId };
+}
+
+export function buildUpdateMessage(
+  s: ClusterState,
+  nodeId: string,
+  cfg: HeaderConfig,
+): UpdateMessage {
+  const n = s.nodes.get(nodeId);
+  if (n === undefined) throw new Error(`buildUpdateMessage: unknown node ${nodeId}`);
+  return {
+    type: "UPDATE",
+    header: buildHeader(s, cfg),
+    configEpoch: BigInt(n.configEpoch),
+    nodename: n.id,
+    slots: claimedSlotsBitmap(s, n),
+  };
+}
+
+export function markPingSent(s: ClusterState, nodeId: string, nowMs: number): ClusterState {
+  const n = s.nodes.get(nodeId);
+  if (n === undefined) return s;
+  return putNode(s, { ...n, pingSentMs: nowMs });
+}
+
+export function sendPing(
+  s: ClusterState,
+  nodeId: string,
+  nowMs: number,
+  rng: SimRandom,
+  cfg: HeaderConfig,
+): { state: ClusterState; message: PingMessage } {
+  const next = markPingSent(s, nodeId, nowMs);
+  // Redis sets ping_sent before filling the gossip section, so the entry order is unaffected.
+  return { state: next, message: buildPingMessage(next, "PING", rng, cfg) };
+}
+
+export function outboundLinkConnected(
+  s: ClusterState,
+  nodeId: string,
+  nowMs: number,
+  rng: SimRandom,
+  cfg: HeaderConfig,
+): { state: ClusterState; message: PingMessage } {
+  const n = s.nodes.get(nodeId);
+  if (n === undefined) throw new Error(`outboundLinkConnected: unknown node ${nodeId}`);
+  const meet = (n.flags & NodeFlags.MEET) !== 0;
+  const oldPingSent = n.pingSentMs;
+  let next = setLinkState(s, nodeId, true);
+  let message: PingMessage;
+  if (meet) {
+    message = buildPingMessage(next, "MEET", rng, cfg);
+  } else {
+    const r = sendPing(next, nodeId, nowMs, rng, cfg);
+    next = r.state;
+    message = r.message;
+  }
+  const m = next.nodes.get(nodeId)!;
+  const pingSentMs = oldPingSent !== 0 ? oldPingSent : m.pingSentMs;
+  next = putNode(next, { ...m, pingSentMs, flags: m.flags & ~NodeFlags.MEET });
+  return { state: next, message };
+}
+
+export function connectFailed(s: ClusterState, nodeId: string, nowMs: number): ClusterState {
+  const n = s.nodes.get(nodeId);
+  if (n === undefined) return s;
+  let next = setLinkState(s, nodeId, false);
+  if (n.pingSentMs === 0) next = markPingSent(next, nodeId, nowMs);
+  return next;
+}
+
+export function setLinkState(s: ClusterState, nodeId: string, connected: boolean): ClusterState {
+  const n = s.nodes.get(nodeId);
+  if (n === undefined || nodeId === s.myselfId) return s;
+  const linkState = connected ? "connected" : "disconnected";
+  if (n.linkState === linkState) return s;
+  return putNode(s, { ...n, linkState });
+}

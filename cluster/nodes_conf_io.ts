@@ -1,0 +1,83 @@
+/**
+ * nodes.conf on disk: read at start-up (missing or empty -> a fresh node; corrupt -> a fatal
+ * error, the file left untouched) and atomic saves (temp file in the same directory, write,
+ * fsync, rename over the old file, then fsync the directory as a best effort), so a crash leaves
+ * either the old or the new file, never a torn one.
+ */
+
+import { parseConfig } from "./nodes_conf.ts";
+import type { ClusterState } from "./state.ts";
+
+export class CorruptClusterConfigError extends Error {
+  constructor(readonly path: string, readonly lineNumber: number, readonly line: string, reason: string) {
+    super(
+      `Unrecoverable error: corrupted cluster config file "${path}".` +
+        (lineNumber > 0 ? `\n>>> line ${lineNumber}: '${line}'` : "") + `\n${reason}`,
+    );
+    this.name = "CorruptClusterConfigError";
+  }
+}
+
+/**
+ * Read and parse nodes.conf. Returns null when the file does not exist or is empty (Redis then
+ * creates a new node); throws CorruptClusterConfigError on a corrupt file and the I/O error on
+ * other read failures.
+ */
+export function loadConfigFile(
+  path: string,
+  nowMs: number,
+): { state: ClusterState; warnings: string[] } | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`Loading the cluster node config from ${path}: ${(e as Error).message}`);
+  }
+  if (text.length === 0) return null;
+  const r = parseConfig(text, nowMs);
+  if ("error" in r) {
+    throw new CorruptClusterConfigError(path, r.error.lineNumber, r.error.line, r.error.reason);
+  }
+  return r;
+}
+
+let tmpCounter = 0;
+
+/** Write `content` to `path` atomically (see the module comment). Throws on failure. */
+export function saveConfigFile(path: string, content: string): void {
+  const slash = path.lastIndexOf("/");
+  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
+  const base = slash === -1 ? path : path.slice(slash + 1);
+  const tmp = `${dir}/.${base}.tmp-${Deno.pid}-${++tmpCounter}`;
+  const bytes = new TextEncoder().encode(content);
+  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o644 });
+  try {
+    let off = 0;
+    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+    f.syncSync();
+  } catch (e) {
+    f.close();
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* best effort */ }
+    throw e;
+  }
+  f.close();
+  try {
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* best effort */ }
+    throw e;
+  }
+  try {
+    const d = Deno.openSync(dir, { read: true });
+    try {
+      d.syncSync();
+    } finally {
+      d.close();
+    }
+  } catch { /* fsync of a directory is not supported everywhere */ }
+}

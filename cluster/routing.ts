@@ -1,0 +1,126 @@
+/**
+ * Redis Cluster request routing: Redis 7.0's getNodeByQuery + clusterRedirectClient as a pure
+ * function over the cluster view, the client's ASKING/READONLY flags, the commands (a single one,
+ * or every queued command for EXEC) and a key-exists callback (for open slots).
+ *
+ * Order of checks, as in Redis: the first key's slot must be assigned ("Hash slot not served"),
+ * all keys must share one slot (CROSSSLOT, so before any ownership check), then the cluster
+ * state (CLUSTERDOWN, reads allowed with cluster-allow-reads-when-down), then MIGRATE's
+ * exemption, migrating slot (ASK / TRYAGAIN), importing slot with ASKING, replica READONLY reads,
+ * and finally MOVED when another node owns the slot.
+ *
+ * Returns null when this node serves the request, else the exact error text (no leading '-').
+ */
+
+import { keyHashSlot } from "../protocol/slot.ts";
+import { bytesEqual } from "../protocol/bytes.ts";
+import { keyIndices } from "../server/dispatch.ts";
+import type { QueuedCommand } from "../server/client.ts";
+import * as E from "../commands/errors.ts";
+import { type ClusterNode, type ClusterState, isReplica } from "./state.ts";
+
+export type PreferredEndpoint = "ip" | "hostname" | "unknown-endpoint";
+
+export interface RoutingClient {
+  /** One-shot ASKING flag. */
+  asking: boolean;
+  /** READONLY mode (replica reads). */
+  readonlyMode: boolean;
+}
+
+export interface RoutingOptions {
+  allowReadsWhenDown: boolean;
+  preferredEndpoint: PreferredEndpoint;
+}
+
+/** getPreferredEndpoint: the host part of MOVED/ASK and of CLUSTER SHARDS "endpoint". */
+export function preferredEndpoint(n: ClusterNode, type: PreferredEndpoint): string {
+  if (type === "ip") return n.ip;
+  if (type === "hostname") return n.hostname !== "" ? n.hostname : "?";
+  return "";
+}
+
+function redirect(kind: "MOVED" | "ASK", slot: number, n: ClusterNode, opts: RoutingOptions): string {
+  return `${kind} ${slot} ${preferredEndpoint(n, opts.preferredEndpoint)}:${n.port}`;
+}
+
+/**
+ * getNodeByQuery. `cmds` holds one command, or for EXEC (`isExec`) the queued commands; `keyExists`
+ * must not expire, touch or count (LOOKUP_NOTOUCH|NOSTATS|NONOTIFY|NOEXPIRE semantics: a
+ * logically expired key counts as missing).
+ */
+export function routeQuery(
+  s: ClusterState,
+  client: RoutingClient,
+  cmds: readonly QueuedCommand[],
+  isExec: boolean,
+  keyExists: (key: Uint8Array) => boolean,
+  opts: RoutingOptions,
+): string | null {
+  let firstKey: Uint8Array | null = null;
+  let slot = 0;
+  let owner: string | null = null;
+  let migrating = false;
+  let importing = false;
+  let multipleKeys = false;
+  let missing = 0;
+  let existing = 0;
+  let execHasWrite = false;
+
+  for (let i = 0; i < cmds.length; i++) {
+    const { def, argv } = cmds[i];
+    if (isExec && def.flags.includes("write")) execHasWrite = true;
+    if (def.firstKey === 0 && def.getKeys === undefined) continue;
+    const positions = keyIndices(def, argv);
+    for (let j = 0; j < positions.length; j++) {
+      const key = argv[positions[j]];
+      const thisSlot = keyHashSlot(key);
+      if (firstKey === null) {
+        firstKey = key;
+        slot = thisSlot;
+        owner = s.slotOwner[slot];
+        if (owner === null) return E.CLUSTERDOWN_UNBOUND;
+        if (owner === s.myselfId && s.migratingSlotsTo.has(slot)) migrating = true;
+        else if (s.importingSlotsFrom.has(slot)) importing = true;
+      } else {
+        if (thisSlot !== slot) return E.CROSSSLOT;
+        if (importing && !multipleKeys && !bytesEqual(firstKey, key)) multipleKeys = true;
+      }
+      if (migrating || importing) {
+        if (keyExists(key)) existing++;
+        else missing++;
+      }
+    }
+  }
+  // No key at all: served here, whatever the state.
+  if (owner === null) return null;
+
+  const top = isExec ? null : cmds[0];
+  const topIsWrite = top !== null && top.def.flags.includes("write");
+  if (s.health !== "ok") {
+    if (!opts.allowReadsWhenDown) return E.CLUSTERDOWN;
+    // Like Redis, the flags of the command itself decide (EXEC's own flags are not "write").
+    if (topIsWrite) return E.CLUSTERDOWN_RO;
+  }
+
+  // MIGRATE always runs locally while the slot is open.
+  if ((migrating || importing) && top !== null && top.fullname === "migrate") return null;
+
+  if (migrating && missing > 0) {
+    if (existing > 0) return E.TRYAGAIN;
+    const target = s.nodes.get(s.migratingSlotsTo.get(slot)!)!;
+    return redirect("ASK", slot, target, opts);
+  }
+
+  if (importing && (client.asking || (top !== null && top.def.flags.includes("asking")))) {
+    if (multipleKeys && missing > 0) return E.TRYAGAIN;
+    return null;
+  }
+
+  const me = s.nodes.get(s.myselfId)!;
+  const isWrite = topIsWrite || execHasWrite;
+  if (client.readonlyMode && !isWrite && isReplica(me) && me.masterId === owner) return null;
+
+  if (owner !== s.myselfId) return redirect("MOVED", slot, s.nodes.get(owner)!, opts);
+  return null;
+}

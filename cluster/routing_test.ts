@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { routeQuery, type RoutingOptions } from "./routing.ts";
+import {
+  addNode,
+  addSlots,
+  type ClusterState,
+  createNode,
+  createState,
+  NodeFlags,
+  setImporting,
+  setMigrating,
+  updateNode,
+  assignSlots,
+} from "./state.ts";
+import { cmd, type CommandDef } from "../commands/types.ts";
+import type { QueuedCommand } from "../server/client.ts";
+import { keyHashSlot } from "../protocol/slot.ts";
+
+const ME = "a".repeat(40);
+const B = "b".repeat(40);
+const enc = new TextEncoder();
+const noop = () => {};
+
+const DEFS: Record<string, CommandDef> = {
+  get: cmd("get", 2, ["readonly", "fast"], [1, 1, 1], noop),
+  set: cmd("set", -3, ["write", "denyoom"], [1, 1, 1], noop),
+  mget: cmd("mget", -2, ["readonly", "fast"], [1, -1, 1], noop),
+  mset: cmd("mset", -3, ["write", "denyoom"], [1, -1, 2], noop),
+  ping: cmd("ping", -1, ["fast"], [0, 0, 0], noop),
+  migrate: cmd("migrate", -6, ["write"], [3, 3, 1], noop),
+  "restore-asking": cmd("restore-asking", -4, ["write", "asking"], [1, 1, 1], noop),
+};
+
+function q(...args: string[]): QueuedCommand {
+  return { def: DEFS[args[0]], fullname: args[0], argv: args.map((a) => enc.encode(a)) };
+}
+
+const IP_OPTS: RoutingOptions = { allowReadsWhenDown: false, preferredEndpoint: "ip" };
+const plain = { asking: false, readonlyMode: false };
+
+function view(): ClusterState {
+  // Myself owns 0-8000, B (127.0.0.1:7001) owns 8001-16383; cluster ok.
+  let s = createState(ME, 1);
+  s = addNode(s, createNode(B, NodeFlags.MASTER, 1, { ip: "127.0.0.1", port: 7001, cport: 17001, hostname: "b.example" }));
+  const r = addSlots(s, [[0, 8000]]);
+  assert.ok("state" in r);
+  s = r.state;
+  const rest: number[] = [];
+  for (let j = 8001; j < 16384; j++) rest.push(j);
+  s = assignSlots(s, B, rest);
+  return { ...s, health: "ok" };
+}
+
+function route(s: ClusterState, cmds: QueuedCommand[], opts = IP_OPTS, client = plain, exists = (_k: Uint8Array) => false, isExec = false) {
+  return routeQuery(s, client, cmds, isExec, exists, opts);
+}
+
+// Keys and their slots (checked below): foo 12182, k2136 100, k13474 16000, {t}a/{t}b same slot.
+Deno.test("routing: key slots used by these tests", () => {
+  assert.equal(keyHashSlot(enc.encode("foo")), 12182);
+  assert.equal(keyHashSlot(enc.encode("k2136")), 100);
+  assert.equal(keyHashSlot(enc.encode("k13474")), 16000);
+});
+
+Deno.test("routing: own slot served, other slot MOVED with the preferred endpoint", () => {
+  const s = view();
+  assert.equal(route(s, [q("get", "k2136")]), null);
+  assert.equal(route(s, [q("get", "foo")]), "MOVED 12182 127.0.0.1:7001");
+  assert.equal(route(s, [q("get", "foo")], { ...IP_OPTS, preferredEndpoint: "hostname" }), "MOVED 12182 b.example:7001");
+  assert.equal(route(s, [q("get", "foo")], { ...IP_OPTS, preferredEndpoint: "unknown-endpoint" }), "MOVED 12182 :7001");
+  assert.equal(route(s, [q("ping")]), null);
+});
+
+Deno.test("routing: CROSSSLOT before ownership, and keyless commands always served", () => {
+  const s = view();
+  assert.equal(route(s, [q("mget", "k2136", "foo")]), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(route(s, [q("mget", "foo", "k2136")]), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(route(s, [q("mset", "{t}a", "1", "{t}b", "2")]), route(s, [q("get", "{t}a")]));
+  // Values of MSET are not keys.
+  assert.equal(route(s, [q("mset", "k2136", "foo")]), null);
+  const down = { ...s, health: "fail" as const };
+  assert.equal(route(down, [q("ping")]), null);
+});
+
+Deno.test("routing: unassigned first slot -> Hash slot not served; down cluster -> CLUSTERDOWN", () => {
+  let s = view();
+  const r = { ...s, slotOwner: s.slotOwner.map((o, j) => (j === 100 ? null : o)) };
+  // (slot table edited directly to model a hole; the owner bitmap is irrelevant for routing)
+  assert.equal(route(r, [q("get", "k2136")]), "CLUSTERDOWN Hash slot not served");
+  assert.equal(route(r, [q("mget", "k2136", "foo")]), "CLUSTERDOWN Hash slot not served");
+  assert.equal(route(r, [q("mget", "foo", "k2136")]), "CROSSSLOT Keys in request don't hash to the same slot");
+  s = { ...s, health: "fail" };
+  assert.equal(route(s, [q("get", "k2136")]), "CLUSTERDOWN The cluster is down");
+  assert.equal(route(s, [q("mget", "foo", "k2136")]), "CROSSSLOT Keys in request don't hash to the same slot");
+  const rw = { ...IP_OPTS, allowReadsWhenDown: true };
+  assert.equal(route(s, [q("get", "k2136")], rw), null);
+  assert.equal(route(s, [q("get", "foo")], rw), "MOVED 12182 127.0.0.1:7001");
+  assert.equal(route(s, [q("set", "k2136", "v")], rw), "CLUSTERDOWN The cluster is down and only accepts read commands");
+});
+
+Deno.test("routing: migrating slot -> served if present, ASK if all missing, TRYAGAIN if some", () => {
+  const s = setMigrating(view(), 100, B);
+  const present = new Set(["k2136"]);
+  const exists = (k: Uint8Array) => present.has(new TextDecoder().decode(k));
+  assert.equal(route(s, [q("get", "k2136")], IP_OPTS, plain, exists), null);
+  assert.equal(route(s, [q("get", "k2136")]), "ASK 100 127.0.0.1:7001");
+  // Same-slot keys for slot 100: find another key in slot 100.
+  let other = "";
+  for (let i = 0; other === ""; i++) if (keyHashSlot(enc.encode(`x${i}`)) === 100) other = `x${i}`;
+  assert.equal(route(s, [q("mget", "k2136", other)], IP_OPTS, plain, exists), "TRYAGAIN Multiple keys request during rehashing of slot");
+  assert.equal(route(s, [q("mget", "k2136", other)]), "ASK 100 127.0.0.1:7001");
+  // MIGRATE runs locally in an open slot.
+  assert.equal(route(s, [q("migrate", "127.0.0.1", "7001", "k2136", "0", "1000")]), null);
+});
+
+Deno.test("routing: importing slot needs ASKING (or an asking command); multi-key TRYAGAIN", () => {
+  const s = setImporting(view(), 12182, B);
+  assert.equal(route(s, [q("get", "foo")]), "MOVED 12182 127.0.0.1:7001");
+  const asking = { asking: true, readonlyMode: false };
+  assert.equal(route(s, [q("get", "foo")], IP_OPTS, asking), null);
+  assert.equal(route(s, [q("restore-asking", "foo", "0", "x")]), null);
+  assert.equal(route(s, [q("mget", "{foo}a", "{foo}b")], IP_OPTS, asking), "TRYAGAIN Multiple keys request during rehashing of slot");
+  // The same key twice is not "multiple keys".
+  assert.equal(route(s, [q("mget", "foo", "foo")], IP_OPTS, asking), null);
+  const all = () => true;
+  assert.equal(route(s, [q("mget", "{foo}a", "{foo}b")], IP_OPTS, asking, all), null);
+});
+
+Deno.test("routing: replica serves its master's slots only for READONLY reads", () => {
+  let s = view();
+  s = updateNode(s, ME, { flags: NodeFlags.MYSELF | NodeFlags.SLAVE, masterId: B });
+  const ro = { asking: false, readonlyMode: true };
+  assert.equal(route(s, [q("get", "foo")]), "MOVED 12182 127.0.0.1:7001");
+  assert.equal(route(s, [q("get", "foo")], IP_OPTS, ro), null);
+  assert.equal(route(s, [q("set", "foo", "1")], IP_OPTS, ro), "MOVED 12182 127.0.0.1:7001");
+  // EXEC with a queued write is a write.
+  assert.equal(route(s, [q("get", "foo"), q("set", "foo", "1")], IP_OPTS, ro, undefined, true), "MOVED 12182 127.0.0.1:7001");
+  assert.equal(route(s, [q("get", "foo"), q("get", "{foo}x")], IP_OPTS, ro, undefined, true), null);
+});
+
+Deno.test("routing: EXEC checks all queued commands together", () => {
+  const s = view();
+  assert.equal(route(s, [q("set", "k2136", "1"), q("get", "k2136")], IP_OPTS, plain, undefined, true), null);
+  assert.equal(route(s, [q("set", "k2136", "1"), q("get", "foo")], IP_OPTS, plain, undefined, true), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(route(s, [q("ping"), q("get", "foo")], IP_OPTS, plain, undefined, true), "MOVED 12182 127.0.0.1:7001");
+  assert.equal(route(s, [], IP_OPTS, plain, undefined, true), null);
+});

@@ -1,0 +1,140 @@
+/**
+ * Seeded pseudo-random numbers for deterministic simulation (xoshiro128** seeded by splitmix32).
+ *
+ * Everything a simulated test randomises (latency, drops, schedule choices) must come from a
+ * `SimRandom` built from the test's seed, never from `Math.random`, so a failing run can be
+ * replayed exactly by reusing its seed. `fork()` derives an independent child stream: give each
+ * concern (each link, each node) its own fork so that adding draws in one place does not shift
+ * the numbers everything else sees.
+ *
+ * Pure: no globals, no I/O. The same seed always yields the same sequence on every platform
+ * (only 32-bit integer arithmetic via `Math.imul` and `>>> 0`).
+ */
+
+/** splitmix32 step: turns any 32-bit seed (including 0) into well-mixed state words. */
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) >>> 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** Normalises a user seed (any finite number) to a u32. Non-integers keep their fraction bits. */
+function seedToU32(seed: number): number {
+  if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
+  const whole = Math.floor(seed);
+  const lo = whole >>> 0;
+  const hi = Math.floor(whole / 0x100000000) >>> 0;
+  const frac = Math.floor((seed - whole) * 0x100000000) >>> 0;
+  return (lo ^ Math.imul(hi, 0x27d4eb2d) ^ Math.imul(frac, 0x165667b1)) >>> 0;
+}
+
+export class SimRandom {
+  /** The seed this generator was built from (for logging "reproduce with seed N"). */
+  readonly seed: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    this.seed = seed;
+    const st = { s: seedToU32(seed) };
+    this.a = splitmix32(st);
+    this.b = splitmix32(st);
+    this.c = splitmix32(st);
+    this.d = splitmix32(st);
+    // xoshiro must never have an all-zero state; splitmix32 output of 4 consecutive steps cannot
+    // all be zero, but keep the invariant explicit.
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /** A generator with an explicit xoshiro128** state (for reference vectors in tests). */
+  static fromState(a: number, b: number, c: number, d: number): SimRandom {
+    if (((a | b | c | d) >>> 0) === 0) throw new RangeError("xoshiro state must not be all zero");
+    const r = new SimRandom(0);
+    r.a = a >>> 0;
+    r.b = b >>> 0;
+    r.c = c >>> 0;
+    r.d = d >>> 0;
+    return r;
+  }
+
+  /** Next raw 32-bit unsigned integer (xoshiro128**). */
+  nextU32(): number {
+    const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.b << 9) >>> 0;
+    this.c = (this.c ^ this.a) >>> 0;
+    this.d = (this.d ^ this.b) >>> 0;
+    this.b = (this.b ^ this.c) >>> 0;
+    this.a = (this.a ^ this.d) >>> 0;
+    this.c = (this.c ^ t) >>> 0;
+    this.d = rotl(this.d, 11);
+    return result;
+  }
+
+  /** Uniform float in [0, 1) with 32 bits of randomness. */
+  next(): number {
+    return this.nextU32() / 0x100000000;
+  }
+
+  /** Uniform integer in [0, n). `n` must be an integer in 1..2^32. Unbiased (rejection). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n < 1 || n > 0x100000000) {
+      throw new RangeError(`int(n) needs an integer 1..2^32, got ${n}`);
+    }
+    if (n === 1) return 0;
+    // Largest multiple of n that fits in 2^32; values at or above it are redrawn.
+    const limit = 0x100000000 - (0x100000000 % n);
+    for (;;) {
+      const x = this.nextU32();
+      if (x < limit) return x % n;
+    }
+  }
+
+  /** Uniform integer in [min, max] (both inclusive). */
+  range(min: number, max: number): number {
+    if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) {
+      throw new RangeError(`range(min, max) needs integers with min <= max, got ${min}, ${max}`);
+    }
+    return min + this.int(max - min + 1);
+  }
+
+  /** True with probability `p` (p <= 0 is never, p >= 1 is always; always consumes one draw). */
+  chance(p: number): boolean {
+    const x = this.next();
+    return x < p;
+  }
+
+  /** A uniformly chosen element. Throws on an empty array. */
+  pick<T>(arr: readonly T[]): T {
+    if (arr.length === 0) throw new RangeError("pick() from an empty array");
+    return arr[this.int(arr.length)];
+  }
+
+  /** Fisher-Yates shuffle in place; returns the same array. */
+  shuffle<T>(arr: T[]): T[] {
+    for (let i = arr.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = arr[i];
+      arr[i] = arr[j];
+      arr[j] = tmp;
+    }
+    return arr;
+  }
+
+  /**
+   * An independent child generator. Consumes two draws from this stream; the child's sequence is
+   * a pure function of this generator's state at the time of the fork.
+   */
+  fork(): SimRandom {
+    const hi = this.nextU32() >>> 11; // 21 bits, so the child seed is an exact 53-bit integer
+    const lo = this.nextU32();
+    return new SimRandom(hi * 0x100000000 + lo);
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

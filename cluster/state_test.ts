@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import {
+  addNode,
+  addSlots,
+  assertEpochsGrow,
+  assertInvariants,
+  blacklistAdd,
+  blacklistCleanup,
+  blacklistHas,
+  bumpEpoch,
+  CLUSTER_SLOTS,
+  type ClusterState,
+  createNode,
+  createState,
+  deleteNode,
+  delSlots,
+  flushSlots,
+  isValidNodeId,
+  NodeFlags,
+  ownerRuns,
+  randomNodeId,
+  reset,
+  type Result,
+  setConfigEpoch,
+  setImporting,
+  setMigrating,
+  slotRanges,
+  updateClusterState,
+  updateNode,
+} from "./state.ts";
+
+const A = "a".repeat(40);
+const B = "b".repeat(40);
+const T0 = 1_000_000;
+const OPTS = { requireFullCoverage: true, nodeTimeoutMs: 15000 };
+
+function ok(r: Result): ClusterState {
+  if ("error" in r) throw new Error(r.error);
+  assertInvariants(r.state);
+  return r.state;
+}
+
+Deno.test("state: random ids are 40 lowercase hex and valid", () => {
+  for (let i = 0; i < 50; i++) {
+    const id = randomNodeId();
+    assert.match(id, /^[0-9a-f]{40}$/);
+    assert.ok(isValidNodeId(id));
+  }
+  assert.ok(!isValidNodeId("A".repeat(40)));
+  assert.ok(!isValidNodeId("a".repeat(39)));
+});
+
+Deno.test("state: ADDSLOTS/DELSLOTS with Redis's error order", () => {
+  let s = createState(A, T0);
+  assertInvariants(s);
+  s = ok(addSlots(s, [[0, 9]]));
+  assert.equal(s.nodes.get(A)!.numSlots, 10);
+  assert.deepEqual(addSlots(s, [[5, 5], [5, 5]]), { error: "ERR Slot 5 is already busy" });
+  assert.deepEqual(addSlots(s, [[100, 100], [100, 100]]), {
+    error: "ERR Slot 100 specified multiple times",
+  });
+  assert.deepEqual(delSlots(s, [[100, 100]]), { error: "ERR Slot 100 is already unassigned" });
+  // A failed command changes nothing.
+  assert.equal(s.slotOwner[100], null);
+  s = ok(addSlots(s, [[100, 101], [16383, 16383]]));
+  assert.deepEqual(slotRanges(s.nodes.get(A)!), [[0, 9], [100, 101], [16383, 16383]]);
+  s = ok(delSlots(s, [[5, 5]]));
+  assert.deepEqual(slotRanges(s.nodes.get(A)!), [[0, 4], [6, 9], [100, 101], [16383, 16383]]);
+  assert.deepEqual(ownerRuns(s), [[0, 4, A], [6, 9, A], [100, 101, A], [16383, 16383, A]]);
+  s = flushSlots(s);
+  assertInvariants(s);
+  assert.equal(s.nodes.get(A)!.numSlots, 0);
+  assert.ok(s.slotOwner.every((o) => o === null));
+});
+
+Deno.test("state: transitions never mutate the previous state", () => {
+  const s0 = createState(A, T0);
+  const s1 = ok(addSlots(s0, [[0, 100]]));
+  assert.equal(s0.slotOwner[0], null);
+  assert.equal(s0.nodes.get(A)!.numSlots, 0);
+  assert.equal(s1.slotOwner[0], A);
+  const s2 = ok(delSlots(s1, [[0, 0]]));
+  assert.equal(s1.slotOwner[0], A);
+  assert.equal(s1.nodes.get(A)!.numSlots, 101);
+  assert.equal(s2.nodes.get(A)!.numSlots, 100);
+});
+
+Deno.test("state: ADDSLOTS clears an importing mark of that slot", () => {
+  let s = addNode(createState(A, T0), createNode(B, NodeFlags.MASTER, T0));
+  s = setImporting(s, 7, B);
+  s = ok(addSlots(s, [[7, 7]]));
+  assert.equal(s.importingSlotsFrom.has(7), false);
+});
+
+Deno.test("state: SET-CONFIG-EPOCH rules", () => {
+  let s = createState(A, T0);
+  assert.deepEqual(setConfigEpoch(s, -5), { error: "ERR Invalid config epoch specified: -5" });
+  s = ok(setConfigEpoch(s, 7));
+  assert.equal(s.nodes.get(A)!.configEpoch, 7);
+  assert.equal(s.currentEpoch, 7);
+  assert.deepEqual(setConfigEpoch(s, 9), { error: "ERR Node config epoch is already non-zero" });
+  const two = addNode(createState(A, T0), createNode(B, NodeFlags.MASTER, T0));
+  assert.deepEqual(setConfigEpoch(two, 3), {
+    error: "ERR The user can assign a config epoch only when the node does not know any other node.",
+  });
+});
+
+Deno.test("state: BUMPEPOCH gives BUMPED then STILL, and epochs only grow", () => {
+  let s = createState(A, T0);
+  const r1 = bumpEpoch(s);
+  assert.equal(r1.bumped, true);
+  assert.equal(r1.state.currentEpoch, 1);
+  assert.equal(r1.state.nodes.get(A)!.configEpoch, 1);
+  assertEpochsGrow(s, r1.state);
+  s = r1.state;
+  const r2 = bumpEpoch(s);
+  assert.equal(r2.bumped, false);
+  assert.equal(r2.state, s);
+  // Another node with a larger epoch: myself is no longer the max -> bumped past it.
+  s = addNode(s, createNode(B, NodeFlags.MASTER, T0, { configEpoch: 5 }));
+  s = { ...s, currentEpoch: 5 };
+  const r3 = bumpEpoch(s);
+  assert.equal(r3.bumped, true);
+  assert.equal(r3.state.currentEpoch, 6);
+  assert.equal(r3.state.nodes.get(A)!.configEpoch, 6);
+  assertInvariants(r3.state);
+  assert.throws(() => assertEpochsGrow(r3.state, s));
+});
+
+Deno.test("state: RESET soft keeps id and epochs, hard changes id and zeroes epochs", () => {
+  let s = ok(addSlots(createState(A, T0), [[0, 16383]]));
+  s = ok(setConfigEpoch(s, 4));
+  s = addNode(s, createNode(B, NodeFlags.MASTER, T0));
+  s = setMigrating(s, 3, B);
+  const soft = reset(s, false, randomNodeId(), T0);
+  assertInvariants(soft);
+  assert.equal(soft.myselfId, A);
+  assert.equal(soft.nodes.size, 1);
+  assert.equal(soft.currentEpoch, 4);
+  assert.equal(soft.nodes.get(A)!.numSlots, 0);
+  assert.equal(soft.migratingSlotsTo.size, 0);
+  const hard = reset(s, true, B.replace(/b/g, "c"), T0);
+  assertInvariants(hard);
+  assert.equal(hard.myselfId, "c".repeat(40));
+  assert.equal(hard.currentEpoch, 0);
+  assert.equal(hard.nodes.get(hard.myselfId)!.configEpoch, 0);
+  assert.equal(hard.nodes.get(hard.myselfId)!.flags, NodeFlags.MYSELF | NodeFlags.MASTER);
+});
+
+Deno.test("state: cluster_state with writable delay, coverage and rejoin delay", () => {
+  let s = createState(A, T0);
+  // First call: within the writable delay a master stays fail (size stays 1).
+  s = updateClusterState(s, T0, OPTS);
+  assert.equal(s.health, "fail");
+  assert.equal(s.size, 1);
+  s = updateClusterState(s, T0 + 2500, OPTS);
+  assert.equal(s.health, "fail"); // no slots: minority
+  assert.equal(s.size, 0);
+  s = ok(addSlots(s, [[0, 16383]]));
+  // Rejoin delay: node timeout 15000 clamps to 5000 ms after the last minority verdict.
+  s = updateClusterState(s, T0 + 3000, OPTS);
+  assert.equal(s.health, "fail");
+  s = updateClusterState(s, T0 + 2500 + 5001, OPTS);
+  assert.equal(s.health, "ok");
+  assert.equal(s.size, 1);
+  // One slot missing: fail at once, unless full coverage is not required.
+  const missing = ok(delSlots(s, [[100, 100]]));
+  assert.equal(updateClusterState(missing, T0 + 9000, OPTS).health, "fail");
+  assert.equal(
+    updateClusterState(missing, T0 + 9000, { ...OPTS, requireFullCoverage: false }).health,
+    "ok",
+  );
+  // A FAIL owner makes its slots uncovered.
+  let withB = addNode(missing, createNode(B, NodeFlags.MASTER | NodeFlags.FAIL, T0));
+  withB = ok({ state: { ...withB } });
+  const r = updateClusterState(withB, T0 + 9000, OPTS);
+  assert.equal(r.health, "fail");
+});
+
+Deno.test("state: a small node timeout clamps the rejoin delay to 500 ms", () => {
+  let s = updateClusterState(createState(A, T0), T0, { ...OPTS, nodeTimeoutMs: 100 });
+  s = updateClusterState(s, T0 + 2000, { ...OPTS, nodeTimeoutMs: 100 });
+  s = ok(addSlots(s, [[0, 16383]]));
+  assert.equal(updateClusterState(s, T0 + 2400, { ...OPTS, nodeTimeoutMs: 100 }).health, "fail");
+  assert.equal(updateClusterState(s, T0 + 2501, { ...OPTS, nodeTimeoutMs: 100 }).health, "ok");
+});
+
+Deno.test("state: deleting a node releases its slots and open-slot marks", () => {
+  let s = addNode(createState(A, T0), createNode(B, NodeFlags.MASTER, T0));
+  s = ok(addSlots(s, [[0, 9]]));
+  s = setMigrating(s, 3, B);
+  s = ok({ state: updateNode(s, A, {}) });
+  const d = deleteNode(s, B);
+  assertInvariants(d);
+  assert.equal(d.nodes.has(B), false);
+  assert.equal(d.migratingSlotsTo.size, 0);
+  assert.throws(() => deleteNode(s, A));
+});
+
+Deno.test("state: FORGET blacklist expires after 60 s", () => {
+  let s = blacklistAdd(createState(A, T0), B, T0);
+  assert.ok(blacklistHas(s, B, T0 + 59_000));
+  s = blacklistCleanup(s, T0 + 61_000);
+  assert.ok(!blacklistHas(s, B, T0 + 61_000));
+  assert.equal(s.blacklist.size, 0);
+});
+
+Deno.test("state: invariant checker catches a slot with two claimants", () => {
+  let s = addNode(createState(A, T0), createNode(B, NodeFlags.MASTER, T0));
+  s = ok(addSlots(s, [[0, 0]]));
+  const bSlots = new Uint8Array(CLUSTER_SLOTS / 8);
+  bSlots[0] = 1;
+  const broken = updateNode(s, B, { slots: bSlots, numSlots: 1 });
+  assert.throws(() => assertInvariants(broken), /invariant/);
+});

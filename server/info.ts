@@ -1,0 +1,417 @@
+/**
+ * The INFO text, section by section, in Redis 7.0.15's field names and order: `# Section`
+ * headers, `field:value` lines ending in CRLF, sections separated by an empty line. Section
+ * selection as Redis: no argument or "default" = the default sections, "all" = everything but
+ * module-generated ones, "everything" = all; names are case-insensitive; unknown names add
+ * nothing.
+ */
+
+import { cpuUsage } from "node:process";
+import { REDIS_VERSION, type Server } from "./server.ts";
+import { isReplica, myself } from "../cluster/state.ts";
+
+export const DEFAULT_SECTIONS = [
+  "server",
+  "clients",
+  "memory",
+  "persistence",
+  "stats",
+  "replication",
+  "cpu",
+  "modules",
+  "errorstats",
+  "cluster",
+  "keyspace",
+];
+
+const ALL_SECTIONS = [
+  "server",
+  "clients",
+  "memory",
+  "persistence",
+  "stats",
+  "replication",
+  "cpu",
+  "modules",
+  "commandstats",
+  "errorstats",
+  "latencystats",
+  "cluster",
+  "keyspace",
+];
+
+/** Per-server values INFO shows that nothing else tracks (replication id, last save time). */
+interface InfoState {
+  replId: string;
+  lastSaveSec: number;
+}
+const states = new WeakMap<Server, InfoState>();
+
+function randomHex40(): string {
+  const b = new Uint8Array(20);
+  crypto.getRandomValues(b);
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+export function infoState(server: Server): InfoState {
+  let s = states.get(server);
+  if (s === undefined) {
+    s = { replId: randomHex40(), lastSaveSec: Math.floor(server.startTimeMs / 1000) };
+    states.set(server, s);
+  }
+  return s;
+}
+
+/** "master" or "slave": a cluster node whose myself entry is a replica is a slave. */
+export function serverRole(server: Server): "master" | "slave" {
+  const cl = server.cluster;
+  if (cl === null) return "master";
+  return isReplica(myself(cl.state)) ? "slave" : "master";
+}
+
+/** The master's address of a replica cluster node (ip, port), or null. */
+export function masterAddress(server: Server): [string, number] | null {
+  const cl = server.cluster;
+  if (cl === null) return null;
+  const me = myself(cl.state);
+  if (!isReplica(me) || me.masterId === null) return null;
+  const m = cl.state.nodes.get(me.masterId);
+  return m ? [m.ip, m.port] : null;
+}
+
+/** Redis's bytesToHuman. */
+export function bytesToHuman(n: number): string {
+  if (n < 1024) return `${n}B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(2)}K`;
+  if (n < 1024 * 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(2)}M`;
+  if (n < 1024 ** 4) return `${(n / 1024 ** 3).toFixed(2)}G`;
+  return `${(n / 1024 ** 4).toFixed(2)}T`;
+}
+
+/** Which sections a list of INFO arguments selects (lowercase names, in output order). */
+export function selectSections(args: string[]): string[] {
+  if (args.length === 0) return DEFAULT_SECTIONS;
+  const want = new Set<string>();
+  for (const a of args.map((x) => x.toLowerCase())) {
+    if (a === "default") { for (const s of DEFAULT_SECTIONS) want.add(s); }
+    else if (a === "all" || a === "everything") { for (const s of ALL_SECTIONS) want.add(s); }
+    else want.add(a);
+  }
+  return ALL_SECTIONS.filter((s) => want.has(s));
+}
+
+function lines(fields: [string, string | number][]): string {
+  let out = "";
+  for (const [k, v] of fields) out += `${k}:${v}\r\n`;
+  return out;
+}
+
+function osString(): string {
+  const b = Deno.build;
+  let rel = "";
+  try {
+    rel = Deno.osRelease();
+  } catch { /* not permitted */ }
+  const os = b.os === "linux" ? "Linux" : b.os === "darwin" ? "Darwin" : b.os;
+  return `${os} ${rel} ${b.arch}`;
+}
+
+function section(server: Server, name: string): string | null {
+  const now = server.now();
+  const cfg = server.config;
+  switch (name) {
+    case "server": {
+      const uptime = Math.floor((now - server.startTimeMs) / 1000);
+      return lines([
+        ["redis_version", REDIS_VERSION],
+        ["redis_git_sha1", "00000000"],
+        ["redis_git_dirty", 0],
+        ["redis_build_id", "0"],
+        ["redis_mode", cfg.getBool("cluster-enabled") ? "cluster" : "standalone"],
+        ["os", osString()],
+        ["arch_bits", 64],
+        ["monotonic_clock", "POSIX clock_gettime"],
+        ["multiplexing_api", "epoll"],
+        ["atomicvar_api", "c11-builtin"],
+        ["gcc_version", "0.0.0"],
+        ["process_id", Deno.pid],
+        ["process_supervised", "no"],
+        ["run_id", server.runId],
+        ["tcp_port", server.port],
+        ["server_time_usec", now * 1000],
+        ["uptime_in_seconds", uptime],
+        ["uptime_in_days", Math.floor(uptime / 86400)],
+        ["hz", cfg.getNumber("hz")],
+        ["configured_hz", cfg.getNumber("hz")],
+        ["lru_clock", Math.floor(now / 1000) & 0xffffff],
+        ["executable", Deno.execPath()],
+        ["config_file", cfg.file ?? ""],
+        ["io_threads_active", 0],
+      ]);
+    }
+    case "clients":
+      return lines([
+        ["connected_clients", server.clients.size],
+        ["cluster_connections", 0],
+        ["maxclients", cfg.getNumber("maxclients")],
+        ["client_recent_max_input_buffer", 0],
+        ["client_recent_max_output_buffer", 0],
+        ["blocked_clients", 0],
+        ["tracking_clients", 0],
+        ["clients_in_timeout_table", 0],
+      ]);
+    case "memory": {
+      const m = Deno.memoryUsage();
+      const used = m.heapUsed + m.external;
+      let total = 0;
+      try {
+        total = Deno.systemMemoryInfo().total;
+      } catch { /* not permitted */ }
+      const maxmemory = cfg.getNumber("maxmemory");
+      return lines([
+        ["used_memory", used],
+        ["used_memory_human", bytesToHuman(used)],
+        ["used_memory_rss", m.rss],
+        ["used_memory_rss_human", bytesToHuman(m.rss)],
+        ["used_memory_peak", used],
+        ["used_memory_peak_human", bytesToHuman(used)],
+        ["used_memory_peak_perc", "100.00%"],
+        ["used_memory_overhead", 0],
+        ["used_memory_startup", 0],
+        ["used_memory_dataset", used],
+        ["used_memory_dataset_perc", "100.00%"],
+        ["total_system_memory", total],
+        ["total_system_memory_human", bytesToHuman(total)],
+        ["used_memory_lua", 0],
+        ["used_memory_scripts", 0],
+        ["number_of_cached_scripts", 0],
+        ["number_of_functions", 0],
+        ["number_of_libraries", 0],
+        ["maxmemory", maxmemory],
+        ["maxmemory_human", bytesToHuman(maxmemory)],
+        ["maxmemory_policy", cfg.getString("maxmemory-policy")],
+        ["mem_fragmentation_ratio", used > 0 ? (m.rss / used).toFixed(2) : "0.00"],
+        ["mem_allocator", "libc"],
+        ["lazyfree_pending_objects", 0],
+        ["lazyfreed_objects", 0],
+      ]);
+    }
+    case "persistence":
+      return lines([
+        ["loading", 0],
+        ["async_loading", 0],
+        ["current_cow_peak", 0],
+        ["current_cow_size", 0],
+        ["current_cow_size_age", 0],
+        ["current_fork_perc", "0.00"],
+        ["current_save_keys_processed", 0],
+        ["current_save_keys_total", 0],
+        ["rdb_changes_since_last_save", server.db.stats.dirty],
+        ["rdb_bgsave_in_progress", 0],
+        ["rdb_last_save_time", infoState(server).lastSaveSec],
+        ["rdb_last_bgsave_status", "ok"],
+        ["rdb_last_bgsave_time_sec", -1],
+        ["rdb_current_bgsave_time_sec", -1],
+        ["rdb_saves", 0],
+        ["rdb_last_cow_size", 0],
+        ["rdb_last_load_keys_expired", 0],
+        ["rdb_last_load_keys_loaded", 0],
+        ["aof_enabled", cfg.getBool("appendonly") ? 1 : 0],
+        ["aof_rewrite_in_progress", 0],
+        ["aof_rewrite_scheduled", 0],
+        ["aof_last_rewrite_time_sec", -1],
+        ["aof_current_rewrite_time_sec", -1],
+        ["aof_last_bgrewrite_status", "ok"],
+        ["aof_rewrites", 0],
+        ["aof_rewrites_consecutive_failures", 0],
+        ["aof_last_write_status", "ok"],
+        ["aof_last_cow_size", 0],
+        ["module_fork_in_progress", 0],
+        ["module_fork_last_cow_size", 0],
+      ]);
+    case "stats": {
+      const st = server.stats;
+      return lines([
+        ["total_connections_received", st.totalConnections],
+        ["total_commands_processed", st.totalCommands],
+        ["instantaneous_ops_per_sec", 0],
+        ["total_net_input_bytes", st.netInputBytes],
+        ["total_net_output_bytes", st.netOutputBytes],
+        ["total_net_repl_input_bytes", 0],
+        ["total_net_repl_output_bytes", 0],
+        ["instantaneous_input_kbps", "0.00"],
+        ["instantaneous_output_kbps", "0.00"],
+        ["instantaneous_input_repl_kbps", "0.00"],
+        ["instantaneous_output_repl_kbps", "0.00"],
+        ["rejected_connections", st.rejectedConnections],
+        ["sync_full", 0],
+        ["sync_partial_ok", 0],
+        ["sync_partial_err", 0],
+        ["expired_keys", server.db.stats.expiredKeys],
+        ["expired_stale_perc", "0.00"],
+        ["expired_time_cap_reached_count", 0],
+        ["expire_cycle_cpu_milliseconds", 0],
+        ["evicted_keys", 0],
+        ["evicted_clients", 0],
+        ["total_eviction_exceeded_time", 0],
+        ["current_eviction_exceeded_time", 0],
+        ["keyspace_hits", server.db.stats.hits],
+        ["keyspace_misses", server.db.stats.misses],
+        ["pubsub_channels", 0],
+        ["pubsub_patterns", 0],
+        ["pubsubshard_channels", 0],
+        ["latest_fork_usec", 0],
+        ["total_forks", 0],
+        ["migrate_cached_sockets", 0],
+        ["slave_expires_tracked_keys", 0],
+        ["active_defrag_hits", 0],
+        ["active_defrag_misses", 0],
+        ["active_defrag_key_hits", 0],
+        ["active_defrag_key_misses", 0],
+        ["total_active_defrag_time", 0],
+        ["current_active_defrag_time", 0],
+        ["tracking_total_keys", 0],
+        ["tracking_total_items", 0],
+        ["tracking_total_prefixes", 0],
+        ["unexpected_error_replies", 0],
+        ["total_error_replies", totalErrors(server)],
+        ["dump_payload_sanitizations", 0],
+        ["total_reads_processed", 0],
+        ["total_writes_processed", 0],
+        ["io_threaded_reads_processed", 0],
+        ["io_threaded_writes_processed", 0],
+        ["reply_buffer_shrinks", 0],
+        ["reply_buffer_expands", 0],
+      ]);
+    }
+    case "replication": {
+      const addr = masterAddress(server);
+      const replicaFields: [string, string | number][] = serverRole(server) === "slave"
+        ? [
+          ["master_host", addr ? addr[0] : ""],
+          ["master_port", addr ? addr[1] : 0],
+          // TODO(replication): the link state and offsets belong to the replication work.
+          ["master_link_status", "up"],
+          ["master_last_io_seconds_ago", 0],
+          ["master_sync_in_progress", 0],
+          ["slave_read_repl_offset", 0],
+          ["slave_repl_offset", 0],
+          ["slave_priority", cfg.getNumber("replica-priority")],
+          ["slave_read_only", cfg.getBool("replica-read-only") ? 1 : 0],
+          ["replica_announced", 1],
+        ]
+        : [];
+      return lines([
+        ["role", serverRole(server)],
+        ...replicaFields,
+        ["connected_slaves", 0],
+        ["master_failover_state", "no-failover"],
+        ["master_replid", infoState(server).replId],
+        ["master_replid2", "0".repeat(40)],
+        ["master_repl_offset", 0],
+        ["second_repl_offset", -1],
+        ["repl_backlog_active", 0],
+        ["repl_backlog_size", cfg.getNumber("repl-backlog-size")],
+        ["repl_backlog_first_byte_offset", 0],
+        ["repl_backlog_histlen", 0],
+      ]);
+    }
+    case "cpu": {
+      const u = cpuUsage();
+      const sys = (u.system / 1e6).toFixed(6);
+      const user = (u.user / 1e6).toFixed(6);
+      return lines([
+        ["used_cpu_sys", sys],
+        ["used_cpu_user", user],
+        ["used_cpu_sys_children", "0.000000"],
+        ["used_cpu_user_children", "0.000000"],
+        ["used_cpu_sys_main_thread", sys],
+        ["used_cpu_user_main_thread", user],
+      ]);
+    }
+    case "modules":
+      return "";
+    case "commandstats": {
+      let out = "";
+      for (const [name, s] of server.commandStats) {
+        const usec = Math.round(s.usec);
+        const per = s.calls ? (usec / s.calls).toFixed(2) : "0.00";
+        out += `cmdstat_${name}:calls=${s.calls},usec=${usec},usec_per_call=${per},` +
+          `rejected_calls=0,failed_calls=${s.failed}\r\n`;
+      }
+      return out;
+    }
+    case "errorstats": {
+      let out = "";
+      for (const [code, n] of errorStats(server)) out += `errorstat_${code}:count=${n}\r\n`;
+      return out;
+    }
+    case "latencystats":
+      return "";
+    case "cluster":
+      return lines([["cluster_enabled", cfg.getBool("cluster-enabled") ? 1 : 0]]);
+    case "keyspace": {
+      const db = server.db;
+      if (db.size === 0) return "";
+      return `db0:keys=${db.size},expires=${db.expiresCount},avg_ttl=${avgTtl(server)}\r\n`;
+    }
+    default:
+      return null;
+  }
+}
+
+/** Mean remaining TTL in ms over (at most 1000 of) the keys that have one. */
+function avgTtl(server: Server): number {
+  const now = server.now();
+  let sum = 0;
+  let n = 0;
+  for (const when of server.db.expires.values()) {
+    if (n >= 1000) break;
+    if (when > now) {
+      sum += when - now;
+      n++;
+    }
+  }
+  return n ? Math.floor(sum / n) : 0;
+}
+
+/** Error replies by code ("ERR", "WRONGTYPE"...). */
+function errorStats(server: Server): Map<string, number> {
+  return server.errorStats;
+}
+
+function totalErrors(server: Server): number {
+  let n = 0;
+  for (const v of errorStats(server).values()) n += v;
+  return n;
+}
+
+const TITLES: Record<string, string> = {
+  server: "Server",
+  clients: "Clients",
+  memory: "Memory",
+  persistence: "Persistence",
+  stats: "Stats",
+  replication: "Replication",
+  cpu: "CPU",
+  modules: "Modules",
+  commandstats: "Commandstats",
+  errorstats: "Errorstats",
+  latencystats: "Latencystats",
+  cluster: "Cluster",
+  keyspace: "Keyspace",
+};
+
+/** The whole INFO text for the given arguments (section names). */
+export function buildInfo(server: Server, args: string[]): string {
+  let out = "";
+  for (const name of selectSections(args)) {
+    const body = section(server, name);
+    if (body === null) continue;
+    if (out !== "") out += "\r\n";
+    out += `# ${TITLES[name]}\r\n${body}`;
+  }
+  return out;
+}

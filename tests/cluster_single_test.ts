@@ -1,0 +1,230 @@
+/**
+ * One-node Redis Cluster, end to end: a spawned `cli.ts --cluster-enabled yes` driven with the
+ * real `redis-cli` (and RespClient), compared with a real redis-server where it is cheap.
+ */
+
+import assert from "node:assert/strict";
+import {
+  freePort,
+  haveRedisServer,
+  RespClient,
+  run,
+  spawnNode,
+  spawnRedis,
+  startNode,
+  tempDir,
+  waitFor,
+} from "./harness.ts";
+
+const CLUSTER = { "cluster-enabled": "yes", "cluster-node-timeout": "1000" };
+
+async function cli(port: number, ...args: string[]): Promise<string> {
+  const r = await run("redis-cli", ["-p", String(port), ...args], { timeoutMs: 20000 });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+async function waitClusterOk(port: number): Promise<void> {
+  await waitFor("cluster_state:ok", async () => (await cli(port, "cluster", "info")).startsWith("cluster_state:ok\r\n"), 15000, 100);
+}
+
+function nodesConf(dir: string): string {
+  return Deno.readTextFileSync(`${dir}/nodes.conf`);
+}
+
+Deno.test("cluster single: fresh node, nodes.conf at start, NODES/INFO/SLOTS/SHARDS shapes", async () => {
+  const node = await spawnNode(CLUSTER);
+  try {
+    const id = (await cli(node.port, "cluster", "myid")).trim();
+    assert.match(id, /^[0-9a-f]{40}$/);
+    // Written at once, before the ports are known, as Redis 7.0 does.
+    assert.equal(nodesConf(node.dir), `${id} :0@0 myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n`);
+    assert.equal(await cli(node.port, "cluster", "nodes"), `${id} :${node.port}@${node.port + 10000} myself,master - 0 0 0 connected\n`);
+    const c = await RespClient.connect(node.port);
+    try {
+      const info = await c.call("CLUSTER", "INFO") as string;
+      assert.match(info, /^cluster_state:fail\r\ncluster_slots_assigned:0\r\ncluster_slots_ok:0\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:1\r\ncluster_size:[01]\r\ncluster_current_epoch:0\r\ncluster_my_epoch:0\r\ncluster_stats_messages_sent:0\r\ncluster_stats_messages_received:0\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n$/);
+      assert.deepEqual(await c.call("CLUSTER", "SLOTS"), []);
+      assert.equal(await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "5", "7", "7", "10", "20"), "OK");
+      assert.deepEqual(await c.call("CLUSTER", "SLOTS"), [
+        [0, 5, ["", node.port, id, []]],
+        [7, 7, ["", node.port, id, []]],
+        [10, 20, ["", node.port, id, []]],
+      ]);
+      const shards = await c.call("CLUSTER", "SHARDS");
+      assert.deepEqual(shards, [[
+        "slots",
+        [0, 5, 7, 7, 10, 20],
+        "nodes",
+        [["id", id, "port", node.port, "ip", "", "endpoint", "", "role", "master", "replication-offset", 0, "health", "online"]],
+      ]]);
+      assert.equal(await cli(node.port, "cluster", "nodes"), `${id} :${node.port}@${node.port + 10000} myself,master - 0 0 0 connected 0-5 7 10-20\n`);
+      // RESP3: verbatim NODES/INFO, %0 metadata in SLOTS.
+      await c.call("HELLO", "3");
+      const raw = await c.callRaw("CLUSTER", "NODES");
+      assert.equal((raw as { type: string }).type !== undefined, true);
+      await c.writeRaw("*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n");
+      const slotsText = await c.readRawText(300);
+      assert.ok(slotsText.includes(`$40\r\n${id}\r\n%0\r\n`), JSON.stringify(slotsText));
+    } finally {
+      c.close();
+    }
+    // The change is saved by the supervisor within a tick or so.
+    await waitFor("nodes.conf with slots", () => nodesConf(node.dir).includes(" connected 0-5 7 10-20\n"), 3000);
+  } finally {
+    await node.stop();
+  }
+});
+
+Deno.test("cluster single: ADDSLOTSRANGE then SET/GET/MGET/MSET; CROSSSLOT, CLUSTERDOWN, MOVED texts", async () => {
+  const node = await spawnNode(CLUSTER);
+  const p = node.port;
+  try {
+    assert.equal(await cli(p, "cluster", "addslotsrange", "0", "16383"), "OK\n");
+    assert.equal(await cli(p, "set", "foo", "bar"), "CLUSTERDOWN The cluster is down\n\n");
+    await waitClusterOk(p);
+    assert.equal(await cli(p, "set", "foo", "bar"), "OK\n");
+    assert.equal(await cli(p, "get", "foo"), "bar\n");
+    assert.equal(await cli(p, "mset", "{t}a", "1", "{t}b", "2"), "OK\n");
+    assert.equal(await cli(p, "mget", "{t}a", "{t}b"), "1\n2\n");
+    assert.equal(await cli(p, "mget", "foo", "k2136"), "CROSSSLOT Keys in request don't hash to the same slot\n\n");
+    assert.equal(await cli(p, "cluster", "countkeysinslot", "12182"), "1\n");
+    assert.equal(await cli(p, "cluster", "getkeysinslot", "12182", "10"), "foo\n");
+    assert.equal(await cli(p, "cluster", "reset"), "ERR CLUSTER RESET can't be called with master nodes containing keys\n\n");
+    // An unassigned slot: not served (checked before the cluster state).
+    assert.equal(await cli(p, "cluster", "delslots", "100"), "OK\n");
+    assert.equal(await cli(p, "get", "k2136"), "CLUSTERDOWN Hash slot not served\n\n");
+    assert.equal(await cli(p, "get", "foo"), "CLUSTERDOWN The cluster is down\n\n");
+    assert.match(await cli(p, "cluster", "info"), /^cluster_state:fail\r\ncluster_slots_assigned:16383\r\n/);
+    assert.equal(await cli(p, "cluster", "addslots", "100"), "OK\n");
+    await waitClusterOk(p);
+    // MOVED: give slot 100 to a (handshake) node, as SETSLOT NODE allows in Redis.
+    assert.equal(await cli(p, "cluster", "meet", "127.0.0.1", "1999"), "OK\n");
+    const hs = (await cli(p, "cluster", "nodes")).split("\n").find((l) => l.includes("handshake"))!;
+    assert.match(hs, /^[0-9a-f]{40} 127\.0\.0\.1:1999@11999 handshake - 0 0 0 disconnected$/);
+    assert.equal(await cli(p, "cluster", "setslot", "100", "node", hs.slice(0, 40)), "OK\n");
+    // Still ok, as in Redis: the slot is covered (by a node that is not FAIL).
+    assert.equal(await cli(p, "get", "k2136"), "MOVED 100 127.0.0.1:1999\n\n");
+    assert.equal(await cli(p, "mget", "k2136", "foo"), "CROSSSLOT Keys in request don't hash to the same slot\n\n");
+    assert.equal(await cli(p, "cluster", "countkeysinslot", "100"), "0\n");
+  } finally {
+    await node.stop();
+  }
+});
+
+Deno.test("cluster single: restart after SIGTERM keeps id, slots and epochs", async () => {
+  const dir = await tempDir("cluster");
+  const port = freePort();
+  let node = await spawnNode(CLUSTER, { dir, port });
+  try {
+    const id = (await cli(port, "cluster", "myid")).trim();
+    await cli(port, "cluster", "addslotsrange", "0", "99", "200", "300");
+    assert.equal(await cli(port, "cluster", "bumpepoch"), "BUMPED 1\n");
+    assert.equal(await node.stop("SIGTERM"), 0);
+    assert.equal(nodesConf(dir), `${id} :${port}@${port + 10000} myself,master - 0 0 1 connected 0-99 200-300\nvars currentEpoch 1 lastVoteEpoch 0\n`);
+    node = await spawnNode(CLUSTER, { dir, port });
+    assert.equal(await cli(port, "cluster", "myid"), `${id}\n`);
+    assert.equal(await cli(port, "cluster", "nodes"), `${id} :${port}@${port + 10000} myself,master - 0 0 1 connected 0-99 200-300\n`);
+    assert.match(await cli(port, "cluster", "info"), /cluster_current_epoch:1\r\ncluster_my_epoch:1\r\n/);
+  } finally {
+    await node.stop();
+  }
+});
+
+Deno.test("cluster single: restart after SIGKILL once the config was saved", async () => {
+  const dir = await tempDir("cluster");
+  const port = freePort();
+  let node = await spawnNode(CLUSTER, { dir, port });
+  try {
+    const id = (await cli(port, "cluster", "myid")).trim();
+    await cli(port, "cluster", "set-config-epoch", "7");
+    await cli(port, "cluster", "addslots", "5", "6", "7", "9");
+    await waitFor("saved", () => nodesConf(dir).includes(" 7 connected 5-7 9\n"), 3000);
+    await node.kill();
+    node = await spawnNode(CLUSTER, { dir, port });
+    assert.equal(await cli(port, "cluster", "nodes"), `${id} :${port}@${port + 10000} myself,master - 0 0 7 connected 5-7 9\n`);
+    assert.match(await cli(port, "cluster", "info"), /cluster_current_epoch:7\r\ncluster_my_epoch:7\r\n/);
+    // SAVECONFIG writes at once.
+    await cli(port, "cluster", "delslots", "9");
+    assert.equal(await cli(port, "cluster", "saveconfig"), "OK\n");
+    assert.ok(nodesConf(dir).includes(" 7 connected 5-7\n"));
+  } finally {
+    await node.stop();
+  }
+});
+
+Deno.test("cluster single: a corrupt nodes.conf stops start-up and is not overwritten", async () => {
+  const dir = await tempDir("cluster");
+  const corrupt = "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master,bogus - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n";
+  Deno.writeTextFileSync(`${dir}/nodes.conf`, corrupt);
+  const node = await spawnNode(CLUSTER, { dir, waitReady: false });
+  const code = (await node.child.status).code;
+  assert.notEqual(code, 0);
+  assert.match(node.output(), /Unrecoverable error: corrupted cluster config file ".*nodes\.conf"\./);
+  assert.match(node.output(), /myself,master,bogus/);
+  assert.equal(nodesConf(dir), corrupt);
+});
+
+Deno.test("cluster single: without cluster-enabled CLUSTER/READONLY/ASKING are disabled", async () => {
+  const node = await startNode({});
+  const c = await RespClient.connect(node.port);
+  try {
+    for (const args of [["CLUSTER", "INFO"], ["CLUSTER", "HELP"], ["CLUSTER", "KEYSLOT", "x"], ["READONLY"], ["READWRITE"], ["ASKING"]]) {
+      const r = await c.call(...args);
+      assert.ok(r instanceof Error, args.join(" "));
+      assert.equal(r.message, "ERR This instance has cluster support disabled");
+    }
+    const bad = await c.call("CLUSTER", "INFO", "x");
+    assert.ok(bad instanceof Error);
+    assert.equal(bad.message, "ERR wrong number of arguments for 'cluster|info' command");
+  } finally {
+    c.close();
+    await node.stop();
+  }
+});
+
+// The same requests against a real redis-server in cluster mode and against this node.
+const COMPARE: string[][] = [
+  ["cluster", "addslots", "abc"], ["cluster", "addslots", "16384"], ["cluster", "addslots", "5", "5"],
+  ["cluster", "addslotsrange", "0", "9"], ["cluster", "addslots", "0"], ["cluster", "delslots", "100"],
+  ["cluster", "addslots", "100", "100"], ["cluster", "addslotsrange", "1", "2", "3"], ["cluster", "addslotsrange", "5", "3"],
+  ["cluster", "countkeysinslot", "abc"], ["cluster", "countkeysinslot", "16384"], ["cluster", "getkeysinslot", "1", "-1"],
+  ["cluster", "keyslot", "{user1}:a"], ["cluster", "set-config-epoch", "-5"], ["cluster", "set-config-epoch", "0"],
+  ["cluster", "bumpepoch"], ["cluster", "bumpepoch"], ["cluster", "set-config-epoch", "7"], ["cluster", "reset", "foo"],
+  ["cluster", "reset", "soft", "x"], ["cluster", "meet", "127.0.0.1", "abc"], ["cluster", "meet", "127.0.0.1", "10", "abc"],
+  ["cluster", "meet", "nonsense", "10"], ["cluster", "meet", "127.0.0.1", "70000"], ["cluster", "meet", "127.0.0.1", "1", "2", "3"],
+  ["cluster", "replicate", "abc"], ["cluster", "forget", "abc"], ["cluster", "setslot", "5", "foo"],
+  ["cluster", "setslot", "5", "node", "abc"], ["cluster", "setslot", "5", "migrating", "abc"], ["cluster", "setslot", "50", "migrating", "abc"],
+  ["cluster", "setslot", "5", "importing", "abc"], ["cluster", "setslot", "5", "stable"], ["cluster", "count-failure-reports", "abc"],
+  ["cluster", "replicas", "abc"], ["cluster", "links"], ["cluster", "failover"], ["cluster", "failover", "foo"], ["cluster", "foo"],
+  ["cluster", "myid", "x"], ["readonly"], ["readwrite"], ["asking"], ["cluster", "shards"], ["cluster", "slots"], ["cluster", "help"],
+  ["get", "k2136"], ["get", "foo"], ["mget", "foo", "k2136"],
+];
+
+Deno.test({
+  name: "cluster single: replies match a real redis-server --cluster-enabled yes",
+  ignore: !haveRedisServer(),
+  fn: async () => {
+    const real = await spawnRedis({ "cluster-enabled": "yes" });
+    const node = await spawnNode(CLUSTER);
+    const a = await RespClient.connect(real.port);
+    const b = await RespClient.connect(node.port);
+    try {
+      const idA = await a.call("CLUSTER", "MYID") as string;
+      const idB = await b.call("CLUSTER", "MYID") as string;
+      const norm = (v: unknown, id: string, port: number) =>
+        JSON.stringify(v, (_k, x) => x instanceof Error ? `ERR:${x.message}` : x)
+          .replaceAll(id, "<ID>").replaceAll(String(port), "<PORT>");
+      for (const cmd of COMPARE) {
+        const ra = norm(await a.call(...cmd), idA, real.port);
+        const rb = norm(await b.call(...cmd), idB, node.port);
+        assert.equal(rb, ra, cmd.join(" "));
+      }
+    } finally {
+      a.close();
+      b.close();
+      await real.stop();
+      await node.stop();
+    }
+  },
+});

@@ -1,0 +1,99 @@
+/**
+ * Differential testing helper: run the same command sequence against our node and a real
+ * redis-server and compare the exact typed replies, command by command.
+ */
+
+import assert from "node:assert/strict";
+import type { RespValue } from "../protocol/resp_value.ts";
+import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
+import { Deque } from "../keyspace/deque.ts";
+import { latin1 } from "../protocol/bytes.ts";
+
+const te = new TextEncoder();
+const asBytes = (a: string | Uint8Array) => typeof a === "string" ? te.encode(a) : a;
+
+export type Cmd = (string | Uint8Array)[];
+
+/** A compact exact rendering of a reply (bulk bytes JSON-escaped as latin1). */
+export function show(v: RespValue): string {
+  switch (v.type) {
+    case "simple":
+      return `+${v.value}`;
+    case "error":
+      return `-${v.value}`;
+    case "int":
+      return `:${v.value}`;
+    case "bulk":
+      return `$${JSON.stringify(String.fromCharCode(...v.value))}`;
+    case "null":
+      return "nil";
+    case "array":
+    case "set":
+    case "push":
+      return `[${v.value.map(show).join(",")}]`;
+    case "map":
+      return `{${v.value.map(([k, x]) => `${show(k)}:${show(x)}`).join(",")}}`;
+    case "double":
+      return `,${v.text}`;
+    case "bool":
+      return `#${v.value}`;
+    case "verbatim":
+      return `=${v.format}:${v.value}`;
+    case "bignum":
+      return `(${v.value}`;
+  }
+}
+
+export function cmdText(c: Cmd): string {
+  return c.map((a) => typeof a === "string" ? a : JSON.stringify(String.fromCharCode(...a))).join(" ");
+}
+
+/**
+ * Run `script` on a fresh in-process node and a fresh redis-server (skipped when none is
+ * installed); assert every reply is identical. `sortReplies` lists commands (lowercase) whose
+ * array replies are compared order-insensitively (KEYS). `RPUSH key elem...` (on a missing key)
+ * is applied to our node through the keyspace, so these tests do not depend on the list
+ * commands.
+ */
+export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []): Promise<void> {
+  if (!haveRedisServer()) return;
+  const node = await startNode();
+  const redis = await spawnRedis();
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  try {
+    for (const c of script) {
+      if (String(c[0]).toUpperCase() === "RPUSH") {
+        node.server.db.set(latin1(asBytes(c[1])), Deque.from(c.slice(2).map(asBytes)));
+        const rb = await b.callRaw(...c);
+        assert.equal(show(rb), `:${c.length - 2}`, "RPUSH is only for new keys here");
+        continue;
+      }
+      let ra: RespValue, rb: RespValue;
+      try {
+        ra = await a.callRaw(...c);
+        rb = await b.callRaw(...c);
+      } catch (e) {
+        throw new Error(`${(e as Error).message} (command: ${cmdText(c)})`);
+      }
+      let sa = show(ra);
+      let sb = show(rb);
+      const name = String(c[0]).toLowerCase();
+      if (sortReplies.includes(name) && ra.type === "array" && rb.type === "array") {
+        sa = ra.value.map(show).sort().join(",");
+        sb = rb.value.map(show).sort().join(",");
+      }
+      assert.equal(sa, sb, `reply to: ${cmdText(c)}`);
+    }
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+    await redis.stop();
+  }
+}
+
+/** Split "SET k v" into words (no quoting; use arrays for binary or spaced arguments). */
+export function words(line: string): Cmd {
+  return line.split(" ").filter((w) => w !== "");
+}
