@@ -14,8 +14,14 @@
 
 import type { Client, QueuedCommand } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
-import { type Clock, startSupervisor, type SupervisorActor } from "../actors/supervisor.ts";
 import {
+  type Clock,
+  startSupervisor,
+  type SupervisorActor,
+  type SupervisorStats,
+} from "../actors/supervisor.ts";
+import {
+  assertEpochsGrow,
   assertInvariants,
   blacklistCleanup,
   CLUSTER_PORT_INCR,
@@ -149,7 +155,9 @@ export class Cluster {
       } catch (e) {
         for (const l of this.busListeners) l.close();
         this.busListeners = [];
-        throw new Error(`Failed listening on port ${port} (cluster), aborting. ${(e as Error).message}`);
+        throw new Error(
+          `Failed listening on port ${port} (cluster), aborting. ${(e as Error).message}`,
+        );
       }
     }
     this.busPort = port;
@@ -177,7 +185,9 @@ export class Cluster {
     const announceIp = cfg.getString("cluster-announce-ip");
     const ip = announceIp !== "" ? announceIp : me.ip;
     const hostname = cfg.getString("cluster-announce-hostname");
-    if (me.port === port && me.cport === cport && me.ip === ip && me.hostname === hostname) return s;
+    if (me.port === port && me.cport === cport && me.ip === ip && me.hostname === hostname) {
+      return s;
+    }
     return updateNode(s, me.id, { port, cport, ip, hostname });
   }
 
@@ -193,8 +203,16 @@ export class Cluster {
    * config marked dirty (saved by the supervisor at the next tick).
    */
   apply(next: ClusterState, opts: { save?: boolean } = {}): void {
+    // Commands are rare (admin), so the full invariant check is affordable here.
+    assertInvariants(next);
+    if (next.myselfId === this.state.myselfId) assertEpochsGrow(this.state, next); // not RESET HARD
     this.state = updateClusterState(next, this.server.now(), this.updateStateOptions());
     if (opts.save !== false) this.markDirty();
+  }
+
+  /** The supervisor's counters (cron ticks, saves), or null once stopped. */
+  supervisorStats(): SupervisorStats | null {
+    return this.supervisor?.getSnapshot().context.stats ?? null;
   }
 
   /** CLUSTER_TODO_SAVE_CONFIG. */
@@ -246,7 +264,9 @@ export class Cluster {
   route(client: Client, cmds: QueuedCommand[], isExec: boolean): string | null {
     const cfg = this.server.config;
     this.routingOpts.allowReadsWhenDown = cfg.getBool("cluster-allow-reads-when-down");
-    this.routingOpts.preferredEndpoint = cfg.getString("cluster-preferred-endpoint-type") as PreferredEndpoint;
+    this.routingOpts.preferredEndpoint = cfg.getString(
+      "cluster-preferred-endpoint-type",
+    ) as PreferredEndpoint;
     return routeQuery(this.state, client, cmds, isExec, this.keyExists, this.routingOpts);
   }
 

@@ -37,7 +37,9 @@ export function describeNode(s: ClusterState, n: ClusterNode): string {
   if (n.hostname !== "") line += "," + n.hostname;
   const isMe = (n.flags & NodeFlags.MYSELF) !== 0;
   line += ` ${flagsText(n.flags)} ${n.masterId ?? "-"} ${n.pingSentMs} ${n.pongReceivedMs} ` +
-    `${effectiveConfigEpoch(s, n)} ${n.linkState === "connected" || isMe ? "connected" : "disconnected"}`;
+    `${effectiveConfigEpoch(s, n)} ${
+      n.linkState === "connected" || isMe ? "connected" : "disconnected"
+    }`;
   for (const [a, b] of slotRanges(n)) line += a === b ? ` ${a}` : ` ${a}-${b}`;
   if (isMe && (s.migratingSlotsTo.size > 0 || s.importingSlotsFrom.size > 0)) {
     const open = new Set([...s.migratingSlotsTo.keys(), ...s.importingSlotsFrom.keys()]);

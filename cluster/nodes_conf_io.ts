@@ -9,7 +9,12 @@ import { parseConfig } from "./nodes_conf.ts";
 import type { ClusterState } from "./state.ts";
 
 export class CorruptClusterConfigError extends Error {
-  constructor(readonly path: string, readonly lineNumber: number, readonly line: string, reason: string) {
+  constructor(
+    readonly path: string,
+    readonly lineNumber: number,
+    readonly line: string,
+    reason: string,
+  ) {
     super(
       `Unrecoverable error: corrupted cluster config file "${path}".` +
         (lineNumber > 0 ? `\n>>> line ${lineNumber}: '${line}'` : "") + `\n${reason}`,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describeNodes, flagsText, parseConfig, serializeConfig } from "./nodes_conf.ts";
-import { loadConfigFile, saveConfigFile, CorruptClusterConfigError } from "./nodes_conf_io.ts";
+import { CorruptClusterConfigError, loadConfigFile, saveConfigFile } from "./nodes_conf_io.ts";
 import {
   addSlots,
   assertInvariants,
@@ -120,7 +120,10 @@ Deno.test("nodes.conf: a master with a migrating slot, hostname, replica and fai
   const expected = MIGRATING.split("\n")
     .map((l) => l.includes("myself") ? l : l.replace(" connected", " disconnected")).join("\n");
   sameConfig(serializeConfig(s), expected);
-  assert.match(serializeConfig(s), /connected 0-7 100 \[5->-91655b5ba4180279127a9d45f1cde88de476b263\]\n/);
+  assert.match(
+    serializeConfig(s),
+    /connected 0-7 100 \[5->-91655b5ba4180279127a9d45f1cde88de476b263\]\n/,
+  );
 });
 
 Deno.test("nodes.conf: importing master and replica files load with their epochs", () => {
@@ -128,25 +131,46 @@ Deno.test("nodes.conf: importing master and replica files load with their epochs
   assert.equal(imp.importingSlotsFrom.get(5), "43bc0aadba4c7902e73b20629fa0855a3f6e09c8");
   assert.equal(imp.currentEpoch, 10);
   assert.equal(imp.lastVoteEpoch, 8);
-  assert.match(serializeConfig(imp), / 9 connected 101-16383 \[5-<-43bc0aadba4c7902e73b20629fa0855a3f6e09c8\]\n/);
+  assert.match(
+    serializeConfig(imp),
+    / 9 connected 101-16383 \[5-<-43bc0aadba4c7902e73b20629fa0855a3f6e09c8\]\n/,
+  );
   const rep = load(REPLICA);
   const me = rep.nodes.get(rep.myselfId)!;
   assert.equal(flagsText(me.flags), "myself,slave");
   assert.equal(me.masterId, "43bc0aadba4c7902e73b20629fa0855a3f6e09c8");
   // The replica's line prints its master's configEpoch (8).
-  assert.match(describeNodes(rep), /^fa103c1937a316e1b4db4e23e90de203247adc7b 127\.0\.0\.1:37101@47101 myself,slave 43bc0aadba4c7902e73b20629fa0855a3f6e09c8 0 \d+ 8 connected\n/);
+  assert.match(
+    describeNodes(rep),
+    /^fa103c1937a316e1b4db4e23e90de203247adc7b 127\.0\.0\.1:37101@47101 myself,slave 43bc0aadba4c7902e73b20629fa0855a3f6e09c8 0 \d+ 8 connected\n/,
+  );
 });
 
 Deno.test("nodes.conf: corrupt files are rejected with the offending line", () => {
   const bad: [string, RegExp][] = [
     ["abc :0@0 myself,master - 0 0 0 connected\n", /invalid node id/],
-    ["ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master,foo - 0 0 0 connected\n", /Unknown flag/],
+    [
+      "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master,foo - 0 0 0 connected\n",
+      /Unknown flag/,
+    ],
     ["ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0\n", /at least 8 fields/],
     ["vars currentEpoch 0 lastVoteEpoch 0\n", /myself/],
-    ["ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0 connected 99999\n", /out of bounds/],
-    ["ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0 connected 5-3\n", /out of bounds/],
-    ["ea932194734c02735cd5c3d6e789875ae7a3c5d6 0@0 myself,master - 0 0 0 connected\n", /invalid address/],
-    ["ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0 connected\nvars currentEpoch\n", /vars/],
+    [
+      "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0 connected 99999\n",
+      /out of bounds/,
+    ],
+    [
+      "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0 connected 5-3\n",
+      /out of bounds/,
+    ],
+    [
+      "ea932194734c02735cd5c3d6e789875ae7a3c5d6 0@0 myself,master - 0 0 0 connected\n",
+      /invalid address/,
+    ],
+    [
+      "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0 connected\nvars currentEpoch\n",
+      /vars/,
+    ],
   ];
   for (const [text, re] of bad) {
     const r = parseConfig(text, NOW);
@@ -169,7 +193,16 @@ Deno.test("nodes.conf: open slots and handshake nodes in CLUSTER NODES vs nodes.
   s = setImporting(setMigrating(s, 5, null), 9000, "93ac3d62d12772c7afa9337fcb3adbb756a1a217");
   assert.match(describeNodes(s), / \[9000-<-93ac3d62d12772c7afa9337fcb3adbb756a1a217\]\n/);
   const hs = "0123456789abcdef0123456789abcdef01234567";
-  s = { ...s, nodes: new Map([...s.nodes, [hs, { ...s.nodes.get(s.myselfId)!, id: hs, flags: NodeFlags.HANDSHAKE, numSlots: 0, slots: new Uint8Array(2048) }]]) };
+  s = {
+    ...s,
+    nodes: new Map([...s.nodes, [hs, {
+      ...s.nodes.get(s.myselfId)!,
+      id: hs,
+      flags: NodeFlags.HANDSHAKE,
+      numSlots: 0,
+      slots: new Uint8Array(2048),
+    }]]),
+  };
   assert.match(describeNodes(s), new RegExp(`^${hs} .* handshake - `, "m"));
   assert.doesNotMatch(serializeConfig(s), new RegExp(hs));
 });
@@ -186,11 +219,15 @@ Deno.test("nodes.conf I/O: missing file, atomic save, corrupt file not overwritt
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["nodes.conf"]);
     const r = loadConfigFile(path, NOW);
     assert.equal(r?.state.myselfId, "ea932194734c02735cd5c3d6e789875ae7a3c5d6");
-    const corrupt = "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,bogus - 0 0 0 connected\n";
+    const corrupt =
+      "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,bogus - 0 0 0 connected\n";
     Deno.writeTextFileSync(path, corrupt);
     assert.throws(() => loadConfigFile(path, NOW), (e: unknown) => {
       assert.ok(e instanceof CorruptClusterConfigError);
-      assert.match(e.message, /^Unrecoverable error: corrupted cluster config file ".*nodes\.conf"\.\n>>> line 1: /);
+      assert.match(
+        e.message,
+        /^Unrecoverable error: corrupted cluster config file ".*nodes\.conf"\.\n>>> line 1: /,
+      );
       return true;
     });
     assert.equal(Deno.readTextFileSync(path), corrupt);

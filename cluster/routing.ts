@@ -40,7 +40,12 @@ export function preferredEndpoint(n: ClusterNode, type: PreferredEndpoint): stri
   return "";
 }
 
-function redirect(kind: "MOVED" | "ASK", slot: number, n: ClusterNode, opts: RoutingOptions): string {
+function redirect(
+  kind: "MOVED" | "ASK",
+  slot: number,
+  n: ClusterNode,
+  opts: RoutingOptions,
+): string {
   return `${kind} ${slot} ${preferredEndpoint(n, opts.preferredEndpoint)}:${n.port}`;
 }
 

@@ -3,6 +3,7 @@ import { routeQuery, type RoutingOptions } from "./routing.ts";
 import {
   addNode,
   addSlots,
+  assignSlots,
   type ClusterState,
   createNode,
   createState,
@@ -10,7 +11,6 @@ import {
   setImporting,
   setMigrating,
   updateNode,
-  assignSlots,
 } from "./state.ts";
 import { cmd, type CommandDef } from "../commands/types.ts";
 import type { QueuedCommand } from "../server/client.ts";
@@ -41,7 +41,15 @@ const plain = { asking: false, readonlyMode: false };
 function view(): ClusterState {
   // Myself owns 0-8000, B (127.0.0.1:7001) owns 8001-16383; cluster ok.
   let s = createState(ME, 1);
-  s = addNode(s, createNode(B, NodeFlags.MASTER, 1, { ip: "127.0.0.1", port: 7001, cport: 17001, hostname: "b.example" }));
+  s = addNode(
+    s,
+    createNode(B, NodeFlags.MASTER, 1, {
+      ip: "127.0.0.1",
+      port: 7001,
+      cport: 17001,
+      hostname: "b.example",
+    }),
+  );
   const r = addSlots(s, [[0, 8000]]);
   assert.ok("state" in r);
   s = r.state;
@@ -51,7 +59,14 @@ function view(): ClusterState {
   return { ...s, health: "ok" };
 }
 
-function route(s: ClusterState, cmds: QueuedCommand[], opts = IP_OPTS, client = plain, exists = (_k: Uint8Array) => false, isExec = false) {
+function route(
+  s: ClusterState,
+  cmds: QueuedCommand[],
+  opts = IP_OPTS,
+  client = plain,
+  exists = (_k: Uint8Array) => false,
+  isExec = false,
+) {
   return routeQuery(s, client, cmds, isExec, exists, opts);
 }
 
@@ -66,15 +81,27 @@ Deno.test("routing: own slot served, other slot MOVED with the preferred endpoin
   const s = view();
   assert.equal(route(s, [q("get", "k2136")]), null);
   assert.equal(route(s, [q("get", "foo")]), "MOVED 12182 127.0.0.1:7001");
-  assert.equal(route(s, [q("get", "foo")], { ...IP_OPTS, preferredEndpoint: "hostname" }), "MOVED 12182 b.example:7001");
-  assert.equal(route(s, [q("get", "foo")], { ...IP_OPTS, preferredEndpoint: "unknown-endpoint" }), "MOVED 12182 :7001");
+  assert.equal(
+    route(s, [q("get", "foo")], { ...IP_OPTS, preferredEndpoint: "hostname" }),
+    "MOVED 12182 b.example:7001",
+  );
+  assert.equal(
+    route(s, [q("get", "foo")], { ...IP_OPTS, preferredEndpoint: "unknown-endpoint" }),
+    "MOVED 12182 :7001",
+  );
   assert.equal(route(s, [q("ping")]), null);
 });
 
 Deno.test("routing: CROSSSLOT before ownership, and keyless commands always served", () => {
   const s = view();
-  assert.equal(route(s, [q("mget", "k2136", "foo")]), "CROSSSLOT Keys in request don't hash to the same slot");
-  assert.equal(route(s, [q("mget", "foo", "k2136")]), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(
+    route(s, [q("mget", "k2136", "foo")]),
+    "CROSSSLOT Keys in request don't hash to the same slot",
+  );
+  assert.equal(
+    route(s, [q("mget", "foo", "k2136")]),
+    "CROSSSLOT Keys in request don't hash to the same slot",
+  );
   assert.equal(route(s, [q("mset", "{t}a", "1", "{t}b", "2")]), route(s, [q("get", "{t}a")]));
   // Values of MSET are not keys.
   assert.equal(route(s, [q("mset", "k2136", "foo")]), null);
@@ -88,14 +115,23 @@ Deno.test("routing: unassigned first slot -> Hash slot not served; down cluster 
   // (slot table edited directly to model a hole; the owner bitmap is irrelevant for routing)
   assert.equal(route(r, [q("get", "k2136")]), "CLUSTERDOWN Hash slot not served");
   assert.equal(route(r, [q("mget", "k2136", "foo")]), "CLUSTERDOWN Hash slot not served");
-  assert.equal(route(r, [q("mget", "foo", "k2136")]), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(
+    route(r, [q("mget", "foo", "k2136")]),
+    "CROSSSLOT Keys in request don't hash to the same slot",
+  );
   s = { ...s, health: "fail" };
   assert.equal(route(s, [q("get", "k2136")]), "CLUSTERDOWN The cluster is down");
-  assert.equal(route(s, [q("mget", "foo", "k2136")]), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(
+    route(s, [q("mget", "foo", "k2136")]),
+    "CROSSSLOT Keys in request don't hash to the same slot",
+  );
   const rw = { ...IP_OPTS, allowReadsWhenDown: true };
   assert.equal(route(s, [q("get", "k2136")], rw), null);
   assert.equal(route(s, [q("get", "foo")], rw), "MOVED 12182 127.0.0.1:7001");
-  assert.equal(route(s, [q("set", "k2136", "v")], rw), "CLUSTERDOWN The cluster is down and only accepts read commands");
+  assert.equal(
+    route(s, [q("set", "k2136", "v")], rw),
+    "CLUSTERDOWN The cluster is down and only accepts read commands",
+  );
 });
 
 Deno.test("routing: migrating slot -> served if present, ASK if all missing, TRYAGAIN if some", () => {
@@ -107,7 +143,10 @@ Deno.test("routing: migrating slot -> served if present, ASK if all missing, TRY
   // Same-slot keys for slot 100: find another key in slot 100.
   let other = "";
   for (let i = 0; other === ""; i++) if (keyHashSlot(enc.encode(`x${i}`)) === 100) other = `x${i}`;
-  assert.equal(route(s, [q("mget", "k2136", other)], IP_OPTS, plain, exists), "TRYAGAIN Multiple keys request during rehashing of slot");
+  assert.equal(
+    route(s, [q("mget", "k2136", other)], IP_OPTS, plain, exists),
+    "TRYAGAIN Multiple keys request during rehashing of slot",
+  );
   assert.equal(route(s, [q("mget", "k2136", other)]), "ASK 100 127.0.0.1:7001");
   // MIGRATE runs locally in an open slot.
   assert.equal(route(s, [q("migrate", "127.0.0.1", "7001", "k2136", "0", "1000")]), null);
@@ -119,7 +158,10 @@ Deno.test("routing: importing slot needs ASKING (or an asking command); multi-ke
   const asking = { asking: true, readonlyMode: false };
   assert.equal(route(s, [q("get", "foo")], IP_OPTS, asking), null);
   assert.equal(route(s, [q("restore-asking", "foo", "0", "x")]), null);
-  assert.equal(route(s, [q("mget", "{foo}a", "{foo}b")], IP_OPTS, asking), "TRYAGAIN Multiple keys request during rehashing of slot");
+  assert.equal(
+    route(s, [q("mget", "{foo}a", "{foo}b")], IP_OPTS, asking),
+    "TRYAGAIN Multiple keys request during rehashing of slot",
+  );
   // The same key twice is not "multiple keys".
   assert.equal(route(s, [q("mget", "foo", "foo")], IP_OPTS, asking), null);
   const all = () => true;
@@ -134,14 +176,26 @@ Deno.test("routing: replica serves its master's slots only for READONLY reads", 
   assert.equal(route(s, [q("get", "foo")], IP_OPTS, ro), null);
   assert.equal(route(s, [q("set", "foo", "1")], IP_OPTS, ro), "MOVED 12182 127.0.0.1:7001");
   // EXEC with a queued write is a write.
-  assert.equal(route(s, [q("get", "foo"), q("set", "foo", "1")], IP_OPTS, ro, undefined, true), "MOVED 12182 127.0.0.1:7001");
+  assert.equal(
+    route(s, [q("get", "foo"), q("set", "foo", "1")], IP_OPTS, ro, undefined, true),
+    "MOVED 12182 127.0.0.1:7001",
+  );
   assert.equal(route(s, [q("get", "foo"), q("get", "{foo}x")], IP_OPTS, ro, undefined, true), null);
 });
 
 Deno.test("routing: EXEC checks all queued commands together", () => {
   const s = view();
-  assert.equal(route(s, [q("set", "k2136", "1"), q("get", "k2136")], IP_OPTS, plain, undefined, true), null);
-  assert.equal(route(s, [q("set", "k2136", "1"), q("get", "foo")], IP_OPTS, plain, undefined, true), "CROSSSLOT Keys in request don't hash to the same slot");
-  assert.equal(route(s, [q("ping"), q("get", "foo")], IP_OPTS, plain, undefined, true), "MOVED 12182 127.0.0.1:7001");
+  assert.equal(
+    route(s, [q("set", "k2136", "1"), q("get", "k2136")], IP_OPTS, plain, undefined, true),
+    null,
+  );
+  assert.equal(
+    route(s, [q("set", "k2136", "1"), q("get", "foo")], IP_OPTS, plain, undefined, true),
+    "CROSSSLOT Keys in request don't hash to the same slot",
+  );
+  assert.equal(
+    route(s, [q("ping"), q("get", "foo")], IP_OPTS, plain, undefined, true),
+    "MOVED 12182 127.0.0.1:7001",
+  );
   assert.equal(route(s, [], IP_OPTS, plain, undefined, true), null);
 });

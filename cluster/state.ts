@@ -334,7 +334,11 @@ export function deleteNode(s: ClusterState, id: string): ClusterState {
 // Slots
 
 /** clusterAddSlot for many slots: each must be unassigned (checked by the caller). */
-export function assignSlots(s: ClusterState, nodeId: string, slots: Iterable<number>): ClusterState {
+export function assignSlots(
+  s: ClusterState,
+  nodeId: string,
+  slots: Iterable<number>,
+): ClusterState {
   const node = s.nodes.get(nodeId);
   if (node === undefined) throw new Error(`assignSlots: unknown node ${nodeId}`);
   const slotOwner = s.slotOwner.slice();
@@ -400,7 +404,9 @@ export function checkSlotAssignments(
   const seen = new Uint8Array(CLUSTER_SLOTS);
   for (const [start, end] of ranges) {
     for (let slot = start; slot <= end; slot++) {
-      if (del && s.slotOwner[slot] === null) return { error: `ERR Slot ${slot} is already unassigned` };
+      if (del && s.slotOwner[slot] === null) {
+        return { error: `ERR Slot ${slot} is already unassigned` };
+      }
       if (!del && s.slotOwner[slot] !== null) return { error: `ERR Slot ${slot} is already busy` };
       if (seen[slot]++ === 1) return { error: `ERR Slot ${slot} specified multiple times` };
     }
@@ -472,7 +478,8 @@ export function setConfigEpoch(s: ClusterState, epoch: number): Result {
   if (epoch < 0) return { error: `ERR Invalid config epoch specified: ${epoch}` };
   if (s.nodes.size > 1) {
     return {
-      error: "ERR The user can assign a config epoch only when the node does not know any other node.",
+      error:
+        "ERR The user can assign a config epoch only when the node does not know any other node.",
     };
   }
   const me = myself(s);

@@ -101,7 +101,8 @@ Deno.test("state: SET-CONFIG-EPOCH rules", () => {
   assert.deepEqual(setConfigEpoch(s, 9), { error: "ERR Node config epoch is already non-zero" });
   const two = addNode(createState(A, T0), createNode(B, NodeFlags.MASTER, T0));
   assert.deepEqual(setConfigEpoch(two, 3), {
-    error: "ERR The user can assign a config epoch only when the node does not know any other node.",
+    error:
+      "ERR The user can assign a config epoch only when the node does not know any other node.",
   });
 });
 

@@ -21,15 +21,15 @@ import { BUS_MESSAGE_TYPE_NAMES } from "../cluster/cluster.ts";
 import {
   addNode,
   addSlots,
+  assignSlots,
   blacklistAdd,
   blacklistHas,
   bumpEpoch,
   CLUSTER_SLOTS,
   type ClusterNode,
-  type ClusterState,
   createNode,
-  delSlots,
   deleteNode,
+  delSlots,
   effectiveConfigEpoch,
   flushSlots,
   isFailed,
@@ -47,7 +47,6 @@ import {
   setImporting,
   setMigrating,
   slotRanges,
-  assignSlots,
   unassignSlots,
 } from "../cluster/state.ts";
 import { describeNode, describeNodes } from "../cluster/nodes_conf.ts";
@@ -253,7 +252,7 @@ const slots: Handler = (ctx) => {
 };
 
 /** addNodeDetailsToShardReply. */
-function shardNode(ctx: CommandContext, s: ClusterState, n: ClusterNode, type: PreferredEndpoint): void {
+function shardNode(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint): void {
   const r = ctx.reply;
   const withPort = n.port !== 0;
   const withHost = n.hostname !== "";
@@ -280,7 +279,6 @@ function shardNode(ctx: CommandContext, s: ClusterState, n: ClusterNode, type: P
   r.int(offset);
   r.bulkText("health");
   r.bulkText(isFailed(n) ? "fail" : isReplica(n) && offset === 0 ? "loading" : "online");
-  void s;
 }
 
 const shards: Handler = (ctx) => {
@@ -302,7 +300,7 @@ const shards: Handler = (ctx) => {
     ctx.reply.bulkText("nodes");
     const members = [m, ...replicasOf(s, m.id)];
     ctx.reply.array(members.length);
-    for (const n of members) shardNode(ctx, s, n, type);
+    for (const n of members) shardNode(ctx, n, type);
   }
 };
 
@@ -395,7 +393,9 @@ function slotChange(del: boolean, ranged: boolean): Handler {
 const flushslots: Handler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
-  if (ctx.db.dict.size !== 0) return ctx.reply.error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
+  if (ctx.db.dict.size !== 0) {
+    return ctx.reply.error("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
+  }
   c.apply(flushSlots(c.state));
   ctx.reply.ok();
 };
@@ -412,7 +412,9 @@ const setslot: Handler = (ctx, argv) => {
   const argc = argv.length;
   const invalid = "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP";
   if (action === "migrating" && argc === 5) {
-    if (s.slotOwner[slot] !== me.id) return ctx.reply.error(`ERR I'm not the owner of hash slot ${slot}`);
+    if (s.slotOwner[slot] !== me.id) {
+      return ctx.reply.error(`ERR I'm not the owner of hash slot ${slot}`);
+    }
     const id = str(argv[4]);
     const n = lookupNode(s, id);
     if (n === undefined) return ctx.reply.error(`ERR I don't know about node ${id}`);
@@ -443,8 +445,10 @@ const setslot: Handler = (ctx, argv) => {
     if (keys === 0 && s.migratingSlotsTo.has(slot)) s = setMigrating(s, slot, null);
     const wasMine = s.slotOwner[slot] === me.id;
     s = assignSlots(unassignSlots(s, [slot]), n.id, [slot]);
-    if (wasMine && n.id !== me.id && myself(s).numSlots === 0 &&
-      ctx.server.config.getBool("cluster-allow-replica-migration")) {
+    if (
+      wasMine && n.id !== me.id && myself(s).numSlots === 0 &&
+      ctx.server.config.getBool("cluster-allow-replica-migration")
+    ) {
       // TODO(bus/replication): Redis turns this node into a replica of the new owner here
       // (clusterSetMaster); that needs replication, which does not exist yet.
       ctx.server.log.notice(
@@ -575,7 +579,9 @@ const replicate: Handler = (ctx, argv) => {
   if (isReplica(n)) return ctx.reply.error("ERR I can only replicate a master, not a replica.");
   const me = myself(s);
   if (isMaster(me) && (me.numSlots !== 0 || ctx.db.dict.size !== 0)) {
-    return ctx.reply.error("ERR To set a master the node must be empty and without assigned slots.");
+    return ctx.reply.error(
+      "ERR To set a master the node must be empty and without assigned slots.",
+    );
   }
   // TODO(bus/replication): clusterSetMaster needs replication and a handshaken master.
   ctx.reply.error("ERR CLUSTER REPLICATE is not supported yet: replication is not implemented");
@@ -609,7 +615,9 @@ const failover: Handler = (ctx, argv) => {
   }
   const me = myself(c.state);
   if (isMaster(me)) return ctx.reply.error("ERR You should send CLUSTER FAILOVER to a replica");
-  if (me.masterId === null) return ctx.reply.error("ERR I'm a replica but my master is unknown to me");
+  if (me.masterId === null) {
+    return ctx.reply.error("ERR I'm a replica but my master is unknown to me");
+  }
   // TODO(bus): manual / forced failover and takeover.
   ctx.reply.error("ERR CLUSTER FAILOVER is not supported yet: the cluster bus is not implemented");
 };

@@ -1,4 +1,440 @@
-/** PLACEHOLDER: filled in by the work on this command family. */
-import type { CommandDef } from "./types.ts";
+/**
+ * Hash commands, as Redis 7.0 (t_hash.c): HSET/HMSET/HSETNX, HGET/HMGET, HDEL, HLEN, HSTRLEN,
+ * HEXISTS, HGETALL (a map in RESP3), HKEYS, HVALS, HINCRBY, HINCRBYFLOAT (x87 long double
+ * arithmetic, as Redis prints it), HRANDFIELD and HSCAN.
+ *
+ * A hash is a Map<field (binary string), value bytes>; an emptied hash is deleted.
+ */
 
-export const hashCommands: CommandDef[] = [];
+import { latin1, parseInt64Big, utf8 } from "../protocol/bytes.ts";
+import type { HashValue } from "../keyspace/db.ts";
+import * as E from "./errors.ts";
+import {
+  LONG_MAX,
+  parseRangeLong,
+  parseScanArgs,
+  randomDistinct,
+  randomKey,
+  replyScan,
+  scanCollection,
+} from "./coll_util.ts";
+import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./long_double.ts";
+import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+
+/** The hash at `key`, undefined when missing, or null after replying WRONGTYPE. */
+function getHash(ctx: CommandContext, key: string, read = true): HashValue | undefined | null {
+  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
+  if (v === undefined) return undefined;
+  if (v instanceof Map) return v;
+  ctx.reply.error(E.WRONGTYPE);
+  return null;
+}
+
+/** hashTypeLookupWriteOrCreate: the hash, created (and added) when missing; null on WRONGTYPE. */
+function getOrCreate(ctx: CommandContext, key: string): HashValue | null {
+  const v = ctx.db.lookup(key);
+  if (v === undefined) {
+    const h: HashValue = new Map();
+    ctx.db.add(key, h);
+    return h;
+  }
+  if (v instanceof Map) return v;
+  ctx.reply.error(E.WRONGTYPE);
+  return null;
+}
+
+function hset(ctx: CommandContext, argv: Uint8Array[]): void {
+  if (argv.length % 2 === 1) {
+    ctx.reply.error(E.wrongArity("hset"));
+    return;
+  }
+  const n = hsetPairs(ctx, argv);
+  if (n !== null) ctx.reply.int(n);
+}
+
+function hmset(ctx: CommandContext, argv: Uint8Array[]): void {
+  if (argv.length % 2 === 1) {
+    ctx.reply.error(E.wrongArity("hmset"));
+    return;
+  }
+  if (hsetPairs(ctx, argv) !== null) ctx.reply.ok();
+}
+
+/** Set field/value pairs from argv[2..]; returns how many fields were created, or null. */
+function hsetPairs(ctx: CommandContext, argv: Uint8Array[]): number | null {
+  const key = latin1(argv[1]);
+  const db = ctx.db;
+  const v = db.lookup(key);
+  let h: HashValue;
+  let isNew = false;
+  if (v === undefined) {
+    h = new Map();
+    isNew = true;
+  } else if (v instanceof Map) h = v;
+  else {
+    ctx.reply.error(E.WRONGTYPE);
+    return null;
+  }
+  let created = 0;
+  for (let i = 2; i < argv.length; i += 2) {
+    const f = latin1(argv[i]);
+    const before = h.size;
+    h.set(f, argv[i + 1]);
+    if (h.size !== before) created++;
+  }
+  if (isNew) db.add(key, h);
+  else db.signalModified(key);
+  return created;
+}
+
+function hsetnx(ctx: CommandContext, argv: Uint8Array[]): void {
+  const key = latin1(argv[1]);
+  const h = getOrCreateLazy(ctx, key);
+  if (h === null) return;
+  const f = latin1(argv[2]);
+  if (h.map !== undefined && h.map.has(f)) {
+    ctx.reply.int(0);
+    return;
+  }
+  if (h.map === undefined) ctx.db.add(key, new Map([[f, argv[3]]]));
+  else {
+    h.map.set(f, argv[3]);
+    ctx.db.signalModified(key);
+  }
+  ctx.reply.int(1);
+}
+
+/** The hash for a write, without creating it: {map} (map undefined when missing) or null. */
+function getOrCreateLazy(ctx: CommandContext, key: string): { map: HashValue | undefined } | null {
+  const v = ctx.db.lookup(key);
+  if (v === undefined) return { map: undefined };
+  if (v instanceof Map) return { map: v };
+  ctx.reply.error(E.WRONGTYPE);
+  return null;
+}
+
+function hget(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  const v = h?.get(latin1(argv[2]));
+  if (v === undefined) ctx.reply.nil();
+  else ctx.reply.bulk(v);
+}
+
+function hmget(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  const reply = ctx.reply;
+  reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    const v = h?.get(latin1(argv[i]));
+    if (v === undefined) reply.nil();
+    else reply.bulk(v);
+  }
+}
+
+function hdel(ctx: CommandContext, argv: Uint8Array[]): void {
+  const key = latin1(argv[1]);
+  const h = getHash(ctx, key, false);
+  if (h === null) return;
+  if (h === undefined) {
+    ctx.reply.int(0);
+    return;
+  }
+  let deleted = 0;
+  for (let i = 2; i < argv.length; i++) {
+    if (h.delete(latin1(argv[i]))) {
+      deleted++;
+      if (h.size === 0) break;
+    }
+  }
+  if (deleted > 0) {
+    if (h.size === 0) ctx.db.delete(key);
+    else ctx.db.signalModified(key);
+  }
+  ctx.reply.int(deleted);
+}
+
+function hlen(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  ctx.reply.int(h === undefined ? 0 : h.size);
+}
+
+function hstrlen(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  ctx.reply.int(h?.get(latin1(argv[2]))?.length ?? 0);
+}
+
+function hexists(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  ctx.reply.int(h !== undefined && h.has(latin1(argv[2])) ? 1 : 0);
+}
+
+function hgetall(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  const reply = ctx.reply;
+  if (h === undefined) {
+    reply.map(0);
+    return;
+  }
+  reply.map(h.size);
+  for (const [f, v] of h) {
+    reply.bulkBinary(f);
+    reply.bulk(v);
+  }
+}
+
+function hkeys(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  const reply = ctx.reply;
+  if (h === undefined) {
+    reply.array(0);
+    return;
+  }
+  reply.array(h.size);
+  for (const f of h.keys()) reply.bulkBinary(f);
+}
+
+function hvals(ctx: CommandContext, argv: Uint8Array[]): void {
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  const reply = ctx.reply;
+  if (h === undefined) {
+    reply.array(0);
+    return;
+  }
+  reply.array(h.size);
+  for (const v of h.values()) reply.bulk(v);
+}
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+function hincrby(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const incr = parseInt64Big(argv[3]);
+  if (incr === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  const key = latin1(argv[1]);
+  const h = getOrCreate(ctx, key);
+  if (h === null) return;
+  const f = latin1(argv[2]);
+  const cur = h.get(f);
+  let value = 0n;
+  if (cur !== undefined) {
+    const p = parseInt64Big(cur);
+    if (p === null) {
+      reply.error("ERR hash value is not an integer");
+      return;
+    }
+    value = p;
+  }
+  const next = value + incr;
+  if (next > INT64_MAX || next < INT64_MIN) {
+    reply.error(E.OVERFLOW);
+    return;
+  }
+  h.set(f, utf8(String(next)));
+  ctx.db.signalModified(key);
+  reply.int(next >= -9007199254740991n && next <= 9007199254740991n ? Number(next) : next);
+}
+
+function hincrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const incr = parseLongDouble(argv[3]);
+  if (incr === null) {
+    reply.error(E.NOT_FLOAT);
+    return;
+  }
+  if (incr.kind === "inf") {
+    reply.error("ERR value is NaN or Infinity");
+    return;
+  }
+  const key = latin1(argv[1]);
+  const h = getOrCreate(ctx, key);
+  if (h === null) return;
+  const f = latin1(argv[2]);
+  const cur = h.get(f);
+  let value = parseLongDouble(utf8("0"))!;
+  if (cur !== undefined) {
+    const p = parseLongDouble(cur);
+    if (p === null) {
+      reply.error("ERR hash value is not a float");
+      return;
+    }
+    value = p;
+  }
+  const sum = addLongDouble(value, incr);
+  if (sum === null || sum.kind === "inf") {
+    reply.error("ERR increment would produce NaN or Infinity");
+    return;
+  }
+  const out = utf8(formatLongDoubleHuman(sum));
+  h.set(f, out);
+  ctx.db.signalModified(key);
+  reply.bulk(out);
+}
+
+function hrandfield(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  if (argv.length >= 3) {
+    const l = parseRangeLong(argv[2], -LONG_MAX, LONG_MAX, null);
+    if (typeof l === "string") {
+      reply.error(l);
+      return;
+    }
+    let withValues = false;
+    if (argv.length > 4 || (argv.length === 4 && latin1(argv[3]).toLowerCase() !== "withvalues")) {
+      reply.error(E.SYNTAX);
+      return;
+    } else if (argv.length === 4) {
+      withValues = true;
+      if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) {
+        reply.error("ERR value is out of range");
+        return;
+      }
+    }
+    hrandfieldWithCount(ctx, argv, l, withValues);
+    return;
+  }
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  if (h === undefined) {
+    reply.nil();
+    return;
+  }
+  reply.bulkBinary(randomKey(h));
+}
+
+function hrandfieldWithCount(ctx: CommandContext, argv: Uint8Array[], l: number, withValues: boolean): void {
+  const reply = ctx.reply;
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  if (h === undefined) {
+    reply.array(0);
+    return;
+  }
+  const uniq = l >= 0;
+  const count = Math.abs(l);
+  if (count === 0) {
+    reply.array(0);
+    return;
+  }
+  const resp3 = reply.proto === 3;
+  const emit = (f: string) => {
+    if (withValues && resp3) reply.array(2);
+    reply.bulkBinary(f);
+    if (withValues) reply.bulk(h.get(f)!);
+  };
+  if (!uniq || count === 1) {
+    reply.array(withValues && !resp3 ? count * 2 : count);
+    for (let i = 0; i < count; i++) emit(randomKey(h));
+    return;
+  }
+  const size = h.size;
+  const n = Math.min(count, size);
+  reply.array(withValues && !resp3 ? n * 2 : n);
+  if (count >= size) {
+    for (const f of h.keys()) emit(f);
+    return;
+  }
+  for (const f of randomDistinct(h, count)) emit(f);
+}
+
+function hscan(ctx: CommandContext, argv: Uint8Array[]): void {
+  const opts = parseScanArgs(argv, 2);
+  if (typeof opts === "string") {
+    ctx.reply.error(opts);
+    return;
+  }
+  const h = getHash(ctx, latin1(argv[1]));
+  if (h === null) return;
+  if (h === undefined) {
+    replyScan(ctx.reply, 0, []);
+    return;
+  }
+  const items: (string | Uint8Array)[] = [];
+  const next = scanCollection(h, opts, (f) => {
+    items.push(f, h.get(f)!);
+  });
+  replyScan(ctx.reply, next, items);
+}
+
+const W_FAST = ["write", "hash", "fast"];
+const R_FAST = ["read", "hash", "fast"];
+const R_SLOW = ["read", "hash", "slow"];
+const doc = (summary: string, since: string) => ({ summary, since, group: "hash" });
+
+export const hashCommands: CommandDef[] = [
+  cmd("hset", -4, ["write", "denyoom", "fast"], [1, 1, 1], hset, {
+    categories: W_FAST,
+    ...doc("Set the string value of a hash field", "2.0.0"),
+  }),
+  cmd("hsetnx", 4, ["write", "denyoom", "fast"], [1, 1, 1], hsetnx, {
+    categories: W_FAST,
+    ...doc("Set the value of a hash field, only if the field does not exist", "2.0.0"),
+  }),
+  cmd("hget", 3, ["readonly", "fast"], [1, 1, 1], hget, {
+    categories: R_FAST,
+    ...doc("Get the value of a hash field", "2.0.0"),
+  }),
+  cmd("hmset", -4, ["write", "denyoom", "fast"], [1, 1, 1], hmset, {
+    categories: W_FAST,
+    ...doc("Set multiple hash fields to multiple values", "2.0.0"),
+  }),
+  cmd("hmget", -3, ["readonly", "fast"], [1, 1, 1], hmget, {
+    categories: R_FAST,
+    ...doc("Get the values of all the given hash fields", "2.0.0"),
+  }),
+  cmd("hdel", -3, ["write", "fast"], [1, 1, 1], hdel, {
+    categories: W_FAST,
+    ...doc("Delete one or more hash fields", "2.0.0"),
+  }),
+  cmd("hlen", 2, ["readonly", "fast"], [1, 1, 1], hlen, {
+    categories: R_FAST,
+    ...doc("Get the number of fields in a hash", "2.0.0"),
+  }),
+  cmd("hstrlen", 3, ["readonly", "fast"], [1, 1, 1], hstrlen, {
+    categories: R_FAST,
+    ...doc("Get the length of the value of a hash field", "3.2.0"),
+  }),
+  cmd("hexists", 3, ["readonly", "fast"], [1, 1, 1], hexists, {
+    categories: R_FAST,
+    ...doc("Determine if a hash field exists", "2.0.0"),
+  }),
+  cmd("hgetall", 2, ["readonly"], [1, 1, 1], hgetall, {
+    categories: R_SLOW,
+    ...doc("Get all the fields and values in a hash", "2.0.0"),
+  }),
+  cmd("hkeys", 2, ["readonly"], [1, 1, 1], hkeys, {
+    categories: R_SLOW,
+    ...doc("Get all the fields in a hash", "2.0.0"),
+  }),
+  cmd("hvals", 2, ["readonly"], [1, 1, 1], hvals, {
+    categories: R_SLOW,
+    ...doc("Get all the values in a hash", "2.0.0"),
+  }),
+  cmd("hincrby", 4, ["write", "denyoom", "fast"], [1, 1, 1], hincrby, {
+    categories: W_FAST,
+    ...doc("Increment the integer value of a hash field by the given number", "2.0.0"),
+  }),
+  cmd("hincrbyfloat", 4, ["write", "denyoom", "fast"], [1, 1, 1], hincrbyfloat, {
+    categories: W_FAST,
+    ...doc("Increment the float value of a hash field by the given amount", "2.6.0"),
+  }),
+  cmd("hrandfield", -2, ["readonly"], [1, 1, 1], hrandfield, {
+    categories: R_SLOW,
+    ...doc("Get one or multiple random fields from a hash", "6.2.0"),
+  }),
+  cmd("hscan", -3, ["readonly"], [1, 1, 1], hscan, {
+    categories: R_SLOW,
+    ...doc("Incrementally iterate hash fields and associated values", "2.8.0"),
+  }),
+];

@@ -14,6 +14,7 @@ import { globMatch } from "../keyspace/glob.ts";
 import { cloneString, isKeyword, isSharedInteger, stringEncoding } from "./strings.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import type { Server } from "../server/server.ts";
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -358,9 +359,13 @@ function isInt64Binary(s: string): boolean {
   return (n <= 15 ? parseInt64(b) : parseInt64Big(b)) !== null;
 }
 
-/** OBJECT ENCODING's answer (7.0 encodings; computed from the current contents). */
-export function encodingOf(ctx: CommandContext, v: Value): string {
-  const cfg = ctx.server.config;
+/**
+ * OBJECT ENCODING's answer (7.0 encodings). Strings know int/embstr/raw from how they were made
+ * (strings.ts), sorted sets track their own encoding; hashes and sets are judged from their
+ * current contents against the *-max-* directives (an approximation: Redis never converts back).
+ */
+export function encodingOf(server: Server, v: Value): string {
+  const cfg = server.config;
   if (v instanceof Uint8Array) return stringEncoding(v);
   if (v instanceof Deque) return "quicklist";
   if (v instanceof Map) {
@@ -386,7 +391,7 @@ function objectLookup(ctx: CommandContext, argv: Uint8Array[]): Value | undefine
 
 function objectEncoding(ctx: CommandContext, argv: Uint8Array[]): void {
   const v = objectLookup(ctx, argv);
-  if (v !== undefined) ctx.reply.bulkText(encodingOf(ctx, v));
+  if (v !== undefined) ctx.reply.bulkText(encodingOf(ctx.server, v));
 }
 
 function objectRefcount(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -461,7 +466,9 @@ const objectCommand: CommandDef = {
     cmd("freq", 3, ["readonly"], [2, 2, 1], objectFreq, OBJ_READ),
     cmd("idletime", 3, ["readonly"], [2, 2, 1], objectIdletime, OBJ_READ),
     cmd("refcount", 3, ["readonly"], [2, 2, 1], objectRefcount, OBJ_READ),
-    cmd("help", 2, ["loading", "stale"], [0, 0, 0], objectHelp, { categories: ["keyspace", "slow"] }),
+    cmd("help", 2, ["loading", "stale"], [0, 0, 0], objectHelp, {
+      categories: ["keyspace", "slow"],
+    }),
   ],
 };
 
@@ -478,19 +485,63 @@ export const keyCommands: CommandDef[] = [
   cmd("exists", -2, ["readonly", "fast"], [1, -1, 1], exists, R_FAST),
   cmd("type", 2, ["readonly", "fast"], [1, 1, 1], type, R_FAST),
   cmd("touch", -2, ["readonly", "fast"], [1, -1, 1], exists, R_FAST),
-  cmd("expire", -3, ["write", "fast"], [1, 1, 1], (c, a) => expireGeneric(c, a, c.db.now(), true, "expire"), W_FAST),
-  cmd("pexpire", -3, ["write", "fast"], [1, 1, 1], (c, a) => expireGeneric(c, a, c.db.now(), false, "pexpire"), W_FAST),
-  cmd("expireat", -3, ["write", "fast"], [1, 1, 1], (c, a) => expireGeneric(c, a, 0, true, "expireat"), W_FAST),
-  cmd("pexpireat", -3, ["write", "fast"], [1, 1, 1], (c, a) => expireGeneric(c, a, 0, false, "pexpireat"), W_FAST),
+  cmd(
+    "expire",
+    -3,
+    ["write", "fast"],
+    [1, 1, 1],
+    (c, a) => expireGeneric(c, a, c.db.now(), true, "expire"),
+    W_FAST,
+  ),
+  cmd(
+    "pexpire",
+    -3,
+    ["write", "fast"],
+    [1, 1, 1],
+    (c, a) => expireGeneric(c, a, c.db.now(), false, "pexpire"),
+    W_FAST,
+  ),
+  cmd(
+    "expireat",
+    -3,
+    ["write", "fast"],
+    [1, 1, 1],
+    (c, a) => expireGeneric(c, a, 0, true, "expireat"),
+    W_FAST,
+  ),
+  cmd(
+    "pexpireat",
+    -3,
+    ["write", "fast"],
+    [1, 1, 1],
+    (c, a) => expireGeneric(c, a, 0, false, "pexpireat"),
+    W_FAST,
+  ),
   cmd("ttl", 2, ["readonly", "fast"], [1, 1, 1], (c, a) => ttlGeneric(c, a, false, false), R_FAST),
   cmd("pttl", 2, ["readonly", "fast"], [1, 1, 1], (c, a) => ttlGeneric(c, a, true, false), R_FAST),
-  cmd("expiretime", 2, ["readonly", "fast"], [1, 1, 1], (c, a) => ttlGeneric(c, a, false, true), R_FAST),
-  cmd("pexpiretime", 2, ["readonly", "fast"], [1, 1, 1], (c, a) => ttlGeneric(c, a, true, true), R_FAST),
+  cmd(
+    "expiretime",
+    2,
+    ["readonly", "fast"],
+    [1, 1, 1],
+    (c, a) => ttlGeneric(c, a, false, true),
+    R_FAST,
+  ),
+  cmd(
+    "pexpiretime",
+    2,
+    ["readonly", "fast"],
+    [1, 1, 1],
+    (c, a) => ttlGeneric(c, a, true, true),
+    R_FAST,
+  ),
   cmd("persist", 2, ["write", "fast"], [1, 1, 1], persist, W_FAST),
   cmd("rename", 3, ["write"], [1, 2, 1], (c, a) => renameGeneric(c, a, false), W_SLOW),
   cmd("renamenx", 3, ["write", "fast"], [1, 2, 1], (c, a) => renameGeneric(c, a, true), W_FAST),
   cmd("copy", -3, ["write", "denyoom"], [1, 2, 1], copy, W_SLOW),
-  cmd("keys", 2, ["readonly"], [0, 0, 0], keys, { categories: ["keyspace", "read", "slow", "dangerous"] }),
+  cmd("keys", 2, ["readonly"], [0, 0, 0], keys, {
+    categories: ["keyspace", "read", "slow", "dangerous"],
+  }),
   cmd("scan", -2, ["readonly"], [0, 0, 0], scan, R_SLOW),
   cmd("randomkey", 1, ["readonly"], [0, 0, 0], randomkey, R_SLOW),
   objectCommand,

@@ -1,4 +1,869 @@
-/** PLACEHOLDER: filled in by the work on this command family. */
-import type { CommandDef } from "./types.ts";
+/**
+ * List commands, as Redis 7.0 (t_list.c): pushes, pops (with COUNT), ranges, LSET/LREM/LINSERT/
+ * LTRIM/LPOS, LMOVE/RPOPLPUSH/LMPOP, and the blocking forms BLPOP, BRPOP, BLMOVE, BRPOPLPUSH,
+ * BLMPOP.
+ *
+ * A list is a Deque<Uint8Array>; an emptied list is deleted. Blocking: when no list has data,
+ * the handler registers a waiter with the keyspace (db.blockOnKeys) and returns a Promise that
+ * settles when a push serves it (db.handleReadyKeys, right after the pushing command) or the
+ * timeout fires (null array). Inside MULTI blocking commands never block.
+ */
 
-export const listCommands: CommandDef[] = [];
+import { latin1, lower, str } from "../protocol/bytes.ts";
+import { Deque } from "../keyspace/deque.ts";
+import type { BlockedWaiter, Db } from "../keyspace/db.ts";
+import * as E from "./errors.ts";
+import { LONG_MAX, parsePositiveLong, parseRangeLong } from "./coll_util.ts";
+import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import type { Reply } from "../protocol/reply.ts";
+
+type List = Deque<Uint8Array>;
+const HEAD = 0;
+const TAIL = 1;
+type Where = typeof HEAD | typeof TAIL;
+
+/** The list at `key`, undefined when missing, or null after replying WRONGTYPE. */
+function getList(ctx: CommandContext, key: string, read = false): List | undefined | null {
+  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
+  if (v === undefined) return undefined;
+  if (v instanceof Deque) return v as List;
+  ctx.reply.error(E.WRONGTYPE);
+  return null;
+}
+
+/** After removing elements: delete the key when empty, else note the in-place change. */
+function afterRemove(db: Db, key: string, list: List): void {
+  if (list.length === 0) db.delete(key);
+  else db.signalModified(key);
+}
+
+function popWhere(list: List, where: Where): Uint8Array {
+  return (where === HEAD ? list.shift() : list.pop())!;
+}
+
+/** Push to `key` (creating the list), as lmoveHandlePush; `list` is its current value if any. */
+function pushTo(db: Db, key: string, list: List | undefined, value: Uint8Array, where: Where): void {
+  if (list === undefined) {
+    const d = new Deque<Uint8Array>();
+    d.push(value);
+    db.add(key, d);
+    return;
+  }
+  if (where === HEAD) list.unshift(value);
+  else list.push(value);
+  db.signalModified(key);
+  db.signalKeyAsReady(key);
+}
+
+// ---------------------------------------------------------------- push
+
+function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: boolean): void {
+  const key = latin1(argv[1]);
+  const db = ctx.db;
+  const v = db.lookup(key);
+  const n = argv.length;
+  if (v === undefined) {
+    if (xx) {
+      ctx.reply.int(0);
+      return;
+    }
+    const d = new Deque<Uint8Array>(n);
+    if (where === HEAD) for (let j = 2; j < n; j++) d.unshift(argv[j]);
+    else for (let j = 2; j < n; j++) d.push(argv[j]);
+    db.add(key, d);
+    ctx.reply.int(d.length);
+    return;
+  }
+  if (!(v instanceof Deque)) {
+    ctx.reply.error(E.WRONGTYPE);
+    return;
+  }
+  const list = v as List;
+  if (where === HEAD) for (let j = 2; j < n; j++) list.unshift(argv[j]);
+  else for (let j = 2; j < n; j++) list.push(argv[j]);
+  db.signalModified(key);
+  db.signalKeyAsReady(key);
+  ctx.reply.int(list.length);
+}
+
+// ---------------------------------------------------------------- pop
+
+function popGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where): void {
+  const reply = ctx.reply;
+  if (argv.length > 3) {
+    reply.error(E.wrongArity(where === HEAD ? "lpop" : "rpop"));
+    return;
+  }
+  const hasCount = argv.length === 3;
+  let count = 0;
+  if (hasCount) {
+    const c = parsePositiveLong(argv[2]);
+    if (typeof c === "string") {
+      reply.error(c);
+      return;
+    }
+    count = c;
+  }
+  const key = latin1(argv[1]);
+  const list = getList(ctx, key);
+  if (list === null) return;
+  if (list === undefined) {
+    if (hasCount) reply.nilArray();
+    else reply.nil();
+    return;
+  }
+  if (!hasCount) {
+    reply.bulk(popWhere(list, where));
+    afterRemove(ctx.db, key, list);
+    return;
+  }
+  if (count === 0) {
+    reply.array(0);
+    return;
+  }
+  const n = Math.min(count, list.length);
+  reply.array(n);
+  for (let i = 0; i < n; i++) reply.bulk(popWhere(list, where));
+  afterRemove(ctx.db, key, list);
+}
+
+// ---------------------------------------------------------------- read
+
+function llen(ctx: CommandContext, argv: Uint8Array[]): void {
+  const list = getList(ctx, latin1(argv[1]), true);
+  if (list === null) return;
+  ctx.reply.int(list === undefined ? 0 : list.length);
+}
+
+function lrange(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  let start = parseLongArg(argv[2]);
+  let end = parseLongArg(argv[3]);
+  if (start === null || end === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  const list = getList(ctx, latin1(argv[1]), true);
+  if (list === null) return;
+  if (list === undefined) {
+    reply.array(0);
+    return;
+  }
+  const llen = list.length;
+  if (start < 0) start = llen + start;
+  if (end < 0) end = llen + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= llen) {
+    reply.array(0);
+    return;
+  }
+  if (end >= llen) end = llen - 1;
+  reply.array(end - start + 1);
+  for (let i = start; i <= end; i++) reply.bulk(list.at(i)!);
+}
+
+function parseLongArg(a: Uint8Array): number | null {
+  const r = parseRangeLong(a, -LONG_MAX - 1, LONG_MAX, null);
+  return typeof r === "string" ? null : r;
+}
+
+function lindex(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const list = getList(ctx, latin1(argv[1]), true);
+  if (list === null) return;
+  if (list === undefined) {
+    reply.nil();
+    return;
+  }
+  let index = parseLongArg(argv[2]);
+  if (index === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (index < 0) index = list.length + index;
+  const v = list.at(index);
+  if (v === undefined) reply.nil();
+  else reply.bulk(v);
+}
+
+// ---------------------------------------------------------------- in-place edits
+
+function lset(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const key = latin1(argv[1]);
+  const list = getList(ctx, key);
+  if (list === null) return;
+  if (list === undefined) {
+    reply.error(E.NO_SUCH_KEY);
+    return;
+  }
+  let index = parseLongArg(argv[2]);
+  if (index === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (index < 0) index = list.length + index;
+  if (index < 0 || index >= list.length) {
+    reply.error(E.OUT_OF_RANGE);
+    return;
+  }
+  list.setAt(index, argv[3]);
+  ctx.db.signalModified(key);
+  reply.ok();
+}
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function lrem(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const toRemove = parseLongArg(argv[2]);
+  if (toRemove === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  const key = latin1(argv[1]);
+  const list = getList(ctx, key);
+  if (list === null) return;
+  if (list === undefined) {
+    reply.int(0);
+    return;
+  }
+  const ele = argv[3];
+  const items = list.toArray();
+  const limit = toRemove === 0 ? Infinity : Math.abs(toRemove);
+  let removed = 0;
+  if (toRemove >= 0) {
+    const kept: Uint8Array[] = [];
+    for (const it of items) {
+      if (removed < limit && bytesEq(it, ele)) removed++;
+      else kept.push(it);
+    }
+    if (removed > 0) list.replaceAll(kept);
+  } else {
+    const kept: Uint8Array[] = [];
+    for (let i = items.length - 1; i >= 0; i--) {
+      if (removed < limit && bytesEq(items[i], ele)) removed++;
+      else kept.push(items[i]);
+    }
+    if (removed > 0) list.replaceAll(kept.reverse());
+  }
+  if (removed > 0) afterRemove(ctx.db, key, list);
+  reply.int(removed);
+}
+
+function linsert(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const w = lower(argv[2]);
+  let after: boolean;
+  if (w === "after") after = true;
+  else if (w === "before") after = false;
+  else {
+    reply.error(E.SYNTAX);
+    return;
+  }
+  const key = latin1(argv[1]);
+  const list = getList(ctx, key);
+  if (list === null) return;
+  if (list === undefined) {
+    reply.int(0);
+    return;
+  }
+  const pivot = argv[3];
+  const n = list.length;
+  for (let i = 0; i < n; i++) {
+    if (bytesEq(list.at(i)!, pivot)) {
+      const items = list.toArray();
+      items.splice(after ? i + 1 : i, 0, argv[4]);
+      list.replaceAll(items);
+      ctx.db.signalModified(key);
+      reply.int(list.length);
+      return;
+    }
+  }
+  reply.int(-1);
+}
+
+function ltrim(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  let start = parseLongArg(argv[2]);
+  let end = parseLongArg(argv[3]);
+  if (start === null || end === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  const key = latin1(argv[1]);
+  const list = getList(ctx, key);
+  if (list === null) return;
+  if (list === undefined) {
+    reply.ok();
+    return;
+  }
+  const llen = list.length;
+  if (start < 0) start = llen + start;
+  if (end < 0) end = llen + end;
+  if (start < 0) start = 0;
+  let ltrimN: number, rtrimN: number;
+  if (start > end || start >= llen) {
+    ltrimN = llen;
+    rtrimN = 0;
+  } else {
+    if (end >= llen) end = llen - 1;
+    ltrimN = start;
+    rtrimN = llen - end - 1;
+  }
+  if (ltrimN + rtrimN >= llen) {
+    ctx.db.delete(key);
+  } else {
+    for (let i = 0; i < ltrimN; i++) list.shift();
+    for (let i = 0; i < rtrimN; i++) list.pop();
+    ctx.db.signalModified(key);
+  }
+  reply.ok();
+}
+
+const RANK_ZERO =
+  "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+
+function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const ele = argv[2];
+  let rank = 1;
+  let count = -1;
+  let maxlen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = lower(argv[j]);
+    const more = argv.length - 1 - j;
+    if (opt === "rank" && more) {
+      j++;
+      const r = parseLongArg(argv[j]);
+      if (r === null) {
+        reply.error(E.NOT_INTEGER);
+        return;
+      }
+      if (r === 0) {
+        reply.error(RANK_ZERO);
+        return;
+      }
+      rank = r;
+    } else if (opt === "count" && more) {
+      j++;
+      const c = parsePositiveLong(argv[j], "COUNT can't be negative");
+      if (typeof c === "string") {
+        reply.error(c);
+        return;
+      }
+      count = c;
+    } else if (opt === "maxlen" && more) {
+      j++;
+      const m = parsePositiveLong(argv[j], "MAXLEN can't be negative");
+      if (typeof m === "string") {
+        reply.error(m);
+        return;
+      }
+      maxlen = m;
+    } else {
+      reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  // RANK -2^63 overflows in Redis (-rank stays negative): every match then qualifies and a COUNT
+  // never stops the scan.
+  const rankOverflow = rank <= -9223372036854775808;
+  let fromTail = false;
+  if (rank < 0) {
+    rank = -rank;
+    fromTail = true;
+  }
+  const list = getList(ctx, latin1(argv[1]), true);
+  if (list === null) return;
+  if (list === undefined) {
+    if (count !== -1) reply.array(0);
+    else reply.nil();
+    return;
+  }
+  const llen = list.length;
+  const found: number[] = [];
+  let matches = 0;
+  let matchIndex = -1;
+  for (let index = 0; index < llen && (maxlen === 0 || index < maxlen); index++) {
+    const pos = fromTail ? llen - index - 1 : index;
+    if (bytesEq(list.at(pos)!, ele)) {
+      matches++;
+      if (rankOverflow || matches >= rank) {
+        if (count !== -1) {
+          found.push(pos);
+          if (count !== 0 && !rankOverflow && matches - rank + 1 >= count) break;
+        } else {
+          matchIndex = pos;
+          break;
+        }
+      }
+    }
+  }
+  if (count !== -1) {
+    reply.array(found.length);
+    for (const p of found) reply.int(p);
+  } else if (matchIndex !== -1) reply.int(matchIndex);
+  else reply.nil();
+}
+
+// ---------------------------------------------------------------- moves
+
+function parseWhere(a: Uint8Array): Where | null {
+  const s = lower(a);
+  if (s === "left") return HEAD;
+  if (s === "right") return TAIL;
+  return null;
+}
+
+/** LMOVE core; the source exists and is a non-empty list. Returns false after a WRONGTYPE reply. */
+function lmoveServe(
+  db: Db,
+  reply: Reply,
+  srcKey: string,
+  src: List,
+  dstKey: string,
+  wherefrom: Where,
+  whereto: Where,
+): boolean {
+  const d = db.lookup(dstKey);
+  if (d !== undefined && !(d instanceof Deque)) {
+    reply.error(E.WRONGTYPE);
+    return false;
+  }
+  const value = popWhere(src, wherefrom);
+  pushTo(db, dstKey, d as List | undefined, value, whereto);
+  reply.bulk(value);
+  if (src.length === 0) db.delete(srcKey);
+  else db.signalModified(srcKey);
+  return true;
+}
+
+function lmoveGeneric(ctx: CommandContext, argv: Uint8Array[], wherefrom: Where, whereto: Where): void {
+  const srcKey = latin1(argv[1]);
+  const src = getList(ctx, srcKey);
+  if (src === null) return;
+  if (src === undefined || src.length === 0) {
+    ctx.reply.nil();
+    return;
+  }
+  lmoveServe(ctx.db, ctx.reply, srcKey, src, latin1(argv[2]), wherefrom, whereto);
+}
+
+function rpoplpush(ctx: CommandContext, argv: Uint8Array[]): void {
+  lmoveGeneric(ctx, argv, TAIL, HEAD);
+}
+
+function lmove(ctx: CommandContext, argv: Uint8Array[]): void {
+  const wf = parseWhere(argv[3]);
+  const wt = wf === null ? null : parseWhere(argv[4]);
+  if (wf === null || wt === null) {
+    ctx.reply.error(E.SYNTAX);
+    return;
+  }
+  lmoveGeneric(ctx, argv, wf, wt);
+}
+
+/** listPopRangeAndReplyWithKey: [key, [elements...]]. */
+function popRangeWithKey(db: Db, reply: Reply, key: string, list: List, where: Where, count: number): void {
+  const n = Math.min(count, list.length);
+  reply.array(2);
+  reply.bulkBinary(key);
+  reply.array(n);
+  for (let i = 0; i < n; i++) reply.bulk(popWhere(list, where));
+  afterRemove(db, key, list);
+}
+
+interface MpopArgs {
+  keys: string[];
+  where: Where;
+  count: number;
+}
+
+/** Parse `numkeys key... LEFT|RIGHT [COUNT count]` from argv[numkeysIdx]; or an error text. */
+function parseMpop(argv: Uint8Array[], numkeysIdx: number): MpopArgs | string {
+  const nk = parseRangeLong(argv[numkeysIdx], 1, LONG_MAX, "numkeys should be greater than 0");
+  if (typeof nk === "string") return nk;
+  const whereIdx = numkeysIdx + nk + 1;
+  if (whereIdx >= argv.length) return E.SYNTAX;
+  const where = parseWhere(argv[whereIdx]);
+  if (where === null) return E.SYNTAX;
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    if (count === -1 && lower(argv[j]) === "count" && more) {
+      j++;
+      const c = parseRangeLong(argv[j], 1, LONG_MAX, "count should be greater than 0");
+      if (typeof c === "string") return c;
+      count = c;
+    } else return E.SYNTAX;
+  }
+  if (count === -1) count = 1;
+  const keys: string[] = [];
+  for (let i = numkeysIdx + 1; i < whereIdx; i++) keys.push(latin1(argv[i]));
+  return { keys, where, count };
+}
+
+function lmpop(ctx: CommandContext, argv: Uint8Array[]): void {
+  const a = parseMpop(argv, 1);
+  if (typeof a === "string") {
+    ctx.reply.error(a);
+    return;
+  }
+  for (const key of a.keys) {
+    const list = getList(ctx, key);
+    if (list === null) return;
+    if (list === undefined || list.length === 0) continue;
+    popRangeWithKey(ctx.db, ctx.reply, key, list, a.where, a.count);
+    return;
+  }
+  ctx.reply.nilArray();
+}
+
+/** Key positions of LMPOP/BLMPOP (numkeys at `numkeysIdx`). */
+function mpopKeys(numkeysIdx: number): (argv: Uint8Array[]) => number[] {
+  return (argv) => {
+    const n = parseLongArg(argv[numkeysIdx] ?? new Uint8Array(0));
+    const out: number[] = [];
+    if (n === null || n < 1) return out;
+    for (let i = numkeysIdx + 1; i <= numkeysIdx + n && i < argv.length; i++) out.push(i);
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------- blocking
+
+const MAX_TIMER_MS = 2147483647;
+
+/**
+ * getTimeoutFromObjectOrReply(UNIT_SECONDS): a long double of seconds, times 1000, truncated to
+ * a long long (x87: out of range becomes LLONG_MIN, i.e. "negative"). 0 blocks forever.
+ */
+export function parseTimeoutMs(arg: Uint8Array): number | string {
+  const s = str(arg);
+  const bad = "ERR timeout is not a float or out of range";
+  if (s.length === 0 || s.length >= 5 * 1024) return bad;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return bad;
+  let v: number;
+  const t = s.toLowerCase().replace(/^[+-]/, "");
+  const neg = s[0] === "-";
+  if (t === "inf" || t === "infinity") v = neg ? -Infinity : Infinity;
+  else if (/^0x([0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(p[+-]?\d+)?$/.test(t)) {
+    const m = /^0x([0-9a-f]*)\.?([0-9a-f]*)(?:p([+-]?\d+))?$/.exec(t)!;
+    const digits = m[1] + m[2];
+    v = parseInt(digits || "0", 16) / Math.pow(16, m[2].length) * Math.pow(2, Number(m[3] ?? 0));
+    if (neg) v = -v;
+  } else if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) {
+    v = Number(s);
+    if (!Number.isFinite(v)) return bad; // ERANGE overflow
+  } else return bad;
+  const ms = Math.trunc(v * 1000);
+  if (!(ms >= -9223372036854775808 && ms < 9223372036854775808)) return "ERR timeout is negative";
+  if (ms < 0) return "ERR timeout is negative";
+  return ms === 0 ? 0 : ms;
+}
+
+type BlockKind =
+  | { type: "pop"; where: Where; count: number } // count -1: BLPOP/BRPOP form
+  | { type: "move"; dst: string; wherefrom: Where; whereto: Where };
+
+/** One blocked client (see db.blockOnKeys). */
+class ListWaiter implements BlockedWaiter {
+  private done = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private resolve!: () => void;
+  readonly promise: Promise<void>;
+
+  constructor(
+    private readonly ctx: CommandContext,
+    readonly keys: string[],
+    private readonly kind: BlockKind,
+    timeoutMs: number,
+  ) {
+    this.promise = new Promise<void>((r) => this.resolve = r);
+    if (timeoutMs > 0) this.arm(timeoutMs);
+  }
+
+  private arm(remainingMs: number): void {
+    const step = Math.min(remainingMs, MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (remainingMs > step) {
+        this.arm(remainingMs - step);
+        return;
+      }
+      if (this.done) return;
+      this.ctx.db.unblock(this);
+      this.ctx.reply.nilArray();
+      this.finish();
+    }, step);
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.resolve();
+  }
+
+  /** Drop the wait without a reply (client gone). */
+  cancel(): void {
+    if (this.done) return;
+    this.ctx.db.unblock(this);
+    this.finish();
+  }
+
+  serve(key: string): boolean {
+    if (this.done) return true;
+    const { ctx, kind } = this;
+    const { db, reply, server, client } = ctx;
+    if (!server.clients.has(client.id)) {
+      // The client went away while blocked: forget it, serve the next one.
+      this.finish();
+      return true;
+    }
+    const v = db.lookup(key);
+    if (!(v instanceof Deque) || v.length === 0) return false;
+    const list = v as List;
+    if (kind.type === "move") {
+      lmoveServe(db, reply, key, list, kind.dst, kind.wherefrom, kind.whereto);
+    } else if (kind.count >= 0) {
+      popRangeWithKey(db, reply, key, list, kind.where, kind.count);
+    } else {
+      const value = popWhere(list, kind.where);
+      reply.array(2);
+      reply.bulkBinary(key);
+      reply.bulk(value);
+      afterRemove(db, key, list);
+    }
+    db.unblock(this);
+    this.finish();
+    return true;
+  }
+}
+
+/** Block the client on `keys`; the returned Promise settles when it has been answered. */
+function block(ctx: CommandContext, keys: string[], kind: BlockKind, timeoutMs: number): Promise<void> {
+  const w = new ListWaiter(ctx, keys, kind, timeoutMs);
+  ctx.db.blockOnKeys(w);
+  return w.promise;
+}
+
+/** blockingPopGenericCommand: serve from the first non-empty list, else block. */
+function blockingPop(
+  ctx: CommandContext,
+  keys: string[],
+  where: Where,
+  count: number,
+  timeoutMs: number,
+): void | Promise<void> {
+  for (const key of keys) {
+    const list = getList(ctx, key);
+    if (list === null) return;
+    if (list === undefined || list.length === 0) continue;
+    if (count !== -1) {
+      popRangeWithKey(ctx.db, ctx.reply, key, list, where, count);
+    } else {
+      const value = popWhere(list, where);
+      ctx.reply.array(2);
+      ctx.reply.bulkBinary(key);
+      ctx.reply.bulk(value);
+      afterRemove(ctx.db, key, list);
+    }
+    return;
+  }
+  if (ctx.client.multi !== null || inExec(ctx)) {
+    ctx.reply.nilArray();
+    return;
+  }
+  return block(ctx, keys, { type: "pop", where, count }, timeoutMs);
+}
+
+/**
+ * Is the client running EXEC? Queued commands run with `client.multi` already cleared, so EXEC
+ * is recognised by the command being executed.
+ */
+function inExec(ctx: CommandContext): boolean {
+  return ctx.client.lastCommand === "exec";
+}
+
+function bpop(where: Where) {
+  return (ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> => {
+    const t = parseTimeoutMs(argv[argv.length - 1]);
+    if (typeof t === "string") {
+      ctx.reply.error(t);
+      return;
+    }
+    const keys: string[] = [];
+    for (let i = 1; i < argv.length - 1; i++) keys.push(latin1(argv[i]));
+    return blockingPop(ctx, keys, where, -1, t);
+  };
+}
+
+function blmoveGeneric(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  wherefrom: Where,
+  whereto: Where,
+  timeoutArg: Uint8Array,
+): void | Promise<void> {
+  const t = parseTimeoutMs(timeoutArg);
+  if (typeof t === "string") {
+    ctx.reply.error(t);
+    return;
+  }
+  const srcKey = latin1(argv[1]);
+  const src = getList(ctx, srcKey);
+  if (src === null) return;
+  if (src !== undefined && src.length > 0) {
+    lmoveServe(ctx.db, ctx.reply, srcKey, src, latin1(argv[2]), wherefrom, whereto);
+    return;
+  }
+  if (ctx.client.multi !== null || inExec(ctx)) {
+    ctx.reply.nil();
+    return;
+  }
+  return block(ctx, [srcKey], { type: "move", dst: latin1(argv[2]), wherefrom, whereto }, t);
+}
+
+function brpoplpush(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+  return blmoveGeneric(ctx, argv, TAIL, HEAD, argv[3]);
+}
+
+function blmove(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+  const wf = parseWhere(argv[3]);
+  const wt = wf === null ? null : parseWhere(argv[4]);
+  if (wf === null || wt === null) {
+    ctx.reply.error(E.SYNTAX);
+    return;
+  }
+  return blmoveGeneric(ctx, argv, wf, wt, argv[5]);
+}
+
+function blmpop(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+  const a = parseMpop(argv, 2);
+  if (typeof a === "string") {
+    ctx.reply.error(a);
+    return;
+  }
+  const t = parseTimeoutMs(argv[1]);
+  if (typeof t === "string") {
+    ctx.reply.error(t);
+    return;
+  }
+  return blockingPop(ctx, a.keys, a.where, a.count, t);
+}
+
+// ---------------------------------------------------------------- table
+
+const W_FAST = ["write", "list", "fast"];
+const W_SLOW = ["write", "list", "slow"];
+const R_FAST = ["read", "list", "fast"];
+const R_SLOW = ["read", "list", "slow"];
+const W_BLOCK = ["write", "list", "slow", "blocking"];
+const doc = (summary: string, since: string) => ({ summary, since, group: "list" });
+
+export const listCommands: CommandDef[] = [
+  cmd("lpush", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, HEAD, false), {
+    categories: W_FAST,
+    ...doc("Prepend one or multiple elements to a list", "1.0.0"),
+  }),
+  cmd("rpush", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, TAIL, false), {
+    categories: W_FAST,
+    ...doc("Append one or multiple elements to a list", "1.0.0"),
+  }),
+  cmd("lpushx", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, HEAD, true), {
+    categories: W_FAST,
+    ...doc("Prepend an element to a list, only if the list exists", "2.2.0"),
+  }),
+  cmd("rpushx", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, TAIL, true), {
+    categories: W_FAST,
+    ...doc("Append an element to a list, only if the list exists", "2.2.0"),
+  }),
+  cmd("lpop", -2, ["write", "fast"], [1, 1, 1], (c, a) => popGeneric(c, a, HEAD), {
+    categories: W_FAST,
+    ...doc("Remove and get the first elements in a list", "1.0.0"),
+  }),
+  cmd("rpop", -2, ["write", "fast"], [1, 1, 1], (c, a) => popGeneric(c, a, TAIL), {
+    categories: W_FAST,
+    ...doc("Remove and get the last elements in a list", "1.0.0"),
+  }),
+  cmd("llen", 2, ["readonly", "fast"], [1, 1, 1], llen, {
+    categories: R_FAST,
+    ...doc("Get the length of a list", "1.0.0"),
+  }),
+  cmd("lrange", 4, ["readonly"], [1, 1, 1], lrange, {
+    categories: R_SLOW,
+    ...doc("Get a range of elements from a list", "1.0.0"),
+  }),
+  cmd("lindex", 3, ["readonly"], [1, 1, 1], lindex, {
+    categories: R_SLOW,
+    ...doc("Get an element from a list by its index", "1.0.0"),
+  }),
+  cmd("lset", 4, ["write", "denyoom"], [1, 1, 1], lset, {
+    categories: W_SLOW,
+    ...doc("Set the value of an element in a list by its index", "1.0.0"),
+  }),
+  cmd("lrem", 4, ["write"], [1, 1, 1], lrem, {
+    categories: W_SLOW,
+    ...doc("Remove elements from a list", "1.0.0"),
+  }),
+  cmd("linsert", 5, ["write", "denyoom"], [1, 1, 1], linsert, {
+    categories: W_SLOW,
+    ...doc("Insert an element before or after another element in a list", "2.2.0"),
+  }),
+  cmd("ltrim", 4, ["write"], [1, 1, 1], ltrim, {
+    categories: W_SLOW,
+    ...doc("Trim a list to the specified range", "1.0.0"),
+  }),
+  cmd("lpos", -3, ["readonly"], [1, 1, 1], lpos, {
+    categories: R_SLOW,
+    ...doc("Return the index of matching elements on a list", "6.0.6"),
+  }),
+  cmd("rpoplpush", 3, ["write", "denyoom"], [1, 2, 1], rpoplpush, {
+    categories: W_SLOW,
+    ...doc("Remove the last element in a list, prepend it to another list and return it", "1.2.0"),
+  }),
+  cmd("lmove", 5, ["write", "denyoom"], [1, 2, 1], lmove, {
+    categories: W_SLOW,
+    ...doc("Pop an element from a list, push it to another list and return it", "6.2.0"),
+  }),
+  cmd("lmpop", -4, ["write"], [0, 0, 0], lmpop, {
+    categories: W_SLOW,
+    getKeys: mpopKeys(1),
+    ...doc("Pop elements from a list", "7.0.0"),
+  }),
+  cmd("blpop", -3, ["write", "noscript", "blocking"], [1, -2, 1], bpop(HEAD), {
+    categories: W_BLOCK,
+    ...doc("Remove and get the first element in a list, or block until one is available", "2.0.0"),
+  }),
+  cmd("brpop", -3, ["write", "noscript", "blocking"], [1, -2, 1], bpop(TAIL), {
+    categories: W_BLOCK,
+    ...doc("Remove and get the last element in a list, or block until one is available", "2.0.0"),
+  }),
+  cmd("blmove", 6, ["write", "denyoom", "noscript", "blocking"], [1, 2, 1], blmove, {
+    categories: W_BLOCK,
+    ...doc(
+      "Pop an element from a list, push it to another list and return it; or block until one is available",
+      "6.2.0",
+    ),
+  }),
+  cmd("brpoplpush", 4, ["write", "denyoom", "noscript", "blocking"], [1, 2, 1], brpoplpush, {
+    categories: W_BLOCK,
+    ...doc(
+      "Pop an element from a list, push it to another list and return it; or block until one is available",
+      "2.2.0",
+    ),
+  }),
+  cmd("blmpop", -5, ["write", "blocking"], [0, 0, 0], blmpop, {
+    categories: W_BLOCK,
+    getKeys: mpopKeys(2),
+    ...doc("Pop elements from a list, or block until one is available", "7.0.0"),
+  }),
+];

@@ -74,7 +74,9 @@ export function parseLongDouble(b: Uint8Array): LongDouble | null {
   const rest = String.fromCharCode(...b.subarray(i, Math.min(n, i + 9))).toLowerCase();
   if (n - i === 3 && rest === "inf") return { kind: "inf", neg };
   if (n - i === 8 && rest === "infinity") return { kind: "inf", neg };
-  if (b[i] === 48 && (b[i + 1] === 120 || b[i + 1] === 88) && n > i + 2) return parseHex(b, i + 2, neg);
+  if (b[i] === 48 && (b[i + 1] === 120 || b[i + 1] === 88) && n > i + 2) {
+    return parseHex(b, i + 2, neg);
+  }
   let digits = "";
   let scale = 0;
   let any = false;

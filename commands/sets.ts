@@ -1,4 +1,455 @@
-/** PLACEHOLDER: filled in by the work on this command family. */
-import type { CommandDef } from "./types.ts";
+/**
+ * Set commands, as Redis 7.0 (t_set.c): SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD,
+ * SPOP, SRANDMEMBER, SMOVE, SINTER/SINTERCARD/SINTERSTORE, SUNION/SUNIONSTORE, SDIFF/SDIFFSTORE
+ * and SSCAN. Set-valued replies are RESP3 sets (`~`).
+ *
+ * A set is a Set<member (binary string)>; an emptied set is deleted. SPOP picks members through
+ * a persistent iterator (coll_util.ts), so popping never copies the set.
+ */
 
-export const setCommands: CommandDef[] = [];
+import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
+import type { SetValue } from "../keyspace/db.ts";
+import * as E from "./errors.ts";
+import {
+  LONG_MAX,
+  parsePositiveLong,
+  parseRangeLong,
+  parseScanArgs,
+  randomDistinct,
+  randomKey,
+  replyScan,
+  scanCollection,
+} from "./coll_util.ts";
+import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+
+/** The set at `key`, undefined when missing, or null after replying WRONGTYPE. */
+function getSet(ctx: CommandContext, key: string, read = true): SetValue | undefined | null {
+  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
+  if (v === undefined) return undefined;
+  if (v instanceof Set) return v;
+  ctx.reply.error(E.WRONGTYPE);
+  return null;
+}
+
+function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
+  const key = latin1(argv[1]);
+  const db = ctx.db;
+  const v = db.lookup(key);
+  let s: SetValue;
+  if (v === undefined) {
+    s = new Set();
+    for (let i = 2; i < argv.length; i++) s.add(latin1(argv[i]));
+    db.add(key, s);
+    ctx.reply.int(s.size);
+    return;
+  }
+  if (!(v instanceof Set)) {
+    ctx.reply.error(E.WRONGTYPE);
+    return;
+  }
+  s = v;
+  const before = s.size;
+  for (let i = 2; i < argv.length; i++) s.add(latin1(argv[i]));
+  const added = s.size - before;
+  if (added > 0) db.signalModified(key);
+  ctx.reply.int(added);
+}
+
+function srem(ctx: CommandContext, argv: Uint8Array[]): void {
+  const key = latin1(argv[1]);
+  const s = getSet(ctx, key, false);
+  if (s === null) return;
+  if (s === undefined) {
+    ctx.reply.int(0);
+    return;
+  }
+  let removed = 0;
+  for (let i = 2; i < argv.length; i++) {
+    if (s.delete(latin1(argv[i]))) {
+      removed++;
+      if (s.size === 0) break;
+    }
+  }
+  if (removed > 0) {
+    if (s.size === 0) ctx.db.delete(key);
+    else ctx.db.signalModified(key);
+  }
+  ctx.reply.int(removed);
+}
+
+function replySet(ctx: CommandContext, members: Iterable<string>, size: number): void {
+  const reply = ctx.reply;
+  reply.set(size);
+  for (const m of members) reply.bulkBinary(m);
+}
+
+function sismember(ctx: CommandContext, argv: Uint8Array[]): void {
+  const s = getSet(ctx, latin1(argv[1]));
+  if (s === null) return;
+  ctx.reply.int(s !== undefined && s.has(latin1(argv[2])) ? 1 : 0);
+}
+
+function smismember(ctx: CommandContext, argv: Uint8Array[]): void {
+  const s = getSet(ctx, latin1(argv[1]));
+  if (s === null) return;
+  const reply = ctx.reply;
+  reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) reply.int(s !== undefined && s.has(latin1(argv[i])) ? 1 : 0);
+}
+
+function scard(ctx: CommandContext, argv: Uint8Array[]): void {
+  const s = getSet(ctx, latin1(argv[1]));
+  if (s === null) return;
+  ctx.reply.int(s === undefined ? 0 : s.size);
+}
+
+function spop(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  if (argv.length === 3) {
+    spopWithCount(ctx, argv);
+    return;
+  } else if (argv.length > 3) {
+    reply.error(E.SYNTAX);
+    return;
+  }
+  const key = latin1(argv[1]);
+  const s = getSet(ctx, key, false);
+  if (s === null) return;
+  if (s === undefined) {
+    reply.nil();
+    return;
+  }
+  const m = randomKey(s);
+  s.delete(m);
+  reply.bulkBinary(m);
+  if (s.size === 0) ctx.db.delete(key);
+  else ctx.db.signalModified(key);
+}
+
+function spopWithCount(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const c = parsePositiveLong(argv[2]);
+  if (typeof c === "string") {
+    reply.error(c);
+    return;
+  }
+  const key = latin1(argv[1]);
+  const s = getSet(ctx, key, false);
+  if (s === null) return;
+  if (s === undefined || c === 0) {
+    reply.set(0);
+    return;
+  }
+  if (c >= s.size) {
+    replySet(ctx, s, s.size);
+    ctx.db.delete(key);
+    return;
+  }
+  reply.set(c);
+  for (let i = 0; i < c; i++) {
+    const m = randomKey(s);
+    s.delete(m);
+    reply.bulkBinary(m);
+  }
+  ctx.db.signalModified(key);
+}
+
+function srandmember(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  if (argv.length === 3) {
+    srandmemberWithCount(ctx, argv);
+    return;
+  } else if (argv.length > 3) {
+    reply.error(E.SYNTAX);
+    return;
+  }
+  const s = getSet(ctx, latin1(argv[1]));
+  if (s === null) return;
+  if (s === undefined) reply.nil();
+  else reply.bulkBinary(randomKey(s));
+}
+
+function srandmemberWithCount(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const l = parseRangeLong(argv[2], -LONG_MAX, LONG_MAX, null);
+  if (typeof l === "string") {
+    reply.error(l);
+    return;
+  }
+  const uniq = l >= 0;
+  const count = Math.abs(l);
+  const s = getSet(ctx, latin1(argv[1]));
+  if (s === null) return;
+  if (s === undefined || count === 0) {
+    reply.array(0);
+    return;
+  }
+  if (!uniq || count === 1) {
+    reply.array(count);
+    for (let i = 0; i < count; i++) reply.bulkBinary(randomKey(s));
+    return;
+  }
+  if (count >= s.size) {
+    replySet(ctx, s, s.size);
+    return;
+  }
+  replySet(ctx, randomDistinct(s, count), count);
+}
+
+function smove(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const db = ctx.db;
+  const srcKey = latin1(argv[1]);
+  const dstKey = latin1(argv[2]);
+  const src = db.lookup(srcKey);
+  const dst = db.lookup(dstKey);
+  const m = latin1(argv[3]);
+  if (src === undefined) {
+    reply.int(0);
+    return;
+  }
+  if (!(src instanceof Set) || (dst !== undefined && !(dst instanceof Set))) {
+    reply.error(E.WRONGTYPE);
+    return;
+  }
+  if (src === dst) {
+    reply.int(src.has(m) ? 1 : 0);
+    return;
+  }
+  if (!src.delete(m)) {
+    reply.int(0);
+    return;
+  }
+  if (src.size === 0) db.delete(srcKey);
+  else db.signalModified(srcKey);
+  if (dst === undefined) db.add(dstKey, new Set([m]));
+  else if (!dst.has(m)) {
+    dst.add(m);
+    db.signalModified(dstKey);
+  }
+  reply.int(1);
+}
+
+/** Look up every key as a set (missing = null); undefined after a WRONGTYPE reply. */
+function lookupSets(ctx: CommandContext, argv: Uint8Array[], from: number, to: number): (SetValue | null)[] | undefined {
+  const sets: (SetValue | null)[] = [];
+  for (let i = from; i < to; i++) {
+    const s = getSet(ctx, latin1(argv[i]));
+    if (s === null) return undefined;
+    sets.push(s ?? null);
+  }
+  return sets;
+}
+
+/** The intersection, visiting members of the smallest set; stops after `limit` (0 = none). */
+function intersect(sets: SetValue[], limit = 0): string[] {
+  const sorted = [...sets].sort((a, b) => a.size - b.size);
+  const out: string[] = [];
+  const [first, ...rest] = sorted;
+  outer: for (const m of first) {
+    for (const s of rest) if (!s.has(m)) continue outer;
+    out.push(m);
+    if (limit !== 0 && out.length >= limit) break;
+  }
+  return out;
+}
+
+/** Store `members` at `dst` (replacing it, TTL cleared) or delete it when empty; reply the size. */
+function store(ctx: CommandContext, dst: string, members: Set<string>): void {
+  if (members.size > 0) {
+    ctx.db.set(dst, members);
+    ctx.reply.int(members.size);
+  } else {
+    ctx.db.delete(dst);
+    ctx.reply.int(0);
+  }
+}
+
+function sinterGeneric(ctx: CommandContext, argv: Uint8Array[], from: number, dst: string | null): void {
+  const sets = lookupSets(ctx, argv, from, argv.length);
+  if (sets === undefined) return;
+  if (sets.includes(null)) {
+    if (dst !== null) store(ctx, dst, new Set());
+    else ctx.reply.set(0);
+    return;
+  }
+  const result = intersect(sets as SetValue[]);
+  if (dst !== null) store(ctx, dst, new Set(result));
+  else replySet(ctx, result, result.length);
+}
+
+function sinter(ctx: CommandContext, argv: Uint8Array[]): void {
+  sinterGeneric(ctx, argv, 1, null);
+}
+
+function smembers(ctx: CommandContext, argv: Uint8Array[]): void {
+  const s = getSet(ctx, latin1(argv[1]));
+  if (s === null) return;
+  if (s === undefined) ctx.reply.set(0);
+  else replySet(ctx, s, s.size);
+}
+
+function sinterstore(ctx: CommandContext, argv: Uint8Array[]): void {
+  sinterGeneric(ctx, argv, 2, latin1(argv[1]));
+}
+
+function sintercard(ctx: CommandContext, argv: Uint8Array[]): void {
+  const reply = ctx.reply;
+  const nk = parseRangeLong(argv[1], 1, LONG_MAX, "numkeys should be greater than 0");
+  if (typeof nk === "string") {
+    reply.error(nk);
+    return;
+  }
+  if (nk > argv.length - 2) {
+    reply.error("ERR Number of keys can't be greater than number of args");
+    return;
+  }
+  let limit = 0;
+  for (let j = 2 + nk; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    if (lower(argv[j]) === "limit" && more) {
+      j++;
+      const l = parsePositiveLong(argv[j], "LIMIT can't be negative");
+      if (typeof l === "string") {
+        reply.error(l);
+        return;
+      }
+      limit = l;
+    } else {
+      reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  const sets = lookupSets(ctx, argv, 2, 2 + nk);
+  if (sets === undefined) return;
+  if (sets.includes(null)) {
+    reply.int(0);
+    return;
+  }
+  reply.int(intersect(sets as SetValue[], limit).length);
+}
+
+function sunionDiff(ctx: CommandContext, argv: Uint8Array[], from: number, dst: string | null, diff: boolean): void {
+  const sets = lookupSets(ctx, argv, from, argv.length);
+  if (sets === undefined) return;
+  let result: Set<string>;
+  if (!diff) {
+    result = new Set();
+    for (const s of sets) if (s !== null) for (const m of s) result.add(m);
+  } else {
+    const first = sets[0];
+    result = new Set();
+    if (first !== null && !sets.slice(1).includes(first)) {
+      const others = sets.slice(1).filter((s): s is SetValue => s !== null && s.size > 0);
+      outer: for (const m of first) {
+        for (const s of others) if (s.has(m)) continue outer;
+        result.add(m);
+      }
+    }
+  }
+  if (dst !== null) store(ctx, dst, result);
+  else replySet(ctx, result, result.size);
+}
+
+function scountKeys(argv: Uint8Array[]): number[] {
+  const n = argv.length > 1 ? parseInt64(argv[1]) : null;
+  const out: number[] = [];
+  if (n === null || n < 1) return out;
+  for (let i = 2; i < 2 + n && i < argv.length; i++) out.push(i);
+  return out;
+}
+
+function sscan(ctx: CommandContext, argv: Uint8Array[]): void {
+  const opts = parseScanArgs(argv, 2);
+  if (typeof opts === "string") {
+    ctx.reply.error(opts);
+    return;
+  }
+  const s = getSet(ctx, latin1(argv[1]));
+  if (s === null) return;
+  if (s === undefined) {
+    replyScan(ctx.reply, 0, []);
+    return;
+  }
+  const items: string[] = [];
+  const next = scanCollection(s, opts, (m) => items.push(m));
+  replyScan(ctx.reply, next, items);
+}
+
+const W_FAST = ["write", "set", "fast"];
+const W_SLOW = ["write", "set", "slow"];
+const R_FAST = ["read", "set", "fast"];
+const R_SLOW = ["read", "set", "slow"];
+const doc = (summary: string, since: string) => ({ summary, since, group: "set" });
+
+export const setCommands: CommandDef[] = [
+  cmd("sadd", -3, ["write", "denyoom", "fast"], [1, 1, 1], sadd, {
+    categories: W_FAST,
+    ...doc("Add one or more members to a set", "1.0.0"),
+  }),
+  cmd("srem", -3, ["write", "fast"], [1, 1, 1], srem, {
+    categories: W_FAST,
+    ...doc("Remove one or more members from a set", "1.0.0"),
+  }),
+  cmd("smembers", 2, ["readonly"], [1, 1, 1], smembers, {
+    categories: R_SLOW,
+    ...doc("Get all the members in a set", "1.0.0"),
+  }),
+  cmd("sismember", 3, ["readonly", "fast"], [1, 1, 1], sismember, {
+    categories: R_FAST,
+    ...doc("Determine if a given value is a member of a set", "1.0.0"),
+  }),
+  cmd("smismember", -3, ["readonly", "fast"], [1, 1, 1], smismember, {
+    categories: R_FAST,
+    ...doc("Returns the membership associated with the given elements for a set", "6.2.0"),
+  }),
+  cmd("scard", 2, ["readonly", "fast"], [1, 1, 1], scard, {
+    categories: R_FAST,
+    ...doc("Get the number of members in a set", "1.0.0"),
+  }),
+  cmd("spop", -2, ["write", "fast"], [1, 1, 1], spop, {
+    categories: W_FAST,
+    ...doc("Remove and return one or multiple random members from a set", "1.0.0"),
+  }),
+  cmd("srandmember", -2, ["readonly"], [1, 1, 1], srandmember, {
+    categories: R_SLOW,
+    ...doc("Get one or multiple random members from a set", "1.0.0"),
+  }),
+  cmd("smove", 4, ["write", "fast"], [1, 2, 1], smove, {
+    categories: W_FAST,
+    ...doc("Move a member from one set to another", "1.0.0"),
+  }),
+  cmd("sinter", -2, ["readonly"], [1, -1, 1], sinter, {
+    categories: R_SLOW,
+    ...doc("Intersect multiple sets", "1.0.0"),
+  }),
+  cmd("sintercard", -3, ["readonly"], [0, 0, 0], sintercard, {
+    categories: R_SLOW,
+    getKeys: scountKeys,
+    ...doc("Intersect multiple sets and return the cardinality of the result", "7.0.0"),
+  }),
+  cmd("sunion", -2, ["readonly"], [1, -1, 1], (c, a) => sunionDiff(c, a, 1, null, false), {
+    categories: R_SLOW,
+    ...doc("Add multiple sets", "1.0.0"),
+  }),
+  cmd("sdiff", -2, ["readonly"], [1, -1, 1], (c, a) => sunionDiff(c, a, 1, null, true), {
+    categories: R_SLOW,
+    ...doc("Subtract multiple sets", "1.0.0"),
+  }),
+  cmd("sinterstore", -3, ["write", "denyoom"], [1, -1, 1], sinterstore, {
+    categories: W_SLOW,
+    ...doc("Intersect multiple sets and store the resulting set in a key", "1.0.0"),
+  }),
+  cmd("sunionstore", -3, ["write", "denyoom"], [1, -1, 1], (c, a) => sunionDiff(c, a, 2, latin1(a[1]), false), {
+    categories: W_SLOW,
+    ...doc("Add multiple sets and store the resulting set in a key", "1.0.0"),
+  }),
+  cmd("sdiffstore", -3, ["write", "denyoom"], [1, -1, 1], (c, a) => sunionDiff(c, a, 2, latin1(a[1]), true), {
+    categories: W_SLOW,
+    ...doc("Subtract multiple sets and store the resulting set in a key", "1.0.0"),
+  }),
+  cmd("sscan", -3, ["readonly"], [1, 1, 1], sscan, {
+    categories: R_SLOW,
+    ...doc("Incrementally iterate Set elements", "2.8.0"),
+  }),
+];

@@ -25,21 +25,37 @@ const SAFE = Number.MAX_SAFE_INTEGER;
 /** Buffer -> the view that currently owns its spare capacity (APPEND/SETRANGE results). */
 const growable = new WeakMap<ArrayBufferLike, Uint8Array>();
 
-/** A copy of a string value that nobody else references (COPY). */
+/** Values created without tryObjectEncoding (INCRBYFLOAT): never "int", even if they look so. */
+const notIntEncoded = new WeakSet<Uint8Array>();
+
+/** Int-encoded values that are not the shared integer objects (COPY's duplicates). */
+const unshared = new WeakSet<Uint8Array>();
+
+/** A copy of a string value that nobody else references, same encoding (COPY's dupStringObject). */
 export function cloneString(v: Uint8Array): Uint8Array {
-  return v.slice();
+  if (growable.has(v.buffer)) {
+    const c = newGrowable(v.length);
+    c.set(v);
+    return c;
+  }
+  const c = v.slice();
+  if (notIntEncoded.has(v)) notIntEncoded.add(c);
+  unshared.add(c);
+  return c;
 }
 
 /** OBJECT ENCODING of a string value: "int", "embstr" or "raw" (as tryObjectEncoding). */
 export function stringEncoding(v: Uint8Array): "int" | "embstr" | "raw" {
   if (growable.has(v.buffer)) return "raw";
-  if (v.length <= 20 && parseInt64(v) !== null) return "int";
+  if (v.length <= 20 && !notIntEncoded.has(v) && parseInt64(v) !== null) return "int";
   return v.length <= 44 ? "embstr" : "raw";
 }
 
 /** Is the value one Redis would hold as a shared integer (refcount INT_MAX)? */
 export function isSharedInteger(v: Uint8Array): boolean {
-  if (v.length > 4 || growable.has(v.buffer)) return false;
+  if (v.length > 4 || growable.has(v.buffer) || notIntEncoded.has(v) || unshared.has(v)) {
+    return false;
+  }
   const n = parseInt64(v);
   return n !== null && n >= 0 && n < 10000;
 }
@@ -255,6 +271,8 @@ function setGeneric(
       return;
     }
   }
+  // setKey looks the key up first: a logically expired key is deleted, so KEEPTTL keeps nothing.
+  if (flags & F_KEEPTTL) db.expireIfNeeded(key);
   if (flags & (F_NX | F_XX)) {
     const found = db.exists(key);
     if (((flags & F_NX) && found) || ((flags & F_XX) && !found)) {
@@ -278,7 +296,13 @@ function set(ctx: CommandContext, argv: Uint8Array[]): void {
   let whenMs = -1;
   if (ext.expire !== null) {
     const f = ext.flags;
-    const w = expireArgMs(ctx, ext.expire, (f & (F_EX | F_EXAT)) !== 0, (f & (F_EX | F_PX)) !== 0, "set");
+    const w = expireArgMs(
+      ctx,
+      ext.expire,
+      (f & (F_EX | F_EXAT)) !== 0,
+      (f & (F_EX | F_PX)) !== 0,
+      "set",
+    );
     if (w === null) return;
     whenMs = w;
   }
@@ -295,7 +319,12 @@ function setnx(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(1);
 }
 
-function setexGeneric(ctx: CommandContext, argv: Uint8Array[], seconds: boolean, name: string): void {
+function setexGeneric(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  seconds: boolean,
+  name: string,
+): void {
   const whenMs = expireArgMs(ctx, argv[2], seconds, true, name);
   if (whenMs === null) return;
   const key = latin1(argv[1]);
@@ -342,7 +371,13 @@ function getex(ctx: CommandContext, argv: Uint8Array[]): void {
   let whenMs = -1;
   if (ext.expire !== null) {
     const f = ext.flags;
-    const w = expireArgMs(ctx, ext.expire, (f & (F_EX | F_EXAT)) !== 0, (f & (F_EX | F_PX)) !== 0, "getex");
+    const w = expireArgMs(
+      ctx,
+      ext.expire,
+      (f & (F_EX | F_EXAT)) !== 0,
+      (f & (F_EX | F_PX)) !== 0,
+      "getex",
+    );
     if (w === null) return;
     whenMs = w;
   }
@@ -417,8 +452,7 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
   const bytes = asciiBytes(text);
   if (v === undefined) db.add(key, bytes);
   else db.set(key, bytes, true);
-  if (typeof result === "number") ctx.reply.int(result);
-  else ctx.reply.int(result);
+  ctx.reply.int(result);
 }
 
 /** The increment argument of INCRBY/DECRBY, or null after an error reply. */
@@ -460,7 +494,9 @@ function incrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
   const v = stringForWrite(ctx, key);
   if (v === null) return;
-  const cur = v === undefined ? { kind: "finite" as const, neg: false, m: 0n, e: 0 } : parseLongDouble(v);
+  const cur = v === undefined
+    ? { kind: "finite" as const, neg: false, m: 0n, e: 0 }
+    : parseLongDouble(v);
   if (cur === null) {
     ctx.reply.error(E.NOT_FLOAT);
     return;
@@ -476,6 +512,7 @@ function incrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   const bytes = asciiBytes(formatLongDoubleHuman(sum));
+  notIntEncoded.add(bytes);
   if (v === undefined) ctx.db.add(key, bytes);
   else ctx.db.set(key, bytes, true);
   ctx.reply.bulk(bytes);
@@ -584,7 +621,10 @@ function lcs(ctx: CommandContext, argv: Uint8Array[]): void {
   const db: Db = ctx.db;
   const oa = db.lookupRead(latin1(argv[1]));
   const ob = db.lookupRead(latin1(argv[2]));
-  if ((oa !== undefined && !(oa instanceof Uint8Array)) || (ob !== undefined && !(ob instanceof Uint8Array))) {
+  if (
+    (oa !== undefined && !(oa instanceof Uint8Array)) ||
+    (ob !== undefined && !(ob instanceof Uint8Array))
+  ) {
     ctx.reply.error("ERR The specified keys must contain string values");
     return;
   }
@@ -674,7 +714,9 @@ function lcs(ctx: CommandContext, argv: Uint8Array[]): void {
     }
     if (emit) {
       const matchLen = aEnd - aStart + 1;
-      if (minmatchlen === 0 || matchLen >= minmatchlen) matches.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      if (minmatchlen === 0 || matchLen >= minmatchlen) {
+        matches.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      }
       aStart = alen;
     }
   }
@@ -711,8 +753,22 @@ export const stringCommands: CommandDef[] = [
   cmd("get", 2, ["readonly", "fast"], [1, 1, 1], get, RO),
   cmd("set", -3, ["write", "denyoom"], [1, 1, 1], set, RWS),
   cmd("setnx", 3, ["write", "denyoom", "fast"], [1, 1, 1], setnx, RW),
-  cmd("setex", 4, ["write", "denyoom"], [1, 1, 1], (c, a) => setexGeneric(c, a, true, "setex"), RWS),
-  cmd("psetex", 4, ["write", "denyoom"], [1, 1, 1], (c, a) => setexGeneric(c, a, false, "psetex"), RWS),
+  cmd(
+    "setex",
+    4,
+    ["write", "denyoom"],
+    [1, 1, 1],
+    (c, a) => setexGeneric(c, a, true, "setex"),
+    RWS,
+  ),
+  cmd(
+    "psetex",
+    4,
+    ["write", "denyoom"],
+    [1, 1, 1],
+    (c, a) => setexGeneric(c, a, false, "psetex"),
+    RWS,
+  ),
   cmd("getset", 3, ["write", "denyoom", "fast"], [1, 1, 1], getset, RW),
   cmd("getdel", 2, ["write", "fast"], [1, 1, 1], getdel, RW),
   cmd("getex", -2, ["write", "fast"], [1, 1, 1], getex, RW),

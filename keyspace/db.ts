@@ -27,6 +27,19 @@ export function typeName(v: Value): TypeName {
   return "zset";
 }
 
+/**
+ * A client blocked on keys (BLPOP & co). `serve(key)` is called when `key` may have data: it
+ * tries to serve the client from it and returns true when the client is done (served, or
+ * answered with an error), false when the key could not serve it (missing, wrong type, empty).
+ */
+export interface BlockedWaiter {
+  keys: string[];
+  serve(key: string): boolean;
+}
+
+/** Most clients that may wait on one key (a bound on the per-key FIFO). */
+const MAX_WAITERS_PER_KEY = 1_000_000;
+
 /** Someone watching keys (a client in WATCH). */
 export interface Watcher {
   /** Set when a watched key changes; EXEC then aborts. */
@@ -54,6 +67,11 @@ export class Db {
   /** When false (a replica), keys are not deleted on access, only reported missing. */
   expireOnAccess = true;
   private expireCursor: Iterator<[string, number]> | null = null;
+  /** Clients blocked on each key (BLPOP & co), first blocked first. */
+  readonly blockingKeys = new Map<string, BlockedWaiter[]>();
+  /** Keys that may have data for a blocked client; served by `handleReadyKeys`. */
+  readonly readyKeys = new Set<string>();
+  private readyScheduled = false;
 
   constructor(public now: () => number = Date.now) {}
 
@@ -109,6 +127,7 @@ export class Db {
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.signalModified(key);
+    if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
   /** Add a key that does not exist (caller checked). */
@@ -116,6 +135,7 @@ export class Db {
     this.indexKey(key);
     this.dict.set(key, value);
     this.signalModified(key);
+    if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
   /** Delete a key; true if it existed (and was not expired). */
@@ -187,6 +207,7 @@ export class Db {
     this.dict.set(dst, v);
     if (ttl !== undefined) this.expires.set(dst, ttl);
     this.signalModified(dst);
+    if (this.blockingKeys.size !== 0) this.signalKeyAsReady(dst);
   }
 
   /** Remove all keys; returns how many there were. */
@@ -315,6 +336,61 @@ export class Db {
       if (checked === 0 || expired * 4 < checked || clock() - start >= budgetMs) break;
     }
     return deleted;
+  }
+
+  /** Block a client on its keys (appended to each key's FIFO). */
+  blockOnKeys(w: BlockedWaiter): void {
+    for (const key of w.keys) {
+      let q = this.blockingKeys.get(key);
+      if (q === undefined) this.blockingKeys.set(key, q = []);
+      if (q.length >= MAX_WAITERS_PER_KEY) throw new Error("too many clients blocked on one key");
+      if (!q.includes(w)) q.push(w);
+    }
+  }
+
+  /** Forget a blocked client (served, timed out or gone). */
+  unblock(w: BlockedWaiter): void {
+    for (const key of w.keys) {
+      const q = this.blockingKeys.get(key);
+      if (q === undefined) continue;
+      const i = q.indexOf(w);
+      if (i !== -1) q.splice(i, 1);
+      if (q.length === 0) this.blockingKeys.delete(key);
+    }
+  }
+
+  /**
+   * A key got a value someone may be blocked on (Redis's signalKeyAsReady). The dispatcher
+   * serves ready keys right after the current command (`handleReadyKeys`); a microtask does it
+   * for changes made outside a dispatched command.
+   */
+  signalKeyAsReady(key: string): void {
+    if (!this.blockingKeys.has(key)) return;
+    this.readyKeys.add(key);
+    if (!this.readyScheduled) {
+      this.readyScheduled = true;
+      queueMicrotask(() => this.handleReadyKeys());
+    }
+  }
+
+  /**
+   * Serve clients blocked on ready keys, in the order they blocked, while the key can serve
+   * them. Serving may make other keys ready (BLMOVE pushes): loop until none is left.
+   */
+  handleReadyKeys(): void {
+    this.readyScheduled = false;
+    while (this.readyKeys.size !== 0) {
+      const keys = [...this.readyKeys];
+      this.readyKeys.clear();
+      for (const key of keys) {
+        const q = this.blockingKeys.get(key);
+        while (q !== undefined && q.length !== 0) {
+          const w = q[0];
+          if (!w.serve(key)) break;
+          this.unblock(w);
+        }
+      }
+    }
   }
 
   /** Keys that have a TTL (for INFO keyspace `expires=`). */

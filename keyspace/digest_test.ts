@@ -54,7 +54,7 @@ Deno.test({
     const c = await RespClient.connect(redis.port);
     try {
       const b = (s: string) => enc.encode(s);
-      const cases: [string, string[][], Value, boolean][] = [
+      const cases: [string, (string | Uint8Array)[][], Value, boolean][] = [
         ["s", [["SET", "s", "hello"]], b("hello"), false],
         ["si", [["SET", "si", "12345"]], b("12345"), false],
         ["sbig", [["SET", "sbig", "x".repeat(100)]], b("x".repeat(100)), false],
@@ -87,6 +87,21 @@ Deno.test({
         zargs.push(String(i / 3), `m${i}`);
       }
       cases.push(["zbig", [zargs], zbig, false]);
+      const zinf = new ZSet();
+      zinf.add("a", Infinity);
+      zinf.add("b", -Infinity);
+      zinf.add("c", 0.1);
+      cases.push(["zinf", [["ZADD", "zinf", "+inf", "a", "-inf", "b", "0.1", "c"]], zinf, false]);
+      const bigHash = new Map<string, Uint8Array>();
+      const hargs = ["HSET", "hbig"];
+      for (let i = 0; i < 600; i++) {
+        bigHash.set(`f${i}`, b(`v${i}`));
+        hargs.push(`f${i}`, `v${i}`);
+      }
+      cases.push(["hbig", [hargs], bigHash, false]);
+      const bin = new Uint8Array([0, 255, 13, 10, 128]);
+      const binKey = String.fromCharCode(...bin);
+      cases.push(["binset", [["SADD", "binset", bin]], new Set([binKey]), false]);
       for (const [key, cmds, value, ttl] of cases) {
         for (const cmd of cmds) await c.call(...cmd);
         const real = await c.call("DEBUG", "DIGEST-VALUE", key);

@@ -123,7 +123,6 @@ function matchImpl(
         slen--;
         break;
       }
-      // deno-lint-ignore no-fallthrough
       case BACKSLASH:
         if (plen >= 2) {
           p++;

@@ -91,7 +91,10 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     reply.status("QUEUED");
     return;
   }
-  return call(server, client, def, fullname, argv);
+  const r = call(server, client, def, fullname, argv);
+  // Serve clients blocked on keys this command pushed to (Redis's handleClientsBlockedOnKeys).
+  if (server.db.readyKeys.size !== 0) server.db.handleReadyKeys();
+  return r;
 }
 
 /** Run a resolved command and account for it. */

@@ -45,15 +45,16 @@ export function show(v: RespValue): string {
 }
 
 export function cmdText(c: Cmd): string {
-  return c.map((a) => typeof a === "string" ? a : JSON.stringify(String.fromCharCode(...a))).join(" ");
+  return c.map((a) => typeof a === "string" ? a : JSON.stringify(String.fromCharCode(...a))).join(
+    " ",
+  );
 }
 
 /**
  * Run `script` on a fresh in-process node and a fresh redis-server (skipped when none is
  * installed); assert every reply is identical. `sortReplies` lists commands (lowercase) whose
- * array replies are compared order-insensitively (KEYS). `RPUSH key elem...` (on a missing key)
- * is applied to our node through the keyspace, so these tests do not depend on the list
- * commands.
+ * array replies are compared order-insensitively (KEYS). `RPUSH key elem...` is applied to our
+ * node through the keyspace, so these tests do not depend on the list commands.
  */
 export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []): Promise<void> {
   if (!haveRedisServer()) return;
@@ -62,11 +63,25 @@ export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []
   const a = await RespClient.connect(node.port);
   const b = await RespClient.connect(redis.port);
   try {
+    const history: string[] = [];
     for (const c of script) {
-      if (String(c[0]).toUpperCase() === "RPUSH") {
-        node.server.db.set(latin1(asBytes(c[1])), Deque.from(c.slice(2).map(asBytes)));
+      const name = latin1(asBytes(c[0])).toLowerCase();
+      if (name === "rpush") {
+        // Emulated through the keyspace so these tests do not depend on the list commands.
+        const db = node.server.db;
+        const key = latin1(asBytes(c[1]));
+        const cur = db.lookup(key);
+        let sa: string;
+        if (cur === undefined) {
+          db.set(key, Deque.from(c.slice(2).map(asBytes)));
+          sa = `:${c.length - 2}`;
+        } else if (cur instanceof Deque) {
+          for (const e of c.slice(2)) cur.push(asBytes(e));
+          db.signalModified(key);
+          sa = `:${cur.length}`;
+        } else sa = "-WRONGTYPE Operation against a key holding the wrong kind of value";
         const rb = await b.callRaw(...c);
-        assert.equal(show(rb), `:${c.length - 2}`, "RPUSH is only for new keys here");
+        assert.equal(sa, show(rb), `reply to: ${cmdText(c)}`);
         continue;
       }
       let ra: RespValue, rb: RespValue;
@@ -78,12 +93,17 @@ export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []
       }
       let sa = show(ra);
       let sb = show(rb);
-      const name = String(c[0]).toLowerCase();
       if (sortReplies.includes(name) && ra.type === "array" && rb.type === "array") {
         sa = ra.value.map(show).sort().join(",");
         sb = rb.value.map(show).sort().join(",");
       }
-      assert.equal(sa, sb, `reply to: ${cmdText(c)}`);
+      history.push(`${cmdText(c)} -> ${sb}`);
+      if (history.length > 12) history.shift();
+      assert.equal(
+        sa,
+        sb,
+        `reply to: ${cmdText(c)}\nafter:\n  ${history.slice(0, -1).join("\n  ")}\n`,
+      );
     }
   } finally {
     a.close();

@@ -81,12 +81,30 @@ Deno.test("keys: EXPIRE family, options and errors", async () => {
     assert.equal(await c.call("PERSIST", "nokey"), 0);
     assert.equal(await c.call("TTL", "k"), -1);
     assert.equal(err(await c.call("EXPIRE", "k", "10", "FOO")), "ERR Unsupported option FOO");
-    assert.equal(err(await c.call("EXPIRE", "k", "10", "NX", "XX")), "ERR NX and XX, GT or LT options at the same time are not compatible");
-    assert.equal(err(await c.call("EXPIRE", "k", "10", "GT", "LT")), "ERR GT and LT options at the same time are not compatible");
-    assert.equal(err(await c.call("EXPIRE", "k", "abc")), "ERR value is not an integer or out of range");
-    assert.equal(err(await c.call("EXPIRE", "k", "9223372036854776")), "ERR invalid expire time in 'expire' command");
-    assert.equal(err(await c.call("EXPIRE", "k", "-9223372036854776")), "ERR invalid expire time in 'expire' command");
-    assert.equal(err(await c.call("PEXPIRE", "k", "9223372036854770000")), "ERR invalid expire time in 'pexpire' command");
+    assert.equal(
+      err(await c.call("EXPIRE", "k", "10", "NX", "XX")),
+      "ERR NX and XX, GT or LT options at the same time are not compatible",
+    );
+    assert.equal(
+      err(await c.call("EXPIRE", "k", "10", "GT", "LT")),
+      "ERR GT and LT options at the same time are not compatible",
+    );
+    assert.equal(
+      err(await c.call("EXPIRE", "k", "abc")),
+      "ERR value is not an integer or out of range",
+    );
+    assert.equal(
+      err(await c.call("EXPIRE", "k", "9223372036854776")),
+      "ERR invalid expire time in 'expire' command",
+    );
+    assert.equal(
+      err(await c.call("EXPIRE", "k", "-9223372036854776")),
+      "ERR invalid expire time in 'expire' command",
+    );
+    assert.equal(
+      err(await c.call("PEXPIRE", "k", "9223372036854770000")),
+      "ERR invalid expire time in 'pexpire' command",
+    );
     assert.equal(await c.call("PEXPIREAT", "k", "9223372036854770000"), 1);
     assert.equal(await c.call("PEXPIREAT", "k", "-9223372036854770000"), 1);
     assert.equal(await c.call("EXISTS", "k"), 0);
@@ -158,9 +176,15 @@ Deno.test("keys: COPY", async () => {
     assert.equal(await c.call("GET", "b"), "2");
     assert.equal(await c.call("TTL", "b"), -1);
     assert.equal(await c.call("COPY", "nokey", "b"), 0);
-    assert.equal(err(await c.call("COPY", "a", "a")), "ERR source and destination objects are the same");
+    assert.equal(
+      err(await c.call("COPY", "a", "a")),
+      "ERR source and destination objects are the same",
+    );
     assert.equal(err(await c.call("COPY", "a", "b", "FOO")), "ERR syntax error");
-    assert.equal(err(await c.call("COPY", "a", "b", "DB", "x")), "ERR value is not an integer or out of range");
+    assert.equal(
+      err(await c.call("COPY", "a", "b", "DB", "x")),
+      "ERR value is not an integer or out of range",
+    );
     assert.equal(await c.call("COPY", "a", "z", "DB", "0"), 1);
     // Aggregates are deep copies.
     const h = new Map([["f", bin("v")]]);
@@ -199,7 +223,18 @@ Deno.test("keys: KEYS and SCAN", async () => {
     }
     await c.call("SET", "other", "x");
     assert.equal((await c.call("KEYS", "*") as string[]).length, 501);
-    assert.deepEqual((await c.call("KEYS", "key:1?") as string[]).sort(), ["key:10", "key:11", "key:12", "key:13", "key:14", "key:15", "key:16", "key:17", "key:18", "key:19"]);
+    assert.deepEqual((await c.call("KEYS", "key:1?") as string[]).sort(), [
+      "key:10",
+      "key:11",
+      "key:12",
+      "key:13",
+      "key:14",
+      "key:15",
+      "key:16",
+      "key:17",
+      "key:18",
+      "key:19",
+    ]);
     assert.deepEqual(await c.call("KEYS", "nomatch*"), []);
     // A full SCAN returns every key at least once.
     const seen = new Set<string>();
@@ -217,7 +252,16 @@ Deno.test("keys: KEYS and SCAN", async () => {
     const matched = new Set<string>();
     cursor = "0";
     do {
-      const r = await c.call("SCAN", cursor, "MATCH", "key:4*", "COUNT", "1000", "TYPE", "STRING") as [string, string[]];
+      const r = await c.call(
+        "SCAN",
+        cursor,
+        "MATCH",
+        "key:4*",
+        "COUNT",
+        "1000",
+        "TYPE",
+        "STRING",
+      ) as [string, string[]];
       cursor = r[0];
       for (const k of r[1]) matched.add(k);
     } while (cursor !== "0");
@@ -228,7 +272,10 @@ Deno.test("keys: KEYS and SCAN", async () => {
     assert.equal(err(await c.call("SCAN", " 1")), "ERR invalid cursor");
     assert.equal(err(await c.call("SCAN", "18446744073709551616")), "ERR invalid cursor");
     assert.equal(err(await c.call("SCAN", "0", "COUNT", "0")), "ERR syntax error");
-    assert.equal(err(await c.call("SCAN", "0", "COUNT", "x")), "ERR value is not an integer or out of range");
+    assert.equal(
+      err(await c.call("SCAN", "0", "COUNT", "x")),
+      "ERR value is not an integer or out of range",
+    );
     assert.equal(err(await c.call("SCAN", "0", "MATCH")), "ERR syntax error");
     assert.equal(err(await c.call("SCAN", "0", "FOO", "bar")), "ERR syntax error");
     assert.deepEqual(await c.call("SCAN", "99999"), ["0", []]);
@@ -279,8 +326,14 @@ Deno.test("keys: OBJECT ENCODING/REFCOUNT/IDLETIME/FREQ/HELP", async () => {
     const help = await c.call("OBJECT", "HELP") as string[];
     assert.equal(help[0], "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     assert.equal(help.length, 15);
-    assert.equal(err(await c.call("OBJECT", "FOO")), "ERR unknown subcommand 'FOO'. Try OBJECT HELP.");
-    assert.equal(err(await c.call("OBJECT", "ENCODING")), "ERR wrong number of arguments for 'object|encoding' command");
+    assert.equal(
+      err(await c.call("OBJECT", "FOO")),
+      "ERR unknown subcommand 'FOO'. Try OBJECT HELP.",
+    );
+    assert.equal(
+      err(await c.call("OBJECT", "ENCODING")),
+      "ERR wrong number of arguments for 'object|encoding' command",
+    );
   });
 });
 
@@ -295,7 +348,9 @@ Deno.test("keys: binary key names", async () => {
     assert.equal(await c.call("GET", bin("\x00")), "1");
     const r = await c.callRaw("KEYS", bin("a\r\n*"));
     assert.ok(r.type === "array" && r.value.length === 1 && r.value[0].type === "bulk");
-    if (r.type === "array" && r.value[0].type === "bulk") assert.deepEqual([...r.value[0].value], [...k2]);
+    if (r.type === "array" && r.value[0].type === "bulk") {
+      assert.deepEqual([...r.value[0].value], [...k2]);
+    }
     assert.equal(await c.call("EXPIRE", k2, "100"), 1);
     assert.equal(await c.call("TTL", k2), 100);
   });
@@ -303,29 +358,142 @@ Deno.test("keys: binary key names", async () => {
 
 Deno.test("keys: same replies as a real redis-server", async () => {
   const script: Cmd[] = [
-    "SET a 1", "SET b 2", "MSET c 3 d 4", "EXISTS a a b nokey", "DEL a nokey a", "UNLINK b", "TYPE c", "TYPE nokey",
-    "TOUCH c d e", "EXPIRE c 100", "TTL c", "PTTL nokey", "TTL d", "EXPIRE c 100 NX", "EXPIRE d 100 XX",
-    "EXPIRE c 50 GT", "EXPIRE c 500 GT", "TTL c", "EXPIRE c 600 LT", "EXPIRE c 60 LT", "TTL c", "EXPIRE d 10 GT",
-    "EXPIRE d 10 LT", "TTL d", "PERSIST d", "EXPIRE d 10 nx gt", "EXPIRE d 10 xx nx", "EXPIRE d 10 gt lt",
-    "EXPIRE d 10 lt xx gt", "EXPIRE d 10 bad", "EXPIRE d", "EXPIRE d x", "EXPIRE d 1.5", "EXPIRE nokey 10",
-    "EXPIRE nokey 10 foo", "EXPIRE d 9223370399119966", "EXPIRE d 9223372036854776", "EXPIRE d 10000000000000000",
-    "EXPIRE d 18446744073709561", "EXPIRE d -9223372036854776", "EXPIRE d -9999999999999999", "TTL d",
-    "PEXPIRE d 9223372036854770000", "PEXPIREAT d 9223372036854770000", "PEXPIREAT d -9223372036854770000",
-    "TTL d", "SET e 1", "EXPIREAT e 100", "EXISTS e", "SET e 1", "PEXPIRE e -10", "EXISTS e",
-    "SET f 1", "EXPIRETIME f", "PEXPIRETIME f", "EXPIRETIME nokey", "PEXPIREAT f 99999999999000", "PEXPIRETIME f",
-    "EXPIRETIME f", "PEXPIREAT f 99999999999499", "EXPIRETIME f", "PEXPIREAT f 99999999999500", "EXPIRETIME f",
-    "PERSIST f", "PERSIST f", "PERSIST nokey",
-    "RENAME nokey x", "RENAMENX nokey x", "SET r1 a", "SET r2 b", "RENAME r1 r1", "RENAMENX r1 r1",
-    "RENAMENX r1 r2", "RENAME r1 r3", "GET r3", "EXISTS r1", "RENAME r3 r2", "GET r2", "RENAME r2",
-    "COPY r2 r4", "COPY r2 r4", "COPY r2 r4 REPLACE", "COPY r2 r2", "COPY r2 r5 DB", "COPY r2 r5 DB x",
-    "COPY r2 r5 FOO", "COPY r2 r5 DB 0 REPLACE", "COPY nokey r9", "GET r5",
-    "KEYS r*", "KEYS *", "KEYS nomatch", "KEYS [rc]?", "KEYS", "SCAN 0 COUNT 0", "SCAN x", "SCAN 0 MATCH",
-    "SCAN 0 COUNT -1", "SCAN 0 COUNT x", "SCAN 0 foo", "SCAN 0 TYPE", "SCAN 18446744073709551616", "SCAN +",
-    "RPUSH l a b", "TYPE l", "EXPIRE l 100", "TTL l", "RENAME l l2", "TYPE l2", "TTL l2", "COPY l2 l3", "TYPE l3",
-    "OBJECT ENCODING l2", "OBJECT ENCODING r2", "OBJECT ENCODING nokey", "OBJECT REFCOUNT r2", "OBJECT REFCOUNT nokey",
-    "OBJECT FREQ r2", "OBJECT IDLETIME nokey", "OBJECT FOO", "OBJECT", "OBJECT ENCODING", "OBJECT ENCODING a b",
-    "OBJECT HELP", "OBJECT help x", "RANDOMKEY x", "TTL", "PERSIST", "TYPE a b",
+    "SET a 1",
+    "SET b 2",
+    "MSET c 3 d 4",
+    "EXISTS a a b nokey",
+    "DEL a nokey a",
+    "UNLINK b",
+    "TYPE c",
+    "TYPE nokey",
+    "TOUCH c d e",
+    "EXPIRE c 100",
+    "TTL c",
+    "PTTL nokey",
+    "TTL d",
+    "EXPIRE c 100 NX",
+    "EXPIRE d 100 XX",
+    "EXPIRE c 50 GT",
+    "EXPIRE c 500 GT",
+    "TTL c",
+    "EXPIRE c 600 LT",
+    "EXPIRE c 60 LT",
+    "TTL c",
+    "EXPIRE d 10 GT",
+    "EXPIRE d 10 LT",
+    "TTL d",
+    "PERSIST d",
+    "EXPIRE d 10 nx gt",
+    "EXPIRE d 10 xx nx",
+    "EXPIRE d 10 gt lt",
+    "EXPIRE d 10 lt xx gt",
+    "EXPIRE d 10 bad",
+    "EXPIRE d",
+    "EXPIRE d x",
+    "EXPIRE d 1.5",
+    "EXPIRE nokey 10",
+    "EXPIRE nokey 10 foo",
+    "EXPIRE d 9223370399119966",
+    "EXPIRE d 9223372036854776",
+    "EXPIRE d 10000000000000000",
+    "EXPIRE d 18446744073709561",
+    "EXPIRE d -9223372036854776",
+    "EXPIRE d -9999999999999999",
+    "TTL d",
+    "PEXPIRE d 9223372036854770000",
+    "PEXPIREAT d 9223372036854770000",
+    "PEXPIREAT d -9223372036854770000",
+    "TTL d",
+    "SET e 1",
+    "EXPIREAT e 100",
+    "EXISTS e",
+    "SET e 1",
+    "PEXPIRE e -10",
+    "EXISTS e",
+    "SET f 1",
+    "EXPIRETIME f",
+    "PEXPIRETIME f",
+    "EXPIRETIME nokey",
+    "PEXPIREAT f 99999999999000",
+    "PEXPIRETIME f",
+    "EXPIRETIME f",
+    "PEXPIREAT f 99999999999499",
+    "EXPIRETIME f",
+    "PEXPIREAT f 99999999999500",
+    "EXPIRETIME f",
+    "PERSIST f",
+    "PERSIST f",
+    "PERSIST nokey",
+    "RENAME nokey x",
+    "RENAMENX nokey x",
+    "SET r1 a",
+    "SET r2 b",
+    "RENAME r1 r1",
+    "RENAMENX r1 r1",
+    "RENAMENX r1 r2",
+    "RENAME r1 r3",
+    "GET r3",
+    "EXISTS r1",
+    "RENAME r3 r2",
+    "GET r2",
+    "RENAME r2",
+    "COPY r2 r4",
+    "COPY r2 r4",
+    "COPY r2 r4 REPLACE",
+    "COPY r2 r2",
+    "COPY r2 r5 DB",
+    "COPY r2 r5 DB x",
+    "COPY r2 r5 FOO",
+    "COPY r2 r5 DB 0 REPLACE",
+    "COPY nokey r9",
+    "GET r5",
+    "KEYS r*",
+    "KEYS *",
+    "KEYS nomatch",
+    "KEYS [rc]?",
+    "KEYS",
+    "SCAN 0 COUNT 0",
+    "SCAN x",
+    "SCAN 0 MATCH",
+    "SCAN 0 COUNT -1",
+    "SCAN 0 COUNT x",
+    "SCAN 0 foo",
+    "SCAN 0 TYPE",
+    "SCAN 18446744073709551616",
+    "SCAN +",
+    "RPUSH l a b",
+    "TYPE l",
+    "EXPIRE l 100",
+    "TTL l",
+    "RENAME l l2",
+    "TYPE l2",
+    "TTL l2",
+    "COPY l2 l3",
+    "TYPE l3",
+    "OBJECT ENCODING l2",
+    "OBJECT ENCODING r2",
+    "OBJECT ENCODING nokey",
+    "OBJECT REFCOUNT r2",
+    "OBJECT REFCOUNT nokey",
+    "OBJECT FREQ r2",
+    "OBJECT IDLETIME nokey",
+    "OBJECT FOO",
+    "OBJECT",
+    "OBJECT ENCODING",
+    "OBJECT ENCODING a b",
+    "OBJECT HELP",
+    "OBJECT help x",
+    "RANDOMKEY x",
+    "TTL",
+    "PERSIST",
+    "TYPE a b",
   ].map(words);
-  script.push(["SET", bin("k\x00\r\n"), "v"], ["EXISTS", bin("k\x00\r\n")], ["KEYS", bin("k\x00*")], ["RENAME", bin("k\x00\r\n"), bin("\xff")], ["TYPE", bin("\xff")]);
+  script.push(
+    ["SET", bin("k\x00\r\n"), "v"],
+    ["EXISTS", bin("k\x00\r\n")],
+    ["KEYS", bin("k\x00*")],
+    ["RENAME", bin("k\x00\r\n"), bin("\xff")],
+    ["TYPE", bin("\xff")],
+  );
   await compareWithRedis(script, ["keys"]);
 });

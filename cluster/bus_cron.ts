@@ -1,0 +1,134 @@
+/**
+ * The cluster cron tick of the bus (Redis 7.0.15 clusterCron + clusterNodeCronHandleReconnect,
+ * bus-protocol.md §5.2), pure:
+ *
+ *   cronTick(state, ctx) -> { state, effects }
+ *
+ * Called every 100 ms with `ctx.tickIndex` = 1, 2, 3, ... (Redis's `iteration` after its
+ * increment: the random ping runs when tickIndex % 10 === 0). `ctx.links` = the node ids that have
+ * an outbound link right now (connected or still connecting) with the time the link was created.
+ * In order:
+ * 1. linkState of every node is synced to `ctx.links`; PFAIL nodes are counted (statsPfailNodes);
+ *    HANDSHAKE nodes older than the handshake timeout are deleted (`nodeRemoved`); every other
+ *    node without a link (not myself, not NOADDR) gets a `connect` effect (the engine then calls
+ *    `outboundLinkConnected` / `connectFailed` from bus_header_build.ts).
+ * 2. Every 10th tick: 5 random samples (repeats possible); of those with a link, no ping in
+ *    flight, not myself/handshake, the one with the oldest pong_received gets a PING.
+ * 3. Per node (not myself/NOADDR/HANDSHAKE): drop a stale link (`closeLink`: link older than
+ *    node_timeout, ping outstanding, no ping reply nor data for node_timeout/2); PING when there
+ *    is a link, no ping in flight and pong_received is older than node_timeout/2; PFAIL when a
+ *    ping is outstanding and min(now - ping_sent, now - data_received) > node_timeout.
+ * 4. cluster_state is recomputed if a node went PFAIL or the state is FAIL (state.ts
+ *    updateClusterState: coverage, minority, rejoin delay), with "Cluster state changed" logged.
+ *
+ * Replica failover/migration and manual failover are not part of this module.
+ * Every PING effect is `{ kind: "send", to, message }` and its ping_sent is already set in the
+ * returned state (clusterSendPing on an outbound link).
+ */
+
+import { type BusConfig, type BusResult, EffectSink } from "./bus_effects.ts";
+import { sendPing, setLinkState } from "./bus_header_build.ts";
+import { putNode } from "./bus_node_ops.ts";
+import { updateStateLogged } from "./bus_receive.ts";
+import type { SimRandom } from "./sim_random.ts";
+import { type ClusterState, deleteNode, NodeFlags } from "./state.ts";
+
+export interface OutboundLinkInfo {
+  /** When the link was created (connect started), ms. */
+  createdMs: number;
+}
+
+export interface CronContext extends BusConfig {
+  nowMs: number;
+  /** 1 on the first tick, then +1 per tick. */
+  tickIndex: number;
+  rng: SimRandom;
+  /** Outbound links the engine holds, by node id. */
+  links: ReadonlyMap<string, OutboundLinkInfo>;
+  /** Default max(node_timeout, 1000). */
+  handshakeTimeoutMs?: number;
+}
+
+export function cronTick(state: ClusterState, ctx: CronContext): BusResult<ClusterState> {
+  const sink = new EffectSink();
+  const now = ctx.nowMs;
+  const nodeTimeout = ctx.nodeTimeoutMs;
+  const handshakeTimeout = ctx.handshakeTimeoutMs ?? Math.max(nodeTimeout, 1000);
+  let s = state;
+  let updateState = false;
+
+  // 1. Reconnect / handshake expiry / PFAIL count.
+  let pfailCount = 0;
+  for (const n of [...s.nodes.values()]) {
+    if (n.id === s.myselfId) continue;
+    s = setLinkState(s, n.id, ctx.links.has(n.id));
+    if (n.flags & NodeFlags.NOADDR) continue;
+    if (n.flags & NodeFlags.PFAIL) pfailCount++;
+    if ((n.flags & NodeFlags.HANDSHAKE) && now - n.createdMs > handshakeTimeout) {
+      s = deleteNode(s, n.id);
+      sink.push({ kind: "nodeRemoved", nodeId: n.id });
+      continue;
+    }
+    if (!ctx.links.has(n.id)) sink.push({ kind: "connect", nodeId: n.id });
+  }
+  s = { ...s, statsPfailNodes: pfailCount } as ClusterState;
+  const hasLink = (id: string) => ctx.links.has(id) && s.nodes.has(id);
+
+  // 2. Random ping every 10th tick.
+  if (ctx.tickIndex % 10 === 0) {
+    const all = [...s.nodes.values()];
+    let minPongId: string | null = null;
+    let minPong = 0;
+    for (let j = 0; j < 5; j++) {
+      const n = all[ctx.rng.int(all.length)];
+      if (!hasLink(n.id) || n.pingSentMs !== 0) continue;
+      if (n.flags & (NodeFlags.MYSELF | NodeFlags.HANDSHAKE)) continue;
+      if (minPongId === null || minPong > n.pongReceivedMs) {
+        minPongId = n.id;
+        minPong = n.pongReceivedMs;
+      }
+    }
+    if (minPongId !== null) {
+      sink.log("debug", `Pinging node ${minPongId}`);
+      const r = sendPing(s, minPongId, now, ctx.rng, ctx);
+      s = r.state;
+      sink.push({ kind: "send", to: minPongId, message: r.message });
+    }
+  }
+
+  // 3. Per-node checks.
+  const closed = new Set<string>();
+  for (const id of [...s.nodes.keys()]) {
+    const n = s.nodes.get(id)!;
+    if (n.flags & (NodeFlags.MYSELF | NodeFlags.NOADDR | NodeFlags.HANDSHAKE)) continue;
+    const pingDelay = now - n.pingSentMs;
+    const dataDelay = now - n.dataReceivedMs;
+    const link = ctx.links.get(id);
+    if (
+      link !== undefined && now - link.createdMs > nodeTimeout && n.pingSentMs !== 0 &&
+      pingDelay > nodeTimeout / 2 && dataDelay > nodeTimeout / 2
+    ) {
+      sink.push({ kind: "closeLink", nodeId: id });
+      closed.add(id);
+      s = setLinkState(s, id, false);
+    }
+    const linked = link !== undefined && !closed.has(id);
+    if (linked && n.pingSentMs === 0 && now - n.pongReceivedMs > nodeTimeout / 2) {
+      const r = sendPing(s, id, now, ctx.rng, ctx);
+      s = r.state;
+      sink.push({ kind: "send", to: id, message: r.message });
+      continue;
+    }
+    if (n.pingSentMs === 0) continue;
+    const nodeDelay = Math.min(pingDelay, dataDelay);
+    if (nodeDelay > nodeTimeout && !(n.flags & (NodeFlags.PFAIL | NodeFlags.FAIL))) {
+      sink.log("debug", `*** NODE ${id} possibly failing`);
+      s = putNode(s, { ...s.nodes.get(id)!, flags: n.flags | NodeFlags.PFAIL });
+      updateState = true;
+    }
+  }
+
+  // 4. cluster_state.
+  if (updateState || s.health === "fail") s = updateStateLogged(s, now, ctx, sink);
+  return { state: s, effects: sink.effects };
+}

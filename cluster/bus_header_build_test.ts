@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import {
+  bitmapHasSlot,
+  decodeBusMessage,
+  encodeBusMessage,
+  MSGFLAG0_EXT_DATA,
+  MSGFLAG0_PAUSED,
+  slotBitmapFromRanges,
+} from "../protocol/bus.ts";
+import {
+  buildFailMessage,
+  buildHeader,
+  buildPingMessage,
+  buildUpdateMessage,
+  connectFailed,
+  gossipEntryOf,
+  markPingSent,
+  outboundLinkConnected,
+  selectGossip,
+  sendPing,
+} from "./bus_header_build.ts";
+import { setOwnerNotClaiming } from "./bus_node_ops.ts";
+import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
+import { SimRandom } from "./sim_random.ts";
+import { NodeFlags } from "./state.ts";
+
+Deno.test("buildHeader: a master sends its own slots, epoch, flags incl. MYSELF, zero slaveof", () => {
+  const s = makeState({ id: ID("a"), configEpoch: 5, slotRange: [0, 7] }, [
+    { id: ID("b"), configEpoch: 3 },
+  ], { currentEpoch: 9, health: "ok" });
+  const h = buildHeader(s, { ...CFG, replOffset: 1234 });
+  assert.equal(h.sender, ID("a"));
+  assert.equal(h.flags, 17);
+  assert.equal(h.slaveof, null);
+  assert.equal(h.currentEpoch, 9n);
+  assert.equal(h.configEpoch, 5n);
+  assert.equal(h.offset, 1234n);
+  assert.equal(h.myslots[0], 0xff);
+  assert.equal(h.myslots[1], 0);
+  assert.equal(h.port, 30000);
+  assert.equal(h.cport, 40000);
+  assert.equal(h.pport, 0);
+  assert.equal(h.myip, "");
+  assert.equal(h.state, 0);
+  assert.equal(h.mflags, 0);
+  const h2 = buildHeader({ ...s, health: "fail" }, { ...CFG, announcedIp: "10.0.0.7", paused: true });
+  assert.equal(h2.state, 1);
+  assert.equal(h2.myip, "10.0.0.7");
+  assert.equal(h2.mflags, MSGFLAG0_PAUSED);
+});
+
+Deno.test("buildHeader: a replica sends its master's slots and configEpoch, slaveof = master", () => {
+  const s = makeState(
+    { id: ID("a"), flags: NodeFlags.MYSELF | NodeFlags.SLAVE, masterId: ID("m") },
+    [{ id: ID("m"), configEpoch: 7, slotRange: [100, 100] }],
+  );
+  const h = buildHeader(s, CFG);
+  assert.equal(h.flags, 18);
+  assert.equal(h.slaveof, ID("m"));
+  assert.equal(h.configEpoch, 7n);
+  assert.ok(bitmapHasSlot(h.myslots, 100));
+  assert.ok(!bitmapHasSlot(h.myslots, 99));
+});
+
+Deno.test("gossip entry: times in seconds, flags verbatim, address", () => {
+  const s = makeState({ id: ID("a") }, [{
+    id: ID("b"),
+    pingSentMs: 1795546404999,
+    pongReceivedMs: 1795546404123,
+    flags: NodeFlags.MASTER | NodeFlags.PFAIL,
+  }]);
+  const g = gossipEntryOf(s.nodes.get(ID("b"))!);
+  assert.deepEqual(g, {
+    nodename: ID("b"),
+    pingSentSec: 1795546404,
+    pongReceivedSec: 1795546404,
+    ip: "127.0.0.1",
+    port: 30001,
+    cport: 40001,
+    flags: 5,
+    pport: 0,
+  });
+});
+
+Deno.test("selectGossip: count rules of §5.3", () => {
+  const rng = new SimRandom(5);
+  // 2 nodes: freshnodes = 0 -> no entries.
+  assert.equal(selectGossip(makeState({ id: ID("a") }, [{ id: ID("b") }]), rng).length, 0);
+  // 6 nodes, all connected: wanted = 3, distinct, never myself.
+  const six = makeState({ id: ID("a") }, ["b", "c", "d", "e", "f"].map((c) => ({ id: ID(c) })));
+  for (let k = 0; k < 20; k++) {
+    const g = selectGossip(six, rng);
+    assert.ok(g.length <= 3);
+    assert.equal(new Set(g.map((e) => e.nodename)).size, g.length);
+    assert.ok(!g.some((e) => e.nodename === ID("a")));
+  }
+  // Over many draws, 3 entries is the usual count.
+  let threes = 0;
+  for (let k = 0; k < 50; k++) if (selectGossip(six, rng).length === 3) threes++;
+  assert.ok(threes > 25);
+  // Handshake, NOADDR and link-less slot-less nodes never appear; link-less with slots may.
+  const mixed = makeState({ id: ID("a") }, [
+    { id: ID("b"), flags: NodeFlags.HANDSHAKE },
+    { id: ID("c"), flags: NodeFlags.MASTER | NodeFlags.NOADDR },
+    { id: ID("d"), linkState: "disconnected" },
+    { id: ID("e"), linkState: "disconnected", slotRange: [0, 0] },
+    { id: ID("f") },
+    { id: ID("g"), flags: NodeFlags.MASTER | NodeFlags.PFAIL },
+  ]);
+  const seen = new Set<string>();
+  for (let k = 0; k < 100; k++) {
+    const g = selectGossip(mixed, rng);
+    for (const e of g) seen.add(e.nodename);
+    // The PFAIL node is always appended last.
+    assert.equal(g.at(-1)!.nodename, ID("g"));
+    assert.equal(g.filter((e) => e.nodename === ID("g")).length, 1);
+  }
+  assert.deepEqual([...seen].sort(), [ID("e"), ID("f"), ID("g")]);
+});
+
+Deno.test("ping message: hostname extension, exact length, codec round trip", () => {
+  const s = makeState({ id: ID("a"), hostname: "host-c.example" }, [
+    { id: ID("b") },
+    { id: ID("c") },
+    { id: ID("d") },
+    { id: ID("e") },
+  ]);
+  const m = buildPingMessage(s, "PONG", new SimRandom(1), CFG);
+  assert.deepEqual(m.extensions, [{ type: "HOSTNAME", hostname: "host-c.example" }]);
+  const bytes = encodeBusMessage(m);
+  assert.equal(bytes.length, 2256 + 104 * m.gossip.length + 24);
+  assert.equal(bytes[2253], MSGFLAG0_EXT_DATA);
+  const d = decodeBusMessage(bytes);
+  assert.ok(d.ok);
+  assert.equal(d.message.type, "PONG");
+  if (d.message.type === "PONG") {
+    assert.deepEqual(d.message.gossip, m.gossip);
+    assert.equal(d.message.header.sender, ID("a"));
+  }
+  // Without a hostname: no extensions, no EXT_DATA.
+  const plain = encodeBusMessage(buildPingMessage(makeState({ id: ID("a") }), "PING", new SimRandom(1), CFG));
+  assert.equal(plain.length, 2256);
+  assert.equal(plain[2253], 0);
+});
+
+Deno.test("FAIL and UPDATE messages; UPDATE masks slots the owner stopped claiming", () => {
+  let s = makeState({ id: ID("a") }, [{ id: ID("b"), configEpoch: 4, slotRange: [10, 20] }]);
+  const f = buildFailMessage(s, ID("b"), CFG);
+  assert.equal(encodeBusMessage(f).length, 2296);
+  s = setOwnerNotClaiming(s, [[15, ID("b")]]);
+  const u = buildUpdateMessage(s, ID("b"), CFG);
+  assert.equal(encodeBusMessage(u).length, 4352);
+  assert.equal(u.configEpoch, 4n);
+  assert.ok(bitmapHasSlot(u.slots, 14));
+  assert.ok(!bitmapHasSlot(u.slots, 15));
+  assert.ok(bitmapHasSlot(u.slots, 16));
+  // The stored bitmap itself is untouched.
+  assert.ok(bitmapHasSlot(s.nodes.get(ID("b"))!.slots, 15));
+  void slotBitmapFromRanges;
+});
+
+Deno.test("sending bookkeeping: PING sets ping_sent; MEET on connect clears MEET, keeps ping_sent", () => {
+  const s = makeState({ id: ID("a") }, [
+    { id: ID("b"), flags: NodeFlags.HANDSHAKE | NodeFlags.MEET, linkState: "disconnected" },
+    { id: ID("c"), linkState: "disconnected" },
+    { id: ID("d"), linkState: "disconnected", pingSentMs: T0 - 500 },
+  ]);
+  const rng = new SimRandom(2);
+  const m = outboundLinkConnected(s, ID("b"), T0 + 100, rng, CFG);
+  assert.equal(m.message.type, "MEET");
+  const b = m.state.nodes.get(ID("b"))!;
+  assert.equal(b.flags, NodeFlags.HANDSHAKE);
+  assert.equal(b.pingSentMs, 0);
+  assert.equal(b.linkState, "connected");
+  const p = outboundLinkConnected(s, ID("c"), T0 + 100, rng, CFG);
+  assert.equal(p.message.type, "PING");
+  assert.equal(p.state.nodes.get(ID("c"))!.pingSentMs, T0 + 100);
+  // An outstanding ping survives a reconnect.
+  const q = outboundLinkConnected(s, ID("d"), T0 + 100, rng, CFG);
+  assert.equal(q.state.nodes.get(ID("d"))!.pingSentMs, T0 - 500);
+  assert.equal(sendPing(s, ID("c"), T0 + 7, rng, CFG).state.nodes.get(ID("c"))!.pingSentMs, T0 + 7);
+  assert.equal(markPingSent(s, ID("c"), 42).nodes.get(ID("c"))!.pingSentMs, 42);
+  // connectFailed: ping_sent = now only when none is outstanding.
+  assert.equal(connectFailed(s, ID("c"), T0 + 9).nodes.get(ID("c"))!.pingSentMs, T0 + 9);
+  assert.equal(connectFailed(s, ID("d"), T0 + 9).nodes.get(ID("d"))!.pingSentMs, T0 - 500);
+});

@@ -1,0 +1,207 @@
+/**
+ * Epoch and slot-configuration rules of the cluster bus (Redis 7.0.15, bus-protocol.md §7), pure:
+ *
+ * - `applyHeaderEpochs(s, senderId, currentEpoch, configEpoch, offset, sink)`: §7.1 bookkeeping
+ *   for every packet from a known, non-handshake sender (currentEpoch = max; the sender's
+ *   configEpoch only grows; its replication offset is recorded).
+ * - `handleConfigEpochCollision(s, senderId, sink)`: §7.1 collision rule: both masters, same
+ *   configEpoch, sender's name greater -> currentEpoch += 1, my configEpoch = currentEpoch, save
+ *   with fsync. The greatest name never moves.
+ * - `updateSlotsConfigWith(s, senderId, senderConfigEpoch, slots, cfg, sink)`: §7.4 slot-update
+ *   procedure incl. the 7.0 "owner not claiming" bit, then A (become a replica of the sender),
+ *   B (sub-replica -> grand-master) or C (delete keys of lost slots, via an effect).
+ * - `staleSlotOwner(s, senderId, claimed, senderConfigEpoch)`: §7.2: the first owner, with a
+ *   greater configEpoch, of a slot the sender claims (an UPDATE about it goes to the sender).
+ * - `applyUpdateMessage(s, nodeId, reportedConfigEpoch, slots, cfg, sink)`: §7.3 receiving UPDATE.
+ *
+ * Epochs in ClusterState are numbers; bus headers carry bigints (converted with Number()).
+ */
+
+import type { BusConfig, EffectSink } from "./bus_effects.ts";
+import {
+  isSlotUnclaimed,
+  putNode,
+  setMyMaster,
+  setNodeAsMaster,
+  setOwnerNotClaiming,
+} from "./bus_node_ops.ts";
+import {
+  assignSlots,
+  CLUSTER_SLOTS,
+  type ClusterState,
+  isMaster,
+  isReplica,
+  myself,
+  slotBit,
+  unassignSlots,
+} from "./state.ts";
+
+export function applyHeaderEpochs(
+  s: ClusterState,
+  senderId: string,
+  senderCurrentEpoch: number,
+  senderConfigEpoch: number,
+  senderOffset: number,
+  sink: EffectSink,
+): ClusterState {
+  let next = s;
+  if (senderCurrentEpoch > next.currentEpoch) next = { ...next, currentEpoch: senderCurrentEpoch };
+  const n = next.nodes.get(senderId)!;
+  let configEpoch = n.configEpoch;
+  if (senderConfigEpoch > n.configEpoch) {
+    configEpoch = senderConfigEpoch;
+    sink.todo(true, false, true);
+  }
+  if (configEpoch !== n.configEpoch || senderOffset !== n.replOffset) {
+    next = putNode(next, { ...n, configEpoch, replOffset: senderOffset });
+  }
+  return next;
+}
+
+export function handleConfigEpochCollision(
+  s: ClusterState,
+  senderId: string,
+  sink: EffectSink,
+): ClusterState {
+  const me = myself(s);
+  const sender = s.nodes.get(senderId)!;
+  if (sender.configEpoch !== me.configEpoch || !isMaster(sender) || !isMaster(me)) return s;
+  if (sender.id <= me.id) return s;
+  const currentEpoch = s.currentEpoch + 1;
+  const next = putNode({ ...s, currentEpoch }, { ...me, configEpoch: currentEpoch });
+  // clusterSaveConfigOrDie(1): saved and fsynced at once.
+  sink.todo(true, false, true);
+  sink.log(
+    "verbose",
+    `WARNING: configEpoch collision with node ${senderId}. configEpoch set to ${currentEpoch}`,
+  );
+  return next;
+}
+
+export function updateSlotsConfigWith(
+  s: ClusterState,
+  senderId: string,
+  senderConfigEpoch: number,
+  slots: Uint8Array,
+  cfg: BusConfig,
+  sink: EffectSink,
+): ClusterState {
+  const me0 = myself(s);
+  const curMasterId = isMaster(me0) ? me0.id : me0.masterId;
+  if (senderId === s.myselfId) {
+    sink.log("notice", "Discarding UPDATE message about myself.");
+    return s;
+  }
+  let newMaster: string | null = null;
+  let senderSlots = 0;
+  let migratedOurSlots = 0;
+  const moved: number[] = [];
+  const dirty: number[] = [];
+  const claimChanges: [number, string | null][] = [];
+  for (let j = 0; j < CLUSTER_SLOTS; j++) {
+    const owner = s.slotOwner[j];
+    if (slotBit(slots, j)) {
+      senderSlots++;
+      if (owner === senderId) {
+        claimChanges.push([j, null]);
+        continue;
+      }
+      if (s.importingSlotsFrom.has(j)) continue;
+      if (isSlotUnclaimed(s, j) || s.nodes.get(owner!)!.configEpoch < senderConfigEpoch) {
+        if (owner === s.myselfId) dirty.push(j); // the engine skips slots without keys
+        if (owner !== null && owner === curMasterId) {
+          newMaster = senderId;
+          migratedOurSlots++;
+        }
+        moved.push(j);
+        claimChanges.push([j, null]);
+      }
+    } else if (owner === senderId) {
+      claimChanges.push([j, senderId]);
+    }
+  }
+  let next = s;
+  if (moved.length > 0) {
+    next = unassignSlots(next, moved);
+    next = assignSlots(next, senderId, moved);
+    sink.todo(true, true, true);
+    sink.log("debug", `Slots ${describeSlots(moved)} now served by ${senderId}`);
+  }
+  next = setOwnerNotClaiming(next, claimChanges);
+
+  const me = myself(next);
+  const curMaster = curMasterId === null ? undefined : next.nodes.get(curMasterId);
+  if (
+    newMaster !== null && curMaster !== undefined && curMaster.numSlots === 0 &&
+    (cfg.allowReplicaMigration || senderSlots === migratedOurSlots)
+  ) {
+    sink.log(
+      "notice",
+      `Configuration change detected. Reconfiguring myself as a replica of ${senderId}`,
+    );
+    next = setMyMaster(next, senderId);
+    sink.push({ kind: "replicate", masterId: senderId });
+    sink.todo(true, true, true);
+  } else if (isReplica(me) && me.masterId !== null) {
+    const m = next.nodes.get(me.masterId);
+    if (
+      m !== undefined && m.masterId !== null && m.masterId !== me.id &&
+      next.nodes.has(m.masterId)
+    ) {
+      sink.log(
+        "notice",
+        `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${m.masterId}`,
+      );
+      const grand = m.masterId;
+      next = setMyMaster(next, grand);
+      sink.push({ kind: "replicate", masterId: grand });
+      sink.todo(true, true, true);
+    } else if (dirty.length > 0) {
+      sink.push({ kind: "deleteKeysInSlots", slots: dirty });
+    }
+  } else if (dirty.length > 0) {
+    sink.push({ kind: "deleteKeysInSlots", slots: dirty });
+  }
+  return next;
+}
+
+function describeSlots(slots: number[]): string {
+  if (slots.length === 1) return String(slots[0]);
+  return `${slots[0]}..${slots[slots.length - 1]} (${slots.length})`;
+}
+
+export function staleSlotOwner(
+  s: ClusterState,
+  senderId: string,
+  claimed: Uint8Array,
+  senderConfigEpoch: number,
+): string | null {
+  for (let j = 0; j < CLUSTER_SLOTS; j++) {
+    if (!slotBit(claimed, j)) continue;
+    const owner = s.slotOwner[j];
+    if (owner === senderId || isSlotUnclaimed(s, j)) continue;
+    if (s.nodes.get(owner!)!.configEpoch > senderConfigEpoch) return owner;
+  }
+  return null;
+}
+
+export function applyUpdateMessage(
+  s: ClusterState,
+  nodeId: string,
+  reportedConfigEpoch: number,
+  slots: Uint8Array,
+  cfg: BusConfig,
+  sink: EffectSink,
+): ClusterState {
+  const n = nodeId.length === 40 ? s.nodes.get(nodeId) : undefined;
+  if (n === undefined) return s;
+  if (n.configEpoch >= reportedConfigEpoch) return s;
+  let next = s;
+  if (isReplica(n)) {
+    next = setNodeAsMaster(next, nodeId);
+    sink.todo(true, true);
+  }
+  next = putNode(next, { ...next.nodes.get(nodeId)!, configEpoch: reportedConfigEpoch });
+  sink.todo(true, false, true);
+  return updateSlotsConfigWith(next, nodeId, reportedConfigEpoch, slots, cfg, sink);
+}

@@ -1,0 +1,257 @@
+/**
+ * Helpers shared by the list, hash and set commands: Redis's integer-range argument parsing
+ * (object.c getRangeLongFromObjectOrReply and friends), random picks from JS Sets/Maps without
+ * copying them, and the SSCAN/HSCAN cursor machinery.
+ */
+
+import { lower, parseInt64 } from "../protocol/bytes.ts";
+import { globMatch } from "../keyspace/glob.ts";
+import * as E from "./errors.ts";
+import type { Reply } from "../protocol/reply.ts";
+
+export const LONG_MAX = 9223372036854775807;
+export const LONG_MIN = -9223372036854775808;
+
+/**
+ * getRangeLongFromObjectOrReply: an integer in [min, max], else an error text. With `msg` the
+ * same text is used for "not an integer" and "out of range", as Redis does.
+ */
+export function parseRangeLong(
+  arg: Uint8Array,
+  min: number,
+  max: number,
+  msg: string | null,
+): number | string {
+  const v = parseInt64(arg);
+  if (v === null) return msg !== null ? `ERR ${msg}` : E.NOT_INTEGER;
+  if (v < min || v > max) {
+    return msg !== null
+      ? `ERR ${msg}`
+      : `ERR value is out of range, value must between ${min === -LONG_MAX ? "-9223372036854775807" : min} and ${
+        max === LONG_MAX ? "9223372036854775807" : max
+      }`;
+  }
+  return v;
+}
+
+/** getPositiveLongFromObjectOrReply. */
+export function parsePositiveLong(arg: Uint8Array, msg: string | null = null): number | string {
+  return parseRangeLong(arg, 0, LONG_MAX, msg ?? "value is out of range, must be positive");
+}
+
+/** A plain long argument (getLongFromObjectOrReply without message). */
+export function parseLong(arg: Uint8Array): number | null {
+  return parseInt64(arg);
+}
+
+// ---------------------------------------------------------------- random picks
+
+/**
+ * Persistent iterators per collection: picking "the next few" elements from a live iterator is
+ * O(1) amortized even while elements are deleted (a fresh iterator would have to skip the holes
+ * that deletions leave at the front of a JS hash table).
+ */
+const cursors = new WeakMap<object, Iterator<string>>();
+
+/** Up to this size, random picks walk to a uniformly random index. */
+const UNIFORM_MAX = 256;
+/** Above it, a pick skips 0..SKIP_MAX-1 elements of the persistent iterator. */
+const SKIP_MAX = 16;
+
+function nextFrom(coll: Set<string> | Map<string, unknown>): string {
+  let it = cursors.get(coll);
+  if (it === undefined) {
+    it = coll.keys();
+    cursors.set(coll, it);
+  }
+  let r = it.next();
+  if (r.done) {
+    it = coll.keys();
+    cursors.set(coll, it);
+    r = it.next();
+  }
+  return r.value as string;
+}
+
+/** A random element (set member or hash field) of a non-empty collection. */
+export function randomKey(coll: Set<string> | Map<string, unknown>): string {
+  const n = coll.size;
+  if (n <= UNIFORM_MAX) {
+    let idx = Math.floor(Math.random() * n);
+    for (const k of coll.keys()) {
+      if (idx-- === 0) return k;
+    }
+    throw new Error("randomKey: collection changed under iteration");
+  }
+  let skip = Math.floor(Math.random() * SKIP_MAX);
+  while (skip-- > 0) nextFrom(coll);
+  return nextFrom(coll);
+}
+
+/** k distinct uniformly random elements (k < size), by a partial Fisher-Yates on a copy. */
+export function randomDistinct(coll: Set<string> | Map<string, unknown>, k: number): string[] {
+  const all = [...coll.keys()];
+  const n = all.length;
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(Math.random() * (n - i));
+    const t = all[i];
+    all[i] = all[j];
+    all[j] = t;
+  }
+  all.length = k;
+  return all;
+}
+
+// ---------------------------------------------------------------- SCAN
+
+/** Collections up to this size are returned whole by one SSCAN/HSCAN call (cursor 0), as Redis
+ * does for its small encodings. */
+const SCAN_WHOLE_MAX = 128;
+
+/** FNV-1a over a binary string: the order in which a big collection is scanned. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+interface ScanSnapshot {
+  keys: string[];
+  hashes: Float64Array;
+}
+
+const snapshots = new WeakMap<object, ScanSnapshot>();
+
+function buildSnapshot(coll: Set<string> | Map<string, unknown>): ScanSnapshot {
+  const pairs: [number, string][] = [];
+  for (const k of coll.keys()) pairs.push([hash32(k), k]);
+  pairs.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  const keys = new Array<string>(pairs.length);
+  const hashes = new Float64Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) {
+    hashes[i] = pairs[i][0];
+    keys[i] = pairs[i][1];
+  }
+  return { keys, hashes };
+}
+
+/**
+ * Redis's parseScanCursorOrReply (strtoul: optional sign, decimal digits, no spaces; a negative
+ * value wraps). Returns the cursor as a number (huge values map past our cursor space), or null.
+ */
+export function parseScanCursor(arg: Uint8Array): number | null {
+  const n = arg.length;
+  let i = 0;
+  let neg = false;
+  if (n > 0 && (arg[0] === 43 || arg[0] === 45)) {
+    neg = arg[0] === 45;
+    i = 1;
+  }
+  if (i === n && n > 0) return null;
+  let v = 0n;
+  for (; i < n; i++) {
+    const c = arg[i] - 48;
+    if (c < 0 || c > 9) return null;
+    v = v * 10n + BigInt(c);
+    if (v > 18446744073709551615n) return null;
+  }
+  if (neg && v !== 0n) v = 18446744073709551616n - v;
+  return Number(v);
+}
+
+export interface ScanOptions {
+  cursor: number;
+  count: number;
+  pattern: string | null;
+}
+
+/** Parse `cursor [MATCH pattern] [COUNT count]` starting at argv[cursorIdx]; or an error text. */
+export function parseScanArgs(argv: Uint8Array[], cursorIdx: number): ScanOptions | string {
+  const cursor = parseScanCursor(argv[cursorIdx]);
+  if (cursor === null) return "ERR invalid cursor";
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = cursorIdx + 1; i < argv.length;) {
+    const more = argv.length - i;
+    const opt = lower(argv[i]);
+    if (opt === "count" && more >= 2) {
+      const c = parseInt64(argv[i + 1]);
+      if (c === null) return E.NOT_INTEGER;
+      if (c < 1) return E.SYNTAX;
+      count = c;
+      i += 2;
+    } else if (opt === "match" && more >= 2) {
+      let p = "";
+      const b = argv[i + 1];
+      for (let j = 0; j < b.length; j++) p += String.fromCharCode(b[j]);
+      pattern = p === "*" ? null : p;
+      i += 2;
+    } else {
+      return E.SYNTAX;
+    }
+  }
+  return { cursor, count, pattern };
+}
+
+/**
+ * One SCAN step over a collection: calls `emit` for each returned key (already MATCH-filtered)
+ * and returns the next cursor (0 when done). Small collections come back whole. Big ones are
+ * walked in hash order over a snapshot (rebuilt at cursor 0), so every element present for the
+ * whole scan is returned at least once; elements deleted since the snapshot are skipped.
+ */
+export function scanCollection(
+  coll: Set<string> | Map<string, unknown>,
+  opts: ScanOptions,
+  emit: (key: string) => void,
+): number {
+  if (coll.size <= SCAN_WHOLE_MAX) {
+    if (opts.cursor !== 0) return 0;
+    for (const k of coll.keys()) {
+      if (opts.pattern === null || globMatch(opts.pattern, k)) emit(k);
+    }
+    return 0;
+  }
+  let snap = snapshots.get(coll);
+  if (snap === undefined || opts.cursor === 0) {
+    snap = buildSnapshot(coll);
+    snapshots.set(coll, snap);
+  }
+  // Cursor c (> 0) means: continue with the first key whose hash + 1 >= c.
+  const want = opts.cursor === 0 ? 0 : opts.cursor - 1;
+  const { keys, hashes } = snap;
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (hashes[mid] < want) lo = mid + 1;
+    else hi = mid;
+  }
+  let taken = 0;
+  let i = lo;
+  for (; i < keys.length; i++) {
+    if (taken >= opts.count && hashes[i] !== hashes[i - 1]) break;
+    const k = keys[i];
+    taken++;
+    if (!coll.has(k)) continue;
+    if (opts.pattern === null || globMatch(opts.pattern, k)) emit(k);
+  }
+  if (i >= keys.length) {
+    snapshots.delete(coll);
+    return 0;
+  }
+  return hashes[i] + 1;
+}
+
+/** Write a SCAN reply: [cursor, [items...]]. */
+export function replyScan(reply: Reply, cursor: number, items: (string | Uint8Array)[]): void {
+  reply.array(2);
+  reply.bulkBinary(String(cursor));
+  reply.array(items.length);
+  for (const it of items) {
+    if (typeof it === "string") reply.bulkBinary(it);
+    else reply.bulk(it);
+  }
+}
