@@ -5,7 +5,6 @@ import {
   encodeBusMessage,
   MSGFLAG0_EXT_DATA,
   MSGFLAG0_PAUSED,
-  slotBitmapFromRanges,
 } from "../protocol/bus.ts";
 import {
   buildFailMessage,
@@ -43,7 +42,11 @@ Deno.test("buildHeader: a master sends its own slots, epoch, flags incl. MYSELF,
   assert.equal(h.myip, "");
   assert.equal(h.state, 0);
   assert.equal(h.mflags, 0);
-  const h2 = buildHeader({ ...s, health: "fail" }, { ...CFG, announcedIp: "10.0.0.7", paused: true });
+  const h2 = buildHeader({ ...s, health: "fail" }, {
+    ...CFG,
+    announcedIp: "10.0.0.7",
+    paused: true,
+  });
   assert.equal(h2.state, 1);
   assert.equal(h2.myip, "10.0.0.7");
   assert.equal(h2.mflags, MSGFLAG0_PAUSED);
@@ -138,7 +141,9 @@ Deno.test("ping message: hostname extension, exact length, codec round trip", ()
     assert.equal(d.message.header.sender, ID("a"));
   }
   // Without a hostname: no extensions, no EXT_DATA.
-  const plain = encodeBusMessage(buildPingMessage(makeState({ id: ID("a") }), "PING", new SimRandom(1), CFG));
+  const plain = encodeBusMessage(
+    buildPingMessage(makeState({ id: ID("a") }), "PING", new SimRandom(1), CFG),
+  );
   assert.equal(plain.length, 2256);
   assert.equal(plain[2253], 0);
 });
@@ -156,7 +161,6 @@ Deno.test("FAIL and UPDATE messages; UPDATE masks slots the owner stopped claimi
   assert.ok(bitmapHasSlot(u.slots, 16));
   // The stored bitmap itself is untouched.
   assert.ok(bitmapHasSlot(s.nodes.get(ID("b"))!.slots, 15));
-  void slotBitmapFromRanges;
 });
 
 Deno.test("sending bookkeeping: PING sets ping_sent; MEET on connect clears MEET, keeps ping_sent", () => {

@@ -13,10 +13,10 @@
 
 import type { SimRandom } from "./sim_random.ts";
 import {
+  closeAllSlots,
   CLUSTER_SLOTS,
   type ClusterNode,
   type ClusterState,
-  closeAllSlots,
   isMaster,
   isReplica,
   NodeFlags,

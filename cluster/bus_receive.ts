@@ -218,6 +218,10 @@ function processPingLike(
   const link = ctx.link;
 
   // Step 5: outbound link: handshake completion or name mismatch.
+  // The node our outbound link belongs to (after a rename: its new name).
+  let linkNodeId: string | null = link.kind === "outbound" && s.nodes.has(link.nodeId)
+    ? link.nodeId
+    : null;
   if (link.kind === "outbound") {
     const linkNode = s.nodes.get(link.nodeId);
     if (linkNode !== undefined && (linkNode.flags & NodeFlags.HANDSHAKE)) {
@@ -238,6 +242,7 @@ function processPingLike(
         return s;
       }
       s = renameNode(s, linkNode.id, hdr.sender);
+      linkNodeId = hdr.sender;
       sink.push({ kind: "renameNode", from: linkNode.id, to: hdr.sender });
       sink.log("debug", `Handshake with node ${hdr.sender} completed.`);
       const n = s.nodes.get(hdr.sender)!;
@@ -276,13 +281,15 @@ function processPingLike(
   }
 
   // Step 7: address update from a PING not on our own outbound link to the sender.
-  if (senderId !== null && msg.type === "PING" && !(s.nodes.get(senderId)!.flags & NodeFlags.HANDSHAKE)) {
+  if (
+    senderId !== null && msg.type === "PING" &&
+    !(s.nodes.get(senderId)!.flags & NodeFlags.HANDSHAKE)
+  ) {
     s = updateAddressIfNeeded(s, senderId, msg, ctx, sink);
   }
 
   // Step 8: PONG on the outbound link: heartbeat, PFAIL/FAIL clearing.
-  if (link.kind === "outbound" && msg.type === "PONG") {
-    const linkNodeId = s.nodes.has(link.nodeId) ? link.nodeId : hdr.sender; // renamed above
+  if (linkNodeId !== null && msg.type === "PONG") {
     const n = s.nodes.get(linkNodeId);
     if (n !== undefined) {
       s = putNode(s, { ...n, pongReceivedMs: now, pingSentMs: 0 });
@@ -359,6 +366,7 @@ function updateAddressIfNeeded(
   if (ctx.link.kind === "outbound" && ctx.link.nodeId === nodeId) return s;
   const hdr = msg.header;
   const ip = hdr.myip !== "" ? hdr.myip : ctx.peerIp;
+  if (ip === "") return s; // peer address unavailable: retried on a later PING
   const n = s.nodes.get(nodeId)!;
   if (n.port === hdr.port && n.cport === hdr.cport && n.pport === hdr.pport && n.ip === ip) {
     return s;
@@ -408,7 +416,9 @@ function processGossip(
         } else {
           const r = delFailureReport(s, id, sender.id, now, ctx.nodeTimeoutMs);
           s = r.state;
-          if (r.removed) sink.log("verbose", `Node ${sender.id} reported node ${id} is back online.`);
+          if (r.removed) {
+            sink.log("verbose", `Node ${sender.id} reported node ${id} is back online.`);
+          }
         }
       }
       let n = s.nodes.get(id)!;
@@ -453,7 +463,10 @@ function processGossip(
           dataReceivedMs: 0,
         }),
       );
-      sink.log("debug", `Node ${g.nodename} (${g.ip}:${g.port}@${g.cport}) learned from gossip of ${senderId}`);
+      sink.log(
+        "debug",
+        `Node ${g.nodename} (${g.ip}:${g.port}@${g.cport}) learned from gossip of ${senderId}`,
+      );
     }
   }
   return s;

@@ -142,7 +142,12 @@ Deno.test("wrong name on an outbound link: NOADDR and the link is closed", () =>
 });
 
 Deno.test("address update only from a PING not on our outbound link to the sender", () => {
-  const me = makeState({ id: ID("a") }, [{ id: ID("b"), port: 1111, cport: 2222, ip: "127.0.0.9" }]);
+  const me = makeState({ id: ID("a") }, [{
+    id: ID("b"),
+    port: 1111,
+    cport: 2222,
+    ip: "127.0.0.9",
+  }]);
   const onOwn = receive(me, fromPeer(peerB, "PING"), ctx({ kind: "outbound", nodeId: ID("b") }));
   assert.equal(onOwn.state.nodes.get(ID("b"))!.port, 1111);
   const r = receive(me, fromPeer(peerB, "PING"), ctx({ kind: "inbound", nodeId: ID("b") }));
@@ -200,7 +205,14 @@ Deno.test("§7.2: a sender claiming a slot owned with a newer epoch gets one UPD
     { id: ID("b"), port: 30001, cport: 40001, configEpoch: 1 },
     { id: ID("c"), configEpoch: 4, slotRange: [50, 60] },
   ], { currentEpoch: 4 });
-  const stale = makeState({ id: ID("b"), port: 30001, cport: 40001, ip: "", configEpoch: 1, slotRange: [40, 55] });
+  const stale = makeState({
+    id: ID("b"),
+    port: 30001,
+    cport: 40001,
+    ip: "",
+    configEpoch: 1,
+    slotRange: [40, 55],
+  });
   const r = receive(me, fromPeer(stale, "PING"), ctx({ kind: "inbound", nodeId: ID("b") }));
   // Slots 40-49 were unowned: b gets them; 50-55 stay c's.
   assert.equal(r.state.slotOwner[45], ID("b"));
@@ -249,26 +261,52 @@ Deno.test("gossip: failure reports only from master senders; new nodes; NOADDR a
   assert.equal(r.state.nodes.has(ID("o")), false);
   assert.equal(r.state.nodes.has(ID("f")), false);
   // The same report from a replica sender does not count.
-  const replica = makeState({ id: ID("b"), port: 30001, cport: 40001, ip: "", flags: NodeFlags.MYSELF | NodeFlags.SLAVE, masterId: ID("z") });
+  const replica = makeState({
+    id: ID("b"),
+    port: 30001,
+    cport: 40001,
+    ip: "",
+    flags: NodeFlags.MYSELF | NodeFlags.SLAVE,
+    masterId: ID("z"),
+  });
   const base2 = makeState({ id: ID("a") }, [
     { id: ID("b"), port: 30001, cport: 40001, flags: NodeFlags.SLAVE },
     { id: ID("x"), flags: NodeFlags.MASTER | NodeFlags.PFAIL },
   ]);
-  const r2 = receive(base2, fromPeer(replica, "PING", [gossip[0]]), ctx({ kind: "inbound", nodeId: ID("b") }));
+  const r2 = receive(
+    base2,
+    fromPeer(replica, "PING", [gossip[0]]),
+    ctx({ kind: "inbound", nodeId: ID("b") }),
+  );
   assert.equal(r2.state.nodes.get(ID("x"))!.failReports.length, 0);
   // Healthy gossip removes the report ("back online") and may move pong_received forward.
   const healthy = [entry(ID("x"), NodeFlags.MASTER, Math.floor(NOW / 1000))];
-  const r3 = receive(r.state, fromPeer(peerB, "PING", healthy), ctx({ kind: "inbound", nodeId: ID("b") }));
+  const r3 = receive(
+    r.state,
+    fromPeer(peerB, "PING", healthy),
+    ctx({ kind: "inbound", nodeId: ID("b") }),
+  );
   assert.equal(r3.state.nodes.get(ID("x"))!.failReports.length, 0);
   assert.ok(logs(r3.effects).includes(`Node ${ID("b")} reported node ${ID("x")} is back online.`));
   // x is PFAIL locally with a different address in healthy gossip: address adopted, link dropped.
   assert.equal(r3.state.nodes.get(ID("x"))!.port, 7000);
   assert.ok(r3.effects.some((e) => e.kind === "closeLink" && e.nodeId === ID("x")));
-  const y = makeState({ id: ID("a") }, [{ id: ID("b"), port: 30001, cport: 40001 }, { id: ID("y"), pongReceivedMs: T0 }]);
-  const r4 = receive(y, fromPeer(peerB, "PING", [entry(ID("y"), NodeFlags.MASTER, Math.floor(NOW / 1000))]), ctx({ kind: "inbound", nodeId: ID("b") }));
+  const y = makeState({ id: ID("a") }, [{ id: ID("b"), port: 30001, cport: 40001 }, {
+    id: ID("y"),
+    pongReceivedMs: T0,
+  }]);
+  const r4 = receive(
+    y,
+    fromPeer(peerB, "PING", [entry(ID("y"), NodeFlags.MASTER, Math.floor(NOW / 1000))]),
+    ctx({ kind: "inbound", nodeId: ID("b") }),
+  );
   assert.equal(r4.state.nodes.get(ID("y"))!.pongReceivedMs, Math.floor(NOW / 1000) * 1000);
   // More than 500 ms in the future: ignored.
-  const r5 = receive(y, fromPeer(peerB, "PING", [entry(ID("y"), NodeFlags.MASTER, Math.floor(NOW / 1000) + 2)]), ctx({ kind: "inbound", nodeId: ID("b") }));
+  const r5 = receive(
+    y,
+    fromPeer(peerB, "PING", [entry(ID("y"), NodeFlags.MASTER, Math.floor(NOW / 1000) + 2)]),
+    ctx({ kind: "inbound", nodeId: ID("b") }),
+  );
   assert.equal(r5.state.nodes.get(ID("y"))!.pongReceivedMs, T0);
 });
 
@@ -304,17 +342,30 @@ Deno.test("gossip reaching quorum marks FAIL and broadcasts it", () => {
 });
 
 Deno.test("hostname extension sets the sender's hostname; its absence clears it", () => {
-  const me = makeState({ id: ID("a") }, [{ id: ID("b"), port: 30001, cport: 40001, ip: "127.0.0.9" }]);
-  const named = makeState({ id: ID("b"), port: 30001, cport: 40001, ip: "", hostname: "probe-host" });
+  const me = makeState({ id: ID("a") }, [{
+    id: ID("b"),
+    port: 30001,
+    cport: 40001,
+    ip: "127.0.0.9",
+  }]);
+  const named = makeState({
+    id: ID("b"),
+    port: 30001,
+    cport: 40001,
+    ip: "",
+    hostname: "probe-host",
+  });
   const r = receive(me, fromPeer(named, "PONG"), ctx({ kind: "inbound", nodeId: ID("b") }));
   assert.equal(r.state.nodes.get(ID("b"))!.hostname, "probe-host");
   const r2 = receive(r.state, fromPeer(peerB, "PONG"), ctx({ kind: "inbound", nodeId: ID("b") }));
   assert.equal(r2.state.nodes.get(ID("b"))!.hostname, "");
   const odd = fromPeer(peerB, "PONG");
   odd.extensions = [{ type: "RAW", code: 9, payload: new Uint8Array(8) }];
-  assert.ok(logs(receive(me, odd, ctx({ kind: "inbound", nodeId: ID("b") })).effects).includes(
-    "Received unknown extension type 9",
-  ));
+  assert.ok(
+    logs(receive(me, odd, ctx({ kind: "inbound", nodeId: ID("b") })).effects).includes(
+      "Received unknown extension type 9",
+    ),
+  );
 });
 
 Deno.test("other message types: delivered from known senders, unknown type logged", () => {
@@ -330,7 +381,9 @@ Deno.test("other message types: delivered from known senders, unknown type logge
   const stranger = { ...pub, header: { ...pub.header, sender: ID("z") } };
   assert.deepEqual(receive(me, stranger, ctx(INBOUND)).effects, []);
   const unk: BusMessage = { type: "UNKNOWN", header: pub.header, code: 42, body: new Uint8Array() };
-  assert.ok(logs(receive(me, unk, ctx(INBOUND)).effects).includes("Received unknown packet type: 42"));
+  assert.ok(
+    logs(receive(me, unk, ctx(INBOUND)).effects).includes("Received unknown packet type: 42"),
+  );
 });
 
 /** The annotated real PONG of bus-protocol.md §10.1, written byte by byte. */
@@ -388,7 +441,12 @@ Deno.test("a real-world PONG (bus-protocol.md §10.1) decodes and is processed",
   assert.equal(msg.gossip[0].pongReceivedSec, 1795546404);
   assert.deepEqual(msg.extensions, [{ type: "HOSTNAME", hostname: "host-c.example" }]);
   const sender = "93ac3d62d12772c7afa9337fcb3adbb756a1a217";
-  const me = makeState({ id: ID("a") }, [{ id: sender, port: 37103, cport: 47103, ip: "127.0.0.1" }]);
+  const me = makeState({ id: ID("a") }, [{
+    id: sender,
+    port: 37103,
+    cport: 47103,
+    ip: "127.0.0.1",
+  }]);
   const r = receive(me, msg, ctx({ kind: "outbound", nodeId: sender }, { nowMs: 1795546404500 }));
   const s = r.state;
   assert.equal(s.currentEpoch, 7);
@@ -405,4 +463,69 @@ Deno.test("a real-world PONG (bus-protocol.md §10.1) decodes and is processed",
   // And our own reply-able messages re-encode to bytes that decode to the same thing.
   const again = decodeBusMessage(encodeBusMessage(msg));
   assert.ok(again.ok);
+});
+
+Deno.test("receive never throws and keeps the state invariants on random well-formed input", () => {
+  const rng = new SimRandom(2024);
+  const ids = ["a", "b", "c", "d", "e", "f", "g"].map(ID);
+  const randomSlots = () => {
+    const a = rng.int(16384);
+    const b = Math.min(16383, a + rng.int(3000));
+    return rng.chance(0.3) ? slotBitmapFromRanges([]) : slotBitmapFromRanges([[a, b]]);
+  };
+  let s = makeState({ id: ID("a"), slotRange: [0, 999] }, [
+    { id: ID("b"), slotRange: [1000, 1999] },
+    { id: ID("c"), flags: NodeFlags.SLAVE, masterId: ID("b") },
+    { id: ID("h"), flags: NodeFlags.HANDSHAKE },
+  ]);
+  const types = ["PING", "PONG", "MEET", "FAIL", "UPDATE", "PUBLISH", "UNKNOWN"] as const;
+  for (let k = 0; k < 300; k++) {
+    const sender = rng.pick(ids);
+    const cur = BigInt(rng.int(20));
+    const header = {
+      ...buildHeader(makeState({ id: sender }), CFG),
+      currentEpoch: cur,
+      configEpoch: BigInt(rng.int(Number(cur) + 1)),
+      myslots: randomSlots(),
+      slaveof: rng.chance(0.3) ? rng.pick(ids) : null,
+      flags: rng.chance(0.2) ? NodeFlags.NOFAILOVER | NodeFlags.MASTER : NodeFlags.MASTER,
+    };
+    const gossip: GossipEntry[] = [];
+    for (let g = rng.int(4); g > 0; g--) {
+      gossip.push({
+        nodename: rng.chance(0.1) ? "not-a-valid-name".padEnd(40, "!") : rng.pick(ids),
+        pingSentSec: rng.int(3),
+        pongReceivedSec: rng.int(2_000_000_000),
+        ip: "127.0.0.1",
+        port: rng.int(65536),
+        cport: rng.int(65536),
+        flags: rng.pick([1, 2, 5, 9, 65, 33]),
+        pport: 0,
+      });
+    }
+    const type = rng.pick(types);
+    let msg: BusMessage;
+    if (type === "PING" || type === "PONG" || type === "MEET") {
+      msg = { type, header, gossip, extensions: [] };
+    } else if (type === "FAIL") msg = { type, header, nodename: rng.pick(ids) };
+    else if (type === "UPDATE") {
+      msg = {
+        type,
+        header,
+        configEpoch: header.configEpoch,
+        nodename: rng.pick(ids),
+        slots: randomSlots(),
+      };
+    } else if (type === "PUBLISH") {
+      msg = { type, header, channel: new Uint8Array(1), message: new Uint8Array(1) };
+    } else msg = { type: "UNKNOWN", header, code: 99, body: new Uint8Array() };
+    const known = [...s.nodes.keys()].filter((id) => id !== s.myselfId);
+    const link: ReceiveLink = rng.chance(0.5) && known.length > 0
+      ? { kind: "outbound", nodeId: rng.pick(known) }
+      : { kind: "inbound", nodeId: null };
+    const r = receive(s, msg, ctx(link, { nowMs: NOW + k * 50, rng }));
+    assertInvariants(r.state);
+    assert.ok(r.state.currentEpoch >= s.currentEpoch);
+    s = r.state;
+  }
 });

@@ -1,25 +1,18 @@
 /**
- * The node's cluster role (cluster-enabled yes): owns the cluster view (cluster/state.ts),
- * loads nodes.conf at start (or creates a new node and saves it at once; a corrupt file stops
- * start-up and is never overwritten), reserves the cluster bus port, routes keyed commands
- * (cluster/routing.ts) and runs the supervisor actor (actors/supervisor.ts) that ticks the
- * cluster cron every 100 ms and saves nodes.conf, batched once per tick, when the config is dirty.
+ * The node's cluster role (cluster-enabled yes): loads nodes.conf at start (or creates a new node
+ * and saves it at once; a corrupt file stops start-up and is never overwritten), runs the cluster
+ * bus (cluster/bus_node.ts: the bus engine on TCP plus the node actor system with the supervisor's
+ * 100 ms cron tick and batched nodes.conf saves, and one link actor per peer), and routes keyed
+ * commands (cluster/routing.ts).
  *
  * Commands change the view through `apply()`, which swaps in the new state, updates cluster_state
- * at once (Redis's CLUSTER_TODO_UPDATE_STATE) and marks the config dirty (CLUSTER_TODO_SAVE_CONFIG).
- *
- * TODO(bus): the bus port only accepts and closes connections; MEET/PING/PONG, gossip, failure
- * detection and failover arrive with the cluster bus work, as actors beside the supervisor.
+ * at once (Redis's CLUSTER_TODO_UPDATE_STATE), closes the links of nodes the command removed and
+ * marks the config dirty (CLUSTER_TODO_SAVE_CONFIG). The bus installs its views itself.
  */
 
 import type { Client, QueuedCommand } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
-import {
-  type Clock,
-  startSupervisor,
-  type SupervisorActor,
-  type SupervisorStats,
-} from "../actors/supervisor.ts";
+import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
 import {
   assertEpochsGrow,
   assertInvariants,
@@ -27,9 +20,7 @@ import {
   CLUSTER_PORT_INCR,
   type ClusterState,
   createState,
-  deleteNode,
   myself,
-  NodeFlags,
   randomNodeId,
   updateClusterState,
   updateNode,
@@ -37,45 +28,30 @@ import {
 import { serializeConfig } from "./nodes_conf.ts";
 import { loadConfigFile, saveConfigFile } from "./nodes_conf_io.ts";
 import { type PreferredEndpoint, routeQuery, type RoutingOptions } from "./routing.ts";
+import { BusNode } from "./bus_node.ts";
+import type { BusEngineStats } from "./bus_engine.ts";
+import type { BusNetwork } from "./bus_network.ts";
+import { TcpBusNetwork } from "./bus_network_tcp.ts";
+import type { BusConfig, LogLevel } from "./bus_effects.ts";
+import { SimRandom } from "./sim_random.ts";
+import { MSG_TYPE_NAMES } from "../protocol/bus_constants.ts";
 
 /** Bus message types, for the cluster_stats_messages_* counters (bus-protocol.md §2). */
-export const BUS_MESSAGE_TYPE_NAMES = [
-  "ping",
-  "pong",
-  "meet",
-  "fail",
-  "publish",
-  "auth-req",
-  "auth-ack",
-  "update",
-  "mfstart",
-  "module",
-  "publishshard",
-] as const;
+export const BUS_MESSAGE_TYPE_NAMES = MSG_TYPE_NAMES;
 
 export interface ClusterOpenOptions {
-  /** Timer source for the supervisor actor (xstate SimulatedClock in tests). */
+  /** Timer source for the actors (xstate SimulatedClock in tests); real timers by default. */
   clock?: Clock;
-}
-
-export interface BusStats {
-  sent: number[];
-  received: number[];
-  linksBufferLimitExceeded: number;
+  /** The bus transport; TCP by default. */
+  network?: BusNetwork;
+  /** Seed for the bus's random choices (gossip picks, handshake names); random by default. */
+  seed?: number;
 }
 
 export class Cluster {
-  /** The current cluster view; replaced (never mutated) by `apply`. */
-  state: ClusterState;
-  readonly stats: BusStats = {
-    sent: new Array(BUS_MESSAGE_TYPE_NAMES.length).fill(0),
-    received: new Array(BUS_MESSAGE_TYPE_NAMES.length).fill(0),
-    linksBufferLimitExceeded: 0,
-  };
   /** The port the bus listens on (cluster-port, or port + 10000). */
   busPort = 0;
-  private supervisor: SupervisorActor | null = null;
-  private busListeners: Deno.Listener[] = [];
+  readonly bus: BusNode;
   private stopped = false;
   private readonly routingOpts: RoutingOptions = {
     allowReadsWhenDown: false,
@@ -83,8 +59,12 @@ export class Cluster {
   };
   private readonly keyExists: (key: Uint8Array) => boolean;
 
-  private constructor(readonly server: Server, state: ClusterState, readonly configPath: string) {
-    this.state = state;
+  private constructor(
+    readonly server: Server,
+    state: ClusterState,
+    readonly configPath: string,
+    opts: ClusterOpenOptions,
+  ) {
     const db = server.db;
     // LOOKUP_NOEXPIRE semantics: an expired key is missing, but is not deleted here.
     this.keyExists = (key) => {
@@ -94,9 +74,44 @@ export class Cluster {
       const when = db.expires.get(k);
       return when === undefined || when > db.now();
     };
+    const seed = opts.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
+    const clock = opts.clock;
+    this.bus = new BusNode({
+      state,
+      network: opts.network ?? new TcpBusNetwork({
+        log: (m) => server.log.verbose(m),
+      }),
+      clock: {
+        now: () => server.now(),
+        setTimeout: (fn, ms) => (clock ? clock.setTimeout(fn, ms) : setTimeout(fn, ms)),
+        clearTimeout: (id) =>
+          clock ? clock.clearTimeout(id) : clearTimeout(id as ReturnType<typeof setTimeout>),
+      },
+      realTimers: clock === undefined,
+      rng: new SimRandom(seed),
+      config: () => this.busConfig(),
+      save: (s) => this.trySave(s),
+      log: (level, text) => this.log(level, text),
+      beforeTick: (s) => this.beforeTick(s),
+      replicate: (masterId) =>
+        server.log.notice(`Replication towards ${masterId} requested (not implemented yet)`),
+      deleteKeysInSlots: (slots) => {
+        for (const j of slots) server.db.deleteSlot(j);
+      },
+    });
   }
 
-  /** clusterInit: load or create nodes.conf, listen on the bus port, start the supervisor. */
+  /** The current cluster view; replaced (never mutated) by `apply` and by the bus. */
+  get state(): ClusterState {
+    return this.bus.state;
+  }
+
+  /** Message counters (CLUSTER INFO), indexed by bus message type. */
+  get stats(): BusEngineStats {
+    return this.bus.engine.stats;
+  }
+
+  /** clusterInit: load or create nodes.conf, listen on the bus port, start the actors. */
   static async open(server: Server, opts: ClusterOpenOptions = {}): Promise<Cluster> {
     const cfg = server.config;
     const file = cfg.getString("cluster-config-file");
@@ -116,10 +131,18 @@ export class Cluster {
       server.log.notice(`Node configuration loaded, I'm ${state.myselfId.slice(0, 40)}`);
     }
     assertInvariants(state);
-    const c = new Cluster(server, state, path);
-    await c.listenBus();
-    c.state = c.withAnnouncedAddress(c.state);
-    c.supervisor = startSupervisor({ cron: () => c.cron(), save: () => c.trySave() }, opts.clock);
+    const c = new Cluster(server, state, path, opts);
+    const port = c.checkPorts();
+    c.bus.setState(c.withAnnouncedAddress(c.bus.state, port));
+    try {
+      await c.bus.start(c.listenHosts(), port);
+    } catch (e) {
+      c.bus.stop();
+      throw new Error(
+        `Failed listening on port ${port} (cluster), aborting. ${(e as Error).message}`,
+      );
+    }
+    c.busPort = port;
     return c;
   }
 
@@ -129,17 +152,22 @@ export class Cluster {
     return cp !== 0 ? cp : this.server.port + CLUSTER_PORT_INCR;
   }
 
-  private async listenBus(): Promise<void> {
-    const cfg = this.server.config;
-    if (cfg.getNumber("cluster-port") === 0 && this.server.port > 65535 - CLUSTER_PORT_INCR) {
+  private checkPorts(): number {
+    if (
+      this.server.config.getNumber("cluster-port") === 0 &&
+      this.server.port > 65535 - CLUSTER_PORT_INCR
+    ) {
       throw new Error(
         "Redis port number too high. Cluster communication port is 10,000 port numbers higher " +
           "than your Redis port. Your Redis port number must be 55535 or less.",
       );
     }
-    const port = this.listenPort();
+    return this.listenPort();
+  }
+
+  private listenHosts(): string[] {
     const hosts: string[] = [];
-    for (let a of cfg.getString("bind").split(/\s+/)) {
+    for (let a of this.server.config.getString("bind").split(/\s+/)) {
       if (a === "") continue;
       const optional = a.startsWith("-");
       if (optional) a = a.slice(1);
@@ -149,39 +177,15 @@ export class Cluster {
       } else hosts.push(a);
     }
     if (hosts.length === 0) hosts.push("0.0.0.0");
-    for (const hostname of hosts) {
-      try {
-        this.busListeners.push(Deno.listen({ hostname, port, transport: "tcp" }));
-      } catch (e) {
-        for (const l of this.busListeners) l.close();
-        this.busListeners = [];
-        throw new Error(
-          `Failed listening on port ${port} (cluster), aborting. ${(e as Error).message}`,
-        );
-      }
-    }
-    this.busPort = port;
-    for (const l of this.busListeners) this.acceptBus(l);
-    await Promise.resolve();
-  }
-
-  /** TODO(bus): hand connections to the bus; for now accept and close them. */
-  private async acceptBus(l: Deno.Listener): Promise<void> {
-    try {
-      for await (const conn of l) {
-        try {
-          conn.close();
-        } catch { /* gone */ }
-      }
-    } catch { /* listener closed */ }
+    return hosts;
   }
 
   /** Myself's announced ip/ports/hostname from the config (deriveAnnouncedPorts & co). */
-  private withAnnouncedAddress(s: ClusterState): ClusterState {
+  private withAnnouncedAddress(s: ClusterState, busPort = this.busPort): ClusterState {
     const cfg = this.server.config;
     const me = myself(s);
     const port = cfg.getNumber("cluster-announce-port") || this.server.port;
-    const cport = cfg.getNumber("cluster-announce-bus-port") || this.listenPort();
+    const cport = cfg.getNumber("cluster-announce-bus-port") || busPort;
     const announceIp = cfg.getString("cluster-announce-ip");
     const ip = announceIp !== "" ? announceIp : me.ip;
     const hostname = cfg.getString("cluster-announce-hostname");
@@ -189,6 +193,24 @@ export class Cluster {
       return s;
     }
     return updateNode(s, me.id, { port, cport, ip, hostname });
+  }
+
+  private busConfig(): BusConfig {
+    const cfg = this.server.config;
+    return {
+      nodeTimeoutMs: cfg.getNumber("cluster-node-timeout"),
+      announcedIp: cfg.getString("cluster-announce-ip"),
+      requireFullCoverage: cfg.getBool("cluster-require-full-coverage"),
+      allowReplicaMigration: cfg.getBool("cluster-allow-replica-migration"),
+    };
+  }
+
+  private log(level: LogLevel, text: string): void {
+    const l = this.server.log;
+    if (level === "warning") l.warning(text);
+    else if (level === "notice") l.notice(text);
+    else if (level === "verbose") l.verbose(text);
+    else l.debug(text);
   }
 
   private updateStateOptions() {
@@ -199,37 +221,36 @@ export class Cluster {
   }
 
   /**
-   * Install a new view after a command changed it: cluster_state is recomputed at once and the
-   * config marked dirty (saved by the supervisor at the next tick).
+   * Install a new view after a command changed it: cluster_state is recomputed at once, links of
+   * removed nodes closed, and the config marked dirty (saved by the supervisor at the next tick).
    */
   apply(next: ClusterState, opts: { save?: boolean } = {}): void {
     // Commands are rare (admin), so the full invariant check is affordable here.
     assertInvariants(next);
     if (next.myselfId === this.state.myselfId) assertEpochsGrow(this.state, next); // not RESET HARD
-    this.state = updateClusterState(next, this.server.now(), this.updateStateOptions());
-    if (opts.save !== false) this.markDirty();
+    this.bus.apply(updateClusterState(next, this.server.now(), this.updateStateOptions()), opts);
   }
 
   /** The supervisor's counters (cron ticks, saves), or null once stopped. */
   supervisorStats(): SupervisorStats | null {
-    return this.supervisor?.getSnapshot().context.stats ?? null;
+    return this.bus.supervisorStats();
   }
 
   /** CLUSTER_TODO_SAVE_CONFIG. */
   markDirty(): void {
-    this.supervisor?.send({ type: "CONFIG_CHANGED" });
+    this.bus.markDirty();
   }
 
   /** Save nodes.conf now (CLUSTER SAVECONFIG). Throws on failure. */
   saveConfig(): void {
     saveConfigFile(this.configPath, serializeConfig(this.state));
-    this.supervisor?.send({ type: "CONFIG_SAVED" });
+    this.bus.markSaved();
   }
 
   /** The supervisor's save: false (and a log line) on failure; it retries next tick. */
-  private trySave(): boolean {
+  private trySave(s: ClusterState): boolean {
     try {
-      saveConfigFile(this.configPath, serializeConfig(this.state));
+      saveConfigFile(this.configPath, serializeConfig(s));
       return true;
     } catch (e) {
       this.server.log.warning(`Could not save the cluster config file ${this.configPath}: ${e}`);
@@ -237,27 +258,17 @@ export class Cluster {
     }
   }
 
-  /** One clusterCron tick (the parts that exist without the bus). */
-  cron(): void {
-    if (this.stopped) return;
-    const now = this.server.now();
-    let s = this.state;
+  /** The start of each cron tick: announced address, FORGET blacklist expiry. */
+  private beforeTick(s0: ClusterState): { state: ClusterState; dirty: boolean } {
+    let s = s0;
+    let dirty = false;
     const announced = this.withAnnouncedAddress(s);
     if (announced !== s) {
       s = announced;
-      this.markDirty();
+      dirty = true;
     }
-    // Handshake nodes that never completed the handshake are dropped (TODO(bus): the bus
-    // completes handshakes; until then every MEET ends here).
-    const handshakeTimeoutMs = Math.max(this.server.config.getNumber("cluster-node-timeout"), 1000);
-    for (const n of s.nodes.values()) {
-      if ((n.flags & NodeFlags.HANDSHAKE) && now - n.createdMs > handshakeTimeoutMs) {
-        s = deleteNode(s, n.id);
-      }
-    }
-    s = blacklistCleanup(s, now);
-    if (s.health === "fail") s = updateClusterState(s, now, this.updateStateOptions());
-    this.state = s;
+    s = blacklistCleanup(s, this.server.now());
+    return { state: s, dirty };
   }
 
   /** getNodeByQuery for the dispatcher: null to serve here, else the error to reply. */
@@ -270,19 +281,11 @@ export class Cluster {
     return routeQuery(this.state, client, cmds, isExec, this.keyExists, this.routingOpts);
   }
 
-  /** Stop the supervisor (saving a pending change) and close the bus port. */
+  /** Stop the actors (saving a pending change) and close the bus. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.supervisor?.send({ type: "SHUTDOWN" });
-    this.supervisor?.stop();
-    this.supervisor = null;
     this.stopped = true;
-    for (const l of this.busListeners) {
-      try {
-        l.close();
-      } catch { /* closed */ }
-    }
-    this.busListeners = [];
+    this.bus.stop();
     await Promise.resolve();
   }
 }

@@ -54,14 +54,23 @@ Deno.test("slot update: newer epoch takes slots, older loses, unowned taken, imp
   s = setImporting(s, 25, ID("c"));
   // c claims 15 (b has newer epoch: kept), 20-29 (own), 30-31 (unowned); d claims nothing.
   const sink = new EffectSink();
-  let n = updateSlotsConfigWith(s, ID("c"), 1, slotBitmapFromRanges([[15, 15], [20, 31]]), CFG, sink);
+  let n = updateSlotsConfigWith(
+    s,
+    ID("c"),
+    1,
+    slotBitmapFromRanges([[15, 15], [20, 31]]),
+    CFG,
+    sink,
+  );
   assert.equal(n.slotOwner[15], ID("b"));
   assert.equal(n.slotOwner[30], ID("c"));
   assert.equal(n.slotOwner[31], ID("c"));
   assertInvariants(n);
   // b (epoch 5) claims 10-29 except 25 importing: 20-24, 26-29 move from c (epoch 1).
   n = updateSlotsConfigWith(n, ID("b"), 5, slotBitmapFromRanges([[10, 29]]), CFG, new EffectSink());
-  for (let j = 20; j <= 29; j++) assert.equal(n.slotOwner[j], j === 25 ? ID("c") : ID("b"), `slot ${j}`);
+  for (let j = 20; j <= 29; j++) {
+    assert.equal(n.slotOwner[j], j === 25 ? ID("c") : ID("b"), `slot ${j}`);
+  }
   assertInvariants(n);
 });
 
@@ -71,7 +80,14 @@ Deno.test("slot update: owner not claiming (7.0) keeps the owner but counts as u
     { id: ID("c"), configEpoch: 1 },
   ]);
   // b now claims only 10-14.
-  let n = updateSlotsConfigWith(s, ID("b"), 5, slotBitmapFromRanges([[10, 14]]), CFG, new EffectSink());
+  let n = updateSlotsConfigWith(
+    s,
+    ID("b"),
+    5,
+    slotBitmapFromRanges([[10, 14]]),
+    CFG,
+    new EffectSink(),
+  );
   assert.equal(n.slotOwner[17], ID("b"));
   assert.ok(isSlotUnclaimed(n, 17));
   assert.ok(!isSlotUnclaimed(n, 12));
@@ -84,7 +100,14 @@ Deno.test("slot update: owner not claiming (7.0) keeps the owner but counts as u
   assert.equal(n.slotOwner[17], ID("c"));
   assert.ok(!isSlotUnclaimed(n, 17));
   // b claiming 18 again clears its not-claiming bit.
-  n = updateSlotsConfigWith(n, ID("b"), 5, slotBitmapFromRanges([[10, 14], [18, 18]]), CFG, new EffectSink());
+  n = updateSlotsConfigWith(
+    n,
+    ID("b"),
+    5,
+    slotBitmapFromRanges([[10, 14], [18, 18]]),
+    CFG,
+    new EffectSink(),
+  );
   assert.ok(!isSlotUnclaimed(n, 18));
   assert.ok(isSlotUnclaimed(n, 19));
 });
@@ -115,7 +138,14 @@ Deno.test("slot update A: a master losing all its slots becomes a replica of the
   });
   // Without replica migration, only when all the sender's slots came from my master.
   const noMig = { ...CFG, allowReplicaMigration: false };
-  const q = updateSlotsConfigWith(s, ID("b"), 2, slotBitmapFromRanges([[0, 10]]), noMig, new EffectSink());
+  const q = updateSlotsConfigWith(
+    s,
+    ID("b"),
+    2,
+    slotBitmapFromRanges([[0, 10]]),
+    noMig,
+    new EffectSink(),
+  );
   assert.ok(q.nodes.get(ID("a"))!.flags & NodeFlags.MASTER);
 });
 
@@ -123,8 +153,14 @@ Deno.test("UPDATE: needs a newer epoch; sets epoch, makes the node master, appli
   const s = makeState({ id: ID("a"), configEpoch: 1, slotRange: [0, 9] }, [
     { id: ID("b"), flags: NodeFlags.SLAVE, masterId: ID("a"), configEpoch: 0 },
   ], { currentEpoch: 5 });
-  assert.equal(applyUpdateMessage(s, ID("b"), 0, slotBitmapFromRanges([[0, 9]]), CFG, new EffectSink()), s);
-  assert.equal(applyUpdateMessage(s, ID("q"), 9, slotBitmapFromRanges([[0, 9]]), CFG, new EffectSink()), s);
+  assert.equal(
+    applyUpdateMessage(s, ID("b"), 0, slotBitmapFromRanges([[0, 9]]), CFG, new EffectSink()),
+    s,
+  );
+  assert.equal(
+    applyUpdateMessage(s, ID("q"), 9, slotBitmapFromRanges([[0, 9]]), CFG, new EffectSink()),
+    s,
+  );
   const sink = new EffectSink();
   const n = applyUpdateMessage(s, ID("b"), 5, slotBitmapFromRanges([[0, 9]]), CFG, sink);
   const b = n.nodes.get(ID("b"))!;
@@ -139,5 +175,28 @@ Deno.test("UPDATE: needs a newer epoch; sets epoch, makes the node master, appli
     applyUpdateMessage(s, ID("a"), 9, slotBitmapFromRanges([[0, 9]]), CFG, sink2).slotOwner[0],
     ID("a"),
   );
-  assert.ok(sink2.effects.some((e) => e.kind === "log" && e.text === "Discarding UPDATE message about myself."));
+  assert.ok(
+    sink2.effects.some((e) =>
+      e.kind === "log" && e.text === "Discarding UPDATE message about myself."
+    ),
+  );
+});
+
+Deno.test("slot update B: a replica of a replica re-points to the grand-master", () => {
+  const s = makeState(
+    { id: ID("a"), flags: NodeFlags.MYSELF | NodeFlags.SLAVE, masterId: ID("b") },
+    [
+      { id: ID("b"), flags: NodeFlags.SLAVE, masterId: ID("c") },
+      { id: ID("c"), configEpoch: 3, slotRange: [0, 9] },
+      { id: ID("d"), configEpoch: 4 },
+    ],
+  );
+  const sink = new EffectSink();
+  const n = updateSlotsConfigWith(s, ID("d"), 4, slotBitmapFromRanges([[100, 100]]), CFG, sink);
+  assert.equal(n.nodes.get(ID("a"))!.masterId, ID("c"));
+  assert.ok(sink.effects.some((e) =>
+    e.kind === "log" &&
+    e.text === `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${ID("c")}`
+  ));
+  assert.ok(sink.effects.some((e) => e.kind === "replicate" && e.masterId === ID("c")));
 });

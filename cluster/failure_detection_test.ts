@@ -110,7 +110,11 @@ Deno.test("clearing FAIL: replica and slot-less master at once, master with slot
   sink = new EffectSink();
   n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4001, CFG.nodeTimeoutMs, sink);
   assert.equal(n.nodes.get(ID("m"))!.flags & ~NodeFlags.MIGRATE_TO, NodeFlags.MASTER);
-  assert.ok(sink.effects.some((e) => e.kind === "log" && e.text.endsWith("nobody is serving its slots after some time.")));
+  assert.ok(
+    sink.effects.some((e) =>
+      e.kind === "log" && e.text.endsWith("nobody is serving its slots after some time.")
+    ),
+  );
 });
 
 Deno.test("FAIL message: from a known sender marks the node; unknown sender or myself ignored", () => {

@@ -7,8 +7,8 @@
  * Without cluster-enabled every one of them replies "ERR This instance has cluster support
  * disabled" (after the dispatcher's arity check, as in Redis).
  *
- * Commands that need other nodes (MEET's handshake, REPLICATE, FAILOVER) validate everything a
- * one-node cluster can check; what needs the cluster bus is marked TODO(bus).
+ * MEET, REPLICATE (role and gossip only), FORGET and RESET work with the cluster bus
+ * (cluster/bus_node.ts); FAILOVER and data replication are later issues (TODO markers).
  */
 
 import type { CommandContext, CommandDef, Handler } from "./types.ts";
@@ -51,6 +51,8 @@ import {
 } from "../cluster/state.ts";
 import { describeNode, describeNodes } from "../cluster/nodes_conf.ts";
 import { normalizeIp } from "../cluster/ip.ts";
+import { setMyMaster } from "../cluster/bus_node_ops.ts";
+import { failureReportCount } from "../cluster/failure_detection.ts";
 import { type PreferredEndpoint, preferredEndpoint } from "../cluster/routing.ts";
 
 export const CLUSTER_DISABLED = "ERR This instance has cluster support disabled";
@@ -211,11 +213,25 @@ const nodes: Handler = (ctx) => {
   ctx.reply.verbatim(describeNodes(c.state));
 };
 
+/**
+ * The IP to show for a node in CLUSTER SLOTS. Deliberate deviation from 7.0: before its first
+ * MEET a node does not know its own IP and Redis prints "", which ioredis and node-redis skip,
+ * so they cannot use a one-node cluster at all. We print the local address the asking client
+ * connected to instead (an address that client can reach); CLUSTER NODES stays as Redis prints.
+ */
+function slotsIp(ctx: CommandContext, n: ClusterNode): string {
+  if (n.ip !== "" || n.id !== ctx.server.cluster?.state.myselfId) return n.ip;
+  const laddr = ctx.client.laddr;
+  const cut = laddr.lastIndexOf(":");
+  const host = cut > 0 ? laddr.slice(0, cut) : laddr;
+  return host.startsWith("[") ? host.slice(1, -1) : host;
+}
+
 /** addNodeToNodeReply: [endpoint, port, id, metadata-map]. */
 function nodeEntry(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint): void {
   const r = ctx.reply;
   r.array(4);
-  if (type === "ip") r.bulkText(n.ip);
+  if (type === "ip") r.bulkText(slotsIp(ctx, n));
   else if (type === "hostname") r.bulkText(n.hostname !== "" ? n.hostname : "?");
   else r.nil();
   r.int(n.port);
@@ -335,7 +351,15 @@ const countFailureReports: Handler = (ctx, argv) => {
   const id = str(argv[2]);
   const n = lookupNode(c.state, id);
   if (n === undefined) return ctx.reply.error(`ERR Unknown node ${id}`);
-  ctx.reply.int(n.failReports.length);
+  // clusterNodeFailureReportsCount drops expired reports first.
+  const r = failureReportCount(
+    c.state,
+    n.id,
+    ctx.server.now(),
+    ctx.server.config.getNumber("cluster-node-timeout"),
+  );
+  if (r.state !== c.state) c.apply(r.state, { save: false });
+  ctx.reply.int(r.count);
 };
 
 const replicas: Handler = (ctx, argv) => {
@@ -350,10 +374,28 @@ const replicas: Handler = (ctx, argv) => {
   for (const r of list) ctx.reply.bulkText(describeNode(c.state, r));
 };
 
-/** TODO(bus): one entry per bus link; there are no links before the bus exists. */
+/** CLUSTER LINKS (7.0): per link a map of direction, node, create-time, events, buffers. */
 const links: Handler = (ctx) => {
-  if (!need(ctx)) return;
-  ctx.reply.array(0);
+  const c = need(ctx);
+  if (!c) return;
+  const list = c.bus.engine.links();
+  const r = ctx.reply;
+  r.array(list.length);
+  for (const l of list) {
+    r.map(6);
+    r.bulkText("direction");
+    r.bulkText(l.direction);
+    r.bulkText("node");
+    r.bulkText(l.nodeId);
+    r.bulkText("create-time");
+    r.int(l.createTimeMs);
+    r.bulkText("events");
+    r.bulkText(l.sendBufferUsed > 0 ? "rw" : "r");
+    r.bulkText("send-buffer-allocated");
+    r.int(l.sendBufferUsed);
+    r.bulkText("send-buffer-used");
+    r.int(l.sendBufferUsed);
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -556,9 +598,8 @@ const meet: Handler = (ctx, argv) => {
       return ctx.reply.ok();
     }
   }
-  // TODO(bus): the bus connects to ip:cport, sends MEET and renames this node on the first PONG.
-  // Until then the handshake node is shown by CLUSTER NODES and expires after the handshake
-  // timeout (max(cluster-node-timeout, 1000) ms), as a MEET to an unreachable node does in Redis.
+  // clusterStartHandshake: the next cron tick connects to ip:cport and sends MEET; the first PONG
+  // renames this node. Unanswered, it expires after max(cluster-node-timeout, 1000) ms.
   const node = createNode(randomNodeId(), NodeFlags.HANDSHAKE | NodeFlags.MEET, ctx.server.now(), {
     ip,
     port,
@@ -583,8 +624,13 @@ const replicate: Handler = (ctx, argv) => {
       "ERR To set a master the node must be empty and without assigned slots.",
     );
   }
-  // TODO(bus/replication): clusterSetMaster needs replication and a handshaken master.
-  ctx.reply.error("ERR CLUSTER REPLICATE is not supported yet: replication is not implemented");
+  // clusterSetMaster: role change, spread by the next PINGs (slaveof in the header).
+  // TODO(replication): replicationSetMaster (copying the master's data) is the next issue.
+  if (me.masterId !== n.id || isMaster(me)) {
+    c.apply(setMyMaster(s, n.id));
+    ctx.server.log.notice(`Connecting to MASTER ${n.ip}:${n.port} (replication not implemented)`);
+  }
+  ctx.reply.ok();
 };
 
 const forget: Handler = (ctx, argv) => {

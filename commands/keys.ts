@@ -425,7 +425,8 @@ function objectFreq(ctx: CommandContext, argv: Uint8Array[]): void {
     );
     return;
   }
-  ctx.reply.int(0);
+  // Access frequency is not tracked: answer LFU_INIT_VAL, what a new key reports.
+  ctx.reply.int(5);
 }
 
 const OBJECT_HELP = [

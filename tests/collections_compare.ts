@@ -20,7 +20,13 @@ export function canon(v: RespValue, sortArrays = false): string {
     case "map":
       return `%{${v.value.map(([k, x]) => `${canon(k)}:${canon(x)}`).sort().join(",")}}`;
     case "array":
-      if (sortArrays) return `*[${v.value.map((x) => canon(x, true)).sort().join(",")}]`;
+      if (sortArrays) {
+        // A SCAN reply [cursor, items]: only the items are unordered.
+        if (v.value.length === 2 && v.value[0].type === "bulk" && v.value[1].type === "array") {
+          return `*[${canon(v.value[0])},${canon(v.value[1], true)}]`;
+        }
+        return `*[${v.value.map((x) => canon(x)).sort().join(",")}]`;
+      }
       return `*[${v.value.map((x) => canon(x)).join(",")}]`;
     default:
       return show(v);

@@ -497,3 +497,52 @@ Deno.test("keys: same replies as a real redis-server", async () => {
   );
   await compareWithRedis(script, ["keys"]);
 });
+
+Deno.test("keys/strings: key specs drive cluster CROSSSLOT checks", async () => {
+  await withNode(async (c) => {
+    const r = await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+    if (r instanceof Error) return; // cluster commands not available in this build
+    const CROSS = "CROSSSLOT Keys in request don't hash to the same slot";
+    const cross: string[][] = [
+      ["MSET", "{a}x", "1", "{b}y", "2"],
+      ["MSETNX", "{a}x", "1", "{b}y", "2"],
+      ["MGET", "{a}x", "{b}y"],
+      ["DEL", "{a}x", "{b}y"],
+      ["UNLINK", "{a}x", "{b}y"],
+      ["EXISTS", "{a}x", "{b}y"],
+      ["TOUCH", "{a}x", "{b}y"],
+      ["RENAME", "{a}x", "{b}y"],
+      ["RENAMENX", "{a}x", "{b}y"],
+      ["COPY", "{a}x", "{b}y"],
+      ["LCS", "{a}x", "{b}y"],
+    ];
+    for (const cmd of cross) assert.equal(err(await c.call(...cmd)), CROSS, cmd.join(" "));
+    // Values, options and the OBJECT subcommand word are not keys.
+    const same: string[][] = [
+      ["MSET", "{a}x", "{b}y", "{a}z", "{c}w"],
+      ["SET", "{a}x", "{b}y", "GET"],
+      ["GETSET", "{a}x", "{b}y"],
+      ["APPEND", "{a}x", "{b}y"],
+      ["SETRANGE", "{a}x", "0", "{b}y"],
+      ["SETEX", "{a}x", "10", "{b}y"],
+      ["OBJECT", "ENCODING", "{a}x"],
+      ["LCS", "{a}x", "{a}y", "IDX"],
+    ];
+    for (const cmd of same) {
+      const res = await c.call(...cmd);
+      assert.ok(!(res instanceof Error && res.message.startsWith("CROSSSLOT")), cmd.join(" "));
+    }
+  }, { "cluster-enabled": "yes" });
+});
+
+Deno.test("keys: OBJECT FREQ/IDLETIME under an LFU policy", async () => {
+  await withNode(async (c) => {
+    await c.call("SET", "k", "v");
+    assert.equal(await c.call("OBJECT", "FREQ", "k"), 5);
+    assert.equal(await c.call("OBJECT", "FREQ", "nokey"), null);
+    assert.equal(
+      err(await c.call("OBJECT", "IDLETIME", "k")),
+      "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+    );
+  }, { "maxmemory-policy": "allkeys-lfu" });
+});

@@ -1,0 +1,183 @@
+/**
+ * The node actor (XState v5): the root of one cluster node's actor system.
+ *
+ *   clusterNode (this machine, states running -> stopped)
+ *   ├── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, batched nodes.conf saves)
+ *   └── link:<node id>    (actors/link.ts, one spawned per known node other than myself)
+ *
+ * The bus engine (cluster/bus_engine.ts) does the per-packet work with the pure rules; after every
+ * step that changed the cluster view, its owner computes `peerChanges(prev, next)` and sends one
+ * PEERS_CHANGED event: link actors are spawned for new nodes, stopped for removed ones (a handshake
+ * node renamed to its real id is a removal plus an addition: the new actor starts in the state the
+ * record says), and sent LINK_UP / PING_SENT / PFAIL / ... events for changed ones.
+ *
+ * Everything time-based runs on the actor's clock (xstate `clock` option), so tests drive a whole
+ * node with SimulatedClock. Actor ids are readable: "clusterNode", "supervisor", "link:<id>".
+ */
+
+import { createActor, enqueueActions, sendTo, setup } from "xstate";
+import { type LinkEvent, type LinkInput, linkMachine } from "./link.ts";
+import {
+  type Clock,
+  type SupervisorDeps,
+  supervisorMachine,
+  type SupervisorStats,
+} from "./supervisor.ts";
+import type { ClusterNode, ClusterState } from "../cluster/state.ts";
+import { NodeFlags } from "../cluster/state.ts";
+
+export type PeerChange =
+  | { kind: "added"; input: LinkInput }
+  | { kind: "removed"; nodeId: string }
+  | { kind: "events"; nodeId: string; events: LinkEvent[] };
+
+export type NodeEvent =
+  | { type: "PEERS_CHANGED"; changes: PeerChange[] }
+  | { type: "CONFIG_CHANGED" }
+  | { type: "CONFIG_SAVED" }
+  | { type: "SHUTDOWN" };
+
+export function linkActorId(nodeId: string): string {
+  return `link:${nodeId}`;
+}
+
+function linkInputOf(n: ClusterNode): LinkInput {
+  return {
+    nodeId: n.id,
+    handshake: (n.flags & NodeFlags.HANDSHAKE) !== 0,
+    connected: n.linkState === "connected",
+    pfail: (n.flags & NodeFlags.PFAIL) !== 0,
+    fail: (n.flags & NodeFlags.FAIL) !== 0,
+  };
+}
+
+const FAILING = NodeFlags.PFAIL | NodeFlags.FAIL;
+
+/** The link events that turn node record `a` into `b` (same id). */
+export function linkEventsOf(a: ClusterNode, b: ClusterNode): LinkEvent[] {
+  const out: LinkEvent[] = [];
+  if (a.linkState !== b.linkState) {
+    out.push({ type: b.linkState === "connected" ? "LINK_UP" : "LINK_DOWN" });
+  }
+  if ((a.flags & NodeFlags.HANDSHAKE) && !(b.flags & NodeFlags.HANDSHAKE)) {
+    out.push({ type: "HANDSHAKE_DONE" });
+  }
+  if (b.pingSentMs !== 0 && b.pingSentMs !== a.pingSentMs) {
+    out.push({ type: "PING_SENT", atMs: b.pingSentMs });
+  }
+  if (b.pongReceivedMs > a.pongReceivedMs) {
+    out.push({ type: "PONG_RECEIVED", atMs: b.pongReceivedMs });
+  }
+  if (b.dataReceivedMs !== a.dataReceivedMs) {
+    out.push({ type: "DATA_RECEIVED", atMs: b.dataReceivedMs });
+  }
+  if ((b.flags & NodeFlags.FAIL) && !(a.flags & NodeFlags.FAIL)) {
+    out.push({ type: "FAIL" });
+  } else if ((b.flags & NodeFlags.PFAIL) && !(a.flags & FAILING)) {
+    out.push({ type: "PFAIL" });
+  } else if ((a.flags & FAILING) && !(b.flags & FAILING)) {
+    out.push({ type: "FAIL_CLEARED" });
+  }
+  return out;
+}
+
+/** What the link actors must learn when the view goes from `prev` to `next`. */
+export function peerChanges(prev: ClusterState | null, next: ClusterState): PeerChange[] {
+  if (prev !== null && prev.nodes === next.nodes) return [];
+  const out: PeerChange[] = [];
+  if (prev !== null) {
+    for (const n of prev.nodes.values()) {
+      if (n.flags & NodeFlags.MYSELF) continue;
+      const m = next.nodes.get(n.id);
+      if (m === undefined || (m.flags & NodeFlags.MYSELF)) {
+        out.push({ kind: "removed", nodeId: n.id });
+      }
+    }
+  }
+  for (const n of next.nodes.values()) {
+    if (n.flags & NodeFlags.MYSELF) continue;
+    const old = prev?.nodes.get(n.id);
+    if (old === undefined || (old.flags & NodeFlags.MYSELF)) {
+      out.push({ kind: "added", input: linkInputOf(n) });
+    } else if (old !== n) {
+      const events = linkEventsOf(old, n);
+      if (events.length > 0) out.push({ kind: "events", nodeId: n.id, events });
+    }
+  }
+  return out;
+}
+
+export const nodeMachine = setup({
+  types: {
+    input: {} as SupervisorDeps,
+    context: {} as { deps: SupervisorDeps },
+    events: {} as NodeEvent,
+  },
+  actors: { supervisor: supervisorMachine, link: linkMachine },
+  actions: {
+    applyPeerChanges: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== "PEERS_CHANGED") return;
+      for (const c of event.changes) {
+        if (c.kind === "added") {
+          enqueue.spawnChild("link", { id: linkActorId(c.input.nodeId), input: c.input });
+        } else if (c.kind === "removed") {
+          enqueue.stopChild(linkActorId(c.nodeId));
+        } else {
+          for (const e of c.events) enqueue.sendTo(linkActorId(c.nodeId), e);
+        }
+      }
+    }),
+    forwardToSupervisor: sendTo("supervisor", ({ event }) => event),
+  },
+}).createMachine({
+  id: "clusterNode",
+  context: ({ input }) => ({ deps: input }),
+  invoke: {
+    id: "supervisor",
+    systemId: "supervisor",
+    src: "supervisor",
+    input: ({ context }) => context.deps,
+  },
+  initial: "running",
+  states: {
+    running: {
+      on: {
+        PEERS_CHANGED: { actions: "applyPeerChanges" },
+        CONFIG_CHANGED: { actions: "forwardToSupervisor" },
+        CONFIG_SAVED: { actions: "forwardToSupervisor" },
+        SHUTDOWN: { target: "stopped", actions: "forwardToSupervisor" },
+      },
+    },
+    // Not final: the supervisor stays alive to finish its last save; `stop()` ends everything.
+    stopped: {},
+  },
+});
+
+export type NodeActor = ReturnType<typeof startNodeActor>;
+
+/** Create and start a node actor; `clock` defaults to real timers. */
+export function startNodeActor(deps: SupervisorDeps, clock?: Clock) {
+  const actor = createActor(nodeMachine, clock ? { input: deps, clock } : { input: deps });
+  actor.start();
+  return actor;
+}
+
+/** The supervisor's counters, or null when it is gone. */
+export function supervisorStatsOf(actor: NodeActor): SupervisorStats | null {
+  // deno-lint-ignore no-explicit-any
+  const sup = actor.getSnapshot().children.supervisor as any;
+  return sup?.getSnapshot().context.stats ?? null;
+}
+
+/** Link actor state names by node id ("connected", "pfail", ...), for tests and introspection. */
+export function linkStates(actor: NodeActor): Map<string, string> {
+  const out = new Map<string, string>();
+  const children = actor.getSnapshot().children as Record<string, unknown>;
+  for (const [id, ref] of Object.entries(children)) {
+    if (!id.startsWith("link:") || ref === undefined) continue;
+    // deno-lint-ignore no-explicit-any
+    const v = (ref as any).getSnapshot().value;
+    out.set(id.slice(5), typeof v === "string" ? v : JSON.stringify(v));
+  }
+  return out;
+}

@@ -1,0 +1,463 @@
+/**
+ * The cluster bus engine of one node: links, packets and effects around the pure rules.
+ *
+ * - Listens on the bus port through an injected `BusNetwork` (TCP in production, SimBusNetwork in
+ *   tests). Accepted links are *inbound*: every packet on them is handled, PINGs/MEETs answered
+ *   on the same link, and the link is bound to a node id once a known sender shows up on it.
+ * - Keeps one *outbound* link per known node (cron `connect` effects): connect to ip:cport, send
+ *   MEET or PING first (`outboundLinkConnected`), PONGs come back on it.
+ * - Each received packet is decoded with the codec (protocol/bus.ts). A malformed packet is
+ *   counted and dropped, or closes its link when the codec says Redis would; nothing throws out
+ *   of a packet handler (an unexpected exception closes that link and is logged).
+ * - `receive` (cluster/bus_receive.ts) and `cronTick` (cluster/bus_cron.ts) return a new
+ *   `ClusterState` plus effects; the engine installs the state through its host and executes the
+ *   effects in order (bus_effects.ts documents each one).
+ * - Counts messages per type for CLUSTER INFO's `cluster_stats_messages_*` and describes its
+ *   links for CLUSTER LINKS.
+ *
+ * Time comes from an injected clock and randomness from a seeded `SimRandom`, so a simulated run
+ * is reproducible from its seed. The cron tick is driven from outside (the supervisor actor).
+ */
+
+import {
+  type BusMessage,
+  decodeBusMessage,
+  encodeBusMessage,
+  MSG_TYPE_COUNT,
+  msgTypeName,
+} from "../protocol/bus.ts";
+import { BUS_TYPE_CODES } from "../protocol/bus_messages.ts";
+import type { BusLink, BusListener, BusNetwork } from "./bus_network.ts";
+import type { BusConfig, BusEffect, LogLevel } from "./bus_effects.ts";
+import { connectFailed, outboundLinkConnected, setLinkState } from "./bus_header_build.ts";
+import { broadcastTargetIds } from "./bus_node_ops.ts";
+import { receive, type ReceiveLink } from "./bus_receive.ts";
+import { cronTick } from "./bus_cron.ts";
+import type { SimRandom } from "./sim_random.ts";
+import { type ClusterState, NodeFlags } from "./state.ts";
+
+export interface BusEngineHost {
+  /** The current cluster view. */
+  getState(): ClusterState;
+  /** Install a view the bus produced. */
+  setState(s: ClusterState): void;
+  /** CLUSTER_TODO_SAVE_CONFIG: nodes.conf is saved at the next tick (batched). */
+  markDirty(): void;
+  /** Current bus configuration (node timeout, announced ip, ...). */
+  config(): BusConfig;
+  log(level: LogLevel, text: string): void;
+  /** Myself became a replica of `masterId` (replication is a later issue). */
+  replicate?(masterId: string): void;
+  deleteKeysInSlots?(slots: number[]): void;
+  /** PUBLISH, failover auth, MFSTART, MODULE from a known sender. */
+  deliver?(senderId: string, message: BusMessage): void;
+}
+
+export interface BusEngineOptions {
+  network: BusNetwork;
+  clock: { now(): number };
+  rng: SimRandom;
+  host: BusEngineHost;
+}
+
+/** Counters shown by CLUSTER INFO, indexed by message type code (0..10). */
+export interface BusEngineStats {
+  sent: number[];
+  received: number[];
+  /** Packets the codec rejected (dropped or link closed). */
+  malformed: number;
+  /** Links freed because their send buffer was full. */
+  linksBufferLimitExceeded: number;
+  /** Exceptions caught inside packet handling (always a bug; the link was closed). */
+  handlerErrors: number;
+}
+
+interface OutboundLink {
+  /** The node id this link belongs to (renamed on handshake completion). */
+  nodeId: string;
+  /** null while connecting. */
+  link: BusLink | null;
+  createdMs: number;
+  closed: boolean;
+}
+
+interface InboundLink {
+  link: BusLink;
+  nodeId: string | null;
+  createdMs: number;
+}
+
+/** What CLUSTER LINKS prints for one link. */
+export interface LinkInfo {
+  direction: "to" | "from";
+  nodeId: string;
+  createTimeMs: number;
+  sendBufferUsed: number;
+}
+
+const TYPE_CODE: Record<string, number> = BUS_TYPE_CODES as Record<string, number>;
+
+export class BusEngine {
+  readonly stats: BusEngineStats = {
+    sent: new Array(MSG_TYPE_COUNT).fill(0),
+    received: new Array(MSG_TYPE_COUNT).fill(0),
+    malformed: 0,
+    linksBufferLimitExceeded: 0,
+    handlerErrors: 0,
+  };
+  private readonly outbound = new Map<string, OutboundLink>();
+  private readonly inbound = new Set<InboundLink>();
+  private readonly listeners: BusListener[] = [];
+  private tickIndex = 0;
+  private stopped = false;
+  private readonly net: BusNetwork;
+  private readonly clock: { now(): number };
+  private readonly rng: SimRandom;
+  private readonly host: BusEngineHost;
+
+  constructor(opts: BusEngineOptions) {
+    this.net = opts.network;
+    this.clock = opts.clock;
+    this.rng = opts.rng;
+    this.host = opts.host;
+  }
+
+  /** Listen on every host given (the `bind` addresses) at the bus port. */
+  async listen(hosts: readonly string[], port: number): Promise<void> {
+    try {
+      for (const h of hosts) {
+        this.listeners.push(await this.net.listen(h, port, (l) => this.accept(l)));
+      }
+    } catch (e) {
+      for (const l of this.listeners) l.close();
+      this.listeners.length = 0;
+      throw e;
+    }
+  }
+
+  /** Stop listening and close every link. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const l of this.listeners) l.close();
+    this.listeners.length = 0;
+    for (const o of this.outbound.values()) {
+      o.closed = true;
+      o.link?.close();
+    }
+    this.outbound.clear();
+    for (const i of this.inbound) i.link.close();
+    this.inbound.clear();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** One clusterCron tick: run the pure cron and execute its effects. */
+  tick(): void {
+    if (this.stopped) return;
+    this.tickIndex++;
+    const now = this.clock.now();
+    const links = new Map<string, { createdMs: number }>();
+    for (const [id, o] of this.outbound) links.set(id, { createdMs: o.createdMs });
+    let r;
+    try {
+      r = cronTick(this.host.getState(), {
+        ...this.host.config(),
+        nowMs: now,
+        tickIndex: this.tickIndex,
+        rng: this.rng,
+        links,
+      });
+    } catch (e) {
+      this.stats.handlerErrors++;
+      this.host.log("warning", `cluster cron failed: ${errText(e)}`);
+      return;
+    }
+    this.host.setState(r.state);
+    this.execute(r.effects, null);
+  }
+
+  /** Close every link of node `id` (FORGET, RESET). */
+  dropNode(id: string): void {
+    this.closeOutbound(id);
+    for (const i of [...this.inbound]) {
+      if (i.nodeId === id) {
+        this.inbound.delete(i);
+        i.link.close();
+      }
+    }
+  }
+
+  /** Close every link (CLUSTER RESET): the state no longer knows the peers. */
+  dropAll(): void {
+    for (const id of [...this.outbound.keys()]) this.closeOutbound(id);
+    for (const i of [...this.inbound]) i.link.close();
+    this.inbound.clear();
+  }
+
+  /** Send to every known node's outbound link (clusterBroadcastPong and friends). */
+  broadcast(message: BusMessage): void {
+    for (const id of broadcastTargetIds(this.host.getState())) {
+      const o = this.outbound.get(id);
+      if (o?.link) this.sendOn(o.link, message);
+    }
+  }
+
+  /** CLUSTER LINKS: per known node, its outbound link then its inbound links. */
+  links(): LinkInfo[] {
+    const out: LinkInfo[] = [];
+    const s = this.host.getState();
+    for (const n of s.nodes.values()) {
+      if (n.flags & NodeFlags.MYSELF) continue;
+      const o = this.outbound.get(n.id);
+      if (o?.link) {
+        out.push({
+          direction: "to",
+          nodeId: n.id,
+          createTimeMs: o.createdMs,
+          sendBufferUsed: o.link.bufferedBytes(),
+        });
+      }
+      for (const i of this.inbound) {
+        if (i.nodeId !== n.id) continue;
+        out.push({
+          direction: "from",
+          nodeId: n.id,
+          createTimeMs: i.createdMs,
+          sendBufferUsed: i.link.bufferedBytes(),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Number of open links (outbound connected + inbound), for tests. */
+  linkCount(): { outbound: number; inbound: number } {
+    let o = 0;
+    for (const x of this.outbound.values()) if (x.link) o++;
+    return { outbound: o, inbound: this.inbound.size };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Links
+
+  private accept(link: BusLink): void {
+    if (this.stopped) {
+      link.close();
+      return;
+    }
+    const rec: InboundLink = { link, nodeId: null, createdMs: this.clock.now() };
+    this.inbound.add(rec);
+    link.onPacket = (p) => this.onPacket(p, link, null, rec);
+    link.onClose = () => {
+      this.inbound.delete(rec);
+    };
+  }
+
+  private connect(nodeId: string): void {
+    if (this.stopped || this.outbound.has(nodeId)) return;
+    const s = this.host.getState();
+    const n = s.nodes.get(nodeId);
+    if (n === undefined || n.id === s.myselfId || (n.flags & NodeFlags.NOADDR)) return;
+    const now = this.clock.now();
+    const rec: OutboundLink = { nodeId, link: null, createdMs: now, closed: false };
+    this.outbound.set(nodeId, rec);
+    const timeoutMs = Math.max(this.host.config().nodeTimeoutMs, 1000);
+    this.net.connect(n.ip, n.cport, timeoutMs).then(
+      (link) => this.connected(rec, link),
+      (e) => this.connectError(rec, e),
+    );
+  }
+
+  private connected(rec: OutboundLink, link: BusLink): void {
+    const current = this.outbound.get(rec.nodeId);
+    if (rec.closed || current !== rec || this.stopped) {
+      link.close();
+      return;
+    }
+    try {
+      const s = this.host.getState();
+      if (!s.nodes.has(rec.nodeId)) {
+        this.closeOutbound(rec.nodeId);
+        link.close();
+        return;
+      }
+      rec.link = link;
+      link.onPacket = (p) => this.onPacket(p, link, rec, null);
+      link.onClose = () => this.outboundClosed(rec);
+      const r = outboundLinkConnected(s, rec.nodeId, this.clock.now(), this.rng, this.host.config());
+      this.host.setState(r.state);
+      this.sendOn(link, r.message);
+    } catch (e) {
+      this.stats.handlerErrors++;
+      this.host.log("warning", `bus link setup failed: ${errText(e)}`);
+      link.close();
+    }
+  }
+
+  private connectError(rec: OutboundLink, e: unknown): void {
+    if (rec.closed || this.outbound.get(rec.nodeId) !== rec) return;
+    rec.closed = true;
+    this.outbound.delete(rec.nodeId);
+    this.host.log("debug", `Connecting with Node ${rec.nodeId} at cport failed: ${errText(e)}`);
+    this.host.setState(connectFailed(this.host.getState(), rec.nodeId, this.clock.now()));
+  }
+
+  private outboundClosed(rec: OutboundLink): void {
+    rec.closed = true;
+    if (this.outbound.get(rec.nodeId) === rec) {
+      this.outbound.delete(rec.nodeId);
+      if (!this.stopped) {
+        this.host.setState(setLinkState(this.host.getState(), rec.nodeId, false));
+      }
+    }
+  }
+
+  private closeOutbound(nodeId: string): void {
+    const rec = this.outbound.get(nodeId);
+    if (rec === undefined) return;
+    rec.closed = true;
+    this.outbound.delete(nodeId);
+    rec.link?.close();
+    if (!this.stopped) this.host.setState(setLinkState(this.host.getState(), nodeId, false));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Packets
+
+  private onPacket(
+    packet: Uint8Array,
+    link: BusLink,
+    out: OutboundLink | null,
+    inb: InboundLink | null,
+  ): void {
+    if (this.stopped) return;
+    try {
+      const d = decodeBusMessage(packet);
+      if (!d.ok) {
+        this.stats.malformed++;
+        if (d.error.log !== "") this.host.log("warning", d.error.log);
+        if (d.error.closeLink) link.close();
+        return;
+      }
+      const msg = d.message;
+      const code = msg.type === "UNKNOWN" ? msg.code : TYPE_CODE[msg.type];
+      if (code < MSG_TYPE_COUNT) this.stats.received[code]++;
+      if (out !== null && out.closed) return;
+      const ctxLink: ReceiveLink = out !== null
+        ? { kind: "outbound", nodeId: out.nodeId }
+        : { kind: "inbound", nodeId: inb!.nodeId };
+      const r = receive(this.host.getState(), msg, {
+        ...this.host.config(),
+        nowMs: this.clock.now(),
+        link: ctxLink,
+        peerIp: link.remoteAddr.host,
+        localIp: link.localAddr.host,
+        rng: this.rng,
+      });
+      this.host.setState(r.state);
+      this.execute(r.effects, { link, out, inb });
+    } catch (e) {
+      this.stats.handlerErrors++;
+      this.host.log("warning", `error handling a cluster bus packet, closing the link: ${errText(e)}`);
+      link.close();
+    }
+  }
+
+  private sendOn(link: BusLink, message: BusMessage): void {
+    if (link.closed) return;
+    const bytes = encodeBusMessage(message);
+    if (link.send(bytes)) {
+      const code = TYPE_CODE[message.type];
+      if (code !== undefined) this.stats.sent[code]++;
+    } else if (!link.closed) {
+      // Redis frees a link whose send buffer exceeds the limit.
+      this.stats.linksBufferLimitExceeded++;
+      this.host.log("warning", `Freeing cluster link: send buffer limit exceeded`);
+      link.close();
+    }
+  }
+
+  private execute(
+    effects: readonly BusEffect[],
+    via: { link: BusLink; out: OutboundLink | null; inb: InboundLink | null } | null,
+  ): void {
+    let closeThis = false;
+    for (const e of effects) {
+      switch (e.kind) {
+        case "reply":
+          if (via !== null) this.sendOn(via.link, e.message);
+          break;
+        case "send": {
+          const o = this.outbound.get(e.to);
+          if (o?.link) this.sendOn(o.link, e.message);
+          else this.host.log("debug", `No link to ${e.to}: ${e.message.type} dropped`);
+          break;
+        }
+        case "broadcast":
+          this.broadcast(e.message);
+          break;
+        case "connect":
+          this.connect(e.nodeId);
+          break;
+        case "closeLink":
+          this.closeOutbound(e.nodeId);
+          break;
+        case "closeThisLink":
+          closeThis = true;
+          break;
+        case "bindInboundLink":
+          if (via?.inb) via.inb.nodeId = e.nodeId;
+          break;
+        case "renameNode": {
+          const o = this.outbound.get(e.from);
+          if (o !== undefined) {
+            this.outbound.delete(e.from);
+            o.nodeId = e.to;
+            const clash = this.outbound.get(e.to);
+            if (clash !== undefined && clash !== o) {
+              clash.closed = true;
+              clash.link?.close();
+            }
+            this.outbound.set(e.to, o);
+          }
+          for (const i of this.inbound) if (i.nodeId === e.from) i.nodeId = e.to;
+          break;
+        }
+        case "nodeRemoved":
+          this.dropNode(e.nodeId);
+          break;
+        case "saveConfig":
+          this.host.markDirty();
+          break;
+        case "replicate":
+          this.host.replicate?.(e.masterId);
+          break;
+        case "deleteKeysInSlots":
+          this.host.deleteKeysInSlots?.(e.slots);
+          break;
+        case "deliver":
+          this.host.deliver?.(e.senderId, e.message);
+          break;
+        case "log":
+          this.host.log(e.level, e.text);
+          break;
+      }
+    }
+    if (closeThis && via !== null) {
+      if (via.out !== null) this.outboundClosed(via.out);
+      via.link.close();
+    }
+  }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** "ping", "pong", ... as CLUSTER INFO names them (clusterGetMessageTypeString). */
+export function statsTypeName(code: number): string {
+  return msgTypeName(code);
+}

@@ -1,0 +1,158 @@
+/**
+ * One cluster node's bus side, independent of the client server: the cluster view
+ * (`ClusterState`), the bus engine (cluster/bus_engine.ts) on an injected network, and the node
+ * actor system (actors/node.ts: supervisor with the 100 ms cron and batched nodes.conf saves, one
+ * link actor per peer). cluster/cluster.ts wraps it for a real server (TCP, nodes.conf on disk);
+ * simulated tests run several of them in one process on SimBusNetwork + SimulatedClock.
+ *
+ * State flow: the engine installs views through `setState` (per packet / per tick); commands use
+ * `apply` (also drops the links of nodes the command removed and marks the config dirty). Each
+ * installed view is diffed against the previous one and the link actors get the changes.
+ */
+
+import { BusEngine, type BusEngineHost } from "./bus_engine.ts";
+import type { BusNetwork } from "./bus_network.ts";
+import type { BusConfig, LogLevel } from "./bus_effects.ts";
+import type { BusMessage } from "../protocol/bus.ts";
+import type { SimRandom } from "./sim_random.ts";
+import { type ClusterState, NodeFlags } from "./state.ts";
+import { linkStates, type NodeActor, peerChanges, startNodeActor, supervisorStatsOf } from "../actors/node.ts";
+import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
+
+export interface BusNodeOptions {
+  state: ClusterState;
+  network: BusNetwork;
+  /** Timers for the actors and `now()` for the rules (Date.now / SimulatedClock). */
+  clock: Clock & { now(): number };
+  /** True: give the actors real timers (no `clock` option) and use `clock.now` only for time. */
+  realTimers?: boolean;
+  rng: SimRandom;
+  config: () => BusConfig;
+  /** Persist nodes.conf; false on failure (retried next tick). */
+  save: (s: ClusterState) => boolean;
+  log: (level: LogLevel, text: string) => void;
+  /** Runs at the start of each cron tick (announced address, blacklist cleanup, ...). */
+  beforeTick?: (s: ClusterState) => { state: ClusterState; dirty: boolean };
+  cronIntervalMs?: number;
+  replicate?: (masterId: string) => void;
+  deleteKeysInSlots?: (slots: number[]) => void;
+  deliver?: (senderId: string, message: BusMessage) => void;
+}
+
+export class BusNode {
+  private current: ClusterState;
+  readonly engine: BusEngine;
+  private actor: NodeActor | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: BusNodeOptions) {
+    this.current = opts.state;
+    const host: BusEngineHost = {
+      getState: () => this.current,
+      setState: (s) => this.setState(s),
+      markDirty: () => this.markDirty(),
+      config: opts.config,
+      log: opts.log,
+      replicate: opts.replicate,
+      deleteKeysInSlots: opts.deleteKeysInSlots,
+      deliver: opts.deliver,
+    };
+    this.engine = new BusEngine({
+      network: opts.network,
+      clock: opts.clock,
+      rng: opts.rng,
+      host,
+    });
+  }
+
+  /** Listen on the bus port and start the actors (cron ticks begin). */
+  async start(listenHosts: readonly string[], busPort: number): Promise<void> {
+    await this.engine.listen(listenHosts, busPort);
+    this.actor = startNodeActor(
+      {
+        cron: () => this.tick(),
+        save: () => this.opts.save(this.current),
+        cronIntervalMs: this.opts.cronIntervalMs,
+      },
+      this.opts.realTimers ? undefined : this.opts.clock,
+    );
+    this.actor.send({ type: "PEERS_CHANGED", changes: peerChanges(null, this.current) });
+  }
+
+  get state(): ClusterState {
+    return this.current;
+  }
+
+  /** Install a view produced by the bus. */
+  setState(next: ClusterState): void {
+    const prev = this.current;
+    if (next === prev) return;
+    this.current = next;
+    if (this.actor !== null && prev.nodes !== next.nodes) {
+      const changes = peerChanges(prev, next);
+      if (changes.length > 0) this.actor.send({ type: "PEERS_CHANGED", changes });
+    }
+  }
+
+  /** Install a view a command produced: links of removed nodes are closed, config marked dirty. */
+  apply(next: ClusterState, opts: { save?: boolean } = {}): void {
+    const prev = this.current;
+    if (prev.myselfId !== next.myselfId) {
+      this.engine.dropAll();
+    } else {
+      for (const id of prev.nodes.keys()) if (!next.nodes.has(id)) this.engine.dropNode(id);
+    }
+    this.setState(next);
+    if (opts.save !== false) this.markDirty();
+  }
+
+  markDirty(): void {
+    this.actor?.send({ type: "CONFIG_CHANGED" });
+  }
+
+  /** Someone saved the config (CLUSTER SAVECONFIG). */
+  markSaved(): void {
+    this.actor?.send({ type: "CONFIG_SAVED" });
+  }
+
+  /** One cron tick (called by the supervisor). */
+  tick(): void {
+    if (this.stopped) return;
+    if (this.opts.beforeTick) {
+      const r = this.opts.beforeTick(this.current);
+      this.setState(r.state);
+      if (r.dirty) this.markDirty();
+    }
+    this.engine.tick();
+  }
+
+  supervisorStats(): SupervisorStats | null {
+    return this.actor ? supervisorStatsOf(this.actor) : null;
+  }
+
+  /** Link actor states by node id. */
+  linkStates(): Map<string, string> {
+    return this.actor ? linkStates(this.actor) : new Map();
+  }
+
+  get nodeActor(): NodeActor | null {
+    return this.actor;
+  }
+
+  /** Save a pending change, stop the actors, close the bus. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.actor?.send({ type: "SHUTDOWN" });
+    this.actor?.stop();
+    this.actor = null;
+    this.engine.stop();
+  }
+}
+
+/** Nodes in HANDSHAKE, for tests. */
+export function handshakeCount(s: ClusterState): number {
+  let n = 0;
+  for (const x of s.nodes.values()) if (x.flags & NodeFlags.HANDSHAKE) n++;
+  return n;
+}
