@@ -3,17 +3,9 @@
  * redis-server takes it. SIGTERM/SIGINT shut down cleanly (nodes.conf saved).
  */
 
-import { Config, ConfigError } from "./server/config.ts";
+import { Config, ConfigError, ConfigOpenError, fileErrorText } from "./server/config.ts";
 import { REDIS_VERSION, Server } from "./server/server.ts";
 import { Logger } from "./server/log.ts";
-
-/** The C library's text for common file errors (as Redis prints them). */
-function strerror(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
-  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
-  return (e as Error).message;
-}
 
 export async function runServer(args: string[]): Promise<number> {
   const config = new Config();
@@ -27,7 +19,7 @@ export async function runServer(args: string[]): Promise<number> {
     } catch (e) {
       const log = new Logger();
       log.role = "C";
-      log.warning(`Fatal error, can't open config file '${path}': ${strerror(e)}`);
+      log.warning(`Fatal error, can't open config file '${path}': ${fileErrorText(e)}`);
       return 1;
     }
     config.file = await Deno.realPath(path);
@@ -37,6 +29,12 @@ export async function runServer(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.render(REDIS_VERSION));
+      return 1;
+    }
+    if (e instanceof ConfigOpenError) {
+      const log = new Logger();
+      log.role = "C";
+      log.warning(e.message);
       return 1;
     }
     throw e;

@@ -301,8 +301,15 @@ export class BusEngine {
     if (rec.closed || this.outbound.get(rec.nodeId) !== rec) return;
     rec.closed = true;
     this.outbound.delete(rec.nodeId);
-    this.host.log("debug", `Connecting with Node ${rec.nodeId} at cport failed: ${errText(e)}`);
-    this.host.setState(connectFailed(this.host.getState(), rec.nodeId, this.clock.now()));
+    this.host.log("debug", `Connection with Node ${rec.nodeId} failed: ${errText(e)}`);
+    const s = this.host.getState();
+    const n = s.nodes.get(rec.nodeId);
+    if (n === undefined) return;
+    // Redis's connect is non-blocking: a refused connect fails after the cron already queued a
+    // PING on the connecting link (ping_sent set), except for HANDSHAKE nodes, which the cron
+    // never pings (their ping_sent stays 0, as CLUSTER NODES shows on real nodes).
+    if (n.flags & NodeFlags.HANDSHAKE) this.host.setState(setLinkState(s, rec.nodeId, false));
+    else this.host.setState(connectFailed(s, rec.nodeId, this.clock.now()));
   }
 
   private outboundClosed(rec: OutboundLink): void {

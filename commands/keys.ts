@@ -210,9 +210,16 @@ function copy(ctx: CommandContext, argv: Uint8Array[]): void {
     }
   }
   if (dbid !== 0) {
-    if (ctx.server.cluster !== null && dbid >= 0 && dbid < 16) {
+    if (dbid < 0 || dbid >= ctx.server.config.getNumber("databases")) {
+      ctx.reply.error("ERR DB index is out of range");
+    } else if (ctx.server.config.getBool("cluster-enabled")) {
       ctx.reply.error("ERR Copying to another database is not allowed in cluster mode");
-    } else ctx.reply.error("ERR DB index is out of range");
+    } else {
+      // Deviation: this server keeps a single keyspace (database 0), as SELECT says.
+      ctx.reply.error(
+        "ERR COPY to another database is not supported: this server has only database 0",
+      );
+    }
     return;
   }
   const src = latin1(argv[1]);
@@ -243,6 +250,32 @@ function copy(ctx: CommandContext, argv: Uint8Array[]): void {
   db.add(dst, c);
   if (expire !== -1) db.setExpire(dst, expire);
   ctx.reply.int(1);
+}
+
+/** MOVE key db: only database 0 exists here, so it can only fail (with Redis's checks first). */
+function move(ctx: CommandContext, argv: Uint8Array[]): void {
+  if (ctx.server.config.getBool("cluster-enabled")) {
+    ctx.reply.error("ERR MOVE is not allowed in cluster mode");
+    return;
+  }
+  const dbid = parseInt64(argv[2]);
+  if (dbid === null) {
+    ctx.reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (dbid < -2147483648 || dbid > 2147483647) {
+    ctx.reply.error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    return;
+  }
+  if (dbid < 0 || dbid >= ctx.server.config.getNumber("databases")) {
+    ctx.reply.error("ERR DB index is out of range");
+    return;
+  }
+  if (dbid === 0) {
+    ctx.reply.error("ERR source and destination objects are the same");
+    return;
+  }
+  ctx.reply.error("ERR MOVE is not supported: this server has only database 0");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,6 +573,7 @@ export const keyCommands: CommandDef[] = [
   cmd("rename", 3, ["write"], [1, 2, 1], (c, a) => renameGeneric(c, a, false), W_SLOW),
   cmd("renamenx", 3, ["write", "fast"], [1, 2, 1], (c, a) => renameGeneric(c, a, true), W_FAST),
   cmd("copy", -3, ["write", "denyoom"], [1, 2, 1], copy, W_SLOW),
+  cmd("move", 3, ["write", "fast"], [1, 1, 1], move, W_FAST),
   cmd("keys", 2, ["readonly"], [0, 0, 0], keys, {
     categories: ["keyspace", "read", "slow", "dangerous"],
   }),

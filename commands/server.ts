@@ -89,6 +89,13 @@ function configGet(ctx: CommandContext, argv: Uint8Array[]): void {
 function applyConfig(server: Server, names: string[]): void {
   for (const n of names) {
     if (n === "loglevel") server.log.level = server.config.getString("loglevel") as LogLevel;
+    if (n === "slowlog-log-slower-than") {
+      server.slowlogThresholdUs = server.config.getNumber("slowlog-log-slower-than");
+    }
+    if (n === "slowlog-max-len") {
+      const max = server.config.getNumber("slowlog-max-len");
+      if (server.slowlog.length > max) server.slowlog.length = max;
+    }
   }
 }
 
@@ -148,7 +155,6 @@ function configResetstat(ctx: CommandContext): void {
   server.db.stats.hits = 0;
   server.db.stats.misses = 0;
   server.db.stats.expiredKeys = 0;
-  slowlogs.delete(server);
   ctx.reply.ok();
 }
 
@@ -650,17 +656,6 @@ function functionDump(ctx: CommandContext): void {
   ctx.reply.error("ERR FUNCTION DUMP is not supported (this server has no functions)");
 }
 
-/** Slow log entries (nothing feeds it yet: the dispatcher does not time commands into it). */
-interface SlowlogEntry {
-  id: number;
-  timeSec: number;
-  durationUs: number;
-  args: string[];
-  addr: string;
-  name: string;
-}
-const slowlogs = new WeakMap<Server, SlowlogEntry[]>();
-
 function slowlogGet(ctx: CommandContext, argv: Uint8Array[]): void {
   const { reply } = ctx;
   let count = 10;
@@ -675,26 +670,25 @@ function slowlogGet(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(E.wrongArity("slowlog|get"));
     return;
   }
-  const entries = (slowlogs.get(ctx.server) ?? []).slice(0, count);
+  const entries = ctx.server.slowlog.slice(0, count);
   reply.array(entries.length);
   for (const e of entries) {
     reply.array(6);
     reply.int(e.id);
     reply.int(e.timeSec);
     reply.int(e.durationUs);
-    reply.array(e.args.length);
-    for (const a of e.args) reply.bulkText(a);
+    reply.bulkArray(e.args);
     reply.bulkText(e.addr);
     reply.bulkText(e.name);
   }
 }
 
 function slowlogLen(ctx: CommandContext): void {
-  ctx.reply.int((slowlogs.get(ctx.server) ?? []).length);
+  ctx.reply.int(ctx.server.slowlog.length);
 }
 
 function slowlogReset(ctx: CommandContext): void {
-  slowlogs.delete(ctx.server);
+  ctx.server.slowlog.length = 0;
   ctx.reply.ok();
 }
 

@@ -15,7 +15,8 @@ import { lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, ZSet } from "../keyspac
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
-import { parseLexRange, parseScoreRange, parseStrictDouble } from "./zset_parse.ts";
+import { parseLexRange, parseScoreRange, parseStrictDouble, parseTimeoutMs } from "./zset_parse.ts";
+import type { BlockedWaiter } from "../keyspace/db.ts";
 
 const NAN_SCORE = "ERR resulting score is not a number (NaN)";
 const NOT_FLOAT_RANGE = "ERR min or max is not a float";
@@ -236,6 +237,7 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
     reply.int(ch ? added + updated : added);
   }
   if (added || updated) ctx.db.signalModified(key);
+  if (added && ctx.db.blockingKeys.size !== 0) ctx.db.signalKeyAsReady(key);
 }
 
 function zadd(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -1103,6 +1105,116 @@ function zscan(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Blocking pops: BZPOPMIN, BZPOPMAX, BZMPOP (waiting through db.blockOnKeys)
+
+/** setTimeout's largest delay; longer timeouts re-arm. */
+const MAX_TIMER_MS = 2147483647;
+
+/** One client blocked in a zset pop; served by the keyspace when a key it waits on gets data. */
+class ZsetWaiter implements BlockedWaiter {
+  private done = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private resolve!: () => void;
+  readonly promise: Promise<void>;
+  readonly keys: string[];
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly keyArgs: Uint8Array[],
+    private readonly max: boolean,
+    /** -1: BZPOPMIN/BZPOPMAX form ([key, member, score]); else BZMPOP's count. */
+    private readonly count: number,
+    timeoutMs: number,
+  ) {
+    this.keys = keyArgs.map(latin1);
+    this.promise = new Promise<void>((r) => this.resolve = r);
+    if (timeoutMs > 0) this.arm(timeoutMs);
+  }
+
+  private arm(remainingMs: number): void {
+    const step = Math.min(remainingMs, MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.done) return;
+      if (remainingMs > step) {
+        this.arm(remainingMs - step);
+        return;
+      }
+      this.ctx.db.unblock(this);
+      this.ctx.reply.nilArray();
+      this.finish();
+    }, step);
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.resolve();
+  }
+
+  serve(key: string): boolean {
+    if (this.done) return true;
+    const { ctx } = this;
+    if (!ctx.server.clients.has(ctx.client.id)) {
+      this.finish(); // the client went away while blocked
+      return true;
+    }
+    const v = ctx.db.lookup(key);
+    if (!(v instanceof ZSet) || v.size === 0) return false;
+    const i = this.keys.indexOf(key);
+    const bzmpop = this.count !== -1;
+    zpopGeneric(ctx, [this.keyArgs[i]], this.max, true, this.count, bzmpop, bzmpop);
+    ctx.db.unblock(this);
+    this.finish();
+    return true;
+  }
+}
+
+/** Is the client running EXEC (queued commands run with `client.multi` already cleared)? */
+function inExec(ctx: CommandContext): boolean {
+  return ctx.client.lastCommand === "exec";
+}
+
+/** blockingGenericZpopCommand: pop at once when a zset has data, else block (not in MULTI). */
+function blockingZpop(
+  ctx: CommandContext,
+  keys: Uint8Array[],
+  max: boolean,
+  count: number,
+  timeoutArg: Uint8Array,
+): void | Promise<void> {
+  const t = parseTimeoutMs(timeoutArg);
+  if (typeof t === "string") {
+    ctx.reply.error(t);
+    return;
+  }
+  const bzmpop = count !== -1;
+  if (zpopGeneric(ctx, keys, max, true, count, bzmpop, bzmpop, false)) return;
+  if (ctx.client.multi !== null || inExec(ctx)) {
+    ctx.reply.nilArray();
+    return;
+  }
+  const w = new ZsetWaiter(ctx, keys, max, count, t);
+  ctx.db.blockOnKeys(w);
+  return w.promise;
+}
+
+function bzpop(max: boolean) {
+  return (ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> =>
+    blockingZpop(ctx, argv.slice(1, argv.length - 1), max, -1, argv[argv.length - 1]);
+}
+
+function bzmpop(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+  const p = parseMpop(argv, 2);
+  if (typeof p === "string") {
+    ctx.reply.error(p);
+    return;
+  }
+  return blockingZpop(ctx, p.keys, p.max, p.count, argv[1]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The command table
 
 const W_FAST = ["write", "sortedset", "fast"];
@@ -1199,6 +1311,16 @@ export const zsetCommands: CommandDef[] = [
   cmd("zmpop", -4, ["write", "movablekeys"], [0, 0, 0], zmpop, {
     categories: W_SLOW,
     getKeys: readKeys,
+  }),
+  cmd("bzpopmin", -3, ["write", "noscript", "blocking", "fast"], [1, -2, 1], bzpop(false), {
+    categories: [...W_FAST, "blocking"],
+  }),
+  cmd("bzpopmax", -3, ["write", "noscript", "blocking", "fast"], [1, -2, 1], bzpop(true), {
+    categories: [...W_FAST, "blocking"],
+  }),
+  cmd("bzmpop", -5, ["write", "blocking", "movablekeys"], [0, 0, 0], bzmpop, {
+    categories: [...W_SLOW, "blocking"],
+    getKeys: (argv: Uint8Array[]) => numkeysKeys(argv, 2, []),
   }),
 ];
 

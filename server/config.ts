@@ -816,8 +816,7 @@ export function configSetPairs(
     if (!d.mutable) err = { name, reason: "can't set immutable config" };
     else if (d.protected && config.getString("enable-protected-configs") === "no") {
       err = { name, reason: "can't set protected config" };
-    }
-    else if (seen.includes(d)) err = { name, reason: "duplicate parameter" };
+    } else if (seen.includes(d)) err = { name, reason: "duplicate parameter" };
     seen.push(d);
   }
   if (unknown !== null) {
@@ -878,6 +877,21 @@ export class ConfigError extends Error {
       this.reason,
     ].join("\n");
   }
+}
+
+/** A config file (or an `include`d one) that cannot be read. */
+export class ConfigOpenError extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`Fatal error, can't open config file '${path}': ${reason}`);
+  }
+}
+
+/** The C library's text for common file errors (as Redis prints them). */
+export function fileErrorText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
+  return (e as Error).message;
 }
 
 /**
@@ -1007,7 +1021,11 @@ export class Config {
    * Load a redis.conf text then `--directive value...` arguments, as redis-server does: the
    * arguments are appended to the file's content as extra lines. Throws ConfigError.
    */
-  load(fileText: string | null, args: string[]): void {
+  load(
+    fileText: string | null,
+    args: string[],
+    readInclude: (path: string) => string = Deno.readTextFileSync,
+  ): void {
     // As redis-server's main(): options become "name \"v1\" \"v2\"" lines, appended to the
     // file's text after one "\n" (so line numbers in errors match Redis's).
     let options = "";
@@ -1036,9 +1054,18 @@ export class Config {
       }
       if (argv.length === 0) continue;
       const name = argv[0].toLowerCase();
-      if (
-        name === "include" || name === "rename-command" || name === "user" || name === "loadmodule"
-      ) {
+      if (name === "include" && argv.length === 2) {
+        // As loadServerConfig(): the included file is loaded on its own (own line numbers).
+        let included: string;
+        try {
+          included = readInclude(argv[1]);
+        } catch (e) {
+          throw new ConfigOpenError(argv[1], fileErrorText(e));
+        }
+        this.load(included, [], readInclude);
+        continue;
+      }
+      if (name === "rename-command" || name === "user" || name === "loadmodule") {
         continue; // accepted and ignored (no modules, no ACL users)
       }
       const d = findDirective(name);

@@ -151,3 +151,35 @@ Deno.test({
     assert.equal(c.getNumber("port"), 6379);
   },
 });
+
+Deno.test("config: include loads another file with its own line numbers", async () => {
+  const { ConfigOpenError } = await import("./config.ts");
+  const files: Record<string, string> = {
+    "/a.conf": "maxmemory 3mb\ninclude /b.conf\n",
+    "/b.conf": "# b\nhz 20\n",
+    "/bad.conf": "hz 20\nnope 1\n",
+  };
+  const read = (p: string) => {
+    if (!(p in files)) throw new Deno.errors.NotFound(p);
+    return files[p];
+  };
+  const c = new Config();
+  c.load("include /a.conf\nport 7005\n", [], read);
+  assert.equal(c.getNumber("maxmemory"), 3 * 1024 * 1024);
+  assert.equal(c.getNumber("hz"), 20);
+  assert.equal(c.getNumber("port"), 7005);
+  try {
+    new Config().load("include /bad.conf\n", [], read);
+    assert.fail("expected an error");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual([e.lineNumber, e.line], [2, "nope 1"]);
+  }
+  assert.throws(
+    () => new Config().load("include /missing.conf\n", [], read),
+    (e: unknown) =>
+      e instanceof ConfigOpenError &&
+      e.message ===
+        "Fatal error, can't open config file '/missing.conf': No such file or directory",
+  );
+});

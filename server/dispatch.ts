@@ -112,11 +112,23 @@ export function call(
   const asking = client.asking;
   if (r instanceof Promise) {
     return r.then(() => {
-      server.recordCall(fullname, performance.now() - start, client.reply.errors !== errorsBefore);
+      server.recordCall(
+        fullname,
+        performance.now() - start,
+        client.reply.errors !== errorsBefore,
+        client,
+        argv,
+      );
       if (asking && fullname !== "asking") client.asking = false;
     });
   }
-  server.recordCall(fullname, performance.now() - start, client.reply.errors !== errorsBefore);
+  server.recordCall(
+    fullname,
+    performance.now() - start,
+    client.reply.errors !== errorsBefore,
+    client,
+    argv,
+  );
   // ASKING is one-shot: it applies to the next command only.
   if (asking && fullname !== "asking") client.asking = false;
   client.commandsProcessed++;

@@ -32,6 +32,16 @@ export interface CommandStat {
   failed: number;
 }
 
+/** One SLOWLOG entry (arguments already truncated as Redis does). */
+export interface SlowlogEntry {
+  id: number;
+  timeSec: number;
+  durationUs: number;
+  args: Uint8Array[];
+  addr: string;
+  name: string;
+}
+
 export interface ServerOptions {
   config?: Config;
   /** Wall clock in ms since the epoch (injected in tests). */
@@ -70,6 +80,11 @@ export class Server {
   onShutdownRequest: ((code: number) => void) | null = null;
   /** DEBUG SET-ACTIVE-EXPIRE: when false, keys expire only on access. */
   activeExpireEnabled = true;
+  /** SLOWLOG entries, newest first (at most slowlog-max-len). */
+  readonly slowlog: SlowlogEntry[] = [];
+  slowlogNextId = 0;
+  /** slowlog-log-slower-than in µs (negative: off), cached off the hot path by CONFIG SET. */
+  slowlogThresholdUs = 10000;
   readonly runId = randomHex40();
   readonly startTimeMs: number;
   cluster: Cluster | null = null;
@@ -89,10 +104,39 @@ export class Server {
     this.db = new Db(this.now);
     this.commands = buildCommandTable();
     this.startTimeMs = this.now();
+    this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
   }
 
   authRequired(): boolean {
     return this.config.getString("requirepass") !== "";
+  }
+
+  /** Add a SLOWLOG entry: at most 32 arguments and 128 bytes per argument, as Redis. */
+  private slowlogPush(client: Client, argv: Uint8Array[], ms: number): void {
+    const enc = new TextEncoder();
+    const n = Math.min(argv.length, 32);
+    const args: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      if (n === 32 && i === 31 && argv.length > 32) {
+        args.push(enc.encode(`... (${argv.length - 31} more arguments)`));
+      } else if (argv[i].length > 128) {
+        const more = enc.encode(`... (${argv[i].length - 128} more bytes)`);
+        const b = new Uint8Array(128 + more.length);
+        b.set(argv[i].subarray(0, 128));
+        b.set(more, 128);
+        args.push(b);
+      } else args.push(argv[i]);
+    }
+    this.slowlog.unshift({
+      id: this.slowlogNextId++,
+      timeSec: Math.floor(this.now() / 1000),
+      durationUs: Math.round(ms * 1000),
+      args,
+      addr: client.addr,
+      name: client.name,
+    });
+    const max = this.config.getNumber("slowlog-max-len");
+    if (this.slowlog.length > max) this.slowlog.length = max;
   }
 
   /** Count an error reply under its code (the text's first word). */
@@ -104,7 +148,16 @@ export class Server {
     else if (this.errorStats.size < 128) this.errorStats.set(code, 1);
   }
 
-  recordCall(fullname: string, ms: number, failed: boolean): void {
+  recordCall(
+    fullname: string,
+    ms: number,
+    failed: boolean,
+    client?: Client,
+    argv?: Uint8Array[],
+  ): void {
+    if (
+      argv !== undefined && this.slowlogThresholdUs >= 0 && ms * 1000 >= this.slowlogThresholdUs
+    ) this.slowlogPush(client!, argv, ms);
     this.stats.totalCommands++;
     let s = this.commandStats.get(fullname);
     if (s === undefined) this.commandStats.set(fullname, s = { calls: 0, usec: 0, failed: 0 });

@@ -186,6 +186,20 @@ Deno.test("keys: COPY", async () => {
       "ERR value is not an integer or out of range",
     );
     assert.equal(await c.call("COPY", "a", "z", "DB", "0"), 1);
+    assert.equal(err(await c.call("COPY", "a", "z", "DB", "16")), "ERR DB index is out of range");
+    assert.equal(
+      err(await c.call("MOVE", "a", "0")),
+      "ERR source and destination objects are the same",
+    );
+    assert.equal(
+      err(await c.call("MOVE", "a", "x")),
+      "ERR value is not an integer or out of range",
+    );
+    assert.equal(err(await c.call("MOVE", "a", "99")), "ERR DB index is out of range");
+    assert.equal(
+      err(await c.call("MOVE", "a", "3000000000")),
+      "ERR value is out of range, value must between -2147483648 and 2147483647",
+    );
     // Aggregates are deep copies.
     const h = new Map([["f", bin("v")]]);
     node.server.db.set("h", h);
@@ -444,6 +458,14 @@ Deno.test("keys: same replies as a real redis-server", async () => {
     "COPY r2 r5 DB",
     "COPY r2 r5 DB x",
     "COPY r2 r5 FOO",
+    "COPY r2 r5 DB 16",
+    "COPY r2 r5 DB -1",
+    "MOVE r2 0",
+    "MOVE r2 x",
+    "MOVE r2 99",
+    "MOVE r2 3000000000",
+    "MOVE r2 -1",
+    "MOVE r2",
     "COPY r2 r5 DB 0 REPLACE",
     "COPY nokey r9",
     "GET r5",

@@ -523,3 +523,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "SLOWLOG: entries like a real redis-server (args, truncation, order, LEN, RESET)",
+  ignore: !haveRedisServer(),
+  async fn() {
+    const node = await startNode();
+    const redis = await spawnRedis();
+    const ours = await RespClient.connect(node.port);
+    const real = await RespClient.connect(redis.port);
+    try {
+      const script: string[][] = [
+        ["CONFIG", "SET", "slowlog-log-slower-than", "0"],
+        ["CLIENT", "SETNAME", "slowpoke"],
+        ["SET", "a", "x".repeat(200)],
+        ["DEL", ...Array.from({ length: 40 }, (_, i) => `k${i}`)],
+      ];
+      for (const cmd of script) {
+        await ours.call(...cmd);
+        await real.call(...cmd);
+      }
+      const shape = (entries: unknown[]) =>
+        (entries as unknown[][]).map((e) => {
+          assert.equal(e.length, 6);
+          assert.equal(typeof e[0], "number");
+          assert.equal(typeof e[1], "number");
+          assert.equal(typeof e[2], "number");
+          return [e[3], e[5]];
+        });
+      const a = await ours.call("SLOWLOG", "GET", "-1") as unknown[];
+      const b = await real.call("SLOWLOG", "GET", "-1") as unknown[];
+      assert.deepEqual(shape(a), shape(b));
+      assert.equal(await ours.call("SLOWLOG", "LEN"), await real.call("SLOWLOG", "LEN"));
+      assert.deepEqual(await ours.call("SLOWLOG", "RESET"), await real.call("SLOWLOG", "RESET"));
+      assert.equal(await ours.call("SLOWLOG", "LEN"), 1);
+      assert.equal(
+        (await ours.call("SLOWLOG", "GET", "-2") as Error).message,
+        "ERR count should be greater than or equal to -1",
+      );
+    } finally {
+      ours.close();
+      real.close();
+      await redis.stop();
+      await node.stop();
+    }
+  },
+});

@@ -432,6 +432,37 @@ zadd bin 1 \\x00 1 \\xff 1 \\x80a 1 a\\x00b
 zrange bin 0 -1
 zrangebylex bin [\\x80 +
 zrank bin \\xff
+del z
+zadd z 1 a 2 b 3 c 4 d 5 e 6 f
+bzpopmin z 0
+bzpopmax z 0
+bzpopmin nokey z 0
+bzmpop 0 1 z min count 2
+bzmpop 0 2 nokey z max
+bzpopmin nokey 0.01
+bzpopmax nokey nokey2 0.01
+bzmpop 0.01 1 nokey max
+bzpopmin z -1
+bzpopmin z x
+bzpopmin z 1e400
+bzpopmin z inf
+bzpopmin z " 1"
+bzpopmin z ""
+bzpopmin z 0x10
+bzpopmin z 1e-400
+bzmpop x 1 z min
+bzmpop 0 0 z min
+bzmpop x 0 z min
+bzmpop 0 1 z foo
+bzmpop x 1 z min count 0
+bzmpop 0 1 z min count 1 extra
+bzpopmin s 0
+bzpopmin nokey s 0
+bzmpop 0 2 nokey s min
+bzpopmin z 0
+exists z
+bzpopmin z
+bzmpop 0 1 z
 zadd
 zadd z
 zadd z 1
@@ -761,3 +792,71 @@ Deno.test({
     }
   },
 });
+
+Deno.test("zsets: blocking pops wait for data, time out, and do not block in MULTI", async () => {
+  const node = await startNode();
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(node.port);
+  const show2 = (v: RespValue) => show(v);
+  try {
+    // Blocked BZPOPMIN is served by a later ZADD that creates the key.
+    const pending = a.callRaw("BZPOPMIN", "k1", "k2", "0");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await b.call("ZADD", "k2", "5", "x", "7", "y"), 2);
+    assert.deepEqual(toStrings(await pending), ["k2", "x", "5"]);
+    assert.deepEqual(await b.call("ZRANGE", "k2", "0", "-1"), ["y"]);
+    // BZMPOP with COUNT takes up to count elements from the zset that got data; the key is
+    // deleted when emptied.
+    const pm = a.callRaw("BZMPOP", "0", "2", "k3", "k4", "MAX", "COUNT", "5");
+    await new Promise((r) => setTimeout(r, 50));
+    await b.call("ZADD", "k4", "1", "p", "2", "q");
+    assert.equal(show2(await pm), show2({
+      type: "array",
+      value: [
+        { type: "bulk", value: bin("k4") },
+        {
+          type: "array",
+          value: [
+            { type: "array", value: [{ type: "bulk", value: bin("q") }, { type: "bulk", value: bin("2") }] },
+            { type: "array", value: [{ type: "bulk", value: bin("p") }, { type: "bulk", value: bin("1") }] },
+          ],
+        },
+      ],
+    }));
+    assert.equal(await b.call("EXISTS", "k4"), 0);
+    // ZUNIONSTORE into a waited-on key wakes the client too; first blocked is served first.
+    const first = a.callRaw("BZPOPMAX", "k5", "0");
+    await new Promise((r) => setTimeout(r, 30));
+    const c = await RespClient.connect(node.port);
+    const second = c.callRaw("BZPOPMAX", "k5", "0");
+    await new Promise((r) => setTimeout(r, 30));
+    await b.call("ZADD", "src", "1", "m1", "2", "m2");
+    assert.equal(await b.call("ZUNIONSTORE", "k5", "1", "src"), 2);
+    assert.deepEqual(toStrings(await first), ["k5", "m2", "2"]);
+    assert.deepEqual(toStrings(await second), ["k5", "m1", "1"]);
+    c.close();
+    // Timeout: a null array after roughly the timeout.
+    const t0 = Date.now();
+    assert.equal((await a.callRaw("BZPOPMIN", "nothing", "0.2")).type, "null");
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 150 && waited < 2000, `waited ${waited} ms`);
+    assert.equal((await a.callRaw("BZMPOP", "0.05", "1", "nothing", "MIN")).type, "null");
+    // Inside MULTI the blocking forms answer at once.
+    assert.equal(await a.call("MULTI"), "OK");
+    assert.equal(await a.call("BZPOPMIN", "nothing", "0"), "QUEUED");
+    assert.equal(await a.call("BZMPOP", "0", "1", "nothing", "MIN"), "QUEUED");
+    const exec = await a.callRaw("EXEC") as { value: RespValue[] };
+    assert.deepEqual(exec.value.map((v) => v.type), ["null", "null"]);
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+  }
+});
+
+function toStrings(v: RespValue): unknown {
+  if (v.type === "bulk") return new TextDecoder().decode(v.value);
+  if (v.type === "array") return v.value.map(toStrings);
+  if (v.type === "double") return v.text;
+  return v;
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { SimulatedClock } from "xstate";
+import { linkStates, peerChanges, startNodeActor, supervisorStatsOf } from "./node.ts";
+import { addNode, createNode, createState, NodeFlags, updateNode } from "../cluster/state.ts";
+import { CLUSTER_CRON_INTERVAL_MS } from "./supervisor.ts";
+
+const ME = "a".repeat(40);
+const P1 = "b".repeat(40);
+const P2 = "c".repeat(40);
+const HS = "d".repeat(40);
+
+function harness() {
+  const clock = new SimulatedClock();
+  const log: string[] = [];
+  const actor = startNodeActor({
+    cron: () => log.push("cron"),
+    save: () => {
+      log.push("save");
+      return true;
+    },
+  }, clock);
+  return { clock, log, actor };
+}
+
+Deno.test("node actor: supervisor child ticks on the actor clock and saves batched", () => {
+  const { clock, log, actor } = harness();
+  try {
+    actor.send({ type: "CONFIG_CHANGED" });
+    actor.send({ type: "CONFIG_CHANGED" });
+    clock.increment(CLUSTER_CRON_INTERVAL_MS);
+    assert.deepEqual(log, ["cron", "save"]);
+    clock.increment(CLUSTER_CRON_INTERVAL_MS);
+    assert.deepEqual(log, ["cron", "save", "cron"]);
+    assert.deepEqual(supervisorStatsOf(actor), { ticks: 2, saves: 1, failedSaves: 0 });
+    // SHUTDOWN with a pending change saves it.
+    actor.send({ type: "CONFIG_CHANGED" });
+    actor.send({ type: "SHUTDOWN" });
+    assert.deepEqual(log.slice(3), ["save"]);
+  } finally {
+    actor.stop();
+  }
+});
+
+Deno.test("node actor: link actors are spawned, driven and stopped from view diffs", () => {
+  const { actor } = harness();
+  try {
+    let s = createState(ME, 0);
+    s = addNode(s, createNode(HS, NodeFlags.HANDSHAKE | NodeFlags.MEET, 0));
+    s = addNode(s, createNode(P1, NodeFlags.MASTER, 0));
+    actor.send({ type: "PEERS_CHANGED", changes: peerChanges(null, s) });
+    assert.deepEqual(
+      [...linkStates(actor)].sort(),
+      [[HS, "handshake"], [P1, "reconnecting"]],
+    );
+    const prev = s;
+    s = updateNode(s, P1, { linkState: "connected", pingSentMs: 100 });
+    const changes = peerChanges(prev, s);
+    assert.deepEqual(changes, [{
+      kind: "events",
+      nodeId: P1,
+      events: [{ type: "LINK_UP" }, { type: "PING_SENT", atMs: 100 }],
+    }]);
+    actor.send({ type: "PEERS_CHANGED", changes });
+    assert.equal(linkStates(actor).get(P1), "connected");
+    // PFAIL then FAIL, then cleared.
+    for (const flags of [NodeFlags.MASTER | NodeFlags.PFAIL, NodeFlags.MASTER | NodeFlags.FAIL]) {
+      const before = s;
+      s = updateNode(s, P1, { flags });
+      actor.send({ type: "PEERS_CHANGED", changes: peerChanges(before, s) });
+    }
+    assert.equal(linkStates(actor).get(P1), "fail");
+    let before = s;
+    s = updateNode(s, P1, { flags: NodeFlags.MASTER });
+    actor.send({ type: "PEERS_CHANGED", changes: peerChanges(before, s) });
+    assert.equal(linkStates(actor).get(P1), "connected");
+    // The handshake node is renamed to its real id (P2): old actor stopped, new one spawned.
+    before = s;
+    const hs = s.nodes.get(HS)!;
+    const nodes = new Map(s.nodes);
+    nodes.delete(HS);
+    nodes.set(P2, { ...hs, id: P2, flags: NodeFlags.MASTER, linkState: "connected" });
+    s = { ...s, nodes };
+    const ch = peerChanges(before, s);
+    assert.deepEqual(ch.map((c) => c.kind), ["removed", "added"]);
+    actor.send({ type: "PEERS_CHANGED", changes: ch });
+    assert.deepEqual([...linkStates(actor)].sort(), [[P1, "connected"], [P2, "connected"]]);
+    // An unchanged view produces nothing.
+    assert.deepEqual(peerChanges(s, s), []);
+  } finally {
+    actor.stop();
+  }
+});

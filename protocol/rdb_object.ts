@@ -1,0 +1,574 @@
+/**
+ * RDB object encoding (Redis 7.0, RDB version 10): lengths, strings (integer and LZF forms) and
+ * every value type we hold, written as 7.0 writes them and read in every encoding 7.0 loads.
+ *
+ * Written types: STRING (0); LIST_QUICKLIST_2 (18, listpack nodes); HASH_LISTPACK (16) when small
+ * (hash-max-listpack-entries/value) else HASH (4); SET_INTSET (11) when all members are integers
+ * and few (set-max-intset-entries) else SET (2); ZSET_LISTPACK (17) while the zset is
+ * listpack-encoded else ZSET_2 (5, binary doubles, written tail to head as Redis does).
+ * Also read: LIST (1), ZSET (3, text doubles), HASH_ZIPMAP (9), LIST_ZIPLIST (10),
+ * ZSET_ZIPLIST (12), HASH_ZIPLIST (13), LIST_QUICKLIST (14). Streams and modules are rejected.
+ *
+ * Every reader fully parses and validates (like sanitize-dump-payload yes): malformed input,
+ * duplicates, NaN scores and trailing bytes throw RdbFormatError; an empty aggregate throws
+ * EmptyKeyError (RESTORE refuses it, file loading skips the key, as Redis does).
+ */
+
+import { ByteReader, ByteWriter, check, RdbFormatError } from "./rdb_buffer.ts";
+import { lzfCompress, lzfDecompress, LzfError } from "./lzf.ts";
+import { ListpackBuilder, listpackDecode } from "./listpack.ts";
+import { ziplistDecode } from "./ziplist.ts";
+import { intsetDecode, intsetEncode } from "./intset.ts";
+import { zipmapDecode } from "./zipmap.ts";
+import { formatDouble17g, fromLatin1, latin1, parseInt64, parseInt64Big } from "./bytes.ts";
+import { Deque } from "../keyspace/deque.ts";
+import { ZSet } from "../keyspace/zset.ts";
+import type { Value } from "../keyspace/db.ts";
+
+export { RdbFormatError };
+
+export const RDB_VERSION = 10;
+
+export const RDB_TYPE = {
+  STRING: 0,
+  LIST: 1,
+  SET: 2,
+  ZSET: 3,
+  HASH: 4,
+  ZSET_2: 5,
+  MODULE: 6,
+  MODULE_2: 7,
+  HASH_ZIPMAP: 9,
+  LIST_ZIPLIST: 10,
+  SET_INTSET: 11,
+  ZSET_ZIPLIST: 12,
+  HASH_ZIPLIST: 13,
+  LIST_QUICKLIST: 14,
+  STREAM_LISTPACKS: 15,
+  HASH_LISTPACK: 16,
+  ZSET_LISTPACK: 17,
+  LIST_QUICKLIST_2: 18,
+  STREAM_LISTPACKS_2: 19,
+} as const;
+
+/** Is `t` an object type byte (as opposed to an opcode)? */
+export function isObjectType(t: number): boolean {
+  return (t >= 0 && t <= 7) || (t >= 9 && t <= 19);
+}
+
+/** An aggregate with no elements: RESTORE refuses it, file loading skips the key. */
+export class EmptyKeyError extends RdbFormatError {}
+
+/** The configuration that decides encodings (Redis's directives of the same names). */
+export interface RdbOptions {
+  /** rdbcompression: LZF-compress strings longer than 20 bytes when it saves space. */
+  compression: boolean;
+  hashMaxListpackEntries: number;
+  hashMaxListpackValue: number;
+  setMaxIntsetEntries: number;
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
+  /** list-max-listpack-size: < 0 a node byte limit (-1 4K ... -5 64K), > 0 an entry count. */
+  listMaxListpackSize: number;
+}
+
+export const DEFAULT_RDB_OPTIONS: RdbOptions = {
+  compression: true,
+  hashMaxListpackEntries: 128,
+  hashMaxListpackValue: 64,
+  setMaxIntsetEntries: 512,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
+  listMaxListpackSize: -2,
+};
+
+const RDB_6BITLEN = 0;
+const RDB_14BITLEN = 1;
+const RDB_32BITLEN = 0x80;
+const RDB_64BITLEN = 0x81;
+const RDB_ENCVAL = 3;
+const RDB_ENC_INT8 = 0;
+const RDB_ENC_INT16 = 1;
+const RDB_ENC_INT32 = 2;
+const RDB_ENC_LZF = 3;
+
+const QUICKLIST_NODE_CONTAINER_PLAIN = 1;
+const QUICKLIST_NODE_CONTAINER_PACKED = 2;
+
+// ---------------------------------------------------------------------------------------------
+// Lengths and strings
+
+/** rdbSaveLen. */
+export function writeLength(w: ByteWriter, n: number): void {
+  if (n < 64) {
+    w.u8((RDB_6BITLEN << 6) | n);
+  } else if (n < 16384) {
+    w.u8((RDB_14BITLEN << 6) | (n >>> 8));
+    w.u8(n & 0xff);
+  } else if (n <= 0xffffffff) {
+    w.u8(RDB_32BITLEN);
+    w.u32be(n);
+  } else {
+    w.u8(RDB_64BITLEN);
+    w.u64be(n);
+  }
+}
+
+/**
+ * rdbLoadLenByRef: a length, or (when the top two bits are 11) a special string encoding, in
+ * which case `lastEncoded` is set and the returned value is the encoding type.
+ */
+export class RdbReader extends ByteReader {
+  lastEncoded = false;
+
+  readLengthOrEncoding(): number {
+    const b = this.u8();
+    const kind = b >> 6;
+    this.lastEncoded = false;
+    if (kind === RDB_ENCVAL) {
+      this.lastEncoded = true;
+      return b & 0x3f;
+    }
+    if (kind === RDB_6BITLEN) return b & 0x3f;
+    if (kind === RDB_14BITLEN) return ((b & 0x3f) << 8) | this.u8();
+    if (b === RDB_32BITLEN) return this.u32be();
+    if (b === RDB_64BITLEN) return this.u64be();
+    throw new RdbFormatError(`unknown length encoding ${b}`);
+  }
+
+  /** A plain length (an encoded-string marker here is an error). */
+  readLength(): number {
+    const n = this.readLengthOrEncoding();
+    check(!this.lastEncoded, "unexpected encoded length");
+    return n;
+  }
+
+  /** rdbGenericLoadStringObject: a string in any of its encodings, as bytes. */
+  readString(): Uint8Array {
+    const n = this.readLengthOrEncoding();
+    if (this.lastEncoded) {
+      switch (n) {
+        case RDB_ENC_INT8: {
+          const v = this.u8();
+          return intText(v >= 128 ? v - 256 : v);
+        }
+        case RDB_ENC_INT16: {
+          const v = this.u16le();
+          return intText(v >= 32768 ? v - 65536 : v);
+        }
+        case RDB_ENC_INT32:
+          return intText(this.u32le() | 0);
+        case RDB_ENC_LZF: {
+          const clen = this.readLength();
+          const len = this.readLength();
+          const comp = this.bytes(clen);
+          check(len > 0 || clen === 0, "lzf: empty");
+          try {
+            return lzfDecompress(comp, len);
+          } catch (e) {
+            if (e instanceof LzfError) throw new RdbFormatError(e.message);
+            throw e;
+          }
+        }
+        default:
+          throw new RdbFormatError(`unknown string encoding ${n}`);
+      }
+    }
+    return this.bytes(n).slice();
+  }
+
+  readBinaryString(): string {
+    return latin1(this.readString());
+  }
+
+  /** rdbLoadDoubleValue (text double of RDB_TYPE_ZSET). */
+  readTextDouble(): number {
+    const len = this.u8();
+    if (len === 253) return NaN;
+    if (len === 254) return Infinity;
+    if (len === 255) return -Infinity;
+    return parseScoreText(this.bytes(len));
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function intText(v: number): Uint8Array {
+  return enc.encode(String(v));
+}
+
+/** A score as strtod reads it from a listpack/ziplist/text entry; NaN or junk throws. */
+function parseScoreText(b: Uint8Array): number {
+  const s = dec.decode(b).trim().toLowerCase();
+  let v: number;
+  if (s === "inf" || s === "+inf" || s === "infinity") v = Infinity;
+  else if (s === "-inf" || s === "-infinity") v = -Infinity;
+  else v = s === "" ? NaN : Number(s);
+  check(!Number.isNaN(v), "score is not a number");
+  return v;
+}
+
+/** rdbTryIntegerEncoding: a canonical integer string of <= 11 bytes fitting in 32 bits. */
+function tryIntegerEncoding(w: ByteWriter, b: Uint8Array): boolean {
+  if (b.length === 0 || b.length > 11) return false;
+  const c = b[0];
+  if (c !== 45 && (c < 48 || c > 57)) return false;
+  const v = parseInt64(b);
+  if (v === null) return false;
+  if (v >= -128 && v <= 127) {
+    w.u8((RDB_ENCVAL << 6) | RDB_ENC_INT8);
+    w.u8(v & 0xff);
+  } else if (v >= -32768 && v <= 32767) {
+    w.u8((RDB_ENCVAL << 6) | RDB_ENC_INT16);
+    w.u16le(v & 0xffff);
+  } else if (v >= -2147483648 && v <= 2147483647) {
+    w.u8((RDB_ENCVAL << 6) | RDB_ENC_INT32);
+    w.u32le(v >>> 0);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/** rdbSaveRawString: integer form, else LZF when enabled and smaller, else length + bytes. */
+export function writeString(w: ByteWriter, b: Uint8Array, compression: boolean): void {
+  const len = b.length;
+  if (len <= 11 && tryIntegerEncoding(w, b)) return;
+  if (compression && len > 20) {
+    const comp = lzfCompress(b, len - 4);
+    if (comp !== null) {
+      w.u8((RDB_ENCVAL << 6) | RDB_ENC_LZF);
+      writeLength(w, comp.length);
+      writeLength(w, len);
+      w.bytes(comp);
+      return;
+    }
+  }
+  writeLength(w, len);
+  w.bytes(b);
+}
+
+/** writeString for a binary string (one char per byte). */
+export function writeBinaryString(w: ByteWriter, s: string, compression: boolean): void {
+  if (s.length <= 20 || !compression) {
+    if (s.length <= 11 && tryIntegerEncoding(w, fromLatin1(s))) return;
+    writeLength(w, s.length);
+    w.binary(s);
+    return;
+  }
+  writeString(w, fromLatin1(s), compression);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing objects
+
+/** Is the binary string a canonical int64 (what an intset can hold)? Returns it as bigint. */
+function int64OfBinary(s: string): bigint | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  const c = s.charCodeAt(0);
+  if (c !== 45 && (c < 48 || c > 57)) return null;
+  return parseInt64Big(fromLatin1(s));
+}
+
+/** Quicklist node size limits for negative list-max-listpack-size values (-1 .. -5). */
+const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
+const SIZE_SAFETY_LIMIT = 8192;
+
+/** _quicklistNodeAllowInsert (7.0): may a node of `nodeBytes`/`count` take an element of `sz`? */
+function nodeAllowsInsert(nodeBytes: number, count: number, fill: number, sz: number): boolean {
+  let overhead = sz < 254 ? 1 : 5;
+  overhead += sz < 64 ? 1 : sz < 16384 ? 2 : 5;
+  const newSz = nodeBytes + sz + overhead;
+  if (fill < 0) {
+    const idx = -fill - 1;
+    const limit = OPTIMIZATION_LEVEL[idx < OPTIMIZATION_LEVEL.length ? idx : OPTIMIZATION_LEVEL.length - 1];
+    if (newSz <= limit) return true;
+  }
+  if (newSz > SIZE_SAFETY_LIMIT) return false;
+  return count < fill;
+}
+
+/** The listpack nodes a 7.0 quicklist would hold for these elements. */
+export function quicklistNodes(items: Iterable<Uint8Array>, fill: number): Uint8Array[] {
+  const nodes: Uint8Array[] = [];
+  let cur: ListpackBuilder | null = null;
+  for (const e of items) {
+    if (cur !== null && !nodeAllowsInsert(cur.bytes, cur.count, fill, e.length)) {
+      nodes.push(cur.finish());
+      cur = null;
+    }
+    if (cur === null) cur = new ListpackBuilder();
+    cur.add(e);
+  }
+  if (cur !== null) nodes.push(cur.finish());
+  return nodes;
+}
+
+/** d2string as zzlInsertAt uses it to store a score in a listpack. */
+function addScore(lp: ListpackBuilder, score: number): void {
+  if (score !== 0 && Number.isInteger(score) && score > -4503599627370495 && score < 4503599627370496) {
+    lp.addInt(score);
+  } else if (score === 0) {
+    if (Object.is(score, -0)) lp.addString(enc.encode("-0"));
+    else lp.addInt(0);
+  } else {
+    lp.addString(enc.encode(formatDouble17g(score)));
+  }
+}
+
+/** The type byte `writeObject` will use for this value under these options. */
+export function objectType(v: Value, o: RdbOptions): number {
+  if (v instanceof Uint8Array) return RDB_TYPE.STRING;
+  if (v instanceof Deque) return RDB_TYPE.LIST_QUICKLIST_2;
+  if (v instanceof Map) return hashIsSmall(v, o) ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
+  if (v instanceof Set) return setIsIntset(v, o) ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
+  return v.listpack ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
+}
+
+function hashIsSmall(h: Map<string, Uint8Array>, o: RdbOptions): boolean {
+  if (h.size > o.hashMaxListpackEntries) return false;
+  const max = o.hashMaxListpackValue;
+  for (const [f, v] of h) if (f.length > max || v.length > max) return false;
+  return true;
+}
+
+function setIsIntset(s: Set<string>, o: RdbOptions): boolean {
+  if (s.size > o.setMaxIntsetEntries) return false;
+  for (const m of s) if (int64OfBinary(m) === null) return false;
+  return true;
+}
+
+/** rdbSaveObjectType + rdbSaveObject: the type byte, then the value. */
+export function writeTypedObject(w: ByteWriter, v: Value, o: RdbOptions): void {
+  const type = objectType(v, o);
+  w.u8(type);
+  writeObject(w, type, v, o);
+}
+
+/** rdbSaveObject for a value whose type byte (from `objectType`) was already written. */
+export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions): void {
+  const z = o.compression;
+  switch (type) {
+    case RDB_TYPE.STRING:
+      writeString(w, v as Uint8Array, z);
+      return;
+    case RDB_TYPE.LIST_QUICKLIST_2: {
+      const nodes = quicklistNodes(v as Deque<Uint8Array>, o.listMaxListpackSize);
+      writeLength(w, nodes.length);
+      for (const lp of nodes) {
+        writeLength(w, QUICKLIST_NODE_CONTAINER_PACKED);
+        writeString(w, lp, z);
+      }
+      return;
+    }
+    case RDB_TYPE.HASH_LISTPACK: {
+      const lp = new ListpackBuilder();
+      for (const [f, val] of v as Map<string, Uint8Array>) {
+        lp.addBinary(f);
+        lp.add(val);
+      }
+      writeString(w, lp.finish(), z);
+      return;
+    }
+    case RDB_TYPE.HASH: {
+      const h = v as Map<string, Uint8Array>;
+      writeLength(w, h.size);
+      for (const [f, val] of h) {
+        writeBinaryString(w, f, z);
+        writeString(w, val, z);
+      }
+      return;
+    }
+    case RDB_TYPE.SET_INTSET: {
+      const ints: bigint[] = [];
+      for (const m of v as Set<string>) ints.push(int64OfBinary(m)!);
+      writeString(w, intsetEncode(ints), z);
+      return;
+    }
+    case RDB_TYPE.SET: {
+      const s = v as Set<string>;
+      writeLength(w, s.size);
+      for (const m of s) writeBinaryString(w, m, z);
+      return;
+    }
+    case RDB_TYPE.ZSET_LISTPACK: {
+      const lp = new ListpackBuilder();
+      for (const [m, score] of v as ZSet) {
+        lp.addBinary(m);
+        addScore(lp, score);
+      }
+      writeString(w, lp.finish(), z);
+      return;
+    }
+    case RDB_TYPE.ZSET_2: {
+      const zs = v as ZSet;
+      const items = [...zs];
+      writeLength(w, items.length);
+      // Tail to head, as rdbSaveObject does (so loading inserts at the head).
+      for (let i = items.length - 1; i >= 0; i--) {
+        writeBinaryString(w, items[i][0], z);
+        w.f64le(items[i][1]);
+      }
+      return;
+    }
+    default:
+      throw new Error(`cannot write RDB type ${type}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading objects
+
+function buildList(items: Iterable<Uint8Array>, d = new Deque<Uint8Array>()): Deque<Uint8Array> {
+  for (const e of items) d.push(e);
+  return d;
+}
+
+function pairsToHash(items: Uint8Array[]): Map<string, Uint8Array> {
+  check(items.length % 2 === 0, "hash: odd number of entries");
+  const h = new Map<string, Uint8Array>();
+  for (let i = 0; i < items.length; i += 2) {
+    const f = latin1(items[i]);
+    check(!h.has(f), "hash: duplicate field");
+    h.set(f, items[i + 1]);
+  }
+  if (h.size === 0) throw new EmptyKeyError("empty hash");
+  return h;
+}
+
+function addZsetMember(z: ZSet, member: string, score: number): void {
+  check(!Number.isNaN(score), "zset: NaN score");
+  check(z.score(member) === undefined, "zset: duplicate member");
+  z.add(member, score);
+}
+
+/** A zset read from a listpack/ziplist: stays a listpack while within the entries limit. */
+function pairsToZset(items: Uint8Array[], o: RdbOptions): ZSet {
+  check(items.length % 2 === 0, "zset: odd number of entries");
+  const n = items.length / 2;
+  if (n === 0) throw new EmptyKeyError("empty zset");
+  const z = new ZSet(n <= o.zsetMaxListpackEntries);
+  for (let i = 0; i < items.length; i += 2) addZsetMember(z, latin1(items[i]), parseScoreText(items[i + 1]));
+  return z;
+}
+
+/** rdbLoadObject: read a value of type `type` (the type byte was already consumed). */
+export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
+  switch (type) {
+    case RDB_TYPE.STRING:
+      return r.readString();
+    case RDB_TYPE.LIST: {
+      const n = r.readLength();
+      if (n === 0) throw new EmptyKeyError("empty list");
+      const d = new Deque<Uint8Array>();
+      for (let i = 0; i < n; i++) d.push(r.readString());
+      return d;
+    }
+    case RDB_TYPE.SET: {
+      const n = r.readLength();
+      if (n === 0) throw new EmptyKeyError("empty set");
+      const s = new Set<string>();
+      for (let i = 0; i < n; i++) {
+        const m = r.readBinaryString();
+        check(!s.has(m), "set: duplicate member");
+        s.add(m);
+      }
+      return s;
+    }
+    case RDB_TYPE.ZSET:
+    case RDB_TYPE.ZSET_2: {
+      const n = r.readLength();
+      if (n === 0) throw new EmptyKeyError("empty zset");
+      const members: string[] = [];
+      const scores: number[] = [];
+      let maxLen = 0;
+      for (let i = 0; i < n; i++) {
+        const m = r.readBinaryString();
+        const s = type === RDB_TYPE.ZSET_2 ? r.f64le() : r.readTextDouble();
+        if (m.length > maxLen) maxLen = m.length;
+        members.push(m);
+        scores.push(s);
+      }
+      const z = new ZSet(n <= o.zsetMaxListpackEntries && maxLen <= o.zsetMaxListpackValue);
+      for (let i = 0; i < n; i++) addZsetMember(z, members[i], scores[i]);
+      return z;
+    }
+    case RDB_TYPE.HASH: {
+      const n = r.readLength();
+      if (n === 0) throw new EmptyKeyError("empty hash");
+      const h = new Map<string, Uint8Array>();
+      for (let i = 0; i < n; i++) {
+        const f = r.readBinaryString();
+        const v = r.readString();
+        check(!h.has(f), "hash: duplicate field");
+        h.set(f, v);
+      }
+      return h;
+    }
+    case RDB_TYPE.HASH_ZIPMAP: {
+      const pairs = zipmapDecode(r.readString());
+      const flat: Uint8Array[] = [];
+      for (const [f, v] of pairs) flat.push(f, v);
+      return pairsToHash(flat);
+    }
+    case RDB_TYPE.LIST_ZIPLIST: {
+      const items = ziplistDecode(r.readString());
+      if (items.length === 0) throw new EmptyKeyError("empty list");
+      return buildList(items);
+    }
+    case RDB_TYPE.SET_INTSET: {
+      const items = intsetDecode(r.readString());
+      if (items.length === 0) throw new EmptyKeyError("empty set");
+      return new Set(items);
+    }
+    case RDB_TYPE.ZSET_ZIPLIST:
+      return pairsToZset(ziplistDecode(r.readString()), o);
+    case RDB_TYPE.ZSET_LISTPACK:
+      return pairsToZset(listpackDecode(r.readString()), o);
+    case RDB_TYPE.HASH_ZIPLIST:
+      return pairsToHash(ziplistDecode(r.readString()));
+    case RDB_TYPE.HASH_LISTPACK:
+      return pairsToHash(listpackDecode(r.readString()));
+    case RDB_TYPE.LIST_QUICKLIST:
+    case RDB_TYPE.LIST_QUICKLIST_2: {
+      const nodes = r.readLength();
+      const d = new Deque<Uint8Array>();
+      for (let i = 0; i < nodes; i++) {
+        let container = QUICKLIST_NODE_CONTAINER_PACKED;
+        if (type === RDB_TYPE.LIST_QUICKLIST_2) {
+          container = r.readLength();
+          check(
+            container === QUICKLIST_NODE_CONTAINER_PACKED || container === QUICKLIST_NODE_CONTAINER_PLAIN,
+            "quicklist: bad container",
+          );
+        }
+        const blob = r.readString();
+        if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
+          d.push(blob);
+          continue;
+        }
+        // Empty nodes are skipped silently, as 7.0 does.
+        buildList(type === RDB_TYPE.LIST_QUICKLIST ? ziplistDecode(blob) : listpackDecode(blob), d);
+      }
+      if (d.length === 0) throw new EmptyKeyError("empty list");
+      return d;
+    }
+    case RDB_TYPE.STREAM_LISTPACKS:
+    case RDB_TYPE.STREAM_LISTPACKS_2:
+      throw new RdbFormatError("streams are not supported");
+    case RDB_TYPE.MODULE:
+    case RDB_TYPE.MODULE_2:
+      throw new RdbFormatError("module values are not supported");
+    default:
+      throw new RdbFormatError(`unknown object type ${type}`);
+  }
+}
+
+/** Read a type byte and the object after it. */
+export function readTypedObject(r: RdbReader, o: RdbOptions): Value {
+  const type = r.u8();
+  check(isObjectType(type), `not an object type: ${type}`);
+  return readObject(r, type, o);
+}

@@ -1,0 +1,437 @@
+/**
+ * The cluster bus with real processes: `cli.ts` nodes (and a real redis-server 7.0) talking over
+ * TCP, checked with the real tools (`redis-cli --cluster create/check`) and CLUSTER NODES.
+ * Node timeout 2000 ms to keep failure detection quick.
+ */
+
+import assert from "node:assert/strict";
+import {
+  haveRedisServer,
+  RespClient,
+  run,
+  sleep,
+  spawnNode,
+  spawnRedis,
+  type SpawnedProcess,
+  waitFor,
+} from "./harness.ts";
+import { encodeBusMessage } from "../protocol/bus.ts";
+import { SimRandom } from "../cluster/sim_random.ts";
+
+const NODE_TIMEOUT_MS = 2000;
+const DIRECTIVES = {
+  "cluster-enabled": "yes",
+  "cluster-node-timeout": String(NODE_TIMEOUT_MS),
+};
+
+async function call(port: number, ...args: string[]): Promise<unknown> {
+  const c = await RespClient.connect(port);
+  try {
+    return await c.call(...args);
+  } finally {
+    c.close();
+  }
+}
+
+interface NodeLine {
+  id: string;
+  addr: string;
+  flags: string[];
+  master: string;
+  link: string;
+  slots: string[];
+}
+
+async function nodesOf(port: number): Promise<NodeLine[]> {
+  const text = await call(port, "CLUSTER", "NODES") as string;
+  return text.split("\n").filter((l) => l !== "").map((l) => {
+    const f = l.split(" ");
+    return {
+      id: f[0],
+      addr: f[1],
+      flags: f[2].split(","),
+      master: f[3],
+      link: f[7],
+      slots: f.slice(8),
+    };
+  });
+}
+
+/** The A.0 signature redis-cli compares: per line with slots, `id:slots` sorted. */
+function signature(lines: NodeLine[]): string {
+  return lines.filter((l) => l.slots.some((s) => !s.startsWith("[")))
+    .map((l) => `${l.id}:${[...l.slots].sort().join(",")}`).sort().join("|");
+}
+
+/** Without myself/ping fields: id, flags (myself dropped), master, slots — comparable across nodes. */
+function view(lines: NodeLine[]): string {
+  return lines.map((l) =>
+    `${l.id} ${l.flags.filter((f) => f !== "myself").join(",")} ${l.master} ${l.slots.join(" ")}`
+  ).sort().join("\n");
+}
+
+async function stopAll(procs: (SpawnedProcess | null)[]): Promise<void> {
+  for (const p of procs) {
+    if (p === null) continue;
+    try {
+      await p.kill();
+    } catch { /* gone */ }
+  }
+}
+
+async function spawnMany(n: number): Promise<SpawnedProcess[]> {
+  return await Promise.all(Array.from({ length: n }, () => spawnNode(DIRECTIVES)));
+}
+
+async function createCluster(nodes: SpawnedProcess[]): Promise<void> {
+  const r = await run(
+    "redis-cli",
+    [
+      "--cluster",
+      "create",
+      ...nodes.map((n) => `127.0.0.1:${n.port}`),
+      "--cluster-replicas",
+      "1",
+      "--cluster-yes",
+    ],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(r.code, 0, `redis-cli --cluster create failed:\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /\[OK\] All nodes agree about slots configuration\./);
+  assert.match(r.stdout, /\[OK\] All 16384 slots covered\./);
+}
+
+async function waitAllOk(ports: number[], timeoutMs = 15_000): Promise<void> {
+  await waitFor("cluster_state:ok on every node", async () => {
+    for (const p of ports) {
+      const info = await call(p, "CLUSTER", "INFO") as string;
+      if (!info.startsWith("cluster_state:ok\r\n")) return false;
+    }
+    return true;
+  }, timeoutMs, 200);
+}
+
+Deno.test({
+  name: "cluster bus: redis-cli --cluster create of 6 nodes, check agrees, NODES identical",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const nodes = await spawnMany(6);
+    try {
+      await createCluster(nodes);
+      const ports = nodes.map((n) => n.port);
+      // Replicas are confirmed by gossip: wait until every node prints the same view.
+      await waitFor("identical CLUSTER NODES views", async () => {
+        const views = await Promise.all(ports.map(async (p) => view(await nodesOf(p))));
+        return views.every((v) => v === views[0]);
+      }, 15_000, 200);
+      const lines = await Promise.all(ports.map((p) => nodesOf(p)));
+      for (const ls of lines) {
+        assert.equal(ls.length, 6);
+        for (const l of ls) {
+          assert.equal(l.link, "connected");
+          assert.ok(!l.flags.includes("handshake") && !l.flags.includes("fail?"));
+        }
+        assert.equal(signature(ls), signature(lines[0]));
+        const masters = ls.filter((l) => l.flags.includes("master"));
+        const slaves = ls.filter((l) => l.flags.includes("slave"));
+        assert.equal(masters.length, 3);
+        assert.equal(slaves.length, 3);
+        assert.deepEqual(
+          masters.map((m) => m.slots.join(" ")).sort(),
+          ["0-5460", "10923-16383", "5461-10922"],
+        );
+        for (const s of slaves) assert.ok(masters.some((m) => m.id === s.master));
+      }
+      await waitAllOk(ports);
+      const check = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${ports[3]}`], {
+        timeoutMs: 30_000,
+      });
+      assert.equal(check.code, 0, check.stdout);
+      assert.match(check.stdout, /\[OK\] All nodes agree about slots configuration\./);
+      assert.match(check.stdout, /\[OK\] All 16384 slots covered\./);
+      // Stats counters as Redis names them; LINKS shows both directions for every peer.
+      const info = await call(ports[0], "CLUSTER", "INFO") as string;
+      assert.match(info, /cluster_known_nodes:6\r\n/);
+      assert.match(info, /cluster_size:3\r\n/);
+      assert.match(info, /cluster_stats_messages_ping_sent:\d+\r\n/);
+      assert.match(info, /cluster_stats_messages_pong_received:\d+\r\n/);
+      assert.match(info, /cluster_stats_messages_meet_received:5\r\n/);
+      const links = await call(ports[0], "CLUSTER", "LINKS") as unknown[][];
+      const peers = lines[0].filter((l) => !l.flags.includes("myself")).map((l) => l.id);
+      for (const id of peers) {
+        for (const dir of ["to", "from"]) {
+          assert.ok(
+            links.some((l) => l[1] === dir && l[3] === id),
+            `link ${dir} ${id} in ${JSON.stringify(links)}`,
+          );
+        }
+      }
+      assert.deepEqual(links[0].filter((_, i) => i % 2 === 0), [
+        "direction",
+        "node",
+        "create-time",
+        "events",
+        "send-buffer-allocated",
+        "send-buffer-used",
+      ]);
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster bus: kill -9 of a node -> fail everywhere; restarted with the same id, flag clears",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const nodes: (SpawnedProcess | null)[] = await spawnMany(6);
+    try {
+      await createCluster(nodes as SpawnedProcess[]);
+      const ports = nodes.map((n) => n!.port);
+      await waitAllOk(ports);
+      const victim = nodes[1]!; // a master (argument order 0..2 are the masters)
+      const victimId = await call(victim.port, "CLUSTER", "MYID") as string;
+      const killedAt = Date.now();
+      await victim.kill();
+      nodes[1] = null;
+      const others = ports.filter((p) => p !== victim.port);
+      await waitFor("victim flagged fail by every other node", async () => {
+        for (const p of others) {
+          const l = (await nodesOf(p)).find((x) => x.id === victimId);
+          if (l === undefined || !l.flags.includes("fail")) return false;
+        }
+        return true;
+      }, 5 * NODE_TIMEOUT_MS, 100);
+      const failMs = Date.now() - killedAt;
+      assert.ok(failMs >= NODE_TIMEOUT_MS * 0.9, `fail after ${failMs} ms: too early`);
+      const info = await call(others[0], "CLUSTER", "INFO") as string;
+      assert.match(info, /^cluster_state:fail\r\n/);
+      // Restart on the same port and dir: same id from nodes.conf, and the flag clears.
+      const back = await spawnNode(DIRECTIVES, { port: victim.port, dir: victim.dir });
+      nodes[1] = back;
+      assert.equal(await call(back.port, "CLUSTER", "MYID"), victimId);
+      await waitFor("fail flag cleared everywhere", async () => {
+        for (const p of others) {
+          const l = (await nodesOf(p)).find((x) => x.id === victimId);
+          if (l === undefined || l.flags.includes("fail") || l.flags.includes("fail?")) {
+            return false;
+          }
+          if (l.link !== "connected") return false;
+        }
+        return true;
+      }, 8 * NODE_TIMEOUT_MS, 200);
+      await waitAllOk(ports, 20_000);
+      const again = await nodesOf(back.port);
+      assert.equal(again.length, 6);
+      assert.ok(again.find((l) => l.id === victimId)!.flags.includes("myself"));
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster bus: mixed cluster with a real redis-server 7.0; a killed real node is marked fail",
+  ignore: !haveRedisServer(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    let real: SpawnedProcess | null = null;
+    const ours: SpawnedProcess[] = [];
+    try {
+      real = await spawnRedis(DIRECTIVES);
+      ours.push(...await spawnMany(3));
+      const [a, b, c] = ours.map((n) => n.port);
+      const realId = await call(real.port, "CLUSTER", "MYID") as string;
+      const ids = await Promise.all(ours.map((n) => call(n.port, "CLUSTER", "MYID"))) as string[];
+      // Slots assigned on either side.
+      assert.equal(await call(real.port, "CLUSTER", "ADDSLOTSRANGE", "0", "5460"), "OK");
+      assert.equal(await call(a, "CLUSTER", "ADDSLOTSRANGE", "5461", "10922"), "OK");
+      assert.equal(await call(b, "CLUSTER", "ADDSLOTSRANGE", "10923", "16383"), "OK");
+      // Ours meet the real one, and the real one meets one of ours.
+      assert.equal(await call(a, "CLUSTER", "MEET", "127.0.0.1", String(real.port)), "OK");
+      assert.equal(await call(real.port, "CLUSTER", "MEET", "127.0.0.1", String(b)), "OK");
+      assert.equal(await call(c, "CLUSTER", "MEET", "127.0.0.1", String(a)), "OK");
+      const all = [real.port, a, b, c];
+      const expectMasters = (ls: NodeLine[]) => {
+        const bySlots = new Map(ls.filter((l) => l.flags.includes("master")).map((l) =>
+          [l.id, l.slots.join(" ")]
+        ));
+        return bySlots.get(realId) === "0-5460" && bySlots.get(ids[0]) === "5461-10922" &&
+          bySlots.get(ids[1]) === "10923-16383";
+      };
+      await waitFor("4 nodes know each other with the right slots", async () => {
+        for (const p of all) {
+          const ls = await nodesOf(p);
+          if (ls.length !== 4) return false;
+          if (ls.some((l) => l.link !== "connected" || l.flags.includes("handshake"))) return false;
+          if (!expectMasters(ls)) return false;
+        }
+        return true;
+      }, 20_000, 200);
+      // One of ours replicates the real master: the real node sees the role.
+      assert.equal(await call(c, "CLUSTER", "REPLICATE", realId), "OK");
+      await waitFor("everyone sees ours as a replica of the real master", async () => {
+        for (const p of all) {
+          const l = (await nodesOf(p)).find((x) => x.id === ids[2])!;
+          if (!l.flags.includes("slave") || l.master !== realId) return false;
+        }
+        return true;
+      }, 15_000, 200);
+      await waitAllOk(all, 20_000);
+      // Kill the real node: ours mark it fail.
+      await real.kill();
+      real = null;
+      await waitFor("real node marked fail by ours", async () => {
+        for (const p of [a, b, c]) {
+          const l = (await nodesOf(p)).find((x) => x.id === realId)!;
+          if (!l.flags.includes("fail")) return false;
+        }
+        return true;
+      }, 6 * NODE_TIMEOUT_MS, 200);
+    } finally {
+      await stopAll([real, ...ours]);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster bus: a real redis-server marks a killed node of ours fail",
+  ignore: !haveRedisServer(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const reals: (SpawnedProcess | null)[] = [];
+    let ours: SpawnedProcess | null = null;
+    try {
+      reals.push(await spawnRedis(DIRECTIVES), await spawnRedis(DIRECTIVES));
+      ours = await spawnNode(DIRECTIVES);
+      const [r1, r2] = reals.map((r) => r!.port);
+      const ourId = await call(ours.port, "CLUSTER", "MYID") as string;
+      assert.equal(await call(r1, "CLUSTER", "ADDSLOTSRANGE", "0", "5000"), "OK");
+      assert.equal(await call(r2, "CLUSTER", "ADDSLOTSRANGE", "5001", "10000"), "OK");
+      assert.equal(await call(ours.port, "CLUSTER", "ADDSLOTSRANGE", "10001", "16383"), "OK");
+      assert.equal(await call(ours.port, "CLUSTER", "MEET", "127.0.0.1", String(r1)), "OK");
+      assert.equal(await call(r2, "CLUSTER", "MEET", "127.0.0.1", String(r1)), "OK");
+      await waitFor("all three agree", async () => {
+        for (const p of [r1, r2, ours!.port]) {
+          const ls = await nodesOf(p);
+          if (ls.length !== 3 || ls.some((l) => l.link !== "connected")) return false;
+          const me = ls.find((l) => l.id === ourId);
+          if (me?.slots.join(" ") !== "10001-16383") return false;
+        }
+        return true;
+      }, 20_000, 200);
+      await waitAllOk([r1, r2, ours.port], 20_000);
+      await ours.kill();
+      ours = null;
+      await waitFor("real nodes mark ours fail", async () => {
+        for (const p of [r1, r2]) {
+          const l = (await nodesOf(p)).find((x) => x.id === ourId)!;
+          if (!l.flags.includes("fail")) return false;
+        }
+        return true;
+      }, 6 * NODE_TIMEOUT_MS, 200);
+    } finally {
+      await stopAll([...reals, ours]);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster bus: fuzzed packets into the bus port; the node stays up and in the cluster",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const nodes = await spawnMany(3);
+    try {
+      const [a, b, c] = nodes.map((n) => n.port);
+      assert.equal(await call(a, "CLUSTER", "ADDSLOTSRANGE", "0", "8000"), "OK");
+      assert.equal(await call(b, "CLUSTER", "ADDSLOTSRANGE", "8001", "16383"), "OK");
+      assert.equal(await call(b, "CLUSTER", "MEET", "127.0.0.1", String(a)), "OK");
+      assert.equal(await call(c, "CLUSTER", "MEET", "127.0.0.1", String(a)), "OK");
+      await waitAllOk([a, b, c]);
+      const rng = new SimRandom(Date.now());
+      const seed = rng.seed;
+      const aId = await call(a, "CLUSTER", "MYID") as string;
+      const bId = await call(b, "CLUSTER", "MYID") as string;
+      // A valid PING that claims to come from node b (known sender), to mutate.
+      const ping = encodeBusMessage({
+        type: "PING",
+        header: {
+          port: b,
+          currentEpoch: 0n,
+          configEpoch: 0n,
+          offset: 0n,
+          sender: bId,
+          myslots: new Uint8Array(2048),
+          slaveof: null,
+          myip: "",
+          pport: 0,
+          cport: b + 10000,
+          flags: 1,
+          state: 0,
+          mflags: 0,
+        },
+        gossip: [{
+          nodename: aId,
+          pingSentSec: 0,
+          pongReceivedSec: 0,
+          ip: "127.0.0.1",
+          port: a,
+          cport: a + 10000,
+          flags: 1,
+          pport: 0,
+        }],
+        extensions: [],
+      });
+      for (let round = 0; round < 40; round++) {
+        let conn: Deno.TcpConn;
+        try {
+          conn = await Deno.connect({ hostname: "127.0.0.1", port: a + 10000 });
+        } catch {
+          continue;
+        }
+        try {
+          const kind = rng.int(3);
+          let bytes: Uint8Array;
+          if (kind === 0) {
+            bytes = new Uint8Array(1 + rng.int(5000));
+            for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
+          } else {
+            bytes = ping.slice();
+            for (let k = 0; k < 1 + rng.int(6); k++) {
+              // kind 1: anywhere after the sender name; kind 2: anywhere at all (framing too).
+              const from = kind === 1 ? 80 : 0;
+              bytes[from + rng.int(bytes.length - from)] = rng.int(256);
+            }
+          }
+          await conn.write(bytes).catch(() => 0);
+          await sleep(5);
+        } finally {
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        }
+      }
+      await sleep(500);
+      assert.equal(await call(a, "PING"), "PONG", `seed ${seed}`);
+      // Still in the cluster: every node sees every other connected and healthy.
+      await waitFor(`still meshed after fuzz (seed ${seed})`, async () => {
+        for (const p of [a, b, c]) {
+          const ls = await nodesOf(p);
+          if (ls.length !== 3) return false;
+          if (ls.some((l) => l.link !== "connected" || l.flags.some((f) => f.startsWith("fail")))) {
+            return false;
+          }
+        }
+        return true;
+      }, 10_000, 200);
+      await waitAllOk([a, b, c]);
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});
