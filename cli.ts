@@ -6,6 +6,7 @@
 import { Config, ConfigError, ConfigOpenError, fileErrorText } from "./server/config.ts";
 import { REDIS_VERSION, Server } from "./server/server.ts";
 import { Logger } from "./server/log.ts";
+import { MANAGER_SUBCOMMANDS } from "./manager/subcommands.ts";
 
 export async function runServer(args: string[]): Promise<number> {
   const config = new Config();
@@ -63,5 +64,11 @@ export async function runServer(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // `cli.ts create|check|info|add-node|del-node|reshard|rebalance|failover|help ...` is the
+  // cluster manager (manager/main.ts); anything else starts a node.
+  if (Deno.args.length > 0 && MANAGER_SUBCOMMANDS.has(Deno.args[0])) {
+    const { managerMain } = await import("./manager/main.ts");
+    Deno.exit(await managerMain(Deno.args));
+  }
   Deno.exit(await runServer(Deno.args));
 }

@@ -12,8 +12,9 @@
  * The per-packet rules stay in the pure functions (cluster/bus_receive.ts, cluster/bus_cron.ts):
  * the engine diffs the node record before/after each step and sends this machine the resulting
  * events (LINK_UP, LINK_DOWN, PING_SENT, PONG_RECEIVED, HANDSHAKE_DONE, PFAIL, FAIL,
- * FAIL_CLEARED). The context keeps the ping/pong bookkeeping (`pingSentMs`, `pongReceivedMs`,
- * `dataReceivedMs`) and counters. `init` picks the starting state from the input, so a link actor
+ * FAIL_CLEARED, DATA_RECEIVED). The context keeps the ping/pong bookkeeping (`pingSentMs`,
+ * `pongReceivedMs`, and `dataReceivedMs` to the second: it is reported at most once per second)
+ * and counters. `init` picks the starting state from the input, so a link actor
  * re-spawned after a rename starts where the old one was.
  */
 

@@ -4,7 +4,14 @@ import { type LinkInput, linkMachine } from "./link.ts";
 
 function start(input: Partial<LinkInput> = {}) {
   const a = createActor(linkMachine, {
-    input: { nodeId: "n".repeat(40), handshake: false, connected: false, pfail: false, fail: false, ...input },
+    input: {
+      nodeId: "n".repeat(40),
+      handshake: false,
+      connected: false,
+      pfail: false,
+      fail: false,
+      ...input,
+    },
   });
   a.start();
   return a;

@@ -65,10 +65,13 @@ export function linkEventsOf(a: ClusterNode, b: ClusterNode): LinkEvent[] {
   if (b.pingSentMs !== 0 && b.pingSentMs !== a.pingSentMs) {
     out.push({ type: "PING_SENT", atMs: b.pingSentMs });
   }
-  if (b.pongReceivedMs > a.pongReceivedMs) {
+  // A heartbeat reply (ping_sent back to 0), not a pong time learned from gossip.
+  if (a.pingSentMs !== 0 && b.pingSentMs === 0 && b.pongReceivedMs > a.pongReceivedMs) {
     out.push({ type: "PONG_RECEIVED", atMs: b.pongReceivedMs });
   }
-  if (b.dataReceivedMs !== a.dataReceivedMs) {
+  // data_received changes with every packet: reported at most once per second of its value, so
+  // the link actor's copy is accurate to a second without an actor event per packet.
+  if (Math.floor(b.dataReceivedMs / 1000) !== Math.floor(a.dataReceivedMs / 1000)) {
     out.push({ type: "DATA_RECEIVED", atMs: b.dataReceivedMs });
   }
   if ((b.flags & NodeFlags.FAIL) && !(a.flags & NodeFlags.FAIL)) {
@@ -160,6 +163,28 @@ export function startNodeActor(deps: SupervisorDeps, clock?: Clock) {
   const actor = createActor(nodeMachine, clock ? { input: deps, clock } : { input: deps });
   actor.start();
   return actor;
+}
+
+/**
+ * Hand view changes to the actors: spawning and stopping go through the node machine
+ * (PEERS_CHANGED); events for existing peers go straight to their link actors, which saves a
+ * parent macrostep per packet on the hot path.
+ */
+export function deliverPeerChanges(actor: NodeActor, changes: readonly PeerChange[]): void {
+  let structural: PeerChange[] | null = null;
+  // deno-lint-ignore no-explicit-any
+  const children = actor.getSnapshot().children as Record<string, any>;
+  for (const c of changes) {
+    if (c.kind === "events") {
+      const ref = children[linkActorId(c.nodeId)];
+      if (ref !== undefined) {
+        for (const e of c.events) ref.send(e);
+        continue;
+      }
+    }
+    (structural ??= []).push(c);
+  }
+  if (structural !== null) actor.send({ type: "PEERS_CHANGED", changes: structural });
 }
 
 /** The supervisor's counters, or null when it is gone. */

@@ -50,7 +50,7 @@ Deno.test("node actor: link actors are spawned, driven and stopped from view dif
     actor.send({ type: "PEERS_CHANGED", changes: peerChanges(null, s) });
     assert.deepEqual(
       [...linkStates(actor)].sort(),
-      [[HS, "handshake"], [P1, "reconnecting"]],
+      [[P1, "reconnecting"], [HS, "handshake"]],
     );
     const prev = s;
     s = updateNode(s, P1, { linkState: "connected", pingSentMs: 100 });

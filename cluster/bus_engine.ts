@@ -287,7 +287,13 @@ export class BusEngine {
       rec.link = link;
       link.onPacket = (p) => this.onPacket(p, link, rec, null);
       link.onClose = () => this.outboundClosed(rec);
-      const r = outboundLinkConnected(s, rec.nodeId, this.clock.now(), this.rng, this.host.config());
+      const r = outboundLinkConnected(
+        s,
+        rec.nodeId,
+        this.clock.now(),
+        this.rng,
+        this.host.config(),
+      );
       this.host.setState(r.state);
       this.sendOn(link, r.message);
     } catch (e) {
@@ -368,7 +374,10 @@ export class BusEngine {
       this.execute(r.effects, { link, out, inb });
     } catch (e) {
       this.stats.handlerErrors++;
-      this.host.log("warning", `error handling a cluster bus packet, closing the link: ${errText(e)}`);
+      this.host.log(
+        "warning",
+        `error handling a cluster bus packet, closing the link: ${errText(e)}`,
+      );
       link.close();
     }
   }

@@ -155,14 +155,16 @@ async function runUntil(
 function fingerprint(c: SimCluster): string {
   return c.nodes.map((n) =>
     [...n.state.nodes.values()].map((x) =>
-      `${x.id.slice(0, 8)}:${x.flags}:${x.masterId?.slice(0, 8) ?? "-"}:${x.numSlots}:${x.configEpoch}`
+      `${x.id.slice(0, 8)}:${x.flags}:${
+        x.masterId?.slice(0, 8) ?? "-"
+      }:${x.numSlots}:${x.configEpoch}`
     ).join(",")
   ).join("|");
 }
 
-async function scenario(seed: number): Promise<{ trace: string; print: string }> {
-  const c = await startSimCluster(6, seed);
-  try {
+/** Steps 1-3: MEETs to node 0, ADDSLOTS on 0..2, node 3+i replicates i; all agree, state ok. */
+async function formCluster(c: SimCluster, seed: number): Promise<void> {
+  {
     // 1. MEETs aimed at node 0 -> everyone knows everyone.
     for (let i = 1; i < 6; i++) meet(c, i, 0);
     await runUntil(c, "full mesh after MEETs", () => fullyMeshed(c), 15_000, seed);
@@ -179,33 +181,65 @@ async function scenario(seed: number): Promise<{ trace: string; print: string }>
       assert.ok("state" in r);
       applyCmd(c, i, r.state);
     }
-    const ownerOf = (slot: number) => c.nodes[[0, 5461, 10923].findIndex((s, i) => slot >= s && (i === 2 || slot < [5461, 10923][i]))].state.myselfId;
-    await runUntil(c, "slot owners agree", () =>
-      c.nodes.every((n) =>
-        [0, 5460, 5461, 10922, 10923, 16383].every((j) => n.state.slotOwner[j] === ownerOf(j)) &&
-        n.state.slotOwner.every((o) => o !== null)
-      ), 10_000, seed);
+    const ownerOf = (slot: number) =>
+      c.nodes[
+        [0, 5461, 10923].findIndex((s, i) => slot >= s && (i === 2 || slot < [5461, 10923][i]))
+      ].state.myselfId;
+    await runUntil(
+      c,
+      "slot owners agree",
+      () =>
+        c.nodes.every((n) =>
+          [0, 5460, 5461, 10922, 10923, 16383].every((j) => n.state.slotOwner[j] === ownerOf(j)) &&
+          n.state.slotOwner.every((o) => o !== null)
+        ),
+      10_000,
+      seed,
+    );
 
     // 3. REPLICATE: node 3+i becomes a replica of master i, everyone sees it.
     for (let i = 0; i < 3; i++) {
       applyCmd(c, 3 + i, setMyMaster(c.nodes[3 + i].state, c.nodes[i].state.myselfId));
     }
-    await runUntil(c, "replicas seen everywhere", () =>
-      c.nodes.every((n) =>
-        [0, 1, 2].every((i) => {
-          const r = n.state.nodes.get(c.nodes[3 + i].state.myselfId);
-          return r !== undefined && (r.flags & NodeFlags.SLAVE) !== 0 &&
-            r.masterId === c.nodes[i].state.myselfId;
-        })
-      ), 10_000, seed);
-    await runUntil(c, "cluster_state ok everywhere", () =>
-      c.nodes.every((n) => n.state.health === "ok"), 10_000, seed);
+    await runUntil(
+      c,
+      "replicas seen everywhere",
+      () =>
+        c.nodes.every((n) =>
+          [0, 1, 2].every((i) => {
+            const r = n.state.nodes.get(c.nodes[3 + i].state.myselfId);
+            return r !== undefined && (r.flags & NodeFlags.SLAVE) !== 0 &&
+              r.masterId === c.nodes[i].state.myselfId;
+          })
+        ),
+      10_000,
+      seed,
+    );
+    await runUntil(
+      c,
+      "cluster_state ok everywhere",
+      () => c.nodes.every((n) => n.state.health === "ok"),
+      10_000,
+      seed,
+    );
+  }
+}
+
+async function scenario(seed: number): Promise<{ trace: string; print: string }> {
+  const c = await startSimCluster(6, seed);
+  try {
+    await formCluster(c, seed);
 
     // 4. Isolate master 0 -> PFAIL, then FAIL on every other node.
     c.net.isolate(c.identities[0]);
     const others = [1, 2, 3, 4, 5];
-    const failMs = await runUntil(c, "node 0 FAIL on all others", () =>
-      others.every((i) => (flagsOf(c, i, 0) & NodeFlags.FAIL) !== 0), 6 * NODE_TIMEOUT_MS, seed);
+    const failMs = await runUntil(
+      c,
+      "node 0 FAIL on all others",
+      () => others.every((i) => (flagsOf(c, i, 0) & NodeFlags.FAIL) !== 0),
+      6 * NODE_TIMEOUT_MS,
+      seed,
+    );
     assert.ok(failMs >= NODE_TIMEOUT_MS, `seed ${seed}: FAIL after ${failMs} ms is too early`);
     for (const i of others) {
       assert.equal(c.nodes[i].linkStates().get(c.nodes[0].state.myselfId), "fail");
@@ -213,12 +247,26 @@ async function scenario(seed: number): Promise<{ trace: string; print: string }>
 
     // 5. Rejoin -> the flag clears everywhere (master with slots: after 2 x node timeout).
     c.net.rejoin(c.identities[0]);
-    await runUntil(c, "node 0 FAIL cleared everywhere", () =>
-      others.every((i) => (flagsOf(c, i, 0) & (NodeFlags.FAIL | NodeFlags.PFAIL)) === 0) &&
-      c.nodes.every((n) => [...n.state.nodes.values()].every((x) => (x.flags & (NodeFlags.FAIL | NodeFlags.PFAIL)) === 0)),
-      10 * NODE_TIMEOUT_MS, seed);
-    await runUntil(c, "cluster_state ok again", () =>
-      c.nodes.every((n) => n.state.health === "ok"), 10_000, seed);
+    await runUntil(
+      c,
+      "node 0 FAIL cleared everywhere",
+      () =>
+        others.every((i) => (flagsOf(c, i, 0) & (NodeFlags.FAIL | NodeFlags.PFAIL)) === 0) &&
+        c.nodes.every((n) =>
+          [...n.state.nodes.values()].every((x) =>
+            (x.flags & (NodeFlags.FAIL | NodeFlags.PFAIL)) === 0
+          )
+        ),
+      10 * NODE_TIMEOUT_MS,
+      seed,
+    );
+    await runUntil(
+      c,
+      "cluster_state ok again",
+      () => c.nodes.every((n) => n.state.health === "ok"),
+      10_000,
+      seed,
+    );
     for (const i of others) {
       assert.equal(c.nodes[i].linkStates().get(c.nodes[0].state.myselfId), "connected");
     }
@@ -293,9 +341,113 @@ Deno.test("bus sim: malformed packets on the bus port are counted and dropped, n
       await advanceAsync(c.clock, 5, 1);
     }
     assert.ok(sent > 0);
+    // Two packets the codec must reject (kept link): version 2, and a FAIL of PING length.
+    const before = c.nodes[0].engine.stats.malformed;
+    const badVer = good.slice();
+    badVer[9] = 2;
+    const badLen = good.slice();
+    badLen[13] = 3; // type FAIL, but totlen 2256
+    const probe = await (async () => {
+      const p = attacker.connect("127.0.0.1", BASE_PORT + 10000, 1000);
+      await advanceAsync(c.clock, 20, 1);
+      return await p;
+    })();
+    assert.ok(probe.send(badVer) && probe.send(badLen));
+    await advanceAsync(c.clock, 50, 1);
+    assert.equal(c.nodes[0].engine.stats.malformed - before, 2);
+    assert.equal(probe.closed, false, "a dropped packet keeps the link open");
     await advanceAsync(c.clock, 3000, 5);
     assert.ok(fullyMeshed(c), "still meshed after fuzz");
     assert.equal(c.nodes[0].engine.stats.handlerErrors, 0);
+  } finally {
+    stopAll(c);
+  }
+});
+
+Deno.test("bus sim: a partition flags the minority FAIL on the majority side; minority goes down; heal", async () => {
+  const seed = 4242;
+  const c = await startSimCluster(6, seed);
+  try {
+    await formCluster(c, seed);
+    // Master 0 and its replica 3 on one side, the rest on the other.
+    c.net.partition([[c.identities[0], c.identities[3]], [1, 2, 4, 5].map((i) => c.identities[i])]);
+    const majority = [1, 2, 4, 5];
+    await runUntil(
+      c,
+      "majority flags 0 FAIL, 3 at least PFAIL",
+      () =>
+        majority.every((i) =>
+          (flagsOf(c, i, 0) & NodeFlags.FAIL) !== 0 &&
+          (flagsOf(c, i, 3) & (NodeFlags.FAIL | NodeFlags.PFAIL)) !== 0
+        ),
+      6 * NODE_TIMEOUT_MS,
+      seed,
+    );
+    // The minority master cannot reach a quorum: nobody is FAIL there, but its state is fail.
+    await runUntil(
+      c,
+      "minority master: cluster_state fail",
+      () => c.nodes[0].state.health === "fail",
+      6 * NODE_TIMEOUT_MS,
+      seed,
+    );
+    for (const i of [1, 2]) assert.equal(flagsOf(c, 0, i) & NodeFlags.FAIL, 0, `seed ${seed}`);
+    c.net.heal();
+    await runUntil(
+      c,
+      "all flags cleared and state ok after heal",
+      () =>
+        c.nodes.every((n) =>
+          n.state.health === "ok" &&
+          [...n.state.nodes.values()].every((x) =>
+            (x.flags & (NodeFlags.FAIL | NodeFlags.PFAIL)) === 0
+          )
+        ),
+      12 * NODE_TIMEOUT_MS,
+      seed,
+    );
+  } finally {
+    stopAll(c);
+  }
+});
+
+Deno.test("bus sim: role change spreads under 5% packet loss and 1-30 ms latency", async () => {
+  const seed = 31337;
+  const c = await startSimCluster(6, seed);
+  try {
+    c.net.setLatency({ minMs: 1, maxMs: 30 });
+    // Handshakes need their packets (a lost MEET/PONG is a failed handshake in Redis too).
+    await formCluster(c, seed);
+    c.net.setDropProbability(0.05);
+    // Replica 5 moves from master 2 to master 1; everyone learns it despite the losses.
+    applyCmd(c, 5, setMyMaster(c.nodes[5].state, c.nodes[1].state.myselfId));
+    await runUntil(
+      c,
+      "node 5 seen as a replica of node 1 everywhere",
+      () =>
+        c.nodes.every((n) =>
+          n.state.nodes.get(c.nodes[5].state.myselfId)?.masterId === c.nodes[1].state.myselfId
+        ),
+      10_000,
+      seed,
+    );
+    await advanceAsync(c.clock, 5000, 5);
+    assert.ok(c.net.stats.dropped > 0, "some packets were dropped");
+    c.net.setDropProbability(0);
+    await runUntil(
+      c,
+      "no failure flags and state ok once losses stop",
+      () =>
+        c.nodes.every((n) =>
+          n.state.health === "ok" &&
+          [...n.state.nodes.values()].every((x) =>
+            (x.flags & (NodeFlags.FAIL | NodeFlags.PFAIL)) === 0
+          )
+        ),
+      10 * NODE_TIMEOUT_MS,
+      seed,
+    );
+    assert.ok(fullyMeshed(c));
   } finally {
     stopAll(c);
   }

@@ -16,7 +16,15 @@ import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import type { BusMessage } from "../protocol/bus.ts";
 import type { SimRandom } from "./sim_random.ts";
 import { type ClusterState, NodeFlags } from "./state.ts";
-import { linkStates, type NodeActor, peerChanges, startNodeActor, supervisorStatsOf } from "../actors/node.ts";
+import { buildPingMessage } from "./bus_header_build.ts";
+import {
+  deliverPeerChanges,
+  linkStates,
+  type NodeActor,
+  peerChanges,
+  startNodeActor,
+  supervisorStatsOf,
+} from "../actors/node.ts";
 import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
 
 export interface BusNodeOptions {
@@ -90,7 +98,7 @@ export class BusNode {
     this.current = next;
     if (this.actor !== null && prev.nodes !== next.nodes) {
       const changes = peerChanges(prev, next);
-      if (changes.length > 0) this.actor.send({ type: "PEERS_CHANGED", changes });
+      if (changes.length > 0) deliverPeerChanges(this.actor, changes);
     }
   }
 
@@ -104,6 +112,14 @@ export class BusNode {
     }
     this.setState(next);
     if (opts.save !== false) this.markDirty();
+  }
+
+  /** clusterBroadcastPong(CLUSTER_BROADCAST_ALL): tell every peer our new config at once. */
+  broadcastPong(): void {
+    if (this.stopped) return;
+    this.engine.broadcast(
+      buildPingMessage(this.current, "PONG", this.opts.rng, this.opts.config()),
+    );
   }
 
   markDirty(): void {

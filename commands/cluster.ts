@@ -23,7 +23,6 @@ import {
   addSlots,
   assignSlots,
   blacklistAdd,
-  blacklistHas,
   bumpEpoch,
   CLUSTER_SLOTS,
   type ClusterNode,
@@ -453,6 +452,7 @@ const setslot: Handler = (ctx, argv) => {
   const action = lower(argv[3]);
   const argc = argv.length;
   const invalid = "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP";
+  let broadcast = false;
   if (action === "migrating" && argc === 5) {
     if (s.slotOwner[slot] !== me.id) {
       return ctx.reply.error(`ERR I'm not the owner of hash slot ${slot}`);
@@ -491,23 +491,25 @@ const setslot: Handler = (ctx, argv) => {
       wasMine && n.id !== me.id && myself(s).numSlots === 0 &&
       ctx.server.config.getBool("cluster-allow-replica-migration")
     ) {
-      // TODO(bus/replication): Redis turns this node into a replica of the new owner here
-      // (clusterSetMaster); that needs replication, which does not exist yet.
-      ctx.server.log.notice(
-        `Configuration change detected. Would reconfigure myself as a replica of ${n.id} (not implemented)`,
+      // clusterSetMaster: role change (TODO(replication): copying the data is the next issue).
+      ctx.server.log.warning(
+        `Configuration change detected. Reconfiguring myself as a replica of ${n.id}`,
       );
+      s = setMyMaster(s, n.id);
     }
     if (n.id === me.id && s.importingSlotsFrom.has(slot)) {
       const b = bumpEpoch(s);
       s = b.state;
       if (b.bumped) ctx.server.log.notice(`configEpoch updated after importing slot ${slot}`);
       s = setImporting(s, slot, null);
-      // TODO(bus): clusterBroadcastPong(CLUSTER_BROADCAST_ALL).
+      broadcast = true;
     }
   } else {
     return ctx.reply.error(invalid);
   }
   c.apply(s);
+  // clusterBroadcastPong(CLUSTER_BROADCAST_ALL): the new owner tells everyone at once.
+  if (broadcast) c.bus.broadcastPong();
   ctx.reply.ok();
 };
 
@@ -640,10 +642,8 @@ const forget: Handler = (ctx, argv) => {
   const now = ctx.server.now();
   const id = str(argv[2]);
   const n = lookupNode(s, id);
-  if (n === undefined) {
-    if (blacklistHas(s, id, now)) return ctx.reply.ok();
-    return ctx.reply.error(`ERR Unknown node ${id}`);
-  }
+  // 7.0.15 (measured): a second FORGET of a blacklisted id is "Unknown node" (7.2 replies OK).
+  if (n === undefined) return ctx.reply.error(`ERR Unknown node ${id}`);
   if (n.id === s.myselfId) return ctx.reply.error("ERR I tried hard but I can't forget myself...");
   const me = myself(s);
   if (isReplica(me) && me.masterId === n.id) return ctx.reply.error("ERR Can't forget my master!");

@@ -4,17 +4,23 @@
  * copying them, and the SSCAN/HSCAN cursor machinery.
  */
 
-import { lower, parseInt64 } from "../protocol/bytes.ts";
+import { lower, parseInt64, parseInt64Big } from "../protocol/bytes.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import type { Reply } from "../protocol/reply.ts";
 
 export const LONG_MAX = 9223372036854775807;
 export const LONG_MIN = -9223372036854775808;
+/**
+ * -LONG_MAX as a bound. As a double it would equal LONG_MIN, so a distinct sentinel stands for
+ * it (parseRangeLong maps it back to -9223372036854775807 exactly).
+ */
+export const NEG_LONG_MAX = -9223372036854775000;
 
 /**
  * getRangeLongFromObjectOrReply: an integer in [min, max], else an error text. With `msg` the
- * same text is used for "not an integer" and "out of range", as Redis does.
+ * same text is used for "not an integer" and "out of range", as Redis does. Bounds are compared
+ * exactly (a double cannot tell -LONG_MAX from LONG_MIN).
  */
 export function parseRangeLong(
   arg: Uint8Array,
@@ -24,14 +30,26 @@ export function parseRangeLong(
 ): number | string {
   const v = parseInt64(arg);
   if (v === null) return msg !== null ? `ERR ${msg}` : E.NOT_INTEGER;
-  if (v < min || v > max) {
+  let out: boolean;
+  if (v > -9007199254740991 && v < 9007199254740991) out = v < min || v > max;
+  else {
+    const big = parseInt64Big(arg)!;
+    out = big < exact(min) || big > exact(max);
+  }
+  if (out) {
     return msg !== null
       ? `ERR ${msg}`
-      : `ERR value is out of range, value must between ${min === -LONG_MAX ? "-9223372036854775807" : min} and ${
-        max === LONG_MAX ? "9223372036854775807" : max
-      }`;
+      : `ERR value is out of range, value must between ${exact(min)} and ${exact(max)}`;
   }
   return v;
+}
+
+/** The C bound a double stands for: ±2^63 means LONG_MIN/LONG_MAX, -LONG_MAX stays -LONG_MAX. */
+function exact(bound: number): bigint {
+  if (bound === LONG_MAX) return 9223372036854775807n;
+  if (bound === NEG_LONG_MAX) return -9223372036854775807n;
+  if (bound === LONG_MIN) return -9223372036854775808n;
+  return BigInt(bound);
 }
 
 /** getPositiveLongFromObjectOrReply. */

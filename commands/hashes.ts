@@ -11,6 +11,7 @@ import type { HashValue } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import {
   LONG_MAX,
+  NEG_LONG_MAX,
   parseRangeLong,
   parseScanArgs,
   randomDistinct,
@@ -285,7 +286,7 @@ function hincrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
 function hrandfield(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   if (argv.length >= 3) {
-    const l = parseRangeLong(argv[2], -LONG_MAX, LONG_MAX, null);
+    const l = parseRangeLong(argv[2], NEG_LONG_MAX, LONG_MAX, null);
     if (typeof l === "string") {
       reply.error(l);
       return;
@@ -296,7 +297,9 @@ function hrandfield(ctx: CommandContext, argv: Uint8Array[]): void {
       return;
     } else if (argv.length === 4) {
       withValues = true;
-      if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) {
+      // C's LONG_MAX/2 is 4611686018427387903 (not representable as a double: compare exactly).
+      const big = parseInt64Big(argv[2])!;
+      if (big < -4611686018427387903n || big > 4611686018427387903n) {
         reply.error("ERR value is out of range");
         return;
       }

@@ -9,7 +9,7 @@
  * timeout fires (null array). Inside MULTI blocking commands never block.
  */
 
-import { latin1, lower, str } from "../protocol/bytes.ts";
+import { latin1, lower, parseInt64Big, str } from "../protocol/bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { BlockedWaiter, Db } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
@@ -335,6 +335,7 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
   let rank = 1;
   let count = -1;
   let maxlen = 0;
+  let rankArg: Uint8Array | null = null;
   for (let j = 3; j < argv.length; j++) {
     const opt = lower(argv[j]);
     const more = argv.length - 1 - j;
@@ -350,6 +351,7 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
         return;
       }
       rank = r;
+      rankArg = argv[j];
     } else if (opt === "count" && more) {
       j++;
       const c = parsePositiveLong(argv[j], "COUNT can't be negative");
@@ -373,7 +375,7 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   // RANK -2^63 overflows in Redis (-rank stays negative): every match then qualifies and a COUNT
   // never stops the scan.
-  const rankOverflow = rank <= -9223372036854775808;
+  const rankOverflow = rank < -9007199254740991 && rankArg !== null && parseInt64Big(rankArg) === -9223372036854775808n;
   let fromTail = false;
   if (rank < 0) {
     rank = -rank;

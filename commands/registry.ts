@@ -11,6 +11,7 @@ import { hashCommands } from "./hashes.ts";
 import { setCommands } from "./sets.ts";
 import { zsetCommands } from "./zsets.ts";
 import { clusterCommands } from "./cluster.ts";
+import { dumpCommands } from "./dump.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -23,6 +24,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...setCommands,
   ...zsetCommands,
   ...clusterCommands,
+  ...dumpCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -12,6 +12,7 @@ import type { SetValue } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import {
   LONG_MAX,
+  NEG_LONG_MAX,
   parsePositiveLong,
   parseRangeLong,
   parseScanArgs,
@@ -171,7 +172,7 @@ function srandmember(ctx: CommandContext, argv: Uint8Array[]): void {
 
 function srandmemberWithCount(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
-  const l = parseRangeLong(argv[2], -LONG_MAX, LONG_MAX, null);
+  const l = parseRangeLong(argv[2], NEG_LONG_MAX, LONG_MAX, null);
   if (typeof l === "string") {
     reply.error(l);
     return;
@@ -189,11 +190,13 @@ function srandmemberWithCount(ctx: CommandContext, argv: Uint8Array[]): void {
     for (let i = 0; i < count; i++) reply.bulkBinary(randomKey(s));
     return;
   }
+  // Redis 7.0 answers SRANDMEMBER with an array even in RESP3 (SPOP with a count is a set).
   if (count >= s.size) {
-    replySet(ctx, s, s.size);
+    reply.array(s.size);
+    for (const m of s) reply.bulkBinary(m);
     return;
   }
-  replySet(ctx, randomDistinct(s, count), count);
+  reply.binaryArray(randomDistinct(s, count));
 }
 
 function smove(ctx: CommandContext, argv: Uint8Array[]): void {

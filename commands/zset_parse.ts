@@ -59,7 +59,11 @@ export function strtod(b: Uint8Array): StrtodResult {
     let end = i + 3;
     if (end < n && b[end] === 40) { // '(' n-char-sequence ')'
       let j = end + 1;
-      while (j < n && (isDigit(b[j]) || hexVal(b[j]) >= 0 || b[j] === 95 || (b[j] | 32) >= 97 && (b[j] | 32) <= 122)) j++;
+      while (
+        j < n &&
+        (isDigit(b[j]) || hexVal(b[j]) >= 0 || b[j] === 95 ||
+          (b[j] | 32) >= 97 && (b[j] | 32) <= 122)
+      ) j++;
       if (j < n && b[j] === 41) end = j + 1;
     }
     return { value: NaN, end, erange: false };
@@ -235,7 +239,7 @@ export function parseTimeoutMs(b: Uint8Array): number | string {
   if (r.end !== b.length || Number.isNaN(r.value)) {
     return "ERR timeout is not a float or out of range";
   }
-  if (r.erange && r.value === 0) return "ERR timeout is not a float or out of range";
+  // strtold: values that underflow a double (1e-400) are still valid long doubles, i.e. ~0.
   const ms = r.value * 1000;
   if (!(ms < TWO63) || ms <= -TWO63) return "ERR timeout is negative";
   const t = Math.trunc(ms);

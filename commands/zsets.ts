@@ -121,12 +121,10 @@ function isKeyword(arg: Uint8Array, word: string): boolean {
   return true;
 }
 
-/** getRangeLongFromObjectOrReply(min..max) with the message `msg` for both failure kinds. */
-function parseRangedLong(b: Uint8Array, min: number, msg: string): number | null {
+/** getRangeLongFromObjectOrReply(min..LONG_MAX): the value, or null (caller has the text). */
+function parseLongAtLeast(b: Uint8Array, min: number): number | null {
   const v = parseInt64(b);
-  if (v === null || v < min) return null;
-  void msg;
-  return v;
+  return v === null || v < min ? null : v;
 }
 
 /** Key positions for `<numkeys> key...` forms: numkeys at `numIdx`, keys right after it. */
@@ -663,7 +661,7 @@ export interface MpopArgs {
 }
 
 export function parseMpop(argv: Uint8Array[], numkeysIdx: number): MpopArgs | string {
-  const numkeys = parseRangedLong(argv[numkeysIdx], 1, "");
+  const numkeys = parseLongAtLeast(argv[numkeysIdx], 1);
   if (numkeys === null) return "ERR numkeys should be greater than 0";
   const whereIdx = numkeysIdx + numkeys + 1;
   if (whereIdx >= argv.length) return E.SYNTAX;
@@ -676,7 +674,7 @@ export function parseMpop(argv: Uint8Array[], numkeysIdx: number): MpopArgs | st
     const more = argv.length - 1 - j;
     if (count === -1 && isKeyword(argv[j], "count") && more > 0) {
       j++;
-      const c = parseRangedLong(argv[j], 1, "");
+      const c = parseLongAtLeast(argv[j], 1);
       if (c === null) return "ERR count should be greater than 0";
       count = c;
     } else {
@@ -722,7 +720,9 @@ function sourceFind(s: Source, member: string): number | undefined {
 /** Visit every (member, score) of a source (zsets from the highest down, as zuiNext does). */
 function sourceEach(s: Source, visit: (member: string, score: number) => boolean | void): void {
   if (s.zset !== null) {
-    for (let n = s.zset.last(); n !== null; n = n.backward) if (visit(n.member, n.score) === false) return;
+    for (let n = s.zset.last(); n !== null; n = n.backward) {
+      if (visit(n.member, n.score) === false) return;
+    }
   } else if (s.set !== null) {
     for (const m of s.set) if (visit(m, 1) === false) return;
   }
@@ -1085,7 +1085,7 @@ function zscan(ctx: CommandContext, argv: Uint8Array[]): void {
     for (let n = z.first(); n !== null; n = n.next[0]) visit(n);
   } else {
     let n = z.first();
-    if (cursor !== 0n) while (n !== null && scoreCursor(n.score) < cursor) n = n.next[0];
+    if (cursor !== 0n) { while (n !== null && scoreCursor(n.score) < cursor) n = n.next[0]; }
     let seen = 0;
     while (n !== null && seen < count) {
       const c = scoreCursor(n.score);
@@ -1265,7 +1265,7 @@ export const zsetCommands: CommandDef[] = [
   cmd(
     "zunionstore",
     -4,
-    ["write", "denyoom", "movablekeys"],
+    ["write", "denyoom"],
     [1, 1, 1],
     (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_UNION, false, "zunionstore"),
     { categories: W_SLOW, getKeys: storeKeys },
@@ -1273,7 +1273,7 @@ export const zsetCommands: CommandDef[] = [
   cmd(
     "zinterstore",
     -4,
-    ["write", "denyoom", "movablekeys"],
+    ["write", "denyoom"],
     [1, 1, 1],
     (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_INTER, false, "zinterstore"),
     { categories: W_SLOW, getKeys: storeKeys },
@@ -1281,34 +1281,55 @@ export const zsetCommands: CommandDef[] = [
   cmd(
     "zdiffstore",
     -4,
-    ["write", "denyoom", "movablekeys"],
+    ["write", "denyoom"],
     [1, 1, 1],
     (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_DIFF, false, "zdiffstore"),
     { categories: W_SLOW, getKeys: storeKeys },
   ),
-  cmd("zunion", -3, ["readonly", "movablekeys"], [0, 0, 0], (c, a) => zsetOp(c, a, null, 1, OP_UNION, false, "zunion"), {
-    categories: R_SLOW,
-    getKeys: readKeys,
-  }),
-  cmd("zinter", -3, ["readonly", "movablekeys"], [0, 0, 0], (c, a) => zsetOp(c, a, null, 1, OP_INTER, false, "zinter"), {
-    categories: R_SLOW,
-    getKeys: readKeys,
-  }),
-  cmd("zdiff", -3, ["readonly", "movablekeys"], [0, 0, 0], (c, a) => zsetOp(c, a, null, 1, OP_DIFF, false, "zdiff"), {
-    categories: R_SLOW,
-    getKeys: readKeys,
-  }),
+  cmd(
+    "zunion",
+    -3,
+    ["readonly"],
+    [0, 0, 0],
+    (c, a) => zsetOp(c, a, null, 1, OP_UNION, false, "zunion"),
+    {
+      categories: R_SLOW,
+      getKeys: readKeys,
+    },
+  ),
+  cmd(
+    "zinter",
+    -3,
+    ["readonly"],
+    [0, 0, 0],
+    (c, a) => zsetOp(c, a, null, 1, OP_INTER, false, "zinter"),
+    {
+      categories: R_SLOW,
+      getKeys: readKeys,
+    },
+  ),
+  cmd(
+    "zdiff",
+    -3,
+    ["readonly"],
+    [0, 0, 0],
+    (c, a) => zsetOp(c, a, null, 1, OP_DIFF, false, "zdiff"),
+    {
+      categories: R_SLOW,
+      getKeys: readKeys,
+    },
+  ),
   cmd(
     "zintercard",
     -3,
-    ["readonly", "movablekeys"],
+    ["readonly"],
     [0, 0, 0],
     (c, a) => zsetOp(c, a, null, 1, OP_INTER, true, "zintercard"),
     { categories: R_SLOW, getKeys: readKeys },
   ),
   cmd("zrandmember", -2, ["readonly"], [1, 1, 1], zrandmember, { categories: R_SLOW }),
   cmd("zscan", -3, ["readonly"], [1, 1, 1], zscan, { categories: R_SLOW }),
-  cmd("zmpop", -4, ["write", "movablekeys"], [0, 0, 0], zmpop, {
+  cmd("zmpop", -4, ["write"], [0, 0, 0], zmpop, {
     categories: W_SLOW,
     getKeys: readKeys,
   }),
@@ -1318,9 +1339,160 @@ export const zsetCommands: CommandDef[] = [
   cmd("bzpopmax", -3, ["write", "noscript", "blocking", "fast"], [1, -2, 1], bzpop(true), {
     categories: [...W_FAST, "blocking"],
   }),
-  cmd("bzmpop", -5, ["write", "blocking", "movablekeys"], [0, 0, 0], bzmpop, {
+  cmd("bzmpop", -5, ["write", "blocking"], [0, 0, 0], bzmpop, {
     categories: [...W_SLOW, "blocking"],
     getKeys: (argv: Uint8Array[]) => numkeysKeys(argv, 2, []),
   }),
 ];
 
+/** COMMAND DOCS summary and since, as Redis 7.0 reports them. */
+const DOCS: Record<string, [string, string]> = {
+  zadd: [
+    "Add one or more members to a sorted set, or update its score if it already exists",
+    "1.2.0",
+  ],
+  zincrby: [
+    "Increment the score of a member in a sorted set",
+    "1.2.0",
+  ],
+  zrem: [
+    "Remove one or more members from a sorted set",
+    "1.2.0",
+  ],
+  zcard: [
+    "Get the number of members in a sorted set",
+    "1.2.0",
+  ],
+  zscore: [
+    "Get the score associated with the given member in a sorted set",
+    "1.2.0",
+  ],
+  zmscore: [
+    "Get the score associated with the given members in a sorted set",
+    "6.2.0",
+  ],
+  zrank: [
+    "Determine the index of a member in a sorted set",
+    "2.0.0",
+  ],
+  zrevrank: [
+    "Determine the index of a member in a sorted set, with scores ordered from high to low",
+    "2.0.0",
+  ],
+  zcount: [
+    "Count the members in a sorted set with scores within the given values",
+    "2.0.0",
+  ],
+  zlexcount: [
+    "Count the number of members in a sorted set between a given lexicographical range",
+    "2.8.9",
+  ],
+  zrange: [
+    "Return a range of members in a sorted set",
+    "1.2.0",
+  ],
+  zrangestore: [
+    "Store a range of members from sorted set into another key",
+    "6.2.0",
+  ],
+  zrevrange: [
+    "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+    "1.2.0",
+  ],
+  zrangebyscore: [
+    "Return a range of members in a sorted set, by score",
+    "1.0.5",
+  ],
+  zrevrangebyscore: [
+    "Return a range of members in a sorted set, by score, with scores ordered from high to low",
+    "2.2.0",
+  ],
+  zrangebylex: [
+    "Return a range of members in a sorted set, by lexicographical range",
+    "2.8.9",
+  ],
+  zrevrangebylex: [
+    "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+    "2.8.9",
+  ],
+  zpopmin: [
+    "Remove and return members with the lowest scores in a sorted set",
+    "5.0.0",
+  ],
+  zpopmax: [
+    "Remove and return members with the highest scores in a sorted set",
+    "5.0.0",
+  ],
+  zremrangebyrank: [
+    "Remove all members in a sorted set within the given indexes",
+    "2.0.0",
+  ],
+  zremrangebyscore: [
+    "Remove all members in a sorted set within the given scores",
+    "1.2.0",
+  ],
+  zremrangebylex: [
+    "Remove all members in a sorted set between the given lexicographical range",
+    "2.8.9",
+  ],
+  zunionstore: [
+    "Add multiple sorted sets and store the resulting sorted set in a new key",
+    "2.0.0",
+  ],
+  zinterstore: [
+    "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+    "2.0.0",
+  ],
+  zdiffstore: [
+    "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+    "6.2.0",
+  ],
+  zunion: [
+    "Add multiple sorted sets",
+    "6.2.0",
+  ],
+  zinter: [
+    "Intersect multiple sorted sets",
+    "6.2.0",
+  ],
+  zdiff: [
+    "Subtract multiple sorted sets",
+    "6.2.0",
+  ],
+  zintercard: [
+    "Intersect multiple sorted sets and return the cardinality of the result",
+    "7.0.0",
+  ],
+  zrandmember: [
+    "Get one or multiple random elements from a sorted set",
+    "6.2.0",
+  ],
+  zscan: [
+    "Incrementally iterate sorted sets elements and associated scores",
+    "2.8.0",
+  ],
+  zmpop: [
+    "Remove and return members with scores in a sorted set",
+    "7.0.0",
+  ],
+  bzpopmin: [
+    "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+    "5.0.0",
+  ],
+  bzpopmax: [
+    "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+    "5.0.0",
+  ],
+  bzmpop: [
+    "Remove and return members with scores in a sorted set or block until one is available",
+    "7.0.0",
+  ],
+};
+
+for (const def of zsetCommands) {
+  const doc = DOCS[def.name];
+  if (doc === undefined) throw new Error(`zsets: no docs for ${def.name}`);
+  def.summary = doc[0];
+  def.since = doc[1];
+  def.group = "sorted-set";
+}

@@ -23,12 +23,15 @@ export class ZNode {
   readonly span: number[];
 
   constructor(public readonly member: string, public score: number, level: number) {
-    this.next = new Array(level);
-    this.span = new Array(level);
+    // Built by push so V8 keeps them packed (not holey) arrays.
+    const next: (ZNode | null)[] = [];
+    const span: number[] = [];
     for (let i = 0; i < level; i++) {
-      this.next[i] = null;
-      this.span[i] = 0;
+      next.push(null);
+      span.push(0);
     }
+    this.next = next;
+    this.span = span;
   }
 }
 
@@ -54,8 +57,13 @@ export interface LexRange {
 }
 
 // Scratch arrays for insert/delete (single-threaded, never re-entered).
-const UPDATE: ZNode[] = new Array(MAX_LEVEL);
-const RANK: number[] = new Array(MAX_LEVEL).fill(0);
+const UPDATE: ZNode[] = [];
+const RANK: number[] = [];
+const PLACEHOLDER = new ZNode("", 0, 1);
+for (let i = 0; i < MAX_LEVEL; i++) {
+  UPDATE.push(PLACEHOLDER);
+  RANK.push(0);
+}
 
 let random: () => number = Math.random;
 
@@ -578,7 +586,9 @@ export class ZSet {
     // Every node of level > i must be reachable at level i: count nodes per level.
     for (let i = 1; i < this.level; i++) {
       let expected = 0;
-      for (let n = this.header.next[0]; n !== null; n = n.next[0]) if (n.next.length > i) expected++;
+      for (let n = this.header.next[0]; n !== null; n = n.next[0]) {
+        if (n.next.length > i) expected++;
+      }
       let seen = 0;
       for (let n = this.header.next[i]; n !== null; n = n.next[i]) seen++;
       if (seen !== expected) fail(`level ${i} holds ${seen} nodes, expected ${expected}`);

@@ -70,10 +70,14 @@ Deno.test("zset skiplist: random operations match a sorted-array model", () => {
     const member = () => {
       const len = 1 + Math.floor(rnd() * 3);
       let s = "";
-      for (let i = 0; i < len; i++) s += String.fromCharCode([0, 97, 98, 99, 200, 255][Math.floor(rnd() * 6)]);
+      for (let i = 0; i < len; i++) {
+        s += String.fromCharCode([0, 97, 98, 99, 200, 255][Math.floor(rnd() * 6)]);
+      }
       return s;
     };
-    const score = () => [-Infinity, Infinity, -0, 0, 1, 1.5, -2, 3][Math.floor(rnd() * 8)] + (rnd() < 0.3 ? Math.floor(rnd() * 5) : 0);
+    const score = () =>
+      [-Infinity, Infinity, -0, 0, 1, 1.5, -2, 3][Math.floor(rnd() * 8)] +
+      (rnd() < 0.3 ? Math.floor(rnd() * 5) : 0);
     const scoreRange = (): ScoreRange => {
       const a = score();
       const b = score();

@@ -31,8 +31,9 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
       inline = name.slice(eq + 1);
       name = name.slice(0, eq);
     }
-    if (!(name in spec) && name.startsWith("cluster-") && name.slice(8) in spec) name = name.slice(8);
+    if (!(name in spec) && name.startsWith("cluster-")) name = name.slice(8);
     if (name === "slave" && "replica" in spec) name = "replica";
+    if (!(name in spec)) throw new UsageError(`Unknown option '${a}'`);
     const kind = spec[name];
     if (kind === undefined) throw new UsageError(`Unknown option '${a}'`);
     if (kind === "flag") {

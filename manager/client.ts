@@ -30,7 +30,7 @@ const dec = new TextDecoder();
 interface Pending {
   resolve: (v: RespValue) => void;
   reject: (e: Error) => void;
-  timer: number;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /** Encode one request as a RESP multibulk. */
@@ -72,7 +72,7 @@ export class NodeClient {
 
   /** Connect to host:port; fails with ConnectionError after `timeoutMs`. */
   static async connect(host: string, port: number, timeoutMs = 10_000): Promise<NodeClient> {
-    let timer = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const conn = await Promise.race([
         Deno.connect({ hostname: host, port }),

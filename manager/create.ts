@@ -91,13 +91,12 @@ Options:
       }
       out.line(">>> Nodes configuration updated", "info");
       let failures = 0;
-      for (const [k, m] of plan.masters.entries()) {
+      for (const m of plan.masters) {
         const r = await nodes[m].client.send(["CLUSTER", "ADDSLOTS", ...slotsOf(m)]);
         if (r.type === "error") {
           failures++;
           out.line(`Node ${nodes[m].text} replied with error:\n${r.value}`, "err");
         }
-        void k;
       }
       out.line(">>> Assign a different config epoch to each node", "info");
       for (const [i, n] of nodes.entries()) {

@@ -91,13 +91,13 @@ export async function moveSlot(
   await setSlot(target, slot, "IMPORTING", source.id);
   await setSlot(source, slot, "MIGRATING", target.id);
   const moved = await migrateKeysInSlot(source, target, slot, opts);
-  // The target first: it bumps its epoch and owns the slot before anyone else is told.
+  // The target first: it bumps its epoch and owns the slot before anyone else is told. The
+  // source may answer "Please use SETSLOT only with masters." once it gave away its last slot
+  // (it turned into a replica of the target), and so may a master that did so earlier.
   await setSlot(target, slot, "NODE", target.id);
-  const r = await source.client.send(["CLUSTER", "SETSLOT", slot, "NODE", target.id]);
-  if (r.type === "error" && !r.value.startsWith("ERR Please use SETSLOT only with masters")) {
-    throw new ManagerError(`[ERR] Calling CLUSTER SETSLOT ${slot} NODE ${target.id} on ${source.addr}: ${r.value}`);
-  }
-  await Promise.all(allMasters.filter((m) => m !== source && m !== target).map(async (m) => {
+  const others = new Set([source, ...allMasters]);
+  others.delete(target);
+  await Promise.all([...others].map(async (m) => {
     const r = await m.client.send(["CLUSTER", "SETSLOT", slot, "NODE", target.id]);
     if (r.type === "error" && !r.value.startsWith("ERR Please use SETSLOT only with masters")) {
       throw new ManagerError(`[ERR] Calling CLUSTER SETSLOT ${slot} NODE ${target.id} on ${m.addr}: ${r.value}`);

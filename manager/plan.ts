@@ -69,11 +69,11 @@ export function planRebalance(
   masters: readonly BalanceNode[],
   opts: { useEmptyMasters: boolean; thresholdPct: number },
 ): RebalancePlan {
-  const involved = masters
-    .map((m) => ({ ...m, weight: !opts.useEmptyMasters && m.slotsCount === 0 ? 0 : m.weight }))
-    .filter((m) => m.weight > 0);
-  if (involved.length < 2) return { kind: "balanced", reason: "few-nodes" };
+  // A master without slots takes part only with useEmptyMasters; one with slots and weight 0
+  // takes part and gives all its slots away (how redis-cli drains a node).
+  const involved = masters.filter((m) => opts.useEmptyMasters || m.slotsCount > 0);
   const totalWeight = involved.reduce((n, m) => n + m.weight, 0);
+  if (involved.length < 2 || totalWeight <= 0) return { kind: "balanced", reason: "few-nodes" };
   let thresholdReached = false;
   let totalBalance = 0;
   const nodes = involved.map((m) => {

@@ -70,8 +70,10 @@ export class Crc64 {
     const TH = TABLES_HI;
     // Slicing-by-8 over whole 8-byte blocks.
     while (end - i >= 8) {
-      const a = (lo ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) >>> 0;
-      const b = (hi ^ (data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24))) >>> 0;
+      const a =
+        (lo ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) >>> 0;
+      const b =
+        (hi ^ (data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24))) >>> 0;
       const i7 = 7 * 256 + (a & 0xff);
       const i6 = 6 * 256 + ((a >>> 8) & 0xff);
       const i5 = 5 * 256 + ((a >>> 16) & 0xff);
@@ -115,8 +117,10 @@ export class Crc64 {
 
   /** Does the little-endian CRC stored at `data[offset..offset+8)` equal this one? */
   equalsLE(data: Uint8Array, offset: number): boolean {
-    const lo = (data[offset] | (data[offset + 1] << 8) | (data[offset + 2] << 16) | (data[offset + 3] << 24)) >>> 0;
-    const hi = (data[offset + 4] | (data[offset + 5] << 8) | (data[offset + 6] << 16) | (data[offset + 7] << 24)) >>> 0;
+    const lo = (data[offset] | (data[offset + 1] << 8) | (data[offset + 2] << 16) |
+      (data[offset + 3] << 24)) >>> 0;
+    const hi = (data[offset + 4] | (data[offset + 5] << 8) | (data[offset + 6] << 16) |
+      (data[offset + 7] << 24)) >>> 0;
     return lo === this.lo && hi === this.hi;
   }
 }

@@ -272,8 +272,12 @@ export function listpackDecode(lp: Uint8Array): Uint8Array[] {
         }
         case 0xf4: {
           check(p + 9 <= end, "listpack: int out of bounds");
-          const lo = BigInt((lp[p + 1] | (lp[p + 2] << 8) | (lp[p + 3] << 16) | (lp[p + 4] << 24)) >>> 0);
-          const hi = BigInt((lp[p + 5] | (lp[p + 6] << 8) | (lp[p + 7] << 16) | (lp[p + 8] << 24)) >>> 0);
+          const lo = BigInt(
+            (lp[p + 1] | (lp[p + 2] << 8) | (lp[p + 3] << 16) | (lp[p + 4] << 24)) >>> 0,
+          );
+          const hi = BigInt(
+            (lp[p + 5] | (lp[p + 6] << 8) | (lp[p + 7] << 16) | (lp[p + 8] << 24)) >>> 0,
+          );
           out.push(intBytes(BigInt.asIntN(64, (hi << 32n) | lo)));
           entryLen = 9;
           break;

@@ -1,5 +1,7 @@
 /**
- * LZF compression as Redis uses it (liblzf 3.6: lzf_c.c with HLOG 16, VERY_FAST, lzf_d.c).
+ * LZF compression as Redis 7.0 uses it (its bundled liblzf 3.6 lzf_c.c with HLOG 16, VERY_FAST;
+ * lzf_d.c). Matches may run to the very end of the input (no `ip + 4 < in_end` guard of later
+ * liblzf releases), which changes the bytes produced for some inputs.
  *
  * Stream format:
  *   000LLLLL <L+1 literal bytes>
@@ -54,16 +56,18 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
     htabGen[slot] = gen;
     const off = ip - ref - 1;
     if (
-      ref > 0 && ref < ip && off < MAX_OFF && ip + 4 < inLen &&
-      input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]
+      ref > 0 && ref < ip && off < MAX_OFF &&
+      input[ref + 2] === input[ip + 2] && input[ref] === input[ip] &&
+      input[ref + 1] === input[ip + 1]
     ) {
       let len = 2;
       let maxlen = inLen - ip - len;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
 
+      // First a fast conservative test, then the exact one.
+      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return null;
       out[op - lit - 1] = lit - 1; // stop run
       if (lit === 0) op--; // undo run if length is zero
-      if (op + 3 + 1 >= outEnd) return null;
 
       do len++; while (len < maxlen && input[ref + len] === input[ip + len]);
 

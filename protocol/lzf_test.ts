@@ -32,7 +32,13 @@ Deno.test("lzf: byte-identical to redis-server's output", () => {
   // "hello world hello world hello world hello world" as Redis stores it.
   const hw = enc.encode("hello world hello world hello world hello world");
   const hwExpected = new Uint8Array([
-    0x0c, ...enc.encode("hello world h"), 0xe0, 0x17, 0x0b, 0x01, ...enc.encode("ld"),
+    0x0c,
+    ...enc.encode("hello world h"),
+    0xe0,
+    0x17,
+    0x0b,
+    0x01,
+    ...enc.encode("ld"),
   ]);
   assert.deepEqual(lzfCompress(hw, hw.length - 4), hwExpected);
 });

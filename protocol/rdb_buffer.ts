@@ -168,7 +168,9 @@ export class ByteReader {
 
   f64le(): number {
     this.need(8);
-    if (this.dv === null) this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    if (this.dv === null) {
+      this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    }
     const v = this.dv.getFloat64(this.pos, true);
     this.pos += 8;
     return v;

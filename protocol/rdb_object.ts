@@ -276,15 +276,15 @@ function int64OfBinary(s: string): bigint | null {
 const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
 const SIZE_SAFETY_LIMIT = 8192;
 
+/** Redis's SIZE_ESTIMATE_OVERHEAD: the per-entry overhead quicklist assumes when filling nodes. */
+const SIZE_ESTIMATE_OVERHEAD = 8;
+
 /** _quicklistNodeAllowInsert (7.0): may a node of `nodeBytes`/`count` take an element of `sz`? */
 function nodeAllowsInsert(nodeBytes: number, count: number, fill: number, sz: number): boolean {
-  let overhead = sz < 254 ? 1 : 5;
-  overhead += sz < 64 ? 1 : sz < 16384 ? 2 : 5;
-  const newSz = nodeBytes + sz + overhead;
+  const newSz = nodeBytes + sz + SIZE_ESTIMATE_OVERHEAD;
   if (fill < 0) {
     const idx = -fill - 1;
-    const limit = OPTIMIZATION_LEVEL[idx < OPTIMIZATION_LEVEL.length ? idx : OPTIMIZATION_LEVEL.length - 1];
-    if (newSz <= limit) return true;
+    if (idx < OPTIMIZATION_LEVEL.length && newSz <= OPTIMIZATION_LEVEL[idx]) return true;
   }
   if (newSz > SIZE_SAFETY_LIMIT) return false;
   return count < fill;
@@ -308,7 +308,9 @@ export function quicklistNodes(items: Iterable<Uint8Array>, fill: number): Uint8
 
 /** d2string as zzlInsertAt uses it to store a score in a listpack. */
 function addScore(lp: ListpackBuilder, score: number): void {
-  if (score !== 0 && Number.isInteger(score) && score > -4503599627370495 && score < 4503599627370496) {
+  if (
+    score !== 0 && Number.isInteger(score) && score > -4503599627370495 && score < 4503599627370496
+  ) {
     lp.addInt(score);
   } else if (score === 0) {
     if (Object.is(score, -0)) lp.addString(enc.encode("-0"));
@@ -450,7 +452,9 @@ function pairsToZset(items: Uint8Array[], o: RdbOptions): ZSet {
   const n = items.length / 2;
   if (n === 0) throw new EmptyKeyError("empty zset");
   const z = new ZSet(n <= o.zsetMaxListpackEntries);
-  for (let i = 0; i < items.length; i += 2) addZsetMember(z, latin1(items[i]), parseScoreText(items[i + 1]));
+  for (let i = 0; i < items.length; i += 2) {
+    addZsetMember(z, latin1(items[i]), parseScoreText(items[i + 1]));
+  }
   return z;
 }
 
@@ -540,7 +544,8 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
         if (type === RDB_TYPE.LIST_QUICKLIST_2) {
           container = r.readLength();
           check(
-            container === QUICKLIST_NODE_CONTAINER_PACKED || container === QUICKLIST_NODE_CONTAINER_PLAIN,
+            container === QUICKLIST_NODE_CONTAINER_PACKED ||
+              container === QUICKLIST_NODE_CONTAINER_PLAIN,
             "quicklist: bad container",
           );
         }

@@ -116,3 +116,72 @@ export function ziplistDecode(zl: Uint8Array): Uint8Array[] {
   check(count === 0xffff || count === out.length, "ziplist: entry count mismatch");
   return out;
 }
+
+/**
+ * A ziplist writer following Redis 6.2's ziplistPush encoding rules. We never write ziplists (7.0
+ * does not); this builds legacy payloads for tests. `rawEncodings[i]` overrides entry i's body.
+ */
+export function ziplistEncode(
+  items: (string | number | bigint)[],
+  rawEncodings?: number[][],
+): Uint8Array {
+  const entries: number[][] = [];
+  items.forEach((it, idx) => {
+    let body: number[];
+    if (rawEncodings?.[idx]) {
+      body = rawEncodings[idx];
+    } else if (typeof it === "string") {
+      const b = [...enc.encode(it)];
+      if (b.length <= 63) body = [b.length, ...b];
+      else if (b.length <= 16383) body = [0x40 | (b.length >> 8), b.length & 0xff, ...b];
+      else {body = [
+          0x80,
+          (b.length >>> 24) & 0xff,
+          (b.length >>> 16) & 0xff,
+          (b.length >>> 8) & 0xff,
+          b.length & 0xff,
+          ...b,
+        ];}
+    } else {
+      const v = BigInt(it);
+      const le = (n: bigint, bytes: number) => {
+        const out: number[] = [];
+        let u = BigInt.asUintN(bytes * 8, n);
+        for (let i = 0; i < bytes; i++) {
+          out.push(Number(u & 0xffn));
+          u >>= 8n;
+        }
+        return out;
+      };
+      if (v >= 0n && v <= 12n) body = [0xf1 + Number(v)];
+      else if (v >= -128n && v <= 127n) body = [0xfe, ...le(v, 1)];
+      else if (v >= -32768n && v <= 32767n) body = [0xc0, ...le(v, 2)];
+      else if (v >= -8388608n && v <= 8388607n) body = [0xf0, ...le(v, 3)];
+      else if (v >= -2147483648n && v <= 2147483647n) body = [0xd0, ...le(v, 4)];
+      else body = [0xe0, ...le(v, 8)];
+    }
+    entries.push(body);
+  });
+  const out: number[] = [];
+  let prev = 0;
+  let tail = 10;
+  for (const body of entries) {
+    tail = 10 + out.length;
+    const pl = prev < 254
+      ? [prev]
+      : [0xfe, prev & 0xff, (prev >>> 8) & 0xff, (prev >>> 16) & 0xff, prev >>> 24];
+    const e = [...pl, ...body];
+    out.push(...e);
+    prev = e.length;
+  }
+  const total = 10 + out.length + 1;
+  const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+  return new Uint8Array([
+    ...u32(total),
+    ...u32(tail),
+    entries.length & 0xff,
+    entries.length >> 8,
+    ...out,
+    0xff,
+  ]);
+}

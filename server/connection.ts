@@ -98,7 +98,11 @@ async function processInput(server: Server, client: Client, conn: Deno.Conn): Pr
       return;
     }
     const p = dispatch(server, client, r.argv);
-    if (p !== undefined) await p;
+    if (p !== undefined) {
+      // A command that waits (BLPOP & co): send the replies of earlier pipelined commands first.
+      if (client.reply.len > 0) await flush(server, client, conn);
+      await p;
+    }
     if (client.closeAfterReply) return;
     client.parser.authRequired = !client.authenticated;
     if (client.reply.len >= FLUSH_AT) await flush(server, client, conn);

@@ -7,12 +7,14 @@
 import assert from "node:assert/strict";
 import {
   haveRedisServer,
+  type InProcessNode,
   RespClient,
   run,
   sleep,
+  type SpawnedProcess,
   spawnNode,
   spawnRedis,
-  type SpawnedProcess,
+  startNode,
   waitFor,
 } from "./harness.ts";
 import { encodeBusMessage } from "../protocol/bus.ts";
@@ -102,13 +104,18 @@ async function createCluster(nodes: SpawnedProcess[]): Promise<void> {
 }
 
 async function waitAllOk(ports: number[], timeoutMs = 15_000): Promise<void> {
-  await waitFor("cluster_state:ok on every node", async () => {
-    for (const p of ports) {
-      const info = await call(p, "CLUSTER", "INFO") as string;
-      if (!info.startsWith("cluster_state:ok\r\n")) return false;
-    }
-    return true;
-  }, timeoutMs, 200);
+  await waitFor(
+    "cluster_state:ok on every node",
+    async () => {
+      for (const p of ports) {
+        const info = await call(p, "CLUSTER", "INFO") as string;
+        if (!info.startsWith("cluster_state:ok\r\n")) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 Deno.test({
@@ -121,10 +128,15 @@ Deno.test({
       await createCluster(nodes);
       const ports = nodes.map((n) => n.port);
       // Replicas are confirmed by gossip: wait until every node prints the same view.
-      await waitFor("identical CLUSTER NODES views", async () => {
-        const views = await Promise.all(ports.map(async (p) => view(await nodesOf(p))));
-        return views.every((v) => v === views[0]);
-      }, 15_000, 200);
+      await waitFor(
+        "identical CLUSTER NODES views",
+        async () => {
+          const views = await Promise.all(ports.map(async (p) => view(await nodesOf(p))));
+          return views.every((v) => v === views[0]);
+        },
+        15_000,
+        200,
+      );
       const lines = await Promise.all(ports.map((p) => nodesOf(p)));
       for (const ls of lines) {
         assert.equal(ls.length, 6);
@@ -182,7 +194,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "cluster bus: kill -9 of a node -> fail everywhere; restarted with the same id, flag clears",
+  name:
+    "cluster bus: kill -9 of a node -> fail everywhere; restarted with the same id, flag clears",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -197,13 +210,18 @@ Deno.test({
       await victim.kill();
       nodes[1] = null;
       const others = ports.filter((p) => p !== victim.port);
-      await waitFor("victim flagged fail by every other node", async () => {
-        for (const p of others) {
-          const l = (await nodesOf(p)).find((x) => x.id === victimId);
-          if (l === undefined || !l.flags.includes("fail")) return false;
-        }
-        return true;
-      }, 5 * NODE_TIMEOUT_MS, 100);
+      await waitFor(
+        "victim flagged fail by every other node",
+        async () => {
+          for (const p of others) {
+            const l = (await nodesOf(p)).find((x) => x.id === victimId);
+            if (l === undefined || !l.flags.includes("fail")) return false;
+          }
+          return true;
+        },
+        5 * NODE_TIMEOUT_MS,
+        100,
+      );
       const failMs = Date.now() - killedAt;
       assert.ok(failMs >= NODE_TIMEOUT_MS * 0.9, `fail after ${failMs} ms: too early`);
       const info = await call(others[0], "CLUSTER", "INFO") as string;
@@ -212,16 +230,21 @@ Deno.test({
       const back = await spawnNode(DIRECTIVES, { port: victim.port, dir: victim.dir });
       nodes[1] = back;
       assert.equal(await call(back.port, "CLUSTER", "MYID"), victimId);
-      await waitFor("fail flag cleared everywhere", async () => {
-        for (const p of others) {
-          const l = (await nodesOf(p)).find((x) => x.id === victimId);
-          if (l === undefined || l.flags.includes("fail") || l.flags.includes("fail?")) {
-            return false;
+      await waitFor(
+        "fail flag cleared everywhere",
+        async () => {
+          for (const p of others) {
+            const l = (await nodesOf(p)).find((x) => x.id === victimId);
+            if (l === undefined || l.flags.includes("fail") || l.flags.includes("fail?")) {
+              return false;
+            }
+            if (l.link !== "connected") return false;
           }
-          if (l.link !== "connected") return false;
-        }
-        return true;
-      }, 8 * NODE_TIMEOUT_MS, 200);
+          return true;
+        },
+        8 * NODE_TIMEOUT_MS,
+        200,
+      );
       await waitAllOk(ports, 20_000);
       const again = await nodesOf(back.port);
       assert.equal(again.length, 6);
@@ -233,7 +256,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "cluster bus: mixed cluster with a real redis-server 7.0; a killed real node is marked fail",
+  name:
+    "cluster bus: mixed cluster with a real redis-server 7.0; a killed real node is marked fail",
   ignore: !haveRedisServer(),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -256,41 +280,58 @@ Deno.test({
       assert.equal(await call(c, "CLUSTER", "MEET", "127.0.0.1", String(a)), "OK");
       const all = [real.port, a, b, c];
       const expectMasters = (ls: NodeLine[]) => {
-        const bySlots = new Map(ls.filter((l) => l.flags.includes("master")).map((l) =>
-          [l.id, l.slots.join(" ")]
-        ));
+        const bySlots = new Map(
+          ls.filter((l) => l.flags.includes("master")).map((l) => [l.id, l.slots.join(" ")]),
+        );
         return bySlots.get(realId) === "0-5460" && bySlots.get(ids[0]) === "5461-10922" &&
           bySlots.get(ids[1]) === "10923-16383";
       };
-      await waitFor("4 nodes know each other with the right slots", async () => {
-        for (const p of all) {
-          const ls = await nodesOf(p);
-          if (ls.length !== 4) return false;
-          if (ls.some((l) => l.link !== "connected" || l.flags.includes("handshake"))) return false;
-          if (!expectMasters(ls)) return false;
-        }
-        return true;
-      }, 20_000, 200);
+      await waitFor(
+        "4 nodes know each other with the right slots",
+        async () => {
+          for (const p of all) {
+            const ls = await nodesOf(p);
+            if (ls.length !== 4) return false;
+            if (ls.some((l) => l.link !== "connected" || l.flags.includes("handshake"))) {
+              return false;
+            }
+            if (!expectMasters(ls)) return false;
+          }
+          return true;
+        },
+        20_000,
+        200,
+      );
       // One of ours replicates the real master: the real node sees the role.
       assert.equal(await call(c, "CLUSTER", "REPLICATE", realId), "OK");
-      await waitFor("everyone sees ours as a replica of the real master", async () => {
-        for (const p of all) {
-          const l = (await nodesOf(p)).find((x) => x.id === ids[2])!;
-          if (!l.flags.includes("slave") || l.master !== realId) return false;
-        }
-        return true;
-      }, 15_000, 200);
+      await waitFor(
+        "everyone sees ours as a replica of the real master",
+        async () => {
+          for (const p of all) {
+            const l = (await nodesOf(p)).find((x) => x.id === ids[2])!;
+            if (!l.flags.includes("slave") || l.master !== realId) return false;
+          }
+          return true;
+        },
+        15_000,
+        200,
+      );
       await waitAllOk(all, 20_000);
       // Kill the real node: ours mark it fail.
       await real.kill();
       real = null;
-      await waitFor("real node marked fail by ours", async () => {
-        for (const p of [a, b, c]) {
-          const l = (await nodesOf(p)).find((x) => x.id === realId)!;
-          if (!l.flags.includes("fail")) return false;
-        }
-        return true;
-      }, 6 * NODE_TIMEOUT_MS, 200);
+      await waitFor(
+        "real node marked fail by ours",
+        async () => {
+          for (const p of [a, b, c]) {
+            const l = (await nodesOf(p)).find((x) => x.id === realId)!;
+            if (!l.flags.includes("fail")) return false;
+          }
+          return true;
+        },
+        6 * NODE_TIMEOUT_MS,
+        200,
+      );
     } finally {
       await stopAll([real, ...ours]);
     }
@@ -315,25 +356,35 @@ Deno.test({
       assert.equal(await call(ours.port, "CLUSTER", "ADDSLOTSRANGE", "10001", "16383"), "OK");
       assert.equal(await call(ours.port, "CLUSTER", "MEET", "127.0.0.1", String(r1)), "OK");
       assert.equal(await call(r2, "CLUSTER", "MEET", "127.0.0.1", String(r1)), "OK");
-      await waitFor("all three agree", async () => {
-        for (const p of [r1, r2, ours!.port]) {
-          const ls = await nodesOf(p);
-          if (ls.length !== 3 || ls.some((l) => l.link !== "connected")) return false;
-          const me = ls.find((l) => l.id === ourId);
-          if (me?.slots.join(" ") !== "10001-16383") return false;
-        }
-        return true;
-      }, 20_000, 200);
+      await waitFor(
+        "all three agree",
+        async () => {
+          for (const p of [r1, r2, ours!.port]) {
+            const ls = await nodesOf(p);
+            if (ls.length !== 3 || ls.some((l) => l.link !== "connected")) return false;
+            const me = ls.find((l) => l.id === ourId);
+            if (me?.slots.join(" ") !== "10001-16383") return false;
+          }
+          return true;
+        },
+        20_000,
+        200,
+      );
       await waitAllOk([r1, r2, ours.port], 20_000);
       await ours.kill();
       ours = null;
-      await waitFor("real nodes mark ours fail", async () => {
-        for (const p of [r1, r2]) {
-          const l = (await nodesOf(p)).find((x) => x.id === ourId)!;
-          if (!l.flags.includes("fail")) return false;
-        }
-        return true;
-      }, 6 * NODE_TIMEOUT_MS, 200);
+      await waitFor(
+        "real nodes mark ours fail",
+        async () => {
+          for (const p of [r1, r2]) {
+            const l = (await nodesOf(p)).find((x) => x.id === ourId)!;
+            if (!l.flags.includes("fail")) return false;
+          }
+          return true;
+        },
+        6 * NODE_TIMEOUT_MS,
+        200,
+      );
     } finally {
       await stopAll([...reals, ours]);
     }
@@ -419,19 +470,141 @@ Deno.test({
       await sleep(500);
       assert.equal(await call(a, "PING"), "PONG", `seed ${seed}`);
       // Still in the cluster: every node sees every other connected and healthy.
-      await waitFor(`still meshed after fuzz (seed ${seed})`, async () => {
-        for (const p of [a, b, c]) {
-          const ls = await nodesOf(p);
-          if (ls.length !== 3) return false;
-          if (ls.some((l) => l.link !== "connected" || l.flags.some((f) => f.startsWith("fail")))) {
-            return false;
+      await waitFor(
+        `still meshed after fuzz (seed ${seed})`,
+        async () => {
+          for (const p of [a, b, c]) {
+            const ls = await nodesOf(p);
+            if (ls.length !== 3) return false;
+            if (
+              ls.some((l) => l.link !== "connected" || l.flags.some((f) => f.startsWith("fail")))
+            ) {
+              return false;
+            }
           }
-        }
-        return true;
-      }, 10_000, 200);
+          return true;
+        },
+        10_000,
+        200,
+      );
       await waitAllOk([a, b, c]);
     } finally {
       await stopAll(nodes);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster bus: FORGET sticks against gossip, REPLICATE/REPLICAS, COUNT-FAILURE-REPORTS, RESET",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const nodes: (InProcessNode | null)[] = [];
+    try {
+      for (let i = 0; i < 4; i++) nodes.push(await startNode(DIRECTIVES));
+      const [a, b, c, d] = nodes.map((n) => n!.port);
+      const [aId, bId, cId, dId] = await Promise.all(
+        [a, b, c, d].map((p) => call(p, "CLUSTER", "MYID")),
+      ) as string[];
+      assert.equal(await call(a, "CLUSTER", "ADDSLOTSRANGE", "0", "5000"), "OK");
+      assert.equal(await call(b, "CLUSTER", "ADDSLOTSRANGE", "5001", "10000"), "OK");
+      assert.equal(await call(c, "CLUSTER", "ADDSLOTSRANGE", "10001", "16383"), "OK");
+      for (const p of [b, c, d]) {
+        assert.equal(await call(p, "CLUSTER", "MEET", "127.0.0.1", String(a)), "OK");
+      }
+      await waitAllOk([a, b, c, d]);
+      // REPLICATE: errors as Redis, then d becomes a replica of a, seen by everyone.
+      assert.deepEqual(
+        await call(a, "CLUSTER", "REPLICATE", bId),
+        new Error("ERR To set a master the node must be empty and without assigned slots."),
+      );
+      assert.deepEqual(
+        await call(d, "CLUSTER", "REPLICATE", dId),
+        new Error("ERR Can't replicate myself"),
+      );
+      assert.equal(await call(d, "CLUSTER", "REPLICATE", aId), "OK");
+      assert.deepEqual(
+        await call(b, "CLUSTER", "REPLICATE", dId),
+        new Error("ERR To set a master the node must be empty and without assigned slots."),
+      );
+      await waitFor(
+        "d is a replica of a everywhere",
+        async () => {
+          for (const p of [a, b, c, d]) {
+            const l = (await nodesOf(p)).find((x) => x.id === dId)!;
+            if (!l.flags.includes("slave") || l.master !== aId) return false;
+          }
+          return true;
+        },
+        10_000,
+        100,
+      );
+      for (const sub of ["REPLICAS", "SLAVES"]) {
+        const r = await call(b, "CLUSTER", sub, aId) as string[];
+        assert.equal(r.length, 1);
+        assert.match(r[0], new RegExp(`^${dId} 127\\.0\\.0\\.1:${d}@${d + 10000} slave ${aId} `));
+      }
+      assert.deepEqual(
+        await call(b, "CLUSTER", "REPLICAS", dId),
+        new Error("ERR The specified node is not a master"),
+      );
+      assert.deepEqual(
+        await call(d, "CLUSTER", "FORGET", aId),
+        new Error("ERR Can't forget my master!"),
+      );
+
+      // COUNT-FAILURE-REPORTS: stop c; masters a and b report it.
+      assert.equal(await call(a, "CLUSTER", "COUNT-FAILURE-REPORTS", cId), 0);
+      await nodes[2]!.stop();
+      nodes[2] = null;
+      await waitFor(
+        "a holds a failure report about c",
+        async () => {
+          return (await call(a, "CLUSTER", "COUNT-FAILURE-REPORTS", cId) as number) >= 1;
+        },
+        5 * NODE_TIMEOUT_MS,
+        100,
+      );
+      await waitFor(
+        "c fail on a",
+        async () => {
+          return (await nodesOf(a)).find((x) => x.id === cId)!.flags.includes("fail");
+        },
+        5 * NODE_TIMEOUT_MS,
+        100,
+      );
+
+      // FORGET c on a, b and d: gossip does not bring it back (60 s ban).
+      for (const p of [a, b, d]) assert.equal(await call(p, "CLUSTER", "FORGET", cId), "OK");
+      assert.deepEqual(
+        await call(a, "CLUSTER", "FORGET", cId),
+        new Error(`ERR Unknown node ${cId}`),
+      );
+      await sleep(2000);
+      for (const p of [a, b, d]) {
+        const ls = await nodesOf(p);
+        assert.equal(ls.length, 3, `node ${p} still forgot c`);
+        assert.ok(!ls.some((l) => l.id === cId));
+      }
+
+      // RESET SOFT on d: it forgets everyone and becomes a master with the same id.
+      assert.equal(await call(d, "CLUSTER", "RESET", "SOFT"), "OK");
+      let ls = await nodesOf(d);
+      assert.equal(ls.length, 1);
+      assert.equal(ls[0].id, dId);
+      assert.deepEqual(ls[0].flags, ["myself", "master"]);
+      assert.match(await call(d, "CLUSTER", "INFO") as string, /cluster_known_nodes:1\r\n/);
+      // RESET HARD: a new id and epochs back to 0.
+      assert.equal(await call(d, "CLUSTER", "RESET", "HARD"), "OK");
+      ls = await nodesOf(d);
+      assert.equal(ls.length, 1);
+      assert.notEqual(ls[0].id, dId);
+      assert.match(await call(d, "CLUSTER", "INFO") as string, /cluster_current_epoch:0\r\n/);
+      await sleep(500);
+      assert.equal((await nodesOf(d)).length, 1, "nobody re-added itself to the reset node");
+    } finally {
+      for (const n of nodes) await n?.stop();
     }
   },
 });

@@ -264,6 +264,8 @@ export function encodeCommand(args: (string | Uint8Array)[]): Uint8Array {
 export class RespClient {
   private buf = new Uint8Array(0);
   private readBuf = new Uint8Array(64 * 1024);
+  /** The read in flight, if any: a timed-out wait keeps it, so no bytes are ever lost. */
+  private pending: Promise<number | null> | null = null;
 
   private constructor(readonly conn: Deno.TcpConn) {}
 
@@ -279,6 +281,33 @@ export class RespClient {
     while (off < b.length) off += await this.conn.write(b.subarray(off));
   }
 
+  /**
+   * Wait up to `ms` for more bytes: appends them to the buffer and returns their count, null when
+   * the peer closed, or -1 on timeout (the read stays in flight for the next call).
+   */
+  private async readMore(ms: number): Promise<number | null> {
+    if (this.pending === null) {
+      this.pending = this.conn.read(this.readBuf).then((n) => {
+        if (n !== null) {
+          const next = new Uint8Array(this.buf.length + n);
+          next.set(this.buf);
+          next.set(this.readBuf.subarray(0, n), this.buf.length);
+          this.buf = next;
+        }
+        return n;
+      }, () => null);
+    }
+    const p = this.pending;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const r = await Promise.race([
+      p,
+      new Promise<number>((res) => timer = setTimeout(() => res(-1), Math.max(1, ms))),
+    ]);
+    clearTimeout(timer);
+    if (r !== -1) this.pending = null;
+    return r;
+  }
+
   /** Read one complete reply; null when the server closed the connection. */
   async readValue(timeoutMs = 10000): Promise<RespValue | null> {
     const deadline = Date.now() + timeoutMs;
@@ -288,17 +317,11 @@ export class RespClient {
         this.buf = this.buf.slice(r[1]);
         return r[0];
       }
-      if (Date.now() > deadline) throw new Error("timed out waiting for a reply");
-      const n = await Promise.race([
-        this.conn.read(this.readBuf),
-        sleep(Math.max(1, deadline - Date.now())).then(() => -1),
-      ]);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting for a reply");
+      const n = await this.readMore(left);
       if (n === -1) throw new Error("timed out waiting for a reply");
       if (n === null) return null;
-      const next = new Uint8Array(this.buf.length + (n as number));
-      next.set(this.buf);
-      next.set(this.readBuf.subarray(0, n as number), this.buf.length);
-      this.buf = next;
     }
   }
 
@@ -317,19 +340,25 @@ export class RespClient {
 
   /** Read whatever bytes arrive until `quietMs` pass with nothing (for raw-protocol tests). */
   async readRawText(quietMs = 200): Promise<string> {
-    let out = new TextDecoder().decode(this.buf);
-    this.buf = new Uint8Array(0);
     for (;;) {
-      const n = await Promise.race([this.conn.read(this.readBuf), sleep(quietMs).then(() => -1)]);
-      if (n === -1 || n === null) return out;
-      out += new TextDecoder().decode(this.readBuf.subarray(0, n as number));
+      const n = await this.readMore(quietMs);
+      if (n === -1 || n === null) break;
     }
+    const out = new TextDecoder().decode(this.buf);
+    this.buf = new Uint8Array(0);
+    return out;
   }
 
-  /** True once the server has closed the connection. */
+  /** True once the server has closed the connection (bytes that arrive meanwhile are kept). */
   async isClosed(timeoutMs = 1000): Promise<boolean> {
-    const n = await Promise.race([this.conn.read(this.readBuf), sleep(timeoutMs).then(() => -1)]);
-    return n === null;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      const n = await this.readMore(left);
+      if (n === null) return true;
+      if (n === -1) return false;
+    }
   }
 
   close(): void {

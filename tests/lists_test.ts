@@ -367,3 +367,17 @@ Deno.test("lists: LRANGE on a big list and deque growth at both ends", async () 
     assert.deepEqual(await c.call("LRANGE", "big", "998", "1001"), ["-1", "-0", "0", "1"]);
   });
 });
+
+Deno.test("lists: replies before a blocking command in a pipeline are sent at once", async () => {
+  await withNode(async (c, port) => {
+    const raw = await RespClient.connect(port);
+    try {
+      await raw.writeRaw("*3\r\n$5\r\nRPUSH\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$5\r\nBLPOP\r\n$5\r\nempty\r\n$1\r\n0\r\n");
+      assert.equal(await raw.readRawText(300), ":1\r\n");
+      await c.call("RPUSH", "empty", "v");
+      assert.equal(await raw.readRawText(300), "*2\r\n$5\r\nempty\r\n$1\r\nv\r\n");
+    } finally {
+      raw.close();
+    }
+  });
+});

@@ -442,6 +442,7 @@ bzmpop 0 2 nokey z max
 bzpopmin nokey 0.01
 bzpopmax nokey nokey2 0.01
 bzmpop 0.01 1 nokey max
+zadd z 1 a 2 b 3 c
 bzpopmin z -1
 bzpopmin z x
 bzpopmin z 1e400
@@ -463,6 +464,38 @@ bzpopmin z 0
 exists z
 bzpopmin z
 bzmpop 0 1 z
+del z ss is d
+zadd z 1 a 2 b 3 c
+sadd ss a x c
+sadd is 1 2 3 a
+zunionstore d 2 z ss
+zrange d 0 -1 withscores
+zunionstore d 2 z ss weights 2 3
+zrange d 0 -1 withscores
+zinterstore d 2 z ss aggregate max
+zrange d 0 -1 withscores
+zinterstore d 3 z ss is weights 1 2 3
+zrange d 0 -1 withscores
+zdiffstore d 2 ss z
+zrange d 0 -1 withscores
+zdiff 2 is ss withscores
+zunion 3 z ss is withscores
+zinter 2 ss is withscores
+zinter 1 ss withscores
+zintercard 2 z ss
+zintercard 3 z ss is limit 1
+zunion 2 ss ss weights 2 3 withscores aggregate min
+zrangestore d ss 0 -1
+command getkeys zunionstore d 2 a b weights 1 2
+command getkeys zinterstore d 1 a
+command getkeys zdiffstore d 2 a b
+command getkeys zunion 2 a b withscores
+command getkeys zintercard 3 a b c limit 1
+command getkeys zmpop 2 a b min
+command getkeys bzmpop 0 2 a b min count 2
+command getkeys bzpopmin a b 0
+command getkeys zrangestore d s 0 1
+command getkeys zadd k 1 m
 zadd
 zadd z
 zadd z 1
@@ -542,7 +575,10 @@ Deno.test("zsets: exact replies without a reference server", async () => {
       (await c.call("ZADD", "z", "INCR", "1", "a", "2", "b") as Error).message,
       "ERR INCR option supports a single increment-element pair",
     );
-    assert.equal((await c.call("ZADD", "z", "x", "a") as Error).message, "ERR value is not a valid float");
+    assert.equal(
+      (await c.call("ZADD", "z", "x", "a") as Error).message,
+      "ERR value is not a valid float",
+    );
     assert.equal(await c.call("ZADD", "z", "INCR", "inf", "a"), "inf");
     assert.equal(
       (await c.call("ZADD", "z", "INCR", "-inf", "a") as Error).message,
@@ -568,16 +604,30 @@ Deno.test("zsets: exact replies without a reference server", async () => {
     assert.equal(items.length, 2);
     assert.deepEqual(items[0], {
       type: "array",
-      value: [{ type: "bulk", value: new TextEncoder().encode("a") }, { type: "double", value: 1, text: "1" }],
+      value: [{ type: "bulk", value: new TextEncoder().encode("a") }, {
+        type: "double",
+        value: 1,
+        text: "1",
+      }],
     });
     const pop = await c.callRaw("ZPOPMIN", "z");
-    assert.equal(show(pop), show({
-      type: "array",
-      value: [{ type: "bulk", value: new TextEncoder().encode("a") }, { type: "double", value: 1, text: "1" }],
-    }));
+    assert.equal(
+      show(pop),
+      show({
+        type: "array",
+        value: [{ type: "bulk", value: new TextEncoder().encode("a") }, {
+          type: "double",
+          value: 1,
+          text: "1",
+        }],
+      }),
+    );
     const pop1 = await c.callRaw("ZPOPMIN", "z", "1");
     assert.equal((pop1 as { value: RespValue[] }).value[0].type, "array");
-    assert.equal(show(await c.callRaw("ZSCORE", "z", "c")), show({ type: "double", value: 3, text: "3" }));
+    assert.equal(
+      show(await c.callRaw("ZSCORE", "z", "c")),
+      show({ type: "double", value: 3, text: "3" }),
+    );
     assert.equal((await c.callRaw("ZSCORE", "z", "nope")).type, "null");
   } finally {
     c.close();
@@ -632,7 +682,10 @@ Deno.test("zsets: ZSCAN over a large zset returns every member despite concurren
     let cursor = "0";
     let calls = 0;
     do {
-      const [next, items] = await c.call("ZSCAN", "big", cursor, "COUNT", "20") as [string, string[]];
+      const [next, items] = await c.call("ZSCAN", "big", cursor, "COUNT", "20") as [
+        string,
+        string[],
+      ];
       for (let i = 0; i < items.length; i += 2) seen.set(items[i], items[i + 1]);
       cursor = next;
       calls++;
@@ -649,7 +702,19 @@ Deno.test("zsets: ZSCAN over a large zset returns every member despite concurren
       string,
       string[],
     ];
-    assert.deepEqual(matched.filter((_, i) => i % 2 === 0).sort(), ["m99", "m990", "m991", "m992", "m993", "m994", "m995", "m996", "m997", "m998", "m999"]);
+    assert.deepEqual(matched.filter((_, i) => i % 2 === 0).sort(), [
+      "m99",
+      "m990",
+      "m991",
+      "m992",
+      "m993",
+      "m994",
+      "m995",
+      "m996",
+      "m997",
+      "m998",
+      "m999",
+    ]);
   } finally {
     c.close();
     await node.stop();
@@ -673,10 +738,25 @@ function randomCommands(seed: number, n: number, withLex = true): Cmd[] {
   const rnd = prng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const key = () => pick(["za", "zb", "zc", "nokey"]);
-  const member = () => pick(["a", "b", "c", "d", "e", "f", "g", "aa", "ab", "\x00", "\xff", "B", ""]);
+  const member = () =>
+    pick(["a", "b", "c", "d", "e", "f", "g", "aa", "ab", "\x00", "\xff", "B", ""]);
   const score = () =>
-    pick(["0", "-0", "1", "2", "2.5", "-3", "1e3", "-inf", "+inf", "0.1", "3", String(Math.floor(rnd() * 10))]);
-  const bound = () => pick(["", "("]) + pick(["-inf", "+inf", "0", "1", "2", "2.5", "3", "5", "-1"]);
+    pick([
+      "0",
+      "-0",
+      "1",
+      "2",
+      "2.5",
+      "-3",
+      "1e3",
+      "-inf",
+      "+inf",
+      "0.1",
+      "3",
+      String(Math.floor(rnd() * 10)),
+    ]);
+  const bound = () =>
+    pick(["", "("]) + pick(["-inf", "+inf", "0", "1", "2", "2.5", "3", "5", "-1"]);
   const lex = () => pick(["-", "+", "[a", "(a", "[b", "(c", "[aa", "[\xff", "(", "[", "[d"]);
   const idx = () => String(Math.floor(rnd() * 12) - 6);
   const out: Cmd[] = [];
@@ -733,10 +813,26 @@ function randomCommands(seed: number, n: number, withLex = true): Cmd[] {
       out.push(pick([
         ["zpopmin", key()],
         ["zpopmax", key(), String(Math.floor(rnd() * 3))],
-        ["zmpop", "2", key(), key(), pick(["min", "max"]), "count", String(1 + Math.floor(rnd() * 3))],
+        [
+          "zmpop",
+          "2",
+          key(),
+          key(),
+          pick(["min", "max"]),
+          "count",
+          String(1 + Math.floor(rnd() * 3)),
+        ],
       ]));
     } else if (r < 0.95) {
-      const op = pick(["zunionstore", "zinterstore", "zdiffstore", "zunion", "zinter", "zdiff", "zintercard"]);
+      const op = pick([
+        "zunionstore",
+        "zinterstore",
+        "zdiffstore",
+        "zunion",
+        "zinter",
+        "zdiff",
+        "zintercard",
+      ]);
       const store = op.endsWith("store");
       const args = [op];
       if (store) args.push(key());
@@ -774,7 +870,10 @@ Deno.test({
           await theirs.callRaw("FLUSHALL");
           // skiplist: every zset uses Redis's skiplist encoding (no listpack).
           const entries = skiplist ? "0" : "128";
-          assert.equal(show(await ours.callRaw("CONFIG", "SET", "zset-max-listpack-entries", entries)), show({ type: "simple", value: "OK" }));
+          assert.equal(
+            show(await ours.callRaw("CONFIG", "SET", "zset-max-listpack-entries", entries)),
+            show({ type: "simple", value: "OK" }),
+          );
           await theirs.callRaw("CONFIG", "SET", "zset-max-listpack-entries", entries);
           const cmds = randomCommands(seed, 1500, !skiplist);
           for (let i = 0; i < cmds.length; i++) {
@@ -810,19 +909,28 @@ Deno.test("zsets: blocking pops wait for data, time out, and do not block in MUL
     const pm = a.callRaw("BZMPOP", "0", "2", "k3", "k4", "MAX", "COUNT", "5");
     await new Promise((r) => setTimeout(r, 50));
     await b.call("ZADD", "k4", "1", "p", "2", "q");
-    assert.equal(show2(await pm), show2({
-      type: "array",
-      value: [
-        { type: "bulk", value: bin("k4") },
-        {
-          type: "array",
-          value: [
-            { type: "array", value: [{ type: "bulk", value: bin("q") }, { type: "bulk", value: bin("2") }] },
-            { type: "array", value: [{ type: "bulk", value: bin("p") }, { type: "bulk", value: bin("1") }] },
-          ],
-        },
-      ],
-    }));
+    assert.equal(
+      show2(await pm),
+      show2({
+        type: "array",
+        value: [
+          { type: "bulk", value: bin("k4") },
+          {
+            type: "array",
+            value: [
+              {
+                type: "array",
+                value: [{ type: "bulk", value: bin("q") }, { type: "bulk", value: bin("2") }],
+              },
+              {
+                type: "array",
+                value: [{ type: "bulk", value: bin("p") }, { type: "bulk", value: bin("1") }],
+              },
+            ],
+          },
+        ],
+      }),
+    );
     assert.equal(await b.call("EXISTS", "k4"), 0);
     // ZUNIONSTORE into a waited-on key wakes the client too; first blocked is served first.
     const first = a.callRaw("BZPOPMAX", "k5", "0");

@@ -1,0 +1,258 @@
+/**
+ * Whole RDB files (Redis 7.0 rdb.c rdbSaveRio / rdbLoadRio), version 10:
+ *   "REDIS0010" <AUX fields> [SELECTDB n RESIZEDB size expires (EXPIRETIME_MS t)? type key value ...]
+ *   EOF <CRC64 u64le of everything before it>.
+ * Used by full-sync replication, `redis-cli --rdb` and persistence. The reader accepts versions
+ * 1-10, both expiry opcodes, IDLE/FREQ, FUNCTION2 (kept as raw code), several databases and a
+ * zero checksum (saved with rdbchecksum no); it verifies any other checksum.
+ */
+
+import { ByteWriter, check, RdbFormatError } from "./rdb_buffer.ts";
+import { Crc64 } from "./crc64.ts";
+import {
+  EmptyKeyError,
+  isObjectType,
+  objectType,
+  RDB_VERSION,
+  type RdbOptions,
+  RdbReader,
+  readObject,
+  writeBinaryString,
+  writeLength,
+  writeObject,
+  writeString,
+} from "./rdb_object.ts";
+import type { Value } from "../keyspace/db.ts";
+
+export const RDB_OPCODE = {
+  FUNCTION2: 245,
+  FUNCTION_PRE_GA: 246,
+  MODULE_AUX: 247,
+  IDLE: 248,
+  FREQ: 249,
+  AUX: 250,
+  RESIZEDB: 251,
+  EXPIRETIME_MS: 252,
+  EXPIRETIME: 253,
+  SELECTDB: 254,
+  EOF: 255,
+} as const;
+
+/** The keyspace a file is written from (a Db or anything with its two maps). */
+export interface RdbSource {
+  dict: Map<string, Value>;
+  expires: Map<string, number>;
+}
+
+/** An AUX field: numbers are written as integer strings (rdbSaveAuxFieldStrInt). */
+export type AuxField = [string, string | number];
+
+export interface AuxInfo {
+  redisVer?: string;
+  ctimeSec?: number;
+  usedMem?: number;
+  /** Replication info (written only when given, as rdbSaveInfo does). */
+  repl?: { streamDb: number; replId: string; offset: number };
+  aofBase?: boolean;
+}
+
+/** The aux fields Redis 7.0 writes, in its order. */
+export function standardAux(info: AuxInfo = {}): AuxField[] {
+  const aux: AuxField[] = [
+    ["redis-ver", info.redisVer ?? "7.0.15"],
+    ["redis-bits", 64],
+    ["ctime", info.ctimeSec ?? Math.floor(Date.now() / 1000)],
+    ["used-mem", info.usedMem ?? 0],
+  ];
+  if (info.repl) {
+    aux.push(["repl-stream-db", info.repl.streamDb]);
+    aux.push(["repl-id", info.repl.replId]);
+    aux.push(["repl-offset", info.repl.offset]);
+  }
+  aux.push(["aof-base", info.aofBase ? 1 : 0]);
+  return aux;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Write the header "REDIS0010" and the aux fields. */
+export function writeRdbHeader(w: ByteWriter, aux: AuxField[]): void {
+  w.bytes(enc.encode(`REDIS${String(RDB_VERSION).padStart(4, "0")}`));
+  for (const [k, v] of aux) {
+    w.u8(RDB_OPCODE.AUX);
+    writeString(w, enc.encode(k), true);
+    writeString(w, enc.encode(String(v)), true);
+  }
+}
+
+/** Write one database section (nothing for an empty database, as Redis). */
+export function writeRdbDb(w: ByteWriter, dbId: number, src: RdbSource, o: RdbOptions): void {
+  if (src.dict.size === 0) return;
+  w.u8(RDB_OPCODE.SELECTDB);
+  writeLength(w, dbId);
+  w.u8(RDB_OPCODE.RESIZEDB);
+  writeLength(w, src.dict.size);
+  let expiring = 0;
+  for (const k of src.expires.keys()) if (src.dict.has(k)) expiring++;
+  writeLength(w, expiring);
+  for (const [key, value] of src.dict) {
+    const when = src.expires.get(key);
+    if (when !== undefined) {
+      w.u8(RDB_OPCODE.EXPIRETIME_MS);
+      w.i64le(BigInt(when));
+    }
+    const type = objectType(value, o);
+    w.u8(type);
+    writeBinaryString(w, key, o.compression);
+    writeObject(w, type, value, o);
+  }
+}
+
+/** Write EOF and the CRC64 of everything before it. */
+export function writeRdbTrailer(w: ByteWriter): void {
+  w.u8(RDB_OPCODE.EOF);
+  const crc = new Crc64().update(w.buf, 0, w.length);
+  w.reserve(8);
+  crc.writeLE(w.buf, w.length);
+  w.length += 8;
+}
+
+/** A complete RDB file holding database `dbId` (0 by default). */
+export function writeRdb(src: RdbSource, aux: AuxField[], o: RdbOptions, dbId = 0): Uint8Array {
+  const w = new ByteWriter(1024);
+  writeRdbHeader(w, aux);
+  writeRdbDb(w, dbId, src, o);
+  writeRdbTrailer(w);
+  return w.view().slice();
+}
+
+export interface RdbEntry {
+  dbId: number;
+  key: string;
+  value: Value;
+  /** Absolute expiry in ms since the epoch, or -1. */
+  expireMs: number;
+  /** IDLE (seconds) / FREQ when the file had them, else -1. */
+  idleSec: number;
+  freq: number;
+}
+
+export interface RdbFile {
+  version: number;
+  aux: Map<string, string>;
+  /** Per database: RESIZEDB sizes when present. */
+  resize: Map<number, { size: number; expires: number }>;
+  /** FUNCTION2 payloads (library code), in file order. */
+  functions: Uint8Array[];
+  /** How many empty aggregates were skipped (Redis logs "empty keys skipped"). */
+  emptyKeysSkipped: number;
+  /** False when the file carried a zero checksum (saved with rdbchecksum no). */
+  checksumVerified: boolean;
+}
+
+/**
+ * Parse a whole RDB file. Each key is handed to `visit` (so a loader can stream into a Db);
+ * `readRdb` collects them. Throws RdbFormatError on any malformed input or checksum mismatch.
+ */
+export function parseRdb(
+  buf: Uint8Array,
+  o: RdbOptions,
+  visit: (e: RdbEntry) => void,
+): RdbFile {
+  check(buf.length >= 9, "RDB: too short");
+  const magic = dec.decode(buf.subarray(0, 9));
+  check(magic.startsWith("REDIS") && /^\d{4}$/.test(magic.slice(5)), "RDB: wrong signature");
+  const version = Number(magic.slice(5));
+  check(version >= 1 && version <= RDB_VERSION, `RDB: can't handle format version ${version}`);
+  const r = new RdbReader(buf, 9);
+  const file: RdbFile = {
+    version,
+    aux: new Map(),
+    resize: new Map(),
+    functions: [],
+    emptyKeysSkipped: 0,
+    checksumVerified: false,
+  };
+  let dbId = 0;
+  let expireMs = -1;
+  let idleSec = -1;
+  let freq = -1;
+  for (;;) {
+    const type = r.u8();
+    switch (type) {
+      case RDB_OPCODE.EXPIRETIME:
+        expireMs = r.u32le() * 1000;
+        continue;
+      case RDB_OPCODE.EXPIRETIME_MS:
+        expireMs = Number(r.i64le());
+        continue;
+      case RDB_OPCODE.FREQ:
+        freq = r.u8();
+        continue;
+      case RDB_OPCODE.IDLE:
+        idleSec = r.readLength();
+        continue;
+      case RDB_OPCODE.EOF:
+        break;
+      case RDB_OPCODE.SELECTDB:
+        dbId = r.readLength();
+        continue;
+      case RDB_OPCODE.RESIZEDB: {
+        const size = r.readLength();
+        const expires = r.readLength();
+        file.resize.set(dbId, { size, expires });
+        continue;
+      }
+      case RDB_OPCODE.AUX: {
+        const k = dec.decode(r.readString());
+        const v = dec.decode(r.readString());
+        file.aux.set(k, v);
+        continue;
+      }
+      case RDB_OPCODE.FUNCTION2:
+        file.functions.push(r.readString());
+        continue;
+      case RDB_OPCODE.FUNCTION_PRE_GA:
+        throw new RdbFormatError("RDB: pre-release function format not supported");
+      case RDB_OPCODE.MODULE_AUX:
+        throw new RdbFormatError("RDB: module aux data is not supported");
+      default: {
+        check(isObjectType(type), `RDB: unknown type ${type}`);
+        const key = r.readBinaryString();
+        let value: Value | null = null;
+        try {
+          value = readObject(r, type, o);
+        } catch (e) {
+          if (!(e instanceof EmptyKeyError)) throw e;
+          file.emptyKeysSkipped++;
+        }
+        if (value !== null) visit({ dbId, key, value, expireMs, idleSec, freq });
+        expireMs = -1;
+        idleSec = -1;
+        freq = -1;
+        continue;
+      }
+    }
+    break; // EOF
+  }
+  if (version >= 5) {
+    const end = r.pos;
+    r.need(8);
+    const stored = buf.subarray(end, end + 8);
+    if (stored.every((b) => b === 0)) {
+      file.checksumVerified = false;
+    } else {
+      check(new Crc64().update(buf, 0, end).equalsLE(buf, end), "RDB: wrong checksum");
+      file.checksumVerified = true;
+    }
+  }
+  return file;
+}
+
+/** Parse a whole RDB file into its entries. */
+export function readRdb(buf: Uint8Array, o: RdbOptions): RdbFile & { entries: RdbEntry[] } {
+  const entries: RdbEntry[] = [];
+  const file = parseRdb(buf, o, (e) => entries.push(e));
+  return { ...file, entries };
+}
