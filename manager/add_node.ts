@@ -65,14 +65,21 @@ Options:
       const entry = cluster.entry;
       if (!asReplica) await copyFunctions(entry, fresh, out);
       out.line(`>>> Send CLUSTER MEET to node ${fresh.text} to make it join the cluster.`, "info");
-      const r = await fresh.client.send(meetArgs(await resolveIp(entry.host), entry.port, entry.busPort));
-      if (r.type === "error") throw new ManagerError(`[ERR] CLUSTER MEET on ${fresh.text} failed: ${r.value}`);
+      const r = await fresh.client.send(
+        meetArgs(await resolveIp(entry.host), entry.port, entry.busPort),
+      );
+      if (r.type === "error") {
+        throw new ManagerError(`[ERR] CLUSTER MEET on ${fresh.text} failed: ${r.value}`);
+      }
       if (master !== undefined) {
         const masterId = master.id;
         const freshId = fresh.me.id;
         await new Promise((r) => setTimeout(r, 1000));
         await waitForJoin(
-          [...cluster.nodes.map((n) => ({ addr: n.addr, client: n.client })), { addr: fresh.text, client: fresh.client }],
+          [...cluster.nodes.map((n) => ({ addr: n.addr, client: n.client })), {
+            addr: fresh.text,
+            client: fresh.client,
+          }],
           out,
           {
             timeoutMs: joinTimeoutMs,
@@ -95,19 +102,30 @@ Options:
 };
 
 /** FUNCTION DUMP from the entry, RESTORE on the new node; skipped when DUMP is an error. */
-async function copyFunctions(entry: ClusterNode, fresh: NewNode, out: { line(t: string, l?: "info" | "err"): void }): Promise<void> {
+async function copyFunctions(
+  entry: ClusterNode,
+  fresh: NewNode,
+  out: { line(t: string, l?: "info" | "err"): void },
+): Promise<void> {
   out.line(">>> Getting functions from cluster", "info");
   const dump = await entry.client.send(["FUNCTION", "DUMP"]);
   if (dump.type !== "bulk") {
-    out.line(`>>> Skipping functions: FUNCTION DUMP on ${entry.addr} did not return a payload`, "info");
+    out.line(
+      `>>> Skipping functions: FUNCTION DUMP on ${entry.addr} did not return a payload`,
+      "info",
+    );
     return;
   }
   out.line(`>>> Send FUNCTION LIST to ${fresh.text} to verify there is no functions in it`, "info");
   const list = await fresh.client.send(["FUNCTION", "LIST"]);
   if (list.type === "array" && list.value.length > 0) {
-    throw new ManagerError(`[ERR] Node ${fresh.text} already has functions; it must be empty to join.`);
+    throw new ManagerError(
+      `[ERR] Node ${fresh.text} already has functions; it must be empty to join.`,
+    );
   }
   out.line(`>>> Send FUNCTION RESTORE to ${fresh.text}`, "info");
   const r = await fresh.client.send(["FUNCTION", "RESTORE", dump.value]);
-  if (r.type === "error") throw new ManagerError(`[ERR] FUNCTION RESTORE on ${fresh.text} failed: ${r.value}`);
+  if (r.type === "error") {
+    throw new ManagerError(`[ERR] FUNCTION RESTORE on ${fresh.text} failed: ${r.value}`);
+  }
 }

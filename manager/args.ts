@@ -16,8 +16,16 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export function parseArgs(argv: readonly string[], spec: Readonly<Record<string, OptionKind>>): ParsedArgs {
-  const out: ParsedArgs = { positionals: [], flags: new Set(), values: new Map(), multi: new Map() };
+export function parseArgs(
+  argv: readonly string[],
+  spec: Readonly<Record<string, OptionKind>>,
+): ParsedArgs {
+  const out: ParsedArgs = {
+    positionals: [],
+    flags: new Set(),
+    values: new Map(),
+    multi: new Map(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--") || a === "--") {
@@ -57,12 +65,22 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
 }
 
 /** An integer option in [min, max], or the default. */
-export function intOption(p: ParsedArgs, name: string, def: number, min: number, max: number): number {
+export function intOption(
+  p: ParsedArgs,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number {
   const v = p.values.get(name);
   if (v === undefined) return def;
-  if (!/^-?[0-9]+$/.test(v)) throw new UsageError(`Option '--${name}' must be an integer, got '${v}'`);
+  if (!/^-?[0-9]+$/.test(v)) {
+    throw new UsageError(`Option '--${name}' must be an integer, got '${v}'`);
+  }
   const n = Number(v);
-  if (n < min || n > max) throw new UsageError(`Option '--${name}' must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max) {
+    throw new UsageError(`Option '--${name}' must be between ${min} and ${max}, got ${n}`);
+  }
   return n;
 }
 

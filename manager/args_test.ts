@@ -6,7 +6,17 @@ const SPEC = { replicas: "value", yes: "flag", weight: "multi", replica: "flag" 
 
 Deno.test("parseArgs: positionals, values, flags, redis-cli spellings", () => {
   const p = parseArgs(
-    ["a:1", "--replicas", "2", "b:2", "--cluster-yes", "--weight=x=1", "--weight", "y=2", "--cluster-slave"],
+    [
+      "a:1",
+      "--replicas",
+      "2",
+      "b:2",
+      "--cluster-yes",
+      "--weight=x=1",
+      "--weight",
+      "y=2",
+      "--cluster-slave",
+    ],
     SPEC,
   );
   assert.deepEqual(p.positionals, ["a:1", "b:2"]);
@@ -23,8 +33,14 @@ Deno.test("parseArgs: errors", () => {
   assert.throws(() => parseArgs(["--yes=1"], SPEC), /takes no value/);
   const p = parseArgs(["--replicas", "x"], SPEC);
   assert.throws(() => intOption(p, "replicas", 0, 0, 5), /must be an integer/);
-  assert.throws(() => intOption(parseArgs(["--replicas", "9"], SPEC), "replicas", 0, 0, 5), /between 0 and 5/);
-  assert.throws(() => numberOption(parseArgs(["--replicas", "-1"], SPEC), "replicas", 0, 0), /must be a number >= 0/);
+  assert.throws(
+    () => intOption(parseArgs(["--replicas", "9"], SPEC), "replicas", 0, 0, 5),
+    /between 0 and 5/,
+  );
+  assert.throws(
+    () => numberOption(parseArgs(["--replicas", "-1"], SPEC), "replicas", 0, 0),
+    /must be a number >= 0/,
+  );
 });
 
 Deno.test("parseAddr", () => {

@@ -26,12 +26,19 @@ export function showNodes(cluster: Cluster, out: Out, indent = 0): void {
   }
 }
 
-export async function checkCluster(cluster: Cluster, out: Out, opts: { quiet?: boolean } = {}): Promise<boolean> {
+export async function checkCluster(
+  cluster: Cluster,
+  out: Out,
+  opts: { quiet?: boolean } = {},
+): Promise<boolean> {
   out.line(`>>> Performing Cluster Check (using node ${cluster.entry.addr})`, "info");
   if (!opts.quiet) showNodes(cluster, out);
   for (const s of cluster.skipped) out.line(`[WARNING] Could not load node ${s}`, "warn");
   if (cluster.unreachableMasters > 0) {
-    out.line(`[WARNING] ${cluster.unreachableMasters} unreachable master(s) left out of the check.`, "warn");
+    out.line(
+      `[WARNING] ${cluster.unreachableMasters} unreachable master(s) left out of the check.`,
+      "warn",
+    );
   }
   const sigs = await signatures(cluster.nodes);
   const verdict = checkVerdict(cluster.nodes, sigs.map((s) => s.signature));
@@ -56,7 +63,10 @@ export async function checkCluster(cluster: Cluster, out: Out, opts: { quiet?: b
     out.line(`[OK] All ${CLUSTER_SLOTS} slots covered.`, "ok");
   } else {
     out.line(`[ERR] Not all ${CLUSTER_SLOTS} slots are covered by nodes.`, "err");
-    out.line(`    Uncovered slots (${verdict.uncovered.length}): ${rangesText(verdict.uncovered)}`, "err");
+    out.line(
+      `    Uncovered slots (${verdict.uncovered.length}): ${rangesText(verdict.uncovered)}`,
+      "err",
+    );
   }
   return verdict.ok;
 }

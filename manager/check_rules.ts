@@ -24,7 +24,10 @@ export interface CheckVerdict {
   ok: boolean;
 }
 
-export function checkVerdict(nodes: readonly CheckedNode[], signatures: readonly string[]): CheckVerdict {
+export function checkVerdict(
+  nodes: readonly CheckedNode[],
+  signatures: readonly string[],
+): CheckVerdict {
   const consistent = signatures.length > 0 && signatures.every((s) => s === signatures[0]);
   const openSlotWarnings: string[] = [];
   const open = new Set<number>();
@@ -32,12 +35,16 @@ export function checkVerdict(nodes: readonly CheckedNode[], signatures: readonly
     if (n.migrating.size > 0) {
       const slots = [...n.migrating.keys()];
       slots.forEach((s) => open.add(s));
-      openSlotWarnings.push(`[WARNING] Node ${n.addr} has slots in migrating state ${slots.join(",")}.`);
+      openSlotWarnings.push(
+        `[WARNING] Node ${n.addr} has slots in migrating state ${slots.join(",")}.`,
+      );
     }
     if (n.importing.size > 0) {
       const slots = [...n.importing.keys()];
       slots.forEach((s) => open.add(s));
-      openSlotWarnings.push(`[WARNING] Node ${n.addr} has slots in importing state ${slots.join(",")}.`);
+      openSlotWarnings.push(
+        `[WARNING] Node ${n.addr} has slots in importing state ${slots.join(",")}.`,
+      );
     }
   }
   const covered = new Uint8Array(CLUSTER_SLOTS);
@@ -65,6 +72,8 @@ export function rangesText(slots: readonly number[], limit = 20): string {
     parts.push(i === j ? `${slots[i]}` : `${slots[i]}-${slots[j]}`);
     i = j + 1;
   }
-  if (parts.length > limit) return `${parts.slice(0, limit).join(",")},... (${parts.length - limit} more ranges)`;
+  if (parts.length > limit) {
+    return `${parts.slice(0, limit).join(",")},... (${parts.length - limit} more ranges)`;
+  }
   return parts.join(",");
 }

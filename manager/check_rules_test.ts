@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { checkVerdict, rangesText } from "./check_rules.ts";
 
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
-const node = (addr: string, slots: number[], extra: Partial<{ migrating: Map<number, string>; importing: Map<number, string>; replica: boolean }> = {}) => ({
+const node = (
+  addr: string,
+  slots: number[],
+  extra: Partial<
+    { migrating: Map<number, string>; importing: Map<number, string>; replica: boolean }
+  > = {},
+) => ({
   addr,
   replica: extra.replica ?? false,
   slots,
@@ -10,7 +16,12 @@ const node = (addr: string, slots: number[], extra: Partial<{ migrating: Map<num
   importing: extra.importing ?? new Map(),
 });
 
-const healthy = [node("n1", range(0, 5460)), node("n2", range(5461, 10922)), node("n3", range(10923, 16383)), node("r1", [], { replica: true })];
+const healthy = [
+  node("n1", range(0, 5460)),
+  node("n2", range(5461, 10922)),
+  node("n3", range(10923, 16383)),
+  node("r1", [], { replica: true }),
+];
 
 Deno.test("checkVerdict: a healthy cluster", () => {
   const v = checkVerdict(healthy, ["s", "s", "s", "s"]);
@@ -42,7 +53,10 @@ Deno.test("checkVerdict: open slots, with redis-cli's warning lines", () => {
 });
 
 Deno.test("checkVerdict: uncovered slots", () => {
-  const nodes = [node("n1", range(0, 5460).filter((s) => s !== 200)), node("n2", range(5461, 10922))];
+  const nodes = [
+    node("n1", range(0, 5460).filter((s) => s !== 200)),
+    node("n2", range(5461, 10922)),
+  ];
   const v = checkVerdict(nodes, ["s", "s"]);
   assert.equal(v.ok, false);
   assert.equal(v.coveredCount, 16384 - 1 - 5461);
@@ -52,5 +66,8 @@ Deno.test("checkVerdict: uncovered slots", () => {
 
 Deno.test("rangesText: bounded output", () => {
   assert.equal(rangesText([1, 2, 3, 5, 9, 10]), "1-3,5,9-10");
-  assert.match(rangesText(range(0, 100).filter((s) => s % 2 === 0), 3), /^0,2,4,\.\.\. \(48 more ranges\)$/);
+  assert.match(
+    rangesText(range(0, 100).filter((s) => s % 2 === 0), 3),
+    /^0,2,4,\.\.\. \(48 more ranges\)$/,
+  );
 });

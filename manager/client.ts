@@ -100,17 +100,25 @@ export class NodeClient {
   /** Send a request; resolves with the typed reply (error replies are values, not throws). */
   send(args: readonly Arg[], timeoutMs = this.timeoutMs): Promise<RespValue> {
     if (this.closed) {
-      return Promise.reject(this.closeReason ?? new ConnectionError(`connection to ${this.addr} closed`));
+      return Promise.reject(
+        this.closeReason ?? new ConnectionError(`connection to ${this.addr} closed`),
+      );
     }
     if (this.pending.length >= MAX_PENDING) {
       return Promise.reject(new Error(`too many pending requests to ${this.addr}`));
     }
     const { promise, resolve, reject } = Promise.withResolvers<RespValue>();
     const timer = setTimeout(() => {
-      this.fail(new ConnectionError(`no reply from ${this.addr} within ${timeoutMs} ms (${String(args[0])})`));
+      this.fail(
+        new ConnectionError(
+          `no reply from ${this.addr} within ${timeoutMs} ms (${String(args[0])})`,
+        ),
+      );
     }, timeoutMs);
     this.pending.push({ resolve, reject, timer });
-    this.write(encodeRequest(args)).catch((e) => this.fail(new ConnectionError(`write to ${this.addr} failed: ${e.message}`)));
+    this.write(encodeRequest(args)).catch((e) =>
+      this.fail(new ConnectionError(`write to ${this.addr} failed: ${e.message}`))
+    );
     return promise;
   }
 
@@ -129,7 +137,9 @@ export class NodeClient {
   /** A command whose reply is an integer. */
   async callInt(...args: Arg[]): Promise<number> {
     const v = await this.call(...args);
-    if (v.type !== "int") throw new ReplyError(`expected an integer reply to ${String(args[0])}, got ${v.type}`);
+    if (v.type !== "int") {
+      throw new ReplyError(`expected an integer reply to ${String(args[0])}, got ${v.type}`);
+    }
     return v.value;
   }
 
@@ -175,7 +185,11 @@ export class NodeClient {
         this.drain();
       }
     } catch (e) {
-      this.fail(e instanceof ConnectionError ? e : new ConnectionError(`read from ${this.addr} failed: ${(e as Error).message}`));
+      this.fail(
+        e instanceof ConnectionError
+          ? e
+          : new ConnectionError(`read from ${this.addr} failed: ${(e as Error).message}`),
+      );
     }
   }
 
@@ -187,7 +201,9 @@ export class NodeClient {
       this.start = 0;
       if (this.end < this.buf.length) return;
     }
-    if (this.buf.length * 2 > MAX_BUFFER_BYTES) throw new ConnectionError(`reply from ${this.addr} too large`);
+    if (this.buf.length * 2 > MAX_BUFFER_BYTES) {
+      throw new ConnectionError(`reply from ${this.addr} too large`);
+    }
     const next = new Uint8Array(this.buf.length * 2);
     next.set(this.buf.subarray(0, this.end));
     this.buf = next;

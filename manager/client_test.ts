@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConnectionError, encodeRequest, NodeClient, replyStrings, ReplyError } from "./client.ts";
+import { ConnectionError, encodeRequest, NodeClient, ReplyError, replyStrings } from "./client.ts";
 
 Deno.test("encodeRequest: multibulk with strings, numbers and bytes", () => {
   const b = encodeRequest(["SET", "k", 12, new Uint8Array([0, 255])]);
@@ -44,7 +44,10 @@ Deno.test({
       assert.ok(b instanceof ReplyError);
       assert.equal(b.message, "ERR boom");
       assert.deepEqual(replyStrings(d), ["a", "bc"]);
-      await assert.rejects(c.call("SLOW"), (e) => e instanceof ConnectionError && /no reply .* within 300 ms/.test(e.message));
+      await assert.rejects(
+        c.call("SLOW"),
+        (e) => e instanceof ConnectionError && /no reply .* within 300 ms/.test(e.message),
+      );
       await assert.rejects(c.call("AFTER"), ConnectionError);
     } finally {
       c.close();

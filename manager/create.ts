@@ -57,10 +57,12 @@ Options:
         throw e;
       }
       out.line(`>>> Performing hash slots allocation on ${nodes.length} nodes...`, "info");
-      plan.masters.forEach((m, i) => {
-        out.line(`Master[${i}] -> Slots ${plan.slotRanges[i][0]} - ${plan.slotRanges[i][1]}`);
-      });
-      for (const [r, m] of plan.replicaOf) out.line(`Adding replica ${nodes[r].text} to ${nodes[m].text}`);
+      plan.slotRanges.forEach(([first, last], i) =>
+        out.line(`Master[${i}] -> Slots ${first} - ${last}`)
+      );
+      for (const [r, m] of plan.replicaOf) {
+        out.line(`Adding replica ${nodes[r].text} to ${nodes[m].text}`);
+      }
       if (plan.score > 0 || antiAffinityScore(addrs, plan.masters, plan.replicaOf) > 0) {
         out.line(">>> Trying to optimize slaves allocation for anti-affinity", "info");
         const msg = antiAffinityMessage(plan.score);
@@ -75,14 +77,18 @@ Options:
       const ordered = [...plan.masters, ...[...plan.replicaOf.keys()].sort((a, b) => a - b)];
       for (const i of ordered) {
         const m = plan.replicaOf.get(i);
-        out.line(nodeInfo({
-          id: nodes[i].me.id,
-          addr: nodes[i].text,
-          replica: m !== undefined,
-          replicate: m === undefined ? null : nodes[m].me.id,
-          slots: slotsOf(i),
-          replicasCount: 0,
-        }, 0, true));
+        out.line(nodeInfo(
+          {
+            id: nodes[i].me.id,
+            addr: nodes[i].text,
+            replica: m !== undefined,
+            replicate: m === undefined ? null : nodes[m].me.id,
+            slots: slotsOf(i),
+            replicasCount: 0,
+          },
+          0,
+          true,
+        ));
       }
       const ok = await confirm(out, "Can I set the above configuration?", p.flags.has("yes"));
       if (ok !== "yes") {
@@ -107,7 +113,9 @@ Options:
       const firstIp = await resolveIp(first.addr.host);
       for (const n of nodes.slice(1)) {
         const r = await n.client.send(meetArgs(firstIp, first.addr.port, first.me.busPort));
-        if (r.type === "error") throw new ManagerError(`[ERR] CLUSTER MEET on ${n.text} failed: ${r.value}`);
+        if (r.type === "error") {
+          throw new ManagerError(`[ERR] CLUSTER MEET on ${n.text} failed: ${r.value}`);
+        }
       }
       await sleep(1000);
       await waitForJoin(nodes.map((n) => ({ addr: n.text, client: n.client })), out, {
@@ -141,7 +149,9 @@ export async function replicate(node: NewNode, masterId: string, timeoutMs: numb
     const r = await node.client.send(["CLUSTER", "REPLICATE", masterId]);
     if (r.type !== "error") return;
     if (!r.value.startsWith("ERR Unknown node") || Date.now() > deadline) {
-      throw new ManagerError(`[ERR] CLUSTER REPLICATE ${masterId} on ${node.text} failed: ${r.value}`);
+      throw new ManagerError(
+        `[ERR] CLUSTER REPLICATE ${masterId} on ${node.text} failed: ${r.value}`,
+      );
     }
     await sleep(200);
   }

@@ -38,18 +38,26 @@ SOFT) and left empty and alone.`,
         if (n.replica && n.masterId === victim.id) {
           const candidates = masters(cluster).filter((m) => m !== victim && m !== n);
           const target = candidates.sort((a, b) => a.replicasCount - b.replicasCount)[0];
-          if (target === undefined) throw new ManagerError(`[ERR] No master left for replica ${n.addr}`);
+          if (target === undefined) {
+            throw new ManagerError(`[ERR] No master left for replica ${n.addr}`);
+          }
           out.line(`>>> ${n.addr} as replica of ${target.addr}`, "info");
           const r = await n.client.send(["CLUSTER", "REPLICATE", target.id]);
-          if (r.type === "error") throw new ManagerError(`[ERR] CLUSTER REPLICATE on ${n.addr} failed: ${r.value}`);
+          if (r.type === "error") {
+            throw new ManagerError(`[ERR] CLUSTER REPLICATE on ${n.addr} failed: ${r.value}`);
+          }
           target.replicasCount++;
         }
         const r = await n.client.send(["CLUSTER", "FORGET", victim.id]);
-        if (r.type === "error") throw new ManagerError(`[ERR] CLUSTER FORGET on ${n.addr} failed: ${r.value}`);
+        if (r.type === "error") {
+          throw new ManagerError(`[ERR] CLUSTER FORGET on ${n.addr} failed: ${r.value}`);
+        }
       }
       out.line(">>> Sending CLUSTER RESET SOFT to the deleted node.", "info");
       const r = await victim.client.send(["CLUSTER", "RESET", "SOFT"]);
-      if (r.type === "error") throw new ManagerError(`[ERR] CLUSTER RESET SOFT on ${victim.addr} failed: ${r.value}`);
+      if (r.type === "error") {
+        throw new ManagerError(`[ERR] CLUSTER RESET SOFT on ${victim.addr} failed: ${r.value}`);
+      }
       return EXIT_OK;
     } finally {
       closeCluster(cluster);

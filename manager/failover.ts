@@ -23,16 +23,22 @@ Options:
   minPositionals: 1,
   maxPositionals: 1,
   async run(p, out) {
-    if (p.flags.has("force") && p.flags.has("takeover")) throw new UsageError("--force and --takeover exclude each other");
+    if (p.flags.has("force") && p.flags.has("takeover")) {
+      throw new UsageError("--force and --takeover exclude each other");
+    }
     const timeoutMs = intOption(p, "timeout", 30_000, 100, 86_400_000);
     const cluster = await loadCluster(parseAddr(p.positionals[0]));
     try {
       const replica = cluster.entry;
       if (!replica.replica || replica.masterId === null) {
-        const reps = cluster.nodes.filter((n) => n.replica && n.masterId === replica.id).map((n) => n.addr);
+        const reps = cluster.nodes.filter((n) => n.replica && n.masterId === replica.id).map((n) =>
+          n.addr
+        );
         out.line(
           `[ERR] Node ${replica.addr} is not a replica. ` +
-            (reps.length > 0 ? `Run failover on one of its replicas: ${reps.join(", ")}` : "It has no replicas."),
+            (reps.length > 0
+              ? `Run failover on one of its replicas: ${reps.join(", ")}`
+              : "It has no replicas."),
           "err",
         );
         return EXIT_FAIL;
@@ -45,7 +51,9 @@ Options:
         "info",
       );
       const r = await replica.client.send(["CLUSTER", "FAILOVER", ...(mode ? [mode] : [])]);
-      if (r.type === "error") throw new ManagerError(`[ERR] CLUSTER FAILOVER on ${replica.addr} failed: ${r.value}`);
+      if (r.type === "error") {
+        throw new ManagerError(`[ERR] CLUSTER FAILOVER on ${replica.addr} failed: ${r.value}`);
+      }
       out.write("Waiting for the failover");
       const deadline = Date.now() + timeoutMs;
       for (;;) {

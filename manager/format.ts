@@ -56,7 +56,9 @@ export function nodeInfo(n: NodeSummary, indent = 0, planned = false): string {
     out += `S: ${n.id} ${n.addr}`;
   } else {
     out += `${n.replica ? "S" : "M"}: ${n.id} ${n.addr}\n` +
-      `${sp}   slots:${slotsString(n.slots)} (${n.slots.length} slots) ${n.replica ? "slave" : "master"}`;
+      `${sp}   slots:${slotsString(n.slots)} (${n.slots.length} slots) ${
+        n.replica ? "slave" : "master"
+      }`;
   }
   if (n.replicate !== null) out += `\n${sp}   replicates ${n.replicate}`;
   else if (n.replicasCount > 0) out += `\n${sp}   ${n.replicasCount} additional replica(s)`;
@@ -64,7 +66,13 @@ export function nodeInfo(n: NodeSummary, indent = 0, planned = false): string {
 }
 
 /** "127.0.0.1:7000 (8f9abb18...) -> 19 keys | 5461 slots | 1 slaves." */
-export function infoLine(addr: string, id: string, keys: number, slots: number, replicas: number): string {
+export function infoLine(
+  addr: string,
+  id: string,
+  keys: number,
+  slots: number,
+  replicas: number,
+): string {
   return `${addr} (${id.slice(0, 8)}...) -> ${keys} keys | ${slots} slots | ${replicas} slaves.`;
 }
 

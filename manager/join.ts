@@ -24,13 +24,19 @@ export interface JoinOptions {
   expectedNodes?: number;
 }
 
-export async function waitForJoin(nodes: readonly JoinTarget[], out: Out, opts: JoinOptions): Promise<void> {
+export async function waitForJoin(
+  nodes: readonly JoinTarget[],
+  out: Out,
+  opts: JoinOptions,
+): Promise<void> {
   const interval = opts.intervalMs ?? 1000;
   const deadline = Date.now() + opts.timeoutMs;
   out.write("Waiting for the cluster to join\n");
   let lastProblem = "";
   for (let attempt = 0;; attempt++) {
-    const views = await Promise.all(nodes.map(async (n) => parseClusterNodes(await n.client.callText("CLUSTER", "NODES"))));
+    const views = await Promise.all(
+      nodes.map(async (n) => parseClusterNodes(await n.client.callText("CLUSTER", "NODES"))),
+    );
     const sigs = views.map(configSignature);
     const problems: string[] = [];
     const notes: string[] = [];
@@ -54,7 +60,9 @@ export async function waitForJoin(nodes: readonly JoinTarget[], out: Out, opts: 
     lastProblem = [...problems, ...notes].join("; ") || "waiting for the nodes to settle";
     if (Date.now() + interval > deadline) {
       out.write("\n");
-      throw new ManagerError(`[ERR] The cluster did not join within ${opts.timeoutMs} ms: ${lastProblem}`);
+      throw new ManagerError(
+        `[ERR] The cluster did not join within ${opts.timeoutMs} ms: ${lastProblem}`,
+      );
     }
     out.write(".");
     if (attempt > 0 && attempt % 20 === 0) out.write(`\n(still waiting: ${lastProblem})\n`);

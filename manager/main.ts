@@ -51,7 +51,10 @@ function commandHelp(c: ManagerCommand): string {
   return `Usage: deno run -A cli.ts ${c.synopsis}\n\n${c.help}`;
 }
 
-export async function managerMain(argv: readonly string[], out: Out = stdoutOut()): Promise<number> {
+export async function managerMain(
+  argv: readonly string[],
+  out: Out = stdoutOut(),
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" ? rest[0] : undefined;
@@ -85,7 +88,9 @@ export async function managerMain(argv: readonly string[], out: Out = stdoutOut(
     return await cmd.run(args, out);
   } catch (e) {
     if (e instanceof UsageError || e instanceof AddrError) {
-      console.error(`${e.message}\nUsage: deno run -A cli.ts ${cmd.synopsis}\n(see: cli.ts ${cmd.name} --help)`);
+      console.error(
+        `${e.message}\nUsage: deno run -A cli.ts ${cmd.synopsis}\n(see: cli.ts ${cmd.name} --help)`,
+      );
       return EXIT_USAGE;
     }
     if (e instanceof ManagerError) {

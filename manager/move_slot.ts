@@ -6,7 +6,7 @@
  */
 
 import { type ClusterNode, ManagerError } from "./topology.ts";
-import { type Arg, replyBytesArray, replyStrings, ReplyError } from "./client.ts";
+import { type Arg, replyBytesArray, ReplyError, replyStrings } from "./client.ts";
 
 export interface MoveOptions {
   /** Keys per GETKEYSINSLOT/MIGRATE batch (redis-cli's --cluster-pipeline, default 10). */
@@ -22,12 +22,18 @@ export interface MoveOptions {
 async function setSlot(node: ClusterNode, slot: number, action: string, id: string): Promise<void> {
   const r = await node.client.send(["CLUSTER", "SETSLOT", slot, action, id]);
   if (r.type === "error") {
-    throw new ManagerError(`[ERR] Calling CLUSTER SETSLOT ${slot} ${action} ${id} on ${node.addr}: ${r.value}`);
+    throw new ManagerError(
+      `[ERR] Calling CLUSTER SETSLOT ${slot} ${action} ${id} on ${node.addr}: ${r.value}`,
+    );
   }
 }
 
 /** Are all of these keys' values identical on both nodes (DEBUG DIGEST-VALUE)? */
-async function sameValues(source: ClusterNode, target: ClusterNode, keys: Uint8Array[]): Promise<boolean> {
+async function sameValues(
+  source: ClusterNode,
+  target: ClusterNode,
+  keys: Uint8Array[],
+): Promise<boolean> {
   try {
     const a = replyStrings(await source.client.send(["DEBUG", "DIGEST-VALUE", ...keys]));
     const b = replyStrings(await target.client.send(["DEBUG", "DIGEST-VALUE", ...keys]));
@@ -46,7 +52,9 @@ export async function migrateKeysInSlot(
 ): Promise<number> {
   let moved = 0;
   for (;;) {
-    const keys = replyBytesArray(await source.client.call("CLUSTER", "GETKEYSINSLOT", slot, opts.pipeline));
+    const keys = replyBytesArray(
+      await source.client.call("CLUSTER", "GETKEYSINSLOT", slot, opts.pipeline),
+    );
     if (keys.length === 0) return moved;
     const migrate = (replace: boolean): Arg[] => [
       "MIGRATE",
@@ -72,7 +80,9 @@ export async function migrateKeysInSlot(
       }
     }
     if (r.type === "error") {
-      throw new ManagerError(`[ERR] Calling MIGRATE on ${source.addr} for slot ${slot}: ${r.value}`);
+      throw new ManagerError(
+        `[ERR] Calling MIGRATE on ${source.addr} for slot ${slot}: ${r.value}`,
+      );
     }
     moved += keys.length;
     opts.onKeys?.(keys.length);
@@ -87,7 +97,9 @@ export async function moveSlot(
   allMasters: readonly ClusterNode[],
   opts: MoveOptions,
 ): Promise<number> {
-  if (source === target) throw new ManagerError(`cannot move slot ${slot} to the node that owns it`);
+  if (source === target) {
+    throw new ManagerError(`cannot move slot ${slot} to the node that owns it`);
+  }
   await setSlot(target, slot, "IMPORTING", source.id);
   await setSlot(source, slot, "MIGRATING", target.id);
   const moved = await migrateKeysInSlot(source, target, slot, opts);
@@ -100,7 +112,9 @@ export async function moveSlot(
   await Promise.all([...others].map(async (m) => {
     const r = await m.client.send(["CLUSTER", "SETSLOT", slot, "NODE", target.id]);
     if (r.type === "error" && !r.value.startsWith("ERR Please use SETSLOT only with masters")) {
-      throw new ManagerError(`[ERR] Calling CLUSTER SETSLOT ${slot} NODE ${target.id} on ${m.addr}: ${r.value}`);
+      throw new ManagerError(
+        `[ERR] Calling CLUSTER SETSLOT ${slot} NODE ${target.id} on ${m.addr}: ${r.value}`,
+      );
     }
   }));
   const si = source.slots.indexOf(slot);

@@ -37,5 +37,7 @@ export async function openEmptyNode(addr: Addr, timeoutMs: number): Promise<NewN
 
 /** CLUSTER MEET arguments towards `to`: two, or three when its bus port is not port+10000. */
 export function meetArgs(ip: string, port: number, busPort: number): (string | number)[] {
-  return busPort === port + 10000 ? ["CLUSTER", "MEET", ip, port] : ["CLUSTER", "MEET", ip, port, busPort];
+  return busPort === port + 10000
+    ? ["CLUSTER", "MEET", ip, port]
+    : ["CLUSTER", "MEET", ip, port, busPort];
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { configSignature, inHandshake, isUnreachable, myselfLine, parseClusterNodes, parseNodeLine } from "./nodes_text.ts";
+import {
+  configSignature,
+  inHandshake,
+  isUnreachable,
+  myselfLine,
+  parseClusterNodes,
+  parseNodeLine,
+} from "./nodes_text.ts";
 
 // Captured from redis-server 7.0.15 (client-compat.md A.1).
 const SAMPLE = [
@@ -33,11 +40,16 @@ Deno.test("parseNodeLine: open slots, hostname, empty ip, single slots", () => {
   assert.deepEqual(l.slotTokens, ["6827-10922", "5"]);
   assert.equal(l.migrating.get(7000), "92041e18d06fbe3e439721b9993ea76c1150ba9f");
   assert.equal(l.importing.get(7001), "0f8cb10d53b5a70a6609fec919f2b2119dbfa23b");
-  const fresh = parseNodeLine("92041e18d06fbe3e439721b9993ea76c1150ba9f :16001@26001 myself,master - 0 0 0 connected");
+  const fresh = parseNodeLine(
+    "92041e18d06fbe3e439721b9993ea76c1150ba9f :16001@26001 myself,master - 0 0 0 connected",
+  );
   assert.equal(fresh.ip, "");
   assert.equal(fresh.port, 16001);
   assert.equal(fresh.slots.length, 0);
-  assert.throws(() => parseNodeLine("abc 127.0.0.1:1@2 master - 0 0 0 connected 9-3"), /bad slot token/);
+  assert.throws(
+    () => parseNodeLine("abc 127.0.0.1:1@2 master - 0 0 0 connected 9-3"),
+    /bad slot token/,
+  );
   assert.throws(() => parseNodeLine("too short"), /bad CLUSTER NODES line/);
 });
 
@@ -47,7 +59,9 @@ Deno.test("parseClusterNodes ignores a last line without newline (as redis-cli)"
 
 Deno.test("configSignature: order-insensitive, ignores open slots and slotless nodes", () => {
   const a = parseClusterNodes(SAMPLE);
-  const b = parseClusterNodes(SAMPLE.split("\n").filter((x) => x !== "").reverse().join("\n") + "\n");
+  const b = parseClusterNodes(
+    SAMPLE.split("\n").filter((x) => x !== "").reverse().join("\n") + "\n",
+  );
   assert.equal(configSignature(a), configSignature(b));
   assert.equal(
     configSignature(a),

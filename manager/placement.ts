@@ -91,7 +91,9 @@ export function antiAffinityScore(
 }
 
 export function planCreate(nodes: readonly PlanInput[], replicas: number): CreatePlan {
-  if (!Number.isInteger(replicas) || replicas < 0) throw new PlanError("replicas must be a non-negative integer");
+  if (!Number.isInteger(replicas) || replicas < 0) {
+    throw new PlanError("replicas must be a non-negative integer");
+  }
   const mastersCount = Math.floor(nodes.length / (replicas + 1));
   if (mastersCount < 3) {
     throw new PlanError(
@@ -108,7 +110,10 @@ export function planCreate(nodes: readonly PlanInput[], replicas: number): Creat
   const replicasOf = new Map<number, number[]>(masters.map((m) => [m, []]));
   const take = (master: number): number | undefined => {
     if (pool.length === 0) return undefined;
-    const hostsUsed = new Set([nodes[master].host, ...replicasOf.get(master)!.map((r) => nodes[r].host)]);
+    const hostsUsed = new Set([
+      nodes[master].host,
+      ...replicasOf.get(master)!.map((r) => nodes[r].host),
+    ]);
     // Best: a host not used by this master's group; next: any host but the master's; else any.
     let idx = pool.findIndex((p) => !hostsUsed.has(nodes[p].host));
     if (idx < 0) idx = pool.findIndex((p) => nodes[p].host !== nodes[master].host);
@@ -171,6 +176,8 @@ export function optimiseAntiAffinity(
 /** redis-cli's verdict line for a score. */
 export function antiAffinityMessage(score: number): { ok: boolean; text: string } {
   if (score === 0) return { ok: true, text: "[OK] Perfect anti-affinity obtained!" };
-  if (score >= 10000) return { ok: false, text: "[WARNING] Some slaves are in the same host as their master" };
+  if (score >= 10000) {
+    return { ok: false, text: "[WARNING] Some slaves are in the same host as their master" };
+  }
   return { ok: false, text: "[WARNING] Some slaves of the same master are in the same host" };
 }

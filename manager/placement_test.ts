@@ -53,7 +53,10 @@ Deno.test("planCreate: leftover nodes become extra replicas; too few masters is 
   const plan = planCreate(nodes, 1);
   assert.equal(plan.masters.length, 3);
   assert.equal(plan.replicaOf.size, 4);
-  assert.throws(() => planCreate(nodes.slice(0, 5), 1), /requires at least 3 master nodes[^]*6 nodes are required/);
+  assert.throws(
+    () => planCreate(nodes.slice(0, 5), 1),
+    /requires at least 3 master nodes[^]*6 nodes are required/,
+  );
   assert.throws(() => planCreate(nodes.slice(0, 2), 0), /not possible with 2 nodes and 0 replicas/);
 });
 

@@ -22,7 +22,10 @@ export interface ReshardItem {
  * each gives numSlots * its share of the slots (the first rounded up, the others down), lowest
  * slots first, never more than numSlots in all.
  */
-export function computeReshardTable(sources: readonly SourceNode[], numSlots: number): ReshardItem[] {
+export function computeReshardTable(
+  sources: readonly SourceNode[],
+  numSlots: number,
+): ReshardItem[] {
   const total = sources.reduce((n, s) => n + s.slots.length, 0);
   if (total === 0 || numSlots <= 0) return [];
   const sorted = [...sources].sort((a, b) => b.slots.length - a.slots.length);

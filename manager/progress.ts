@@ -74,7 +74,12 @@ export class Progress {
     private readonly out: Out,
     private readonly label: string,
     private readonly total: number,
-    private readonly opts: { unit?: string; withKeys?: boolean; lineEveryMs?: number; now?: () => number } = {},
+    private readonly opts: {
+      unit?: string;
+      withKeys?: boolean;
+      lineEveryMs?: number;
+      now?: () => number;
+    } = {},
   ) {
     this.keys = opts.withKeys === false ? -1 : 0;
     this.startMs = this.now();

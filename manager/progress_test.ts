@@ -3,7 +3,14 @@ import { formatDuration, formatRate, Progress, renderBar, renderLine } from "./p
 import { memoryOut } from "./format.ts";
 
 Deno.test("renderBar: counts, rates, ETA", () => {
-  const s = { label: "Moving slots", unit: "slots", done: 100, total: 400, keys: 2000, elapsedMs: 2000 };
+  const s = {
+    label: "Moving slots",
+    unit: "slots",
+    done: 100,
+    total: 400,
+    keys: 2000,
+    elapsedMs: 2000,
+  };
   assert.equal(
     renderBar(s, 20),
     "Moving slots [#####---------------] 100/400 slots, 2000 keys | 50.0 slots/s, 1.0k keys/s | ETA 6s",
@@ -12,12 +19,18 @@ Deno.test("renderBar: counts, rates, ETA", () => {
     renderBar({ ...s, done: 400, elapsedMs: 65_000 }, 10),
     "Moving slots [##########] 400/400 slots, 2000 keys | 6.2 slots/s, 30.8 keys/s | 1m05s",
   );
-  assert.equal(renderBar({ ...s, keys: -1, done: 0 }, 4), "Moving slots [----] 0/400 slots | 0.0 slots/s");
+  assert.equal(
+    renderBar({ ...s, keys: -1, done: 0 }, 4),
+    "Moving slots [----] 0/400 slots | 0.0 slots/s",
+  );
 });
 
 Deno.test("renderLine: plain text for pipes", () => {
   const s = { label: "Moving slots", unit: "slots", done: 5, total: 5, keys: 60, elapsedMs: 500 };
-  assert.equal(renderLine(s), "Moving slots: 5/5 slots (100.0%), 60 keys, 10.0 slots/s, 120 keys/s, 1s elapsed");
+  assert.equal(
+    renderLine(s),
+    "Moving slots: 5/5 slots (100.0%), 60 keys, 10.0 slots/s, 120 keys/s, 1s elapsed",
+  );
 });
 
 Deno.test("formatRate / formatDuration", () => {
@@ -42,5 +55,8 @@ Deno.test("Progress: piped output is rate-limited lines plus a final line", () =
   const lines = out.text().trim().split("\n");
   // at 1200 ms, 2400 ms, and the final line at 3000 ms.
   assert.equal(lines.length, 3, out.text());
-  assert.equal(lines[2], "Moving slots: 10/10 slots (100.0%), 20 keys, 3.3 slots/s, 6.7 keys/s, 3s elapsed");
+  assert.equal(
+    lines[2],
+    "Moving slots: 10/10 slots (100.0%), 20 keys, 3.3 slots/s, 6.7 keys/s, 3s elapsed",
+  );
 });

@@ -17,7 +17,8 @@ import { closeCluster, type ClusterNode, findNode, masters } from "./topology.ts
 export const rebalanceCommand: ManagerCommand = {
   name: "rebalance",
   synopsis: "rebalance host:port [--use-empty-masters] [--threshold t] [--weight id=w ...] [--yes]",
-  help: `Even out the slots across masters (as redis-cli --cluster rebalance). Each master should hold
+  help:
+    `Even out the slots across masters (as redis-cli --cluster rebalance). Each master should hold
 16384 * weight / total weight slots; nothing moves unless some master is off by more than the
 threshold percentage.
 
@@ -45,7 +46,9 @@ ${MOVE_OPTIONS_HELP}`,
     const weightArgs = (p.multi.get("weight") ?? []).map((w) => {
       const eq = w.indexOf("=");
       const weight = Number(w.slice(eq + 1));
-      if (eq <= 0 || !Number.isFinite(weight) || weight < 0) throw new UsageError(`Bad --weight '${w}': expected id=weight`);
+      if (eq <= 0 || !Number.isFinite(weight) || weight < 0) {
+        throw new UsageError(`Bad --weight '${w}': expected id=weight`);
+      }
       return { id: w.slice(0, eq), weight };
     });
     const { cluster, ok } = await loadAndCheck(parseAddr(p.positionals[0]), out, 5000);
@@ -69,14 +72,26 @@ ${MOVE_OPTIONS_HELP}`,
         { useEmptyMasters: p.flags.has("use-empty-masters"), thresholdPct },
       );
       if (plan.kind === "balanced") {
-        out.line(`*** No rebalancing needed! All nodes are within the ${thresholdPct.toFixed(2)}% threshold.`, "warn");
+        out.line(
+          `*** No rebalancing needed! All nodes are within the ${
+            thresholdPct.toFixed(2)
+          }% threshold.`,
+          "warn",
+        );
         return EXIT_OK;
       }
-      out.line(`>>> Rebalancing across ${plan.nodesInvolved} nodes. Total weight = ${plan.totalWeight.toFixed(2)}`, "info");
+      out.line(
+        `>>> Rebalancing across ${plan.nodesInvolved} nodes. Total weight = ${
+          plan.totalWeight.toFixed(2)
+        }`,
+        "info",
+      );
       const byId = new Map(ms.map((m) => [m.id, m]));
       const total = plan.moves.reduce((n, m) => n + m.count, 0);
       for (const m of plan.moves) {
-        out.line(`Moving ${m.count} slots from ${byId.get(m.from)!.addr} to ${byId.get(m.to)!.addr}`);
+        out.line(
+          `Moving ${m.count} slots from ${byId.get(m.from)!.addr} to ${byId.get(m.to)!.addr}`,
+        );
       }
       if (p.flags.has("simulate")) {
         out.line(`[OK] Simulation only: ${total} slots would move.`, "ok");
@@ -92,7 +107,9 @@ ${MOVE_OPTIONS_HELP}`,
       for (const m of plan.moves) {
         const src = byId.get(m.from)!, dst = byId.get(m.to)!;
         const table = computeReshardTable([{ id: src.id, slots: src.slots }], m.count);
-        if (table.length !== m.count) throw new Error("Assertion failed: reshard table != number of slots");
+        if (table.length !== m.count) {
+          throw new Error("Assertion failed: reshard table != number of slots");
+        }
         const moves: SlotMove[] = table.map((t) => ({ source: src, target: dst, slot: t.slot }));
         const r = await runMoves(moves, ms, out, {
           pipeline,

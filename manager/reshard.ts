@@ -15,9 +15,15 @@ import { runMoves } from "./slot_mover.ts";
 import { closeCluster, type ClusterNode, findNode, masters } from "./topology.ts";
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 
-export const MOVE_OPTIONS = { pipeline: "value", timeout: "value", replace: "flag", verbose: "flag" } as const;
+export const MOVE_OPTIONS = {
+  pipeline: "value",
+  timeout: "value",
+  replace: "flag",
+  verbose: "flag",
+} as const;
 
-export const MOVE_OPTIONS_HELP = `  --pipeline N         keys per GETKEYSINSLOT/MIGRATE batch (default 10)
+export const MOVE_OPTIONS_HELP =
+  `  --pipeline N         keys per GETKEYSINSLOT/MIGRATE batch (default 10)
   --timeout ms         MIGRATE timeout (default 60000)
   --replace            overwrite keys that already exist on the target
   --verbose            print the whole plan and one line per slot moved`;
@@ -35,7 +41,8 @@ function summary(n: ClusterNode, indent: number): string {
 
 export const reshardCommand: ManagerCommand = {
   name: "reshard",
-  synopsis: "reshard host:port --from id[,id...]|all --to id --slots N [--yes] [--pipeline N] [--timeout ms]",
+  synopsis:
+    "reshard host:port --from id[,id...]|all --to id --slots N [--yes] [--pipeline N] [--timeout ms]",
   help: `Move N hash slots, with their keys, to one master (as redis-cli --cluster reshard).
 
 Options:
@@ -64,7 +71,10 @@ ${MOVE_OPTIONS_HELP}`,
       }
       const target = findNode(cluster, to);
       if (target === undefined || target.replica) {
-        out.line(`*** The specified node (${to}) is not known or not a master, please retry.`, "err");
+        out.line(
+          `*** The specified node (${to}) is not known or not a master, please retry.`,
+          "err",
+        );
         return EXIT_FAIL;
       }
       let sources: ClusterNode[];
@@ -75,7 +85,10 @@ ${MOVE_OPTIONS_HELP}`,
         for (const id of from.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
           const n = findNode(cluster, id);
           if (n === undefined || n.replica) {
-            out.line(`*** The specified node (${id}) is not known or is not a master, please retry.`, "err");
+            out.line(
+              `*** The specified node (${id}) is not known or is not a master, please retry.`,
+              "err",
+            );
             return EXIT_FAIL;
           }
           if (n === target) {
@@ -98,9 +111,17 @@ ${MOVE_OPTIONS_HELP}`,
       out.line(summary(target, 4));
       out.line("  Resharding plan:");
       const shown = p.flags.has("verbose") ? table.length : Math.min(table.length, 20);
-      for (const item of table.slice(0, shown)) out.line(`    Moving slot ${item.slot} from ${item.source}`);
-      if (shown < table.length) out.line(`    ... and ${table.length - shown} more slots (--verbose lists them all)`);
-      const answer = await confirm(out, "Do you want to proceed with the proposed reshard plan?", p.flags.has("yes"));
+      for (const item of table.slice(0, shown)) {
+        out.line(`    Moving slot ${item.slot} from ${item.source}`);
+      }
+      if (shown < table.length) {
+        out.line(`    ... and ${table.length - shown} more slots (--verbose lists them all)`);
+      }
+      const answer = await confirm(
+        out,
+        "Do you want to proceed with the proposed reshard plan?",
+        p.flags.has("yes"),
+      );
       if (answer !== "yes") {
         if (answer === "no") out.line("*** Aborting...", "err");
         return EXIT_FAIL;
@@ -110,7 +131,13 @@ ${MOVE_OPTIONS_HELP}`,
         table.map((it) => ({ source: byId.get(it.source)!, target, slot: it.slot })),
         masters(cluster),
         out,
-        { pipeline, timeoutMs, replace: p.flags.has("replace"), verbose: p.flags.has("verbose"), label: "Moving slots" },
+        {
+          pipeline,
+          timeoutMs,
+          replace: p.flags.has("replace"),
+          verbose: p.flags.has("verbose"),
+          label: "Moving slots",
+        },
       );
       out.line(`[OK] Moved ${moved.slots} slots (${moved.keys} keys) to ${target.addr}.`, "ok");
       return EXIT_OK;

@@ -8,7 +8,13 @@
 
 import { type Addr, formatAddr } from "./address.ts";
 import { NodeClient } from "./client.ts";
-import { configSignature, isUnreachable, myselfLine, type NodeLine, parseClusterNodes } from "./nodes_text.ts";
+import {
+  configSignature,
+  isUnreachable,
+  myselfLine,
+  type NodeLine,
+  parseClusterNodes,
+} from "./nodes_text.ts";
 
 export interface ClusterNode {
   host: string;
@@ -52,7 +58,10 @@ export function infoField(info: string, field: string): string | null {
 }
 
 /** Connect and verify cluster mode; returns the client and the node's own line. */
-export async function connectNode(addr: Addr, timeoutMs: number): Promise<{ client: NodeClient; me: NodeLine; lines: NodeLine[] }> {
+export async function connectNode(
+  addr: Addr,
+  timeoutMs: number,
+): Promise<{ client: NodeClient; me: NodeLine; lines: NodeLine[] }> {
   const client = await NodeClient.connect(addr.host, addr.port, timeoutMs);
   try {
     const info = await client.callText("INFO");
@@ -137,7 +146,9 @@ export function findNode(c: Cluster, id: string): ClusterNode | undefined {
 }
 
 /** Each node's signature of the slot configuration, from a fresh CLUSTER NODES. */
-export async function signatures(nodes: readonly ClusterNode[]): Promise<{ node: ClusterNode; signature: string; lines: NodeLine[] }[]> {
+export async function signatures(
+  nodes: readonly ClusterNode[],
+): Promise<{ node: ClusterNode; signature: string; lines: NodeLine[] }[]> {
   return await Promise.all(nodes.map(async (node) => {
     const lines = parseClusterNodes(await node.client.callText("CLUSTER", "NODES"));
     return { node, signature: configSignature(lines), lines };

@@ -11,7 +11,7 @@
  * Strings that are canonical 64-bit integers are stored as integers, as lpAppend does.
  */
 
-import { ByteWriter, check, RdbFormatError } from "./rdb_buffer.ts";
+import { ByteWriter, check, copyBytes, intToBytes, RdbFormatError } from "./rdb_buffer.ts";
 import { parseInt64, parseInt64Big } from "./bytes.ts";
 
 const HDR_SIZE = 6;
@@ -194,14 +194,11 @@ export function listpackEncode(entries: Iterable<Uint8Array>): Uint8Array {
 }
 
 const enc = new TextEncoder();
-
-function intBytes(v: number | bigint): Uint8Array {
-  if (typeof v === "number" && v >= 0 && v < 10) return new Uint8Array([48 + v]);
-  return enc.encode(String(v));
-}
+const intBytes = intToBytes;
 
 /**
- * Decode every entry of a listpack (integers become their decimal text). Validates the header,
+ * Decode every entry of a listpack (integers become their decimal text; entries are private
+ * copies). Validates the header,
  * every entry's bounds and backlen, the element count and the terminator; throws RdbFormatError.
  */
 export function listpackDecode(lp: Uint8Array): Uint8Array[] {
@@ -224,7 +221,7 @@ export function listpackDecode(lp: Uint8Array): Uint8Array[] {
       const len = c & 0x3f;
       entryLen = 1 + len;
       check(p + entryLen <= end, "listpack: string out of bounds");
-      out.push(lp.slice(p + 1, p + 1 + len));
+      out.push(copyBytes(lp, p + 1, p + 1 + len));
     } else if ((c & 0xe0) === 0xc0) {
       check(p + 2 <= end, "listpack: int out of bounds");
       let uv = ((c & 0x1f) << 8) | lp[p + 1];
@@ -236,7 +233,7 @@ export function listpackDecode(lp: Uint8Array): Uint8Array[] {
       const len = ((c & 0x0f) << 8) | lp[p + 1];
       entryLen = 2 + len;
       check(p + entryLen <= end, "listpack: string out of bounds");
-      out.push(lp.slice(p + 2, p + 2 + len));
+      out.push(copyBytes(lp, p + 2, p + 2 + len));
     } else {
       switch (c) {
         case 0xf0: {
@@ -244,7 +241,7 @@ export function listpackDecode(lp: Uint8Array): Uint8Array[] {
           const len = (lp[p + 1] | (lp[p + 2] << 8) | (lp[p + 3] << 16) | (lp[p + 4] << 24)) >>> 0;
           entryLen = 5 + len;
           check(p + entryLen <= end, "listpack: string out of bounds");
-          out.push(lp.slice(p + 5, p + 5 + len));
+          out.push(copyBytes(lp, p + 5, p + 5 + len));
           break;
         }
         case 0xf1: {

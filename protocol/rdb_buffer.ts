@@ -11,6 +11,85 @@ export function check(cond: boolean, what: string): asserts cond {
   if (!cond) throw new RdbFormatError(what);
 }
 
+/**
+ * Small byte strings read out of RDB data are copied into shared 64 KB slabs (as Node's Buffer
+ * pool does): V8 allocates one ArrayBuffer per `slice()`, which costs about a microsecond and GC
+ * work each, and loading millions of list elements or hash values would spend seconds on it.
+ * A slab lives while any value in it does; larger strings get their own buffer.
+ */
+const POOL_BYTES = 64 * 1024;
+const POOL_MAX_COPY = 1024;
+let pool = new Uint8Array(POOL_BYTES);
+let poolOffset = 0;
+
+/** A private copy of `src[start, end)` (pooled when small). Never mutate it in place beyond its length. */
+export function copyBytes(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  if (n > POOL_MAX_COPY) return src.slice(start, end);
+  if (poolOffset + n > POOL_BYTES) {
+    pool = new Uint8Array(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const o = poolOffset;
+  const p = pool;
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) p[o + i] = src[start + i];
+  } else {
+    p.set(src.subarray(start, end), o);
+  }
+  poolOffset = o + n;
+  return p.subarray(o, o + n);
+}
+
+/** The decimal text of an integer as (pooled) bytes. */
+export function intToBytes(v: number | bigint): Uint8Array {
+  if (typeof v === "bigint" || !Number.isSafeInteger(v)) return asciiBytes(String(v));
+  if (v >= 0 && v < 10) {
+    const out = copyBytes(DIGITS, v, v + 1);
+    return out;
+  }
+  let x = v < 0 ? -v : v;
+  let n = v < 0 ? 1 : 0;
+  for (let t = x; t > 0; t = Math.floor(t / 10)) n++;
+  if (poolOffset + n > POOL_BYTES) {
+    pool = new Uint8Array(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const o = poolOffset;
+  const p = pool;
+  let i = o + n - 1;
+  while (x > 0) {
+    p[i--] = 48 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  if (v < 0) p[o] = 45;
+  poolOffset = o + n;
+  return p.subarray(o, o + n);
+}
+
+const DIGITS = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57]);
+
+function asciiBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return copyBytes(b, 0, b.length);
+}
+
+/** `buf[start, end)` as a binary string (one char per byte), without an intermediate copy. */
+export function latin1Range(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n < 64) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+    return s;
+  }
+  let s = "";
+  for (let i = start; i < end; i += 4096) {
+    s += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  }
+  return s;
+}
+
 /** Largest buffer the writer will grow to (a bound, well above any single value we hold). */
 const MAX_WRITER_BYTES = 2 ** 32;
 

@@ -10,14 +10,12 @@
  *   0xF1..0xFD: immediate 0..12.
  */
 
-import { check, RdbFormatError } from "./rdb_buffer.ts";
+import { check, copyBytes, intToBytes, RdbFormatError } from "./rdb_buffer.ts";
 
 const HDR = 10;
 const enc = new TextEncoder();
 
-function intBytes(v: number | bigint): Uint8Array {
-  return enc.encode(String(v));
-}
+const intBytes = intToBytes;
 
 /** Decode every entry (integers as decimal text); validates bounds, prevlen chain and count. */
 export function ziplistDecode(zl: Uint8Array): Uint8Array[] {
@@ -52,19 +50,19 @@ export function ziplistDecode(zl: Uint8Array): Uint8Array[] {
     if (kind === 0) {
       const len = c & 0x3f;
       check(p + 1 + len <= end, "ziplist: string out of bounds");
-      out.push(zl.slice(p + 1, p + 1 + len));
+      out.push(copyBytes(zl, p + 1, p + 1 + len));
       p += 1 + len;
     } else if (kind === 1) {
       check(p + 2 <= end, "ziplist: string out of bounds");
       const len = ((c & 0x3f) << 8) | zl[p + 1];
       check(p + 2 + len <= end, "ziplist: string out of bounds");
-      out.push(zl.slice(p + 2, p + 2 + len));
+      out.push(copyBytes(zl, p + 2, p + 2 + len));
       p += 2 + len;
     } else if (kind === 2) {
       check(c === 0x80 && p + 5 <= end, "ziplist: bad string encoding");
       const len = dv.getUint32(p + 1, false);
       check(p + 5 + len <= end, "ziplist: string out of bounds");
-      out.push(zl.slice(p + 5, p + 5 + len));
+      out.push(copyBytes(zl, p + 5, p + 5 + len));
       p += 5 + len;
     } else {
       let size: number;

@@ -497,8 +497,6 @@ Deno.test({
 Deno.test({
   name:
     "cluster bus: FORGET sticks against gossip, REPLICATE/REPLICAS, COUNT-FAILURE-REPORTS, RESET",
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const nodes: (InProcessNode | null)[] = [];
     try {

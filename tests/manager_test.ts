@@ -11,11 +11,16 @@ import {
   RespClient,
   run,
   sleep,
-  spawnRedis,
   type SpawnedProcess,
+  spawnRedis,
   waitFor,
 } from "./harness.ts";
-import { configSignature, myselfLine, type NodeLine, parseClusterNodes } from "../manager/nodes_text.ts";
+import {
+  configSignature,
+  myselfLine,
+  type NodeLine,
+  parseClusterNodes,
+} from "../manager/nodes_text.ts";
 import { keyHashSlotBinary } from "../protocol/slot.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -80,7 +85,16 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const subs = ["create", "check", "info", "add-node", "del-node", "reshard", "rebalance", "failover"];
+    const subs = [
+      "create",
+      "check",
+      "info",
+      "add-node",
+      "del-node",
+      "reshard",
+      "rebalance",
+      "failover",
+    ];
     const results = await Promise.all(subs.map((s) => cli([s, "--help"])));
     results.forEach((r, i) => {
       assert.equal(r.code, 0, subs[i]);
@@ -102,7 +116,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "manager: create, check, info, reshard, add-node, del-node, rebalance, failover on real redis-server 7",
+  name:
+    "manager: create, check, info, reshard, add-node, del-node, rebalance, failover on real redis-server 7",
   ignore: !haveRedisServer(),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -111,10 +126,14 @@ Deno.test({
     try {
       // nodes.conf is fsynced on every slot change: on tmpfs when there is one, so the test is quick.
       const shm = await Deno.stat("/dev/shm").then((s) => s.isDirectory, () => false);
-      procs.push(...await Promise.all(Array.from({ length: 9 }, async () => {
-        const dir = await Deno.makeTempDir(shm ? { dir: "/dev/shm", prefix: "rc-mgr-" } : { prefix: "rc-mgr-" });
-        return await spawnRedis({ ...REDIS_DIRECTIVES, dir });
-      })));
+      procs.push(
+        ...await Promise.all(Array.from({ length: 9 }, async () => {
+          const dir = await Deno.makeTempDir(
+            shm ? { dir: "/dev/shm", prefix: "rc-mgr-" } : { prefix: "rc-mgr-" },
+          );
+          return await spawnRedis({ ...REDIS_DIRECTIVES, dir });
+        })),
+      );
       const ports = procs.map((p) => p.port);
       const six = ports.slice(0, 6);
       const addr = (p: number) => `${HOST}:${p}`;
@@ -130,28 +149,43 @@ Deno.test({
         assert.match(String(await call(pA, "CLUSTER", "INFO")), /cluster_known_nodes:1\r\n/);
       });
 
-      await t.step("create 6 nodes with --replicas 1; check and redis-cli --cluster check agree", async () => {
-        const r = await cli(["create", ...six.map(addr), "--replicas", "1", "--yes"]);
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        assert.match(r.stdout, /Master\[0\] -> Slots 0 - 5460\nMaster\[1\] -> Slots 5461 - 10922\nMaster\[2\] -> Slots 10923 - 16383/);
-        assert.match(r.stdout, /\[OK\] All nodes agree about slots configuration\./);
-        assert.match(r.stdout, /\[OK\] All 16384 slots covered\./);
-        // Three masters with the planned slots and one replica each, as every node sees it.
-        await waitFor("3 replicas everywhere", async () => {
-          const views = await Promise.all(six.map(nodes));
-          return views.every((v) => v.filter((l) => l.replica).length === 3);
-        }, 15_000, 200);
-        const lines = await nodes(pA);
-        const masters = lines.filter((l) => l.master);
-        assert.deepEqual(masters.map((m) => m.slotTokens.join(" ")).sort(), ["0-5460", "10923-16383", "5461-10922"]);
-        for (const m of masters) assert.equal(lines.filter((l) => l.masterId === m.id).length, 1);
-        const ours = await cli(["check", addr(pB)]);
-        assert.equal(ours.code, 0, ours.stdout);
-        assert.match(ours.stdout, /\[OK\] 0 keys in 3 masters\./);
-        assert.match(ours.stdout, /   1 additional replica\(s\)/);
-        const theirs = await redisCli(["--cluster", "check", addr(pB)]);
-        assert.equal(theirs.code, 0, theirs.stdout);
-      });
+      await t.step(
+        "create 6 nodes with --replicas 1; check and redis-cli --cluster check agree",
+        async () => {
+          const r = await cli(["create", ...six.map(addr), "--replicas", "1", "--yes"]);
+          assert.equal(r.code, 0, r.stdout + r.stderr);
+          assert.match(
+            r.stdout,
+            /Master\[0\] -> Slots 0 - 5460\nMaster\[1\] -> Slots 5461 - 10922\nMaster\[2\] -> Slots 10923 - 16383/,
+          );
+          assert.match(r.stdout, /\[OK\] All nodes agree about slots configuration\./);
+          assert.match(r.stdout, /\[OK\] All 16384 slots covered\./);
+          // Three masters with the planned slots and one replica each, as every node sees it.
+          await waitFor(
+            "3 replicas everywhere",
+            async () => {
+              const views = await Promise.all(six.map(nodes));
+              return views.every((v) => v.filter((l) => l.replica).length === 3);
+            },
+            15_000,
+            200,
+          );
+          const lines = await nodes(pA);
+          const masters = lines.filter((l) => l.master);
+          assert.deepEqual(masters.map((m) => m.slotTokens.join(" ")).sort(), [
+            "0-5460",
+            "10923-16383",
+            "5461-10922",
+          ]);
+          for (const m of masters) assert.equal(lines.filter((l) => l.masterId === m.id).length, 1);
+          const ours = await cli(["check", addr(pB)]);
+          assert.equal(ours.code, 0, ours.stdout);
+          assert.match(ours.stdout, /\[OK\] 0 keys in 3 masters\./);
+          assert.match(ours.stdout, / {3}1 additional replica\(s\)/);
+          const theirs = await redisCli(["--cluster", "check", addr(pB)]);
+          assert.equal(theirs.code, 0, theirs.stdout);
+        },
+      );
 
       await t.step("create on nodes that are no longer empty fails", async () => {
         const r = await cli(["create", ...six.map(addr), "--replicas", "1", "--yes"]);
@@ -167,8 +201,14 @@ Deno.test({
         try {
           const ours = await cli(["check", addr(pA)]);
           assert.equal(ours.code, 1, ours.stdout);
-          assert.ok(ours.stdout.includes(`[WARNING] Node ${addr(pA)} has slots in migrating state 100.`), ours.stdout);
-          assert.ok(ours.stdout.includes("[WARNING] The following slots are open: 100."), ours.stdout);
+          assert.ok(
+            ours.stdout.includes(`[WARNING] Node ${addr(pA)} has slots in migrating state 100.`),
+            ours.stdout,
+          );
+          assert.ok(
+            ours.stdout.includes("[WARNING] The following slots are open: 100."),
+            ours.stdout,
+          );
           const theirs = await redisCli(["--cluster", "check", addr(pA)]);
           assert.equal(theirs.code, 1);
           assert.ok(theirs.stdout.includes("The following slots are open: 100."));
@@ -177,39 +217,67 @@ Deno.test({
         }
       });
 
-      await t.step("check on an uncovered slot (DELSLOTS on its owner) exits 1 like redis-cli", async () => {
-        assert.equal(await call(pA, "CLUSTER", "DELSLOTS", "200"), "OK");
-        try {
-          const ours = await cli(["check", addr(pA)]);
-          assert.equal(ours.code, 1, ours.stdout);
-          assert.ok(ours.stdout.includes("[ERR] Not all 16384 slots are covered by nodes."), ours.stdout);
-          assert.match(ours.stdout, /Uncovered slots \(1\): 200\n/);
-          const theirs = await redisCli(["--cluster", "check", addr(pA)]);
-          assert.equal(theirs.code, 1);
-          assert.ok(theirs.stdout.includes("Not all 16384 slots are covered by nodes."));
-        } finally {
-          await call(pA, "CLUSTER", "ADDSLOTS", "200");
-        }
-        await waitFor("cluster settled", () => settled(six), 15_000, 200);
-        assert.equal((await cli(["check", addr(pA)])).code, 0);
-      });
+      await t.step(
+        "check on an uncovered slot (DELSLOTS on its owner) exits 1 like redis-cli",
+        async () => {
+          assert.equal(await call(pA, "CLUSTER", "DELSLOTS", "200"), "OK");
+          try {
+            const ours = await cli(["check", addr(pA)]);
+            assert.equal(ours.code, 1, ours.stdout);
+            assert.ok(
+              ours.stdout.includes("[ERR] Not all 16384 slots are covered by nodes."),
+              ours.stdout,
+            );
+            assert.match(ours.stdout, /Uncovered slots \(1\): 200\n/);
+            const theirs = await redisCli(["--cluster", "check", addr(pA)]);
+            assert.equal(theirs.code, 1);
+            assert.ok(theirs.stdout.includes("Not all 16384 slots are covered by nodes."));
+          } finally {
+            await call(pA, "CLUSTER", "ADDSLOTS", "200");
+          }
+          await waitFor("cluster settled", () => settled(six), 15_000, 200);
+          assert.equal((await cli(["check", addr(pA)])).code, 0);
+        },
+      );
 
       const keys = keysInSlots(0, 4, 60);
       await t.step("reshard moves slots with their keys", async () => {
         for (const k of keys) assert.equal(await call(pA, "SET", k, `v-${k}`), "OK");
-        const count = (port: number, slot: number) => call(port, "CLUSTER", "COUNTKEYSINSLOT", String(slot));
+        const count = (port: number, slot: number) =>
+          call(port, "CLUSTER", "COUNTKEYSINSLOT", String(slot));
         const before = await Promise.all([0, 1, 2, 3, 4].map((s) => count(pA, s)));
         assert.equal((before as number[]).reduce((a, b) => a + b, 0), 60);
 
-        const refused = await cli(["reshard", addr(pA), "--from", idA, "--to", idB, "--slots", "5"]);
+        const refused = await cli([
+          "reshard",
+          addr(pA),
+          "--from",
+          idA,
+          "--to",
+          idB,
+          "--slots",
+          "5",
+        ]);
         assert.equal(refused.code, 1);
         assert.match(refused.stdout, /Pass --yes/);
         assert.equal(await count(pA, 0), before[0]);
 
-        const r = await cli(["reshard", addr(pA), "--from", idA, "--to", idB, "--slots", "5", "--yes", "--pipeline", "4"]);
+        const r = await cli([
+          "reshard",
+          addr(pA),
+          "--from",
+          idA,
+          "--to",
+          idB,
+          "--slots",
+          "5",
+          "--yes",
+          "--pipeline",
+          "4",
+        ]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /Ready to move 5 slots\./);
-        assert.match(r.stdout, /    Moving slot 0 from [0-9a-f]{40}\n/);
+        assert.match(r.stdout, / {4}Moving slot 0 from [0-9a-f]{40}\n/);
         assert.match(r.stdout, /Moving slots: 5\/5 slots \(100\.0%\), 60 keys/);
         assert.match(r.stdout, /\[OK\] Moved 5 slots \(60 keys\)/);
         for (let s = 0; s <= 4; s++) {
@@ -256,16 +324,24 @@ Deno.test({
       await t.step("del-node refuses a master with slots, removes an empty one", async () => {
         const busy = await cli(["del-node", addr(pA), idA]);
         assert.equal(busy.code, 1);
-        assert.ok(busy.stdout.includes(`[ERR] Node ${addr(pA)} is not empty! Reshard data away and try again.`));
+        assert.ok(
+          busy.stdout.includes(
+            `[ERR] Node ${addr(pA)} is not empty! Reshard data away and try again.`,
+          ),
+        );
         const r = await cli(["del-node", addr(pA), id9]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /Sending CLUSTER FORGET messages to the cluster/);
         // The removed node is alone; nobody else knows it; its replica moved to another master.
         assert.equal((await nodes(p9)).length, 1);
         current = [...six, p7, p8];
-        for (const p of current) assert.ok(!(await nodes(p)).some((l) => l.id === id9), `${p} still knows it`);
+        for (const p of current) {
+          assert.ok(!(await nodes(p)).some((l) => l.id === id9), `${p} still knows it`);
+        }
+        // Its replica moved to the master with the fewest replicas: node 7, which had none.
         const me8 = await myself(p8);
-        assert.ok(me8.replica && me8.masterId !== id9);
+        assert.ok(me8.replica);
+        assert.equal(me8.masterId, id7);
         await waitFor("8 nodes agree", () => settled(current, 8), 20_000, 200);
       });
 
@@ -284,13 +360,18 @@ Deno.test({
         assert.equal(g.stdout.trim(), `v-${keys[10]}`);
         const again = await cli(["rebalance", addr(pA), "--use-empty-masters", "--yes"]);
         assert.equal(again.code, 0);
-        assert.match(again.stdout, /No rebalancing needed! All nodes are within the 2\.00% threshold\./);
+        assert.match(
+          again.stdout,
+          /No rebalancing needed! All nodes are within the 2\.00% threshold\./,
+        );
       });
 
       await t.step("info lists the masters", async () => {
         const r = await cli(["info", addr(pB)]);
         assert.equal(r.code, 0, r.stdout);
-        const lines = r.stdout.split("\n").filter((l) => / -> \d+ keys \| \d+ slots \| \d+ slaves\.$/.test(l));
+        const lines = r.stdout.split("\n").filter((l) =>
+          / -> \d+ keys \| \d+ slots \| \d+ slaves\.$/.test(l)
+        );
         assert.equal(lines.length, 4, r.stdout);
         assert.match(r.stdout, /\[OK\] 60 keys in 4 masters\.\n0\.00 keys per slot on average\./);
       });

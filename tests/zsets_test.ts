@@ -486,6 +486,31 @@ zintercard 2 z ss
 zintercard 3 z ss is limit 1
 zunion 2 ss ss weights 2 3 withscores aggregate min
 zrangestore d ss 0 -1
+del z
+zadd z 1 a 2 b
+watch z
+zadd z 5 a
+multi
+zcard z
+exec
+watch z
+zadd z nx 7 a
+zadd z xx 9 nothere
+zrem z nothere
+zincrby z 0 a
+multi
+zcard z
+exec
+watch z
+zpopmin z
+multi
+zcard z
+exec
+watch d
+zunionstore d 1 z
+multi
+zcard d
+exec
 command getkeys zunionstore d 2 a b weights 1 2
 command getkeys zinterstore d 1 a
 command getkeys zdiffstore d 2 a b
