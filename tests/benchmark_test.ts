@@ -48,7 +48,7 @@ Deno.test("redis-benchmark's tests (without mset) complete without errors agains
     const r = await bench(node.port, TESTS.replace(",mset", ""));
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.doesNotMatch(r.stderr + r.stdout, /error/i);
-    assert.equal(r.rows.size, 17, r.stdout);
+    assert.equal(r.rows.size, 19, r.stdout); // 14 tests + 5 LRANGE rows
     // MSET across slots is refused with CROSSSLOT, exactly as real Redis refuses it.
     const m = await run("redis-cli", ["-p", String(node.port), "mset", "a", "1", "b", "2"]);
     assert.equal(m.stdout.trim(), "CROSSSLOT Keys in request don't hash to the same slot");
