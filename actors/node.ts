@@ -15,7 +15,7 @@
  * node with SimulatedClock. Actor ids are readable: "clusterNode", "supervisor", "link:<id>".
  */
 
-import { createActor, enqueueActions, sendTo, setup } from "xstate";
+import { createActor, enqueueActions, type InspectionEvent, sendTo, setup } from "xstate";
 import { type LinkEvent, type LinkInput, linkMachine } from "./link.ts";
 import {
   type Clock,
@@ -158,9 +158,20 @@ export const nodeMachine = setup({
 
 export type NodeActor = ReturnType<typeof startNodeActor>;
 
-/** Create and start a node actor; `clock` defaults to real timers. */
-export function startNodeActor(deps: SupervisorDeps, clock?: Clock) {
-  const actor = createActor(nodeMachine, clock ? { input: deps, clock } : { input: deps });
+/**
+ * Create and start a node actor; `clock` defaults to real timers. `inspect` is XState's inspection
+ * callback (e.g. `createWebSocketInspector().inspect` from @statelyai/inspect).
+ */
+export function startNodeActor(
+  deps: SupervisorDeps,
+  clock?: Clock,
+  inspect?: (event: InspectionEvent) => void,
+) {
+  const actor = createActor(nodeMachine, {
+    input: deps,
+    ...(clock ? { clock } : {}),
+    ...(inspect ? { inspect } : {}),
+  });
   actor.start();
   return actor;
 }

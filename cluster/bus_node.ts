@@ -26,6 +26,7 @@ import {
   supervisorStatsOf,
 } from "../actors/node.ts";
 import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
+import type { InspectionEvent } from "xstate";
 
 export interface BusNodeOptions {
   state: ClusterState;
@@ -42,6 +43,8 @@ export interface BusNodeOptions {
   /** Runs at the start of each cron tick (announced address, blacklist cleanup, ...). */
   beforeTick?: (s: ClusterState) => { state: ClusterState; dirty: boolean };
   cronIntervalMs?: number;
+  /** XState inspection callback for the node's actor system (visualizer). */
+  inspect?: (event: InspectionEvent) => void;
   replicate?: (masterId: string) => void;
   deleteKeysInSlots?: (slots: number[]) => void;
   deliver?: (senderId: string, message: BusMessage) => void;
@@ -83,6 +86,7 @@ export class BusNode {
         cronIntervalMs: this.opts.cronIntervalMs,
       },
       this.opts.realTimers ? undefined : this.opts.clock,
+      this.opts.inspect,
     );
     this.actor.send({ type: "PEERS_CHANGED", changes: peerChanges(null, this.current) });
   }

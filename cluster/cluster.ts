@@ -13,6 +13,7 @@
 import type { Client, QueuedCommand } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
+import type { InspectionEvent } from "xstate";
 import {
   assertEpochsGrow,
   assertInvariants,
@@ -46,6 +47,8 @@ export interface ClusterOpenOptions {
   network?: BusNetwork;
   /** Seed for the bus's random choices (gossip picks, handshake names); random by default. */
   seed?: number;
+  /** XState inspection callback (the visualizer; see actors/node.ts). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export class Cluster {
@@ -89,6 +92,7 @@ export class Cluster {
       },
       realTimers: clock === undefined,
       rng: new SimRandom(seed),
+      inspect: opts.inspect,
       config: () => this.busConfig(),
       save: (s) => this.trySave(s),
       log: (level, text) => this.log(level, text),

@@ -316,7 +316,12 @@ function hrandfield(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.bulkBinary(randomKey(h));
 }
 
-function hrandfieldWithCount(ctx: CommandContext, argv: Uint8Array[], l: number, withValues: boolean): void {
+function hrandfieldWithCount(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  l: number,
+  withValues: boolean,
+): void {
   const reply = ctx.reply;
   const h = getHash(ctx, latin1(argv[1]));
   if (h === null) return;

@@ -42,7 +42,13 @@ function popWhere(list: List, where: Where): Uint8Array {
 }
 
 /** Push to `key` (creating the list), as lmoveHandlePush; `list` is its current value if any. */
-function pushTo(db: Db, key: string, list: List | undefined, value: Uint8Array, where: Where): void {
+function pushTo(
+  db: Db,
+  key: string,
+  list: List | undefined,
+  value: Uint8Array,
+  where: Where,
+): void {
   if (list === undefined) {
     const d = new Deque<Uint8Array>();
     d.push(value);
@@ -68,7 +74,7 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
       return;
     }
     const d = new Deque<Uint8Array>(n);
-    if (where === HEAD) for (let j = 2; j < n; j++) d.unshift(argv[j]);
+    if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(argv[j]); }
     else for (let j = 2; j < n; j++) d.push(argv[j]);
     db.add(key, d);
     ctx.reply.int(d.length);
@@ -79,7 +85,7 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
     return;
   }
   const list = v as List;
-  if (where === HEAD) for (let j = 2; j < n; j++) list.unshift(argv[j]);
+  if (where === HEAD) { for (let j = 2; j < n; j++) list.unshift(argv[j]); }
   else for (let j = 2; j < n; j++) list.push(argv[j]);
   db.signalModified(key);
   db.signalKeyAsReady(key);
@@ -375,7 +381,8 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   // RANK -2^63 overflows in Redis (-rank stays negative): every match then qualifies and a COUNT
   // never stops the scan.
-  const rankOverflow = rank < -9007199254740991 && rankArg !== null && parseInt64Big(rankArg) === -9223372036854775808n;
+  const rankOverflow = rank < -9007199254740991 && rankArg !== null &&
+    parseInt64Big(rankArg) === -9223372036854775808n;
   let fromTail = false;
   if (rank < 0) {
     rank = -rank;
@@ -446,7 +453,12 @@ function lmoveServe(
   return true;
 }
 
-function lmoveGeneric(ctx: CommandContext, argv: Uint8Array[], wherefrom: Where, whereto: Where): void {
+function lmoveGeneric(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  wherefrom: Where,
+  whereto: Where,
+): void {
   const srcKey = latin1(argv[1]);
   const src = getList(ctx, srcKey);
   if (src === null) return;
@@ -472,7 +484,14 @@ function lmove(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** listPopRangeAndReplyWithKey: [key, [elements...]]. */
-function popRangeWithKey(db: Db, reply: Reply, key: string, list: List, where: Where, count: number): void {
+function popRangeWithKey(
+  db: Db,
+  reply: Reply,
+  key: string,
+  list: List,
+  where: Where,
+  count: number,
+): void {
   const n = Math.min(count, list.length);
   reply.array(2);
   reply.bulkBinary(key);
@@ -581,6 +600,7 @@ class ListWaiter implements BlockedWaiter {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private resolve!: () => void;
   readonly promise: Promise<void>;
+  readonly owner: unknown;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -589,6 +609,7 @@ class ListWaiter implements BlockedWaiter {
     timeoutMs: number,
   ) {
     this.promise = new Promise<void>((r) => this.resolve = r);
+    this.owner = ctx.client;
     if (timeoutMs > 0) this.arm(timeoutMs);
   }
 
@@ -651,7 +672,12 @@ class ListWaiter implements BlockedWaiter {
 }
 
 /** Block the client on `keys`; the returned Promise settles when it has been answered. */
-function block(ctx: CommandContext, keys: string[], kind: BlockKind, timeoutMs: number): Promise<void> {
+function block(
+  ctx: CommandContext,
+  keys: string[],
+  kind: BlockKind,
+  timeoutMs: number,
+): Promise<void> {
   const w = new ListWaiter(ctx, keys, kind, timeoutMs);
   ctx.db.blockOnKeys(w);
   return w.promise;
@@ -772,22 +798,50 @@ const W_BLOCK = ["write", "list", "slow", "blocking"];
 const doc = (summary: string, since: string) => ({ summary, since, group: "list" });
 
 export const listCommands: CommandDef[] = [
-  cmd("lpush", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, HEAD, false), {
-    categories: W_FAST,
-    ...doc("Prepend one or multiple elements to a list", "1.0.0"),
-  }),
-  cmd("rpush", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, TAIL, false), {
-    categories: W_FAST,
-    ...doc("Append one or multiple elements to a list", "1.0.0"),
-  }),
-  cmd("lpushx", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, HEAD, true), {
-    categories: W_FAST,
-    ...doc("Prepend an element to a list, only if the list exists", "2.2.0"),
-  }),
-  cmd("rpushx", -3, ["write", "denyoom", "fast"], [1, 1, 1], (c, a) => pushGeneric(c, a, TAIL, true), {
-    categories: W_FAST,
-    ...doc("Append an element to a list, only if the list exists", "2.2.0"),
-  }),
+  cmd(
+    "lpush",
+    -3,
+    ["write", "denyoom", "fast"],
+    [1, 1, 1],
+    (c, a) => pushGeneric(c, a, HEAD, false),
+    {
+      categories: W_FAST,
+      ...doc("Prepend one or multiple elements to a list", "1.0.0"),
+    },
+  ),
+  cmd(
+    "rpush",
+    -3,
+    ["write", "denyoom", "fast"],
+    [1, 1, 1],
+    (c, a) => pushGeneric(c, a, TAIL, false),
+    {
+      categories: W_FAST,
+      ...doc("Append one or multiple elements to a list", "1.0.0"),
+    },
+  ),
+  cmd(
+    "lpushx",
+    -3,
+    ["write", "denyoom", "fast"],
+    [1, 1, 1],
+    (c, a) => pushGeneric(c, a, HEAD, true),
+    {
+      categories: W_FAST,
+      ...doc("Prepend an element to a list, only if the list exists", "2.2.0"),
+    },
+  ),
+  cmd(
+    "rpushx",
+    -3,
+    ["write", "denyoom", "fast"],
+    [1, 1, 1],
+    (c, a) => pushGeneric(c, a, TAIL, true),
+    {
+      categories: W_FAST,
+      ...doc("Append an element to a list, only if the list exists", "2.2.0"),
+    },
+  ),
   cmd("lpop", -2, ["write", "fast"], [1, 1, 1], (c, a) => popGeneric(c, a, HEAD), {
     categories: W_FAST,
     ...doc("Remove and get the first elements in a list", "1.0.0"),

@@ -95,7 +95,9 @@ function smismember(ctx: CommandContext, argv: Uint8Array[]): void {
   if (s === null) return;
   const reply = ctx.reply;
   reply.array(argv.length - 2);
-  for (let i = 2; i < argv.length; i++) reply.int(s !== undefined && s.has(latin1(argv[i])) ? 1 : 0);
+  for (let i = 2; i < argv.length; i++) {
+    reply.int(s !== undefined && s.has(latin1(argv[i])) ? 1 : 0);
+  }
 }
 
 function scard(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -234,7 +236,12 @@ function smove(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** Look up every key as a set (missing = null); undefined after a WRONGTYPE reply. */
-function lookupSets(ctx: CommandContext, argv: Uint8Array[], from: number, to: number): (SetValue | null)[] | undefined {
+function lookupSets(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  from: number,
+  to: number,
+): (SetValue | null)[] | undefined {
   const sets: (SetValue | null)[] = [];
   for (let i = from; i < to; i++) {
     const s = getSet(ctx, latin1(argv[i]));
@@ -268,7 +275,12 @@ function store(ctx: CommandContext, dst: string, members: Set<string>): void {
   }
 }
 
-function sinterGeneric(ctx: CommandContext, argv: Uint8Array[], from: number, dst: string | null): void {
+function sinterGeneric(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  from: number,
+  dst: string | null,
+): void {
   const sets = lookupSets(ctx, argv, from, argv.length);
   if (sets === undefined) return;
   if (sets.includes(null)) {
@@ -332,13 +344,19 @@ function sintercard(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.int(intersect(sets as SetValue[], limit).length);
 }
 
-function sunionDiff(ctx: CommandContext, argv: Uint8Array[], from: number, dst: string | null, diff: boolean): void {
+function sunionDiff(
+  ctx: CommandContext,
+  argv: Uint8Array[],
+  from: number,
+  dst: string | null,
+  diff: boolean,
+): void {
   const sets = lookupSets(ctx, argv, from, argv.length);
   if (sets === undefined) return;
   let result: Set<string>;
   if (!diff) {
     result = new Set();
-    for (const s of sets) if (s !== null) for (const m of s) result.add(m);
+    for (const s of sets) if (s !== null) { for (const m of s) result.add(m); }
   } else {
     const first = sets[0];
     result = new Set();
@@ -443,14 +461,28 @@ export const setCommands: CommandDef[] = [
     categories: W_SLOW,
     ...doc("Intersect multiple sets and store the resulting set in a key", "1.0.0"),
   }),
-  cmd("sunionstore", -3, ["write", "denyoom"], [1, -1, 1], (c, a) => sunionDiff(c, a, 2, latin1(a[1]), false), {
-    categories: W_SLOW,
-    ...doc("Add multiple sets and store the resulting set in a key", "1.0.0"),
-  }),
-  cmd("sdiffstore", -3, ["write", "denyoom"], [1, -1, 1], (c, a) => sunionDiff(c, a, 2, latin1(a[1]), true), {
-    categories: W_SLOW,
-    ...doc("Subtract multiple sets and store the resulting set in a key", "1.0.0"),
-  }),
+  cmd(
+    "sunionstore",
+    -3,
+    ["write", "denyoom"],
+    [1, -1, 1],
+    (c, a) => sunionDiff(c, a, 2, latin1(a[1]), false),
+    {
+      categories: W_SLOW,
+      ...doc("Add multiple sets and store the resulting set in a key", "1.0.0"),
+    },
+  ),
+  cmd(
+    "sdiffstore",
+    -3,
+    ["write", "denyoom"],
+    [1, -1, 1],
+    (c, a) => sunionDiff(c, a, 2, latin1(a[1]), true),
+    {
+      categories: W_SLOW,
+      ...doc("Subtract multiple sets and store the resulting set in a key", "1.0.0"),
+    },
+  ),
   cmd("sscan", -3, ["readonly"], [1, 1, 1], sscan, {
     categories: R_SLOW,
     ...doc("Incrementally iterate Set elements", "2.8.0"),

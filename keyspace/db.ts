@@ -35,6 +35,10 @@ export function typeName(v: Value): TypeName {
 export interface BlockedWaiter {
   keys: string[];
   serve(key: string): boolean;
+  /** The blocked client (to cancel its wait when it disconnects). */
+  owner?: unknown;
+  /** Drop the wait without a reply. */
+  cancel?(): void;
 }
 
 /** Most clients that may wait on one key (a bound on the per-key FIFO). */
@@ -72,6 +76,8 @@ export class Db {
   /** Keys that may have data for a blocked client; served by `handleReadyKeys`. */
   readonly readyKeys = new Set<string>();
   private readyScheduled = false;
+  /** Every blocked client (INFO `blocked_clients`). */
+  readonly blockedWaiters = new Set<BlockedWaiter>();
 
   constructor(public now: () => number = Date.now) {}
 
@@ -340,6 +346,7 @@ export class Db {
 
   /** Block a client on its keys (appended to each key's FIFO). */
   blockOnKeys(w: BlockedWaiter): void {
+    this.blockedWaiters.add(w);
     for (const key of w.keys) {
       let q = this.blockingKeys.get(key);
       if (q === undefined) this.blockingKeys.set(key, q = []);
@@ -350,6 +357,7 @@ export class Db {
 
   /** Forget a blocked client (served, timed out or gone). */
   unblock(w: BlockedWaiter): void {
+    this.blockedWaiters.delete(w);
     for (const key of w.keys) {
       const q = this.blockingKeys.get(key);
       if (q === undefined) continue;
@@ -389,6 +397,16 @@ export class Db {
           if (!w.serve(key)) break;
           this.unblock(w);
         }
+      }
+    }
+  }
+
+  /** Cancel the waits of a client that went away. */
+  cancelBlocked(owner: unknown): void {
+    for (const w of [...this.blockedWaiters]) {
+      if (w.owner === owner) {
+        this.unblock(w);
+        w.cancel?.();
       }
     }
   }

@@ -143,7 +143,8 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Uint8Array {
       ctrl++;
       if (op + ctrl > outLen) throw new LzfError("lzf: output overflow");
       if (ip + ctrl > inLen) throw new LzfError("lzf: truncated literal");
-      out.set(input.subarray(ip, ip + ctrl), op);
+      // Runs are at most 32 bytes: a plain loop beats subarray + set.
+      for (let i = 0; i < ctrl; i++) out[op + i] = input[ip + i];
       op += ctrl;
       ip += ctrl;
     } else {

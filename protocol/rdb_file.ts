@@ -22,7 +22,7 @@ import {
   writeObject,
   writeString,
 } from "./rdb_object.ts";
-import type { Value } from "../keyspace/db.ts";
+import type { Db, Value } from "../keyspace/db.ts";
 
 export const RDB_OPCODE = {
   FUNCTION2: 245,
@@ -86,9 +86,8 @@ export function writeRdbHeader(w: ByteWriter, aux: AuxField[]): void {
   }
 }
 
-/** Write one database section (nothing for an empty database, as Redis). */
-export function writeRdbDb(w: ByteWriter, dbId: number, src: RdbSource, o: RdbOptions): void {
-  if (src.dict.size === 0) return;
+/** SELECTDB + RESIZEDB for a non-empty database. */
+function writeDbHeader(w: ByteWriter, dbId: number, src: RdbSource): void {
   w.u8(RDB_OPCODE.SELECTDB);
   writeLength(w, dbId);
   w.u8(RDB_OPCODE.RESIZEDB);
@@ -96,17 +95,31 @@ export function writeRdbDb(w: ByteWriter, dbId: number, src: RdbSource, o: RdbOp
   let expiring = 0;
   for (const k of src.expires.keys()) if (src.dict.has(k)) expiring++;
   writeLength(w, expiring);
-  for (const [key, value] of src.dict) {
-    const when = src.expires.get(key);
-    if (when !== undefined) {
-      w.u8(RDB_OPCODE.EXPIRETIME_MS);
-      w.i64le(BigInt(when));
-    }
-    const type = objectType(value, o);
-    w.u8(type);
-    writeBinaryString(w, key, o.compression);
-    writeObject(w, type, value, o);
+}
+
+/** rdbSaveKeyValuePair: [EXPIRETIME_MS t] type key value. */
+export function writeKeyValue(
+  w: ByteWriter,
+  key: string,
+  value: Value,
+  expireMs: number | undefined,
+  o: RdbOptions,
+): void {
+  if (expireMs !== undefined) {
+    w.u8(RDB_OPCODE.EXPIRETIME_MS);
+    w.i64le(BigInt(expireMs));
   }
+  const type = objectType(value, o);
+  w.u8(type);
+  writeBinaryString(w, key, o.compression);
+  writeObject(w, type, value, o);
+}
+
+/** Write one database section (nothing for an empty database, as Redis). */
+export function writeRdbDb(w: ByteWriter, dbId: number, src: RdbSource, o: RdbOptions): void {
+  if (src.dict.size === 0) return;
+  writeDbHeader(w, dbId, src);
+  for (const [key, value] of src.dict) writeKeyValue(w, key, value, src.expires.get(key), o);
 }
 
 /** Write EOF and the CRC64 of everything before it. */
@@ -125,6 +138,43 @@ export function writeRdb(src: RdbSource, aux: AuxField[], o: RdbOptions, dbId = 
   writeRdbDb(w, dbId, src, o);
   writeRdbTrailer(w);
   return w.view().slice();
+}
+
+/**
+ * The same file as `writeRdb`, produced in chunks of about `chunkBytes` (for streaming a full
+ * sync or a save without building one huge buffer). The keyspace is iterated live: a caller that
+ * yields to the event loop between chunks sees later writes in the not-yet-written part only.
+ */
+export function* rdbChunks(
+  src: RdbSource,
+  aux: AuxField[],
+  o: RdbOptions,
+  chunkBytes = 64 * 1024,
+  dbId = 0,
+): Generator<Uint8Array> {
+  const crc = new Crc64();
+  let w = new ByteWriter(chunkBytes + 1024);
+  const flush = (): Uint8Array => {
+    const out = w.view().slice();
+    crc.update(out);
+    w = new ByteWriter(chunkBytes + 1024);
+    return out;
+  };
+  writeRdbHeader(w, aux);
+  if (src.dict.size !== 0) {
+    writeDbHeader(w, dbId, src);
+    for (const [key, value] of src.dict) {
+      writeKeyValue(w, key, value, src.expires.get(key), o);
+      if (w.length >= chunkBytes) yield flush();
+    }
+  }
+  w.u8(RDB_OPCODE.EOF);
+  const last = w.view();
+  crc.update(last);
+  const tail = new Uint8Array(last.length + 8);
+  tail.set(last);
+  crc.writeLE(tail, last.length);
+  yield tail;
 }
 
 export interface RdbEntry {
@@ -255,4 +305,44 @@ export function readRdb(buf: Uint8Array, o: RdbOptions): RdbFile & { entries: Rd
   const entries: RdbEntry[] = [];
   const file = parseRdb(buf, o, (e) => entries.push(e));
   return { ...file, entries };
+}
+
+export interface LoadResult extends RdbFile {
+  /** Keys added to the Db. */
+  loaded: number;
+  /** Keys already expired and dropped (only when `dropExpired`). */
+  expiredSkipped: number;
+  /** Keys of databases other than 0 (we hold one database). */
+  otherDbSkipped: number;
+}
+
+/**
+ * Load a whole RDB file into `db` (which the caller has emptied). As rdbLoad on a master,
+ * `dropExpired` skips keys whose expiry is already past (a replica keeps them: its master
+ * expires them). A key appearing twice is a format error.
+ */
+export function loadRdb(
+  db: Db,
+  buf: Uint8Array,
+  o: RdbOptions,
+  opts: { dropExpired: boolean; nowMs: number },
+): LoadResult {
+  let loaded = 0;
+  let expiredSkipped = 0;
+  let otherDbSkipped = 0;
+  const file = parseRdb(buf, o, (e) => {
+    if (e.dbId !== 0) {
+      otherDbSkipped++;
+      return;
+    }
+    if (opts.dropExpired && e.expireMs !== -1 && e.expireMs < opts.nowMs) {
+      expiredSkipped++;
+      return;
+    }
+    check(!db.dict.has(e.key), "RDB: duplicate key");
+    db.add(e.key, e.value);
+    if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
+    loaded++;
+  });
+  return { ...file, loaded, expiredSkipped, otherDbSkipped };
 }

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { parseRdb, RDB_OPCODE, readRdb, standardAux, writeRdb } from "./rdb_file.ts";
+import {
+  loadRdb,
+  parseRdb,
+  RDB_OPCODE,
+  rdbChunks,
+  readRdb,
+  standardAux,
+  writeRdb,
+} from "./rdb_file.ts";
+import { concatBytes } from "./bytes.ts";
 import { DEFAULT_RDB_OPTIONS, RdbFormatError, writeLength, writeString } from "./rdb_object.ts";
 import { ByteWriter } from "./rdb_buffer.ts";
 import { Crc64 } from "./crc64.ts";
@@ -129,4 +138,35 @@ Deno.test("rdb file: several databases, EXPIRETIME (seconds), IDLE/FREQ, FUNCTIO
   assert.equal(f.functions.length, 1);
   assert.equal(f.emptyKeysSkipped, 1);
   assert.ok(f.checksumVerified);
+});
+
+Deno.test("rdb file: chunked writer produces the same bytes as writeRdb", () => {
+  const db = sampleDb();
+  for (let i = 0; i < 2000; i++) db.add(`k${i}`, enc.encode(`value ${i} `.repeat(10)));
+  const aux = standardAux({ ctimeSec: 5 });
+  const whole = writeRdb(db, aux, O);
+  const chunks = [...rdbChunks(db, aux, O, 4096)];
+  assert.ok(chunks.length > 10);
+  for (const c of chunks.slice(0, -1)) assert.ok(c.length >= 4096 && c.length < 4096 + 1024);
+  assert.deepEqual(concatBytes(chunks), whole);
+  assert.deepEqual(concatBytes([...rdbChunks(new Db(), aux, O)]), writeRdb(new Db(), aux, O));
+});
+
+Deno.test("rdb file: loadRdb fills a Db, dropping expired keys only when asked", () => {
+  const src = sampleDb();
+  src.add("old", enc.encode("gone"));
+  src.expires.set("old", 10);
+  const file = writeRdb(src, standardAux({ ctimeSec: 1 }), O);
+  const master = new Db(() => 1_000_000);
+  const r = loadRdb(master, file, O, { dropExpired: true, nowMs: 1_000_000 });
+  assert.equal(r.loaded, 7);
+  assert.equal(r.expiredSkipped, 1);
+  assert.equal(master.size, 7);
+  assert.equal(master.getExpire("s"), 5_000_000_000_000);
+  assert.equal(master.countKeysInSlot(0) >= 0, true);
+  const replica = new Db(() => 1_000_000);
+  assert.equal(loadRdb(replica, file, O, { dropExpired: false, nowMs: 1_000_000 }).loaded, 8);
+  assert.equal(replica.expires.get("old"), 10);
+  // A key already present (a file with a duplicate) is refused.
+  assert.throws(() => loadRdb(replica, file, O, { dropExpired: false, nowMs: 0 }), RdbFormatError);
 });

@@ -14,7 +14,15 @@
  * EmptyKeyError (RESTORE refuses it, file loading skips the key, as Redis does).
  */
 
-import { ByteReader, ByteWriter, check, RdbFormatError } from "./rdb_buffer.ts";
+import {
+  ByteReader,
+  ByteWriter,
+  check,
+  copyBytes,
+  intToBytes,
+  latin1Range,
+  RdbFormatError,
+} from "./rdb_buffer.ts";
 import { lzfCompress, lzfDecompress, LzfError } from "./lzf.ts";
 import { ListpackBuilder, listpackDecode } from "./listpack.ts";
 import { ziplistDecode } from "./ziplist.ts";
@@ -174,11 +182,24 @@ export class RdbReader extends ByteReader {
           throw new RdbFormatError(`unknown string encoding ${n}`);
       }
     }
-    return this.bytes(n).slice();
+    this.need(n);
+    const start = this.pos;
+    this.pos += n;
+    return copyBytes(this.buf, start, start + n);
   }
 
+  /** A string as a binary string (keys, fields, members), without an intermediate copy. */
   readBinaryString(): string {
-    return latin1(this.readString());
+    const save = this.pos;
+    const n = this.readLengthOrEncoding();
+    if (this.lastEncoded) {
+      this.pos = save;
+      return latin1(this.readString());
+    }
+    this.need(n);
+    const start = this.pos;
+    this.pos += n;
+    return latin1Range(this.buf, start, start + n);
   }
 
   /** rdbLoadDoubleValue (text double of RDB_TYPE_ZSET). */
@@ -194,9 +215,7 @@ export class RdbReader extends ByteReader {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function intText(v: number): Uint8Array {
-  return enc.encode(String(v));
-}
+const intText = intToBytes;
 
 /** A score as strtod reads it from a listpack/ziplist/text entry; NaN or junk throws. */
 function parseScoreText(b: Uint8Array): number {

@@ -61,10 +61,17 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
   const readBuf = new Uint8Array(READ_SIZE);
   try {
     while (!closed) {
-      const n = await conn.read(readBuf);
-      if (n === null) break;
-      server.stats.netInputBytes += n;
-      client.parser.feed(readBuf.subarray(0, n));
+      const carried = carriedReads.get(client);
+      if (carried !== undefined) {
+        // A read started while the client was blocked (its bytes are already parsed in).
+        carriedReads.delete(client);
+        if (await carried === null) break;
+      } else {
+        const n = await conn.read(readBuf);
+        if (n === null) break;
+        server.stats.netInputBytes += n;
+        client.parser.feed(readBuf.subarray(0, n));
+      }
       await processInput(server, client, conn);
       if (client.reply.len > 0) await flush(server, client, conn);
       if (client.closeAfterReply) break;
@@ -74,6 +81,45 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
   } finally {
     server.removeClient(client);
     client.close();
+  }
+}
+
+/** A read still in flight when a blocked command finished; the main loop awaits it next. */
+const carriedReads = new WeakMap<Client, Promise<number | null>>();
+
+/**
+ * Wait for a command that blocks (BLPOP & co) while still reading from the peer: bytes that
+ * arrive are queued in the parser (as Redis does), and a peer that hangs up has its wait
+ * cancelled (db.cancelBlocked) so a later push is not handed to a dead client.
+ */
+async function waitWatchingPeer(server: Server, client: Client, conn: Deno.Conn, p: Promise<void>): Promise<void> {
+  let settled = false;
+  const done = p.then(() => {
+    settled = true;
+    return -2;
+  });
+  const buf = new Uint8Array(READ_SIZE);
+  while (!settled) {
+    const read = conn.read(buf).catch(() => null).then((n) => {
+      if (n !== null) {
+        server.stats.netInputBytes += n;
+        client.parser.feed(buf.subarray(0, n));
+      }
+      return n;
+    });
+    const first = await Promise.race([done, read]);
+    if (first === -2) {
+      carriedReads.set(client, read);
+      return;
+    }
+    if (first === null) {
+      // The peer is gone: drop the wait; the main loop then sees the closed connection.
+      server.db.cancelBlocked(client);
+      client.closeAfterReply = true;
+      await p;
+      carriedReads.set(client, Promise.resolve(null));
+      return;
+    }
   }
 }
 
@@ -101,7 +147,7 @@ async function processInput(server: Server, client: Client, conn: Deno.Conn): Pr
     if (p !== undefined) {
       // A command that waits (BLPOP & co): send the replies of earlier pipelined commands first.
       if (client.reply.len > 0) await flush(server, client, conn);
-      await p;
+      await waitWatchingPeer(server, client, conn, p);
     }
     if (client.closeAfterReply) return;
     client.parser.authRequired = !client.authenticated;

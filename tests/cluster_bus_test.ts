@@ -606,3 +606,89 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster bus: redis-cli --cluster add-node (master and --cluster-slave) and del-node",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const nodes = await spawnMany(5);
+    try {
+      const [p1, p2, p3, p4, p5] = nodes.map((n) => n.port);
+      const create = await run("redis-cli", [
+        "--cluster",
+        "create",
+        `127.0.0.1:${p1}`,
+        `127.0.0.1:${p2}`,
+        `127.0.0.1:${p3}`,
+        "--cluster-yes",
+      ], { timeoutMs: 60_000 });
+      assert.equal(create.code, 0, create.stdout);
+      const add = await run("redis-cli", [
+        "--cluster",
+        "add-node",
+        `127.0.0.1:${p4}`,
+        `127.0.0.1:${p1}`,
+      ], { timeoutMs: 60_000 });
+      assert.equal(add.code, 0, add.stdout);
+      assert.match(add.stdout, /\[OK\] New node added correctly\./);
+      // add-node returns right after the MEET (as with real Redis): the new node learns the
+      // masters' slots from their PINGs a moment later. A user waits for that; so do we.
+      await waitFor(
+        "4 nodes agree on the slots",
+        async () => {
+          const sigs = await Promise.all([p1, p2, p3, p4].map(async (p) => {
+            const ls = await nodesOf(p);
+            return ls.length === 4 ? signature(ls) : `short ${p}`;
+          }));
+          return sigs.every((x) => x === sigs[0]);
+        },
+        15_000,
+        100,
+      );
+      const addSlave = await run("redis-cli", [
+        "--cluster",
+        "add-node",
+        `127.0.0.1:${p5}`,
+        `127.0.0.1:${p1}`,
+        "--cluster-slave",
+      ], { timeoutMs: 60_000 });
+      assert.equal(addSlave.code, 0, addSlave.stdout);
+      assert.match(addSlave.stdout, /\[OK\] New node added correctly\./);
+      const id1 = await call(p1, "CLUSTER", "MYID") as string;
+      const id4 = await call(p4, "CLUSTER", "MYID") as string;
+      const id5 = await call(p5, "CLUSTER", "MYID") as string;
+      await waitFor(
+        "5 nodes everywhere, the new replica replicates node 1",
+        async () => {
+          for (const p of [p1, p2, p3, p4, p5]) {
+            const ls = await nodesOf(p);
+            if (ls.length !== 5) return false;
+            const r = ls.find((l) => l.id === id5);
+            if (r === undefined || !r.flags.includes("slave") || r.master !== id1) return false;
+          }
+          return true;
+        },
+        15_000,
+        200,
+      );
+      const del = await run("redis-cli", ["--cluster", "del-node", `127.0.0.1:${p1}`, id4], {
+        timeoutMs: 60_000,
+      });
+      assert.equal(del.code, 0, del.stdout);
+      await sleep(1500);
+      for (const p of [p1, p2, p3, p5]) {
+        const ls = await nodesOf(p);
+        assert.equal(ls.length, 4, `node ${p} forgot the deleted node`);
+        assert.ok(!ls.some((l) => l.id === id4));
+      }
+      assert.equal((await nodesOf(p4)).length, 1, "the deleted node was reset");
+      const check = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${p2}`], {
+        timeoutMs: 30_000,
+      });
+      assert.equal(check.code, 0, check.stdout);
+    } finally {
+      await stopAll(nodes);
+    }
+  },
+});

@@ -40,8 +40,14 @@ Deno.test("hashes: basics with exact replies", async () => {
     assert.equal(await c.call("HDEL", "h", "a", "b", "c", "zz"), 3);
     assert.equal(await c.call("HDEL", "h", "d"), 1);
     assert.equal(await c.call("EXISTS", "h"), 0, "emptied hash is deleted");
-    assert.equal(errText(await c.call("HSET", "h", "a")), "ERR wrong number of arguments for 'hset' command");
-    assert.equal(errText(await c.call("HMSET", "h", "a", "1", "b")), "ERR wrong number of arguments for 'hmset' command");
+    assert.equal(
+      errText(await c.call("HSET", "h", "a")),
+      "ERR wrong number of arguments for 'hset' command",
+    );
+    assert.equal(
+      errText(await c.call("HMSET", "h", "a", "1", "b")),
+      "ERR wrong number of arguments for 'hmset' command",
+    );
     assert.equal(await c.call("HMSET", "h", "a", "1"), "OK");
     await c.call("SET", "s", "x");
     assert.equal(errText(await c.call("HSET", "s", "a", "1")), WRONGTYPE);
@@ -61,7 +67,9 @@ Deno.test("hashes: RESP3 HGETALL is a map, HRANDFIELD WITHVALUES pairs", async (
     assert.equal(r.type, "array");
     if (r.type === "array") {
       assert.equal(r.value.length, 3);
-      for (const p of r.value) assert.ok([`*[$"a",$"1"]`, `*[$"b",$"2"]`].includes(canon(p)), canon(p));
+      for (const p of r.value) {
+        assert.ok([`*[$"a",$"1"]`, `*[$"b",$"2"]`].includes(canon(p)), canon(p));
+      }
     }
     const r2 = await c.callRaw("HRANDFIELD", "h", "5", "WITHVALUES");
     assert.equal(canon(r2, true), `*[*[$"a",$"1"],*[$"b",$"2"]]`);
@@ -71,17 +79,41 @@ Deno.test("hashes: RESP3 HGETALL is a map, HRANDFIELD WITHVALUES pairs", async (
 Deno.test("hashes: HINCRBY/HINCRBYFLOAT edge cases", async () => {
   await withNode(async (c) => {
     await c.call("HSET", "h", "s", "abc", "big", "9223372036854775807", "f", "1.5");
-    assert.equal(errText(await c.call("HINCRBY", "h", "s", "1")), "ERR hash value is not an integer");
-    assert.equal(errText(await c.call("HINCRBY", "h", "f", "1")), "ERR hash value is not an integer");
-    assert.equal(errText(await c.call("HINCRBY", "h", "big", "1")), "ERR increment or decrement would overflow");
+    assert.equal(
+      errText(await c.call("HINCRBY", "h", "s", "1")),
+      "ERR hash value is not an integer",
+    );
+    assert.equal(
+      errText(await c.call("HINCRBY", "h", "f", "1")),
+      "ERR hash value is not an integer",
+    );
+    assert.equal(
+      errText(await c.call("HINCRBY", "h", "big", "1")),
+      "ERR increment or decrement would overflow",
+    );
     assert.equal(await c.call("HINCRBY", "h", "big", "-1"), 9223372036854775806);
-    assert.equal(errText(await c.call("HINCRBY", "h", "n", "x")), "ERR value is not an integer or out of range");
-    assert.equal(errText(await c.call("HINCRBYFLOAT", "h", "s", "1")), "ERR hash value is not a float");
-    assert.equal(errText(await c.call("HINCRBYFLOAT", "h", "f", "x")), "ERR value is not a valid float");
-    assert.equal(errText(await c.call("HINCRBYFLOAT", "h", "f", "inf")), "ERR value is NaN or Infinity");
+    assert.equal(
+      errText(await c.call("HINCRBY", "h", "n", "x")),
+      "ERR value is not an integer or out of range",
+    );
+    assert.equal(
+      errText(await c.call("HINCRBYFLOAT", "h", "s", "1")),
+      "ERR hash value is not a float",
+    );
+    assert.equal(
+      errText(await c.call("HINCRBYFLOAT", "h", "f", "x")),
+      "ERR value is not a valid float",
+    );
+    assert.equal(
+      errText(await c.call("HINCRBYFLOAT", "h", "f", "inf")),
+      "ERR value is NaN or Infinity",
+    );
     assert.equal(await c.call("HINCRBYFLOAT", "h", "f", "1234"), "1235.5");
     assert.equal(await c.call("HINCRBYFLOAT", "new", "f", "0.1"), "0.1");
-    assert.equal(errText(await c.call("HINCRBY", "nokey", "f", "x")), "ERR value is not an integer or out of range");
+    assert.equal(
+      errText(await c.call("HINCRBY", "nokey", "f", "x")),
+      "ERR value is not an integer or out of range",
+    );
     assert.equal(await c.call("EXISTS", "nokey"), 0);
   });
 });
@@ -110,9 +142,24 @@ Deno.test("hashes: HSCAN returns every field of a big hash exactly once when unc
     assert.equal(seen.get("f7"), "v7");
     assert.ok(calls > 5, `expected several calls, got ${calls}`);
     // MATCH filters; fields deleted during the scan are not returned, the others are.
-    const r = await c.call("HSCAN", "h", "0", "MATCH", "f99*", "COUNT", "100000") as [string, string[]];
+    const r = await c.call("HSCAN", "h", "0", "MATCH", "f99*", "COUNT", "100000") as [
+      string,
+      string[],
+    ];
     assert.equal(r[0], "0");
-    assert.deepEqual(r[1].filter((_, i) => i % 2 === 0).sort(), ["f99", "f990", "f991", "f992", "f993", "f994", "f995", "f996", "f997", "f998", "f999"]);
+    assert.deepEqual(r[1].filter((_, i) => i % 2 === 0).sort(), [
+      "f99",
+      "f990",
+      "f991",
+      "f992",
+      "f993",
+      "f994",
+      "f995",
+      "f996",
+      "f997",
+      "f998",
+      "f999",
+    ]);
     let cur = "0";
     const got = new Set<string>();
     let first = true;

@@ -40,8 +40,14 @@ Deno.test("lists: push, pop, range, index basics (exact replies)", async () => {
     assert.equal((await c.callRaw("LPOP", "nokey", "1")).type, "null");
     await c.call("RPUSH", "l", "a");
     assert.deepEqual(await c.call("LPOP", "l", "0"), []);
-    assert.equal(errText(await c.call("LPOP", "l", "-1")), "ERR value is out of range, must be positive");
-    assert.equal(errText(await c.call("LPOP", "l", "1", "2")), "ERR wrong number of arguments for 'lpop' command");
+    assert.equal(
+      errText(await c.call("LPOP", "l", "-1")),
+      "ERR value is out of range, must be positive",
+    );
+    assert.equal(
+      errText(await c.call("LPOP", "l", "1", "2")),
+      "ERR wrong number of arguments for 'lpop' command",
+    );
     await c.call("SET", "s", "v");
     assert.equal(errText(await c.call("LPUSH", "s", "a")), WRONGTYPE);
     assert.equal(errText(await c.call("LRANGE", "s", "0", "1")), WRONGTYPE);
@@ -76,10 +82,14 @@ Deno.test("lists: binary-safe elements and keys", async () => {
     await c.call("RPUSH", key, bin);
     const r = await c.callRaw("LRANGE", key, "0", "-1");
     assert.equal(r.type, "array");
-    if (r.type === "array" && r.value[0].type === "bulk") assert.deepEqual([...r.value[0].value], [...bin]);
+    if (r.type === "array" && r.value[0].type === "bulk") {
+      assert.deepEqual([...r.value[0].value], [...bin]);
+    }
     const p = await c.callRaw("BLPOP", key, "0");
     assert.equal(p.type, "array");
-    if (p.type === "array" && p.value[0].type === "bulk") assert.deepEqual([...p.value[0].value], [...key]);
+    if (p.type === "array" && p.value[0].type === "bulk") {
+      assert.deepEqual([...p.value[0].value], [...key]);
+    }
   });
 });
 
@@ -249,7 +259,11 @@ Deno.test("lists: blocking pop is woken by a push from another client", async ()
       // BRPOPLPUSH served by LPUSH creates the destination.
       const p2 = c.callRaw("BRPOPLPUSH", "src", "dst", "5");
       await sleep(50);
-      assert.equal(await c2.call("LPUSH", "src", "v"), 1, "the pusher sees the length before serving");
+      assert.equal(
+        await c2.call("LPUSH", "src", "v"),
+        1,
+        "the pusher sees the length before serving",
+      );
       assert.equal(show(await p2), `$"v"`);
       assert.equal(await c2.call("EXISTS", "src"), 0);
       assert.deepEqual(await c2.call("LRANGE", "dst", "0", "-1"), ["v"]);
@@ -372,12 +386,42 @@ Deno.test("lists: replies before a blocking command in a pipeline are sent at on
   await withNode(async (c, port) => {
     const raw = await RespClient.connect(port);
     try {
-      await raw.writeRaw("*3\r\n$5\r\nRPUSH\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$5\r\nBLPOP\r\n$5\r\nempty\r\n$1\r\n0\r\n");
-      assert.equal(await raw.readRawText(300), ":1\r\n");
+      await raw.writeRaw(
+        "*3\r\n$5\r\nRPUSH\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$5\r\nBLPOP\r\n$5\r\nempty\r\n$1\r\n0\r\n",
+      );
+      // Without the early flush this would time out: the BLPOP is still blocked.
+      assert.equal(show((await raw.readValue(1000))!), ":1");
       await c.call("RPUSH", "empty", "v");
-      assert.equal(await raw.readRawText(300), "*2\r\n$5\r\nempty\r\n$1\r\nv\r\n");
+      assert.equal(show((await raw.readValue(1000))!), `[$"empty",$"v"]`);
     } finally {
       raw.close();
     }
   });
+});
+
+Deno.test("lists: a blocked client that disconnects leaves no waiter behind", async () => {
+  const node = await startNode();
+  const c = await RespClient.connect(node.port);
+  try {
+    const b = await RespClient.connect(node.port);
+    await b.writeRaw("*3\r\n$5\r\nBLPOP\r\n$2\r\ndk\r\n$1\r\n0\r\n");
+    await sleep(50);
+    assert.equal(node.server.db.blockedWaiters.size, 1);
+    b.close();
+    await sleep(100);
+    assert.equal(node.server.db.blockedWaiters.size, 0);
+    assert.equal(await c.call("RPUSH", "dk", "v"), 1);
+    assert.deepEqual(await c.call("LRANGE", "dk", "0", "-1"), ["v"]);
+    // Commands pipelined behind a blocked command run after it is served.
+    const p = c.callRaw("BLPOP", "e2", "0");
+    await sleep(30);
+    const c2 = await RespClient.connect(node.port);
+    await c2.call("RPUSH", "e2", "x");
+    c2.close();
+    assert.equal(show(await p), `[$"e2",$"x"]`);
+    assert.equal(await c.call("PING"), "PONG");
+  } finally {
+    c.close();
+    await node.stop();
+  }
 });

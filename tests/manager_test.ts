@@ -12,6 +12,7 @@ import {
   run,
   sleep,
   type SpawnedProcess,
+  spawnNode,
   spawnRedis,
   waitFor,
 } from "./harness.ts";
@@ -293,6 +294,51 @@ Deno.test({
         assert.equal((await redisCli(["--cluster", "check", addr(pA)])).code, 0);
       });
 
+      await t.step(
+        "Ctrl-C during a reshard finishes the current slot and leaves no slot open",
+        async () => {
+          const child = new Deno.Command(Deno.execPath(), {
+            args: [
+              "run",
+              "-A",
+              `${ROOT}cli.ts`,
+              "reshard",
+              addr(pA),
+              "--from",
+              "all",
+              "--to",
+              idB,
+              "--slots",
+              "3000",
+              "--yes",
+            ],
+            stdout: "piped",
+            stderr: "piped",
+            stdin: "null",
+          }).spawn();
+          const output = child.output();
+          // Wait until the moves have started (the node's own view shows slots leaving).
+          const before = (await myself(pB)).slots.length;
+          await waitFor(
+            "moves started",
+            async () => (await myself(pB)).slots.length > before,
+            30_000,
+            50,
+          );
+          child.kill("SIGINT");
+          const r = await output;
+          const stdout = new TextDecoder().decode(r.stdout);
+          assert.equal(r.code, 1, stdout);
+          assert.match(
+            stdout,
+            /Interrupted after moving (\d+) of 3000 slots; no slot is left open\./,
+          );
+          await waitFor("cluster settled", () => settled(six), 15_000, 200);
+          const check = await cli(["check", addr(pA)]);
+          assert.equal(check.code, 0, check.stdout);
+        },
+      );
+
       let id7 = "", id9 = "";
       await t.step("add-node as master", async () => {
         const r = await cli(["add-node", addr(p7), addr(pA)]);
@@ -392,6 +438,58 @@ Deno.test({
     } finally {
       await Promise.all(procs.map((p) => p.stop()));
       await sleep(50);
+      for (const p of procs) await Deno.remove(p.dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "manager: create and check six of our own nodes (cli.ts processes); redis-cli --cluster check agrees",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const procs: SpawnedProcess[] = [];
+    try {
+      procs.push(
+        ...await Promise.all(
+          Array.from(
+            { length: 6 },
+            () => spawnNode({ "cluster-enabled": "yes", "cluster-node-timeout": "2000" }),
+          ),
+        ),
+      );
+      const addrs = procs.map((p) => `${HOST}:${p.port}`);
+      const r = await cli([
+        "create",
+        ...addrs,
+        "--replicas",
+        "1",
+        "--yes",
+        "--join-timeout",
+        "30000",
+      ]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /\[OK\] All 16384 slots covered\./);
+      const ports = procs.map((p) => p.port);
+      await waitFor("cluster settled", () => settled(ports, 6), 20_000, 200);
+      const ours = await cli(["check", addrs[1]]);
+      assert.equal(ours.code, 0, ours.stdout);
+      assert.match(ours.stdout, /\[OK\] 0 keys in 3 masters\./);
+      const theirs = await redisCli(["--cluster", "check", addrs[1]]);
+      assert.equal(theirs.code, 0, theirs.stdout);
+      // An open slot is reported by both.
+      const idB = (await myself(ports[1])).id;
+      assert.equal(await call(ports[0], "CLUSTER", "SETSLOT", "100", "MIGRATING", idB), "OK");
+      const broken = await cli(["check", addrs[0]]);
+      assert.equal(broken.code, 1, broken.stdout);
+      assert.ok(
+        broken.stdout.includes("[WARNING] The following slots are open: 100."),
+        broken.stdout,
+      );
+      assert.equal((await redisCli(["--cluster", "check", addrs[0]])).code, 1);
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
       for (const p of procs) await Deno.remove(p.dir, { recursive: true }).catch(() => {});
     }
   },

@@ -51,7 +51,11 @@ Deno.test("sets: RESP3 set replies", async () => {
     assert.equal(canon(await c.callRaw("SMEMBERS", "s")), `~[$"a",$"b"]`);
     assert.equal(canon(await c.callRaw("SINTER", "s", "s")), `~[$"a",$"b"]`);
     assert.equal(canon(await c.callRaw("SMEMBERS", "nokey")), `~[]`);
-    assert.equal((await c.callRaw("SRANDMEMBER", "s", "2")).type, "array", "7.0: an array even in RESP3");
+    assert.equal(
+      (await c.callRaw("SRANDMEMBER", "s", "2")).type,
+      "array",
+      "7.0: an array even in RESP3",
+    );
     assert.equal((await c.callRaw("SRANDMEMBER", "s", "-2")).type, "array");
     assert.equal((await c.callRaw("SPOP", "s", "1")).type, "set");
   });
