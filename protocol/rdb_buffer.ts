@@ -85,7 +85,10 @@ export function latin1Range(buf: Uint8Array, start: number, end: number): string
   }
   let s = "";
   for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+    s += String.fromCharCode.apply(
+      null,
+      buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
+    );
   }
   return s;
 }

@@ -325,15 +325,20 @@ export function quicklistNodes(items: Iterable<Uint8Array>, fill: number): Uint8
   return nodes;
 }
 
-/** d2string as zzlInsertAt uses it to store a score in a listpack. */
+/** (double)(LLONG_MAX / 2): double2ll's bound. */
+const DOUBLE2LL_MAX = 4611686018427387904;
+
+/**
+ * zzlInsertAt: a score that double2ll can hold exactly (integral, |d| <= 2^62; -0 counts as 0)
+ * is stored as a listpack integer, anything else as d2string's "%.17g" text.
+ */
 function addScore(lp: ListpackBuilder, score: number): void {
-  if (
-    score !== 0 && Number.isInteger(score) && score > -4503599627370495 && score < 4503599627370496
-  ) {
-    lp.addInt(score);
-  } else if (score === 0) {
-    if (Object.is(score, -0)) lp.addString(enc.encode("-0"));
-    else lp.addInt(0);
+  if (Number.isInteger(score) && score >= -DOUBLE2LL_MAX && score <= DOUBLE2LL_MAX) {
+    lp.addInt(Number.isSafeInteger(score) ? (score === 0 ? 0 : score) : BigInt(score));
+  } else if (score === Infinity) {
+    lp.addString(enc.encode("inf"));
+  } else if (score === -Infinity) {
+    lp.addString(enc.encode("-inf"));
   } else {
     lp.addString(enc.encode(formatDouble17g(score)));
   }

@@ -172,6 +172,11 @@ Deno.test("RESTORE / DUMP replies and errors match redis-server", async () => {
       const got = await oc.callRaw(...args);
       assert.deepEqual(got, want, args.map((a) => typeof a === "string" ? a : "<bytes>").join(" "));
     }
+    // RESP3: a missing key is the null type; a payload is a bulk string.
+    for (const c of [rc, oc]) await c.call("HELLO", "3");
+    for (const args of [["DUMP", "missing"], ["DUMP", "src"], ["RESTORE", "r3", "0", payload]]) {
+      assert.deepEqual(await oc.callRaw(...args), await rc.callRaw(...args), args.join(" "));
+    }
     // TTLs: relative and absolute.
     for (const c of [rc, oc]) {
       assert.equal(await c.call("RESTORE", "t1", "100000", payload), "OK");

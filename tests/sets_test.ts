@@ -229,3 +229,34 @@ Deno.test("sets: same replies as redis-server (RESP2 and RESP3)", async () => {
     w("SSCAN str 0"),
   ], ["smembers", "sunion", "sdiff", "sinter", "sscan", "spop", "srandmember"]);
 });
+
+Deno.test("lists/hashes/sets: COMMAND INFO name, arity, flags, key spec, categories as redis-server", async () => {
+  const { haveRedisServer, spawnRedis } = await import("./harness.ts");
+  if (!haveRedisServer()) return;
+  const names = (
+    "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset lrem linsert ltrim lpos rpoplpush " +
+    "lmove lmpop blpop brpop blmove brpoplpush blmpop hset hsetnx hget hmset hmget hdel hlen hstrlen " +
+    "hexists hgetall hkeys hvals hincrby hincrbyfloat hrandfield hscan sadd srem smembers sismember " +
+    "smismember scard spop srandmember smove sinter sintercard sunion sdiff sinterstore sunionstore " +
+    "sdiffstore sscan"
+  ).split(" ");
+  const node = await startNode();
+  const redis = await spawnRedis();
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  try {
+    for (const n of names) {
+      const ra = (await a.call("COMMAND", "INFO", n)) as unknown[][];
+      const rb = (await b.call("COMMAND", "INFO", n)) as unknown[][];
+      assert.deepEqual(ra[0].slice(0, 7), rb[0].slice(0, 7), n);
+    }
+    assert.deepEqual(await a.call("COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"), ["a", "b"]);
+    assert.deepEqual(await a.call("COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b", "LIMIT", "1"), ["a", "b"]);
+    assert.deepEqual(await a.call("COMMAND", "GETKEYS", "BLMPOP", "0", "1", "a", "LEFT"), ["a"]);
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+    await redis.stop();
+  }
+});
