@@ -10,7 +10,7 @@
  * ZSET_ZIPLIST (12), HASH_ZIPLIST (13), LIST_QUICKLIST (14). Streams and modules are rejected.
  *
  * Every reader fully parses and validates (like sanitize-dump-payload yes): malformed input,
- * duplicates, NaN scores and trailing bytes throw RdbFormatError; an empty aggregate throws
+ * duplicates, NaN scores and trailing bytes inside a blob throw RdbFormatError; an empty aggregate throws
  * EmptyKeyError (RESTORE refuses it, file loading skips the key, as Redis does).
  */
 
@@ -171,6 +171,8 @@ export class RdbReader extends ByteReader {
           const len = this.readLength();
           const comp = this.bytes(clen);
           check(len > 0 || clen === 0, "lzf: empty");
+          // A 3-byte back reference expands to at most 264 bytes: bound the allocation.
+          check(len <= clen * 88 + 32, "lzf: impossible expansion");
           try {
             return lzfDecompress(comp, len);
           } catch (e) {
@@ -271,7 +273,10 @@ export function writeString(w: ByteWriter, b: Uint8Array, compression: boolean):
 /** writeString for a binary string (one char per byte). */
 export function writeBinaryString(w: ByteWriter, s: string, compression: boolean): void {
   if (s.length <= 20 || !compression) {
-    if (s.length <= 11 && tryIntegerEncoding(w, fromLatin1(s))) return;
+    if (s.length !== 0 && s.length <= 11) {
+      const c = s.charCodeAt(0);
+      if ((c === 45 || (c >= 48 && c <= 57)) && tryIntegerEncoding(w, fromLatin1(s))) return;
+    }
     writeLength(w, s.length);
     w.binary(s);
     return;

@@ -14,6 +14,7 @@ import {
   writeTypedObject,
 } from "./rdb_object.ts";
 import { ByteWriter } from "./rdb_buffer.ts";
+import { createDumpPayload, parseDumpPayload } from "./rdb_dump.ts";
 import { listpackDecode, listpackFromStrings } from "./listpack.ts";
 import { ziplistEncode } from "./ziplist.ts";
 import { intsetEncode } from "./intset.ts";
@@ -293,4 +294,52 @@ Deno.test("rdb: empty aggregates, duplicates, NaN and unsupported types are refu
     () => readObject(new RdbReader(new Uint8Array([0xc5])), RDB_TYPE.STRING, O),
     RdbFormatError,
   );
+});
+
+Deno.test("rdb: corrupted payloads only ever fail with RdbFormatError (fuzz)", () => {
+  const zs = new ZSet(true);
+  zs.add("a", 1);
+  zs.add("b", 2.5);
+  const zb = new ZSet(false);
+  for (let i = 0; i < 200; i++) zb.add(`m${i}`, i);
+  const values: Value[] = [
+    enc.encode("hello world hello world hello world"),
+    enc.encode("-12345"),
+    Deque.from(["a", "1", "x".repeat(300)].map((s) => enc.encode(s))),
+    new Map([["f", enc.encode("v")], ["n", enc.encode("7")]]),
+    new Map(
+      Array.from({ length: 200 }, (_, i) => [`f${i}`, enc.encode(`${i}`)] as [string, Uint8Array]),
+    ),
+    new Set(["1", "2", "-70000"]),
+    new Set(["a", "b"]),
+    zs,
+    zb,
+  ];
+  let x = 12345;
+  const rnd = (n: number) => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n;
+  let parsed = 0;
+  let refused = 0;
+  for (const v of values) {
+    const good = createDumpPayload(v, O);
+    for (let iter = 0; iter < 1500; iter++) {
+      const p = good.slice();
+      const mode = rnd(3);
+      if (mode === 0) {
+        for (let k = 1 + rnd(3); k > 0; k--) p[rnd(p.length - 10)] = rnd(256);
+      } else if (mode === 1) {
+        p[rnd(p.length - 10)] ^= 1 << rnd(8);
+      } else {
+        const cut = rnd(p.length - 10);
+        p.copyWithin(cut, cut + 1 + rnd(4));
+      }
+      try {
+        parseDumpPayload(p, O);
+        parsed++;
+      } catch (e) {
+        if (!(e instanceof RdbFormatError)) throw new Error(`non-format error: ${e}`);
+        refused++;
+      }
+    }
+  }
+  assert.ok(refused > 1000, `refused ${refused}, parsed ${parsed}`);
 });

@@ -193,3 +193,36 @@ Deno.test("RESTORE / DUMP replies and errors match redis-server", async () => {
     await redis.stop();
   }
 });
+
+Deno.test("RESTORE of payloads with compressed quicklist nodes and non-default encodings", async () => {
+  // list-compress-depth 1: redis-server LZF-compresses inner quicklist nodes (rdbSaveLzfBlob).
+  const redis = await spawnRedis({ "list-compress-depth": "1", "hash-max-listpack-entries": "4" });
+  const node = await startNode({ "set-max-intset-entries": "2", "zset-max-listpack-entries": "0" });
+  const rc = await RespClient.connect(redis.port);
+  const oc = await RespClient.connect(node.port);
+  try {
+    const items = Array.from({ length: 20000 }, (_, i) => `item-${i % 97}-${i}`);
+    await rc.call("RPUSH", "list", ...items);
+    await rc.call("HSET", "hash", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5");
+    await oc.call("SADD", "set", "1", "2", "3");
+    await oc.call("ZADD", "zset", "1", "a", "2", "b");
+    for (
+      const [from, to, key] of [[rc, oc, "list"], [rc, oc, "hash"], [oc, rc, "set"], [
+        oc,
+        rc,
+        "zset",
+      ]] as const
+    ) {
+      const payload = await dumpOf(from, key);
+      assert.equal(await to.call("RESTORE", key, "0", payload), "OK", key);
+      assert.equal(await readKey(to, key), await readKey(from, key), key);
+    }
+    assert.equal(await oc.call("OBJECT", "ENCODING", "list"), "quicklist");
+    assert.equal(await rc.call("OBJECT", "ENCODING", "zset"), "listpack"); // 7.0 default limits
+  } finally {
+    rc.close();
+    oc.close();
+    await node.stop();
+    await redis.stop();
+  }
+});

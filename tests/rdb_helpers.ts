@@ -112,17 +112,15 @@ export async function populate(c: RespClient): Promise<string[]> {
     ["ZADD", "zset:longmember", "1", "m".repeat(100), "2", "n"],
   ];
   for (const cmd of cmds) await c.call(...cmd);
-  for (let i = 0; i < 5000; i++) {
-    if (i % 500 === 0) {
-      const batch: string[] = [];
-      for (let j = i; j < i + 500; j++) batch.push(`element-${j}`);
-      await c.call("RPUSH", "list:large", ...batch);
-      await c.call(
-        "RPUSH",
-        "list:large-ints",
-        ...batch.map((_, k) => String((i + k) * 7919 - 100000)),
-      );
-    }
+  for (let i = 0; i < 5000; i += 500) {
+    const batch: string[] = [];
+    for (let j = i; j < i + 500; j++) batch.push(`element-${j}`);
+    await c.call("RPUSH", "list:large", ...batch);
+    await c.call(
+      "RPUSH",
+      "list:large-ints",
+      ...batch.map((_, k) => String((i + k) * 7919 - 100000)),
+    );
   }
   for (let i = 0; i < 300; i++) {
     await c.call("HSET", "hash:large", `field:${i}`, `value:${i}`);
