@@ -1,14 +1,26 @@
 /**
  * Command line: `deno run -A cli.ts [/path/to/redis.conf] [--directive value ...]`, as
- * redis-server takes it. SIGTERM/SIGINT shut down cleanly (nodes.conf saved).
+ * redis-server takes it. SIGTERM/SIGINT shut down cleanly (nodes.conf saved). `--inspect`
+ * streams the node's actors to the XState visualizer; `cli.ts machines` prints their configs.
  */
 
 import { Config, ConfigError, ConfigOpenError, fileErrorText } from "./server/config.ts";
 import { REDIS_VERSION, Server } from "./server/server.ts";
 import { Logger } from "./server/log.ts";
 import { MANAGER_SUBCOMMANDS } from "./manager/subcommands.ts";
+import { InspectArgsError, splitInspectArgs } from "./actors/inspect_args.ts";
 
-export async function runServer(args: string[]): Promise<number> {
+export async function runServer(allArgs: string[]): Promise<number> {
+  // --inspect / --inspect-port / --inspect-url are ours, not redis directives (actors/inspect.ts).
+  let split;
+  try {
+    split = splitInspectArgs(allArgs);
+  } catch (e) {
+    if (!(e instanceof InspectArgsError)) throw e;
+    console.error(e.message);
+    return 1;
+  }
+  const args = split.rest;
   const config = new Config();
   let fileText: string | null = null;
   let rest = args;
@@ -40,14 +52,19 @@ export async function runServer(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const server = new Server({ config });
+  const inspector = split.target !== null
+    ? (await import("./actors/inspect.ts")).startInspector(split.target)
+    : null;
+  const server = new Server({ config, inspect: inspector?.inspect });
   try {
     await server.start();
   } catch (e) {
     console.error(`Fatal: ${(e as Error).message}`);
     await server.shutdown().catch(() => {});
+    inspector?.stop();
     return 1;
   }
+  for (const note of inspector?.notes ?? []) server.log.notice(note);
   const { promise, resolve } = Promise.withResolvers<number>();
   // SHUTDOWN (the command) has already stopped the server when it asks to exit.
   server.onShutdownRequest = (code) => resolve(code);
@@ -60,12 +77,19 @@ export async function runServer(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  return await promise;
+  const code = await promise;
+  inspector?.stop();
+  return code;
 }
 
 if (import.meta.main) {
   // `cli.ts create|check|info|add-node|del-node|reshard|rebalance|failover|help ...` is the
   // cluster manager (manager/main.ts); anything else starts a node.
+  if (Deno.args[0] === "machines") {
+    // The node's XState machine configs as JSON, for the Stately editor (actors/inspect.ts).
+    const { printMachines } = await import("./actors/machines_json.ts");
+    Deno.exit(printMachines(Deno.args.slice(1)));
+  }
   if (Deno.args.length > 0 && MANAGER_SUBCOMMANDS.has(Deno.args[0])) {
     const { managerMain } = await import("./manager/main.ts");
     Deno.exit(await managerMain(Deno.args));

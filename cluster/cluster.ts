@@ -35,6 +35,7 @@ import type { BusNetwork } from "./bus_network.ts";
 import { TcpBusNetwork } from "./bus_network_tcp.ts";
 import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import { SimRandom } from "./sim_random.ts";
+import { describeViewChange } from "./view_log.ts";
 import { MSG_TYPE_NAMES } from "../protocol/bus_constants.ts";
 
 /** Bus message types, for the cluster_stats_messages_* counters (bus-protocol.md §2). */
@@ -61,6 +62,8 @@ export class Cluster {
     preferredEndpoint: "ip",
   };
   private readonly keyExists: (key: Uint8Array) => boolean;
+  /** The view at the previous cron tick (view_log.ts). */
+  private loggedView: ClusterState | null = null;
 
   private constructor(
     readonly server: Server,
@@ -262,8 +265,16 @@ export class Cluster {
     }
   }
 
+  /** Follow-along log lines (cluster/view_log.ts) for what changed since the previous tick. */
+  private logViewChanges(s: ClusterState): void {
+    const prev = this.loggedView;
+    this.loggedView = s;
+    if (prev !== null) for (const l of describeViewChange(prev, s)) this.log(l.level, l.text);
+  }
+
   /** The start of each cron tick: announced address, FORGET blacklist expiry. */
   private beforeTick(s0: ClusterState): { state: ClusterState; dirty: boolean } {
+    this.logViewChanges(s0);
     let s = s0;
     let dirty = false;
     const announced = this.withAnnouncedAddress(s);

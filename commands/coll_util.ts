@@ -1,10 +1,11 @@
 /**
  * Helpers shared by the list, hash and set commands: Redis's integer-range argument parsing
  * (object.c getRangeLongFromObjectOrReply and friends), random picks from JS Sets/Maps without
- * copying them, and the SSCAN/HSCAN cursor machinery.
+ * copying them, and the SCAN family's argument parsing and SSCAN/HSCAN cursor machinery.
  */
 
-import { lower, parseInt64, parseInt64Big } from "../protocol/bytes.ts";
+import { latin1, parseInt64, parseInt64Big, str } from "../protocol/bytes.ts";
+import { isKeyword } from "./strings.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import type { Reply } from "../protocol/reply.ts";
@@ -156,11 +157,14 @@ function buildSnapshot(coll: Set<string> | Map<string, unknown>): ScanSnapshot {
   return { keys, hashes };
 }
 
+const MAX_CURSOR = 18446744073709551615n;
+
 /**
- * Redis's parseScanCursorOrReply (strtoul: optional sign, decimal digits, no spaces; a negative
- * value wraps). Returns the cursor as a number (huge values map past our cursor space), or null.
+ * Redis's parseScanCursorOrReply: strtoul over the whole argument (optional sign, decimal
+ * digits, no spaces, "" is 0; a negative value wraps modulo 2^64). Null means "ERR invalid
+ * cursor" (also for values past ULONG_MAX, ERANGE).
  */
-export function parseScanCursor(arg: Uint8Array): number | null {
+export function parseScanCursor(arg: Uint8Array): bigint | null {
   const n = arg.length;
   let i = 0;
   let neg = false;
@@ -169,49 +173,69 @@ export function parseScanCursor(arg: Uint8Array): number | null {
     i = 1;
   }
   if (i === n && n > 0) return null;
+  // Fast path: short plain cursors (the usual "0" or a small number we handed out).
+  if (!neg && n <= 15) {
+    let v = 0;
+    for (; i < n; i++) {
+      const c = arg[i] - 48;
+      if (c < 0 || c > 9) return null;
+      v = v * 10 + c;
+    }
+    return BigInt(v);
+  }
   let v = 0n;
   for (; i < n; i++) {
     const c = arg[i] - 48;
     if (c < 0 || c > 9) return null;
     v = v * 10n + BigInt(c);
-    if (v > 18446744073709551615n) return null;
+    if (v > MAX_CURSOR) return null;
   }
-  if (neg && v !== 0n) v = 18446744073709551616n - v;
-  return Number(v);
+  if (neg && v !== 0n) v = MAX_CURSOR + 1n - v;
+  return v;
 }
+
+export const INVALID_CURSOR = "ERR invalid cursor";
 
 export interface ScanOptions {
-  cursor: number;
   count: number;
+  /** MATCH pattern; null when absent or "*". */
   pattern: string | null;
+  /** SCAN's TYPE filter, lowercased; null when absent. */
+  type: string | null;
 }
 
-/** Parse `cursor [MATCH pattern] [COUNT count]` starting at argv[cursorIdx]; or an error text. */
-export function parseScanArgs(argv: Uint8Array[], cursorIdx: number): ScanOptions | string {
-  const cursor = parseScanCursor(argv[cursorIdx]);
-  if (cursor === null) return "ERR invalid cursor";
+/**
+ * Parse `[MATCH pattern] [COUNT count] [TYPE type]` from argv[from] on, as scanGenericCommand
+ * does (after the key lookup): a bad COUNT is NOT_INTEGER, COUNT < 1 and anything else a syntax
+ * error; TYPE only when `allowType` (SCAN, not HSCAN/SSCAN/ZSCAN). Returns an error text on
+ * failure.
+ */
+export function parseScanOptions(
+  argv: Uint8Array[],
+  from: number,
+  allowType = false,
+): ScanOptions | string {
   let count = 10;
   let pattern: string | null = null;
-  for (let i = cursorIdx + 1; i < argv.length;) {
+  let type: string | null = null;
+  for (let i = from; i < argv.length;) {
     const more = argv.length - i;
-    const opt = lower(argv[i]);
-    if (opt === "count" && more >= 2) {
+    if (more >= 2 && isKeyword(argv[i], "count")) {
       const c = parseInt64(argv[i + 1]);
       if (c === null) return E.NOT_INTEGER;
       if (c < 1) return E.SYNTAX;
       count = c;
-      i += 2;
-    } else if (opt === "match" && more >= 2) {
-      let p = "";
-      const b = argv[i + 1];
-      for (let j = 0; j < b.length; j++) p += String.fromCharCode(b[j]);
+    } else if (more >= 2 && isKeyword(argv[i], "match")) {
+      const p = latin1(argv[i + 1]);
       pattern = p === "*" ? null : p;
-      i += 2;
+    } else if (allowType && more >= 2 && isKeyword(argv[i], "type")) {
+      type = str(argv[i + 1]).toLowerCase();
     } else {
       return E.SYNTAX;
     }
+    i += 2;
   }
-  return { cursor, count, pattern };
+  return { count, pattern, type };
 }
 
 /**
@@ -222,23 +246,26 @@ export function parseScanArgs(argv: Uint8Array[], cursorIdx: number): ScanOption
  */
 export function scanCollection(
   coll: Set<string> | Map<string, unknown>,
+  cursorArg: bigint,
   opts: ScanOptions,
   emit: (key: string) => void,
 ): number {
+  // Our cursors are hash + 1 (at most 2^32); bigger ones run past the end.
+  const cursor = cursorArg > 0x100000000n ? 0x100000001 : Number(cursorArg);
   if (coll.size <= SCAN_WHOLE_MAX) {
-    if (opts.cursor !== 0) return 0;
+    // Like a listpack/intset in Redis: whole, whatever the cursor.
     for (const k of coll.keys()) {
       if (opts.pattern === null || globMatch(opts.pattern, k)) emit(k);
     }
     return 0;
   }
   let snap = snapshots.get(coll);
-  if (snap === undefined || opts.cursor === 0) {
+  if (snap === undefined || cursor === 0) {
     snap = buildSnapshot(coll);
     snapshots.set(coll, snap);
   }
   // Cursor c (> 0) means: continue with the first key whose hash + 1 >= c.
-  const want = opts.cursor === 0 ? 0 : opts.cursor - 1;
+  const want = cursor === 0 ? 0 : cursor - 1;
   const { keys, hashes } = snap;
   let lo = 0;
   let hi = keys.length;
@@ -264,7 +291,11 @@ export function scanCollection(
 }
 
 /** Write a SCAN reply: [cursor, [items...]]. */
-export function replyScan(reply: Reply, cursor: number, items: (string | Uint8Array)[]): void {
+export function replyScan(
+  reply: Reply,
+  cursor: number | bigint,
+  items: (string | Uint8Array)[],
+): void {
   reply.array(2);
   reply.bulkBinary(String(cursor));
   reply.array(items.length);

@@ -13,7 +13,9 @@ import {
   LONG_MAX,
   NEG_LONG_MAX,
   parseRangeLong,
-  parseScanArgs,
+  INVALID_CURSOR,
+  parseScanCursor,
+  parseScanOptions,
   randomDistinct,
   randomKey,
   replyScan,
@@ -357,9 +359,9 @@ function hrandfieldWithCount(
 }
 
 function hscan(ctx: CommandContext, argv: Uint8Array[]): void {
-  const opts = parseScanArgs(argv, 2);
-  if (typeof opts === "string") {
-    ctx.reply.error(opts);
+  const cursor = parseScanCursor(argv[2]);
+  if (cursor === null) {
+    ctx.reply.error(INVALID_CURSOR);
     return;
   }
   const h = getHash(ctx, latin1(argv[1]));
@@ -368,8 +370,13 @@ function hscan(ctx: CommandContext, argv: Uint8Array[]): void {
     replyScan(ctx.reply, 0, []);
     return;
   }
+  const opts = parseScanOptions(argv, 3);
+  if (typeof opts === "string") {
+    ctx.reply.error(opts);
+    return;
+  }
   const items: (string | Uint8Array)[] = [];
-  const next = scanCollection(h, opts, (f) => {
+  const next = scanCollection(h, cursor, opts, (f) => {
     items.push(f, h.get(f)!);
   });
   replyScan(ctx.reply, next, items);

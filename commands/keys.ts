@@ -14,6 +14,7 @@ import { globMatch } from "../keyspace/glob.ts";
 import { cloneString, isKeyword, isSharedInteger, stringEncoding } from "./strings.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { INVALID_CURSOR, parseScanCursor, parseScanOptions } from "./coll_util.ts";
 import type { Server } from "../server/server.ts";
 
 const LLONG_MAX = 9223372036854775807n;
@@ -296,70 +297,21 @@ function keys(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.binaryArray(out);
 }
 
-/** parseScanCursorOrReply (strtoul rules). Null after "ERR invalid cursor". */
-export function parseScanCursor(ctx: CommandContext, arg: Uint8Array): number | null {
-  const n = arg.length;
-  let i = 0;
-  let neg = false;
-  if (n > 0 && (arg[0] === 43 || arg[0] === 45)) {
-    neg = arg[0] === 45;
-    i = 1;
-  }
-  if (n > 0 && i === n) return invalidCursor(ctx); // sign with no digits
-  let v = 0n;
-  let digits = 0;
-  for (; i < n; i++) {
-    const c = arg[i] - 48;
-    if (c < 0 || c > 9) return invalidCursor(ctx);
-    v = v * 10n + BigInt(c);
-    digits++;
-  }
-  if (v > 18446744073709551615n) return invalidCursor(ctx);
-  if (neg && v !== 0n) v = 18446744073709551616n - v;
-  void digits;
-  return v > 9007199254740991n ? Number.MAX_SAFE_INTEGER : Number(v);
-}
-
-function invalidCursor(ctx: CommandContext): null {
-  ctx.reply.error("ERR invalid cursor");
-  return null;
-}
-
 function scan(ctx: CommandContext, argv: Uint8Array[]): void {
-  const cursor = parseScanCursor(ctx, argv[1]);
-  if (cursor === null) return;
-  let count = 10;
-  let pattern: string | null = null;
-  let typeFilter: string | null = null;
-  for (let i = 2; i < argv.length;) {
-    const left = argv.length - i;
-    if (isKeyword(argv[i], "count") && left >= 2) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        ctx.reply.error(E.NOT_INTEGER);
-        return;
-      }
-      if (n < 1) {
-        ctx.reply.error(E.SYNTAX);
-        return;
-      }
-      count = n;
-      i += 2;
-    } else if (isKeyword(argv[i], "match") && left >= 2) {
-      const p = latin1(argv[i + 1]);
-      pattern = p === "*" ? null : p;
-      i += 2;
-    } else if (isKeyword(argv[i], "type") && left >= 2) {
-      typeFilter = str(argv[i + 1]).toLowerCase();
-      i += 2;
-    } else {
-      ctx.reply.error(E.SYNTAX);
-      return;
-    }
+  const cursor = parseScanCursor(argv[1]);
+  if (cursor === null) {
+    ctx.reply.error(INVALID_CURSOR);
+    return;
   }
+  const opts = parseScanOptions(argv, 2, true);
+  if (typeof opts === "string") {
+    ctx.reply.error(opts);
+    return;
+  }
+  const { count, pattern, type: typeFilter } = opts;
   const db = ctx.db;
   const found: string[] = [];
-  const next = cursor >= 16384 ? 0 : db.scan(cursor, count, (k) => found.push(k));
+  const next = cursor >= 16384n ? 0 : db.scan(Number(cursor), count, (k) => found.push(k));
   const out: string[] = [];
   for (const k of found) {
     if (pattern !== null && !globMatch(pattern, k)) continue;

@@ -9,12 +9,13 @@
  * timeout fires (null array). Inside MULTI blocking commands never block.
  */
 
-import { latin1, lower, parseInt64Big, str } from "../protocol/bytes.ts";
+import { latin1, lower, parseInt64Big } from "../protocol/bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
-import type { BlockedWaiter, Db } from "../keyspace/db.ts";
+import type { Db } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import { LONG_MAX, parsePositiveLong, parseRangeLong } from "./coll_util.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 import type { Reply } from "../protocol/reply.ts";
 
 type List = Deque<Uint8Array>;
@@ -500,6 +501,15 @@ function popRangeWithKey(
   afterRemove(db, key, list);
 }
 
+/** The BLPOP/BRPOP reply: [key, element]. */
+function popOneWithKey(db: Db, reply: Reply, key: string, list: List, where: Where): void {
+  const value = popWhere(list, where);
+  reply.array(2);
+  reply.bulkBinary(key);
+  reply.bulk(value);
+  afterRemove(db, key, list);
+}
+
 interface MpopArgs {
   keys: string[];
   where: Where;
@@ -559,98 +569,19 @@ function mpopKeys(numkeysIdx: number): (argv: Uint8Array[]) => number[] {
 
 // ---------------------------------------------------------------- blocking
 
-const MAX_TIMER_MS = 2147483647;
-
-/**
- * getTimeoutFromObjectOrReply(UNIT_SECONDS): a long double of seconds, times 1000, truncated to
- * a long long (x87: out of range becomes LLONG_MIN, i.e. "negative"). 0 blocks forever.
- */
-export function parseTimeoutMs(arg: Uint8Array): number | string {
-  const s = str(arg);
-  const bad = "ERR timeout is not a float or out of range";
-  if (s.length === 0 || s.length >= 5 * 1024) return bad;
-  const c0 = s.charCodeAt(0);
-  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return bad;
-  let v: number;
-  const t = s.toLowerCase().replace(/^[+-]/, "");
-  const neg = s[0] === "-";
-  if (t === "inf" || t === "infinity") v = neg ? -Infinity : Infinity;
-  else if (/^0x([0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(p[+-]?\d+)?$/.test(t)) {
-    const m = /^0x([0-9a-f]*)\.?([0-9a-f]*)(?:p([+-]?\d+))?$/.exec(t)!;
-    const digits = m[1] + m[2];
-    v = parseInt(digits || "0", 16) / Math.pow(16, m[2].length) * Math.pow(2, Number(m[3] ?? 0));
-    if (neg) v = -v;
-  } else if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) {
-    v = Number(s);
-    if (!Number.isFinite(v)) return bad; // ERANGE overflow
-  } else return bad;
-  const ms = Math.trunc(v * 1000);
-  if (!(ms >= -9223372036854775808 && ms < 9223372036854775808)) return "ERR timeout is negative";
-  if (ms < 0) return "ERR timeout is negative";
-  return ms === 0 ? 0 : ms;
-}
-
 type BlockKind =
   | { type: "pop"; where: Where; count: number } // count -1: BLPOP/BRPOP form
   | { type: "move"; dst: string; wherefrom: Where; whereto: Where };
 
-/** One blocked client (see db.blockOnKeys). */
-class ListWaiter implements BlockedWaiter {
-  private done = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private resolve!: () => void;
-  readonly promise: Promise<void>;
-  readonly owner: unknown;
-
-  constructor(
-    private readonly ctx: CommandContext,
-    readonly keys: string[],
-    private readonly kind: BlockKind,
-    timeoutMs: number,
-  ) {
-    this.promise = new Promise<void>((r) => this.resolve = r);
-    this.owner = ctx.client;
-    if (timeoutMs > 0) this.arm(timeoutMs);
+/** A client blocked in a list command (see blocking.ts). */
+class ListWaiter extends Waiter {
+  constructor(ctx: CommandContext, keys: string[], private readonly kind: BlockKind, timeoutMs: number) {
+    super(ctx, keys, timeoutMs);
   }
 
-  private arm(remainingMs: number): void {
-    const step = Math.min(remainingMs, MAX_TIMER_MS);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (remainingMs > step) {
-        this.arm(remainingMs - step);
-        return;
-      }
-      if (this.done) return;
-      this.ctx.db.unblock(this);
-      this.ctx.reply.nilArray();
-      this.finish();
-    }, step);
-  }
-
-  private finish(): void {
-    this.done = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.resolve();
-  }
-
-  /** Drop the wait without a reply (client gone). */
-  cancel(): void {
-    if (this.done) return;
-    this.ctx.db.unblock(this);
-    this.finish();
-  }
-
-  serve(key: string): boolean {
-    if (this.done) return true;
-    const { ctx, kind } = this;
-    const { db, reply, server, client } = ctx;
-    if (!server.clients.has(client.id)) {
-      // The client went away while blocked: forget it, serve the next one.
-      this.finish();
-      return true;
-    }
+  protected tryServe(key: string): boolean {
+    const { db, reply } = this.ctx;
+    const kind = this.kind;
     const v = db.lookup(key);
     if (!(v instanceof Deque) || v.length === 0) return false;
     const list = v as List;
@@ -659,28 +590,10 @@ class ListWaiter implements BlockedWaiter {
     } else if (kind.count >= 0) {
       popRangeWithKey(db, reply, key, list, kind.where, kind.count);
     } else {
-      const value = popWhere(list, kind.where);
-      reply.array(2);
-      reply.bulkBinary(key);
-      reply.bulk(value);
-      afterRemove(db, key, list);
+      popOneWithKey(db, reply, key, list, kind.where);
     }
-    db.unblock(this);
-    this.finish();
     return true;
   }
-}
-
-/** Block the client on `keys`; the returned Promise settles when it has been answered. */
-function block(
-  ctx: CommandContext,
-  keys: string[],
-  kind: BlockKind,
-  timeoutMs: number,
-): Promise<void> {
-  const w = new ListWaiter(ctx, keys, kind, timeoutMs);
-  ctx.db.blockOnKeys(w);
-  return w.promise;
 }
 
 /** blockingPopGenericCommand: serve from the first non-empty list, else block. */
@@ -695,30 +608,15 @@ function blockingPop(
     const list = getList(ctx, key);
     if (list === null) return;
     if (list === undefined || list.length === 0) continue;
-    if (count !== -1) {
-      popRangeWithKey(ctx.db, ctx.reply, key, list, where, count);
-    } else {
-      const value = popWhere(list, where);
-      ctx.reply.array(2);
-      ctx.reply.bulkBinary(key);
-      ctx.reply.bulk(value);
-      afterRemove(ctx.db, key, list);
-    }
+    if (count !== -1) popRangeWithKey(ctx.db, ctx.reply, key, list, where, count);
+    else popOneWithKey(ctx.db, ctx.reply, key, list, where);
     return;
   }
-  if (ctx.client.multi !== null || inExec(ctx)) {
+  if (!mayBlock(ctx.client)) {
     ctx.reply.nilArray();
     return;
   }
-  return block(ctx, keys, { type: "pop", where, count }, timeoutMs);
-}
-
-/**
- * Is the client running EXEC? Queued commands run with `client.multi` already cleared, so EXEC
- * is recognised by the command being executed.
- */
-function inExec(ctx: CommandContext): boolean {
-  return ctx.client.lastCommand === "exec";
+  return new ListWaiter(ctx, keys, { type: "pop", where, count }, timeoutMs).block();
 }
 
 function bpop(where: Where) {
@@ -753,11 +651,12 @@ function blmoveGeneric(
     lmoveServe(ctx.db, ctx.reply, srcKey, src, latin1(argv[2]), wherefrom, whereto);
     return;
   }
-  if (ctx.client.multi !== null || inExec(ctx)) {
+  if (!mayBlock(ctx.client)) {
     ctx.reply.nil();
     return;
   }
-  return block(ctx, [srcKey], { type: "move", dst: latin1(argv[2]), wherefrom, whereto }, t);
+  const kind: BlockKind = { type: "move", dst: latin1(argv[2]), wherefrom, whereto };
+  return new ListWaiter(ctx, [srcKey], kind, t).block();
 }
 
 function brpoplpush(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {

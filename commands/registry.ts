@@ -12,6 +12,7 @@ import { setCommands } from "./sets.ts";
 import { zsetCommands } from "./zsets.ts";
 import { clusterCommands } from "./cluster.ts";
 import { dumpCommands } from "./dump.ts";
+import { migrateCommands } from "./migrate.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -25,6 +26,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...zsetCommands,
   ...clusterCommands,
   ...dumpCommands,
+  ...migrateCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -31,6 +31,7 @@ import type { Value } from "../keyspace/db.ts";
 import { keyIndices } from "../server/dispatch.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
+import { encodingOf } from "./keys.ts";
 import { cmd, type CommandContext, type CommandDef, type CommandFlag } from "./types.ts";
 
 // ---------------------------------------------------------------- INFO
@@ -473,45 +474,6 @@ function save(ctx: CommandContext): void {
 }
 
 // ---------------------------------------------------------------- DEBUG
-
-/** Redis's object encoding name for a value, as OBJECT ENCODING / DEBUG OBJECT show it. */
-export function encodingOf(server: Server, v: Value): string {
-  const cfg = server.config;
-  if (v instanceof Uint8Array) {
-    if (v.length <= 20 && parseInt64(v) !== null) return "int";
-    return v.length <= 44 ? "embstr" : "raw";
-  }
-  if (v instanceof Deque) return "quicklist";
-  if (v instanceof Set) {
-    if (v.size <= cfg.getNumber("set-max-intset-entries")) {
-      let allInt = true;
-      for (const m of v) {
-        if (m.length > 20 || parseInt64(binaryToBytes(m)) === null) {
-          allInt = false;
-          break;
-        }
-      }
-      if (allInt) return "intset";
-    }
-    return "hashtable";
-  }
-  if (v instanceof ZSet) {
-    const maxLen = cfg.getNumber("zset-max-listpack-value");
-    if (v.size > cfg.getNumber("zset-max-listpack-entries")) return "skiplist";
-    for (const m of v.scores.keys()) if (m.length > maxLen) return "skiplist";
-    return "listpack";
-  }
-  const maxLen = cfg.getNumber("hash-max-listpack-value");
-  if (v.size > cfg.getNumber("hash-max-listpack-entries")) return "hashtable";
-  for (const [f, val] of v) if (f.length > maxLen || val.length > maxLen) return "hashtable";
-  return "listpack";
-}
-
-function binaryToBytes(s: string): Uint8Array {
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
-  return b;
-}
 
 /** A rough serialized length (DEBUG OBJECT's serializedlength). */
 function approxSize(v: Value): number {

@@ -15,7 +15,9 @@ import {
   NEG_LONG_MAX,
   parsePositiveLong,
   parseRangeLong,
-  parseScanArgs,
+  INVALID_CURSOR,
+  parseScanCursor,
+  parseScanOptions,
   randomDistinct,
   randomKey,
   replyScan,
@@ -381,9 +383,9 @@ function scountKeys(argv: Uint8Array[]): number[] {
 }
 
 function sscan(ctx: CommandContext, argv: Uint8Array[]): void {
-  const opts = parseScanArgs(argv, 2);
-  if (typeof opts === "string") {
-    ctx.reply.error(opts);
+  const cursor = parseScanCursor(argv[2]);
+  if (cursor === null) {
+    ctx.reply.error(INVALID_CURSOR);
     return;
   }
   const s = getSet(ctx, latin1(argv[1]));
@@ -392,8 +394,13 @@ function sscan(ctx: CommandContext, argv: Uint8Array[]): void {
     replyScan(ctx.reply, 0, []);
     return;
   }
+  const opts = parseScanOptions(argv, 3);
+  if (typeof opts === "string") {
+    ctx.reply.error(opts);
+    return;
+  }
   const items: string[] = [];
-  const next = scanCollection(s, opts, (m) => items.push(m));
+  const next = scanCollection(s, cursor, opts, (m) => items.push(m));
   replyScan(ctx.reply, next, items);
 }
 

@@ -4,6 +4,7 @@ import { latin1 } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import { call, discardTransaction, unwatchAll } from "../server/dispatch.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import type { QueuedCommand } from "../server/client.ts";
 
 function multi(ctx: CommandContext): void {
   if (ctx.client.multi !== null) {
@@ -36,19 +37,39 @@ function exec(ctx: CommandContext): void | Promise<void> {
   client.multi = null;
   unwatchAll(server, client);
   reply.array(queued.length);
-  for (let i = 0; i < queued.length; i++) {
-    const q = queued[i];
-    const r = call(server, client, q.def, q.fullname, q.argv);
-    if (r instanceof Promise) {
-      // An asynchronous command: finish the rest in order after it.
-      return (async () => {
-        await r;
-        for (let j = i + 1; j < queued.length; j++) {
-          const qj = queued[j];
-          await call(server, client, qj.def, qj.fullname, qj.argv);
-        }
-      })();
+  client.inExec = true;
+  let async = false;
+  try {
+    for (let i = 0; i < queued.length; i++) {
+      const q = queued[i];
+      const r = call(server, client, q.def, q.fullname, q.argv);
+      if (r instanceof Promise) {
+        // An asynchronous command: finish the rest in order after it, still inside EXEC.
+        async = true;
+        return finishExec(ctx, queued, i + 1, r);
+      }
     }
+  } finally {
+    if (!async) client.inExec = false;
+  }
+}
+
+/** The rest of an EXEC after an asynchronous queued command (`pending`), from index `from`. */
+async function finishExec(
+  ctx: CommandContext,
+  queued: QueuedCommand[],
+  from: number,
+  pending: Promise<void>,
+): Promise<void> {
+  const { client, server } = ctx;
+  try {
+    await pending;
+    for (let j = from; j < queued.length; j++) {
+      const qj = queued[j];
+      await call(server, client, qj.def, qj.fullname, qj.argv);
+    }
+  } finally {
+    client.inExec = false;
   }
 }
 

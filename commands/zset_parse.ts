@@ -2,7 +2,8 @@
  * Argument parsing for the sorted-set commands, with Redis 7.0's exact acceptance rules:
  * a glibc-strtod emulation (leading spaces, hex floats, inf/nan words, ERANGE), Redis's
  * getDoubleFromObject (scores, increments, weights), zslParseRange (score intervals with '('),
- * zslParseLexRange ('[' '(' '-' '+') and getTimeoutFromObject (blocking pops). Pure functions.
+ * zslParseLexRange ('[' '(' '-' '+'). Pure functions; the blocking pops' timeout is
+ * parsed in blocking.ts.
  */
 
 import type { LexRange, ScoreRange } from "../keyspace/zset.ts";
@@ -224,25 +225,4 @@ export function parseLexRange(min: Uint8Array, max: Uint8Array): LexRange | null
   const b = parseLexItem(max);
   if (b === null) return null;
   return { min: a.v, max: b.v, minKind: a.kind, maxKind: b.kind, minex: a.ex, maxex: b.ex };
-}
-
-const TWO63 = 9223372036854775808;
-
-/**
- * getTimeoutFromObjectOrReply (seconds, as a long double): a timeout in ms (0 = forever) or the
- * exact error text. Redis multiplies by 1000 and casts to long long, so huge values (and inf)
- * wrap to negative on x86 and are reported as "timeout is negative".
- */
-export function parseTimeoutMs(b: Uint8Array): number | string {
-  if (b.length === 0 || isSpace(b[0])) return "ERR timeout is not a float or out of range";
-  const r = strtod(b);
-  if (r.end !== b.length || Number.isNaN(r.value)) {
-    return "ERR timeout is not a float or out of range";
-  }
-  // strtold: values that underflow a double (1e-400) are still valid long doubles, i.e. ~0.
-  const ms = r.value * 1000;
-  if (!(ms < TWO63) || ms <= -TWO63) return "ERR timeout is negative";
-  const t = Math.trunc(ms);
-  if (t < 0) return "ERR timeout is negative";
-  return t;
 }

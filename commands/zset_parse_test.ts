@@ -1,11 +1,10 @@
-/** Unit tests for the sorted-set argument parsers (strtod emulation, ranges, timeouts). */
+/** Unit tests for the sorted-set argument parsers (strtod emulation, ranges). */
 
 import assert from "node:assert/strict";
 import {
   parseLexRange,
   parseScoreRange,
   parseStrictDouble,
-  parseTimeoutMs,
   strtod,
 } from "./zset_parse.ts";
 
@@ -72,18 +71,5 @@ Deno.test("parseScoreRange / parseLexRange", () => {
   assert.deepEqual(parseLexRange(b("(\xff"), b("+"))?.maxKind, 1);
   for (const [lo, hi] of [["a", "+"], ["-", "b"], ["--", "+"], ["-", "++"], ["", "+"]]) {
     assert.equal(parseLexRange(b(lo), b(hi)), null, `${lo} ${hi}`);
-  }
-});
-
-Deno.test("parseTimeoutMs: getTimeoutFromObjectOrReply", () => {
-  assert.equal(parseTimeoutMs(b("0")), 0);
-  assert.equal(parseTimeoutMs(b("1.5")), 1500);
-  assert.equal(parseTimeoutMs(b("0x10")), 16000);
-  assert.equal(parseTimeoutMs(b("1e-400")), 0);
-  assert.equal(parseTimeoutMs(b("-1")), "ERR timeout is negative");
-  assert.equal(parseTimeoutMs(b("1e400")), "ERR timeout is negative");
-  assert.equal(parseTimeoutMs(b("inf")), "ERR timeout is negative");
-  for (const bad of ["", " 1", "x", "nan", "1 "]) {
-    assert.equal(parseTimeoutMs(b(bad)), "ERR timeout is not a float or out of range", bad);
   }
 });

@@ -15,8 +15,10 @@ import { lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, ZSet } from "../keyspac
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
-import { parseLexRange, parseScoreRange, parseStrictDouble, parseTimeoutMs } from "./zset_parse.ts";
-import type { BlockedWaiter } from "../keyspace/db.ts";
+import { isKeyword } from "./strings.ts";
+import { INVALID_CURSOR, parseScanCursor, parseScanOptions, replyScan } from "./coll_util.ts";
+import { parseLexRange, parseScoreRange, parseStrictDouble } from "./zset_parse.ts";
+import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 
 const NAN_SCORE = "ERR resulting score is not a number (NaN)";
 const NOT_FLOAT_RANGE = "ERR min or max is not a float";
@@ -109,16 +111,6 @@ function storeResult(ctx: CommandContext, dst: string, z: ZSet | null): void {
     ctx.db.delete(dst);
     ctx.reply.int(0);
   }
-}
-
-function isKeyword(arg: Uint8Array, word: string): boolean {
-  if (arg.length !== word.length) return false;
-  for (let i = 0; i < word.length; i++) {
-    let c = arg[i];
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== word.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /** getRangeLongFromObjectOrReply(min..LONG_MAX): the value, or null (caller has the text). */
@@ -1006,26 +998,6 @@ function scoreCursor(score: number): bigint {
   return ordered >> 1n;
 }
 
-/** strtoul as parseScanCursorOrReply uses it: null means "ERR invalid cursor". */
-function parseCursor(b: Uint8Array): bigint | null {
-  if (b.length > 0 && (b[0] === 32 || (b[0] >= 9 && b[0] <= 13))) return null;
-  let i = 0;
-  let neg = false;
-  if (i < b.length && (b[i] === 43 || b[i] === 45)) {
-    neg = b[i] === 45;
-    i++;
-  }
-  if (i === b.length) return b.length === 0 ? 0n : null;
-  let v = 0n;
-  for (; i < b.length; i++) {
-    const c = b[i] - 48;
-    if (c < 0 || c > 9) return null;
-    v = v * 10n + BigInt(c);
-    if (v > MASK64) return null;
-  }
-  return neg ? (-v) & MASK64 : v;
-}
-
 /** Score text as ZSCAN shows it: listpack zsets hold integral scores as integers. */
 function scanScore(z: ZSet, s: number): string {
   if (z.listpack && Number.isInteger(s) && Math.abs(s) <= 4611686018427387904) {
@@ -1036,44 +1008,23 @@ function scanScore(z: ZSet, s: number): string {
 
 function zscan(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
-  const cursor = parseCursor(argv[2]);
+  const cursor = parseScanCursor(argv[2]);
   if (cursor === null) {
-    reply.error("ERR invalid cursor");
+    reply.error(INVALID_CURSOR);
     return;
   }
   const z = zsetForRead(ctx, latin1(argv[1]));
   if (z === undefined) return;
   if (z === null) {
-    reply.array(2);
-    reply.bulkBinary("0");
-    reply.array(0);
+    replyScan(reply, 0, []);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length;) {
-    const left = argv.length - i;
-    if (isKeyword(argv[i], "count") && left >= 2) {
-      const c = parseInt64(argv[i + 1]);
-      if (c === null) {
-        reply.error(E.NOT_INTEGER);
-        return;
-      }
-      if (c < 1) {
-        reply.error(E.SYNTAX);
-        return;
-      }
-      count = c;
-      i += 2;
-    } else if (isKeyword(argv[i], "match") && left >= 2) {
-      const p = latin1(argv[i + 1]);
-      pattern = p === "*" ? null : p;
-      i += 2;
-    } else {
-      reply.error(E.SYNTAX);
-      return;
-    }
+  const opts = parseScanOptions(argv, 3);
+  if (typeof opts === "string") {
+    reply.error(opts);
+    return;
   }
+  const { count, pattern } = opts;
   const out: string[] = [];
   const visit = (n: ZNode) => {
     if (pattern !== null && !globMatch(pattern, n.member, false)) return;
@@ -1098,82 +1049,33 @@ function zscan(ctx: CommandContext, argv: Uint8Array[]): void {
     }
     next = n === null ? 0n : scoreCursor(n.score);
   }
-  reply.array(2);
-  reply.bulkBinary(next.toString());
-  reply.array(out.length);
-  for (const s of out) reply.bulkBinary(s);
+  replyScan(reply, next, out);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Blocking pops: BZPOPMIN, BZPOPMAX, BZMPOP (waiting through db.blockOnKeys)
 
-/** setTimeout's largest delay; longer timeouts re-arm. */
-const MAX_TIMER_MS = 2147483647;
-
-/** One client blocked in a zset pop; served by the keyspace when a key it waits on gets data. */
-class ZsetWaiter implements BlockedWaiter {
-  private done = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private resolve!: () => void;
-  readonly promise: Promise<void>;
-  readonly keys: string[];
-
+/** A client blocked in a zset pop (see blocking.ts). */
+class ZsetWaiter extends Waiter {
   constructor(
-    private readonly ctx: CommandContext,
+    ctx: CommandContext,
     private readonly keyArgs: Uint8Array[],
     private readonly max: boolean,
     /** -1: BZPOPMIN/BZPOPMAX form ([key, member, score]); else BZMPOP's count. */
     private readonly count: number,
     timeoutMs: number,
   ) {
-    this.keys = keyArgs.map(latin1);
-    this.promise = new Promise<void>((r) => this.resolve = r);
-    if (timeoutMs > 0) this.arm(timeoutMs);
+    super(ctx, keyArgs.map(latin1), timeoutMs);
   }
 
-  private arm(remainingMs: number): void {
-    const step = Math.min(remainingMs, MAX_TIMER_MS);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.done) return;
-      if (remainingMs > step) {
-        this.arm(remainingMs - step);
-        return;
-      }
-      this.ctx.db.unblock(this);
-      this.ctx.reply.nilArray();
-      this.finish();
-    }, step);
-  }
-
-  private finish(): void {
-    this.done = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.resolve();
-  }
-
-  serve(key: string): boolean {
-    if (this.done) return true;
-    const { ctx } = this;
-    if (!ctx.server.clients.has(ctx.client.id)) {
-      this.finish(); // the client went away while blocked
-      return true;
-    }
-    const v = ctx.db.lookup(key);
+  protected tryServe(key: string): boolean {
+    const v = this.ctx.db.lookup(key);
     if (!(v instanceof ZSet) || v.size === 0) return false;
     const i = this.keys.indexOf(key);
     const bzmpop = this.count !== -1;
-    zpopGeneric(ctx, [this.keyArgs[i]], this.max, true, this.count, bzmpop, bzmpop);
-    ctx.db.unblock(this);
-    this.finish();
+    zpopGeneric(this.ctx, [this.keyArgs[i]], this.max, true, this.count, bzmpop, bzmpop);
     return true;
   }
-}
-
-/** Is the client running EXEC (queued commands run with `client.multi` already cleared)? */
-function inExec(ctx: CommandContext): boolean {
-  return ctx.client.lastCommand === "exec";
 }
 
 /** blockingGenericZpopCommand: pop at once when a zset has data, else block (not in MULTI). */
@@ -1191,13 +1093,11 @@ function blockingZpop(
   }
   const bzmpop = count !== -1;
   if (zpopGeneric(ctx, keys, max, true, count, bzmpop, bzmpop, false)) return;
-  if (ctx.client.multi !== null || inExec(ctx)) {
+  if (!mayBlock(ctx.client)) {
     ctx.reply.nilArray();
     return;
   }
-  const w = new ZsetWaiter(ctx, keys, max, count, t);
-  ctx.db.blockOnKeys(w);
-  return w.promise;
+  return new ZsetWaiter(ctx, keys, max, count, t).block();
 }
 
 function bzpop(max: boolean) {

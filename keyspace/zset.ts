@@ -379,11 +379,19 @@ export class ZSet {
 
   /** Delete every element with a score in range; returns how many. */
   deleteRangeByScore(r: ScoreRange): number {
+    return this.deleteRun((n) => !scoreGteMin(n.score, r), (n) => scoreLteMax(n.score, r));
+  }
+
+  /**
+   * zslDeleteRangeBy*: skip the elements `beforeMin`, then delete from there on while
+   * `withinMax`; returns how many were deleted.
+   */
+  private deleteRun(beforeMin: (n: ZNode) => boolean, withinMax: (n: ZNode) => boolean): number {
     const update = UPDATE;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let f = x.next[i];
-      while (f !== null && !scoreGteMin(f.score, r)) {
+      while (f !== null && beforeMin(f)) {
         x = f;
         f = x.next[i];
       }
@@ -391,7 +399,7 @@ export class ZSet {
     }
     let n = x.next[0];
     let removed = 0;
-    while (n !== null && scoreLteMax(n.score, r)) {
+    while (n !== null && withinMax(n)) {
       const next = n.next[0];
       this.deleteNode(n, update);
       this.scores.delete(n.member);
@@ -415,26 +423,7 @@ export class ZSet {
       }
       return removed;
     }
-    const update = UPDATE;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && !lexGteMin(f.member, r)) {
-        x = f;
-        f = x.next[i];
-      }
-      update[i] = x;
-    }
-    let n = x.next[0];
-    let removed = 0;
-    while (n !== null && lexLteMax(n.member, r)) {
-      const next = n.next[0];
-      this.deleteNode(n, update);
-      this.scores.delete(n.member);
-      removed++;
-      n = next;
-    }
-    return removed;
+    return this.deleteRun((n) => !lexGteMin(n.member, r), (n) => lexLteMax(n.member, r));
   }
 
   /** Delete the elements with 0-based ranks start..end inclusive (already clamped). */

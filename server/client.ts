@@ -25,6 +25,8 @@ export class Client implements Watcher {
   /** MULTI state: queued commands, and whether a queueing error makes EXEC abort. */
   multi: QueuedCommand[] | null = null;
   multiError = false;
+  /** Set by EXEC while it runs the queued commands (blocking commands then answer at once). */
+  inExec = false;
   watchedKeys: string[] = [];
   dirtyCas = false;
   /** One-shot flag set by ASKING, cleared after the next command. */

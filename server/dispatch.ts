@@ -65,6 +65,16 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     reply.error(E.NOAUTH);
     return;
   }
+  // Keys MIGRATE is moving are write-locked: wait for its batch, then start over (re-routed).
+  if (
+    server.keyLocks.size !== 0 && (client.multi === null || fullname === "exec") &&
+    server.keyLocks.blocks(
+      fullname === "exec" ? (client.multi ?? []) : [{ def, fullname, argv }],
+      keyIndices,
+    )
+  ) {
+    return server.keyLocks.wait().then(() => dispatch(server, client, argv));
+  }
   const cluster = server.cluster;
   if (
     cluster !== null && !client.isMaster &&

@@ -158,7 +158,7 @@ function section(server: Server, name: string): string | null {
         ["maxclients", cfg.getNumber("maxclients")],
         ["client_recent_max_input_buffer", 0],
         ["client_recent_max_output_buffer", 0],
-        ["blocked_clients", 0],
+        ["blocked_clients", server.db.blockedWaiters.size],
         ["tracking_clients", 0],
         ["clients_in_timeout_table", 0],
       ]);

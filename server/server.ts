@@ -12,7 +12,9 @@ import { buildCommandTable } from "../commands/registry.ts";
 import type { CommandDef } from "../commands/types.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import { Cluster } from "../cluster/cluster.ts";
+import type { InspectionEvent } from "xstate";
 import { serveConnection } from "./connection.ts";
+import { KeyLocks } from "./key_locks.ts";
 
 export const REDIS_VERSION = "7.0.15";
 
@@ -47,6 +49,8 @@ export interface ServerOptions {
   /** Wall clock in ms since the epoch (injected in tests). */
   now?: () => number;
   logger?: Logger;
+  /** XState inspection callback for the cluster actors (cli.ts --inspect; actors/inspect.ts). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 function randomHex40(): string {
@@ -88,6 +92,10 @@ export class Server {
   readonly runId = randomHex40();
   readonly startTimeMs: number;
   cluster: Cluster | null = null;
+  /** Keys write-locked while MIGRATE moves them (server/key_locks.ts; checked by dispatch). */
+  readonly keyLocks = new KeyLocks();
+  /** Run once by `shutdown()` (e.g. closing MIGRATE's cached connections). */
+  readonly shutdownHooks: (() => void)[] = [];
   /** The port actually bound (differs from config when it was 0). */
   port = 0;
   private listeners: Deno.Listener[] = [];
@@ -95,10 +103,13 @@ export class Server {
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
   readonly now: () => number;
+  /** XState inspection callback for the cluster actors (visualizer), if any. */
+  readonly inspect: ((event: InspectionEvent) => void) | undefined;
 
   constructor(opts: ServerOptions = {}) {
     this.config = opts.config ?? new Config();
     this.now = opts.now ?? Date.now;
+    this.inspect = opts.inspect;
     this.log = opts.logger ?? new Logger(this.now);
     this.log.level = this.config.getString("loglevel") as LogLevel;
     this.db = new Db(this.now);
@@ -219,7 +230,7 @@ export class Server {
     }
     this.port = port;
     if (this.config.getBool("cluster-enabled")) {
-      this.cluster = await Cluster.open(this);
+      this.cluster = await Cluster.open(this, { inspect: this.inspect });
     }
     const pidfile = this.config.getString("pidfile");
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
@@ -270,6 +281,7 @@ export class Server {
       } catch { /* already closed */ }
     }
     for (const c of [...this.clients.values()]) c.close();
+    for (const hook of this.shutdownHooks) hook();
     if (this.cluster) await this.cluster.stop();
     const pidfile = this.config.getString("pidfile");
     if (pidfile) {

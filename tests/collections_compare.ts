@@ -2,13 +2,14 @@
  * Differential testing for the list/hash/set commands: run one script against our node and a
  * real redis-server and compare the exact typed replies, in RESP2 and (after HELLO 3) RESP3.
  * RESP3 sets and maps are compared order-insensitively (Redis's hash order is not ours), and so
- * are the arrays of commands named in `unordered`.
+ * are the arrays of commands named in `unordered`. Also the prelude the list/hash/set tests
+ * share (`withNode`, `WRONGTYPE`, `errText`).
  */
 
 import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
-import { type Cmd, cmdText, show } from "./compare.ts";
+import { RespClient, startNode } from "./harness.ts";
+import { callBoth, type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 
 export type { Cmd };
 
@@ -34,40 +35,42 @@ export function canon(v: RespValue, sortArrays = false): string {
 }
 
 /** Words of a line (no quoting). */
-export function w(line: string): Cmd {
-  return line.split(" ").filter((x) => x !== "");
-}
+export { words as w } from "./compare.ts";
 
 export async function compareScript(script: Cmd[], unordered: string[] = []): Promise<void> {
-  if (!haveRedisServer()) return;
-  const node = await startNode();
-  const redis = await spawnRedis();
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
+  await withNodeAndRedis(async (a, b) => {
     for (const c of script) {
-      let ra: RespValue, rb: RespValue;
-      try {
-        ra = await a.callRaw(...c);
-        rb = await b.callRaw(...c);
-      } catch (e) {
-        throw new Error(`${(e as Error).message} (command: ${cmdText(c)})`);
-      }
+      const [ra, rb] = await callBoth(a, b, c);
       const name = String(c[0]).toLowerCase();
       if (name === "hello") continue;
       const sort = unordered.includes(name);
       assert.equal(canon(ra, sort), canon(rb, sort), `reply to: ${cmdText(c)}`);
     }
-  } finally {
-    a.close();
-    b.close();
-    await node.stop();
-    await redis.stop();
-  }
+  });
 }
 
 /** The same script in RESP2, then again from scratch in RESP3. */
 export async function compareBoth(script: Cmd[], unordered: string[] = []): Promise<void> {
   await compareScript([["FLUSHALL"], ...script], unordered);
   await compareScript([["HELLO", "3"], ["FLUSHALL"], ...script], unordered);
+}
+
+/** Run `fn` with a client on a fresh in-process node; both are closed afterwards. */
+export async function withNode(fn: (c: RespClient, port: number) => Promise<void>): Promise<void> {
+  const node = await startNode();
+  const c = await RespClient.connect(node.port);
+  try {
+    await fn(c, node.port);
+  } finally {
+    c.close();
+    await node.stop();
+  }
+}
+
+export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/** The text of an error reply (fails the test when `v` is not an error). */
+export function errText(v: unknown): string {
+  assert.ok(v instanceof Error, `expected an error, got ${JSON.stringify(v)}`);
+  return v.message;
 }

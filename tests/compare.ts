@@ -57,12 +57,7 @@ export function cmdText(c: Cmd): string {
  * node through the keyspace, so these tests do not depend on the list commands.
  */
 export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []): Promise<void> {
-  if (!haveRedisServer()) return;
-  const node = await startNode();
-  const redis = await spawnRedis();
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
+  await withNodeAndRedis(async (a, b, node) => {
     const history: string[] = [];
     for (const c of script) {
       const name = latin1(asBytes(c[0])).toLowerCase();
@@ -84,13 +79,7 @@ export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []
         assert.equal(sa, show(rb), `reply to: ${cmdText(c)}`);
         continue;
       }
-      let ra: RespValue, rb: RespValue;
-      try {
-        ra = await a.callRaw(...c);
-        rb = await b.callRaw(...c);
-      } catch (e) {
-        throw new Error(`${(e as Error).message} (command: ${cmdText(c)})`);
-      }
+      const [ra, rb] = await callBoth(a, b, c);
       let sa = show(ra);
       let sb = show(rb);
       if (sortReplies.includes(name) && ra.type === "array" && rb.type === "array") {
@@ -110,11 +99,39 @@ export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []
         `reply to: ${cmdText(c)}\nafter:\n  ${history.slice(0, -1).join("\n  ")}\n`,
       );
     }
+  });
+}
+
+type TestNode = Awaited<ReturnType<typeof startNode>>;
+
+/**
+ * Run `fn` with a client `a` on a fresh in-process node and `b` on a fresh redis-server
+ * (skipped when none is installed); everything is stopped afterwards.
+ */
+export async function withNodeAndRedis(
+  fn: (a: RespClient, b: RespClient, node: TestNode) => Promise<void>,
+): Promise<void> {
+  if (!haveRedisServer()) return;
+  const node = await startNode();
+  const redis = await spawnRedis();
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  try {
+    await fn(a, b, node);
   } finally {
     a.close();
     b.close();
     await node.stop();
     await redis.stop();
+  }
+}
+
+/** Send one command to our node (`a`) and to redis-server (`b`); a failure names the command. */
+export async function callBoth(a: RespClient, b: RespClient, c: Cmd): Promise<[RespValue, RespValue]> {
+  try {
+    return [await a.callRaw(...c), await b.callRaw(...c)];
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (command: ${cmdText(c)})`);
   }
 }
 

@@ -1,24 +1,5 @@
 import assert from "node:assert/strict";
-import { RespClient, startNode } from "./harness.ts";
-import { canon, compareBoth, w } from "./collections_compare.ts";
-
-async function withNode(fn: (c: RespClient, port: number) => Promise<void>): Promise<void> {
-  const node = await startNode();
-  const c = await RespClient.connect(node.port);
-  try {
-    await fn(c, node.port);
-  } finally {
-    c.close();
-    await node.stop();
-  }
-}
-
-const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-function errText(v: unknown): string {
-  assert.ok(v instanceof Error, `expected an error, got ${JSON.stringify(v)}`);
-  return v.message;
-}
+import { canon, compareBoth, errText, w, withNode, WRONGTYPE } from "./collections_compare.ts";
 
 Deno.test("hashes: basics with exact replies", async () => {
   await withNode(async (c) => {
@@ -271,8 +252,15 @@ Deno.test("hashes: same replies as redis-server (RESP2 and RESP3)", async () => 
     w("HSCAN h 0 TYPE string"),
     w("HSCAN h 0 MATCH"),
     w("HSCAN nokey 0"),
+    // The key is looked up before the options are parsed (scanGenericCommand).
+    w("HSCAN nokey 0 COUNT x"),
+    w("HSCAN nokey 0 TYPE string"),
+    w("HSCAN nokey x"),
     w("HSCAN s 0"),
+    w("HSCAN s 0 COUNT x"),
     w("HSCAN s x"),
+    w("HSCAN h -1"),
+    w("HSCAN h 18446744073709551616"),
     w("HDEL h a b c d e new big str sp fl"),
     w("HDEL h zz"),
     w("EXISTS h"),

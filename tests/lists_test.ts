@@ -1,25 +1,7 @@
 import assert from "node:assert/strict";
 import { RespClient, sleep, startNode } from "./harness.ts";
-import { compareBoth, w } from "./collections_compare.ts";
+import { compareBoth, errText, w, withNode, WRONGTYPE } from "./collections_compare.ts";
 import { show } from "./compare.ts";
-
-async function withNode(fn: (c: RespClient, port: number) => Promise<void>): Promise<void> {
-  const node = await startNode();
-  const c = await RespClient.connect(node.port);
-  try {
-    await fn(c, node.port);
-  } finally {
-    c.close();
-    await node.stop();
-  }
-}
-
-const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-function errText(v: unknown): string {
-  assert.ok(v instanceof Error, `expected an error, got ${JSON.stringify(v)}`);
-  return v.message;
-}
 
 Deno.test("lists: push, pop, range, index basics (exact replies)", async () => {
   await withNode(async (c) => {

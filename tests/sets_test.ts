@@ -1,24 +1,6 @@
 import assert from "node:assert/strict";
 import { RespClient, startNode } from "./harness.ts";
-import { canon, compareBoth, w } from "./collections_compare.ts";
-
-async function withNode(fn: (c: RespClient, port: number) => Promise<void>): Promise<void> {
-  const node = await startNode();
-  const c = await RespClient.connect(node.port);
-  try {
-    await fn(c, node.port);
-  } finally {
-    c.close();
-    await node.stop();
-  }
-}
-
-const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-function errText(v: unknown): string {
-  assert.ok(v instanceof Error, `expected an error, got ${JSON.stringify(v)}`);
-  return v.message;
-}
+import { canon, compareBoth, errText, w, withNode, WRONGTYPE } from "./collections_compare.ts";
 
 const sorted = (v: unknown) => [...(v as string[])].sort();
 
@@ -226,6 +208,8 @@ Deno.test("sets: same replies as redis-server (RESP2 and RESP3)", async () => {
     w("SSCAN s2 abc"),
     w("SSCAN s2 0 TYPE set"),
     w("SSCAN nokey 0"),
+    w("SSCAN nokey 0 foo"),
+    w("SSCAN str 0 COUNT 0"),
     w("SSCAN str 0"),
   ], ["smembers", "sunion", "sdiff", "sinter", "sscan", "spop", "srandmember"]);
 });

@@ -408,6 +408,8 @@ zrandmember z 10 withscores
 zrandmember z 3 withscores
 zrandmember z 99999999999999999999
 zscan nokey 0
+zscan nokey 0 count x
+zscan nokey 0 type zset
 zscan z 0
 zscan z 0 match a*
 zscan z 0 match * count 1
@@ -993,3 +995,56 @@ function toStrings(v: RespValue): unknown {
   if (v.type === "double") return v.text;
   return v;
 }
+
+/** INFO clients' blocked_clients. */
+async function blockedClients(c: RespClient): Promise<number> {
+  const text = await c.call("INFO", "clients") as string;
+  const m = /blocked_clients:(\d+)/.exec(text);
+  assert.ok(m !== null, text);
+  return Number(m[1]);
+}
+
+Deno.test("zsets: a client blocked in BZPOPMIN that disconnects leaves no waiter behind", async () => {
+  const node = await startNode();
+  const c = await RespClient.connect(node.port);
+  try {
+    const b = await RespClient.connect(node.port);
+    await b.writeRaw("*3\r\n$8\r\nBZPOPMIN\r\n$2\r\nzk\r\n$1\r\n0\r\n");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(node.server.db.blockedWaiters.size, 1);
+    assert.equal(await blockedClients(c), 1);
+    b.close();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(node.server.db.blockedWaiters.size, 0);
+    assert.equal(await blockedClients(c), 0);
+    // The ZADD is not handed to the gone client: it is still there for a new BZPOPMIN.
+    assert.equal(await c.call("ZADD", "zk", "1", "m"), 1);
+    assert.equal(await c.call("ZCARD", "zk"), 1);
+    assert.deepEqual(toStrings(await c.callRaw("BZPOPMIN", "zk", "0")), ["zk", "m", "1"]);
+    assert.equal(await c.call("EXISTS", "zk"), 0);
+  } finally {
+    c.close();
+    await node.stop();
+  }
+});
+
+Deno.test("zsets: blocking pops block again after an EXEC", async () => {
+  const node = await startNode();
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(node.port);
+  try {
+    assert.equal(await a.call("MULTI"), "OK");
+    assert.equal(await a.call("BZPOPMIN", "nothing", "0"), "QUEUED");
+    assert.deepEqual(await a.call("EXEC"), [null]);
+    // Outside EXEC again: the same command waits until a ZADD serves it.
+    const pending = a.callRaw("BZPOPMIN", "later", "0");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(node.server.db.blockedWaiters.size, 1);
+    assert.equal(await b.call("ZADD", "later", "2", "x"), 1);
+    assert.deepEqual(toStrings(await pending), ["later", "x", "2"]);
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+  }
+});

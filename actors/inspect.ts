@@ -1,0 +1,74 @@
+/**
+ * The XState visualizer for a node (`cli.ts ... --inspect`; flags in inspect_args.ts): the
+ * node's actor system (clusterNode, supervisor, one link:<id> per peer; see actors/node.ts) is
+ * streamed with @statelyai/inspect's WebSocket inspector, to a relay started here
+ * (inspect_relay.ts: a page at http://127.0.0.1:<port> that embeds the Stately inspector UI and
+ * forwards the events to it) or to one given by URL.
+ *
+ * The supervisor's 100 ms cron tick is a delayed self-transition: its events, and its snapshots
+ * when the state did not change, are not sent (ten a second would bury everything else).
+ */
+
+import type { InspectionEvent } from "xstate";
+import { createWebSocketInspector } from "@statelyai/inspect";
+import { type Relay, startRelay } from "./inspect_relay.ts";
+import type { InspectTarget } from "./inspect_args.ts";
+
+export interface NodeInspector {
+  /** XState's inspection callback (createActor's `inspect` option). */
+  inspect: (event: InspectionEvent) => void;
+  /** Lines to log once the node runs (where to look). */
+  notes: string[];
+  stop(): void;
+}
+
+interface Sent {
+  type: string;
+  sessionId?: string;
+  event?: { type?: string };
+  snapshot?: { value?: unknown };
+}
+
+/** Drops cron-tick noise: after-timer events, and their snapshots that changed nothing. */
+export function tickFilter(): (e: Sent) => boolean {
+  const lastValue = new Map<string, string>();
+  return (e) => {
+    const isTick = typeof e.event?.type === "string" && e.event.type.startsWith("xstate.after.");
+    if (e.type === "@xstate.event") return !isTick;
+    if (e.type !== "@xstate.snapshot" || e.sessionId === undefined) return true;
+    const v = JSON.stringify(e.snapshot?.value ?? null);
+    const same = lastValue.get(e.sessionId) === v;
+    lastValue.set(e.sessionId, v);
+    if (lastValue.size > 10_000) lastValue.delete(lastValue.keys().next().value as string);
+    return !(isTick && same);
+  };
+}
+
+/** Start the relay (for kind "relay") and the WebSocket inspector. */
+export function startInspector(target: InspectTarget): NodeInspector {
+  let relay: Relay | null = null;
+  let url: string;
+  const notes: string[] = [];
+  if (target.kind === "relay") {
+    relay = startRelay(target.port);
+    url = relay.wsUrl;
+    notes.push(
+      `XState inspector: open ${relay.pageUrl} in a browser to watch this node's actors ` +
+        "(the page loads the Stately inspector UI from stately.ai)",
+    );
+  } else {
+    url = target.url;
+    notes.push(`XState inspector: streaming this node's actors to ${url}`);
+  }
+  const filter = tickFilter();
+  // deno-lint-ignore no-explicit-any
+  const inspector = createWebSocketInspector({ url, filter: (e: any) => filter(e) });
+  return {
+    inspect: (e) => inspector.inspect.next?.(e),
+    notes,
+    stop() {
+      inspector.stop();
+      relay?.stop();
+    },
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * The replica side of a failover election (Redis 7.0.15 clusterHandleSlaveFailover,
+ * clusterGetSlaveRank, clusterRequestFailoverAuth, clusterFailoverReplaceYourMaster and the
+ * FAILOVER_AUTH_ACK counting of clusterProcessPacket; bus-protocol.md §6.1), pure.
+ *
+ * - `failoverAuthTimeoutMs(nodeTimeoutMs)` = max(2 × node_timeout, 2000); the retry time is
+ *   twice that (`failoverAuthRetryMs`).
+ * - `replicaRank(s, myOffset)`: how many other replicas of my master (NOFAILOVER ones excluded)
+ *   advertised a larger replication offset than mine.
+ * - `replicaDataAgeMs(ctx)` / `dataTooOldToFailover(ctx)`: the data-age check (validity factor).
+ * - `failoverPreconditions(s, ctx)`: myself a replica with a known master that is FAIL (or a
+ *   manual failover can start), replica-no-failover not set (unless manual), master has slots.
+ * - `buildAuthRequest(s, ctx)`: FAILOVER_AUTH_REQUEST from the current state (FORCEACK while a
+ *   manual failover is in progress, i.e. mf_end != 0).
+ * - `handleReplicaFailover(s, ctx, sink)` -> state: one run of clusterHandleSlaveFailover:
+ *   schedule an attempt (now + 500 + random(0..499) + rank × 1000 ms, "Start of election delayed
+ *   for ..."; a manual failover starts now with rank 0 and asks for another run before sleep;
+ *   PONG to my master's other replicas), grow the delay when the rank grows, wait, give up after
+ *   the auth timeout, start the election (currentEpoch += 1, failover_auth_epoch, broadcast
+ *   AUTH_REQUEST, save + fsync + update state), and with a quorum of ACKs (size / 2 + 1) win:
+ *   configEpoch = failover_auth_epoch if larger, then `replaceMyMaster`.
+ * - `replaceMyMaster(s, ctx, sink)` -> state: clusterFailoverReplaceYourMaster: become a master,
+ *   `replicationUnsetMaster` effect, take every slot of the old master, update the cluster state,
+ *   save + fsync, broadcast a PONG to every node, reset the manual failover.
+ * - `countFailoverAuthAck(s, senderId, senderCurrentEpoch, sink)`: an ACK counts if its sender
+ *   is a master with slots and its currentEpoch >= failover_auth_epoch; asks for a failover run
+ *   before sleep (CLUSTER_TODO_HANDLE_FAILOVER) so a won election completes at once.
+ */
+
+import type { EmptyMessage } from "../protocol/bus.ts";
+import { FAILOVER_AUTH_TIMEOUT_MIN_MS, MSGFLAG0_FORCEACK } from "../protocol/bus.ts";
+import { EffectSink } from "./bus_effects.ts";
+import { buildHeader, buildPingMessage } from "./bus_header_build.ts";
+import { putNode, setNodeAsMaster } from "./bus_node_ops.ts";
+import { updateStateLogged } from "./bus_receive.ts";
+import {
+  CANT_FAILOVER_RELOG_PERIOD_MS,
+  type CantFailoverReason,
+  type FailoverContext,
+  type FailoverSink,
+  failoverVars,
+  myReplOffset,
+  withFailoverVars,
+} from "./failover_types.ts";
+import { headerPaused, resetManualFailover } from "./manual_failover.ts";
+import {
+  assignSlots,
+  CLUSTER_SLOTS,
+  type ClusterState,
+  isFailed,
+  isMaster,
+  myself,
+  NodeFlags,
+  replicasOf,
+  slotBit,
+  unassignSlots,
+} from "./state.ts";
+
+export function failoverAuthTimeoutMs(nodeTimeoutMs: number): number {
+  return Math.max(nodeTimeoutMs * 2, FAILOVER_AUTH_TIMEOUT_MIN_MS);
+}
+
+export function failoverAuthRetryMs(nodeTimeoutMs: number): number {
+  return failoverAuthTimeoutMs(nodeTimeoutMs) * 2;
+}
+
+/** clusterGetSlaveRank. */
+export function replicaRank(s: ClusterState, myOffset: number): number {
+  const me = myself(s);
+  if (me.masterId === null) return 0;
+  let rank = 0;
+  for (const r of replicasOf(s, me.masterId)) {
+    if (r.id === me.id || (r.flags & NodeFlags.NOFAILOVER)) continue;
+    if (r.replOffset > myOffset) rank++;
+  }
+  return rank;
+}
+
+/** Data age as Redis computes it (minus node_timeout when larger). */
+export function replicaDataAgeMs(
+  ctx: Pick<FailoverContext, "nowMs" | "replication" | "nodeTimeoutMs">,
+): number {
+  const r = ctx.replication;
+  let age = r.linkUp ? ctx.nowMs - r.lastInteractionMs : ctx.nowMs - r.downSinceMs;
+  if (age > ctx.nodeTimeoutMs) age -= ctx.nodeTimeoutMs;
+  return age;
+}
+
+/** True if cluster-replica-validity-factor forbids an automatic failover. */
+export function dataTooOldToFailover(
+  ctx: Pick<
+    FailoverContext,
+    "nowMs" | "replication" | "nodeTimeoutMs" | "replicaValidityFactor" | "replPingReplicaPeriodSec"
+  >,
+): boolean {
+  if (ctx.replicaValidityFactor <= 0) return false;
+  const maxAge = ctx.replPingReplicaPeriodSec * 1000 +
+    ctx.nodeTimeoutMs * ctx.replicaValidityFactor;
+  return replicaDataAgeMs(ctx) > maxAge;
+}
+
+/** A manual failover is in progress and may start its election (mf_end && mf_can_start). */
+export function manualFailoverReady(s: ClusterState): boolean {
+  const v = failoverVars(s);
+  return v.mfEndMs !== 0 && v.mfCanStart;
+}
+
+/** The first precondition block of clusterHandleSlaveFailover. */
+export function failoverPreconditions(
+  s: ClusterState,
+  ctx: Pick<FailoverContext, "replicaNoFailover">,
+): boolean {
+  const me = myself(s);
+  const manual = manualFailoverReady(s);
+  if (isMaster(me) || me.masterId === null) return false;
+  const master = s.nodes.get(me.masterId);
+  if (master === undefined) return false;
+  if (!isFailed(master) && !manual) return false;
+  if (ctx.replicaNoFailover && !manual) return false;
+  return master.numSlots > 0;
+}
+
+export function buildAuthRequest(s: ClusterState, ctx: FailoverContext): EmptyMessage {
+  const header = buildHeader(s, { ...ctx, paused: headerPaused(s) });
+  if (failoverVars(s).mfEndMs !== 0) header.mflags |= MSGFLAG0_FORCEACK;
+  return { type: "FAILOVER_AUTH_REQUEST", header };
+}
+
+const CANT_FAILOVER_TEXT: Record<Exclude<CantFailoverReason, "none">, string> = {
+  "data-age": "Disconnected from master for longer than allowed. " +
+    "Please check the 'cluster-replica-validity-factor' configuration option.",
+  "waiting-delay": "Waiting the delay before I can start a new failover.",
+  "expired": "Failover attempt expired.",
+  "waiting-votes": "Waiting for votes, but majority still not reached.",
+};
+
+/** clusterLogCantFailover: log a reason when it changes, or every relog period. */
+function logCantFailover(
+  s: ClusterState,
+  reason: Exclude<CantFailoverReason, "none">,
+  ctx: FailoverContext,
+  sink: FailoverSink,
+): ClusterState {
+  const v = failoverVars(s);
+  if (
+    reason === v.cantFailoverReason &&
+    ctx.nowMs - v.cantFailoverLogMs < CANT_FAILOVER_RELOG_PERIOD_MS
+  ) {
+    return s;
+  }
+  let next = withFailoverVars(s, { cantFailoverReason: reason });
+  const me = myself(s);
+  const master = me.masterId === null ? undefined : s.nodes.get(me.masterId);
+  // Redis stays quiet right after the master failed (the election is expected to be running).
+  if (
+    master !== undefined && isFailed(master) &&
+    ctx.nowMs - master.failTimeMs < ctx.nodeTimeoutMs + 5000
+  ) {
+    return next;
+  }
+  next = withFailoverVars(next, { cantFailoverLogMs: ctx.nowMs });
+  sink.log("warning", `Currently unable to failover: ${CANT_FAILOVER_TEXT[reason]}`);
+  return next;
+}
+
+export function handleReplicaFailover(
+  s0: ClusterState,
+  ctx: FailoverContext,
+  sink: FailoverSink,
+): ClusterState {
+  let s = s0;
+  const now = ctx.nowMs;
+  // Redis clears CLUSTER_TODO_HANDLE_FAILOVER on entry: this run is the one that was asked for.
+  sink.handleFailover = false;
+  let v = failoverVars(s);
+  const authAge = now - v.authTimeMs;
+  const neededQuorum = Math.floor(s.size / 2) + 1;
+  const manual = manualFailoverReady(s);
+  const authTimeout = failoverAuthTimeoutMs(ctx.nodeTimeoutMs);
+  const authRetry = authTimeout * 2;
+
+  if (ctx.moduleNoFailover) return s;
+  if (!failoverPreconditions(s, ctx)) {
+    return v.cantFailoverReason === "none"
+      ? s
+      : withFailoverVars(s, { cantFailoverReason: "none" });
+  }
+  if (dataTooOldToFailover(ctx) && !manual) return logCantFailover(s, "data-age", ctx, sink);
+
+  const myOffset = myReplOffset(s, ctx);
+  if (authAge > authRetry) {
+    let authTimeMs = now + 500 + ctx.rng.int(500);
+    let rank = replicaRank(s, myOffset);
+    authTimeMs += rank * 1000;
+    if (v.mfEndMs !== 0) {
+      authTimeMs = now;
+      rank = 0;
+      sink.handleFailover = true;
+    }
+    s = withFailoverVars(s, { authTimeMs, authCount: 0, authSent: false, authRank: rank });
+    sink.log(
+      "warning",
+      `Start of election delayed for ${
+        authTimeMs - now
+      } milliseconds (rank #${rank}, offset ${myOffset}).`,
+    );
+    // clusterBroadcastPong(CLUSTER_BROADCAST_LOCAL_SLAVES).
+    const me = myself(s);
+    for (const r of replicasOf(s, me.masterId!)) {
+      if (r.id === me.id || (r.flags & NodeFlags.HANDSHAKE) || !ctx.links.has(r.id)) continue;
+      sink.push({
+        kind: "send",
+        to: r.id,
+        message: buildPingMessage(s, "PONG", ctx.rng, { ...ctx, paused: headerPaused(s) }),
+      });
+    }
+    return s;
+  }
+
+  if (!v.authSent && v.mfEndMs === 0) {
+    const newRank = replicaRank(s, myOffset);
+    if (newRank > v.authRank) {
+      const added = (newRank - v.authRank) * 1000;
+      s = withFailoverVars(s, { authTimeMs: v.authTimeMs + added, authRank: newRank });
+      v = failoverVars(s);
+      sink.log(
+        "warning",
+        `Replica rank updated to #${newRank}, added ${added} milliseconds of delay.`,
+      );
+    }
+  }
+
+  if (now < v.authTimeMs) return logCantFailover(s, "waiting-delay", ctx, sink);
+  if (authAge > authTimeout) return logCantFailover(s, "expired", ctx, sink);
+
+  if (!v.authSent) {
+    const epoch = s.currentEpoch + 1;
+    s = withFailoverVars({ ...s, currentEpoch: epoch }, { authEpoch: epoch, authSent: true });
+    sink.log("warning", `Starting a failover election for epoch ${epoch}.`);
+    sink.push({ kind: "broadcast", message: buildAuthRequest(s, ctx) });
+    sink.todo(true, true, true);
+    return s;
+  }
+
+  if (v.authCount >= neededQuorum) {
+    sink.log("warning", "Failover election won: I'm the new master.");
+    const me = myself(s);
+    if (me.configEpoch < v.authEpoch) {
+      s = putNode(s, { ...me, configEpoch: v.authEpoch });
+      sink.log("warning", `configEpoch set to ${v.authEpoch} after successful failover`);
+    }
+    return replaceMyMaster(s, ctx, sink);
+  }
+  return logCantFailover(s, "waiting-votes", ctx, sink);
+}
+
+/** clusterFailoverReplaceYourMaster. */
+export function replaceMyMaster(
+  s0: ClusterState,
+  ctx: FailoverContext,
+  sink: FailoverSink,
+): ClusterState {
+  const me0 = myself(s0);
+  if (isMaster(me0) || me0.masterId === null) return s0;
+  const oldMaster = s0.nodes.get(me0.masterId);
+  let s = setNodeAsMaster(s0, s0.myselfId);
+  sink.todo(true, true);
+  sink.push({ kind: "replicationUnsetMaster" });
+  if (oldMaster !== undefined) {
+    const slots: number[] = [];
+    for (let j = 0; j < CLUSTER_SLOTS; j++) if (slotBit(oldMaster.slots, j)) slots.push(j);
+    if (slots.length > 0) {
+      s = unassignSlots(s, slots);
+      s = assignSlots(s, s.myselfId, slots);
+    }
+  }
+  // clusterUpdateState() now, then clusterSaveConfigOrDie(1).
+  const bus = new EffectSink();
+  s = updateStateLogged(s, ctx.nowMs, ctx, bus);
+  for (const e of bus.effects) sink.push(e);
+  sink.todo(true, false, true);
+  // The PONG goes out before the manual-failover reset, so it still carries PAUSED (§4.2 [V]).
+  sink.push({
+    kind: "broadcast",
+    message: buildPingMessage(s, "PONG", ctx.rng, { ...ctx, paused: headerPaused(s) }),
+  });
+  return resetManualFailover(s, sink);
+}
+
+export function countFailoverAuthAck(
+  s: ClusterState,
+  senderId: string,
+  senderCurrentEpoch: number,
+  sink: FailoverSink,
+): ClusterState {
+  const sender = s.nodes.get(senderId);
+  if (sender === undefined) return s;
+  const v = failoverVars(s);
+  if (isMaster(sender) && sender.numSlots > 0 && senderCurrentEpoch >= v.authEpoch) {
+    sink.handleFailover = true;
+    return withFailoverVars(s, { authCount: v.authCount + 1 });
+  }
+  return s;
+}

@@ -1,0 +1,279 @@
+/**
+ * Replica side: the link to our master (Redis's replication.c syncWithMaster/readSyncBulkPayload).
+ * Connects to the master's client port, handshakes (PING, AUTH with masterauth, REPLCONF
+ * listening-port, REPLCONF capa eof capa psync2), sends PSYNC with the cached replid/offset (or
+ * `? -1`), loads a full snapshot (`$<len>` or diskless `$EOF:<mark>` payload) or continues, then
+ * applies the command stream as the master client. Reconnects every second after a link loss.
+ */
+
+import { dispatch } from "../server/dispatch.ts";
+import type { Client } from "../server/client.ts";
+import { encodeCommand, encodedLength } from "./propagate.ts";
+
+/** What the link needs from the node's replication state. */
+export interface LinkOwner {
+  readonly serverPort: () => number;
+  config(name: string): string;
+  /** The replid/offset to ask PSYNC for, or null for a full sync. */
+  cachedMaster(): { replid: string; offset: number } | null;
+  fullSync(rdb: Uint8Array, replid: string, offset: number): void;
+  partialSync(newReplid: string | null): void;
+  /** A master-stream command was applied: advance the offset, feed sub-replicas. */
+  applied(argv: Uint8Array[]): void;
+  masterOffset(): number;
+  newMasterClient(addr: string, laddr: string): Client;
+  removeClient(c: Client): void;
+  dispatchFrom(client: Client, argv: Uint8Array[]): void | Promise<void>;
+  log(level: "notice" | "warning", msg: string): void;
+  now(): number;
+}
+
+export type LinkState = "connect" | "connecting" | "handshake" | "sync" | "connected";
+
+const READ_SIZE = 64 * 1024;
+const dec = new TextDecoder();
+
+class LinkError extends Error {}
+
+export class MasterLink {
+  state: LinkState = "connect";
+  private conn: Deno.Conn | null = null;
+  client: Client | null = null;
+  /** Last time we read anything from the master (ms). */
+  lastIoMs = 0;
+  /** When the link went down (ms), for master_link_down_since_seconds. */
+  downSinceMs = -1;
+  /** Bytes read after the stream started and not yet applied. */
+  unappliedBytes = 0;
+  private buf = new Uint8Array(0);
+  private stopped = false;
+  private ackChain: Promise<void> = Promise.resolve();
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly owner: LinkOwner, readonly host: string, readonly port: number) {}
+
+  /** Run until stopped: connect, sync, stream; retry a second after each failure. */
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.session();
+      } catch (e) {
+        if (!this.stopped) {
+          this.owner.log("warning", `MASTER <-> REPLICA sync: ${e instanceof Error ? e.message : e}`);
+        }
+      }
+      this.teardown();
+      if (this.stopped) break;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 1000);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.teardown();
+    this.wake?.();
+  }
+
+  /** Drop the current connection (the loop reconnects unless stopped). */
+  dropConnection(): void {
+    try {
+      this.conn?.close();
+    } catch { /* closed */ }
+  }
+
+  private teardown(): void {
+    if (this.conn !== null) {
+      try {
+        this.conn.close();
+      } catch { /* closed */ }
+      this.conn = null;
+    }
+    if (this.client !== null) {
+      this.owner.removeClient(this.client);
+      this.client = null;
+    }
+    if (this.state !== "connect" && this.downSinceMs === -1) this.downSinceMs = this.owner.now();
+    if (this.downSinceMs === -1) this.downSinceMs = this.owner.now();
+    this.state = "connect";
+    this.buf = new Uint8Array(0);
+    this.unappliedBytes = 0;
+  }
+
+  /** REPLCONF ACK <offset> to the master (every second, and on GETACK). */
+  sendAck(): void {
+    const conn = this.conn;
+    if (conn === null || this.state !== "connected") return;
+    const bytes = encodeCommand(["REPLCONF", "ACK", String(this.owner.masterOffset())]);
+    this.ackChain = this.ackChain.then(() => write(conn, bytes)).catch(() => {});
+  }
+
+  private async readMore(): Promise<void> {
+    const chunk = new Uint8Array(READ_SIZE);
+    const n = await this.conn!.read(chunk);
+    if (n === null) throw new LinkError("connection lost");
+    this.lastIoMs = this.owner.now();
+    const merged = new Uint8Array(this.buf.length + n);
+    merged.set(this.buf);
+    merged.set(chunk.subarray(0, n), this.buf.length);
+    this.buf = merged;
+  }
+
+  /** One reply line without CRLF; empty keepalive lines ("\n") are skipped when asked. */
+  private async readLine(skipEmpty: boolean): Promise<string> {
+    for (;;) {
+      const nl = this.buf.indexOf(10);
+      if (nl === -1) {
+        if (this.buf.length > 64 * 1024) throw new LinkError("reply line too long");
+        await this.readMore();
+        continue;
+      }
+      const end = nl > 0 && this.buf[nl - 1] === 13 ? nl - 1 : nl;
+      const line = dec.decode(this.buf.subarray(0, end));
+      this.buf = this.buf.subarray(nl + 1);
+      if (line === "" && skipEmpty) continue;
+      return line;
+    }
+  }
+
+  private async readExact(n: number): Promise<Uint8Array> {
+    while (this.buf.length < n) await this.readMore();
+    const out = this.buf.slice(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+
+  private async command(args: string[]): Promise<string> {
+    await write(this.conn!, encodeCommand(args));
+    return await this.readLine(true);
+  }
+
+  private async session(): Promise<void> {
+    const o = this.owner;
+    this.state = "connecting";
+    o.log("notice", `Connecting to MASTER ${this.host}:${this.port}`);
+    this.conn = await Deno.connect({ hostname: this.host, port: this.port });
+    try {
+      (this.conn as Deno.TcpConn).setNoDelay(true);
+    } catch { /* not TCP */ }
+    this.lastIoMs = o.now();
+    this.state = "handshake";
+    const pong = await this.command(["PING"]);
+    if (
+      pong.startsWith("-") && !pong.startsWith("-NOAUTH") && !pong.startsWith("-NOPERM") &&
+      !pong.startsWith("-ERR operation not permitted")
+    ) throw new LinkError(`Error reply to PING from master: '${pong}'`);
+    const pass = o.config("masterauth");
+    if (pass !== "") {
+      const user = o.config("masteruser");
+      const r = await this.command(user !== "" ? ["AUTH", user, pass] : ["AUTH", pass]);
+      if (r.startsWith("-")) throw new LinkError(`Unable to AUTH to MASTER: ${r}`);
+    }
+    const announcePort = Number(o.config("replica-announce-port")) || o.serverPort();
+    await this.command(["REPLCONF", "listening-port", String(announcePort)]);
+    const ip = o.config("replica-announce-ip");
+    if (ip !== "") await this.command(["REPLCONF", "ip-address", ip]);
+    await this.command(["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    const cached = o.cachedMaster();
+    const psync = cached === null ? ["PSYNC", "?", "-1"] : ["PSYNC", cached.replid, String(cached.offset + 1)];
+    const reply = await this.command(psync);
+    if (reply.startsWith("+FULLRESYNC")) {
+      const [, replid, off] = reply.split(" ");
+      const offset = Number(off);
+      if (replid === undefined || replid.length !== 40 || !Number.isInteger(offset)) {
+        throw new LinkError(`Bad FULLRESYNC reply '${reply}'`);
+      }
+      this.state = "sync";
+      o.log("notice", `Full resync from master: ${replid}:${offset}`);
+      const rdb = await this.readPayload();
+      o.fullSync(rdb, replid, offset);
+      o.log("notice", "MASTER <-> REPLICA sync: Finished with success");
+    } else if (reply.startsWith("+CONTINUE")) {
+      const id = reply.slice("+CONTINUE".length).trim();
+      o.log("notice", "Successful partial resynchronization with master.");
+      o.partialSync(id.length === 40 ? id : null);
+    } else {
+      throw new LinkError(`Unexpected reply to PSYNC from master: ${reply}`);
+    }
+    this.state = "connected";
+    this.downSinceMs = -1;
+    const c = o.newMasterClient(`${this.host}:${this.port}`, "");
+    this.client = c;
+    this.sendAck();
+    await this.stream(c);
+  }
+
+  /** The RDB payload after +FULLRESYNC: `$<len>\r\n<bytes>` or `$EOF:<40 byte mark>\r\n...<mark>`. */
+  private async readPayload(): Promise<Uint8Array> {
+    const head = await this.readLine(true);
+    if (!head.startsWith("$")) throw new LinkError(`Bad protocol from MASTER, the first byte is not '$': '${head}'`);
+    if (head.startsWith("$EOF:")) {
+      const mark = new TextEncoder().encode(head.slice(5));
+      if (mark.length !== 40) throw new LinkError("bad EOF mark");
+      let from = 0;
+      for (;;) {
+        const at = indexOfSeq(this.buf, mark, from);
+        if (at !== -1) {
+          const out = this.buf.slice(0, at);
+          this.buf = this.buf.subarray(at + 40);
+          return out;
+        }
+        from = Math.max(0, this.buf.length - 40);
+        await this.readMore();
+      }
+    }
+    const len = Number(head.slice(1));
+    if (!Number.isInteger(len) || len < 0) throw new LinkError(`bad payload length '${head}'`);
+    return await this.readExact(len);
+  }
+
+  private async stream(c: Client): Promise<void> {
+    const o = this.owner;
+    for (;;) {
+      if (this.buf.length > 0) {
+        c.parser.feed(this.buf);
+        this.unappliedBytes += this.buf.length;
+        this.buf = new Uint8Array(0);
+      }
+      for (;;) {
+        const r = c.parser.next();
+        if (r === null) break;
+        if ("error" in r) throw new LinkError(`protocol error from master: ${r.error}`);
+        if (r.inline) {
+          // Newlines (keepalives) and inline commands: count their bytes as Redis does.
+          this.unappliedBytes = c.parser.pendingBytes();
+          continue;
+        }
+        const p = o.dispatchFrom(c, r.argv);
+        if (p !== undefined) await p;
+        c.reply.truncate(0);
+        const n = encodedLength(r.argv);
+        this.unappliedBytes -= n;
+        o.applied(r.argv);
+        if (this.stopped || this.client !== c) return;
+      }
+      await this.readMore();
+    }
+  }
+}
+
+async function write(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+function indexOfSeq(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  outer: for (let i = from; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+export { dispatch };

@@ -1,0 +1,125 @@
+/**
+ * The XState visualizer as a user runs it: `cli.ts --port P --cluster-enabled yes --inspect-port
+ * R` starts the relay on R (the page the browser opens, plus a WebSocket); a WebSocket client
+ * there receives the node's actors (clusterNode, supervisor) and, after CLUSTER MEET, a
+ * peerLink actor reaching "connected". `cli.ts machines` prints the machine configs as JSON.
+ */
+
+import assert from "node:assert/strict";
+import { freePort, run, sleep, type SpawnedProcess, spawnNode, waitFor } from "./harness.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** A link actor: its name is the machine id or the actor id ("link:<node id>"). */
+const isLink = (m: Msg) => m.name === "peerLink" || (m.name ?? "").startsWith("link:");
+
+interface Msg {
+  type: string;
+  name?: string;
+  sessionId?: string;
+  snapshot?: { value?: unknown };
+  event?: { type?: string };
+}
+
+Deno.test({
+  name: "--inspect-port streams the node's actors to the relay's WebSocket",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const relayPort = freePort();
+    let a: SpawnedProcess | null = null;
+    let b: SpawnedProcess | null = null;
+    let ws: WebSocket | null = null;
+    try {
+      a = await spawnNode({ "cluster-enabled": "yes", "inspect-port": String(relayPort) });
+      b = await spawnNode({ "cluster-enabled": "yes" });
+      await waitFor("the node logs where to look", () =>
+        a!.output().includes(
+          `open http://127.0.0.1:${relayPort} in a browser`,
+        ), 10_000);
+      // The page the browser opens embeds the inspector and connects back to this relay.
+      const page = await (await fetch(`http://127.0.0.1:${relayPort}/`)).text();
+      assert.match(page, new RegExp(`new WebSocket\\('ws://127.0.0.1:${relayPort}'\\)`));
+      // A browser that opens the page late still gets every live actor (not just recent messages).
+      await sleep(3000);
+      const msgs: Msg[] = [];
+      ws = new WebSocket(`ws://127.0.0.1:${relayPort}`);
+      ws.onmessage = (e) => msgs.push(JSON.parse(String(e.data)));
+      await new Promise((r, j) => {
+        ws!.onopen = r;
+        ws!.onerror = j;
+      });
+      await waitFor(
+        "clusterNode and supervisor actors",
+        () =>
+          msgs.some((m) => m.type === "@xstate.actor" && m.name === "clusterNode") &&
+          msgs.some((m) => m.type === "@xstate.actor" && m.name === "supervisor"),
+        10_000,
+      ).catch((e) => {
+        throw new Error(`${e.message}; got ${JSON.stringify(msgs.map((m) => [m.type, m.name]))}`);
+      });
+      const r = await run("redis-cli", [
+        "-p",
+        String(a.port),
+        "cluster",
+        "meet",
+        "127.0.0.1",
+        String(b.port),
+      ]);
+      assert.equal(r.stdout.trim(), "OK");
+      await waitFor(
+        "a peerLink actor",
+        () => msgs.some((m) => m.type === "@xstate.actor" && isLink(m)),
+        10_000,
+      );
+      // The handshake link (random name) is replaced by one for the real id, which is connected.
+      const linkSessions = () =>
+        new Set(
+          msgs.filter((m) => m.type === "@xstate.actor" && isLink(m)).map((m) => m.sessionId),
+        );
+      await waitFor("a link actor in state connected", () => {
+        const links = linkSessions();
+        return msgs.some((m) =>
+          (m.type === "@xstate.snapshot" || m.type === "@xstate.actor") &&
+          links.has(m.sessionId) && m.snapshot?.value === "connected"
+        );
+      }, 15_000).catch((e) => {
+        const links = linkSessions();
+        const mine = msgs.filter((m) => links.has(m.sessionId)).map((
+          m,
+        ) => [m.type, m.snapshot?.value]);
+        throw new Error(`${e.message}; link messages: ${JSON.stringify(mine).slice(0, 3000)}`);
+      });
+      // The PEERS_CHANGED event that spawned the link went through the node actor.
+      assert.ok(msgs.some((m) => m.type === "@xstate.event" && m.event?.type === "PEERS_CHANGED"));
+    } finally {
+      ws?.close();
+      if (a) assert.equal(await a.stop(), 0);
+      if (b) await b.stop();
+    }
+  },
+});
+
+Deno.test("--inspect-url must be a ws:// URL; bad values exit 1 before starting", async () => {
+  const r = await run(Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, "--inspect-url", "http://x"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /'--inspect-url' must be a ws:\/\/ or wss:\/\/ URL, got 'http:\/\/x'/);
+});
+
+Deno.test("cli.ts machines prints the machine configs as JSON", async () => {
+  const all = await run(Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, "machines"]);
+  assert.equal(all.code, 0, all.stderr);
+  const defs = JSON.parse(all.stdout);
+  assert.deepEqual(Object.keys(defs).sort(), ["clusterNode", "nodeSupervisor", "peerLink"]);
+  assert.equal(defs.peerLink.initial, "init");
+  assert.deepEqual(
+    Object.keys(defs.peerLink.states).sort(),
+    ["connected", "fail", "handshake", "init", "pfail", "reconnecting"],
+  );
+  assert.equal(defs.nodeSupervisor.states.running.on.SHUTDOWN[1].target, "stopped");
+  const one = await run(Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, "machines", "peerLink"]);
+  assert.equal(JSON.parse(one.stdout).id, "peerLink");
+  const bad = await run(Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, "machines", "nope"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Unknown machine 'nope'/);
+});
