@@ -15,6 +15,11 @@
  * - Counts messages per type for CLUSTER INFO's `cluster_stats_messages_*` and describes its
  *   links for CLUSTER LINKS.
  *
+ * - Failover (cluster/failover_rules.ts): `failoverCron` right after each `cronTick` on the state
+ *   it returned, `receiveFailoverMessage` right after each `receive`; their extra effects
+ *   (`replicationUnsetMaster`, `pauseWrites`, `unpauseWrites`) go to the host. Every header the
+ *   engine builds carries `paused: headerPaused(state)` and the host's replication offset.
+ *
  * Time comes from an injected clock and randomness from a seeded `SimRandom`, so a simulated run
  * is reproducible from its seed. The cron tick is driven from outside (the supervisor actor).
  */
@@ -28,13 +33,39 @@ import {
 } from "../protocol/bus.ts";
 import { BUS_TYPE_CODES } from "../protocol/bus_messages.ts";
 import type { BusLink, BusListener, BusNetwork } from "./bus_network.ts";
-import type { BusConfig, BusEffect, LogLevel } from "./bus_effects.ts";
+import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import { connectFailed, outboundLinkConnected, setLinkState } from "./bus_header_build.ts";
 import { broadcastTargetIds } from "./bus_node_ops.ts";
 import { receive, type ReceiveLink } from "./bus_receive.ts";
 import { cronTick } from "./bus_cron.ts";
 import type { SimRandom } from "./sim_random.ts";
-import { type ClusterState, NodeFlags } from "./state.ts";
+import { type ClusterState, isFailed, myself, NodeFlags } from "./state.ts";
+import {
+  type FailoverConfig,
+  type FailoverContext,
+  failoverCron,
+  type FailoverEffect,
+  type FailoverResult,
+  headerPaused,
+  receiveFailoverMessage,
+  type ReplicationStatus,
+} from "./failover_rules.ts";
+
+/** What the failover rules need from the node besides `BusConfig` (see `BusEngineHost.failover`). */
+export interface FailoverHostInfo {
+  config: FailoverConfig;
+  /** This node's replication offset (master_repl_offset / the replica's processed offset). */
+  replOffset: number;
+  replication: ReplicationStatus;
+}
+
+/** Redis's defaults, for hosts without replication (simulated tests). */
+export const DEFAULT_FAILOVER_CONFIG: FailoverConfig = {
+  replicaValidityFactor: 10,
+  replPingReplicaPeriodSec: 10,
+  replicaNoFailover: false,
+  migrationBarrier: 1,
+};
 
 export interface BusEngineHost {
   /** The current cluster view. */
@@ -49,8 +80,18 @@ export interface BusEngineHost {
   /** Myself became a replica of `masterId` (replication is a later issue). */
   replicate?(masterId: string): void;
   deleteKeysInSlots?(slots: number[]): void;
-  /** PUBLISH, failover auth, MFSTART, MODULE from a known sender. */
+  /** PUBLISH, PUBLISHSHARD, MODULE from a known sender (failover messages are handled here). */
   deliver?(senderId: string, message: BusMessage): void;
+  /**
+   * Failover settings and this node's replication status. Without it: Redis's defaults, the
+   * offset from the state, and a stand-in link (up while myself's master is not FAIL).
+   */
+  failover?(): FailoverHostInfo;
+  /** Myself was promoted to master: stop replicating, keep the data (replicationUnsetMaster). */
+  replicationUnsetMaster?(): void;
+  /** Manual failover, master side: hold client writes until `untilMs` (or `unpauseWrites`). */
+  pauseWrites?(untilMs: number): void;
+  unpauseWrites?(): void;
 }
 
 export interface BusEngineOptions {
@@ -94,6 +135,12 @@ export interface LinkInfo {
   createTimeMs: number;
   sendBufferUsed: number;
 }
+
+const FAILOVER_MESSAGE_TYPES: ReadonlySet<string> = new Set([
+  "FAILOVER_AUTH_REQUEST",
+  "FAILOVER_AUTH_ACK",
+  "MFSTART",
+]);
 
 const TYPE_CODE: Record<string, number> = BUS_TYPE_CODES as Record<string, number>;
 
@@ -164,7 +211,7 @@ export class BusEngine {
     let r;
     try {
       r = cronTick(this.host.getState(), {
-        ...this.host.config(),
+        ...this.headerConfig(),
         nowMs: now,
         tickIndex: this.tickIndex,
         rng: this.rng,
@@ -177,6 +224,70 @@ export class BusEngine {
     }
     this.host.setState(r.state);
     this.execute(r.effects, null);
+    if (this.stopped) return;
+    let f;
+    try {
+      f = failoverCron(this.host.getState(), this.failoverContext(this.clock.now()));
+    } catch (e) {
+      this.stats.handlerErrors++;
+      this.host.log("warning", `cluster failover cron failed: ${errText(e)}`);
+      return;
+    }
+    this.host.setState(f.state);
+    this.execute(f.effects, null);
+  }
+
+  /**
+   * The configuration every header needs: the host's `BusConfig` plus this node's replication
+   * offset and the PAUSED flag of a master during a manual failover.
+   */
+  headerConfig(): BusConfig {
+    const cfg = this.host.config();
+    const fo = this.host.failover?.();
+    return {
+      ...cfg,
+      replOffset: fo?.replOffset ?? cfg.replOffset,
+      paused: headerPaused(this.host.getState()),
+    };
+  }
+
+  /** The context of the failover rules at `nowMs`. */
+  failoverContext(nowMs: number): FailoverContext {
+    const links = new Map<string, { createdMs: number }>();
+    for (const [id, o] of this.outbound) links.set(id, { createdMs: o.createdMs });
+    const fo = this.host.failover?.();
+    const base = this.headerConfig();
+    return {
+      ...base,
+      ...(fo?.config ?? DEFAULT_FAILOVER_CONFIG),
+      nowMs,
+      rng: this.rng,
+      links,
+      replication: fo?.replication ?? this.standInReplication(nowMs),
+    };
+  }
+
+  /** No replication subsystem: the link counts as up while myself's master is not FAIL. */
+  private standInReplication(nowMs: number): ReplicationStatus {
+    const s = this.host.getState();
+    const me = myself(s);
+    const m = me.masterId === null ? undefined : s.nodes.get(me.masterId);
+    const up = m !== undefined && !isFailed(m);
+    return { linkUp: up, lastInteractionMs: nowMs, downSinceMs: up ? 0 : nowMs };
+  }
+
+  /**
+   * Run a failover rule outside the cron and packet paths (CLUSTER FAILOVER): its state is
+   * installed and its effects executed. Returns the rule's error text, or null.
+   */
+  runFailoverRule(
+    rule: (s: ClusterState, ctx: FailoverContext) => FailoverResult | { error: string },
+  ): string | null {
+    const r = rule(this.host.getState(), this.failoverContext(this.clock.now()));
+    if ("error" in r) return r.error;
+    this.host.setState(r.state);
+    this.execute(r.effects, null);
+    return null;
   }
 
   /** Close every link of node `id` (FORGET, RESET). */
@@ -292,7 +403,7 @@ export class BusEngine {
         rec.nodeId,
         this.clock.now(),
         this.rng,
-        this.host.config(),
+        this.headerConfig(),
       );
       this.host.setState(r.state);
       this.sendOn(link, r.message);
@@ -362,16 +473,25 @@ export class BusEngine {
       const ctxLink: ReceiveLink = out !== null
         ? { kind: "outbound", nodeId: out.nodeId }
         : { kind: "inbound", nodeId: inb!.nodeId };
+      const now = this.clock.now();
       const r = receive(this.host.getState(), msg, {
-        ...this.host.config(),
-        nowMs: this.clock.now(),
+        ...this.headerConfig(),
+        nowMs: now,
         link: ctxLink,
         peerIp: link.remoteAddr.host,
         localIp: link.localAddr.host,
         rng: this.rng,
       });
       this.host.setState(r.state);
-      this.execute(r.effects, { link, out, inb });
+      const via = { link, out, inb };
+      this.execute(r.effects, via);
+      if (this.stopped) return;
+      const f = receiveFailoverMessage(this.host.getState(), msg, {
+        ...this.failoverContext(now),
+        link: ctxLink,
+      });
+      this.host.setState(f.state);
+      this.execute(f.effects, via);
     } catch (e) {
       this.stats.handlerErrors++;
       this.host.log(
@@ -397,7 +517,7 @@ export class BusEngine {
   }
 
   private execute(
-    effects: readonly BusEffect[],
+    effects: readonly FailoverEffect[],
     via: { link: BusLink; out: OutboundLink | null; inb: InboundLink | null } | null,
   ): void {
     let closeThis = false;
@@ -455,7 +575,19 @@ export class BusEngine {
           this.host.deleteKeysInSlots?.(e.slots);
           break;
         case "deliver":
-          this.host.deliver?.(e.senderId, e.message);
+          // Failover messages were handled by receiveFailoverMessage.
+          if (!FAILOVER_MESSAGE_TYPES.has(e.message.type)) {
+            this.host.deliver?.(e.senderId, e.message);
+          }
+          break;
+        case "replicationUnsetMaster":
+          this.host.replicationUnsetMaster?.();
+          break;
+        case "pauseWrites":
+          this.host.pauseWrites?.(e.untilMs);
+          break;
+        case "unpauseWrites":
+          this.host.unpauseWrites?.();
           break;
         case "log":
           this.host.log(e.level, e.text);

@@ -10,7 +10,7 @@
  * installed view is diffed against the previous one and the link actors get the changes.
  */
 
-import { BusEngine, type BusEngineHost } from "./bus_engine.ts";
+import { BusEngine, type BusEngineHost, type FailoverHostInfo } from "./bus_engine.ts";
 import type { BusNetwork } from "./bus_network.ts";
 import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import type { BusMessage } from "../protocol/bus.ts";
@@ -48,6 +48,11 @@ export interface BusNodeOptions {
   replicate?: (masterId: string) => void;
   deleteKeysInSlots?: (slots: number[]) => void;
   deliver?: (senderId: string, message: BusMessage) => void;
+  /** Failover settings + replication status (BusEngineHost.failover); stand-ins without it. */
+  failover?: () => FailoverHostInfo;
+  replicationUnsetMaster?: () => void;
+  pauseWrites?: (untilMs: number) => void;
+  unpauseWrites?: () => void;
 }
 
 export class BusNode {
@@ -67,6 +72,10 @@ export class BusNode {
       replicate: opts.replicate,
       deleteKeysInSlots: opts.deleteKeysInSlots,
       deliver: opts.deliver,
+      failover: opts.failover,
+      replicationUnsetMaster: opts.replicationUnsetMaster,
+      pauseWrites: opts.pauseWrites,
+      unpauseWrites: opts.unpauseWrites,
     };
     this.engine = new BusEngine({
       network: opts.network,
@@ -122,7 +131,7 @@ export class BusNode {
   broadcastPong(): void {
     if (this.stopped) return;
     this.engine.broadcast(
-      buildPingMessage(this.current, "PONG", this.opts.rng, this.opts.config()),
+      buildPingMessage(this.current, "PONG", this.opts.rng, this.engine.headerConfig()),
     );
   }
 

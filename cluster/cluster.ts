@@ -8,6 +8,12 @@
  * Commands change the view through `apply()`, which swaps in the new state, updates cluster_state
  * at once (Redis's CLUSTER_TODO_UPDATE_STATE), closes the links of nodes the command removed and
  * marks the config dirty (CLUSTER_TODO_SAVE_CONFIG). The bus installs its views itself.
+ *
+ * Failover (cluster/failover_rules.ts, run by the bus engine): the rules see this node's
+ * replication offset and link through cluster/replication_adapter.ts, which also carries out the
+ * role changes (`replicate` -> replicaOf the new master, `replicationUnsetMaster` -> replicaOf NO
+ * ONE); a master in a manual failover holds client writes through `writePause`
+ * (cluster/write_pause.ts, checked by the dispatcher). `failover(mode)` is CLUSTER FAILOVER.
  */
 
 import type { Client, QueuedCommand } from "../server/client.ts";
@@ -21,6 +27,7 @@ import {
   CLUSTER_PORT_INCR,
   type ClusterState,
   createState,
+  isMaster,
   myself,
   randomNodeId,
   updateClusterState,
@@ -37,6 +44,14 @@ import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import { SimRandom } from "./sim_random.ts";
 import { describeViewChange } from "./view_log.ts";
 import { MSG_TYPE_NAMES } from "../protocol/bus_constants.ts";
+import { clusterFailoverCommand, type FailoverMode } from "./failover_rules.ts";
+import { WritePause } from "./write_pause.ts";
+import {
+  followMyMaster,
+  replicationOffset,
+  replicationStatus,
+  stopReplicating,
+} from "./replication_adapter.ts";
 
 /** Bus message types, for the cluster_stats_messages_* counters (bus-protocol.md §2). */
 export const BUS_MESSAGE_TYPE_NAMES = MSG_TYPE_NAMES;
@@ -64,6 +79,8 @@ export class Cluster {
   private readonly keyExists: (key: Uint8Array) => boolean;
   /** The view at the previous cron tick (view_log.ts). */
   private loggedView: ClusterState | null = null;
+  /** Client writes held during a manual failover (master side); see server/dispatch.ts. */
+  readonly writePause: WritePause;
 
   private constructor(
     readonly server: Server,
@@ -80,6 +97,7 @@ export class Cluster {
       const when = db.expires.get(k);
       return when === undefined || when > db.now();
     };
+    this.writePause = new WritePause(() => server.now());
     const seed = opts.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const clock = opts.clock;
     this.bus = new BusNode({
@@ -100,8 +118,25 @@ export class Cluster {
       save: (s) => this.trySave(s),
       log: (level, text) => this.log(level, text),
       beforeTick: (s) => this.beforeTick(s),
-      replicate: (masterId) =>
-        server.log.notice(`Replication towards ${masterId} requested (not implemented yet)`),
+      replicate: () => {
+        followMyMaster(server, this.state);
+      },
+      replicationUnsetMaster: () => stopReplicating(server),
+      pauseWrites: (untilMs) => this.writePause.pause(untilMs),
+      unpauseWrites: () => this.writePause.unpause(),
+      failover: () => {
+        const cfg = server.config;
+        return {
+          config: {
+            replicaValidityFactor: cfg.getNumber("cluster-replica-validity-factor"),
+            replPingReplicaPeriodSec: cfg.getNumber("repl-ping-replica-period"),
+            replicaNoFailover: cfg.getBool("cluster-replica-no-failover"),
+            migrationBarrier: cfg.getNumber("cluster-migration-barrier"),
+          },
+          replOffset: replicationOffset(server),
+          replication: replicationStatus(server, this.state, server.now()),
+        };
+      },
       deleteKeysInSlots: (slots) => {
         for (const j of slots) server.db.deleteSlot(j);
       },
@@ -283,6 +318,10 @@ export class Cluster {
       dirty = true;
     }
     s = blacklistCleanup(s, this.server.now());
+    // clusterCron: a replica whose replication does not point at its master's address fixes it
+    // (start-up from nodes.conf, an address change); a master stops replicating (RESET).
+    if (isMaster(myself(s))) stopReplicating(this.server);
+    else followMyMaster(this.server, s);
     return { state: s, dirty };
   }
 
@@ -296,10 +335,21 @@ export class Cluster {
     return routeQuery(this.state, client, cmds, isExec, this.keyExists, this.routingOpts);
   }
 
+  /** replicationSetMaster towards myself's master, if replication is not there yet. */
+  followMaster(): void {
+    followMyMaster(this.server, this.state);
+  }
+
+  /** CLUSTER FAILOVER [FORCE|TAKEOVER]: null on success, else the error reply. */
+  failover(mode: FailoverMode): string | null {
+    return this.bus.engine.runFailoverRule((s, ctx) => clusterFailoverCommand(s, mode, ctx));
+  }
+
   /** Stop the actors (saving a pending change) and close the bus. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.writePause.unpause();
     this.bus.stop();
     await Promise.resolve();
   }

@@ -7,8 +7,9 @@
  * Without cluster-enabled every one of them replies "ERR This instance has cluster support
  * disabled" (after the dispatcher's arity check, as in Redis).
  *
- * MEET, REPLICATE (role and gossip only), FORGET and RESET work with the cluster bus
- * (cluster/bus_node.ts); FAILOVER and data replication are later issues (TODO markers).
+ * MEET, REPLICATE, FORGET and RESET work with the cluster bus (cluster/bus_node.ts); FAILOVER
+ * runs the failover rules (cluster/failover_rules.ts) through `Cluster.failover`. Replication
+ * itself follows the view (cluster/replication_adapter.ts).
  */
 
 import type { CommandContext, CommandDef, Handler } from "./types.ts";
@@ -52,6 +53,7 @@ import { describeNode, describeNodes } from "../cluster/nodes_conf.ts";
 import { normalizeIp } from "../cluster/ip.ts";
 import { setMyMaster } from "../cluster/bus_node_ops.ts";
 import { failureReportCount } from "../cluster/failure_detection.ts";
+import { type FailoverMode, parseFailoverOption } from "../cluster/failover_rules.ts";
 import { type PreferredEndpoint, preferredEndpoint } from "../cluster/routing.ts";
 
 export const CLUSTER_DISABLED = "ERR This instance has cluster support disabled";
@@ -626,11 +628,11 @@ const replicate: Handler = (ctx, argv) => {
       "ERR To set a master the node must be empty and without assigned slots.",
     );
   }
-  // clusterSetMaster: role change, spread by the next PINGs (slaveof in the header).
-  // TODO(replication): replicationSetMaster (copying the master's data) is the next issue.
+  // clusterSetMaster: role change, spread by the next PINGs (slaveof in the header), then
+  // replicationSetMaster towards the master's address.
   if (me.masterId !== n.id || isMaster(me)) {
     c.apply(setMyMaster(s, n.id));
-    ctx.server.log.notice(`Connecting to MASTER ${n.ip}:${n.port} (replication not implemented)`);
+    c.followMaster();
   }
   ctx.reply.ok();
 };
@@ -655,17 +657,16 @@ const failover: Handler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   if (argv.length > 3) return subcommandSyntaxError(ctx, argv[1]);
+  let mode: FailoverMode = "default";
   if (argv.length === 3) {
-    const a = lower(argv[2]);
-    if (a !== "force" && a !== "takeover") return ctx.reply.error(E.SYNTAX);
+    const opt = parseFailoverOption(str(argv[2]));
+    if (opt === null) return ctx.reply.error(E.SYNTAX);
+    mode = opt;
   }
-  const me = myself(c.state);
-  if (isMaster(me)) return ctx.reply.error("ERR You should send CLUSTER FAILOVER to a replica");
-  if (me.masterId === null) {
-    return ctx.reply.error("ERR I'm a replica but my master is unknown to me");
-  }
-  // TODO(bus): manual / forced failover and takeover.
-  ctx.reply.error("ERR CLUSTER FAILOVER is not supported yet: the cluster bus is not implemented");
+  // Preconditions and texts are clusterFailoverCommand's (cluster/manual_failover.ts).
+  const err = c.failover(mode);
+  if (err !== null) return ctx.reply.error(err);
+  ctx.reply.ok();
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { isKeyword } from "./strings.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import type { Reply } from "../protocol/reply.ts";
+import type { Db } from "../keyspace/db.ts";
 
 export const LONG_MAX = 9223372036854775807;
 export const LONG_MIN = -9223372036854775808;
@@ -119,6 +120,33 @@ export function randomDistinct(coll: Set<string> | Map<string, unknown>, k: numb
   }
   all.length = k;
   return all;
+}
+
+// ---------------------------------------------------------------- HDEL / SREM
+
+/**
+ * Delete the members/fields argv[from..] from `coll`, the value at `key` (HDEL, SREM); an
+ * emptied collection's key is deleted, else the change is signalled. Returns how many went.
+ */
+export function removeMembers(
+  db: Db,
+  key: string,
+  coll: Set<string> | Map<string, unknown>,
+  argv: Uint8Array[],
+  from: number,
+): number {
+  let removed = 0;
+  for (let i = from; i < argv.length; i++) {
+    if (coll.delete(latin1(argv[i]))) {
+      removed++;
+      if (coll.size === 0) break;
+    }
+  }
+  if (removed > 0) {
+    if (coll.size === 0) db.delete(key);
+    else db.signalModified(key);
+  }
+  return removed;
 }
 
 // ---------------------------------------------------------------- SCAN

@@ -197,6 +197,7 @@ export function clientInfoLine(server: Server, c: Client): string {
   const now = server.now();
   let flags = "";
   if (c.isMaster) flags += "M";
+  if (c.isReplica) flags += "S";
   if (c.multi !== null) flags += "x";
   if (c.readonlyMode) flags += "r";
   if (noEvict.has(c)) flags += "e";
@@ -215,7 +216,7 @@ export function clientInfoLine(server: Server, c: Client): string {
 }
 
 function clientType(c: Client): string {
-  return c.isMaster ? "master" : "normal";
+  return c.isMaster ? "master" : c.isReplica ? "replica" : "normal";
 }
 
 const CLIENT_TYPES = new Set(["normal", "master", "replica", "slave", "pubsub"]);
@@ -442,66 +443,35 @@ export function replyHelp(ctx: CommandContext, lines: string[]): void {
 }
 
 const CONN = ["slow", "connection"];
+const FAST_CONN = ["fast", "connection"];
+const ADMIN_CONN = ["admin", "slow", "dangerous", "connection"];
 const NLS: CommandDef["flags"] = ["noscript", "loading", "stale"];
+/** Flags of the handshake commands, allowed before AUTH and while busy. */
+const HANDSHAKE: CommandDef["flags"] = ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"];
+const doc = (summary: string, since: string) => ({
+  categories: FAST_CONN,
+  summary,
+  since,
+  group: "connection",
+});
 
 export const connectionCommands: CommandDef[] = [
-  cmd("ping", -1, ["fast", "sentinel"], [0, 0, 0], ping, { categories: ["fast", "connection"] }),
-  cmd("echo", 2, ["fast"], [0, 0, 0], echo, { categories: ["fast", "connection"] }),
-  cmd(
-    "quit",
-    -1,
-    ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
-    [0, 0, 0],
-    quit,
-    {
-      categories: ["fast", "connection"],
-    },
-  ),
-  cmd(
-    "hello",
-    -1,
-    ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
-    [0, 0, 0],
-    hello,
-    {
-      categories: ["fast", "connection"],
-      summary: "Handshake with Redis",
-      since: "6.0.0",
-      group: "connection",
-    },
-  ),
-  cmd(
-    "auth",
-    -2,
-    ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
-    [0, 0, 0],
-    auth,
-    {
-      categories: ["fast", "connection"],
-      summary: "Authenticate to the server",
-      since: "1.0.0",
-      group: "connection",
-    },
-  ),
-  cmd("select", 2, ["loading", "stale", "fast"], [0, 0, 0], select, {
-    categories: ["fast", "connection"],
-    summary: "Change the selected database for the current connection",
-    since: "1.0.0",
-    group: "connection",
+  cmd("ping", -1, ["fast", "sentinel"], [0, 0, 0], ping, { categories: FAST_CONN }),
+  cmd("echo", 2, ["fast"], [0, 0, 0], echo, { categories: FAST_CONN }),
+  cmd("quit", -1, ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"], [0, 0, 0], quit, {
+    categories: FAST_CONN,
   }),
+  cmd("hello", -1, HANDSHAKE, [0, 0, 0], hello, doc("Handshake with Redis", "6.0.0")),
+  cmd("auth", -2, HANDSHAKE, [0, 0, 0], auth, doc("Authenticate to the server", "1.0.0")),
   cmd(
-    "reset",
-    1,
-    ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+    "select",
+    2,
+    ["loading", "stale", "fast"],
     [0, 0, 0],
-    reset,
-    {
-      categories: ["fast", "connection"],
-      summary: "Reset the connection",
-      since: "6.2.0",
-      group: "connection",
-    },
+    select,
+    doc("Change the selected database for the current connection", "1.0.0"),
   ),
+  cmd("reset", 1, HANDSHAKE, [0, 0, 0], reset, doc("Reset the connection", "6.2.0")),
   {
     name: "client",
     arity: -2,
@@ -518,17 +488,17 @@ export const connectionCommands: CommandDef[] = [
       cmd("getname", 2, NLS, [0, 0, 0], clientGetname, { categories: CONN, since: "2.6.9" }),
       cmd("id", 2, NLS, [0, 0, 0], clientId, { categories: CONN, since: "5.0.0" }),
       cmd("list", -2, ["admin", "noscript", "loading", "stale"], [0, 0, 0], clientList, {
-        categories: ["admin", "slow", "dangerous", "connection"],
+        categories: ADMIN_CONN,
         since: "2.4.0",
       }),
       cmd("info", 2, NLS, [0, 0, 0], clientInfo, { categories: CONN, since: "6.2.0" }),
       cmd("setinfo", 4, NLS, [0, 0, 0], clientSetinfo, { categories: CONN, since: "7.2.0" }),
       cmd("kill", -3, ["admin", "noscript", "loading", "stale"], [0, 0, 0], clientKill, {
-        categories: ["admin", "slow", "dangerous", "connection"],
+        categories: ADMIN_CONN,
         since: "2.4.0",
       }),
       cmd("no-evict", 3, ["admin", "noscript", "loading", "stale"], [0, 0, 0], onOff(noEvict), {
-        categories: ["admin", "slow", "dangerous", "connection"],
+        categories: ADMIN_CONN,
         since: "7.0.0",
       }),
       cmd("no-touch", 3, ["noscript", "loading", "stale"], [0, 0, 0], onOff(noTouch), {

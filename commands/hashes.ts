@@ -18,6 +18,7 @@ import {
   parseScanOptions,
   randomDistinct,
   randomKey,
+  removeMembers,
   replyScan,
   scanCollection,
 } from "./coll_util.ts";
@@ -92,28 +93,19 @@ function hsetPairs(ctx: CommandContext, argv: Uint8Array[]): number | null {
 
 function hsetnx(ctx: CommandContext, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
-  const h = getOrCreateLazy(ctx, key);
+  const h = getHash(ctx, key, false);
   if (h === null) return;
   const f = latin1(argv[2]);
-  if (h.map !== undefined && h.map.has(f)) {
+  if (h !== undefined && h.has(f)) {
     ctx.reply.int(0);
     return;
   }
-  if (h.map === undefined) ctx.db.add(key, new Map([[f, argv[3]]]));
+  if (h === undefined) ctx.db.add(key, new Map([[f, argv[3]]]));
   else {
-    h.map.set(f, argv[3]);
+    h.set(f, argv[3]);
     ctx.db.signalModified(key);
   }
   ctx.reply.int(1);
-}
-
-/** The hash for a write, without creating it: {map} (map undefined when missing) or null. */
-function getOrCreateLazy(ctx: CommandContext, key: string): { map: HashValue | undefined } | null {
-  const v = ctx.db.lookup(key);
-  if (v === undefined) return { map: undefined };
-  if (v instanceof Map) return { map: v };
-  ctx.reply.error(E.WRONGTYPE);
-  return null;
 }
 
 function hget(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -144,18 +136,7 @@ function hdel(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.int(0);
     return;
   }
-  let deleted = 0;
-  for (let i = 2; i < argv.length; i++) {
-    if (h.delete(latin1(argv[i]))) {
-      deleted++;
-      if (h.size === 0) break;
-    }
-  }
-  if (deleted > 0) {
-    if (h.size === 0) ctx.db.delete(key);
-    else ctx.db.signalModified(key);
-  }
-  ctx.reply.int(deleted);
+  ctx.reply.int(removeMembers(ctx.db, key, h, argv, 2));
 }
 
 function hlen(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -191,7 +172,8 @@ function hgetall(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function hkeys(ctx: CommandContext, argv: Uint8Array[]): void {
+/** HKEYS (`values` false) and HVALS (`values` true). */
+function hkeysOrVals(ctx: CommandContext, argv: Uint8Array[], values: boolean): void {
   const h = getHash(ctx, latin1(argv[1]));
   if (h === null) return;
   const reply = ctx.reply;
@@ -200,19 +182,16 @@ function hkeys(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   reply.array(h.size);
-  for (const f of h.keys()) reply.bulkBinary(f);
+  if (values) { for (const v of h.values()) reply.bulk(v); }
+  else for (const f of h.keys()) reply.bulkBinary(f);
+}
+
+function hkeys(ctx: CommandContext, argv: Uint8Array[]): void {
+  hkeysOrVals(ctx, argv, false);
 }
 
 function hvals(ctx: CommandContext, argv: Uint8Array[]): void {
-  const h = getHash(ctx, latin1(argv[1]));
-  if (h === null) return;
-  const reply = ctx.reply;
-  if (h === undefined) {
-    reply.array(0);
-    return;
-  }
-  reply.array(h.size);
-  for (const v of h.values()) reply.bulk(v);
+  hkeysOrVals(ctx, argv, true);
 }
 
 const INT64_MAX = 9223372036854775807n;

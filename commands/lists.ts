@@ -9,7 +9,8 @@
  * timeout fires (null array). Inside MULTI blocking commands never block.
  */
 
-import { latin1, lower, parseInt64Big } from "../protocol/bytes.ts";
+import { latin1, parseInt64Big } from "../protocol/bytes.ts";
+import { isKeyword } from "./strings.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Db } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
@@ -265,10 +266,9 @@ function lrem(ctx: CommandContext, argv: Uint8Array[]): void {
 
 function linsert(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
-  const w = lower(argv[2]);
   let after: boolean;
-  if (w === "after") after = true;
-  else if (w === "before") after = false;
+  if (isKeyword(argv[2], "after")) after = true;
+  else if (isKeyword(argv[2], "before")) after = false;
   else {
     reply.error(E.SYNTAX);
     return;
@@ -344,9 +344,9 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
   let maxlen = 0;
   let rankArg: Uint8Array | null = null;
   for (let j = 3; j < argv.length; j++) {
-    const opt = lower(argv[j]);
+    const opt = argv[j];
     const more = argv.length - 1 - j;
-    if (opt === "rank" && more) {
+    if (more && isKeyword(opt, "rank")) {
       j++;
       const r = parseLongArg(argv[j]);
       if (r === null) {
@@ -359,7 +359,7 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
       }
       rank = r;
       rankArg = argv[j];
-    } else if (opt === "count" && more) {
+    } else if (more && isKeyword(opt, "count")) {
       j++;
       const c = parsePositiveLong(argv[j], "COUNT can't be negative");
       if (typeof c === "string") {
@@ -367,7 +367,7 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
         return;
       }
       count = c;
-    } else if (opt === "maxlen" && more) {
+    } else if (more && isKeyword(opt, "maxlen")) {
       j++;
       const m = parsePositiveLong(argv[j], "MAXLEN can't be negative");
       if (typeof m === "string") {
@@ -425,9 +425,8 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
 // ---------------------------------------------------------------- moves
 
 function parseWhere(a: Uint8Array): Where | null {
-  const s = lower(a);
-  if (s === "left") return HEAD;
-  if (s === "right") return TAIL;
+  if (isKeyword(a, "left")) return HEAD;
+  if (isKeyword(a, "right")) return TAIL;
   return null;
 }
 
@@ -527,7 +526,7 @@ function parseMpop(argv: Uint8Array[], numkeysIdx: number): MpopArgs | string {
   let count = -1;
   for (let j = whereIdx + 1; j < argv.length; j++) {
     const more = argv.length - 1 - j;
-    if (count === -1 && lower(argv[j]) === "count" && more) {
+    if (count === -1 && more && isKeyword(argv[j], "count")) {
       j++;
       const c = parseRangeLong(argv[j], 1, LONG_MAX, "count should be greater than 0");
       if (typeof c === "string") return c;
@@ -696,51 +695,23 @@ const R_SLOW = ["read", "list", "slow"];
 const W_BLOCK = ["write", "list", "slow", "blocking"];
 const doc = (summary: string, since: string) => ({ summary, since, group: "list" });
 
+/** LPUSH, RPUSH, LPUSHX, RPUSHX. */
+function pushCmd(name: string, where: Where, xx: boolean, summary: string, since: string) {
+  return cmd(
+    name,
+    -3,
+    ["write", "denyoom", "fast"],
+    [1, 1, 1],
+    (c, a) => pushGeneric(c, a, where, xx),
+    { categories: W_FAST, ...doc(summary, since) },
+  );
+}
+
 export const listCommands: CommandDef[] = [
-  cmd(
-    "lpush",
-    -3,
-    ["write", "denyoom", "fast"],
-    [1, 1, 1],
-    (c, a) => pushGeneric(c, a, HEAD, false),
-    {
-      categories: W_FAST,
-      ...doc("Prepend one or multiple elements to a list", "1.0.0"),
-    },
-  ),
-  cmd(
-    "rpush",
-    -3,
-    ["write", "denyoom", "fast"],
-    [1, 1, 1],
-    (c, a) => pushGeneric(c, a, TAIL, false),
-    {
-      categories: W_FAST,
-      ...doc("Append one or multiple elements to a list", "1.0.0"),
-    },
-  ),
-  cmd(
-    "lpushx",
-    -3,
-    ["write", "denyoom", "fast"],
-    [1, 1, 1],
-    (c, a) => pushGeneric(c, a, HEAD, true),
-    {
-      categories: W_FAST,
-      ...doc("Prepend an element to a list, only if the list exists", "2.2.0"),
-    },
-  ),
-  cmd(
-    "rpushx",
-    -3,
-    ["write", "denyoom", "fast"],
-    [1, 1, 1],
-    (c, a) => pushGeneric(c, a, TAIL, true),
-    {
-      categories: W_FAST,
-      ...doc("Append an element to a list, only if the list exists", "2.2.0"),
-    },
-  ),
+  pushCmd("lpush", HEAD, false, "Prepend one or multiple elements to a list", "1.0.0"),
+  pushCmd("rpush", TAIL, false, "Append one or multiple elements to a list", "1.0.0"),
+  pushCmd("lpushx", HEAD, true, "Prepend an element to a list, only if the list exists", "2.2.0"),
+  pushCmd("rpushx", TAIL, true, "Append an element to a list, only if the list exists", "2.2.0"),
   cmd("lpop", -2, ["write", "fast"], [1, 1, 1], (c, a) => popGeneric(c, a, HEAD), {
     categories: W_FAST,
     ...doc("Remove and get the first elements in a list", "1.0.0"),

@@ -47,11 +47,12 @@ function round(neg: boolean, n: bigint, e: number): LongDouble {
   return { kind: "finite", neg, m: n, e };
 }
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function hexVal(c: number): number {
+/** A hex digit's value, or -1. */
+export function hexVal(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
@@ -94,18 +95,10 @@ export function parseLongDouble(b: Uint8Array): LongDouble | null {
   }
   if (!any) return null;
   if (i < n && (b[i] === 101 || b[i] === 69)) {
-    i++;
-    let eneg = false;
-    if (i < n && (b[i] === 43 || b[i] === 45)) eneg = b[i++] === 45;
-    if (i >= n || !isDigit(b[i])) return null;
-    let ex = 0;
-    while (i < n && isDigit(b[i])) {
-      if (ex < 1e7) ex = ex * 10 + (b[i] - 48);
-      i++;
-    }
-    scale += eneg ? -ex : ex;
-  }
-  if (i !== n) return null;
+    const ex = parseExponent(b, i + 1);
+    if (ex === null) return null;
+    scale += ex;
+  } else if (i !== n) return null;
   const d = BigInt(digits);
   if (d === 0n) return { kind: "finite", neg, m: 0n, e: 0 };
   const mag = digits.replace(/^0+/, "").length + scale; // value < 10^mag
@@ -124,6 +117,24 @@ export function parseLongDouble(b: Uint8Array): LongDouble | null {
   if (r.kind === "inf") return null;
   if (r.m === 0n) return null;
   return r;
+}
+
+/**
+ * The exponent after 'e' or 'p' (from index i): an optional sign and at least one digit running
+ * to the end of the buffer, or null. Magnitudes past 1e7 saturate (already out of range).
+ */
+function parseExponent(b: Uint8Array, i: number): number | null {
+  const n = b.length;
+  let neg = false;
+  if (i < n && (b[i] === 43 || b[i] === 45)) neg = b[i++] === 45;
+  if (i >= n || !isDigit(b[i])) return null;
+  let ex = 0;
+  while (i < n && isDigit(b[i])) {
+    if (ex < 1e7) ex = ex * 10 + (b[i] - 48);
+    i++;
+  }
+  if (i !== n) return null;
+  return neg ? -ex : ex;
 }
 
 function parseHex(b: Uint8Array, i: number, neg: boolean): LongDouble | null {
@@ -145,18 +156,10 @@ function parseHex(b: Uint8Array, i: number, neg: boolean): LongDouble | null {
   }
   if (!any) return null;
   if (i < n && (b[i] === 112 || b[i] === 80)) {
-    i++;
-    let eneg = false;
-    if (i < n && (b[i] === 43 || b[i] === 45)) eneg = b[i++] === 45;
-    if (i >= n || !isDigit(b[i])) return null;
-    let ex = 0;
-    while (i < n && isDigit(b[i])) {
-      if (ex < 1e7) ex = ex * 10 + (b[i] - 48);
-      i++;
-    }
-    e += eneg ? -ex : ex;
-  }
-  if (i !== n) return null;
+    const ex = parseExponent(b, i + 1);
+    if (ex === null) return null;
+    e += ex;
+  } else if (i !== n) return null;
   const r = round(neg, m, e);
   if (r.kind === "inf") return null;
   if (m !== 0n && r.m === 0n) return null;

@@ -35,7 +35,8 @@
  *      changed in flight but still exists is sent again with REPLACE (its newest value) before it
  *      is deleted here, at most MAX_RESEND_ROUNDS times; a key deleted in flight is left alone.
  * So after `+OK` the acknowledged keys exist on the target with their latest value and are gone
- * here (client-compat.md D.5.3).
+ * here (client-compat.md D.5.3). Replicas receive a DEL of the deleted keys (MIGRATE is never
+ * propagated as itself), as Redis rewrites the command.
  */
 
 import { latin1, lower, parseInt64, str, utf8 } from "../protocol/bytes.ts";
@@ -321,13 +322,16 @@ async function run(ctx: CommandContext, o: MigrateOptions, keys: Uint8Array[]): 
       // Delete what the target acknowledged, unless it changed meanwhile (then send it again).
       const resend: Uint8Array[] = [];
       if (!o.copy) {
+        const deleted: Uint8Array[] = [];
         for (const e of r.acked) {
           if (e.watcher.dirtyCas) {
             if (db.lookup(e.key) !== undefined) resend.push(e.keyBytes);
             continue;
           }
-          db.delete(e.key);
+          if (db.delete(e.key)) deleted.push(e.keyBytes);
         }
+        // Replicas see MIGRATE as a DEL of the acknowledged keys, as Redis rewrites it.
+        if (deleted.length !== 0) ctx.server.replication.propagate([utf8("DEL"), ...deleted]);
       }
 
       if (r.targetError !== null) {
@@ -405,6 +409,8 @@ function migrate(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> 
     if (db.lookupRead(latin1(k)) !== undefined) keys.push(k);
   }
   if (keys.length === 0) return reply.status("NOKEY");
+  // MIGRATE itself is never replicated: the DEL of the moved keys is, once they are gone.
+  ctx.server.replication.noPropagate();
 
   return run(ctx, {
     host: str(argv[1]),

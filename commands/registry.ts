@@ -12,6 +12,7 @@ import { setCommands } from "./sets.ts";
 import { zsetCommands } from "./zsets.ts";
 import { clusterCommands } from "./cluster.ts";
 import { dumpCommands } from "./dump.ts";
+import { replicationCommands } from "./replication.ts";
 import { migrateCommands } from "./migrate.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
@@ -26,6 +27,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...zsetCommands,
   ...clusterCommands,
   ...dumpCommands,
+  ...replicationCommands,
   ...migrateCommands,
 ];
 

@@ -450,24 +450,7 @@ function lastsave(ctx: CommandContext): void {
   ctx.reply.int(infoState(ctx.server).lastSaveSec);
 }
 
-function role(ctx: CommandContext): void {
-  const { reply, server } = ctx;
-  if (serverRole(server) === "slave") {
-    // Replica form; the link state and offset belong to the replication work.
-    const addr = masterAddress(server);
-    reply.array(5);
-    reply.bulkText("slave");
-    reply.bulkText(addr ? addr[0] : "");
-    reply.int(addr ? addr[1] : 0);
-    reply.bulkText("connected");
-    reply.int(0);
-    return;
-  }
-  reply.array(3);
-  reply.bulkText("master");
-  reply.int(0);
-  reply.array(0);
-}
+// ROLE lives in commands/replication.ts.
 
 function save(ctx: CommandContext): void {
   ctx.reply.error("ERR RDB persistence is not supported yet");
@@ -742,8 +725,16 @@ function container(
   };
 }
 
-function help(lines: string[]) {
-  return (ctx: CommandContext) => replyHelp(ctx, lines);
+/** A container's HELP subcommand, replying with `lines`. */
+function helpCmd(lines: string[], since: string, categories?: string[]): CommandDef {
+  return cmd(
+    "help",
+    2,
+    ["loading", "stale"],
+    [0, 0, 0],
+    (ctx) => replyHelp(ctx, lines),
+    S("Show helpful text about the different subcommands", since, categories),
+  );
 }
 
 const S = (
@@ -799,14 +790,7 @@ export const serverCommands: CommandDef[] = [
       configResetstat,
       S("Reset the stats returned by INFO", "2.0.0", ADMIN_CATS),
     ),
-    cmd(
-      "help",
-      2,
-      ["loading", "stale"],
-      [0, 0, 0],
-      help(CONFIG_HELP),
-      S("Show helpful text about the different subcommands", "5.0.0"),
-    ),
+    helpCmd(CONFIG_HELP, "5.0.0"),
   ]),
   {
     ...cmd(
@@ -862,14 +846,7 @@ export const serverCommands: CommandDef[] = [
         commandGetkeys,
         S("Extract keys given a full Redis command", "2.8.13", ["slow", "connection"]),
       ),
-      cmd(
-        "help",
-        2,
-        ["loading", "stale"],
-        [0, 0, 0],
-        help(COMMAND_HELP),
-        S("Show helpful text about the different subcommands", "5.0.0", ["slow", "connection"]),
-      ),
+      helpCmd(COMMAND_HELP, "5.0.0", ["slow", "connection"]),
     ],
   },
   cmd(
@@ -916,18 +893,6 @@ export const serverCommands: CommandDef[] = [
     [0, 0, 0],
     lastsave,
     S("Get the UNIX time stamp of the last successful save to disk", "1.0.0", [
-      "admin",
-      "fast",
-      "dangerous",
-    ]),
-  ),
-  cmd(
-    "role",
-    1,
-    ["noscript", "loading", "stale", "fast"],
-    [0, 0, 0],
-    role,
-    S("Return the role of the instance in the context of replication", "2.8.12", [
       "admin",
       "fast",
       "dangerous",
@@ -1019,14 +984,7 @@ export const serverCommands: CommandDef[] = [
       slowlogReset,
       S("Clear all entries from the slow log", "2.2.12", ADMIN_CATS),
     ),
-    cmd(
-      "help",
-      2,
-      ["loading", "stale"],
-      [0, 0, 0],
-      help(SLOWLOG_HELP),
-      S("Show helpful text about the different subcommands", "6.2.0"),
-    ),
+    helpCmd(SLOWLOG_HELP, "6.2.0"),
   ]),
   container("memory", -2, "A container for memory diagnostics commands", "4.0.0", [
     cmd(
@@ -1037,13 +995,6 @@ export const serverCommands: CommandDef[] = [
       memoryUsageCmd,
       S("Estimate the memory usage of a key", "4.0.0", ["read", "slow"]),
     ),
-    cmd(
-      "help",
-      2,
-      ["loading", "stale"],
-      [0, 0, 0],
-      help(MEMORY_HELP),
-      S("Show helpful text about the different subcommands", "4.0.0"),
-    ),
+    helpCmd(MEMORY_HELP, "4.0.0"),
   ]),
 ];

@@ -7,7 +7,7 @@
  * a persistent iterator (coll_util.ts), so popping never copies the set.
  */
 
-import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
+import { latin1, parseInt64 } from "../protocol/bytes.ts";
 import type { SetValue } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import {
@@ -20,10 +20,12 @@ import {
   parseScanOptions,
   randomDistinct,
   randomKey,
+  removeMembers,
   replyScan,
   scanCollection,
 } from "./coll_util.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { isKeyword } from "./strings.ts";
 
 /** The set at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getSet(ctx: CommandContext, key: string, read = true): SetValue | undefined | null {
@@ -66,18 +68,7 @@ function srem(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.int(0);
     return;
   }
-  let removed = 0;
-  for (let i = 2; i < argv.length; i++) {
-    if (s.delete(latin1(argv[i]))) {
-      removed++;
-      if (s.size === 0) break;
-    }
-  }
-  if (removed > 0) {
-    if (s.size === 0) ctx.db.delete(key);
-    else ctx.db.signalModified(key);
-  }
-  ctx.reply.int(removed);
+  ctx.reply.int(removeMembers(ctx.db, key, s, argv, 2));
 }
 
 function replySet(ctx: CommandContext, members: Iterable<string>, size: number): void {
@@ -324,7 +315,7 @@ function sintercard(ctx: CommandContext, argv: Uint8Array[]): void {
   let limit = 0;
   for (let j = 2 + nk; j < argv.length; j++) {
     const more = argv.length - 1 - j;
-    if (lower(argv[j]) === "limit" && more) {
+    if (more && isKeyword(argv[j], "limit")) {
       j++;
       const l = parsePositiveLong(argv[j], "LIMIT can't be negative");
       if (typeof l === "string") {

@@ -285,6 +285,16 @@ function setGeneric(
   if (!(flags & F_GET)) ctx.reply.ok();
 }
 
+/**
+ * The absolute expiry (ms) an EX/PX/EXAT/PXAT option of SET or GETEX asks for, -1 when there is
+ * none, or null after an error reply.
+ */
+function extendedExpireMs(ctx: CommandContext, ext: ExtArgs, name: string): number | null {
+  if (ext.expire === null) return -1;
+  const f = ext.flags;
+  return expireArgMs(ctx, ext.expire, (f & (F_EX | F_EXAT)) !== 0, (f & (F_EX | F_PX)) !== 0, name);
+}
+
 function set(ctx: CommandContext, argv: Uint8Array[]): void {
   if (argv.length === 3) {
     ctx.db.set(latin1(argv[1]), argv[2]);
@@ -293,19 +303,8 @@ function set(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   const ext = parseExtended(ctx, argv, 3, true);
   if (ext === null) return;
-  let whenMs = -1;
-  if (ext.expire !== null) {
-    const f = ext.flags;
-    const w = expireArgMs(
-      ctx,
-      ext.expire,
-      (f & (F_EX | F_EXAT)) !== 0,
-      (f & (F_EX | F_PX)) !== 0,
-      "set",
-    );
-    if (w === null) return;
-    whenMs = w;
-  }
+  const whenMs = extendedExpireMs(ctx, ext, "set");
+  if (whenMs === null) return;
   setGeneric(ctx, latin1(argv[1]), argv[2], ext.flags, whenMs);
 }
 
@@ -368,19 +367,8 @@ function getex(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error(E.WRONGTYPE);
     return;
   }
-  let whenMs = -1;
-  if (ext.expire !== null) {
-    const f = ext.flags;
-    const w = expireArgMs(
-      ctx,
-      ext.expire,
-      (f & (F_EX | F_EXAT)) !== 0,
-      (f & (F_EX | F_PX)) !== 0,
-      "getex",
-    );
-    if (w === null) return;
-    whenMs = w;
-  }
+  const whenMs = extendedExpireMs(ctx, ext, "getex");
+  if (whenMs === null) return;
   ctx.reply.bulk(v);
   if (whenMs !== -1) ctx.db.setExpire(key, whenMs);
   else if (ext.flags & F_PERSIST) ctx.db.persist(key);

@@ -7,6 +7,7 @@
  */
 
 import type { LexRange, ScoreRange } from "../keyspace/zset.ts";
+import { hexVal, isDigit } from "./long_double.ts";
 
 export interface StrtodResult {
   value: number;
@@ -18,17 +19,6 @@ export interface StrtodResult {
 
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
 }
 
 function matchWord(b: Uint8Array, i: number, word: string): boolean {

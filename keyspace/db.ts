@@ -70,6 +70,11 @@ export class Db {
   onExpire: ((key: string) => void) | null = null;
   /** When false (a replica), keys are not deleted on access, only reported missing. */
   expireOnAccess = true;
+  /**
+   * True while a replica applies its master's stream: no key counts as expired (Redis's
+   * expireIfNeeded returns 0 for the master client), so the master's DEL of an expired key works.
+   */
+  applyingMasterStream = false;
   private expireCursor: Iterator<[string, number]> | null = null;
   /** Clients blocked on each key (BLPOP & co), first blocked first. */
   readonly blockingKeys = new Map<string, BlockedWaiter[]>();
@@ -93,7 +98,7 @@ export class Db {
 
   /** Delete the key if it is expired; true if it was. */
   expireIfNeeded(key: string): boolean {
-    if (this.expires.size === 0) return false;
+    if (this.expires.size === 0 || this.applyingMasterStream) return false;
     if (!this.isExpired(key, this.now())) return false;
     if (!this.expireOnAccess) return true;
     this.deleteExpired(key);

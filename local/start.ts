@@ -5,7 +5,8 @@
  *   2. spawn one `deno run -A cli.ts` process per node (node_process.ts), logs in each folder;
  *   3. new folders: form the cluster with the cluster manager's create flow (manager/create.ts);
  *      folders that already hold a cluster (nodes.conf knows other nodes): just wait for
- *      cluster_state:ok — the nodes find each other again from their files;
+ *      cluster_state:ok — the nodes find each other again from their files (refused when the
+ *      folder's cluster has another size than asked for: never a half-new cluster);
  *   4. print the topology and how to connect (topology.ts), then wait;
  *   5. Ctrl-C (SIGINT) or SIGTERM: SIGTERM every node, wait for each, exit 0.
  * A node that dies while the cluster runs is reported (with its log path) and the rest go on.
@@ -47,6 +48,8 @@ function readTextOrNull(path: string): string | null {
 class LocalCluster {
   readonly procs: NodeProcess[] = [];
   private stopping: Promise<void> | null = null;
+  /** Set by the signal handler at once: nodes that exit from here on were asked to. */
+  quitting = false;
   ready = false;
 
   constructor(
@@ -69,7 +72,8 @@ class LocalCluster {
   }
 
   private onExit(p: NodeProcess, code: number): void {
-    if (this.stopping !== null) return;
+    // Ctrl-C on a terminal reaches the nodes too (same process group): not a surprise then.
+    if (this.stopping !== null || this.quitting) return;
     const n = p.node;
     this.out.line(
       `[WARNING] Node ${n.addr} (pid ${p.pid}) exited with code ${code}; its log: ${n.shownLogPath}` +
@@ -154,10 +158,27 @@ export async function startMain(argv: readonly string[], out: Out = stdoutOut())
   }
   const known = nodes.map((n) => knownNodesInConf(readTextOrNull(n.confPath)));
   const mode = startMode(known);
+  if (mode === "restart") {
+    const size = Math.max(...known);
+    const fresh = nodes.filter((_, i) => known[i] <= 1);
+    if (fresh.length > 0 || size !== nodes.length) {
+      out.line(
+        `[ERR] ${opts.dir} holds a cluster of ${size} nodes, but ${nodes.length} were asked for` +
+          (fresh.length > 0 ? ` (${fresh.map((n) => n.addr).join(", ")} never joined it)` : "") +
+          `. Run with the same --nodes/--port as when it was created, or remove ${opts.dir} ` +
+          "to start a new cluster.",
+        "err",
+      );
+      return EXIT_FAIL;
+    }
+  }
   const cluster = new LocalCluster(opts, nodes, out);
   const { promise: signalled, resolve: onSignal } = Promise.withResolvers<string>();
   const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
-    const h = () => onSignal(sig);
+    const h = () => {
+      cluster.quitting = true;
+      onSignal(sig);
+    };
     Deno.addSignalListener(sig, h);
     return [sig, h] as const;
   });
@@ -190,20 +211,11 @@ export async function startMain(argv: readonly string[], out: Out = stdoutOut())
         if (code !== EXIT_OK) throw new Error("the cluster manager could not create the cluster");
         out.line(">>> Waiting for every node to report cluster_state:ok", "info");
       } else {
-        const counts = [...new Set(known.filter((k) => k > 0))].join("/");
         out.line(
-          `>>> Found an existing cluster in ${opts.dir} (nodes.conf knows ${counts} nodes): ` +
+          `>>> Found an existing cluster in ${opts.dir} (nodes.conf knows ${nodes.length} nodes): ` +
             "bringing it back, not creating a new one",
           "info",
         );
-        const fresh = nodes.filter((_, i) => known[i] <= 1);
-        if (fresh.length > 0) {
-          out.line(
-            `[WARNING] ${fresh.map((n) => n.addr).join(", ")} never joined this cluster; ` +
-              `remove ${opts.dir} to start fresh.`,
-            "warn",
-          );
-        }
       }
       await waitClusterOk(nodes, out, opts.joinTimeoutMs, () => cluster.stopRequested);
       const view = await clusterNodes(first.port);

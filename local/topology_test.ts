@@ -27,9 +27,9 @@ Deno.test("topology: masters by first slot, each followed by its replicas", () =
   );
   assert.match(
     rows[1],
-    /^  127\.0\.0\.1:7000 +master +slots 0-8000 +id aaaaaaaa  log \.data\/cluster\/7000\/node\.log$/,
+    /^ {2}127\.0\.0\.1:7000 +master +slots 0-8000 +id aaaaaaaa {2}log \.data\/cluster\/7000\/node\.log$/,
   );
-  assert.match(rows[3], /^  127\.0\.0\.1:7003 +replica +of 127\.0\.0\.1:7001 /);
+  assert.match(rows[3], /^ {2}127\.0\.0\.1:7003 +replica +of 127\.0\.0\.1:7001 /);
   assert.ok(text.includes("redis-cli -c -p 7000"));
 });
 

@@ -37,6 +37,10 @@ export class Client implements Watcher {
   closeAfterReply = false;
   /** Is this the replication link from our master (its commands are applied, never redirected). */
   isMaster = false;
+  /** Is this a replica attached to us (after PSYNC/SYNC: its output is the replication stream). */
+  isReplica = false;
+  /** The network connection (replication writes to replicas directly). */
+  conn: Deno.Conn | null = null;
   lastCommand = "NULL";
   lastInteractionMs: number;
   commandsProcessed = 0;

@@ -41,6 +41,7 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
     conn.setNoDelay(true);
   } catch { /* not TCP */ }
   const client = server.newClient(fmtAddr(conn.remoteAddr), fmtAddr(conn.localAddr));
+  client.conn = conn;
   let closed = false;
   client.close = () => {
     if (closed) return;
@@ -125,6 +126,8 @@ async function waitWatchingPeer(server: Server, client: Client, conn: Deno.Conn,
 
 async function flush(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
   const out = client.reply.take();
+  // A replica's output is the replication stream (replication/master.ts writes it).
+  if (client.isReplica) return;
   server.stats.netOutputBytes += out.length;
   await writeAll(conn, out);
 }

@@ -91,6 +91,23 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
       return;
     }
   }
+  // A read-only replica refuses writes from everyone but its master (Redis's processCommand).
+  if (
+    server.replication.isReplica && !client.isMaster && def.flags.includes("write") &&
+    server.config.getBool("replica-read-only")
+  ) {
+    if (client.multi !== null) client.multiError = true;
+    server.stats.rejectedCalls++;
+    reply.error(E.READONLY_REPLICA);
+    return;
+  }
+  // Manual failover: a paused master holds writes, then re-dispatches them (CLIENT PAUSE WRITE).
+  if (
+    cluster !== null && cluster.writePause.untilMs !== 0 &&
+    cluster.writePause.blocks(def, fullname, client)
+  ) {
+    return cluster.writePause.wait().then(() => dispatch(server, client, argv));
+  }
   if (client.multi !== null && !MULTI_IMMEDIATE.has(fullname)) {
     if (def.flags.includes("no_multi")) {
       client.multiError = true;
@@ -118,7 +135,12 @@ export function call(
   const ctx: CommandContext = { server, client, reply: client.reply, db: server.db };
   const errorsBefore = client.reply.errors;
   const start = performance.now();
+  // Replication: costs one boolean test unless this node has a backlog to feed.
+  const repl = server.replication;
+  const propagating = repl.propagating;
+  if (propagating) repl.beforeCall(client);
   const r = def.handler!(ctx, argv);
+  if (propagating) repl.afterCall(client, def, fullname, argv, r);
   const asking = client.asking;
   if (r instanceof Promise) {
     return r.then(() => {

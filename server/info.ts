@@ -66,6 +66,7 @@ export function infoState(server: Server): InfoState {
 
 /** "master" or "slave": a cluster node whose myself entry is a replica is a slave. */
 export function serverRole(server: Server): "master" | "slave" {
+  if (server.replication.isReplica) return "slave";
   const cl = server.cluster;
   if (cl === null) return "master";
   return isReplica(myself(cl.state)) ? "slave" : "master";
@@ -73,6 +74,8 @@ export function serverRole(server: Server): "master" | "slave" {
 
 /** The master's address of a replica cluster node (ip, port), or null. */
 export function masterAddress(server: Server): [string, number] | null {
+  const repl = server.replication;
+  if (repl.masterHost !== null) return [repl.masterHost, repl.masterPort];
   const cl = server.cluster;
   if (cl === null) return null;
   const me = myself(cl.state);
@@ -287,36 +290,11 @@ function section(server: Server, name: string): string | null {
       ]);
     }
     case "replication": {
-      const addr = masterAddress(server);
-      const replicaFields: [string, string | number][] = serverRole(server) === "slave"
-        ? [
-          ["master_host", addr ? addr[0] : ""],
-          ["master_port", addr ? addr[1] : 0],
-          // TODO(replication): the link state and offsets belong to the replication work.
-          ["master_link_status", "up"],
-          ["master_last_io_seconds_ago", 0],
-          ["master_sync_in_progress", 0],
-          ["slave_read_repl_offset", 0],
-          ["slave_repl_offset", 0],
-          ["slave_priority", cfg.getNumber("replica-priority")],
-          ["slave_read_only", cfg.getBool("replica-read-only") ? 1 : 0],
-          ["replica_announced", 1],
-        ]
-        : [];
-      return lines([
-        ["role", serverRole(server)],
-        ...replicaFields,
-        ["connected_slaves", 0],
-        ["master_failover_state", "no-failover"],
-        ["master_replid", infoState(server).replId],
-        ["master_replid2", "0".repeat(40)],
-        ["master_repl_offset", 0],
-        ["second_repl_offset", -1],
-        ["repl_backlog_active", 0],
-        ["repl_backlog_size", cfg.getNumber("repl-backlog-size")],
-        ["repl_backlog_first_byte_offset", 0],
-        ["repl_backlog_histlen", 0],
-      ]);
+      // Standalone replicas and our replication state (replication/replication.ts); a cluster
+      // replica not yet linked still shows role:slave.
+      const cl = server.cluster;
+      const clusterSlave = cl !== null && isReplica(myself(cl.state));
+      return lines(server.replication.infoFields(clusterSlave ? "slave" : "master"));
     }
     case "cpu": {
       const u = cpuUsage();

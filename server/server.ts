@@ -14,6 +14,7 @@ import { Logger, type LogLevel } from "./log.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import type { InspectionEvent } from "xstate";
 import { serveConnection } from "./connection.ts";
+import { Replication } from "../replication/replication.ts";
 import { KeyLocks } from "./key_locks.ts";
 
 export const REDIS_VERSION = "7.0.15";
@@ -92,6 +93,8 @@ export class Server {
   readonly runId = randomHex40();
   readonly startTimeMs: number;
   cluster: Cluster | null = null;
+  /** Replication state: ids, offset, backlog, replicas, the link to our master. */
+  readonly replication: Replication;
   /** Keys write-locked while MIGRATE moves them (server/key_locks.ts; checked by dispatch). */
   readonly keyLocks = new KeyLocks();
   /** Run once by `shutdown()` (e.g. closing MIGRATE's cached connections). */
@@ -116,6 +119,7 @@ export class Server {
     this.commands = buildCommandTable();
     this.startTimeMs = this.now();
     this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
+    this.replication = new Replication(this);
   }
 
   authRequired(): boolean {
@@ -199,6 +203,7 @@ export class Server {
     for (const k of c.watchedKeys) this.db.unwatch(k, c);
     c.watchedKeys = [];
     this.clients.delete(c.id);
+    if (c.isReplica) this.replication.clientGone(c);
   }
 
   /** Bind addresses from the `bind` directive ("*" means all IPv4, "-::*" all IPv6). */
@@ -236,6 +241,7 @@ export class Server {
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
     for (const l of this.listeners) this.acceptLoop(l);
     this.startTimers();
+    this.replication.start();
     this.log.notice(`Ready to accept connections tcp (port ${this.port})`);
   }
 
@@ -275,6 +281,7 @@ export class Server {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.replication.stop();
     for (const l of this.listeners) {
       try {
         l.close();

@@ -307,10 +307,13 @@ Deno.test({
       );
       assert.equal(await call(pa, "CLUSTER", "COUNTKEYSINSLOT", String(slot)), 0);
       const before = await nodesOf(pb);
-      const maxEpoch = Math.max(...before.map((l) => l.epoch));
+      const infoB = await call(pb, "CLUSTER", "INFO") as string;
+      const currentEpoch = Number(/cluster_current_epoch:(\d+)/.exec(infoB)![1]);
+      assert.ok(before.find((l) => l.id === idb)!.epoch < currentEpoch, "B's epoch is not the max");
       assert.equal(await call(pb, "CLUSTER", "SETSLOT", String(slot), "NODE", idb), "OK");
       const meB = await myLine(pb);
-      assert.equal(meB.epoch, maxEpoch + 1, "configEpoch bumped past every known epoch");
+      assert.equal(meB.epoch, currentEpoch + 1, "configEpoch = ++currentEpoch");
+      assert.ok(before.every((l) => l.epoch < meB.epoch), "bumped past every known epoch");
       assert.ok(!meB.slots.some((s) => s.startsWith("[")), "importing state cleared");
       assert.equal(await call(pa, "CLUSTER", "SETSLOT", String(slot), "NODE", idb), "OK");
       assert.ok(!(await myLine(pa)).slots.some((s) => s.startsWith("[")), "migrating cleared");
@@ -487,6 +490,17 @@ Deno.test({
         }
         return true;
       });
+      // SETSLOT refuses a replica as target/source/owner.
+      const pb = cl.ports[1];
+      for (
+        const [port, action] of [[pa, "MIGRATING"], [pb, "IMPORTING"], [pa, "NODE"]] as const
+      ) {
+        assert.equal(
+          errText(await call(port, "CLUSTER", "SETSLOT", "0", action, idd)),
+          "ERR Target node is not a master",
+          action,
+        );
+      }
       await waitChecked(pa);
     } finally {
       await stopAll(cl.nodes);

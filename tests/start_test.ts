@@ -246,3 +246,39 @@ Deno.test("deno task start: refuses ports in use, exit 1, nothing started", asyn
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("deno task start: a folder holding a cluster of another size is refused, not re-created", async () => {
+  const base = freeBasePort();
+  const dir = await tempDir("start-size");
+  try {
+    // nodes.conf files of a 2-node cluster on base and base+1 (as a stopped cluster leaves them).
+    const a = "a".repeat(40), b = "b".repeat(40);
+    for (const [i, me] of [[0, a], [1, b]] as const) {
+      Deno.mkdirSync(`${dir}/${base + i}`, { recursive: true });
+      Deno.writeTextFileSync(
+        `${dir}/${base + i}/nodes.conf`,
+        `${a} 127.0.0.1:${base}@${base + 10000} ${
+          me === a ? "myself," : ""
+        }master - 0 0 1 connected 0-16383\n` +
+          `${b} 127.0.0.1:${base + 1}@${base + 10001} ${
+            me === b ? "myself," : ""
+          }master - 0 0 2 connected\n` +
+          "vars currentEpoch 2 lastVoteEpoch 0\n",
+      );
+    }
+    const r = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      `${ROOT}local/start.ts`,
+      "--port",
+      String(base),
+      "--dir",
+      dir,
+    ], { timeoutMs: 30_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /holds a cluster of 2 nodes, but 6 were asked for/);
+    assert.ok(portFree(base), "no node was started");
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

@@ -1,0 +1,140 @@
+/**
+ * Replication commands (Redis 7.0 replication.c): PSYNC, SYNC, REPLCONF, REPLICAOF/SLAVEOF,
+ * WAIT and ROLE. The state and the protocol live in replication/replication.ts.
+ */
+
+import { lower, parseInt64, str } from "../protocol/bytes.ts";
+import * as E from "./errors.ts";
+import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+
+function psync(ctx: CommandContext, argv: Uint8Array[]): void {
+  const err = ctx.server.replication.psync(ctx.client, str(argv[1]), str(argv[2]), false);
+  if (err !== null) ctx.reply.error(err);
+}
+
+function sync(ctx: CommandContext): void {
+  const err = ctx.server.replication.psync(ctx.client, "?", "-1", true);
+  if (err !== null) ctx.reply.error(err);
+}
+
+function replconf(ctx: CommandContext, argv: Uint8Array[]): void {
+  const r = ctx.server.replication.replconf(ctx.client, argv.slice(1).map((a) => str(a)));
+  if (r === "ok") ctx.reply.ok();
+  else if (r !== "none") ctx.reply.error(r);
+}
+
+function replicaof(ctx: CommandContext, argv: Uint8Array[]): void {
+  const { server, reply, client } = ctx;
+  if (server.cluster !== null || server.config.getBool("cluster-enabled")) {
+    return reply.error("ERR REPLICAOF not allowed in cluster mode.");
+  }
+  const repl = server.replication;
+  if (lower(argv[1]) === "no" && lower(argv[2]) === "one") {
+    if (repl.isReplica) {
+      repl.replicaOfNoOne();
+      server.log.notice(`MASTER MODE enabled (user request from 'id=${client.id} addr=${client.addr}')`);
+    }
+    return reply.ok();
+  }
+  if (client.isReplica) return reply.error("ERR Command is not valid when client is a replica.");
+  const port = parseInt64(argv[2]);
+  if (port === null || port < 0 || port > 65535) return reply.error("ERR Invalid master port");
+  const r = repl.replicaOf(str(argv[1]), port);
+  if (r === "already") return reply.status("OK Already connected to specified master");
+  server.log.notice(
+    `REPLICAOF ${str(argv[1])}:${port} enabled (user request from 'id=${client.id} addr=${client.addr}')`,
+  );
+  reply.ok();
+}
+
+function wait(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+  const { server, reply, client } = ctx;
+  const repl = server.replication;
+  if (repl.isReplica) {
+    return reply.error(
+      "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+    );
+  }
+  const n = parseInt64(argv[1]);
+  if (n === null) return reply.error(E.NOT_INTEGER);
+  const t = parseInt64(argv[2]);
+  if (t === null) return reply.error("ERR timeout is not an integer or out of range");
+  if (t < 0) return reply.error("ERR timeout is negative");
+  const inExec = client.lastCommand === "exec";
+  const r = repl.wait(client, n, t, inExec);
+  if (typeof r === "number") return reply.int(r);
+  return r.then((acked) => reply.int(acked));
+}
+
+function role(ctx: CommandContext): void {
+  const { reply, server } = ctx;
+  const repl = server.replication;
+  if (repl.isReplica) {
+    const connected = repl.link?.state === "connected";
+    reply.array(5);
+    reply.bulkText("slave");
+    reply.bulkText(repl.masterHost ?? "");
+    reply.int(repl.masterPort);
+    reply.bulkText(repl.roleLinkState());
+    reply.int(connected ? repl.masterReplOffset : -1);
+    return;
+  }
+  const online = repl.peers.filter((p) => p.state === "online");
+  reply.array(3);
+  reply.bulkText("master");
+  reply.int(repl.masterReplOffset);
+  reply.array(online.length);
+  for (const p of online) {
+    reply.array(3);
+    reply.bulkText(p.ip);
+    reply.bulkText(String(p.listeningPort));
+    reply.bulkText(String(p.ackOffset));
+  }
+}
+
+const ADMIN = ["admin", "slow", "dangerous"];
+
+export const replicationCommands: CommandDef[] = [
+  cmd("psync", -3, ["admin", "noscript", "no_async_loading", "no_multi"], [0, 0, 0], psync, {
+    categories: ADMIN,
+    summary: "Internal command used for replication",
+    since: "2.8.0",
+    group: "server",
+  }),
+  cmd("sync", 1, ["admin", "noscript", "no_async_loading", "no_multi"], [0, 0, 0], sync, {
+    categories: ADMIN,
+    summary: "Internal command used for replication",
+    since: "1.0.0",
+    group: "server",
+  }),
+  cmd("replconf", -1, ["admin", "noscript", "loading", "stale", "allow_busy"], [0, 0, 0], replconf, {
+    categories: ADMIN,
+    summary: "An internal command for configuring the replication stream",
+    since: "3.0.0",
+    group: "server",
+  }),
+  cmd("replicaof", 3, ["admin", "noscript", "stale", "no_async_loading"], [0, 0, 0], replicaof, {
+    categories: ADMIN,
+    summary: "Make the server a replica of another instance, or promote it as master.",
+    since: "5.0.0",
+    group: "server",
+  }),
+  cmd("slaveof", 3, ["admin", "noscript", "stale", "no_async_loading"], [0, 0, 0], replicaof, {
+    categories: ADMIN,
+    summary: "Make the server a replica of another instance, or promote it as master.",
+    since: "1.0.0",
+    group: "server",
+  }),
+  cmd("wait", 3, ["noscript"], [0, 0, 0], wait, {
+    categories: ["slow", "connection"],
+    summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+    since: "3.0.0",
+    group: "generic",
+  }),
+  cmd("role", 1, ["noscript", "loading", "stale", "fast"], [0, 0, 0], role, {
+    categories: ["admin", "fast", "dangerous"],
+    summary: "Return the role of the instance in the context of replication",
+    since: "2.8.12",
+    group: "server",
+  }),
+];

@@ -1,0 +1,623 @@
+/**
+ * A node's replication state (Redis's server.repl_* / master_repl_offset / replid): the
+ * replication ids and offset, the backlog, the replicas attached to us (master side), the link to
+ * our master (replica side), command propagation (called from server/dispatch.ts `call`), WAIT,
+ * and the once-a-second cron (PING to replicas, REPLCONF ACK to the master, timeouts).
+ *
+ * Propagation follows Redis 7.0: a write command that changed the keyspace (the Db's dirty
+ * counter moved, not counting keys deleted by expiry) is propagated as executed or rewritten
+ * (replication/propagate.ts); keys deleted by expiry go out as DEL; everything one top-level
+ * command causes is flushed after it, wrapped in MULTI/EXEC when it is more than one command;
+ * `SELECT 0` precedes the first command after a full sync. Costs nothing when `propagating` is
+ * false (no backlog, or we are a replica: then the master's stream is proxied verbatim).
+ */
+
+import type { Server } from "../server/server.ts";
+import type { Client } from "../server/client.ts";
+import type { CommandDef } from "../commands/types.ts";
+import { dispatch } from "../server/dispatch.ts";
+import { Backlog } from "./backlog.ts";
+import { type OutputLimits, ReplicaPeer, replicaOutputLimits } from "./master.ts";
+import { type LinkOwner, MasterLink } from "./replica.ts";
+import { type Arg, type Argv, encodeCommand, expiredKeyDel, rewriteForPropagation } from "./propagate.ts";
+import { loadRdb, standardAux, writeRdb } from "../protocol/rdb_file.ts";
+import { rdbOptions } from "../commands/dump.ts";
+import { lower } from "../protocol/bytes.ts";
+
+const ZERO_ID = "0".repeat(40);
+
+function randomHex40(): string {
+  const b = new Uint8Array(20);
+  crypto.getRandomValues(b);
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** Commands propagated whenever they succeed, even when nothing changed (server.dirty++). */
+const ALWAYS = new Set(["flushall", "flushdb"]);
+/** Never propagated as themselves (their effects are). */
+const NEVER = new Set(["exec", "multi", "psync", "sync", "replconf", "replicaof", "slaveof", "wait"]);
+
+interface Frame {
+  dirty: number;
+  expired: number;
+  replyMark: number;
+  errors: number;
+  suppressed: boolean;
+  override: Argv[] | null;
+}
+
+interface WaitWaiter {
+  client: Client;
+  offset: number;
+  numReplicas: number;
+  done: (acked: number) => void;
+}
+
+export class Replication {
+  replid = randomHex40();
+  replid2 = ZERO_ID;
+  masterReplOffset = 0;
+  secondReplOffset = -1;
+  backlog: Backlog | null = null;
+  readonly peers: ReplicaPeer[] = [];
+  /** Replica side: our master's address, or null when we are a master. */
+  masterHost: string | null = null;
+  masterPort = 0;
+  link: MasterLink | null = null;
+  /** INFO stats sync_full / sync_partial_ok / sync_partial_err. */
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
+  /** True when commands must be propagated: a master with a backlog. */
+  propagating = false;
+  /** The db the stream last SELECTed (-1: emit SELECT before the next command). */
+  private slaveSelDb = -1;
+  private readonly frames: Frame[] = [];
+  private depth = 0;
+  private pending: Argv[] = [];
+  private expiredCount = 0;
+  /** Each client's stream offset after its last propagated write (Redis's c->woff). */
+  private readonly woff = new WeakMap<Client, number>();
+  private readonly waiters = new Set<WaitWaiter>();
+  private getAckScheduled = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private cronLoops = 0;
+  private limits: OutputLimits;
+  private limitsSource = "";
+
+  constructor(private readonly server: Server) {
+    this.limits = replicaOutputLimits("");
+    server.db.onExpire = (key) => {
+      this.expiredCount++;
+      if (this.propagating) this.propagate(expiredKeyDel(key));
+    };
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /** Start the cron; apply the `replicaof` directive (standalone mode). */
+  start(): void {
+    if (this.timer === null) this.timer = setInterval(() => this.cron(), 1000);
+    const rof = this.server.config.getString("replicaof").trim();
+    if (rof !== "" && this.server.cluster === null) {
+      const [h, p] = rof.split(/\s+/);
+      if (h !== undefined && Number(p) > 0) this.replicaOf(h, Number(p));
+    }
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.link?.stop();
+    this.link = null;
+    for (const w of [...this.waiters]) this.finishWait(w);
+  }
+
+  get isReplica(): boolean {
+    return this.masterHost !== null;
+  }
+
+  private updatePropagating(): void {
+    this.propagating = this.backlog !== null && this.masterHost === null;
+  }
+
+  // ------------------------------------------------------------ propagation (hot path)
+
+  /** Before a command runs (only when `propagating`). */
+  beforeCall(client: Client): void {
+    let f = this.frames[this.depth];
+    if (f === undefined) {
+      f = { dirty: 0, expired: 0, replyMark: 0, errors: 0, suppressed: false, override: null };
+      this.frames[this.depth] = f;
+    }
+    f.dirty = this.server.db.stats.dirty;
+    f.expired = this.expiredCount;
+    f.replyMark = client.reply.len;
+    f.errors = client.reply.errors;
+    f.suppressed = false;
+    f.override = null;
+    this.depth++;
+  }
+
+  /** After a command ran (only when `beforeCall` ran). */
+  afterCall(client: Client, def: CommandDef, fullname: string, argv: Uint8Array[], r: unknown): void {
+    const f = this.frames[--this.depth];
+    const changed = this.server.db.stats.dirty - f.dirty - (this.expiredCount - f.expired) > 0;
+    if (f.override !== null) {
+      for (const a of f.override) this.pending.push(a);
+    } else if (!f.suppressed && !NEVER.has(fullname) && def.flags.includes("write")) {
+      const failed = client.reply.errors !== f.errors;
+      if (changed || (ALWAYS.has(fullname) && !failed)) {
+        if (r instanceof Promise) {
+          // Asynchronous write (rare): what it changed synchronously is propagated as is.
+          this.pending.push(argv);
+        } else {
+          const reply = client.reply.buf.subarray(f.replyMark, client.reply.len);
+          const rw = rewriteForPropagation(this.server.db, def.name, argv, reply);
+          if (rw === null) this.pending.push(argv);
+          else for (const a of rw) this.pending.push(a);
+        }
+      }
+    }
+    if (r instanceof Promise && def.flags.includes("blocking")) this.watchBlocked(client, def, argv);
+    if (this.depth === 0) {
+      if (this.pending.length !== 0) this.flushPending();
+      this.woff.set(client, this.masterReplOffset);
+    }
+  }
+
+  /** A blocked pop served later propagates its non-blocking form (wraps the waiter's serve). */
+  private watchBlocked(client: Client, def: CommandDef, argv: Uint8Array[]): void {
+    let waiter: { serve(key: string): boolean } | undefined;
+    for (const w of this.server.db.blockedWaiters) if (w.owner === client) waiter = w;
+    if (waiter === undefined) return;
+    const w = waiter;
+    const serve = w.serve.bind(w);
+    w.serve = (key: string): boolean => {
+      const db = this.server.db;
+      const d0 = db.stats.dirty;
+      const mark = client.reply.len;
+      const done = serve(key);
+      if (done && db.stats.dirty !== d0 && this.propagating) {
+        const rw = rewriteForPropagation(db, def.name, argv, client.reply.buf.subarray(mark, client.reply.len));
+        for (const a of rw ?? [argv]) this.propagate(a);
+        if (this.depth === 0) this.woff.set(client, this.masterReplOffset);
+      }
+      return done;
+    };
+  }
+
+  /** Propagate a command (from a handler, an expiry, a served blocked client). */
+  propagate(argv: Argv): void {
+    if (!this.propagating) return;
+    if (this.depth > 0) this.pending.push(argv);
+    else this.feedCommand(argv);
+  }
+
+  /** Replace what the running command propagates (handlers call this; [] = nothing). */
+  overridePropagation(cmds: Argv[]): void {
+    if (this.depth > 0) this.frames[this.depth - 1].override = cmds;
+  }
+
+  /** The running command propagates nothing. */
+  noPropagate(): void {
+    if (this.depth > 0) this.frames[this.depth - 1].suppressed = true;
+  }
+
+  private flushPending(): void {
+    const ops = this.pending;
+    this.pending = [];
+    if (!this.propagating) return;
+    if (ops.length === 1) {
+      this.feedCommand(ops[0]);
+      return;
+    }
+    this.feedCommand(["MULTI"]);
+    for (const a of ops) this.feedCommand(a);
+    this.feedCommand(["EXEC"]);
+  }
+
+  /** Append one command to the stream (SELECT 0 first when the stream needs it). */
+  feedCommand(argv: readonly Arg[], selectDb = true): void {
+    if (selectDb && this.slaveSelDb !== 0) {
+      this.feedStream(encodeCommand(["SELECT", "0"]));
+      this.slaveSelDb = 0;
+    }
+    this.feedStream(encodeCommand(argv));
+  }
+
+  /** Raw stream bytes: offset, backlog, every replica. */
+  feedStream(bytes: Uint8Array): void {
+    this.masterReplOffset += bytes.length;
+    this.backlog?.append(bytes);
+    if (this.peers.length === 0) return;
+    const limits = this.outputLimits();
+    const now = this.server.now();
+    for (const p of [...this.peers]) p.enqueue(bytes, true, limits, now);
+  }
+
+  private outputLimits(): OutputLimits {
+    const src = this.server.config.getString("client-output-buffer-limit");
+    if (src !== this.limitsSource) {
+      this.limitsSource = src;
+      this.limits = replicaOutputLimits(src);
+    }
+    return this.limits;
+  }
+
+  // ------------------------------------------------------------ master side
+
+  private createBacklog(): void {
+    this.backlog = new Backlog(this.server.config.getNumber("repl-backlog-size"), this.masterReplOffset);
+    this.updatePropagating();
+  }
+
+  /**
+   * PSYNC replid offset (or SYNC when `legacy`): attach the client as a replica, answering
+   * +FULLRESYNC with a snapshot or +CONTINUE from the backlog. Returns an error text or null.
+   */
+  psync(client: Client, replid: string, psyncOffset: string, legacy: boolean): string | null {
+    const s = this.server;
+    if (client.isReplica) return null;
+    if (this.masterHost !== null && this.link?.state !== "connected") {
+      return "NOMASTERLINK Can't SYNC while not connected with my master";
+    }
+    if (client.reply.len > 0) return "ERR SYNC and PSYNC are invalid with pending output";
+    const conn = client.conn;
+    if (conn === null) return "ERR replication needs a network connection";
+    const info = replconfInfo.get(client) ?? { port: 0, ip: "", psync2: false };
+    const host = info.ip !== "" ? info.ip : client.addr.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+    const peer = new ReplicaPeer(client, conn, info.port, host, s.now(), (p, reason) => this.dropPeer(p, reason));
+    client.isReplica = true;
+    const limits = this.outputLimits();
+    const enc = new TextEncoder();
+
+    // Partial resynchronization (masterTryPartialResynchronization).
+    const off = Number(psyncOffset);
+    if (
+      !legacy && this.backlog !== null && Number.isInteger(off) &&
+      (replid === this.replid || (replid === this.replid2 && off <= this.secondReplOffset)) &&
+      this.backlog.covers(off)
+    ) {
+      this.peers.push(peer);
+      this.syncPartialOk++;
+      peer.state = "online";
+      peer.ackTimeMs = s.now();
+      const head = info.psync2 ? `+CONTINUE ${this.replid}\r\n` : "+CONTINUE\r\n";
+      peer.enqueue(enc.encode(head), false, limits, s.now());
+      peer.enqueue(this.backlog.from(off), false, limits, s.now());
+      s.log.notice(
+        `Partial resynchronization request from ${host}:${info.port} accepted. Sending ${
+          this.backlog.firstByteOffset + this.backlog.histlen - off
+        } bytes of backlog starting from offset ${off}.`,
+      );
+      return null;
+    }
+
+    // Full resynchronization: the snapshot is written at once, so it matches the offset.
+    this.syncFull++;
+    if (!legacy && replid !== "?") this.syncPartialErr++;
+    if (this.backlog === null) {
+      this.replid = randomHex40();
+      this.replid2 = ZERO_ID;
+      this.secondReplOffset = -1;
+      this.createBacklog();
+    }
+    this.peers.push(peer);
+    const rdb = writeRdb(
+      s.db,
+      standardAux({
+        redisVer: "7.0.15",
+        ctimeSec: Math.floor(s.now() / 1000),
+        repl: { streamDb: 0, replId: this.replid, offset: this.masterReplOffset },
+      }),
+      rdbOptions(s.config),
+    );
+    if (!legacy) {
+      peer.enqueue(enc.encode(`+FULLRESYNC ${this.replid} ${this.masterReplOffset}\r\n`), false, limits, s.now());
+    }
+    peer.state = "send_bulk";
+    peer.enqueue(enc.encode(`$${rdb.length}\r\n`), false, limits, s.now());
+    peer.enqueue(rdb, false, limits, s.now(), true);
+    this.slaveSelDb = -1;
+    s.log.notice(`Full resync requested by replica ${host}:${info.port}; sent ${rdb.length} bytes of RDB`);
+    return null;
+  }
+
+  private dropPeer(p: ReplicaPeer, reason: string): void {
+    const i = this.peers.indexOf(p);
+    if (i === -1) return;
+    this.peers.splice(i, 1);
+    this.server.log.notice(`Connection with replica ${p.ip}:${p.listeningPort} lost (${reason}).`);
+  }
+
+  /** A replica client went away (server.removeClient). */
+  clientGone(c: Client): void {
+    for (const p of this.peers) if (p.client === c) p.close("connection closed");
+  }
+
+  /** REPLCONF from a replica (or the master, for GETACK). Returns a reply: "ok", "none" or an error. */
+  replconf(client: Client, args: string[]): "ok" | "none" | string {
+    if (args.length % 2 !== 0) return "ERR syntax error";
+    for (let i = 0; i < args.length; i += 2) {
+      const opt = args[i].toLowerCase();
+      const val = args[i + 1];
+      const info = replconfInfo.get(client) ?? { port: 0, ip: "", psync2: false };
+      replconfInfo.set(client, info);
+      if (opt === "listening-port") {
+        const n = Number(val);
+        if (!Number.isInteger(n)) return "ERR value is not an integer or out of range";
+        info.port = n;
+      } else if (opt === "ip-address") {
+        info.ip = val;
+      } else if (opt === "capa") {
+        if (val.toLowerCase() === "psync2") info.psync2 = true;
+      } else if (opt === "ack") {
+        const peer = this.peers.find((p) => p.client === client);
+        const n = Number(val);
+        if (peer !== undefined && Number.isInteger(n)) {
+          if (n > peer.ackOffset) peer.ackOffset = n;
+          peer.ackTimeMs = this.server.now();
+          this.checkWaiters();
+        }
+        return "none";
+      } else if (opt === "getack") {
+        if (client.isMaster) this.link?.sendAck();
+        return "none";
+      } else if (opt === "rdb-only" || opt === "rdb-filter-only") {
+        // Accepted and ignored.
+      } else {
+        return `ERR Unrecognized REPLCONF option: ${args[i]}`;
+      }
+    }
+    return "ok";
+  }
+
+  // ------------------------------------------------------------ WAIT
+
+  /** How many replicas acknowledged `offset`. */
+  countAcks(offset: number): number {
+    let n = 0;
+    for (const p of this.peers) if (p.state === "online" && p.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** WAIT: resolves with the number of replicas that acknowledged the client's writes. */
+  wait(client: Client, numReplicas: number, timeoutMs: number, inTransaction: boolean): number | Promise<number> {
+    const offset = this.woff.get(client) ?? 0;
+    const acked = this.countAcks(offset);
+    if (acked >= numReplicas || inTransaction) return acked;
+    return new Promise<number>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const w: WaitWaiter = {
+        client,
+        offset,
+        numReplicas,
+        done: (n) => {
+          if (timer !== undefined) clearTimeout(timer);
+          resolve(n);
+        },
+      };
+      this.waiters.add(w);
+      if (timeoutMs > 0) timer = setTimeout(() => this.finishWait(w), timeoutMs);
+      this.requestAcks();
+    });
+  }
+
+  private finishWait(w: WaitWaiter): void {
+    if (!this.waiters.delete(w)) return;
+    w.done(this.countAcks(w.offset));
+  }
+
+  private checkWaiters(): void {
+    for (const w of [...this.waiters]) {
+      if (this.countAcks(w.offset) >= w.numReplicas) this.finishWait(w);
+    }
+  }
+
+  /** REPLCONF GETACK * to every replica, once per event-loop turn (Redis does it in beforeSleep). */
+  private requestAcks(): void {
+    if (this.getAckScheduled) return;
+    this.getAckScheduled = true;
+    queueMicrotask(() => {
+      this.getAckScheduled = false;
+      if (this.propagating && this.peers.length > 0) this.feedCommand(["REPLCONF", "GETACK", "*"], false);
+    });
+  }
+
+  // ------------------------------------------------------------ replica side
+
+  /** Become a replica of host:port (REPLICAOF, or the cluster's "replicate" effect). */
+  replicaOf(host: string, port: number): "ok" | "already" {
+    if (this.masterHost === host && this.masterPort === port) return "already";
+    const wasMaster = this.masterHost === null;
+    this.link?.stop();
+    this.masterHost = host;
+    this.masterPort = port;
+    this.updatePropagating();
+    this.server.db.expireOnAccess = false;
+    // Our own history becomes the cached master, so the new master may continue it.
+    if (wasMaster && this.backlog === null) this.createBacklogAsReplica();
+    this.disconnectPeers();
+    for (const w of [...this.waiters]) this.finishWait(w);
+    const link = new MasterLink(this.linkOwner(), host, port);
+    this.link = link;
+    link.run();
+    return "ok";
+  }
+
+  /** Become a master (REPLICAOF NO ONE): keep the old replid as replid2 (PSYNC2). */
+  replicaOfNoOne(): void {
+    if (this.masterHost === null) return;
+    this.link?.stop();
+    this.link = null;
+    this.masterHost = null;
+    this.masterPort = 0;
+    this.server.db.expireOnAccess = true;
+    // shiftReplicationId
+    this.replid2 = this.replid;
+    this.secondReplOffset = this.masterReplOffset + 1;
+    this.replid = randomHex40();
+    this.slaveSelDb = -1;
+    this.updatePropagating();
+    this.disconnectPeers();
+    this.server.log.notice("MASTER MODE enabled (user request from 'id=0')");
+  }
+
+  private createBacklogAsReplica(): void {
+    this.backlog = new Backlog(this.server.config.getNumber("repl-backlog-size"), this.masterReplOffset);
+  }
+
+  private disconnectPeers(): void {
+    for (const p of [...this.peers]) p.close("replication id change");
+  }
+
+  private linkOwner(): LinkOwner {
+    const s = this.server;
+    return {
+      serverPort: () => s.port,
+      config: (name) => String(s.config.getString(name) ?? ""),
+      cachedMaster: () => (this.backlog === null ? null : { replid: this.replid, offset: this.masterReplOffset }),
+      fullSync: (rdb, replid, offset) => this.loadFullSync(rdb, replid, offset),
+      partialSync: (newId) => {
+        if (newId !== null && newId !== this.replid) {
+          this.replid2 = this.replid;
+          this.secondReplOffset = this.masterReplOffset + 1;
+          this.replid = newId;
+          this.disconnectPeers();
+        }
+      },
+      applied: (argv) => {
+        // Chained replication: our replicas get the master's stream as is.
+        this.feedStream(encodeCommand(argv));
+      },
+      masterOffset: () => this.masterReplOffset,
+      newMasterClient: (addr, laddr) => {
+        const c = s.newClient(addr, laddr);
+        c.isMaster = true;
+        c.authenticated = true;
+        c.parser.authRequired = false;
+        return c;
+      },
+      removeClient: (c) => {
+        s.removeClient(c);
+      },
+      dispatchFrom: (c, argv) => {
+        s.db.applyingMasterStream = true;
+        try {
+          const r = dispatch(s, c, argv);
+          if (r instanceof Promise) return r.finally(() => s.db.applyingMasterStream = false);
+        } catch (e) {
+          s.db.applyingMasterStream = false;
+          throw e;
+        }
+        s.db.applyingMasterStream = false;
+      },
+      log: (level, msg) => level === "warning" ? s.log.warning(msg) : s.log.notice(msg),
+      now: () => s.now(),
+    };
+  }
+
+  private loadFullSync(rdb: Uint8Array, replid: string, offset: number): void {
+    const s = this.server;
+    s.db.flush();
+    const r = loadRdb(s.db, rdb, rdbOptions(s.config), { dropExpired: false, nowMs: s.now() });
+    s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${r.loaded} keys`);
+    this.replid = replid;
+    this.replid2 = ZERO_ID;
+    this.secondReplOffset = -1;
+    this.masterReplOffset = offset;
+    this.backlog = new Backlog(s.config.getNumber("repl-backlog-size"), offset);
+    this.disconnectPeers();
+  }
+
+  // ------------------------------------------------------------ cron
+
+  private cron(): void {
+    const s = this.server;
+    const now = s.now();
+    this.cronLoops++;
+    const timeoutMs = s.config.getNumber("repl-timeout") * 1000;
+    // Replica side: ACK every second, drop a silent master.
+    const link = this.link;
+    if (link !== null && link.state === "connected") {
+      if (now - link.lastIoMs > timeoutMs) {
+        s.log.warning("MASTER timeout: no data nor PING received...");
+        link.dropConnection();
+      } else link.sendAck();
+    }
+    // Master side: PING every repl-ping-replica-period, drop replicas that stopped acking.
+    if (this.propagating && this.peers.length > 0) {
+      const period = Math.max(1, s.config.getNumber("repl-ping-replica-period"));
+      if (this.cronLoops % period === 0) this.feedCommand(["ping"], false);
+      const limits = this.outputLimits();
+      for (const p of [...this.peers]) {
+        if (p.state === "online" && now - p.ackTimeMs > timeoutMs) p.close("timeout");
+        else if (p.overLimits(limits, now)) p.close("overcoming of output buffer limits");
+      }
+    }
+    if (this.backlog !== null && this.propagating && this.backlog.size !== s.config.getNumber("repl-backlog-size")) {
+      this.backlog.resize(s.config.getNumber("repl-backlog-size"));
+    }
+  }
+
+  // ------------------------------------------------------------ INFO / ROLE
+
+  infoFields(roleFallback: "master" | "slave"): [string, string | number][] {
+    const s = this.server;
+    const now = s.now();
+    const cfg = s.config;
+    const out: [string, string | number][] = [];
+    const isSlave = this.masterHost !== null || roleFallback === "slave";
+    out.push(["role", isSlave ? "slave" : "master"]);
+    if (isSlave) {
+      const link = this.link;
+      const up = link !== null && link.state === "connected";
+      out.push(["master_host", this.masterHost ?? ""]);
+      out.push(["master_port", this.masterPort]);
+      out.push(["master_link_status", up ? "up" : "down"]);
+      out.push(["master_last_io_seconds_ago", up ? Math.floor((now - link!.lastIoMs) / 1000) : -1]);
+      out.push(["master_sync_in_progress", link !== null && link.state === "sync" ? 1 : 0]);
+      out.push(["slave_read_repl_offset", this.masterReplOffset + (link?.unappliedBytes ?? 0)]);
+      out.push(["slave_repl_offset", this.masterReplOffset]);
+      if (!up) {
+        const since = link === null || link.downSinceMs === -1 ? -1 : Math.floor((now - link.downSinceMs) / 1000);
+        out.push(["master_link_down_since_seconds", since]);
+      }
+      out.push(["slave_priority", cfg.getNumber("replica-priority")]);
+      out.push(["slave_read_only", cfg.getBool("replica-read-only") ? 1 : 0]);
+      out.push(["replica_announced", 1]);
+    }
+    out.push(["connected_slaves", this.peers.length]);
+    this.peers.forEach((p, i) => {
+      const lag = Math.floor((now - p.ackTimeMs) / 1000);
+      out.push([`slave${i}`, `ip=${p.ip},port=${p.listeningPort},state=${p.state},offset=${p.ackOffset},lag=${lag}`]);
+    });
+    out.push(["master_failover_state", "no-failover"]);
+    out.push(["master_replid", this.replid]);
+    out.push(["master_replid2", this.replid2]);
+    out.push(["master_repl_offset", this.masterReplOffset]);
+    out.push(["second_repl_offset", this.secondReplOffset]);
+    out.push(["repl_backlog_active", this.backlog !== null ? 1 : 0]);
+    out.push(["repl_backlog_size", cfg.getNumber("repl-backlog-size")]);
+    out.push(["repl_backlog_first_byte_offset", this.backlog?.firstByteOffset ?? 0]);
+    out.push(["repl_backlog_histlen", this.backlog?.histlen ?? 0]);
+    return out;
+  }
+
+  /** Replica link state as ROLE names it. */
+  roleLinkState(): string {
+    const st = this.link?.state ?? "connect";
+    return st === "handshake" ? "handshake" : st;
+  }
+}
+
+/** What a would-be replica told us with REPLCONF before PSYNC. */
+const replconfInfo = new WeakMap<Client, { port: number; ip: string; psync2: boolean }>();
+
+/** Lowercase an argument (for command handlers). */
+export function argLower(a: Uint8Array): string {
+  return lower(a);
+}
