@@ -4,9 +4,9 @@
  * BLMPOP.
  *
  * A list is a Deque<Uint8Array>; an emptied list is deleted. Blocking: when no list has data,
- * the handler registers a waiter with the keyspace (db.blockOnKeys) and returns a Promise that
- * settles when a push serves it (db.handleReadyKeys, right after the pushing command) or the
- * timeout fires (null array). Inside MULTI blocking commands never block.
+ * the handler registers a waiter (blocking.ts) with the keyspace (db.blockOnKeys) and returns a
+ * Promise that settles when a push serves it (db.handleReadyKeys, right after the pushing
+ * command) or the timeout fires (null array). Inside MULTI/EXEC blocking commands never block.
  */
 
 import { latin1, parseInt64Big } from "../protocol/bytes.ts";

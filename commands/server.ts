@@ -12,7 +12,7 @@
 
 import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
 import type { Server } from "../server/server.ts";
-import { buildInfo, infoState, masterAddress, serverRole } from "../server/info.ts";
+import { buildInfo, infoState } from "../server/info.ts";
 import {
   type Config,
   configSetPairs,

@@ -272,15 +272,7 @@ export class ZSet {
     const last = this.tail;
     const first = this.header.next[0];
     if (last === null || !scoreGteMin(last.score, r) || !scoreLteMax(first!.score, r)) return null;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && !scoreGteMin(f.score, r)) {
-        x = f;
-        f = x.next[i];
-      }
-    }
-    const n = x.next[0]!;
+    const n = this.descend((f) => !scoreGteMin(f.score, r)).next[0]!;
     return scoreLteMax(n.score, r) ? n : null;
   }
 
@@ -290,14 +282,7 @@ export class ZSet {
     const last = this.tail;
     const first = this.header.next[0];
     if (last === null || !scoreGteMin(last.score, r) || !scoreLteMax(first!.score, r)) return null;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && scoreLteMax(f.score, r)) {
-        x = f;
-        f = x.next[i];
-      }
-    }
+    const x = this.descend((f) => scoreLteMax(f.score, r));
     return scoreGteMin(x.score, r) ? x : null;
   }
 
@@ -317,15 +302,7 @@ export class ZSet {
       }
       return null;
     }
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && !lexGteMin(f.member, r)) {
-        x = f;
-        f = x.next[i];
-      }
-    }
-    const n = x.next[0]!;
+    const n = this.descend((f) => !lexGteMin(f.member, r)).next[0]!;
     return lexLteMax(n.member, r) ? n : null;
   }
 
@@ -341,15 +318,26 @@ export class ZSet {
       }
       return null;
     }
+    const x = this.descend((f) => lexLteMax(f.member, r));
+    return lexGteMin(x.member, r) ? x : null;
+  }
+
+  /**
+   * Walk down the levels from the header, moving forward while the next node satisfies `ahead`;
+   * returns the last node reached (the header when none). With `update`, records the node where
+   * each level stopped (for a deletion).
+   */
+  private descend(ahead: (n: ZNode) => boolean, update?: ZNode[]): ZNode {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let f = x.next[i];
-      while (f !== null && lexLteMax(f.member, r)) {
+      while (f !== null && ahead(f)) {
         x = f;
         f = x.next[i];
       }
+      if (update !== undefined) update[i] = x;
     }
-    return lexGteMin(x.member, r) ? x : null;
+    return x;
   }
 
   /** How many elements have a score in range (two O(log n) rank lookups). */
@@ -388,16 +376,7 @@ export class ZSet {
    */
   private deleteRun(beforeMin: (n: ZNode) => boolean, withinMax: (n: ZNode) => boolean): number {
     const update = UPDATE;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && beforeMin(f)) {
-        x = f;
-        f = x.next[i];
-      }
-      update[i] = x;
-    }
-    let n = x.next[0];
+    let n = this.descend(beforeMin, update).next[0];
     let removed = 0;
     while (n !== null && withinMax(n)) {
       const next = n.next[0];

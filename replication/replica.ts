@@ -115,8 +115,10 @@ export class MasterLink {
   }
 
   private async readMore(): Promise<void> {
+    if (this.stopped || this.conn === null) throw new LinkError("link stopped");
     const chunk = new Uint8Array(READ_SIZE);
-    const n = await this.conn!.read(chunk);
+    const n = await this.conn.read(chunk);
+    if (this.stopped) throw new LinkError("link stopped");
     if (n === null) throw new LinkError("connection lost");
     this.lastIoMs = this.owner.now();
     const merged = new Uint8Array(this.buf.length + n);
@@ -150,7 +152,8 @@ export class MasterLink {
   }
 
   private async command(args: string[]): Promise<string> {
-    await write(this.conn!, encodeCommand(args));
+    if (this.stopped || this.conn === null) throw new LinkError("link stopped");
+    await write(this.conn, encodeCommand(args));
     return await this.readLine(true);
   }
 
@@ -158,7 +161,12 @@ export class MasterLink {
     const o = this.owner;
     this.state = "connecting";
     o.log("notice", `Connecting to MASTER ${this.host}:${this.port}`);
-    this.conn = await Deno.connect({ hostname: this.host, port: this.port });
+    const conn = await Deno.connect({ hostname: this.host, port: this.port });
+    if (this.stopped) {
+      conn.close();
+      throw new LinkError("link stopped");
+    }
+    this.conn = conn;
     try {
       (this.conn as Deno.TcpConn).setNoDelay(true);
     } catch { /* not TCP */ }
@@ -192,6 +200,7 @@ export class MasterLink {
       this.state = "sync";
       o.log("notice", `Full resync from master: ${replid}:${offset}`);
       const rdb = await this.readPayload();
+      if (this.stopped) throw new LinkError("link stopped");
       o.fullSync(rdb, replid, offset);
       o.log("notice", "MASTER <-> REPLICA sync: Finished with success");
     } else if (reply.startsWith("+CONTINUE")) {

@@ -155,13 +155,13 @@ export class Replication {
           this.pending.push(argv);
         } else {
           const reply = client.reply.buf.subarray(f.replyMark, client.reply.len);
-          const rw = rewriteForPropagation(this.server.db, def.name, argv, reply);
+          const rw = rewriteForPropagation(this.server.db, fullname, argv, reply);
           if (rw === null) this.pending.push(argv);
           else for (const a of rw) this.pending.push(a);
         }
       }
     }
-    if (r instanceof Promise && def.flags.includes("blocking")) this.watchBlocked(client, def, argv);
+    if (r instanceof Promise && def.flags.includes("blocking")) this.watchBlocked(client, fullname, argv);
     if (this.depth === 0) {
       if (this.pending.length !== 0) this.flushPending();
       this.woff.set(client, this.masterReplOffset);
@@ -169,7 +169,7 @@ export class Replication {
   }
 
   /** A blocked pop served later propagates its non-blocking form (wraps the waiter's serve). */
-  private watchBlocked(client: Client, def: CommandDef, argv: Uint8Array[]): void {
+  private watchBlocked(client: Client, fullname: string, argv: Uint8Array[]): void {
     let waiter: { serve(key: string): boolean } | undefined;
     for (const w of this.server.db.blockedWaiters) if (w.owner === client) waiter = w;
     if (waiter === undefined) return;
@@ -181,7 +181,7 @@ export class Replication {
       const mark = client.reply.len;
       const done = serve(key);
       if (done && db.stats.dirty !== d0 && this.propagating) {
-        const rw = rewriteForPropagation(db, def.name, argv, client.reply.buf.subarray(mark, client.reply.len));
+        const rw = rewriteForPropagation(db, fullname, argv, client.reply.buf.subarray(mark, client.reply.len));
         for (const a of rw ?? [argv]) this.propagate(a);
         if (this.depth === 0) this.woff.set(client, this.masterReplOffset);
       }

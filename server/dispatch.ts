@@ -67,7 +67,8 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
   }
   // Keys MIGRATE is moving are write-locked: wait for its batch, then start over (re-routed).
   if (
-    server.keyLocks.size !== 0 && (client.multi === null || fullname === "exec") &&
+    server.keyLocks.size !== 0 && !client.isMaster &&
+    (client.multi === null || fullname === "exec") &&
     server.keyLocks.blocks(
       fullname === "exec" ? (client.multi ?? []) : [{ def, fullname, argv }],
       keyIndices,

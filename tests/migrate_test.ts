@@ -4,11 +4,12 @@
  * IOERR texts (refused port, unresolvable host, silent target, target closing the connection),
  * every data type, argument errors compared with redis-server, the cached connection (SELECT
  * once), and the per-batch atomicity (writes to keys in flight wait; a key changed in flight by
- * a served BLMOVE is re-sent with REPLACE). Cluster-mode MIGRATE is in tests/reshard_test.ts.
+ * a served BLMOVE is re-sent with REPLACE), and replication as DEL. Cluster-mode MIGRATE is in
+ * tests/reshard_test.ts.
  */
 
 import assert from "node:assert/strict";
-import { freePort, RespClient, sleep, spawnRedis, startNode } from "./harness.ts";
+import { freePort, RespClient, sleep, spawnRedis, startNode, waitFor } from "./harness.ts";
 import { populate, readKey } from "./rdb_helpers.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
 import { parseDumpPayload } from "../protocol/rdb_dump.ts";
@@ -531,4 +532,44 @@ Deno.test("MIGRATE: a key changed in flight by a served BLMOVE is sent again wit
     target.stop();
     await node.stop();
   }
+});
+
+Deno.test({
+  name: "MIGRATE reaches replicas as one DEL of the moved keys (never as MIGRATE)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const a = await startNode();
+    const replica = await startNode();
+    const b = await startNode();
+    const ca = await RespClient.connect(a.port);
+    const cr = await RespClient.connect(replica.port);
+    try {
+      assert.equal(await cr.call("REPLICAOF", HOST, String(a.port)), "OK");
+      await ca.call("MSET", "k1", "v", "k2", "v", "stay", "x");
+      await waitFor("replica in sync", async () => (await cr.call("DBSIZE")) === 3);
+      assert.equal(
+        await ca.call("MIGRATE", HOST, String(b.port), "", "0", "5000", "KEYS", "k1", "k2", "nope"),
+        "OK",
+      );
+      await waitFor("DEL replicated", async () => (await cr.call("DBSIZE")) === 1);
+      assert.equal(await cr.call("GET", "stay"), "x");
+      const stats = await cr.call("INFO", "commandstats") as string;
+      assert.match(stats, /cmdstat_del:calls=1,/);
+      assert.doesNotMatch(stats, /cmdstat_migrate/);
+      // COPY deletes nothing, so nothing is replicated.
+      assert.equal(
+        await ca.call("MIGRATE", HOST, String(b.port), "stay", "0", "5000", "COPY"),
+        "OK",
+      );
+      await sleep(200);
+      assert.equal(await cr.call("GET", "stay"), "x");
+    } finally {
+      ca.close();
+      cr.close();
+      await a.stop();
+      await replica.stop();
+      await b.stop();
+    }
+  },
 });

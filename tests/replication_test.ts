@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { haveRedisServer, RespClient, sleep, spawnRedis, startNode, waitFor } from "./harness.ts";
+import { haveRedisServer, RespClient, sleep, spawnNode, spawnRedis, startNode, waitFor } from "./harness.ts";
 
 async function fill(c: RespClient, prefix: string): Promise<void> {
   await c.call("SET", `${prefix}str`, "hello");
@@ -121,6 +121,33 @@ Deno.test("replication: our master and our replica", async () => {
   }
 });
 
+Deno.test("replication: a replica over its output buffer hard limit is disconnected", async () => {
+  const master = await startNode({ "client-output-buffer-limit": "replica 262144 131072 60" });
+  const m = await RespClient.connect(master.port);
+  const fake = await RespClient.connect(master.port);
+  try {
+    assert.equal(await fake.call("REPLCONF", "listening-port", "1234"), "OK");
+    assert.equal(await fake.call("REPLCONF", "capa", "eof", "capa", "psync2"), "OK");
+    await fake.writeRaw("*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
+    await waitFor("replica attached", async () => String(await m.call("INFO", "replication")).includes("connected_slaves:1"));
+    const info = String(await m.call("CLIENT", "LIST", "TYPE", "replica"));
+    assert.match(info, /flags=S /);
+    // The fake replica never reads: the stream piles up until the hard limit drops it.
+    const value = "v".repeat(64 * 1024);
+    for (let i = 0; i < 400 && master.server.replication.peers.length > 0; i++) {
+      await m.call("SET", `big:${i}`, value);
+    }
+    await waitFor("replica dropped", async () => String(await m.call("INFO", "replication")).includes("connected_slaves:0"));
+    assert.equal(master.server.replication.peers.length, 0);
+    // The backlog still holds the stream for a later partial resync.
+    assert.match(String(await m.call("INFO", "replication")), /repl_backlog_active:1/);
+  } finally {
+    m.close();
+    fake.close();
+    await master.stop();
+  }
+});
+
 Deno.test({
   name: "replication: real redis-server replicates from our master",
   ignore: !haveRedisServer(),
@@ -156,7 +183,7 @@ Deno.test({
   name: "replication: our node replicates from a real redis-server master",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const redis = await spawnRedis({ "enable-debug-command": "yes" });
+    const redis = await spawnRedis({ "enable-debug-command": "yes", "repl-diskless-sync-delay": "0" });
     const replica = await startNode();
     const m = await RespClient.connect(redis.port);
     const r = await RespClient.connect(replica.port);
@@ -183,4 +210,201 @@ Deno.test({
       await redis.stop();
     }
   },
+});
+
+/** A fake replica: handshake, PSYNC ? -1, skip the RDB payload, then collect the raw stream. */
+class RawReplica {
+  private buf = new Uint8Array(0);
+  private constructor(private readonly conn: Deno.TcpConn) {}
+
+  static async attach(port: number): Promise<RawReplica> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const r = new RawReplica(conn);
+    for (const cmd of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"]]) {
+      await r.send(cmd);
+      assert.equal(await r.line(), "+OK");
+    }
+    await r.send(["PSYNC", "?", "-1"]);
+    assert.match(await r.line(), /^\+FULLRESYNC [0-9a-f]{40} \d+$/);
+    const head = await r.line();
+    assert.match(head, /^\$\d+$/);
+    await r.take(Number(head.slice(1)));
+    return r;
+  }
+
+  async send(args: string[]): Promise<void> {
+    let s = `*${args.length}\r\n`;
+    for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
+    await this.conn.write(new TextEncoder().encode(s));
+  }
+
+  private async more(): Promise<void> {
+    const chunk = new Uint8Array(65536);
+    const n = await this.conn.read(chunk);
+    if (n === null) throw new Error("closed");
+    const m = new Uint8Array(this.buf.length + n);
+    m.set(this.buf);
+    m.set(chunk.subarray(0, n), this.buf.length);
+    this.buf = m;
+  }
+
+  async line(): Promise<string> {
+    for (;;) {
+      const nl = this.buf.indexOf(10);
+      if (nl !== -1) {
+        const l = new TextDecoder().decode(this.buf.subarray(0, nl)).replace(/\r$/, "");
+        this.buf = this.buf.subarray(nl + 1);
+        if (l === "") continue; // keepalive newlines
+        return l;
+      }
+      await this.more();
+    }
+  }
+
+  async take(n: number): Promise<Uint8Array> {
+    while (this.buf.length < n) await this.more();
+    const out = this.buf.slice(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+
+  /** Everything received within `quietMs` of silence, as text. */
+  async drain(quietMs = 300): Promise<string> {
+    for (;;) {
+      const p = this.more().then(() => true, () => false);
+      const timeout = sleep(quietMs).then(() => false);
+      if (!(await Promise.race([p, timeout]))) break;
+    }
+    const s = new TextDecoder().decode(this.buf);
+    this.buf = new Uint8Array(0);
+    return s;
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+Deno.test({
+  name: "replication: the propagated stream matches real redis-server byte for byte",
+  ignore: !haveRedisServer(),
+  fn: async () => {
+    const ours = await startNode();
+    const redis = await spawnRedis({ "repl-diskless-sync": "no" });
+    const streams: string[] = [];
+    const offsets: number[] = [];
+    try {
+      for (const port of [ours.port, redis.port]) {
+        const c = await RespClient.connect(port);
+        await c.call("SET", "a", "1");
+        await c.call("SADD", "one", "only");
+        const rep = await RawReplica.attach(port);
+        await c.call("SET", "x", "1", "EX", "100");
+        await c.call("EXPIRE", "a", "100");
+        await c.call("SETEX", "y", "100", "v");
+        await c.call("INCRBYFLOAT", "f", "1.5");
+        await c.call("SPOP", "one");
+        await c.call("SET", "nx", "1", "NX");
+        await c.call("SET", "nx", "2", "NX"); // no change: not propagated
+        await c.call("DEL", "missing"); // no change: not propagated
+        await c.call("MULTI");
+        await c.call("INCR", "n");
+        await c.call("LPUSH", "l", "1", "2", "3");
+        await c.call("EXEC");
+        await c.call("MULTI");
+        await c.call("INCR", "n");
+        await c.call("EXEC");
+        await c.call("BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "2");
+        await c.call("BLPOP", "l", "0");
+        await c.call("GETEX", "y", "PERSIST");
+        await c.call("FLUSHALL");
+        streams.push((await rep.drain()).replace(/\$13\r\n\d{13}\r\n/g, "$13\r\nTIME\r\n"));
+        const info = String(await c.call("INFO", "replication"));
+        offsets.push(Number(/master_repl_offset:(\d+)/.exec(info)![1]));
+        rep.close();
+        c.close();
+      }
+      assert.equal(streams[0], streams[1]);
+      assert.ok(streams[0].startsWith("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*5\r\n$3\r\nSET\r\n"));
+      assert.match(streams[0], /\*1\r\n\$5\r\nMULTI\r\n[\s\S]*\*1\r\n\$4\r\nEXEC\r\n/);
+      assert.match(streams[0], /PXAT/);
+      assert.equal(offsets[0], offsets[1]);
+    } finally {
+      await redis.stop();
+      await ours.stop();
+    }
+  },
+});
+
+Deno.test("replication: a replica process killed during writes resyncs after restart", async () => {
+  const master = await startNode();
+  const m = await RespClient.connect(master.port);
+  let rep = await spawnNode({ replicaof: `127.0.0.1 ${master.port}` });
+  let r: RespClient | null = null;
+  try {
+    await fill(m, "k:");
+    r = await RespClient.connect(rep.port);
+    await waitFor("link up", () => linkUp(r!), 15000);
+    await waitFor("converged", () => converged(m, r!));
+    const fullBefore = master.server.replication.syncFull;
+    r.close();
+    r = null;
+    const writes = (async () => {
+      for (let i = 0; i < 500; i++) await m.call("INCR", "counter");
+    })();
+    await sleep(20);
+    await rep.kill();
+    await writes;
+    rep = await spawnNode({ replicaof: `127.0.0.1 ${master.port}` }, { port: rep.port });
+    r = await RespClient.connect(rep.port);
+    await waitFor("link up again", () => linkUp(r!), 15000);
+    await waitFor("converged after restart", () => converged(m, r!));
+    assert.equal(await r.call("GET", "counter"), "500");
+    // Without persistence the restarted replica has no history: a full resync.
+    assert.equal(master.server.replication.syncFull, fullBefore + 1);
+  } finally {
+    m.close();
+    r?.close();
+    await rep.kill();
+    await master.stop();
+  }
+});
+
+Deno.test("replication: after a promotion a former sibling and the old master resync partially (PSYNC2)", async () => {
+  const a = await startNode();
+  const b = await startNode();
+  const c = await startNode();
+  const ca = await RespClient.connect(a.port);
+  const cb = await RespClient.connect(b.port);
+  const cc = await RespClient.connect(c.port);
+  try {
+    await fill(ca, "p:");
+    await cb.call("REPLICAOF", "127.0.0.1", String(a.port));
+    await cc.call("REPLICAOF", "127.0.0.1", String(a.port));
+    await waitFor("b and c up", async () => await linkUp(cb) && await linkUp(cc));
+    await ca.call("SET", "more", "1");
+    assert.equal(await ca.call("WAIT", "2", "2000"), 2);
+    // Promote b; c and then a follow it.
+    assert.equal(await cb.call("REPLICAOF", "NO", "ONE"), "OK");
+    const fullB = b.server.replication.syncFull;
+    await cc.call("REPLICAOF", "127.0.0.1", String(b.port));
+    await waitFor("c follows b", () => linkUp(cc));
+    await ca.call("REPLICAOF", "127.0.0.1", String(b.port));
+    await waitFor("a follows b", () => linkUp(ca));
+    assert.equal(b.server.replication.syncFull, fullB);
+    assert.equal(b.server.replication.syncPartialOk, 2);
+    await cb.call("SET", "after", "promotion");
+    assert.equal(await cb.call("WAIT", "2", "2000"), 2);
+    await waitFor("converged", async () => await converged(cb, cc) && await converged(cb, ca));
+    assert.equal(await cc.call("GET", "after"), "promotion");
+  } finally {
+    ca.close();
+    cb.close();
+    cc.close();
+    await c.stop();
+    await b.stop();
+    await a.stop();
+  }
 });
