@@ -9,6 +9,8 @@
  *   that replaced it.
  * - CLUSTER FAILOVER on that replica during writes: roles swap, and every write acknowledged
  *   from just before the command on is readable afterwards.
+ * Plus the master side of the manual failover's write pause on an in-process node: writes (and
+ * an EXEC with a write) wait until the pause ends, reads and read-only transactions do not.
  */
 
 import assert from "node:assert/strict";
@@ -21,6 +23,7 @@ import {
   type SpawnedProcess,
   spawnNode,
   spawnRedis,
+  startNode,
   waitFor,
 } from "./harness.ts";
 
@@ -275,5 +278,49 @@ Deno.test({
       ours.failoverMs <= 2 * redis.failoverMs,
       `ours ${ours.failoverMs} ms vs real Redis ${redis.failoverMs} ms`,
     );
+  },
+});
+
+Deno.test({
+  name: "failover: a paused master holds writes until the pause ends, serves reads",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const node = await startNode({ "cluster-enabled": "yes" });
+    const c = await RespClient.connect(node.port);
+    const c2 = await RespClient.connect(node.port);
+    try {
+      assert.equal(await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383"), "OK");
+      await waitFor("cluster ok", async () => /cluster_state:ok/.test(String(await c.call("CLUSTER", "INFO"))));
+      assert.equal(await c.call("SET", "k", "v0"), "OK");
+      const pause = node.server.cluster!.writePause;
+      const t0 = Date.now();
+      pause.pause(node.server.now() + 400);
+      const held = c.call("SET", "k", "v1");
+      assert.equal(await c2.call("GET", "k"), "v0", "reads are served during the pause");
+      assert.equal(await c2.call("MULTI"), "OK");
+      assert.equal(await c2.call("INCR", "n"), "QUEUED" === "QUEUED" ? await Promise.race([
+        Promise.resolve("held"),
+      ]) : "", "placeholder");
+      // (INCR inside MULTI is held too: Redis postpones any may-write command, queued or not.)
+      await sleep(100);
+      assert.equal(pause.waiting, 2);
+      assert.equal(await held, "OK");
+      assert.ok(Date.now() - t0 >= 350, `held ${Date.now() - t0} ms`);
+      assert.equal(pause.untilMs, 0);
+      assert.equal(await c.call("GET", "k"), "v1");
+      // unpause() releases at once.
+      pause.pause(node.server.now() + 10_000);
+      const t1 = Date.now();
+      const held2 = c.call("DEL", "k");
+      await sleep(50);
+      pause.unpause();
+      assert.equal(await held2, 1);
+      assert.ok(Date.now() - t1 < 2000);
+    } finally {
+      c.close();
+      c2.close();
+      await node.stop();
+    }
   },
 });
