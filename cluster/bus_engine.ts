@@ -241,9 +241,8 @@ export class BusEngine {
    * The configuration every header needs: the host's `BusConfig` plus this node's replication
    * offset and the PAUSED flag of a master during a manual failover.
    */
-  headerConfig(): BusConfig {
+  headerConfig(fo: FailoverHostInfo | undefined = this.host.failover?.()): BusConfig {
     const cfg = this.host.config();
-    const fo = this.host.failover?.();
     return {
       ...cfg,
       replOffset: fo?.replOffset ?? cfg.replOffset,
@@ -256,7 +255,7 @@ export class BusEngine {
     const links = new Map<string, { createdMs: number }>();
     for (const [id, o] of this.outbound) links.set(id, { createdMs: o.createdMs });
     const fo = this.host.failover?.();
-    const base = this.headerConfig();
+    const base = this.headerConfig(fo);
     return {
       ...base,
       ...(fo?.config ?? DEFAULT_FAILOVER_CONFIG),

@@ -99,8 +99,8 @@ export class MasterLink {
       this.owner.removeClient(this.client);
       this.client = null;
     }
-    if (this.state !== "connect" && this.downSinceMs === -1) this.downSinceMs = this.owner.now();
-    if (this.downSinceMs === -1) this.downSinceMs = this.owner.now();
+    // Redis's repl_down_since: set when an established link is lost (-1: never connected).
+    if (this.state === "connected") this.downSinceMs = this.owner.now();
     this.state = "connect";
     this.buf = new Uint8Array(0);
     this.unappliedBytes = 0;
@@ -213,6 +213,8 @@ export class MasterLink {
     this.state = "connected";
     this.downSinceMs = -1;
     const c = o.newMasterClient(`${this.host}:${this.port}`, "");
+    // CLIENT KILL TYPE master drops the link (we reconnect and resync).
+    c.close = () => this.dropConnection();
     this.client = c;
     this.sendAck();
     await this.stream(c);

@@ -10,11 +10,16 @@
  * command causes is flushed after it, wrapped in MULTI/EXEC when it is more than one command;
  * `SELECT 0` precedes the first command after a full sync. Costs nothing when `propagating` is
  * false (no backlog, or we are a replica: then the master's stream is proxied verbatim).
+ *
+ * For command handlers: `server.replication.propagate(argv)` adds a command to the stream (inside
+ * a command it is flushed with it), `overridePropagation([argv...])` replaces what the running
+ * command propagates, `noPropagate()` propagates nothing for it.
+ * For the cluster: `replicaOf(host, port)` (idempotent) and `replicaOfNoOne()`.
  */
 
 import type { Server } from "../server/server.ts";
 import type { Client } from "../server/client.ts";
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandContext, CommandDef } from "../commands/types.ts";
 import { dispatch } from "../server/dispatch.ts";
 import { Backlog } from "./backlog.ts";
 import { type OutputLimits, ReplicaPeer, replicaOutputLimits } from "./master.ts";
@@ -125,6 +130,23 @@ export class Replication {
 
   // ------------------------------------------------------------ propagation (hot path)
 
+  /** Run a command handler and propagate what it did (server/dispatch.ts `call`). */
+  callPropagating(
+    ctx: CommandContext,
+    def: CommandDef,
+    fullname: string,
+    argv: Uint8Array[],
+  ): void | Promise<void> {
+    this.beforeCall(ctx.client);
+    let r: void | Promise<void> = undefined;
+    try {
+      r = def.handler!(ctx, argv);
+    } finally {
+      this.afterCall(ctx.client, def, fullname, argv, r);
+    }
+    return r;
+  }
+
   /** Before a command runs (only when `propagating`). */
   beforeCall(client: Client): void {
     let f = this.frames[this.depth];
@@ -232,10 +254,12 @@ export class Replication {
   feedStream(bytes: Uint8Array): void {
     this.masterReplOffset += bytes.length;
     this.backlog?.append(bytes);
-    if (this.peers.length === 0) return;
-    const limits = this.outputLimits();
+    const peers = this.peers;
+    if (peers.length === 0) return;
+    const limits = this.limits;
     const now = this.server.now();
-    for (const p of [...this.peers]) p.enqueue(bytes, true, limits, now);
+    // Backwards: a peer over its limits removes itself from the array.
+    for (let i = peers.length - 1; i >= 0; i--) peers[i].enqueue(bytes, true, limits, now);
   }
 
   private outputLimits(): OutputLimits {

@@ -137,11 +137,9 @@ export function call(
   const errorsBefore = client.reply.errors;
   const start = performance.now();
   // Replication: costs one boolean test unless this node has a backlog to feed.
-  const repl = server.replication;
-  const propagating = repl.propagating;
-  if (propagating) repl.beforeCall(client);
-  const r = def.handler!(ctx, argv);
-  if (propagating) repl.afterCall(client, def, fullname, argv, r);
+  const r = server.replication.propagating
+    ? server.replication.callPropagating(ctx, def, fullname, argv)
+    : def.handler!(ctx, argv);
   const asking = client.asking;
   if (r instanceof Promise) {
     return r.then(() => {

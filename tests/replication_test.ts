@@ -395,6 +395,10 @@ Deno.test("replication: after a promotion a former sibling and the old master re
     await waitFor("a follows b", () => linkUp(ca));
     assert.equal(b.server.replication.syncFull, fullB);
     assert.equal(b.server.replication.syncPartialOk, 2);
+    // Killing the master client on a replica drops the link; it continues from the backlog.
+    assert.equal(await cc.call("CLIENT", "KILL", "TYPE", "master"), 1);
+    await waitFor("c partially resynced", () => b.server.replication.syncPartialOk === 3, 5000);
+    await waitFor("c up again", () => linkUp(cc));
     await cb.call("SET", "after", "promotion");
     assert.equal(await cb.call("WAIT", "2", "2000"), 2);
     await waitFor("converged", async () => await converged(cb, cc) && await converged(cb, ca));
@@ -406,5 +410,33 @@ Deno.test("replication: after a promotion a former sibling and the old master re
     await c.stop();
     await b.stop();
     await a.stop();
+  }
+});
+
+Deno.test("replication: the replica authenticates with masterauth", async () => {
+  const master = await startNode({ requirepass: "s3cret" });
+  const replica = await startNode();
+  const m = await RespClient.connect(master.port);
+  const r = await RespClient.connect(replica.port);
+  try {
+    assert.equal(await m.call("AUTH", "s3cret"), "OK");
+    await m.call("SET", "secret-key", "v");
+    await r.call("REPLICAOF", "127.0.0.1", String(master.port));
+    await sleep(300);
+    // Without the password the link cannot come up.
+    let info = String(await r.call("INFO", "replication"));
+    assert.match(info, /master_link_status:down\r\n/);
+    assert.match(info, /master_link_down_since_seconds:-1\r\n/);
+    assert.deepEqual((await r.call("ROLE") as unknown[]).slice(4), [-1]);
+    assert.equal(await r.call("CONFIG", "SET", "masterauth", "s3cret"), "OK");
+    await waitFor("link up with masterauth", () => linkUp(r), 5000);
+    await waitFor("key replicated", async () => (await r.call("GET", "secret-key")) === "v");
+    info = String(await r.call("INFO", "replication"));
+    assert.doesNotMatch(info, /master_link_down_since_seconds/);
+  } finally {
+    m.close();
+    r.close();
+    await replica.stop();
+    await master.stop();
   }
 });
