@@ -77,7 +77,7 @@ export interface BusEngineHost {
   /** Current bus configuration (node timeout, announced ip, ...). */
   config(): BusConfig;
   log(level: LogLevel, text: string): void;
-  /** Myself became a replica of `masterId` (replication is a later issue). */
+  /** Myself became a replica of `masterId` (or its address changed): replicationSetMaster. */
   replicate?(masterId: string): void;
   deleteKeysInSlots?(slots: number[]): void;
   /** PUBLISH, PUBLISHSHARD, MODULE from a known sender (failover messages are handled here). */

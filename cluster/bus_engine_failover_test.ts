@@ -167,11 +167,16 @@ async function formCluster(sim: Sim, replicaOf: number[]): Promise<void> {
     node.apply(
       addNode(
         node.state,
-        createNode(randomNodeIdFrom(sim.rng), NodeFlags.HANDSHAKE | NodeFlags.MEET, sim.clock.now(), {
-          ip: "127.0.0.1",
-          port: BASE_PORT,
-          cport: BASE_PORT + 10000,
-        }),
+        createNode(
+          randomNodeIdFrom(sim.rng),
+          NodeFlags.HANDSHAKE | NodeFlags.MEET,
+          sim.clock.now(),
+          {
+            ip: "127.0.0.1",
+            port: BASE_PORT,
+            cport: BASE_PORT + 10000,
+          },
+        ),
       ),
       { save: false },
     );
@@ -194,7 +199,9 @@ async function formCluster(sim: Sim, replicaOf: number[]): Promise<void> {
     assert.ok("state" in r);
     applyCmd(sim, i, r.state);
   }
-  replicaOf.forEach((m, k) => applyCmd(sim, 3 + k, setMyMaster(sim.nodes[3 + k].state, id(sim, m))));
+  replicaOf.forEach((m, k) =>
+    applyCmd(sim, 3 + k, setMyMaster(sim.nodes[3 + k].state, id(sim, m)))
+  );
   await runUntil(
     sim,
     "roles and slots known everywhere, cluster ok",
@@ -233,7 +240,10 @@ Deno.test("engine failover: a killed master's replica is promoted, every node ok
         30_000,
       );
       // Redis: FAIL after node-timeout (+ gossip), election after 500-1000 ms: about 2-4 s.
-      assert.ok(tookMs >= NODE_TIMEOUT_MS && tookMs < 3 * NODE_TIMEOUT_MS, `seed ${seed}: ${tookMs}`);
+      assert.ok(
+        tookMs >= NODE_TIMEOUT_MS && tookMs < 3 * NODE_TIMEOUT_MS,
+        `seed ${seed}: ${tookMs}`,
+      );
       assert.deepEqual(sim.promotions, [4], `seed ${seed}`);
       for (const i of alive(sim)) {
         const s = sim.nodes[i].state;
@@ -251,7 +261,10 @@ Deno.test("engine failover: CLUSTER FAILOVER pauses the master, swaps roles; TAK
     const sim = await startSim(6, seed);
     try {
       await formCluster(sim, [0, 1, 2]);
-      assert.equal(failoverCmd(sim, 0, "default"), "ERR You should send CLUSTER FAILOVER to a replica");
+      assert.equal(
+        failoverCmd(sim, 0, "default"),
+        "ERR You should send CLUSTER FAILOVER to a replica",
+      );
       const before = sim.clock.now();
       assert.equal(failoverCmd(sim, 3, "default"), null);
       await runUntil(
@@ -305,7 +318,9 @@ Deno.test("engine failover: replica migration 2-1-1 moves a replica to the orpha
           ),
         30_000,
       );
-      const moved = [3, 6].filter((r) => sim.nodes[r].state.nodes.get(id(sim, r))!.masterId === id(sim, 1));
+      const moved = [3, 6].filter((r) =>
+        sim.nodes[r].state.nodes.get(id(sim, r))!.masterId === id(sim, 1)
+      );
       assert.equal(moved.length, 1, `seed ${seed}: exactly one replica migrates`);
       assert.ok(allOk(sim));
       assert.deepEqual(sim.promotions, []);
@@ -325,7 +340,14 @@ function route(s: ClusterState, write: boolean, allowReadsWhenDown: boolean): st
   const def = write ? SET : GET;
   const argv = (write ? ["set", "b", "1"] : ["get", "b"]).map((x) => enc.encode(x));
   const opts: RoutingOptions = { allowReadsWhenDown, preferredEndpoint: "ip" };
-  return routeQuery(s, { asking: false, readonlyMode: false }, [{ def, fullname: def.name, argv }], false, () => true, opts);
+  return routeQuery(
+    s,
+    { asking: false, readonlyMode: false },
+    [{ def, fullname: def.name, argv }],
+    false,
+    () => true,
+    opts,
+  );
 }
 
 Deno.test("engine failover: a partitioned minority master refuses writes, heals as a replica", async () => {
@@ -343,7 +365,10 @@ Deno.test("engine failover: a partitioned minority master refuses writes, heals 
         10_000,
       );
       // After node-timeout (PFAIL of the two other masters), not before.
-      assert.ok(failAfterMs >= NODE_TIMEOUT_MS && failAfterMs <= NODE_TIMEOUT_MS + 1000, `seed ${seed}: ${failAfterMs}`);
+      assert.ok(
+        failAfterMs >= NODE_TIMEOUT_MS && failAfterMs <= NODE_TIMEOUT_MS + 1000,
+        `seed ${seed}: ${failAfterMs}`,
+      );
       assert.equal(route(sim.nodes[0].state, true, false), CLUSTERDOWN);
       assert.equal(route(sim.nodes[0].state, false, false), CLUSTERDOWN);
       // cluster-allow-reads-when-down: reads served, writes refused.

@@ -304,7 +304,7 @@ export class Cluster {
   private logViewChanges(s: ClusterState): void {
     const prev = this.loggedView;
     this.loggedView = s;
-    if (prev !== null) for (const l of describeViewChange(prev, s)) this.log(l.level, l.text);
+    if (prev !== null) { for (const l of describeViewChange(prev, s)) this.log(l.level, l.text); }
   }
 
   /** The start of each cron tick: announced address, FORGET blacklist expiry. */

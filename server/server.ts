@@ -250,7 +250,11 @@ export class Server {
     const hz = Math.max(1, Math.min(500, this.config.getNumber("hz")));
     const tickMs = 1000 / hz;
     this.timers.push(setInterval(() => {
-      if (this.activeExpireEnabled) this.db.activeExpireCycle(tickMs / 4);
+      // Not while a manual failover pauses writes: the dataset must stay still (Redis 7.0).
+      if (
+        this.activeExpireEnabled &&
+        (this.cluster === null || this.cluster.writePause.untilMs === 0)
+      ) this.db.activeExpireCycle(tickMs / 4);
     }, tickMs));
   }
 

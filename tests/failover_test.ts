@@ -166,13 +166,18 @@ async function scenario(kind: Kind): Promise<Result> {
       "--cluster-yes",
     ], { timeoutMs: 60_000 });
     assert.equal(created.code, 0, `${kind}: create failed\n${created.stdout}\n${created.stderr}`);
-    await waitFor(`${kind}: 3 replicas known and cluster ok everywhere`, async () => {
-      for (const p of ports) {
-        if (await clusterState(p) !== "ok") return false;
-        if ((await nodes(p)).filter((l) => l.flags.includes("slave")).length !== 3) return false;
-      }
-      return true;
-    }, 30_000, 100);
+    await waitFor(
+      `${kind}: 3 replicas known and cluster ok everywhere`,
+      async () => {
+        for (const p of ports) {
+          if (await clusterState(p) !== "ok") return false;
+          if ((await nodes(p)).filter((l) => l.flags.includes("slave")).length !== 3) return false;
+        }
+        return true;
+      },
+      30_000,
+      100,
+    );
 
     client = new RedisCluster([{ host: HOST, port: ports[0] }], {
       slotsRefreshTimeout: 2000,
@@ -187,7 +192,9 @@ async function scenario(kind: Kind): Promise<Result> {
 
     // --- kill -9 a master (the one owning slot 0) -----------------------------------------
     const view = await nodes(ports[0]);
-    const victim = view.find((l) => l.flags.includes("master") && l.slots.some((s) => s.startsWith("0-")))!;
+    const victim = view.find((l) =>
+      l.flags.includes("master") && l.slots.some((s) => s.startsWith("0-"))
+    )!;
     const heir = view.find((l) => l.masterId === victim.id)!;
     assert.ok(heir, `${kind}: the victim has a replica`);
     const vi = ports.indexOf(victim.port);
@@ -195,63 +202,101 @@ async function scenario(kind: Kind): Promise<Result> {
     const killedAt = Date.now();
     await procs[vi]!.kill();
     procs[vi] = null;
-    await waitFor(`${kind}: replica promoted and cluster ok on every node`, async () => {
-      for (const p of alivePorts()) {
-        if (await clusterState(p) !== "ok") return false;
-        const v = await nodes(p);
-        const h = v.find((l) => l.id === heir.id);
-        if (h === undefined || !h.flags.includes("master") || !h.slots.some((s) => s.startsWith("0-"))) {
-          return false;
+    await waitFor(
+      `${kind}: replica promoted and cluster ok on every node`,
+      async () => {
+        for (const p of alivePorts()) {
+          if (await clusterState(p) !== "ok") return false;
+          const v = await nodes(p);
+          const h = v.find((l) => l.id === heir.id);
+          if (
+            h === undefined || !h.flags.includes("master") ||
+            !h.slots.some((s) => s.startsWith("0-"))
+          ) {
+            return false;
+          }
         }
-      }
-      return true;
-    }, 30_000, 50);
+        return true;
+      },
+      30_000,
+      50,
+    );
     const failoverMs = Date.now() - killedAt;
     const okAt = Date.now();
-    await waitFor(`${kind}: the client writes again after the failover`, () => writer!.ackedSince(okAt) > 50, 15_000);
+    await waitFor(
+      `${kind}: the client writes again after the failover`,
+      () => writer!.ackedSince(okAt) > 50,
+      15_000,
+    );
 
     // --- the killed master comes back as a replica of its heir -----------------------------
     procs[vi] = await spawn(kind, { port: victim.port, dir: victimDir });
-    await waitFor(`${kind}: the old master rejoins as a replica of ${heir.id}`, async () => {
-      for (const p of alivePorts()) {
-        const v = await nodes(p);
-        const o = v.find((l) => l.id === victim.id);
-        if (o === undefined || !o.flags.includes("slave") || o.masterId !== heir.id) return false;
-        if (o.flags.includes("fail") || o.flags.includes("fail?")) return false;
-        if (await clusterState(p) !== "ok") return false;
-      }
-      return true;
-    }, 30_000, 100);
+    await waitFor(
+      `${kind}: the old master rejoins as a replica of ${heir.id}`,
+      async () => {
+        for (const p of alivePorts()) {
+          const v = await nodes(p);
+          const o = v.find((l) => l.id === victim.id);
+          if (o === undefined || !o.flags.includes("slave") || o.masterId !== heir.id) return false;
+          if (o.flags.includes("fail") || o.flags.includes("fail?")) return false;
+          if (await clusterState(p) !== "ok") return false;
+        }
+        return true;
+      },
+      30_000,
+      100,
+    );
     // Let its replication link come up (the manual failover needs the offsets to match).
-    await waitFor(`${kind}: replica link up`, async () => {
-      const info = String(await call(victim.port, "INFO", "replication"));
-      return /master_link_status:up/.test(info);
-    }, 20_000, 100);
+    await waitFor(
+      `${kind}: replica link up`,
+      async () => {
+        const info = String(await call(victim.port, "INFO", "replication"));
+        return /master_link_status:up/.test(info);
+      },
+      20_000,
+      100,
+    );
 
     // --- CLUSTER FAILOVER on the restarted replica during writes -----------------------------
     const fromKey = writer.acked.size;
     const beforeManual = Date.now();
     assert.equal(await call(victim.port, "CLUSTER", "FAILOVER"), "OK");
-    await waitFor(`${kind}: roles swapped everywhere`, async () => {
-      for (const p of alivePorts()) {
-        const v = await nodes(p);
-        const o = v.find((l) => l.id === victim.id)!;
-        const h = v.find((l) => l.id === heir.id)!;
-        if (!o.flags.includes("master") || h.masterId !== victim.id) return false;
-        if (await clusterState(p) !== "ok") return false;
-      }
-      return true;
-    }, 20_000, 50);
+    await waitFor(
+      `${kind}: roles swapped everywhere`,
+      async () => {
+        for (const p of alivePorts()) {
+          const v = await nodes(p);
+          const o = v.find((l) => l.id === victim.id)!;
+          const h = v.find((l) => l.id === heir.id)!;
+          if (!o.flags.includes("master") || h.masterId !== victim.id) return false;
+          if (await clusterState(p) !== "ok") return false;
+        }
+        return true;
+      },
+      20_000,
+      50,
+    );
     const manualMs = Date.now() - beforeManual;
     const swappedAt = Date.now();
-    await waitFor(`${kind}: writes continue after the manual failover`, () => writer!.ackedSince(swappedAt) > 50, 15_000);
+    await waitFor(
+      `${kind}: writes continue after the manual failover`,
+      () => writer!.ackedSince(swappedAt) > 50,
+      15_000,
+    );
     await writer.close();
     // Every write acknowledged from just before CLUSTER FAILOVER on is there.
     const keys = [...writer.acked.keys()].slice(Math.max(0, fromKey - 20));
     const vals = await Promise.all(keys.map((k) => client!.get(k)));
     const lost = keys.filter((k, i) => vals[i] !== writer!.acked.get(k));
-    assert.deepEqual(lost.slice(0, 10), [], `${kind}: ${lost.length} of ${keys.length} acknowledged writes lost`);
-    assert.ok(keys.length > 100, `${kind}: only ${keys.length} writes in the manual failover window`);
+    assert.deepEqual(
+      lost.slice(0, 10),
+      [],
+      `${kind}: ${lost.length} of ${keys.length} acknowledged writes lost`,
+    );
+    assert.ok(
+      keys.length > 100,
+      `${kind}: only ${keys.length} writes in the manual failover window`,
+    );
     return { failoverMs, manualMs };
   } finally {
     await writer?.close();
@@ -291,7 +336,10 @@ Deno.test({
     const c2 = await RespClient.connect(node.port);
     try {
       assert.equal(await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383"), "OK");
-      await waitFor("cluster ok", async () => /cluster_state:ok/.test(String(await c.call("CLUSTER", "INFO"))));
+      await waitFor(
+        "cluster ok",
+        async () => /cluster_state:ok/.test(String(await c.call("CLUSTER", "INFO"))),
+      );
       assert.equal(await c.call("SET", "k", "v0"), "OK");
       const pause = node.server.cluster!.writePause;
       const t0 = Date.now();
