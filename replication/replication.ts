@@ -575,7 +575,10 @@ export class Replication {
     // Master side: PING every repl-ping-replica-period, drop replicas that stopped acking.
     if (this.propagating && this.peers.length > 0) {
       const period = Math.max(1, s.config.getNumber("repl-ping-replica-period"));
-      if (this.cronLoops % period === 0) this.feedCommand(["ping"], false);
+      // Not while a manual failover pauses writes: the PING would move the offset the replica
+      // is waiting to match (Redis skips it then too).
+      const paused = s.cluster !== null && s.cluster.writePause.untilMs !== 0;
+      if (this.cronLoops % period === 0 && !paused) this.feedCommand(["ping"], false);
       const limits = this.outputLimits();
       for (const p of [...this.peers]) {
         if (p.state === "online" && now - p.ackTimeMs > timeoutMs) p.close("timeout");
