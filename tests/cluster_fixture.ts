@@ -259,10 +259,12 @@ export class KeyLoad {
     for (let i = 0; i < this.numKeys; i++) {
       const k = KeyLoad.key(i);
       const v = `${i}:0`;
-      batch.push(this.client.set(k, v).then((r) => {
-        assert.equal(r, "OK");
-        this.latest.set(k, v);
-      }));
+      batch.push(
+        this.client.set(k, v).then((r) => {
+          assert.equal(r, "OK");
+          this.latest.set(k, v);
+        }),
+      );
       if (batch.length === concurrency) await Promise.all(batch.splice(0));
     }
     await Promise.all(batch);

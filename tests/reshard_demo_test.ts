@@ -72,7 +72,11 @@ async function mastersOf(port: number): Promise<NodeLine[]> {
 type Result = { code: number; stdout: string; stderr: string };
 
 function assertOk(r: Result, what: string): void {
-  assert.equal(r.code, 0, `${what} failed (exit ${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr}`);
+  assert.equal(
+    r.code,
+    0,
+    `${what} failed (exit ${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr}`,
+  );
 }
 
 function redisCli(args: string[], timeoutMs = 300_000): Promise<Result> {
@@ -136,19 +140,26 @@ interface Steps {
 }
 
 /** Six of our nodes, 3 masters + 3 replicas, agreed by every node; masters sorted by first slot. */
-async function sixNodes(): Promise<{ nodes: SpawnedProcess[]; entry: number; masters: NodeLine[] }> {
+async function sixNodes(): Promise<
+  { nodes: SpawnedProcess[]; entry: number; masters: NodeLine[] }
+> {
   const cl = await createCluster(6, { replicas: 1, directives: DIRECTIVES });
   try {
     const entry = cl.ports[0];
     // Replicas are confirmed by gossip: every node must see 3 masters and 3 replicas.
-    await waitFor("3 masters + 3 replicas seen by every node", async () => {
-      for (const p of cl.ports) {
-        const ls = await nodesOf(p);
-        if (ls.filter((l) => l.flags.includes("slave")).length !== 3) return false;
-        if (ls.filter((l) => l.flags.includes("master")).length !== 3) return false;
-      }
-      return true;
-    }, 30_000, 200);
+    await waitFor(
+      "3 masters + 3 replicas seen by every node",
+      async () => {
+        for (const p of cl.ports) {
+          const ls = await nodesOf(p);
+          if (ls.filter((l) => l.flags.includes("slave")).length !== 3) return false;
+          if (ls.filter((l) => l.flags.includes("master")).length !== 3) return false;
+        }
+        return true;
+      },
+      30_000,
+      200,
+    );
     await waitChecked(entry, 30_000);
     const ms = await mastersOf(entry);
     assert.equal(ms.length, 3);

@@ -14,179 +14,27 @@
 
 import assert from "node:assert/strict";
 import { Cluster as RedisCluster } from "ioredis";
-import {
-  haveRedisServer,
-  RespClient,
-  run,
-  sleep,
-  type SpawnedProcess,
-  spawnNode,
-  spawnRedis,
-  waitFor,
-} from "./harness.ts";
+import { haveRedisServer, RespClient, run, sleep, spawnNode, waitFor } from "./harness.ts";
 import { readKey } from "./rdb_helpers.ts";
-import { keyHashSlotBinary } from "../protocol/slot.ts";
+import {
+  call,
+  clusterCheck,
+  createCluster,
+  errText,
+  keyInSlot,
+  myLine,
+  nodesOf,
+  ownerSeenBy,
+  stopAll,
+  waitAllOk,
+  waitChecked,
+} from "./cluster_fixture.ts";
 
 const DIRECTIVES = {
   "cluster-enabled": "yes",
   "cluster-node-timeout": "3000",
 };
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function call(port: number, ...args: string[]): Promise<unknown> {
-  const c = await RespClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
-
-function errText(v: unknown): string {
-  assert.ok(v instanceof Error, `expected an error reply, got ${JSON.stringify(v)}`);
-  return (v as Error).message;
-}
-
-interface NodeLine {
-  id: string;
-  addr: string;
-  flags: string[];
-  master: string;
-  epoch: number;
-  slots: string[];
-}
-
-async function nodesOf(port: number): Promise<NodeLine[]> {
-  const text = await call(port, "CLUSTER", "NODES") as string;
-  return text.split("\n").filter((l) => l !== "").map((l) => {
-    const f = l.split(" ");
-    return {
-      id: f[0],
-      addr: f[1],
-      flags: f[2].split(","),
-      master: f[3],
-      epoch: Number(f[6]),
-      slots: f.slice(8),
-    };
-  });
-}
-
-async function myLine(port: number): Promise<NodeLine> {
-  return (await nodesOf(port)).find((l) => l.flags.includes("myself"))!;
-}
-
-/** Which node each node thinks owns `slot` (by node id). */
-async function ownerSeenBy(port: number, slot: number): Promise<string | null> {
-  for (const l of await nodesOf(port)) {
-    for (const s of l.slots) {
-      if (s.startsWith("[")) continue;
-      const [a, b] = s.split("-").map(Number);
-      if (slot >= a && slot <= (b ?? a)) return l.id;
-    }
-  }
-  return null;
-}
-
-async function stopAll(procs: SpawnedProcess[]): Promise<void> {
-  for (const p of procs) {
-    try {
-      await p.kill();
-    } catch { /* gone */ }
-  }
-}
-
-interface TestCluster {
-  nodes: SpawnedProcess[];
-  ports: number[];
-  ids: string[];
-}
-
-/**
- * `n` masters made with `redis-cli --cluster create --cluster-replicas 0`, all cluster_state:ok.
- * With `realFirst`, the first one is a real redis-server 7.0.
- */
-async function createCluster(n: number, realFirst = false): Promise<TestCluster> {
-  const nodes = await Promise.all(
-    Array.from(
-      { length: n },
-      (_, i) => i === 0 && realFirst ? spawnRedis(DIRECTIVES) : spawnNode(DIRECTIVES),
-    ),
-  );
-  const ports = nodes.map((x) => x.port);
-  try {
-    const r = await run("redis-cli", [
-      "--cluster",
-      "create",
-      ...ports.map((p) => `127.0.0.1:${p}`),
-      "--cluster-replicas",
-      "0",
-      "--cluster-yes",
-    ], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `create failed:\n${r.stdout}\n${r.stderr}`);
-    await waitAllOk(ports);
-    const ids = await Promise.all(
-      ports.map(async (p) => await call(p, "CLUSTER", "MYID") as string),
-    );
-    return { nodes, ports, ids };
-  } catch (e) {
-    await stopAll(nodes);
-    throw e;
-  }
-}
-
-async function waitAllOk(ports: number[], timeoutMs = 20_000): Promise<void> {
-  await waitFor(
-    "cluster_state:ok on every node",
-    async () => {
-      for (const p of ports) {
-        const info = await call(p, "CLUSTER", "INFO") as string;
-        if (!info.startsWith("cluster_state:ok\r\n")) return false;
-      }
-      return true;
-    },
-    timeoutMs,
-    200,
-  );
-}
-
-async function clusterCheck(port: number): Promise<string> {
-  const r = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${port}`], {
-    timeoutMs: 60_000,
-  });
-  assert.equal(r.code, 0, `check failed:\n${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /\[OK\] All nodes agree about slots configuration\./);
-  assert.match(r.stdout, /\[OK\] All 16384 slots covered\./);
-  assert.doesNotMatch(r.stdout, /\[WARNING\]|\[ERR\]/);
-  return r.stdout;
-}
-
-/** Wait until every node's view agrees (redis-cli's signature check) by running check. */
-async function waitChecked(port: number, timeoutMs = 20_000): Promise<void> {
-  let last = "";
-  await waitFor(
-    "redis-cli --cluster check clean",
-    async () => {
-      const r = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${port}`], {
-        timeoutMs: 60_000,
-      });
-      last = r.stdout;
-      return r.code === 0 && !/\[WARNING\]|\[ERR\]/.test(r.stdout);
-    },
-    timeoutMs,
-    500,
-  ).catch((e) => {
-    throw new Error(`${(e as Error).message}\n${last}`);
-  });
-}
-
-/** A key (with the given prefix) hashing to `slot`. */
-function keyInSlot(slot: number, prefix = "key"): string {
-  for (let i = 0; i < 1_000_000; i++) {
-    const k = `${prefix}:${i}`;
-    if (keyHashSlotBinary(k) === slot) return k;
-  }
-  throw new Error(`no key for slot ${slot}`);
-}
 
 Deno.test({
   name:
@@ -618,7 +466,7 @@ Deno.test({
   ignore: !haveRedisServer(),
   ...opts,
   fn: async () => {
-    const cl = await createCluster(3, true);
+    const cl = await createCluster(3, { realFirst: true });
     const [preal, pours] = cl.ports;
     const [idreal, idours] = cl.ids;
     try {
