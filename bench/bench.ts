@@ -119,14 +119,24 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** SET key:{i} to a 16-byte value for i < n, through `redis-cli --pipe` (same keys on both). */
 async function loadKeys(port: number, n: number): Promise<void> {
-  // Distinct keys: -r n with enough requests to touch most of them; values of 16 bytes.
-  const r = await new Deno.Command("redis-benchmark", {
-    args: ["-p", String(port), "-t", "set", "-n", String(n * 3), "-r", String(n), "-d", "16", "-P", "32", "-q"],
-    stdout: "null",
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = `key:${i}`;
+    lines.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvalue-0123456789\r\n`);
+  }
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "--pipe"],
+    stdin: "piped",
+    stdout: "piped",
     stderr: "piped",
-  }).output();
-  if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stderr));
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(lines.join("")));
+  await w.close();
+  const r = await child.output();
+  if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr));
 }
 
 async function dbsize(port: number): Promise<number> {
@@ -157,26 +167,42 @@ async function runMode(mode: "standalone" | "cluster"): Promise<ModeResult> {
         result.rows.push({ test: name, redis: rps, ours: o, ratio: o / rps });
       }
     }
-    const keys = Number(values.keys);
-    await Promise.all([redis, ours].map((p) => new Deno.Command("redis-cli", { args: ["-p", String(p.port), "flushall"], stdout: "null" }).output()));
+  } finally {
+    await stop(redis);
+    await stop(ours);
+  }
+  result.memory = await measureMemory(cluster);
+  return result;
+}
+
+/**
+ * Memory on fresh processes (the throughput runs leave V8 heaps grown, which would hide the
+ * cost of new keys): RSS after loading the same keys minus RSS when idle, for both servers.
+ */
+async function measureMemory(cluster: boolean): Promise<ModeResult["memory"]> {
+  const keys = Number(values.keys);
+  const redis = await start("redis", cluster);
+  const ours = await start("ours", cluster);
+  try {
+    await sleep(500);
     const base = { redis: rssKiB(redis.pid), ours: rssKiB(ours.pid) };
     await loadKeys(redis.port, keys);
     await loadKeys(ours.port, keys);
     const n = await dbsize(ours.port);
     const nr = await dbsize(redis.port);
     if (n !== nr) throw new Error(`key counts differ: ours ${n}, redis ${nr}`);
-    result.memory = {
+    const m = {
       keys: n,
       redisRssKiB: rssKiB(redis.pid) - base.redis,
       oursRssKiB: rssKiB(ours.pid) - base.ours,
       ratio: 0,
     };
-    result.memory.ratio = result.memory.oursRssKiB / Math.max(1, result.memory.redisRssKiB);
+    m.ratio = m.oursRssKiB / Math.max(1, m.redisRssKiB);
+    return m;
   } finally {
     await stop(redis);
     await stop(ours);
   }
-  return result;
 }
 
 const modes: ("standalone" | "cluster")[] = values.mode === "both"

@@ -52,6 +52,7 @@ import { keyHashSlotBinary } from "../protocol/slot.ts";
 const NUM_KEYS = Number(Deno.env.get("RESHARD_DEMO_KEYS") ?? "20000");
 const FULL = Deno.env.get("RESHARD_DEMO_FULL") === "1";
 const DIRECTIVES = { "cluster-node-timeout": "2000" };
+const LOAD_LOOPS = 4;
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 function log(msg: string): void {
@@ -198,7 +199,9 @@ async function scenario(tool: Tool, steps: Steps): Promise<void> {
   const client = new RedisCluster([{ host: "127.0.0.1", port: entry }], {
     slotsRefreshTimeout: 5000,
   });
-  const load = new KeyLoad(client, NUM_KEYS);
+  // Four loops, each one command at a time: continuous traffic that leaves the two cores of a
+  // small machine to the nodes and the tools too.
+  const load = new KeyLoad(client, NUM_KEYS, LOAD_LOOPS);
   let loadStarted = false;
   try {
     const [ma, mb] = masters;
