@@ -488,6 +488,18 @@ Deno.test({
         broken.stdout,
       );
       assert.equal((await redisCli(["--cluster", "check", addrs[0]])).code, 1);
+      // An uncovered slot (DELSLOTS on its owner, which the SETSLOT above proved ports[0] is).
+      assert.equal(await call(ports[0], "CLUSTER", "SETSLOT", "100", "STABLE"), "OK");
+      assert.equal(await call(ports[0], "CLUSTER", "DELSLOTS", "100"), "OK");
+      const uncovered = await cli(["check", addrs[0]]);
+      assert.equal(uncovered.code, 1, uncovered.stdout);
+      assert.ok(
+        uncovered.stdout.includes("[ERR] Not all 16384 slots are covered by nodes."),
+        uncovered.stdout,
+      );
+      const theirsUncovered = await redisCli(["--cluster", "check", addrs[0]]);
+      assert.equal(theirsUncovered.code, 1);
+      assert.ok(theirsUncovered.stdout.includes("Not all 16384 slots are covered by nodes."));
     } finally {
       await Promise.all(procs.map((p) => p.stop()));
       for (const p of procs) await Deno.remove(p.dir, { recursive: true }).catch(() => {});
