@@ -11,11 +11,10 @@
  * keeps its latest acknowledged value, and `--cluster check` (and `cli.ts check`) is clean.
  * The node killed mid-migration + `--cluster fix` case is in reshard_test.ts.
  *
- * Size: RESHARD_DEMO_KEYS keys (default 20000; the issue's size is 100000). By default each
- * step runs as its own test (each well under 2.5 minutes on two cores); RESHARD_DEMO_FULL=1
- * instead runs the issue's whole sequence (reshard 4000, add-node + rebalance, empty + del-node)
- * as one test per tool, e.g.
- *   RESHARD_DEMO_FULL=1 RESHARD_DEMO_KEYS=100000 deno test -A tests/reshard_demo_test.ts
+ * Size: RESHARD_DEMO_KEYS keys (default 20000; the issue's size is 100000). By default a short
+ * reshard (300 slots) runs per tool; RESHARD_DEMO_FULL=1 runs the issue's whole sequence
+ * (reshard 4000, add-node + rebalance, empty + del-node) as one test per tool:
+ *   deno task test:long   (RESHARD_DEMO_FULL=1 RESHARD_DEMO_KEYS=100000)
  */
 
 import assert from "node:assert/strict";
@@ -297,24 +296,20 @@ async function scenario(tool: Tool, steps: Steps): Promise<void> {
   }
 }
 
-const SPLIT: { what: string; steps: Steps }[] = [
-  { what: "reshard 4000 slots", steps: { reshardSlots: 4000, grow: false, shrink: false } },
-  {
-    what: "add-node + rebalance with empty masters",
-    steps: { reshardSlots: 0, grow: true, shrink: false },
-  },
-  {
-    what: "rebalance weight 0 + del-node",
-    steps: { reshardSlots: 0, grow: false, shrink: true },
-  },
-];
+/**
+ * The default suite runs a short version (300 slots under the same load and checks), so that
+ * `deno task test` stays within its time budget; slot moves on our nodes run at about 40 slots/s
+ * under load, so the issue's sequence takes minutes per tool and runs as `deno task test:long`
+ * (RESHARD_DEMO_FULL=1 RESHARD_DEMO_KEYS=100000).
+ */
+const SHORT = { what: "reshard 300 slots", steps: { reshardSlots: 300, grow: false, shrink: false } };
 const WHOLE = {
   what: "reshard 4000 slots, add-node + rebalance with empty masters, weight 0 + del-node",
   steps: { reshardSlots: 4000, grow: true, shrink: true },
 };
 
 for (const tool of [REDIS_CLI, OUR_CLI]) {
-  for (const { what, steps } of FULL ? [WHOLE] : SPLIT) {
+  for (const { what, steps } of FULL ? [WHOLE] : [SHORT]) {
     Deno.test({
       name: `${tool.name}: ${what}, six nodes, ioredis load on ${NUM_KEYS} keys`,
       ...opts,
