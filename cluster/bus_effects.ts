@@ -81,18 +81,19 @@ export interface BusResult<S> {
  * that a whole call ends with at most one state update and one `saveConfig` effect, like
  * clusterBeforeSleep.
  */
-export class EffectSink {
-  readonly effects: BusEffect[] = [];
+export class EffectSink<E extends { kind: string } = BusEffect> {
+  readonly effects: E[] = [];
   saveConfig = false;
   fsyncConfig = false;
   updateState = false;
 
-  push(e: BusEffect): void {
+  push(e: E): void {
     this.effects.push(e);
   }
 
   log(level: LogLevel, text: string): void {
-    this.effects.push({ kind: "log", level, text });
+    // Every effect union used with a sink includes BusEffect's `log`.
+    this.effects.push({ kind: "log", level, text } as unknown as E);
   }
 
   /** clusterDoBeforeSleep(SAVE_CONFIG [| FSYNC_CONFIG] [| UPDATE_STATE]). */

@@ -18,7 +18,7 @@
  * - `unpauseWrites`: end that pause (resetManualFailover on the master side).
  */
 
-import type { BusConfig, BusEffect, LogLevel } from "./bus_effects.ts";
+import { type BusConfig, type BusEffect, EffectSink } from "./bus_effects.ts";
 import type { ReceiveLink } from "./bus_receive.ts";
 import type { SimRandom } from "./sim_random.ts";
 import type { ClusterState } from "./state.ts";
@@ -149,29 +149,11 @@ export interface FailoverResult {
 }
 
 /** Effects plus the "before sleep" todo flags of one call (clusterDoBeforeSleep). */
-export class FailoverSink {
-  readonly effects: FailoverEffect[] = [];
-  saveConfig = false;
-  fsyncConfig = false;
-  updateState = false;
+export class FailoverSink extends EffectSink<FailoverEffect> {
   /** CLUSTER_TODO_HANDLE_FAILOVER. */
   handleFailover = false;
   /** CLUSTER_TODO_HANDLE_MANUALFAILOVER. */
   handleManualFailover = false;
-
-  push(e: FailoverEffect): void {
-    this.effects.push(e);
-  }
-
-  log(level: LogLevel, text: string): void {
-    this.effects.push({ kind: "log", level, text });
-  }
-
-  todo(save: boolean, update: boolean, fsync = false): void {
-    if (save) this.saveConfig = true;
-    if (fsync) this.fsyncConfig = true;
-    if (update) this.updateState = true;
-  }
 }
 
 /** This node's replication offset as the rules see it. */
