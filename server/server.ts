@@ -242,6 +242,13 @@ export class Server {
     for (const l of this.listeners) this.acceptLoop(l);
     this.startTimers();
     this.replication.start();
+    if (this.config.getBool("appendonly")) {
+      // Say it loudly rather than let a user believe writes are on disk.
+      this.log.warning(
+        "appendonly yes: AOF persistence is not implemented yet; keys live in memory only " +
+          "(replicas keep copies; nodes.conf is persisted)",
+      );
+    }
     this.log.notice(`Ready to accept connections tcp (port ${this.port})`);
   }
 
