@@ -2,7 +2,8 @@
  * The node actor (XState v5): the root of one cluster node's actor system.
  *
  *   clusterNode (this machine, states running -> stopped)
- *   ├── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, batched nodes.conf saves)
+ *   ├── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, nodes.conf saved
+ *   │                      at the end of each turn, before the turn's output is released)
  *   └── link:<node id>    (actors/link.ts, one spawned per known node other than myself)
  *
  * The bus engine (cluster/bus_engine.ts) does the per-packet work with the pure rules; after every
@@ -15,7 +16,14 @@
  * node with SimulatedClock. Actor ids are readable: "clusterNode", "supervisor", "link:<id>".
  */
 
-import { createActor, enqueueActions, type InspectionEvent, sendTo, setup } from "xstate";
+import {
+  type ActorRefFrom,
+  createActor,
+  enqueueActions,
+  type InspectionEvent,
+  sendTo,
+  setup,
+} from "xstate";
 import { type LinkEvent, type LinkInput, linkMachine } from "./link.ts";
 import {
   type Clock,
@@ -35,6 +43,7 @@ export type NodeEvent =
   | { type: "PEERS_CHANGED"; changes: PeerChange[] }
   | { type: "CONFIG_CHANGED" }
   | { type: "CONFIG_SAVED" }
+  | { type: "END_OF_TURN" }
   | { type: "SHUTDOWN" };
 
 export function linkActorId(nodeId: string): string {
@@ -148,6 +157,7 @@ export const nodeMachine = setup({
         PEERS_CHANGED: { actions: "applyPeerChanges" },
         CONFIG_CHANGED: { actions: "forwardToSupervisor" },
         CONFIG_SAVED: { actions: "forwardToSupervisor" },
+        END_OF_TURN: { actions: "forwardToSupervisor" },
         SHUTDOWN: { target: "stopped", actions: "forwardToSupervisor" },
       },
     },
@@ -200,10 +210,16 @@ export function deliverPeerChanges(actor: NodeActor, changes: readonly PeerChang
 
 /** The supervisor's counters, or null when it is gone. */
 export function supervisorStatsOf(actor: NodeActor): SupervisorStats | null {
-  // deno-lint-ignore no-explicit-any
-  const sup = actor.getSnapshot().children.supervisor as any;
-  return sup?.getSnapshot().context.stats ?? null;
+  return supervisorOf(actor)?.getSnapshot().context.stats ?? null;
 }
+
+/** The supervisor child (systemId "supervisor"), or undefined once stopped. */
+export function supervisorOf(actor: NodeActor): SupervisorRef | undefined {
+  return actor.system.get("supervisor") as SupervisorRef | undefined;
+}
+
+/** The supervisor as its parent sees it. */
+export type SupervisorRef = ActorRefFrom<typeof supervisorMachine>;
 
 /** Link actor state names by node id ("connected", "pfail", ...), for tests and introspection. */
 export function linkStates(actor: NodeActor): Map<string, string> {

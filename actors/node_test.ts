@@ -18,24 +18,29 @@ function harness() {
       log.push("save");
       return true;
     },
+    release: () => log.push("release"),
   }, clock);
   return { clock, log, actor };
 }
 
-Deno.test("node actor: supervisor child ticks on the actor clock and saves batched", () => {
+Deno.test("node actor: supervisor child ticks on the actor clock and saves at the end of each turn", () => {
   const { clock, log, actor } = harness();
   try {
     actor.send({ type: "CONFIG_CHANGED" });
     actor.send({ type: "CONFIG_CHANGED" });
     clock.increment(CLUSTER_CRON_INTERVAL_MS);
-    assert.deepEqual(log, ["cron", "save"]);
+    assert.deepEqual(log, ["cron", "save", "release"]);
     clock.increment(CLUSTER_CRON_INTERVAL_MS);
-    assert.deepEqual(log, ["cron", "save", "cron"]);
-    assert.deepEqual(supervisorStatsOf(actor), { ticks: 2, saves: 1, failedSaves: 0 });
+    assert.deepEqual(log, ["cron", "save", "release", "cron", "release"]);
+    // A turn ended from outside (a client reply batch) saves before it releases.
+    actor.send({ type: "CONFIG_CHANGED" });
+    actor.send({ type: "END_OF_TURN" });
+    assert.deepEqual(log.slice(5), ["save", "release"]);
+    assert.deepEqual(supervisorStatsOf(actor), { ticks: 2, saves: 2, failedSaves: 0, turns: 3 });
     // SHUTDOWN with a pending change saves it.
     actor.send({ type: "CONFIG_CHANGED" });
     actor.send({ type: "SHUTDOWN" });
-    assert.deepEqual(log.slice(3), ["save"]);
+    assert.deepEqual(log.slice(7), ["save"]);
   } finally {
     actor.stop();
   }

@@ -1,21 +1,40 @@
 /**
  * The node supervisor actor (XState v5): runs the cluster cron every 100 ms (Redis's clusterCron)
- * and persists nodes.conf when the configuration is dirty, at most once per tick (Redis's
- * CLUSTER_TODO_SAVE_CONFIG, which batches every change made since the last save).
+ * and is the one place that persists nodes.conf and lets the node's bus output go.
  *
- * States (as the visualizer shows them):
- *   running.configClean  --CONFIG_CHANGED-->  running.configDirty
- *   running (either)     --after cronInterval-->  runs `cronTick`; if dirty also `saveConfig`;
- *                         re-enters running.configClean
- *   running.configDirty  --CONFIG_SAVED (someone saved, e.g. CLUSTER SAVECONFIG)--> configClean
- *   running              --SHUTDOWN--> stopped (final; saves first if dirty)
+ * Redis saves the cluster config in `beforeSleep` (clusterBeforeSleep -> clusterSaveConfigOrDie
+ * for CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_FSYNC_CONFIG): after an event-loop turn changed the
+ * config and before any reply, vote or bus message of that turn is written to a socket. Here a
+ * "turn" is one piece of work that ends with END_OF_TURN: a bus packet, a cron tick, a connect, a
+ * batch of client commands. The bus engine holds the packets of a turn in an outbox; END_OF_TURN
+ * saves a dirty config (one atomic, fsynced write for every change of the turn: group commit),
+ * then releases the outbox. A client reply batch asks for END_OF_TURN before it is written, so
+ * nothing the node says leaves before the state it announces is on disk.
  *
- * Side effects are injected through `input` (`cron`, `save`), so tests drive the machine with
- * xstate's SimulatedClock and no filesystem. Delays use `after`, so the actor's `clock` option
- * controls time. The bus work adds its actors beside this one.
+ * Like Redis (CLUSTER_TODO_FSYNC_CONFIG), only some changes ask for an fsync: votes, epoch changes,
+ * promotions, BUMPEPOCH and the epoch bump of SETSLOT NODE. The others (SETSLOT MIGRATING, ADDSLOTS,
+ * gossip about other nodes) are written and renamed into place before the reply, which a killed
+ * process cannot undo, without waiting for the disk; a turn that holds both kinds is fsynced.
+ *
+ * A save that fails is fatal, as in Redis ("Fatal: can't update cluster config file."): `fatal`
+ * does not return in production (the process exits), so no output of that turn ever leaves.
+ *
+ * States (as the visualizer shows them), parallel regions under `running`:
+ *   cron:    waiting --after cronInterval--> waiting (runs `cronTick`, then ends the turn)
+ *   config:  clean --CONFIG_CHANGED--> dirty, or dirtyFsync when the change asks for an fsync
+ *            dirty --CONFIG_CHANGED {fsync}--> dirtyFsync
+ *            dirty | dirtyFsync --END_OF_TURN--> clean (saves, fsynced from dirtyFsync, then
+ *                                                releases the outbox)
+ *            clean --END_OF_TURN--> clean (releases the outbox)
+ *            dirty | dirtyFsync --CONFIG_SAVED (CLUSTER SAVECONFIG wrote it)--> clean
+ *   running --SHUTDOWN--> stopped (final; saves first if dirty)
+ *
+ * Side effects are injected through `input` (`cron`, `save`, `release`, `fatal`), so tests drive
+ * the machine with xstate's SimulatedClock and no filesystem. Delays use `after`, so the actor's
+ * `clock` option controls time.
  */
 
-import { createActor, setup, stateIn } from "xstate";
+import { createActor, or, setup, stateIn } from "xstate";
 /** The timer interface xstate actors use (`setTimeout`/`clearTimeout`), e.g. SimulatedClock. */
 export interface Clock {
   setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
@@ -28,28 +47,59 @@ export const CLUSTER_CRON_INTERVAL_MS = 100;
 export interface SupervisorDeps {
   /** One cron tick (handshake expiry, state update, ...). Must not throw. */
   cron: () => void;
-  /** Persist the configuration. Returns false when the save failed (the config stays dirty). */
-  save: () => boolean;
+  /**
+   * Persist the configuration (atomic: temp file, rename), fsynced when `fsync` (a change of the
+   * turn asked for it). Returns false when the save failed.
+   */
+  save: (fsync: boolean) => boolean;
+  /** Hand the turn's held output (bus packets) to the network. Must not throw. */
+  release?: () => void;
+  /** The save failed: log and exit (clusterSaveConfigOrDie). Does not return in production. */
+  fatal?: (reason: string) => void;
   /** Override the tick length (tests). */
   cronIntervalMs?: number;
 }
 
 export type SupervisorEvent =
-  | { type: "CONFIG_CHANGED" }
+  | { type: "CONFIG_CHANGED"; fsync?: boolean }
   | { type: "CONFIG_SAVED" }
+  | { type: "END_OF_TURN" }
   | { type: "SHUTDOWN" };
 
 /** Counters, for INFO-style introspection and tests (a mutable record owned by the actor). */
 export interface SupervisorStats {
   ticks: number;
   saves: number;
-  /** Saves that failed (the next tick retries). */
+  /** Saves that failed (each one fatal in production). */
   failedSaves: number;
+  /** Turns that ended (END_OF_TURN events). */
+  turns: number;
 }
 
 interface SupervisorContext {
   deps: SupervisorDeps;
   stats: SupervisorStats;
+}
+
+export const SAVE_FAILED_TEXT = "Fatal: can't update cluster config file.";
+
+/** clusterSaveConfigOrDie: true when saved; otherwise counts it and calls `fatal`. */
+function saveOrDie(context: SupervisorContext, fsync: boolean): boolean {
+  if (context.deps.save(fsync)) {
+    context.stats.saves++;
+    return true;
+  }
+  context.stats.failedSaves++;
+  const fatal = context.deps.fatal ?? ((r: string) => {
+    throw new Error(r);
+  });
+  fatal(SAVE_FAILED_TEXT);
+  return false;
+}
+
+function release(context: SupervisorContext): void {
+  context.stats.turns++;
+  context.deps.release?.();
 }
 
 export const supervisorMachine = setup({
@@ -62,52 +112,91 @@ export const supervisorMachine = setup({
     cronInterval: ({ context }) => context.deps.cronIntervalMs ?? CLUSTER_CRON_INTERVAL_MS,
   },
   guards: {
-    configIsDirty: stateIn({ running: "configDirty" }),
+    configIsDirty: or([
+      stateIn({ running: { config: "dirty" } }),
+      stateIn({ running: { config: "dirtyFsync" } }),
+    ]),
+    wantsFsync: ({ event }) => event.type === "CONFIG_CHANGED" && event.fsync === true,
   },
   actions: {
-    cronTick: ({ context }) => {
+    cronTick: ({ context, self }) => {
       context.stats.ticks++;
       context.deps.cron();
+      // The tick is a turn of its own: what it changed is saved before what it sent leaves.
+      // (Queued behind any CONFIG_CHANGED the tick itself sent, so it is seen dirty.)
+      self.send({ type: "END_OF_TURN" });
     },
-    saveConfig: ({ context, self }) => {
-      if (context.deps.save()) {
-        context.stats.saves++;
-      } else {
-        context.stats.failedSaves++;
-        // Stay dirty: mark again so the next tick retries.
-        self.send({ type: "CONFIG_CHANGED" });
-      }
+    saveConfig: ({ context }, params: { fsync: boolean }) => {
+      saveOrDie(context, params.fsync);
     },
+    saveThenRelease: ({ context }, params: { fsync: boolean }) => {
+      // Nothing of the turn leaves when its save failed, even if `fatal` returned.
+      if (saveOrDie(context, params.fsync)) release(context);
+    },
+    release: ({ context }) => release(context),
   },
 }).createMachine({
   id: "nodeSupervisor",
-  context: ({ input }) => ({ deps: input, stats: { ticks: 0, saves: 0, failedSaves: 0 } }),
+  context: ({ input }) => ({
+    deps: input,
+    stats: { ticks: 0, saves: 0, failedSaves: 0, turns: 0 },
+  }),
   initial: "running",
   states: {
     running: {
-      initial: "configClean",
+      type: "parallel",
       states: {
-        configClean: {
-          on: { CONFIG_CHANGED: { target: "configDirty" } },
-        },
-        configDirty: {
-          on: { CONFIG_SAVED: { target: "configClean" } },
-        },
-      },
-      after: {
-        cronInterval: [
-          {
-            guard: "configIsDirty",
-            target: "running",
-            reenter: true,
-            actions: ["cronTick", "saveConfig"],
+        cron: {
+          initial: "waiting",
+          states: {
+            waiting: {
+              after: {
+                cronInterval: { target: "waiting", reenter: true, actions: ["cronTick"] },
+              },
+            },
           },
-          { target: "running", reenter: true, actions: ["cronTick"] },
-        ],
+        },
+        config: {
+          initial: "clean",
+          states: {
+            clean: {
+              on: {
+                CONFIG_CHANGED: [
+                  { guard: "wantsFsync", target: "dirtyFsync" },
+                  { target: "dirty" },
+                ],
+                END_OF_TURN: { actions: ["release"] },
+              },
+            },
+            dirty: {
+              on: {
+                CONFIG_CHANGED: { guard: "wantsFsync", target: "dirtyFsync" },
+                CONFIG_SAVED: { target: "clean" },
+                END_OF_TURN: {
+                  target: "clean",
+                  actions: [{ type: "saveThenRelease", params: { fsync: false } }],
+                },
+              },
+            },
+            dirtyFsync: {
+              on: {
+                CONFIG_SAVED: { target: "clean" },
+                END_OF_TURN: {
+                  target: "clean",
+                  actions: [{ type: "saveThenRelease", params: { fsync: true } }],
+                },
+              },
+            },
+          },
+        },
       },
       on: {
         SHUTDOWN: [
-          { guard: "configIsDirty", target: "stopped", actions: ["saveConfig"] },
+          {
+            guard: "configIsDirty",
+            target: "stopped",
+            actions: [{ type: "saveConfig", params: { fsync: true } }],
+          },
           { target: "stopped" },
         ],
       },
@@ -123,4 +212,12 @@ export function startSupervisor(deps: SupervisorDeps, clock?: Clock) {
   const actor = createActor(supervisorMachine, clock ? { input: deps, clock } : { input: deps });
   actor.start();
   return actor;
+}
+
+/** True while the supervisor holds a change not yet on disk (snapshot of `running.config`). */
+export function supervisorConfigDirty(snapshot: { value: unknown }): boolean {
+  const v = snapshot.value as { running?: { config?: string } } | string;
+  if (typeof v !== "object") return false;
+  const c = v.running?.config;
+  return c === "dirty" || c === "dirtyFsync";
 }

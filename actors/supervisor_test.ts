@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { SimulatedClock } from "xstate";
-import { CLUSTER_CRON_INTERVAL_MS, startSupervisor } from "./supervisor.ts";
+import {
+  CLUSTER_CRON_INTERVAL_MS,
+  SAVE_FAILED_TEXT,
+  startSupervisor,
+  supervisorConfigDirty,
+} from "./supervisor.ts";
 
 /** SimulatedClock.increment fires only timers due before the jump: advance tick by tick. */
 function advance(clock: SimulatedClock, ms: number): void {
@@ -9,99 +14,147 @@ function advance(clock: SimulatedClock, ms: number): void {
   }
 }
 
-function harness(saveResult: () => boolean = () => true) {
+function harness(saveResult: () => boolean = () => true, cron: () => void = () => {}) {
   const clock = new SimulatedClock();
   const log: string[] = [];
   const actor = startSupervisor({
-    cron: () => log.push("cron"),
-    save: () => {
-      log.push("save");
+    cron: () => {
+      log.push("cron");
+      cron();
+    },
+    save: (fsync) => {
+      log.push(fsync ? "save+fsync" : "save");
       return saveResult();
     },
+    release: () => log.push("release"),
+    fatal: (reason) => log.push(`fatal: ${reason}`),
   }, clock);
   return { clock, log, actor };
 }
 
-Deno.test("supervisor: cron runs every 100 ms of (simulated) time, nothing saved while clean", () => {
+Deno.test("supervisor: cron runs every 100 ms of (simulated) time, each tick ends its turn", () => {
   const { clock, log, actor } = harness();
   try {
     assert.deepEqual(log, []);
     clock.increment(CLUSTER_CRON_INTERVAL_MS - 1);
     assert.deepEqual(log, []);
     clock.increment(1);
-    assert.deepEqual(log, ["cron"]);
+    assert.deepEqual(log, ["cron", "release"]);
     advance(clock, CLUSTER_CRON_INTERVAL_MS * 3);
-    assert.deepEqual(log, ["cron", "cron", "cron", "cron"]);
-    assert.deepEqual(actor.getSnapshot().value, { running: "configClean" });
+    assert.equal(log.filter((l) => l === "cron").length, 4);
+    assert.equal(log.filter((l) => l === "save").length, 0, "nothing saved while clean");
+    assert.deepEqual(actor.getSnapshot().value, { running: { cron: "waiting", config: "clean" } });
   } finally {
     actor.stop();
   }
 });
 
-Deno.test("supervisor: many changes within a tick are saved once, at the tick", () => {
-  const { clock, log, actor } = harness();
+Deno.test("supervisor: the changes of a turn are saved once, before the turn's output is released", () => {
+  const { log, actor } = harness();
   try {
     for (let i = 0; i < 10; i++) actor.send({ type: "CONFIG_CHANGED" });
-    assert.deepEqual(actor.getSnapshot().value, { running: "configDirty" });
-    assert.deepEqual(log, []); // nothing written before the tick
-    clock.increment(50);
-    actor.send({ type: "CONFIG_CHANGED" });
-    clock.increment(50);
-    assert.deepEqual(log, ["cron", "save"]);
-    assert.deepEqual(actor.getSnapshot().value, { running: "configClean" });
-    advance(clock, CLUSTER_CRON_INTERVAL_MS * 2);
-    assert.deepEqual(log, ["cron", "save", "cron", "cron"]);
-    // A change in a later tick is saved at that tick.
-    actor.send({ type: "CONFIG_CHANGED" });
-    clock.increment(CLUSTER_CRON_INTERVAL_MS);
-    assert.deepEqual(log.slice(4), ["cron", "save"]);
-    assert.equal(actor.getSnapshot().context.stats.saves, 2);
-    assert.equal(actor.getSnapshot().context.stats.ticks, 4);
+    assert.ok(supervisorConfigDirty(actor.getSnapshot()));
+    assert.deepEqual(log, []); // nothing written before the turn ends
+    actor.send({ type: "END_OF_TURN" });
+    assert.deepEqual(log, ["save", "release"]);
+    assert.ok(!supervisorConfigDirty(actor.getSnapshot()));
+    // A clean turn only releases.
+    actor.send({ type: "END_OF_TURN" });
+    assert.deepEqual(log, ["save", "release", "release"]);
+    assert.equal(actor.getSnapshot().context.stats.saves, 1);
+    assert.equal(actor.getSnapshot().context.stats.turns, 2);
   } finally {
     actor.stop();
+  }
+});
+
+Deno.test("supervisor: a change made by the cron tick is saved before that tick's output leaves", () => {
+  // The cron sends CONFIG_CHANGED to the supervisor while the supervisor runs it (queued).
+  let actorRef: ReturnType<typeof startSupervisor> | null = null;
+  const h = harness(() => true, () => actorRef!.send({ type: "CONFIG_CHANGED" }));
+  actorRef = h.actor;
+  try {
+    h.clock.increment(CLUSTER_CRON_INTERVAL_MS);
+    assert.deepEqual(h.log, ["cron", "save", "release"]);
+    assert.ok(!supervisorConfigDirty(h.actor.getSnapshot()));
+  } finally {
+    h.actor.stop();
   }
 });
 
 Deno.test("supervisor: CONFIG_SAVED (CLUSTER SAVECONFIG) cleans without another save", () => {
-  const { clock, log, actor } = harness();
+  const { log, actor } = harness();
   try {
     actor.send({ type: "CONFIG_CHANGED" });
     actor.send({ type: "CONFIG_SAVED" });
-    clock.increment(CLUSTER_CRON_INTERVAL_MS);
-    assert.deepEqual(log, ["cron"]);
+    actor.send({ type: "END_OF_TURN" });
+    assert.deepEqual(log, ["release"]);
   } finally {
     actor.stop();
   }
 });
 
-Deno.test("supervisor: a failed save is retried at the next tick", () => {
-  let fail = true;
-  const { clock, log, actor } = harness(() => !fail);
+Deno.test("supervisor: a failed save is fatal (clusterSaveConfigOrDie)", () => {
+  const { log, actor } = harness(() => false);
   try {
     actor.send({ type: "CONFIG_CHANGED" });
-    clock.increment(CLUSTER_CRON_INTERVAL_MS);
-    assert.deepEqual(log, ["cron", "save"]);
-    assert.deepEqual(actor.getSnapshot().value, { running: "configDirty" });
-    fail = false;
-    clock.increment(CLUSTER_CRON_INTERVAL_MS);
-    assert.deepEqual(log, ["cron", "save", "cron", "save"]);
-    assert.deepEqual(actor.getSnapshot().value, { running: "configClean" });
+    actor.send({ type: "END_OF_TURN" });
+    // In production `fatal` exits the process, so "release" is never reached.
+    assert.deepEqual(log.slice(0, 2), ["save", `fatal: ${SAVE_FAILED_TEXT}`]);
+    assert.ok(!log.includes("release"), "nothing released after a failed save");
     assert.equal(actor.getSnapshot().context.stats.failedSaves, 1);
   } finally {
     actor.stop();
   }
 });
 
+Deno.test("supervisor: without a fatal handler a failed save stops the actor before release", () => {
+  const clock = new SimulatedClock();
+  const log: string[] = [];
+  const actor = startSupervisor({
+    cron: () => {},
+    save: () => false,
+    release: () => log.push("release"),
+  }, clock);
+  const errors: unknown[] = [];
+  actor.subscribe({ error: (e) => errors.push(e) });
+  actor.send({ type: "CONFIG_CHANGED" });
+  actor.send({ type: "END_OF_TURN" });
+  assert.deepEqual(log, []);
+  assert.equal(actor.getSnapshot().status, "error");
+  assert.match(String(errors[0]), /can't update cluster config file/);
+});
+
 Deno.test("supervisor: SHUTDOWN saves a pending change and stops ticking", () => {
   const { clock, log, actor } = harness();
   actor.send({ type: "CONFIG_CHANGED" });
   actor.send({ type: "SHUTDOWN" });
-  assert.deepEqual(log, ["save"]);
+  assert.deepEqual(log, ["save+fsync"]);
   assert.equal(actor.getSnapshot().status, "done");
   advance(clock, CLUSTER_CRON_INTERVAL_MS * 5);
-  assert.deepEqual(log, ["save"]);
+  assert.deepEqual(log, ["save+fsync"]);
   // Clean at shutdown: nothing written.
   const h2 = harness();
   h2.actor.send({ type: "SHUTDOWN" });
   assert.deepEqual(h2.log, []);
+});
+
+Deno.test("supervisor: a turn is fsynced when one of its changes asks for it (CLUSTER_TODO_FSYNC_CONFIG)", () => {
+  const { log, actor } = harness();
+  try {
+    actor.send({ type: "CONFIG_CHANGED" });
+    actor.send({ type: "END_OF_TURN" });
+    actor.send({ type: "CONFIG_CHANGED", fsync: true });
+    actor.send({ type: "END_OF_TURN" });
+    actor.send({ type: "CONFIG_CHANGED" });
+    actor.send({ type: "CONFIG_CHANGED", fsync: true });
+    actor.send({ type: "CONFIG_CHANGED" });
+    assert.deepEqual(actor.getSnapshot().value, {
+      running: { cron: "waiting", config: "dirtyFsync" },
+    });
+    actor.send({ type: "END_OF_TURN" });
+    assert.deepEqual(log, ["save", "release", "save+fsync", "release", "save+fsync", "release"]);
+  } finally {
+    actor.stop();
+  }
 });

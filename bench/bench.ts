@@ -3,17 +3,21 @@
  * `redis-server` on this machine in the same run, and prints requests/s and the ratio per test,
  * then the memory each holds after loading the same keys.
  *
- * Modes: `standalone` (cluster-enabled no, the issue's full test list incl. mset) and `cluster`
- * (a one-node cluster owning every slot, the list without mset: cross-slot there).
+ * Modes: `standalone` (cluster-enabled no, the issue's full test list incl. mset), `cluster`
+ * (a one-node cluster owning every slot, the list without mset: cross-slot there) and `reshard`
+ * (slots moved per second by `redis-cli --cluster reshard`, bench/reshard.ts).
  *
- * Flags: --requests N (100000) --clients N (50) --pipeline N (1) --mode standalone|cluster|both
- *        --tests a,b,c --keys N (memory step, 200000) --json (machine-readable output)
+ * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
+ *        --mode standalone,cluster,reshard | both (the first two) | all (default)
+ *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
+ *        --json (machine-readable output)
  */
 
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { start, stop } from "./procs.ts";
+import { measureReshard, type ReshardResult } from "./reshard.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const ALL_TESTS = "ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange,mset";
 
 const { values } = parseArgs({
@@ -22,89 +26,40 @@ const { values } = parseArgs({
     requests: { type: "string", default: "100000" },
     clients: { type: "string", default: "50" },
     pipeline: { type: "string", default: "1" },
-    mode: { type: "string", default: "both" },
+    mode: { type: "string", default: "all" },
+    slots: { type: "string", default: "1000" },
     tests: { type: "string", default: ALL_TESTS },
     keys: { type: "string", default: "200000" },
     json: { type: "boolean", default: false },
   },
 });
 
-interface Proc {
-  port: number;
-  pid: number;
-  child: Deno.ChildProcess;
-  dir: string;
-}
-
-function freePort(): number {
-  for (;;) {
-    const p = 10000 + Math.floor(Math.random() * 12000);
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      Deno.listen({ hostname: "127.0.0.1", port: p + 10000 }).close();
-      return p;
-    } catch { /* taken */ }
-  }
-}
-
-async function waitPing(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const r = await new Deno.Command("redis-cli", { args: ["-p", String(port), "ping"], stdout: "piped", stderr: "null" })
-      .output();
-    if (new TextDecoder().decode(r.stdout).trim() === "PONG") return;
-    await sleep(50);
-  }
-  throw new Error(`port ${port} did not answer PING`);
-}
-
-async function start(kind: "ours" | "redis", cluster: boolean): Promise<Proc> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: `bench-${kind}-` });
-  const directives = [
-    "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
-    "--cluster-enabled", cluster ? "yes" : "no",
-  ];
-  const [cmd, args] = kind === "ours"
-    ? [Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, ...directives, "--loglevel", "warning"]]
-    : ["redis-server", [...directives, "--loglevel", "warning"]];
-  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit" }).spawn();
-  await waitPing(port);
-  if (cluster) {
-    await new Deno.Command("redis-cli", {
-      args: ["-p", String(port), "cluster", "addslotsrange", "0", "16383"],
-      stdout: "null",
-    }).output();
-    for (let i = 0; i < 100; i++) {
-      const r = await new Deno.Command("redis-cli", { args: ["-p", String(port), "cluster", "info"], stdout: "piped" })
-        .output();
-      if (new TextDecoder().decode(r.stdout).includes("cluster_state:ok")) break;
-      await sleep(100);
-    }
-  }
-  return { port, pid: child.pid, child, dir };
-}
-
-async function stop(p: Proc): Promise<void> {
-  try {
-    p.child.kill("SIGKILL");
-  } catch { /* gone */ }
-  await p.child.status;
-  await Deno.remove(p.dir, { recursive: true }).catch(() => {});
-}
-
 /** redis-benchmark --csv: "test","rps",... -> map of test name to requests/s. */
 async function benchmark(port: number, tests: string): Promise<Map<string, number>> {
   const r = await new Deno.Command("redis-benchmark", {
     args: [
-      "-p", String(port), "-n", values.requests!, "-c", values.clients!, "-P", values.pipeline!,
-      "-t", tests, "--csv", "-r", "100000",
+      "-p",
+      String(port),
+      "-n",
+      values.requests!,
+      "-c",
+      values.clients!,
+      "-P",
+      values.pipeline!,
+      "-t",
+      tests,
+      "--csv",
+      "-r",
+      "100000",
     ],
     stdout: "piped",
     stderr: "piped",
   }).output();
   const out = new TextDecoder().decode(r.stdout);
   const err = new TextDecoder().decode(r.stderr);
-  if (r.code !== 0 || /error/i.test(err)) throw new Error(`redis-benchmark failed (${r.code}): ${err}${out}`);
+  if (r.code !== 0 || /error/i.test(err)) {
+    throw new Error(`redis-benchmark failed (${r.code}): ${err}${out}`);
+  }
   const rows = new Map<string, number>();
   for (const line of out.split("\n")) {
     const m = /^"([^"]+)","([\d.]+)"/.exec(line);
@@ -136,11 +91,16 @@ async function loadKeys(port: number, n: number): Promise<void> {
   await w.write(new TextEncoder().encode(lines.join("")));
   await w.close();
   const r = await child.output();
-  if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr));
+  if (r.code !== 0) {
+    throw new Error(new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr));
+  }
 }
 
 async function dbsize(port: number): Promise<number> {
-  const r = await new Deno.Command("redis-cli", { args: ["-p", String(port), "dbsize"], stdout: "piped" }).output();
+  const r = await new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "dbsize"],
+    stdout: "piped",
+  }).output();
   return Number(new TextDecoder().decode(r.stdout).trim());
 }
 
@@ -154,7 +114,11 @@ async function runMode(mode: "standalone" | "cluster"): Promise<ModeResult> {
   const cluster = mode === "cluster";
   let tests = values.tests!;
   if (cluster) tests = tests.split(",").filter((t) => t !== "mset").join(",");
-  const result: ModeResult = { mode, rows: [], memory: { keys: 0, redisRssKiB: 0, oursRssKiB: 0, ratio: 0 } };
+  const result: ModeResult = {
+    mode,
+    rows: [],
+    memory: { keys: 0, redisRssKiB: 0, oursRssKiB: 0, ratio: 0 },
+  };
   const redis = await start("redis", cluster);
   const ours = await start("ours", cluster);
   try {
@@ -205,20 +169,33 @@ async function measureMemory(cluster: boolean): Promise<ModeResult["memory"]> {
   }
 }
 
-const modes: ("standalone" | "cluster")[] = values.mode === "both"
-  ? ["standalone", "cluster"]
-  : [values.mode as "standalone" | "cluster"];
+const modeNames = values.mode === "all" || values.mode === "both"
+  ? ["standalone", "cluster", ...(values.mode === "all" ? ["reshard"] : [])]
+  : values.mode!.split(",");
+for (const m of modeNames) {
+  if (!["standalone", "cluster", "reshard"].includes(m)) {
+    console.error(`unknown --mode ${m}: standalone, cluster, reshard, both or all`);
+    Deno.exit(2);
+  }
+}
 const results: ModeResult[] = [];
-for (const m of modes) results.push(await runMode(m));
+for (const m of modeNames) {
+  if (m === "standalone" || m === "cluster") results.push(await runMode(m));
+}
+const reshard: ReshardResult | null = modeNames.includes("reshard")
+  ? await measureReshard(Number(values.slots))
+  : null;
 
 if (values.json) {
-  console.log(JSON.stringify(results, null, 2));
+  console.log(JSON.stringify({ modes: results, reshard }, null, 2));
 } else {
   for (const r of results) {
     console.log(
       `\n== ${r.mode}: redis-benchmark -n ${values.requests} -c ${values.clients} -P ${values.pipeline} ==`,
     );
-    console.log("test".padEnd(36) + "redis rps".padStart(12) + "ours rps".padStart(12) + "ratio".padStart(8));
+    console.log(
+      "test".padEnd(36) + "redis rps".padStart(12) + "ours rps".padStart(12) + "ratio".padStart(8),
+    );
     for (const row of r.rows) {
       console.log(
         row.test.padEnd(36) + row.redis.toFixed(0).padStart(12) + row.ours.toFixed(0).padStart(12) +
@@ -230,6 +207,16 @@ if (values.json) {
       `memory for ${m.keys} keys (RSS growth): redis ${m.redisRssKiB} KiB, ours ${m.oursRssKiB} KiB, ratio ${
         m.ratio.toFixed(2)
       }`,
+    );
+  }
+  if (reshard !== null) {
+    console.log(
+      `\n== reshard: redis-cli --cluster reshard of ${reshard.slots} empty slots, 3 masters ==`,
+    );
+    console.log(
+      `slots/s: redis ${reshard.redisSlotsPerSec.toFixed(0)}, ours ${
+        reshard.oursSlotsPerSec.toFixed(0)
+      }, ratio ${reshard.ratio.toFixed(2)}`,
     );
   }
 }

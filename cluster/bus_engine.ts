@@ -72,8 +72,17 @@ export interface BusEngineHost {
   getState(): ClusterState;
   /** Install a view the bus produced. */
   setState(s: ClusterState): void;
-  /** CLUSTER_TODO_SAVE_CONFIG: nodes.conf is saved at the next tick (batched). */
-  markDirty(): void;
+  /**
+   * CLUSTER_TODO_SAVE_CONFIG: nodes.conf is saved at the end of this turn (`endTurn`), fsynced
+   * when `fsync` (CLUSTER_TODO_FSYNC_CONFIG).
+   */
+  markDirty(fsync?: boolean): void;
+  /**
+   * The end of a turn (Redis's beforeSleep): save the config if a change of this turn is not on
+   * disk yet, then call `releaseOutbox()`. Without it the engine releases at once (tests that
+   * have no disk).
+   */
+  endTurn?(): void;
   /** Current bus configuration (node timeout, announced ip, ...). */
   config(): BusConfig;
   log(level: LogLevel, text: string): void;
@@ -144,6 +153,18 @@ const FAILOVER_MESSAGE_TYPES: ReadonlySet<string> = new Set([
 
 const TYPE_CODE: Record<string, number> = BUS_TYPE_CODES as Record<string, number>;
 
+/**
+ * A turn that queues more than this many packets is ended early (saved, then released), so the
+ * outbox stays bounded whatever one turn does.
+ */
+export const OUTBOX_MAX_PACKETS = 4096;
+
+interface HeldPacket {
+  link: BusLink;
+  bytes: Uint8Array;
+  code: number | undefined;
+}
+
 export class BusEngine {
   readonly stats: BusEngineStats = {
     sent: new Array(MSG_TYPE_COUNT).fill(0),
@@ -161,6 +182,8 @@ export class BusEngine {
   private readonly clock: { now(): number };
   private readonly rng: SimRandom;
   private readonly host: BusEngineHost;
+  /** Packets of the current turn, held until its config is on disk (see `releaseOutbox`). */
+  private outbox: HeldPacket[] = [];
 
   constructor(opts: BusEngineOptions) {
     this.net = opts.network;
@@ -186,6 +209,7 @@ export class BusEngine {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.outbox = [];
     for (const l of this.listeners) l.close();
     this.listeners.length = 0;
     for (const o of this.outbound.values()) {
@@ -235,6 +259,45 @@ export class BusEngine {
     }
     this.host.setState(f.state);
     this.execute(f.effects, null);
+    this.endTurn();
+  }
+
+  /** True while packets of the current turn wait for `releaseOutbox`. */
+  get hasHeldOutput(): boolean {
+    return this.outbox.length > 0;
+  }
+
+  /**
+   * Hand the held packets of the turn to their links (in order). Called by the host once the
+   * turn's config change is on disk, never before: a vote, an epoch or a slot claim is only heard
+   * by others once this node cannot forget it.
+   */
+  releaseOutbox(): void {
+    if (this.outbox.length === 0) return;
+    const held = this.outbox;
+    this.outbox = [];
+    for (const p of held) {
+      const link = p.link;
+      if (link.closed) continue;
+      if (link.send(p.bytes)) {
+        if (p.code !== undefined) this.stats.sent[p.code]++;
+      } else if (!link.closed) {
+        // Redis frees a link whose send buffer exceeds the limit.
+        this.stats.linksBufferLimitExceeded++;
+        this.host.log("warning", `Freeing cluster link: send buffer limit exceeded`);
+        link.close();
+      }
+    }
+  }
+
+  /** End the current turn: the host saves what changed, then releases the outbox. */
+  private endTurn(): void {
+    if (this.stopped) {
+      this.outbox = [];
+      return;
+    }
+    if (this.host.endTurn) this.host.endTurn();
+    else this.releaseOutbox();
   }
 
   /**
@@ -286,6 +349,7 @@ export class BusEngine {
     if ("error" in r) return r.error;
     this.host.setState(r.state);
     this.execute(r.effects, null);
+    this.endTurn();
     return null;
   }
 
@@ -406,6 +470,7 @@ export class BusEngine {
       );
       this.host.setState(r.state);
       this.sendOn(link, r.message);
+      this.endTurn();
     } catch (e) {
       this.stats.handlerErrors++;
       this.host.log("warning", `bus link setup failed: ${errText(e)}`);
@@ -499,20 +564,16 @@ export class BusEngine {
       );
       link.close();
     }
+    this.endTurn();
   }
 
+  /** Queue a packet for the end of the turn (`releaseOutbox`). */
   private sendOn(link: BusLink, message: BusMessage): void {
     if (link.closed) return;
-    const bytes = encodeBusMessage(message);
-    if (link.send(bytes)) {
-      const code = TYPE_CODE[message.type];
-      if (code !== undefined) this.stats.sent[code]++;
-    } else if (!link.closed) {
-      // Redis frees a link whose send buffer exceeds the limit.
-      this.stats.linksBufferLimitExceeded++;
-      this.host.log("warning", `Freeing cluster link: send buffer limit exceeded`);
-      link.close();
-    }
+    if (this.outbox.length >= OUTBOX_MAX_PACKETS) this.endTurn();
+    // Inside the cron tick the supervisor ends the turn; a tick sends far fewer packets.
+    if (this.outbox.length >= 4 * OUTBOX_MAX_PACKETS) throw new Error("bus outbox overflow");
+    this.outbox.push({ link, bytes: encodeBusMessage(message), code: TYPE_CODE[message.type] });
   }
 
   private execute(
@@ -565,7 +626,7 @@ export class BusEngine {
           this.dropNode(e.nodeId);
           break;
         case "saveConfig":
-          this.host.markDirty();
+          this.host.markDirty(e.fsync);
           break;
         case "replicate":
           this.host.replicate?.(e.masterId);

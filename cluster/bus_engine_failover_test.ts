@@ -25,7 +25,10 @@ import {
   updateNode,
 } from "./state.ts";
 import type { BusConfig } from "./bus_effects.ts";
-import { describeNodes } from "./nodes_conf.ts";
+import type { BusLink, BusNetwork } from "./bus_network.ts";
+import { describeNodes, parseConfig, serializeConfig } from "./nodes_conf.ts";
+import { checkFailoverVote } from "./failover_vote.ts";
+import { decodeBusMessage } from "../protocol/bus.ts";
 import { clusterFailoverCommand, type FailoverMode } from "./failover_rules.ts";
 import { routeQuery, type RoutingOptions } from "./routing.ts";
 import { cmd } from "../commands/types.ts";
@@ -50,7 +53,14 @@ interface Sim {
   cfg: BusConfig;
 }
 
-async function startSim(count: number, seed: number): Promise<Sim> {
+interface SimOptions {
+  /** Node i's network (e.g. a tap on what leaves it); the shared sim network's host by default. */
+  wrap?: (i: number, net: BusNetwork) => BusNetwork;
+  /** Node i's nodes.conf save (what reaches its disk); succeeds without writing by default. */
+  save?: (i: number, s: ClusterState) => boolean;
+}
+
+async function startSim(count: number, seed: number, opts: SimOptions = {}): Promise<Sim> {
   const clock = new SimulatedClock();
   clock.set(START_MS);
   const net = new SimBusNetwork(clock, { seed, latency: { minMs: 1, maxMs: 5 } });
@@ -83,11 +93,11 @@ async function startSim(count: number, seed: number): Promise<Sim> {
     sim.identities.push(identity);
     const node = new BusNode({
       state,
-      network: net.host(identity),
+      network: opts.wrap ? opts.wrap(i, net.host(identity)) : net.host(identity),
       clock,
       rng: rng.fork(),
       config: () => cfg,
-      save: () => true,
+      save: opts.save ? (st) => opts.save!(i, st) : () => true,
       log: (level, text) => {
         if (level !== "debug") sim.logs.push(`${clock.now() - START_MS} #${i} ${level} ${text}`);
       },
@@ -402,6 +412,96 @@ Deno.test("engine failover: a partitioned minority master refuses writes, heals 
       }
       assert.equal(route(sim.nodes[3].state, true, false), null);
       assert.match(route(sim.nodes[0].state, true, false) ?? "", /^MOVED 3300 /);
+    } finally {
+      stopAll(sim);
+    }
+  }
+});
+
+/** `net` with every packet a link of it sends shown to `tap` first (the wire, seen from the node). */
+function tapSends(net: BusNetwork, tap: (packet: Uint8Array) => void): BusNetwork {
+  const wrap = (link: BusLink): BusLink =>
+    new Proxy(link, {
+      get(target, prop) {
+        if (prop === "send") {
+          return (packet: Uint8Array) => {
+            tap(packet);
+            return target.send(packet);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+      set(target, prop, value) {
+        return Reflect.set(target, prop, value, target);
+      },
+    });
+  return {
+    listen: (host, port, onAccept) => net.listen(host, port, (l) => onAccept(wrap(l))),
+    connect: async (host, port, timeoutMs) => wrap(await net.connect(host, port, timeoutMs)),
+  };
+}
+
+Deno.test("engine failover: a voter killed right after its ACK left still refuses a second vote in that epoch after restart", async () => {
+  for (const seed of SEEDS) {
+    // What each node's nodes.conf holds on disk: exactly what its save wrote, nothing later.
+    const disk: string[] = new Array(6).fill("");
+    // The crash hook: node 0 (a voter) dies the moment its FAILOVER_AUTH_ACK reaches the wire.
+    let diskAtCrash: string | null = null;
+    let ackEpoch = -1;
+    const sim = await startSim(6, seed, {
+      save: (i, st) => {
+        disk[i] = serializeConfig(st);
+        return true;
+      },
+      wrap: (i, net) =>
+        i !== 0 ? net : tapSends(net, (packet) => {
+          const d = decodeBusMessage(packet);
+          if (diskAtCrash === null && d.ok && d.message.type === "FAILOVER_AUTH_ACK") {
+            diskAtCrash = disk[0];
+            ackEpoch = Number(d.message.header.currentEpoch);
+          }
+        }),
+    });
+    try {
+      // Master 1 has two replicas (4 and 5): either may ask for votes once 1 fails.
+      await formCluster(sim, [0, 1, 1]);
+      const master1 = id(sim, 1);
+      const slotsOf1 = sim.nodes[0].state.nodes.get(master1)!;
+      assert.ok(slotsOf1.numSlots > 0);
+      kill(sim, 1);
+      await runUntil(sim, "node 0 voted", () => diskAtCrash !== null, 30_000);
+      // Restart node 0 from what its disk held when the ACK left.
+      const loaded = parseConfig(diskAtCrash!, sim.clock.now());
+      assert.ok("state" in loaded, `seed ${seed}: nodes.conf parses`);
+      let restarted = loaded.state;
+      assert.equal(restarted.lastVoteEpoch, ackEpoch, `seed ${seed}: the vote is on disk`);
+      // After the restart it learns, by gossip, that master 1 failed and the current epoch.
+      const m = restarted.nodes.get(master1)!;
+      restarted = updateNode(restarted, master1, { flags: m.flags | NodeFlags.FAIL });
+      restarted = { ...restarted, currentEpoch: Math.max(restarted.currentEpoch, ackEpoch) };
+      // The other replica asks for a vote in the same epoch: refused.
+      const bitmap = new Uint8Array(16384 / 8);
+      for (let j = 0; j < 16384; j++) {
+        if (restarted.slotOwner[j] === master1) bitmap[j >> 3] |= 1 << (j & 7);
+      }
+      for (const requester of [id(sim, 4), id(sim, 5)]) {
+        const check = checkFailoverVote(
+          restarted,
+          requester,
+          { currentEpoch: BigInt(ackEpoch), configEpoch: 0n, myslots: bitmap, mflags: 0 },
+          sim.clock.now(),
+          NODE_TIMEOUT_MS,
+        );
+        assert.deepEqual(
+          check,
+          {
+            vote: false,
+            reason: `Failover auth denied to ${requester}: already voted for epoch ${ackEpoch}`,
+          },
+          `seed ${seed}`,
+        );
+      }
     } finally {
       stopAll(sim);
     }

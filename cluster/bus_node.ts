@@ -1,8 +1,8 @@
 /**
  * One cluster node's bus side, independent of the client server: the cluster view
  * (`ClusterState`), the bus engine (cluster/bus_engine.ts) on an injected network, and the node
- * actor system (actors/node.ts: supervisor with the 100 ms cron and batched nodes.conf saves, one
- * link actor per peer). cluster/cluster.ts wraps it for a real server (TCP, nodes.conf on disk);
+ * actor system (actors/node.ts: supervisor with the 100 ms cron and the end-of-turn nodes.conf
+ * save that comes before the turn's output is released; one link actor per peer). cluster/cluster.ts wraps it for a real server (TCP, nodes.conf on disk);
  * simulated tests run several of them in one process on SimBusNetwork + SimulatedClock.
  *
  * State flow: the engine installs views through `setState` (per packet / per tick); commands use
@@ -23,9 +23,11 @@ import {
   type NodeActor,
   peerChanges,
   startNodeActor,
+  supervisorOf,
+  type SupervisorRef,
   supervisorStatsOf,
 } from "../actors/node.ts";
-import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
+import { type Clock, supervisorConfigDirty, type SupervisorStats } from "../actors/supervisor.ts";
 import type { InspectionEvent } from "xstate";
 
 export interface BusNodeOptions {
@@ -37,8 +39,10 @@ export interface BusNodeOptions {
   realTimers?: boolean;
   rng: SimRandom;
   config: () => BusConfig;
-  /** Persist nodes.conf; false on failure (retried next tick). */
-  save: (s: ClusterState) => boolean;
+  /** Persist nodes.conf (atomic; fsynced when `fsync`); false on failure. */
+  save: (s: ClusterState, fsync: boolean) => boolean;
+  /** A save failed: log and exit (Redis's clusterSaveConfigOrDie). Throws when absent. */
+  fatal?: (reason: string) => void;
   log: (level: LogLevel, text: string) => void;
   /** Runs at the start of each cron tick (announced address, blacklist cleanup, ...). */
   beforeTick?: (s: ClusterState) => { state: ClusterState; dirty: boolean };
@@ -59,14 +63,20 @@ export class BusNode {
   private current: ClusterState;
   readonly engine: BusEngine;
   private actor: NodeActor | null = null;
+  private supervisor: SupervisorRef | undefined = undefined;
   private stopped = false;
+  /** True while the supervisor runs the cron: it ends that turn itself. */
+  private inCron = false;
+  /** Set while a client reply batch ends the turn: the bus packets go after the replies. */
+  private releaseAfterReply = false;
 
   constructor(private readonly opts: BusNodeOptions) {
     this.current = opts.state;
     const host: BusEngineHost = {
       getState: () => this.current,
       setState: (s) => this.setState(s),
-      markDirty: () => this.markDirty(),
+      markDirty: (fsync) => this.markDirty(fsync),
+      endTurn: () => this.endTurn(),
       config: opts.config,
       log: opts.log,
       replicate: opts.replicate,
@@ -91,12 +101,15 @@ export class BusNode {
     this.actor = startNodeActor(
       {
         cron: () => this.tick(),
-        save: () => this.opts.save(this.current),
+        save: (fsync) => this.opts.save(this.current, fsync),
+        release: () => this.release(),
+        fatal: this.opts.fatal,
         cronIntervalMs: this.opts.cronIntervalMs,
       },
       this.opts.realTimers ? undefined : this.opts.clock,
       this.opts.inspect,
     );
+    this.supervisor = supervisorOf(this.actor);
     this.actor.send({ type: "PEERS_CHANGED", changes: peerChanges(null, this.current) });
   }
 
@@ -115,8 +128,11 @@ export class BusNode {
     }
   }
 
-  /** Install a view a command produced: links of removed nodes are closed, config marked dirty. */
-  apply(next: ClusterState, opts: { save?: boolean } = {}): void {
+  /**
+   * Install a view a command produced: links of removed nodes are closed, config marked dirty
+   * (fsynced at the end of the turn when `fsync`).
+   */
+  apply(next: ClusterState, opts: { save?: boolean; fsync?: boolean } = {}): void {
     const prev = this.current;
     if (prev.myselfId !== next.myselfId) {
       this.engine.dropAll();
@@ -124,10 +140,14 @@ export class BusNode {
       for (const id of prev.nodes.keys()) if (!next.nodes.has(id)) this.engine.dropNode(id);
     }
     this.setState(next);
-    if (opts.save !== false) this.markDirty();
+    if (opts.save !== false) this.markDirty(opts.fsync === true);
   }
 
-  /** clusterBroadcastPong(CLUSTER_BROADCAST_ALL): tell every peer our new config at once. */
+  /**
+   * clusterBroadcastPong(CLUSTER_BROADCAST_ALL): tell every peer our new config at once. The
+   * PONGs are held until the end of the command's turn (its reply: Cluster.beforeReply), so they
+   * leave once the change they announce is on disk.
+   */
   broadcastPong(): void {
     if (this.stopped) return;
     this.engine.broadcast(
@@ -135,24 +155,69 @@ export class BusNode {
     );
   }
 
-  markDirty(): void {
-    this.actor?.send({ type: "CONFIG_CHANGED" });
+  /** CLUSTER_TODO_SAVE_CONFIG (| FSYNC): the supervisor saves at the end of this turn. */
+  markDirty(fsync = false): void {
+    this.supervisor?.send({ type: "CONFIG_CHANGED", fsync });
   }
 
   /** Someone saved the config (CLUSTER SAVECONFIG). */
   markSaved(): void {
-    this.actor?.send({ type: "CONFIG_SAVED" });
+    this.supervisor?.send({ type: "CONFIG_SAVED" });
   }
 
-  /** One cron tick (called by the supervisor). */
+  /** True while a change of the config is not on disk yet. */
+  get configDirty(): boolean {
+    const sup = this.supervisor;
+    return sup !== undefined && supervisorConfigDirty(sup.getSnapshot());
+  }
+
+  /**
+   * The end of a turn (Redis's beforeSleep): a dirty config is saved by the supervisor, which
+   * then releases the held bus packets; with a clean config they go at once. Client replies call
+   * this before they are written (Cluster.beforeReply), so a reply never announces what is not
+   * on disk. Inside the cron the supervisor ends the turn itself, after the tick.
+   */
+  endTurn(opts: { beforeReply?: boolean } = {}): void {
+    if (this.stopped || this.inCron) return;
+    this.releaseAfterReply = opts.beforeReply === true;
+    try {
+      if (this.supervisor !== undefined && this.configDirty) {
+        this.supervisor.send({ type: "END_OF_TURN" });
+        if (this.configDirty) throw new Error("end of turn left the cluster config unsaved");
+      } else {
+        this.release();
+      }
+    } finally {
+      this.releaseAfterReply = false;
+    }
+  }
+
+  /**
+   * Hand the held bus packets to the network. At the end of a client turn they follow the
+   * replies (a microtask later, once the reply write has started), as in Redis, whose
+   * beforeSleep writes client replies and leaves cluster links to the next event-loop poll: a
+   * tool driving several nodes (redis-cli's SETSLOT NODE to every master) reaches the next node
+   * before this node's gossip does.
+   */
+  private release(): void {
+    if (this.releaseAfterReply) queueMicrotask(() => this.engine.releaseOutbox());
+    else this.engine.releaseOutbox();
+  }
+
+  /** One cron tick (called by the supervisor, which ends the turn after it). */
   tick(): void {
     if (this.stopped) return;
-    if (this.opts.beforeTick) {
-      const r = this.opts.beforeTick(this.current);
-      this.setState(r.state);
-      if (r.dirty) this.markDirty();
+    this.inCron = true;
+    try {
+      if (this.opts.beforeTick) {
+        const r = this.opts.beforeTick(this.current);
+        this.setState(r.state);
+        if (r.dirty) this.markDirty(false);
+      }
+      this.engine.tick();
+    } finally {
+      this.inCron = false;
     }
-    this.engine.tick();
   }
 
   supervisorStats(): SupervisorStats | null {
@@ -175,6 +240,7 @@ export class BusNode {
     this.actor?.send({ type: "SHUTDOWN" });
     this.actor?.stop();
     this.actor = null;
+    this.supervisor = undefined;
     this.engine.stop();
   }
 }

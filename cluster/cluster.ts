@@ -7,7 +7,9 @@
  *
  * Commands change the view through `apply()`, which swaps in the new state, updates cluster_state
  * at once (Redis's CLUSTER_TODO_UPDATE_STATE), closes the links of nodes the command removed and
- * marks the config dirty (CLUSTER_TODO_SAVE_CONFIG). The bus installs its views itself.
+ * marks the config dirty (CLUSTER_TODO_SAVE_CONFIG); the save happens at the end of the turn, before
+ * the replies of that turn are written (`beforeReply`) and before bus packets are released. The
+ * bus installs its views itself.
  *
  * Failover (cluster/failover_rules.ts, run by the bus engine): the rules see this node's
  * replication offset and link through cluster/replication_adapter.ts, which also carries out the
@@ -34,7 +36,7 @@ import {
   updateNode,
 } from "./state.ts";
 import { serializeConfig } from "./nodes_conf.ts";
-import { loadConfigFile, saveConfigFile } from "./nodes_conf_io.ts";
+import { loadConfigFile, NodesConfFile, saveConfigFile } from "./nodes_conf_io.ts";
 import { type PreferredEndpoint, routeQuery, type RoutingOptions } from "./routing.ts";
 import { BusNode } from "./bus_node.ts";
 import type { BusEngineStats } from "./bus_engine.ts";
@@ -81,6 +83,8 @@ export class Cluster {
   private loggedView: ClusterState | null = null;
   /** Client writes held during a manual failover (master side); see server/dispatch.ts. */
   readonly writePause: WritePause;
+  /** nodes.conf, saved by the supervisor at the end of each turn that changed the config. */
+  readonly configFile: NodesConfFile;
 
   private constructor(
     readonly server: Server,
@@ -98,6 +102,7 @@ export class Cluster {
       return when === undefined || when > db.now();
     };
     this.writePause = new WritePause(() => server.now());
+    this.configFile = new NodesConfFile(configPath);
     const seed = opts.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const clock = opts.clock;
     this.bus = new BusNode({
@@ -115,7 +120,8 @@ export class Cluster {
       rng: new SimRandom(seed),
       inspect: opts.inspect,
       config: () => this.busConfig(),
-      save: (s) => this.trySave(s),
+      save: (s, fsync) => this.trySave(s, fsync),
+      fatal: (reason) => this.saveFailed(reason),
       log: (level, text) => this.log(level, text),
       beforeTick: (s) => this.beforeTick(s),
       replicate: () => {
@@ -264,9 +270,10 @@ export class Cluster {
 
   /**
    * Install a new view after a command changed it: cluster_state is recomputed at once, links of
-   * removed nodes closed, and the config marked dirty (saved by the supervisor at the next tick).
+   * removed nodes closed, and the config marked dirty (saved by the supervisor at the end of the
+   * turn, before the command's reply is written: `beforeReply`).
    */
-  apply(next: ClusterState, opts: { save?: boolean } = {}): void {
+  apply(next: ClusterState, opts: { save?: boolean; fsync?: boolean } = {}): void {
     // Commands are rare (admin), so the full invariant check is affordable here.
     assertInvariants(next);
     if (next.myselfId === this.state.myselfId) assertEpochsGrow(this.state, next); // not RESET HARD
@@ -278,26 +285,44 @@ export class Cluster {
     return this.bus.supervisorStats();
   }
 
-  /** CLUSTER_TODO_SAVE_CONFIG. */
-  markDirty(): void {
-    this.bus.markDirty();
+  /** CLUSTER_TODO_SAVE_CONFIG (| CLUSTER_TODO_FSYNC_CONFIG with `fsync`). */
+  markDirty(fsync = false): void {
+    this.bus.markDirty(fsync);
   }
 
   /** Save nodes.conf now (CLUSTER SAVECONFIG). Throws on failure. */
   saveConfig(): void {
-    saveConfigFile(this.configPath, serializeConfig(this.state));
+    this.configFile.save(this.state, true, true);
     this.bus.markSaved();
   }
 
-  /** The supervisor's save: false (and a log line) on failure; it retries next tick. */
-  private trySave(s: ClusterState): boolean {
+  /** The supervisor's save: false (and a log line) on failure, which is then fatal. */
+  private trySave(s: ClusterState, fsync: boolean): boolean {
     try {
-      saveConfigFile(this.configPath, serializeConfig(s));
+      this.configFile.save(s, fsync);
       return true;
     } catch (e) {
       this.server.log.warning(`Could not save the cluster config file ${this.configPath}: ${e}`);
       return false;
     }
+  }
+
+  /**
+   * clusterSaveConfigOrDie: a node that cannot persist its config must not go on answering with
+   * state that is not on disk. Exits at once: no reply or packet of this turn is written.
+   */
+  private saveFailed(reason: string): void {
+    this.server.log.warning(reason);
+    Deno.exit(1);
+  }
+
+  /**
+   * Before client replies are written: the end of the turn (Redis's beforeSleep), so a change
+   * a command made (SETSLOT, BUMPEPOCH, FAILOVER, ...) is on disk before its OK leaves.
+   */
+  beforeReply(): void {
+    const bus = this.bus;
+    if (bus.configDirty || bus.engine.hasHeldOutput) bus.endTurn({ beforeReply: true });
   }
 
   /** Follow-along log lines (cluster/view_log.ts) for what changed since the previous tick. */

@@ -73,6 +73,18 @@ export function serializeConfig(s: ClusterState): string {
     `vars currentEpoch ${s.currentEpoch} lastVoteEpoch ${s.lastVoteEpoch}\n`;
 }
 
+/**
+ * nodes.conf without what changes with every heartbeat (each node's ping_sent, pong_received and
+ * link state): two contents with the same key describe the same cluster configuration, and a save
+ * of the second one would change nothing a restart reads back that matters.
+ */
+export function durableConfigKey(content: string): string {
+  return content.replace(
+    /^(\S+ \S+ \S+ \S+) \d+ \d+ (\d+) (?:connected|disconnected)/gm,
+    "$1 $2",
+  );
+}
+
 export interface ConfigParseError {
   /** 1-based line number, 0 when the problem is the file as a whole. */
   lineNumber: number;

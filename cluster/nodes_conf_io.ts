@@ -2,10 +2,11 @@
  * nodes.conf on disk: read at start-up (missing or empty -> a fresh node; corrupt -> a fatal
  * error, the file left untouched) and atomic saves (temp file in the same directory, write,
  * fsync, rename over the old file, then fsync the directory as a best effort), so a crash leaves
- * either the old or the new file, never a torn one.
+ * either the old or the new file, never a torn one. Saves that Redis does not fsync skip both
+ * fsyncs (see `saveConfigFile`).
  */
 
-import { parseConfig } from "./nodes_conf.ts";
+import { durableConfigKey, parseConfig, serializeConfig } from "./nodes_conf.ts";
 import type { ClusterState } from "./state.ts";
 
 export class CorruptClusterConfigError extends Error {
@@ -49,8 +50,18 @@ export function loadConfigFile(
 
 let tmpCounter = 0;
 
-/** Write `content` to `path` atomically (see the module comment). Throws on failure. */
-export function saveConfigFile(path: string, content: string): void {
+/**
+ * Write `content` to `path` atomically (see the module comment). With `fsync: false` (Redis's
+ * CLUSTER_TODO_SAVE_CONFIG without CLUSTER_TODO_FSYNC_CONFIG) the file and the directory are not
+ * fsynced: the rename still puts the whole new file in place, which survives the death of the
+ * process, but not a power loss. Throws on failure.
+ */
+export function saveConfigFile(
+  path: string,
+  content: string,
+  opts: { fsync?: boolean } = {},
+): void {
+  const fsync = opts.fsync ?? true;
   const slash = path.lastIndexOf("/");
   const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
   const base = slash === -1 ? path : path.slice(slash + 1);
@@ -60,7 +71,7 @@ export function saveConfigFile(path: string, content: string): void {
   try {
     let off = 0;
     while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
-    f.syncSync();
+    if (fsync) f.syncSync();
   } catch (e) {
     f.close();
     try {
@@ -77,6 +88,7 @@ export function saveConfigFile(path: string, content: string): void {
     } catch { /* best effort */ }
     throw e;
   }
+  if (!fsync) return;
   try {
     const d = Deno.openSync(dir, { read: true });
     try {
@@ -85,4 +97,33 @@ export function saveConfigFile(path: string, content: string): void {
       d.close();
     }
   } catch { /* fsync of a directory is not supported everywhere */ }
+}
+
+/**
+ * The node's nodes.conf: saves a state, skipping a write that would change only heartbeat times
+ * and link states (`durableConfigKey`) of a file already on disk, fsynced when asked. During a
+ * reshard most SETSLOT NODE calls and gossip updates re-state what an earlier save wrote.
+ */
+export class NodesConfFile {
+  private lastKey: string | null = null;
+  private lastFsynced = false;
+  /** Writes done and skipped, for tests and INFO-style counters. */
+  readonly stats = { writes: 0, skipped: 0 };
+
+  constructor(readonly path: string) {}
+
+  /** Save `s` (see the class comment); `force` writes whatever is on disk. Throws on failure. */
+  save(s: ClusterState, fsync: boolean, force = false): void {
+    const content = serializeConfig(s);
+    const key = durableConfigKey(content);
+    if (!force && key === this.lastKey && (this.lastFsynced || !fsync)) {
+      this.stats.skipped++;
+      return;
+    }
+    this.lastKey = null; // unknown until this write is through
+    saveConfigFile(this.path, content, { fsync });
+    this.stats.writes++;
+    this.lastKey = key;
+    this.lastFsynced = fsync;
+  }
 }

@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
-import { describeNodes, flagsText, parseConfig, serializeConfig } from "./nodes_conf.ts";
-import { CorruptClusterConfigError, loadConfigFile, saveConfigFile } from "./nodes_conf_io.ts";
+import {
+  describeNodes,
+  durableConfigKey,
+  flagsText,
+  parseConfig,
+  serializeConfig,
+} from "./nodes_conf.ts";
+import {
+  CorruptClusterConfigError,
+  loadConfigFile,
+  NodesConfFile,
+  saveConfigFile,
+} from "./nodes_conf_io.ts";
 import {
   addSlots,
   assertInvariants,
@@ -233,6 +244,54 @@ Deno.test("nodes.conf I/O: missing file, atomic save, corrupt file not overwritt
     assert.equal(Deno.readTextFileSync(path), corrupt);
     Deno.writeTextFileSync(path, "");
     assert.equal(loadConfigFile(path, NOW), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("nodes.conf: the durable key ignores heartbeat times and link states, nothing else", () => {
+  const key = durableConfigKey(MIGRATING);
+  const beat = MIGRATING.replace(
+    " 0 1795546843110 10 connected",
+    " 5 1795546999999 10 disconnected",
+  );
+  assert.notEqual(beat, MIGRATING);
+  assert.equal(durableConfigKey(beat), key);
+  for (
+    const changed of [
+      MIGRATING.replace(" 10 connected 8-99", " 12 connected 8-99"), // an epoch
+      MIGRATING.replace("connected 8-99", "connected 8-98"), // a slot
+      MIGRATING.replace("master,fail", "master"), // a flag
+      MIGRATING.replace("[5->-", "[6->-"), // an open slot
+      MIGRATING.replace("lastVoteEpoch 11", "lastVoteEpoch 12"), // a vote
+    ]
+  ) {
+    assert.notEqual(changed, MIGRATING);
+    assert.notEqual(durableConfigKey(changed), key);
+  }
+});
+
+Deno.test("nodes.conf I/O: a save that changes only heartbeat times is skipped; fsync asked is honoured", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rc-nodesconf-" });
+  try {
+    const file = new NodesConfFile(`${dir}/nodes.conf`);
+    let s = load(MIGRATING);
+    file.save(s, false);
+    assert.deepEqual(file.stats, { writes: 1, skipped: 0 });
+    const peer = "93ac3d62d12772c7afa9337fcb3adbb756a1a217";
+    s = updateNode(s, peer, { pongReceivedMs: NOW + 5 });
+    file.save(s, false);
+    assert.deepEqual(file.stats, { writes: 1, skipped: 1 });
+    // The same content, now with an fsync asked for: written (and fsynced) once.
+    file.save(s, true);
+    file.save(s, true);
+    assert.deepEqual(file.stats, { writes: 2, skipped: 2 });
+    // A real change is written; CLUSTER SAVECONFIG (force) always writes.
+    s = updateNode(s, peer, { configEpoch: 12 });
+    file.save(s, false);
+    file.save(s, true, true);
+    assert.deepEqual(file.stats, { writes: 4, skipped: 2 });
+    assert.equal(Deno.readTextFileSync(`${dir}/nodes.conf`), serializeConfig(s));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -243,17 +243,38 @@ export function effectiveConfigEpoch(s: ClusterState, n: ClusterNode): number {
 export function slotRanges(n: ClusterNode): [number, number][] {
   const out: [number, number][] = [];
   if (n.numSlots === 0) return out;
+  const bitmap = n.slots;
   let start = -1;
-  for (let j = 0; j < CLUSTER_SLOTS; j++) {
-    const bit = slotBit(n.slots, j);
-    if (bit && start === -1) start = j;
-    if (!bit && start !== -1) {
-      out.push([start, j - 1]);
-      start = -1;
+  for (let i = 0; i < SLOT_BITMAP_BYTES; i++) {
+    const b = bitmap[i];
+    // Whole bytes inside or outside a run need no bit-by-bit look.
+    if (b === 0xff && start !== -1) continue;
+    if (b === 0 && start === -1) continue;
+    for (let k = 0; k < 8; k++) {
+      const bit = (b & (1 << k)) !== 0;
+      if (bit && start === -1) start = i * 8 + k;
+      else if (!bit && start !== -1) {
+        out.push([start, i * 8 + k - 1]);
+        start = -1;
+      }
     }
   }
   if (start !== -1) out.push([start, CLUSTER_SLOTS - 1]);
   return out;
+}
+
+/** Set bits in each byte value (popcount table). */
+const BYTE_BITS = Uint8Array.from({ length: 256 }, (_, v) => {
+  let c = 0;
+  for (let x = v; x !== 0; x &= x - 1) c++;
+  return c;
+});
+
+/** Number of set bits of a slot bitmap. */
+export function bitmapCount(bitmap: Uint8Array): number {
+  let c = 0;
+  for (let i = 0; i < bitmap.length; i++) c += BYTE_BITS[bitmap[i]];
+  return c;
 }
 
 /** Contiguous runs of the slot table with one owner: [start, end, ownerId], ascending. */
@@ -571,12 +592,15 @@ export function updateClusterState(
   }
   let health: ClusterHealth = "ok";
   if (opts.requireFullCoverage) {
+    let lastOwner: string | null = null; // owners come in runs: one lookup per run
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       const o = s.slotOwner[j];
+      if (o === lastOwner && o !== null) continue;
       if (o === null || isFailed(s.nodes.get(o)!)) {
         health = "fail";
         break;
       }
+      lastOwner = o;
     }
   }
   let size = 0;
@@ -649,18 +673,30 @@ export function assertInvariants(s: ClusterState): void {
     if (n.configEpoch > s.currentEpoch) fail(`configEpoch of ${n.id} > currentEpoch`);
   }
   if (myselves !== 1) fail(`${myselves} nodes flagged myself`);
+  // Owners come in runs: one node lookup per run.
+  let runOwner: string | null = null;
+  let runNode: ClusterNode | undefined = undefined;
+  let runCount = 0;
+  const endRun = () => {
+    if (runOwner !== null) counted.set(runOwner, counted.get(runOwner)! + runCount);
+  };
   for (let j = 0; j < CLUSTER_SLOTS; j++) {
     const o = s.slotOwner[j];
+    if (o !== runOwner) {
+      endRun();
+      runOwner = o;
+      runCount = 0;
+      runNode = o === null ? undefined : s.nodes.get(o);
+      if (o !== null && runNode === undefined) fail(`slot ${j} owned by unknown node ${o}`);
+    }
     if (o !== null) {
-      const n = s.nodes.get(o);
-      if (n === undefined) fail(`slot ${j} owned by unknown node ${o}`);
-      if (!slotBit(n!.slots, j)) fail(`slot ${j}: owner ${o} bitmap disagrees`);
-      counted.set(o, counted.get(o)! + 1);
+      if (!slotBit(runNode!.slots, j)) fail(`slot ${j}: owner ${o} bitmap disagrees`);
+      runCount++;
     }
   }
+  endRun();
   for (const n of s.nodes.values()) {
-    let bits = 0;
-    for (let j = 0; j < CLUSTER_SLOTS; j++) if (slotBit(n.slots, j)) bits++;
+    const bits = bitmapCount(n.slots);
     if (bits !== n.numSlots) fail(`numSlots of ${n.id}`);
     if (bits !== counted.get(n.id)) fail(`${n.id} claims slots the table gives to others`);
   }

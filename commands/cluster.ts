@@ -455,6 +455,7 @@ const setslot: Handler = (ctx, argv) => {
   const argc = argv.length;
   const invalid = "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP";
   let broadcast = false;
+  let bumped = false;
   if (action === "migrating" && argc === 5) {
     if (s.slotOwner[slot] !== me.id) {
       return ctx.reply.error(`ERR I'm not the owner of hash slot ${slot}`);
@@ -502,6 +503,7 @@ const setslot: Handler = (ctx, argv) => {
     if (n.id === me.id && s.importingSlotsFrom.has(slot)) {
       const b = bumpEpoch(s);
       s = b.state;
+      bumped = b.bumped;
       if (b.bumped) ctx.server.log.notice(`configEpoch updated after importing slot ${slot}`);
       s = setImporting(s, slot, null);
       broadcast = true;
@@ -509,7 +511,8 @@ const setslot: Handler = (ctx, argv) => {
   } else {
     return ctx.reply.error(invalid);
   }
-  c.apply(s);
+  // An epoch bump or a role change is fsynced, as Redis's CLUSTER_TODO_FSYNC_CONFIG there.
+  c.apply(s, { fsync: bumped || myself(s).masterId !== me.masterId });
   // clusterBroadcastPong(CLUSTER_BROADCAST_ALL): the new owner tells everyone at once.
   if (broadcast) c.bus.broadcastPong();
   ctx.reply.ok();
@@ -526,7 +529,7 @@ const setConfigEpochCmd: Handler = (ctx, argv) => {
   const r = setConfigEpoch(c.state, epoch);
   if ("error" in r) return ctx.reply.error(r.error);
   ctx.server.log.notice(`configEpoch set to ${epoch} via CLUSTER SET-CONFIG-EPOCH`);
-  c.apply(r.state);
+  c.apply(r.state, { fsync: true });
   ctx.reply.ok();
 };
 
@@ -535,7 +538,7 @@ const bumpepoch: Handler = (ctx) => {
   if (!c) return;
   const r = bumpEpoch(c.state);
   if (r.bumped) {
-    c.apply(r.state);
+    c.apply(r.state, { fsync: true });
     ctx.server.log.warning(`New configEpoch set to ${myself(r.state).configEpoch}`);
   }
   ctx.reply.status(`${r.bumped ? "BUMPED" : "STILL"} ${myself(r.state).configEpoch}`);
@@ -572,7 +575,8 @@ const resetCmd: Handler = (ctx, argv) => {
     ctx.server.log.warning("configEpoch set to 0 via CLUSTER RESET HARD");
     ctx.server.log.notice(`Node hard reset, now I'm ${next.myselfId}`);
   }
-  c.apply(next);
+  // clusterReset ends with clusterSaveConfigOrDie(1).
+  c.apply(next, { fsync: true });
   ctx.reply.ok();
 };
 

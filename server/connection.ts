@@ -93,7 +93,12 @@ const carriedReads = new WeakMap<Client, Promise<number | null>>();
  * arrive are queued in the parser (as Redis does), and a peer that hangs up has its wait
  * cancelled (db.cancelBlocked) so a later push is not handed to a dead client.
  */
-async function waitWatchingPeer(server: Server, client: Client, conn: Deno.Conn, p: Promise<void>): Promise<void> {
+async function waitWatchingPeer(
+  server: Server,
+  client: Client,
+  conn: Deno.Conn,
+  p: Promise<void>,
+): Promise<void> {
   let settled = false;
   const done = p.then(() => {
     settled = true;
@@ -125,6 +130,8 @@ async function waitWatchingPeer(server: Server, client: Client, conn: Deno.Conn,
 }
 
 async function flush(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
+  // What these replies announce (a SETSLOT's epoch, a FAILOVER's promotion) is on disk first.
+  server.cluster?.beforeReply();
   const out = client.reply.take();
   // A replica's output is the replication stream (replication/master.ts writes it).
   if (client.isReplica) return;
@@ -138,10 +145,14 @@ async function processInput(server: Server, client: Client, conn: Deno.Conn): Pr
     if (r === null) return;
     if ("error" in r) {
       if (r.closeWithoutReply) {
-        server.log.warning(`Closing client that reached max query buffer length (id=${client.id} addr=${client.addr})`);
+        server.log.warning(
+          `Closing client that reached max query buffer length (id=${client.id} addr=${client.addr})`,
+        );
       } else {
         client.reply.error(`ERR ${r.error}`);
-        server.log.verbose(`Protocol error (${r.error}) from client: id=${client.id} addr=${client.addr}`);
+        server.log.verbose(
+          `Protocol error (${r.error}) from client: id=${client.id} addr=${client.addr}`,
+        );
       }
       client.closeAfterReply = true;
       return;

@@ -166,6 +166,28 @@ export async function waitAllOk(ports: number[], timeoutMs = 20_000): Promise<vo
   );
 }
 
+/**
+ * Every node in `ports` knows node `id` (past the handshake). `redis-cli --cluster add-node` returns
+ * right after its MEET, and the others learn the newcomer by gossip; a slot move names the new node
+ * to every master (SETSLOT NODE), so it must wait for this.
+ */
+export async function waitAllKnow(ports: number[], id: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    `every node knows ${id}`,
+    async () => {
+      for (const p of ports) {
+        const l = (await nodesOf(p)).find((x) => x.id === id);
+        if (l === undefined || l.flags.includes("handshake") || l.flags.includes("noaddr")) {
+          return false;
+        }
+      }
+      return true;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
 /** `redis-cli --cluster check` must be clean now. Returns its output. */
 export async function clusterCheck(port: number): Promise<string> {
   const r = await run("redis-cli", ["--cluster", "check", `127.0.0.1:${port}`], {

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { RespClient, run, type SpawnedProcess, spawnNode, tempDir } from "./harness.ts";
+import { waitAllOk } from "./cluster_fixture.ts";
 
 async function configGet(port: number, name: string): Promise<string> {
   const c = await RespClient.connect(port);
@@ -25,7 +26,10 @@ Deno.test("redis-cli --cluster set-timeout and call work on a cluster of our nod
     for (let i = 0; i < 3; i++) {
       const dir = await tempDir("tools");
       const file = `${dir}/redis.conf`;
-      await Deno.writeTextFile(file, "# test node\ncluster-enabled yes\ncluster-node-timeout 2000\n");
+      await Deno.writeTextFile(
+        file,
+        "# test node\ncluster-enabled yes\ncluster-node-timeout 2000\n",
+      );
       files.push(file);
       procs.push(await spawnNode({}, { configFile: file, dir }));
     }
@@ -35,8 +39,13 @@ Deno.test("redis-cli --cluster set-timeout and call work on a cluster of our nod
     });
     assert.equal(create.code, 0, create.stdout + create.stderr);
     assert.match(create.stdout, /\[OK\] All 16384 slots covered/);
+    // create returns once the configuration agrees; each node turns cluster_state ok after that
+    // (as on real Redis), and serves keys only then.
+    await waitAllOk(procs.map((p) => p.port));
 
-    const st = await run("redis-cli", ["--cluster", "set-timeout", addrs[0], "3500"], { timeoutMs: 60_000 });
+    const st = await run("redis-cli", ["--cluster", "set-timeout", addrs[0], "3500"], {
+      timeoutMs: 60_000,
+    });
     assert.equal(st.code, 0, st.stdout + st.stderr);
     assert.match(st.stdout, /New node timeout set\. 3 OK, 0 ERR\./);
     for (const p of procs) assert.equal(await configGet(p.port, "cluster-node-timeout"), "3500");
@@ -47,7 +56,9 @@ Deno.test("redis-cli --cluster set-timeout and call work on a cluster of our nod
       const r = await run("redis-cli", ["-c", "-p", String(procs[0].port), "set", `k${i}`, "v"]);
       assert.equal(r.stdout.trim(), "OK");
     }
-    const call = await run("redis-cli", ["--cluster", "call", addrs[0], "DBSIZE"], { timeoutMs: 60_000 });
+    const call = await run("redis-cli", ["--cluster", "call", addrs[0], "DBSIZE"], {
+      timeoutMs: 60_000,
+    });
     assert.equal(call.code, 0, call.stdout + call.stderr);
     let total = 0;
     for (const p of procs) {

@@ -28,20 +28,25 @@ interface FakeTarget {
   port: number;
   accepts: number;
   requests: Uint8Array[][];
+  /** "held" mode: answer the RESTOREs received so far and every later one. */
+  release(): void;
   stop(): void;
 }
 
 function fakeTarget(
-  mode: "silent" | "close" | "slow",
+  mode: "silent" | "close" | "slow" | "held",
   delayMs = 0,
 ): FakeTarget {
   const port = freePort();
   const listener = Deno.listen({ hostname: HOST, port });
   const conns = new Set<Deno.Conn>();
+  let released!: () => void;
+  const releasedP = new Promise<void>((resolve) => released = resolve);
   const t: FakeTarget = {
     port,
     accepts: 0,
     requests: [],
+    release: () => released(),
     stop() {
       try {
         listener.close();
@@ -73,8 +78,11 @@ function fakeTarget(
               for (let r = parser.next(); r !== null; r = parser.next()) {
                 if ("error" in r) throw new Error(r.error);
                 t.requests.push(r.argv);
-                if (mode === "slow") {
-                  await sleep(delayMs);
+                if (mode === "slow" || mode === "held") {
+                  // Held: only the RESTOREs wait (a SELECT before them is answered at once).
+                  const restore = dec.decode(r.argv[0]).toUpperCase().startsWith("RESTORE");
+                  if (mode === "slow") await sleep(delayMs);
+                  else if (restore) await releasedP;
                   await conn.write(new TextEncoder().encode("+OK\r\n"));
                 }
               }
@@ -328,7 +336,9 @@ Deno.test("MIGRATE IOERR texts: refused, unresolvable, silent target (timeout), 
       "ERR-REPLY: IOERR error or timeout reading to target instance",
     );
     const took = Date.now() - t0;
-    assert.ok(took >= 280 && took < 3000, `timeout honoured: ${took} ms`);
+    // Not before its 300 ms, and it ends (without the timeout it would wait forever): 10 s leaves
+    // room for ten times the load.
+    assert.ok(took >= 280 && took < 10_000, `timeout honoured: ${took} ms`);
     assert.equal(silentOurs.accepts, silentReal.accepts);
     assert.deepEqual(names(silentOurs.requests), ["SELECT", "RESTORE"]);
     // The node stayed responsive meanwhile, and the key is still here.
@@ -434,16 +444,17 @@ Deno.test("MIGRATE large value: the node serves other clients while the batch is
     await ca.call("SET", "big", big);
     await ca.call("SET", "other", "x");
     const pending = ca.call("MIGRATE", HOST, String(b.port), "big", "0", "20000");
-    // While it moves, another client is answered.
+    // While it moves, another client is answered, round trip after round trip. A MIGRATE that
+    // held the event loop would let at most the first GET through before it is done.
+    let migrated = false;
+    void pending.then(() => migrated = true);
     let served = 0;
-    const t0 = Date.now();
-    while (served < 5) {
+    while (!migrated) {
       assert.equal(await other.call("GET", "other"), "x");
       served++;
     }
-    const servedMs = Date.now() - t0;
     assert.equal(await pending, "OK");
-    assert.ok(servedMs < 2000, `other client waited ${servedMs} ms`);
+    assert.ok(served >= 3, `only ${served} GETs served while 40 MB moved`);
     // (Not read back with GET: the test client is slow with 40 MB replies.)
     assert.equal(await cb.call("STRLEN", "big"), big.length);
     for (const at of [0, 4096, 4096 * 5000, big.length - 4096]) {
@@ -462,32 +473,36 @@ Deno.test("MIGRATE large value: the node serves other clients while the batch is
 
 Deno.test("MIGRATE atomic per batch: writes to keys in flight wait, reads are served, the target gets the snapshot", async () => {
   const node = await startNode();
-  const target = fakeTarget("slow", 400);
+  // The target answers only when the test says so: the batch is in flight until then.
+  const target = fakeTarget("held");
   const m = await RespClient.connect(node.port);
   const r = await RespClient.connect(node.port);
   const w = await RespClient.connect(node.port);
   try {
     await m.call("SET", "k", "v1");
     await m.call("SET", "free", "f");
-    let migrateDone = 0;
-    const pending = m.call("MIGRATE", HOST, String(target.port), "k", "0", "5000").then((v) => {
-      migrateDone = Date.now();
-      return v;
-    });
-    await sleep(50);
-    // Reads are served at once; writes to other keys too.
-    const t0 = Date.now();
+    const pending = m.call("MIGRATE", HOST, String(target.port), "k", "0", "5000");
+    const isRestore = (q: Uint8Array[]) => dec.decode(q[0]).toUpperCase() === "RESTORE";
+    await waitFor("the target got the RESTORE", () => target.requests.some(isRestore), 10_000, 5);
+    // While the target holds its answer: reads are served, and writes to other keys.
     assert.equal(await r.call("GET", "k"), "v1");
     assert.equal(await r.call("SET", "free", "g"), "OK");
-    assert.ok(Date.now() - t0 < 300, "not blocked");
-    // A write to the key waits for the batch, then runs (the key is gone: SET creates it).
-    assert.equal(await w.call("APPEND", "k", "+"), 1);
-    const writeDone = Date.now();
+    // A write to the key waits for the batch.
+    let writeDone = false;
+    const write = w.call("APPEND", "k", "+").then((v) => {
+      writeDone = true;
+      return v;
+    });
+    // A round trip behind the APPEND on another connection: served while the APPEND waits.
+    assert.equal(await r.call("GET", "free"), "g");
+    assert.equal(writeDone, false, "the write to a key in flight waited");
+    target.release();
     assert.equal(await pending, "OK");
-    assert.ok(migrateDone > 0 && migrateDone <= writeDone, "write ran after MIGRATE");
+    // 1, not 3: the APPEND ran after MIGRATE had deleted k (so after the target answered).
+    assert.equal(await write, 1);
     assert.equal(await m.call("GET", "k"), "+");
     // The target received the snapshot taken before the write.
-    const restores = target.requests.filter((q) => dec.decode(q[0]).toUpperCase() === "RESTORE");
+    const restores = target.requests.filter(isRestore);
     assert.equal(restores.length, 1);
     const val = parseDumpPayload(restores[0][3], DEFAULT_RDB_OPTIONS);
     assert.equal(dec.decode(val as Uint8Array), "v1");
@@ -502,19 +517,28 @@ Deno.test("MIGRATE atomic per batch: writes to keys in flight wait, reads are se
 
 Deno.test("MIGRATE: a key changed in flight by a served BLMOVE is sent again with REPLACE", async () => {
   const node = await startNode();
-  const target = fakeTarget("slow", 300);
+  const target = fakeTarget("held");
   const m = await RespClient.connect(node.port);
   const x = await RespClient.connect(node.port);
   const y = await RespClient.connect(node.port);
   try {
     await m.call("RPUSH", "k", "a");
     const blocked = x.call("BLMOVE", "src", "k", "LEFT", "RIGHT", "0");
-    await sleep(50);
+    await waitFor(
+      "BLMOVE blocked",
+      async () => {
+        const info = await y.call("INFO", "clients") as string;
+        return /blocked_clients:1\r\n/.test(info);
+      },
+      10_000,
+      5,
+    );
     const pending = m.call("MIGRATE", HOST, String(target.port), "k", "0", "5000");
-    await sleep(50);
+    await waitFor("the batch is in flight", () => target.requests.length > 0, 10_000, 5);
     // src is not locked: the push is served, and the blocked BLMOVE writes into k.
     assert.equal(await y.call("RPUSH", "src", "b"), 1);
     assert.equal(await blocked, "b");
+    target.release();
     assert.equal(await pending, "OK");
     assert.equal(await m.call("EXISTS", "k"), 0);
     const restores = target.requests.filter((q) => dec.decode(q[0]).toUpperCase() === "RESTORE");

@@ -137,7 +137,8 @@ Deno.test("rdb file: redis-server with rdbcompression no, and a large keyspace r
     const check = await run("redis-check-rdb", [join(dir, "again.rdb")]);
     assert.equal(check.code, 0, check.stdout);
     assert.match(check.stdout, new RegExp(`${n} keys read`));
-    assert.ok(readMs < 5000 && writeMs < 5000, `read ${readMs} ms, write ${writeMs} ms`);
+    // Speed is measured by `deno task bench`, not asserted here.
+    console.log(`  ${n} keys: read ${readMs.toFixed(0)} ms, write ${writeMs.toFixed(0)} ms`);
   } finally {
     rc.close();
     await redis.stop();

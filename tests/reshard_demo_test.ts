@@ -43,6 +43,7 @@ import {
   runCli,
   slotCount,
   stopAll,
+  waitAllKnow,
   waitAllOk,
   waitChecked,
 } from "./cluster_fixture.ts";
@@ -185,6 +186,8 @@ async function addMaster(
   );
   assertOk(r, "add-node");
   const id = await call(node.port, "CLUSTER", "MYID") as string;
+  // add-node returns after the MEET: slot moves name the newcomer to every master.
+  await waitAllKnow(nodes.map((n) => n.port), id);
   await waitChecked(entry);
   await waitAllOk(nodes.map((n) => n.port));
   assert.ok((await mastersOf(entry)).some((l) => l.id === id), "joined as a master");
@@ -302,7 +305,10 @@ async function scenario(tool: Tool, steps: Steps): Promise<void> {
  * under load, so the issue's sequence takes minutes per tool and runs as `deno task test:long`
  * (RESHARD_DEMO_FULL=1 RESHARD_DEMO_KEYS=100000).
  */
-const SHORT = { what: "reshard 300 slots", steps: { reshardSlots: 300, grow: false, shrink: false } };
+const SHORT = {
+  what: "reshard 300 slots",
+  steps: { reshardSlots: 300, grow: false, shrink: false },
+};
 const WHOLE = {
   what: "reshard 4000 slots, add-node + rebalance with empty masters, weight 0 + del-node",
   steps: { reshardSlots: 4000, grow: true, shrink: true },

@@ -26,6 +26,7 @@ import {
   nodesOf,
   ownerSeenBy,
   stopAll,
+  waitAllKnow,
   waitAllOk,
   waitChecked,
 } from "./cluster_fixture.ts";
@@ -159,7 +160,10 @@ Deno.test({
       const currentEpoch = Number(/cluster_current_epoch:(\d+)/.exec(infoB)![1]);
       assert.ok(before.find((l) => l.id === idb)!.epoch < currentEpoch, "B's epoch is not the max");
       assert.equal(await call(pb, "CLUSTER", "SETSLOT", String(slot), "NODE", idb), "OK");
+      // The OK came after the bump reached B's nodes.conf.
+      const confAtOk = await Deno.readTextFile(`${cl.nodes[1].dir}/nodes.conf`);
       const meB = await myLine(pb);
+      assert.match(confAtOk, new RegExp(`^${idb} .*myself,master - \\d+ \\d+ ${meB.epoch} `, "m"));
       assert.equal(meB.epoch, currentEpoch + 1, "configEpoch = ++currentEpoch");
       assert.ok(before.every((l) => l.epoch < meB.epoch), "bumped past every known epoch");
       assert.ok(!meB.slots.some((s) => s.startsWith("[")), "importing state cleared");
@@ -234,7 +238,7 @@ Deno.test({
         }
       };
       const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
-      await sleep(300);
+      await waitFor("the writers are running", () => Promise.resolve(ops >= 50), 30_000, 10);
       const opsBefore = ops;
       const r = await run("redis-cli", [
         "--cluster",
@@ -249,7 +253,14 @@ Deno.test({
         "--cluster-yes",
       ], { timeoutMs: 300_000 });
       assert.equal(r.code, 0, `reshard failed:\n${r.stdout.slice(-3000)}\n${r.stderr}`);
-      await sleep(300);
+      // The clients go on against the new layout for a while before they stop.
+      const opsAfter = ops;
+      await waitFor(
+        "writes after the reshard",
+        () => Promise.resolve(ops >= opsAfter + 50),
+        30_000,
+        10,
+      );
       stop = true;
       await Promise.all(writers);
       assert.ok(ops - opsBefore > 100, `clients kept working during the reshard (${ops} ops)`);
@@ -296,6 +307,8 @@ Deno.test({
       ], { timeoutMs: 60_000 });
       assert.equal(add.code, 0, add.stdout + add.stderr);
       const idd = await call(extra.port, "CLUSTER", "MYID") as string;
+      // add-node returns after the MEET; reshard names D to every master, so all must know it.
+      await waitAllKnow([...cl.ports, extra.port], idd);
       await waitChecked(pa);
       // The new master serves (RESTORE-ASKING included) once its cluster_state is ok.
       await waitAllOk([...cl.ports, extra.port]);
@@ -384,8 +397,7 @@ Deno.test({
         ),
         "OK",
       );
-      // Give the supervisor a tick to save nodes.conf, then kill both ends with SIGKILL.
-      await sleep(500);
+      // The SETSLOT replies came after nodes.conf was saved: kill both ends with SIGKILL.
       const confA = await Deno.readTextFile(`${cl.nodes[0].dir}/nodes.conf`);
       assert.match(confA, new RegExp(` \\[${slot}->-${idb}\\]`));
       const confB = await Deno.readTextFile(`${cl.nodes[1].dir}/nodes.conf`);

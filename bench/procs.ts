@@ -1,0 +1,86 @@
+/**
+ * Bench processes: one of our nodes (`deno run -A cli.ts`) or a real `redis-server`, started on a
+ * free port with the same directives, waited for, and killed afterwards with their directory.
+ */
+
+import { setTimeout as sleep } from "node:timers/promises";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+export interface Proc {
+  port: number;
+  pid: number;
+  child: Deno.ChildProcess;
+  dir: string;
+}
+
+export function freePort(): number {
+  for (;;) {
+    const p = 10000 + Math.floor(Math.random() * 12000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
+      Deno.listen({ hostname: "127.0.0.1", port: p + 10000 }).close();
+      return p;
+    } catch { /* taken */ }
+  }
+}
+
+async function waitPing(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const r = await new Deno.Command("redis-cli", {
+      args: ["-p", String(port), "ping"],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output();
+    if (new TextDecoder().decode(r.stdout).trim() === "PONG") return;
+    await sleep(50);
+  }
+  throw new Error(`port ${port} did not answer PING`);
+}
+
+export async function start(
+  kind: "ours" | "redis",
+  cluster: boolean,
+  addSlots = true,
+): Promise<Proc> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: `bench-${kind}-` });
+  const directives = Object.entries({
+    port: String(port),
+    bind: "127.0.0.1",
+    dir,
+    save: "",
+    appendonly: "no",
+    "cluster-enabled": cluster ? "yes" : "no",
+  }).flatMap(([k, v]) => [`--${k}`, v]);
+  const [cmd, args] = kind === "ours"
+    ? [Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, ...directives, "--loglevel", "warning"]]
+    : ["redis-server", [...directives, "--loglevel", "warning"]];
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit" }).spawn();
+  await waitPing(port);
+  if (cluster && addSlots) {
+    await new Deno.Command("redis-cli", {
+      args: ["-p", String(port), "cluster", "addslotsrange", "0", "16383"],
+      stdout: "null",
+    }).output();
+    for (let i = 0; i < 100; i++) {
+      const r = await new Deno.Command("redis-cli", {
+        args: ["-p", String(port), "cluster", "info"],
+        stdout: "piped",
+      })
+        .output();
+      if (new TextDecoder().decode(r.stdout).includes("cluster_state:ok")) break;
+      await sleep(100);
+    }
+  }
+  return { port, pid: child.pid, child, dir };
+}
+
+export async function stop(p: Proc): Promise<void> {
+  try {
+    p.child.kill("SIGKILL");
+  } catch { /* gone */ }
+  await p.child.status;
+  await Deno.remove(p.dir, { recursive: true }).catch(() => {});
+}

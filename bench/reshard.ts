@@ -1,0 +1,80 @@
+/**
+ * Slot moves per second: three cluster nodes (ours, or real `redis-server`s) made a cluster with
+ * `redis-cli --cluster create`, then `redis-cli --cluster reshard` moves `slots` empty slots from
+ * the first master to the second, and the wall time of that command gives slots/s.
+ *
+ * Every slot move is several config changes on each node involved (SETSLOT IMPORTING, MIGRATING,
+ * NODE on every master), each saved to nodes.conf before its OK: this is where the cost of the
+ * save-before-reply shows.
+ */
+
+import { type Proc, start, stop } from "./procs.ts";
+
+export interface ReshardResult {
+  slots: number;
+  redisSlotsPerSec: number;
+  oursSlotsPerSec: number;
+  ratio: number;
+}
+
+async function redisCli(args: string[]): Promise<string> {
+  const r = await new Deno.Command("redis-cli", { args, stdout: "piped", stderr: "piped" })
+    .output();
+  const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+  if (r.code !== 0) throw new Error(`redis-cli ${args.join(" ")} failed (${r.code}):\n${out}`);
+  return out;
+}
+
+async function clusterOk(port: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const info = await redisCli(["-p", String(port), "cluster", "info"]);
+    if (info.includes("cluster_state:ok")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`port ${port}: cluster_state never ok`);
+}
+
+/** Seconds taken by `redis-cli --cluster reshard` of `slots` slots between two masters of `kind`. */
+async function timeReshard(kind: "ours" | "redis", slots: number): Promise<number> {
+  const nodes: Proc[] = [];
+  try {
+    for (let i = 0; i < 3; i++) nodes.push(await start(kind, true, false));
+    const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
+    await redisCli(["--cluster", "create", ...addrs, "--cluster-yes"]);
+    for (const n of nodes) await clusterOk(n.port);
+    // redis-cli reshard names the target to every master: wait until all know each other.
+    await redisCli(["--cluster", "check", addrs[0]]);
+    const ids = await Promise.all(
+      nodes.map(async (n) => (await redisCli(["-p", String(n.port), "cluster", "myid"])).trim()),
+    );
+    const t0 = performance.now();
+    await redisCli([
+      "--cluster",
+      "reshard",
+      addrs[0],
+      "--cluster-from",
+      ids[0],
+      "--cluster-to",
+      ids[1],
+      "--cluster-slots",
+      String(slots),
+      "--cluster-yes",
+    ]);
+    return (performance.now() - t0) / 1000;
+  } finally {
+    for (const n of nodes) await stop(n);
+  }
+}
+
+export async function measureReshard(slots: number): Promise<ReshardResult> {
+  const redisSec = await timeReshard("redis", slots);
+  const oursSec = await timeReshard("ours", slots);
+  const r = {
+    slots,
+    redisSlotsPerSec: slots / redisSec,
+    oursSlotsPerSec: slots / oursSec,
+    ratio: 0,
+  };
+  r.ratio = r.oursSlotsPerSec / r.redisSlotsPerSec;
+  return r;
+}
