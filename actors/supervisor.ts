@@ -214,10 +214,15 @@ export function startSupervisor(deps: SupervisorDeps, clock?: Clock) {
   return actor;
 }
 
-/** True while the supervisor holds a change not yet on disk (snapshot of `running.config`). */
-export function supervisorConfigDirty(snapshot: { value: unknown }): boolean {
+/** The state of the `running.config` region ("clean", "dirty", "dirtyFsync"), or null. */
+export function supervisorConfigLevel(snapshot: { value: unknown }): string | null {
   const v = snapshot.value as { running?: { config?: string } } | string;
-  if (typeof v !== "object") return false;
-  const c = v.running?.config;
+  if (typeof v !== "object") return null;
+  return v.running?.config ?? null;
+}
+
+/** True while the supervisor holds a change not yet on disk. */
+export function supervisorConfigDirty(snapshot: { value: unknown }): boolean {
+  const c = supervisorConfigLevel(snapshot);
   return c === "dirty" || c === "dirtyFsync";
 }

@@ -27,7 +27,12 @@ import {
   type SupervisorRef,
   supervisorStatsOf,
 } from "../actors/node.ts";
-import { type Clock, supervisorConfigDirty, type SupervisorStats } from "../actors/supervisor.ts";
+import {
+  type Clock,
+  supervisorConfigDirty,
+  supervisorConfigLevel,
+  type SupervisorStats,
+} from "../actors/supervisor.ts";
 import type { InspectionEvent } from "xstate";
 
 export interface BusNodeOptions {
@@ -157,7 +162,12 @@ export class BusNode {
 
   /** CLUSTER_TODO_SAVE_CONFIG (| FSYNC): the supervisor saves at the end of this turn. */
   markDirty(fsync = false): void {
-    this.supervisor?.send({ type: "CONFIG_CHANGED", fsync });
+    const sup = this.supervisor;
+    if (sup === undefined) return;
+    // Already dirty enough: the event would change nothing (saves a macrostep per change).
+    const level = supervisorConfigLevel(sup.getSnapshot());
+    if (level === "dirtyFsync" || (level === "dirty" && !fsync)) return;
+    sup.send({ type: "CONFIG_CHANGED", fsync });
   }
 
   /** Someone saved the config (CLUSTER SAVECONFIG). */

@@ -52,6 +52,11 @@ export function isSlotUnclaimed(s: ClusterState, slot: number): boolean {
   return extras(s).ownerNotClaimingSlot?.get(slot) === owner;
 }
 
+/** The slots whose owner stopped claiming them (slot -> that owner), if any. */
+export function ownerNotClaimingSlots(s: ClusterState): ReadonlyMap<number, string> | undefined {
+  return extras(s).ownerNotClaimingSlot;
+}
+
 /** Set (owner id) or clear (null) the "owner not claiming" bit of many slots at once. */
 export function setOwnerNotClaiming(
   s: ClusterState,

@@ -20,20 +20,20 @@
 import type { BusConfig, EffectSink } from "./bus_effects.ts";
 import {
   isSlotUnclaimed,
+  ownerNotClaimingSlots,
   putNode,
   setMyMaster,
   setNodeAsMaster,
   setOwnerNotClaiming,
 } from "./bus_node_ops.ts";
 import {
-  assignSlots,
   CLUSTER_SLOTS,
   type ClusterState,
   isMaster,
   isReplica,
   myself,
+  reassignSlots,
   slotBit,
-  unassignSlots,
 } from "./state.ts";
 
 export function applyHeaderEpochs(
@@ -97,13 +97,16 @@ export function updateSlotsConfigWith(
   let migratedOurSlots = 0;
   const moved: number[] = [];
   const dirty: number[] = [];
+  // Changes of the "owner not claiming" marks; only real changes are listed (a heartbeat from
+  // a master repeats thousands of claims that change nothing).
   const claimChanges: [number, string | null][] = [];
+  const notClaiming = ownerNotClaimingSlots(s);
   for (let j = 0; j < CLUSTER_SLOTS; j++) {
     const owner = s.slotOwner[j];
     if (slotBit(slots, j)) {
       senderSlots++;
       if (owner === senderId) {
-        claimChanges.push([j, null]);
+        if (notClaiming?.has(j)) claimChanges.push([j, null]);
         continue;
       }
       if (s.importingSlotsFrom.has(j)) continue;
@@ -114,16 +117,15 @@ export function updateSlotsConfigWith(
           migratedOurSlots++;
         }
         moved.push(j);
-        claimChanges.push([j, null]);
+        if (notClaiming?.has(j)) claimChanges.push([j, null]);
       }
-    } else if (owner === senderId) {
+    } else if (owner === senderId && notClaiming?.get(j) !== senderId) {
       claimChanges.push([j, senderId]);
     }
   }
   let next = s;
   if (moved.length > 0) {
-    next = unassignSlots(next, moved);
-    next = assignSlots(next, senderId, moved);
+    next = reassignSlots(next, senderId, moved);
     sink.todo(true, true, true);
     sink.log("debug", `Slots ${describeSlots(moved)} now served by ${senderId}`);
   }

@@ -385,6 +385,53 @@ export function assignSlots(
   return { ...s, nodes, slotOwner, importingSlotsFrom: importing };
 }
 
+/**
+ * `assignSlots(unassignSlots(s, slots), nodeId, slots)` with one copy of the slot table and of
+ * each bitmap involved (a slot move: SETSLOT NODE, a newer claim from gossip).
+ */
+export function reassignSlots(
+  s: ClusterState,
+  nodeId: string,
+  slots: readonly number[],
+): ClusterState {
+  const target = s.nodes.get(nodeId);
+  if (target === undefined) throw new Error(`reassignSlots: unknown node ${nodeId}`);
+  const slotOwner = s.slotOwner.slice();
+  const changed = new Map<string, { slots: Uint8Array; numSlots: number }>();
+  const copyOf = (id: string) => {
+    let c = changed.get(id);
+    if (c === undefined) {
+      const n = s.nodes.get(id)!;
+      c = { slots: n.slots.slice(), numSlots: n.numSlots };
+      changed.set(id, c);
+    }
+    return c;
+  };
+  for (const j of slots) {
+    const owner = slotOwner[j];
+    if (owner === null) continue;
+    const c = copyOf(owner);
+    c.slots[j >> 3] &= ~(1 << (j & 7));
+    c.numSlots--;
+    slotOwner[j] = null;
+  }
+  const t = copyOf(nodeId);
+  let flags = target.flags;
+  if (t.numSlots === 0 && slots.length > 0 && mastersHaveReplicas(s)) {
+    // A master getting its first slot becomes a replica-migration target (clusterNodeSetSlotBit).
+    flags |= NodeFlags.MIGRATE_TO;
+  }
+  for (const j of slots) {
+    slotOwner[j] = nodeId;
+    t.slots[j >> 3] |= 1 << (j & 7);
+    t.numSlots++;
+  }
+  const nodes = new Map(s.nodes);
+  for (const [id, c] of changed) nodes.set(id, { ...nodes.get(id)!, ...c });
+  nodes.set(nodeId, { ...nodes.get(nodeId)!, flags });
+  return { ...s, nodes, slotOwner };
+}
+
 function mastersHaveReplicas(s: ClusterState): boolean {
   for (const n of s.nodes.values()) if (isReplica(n) && n.masterId !== null) return true;
   return false;
@@ -592,16 +639,11 @@ export function updateClusterState(
   }
   let health: ClusterHealth = "ok";
   if (opts.requireFullCoverage) {
-    let lastOwner: string | null = null; // owners come in runs: one lookup per run
-    for (let j = 0; j < CLUSTER_SLOTS; j++) {
-      const o = s.slotOwner[j];
-      if (o === lastOwner && o !== null) continue;
-      if (o === null || isFailed(s.nodes.get(o)!)) {
-        health = "fail";
-        break;
-      }
-      lastOwner = o;
-    }
+    // Every slot has an owner that is not FAIL iff the slots of the non-FAIL nodes add up to
+    // all of them: each slot has one owner, counted in its numSlots (assertInvariants).
+    let served = 0;
+    for (const n of s.nodes.values()) if (!isFailed(n)) served += n.numSlots;
+    if (served !== CLUSTER_SLOTS) health = "fail";
   }
   let size = 0;
   let reachable = 0;

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { SimRandom } from "./sim_random.ts";
 import {
   addNode,
   addSlots,
   assertEpochsGrow,
   assertInvariants,
+  assignSlots,
   blacklistAdd,
   blacklistCleanup,
   blacklistHas,
@@ -19,12 +21,14 @@ import {
   NodeFlags,
   ownerRuns,
   randomNodeId,
+  reassignSlots,
   reset,
   type Result,
   setConfigEpoch,
   setImporting,
   setMigrating,
   slotRanges,
+  unassignSlots,
   updateClusterState,
   updateNode,
 } from "./state.ts";
@@ -213,4 +217,33 @@ Deno.test("state: invariant checker catches a slot with two claimants", () => {
   bSlots[0] = 1;
   const broken = updateNode(s, B, { slots: bSlots, numSlots: 1 });
   assert.throws(() => assertInvariants(broken), /invariant/);
+});
+
+Deno.test("state: reassignSlots equals unassignSlots then assignSlots (seeded slot moves)", () => {
+  const rng = new SimRandom(7);
+  const ids = ["a", "b", "c", "d"].map((x) => x.repeat(40));
+  let s = createState(ids[0], 0);
+  for (const id of ids.slice(1)) s = addNode(s, createNode(id, NodeFlags.MASTER, 0));
+  // A replica somewhere, so a master's first slot sets MIGRATE_TO.
+  s = addNode(s, { ...createNode("e".repeat(40), NodeFlags.SLAVE, 0), masterId: ids[1] });
+  for (let round = 0; round < 200; round++) {
+    const to = ids[rng.int(ids.length)];
+    const slots = [
+      ...new Set(Array.from({ length: 1 + rng.int(40) }, () => rng.int(CLUSTER_SLOTS))),
+    ];
+    const a = reassignSlots(s, to, slots);
+    const b = assignSlots(unassignSlots(s, slots), to, slots);
+    assertInvariants(a);
+    assert.deepEqual(a.slotOwner, b.slotOwner, `round ${round}`);
+    for (const id of ids) {
+      const x = a.nodes.get(id)!;
+      const y = b.nodes.get(id)!;
+      assert.deepEqual(
+        [x.slots, x.numSlots, x.flags],
+        [y.slots, y.numSlots, y.flags],
+        `round ${round} ${id}`,
+      );
+    }
+    s = a;
+  }
 });

@@ -22,7 +22,6 @@ import { BUS_MESSAGE_TYPE_NAMES } from "../cluster/cluster.ts";
 import {
   addNode,
   addSlots,
-  assignSlots,
   blacklistAdd,
   bumpEpoch,
   CLUSTER_SLOTS,
@@ -41,13 +40,13 @@ import {
   NodeFlags,
   ownerRuns,
   randomNodeId,
+  reassignSlots,
   replicasOf,
   reset,
   setConfigEpoch,
   setImporting,
   setMigrating,
   slotRanges,
-  unassignSlots,
 } from "../cluster/state.ts";
 import { describeNode, describeNodes } from "../cluster/nodes_conf.ts";
 import { normalizeIp } from "../cluster/ip.ts";
@@ -489,7 +488,7 @@ const setslot: Handler = (ctx, argv) => {
     }
     if (keys === 0 && s.migratingSlotsTo.has(slot)) s = setMigrating(s, slot, null);
     const wasMine = s.slotOwner[slot] === me.id;
-    s = assignSlots(unassignSlots(s, [slot]), n.id, [slot]);
+    s = reassignSlots(s, n.id, [slot]);
     if (
       wasMine && n.id !== me.id && myself(s).numSlots === 0 &&
       ctx.server.config.getBool("cluster-allow-replica-migration")
