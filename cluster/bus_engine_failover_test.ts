@@ -25,7 +25,8 @@ import {
   updateNode,
 } from "./state.ts";
 import type { BusConfig } from "./bus_effects.ts";
-import type { BusLink, BusNetwork } from "./bus_network.ts";
+import type { BusNetwork } from "./bus_network.ts";
+import { tapSends } from "../sim/tap.ts";
 import { describeNodes, parseConfig, serializeConfig } from "./nodes_conf.ts";
 import { checkFailoverVote } from "./failover_vote.ts";
 import { decodeBusMessage } from "../protocol/bus.ts";
@@ -417,30 +418,6 @@ Deno.test("engine failover: a partitioned minority master refuses writes, heals 
     }
   }
 });
-
-/** `net` with every packet a link of it sends shown to `tap` first (the wire, seen from the node). */
-function tapSends(net: BusNetwork, tap: (packet: Uint8Array) => void): BusNetwork {
-  const wrap = (link: BusLink): BusLink =>
-    new Proxy(link, {
-      get(target, prop) {
-        if (prop === "send") {
-          return (packet: Uint8Array) => {
-            tap(packet);
-            return target.send(packet);
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-      set(target, prop, value) {
-        return Reflect.set(target, prop, value, target);
-      },
-    });
-  return {
-    listen: (host, port, onAccept) => net.listen(host, port, (l) => onAccept(wrap(l))),
-    connect: async (host, port, timeoutMs) => wrap(await net.connect(host, port, timeoutMs)),
-  };
-}
 
 Deno.test("engine failover: a voter killed right after its ACK left still refuses a second vote in that epoch after restart", async () => {
   for (const seed of SEEDS) {

@@ -1,0 +1,129 @@
+/**
+ * One simulated run from a seed: form a cluster of 3 masters and 3 replicas, then for
+ * `faultMs` of simulated time let the seed pick faults every half second or so: kill -9 of a node,
+ * a power loss, restarts, partitions (a random minority cut off), healing, packet loss. The
+ * safety monitor (sim/safety.ts) checks every step. Then everything is healed and restarted, and
+ * the cluster must converge again (one view of the slots, cluster ok everywhere) within
+ * `settleMs`.
+ *
+ * The same seed gives the same run: every choice comes from the world's SimRandom.
+ */
+
+import { SIM_START_MS, SimWorld, type SimWorldOptions } from "./world.ts";
+import type { Violation } from "./safety.ts";
+import { describeNodes } from "../cluster/nodes_conf.ts";
+
+export interface RunOptions {
+  faultMs: number;
+  settleMs: number;
+  world?: Partial<SimWorldOptions>;
+}
+
+export const DEFAULT_RUN: RunOptions = {
+  faultMs: 30_000,
+  settleMs: 60_000,
+  world: { crashAfterVote: 0.5 },
+};
+
+export interface RunResult {
+  seed: number;
+  violations: Violation[];
+  /** False when the cluster did not form, or did not converge after the faults. */
+  converged: boolean;
+  faults: string[];
+  counts: { votes: number; promotions: number; restarts: number };
+  simulatedMs: number;
+  /** The last log lines, for a failure report. */
+  tail: string[];
+  /** Each running node's CLUSTER NODES at the end. */
+  views: string[];
+}
+
+export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Promise<RunResult> {
+  const world = await SimWorld.create(seed, {
+    nodes: 6,
+    nodeTimeoutMs: 2000,
+    ...opts.world,
+  });
+  const faults: string[] = [];
+  const note = (f: string) => faults.push(`${world.now() - SIM_START_MS} ${f}`);
+  let converged = false;
+  try {
+    if (!await world.form(3, [0, 1, 2])) {
+      return result(world, seed, false, ["cluster did not form"]);
+    }
+    const rng = world.rng.fork();
+    const t0 = world.now();
+    let partitioned = false;
+    // When each dead node may come back: long enough, often, for a failover to happen first.
+    const backAt = new Map<number, number>();
+    let hooked = 0;
+    while (world.now() - t0 < opts.faultMs) {
+      await world.run(rng.range(200, 800));
+      for (; hooked < world.hookCrashes.length; hooked++) {
+        const i = world.hookCrashes[hooked];
+        backAt.set(i, world.now() + rng.range(500, 8000));
+        note(`crashed right after voting #${i}`);
+      }
+      const down = world.size - world.up().length;
+      const ready = world.down().filter((i) => world.now() >= backAt.get(i)!);
+      const roll = rng.int(10);
+      if (roll < 2 && down < 2) {
+        // Masters more often than not: their death is what starts elections.
+        const masters = world.up().filter((k) => world.servesSlots(k));
+        const i = masters.length > 0 && rng.chance(0.6) ? rng.pick(masters) : rng.pick(world.up());
+        const power = rng.chance(0.3);
+        world.crash(i, power);
+        backAt.set(i, world.now() + rng.range(500, 8000));
+        note(`${power ? "power loss" : "kill -9"} #${i}`);
+      } else if (roll < 4 && ready.length > 0) {
+        const i = rng.pick(ready);
+        await world.restart(i);
+        note(`restart #${i}`);
+      } else if (roll === 4 && !partitioned) {
+        const ids = world.up().map((i) => world.identity(i));
+        rng.shuffle(ids);
+        const cut = ids.slice(0, 1 + rng.int(2));
+        world.net.partition([cut, ids.filter((x) => !cut.includes(x))]);
+        partitioned = true;
+        note(`partition ${cut.join(",")}`);
+      } else if (roll === 5 && partitioned) {
+        world.net.heal();
+        partitioned = false;
+        note("heal");
+      } else if (roll === 6) {
+        const p = rng.pick([0, 0, 0.01, 0.05]);
+        world.net.setDropProbability(p);
+        note(`drop ${p}`);
+      }
+    }
+    // Heal everything, start every node, and wait for one view again.
+    world.faultsOn = false;
+    world.net.heal();
+    world.net.setDropProbability(0);
+    for (const i of world.down()) await world.restart(i);
+    note("healed, all restarted");
+    converged = await world.runUntil(() => world.converged(), opts.settleMs);
+    return result(world, seed, converged, faults);
+  } finally {
+    world.shutdown();
+  }
+}
+
+function result(
+  world: SimWorld,
+  seed: number,
+  converged: boolean,
+  faults: string[],
+): RunResult {
+  return {
+    seed,
+    violations: [...world.monitor.violations],
+    converged,
+    faults,
+    counts: { ...world.monitor.counts },
+    simulatedMs: world.now() - SIM_START_MS,
+    tail: world.log.slice(-80),
+    views: world.up().map((i) => `#${i}\n${describeNodes(world.node(i).state)}`),
+  };
+}

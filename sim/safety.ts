@@ -1,0 +1,121 @@
+/**
+ * The safety properties the simulator checks, as a monitor fed with what the nodes do:
+ *
+ * - **one vote per epoch**: a node never sends FAILOVER_AUTH_ACK twice in the same epoch, across
+ *   restarts and power losses (Redis keeps lastVoteEpoch in nodes.conf for that);
+ * - **one winner per epoch**: two replicas never get promoted with the same configEpoch (a split
+ *   brain: two masters serving the same slots);
+ * - **what was announced is kept**: a node restarted from its disk has at least the configEpoch
+ *   (as a master) and the lastVoteEpoch it had announced on the wire before it died (a
+ *   currentEpoch only learned from others may be forgotten, as in Redis);
+ * - **epochs only grow** while a node runs.
+ *
+ * Pure bookkeeping: no I/O, no clock of its own; the caller passes the time for the report.
+ */
+
+import type { BusMessage } from "../protocol/bus.ts";
+import { type ClusterState, myself, NodeFlags } from "../cluster/state.ts";
+
+export interface Violation {
+  atMs: number;
+  what: string;
+}
+
+interface Announced {
+  configEpoch: number;
+  vote: number;
+}
+
+export class SafetyMonitor {
+  readonly violations: Violation[] = [];
+  /** voter id -> epochs it voted in. */
+  private readonly votes = new Map<string, Set<number>>();
+  /** configEpoch -> the replica promoted with it. */
+  private readonly winners = new Map<number, string>();
+  private readonly announced = new Map<string, Announced>();
+  /** node id -> the epochs seen at the previous step (while it runs). */
+  private readonly lastSeen = new Map<string, { currentEpoch: number; lastVoteEpoch: number }>();
+  /** Counters for the report. */
+  readonly counts = { votes: 0, promotions: 0, restarts: 0 };
+
+  private fail(atMs: number, what: string): void {
+    this.violations.push({ atMs, what });
+  }
+
+  private announcedOf(id: string): Announced {
+    let a = this.announced.get(id);
+    if (a === undefined) {
+      a = { configEpoch: 0, vote: 0 };
+      this.announced.set(id, a);
+    }
+    return a;
+  }
+
+  /** A packet left node `senderId` (seen on the wire). */
+  packetSent(senderId: string, msg: BusMessage, atMs: number): void {
+    if (!("header" in msg)) return;
+    const h = msg.header;
+    const a = this.announcedOf(senderId);
+    // A replica's header carries its master's configEpoch: only a master's is its own.
+    if (h.flags & NodeFlags.MASTER) a.configEpoch = Math.max(a.configEpoch, Number(h.configEpoch));
+    if (msg.type !== "FAILOVER_AUTH_ACK") return;
+    const epoch = Number(h.currentEpoch);
+    this.counts.votes++;
+    let voted = this.votes.get(senderId);
+    if (voted === undefined) this.votes.set(senderId, voted = new Set());
+    if (voted.has(epoch)) this.fail(atMs, `${senderId} voted twice in epoch ${epoch}`);
+    voted.add(epoch);
+    a.vote = Math.max(a.vote, epoch);
+  }
+
+  /** Replica `id` turned itself into a master (won an election or a manual failover). */
+  promoted(s: ClusterState, atMs: number): void {
+    this.counts.promotions++;
+    const epoch = myself(s).configEpoch;
+    const other = this.winners.get(epoch);
+    if (other !== undefined && other !== s.myselfId) {
+      this.fail(atMs, `split brain: ${other} and ${s.myselfId} both promoted in epoch ${epoch}`);
+    }
+    this.winners.set(epoch, s.myselfId);
+  }
+
+  /** Node `s.myselfId` starts again from the state its disk gave back. */
+  restarted(s: ClusterState, atMs: number): void {
+    this.counts.restarts++;
+    this.lastSeen.delete(s.myselfId);
+    const a = this.announced.get(s.myselfId);
+    if (a === undefined) return;
+    const me = myself(s);
+    const id = s.myselfId;
+    if (s.lastVoteEpoch < a.vote) {
+      this.fail(atMs, `${id} restarted with lastVoteEpoch ${s.lastVoteEpoch} < its vote ${a.vote}`);
+    }
+    // currentEpoch learned from a header may be forgotten (Redis does not save it then): the
+    // votes kept on disk are what stops a forgotten epoch from being won twice.
+    if ((me.flags & NodeFlags.MASTER) && me.configEpoch < a.configEpoch) {
+      this.fail(
+        atMs,
+        `${id} restarted with configEpoch ${me.configEpoch} < announced ${a.configEpoch}`,
+      );
+    }
+  }
+
+  /** After every step: epochs of each running node only grow. */
+  step(states: readonly ClusterState[], atMs: number): void {
+    for (const s of states) {
+      const prev = this.lastSeen.get(s.myselfId);
+      if (prev !== undefined) {
+        if (s.currentEpoch < prev.currentEpoch) {
+          this.fail(atMs, `${s.myselfId}: currentEpoch went down`);
+        }
+        if (s.lastVoteEpoch < prev.lastVoteEpoch) {
+          this.fail(atMs, `${s.myselfId}: lastVoteEpoch went down`);
+        }
+      }
+      this.lastSeen.set(s.myselfId, {
+        currentEpoch: s.currentEpoch,
+        lastVoteEpoch: s.lastVoteEpoch,
+      });
+    }
+  }
+}
