@@ -29,9 +29,12 @@ function portFree(port: number): boolean {
 export function freePort(): number {
   for (let i = 0; i < 1000; i++) {
     const p = 10000 + Math.floor(Math.random() * 12000);
-    if (usedPorts.has(p)) continue;
+    // Taken ports include the bus ports (+10000) handed out before: a client port in
+    // 20000-22000 must not be another node's bus port.
+    if (usedPorts.has(p) || usedPorts.has(p + 10000)) continue;
     if (portFree(p) && portFree(p + 10000)) {
       usedPorts.add(p);
+      usedPorts.add(p + 10000);
       return p;
     }
   }
