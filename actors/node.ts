@@ -41,9 +41,6 @@ export type PeerChange =
 
 export type NodeEvent =
   | { type: "PEERS_CHANGED"; changes: PeerChange[] }
-  | { type: "CONFIG_CHANGED" }
-  | { type: "CONFIG_SAVED" }
-  | { type: "END_OF_TURN" }
   | { type: "SHUTDOWN" };
 
 export function linkActorId(nodeId: string): string {
@@ -155,9 +152,6 @@ export const nodeMachine = setup({
     running: {
       on: {
         PEERS_CHANGED: { actions: "applyPeerChanges" },
-        CONFIG_CHANGED: { actions: "forwardToSupervisor" },
-        CONFIG_SAVED: { actions: "forwardToSupervisor" },
-        END_OF_TURN: { actions: "forwardToSupervisor" },
         SHUTDOWN: { target: "stopped", actions: "forwardToSupervisor" },
       },
     },

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { SimulatedClock } from "xstate";
-import { linkStates, peerChanges, startNodeActor, supervisorStatsOf } from "./node.ts";
+import {
+  linkStates,
+  peerChanges,
+  startNodeActor,
+  supervisorOf,
+  supervisorStatsOf,
+} from "./node.ts";
 import { addNode, createNode, createState, NodeFlags, updateNode } from "../cluster/state.ts";
 import { CLUSTER_CRON_INTERVAL_MS } from "./supervisor.ts";
 
@@ -25,20 +31,22 @@ function harness() {
 
 Deno.test("node actor: supervisor child ticks on the actor clock and saves at the end of each turn", () => {
   const { clock, log, actor } = harness();
+  // Config events go straight to the supervisor (as BusNode sends them), found by its systemId.
+  const sup = supervisorOf(actor)!;
   try {
-    actor.send({ type: "CONFIG_CHANGED" });
-    actor.send({ type: "CONFIG_CHANGED" });
+    sup.send({ type: "CONFIG_CHANGED" });
+    sup.send({ type: "CONFIG_CHANGED" });
     clock.increment(CLUSTER_CRON_INTERVAL_MS);
     assert.deepEqual(log, ["cron", "save", "release"]);
     clock.increment(CLUSTER_CRON_INTERVAL_MS);
     assert.deepEqual(log, ["cron", "save", "release", "cron", "release"]);
     // A turn ended from outside (a client reply batch) saves before it releases.
-    actor.send({ type: "CONFIG_CHANGED" });
-    actor.send({ type: "END_OF_TURN" });
+    sup.send({ type: "CONFIG_CHANGED" });
+    sup.send({ type: "END_OF_TURN" });
     assert.deepEqual(log.slice(5), ["save", "release"]);
     assert.deepEqual(supervisorStatsOf(actor), { ticks: 2, saves: 2, failedSaves: 0, turns: 3 });
     // SHUTDOWN with a pending change saves it.
-    actor.send({ type: "CONFIG_CHANGED" });
+    sup.send({ type: "CONFIG_CHANGED" });
     actor.send({ type: "SHUTDOWN" });
     assert.deepEqual(log.slice(7), ["save"]);
   } finally {

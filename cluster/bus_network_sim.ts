@@ -197,6 +197,8 @@ export class SimBusNetwork {
   /** identity -> group index while a partition is active; identities not listed are group -1. */
   private groupOf: Map<string, number> | null = null;
   private readonly isolated = new Set<string>();
+  /** Pairs "a|b" (both orders stored) cut by `cut`, on top of any partition. */
+  private readonly cutPairs = new Set<string>();
 
   /** Counters for assertions. */
   readonly stats = { sent: 0, delivered: 0, dropped: 0, lost: 0, connects: 0, refused: 0 };
@@ -249,9 +251,27 @@ export class SimBusNetwork {
     if (mode === "cut") this.cutUnreachable("network partition");
   }
 
-  /** Ends the partition (isolated identities stay isolated). */
+  /**
+   * Cuts every identity of `a` off from every identity of `b` (both ways), on top of what is
+   * already cut: a partition that is not a clean split (a node that reaches some peers and not
+   * others). Links across the cut close now. `heal` lifts it.
+   */
+  cut(a: readonly string[], b: readonly string[]): void {
+    for (const x of a) {
+      for (const y of b) {
+        if (x === y) throw new Error(`cut: ${x} is on both sides`);
+        this.cutPairs.add(`${x}|${y}`);
+        this.cutPairs.add(`${y}|${x}`);
+      }
+    }
+    this.note(`cut [${a.join(",")}] [${b.join(",")}]`);
+    this.cutUnreachable("network partition");
+  }
+
+  /** Ends the partition and every `cut` (isolated identities stay isolated). */
   heal(): void {
     this.groupOf = null;
+    this.cutPairs.clear();
     this.note("heal");
     this.releaseHeld();
   }
@@ -273,7 +293,9 @@ export class SimBusNetwork {
   /** Whether `a` can currently reach `b`. */
   reachable(a: string, b: string): boolean {
     if (this.isolated.has(a) || this.isolated.has(b)) return false;
-    if (this.groupOf === null || a === b) return true;
+    if (a === b) return true;
+    if (this.cutPairs.has(`${a}|${b}`)) return false;
+    if (this.groupOf === null) return true;
     return (this.groupOf.get(a) ?? -1) === (this.groupOf.get(b) ?? -1);
   }
 

@@ -481,3 +481,26 @@ Deno.test("bus sim: blackhole partition holds traffic on open links until heal",
   assert.deepEqual(r2.got.map((g) => g.tag), [7]);
   net.shutdown();
 });
+
+Deno.test("bus sim: cut blocks only the named pairs, adds up, and heal lifts it", async () => {
+  const { clock, net } = setup();
+  for (const id of ["a", "b", "c"]) await net.host(id).listen(id, 1, (l) => l.onPacket = () => {});
+  const ab = await connectSim(net, clock, "a", "b", 1);
+  const ac = await connectSim(net, clock, "a", "c", 1);
+  const bc = await connectSim(net, clock, "b", "c", 1);
+  net.cut(["a"], ["b"]);
+  assert.equal(ab.closed, true);
+  assert.equal(ac.closed || bc.closed, false);
+  net.cut(["c"], ["b"]);
+  assert.equal(bc.closed, true);
+  assert.equal(ac.closed, false);
+  assert.equal(net.reachable("b", "a"), false);
+  assert.equal(net.reachable("a", "c"), true);
+  assert.throws(() => net.cut(["a"], ["a"]), /both sides/);
+  await assert.rejects(connectSim(net, clock, "b", "a", 1, 300), /timed out/);
+  net.heal();
+  assert.equal(net.reachable("a", "b") && net.reachable("b", "c"), true);
+  const ab2 = await connectSim(net, clock, "a", "b", 1);
+  assert.equal(ab2.closed, false);
+  net.shutdown();
+});

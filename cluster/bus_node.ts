@@ -2,8 +2,9 @@
  * One cluster node's bus side, independent of the client server: the cluster view
  * (`ClusterState`), the bus engine (cluster/bus_engine.ts) on an injected network, and the node
  * actor system (actors/node.ts: supervisor with the 100 ms cron and the end-of-turn nodes.conf
- * save that comes before the turn's output is released; one link actor per peer). cluster/cluster.ts wraps it for a real server (TCP, nodes.conf on disk);
- * simulated tests run several of them in one process on SimBusNetwork + SimulatedClock.
+ * save that comes before the turn's output is released; one link actor per peer).
+ * cluster/cluster.ts wraps it for a real server (TCP, nodes.conf on disk); sim/world.ts runs
+ * several of them in one process on SimBusNetwork + SimulatedClock.
  *
  * State flow: the engine installs views through `setState` (per packet / per tick); commands use
  * `apply` (also drops the links of nodes the command removed and marks the config dirty). Each

@@ -3,7 +3,8 @@
  * the engine that wires them to links and timers. Nothing here does I/O, reads a clock or calls
  * Math.random; every random choice takes a seeded `SimRandom` (cluster/sim_random.ts).
  *
- * The engine loop (see cluster/bus_pure_net.ts for a complete, tested reference engine):
+ * The engine loop (cluster/bus_engine.ts implements it; sim/world.ts runs several real nodes on
+ * a simulated network and clock, and sim/gossip_test.ts tests them):
  * - every 100 ms: `cronTick(state, { ...cfg, nowMs, tickIndex, rng, links })`, execute effects;
  * - per decoded packet: `receive(state, msg, { ...cfg, nowMs, link, peerIp, localIp, rng })`,
  *   execute effects (a decode error is logged, and the link closed when `error.closeLink`);

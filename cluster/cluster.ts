@@ -285,11 +285,6 @@ export class Cluster {
     return this.bus.supervisorStats();
   }
 
-  /** CLUSTER_TODO_SAVE_CONFIG (| CLUSTER_TODO_FSYNC_CONFIG with `fsync`). */
-  markDirty(fsync = false): void {
-    this.bus.markDirty(fsync);
-  }
-
   /** Save nodes.conf now (CLUSTER SAVECONFIG). Throws on failure. */
   saveConfig(): void {
     this.configFile.save(this.state, true, true);

@@ -2,7 +2,7 @@
  * The failover rules of Redis 7.0.15 (bus-protocol.md §6) as pure functions, and the three entry
  * points the bus engine calls. Nothing here does I/O, reads a clock or calls Math.random.
  *
- * Engine wiring (see cluster/failover_test_net.ts for a complete, tested reference):
+ * Engine wiring (cluster/bus_engine.ts wires them; sim/failover_test.ts runs them on it):
  * - every 100 ms, right AFTER the bus `cronTick` of the same tick, on the state it returned:
  *     `failoverCron(state, ctx)` -> { state, effects }
  *   (Redis's clusterCron tail: myself's NOFAILOVER flag, the master's every-tick PING to the

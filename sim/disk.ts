@@ -37,6 +37,11 @@ export class SimDisk {
     return this.pending ?? this.synced;
   }
 
+  /** The content a power loss cannot take away (what was last fsynced). */
+  durable(): string | null {
+    return this.synced;
+  }
+
   /** An atomic replace (temp + rename), made durable when `fsync`. False once frozen. */
   write(content: string, fsync: boolean): boolean {
     if (this.frozen) {

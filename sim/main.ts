@@ -38,7 +38,7 @@ for (const s of seeds) {
 }
 
 let failed = 0;
-const totals = { votes: 0, promotions: 0, restarts: 0, simulatedMs: 0 };
+const totals = { votes: 0, promotions: 0, restarts: 0, failsDeclared: 0, simulatedMs: 0 };
 const t0 = performance.now();
 for (const seed of seeds) {
   let r;
@@ -53,6 +53,7 @@ for (const seed of seeds) {
   totals.votes += r.counts.votes;
   totals.promotions += r.counts.promotions;
   totals.restarts += r.counts.restarts;
+  totals.failsDeclared += r.counts.failsDeclared;
   totals.simulatedMs += r.simulatedMs;
   const bad = r.violations.length > 0 || !r.converged;
   if (bad) failed++;
@@ -62,6 +63,7 @@ for (const seed of seeds) {
     );
     for (const v of r.violations) console.log(`  violation at ${v.atMs}: ${v.what}`);
     if (values.seed !== undefined) {
+      console.log(`  trace ${r.trace}`);
       console.log("  faults:\n    " + r.faults.join("\n    "));
       console.log("  log tail:\n    " + r.tail.join("\n    "));
       console.log("  views at the end:\n" + r.views.join("\n"));
@@ -73,7 +75,7 @@ const secs = (performance.now() - t0) / 1000;
 console.log(
   `${seeds.length} seeds in ${secs.toFixed(0)} s (${(totals.simulatedMs / 1000).toFixed(0)} ` +
     `simulated s): ${totals.votes} votes, ${totals.promotions} promotions, ` +
-    `${totals.restarts} restarts`,
+    `${totals.restarts} restarts, ${totals.failsDeclared} FAILs declared`,
 );
 console.log(`sim: ${seeds.length - failed} passed, ${failed} failed`);
 Deno.exit(failed > 0 ? 1 : 0);

@@ -1,10 +1,11 @@
 /**
  * One simulated run from a seed: form a cluster of 3 masters and 3 replicas, then for
  * `faultMs` of simulated time let the seed pick faults every half second or so: kill -9 of a node,
- * a power loss, restarts, partitions (a random minority cut off), healing, packet loss. The
- * safety monitor (sim/safety.ts) checks every step. Then everything is healed and restarted, and
- * the cluster must converge again (one view of the slots, cluster ok everywhere) within
- * `settleMs`.
+ * a power loss, restarts, partitions (a random minority cut off), a cut between two nodes only
+ * (the others still reach both), a process stopped and continued later (SIGSTOP), healing, packet
+ * loss, and operator CLUSTER FAILOVER (plain or FORCE) on a replica. The safety monitor
+ * (sim/safety.ts) checks every step. Then everything is healed, continued and restarted, and the
+ * cluster must converge again (one view of the slots, cluster ok everywhere) within `settleMs`.
  *
  * The same seed gives the same run: every choice comes from the world's SimRandom.
  */
@@ -12,6 +13,11 @@
 import { SIM_START_MS, SimWorld, type SimWorldOptions } from "./world.ts";
 import type { Violation } from "./safety.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
+import { isReplica, myself } from "../cluster/state.ts";
+
+function isReplicaNode(world: SimWorld, i: number): boolean {
+  return isReplica(myself(world.node(i).state));
+}
 
 export interface RunOptions {
   faultMs: number;
@@ -31,12 +37,14 @@ export interface RunResult {
   /** False when the cluster did not form, or did not converge after the faults. */
   converged: boolean;
   faults: string[];
-  counts: { votes: number; promotions: number; restarts: number };
+  counts: { votes: number; promotions: number; restarts: number; failsDeclared: number };
   simulatedMs: number;
   /** The last log lines, for a failure report. */
   tail: string[];
   /** Each running node's CLUSTER NODES at the end. */
   views: string[];
+  /** The world's trace hash (equal for two runs of one seed). */
+  trace: string;
 }
 
 export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Promise<RunResult> {
@@ -57,6 +65,8 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
     let partitioned = false;
     // When each dead node may come back: long enough, often, for a failover to happen first.
     const backAt = new Map<number, number>();
+    // When each stopped node is continued.
+    const thawAt = new Map<number, number>();
     let hooked = 0;
     while (world.now() - t0 < opts.faultMs) {
       await world.run(rng.range(200, 800));
@@ -64,6 +74,12 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         const i = world.hookCrashes[hooked];
         backAt.set(i, world.now() + rng.range(500, 8000));
         note(`crashed right after voting #${i}`);
+      }
+      for (const [i, at] of thawAt) {
+        if (world.now() < at) continue;
+        thawAt.delete(i);
+        world.thaw(i);
+        note(`continue #${i}`);
       }
       const down = world.size - world.up().length;
       const ready = world.down().filter((i) => world.now() >= backAt.get(i)!);
@@ -74,6 +90,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         const i = masters.length > 0 && rng.chance(0.6) ? rng.pick(masters) : rng.pick(world.up());
         const power = rng.chance(0.3);
         world.crash(i, power);
+        thawAt.delete(i);
         backAt.set(i, world.now() + rng.range(500, 8000));
         note(`${power ? "power loss" : "kill -9"} #${i}`);
       } else if (roll < 4 && ready.length > 0) {
@@ -95,10 +112,30 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         const p = rng.pick([0, 0, 0.01, 0.05]);
         world.net.setDropProbability(p);
         note(`drop ${p}`);
+      } else if (roll === 7 && thawAt.size === 0) {
+        // Shorter than node-timeout (nobody notices) up to well past it (a failover happens).
+        const i = rng.pick(world.up());
+        world.freeze(i);
+        thawAt.set(i, world.now() + rng.range(500, 3 * world.cfg.nodeTimeoutMs));
+        note(`stop #${i}`);
+      } else if (roll === 8) {
+        const [a, b] = rng.shuffle(world.up()).slice(0, 2);
+        world.cut([a], [b]);
+        partitioned = true;
+        note(`cut #${a} #${b}`);
+      } else if (roll === 9 && rng.chance(0.3)) {
+        const replicas = world.up().filter((k) => !world.isFrozen(k) && isReplicaNode(world, k));
+        if (replicas.length > 0) {
+          const i = rng.pick(replicas);
+          const mode = rng.chance(0.5) ? "default" : "force";
+          const err = world.failover(i, mode);
+          note(`CLUSTER FAILOVER ${mode === "force" ? "FORCE " : ""}on #${i}: ${err ?? "OK"}`);
+        }
       }
     }
     // Heal everything, start every node, and wait for one view again.
     world.faultsOn = false;
+    for (const i of thawAt.keys()) world.thaw(i);
     world.net.heal();
     world.net.setDropProbability(0);
     for (const i of world.down()) await world.restart(i);
@@ -125,5 +162,6 @@ function result(
     simulatedMs: world.now() - SIM_START_MS,
     tail: world.log.slice(-80),
     views: world.up().map((i) => `#${i}\n${describeNodes(world.node(i).state)}`),
+    trace: world.traceHash(),
   };
 }

@@ -8,13 +8,20 @@
  * - **what was announced is kept**: a node restarted from its disk has at least the configEpoch
  *   (as a master) and the lastVoteEpoch it had announced on the wire before it died (a
  *   currentEpoch only learned from others may be forgotten, as in Redis);
- * - **epochs only grow** while a node runs.
+ * - **epochs only grow** while a node runs;
+ * - **FAIL only by a majority**: a node broadcasts FAIL about X only when, in its own view, a
+ *   majority of the masters with slots (itself included when it is one) reported X failing
+ *   within the report validity (2 x node-timeout), and every report it counts is backed by the
+ *   wire: the reporter, a master then, really gossiped X as PFAIL or FAIL in that window.
  *
  * Pure bookkeeping: no I/O, no clock of its own; the caller passes the time for the report.
  */
 
 import type { BusMessage } from "../protocol/bus.ts";
-import { type ClusterState, myself, NodeFlags } from "../cluster/state.ts";
+import { type ClusterState, isMaster, myself, NodeFlags } from "../cluster/state.ts";
+
+/** CLUSTER_FAIL_REPORT_VALIDITY_MULT: a failure report counts for 2 x node-timeout. */
+const REPORT_VALIDITY_MULT = 2;
 
 export interface Violation {
   atMs: number;
@@ -35,8 +42,14 @@ export class SafetyMonitor {
   private readonly announced = new Map<string, Announced>();
   /** node id -> the epochs seen at the previous step (while it runs). */
   private readonly lastSeen = new Map<string, { currentEpoch: number; lastVoteEpoch: number }>();
+  /** reporter id -> subject id -> when the reporter last gossiped the subject as failing. */
+  private readonly gossipedFailing = new Map<string, Map<string, number>>();
   /** Counters for the report. */
-  readonly counts = { votes: 0, promotions: 0, restarts: 0 };
+  readonly counts = { votes: 0, promotions: 0, restarts: 0, failsDeclared: 0 };
+
+  private lastFailChecked = "";
+
+  constructor(private readonly nodeTimeoutMs: number) {}
 
   private fail(atMs: number, what: string): void {
     this.violations.push({ atMs, what });
@@ -51,9 +64,22 @@ export class SafetyMonitor {
     return a;
   }
 
-  /** A packet left node `senderId` (seen on the wire). */
-  packetSent(senderId: string, msg: BusMessage, atMs: number): void {
+  /** A packet left node `senderId` (seen on the wire); `view` is the sender's state then. */
+  packetSent(senderId: string, msg: BusMessage, atMs: number, view?: ClusterState): void {
     if (!("header" in msg)) return;
+    // Failure reports count only from masters (clusterProcessGossipSection): keep a master's.
+    const fromMaster = (msg.header.flags & NodeFlags.MASTER) !== 0;
+    if ((msg.type === "PING" || msg.type === "PONG" || msg.type === "MEET") && fromMaster) {
+      for (const g of msg.gossip) {
+        if (!(g.flags & (NodeFlags.PFAIL | NodeFlags.FAIL))) continue;
+        let m = this.gossipedFailing.get(senderId);
+        if (m === undefined) this.gossipedFailing.set(senderId, m = new Map());
+        m.set(g.nodename, atMs);
+      }
+    }
+    if (msg.type === "FAIL" && view !== undefined) {
+      this.checkFail(senderId, msg.nodename, atMs, view);
+    }
     const h = msg.header;
     const a = this.announcedOf(senderId);
     // A replica's header carries its master's configEpoch: only a master's is its own.
@@ -66,6 +92,40 @@ export class SafetyMonitor {
     if (voted.has(epoch)) this.fail(atMs, `${senderId} voted twice in epoch ${epoch}`);
     voted.add(epoch);
     a.vote = Math.max(a.vote, epoch);
+  }
+
+  private checkFail(senderId: string, subject: string, atMs: number, view: ClusterState): void {
+    // A FAIL is broadcast: one packet per peer, one check per declaration.
+    const key = `${senderId} ${subject} ${atMs}`;
+    if (key === this.lastFailChecked) return;
+    this.lastFailChecked = key;
+    this.counts.failsDeclared++;
+    const n = view.nodes.get(subject);
+    if (n === undefined || !(n.flags & NodeFlags.FAIL)) {
+      this.fail(atMs, `${senderId} sent FAIL about ${subject} without flagging it FAIL itself`);
+      return;
+    }
+    const since = atMs - REPORT_VALIDITY_MULT * this.nodeTimeoutMs;
+    let reports = 0;
+    for (const r of n.failReports) {
+      if (r.timeMs < since) continue;
+      // As in Redis, a report counts while valid even if its reporter has since become a replica.
+      const gossiped = this.gossipedFailing.get(r.reporterId)?.get(subject);
+      if (gossiped === undefined || gossiped < since - this.nodeTimeoutMs) {
+        this.fail(
+          atMs,
+          `${senderId} counted a failure report about ${subject} from ${r.reporterId}, ` +
+            `who never gossiped it failing as a master`,
+        );
+        continue;
+      }
+      reports++;
+    }
+    if (isMaster(myself(view))) reports++;
+    const needed = Math.floor(view.size / 2) + 1;
+    if (reports < needed) {
+      this.fail(atMs, `${senderId} declared ${subject} FAIL on ${reports} of ${needed} reports`);
+    }
   }
 
   /** Replica `id` turned itself into a master (won an election or a manual failover). */

@@ -8,6 +8,8 @@
  * the node's SimDisk (fsynced or not), packets leave through the network after the end-of-turn
  * save, and a crash is a process crash (the disk keeps what was written) or a power loss (it may
  * lose what was not fsynced); a restarted node loads its nodes.conf text as a real one does.
+ * Replication is modelled (sim/replication.ts): offsets, replica links and write pauses feed the
+ * failover rules through the same host interface the server gives them.
  */
 
 import { SimulatedClock } from "xstate";
@@ -15,6 +17,9 @@ import { advanceAsync, SimBusNetwork } from "../cluster/bus_network_sim.ts";
 import { SimRandom } from "../cluster/sim_random.ts";
 import { BusNode } from "../cluster/bus_node.ts";
 import { randomNodeIdFrom, setMyMaster } from "../cluster/bus_node_ops.ts";
+import { clusterFailoverCommand, type FailoverMode } from "../cluster/failover_rules.ts";
+import { DEFAULT_FAILOVER_CONFIG } from "../cluster/bus_engine.ts";
+import type { FailoverConfig } from "../cluster/failover_types.ts";
 import {
   addNode,
   addSlots,
@@ -23,16 +28,19 @@ import {
   createNode,
   createState,
   isMaster,
+  myself,
   NodeFlags,
   updateClusterState,
   updateNode,
 } from "../cluster/state.ts";
 import type { BusConfig } from "../cluster/bus_effects.ts";
 import { parseConfig, serializeConfig } from "../cluster/nodes_conf.ts";
-import { decodeBusMessage } from "../protocol/bus.ts";
+import { type BusMessage, decodeBusMessage } from "../protocol/bus.ts";
 import { SimDisk } from "./disk.ts";
 import { tapSends } from "./tap.ts";
 import { SafetyMonitor } from "./safety.ts";
+import { SimReplication } from "./replication.ts";
+import { NodeClock } from "./node_clock.ts";
 
 export const SIM_START_MS = 1_790_000_000_000;
 const BASE_PORT = 17100;
@@ -47,24 +55,51 @@ export interface SimWorldOptions {
    * FAILOVER_AUTH_ACK on the wire dies right after (a power loss half of the time).
    */
   crashAfterVote?: number;
+  /** Called with every bus message a node puts on the wire (after the end-of-turn save). */
+  onSent?: (i: number, message: BusMessage) => void;
   /** Disks that acknowledge fsync without keeping anything (to check the monitor itself). */
   lyingDisks?: boolean;
+  /** cluster-require-full-coverage and cluster-allow-replica-migration (default yes, yes). */
+  bus?: Partial<Pick<BusConfig, "requireFullCoverage" | "allowReplicaMigration">>;
+  /** Failover settings of every node (Redis's defaults otherwise); `failoverConfig(i)` edits one. */
+  failover?: Partial<FailoverConfig>;
+  /** Bytes a master writes per 100 ms (default 100). */
+  writeBytesPer100Ms?: number;
 }
+
+/** One log line of a node. */
+export interface SimLogLine {
+  level: string;
+  text: string;
+  atMs: number;
+}
+
+/** Log lines kept per node (the oldest half goes when full). */
+const NODE_LOG_MAX = 4000;
 
 interface SimNodeSlot {
   identity: string;
+  /** The node id (kept across restarts: it is in nodes.conf). */
+  id: string;
   port: number;
   disk: SimDisk;
   node: BusNode | null;
+  /** The running node's clock (frozen while the process is stopped). */
+  clock: NodeClock | null;
   rng: SimRandom;
+  failover: FailoverConfig;
+  logs: SimLogLine[];
+  /** Bus messages this node sent, by type, across restarts. */
+  sent: Map<string, number>;
 }
 
 export class SimWorld {
   readonly clock = new SimulatedClock();
   readonly net: SimBusNetwork;
   readonly rng: SimRandom;
-  readonly monitor = new SafetyMonitor();
+  readonly monitor: SafetyMonitor;
   readonly cfg: BusConfig;
+  readonly replication: SimReplication;
   private readonly slots: SimNodeSlot[] = [];
   /** Log lines of the run (warnings and notices of every node), for a failing seed's report. */
   readonly log: string[] = [];
@@ -72,6 +107,11 @@ export class SimWorld {
   private readonly hookRng: SimRandom;
   /** Nodes the hook killed, for the fault list. */
   readonly hookCrashes: number[] = [];
+  /**
+   * FNV-1a over every bus message sent (time, node, type) and every log line: two runs with one
+   * seed have the same trace hash, and a change of behaviour almost surely changes it.
+   */
+  private trace = 0x811c9dc5;
   /** False once the fault phase is over: the crash-after-vote hook stops firing. */
   faultsOn = true;
 
@@ -79,6 +119,7 @@ export class SimWorld {
     this.clock.set(SIM_START_MS);
     this.rng = new SimRandom(seed);
     this.hookRng = this.rng.fork();
+    this.monitor = new SafetyMonitor(opts.nodeTimeoutMs);
     this.net = new SimBusNetwork(this.clock, {
       seed: this.rng.fork().nextU32(),
       latency: opts.latency ?? { minMs: 1, maxMs: 5 },
@@ -86,9 +127,10 @@ export class SimWorld {
     this.cfg = {
       nodeTimeoutMs: opts.nodeTimeoutMs,
       announcedIp: "",
-      requireFullCoverage: true,
-      allowReplicaMigration: true,
+      requireFullCoverage: opts.bus?.requireFullCoverage ?? true,
+      allowReplicaMigration: opts.bus?.allowReplicaMigration ?? true,
     };
+    this.replication = new SimReplication(opts.nodes, opts.writeBytesPer100Ms ?? 100);
   }
 
   /** N fresh nodes, each a one-node cluster with its own id (not yet met). */
@@ -96,15 +138,21 @@ export class SimWorld {
     const w = new SimWorld(seed, opts);
     for (let i = 0; i < opts.nodes; i++) {
       const port = BASE_PORT + i;
+      const rng = w.rng.fork();
+      const id = randomNodeIdFrom(w.rng);
       const slot: SimNodeSlot = {
         identity: `127.0.0.1:${port + 10000}`,
+        id,
         port,
         disk: new SimDisk(opts.lyingDisks === true),
         node: null,
-        rng: w.rng.fork(),
+        clock: null,
+        rng,
+        failover: { ...DEFAULT_FAILOVER_CONFIG, ...opts.failover },
+        logs: [],
+        sent: new Map(),
       };
       w.slots.push(slot);
-      const id = randomNodeIdFrom(w.rng);
       const state = updateNode(createState(id, w.now()), id, { port, cport: port + 10000 });
       slot.disk.install(serializeConfig(state));
       await w.boot(i, state);
@@ -114,6 +162,20 @@ export class SimWorld {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** The trace hash so far, as 8 hex digits. */
+  traceHash(): string {
+    return (this.trace >>> 0).toString(16).padStart(8, "0");
+  }
+
+  private hashLine(line: string): void {
+    let h = this.trace;
+    for (let k = 0; k < line.length; k++) {
+      h ^= line.charCodeAt(k);
+      h = Math.imul(h, 0x01000193);
+    }
+    this.trace = h;
   }
 
   get size(): number {
@@ -152,6 +214,31 @@ export class SimWorld {
     return this.slots[i].identity;
   }
 
+  /** Node i's id (also while it is down). */
+  id(i: number): string {
+    return this.slots[i].id;
+  }
+
+  /** The index of the node with id `id`, or -1. */
+  indexOf(id: string): number {
+    return this.slots.findIndex((s) => s.id === id);
+  }
+
+  /** Node i's log lines, oldest first (bounded). */
+  logs(i: number): readonly SimLogLine[] {
+    return this.slots[i].logs;
+  }
+
+  /** Bus messages node i sent, by type (PING, FAIL, UPDATE, ...), across restarts. */
+  sent(i: number, type: string): number {
+    return this.slots[i].sent.get(type) ?? 0;
+  }
+
+  /** Node i's failover settings (cluster-replica-no-failover, ...): edits apply at once. */
+  failoverConfig(i: number): FailoverConfig {
+    return this.slots[i].failover;
+  }
+
   disk(i: number): SimDisk {
     return this.slots[i].disk;
   }
@@ -164,12 +251,17 @@ export class SimWorld {
   private async boot(i: number, state: ClusterState): Promise<void> {
     const slot = this.slots[i];
     const id = state.myselfId;
+    const clock = new NodeClock(this.clock);
+    slot.clock = clock;
     const node: BusNode = new BusNode({
       state,
       network: tapSends(this.net.host(slot.identity), (packet) => {
         const d = decodeBusMessage(packet);
         if (!d.ok) return;
-        this.monitor.packetSent(id, d.message, this.now());
+        slot.sent.set(d.message.type, (slot.sent.get(d.message.type) ?? 0) + 1);
+        this.hashLine(`${this.now()} ${i} ${d.message.type}\n`);
+        this.opts.onSent?.(i, d.message);
+        this.monitor.packetSent(id, d.message, this.now(), node.state);
         if (
           d.message.type === "FAILOVER_AUTH_ACK" && this.faultsOn &&
           this.hookRng.chance(this.opts.crashAfterVote ?? 0)
@@ -183,22 +275,86 @@ export class SimWorld {
           });
         }
       }),
-      clock: this.clock,
+      clock,
       rng: slot.rng.fork(),
       config: () => this.cfg,
       save: (s, fsync) => slot.disk.write(serializeConfig(s), fsync),
       // A node whose disk refused a write is being killed: nothing more happens on it.
       fatal: () => {},
       log: (level, text) => {
+        if (level === "debug") return;
+        slot.logs.push({ level, text, atMs: this.now() });
+        this.hashLine(`${this.now()} ${i} ${text}\n`);
+        if (slot.logs.length > NODE_LOG_MAX) slot.logs.splice(0, NODE_LOG_MAX / 2);
         if (level === "warning" || level === "notice") {
           this.log.push(`${this.now() - SIM_START_MS} #${i} ${text}`);
           if (this.log.length > 4000) this.log.splice(0, 2000);
         }
       },
-      replicationUnsetMaster: () => this.monitor.promoted(node.state, this.now()),
+      failover: () => ({
+        config: slot.failover,
+        replOffset: this.replication.nodes[i].offset,
+        replication: this.replication.nodes[i].repl,
+      }),
+      replicate: (masterId) => this.startSync(i, masterId),
+      replicationUnsetMaster: () => {
+        this.replication.promoted(i);
+        this.monitor.promoted(node.state, this.now());
+      },
+      pauseWrites: (untilMs) => this.replication.pause(i, untilMs, this.now()),
+      unpauseWrites: () => this.replication.unpause(i, this.now()),
     });
     await node.start(["127.0.0.1"], slot.port + 10000);
     slot.node = node;
+    // A replica starts replicating its master at start-up, as the server does.
+    const masterId = myself(state).masterId;
+    if (masterId !== null) this.startSync(i, masterId);
+  }
+
+  /**
+   * Stop node i's process (SIGSTOP): its timers are held and the network holds its packets both
+   * ways, links open. Connects to it time out meanwhile. `thaw` continues it.
+   */
+  freeze(i: number): void {
+    const slot = this.slots[i];
+    if (slot.clock === null || slot.clock.isFrozen) return;
+    slot.clock.freeze();
+    this.net.isolate(slot.identity, "blackhole");
+    this.log.push(`${this.now() - SIM_START_MS} #${i} frozen`);
+  }
+
+  /** Continue node i (SIGCONT): its overdue timers run at once, then the held packets arrive. */
+  thaw(i: number): void {
+    const slot = this.slots[i];
+    if (slot.clock === null || !slot.clock.isFrozen) return;
+    this.log.push(`${this.now() - SIM_START_MS} #${i} continued`);
+    slot.clock.thaw();
+    this.net.rejoin(slot.identity);
+  }
+
+  isFrozen(i: number): boolean {
+    return this.slots[i].clock?.isFrozen === true;
+  }
+
+  private readonly replicationView = {
+    isUp: (i: number) => this.isUp(i) && !this.isFrozen(i),
+    isMaster: (i: number) => isMaster(myself(this.node(i).state)),
+    masterOf: (i: number) => {
+      const m = myself(this.node(i).state).masterId;
+      return m === null ? -1 : this.indexOf(m);
+    },
+    reachable: (i: number, j: number) =>
+      this.net.reachable(this.slots[i].identity, this.slots[j].identity),
+  };
+
+  private startSync(i: number, masterId: string): void {
+    this.replication.fullSync(
+      this.replicationView,
+      i,
+      this.indexOf(masterId),
+      masterId,
+      this.now(),
+    );
   }
 
   /** Kill node i like kill -9 (`power`: the machine loses power too). */
@@ -210,6 +366,8 @@ export class SimWorld {
     this.net.isolate(slot.identity);
     slot.node.stop();
     slot.node = null;
+    slot.clock?.clear();
+    slot.clock = null;
     this.log.push(`${this.now() - SIM_START_MS} #${i} ${power ? "power loss" : "killed"}`);
   }
 
@@ -229,12 +387,23 @@ export class SimWorld {
     await this.boot(i, r.state);
   }
 
-  /** Run `ms` of simulated time in 2 ms steps, checking the safety monitor every 50 ms. */
+  /**
+   * Run `ms` of simulated time in 2 ms steps; every 50 ms the replication model steps and the
+   * safety monitor checks.
+   */
   async run(ms: number): Promise<void> {
     for (let left = ms; left > 0; left -= 50) {
-      await advanceAsync(this.clock, Math.min(50, left), 2);
+      const step = Math.min(50, left);
+      await advanceAsync(this.clock, step, 2);
+      this.replication.step(this.replicationView, this.now(), step);
       this.monitor.step(this.states(), this.now());
     }
+  }
+
+  /** `runUntil`, giving the simulated ms it took (in 50 ms steps), or -1 past `maxMs`. */
+  async runUntilMs(cond: () => boolean, maxMs: number): Promise<number> {
+    const start = this.now();
+    return await this.runUntil(cond, maxMs) ? this.now() - start : -1;
   }
 
   /** Run until `cond` holds; false when `maxMs` of simulated time passed first. */
@@ -251,10 +420,50 @@ export class SimWorld {
   command(i: number, s: ClusterState): void {
     this.node(i).apply(
       updateClusterState(s, this.now(), {
-        requireFullCoverage: true,
+        requireFullCoverage: this.cfg.requireFullCoverage,
         nodeTimeoutMs: this.cfg.nodeTimeoutMs,
       }),
     );
+  }
+
+  /** CLUSTER MEET from node i to node j's address. */
+  meet(i: number, j: number): void {
+    const node = this.node(i);
+    const port = this.slots[j].port;
+    node.apply(
+      addNode(
+        node.state,
+        createNode(randomNodeIdFrom(this.rng), NodeFlags.HANDSHAKE | NodeFlags.MEET, this.now(), {
+          ip: "127.0.0.1",
+          port,
+          cport: port + 10000,
+        }),
+      ),
+      { save: false },
+    );
+  }
+
+  /** CLUSTER ADDSLOTSRANGE first last on node i. */
+  addSlots(i: number, first: number, last: number): void {
+    const r = addSlots(this.node(i).state, [[first, last]]);
+    if (!("state" in r)) throw new Error(r.error);
+    this.command(i, r.state);
+  }
+
+  /** CLUSTER REPLICATE: node i becomes a replica of node j and starts a full sync. */
+  replicate(i: number, j: number): void {
+    this.command(i, setMyMaster(this.node(i).state, this.id(j)));
+    this.startSync(i, this.id(j));
+  }
+
+  /** CLUSTER FAILOVER [FORCE|TAKEOVER] on node i: null for +OK, else the error text. */
+  failover(i: number, mode: FailoverMode): string | null {
+    return this.node(i).engine.runFailoverRule((s, ctx) => clusterFailoverCommand(s, mode, ctx));
+  }
+
+  /** Cut nodes `a` off from nodes `b` (both ways), on top of any other cut; `net.heal()` ends it. */
+  cut(a: readonly number[], b: readonly number[]): void {
+    this.net.cut(a.map((i) => this.identity(i)), b.map((i) => this.identity(i)));
   }
 
   /**
@@ -263,20 +472,7 @@ export class SimWorld {
    */
   async form(masters: number, replicaOf: readonly number[]): Promise<boolean> {
     const n = this.size;
-    for (let i = 1; i < n; i++) {
-      const node = this.node(i);
-      node.apply(
-        addNode(
-          node.state,
-          createNode(randomNodeIdFrom(this.rng), NodeFlags.HANDSHAKE | NodeFlags.MEET, this.now(), {
-            ip: "127.0.0.1",
-            port: BASE_PORT,
-            cport: BASE_PORT + 10000,
-          }),
-        ),
-        { save: false },
-      );
-    }
+    for (let i = 1; i < n; i++) this.meet(i, 0);
     const meshed = await this.runUntil(
       () =>
         this.states().every((s) =>
@@ -291,15 +487,10 @@ export class SimWorld {
     if (!meshed) return false;
     const per = Math.floor(16384 / masters);
     for (let m = 0; m < masters; m++) {
-      const end = m === masters - 1 ? 16383 : (m + 1) * per - 1;
-      const r = addSlots(this.node(m).state, [[m * per, end]]);
-      if (!("state" in r)) throw new Error(r.error);
-      this.command(m, r.state);
+      this.addSlots(m, m * per, m === masters - 1 ? 16383 : (m + 1) * per - 1);
     }
-    const ids = this.slots.map((_, i) => this.node(i).state.myselfId);
-    replicaOf.forEach((m, k) => {
-      this.command(masters + k, setMyMaster(this.node(masters + k).state, ids[m]));
-    });
+    const ids = this.slots.map((s) => s.id);
+    replicaOf.forEach((m, k) => this.replicate(masters + k, m));
     return await this.runUntil(
       () =>
         this.converged() &&

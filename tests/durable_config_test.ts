@@ -10,7 +10,7 @@
  * The kill follows the reply within a millisecond, while the cron that used to save nodes.conf
  * runs every 100 ms: without the save-before-reply these checks fail almost every time, and the
  * test repeats them on several nodes so that a broken build cannot slip through.
- * (The vote case, a FAILOVER_AUTH_ACK, is in cluster/bus_engine_failover_test.ts.)
+ * (The vote case, a FAILOVER_AUTH_ACK, is in sim/failover_test.ts.)
  */
 
 import assert from "node:assert/strict";
