@@ -290,6 +290,11 @@ export class SimBusNetwork {
     this.releaseHeld();
   }
 
+  /** Whether some `cut` is in force (reachability is then not a partition into groups). */
+  hasCuts(): boolean {
+    return this.cutPairs.size > 0;
+  }
+
   /** Whether `a` can currently reach `b`. */
   reachable(a: string, b: string): boolean {
     if (this.isolated.has(a) || this.isolated.has(b)) return false;

@@ -7,7 +7,9 @@
  * masters, the FAIL broadcast), FAIL clearing (at once for a master without slots, only after
  * 2 x node timeout for one with slots), UPDATE messages turning a stale slot owner into a
  * replica, the FORGET blacklist and its TTL, replicas learned with their masters (MIGRATE_TO),
- * cluster_state without full coverage, and replay of a run from its seed.
+ * cluster_state without full coverage, a partition (the majority flags the cut-off master FAIL,
+ * that master goes down, everything clears after the heal), a role change spreading under packet
+ * loss and high latency, and replay of a run from its seed.
  *
  * The world checks its conditions every 50 ms of simulated time (the engine's cron ticks every
  * 100 ms); the timing bounds asserted are the ones Redis defines, with the reason each one holds
@@ -445,6 +447,66 @@ Deno.test(
     }, false);
   },
 );
+
+Deno.test(
+  "gossip: a partition flags the minority FAIL on the majority side; minority goes down; heal",
+  async () => {
+    await withWorld(4242, 6, async (w) => {
+      assert.ok(await w.form(3, [0, 1, 2]), "the cluster formed");
+      // Master 0 and its replica 3 on one side, the rest on the other.
+      const minority = [0, 3];
+      const majority = [1, 2, 4, 5];
+      w.net.partition([minority.map((i) => w.identity(i)), majority.map((i) => w.identity(i))]);
+      const flagged = () =>
+        majority.every((i) =>
+          hasFlag(w, i, 0, NodeFlags.FAIL) && hasFlag(w, i, 3, NodeFlags.FAIL | NodeFlags.PFAIL)
+        );
+      assert.ok(
+        await w.runUntil(flagged, 6 * NODE_TIMEOUT_MS),
+        "majority flags 0 FAIL, 3 at least PFAIL",
+      );
+      // The minority master cannot reach a quorum: nobody is FAIL there, but its state is fail.
+      assert.ok(
+        await w.runUntil(() => w.node(0).state.health === "fail", 6 * NODE_TIMEOUT_MS),
+        "minority master: cluster_state fail",
+      );
+      for (const i of minority) {
+        for (const j of majority) {
+          assert.equal(flagsIn(w, i, j) & NodeFlags.FAIL, 0, `node ${i} flags ${j} FAIL`);
+        }
+      }
+      w.net.heal();
+      const whole = () => meshProblem(w) === null && w.states().every((s) => s.health === "ok");
+      assert.ok(
+        await w.runUntil(whole, 12 * NODE_TIMEOUT_MS),
+        `flags not cleared or state not ok after heal: ${meshProblem(w)}`,
+      );
+      assertFullMesh(w);
+    });
+  },
+);
+
+Deno.test("gossip: a role change spreads under 5% packet loss and 1-30 ms latency", async () => {
+  await withWorld(31337, 6, async (w) => {
+    w.net.setLatency({ minMs: 1, maxMs: 30 });
+    // Handshakes need their packets (a lost MEET/PONG is a failed handshake in Redis too).
+    assert.ok(await w.form(3, [0, 1, 2]), "the cluster formed");
+    w.net.setDropProbability(0.05);
+    // Replica 5 moves from master 2 to master 1; everyone learns it despite the losses.
+    w.replicate(5, 1);
+    const learned = () => w.states().every((s) => s.nodes.get(w.id(5))?.masterId === w.id(1));
+    assert.ok(await w.runUntil(learned, 10_000), "node 5 not seen as a replica of 1 everywhere");
+    await w.run(5000);
+    assert.ok(w.net.stats.dropped > 0, "some packets were dropped");
+    w.net.setDropProbability(0);
+    const whole = () => meshProblem(w) === null && w.states().every((s) => s.health === "ok");
+    assert.ok(
+      await w.runUntil(whole, 10 * NODE_TIMEOUT_MS),
+      `failure flags or state not ok once losses stop: ${meshProblem(w)}`,
+    );
+    assertFullMesh(w);
+  });
+});
 
 Deno.test("gossip: the same seed replays the same cluster exactly", async () => {
   const run = async () => {

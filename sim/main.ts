@@ -38,7 +38,15 @@ for (const s of seeds) {
 }
 
 let failed = 0;
-const totals = { votes: 0, promotions: 0, restarts: 0, failsDeclared: 0, simulatedMs: 0 };
+const totals = {
+  votes: 0,
+  promotions: 0,
+  takeovers: 0,
+  restarts: 0,
+  failsDeclared: 0,
+  simulatedMs: 0,
+  maxSettledMs: 0,
+};
 const t0 = performance.now();
 for (const seed of seeds) {
   let r;
@@ -52,9 +60,11 @@ for (const seed of seeds) {
   }
   totals.votes += r.counts.votes;
   totals.promotions += r.counts.promotions;
+  totals.takeovers += r.counts.takeovers;
   totals.restarts += r.counts.restarts;
   totals.failsDeclared += r.counts.failsDeclared;
   totals.simulatedMs += r.simulatedMs;
+  totals.maxSettledMs = Math.max(totals.maxSettledMs, r.settledMs);
   const bad = r.violations.length > 0 || !r.converged;
   if (bad) failed++;
   if (bad || values.seed !== undefined) {
@@ -75,7 +85,9 @@ const secs = (performance.now() - t0) / 1000;
 console.log(
   `${seeds.length} seeds in ${secs.toFixed(0)} s (${(totals.simulatedMs / 1000).toFixed(0)} ` +
     `simulated s): ${totals.votes} votes, ${totals.promotions} promotions, ` +
-    `${totals.restarts} restarts, ${totals.failsDeclared} FAILs declared`,
+    `${totals.takeovers} takeovers, ` +
+    `${totals.restarts} restarts, ${totals.failsDeclared} FAILs declared; ` +
+    `slowest convergence after the faults: ${(totals.maxSettledMs / 1000).toFixed(1)} s`,
 );
 console.log(`sim: ${seeds.length - failed} passed, ${failed} failed`);
 Deno.exit(failed > 0 ? 1 : 0);

@@ -2,7 +2,8 @@
  * One node's view of the simulated clock, which can be frozen: the process stopped (SIGSTOP, a
  * long GC pause, a VM migration). While frozen, the node's timers that come due are held; on
  * thaw they run at once, in the order they came due, and `now()` has jumped by the time the node
- * was away, exactly what a stopped process sees when it is continued.
+ * was away, exactly what a stopped process sees when it is continued. Its wall clock can also be
+ * stepped forward (an NTP correction): `now()` jumps, timers already set keep their delays.
  */
 
 import type { SimulatedClock } from "xstate";
@@ -18,11 +19,17 @@ export class NodeClock {
   private readonly timers = new Map<number, Timer>();
   /** Timers that came due while frozen, oldest first. */
   private held: number[] = [];
-
-  constructor(private readonly base: SimulatedClock) {}
+  /** `aheadMs`: how far this machine's wall clock is ahead of the world's. */
+  constructor(private readonly base: SimulatedClock, private aheadMs = 0) {}
 
   now(): number {
-    return this.base.now();
+    return this.base.now() + this.aheadMs;
+  }
+
+  /** Step the wall clock forward by `ms` (never back: Redis's timers assume it does not). */
+  jump(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`clock jump of ${ms} ms: only forward`);
+    this.aheadMs += ms;
   }
 
   // deno-lint-ignore no-explicit-any

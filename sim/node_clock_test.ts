@@ -24,3 +24,16 @@ Deno.test("node clock: frozen timers are held and run on thaw, in due order; cle
   base.increment(100);
   assert.equal(ran.length, 3, "clear drops pending timers");
 });
+
+Deno.test("node clock: a forward jump moves now() and leaves the timers' delays alone", () => {
+  const base = new SimulatedClock();
+  const c = new NodeClock(base);
+  const ran: number[] = [];
+  c.setTimeout(() => ran.push(base.now()), 100);
+  c.jump(250);
+  assert.equal(c.now(), 250);
+  base.increment(100);
+  assert.deepEqual([...ran], [100]);
+  assert.equal(c.now(), 350);
+  assert.throws(() => c.jump(-1), /only forward/);
+});

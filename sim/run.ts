@@ -1,10 +1,12 @@
 /**
- * One simulated run from a seed: form a cluster of 3 masters and 3 replicas, then for
+ * One simulated run from a seed: form a cluster of 3 masters and 4 replicas, then for
  * `faultMs` of simulated time let the seed pick faults every half second or so: kill -9 of a node,
- * a power loss, restarts, partitions (a random minority cut off), a cut between two nodes only
- * (the others still reach both), a process stopped and continued later (SIGSTOP), healing, packet
- * loss, and operator CLUSTER FAILOVER (plain or FORCE) on a replica. The safety monitor
- * (sim/safety.ts) checks every step. Then everything is healed, continued and restarted, and the
+ * a power loss, restarts, partitions (a random minority cut off), a flapping network, a cut
+ * between two nodes only (the others still reach both), a process stopped and continued later
+ * (SIGSTOP), a wall clock stepped forward, healing, packet loss, latency spikes (packets on
+ * different links overtake each other), and the operator's CLUSTER FAILOVER (plain, FORCE or
+ * TAKEOVER) and CLUSTER REPLICATE on a replica. The safety monitor (sim/safety.ts) checks every
+ * step. Then everything is healed, continued and restarted, and the
  * cluster must converge again (one view of the slots, cluster ok everywhere) within `settleMs`.
  *
  * The same seed gives the same run: every choice comes from the world's SimRandom.
@@ -13,7 +15,7 @@
 import { SIM_START_MS, SimWorld, type SimWorldOptions } from "./world.ts";
 import type { Violation } from "./safety.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
-import { isReplica, myself } from "../cluster/state.ts";
+import { isMaster, isReplica, myself } from "../cluster/state.ts";
 
 function isReplicaNode(world: SimWorld, i: number): boolean {
   return isReplica(myself(world.node(i).state));
@@ -22,12 +24,22 @@ function isReplicaNode(world: SimWorld, i: number): boolean {
 export interface RunOptions {
   faultMs: number;
   settleMs: number;
+  /** Masters 0..2; node 3+k replicates master replicaOf[k]. */
+  replicaOf?: readonly number[];
   world?: Partial<SimWorldOptions>;
 }
 
+/**
+ * Master 0 has two replicas: their elections race (two candidates, one epoch, one vote per
+ * master), which is where a node voting twice would show.
+ */
+const DEFAULT_REPLICA_OF = [0, 0, 1, 2];
+
 export const DEFAULT_RUN: RunOptions = {
   faultMs: 30_000,
-  settleMs: 60_000,
+  // The liveness bound: healed and restarted, the cluster is one view again within 15 x
+  // node-timeout (the slowest of 1,000 seeds took 10.4 s).
+  settleMs: 30_000,
   world: { crashAfterVote: 0.5 },
 };
 
@@ -37,7 +49,13 @@ export interface RunResult {
   /** False when the cluster did not form, or did not converge after the faults. */
   converged: boolean;
   faults: string[];
-  counts: { votes: number; promotions: number; restarts: number; failsDeclared: number };
+  counts: {
+    votes: number;
+    promotions: number;
+    takeovers: number;
+    restarts: number;
+    failsDeclared: number;
+  };
   simulatedMs: number;
   /** The last log lines, for a failure report. */
   tail: string[];
@@ -45,11 +63,13 @@ export interface RunResult {
   views: string[];
   /** The world's trace hash (equal for two runs of one seed). */
   trace: string;
+  /** Simulated ms from the end of the faults (all healed and restarted) to convergence, or -1. */
+  settledMs: number;
 }
 
 export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Promise<RunResult> {
   const world = await SimWorld.create(seed, {
-    nodes: 6,
+    nodes: 3 + (opts.replicaOf ?? DEFAULT_REPLICA_OF).length,
     nodeTimeoutMs: 2000,
     ...opts.world,
   });
@@ -57,7 +77,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
   const note = (f: string) => faults.push(`${world.now() - SIM_START_MS} ${f}`);
   let converged = false;
   try {
-    if (!await world.form(3, [0, 1, 2])) {
+    if (!await world.form(3, opts.replicaOf ?? DEFAULT_REPLICA_OF)) {
       return result(world, seed, false, ["cluster did not form"]);
     }
     const rng = world.rng.fork();
@@ -83,7 +103,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
       }
       const down = world.size - world.up().length;
       const ready = world.down().filter((i) => world.now() >= backAt.get(i)!);
-      const roll = rng.int(10);
+      const roll = rng.int(14);
       if (roll < 2 && down < 2) {
         // Masters more often than not: their death is what starts elections.
         const masters = world.up().filter((k) => world.servesSlots(k));
@@ -127,9 +147,51 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         const replicas = world.up().filter((k) => !world.isFrozen(k) && isReplicaNode(world, k));
         if (replicas.length > 0) {
           const i = rng.pick(replicas);
-          const mode = rng.chance(0.5) ? "default" : "force";
+          const mode = rng.pick(["default", "default", "force", "force", "takeover"] as const);
           const err = world.failover(i, mode);
-          note(`CLUSTER FAILOVER ${mode === "force" ? "FORCE " : ""}on #${i}: ${err ?? "OK"}`);
+          const name = mode === "default" ? "" : `${mode.toUpperCase()} `;
+          note(`CLUSTER FAILOVER ${name}on #${i}: ${err ?? "OK"}`);
+        }
+      } else if (roll === 10) {
+        // Latency spikes: packets on different links overtake each other.
+        const latency = rng.pick([{ minMs: 1, maxMs: 5 }, { minMs: 1, maxMs: 60 }, {
+          minMs: 20,
+          maxMs: 250,
+        }]);
+        world.net.setLatency(latency);
+        note(`latency ${latency.minMs}-${latency.maxMs} ms`);
+      } else if (roll === 11 && !partitioned) {
+        // A flapping network: a random minority cut off and back, several times, quickly.
+        const flaps = rng.range(2, 6);
+        note(`flapping x${flaps}`);
+        for (let k = 0; k < flaps; k++) {
+          const ids = rng.shuffle(world.up().map((i) => world.identity(i)));
+          const cut = ids.slice(0, 1 + rng.int(2));
+          world.net.partition([cut, ids.filter((x) => !cut.includes(x))]);
+          await world.run(rng.range(50, 400));
+          world.net.heal();
+          await world.run(rng.range(50, 400));
+        }
+      } else if (roll === 12) {
+        const i = rng.pick(world.up());
+        const ms = rng.range(1, 1000);
+        world.jumpClock(i, ms);
+        note(`clock of #${i} +${ms} ms`);
+      } else if (roll === 13 && rng.chance(0.3)) {
+        // CLUSTER REPLICATE: an operator moves a replica to another master.
+        const replicas = world.up().filter((k) => !world.isFrozen(k) && isReplicaNode(world, k));
+        if (replicas.length > 0) {
+          const i = rng.pick(replicas);
+          const s = world.node(i).state;
+          const masters = world.up().filter((k) =>
+            k !== i && world.servesSlots(k) && world.id(k) !== myself(s).masterId &&
+            s.nodes.has(world.id(k)) && isMaster(s.nodes.get(world.id(k))!)
+          );
+          if (masters.length > 0) {
+            const j = rng.pick(masters);
+            world.replicate(i, j);
+            note(`CLUSTER REPLICATE on #${i}: master #${j}`);
+          }
         }
       }
     }
@@ -138,10 +200,12 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
     for (const i of thawAt.keys()) world.thaw(i);
     world.net.heal();
     world.net.setDropProbability(0);
+    world.net.setLatency(world.opts.latency ?? { minMs: 1, maxMs: 5 });
     for (const i of world.down()) await world.restart(i);
     note("healed, all restarted");
+    const settleFrom = world.now();
     converged = await world.runUntil(() => world.converged(), opts.settleMs);
-    return result(world, seed, converged, faults);
+    return result(world, seed, converged, faults, converged ? world.now() - settleFrom : -1);
   } finally {
     world.shutdown();
   }
@@ -152,6 +216,7 @@ function result(
   seed: number,
   converged: boolean,
   faults: string[],
+  settledMs = -1,
 ): RunResult {
   return {
     seed,
@@ -163,5 +228,6 @@ function result(
     tail: world.log.slice(-80),
     views: world.up().map((i) => `#${i}\n${describeNodes(world.node(i).state)}`),
     trace: world.traceHash(),
+    settledMs,
   };
 }

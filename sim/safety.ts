@@ -3,8 +3,10 @@
  *
  * - **one vote per epoch**: a node never sends FAILOVER_AUTH_ACK twice in the same epoch, across
  *   restarts and power losses (Redis keeps lastVoteEpoch in nodes.conf for that);
- * - **one winner per epoch**: two replicas never get promoted with the same configEpoch (a split
- *   brain: two masters serving the same slots);
+ * - **one winner per epoch**: two replicas never win an election with the same configEpoch (a
+ *   split brain: two masters serving the same slots). CLUSTER FAILOVER TAKEOVER bumps the epoch
+ *   without consensus by design; a collision it makes is for the epoch collision handling, and
+ *   the world checks distinct epochs once the cluster converged;
  * - **what was announced is kept**: a node restarted from its disk has at least the configEpoch
  *   (as a master) and the lastVoteEpoch it had announced on the wire before it died (a
  *   currentEpoch only learned from others may be forgotten, as in Redis);
@@ -12,7 +14,12 @@
  * - **FAIL only by a majority**: a node broadcasts FAIL about X only when, in its own view, a
  *   majority of the masters with slots (itself included when it is one) reported X failing
  *   within the report validity (2 x node-timeout), and every report it counts is backed by the
- *   wire: the reporter, a master then, really gossiped X as PFAIL or FAIL in that window.
+ *   wire: the reporter, a master then, really gossiped X as PFAIL or FAIL in that window. The
+ *   majority is of the cluster size as the node last computed it (Redis's cluster->size lags the
+ *   view until the next clusterUpdateState): the smallest size seen on the node in the last
+ *   `SIZE_LAG_MS` (at steps and at its packets) stands for it;
+ * - **a cut-off master stops serving**: reported by the world, which knows the network
+ *   (`minorityServing`).
  *
  * Pure bookkeeping: no I/O, no clock of its own; the caller passes the time for the report.
  */
@@ -22,6 +29,8 @@ import { type ClusterState, isMaster, myself, NodeFlags } from "../cluster/state
 
 /** CLUSTER_FAIL_REPORT_VALIDITY_MULT: a failure report counts for 2 x node-timeout. */
 const REPORT_VALIDITY_MULT = 2;
+/** How far back a node's cluster size may lag its view (two cron ticks). */
+const SIZE_LAG_MS = 200;
 
 export interface Violation {
   atMs: number;
@@ -45,9 +54,12 @@ export class SafetyMonitor {
   /** reporter id -> subject id -> when the reporter last gossiped the subject as failing. */
   private readonly gossipedFailing = new Map<string, Map<string, number>>();
   /** Counters for the report. */
-  readonly counts = { votes: 0, promotions: 0, restarts: 0, failsDeclared: 0 };
+  readonly counts = { votes: 0, promotions: 0, takeovers: 0, restarts: 0, failsDeclared: 0 };
 
   private lastFailChecked = "";
+  /** node id -> the cluster sizes it had recently, oldest first: [atMs, size]. */
+  private readonly sizes = new Map<string, [number, number][]>();
+  private readonly servingReported = new Set<string>();
 
   constructor(private readonly nodeTimeoutMs: number) {}
 
@@ -62,6 +74,24 @@ export class SafetyMonitor {
       this.announced.set(id, a);
     }
     return a;
+  }
+
+  private noteSize(id: string, size: number, atMs: number): void {
+    let list = this.sizes.get(id);
+    if (list === undefined) this.sizes.set(id, list = []);
+    const last = list.at(-1);
+    if (last === undefined || last[1] !== size) list.push([atMs, size]);
+    else last[0] = atMs;
+    while (list.length > 1 && list[1][0] < atMs - SIZE_LAG_MS) list.shift();
+  }
+
+  /** The smallest cluster size node `id` had in the last SIZE_LAG_MS, `now` included. */
+  private recentSize(id: string, now: number, atMs: number): number {
+    let size = now;
+    for (const [t, n] of this.sizes.get(id) ?? []) {
+      if (t >= atMs - SIZE_LAG_MS) size = Math.min(size, n);
+    }
+    return size;
   }
 
   /** A packet left node `senderId` (seen on the wire); `view` is the sender's state then. */
@@ -122,10 +152,33 @@ export class SafetyMonitor {
       reports++;
     }
     if (isMaster(myself(view))) reports++;
-    const needed = Math.floor(view.size / 2) + 1;
+    const needed = Math.floor(this.recentSize(senderId, view.size, atMs) / 2) + 1;
     if (reports < needed) {
       this.fail(atMs, `${senderId} declared ${subject} FAIL on ${reports} of ${needed} reports`);
     }
+  }
+
+  /** Master `id` still serves (cluster state ok), cut off from a majority since `sinceMs`. */
+  minorityServing(
+    id: string,
+    sinceMs: number,
+    reached: number,
+    masters: number,
+    atMs: number,
+  ): void {
+    const episode = `${id}@${sinceMs}`;
+    if (this.servingReported.has(episode)) return; // one report per episode
+    this.servingReported.add(episode);
+    this.fail(
+      atMs,
+      `${id} serves slots ${atMs - sinceMs} ms after losing the majority ` +
+        `(reaches ${reached} of ${masters} masters)`,
+    );
+  }
+
+  /** A replica became a master by CLUSTER FAILOVER TAKEOVER (no election). */
+  tookOver(_s: ClusterState): void {
+    this.counts.takeovers++;
   }
 
   /** Replica `id` turned itself into a master (won an election or a manual failover). */
@@ -163,6 +216,7 @@ export class SafetyMonitor {
   /** After every step: epochs of each running node only grow. */
   step(states: readonly ClusterState[], atMs: number): void {
     for (const s of states) {
+      this.noteSize(s.myselfId, s.size, atMs);
       const prev = this.lastSeen.get(s.myselfId);
       if (prev !== undefined) {
         if (s.currentEpoch < prev.currentEpoch) {

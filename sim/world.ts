@@ -9,7 +9,9 @@
  * save, and a crash is a process crash (the disk keeps what was written) or a power loss (it may
  * lose what was not fsynced); a restarted node loads its nodes.conf text as a real one does.
  * Replication is modelled (sim/replication.ts): offsets, replica links and write pauses feed the
- * failover rules through the same host interface the server gives them.
+ * failover rules through the same host interface the server gives them. Each node runs on its own
+ * view of the clock (sim/node_clock.ts), which can be frozen (a stopped process) or stepped
+ * forward (an NTP correction).
  */
 
 import { SimulatedClock } from "xstate";
@@ -34,6 +36,7 @@ import {
   updateNode,
 } from "../cluster/state.ts";
 import type { BusConfig } from "../cluster/bus_effects.ts";
+import type { BusLink } from "../cluster/bus_network.ts";
 import { parseConfig, serializeConfig } from "../cluster/nodes_conf.ts";
 import { type BusMessage, decodeBusMessage } from "../protocol/bus.ts";
 import { SimDisk } from "./disk.ts";
@@ -86,6 +89,12 @@ interface SimNodeSlot {
   node: BusNode | null;
   /** The running node's clock (frozen while the process is stopped). */
   clock: NodeClock | null;
+  /** How far the machine's wall clock is ahead of the world's (kept across restarts). */
+  clockAheadMs: number;
+  /** Since when this node, a master with slots, cannot reach a majority of masters (or null). */
+  cutOffSinceMs: number | null;
+  /** When the node last started or was continued (its timers caught up then). */
+  resumedAtMs: number;
   rng: SimRandom;
   failover: FailoverConfig;
   logs: SimLogLine[];
@@ -112,6 +121,8 @@ export class SimWorld {
    * seed have the same trace hash, and a change of behaviour almost surely changes it.
    */
   private trace = 0x811c9dc5;
+  /** The node running CLUSTER FAILOVER TAKEOVER right now (its promotion is not an election). */
+  private takingOver = -1;
   /** False once the fault phase is over: the crash-after-vote hook stops firing. */
   faultsOn = true;
 
@@ -147,6 +158,9 @@ export class SimWorld {
         disk: new SimDisk(opts.lyingDisks === true),
         node: null,
         clock: null,
+        clockAheadMs: 0,
+        cutOffSinceMs: null,
+        resumedAtMs: 0,
         rng,
         failover: { ...DEFAULT_FAILOVER_CONFIG, ...opts.failover },
         logs: [],
@@ -251,8 +265,9 @@ export class SimWorld {
   private async boot(i: number, state: ClusterState): Promise<void> {
     const slot = this.slots[i];
     const id = state.myselfId;
-    const clock = new NodeClock(this.clock);
+    const clock = new NodeClock(this.clock, slot.clockAheadMs);
     slot.clock = clock;
+    slot.resumedAtMs = this.now();
     const node: BusNode = new BusNode({
       state,
       network: tapSends(this.net.host(slot.identity), (packet) => {
@@ -299,7 +314,8 @@ export class SimWorld {
       replicate: (masterId) => this.startSync(i, masterId),
       replicationUnsetMaster: () => {
         this.replication.promoted(i);
-        this.monitor.promoted(node.state, this.now());
+        if (this.takingOver === i) this.monitor.tookOver(node.state);
+        else this.monitor.promoted(node.state, this.now());
       },
       pauseWrites: (untilMs) => this.replication.pause(i, untilMs, this.now()),
       unpauseWrites: () => this.replication.unpause(i, this.now()),
@@ -328,8 +344,18 @@ export class SimWorld {
     const slot = this.slots[i];
     if (slot.clock === null || !slot.clock.isFrozen) return;
     this.log.push(`${this.now() - SIM_START_MS} #${i} continued`);
+    slot.resumedAtMs = this.now();
     slot.clock.thaw();
     this.net.rejoin(slot.identity);
+  }
+
+  /** Step node i's wall clock forward by `ms` (an NTP correction). */
+  jumpClock(i: number, ms: number): void {
+    const slot = this.slots[i];
+    if (slot.clock === null) return;
+    slot.clock.jump(ms);
+    slot.clockAheadMs += ms;
+    this.log.push(`${this.now() - SIM_START_MS} #${i} clock +${ms} ms`);
   }
 
   isFrozen(i: number): boolean {
@@ -397,6 +423,70 @@ export class SimWorld {
       await advanceAsync(this.clock, step, 2);
       this.replication.step(this.replicationView, this.now(), step);
       this.monitor.step(this.states(), this.now());
+      this.checkMinorityMasters();
+    }
+  }
+
+  /**
+   * A master cut off from a majority of the masters it knows must stop serving (cluster state
+   * fail, so writes get CLUSTERDOWN) within the bound Redis's rules give: it PINGs each peer once
+   * its last PONG is node-timeout / 2 old, flags PFAIL once a PING is node-timeout old, and
+   * updates its state at the next cron: 1.5 x node-timeout, plus 500 ms for latency and cron
+   * ticks. The clock starts at the cut, or later: when the node or any node it still reaches
+   * started or was continued. A node loading nodes.conf takes every PONG time as "now", and its
+   * gossip passes that on to the nodes it reaches, which take a newer PONG time from gossip while
+   * no PING is pending (clusterProcessGossipSection): the same bound then runs from there.
+   * Checked while the network is split into groups; with `cut` pairs in force a node may hear
+   * of a peer it cannot reach through one that can, and Redis then rightly keeps both serving.
+   */
+  private checkMinorityMasters(): void {
+    const now = this.now();
+    const boundMs = 1.5 * this.cfg.nodeTimeoutMs + 500;
+    const grouped = !this.net.hasCuts();
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i];
+      const node = slot.node;
+      if (node === null || this.isFrozen(i) || !grouped) {
+        slot.cutOffSinceMs = null;
+        continue;
+      }
+      const s = node.state;
+      const me = myself(s);
+      if (!isMaster(me) || me.numSlots === 0) {
+        slot.cutOffSinceMs = null;
+        continue;
+      }
+      let masters = 0;
+      let reached = 0;
+      for (const n of s.nodes.values()) {
+        if (!isMaster(n) || n.numSlots === 0) continue;
+        masters++;
+        if (n.id === s.myselfId) {
+          reached++;
+          continue;
+        }
+        const k = this.indexOf(n.id);
+        if (
+          k >= 0 && this.isUp(k) && !this.isFrozen(k) &&
+          this.net.reachable(slot.identity, this.slots[k].identity)
+        ) {
+          reached++;
+        }
+      }
+      if (reached > masters / 2) {
+        slot.cutOffSinceMs = null;
+        continue;
+      }
+      slot.cutOffSinceMs ??= now;
+      let since = Math.max(slot.cutOffSinceMs, slot.resumedAtMs);
+      for (let k = 0; k < this.slots.length; k++) {
+        if (k !== i && this.isUp(k) && this.net.reachable(slot.identity, this.slots[k].identity)) {
+          since = Math.max(since, this.slots[k].resumedAtMs);
+        }
+      }
+      if (s.health === "ok" && now - since > boundMs) {
+        this.monitor.minorityServing(s.myselfId, since, reached, masters, now);
+      }
     }
   }
 
@@ -458,12 +548,44 @@ export class SimWorld {
 
   /** CLUSTER FAILOVER [FORCE|TAKEOVER] on node i: null for +OK, else the error text. */
   failover(i: number, mode: FailoverMode): string | null {
-    return this.node(i).engine.runFailoverRule((s, ctx) => clusterFailoverCommand(s, mode, ctx));
+    this.takingOver = mode === "takeover" ? i : -1;
+    try {
+      return this.node(i).engine.runFailoverRule((s, ctx) => clusterFailoverCommand(s, mode, ctx));
+    } finally {
+      this.takingOver = -1;
+    }
   }
 
   /** Cut nodes `a` off from nodes `b` (both ways), on top of any other cut; `net.heal()` ends it. */
   cut(a: readonly number[], b: readonly number[]): void {
     this.net.cut(a.map((i) => this.identity(i)), b.map((i) => this.identity(i)));
+  }
+
+  /**
+   * Open a bus connection to node i's bus port from machine `from`, an identity no node uses
+   * (e.g. "10.0.0.99:1"): a stranger on the bus port, for tests that send it hand-made bytes.
+   * The world runs (in 50 ms steps) until the connect settles; rejects as the connect does
+   * (refused, unreachable, timed out). The link is not tapped: what it sends is not in `sent`
+   * or the trace hash.
+   */
+  async connectFrom(from: string, i: number, timeoutMs = 1000): Promise<BusLink> {
+    const done: { link?: BusLink; error?: unknown } = {};
+    let settled = false;
+    this.net.host(from).connect("127.0.0.1", this.slots[i].port + 10000, timeoutMs).then(
+      (link) => {
+        done.link = link;
+        settled = true;
+      },
+      (error) => {
+        done.error = error;
+        settled = true;
+      },
+    );
+    if (!await this.runUntil(() => settled, timeoutMs + 50)) {
+      throw new Error(`connect from ${from} to node ${i}: not settled in ${timeoutMs} ms`);
+    }
+    if (done.link === undefined) throw done.error;
+    return done.link;
   }
 
   /**
