@@ -40,17 +40,15 @@ import {
   NodeFlags,
   ownerRuns,
   randomNodeId,
-  reassignSlots,
   replicasOf,
   reset,
   setConfigEpoch,
-  setImporting,
-  setMigrating,
   slotRanges,
 } from "../cluster/state.ts";
 import { describeNode, describeNodes } from "../cluster/nodes_conf.ts";
 import { normalizeIp } from "../cluster/ip.ts";
 import { setMyMaster } from "../cluster/bus_node_ops.ts";
+import { setSlot, type SetSlotAction } from "../cluster/setslot.ts";
 import { failureReportCount } from "../cluster/failure_detection.ts";
 import { type FailoverMode, parseFailoverOption } from "../cluster/failover_rules.ts";
 import { type PreferredEndpoint, preferredEndpoint } from "../cluster/routing.ts";
@@ -445,75 +443,34 @@ const flushslots: Handler = (ctx) => {
 const setslot: Handler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
-  let s = c.state;
-  const me = myself(s);
-  if (isReplica(me)) return ctx.reply.error("ERR Please use SETSLOT only with masters.");
+  if (isReplica(myself(c.state))) {
+    return ctx.reply.error("ERR Please use SETSLOT only with masters.");
+  }
   const slot = parseSlot(argv[2]);
   if (slot === null) return ctx.reply.error(INVALID_SLOT);
-  const action = lower(argv[3]);
+  const verb = lower(argv[3]);
   const argc = argv.length;
-  const invalid = "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP";
-  let broadcast = false;
-  let bumped = false;
-  if (action === "migrating" && argc === 5) {
-    if (s.slotOwner[slot] !== me.id) {
-      return ctx.reply.error(`ERR I'm not the owner of hash slot ${slot}`);
-    }
-    const id = str(argv[4]);
-    const n = lookupNode(s, id);
-    if (n === undefined) return ctx.reply.error(`ERR I don't know about node ${id}`);
-    if (isReplica(n)) return ctx.reply.error("ERR Target node is not a master");
-    s = setMigrating(s, slot, n.id);
-  } else if (action === "importing" && argc === 5) {
-    if (s.slotOwner[slot] === me.id) {
-      return ctx.reply.error(`ERR I'm already the owner of hash slot ${slot}`);
-    }
-    const id = str(argv[4]);
-    const n = lookupNode(s, id);
-    if (n === undefined) return ctx.reply.error(`ERR I don't know about node ${id}`);
-    if (isReplica(n)) return ctx.reply.error("ERR Target node is not a master");
-    s = setImporting(s, slot, n.id);
-  } else if (action === "stable" && argc === 4) {
-    s = setMigrating(setImporting(s, slot, null), slot, null);
-  } else if (action === "node" && argc === 5) {
-    const id = str(argv[4]);
-    const n = lookupNode(s, id);
-    if (n === undefined) return ctx.reply.error(`ERR Unknown node ${id}`);
-    if (isReplica(n)) return ctx.reply.error("ERR Target node is not a master");
-    const keys = ctx.db.countKeysInSlot(slot);
-    if (s.slotOwner[slot] === me.id && n.id !== me.id && keys !== 0) {
-      return ctx.reply.error(
-        `ERR Can't assign hashslot ${slot} to a different node while I still hold keys for this hash slot.`,
-      );
-    }
-    if (keys === 0 && s.migratingSlotsTo.has(slot)) s = setMigrating(s, slot, null);
-    const wasMine = s.slotOwner[slot] === me.id;
-    s = reassignSlots(s, n.id, [slot]);
-    if (
-      wasMine && n.id !== me.id && myself(s).numSlots === 0 &&
-      ctx.server.config.getBool("cluster-allow-replica-migration")
-    ) {
-      // clusterSetMaster: role change (TODO(replication): copying the data is the next issue).
-      ctx.server.log.warning(
-        `Configuration change detected. Reconfiguring myself as a replica of ${n.id}`,
-      );
-      s = setMyMaster(s, n.id);
-    }
-    if (n.id === me.id && s.importingSlotsFrom.has(slot)) {
-      const b = bumpEpoch(s);
-      s = b.state;
-      bumped = b.bumped;
-      if (b.bumped) ctx.server.log.notice(`configEpoch updated after importing slot ${slot}`);
-      s = setImporting(s, slot, null);
-      broadcast = true;
-    }
-  } else {
-    return ctx.reply.error(invalid);
+  let action: SetSlotAction;
+  if (verb === "migrating" && argc === 5) action = { kind: "migrating", nodeId: str(argv[4]) };
+  else if (verb === "importing" && argc === 5) action = { kind: "importing", nodeId: str(argv[4]) };
+  else if (verb === "stable" && argc === 4) action = { kind: "stable" };
+  else if (verb === "node" && argc === 5) action = { kind: "node", nodeId: str(argv[4]) };
+  else {
+    return ctx.reply.error(
+      "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+    );
   }
-  // An epoch bump or a role change is fsynced, as Redis's CLUSTER_TODO_FSYNC_CONFIG there.
-  c.apply(s, { fsync: bumped || myself(s).masterId !== me.masterId });
-  // clusterBroadcastPong(CLUSTER_BROADCAST_ALL): the new owner tells everyone at once.
-  if (broadcast) c.bus.broadcastPong();
+  const r = setSlot(c.state, slot, action, {
+    keysInSlot: action.kind === "node" ? ctx.db.countKeysInSlot(slot) : 0,
+    allowReplicaMigration: ctx.server.config.getBool("cluster-allow-replica-migration"),
+  });
+  if ("error" in r) return ctx.reply.error(r.error);
+  for (const l of r.logs) {
+    if (l.level === "warning") ctx.server.log.warning(l.text);
+    else ctx.server.log.notice(l.text);
+  }
+  c.apply(r.state, { fsync: r.fsync });
+  if (r.broadcastPong) c.bus.broadcastPong();
   ctx.reply.ok();
 };
 

@@ -5,8 +5,8 @@
  * between two nodes only (the others still reach both), a process stopped and continued later
  * (SIGSTOP), a wall clock stepped forward, healing, packet loss, latency spikes (packets on
  * different links overtake each other), and the operator's CLUSTER FAILOVER (plain, FORCE or
- * TAKEOVER) and CLUSTER REPLICATE on a replica. The safety monitor (sim/safety.ts) checks every
- * step. Then everything is healed, continued and restarted, and the
+ * TAKEOVER) and CLUSTER REPLICATE on a replica, and slots moved between masters by SETSLOT. The
+ * safety monitor (sim/safety.ts) checks every step. Then everything is healed, continued and restarted, and the
  * cluster must converge again (one view of the slots, cluster ok everywhere) within `settleMs`.
  *
  * The same seed gives the same run: every choice comes from the world's SimRandom.
@@ -15,7 +15,58 @@
 import { SIM_START_MS, SimWorld, type SimWorldOptions } from "./world.ts";
 import type { Violation } from "./safety.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
-import { isMaster, isReplica, myself } from "../cluster/state.ts";
+import { CLUSTER_SLOTS, isMaster, isReplica, myself } from "../cluster/state.ts";
+import type { SetSlotAction } from "../cluster/setslot.ts";
+import type { SimRandom } from "../cluster/sim_random.ts";
+
+/**
+ * What `redis-cli --cluster reshard` does for one (empty) slot, one command after another:
+ * SETSLOT IMPORTING on the target, MIGRATING on the source, NODE on the target (an epoch bump
+ * without consensus), on the source, then on the other masters. A fault may cut it short and
+ * leave the slot open, as it would a real reshard.
+ */
+async function moveSlot(
+  world: SimWorld,
+  rng: SimRandom,
+  note: (f: string) => void,
+): Promise<void> {
+  const masters = world.up().filter((k) => !world.isFrozen(k) && world.servesSlots(k));
+  if (masters.length < 2) return;
+  const [src, dst] = rng.shuffle(masters).slice(0, 2);
+  const owner = world.node(src).state.slotOwner;
+  const from = rng.int(CLUSTER_SLOTS);
+  let slot = -1;
+  for (let k = 0; k < CLUSTER_SLOTS && slot < 0; k++) {
+    if (owner[(from + k) % CLUSTER_SLOTS] === world.id(src)) slot = (from + k) % CLUSTER_SLOTS;
+  }
+  if (slot < 0) return;
+  const steps: [number, SetSlotAction][] = [
+    [dst, { kind: "importing", nodeId: world.id(src) }],
+    [src, { kind: "migrating", nodeId: world.id(dst) }],
+    [dst, { kind: "node", nodeId: world.id(dst) }],
+    [src, { kind: "node", nodeId: world.id(dst) }],
+    ...masters.filter((k) => k !== src && k !== dst).map((k): [number, SetSlotAction] => [k, {
+      kind: "node",
+      nodeId: world.id(dst),
+    }]),
+  ];
+  let done = 0;
+  let why = "";
+  for (const [k, action] of steps) {
+    if (!world.isUp(k) || world.isFrozen(k)) {
+      why = ` (#${k} is away)`;
+      break;
+    }
+    const err = world.setSlot(k, slot, action);
+    if (err !== null) {
+      why = ` (#${k}: ${err})`;
+      break;
+    }
+    done++;
+    await world.run(rng.range(1, 5));
+  }
+  note(`SETSLOT ${slot} #${src} -> #${dst}: ${done} of ${steps.length} steps${why}`);
+}
 
 function isReplicaNode(world: SimWorld, i: number): boolean {
   return isReplica(myself(world.node(i).state));
@@ -103,7 +154,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
       }
       const down = world.size - world.up().length;
       const ready = world.down().filter((i) => world.now() >= backAt.get(i)!);
-      const roll = rng.int(14);
+      const roll = rng.int(15);
       if (roll < 2 && down < 2) {
         // Masters more often than not: their death is what starts elections.
         const masters = world.up().filter((k) => world.servesSlots(k));
@@ -193,6 +244,8 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
             note(`CLUSTER REPLICATE on #${i}: master #${j}`);
           }
         }
+      } else if (roll === 14) {
+        await moveSlot(world, rng, note);
       }
     }
     // Heal everything, start every node, and wait for one view again.

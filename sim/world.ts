@@ -20,6 +20,7 @@ import { SimRandom } from "../cluster/sim_random.ts";
 import { BusNode } from "../cluster/bus_node.ts";
 import { randomNodeIdFrom, setMyMaster } from "../cluster/bus_node_ops.ts";
 import { clusterFailoverCommand, type FailoverMode } from "../cluster/failover_rules.ts";
+import { setSlot, type SetSlotAction } from "../cluster/setslot.ts";
 import { DEFAULT_FAILOVER_CONFIG } from "../cluster/bus_engine.ts";
 import type { FailoverConfig } from "../cluster/failover_types.ts";
 import {
@@ -30,12 +31,13 @@ import {
   createNode,
   createState,
   isMaster,
+  isReplica,
   myself,
   NodeFlags,
   updateClusterState,
   updateNode,
 } from "../cluster/state.ts";
-import type { BusConfig } from "../cluster/bus_effects.ts";
+import type { BusConfig, LogLevel } from "../cluster/bus_effects.ts";
 import type { BusLink } from "../cluster/bus_network.ts";
 import { parseConfig, serializeConfig } from "../cluster/nodes_conf.ts";
 import { type BusMessage, decodeBusMessage } from "../protocol/bus.ts";
@@ -100,6 +102,8 @@ interface SimNodeSlot {
   logs: SimLogLine[];
   /** Bus messages this node sent, by type, across restarts. */
   sent: Map<string, number>;
+  /** The node's log (what its server would write). */
+  log: (level: LogLevel, text: string) => void;
 }
 
 export class SimWorld {
@@ -165,6 +169,7 @@ export class SimWorld {
         failover: { ...DEFAULT_FAILOVER_CONFIG, ...opts.failover },
         logs: [],
         sent: new Map(),
+        log: () => {},
       };
       w.slots.push(slot);
       const state = updateNode(createState(id, w.now()), id, { port, cport: port + 10000 });
@@ -265,6 +270,16 @@ export class SimWorld {
   private async boot(i: number, state: ClusterState): Promise<void> {
     const slot = this.slots[i];
     const id = state.myselfId;
+    slot.log = (level, text) => {
+      if (level === "debug") return;
+      slot.logs.push({ level, text, atMs: this.now() });
+      this.hashLine(`${this.now()} ${i} ${text}\n`);
+      if (slot.logs.length > NODE_LOG_MAX) slot.logs.splice(0, NODE_LOG_MAX / 2);
+      if (level === "warning" || level === "notice") {
+        this.log.push(`${this.now() - SIM_START_MS} #${i} ${text}`);
+        if (this.log.length > 4000) this.log.splice(0, 2000);
+      }
+    };
     const clock = new NodeClock(this.clock, slot.clockAheadMs);
     slot.clock = clock;
     slot.resumedAtMs = this.now();
@@ -296,16 +311,7 @@ export class SimWorld {
       save: (s, fsync) => slot.disk.write(serializeConfig(s), fsync),
       // A node whose disk refused a write is being killed: nothing more happens on it.
       fatal: () => {},
-      log: (level, text) => {
-        if (level === "debug") return;
-        slot.logs.push({ level, text, atMs: this.now() });
-        this.hashLine(`${this.now()} ${i} ${text}\n`);
-        if (slot.logs.length > NODE_LOG_MAX) slot.logs.splice(0, NODE_LOG_MAX / 2);
-        if (level === "warning" || level === "notice") {
-          this.log.push(`${this.now() - SIM_START_MS} #${i} ${text}`);
-          if (this.log.length > 4000) this.log.splice(0, 2000);
-        }
-      },
+      log: slot.log,
       failover: () => ({
         config: slot.failover,
         replOffset: this.replication.nodes[i].offset,
@@ -506,14 +512,41 @@ export class SimWorld {
     return true;
   }
 
-  /** Install a view on node i as a command would (state update, then the node saves it). */
-  command(i: number, s: ClusterState): void {
-    this.node(i).apply(
+  /**
+   * Install a view on node i as a command would: state update, then the end of the command's
+   * turn (the node saves, then its held packets leave, as before a client reply).
+   */
+  command(i: number, s: ClusterState, opts: { fsync?: boolean } = {}): void {
+    const node = this.node(i);
+    node.apply(
       updateClusterState(s, this.now(), {
         requireFullCoverage: this.cfg.requireFullCoverage,
         nodeTimeoutMs: this.cfg.nodeTimeoutMs,
       }),
+      opts,
     );
+    node.endTurn({ beforeReply: true });
+  }
+
+  /**
+   * CLUSTER SETSLOT on node i, through the same rules as the command (cluster/setslot.ts; the
+   * simulated nodes hold no keys): null for +OK, else the error text.
+   */
+  setSlot(i: number, slot: number, action: SetSlotAction): string | null {
+    const node = this.node(i);
+    if (isReplica(myself(node.state))) return "ERR Please use SETSLOT only with masters.";
+    const r = setSlot(node.state, slot, action, {
+      keysInSlot: 0,
+      allowReplicaMigration: this.cfg.allowReplicaMigration,
+    });
+    if ("error" in r) return r.error;
+    for (const l of r.logs) this.slots[i].log(l.level, l.text);
+    this.command(i, r.state, { fsync: r.fsync });
+    if (r.broadcastPong) {
+      node.broadcastPong();
+      node.endTurn({ beforeReply: true });
+    }
+    return null;
   }
 
   /** CLUSTER MEET from node i to node j's address. */
