@@ -290,6 +290,11 @@ export class SimBusNetwork {
     this.releaseHeld();
   }
 
+  /** No partition, cut or isolated identity: everyone reaches everyone. */
+  isWhole(): boolean {
+    return this.groupOf === null && this.cutPairs.size === 0 && this.isolated.size === 0;
+  }
+
   /** Whether some `cut` is in force (reachability is then not a partition into groups). */
   hasCuts(): boolean {
     return this.cutPairs.size > 0;
