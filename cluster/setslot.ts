@@ -12,6 +12,7 @@
 import { setMyMaster } from "./bus_node_ops.ts";
 import {
   bumpEpoch,
+  type ClusterNode,
   type ClusterState,
   isReplica,
   lookupNode,
@@ -43,6 +44,19 @@ export interface SetSlotResult {
   logs: { level: "warning" | "notice"; text: string }[];
 }
 
+/**
+ * The master SETSLOT names, or Redis's error: `unknown` for an id it does not know (MIGRATING and
+ * IMPORTING say "I don't know about node", NODE says "Unknown node").
+ */
+function targetMaster(s: ClusterState, id: string, unknown: string): ClusterNode | {
+  error: string;
+} {
+  const n = lookupNode(s, id);
+  if (n === undefined) return { error: `${unknown} ${id}` };
+  if (isReplica(n)) return { error: "ERR Target node is not a master" };
+  return n;
+}
+
 /** Apply SETSLOT on `s` (myself must be a master: the caller checks, as Redis does first). */
 export function setSlot(
   s: ClusterState,
@@ -60,9 +74,8 @@ export function setSlot(
       if (s.slotOwner[slot] !== me.id) {
         return { error: `ERR I'm not the owner of hash slot ${slot}` };
       }
-      const n = lookupNode(s, action.nodeId);
-      if (n === undefined) return { error: `ERR I don't know about node ${action.nodeId}` };
-      if (isReplica(n)) return { error: "ERR Target node is not a master" };
+      const n = targetMaster(s, action.nodeId, "ERR I don't know about node");
+      if ("error" in n) return n;
       s = setMigrating(s, slot, n.id);
       break;
     }
@@ -70,9 +83,8 @@ export function setSlot(
       if (s.slotOwner[slot] === me.id) {
         return { error: `ERR I'm already the owner of hash slot ${slot}` };
       }
-      const n = lookupNode(s, action.nodeId);
-      if (n === undefined) return { error: `ERR I don't know about node ${action.nodeId}` };
-      if (isReplica(n)) return { error: "ERR Target node is not a master" };
+      const n = targetMaster(s, action.nodeId, "ERR I don't know about node");
+      if ("error" in n) return n;
       s = setImporting(s, slot, n.id);
       break;
     }
@@ -80,9 +92,8 @@ export function setSlot(
       s = setMigrating(setImporting(s, slot, null), slot, null);
       break;
     case "node": {
-      const n = lookupNode(s, action.nodeId);
-      if (n === undefined) return { error: `ERR Unknown node ${action.nodeId}` };
-      if (isReplica(n)) return { error: "ERR Target node is not a master" };
+      const n = targetMaster(s, action.nodeId, "ERR Unknown node");
+      if ("error" in n) return n;
       const keys = opts.keysInSlot;
       if (s.slotOwner[slot] === me.id && n.id !== me.id && keys !== 0) {
         return {

@@ -16,7 +16,6 @@ import { SIM_START_MS, SimWorld, type SimWorldOptions } from "./world.ts";
 import type { Violation } from "./safety.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
 import { CLUSTER_SLOTS, isMaster, isReplica, myself } from "../cluster/state.ts";
-import type { SetSlotAction } from "../cluster/setslot.ts";
 import type { SimRandom } from "../cluster/sim_random.ts";
 
 /**
@@ -52,16 +51,8 @@ async function moveSlot(
     if (owner[(from + k) % CLUSTER_SLOTS] === world.id(src)) slot = (from + k) % CLUSTER_SLOTS;
   }
   if (slot < 0) return;
-  const steps: [number, SetSlotAction][] = [
-    [dst, { kind: "importing", nodeId: world.id(src) }],
-    [src, { kind: "migrating", nodeId: world.id(dst) }],
-    [dst, { kind: "node", nodeId: world.id(dst) }],
-    [src, { kind: "node", nodeId: world.id(dst) }],
-    ...masters.filter((k) => k !== src && k !== dst).map((k): [number, SetSlotAction] => [k, {
-      kind: "node",
-      nodeId: world.id(dst),
-    }]),
-  ];
+  const others = masters.filter((k) => k !== src && k !== dst);
+  const steps = world.reshardSteps(src, dst, others);
   let done = 0;
   let why = "";
   for (const [k, action] of steps) {
@@ -80,8 +71,9 @@ async function moveSlot(
   note(`SETSLOT ${slot} #${src} -> #${dst}: ${done} of ${steps.length} steps${why}`);
 }
 
-function isReplicaNode(world: SimWorld, i: number): boolean {
-  return isReplica(myself(world.node(i).state));
+/** Running replicas that can take a command now (not stopped). */
+function activeReplicas(world: SimWorld): number[] {
+  return world.up().filter((k) => !world.isFrozen(k) && isReplica(myself(world.node(k).state)));
 }
 
 export interface RunOptions {
@@ -207,7 +199,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         partitioned = true;
         note(`cut #${a} #${b}`);
       } else if (roll === 9 && rng.chance(0.3)) {
-        const replicas = world.up().filter((k) => !world.isFrozen(k) && isReplicaNode(world, k));
+        const replicas = activeReplicas(world);
         if (replicas.length > 0) {
           const i = rng.pick(replicas);
           const mode = rng.pick(["default", "default", "force", "force", "takeover"] as const);
@@ -242,7 +234,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         note(`clock of #${i} +${ms} ms`);
       } else if (roll === 13 && rng.chance(0.3)) {
         // CLUSTER REPLICATE: an operator moves a replica to another master.
-        const replicas = world.up().filter((k) => !world.isFrozen(k) && isReplicaNode(world, k));
+        const replicas = activeReplicas(world);
         if (replicas.length > 0) {
           const i = rng.pick(replicas);
           const s = world.node(i).state;

@@ -529,6 +529,22 @@ export class SimWorld {
   }
 
   /**
+   * The SETSLOT commands `redis-cli --cluster reshard` sends to move one empty slot from node
+   * `src` to node `dst`, in its order: IMPORTING on dst, MIGRATING on src, NODE on dst, on src,
+   * then on each of the `others` masters.
+   */
+  reshardSteps(src: number, dst: number, others: readonly number[]): [number, SetSlotAction][] {
+    const to = this.id(dst);
+    return [
+      [dst, { kind: "importing", nodeId: this.id(src) }],
+      [src, { kind: "migrating", nodeId: to }],
+      [dst, { kind: "node", nodeId: to }],
+      [src, { kind: "node", nodeId: to }],
+      ...others.map((k): [number, SetSlotAction] => [k, { kind: "node", nodeId: to }]),
+    ];
+  }
+
+  /**
    * CLUSTER SETSLOT on node i, through the same rules as the command (cluster/setslot.ts; the
    * simulated nodes hold no keys): null for +OK, else the error text.
    */

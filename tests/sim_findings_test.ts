@@ -9,7 +9,6 @@
 
 import assert from "node:assert/strict";
 import { SimWorld } from "../sim/world.ts";
-import type { SetSlotAction } from "../cluster/setslot.ts";
 import { myself } from "../cluster/state.ts";
 
 Deno.test("sim finding (seed 160): a power loss right after the new owner's SETSLOT NODE does not orphan the slot", async () => {
@@ -19,13 +18,7 @@ Deno.test("sim finding (seed 160): a power loss right after the new owner's SETS
       assert.ok(await w.form(3, [0, 1, 2]), `seed ${seed}: formed`);
       // What redis-cli --cluster reshard sends for one empty slot, from node src to node dst.
       const move = async (slot: number, src: number, dst: number) => {
-        const steps: [number, SetSlotAction][] = [
-          [dst, { kind: "importing", nodeId: w.id(src) }],
-          [src, { kind: "migrating", nodeId: w.id(dst) }],
-          [dst, { kind: "node", nodeId: w.id(dst) }],
-          [src, { kind: "node", nodeId: w.id(dst) }],
-          [3 - src - dst, { kind: "node", nodeId: w.id(dst) }],
-        ];
+        const steps = w.reshardSteps(src, dst, [3 - src - dst]);
         for (const [k, a] of steps) {
           assert.equal(w.setSlot(k, slot, a), null);
           await w.run(2);
