@@ -1,6 +1,7 @@
 /**
  * Command line: `deno run -A cli.ts [/path/to/redis.conf] [--directive value ...]`, as
- * redis-server takes it. SIGTERM/SIGINT shut down cleanly (nodes.conf saved). `--inspect`
+ * redis-server takes it. SIGTERM/SIGINT shut down cleanly (the dataset saved when save points
+ * are set, nodes.conf saved). `--inspect`
  * streams the node's actors to the XState visualizer; `cli.ts machines` prints their configs.
  */
 
@@ -72,6 +73,13 @@ export async function runServer(allArgs: string[]): Promise<number> {
     if (server.isStopped) return;
     server.log.warning(`Received ${sig} scheduling shutdown...`);
     server.log.warning("User requested shutdown...");
+    // The final save (when save points are set); a node that cannot save keeps running.
+    if (!server.prepareForShutdown()) {
+      server.log.warning(
+        `${sig} received but errors trying to shut down the server, check the logs for more information`,
+      );
+      return;
+    }
     await server.shutdown();
     resolve(0);
   };

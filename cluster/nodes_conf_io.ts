@@ -6,6 +6,7 @@
  * fsyncs (see `saveConfigFile`).
  */
 
+import { writeFileAtomic } from "../persistence/files.ts";
 import { durableConfigKey, parseConfig, serializeConfig } from "./nodes_conf.ts";
 import type { ClusterState } from "./state.ts";
 
@@ -48,55 +49,13 @@ export function loadConfigFile(
   return r;
 }
 
-let tmpCounter = 0;
-
-/**
- * Write `content` to `path` atomically (see the module comment). With `fsync: false` (Redis's
- * CLUSTER_TODO_SAVE_CONFIG without CLUSTER_TODO_FSYNC_CONFIG) the file and the directory are not
- * fsynced: the rename still puts the whole new file in place, which survives the death of the
- * process, but not a power loss. Throws on failure.
- */
+/** Save nodes.conf atomically, fsynced unless `fsync: false` (see the module comment). */
 export function saveConfigFile(
   path: string,
   content: string,
   opts: { fsync?: boolean } = {},
 ): void {
-  const fsync = opts.fsync ?? true;
-  const slash = path.lastIndexOf("/");
-  const dir = slash === -1 ? "." : path.slice(0, slash) || "/";
-  const base = slash === -1 ? path : path.slice(slash + 1);
-  const tmp = `${dir}/.${base}.tmp-${Deno.pid}-${++tmpCounter}`;
-  const bytes = new TextEncoder().encode(content);
-  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o644 });
-  try {
-    let off = 0;
-    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
-    if (fsync) f.syncSync();
-  } catch (e) {
-    f.close();
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* best effort */ }
-    throw e;
-  }
-  f.close();
-  try {
-    Deno.renameSync(tmp, path);
-  } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* best effort */ }
-    throw e;
-  }
-  if (!fsync) return;
-  try {
-    const d = Deno.openSync(dir, { read: true });
-    try {
-      d.syncSync();
-    } finally {
-      d.close();
-    }
-  } catch { /* fsync of a directory is not supported everywhere */ }
+  writeFileAtomic(path, content, { fsync: opts.fsync ?? true });
 }
 
 /**

@@ -10,6 +10,7 @@ export const OVERFLOW = "ERR increment or decrement would overflow";
 export const NOAUTH = "NOAUTH Authentication required.";
 export const EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
 export const BUSYKEY = "BUSYKEY Target key name already exists.";
+export const LOADING = "LOADING Redis is loading the dataset in memory";
 export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
 export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 export const CLUSTERDOWN = "CLUSTERDOWN The cluster is down";

@@ -1,18 +1,17 @@
 /**
  * Server commands, as Redis 7.0.15: INFO, CONFIG (GET/SET/REWRITE/RESETSTAT/HELP), COMMAND
  * (COUNT/INFO/DOCS/LIST/GETKEYS), DBSIZE, FLUSHALL, FLUSHDB, TIME, LASTSAVE, ROLE, DEBUG,
- * SHUTDOWN, FUNCTION (LIST/FLUSH; DUMP refused), SLOWLOG, MEMORY USAGE, SAVE/BGSAVE (refused:
- * persistence is not implemented yet).
+ * SHUTDOWN, FUNCTION (LIST/FLUSH; DUMP refused), SLOWLOG, MEMORY USAGE, SAVE, BGSAVE
+ * (persistence/rdb_persistence.ts).
  *
  * Deviations, on purpose: DEBUG is always allowed (7.0 refuses it unless enable-debug-command
  * is set; redis-cli --cluster needs DEBUG DIGEST-VALUE); FUNCTION DUMP answers an error (the
- * node has no functions; redis-cli add-node then skips the step); SAVE/BGSAVE and SHUTDOWN SAVE
- * answer errors rather than pretend to persist.
+ * node has no functions; redis-cli add-node then skips the step).
  */
 
 import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
 import type { Server } from "../server/server.ts";
-import { buildInfo, infoState } from "../server/info.ts";
+import { buildInfo } from "../server/info.ts";
 import {
   type Config,
   configSetPairs,
@@ -72,6 +71,7 @@ function configGet(ctx: CommandContext, argv: Uint8Array[]): void {
       continue;
     }
     for (const d of DIRECTIVES) {
+      if (d.hidden) continue;
       for (const name of [d.name, ...(d.aliases ?? [])]) {
         if (!out.has(name) && globMatch(pat, name, true)) {
           out.set(name, configShown(server.config, d.name));
@@ -436,6 +436,11 @@ function flush(ctx: CommandContext, argv: Uint8Array[]): void {
     }
   }
   ctx.db.flush();
+  // FLUSHALL with save points writes the now empty dataset at once (flushAllDataAndResetRDB).
+  if (lower(argv[0]) === "flushall" && ctx.server.persistence.hasSavePoints) {
+    ctx.server.persistence.saveSync();
+    ctx.db.stats.dirty++;
+  }
   ctx.reply.ok();
 }
 
@@ -447,13 +452,40 @@ function time(ctx: CommandContext): void {
 }
 
 function lastsave(ctx: CommandContext): void {
-  ctx.reply.int(infoState(ctx.server).lastSaveSec);
+  ctx.reply.int(Math.floor(ctx.server.persistence.lastSaveMs / 1000));
 }
 
 // ROLE lives in commands/replication.ts.
 
+/** SAVE (Redis's saveCommand). */
 function save(ctx: CommandContext): void {
-  ctx.reply.error("ERR RDB persistence is not supported yet");
+  const p = ctx.server.persistence;
+  if (p.bgsaveInProgress) {
+    ctx.reply.error("ERR Background save already in progress");
+    return;
+  }
+  if (p.saveSync()) ctx.reply.ok();
+  else ctx.reply.error("ERR");
+}
+
+/** BGSAVE [SCHEDULE] (Redis's bgsaveCommand). */
+function bgsave(ctx: CommandContext, argv: Uint8Array[]): void {
+  let schedule = false;
+  if (argv.length > 1) {
+    if (argv.length === 2 && lower(argv[1]) === "schedule") schedule = true;
+    else {
+      ctx.reply.error(E.SYNTAX);
+      return;
+    }
+  }
+  // Inside EXEC the save is scheduled for after the transaction, as Redis does.
+  const r = ctx.client.inExec && !ctx.server.persistence.bgsaveInProgress
+    ? (ctx.server.persistence.scheduled = true, "scheduled")
+    : ctx.server.persistence.bgsave(schedule);
+  if (r === "started") ctx.reply.status("Background saving started");
+  else if (r === "scheduled") ctx.reply.status("Background saving scheduled");
+  else if (r === "in-progress") ctx.reply.error("ERR Background save already in progress");
+  else ctx.reply.error("ERR");
 }
 
 // ---------------------------------------------------------------- DEBUG
@@ -550,12 +582,14 @@ function debug(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
 
 function shutdown(ctx: CommandContext, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
-  let save = false;
+  let save: boolean | undefined;
+  let force = false;
   for (let i = 1; i < argv.length; i++) {
     const o = lower(argv[i]);
     if (o === "nosave") save = false;
     else if (o === "save") save = true;
-    else if (o === "now" || o === "force" || o === "abort") {
+    else if (o === "force") force = true;
+    else if (o === "now" || o === "abort") {
       if (o === "abort") {
         reply.error("ERR No shutdown in progress.");
         return;
@@ -565,12 +599,16 @@ function shutdown(ctx: CommandContext, argv: Uint8Array[]): void {
       return;
     }
   }
-  if (save) {
-    server.log.warning("Error trying to save the DB: RDB persistence is not supported yet");
-    reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+  const said = argv.slice(1).map((a) => lower(a));
+  if (said.includes("save") && said.includes("nosave")) {
+    reply.error(E.SYNTAX);
     return;
   }
   server.log.warning("User requested shutdown...");
+  if (!server.prepareForShutdown({ save, force })) {
+    reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    return;
+  }
   // No reply: the connection closes, as Redis does when it exits.
   client.closeAfterReply = true;
   setTimeout(async () => {
@@ -911,7 +949,7 @@ export const serverCommands: CommandDef[] = [
     -1,
     ["admin", "noscript", "no_async_loading"],
     [0, 0, 0],
-    save,
+    bgsave,
     S("Asynchronously save the dataset to disk", "1.0.0", ADMIN_CATS),
   ),
   cmd(

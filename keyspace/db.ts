@@ -41,6 +41,17 @@ export interface BlockedWaiter {
   cancel?(): void;
 }
 
+/**
+ * Told before the keyspace changes (a snapshot being written: persistence/snapshot.ts). Values
+ * mutated in place are announced by the dispatcher before the command runs.
+ */
+export interface ChangeObserver {
+  /** `key` is about to be added, overwritten, deleted, renamed or given a new TTL. */
+  beforeChange(key: string): void;
+  /** Every key is about to go (FLUSHALL, a full sync). */
+  beforeFlush(): void;
+}
+
 /** Most clients that may wait on one key (a bound on the per-key FIFO). */
 const MAX_WAITERS_PER_KEY = 1_000_000;
 
@@ -76,6 +87,8 @@ export class Db {
    */
   applyingMasterStream = false;
   private expireCursor: Iterator<[string, number]> | null = null;
+  /** Told before each change while a snapshot is written (null otherwise: one test per change). */
+  observer: ChangeObserver | null = null;
   /** Clients blocked on each key (BLPOP & co), first blocked first. */
   readonly blockingKeys = new Map<string, BlockedWaiter[]>();
   /** Keys that may have data for a blocked client; served by `handleReadyKeys`. */
@@ -134,6 +147,7 @@ export class Db {
    * Set a key's value (overwrites whatever was there). The TTL is cleared unless `keepTtl`.
    */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
     if (!this.dict.has(key)) this.indexKey(key);
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
@@ -143,6 +157,7 @@ export class Db {
 
   /** Add a key that does not exist (caller checked). */
   add(key: string, value: Value): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
     this.indexKey(key);
     this.dict.set(key, value);
     this.signalModified(key);
@@ -174,6 +189,7 @@ export class Db {
   }
 
   private removeKey(key: string): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
     if (!this.dict.delete(key)) return;
     if (this.expires.size !== 0) this.expires.delete(key);
     const slot = slotOfKey(key);
@@ -186,6 +202,7 @@ export class Db {
 
   /** Set an absolute expiry (ms). A time in the past deletes the key. Key must exist. */
   setExpire(key: string, whenMs: number): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
     if (whenMs <= this.now() && this.expireOnAccess) {
       this.removeKey(key);
       this.signalModified(key);
@@ -197,6 +214,7 @@ export class Db {
 
   /** Remove the TTL; true if there was one. */
   persist(key: string): boolean {
+    if (this.observer !== null) this.observer.beforeChange(key);
     if (!this.expires.delete(key)) return false;
     this.signalModified(key);
     return true;
@@ -209,6 +227,10 @@ export class Db {
 
   /** Rename: moves value and TTL. Caller has checked src exists. */
   rename(src: string, dst: string): void {
+    if (this.observer !== null) {
+      this.observer.beforeChange(src);
+      this.observer.beforeChange(dst);
+    }
     const v = this.dict.get(src)!;
     const ttl = this.expires.get(src);
     this.removeKey(src);
@@ -223,6 +245,7 @@ export class Db {
 
   /** Remove all keys; returns how many there were. */
   flush(): number {
+    if (this.observer !== null) this.observer.beforeFlush();
     const n = this.dict.size;
     for (const [key, ws] of this.watched) {
       if (this.dict.has(key)) for (const w of ws) w.dirtyCas = true;

@@ -87,7 +87,7 @@ export function writeRdbHeader(w: ByteWriter, aux: AuxField[]): void {
 }
 
 /** SELECTDB + RESIZEDB for a non-empty database. */
-function writeDbHeader(w: ByteWriter, dbId: number, src: RdbSource): void {
+export function writeDbHeader(w: ByteWriter, dbId: number, src: RdbSource): void {
   w.u8(RDB_OPCODE.SELECTDB);
   writeLength(w, dbId);
   w.u8(RDB_OPCODE.RESIZEDB);
@@ -186,6 +186,8 @@ export interface RdbEntry {
   /** IDLE (seconds) / FREQ when the file had them, else -1. */
   idleSec: number;
   freq: number;
+  /** Bytes of the file read once this entry was read (load progress). */
+  readBytes?: number;
 }
 
 export interface RdbFile {
@@ -199,6 +201,8 @@ export interface RdbFile {
   emptyKeysSkipped: number;
   /** False when the file carried a zero checksum (saved with rdbchecksum no). */
   checksumVerified: boolean;
+  /** Where the RDB ends in the buffer (an AOF with an RDB preamble goes on with commands). */
+  endOffset: number;
 }
 
 /**
@@ -210,6 +214,20 @@ export function parseRdb(
   o: RdbOptions,
   visit: (e: RdbEntry) => void,
 ): RdbFile {
+  const steps = rdbEntries(buf, o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    visit(r.value);
+  }
+}
+
+/**
+ * The entries of an RDB file, one at a time, then the file's header facts as the generator's
+ * return value (so a loader can stop between keys and serve clients: persistence/rdb_load.ts).
+ * The checksum is verified at the end, before the return.
+ */
+export function* rdbEntries(buf: Uint8Array, o: RdbOptions): Generator<RdbEntry, RdbFile> {
   check(buf.length >= 9, "RDB: too short");
   const magic = dec.decode(buf.subarray(0, 9));
   check(magic.startsWith("REDIS") && /^\d{4}$/.test(magic.slice(5)), "RDB: wrong signature");
@@ -223,6 +241,7 @@ export function parseRdb(
     functions: [],
     emptyKeysSkipped: 0,
     checksumVerified: false,
+    endOffset: 0,
   };
   let dbId = 0;
   let expireMs = -1;
@@ -277,7 +296,7 @@ export function parseRdb(
           if (!(e instanceof EmptyKeyError)) throw e;
           file.emptyKeysSkipped++;
         }
-        if (value !== null) visit({ dbId, key, value, expireMs, idleSec, freq });
+        if (value !== null) yield { dbId, key, value, expireMs, idleSec, freq, readBytes: r.pos };
         expireMs = -1;
         idleSec = -1;
         freq = -1;
@@ -296,7 +315,8 @@ export function parseRdb(
       check(new Crc64().update(buf, 0, end).equalsLE(buf, end), "RDB: wrong checksum");
       file.checksumVerified = true;
     }
-  }
+    file.endOffset = end + 8;
+  } else file.endOffset = r.pos;
   return file;
 }
 

@@ -468,8 +468,42 @@ export class Replication {
     for (const w of [...this.waiters]) this.finishWait(w);
     const link = new MasterLink(this.linkOwner(), host, port);
     this.link = link;
-    link.run();
+    if (!this.linkHeld) link.run();
     return "ok";
+  }
+
+  private linkHeld = false;
+
+  /**
+   * While the dataset loads at start the link to our master waits (Redis connects from
+   * replicationCron, which does not run during a load): the PSYNC must carry the id and offset
+   * the file restores.
+   */
+  set holdLink(hold: boolean) {
+    const was = this.linkHeld;
+    this.linkHeld = hold;
+    if (was && !hold) this.link?.run();
+  }
+
+  /** The id and offset an RDB file records (rdbPopulateSaveInfo), or null outside replication. */
+  saveInfo(): { replId: string; offset: number } | null {
+    if (this.backlog === null) return null;
+    return { replId: this.replid, offset: this.masterReplOffset };
+  }
+
+  /**
+   * After loading a file that recorded replication info (Redis's loadDataFromDisk): take its id
+   * and offset. A replica then offers them in PSYNC and may continue where it stopped; a master
+   * keeps them as its second id too, so replicas that followed it can continue.
+   */
+  restoreFromFile(replId: string, offset: number): void {
+    this.replid = replId;
+    this.masterReplOffset = offset;
+    if (this.masterHost === null) {
+      this.replid2 = replId;
+      this.secondReplOffset = offset + 1;
+      this.createBacklog();
+    } else this.createBacklogAsReplica();
   }
 
   /** Become a master (REPLICAOF NO ONE): keep the old replid as replid2 (PSYNC2). */
@@ -547,6 +581,7 @@ export class Replication {
   private loadFullSync(rdb: Uint8Array, replid: string, offset: number): void {
     const s = this.server;
     s.db.flush();
+    s.persistence.storeFromMaster(rdb);
     const r = loadRdb(s.db, rdb, rdbOptions(s.config), { dropExpired: false, nowMs: s.now() });
     s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${r.loaded} keys`);
     this.replid = replid;

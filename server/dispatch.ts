@@ -4,7 +4,7 @@
  * Plain functions, no actors.
  */
 
-import { lower, str } from "../protocol/bytes.ts";
+import { latin1, lower, str } from "../protocol/bytes.ts";
 import * as E from "../commands/errors.ts";
 import type { CommandContext, CommandDef } from "../commands/types.ts";
 import type { Client, QueuedCommand } from "./client.ts";
@@ -92,6 +92,16 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
       return;
     }
   }
+  // After a failed background save, writes (and PING) are refused (stop-writes-on-bgsave-error).
+  if (!server.persistence.lastBgsaveOk && !client.isMaster) {
+    const denial = server.persistence.writeDenial();
+    if (denial !== null && (def.flags.includes("write") || fullname === "ping")) {
+      if (client.multi !== null) client.multiError = true;
+      server.stats.rejectedCalls++;
+      reply.error(denial);
+      return;
+    }
+  }
   // A read-only replica refuses writes from everyone but its master (Redis's processCommand).
   if (
     server.replication.isReplica && !client.isMaster && def.flags.includes("write") &&
@@ -100,6 +110,12 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     if (client.multi !== null) client.multiError = true;
     server.stats.rejectedCalls++;
     reply.error(E.READONLY_REPLICA);
+    return;
+  }
+  if (server.loading !== null && !def.flags.includes("loading")) {
+    if (client.multi !== null) client.multiError = true;
+    server.stats.rejectedCalls++;
+    reply.error(E.LOADING);
     return;
   }
   // Manual failover: a paused master holds writes, then re-dispatches them (CLIENT PAUSE WRITE).
@@ -134,6 +150,12 @@ export function call(
   argv: Uint8Array[],
 ): void | Promise<void> {
   const ctx: CommandContext = { server, client, reply: client.reply, db: server.db };
+  // A snapshot is being written: the keys this command may change in place keep their old
+  // values in it (persistence/snapshot.ts).
+  const observer = server.db.observer;
+  if (observer !== null && def.flags.includes("write")) {
+    for (const i of keyIndices(def, argv)) observer.beforeChange(latin1(argv[i]));
+  }
   const errorsBefore = client.reply.errors;
   const start = performance.now();
   // Replication: costs one boolean test unless this node has a backlog to feed.

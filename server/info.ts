@@ -40,10 +40,9 @@ const ALL_SECTIONS = [
   "keyspace",
 ];
 
-/** Per-server values INFO shows that nothing else tracks (replication id, last save time). */
+/** Per-server values INFO shows that nothing else tracks (replication id). */
 interface InfoState {
   replId: string;
-  lastSaveSec: number;
 }
 const states = new WeakMap<Server, InfoState>();
 
@@ -58,7 +57,7 @@ function randomHex40(): string {
 export function infoState(server: Server): InfoState {
   let s = states.get(server);
   if (s === undefined) {
-    s = { replId: randomHex40(), lastSaveSec: Math.floor(server.startTimeMs / 1000) };
+    s = { replId: randomHex40() };
     states.set(server, s);
   }
   return s;
@@ -202,25 +201,44 @@ function section(server: Server, name: string): string | null {
       ]);
     }
     case "persistence":
+    {
+      const p = server.persistence;
+      const progress = p.progress();
+      const ld = server.loading;
+      const loadingLines: [string, string | number][] = [];
+      if (ld !== null) {
+        // Redis's INFO shows these only while it loads.
+        const elapsedSec = (server.now() - ld.startMs) / 1000;
+        const perc = ld.totalBytes === 0 ? 0 : (ld.loadedBytes / ld.totalBytes) * 100;
+        const rate = elapsedSec > 0 ? ld.loadedBytes / elapsedSec : 0;
+        loadingLines.push(
+          ["loading_start_time", Math.floor(ld.startMs / 1000)],
+          ["loading_total_bytes", ld.totalBytes],
+          ["loading_rdb_used_mem", 0],
+          ["loading_loaded_bytes", ld.loadedBytes],
+          ["loading_loaded_perc", perc.toFixed(2)],
+          ["loading_eta_seconds", rate > 0 ? Math.round((ld.totalBytes - ld.loadedBytes) / rate) : 1],
+        );
+      }
       return lines([
-        ["loading", 0],
+        ["loading", ld === null ? 0 : 1],
         ["async_loading", 0],
         ["current_cow_peak", 0],
         ["current_cow_size", 0],
         ["current_cow_size_age", 0],
         ["current_fork_perc", "0.00"],
-        ["current_save_keys_processed", 0],
-        ["current_save_keys_total", 0],
+        ["current_save_keys_processed", progress.processed],
+        ["current_save_keys_total", progress.total],
         ["rdb_changes_since_last_save", server.db.stats.dirty],
-        ["rdb_bgsave_in_progress", 0],
-        ["rdb_last_save_time", infoState(server).lastSaveSec],
-        ["rdb_last_bgsave_status", "ok"],
-        ["rdb_last_bgsave_time_sec", -1],
-        ["rdb_current_bgsave_time_sec", -1],
-        ["rdb_saves", 0],
+        ["rdb_bgsave_in_progress", p.bgsaveInProgress ? 1 : 0],
+        ["rdb_last_save_time", Math.floor(p.lastSaveMs / 1000)],
+        ["rdb_last_bgsave_status", p.lastBgsaveOk ? "ok" : "err"],
+        ["rdb_last_bgsave_time_sec", p.lastBgsaveTimeSec],
+        ["rdb_current_bgsave_time_sec", p.currentBgsaveSec()],
+        ["rdb_saves", p.saves],
         ["rdb_last_cow_size", 0],
-        ["rdb_last_load_keys_expired", 0],
-        ["rdb_last_load_keys_loaded", 0],
+        ["rdb_last_load_keys_expired", server.lastLoad.expired],
+        ["rdb_last_load_keys_loaded", server.lastLoad.loaded],
         ["aof_enabled", cfg.getBool("appendonly") ? 1 : 0],
         ["aof_rewrite_in_progress", 0],
         ["aof_rewrite_scheduled", 0],
@@ -233,7 +251,9 @@ function section(server: Server, name: string): string | null {
         ["aof_last_cow_size", 0],
         ["module_fork_in_progress", 0],
         ["module_fork_last_cow_size", 0],
+        ...loadingLines,
       ]);
+    }
     case "stats": {
       const st = server.stats;
       return lines([

@@ -16,6 +16,11 @@ import type { InspectionEvent } from "xstate";
 import { serveConnection } from "./connection.ts";
 import { Replication } from "../replication/replication.ts";
 import { KeyLocks } from "./key_locks.ts";
+import { RdbPersistence } from "../persistence/rdb_persistence.ts";
+import { type LoadingState, loadRdbIncrementally } from "../persistence/rdb_load.ts";
+import { joinDir } from "../persistence/files.ts";
+import { rdbOptions } from "../commands/dump.ts";
+import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 
 export const REDIS_VERSION = "7.0.15";
 
@@ -97,6 +102,12 @@ export class Server {
   readonly replication: Replication;
   /** Keys write-locked while MIGRATE moves them (server/key_locks.ts; checked by dispatch). */
   readonly keyLocks = new KeyLocks();
+  /** RDB files: SAVE, BGSAVE, save points, the save before a shutdown. */
+  readonly persistence: RdbPersistence;
+  /** Set while the dataset loads at start: commands without the `loading` flag get -LOADING. */
+  loading: LoadingState | null = null;
+  /** Keys the last load put in / dropped as expired (INFO rdb_last_load_keys_*). */
+  lastLoad = { loaded: 0, expired: 0 };
   /** Run once by `shutdown()` (e.g. closing MIGRATE's cached connections). */
   readonly shutdownHooks: (() => void)[] = [];
   /** The port actually bound (differs from config when it was 0). */
@@ -120,6 +131,15 @@ export class Server {
     this.startTimeMs = this.now();
     this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
     this.replication = new Replication(this);
+    this.persistence = new RdbPersistence({
+      db: this.db,
+      config: this.config,
+      log: this.log,
+      now: this.now,
+      rdbOptions: () => rdbOptions(this.config),
+      replInfo: () => this.replication.saveInfo(),
+      rewriteRunning: () => false,
+    });
   }
 
   authRequired(): boolean {
@@ -240,16 +260,56 @@ export class Server {
     const pidfile = this.config.getString("pidfile");
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
     for (const l of this.listeners) this.acceptLoop(l);
+    await this.loadDataFromDisk();
     this.startTimers();
     this.replication.start();
-    if (this.config.getBool("appendonly")) {
-      // Say it loudly rather than let a user believe writes are on disk.
-      this.log.warning(
-        "appendonly yes: AOF persistence is not implemented yet; keys live in memory only " +
-          "(replicas keep copies; nodes.conf is persisted)",
-      );
-    }
     this.log.notice(`Ready to accept connections tcp (port ${this.port})`);
+  }
+
+  /**
+   * Load `dbfilename` from `dir` when it is there (Redis's loadDataFromDisk), answering -LOADING
+   * meanwhile. A replica restores its master's replication id and offset from the file, so it
+   * can resume with a partial resync. Throws (the node does not start) on a corrupt file.
+   */
+  private async loadDataFromDisk(): Promise<void> {
+    const path = joinDir(this.config.getString("dir"), this.config.getString("dbfilename"));
+    let buf: Uint8Array;
+    try {
+      buf = Deno.readFileSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw new Error(`Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
+    }
+    const startMs = this.now();
+    const state: LoadingState = { startMs, totalBytes: buf.length, loadedBytes: 0, keysLoaded: 0 };
+    this.loading = state;
+    this.replication.holdLink = true;
+    try {
+      const out = await loadRdbIncrementally(this.db, buf, rdbOptions(this.config), {
+        dropExpired: !this.replication.isReplica,
+        nowMs: this.now(),
+        keyLoadDelayUs: this.config.getNumber("key-load-delay"),
+        state,
+      });
+      this.lastLoad = { loaded: out.loaded, expired: out.expired };
+      this.log.notice(
+        `Done loading RDB, keys loaded: ${out.loaded}, keys expired: ${out.expired}.`,
+      );
+      this.log.notice(`DB loaded from disk: ${((this.now() - startMs) / 1000).toFixed(3)} seconds`);
+      const replId = out.file.aux.get("repl-id");
+      const offset = Number(out.file.aux.get("repl-offset"));
+      if (replId !== undefined && /^[0-9a-f]{40}$/.test(replId) && Number.isSafeInteger(offset)) {
+        this.replication.restoreFromFile(replId, offset);
+      }
+    } catch (e) {
+      if (e instanceof RdbFormatError) {
+        throw new Error(`Short read or OOM loading DB. Unrecoverable error, aborting now. (${e.message})`);
+      }
+      throw e;
+    } finally {
+      this.loading = null;
+      this.replication.holdLink = false;
+    }
   }
 
   private startTimers(): void {
@@ -263,6 +323,24 @@ export class Server {
         (this.cluster === null || this.cluster.writePause.untilMs === 0)
       ) this.db.activeExpireCycle(tickMs / 4);
     }, tickMs));
+    // serverCron's save-point check (every 100 ms at the default hz).
+    this.timers.push(setInterval(() => this.persistence.cron(), 100));
+  }
+
+  /**
+   * Redis's prepareForShutdown: save the dataset when save points are set or SHUTDOWN SAVE asks
+   * (not with NOSAVE); a running background save is dropped first. False when the save failed
+   * (the node must then keep running, unless `force`).
+   */
+  prepareForShutdown(opts: { save?: boolean; force?: boolean } = {}): boolean {
+    this.persistence.abortBackground("shutting down");
+    const save = opts.save ?? this.persistence.hasSavePoints;
+    if (!save) return true;
+    this.log.notice("Saving the final RDB snapshot before exiting.");
+    if (this.persistence.saveSync()) return true;
+    if (opts.force) return true;
+    this.log.warning("Error trying to save the DB, can't exit.");
+    return false;
   }
 
   private async acceptLoop(listener: Deno.Listener): Promise<void> {

@@ -328,14 +328,8 @@ Deno.test("DBSIZE, FLUSHDB/FLUSHALL, TIME, LASTSAVE, ROLE, SAVE/BGSAVE, FUNCTION
     const ls = await c.call("LASTSAVE") as number;
     assert.ok(Math.abs(ls - Date.now() / 1000) < 60);
     assert.deepEqual(await c.call("ROLE"), ["master", 0, []]);
-    assert.equal(
-      (await c.call("SAVE") as Error).message,
-      "ERR RDB persistence is not supported yet",
-    );
-    assert.equal(
-      (await c.call("BGSAVE") as Error).message,
-      "ERR RDB persistence is not supported yet",
-    );
+    assert.equal(await c.call("SAVE"), "OK");
+    assert.ok(Deno.statSync(`${node.dir}/dump.rdb`).isFile);
     assert.deepEqual(await c.call("FUNCTION", "LIST"), []);
     assert.ok((await c.call("FUNCTION", "DUMP")) instanceof Error);
     assert.deepEqual(await c.call("SLOWLOG", "GET"), []);
@@ -440,16 +434,21 @@ Deno.test({
   },
 });
 
-Deno.test("SHUTDOWN: stops the in-process server without exiting; SAVE refused", async () => {
-  const node = await startNode();
+Deno.test("SHUTDOWN: stops the in-process server without exiting; a save that fails keeps it up", async () => {
+  const node = await startNode({ "enable-protected-configs": "yes" });
   const c = await RespClient.connect(node.port);
   let asked = -1;
   node.server.onShutdownRequest = (code) => asked = code;
   try {
+    const gone = await Deno.makeTempDir();
+    assert.equal(await c.call("CONFIG", "SET", "dir", gone), "OK");
+    await Deno.remove(gone);
     assert.equal(
       (await c.call("SHUTDOWN", "SAVE") as Error).message,
       "ERR Errors trying to SHUTDOWN. Check logs.",
     );
+    assert.equal(await c.call("PING"), "PONG");
+    assert.equal((await c.call("SHUTDOWN", "SAVE", "NOSAVE") as Error).message, "ERR syntax error");
     assert.equal((await c.call("SHUTDOWN", "BOGUS") as Error).message, "ERR syntax error");
     await c.writeRaw("*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n");
     assert.equal(await c.readValue(), null);

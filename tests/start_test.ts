@@ -121,7 +121,7 @@ async function stopLauncher(l: Launcher, timeoutMs: number): Promise<Deno.Comman
 }
 
 Deno.test({
-  name: "deno task start: forms a cluster, serves, stops on SIGINT, comes back from nodes.conf",
+  name: "deno task start: forms a cluster, serves, stops on SIGINT, comes back from nodes.conf with its keys",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -182,6 +182,21 @@ Deno.test({
       assert.deepEqual(await myIds(base), ids1);
       r = await redisCli("--cluster", "check", `127.0.0.1:${base}`);
       assert.equal(r.code, 0, r.stdout + r.stderr);
+      // The keys came back too: each node saved its dataset on SIGTERM (default save points)
+      // and loaded it at start.
+      r = await redisCli("-c", "-p", String(base + 2), "get", "foo");
+      assert.equal(r.stdout.trim(), "bar");
+      for (const k of ["a", "b", "c", "{user1000}.x"]) {
+        r = await redisCli("-c", "-p", String(base + 4), "get", k);
+        assert.equal(r.stdout.trim(), `v-${k}`, k);
+      }
+      let keysOnMasters = 0;
+      for (const p of ports) {
+        const role = await redisCli("-p", String(p), "ROLE");
+        if (!role.stdout.startsWith("master")) continue;
+        keysOnMasters += Number((await redisCli("-p", String(p), "DBSIZE")).stdout.trim());
+      }
+      assert.equal(keysOnMasters, 5);
       r = await redisCli("-c", "-p", String(base), "set", "foo", "baz");
       assert.equal(r.stdout.trim(), "OK");
       r = await redisCli("-c", "-p", String(base + 1), "get", "foo");

@@ -1,0 +1,208 @@
+/**
+ * BGSAVE of N keys (1,000,000 by default) on our node and on a real redis-server, in the same
+ * run: how long the save takes, the GET/SET latency a client sees meanwhile (p50/p99/max, one
+ * connection, no pipelining, against the same probe with no save running), and the peak memory
+ * of the server's processes during the save (Pss summed over the process and its children, so
+ * Redis's fork child counts only for the pages it does not share).
+ */
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Proc, start, stop } from "./procs.ts";
+
+export interface BgsaveSide {
+  saveMs: number;
+  fileBytes: number;
+  idleP99Us: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  probes: number;
+  /** Pss before the save and its peak during it, in KiB. */
+  baseKiB: number;
+  peakKiB: number;
+}
+
+export interface BgsaveResult {
+  keys: number;
+  redis: BgsaveSide;
+  ours: BgsaveSide;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function pssKiB(pid: number): number {
+  let total = 0;
+  const pids = [pid];
+  try {
+    const kids = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+    if (kids !== "") pids.push(...kids.split(/\s+/).map(Number));
+  } catch { /* no children file */ }
+  for (const p of pids) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${p}/smaps_rollup`));
+      if (m) total += Number(m[1]);
+    } catch { /* exited */ }
+  }
+  return total;
+}
+
+/** A bare RESP connection: one request, one reply (enough for the probe and INFO). */
+class Conn {
+  private buf = new Uint8Array(1 << 16);
+  constructor(private readonly conn: Deno.TcpConn) {}
+  static async open(port: number): Promise<Conn> {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    c.setNoDelay(true);
+    return new Conn(c);
+  }
+  /** Send `args`, return the reply's text (whole reply read; bulk or status). */
+  async call(...args: string[]): Promise<string> {
+    let req = `*${args.length}\r\n`;
+    for (const a of args) req += `$${enc.encode(a).length}\r\n${a}\r\n`;
+    await this.conn.write(enc.encode(req));
+    let text = "";
+    for (;;) {
+      const n = await this.conn.read(this.buf);
+      if (n === null) throw new Error("connection closed");
+      text += dec.decode(this.buf.subarray(0, n));
+      if (complete(text)) return text;
+    }
+  }
+  close(): void {
+    this.conn.close();
+  }
+}
+
+function complete(t: string): boolean {
+  if (t.length < 3 || !t.endsWith("\r\n")) return false;
+  if (t[0] !== "$") return true;
+  const nl = t.indexOf("\r\n");
+  const len = Number(t.slice(1, nl));
+  return len < 0 || t.length >= nl + 2 + len + 2;
+}
+
+async function field(c: Conn, name: string): Promise<string> {
+  const text = await c.call("INFO", "persistence");
+  return new RegExp(`${name}:(\\S+)`).exec(text)?.[1] ?? "";
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** GET/SET round trips from a Worker (bench/bgsave_probe.ts) until `stop` is called. */
+async function startProbe(port: number): Promise<{ stop(): Promise<number[]> }> {
+  const w = new Worker(new URL("./bgsave_probe.ts", import.meta.url), { type: "module" });
+  const { promise: ready, resolve: readyNow } = Promise.withResolvers<void>();
+  const { promise: done, resolve: finish } = Promise.withResolvers<number[]>();
+  w.onmessage = (e) => (e.data === "ready" ? readyNow() : finish(e.data as number[]));
+  w.postMessage({ port });
+  await ready;
+  return {
+    async stop() {
+      w.postMessage("stop");
+      const lat = await done;
+      w.terminate();
+      return lat.sort((a, b) => a - b);
+    },
+  };
+}
+
+async function loadKeys(port: number, n: number): Promise<void> {
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "--pipe"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  const batch = 50_000;
+  for (let i = 0; i < n; i += batch) {
+    let s = "";
+    for (let j = i; j < Math.min(n, i + batch); j++) {
+      const k = `key:${j}`;
+      s += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvalue-0123456789\r\n`;
+    }
+    await w.write(enc.encode(s));
+  }
+  await w.close();
+  const r = await child.output();
+  if (r.code !== 0) throw new Error(dec.decode(r.stdout) + dec.decode(r.stderr));
+}
+
+async function measureSide(p: Proc, keys: number): Promise<BgsaveSide> {
+  await loadKeys(p.port, keys);
+  const c = await Conn.open(p.port);
+  try {
+    const idleProbe = await startProbe(p.port);
+    await sleep(1000);
+    const idle = await idleProbe.stop();
+    const baseKiB = pssKiB(p.pid);
+    let peakKiB = baseKiB;
+    const probe = await startProbe(p.port);
+    const t0 = performance.now();
+    const reply = await c.call("BGSAVE");
+    if (!reply.startsWith("+Background saving started")) throw new Error(`BGSAVE: ${reply}`);
+    for (;;) {
+      peakKiB = Math.max(peakKiB, pssKiB(p.pid));
+      if (await field(c, "rdb_bgsave_in_progress") === "0") break;
+      await sleep(20);
+    }
+    const saveMs = performance.now() - t0;
+    const lat = await probe.stop();
+    if (await field(c, "rdb_last_bgsave_status") !== "ok") throw new Error("BGSAVE failed");
+    return {
+      saveMs,
+      fileBytes: Deno.statSync(`${p.dir}/dump.rdb`).size,
+      idleP99Us: quantile(idle, 0.99),
+      p50Us: quantile(lat, 0.5),
+      p99Us: quantile(lat, 0.99),
+      maxUs: lat[lat.length - 1] ?? 0,
+      probes: lat.length,
+      baseKiB,
+      peakKiB,
+    };
+  } finally {
+    c.close();
+  }
+}
+
+export async function measureBgsave(keys: number): Promise<BgsaveResult> {
+  const redis = await start("redis", false);
+  let r: BgsaveSide;
+  try {
+    r = await measureSide(redis, keys);
+  } finally {
+    await stop(redis);
+  }
+  const ours = await start("ours", false);
+  try {
+    return { keys, redis: r, ours: await measureSide(ours, keys) };
+  } finally {
+    await stop(ours);
+  }
+}
+
+export function bgsaveText(b: BgsaveResult): string {
+  const row = (name: string, s: BgsaveSide) =>
+    name.padEnd(7) + `${(s.saveMs / 1000).toFixed(2)} s`.padStart(9) +
+    `${(s.fileBytes / 1048576).toFixed(1)} MiB`.padStart(11) +
+    `${(s.idleP99Us / 1000).toFixed(2)}`.padStart(10) +
+    `${(s.p50Us / 1000).toFixed(2)}`.padStart(9) + `${(s.p99Us / 1000).toFixed(2)}`.padStart(9) +
+    `${(s.maxUs / 1000).toFixed(1)}`.padStart(9) + String(s.probes).padStart(8) +
+    `${(s.baseKiB / 1024).toFixed(0)} MiB`.padStart(10) +
+    `${(s.peakKiB / 1024).toFixed(0)} MiB`.padStart(10);
+  return [
+    `\n== BGSAVE of ${b.keys} keys (GET/SET latency in ms on one connection meanwhile) ==`,
+    "server".padEnd(7) + "save".padStart(9) + "file".padStart(11) + "idle p99".padStart(10) +
+    "p50".padStart(9) + "p99".padStart(9) + "max".padStart(9) + "probes".padStart(8) +
+    "mem before".padStart(10) + "peak".padStart(10),
+    row("redis", b.redis),
+    row("ours", b.ours),
+    `ratios (ours / redis): save time ${(b.ours.saveMs / b.redis.saveMs).toFixed(2)}, p99 ${
+      (b.ours.p99Us / b.redis.p99Us).toFixed(2)
+    }, peak memory ${(b.ours.peakKiB / b.redis.peakKiB).toFixed(2)}`,
+  ].join("\n");
+}

@@ -1,0 +1,79 @@
+/**
+ * Loading an RDB file into the keyspace at start-up without shutting clients out (Redis's
+ * rdbLoad with processEventsWhileBlocked): keys go in by slices of at most LOAD_SLICE_MS, and
+ * between slices the event loop runs, so clients get `-LOADING` (server/dispatch.ts) and the
+ * cluster bus keeps talking. `key-load-delay` (µs per key, a Redis test aid) slows it down.
+ */
+
+import { setImmediate } from "node:timers";
+import type { Db } from "../keyspace/db.ts";
+import { rdbEntries, type RdbFile } from "../protocol/rdb_file.ts";
+import type { RdbOptions } from "../protocol/rdb_object.ts";
+import { check } from "../protocol/rdb_buffer.ts";
+
+const LOAD_SLICE_MS = 5;
+const KEYS_PER_CHECK = 64;
+
+/** What a running load shows in INFO persistence. */
+export interface LoadingState {
+  startMs: number;
+  totalBytes: number;
+  loadedBytes: number;
+  keysLoaded: number;
+}
+
+export interface LoadOutcome {
+  file: RdbFile;
+  loaded: number;
+  /** Keys dropped because they had expired (a master only). */
+  expired: number;
+}
+
+export interface LoadOptions {
+  /** A master drops keys whose TTL is past; a replica keeps them for its master to expire. */
+  dropExpired: boolean;
+  nowMs: number;
+  keyLoadDelayUs: number;
+  /** Updated as the load goes (INFO). */
+  state: LoadingState;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Load `buf` into `db` (empty). Throws RdbFormatError on a bad file. */
+export async function loadRdbIncrementally(
+  db: Db,
+  buf: Uint8Array,
+  o: RdbOptions,
+  opts: LoadOptions,
+): Promise<LoadOutcome> {
+  const steps = rdbEntries(buf, o);
+  let loaded = 0;
+  let expired = 0;
+  let sliceStart = performance.now();
+  for (let n = 1;; n++) {
+    const r = steps.next();
+    if (r.done) return { file: r.value, loaded, expired };
+    const e = r.value;
+    if (e.dbId === 0) {
+      if (opts.dropExpired && e.expireMs !== -1 && e.expireMs < opts.nowMs) expired++;
+      else {
+        check(!db.dict.has(e.key), "RDB: duplicate key");
+        db.add(e.key, e.value);
+        if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
+        loaded++;
+      }
+    }
+    opts.state.keysLoaded = loaded + expired;
+    opts.state.loadedBytes = e.readBytes ?? 0;
+    if (opts.keyLoadDelayUs > 0) {
+      await sleepMs(opts.keyLoadDelayUs / 1000);
+      continue;
+    }
+    if (n % KEYS_PER_CHECK === 0 && performance.now() - sliceStart >= LOAD_SLICE_MS) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  }
+}
