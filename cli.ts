@@ -1,8 +1,8 @@
 /**
  * Command line: `deno run -A cli.ts [/path/to/redis.conf] [--directive value ...]`, as
  * redis-server takes it. SIGTERM/SIGINT shut down cleanly (the dataset saved when save points
- * are set, nodes.conf saved). `--inspect`
- * streams the node's actors to the XState visualizer; `cli.ts machines` prints their configs.
+ * are set, nodes.conf saved). `--inspect` streams the node's actors to the XState visualizer;
+ * `cli.ts machines` prints their configs.
  */
 
 import { Config, ConfigError, ConfigOpenError, fileErrorText } from "./server/config.ts";

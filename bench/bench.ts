@@ -4,12 +4,15 @@
  * then the memory each holds after loading the same keys.
  *
  * Modes: `standalone` (cluster-enabled no, the issue's full test list incl. mset), `cluster`
- * (a one-node cluster owning every slot, the list without mset: cross-slot there) and `reshard`
- * (slots moved per second by `redis-cli --cluster reshard`, bench/reshard.ts).
+ * (a one-node cluster owning every slot, the list without mset: cross-slot there), `reshard`
+ * (slots moved per second by `redis-cli --cluster reshard`, bench/reshard.ts), `aof` (the write
+ * tests with appendonly yes, appendfsync everysec on both) and `bgsave` (BGSAVE of --bgsave-keys
+ * keys: time, latency meanwhile, peak memory; bench/bgsave.ts).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
- *        --mode standalone,cluster,reshard | both (the first two) | all (default)
+ *        --mode standalone,cluster,reshard,aof,bgsave | both (the first two) | all (default)
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
+ *        --bgsave-keys N (1000000)
  *        --json (machine-readable output)
  */
 
@@ -17,6 +20,9 @@ import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { start, stop } from "./procs.ts";
 import { measureReshard, type ReshardResult } from "./reshard.ts";
+import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
+
+const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
 const ALL_TESTS = "ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange,mset";
 
@@ -30,6 +36,7 @@ const { values } = parseArgs({
     slots: { type: "string", default: "1000" },
     tests: { type: "string", default: ALL_TESTS },
     keys: { type: "string", default: "200000" },
+    "bgsave-keys": { type: "string", default: "1000000" },
     json: { type: "boolean", default: false },
   },
 });
@@ -110,17 +117,21 @@ interface ModeResult {
   memory: { keys: number; redisRssKiB: number; oursRssKiB: number; ratio: number };
 }
 
-async function runMode(mode: "standalone" | "cluster"): Promise<ModeResult> {
+async function runMode(mode: "standalone" | "cluster" | "aof"): Promise<ModeResult> {
   const cluster = mode === "cluster";
   let tests = values.tests!;
   if (cluster) tests = tests.split(",").filter((t) => t !== "mset").join(",");
+  const extra: Record<string, string> = mode === "aof"
+    ? { appendonly: "yes", appendfsync: "everysec" }
+    : {};
+  if (mode === "aof") tests = values.tests === ALL_TESTS ? AOF_TESTS : values.tests!;
   const result: ModeResult = {
     mode,
     rows: [],
     memory: { keys: 0, redisRssKiB: 0, oursRssKiB: 0, ratio: 0 },
   };
-  const redis = await start("redis", cluster);
-  const ours = await start("ours", cluster);
+  const redis = await start("redis", cluster, true, extra);
+  const ours = await start("ours", cluster, true, extra);
   try {
     // Alternate per test so both see the same machine load.
     for (const t of tests.split(",")) {
@@ -135,7 +146,7 @@ async function runMode(mode: "standalone" | "cluster"): Promise<ModeResult> {
     await stop(redis);
     await stop(ours);
   }
-  result.memory = await measureMemory(cluster);
+  if (mode !== "aof") result.memory = await measureMemory(cluster);
   return result;
 }
 
@@ -170,24 +181,27 @@ async function measureMemory(cluster: boolean): Promise<ModeResult["memory"]> {
 }
 
 const modeNames = values.mode === "all" || values.mode === "both"
-  ? ["standalone", "cluster", ...(values.mode === "all" ? ["reshard"] : [])]
+  ? ["standalone", "cluster", ...(values.mode === "all" ? ["reshard", "aof", "bgsave"] : [])]
   : values.mode!.split(",");
 for (const m of modeNames) {
-  if (!["standalone", "cluster", "reshard"].includes(m)) {
-    console.error(`unknown --mode ${m}: standalone, cluster, reshard, both or all`);
+  if (!["standalone", "cluster", "reshard", "aof", "bgsave"].includes(m)) {
+    console.error(`unknown --mode ${m}: standalone, cluster, reshard, aof, bgsave, both or all`);
     Deno.exit(2);
   }
 }
 const results: ModeResult[] = [];
 for (const m of modeNames) {
-  if (m === "standalone" || m === "cluster") results.push(await runMode(m));
+  if (m === "standalone" || m === "cluster" || m === "aof") results.push(await runMode(m));
 }
+const bgsave: BgsaveResult | null = modeNames.includes("bgsave")
+  ? await measureBgsave(Number(values["bgsave-keys"]))
+  : null;
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
   : null;
 
 if (values.json) {
-  console.log(JSON.stringify({ modes: results, reshard }, null, 2));
+  console.log(JSON.stringify({ modes: results, reshard, bgsave }, null, 2));
 } else {
   for (const r of results) {
     console.log(
@@ -203,6 +217,10 @@ if (values.json) {
       );
     }
     const m = r.memory;
+    if (r.mode === "aof") {
+      console.log("(both with appendonly yes, appendfsync everysec)");
+      continue;
+    }
     console.log(
       `memory for ${m.keys} keys (RSS growth): redis ${m.redisRssKiB} KiB, ours ${m.oursRssKiB} KiB, ratio ${
         m.ratio.toFixed(2)
@@ -219,4 +237,5 @@ if (values.json) {
       }, ratio ${reshard.ratio.toFixed(2)}`,
     );
   }
+  if (bgsave !== null) console.log(bgsaveText(bgsave));
 }

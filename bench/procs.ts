@@ -43,6 +43,7 @@ export async function start(
   kind: "ours" | "redis",
   cluster: boolean,
   addSlots = true,
+  extra: Record<string, string> = {},
 ): Promise<Proc> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: `bench-${kind}-` });
@@ -53,6 +54,7 @@ export async function start(
     save: "",
     appendonly: "no",
     "cluster-enabled": cluster ? "yes" : "no",
+    ...extra,
   }).flatMap(([k, v]) => [`--${k}`, v]);
   const [cmd, args] = kind === "ours"
     ? [Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, ...directives, "--loglevel", "warning"]]

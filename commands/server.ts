@@ -2,7 +2,7 @@
  * Server commands, as Redis 7.0.15: INFO, CONFIG (GET/SET/REWRITE/RESETSTAT/HELP), COMMAND
  * (COUNT/INFO/DOCS/LIST/GETKEYS), DBSIZE, FLUSHALL, FLUSHDB, TIME, LASTSAVE, ROLE, DEBUG,
  * SHUTDOWN, FUNCTION (LIST/FLUSH; DUMP refused), SLOWLOG, MEMORY USAGE, SAVE, BGSAVE
- * (persistence/rdb_persistence.ts).
+ * (persistence/rdb_persistence.ts), BGREWRITEAOF (persistence/aof.ts).
  *
  * Deviations, on purpose: DEBUG is always allowed (7.0 refuses it unless enable-debug-command
  * is set; redis-cli --cluster needs DEBUG DIGEST-VALUE); FUNCTION DUMP answers an error (the
@@ -89,6 +89,11 @@ function configGet(ctx: CommandContext, argv: Uint8Array[]): void {
 /** Side effects of changed directives that are not read live. */
 function applyConfig(server: Server, names: string[]): void {
   for (const n of names) {
+    if (n === "appendonly") {
+      if (server.config.getBool("appendonly")) server.aof.turnOn();
+      else server.aof.turnOff();
+      server.replication.updatePropagating();
+    }
     if (n === "loglevel") server.log.level = server.config.getString("loglevel") as LogLevel;
     if (n === "slowlog-log-slower-than") {
       server.slowlogThresholdUs = server.config.getNumber("slowlog-log-slower-than");
@@ -468,6 +473,24 @@ function save(ctx: CommandContext): void {
   else ctx.reply.error("ERR");
 }
 
+/** BGREWRITEAOF (Redis's bgrewriteaofCommand). */
+function bgrewriteaof(ctx: CommandContext): void {
+  const aof = ctx.server.aof;
+  if (aof.rewriteInProgress) {
+    ctx.reply.error("ERR Background append only file rewriting already in progress");
+    return;
+  }
+  if (ctx.server.persistence.bgsaveInProgress || ctx.client.inExec) {
+    aof.rewriteScheduled = true;
+    ctx.reply.status("Background append only file rewriting scheduled");
+    return;
+  }
+  const r = aof.bgrewrite();
+  if (r === "started") ctx.reply.status("Background append only file rewriting started");
+  else if (r === "scheduled") ctx.reply.status("Background append only file rewriting scheduled");
+  else ctx.reply.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+}
+
 /** BGSAVE [SCHEDULE] (Redis's bgsaveCommand). */
 function bgsave(ctx: CommandContext, argv: Uint8Array[]): void {
   let schedule = false;
@@ -485,7 +508,12 @@ function bgsave(ctx: CommandContext, argv: Uint8Array[]): void {
   if (r === "started") ctx.reply.status("Background saving started");
   else if (r === "scheduled") ctx.reply.status("Background saving scheduled");
   else if (r === "in-progress") ctx.reply.error("ERR Background save already in progress");
-  else ctx.reply.error("ERR");
+  else {
+    ctx.reply.error(
+      "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE " +
+        "in order to schedule a BGSAVE whenever possible.",
+    );
+  }
 }
 
 // ---------------------------------------------------------------- DEBUG
@@ -951,6 +979,14 @@ export const serverCommands: CommandDef[] = [
     [0, 0, 0],
     bgsave,
     S("Asynchronously save the dataset to disk", "1.0.0", ADMIN_CATS),
+  ),
+  cmd(
+    "bgrewriteaof",
+    1,
+    ["admin", "noscript", "no_async_loading"],
+    [0, 0, 0],
+    bgrewriteaof,
+    S("Asynchronously rewrite the append-only file", "1.0.0", ADMIN_CATS),
   ),
   cmd(
     "debug",

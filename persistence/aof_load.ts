@@ -6,7 +6,7 @@
  * last whole command when that is allowed (aof-load-truncated, last file only).
  */
 
-import { setImmediate } from "node:timers";
+import { nextTurnAsync } from "./next_turn.ts";
 
 export class AofFormatError extends Error {}
 
@@ -101,7 +101,7 @@ export async function runAofCommands(
     if (name === "EXEC" || name === "DISCARD") beforeMulti = -1;
     if (beforeMulti === -1) validUpTo = pos;
     if ((commands & 63) === 0 && performance.now() - sliceStart >= LOAD_SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurnAsync();
       sliceStart = performance.now();
     }
   }

@@ -1,13 +1,13 @@
 /**
  * Writing a snapshot file in the background, as a fork child would (used by BGSAVE and by the
  * AOF rewrite's base file): persistence/snapshot.ts walks the keyspace in slices of at most
- * SLICE_MS, yielding to clients between slices with setImmediate; the Db's observer preserves
+ * SLICE_MS, yielding to clients between slices (persistence/next_turn.ts); the Db's observer preserves
  * keys about to change. Then the file is fsynced off the event loop (`FsFile.sync`) and closed.
  * The caller renames it into place. Only one runs at a time (the Db has one observer slot,
  * as Redis runs one child at a time).
  */
 
-import { setImmediate } from "node:timers";
+import { nextTurn } from "./next_turn.ts";
 import type { Db } from "../keyspace/db.ts";
 import type { AuxField } from "../protocol/rdb_file.ts";
 import type { RdbOptions } from "../protocol/rdb_object.ts";
@@ -61,7 +61,7 @@ export class BackgroundSnapshot {
       beforeFlush: () => this.abort(),
     };
     this.onAbort = null;
-    setImmediate(() => this.walk());
+    nextTurn(() => this.walk());
   }
 
   /** Told when something (a FLUSHALL) aborts the snapshot from inside the Db. */
@@ -84,7 +84,7 @@ export class BackgroundSnapshot {
       }
       if (performance.now() - start >= SLICE_MS) break;
     }
-    setImmediate(() => this.walk());
+    nextTurn(() => this.walk());
   }
 
   private async finish(): Promise<void> {

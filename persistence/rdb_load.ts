@@ -5,7 +5,7 @@
  * cluster bus keeps talking. `key-load-delay` (µs per key, a Redis test aid) slows it down.
  */
 
-import { setImmediate } from "node:timers";
+import { nextTurnAsync } from "./next_turn.ts";
 import type { Db } from "../keyspace/db.ts";
 import { rdbEntries, type RdbFile } from "../protocol/rdb_file.ts";
 import type { RdbOptions } from "../protocol/rdb_object.ts";
@@ -38,7 +38,6 @@ export interface LoadOptions {
   state: LoadingState;
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Load `buf` into `db` (empty). Throws RdbFormatError on a bad file. */
@@ -72,7 +71,7 @@ export async function loadRdbIncrementally(
       continue;
     }
     if (n % KEYS_PER_CHECK === 0 && performance.now() - sliceStart >= LOAD_SLICE_MS) {
-      await nextTurn();
+      await nextTurnAsync();
       sliceStart = performance.now();
     }
   }

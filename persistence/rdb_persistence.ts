@@ -11,7 +11,7 @@
  * consistent snapshot key by key in short slices between which clients are served.
  */
 
-import { setImmediate } from "node:timers";
+import { nextTurn } from "./next_turn.ts";
 import type { Db } from "../keyspace/db.ts";
 import type { Logger } from "../server/log.ts";
 import { type AuxField, standardAux } from "../protocol/rdb_file.ts";
@@ -226,7 +226,7 @@ export class RdbPersistence {
       log.warning(`Failed opening the temp RDB file ${tmp} for saving: ${(e as Error).message}`);
       this.lastBgsaveOk = false;
       this.lastBgsaveTimeSec = 0;
-      setImmediate(() => this.onBackgroundDone?.(false));
+      nextTurn(() => this.onBackgroundDone?.(false));
       return;
     }
     this.bg = bg;

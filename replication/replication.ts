@@ -124,8 +124,10 @@ export class Replication {
     return this.masterHost !== null;
   }
 
-  private updatePropagating(): void {
-    this.propagating = this.backlog !== null && this.masterHost === null;
+  /** Writes are propagated by a master with a backlog, and by any node writing an AOF. */
+  updatePropagating(): void {
+    this.propagating = (this.backlog !== null && this.masterHost === null) ||
+      (this.server.aof.on && this.masterHost === null);
   }
 
   // ------------------------------------------------------------ propagation (hot path)
@@ -241,17 +243,22 @@ export class Replication {
     this.feedCommand(["EXEC"]);
   }
 
-  /** Append one command to the stream (SELECT 0 first when the stream needs it). */
+  /**
+   * Append one command to the stream (SELECT 0 first when the stream needs it). Link control
+   * (PING, REPLCONF GETACK: `selectDb` false) goes to replicas only, not to the AOF.
+   */
   feedCommand(argv: readonly Arg[], selectDb = true): void {
     if (selectDb && this.slaveSelDb !== 0) {
       this.feedStream(encodeCommand(["SELECT", "0"]));
       this.slaveSelDb = 0;
     }
-    this.feedStream(encodeCommand(argv));
+    this.feedStream(encodeCommand(argv), selectDb);
   }
 
-  /** Raw stream bytes: offset, backlog, every replica. */
-  feedStream(bytes: Uint8Array): void {
+  /** Raw stream bytes: the AOF, then offset, backlog, every replica. */
+  feedStream(bytes: Uint8Array, toAof = true): void {
+    if (toAof) this.server.aof.append(bytes);
+    if (this.backlog === null) return;
     this.masterReplOffset += bytes.length;
     this.backlog?.append(bytes);
     const peers = this.peers;
@@ -583,6 +590,7 @@ export class Replication {
     s.db.flush();
     s.persistence.storeFromMaster(rdb);
     const r = loadRdb(s.db, rdb, rdbOptions(s.config), { dropExpired: false, nowMs: s.now() });
+    s.aof.restartAfterSync();
     s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${r.loaded} keys`);
     this.replid = replid;
     this.replid2 = ZERO_ID;

@@ -130,7 +130,9 @@ async function waitWatchingPeer(
 }
 
 async function flush(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
-  // What these replies announce (a SETSLOT's epoch, a FAILOVER's promotion) is on disk first.
+  // What these replies announce (a SETSLOT's epoch, a FAILOVER's promotion, a write under
+  // appendfsync always) is on disk first.
+  server.aof.beforeReply();
   server.cluster?.beforeReply();
   const out = client.reply.take();
   // A replica's output is the replication stream (replication/master.ts writes it).

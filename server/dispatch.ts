@@ -9,6 +9,7 @@ import * as E from "../commands/errors.ts";
 import type { CommandContext, CommandDef } from "../commands/types.ts";
 import type { Client, QueuedCommand } from "./client.ts";
 import type { Server } from "./server.ts";
+import { MISCONF_AOF_PREFIX } from "../persistence/aof.ts";
 
 /** Commands that run at once inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -93,8 +94,11 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     }
   }
   // After a failed background save, writes (and PING) are refused (stop-writes-on-bgsave-error).
-  if (!server.persistence.lastBgsaveOk && !client.isMaster) {
-    const denial = server.persistence.writeDenial();
+  if (
+    (!server.persistence.lastBgsaveOk || server.aof.lastWriteError !== null) && !client.isMaster
+  ) {
+    const denial = server.persistence.writeDenial() ??
+      (server.aof.lastWriteError === null ? null : MISCONF_AOF_PREFIX + server.aof.lastWriteError);
     if (denial !== null && (def.flags.includes("write") || fullname === "ping")) {
       if (client.multi !== null) client.multiError = true;
       server.stats.rejectedCalls++;
@@ -112,7 +116,7 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     reply.error(E.READONLY_REPLICA);
     return;
   }
-  if (server.loading !== null && !def.flags.includes("loading")) {
+  if (server.loading !== null && !def.flags.includes("loading") && !client.isMaster) {
     if (client.multi !== null) client.multiError = true;
     server.stats.rejectedCalls++;
     reply.error(E.LOADING);

@@ -203,6 +203,7 @@ function section(server: Server, name: string): string | null {
     case "persistence":
     {
       const p = server.persistence;
+      const aof = server.aof;
       const progress = p.progress();
       const ld = server.loading;
       const loadingLines: [string, string | number][] = [];
@@ -240,17 +241,27 @@ function section(server: Server, name: string): string | null {
         ["rdb_last_load_keys_expired", server.lastLoad.expired],
         ["rdb_last_load_keys_loaded", server.lastLoad.loaded],
         ["aof_enabled", cfg.getBool("appendonly") ? 1 : 0],
-        ["aof_rewrite_in_progress", 0],
-        ["aof_rewrite_scheduled", 0],
-        ["aof_last_rewrite_time_sec", -1],
-        ["aof_current_rewrite_time_sec", -1],
-        ["aof_last_bgrewrite_status", "ok"],
-        ["aof_rewrites", 0],
-        ["aof_rewrites_consecutive_failures", 0],
-        ["aof_last_write_status", "ok"],
+        ["aof_rewrite_in_progress", aof.rewriteInProgress ? 1 : 0],
+        ["aof_rewrite_scheduled", aof.rewriteScheduled ? 1 : 0],
+        ["aof_last_rewrite_time_sec", aof.lastRewriteTimeSec],
+        ["aof_current_rewrite_time_sec", aof.currentRewriteSec()],
+        ["aof_last_bgrewrite_status", aof.lastRewriteOk ? "ok" : "err"],
+        ["aof_rewrites", aof.rewrites],
+        ["aof_rewrites_consecutive_failures", aof.consecutiveFailures],
+        ["aof_last_write_status", aof.lastWriteError === null ? "ok" : "err"],
         ["aof_last_cow_size", 0],
         ["module_fork_in_progress", 0],
         ["module_fork_last_cow_size", 0],
+        ...(aof.on
+          ? [
+            ["aof_current_size", aof.currentSize],
+            ["aof_base_size", aof.baseSize],
+            ["aof_pending_rewrite", aof.rewriteScheduled ? 1 : 0],
+            ["aof_buffer_length", 0],
+            ["aof_pending_bio_fsync", 0],
+            ["aof_delayed_fsync", 0],
+          ] as [string, number][]
+          : []),
         ...loadingLines,
       ]);
     }

@@ -17,6 +17,10 @@ import { serveConnection } from "./connection.ts";
 import { Replication } from "../replication/replication.ts";
 import { KeyLocks } from "./key_locks.ts";
 import { RdbPersistence } from "../persistence/rdb_persistence.ts";
+import { Aof } from "../persistence/aof.ts";
+import type { AofManifest } from "../persistence/aof_manifest.ts";
+import { AofFormatError, runAofCommands } from "../persistence/aof_load.ts";
+import { dispatch } from "./dispatch.ts";
 import { type LoadingState, loadRdbIncrementally } from "../persistence/rdb_load.ts";
 import { joinDir } from "../persistence/files.ts";
 import { rdbOptions } from "../commands/dump.ts";
@@ -104,6 +108,8 @@ export class Server {
   readonly keyLocks = new KeyLocks();
   /** RDB files: SAVE, BGSAVE, save points, the save before a shutdown. */
   readonly persistence: RdbPersistence;
+  /** The append-only file (appendonly yes). */
+  readonly aof: Aof;
   /** Set while the dataset loads at start: commands without the `loading` flag get -LOADING. */
   loading: LoadingState | null = null;
   /** Keys the last load put in / dropped as expired (INFO rdb_last_load_keys_*). */
@@ -138,7 +144,20 @@ export class Server {
       now: this.now,
       rdbOptions: () => rdbOptions(this.config),
       replInfo: () => this.replication.saveInfo(),
-      rewriteRunning: () => false,
+      rewriteRunning: () => this.aof.rewriteInProgress,
+    });
+    this.aof = new Aof({
+      db: this.db,
+      config: this.config,
+      log: this.log,
+      now: this.now,
+      rdbOptions: () => rdbOptions(this.config),
+      aux: () => this.persistence.aux(true),
+      bgsaveRunning: () => this.persistence.bgsaveInProgress,
+      fatal: (msg) => {
+        this.log.warning(msg);
+        Deno.exit(1);
+      },
     });
   }
 
@@ -272,6 +291,106 @@ export class Server {
    * can resume with a partial resync. Throws (the node does not start) on a corrupt file.
    */
   private async loadDataFromDisk(): Promise<void> {
+    if (this.config.getBool("appendonly")) {
+      const manifest = this.aof.readManifest();
+      // Without an AOF yet, dump.rdb is loaded (Redis 7.0 would start empty and lose it), then
+      // the first base file is written from it.
+      if (manifest !== null) await this.loadAof(manifest);
+      else await this.loadRdbFile();
+      this.aof.openAtStart(manifest);
+      this.replication.updatePropagating();
+      return;
+    }
+    await this.loadRdbFile();
+  }
+
+  /** Load the AOF's files, base first (Redis's loadAppendOnlyFiles). Throws when it cannot. */
+  private async loadAof(manifest: AofManifest): Promise<void> {
+    const files = this.aof.filesToLoad(manifest);
+    const startMs = this.now();
+    const loader = this.newClient("aof-loader", "");
+    loader.isMaster = true; // no redirects, no read-only or LOADING refusals
+    this.clients.delete(loader.id);
+    const state: LoadingState = { startMs, totalBytes: 0, loadedBytes: 0, keysLoaded: 0 };
+    this.loading = state;
+    this.db.applyingMasterStream = true; // nothing expires while loading, as in Redis
+    let done = 0;
+    try {
+      for (const [i, { info, path }] of files.entries()) {
+        let buf: Uint8Array;
+        try {
+          buf = Deno.readFileSync(path);
+        } catch (e) {
+          if (e instanceof Deno.errors.NotFound) {
+            throw new Error(`The AOF file ${info.name} doesn't exist`);
+          }
+          throw e;
+        }
+        state.totalBytes = buf.length;
+        state.loadedBytes = 0;
+        let start = 0;
+        if (buf.length >= 5 && new TextDecoder().decode(buf.subarray(0, 5)) === "REDIS") {
+          const out = await loadRdbIncrementally(this.db, buf, rdbOptions(this.config), {
+            dropExpired: false,
+            nowMs: this.now(),
+            keyLoadDelayUs: this.config.getNumber("key-load-delay"),
+            state,
+          });
+          this.log.notice(`Reading RDB base file on AOF loading...`);
+          start = out.file.endOffset;
+        }
+        let r;
+        try {
+          r = await runAofCommands(buf, start, (argv) => dispatch(this, loader, argv));
+        } catch (e) {
+          if (e instanceof AofFormatError) {
+            throw new Error(
+              `Bad file format reading the append only file ${info.name}: make a backup of your ` +
+                `AOF file, then use ./redis-check-aof --fix <filename.manifest>`,
+            );
+          }
+          throw e;
+        }
+        if (r.truncated) {
+          const last = i === files.length - 1;
+          if (!last || !this.config.getBool("aof-load-truncated")) {
+            throw new Error(
+              `Unexpected end of file reading the append only file ${info.name}. You can: ` +
+                `1) Make a backup of your AOF file, then use ./redis-check-aof --fix ` +
+                `<filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' ` +
+                `configuration option to yes and restart the server.`,
+            );
+          }
+          this.log.warning(`!!! Warning: short read while loading the AOF file ${info.name}!!!`);
+          this.log.warning(`!!! Truncating the AOF ${info.name} at offset ${r.validUpTo} !!!`);
+          Deno.truncateSync(path, r.validUpTo);
+          this.log.warning(`AOF ${info.name} loaded anyway because aof-load-truncated is enabled`);
+        }
+        done++;
+        this.log.notice(
+          `DB loaded from ${info.type === "b" ? "base" : "incr"} file ${info.name}: ${
+            ((this.now() - startMs) / 1000).toFixed(3)
+          } seconds`,
+        );
+      }
+      this.lastLoad = { loaded: this.db.size, expired: 0 };
+      if (done > 0) {
+        this.log.notice(
+          `DB loaded from append only file: ${((this.now() - startMs) / 1000).toFixed(3)} seconds`,
+        );
+      }
+    } catch (e) {
+      if (e instanceof RdbFormatError) {
+        throw new Error(`Bad file format reading the append only file: ${e.message}`);
+      }
+      throw e;
+    } finally {
+      this.db.applyingMasterStream = false;
+      this.loading = null;
+    }
+  }
+
+  private async loadRdbFile(): Promise<void> {
     const path = joinDir(this.config.getString("dir"), this.config.getString("dbfilename"));
     let buf: Uint8Array;
     try {
@@ -323,8 +442,11 @@ export class Server {
         (this.cluster === null || this.cluster.writePause.untilMs === 0)
       ) this.db.activeExpireCycle(tickMs / 4);
     }, tickMs));
-    // serverCron's save-point check (every 100 ms at the default hz).
-    this.timers.push(setInterval(() => this.persistence.cron(), 100));
+    // serverCron's save-point check and the AOF's writes, fsyncs and rewrites (every 100 ms).
+    this.timers.push(setInterval(() => {
+      this.persistence.cron();
+      this.aof.cron();
+    }, 100));
   }
 
   /**
@@ -334,6 +456,11 @@ export class Server {
    */
   prepareForShutdown(opts: { save?: boolean; force?: boolean } = {}): boolean {
     this.persistence.abortBackground("shutting down");
+    this.aof.abortRewrite();
+    if (this.aof.on) {
+      this.log.notice("Calling fsync() on the AOF file.");
+      this.aof.flushAndSync();
+    }
     const save = opts.save ?? this.persistence.hasSavePoints;
     if (!save) return true;
     this.log.notice("Saving the final RDB snapshot before exiting.");

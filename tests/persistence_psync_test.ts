@@ -7,12 +7,9 @@
 
 import assert from "node:assert/strict";
 import { RespClient, type SpawnedProcess, spawnNode, spawnRedis, waitFor } from "./harness.ts";
+import { infoField } from "./rdb_helpers.ts";
 
-async function info(c: RespClient, section: string, field: string): Promise<string> {
-  const text = String(await c.call("INFO", section));
-  const m = text.match(new RegExp(`^${field}:(.*)$`, "m"));
-  return m ? m[1].trim() : "";
-}
+const info = (c: RespClient, section: string, field: string) => infoField(c, field, section);
 
 async function caughtUp(master: RespClient, replica: RespClient): Promise<void> {
   await waitFor("the replica to catch up", async () => {

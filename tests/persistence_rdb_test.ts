@@ -16,18 +16,7 @@ import {
   tempDir,
   waitFor,
 } from "./harness.ts";
-import { populate, readKey } from "./rdb_helpers.ts";
-
-async function digest(c: RespClient): Promise<string> {
-  return String(await c.call("DEBUG", "DIGEST"));
-}
-
-async function infoField(c: RespClient, field: string): Promise<string> {
-  const text = String(await c.call("INFO", "persistence"));
-  const m = text.match(new RegExp(`^${field}:(.*)$`, "m"));
-  assert.ok(m, `${field} in INFO persistence`);
-  return m[1].trim();
-}
+import { debugDigest as digest, infoField, populate, readKey } from "./rdb_helpers.ts";
 
 async function redisCheckRdb(path: string): Promise<string> {
   const r = await run("redis-check-rdb", [path]);

@@ -139,3 +139,18 @@ export async function populate(c: RespClient): Promise<string[]> {
     "zset:large",
   ];
 }
+
+/** DEBUG DIGEST of the whole dataset (the same value on our node and on redis-server). */
+export async function debugDigest(c: RespClient): Promise<string> {
+  return String(await c.call("DEBUG", "DIGEST"));
+}
+
+/** One INFO field's value ("" when the section does not have it). */
+export async function infoField(
+  c: RespClient,
+  field: string,
+  section = "persistence",
+): Promise<string> {
+  const text = String(await c.call("INFO", section));
+  return text.match(new RegExp(`^${field}:(.*)$`, "m"))?.[1].trim() ?? "";
+}
