@@ -36,6 +36,8 @@ import {
   updateNode,
 } from "./state.ts";
 import { serializeConfig } from "./nodes_conf.ts";
+import { verifyConfigWithData } from "./verify_data.ts";
+import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 import { loadConfigFile, NodesConfFile, saveConfigFile } from "./nodes_conf_io.ts";
 import { type PreferredEndpoint, routeQuery, type RoutingOptions } from "./routing.ts";
 import { BusNode } from "./bus_node.ts";
@@ -278,6 +280,20 @@ export class Cluster {
     assertInvariants(next);
     if (next.myselfId === this.state.myselfId) assertEpochsGrow(this.state, next); // not RESET HARD
     this.bus.apply(updateClusterState(next, this.server.now(), this.updateStateOptions()), opts);
+  }
+
+  /**
+   * After the dataset loaded at start: make the slot table agree with the keys this master holds
+   * (cluster/verify_data.ts), saved and fsynced at once as Redis does.
+   */
+  verifyWithData(countKeysInSlot: (slot: number) => number): void {
+    const slots: number[] = [];
+    for (let j = 0; j < CLUSTER_SLOTS; j++) if (countKeysInSlot(j) !== 0) slots.push(j);
+    const r = verifyConfigWithData(this.state, slots);
+    if (r.logs.length === 0) return;
+    for (const line of r.logs) this.server.log.warning(line);
+    this.apply(r.state, { save: true, fsync: true });
+    this.saveConfig();
   }
 
   /** The supervisor's counters (cron ticks, saves), or null once stopped. */

@@ -31,7 +31,7 @@ import {
   withNewIncr,
 } from "./aof_manifest.ts";
 import { BackgroundSnapshot } from "./background_snapshot.ts";
-import { RdbSnapshot } from "./snapshot.ts";
+import { RdbSnapshot, type SnapshotOptions } from "./snapshot.ts";
 import { fsyncDir, joinDir, removeQuietly, writeAllSync, writeFileAtomic } from "./files.ts";
 import type { PersistenceConfig } from "./rdb_persistence.ts";
 
@@ -158,7 +158,8 @@ export class Aof {
       create: true,
       truncate: true,
     });
-    const next = withNewBase(manifest, this.prefix, true, file);
+    const preamble = this.host.config.getBool("aof-use-rdb-preamble");
+    const next = withNewBase(manifest, this.prefix, preamble, file);
     const tmp = joinDir(this.dirPath, `temp-rewriteaof-${Deno.pid}.aof`);
     const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o644 });
     try {
@@ -167,6 +168,7 @@ export class Aof {
         this.host.aux(),
         this.host.rdbOptions(),
         (c) => writeAllSync(f, c),
+        this.baseStyle(),
       )
         .runToEnd();
       f.syncSync();
@@ -181,6 +183,14 @@ export class Aof {
     this.deleteHistory();
     this.host.log.notice(`Creating AOF base file ${next.base.name} on server start`);
     this.host.log.notice(`Creating AOF incr file ${file.name} on server start`);
+  }
+
+  /** An RDB base, or commands with aof-use-rdb-preamble no. */
+  private baseStyle(): SnapshotOptions {
+    return {
+      format: this.host.config.getBool("aof-use-rdb-preamble") ? "rdb" : "commands",
+      checksum: this.host.config.getBool("rdbchecksum"),
+    };
   }
 
   private fileSize(f: AofFileInfo): number {
@@ -212,18 +222,40 @@ export class Aof {
 
   // ------------------------------------------------------------ appending (hot path)
 
+  /** The second of the last `#TS:` annotation (aof-timestamp-enabled). */
+  private lastTimestampSec = -1;
+
   /** A propagated write (RESP bytes). */
   append(bytes: Uint8Array): void {
     if (!this.on) return;
+    if (this.host.config.getBool("aof-timestamp-enabled")) this.annotateTime();
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (this.pendingBytes >= MAX_PENDING_BYTES) this.writePending();
   }
 
+  /** Redis's genAofTimestampAnnotationIfNeeded: "#TS:<unix seconds>" when the second changed. */
+  private annotateTime(): void {
+    const sec = Math.floor(this.host.now() / 1000);
+    if (sec === this.lastTimestampSec) return;
+    this.lastTimestampSec = sec;
+    const note = new TextEncoder().encode(`#TS:${sec}\r\n`);
+    this.pending.push(note);
+    this.pendingBytes += note.length;
+  }
+
   /** Before replies leave: write what was appended; with `always`, fsync it too. */
   beforeReply(): void {
     if (this.pendingBytes !== 0) this.writePending();
-    if (this.unsynced && this.host.config.getString("appendfsync") === "always") this.fsyncNow();
+    if (
+      this.unsynced && this.host.config.getString("appendfsync") === "always" && !this.fsyncPaused()
+    ) this.fsyncNow();
+  }
+
+  /** no-appendfsync-on-rewrite: no fsync while a rewrite or a BGSAVE writes its snapshot. */
+  private fsyncPaused(): boolean {
+    return this.host.config.getBool("no-appendfsync-on-rewrite") &&
+      (this.rewrite !== null || this.host.bgsaveRunning());
   }
 
   private writePending(): void {
@@ -281,9 +313,10 @@ export class Aof {
     if (this.pendingBytes !== 0) this.writePending();
     const policy = this.host.config.getString("appendfsync");
     const now = this.host.now();
-    if (policy === "always" && this.unsynced) this.fsyncNow();
+    const paused = this.fsyncPaused();
+    if (policy === "always" && this.unsynced && !paused) this.fsyncNow();
     if (
-      policy === "everysec" && this.unsynced && this.fsyncInFlight === null &&
+      policy === "everysec" && this.unsynced && this.fsyncInFlight === null && !paused &&
       now - this.lastFsyncMs >= 1000
     ) {
       // In the background (Redis's bio thread): the event loop goes on meanwhile.
@@ -366,6 +399,7 @@ export class Aof {
       this.file?.close();
     } catch { /* closed */ }
     this.file = next;
+    this.lastTimestampSec = -1; // each incremental file starts with its time (aof-timestamp-enabled)
     this.unsynced = false;
     const tmpPath = joinDir(this.dirPath, `temp-rewriteaof-bg-${Deno.pid}.aof`);
     let bg: BackgroundSnapshot;
@@ -376,6 +410,8 @@ export class Aof {
         rdb: this.host.rdbOptions(),
         tmpPath,
         keyDelayUs: () => this.host.config.getNumber("rdb-key-save-delay"),
+        style: this.baseStyle(),
+        incrementalFsync: () => this.host.config.getBool("aof-rewrite-incremental-fsync"),
       });
     } catch (e) {
       log.warning(`Can't rewrite append only file in background: ${(e as Error).message}`);
@@ -400,7 +436,12 @@ export class Aof {
         return;
       }
       try {
-        const { manifest: done, base } = withNewBase(this.manifest, this.prefix, true, rw.incr);
+        const { manifest: done, base } = withNewBase(
+          this.manifest,
+          this.prefix,
+          this.host.config.getBool("aof-use-rdb-preamble"),
+          rw.incr,
+        );
         Deno.renameSync(rw.tmpPath, joinDir(this.dirPath, base.name));
         fsyncDir(this.dirPath);
         this.manifest = done;
@@ -490,6 +531,7 @@ export class Aof {
       // Another snapshot is being written: open a new incremental file now, rewrite after it.
       const { manifest, file } = withNewIncr(this.manifest, this.prefix);
       this.file = Deno.openSync(joinDir(this.dirPath, file.name), { write: true, create: true });
+      this.lastTimestampSec = -1;
       this.manifest = manifest;
       this.persistManifest();
       this.rewriteScheduled = true;

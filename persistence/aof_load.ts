@@ -1,6 +1,7 @@
 /**
  * Reading one AOF file (Redis 7.0 aof.c loadSingleAppendOnlyFile): an optional RDB preamble
- * (the file starts with "REDIS"), then commands as RESP multi-bulk arrays, each run through
+ * (the file starts with "REDIS"), then commands as RESP multi-bulk arrays (and `#` annotation
+ * lines, skipped), each run through
  * `exec` (the node's dispatcher with a loading client). A transaction whose EXEC never came is
  * reverted. A file that ends inside a command is "truncated": the caller truncates it at the
  * last whole command when that is allowed (aof-load-truncated, last file only).
@@ -83,6 +84,7 @@ export async function runAofCommands(
   buf: Uint8Array,
   start: number,
   exec: (argv: Uint8Array[]) => void | Promise<void>,
+  keyLoadDelayUs = 0,
 ): Promise<AofFileLoad> {
   let pos = start;
   let validUpTo = start;
@@ -90,6 +92,14 @@ export async function runAofCommands(
   let commands = 0;
   let sliceStart = performance.now();
   for (;;) {
+    if (buf[pos] === 35) {
+      // "#TS:<unix time>" and other annotations (aof-timestamp-enabled): skipped, as Redis does.
+      const nl = buf.indexOf(10, pos);
+      if (nl === -1) break;
+      pos = nl + 1;
+      if (beforeMulti === -1) validUpTo = pos;
+      continue;
+    }
     const cmd = readAofCommand(buf, pos);
     if (cmd === null) break;
     const name = upper(cmd.argv[0]);
@@ -100,6 +110,11 @@ export async function runAofCommands(
     pos = cmd.end;
     if (name === "EXEC" || name === "DISCARD") beforeMulti = -1;
     if (beforeMulti === -1) validUpTo = pos;
+    if (keyLoadDelayUs > 0) {
+      // key-load-delay (a Redis test aid) applies per command here, as in Redis's AOF load.
+      await new Promise<void>((resolve) => setTimeout(resolve, keyLoadDelayUs / 1000));
+      continue;
+    }
     if ((commands & 63) === 0 && performance.now() - sliceStart >= LOAD_SLICE_MS) {
       await nextTurnAsync();
       sliceStart = performance.now();

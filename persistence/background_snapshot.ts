@@ -11,7 +11,7 @@ import { nextTurn } from "./next_turn.ts";
 import type { Db } from "../keyspace/db.ts";
 import type { AuxField } from "../protocol/rdb_file.ts";
 import type { RdbOptions } from "../protocol/rdb_object.ts";
-import { RdbSnapshot } from "./snapshot.ts";
+import { RdbSnapshot, type SnapshotOptions } from "./snapshot.ts";
 import { removeQuietly, writeAllSync } from "./files.ts";
 
 /** Longest a background save works before it lets clients in. */
@@ -26,7 +26,16 @@ export interface BackgroundSnapshotOptions {
   tmpPath: string;
   /** rdb-key-save-delay: µs to wait after each key (a Redis test aid), read at each step. */
   keyDelayUs: () => number;
+  /** The file's format and checksum (persistence/snapshot.ts). */
+  style?: SnapshotOptions;
+  /**
+   * rdb-save-incremental-fsync / aof-rewrite-incremental-fsync: fsync every 4 MB as it goes
+   * (Redis's REDIS_AUTOSYNC_BYTES), so the final fsync has little left to flush.
+   */
+  incrementalFsync: () => boolean;
 }
+
+const AUTOSYNC_BYTES = 4 * 1024 * 1024;
 
 export class BackgroundSnapshot {
   readonly snapshot: RdbSnapshot;
@@ -48,14 +57,24 @@ export class BackgroundSnapshot {
     });
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const file = this.file;
+    let sinceSync = 0;
+    let syncing = false;
     this.snapshot = new RdbSnapshot(o.db, o.aux, o.rdb, (chunk) => {
       if (this.error !== null) return;
       try {
         writeAllSync(file, chunk);
       } catch (e) {
         this.error = e;
+        return;
       }
-    });
+      sinceSync += chunk.length;
+      if (sinceSync >= AUTOSYNC_BYTES && !syncing && o.incrementalFsync()) {
+        // Off the event loop; one at a time. A failure shows again in the final fsync.
+        sinceSync = 0;
+        syncing = true;
+        file.syncData().catch(() => {}).finally(() => syncing = false);
+      }
+    }, o.style);
     o.db.observer = {
       beforeChange: (key) => this.snapshot.preserve(key),
       beforeFlush: () => this.abort(),

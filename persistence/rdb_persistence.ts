@@ -129,6 +129,7 @@ export class RdbPersistence {
         this.aux(),
         this.host.rdbOptions(),
         (c) => writeAllSync(f, c),
+        { checksum: this.host.config.getBool("rdbchecksum") },
       );
       snap.runToEnd();
       f.syncSync();
@@ -155,6 +156,11 @@ export class RdbPersistence {
    */
   storeFromMaster(bytes: Uint8Array): boolean {
     this.abortBackground("a full sync replaced the dataset");
+    // rdb-del-sync-files: a replica that persists nothing keeps no copy of its master's file.
+    if (
+      this.host.config.getBool("rdb-del-sync-files") && !this.hasSavePoints &&
+      !this.host.config.getBool("appendonly")
+    ) return true;
     try {
       writeFileAtomic(this.path, bytes, { tmpName: `temp-${Deno.pid}.rdb` });
     } catch (e) {
@@ -220,6 +226,8 @@ export class RdbPersistence {
         rdb: this.host.rdbOptions(),
         tmpPath: tmp,
         keyDelayUs: () => config.getNumber("rdb-key-save-delay"),
+        style: { checksum: config.getBool("rdbchecksum") },
+        incrementalFsync: () => config.getBool("rdb-save-incremental-fsync"),
       });
     } catch (e) {
       // Redis's fork succeeds and its child fails: the save "started", then it failed.

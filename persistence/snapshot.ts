@@ -32,13 +32,26 @@ import {
   writeKeyValue,
   writeRdbHeader,
 } from "../protocol/rdb_file.ts";
-import type { Db } from "../keyspace/db.ts";
+import type { Db, Value } from "../keyspace/db.ts";
+import { writeKeyCommands, writeSelectDb } from "./aof_rewrite.ts";
 
 /** Where the bytes go, in order (a file's writeSync, or a test's array). */
 export type SnapshotSink = (chunk: Uint8Array) => void;
 
 /** Output buffered before it goes to the sink. */
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+
+export interface SnapshotOptions {
+  chunkBytes?: number;
+  dbId?: number;
+  /**
+   * "rdb" (default): an RDB file. "commands": the commands that rebuild each key, for an AOF base
+   * written with aof-use-rdb-preamble no (persistence/aof_rewrite.ts).
+   */
+  format?: "rdb" | "commands";
+  /** rdbchecksum: false writes a zero checksum, as Redis does with `rdbchecksum no`. */
+  checksum?: boolean;
+}
 
 export class RdbSnapshot {
   /** Keys already written, or created after the start (never to be written). */
@@ -54,19 +67,33 @@ export class RdbSnapshot {
   /** Bytes handed to the sink so far. */
   bytesWritten = 0;
 
+  private readonly chunkBytes: number;
+  private readonly commands: boolean;
+  private readonly checksum: boolean;
+
   constructor(
     private readonly db: Db,
     aux: AuxField[],
     private readonly o: RdbOptions,
     private readonly sink: SnapshotSink,
-    private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
-    dbId = 0,
+    opts: SnapshotOptions = {},
   ) {
-    this.w = new ByteWriter(chunkBytes + 1024);
-    writeRdbHeader(this.w, aux);
+    this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    this.commands = opts.format === "commands";
+    this.checksum = opts.checksum ?? true;
+    this.w = new ByteWriter(this.chunkBytes + 1024);
     this.keysTotal = db.dict.size;
-    if (db.dict.size !== 0) writeDbHeader(this.w, dbId, db);
+    if (this.commands) writeSelectDb(this.w, opts.dbId ?? 0);
+    else {
+      writeRdbHeader(this.w, aux);
+      if (db.dict.size !== 0) writeDbHeader(this.w, opts.dbId ?? 0, db);
+    }
     this.iter = db.dict.keys();
+  }
+
+  private writeEntry(key: string, v: Value): void {
+    if (this.commands) writeKeyCommands(this.w, key, v, this.db.expires.get(key));
+    else writeKeyValue(this.w, key, v, this.db.expires.get(key), this.o);
   }
 
   get isFinished(): boolean {
@@ -79,7 +106,7 @@ export class RdbSnapshot {
     this.done.add(key);
     const v = this.db.dict.get(key);
     if (v === undefined) return; // created after the start
-    writeKeyValue(this.w, key, v, this.db.expires.get(key), this.o);
+    this.writeEntry(key, v);
     this.keysWritten++;
     if (this.w.length >= this.chunkBytes) this.flush();
   }
@@ -96,7 +123,7 @@ export class RdbSnapshot {
       const key = r.value;
       if (this.done.has(key)) continue;
       this.done.add(key);
-      writeKeyValue(this.w, key, this.db.dict.get(key)!, this.db.expires.get(key), this.o);
+      this.writeEntry(key, this.db.dict.get(key)!);
       this.keysWritten++;
       n++;
       if (this.w.length >= this.chunkBytes) this.flush();
@@ -114,11 +141,15 @@ export class RdbSnapshot {
   finish(): void {
     if (this.finished) return;
     while (!this.step(1 << 30)) { /* a caller that did not walk to the end */ }
-    this.w.u8(RDB_OPCODE.EOF);
-    this.crc.update(this.w.buf, 0, this.w.length);
-    this.w.reserve(8);
-    this.crc.writeLE(this.w.buf, this.w.length);
-    this.w.length += 8;
+    if (!this.commands) {
+      this.w.u8(RDB_OPCODE.EOF);
+      this.w.reserve(8);
+      if (this.checksum) {
+        this.crc.update(this.w.buf, 0, this.w.length);
+        this.crc.writeLE(this.w.buf, this.w.length);
+      } else this.w.buf.fill(0, this.w.length, this.w.length + 8);
+      this.w.length += 8;
+    }
     this.sinkOut(this.w.view());
     this.finished = true;
     this.done.clear();
@@ -132,7 +163,7 @@ export class RdbSnapshot {
 
   private flush(): void {
     const out = this.w.view();
-    this.crc.update(out);
+    if (this.checksum && !this.commands) this.crc.update(out);
     this.sinkOut(out);
     this.w.length = 0;
   }

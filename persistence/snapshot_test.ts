@@ -110,7 +110,7 @@ Deno.test("a snapshot written while the keyspace changes holds the keyspace of i
       standardAux({ ctimeSec: 1 }),
       O,
       (c) => chunks.push(c.slice()),
-      512,
+      { chunkBytes: 512 },
     );
     db.observer = { beforeChange: (k) => snap.preserve(k), beforeFlush: () => snap.abandon() };
     const fresh = { n: 0 };
@@ -142,7 +142,9 @@ Deno.test("the output buffer stays bounded: it goes to the sink at every chunk",
   const db = new Db(() => NOW_MS);
   for (let i = 0; i < 2000; i++) db.add(`key:${i}`, new Uint8Array(300));
   let biggest = 0;
-  const snap = new RdbSnapshot(db, [], O, (c) => biggest = Math.max(biggest, c.length), 4096);
+  const snap = new RdbSnapshot(db, [], O, (c) => biggest = Math.max(biggest, c.length), {
+    chunkBytes: 4096,
+  });
   db.observer = { beforeChange: (k) => snap.preserve(k), beforeFlush: () => snap.abandon() };
   for (let i = 0; i < 2000; i += 2) db.delete(`key:${i}`); // every other value preserved at once
   snap.runToEnd();

@@ -280,6 +280,7 @@ export class Server {
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
     for (const l of this.listeners) this.acceptLoop(l);
     await this.loadDataFromDisk();
+    this.cluster?.verifyWithData((slot) => this.db.countKeysInSlot(slot));
     this.startTimers();
     this.replication.start();
     this.log.notice(`Ready to accept connections tcp (port ${this.port})`);
@@ -341,7 +342,12 @@ export class Server {
         }
         let r;
         try {
-          r = await runAofCommands(buf, start, (argv) => dispatch(this, loader, argv));
+          r = await runAofCommands(
+            buf,
+            start,
+            (argv) => dispatch(this, loader, argv),
+            this.config.getNumber("key-load-delay"),
+          );
         } catch (e) {
           if (e instanceof AofFormatError) {
             throw new Error(

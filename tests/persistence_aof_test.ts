@@ -268,3 +268,54 @@ Deno.test("aof: CONFIG SET appendonly yes writes a base at once; a restart with 
     await node.stop();
   }
 });
+
+Deno.test("aof: with aof-use-rdb-preamble no and aof-timestamp-enabled yes, ours and redis-server read each other's files", async () => {
+  const opts = {
+    save: "",
+    appendonly: "yes",
+    "aof-use-rdb-preamble": "no",
+    "aof-timestamp-enabled": "yes",
+  };
+  const node = await spawnNode(opts);
+  let c = await RespClient.connect(node.port);
+  try {
+    await populate(c);
+    await c.call("SET", "ttl", "v", "PX", "3600000");
+    assert.equal(await c.call("BGREWRITEAOF"), "Background append only file rewriting started");
+    await waitFor("the rewrite", async () => await info(c, "aof_rewrite_in_progress") === "0");
+    await c.call("ZADD", "zset:small", "7", "after");
+    const ours = await digest(c);
+    const dir = join(node.dir, "appendonlydir");
+    const base = Deno.readTextFileSync(join(dir, "appendonly.aof.2.base.aof"));
+    assert.match(base, /^\*2\r\n\$6\r\nSELECT\r\n/);
+    assert.match(base, /\r\nHMSET\r\n/);
+    assert.match(base, /\r\nPEXPIREAT\r\n/);
+    assert.match(Deno.readTextFileSync(join(dir, "appendonly.aof.2.incr.aof")), /^#TS:\d+\r\n/);
+    c.close();
+    assert.equal(await node.stop(), 0);
+    const check = await run("redis-check-aof", [join(dir, "appendonly.aof.manifest")]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const redis = await spawnRedis({ ...opts, dir: node.dir, "enable-debug-command": "yes" });
+    const rc = await RespClient.connect(redis.port);
+    try {
+      assert.equal(await digest(rc), ours);
+      await rc.call("SET", "theirs", "1");
+      assert.equal(await rc.call("BGREWRITEAOF"), "Background append only file rewriting started");
+      await waitFor("their rewrite", async () => await info(rc, "aof_rewrite_in_progress") === "0");
+      await rc.call("SADD", "set:strings", "from-redis");
+      const theirs = await digest(rc);
+      rc.close();
+      await redis.stop();
+      const back = await spawnNode(opts, { dir: node.dir });
+      c = await RespClient.connect(back.port);
+      assert.equal(await digest(c), theirs);
+      await back.stop();
+    } finally {
+      rc.close();
+      await redis.stop();
+    }
+  } finally {
+    c.close();
+    await node.stop();
+  }
+});

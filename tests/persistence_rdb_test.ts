@@ -337,3 +337,67 @@ Deno.test("rdb: a failed BGSAVE stops writes with MISCONF (as redis-server), unt
     await theirs.kill();
   }
 });
+
+Deno.test("rdb: rdbchecksum no writes a zero checksum, as redis-server does; both load it", async () => {
+  const node = await startNode({ save: "", rdbchecksum: "no", "enable-debug-command": "yes" });
+  const c = await RespClient.connect(node.port);
+  try {
+    await populate(c);
+    const ours = await digest(c);
+    assert.equal(await c.call("SAVE"), "OK");
+    const file = Deno.readFileSync(join(node.dir, "dump.rdb"));
+    assert.deepEqual([...file.subarray(file.length - 8)], [0, 0, 0, 0, 0, 0, 0, 0]);
+    const check = await run("redis-check-rdb", [join(node.dir, "dump.rdb")]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const redis = await spawnRedis({
+      dir: node.dir,
+      rdbchecksum: "no",
+      "enable-debug-command": "yes",
+    });
+    const rc = await RespClient.connect(redis.port);
+    try {
+      assert.equal(await digest(rc), ours);
+    } finally {
+      rc.close();
+      await redis.stop();
+    }
+  } finally {
+    c.close();
+    await node.stop();
+  }
+});
+
+Deno.test("rdb: a cluster node loading keys of slots it does not own claims them, as redis-server does", async () => {
+  const src = await startNode({ save: "" });
+  const c = await RespClient.connect(src.port);
+  for (const k of ["a", "b", "{user1}.x", "{user1}.y"]) await c.call("SET", k, "v");
+  assert.equal(await c.call("SAVE"), "OK");
+  c.close();
+  await src.stop();
+  const mySlots = async (cl: RespClient) =>
+    String(await cl.call("CLUSTER", "NODES")).split("\n").find((l) => l.includes("myself"))!
+      .split(" ").slice(8).join(" ");
+  const dirs = [await tempDir("claim"), await tempDir("claim")];
+  for (const d of dirs) await Deno.copyFile(join(src.dir, "dump.rdb"), join(d, "dump.rdb"));
+  const ours = await spawnNode({ save: "", "cluster-enabled": "yes" }, { dir: dirs[0] });
+  const theirs = await spawnRedis({ dir: dirs[1], "cluster-enabled": "yes" });
+  const [oc, rc] = [await RespClient.connect(ours.port), await RespClient.connect(theirs.port)];
+  try {
+    const slots = await mySlots(oc);
+    assert.equal(slots, "3300 8106 15495");
+    assert.equal(slots, await mySlots(rc));
+    assert.match(
+      ours.output(),
+      /I have keys for unassigned slot 3300\. Taking responsibility for it\./,
+    );
+    assert.match(
+      Deno.readTextFileSync(join(dirs[0], "nodes.conf")),
+      /myself,master .* 3300 8106 15495\n/,
+    );
+  } finally {
+    oc.close();
+    rc.close();
+    await ours.stop();
+    await theirs.stop();
+  }
+});
