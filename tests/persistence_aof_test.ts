@@ -101,33 +101,36 @@ Deno.test("aof: kill -9 under write load with appendfsync everysec loses no ackn
   assert.equal(r.lost, 0);
 });
 
-Deno.test("aof: our files pass redis-check-aof and load in redis-server; redis-server's load in ours", async () => {
-  const node = await spawnNode({ save: "", appendonly: "yes" });
+/**
+ * Files both ways with redis-server under `opts`: ours (after a rewrite and more writes) pass
+ * redis-check-aof and load in redis-server with the same digest; then redis-server's (after its
+ * own rewrite and more writes) load in ours. `checkOurFiles` looks at our files first.
+ */
+async function aofBothWays(
+  opts: Record<string, string>,
+  checkOurFiles: (dir: string) => void,
+): Promise<void> {
+  const node = await spawnNode(opts);
   let c = await RespClient.connect(node.port);
   try {
     await populate(c);
+    await c.call("SET", "ttl", "v", "PX", "3600000");
     assert.equal(await c.call("BGREWRITEAOF"), "Background append only file rewriting started");
     await waitFor("the rewrite", async () => await info(c, "aof_rewrite_in_progress") === "0");
-    await c.call("SET", "after", "rewrite", "PX", "3600000");
     await c.call("INCRBY", "counter", "41");
     await c.call("LPUSH", "list:small", "more");
     const ours = await digest(c);
-    const manifest = join(node.dir, "appendonlydir", "appendonly.aof.manifest");
-    assert.match(Deno.readTextFileSync(manifest), /appendonly\.aof\.2\.base\.rdb seq 2 type b/);
+    const dir = join(node.dir, "appendonlydir");
+    checkOurFiles(dir);
     c.close();
     assert.equal(await node.stop(), 0);
-    const check = await run("redis-check-aof", [manifest]);
+    const check = await run("redis-check-aof", [join(dir, "appendonly.aof.manifest")]);
     assert.equal(check.code, 0, check.stdout + check.stderr);
     assert.match(check.stdout, /is valid/);
-    const redis = await spawnRedis({
-      dir: node.dir,
-      appendonly: "yes",
-      "enable-debug-command": "yes",
-    });
+    const redis = await spawnRedis({ ...opts, dir: node.dir, "enable-debug-command": "yes" });
     const rc = await RespClient.connect(redis.port);
     try {
       assert.equal(await digest(rc), ours);
-      // Theirs, after more writes and a rewrite of their own, back into ours.
       await rc.call("SET", "theirs", "1");
       assert.equal(await rc.call("BGREWRITEAOF"), "Background append only file rewriting started");
       await waitFor("their rewrite", async () => await info(rc, "aof_rewrite_in_progress") === "0");
@@ -135,7 +138,7 @@ Deno.test("aof: our files pass redis-check-aof and load in redis-server; redis-s
       const theirs = await digest(rc);
       rc.close();
       await redis.stop();
-      const back = await spawnNode({ save: "", appendonly: "yes" }, { dir: node.dir });
+      const back = await spawnNode(opts, { dir: node.dir });
       c = await RespClient.connect(back.port);
       assert.equal(await digest(c), theirs);
       await back.stop();
@@ -147,6 +150,13 @@ Deno.test("aof: our files pass redis-check-aof and load in redis-server; redis-s
     c.close();
     await node.stop();
   }
+}
+
+Deno.test("aof: our files pass redis-check-aof and load in redis-server; redis-server's load in ours", async () => {
+  await aofBothWays({ save: "", appendonly: "yes" }, (dir) => {
+    const manifest = Deno.readTextFileSync(join(dir, "appendonly.aof.manifest"));
+    assert.match(manifest, /appendonly\.aof\.2\.base\.rdb seq 2 type b/);
+  });
 });
 
 Deno.test("aof: BGREWRITEAOF while clients write keeps every write; old files are deleted", async () => {
@@ -276,46 +286,11 @@ Deno.test("aof: with aof-use-rdb-preamble no and aof-timestamp-enabled yes, ours
     "aof-use-rdb-preamble": "no",
     "aof-timestamp-enabled": "yes",
   };
-  const node = await spawnNode(opts);
-  let c = await RespClient.connect(node.port);
-  try {
-    await populate(c);
-    await c.call("SET", "ttl", "v", "PX", "3600000");
-    assert.equal(await c.call("BGREWRITEAOF"), "Background append only file rewriting started");
-    await waitFor("the rewrite", async () => await info(c, "aof_rewrite_in_progress") === "0");
-    await c.call("ZADD", "zset:small", "7", "after");
-    const ours = await digest(c);
-    const dir = join(node.dir, "appendonlydir");
+  await aofBothWays(opts, (dir) => {
     const base = Deno.readTextFileSync(join(dir, "appendonly.aof.2.base.aof"));
     assert.match(base, /^\*2\r\n\$6\r\nSELECT\r\n/);
     assert.match(base, /\r\nHMSET\r\n/);
     assert.match(base, /\r\nPEXPIREAT\r\n/);
     assert.match(Deno.readTextFileSync(join(dir, "appendonly.aof.2.incr.aof")), /^#TS:\d+\r\n/);
-    c.close();
-    assert.equal(await node.stop(), 0);
-    const check = await run("redis-check-aof", [join(dir, "appendonly.aof.manifest")]);
-    assert.equal(check.code, 0, check.stdout + check.stderr);
-    const redis = await spawnRedis({ ...opts, dir: node.dir, "enable-debug-command": "yes" });
-    const rc = await RespClient.connect(redis.port);
-    try {
-      assert.equal(await digest(rc), ours);
-      await rc.call("SET", "theirs", "1");
-      assert.equal(await rc.call("BGREWRITEAOF"), "Background append only file rewriting started");
-      await waitFor("their rewrite", async () => await info(rc, "aof_rewrite_in_progress") === "0");
-      await rc.call("SADD", "set:strings", "from-redis");
-      const theirs = await digest(rc);
-      rc.close();
-      await redis.stop();
-      const back = await spawnNode(opts, { dir: node.dir });
-      c = await RespClient.connect(back.port);
-      assert.equal(await digest(c), theirs);
-      await back.stop();
-    } finally {
-      rc.close();
-      await redis.stop();
-    }
-  } finally {
-    c.close();
-    await node.stop();
-  }
+  });
 });
