@@ -31,6 +31,7 @@ import {
   withNewIncr,
 } from "./aof_manifest.ts";
 import { BackgroundSnapshot } from "./background_snapshot.ts";
+import { type AppendFile, type OpenAppendFile, openDenoAppendFile } from "./append_file.ts";
 import { RdbSnapshot, type SnapshotOptions } from "./snapshot.ts";
 import { fsyncDir, joinDir, removeQuietly, writeAllSync, writeFileAtomic } from "./files.ts";
 import type { PersistenceConfig } from "./rdb_persistence.ts";
@@ -47,6 +48,8 @@ export interface AofHost {
   bgsaveRunning(): boolean;
   /** A failed fsync under `appendfsync always`: Redis exits rather than go on unsafely. */
   fatal(msg: string): void;
+  /** How incremental files are opened (a test plays the disk); Deno files by default. */
+  openFile?: OpenAppendFile;
 }
 
 /** Buffered appends beyond this are written at once (bounds the buffer between replies). */
@@ -64,7 +67,8 @@ export class Aof {
   /** Appends are being written (appendonly yes and the files are open). */
   on = false;
   private manifest: AofManifest = emptyManifest();
-  private file: Deno.FsFile | null = null;
+  private file: AppendFile | null = null;
+  private readonly openFile: OpenAppendFile;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   /** Bytes written and not yet fsynced. */
@@ -86,7 +90,9 @@ export class Aof {
   /** Told when a rewrite ends (tests wait on it). */
   onRewriteDone: ((ok: boolean) => void) | null = null;
 
-  constructor(private readonly host: AofHost) {}
+  constructor(private readonly host: AofHost) {
+    this.openFile = host.openFile ?? openDenoAppendFile;
+  }
 
   private get dirPath(): string {
     return joinDir(this.host.config.getString("dir"), this.host.config.getString("appenddirname"));
@@ -136,7 +142,7 @@ export class Aof {
     if (existing !== null && existing.incr.length !== 0) {
       this.manifest = existing;
       const last = existing.incr[existing.incr.length - 1];
-      this.file = Deno.openSync(joinDir(this.dirPath, last.name), { append: true, create: true });
+      this.file = this.openFile(joinDir(this.dirPath, last.name), false);
       this.currentSize = this.filesSize(existing);
       this.baseSize = existing.base === null ? 0 : this.fileSize(existing.base);
       this.deleteHistory();
@@ -153,11 +159,7 @@ export class Aof {
    */
   private startFresh(from: AofManifest): void {
     const { manifest, file } = withNewIncr(from, this.prefix);
-    this.file = Deno.openSync(joinDir(this.dirPath, file.name), {
-      write: true,
-      create: true,
-      truncate: true,
-    });
+    this.file = this.openFile(joinDir(this.dirPath, file.name), true);
     const preamble = this.host.config.getBool("aof-use-rdb-preamble");
     const next = withNewBase(manifest, this.prefix, preamble, file);
     const tmp = joinDir(this.dirPath, `temp-rewriteaof-${Deno.pid}.aof`);
@@ -272,7 +274,7 @@ export class Aof {
       }
     }
     try {
-      writeAllSync(file, bytes);
+      file.write(bytes);
     } catch (e) {
       // Kept for the next try; writes are refused meanwhile (MISCONF), as Redis does.
       const msg = (e as Error).message;
@@ -295,7 +297,7 @@ export class Aof {
 
   private fsyncNow(): void {
     try {
-      this.file?.syncDataSync();
+      this.file?.fsync();
       this.unsynced = false;
       this.lastFsyncMs = this.host.now();
     } catch (e) {
@@ -323,7 +325,7 @@ export class Aof {
       this.unsynced = false;
       this.lastFsyncMs = now;
       const file = this.file!;
-      this.fsyncInFlight = file.syncData().catch((e) => {
+      this.fsyncInFlight = file.fsyncInBackground().catch((e) => {
         this.unsynced = true;
         this.host.log.warning(`Error syncing the AOF file: ${(e as Error).message}`);
       }).finally(() => this.fsyncInFlight = null);
@@ -378,16 +380,12 @@ export class Aof {
     }
     this.writePending();
     try {
-      this.file?.syncDataSync();
+      this.file?.fsync();
     } catch { /* the next fsync reports it */ }
     const { manifest, file } = withNewIncr(this.manifest, this.prefix);
-    let next: Deno.FsFile;
+    let next: AppendFile;
     try {
-      next = Deno.openSync(joinDir(this.dirPath, file.name), {
-        write: true,
-        create: true,
-        truncate: true,
-      });
+      next = this.openFile(joinDir(this.dirPath, file.name), true);
       this.manifest = manifest;
       this.persistManifest();
     } catch (e) {
@@ -530,7 +528,7 @@ export class Aof {
     } else {
       // Another snapshot is being written: open a new incremental file now, rewrite after it.
       const { manifest, file } = withNewIncr(this.manifest, this.prefix);
-      this.file = Deno.openSync(joinDir(this.dirPath, file.name), { write: true, create: true });
+      this.file = this.openFile(joinDir(this.dirPath, file.name), true);
       this.lastTimestampSec = -1;
       this.manifest = manifest;
       this.persistManifest();
@@ -544,7 +542,7 @@ export class Aof {
     if (!this.on) return;
     this.writePending();
     try {
-      this.file?.syncDataSync();
+      this.file?.fsync();
       this.unsynced = false;
     } catch (e) {
       this.host.log.warning(`Fail to fsync the AOF file: ${(e as Error).message}`);
@@ -556,7 +554,7 @@ export class Aof {
     if (!this.on) return;
     this.writePending();
     try {
-      this.file?.syncDataSync();
+      this.file?.fsync();
     } catch (e) {
       this.host.log.warning(`Fail to fsync the AOF file: ${(e as Error).message}`);
     }
