@@ -22,6 +22,7 @@
  * - Send buffer: a packet counts against the sender's bound from `send` until the receiver's
  *   `onPacket` has taken it (a receiver without a handler exerts backpressure, as TCP does).
  * - close(): packets already sent still arrive, then the peer sees "connection closed by peer".
+ * - cutOneWay(from, to): packets one way are held, the other way flows; connects time out.
  * - partition(groups) / isolate(identity): new connects across the cut time out. In the default
  *   "cut" mode, existing links across it close on both sides at once ("network partition" /
  *   "node isolated"; in-flight packets are lost). In "blackhole" mode they stay open but nothing
@@ -268,6 +269,22 @@ export class SimBusNetwork {
     this.cutUnreachable("network partition");
   }
 
+  /**
+   * A one-way fault: what `from` sends to `to` no longer arrives (held on open links, as a pulled
+   * cable in one direction would, and released on heal), while `to` still reaches `from`. Links
+   * stay open; new connects either way time out (a handshake needs both directions). Adds to
+   * what is cut already; `heal` lifts it.
+   */
+  cutOneWay(from: readonly string[], to: readonly string[]): void {
+    for (const x of from) {
+      for (const y of to) {
+        if (x === y) throw new Error(`cutOneWay: ${x} is on both sides`);
+        this.cutPairs.add(`${x}|${y}`);
+      }
+    }
+    this.note(`cut one way [${from.join(",")}] -> [${to.join(",")}]`);
+  }
+
   /** Ends the partition and every `cut` (isolated identities stay isolated). */
   heal(): void {
     this.groupOf = null;
@@ -495,6 +512,8 @@ class SimHost implements BusNetwork {
         if (settled) return;
         const listener = net.findListener(host, port);
         if (listener !== undefined && !net.reachable(from, listener.owner)) return; // SYN lost
+        // The SYN-ACK cannot come back (a one-way cut): the handshake times out.
+        if (listener !== undefined && !net.reachable(listener.owner, from)) return;
         if (listener === undefined) {
           if (!net.reachable(from, from)) return; // isolated: nothing gets out
           net.stats.refused++;

@@ -504,3 +504,29 @@ Deno.test("bus sim: cut blocks only the named pairs, adds up, and heal lifts it"
   assert.equal(ab2.closed, false);
   net.shutdown();
 });
+
+Deno.test("bus sim: a one-way cut holds one direction, lets the other through, blocks connects; heal", async () => {
+  const { clock, net } = setup();
+  let server: BusLink | null = null;
+  await net.host("b").listen("b", 1, (link) => server = link);
+  await net.host("a").listen("a", 1, (l) => l.onPacket = () => {});
+  const client = await connectSim(net, clock, "a", "b", 1);
+  const rs = record(server!, clock);
+  const rc = record(client, clock);
+  net.cutOneWay(["a"], ["b"]);
+  assert.equal(net.reachable("a", "b"), false);
+  assert.equal(net.reachable("b", "a"), true);
+  client.send(tagged(1));
+  server!.send(tagged(2));
+  advance(clock, 20);
+  assert.deepEqual(rs.got.map((g) => g.tag), []);
+  assert.deepEqual(rc.got.map((g) => g.tag), [2]);
+  assert.equal(client.closed || server!.closed, false);
+  await assert.rejects(connectSim(net, clock, "a", "b", 1, 100), /timed out/);
+  await assert.rejects(connectSim(net, clock, "b", "a", 1, 100), /timed out/);
+  assert.throws(() => net.cutOneWay(["a"], ["a"]), /both sides/);
+  net.heal();
+  advance(clock, 10);
+  assert.deepEqual(rs.got.map((g) => g.tag), [1]);
+  net.shutdown();
+});

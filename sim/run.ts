@@ -2,7 +2,8 @@
  * One simulated run from a seed: form a cluster of 3 masters and 4 replicas, then for
  * `faultMs` of simulated time let the seed pick faults every half second or so: kill -9 of a node,
  * a power loss, restarts, partitions (a random minority cut off), a flapping network, a cut
- * between two nodes only (the others still reach both), a process stopped and continued later
+ * between two nodes only (the others still reach both; sometimes one way only), a process
+ * stopped and continued later
  * (SIGSTOP), a wall clock stepped forward, healing, packet loss, latency spikes (packets on
  * different links overtake each other), and the operator's CLUSTER FAILOVER (plain, FORCE or
  * TAKEOVER) and CLUSTER REPLICATE on a replica, and slots moved between masters by SETSLOT. The
@@ -195,9 +196,15 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         note(`stop #${i}`);
       } else if (roll === 8) {
         const [a, b] = rng.shuffle(world.up()).slice(0, 2);
-        world.cut([a], [b]);
+        if (rng.chance(0.3)) {
+          // One way only: b hears a's gossip, a never hears b.
+          world.cutOneWay(b, a);
+          note(`cut one way #${b} -> #${a}`);
+        } else {
+          world.cut([a], [b]);
+          note(`cut #${a} #${b}`);
+        }
         partitioned = true;
-        note(`cut #${a} #${b}`);
       } else if (roll === 9 && rng.chance(0.3)) {
         const replicas = activeReplicas(world);
         if (replicas.length > 0) {

@@ -14,7 +14,9 @@
  * - **FAIL only by a majority**: a node broadcasts FAIL about X only when, in its own view, a
  *   majority of the masters with slots (itself included when it is one) reported X failing
  *   within the report validity (2 x node-timeout), and every report it counts is backed by the
- *   wire: the reporter, a master then, really gossiped X as PFAIL or FAIL in that window. The
+ *   wire: the node received gossip from the reporter, a master then, flagging X as PFAIL or FAIL
+ *   in that window (when it arrived counts, as in Redis: a packet held by a one-way cut and
+ *   delivered on heal makes a fresh report). The
  *   majority is of the cluster size as the node last computed it (Redis's cluster->size lags the
  *   view until the next clusterUpdateState): the smallest size seen on the node in the last
  *   `SIZE_LAG_MS` (at steps and at its packets) stands for it;
@@ -51,8 +53,11 @@ export class SafetyMonitor {
   private readonly announced = new Map<string, Announced>();
   /** node id -> the epochs seen at the previous step (while it runs). */
   private readonly lastSeen = new Map<string, { currentEpoch: number; lastVoteEpoch: number }>();
-  /** reporter id -> subject id -> when the reporter last gossiped the subject as failing. */
-  private readonly gossipedFailing = new Map<string, Map<string, number>>();
+  /**
+   * receiver id -> reporter id -> subject id -> when the receiver last heard the reporter (a
+   * master) gossip the subject as failing.
+   */
+  private readonly heardFailing = new Map<string, Map<string, Map<string, number>>>();
   /** Counters for the report. */
   readonly counts = { votes: 0, promotions: 0, takeovers: 0, restarts: 0, failsDeclared: 0 };
 
@@ -94,19 +99,28 @@ export class SafetyMonitor {
     return size;
   }
 
+  /**
+   * A packet reached node `receiverId`, just before it handles it. Gossip from a master that
+   * flags a node failing is what a failure report may be made of (clusterProcessGossipSection);
+   * it is recorded when it arrives, however late (a link held by a one-way cut delivers on heal).
+   */
+  packetReceived(receiverId: string, msg: BusMessage, atMs: number): void {
+    if (!("header" in msg)) return;
+    if (!(msg.type === "PING" || msg.type === "PONG" || msg.type === "MEET")) return;
+    if ((msg.header.flags & NodeFlags.MASTER) === 0) return;
+    for (const g of msg.gossip) {
+      if (!(g.flags & (NodeFlags.PFAIL | NodeFlags.FAIL))) continue;
+      let byReporter = this.heardFailing.get(receiverId);
+      if (byReporter === undefined) this.heardFailing.set(receiverId, byReporter = new Map());
+      let m = byReporter.get(msg.header.sender);
+      if (m === undefined) byReporter.set(msg.header.sender, m = new Map());
+      m.set(g.nodename, atMs);
+    }
+  }
+
   /** A packet left node `senderId` (seen on the wire); `view` is the sender's state then. */
   packetSent(senderId: string, msg: BusMessage, atMs: number, view?: ClusterState): void {
     if (!("header" in msg)) return;
-    // Failure reports count only from masters (clusterProcessGossipSection): keep a master's.
-    const fromMaster = (msg.header.flags & NodeFlags.MASTER) !== 0;
-    if ((msg.type === "PING" || msg.type === "PONG" || msg.type === "MEET") && fromMaster) {
-      for (const g of msg.gossip) {
-        if (!(g.flags & (NodeFlags.PFAIL | NodeFlags.FAIL))) continue;
-        let m = this.gossipedFailing.get(senderId);
-        if (m === undefined) this.gossipedFailing.set(senderId, m = new Map());
-        m.set(g.nodename, atMs);
-      }
-    }
     if (msg.type === "FAIL" && view !== undefined) {
       this.checkFail(senderId, msg.nodename, atMs, view);
     }
@@ -140,12 +154,12 @@ export class SafetyMonitor {
     for (const r of n.failReports) {
       if (r.timeMs < since) continue;
       // As in Redis, a report counts while valid even if its reporter has since become a replica.
-      const gossiped = this.gossipedFailing.get(r.reporterId)?.get(subject);
-      if (gossiped === undefined || gossiped < since - this.nodeTimeoutMs) {
+      const heard = this.heardFailing.get(senderId)?.get(r.reporterId)?.get(subject);
+      if (heard === undefined || heard < since - this.nodeTimeoutMs) {
         this.fail(
           atMs,
           `${senderId} counted a failure report about ${subject} from ${r.reporterId}, ` +
-            `who never gossiped it failing as a master`,
+            `from whom it never heard it failing (as a master) in the report's lifetime`,
         );
         continue;
       }

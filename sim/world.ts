@@ -46,6 +46,7 @@ import { tapSends } from "./tap.ts";
 import { SafetyMonitor } from "./safety.ts";
 import { SimReplication } from "./replication.ts";
 import { NodeClock } from "./node_clock.ts";
+import { MinorityMasterCheck, type MinorityWorld } from "./minority_check.ts";
 
 export const SIM_START_MS = 1_790_000_000_000;
 const BASE_PORT = 17100;
@@ -93,8 +94,6 @@ interface SimNodeSlot {
   clock: NodeClock | null;
   /** How far the machine's wall clock is ahead of the world's (kept across restarts). */
   clockAheadMs: number;
-  /** Since when this node, a master with slots, cannot reach a majority of masters (or null). */
-  cutOffSinceMs: number | null;
   /** When the node last started or was continued (its timers caught up then). */
   resumedAtMs: number;
   rng: SimRandom;
@@ -129,6 +128,9 @@ export class SimWorld {
   private takingOver = -1;
   /** False once the fault phase is over: the crash-after-vote hook stops firing. */
   faultsOn = true;
+  /** A cut-off master must stop serving in time (sim/minority_check.ts). */
+  private readonly minority: MinorityMasterCheck;
+  private readonly minorityView: MinorityWorld;
 
   private constructor(readonly seed: number, readonly opts: SimWorldOptions) {
     this.clock.set(SIM_START_MS);
@@ -146,6 +148,21 @@ export class SimWorld {
       allowReplicaMigration: opts.bus?.allowReplicaMigration ?? true,
     };
     this.replication = new SimReplication(opts.nodes, opts.writeBytesPer100Ms ?? 100);
+    this.minority = new MinorityMasterCheck(opts.nodes, opts.nodeTimeoutMs);
+    this.minorityView = {
+      get size() {
+        return opts.nodes;
+      },
+      now: () => this.now(),
+      stateOf: (i) => this.slots[i].node?.state ?? null,
+      isUp: (i) => this.isUp(i),
+      isFrozen: (i) => this.isFrozen(i),
+      identity: (i) => this.identity(i),
+      indexOf: (id) => this.indexOf(id),
+      resumedAtMs: (i) => this.slots[i].resumedAtMs,
+      reachable: (a, b) => this.net.reachable(a, b),
+      hasCuts: () => this.net.hasCuts(),
+    };
   }
 
   /** N fresh nodes, each a one-node cluster with its own id (not yet met). */
@@ -163,7 +180,6 @@ export class SimWorld {
         node: null,
         clock: null,
         clockAheadMs: 0,
-        cutOffSinceMs: null,
         resumedAtMs: 0,
         rng,
         failover: { ...DEFAULT_FAILOVER_CONFIG, ...opts.failover },
@@ -304,6 +320,9 @@ export class SimWorld {
             this.hookCrashes.push(i);
           });
         }
+      }, (packet) => {
+        const d = decodeBusMessage(packet);
+        if (d.ok) this.monitor.packetReceived(id, d.message, this.now());
       }),
       clock,
       rng: slot.rng.fork(),
@@ -429,70 +448,11 @@ export class SimWorld {
       await advanceAsync(this.clock, step, 2);
       this.replication.step(this.replicationView, this.now(), step);
       this.monitor.step(this.states(), this.now());
-      this.checkMinorityMasters();
-    }
-  }
-
-  /**
-   * A master cut off from a majority of the masters it knows must stop serving (cluster state
-   * fail, so writes get CLUSTERDOWN) within the bound Redis's rules give: it PINGs each peer once
-   * its last PONG is node-timeout / 2 old, flags PFAIL once a PING is node-timeout old, and
-   * updates its state at the next cron: 1.5 x node-timeout, plus 500 ms for latency and cron
-   * ticks. The clock starts at the cut, or later: when the node or any node it still reaches
-   * started or was continued. A node loading nodes.conf takes every PONG time as "now", and its
-   * gossip passes that on to the nodes it reaches, which take a newer PONG time from gossip while
-   * no PING is pending (clusterProcessGossipSection): the same bound then runs from there.
-   * Checked while the network is split into groups; with `cut` pairs in force a node may hear
-   * of a peer it cannot reach through one that can, and Redis then rightly keeps both serving.
-   */
-  private checkMinorityMasters(): void {
-    const now = this.now();
-    const boundMs = 1.5 * this.cfg.nodeTimeoutMs + 500;
-    const grouped = !this.net.hasCuts();
-    for (let i = 0; i < this.slots.length; i++) {
-      const slot = this.slots[i];
-      const node = slot.node;
-      if (node === null || this.isFrozen(i) || !grouped) {
-        slot.cutOffSinceMs = null;
-        continue;
-      }
-      const s = node.state;
-      const me = myself(s);
-      if (!isMaster(me) || me.numSlots === 0) {
-        slot.cutOffSinceMs = null;
-        continue;
-      }
-      let masters = 0;
-      let reached = 0;
-      for (const n of s.nodes.values()) {
-        if (!isMaster(n) || n.numSlots === 0) continue;
-        masters++;
-        if (n.id === s.myselfId) {
-          reached++;
-          continue;
-        }
-        const k = this.indexOf(n.id);
-        if (
-          k >= 0 && this.isUp(k) && !this.isFrozen(k) &&
-          this.net.reachable(slot.identity, this.slots[k].identity)
-        ) {
-          reached++;
-        }
-      }
-      if (reached > masters / 2) {
-        slot.cutOffSinceMs = null;
-        continue;
-      }
-      slot.cutOffSinceMs ??= now;
-      let since = Math.max(slot.cutOffSinceMs, slot.resumedAtMs);
-      for (let k = 0; k < this.slots.length; k++) {
-        if (k !== i && this.isUp(k) && this.net.reachable(slot.identity, this.slots[k].identity)) {
-          since = Math.max(since, this.slots[k].resumedAtMs);
-        }
-      }
-      if (s.health === "ok" && now - since > boundMs) {
-        this.monitor.minorityServing(s.myselfId, since, reached, masters, now);
-      }
+      this.minority.step(
+        this.minorityView,
+        (id, since, reached, masters, now) =>
+          this.monitor.minorityServing(id, since, reached, masters, now),
+      );
     }
   }
 
@@ -608,6 +568,11 @@ export class SimWorld {
   /** Cut nodes `a` off from nodes `b` (both ways), on top of any other cut; `net.heal()` ends it. */
   cut(a: readonly number[], b: readonly number[]): void {
     this.net.cut(a.map((i) => this.identity(i)), b.map((i) => this.identity(i)));
+  }
+
+  /** What node i sends to node j no longer arrives; j still reaches i (SimBusNetwork.cutOneWay). */
+  cutOneWay(i: number, j: number): void {
+    this.net.cutOneWay([this.identity(i)], [this.identity(j)]);
   }
 
   /**
