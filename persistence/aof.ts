@@ -485,14 +485,47 @@ export class Aof {
   }
 
   /**
-   * A replica's full sync replaced the dataset: what the files hold is no longer it, so a rewrite
-   * starts now from the new dataset (Redis's restartAOFAfterSYNC).
+   * A replica's full sync replaced the dataset with its master's file: that file becomes the new
+   * base, with a new empty incremental file after it, both switched in by one manifest rename
+   * before any of the new stream is appended. A crash at any point loads either the old dataset
+   * or the new one, never old files with the new stream behind them. (Redis's restartAOFAfterSYNC
+   * rewrites in the background instead and holds the stream meanwhile.)
    */
-  restartAfterSync(): void {
+  replaceAfterSync(rdb: Uint8Array): void {
     if (!this.on) return;
     this.abortRewrite();
     this.rewriteScheduled = false;
-    this.startRewrite();
+    // Whatever is still buffered belongs to the dataset the sync replaced.
+    this.pending = [];
+    this.pendingBytes = 0;
+    let next: AppendFile | null = null;
+    try {
+      const { manifest, file } = withNewIncr(this.manifest, this.prefix);
+      next = this.openFile(joinDir(this.dirPath, file.name), true);
+      // The master's file is an RDB, so the base is one whatever aof-use-rdb-preamble says.
+      const done = withNewBase(manifest, this.prefix, true, file);
+      writeFileAtomic(joinDir(this.dirPath, done.base.name), rdb, {
+        tmpName: `temp-rewriteaof-${Deno.pid}.aof`,
+      });
+      try {
+        this.file?.close();
+      } catch { /* closed */ }
+      this.file = next;
+      this.unsynced = false;
+      this.lastTimestampSec = -1;
+      this.manifest = done.manifest;
+      this.persistManifest();
+      this.baseSize = rdb.length;
+      this.currentSize = rdb.length;
+      this.deleteHistory();
+      this.host.log.notice(`AOF base ${done.base.name} is the RDB received from the master`);
+    } catch (e) {
+      if (next !== null && next !== this.file) next.close();
+      this.host.log.warning(
+        `Can't make the master's RDB the AOF base: ${(e as Error).message}; rewriting instead`,
+      );
+      this.startRewrite();
+    }
   }
 
   /** Stop a running rewrite (SHUTDOWN, appendonly no); its temp file is removed. */

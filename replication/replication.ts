@@ -590,7 +590,7 @@ export class Replication {
     s.db.flush();
     s.persistence.storeFromMaster(rdb);
     const r = loadRdb(s.db, rdb, rdbOptions(s.config), { dropExpired: false, nowMs: s.now() });
-    s.aof.restartAfterSync();
+    s.aof.replaceAfterSync(rdb);
     s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${r.loaded} keys`);
     this.replid = replid;
     this.replid2 = ZERO_ID;

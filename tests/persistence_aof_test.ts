@@ -294,3 +294,39 @@ Deno.test("aof: with aof-use-rdb-preamble no and aof-timestamp-enabled yes, ours
     assert.match(Deno.readTextFileSync(join(dir, "appendonly.aof.2.incr.aof")), /^#TS:\d+\r\n/);
   });
 });
+
+Deno.test("aof: a replica killed right after a full sync restarts with its master's dataset, not a mix", async () => {
+  const master = await spawnNode({ save: "" });
+  const mc = await RespClient.connect(master.port);
+  // A slow background snapshot on the replica: a rewrite started by the sync would still run.
+  const replica = await spawnNode({ save: "", appendonly: "yes", "rdb-key-save-delay": "5000" });
+  const rc = await RespClient.connect(replica.port);
+  try {
+    for (let i = 0; i < 200; i++) await rc.call("SET", `old:${i}`, "before the sync");
+    for (let i = 0; i < 100; i++) await mc.call("HSET", `m:${i}`, "f", String(i));
+    assert.equal(await rc.call("REPLICAOF", "127.0.0.1", String(master.port)), "OK");
+    await waitFor(
+      "the full sync",
+      async () => await info(rc, "master_link_status", "replication") === "up",
+    );
+    await mc.call("SET", "after", "the sync");
+    await waitFor("the stream", async () => await rc.call("GET", "after") === "the sync");
+    const wanted = await digest(mc);
+    assert.equal(await digest(rc), wanted);
+    rc.close();
+    await replica.kill();
+    const again = await spawnNode({ save: "", appendonly: "yes" }, { dir: replica.dir });
+    const c = await RespClient.connect(again.port);
+    try {
+      assert.equal(await digest(c), wanted);
+    } finally {
+      c.close();
+      await again.stop();
+    }
+  } finally {
+    mc.close();
+    rc.close();
+    await replica.stop();
+    await master.stop();
+  }
+});
