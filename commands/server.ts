@@ -31,6 +31,9 @@ import { keyIndices } from "../server/dispatch.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { encodingOf } from "./keys.ts";
+import { rdbOptions } from "./dump.ts";
+import { parseRdb } from "../protocol/rdb_file.ts";
+import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import { cmd, type CommandContext, type CommandDef, type CommandFlag } from "./types.ts";
 
 // ---------------------------------------------------------------- INFO
@@ -488,7 +491,9 @@ function bgrewriteaof(ctx: CommandContext): void {
   const r = aof.bgrewrite();
   if (r === "started") ctx.reply.status("Background append only file rewriting started");
   else if (r === "scheduled") ctx.reply.status("Background append only file rewriting scheduled");
-  else ctx.reply.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+  else {ctx.reply.error(
+      "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+    );}
 }
 
 /** BGSAVE [SCHEDULE] (Redis's bgsaveCommand). */
@@ -536,7 +541,20 @@ const DEBUG_HELP = [
   "DIGEST-VALUE <key> [<key> ...]",
   "    Output a hex signature of the values of all the specified keys.",
   "OBJECT <key>",
-  "    Show low level info about the `key` and associated value.",
+  "    Show low level info about `key` and associated value.",
+  "RELOAD [option ...]",
+  "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+  "    * MERGE: conflicting keys will be loaded from RDB.",
+  "    * NOFLUSH: the existing database will not be removed before load, but",
+  "      conflicting keys will generate an exception and kill the server.",
+  "    * NOSAVE: the database will be loaded from an existing RDB file.",
+  "    Examples:",
+  "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+  "      the database.",
+  "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+  "      existing RDB file.",
+  "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+  "      file to the database.",
   "SET-ACTIVE-EXPIRE <0|1>",
   "    Setting it to 0 disables expiring keys in background when they are not",
   "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -578,6 +596,8 @@ function debug(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
       } ` +
         `lru:${lru} lru_seconds_idle:0`,
     );
+  } else if (sub === "reload") {
+    debugReload(ctx, argv);
   } else if (sub === "set-active-expire" && argc === 3) {
     const n = parseInt64(argv[2]);
     if (n === null) {
@@ -604,6 +624,58 @@ function debug(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
       `ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try DEBUG HELP.`,
     );
   }
+}
+
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the RDB (unless NOSAVE), empty the dataset
+ * (unless NOFLUSH) and load the file back. Where Redis kills itself on a key the file and the
+ * dataset both hold (NOFLUSH without MERGE), this answers an error and keeps what it loaded.
+ */
+function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
+  const { server, reply, db } = ctx;
+  let merge = false;
+  let flush = true;
+  let save = true;
+  for (let j = 2; j < argv.length; j++) {
+    const o = lower(argv[j]);
+    if (o === "merge") merge = true;
+    else if (o === "noflush") flush = false;
+    else if (o === "nosave") save = false;
+    else {
+      reply.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+      return;
+    }
+  }
+  if (save && !server.persistence.saveSync()) {
+    reply.error("ERR");
+    return;
+  }
+  let buf: Uint8Array;
+  try {
+    buf = Deno.readFileSync(server.persistence.path);
+  } catch (e) {
+    server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
+    reply.error("ERR Error trying to load the RDB dump, check server logs.");
+    return;
+  }
+  if (flush) db.flush();
+  try {
+    parseRdb(buf, rdbOptions(server.config), (e) => {
+      if (e.dbId !== 0) return;
+      if (db.dict.has(e.key)) {
+        if (!merge) throw new RdbFormatError(`duplicate key '${e.key}' while loading`);
+        db.delete(e.key);
+      }
+      db.add(e.key, e.value);
+      if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
+    });
+  } catch (e) {
+    server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
+    reply.error("ERR Error trying to load the RDB dump, check server logs.");
+    return;
+  }
+  server.log.warning("DB reloaded by DEBUG RELOAD");
+  reply.ok();
 }
 
 // ---------------------------------------------------------------- SHUTDOWN

@@ -68,7 +68,8 @@ export class RdbPersistence {
     this.lastSaveMs = host.now();
   }
 
-  private get path(): string {
+  /** Where `dbfilename` is (in `dir`). */
+  get path(): string {
     return joinDir(this.host.config.getString("dir"), this.host.config.getString("dbfilename"));
   }
 

@@ -16,6 +16,7 @@ import {
   tempDir,
   waitFor,
 } from "./harness.ts";
+import { callBoth, show } from "./compare.ts";
 import { debugDigest as digest, infoField, populate, readKey } from "./rdb_helpers.ts";
 
 async function redisCheckRdb(path: string): Promise<string> {
@@ -399,5 +400,46 @@ Deno.test("rdb: a cluster node loading keys of slots it does not own claims them
     rc.close();
     await ours.stop();
     await theirs.stop();
+  }
+});
+
+Deno.test("rdb: DEBUG RELOAD [NOSAVE] [NOFLUSH] [MERGE] answers and ends as in redis-server", async () => {
+  const node = await startNode({ save: "" });
+  const redis = await spawnRedis({ "enable-debug-command": "yes" });
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  const script = [
+    ["SET", "a", "1"],
+    ["RPUSH", "l", "x", "y"],
+    ["DEBUG", "RELOAD"],
+    ["GET", "a"],
+    ["SET", "a", "2"],
+    ["SET", "b", "gone after NOSAVE"],
+    ["DEBUG", "RELOAD", "NOSAVE"],
+    ["MGET", "a", "b"],
+    ["LRANGE", "l", "0", "-1"],
+    ["SET", "c", "kept by NOFLUSH"],
+    ["SET", "a", "3"],
+    ["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"],
+    ["MGET", "a", "c"],
+    ["DEBUG", "RELOAD", "BOGUS"],
+    ["DBSIZE"],
+  ];
+  try {
+    for (const c of script) {
+      const [ra, rb] = await callBoth(a, b, c);
+      assert.equal(show(ra), show(rb), c.join(" "));
+    }
+    const help = async (cl: RespClient) => {
+      const lines = (await cl.call("DEBUG", "HELP")) as string[];
+      const at = lines.indexOf("RELOAD [option ...]");
+      return lines.slice(at, at + 13);
+    };
+    assert.deepEqual(await help(a), await help(b));
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+    await redis.stop();
   }
 });
