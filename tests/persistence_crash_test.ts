@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RespClient, spawnNode, waitFor } from "./harness.ts";
-import { debugDigest as digest, infoField as info } from "./rdb_helpers.ts";
+import { debugDigest as digest, infoField as info, pipelined } from "./rdb_helpers.ts";
 
 Deno.test("crash: killed mid-BGSAVE, a node restarts from the last complete dump.rdb", async () => {
   const node = await spawnNode({ save: "", "rdb-key-save-delay": "2000" });
@@ -40,9 +40,14 @@ Deno.test("crash: killed mid-BGREWRITEAOF, a node restarts with every acknowledg
   const node = await spawnNode({ save: "", appendonly: "yes", "rdb-key-save-delay": "2000" });
   const c = await RespClient.connect(node.port);
   for (let i = 0; i < 300; i++) await c.call("HSET", `h${i}`, "f", String(i));
+  // Untouched keys keep the rewrite's walk going (2 ms each) after the writes below.
+  await pipelined(c, Array.from({ length: 300 }, (_, i) => ["SET", `pad${i}`, String(i)]));
   assert.equal(await c.call("BGREWRITEAOF"), "Background append only file rewriting started");
-  for (let i = 0; i < 300; i += 2) await c.call("HSET", `h${i}`, "g", "during");
-  await c.call("DEL", "h1");
+  // In one write, so they all land while the rewrite runs.
+  const writes: string[][] = [];
+  for (let i = 0; i < 300; i += 2) writes.push(["HSET", `h${i}`, "g", "during"]);
+  writes.push(["DEL", "h1"]);
+  await pipelined(c, writes);
   assert.equal(await info(c, "aof_rewrite_in_progress"), "1");
   const before = await digest(c);
   // The manifest already names the rewrite's new incremental file.
