@@ -18,7 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { start, stop } from "./procs.ts";
+import { loadKeys, start, stop } from "./procs.ts";
 import { measureReshard, type ReshardResult } from "./reshard.ts";
 import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
 
@@ -79,28 +79,6 @@ function rssKiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) : 0;
-}
-
-/** SET key:{i} to a 16-byte value for i < n, through `redis-cli --pipe` (same keys on both). */
-async function loadKeys(port: number, n: number): Promise<void> {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = `key:${i}`;
-    lines.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvalue-0123456789\r\n`);
-  }
-  const child = new Deno.Command("redis-cli", {
-    args: ["-p", String(port), "--pipe"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(lines.join("")));
-  await w.close();
-  const r = await child.output();
-  if (r.code !== 0) {
-    throw new Error(new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr));
-  }
 }
 
 async function dbsize(port: number): Promise<number> {

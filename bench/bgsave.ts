@@ -7,7 +7,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Proc, start, stop } from "./procs.ts";
+import { loadKeys, type Proc, start, stop } from "./procs.ts";
 
 export interface BgsaveSide {
   saveMs: number;
@@ -125,28 +125,6 @@ async function startProbe(port: number): Promise<{ stop(): Promise<number[]> }> 
       return lat.sort((a, b) => a - b);
     },
   };
-}
-
-async function loadKeys(port: number, n: number): Promise<void> {
-  const child = new Deno.Command("redis-cli", {
-    args: ["-p", String(port), "--pipe"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  const batch = 50_000;
-  for (let i = 0; i < n; i += batch) {
-    let s = "";
-    for (let j = i; j < Math.min(n, i + batch); j++) {
-      const k = `key:${j}`;
-      s += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvalue-0123456789\r\n`;
-    }
-    await w.write(enc.encode(s));
-  }
-  await w.close();
-  const r = await child.output();
-  if (r.code !== 0) throw new Error(dec.decode(r.stdout) + dec.decode(r.stderr));
 }
 
 async function measureSide(p: Proc, keys: number): Promise<BgsaveSide> {
