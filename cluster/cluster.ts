@@ -39,7 +39,12 @@ import { serializeConfig } from "./nodes_conf.ts";
 import { verifyConfigWithData } from "./verify_data.ts";
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 import { loadConfigFile, NodesConfFile, saveConfigFile } from "./nodes_conf_io.ts";
-import { type PreferredEndpoint, routeQuery, type RoutingOptions } from "./routing.ts";
+import {
+  type PreferredEndpoint,
+  routeQuery,
+  type RoutingClient,
+  type RoutingOptions,
+} from "./routing.ts";
 import { BusNode } from "./bus_node.ts";
 import type { BusEngineStats } from "./bus_engine.ts";
 import type { BusNetwork } from "./bus_network.ts";
@@ -362,7 +367,7 @@ export class Cluster {
   }
 
   /** getNodeByQuery for the dispatcher: null to serve here, else the error to reply. */
-  route(client: Client, cmds: QueuedCommand[], isExec: boolean): string | null {
+  route(client: RoutingClient, cmds: QueuedCommand[], isExec: boolean): string | null {
     const cfg = this.server.config;
     this.routingOpts.allowReadsWhenDown = cfg.getBool("cluster-allow-reads-when-down");
     this.routingOpts.preferredEndpoint = cfg.getString(

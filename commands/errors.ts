@@ -17,6 +17,10 @@ export const CLUSTERDOWN = "CLUSTERDOWN The cluster is down";
 export const CLUSTERDOWN_UNBOUND = "CLUSTERDOWN Hash slot not served";
 export const CLUSTERDOWN_RO = "CLUSTERDOWN The cluster is down and only accepts read commands";
 export const TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot";
+export const BUSY_EVAL =
+  "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+export const BUSY_FUNCTION =
+  "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 export const NOT_POSITIVE = "ERR value is out of range, must be positive";
 
 export function wrongArity(fullname: string): string {

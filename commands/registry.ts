@@ -14,6 +14,8 @@ import { clusterCommands } from "./cluster.ts";
 import { dumpCommands } from "./dump.ts";
 import { replicationCommands } from "./replication.ts";
 import { migrateCommands } from "./migrate.ts";
+import { scriptingCommands } from "./scripting.ts";
+import { functionCommands } from "./functions.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -29,6 +31,8 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...dumpCommands,
   ...replicationCommands,
   ...migrateCommands,
+  ...scriptingCommands,
+  ...functionCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -660,7 +660,7 @@ function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   if (flush) db.flush();
   try {
-    parseRdb(buf, rdbOptions(server.config), (e) => {
+    const file = parseRdb(buf, rdbOptions(server.config), (e) => {
       if (e.dbId !== 0) return;
       if (db.dict.has(e.key)) {
         if (!merge) throw new RdbFormatError(`duplicate key '${e.key}' while loading`);
@@ -669,6 +669,7 @@ function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
       db.add(e.key, e.value);
       if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
     });
+    server.scripts.replaceFunctionsFromRdb(file.functions);
   } catch (e) {
     server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
     reply.error("ERR Error trying to load the RDB dump, check server logs.");
@@ -704,6 +705,12 @@ function shutdown(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(E.SYNTAX);
     return;
   }
+  // A script past its time limit: only SHUTDOWN NOSAVE may end the node.
+  const busyScript = server.scripts.running;
+  if (save !== false && busyScript !== null && server.scripts.busy) {
+    reply.error(busyScript.isEval ? E.BUSY_EVAL : E.BUSY_FUNCTION);
+    return;
+  }
   server.log.warning("User requested shutdown...");
   if (!server.prepareForShutdown({ save, force })) {
     reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
@@ -717,27 +724,7 @@ function shutdown(ctx: CommandContext, argv: Uint8Array[]): void {
   }, 0);
 }
 
-// ---------------------------------------------------------------- FUNCTION, SLOWLOG, MEMORY
-
-function functionList(ctx: CommandContext): void {
-  ctx.reply.array(0);
-}
-
-function functionFlush(ctx: CommandContext, argv: Uint8Array[]): void {
-  if (argv.length === 3 && !["async", "sync"].includes(lower(argv[2]))) {
-    ctx.reply.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-    return;
-  }
-  if (argv.length > 3) {
-    ctx.reply.error(E.SYNTAX);
-    return;
-  }
-  ctx.reply.ok();
-}
-
-function functionDump(ctx: CommandContext): void {
-  ctx.reply.error("ERR FUNCTION DUMP is not supported (this server has no functions)");
-}
+// ---------------------------------------------------------------- SLOWLOG, MEMORY
 
 function slowlogGet(ctx: CommandContext, argv: Uint8Array[]): void {
   const { reply } = ctx;
@@ -1076,35 +1063,6 @@ export const serverCommands: CommandDef[] = [
     shutdown,
     S("Synchronously save the dataset to disk and then shut down the server", "1.0.0", ADMIN_CATS),
   ),
-  {
-    ...container("function", -2, "A container for function commands", "7.0.0", [
-      cmd(
-        "list",
-        -2,
-        ["noscript"],
-        [0, 0, 0],
-        functionList,
-        S("List information about all the functions", "7.0.0", ["slow", "scripting"]),
-      ),
-      cmd(
-        "flush",
-        -2,
-        ["write", "noscript"],
-        [0, 0, 0],
-        functionFlush,
-        S("Deleting all functions", "7.0.0", ["write", "slow", "scripting"]),
-      ),
-      cmd(
-        "dump",
-        2,
-        ["noscript"],
-        [0, 0, 0],
-        functionDump,
-        S("Dump all functions into a serialized binary payload", "7.0.0", ["slow", "scripting"]),
-      ),
-    ]),
-    group: "scripting",
-  },
   container("slowlog", -2, "A container for slow log commands", "2.2.12", [
     cmd(
       "get",

@@ -64,6 +64,11 @@ export interface CommandDef {
   /** Key positions for commands whose keys the legacy spec cannot describe (numkeys forms). */
   getKeys?: (argv: Uint8Array[]) => number[];
   handler?: Handler;
+  /**
+   * The definition with the flags this call has, when they depend on its arguments (EVAL and
+   * FCALL take them from the script: Redis's getCommandFlags).
+   */
+  flagsFor?: (server: Server, argv: Uint8Array[]) => CommandDef;
   /** For container commands (CLUSTER, CONFIG, CLIENT, ...): dispatched on argv[1]. */
   subcommands?: CommandDef[];
   /** One-line summary for COMMAND DOCS. */

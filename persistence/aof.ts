@@ -44,6 +44,8 @@ export interface AofHost {
   rdbOptions(): RdbOptions;
   /** The aux fields of an RDB written now (with aof-base set). */
   aux(): AuxField[];
+  /** The function libraries' codes, written with the keys. */
+  functions(): Uint8Array[];
   /** A BGSAVE is writing its snapshot (one background snapshot at a time). */
   bgsaveRunning(): boolean;
   /** A failed fsync under `appendfsync always`: Redis exits rather than go on unsafely. */
@@ -192,6 +194,7 @@ export class Aof {
     return {
       format: this.host.config.getBool("aof-use-rdb-preamble") ? "rdb" : "commands",
       checksum: this.host.config.getBool("rdbchecksum"),
+      functions: this.host.functions(),
     };
   }
 

@@ -37,6 +37,14 @@ export function writeSelectDb(w: ByteWriter, dbId: number): void {
   bulkText(w, String(dbId));
 }
 
+/** A function library as the command that loads it (rewriteFunctions: FUNCTION LOAD <code>). */
+export function writeFunctionLoad(w: ByteWriter, code: Uint8Array): void {
+  header(w, 3);
+  bulkText(w, "FUNCTION");
+  bulkText(w, "LOAD");
+  bulkBytes(w, code);
+}
+
 /** Items in commands of at most 64: `name key item...` (each item writes itself). */
 function batched<T>(
   w: ByteWriter,

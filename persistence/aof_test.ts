@@ -62,6 +62,7 @@ async function run(fsync: "always" | "everysec", seed: number): Promise<void> {
     now: () => nowMs,
     rdbOptions: () => DEFAULT_RDB_OPTIONS,
     aux: () => standardAux({ aofBase: true }),
+    functions: () => [],
     bgsaveRunning: () => false,
     fatal: (msg) => {
       throw new Error(msg);

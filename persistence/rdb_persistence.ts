@@ -39,6 +39,8 @@ export interface PersistenceHost {
   replInfo(): { replId: string; offset: number } | null;
   /** An AOF rewrite is writing its snapshot (one background snapshot at a time). */
   rewriteRunning(): boolean;
+  /** The function libraries' codes, written with the keys. */
+  functions(): Uint8Array[];
 }
 
 export const MISCONF_RDB =
@@ -130,7 +132,7 @@ export class RdbPersistence {
         this.aux(),
         this.host.rdbOptions(),
         (c) => writeAllSync(f, c),
-        { checksum: this.host.config.getBool("rdbchecksum") },
+        { checksum: this.host.config.getBool("rdbchecksum"), functions: this.host.functions() },
       );
       snap.runToEnd();
       f.syncSync();
@@ -227,7 +229,7 @@ export class RdbPersistence {
         rdb: this.host.rdbOptions(),
         tmpPath: tmp,
         keyDelayUs: () => config.getNumber("rdb-key-save-delay"),
-        style: { checksum: config.getBool("rdbchecksum") },
+        style: { checksum: config.getBool("rdbchecksum"), functions: this.host.functions() },
         incrementalFsync: () => config.getBool("rdb-save-incremental-fsync"),
       });
     } catch (e) {

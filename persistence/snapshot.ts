@@ -33,7 +33,7 @@ import {
   writeRdbHeader,
 } from "../protocol/rdb_file.ts";
 import type { Db, Value } from "../keyspace/db.ts";
-import { writeKeyCommands, writeSelectDb } from "./aof_rewrite.ts";
+import { writeKeyCommands, writeFunctionLoad, writeSelectDb } from "./aof_rewrite.ts";
 
 /** Where the bytes go, in order (a file's writeSync, or a test's array). */
 export type SnapshotSink = (chunk: Uint8Array) => void;
@@ -51,6 +51,8 @@ export interface SnapshotOptions {
   format?: "rdb" | "commands";
   /** rdbchecksum: false writes a zero checksum, as Redis does with `rdbchecksum no`. */
   checksum?: boolean;
+  /** The function libraries' codes: FUNCTION2 records, or FUNCTION LOAD commands. */
+  functions?: readonly Uint8Array[];
 }
 
 export class RdbSnapshot {
@@ -83,9 +85,11 @@ export class RdbSnapshot {
     this.checksum = opts.checksum ?? true;
     this.w = new ByteWriter(this.chunkBytes + 1024);
     this.keysTotal = db.dict.size;
-    if (this.commands) writeSelectDb(this.w, opts.dbId ?? 0);
-    else {
-      writeRdbHeader(this.w, aux);
+    if (this.commands) {
+      for (const code of opts.functions ?? []) writeFunctionLoad(this.w, code);
+      writeSelectDb(this.w, opts.dbId ?? 0);
+    } else {
+      writeRdbHeader(this.w, aux, opts.functions ?? []);
       if (db.dict.size !== 0) writeDbHeader(this.w, opts.dbId ?? 0, db);
     }
     this.iter = db.dict.keys();

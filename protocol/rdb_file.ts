@@ -76,13 +76,24 @@ export function standardAux(info: AuxInfo = {}): AuxField[] {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Write the header "REDIS0010" and the aux fields. */
-export function writeRdbHeader(w: ByteWriter, aux: AuxField[]): void {
+/**
+ * Write the header "REDIS0010", the aux fields, and the function libraries (each FUNCTION2 and
+ * its code, as rdbSaveFunctions writes them before the keys).
+ */
+export function writeRdbHeader(
+  w: ByteWriter,
+  aux: AuxField[],
+  functions: readonly Uint8Array[] = [],
+): void {
   w.bytes(enc.encode(`REDIS${String(RDB_VERSION).padStart(4, "0")}`));
   for (const [k, v] of aux) {
     w.u8(RDB_OPCODE.AUX);
     writeString(w, enc.encode(k), true);
     writeString(w, enc.encode(String(v)), true);
+  }
+  for (const code of functions) {
+    w.u8(RDB_OPCODE.FUNCTION2);
+    writeString(w, code, true);
   }
 }
 
@@ -132,9 +143,15 @@ export function writeRdbTrailer(w: ByteWriter): void {
 }
 
 /** A complete RDB file holding database `dbId` (0 by default). */
-export function writeRdb(src: RdbSource, aux: AuxField[], o: RdbOptions, dbId = 0): Uint8Array {
+export function writeRdb(
+  src: RdbSource,
+  aux: AuxField[],
+  o: RdbOptions,
+  dbId = 0,
+  functions: readonly Uint8Array[] = [],
+): Uint8Array {
   const w = new ByteWriter(1024);
-  writeRdbHeader(w, aux);
+  writeRdbHeader(w, aux, functions);
   writeRdbDb(w, dbId, src, o);
   writeRdbTrailer(w);
   return w.view().slice();

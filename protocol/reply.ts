@@ -124,6 +124,35 @@ export class Reply {
     this.crlf();
   }
 
+  /** -bytes: an error whose text is a byte string (a script's error table); CR/LF become spaces. */
+  errorBytes(msg: Uint8Array): void {
+    let text = "";
+    for (let i = 0; i < msg.length; i++) text += String.fromCharCode(msg[i]);
+    this.errors++;
+    this.lastError = text;
+    if (this.onError !== null) this.onError(text);
+    this.lineBytes(45, msg);
+  }
+
+  /** +bytes: a status whose text is a byte string; CR/LF become spaces. */
+  statusBytes(msg: Uint8Array): void {
+    this.lineBytes(43, msg);
+  }
+
+  private lineBytes(prefix: number, msg: Uint8Array): void {
+    this.ensure(msg.length + 3);
+    const b = this.buf;
+    let o = this.len;
+    b[o++] = prefix;
+    for (let i = 0; i < msg.length; i++) {
+      const c = msg[i];
+      b[o++] = c === 13 || c === 10 ? 32 : c;
+    }
+    b[o++] = 13;
+    b[o++] = 10;
+    this.len = o;
+  }
+
   int(n: number | bigint): void {
     if (typeof n === "bigint") {
       this.ascii(`:${n}\r\n`);

@@ -22,9 +22,15 @@ import type { Client } from "../server/client.ts";
 import type { CommandContext, CommandDef } from "../commands/types.ts";
 import { dispatch } from "../server/dispatch.ts";
 import { Backlog } from "./backlog.ts";
-import { type OutputLimits, ReplicaPeer, replicaOutputLimits } from "./master.ts";
+import { type OutputLimits, replicaOutputLimits, ReplicaPeer } from "./master.ts";
 import { type LinkOwner, MasterLink } from "./replica.ts";
-import { type Arg, type Argv, encodeCommand, expiredKeyDel, rewriteForPropagation } from "./propagate.ts";
+import {
+  type Arg,
+  type Argv,
+  encodeCommand,
+  expiredKeyDel,
+  rewriteForPropagation,
+} from "./propagate.ts";
 import { loadRdb, standardAux, writeRdb } from "../protocol/rdb_file.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { lower } from "../protocol/bytes.ts";
@@ -42,7 +48,28 @@ function randomHex40(): string {
 /** Commands propagated whenever they succeed, even when nothing changed (server.dirty++). */
 const ALWAYS = new Set(["flushall", "flushdb"]);
 /** Never propagated as themselves (their effects are). */
-const NEVER = new Set(["exec", "multi", "psync", "sync", "replconf", "replicaof", "slaveof", "wait"]);
+/** The command-less frame of `holdUnit` ("exec" propagates nothing itself). */
+const UNIT_DEF = { flags: [] } as unknown as CommandDef;
+/**
+ * Never propagated themselves: what they run is (EXEC's commands; a script's or a function's
+ * effects, Redis 7's script effects replication).
+ */
+const NEVER = new Set([
+  "exec",
+  "multi",
+  "psync",
+  "sync",
+  "replconf",
+  "replicaof",
+  "slaveof",
+  "wait",
+  "eval",
+  "evalsha",
+  "eval_ro",
+  "evalsha_ro",
+  "fcall",
+  "fcall_ro",
+]);
 
 interface Frame {
   dirty: number;
@@ -149,6 +176,26 @@ export class Replication {
     return r;
   }
 
+  /** Where the commands to propagate at the end of this execution unit stand (redis.set_repl). */
+  pendingMark(): number {
+    return this.pending.length;
+  }
+
+  /** Forget what was queued since `mark` (a script's redis.set_repl(redis.REPL_NONE)). */
+  dropPendingSince(mark: number): void {
+    if (this.pending.length > mark) this.pending.length = mark;
+  }
+
+  /**
+   * Keep the execution unit open while a script yields to the event loop: what it writes before
+   * and after the yield leaves as one MULTI/EXEC when the returned function closes the unit.
+   */
+  holdUnit(client: Client): () => void {
+    if (!this.propagating) return () => {};
+    this.beforeCall(client);
+    return () => this.afterCall(client, UNIT_DEF, "exec", [], undefined);
+  }
+
   /** Before a command runs (only when `propagating`). */
   beforeCall(client: Client): void {
     let f = this.frames[this.depth];
@@ -166,7 +213,13 @@ export class Replication {
   }
 
   /** After a command ran (only when `beforeCall` ran). */
-  afterCall(client: Client, def: CommandDef, fullname: string, argv: Uint8Array[], r: unknown): void {
+  afterCall(
+    client: Client,
+    def: CommandDef,
+    fullname: string,
+    argv: Uint8Array[],
+    r: unknown,
+  ): void {
     const f = this.frames[--this.depth];
     const changed = this.server.db.stats.dirty - f.dirty - (this.expiredCount - f.expired) > 0;
     if (f.override !== null) {
@@ -185,7 +238,9 @@ export class Replication {
         }
       }
     }
-    if (r instanceof Promise && def.flags.includes("blocking")) this.watchBlocked(client, fullname, argv);
+    if (r instanceof Promise && def.flags.includes("blocking")) {
+      this.watchBlocked(client, fullname, argv);
+    }
     if (this.depth === 0) {
       if (this.pending.length !== 0) this.flushPending();
       this.woff.set(client, this.masterReplOffset);
@@ -205,7 +260,12 @@ export class Replication {
       const mark = client.reply.len;
       const done = serve(key);
       if (done && db.stats.dirty !== d0 && this.propagating) {
-        const rw = rewriteForPropagation(db, fullname, argv, client.reply.buf.subarray(mark, client.reply.len));
+        const rw = rewriteForPropagation(
+          db,
+          fullname,
+          argv,
+          client.reply.buf.subarray(mark, client.reply.len),
+        );
         for (const a of rw ?? [argv]) this.propagate(a);
         if (this.depth === 0) this.woff.set(client, this.masterReplOffset);
       }
@@ -281,7 +341,10 @@ export class Replication {
   // ------------------------------------------------------------ master side
 
   private createBacklog(): void {
-    this.backlog = new Backlog(this.server.config.getNumber("repl-backlog-size"), this.masterReplOffset);
+    this.backlog = new Backlog(
+      this.server.config.getNumber("repl-backlog-size"),
+      this.masterReplOffset,
+    );
     this.updatePropagating();
   }
 
@@ -299,8 +362,17 @@ export class Replication {
     const conn = client.conn;
     if (conn === null) return "ERR replication needs a network connection";
     const info = replconfInfo.get(client) ?? { port: 0, ip: "", psync2: false };
-    const host = info.ip !== "" ? info.ip : client.addr.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-    const peer = new ReplicaPeer(client, conn, info.port, host, s.now(), (p, reason) => this.dropPeer(p, reason));
+    const host = info.ip !== ""
+      ? info.ip
+      : client.addr.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+    const peer = new ReplicaPeer(
+      client,
+      conn,
+      info.port,
+      host,
+      s.now(),
+      (p, reason) => this.dropPeer(p, reason),
+    );
     client.isReplica = true;
     const limits = this.outputLimits();
     const enc = new TextEncoder();
@@ -345,15 +417,24 @@ export class Replication {
         repl: { streamDb: 0, replId: this.replid, offset: this.masterReplOffset },
       }),
       rdbOptions(s.config),
+      0,
+      s.scripts.functionCodes(),
     );
     if (!legacy) {
-      peer.enqueue(enc.encode(`+FULLRESYNC ${this.replid} ${this.masterReplOffset}\r\n`), false, limits, s.now());
+      peer.enqueue(
+        enc.encode(`+FULLRESYNC ${this.replid} ${this.masterReplOffset}\r\n`),
+        false,
+        limits,
+        s.now(),
+      );
     }
     peer.state = "send_bulk";
     peer.enqueue(enc.encode(`$${rdb.length}\r\n`), false, limits, s.now());
     peer.enqueue(rdb, false, limits, s.now(), true);
     this.slaveSelDb = -1;
-    s.log.notice(`Full resync requested by replica ${host}:${info.port}; sent ${rdb.length} bytes of RDB`);
+    s.log.notice(
+      `Full resync requested by replica ${host}:${info.port}; sent ${rdb.length} bytes of RDB`,
+    );
     return null;
   }
 
@@ -416,7 +497,12 @@ export class Replication {
   }
 
   /** WAIT: resolves with the number of replicas that acknowledged the client's writes. */
-  wait(client: Client, numReplicas: number, timeoutMs: number, inTransaction: boolean): number | Promise<number> {
+  wait(
+    client: Client,
+    numReplicas: number,
+    timeoutMs: number,
+    inTransaction: boolean,
+  ): number | Promise<number> {
     const offset = this.woff.get(client) ?? 0;
     const acked = this.countAcks(offset);
     if (acked >= numReplicas || inTransaction) return acked;
@@ -454,7 +540,9 @@ export class Replication {
     this.getAckScheduled = true;
     queueMicrotask(() => {
       this.getAckScheduled = false;
-      if (this.propagating && this.peers.length > 0) this.feedCommand(["REPLCONF", "GETACK", "*"], false);
+      if (this.propagating && this.peers.length > 0) {
+        this.feedCommand(["REPLCONF", "GETACK", "*"], false);
+      }
     });
   }
 
@@ -532,7 +620,10 @@ export class Replication {
   }
 
   private createBacklogAsReplica(): void {
-    this.backlog = new Backlog(this.server.config.getNumber("repl-backlog-size"), this.masterReplOffset);
+    this.backlog = new Backlog(
+      this.server.config.getNumber("repl-backlog-size"),
+      this.masterReplOffset,
+    );
   }
 
   private disconnectPeers(): void {
@@ -544,7 +635,10 @@ export class Replication {
     return {
       serverPort: () => s.port,
       config: (name) => String(s.config.getString(name) ?? ""),
-      cachedMaster: () => (this.backlog === null ? null : { replid: this.replid, offset: this.masterReplOffset }),
+      cachedMaster:
+        () => (this.backlog === null
+          ? null
+          : { replid: this.replid, offset: this.masterReplOffset }),
       fullSync: (rdb, replid, offset) => this.loadFullSync(rdb, replid, offset),
       partialSync: (newId) => {
         if (newId !== null && newId !== this.replid) {
@@ -590,6 +684,7 @@ export class Replication {
     s.db.flush();
     s.persistence.storeFromMaster(rdb);
     const r = loadRdb(s.db, rdb, rdbOptions(s.config), { dropExpired: false, nowMs: s.now() });
+    s.scripts.replaceFunctionsFromRdb(r.functions);
     s.aof.replaceAfterSync(rdb);
     s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${r.loaded} keys`);
     this.replid = replid;
@@ -628,7 +723,10 @@ export class Replication {
         else if (p.overLimits(limits, now)) p.close("overcoming of output buffer limits");
       }
     }
-    if (this.backlog !== null && this.propagating && this.backlog.size !== s.config.getNumber("repl-backlog-size")) {
+    if (
+      this.backlog !== null && this.propagating &&
+      this.backlog.size !== s.config.getNumber("repl-backlog-size")
+    ) {
       this.backlog.resize(s.config.getNumber("repl-backlog-size"));
     }
   }
@@ -653,7 +751,9 @@ export class Replication {
       out.push(["slave_read_repl_offset", this.masterReplOffset + (link?.unappliedBytes ?? 0)]);
       out.push(["slave_repl_offset", this.masterReplOffset]);
       if (!up) {
-        const since = link === null || link.downSinceMs === -1 ? -1 : Math.floor((now - link.downSinceMs) / 1000);
+        const since = link === null || link.downSinceMs === -1
+          ? -1
+          : Math.floor((now - link.downSinceMs) / 1000);
         out.push(["master_link_down_since_seconds", since]);
       }
       out.push(["slave_priority", cfg.getNumber("replica-priority")]);
@@ -663,7 +763,10 @@ export class Replication {
     out.push(["connected_slaves", this.peers.length]);
     this.peers.forEach((p, i) => {
       const lag = Math.floor((now - p.ackTimeMs) / 1000);
-      out.push([`slave${i}`, `ip=${p.ip},port=${p.listeningPort},state=${p.state},offset=${p.ackOffset},lag=${lag}`]);
+      out.push([
+        `slave${i}`,
+        `ip=${p.ip},port=${p.listeningPort},state=${p.state},offset=${p.ackOffset},lag=${lag}`,
+      ]);
     });
     out.push(["master_failover_state", "no-failover"]);
     out.push(["master_replid", this.replid]);

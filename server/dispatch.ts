@@ -53,7 +53,8 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     reply.error(found.error);
     return;
   }
-  const { def, fullname } = found;
+  const { fullname } = found;
+  let def = found.def;
   client.lastCommand = fullname;
   if (!arityOk(def, argv.length)) {
     if (client.multi !== null) client.multiError = true;
@@ -61,6 +62,7 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     reply.error(E.wrongArity(fullname));
     return;
   }
+  if (def.flagsFor !== undefined) def = def.flagsFor(server, argv);
   if (!client.authenticated && server.authRequired() && !def.flags.includes("no_auth")) {
     if (client.multi !== null) client.multiError = true;
     reply.error(E.NOAUTH);
@@ -82,7 +84,9 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     cluster !== null && !client.isMaster &&
     (def.firstKey !== 0 || def.getKeys !== undefined || fullname === "exec")
   ) {
-    const cmds: QueuedCommand[] = fullname === "exec" ? (client.multi ?? []) : [{ def, fullname, argv }];
+    const cmds: QueuedCommand[] = fullname === "exec"
+      ? (client.multi ?? [])
+      : [{ def, fullname, argv }];
     const err = cluster.route(client, cmds, fullname === "exec");
     if (err !== null) {
       if (client.multi !== null && fullname !== "exec") client.multiError = true;
@@ -120,6 +124,16 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     if (client.multi !== null) client.multiError = true;
     server.stats.rejectedCalls++;
     reply.error(E.LOADING);
+    return;
+  }
+  // A script past busy-reply-threshold: only allow_busy commands run; our master's stream waits.
+  if (server.scripts.running !== null && server.scripts.busy && !def.flags.includes("allow_busy")) {
+    if (client.isMaster) {
+      return server.scripts.whenDone().then(() => dispatch(server, client, argv));
+    }
+    if (client.multi !== null) client.multiError = true;
+    server.stats.rejectedCalls++;
+    reply.error(server.scripts.running.isEval ? E.BUSY_EVAL : E.BUSY_FUNCTION);
     return;
   }
   // Manual failover: a paused master holds writes, then re-dispatches them (CLIENT PAUSE WRITE).

@@ -25,6 +25,7 @@ import { type LoadingState, loadRdbIncrementally } from "../persistence/rdb_load
 import { joinDir } from "../persistence/files.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
+import { ScriptEngine } from "../scripting/script_engine.ts";
 
 export const REDIS_VERSION = "7.0.15";
 
@@ -110,6 +111,8 @@ export class Server {
   readonly persistence: RdbPersistence;
   /** The append-only file (appendonly yes). */
   readonly aof: Aof;
+  /** The Lua VM and script cache (EVAL, FUNCTION). */
+  readonly scripts: ScriptEngine;
   /** Set while the dataset loads at start: commands without the `loading` flag get -LOADING. */
   loading: LoadingState | null = null;
   /** Keys the last load put in / dropped as expired (INFO rdb_last_load_keys_*). */
@@ -137,6 +140,7 @@ export class Server {
     this.startTimeMs = this.now();
     this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
     this.replication = new Replication(this);
+    this.scripts = new ScriptEngine(this, REDIS_VERSION);
     this.persistence = new RdbPersistence({
       db: this.db,
       config: this.config,
@@ -145,6 +149,7 @@ export class Server {
       rdbOptions: () => rdbOptions(this.config),
       replInfo: () => this.replication.saveInfo(),
       rewriteRunning: () => this.aof.rewriteInProgress,
+      functions: () => this.scripts.functionCodes(),
     });
     this.aof = new Aof({
       db: this.db,
@@ -154,6 +159,7 @@ export class Server {
       rdbOptions: () => rdbOptions(this.config),
       aux: () => this.persistence.aux(true),
       bgsaveRunning: () => this.persistence.bgsaveInProgress,
+      functions: () => this.scripts.functionCodes(),
       fatal: (msg) => {
         this.log.warning(msg);
         Deno.exit(1);
@@ -279,6 +285,8 @@ export class Server {
     const pidfile = this.config.getString("pidfile");
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
     for (const l of this.listeners) this.acceptLoop(l);
+    // The Lua VM first: a dataset may hold function libraries.
+    await this.scripts.ready();
     await this.loadDataFromDisk();
     this.cluster?.verifyWithData((slot) => this.db.countKeysInSlot(slot));
     this.startTimers();
@@ -338,6 +346,7 @@ export class Server {
             state,
           });
           this.log.notice(`Reading RDB base file on AOF loading...`);
+          this.scripts.replaceFunctionsFromRdb(out.file.functions);
           start = out.file.endOffset;
         }
         let r;
@@ -416,6 +425,7 @@ export class Server {
         keyLoadDelayUs: this.config.getNumber("key-load-delay"),
         state,
       });
+      this.scripts.replaceFunctionsFromRdb(out.file.functions);
       this.lastLoad = { loaded: out.loaded, expired: out.expired };
       this.log.notice(
         `Done loading RDB, keys loaded: ${out.loaded}, keys expired: ${out.expired}.`,
@@ -444,7 +454,7 @@ export class Server {
     this.timers.push(setInterval(() => {
       // Not while a manual failover pauses writes: the dataset must stay still (Redis 7.0).
       if (
-        this.activeExpireEnabled &&
+        this.activeExpireEnabled && this.scripts.running === null &&
         (this.cluster === null || this.cluster.writePause.untilMs === 0)
       ) this.db.activeExpireCycle(tickMs / 4);
     }, tickMs));
@@ -511,6 +521,7 @@ export class Server {
     }
     for (const c of [...this.clients.values()]) c.close();
     for (const hook of this.shutdownHooks) hook();
+    this.scripts.close();
     if (this.cluster) await this.cluster.stop();
     const pidfile = this.config.getString("pidfile");
     if (pidfile) {

@@ -1,0 +1,233 @@
+/** EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis 7.0's eval.c). */
+
+import { lower, parseInt64 } from "../protocol/bytes.ts";
+import * as E from "./errors.ts";
+import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { replyHelp } from "./connection.ts";
+import { NOSCRIPT, sha1hex } from "../scripting/script_engine.ts";
+import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
+import type { Server } from "../server/server.ts";
+import type { ScriptEngine } from "../scripting/script_engine.ts";
+
+/** Keys of EVAL-like commands: numkeys at argv[2], the keys after it (none when invalid). */
+export function numkeysKeys(argv: Uint8Array[]): number[] {
+  if (argv.length < 3) return [];
+  const n = parseInt64(argv[2]);
+  if (n === null || n < 0 || n > argv.length - 3) return [];
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(3 + i);
+  return out;
+}
+
+const variants = new WeakMap<CommandDef, Map<string, CommandDef>>();
+
+/**
+ * scriptFlagsToCmdFlags: a script with a shebang (or a function) replaces the command's write,
+ * denyoom and stale flags with what it declares, so the node's checks before running it (a
+ * read-only replica, MISCONF, the cluster being down) treat it as the writer it says it is.
+ */
+export function defWithScriptFlags(def: CommandDef, flags: ScriptFlags | null): CommandDef {
+  if (flags === null || flags.compat) return def;
+  const out: CommandDef["flags"] = def.flags.filter((f) =>
+    f !== "stale" && f !== "denyoom" && f !== "write" && f !== "may_replicate"
+  );
+  if (!flags.allowOom && !flags.noWrites) out.push("denyoom");
+  if (!flags.noWrites) out.push("write");
+  if (flags.allowStale) out.push("stale");
+  const key = out.join(",");
+  let byKey = variants.get(def);
+  if (byKey === undefined) {
+    byKey = new Map();
+    variants.set(def, byKey);
+  }
+  let v = byKey.get(key);
+  if (v === undefined) {
+    v = { ...def, flags: out, flagsFor: undefined };
+    byKey.set(key, v);
+  }
+  return v;
+}
+
+/** evalGetCommandFlags: the cached script's flags, else the body's shebang. */
+function evalFlagsFor(def: CommandDef, evalsha: boolean) {
+  return (server: Server, argv: Uint8Array[]): CommandDef => {
+    const scripts = server.scripts.scripts;
+    if (evalsha) {
+      if (argv[1].length !== 40) return def;
+      return defWithScriptFlags(def, scripts.get(lower(argv[1]))?.flags ?? null);
+    }
+    const cached = scripts.get(sha1hex(argv[1]));
+    if (cached !== undefined) return defWithScriptFlags(def, cached.flags);
+    const sb = parseShebang(argv[1]);
+    return defWithScriptFlags(def, "error" in sb ? null : sb.flags);
+  };
+}
+
+/** Run `then` with the VM, now or once it exists. */
+function withEngine(
+  ctx: CommandContext,
+  then: (engine: ScriptEngine) => void | Promise<void>,
+): void | Promise<void> {
+  const engine = ctx.server.scripts;
+  const rt = engine.ready();
+  if (rt instanceof Promise) return rt.then(() => then(engine));
+  return then(engine);
+}
+
+function evalGeneric(ctx: CommandContext, argv: Uint8Array[], evalsha: boolean, ro: boolean) {
+  const { reply } = ctx;
+  const numkeys = parseInt64(argv[2]);
+  if (numkeys === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (numkeys > argv.length - 3) {
+    reply.error("ERR Number of keys can't be greater than number of args");
+    return;
+  }
+  if (numkeys < 0) {
+    reply.error("ERR Number of keys can't be negative");
+    return;
+  }
+  return withEngine(ctx, (engine) => {
+    let script;
+    if (evalsha) {
+      script = argv[1].length === 40 ? engine.scripts.get(lower(argv[1])) : undefined;
+      if (script === undefined) {
+        reply.error(NOSCRIPT);
+        return;
+      }
+    } else {
+      const shebang = parseShebang(argv[1]);
+      if ("error" in shebang) {
+        reply.error("ERR " + shebang.error);
+        return;
+      }
+      const created = engine.createScript(argv[1], shebang.flags, shebang.bodyStart);
+      if ("error" in created) {
+        reply.error(created.error);
+        return;
+      }
+      script = created;
+    }
+    return engine.run({
+      caller: ctx.client,
+      reply,
+      funcname: script.sha,
+      isEval: true,
+      flags: script.flags,
+      readOnlyCommand: ro,
+      ref: script.ref,
+      keys: argv.slice(3, 3 + numkeys),
+      args: argv.slice(3 + numkeys),
+      command: argv,
+    });
+  });
+}
+
+function scriptLoad(ctx: CommandContext, argv: Uint8Array[]) {
+  return withEngine(ctx, (engine) => {
+    const shebang = parseShebang(argv[2]);
+    if ("error" in shebang) {
+      ctx.reply.error("ERR " + shebang.error);
+      return;
+    }
+    const created = engine.createScript(argv[2], shebang.flags, shebang.bodyStart);
+    if ("error" in created) ctx.reply.error(created.error);
+    else ctx.reply.bulkBinary(created.sha);
+  });
+}
+
+function scriptExists(ctx: CommandContext, argv: Uint8Array[]): void {
+  const scripts = ctx.server.scripts.scripts;
+  ctx.reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    ctx.reply.int(argv[i].length === 40 && scripts.has(lower(argv[i])) ? 1 : 0);
+  }
+}
+
+function scriptFlush(ctx: CommandContext, argv: Uint8Array[]): void {
+  if (argv.length > 3) {
+    ctx.reply.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    return;
+  }
+  if (argv.length === 3) {
+    const mode = lower(argv[2]);
+    if (mode !== "sync" && mode !== "async") {
+      ctx.reply.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+      return;
+    }
+  }
+  ctx.server.scripts.flushScripts();
+  ctx.reply.ok();
+}
+
+function scriptKill(ctx: CommandContext): void {
+  const err = ctx.server.scripts.kill(true);
+  if (err !== null) ctx.reply.error(err);
+  else ctx.reply.ok();
+}
+
+const SCRIPT_HELP = [
+  "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "EXISTS <sha1> [<sha1> ...]",
+  "    Return information about the existence of the scripts in the script cache.",
+  "FLUSH [ASYNC|SYNC]",
+  "    Flush the Lua scripts cache. Very dangerous on replicas.",
+  "    When called without the optional mode argument, the behavior is determined by the",
+  "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+  "    * ASYNC: Asynchronously flush the scripts cache.",
+  "    * SYNC: Synchronously flush the scripts cache.",
+  "KILL",
+  "    Kill the currently executing Lua script.",
+  "LOAD <script>",
+  "    Load a script into the scripts cache without executing it.",
+  "HELP",
+  "    Prints this help.",
+];
+
+const EVAL_FLAGS: CommandDef["flags"] = [
+  "noscript",
+  "stale",
+  "skip_monitor",
+  "no_mandatory_keys",
+  "movablekeys",
+];
+const SCRIPTING = ["slow", "scripting"];
+const evalDef = (name: string, since: string, summary: string, evalsha: boolean, ro: boolean) => {
+  const def = cmd(
+    name,
+    -3,
+    ro ? ["readonly", ...EVAL_FLAGS] : EVAL_FLAGS,
+    [0, 0, 0],
+    (ctx, argv) => evalGeneric(ctx, argv, evalsha, ro),
+    { categories: SCRIPTING, getKeys: numkeysKeys, since, summary, group: "scripting" },
+  );
+  def.flagsFor = evalFlagsFor(def, evalsha);
+  return def;
+};
+
+export const scriptingCommands: CommandDef[] = [
+  evalDef("eval", "2.6.0", "Execute a Lua script server side", false, false),
+  evalDef("evalsha", "2.6.0", "Execute a Lua script server side", true, false),
+  evalDef("eval_ro", "7.0.0", "Execute a read-only Lua script server side", false, true),
+  evalDef("evalsha_ro", "7.0.0", "Execute a read-only Lua script server side", true, true),
+  {
+    name: "script",
+    arity: -2,
+    flags: [],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    categories: ["slow"],
+    subcommands: [
+      cmd("flush", -2, ["noscript"], [0, 0, 0], scriptFlush, { categories: SCRIPTING }),
+      cmd("exists", -3, ["noscript"], [0, 0, 0], scriptExists, { categories: SCRIPTING }),
+      cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, SCRIPT_HELP), {
+        categories: SCRIPTING,
+      }),
+      cmd("kill", 2, ["noscript", "allow_busy"], [0, 0, 0], scriptKill, { categories: SCRIPTING }),
+      cmd("load", 3, ["noscript", "stale"], [0, 0, 0], scriptLoad, { categories: SCRIPTING }),
+    ],
+  },
+];

@@ -1,0 +1,317 @@
+/**
+ * The Lua side of the scripting engine, run once per VM (Lua 5.4) before any script:
+ * - what Redis's Lua 5.1 offers and 5.4 lacks or changed (`unpack`, `loadstring`, `table.getn`,
+ *   `math.mod`, numbers printed with "%.14g" by `tostring`, `string.format` and `table.concat`);
+ * - the sandbox: scripts see a read-only proxy of the globals (Redis 7's readonly tables), reading
+ *   a missing global is an error, `os`/`io`/`require`/`print`/`dofile`/`loadfile` are gone;
+ * - Redis's pcall (an error table becomes its `err` string), its message handler
+ *   (`__redis__err__handler`: the error table gets `source` and `line`), and the `redis` table's
+ *   pure-Lua members (`error_reply`, `status_reply`, constants).
+ *
+ * Called with the host table (functions written in TypeScript: call, pcall, setresp, set_repl,
+ * log, sha1hex, random, randomseed, register_function) and the library modules; returns the
+ * entry points the engine uses: compile, run, runFunction, loadLibrary.
+ */
+
+export const PRELUDE_LUA = String.raw`
+local host, libs = ...
+local real = _G
+local type, tostring, error, rawget, rawset, rawequal, setmetatable, getmetatable =
+  type, tostring, error, rawget, rawset, rawequal, setmetatable, getmetatable
+local pairs, next, select, load, xpcall, rawpcall = pairs, next, select, load, xpcall, pcall
+local mtype, floor, sformat, tconcat, tpack, tunpack =
+  math.type, math.floor, string.format, table.concat, table.pack, table.unpack
+local dbg = debug
+
+-- Numbers as Lua 5.1 prints them ("%.14g"; 5.4 would print 5.0 for an integral float).
+local function numtostring(v)
+  if v ~= v then return (sformat('%f', v):sub(1, 1) == '-') and '-nan' or 'nan' end
+  if v == math.huge then return 'inf' end
+  if v == -math.huge then return '-inf' end
+  return sformat('%.14g', v)
+end
+local rawtostring = tostring
+tostring = function(v)
+  if mtype(v) == 'float' then return numtostring(v) end
+  return rawtostring(v)
+end
+real.tostring = tostring
+
+-- string.format as Lua 5.1 applies it: integer conversions truncate a float argument, and %s of
+-- a number uses the 5.1 number format.
+string.format = function(fmt, ...)
+  local args = tpack(...)
+  if type(fmt) ~= 'string' then return sformat(fmt, ...) end
+  local i, n, len = 1, 0, #fmt
+  while i <= len do
+    local c = fmt:sub(i, i)
+    if c == '%' then
+      local j = i + 1
+      if fmt:sub(j, j) == '%' then
+        i = j + 1
+      else
+        while j <= len and fmt:sub(j, j):find('[%-%+ #0-9%.]') do j = j + 1 end
+        local conv = fmt:sub(j, j)
+        n = n + 1
+        local a = args[n]
+        if mtype(a) == 'float' then
+          if conv:find('[dicoxXu]') then
+            if a ~= a or a == math.huge or a == -math.huge then
+              args[n] = math.mininteger
+            elseif a >= 0 then args[n] = floor(a) else args[n] = -floor(-a) end
+            if conv == 'u' then conv = 'd' end
+          elseif conv == 's' then
+            args[n] = numtostring(a)
+          end
+        end
+        i = j + 1
+      end
+    else
+      i = i + 1
+    end
+  end
+  return sformat(fmt, tunpack(args, 1, args.n))
+end
+
+table.concat = function(t, sep, i, j)
+  i = i or 1
+  j = j or #t
+  local parts = {}
+  for k = i, j do
+    local v = t[k]
+    if mtype(v) == 'float' then v = numtostring(v) end
+    parts[#parts + 1] = v
+  end
+  return tconcat(parts, sep or '')
+end
+
+-- Lua 5.1 library members that 5.4 dropped.
+unpack = tunpack
+table.getn = function(t) return #t end
+table.maxn = function(t)
+  local m = 0
+  for k in pairs(t) do if type(k) == 'number' and k > m then m = k end end
+  return m
+end
+table.foreach = function(t, f)
+  for k, v in pairs(t) do local r = f(k, v); if r ~= nil then return r end end
+end
+table.foreachi = function(t, f)
+  for k = 1, #t do local r = f(k, t[k]); if r ~= nil then return r end end
+end
+math.mod = math.fmod
+math.pow = function(a, b) return a ^ b end
+math.log10 = function(x) return math.log(x, 10) end
+math.ldexp = function(m, e) return m * 2.0 ^ e end
+math.frexp = function(x)
+  if x == 0 or x ~= x or x == math.huge or x == -math.huge then return x, 0 end
+  local e = floor(math.log(math.abs(x), 2)) + 1
+  local m = x / 2.0 ^ e
+  if math.abs(m) >= 1 then m = m / 2; e = e + 1 elseif math.abs(m) < 0.5 then m = m * 2; e = e - 1 end
+  return m, e
+end
+math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
+math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
+math.tanh = function(x) local a, b = math.exp(x), math.exp(-x); return (a - b) / (a + b) end
+math.random = host.random
+math.randomseed = host.randomseed
+gcinfo = function() return floor(collectgarbage('count')) end
+string.gfind = string.gmatch
+
+-- SCRIPT KILL raises an error table marked script_killed: a script's own pcall or xpcall
+-- cannot catch it, so the script ends.
+local function killed(e)
+  return type(e) == 'table' and rawget(e, 'script_killed') == true
+end
+local rawxpcall = xpcall
+xpcall = function(f, h, ...)
+  local r = tpack(rawxpcall(f, function(e)
+    if killed(e) then return e end
+    return h(e)
+  end, ...))
+  if not r[1] and killed(r[2]) then error(r[2], 0) end
+  return tunpack(r, 1, r.n)
+end
+
+-- Redis's pcall: an error table (from redis.call) is returned as its 'err' string.
+pcall = function(f, ...)
+  local r = tpack(rawpcall(f, ...))
+  if not r[1] then
+    local e = r[2]
+    if killed(e) then error(e, 0) end
+    if type(e) == 'table' then
+      local m = e.err
+      if type(m) == 'string' or type(m) == 'number' then e = m end
+    end
+    return false, e
+  end
+  return tunpack(r, 1, r.n)
+end
+
+-- Lua 5.4 names the culprit after the type ("attempt to call a nil value (global 'f')"), 5.1
+-- before it ("attempt to call global 'f' (a nil value)").
+local function as51(msg)
+  if type(msg) ~= 'string' then return msg end
+  return (msg:gsub("attempt to (.-) a (%a+) value %((%a+) '(.-)'%)", "attempt to %1 %3 '%4' (a %2 value)"))
+end
+
+-- The message handler Redis installs (eval.c's __redis__err__handler). Frames of the prelude
+-- stand for Redis's C functions, so they are skipped like one.
+local function errh(err)
+  host.handling()
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.source:sub(1, 1) == '=') do
+    level = level + 1
+    i = dbg.getinfo(level, 'nSl')
+  end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(as51(err))} end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+
+-- The 'redis' table.
+local redis = {}
+for k, v in pairs(host.redis) do redis[k] = v end
+redis.error_reply = function(e)
+  if select('#', e) ~= 1 or type(e) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  local sp = e:find(' ', 1, true)
+  local code, msg
+  if sp then code, msg = e:sub(2, sp - 1), e:sub(sp + 1) else code, msg = 'ERR', e:sub(2) end
+  msg = msg:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+  return {err = code .. ' ' .. msg}
+end
+redis.status_reply = function(s)
+  if select('#', s) ~= 1 or type(s) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  return {ok = s}
+end
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+real.redis = redis
+for name, mod in pairs(libs) do real[name] = mod end
+
+-- The C libraries of Redis report errors at their caller's position (luaL_error level 1), and a
+-- C function called in a tail position keeps its caller's frame: host.cwrap makes each library
+-- function a C function (written in TypeScript) that runs the Lua one.
+for _, name in ipairs({'cjson', 'cmsgpack', 'struct', 'bit'}) do
+  local mod = real[name]
+  if mod then
+    for k, f in pairs(mod) do
+      if type(f) == 'function' then mod[k] = host.cwrap(f) end
+    end
+  end
+end
+
+-- Remove what Redis does not offer.
+for _, k in ipairs({'os', 'io', 'require', 'package', 'print', 'dofile', 'loadfile', 'utf8',
+  'debug', 'warn', 'getfenv', 'setfenv'}) do real[k] = nil end
+
+-- Read-only views (Redis 7 makes the globals and every library table read-only).
+local function readonly(t, missing)
+  local mt = {
+    __newindex = function() error('Attempt to modify a readonly table', 2) end,
+    __pairs = function() return next, t, nil end,
+    __len = function() return #t end,
+    __metatable = false,
+  }
+  if missing then
+    mt.__index = function(_, k)
+      local v = rawget(t, k)
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
+      return v
+    end
+  else
+    mt.__index = t
+  end
+  return setmetatable({}, mt)
+end
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'cmsgpack',
+  'struct', 'bit'}) do
+  if real[name] then real[name] = readonly(real[name], false) end
+end
+getmetatable('').__index = real.string
+local ENV = readonly(real, true)
+real._G = ENV
+loadstring = function(s, name) return load(s, name or s, 't', ENV) end
+real.loadstring = loadstring
+real.load = function(s, name, mode, env) return load(s, name, 't', env or ENV) end
+
+local engine = {}
+
+-- FUNCTION LOAD runs a library's code with only this 'redis' table (function_lua.c's library
+-- API); its functions, called later, see the globals scripts see.
+local loadRedis = {
+  register_function = host.register_function,
+  log = redis.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+}
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+setmetatable(loadRedis, {__index = nonexistent, __newindex = function()
+  error('Attempt to modify a readonly table', 2)
+end, __metatable = false})
+local loadGlobals = {redis = loadRedis}
+
+-- Compile a library: its chunk and the state that ends its load time.
+function engine.compileLibrary(code)
+  local state = {loading = true}
+  local env = setmetatable({}, {
+    __index = function(_, k)
+      local v
+      if state.loading then v = rawget(loadGlobals, k) else v = rawget(real, k) end
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
+      return v
+    end,
+    __newindex = function() error('Attempt to modify a readonly table', 2) end,
+    __metatable = false,
+  })
+  local f, err = load(code, '@user_function', 't', env)
+  if not f then return nil, err end
+  return f, state
+end
+
+-- Run a library's code (it registers its functions); then its globals become the runtime ones.
+function engine.runLibrary(f, state)
+  local ok, e = rawxpcall(f, errh)
+  state.loading = false
+  return ok, e
+end
+
+-- Compile a script body: the function, or nil and the error text.
+function engine.compile(body, name)
+  return load(body, name, 't', ENV)
+end
+
+-- Run a compiled script inside the engine's coroutine: ok, value (or false, error table).
+function engine.run(f, keys, argv)
+  rawset(real, 'KEYS', keys)
+  rawset(real, 'ARGV', argv)
+  local ok, r = rawxpcall(f, errh)
+  return ok, r
+end
+
+-- Run a registered function (FCALL): f(keys, args).
+function engine.runFunction(f, keys, argv)
+  local ok, r = rawxpcall(f, errh, keys, argv)
+  return ok, r
+end
+
+return engine
+`;

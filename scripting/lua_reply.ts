@@ -1,0 +1,365 @@
+/**
+ * Redis's two conversion tables between replies and Lua values (script_lua.c):
+ * - `pushReplyAsLua`: the RESP bytes a command wrote for redis.call become a Lua value
+ *   (integer -> number, bulk -> string, nil bulk/array -> false, status -> {ok=}, error ->
+ *   {err=}, RESP3 map -> {map={}}, set -> {set={}}, double -> {double=}, null -> nil,
+ *   boolean -> boolean, big number -> {big_number=}, verbatim -> {verbatim_string={}});
+ * - `writeLuaAsReply`: the value a script returns becomes the reply (number truncated to an
+ *   integer, a table read as an array up to its first nil unless it holds err/ok/double/
+ *   big_number/verbatim_string/map/set, booleans by the script's RESP version).
+ */
+
+import type { Reply } from "../protocol/reply.ts";
+import {
+  LUA_TBOOLEAN,
+  LUA_TNIL,
+  LUA_TNUMBER,
+  LUA_TSTRING,
+  LUA_TTABLE,
+  type LuaRuntime,
+} from "./lua_runtime.ts";
+
+const INT64_MIN = -9223372036854775808n;
+const TWO63 = 9223372036854775808;
+
+/** Lua 5.1's (long long) cast of a number, as x86-64 does it (out of range and NaN: INT64_MIN). */
+export function luaNumberToInt64(n: number): bigint {
+  if (!Number.isFinite(n) || n >= TWO63 || n < -TWO63) return INT64_MIN;
+  return BigInt(Math.trunc(n));
+}
+
+function readLine(buf: Uint8Array, pos: number): [string, number] {
+  let end = pos;
+  while (buf[end] !== 13) end++;
+  let s = "";
+  for (let i = pos; i < end; i++) s += String.fromCharCode(buf[i]);
+  return [s, end + 2];
+}
+
+/**
+ * luaPushErrorBuff: an error text ("-CODE msg", or "msg" which gets ERR) as the table
+ * {err="CODE msg"}, CR/LF trimmed from the message's ends.
+ */
+export function errorTableText(text: string): string {
+  let code = "ERR";
+  let msg = text;
+  if (text.startsWith("-")) {
+    const sp = text.indexOf(" ");
+    if (sp === -1) msg = text.slice(1);
+    else {
+      code = text.slice(1, sp);
+      msg = text.slice(sp + 1);
+    }
+  }
+  msg = msg.replace(/^[\r\n]+/, "").replace(/[\r\n]+$/, "");
+  return `${code} ${msg}`;
+}
+
+/** Push {err=...} built from an error text (latin1), with ignore_error_stats_update when asked. */
+export function pushErrorTable(
+  rt: LuaRuntime,
+  L: number,
+  text: string,
+  ignoreStats: boolean,
+): void {
+  rt.newTable(L, 0, 2);
+  rt.pushBytes(L, latin1Bytes(errorTableText(text)));
+  rt.setField(L, -2, "err");
+  if (ignoreStats) {
+    rt.pushBoolean(L, true);
+    rt.setField(L, -2, "ignore_error_stats_update");
+  }
+}
+
+function latin1Bytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+  return b;
+}
+
+/** Push the Lua form of the reply at `pos`; returns the position after it. */
+export function pushReplyAsLua(rt: LuaRuntime, L: number, buf: Uint8Array, pos: number): number {
+  rt.m._lua_checkstack(L, 5);
+  const t = buf[pos];
+  const [line, next] = readLine(buf, pos + 1);
+  switch (t) {
+    case 43: // + status
+      rt.newTable(L, 0, 1);
+      rt.pushBytes(L, buf.subarray(pos + 1, next - 2));
+      rt.setField(L, -2, "ok");
+      return next;
+    case 45: // - error
+      pushErrorTable(rt, L, "-" + line, true);
+      return next;
+    case 58: { // : integer (a Lua 5.1 number: a double)
+      const n = Number(line);
+      if (Number.isSafeInteger(n)) rt.pushInteger(L, n);
+      else rt.pushNumber(L, n);
+      return next;
+    }
+    case 36: { // $ bulk
+      const len = Number(line);
+      if (len < 0) {
+        rt.pushBoolean(L, false);
+        return next;
+      }
+      rt.pushBytes(L, buf.subarray(next, next + len));
+      return next + len + 2;
+    }
+    case 42: { // * array
+      const n = Number(line);
+      if (n < 0) {
+        rt.pushBoolean(L, false);
+        return next;
+      }
+      rt.newTable(L, n, 0);
+      let p = next;
+      for (let j = 1; j <= n; j++) {
+        p = pushReplyAsLua(rt, L, buf, p);
+        rt.rawSetI(L, -2, j);
+      }
+      return p;
+    }
+    case 37: { // % map
+      const n = Number(line);
+      rt.newTable(L, 0, 1);
+      rt.newTable(L, 0, n);
+      let p = next;
+      for (let j = 0; j < n; j++) {
+        p = pushReplyAsLua(rt, L, buf, p);
+        p = pushReplyAsLua(rt, L, buf, p);
+        rt.m._lua_settable(L, -3);
+      }
+      rt.setField(L, -2, "map");
+      return p;
+    }
+    case 126: { // ~ set
+      const n = Number(line);
+      rt.newTable(L, 0, 1);
+      rt.newTable(L, 0, n);
+      let p = next;
+      for (let j = 0; j < n; j++) {
+        p = pushReplyAsLua(rt, L, buf, p);
+        rt.pushBoolean(L, true);
+        rt.m._lua_settable(L, -3);
+      }
+      rt.setField(L, -2, "set");
+      return p;
+    }
+    case 95: // _ null
+      rt.pushNil(L);
+      return next;
+    case 35: // # boolean
+      rt.pushBoolean(L, line === "t");
+      return next;
+    case 44: { // , double
+      rt.newTable(L, 0, 1);
+      rt.pushNumber(L, parseRespDouble(line));
+      rt.setField(L, -2, "double");
+      return next;
+    }
+    case 40: // ( big number
+      rt.newTable(L, 0, 1);
+      rt.pushBytes(L, buf.subarray(pos + 1, next - 2));
+      rt.setField(L, -2, "big_number");
+      return next;
+    case 61: { // = verbatim
+      const len = Number(line);
+      rt.newTable(L, 0, 1);
+      rt.newTable(L, 0, 2);
+      rt.pushBytes(L, buf.subarray(next + 4, next + len));
+      rt.setField(L, -2, "string");
+      rt.pushBytes(L, buf.subarray(next, next + 3));
+      rt.setField(L, -2, "format");
+      rt.setField(L, -2, "verbatim_string");
+      return next + len + 2;
+    }
+    case 124: { // | attribute: skipped, the value follows
+      const n = Number(line);
+      let p = next;
+      for (let j = 0; j < 2 * n; j++) {
+        p = pushReplyAsLua(rt, L, buf, p);
+        rt.pop(L, 1);
+      }
+      return pushReplyAsLua(rt, L, buf, p);
+    }
+    default:
+      throw new Error(`script reply: unexpected type byte ${t}`);
+  }
+}
+
+function parseRespDouble(s: string): number {
+  if (s === "inf") return Infinity;
+  if (s === "-inf") return -Infinity;
+  if (s === "nan") return NaN;
+  return Number(s);
+}
+
+const te = new TextEncoder();
+
+/**
+ * luaReplyToRedisReply: write the value on top of `L` into `reply`, and pop it. `scriptResp` is
+ * the protocol the script chose with redis.setresp (booleans depend on it).
+ */
+export function writeLuaAsReply(
+  rt: LuaRuntime,
+  L: number,
+  reply: Reply,
+  scriptResp: 2 | 3,
+): void {
+  if (rt.m._lua_checkstack(L, 4) === 0) {
+    reply.error("ERR reached lua stack limit");
+    rt.pop(L, 1);
+    return;
+  }
+  const t = rt.type(L, -1);
+  switch (t) {
+    case LUA_TSTRING:
+      reply.bulk(rt.toBytes(L, -1)!);
+      break;
+    case LUA_TBOOLEAN:
+      if (scriptResp === 2) {
+        if (rt.toBoolean(L, -1)) reply.int(1);
+        else reply.nil();
+      } else reply.bool(rt.toBoolean(L, -1));
+      break;
+    case LUA_TNUMBER:
+      if (rt.isInteger(L, -1)) reply.int(rt.toInteger(L, -1));
+      else reply.int(luaNumberToInt64(rt.toNumber(L, -1)));
+      break;
+    case LUA_TTABLE:
+      writeTable(rt, L, reply, scriptResp);
+      return;
+    default:
+      reply.nil();
+  }
+  rt.pop(L, 1);
+}
+
+/** A table on top: err/ok/double/big_number/verbatim_string/map/set, else an array. Pops it. */
+function writeTable(rt: LuaRuntime, L: number, reply: Reply, scriptResp: 2 | 3): void {
+  if (rt.rawGetField(L, -1, "err") === LUA_TSTRING) {
+    const msg = rt.toBytes(L, -1)!;
+    rt.pop(L, 2);
+    const out = new Uint8Array(msg.length);
+    out.set(msg);
+    reply.errorBytes(out);
+    return;
+  }
+  rt.pop(L, 1);
+  if (rt.rawGetField(L, -1, "ok") === LUA_TSTRING) {
+    const ok = rt.toBytes(L, -1)!;
+    const nul = ok.indexOf(0);
+    reply.statusBytes(nul === -1 ? ok : ok.subarray(0, nul));
+    rt.pop(L, 2);
+    return;
+  }
+  rt.pop(L, 1);
+  if (rt.rawGetField(L, -1, "double") === LUA_TNUMBER) {
+    reply.double(rt.toNumber(L, -1));
+    rt.pop(L, 2);
+    return;
+  }
+  rt.pop(L, 1);
+  if (rt.rawGetField(L, -1, "big_number") === LUA_TSTRING) {
+    const b = rt.toBytes(L, -1)!;
+    const clean = b.map((c) => c === 13 || c === 10 ? 32 : c);
+    if (reply.proto === 3) {
+      reply.raw(te.encode("("));
+      reply.raw(clean);
+      reply.raw(te.encode("\r\n"));
+    } else reply.bulk(clean);
+    rt.pop(L, 2);
+    return;
+  }
+  rt.pop(L, 1);
+  if (rt.rawGetField(L, -1, "verbatim_string") === LUA_TTABLE) {
+    if (rt.rawGetField(L, -1, "format") === LUA_TSTRING) {
+      const format = rt.toBytes(L, -1)!;
+      if (rt.rawGetField(L, -2, "string") === LUA_TSTRING) {
+        const s = rt.toBytes(L, -1)!;
+        if (reply.proto === 3) {
+          reply.raw(te.encode(`=${s.length + 4}\r\n`));
+          const f = new Uint8Array(3);
+          f.set(format.subarray(0, 3));
+          reply.raw(f);
+          reply.raw(te.encode(":"));
+          reply.raw(s);
+          reply.raw(te.encode("\r\n"));
+        } else reply.bulk(s);
+        rt.pop(L, 4);
+        return;
+      }
+      rt.pop(L, 1);
+    }
+    rt.pop(L, 1);
+  }
+  rt.pop(L, 1);
+  if (rt.rawGetField(L, -1, "map") === LUA_TTABLE) {
+    writeCollection(rt, L, reply, scriptResp, "map");
+    rt.pop(L, 2);
+    return;
+  }
+  rt.pop(L, 1);
+  if (rt.rawGetField(L, -1, "set") === LUA_TTABLE) {
+    writeCollection(rt, L, reply, scriptResp, "set");
+    rt.pop(L, 2);
+    return;
+  }
+  rt.pop(L, 1);
+  // An array, up to the first nil. The length is known only at the end (a deferred length).
+  const header = reply.mark();
+  reply.array(0);
+  const body = reply.mark();
+  let n = 0;
+  for (let j = 1;; j++) {
+    if (rt.rawGetI(L, -1, j) === LUA_TNIL) {
+      rt.pop(L, 1);
+      break;
+    }
+    writeLuaAsReply(rt, L, reply, scriptResp);
+    n++;
+  }
+  patchLength(reply, header, body, 42, n);
+  rt.pop(L, 1);
+}
+
+/** The map or set table on top (under it the outer table): write its pairs with a deferred length. */
+function writeCollection(
+  rt: LuaRuntime,
+  L: number,
+  reply: Reply,
+  scriptResp: 2 | 3,
+  kind: "map" | "set",
+): void {
+  const header = reply.mark();
+  if (kind === "map") reply.map(0);
+  else reply.set(0);
+  const body = reply.mark();
+  let n = 0;
+  const tableIdx = rt.m._lua_absindex(L, -1);
+  rt.pushNil(L);
+  while (rt.next(L, tableIdx)) {
+    if (kind === "map") {
+      rt.pushValue(L, -2);
+      writeLuaAsReply(rt, L, reply, scriptResp); // the key
+      writeLuaAsReply(rt, L, reply, scriptResp); // the value
+    } else {
+      rt.pop(L, 1);
+      rt.pushValue(L, -1);
+      writeLuaAsReply(rt, L, reply, scriptResp);
+    }
+    n++;
+  }
+  const prefix = kind === "map" ? (reply.proto === 3 ? 37 : 42) : (reply.proto === 3 ? 126 : 42);
+  patchLength(reply, header, body, prefix, kind === "map" && reply.proto === 2 ? n * 2 : n);
+}
+
+/** Rewrite the aggregate header written at `header` (ending at `body`) with the real count. */
+function patchLength(reply: Reply, header: number, body: number, prefix: number, n: number): void {
+  const head = te.encode(`${String.fromCharCode(prefix)}${n}\r\n`);
+  const tail = reply.buf.slice(body, reply.len);
+  reply.truncate(header);
+  reply.raw(head);
+  reply.raw(tail);
+}

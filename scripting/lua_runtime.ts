@@ -1,0 +1,287 @@
+/**
+ * A binary-safe view of one Lua state in wasmoon's WebAssembly Lua (5.4). Redis scripts move byte
+ * strings (keys, values, DUMP payloads), so strings cross here as bytes, never through UTF-8
+ * conversion: pushes copy into a scratch buffer in the VM's memory, reads copy out of it.
+ *
+ * The WebAssembly module is compiled once per process (`loadLuaModule`); each node owns one
+ * `LuaRuntime` (its own lua_State), as a Redis server owns one Lua interpreter.
+ */
+
+import { LuaFactory } from "wasmoon";
+
+/** lua.h constants (Lua 5.4). */
+export const LUA_TNIL = 0;
+export const LUA_TBOOLEAN = 1;
+export const LUA_TLIGHTUSERDATA = 2;
+export const LUA_TNUMBER = 3;
+export const LUA_TSTRING = 4;
+export const LUA_TTABLE = 5;
+export const LUA_TFUNCTION = 6;
+export const LUA_OK = 0;
+export const LUA_YIELD = 1;
+export const LUA_REGISTRYINDEX = -1001000;
+export const LUA_MASKCOUNT = 8;
+export const LUA_MASKLINE = 4;
+
+// deno-lint-ignore no-explicit-any
+type Mod = any;
+
+let modulePromise: Promise<Mod> | null = null;
+
+/** The compiled Lua module, shared by every node of this process. */
+export function loadLuaModule(): Promise<Mod> {
+  if (modulePromise === null) {
+    modulePromise = new LuaFactory().getLuaModule().then((w: { module: Mod }) => w.module);
+  }
+  return modulePromise;
+}
+
+/** A JavaScript function callable from Lua: gets the calling lua_State, returns the result count. */
+export type LuaCFunction = (L: number) => number;
+
+const te = new TextEncoder();
+
+export class LuaRuntime {
+  readonly L: number;
+  private scratchPtr = 0;
+  private scratchLen = 0;
+  private readonly lenPtr: number;
+  /** Function-table slots registered by this runtime (freed by `close`). */
+  private readonly fnPtrs: number[] = [];
+
+  constructor(readonly m: Mod) {
+    this.L = m._luaL_newstate();
+    if (this.L === 0) throw new Error("lua: cannot create a state");
+    m._luaL_openlibs(this.L);
+    this.lenPtr = m._malloc(8);
+    this.ensureScratch(4096);
+  }
+
+  static async create(): Promise<LuaRuntime> {
+    return new LuaRuntime(await loadLuaModule());
+  }
+
+  private ensureScratch(n: number): void {
+    if (n <= this.scratchLen) return;
+    if (this.scratchPtr !== 0) this.m._free(this.scratchPtr);
+    let size = Math.max(4096, this.scratchLen * 2);
+    while (size < n) size *= 2;
+    this.scratchPtr = this.m._malloc(size);
+    if (this.scratchPtr === 0) throw new Error("lua: out of memory");
+    this.scratchLen = size;
+  }
+
+  /** Copy bytes into the VM's scratch area: the pointer stays valid until the next copy. */
+  private staged(bytes: Uint8Array): number {
+    this.ensureScratch(bytes.length + 1);
+    this.m.HEAPU8.set(bytes, this.scratchPtr);
+    this.m.HEAPU8[this.scratchPtr + bytes.length] = 0;
+    return this.scratchPtr;
+  }
+
+  /** Register a JavaScript function as a Lua C function (a function-table slot). */
+  cfunction(fn: LuaCFunction): number {
+    const ptr = this.m.addFunction(fn, "ii");
+    this.fnPtrs.push(ptr);
+    return ptr;
+  }
+
+  /** Register a count/line hook (`void (*)(lua_State*, lua_Debug*)`). */
+  hookFunction(fn: (L: number) => void): number {
+    const ptr = this.m.addFunction((L: number, _ar: number) => fn(L), "vii");
+    this.fnPtrs.push(ptr);
+    return ptr;
+  }
+
+  pushCFunction(L: number, ptr: number): void {
+    this.m._lua_pushcclosure(L, ptr, 0);
+  }
+
+  pushBytes(L: number, bytes: Uint8Array): void {
+    this.m._lua_pushlstring(L, this.staged(bytes), bytes.length);
+  }
+
+  /** ASCII/UTF-8 text as a Lua string. */
+  pushString(L: number, s: string): void {
+    this.pushBytes(L, te.encode(s));
+  }
+
+  pushInteger(L: number, n: number | bigint): void {
+    this.m._lua_pushinteger(L, typeof n === "bigint" ? n : BigInt(n));
+  }
+
+  pushNumber(L: number, n: number): void {
+    this.m._lua_pushnumber(L, n);
+  }
+
+  pushBoolean(L: number, b: boolean): void {
+    this.m._lua_pushboolean(L, b ? 1 : 0);
+  }
+
+  pushNil(L: number): void {
+    this.m._lua_pushnil(L);
+  }
+
+  newTable(L: number, narr = 0, nrec = 0): void {
+    this.m._lua_createtable(L, narr, nrec);
+  }
+
+  /** t[k] = top (pops the value); `idx` is the table's index before the push. */
+  setField(L: number, idx: number, key: string): void {
+    this.m._lua_setfield(L, idx, this.staged(te.encode(key)));
+  }
+
+  getField(L: number, idx: number, key: string): number {
+    return this.m._lua_getfield(L, idx, this.staged(te.encode(key)));
+  }
+
+  /** Like getField without metamethods (lua_rawget). */
+  rawGetField(L: number, idx: number, key: string): number {
+    const abs = this.m._lua_absindex(L, idx);
+    this.pushString(L, key);
+    return this.m._lua_rawget(L, abs);
+  }
+
+  rawSetI(L: number, idx: number, i: number): void {
+    this.m._lua_rawseti(L, idx, BigInt(i));
+  }
+
+  rawGetI(L: number, idx: number, i: number): number {
+    return this.m._lua_rawgeti(L, idx, BigInt(i));
+  }
+
+  getGlobal(L: number, name: string): number {
+    return this.m._lua_getglobal(L, this.staged(te.encode(name)));
+  }
+
+  setGlobal(L: number, name: string): void {
+    this.m._lua_setglobal(L, this.staged(te.encode(name)));
+  }
+
+  type(L: number, idx: number): number {
+    return this.m._lua_type(L, idx);
+  }
+
+  top(L: number): number {
+    return this.m._lua_gettop(L);
+  }
+
+  setTop(L: number, idx: number): void {
+    this.m._lua_settop(L, idx);
+  }
+
+  pop(L: number, n: number): void {
+    this.m._lua_settop(L, -n - 1);
+  }
+
+  pushValue(L: number, idx: number): void {
+    this.m._lua_pushvalue(L, idx);
+  }
+
+  isInteger(L: number, idx: number): boolean {
+    return this.m._lua_isinteger(L, idx) !== 0;
+  }
+
+  toInteger(L: number, idx: number): bigint {
+    return this.m._lua_tointegerx(L, idx, 0);
+  }
+
+  toNumber(L: number, idx: number): number {
+    return this.m._lua_tonumberx(L, idx, 0);
+  }
+
+  toBoolean(L: number, idx: number): boolean {
+    return this.m._lua_toboolean(L, idx) !== 0;
+  }
+
+  /** The bytes of a string (or a number, converted by Lua), or null for other types. */
+  toBytes(L: number, idx: number): Uint8Array | null {
+    const p = this.m._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return null;
+    const len = this.m.HEAPU32[this.lenPtr >> 2];
+    return this.m.HEAPU8.slice(p, p + len);
+  }
+
+  /** A string value as latin1 text (one char per byte), or null. */
+  toLatin1(L: number, idx: number): string | null {
+    const p = this.m._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return null;
+    const len = this.m.HEAPU32[this.lenPtr >> 2];
+    const heap: Uint8Array = this.m.HEAPU8;
+    let s = "";
+    for (let i = 0; i < len; i++) s += String.fromCharCode(heap[p + i]);
+    return s;
+  }
+
+  /** Iterate a table: `lua_next`; returns false at the end (the key is popped). */
+  next(L: number, idx: number): boolean {
+    return this.m._lua_next(L, idx) !== 0;
+  }
+
+  /** Compile `code` as a chunk named `chunkName` (e.g. "@user_script"); status, chunk or error on top. */
+  load(L: number, code: Uint8Array, chunkName: string): number {
+    const nameBytes = te.encode(chunkName);
+    // The code and the name both go through the scratch buffer: copy the name after the code.
+    this.ensureScratch(code.length + nameBytes.length + 2);
+    const heap: Uint8Array = this.m.HEAPU8;
+    heap.set(code, this.scratchPtr);
+    heap[this.scratchPtr + code.length] = 0;
+    const namePtr = this.scratchPtr + code.length + 1;
+    heap.set(nameBytes, namePtr);
+    heap[namePtr + nameBytes.length] = 0;
+    return this.m._luaL_loadbufferx(L, this.scratchPtr, code.length, namePtr, 0);
+  }
+
+  /** lua_pcall with no message handler. */
+  pcall(L: number, nargs: number, nresults: number): number {
+    return this.m._lua_pcallk(L, nargs, nresults, 0, 0, 0);
+  }
+
+  newThread(L: number): number {
+    return this.m._lua_newthread(L);
+  }
+
+  /** lua_resume: status; `nres` receives the number of values on the coroutine's stack. */
+  resume(co: number, from: number, nargs: number): { status: number; nres: number } {
+    const status = this.m._lua_resume(co, from, nargs, this.lenPtr);
+    return { status, nres: this.m.HEAP32[this.lenPtr >> 2] };
+  }
+
+  /** Raise the value on top of the stack as a Lua error (never returns: unwinds through JS). */
+  error(L: number): never {
+    this.m._lua_error(L);
+    throw new Error("lua_error returned");
+  }
+
+  yieldHook(L: number): void {
+    this.m._lua_yieldk(L, 0, 0, 0);
+  }
+
+  isYieldable(L: number): boolean {
+    return this.m._lua_isyieldable(L) !== 0;
+  }
+
+  setHook(L: number, fnPtr: number, mask: number, count: number): void {
+    this.m._lua_sethook(L, fnPtr, mask, count);
+  }
+
+  ref(L: number): number {
+    return this.m._luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+
+  unref(L: number, ref: number): void {
+    this.m._luaL_unref(L, LUA_REGISTRYINDEX, ref);
+  }
+
+  getRef(L: number, ref: number): void {
+    this.rawGetI(L, LUA_REGISTRYINDEX, ref);
+  }
+
+  close(): void {
+    this.m._lua_close(this.L);
+    this.m._free(this.lenPtr);
+    if (this.scratchPtr !== 0) this.m._free(this.scratchPtr);
+    for (const p of this.fnPtrs) this.m.removeFunction(p);
+    this.fnPtrs.length = 0;
+  }
+}

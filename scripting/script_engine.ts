@@ -1,0 +1,1119 @@
+/**
+ * The scripting engine of one node: its Lua VM, the EVAL script cache, and the run of a script
+ * (Redis 7.0's eval.c, script.c and script_lua.c).
+ *
+ * A script runs in a coroutine of the VM. redis.call goes through the same command table and
+ * `call()` as a client, on a client of its own whose reply is converted back into Lua. Past
+ * `busy-reply-threshold` the count hook yields the coroutine now and then, so the node's event
+ * loop turns: other clients get -BUSY, SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE are served,
+ * and the cluster bus keeps answering PINGs (Redis stops answering its bus while a script runs,
+ * and the others mark it failing; we keep the node reachable and only refuse commands).
+ */
+
+import { createHash } from "node:crypto";
+import { Client } from "../server/client.ts";
+import { RespParser } from "../protocol/resp_parser.ts";
+import { formatDouble17g, latin1 } from "../protocol/bytes.ts";
+import { call, lookupCommand } from "../server/dispatch.ts";
+import { keyHashSlot } from "../protocol/slot.ts";
+import * as E from "../commands/errors.ts";
+import type { Reply } from "../protocol/reply.ts";
+import type { Server } from "../server/server.ts";
+import {
+  LUA_MASKCOUNT,
+  LUA_OK,
+  LUA_REGISTRYINDEX,
+  LUA_TFUNCTION,
+  LUA_TNUMBER,
+  LUA_TSTRING,
+  LUA_TTABLE,
+  LUA_YIELD,
+  LuaRuntime,
+} from "./lua_runtime.ts";
+import { PRELUDE_LUA } from "./lua_prelude.ts";
+import { errorTableText, pushErrorTable, pushReplyAsLua, writeLuaAsReply } from "./lua_reply.ts";
+import { COMPAT_FLAGS, type ScriptFlags, setFlag } from "./shebang.ts";
+import {
+  FunctionRegistry,
+  type Library,
+  NAME_ERROR,
+  parseLibraryMetadata,
+  validName,
+} from "./function_library.ts";
+import { Rand48 } from "./rand48.ts";
+import { LUA_LIBRARIES } from "./lua_libraries.ts";
+
+/** Instructions between two runs of the count hook (Redis: 100000). */
+const HOOK_INSTRUCTIONS = 100_000;
+/** While a script is past the busy threshold, let the event loop turn at least this often. */
+const BUSY_YIELD_INTERVAL_MS = 10;
+
+export const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
+
+const te = new TextEncoder();
+
+export function sha1hex(bytes: Uint8Array): string {
+  return createHash("sha1").update(bytes).digest("hex");
+}
+
+/** One cached EVAL script: its body, compiled function (a registry reference) and flags. */
+export interface CachedScript {
+  sha: string;
+  body: Uint8Array;
+  ref: number;
+  flags: ScriptFlags;
+}
+
+/** What a running script needs: Redis's scriptRunCtx. */
+export interface RunContext {
+  caller: Client;
+  /** "sha" for EVAL, the function name for FCALL (error texts). */
+  funcname: string;
+  isEval: boolean;
+  readOnly: boolean;
+  allowCrossSlot: boolean;
+  /** The slot of the keys touched so far (-1: none), for the cross-slot check. */
+  slot: number;
+  /** A write command ran: the script can no longer be killed. */
+  wrote: boolean;
+  resp: 2 | 3;
+  /** redis.set_repl: bit 1 AOF, bit 2 replicas. */
+  replFlags: number;
+  startMs: number;
+  timedOut: boolean;
+  killed: boolean;
+  lastYieldMs: number;
+  /** The coroutine the script runs in (the hook yields only that one). */
+  co: number;
+  hookYielded: boolean;
+  /** Closes the replication unit held open across yields (null: never yielded). */
+  closeUnit: (() => void) | null;
+  command: Uint8Array[];
+  /** The message handler is formatting an error. */
+  handling: boolean;
+}
+
+export interface RunRequest {
+  caller: Client;
+  reply: Reply;
+  funcname: string;
+  isEval: boolean;
+  flags: ScriptFlags;
+  readOnlyCommand: boolean;
+  /** Registry reference of the function to run. */
+  ref: number;
+  keys: Uint8Array[];
+  args: Uint8Array[];
+  /** The command that runs the script (FUNCTION STATS). */
+  command: Uint8Array[];
+}
+
+/** FUNCTION LOAD's time limit (Redis's LOAD_TIMEOUT_MS). */
+export const LOAD_TIMEOUT_MS = 500;
+
+export class ScriptEngine {
+  rt: LuaRuntime | null = null;
+  private initPromise: Promise<LuaRuntime> | null = null;
+  readonly scripts = new Map<string, CachedScript>();
+  /** Bytes of every cached body (INFO used_memory_scripts_eval). */
+  scriptsBytes = 0;
+  running: RunContext | null = null;
+  /** Loaded function libraries (FUNCTION LOAD). */
+  functions = new FunctionRegistry();
+  /** The library FUNCTION LOAD is running the code of. */
+  private loading: { lib: Library; deadlineMs: number } | null = null;
+  /** Resolves when the running script ends (clients waiting behind a busy script). */
+  private doneWaiters: (() => void)[] = [];
+  private engineRef = 0;
+  private hookPtr = 0;
+  private readonly rand = new Rand48();
+  /** The client redis.call runs commands as. */
+  readonly scriptClient: Client;
+  /** Stats for INFO: scripts run, and time spent. */
+  evalCalls = 0;
+
+  constructor(readonly server: Server, private readonly version: string) {
+    this.scriptClient = new Client(0, "", "", server.now(), new RespParser());
+    this.scriptClient.authenticated = true;
+    this.scriptClient.inExec = true;
+    this.scriptClient.name = "";
+    this.scriptClient.reply.onError = (msg) => server.recordError(msg);
+  }
+
+  /** The VM, created on first use (the WebAssembly module is compiled once per process). */
+  ready(): LuaRuntime | Promise<LuaRuntime> {
+    if (this.rt !== null) return this.rt;
+    if (this.initPromise === null) {
+      this.initPromise = LuaRuntime.create().then((rt) => {
+        this.setup(rt);
+        this.rt = rt;
+        return rt;
+      });
+    }
+    return this.initPromise;
+  }
+
+  /** True while a script runs past the busy threshold: other clients get -BUSY. */
+  get busy(): boolean {
+    return this.running !== null && this.running.timedOut;
+  }
+
+  /** Wait for the running script to end. */
+  whenDone(): Promise<void> {
+    if (this.running === null) return Promise.resolve();
+    return new Promise((resolve) => this.doneWaiters.push(resolve));
+  }
+
+  private setup(rt: LuaRuntime): void {
+    const L = rt.L;
+    // host.redis: the members written in TypeScript.
+    rt.newTable(L);
+    rt.newTable(L);
+    const fns: [string, (L: number) => number][] = [
+      ["call", (l) => this.redisCall(l, true)],
+      ["pcall", (l) => this.redisCall(l, false)],
+      ["setresp", (l) => this.setResp(l)],
+      ["set_repl", (l) => this.setRepl(l)],
+      ["log", (l) => this.log(l)],
+      ["sha1hex", (l) => this.sha1(l)],
+      ["acl_check_cmd", (l) => this.aclCheck(l)],
+      ["register_function", (l) => this.registerFunction(l)],
+    ];
+    for (const [name, fn] of fns) {
+      rt.pushCFunction(L, rt.cfunction(fn));
+      rt.setField(L, -2, name);
+    }
+    rt.pushString(L, this.version);
+    rt.setField(L, -2, "REDIS_VERSION");
+    rt.pushInteger(L, versionNum(this.version));
+    rt.setField(L, -2, "this.version_NUM");
+    rt.setField(L, -2, "redis");
+    rt.getField(L, -1, "redis");
+    rt.getField(L, -1, "register_function");
+    rt.setField(L, -3, "register_function");
+    rt.pop(L, 1);
+    const wrapped = rt.cfunction((l) => this.callWrapped(l));
+    rt.pushCFunction(
+      L,
+      rt.cfunction((l) => {
+        rt.pushValue(l, 1);
+        rt.m._lua_pushcclosure(l, wrapped, 1);
+        return 1;
+      }),
+    );
+    rt.setField(L, -2, "cwrap");
+    rt.pushCFunction(
+      L,
+      rt.cfunction(() => {
+        if (this.running !== null) this.running.handling = true;
+        return 0;
+      }),
+    );
+    rt.setField(L, -2, "handling");
+    rt.pushCFunction(L, rt.cfunction((l) => this.random(l)));
+    rt.setField(L, -2, "random");
+    rt.pushCFunction(L, rt.cfunction((l) => this.randomSeed(l)));
+    rt.setField(L, -2, "randomseed");
+    // The libraries (cjson, cmsgpack, struct, bit), each a chunk returning its table.
+    rt.newTable(L);
+    for (const lib of LUA_LIBRARIES) {
+      if (rt.load(L, te.encode(lib.source), `=${lib.name}`) !== LUA_OK) {
+        throw new Error(`lua: library ${lib.name}: ${rt.toLatin1(L, -1)}`);
+      }
+      const nargs = lib.withNull ? 1 : 0;
+      if (lib.withNull) rt.m._lua_pushlightuserdata(L, 0);
+      if (rt.pcall(L, nargs, 1) !== LUA_OK) {
+        throw new Error(`lua: library ${lib.name}: ${rt.toLatin1(L, -1)}`);
+      }
+      rt.setField(L, -2, lib.name);
+    }
+    if (rt.load(L, te.encode(PRELUDE_LUA), "=prelude") !== LUA_OK) {
+      throw new Error(`lua: prelude: ${rt.toLatin1(L, -1)}`);
+    }
+    // prelude(host, libs): move the chunk under its two arguments.
+    rt.m._lua_rotate(L, -3, 1);
+    if (rt.pcall(L, 2, 1) !== LUA_OK) throw new Error(`lua: prelude: ${rt.toLatin1(L, -1)}`);
+    this.engineRef = rt.ref(L);
+    this.hookPtr = rt.hookFunction((l) => this.hook(l));
+  }
+
+  /** Push engine[name] on L. */
+  private pushEngineFn(L: number, name: string): void {
+    const rt = this.rt!;
+    rt.getRef(L, this.engineRef);
+    rt.getField(L, -1, name);
+    rt.m._lua_rotate(L, -2, 1);
+    rt.pop(L, 1);
+  }
+
+  /**
+   * Compile `code` as a chunk named `name` with the sandboxed globals: a registry reference, or
+   * the error text of the compiler.
+   */
+  compile(code: Uint8Array, name: string): { ref: number } | { error: string } {
+    const rt = this.rt!;
+    const L = rt.L;
+    this.pushEngineFn(L, "compile");
+    rt.pushBytes(L, code);
+    rt.pushString(L, name);
+    if (rt.pcall(L, 2, 2) !== LUA_OK) {
+      const msg = rt.toLatin1(L, -1) ?? "?";
+      rt.pop(L, 1);
+      return { error: msg };
+    }
+    if (rt.type(L, -2) !== LUA_TFUNCTION) {
+      const msg = rt.toLatin1(L, -1) ?? "?";
+      rt.pop(L, 2);
+      return { error: msg };
+    }
+    rt.pop(L, 1);
+    return { ref: rt.ref(L) };
+  }
+
+  release(ref: number): void {
+    if (this.rt !== null) this.rt.unref(this.rt.L, ref);
+  }
+
+  /** luaCreateFunction: the cached script for `body`, compiling it if new. */
+  createScript(
+    body: Uint8Array,
+    flags: ScriptFlags,
+    bodyStart: number,
+  ): CachedScript | { error: string } {
+    const sha = sha1hex(body);
+    const found = this.scripts.get(sha);
+    if (found !== undefined) return found;
+    const r = this.compile(body.subarray(bodyStart), "@user_script");
+    if ("error" in r) return { error: `ERR Error compiling script (new function): ${r.error}` };
+    const s: CachedScript = { sha, body: body.slice(), ref: r.ref, flags };
+    this.scripts.set(sha, s);
+    this.scriptsBytes += body.length;
+    return s;
+  }
+
+  /** SCRIPT FLUSH. */
+  flushScripts(): void {
+    for (const s of this.scripts.values()) this.release(s.ref);
+    this.scripts.clear();
+    this.scriptsBytes = 0;
+  }
+
+  /**
+   * scriptPrepareForRun + luaCallFunction: check the flags against the node's state, run, and
+   * write the reply. Returns a Promise only when the script ran long enough to yield.
+   */
+  run(req: RunRequest): void | Promise<void> {
+    const server = this.server;
+    const { caller, reply, flags } = req;
+    const obey = caller.isMaster;
+    if (!flags.compat) {
+      if (flags.noCluster && server.cluster !== null) {
+        reply.error("ERR Can not run script on cluster, 'no-cluster' flag is set.");
+        return;
+      }
+      if (!flags.noWrites) {
+        if (
+          server.replication.isReplica && server.config.getBool("replica-read-only") && !obey
+        ) {
+          reply.error("READONLY Can not run script with write flag on readonly replica");
+          return;
+        }
+        const denial = this.diskDenial();
+        if (denial !== null && !obey) {
+          reply.error(
+            denial.startsWith("MISCONF Redis is configured to save RDB")
+              ? "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. "
+              : denial,
+          );
+          return;
+        }
+        if (req.readOnlyCommand) {
+          reply.error("ERR Can not execute a script with write flag using *_ro command.");
+          return;
+        }
+      }
+    }
+    const rt = this.rt!;
+    const L = rt.L;
+    const co = rt.newThread(L);
+    const ctx: RunContext = {
+      caller,
+      funcname: req.funcname,
+      isEval: req.isEval,
+      readOnly: req.readOnlyCommand || (!flags.compat && flags.noWrites),
+      allowCrossSlot: flags.compat || flags.allowCrossSlot,
+      slot: req.keys.length === 0 ? -1 : keyHashSlot(req.keys[0]),
+      wrote: false,
+      resp: 2,
+      replFlags: 3,
+      startMs: performance.now(),
+      timedOut: false,
+      killed: false,
+      lastYieldMs: 0,
+      co,
+      hookYielded: false,
+      closeUnit: null,
+      command: req.command,
+      handling: false,
+    };
+    this.running = ctx;
+    this.evalCalls++;
+    this.pushEngineFn(co, req.isEval ? "run" : "runFunction");
+    rt.getRef(co, req.ref);
+    pushArray(rt, co, req.keys);
+    pushArray(rt, co, req.args);
+    const threshold = server.config.getNumber("busy-reply-threshold");
+    if (threshold > 0) rt.setHook(co, this.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    return this.resume(ctx, reply, 3);
+  }
+
+  /** Resume the script's coroutine until it ends, or yields to let the event loop turn. */
+  private resume(ctx: RunContext, reply: Reply, nargs: number): void | Promise<void> {
+    const rt = this.rt;
+    if (rt === null) return; // the node shut down while the script yielded
+    const L = rt.L;
+    const co = ctx.co;
+    ctx.hookYielded = false;
+    const { status } = rt.resume(co, L, nargs);
+    if (status === LUA_YIELD && ctx.hookYielded) {
+      ctx.lastYieldMs = performance.now();
+      if (ctx.closeUnit === null) ctx.closeUnit = this.server.replication.holdUnit(ctx.caller);
+      return new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() =>
+        this.resume(ctx, reply, 0)
+      );
+    }
+    try {
+      if (status === LUA_OK) {
+        // engine.run returned ok, value.
+        if (rt.toBoolean(co, -2)) {
+          writeLuaAsReply(rt, co, reply, ctx.resp);
+        } else {
+          this.writeError(co, reply, ctx);
+        }
+      } else if (status === LUA_YIELD) {
+        reply.error("ERR attempt to yield across a C-call boundary");
+      } else {
+        const msg = rt.toLatin1(co, -1) ?? "execution failure";
+        reply.error(`ERR Error running script ${ctx.funcname}, ${msg.slice(0, 100)}`);
+      }
+    } finally {
+      rt.setHook(co, 0, 0, 0);
+      rt.pop(L, 1); // the coroutine
+      this.running = null;
+      if (ctx.closeUnit !== null) ctx.closeUnit();
+      const waiters = this.doneWaiters;
+      this.doneWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** luaCallFunction's error reply from the error table on top. */
+  private writeError(L: number, reply: Reply, ctx: RunContext): void {
+    const rt = this.rt!;
+    let msg: Uint8Array | null = null;
+    let source: string | null = null;
+    let line: string | null = null;
+    if (rt.type(L, -1) === LUA_TSTRING || rt.type(L, -1) === LUA_TNUMBER) {
+      msg = te.encode("ERR " + (rt.toLatin1(L, -1) ?? ""));
+    } else {
+      rt.getField(L, -1, "err");
+      if (isStringish(rt, L)) msg = rt.toBytes(L, -1);
+      rt.pop(L, 1);
+      rt.getField(L, -1, "source");
+      if (isStringish(rt, L)) source = rt.toLatin1(L, -1);
+      rt.pop(L, 1);
+      rt.getField(L, -1, "line");
+      if (isStringish(rt, L)) line = rt.toLatin1(L, -1);
+      rt.pop(L, 1);
+    }
+    let text = msg === null ? new Uint8Array(0) : msg;
+    if (source !== null && line !== null) {
+      const suffix = te.encode(` script: ${ctx.funcname}, on ${source}:${line}.`);
+      const joined = new Uint8Array(text.length + suffix.length);
+      joined.set(text);
+      joined.set(suffix, text.length);
+      text = joined;
+    }
+    reply.errorBytes(text);
+  }
+
+  private diskDenial(): string | null {
+    const s = this.server;
+    if (!s.persistence.lastBgsaveOk) {
+      const d = s.persistence.writeDenial();
+      if (d !== null) return d;
+    }
+    if (s.aof.lastWriteError !== null) {
+      return `MISCONF Errors writing to the AOF file: ${s.aof.lastWriteError}`;
+    }
+    return null;
+  }
+
+  /** The count hook: kill, note the timeout, and yield so the event loop can turn. */
+  private hook(L: number): void {
+    const rt = this.rt!;
+    if (this.loading !== null) {
+      if (performance.now() > this.loading.deadlineMs) {
+        pushErrorTable(rt, L, "FUNCTION LOAD timeout", false);
+        rt.error(L);
+      }
+      return;
+    }
+    const ctx = this.running;
+    if (ctx === null) return;
+    if (ctx.killed) {
+      // Not while the message handler formats the error (an error there would replace it).
+      if (ctx.handling) return;
+      pushErrorTable(rt, L, "Script killed by user with SCRIPT KILL...", false);
+      rt.pushBoolean(L, true);
+      rt.setField(L, -2, "script_killed");
+      rt.error(L);
+    }
+    const now = performance.now();
+    if (!ctx.timedOut) {
+      const threshold = this.server.config.getNumber("busy-reply-threshold");
+      if (threshold <= 0 || now - ctx.startMs < threshold) return;
+      ctx.timedOut = true;
+      this.server.log.warning(
+        `Slow script detected: still in execution after ${
+          Math.round(now - ctx.startMs)
+        } milliseconds. You can try killing the script using the ${
+          ctx.isEval ? "SCRIPT" : "FUNCTION"
+        } KILL command. Script name is: ${ctx.funcname}.`,
+      );
+    }
+    if (L === ctx.co && now - ctx.lastYieldMs >= BUSY_YIELD_INTERVAL_MS && rt.isYieldable(L)) {
+      ctx.hookYielded = true;
+      rt.yieldHook(L);
+    }
+  }
+
+  /**
+   * scriptKill: SCRIPT KILL (`isEvalKill`) or FUNCTION KILL. Null when the kill is under way,
+   * else the error reply.
+   */
+  kill(isEvalKill: boolean): string | null {
+    const ctx = this.running;
+    if (ctx === null) return "NOTBUSY No scripts in execution right now.";
+    if (ctx.caller.isMaster) {
+      return "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.";
+    }
+    if (ctx.wrote) {
+      return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+    }
+    if (isEvalKill && !ctx.isEval) return E.BUSY_FUNCTION;
+    if (!isEvalKill && ctx.isEval) return E.BUSY_EVAL;
+    ctx.killed = true;
+    return null;
+  }
+
+  // ---- redis.* functions written in TypeScript -------------------------------------------------
+
+  /** Raise an error table built from `text` (never returns). */
+  private raise(L: number, text: string): never {
+    pushErrorTable(this.rt!, L, text, false);
+    return this.rt!.error(L);
+  }
+
+  /** luaRedisGenericCommand: redis.call (raise) and redis.pcall. */
+  private redisCall(L: number, raise: boolean): number {
+    const rt = this.rt!;
+    const ctx = this.running;
+    if (ctx === null) {
+      return this.raise(L, "redis.call/pcall can only be called inside a script invocation");
+    }
+    const argc = rt.top(L);
+    if (argc === 0) {
+      pushErrorTable(rt, L, "Please specify at least one argument for this redis lib call", false);
+      return raise ? rt.error(L) : 1;
+    }
+    const argv: Uint8Array[] = new Array(argc);
+    let bad = false;
+    for (let j = 1; j <= argc; j++) {
+      const t = rt.type(L, j);
+      if (t === LUA_TNUMBER) {
+        argv[j - 1] = te.encode(
+          rt.isInteger(L, j) ? String(rt.toInteger(L, j)) : formatDouble17g(rt.toNumber(L, j)),
+        );
+      } else if (t === LUA_TSTRING) {
+        argv[j - 1] = rt.toBytes(L, j)!;
+      } else {
+        bad = true;
+        break;
+      }
+    }
+    rt.pop(L, argc);
+    if (bad) {
+      pushErrorTable(rt, L, "Lua redis lib command arguments must be strings or integers", false);
+      return raise ? rt.error(L) : 1;
+    }
+    const err = this.scriptCall(ctx, argv);
+    const client = this.scriptClient;
+    if (err !== null) {
+      client.reply.truncate(0);
+      pushErrorTable(rt, L, err, true);
+      return raise ? rt.error(L) : 1;
+    }
+    const out = client.reply;
+    const isError = out.len > 0 && out.buf[0] === 45;
+    pushReplyAsLua(rt, L, out.buf, 0);
+    out.truncate(0);
+    if (raise && isError) return rt.error(L);
+    return 1;
+  }
+
+  /** scriptCall: the checks Redis makes before a script's command, then the command. */
+  private scriptCall(ctx: RunContext, argv: Uint8Array[]): string | null {
+    const server = this.server;
+    const found = lookupCommand(server, argv);
+    if ("error" in found) {
+      const name = latin1(argv[0]).toLowerCase();
+      const container = server.commands.get(name);
+      return container !== undefined && argv.length < 2
+        ? "Wrong number of args calling Redis command from script"
+        : "Unknown Redis command called from script";
+    }
+    const { def, fullname } = found;
+    if (def.arity > 0 ? argv.length !== def.arity : argv.length < -def.arity) {
+      return "Wrong number of args calling Redis command from script";
+    }
+    if (def.flags.includes("noscript") || ASYNC_COMMANDS.has(fullname)) {
+      return "This Redis command is not allowed from script";
+    }
+    const isWrite = def.flags.includes("write");
+    if (ctx.readOnly && (isWrite || def.flags.includes("may_replicate"))) {
+      return "Write commands are not allowed from read-only scripts.";
+    }
+    const obey = ctx.caller.isMaster;
+    if (isWrite && !ctx.wrote) {
+      if (
+        server.replication.isReplica && server.config.getBool("replica-read-only") && !obey
+      ) {
+        return "-" + E.READONLY_REPLICA;
+      }
+      const denial = this.diskDenial();
+      if (denial !== null) return "-" + denial;
+    }
+    if (isWrite) ctx.wrote = true;
+    const cluster = server.cluster;
+    if (cluster !== null && !obey && (def.firstKey !== 0 || def.getKeys !== undefined)) {
+      const err = cluster.route(
+        { asking: ctx.caller.asking, readonlyMode: ctx.caller.readonlyMode },
+        [{ def, fullname, argv }],
+        false,
+      );
+      if (err !== null) {
+        if (err === E.CLUSTERDOWN_RO) {
+          return "Script attempted to execute a write command while the cluster is down and readonly";
+        }
+        if (err.startsWith("CLUSTERDOWN")) {
+          return "Script attempted to execute a command while the cluster is down";
+        }
+        if (err === E.CROSSSLOT) return "-" + E.CROSSSLOT;
+        return "Script attempted to access a non local key in a cluster node";
+      }
+      if (!ctx.allowCrossSlot) {
+        const slot = firstKeySlot(def, argv);
+        if (slot !== -1) {
+          if (ctx.slot === -1) ctx.slot = slot;
+          else if (ctx.slot !== slot) {
+            return "Script attempted to access keys that do not hash to the same slot";
+          }
+        }
+      }
+    }
+    const client = this.scriptClient;
+    client.reply.proto = ctx.resp;
+    client.reply.truncate(0);
+    client.asking = ctx.caller.asking;
+    client.readonlyMode = ctx.caller.readonlyMode;
+    const replication = server.replication;
+    const pendingMark = replication.pendingMark();
+    call(server, client, def, fullname, argv);
+    if (ctx.replFlags === 0) replication.dropPendingSince(pendingMark);
+    return null;
+  }
+
+  private setResp(L: number): number {
+    const rt = this.rt!;
+    const ctx = this.running;
+    if (ctx === null) {
+      return this.raise(L, "redis.setresp can only be called inside a script invocation");
+    }
+    if (rt.top(L) !== 1) return this.raise(L, "redis.setresp() requires one argument.");
+    const resp = Math.trunc(rt.toNumber(L, 1));
+    if (resp !== 2 && resp !== 3) return this.raise(L, "RESP version must be 2 or 3.");
+    ctx.resp = resp;
+    return 0;
+  }
+
+  private setRepl(L: number): number {
+    const rt = this.rt!;
+    const ctx = this.running;
+    if (ctx === null) {
+      return this.raise(L, "redis.set_repl can only be called inside a script invocation");
+    }
+    if (rt.top(L) !== 1) return this.raise(L, "redis.set_repl() requires two arguments.");
+    const flags = Math.trunc(rt.toNumber(L, 1));
+    if ((flags & ~3) !== 0) {
+      return this.raise(
+        L,
+        "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+      );
+    }
+    ctx.replFlags = flags;
+    return 0;
+  }
+
+  private log(L: number): number {
+    const rt = this.rt!;
+    const argc = rt.top(L);
+    if (argc < 2) return this.raise(L, "redis.log() requires two arguments or more.");
+    if (rt.m._lua_isnumber(L, 1) === 0) {
+      return this.raise(L, "First argument must be a number (log level).");
+    }
+    const level = Math.trunc(rt.toNumber(L, 1));
+    if (level < 0 || level > 3) return this.raise(L, "Invalid debug level.");
+    const parts: string[] = [];
+    for (let j = 2; j <= argc; j++) {
+      const s = rt.toLatin1(L, j);
+      if (s !== null) parts.push(s);
+    }
+    const text = parts.join(" ");
+    const log = this.server.log;
+    if (level === 0) log.debug(text);
+    else if (level === 1) log.verbose(text);
+    else if (level === 2) log.notice(text);
+    else log.warning(text);
+    return 0;
+  }
+
+  private sha1(L: number): number {
+    const rt = this.rt!;
+    if (rt.top(L) !== 1) return this.raise(L, "wrong number of arguments");
+    const b = rt.toBytes(L, 1) ?? new Uint8Array(0);
+    rt.pushString(L, sha1hex(b));
+    return 1;
+  }
+
+  private aclCheck(L: number): number {
+    const rt = this.rt!;
+    if (this.running === null) {
+      return this.raise(L, "redis.acl_check_cmd can only be called inside a script invocation");
+    }
+    const argc = rt.top(L);
+    if (argc === 0) {
+      return this.raise(L, "Please specify at least one argument for this redis lib call");
+    }
+    const argv: Uint8Array[] = [];
+    for (let j = 1; j <= argc; j++) {
+      const b = rt.toBytes(L, j);
+      if (b === null) {
+        return this.raise(L, "Lua redis lib command arguments must be strings or integers");
+      }
+      argv.push(b);
+    }
+    rt.pop(L, argc);
+    if ("error" in lookupCommand(this.server, argv)) {
+      return this.raise(L, "Invalid command passed to redis.acl_check_cmd()");
+    }
+    // No ACL users yet: the default user may run every command.
+    rt.pushBoolean(L, true);
+    return 1;
+  }
+
+  /** redis_math_random: Lua's math.random over Redis's rand48, the same sequence everywhere. */
+  private random(L: number): number {
+    const rt = this.rt!;
+    if (this.running === null) {
+      return this.raise(L, "math.random can only be called inside a script invocation");
+    }
+    const r = (this.rand.next() % 0x7fffffff) / 0x7fffffff;
+    const argc = rt.top(L);
+    if (argc === 0) {
+      rt.pushNumber(L, r);
+      return 1;
+    }
+    if (argc > 2) return this.luaError(L, "wrong number of arguments");
+    const a = this.checkInt(L, 1, "random");
+    if (argc === 1) {
+      if (a < 1) return this.luaError(L, "bad argument #1 to 'random' (interval is empty)");
+      rt.pushInteger(L, Math.floor(r * a) + 1);
+      return 1;
+    }
+    const u = this.checkInt(L, 2, "random");
+    if (a > u) return this.luaError(L, "bad argument #2 to 'random' (interval is empty)");
+    rt.pushInteger(L, Math.floor(r * (u - a + 1)) + a);
+    return 1;
+  }
+
+  private randomSeed(L: number): number {
+    if (this.running === null) {
+      return this.luaError(L, "math.randomseed can only be called inside a script invocation");
+    }
+    this.rand.seed(this.checkInt(L, 1, "randomseed"));
+    return 0;
+  }
+
+  /** luaL_checkint: a number argument truncated to an int, else Lua's bad-argument error. */
+  private checkInt(L: number, i: number, fname: string): number {
+    const rt = this.rt!;
+    if (rt.m._lua_isnumber(L, i) === 0) {
+      const got = rt.type(L, i) === 0
+        ? "no value"
+        : rt.m.UTF8ToString(rt.m._lua_typename(L, rt.type(L, i)));
+      return this.luaError(L, `bad argument #${i} to '${fname}' (number expected, got ${got})`);
+    }
+    return Math.trunc(rt.toNumber(L, i)) | 0;
+  }
+
+  /** luaL_error: a string error with the caller's position (level 1). */
+  private luaError(L: number, msg: string): never {
+    const rt = this.rt!;
+    rt.m._luaL_where(L, 1);
+    rt.pushString(L, msg);
+    rt.m._lua_concat(L, 2);
+    return rt.error(L);
+  }
+
+  /**
+   * A library function written in Lua, called as Redis's C one is: its error gets the caller's
+   * position (luaL_error), and a tail call keeps the caller's frame. Upvalue 1 is the function.
+   */
+  private callWrapped(L: number): number {
+    const rt = this.rt!;
+    const n = rt.top(L);
+    rt.pushValue(L, LUA_REGISTRYINDEX - 1);
+    rt.m._lua_rotate(L, 1, 1);
+    if (rt.pcall(L, n, -1) !== LUA_OK) {
+      if (rt.type(L, -1) === LUA_TSTRING) {
+        rt.m._luaL_where(L, 1);
+        rt.m._lua_rotate(L, -2, 1);
+        rt.m._lua_concat(L, 2);
+      }
+      return rt.error(L);
+    }
+    return rt.top(L);
+  }
+
+  // ---- Functions --------------------------------------------------------------------------------
+
+  /**
+   * functionsCreateWithLibraryCtx: compile and run a library's code into `registry`. Returns the
+   * library's name, or the error text (without "ERR").
+   */
+  createLibrary(
+    code: Uint8Array,
+    replace: boolean,
+    timeoutMs: number,
+    registry: FunctionRegistry = this.functions,
+  ): { name: string } | { error: string } {
+    const md = parseLibraryMetadata(code);
+    if ("error" in md) return md;
+    if (md.engine.toLowerCase() !== "lua") return { error: `Engine '${md.engine}' not found` };
+    if (!validName(md.name)) return { error: NAME_ERROR };
+    const old = registry.getLibrary(md.name) ?? null;
+    if (old !== null && !replace) return { error: `Library '${md.name}' already exists` };
+    const rt = this.rt!;
+    const L = rt.L;
+    const lib: Library = { name: md.name, code: code.slice(), functions: new Map() };
+    this.pushEngineFn(L, "compileLibrary");
+    rt.pushBytes(L, code.subarray(md.codeStart));
+    if (rt.pcall(L, 1, 2) !== LUA_OK || rt.type(L, -2) !== LUA_TFUNCTION) {
+      const msg = rt.toLatin1(L, -1) ?? "?";
+      rt.setTop(L, 0);
+      return { error: `Error compiling function: ${msg}` };
+    }
+    this.pushEngineFn(L, "runLibrary");
+    rt.m._lua_rotate(L, -3, 1);
+    this.loading = {
+      lib,
+      deadlineMs: timeoutMs > 0 ? performance.now() + timeoutMs : Infinity,
+    };
+    rt.setHook(L, this.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    let status: number;
+    try {
+      status = rt.pcall(L, 2, 2);
+    } finally {
+      rt.setHook(L, 0, 0, 0);
+      this.loading = null;
+    }
+    let error: string | null = null;
+    if (status !== LUA_OK) error = `Error registering functions: ${rt.toLatin1(L, -1) ?? "?"}`;
+    else if (!rt.toBoolean(L, -2)) {
+      rt.getField(L, -1, "err");
+      error = `Error registering functions: ${rt.toLatin1(L, -1) ?? ""}`;
+      rt.pop(L, 1);
+    }
+    rt.setTop(L, 0);
+    if (error === null && lib.functions.size === 0) error = "No functions registered";
+    if (error === null) {
+      if (old !== null) registry.unlink(old);
+      const clash = registry.collision(lib);
+      if (clash !== null) {
+        if (old !== null) registry.link(old);
+        error = `Function ${clash} already exists`;
+      } else {
+        registry.link(lib);
+        if (old !== null) this.releaseLibrary(old);
+        return { name: md.name };
+      }
+    }
+    this.releaseLibrary(lib);
+    return { error };
+  }
+
+  /**
+   * FUNCTION RESTORE (and loading functions from an RDB): create every library of `codes` in a
+   * new registry, then join it to the current one by `policy`. Null, or the error text.
+   */
+  restoreLibraries(codes: Uint8Array[], policy: "append" | "replace" | "flush"): string | null {
+    const incoming = new FunctionRegistry();
+    for (const code of codes) {
+      const r = this.createLibrary(code, false, 0, incoming);
+      if ("error" in r) {
+        for (const lib of incoming.libraries.values()) this.releaseLibrary(lib);
+        return r.error;
+      }
+    }
+    if (policy === "flush") {
+      this.flushFunctions();
+      this.functions = incoming;
+      return null;
+    }
+    const current = this.functions;
+    const replaced: Library[] = [];
+    let error: string | null = null;
+    for (const lib of incoming.libraries.values()) {
+      const old = current.getLibrary(lib.name);
+      if (old === undefined) continue;
+      if (policy !== "replace") {
+        error = `Library ${lib.name} already exists`;
+        break;
+      }
+      current.unlink(old);
+      replaced.push(old);
+    }
+    if (error === null) {
+      for (const f of incoming.functions.values()) {
+        if (current.getFunction(f.name) !== undefined) {
+          error = `Function ${f.name} already exists`;
+          break;
+        }
+      }
+    }
+    if (error !== null) {
+      for (const old of replaced) current.link(old);
+      for (const lib of incoming.libraries.values()) this.releaseLibrary(lib);
+      return error;
+    }
+    for (const lib of incoming.libraries.values()) current.link(lib);
+    for (const old of replaced) this.releaseLibrary(old);
+    return null;
+  }
+
+  /** Every library's code (RDB, AOF rewrite, full sync). */
+  functionCodes(): Uint8Array[] {
+    return [...this.functions.libraries.values()].map((l) => l.code);
+  }
+
+  /**
+   * The libraries of a loaded RDB replace the current ones (rdbFunctionLoad at start, a full
+   * sync, DEBUG RELOAD). Throws when a library does not load: the file is unusable.
+   */
+  replaceFunctionsFromRdb(codes: Uint8Array[]): void {
+    if (codes.length === 0 && this.functions.libraries.size === 0) return;
+    if (this.rt === null) throw new Error("functions in the RDB, and no Lua VM yet");
+    const err = this.restoreLibraries(codes, "flush");
+    if (err !== null) throw new Error(`RDB: failed loading a function library: ${err}`);
+  }
+
+  releaseLibrary(lib: Library): void {
+    for (const f of lib.functions.values()) this.release(f.ref);
+  }
+
+  /** FUNCTION FLUSH, and FUNCTION RESTORE FLUSH. */
+  flushFunctions(): void {
+    for (const lib of this.functions.libraries.values()) this.releaseLibrary(lib);
+    this.functions = new FunctionRegistry();
+  }
+
+  /** redis.register_function(name, callback) or redis.register_function{...}. */
+  private registerFunction(L: number): number {
+    const rt = this.rt!;
+    const loading = this.loading;
+    if (loading === null) {
+      return this.raise(L, "redis.register_function can only be called on FUNCTION LOAD command");
+    }
+    const argc = rt.top(L);
+    let name: string | null = null;
+    let description: string | null = null;
+    let callbackIdx = 0;
+    const flags: ScriptFlags = { ...COMPAT_FLAGS, compat: false };
+    if (argc === 2) {
+      if (rt.m._lua_isstring(L, 1) === 0) {
+        return this.raise(L, "first argument to redis.register_function must be a string");
+      }
+      name = rt.toLatin1(L, 1);
+      if (rt.type(L, 2) !== LUA_TFUNCTION) {
+        return this.raise(L, "second argument to redis.register_function must be a function");
+      }
+      callbackIdx = 2;
+    } else if (argc === 1) {
+      if (rt.type(L, 1) !== LUA_TTABLE) {
+        return this.raise(
+          L,
+          "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",
+        );
+      }
+      rt.pushNil(L);
+      while (rt.next(L, 1)) {
+        if (rt.m._lua_isstring(L, -2) === 0) {
+          return this.raise(
+            L,
+            "named argument key given to redis.register_function is not a string",
+          );
+        }
+        // A number key is converted on a copy: converting it in place would confuse lua_next.
+        rt.pushValue(L, -2);
+        const key = rt.toLatin1(L, -1);
+        rt.pop(L, 1);
+        if (key === "function_name") {
+          if (rt.m._lua_isstring(L, -1) === 0) {
+            return this.raise(
+              L,
+              "function_name argument given to redis.register_function must be a string",
+            );
+          }
+          name = rt.toLatin1(L, -1);
+        } else if (key === "description") {
+          if (rt.m._lua_isstring(L, -1) === 0) {
+            return this.raise(
+              L,
+              "description argument given to redis.register_function must be a string",
+            );
+          }
+          description = rt.toLatin1(L, -1);
+        } else if (key === "callback") {
+          if (rt.type(L, -1) !== LUA_TFUNCTION) {
+            return this.raise(
+              L,
+              "callback argument given to redis.register_function must be a function",
+            );
+          }
+          // Keep the callback below the iteration: copy it to a fixed slot (2).
+          if (callbackIdx === 0) {
+            rt.pushValue(L, -1);
+            rt.m._lua_rotate(L, 2, 1);
+            callbackIdx = 2;
+          } else {
+            rt.m._lua_copy(L, -1, 2);
+          }
+        } else if (key === "flags") {
+          if (rt.type(L, -1) !== LUA_TTABLE || !this.readFlags(L, flags)) {
+            return this.raise(
+              L,
+              rt.type(L, -1) !== LUA_TTABLE
+                ? "flags argument to redis.register_function must be a table representing function flags"
+                : "unknown flag given",
+            );
+          }
+        } else {
+          return this.raise(L, "unknown argument given to redis.register_function");
+        }
+        rt.pop(L, 1);
+      }
+      if (name === null) {
+        return this.raise(L, "redis.register_function must get a function name argument");
+      }
+      if (callbackIdx === 0) {
+        return this.raise(L, "redis.register_function must get a callback argument");
+      }
+    } else {
+      return this.raise(L, "wrong number of arguments to redis.register_function");
+    }
+    if (name === null || !validName(name)) return this.raise(L, NAME_ERROR);
+    const lib = loading.lib;
+    if (lib.functions.has(name.toLowerCase())) {
+      return this.raise(L, "Function already exists in the library");
+    }
+    rt.pushValue(L, callbackIdx);
+    const ref = rt.ref(L);
+    lib.functions.set(name.toLowerCase(), { name, ref, description, flags, library: lib });
+    return 0;
+  }
+
+  /** luaRegisterFunctionReadFlags: the table on top lists flag names (case-insensitive). */
+  private readFlags(L: number, flags: ScriptFlags): boolean {
+    const rt = this.rt!;
+    for (let j = 1;; j++) {
+      rt.pushInteger(L, j);
+      rt.m._lua_gettable(L, -2);
+      const t = rt.type(L, -1);
+      if (t === 0) {
+        rt.pop(L, 1);
+        return true;
+      }
+      const s = rt.m._lua_isstring(L, -1) !== 0 ? rt.toLatin1(L, -1) : null;
+      rt.pop(L, 1);
+      if (s === null || !setFlag(flags, s.toLowerCase())) return false;
+    }
+  }
+
+  /** INFO: bytes of the Lua heap. */
+  memoryBytes(): number {
+    const rt = this.rt;
+    if (rt === null) return 0;
+    const L = rt.L;
+    rt.getGlobal(L, "collectgarbage");
+    rt.pushString(L, "count");
+    if (rt.pcall(L, 1, 1) !== LUA_OK) {
+      rt.pop(L, 1);
+      return 0;
+    }
+    const kb = rt.toNumber(L, -1);
+    rt.pop(L, 1);
+    return Math.round(kb * 1024);
+  }
+
+  close(): void {
+    if (this.rt !== null) this.rt.close();
+    this.rt = null;
+  }
+}
+
+/** Commands whose handler may finish later: a script cannot wait for them. */
+const ASYNC_COMMANDS = new Set(["migrate"]);
+
+function isStringish(rt: LuaRuntime, L: number): boolean {
+  const t = rt.type(L, -1);
+  return t === LUA_TSTRING || t === LUA_TNUMBER;
+}
+
+function pushArray(rt: LuaRuntime, L: number, items: Uint8Array[]): void {
+  rt.newTable(L, items.length, 0);
+  for (let i = 0; i < items.length; i++) {
+    rt.pushBytes(L, items[i]);
+    rt.rawSetI(L, -2, i + 1);
+  }
+}
+
+function firstKeySlot(
+  def: { firstKey: number; getKeys?: (argv: Uint8Array[]) => number[] },
+  argv: Uint8Array[],
+): number {
+  if (def.getKeys !== undefined) {
+    const ks = def.getKeys(argv);
+    return ks.length === 0 ? -1 : keyHashSlot(argv[ks[0]]);
+  }
+  if (def.firstKey === 0 || def.firstKey >= argv.length) return -1;
+  return keyHashSlot(argv[def.firstKey]);
+}
+
+/** "7.0.15" -> 0x00070f (this.version_NUM). */
+function versionNum(v: string): number {
+  const [a, b, c] = v.split(".").map((x) => Number(x) || 0);
+  return (a << 16) | (b << 8) | c;
+}
+
+export { errorTableText };
