@@ -7,12 +7,13 @@
  * (a one-node cluster owning every slot, the list without mset: cross-slot there), `reshard`
  * (slots moved per second by `redis-cli --cluster reshard`, bench/reshard.ts), `aof` (the write
  * tests with appendonly yes, appendfsync everysec on both) and `bgsave` (BGSAVE of --bgsave-keys
- * keys: time, latency meanwhile, peak memory; bench/bgsave.ts).
+ * keys: time, latency meanwhile, peak memory; bench/bgsave.ts) and `scripting` (SCRIPT LOAD,
+ * EVALSHA and EVAL, the Lua VM's start-up, memory per cached script; bench/scripting.ts).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
- *        --mode standalone,cluster,reshard,aof,bgsave | both (the first two) | all (default)
+ *        --mode standalone,cluster,reshard,aof,bgsave,scripting | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
- *        --bgsave-keys N (1000000)
+ *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 10000)
  *        --json (machine-readable output)
  */
 
@@ -21,6 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadKeys, start, stop } from "./procs.ts";
 import { measureReshard, type ReshardResult } from "./reshard.ts";
 import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
+import { measureScripting, type ScriptingResult, scriptingText } from "./scripting.ts";
 
 const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     tests: { type: "string", default: ALL_TESTS },
     keys: { type: "string", default: "200000" },
     "bgsave-keys": { type: "string", default: "1000000" },
+    scripts: { type: "string", default: "10000" },
     json: { type: "boolean", default: false },
   },
 });
@@ -159,11 +162,17 @@ async function measureMemory(cluster: boolean): Promise<ModeResult["memory"]> {
 }
 
 const modeNames = values.mode === "all" || values.mode === "both"
-  ? ["standalone", "cluster", ...(values.mode === "all" ? ["reshard", "aof", "bgsave"] : [])]
+  ? [
+    "standalone",
+    "cluster",
+    ...(values.mode === "all" ? ["reshard", "aof", "bgsave", "scripting"] : []),
+  ]
   : values.mode!.split(",");
 for (const m of modeNames) {
-  if (!["standalone", "cluster", "reshard", "aof", "bgsave"].includes(m)) {
-    console.error(`unknown --mode ${m}: standalone, cluster, reshard, aof, bgsave, both or all`);
+  if (!["standalone", "cluster", "reshard", "aof", "bgsave", "scripting"].includes(m)) {
+    console.error(
+      `unknown --mode ${m}: standalone, cluster, reshard, aof, bgsave, scripting, both or all`,
+    );
     Deno.exit(2);
   }
 }
@@ -174,12 +183,15 @@ for (const m of modeNames) {
 const bgsave: BgsaveResult | null = modeNames.includes("bgsave")
   ? await measureBgsave(Number(values["bgsave-keys"]))
   : null;
+const scripting: ScriptingResult | null = modeNames.includes("scripting")
+  ? await measureScripting(Number(values.requests), Number(values.clients), Number(values.scripts))
+  : null;
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
   : null;
 
 if (values.json) {
-  console.log(JSON.stringify({ modes: results, reshard, bgsave }, null, 2));
+  console.log(JSON.stringify({ modes: results, reshard, bgsave, scripting }, null, 2));
 } else {
   for (const r of results) {
     console.log(
@@ -216,4 +228,7 @@ if (values.json) {
     );
   }
   if (bgsave !== null) console.log(bgsaveText(bgsave));
+  if (scripting !== null) {
+    console.log(scriptingText(scripting, Number(values.requests), Number(values.clients)));
+  }
 }

@@ -39,9 +39,12 @@ real.tostring = tostring
 
 -- string.format as Lua 5.1 applies it: integer conversions truncate a float argument, and %s of
 -- a number uses the 5.1 number format.
-string.format = function(fmt, ...)
+-- (A C function through host.cwrap; the local is named 'format' for its argument errors.)
+local MININT = math.mininteger
+local format = sformat
+string.format = host.cwrap(function(fmt, ...)
   local args = tpack(...)
-  if type(fmt) ~= 'string' then return sformat(fmt, ...) end
+  if type(fmt) ~= 'string' then return format(fmt, ...) end
   local i, n, len = 1, 0, #fmt
   while i <= len do
     local c = fmt:sub(i, i)
@@ -57,7 +60,7 @@ string.format = function(fmt, ...)
         if mtype(a) == 'float' then
           if conv:find('[dicoxXu]') then
             if a ~= a or a == math.huge or a == -math.huge then
-              args[n] = math.mininteger
+              args[n] = MININT
             elseif a >= 0 then args[n] = floor(a) else args[n] = -floor(-a) end
             if conv == 'u' then conv = 'd' end
           elseif conv == 's' then
@@ -70,19 +73,32 @@ string.format = function(fmt, ...)
       i = i + 1
     end
   end
-  return sformat(fmt, tunpack(args, 1, args.n))
-end
+  return format(fmt, tunpack(args, 1, args.n))
+end, 'format')
 
-table.concat = function(t, sep, i, j)
+-- (A C function, through host.cwrap: errors at the caller's position, as the C original's.)
+table.concat = host.cwrap(function(t, sep, i, j)
   i = i or 1
   j = j or #t
   local parts = {}
   for k = i, j do
     local v = t[k]
-    if mtype(v) == 'float' then v = numtostring(v) end
+    if mtype(v) == 'float' then v = numtostring(v)
+    elseif type(v) ~= 'string' and type(v) ~= 'number' then
+      error(sformat("invalid value (%s) at index %d in table for 'concat'", type(v), k), 0)
+    end
     parts[#parts + 1] = v
   end
   return tconcat(parts, sep or '')
+end, 'concat')
+
+-- string.rep of Lua 5.1 has no separator.
+do
+  local rep = string.rep
+  string.rep = host.cwrap(function(...)
+    if select('#', ...) > 2 then return rep((...), (select(2, ...))) end
+    return rep(...)
+  end, 'rep')
 end
 
 -- Lua 5.1 library members that 5.4 dropped.
@@ -100,6 +116,8 @@ table.foreachi = function(t, f)
   for k = 1, #t do local r = f(k, t[k]); if r ~= nil then return r end end
 end
 math.mod = math.fmod
+math.atan2 = math.atan
+table.setn = function() error("'setn' is obsolete", 2) end
 math.pow = function(a, b) return a ^ b end
 math.log10 = function(x) return math.log(x, 10) end
 math.ldexp = function(m, e) return m * 2.0 ^ e end
@@ -118,6 +136,17 @@ math.randomseed = host.randomseed
 gcinfo = function() return floor(collectgarbage('count')) end
 string.gfind = string.gmatch
 
+-- Lua 5.4 names the culprit after the type ("attempt to call a nil value (global 'f')"), 5.1
+-- before it ("attempt to call global 'f' (a nil value)"); arithmetic on a string that is not a
+-- number is the string library's metamethod error in 5.4.
+local function as51(msg)
+  if type(msg) ~= 'string' then return msg end
+  msg = msg:gsub("attempt to (.-) a (%a+) value %((%a+) '(.-)'%)", "attempt to %1 %3 '%4' (a %2 value)")
+  msg = msg:gsub("attempt to %a+ a 'string' with a '%a+'", "attempt to perform arithmetic on a string value")
+  msg = msg:gsub("attempt to %a+ a '%a+' with a 'string'", "attempt to perform arithmetic on a string value")
+  return msg
+end
+
 -- SCRIPT KILL raises an error table marked script_killed: a script's own pcall or xpcall
 -- cannot catch it, so the script ends.
 local function killed(e)
@@ -129,7 +158,10 @@ xpcall = function(f, h, ...)
     if killed(e) then return e end
     return h(e)
   end, ...))
-  if not r[1] and killed(r[2]) then error(r[2], 0) end
+  if not r[1] then
+    if killed(r[2]) then error(r[2], 0) end
+    r[2] = as51(r[2])
+  end
   return tunpack(r, 1, r.n)
 end
 
@@ -142,18 +174,14 @@ pcall = function(f, ...)
     if type(e) == 'table' then
       local m = e.err
       if type(m) == 'string' or type(m) == 'number' then e = m end
+    else
+      e = as51(e)
     end
     return false, e
   end
   return tunpack(r, 1, r.n)
 end
 
--- Lua 5.4 names the culprit after the type ("attempt to call a nil value (global 'f')"), 5.1
--- before it ("attempt to call global 'f' (a nil value)").
-local function as51(msg)
-  if type(msg) ~= 'string' then return msg end
-  return (msg:gsub("attempt to (.-) a (%a+) value %((%a+) '(.-)'%)", "attempt to %1 %3 '%4' (a %2 value)"))
-end
 
 -- The message handler Redis installs (eval.c's __redis__err__handler). Frames of the prelude
 -- stand for Redis's C functions, so they are skipped like one.
@@ -176,8 +204,9 @@ end
 -- The 'redis' table.
 local redis = {}
 for k, v in pairs(host.redis) do redis[k] = v end
-redis.error_reply = function(e)
-  if select('#', e) ~= 1 or type(e) ~= 'string' then
+redis.error_reply = function(...)
+  local e = ...
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then
     return {err = 'ERR wrong number or type of arguments'}
   end
   if e:sub(1, 1) ~= '-' then e = '-' .. e end
@@ -187,8 +216,9 @@ redis.error_reply = function(e)
   msg = msg:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
   return {err = code .. ' ' .. msg}
 end
-redis.status_reply = function(s)
-  if select('#', s) ~= 1 or type(s) ~= 'string' then
+redis.status_reply = function(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then
     return {err = 'ERR wrong number or type of arguments'}
   end
   return {ok = s}
@@ -208,22 +238,32 @@ for _, name in ipairs({'cjson', 'cmsgpack', 'struct', 'bit'}) do
   local mod = real[name]
   if mod then
     for k, f in pairs(mod) do
-      if type(f) == 'function' then mod[k] = host.cwrap(f) end
+      if type(f) == 'function' then mod[k] = host.cwrap(f, k) end
     end
   end
 end
 
--- Remove what Redis does not offer.
+-- Remove what Redis does not offer (its Lua is 5.1: no 5.2-5.4 additions).
 for _, k in ipairs({'os', 'io', 'require', 'package', 'print', 'dofile', 'loadfile', 'utf8',
-  'debug', 'warn', 'getfenv', 'setfenv'}) do real[k] = nil end
+  'debug', 'warn', 'getfenv', 'setfenv', 'rawlen'}) do real[k] = nil end
+for _, k in ipairs({'pack', 'unpack', 'packsize'}) do string[k] = nil end
+for _, k in ipairs({'move', 'pack', 'unpack'}) do table[k] = nil end
+for _, k in ipairs({'maxinteger', 'mininteger', 'type', 'tointeger', 'ult'}) do math[k] = nil end
+for _, k in ipairs({'isyieldable', 'close'}) do coroutine[k] = nil end
+real._VERSION = 'Lua 5.1'
+real.error = host.error
+real.__redis__err__handler = errh
 
--- Read-only views (Redis 7 makes the globals and every library table read-only).
+-- Read-only views (Redis 7 makes the globals and every library table read-only). rawset and
+-- setmetatable refuse them too.
+local protected = setmetatable({}, {__mode = 'k'})
 local function readonly(t, missing)
   local mt = {
     __newindex = function() error('Attempt to modify a readonly table', 2) end,
     __pairs = function() return next, t, nil end,
     __len = function() return #t end,
-    __metatable = false,
+    -- getmetatable(_G) is a table in Redis; a library table has none.
+    __metatable = missing and {} or false,
   }
   if missing then
     mt.__index = function(_, k)
@@ -236,7 +276,19 @@ local function readonly(t, missing)
   else
     mt.__index = t
   end
-  return setmetatable({}, mt)
+  local view = setmetatable({}, mt)
+  protected[view] = true
+  return view
+end
+local rawrawset, rawsetmetatable = rawset, setmetatable
+-- (Raised inside a C function in Redis: no position.)
+real.rawset = function(t, k, v)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  return rawrawset(t, k, v)
+end
+real.setmetatable = function(t, mt)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  return rawsetmetatable(t, mt)
 end
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'cmsgpack',
   'struct', 'bit'}) do

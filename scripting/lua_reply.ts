@@ -20,6 +20,7 @@ import {
 } from "./lua_runtime.ts";
 
 const INT64_MIN = -9223372036854775808n;
+const MAX_EXACT = 9007199254740992n;
 const TWO63 = 9223372036854775808;
 
 /** Lua 5.1's (long long) cast of a number, as x86-64 does it (out of range and NaN: INT64_MIN). */
@@ -224,8 +225,11 @@ export function writeLuaAsReply(
       } else reply.bool(rt.toBoolean(L, -1));
       break;
     case LUA_TNUMBER:
-      if (rt.isInteger(L, -1)) reply.int(rt.toInteger(L, -1));
-      else reply.int(luaNumberToInt64(rt.toNumber(L, -1)));
+      // A Lua 5.1 number is a double: a 5.4 integer beyond 2^53 converts as its double would.
+      if (rt.isInteger(L, -1)) {
+        const n = rt.toInteger(L, -1);
+        reply.int(n >= -MAX_EXACT && n <= MAX_EXACT ? n : luaNumberToInt64(Number(n)));
+      } else reply.int(luaNumberToInt64(rt.toNumber(L, -1)));
       break;
     case LUA_TTABLE:
       writeTable(rt, L, reply, scriptResp);
@@ -256,7 +260,15 @@ function writeTable(rt: LuaRuntime, L: number, reply: Reply, scriptResp: 2 | 3):
   }
   rt.pop(L, 1);
   if (rt.rawGetField(L, -1, "double") === LUA_TNUMBER) {
-    reply.double(rt.toNumber(L, -1));
+    const d = rt.toNumber(L, -1);
+    if (Number.isNaN(d)) {
+      // %.17g of a NaN keeps its sign (0/0 is -nan on x86): Lua's own formatting knows it.
+      rt.pushValue(L, -1);
+      const text = (rt.toLatin1(L, -1) ?? "nan").startsWith("-") ? "-nan" : "nan";
+      rt.pop(L, 1);
+      if (reply.proto === 3) reply.raw(te.encode(`,${text}\r\n`));
+      else reply.bulk(te.encode(text));
+    } else reply.double(d);
     rt.pop(L, 2);
     return;
   }

@@ -13,8 +13,8 @@
 import { createHash } from "node:crypto";
 import { Client } from "../server/client.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
-import { formatDouble17g, latin1 } from "../protocol/bytes.ts";
-import { call, lookupCommand } from "../server/dispatch.ts";
+import { formatDouble17g } from "../protocol/bytes.ts";
+import { lookupCommand } from "../server/dispatch.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 import * as E from "../commands/errors.ts";
 import type { Reply } from "../protocol/reply.ts";
@@ -22,17 +22,15 @@ import type { Server } from "../server/server.ts";
 import {
   LUA_MASKCOUNT,
   LUA_OK,
-  LUA_REGISTRYINDEX,
   LUA_TFUNCTION,
   LUA_TNUMBER,
   LUA_TSTRING,
-  LUA_TTABLE,
   LUA_YIELD,
   LuaRuntime,
 } from "./lua_runtime.ts";
 import { PRELUDE_LUA } from "./lua_prelude.ts";
 import { errorTableText, pushErrorTable, pushReplyAsLua, writeLuaAsReply } from "./lua_reply.ts";
-import { COMPAT_FLAGS, type ScriptFlags, setFlag } from "./shebang.ts";
+import type { ScriptFlags } from "./shebang.ts";
 import {
   FunctionRegistry,
   type Library,
@@ -42,6 +40,10 @@ import {
 } from "./function_library.ts";
 import { Rand48 } from "./rand48.ts";
 import { LUA_LIBRARIES } from "./lua_libraries.ts";
+import type { RunContext, RunRequest } from "./run_context.ts";
+import { scriptCall, writeDenial } from "./script_call.ts";
+import { callWrapped, checkInt, luaBError, luaError } from "./lua_stdlib.ts";
+import { readRegistration } from "./register_function.ts";
 
 /** Instructions between two runs of the count hook (Redis: 100000). */
 const HOOK_INSTRUCTIONS = 100_000;
@@ -64,50 +66,6 @@ export interface CachedScript {
   flags: ScriptFlags;
 }
 
-/** What a running script needs: Redis's scriptRunCtx. */
-export interface RunContext {
-  caller: Client;
-  /** "sha" for EVAL, the function name for FCALL (error texts). */
-  funcname: string;
-  isEval: boolean;
-  readOnly: boolean;
-  allowCrossSlot: boolean;
-  /** The slot of the keys touched so far (-1: none), for the cross-slot check. */
-  slot: number;
-  /** A write command ran: the script can no longer be killed. */
-  wrote: boolean;
-  resp: 2 | 3;
-  /** redis.set_repl: bit 1 AOF, bit 2 replicas. */
-  replFlags: number;
-  startMs: number;
-  timedOut: boolean;
-  killed: boolean;
-  lastYieldMs: number;
-  /** The coroutine the script runs in (the hook yields only that one). */
-  co: number;
-  hookYielded: boolean;
-  /** Closes the replication unit held open across yields (null: never yielded). */
-  closeUnit: (() => void) | null;
-  command: Uint8Array[];
-  /** The message handler is formatting an error. */
-  handling: boolean;
-}
-
-export interface RunRequest {
-  caller: Client;
-  reply: Reply;
-  funcname: string;
-  isEval: boolean;
-  flags: ScriptFlags;
-  readOnlyCommand: boolean;
-  /** Registry reference of the function to run. */
-  ref: number;
-  keys: Uint8Array[];
-  args: Uint8Array[];
-  /** The command that runs the script (FUNCTION STATS). */
-  command: Uint8Array[];
-}
-
 /** FUNCTION LOAD's time limit (Redis's LOAD_TIMEOUT_MS). */
 export const LOAD_TIMEOUT_MS = 500;
 
@@ -125,6 +83,8 @@ export class ScriptEngine {
   /** Resolves when the running script ends (clients waiting behind a busy script). */
   private doneWaiters: (() => void)[] = [];
   private engineRef = 0;
+  /** The VM `setup` is preparing (host functions are registered before `rt` is set). */
+  private pendingRt: LuaRuntime | null = null;
   private hookPtr = 0;
   private readonly rand = new Rand48();
   /** The client redis.call runs commands as. */
@@ -165,6 +125,7 @@ export class ScriptEngine {
   }
 
   private setup(rt: LuaRuntime): void {
+    this.pendingRt = rt;
     const L = rt.L;
     // host.redis: the members written in TypeScript.
     rt.newTable(L);
@@ -177,43 +138,37 @@ export class ScriptEngine {
       ["log", (l) => this.log(l)],
       ["sha1hex", (l) => this.sha1(l)],
       ["acl_check_cmd", (l) => this.aclCheck(l)],
-      ["register_function", (l) => this.registerFunction(l)],
     ];
     for (const [name, fn] of fns) {
-      rt.pushCFunction(L, rt.cfunction(fn));
+      rt.pushCFunction(L, this.hostFunction(fn));
       rt.setField(L, -2, name);
     }
     rt.pushString(L, this.version);
     rt.setField(L, -2, "REDIS_VERSION");
     rt.pushInteger(L, versionNum(this.version));
-    rt.setField(L, -2, "this.version_NUM");
+    rt.setField(L, -2, "REDIS_VERSION_NUM");
     rt.setField(L, -2, "redis");
-    rt.getField(L, -1, "redis");
-    rt.getField(L, -1, "register_function");
-    rt.setField(L, -3, "register_function");
-    rt.pop(L, 1);
-    const wrapped = rt.cfunction((l) => this.callWrapped(l));
-    rt.pushCFunction(
-      L,
-      rt.cfunction((l) => {
-        rt.pushValue(l, 1);
-        rt.m._lua_pushcclosure(l, wrapped, 1);
+    const wrapped = this.hostFunction((l) => callWrapped(rt, l));
+    const hostFns: [string, (L: number) => number][] = [
+      ["register_function", (l) => this.registerFunction(l)],
+      ["cwrap", (l) => {
+        // cwrap(f, name): a C closure running the Lua function f (see callWrapped).
+        rt.setTop(l, 2);
+        rt.m._lua_pushcclosure(l, wrapped, 2);
         return 1;
-      }),
-    );
-    rt.setField(L, -2, "cwrap");
-    rt.pushCFunction(
-      L,
-      rt.cfunction(() => {
+      }],
+      ["handling", () => {
         if (this.running !== null) this.running.handling = true;
         return 0;
-      }),
-    );
-    rt.setField(L, -2, "handling");
-    rt.pushCFunction(L, rt.cfunction((l) => this.random(l)));
-    rt.setField(L, -2, "random");
-    rt.pushCFunction(L, rt.cfunction((l) => this.randomSeed(l)));
-    rt.setField(L, -2, "randomseed");
+      }],
+      ["random", (l) => this.random(l)],
+      ["randomseed", (l) => this.randomSeed(l)],
+      ["error", (l) => luaBError(rt, l)],
+    ];
+    for (const [name, fn] of hostFns) {
+      rt.pushCFunction(L, this.hostFunction(fn));
+      rt.setField(L, -2, name);
+    }
     // The libraries (cjson, cmsgpack, struct, bit), each a chunk returning its table.
     rt.newTable(L);
     for (const lib of LUA_LIBRARIES) {
@@ -235,6 +190,7 @@ export class ScriptEngine {
     if (rt.pcall(L, 2, 1) !== LUA_OK) throw new Error(`lua: prelude: ${rt.toLatin1(L, -1)}`);
     this.engineRef = rt.ref(L);
     this.hookPtr = rt.hookFunction((l) => this.hook(l));
+    this.pendingRt = null;
   }
 
   /** Push engine[name] on L. */
@@ -291,11 +247,32 @@ export class ScriptEngine {
     return s;
   }
 
-  /** SCRIPT FLUSH. */
+  /**
+   * SCRIPT FLUSH. Redis starts a new Lua interpreter: whatever scripts changed in the libraries
+   * (cjson's settings, say) goes with the old one. The function libraries are loaded again into
+   * the new one (Redis keeps them in a VM of their own, which SCRIPT FLUSH leaves alone).
+   */
   flushScripts(): void {
-    for (const s of this.scripts.values()) this.release(s.ref);
     this.scripts.clear();
     this.scriptsBytes = 0;
+    if (this.running !== null) return;
+    this.resetVm();
+  }
+
+  /** A new Lua state in place of the current one, the function libraries loaded into it. */
+  private resetVm(): void {
+    const old = this.rt;
+    if (old === null) return;
+    const codes = this.functionCodes();
+    const rt = new LuaRuntime(old.m);
+    this.setup(rt);
+    this.rt = rt;
+    old.close();
+    this.functions = new FunctionRegistry();
+    const err = this.restoreLibraries(codes, "flush");
+    if (err !== null) {
+      this.server.log.warning(`SCRIPT FLUSH: a function library failed to load again: ${err}`);
+    }
   }
 
   /**
@@ -318,7 +295,7 @@ export class ScriptEngine {
           reply.error("READONLY Can not run script with write flag on readonly replica");
           return;
         }
-        const denial = this.diskDenial();
+        const denial = writeDenial(server);
         if (denial !== null && !obey) {
           reply.error(
             denial.startsWith("MISCONF Redis is configured to save RDB")
@@ -374,7 +351,24 @@ export class ScriptEngine {
     const L = rt.L;
     const co = ctx.co;
     ctx.hookYielded = false;
-    const { status } = rt.resume(co, L, nargs);
+    let status: number;
+    try {
+      status = rt.resume(co, L, nargs).status;
+    } catch (e) {
+      // The WebAssembly VM trapped (a bug, never a script's doing): its state cannot be trusted.
+      // Answer, and start a new VM; cached scripts go with the old one (EVALSHA: NOSCRIPT).
+      this.server.log.warning(`Lua VM failure, starting a new VM: ${(e as Error).message}`);
+      reply.error(`ERR Error running script ${ctx.funcname}, the Lua VM failed and was reset`);
+      this.running = null;
+      if (ctx.closeUnit !== null) ctx.closeUnit();
+      this.scripts.clear();
+      this.scriptsBytes = 0;
+      this.resetVm();
+      const waiters = this.doneWaiters;
+      this.doneWaiters = [];
+      for (const w of waiters) w();
+      return;
+    }
     if (status === LUA_YIELD && ctx.hookYielded) {
       ctx.lastYieldMs = performance.now();
       if (ctx.closeUnit === null) ctx.closeUnit = this.server.replication.holdUnit(ctx.caller);
@@ -435,18 +429,6 @@ export class ScriptEngine {
       text = joined;
     }
     reply.errorBytes(text);
-  }
-
-  private diskDenial(): string | null {
-    const s = this.server;
-    if (!s.persistence.lastBgsaveOk) {
-      const d = s.persistence.writeDenial();
-      if (d !== null) return d;
-    }
-    if (s.aof.lastWriteError !== null) {
-      return `MISCONF Errors writing to the AOF file: ${s.aof.lastWriteError}`;
-    }
-    return null;
   }
 
   /** The count hook: kill, note the timeout, and yield so the event loop can turn. */
@@ -532,8 +514,12 @@ export class ScriptEngine {
     for (let j = 1; j <= argc; j++) {
       const t = rt.type(L, j);
       if (t === LUA_TNUMBER) {
+        // %.17g of the number as a double (a Lua 5.1 number), whatever its 5.4 subtype.
+        const n = rt.isInteger(L, j) ? rt.toInteger(L, j) : null;
         argv[j - 1] = te.encode(
-          rt.isInteger(L, j) ? String(rt.toInteger(L, j)) : formatDouble17g(rt.toNumber(L, j)),
+          n !== null && n >= -9007199254740992n && n <= 9007199254740992n
+            ? String(n)
+            : formatDouble17g(n !== null ? Number(n) : rt.toNumber(L, j)),
         );
       } else if (t === LUA_TSTRING) {
         argv[j - 1] = rt.toBytes(L, j)!;
@@ -547,7 +533,7 @@ export class ScriptEngine {
       pushErrorTable(rt, L, "Lua redis lib command arguments must be strings or integers", false);
       return raise ? rt.error(L) : 1;
     }
-    const err = this.scriptCall(ctx, argv);
+    const err = scriptCall(this.server, ctx, this.scriptClient, argv);
     const client = this.scriptClient;
     if (err !== null) {
       client.reply.truncate(0);
@@ -560,78 +546,6 @@ export class ScriptEngine {
     out.truncate(0);
     if (raise && isError) return rt.error(L);
     return 1;
-  }
-
-  /** scriptCall: the checks Redis makes before a script's command, then the command. */
-  private scriptCall(ctx: RunContext, argv: Uint8Array[]): string | null {
-    const server = this.server;
-    const found = lookupCommand(server, argv);
-    if ("error" in found) {
-      const name = latin1(argv[0]).toLowerCase();
-      const container = server.commands.get(name);
-      return container !== undefined && argv.length < 2
-        ? "Wrong number of args calling Redis command from script"
-        : "Unknown Redis command called from script";
-    }
-    const { def, fullname } = found;
-    if (def.arity > 0 ? argv.length !== def.arity : argv.length < -def.arity) {
-      return "Wrong number of args calling Redis command from script";
-    }
-    if (def.flags.includes("noscript") || ASYNC_COMMANDS.has(fullname)) {
-      return "This Redis command is not allowed from script";
-    }
-    const isWrite = def.flags.includes("write");
-    if (ctx.readOnly && (isWrite || def.flags.includes("may_replicate"))) {
-      return "Write commands are not allowed from read-only scripts.";
-    }
-    const obey = ctx.caller.isMaster;
-    if (isWrite && !ctx.wrote) {
-      if (
-        server.replication.isReplica && server.config.getBool("replica-read-only") && !obey
-      ) {
-        return "-" + E.READONLY_REPLICA;
-      }
-      const denial = this.diskDenial();
-      if (denial !== null) return "-" + denial;
-    }
-    if (isWrite) ctx.wrote = true;
-    const cluster = server.cluster;
-    if (cluster !== null && !obey && (def.firstKey !== 0 || def.getKeys !== undefined)) {
-      const err = cluster.route(
-        { asking: ctx.caller.asking, readonlyMode: ctx.caller.readonlyMode },
-        [{ def, fullname, argv }],
-        false,
-      );
-      if (err !== null) {
-        if (err === E.CLUSTERDOWN_RO) {
-          return "Script attempted to execute a write command while the cluster is down and readonly";
-        }
-        if (err.startsWith("CLUSTERDOWN")) {
-          return "Script attempted to execute a command while the cluster is down";
-        }
-        if (err === E.CROSSSLOT) return "-" + E.CROSSSLOT;
-        return "Script attempted to access a non local key in a cluster node";
-      }
-      if (!ctx.allowCrossSlot) {
-        const slot = firstKeySlot(def, argv);
-        if (slot !== -1) {
-          if (ctx.slot === -1) ctx.slot = slot;
-          else if (ctx.slot !== slot) {
-            return "Script attempted to access keys that do not hash to the same slot";
-          }
-        }
-      }
-    }
-    const client = this.scriptClient;
-    client.reply.proto = ctx.resp;
-    client.reply.truncate(0);
-    client.asking = ctx.caller.asking;
-    client.readonlyMode = ctx.caller.readonlyMode;
-    const replication = server.replication;
-    const pendingMark = replication.pendingMark();
-    call(server, client, def, fullname, argv);
-    if (ctx.replFlags === 0) replication.dropPendingSince(pendingMark);
-    return null;
   }
 
   private setResp(L: number): number {
@@ -734,66 +648,47 @@ export class ScriptEngine {
       rt.pushNumber(L, r);
       return 1;
     }
-    if (argc > 2) return this.luaError(L, "wrong number of arguments");
-    const a = this.checkInt(L, 1, "random");
+    if (argc > 2) return luaError(rt, L, "wrong number of arguments");
+    const a = checkInt(rt, L, 1, "random");
     if (argc === 1) {
-      if (a < 1) return this.luaError(L, "bad argument #1 to 'random' (interval is empty)");
+      if (a < 1) return luaError(rt, L, "bad argument #1 to 'random' (interval is empty)");
       rt.pushInteger(L, Math.floor(r * a) + 1);
       return 1;
     }
-    const u = this.checkInt(L, 2, "random");
-    if (a > u) return this.luaError(L, "bad argument #2 to 'random' (interval is empty)");
+    const u = checkInt(rt, L, 2, "random");
+    if (a > u) return luaError(rt, L, "bad argument #2 to 'random' (interval is empty)");
     rt.pushInteger(L, Math.floor(r * (u - a + 1)) + a);
     return 1;
   }
 
   private randomSeed(L: number): number {
+    const rt = this.rt!;
     if (this.running === null) {
-      return this.luaError(L, "math.randomseed can only be called inside a script invocation");
+      return luaError(rt, L, "math.randomseed can only be called inside a script invocation");
     }
-    this.rand.seed(this.checkInt(L, 1, "randomseed"));
+    this.rand.seed(checkInt(rt, L, 1, "randomseed"));
     return 0;
   }
 
-  /** luaL_checkint: a number argument truncated to an int, else Lua's bad-argument error. */
-  private checkInt(L: number, i: number, fname: string): number {
-    const rt = this.rt!;
-    if (rt.m._lua_isnumber(L, i) === 0) {
-      const got = rt.type(L, i) === 0
-        ? "no value"
-        : rt.m.UTF8ToString(rt.m._lua_typename(L, rt.type(L, i)));
-      return this.luaError(L, `bad argument #${i} to '${fname}' (number expected, got ${got})`);
-    }
-    return Math.trunc(rt.toNumber(L, i)) | 0;
-  }
-
-  /** luaL_error: a string error with the caller's position (level 1). */
-  private luaError(L: number, msg: string): never {
-    const rt = this.rt!;
-    rt.m._luaL_where(L, 1);
-    rt.pushString(L, msg);
-    rt.m._lua_concat(L, 2);
-    return rt.error(L);
-  }
-
   /**
-   * A library function written in Lua, called as Redis's C one is: its error gets the caller's
-   * position (luaL_error), and a tail call keeps the caller's frame. Upvalue 1 is the function.
+   * A host function made safe for Lua: a JavaScript exception (a bug, never a script's doing)
+   * becomes a Lua error instead of unwinding through the VM and ending the node. Lua's own
+   * errors (emscripten's longjmp, thrown as Infinity) pass through.
    */
-  private callWrapped(L: number): number {
-    const rt = this.rt!;
-    const n = rt.top(L);
-    rt.pushValue(L, LUA_REGISTRYINDEX - 1);
-    rt.m._lua_rotate(L, 1, 1);
-    if (rt.pcall(L, n, -1) !== LUA_OK) {
-      if (rt.type(L, -1) === LUA_TSTRING) {
-        rt.m._luaL_where(L, 1);
-        rt.m._lua_rotate(L, -2, 1);
-        rt.m._lua_concat(L, 2);
+  private hostFunction(fn: (L: number) => number): number {
+    const rt = this.pendingRt ?? this.rt!;
+    return rt.cfunction((L) => {
+      let message: string;
+      try {
+        return fn(L);
+      } catch (e) {
+        if (e === Infinity) throw e;
+        message = e instanceof Error ? e.message : String(e);
+        this.server.log.warning(`Lua host function failed: ${message}`);
       }
+      pushErrorTable(rt, L, `internal error: ${message}`, false);
       return rt.error(L);
-    }
-    return rt.top(L);
+    });
   }
 
   // ---- Functions --------------------------------------------------------------------------------
@@ -945,119 +840,23 @@ export class ScriptEngine {
     if (loading === null) {
       return this.raise(L, "redis.register_function can only be called on FUNCTION LOAD command");
     }
-    const argc = rt.top(L);
-    let name: string | null = null;
-    let description: string | null = null;
-    let callbackIdx = 0;
-    const flags: ScriptFlags = { ...COMPAT_FLAGS, compat: false };
-    if (argc === 2) {
-      if (rt.m._lua_isstring(L, 1) === 0) {
-        return this.raise(L, "first argument to redis.register_function must be a string");
-      }
-      name = rt.toLatin1(L, 1);
-      if (rt.type(L, 2) !== LUA_TFUNCTION) {
-        return this.raise(L, "second argument to redis.register_function must be a function");
-      }
-      callbackIdx = 2;
-    } else if (argc === 1) {
-      if (rt.type(L, 1) !== LUA_TTABLE) {
-        return this.raise(
-          L,
-          "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",
-        );
-      }
-      rt.pushNil(L);
-      while (rt.next(L, 1)) {
-        if (rt.m._lua_isstring(L, -2) === 0) {
-          return this.raise(
-            L,
-            "named argument key given to redis.register_function is not a string",
-          );
-        }
-        // A number key is converted on a copy: converting it in place would confuse lua_next.
-        rt.pushValue(L, -2);
-        const key = rt.toLatin1(L, -1);
-        rt.pop(L, 1);
-        if (key === "function_name") {
-          if (rt.m._lua_isstring(L, -1) === 0) {
-            return this.raise(
-              L,
-              "function_name argument given to redis.register_function must be a string",
-            );
-          }
-          name = rt.toLatin1(L, -1);
-        } else if (key === "description") {
-          if (rt.m._lua_isstring(L, -1) === 0) {
-            return this.raise(
-              L,
-              "description argument given to redis.register_function must be a string",
-            );
-          }
-          description = rt.toLatin1(L, -1);
-        } else if (key === "callback") {
-          if (rt.type(L, -1) !== LUA_TFUNCTION) {
-            return this.raise(
-              L,
-              "callback argument given to redis.register_function must be a function",
-            );
-          }
-          // Keep the callback below the iteration: copy it to a fixed slot (2).
-          if (callbackIdx === 0) {
-            rt.pushValue(L, -1);
-            rt.m._lua_rotate(L, 2, 1);
-            callbackIdx = 2;
-          } else {
-            rt.m._lua_copy(L, -1, 2);
-          }
-        } else if (key === "flags") {
-          if (rt.type(L, -1) !== LUA_TTABLE || !this.readFlags(L, flags)) {
-            return this.raise(
-              L,
-              rt.type(L, -1) !== LUA_TTABLE
-                ? "flags argument to redis.register_function must be a table representing function flags"
-                : "unknown flag given",
-            );
-          }
-        } else {
-          return this.raise(L, "unknown argument given to redis.register_function");
-        }
-        rt.pop(L, 1);
-      }
-      if (name === null) {
-        return this.raise(L, "redis.register_function must get a function name argument");
-      }
-      if (callbackIdx === 0) {
-        return this.raise(L, "redis.register_function must get a callback argument");
-      }
-    } else {
-      return this.raise(L, "wrong number of arguments to redis.register_function");
-    }
-    if (name === null || !validName(name)) return this.raise(L, NAME_ERROR);
+    const r = readRegistration(rt, L);
+    if ("error" in r) return this.raise(L, r.error);
+    if (!validName(r.name)) return this.raise(L, NAME_ERROR);
     const lib = loading.lib;
-    if (lib.functions.has(name.toLowerCase())) {
+    if (lib.functions.has(r.name.toLowerCase())) {
       return this.raise(L, "Function already exists in the library");
     }
-    rt.pushValue(L, callbackIdx);
+    rt.pushValue(L, r.callbackIdx);
     const ref = rt.ref(L);
-    lib.functions.set(name.toLowerCase(), { name, ref, description, flags, library: lib });
+    lib.functions.set(r.name.toLowerCase(), {
+      name: r.name,
+      ref,
+      description: r.description,
+      flags: r.flags,
+      library: lib,
+    });
     return 0;
-  }
-
-  /** luaRegisterFunctionReadFlags: the table on top lists flag names (case-insensitive). */
-  private readFlags(L: number, flags: ScriptFlags): boolean {
-    const rt = this.rt!;
-    for (let j = 1;; j++) {
-      rt.pushInteger(L, j);
-      rt.m._lua_gettable(L, -2);
-      const t = rt.type(L, -1);
-      if (t === 0) {
-        rt.pop(L, 1);
-        return true;
-      }
-      const s = rt.m._lua_isstring(L, -1) !== 0 ? rt.toLatin1(L, -1) : null;
-      rt.pop(L, 1);
-      if (s === null || !setFlag(flags, s.toLowerCase())) return false;
-    }
   }
 
   /** INFO: bytes of the Lua heap. */
@@ -1082,9 +881,6 @@ export class ScriptEngine {
   }
 }
 
-/** Commands whose handler may finish later: a script cannot wait for them. */
-const ASYNC_COMMANDS = new Set(["migrate"]);
-
 function isStringish(rt: LuaRuntime, L: number): boolean {
   const t = rt.type(L, -1);
   return t === LUA_TSTRING || t === LUA_TNUMBER;
@@ -1096,18 +892,6 @@ function pushArray(rt: LuaRuntime, L: number, items: Uint8Array[]): void {
     rt.pushBytes(L, items[i]);
     rt.rawSetI(L, -2, i + 1);
   }
-}
-
-function firstKeySlot(
-  def: { firstKey: number; getKeys?: (argv: Uint8Array[]) => number[] },
-  argv: Uint8Array[],
-): number {
-  if (def.getKeys !== undefined) {
-    const ks = def.getKeys(argv);
-    return ks.length === 0 ? -1 : keyHashSlot(argv[ks[0]]);
-  }
-  if (def.firstKey === 0 || def.firstKey >= argv.length) return -1;
-  return keyHashSlot(argv[def.firstKey]);
 }
 
 /** "7.0.15" -> 0x00070f (this.version_NUM). */

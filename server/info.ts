@@ -186,11 +186,7 @@ function section(server: Server, name: string): string | null {
         ["used_memory_dataset_perc", "100.00%"],
         ["total_system_memory", total],
         ["total_system_memory_human", bytesToHuman(total)],
-        ["used_memory_lua", 0],
-        ["used_memory_scripts", 0],
-        ["number_of_cached_scripts", 0],
-        ["number_of_functions", 0],
-        ["number_of_libraries", 0],
+        ...scriptMemoryLines(server),
         ["maxmemory", maxmemory],
         ["maxmemory_human", bytesToHuman(maxmemory)],
         ["maxmemory_policy", cfg.getString("maxmemory-policy")],
@@ -423,4 +419,27 @@ export function buildInfo(server: Server, args: string[]): string {
     out += `# ${TITLES[name]}\r\n${body}`;
   }
   return out;
+}
+
+/** The scripting lines of INFO memory, in Redis 7.0's order (one VM here: eval and functions). */
+function scriptMemoryLines(server: Server): [string, string | number][] {
+  const scripts = server.scripts;
+  const vm = scripts.memoryBytes();
+  const evalBytes = scripts.scriptsBytes;
+  const fnBytes = scripts.functionCodes().reduce((n, c) => n + c.length, 0);
+  return [
+    ["used_memory_lua", vm],
+    ["used_memory_vm_eval", vm],
+    ["used_memory_lua_human", bytesToHuman(vm)],
+    ["used_memory_scripts_eval", evalBytes],
+    ["number_of_cached_scripts", scripts.scripts.size],
+    ["number_of_functions", scripts.functions.functionCount],
+    ["number_of_libraries", scripts.functions.libraries.size],
+    ["used_memory_vm_functions", 0],
+    ["used_memory_vm_total", vm],
+    ["used_memory_vm_total_human", bytesToHuman(vm)],
+    ["used_memory_functions", fnBytes],
+    ["used_memory_scripts", evalBytes + fnBytes],
+    ["used_memory_scripts_human", bytesToHuman(evalBytes + fnBytes)],
+  ];
 }

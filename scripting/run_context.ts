@@ -1,0 +1,49 @@
+/** The state of one script run (Redis's scriptRunCtx) and what starts one. Types only. */
+
+import type { Client } from "../server/client.ts";
+import type { Reply } from "../protocol/reply.ts";
+import type { ScriptFlags } from "./shebang.ts";
+
+/** What a running script needs: Redis's scriptRunCtx. */
+export interface RunContext {
+  caller: Client;
+  /** "sha" for EVAL, the function name for FCALL (error texts). */
+  funcname: string;
+  isEval: boolean;
+  readOnly: boolean;
+  allowCrossSlot: boolean;
+  /** The slot of the keys touched so far (-1: none), for the cross-slot check. */
+  slot: number;
+  /** A write command ran: the script can no longer be killed. */
+  wrote: boolean;
+  resp: 2 | 3;
+  /** redis.set_repl: bit 1 AOF, bit 2 replicas. */
+  replFlags: number;
+  startMs: number;
+  timedOut: boolean;
+  killed: boolean;
+  lastYieldMs: number;
+  /** The coroutine the script runs in (the hook yields only that one). */
+  co: number;
+  hookYielded: boolean;
+  /** Closes the replication unit held open across yields (null: never yielded). */
+  closeUnit: (() => void) | null;
+  command: Uint8Array[];
+  /** The message handler is formatting an error. */
+  handling: boolean;
+}
+
+export interface RunRequest {
+  caller: Client;
+  reply: Reply;
+  funcname: string;
+  isEval: boolean;
+  flags: ScriptFlags;
+  readOnlyCommand: boolean;
+  /** Registry reference of the function to run. */
+  ref: number;
+  keys: Uint8Array[];
+  args: Uint8Array[];
+  /** The command that runs the script (FUNCTION STATS). */
+  command: Uint8Array[];
+}
