@@ -82,7 +82,9 @@ export class ScriptEngine {
   private loading: { lib: Library; deadlineMs: number } | null = null;
   /** Resolves when the running script ends (clients waiting behind a busy script). */
   private doneWaiters: (() => void)[] = [];
-  private engineRef = 0;
+  private readonly engineFns = new Map<string, number>();
+  private co = 0;
+  private coRef = 0;
   /** The VM `setup` is preparing (host functions are registered before `rt` is set). */
   private pendingRt: LuaRuntime | null = null;
   private hookPtr = 0;
@@ -188,18 +190,39 @@ export class ScriptEngine {
     // prelude(host, libs): move the chunk under its two arguments.
     rt.m._lua_rotate(L, -3, 1);
     if (rt.pcall(L, 2, 1) !== LUA_OK) throw new Error(`lua: prelude: ${rt.toLatin1(L, -1)}`);
-    this.engineRef = rt.ref(L);
+    // The prelude's entry points, each kept as a registry reference (no lookup per run).
+    this.engineFns.clear();
+    for (const name of ENGINE_FNS) {
+      rt.getField(L, -1, name);
+      this.engineFns.set(name, rt.ref(L));
+    }
+    rt.pop(L, 1);
+    this.co = 0;
+    this.coRef = 0;
     this.hookPtr = rt.hookFunction((l) => this.hook(l));
     this.pendingRt = null;
   }
 
-  /** Push engine[name] on L. */
-  private pushEngineFn(L: number, name: string): void {
-    const rt = this.rt!;
-    rt.getRef(L, this.engineRef);
-    rt.getField(L, -1, name);
-    rt.m._lua_rotate(L, -2, 1);
-    rt.pop(L, 1);
+  /** Push the prelude's engine[name] on L. */
+  private pushEngineFn(L: number, name: (typeof ENGINE_FNS)[number]): void {
+    this.rt!.getRef(L, this.engineFns.get(name)!);
+  }
+
+  /** The coroutine scripts run in: one, reused while runs end normally. */
+  private coroutine(): number {
+    if (this.co === 0) {
+      const rt = this.rt!;
+      this.co = rt.newThread(rt.L);
+      this.coRef = rt.ref(rt.L);
+    }
+    return this.co;
+  }
+
+  /** Forget the coroutine (it died, or was left suspended): the next run makes a new one. */
+  private dropCoroutine(): void {
+    if (this.coRef !== 0 && this.rt !== null) this.rt.unref(this.rt.L, this.coRef);
+    this.co = 0;
+    this.coRef = 0;
   }
 
   /**
@@ -311,8 +334,7 @@ export class ScriptEngine {
       }
     }
     const rt = this.rt!;
-    const L = rt.L;
-    const co = rt.newThread(L);
+    const co = this.coroutine();
     const ctx: RunContext = {
       caller,
       funcname: req.funcname,
@@ -363,6 +385,8 @@ export class ScriptEngine {
       if (ctx.closeUnit !== null) ctx.closeUnit();
       this.scripts.clear();
       this.scriptsBytes = 0;
+      this.co = 0;
+      this.coRef = 0;
       this.resetVm();
       const waiters = this.doneWaiters;
       this.doneWaiters = [];
@@ -392,7 +416,8 @@ export class ScriptEngine {
       }
     } finally {
       rt.setHook(co, 0, 0, 0);
-      rt.pop(L, 1); // the coroutine
+      if (status === LUA_OK) rt.setTop(co, 0);
+      else this.dropCoroutine();
       this.running = null;
       if (ctx.closeUnit !== null) ctx.closeUnit();
       const waiters = this.doneWaiters;
@@ -880,6 +905,9 @@ export class ScriptEngine {
     this.rt = null;
   }
 }
+
+/** The prelude's entry points (lua_prelude.ts: engine.*). */
+const ENGINE_FNS = ["compile", "run", "runFunction", "compileLibrary", "runLibrary"] as const;
 
 function isStringish(rt: LuaRuntime, L: number): boolean {
   const t = rt.type(L, -1);

@@ -284,9 +284,10 @@ export class Server {
     }
     const pidfile = this.config.getString("pidfile");
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
-    for (const l of this.listeners) this.acceptLoop(l);
-    // The Lua VM first: a dataset may hold function libraries.
+    // The Lua VM before any client is served (a dataset may hold function libraries), and no
+    // await between serving and loading: the load must answer -LOADING from the first request.
     await this.scripts.ready();
+    for (const l of this.listeners) this.acceptLoop(l);
     await this.loadDataFromDisk();
     this.cluster?.verifyWithData((slot) => this.db.countKeysInSlot(slot));
     this.startTimers();
