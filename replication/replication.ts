@@ -48,6 +48,10 @@ function randomHex40(): string {
 /** Commands propagated whenever they succeed, even when nothing changed (server.dirty++). */
 const ALWAYS = new Set(["flushall", "flushdb"]);
 /** Never propagated as themselves (their effects are). */
+/** Propagation targets (Redis's PROPAGATE_AOF, PROPAGATE_REPL). */
+const PROPAGATE_AOF = 1;
+const PROPAGATE_ALL = 3;
+
 /** The command-less frame of `holdUnit` ("exec" propagates nothing itself). */
 const UNIT_DEF = { flags: [] } as unknown as CommandDef;
 /**
@@ -109,6 +113,8 @@ export class Replication {
   private readonly frames: Frame[] = [];
   private depth = 0;
   private pending: Argv[] = [];
+  /** The target of a pending command when it is not both (redis.set_repl), by index. */
+  private pendingTargets = new Map<number, number>();
   private expiredCount = 0;
   /** Each client's stream offset after its last propagated write (Redis's c->woff). */
   private readonly woff = new WeakMap<Client, number>();
@@ -181,9 +187,18 @@ export class Replication {
     return this.pending.length;
   }
 
-  /** Forget what was queued since `mark` (a script's redis.set_repl(redis.REPL_NONE)). */
-  dropPendingSince(mark: number): void {
-    if (this.pending.length > mark) this.pending.length = mark;
+  /**
+   * redis.set_repl: what was queued since `mark` goes only to `target` (bit 1 the AOF, bit 2 the
+   * replicas; 0 nowhere, 3 both).
+   */
+  restrictPendingSince(mark: number, target: number): void {
+    if (target === PROPAGATE_ALL) return;
+    if (target === 0) {
+      for (let i = mark; i < this.pending.length; i++) this.pendingTargets.delete(i);
+      if (this.pending.length > mark) this.pending.length = mark;
+      return;
+    }
+    for (let i = mark; i < this.pending.length; i++) this.pendingTargets.set(i, target);
   }
 
   /**
@@ -292,15 +307,25 @@ export class Replication {
 
   private flushPending(): void {
     const ops = this.pending;
+    const targets = this.pendingTargets;
     this.pending = [];
+    this.pendingTargets = new Map();
     if (!this.propagating) return;
     if (ops.length === 1) {
-      this.feedCommand(ops[0]);
+      this.feedTo(ops[0], targets.get(0) ?? PROPAGATE_ALL);
       return;
     }
+    // MULTI and EXEC go everywhere, whatever the commands' targets (propagatePendingCommands).
     this.feedCommand(["MULTI"]);
-    for (const a of ops) this.feedCommand(a);
+    for (let i = 0; i < ops.length; i++) this.feedTo(ops[i], targets.get(i) ?? PROPAGATE_ALL);
     this.feedCommand(["EXEC"]);
+  }
+
+  /** One command to the AOF and the replicas, or to one of them. */
+  private feedTo(argv: readonly Arg[], target: number): void {
+    if (target === PROPAGATE_ALL) this.feedCommand(argv);
+    else if (target === PROPAGATE_AOF) this.server.aof.append(encodeCommand(argv));
+    else this.feedCommand(argv, false);
   }
 
   /**

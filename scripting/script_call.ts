@@ -100,7 +100,7 @@ export function scriptCall(
   const replication = server.replication;
   const pendingMark = replication.pendingMark();
   call(server, client, def, fullname, argv);
-  if (ctx.replFlags === 0) replication.dropPendingSince(pendingMark);
+  replication.restrictPendingSince(pendingMark, ctx.replFlags);
   return null;
 }
 

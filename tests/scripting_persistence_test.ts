@@ -185,6 +185,61 @@ Deno.test({
 });
 
 Deno.test({
+  name: "redis.set_repl: REPL_AOF writes reach the AOF only, REPL_REPLICA ones the replicas only",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const master = await spawnNode({ save: "", appendonly: "yes", appendfsync: "always" });
+    const replica = await spawnNode({ save: "" });
+    try {
+      await withClient(replica.port, async (r) => {
+        assert.equal(await r.call("REPLICAOF", "127.0.0.1", String(master.port)), "OK");
+        await waitFor(
+          "the replica to sync",
+          async () =>
+            (await r.call("INFO", "replication") as string).includes("master_link_status:up"),
+        );
+        await withClient(master.port, async (c) => {
+          assert.equal(
+            await c.call(
+              "EVAL",
+              "redis.set_repl(redis.REPL_AOF) redis.call('SET', 'aofonly', '1') " +
+                "redis.set_repl(redis.REPL_REPLICA) redis.call('SET', 'reponly', '1') " +
+                "redis.set_repl(redis.REPL_NONE) redis.call('SET', 'nowhere', '1') " +
+                "redis.set_repl(redis.REPL_ALL) return redis.call('SET', 'everywhere', '1')",
+              "0",
+            ),
+            "OK",
+          );
+          assert.equal(await c.call("WAIT", "1", "5000"), 1);
+        });
+        assert.equal(await r.call("GET", "aofonly"), null);
+        assert.equal(await r.call("GET", "reponly"), "1");
+        assert.equal(await r.call("GET", "nowhere"), null);
+        assert.equal(await r.call("GET", "everywhere"), "1");
+      });
+      const aof = Deno.readTextFileSync(
+        join(master.dir, "appendonlydir", "appendonly.aof.1.incr.aof"),
+      );
+      const words = aof.split("\r\n").filter((l) => l !== "" && !/^[*$]/.test(l));
+      assert.deepEqual(words.slice(words.indexOf("MULTI")), [
+        "MULTI",
+        "SET",
+        "aofonly",
+        "1",
+        "SET",
+        "everywhere",
+        "1",
+        "EXEC",
+      ]);
+    } finally {
+      await replica.stop();
+      await master.stop();
+    }
+  },
+});
+
+Deno.test({
   name: "a replica gets the libraries by full sync and the scripts' effects by the stream",
   sanitizeOps: false,
   sanitizeResources: false,
