@@ -13,7 +13,7 @@
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
  *        --mode standalone,cluster,reshard,aof,bgsave,scripting | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
- *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 10000)
+ *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 50000)
  *        --json (machine-readable output)
  */
 
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     tests: { type: "string", default: ALL_TESTS },
     keys: { type: "string", default: "200000" },
     "bgsave-keys": { type: "string", default: "1000000" },
-    scripts: { type: "string", default: "10000" },
+    scripts: { type: "string", default: "50000" },
     json: { type: "boolean", default: false },
   },
 });

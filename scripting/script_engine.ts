@@ -58,10 +58,13 @@ export function sha1hex(bytes: Uint8Array): string {
   return createHash("sha1").update(bytes).digest("hex");
 }
 
-/** One cached EVAL script: its body, compiled function (a registry reference) and flags. */
+/**
+ * One cached EVAL script: its compiled function (a registry reference), flags and body length
+ * (the body itself is not kept: the compiled function is all a run needs).
+ */
 export interface CachedScript {
   sha: string;
-  body: Uint8Array;
+  bodyBytes: number;
   ref: number;
   flags: ScriptFlags;
 }
@@ -264,7 +267,7 @@ export class ScriptEngine {
     if (found !== undefined) return found;
     const r = this.compile(body.subarray(bodyStart), "@user_script");
     if ("error" in r) return { error: `ERR Error compiling script (new function): ${r.error}` };
-    const s: CachedScript = { sha, body: body.slice(), ref: r.ref, flags };
+    const s: CachedScript = { sha, bodyBytes: body.length, ref: r.ref, flags };
     this.scripts.set(sha, s);
     this.scriptsBytes += body.length;
     return s;

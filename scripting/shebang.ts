@@ -13,14 +13,15 @@ export interface ScriptFlags {
   allowCrossSlot: boolean;
 }
 
-export const COMPAT_FLAGS: ScriptFlags = {
+/** The flags of a script without a shebang (shared: never modified). */
+export const COMPAT_FLAGS: Readonly<ScriptFlags> = Object.freeze({
   compat: true,
   noWrites: false,
   allowOom: false,
   allowStale: false,
   noCluster: false,
   allowCrossSlot: false,
-};
+});
 
 /** Flag names as scripts and FUNCTION LIST spell them, in Redis's order. */
 export const FLAG_NAMES = [
@@ -68,7 +69,7 @@ function latin1(b: Uint8Array): string {
  */
 export function parseShebang(body: Uint8Array): ShebangResult {
   if (body.length < 2 || body[0] !== 35 || body[1] !== 33) {
-    return { flags: { ...COMPAT_FLAGS }, bodyStart: 0 };
+    return { flags: COMPAT_FLAGS, bodyStart: 0 };
   }
   const nl = body.indexOf(10);
   if (nl === -1) return { error: "Invalid script shebang" };
