@@ -99,6 +99,15 @@ export class Db {
 
   constructor(public now: () => number = Date.now) {}
 
+  /**
+   * While a script runs, keys expire against the time it started (Redis 7.0's
+   * scriptTimeSnapshot in keyIsExpired): a key cannot vanish in the middle of a script.
+   */
+  frozenNowMs: number | null = null;
+
+  /** While a script runs, clients blocked on keys it pushed to wait for its end. */
+  holdReadyKeys = false;
+
   get size(): number {
     return this.dict.size;
   }
@@ -112,7 +121,7 @@ export class Db {
   /** Delete the key if it is expired; true if it was. */
   expireIfNeeded(key: string): boolean {
     if (this.expires.size === 0 || this.applyingMasterStream) return false;
-    if (!this.isExpired(key, this.now())) return false;
+    if (!this.isExpired(key, this.frozenNowMs ?? this.now())) return false;
     if (!this.expireOnAccess) return true;
     this.deleteExpired(key);
     return true;
@@ -177,7 +186,7 @@ export class Db {
     this.stats.dirty++;
     if (this.watched.size !== 0) {
       const ws = this.watched.get(key);
-      if (ws) for (const w of ws) w.dirtyCas = true;
+      if (ws) { for (const w of ws) w.dirtyCas = true; }
     }
   }
 
@@ -248,7 +257,7 @@ export class Db {
     if (this.observer !== null) this.observer.beforeFlush();
     const n = this.dict.size;
     for (const [key, ws] of this.watched) {
-      if (this.dict.has(key)) for (const w of ws) w.dirtyCas = true;
+      if (this.dict.has(key)) { for (const w of ws) w.dirtyCas = true; }
     }
     this.dict.clear();
     this.expires.clear();
@@ -344,7 +353,10 @@ export class Db {
    * Active expiry: sweep keys with a TTL incrementally, deleting expired ones, until `budgetMs`
    * is spent or fewer than 25% of a batch were expired. Returns how many keys were deleted.
    */
-  activeExpireCycle(budgetMs: number, clock: () => number = performance.now.bind(performance)): number {
+  activeExpireCycle(
+    budgetMs: number,
+    clock: () => number = performance.now.bind(performance),
+  ): number {
     if (this.expires.size === 0 || !this.expireOnAccess) return 0;
     const start = clock();
     const now = this.now();
@@ -415,6 +427,8 @@ export class Db {
    */
   handleReadyKeys(): void {
     this.readyScheduled = false;
+    // A script is running (it yielded): its pushes are served when it ends, as in Redis.
+    if (this.holdReadyKeys) return;
     while (this.readyKeys.size !== 0) {
       const keys = [...this.readyKeys];
       this.readyKeys.clear();

@@ -31,8 +31,15 @@ local function numtostring(v)
   return sformat('%.14g', v)
 end
 local rawtostring = tostring
+local getmt = dbg.getmetatable
 tostring = function(v)
   if mtype(v) == 'float' then return numtostring(v) end
+  -- __tostring called from Lua, not from C, so a long one can yield to the event loop.
+  local mt = getmt(v)
+  if mt ~= nil then
+    local f = rawget(mt, '__tostring')
+    if f ~= nil then return f(v) end
+  end
   return rawtostring(v)
 end
 real.tostring = tostring
@@ -147,6 +154,145 @@ local function as51(msg)
   return msg
 end
 
+-- Errors raised by the prelude's stand-ins for C functions: marked, so the stand-in re-raises
+-- them at its caller's position (luaL_error level 1); a stand-in's own runtime error loses the
+-- prelude's position (a C function has none); a script's error passes as it is.
+-- 'positioned': the stand-in's own errors are luaL_error's (they get the caller's position), else
+-- runtime errors inside a C function (none).
+local function cerror(msg) error({c_error = msg}, 0) end
+local function passc(e, positioned)
+  if type(e) == 'table' and rawget(e, 'c_error') then error(e.c_error, 3) end
+  if type(e) == 'string' then
+    local stripped = e:gsub('^prelude:%d+: ', '')
+    if stripped ~= e then error(stripped, positioned and 3 or 0) end
+  end
+  error(e, 0)
+end
+-- The name a bad-argument error gives a stand-in: '?' when a C function (pcall) called it.
+local function argname(name)
+  local i = dbg.getinfo(3, 'S')
+  return (i and i.what == 'C') and '?' or name
+end
+
+-- table.sort as Lua 5.1's ltablib.c (auxsort, the same comparisons in the same order), written
+-- in Lua so a long comparator can yield to the event loop (a C sort cannot).
+local rawlen = rawlen
+local function sort51(name, nargs, t, comp)
+  if type(t) ~= 'table' then
+    cerror("bad argument #1 to '" .. name .. "' (table expected, got " ..
+      (nargs == 0 and 'no value' or type(t)) .. ")")
+  end
+  local n = rawlen(t)
+  if comp ~= nil and type(comp) ~= 'function' then
+    cerror("bad argument #2 to '" .. name .. "' (function expected, got " .. type(comp) .. ")")
+  end
+  local lt
+  if comp then lt = function(a, b) return comp(a, b) and true or false end
+  else lt = function(a, b) return a < b end end
+  local function auxsort(l, u)
+    while l < u do
+      local al, au = rawget(t, l), rawget(t, u)
+      if lt(au, al) then rawset(t, l, au); rawset(t, u, al) end
+      if u - l == 1 then break end
+      local i = (l + u) // 2
+      local ai, al2 = rawget(t, i), rawget(t, l)
+      if lt(ai, al2) then
+        rawset(t, i, al2); rawset(t, l, ai)
+      else
+        local au2 = rawget(t, u)
+        if lt(au2, ai) then rawset(t, i, au2); rawset(t, u, ai) end
+      end
+      if u - l == 2 then break end
+      local P = rawget(t, i)
+      rawset(t, i, rawget(t, u - 1)); rawset(t, u - 1, P)
+      i = l
+      local j = u - 1
+      while true do
+        i = i + 1
+        local ai3 = rawget(t, i)
+        while lt(ai3, P) do
+          if i > u then cerror('invalid order function for sorting') end
+          i = i + 1
+          ai3 = rawget(t, i)
+        end
+        j = j - 1
+        local aj = rawget(t, j)
+        while lt(P, aj) do
+          if j < l then cerror('invalid order function for sorting') end
+          j = j - 1
+          aj = rawget(t, j)
+        end
+        if j < i then break end
+        rawset(t, i, aj); rawset(t, j, ai3)
+      end
+      local au1, ai4 = rawget(t, u - 1), rawget(t, i)
+      rawset(t, u - 1, ai4); rawset(t, i, au1)
+      local lo, hi
+      if i - l < u - i then lo = l; hi = i - 1; l = i + 1
+      else lo = i + 1; hi = u; u = lo - 2 end
+      auxsort(lo, hi)
+    end
+  end
+  auxsort(1, n)
+end
+table.sort = function(...)
+  local ok, e = rawpcall(sort51, argname('sort'), select('#', ...), ...)
+  if not ok then passc(e, false) end
+end
+
+-- string.gsub with a function replacement, in Lua for the same reason (other forms call no
+-- Lua code: the C original).
+local rawgsub, sfind, ssub = string.gsub, string.find, string.sub
+local function gsubf(s, p, f, max)
+  local out, count, src, len = {}, 0, 1, #s
+  local anchor = ssub(p, 1, 1) == '^'
+  max = max or (len + 1)
+  while count < max do
+    local r = tpack(sfind(s, p, src))
+    if r[1] == nil then break end
+    local st, e = r[1], r[2]
+    out[#out + 1] = ssub(s, src, st - 1)
+    count = count + 1
+    local whole = ssub(s, st, e)
+    local v
+    if r.n > 2 then v = f(tunpack(r, 3, r.n)) else v = f(whole) end
+    if not v then out[#out + 1] = whole
+    elseif type(v) == 'string' then out[#out + 1] = v
+    elseif type(v) == 'number' then out[#out + 1] = tostring(v)
+    else cerror('invalid replacement value (a ' .. type(v) .. ')') end
+    if e >= st then
+      src = e + 1
+    else
+      if st <= len then out[#out + 1] = ssub(s, st, st) end
+      src = st + 1
+    end
+    if anchor or src > len + 1 then break end
+  end
+  out[#out + 1] = ssub(s, src)
+  return tconcat(out), count
+end
+string.gsub = function(...)
+  local s, p, repl, n = ...
+  local r
+  if type(repl) ~= 'function' or (type(s) ~= 'string' and type(s) ~= 'number') or
+    (type(p) ~= 'string' and type(p) ~= 'number') or (n ~= nil and type(n) ~= 'number') then
+    -- The C original, its errors at the caller's position.
+    r = tpack(rawpcall(rawgsub, ...))
+    if not r[1] then
+      local e = r[2]
+      if type(e) == 'string' then
+        e = e:gsub("to '%?'", "to '" .. argname('gsub') .. "'")
+        error(e, 2)
+      end
+      error(e, 0)
+    end
+  else
+    r = tpack(rawpcall(gsubf, tostring(s), tostring(p), repl, n and floor(n)))
+    if not r[1] then passc(r[2], true) end
+  end
+  return tunpack(r, 2, r.n)
+end
+
 -- SCRIPT KILL raises an error table marked script_killed: a script's own pcall or xpcall
 -- cannot catch it, so the script ends.
 local function killed(e)
@@ -163,6 +309,29 @@ xpcall = function(f, h, ...)
     r[2] = as51(r[2])
   end
   return tunpack(r, 1, r.n)
+end
+
+-- A script's own coroutines: when the count hook suspends one to let the event loop turn (past
+-- busy-reply-threshold), resume passes the suspension up to the engine (through any outer
+-- coroutine) and, resumed, resumes the inner one again; the script never sees it.
+local cresume, ccreate, cyield = coroutine.resume, coroutine.create, coroutine.yield
+coroutine.resume = function(co, ...)
+  local r = tpack(cresume(co, ...))
+  while host.hookYield() do
+    cyield()
+    r = tpack(cresume(co))
+  end
+  if not r[1] and killed(r[2]) then error(r[2], 0) end
+  return tunpack(r, 1, r.n)
+end
+-- Lua 5.1's wrap: an error inside goes on as it is.
+coroutine.wrap = function(f)
+  local co = ccreate(f)
+  return function(...)
+    local r = tpack(coroutine.resume(co, ...))
+    if not r[1] then error(r[2], 0) end
+    return tunpack(r, 2, r.n)
+  end
 end
 
 -- Redis's pcall: an error table (from redis.call) is returned as its 'err' string.

@@ -20,6 +20,8 @@ import {
 } from "./lua_runtime.ts";
 
 const INT64_MIN = -9223372036854775808n;
+/** Lua 5.1's limit on the stack of a C call (luaconf.h), where Redis's conversion stops. */
+const LUAI_MAXCSTACK = 8000;
 const MAX_EXACT = 9007199254740992n;
 const TWO63 = 9223372036854775808;
 
@@ -201,6 +203,9 @@ const te = new TextEncoder();
 /**
  * luaReplyToRedisReply: write the value on top of `L` into `reply`, and pop it. `scriptResp` is
  * the protocol the script chose with redis.setresp (booleans depend on it).
+ *
+ * Iterative (nested tables go on an explicit stack of frames), so a deep or self-referencing
+ * table cannot overflow the JavaScript stack: it stops where Redis's recursion stops.
  */
 export function writeLuaAsReply(
   rt: LuaRuntime,
@@ -208,13 +213,70 @@ export function writeLuaAsReply(
   reply: Reply,
   scriptResp: 2 | 3,
 ): void {
-  if (rt.m._lua_checkstack(L, 4) === 0) {
+  const frames: Frame[] = [];
+  // Redis's walk starts with the message handler and the value on the stack.
+  visit(rt, L, reply, scriptResp, 2, frames);
+  while (frames.length !== 0) {
+    const f = frames[frames.length - 1];
+    if (f.kind === "array") {
+      if (f.next > f.n) {
+        rt.pop(L, 1);
+        frames.pop();
+        continue;
+      }
+      rt.rawGetI(L, -1, f.next++);
+      visit(rt, L, reply, scriptResp, f.top51 + 1, frames);
+      continue;
+    }
+    if (f.valuePending) {
+      // A map's key is written; its value is on top.
+      f.valuePending = false;
+      visit(rt, L, reply, scriptResp, f.top51 + 3, frames);
+      continue;
+    }
+    if (!rt.next(L, f.tableIdx)) {
+      rt.pop(L, 2); // the map (or set) table and the table holding it
+      frames.pop();
+      continue;
+    }
+    if (f.kind === "map") {
+      rt.pushValue(L, -2);
+      f.valuePending = true;
+      visit(rt, L, reply, scriptResp, f.top51 + 4, frames);
+    } else {
+      rt.pop(L, 1);
+      rt.pushValue(L, -1);
+      visit(rt, L, reply, scriptResp, f.top51 + 3, frames);
+    }
+  }
+}
+
+/** A table being written: an array (the table on top), or a map/set (its iteration key on top). */
+type Frame =
+  | { kind: "array"; n: number; next: number; top51: number }
+  | { kind: "map" | "set"; tableIdx: number; top51: number; valuePending: boolean };
+
+/**
+ * Write the value on top and pop it, or, for an array, a map or a set, write its header and push
+ * the frame that writes its elements. `top51` is how high the stack would be in Redis's walk:
+ * Redis checks lua_checkstack(lua, 4) at every level, and Lua 5.1's C stack ends at
+ * LUAI_MAXCSTACK (an array's element is one higher; a map's key four, its value three; a set's
+ * member three).
+ */
+function visit(
+  rt: LuaRuntime,
+  L: number,
+  reply: Reply,
+  scriptResp: 2 | 3,
+  top51: number,
+  frames: Frame[],
+): void {
+  if (top51 + 4 > LUAI_MAXCSTACK || rt.m._lua_checkstack(L, 8) === 0) {
     reply.error("ERR reached lua stack limit");
     rt.pop(L, 1);
     return;
   }
-  const t = rt.type(L, -1);
-  switch (t) {
+  switch (rt.type(L, -1)) {
     case LUA_TSTRING:
       reply.bulk(rt.toBytes(L, -1)!);
       break;
@@ -231,24 +293,54 @@ export function writeLuaAsReply(
         reply.int(n >= -MAX_EXACT && n <= MAX_EXACT ? n : luaNumberToInt64(Number(n)));
       } else reply.int(luaNumberToInt64(rt.toNumber(L, -1)));
       break;
-    case LUA_TTABLE:
-      writeTable(rt, L, reply, scriptResp);
+    case LUA_TTABLE: {
+      if (writeSpecialTable(rt, L, reply)) return;
+      for (const kind of ["map", "set"] as const) {
+        if (rt.rawGetField(L, -1, kind) === LUA_TTABLE) {
+          const tableIdx = rt.m._lua_absindex(L, -1);
+          let n = 0;
+          rt.pushNil(L);
+          while (rt.next(L, tableIdx)) {
+            rt.pop(L, 1);
+            n++;
+          }
+          if (kind === "map") reply.map(n);
+          else reply.set(n);
+          rt.pushNil(L);
+          frames.push({ kind, tableIdx, top51, valuePending: false });
+          return;
+        }
+        rt.pop(L, 1);
+      }
+      // An array, up to the first nil: counted first, then written.
+      let n = 0;
+      while (rt.rawGetI(L, -1, n + 1) !== LUA_TNIL) {
+        rt.pop(L, 1);
+        n++;
+      }
+      rt.pop(L, 1);
+      reply.array(n);
+      frames.push({ kind: "array", n, next: 1, top51 });
       return;
+    }
     default:
       reply.nil();
   }
   rt.pop(L, 1);
 }
 
-/** A table on top: err/ok/double/big_number/verbatim_string/map/set, else an array. Pops it. */
-function writeTable(rt: LuaRuntime, L: number, reply: Reply, scriptResp: 2 | 3): void {
+/**
+ * A table on top holding err, ok, double, big_number or verbatim_string: write it, pop it and
+ * return true; else leave it and return false.
+ */
+function writeSpecialTable(rt: LuaRuntime, L: number, reply: Reply): boolean {
   if (rt.rawGetField(L, -1, "err") === LUA_TSTRING) {
     const msg = rt.toBytes(L, -1)!;
     rt.pop(L, 2);
     const out = new Uint8Array(msg.length);
     out.set(msg);
     reply.errorBytes(out);
-    return;
+    return true;
   }
   rt.pop(L, 1);
   if (rt.rawGetField(L, -1, "ok") === LUA_TSTRING) {
@@ -256,7 +348,7 @@ function writeTable(rt: LuaRuntime, L: number, reply: Reply, scriptResp: 2 | 3):
     const nul = ok.indexOf(0);
     reply.statusBytes(nul === -1 ? ok : ok.subarray(0, nul));
     rt.pop(L, 2);
-    return;
+    return true;
   }
   rt.pop(L, 1);
   if (rt.rawGetField(L, -1, "double") === LUA_TNUMBER) {
@@ -270,7 +362,7 @@ function writeTable(rt: LuaRuntime, L: number, reply: Reply, scriptResp: 2 | 3):
       else reply.bulk(te.encode(text));
     } else reply.double(d);
     rt.pop(L, 2);
-    return;
+    return true;
   }
   rt.pop(L, 1);
   if (rt.rawGetField(L, -1, "big_number") === LUA_TSTRING) {
@@ -282,7 +374,7 @@ function writeTable(rt: LuaRuntime, L: number, reply: Reply, scriptResp: 2 | 3):
       reply.raw(te.encode("\r\n"));
     } else reply.bulk(clean);
     rt.pop(L, 2);
-    return;
+    return true;
   }
   rt.pop(L, 1);
   if (rt.rawGetField(L, -1, "verbatim_string") === LUA_TTABLE) {
@@ -300,78 +392,12 @@ function writeTable(rt: LuaRuntime, L: number, reply: Reply, scriptResp: 2 | 3):
           reply.raw(te.encode("\r\n"));
         } else reply.bulk(s);
         rt.pop(L, 4);
-        return;
+        return true;
       }
       rt.pop(L, 1);
     }
     rt.pop(L, 1);
   }
   rt.pop(L, 1);
-  if (rt.rawGetField(L, -1, "map") === LUA_TTABLE) {
-    writeCollection(rt, L, reply, scriptResp, "map");
-    rt.pop(L, 2);
-    return;
-  }
-  rt.pop(L, 1);
-  if (rt.rawGetField(L, -1, "set") === LUA_TTABLE) {
-    writeCollection(rt, L, reply, scriptResp, "set");
-    rt.pop(L, 2);
-    return;
-  }
-  rt.pop(L, 1);
-  // An array, up to the first nil. The length is known only at the end (a deferred length).
-  const header = reply.mark();
-  reply.array(0);
-  const body = reply.mark();
-  let n = 0;
-  for (let j = 1;; j++) {
-    if (rt.rawGetI(L, -1, j) === LUA_TNIL) {
-      rt.pop(L, 1);
-      break;
-    }
-    writeLuaAsReply(rt, L, reply, scriptResp);
-    n++;
-  }
-  patchLength(reply, header, body, 42, n);
-  rt.pop(L, 1);
-}
-
-/** The map or set table on top (under it the outer table): write its pairs with a deferred length. */
-function writeCollection(
-  rt: LuaRuntime,
-  L: number,
-  reply: Reply,
-  scriptResp: 2 | 3,
-  kind: "map" | "set",
-): void {
-  const header = reply.mark();
-  if (kind === "map") reply.map(0);
-  else reply.set(0);
-  const body = reply.mark();
-  let n = 0;
-  const tableIdx = rt.m._lua_absindex(L, -1);
-  rt.pushNil(L);
-  while (rt.next(L, tableIdx)) {
-    if (kind === "map") {
-      rt.pushValue(L, -2);
-      writeLuaAsReply(rt, L, reply, scriptResp); // the key
-      writeLuaAsReply(rt, L, reply, scriptResp); // the value
-    } else {
-      rt.pop(L, 1);
-      rt.pushValue(L, -1);
-      writeLuaAsReply(rt, L, reply, scriptResp);
-    }
-    n++;
-  }
-  const prefix = kind === "map" ? (reply.proto === 3 ? 37 : 42) : (reply.proto === 3 ? 126 : 42);
-  patchLength(reply, header, body, prefix, kind === "map" && reply.proto === 2 ? n * 2 : n);
-}
-
-/** Rewrite the aggregate header written at `header` (ending at `body`) with the real count. */
-function patchLength(reply: Reply, header: number, body: number, prefix: number, n: number): void {
-  const head = te.encode(`${String.fromCharCode(prefix)}${n}\r\n`);
-  const tail = reply.buf.slice(body, reply.len);
-  reply.truncate(header);
-  reply.raw(head);
-  reply.raw(tail);
+  return false;
 }

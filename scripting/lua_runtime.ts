@@ -277,7 +277,12 @@ export class LuaRuntime {
     this.rawGetI(L, LUA_REGISTRYINDEX, ref);
   }
 
+  /** Closed: the state is gone (a script that yielded must not resume). */
+  closed = false;
+
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.m._lua_close(this.L);
     this.m._free(this.lenPtr);
     if (this.scratchPtr !== 0) this.m._free(this.scratchPtr);

@@ -3,6 +3,18 @@
 import type { Client } from "../server/client.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { ScriptFlags } from "./shebang.ts";
+import type { LuaRuntime } from "./lua_runtime.ts";
+
+/** One Lua state set up for scripts: its entry points, its coroutine, its count hook. */
+export interface LuaVm {
+  rt: LuaRuntime;
+  /** Registry references of the prelude's engine.* functions. */
+  engineFns: Map<string, number>;
+  /** The coroutine runs use (0: none yet) and its registry reference. */
+  co: number;
+  coRef: number;
+  hookPtr: number;
+}
 
 /** What a running script needs: Redis's scriptRunCtx. */
 export interface RunContext {
@@ -31,6 +43,10 @@ export interface RunContext {
   command: Uint8Array[];
   /** The message handler is formatting an error. */
   handling: boolean;
+  /** The hook suspended a coroutine the script made: its resume passes the yield up. */
+  innerYield: boolean;
+  /** The VM the script runs in (eval scripts and functions have one each). */
+  vm: LuaVm;
 }
 
 export interface RunRequest {

@@ -40,7 +40,7 @@ import {
 } from "./function_library.ts";
 import { Rand48 } from "./rand48.ts";
 import { LUA_LIBRARIES } from "./lua_libraries.ts";
-import type { RunContext, RunRequest } from "./run_context.ts";
+import type { LuaVm, RunContext, RunRequest } from "./run_context.ts";
 import { scriptCall, writeDenial } from "./script_call.ts";
 import { callWrapped, checkInt, luaBError, luaError } from "./lua_stdlib.ts";
 import { readRegistration } from "./register_function.ts";
@@ -73,7 +73,10 @@ export interface CachedScript {
 export const LOAD_TIMEOUT_MS = 500;
 
 export class ScriptEngine {
-  rt: LuaRuntime | null = null;
+  /** The VM eval scripts run in, the VM of function libraries (two, as in Redis), the active one. */
+  private evalVm: LuaVm | null = null;
+  private fnVm: LuaVm | null = null;
+  private vm: LuaVm | null = null;
   private initPromise: Promise<LuaRuntime> | null = null;
   readonly scripts = new Map<string, CachedScript>();
   /** Bytes of every cached body (INFO used_memory_scripts_eval). */
@@ -85,12 +88,9 @@ export class ScriptEngine {
   private loading: { lib: Library; deadlineMs: number } | null = null;
   /** Resolves when the running script ends (clients waiting behind a busy script). */
   private doneWaiters: (() => void)[] = [];
-  private readonly engineFns = new Map<string, number>();
-  private co = 0;
-  private coRef = 0;
+
   /** The VM `setup` is preparing (host functions are registered before `rt` is set). */
   private pendingRt: LuaRuntime | null = null;
-  private hookPtr = 0;
   private readonly rand = new Rand48();
   /** The client redis.call runs commands as. */
   readonly scriptClient: Client;
@@ -107,15 +107,27 @@ export class ScriptEngine {
 
   /** The VM, created on first use (the WebAssembly module is compiled once per process). */
   ready(): LuaRuntime | Promise<LuaRuntime> {
-    if (this.rt !== null) return this.rt;
+    if (this.evalVm !== null) return this.evalVm.rt;
     if (this.initPromise === null) {
       this.initPromise = LuaRuntime.create().then((rt) => {
-        this.setup(rt);
-        this.rt = rt;
+        this.evalVm = this.createVm(rt);
+        this.fnVm = this.createVm(new LuaRuntime(rt.m));
+        this.vm = this.evalVm;
         return rt;
       });
     }
     return this.initPromise;
+  }
+
+  /** The active VM's runtime (the one a script or a library load is using). */
+  get rt(): LuaRuntime | null {
+    return this.vm?.rt ?? null;
+  }
+
+  /** Make `vm` the active VM; its runtime. */
+  private use(vm: LuaVm): LuaRuntime {
+    this.vm = vm;
+    return vm.rt;
   }
 
   /** True while a script runs past the busy threshold: other clients get -BUSY. */
@@ -129,7 +141,8 @@ export class ScriptEngine {
     return new Promise((resolve) => this.doneWaiters.push(resolve));
   }
 
-  private setup(rt: LuaRuntime): void {
+  /** A Lua state set up for scripts: host functions, libraries, the prelude. */
+  private createVm(rt: LuaRuntime): LuaVm {
     this.pendingRt = rt;
     const L = rt.L;
     // host.redis: the members written in TypeScript.
@@ -166,6 +179,10 @@ export class ScriptEngine {
         if (this.running !== null) this.running.handling = true;
         return 0;
       }],
+      ["hookYield", (l) => {
+        rt.pushBoolean(l, this.running !== null && this.running.innerYield);
+        return 1;
+      }],
       ["random", (l) => this.random(l)],
       ["randomseed", (l) => this.randomSeed(l)],
       ["error", (l) => luaBError(rt, l)],
@@ -194,38 +211,37 @@ export class ScriptEngine {
     rt.m._lua_rotate(L, -3, 1);
     if (rt.pcall(L, 2, 1) !== LUA_OK) throw new Error(`lua: prelude: ${rt.toLatin1(L, -1)}`);
     // The prelude's entry points, each kept as a registry reference (no lookup per run).
-    this.engineFns.clear();
+    const engineFns = new Map<string, number>();
     for (const name of ENGINE_FNS) {
       rt.getField(L, -1, name);
-      this.engineFns.set(name, rt.ref(L));
+      engineFns.set(name, rt.ref(L));
     }
     rt.pop(L, 1);
-    this.co = 0;
-    this.coRef = 0;
-    this.hookPtr = rt.hookFunction((l) => this.hook(l));
+    const hookPtr = rt.hookFunction((l) => this.hook(l));
     this.pendingRt = null;
+    return { rt, engineFns, co: 0, coRef: 0, hookPtr };
   }
 
-  /** Push the prelude's engine[name] on L. */
+  /** Push the prelude's engine[name] of the active VM on L. */
   private pushEngineFn(L: number, name: (typeof ENGINE_FNS)[number]): void {
-    this.rt!.getRef(L, this.engineFns.get(name)!);
+    this.vm!.rt.getRef(L, this.vm!.engineFns.get(name)!);
   }
 
-  /** The coroutine scripts run in: one, reused while runs end normally. */
+  /** The coroutine scripts run in, in the active VM: one, reused while runs end normally. */
   private coroutine(): number {
-    if (this.co === 0) {
-      const rt = this.rt!;
-      this.co = rt.newThread(rt.L);
-      this.coRef = rt.ref(rt.L);
+    const vm = this.vm!;
+    if (vm.co === 0) {
+      vm.co = vm.rt.newThread(vm.rt.L);
+      vm.coRef = vm.rt.ref(vm.rt.L);
     }
-    return this.co;
+    return vm.co;
   }
 
   /** Forget the coroutine (it died, or was left suspended): the next run makes a new one. */
-  private dropCoroutine(): void {
-    if (this.coRef !== 0 && this.rt !== null) this.rt.unref(this.rt.L, this.coRef);
-    this.co = 0;
-    this.coRef = 0;
+  private dropCoroutine(vm: LuaVm): void {
+    if (vm.coRef !== 0) vm.rt.unref(vm.rt.L, vm.coRef);
+    vm.co = 0;
+    vm.coRef = 0;
   }
 
   /**
@@ -233,7 +249,7 @@ export class ScriptEngine {
    * the error text of the compiler.
    */
   compile(code: Uint8Array, name: string): { ref: number } | { error: string } {
-    const rt = this.rt!;
+    const rt = this.use(this.evalVm!);
     const L = rt.L;
     this.pushEngineFn(L, "compile");
     rt.pushBytes(L, code);
@@ -252,8 +268,9 @@ export class ScriptEngine {
     return { ref: rt.ref(L) };
   }
 
-  release(ref: number): void {
-    if (this.rt !== null) this.rt.unref(this.rt.L, ref);
+  /** Release a registry reference of the functions' VM (a library's callbacks). */
+  private releaseFunction(ref: number): void {
+    if (this.fnVm !== null) this.fnVm.rt.unref(this.fnVm.rt.L, ref);
   }
 
   /** luaCreateFunction: the cached script for `body`, compiling it if new. */
@@ -274,31 +291,23 @@ export class ScriptEngine {
   }
 
   /**
-   * SCRIPT FLUSH. Redis starts a new Lua interpreter: whatever scripts changed in the libraries
-   * (cjson's settings, say) goes with the old one. The function libraries are loaded again into
-   * the new one (Redis keeps them in a VM of their own, which SCRIPT FLUSH leaves alone).
+   * SCRIPT FLUSH. Redis starts a new Lua interpreter for eval scripts: whatever scripts changed
+   * in the libraries (cjson's settings, say) goes with the old one. Function libraries live in a
+   * VM of their own, which it leaves alone.
    */
   flushScripts(): void {
     this.scripts.clear();
     this.scriptsBytes = 0;
-    if (this.running !== null) return;
-    this.resetVm();
+    if (this.running !== null || this.evalVm === null) return;
+    this.evalVm = this.replaceVm(this.evalVm);
   }
 
-  /** A new Lua state in place of the current one, the function libraries loaded into it. */
-  private resetVm(): void {
-    const old = this.rt;
-    if (old === null) return;
-    const codes = this.functionCodes();
-    const rt = new LuaRuntime(old.m);
-    this.setup(rt);
-    this.rt = rt;
-    old.close();
-    this.functions = new FunctionRegistry();
-    const err = this.restoreLibraries(codes, "flush");
-    if (err !== null) {
-      this.server.log.warning(`SCRIPT FLUSH: a function library failed to load again: ${err}`);
-    }
+  /** A new Lua state in place of `old` (closed); the active VM follows. */
+  private replaceVm(old: LuaVm): LuaVm {
+    const vm = this.createVm(new LuaRuntime(old.rt.m));
+    if (this.vm === old) this.vm = vm;
+    old.rt.close();
+    return vm;
   }
 
   /**
@@ -306,6 +315,9 @@ export class ScriptEngine {
    * write the reply. Returns a Promise only when the script ran long enough to yield.
    */
   run(req: RunRequest): void | Promise<void> {
+    // One script at a time: a command that reaches here while another script yields (a
+    // transaction resumed after an asynchronous command) waits for it.
+    if (this.running !== null) return this.whenDone().then(() => this.run(req));
     const server = this.server;
     const { caller, reply, flags } = req;
     const obey = caller.isMaster;
@@ -336,7 +348,8 @@ export class ScriptEngine {
         }
       }
     }
-    const rt = this.rt!;
+    const vm = req.isEval ? this.evalVm! : this.fnVm!;
+    const rt = this.use(vm);
     const co = this.coroutine();
     const ctx: RunContext = {
       caller,
@@ -357,22 +370,34 @@ export class ScriptEngine {
       closeUnit: null,
       command: req.command,
       handling: false,
+      innerYield: false,
+      vm,
     };
     this.running = ctx;
     this.evalCalls++;
-    this.pushEngineFn(co, req.isEval ? "run" : "runFunction");
-    rt.getRef(co, req.ref);
-    pushArray(rt, co, req.keys);
-    pushArray(rt, co, req.args);
-    const threshold = server.config.getNumber("busy-reply-threshold");
-    if (threshold > 0) rt.setHook(co, this.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    server.db.frozenNowMs = server.now();
+    server.db.holdReadyKeys = true;
+    try {
+      this.pushEngineFn(co, req.isEval ? "run" : "runFunction");
+      rt.getRef(co, req.ref);
+      pushArray(rt, co, req.keys);
+      pushArray(rt, co, req.args);
+      const threshold = server.config.getNumber("busy-reply-threshold");
+      if (threshold > 0) rt.setHook(co, vm.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    } catch (e) {
+      // Could not even start (out of memory in the VM): nothing ran.
+      this.dropCoroutine(vm);
+      this.finishRun(ctx);
+      throw e;
+    }
     return this.resume(ctx, reply, 3);
   }
 
   /** Resume the script's coroutine until it ends, or yields to let the event loop turn. */
   private resume(ctx: RunContext, reply: Reply, nargs: number): void | Promise<void> {
-    const rt = this.rt;
-    if (rt === null) return; // the node shut down while the script yielded
+    const vm = ctx.vm as LuaVm;
+    if (vm.rt.closed) return; // the node shut down while the script yielded
+    const rt = this.use(vm);
     const L = rt.L;
     const co = ctx.co;
     ctx.hookYielded = false;
@@ -384,19 +409,24 @@ export class ScriptEngine {
       // Answer, and start a new VM; cached scripts go with the old one (EVALSHA: NOSCRIPT).
       this.server.log.warning(`Lua VM failure, starting a new VM: ${(e as Error).message}`);
       reply.error(`ERR Error running script ${ctx.funcname}, the Lua VM failed and was reset`);
-      this.running = null;
-      if (ctx.closeUnit !== null) ctx.closeUnit();
-      this.scripts.clear();
-      this.scriptsBytes = 0;
-      this.co = 0;
-      this.coRef = 0;
-      this.resetVm();
-      const waiters = this.doneWaiters;
-      this.doneWaiters = [];
-      for (const w of waiters) w();
+      if (vm === this.evalVm) {
+        this.scripts.clear();
+        this.scriptsBytes = 0;
+        this.evalVm = this.replaceVm(vm);
+      } else {
+        const codes = this.functionCodes();
+        this.functions = new FunctionRegistry();
+        this.fnVm = this.replaceVm(vm);
+        const err = this.restoreLibraries(codes, "flush");
+        if (err !== null) {
+          this.server.log.warning(`a function library failed to load again: ${err}`);
+        }
+      }
+      this.finishRun(ctx);
       return;
     }
-    if (status === LUA_YIELD && ctx.hookYielded) {
+    if (status === LUA_YIELD && (ctx.hookYielded || ctx.innerYield)) {
+      ctx.innerYield = false;
       ctx.lastYieldMs = performance.now();
       if (ctx.closeUnit === null) ctx.closeUnit = this.server.replication.holdUnit(ctx.caller);
       return new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() =>
@@ -420,13 +450,25 @@ export class ScriptEngine {
     } finally {
       rt.setHook(co, 0, 0, 0);
       if (status === LUA_OK) rt.setTop(co, 0);
-      else this.dropCoroutine();
-      this.running = null;
-      if (ctx.closeUnit !== null) ctx.closeUnit();
-      const waiters = this.doneWaiters;
-      this.doneWaiters = [];
-      for (const w of waiters) w();
+      else this.dropCoroutine(vm);
+      this.finishRun(ctx);
     }
+  }
+
+  /**
+   * The end of a run, whatever its outcome: time flows again, the replication unit held across
+   * yields closes, clients waiting behind the script go on, and clients blocked on keys the
+   * script pushed to are served (Redis does it after the command, never in the middle).
+   */
+  private finishRun(ctx: RunContext): void {
+    this.running = null;
+    this.server.db.frozenNowMs = null;
+    this.server.db.holdReadyKeys = false;
+    if (ctx.closeUnit !== null) ctx.closeUnit();
+    const waiters = this.doneWaiters;
+    this.doneWaiters = [];
+    for (const w of waiters) w();
+    if (this.server.db.readyKeys.size !== 0) this.server.db.handleReadyKeys();
   }
 
   /** luaCallFunction's error reply from the error table on top. */
@@ -492,8 +534,11 @@ export class ScriptEngine {
         } KILL command. Script name is: ${ctx.funcname}.`,
       );
     }
-    if (L === ctx.co && now - ctx.lastYieldMs >= BUSY_YIELD_INTERVAL_MS && rt.isYieldable(L)) {
-      ctx.hookYielded = true;
+    if (now - ctx.lastYieldMs >= BUSY_YIELD_INTERVAL_MS && rt.isYieldable(L)) {
+      // The script's coroutine yields to the engine; one the script made yields to its
+      // resume, which passes it up (lua_prelude.ts: coroutine.resume).
+      if (L === ctx.co) ctx.hookYielded = true;
+      else ctx.innerYield = true;
       rt.yieldHook(L);
     }
   }
@@ -737,7 +782,8 @@ export class ScriptEngine {
     if (!validName(md.name)) return { error: NAME_ERROR };
     const old = registry.getLibrary(md.name) ?? null;
     if (old !== null && !replace) return { error: `Library '${md.name}' already exists` };
-    const rt = this.rt!;
+    const fnVm = this.fnVm!;
+    const rt = this.use(fnVm);
     const L = rt.L;
     const lib: Library = { name: md.name, code: code.slice(), functions: new Map() };
     this.pushEngineFn(L, "compileLibrary");
@@ -753,7 +799,7 @@ export class ScriptEngine {
       lib,
       deadlineMs: timeoutMs > 0 ? performance.now() + timeoutMs : Infinity,
     };
-    rt.setHook(L, this.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    rt.setHook(L, fnVm.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     let status: number;
     try {
       status = rt.pcall(L, 2, 2);
@@ -846,13 +892,13 @@ export class ScriptEngine {
    */
   replaceFunctionsFromRdb(codes: Uint8Array[]): void {
     if (codes.length === 0 && this.functions.libraries.size === 0) return;
-    if (this.rt === null) throw new Error("functions in the RDB, and no Lua VM yet");
+    if (this.fnVm === null) throw new Error("functions in the RDB, and no Lua VM yet");
     const err = this.restoreLibraries(codes, "flush");
     if (err !== null) throw new Error(`RDB: failed loading a function library: ${err}`);
   }
 
   releaseLibrary(lib: Library): void {
-    for (const f of lib.functions.values()) this.release(f.ref);
+    for (const f of lib.functions.values()) this.releaseFunction(f.ref);
   }
 
   /** FUNCTION FLUSH, and FUNCTION RESTORE FLUSH. */
@@ -888,9 +934,9 @@ export class ScriptEngine {
   }
 
   /** INFO: bytes of the Lua heap. */
-  memoryBytes(): number {
-    const rt = this.rt;
-    if (rt === null) return 0;
+  memoryBytes(which: "eval" | "functions"): number {
+    const rt = (which === "eval" ? this.evalVm : this.fnVm)?.rt;
+    if (rt === undefined) return 0;
     const L = rt.L;
     rt.getGlobal(L, "collectgarbage");
     rt.pushString(L, "count");
@@ -904,8 +950,11 @@ export class ScriptEngine {
   }
 
   close(): void {
-    if (this.rt !== null) this.rt.close();
-    this.rt = null;
+    this.evalVm?.rt.close();
+    this.fnVm?.rt.close();
+    this.evalVm = null;
+    this.fnVm = null;
+    this.vm = null;
   }
 }
 

@@ -154,8 +154,11 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     return;
   }
   const r = call(server, client, def, fullname, argv);
-  // Serve clients blocked on keys this command pushed to (Redis's handleClientsBlockedOnKeys).
-  if (server.db.readyKeys.size !== 0) server.db.handleReadyKeys();
+  // Serve clients blocked on keys this command pushed to (Redis's handleClientsBlockedOnKeys);
+  // a script still running (it yielded) serves them when it ends.
+  if (server.db.readyKeys.size !== 0 && server.scripts.running === null) {
+    server.db.handleReadyKeys();
+  }
   return r;
 }
 

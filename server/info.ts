@@ -196,8 +196,7 @@ function section(server: Server, name: string): string | null {
         ["lazyfreed_objects", 0],
       ]);
     }
-    case "persistence":
-    {
+    case "persistence": {
       const p = server.persistence;
       const aof = server.aof;
       const progress = p.progress();
@@ -214,7 +213,10 @@ function section(server: Server, name: string): string | null {
           ["loading_rdb_used_mem", 0],
           ["loading_loaded_bytes", ld.loadedBytes],
           ["loading_loaded_perc", perc.toFixed(2)],
-          ["loading_eta_seconds", rate > 0 ? Math.round((ld.totalBytes - ld.loadedBytes) / rate) : 1],
+          [
+            "loading_eta_seconds",
+            rate > 0 ? Math.round((ld.totalBytes - ld.loadedBytes) / rate) : 1,
+          ],
         );
       }
       return lines([
@@ -421,10 +423,11 @@ export function buildInfo(server: Server, args: string[]): string {
   return out;
 }
 
-/** The scripting lines of INFO memory, in Redis 7.0's order (one VM here: eval and functions). */
+/** The scripting lines of INFO memory, in Redis 7.0's order. */
 function scriptMemoryLines(server: Server): [string, string | number][] {
   const scripts = server.scripts;
-  const vm = scripts.memoryBytes();
+  const vm = scripts.memoryBytes("eval");
+  const fnVm = scripts.memoryBytes("functions");
   const evalBytes = scripts.scriptsBytes;
   const fnBytes = scripts.functionCodes().reduce((n, c) => n + c.length, 0);
   return [
@@ -435,9 +438,9 @@ function scriptMemoryLines(server: Server): [string, string | number][] {
     ["number_of_cached_scripts", scripts.scripts.size],
     ["number_of_functions", scripts.functions.functionCount],
     ["number_of_libraries", scripts.functions.libraries.size],
-    ["used_memory_vm_functions", 0],
-    ["used_memory_vm_total", vm],
-    ["used_memory_vm_total_human", bytesToHuman(vm)],
+    ["used_memory_vm_functions", fnVm],
+    ["used_memory_vm_total", vm + fnVm],
+    ["used_memory_vm_total_human", bytesToHuman(vm + fnVm)],
     ["used_memory_functions", fnBytes],
     ["used_memory_scripts", evalBytes + fnBytes],
     ["used_memory_scripts_human", bytesToHuman(evalBytes + fnBytes)],
