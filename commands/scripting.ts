@@ -20,6 +20,8 @@ export function numkeysKeys(argv: Uint8Array[]): number[] {
 }
 
 const variants = new WeakMap<CommandDef, Map<string, CommandDef>>();
+/** The variant of a definition for a flags object already seen (no allocation per call). */
+const byFlags = new WeakMap<ScriptFlags, WeakMap<CommandDef, CommandDef>>();
 
 /**
  * scriptFlagsToCmdFlags: a script with a shebang (or a function) replaces the command's write,
@@ -28,6 +30,8 @@ const variants = new WeakMap<CommandDef, Map<string, CommandDef>>();
  */
 export function defWithScriptFlags(def: CommandDef, flags: ScriptFlags | null): CommandDef {
   if (flags === null || flags.compat) return def;
+  const known = byFlags.get(flags)?.get(def);
+  if (known !== undefined) return known;
   const out: CommandDef["flags"] = def.flags.filter((f) =>
     f !== "stale" && f !== "denyoom" && f !== "write" && f !== "may_replicate"
   );
@@ -45,7 +49,24 @@ export function defWithScriptFlags(def: CommandDef, flags: ScriptFlags | null): 
     v = { ...def, flags: out, flagsFor: undefined };
     byKey.set(key, v);
   }
+  let forFlags = byFlags.get(flags);
+  if (forFlags === undefined) {
+    forFlags = new WeakMap();
+    byFlags.set(flags, forFlags);
+  }
+  forFlags.set(def, v);
   return v;
+}
+
+/** The SHA1 of an EVAL body, computed once per request (flagsFor, then the command). */
+const shas = new WeakMap<Uint8Array, string>();
+function shaOf(body: Uint8Array): string {
+  let sha = shas.get(body);
+  if (sha === undefined) {
+    sha = sha1hex(body);
+    shas.set(body, sha);
+  }
+  return sha;
 }
 
 /** evalGetCommandFlags: the cached script's flags, else the body's shebang. */
@@ -56,7 +77,7 @@ function evalFlagsFor(def: CommandDef, evalsha: boolean) {
       if (argv[1].length !== 40) return def;
       return defWithScriptFlags(def, scripts.get(lower(argv[1]))?.flags ?? null);
     }
-    const cached = scripts.get(sha1hex(argv[1]));
+    const cached = scripts.get(shaOf(argv[1]));
     if (cached !== undefined) return defWithScriptFlags(def, cached.flags);
     const sb = parseShebang(argv[1]);
     return defWithScriptFlags(def, "error" in sb ? null : sb.flags);
@@ -98,17 +119,25 @@ function evalGeneric(ctx: CommandContext, argv: Uint8Array[], evalsha: boolean, 
         return;
       }
     } else {
-      const shebang = parseShebang(argv[1]);
-      if ("error" in shebang) {
-        reply.error("ERR " + shebang.error);
-        return;
+      script = engine.scripts.get(shaOf(argv[1]));
+      if (script === undefined) {
+        const shebang = parseShebang(argv[1]);
+        if ("error" in shebang) {
+          reply.error("ERR " + shebang.error);
+          return;
+        }
+        const created = engine.createScript(
+          argv[1],
+          shebang.flags,
+          shebang.bodyStart,
+          shaOf(argv[1]),
+        );
+        if ("error" in created) {
+          reply.error(created.error);
+          return;
+        }
+        script = created;
       }
-      const created = engine.createScript(argv[1], shebang.flags, shebang.bodyStart);
-      if ("error" in created) {
-        reply.error(created.error);
-        return;
-      }
-      script = created;
     }
     return engine.run({
       caller: ctx.client,

@@ -278,8 +278,8 @@ export class ScriptEngine {
     body: Uint8Array,
     flags: ScriptFlags,
     bodyStart: number,
+    sha = sha1hex(body),
   ): CachedScript | { error: string } {
-    const sha = sha1hex(body);
     const found = this.scripts.get(sha);
     if (found !== undefined) return found;
     const r = this.compile(body.subarray(bodyStart), "@user_script");
