@@ -26,11 +26,19 @@ export class Reply {
     this.buf = new Uint8Array(size);
   }
 
-  /** The bytes written so far, and resets the writer (keeping a small buffer). */
+  /** The buffer the previous `take()` returned, written into again at the next one. */
+  private spare: Uint8Array | null = null;
+
+  /**
+   * The bytes written so far, and resets the writer. The bytes stay valid until the next
+   * `take()`: two buffers alternate (no allocation per flush), so a caller must be done with
+   * them (written to the socket) before it takes again. A buffer grown past 1 MiB is dropped.
+   */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.len);
-    if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(INITIAL);
-    else this.buf = new Uint8Array(this.buf.length);
+    const next = this.spare ?? new Uint8Array(INITIAL);
+    this.spare = this.buf.length > 1024 * 1024 ? null : this.buf;
+    this.buf = next;
     this.len = 0;
     return out;
   }
