@@ -44,9 +44,12 @@ function exec(ctx: CommandContext): void | Promise<void> {
       const q = queued[i];
       const r = call(server, client, q.def, q.fullname, q.argv);
       if (r instanceof Promise) {
-        // An asynchronous command: finish the rest in order after it, still inside EXEC.
+        // An asynchronous command: finish the rest in order after it, still inside EXEC. A
+        // script that yielded (others get -BUSY meanwhile) keeps the transaction's commands one
+        // unit for replication: what follows it joins the same MULTI/EXEC.
         async = true;
-        return finishExec(ctx, queued, i + 1, r);
+        const hold = server.scripts.running !== null ? server.replication.holdUnit(client) : null;
+        return finishExec(ctx, queued, i + 1, r, hold);
       }
     }
   } finally {
@@ -60,6 +63,7 @@ async function finishExec(
   queued: QueuedCommand[],
   from: number,
   pending: Promise<void>,
+  closeUnit: (() => void) | null,
 ): Promise<void> {
   const { client, server } = ctx;
   try {
@@ -70,6 +74,7 @@ async function finishExec(
     }
   } finally {
     client.inExec = false;
+    closeUnit?.();
   }
 }
 

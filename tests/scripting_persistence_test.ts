@@ -16,6 +16,10 @@ const LIB = "#!lua name=counters\n" +
   "redis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)\n" +
   "redis.register_function{function_name='peek', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}";
 
+/** Lua that runs 300 ms by the node's clock: past lua-time-limit 100, so the script yields. */
+const SPIN_300MS = "local t0 = redis.call('TIME') t0 = t0[1] * 1000000 + t0[2] " +
+  "while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - t0 >= 300000 then break end end ";
+
 async function withClient<T>(port: number, fn: (c: RespClient) => Promise<T>): Promise<T> {
   const c = await RespClient.connect(port);
   try {
@@ -141,8 +145,7 @@ Deno.test({
         assert.equal(
           await c.call(
             "EVAL",
-            "redis.call('SET', KEYS[1], '1') local t0 = tonumber(redis.call('TIME')[1]) " +
-              "while tonumber(redis.call('TIME')[1]) - t0 < 1 do end " +
+            "redis.call('SET', KEYS[1], '1') " + SPIN_300MS +
               "return redis.call('SET', KEYS[2], '2')",
             "2",
             "e",
@@ -150,6 +153,22 @@ Deno.test({
           ),
           "OK",
         );
+        // The same inside MULTI: the commands around the script join its MULTI/EXEC.
+        assert.equal(await c.call("MULTI"), "OK");
+        assert.equal(await c.call("SET", "m1", "1"), "QUEUED");
+        assert.equal(
+          await c.call(
+            "EVAL",
+            "redis.call('SET', KEYS[1], '3') " + SPIN_300MS +
+              "return redis.call('SET', KEYS[2], '4')",
+            "2",
+            "g",
+            "h",
+          ),
+          "QUEUED",
+        );
+        assert.equal(await c.call("SET", "m2", "2"), "QUEUED");
+        assert.deepEqual(await c.call("EXEC"), ["OK", "OK", "OK"]);
       });
       const incr = join(node.dir, "appendonlydir", "appendonly.aof.1.incr.aof");
       const text = Deno.readTextFileSync(incr);
@@ -175,6 +194,20 @@ Deno.test({
         "1",
         "SET",
         "f",
+        "2",
+        "EXEC",
+        "MULTI",
+        "SET",
+        "m1",
+        "1",
+        "SET",
+        "g",
+        "3",
+        "SET",
+        "h",
+        "4",
+        "SET",
+        "m2",
         "2",
         "EXEC",
       ]);
