@@ -1,24 +1,14 @@
 /** FUNCTION LOAD|DELETE|FLUSH|LIST|DUMP|RESTORE|STATS|KILL|HELP, FCALL, FCALL_RO (functions.c). */
 
-import { lower, parseInt64 } from "../protocol/bytes.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
+import { cmd, type CommandContext, type CommandDef, container } from "./types.ts";
 import { replyHelp } from "./connection.ts";
-import { defWithScriptFlags, numkeysKeys } from "./scripting.ts";
+import { defWithScriptFlags, numkeysKeys, withEngine } from "./scripting.ts";
 import type { Server } from "../server/server.ts";
-import { LOAD_TIMEOUT_MS, type ScriptEngine } from "../scripting/script_engine.ts";
+import { LOAD_TIMEOUT_MS } from "../scripting/script_engine.ts";
 import { flagNames } from "../scripting/shebang.ts";
 import { createFunctionsPayload, parseFunctionsPayload } from "../scripting/function_dump.ts";
 import { globMatch } from "../keyspace/glob.ts";
-
-function withEngine(
-  ctx: CommandContext,
-  then: (engine: ScriptEngine) => void | Promise<void>,
-): void | Promise<void> {
-  const engine = ctx.server.scripts;
-  const rt = engine.ready();
-  if (rt instanceof Promise) return rt.then(() => then(engine));
-  return then(engine);
-}
 
 function fcallGeneric(ctx: CommandContext, argv: Uint8Array[], ro: boolean) {
   return withEngine(ctx, (engine) => {
@@ -54,12 +44,6 @@ function fcallGeneric(ctx: CommandContext, argv: Uint8Array[], ro: boolean) {
       command: argv,
     });
   });
-}
-
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
 }
 
 function functionLoad(ctx: CommandContext, argv: Uint8Array[]) {
@@ -339,38 +323,29 @@ export const functionCommands: CommandDef[] = [
       group: "scripting",
     },
   )),
-  {
-    name: "function",
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ["slow"],
-    subcommands: [
-      cmd("restore", -3, ["write", "denyoom", "noscript"], [0, 0, 0], functionRestore, {
-        categories: WRITE_SCRIPTING,
-      }),
-      cmd("delete", 3, ["write", "noscript"], [0, 0, 0], functionDelete, {
-        categories: WRITE_SCRIPTING,
-      }),
-      cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, FUNCTION_HELP), {
-        categories: SCRIPTING,
-      }),
-      cmd("kill", 2, ["noscript", "allow_busy"], [0, 0, 0], functionKill, {
-        categories: SCRIPTING,
-      }),
-      cmd("load", -3, ["write", "denyoom", "noscript"], [0, 0, 0], functionLoad, {
-        categories: WRITE_SCRIPTING,
-      }),
-      cmd("list", -2, ["noscript"], [0, 0, 0], functionList, { categories: SCRIPTING }),
-      cmd("flush", -2, ["write", "noscript"], [0, 0, 0], functionFlush, {
-        categories: WRITE_SCRIPTING,
-      }),
-      cmd("dump", 2, ["noscript"], [0, 0, 0], functionDump, { categories: SCRIPTING }),
-      cmd("stats", 2, ["noscript", "allow_busy"], [0, 0, 0], functionStats, {
-        categories: SCRIPTING,
-      }),
-    ],
-  },
+  container("function", -2, "A container for function commands", "7.0.0", [
+    cmd("restore", -3, ["write", "denyoom", "noscript"], [0, 0, 0], functionRestore, {
+      categories: WRITE_SCRIPTING,
+    }),
+    cmd("delete", 3, ["write", "noscript"], [0, 0, 0], functionDelete, {
+      categories: WRITE_SCRIPTING,
+    }),
+    cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, FUNCTION_HELP), {
+      categories: SCRIPTING,
+    }),
+    cmd("kill", 2, ["noscript", "allow_busy"], [0, 0, 0], functionKill, {
+      categories: SCRIPTING,
+    }),
+    cmd("load", -3, ["write", "denyoom", "noscript"], [0, 0, 0], functionLoad, {
+      categories: WRITE_SCRIPTING,
+    }),
+    cmd("list", -2, ["noscript"], [0, 0, 0], functionList, { categories: SCRIPTING }),
+    cmd("flush", -2, ["write", "noscript"], [0, 0, 0], functionFlush, {
+      categories: WRITE_SCRIPTING,
+    }),
+    cmd("dump", 2, ["noscript"], [0, 0, 0], functionDump, { categories: SCRIPTING }),
+    cmd("stats", 2, ["noscript", "allow_busy"], [0, 0, 0], functionStats, {
+      categories: SCRIPTING,
+    }),
+  ], "scripting"),
 ];

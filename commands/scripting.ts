@@ -2,7 +2,7 @@
 
 import { lower, parseInt64 } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { cmd, type CommandContext, type CommandDef, container } from "./types.ts";
 import { replyHelp } from "./connection.ts";
 import { NOSCRIPT, sha1hex } from "../scripting/script_engine.ts";
 import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
@@ -85,7 +85,7 @@ function evalFlagsFor(def: CommandDef, evalsha: boolean) {
 }
 
 /** Run `then` with the VM, now or once it exists. */
-function withEngine(
+export function withEngine(
   ctx: CommandContext,
   then: (engine: ScriptEngine) => void | Promise<void>,
 ): void | Promise<void> {
@@ -241,22 +241,13 @@ export const scriptingCommands: CommandDef[] = [
   evalDef("evalsha", "2.6.0", "Execute a Lua script server side", true, false),
   evalDef("eval_ro", "7.0.0", "Execute a read-only Lua script server side", false, true),
   evalDef("evalsha_ro", "7.0.0", "Execute a read-only Lua script server side", true, true),
-  {
-    name: "script",
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ["slow"],
-    subcommands: [
-      cmd("flush", -2, ["noscript"], [0, 0, 0], scriptFlush, { categories: SCRIPTING }),
-      cmd("exists", -3, ["noscript"], [0, 0, 0], scriptExists, { categories: SCRIPTING }),
-      cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, SCRIPT_HELP), {
-        categories: SCRIPTING,
-      }),
-      cmd("kill", 2, ["noscript", "allow_busy"], [0, 0, 0], scriptKill, { categories: SCRIPTING }),
-      cmd("load", 3, ["noscript", "stale"], [0, 0, 0], scriptLoad, { categories: SCRIPTING }),
-    ],
-  },
+  container("script", -2, "A container for Lua scripts management commands", "2.6.0", [
+    cmd("flush", -2, ["noscript"], [0, 0, 0], scriptFlush, { categories: SCRIPTING }),
+    cmd("exists", -3, ["noscript"], [0, 0, 0], scriptExists, { categories: SCRIPTING }),
+    cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, SCRIPT_HELP), {
+      categories: SCRIPTING,
+    }),
+    cmd("kill", 2, ["noscript", "allow_busy"], [0, 0, 0], scriptKill, { categories: SCRIPTING }),
+    cmd("load", 3, ["noscript", "stale"], [0, 0, 0], scriptLoad, { categories: SCRIPTING }),
+  ], "scripting"),
 ];

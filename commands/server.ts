@@ -34,7 +34,7 @@ import { encodingOf } from "./keys.ts";
 import { rdbOptions } from "./dump.ts";
 import { parseRdb } from "../protocol/rdb_file.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
-import { cmd, type CommandContext, type CommandDef, type CommandFlag } from "./types.ts";
+import { cmd, type CommandContext, type CommandDef, type CommandFlag, container } from "./types.ts";
 
 // ---------------------------------------------------------------- INFO
 
@@ -827,28 +827,6 @@ const MEMORY_HELP = [
 
 const ADMIN: CommandFlag[] = ["admin", "noscript", "loading", "stale"];
 const ADMIN_CATS = ["admin", "slow", "dangerous"];
-
-function container(
-  name: string,
-  arity: number,
-  summary: string,
-  since: string,
-  subcommands: CommandDef[],
-): CommandDef {
-  return {
-    name,
-    arity,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ["slow"],
-    summary,
-    since,
-    group: "server",
-    subcommands,
-  };
-}
 
 /** A container's HELP subcommand, replying with `lines`. */
 function helpCmd(lines: string[], since: string, categories?: string[]): CommandDef {

@@ -98,3 +98,27 @@ export function cmd(
     ...extra,
   };
 }
+
+/** A container command (CONFIG, FUNCTION, ...): dispatched on its subcommands. */
+export function container(
+  name: string,
+  arity: number,
+  summary: string,
+  since: string,
+  subcommands: CommandDef[],
+  group = "server",
+): CommandDef {
+  return {
+    name,
+    arity,
+    flags: [],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    categories: ["slow"],
+    summary,
+    since,
+    group,
+    subcommands,
+  };
+}

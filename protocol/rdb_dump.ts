@@ -18,6 +18,14 @@ import type { Value } from "../keyspace/db.ts";
 export function createDumpPayload(v: Value, o: RdbOptions): Uint8Array {
   const w = new ByteWriter(64);
   writeTypedObject(w, v, o);
+  return finishDumpPayload(w);
+}
+
+/**
+ * The footer of a DUMP payload (a key's or FUNCTION DUMP's): the RDB version and the CRC64 of all
+ * before it. Returns the payload.
+ */
+export function finishDumpPayload(w: ByteWriter): Uint8Array {
   w.u16le(RDB_VERSION);
   const crc = new Crc64().update(w.buf, 0, w.length);
   w.reserve(8);

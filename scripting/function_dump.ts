@@ -5,11 +5,11 @@
  */
 
 import { ByteWriter, RdbFormatError } from "../protocol/rdb_buffer.ts";
-import { Crc64 } from "../protocol/crc64.ts";
-import { RDB_VERSION, RdbReader, writeString } from "../protocol/rdb_object.ts";
-import { verifyDumpPayload } from "../protocol/rdb_dump.ts";
+import { RdbReader, writeString } from "../protocol/rdb_object.ts";
+import { finishDumpPayload, verifyDumpPayload } from "../protocol/rdb_dump.ts";
+import { RDB_OPCODE } from "../protocol/rdb_file.ts";
 
-const FUNCTION2 = 245;
+const FUNCTION2 = RDB_OPCODE.FUNCTION2;
 
 export function createFunctionsPayload(codes: Uint8Array[], compression: boolean): Uint8Array {
   const w = new ByteWriter(64);
@@ -17,12 +17,7 @@ export function createFunctionsPayload(codes: Uint8Array[], compression: boolean
     w.u8(FUNCTION2);
     writeString(w, code, compression);
   }
-  w.u16le(RDB_VERSION);
-  const crc = new Crc64().update(w.buf, 0, w.length);
-  w.reserve(8);
-  crc.writeLE(w.buf, w.length);
-  w.length += 8;
-  return w.view().slice();
+  return finishDumpPayload(w);
 }
 
 /** The library codes of a payload, or an error text as FUNCTION RESTORE answers it. */

@@ -4,6 +4,7 @@
  * script_engine.ts.
  */
 
+import { latin1 } from "../protocol/bytes.ts";
 import { type ScriptFlags } from "./shebang.ts";
 
 export interface FunctionInfo {
@@ -27,12 +28,6 @@ export interface LibraryMetadata {
   name: string;
   /** Where the Lua code starts (the newline ending the metadata line stays: line numbers). */
   codeStart: number;
-}
-
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
 }
 
 /** functionExtractLibMetaData: `#!<engine> name=<name>`. */

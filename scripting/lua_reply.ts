@@ -9,6 +9,7 @@
  *   big_number/verbatim_string/map/set, booleans by the script's RESP version).
  */
 
+import { fromLatin1 } from "../protocol/bytes.ts";
 import type { Reply } from "../protocol/reply.ts";
 import {
   LUA_TBOOLEAN,
@@ -66,18 +67,12 @@ export function pushErrorTable(
   ignoreStats: boolean,
 ): void {
   rt.newTable(L, 0, 2);
-  rt.pushBytes(L, latin1Bytes(errorTableText(text)));
+  rt.pushBytes(L, fromLatin1(errorTableText(text)));
   rt.setField(L, -2, "err");
   if (ignoreStats) {
     rt.pushBoolean(L, true);
     rt.setField(L, -2, "ignore_error_stats_update");
   }
-}
-
-function latin1Bytes(s: string): Uint8Array {
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
-  return b;
 }
 
 /** Push the Lua form of the reply at `pos`; returns the position after it. */

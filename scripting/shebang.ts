@@ -3,6 +3,7 @@
  * evalExtractShebangFlags), and the `flags` of a registered function. Pure.
  */
 
+import { latin1 } from "../protocol/bytes.ts";
 export interface ScriptFlags {
   /** No shebang: a Redis 6 style script (writes allowed, cross-slot keys allowed). */
   compat: boolean;
@@ -56,12 +57,6 @@ export function flagNames(flags: ScriptFlags): string[] {
 export type ShebangResult =
   | { flags: ScriptFlags; bodyStart: number }
   | { error: string };
-
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
-}
 
 /**
  * Read the shebang of an EVAL body. `bodyStart` is where the Lua code starts: the newline that

@@ -7,15 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  haveRedisServer,
-  RespClient,
-  sleep,
-  type SpawnedProcess,
-  spawnNode,
-  spawnRedis,
-  waitFor,
-} from "./harness.ts";
+import { haveRedisServer, RespClient, sleep, type SpawnedProcess } from "./harness.ts";
+import { sameAsRedis, text, untilBusy } from "./scripting_helpers.ts";
 import { call, createCluster, nodesOf, stopAll, waitAllOk } from "./cluster_fixture.ts";
 
 const LOOP = "local i = 0 while true do i = i + 1 end";
@@ -24,25 +17,6 @@ const PCALL_LOOP =
   "while true do pcall(function() local i = 0 while true do i = i + 1 end end) end";
 const LIBRARY = "#!lua name=spin\nredis.register_function('spin', function() " +
   "local i = 0 while true do i = i + 1 end end)";
-
-function text(v: unknown): string {
-  return v instanceof Error ? `-${v.message}` : JSON.stringify(v);
-}
-
-/** PING until the node answers -BUSY; returns the error text. */
-async function untilBusy(c: RespClient): Promise<string> {
-  let last = "";
-  await waitFor(
-    "a -BUSY reply",
-    async () => {
-      last = text(await c.call("PING"));
-      return last.startsWith("-BUSY");
-    },
-    10_000,
-    20,
-  );
-  return last;
-}
 
 /** The scenario; every reply the test checks, in order. */
 async function scenario(proc: SpawnedProcess): Promise<string[]> {
@@ -103,21 +77,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const directives = { "lua-time-limit": "100", "save": "" };
-    const redis = await spawnRedis(directives);
-    let expected: string[];
-    try {
-      expected = await scenario(redis);
-    } finally {
-      await redis.stop();
-    }
-    const ours = await spawnNode(directives);
-    let got: string[];
-    try {
-      got = await scenario(ours);
-    } finally {
-      await ours.stop();
-    }
-    assert.deepEqual(got, expected);
+    const expected = await sameAsRedis(directives, scenario);
     assert.ok(expected.some((t) => t.startsWith("-UNKILLABLE")), "the scenario reaches UNKILLABLE");
   },
 });

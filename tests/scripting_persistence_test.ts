@@ -11,14 +11,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { haveRedisServer, RespClient, spawnNode, spawnRedis, waitFor } from "./harness.ts";
+import { spin } from "./scripting_helpers.ts";
 
 const LIB = "#!lua name=counters\n" +
   "redis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)\n" +
   "redis.register_function{function_name='peek', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}";
 
 /** Lua that runs 300 ms by the node's clock: past lua-time-limit 100, so the script yields. */
-const SPIN_300MS = "local t0 = redis.call('TIME') t0 = t0[1] * 1000000 + t0[2] " +
-  "while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - t0 >= 300000 then break end end ";
+const SPIN_300MS = spin(300);
 
 async function withClient<T>(port: number, fn: (c: RespClient) => Promise<T>): Promise<T> {
   const c = await RespClient.connect(port);

@@ -12,36 +12,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  haveRedisServer,
-  RespClient,
-  type SpawnedProcess,
-  spawnNode,
-  spawnRedis,
-  waitFor,
-} from "./harness.ts";
-
-function text(v: unknown): string {
-  return v instanceof Error ? `-${v.message}` : JSON.stringify(v);
-}
-
-/** PING until the node answers -BUSY. */
-async function untilBusy(c: RespClient): Promise<void> {
-  await waitFor(
-    "a -BUSY reply",
-    async () => text(await c.call("PING")).startsWith("-BUSY"),
-    10_000,
-    20,
-  );
-}
-
-/** A Lua loop running for `ms` milliseconds of the node's clock (TIME). */
-function spin(ms: number): string {
-  return `local t0 = redis.call('TIME') t0 = t0[1] * 1000000 + t0[2] ` +
-    `while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - t0 >= ${
-      ms * 1000
-    } then break end end `;
-}
+import { haveRedisServer, RespClient, type SpawnedProcess, spawnNode, waitFor } from "./harness.ts";
+import { sameAsRedis, spin, text, untilBusy } from "./scripting_helpers.ts";
 
 const LOOPS = [
   "local co = coroutine.wrap(function() while true do end end) co()",
@@ -169,21 +141,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const directives = { "lua-time-limit": "100", save: "" };
-    const redis = await spawnRedis(directives);
-    let expected: string[];
-    try {
-      expected = await scenario(redis);
-    } finally {
-      await redis.stop();
-    }
-    const ours = await spawnNode(directives);
-    let got: string[];
-    try {
-      got = await scenario(ours);
-    } finally {
-      await ours.stop();
-    }
-    assert.deepEqual(got, expected);
+    const expected = await sameAsRedis(directives, scenario);
     // The scenario reached what it is about.
     assert.ok(expected.filter((t) => t.includes("Script killed by user")).length === LOOPS.length);
     assert.equal(expected[LOOPS.length * 2], "1");
