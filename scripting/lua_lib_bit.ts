@@ -3,7 +3,7 @@
  * C library (deps/lua/src/lua_bit.c, LuaBitOp 1.0.2) that Redis 7.0 embeds in
  * its Lua 5.1 interpreter.
  *
- * The chunk is loaded once per VM, called with no arguments, and returns the
+ * The chunk is loaded once per VM, called with the table of lua_lib_c51.ts, and returns the
  * module table; the host stores it in the global `bit`.
  *
  * Fidelity notes:
@@ -23,96 +23,19 @@ export const BIT_LUA: string = String.raw`
 -- ===========================================================================
 local M = {}
 
-local select, type, tonumber, error = select, type, tonumber, error
+local select, type, error = select, type, error
 local math_type, floor = math.type, math.floor
-local spack, sunpack, format, lower = string.pack, string.unpack, string.format, string.lower
-local getinfo = debug and debug.getinfo
+local spack, sunpack, format = string.pack, string.unpack, string.format
 
 -- Functions exported by this module (function -> registered name). Used to
 -- find the library frame on the call stack when building error messages.
 local PUBLIC = {}
 
--- ---------------------------------------------------------------------------
--- Error helpers (shared shape with the struct and cmsgpack chunks).
--- ---------------------------------------------------------------------------
-
--- Raise 'msg' like luaL_error called from a C library function: the message
--- is prefixed with the position of the code that called the library function
--- (luaL_where(L, 1)).  When 'narg' is given the message is wrapped like
--- luaL_argerror: "bad argument #narg to 'fname' (msg)".
-local function throw(msg, narg)
-  local level, ar = 2, nil
-  if getinfo then
-    while true do
-      local info = getinfo(level, "fnt")
-      if info == nil then level = nil; break end
-      if PUBLIC[info.func] then ar = info; break end
-      level = level + 1
-    end
-  else
-    level = nil
-  end
-  if narg then
-    local name = ar and ar.name
-    if ar and name == nil and ar.istailcall then
-      -- Lua 5.1 still knows the name of a tail-called C function.
-      name = PUBLIC[ar.func]
-    end
-    if ar and ar.namewhat == "method" then
-      narg = narg - 1
-      if narg == 0 then
-        msg = format("calling '%s' on bad self (%s)", name, msg)
-        narg = nil
-      end
-    end
-    if narg then
-      msg = format("bad argument #%d to '%s' (%s)", narg, name or "?", msg)
-    end
-  end
-  -- level+1 designates the caller of the library function.
-  error(msg, level and level + 1 or 0)
-end
-
--- Type name as printed by luaL_typename (arguments beyond the last are "no value").
-local function typename(v, narg, nargs)
-  if narg > nargs then return "no value" end
-  return type(v)
-end
-
--- Lua 5.1's lua_tonumber: numbers and numeric strings convert, returns a float
--- (Lua 5.1 only has doubles) or nil.  Strings follow luaO_str2d (strtod).
-local function tonumber51(v)
-  local t = type(v)
-  if t == "number" then return v + 0.0 end
-  if t ~= "string" then return nil end
-  v = v:match("^[^\0]*")            -- the C string ends at the first NUL
-  local n = tonumber(v)
-  if n ~= nil then
-    if math_type(n) == "integer" and v:find("[xX]") then
-      -- Lua 5.4 wraps hex integers modulo 2^64, strtod does not.
-      local sign, digits = v:match("^%s*([-+]?)0[xX](%x+)%s*$")
-      if digits then
-        n = 0.0
-        for i = 1, #digits do n = n * 16 + tonumber(digits:sub(i, i), 16) end
-        if sign == "-" then n = -n end
-      end
-    end
-    return n + 0.0
-  end
-  -- strtod also understands inf/infinity/nan.
-  local sign, word = v:match("^%s*([-+]?)(%a+)%s*$")
-  if word then
-    word = lower(word)
-    local r
-    if word == "inf" or word == "infinity" then r = 1 / 0
-    elseif word == "nan" then r = -(0 / 0) end
-    if r then
-      if sign == "-" then r = -r end
-      return r
-    end
-  end
-  return nil
-end
+-- The Lua 5.1 C-library helpers shared with the other libraries (lua_lib_c51.ts).
+local c51 = ...
+local throw = c51.thrower(PUBLIC)
+local typename = c51.typename
+local tonumber51 = c51.tonumber51
 
 -- ---------------------------------------------------------------------------
 -- Bit helpers

@@ -3,7 +3,7 @@
  * in pure Lua 5.4, behaving like the C version Redis 7.0 embeds
  * (deps/lua/src/lua_struct.c: struct.c 1.4 plus Redis' security fixes).
  *
- * The chunk is loaded once per VM, called with no arguments, and returns the
+ * The chunk is loaded once per VM, called with the table of lua_lib_c51.ts, and returns the
  * module table; the host stores it in the global `struct`.
  *
  * Format characters (Redis is built on x86-64/LP64: long = size_t = 8):
@@ -23,15 +23,22 @@ export const STRUCT_LUA: string = String.raw`
 -- ===========================================================================
 local M = {}
 
-local select, type, tonumber, error = select, type, tonumber, error
-local math_type, floor, ceil, ult = math.type, math.floor, math.ceil, math.ult
+local select, type = select, type
+local math_type, ult = math.type, math.ult
 local mininteger = math.mininteger
 local spack, sunpack, format, lower = string.pack, string.unpack, string.format, string.lower
 local byte, char, rep, sub, reverse = string.byte, string.char, string.rep, string.sub, string.reverse
 local concat, tunpack = table.concat, table.unpack
-local getinfo = debug and debug.getinfo
 
 local PUBLIC = {}          -- exported function -> registered name
+
+-- The Lua 5.1 C-library helpers shared with the other libraries (lua_lib_c51.ts).
+local c51 = ...
+local throw = c51.thrower(PUBLIC)
+local typename = c51.typename
+local tonumber51 = c51.tonumber51
+local num51 = c51.num51
+local d2i64 = c51.d2i64
 
 local BIG, LITTLE = 0, 1
 local NATIVE = LITTLE      -- Redis runs on little-endian hosts
@@ -41,100 +48,13 @@ local INT_MAX = 2147483647
 local LUAI_MAXCSTACK = 8000
 
 -- ---------------------------------------------------------------------------
--- Error helpers (same shape in the bit and cmsgpack chunks).
+-- Error helpers (throw and the others come from lua_lib_c51.ts).
 -- ---------------------------------------------------------------------------
-
--- Raise 'msg' like luaL_error from a C function: prefixed with the position of
--- the caller of the library function.  With 'narg', format it like
--- luaL_argerror ("bad argument #narg to 'fname' (msg)").
-local function throw(msg, narg)
-  local level, ar = 2, nil
-  if getinfo then
-    while true do
-      local info = getinfo(level, "fnt")
-      if info == nil then level = nil; break end
-      if PUBLIC[info.func] then ar = info; break end
-      level = level + 1
-    end
-  else
-    level = nil
-  end
-  if narg then
-    local name = ar and ar.name
-    if ar and name == nil and ar.istailcall then name = PUBLIC[ar.func] end
-    if ar and ar.namewhat == "method" then
-      narg = narg - 1
-      if narg == 0 then
-        msg = format("calling '%s' on bad self (%s)", name, msg)
-        narg = nil
-      end
-    end
-    if narg then
-      msg = format("bad argument #%d to '%s' (%s)", narg, name or "?", msg)
-    end
-  end
-  error(msg, level and level + 1 or 0)
-end
-
-local function typename(v, narg, nargs)
-  if narg > nargs then return "no value" end
-  return type(v)
-end
 
 local function typeerror(tname, v, narg, nargs)
   throw(format("%s expected, got %s", tname, typename(v, narg, nargs)), narg)
 end
 
--- Lua 5.1's lua_tonumber (strtod based); returns a float or nil.
-local function tonumber51(v)
-  local t = type(v)
-  if t == "number" then return v + 0.0 end
-  if t ~= "string" then return nil end
-  v = v:match("^[^\0]*")
-  local n = tonumber(v)
-  if n ~= nil then
-    if math_type(n) == "integer" and v:find("[xX]") then
-      local sign, digits = v:match("^%s*([-+]?)0[xX](%x+)%s*$")
-      if digits then
-        n = 0.0
-        for i = 1, #digits do n = n * 16 + tonumber(sub(digits, i, i), 16) end
-        if sign == "-" then n = -n end
-      end
-    end
-    return n + 0.0
-  end
-  local sign, word = v:match("^%s*([-+]?)(%a+)%s*$")
-  if word then
-    word = lower(word)
-    local r
-    if word == "inf" or word == "infinity" then r = 1 / 0
-    elseif word == "nan" then r = -(0 / 0) end
-    if r then
-      if sign == "-" then r = -r end
-      return r
-    end
-  end
-  return nil
-end
-
--- Lua 5.1 number -> Lua 5.4 value that prints the same way.
-local function num51(x)
-  if x == floor(x) and x > -1e14 and x < 1e14 and (x ~= 0 or 1 / x > 0) then
-    return floor(x)
-  end
-  return x
-end
-
--- C cast (int64_t)d / (uint64_t)d as compiled by gcc on x86-64, returning the
--- 64-bit pattern as a Lua integer.  Out-of-range values give 0x8000000000000000
--- (cvttsd2si's "integer indefinite"), values in [2^63, 2^64) use the usual
--- subtract-and-xor sequence.
-local function d2i64(d)      -- (int64_t)d
-  if d >= -9223372036854775808.0 and d < 9223372036854775808.0 then
-    return d >= 0 and floor(d) or ceil(d)    -- truncation toward zero
-  end
-  return mininteger
-end
 local function d2u64(d)      -- (uint64_t)d
   if d >= 9223372036854775808.0 then
     return d2i64(d - 9223372036854775808.0) ~ mininteger

@@ -1,6 +1,7 @@
 /**
  * The libraries Redis's Lua offers besides the standard ones, each a Lua chunk returning its
- * table: cjson (called with the light userdata that is cjson.null), cmsgpack, struct, bit.
+ * table: cjson (called with the light userdata that is cjson.null), and cmsgpack, struct and bit
+ * (called with the table of C51_LUA, the helpers they share).
  */
 
 import { CJSON_LUA } from "./lua_lib_cjson.ts";
@@ -8,16 +9,18 @@ import { CMSGPACK_LUA } from "./lua_lib_cmsgpack.ts";
 import { STRUCT_LUA } from "./lua_lib_struct.ts";
 import { BIT_LUA } from "./lua_lib_bit.ts";
 
+export { C51_LUA } from "./lua_lib_c51.ts";
+
 export interface LuaLibrary {
   name: string;
   source: string;
-  /** Called with one argument, a light userdata (cjson.null). */
-  withNull: boolean;
+  /** The chunk's argument: cjson.null (a light userdata), or the C51_LUA table. */
+  arg: "null" | "c51";
 }
 
 export const LUA_LIBRARIES: LuaLibrary[] = [
-  { name: "cjson", source: CJSON_LUA, withNull: true },
-  { name: "cmsgpack", source: CMSGPACK_LUA, withNull: false },
-  { name: "struct", source: STRUCT_LUA, withNull: false },
-  { name: "bit", source: BIT_LUA, withNull: false },
+  { name: "cjson", source: CJSON_LUA, arg: "null" },
+  { name: "cmsgpack", source: CMSGPACK_LUA, arg: "c51" },
+  { name: "struct", source: STRUCT_LUA, arg: "c51" },
+  { name: "bit", source: BIT_LUA, arg: "c51" },
 ];

@@ -25,6 +25,7 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix
 import { LuaFactory } from "npm:wasmoon@1.16.0";
 import { BIT_LUA } from "./lua_lib_bit.ts";
+import { C51_LUA } from "./lua_lib_c51.ts";
 import { STRUCT_LUA } from "./lua_lib_struct.ts";
 import { CMSGPACK_LUA } from "./lua_lib_cmsgpack.ts";
 
@@ -383,16 +384,18 @@ return "OK:<" .. type(res) .. ">" .. tostring(res)
 async function createLua() {
   const factory = new LuaFactory();
   const lua = await factory.createEngine();
+  lua.global.set("__C51", C51_LUA);
   lua.global.set("__BIT", BIT_LUA);
   lua.global.set("__STRUCT", STRUCT_LUA);
   lua.global.set("__CMSGPACK", CMSGPACK_LUA);
   // NB: wasmoon 1.16's async doString() corrupts the VM after ~50 calls
   // ("memory access out of bounds"); the synchronous variant is fine.
   lua.doStringSync(`
-    bit = assert(load(__BIT, "=bit"))()
-    struct = assert(load(__STRUCT, "=struct"))()
-    cmsgpack = assert(load(__CMSGPACK, "=cmsgpack"))()
-    __BIT, __STRUCT, __CMSGPACK = nil, nil, nil
+    local c51 = assert(load(__C51, "=c51"))()
+    bit = assert(load(__BIT, "=bit"))(c51)
+    struct = assert(load(__STRUCT, "=struct"))(c51)
+    cmsgpack = assert(load(__CMSGPACK, "=cmsgpack"))(c51)
+    __C51, __BIT, __STRUCT, __CMSGPACK = nil, nil, nil, nil
   `);
   return lua;
 }

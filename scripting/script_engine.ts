@@ -39,7 +39,7 @@ import {
   validName,
 } from "./function_library.ts";
 import { Rand48 } from "./rand48.ts";
-import { LUA_LIBRARIES } from "./lua_libraries.ts";
+import { C51_LUA, LUA_LIBRARIES } from "./lua_libraries.ts";
 import type { LuaVm, RunContext, RunRequest } from "./run_context.ts";
 import { scriptCall, writeDenial } from "./script_call.ts";
 import { callWrapped, checkInt, luaBError, luaError } from "./lua_stdlib.ts";
@@ -191,19 +191,25 @@ export class ScriptEngine {
       rt.pushCFunction(L, this.hostFunction(fn));
       rt.setField(L, -2, name);
     }
-    // The libraries (cjson, cmsgpack, struct, bit), each a chunk returning its table.
+    // The libraries (cjson, cmsgpack, struct, bit), each a chunk returning its table; the
+    // helpers some of them share first (a registry reference while they load).
+    if (rt.load(L, te.encode(C51_LUA), "=c51") !== LUA_OK || rt.pcall(L, 0, 1) !== LUA_OK) {
+      throw new Error(`lua: c51: ${rt.toLatin1(L, -1)}`);
+    }
+    const c51Ref = rt.ref(L);
     rt.newTable(L);
     for (const lib of LUA_LIBRARIES) {
       if (rt.load(L, te.encode(lib.source), `=${lib.name}`) !== LUA_OK) {
         throw new Error(`lua: library ${lib.name}: ${rt.toLatin1(L, -1)}`);
       }
-      const nargs = lib.withNull ? 1 : 0;
-      if (lib.withNull) rt.m._lua_pushlightuserdata(L, 0);
-      if (rt.pcall(L, nargs, 1) !== LUA_OK) {
+      if (lib.arg === "null") rt.m._lua_pushlightuserdata(L, 0);
+      else rt.getRef(L, c51Ref);
+      if (rt.pcall(L, 1, 1) !== LUA_OK) {
         throw new Error(`lua: library ${lib.name}: ${rt.toLatin1(L, -1)}`);
       }
       rt.setField(L, -2, lib.name);
     }
+    rt.unref(L, c51Ref);
     if (rt.load(L, te.encode(PRELUDE_LUA), "=prelude") !== LUA_OK) {
       throw new Error(`lua: prelude: ${rt.toLatin1(L, -1)}`);
     }
