@@ -379,6 +379,12 @@ export class BusEngine {
     }
   }
 
+  /** Send to one node's outbound link, if it has one (clusterSendPublish to one node). */
+  sendTo(nodeId: string, message: BusMessage): void {
+    const o = this.outbound.get(nodeId);
+    if (o?.link) this.sendOn(o.link, message);
+  }
+
   /** CLUSTER LINKS: per known node, its outbound link then its inbound links. */
   links(): LinkInfo[] {
     const out: LinkInfo[] = [];

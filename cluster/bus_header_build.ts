@@ -37,6 +37,7 @@ import {
   MSGFLAG0_PAUSED,
   type PingExtension,
   type PingMessage,
+  type PublishMessage,
   type UpdateMessage,
 } from "../protocol/bus.ts";
 import type { BusConfig } from "./bus_effects.ts";
@@ -140,6 +141,17 @@ export function buildPingMessage(
     gossip: selectGossip(s, rng),
     extensions: pingExtensions(s),
   };
+}
+
+/** clusterSendPublish: PUBLISH (type 4) or PUBLISHSHARD (type 10). */
+export function buildPublishMessage(
+  s: ClusterState,
+  type: "PUBLISH" | "PUBLISHSHARD",
+  channel: Uint8Array,
+  message: Uint8Array,
+  cfg: HeaderConfig,
+): PublishMessage {
+  return { type, header: buildHeader(s, cfg), channel, message };
 }
 
 export function buildFailMessage(s: ClusterState, nodeId: string, cfg: HeaderConfig): FailMessage {

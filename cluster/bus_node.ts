@@ -16,8 +16,8 @@ import type { BusNetwork } from "./bus_network.ts";
 import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import type { BusMessage } from "../protocol/bus.ts";
 import type { SimRandom } from "./sim_random.ts";
-import { type ClusterState, NodeFlags } from "./state.ts";
-import { buildPingMessage } from "./bus_header_build.ts";
+import { type ClusterState, isReplica, NodeFlags } from "./state.ts";
+import { buildPingMessage, buildPublishMessage } from "./bus_header_build.ts";
 import {
   deliverPeerChanges,
   linkStates,
@@ -58,6 +58,8 @@ export interface BusNodeOptions {
   replicate?: (masterId: string) => void;
   deleteKeysInSlots?: (slots: number[]) => void;
   deliver?: (senderId: string, message: BusMessage) => void;
+  /** Every installed view, by the bus or a command (after it is current). */
+  viewChanged?: (prev: ClusterState, next: ClusterState) => void;
   /** Failover settings + replication status (BusEngineHost.failover); stand-ins without it. */
   failover?: () => FailoverHostInfo;
   replicationUnsetMaster?: () => void;
@@ -131,6 +133,33 @@ export class BusNode {
     if (this.actor !== null && prev.nodes !== next.nodes) {
       const changes = peerChanges(prev, next);
       if (changes.length > 0) deliverPeerChanges(this.actor, changes);
+    }
+    this.opts.viewChanged?.(prev, next);
+  }
+
+  /**
+   * clusterPropagatePublish (every node with a link) and clusterPropagatePublishShard (the other
+   * nodes of my shard: its master and replicas). Sent at the end of the turn, like all packets.
+   */
+  publish(shard: boolean, channel: Uint8Array, message: Uint8Array): void {
+    if (this.stopped) return;
+    const s = this.current;
+    const msg = buildPublishMessage(
+      s,
+      shard ? "PUBLISHSHARD" : "PUBLISH",
+      channel,
+      message,
+      this.engine.headerConfig(),
+    );
+    if (!shard) {
+      this.engine.broadcast(msg);
+      return;
+    }
+    const me = s.nodes.get(s.myselfId)!;
+    const master = me.masterId ?? s.myselfId;
+    for (const n of s.nodes.values()) {
+      if (n.id === s.myselfId) continue;
+      if (n.id === master || (n.masterId === master && isReplica(n))) this.engine.sendTo(n.id, msg);
     }
   }
 

@@ -55,6 +55,7 @@ import { describeViewChange } from "./view_log.ts";
 import { MSG_TYPE_NAMES } from "../protocol/bus_constants.ts";
 import { clusterFailoverCommand, type FailoverMode } from "./failover_rules.ts";
 import { WritePause } from "./write_pause.ts";
+import { slotsLeavingMyShard } from "./shard_slots.ts";
 import {
   followMyMaster,
   replicationOffset,
@@ -83,6 +84,7 @@ export class Cluster {
   private stopped = false;
   private readonly routingOpts: RoutingOptions = {
     allowReadsWhenDown: false,
+    allowPubsubShardWhenDown: true,
     preferredEndpoint: "ip",
   };
   private readonly keyExists: (key: Uint8Array) => boolean;
@@ -152,6 +154,20 @@ export class Cluster {
       },
       deleteKeysInSlots: (slots) => {
         for (const j of slots) server.db.deleteSlot(j);
+      },
+      deliver: (_senderId, message) => {
+        // clusterProcessPacket: PUBLISH/PUBLISHSHARD from a known node reach local subscribers.
+        if (message.type === "PUBLISH") server.pubsub.publish(message.channel, message.message);
+        else if (message.type === "PUBLISHSHARD") {
+          server.pubsub.publishShard(message.channel, message.message);
+        }
+      },
+      viewChanged: (prev, next) => {
+        // clusterDelSlot's removeChannelsInSlot: shard subscribers of a slot my shard lost get
+        // sunsubscribe.
+        if (server.pubsub.shardChannels.size === 0) return;
+        const lost = slotsLeavingMyShard(prev, next);
+        if (lost.size > 0) server.pubsub.removeChannelsInSlots(lost);
       },
     });
   }
@@ -370,10 +386,23 @@ export class Cluster {
   route(client: RoutingClient, cmds: QueuedCommand[], isExec: boolean): string | null {
     const cfg = this.server.config;
     this.routingOpts.allowReadsWhenDown = cfg.getBool("cluster-allow-reads-when-down");
+    this.routingOpts.allowPubsubShardWhenDown = cfg.getBool(
+      "cluster-allow-pubsubshard-when-down",
+    );
     this.routingOpts.preferredEndpoint = cfg.getString(
       "cluster-preferred-endpoint-type",
     ) as PreferredEndpoint;
     return routeQuery(this.state, client, cmds, isExec, this.keyExists, this.routingOpts);
+  }
+
+  /** PUBLISH in cluster mode: to every node over the bus. */
+  publish(channel: Uint8Array, message: Uint8Array): void {
+    this.bus.publish(false, channel, message);
+  }
+
+  /** SPUBLISH in cluster mode: to the other nodes of this shard. */
+  publishShard(channel: Uint8Array, message: Uint8Array): void {
+    this.bus.publish(true, channel, message);
   }
 
   /** replicationSetMaster towards myself's master, if replication is not there yet. */

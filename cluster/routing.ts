@@ -30,6 +30,8 @@ export interface RoutingClient {
 
 export interface RoutingOptions {
   allowReadsWhenDown: boolean;
+  /** cluster-allow-pubsubshard-when-down: shard channels are served while the cluster is down. */
+  allowPubsubShardWhenDown: boolean;
   preferredEndpoint: PreferredEndpoint;
 }
 
@@ -71,11 +73,14 @@ export function routeQuery(
   let missing = 0;
   let existing = 0;
   let execHasWrite = false;
+  // Shard channels (SSUBSCRIBE & co) route like keys, with the differences below.
+  let pubsubShard = false;
 
   for (let i = 0; i < cmds.length; i++) {
     const { def, argv } = cmds[i];
     if (isExec && def.flags.includes("write")) execHasWrite = true;
     if (def.firstKey === 0 && def.getKeys === undefined) continue;
+    if (def.flags.includes("pubsub")) pubsubShard = true;
     const positions = keyIndices(def, argv);
     for (let j = 0; j < positions.length; j++) {
       const key = argv[positions[j]];
@@ -91,7 +96,8 @@ export function routeQuery(
         if (thisSlot !== slot) return E.CROSSSLOT;
         if (importing && !multipleKeys && !bytesEqual(firstKey, key)) multipleKeys = true;
       }
-      if (migrating || importing) {
+      // A shard channel is served by the slot's owner until the migration ends.
+      if ((migrating || importing) && !pubsubShard) {
         if (keyExists(key)) existing++;
         else missing++;
       }
@@ -103,9 +109,11 @@ export function routeQuery(
   const top = isExec ? null : cmds[0];
   const topIsWrite = top !== null && top.def.flags.includes("write");
   if (s.health !== "ok") {
-    if (!opts.allowReadsWhenDown) return E.CLUSTERDOWN;
+    if (pubsubShard) {
+      if (!opts.allowPubsubShardWhenDown) return E.CLUSTERDOWN;
+    } else if (!opts.allowReadsWhenDown) return E.CLUSTERDOWN;
     // Like Redis, the flags of the command itself decide (EXEC's own flags are not "write").
-    if (topIsWrite) return E.CLUSTERDOWN_RO;
+    else if (topIsWrite) return E.CLUSTERDOWN_RO;
   }
 
   // MIGRATE always runs locally while the slot is open.
@@ -124,7 +132,9 @@ export function routeQuery(
 
   const me = s.nodes.get(s.myselfId)!;
   const isWrite = topIsWrite || execHasWrite;
-  if (client.readonlyMode && !isWrite && isReplica(me) && me.masterId === owner) return null;
+  if (
+    (client.readonlyMode || pubsubShard) && !isWrite && isReplica(me) && me.masterId === owner
+  ) return null;
 
   if (owner !== s.myselfId) return redirect("MOVED", slot, s.nodes.get(owner)!, opts);
   return null;

@@ -35,7 +35,11 @@ function q(...args: string[]): QueuedCommand {
   return { def: DEFS[args[0]], fullname: args[0], argv: args.map((a) => enc.encode(a)) };
 }
 
-const IP_OPTS: RoutingOptions = { allowReadsWhenDown: false, preferredEndpoint: "ip" };
+const IP_OPTS: RoutingOptions = {
+  allowReadsWhenDown: false,
+  allowPubsubShardWhenDown: true,
+  preferredEndpoint: "ip",
+};
 const plain = { asking: false, readonlyMode: false };
 
 function view(): ClusterState {

@@ -19,6 +19,13 @@ function ping(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  // In the RESP2 Pub/Sub context PING answers as a message would: ["pong", arg or ""].
+  if (ctx.client.subscriptions !== null && ctx.client.proto === 2) {
+    ctx.reply.array(2);
+    ctx.reply.bulkText("pong");
+    ctx.reply.bulk(argv.length === 2 ? argv[1] : new Uint8Array(0));
+    return;
+  }
   if (argv.length === 2) ctx.reply.bulk(argv[1]);
   else ctx.reply.status("PONG");
 }
@@ -180,6 +187,7 @@ const noTouch = new WeakSet<Client>();
 function reset(ctx: CommandContext): void {
   const { server, client, reply } = ctx;
   discardTransaction(server, client);
+  server.pubsub.dropClient(client);
   client.asking = false;
   client.readonlyMode = false;
   client.name = "";
@@ -198,25 +206,34 @@ export function clientInfoLine(server: Server, c: Client): string {
   let flags = "";
   if (c.isMaster) flags += "M";
   if (c.isReplica) flags += "S";
+  if (c.subscriptions !== null) flags += "P";
   if (c.multi !== null) flags += "x";
   if (c.readonlyMode) flags += "r";
   if (noEvict.has(c)) flags += "e";
   if (noTouch.has(c)) flags += "T";
   if (c.closeAfterReply) flags += "c";
   if (flags === "") flags = "N";
+  const subs = c.subscriptions;
   const age = Math.max(0, Math.floor((now - c.createdMs) / 1000));
   const idle = Math.max(0, Math.floor((now - c.lastInteractionMs) / 1000));
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${
     c.id + 7
   } name=${c.name} age=${age} idle=${idle} ` +
-    `flags=${flags} db=0 sub=0 psub=0 ssub=0 multi=${c.multi === null ? -1 : c.multi.length} ` +
+    `flags=${flags} db=0 sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ` +
+    `ssub=${subs?.shardChannels.size ?? 0} multi=${c.multi === null ? -1 : c.multi.length} ` +
     `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=20480 ` +
     `events=r cmd=${c.lastCommand} user=default redir=-1 resp=${c.reply.proto} ` +
     `lib-name=${c.libName} lib-ver=${c.libVer}`;
 }
 
 function clientType(c: Client): string {
-  return c.isMaster ? "master" : c.isReplica ? "replica" : "normal";
+  return c.isMaster
+    ? "master"
+    : c.isReplica
+    ? "replica"
+    : c.subscriptions !== null
+    ? "pubsub"
+    : "normal";
 }
 
 const CLIENT_TYPES = new Set(["normal", "master", "replica", "slave", "pubsub"]);

@@ -16,6 +16,7 @@ import { replicationCommands } from "./replication.ts";
 import { migrateCommands } from "./migrate.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
+import { pubsubCommands } from "./pubsub.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -33,6 +34,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...migrateCommands,
   ...scriptingCommands,
   ...functionCommands,
+  ...pubsubCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -199,7 +199,8 @@ function replyKeySpecs(ctx: CommandContext, def: CommandDef): void {
   reply.bulkText("flags");
   const write = def.flags.includes("write");
   reply.set(1);
-  reply.status(write ? "RW" : "RO");
+  // Shard channels are keys for routing only (Redis's CMD_KEY_NOT_KEY).
+  reply.status(def.flags.includes("pubsub") ? "not_key" : write ? "RW" : "RO");
   reply.bulkText("begin_search");
   reply.map(2);
   reply.bulkText("type");

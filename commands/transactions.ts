@@ -66,6 +66,8 @@ async function finishExec(
   closeUnit: (() => void) | null,
 ): Promise<void> {
   const { client, server } = ctx;
+  // EXEC's reply array is half written: messages for this client wait until it is complete.
+  client.holdFrames();
   try {
     await pending;
     for (let j = from; j < queued.length; j++) {
@@ -75,6 +77,7 @@ async function finishExec(
   } finally {
     client.inExec = false;
     closeUnit?.();
+    client.releaseFrames();
   }
 }
 

@@ -209,6 +209,11 @@ export class Reply {
     this.prefixInt(42, n);
   }
 
+  /** An out-of-band push of n elements (RESP3 `>n`, RESP2 an array): pub/sub messages. */
+  push(n: number): void {
+    this.prefixInt(this.proto === 3 ? 62 : 42, n);
+  }
+
   /** A map of n pairs (RESP3 `%n`, RESP2 a flat array of 2n). */
   map(n: number): void {
     if (this.proto === 3) this.prefixInt(37, n);

@@ -9,22 +9,7 @@ import type { Client } from "../server/client.ts";
 
 export type ReplicaState = "wait_bgsave" | "send_bulk" | "online";
 
-export interface OutputLimits {
-  hardBytes: number;
-  softBytes: number;
-  softSeconds: number;
-}
-
-/** Parse the replica class of `client-output-buffer-limit` ("normal 0 0 0 replica h s t ..."). */
-export function replicaOutputLimits(directive: string): OutputLimits {
-  const p = directive.trim().split(/\s+/);
-  for (let i = 0; i + 3 < p.length; i += 4) {
-    if (p[i] === "replica" || p[i] === "slave") {
-      return { hardBytes: Number(p[i + 1]), softBytes: Number(p[i + 2]), softSeconds: Number(p[i + 3]) };
-    }
-  }
-  return { hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60 };
-}
+import { type OutputLimits, overOutputLimits } from "../server/output_limits.ts";
 
 /** Coalesce queued chunks into writes of at most this many bytes. */
 const WRITE_BATCH = 1024 * 1024;
@@ -45,7 +30,7 @@ export class ReplicaPeer {
   private queue: Chunk[] = [];
   /** Stream bytes queued and not yet written. */
   pendingBytes = 0;
-  private softSinceMs = 0;
+  private readonly limitState = { softSinceMs: 0 };
   private writing = false;
   closed = false;
 
@@ -77,13 +62,7 @@ export class ReplicaPeer {
 
   /** Redis's checkClientOutputBufferLimits for the replica class. */
   overLimits(l: OutputLimits, nowMs: number): boolean {
-    const used = this.pendingBytes;
-    if (l.hardBytes > 0 && used >= l.hardBytes) return true;
-    if (l.softBytes > 0 && used >= l.softBytes) {
-      if (this.softSinceMs === 0) this.softSinceMs = nowMs;
-      else if (nowMs - this.softSinceMs > l.softSeconds * 1000) return true;
-    } else this.softSinceMs = 0;
-    return false;
+    return overOutputLimits(this.pendingBytes, l, this.limitState, nowMs);
   }
 
   private async pump(): Promise<void> {

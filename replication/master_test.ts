@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
-import { ReplicaPeer, replicaOutputLimits } from "./master.ts";
+import { ReplicaPeer } from "./master.ts";
+import { outputLimitsFor } from "../server/output_limits.ts";
 import type { Client } from "../server/client.ts";
 
-Deno.test("replicaOutputLimits parses the replica class", () => {
+Deno.test("outputLimitsFor parses the replica class", () => {
   assert.deepEqual(
-    replicaOutputLimits("normal 0 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    outputLimitsFor("normal 0 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60", "replica"),
     { hardBytes: 268435456, softBytes: 67108864, softSeconds: 60 },
   );
-  assert.deepEqual(replicaOutputLimits("slave 10 5 1"), { hardBytes: 10, softBytes: 5, softSeconds: 1 });
+  assert.deepEqual(outputLimitsFor("slave 10 5 1", "replica"), { hardBytes: 10, softBytes: 5, softSeconds: 1 });
 });
 
 Deno.test("ReplicaPeer: hard limit at once, soft limit after its seconds, RDB not counted", () => {

@@ -22,7 +22,8 @@ import type { Client } from "../server/client.ts";
 import type { CommandContext, CommandDef } from "../commands/types.ts";
 import { dispatch } from "../server/dispatch.ts";
 import { Backlog } from "./backlog.ts";
-import { type OutputLimits, replicaOutputLimits, ReplicaPeer } from "./master.ts";
+import { ReplicaPeer } from "./master.ts";
+import { type OutputLimits, outputLimitsFor } from "../server/output_limits.ts";
 import { type LinkOwner, MasterLink } from "./replica.ts";
 import {
   type Arg,
@@ -50,6 +51,7 @@ const ALWAYS = new Set(["flushall", "flushdb"]);
 /** Never propagated as themselves (their effects are). */
 /** Propagation targets (Redis's PROPAGATE_AOF, PROPAGATE_REPL). */
 const PROPAGATE_AOF = 1;
+const PROPAGATE_REPL = 2;
 const PROPAGATE_ALL = 3;
 
 /** The command-less frame of `holdUnit` ("exec" propagates nothing itself). */
@@ -126,7 +128,7 @@ export class Replication {
   private limitsSource = "";
 
   constructor(private readonly server: Server) {
-    this.limits = replicaOutputLimits("");
+    this.limits = outputLimitsFor("", "replica");
     server.db.onExpire = (key) => {
       this.expiredCount++;
       if (this.propagating) this.propagate(expiredKeyDel(key));
@@ -295,6 +297,18 @@ export class Replication {
     else this.feedCommand(argv);
   }
 
+  /**
+   * forceCommandPropagation(c, PROPAGATE_REPL): the running command goes to the replicas only,
+   * never to the AOF (PUBLISH and SPUBLISH without a cluster).
+   */
+  propagateToReplicas(argv: Argv): void {
+    if (!this.propagating) return;
+    if (this.depth > 0) {
+      this.pendingTargets.set(this.pending.length, PROPAGATE_REPL);
+      this.pending.push(argv);
+    } else this.feedTo(argv, PROPAGATE_REPL);
+  }
+
   /** Replace what the running command propagates (handlers call this; [] = nothing). */
   overridePropagation(cmds: Argv[]): void {
     if (this.depth > 0) this.frames[this.depth - 1].override = cmds;
@@ -358,7 +372,7 @@ export class Replication {
     const src = this.server.config.getString("client-output-buffer-limit");
     if (src !== this.limitsSource) {
       this.limitsSource = src;
-      this.limits = replicaOutputLimits(src);
+      this.limits = outputLimitsFor(src, "replica");
     }
     return this.limits;
   }

@@ -7,6 +7,7 @@ import { Reply } from "../protocol/reply.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
 import type { CommandDef } from "../commands/types.ts";
 import type { Watcher } from "../keyspace/db.ts";
+import type { Subscriber, Subscriptions } from "../pubsub/pubsub.ts";
 
 export interface QueuedCommand {
   def: CommandDef;
@@ -15,7 +16,7 @@ export interface QueuedCommand {
   argv: Uint8Array[];
 }
 
-export class Client implements Watcher {
+export class Client implements Watcher, Subscriber {
   readonly reply = new Reply();
   readonly parser: RespParser;
   name = "";
@@ -46,6 +47,13 @@ export class Client implements Watcher {
   commandsProcessed = 0;
   /** Closes the underlying connection. */
   close: () => void = () => {};
+  /** Pub/Sub channels, patterns and shard channels held (null: none). */
+  subscriptions: Subscriptions | null = null;
+  /**
+   * Output was added outside this client's own command (a Pub/Sub message, a sunsubscribe): the
+   * connection checks the output buffer limits and schedules a write (server/connection.ts).
+   */
+  outputAdded: () => void = () => {};
 
   constructor(
     readonly id: number,
@@ -60,5 +68,46 @@ export class Client implements Watcher {
 
   get proto(): 2 | 3 {
     return this.reply.proto;
+  }
+
+  /** In the Pub/Sub context (CLIENT_PUBSUB): subscribed to anything. */
+  get inPubSub(): boolean {
+    return this.subscriptions !== null;
+  }
+
+  /**
+   * Frames held while a reply is half written across an await (EXEC around a command that waits):
+   * they follow that reply, so they never land inside it.
+   */
+  private heldFrames: Uint8Array[] | null = null;
+  heldBytes = 0;
+
+  /** An out-of-band frame (a Pub/Sub message): appended to the output, written soon. */
+  deliver(frame: Uint8Array): void {
+    if (this.heldFrames !== null) {
+      this.heldFrames.push(frame);
+      this.heldBytes += frame.length;
+    } else this.reply.raw(frame);
+    this.outputAdded();
+  }
+
+  /** Hold delivered frames until `releaseFrames` (the reply being written spans an await). */
+  holdFrames(): void {
+    this.heldFrames ??= [];
+  }
+
+  releaseFrames(): void {
+    const held = this.heldFrames;
+    this.heldFrames = null;
+    this.heldBytes = 0;
+    if (held === null || held.length === 0) return;
+    for (const f of held) this.reply.raw(f);
+    this.outputAdded();
+  }
+
+  /** The client is being dropped: forget held frames. */
+  dropHeldFrames(): void {
+    if (this.heldFrames !== null) this.heldFrames = [];
+    this.heldBytes = 0;
   }
 }

@@ -2,11 +2,23 @@
  * One client connection: read a chunk, parse every complete request in it, dispatch each in
  * order, then write all the replies at once (pipelining costs one write per read). A protocol
  * error replies `-ERR Protocol error: ...` and closes this connection only.
+ *
+ * Output has one writer per connection (`OutputWriter`): the replies of the client's own
+ * commands, and frames others add (Pub/Sub messages), which are written after the turn that
+ * added them, so a burst of PUBLISHes costs a subscriber one write. Output others add is bounded
+ * by `client-output-buffer-limit` (server/output_limits.ts): past it the client is dropped.
  */
 
 import { dispatch } from "./dispatch.ts";
 import type { Server } from "./server.ts";
 import type { Client } from "./client.ts";
+import {
+  type OutputClass,
+  type OutputLimits,
+  outputLimitsFor,
+  type OutputLimitState,
+  overOutputLimits,
+} from "./output_limits.ts";
 
 const READ_SIZE = 64 * 1024;
 /** Flush mid-batch when this much reply is pending, to bound the output buffer. */
@@ -36,16 +48,142 @@ export function protectedModeDenies(server: Server, remote: Deno.Addr): boolean 
   return !(host.startsWith("127.") || host === "::1" || host.startsWith("::ffff:127."));
 }
 
+/** Parsed `client-output-buffer-limit`, re-read when the directive changes. */
+let limitsSource = "";
+let limitsByClass: Record<OutputClass, OutputLimits> | null = null;
+
+function outputLimits(server: Server, cls: OutputClass): OutputLimits {
+  const src = server.config.getString("client-output-buffer-limit");
+  if (limitsByClass === null || src !== limitsSource) {
+    limitsSource = src;
+    limitsByClass = {
+      normal: outputLimitsFor(src, "normal"),
+      replica: outputLimitsFor(src, "replica"),
+      pubsub: outputLimitsFor(src, "pubsub"),
+    };
+  }
+  return limitsByClass[cls];
+}
+
+/**
+ * The single writer of one connection's output. `take()`s the client's reply buffer and writes
+ * it, again while more was added meanwhile; `flush()` resolves once what was pending at the call
+ * is written (or the connection is gone).
+ */
+class OutputWriter {
+  private running = false;
+  private taken = 0;
+  private written = 0;
+  /** Bytes of the write in progress. */
+  private inFlight = 0;
+  private waiters: { target: number; resolve: () => void }[] = [];
+  private wakeQueued = false;
+  private readonly limitState: OutputLimitState = { softSinceMs: 0 };
+  closed = false;
+
+  constructor(
+    private readonly server: Server,
+    private readonly client: Client,
+    private readonly conn: Deno.Conn,
+  ) {}
+
+  /** Output not yet on the wire: Redis's getClientOutputBufferMemoryUsage. */
+  get pendingBytes(): number {
+    return this.client.reply.len + this.inFlight + this.client.heldBytes;
+  }
+
+  flush(): Promise<void> {
+    const target = this.taken + this.client.reply.len;
+    if (this.written >= target || this.closed) return Promise.resolve();
+    const p = new Promise<void>((resolve) => this.waiters.push({ target, resolve }));
+    if (!this.running) void this.run();
+    return p;
+  }
+
+  /**
+   * Output was added by another client's command: check the limits, and write after the current
+   * turn (a microtask), so every frame of that turn goes in one write.
+   */
+  wake(): void {
+    if (this.closed) return;
+    const cls: OutputClass = this.client.inPubSub ? "pubsub" : "normal";
+    const limits = outputLimits(this.server, cls);
+    if (overOutputLimits(this.pendingBytes, limits, this.limitState, this.server.now())) {
+      this.server.log.warning(
+        `Client id=${this.client.id} addr=${this.client.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      this.client.reply.take();
+      this.client.dropHeldFrames();
+      this.client.close();
+      return;
+    }
+    if (this.wakeQueued || this.running) return;
+    this.wakeQueued = true;
+    queueMicrotask(() => {
+      this.wakeQueued = false;
+      if (!this.running && this.client.reply.len > 0) void this.flush();
+    });
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    const { server, client } = this;
+    try {
+      while (client.reply.len > 0 && !this.closed) {
+        // What these replies announce (a SETSLOT's epoch, a FAILOVER's promotion, a write under
+        // appendfsync always) is on disk first.
+        server.aof.beforeReply();
+        server.cluster?.beforeReply();
+        const out = client.reply.take();
+        this.taken += out.length;
+        // A replica's output is the replication stream (replication/master.ts writes it).
+        if (!client.isReplica) {
+          server.stats.netOutputBytes += out.length;
+          this.inFlight = out.length;
+          await writeAll(this.conn, out);
+          this.inFlight = 0;
+        }
+        this.written = this.taken;
+        this.release(false);
+      }
+    } catch {
+      // The peer is gone: the read loop sees it and drops the client.
+      this.closed = true;
+      client.close();
+    } finally {
+      this.inFlight = 0;
+      this.running = false;
+      this.release(this.closed);
+    }
+  }
+
+  private release(all: boolean): void {
+    if (this.waiters.length === 0) return;
+    const keep: { target: number; resolve: () => void }[] = [];
+    for (const w of this.waiters) {
+      if (all || this.written >= w.target) w.resolve();
+      else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+}
+
+const writers = new WeakMap<Client, OutputWriter>();
+
 export async function serveConnection(server: Server, conn: Deno.TcpConn): Promise<void> {
   try {
     conn.setNoDelay(true);
   } catch { /* not TCP */ }
   const client = server.newClient(fmtAddr(conn.remoteAddr), fmtAddr(conn.localAddr));
   client.conn = conn;
+  const writer = new OutputWriter(server, client, conn);
+  writers.set(client, writer);
+  client.outputAdded = () => writer.wake();
   let closed = false;
   client.close = () => {
     if (closed) return;
     closed = true;
+    writer.closed = true;
     try {
       conn.close();
     } catch { /* already closed */ }
@@ -74,7 +212,7 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
         client.parser.feed(readBuf.subarray(0, n));
       }
       await processInput(server, client, conn);
-      if (client.reply.len > 0) await flush(server, client, conn);
+      if (client.reply.len > 0) await writer.flush();
       if (client.closeAfterReply) break;
     }
   } catch (_e) {
@@ -129,16 +267,8 @@ async function waitWatchingPeer(
   }
 }
 
-async function flush(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
-  // What these replies announce (a SETSLOT's epoch, a FAILOVER's promotion, a write under
-  // appendfsync always) is on disk first.
-  server.aof.beforeReply();
-  server.cluster?.beforeReply();
-  const out = client.reply.take();
-  // A replica's output is the replication stream (replication/master.ts writes it).
-  if (client.isReplica) return;
-  server.stats.netOutputBytes += out.length;
-  await writeAll(conn, out);
+function flush(client: Client): Promise<void> {
+  return writers.get(client)?.flush() ?? Promise.resolve();
 }
 
 async function processInput(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
@@ -162,11 +292,11 @@ async function processInput(server: Server, client: Client, conn: Deno.Conn): Pr
     const p = dispatch(server, client, r.argv);
     if (p !== undefined) {
       // A command that waits (BLPOP & co): send the replies of earlier pipelined commands first.
-      if (client.reply.len > 0) await flush(server, client, conn);
+      if (client.reply.len > 0) await flush(client);
       await waitWatchingPeer(server, client, conn, p);
     }
     if (client.closeAfterReply) return;
     client.parser.authRequired = !client.authenticated;
-    if (client.reply.len >= FLUSH_AT) await flush(server, client, conn);
+    if (client.reply.len >= FLUSH_AT) await flush(client);
   }
 }

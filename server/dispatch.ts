@@ -11,6 +11,19 @@ import type { Client, QueuedCommand } from "./client.ts";
 import type { Server } from "./server.ts";
 import { MISCONF_AOF_PREFIX } from "../persistence/aof.ts";
 
+/** What a RESP2 client in the Pub/Sub context may run (Redis's processCommand). */
+const PUBSUB_CONTEXT = new Set([
+  "ping",
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
+
 /** Commands that run at once inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
@@ -118,6 +131,14 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     if (client.multi !== null) client.multiError = true;
     server.stats.rejectedCalls++;
     reply.error(E.READONLY_REPLICA);
+    return;
+  }
+  // A RESP2 connection in the Pub/Sub context runs only the subscription commands.
+  if (client.subscriptions !== null && client.proto === 2 && !PUBSUB_CONTEXT.has(fullname)) {
+    server.stats.rejectedCalls++;
+    reply.error(
+      `ERR Can't execute '${fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
     return;
   }
   if (server.loading !== null && !def.flags.includes("loading") && !client.isMaster) {

@@ -26,6 +26,7 @@ import { joinDir } from "../persistence/files.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import { ScriptEngine } from "../scripting/script_engine.ts";
+import { PubSub } from "../pubsub/pubsub.ts";
 
 export const REDIS_VERSION = "7.0.15";
 
@@ -111,6 +112,8 @@ export class Server {
   readonly persistence: RdbPersistence;
   /** The append-only file (appendonly yes). */
   readonly aof: Aof;
+  /** Pub/Sub channels, patterns and shard channels (pubsub/pubsub.ts). */
+  readonly pubsub = new PubSub();
   /** The Lua VM and script cache (EVAL, FUNCTION). */
   readonly scripts: ScriptEngine;
   /** Set while the dataset loads at start: commands without the `loading` flag get -LOADING. */
@@ -245,6 +248,7 @@ export class Server {
   }
 
   removeClient(c: Client): void {
+    this.pubsub.dropClient(c);
     for (const k of c.watchedKeys) this.db.unwatch(k, c);
     c.watchedKeys = [];
     this.clients.delete(c.id);

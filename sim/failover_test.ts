@@ -206,7 +206,11 @@ const enc = new TextEncoder();
 function route(s: ClusterState, write: boolean, allowReadsWhenDown: boolean): string | null {
   const def = write ? SET : GET;
   const argv = (write ? ["set", "b", "1"] : ["get", "b"]).map((x) => enc.encode(x));
-  const opts: RoutingOptions = { allowReadsWhenDown, preferredEndpoint: "ip" };
+  const opts: RoutingOptions = {
+    allowReadsWhenDown,
+    allowPubsubShardWhenDown: true,
+    preferredEndpoint: "ip",
+  };
   return routeQuery(
     s,
     { asking: false, readonlyMode: false },
