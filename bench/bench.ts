@@ -8,10 +8,12 @@
  * (slots moved per second by `redis-cli --cluster reshard`, bench/reshard.ts), `aof` (the write
  * tests with appendonly yes, appendfsync everysec on both) and `bgsave` (BGSAVE of --bgsave-keys
  * keys: time, latency meanwhile, peak memory; bench/bgsave.ts) and `scripting` (SCRIPT LOAD,
- * EVALSHA and EVAL, the Lua VM's start-up, memory per cached script; bench/scripting.ts).
+ * EVALSHA and EVAL, the Lua VM's start-up, memory per cached script; bench/scripting.ts) and
+ * `pubsub` (PUBLISH to 1 and to 1,000 subscribers, messages delivered per second, and the latency
+ * of a message across the cluster bus of 3 masters, p50/p99; bench/pubsub.ts).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
- *        --mode standalone,cluster,reshard,aof,bgsave,scripting | both (the first two) | all
+ *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
  *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 50000)
  *        --json (machine-readable output)
@@ -23,6 +25,7 @@ import { loadKeys, start, stop } from "./procs.ts";
 import { measureReshard, type ReshardResult } from "./reshard.ts";
 import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
 import { measureScripting, type ScriptingResult, scriptingText } from "./scripting.ts";
+import { measurePubsub, type PubsubResult, pubsubText } from "./pubsub.ts";
 
 const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
@@ -165,13 +168,13 @@ const modeNames = values.mode === "all" || values.mode === "both"
   ? [
     "standalone",
     "cluster",
-    ...(values.mode === "all" ? ["reshard", "aof", "bgsave", "scripting"] : []),
+    ...(values.mode === "all" ? ["reshard", "aof", "bgsave", "scripting", "pubsub"] : []),
   ]
   : values.mode!.split(",");
 for (const m of modeNames) {
-  if (!["standalone", "cluster", "reshard", "aof", "bgsave", "scripting"].includes(m)) {
+  if (!["standalone", "cluster", "reshard", "aof", "bgsave", "scripting", "pubsub"].includes(m)) {
     console.error(
-      `unknown --mode ${m}: standalone, cluster, reshard, aof, bgsave, scripting, both or all`,
+      `unknown --mode ${m}: standalone, cluster, reshard, aof, bgsave, scripting, pubsub, both or all`,
     );
     Deno.exit(2);
   }
@@ -186,12 +189,15 @@ const bgsave: BgsaveResult | null = modeNames.includes("bgsave")
 const scripting: ScriptingResult | null = modeNames.includes("scripting")
   ? await measureScripting(Number(values.requests), Number(values.clients), Number(values.scripts))
   : null;
+const pubsub: PubsubResult | null = modeNames.includes("pubsub")
+  ? await measurePubsub(Number(values.requests), Number(values.clients))
+  : null;
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
   : null;
 
 if (values.json) {
-  console.log(JSON.stringify({ modes: results, reshard, bgsave, scripting }, null, 2));
+  console.log(JSON.stringify({ modes: results, reshard, bgsave, scripting, pubsub }, null, 2));
 } else {
   for (const r of results) {
     console.log(
@@ -231,4 +237,5 @@ if (values.json) {
   if (scripting !== null) {
     console.log(scriptingText(scripting, Number(values.requests), Number(values.clients)));
   }
+  if (pubsub !== null) console.log(pubsubText(pubsub, Number(values.clients)));
 }

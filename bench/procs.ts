@@ -91,6 +91,15 @@ export async function stop(p: Proc): Promise<void> {
  * SET key:{i} to a 16-byte value for i < n through `redis-cli --pipe` (the same keys on both
  * servers), fed in batches so a million keys never sit in one string.
  */
+/** One redis-cli command against a port; its stdout, trimmed. */
+export async function cli(port: number, ...args: string[]): Promise<string> {
+  const r = await new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(r.stdout).trim();
+}
+
 export async function loadKeys(port: number, n: number): Promise<void> {
   const child = new Deno.Command("redis-cli", {
     args: ["-p", String(port), "--pipe"],

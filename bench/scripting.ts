@@ -7,7 +7,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { start, stop } from "./procs.ts";
+import { cli, start, stop } from "./procs.ts";
 import { Server } from "../server/server.ts";
 
 export interface ScriptingResult {
@@ -25,15 +25,6 @@ export interface ScriptingResult {
 }
 
 const dec = new TextDecoder();
-
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const r = await new Deno.Command("redis-cli", {
-    args: ["-p", String(port), ...args],
-    stdout: "piped",
-  })
-    .output();
-  return dec.decode(r.stdout).trim();
-}
 
 /** redis-benchmark running one command; requests/s. */
 async function benchCommand(

@@ -18,7 +18,7 @@
  * (cluster/write_pause.ts, checked by the dispatcher). `failover(mode)` is CLUSTER FAILOVER.
  */
 
-import type { Client, QueuedCommand } from "../server/client.ts";
+import type { QueuedCommand } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
 import type { InspectionEvent } from "xstate";

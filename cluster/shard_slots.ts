@@ -1,11 +1,16 @@
 /**
  * Which slots left this node's shard between two views: Redis 7.0's clusterDelSlot drops the shard
  * channels of a slot (removeChannelsInSlot) when the node losing it is myself or myself's master,
- * whether the slot moved to another master (resharding, UPDATE), to myself (a promotion replaces
- * my master) or to nobody (DELSLOTS, FLUSHSLOTS, RESET). Pure.
+ * whether the slot moved to another master (resharding, UPDATE; a replica of mine promoted in my
+ * place) or to nobody (DELSLOTS, FLUSHSLOTS, RESET of a master).
+ *
+ * A replica that turns master keeps its shard subscribers: Redis makes it a master before it
+ * deletes its old master's slots, so it is no longer in that shard (clusterFailoverReplaceYourMaster
+ * on a promotion takes them over, clusterReset of a replica leaves them unassigned). Checked
+ * against redis-server 7.0.15 (tests/pubsub_cluster_test.ts). Pure.
  */
 
-import type { ClusterState } from "./state.ts";
+import { type ClusterState, isMaster } from "./state.ts";
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 
 export function slotsLeavingMyShard(prev: ClusterState, next: ClusterState): Set<number> {
@@ -13,11 +18,15 @@ export function slotsLeavingMyShard(prev: ClusterState, next: ClusterState): Set
   if (prev.slotOwner === next.slotOwner) return out;
   const me = prev.nodes.get(prev.myselfId);
   if (me === undefined) return out;
-  // The master of my shard in the previous view (myself, or the master I replicated).
-  const shardMaster = me.masterId ?? prev.myselfId;
+  // The master of my shard when the slots are deleted: myself, or the master I replicated unless
+  // I am a master now.
+  const meNext = next.nodes.get(next.myselfId);
+  const masterNow = meNext !== undefined && isMaster(meNext);
+  const shardMaster = masterNow ? prev.myselfId : me.masterId ?? prev.myselfId;
   for (let j = 0; j < CLUSTER_SLOTS; j++) {
     const was = prev.slotOwner[j];
-    if (was === shardMaster && next.slotOwner[j] !== was) out.add(j);
+    const now = next.slotOwner[j];
+    if (was === shardMaster && now !== was && now !== prev.myselfId) out.add(j);
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { Db } from "../keyspace/db.ts";
+import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 
 export const LONG_MAX = 9223372036854775807;
 export const LONG_MIN = -9223372036854775808;
@@ -126,7 +127,9 @@ export function randomDistinct(coll: Set<string> | Map<string, unknown>, k: numb
 
 /**
  * Delete the members/fields argv[from..] from `coll`, the value at `key` (HDEL, SREM); an
- * emptied collection's key is deleted, else the change is signalled. Returns how many went.
+ * emptied collection's key is deleted, else the change is signalled. When something went, the
+ * command's `event` of class `type` is notified, then `del` for an emptied key (hdelCommand,
+ * sremCommand). Returns how many went.
  */
 export function removeMembers(
   db: Db,
@@ -134,6 +137,8 @@ export function removeMembers(
   coll: Set<string> | Map<string, unknown>,
   argv: Uint8Array[],
   from: number,
+  type: number,
+  event: string,
 ): number {
   let removed = 0;
   for (let i = from; i < argv.length; i++) {
@@ -143,8 +148,11 @@ export function removeMembers(
     }
   }
   if (removed > 0) {
-    if (coll.size === 0) db.delete(key);
+    const keyRemoved = coll.size === 0;
+    if (keyRemoved) db.delete(key);
     else db.signalModified(key);
+    db.notifier.notifyKeyspaceEvent(type, event, key);
+    if (keyRemoved) db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
   }
   return removed;
 }

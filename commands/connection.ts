@@ -13,6 +13,13 @@ import { discardTransaction } from "../server/dispatch.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
 import { serverRole } from "../server/info.ts";
+import { redactArgument } from "../server/monitor.ts";
+import {
+  clientCaching,
+  clientGetredir,
+  clientTracking,
+  clientTrackinginfo,
+} from "./client_tracking.ts";
 
 function ping(ctx: CommandContext, argv: Uint8Array[]): void {
   if (argv.length > 2) {
@@ -54,6 +61,8 @@ function auth(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(E.SYNTAX);
     return;
   }
+  // Always redact the password (authCommand): MONITOR shows "(redacted)".
+  redactArgument(argv, 1);
   let user = "default";
   let pass: string;
   if (argv.length === 2) {
@@ -67,6 +76,7 @@ function auth(ctx: CommandContext, argv: Uint8Array[]): void {
   } else {
     user = str(argv[1]);
     pass = str(argv[2]);
+    redactArgument(argv, 2);
   }
   if (checkCredentials(server, user, pass)) {
     client.authenticated = true;
@@ -101,43 +111,38 @@ function hello(ctx: CommandContext, argv: Uint8Array[]): void {
     }
     ver = v;
   }
-  let user: string | null = null;
-  let pass: string | null = null;
-  let name: Uint8Array | null = null;
+  // Each option takes effect as it is parsed (helloCommand): a later bad option leaves the
+  // client authenticated and named, and an earlier error leaves later passwords unredacted.
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = lower(argv[j]);
     if (opt === "auth" && more >= 2) {
-      user = str(argv[j + 1]);
-      pass = str(argv[j + 2]);
+      redactArgument(argv, j + 1);
+      redactArgument(argv, j + 2);
+      if (!checkCredentials(server, str(argv[j + 1]), str(argv[j + 2]))) {
+        reply.error(WRONGPASS);
+        return;
+      }
+      client.authenticated = true;
       j += 2;
     } else if (opt === "setname" && more >= 1) {
-      name = argv[j + 1];
+      // clientSetNameOrReply
+      if (!validName(argv[j + 1])) {
+        reply.error(BAD_NAME);
+        return;
+      }
+      client.name = str(argv[j + 1]);
       j++;
     } else {
       reply.error(`ERR Syntax error in HELLO option '${str(argv[j])}'`);
       return;
     }
   }
-  if (user !== null && pass !== null) {
-    if (!checkCredentials(server, user, pass)) {
-      reply.error(WRONGPASS);
-      return;
-    }
-    client.authenticated = true;
-  }
   if (!client.authenticated) {
     reply.error(
-      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
     );
     return;
-  }
-  if (name !== null) {
-    if (!validName(name)) {
-      reply.error(BAD_NAME);
-      return;
-    }
-    client.name = str(name);
   }
   if (ver !== 0) reply.proto = ver as 2 | 3;
   reply.map(7);
@@ -187,7 +192,10 @@ const noTouch = new WeakSet<Client>();
 function reset(ctx: CommandContext): void {
   const { server, client, reply } = ctx;
   discardTransaction(server, client);
+  // clearClientConnectionState: a monitor leaves monitor mode.
+  server.monitors.remove(client);
   server.pubsub.dropClient(client);
+  server.tracking.disable(client);
   client.asking = false;
   client.readonlyMode = false;
   client.name = "";
@@ -204,10 +212,15 @@ function reset(ctx: CommandContext): void {
 export function clientInfoLine(server: Server, c: Client): string {
   const now = server.now();
   let flags = "";
+  if (c.monitoring) flags += "O";
   if (c.isMaster) flags += "M";
   if (c.isReplica) flags += "S";
   if (c.subscriptions !== null) flags += "P";
   if (c.multi !== null) flags += "x";
+  const tracking = c.tracking !== null && c.tracking.on ? c.tracking : null;
+  if (tracking !== null) flags += "t";
+  if (tracking?.brokenRedirect) flags += "R";
+  if (tracking?.bcast) flags += "B";
   if (c.readonlyMode) flags += "r";
   if (noEvict.has(c)) flags += "e";
   if (noTouch.has(c)) flags += "T";
@@ -222,7 +235,8 @@ export function clientInfoLine(server: Server, c: Client): string {
     `flags=${flags} db=0 sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ` +
     `ssub=${subs?.shardChannels.size ?? 0} multi=${c.multi === null ? -1 : c.multi.length} ` +
     `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=20480 ` +
-    `events=r cmd=${c.lastCommand} user=default redir=-1 resp=${c.reply.proto} ` +
+    `events=r cmd=${c.lastCommand} user=default redir=${tracking?.redirect ?? -1} ` +
+    `resp=${c.reply.proto} ` +
     `lib-name=${c.libName} lib-ver=${c.libVer}`;
 }
 
@@ -521,6 +535,27 @@ export const connectionCommands: CommandDef[] = [
       cmd("no-touch", 3, ["noscript", "loading", "stale"], [0, 0, 0], onOff(noTouch), {
         categories: CONN,
         since: "7.2.0",
+      }),
+      cmd("tracking", -3, NLS, [0, 0, 0], clientTracking, {
+        categories: CONN,
+        summary: "Enable or disable server assisted client side caching support",
+        since: "6.0.0",
+      }),
+      cmd("caching", 3, NLS, [0, 0, 0], clientCaching, {
+        categories: CONN,
+        summary: "Instruct the server about tracking or not keys in the next request",
+        since: "6.0.0",
+      }),
+      cmd("getredir", 2, NLS, [0, 0, 0], clientGetredir, {
+        categories: CONN,
+        summary: "Get tracking notifications redirection client ID if any",
+        since: "6.0.0",
+      }),
+      cmd("trackinginfo", 2, NLS, [0, 0, 0], clientTrackinginfo, {
+        categories: CONN,
+        summary:
+          "Return information about server assisted client side caching for the current connection",
+        since: "6.2.0",
       }),
       cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, CLIENT_HELP), {
         categories: CONN,

@@ -10,6 +10,7 @@ import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../protocol/rdb_dump.ts";
 import { RdbFormatError, type RdbOptions } from "../protocol/rdb_object.ts";
 import type { Value } from "../keyspace/db.ts";
+import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
 
@@ -87,15 +88,18 @@ function restore(ctx: CommandContext, argv: Uint8Array[]): void {
     if (e instanceof RdbFormatError) return reply.error("ERR Bad data format");
     throw e;
   }
-  if (replace) db.delete(key);
+  // restoreCommand: dbDelete without a lookup (an expired key is deleted, not `expired`).
+  const deleted = replace && db.deleteEvenIfExpired(key);
   if (ttl !== 0 && !absttl) ttl += db.now();
   // checkAlreadyExpired: a master drops it (a replica keeps it: expiry comes from its master).
   if (ttl !== 0 && ttl <= db.now() && db.expireOnAccess) {
+    if (deleted) db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
     reply.ok();
     return;
   }
   db.add(key, value);
-  if (ttl !== 0) db.setExpire(key, ttl);
+  if (ttl !== 0) db.setExpireUnchecked(key, ttl);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "restore", key);
   reply.ok();
 }
 

@@ -11,6 +11,8 @@ import { createFunctionsPayload, parseFunctionsPayload } from "../scripting/func
 import { globMatch } from "../keyspace/glob.ts";
 
 function fcallGeneric(ctx: CommandContext, argv: Uint8Array[], ro: boolean) {
+  // fcallCommandGeneric: shown to monitors before the function's commands (skip_monitor).
+  ctx.server.monitors.feed(ctx.server, ctx.client, argv);
   return withEngine(ctx, (engine) => {
     const { reply } = ctx;
     const fi = engine.functions.getFunction(latin1(argv[1]));
@@ -301,13 +303,21 @@ function withFunctionFlags(def: CommandDef): CommandDef {
 
 export const functionCommands: CommandDef[] = [
   withFunctionFlags(
-    cmd("fcall", -3, FCALL_FLAGS, [0, 0, 0], (ctx, argv) => fcallGeneric(ctx, argv, false), {
-      categories: SCRIPTING,
-      getKeys: numkeysKeys,
-      since: "7.0.0",
-      summary: "Invoke a function",
-      group: "scripting",
-    }),
+    // FCALL may replicate (fcall.json's MAY_REPLICATE; hidden from COMMAND INFO).
+    cmd(
+      "fcall",
+      -3,
+      [...FCALL_FLAGS, "may_replicate"],
+      [0, 0, 0],
+      (ctx, argv) => fcallGeneric(ctx, argv, false),
+      {
+        categories: SCRIPTING,
+        getKeys: numkeysKeys,
+        since: "7.0.0",
+        summary: "Invoke a function",
+        group: "scripting",
+      },
+    ),
   ),
   withFunctionFlags(cmd(
     "fcall_ro",

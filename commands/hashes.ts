@@ -24,6 +24,7 @@ import {
 } from "./coll_util.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./long_double.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { NOTIFY_HASH } from "../pubsub/notify_flags.ts";
 
 /** The hash at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getHash(ctx: CommandContext, key: string, read = true): HashValue | undefined | null {
@@ -52,8 +53,11 @@ function hset(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error(E.wrongArity("hset"));
     return;
   }
-  const n = hsetPairs(ctx, argv);
-  if (n !== null) ctx.reply.int(n);
+  const key = latin1(argv[1]);
+  const n = hsetPairs(ctx, key, argv);
+  if (n === null) return;
+  ctx.reply.int(n);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_HASH, "hset", key);
 }
 
 function hmset(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -61,12 +65,14 @@ function hmset(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error(E.wrongArity("hmset"));
     return;
   }
-  if (hsetPairs(ctx, argv) !== null) ctx.reply.ok();
+  const key = latin1(argv[1]);
+  if (hsetPairs(ctx, key, argv) === null) return;
+  ctx.reply.ok();
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_HASH, "hset", key);
 }
 
 /** Set field/value pairs from argv[2..]; returns how many fields were created, or null. */
-function hsetPairs(ctx: CommandContext, argv: Uint8Array[]): number | null {
-  const key = latin1(argv[1]);
+function hsetPairs(ctx: CommandContext, key: string, argv: Uint8Array[]): number | null {
   const db = ctx.db;
   const v = db.lookup(key);
   let h: HashValue;
@@ -106,6 +112,7 @@ function hsetnx(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.db.signalModified(key);
   }
   ctx.reply.int(1);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_HASH, "hset", key);
 }
 
 function hget(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -136,7 +143,7 @@ function hdel(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.int(0);
     return;
   }
-  ctx.reply.int(removeMembers(ctx.db, key, h, argv, 2));
+  ctx.reply.int(removeMembers(ctx.db, key, h, argv, 2, NOTIFY_HASH, "hdel"));
 }
 
 function hlen(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -226,6 +233,7 @@ function hincrby(ctx: CommandContext, argv: Uint8Array[]): void {
   h.set(f, utf8(String(next)));
   ctx.db.signalModified(key);
   reply.int(next >= -9007199254740991n && next <= 9007199254740991n ? Number(next) : next);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_HASH, "hincrby", key);
 }
 
 function hincrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -262,6 +270,7 @@ function hincrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
   h.set(f, out);
   ctx.db.signalModified(key);
   reply.bulk(out);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_HASH, "hincrbyfloat", key);
 }
 
 function hrandfield(ctx: CommandContext, argv: Uint8Array[]): void {

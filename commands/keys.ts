@@ -16,6 +16,7 @@ import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
 import { INVALID_CURSOR, parseScanCursor, parseScanOptions } from "./coll_util.ts";
 import type { Server } from "../server/server.ts";
+import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -23,9 +24,17 @@ const LLONG_MIN = -9223372036854775808n;
 // ---------------------------------------------------------------------------------------------
 // DEL / EXISTS / TYPE / TOUCH
 
+/** delGenericCommand (DEL and UNLINK). */
 function del(ctx: CommandContext, argv: Uint8Array[]): void {
+  const db = ctx.db;
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (ctx.db.delete(latin1(argv[i]))) n++;
+  for (let i = 1; i < argv.length; i++) {
+    const key = latin1(argv[i]);
+    if (db.delete(key)) {
+      db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
+      n++;
+    }
+  }
   ctx.reply.int(n);
 }
 
@@ -124,8 +133,14 @@ function expireGeneric(
       return;
     }
   }
-  db.setExpire(key, when);
+  // checkAlreadyExpired: a time already past deletes the key (`del`, before the reply).
+  if (!db.setExpire(key, when)) {
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
+    ctx.reply.int(1);
+    return;
+  }
   ctx.reply.int(1);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key);
 }
 
 function ttlGeneric(ctx: CommandContext, argv: Uint8Array[], ms: boolean, abs: boolean): void {
@@ -148,7 +163,11 @@ function ttlGeneric(ctx: CommandContext, argv: Uint8Array[], ms: boolean, abs: b
 function persist(ctx: CommandContext, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
   if (ctx.db.lookup(key) === undefined) ctx.reply.int(0);
-  else ctx.reply.int(ctx.db.persist(key) ? 1 : 0);
+  else if (!ctx.db.persist(key)) ctx.reply.int(0);
+  else {
+    ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key);
+    ctx.reply.int(1);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +191,8 @@ function renameGeneric(ctx: CommandContext, argv: Uint8Array[], nx: boolean): vo
     return;
   }
   db.rename(src, dst);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "rename_from", src);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "rename_to", dst);
   if (nx) ctx.reply.int(1);
   else ctx.reply.ok();
 }
@@ -249,7 +270,8 @@ function copy(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   db.add(dst, c);
-  if (expire !== -1) db.setExpire(dst, expire);
+  if (expire !== -1) db.setExpireUnchecked(dst, expire);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "copy_to", dst);
   ctx.reply.int(1);
 }
 

@@ -18,6 +18,7 @@ import { LONG_MAX, parsePositiveLong, parseRangeLong } from "./coll_util.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
 import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 import type { Reply } from "../protocol/reply.ts";
+import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/notify_flags.ts";
 
 type List = Deque<Uint8Array>;
 const HEAD = 0;
@@ -33,10 +34,24 @@ function getList(ctx: CommandContext, key: string, read = false): List | undefin
   return null;
 }
 
-/** After removing elements: delete the key when empty, else note the in-place change. */
-function afterRemove(db: Db, key: string, list: List): void {
-  if (list.length === 0) db.delete(key);
-  else db.signalModified(key);
+/**
+ * After removing elements (listElementsRemoved, LREM, LTRIM): the command's `event`, then the
+ * key is deleted when empty (a `del` event), else the in-place change is noted.
+ */
+function afterRemove(db: Db, key: string, list: List, event: string): void {
+  db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, event, key);
+  if (list.length === 0) {
+    db.delete(key);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
+  } else db.signalModified(key);
+}
+
+function popEvent(where: Where): string {
+  return where === HEAD ? "lpop" : "rpop";
+}
+
+function pushEvent(where: Where): string {
+  return where === HEAD ? "lpush" : "rpush";
 }
 
 function popWhere(list: List, where: Where): Uint8Array {
@@ -55,12 +70,13 @@ function pushTo(
     const d = new Deque<Uint8Array>();
     d.push(value);
     db.add(key, d);
-    return;
+  } else {
+    if (where === HEAD) list.unshift(value);
+    else list.push(value);
+    db.signalModified(key);
+    db.signalKeyAsReady(key);
   }
-  if (where === HEAD) list.unshift(value);
-  else list.push(value);
-  db.signalModified(key);
-  db.signalKeyAsReady(key);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, pushEvent(where), key);
 }
 
 // ---------------------------------------------------------------- push
@@ -80,6 +96,7 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
     else for (let j = 2; j < n; j++) d.push(argv[j]);
     db.add(key, d);
     ctx.reply.int(d.length);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, pushEvent(where), key);
     return;
   }
   if (!(v instanceof Deque)) {
@@ -92,6 +109,7 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
   db.signalModified(key);
   db.signalKeyAsReady(key);
   ctx.reply.int(list.length);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, pushEvent(where), key);
 }
 
 // ---------------------------------------------------------------- pop
@@ -122,7 +140,7 @@ function popGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where): void
   }
   if (!hasCount) {
     reply.bulk(popWhere(list, where));
-    afterRemove(ctx.db, key, list);
+    afterRemove(ctx.db, key, list, popEvent(where));
     return;
   }
   if (count === 0) {
@@ -132,7 +150,7 @@ function popGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where): void
   const n = Math.min(count, list.length);
   reply.array(n);
   for (let i = 0; i < n; i++) reply.bulk(popWhere(list, where));
-  afterRemove(ctx.db, key, list);
+  afterRemove(ctx.db, key, list, popEvent(where));
 }
 
 // ---------------------------------------------------------------- read
@@ -218,6 +236,7 @@ function lset(ctx: CommandContext, argv: Uint8Array[]): void {
   list.setAt(index, argv[3]);
   ctx.db.signalModified(key);
   reply.ok();
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "lset", key);
 }
 
 function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
@@ -260,7 +279,7 @@ function lrem(ctx: CommandContext, argv: Uint8Array[]): void {
     }
     if (removed > 0) list.replaceAll(kept.reverse());
   }
-  if (removed > 0) afterRemove(ctx.db, key, list);
+  if (removed > 0) afterRemove(ctx.db, key, list, "lrem");
   reply.int(removed);
 }
 
@@ -288,6 +307,7 @@ function linsert(ctx: CommandContext, argv: Uint8Array[]): void {
       items.splice(after ? i + 1 : i, 0, argv[4]);
       list.replaceAll(items);
       ctx.db.signalModified(key);
+      ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "linsert", key);
       reply.int(list.length);
       return;
     }
@@ -323,13 +343,13 @@ function ltrim(ctx: CommandContext, argv: Uint8Array[]): void {
     ltrimN = start;
     rtrimN = llen - end - 1;
   }
-  if (ltrimN + rtrimN >= llen) {
-    ctx.db.delete(key);
-  } else {
+  if (ltrimN + rtrimN >= llen) list.replaceAll([]);
+  else {
     for (let i = 0; i < ltrimN; i++) list.shift();
     for (let i = 0; i < rtrimN; i++) list.pop();
-    ctx.db.signalModified(key);
   }
+  // ltrimCommand: the event even when nothing was trimmed.
+  afterRemove(ctx.db, key, list, "ltrim");
   reply.ok();
 }
 
@@ -448,8 +468,7 @@ function lmoveServe(
   const value = popWhere(src, wherefrom);
   pushTo(db, dstKey, d as List | undefined, value, whereto);
   reply.bulk(value);
-  if (src.length === 0) db.delete(srcKey);
-  else db.signalModified(srcKey);
+  afterRemove(db, srcKey, src, popEvent(wherefrom));
   return true;
 }
 
@@ -497,7 +516,7 @@ function popRangeWithKey(
   reply.bulkBinary(key);
   reply.array(n);
   for (let i = 0; i < n; i++) reply.bulk(popWhere(list, where));
-  afterRemove(db, key, list);
+  afterRemove(db, key, list, popEvent(where));
 }
 
 /** The BLPOP/BRPOP reply: [key, element]. */
@@ -506,7 +525,7 @@ function popOneWithKey(db: Db, reply: Reply, key: string, list: List, where: Whe
   reply.array(2);
   reply.bulkBinary(key);
   reply.bulk(value);
-  afterRemove(db, key, list);
+  afterRemove(db, key, list, popEvent(where));
 }
 
 interface MpopArgs {

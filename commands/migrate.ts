@@ -46,7 +46,9 @@ import type { RespValue } from "../protocol/resp_value.ts";
 import { type CachedConnection, NodeConnectionCache, NodeIoError } from "../server/node_client.ts";
 import { rdbOptions } from "./dump.ts";
 import * as E from "./errors.ts";
+import { redactArgument } from "../server/monitor.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 
 export const IOERR_CONNECT = "IOERR error or timeout connecting to the client";
 export const IOERR_WRITE = "IOERR error or timeout writing to target instance";
@@ -328,7 +330,11 @@ async function run(ctx: CommandContext, o: MigrateOptions, keys: Uint8Array[]): 
             if (db.lookup(e.key) !== undefined) resend.push(e.keyBytes);
             continue;
           }
-          if (db.delete(e.key)) deleted.push(e.keyBytes);
+          if (db.delete(e.key)) {
+            // migrateCommand: each deleted key gets a `del` event.
+            db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", e.key);
+            deleted.push(e.keyBytes);
+          }
         }
         // Replicas see MIGRATE as a DEL of the acknowledged keys, as Redis rewrites it.
         if (deleted.length !== 0) ctx.server.replication.propagate([utf8("DEL"), ...deleted]);
@@ -385,10 +391,13 @@ function migrate(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> 
     } else if (opt === "auth") {
       if (moreArgs < 1) return reply.error(E.SYNTAX);
       password = argv[++j];
+      redactArgument(argv, j); // MONITOR shows "(redacted)" (migrateCommand)
     } else if (opt === "auth2") {
       if (moreArgs < 2) return reply.error(E.SYNTAX);
       username = argv[++j];
+      redactArgument(argv, j);
       password = argv[++j];
+      redactArgument(argv, j);
     } else if (opt === "keys") {
       if (argv[3].length !== 0) return reply.error(KEYS_NEED_EMPTY_KEY);
       firstKey = j + 1;

@@ -165,7 +165,7 @@ function help(ctx: CommandContext): void {
 }
 
 const SUB: CommandDef["flags"] = ["pubsub", "noscript", "loading", "stale"];
-const PUB: CommandDef["flags"] = ["pubsub", "loading", "stale", "fast"];
+const PUB: CommandDef["flags"] = ["pubsub", "loading", "stale", "fast", "may_replicate"];
 const INFO: CommandDef["flags"] = ["pubsub", "loading", "stale"];
 const SLOW = ["pubsub", "slow"];
 const FAST = ["pubsub", "fast"];

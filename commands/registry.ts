@@ -17,6 +17,7 @@ import { migrateCommands } from "./migrate.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { monitorCommands } from "./monitor.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -35,6 +36,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...scriptingCommands,
   ...functionCommands,
   ...pubsubCommands,
+  ...monitorCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -97,6 +97,8 @@ export function withEngine(
 
 function evalGeneric(ctx: CommandContext, argv: Uint8Array[], evalsha: boolean, ro: boolean) {
   const { reply } = ctx;
+  // evalCommand/evalShaCommand: shown to monitors before the script's commands (skip_monitor).
+  ctx.server.monitors.feed(ctx.server, ctx.client, argv);
   const numkeys = parseInt64(argv[2]);
   if (numkeys === null) {
     reply.error(E.NOT_INTEGER);
@@ -227,7 +229,8 @@ const evalDef = (name: string, since: string, summary: string, evalsha: boolean,
   const def = cmd(
     name,
     -3,
-    ro ? ["readonly", ...EVAL_FLAGS] : EVAL_FLAGS,
+    // EVAL and EVALSHA may replicate (eval.json's MAY_REPLICATE; hidden from COMMAND INFO).
+    ro ? ["readonly", ...EVAL_FLAGS] : [...EVAL_FLAGS, "may_replicate"],
     [0, 0, 0],
     (ctx, argv) => evalGeneric(ctx, argv, evalsha, ro),
     { categories: SCRIPTING, getKeys: numkeysKeys, since, summary, group: "scripting" },

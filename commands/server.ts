@@ -22,6 +22,7 @@ import {
   writeFileAtomic,
 } from "../server/config.ts";
 import type { LogLevel } from "../server/log.ts";
+import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { datasetDigest, digestHex, valueDigest, ZERO_DIGEST_HEX } from "../keyspace/digest.ts";
 import { Deque } from "../keyspace/deque.ts";
@@ -98,6 +99,9 @@ function applyConfig(server: Server, names: string[]): void {
       server.replication.updatePropagating();
     }
     if (n === "loglevel") server.log.level = server.config.getString("loglevel") as LogLevel;
+    if (n === "notify-keyspace-events") {
+      server.db.notifier.flags = keyspaceEventsStringToFlags(server.config.getString(n));
+    }
     if (n === "slowlog-log-slower-than") {
       server.slowlogThresholdUs = server.config.getNumber("slowlog-log-slower-than");
     }
@@ -223,12 +227,16 @@ function replyKeySpecs(ctx: CommandContext, def: CommandDef): void {
   reply.int(0);
 }
 
+/** Flags addReplyCommandFlags leaves out on purpose (Redis 7.0 server.c). */
+const HIDDEN_FLAGS = new Set<CommandFlag>(["may_replicate", "sentinel", "only_sentinel", "protected"]);
+
 function replyCommandInfo(ctx: CommandContext, def: CommandDef, fullname: string): void {
   const { reply } = ctx;
   reply.array(10);
   reply.bulkText(fullname);
   reply.int(def.arity);
-  const flags: CommandFlag[] = def.getKeys ? [...def.flags, "movablekeys"] : def.flags;
+  const shown = def.flags.filter((f) => !HIDDEN_FLAGS.has(f));
+  const flags: CommandFlag[] = def.getKeys ? [...shown, "movablekeys"] : shown;
   reply.set(flags.length);
   for (const f of flags) reply.status(f);
   reply.int(def.firstKey);
@@ -667,7 +675,7 @@ function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
         if (!merge) throw new RdbFormatError(`duplicate key '${e.key}' while loading`);
         db.delete(e.key);
       }
-      db.add(e.key, e.value);
+      db.addLoaded(e.key, e.value);
       if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
     });
     server.scripts.replaceFunctionsFromRdb(file.functions);

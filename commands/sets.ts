@@ -26,6 +26,7 @@ import {
 } from "./coll_util.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
 import { isKeyword } from "./strings.ts";
+import { NOTIFY_GENERIC, NOTIFY_SET } from "../pubsub/notify_flags.ts";
 
 /** The set at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getSet(ctx: CommandContext, key: string, read = true): SetValue | undefined | null {
@@ -45,6 +46,7 @@ function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
     s = new Set();
     for (let i = 2; i < argv.length; i++) s.add(latin1(argv[i]));
     db.add(key, s);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", key);
     ctx.reply.int(s.size);
     return;
   }
@@ -56,7 +58,10 @@ function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
   const before = s.size;
   for (let i = 2; i < argv.length; i++) s.add(latin1(argv[i]));
   const added = s.size - before;
-  if (added > 0) db.signalModified(key);
+  if (added > 0) {
+    db.signalModified(key);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", key);
+  }
   ctx.reply.int(added);
 }
 
@@ -68,7 +73,7 @@ function srem(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.int(0);
     return;
   }
-  ctx.reply.int(removeMembers(ctx.db, key, s, argv, 2));
+  ctx.reply.int(removeMembers(ctx.db, key, s, argv, 2, NOTIFY_SET, "srem"));
 }
 
 function replySet(ctx: CommandContext, members: Iterable<string>, size: number): void {
@@ -117,9 +122,13 @@ function spop(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   const m = randomKey(s);
   s.delete(m);
+  const db = ctx.db;
+  db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "spop", key);
   reply.bulkBinary(m);
-  if (s.size === 0) ctx.db.delete(key);
-  else ctx.db.signalModified(key);
+  if (s.size === 0) {
+    db.delete(key);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
+  } else db.signalModified(key);
 }
 
 function spopWithCount(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -136,9 +145,13 @@ function spopWithCount(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.set(0);
     return;
   }
+  const db = ctx.db;
+  // spopWithCountCommand: the event comes before the reply, `del` after it.
+  db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "spop", key);
   if (c >= s.size) {
     replySet(ctx, s, s.size);
-    ctx.db.delete(key);
+    db.delete(key);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
     return;
   }
   reply.set(c);
@@ -218,12 +231,18 @@ function smove(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.int(0);
     return;
   }
-  if (src.size === 0) db.delete(srcKey);
-  else db.signalModified(srcKey);
-  if (dst === undefined) db.add(dstKey, new Set([m]));
-  else if (!dst.has(m)) {
+  db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "srem", srcKey);
+  if (src.size === 0) {
+    db.delete(srcKey);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", srcKey);
+  } else db.signalModified(srcKey);
+  if (dst === undefined) {
+    db.add(dstKey, new Set([m]));
+    db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", dstKey);
+  } else if (!dst.has(m)) {
     dst.add(m);
     db.signalModified(dstKey);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", dstKey);
   }
   reply.int(1);
 }
@@ -257,14 +276,21 @@ function intersect(sets: SetValue[], limit = 0): string[] {
   return out;
 }
 
-/** Store `members` at `dst` (replacing it, TTL cleared) or delete it when empty; reply the size. */
-function store(ctx: CommandContext, dst: string, members: Set<string>): void {
+/**
+ * Store `members` at `dst` (replacing it, TTL cleared) or delete it when empty; reply the size.
+ * The `event` (sinterstore, sunionstore, sdiffstore) or `del` follows the reply.
+ */
+function store(ctx: CommandContext, dst: string, members: Set<string>, event: string): void {
+  const db = ctx.db;
   if (members.size > 0) {
-    ctx.db.set(dst, members);
+    db.set(dst, members);
     ctx.reply.int(members.size);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_SET, event, dst);
   } else {
-    ctx.db.delete(dst);
+    // dbDelete without a lookup: an expired destination counts as deleted.
+    const deleted = db.deleteEvenIfExpired(dst);
     ctx.reply.int(0);
+    if (deleted) db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", dst);
   }
 }
 
@@ -277,12 +303,16 @@ function sinterGeneric(
   const sets = lookupSets(ctx, argv, from, argv.length);
   if (sets === undefined) return;
   if (sets.includes(null)) {
-    if (dst !== null) store(ctx, dst, new Set());
-    else ctx.reply.set(0);
+    if (dst !== null) {
+      // sinterGenericCommand's early exit: `del` before the reply.
+      const db = ctx.db;
+      if (db.deleteEvenIfExpired(dst)) db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", dst);
+      ctx.reply.int(0);
+    } else ctx.reply.set(0);
     return;
   }
   const result = intersect(sets as SetValue[]);
-  if (dst !== null) store(ctx, dst, new Set(result));
+  if (dst !== null) store(ctx, dst, new Set(result), "sinterstore");
   else replySet(ctx, result, result.length);
 }
 
@@ -361,7 +391,7 @@ function sunionDiff(
       }
     }
   }
-  if (dst !== null) store(ctx, dst, result);
+  if (dst !== null) store(ctx, dst, result, diff ? "sdiffstore" : "sunionstore");
   else replySet(ctx, result, result.size);
 }
 

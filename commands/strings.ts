@@ -11,6 +11,7 @@
 
 import { latin1, parseInt64, parseInt64Big } from "../protocol/bytes.ts";
 import type { Db } from "../keyspace/db.ts";
+import { NOTIFY_GENERIC, NOTIFY_STRING } from "../pubsub/notify_flags.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./long_double.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
@@ -281,7 +282,12 @@ function setGeneric(
     }
   }
   db.set(key, value, (flags & F_KEEPTTL) !== 0 || whenMs !== -1);
-  if (whenMs !== -1) db.setExpire(key, whenMs);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
+  if (whenMs !== -1) {
+    // setGenericCommand: setExpire even for a time already past (the key expires on access).
+    db.setExpireUnchecked(key, whenMs);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key);
+  }
   if (!(flags & F_GET)) ctx.reply.ok();
 }
 
@@ -297,7 +303,9 @@ function extendedExpireMs(ctx: CommandContext, ext: ExtArgs, name: string): numb
 
 function set(ctx: CommandContext, argv: Uint8Array[]): void {
   if (argv.length === 3) {
-    ctx.db.set(latin1(argv[1]), argv[2]);
+    const key = latin1(argv[1]);
+    ctx.db.set(key, argv[2]);
+    ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
     ctx.reply.ok();
     return;
   }
@@ -315,6 +323,7 @@ function setnx(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   ctx.db.add(key, argv[2]);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   ctx.reply.int(1);
 }
 
@@ -328,7 +337,9 @@ function setexGeneric(
   if (whenMs === null) return;
   const key = latin1(argv[1]);
   ctx.db.set(key, argv[3], true);
-  ctx.db.setExpire(key, whenMs);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
+  ctx.db.setExpireUnchecked(key, whenMs);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key);
   ctx.reply.ok();
 }
 
@@ -342,6 +353,7 @@ function getset(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   ctx.db.set(key, argv[2]);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
 }
 
 function getdel(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -350,7 +362,7 @@ function getdel(ctx: CommandContext, argv: Uint8Array[]): void {
   if (v === undefined) ctx.reply.nil();
   else if (v instanceof Uint8Array) {
     ctx.reply.bulk(v);
-    ctx.db.delete(key);
+    if (ctx.db.delete(key)) ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
   } else ctx.reply.error(E.WRONGTYPE);
 }
 
@@ -370,8 +382,14 @@ function getex(ctx: CommandContext, argv: Uint8Array[]): void {
   const whenMs = extendedExpireMs(ctx, ext, "getex");
   if (whenMs === null) return;
   ctx.reply.bulk(v);
-  if (whenMs !== -1) ctx.db.setExpire(key, whenMs);
-  else if (ext.flags & F_PERSIST) ctx.db.persist(key);
+  const db = ctx.db;
+  if (whenMs !== -1) {
+    // checkAlreadyExpired (an EXAT/PXAT already past): the key is deleted instead.
+    const kept = db.setExpire(key, whenMs);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, kept ? "expire" : "del", key);
+  } else if ((ext.flags & F_PERSIST) && db.persist(key)) {
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "persist", key);
+  }
 }
 
 function mget(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -389,8 +407,17 @@ function mset(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error(E.wrongArity("mset"));
     return;
   }
-  for (let i = 1; i < argv.length; i += 2) ctx.db.set(latin1(argv[i]), argv[i + 1]);
+  setPairs(ctx.db, argv);
   ctx.reply.ok();
+}
+
+/** msetGenericCommand's writes: each key set, each with its `set` event. */
+function setPairs(db: Db, argv: Uint8Array[]): void {
+  for (let i = 1; i < argv.length; i += 2) {
+    const key = latin1(argv[i]);
+    db.set(key, argv[i + 1]);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
+  }
 }
 
 function msetnx(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -404,7 +431,7 @@ function msetnx(ctx: CommandContext, argv: Uint8Array[]): void {
       return;
     }
   }
-  for (let i = 1; i < argv.length; i += 2) ctx.db.set(latin1(argv[i]), argv[i + 1]);
+  setPairs(ctx.db, argv);
   ctx.reply.int(1);
 }
 
@@ -440,6 +467,7 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
   const bytes = asciiBytes(text);
   if (v === undefined) db.add(key, bytes);
   else db.set(key, bytes, true);
+  db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key);
   ctx.reply.int(result);
 }
 
@@ -503,6 +531,7 @@ function incrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
   notIntEncoded.add(bytes);
   if (v === undefined) ctx.db.add(key, bytes);
   else ctx.db.set(key, bytes, true);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "incrbyfloat", key);
   ctx.reply.bulk(bytes);
 }
 
@@ -515,12 +544,14 @@ function append(ctx: CommandContext, argv: Uint8Array[]): void {
   if (v === null) return;
   if (v === undefined) {
     ctx.db.add(key, argv[2]);
+    ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "append", key);
     ctx.reply.int(argv[2].length);
     return;
   }
   if (tooLong(ctx, v.length + argv[2].length)) return;
   const nv = appendBytes(v, argv[2]);
   ctx.db.set(key, nv, true);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "append", key);
   ctx.reply.int(nv.length);
 }
 
@@ -587,6 +618,7 @@ function setrange(ctx: CommandContext, argv: Uint8Array[]): void {
     const nv = newGrowable(offset + value.length);
     nv.set(value, offset);
     ctx.db.add(key, nv);
+    ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "setrange", key);
     ctx.reply.int(nv.length);
     return;
   }
@@ -599,6 +631,7 @@ function setrange(ctx: CommandContext, argv: Uint8Array[]): void {
   nv.set(v, 0);
   nv.set(value, offset);
   ctx.db.set(key, nv, true);
+  ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "setrange", key);
   ctx.reply.int(nv.length);
 }
 

@@ -19,6 +19,7 @@ import { isKeyword } from "./strings.ts";
 import { INVALID_CURSOR, parseScanCursor, parseScanOptions, replyScan } from "./coll_util.ts";
 import { parseLexRange, parseScoreRange, parseStrictDouble } from "./zset_parse.ts";
 import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from "../pubsub/notify_flags.ts";
 
 const NAN_SCORE = "ERR resulting score is not a number (NaN)";
 const NOT_FLOAT_RANGE = "ERR min or max is not a float";
@@ -70,10 +71,17 @@ function zsetSetScore(z: ZSet, member: string, score: number): void {
   z.update(member, score);
 }
 
-/** Remove the key when its zset became empty, and mark it modified. */
-function afterRemove(ctx: CommandContext, key: string, z: ZSet): void {
-  if (z.size === 0) ctx.db.delete(key);
-  else ctx.db.signalModified(key);
+/**
+ * Remove the key when its zset became empty (a `del` event), else mark it modified. `event`
+ * (zrem, zremrangeby*), when given, is notified first.
+ */
+function afterRemove(ctx: CommandContext, key: string, z: ZSet, event: string | null): void {
+  const db = ctx.db;
+  if (event !== null) db.notifier.notifyKeyspaceEvent(NOTIFY_ZSET, event, key);
+  if (z.size === 0) {
+    db.delete(key);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
+  } else db.signalModified(key);
 }
 
 /** Emit member (+score) replies: RESP2 flat, RESP3 [member, score] pairs when withscores. */
@@ -102,14 +110,21 @@ function buildStored(
   return z;
 }
 
-/** Store a result (non-empty) or delete the destination (empty); reply with the size. */
-function storeResult(ctx: CommandContext, dst: string, z: ZSet | null): void {
+/**
+ * Store a result (non-empty) or delete the destination (empty); reply with the size, then
+ * notify `event` (zunionstore, zinterstore, zdiffstore, zrangestore) or `del`.
+ */
+function storeResult(ctx: CommandContext, dst: string, z: ZSet | null, event: string): void {
+  const db = ctx.db;
   if (z !== null && z.size > 0) {
-    ctx.db.set(dst, z);
+    db.set(dst, z);
     ctx.reply.int(z.size);
+    db.notifier.notifyKeyspaceEvent(NOTIFY_ZSET, event, dst);
   } else {
-    ctx.db.delete(dst);
+    // dbDelete without a lookup: an expired destination counts as deleted.
+    const deleted = db.deleteEvenIfExpired(dst);
     ctx.reply.int(0);
+    if (deleted) db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", dst);
   }
 }
 
@@ -204,7 +219,10 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
         score += cur;
         if (Number.isNaN(score)) {
           reply.error(NAN_SCORE);
-          if (added || updated) ctx.db.signalModified(key);
+          if (added || updated) {
+            ctx.db.signalModified(key);
+            ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_ZSET, incr ? "zincr" : "zadd", key);
+          }
           return;
         }
       }
@@ -226,7 +244,10 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
   } else {
     reply.int(ch ? added + updated : added);
   }
-  if (added || updated) ctx.db.signalModified(key);
+  if (added || updated) {
+    ctx.db.signalModified(key);
+    ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_ZSET, incr ? "zincr" : "zadd", key);
+  }
   if (added && ctx.db.blockingKeys.size !== 0) ctx.db.signalKeyAsReady(key);
 }
 
@@ -254,7 +275,7 @@ function zrem(ctx: CommandContext, argv: Uint8Array[]): void {
     if (z.remove(latin1(argv[j]))) deleted++;
     if (z.size === 0) break;
   }
-  if (deleted) afterRemove(ctx, key, z);
+  if (deleted) afterRemove(ctx, key, z, "zrem");
   ctx.reply.int(deleted);
 }
 
@@ -464,7 +485,7 @@ function zrangeGeneric(
   const z = zsetForRead(ctx, key);
   if (z === undefined) return;
   if (z === null) {
-    if (dst !== null) storeResult(ctx, dst, null);
+    if (dst !== null) storeResult(ctx, dst, null, "zrangestore");
     else reply.array(0);
     return;
   }
@@ -487,7 +508,7 @@ function zrangeGeneric(
     maxLen,
     rangeType === RANGE_RANK,
   );
-  storeResult(ctx, dst, out);
+  storeResult(ctx, dst, out, "zrangestore");
 }
 
 const zrange = (ctx: CommandContext, argv: Uint8Array[]) =>
@@ -507,6 +528,13 @@ const zrevrangebylex = (ctx: CommandContext, argv: Uint8Array[]) =>
 
 // ---------------------------------------------------------------------------------------------
 // ZREMRANGEBY*
+
+/** zremrangeGenericCommand's events, by range type. */
+const REMRANGE_EVENTS: Record<number, string> = {
+  [RANGE_RANK]: "zremrangebyrank",
+  [RANGE_SCORE]: "zremrangebyscore",
+  [RANGE_LEX]: "zremrangebylex",
+};
 
 function zremrangeGeneric(ctx: CommandContext, argv: Uint8Array[], type: number): void {
   const reply = ctx.reply;
@@ -559,7 +587,7 @@ function zremrangeGeneric(ctx: CommandContext, argv: Uint8Array[], type: number)
   } else {
     deleted = z.deleteRangeByLex(lexRange!);
   }
-  if (deleted) afterRemove(ctx, key, z);
+  if (deleted) afterRemove(ctx, key, z, REMRANGE_EVENTS[type]);
   reply.int(deleted);
 }
 
@@ -620,11 +648,13 @@ export function zpopGeneric(
   }
   for (let i = 0; i < n; i++) {
     const node = max ? z.popLast()! : z.popFirst()!;
+    // genericZpopCommand notifies after the first removal, inside the reply being built.
+    if (i === 0) ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", key);
     if (nested) reply.array(2);
     reply.bulkBinary(node.member);
     reply.double(node.score);
   }
-  afterRemove(ctx, key, z);
+  afterRemove(ctx, key, z, null);
   return true;
 }
 
@@ -690,6 +720,8 @@ function zmpop(ctx: CommandContext, argv: Uint8Array[]): void {
 // Set algebra: ZUNION/ZINTER/ZDIFF, the STORE forms, ZINTERCARD
 
 const OP_UNION = 0, OP_INTER = 1, OP_DIFF = 2;
+/** zunionInterDiffGenericCommand's STORE events, by operation. */
+const OP_EVENTS = ["zunionstore", "zinterstore", "zdiffstore"];
 const AGG_SUM = 0, AGG_MIN = 1, AGG_MAX = 2;
 
 interface Source {
@@ -867,7 +899,7 @@ function zsetOp(
   for (const m of result.keys()) if (m.length > maxLen) maxLen = m.length;
   if (dst !== null) {
     const z = result.size > 0 ? buildStored(ctx, result, result.size, maxLen, true) : null;
-    storeResult(ctx, dst, z);
+    storeResult(ctx, dst, z, OP_EVENTS[op]);
     return;
   }
   const z = new ZSet(false);

@@ -12,6 +12,9 @@
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
 import { CLUSTER_SLOTS, keyHashSlotBinary as slotOfKey } from "../protocol/slot.ts";
+import type { KeyTracker } from "../server/tracking.ts";
+import { KeyspaceNotifier } from "../pubsub/notify.ts";
+import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from "../pubsub/notify_flags.ts";
 
 export type HashValue = Map<string, Uint8Array>;
 export type SetValue = Set<string>;
@@ -89,6 +92,8 @@ export class Db {
   private expireCursor: Iterator<[string, number]> | null = null;
   /** Told before each change while a snapshot is written (null otherwise: one test per change). */
   observer: ChangeObserver | null = null;
+  /** Client-side caching, while any client tracks keys (server/tracking.ts; null otherwise). */
+  tracker: KeyTracker | null = null;
   /** Clients blocked on each key (BLPOP & co), first blocked first. */
   readonly blockingKeys = new Map<string, BlockedWaiter[]>();
   /** Keys that may have data for a blocked client; served by `handleReadyKeys`. */
@@ -96,6 +101,8 @@ export class Db {
   private readyScheduled = false;
   /** Every blocked client (INFO `blocked_clients`). */
   readonly blockedWaiters = new Set<BlockedWaiter>();
+  /** Keyspace notifications (the server connects it to its PubSub and config). */
+  readonly notifier = new KeyspaceNotifier();
 
   constructor(public now: () => number = Date.now) {}
 
@@ -127,8 +134,10 @@ export class Db {
     return true;
   }
 
+  /** db.c deleteExpiredKeyAndPropagate. */
   private deleteExpired(key: string): void {
     this.removeKey(key);
+    this.notifier.notifyKeyspaceEvent(NOTIFY_EXPIRED, "expired", key);
     this.stats.expiredKeys++;
     this.signalModified(key);
     this.onExpire?.(key);
@@ -143,8 +152,10 @@ export class Db {
   /** As `lookup`, counting keyspace hits and misses (for read commands). */
   lookupRead(key: string): Value | undefined {
     const v = this.lookup(key);
-    if (v === undefined) this.stats.misses++;
-    else this.stats.hits++;
+    if (v === undefined) {
+      this.notifier.notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key);
+      this.stats.misses++;
+    } else this.stats.hits++;
     return v;
   }
 
@@ -154,18 +165,34 @@ export class Db {
 
   /**
    * Set a key's value (overwrites whatever was there). The TTL is cleared unless `keepTtl`.
+   * As setKey, the key is looked up first: an expired one goes (and is reported) before the
+   * new value is added (dbAdd: a `new` event).
    */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.expires.size !== 0 && this.expires.has(key)) this.expireIfNeeded(key);
     if (this.observer !== null) this.observer.beforeChange(key);
-    if (!this.dict.has(key)) this.indexKey(key);
+    const created = !this.dict.has(key);
+    if (created) this.indexKey(key);
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    // dbAdd's event comes before setKey's signalModifiedKey.
+    if (created) this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
     this.signalModified(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
-  /** Add a key that does not exist (caller checked). */
+  /** Add a key that does not exist (caller checked): dbAdd, with its `new` event. */
   add(key: string, value: Value): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
+    this.indexKey(key);
+    this.dict.set(key, value);
+    this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
+    this.signalModified(key);
+    if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
+  }
+
+  /** Add a key that does not exist without a keyspace event (dbAddRDBLoad: RDB loads). */
+  addLoaded(key: string, value: Value): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     this.indexKey(key);
     this.dict.set(key, value);
@@ -181,6 +208,18 @@ export class Db {
     return true;
   }
 
+  /**
+   * Delete a key without looking it up first (db.c dbDelete on a key the command never read: a
+   * STORE's empty destination, RESTORE REPLACE): an expired key goes silently and counts as
+   * deleted. True if the key was there.
+   */
+  deleteEvenIfExpired(key: string): boolean {
+    if (!this.dict.has(key)) return false;
+    this.removeKey(key);
+    this.signalModified(key);
+    return true;
+  }
+
   /** Mutated in place: bump WATCH versions and the dirty counter. */
   signalModified(key: string): void {
     this.stats.dirty++;
@@ -188,6 +227,8 @@ export class Db {
       const ws = this.watched.get(key);
       if (ws) { for (const w of ws) w.dirtyCas = true; }
     }
+    // signalModifiedKey's trackingInvalidateKey.
+    if (this.tracker !== null) this.tracker.keyModified(key);
   }
 
   private indexKey(key: string): void {
@@ -209,14 +250,28 @@ export class Db {
     }
   }
 
-  /** Set an absolute expiry (ms). A time in the past deletes the key. Key must exist. */
-  setExpire(key: string, whenMs: number): void {
+  /**
+   * Set an absolute expiry (ms). A time in the past deletes the key (expire.c
+   * checkAlreadyExpired, not on a replica). Key must exist. False when the key was deleted.
+   */
+  setExpire(key: string, whenMs: number): boolean {
     if (this.observer !== null) this.observer.beforeChange(key);
     if (whenMs <= this.now() && this.expireOnAccess) {
       this.removeKey(key);
       this.signalModified(key);
-      return;
+      return false;
     }
+    this.expires.set(key, whenMs);
+    this.signalModified(key);
+    return true;
+  }
+
+  /**
+   * Set an absolute expiry (ms) even when it has passed (db.c setExpire, as SET PXAT and COPY
+   * use it): the key then expires on its next access or by the active cycle. Key must exist.
+   */
+  setExpireUnchecked(key: string, whenMs: number): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
     this.expires.set(key, whenMs);
     this.signalModified(key);
   }
@@ -240,14 +295,17 @@ export class Db {
       this.observer.beforeChange(src);
       this.observer.beforeChange(dst);
     }
+    // renameGenericCommand: dbDelete(dst), dbAdd(dst) (so dst is always `new`), the TTL,
+    // dbDelete(src), then signalModifiedKey for src and dst.
     const v = this.dict.get(src)!;
     const ttl = this.expires.get(src);
-    this.removeKey(src);
-    this.signalModified(src);
     if (this.dict.has(dst)) this.removeKey(dst);
     this.indexKey(dst);
     this.dict.set(dst, v);
+    this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", dst);
     if (ttl !== undefined) this.expires.set(dst, ttl);
+    this.removeKey(src);
+    this.signalModified(src);
     this.signalModified(dst);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(dst);
   }
@@ -255,6 +313,8 @@ export class Db {
   /** Remove all keys; returns how many there were. */
   flush(): number {
     if (this.observer !== null) this.observer.beforeFlush();
+    // signalFlushedDb's trackingInvalidateKeysOnFlush.
+    if (this.tracker !== null) this.tracker.flushed();
     const n = this.dict.size;
     for (const [key, ws] of this.watched) {
       if (this.dict.has(key)) { for (const w of ws) w.dirtyCas = true; }

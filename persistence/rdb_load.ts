@@ -59,7 +59,7 @@ export async function loadRdbIncrementally(
       if (opts.dropExpired && e.expireMs !== -1 && e.expireMs < opts.nowMs) expired++;
       else {
         check(!db.dict.has(e.key), "RDB: duplicate key");
-        db.add(e.key, e.value);
+        db.addLoaded(e.key, e.value);
         if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
         loaded++;
       }

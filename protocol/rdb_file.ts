@@ -377,7 +377,7 @@ export function loadRdb(
       return;
     }
     check(!db.dict.has(e.key), "RDB: duplicate key");
-    db.add(e.key, e.value);
+    db.addLoaded(e.key, e.value);
     if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
     loaded++;
   });

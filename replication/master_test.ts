@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import { ReplicaPeer } from "./master.ts";
-import { outputLimitsFor } from "../server/output_limits.ts";
 import type { Client } from "../server/client.ts";
-
-Deno.test("outputLimitsFor parses the replica class", () => {
-  assert.deepEqual(
-    outputLimitsFor("normal 0 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60", "replica"),
-    { hardBytes: 268435456, softBytes: 67108864, softSeconds: 60 },
-  );
-  assert.deepEqual(outputLimitsFor("slave 10 5 1", "replica"), { hardBytes: 10, softBytes: 5, softSeconds: 1 });
-});
 
 Deno.test("ReplicaPeer: hard limit at once, soft limit after its seconds, RDB not counted", () => {
   let closed = "";

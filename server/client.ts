@@ -8,6 +8,7 @@ import { RespParser } from "../protocol/resp_parser.ts";
 import type { CommandDef } from "../commands/types.ts";
 import type { Watcher } from "../keyspace/db.ts";
 import type { Subscriber, Subscriptions } from "../pubsub/pubsub.ts";
+import type { ClientTracking, TrackedClient } from "./tracking.ts";
 
 export interface QueuedCommand {
   def: CommandDef;
@@ -16,7 +17,7 @@ export interface QueuedCommand {
   argv: Uint8Array[];
 }
 
-export class Client implements Watcher, Subscriber {
+export class Client implements Watcher, Subscriber, TrackedClient {
   readonly reply = new Reply();
   readonly parser: RespParser;
   name = "";
@@ -40,6 +41,8 @@ export class Client implements Watcher, Subscriber {
   isMaster = false;
   /** Is this a replica attached to us (after PSYNC/SYNC: its output is the replication stream). */
   isReplica = false;
+  /** In monitor mode (MONITOR; server/monitor.ts): fed every command, keyspace commands refused. */
+  monitoring = false;
   /** The network connection (replication writes to replicas directly). */
   conn: Deno.Conn | null = null;
   lastCommand = "NULL";
@@ -49,6 +52,8 @@ export class Client implements Watcher, Subscriber {
   close: () => void = () => {};
   /** Pub/Sub channels, patterns and shard channels held (null: none). */
   subscriptions: Subscriptions | null = null;
+  /** Client-side caching (CLIENT TRACKING; server/tracking.ts); null until first enabled. */
+  tracking: ClientTracking | null = null;
   /**
    * Output was added outside this client's own command (a Pub/Sub message, a sunsubscribe): the
    * connection checks the output buffer limits and schedules a write (server/connection.ts).

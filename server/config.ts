@@ -8,6 +8,11 @@
  */
 
 import { writeFileAtomic as writeFileAtomicFsynced } from "../persistence/files.ts";
+import {
+  INVALID_EVENT_CLASS,
+  keyspaceEventsFlagsToString,
+  keyspaceEventsStringToFlags,
+} from "../pubsub/notify_flags.ts";
 
 export type ConfigValue = string | number | boolean;
 
@@ -28,13 +33,18 @@ export type Directive =
     | { type: "bool"; default: boolean }
     | { type: "int"; default: number; min: number; max: number }
     | { type: "memory"; default: number; min: number; max: number }
-    | { type: "string"; default: string }
+    | {
+      type: "string";
+      default: string;
+      /** Reject a value: the error text, or null when it is valid. */
+      check?: (value: string) => string | null;
+    }
     | { type: "enum"; default: string; values: string[] }
     | {
       type: "special";
       default: string;
-      /** Normalise a value (error text when invalid). */
-      parse: (args: string[]) => string | { error: string };
+      /** Normalise a value (error text when invalid), given the directive's current value. */
+      parse: (args: string[], current: string) => string | { error: string };
     }
   );
 
@@ -52,7 +62,14 @@ function parseSave(args: string[]): string | { error: string } {
   return parts.join(" ");
 }
 
-function parseClientOutputBufferLimit(args: string[]): string | { error: string } {
+/**
+ * `client-output-buffer-limit <class> <hard> <soft> <seconds> ...`: the classes named are set, the
+ * others keep their current limits (Redis's setConfigClientOutputBufferLimitOption).
+ */
+function parseClientOutputBufferLimit(
+  args: string[],
+  current: string,
+): string | { error: string } {
   const parts = args.join(" ").trim().split(/\s+/);
   if (parts.length % 4 !== 0) {
     return { error: "Wrong number of arguments in buffer limit configuration." };
@@ -74,12 +91,13 @@ function parseClientOutputBufferLimit(args: string[]): string | { error: string 
     }
     classes[cls] = `${cls} ${hard} ${soft} ${secs}`;
   }
-  const def: Record<string, string> = {
-    normal: "normal 0 0 0",
-    replica: "replica 268435456 67108864 60",
-    pubsub: "pubsub 33554432 8388608 60",
-  };
-  return ["normal", "replica", "pubsub"].map((c) => classes[c] ?? def[c]).join(" ");
+  const was: Record<string, string> = {};
+  const cur = current.trim().split(/\s+/);
+  for (let i = 0; i + 3 < cur.length; i += 4) {
+    const cls = cur[i] === "slave" ? "replica" : cur[i];
+    was[cls] = `${cls} ${cur[i + 1]} ${cur[i + 2]} ${cur[i + 3]}`;
+  }
+  return ["normal", "replica", "pubsub"].map((c) => classes[c] ?? was[c]).join(" ");
 }
 
 /** Redis memtoll: "1gb", "512mb", "100k", plain bytes. */
@@ -528,7 +546,14 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "latency-tracking", type: "bool", default: true, mutable: true },
-  { name: "notify-keyspace-events", type: "string", default: "", mutable: true },
+  {
+    name: "notify-keyspace-events",
+    type: "string",
+    default: "",
+    // config.c setConfigNotifyKeyspaceEventsOption
+    check: (v) => keyspaceEventsStringToFlags(v) === -1 ? INVALID_EVENT_CLASS : null,
+    mutable: true,
+  },
   { name: "list-compress-depth", type: "int", default: 0, min: 0, max: MAX_INT, mutable: true },
   {
     name: "hll-sparse-max-bytes",
@@ -639,9 +664,10 @@ function bound(n: number): string {
 export function parseDirectiveValue(
   d: Directive,
   args: string[],
+  current?: ConfigValue,
 ): { value: ConfigValue } | { error: string } {
   if (d.type === "special") {
-    const r = d.parse(args);
+    const r = d.parse(args, current === undefined ? d.default : String(current));
     return typeof r === "string" ? { value: r } : r;
   }
   if (args.length !== 1) return { error: "wrong number of arguments" };
@@ -676,8 +702,10 @@ export function parseDirectiveValue(
       }
       return { value: l };
     }
-    case "string":
-      return { value: a };
+    case "string": {
+      const error = d.check?.(a) ?? null;
+      return error === null ? { value: a } : { error };
+    }
   }
 }
 
@@ -686,6 +714,10 @@ export function formatConfigValue(d: Directive, v: ConfigValue): string {
   if (d.type === "bool") return v ? "yes" : "no";
   // Redis 7.0 still prints the "slave" class name here.
   if (d.name === "client-output-buffer-limit") return String(v).replace("replica", "slave");
+  // config.c getConfigNotifyKeyspaceEventsOption: the canonical classes, not the text set.
+  if (d.name === "notify-keyspace-events") {
+    return keyspaceEventsFlagsToString(keyspaceEventsStringToFlags(String(v)));
+  }
   return String(v);
 }
 
@@ -735,6 +767,10 @@ export function rewriteLine(d: Directive, v: ConfigValue): string {
       lines.push(`client-output-buffer-limit ${p[i]} ${p[i + 1]} ${p[i + 2]} ${p[i + 3]}`);
     }
     return lines.join("\n");
+  }
+  if (d.name === "notify-keyspace-events") {
+    // config.c rewriteConfigNotifyKeyspaceEventsOption: canonical classes, always quoted.
+    return `${d.name} ${reprArg(formatConfigValue(d, v))}`;
   }
   if (d.type === "string") return `${d.name} ${rewriteArg(String(v))}`;
   return `${d.name} ${String(v)}`;
@@ -841,7 +877,9 @@ export function configSetPairs(
     const args = d.type === "special" || d.name === "bind"
       ? v.split(/\s+/).filter((x) => x !== "")
       : [v];
-    const r = d.name === "bind" ? { value: args.join(" ") } : parseDirectiveValue(d, args);
+    const r = d.name === "bind"
+      ? { value: args.join(" ") }
+      : parseDirectiveValue(d, args, config.get(d.name));
     if (!("error" in r) && d.name === "dir") {
       // As Redis's chdir(): the directory must exist.
       const reason = dirError(String(r.value));
@@ -1007,7 +1045,7 @@ export class Config {
   setFromArgs(name: string, args: string[]): string | null {
     const d = findDirective(name);
     if (!d) return "Bad directive or wrong number of arguments";
-    const r = parseDirectiveValue(d, args);
+    const r = parseDirectiveValue(d, args, this.get(d.name));
     if ("error" in r) return r.error;
     this.values.set(d.name, r.value);
     return null;
@@ -1084,7 +1122,7 @@ export class Config {
         this.values.set("bind", argv.slice(1).join(" "));
         continue;
       }
-      const r = parseDirectiveValue(d, argv.slice(1));
+      const r = parseDirectiveValue(d, argv.slice(1), this.get(d.name));
       if ("error" in r) throw new ConfigError(r.error, lineNo, t, fromFile);
       if (d.name === "daemonize" && r.value === true) {
         throw new ConfigError(

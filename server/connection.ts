@@ -79,6 +79,8 @@ class OutputWriter {
   private waiters: { target: number; resolve: () => void }[] = [];
   private wakeQueued = false;
   private readonly limitState: OutputLimitState = { softSinceMs: 0 };
+  /** Re-checks the limits each second while over the soft limit (Redis's clientsCron does). */
+  private cron: ReturnType<typeof setInterval> | null = null;
   closed = false;
 
   constructor(
@@ -106,16 +108,18 @@ class OutputWriter {
    */
   wake(): void {
     if (this.closed) return;
-    const cls: OutputClass = this.client.inPubSub ? "pubsub" : "normal";
-    const limits = outputLimits(this.server, cls);
-    if (overOutputLimits(this.pendingBytes, limits, this.limitState, this.server.now())) {
-      this.server.log.warning(
-        `Client id=${this.client.id} addr=${this.client.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`,
-      );
-      this.client.reply.take();
-      this.client.dropHeldFrames();
-      this.client.close();
+    if (this.overLimits()) {
+      this.drop("scheduled to be closed ASAP");
       return;
+    }
+    // Over the soft limit: its seconds can run out with no more output added (a subscriber that
+    // stopped reading on a quiet channel), so check again each second, as clientsCron does.
+    if (this.limitState.softSinceMs !== 0 && this.cron === null) {
+      this.cron = setInterval(() => {
+        if (this.closed) this.stopCron();
+        else if (this.overLimits()) this.drop("closed");
+        else if (this.limitState.softSinceMs === 0) this.stopCron();
+      }, 1000);
     }
     if (this.wakeQueued || this.running) return;
     this.wakeQueued = true;
@@ -123,6 +127,27 @@ class OutputWriter {
       this.wakeQueued = false;
       if (!this.running && this.client.reply.len > 0) void this.flush();
     });
+  }
+
+  private overLimits(): boolean {
+    const cls: OutputClass = this.client.inPubSub ? "pubsub" : "normal";
+    const limits = outputLimits(this.server, cls);
+    return overOutputLimits(this.pendingBytes, limits, this.limitState, this.server.now());
+  }
+
+  private drop(how: string): void {
+    this.server.log.warning(
+      `Client id=${this.client.id} addr=${this.client.addr} ${how} for overcoming of output buffer limits.`,
+    );
+    this.client.reply.take();
+    this.client.dropHeldFrames();
+    this.client.close();
+  }
+
+  stopCron(): void {
+    if (this.cron === null) return;
+    clearInterval(this.cron);
+    this.cron = null;
   }
 
   private async run(): Promise<void> {
@@ -184,6 +209,7 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
     if (closed) return;
     closed = true;
     writer.closed = true;
+    writer.stopCron();
     try {
       conn.close();
     } catch { /* already closed */ }

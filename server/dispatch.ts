@@ -10,6 +10,7 @@ import type { CommandContext, CommandDef } from "../commands/types.ts";
 import type { Client, QueuedCommand } from "./client.ts";
 import type { Server } from "./server.ts";
 import { MISCONF_AOF_PREFIX } from "../persistence/aof.ts";
+import { Tracking } from "./tracking.ts";
 
 /** What a RESP2 client in the Pub/Sub context may run (Redis's processCommand). */
 const PUBSUB_CONTEXT = new Set([
@@ -60,6 +61,11 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
   const reply = client.reply;
   client.lastInteractionMs = server.now();
   const found = lookupCommand(server, argv);
+  // CLIENT CACHING applies to the next command only (resetClient; server/tracking.ts).
+  if (client.tracking !== null) {
+    const isClient = !("error" in found) && found.fullname.startsWith("client|");
+    Tracking.commandStarts(client.tracking, argv, client.multi !== null, isClient);
+  }
   if ("error" in found) {
     if (client.multi !== null) client.multiError = true;
     server.stats.rejectedCalls++;
@@ -133,12 +139,26 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     reply.error(E.READONLY_REPLICA);
     return;
   }
+  // A monitor (a CLIENT_SLAVE in Redis) may not touch the keyspace (Redis's processCommand).
+  if (client.monitoring && touchesKeyspace(def)) {
+    if (client.multi !== null) client.multiError = true;
+    server.stats.rejectedCalls++;
+    reply.error("ERR Replica can't interact with the keyspace");
+    return;
+  }
   // A RESP2 connection in the Pub/Sub context runs only the subscription commands.
   if (client.subscriptions !== null && client.proto === 2 && !PUBSUB_CONTEXT.has(fullname)) {
     server.stats.rejectedCalls++;
-    reply.error(
-      `ERR Can't execute '${fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-    );
+    const why =
+      `Can't execute '${fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+    // rejectCommandFormat: a refused EXEC aborts (execCommandAbort), in MULTI or not.
+    if (fullname === "exec") {
+      discardTransaction(server, client);
+      reply.error(`EXECABORT Transaction discarded because of: ${why}`);
+    } else {
+      if (client.multi !== null) client.multiError = true;
+      reply.error(`ERR ${why}`);
+    }
     return;
   }
   if (server.loading !== null && !def.flags.includes("loading") && !client.isMaster) {
@@ -174,13 +194,33 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     reply.status("QUEUED");
     return;
   }
+  // Client-side caching: the running client (server.current_client), for NOLOOP and for the
+  // invalidations it causes itself, sent after its reply.
+  const tracking = server.tracking;
+  const outer = tracking.active ? tracking.beforeCommand(client) : null;
   const r = call(server, client, def, fullname, argv);
+  if (tracking.current === client) tracking.afterCommand(client, outer, r);
   // Serve clients blocked on keys this command pushed to (Redis's handleClientsBlockedOnKeys);
   // a script still running (it yielded) serves them when it ends.
   if (server.db.readyKeys.size !== 0 && server.scripts.running === null) {
     server.db.handleReadyKeys();
   }
   return r;
+}
+
+/** processCommand's is_read_command || is_write_command || is_may_replicate_command. */
+function touchesKeyspace(def: CommandDef): boolean {
+  const f = def.flags;
+  return f.includes("readonly") || f.includes("write") || f.includes("may_replicate");
+}
+
+/**
+ * A command that blocks its client (BLPOP & co, WAIT) is shown to monitors as it blocks, as
+ * Redis's call() does; any other command that finishes later (EXEC around one, MIGRATE) is
+ * synchronous in Redis, so it is shown once done, after what it ran.
+ */
+function monitoredAtBlock(def: CommandDef, fullname: string): boolean {
+  return def.flags.includes("blocking") || fullname === "wait";
 }
 
 /** Run a resolved command and account for it. */
@@ -205,7 +245,12 @@ export function call(
     ? server.replication.callPropagating(ctx, def, fullname, argv)
     : def.handler!(ctx, argv);
   const asking = client.asking;
+  // Client-side caching: costs one test unless a client tracks keys (trackingRememberKeys).
+  if (server.tracking.active) server.tracking.afterCall(client, def, fullname, argv, r);
   if (r instanceof Promise) {
+    const monitors = server.monitors;
+    const shown = monitors.size !== 0 && monitoredAtBlock(def, fullname);
+    if (shown) monitors.afterCall(server, client, def, argv);
     return r.then(() => {
       server.recordCall(
         fullname,
@@ -214,6 +259,7 @@ export function call(
         client,
         argv,
       );
+      if (!shown && monitors.size !== 0) monitors.afterCall(server, client, def, argv);
       if (asking && fullname !== "asking") client.asking = false;
     });
   }
@@ -224,6 +270,8 @@ export function call(
     client,
     argv,
   );
+  // MONITOR: costs one test unless someone monitors (server/monitor.ts).
+  if (server.monitors.size !== 0) server.monitors.afterCall(server, client, def, argv);
   // ASKING is one-shot: it applies to the next command only.
   if (asking && fullname !== "asking") client.asking = false;
   client.commandsProcessed++;

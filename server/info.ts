@@ -161,7 +161,7 @@ function section(server: Server, name: string): string | null {
         ["client_recent_max_input_buffer", 0],
         ["client_recent_max_output_buffer", 0],
         ["blocked_clients", server.db.blockedWaiters.size],
-        ["tracking_clients", 0],
+        ["tracking_clients", server.tracking.clients],
         ["clients_in_timeout_table", 0],
       ]);
     case "memory": {
@@ -304,9 +304,9 @@ function section(server: Server, name: string): string | null {
         ["active_defrag_key_misses", 0],
         ["total_active_defrag_time", 0],
         ["current_active_defrag_time", 0],
-        ["tracking_total_keys", 0],
-        ["tracking_total_items", 0],
-        ["tracking_total_prefixes", 0],
+        ["tracking_total_keys", server.tracking.totalKeys],
+        ["tracking_total_items", server.tracking.items],
+        ["tracking_total_prefixes", server.tracking.totalPrefixes],
         ["unexpected_error_replies", 0],
         ["total_error_replies", totalErrors(server)],
         ["dump_payload_sanitizations", 0],

@@ -20,13 +20,16 @@ import { RdbPersistence } from "../persistence/rdb_persistence.ts";
 import { Aof } from "../persistence/aof.ts";
 import type { AofManifest } from "../persistence/aof_manifest.ts";
 import { AofFormatError, runAofCommands } from "../persistence/aof_load.ts";
-import { dispatch } from "./dispatch.ts";
+import { dispatch, keyIndices } from "./dispatch.ts";
 import { type LoadingState, loadRdbIncrementally } from "../persistence/rdb_load.ts";
 import { joinDir } from "../persistence/files.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import { ScriptEngine } from "../scripting/script_engine.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
+import { Tracking } from "./tracking.ts";
+import { Monitors } from "./monitor.ts";
+import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
 
 export const REDIS_VERSION = "7.0.15";
 
@@ -114,6 +117,10 @@ export class Server {
   readonly aof: Aof;
   /** Pub/Sub channels, patterns and shard channels (pubsub/pubsub.ts). */
   readonly pubsub = new PubSub();
+  /** Client-side caching: the tracking table and invalidations (server/tracking.ts). */
+  readonly tracking: Tracking;
+  /** Clients in monitor mode (MONITOR; server/monitor.ts). */
+  readonly monitors = new Monitors();
   /** The Lua VM and script cache (EVAL, FUNCTION). */
   readonly scripts: ScriptEngine;
   /** Set while the dataset loads at start: commands without the `loading` flag get -LOADING. */
@@ -139,6 +146,16 @@ export class Server {
     this.log = opts.logger ?? new Logger(this.now);
     this.log.level = this.config.getString("loglevel") as LogLevel;
     this.db = new Db(this.now);
+    this.tracking = new Tracking({
+      clients: this.clients,
+      maxKeys: () => this.config.getNumber("tracking-table-max-keys"),
+      scriptRunning: () => this.scripts.running !== null,
+      keyIndices,
+    }, this.db);
+    this.db.notifier.pubsub = this.pubsub;
+    this.db.notifier.flags = keyspaceEventsStringToFlags(
+      this.config.getString("notify-keyspace-events"),
+    );
     this.commands = buildCommandTable();
     this.startTimeMs = this.now();
     this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
@@ -249,6 +266,8 @@ export class Server {
 
   removeClient(c: Client): void {
     this.pubsub.dropClient(c);
+    this.tracking.clientGone(c);
+    this.monitors.remove(c);
     for (const k of c.watchedKeys) this.db.unwatch(k, c);
     c.watchedKeys = [];
     this.clients.delete(c.id);
@@ -467,6 +486,7 @@ export class Server {
     this.timers.push(setInterval(() => {
       this.persistence.cron();
       this.aof.cron();
+      this.tracking.cron();
     }, 100));
   }
 

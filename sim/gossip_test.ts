@@ -313,7 +313,7 @@ Deno.test(
       const cleared = await firstSeen(w, viewers, (i) => !hasFlag(w, i, 3, NodeFlags.FAIL), 5000);
       assert.ok(cleared, "the master with slots stayed FAIL");
       for (const i of viewers) {
-        const heldMs = cleared.get(i)! - failTime.get(i)!;
+        const heldMs: number = cleared.get(i)! - failTime.get(i)!;
         assert.ok(heldMs > NODE_TIMEOUT_MS * FAIL_UNDO_TIME_MULT, `node ${i}: cleared ${heldMs}`);
         assert.ok(
           logTexts(w, i).includes(

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
+import { encodeCommand, haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { latin1 } from "../protocol/bytes.ts";
 
@@ -29,8 +29,9 @@ export function show(v: RespValue): string {
       return "nil";
     case "array":
     case "set":
-    case "push":
       return `[${v.value.map(show).join(",")}]`;
+    case "push":
+      return `>[${v.value.map(show).join(",")}]`;
     case "map":
       return `{${v.value.map(([k, x]) => `${show(k)}:${show(x)}`).join(",")}}`;
     case "double":
@@ -132,6 +133,24 @@ export async function callBoth(a: RespClient, b: RespClient, c: Cmd): Promise<[R
     return [await a.callRaw(...c), await b.callRaw(...c)];
   } catch (e) {
     throw new Error(`${(e as Error).message} (command: ${cmdText(c)})`);
+  }
+}
+
+/**
+ * Send `PING marker` and return every frame read before its reply (a bulk string, or
+ * `["pong", marker]` in the RESP2 Pub/Sub context): what a client received up to now.
+ */
+export async function untilMarker(c: RespClient, marker: string): Promise<RespValue[]> {
+  await c.writeRaw(encodeCommand(["PING", marker]));
+  const out: RespValue[] = [];
+  for (;;) {
+    const v = await c.readValue(10_000);
+    if (v === null) throw new Error("connection closed");
+    const text = show(v);
+    if (text === `$${JSON.stringify(marker)}` || text === `[$"pong",$${JSON.stringify(marker)}]`) {
+      return out;
+    }
+    out.push(v);
   }
 }
 

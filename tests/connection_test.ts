@@ -129,7 +129,7 @@ Deno.test("AUTH: without and with requirepass; NOAUTH; HELLO AUTH", async () => 
       assert.equal((await d.call("GET", "k") as Error).message, "NOAUTH Authentication required.");
       assert.equal(
         (await d.call("HELLO", "3") as Error).message,
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
       );
       assert.equal(
         (await d.call("AUTH", "bad") as Error).message,

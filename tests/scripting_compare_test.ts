@@ -86,13 +86,6 @@ const KNOWN_FAIL = new Map<string, string>([
     `redis.call('select',1) redis.call('set','x','1') return redis.call('dbsize')`,
     "SELECT inside scripts",
   ],
-  // KNOWN-FAIL: no pub/sub commands on the node yet (issue 14): PUBLISH ours -ERR Unknown Redis
-  // command called from script script: ..., redis :0; SUBSCRIBE ours "Unknown Redis command
-  // called from script", redis "This Redis command is not allowed from script".
-  [`return redis.call('publish','ch','m')`, "PUBLISH missing"],
-  [`return redis.call('subscribe','ch')`, "SUBSCRIBE missing"],
-  // KNOWN-FAIL: as PUBLISH above (EVAL and EVAL_RO).
-  [`#!lua flags=no-writes\nreturn redis.call('publish', 'ch', 'm')`, "PUBLISH missing"],
 ]);
 function addCmds(cmds: Cmd[], extra: Partial<Case> = {}): void {
   const knownFail = cmds.map((c) => KNOWN_FAIL.get(String(c[1]))).find((k) => k !== undefined);
@@ -1080,11 +1073,7 @@ addCmds([["EVAL_RO", "return redis.pcall('set', KEYS[1], 'v')", "1", "s"]]);
 addCmds([["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "s"]]);
 addCmds([["EVAL_RO", "return redis.call('incr', 'n')", "0"]]);
 addCmds([["EVAL_RO", "redis.call('get','s') return redis.call('del', 's')", "0"]]);
-// KNOWN-FAIL: no PUBLISH: ours "Unknown Redis command called from script", redis "Write
-// commands are not allowed from read-only scripts."
-addCmds([["EVAL_RO", "return redis.call('publish', 'ch', 'x')", "0"]], {
-  knownFail: "PUBLISH missing",
-});
+addCmds([["EVAL_RO", "return redis.call('publish', 'ch', 'x')", "0"]]);
 addCmds([["EVAL_RO", "return 'ro'", "0"]]);
 addCmds([["EVAL_RO"]]);
 addCmds([["EVAL_RO", "return 1", "1"]]);

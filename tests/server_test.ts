@@ -99,6 +99,16 @@ Deno.test("CONFIG GET: exact names, globs, aliases, RESP3 map", async () => {
       "client-output-buffer-limit",
       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
     ]);
+    // Setting one class keeps the others' current limits (as redis-server 7.0.15).
+    assert.equal(await c.call("CONFIG", "SET", "client-output-buffer-limit", "normal 1 2 3"), "OK");
+    assert.equal(
+      await c.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 1mb 1"),
+      "OK",
+    );
+    assert.deepEqual(await c.call("CONFIG", "GET", "client-output-buffer-limit"), [
+      "client-output-buffer-limit",
+      "normal 1 2 3 slave 268435456 67108864 60 pubsub 1048576 1048576 1",
+    ]);
     const dir = (await c.call("CONFIG", "GET", "dir") as string[])[1];
     assert.equal(dir, Deno.realPathSync(node.dir));
     assert.equal(
