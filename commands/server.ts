@@ -23,6 +23,7 @@ import {
 } from "../server/config.ts";
 import type { LogLevel } from "../server/log.ts";
 import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
+import { allOutputLimits } from "../server/output_limits.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { datasetDigest, digestHex, valueDigest, ZERO_DIGEST_HEX } from "../keyspace/digest.ts";
 import { Deque } from "../keyspace/deque.ts";
@@ -97,6 +98,9 @@ function applyConfig(server: Server, names: string[]): void {
       if (server.config.getBool("appendonly")) server.aof.turnOn();
       else server.aof.turnOff();
       server.replication.updatePropagating();
+    }
+    if (n === "client-output-buffer-limit") {
+      server.outputLimits = allOutputLimits(server.config.getString(n));
     }
     if (n === "loglevel") server.log.level = server.config.getString("loglevel") as LogLevel;
     if (n === "notify-keyspace-events") {

@@ -63,9 +63,18 @@ export class Reply {
   }
 
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.len);
-    this.len += bytes.length;
+    const n = bytes.length;
+    if (this.len + n > this.buf.length) this.ensure(n);
+    const b = this.buf;
+    if (n <= 64) {
+      // Small frames (Pub/Sub messages, many per publish): a loop beats TypedArray.set's call.
+      let o = this.len;
+      for (let i = 0; i < n; i++) b[o++] = bytes[i];
+      this.len = o;
+      return;
+    }
+    b.set(bytes, this.len);
+    this.len += n;
   }
 
   /** ASCII-only text (no multibyte chars). */

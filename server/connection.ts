@@ -12,13 +12,7 @@
 import { dispatch } from "./dispatch.ts";
 import type { Server } from "./server.ts";
 import type { Client } from "./client.ts";
-import {
-  type OutputClass,
-  type OutputLimits,
-  outputLimitsFor,
-  type OutputLimitState,
-  overOutputLimits,
-} from "./output_limits.ts";
+import { type OutputClass, type OutputLimitState, overOutputLimits } from "./output_limits.ts";
 
 const READ_SIZE = 64 * 1024;
 /** Flush mid-batch when this much reply is pending, to bound the output buffer. */
@@ -46,23 +40,6 @@ export function protectedModeDenies(server: Server, remote: Deno.Addr): boolean 
   if (!server.config.getBool("protected-mode") || server.authRequired()) return false;
   const host = (remote as Deno.NetAddr).hostname ?? "";
   return !(host.startsWith("127.") || host === "::1" || host.startsWith("::ffff:127."));
-}
-
-/** Parsed `client-output-buffer-limit`, re-read when the directive changes. */
-let limitsSource = "";
-let limitsByClass: Record<OutputClass, OutputLimits> | null = null;
-
-function outputLimits(server: Server, cls: OutputClass): OutputLimits {
-  const src = server.config.getString("client-output-buffer-limit");
-  if (limitsByClass === null || src !== limitsSource) {
-    limitsSource = src;
-    limitsByClass = {
-      normal: outputLimitsFor(src, "normal"),
-      replica: outputLimitsFor(src, "replica"),
-      pubsub: outputLimitsFor(src, "pubsub"),
-    };
-  }
-  return limitsByClass[cls];
 }
 
 /**
@@ -131,8 +108,15 @@ class OutputWriter {
 
   private overLimits(): boolean {
     const cls: OutputClass = this.client.inPubSub ? "pubsub" : "normal";
-    const limits = outputLimits(this.server, cls);
-    return overOutputLimits(this.pendingBytes, limits, this.limitState, this.server.now());
+    const limits = this.server.outputLimits[cls];
+    const used = this.pendingBytes;
+    // Below both limits with no soft timer running: nothing to decide (the common case).
+    if (
+      this.limitState.softSinceMs === 0 &&
+      (limits.softBytes === 0 || used < limits.softBytes) &&
+      (limits.hardBytes === 0 || used < limits.hardBytes)
+    ) return false;
+    return overOutputLimits(used, limits, this.limitState, this.server.now());
   }
 
   private drop(how: string): void {

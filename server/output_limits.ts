@@ -36,6 +36,15 @@ export function outputLimitsFor(directive: string, cls: OutputClass): OutputLimi
   return DEFAULTS[cls];
 }
 
+/** Every class's limits from the directive's value. */
+export function allOutputLimits(directive: string): Record<OutputClass, OutputLimits> {
+  return {
+    normal: outputLimitsFor(directive, "normal"),
+    replica: outputLimitsFor(directive, "replica"),
+    pubsub: outputLimitsFor(directive, "pubsub"),
+  };
+}
+
 export interface OutputLimitState {
   /** When the soft limit was first reached (0: below it). */
   softSinceMs: number;

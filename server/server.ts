@@ -27,6 +27,7 @@ import { rdbOptions } from "../commands/dump.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import { ScriptEngine } from "../scripting/script_engine.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
+import { allOutputLimits, type OutputClass, type OutputLimits } from "./output_limits.ts";
 import { Tracking } from "./tracking.ts";
 import { Monitors } from "./monitor.ts";
 import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
@@ -115,6 +116,8 @@ export class Server {
   readonly persistence: RdbPersistence;
   /** The append-only file (appendonly yes). */
   readonly aof: Aof;
+  /** client-output-buffer-limit per class, parsed (refreshed by CONFIG SET). */
+  outputLimits: Record<OutputClass, OutputLimits>;
   /** Pub/Sub channels, patterns and shard channels (pubsub/pubsub.ts). */
   readonly pubsub = new PubSub();
   /** Client-side caching: the tracking table and invalidations (server/tracking.ts). */
@@ -159,6 +162,7 @@ export class Server {
     this.commands = buildCommandTable();
     this.startTimeMs = this.now();
     this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
+    this.outputLimits = allOutputLimits(this.config.getString("client-output-buffer-limit"));
     this.replication = new Replication(this);
     this.scripts = new ScriptEngine(this, REDIS_VERSION);
     this.persistence = new RdbPersistence({
