@@ -192,8 +192,8 @@ export class PubSub {
   removeChannelsInSlots(slots: ReadonlySet<number>): void {
     if (this.shardChannels.size === 0) return;
     for (const [channel, subs] of [...this.shardChannels]) {
-      if (!slots.has(keyHashSlot(fromLatin1(channel)))) continue;
       const name = fromLatin1(channel);
+      if (!slots.has(keyHashSlot(name))) continue;
       for (const c of [...subs]) {
         this.sunsubscribe(c, channel);
         c.deliver(

@@ -177,8 +177,6 @@ class OutputWriter {
   }
 }
 
-const writers = new WeakMap<Client, OutputWriter>();
-
 export async function serveConnection(server: Server, conn: Deno.TcpConn): Promise<void> {
   try {
     conn.setNoDelay(true);
@@ -186,7 +184,6 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
   const client = server.newClient(fmtAddr(conn.remoteAddr), fmtAddr(conn.localAddr));
   client.conn = conn;
   const writer = new OutputWriter(server, client, conn);
-  writers.set(client, writer);
   client.outputAdded = () => writer.wake();
   let closed = false;
   client.close = () => {
@@ -221,7 +218,7 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
         server.stats.netInputBytes += n;
         client.parser.feed(readBuf.subarray(0, n));
       }
-      await processInput(server, client, conn);
+      await processInput(server, client, conn, writer);
       if (client.reply.len > 0) await writer.flush();
       if (client.closeAfterReply) break;
     }
@@ -277,11 +274,12 @@ async function waitWatchingPeer(
   }
 }
 
-function flush(client: Client): Promise<void> {
-  return writers.get(client)?.flush() ?? Promise.resolve();
-}
-
-async function processInput(server: Server, client: Client, conn: Deno.Conn): Promise<void> {
+async function processInput(
+  server: Server,
+  client: Client,
+  conn: Deno.Conn,
+  writer: OutputWriter,
+): Promise<void> {
   for (;;) {
     const r = client.parser.next();
     if (r === null) return;
@@ -302,11 +300,11 @@ async function processInput(server: Server, client: Client, conn: Deno.Conn): Pr
     const p = dispatch(server, client, r.argv);
     if (p !== undefined) {
       // A command that waits (BLPOP & co): send the replies of earlier pipelined commands first.
-      if (client.reply.len > 0) await flush(client);
+      if (client.reply.len > 0) await writer.flush();
       await waitWatchingPeer(server, client, conn, p);
     }
     if (client.closeAfterReply) return;
     client.parser.authRequired = !client.authenticated;
-    if (client.reply.len >= FLUSH_AT) await flush(client);
+    if (client.reply.len >= FLUSH_AT) await writer.flush();
   }
 }
