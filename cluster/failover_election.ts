@@ -6,15 +6,21 @@
  * - `failoverAuthTimeoutMs(nodeTimeoutMs)` = max(2 × node_timeout, 2000); the retry time is
  *   twice that (`failoverAuthRetryMs`).
  * - `replicaRank(s, myOffset)`: how many other replicas of my master (NOFAILOVER ones excluded)
- *   advertised a larger replication offset than mine.
+ *   advertised a larger replication offset than mine, or the same offset and a smaller name
+ *   (Valkey's tie-break: two replicas in sync never share rank 0 and race for one epoch).
+ * - `electionDelayMs(nodeTimeoutMs)`: the election's unit of delay, min(500, node_timeout / 30)
+ *   as Valkey computes it (valkey-io/valkey#2449): Redis 7.0 always waits 500 ms + random(0..499)
+ *   + rank × 1000 ms, which is most of a failover's time with a short node-timeout. Only when a
+ *   replica asks for votes changes; how masters vote does not, so a mixed cluster stays correct.
  * - `replicaDataAgeMs(ctx)` / `dataTooOldToFailover(ctx)`: the data-age check (validity factor).
  * - `failoverPreconditions(s, ctx)`: myself a replica with a known master that is FAIL (or a
  *   manual failover can start), replica-no-failover not set (unless manual), master has slots.
  * - `buildAuthRequest(s, ctx)`: FAILOVER_AUTH_REQUEST from the current state (FORCEACK while a
  *   manual failover is in progress, i.e. mf_end != 0).
  * - `handleReplicaFailover(s, ctx, sink)` -> state: one run of clusterHandleSlaveFailover:
- *   schedule an attempt (now + 500 + random(0..499) + rank × 1000 ms, "Start of election delayed
- *   for ..."; a manual failover starts now with rank 0 and asks for another run before sleep;
+ *   schedule an attempt (now + d + random(0..d-1) + rank × rankDelayMs, d = electionDelayMs,
+ *   "Start of election delayed for ..."; a manual failover starts now with rank 0 and asks for
+ *   another run before sleep;
  *   PONG to my master's other replicas), grow the delay when the rank grows, wait, give up after
  *   the auth timeout, start the election (currentEpoch += 1, failover_auth_epoch, broadcast
  *   AUTH_REQUEST, save + fsync + update state), and with a quorum of ACKs (size / 2 + 1) win:
@@ -29,6 +35,7 @@
 
 import type { EmptyMessage } from "../protocol/bus.ts";
 import { FAILOVER_AUTH_TIMEOUT_MIN_MS, MSGFLAG0_FORCEACK } from "../protocol/bus.ts";
+import { CLUSTER_CRON_PERIOD_MS } from "../protocol/bus_constants.ts";
 import { EffectSink } from "./bus_effects.ts";
 import { buildHeader, buildPingMessage } from "./bus_header_build.ts";
 import { putNode, setNodeAsMaster } from "./bus_node_ops.ts";
@@ -71,9 +78,25 @@ export function replicaRank(s: ClusterState, myOffset: number): number {
   let rank = 0;
   for (const r of replicasOf(s, me.masterId)) {
     if (r.id === me.id || (r.flags & NodeFlags.NOFAILOVER)) continue;
-    if (r.replOffset > myOffset) rank++;
+    if (r.replOffset > myOffset || (r.replOffset === myOffset && r.id < me.id)) rank++;
   }
   return rank;
+}
+
+/** The election's unit of delay (ms): min(500, node_timeout / 30), at least 1. */
+export function electionDelayMs(nodeTimeoutMs: number): number {
+  return Math.max(1, Math.min(500, Math.floor(nodeTimeoutMs / 30)));
+}
+
+/**
+ * The delay per rank (ms): 2 units as Valkey, but never under two cron periods. The election
+ * starts on the first cron tick at or after its time (every 100 ms), so two siblings whose times
+ * are less than a period apart could ask in the same tick, in the same epoch, and split the
+ * votes; more than a period apart, the better one's election (one round trip) is over before
+ * the next one asks.
+ */
+export function rankDelayMs(nodeTimeoutMs: number): number {
+  return Math.max(2 * electionDelayMs(nodeTimeoutMs), 2 * CLUSTER_CRON_PERIOD_MS);
 }
 
 /** Data age as Redis computes it (minus node_timeout when larger). */
@@ -189,9 +212,10 @@ export function handleReplicaFailover(
 
   const myOffset = myReplOffset(s, ctx);
   if (authAge > authRetry) {
-    let authTimeMs = now + 500 + ctx.rng.int(500);
+    const d = electionDelayMs(ctx.nodeTimeoutMs);
+    let authTimeMs = now + d + ctx.rng.int(d);
     let rank = replicaRank(s, myOffset);
-    authTimeMs += rank * 1000;
+    authTimeMs += rank * rankDelayMs(ctx.nodeTimeoutMs);
     if (v.mfEndMs !== 0) {
       authTimeMs = now;
       rank = 0;
@@ -220,7 +244,7 @@ export function handleReplicaFailover(
   if (!v.authSent && v.mfEndMs === 0) {
     const newRank = replicaRank(s, myOffset);
     if (newRank > v.authRank) {
-      const added = (newRank - v.authRank) * 1000;
+      const added = (newRank - v.authRank) * rankDelayMs(ctx.nodeTimeoutMs);
       s = withFailoverVars(s, { authTimeMs: v.authTimeMs + added, authRank: newRank });
       v = failoverVars(s);
       sink.log(

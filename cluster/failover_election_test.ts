@@ -9,11 +9,13 @@ import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
 import {
   buildAuthRequest,
   dataTooOldToFailover,
+  electionDelayMs,
   type FailoverContext,
   failoverCron,
   type FailoverEffect,
   failoverPreconditions,
   failoverVars,
+  rankDelayMs,
   receiveFailoverMessage,
   replicaDataAgeMs,
   replicaRank,
@@ -84,6 +86,30 @@ Deno.test("election: rank counts siblings with a larger offset, not NOFAILOVER o
   assert.equal(replicaRank(s, 500), 1);
   s = updateNode(s, SIB, { flags: NodeFlags.SLAVE | NodeFlags.NOFAILOVER });
   assert.equal(replicaRank(s, 500), 0);
+  // The same offset: the sibling with the smaller name ranks first (two replicas in sync never
+  // both wait the rank-0 delay and race for one epoch).
+  s = updateNode(s, SIB, { flags: NodeFlags.SLAVE, replOffset: 500 });
+  assert.equal(replicaRank(s, 500), SIB < ME ? 1 : 0);
+});
+
+Deno.test("election: the delay unit scales with node-timeout (min(500, node_timeout / 30))", () => {
+  const table: [number, number][] = [
+    [15000, 500],
+    [60000, 500],
+    [7500, 250],
+    [3000, 100],
+    [
+      2000,
+      66,
+    ],
+    [1500, 50],
+    [10, 1],
+  ];
+  for (const [timeoutMs, d] of table) assert.equal(electionDelayMs(timeoutMs), d, `${timeoutMs}`);
+  // Per rank: two units, at least two cron periods (Redis's 1000 ms from 15 s up).
+  assert.equal(rankDelayMs(15000), 1000);
+  assert.equal(rankDelayMs(7500), 500);
+  assert.equal(rankDelayMs(2000), 200);
 });
 
 Deno.test("election: data age and cluster-replica-validity-factor", () => {
@@ -119,12 +145,13 @@ Deno.test("election: preconditions (master FAIL with slots, replica-no-failover)
 
 Deno.test("election: schedule, delay, request, quorum of ACKs, promotion", () => {
   let s = state();
-  // 1. Scheduling: 500 + random(0..499) + rank 0, PONG to the sibling replica only.
+  // 1. Scheduling (node-timeout 2000: d = 66): 66 + random(0..65) + rank 0, PONG to the sibling
+  // replica only.
   let r = failoverCron(s, ctx(T0));
   s = r.state;
   const v = failoverVars(s);
   const delay = v.authTimeMs - T0;
-  assert.ok(delay >= 500 && delay < 1000, `delay ${delay}`);
+  assert.ok(delay >= 66 && delay < 132, `delay ${delay}`);
   assert.deepEqual(logs(r.effects), [
     `Start of election delayed for ${delay} milliseconds (rank #0, offset 500).`,
   ]);
@@ -191,23 +218,23 @@ Deno.test("election: rank grows before the election -> delay added; expiry and r
   let s = state();
   s = failoverCron(s, ctx(T0)).state;
   const t1 = failoverVars(s).authTimeMs;
-  // The sibling advertises a larger offset: rank 1, +1000 ms.
+  // The sibling advertises a larger offset: rank 1, + max(2d, 2 cron periods) = 200 ms.
   s = updateNode(s, SIB, { replOffset: 900 });
-  const r = failoverCron(s, ctx(T0 + 100));
+  const r = failoverCron(s, ctx(T0 + 10));
   s = r.state;
   assert.deepEqual(logs(r.effects), [
-    "Replica rank updated to #1, added 1000 milliseconds of delay.",
+    "Replica rank updated to #1, added 200 milliseconds of delay.",
   ]);
-  assert.equal(failoverVars(s).authTimeMs, t1 + 1000);
+  assert.equal(failoverVars(s).authTimeMs, t1 + 200);
   // Election at the new time, no votes.
-  s = failoverCron(s, ctx(t1 + 1000)).state;
+  s = failoverCron(s, ctx(t1 + 200)).state;
   assert.equal(s.currentEpoch, 6);
   // After auth_timeout (4000 ms from the scheduled time) the attempt expired: no new request.
-  let out = failoverCron(s, ctx(t1 + 1000 + 4001));
+  let out = failoverCron(s, ctx(t1 + 200 + 4001));
   assert.equal(out.effects.filter((e) => e.kind === "broadcast").length, 0);
   s = out.state;
   // After the retry time (8000 ms) a new attempt is scheduled, then a new epoch is used.
-  out = failoverCron(s, ctx(t1 + 1000 + 8001));
+  out = failoverCron(s, ctx(t1 + 200 + 8001));
   s = out.state;
   assert.match(logs(out.effects)[0], /^Start of election delayed for \d+ milliseconds \(rank #1/);
   out = failoverCron(s, ctx(failoverVars(s).authTimeMs));

@@ -370,7 +370,9 @@ Deno.test("failover: a lost vote (not enough masters) -> retry after the timeout
         10_000,
       ),
     );
-    await w.run(200);
+    // At once: with node-timeout 2000 the replica asks for votes 66-131 ms after it learns of
+    // the FAIL (electionDelayMs), and master 1 must be gone by then.
+    assert.equal(warnings(w, 3, /^Starting a failover election/).length, 0);
     w.crash(1);
     assert.ok(
       await w.runUntil(() => warnings(w, 3, /^Starting a failover election/).length === 1, 10_000),
@@ -661,4 +663,39 @@ Deno.test("failover: a master stopped past node-timeout loses its slots; continu
       assertOneMasterPerSlot(w);
     });
   }
+});
+
+Deno.test("failover: the node-timeout-scaled election delay gives no split votes (40 seeds)", async () => {
+  // electionDelayMs(2000) = 66: a replica asks for votes 66-131 ms after it learns of the FAIL,
+  // plus 200 ms per better-ranked sibling (rankDelayMs), instead of Redis's 500-999 ms + 1000 per
+  // rank. Two in-sync replicas of the dead master (equal offsets) rank by name, so one waits
+  // 200 ms more: in every seed one replica asks, wins at once, and no epoch is ever split.
+  const recoveryMs: number[] = [];
+  for (let seed = 300; seed < 340; seed++) {
+    await withCluster(seed, 3, [0, 0, 1, 2], {}, async (w) => {
+      await w.run(300);
+      const crashedAt = w.now();
+      w.crash(0);
+      assert.ok(
+        await w.runUntil(() => agreed(w) && (isMasterNode(w, 3) || isMasterNode(w, 4)), 20_000),
+        `seed ${seed}: a replica took over`,
+      );
+      recoveryMs.push(w.now() - crashedAt);
+      const elections = [3, 4].flatMap((i) => warnings(w, i, /^Starting a failover election/));
+      assert.equal(elections.length, 1, `seed ${seed}: one election, no split vote`);
+      for (const i of [1, 2]) {
+        assert.equal(
+          warnings(w, i, /^Failover auth granted/).length,
+          1,
+          `seed ${seed}: master ${i}`,
+        );
+      }
+      assertOneMasterPerSlot(w);
+    });
+  }
+  // Recovery is node-timeout + FAIL agreement + the short delay: well under Redis's fixed
+  // 500-999 ms extra at this node-timeout (the sim's gossip timing, 50 ms steps).
+  recoveryMs.sort((a, b) => a - b);
+  const median = recoveryMs[recoveryMs.length >> 1];
+  assert.ok(median < NODE_TIMEOUT_MS + 1500, `median recovery ${median} ms`);
 });
