@@ -98,7 +98,7 @@ export function strtod(b: Uint8Array): StrtodResult {
         j = k;
       }
     }
-    const value = sign * mant * Math.pow(2, exp);
+    const value = sign * ldexp(mant, exp);
     const erange = !Number.isFinite(value) || (value === 0 && mant !== 0);
     return { value, end: j, erange };
   }
@@ -215,4 +215,15 @@ export function parseLexRange(min: Uint8Array, max: Uint8Array): LexRange | null
   const b = parseLexItem(max);
   if (b === null) return null;
   return { min: a.v, max: b.v, minKind: a.kind, maxKind: b.kind, minex: a.ex, maxex: b.ex };
+}
+
+/**
+ * m × 2^e rounded once, as C's ldexp: Math.pow(2, e) alone underflows to 0 below 2^-1074 (and
+ * overflows above 2^1023) even when the product is representable, so the scaling is split into
+ * an exact step and a final one that rounds.
+ */
+function ldexp(m: number, e: number): number {
+  if (e < -1000) return m * Math.pow(2, e + 1000) * Math.pow(2, -1000);
+  if (e > 1000) return m * Math.pow(2, e - 1000) * Math.pow(2, 1000);
+  return m * Math.pow(2, e);
 }

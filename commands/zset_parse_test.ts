@@ -18,6 +18,13 @@ Deno.test("strtod: glibc syntax", () => {
   assert.equal(strtod(b("0x10")).value, 16);
   assert.equal(strtod(b("0x1p4")).value, 16);
   assert.equal(strtod(b("0x.8")).value, 0.5);
+  // Hex floats scale as ldexp: subnormal results below 2^-1074's power of two are kept (glibc, and
+  // so ZADD on redis-server 7.0.15: 0x1000p-1080 is 3.1620201333839779e-322), rounding to 0 is
+  // ERANGE.
+  assert.deepEqual(strtod(b("0x1000p-1080")), { value: 2 ** -1068, end: 12, erange: false });
+  assert.deepEqual(strtod(b("0x1p-1075")), { value: 0, end: 9, erange: true });
+  assert.equal(strtod(b("0x1p-1074")).value, 5e-324);
+  assert.equal(strtod(b("0x0.8p1024")).value, 2 ** 1023);
   assert.deepEqual(strtod(b("0x")), { value: 0, end: 1, erange: false });
   assert.equal(strtod(b("-Infinity")).value, -Infinity);
   assert.equal(strtod(b("inFx")).end, 3);
