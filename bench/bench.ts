@@ -10,12 +10,19 @@
  * keys: time, latency meanwhile, peak memory; bench/bgsave.ts) and `scripting` (SCRIPT LOAD,
  * EVALSHA and EVAL, the Lua VM's start-up, memory per cached script; bench/scripting.ts) and
  * `pubsub` (PUBLISH to 1 and to 1,000 subscribers, messages delivered per second, and the latency
- * of a message across the cluster bus of 3 masters, p50/p99; bench/pubsub.ts).
+ * of a message across the cluster bus of 3 masters, p50/p99; bench/pubsub.ts) and `datatypes`
+ * (XADD, XREAD, SETBIT, BITCOUNT of 1 MB, PFADD, PFCOUNT of 10 keys, GEOSEARCH of 100,000
+ * points; bench/datatypes.ts) and `failover` (kill -9 of a master of six nodes -> cluster_state ok
+ * everywhere, node-timeout 2000, --rounds times each; bench/failover.ts) and `memory` (RSS per key
+ * for 1,000,000 strings, 100,000 hashes of 10 fields, 100,000 sorted sets of 20 members, and an
+ * idle node's RSS and CPU; bench/memory.ts).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
- *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub | both (the first two) | all
+ *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub,datatypes,failover,memory
+ *               | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
  *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 50000)
+ *        --rounds N (failover step, 3)
  *        --json (machine-readable output)
  */
 
@@ -26,6 +33,9 @@ import { measureReshard, type ReshardResult } from "./reshard.ts";
 import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
 import { measureScripting, type ScriptingResult, scriptingText } from "./scripting.ts";
 import { measurePubsub, type PubsubResult, pubsubText } from "./pubsub.ts";
+import { type DatatypesResult, datatypesText, measureDatatypes } from "./datatypes.ts";
+import { type FailoverResult, failoverText, measureFailover } from "./failover.ts";
+import { keyMemoryText, measureKeyMemory, type MemoryResult } from "./memory.ts";
 
 const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
@@ -43,6 +53,7 @@ const { values } = parseArgs({
     keys: { type: "string", default: "200000" },
     "bgsave-keys": { type: "string", default: "1000000" },
     scripts: { type: "string", default: "50000" },
+    rounds: { type: "string", default: "3" },
     json: { type: "boolean", default: false },
   },
 });
@@ -168,14 +179,16 @@ const modeNames = values.mode === "all" || values.mode === "both"
   ? [
     "standalone",
     "cluster",
-    ...(values.mode === "all" ? ["reshard", "aof", "bgsave", "scripting", "pubsub"] : []),
+    ...(values.mode === "all"
+      ? ["reshard", "aof", "bgsave", "scripting", "pubsub", "datatypes", "failover", "memory"]
+      : []),
   ]
   : values.mode!.split(",");
 for (const m of modeNames) {
-  if (!["standalone", "cluster", "reshard", "aof", "bgsave", "scripting", "pubsub"].includes(m)) {
-    console.error(
-      `unknown --mode ${m}: standalone, cluster, reshard, aof, bgsave, scripting, pubsub, both or all`,
-    );
+  const known = ["standalone", "cluster", "reshard", "aof", "bgsave", "scripting", "pubsub"];
+  const more = ["datatypes", "failover", "memory"];
+  if (![...known, ...more].includes(m)) {
+    console.error(`unknown --mode ${m}: ${[...known, ...more].join(", ")}, both or all`);
     Deno.exit(2);
   }
 }
@@ -192,12 +205,25 @@ const scripting: ScriptingResult | null = modeNames.includes("scripting")
 const pubsub: PubsubResult | null = modeNames.includes("pubsub")
   ? await measurePubsub(Number(values.requests), Number(values.clients))
   : null;
+const datatypes: DatatypesResult | null = modeNames.includes("datatypes")
+  ? await measureDatatypes(Number(values.requests), Number(values.clients))
+  : null;
+const failover: FailoverResult | null = modeNames.includes("failover")
+  ? await measureFailover(Number(values.rounds))
+  : null;
+const memory: MemoryResult | null = modeNames.includes("memory") ? await measureKeyMemory() : null;
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
   : null;
 
 if (values.json) {
-  console.log(JSON.stringify({ modes: results, reshard, bgsave, scripting, pubsub }, null, 2));
+  console.log(
+    JSON.stringify(
+      { modes: results, reshard, bgsave, scripting, pubsub, datatypes, failover, memory },
+      null,
+      2,
+    ),
+  );
 } else {
   for (const r of results) {
     console.log(
@@ -238,4 +264,7 @@ if (values.json) {
     console.log(scriptingText(scripting, Number(values.requests), Number(values.clients)));
   }
   if (pubsub !== null) console.log(pubsubText(pubsub, Number(values.clients)));
+  if (datatypes !== null) console.log(datatypesText(datatypes));
+  if (failover !== null) console.log(failoverText(failover));
+  if (memory !== null) console.log(keyMemoryText(memory));
 }

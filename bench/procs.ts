@@ -87,10 +87,6 @@ export async function stop(p: Proc): Promise<void> {
   await Deno.remove(p.dir, { recursive: true }).catch(() => {});
 }
 
-/**
- * SET key:{i} to a 16-byte value for i < n through `redis-cli --pipe` (the same keys on both
- * servers), fed in batches so a million keys never sit in one string.
- */
 /** One redis-cli command against a port; its stdout, trimmed. */
 export async function cli(port: number, ...args: string[]): Promise<string> {
   const r = await new Deno.Command("redis-cli", {
@@ -100,6 +96,10 @@ export async function cli(port: number, ...args: string[]): Promise<string> {
   return new TextDecoder().decode(r.stdout).trim();
 }
 
+/**
+ * SET key:{i} to a 16-byte value for i < n through `redis-cli --pipe` (the same keys on both
+ * servers), fed in batches so a million keys never sit in one string.
+ */
 export async function loadKeys(port: number, n: number): Promise<void> {
   const child = new Deno.Command("redis-cli", {
     args: ["-p", String(port), "--pipe"],

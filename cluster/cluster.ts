@@ -40,6 +40,7 @@ import { verifyConfigWithData } from "./verify_data.ts";
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 import { loadConfigFile, NodesConfFile, saveConfigFile } from "./nodes_conf_io.ts";
 import {
+  blockedClientRedirect,
   type PreferredEndpoint,
   routeQuery,
   type RoutingClient,
@@ -163,6 +164,9 @@ export class Cluster {
         }
       },
       viewChanged: (prev, next) => {
+        // clusterRedirectBlockedClientIfNeeded: clients blocked on keys this node no longer
+        // serves get their redirect.
+        if (server.db.blockedWaiters.size !== 0) this.redirectBlocked(next);
         // clusterDelSlot's removeChannelsInSlot: shard subscribers of a slot my shard lost get
         // sunsubscribe.
         if (server.pubsub.shardChannels.size === 0) return;
@@ -382,8 +386,8 @@ export class Cluster {
     return { state: s, dirty };
   }
 
-  /** getNodeByQuery for the dispatcher: null to serve here, else the error to reply. */
-  route(client: RoutingClient, cmds: QueuedCommand[], isExec: boolean): string | null {
+  /** The routing options, as the configuration says now. */
+  private currentRoutingOpts(): RoutingOptions {
     const cfg = this.server.config;
     this.routingOpts.allowReadsWhenDown = cfg.getBool("cluster-allow-reads-when-down");
     this.routingOpts.allowPubsubShardWhenDown = cfg.getBool(
@@ -392,7 +396,23 @@ export class Cluster {
     this.routingOpts.preferredEndpoint = cfg.getString(
       "cluster-preferred-endpoint-type",
     ) as PreferredEndpoint;
-    return routeQuery(this.state, client, cmds, isExec, this.keyExists, this.routingOpts);
+    return this.routingOpts;
+  }
+
+  /** getNodeByQuery for the dispatcher: null to serve here, else the error to reply. */
+  route(client: RoutingClient, cmds: QueuedCommand[], isExec: boolean): string | null {
+    const opts = this.currentRoutingOpts();
+    return routeQuery(this.state, client, cmds, isExec, this.keyExists, opts);
+  }
+
+  /** Answer the blocked clients whose keys this node does not serve in view `s` any more. */
+  private redirectBlocked(s: ClusterState): void {
+    const opts = this.currentRoutingOpts();
+    for (const w of [...this.server.db.blockedWaiters]) {
+      if (w.abort === undefined || w.keys.length === 0) continue;
+      const err = blockedClientRedirect(s, w.keys[0], w.readOnly === true, opts);
+      if (err !== null) w.abort(err);
+    }
   }
 
   /** PUBLISH in cluster mode: to every node over the bus. */

@@ -12,7 +12,7 @@
  * Returns null when this node serves the request, else the exact error text (no leading '-').
  */
 
-import { keyHashSlot } from "../protocol/slot.ts";
+import { keyHashSlot, keyHashSlotBinary } from "../protocol/slot.ts";
 import { bytesEqual } from "../protocol/bytes.ts";
 import { keyIndices } from "../server/dispatch.ts";
 import type { QueuedCommand } from "../server/client.ts";
@@ -138,4 +138,27 @@ export function routeQuery(
 
   if (owner !== s.myselfId) return redirect("MOVED", slot, s.nodes.get(owner)!, opts);
   return null;
+}
+
+/**
+ * clusterRedirectBlockedClientIfNeeded: the error a client blocked on `key` (a binary string;
+ * all of a client's keys share its slot) must get now, or null while this node may keep it
+ * waiting: CLUSTERDOWN when the cluster is down, "Hash slot not served" for an unassigned slot,
+ * MOVED when another node owns the slot and this node is not importing it. `readonlyRead`: a
+ * READONLY client in a read command, which a replica of the slot's owner keeps.
+ */
+export function blockedClientRedirect(
+  s: ClusterState,
+  key: string,
+  readonlyRead: boolean,
+  opts: RoutingOptions,
+): string | null {
+  if (s.health !== "ok") return E.CLUSTERDOWN;
+  const slot = keyHashSlotBinary(key);
+  let owner = s.slotOwner[slot];
+  const me = s.nodes.get(s.myselfId)!;
+  if (readonlyRead && isReplica(me) && me.masterId === owner) owner = s.myselfId;
+  if (owner === s.myselfId || s.importingSlotsFrom.has(slot)) return null;
+  if (owner === null) return E.CLUSTERDOWN_UNBOUND;
+  return redirect("MOVED", slot, s.nodes.get(owner)!, opts);
 }

@@ -3,7 +3,8 @@
  * timeout argument (Redis's getTimeoutFromObjectOrReply), the rule that a command inside
  * MULTI/EXEC never blocks, and `Waiter`, one blocked client registered with the keyspace
  * (db.blockOnKeys). A waiter settles its Promise exactly once: served by a push, timed out
- * (null array), or cancelled without a reply when its client disconnects (db.cancelBlocked).
+ * (null array), answered with an error when its slot moved away (cluster redirect), or cancelled
+ * without a reply when its client disconnects (db.cancelBlocked).
  */
 
 import type { BlockedWaiter } from "../keyspace/db.ts";
@@ -106,6 +107,21 @@ export abstract class Waiter implements BlockedWaiter {
     if (this.done) return;
     this.ctx.db.unblock(this);
     this.finish();
+  }
+
+  /** Answer with an error instead (the slot moved away: clusterRedirectBlockedClientIfNeeded). */
+  abort(error: string): void {
+    if (this.done) return;
+    this.ctx.db.unblock(this);
+    this.ctx.reply.error(error);
+    this.finish();
+  }
+
+  /** Is the blocked command a read (XREAD), which READONLY lets a replica keep? */
+  protected readonly isRead: boolean = false;
+
+  get readOnly(): boolean {
+    return this.isRead && this.owner.readonlyMode;
   }
 
   private arm(remainingMs: number): void {

@@ -6,14 +6,14 @@
  * A hash is a Map<field (binary string), value bytes>; an emptied hash is deleted.
  */
 
-import { latin1, parseInt64Big, utf8 } from "../protocol/bytes.ts";
+import { latin1, ownBytes, parseInt64Big, utf8 } from "../protocol/bytes.ts";
 import type { HashValue } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import {
+  INVALID_CURSOR,
   LONG_MAX,
   NEG_LONG_MAX,
   parseRangeLong,
-  INVALID_CURSOR,
   parseScanCursor,
   parseScanOptions,
   randomDistinct,
@@ -89,7 +89,7 @@ function hsetPairs(ctx: CommandContext, key: string, argv: Uint8Array[]): number
   for (let i = 2; i < argv.length; i += 2) {
     const f = latin1(argv[i]);
     const before = h.size;
-    h.set(f, argv[i + 1]);
+    h.set(f, ownBytes(argv[i + 1]));
     if (h.size !== before) created++;
   }
   if (isNew) db.add(key, h);
@@ -108,7 +108,7 @@ function hsetnx(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   if (h === undefined) ctx.db.add(key, new Map([[f, argv[3]]]));
   else {
-    h.set(f, argv[3]);
+    h.set(f, ownBytes(argv[3]));
     ctx.db.signalModified(key);
   }
   ctx.reply.int(1);

@@ -10,7 +10,9 @@ import { latin1, parseInt64, parseInt64Big, str } from "../protocol/bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { typeName, type Value } from "../keyspace/db.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { Stream } from "../keyspace/stream.ts";
 import { globMatch } from "../keyspace/glob.ts";
+import { isStringValue } from "../keyspace/string_value.ts";
 import { cloneString, isKeyword, isSharedInteger, stringEncoding } from "./strings.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
@@ -199,15 +201,13 @@ function renameGeneric(ctx: CommandContext, argv: Uint8Array[], nx: boolean): vo
 
 /** A deep copy of a value (COPY). */
 function cloneValue(v: Value): Value | null {
-  if (v instanceof Uint8Array) return cloneString(v);
+  if (isStringValue(v)) return cloneString(v);
   if (v instanceof Deque) return Deque.from(v.toArray());
   if (v instanceof Map) return new Map(v);
   if (v instanceof Set) return new Set(v);
+  if (v instanceof Stream) return v.clone(); // streamDup
   if (v instanceof ZSet) {
-    // zsetDup: same encoding, same members and scores.
-    const z = new ZSet(v.listpack);
-    for (const [m, score] of v.scores) z.add(m, score);
-    return z;
+    return v.clone(); // zsetDup: same encoding, same members and scores
   }
   return null;
 }
@@ -373,7 +373,7 @@ function isInt64Binary(s: string): boolean {
  */
 export function encodingOf(server: Server, v: Value): string {
   const cfg = server.config;
-  if (v instanceof Uint8Array) return stringEncoding(v);
+  if (isStringValue(v)) return stringEncoding(v);
   if (v instanceof Deque) return "quicklist";
   if (v instanceof Map) {
     if (v.size > cfg.getNumber("hash-max-listpack-entries")) return "hashtable";
@@ -386,6 +386,7 @@ export function encodingOf(server: Server, v: Value): string {
     for (const m of v) if (!isInt64Binary(m)) return "hashtable";
     return "intset";
   }
+  if (v instanceof Stream) return "stream";
   // Sorted sets track their encoding themselves (the zset commands flip it as Redis does).
   return v.encoding;
 }
@@ -404,7 +405,7 @@ function objectEncoding(ctx: CommandContext, argv: Uint8Array[]): void {
 function objectRefcount(ctx: CommandContext, argv: Uint8Array[]): void {
   const v = objectLookup(ctx, argv);
   if (v === undefined) return;
-  ctx.reply.int(v instanceof Uint8Array && isSharedInteger(v) ? 2147483647 : 1);
+  ctx.reply.int(isStringValue(v) && isSharedInteger(v) ? 2147483647 : 1);
 }
 
 function lfuPolicy(ctx: CommandContext): boolean {

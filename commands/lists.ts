@@ -9,7 +9,7 @@
  * command) or the timeout fires (null array). Inside MULTI/EXEC blocking commands never block.
  */
 
-import { latin1, parseInt64Big } from "../protocol/bytes.ts";
+import { latin1, ownBytes, parseInt64Big } from "../protocol/bytes.ts";
 import { isKeyword } from "./strings.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Db } from "../keyspace/db.ts";
@@ -92,8 +92,8 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
       return;
     }
     const d = new Deque<Uint8Array>(n);
-    if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(argv[j]); }
-    else for (let j = 2; j < n; j++) d.push(argv[j]);
+    if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(ownBytes(argv[j])); }
+    else for (let j = 2; j < n; j++) d.push(ownBytes(argv[j]));
     db.add(key, d);
     ctx.reply.int(d.length);
     db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, pushEvent(where), key);
@@ -104,8 +104,8 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
     return;
   }
   const list = v as List;
-  if (where === HEAD) { for (let j = 2; j < n; j++) list.unshift(argv[j]); }
-  else for (let j = 2; j < n; j++) list.push(argv[j]);
+  if (where === HEAD) { for (let j = 2; j < n; j++) list.unshift(ownBytes(argv[j])); }
+  else for (let j = 2; j < n; j++) list.push(ownBytes(argv[j]));
   db.signalModified(key);
   db.signalKeyAsReady(key);
   ctx.reply.int(list.length);
@@ -233,7 +233,7 @@ function lset(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(E.OUT_OF_RANGE);
     return;
   }
-  list.setAt(index, argv[3]);
+  list.setAt(index, ownBytes(argv[3]));
   ctx.db.signalModified(key);
   reply.ok();
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "lset", key);
@@ -304,7 +304,7 @@ function linsert(ctx: CommandContext, argv: Uint8Array[]): void {
   for (let i = 0; i < n; i++) {
     if (bytesEq(list.at(i)!, pivot)) {
       const items = list.toArray();
-      items.splice(after ? i + 1 : i, 0, argv[4]);
+      items.splice(after ? i + 1 : i, 0, ownBytes(argv[4]));
       list.replaceAll(items);
       ctx.db.signalModified(key);
       ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "linsert", key);
@@ -593,7 +593,12 @@ type BlockKind =
 
 /** A client blocked in a list command (see blocking.ts). */
 class ListWaiter extends Waiter {
-  constructor(ctx: CommandContext, keys: string[], private readonly kind: BlockKind, timeoutMs: number) {
+  constructor(
+    ctx: CommandContext,
+    keys: string[],
+    private readonly kind: BlockKind,
+    timeoutMs: number,
+  ) {
     super(ctx, keys, timeoutMs);
   }
 

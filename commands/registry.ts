@@ -18,6 +18,11 @@ import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { monitorCommands } from "./monitor.ts";
+import { bitmapCommands } from "./bitmaps.ts";
+import { hyperloglogCommands } from "./hyperloglog.ts";
+import { geoCommands } from "./geo.ts";
+import { sortCommands } from "./sort.ts";
+import { streamCommands } from "./streams.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -37,6 +42,11 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...functionCommands,
   ...pubsubCommands,
   ...monitorCommands,
+  ...bitmapCommands,
+  ...hyperloglogCommands,
+  ...geoCommands,
+  ...sortCommands,
+  ...streamCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

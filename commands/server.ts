@@ -28,6 +28,7 @@ import { globMatch } from "../keyspace/glob.ts";
 import { datasetDigest, digestHex, valueDigest, ZERO_DIGEST_HEX } from "../keyspace/digest.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { Stream } from "../keyspace/stream.ts";
 import type { Value } from "../keyspace/db.ts";
 import { keyIndices } from "../server/dispatch.ts";
 import * as E from "./errors.ts";
@@ -36,7 +37,15 @@ import { encodingOf } from "./keys.ts";
 import { rdbOptions } from "./dump.ts";
 import { parseRdb } from "../protocol/rdb_file.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
-import { cmd, type CommandContext, type CommandDef, type CommandFlag, container } from "./types.ts";
+import {
+  cmd,
+  type CommandContext,
+  type CommandDef,
+  type CommandDocs,
+  type CommandFlag,
+  container,
+  type KeySpec,
+} from "./types.ts";
 
 // ---------------------------------------------------------------- INFO
 
@@ -195,14 +204,76 @@ function allCommands(server: Server): CommandDef[] {
   return [...server.commands.values()];
 }
 
+/** A definition's own key specs (`CommandDef.keySpecs`), as COMMAND INFO prints them. */
+function replyExplicitKeySpecs(ctx: CommandContext, specs: KeySpec[]): void {
+  const { reply } = ctx;
+  reply.set(specs.length);
+  for (const ks of specs) {
+    reply.map(ks.notes === undefined ? 3 : 4);
+    if (ks.notes !== undefined) {
+      reply.bulkText("notes");
+      reply.bulkText(ks.notes);
+    }
+    reply.bulkText("flags");
+    reply.set(ks.flags.length);
+    for (const f of ks.flags) reply.status(f);
+    if (ks.unknown) {
+      for (const part of ["begin_search", "find_keys"]) {
+        reply.bulkText(part);
+        reply.map(2);
+        reply.bulkText("type");
+        reply.bulkText("unknown");
+        reply.bulkText("spec");
+        reply.map(0);
+      }
+      continue;
+    }
+    reply.bulkText("begin_search");
+    reply.map(2);
+    reply.bulkText("type");
+    if (ks.keyword !== undefined) {
+      reply.bulkText("keyword");
+      reply.bulkText("spec");
+      reply.map(2);
+      reply.bulkText("keyword");
+      reply.bulkText(ks.keyword.keyword);
+      reply.bulkText("startfrom");
+      reply.int(ks.keyword.startFrom);
+    } else {
+      reply.bulkText("index");
+      reply.bulkText("spec");
+      reply.map(1);
+      reply.bulkText("index");
+      reply.int(ks.index);
+    }
+    reply.bulkText("find_keys");
+    reply.map(2);
+    reply.bulkText("type");
+    reply.bulkText("range");
+    reply.bulkText("spec");
+    reply.map(3);
+    reply.bulkText("lastkey");
+    reply.int(ks.lastKey);
+    reply.bulkText("keystep");
+    reply.int(ks.keyStep);
+    reply.bulkText("limit");
+    reply.int(ks.limit);
+  }
+}
+
 /** The legacy key spec as a 7.0 key-spec map list (begin_search index, find_keys range). */
 function replyKeySpecs(ctx: CommandContext, def: CommandDef): void {
   const { reply } = ctx;
-  if (def.firstKey === 0) {
-    reply.array(0);
+  if (def.keySpecs !== undefined) {
+    replyExplicitKeySpecs(ctx, def.keySpecs);
     return;
   }
-  reply.array(1);
+  // A set in RESP3 (addReplyCommandKeySpecs: addReplySetLen).
+  if (def.firstKey === 0) {
+    reply.set(0);
+    return;
+  }
+  reply.set(1);
   reply.map(3);
   reply.bulkText("flags");
   const write = def.flags.includes("write");
@@ -232,7 +303,12 @@ function replyKeySpecs(ctx: CommandContext, def: CommandDef): void {
 }
 
 /** Flags addReplyCommandFlags leaves out on purpose (Redis 7.0 server.c). */
-const HIDDEN_FLAGS = new Set<CommandFlag>(["may_replicate", "sentinel", "only_sentinel", "protected"]);
+const HIDDEN_FLAGS = new Set<CommandFlag>([
+  "may_replicate",
+  "sentinel",
+  "only_sentinel",
+  "protected",
+]);
 
 function replyCommandInfo(ctx: CommandContext, def: CommandDef, fullname: string): void {
   const { reply } = ctx;
@@ -252,7 +328,9 @@ function replyCommandInfo(ctx: CommandContext, def: CommandDef, fullname: string
   reply.set(0);
   replyKeySpecs(ctx, def);
   const subs = def.subcommands ?? [];
-  reply.array(subs.length);
+  // addReplyCommandSubCommands: an empty set when there are none, else an array.
+  if (subs.length === 0) reply.set(0);
+  else reply.array(subs.length);
   for (const s of subs) replyCommandInfo(ctx, s, `${fullname}|${s.name}`);
 }
 
@@ -318,15 +396,55 @@ function docFields(def: CommandDef, fallbackGroup: string): [string, string][] {
   return out;
 }
 
+/** The COMMAND DOCS fields of `CommandDef.docs`: complexity, doc_flags, arguments. */
+function replyDocExtras(ctx: CommandContext, docs: CommandDocs): void {
+  const { reply } = ctx;
+  if (docs.complexity !== undefined) {
+    reply.bulkText("complexity");
+    reply.bulkText(docs.complexity);
+  }
+  if (docs.docFlags !== undefined) {
+    reply.bulkText("doc_flags");
+    reply.set(docs.docFlags.length);
+    for (const f of docs.docFlags) reply.status(f);
+  }
+  if (docs.arguments !== undefined) {
+    reply.bulkText("arguments");
+    reply.array(docs.arguments.length);
+    for (const a of docs.arguments) {
+      reply.map(2 + (a.keySpecIndex !== undefined ? 1 : 0) + (a.flags !== undefined ? 1 : 0));
+      reply.bulkText("name");
+      reply.bulkText(a.name);
+      reply.bulkText("type");
+      reply.bulkText(a.type);
+      if (a.keySpecIndex !== undefined) {
+        reply.bulkText("key_spec_index");
+        reply.int(a.keySpecIndex);
+      }
+      if (a.flags !== undefined) {
+        reply.bulkText("flags");
+        reply.set(a.flags.length);
+        for (const f of a.flags) reply.status(f);
+      }
+    }
+  }
+}
+
 function replyDoc(ctx: CommandContext, def: CommandDef, fullname: string, group: string): void {
   const { reply } = ctx;
   const fields = docFields(def, group);
   const subs = def.subcommands ?? [];
-  reply.map(fields.length + (subs.length ? 1 : 0));
+  const docs = def.docs;
+  const extras = docs === undefined
+    ? 0
+    : (docs.complexity !== undefined ? 1 : 0) + (docs.docFlags !== undefined ? 1 : 0) +
+      (docs.arguments !== undefined ? 1 : 0);
+  reply.map(fields.length + extras + (subs.length ? 1 : 0));
   for (const [k, v] of fields) {
     reply.bulkText(k);
     reply.bulkText(v);
   }
+  if (docs !== undefined) replyDocExtras(ctx, docs);
   if (subs.length) {
     reply.bulkText("subcommands");
     reply.map(subs.length);
@@ -538,11 +656,12 @@ function bgsave(ctx: CommandContext, argv: Uint8Array[]): void {
 
 /** A rough serialized length (DEBUG OBJECT's serializedlength). */
 function approxSize(v: Value): number {
-  if (v instanceof Uint8Array) return v.length;
+  if (typeof v === "string" || v instanceof Uint8Array) return v.length;
   let n = 0;
   if (v instanceof Deque) { for (const e of v) n += e.length + 1; }
   else if (v instanceof Set) { for (const m of v) n += m.length + 1; }
-  else if (v instanceof ZSet) { for (const m of v.scores.keys()) n += m.length + 9; }
+  else if (v instanceof ZSet) { for (const [m] of v) n += m.length + 9; }
+  else if (v instanceof Stream) { for (const node of v.nodes) n += node.lp.bytes + 18; }
   else for (const [f, val] of v) n += f.length + val.length + 2;
   return n;
 }
@@ -793,11 +912,12 @@ const SLOWLOG_HELP = [
 /** Approximate bytes used by a key and its value (MEMORY USAGE). */
 export function memoryUsage(key: string, v: Value): number {
   const overhead = 56 + key.length;
-  if (v instanceof Uint8Array) return overhead + 16 + v.length;
+  if (typeof v === "string" || v instanceof Uint8Array) return overhead + 16 + v.length;
   let n = overhead + 64;
   if (v instanceof Deque) { for (const e of v) n += 16 + e.length; }
   else if (v instanceof Set) { for (const m of v) n += 24 + m.length; }
-  else if (v instanceof ZSet) { for (const m of v.scores.keys()) n += 48 + m.length; }
+  else if (v instanceof ZSet) { for (const [m] of v) n += 48 + m.length; }
+  else if (v instanceof Stream) n += v.memoryBytes();
   else for (const [f, val] of v) n += 32 + f.length + val.length;
   return n;
 }

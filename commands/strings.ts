@@ -1,16 +1,24 @@
 /**
  * String commands (Redis 7.0 t_string.c): GET/SET and their variants, counters, ranges, LCS.
  *
- * Values are Uint8Array. SET stores the request's argument as is (the parser hands out copies).
- * APPEND grows values inside an over-allocated buffer (as sds does), tracked in `growable`:
- * a buffer's current owner view is the only one that may extend into its spare tail, so a
- * view someone else still holds is never changed. Those values also report encoding "raw".
+ * A value is a binary string or a Uint8Array (keyspace/string_value.ts). SET and the other
+ * commands that store an argument store `storedString(arg)` (a binary string unless large); INCR
+ * & co store the number's text. What is written in place or tagged by identity is a Uint8Array:
+ * APPEND grows values inside an over-allocated buffer (as sds does), tracked in `growable`: a
+ * buffer's current owner view is the only one that may extend into its spare tail, so a view
+ * someone else still holds is never changed. Those values also report encoding "raw".
  * The hot commands (GET, SET key value, INCR, MGET, MSET) do no keyword parsing and no
  * allocation beyond the stored value.
  */
 
 import { latin1, parseInt64, parseInt64Big } from "../protocol/bytes.ts";
 import type { Db } from "../keyspace/db.ts";
+import {
+  storedString,
+  stringBytes,
+  stringToInt64,
+  type StringValue,
+} from "../keyspace/string_value.ts";
 import { NOTIFY_GENERIC, NOTIFY_STRING } from "../pubsub/notify_flags.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./long_double.ts";
 import * as E from "./errors.ts";
@@ -32,8 +40,18 @@ const notIntEncoded = new WeakSet<Uint8Array>();
 /** Int-encoded values that are not the shared integer objects (COPY's duplicates). */
 const unshared = new WeakSet<Uint8Array>();
 
-/** A copy of a string value that nobody else references, same encoding (COPY's dupStringObject). */
-export function cloneString(v: Uint8Array): Uint8Array {
+/**
+ * A copy of a string value that nobody else references, same encoding (COPY's dupStringObject).
+ * A binary string is immutable, so it is its own copy, except a shared integer: the duplicate of
+ * one is not shared (OBJECT REFCOUNT 1), which only a tagged Uint8Array can say.
+ */
+export function cloneString(v: StringValue): StringValue {
+  if (typeof v === "string") {
+    if (!isSharedInteger(v)) return v;
+    const c = stringBytes(v);
+    unshared.add(c);
+    return c;
+  }
   if (growable.has(v.buffer)) {
     const c = newGrowable(v.length);
     c.set(v);
@@ -45,19 +63,29 @@ export function cloneString(v: Uint8Array): Uint8Array {
   return c;
 }
 
-/** OBJECT ENCODING of a string value: "int", "embstr" or "raw" (as tryObjectEncoding). */
-export function stringEncoding(v: Uint8Array): "int" | "embstr" | "raw" {
+/**
+ * OBJECT ENCODING of a string value: "int", "embstr" or "raw" (as tryObjectEncoding). A binary
+ * string is never growable nor tagged: its encoding follows from its content and length.
+ */
+export function stringEncoding(v: StringValue): "int" | "embstr" | "raw" {
+  if (typeof v === "string") {
+    if (v.length <= 20 && stringToInt64(v) !== null) return "int";
+    return v.length <= 44 ? "embstr" : "raw";
+  }
   if (growable.has(v.buffer)) return "raw";
   if (v.length <= 20 && !notIntEncoded.has(v) && parseInt64(v) !== null) return "int";
   return v.length <= 44 ? "embstr" : "raw";
 }
 
 /** Is the value one Redis would hold as a shared integer (refcount INT_MAX)? */
-export function isSharedInteger(v: Uint8Array): boolean {
-  if (v.length > 4 || growable.has(v.buffer) || notIntEncoded.has(v) || unshared.has(v)) {
+export function isSharedInteger(v: StringValue): boolean {
+  if (v.length > 4) return false;
+  if (
+    typeof v !== "string" && (growable.has(v.buffer) || notIntEncoded.has(v) || unshared.has(v))
+  ) {
     return false;
   }
-  const n = parseInt64(v);
+  const n = stringToInt64(v);
   return n !== null && n >= 0 && n < 10000;
 }
 
@@ -86,9 +114,51 @@ function newGrowable(len: number): Uint8Array {
   return view;
 }
 
+/** A new zeroed string of exactly `len` bytes, encoding "raw" (bitops.c's sdsnewlen results). */
+export function newRawString(len: number): Uint8Array {
+  const view = new Uint8Array(len);
+  growable.set(view.buffer, view);
+  return view;
+}
+
+/**
+ * The string `v` made writable in place and zero-padded to at least `len` bytes, for the bit
+ * commands (db.c dbUnshareStringValue, then sdsgrowzero): `v` itself (or a longer view of its
+ * buffer) when `v` owns its buffer, else a raw copy. A value SET stored as is may also be held
+ * elsewhere (the request, a pending propagation), so it is never changed in place. The result
+ * owns its buffer (encoding "raw"); the caller stores it when it is not `v`. A binary string is
+ * always copied into a new buffer.
+ */
+export function writableString(v: StringValue, len: number): Uint8Array {
+  const n = Math.max(v.length, len);
+  if (typeof v === "string") {
+    const nv = newGrowable(n);
+    for (let i = 0; i < v.length; i++) nv[i] = v.charCodeAt(i);
+    return nv;
+  }
+  if (growable.get(v.buffer) === v) {
+    if (n === v.length) return v;
+    if (v.byteOffset + n <= v.buffer.byteLength) {
+      const nv = new Uint8Array(v.buffer, v.byteOffset, n);
+      nv.fill(0, v.length);
+      growable.set(v.buffer, nv);
+      return nv;
+    }
+  }
+  const nv = newGrowable(n);
+  nv.set(v, 0);
+  return nv;
+}
+
 /** `v` followed by `add`, extending v's buffer in place when v owns its spare room. */
-function appendBytes(v: Uint8Array, add: Uint8Array): Uint8Array {
+function appendBytes(v: StringValue, add: Uint8Array): Uint8Array {
   const len = v.length + add.length;
+  if (typeof v === "string") {
+    const nv = newGrowable(len);
+    for (let i = 0; i < v.length; i++) nv[i] = v.charCodeAt(i);
+    nv.set(add, v.length);
+    return nv;
+  }
   if (growable.get(v.buffer) === v && v.byteOffset + len <= v.buffer.byteLength) {
     const nv = new Uint8Array(v.buffer, v.byteOffset, len);
     nv.set(add, v.length);
@@ -112,11 +182,17 @@ function tooLong(ctx: CommandContext, total: number): boolean {
 }
 
 /** The string at `key` for a write, undefined when missing, null after a WRONGTYPE reply. */
-function stringForWrite(ctx: CommandContext, key: string): Uint8Array | undefined | null {
+function stringForWrite(ctx: CommandContext, key: string): StringValue | undefined | null {
   const v = ctx.db.lookup(key);
-  if (v === undefined || v instanceof Uint8Array) return v;
+  if (v === undefined || typeof v === "string" || v instanceof Uint8Array) return v;
   ctx.reply.error(E.WRONGTYPE);
   return null;
+}
+
+/** A string value as a bulk reply (a binary string is written without a Uint8Array). */
+function replyString(ctx: CommandContext, v: StringValue): void {
+  if (typeof v === "string") ctx.reply.bulkBinary(v);
+  else ctx.reply.bulk(v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +251,7 @@ function expireArgMs(
 function get(ctx: CommandContext, argv: Uint8Array[]): void {
   const v = ctx.db.lookupRead(latin1(argv[1]));
   if (v === undefined) ctx.reply.nil();
+  else if (typeof v === "string") ctx.reply.bulkBinary(v);
   else if (v instanceof Uint8Array) ctx.reply.bulk(v);
   else ctx.reply.error(E.WRONGTYPE);
 }
@@ -266,6 +343,7 @@ function setGeneric(
   if (flags & F_GET) {
     const old = db.lookupRead(key);
     if (old === undefined) ctx.reply.nil();
+    else if (typeof old === "string") ctx.reply.bulkBinary(old);
     else if (old instanceof Uint8Array) ctx.reply.bulk(old);
     else {
       ctx.reply.error(E.WRONGTYPE);
@@ -281,7 +359,7 @@ function setGeneric(
       return;
     }
   }
-  db.set(key, value, (flags & F_KEEPTTL) !== 0 || whenMs !== -1);
+  db.set(key, storedString(value), (flags & F_KEEPTTL) !== 0 || whenMs !== -1);
   db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   if (whenMs !== -1) {
     // setGenericCommand: setExpire even for a time already past (the key expires on access).
@@ -304,7 +382,7 @@ function extendedExpireMs(ctx: CommandContext, ext: ExtArgs, name: string): numb
 function set(ctx: CommandContext, argv: Uint8Array[]): void {
   if (argv.length === 3) {
     const key = latin1(argv[1]);
-    ctx.db.set(key, argv[2]);
+    ctx.db.set(key, storedString(argv[2]));
     ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
     ctx.reply.ok();
     return;
@@ -322,7 +400,7 @@ function setnx(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.int(0);
     return;
   }
-  ctx.db.add(key, argv[2]);
+  ctx.db.add(key, storedString(argv[2]));
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   ctx.reply.int(1);
 }
@@ -336,7 +414,7 @@ function setexGeneric(
   const whenMs = expireArgMs(ctx, argv[2], seconds, true, name);
   if (whenMs === null) return;
   const key = latin1(argv[1]);
-  ctx.db.set(key, argv[3], true);
+  ctx.db.set(key, storedString(argv[3]), true);
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   ctx.db.setExpireUnchecked(key, whenMs);
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key);
@@ -347,12 +425,13 @@ function getset(ctx: CommandContext, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
   const old = ctx.db.lookupRead(key);
   if (old === undefined) ctx.reply.nil();
+  else if (typeof old === "string") ctx.reply.bulkBinary(old);
   else if (old instanceof Uint8Array) ctx.reply.bulk(old);
   else {
     ctx.reply.error(E.WRONGTYPE);
     return;
   }
-  ctx.db.set(key, argv[2]);
+  ctx.db.set(key, storedString(argv[2]));
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
 }
 
@@ -360,8 +439,8 @@ function getdel(ctx: CommandContext, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
   const v = ctx.db.lookupRead(key);
   if (v === undefined) ctx.reply.nil();
-  else if (v instanceof Uint8Array) {
-    ctx.reply.bulk(v);
+  else if (typeof v === "string" || v instanceof Uint8Array) {
+    replyString(ctx, v);
     if (ctx.db.delete(key)) ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key);
   } else ctx.reply.error(E.WRONGTYPE);
 }
@@ -375,13 +454,13 @@ function getex(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.nil();
     return;
   }
-  if (!(v instanceof Uint8Array)) {
+  if (typeof v !== "string" && !(v instanceof Uint8Array)) {
     ctx.reply.error(E.WRONGTYPE);
     return;
   }
   const whenMs = extendedExpireMs(ctx, ext, "getex");
   if (whenMs === null) return;
-  ctx.reply.bulk(v);
+  replyString(ctx, v);
   const db = ctx.db;
   if (whenMs !== -1) {
     // checkAlreadyExpired (an EXAT/PXAT already past): the key is deleted instead.
@@ -397,7 +476,8 @@ function mget(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.array(argv.length - 1);
   for (let i = 1; i < argv.length; i++) {
     const v = ctx.db.lookupRead(latin1(argv[i]));
-    if (v instanceof Uint8Array) reply.bulk(v);
+    if (typeof v === "string") reply.bulkBinary(v);
+    else if (v instanceof Uint8Array) reply.bulk(v);
     else reply.nil();
   }
 }
@@ -415,7 +495,7 @@ function mset(ctx: CommandContext, argv: Uint8Array[]): void {
 function setPairs(db: Db, argv: Uint8Array[]): void {
   for (let i = 1; i < argv.length; i += 2) {
     const key = latin1(argv[i]);
-    db.set(key, argv[i + 1]);
+    db.set(key, storedString(argv[i + 1]));
     db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   }
 }
@@ -445,7 +525,7 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
   if (v === null) return;
   let cur: number | bigint = 0;
   if (v !== undefined) {
-    const n = v.length <= 15 ? parseInt64(v) : parseInt64Big(v);
+    const n = stringToInt64(v);
     if (n === null) {
       ctx.reply.error(E.NOT_INTEGER);
       return;
@@ -464,9 +544,8 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
     }
   }
   const text = String(result);
-  const bytes = asciiBytes(text);
-  if (v === undefined) db.add(key, bytes);
-  else db.set(key, bytes, true);
+  if (v === undefined) db.add(key, text);
+  else db.set(key, text, true);
   db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key);
   ctx.reply.int(result);
 }
@@ -512,7 +591,7 @@ function incrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
   if (v === null) return;
   const cur = v === undefined
     ? { kind: "finite" as const, neg: false, m: 0n, e: 0 }
-    : parseLongDouble(v);
+    : parseLongDouble(stringBytes(v));
   if (cur === null) {
     ctx.reply.error(E.NOT_FLOAT);
     return;
@@ -543,7 +622,7 @@ function append(ctx: CommandContext, argv: Uint8Array[]): void {
   const v = stringForWrite(ctx, key);
   if (v === null) return;
   if (v === undefined) {
-    ctx.db.add(key, argv[2]);
+    ctx.db.add(key, storedString(argv[2]));
     ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "append", key);
     ctx.reply.int(argv[2].length);
     return;
@@ -558,7 +637,7 @@ function append(ctx: CommandContext, argv: Uint8Array[]): void {
 function strlen(ctx: CommandContext, argv: Uint8Array[]): void {
   const v = ctx.db.lookupRead(latin1(argv[1]));
   if (v === undefined) ctx.reply.int(0);
-  else if (v instanceof Uint8Array) ctx.reply.int(v.length);
+  else if (typeof v === "string" || v instanceof Uint8Array) ctx.reply.int(v.length);
   else ctx.reply.error(E.WRONGTYPE);
 }
 
@@ -580,7 +659,7 @@ function getrange(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.bulk(empty);
     return;
   }
-  if (!(v instanceof Uint8Array)) {
+  if (typeof v !== "string" && !(v instanceof Uint8Array)) {
     ctx.reply.error(E.WRONGTYPE);
     return;
   }
@@ -595,6 +674,7 @@ function getrange(ctx: CommandContext, argv: Uint8Array[]): void {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) ctx.reply.bulk(empty);
+  else if (typeof v === "string") ctx.reply.bulkBinary(v.substring(start, end + 1));
   else ctx.reply.bulk(v.subarray(start, end + 1));
 }
 
@@ -628,7 +708,8 @@ function setrange(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   if (tooLong(ctx, offset + value.length)) return;
   const nv = newGrowable(Math.max(v.length, offset + value.length));
-  nv.set(v, 0);
+  if (typeof v === "string") { for (let i = 0; i < v.length; i++) nv[i] = v.charCodeAt(i); }
+  else nv.set(v, 0);
   nv.set(value, offset);
   ctx.db.set(key, nv, true);
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "setrange", key);
@@ -643,14 +724,14 @@ function lcs(ctx: CommandContext, argv: Uint8Array[]): void {
   const oa = db.lookupRead(latin1(argv[1]));
   const ob = db.lookupRead(latin1(argv[2]));
   if (
-    (oa !== undefined && !(oa instanceof Uint8Array)) ||
-    (ob !== undefined && !(ob instanceof Uint8Array))
+    (oa !== undefined && typeof oa !== "string" && !(oa instanceof Uint8Array)) ||
+    (ob !== undefined && typeof ob !== "string" && !(ob instanceof Uint8Array))
   ) {
     ctx.reply.error("ERR The specified keys must contain string values");
     return;
   }
-  const a = (oa as Uint8Array | undefined) ?? new Uint8Array(0);
-  const b = (ob as Uint8Array | undefined) ?? new Uint8Array(0);
+  const a = oa === undefined ? new Uint8Array(0) : stringBytes(oa as StringValue);
+  const b = ob === undefined ? new Uint8Array(0) : stringBytes(ob as StringValue);
   let getidx = false;
   let getlen = false;
   let withmatchlen = false;

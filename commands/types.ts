@@ -71,11 +71,47 @@ export interface CommandDef {
   flagsFor?: (server: Server, argv: Uint8Array[]) => CommandDef;
   /** For container commands (CLUSTER, CONFIG, CLIENT, ...): dispatched on argv[1]. */
   subcommands?: CommandDef[];
+  /**
+   * Key specs as COMMAND INFO prints them, when the legacy range alone does not say them (their
+   * flags, several specs, notes). Without it one spec is derived from firstKey/lastKey/step.
+   */
+  keySpecs?: KeySpec[];
+  /** COMMAND DOCS fields past summary/since/group (Redis's commands/*.json), when given. */
+  docs?: CommandDocs;
   /** One-line summary for COMMAND DOCS. */
   summary?: string;
   /** Version the command appeared in (COMMAND DOCS "since"). */
   since?: string;
   group?: string;
+}
+
+/** A key spec: begin_search by index, find_keys by range (the only kinds these commands need). */
+export interface KeySpec {
+  notes?: string;
+  /** "RW", "RO", "OW", "RM" then "access", "update", "insert", "delete"... */
+  flags: string[];
+  index: number;
+  lastKey: number;
+  keyStep: number;
+  limit: number;
+  /** begin_search and find_keys are "unknown" (SORT's BY/GET/STORE keys); index etc. unused. */
+  unknown?: boolean;
+  /** begin_search by keyword instead of `index` (GEORADIUS's STORE): the word, where it starts. */
+  keyword?: { keyword: string; startFrom: number };
+}
+
+/** One COMMAND DOCS argument (a plain one: no token, no nested arguments). */
+export interface DocArg {
+  name: string;
+  type: string;
+  keySpecIndex?: number;
+  flags?: string[];
+}
+
+export interface CommandDocs {
+  complexity?: string;
+  docFlags?: string[];
+  arguments?: DocArg[];
 }
 
 /** Shorthand to declare a command: name, arity, flags, firstKey, lastKey, step, handler. */

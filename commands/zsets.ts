@@ -10,8 +10,8 @@
 import { latin1, parseInt64, parseInt64Big } from "../protocol/bytes.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 import type { Reply } from "../protocol/reply.ts";
-import type { LexRange, ScoreRange, ZNode } from "../keyspace/zset.ts";
-import { lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, ZSet } from "../keyspace/zset.ts";
+import type { LexRange, ScoreRange, ZRange } from "../keyspace/zset.ts";
+import { ZSet } from "../keyspace/zset.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import { cmd, type CommandContext, type CommandDef } from "./types.ts";
@@ -60,7 +60,7 @@ function maxValue(ctx: CommandContext): number {
  */
 export function zsetInsert(ctx: CommandContext, z: ZSet, member: string, score: number): void {
   if (z.listpack) {
-    if (z.size + 1 > maxEntries(ctx) || member.length > maxValue(ctx)) z.listpack = false;
+    if (z.size + 1 > maxEntries(ctx) || member.length > maxValue(ctx)) z.convertToSkiplist();
     else if (score === 0) score = 0;
   }
   z.add(member, score);
@@ -85,14 +85,14 @@ function afterRemove(ctx: CommandContext, key: string, z: ZSet, event: string | 
 }
 
 /** Emit member (+score) replies: RESP2 flat, RESP3 [member, score] pairs when withscores. */
-function emitNodes(reply: Reply, nodes: ZNode[], withscores: boolean): void {
+function emitRange(reply: Reply, range: ZRange, withscores: boolean): void {
+  const { members, scores } = range;
   const resp3 = reply.proto === 3;
-  reply.array(withscores && !resp3 ? nodes.length * 2 : nodes.length);
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i];
+  reply.array(withscores && !resp3 ? members.length * 2 : members.length);
+  for (let i = 0; i < members.length; i++) {
     if (withscores && resp3) reply.array(2);
-    reply.bulkBinary(n.member);
-    if (withscores) reply.double(n.score);
+    reply.bulkBinary(members[i]);
+    if (withscores) reply.double(scores[i]);
   }
 }
 
@@ -182,7 +182,6 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
   }
   // Parse every score before touching the set: the command runs fully or not at all.
   const scores: number[] = new Array(elements);
-  let maxLen = 0;
   for (let j = 0; j < elements; j++) {
     const s = parseStrictDouble(argv[scoreIdx + j * 2]);
     if (s === null) {
@@ -190,29 +189,28 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
       return;
     }
     scores[j] = s;
-    const len = argv[scoreIdx + j * 2 + 1].length;
-    if (len > maxLen) maxLen = len;
   }
   const key = latin1(argv[1]);
   let z = zsetForWrite(ctx, key);
   if (z === undefined) return;
   let added = 0, updated = 0, processed = 0;
   let score = 0;
+  const created = z === null;
   if (z === null) {
     if (xx) {
       if (incr) reply.nil();
       else reply.int(0);
       return;
     }
-    z = new ZSet(elements <= maxEntries(ctx) && maxLen <= maxValue(ctx));
+    // Redis 7.0 creates a listpack unless entries is 0 or the first member is too long; each
+    // insert converts it when it would grow too long (no conversion by element count up front).
+    z = new ZSet(maxEntries(ctx) !== 0 && argv[scoreIdx + 1].length <= maxValue(ctx));
     ctx.db.add(key, z);
-  } else if (z.listpack && elements > maxEntries(ctx)) {
-    z.listpack = false;
   }
   for (let j = 0; j < elements; j++) {
     const member = latin1(argv[scoreIdx + j * 2 + 1]);
     score = scores[j];
-    const cur = z.scores.get(member);
+    const cur = z.score(member);
     if (cur !== undefined) {
       if (nx) continue;
       if (incr) {
@@ -246,6 +244,8 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
   }
   if (added || updated) {
     ctx.db.signalModified(key);
+    // server.dirty += added + updated (dbAdd and signalModified counted one each).
+    ctx.db.stats.dirty += added + updated - 1 - (created ? 1 : 0);
     ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_ZSET, incr ? "zincr" : "zadd", key);
   }
   if (added && ctx.db.blockingKeys.size !== 0) ctx.db.signalKeyAsReady(key);
@@ -288,7 +288,7 @@ function zcard(ctx: CommandContext, argv: Uint8Array[]): void {
 function zscore(ctx: CommandContext, argv: Uint8Array[]): void {
   const z = zsetForRead(ctx, latin1(argv[1]));
   if (z === undefined) return;
-  const s = z === null ? undefined : z.scores.get(latin1(argv[2]));
+  const s = z === null ? undefined : z.score(latin1(argv[2]));
   if (s === undefined) ctx.reply.nil();
   else ctx.reply.double(s);
 }
@@ -298,7 +298,7 @@ function zmscore(ctx: CommandContext, argv: Uint8Array[]): void {
   if (z === undefined) return;
   ctx.reply.array(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
-    const s = z === null ? undefined : z.scores.get(latin1(argv[j]));
+    const s = z === null ? undefined : z.score(latin1(argv[j]));
     if (s === undefined) ctx.reply.nil();
     else ctx.reply.double(s);
   }
@@ -344,55 +344,35 @@ function zlexcount(ctx: CommandContext, argv: Uint8Array[]): void {
 const RANGE_AUTO = 0, RANGE_RANK = 1, RANGE_SCORE = 2, RANGE_LEX = 3;
 const DIR_AUTO = 0, DIR_FORWARD = 1, DIR_REVERSE = 2;
 
-function rankNodes(z: ZSet, start: number, end: number, rev: boolean): ZNode[] {
+function noElements(): ZRange {
+  return { members: [], scores: [] };
+}
+
+/** genericZrangebyrankCommand's clamping of start/end, then the elements. */
+function rankElements(z: ZSet, start: number, end: number, rev: boolean): ZRange {
   const llen = z.size;
   if (start < 0) start = llen + start;
   if (end < 0) end = llen + end;
   if (start < 0) start = 0;
-  if (start > end || start >= llen) return [];
+  if (start > end || start >= llen) return noElements();
   if (end >= llen) end = llen - 1;
-  const n = end - start + 1;
-  const out: ZNode[] = new Array(n);
-  let node = rev ? z.byRank(llen - 1 - start) : z.byRank(start);
-  for (let i = 0; i < n; i++) {
-    out[i] = node!;
-    node = rev ? node!.backward : node!.next[0];
-  }
-  return out;
+  return z.rangeByRank(start, end, rev);
 }
 
-function scoreNodes(z: ZSet, r: ScoreRange, offset: number, limit: number, rev: boolean): ZNode[] {
-  const out: ZNode[] = [];
-  if (offset < 0 || (offset > 0 && offset >= z.size)) return out;
-  let ln = rev ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
-  while (ln !== null && offset > 0) {
-    offset--;
-    ln = rev ? ln.backward : ln.next[0];
-  }
-  while (ln !== null && limit !== 0) {
-    if (rev ? !scoreGteMin(ln.score, r) : !scoreLteMax(ln.score, r)) break;
-    out.push(ln);
-    limit--;
-    ln = rev ? ln.backward : ln.next[0];
-  }
-  return out;
+function scoreElements(
+  z: ZSet,
+  r: ScoreRange,
+  offset: number,
+  limit: number,
+  rev: boolean,
+): ZRange {
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return noElements();
+  return z.rangeByScore(r, offset, limit, rev);
 }
 
-function lexNodes(z: ZSet, r: LexRange, offset: number, limit: number, rev: boolean): ZNode[] {
-  const out: ZNode[] = [];
-  if (offset < 0 || (offset > 0 && offset >= z.size)) return out;
-  let ln = rev ? z.lastInLexRange(r) : z.firstInLexRange(r);
-  while (ln !== null && offset > 0) {
-    offset--;
-    ln = rev ? ln.backward : ln.next[0];
-  }
-  while (ln !== null && limit !== 0) {
-    if (rev ? !lexGteMin(ln.member, r) : !lexLteMax(ln.member, r)) break;
-    out.push(ln);
-    limit--;
-    ln = rev ? ln.backward : ln.next[0];
-  }
-  return out;
+function lexElements(z: ZSet, r: LexRange, offset: number, limit: number, rev: boolean): ZRange {
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return noElements();
+  return z.rangeByLex(r, offset, limit, rev);
 }
 
 /** zrangeGenericCommand: argv[argcStart] is the source key; `dst` set for ZRANGESTORE. */
@@ -489,22 +469,23 @@ function zrangeGeneric(
     else reply.array(0);
     return;
   }
-  let nodes: ZNode[];
-  if (rangeType === RANGE_RANK) nodes = rankNodes(z, start, end, rev);
-  else if (rangeType === RANGE_SCORE) nodes = scoreNodes(z, scoreRange!, offset, limit, rev);
-  else nodes = lexNodes(z, lexRange!, offset, limit, rev);
+  let found: ZRange;
+  if (rangeType === RANGE_RANK) found = rankElements(z, start, end, rev);
+  else if (rangeType === RANGE_SCORE) found = scoreElements(z, scoreRange!, offset, limit, rev);
+  else found = lexElements(z, lexRange!, offset, limit, rev);
   if (dst === null) {
-    emitNodes(reply, nodes, withscores);
+    emitRange(reply, found, withscores);
     return;
   }
   // ZRANGESTORE: Redis creates the destination as a listpack when the length is known up
   // front (rank ranges), and converts while adding when it outgrows it.
+  const { members, scores } = found;
   let maxLen = 0;
-  for (const n of nodes) if (n.member.length > maxLen) maxLen = n.member.length;
+  for (const m of members) if (m.length > maxLen) maxLen = m.length;
   const out = buildStored(
     ctx,
-    nodes.map((n): [string, number] => [n.member, n.score]),
-    nodes.length,
+    members.map((m, i): [string, number] => [m, scores[i]]),
+    members.length,
     maxLen,
     rangeType === RANGE_RANK,
   );
@@ -647,12 +628,12 @@ export function zpopGeneric(
     reply.array(n);
   }
   for (let i = 0; i < n; i++) {
-    const node = max ? z.popLast()! : z.popFirst()!;
+    const [member, score] = max ? z.popLast()! : z.popFirst()!;
     // genericZpopCommand notifies after the first removal, inside the reply being built.
     if (i === 0) ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", key);
     if (nested) reply.array(2);
-    reply.bulkBinary(node.member);
-    reply.double(node.score);
+    reply.bulkBinary(member);
+    reply.double(score);
   }
   afterRemove(ctx, key, z, null);
   return true;
@@ -736,7 +717,7 @@ function sourceSize(s: Source): number {
 
 /** Score of `member` in a source (sets count as score 1), or undefined. */
 function sourceFind(s: Source, member: string): number | undefined {
-  if (s.zset !== null) return s.zset.scores.get(member);
+  if (s.zset !== null) return s.zset.score(member);
   if (s.set !== null) return s.set.has(member) ? 1 : undefined;
   return undefined;
 }
@@ -744,9 +725,10 @@ function sourceFind(s: Source, member: string): number | undefined {
 /** Visit every (member, score) of a source (zsets from the highest down, as zuiNext does). */
 function sourceEach(s: Source, visit: (member: string, score: number) => boolean | void): void {
   if (s.zset !== null) {
-    for (let n = s.zset.last(); n !== null; n = n.backward) {
-      if (visit(n.member, n.score) === false) return;
-    }
+    const size = s.zset.size;
+    if (size === 0) return;
+    const { members, scores } = s.zset.rangeByRank(0, size - 1, true);
+    for (let i = 0; i < members.length; i++) if (visit(members[i], scores[i]) === false) return;
   } else if (s.set !== null) {
     for (const m of s.set) if (visit(m, 1) === false) return;
   }
@@ -906,10 +888,10 @@ function zsetOp(
   for (const [m, s] of result) z.add(m, s);
   const resp3 = reply.proto === 3;
   reply.array(withscores && !resp3 ? z.size * 2 : z.size);
-  for (let n = z.first(); n !== null; n = n.next[0]) {
+  for (const [m, s] of z) {
     if (withscores && resp3) reply.array(2);
-    reply.bulkBinary(n.member);
-    if (withscores) reply.double(n.score);
+    reply.bulkBinary(m);
+    if (withscores) reply.double(s);
   }
 }
 
@@ -927,7 +909,7 @@ function zrandmember(ctx: CommandContext, argv: Uint8Array[]): void {
       reply.nil();
       return;
     }
-    reply.bulkBinary(z.byRank(Math.floor(Math.random() * z.size))!.member);
+    reply.bulkBinary(z.byRank(Math.floor(Math.random() * z.size))![0]);
     return;
   }
   const big = parseInt64Big(argv[2]);
@@ -966,38 +948,52 @@ function zrandmember(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   const size = z.size;
   const resp3 = reply.proto === 3;
-  const emit = (n: ZNode) => {
+  const emit = (member: string, score: number) => {
     if (withscores && resp3) reply.array(2);
-    reply.bulkBinary(n.member);
-    if (withscores) reply.double(n.score);
+    reply.bulkBinary(member);
+    if (withscores) reply.double(score);
+  };
+  const emitRank = (rank: number) => {
+    const [member, score] = z.byRank(rank)!;
+    emit(member, score);
   };
   // Case 1: repetitions allowed (negative count), or a single element.
   if (!uniq || countBig === 1n) {
     const count = Number(countBig);
     reply.array(withscores && !resp3 ? count * 2 : count);
-    for (let i = 0; i < count; i++) emit(z.byRank(Math.floor(Math.random() * size))!);
+    if (z.listpack) {
+      // A compact zset is read once (byRank would scan it for every pick).
+      const { members, scores } = z.rangeByRank(0, size - 1, false);
+      for (let i = 0; i < count; i++) {
+        const r = Math.floor(Math.random() * size);
+        emit(members[r], scores[r]);
+      }
+    } else {
+      for (let i = 0; i < count; i++) emitRank(Math.floor(Math.random() * size));
+    }
     return;
   }
   // Case 2: asking for at least the whole set: all of it, in Redis's zset iterator order
   // (from the highest element down).
   if (countBig >= BigInt(size)) {
     reply.array(withscores && !resp3 ? size * 2 : size);
-    for (let n = z.last(); n !== null; n = n.backward) emit(n);
+    const { members, scores } = z.rangeByRank(0, size - 1, true);
+    for (let i = 0; i < size; i++) emit(members[i], scores[i]);
     return;
   }
   // Cases 3/4: distinct random elements (partial Fisher-Yates over ranks, or sampling).
   const count = Number(countBig);
   reply.array(withscores && !resp3 ? count * 2 : count);
-  if (count * 3 > size) {
-    const nodes: ZNode[] = new Array(size);
-    let i = 0;
-    for (let n = z.first(); n !== null; n = n.next[0]) nodes[i++] = n;
+  if (count * 3 > size || z.listpack) {
+    const { members, scores } = z.rangeByRank(0, size - 1, false);
+    const order: number[] = new Array(size);
+    for (let i = 0; i < size; i++) order[i] = i;
     for (let k = 0; k < count; k++) {
       const r = k + Math.floor(Math.random() * (size - k));
-      const t = nodes[k];
-      nodes[k] = nodes[r];
-      nodes[r] = t;
-      emit(nodes[k]);
+      const t = order[k];
+      order[k] = order[r];
+      order[r] = t;
+      emit(members[order[k]], scores[order[k]]);
     }
   } else {
     const picked = new Set<number>();
@@ -1005,7 +1001,7 @@ function zrandmember(ctx: CommandContext, argv: Uint8Array[]): void {
       const r = Math.floor(Math.random() * size);
       if (picked.has(r)) continue;
       picked.add(r);
-      emit(z.byRank(r)!);
+      emitRank(r);
     }
   }
 }
@@ -1058,28 +1054,29 @@ function zscan(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   const { count, pattern } = opts;
   const out: string[] = [];
-  const visit = (n: ZNode) => {
-    if (pattern !== null && !globMatch(pattern, n.member, false)) return;
-    out.push(n.member, scanScore(z, n.score));
+  const visit = (member: string, score: number) => {
+    if (pattern !== null && !globMatch(pattern, member, false)) return;
+    out.push(member, scanScore(z, score));
   };
   let next = 0n;
   if (z.listpack) {
     // Small zsets (a listpack in Redis) come back whole, with cursor 0.
-    for (let n = z.first(); n !== null; n = n.next[0]) visit(n);
+    for (const [m, s] of z) visit(m, s);
   } else {
-    let n = z.first();
-    if (cursor !== 0n) { while (n !== null && scoreCursor(n.score) < cursor) n = n.next[0]; }
     let seen = 0;
-    while (n !== null && seen < count) {
-      const c = scoreCursor(n.score);
-      // Finish the whole group sharing this cursor value so the next call resumes cleanly.
-      while (n !== null && scoreCursor(n.score) === c) {
-        visit(n);
-        seen++;
-        n = n.next[0];
+    let group = -1n;
+    for (const [m, s] of z) {
+      const c = scoreCursor(s);
+      if (c < cursor) continue;
+      // Finish the whole group sharing a cursor value so the next call resumes cleanly.
+      if (seen >= count && c !== group) {
+        next = c;
+        break;
       }
+      group = c;
+      visit(m, s);
+      seen++;
     }
-    next = n === null ? 0n : scoreCursor(n.score);
   }
   replyScan(reply, next, out);
 }

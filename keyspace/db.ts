@@ -4,13 +4,15 @@
  * active expire cycle.
  *
  * Keys are binary strings (one char per byte, see protocol/bytes.ts). Values:
- *   string -> Uint8Array, list -> Deque<Uint8Array>, hash -> Map<string, Uint8Array>,
- *   set -> Set<string>, zset -> ZSet.
+ *   string -> a binary string or Uint8Array (keyspace/string_value.ts),
+ *   list -> Deque<Uint8Array>, hash -> Map<string, Uint8Array>, set -> Set<string>,
+ *   zset -> ZSet, stream -> Stream.
  * Plain code, no actors: this is the data plane's hot path.
  */
 
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
+import { Stream } from "./stream.ts";
 import { CLUSTER_SLOTS, keyHashSlotBinary as slotOfKey } from "../protocol/slot.ts";
 import type { KeyTracker } from "../server/tracking.ts";
 import { KeyspaceNotifier } from "../pubsub/notify.ts";
@@ -19,14 +21,15 @@ import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from "../pubsub/notify_fl
 export type HashValue = Map<string, Uint8Array>;
 export type SetValue = Set<string>;
 export type ListValue = Deque<Uint8Array>;
-export type Value = Uint8Array | ListValue | HashValue | SetValue | ZSet;
-export type TypeName = "string" | "list" | "hash" | "set" | "zset";
+export type Value = string | Uint8Array | ListValue | HashValue | SetValue | ZSet | Stream;
+export type TypeName = "string" | "list" | "hash" | "set" | "zset" | "stream";
 
 export function typeName(v: Value): TypeName {
-  if (v instanceof Uint8Array) return "string";
+  if (typeof v === "string" || v instanceof Uint8Array) return "string";
   if (v instanceof Deque) return "list";
   if (v instanceof Map) return "hash";
   if (v instanceof Set) return "set";
+  if (v instanceof Stream) return "stream";
   return "zset";
 }
 
@@ -42,6 +45,10 @@ export interface BlockedWaiter {
   owner?: unknown;
   /** Drop the wait without a reply. */
   cancel?(): void;
+  /** Answer the client with `error` and drop the wait (a cluster redirect). */
+  abort?(error: string): void;
+  /** A read command of a READONLY client (a replica of the slot's owner may keep it waiting). */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -200,6 +207,15 @@ export class Db {
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
+  /**
+   * Replace the value of a key that exists, silently (db.c dbOverwrite as dbUnshareStringValue
+   * uses it): no event, no dirty, no WATCH or tracking signal; the caller signals if it must.
+   */
+  overwrite(key: string, value: Value): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
+    this.dict.set(key, value);
+  }
+
   /** Delete a key; true if it existed (and was not expired). */
   delete(key: string): boolean {
     if (this.lookup(key) === undefined) return false;
@@ -240,7 +256,9 @@ export class Db {
 
   private removeKey(key: string): void {
     if (this.observer !== null) this.observer.beforeChange(key);
-    if (!this.dict.delete(key)) return;
+    const v = this.dict.get(key);
+    if (v === undefined) return;
+    this.dict.delete(key);
     if (this.expires.size !== 0) this.expires.delete(key);
     const slot = slotOfKey(key);
     const s = this.slots[slot];
@@ -248,6 +266,8 @@ export class Db {
       s.delete(key);
       if (s.size === 0) this.slots[slot] = undefined;
     }
+    // dbGenericDelete: clients blocked in XREADGROUP on a deleted stream are answered.
+    if (this.blockingKeys.size !== 0 && v instanceof Stream) this.signalKeyAsReady(key);
   }
 
   /**
@@ -319,11 +339,17 @@ export class Db {
     for (const [key, ws] of this.watched) {
       if (this.dict.has(key)) { for (const w of ws) w.dirtyCas = true; }
     }
+    // Streams clients wait on in XREADGROUP (emptyDbStructure's scanDatabaseForDeletedStreams).
+    const streams: string[] = [];
+    for (const k of this.blockingKeys.keys()) {
+      if (this.dict.get(k) instanceof Stream) streams.push(k);
+    }
     this.dict.clear();
     this.expires.clear();
     this.slots.fill(undefined);
     this.expireCursor = null;
     this.stats.dirty += n;
+    for (const k of streams) this.signalKeyAsReady(k);
     return n;
   }
 
@@ -482,8 +508,10 @@ export class Db {
   }
 
   /**
-   * Serve clients blocked on ready keys, in the order they blocked, while the key can serve
-   * them. Serving may make other keys ready (BLMOVE pushes): loop until none is left.
+   * Serve clients blocked on ready keys, in the order they blocked: each gets its turn (a list
+   * waiter fails once the list is empty; a stream reader waiting past the stream's last ID waits
+   * on while later ones may be served). Serving may make other keys ready (BLMOVE pushes): loop
+   * until none is left.
    */
   handleReadyKeys(): void {
     this.readyScheduled = false;
@@ -494,10 +522,13 @@ export class Db {
       this.readyKeys.clear();
       for (const key of keys) {
         const q = this.blockingKeys.get(key);
-        while (q !== undefined && q.length !== 0) {
-          const w = q[0];
-          if (!w.serve(key)) break;
-          this.unblock(w);
+        if (q === undefined) continue;
+        let i = 0;
+        while (i < q.length) {
+          const w = q[i];
+          // A served waiter leaves the queue: the next one moves to index i.
+          if (w.serve(key)) this.unblock(w);
+          else i++;
         }
       }
     }

@@ -1,14 +1,16 @@
 /**
  * DEBUG DIGEST / DIGEST-VALUE: Redis's per-key value digest (src/debug.c `xorObjectDigest`), so
  * digests computed here equal those of a real Redis 7.0 holding the same value. Unordered
- * aggregates (set, hash, zset) xor per-element digests; lists and strings "mix" (SHA1 feedback)
- * so order matters. Includes a small synchronous SHA-1 (command handlers are synchronous).
+ * aggregates (set, hash, zset) xor per-element digests; lists, strings and streams (each entry's
+ * "<ms>.<seq>", fields and values; not the consumer groups) "mix" (SHA1 feedback) so order
+ * matters. Includes a small synchronous SHA-1 (command handlers are synchronous).
  *
  * Pure: functions of a value (and whether the key has a TTL).
  */
 
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
+import { MAX_ID, Stream, ZERO_ID } from "./stream.ts";
 import type { Value } from "./db.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 
@@ -92,10 +94,11 @@ const asciiBytes = binaryBytes;
 
 /** Redis object type codes (OBJ_STRING ... OBJ_HASH). */
 function typeCode(v: Value): number {
-  if (v instanceof Uint8Array) return 0;
+  if (typeof v === "string" || v instanceof Uint8Array) return 0;
   if (v instanceof Deque) return 1;
   if (v instanceof Set) return 2;
   if (v instanceof ZSet) return 3;
+  if (v instanceof Stream) return 6;
   return 4; // hash
 }
 
@@ -147,11 +150,21 @@ function continueDigest(digest: Uint8Array, v: Value, hasExpire: boolean): Uint8
   const aux = new Uint8Array(4);
   new DataView(aux.buffer).setUint32(0, typeCode(v));
   mixDigest(digest, aux);
-  if (v instanceof Uint8Array) mixDigest(digest, v);
+  if (typeof v === "string") mixDigest(digest, binaryBytes(v)); // a string value's bytes
+  else if (v instanceof Uint8Array) mixDigest(digest, v);
   else if (v instanceof Deque) { for (const el of v) mixDigest(digest, el); }
   else if (v instanceof Set) { for (const m of v) xorDigest(digest, binaryBytes(m)); }
-  else if (v instanceof ZSet) {
-    for (const [m, score] of v.scores) {
+  else if (v instanceof Stream) {
+    // Entries only (not the groups): "<ms>.<seq>", then each field and value.
+    for (const e of v.range(ZERO_ID, MAX_ID, false)) {
+      mixDigest(digest, asciiBytes(`${e.id.ms}.${e.id.seq}`));
+      for (let i = 0; i < e.fields.length; i++) {
+        mixDigest(digest, e.fields[i]);
+        mixDigest(digest, e.values[i]);
+      }
+    }
+  } else if (v instanceof ZSet) {
+    for (const [m, score] of v) {
       const ele = new Uint8Array(20);
       mixDigest(ele, binaryBytes(m));
       mixDigest(ele, asciiBytes(formatDouble17g(score)));

@@ -1,565 +1,551 @@
 /**
- * Sorted set: member -> score map plus an ordered index, a skip list with spans exactly like
- * Redis's zskiplist (t_zset.c): ordered by (score, member bytes memcmp), O(log n) expected insert,
- * delete, rank, element-by-rank and range-by-score/lex lookups.
+ * Sorted set, in one of two forms, as Redis's zset object (t_zset.c):
+ * - compact, while Redis would keep it as a listpack: one binary string holding every element
+ *   in (score, member) order (layout in zset_packed.ts); operations scan it linearly and rebuild
+ *   it on change, as Redis's zzl* functions do;
+ * - skip list (zset_skiplist.ts): a member -> score map plus a skip list with spans.
+ * A zset starts compact (or as a skip list when created too big) and converts once
+ * (`convertToSkiplist`, Redis's zsetConvert), never back: the commands decide when
+ * (commands/zsets.ts). `listpack` is which form it is, and what OBJECT ENCODING reports; the
+ * listpack-only behaviours (-0 stored as 0, ZSCAN returning everything at once with
+ * integer-looking scores, lex ranges scanned linearly) follow it.
  *
- * Members are binary strings (one char per byte), so JS string comparison is memcmp order.
- * Scores are never NaN (callers reject NaN before inserting).
- *
- * Redis keeps small sorted sets as a listpack; that encoding has visible effects (OBJECT
- * ENCODING, -0 stored as 0, ZSCAN returning everything at once with integer-looking scores).
- * `listpack` emulates that flag; the commands decide when it flips (see commands/zsets.ts).
+ * Order: by score, then member bytes (members are binary strings, one char per byte, so JS string
+ * comparison is memcmp). Scores are never NaN (callers reject NaN before inserting). Members
+ * handed out (ranges, pops, iteration) are strings of their own, never views into the compact
+ * form's string.
  */
 
-/** Redis's ZSKIPLIST_MAXLEVEL. */
-export const MAX_LEVEL = 32;
-/** Redis's ZSKIPLIST_P. */
-const LEVEL_P = 0.25;
+import {
+  type LexRange,
+  lexRangeEmpty,
+  scoreGteMin,
+  scoreLteMax,
+  type ScoreRange,
+  scoreRangeEmpty,
+  sortsBefore,
+  type ZRange,
+} from "./zset_range.ts";
+import { SkipList } from "./zset_skiplist.ts";
+import {
+  canonicalEntry,
+  compareMember,
+  encodeEntry,
+  entry,
+  findMember,
+  insertOffset,
+  memberAt,
+  move,
+  readEntry,
+  readHeader,
+  readScore,
+  splice,
+} from "./zset_packed.ts";
 
-/** A skip-list node. `next[i]` / `span[i]`: the forward pointer at level i and its width. */
-export class ZNode {
-  backward: ZNode | null = null;
-  readonly next: (ZNode | null)[];
-  readonly span: number[];
-
-  constructor(public readonly member: string, public score: number, level: number) {
-    // Built by push so V8 keeps them packed (not holey) arrays.
-    const next: (ZNode | null)[] = [];
-    const span: number[] = [];
-    for (let i = 0; i < level; i++) {
-      next.push(null);
-      span.push(0);
-    }
-    this.next = next;
-    this.span = span;
-  }
-}
-
-/** A score interval; `minex`/`maxex` make the bound exclusive (the '(' prefix). */
-export interface ScoreRange {
-  min: number;
-  max: number;
-  minex: boolean;
-  maxex: boolean;
-}
+export type { LexRange, ScoreRange, ZRange } from "./zset_range.ts";
+export {
+  lexGteMin,
+  lexLteMax,
+  lexRangeEmpty,
+  scoreGteMin,
+  scoreLteMax,
+  scoreRangeEmpty,
+} from "./zset_range.ts";
+export { MAX_LEVEL, setLevelRandom } from "./zset_skiplist.ts";
 
 /**
- * A lexicographic interval. Kind -1 is '-' (below everything), 1 is '+' (above everything),
- * 0 a real bound `min`/`max` ('[' inclusive, '(' exclusive via minex/maxex).
+ * Longest compact string (chars = bytes). Redis converts a listpack past 1 GB
+ * (lpSafeToAdd); a V8 string stops at 2^29 - 24 chars, so this converts earlier.
  */
-export interface LexRange {
-  min: string;
-  max: string;
-  minKind: -1 | 0 | 1;
-  maxKind: -1 | 0 | 1;
-  minex: boolean;
-  maxex: boolean;
-}
+const PACKED_MAX_BYTES = 1 << 28;
 
-// Scratch arrays for insert/delete (single-threaded, never re-entered).
-const UPDATE: ZNode[] = [];
-const RANK: number[] = [];
-const PLACEHOLDER = new ZNode("", 0, 1);
-for (let i = 0; i < MAX_LEVEL; i++) {
-  UPDATE.push(PLACEHOLDER);
-  RANK.push(0);
-}
+// Entry offsets of the compact form, filled by scans that walk back (single-threaded scratch).
+let OFFS = new Int32Array(256);
 
-let random: () => number = Math.random;
-
-/** Replace the level generator's random source (tests use a seeded one). */
-export function setLevelRandom(fn: () => number): void {
-  random = fn;
-}
-
-function randomLevel(): number {
-  let level = 1;
-  while (level < MAX_LEVEL && random() < LEVEL_P) level++;
-  return level;
-}
-
-/** (score, member) of node `x` sorts strictly before (score, member)? */
-function before(x: ZNode, score: number, member: string): boolean {
-  return x.score < score || (x.score === score && x.member < member);
-}
-
-export function scoreGteMin(v: number, r: ScoreRange): boolean {
-  return r.minex ? v > r.min : v >= r.min;
-}
-
-export function scoreLteMax(v: number, r: ScoreRange): boolean {
-  return r.maxex ? v < r.max : v <= r.max;
-}
-
-/** Redis's sdscmplex between a real value and a bound of the given kind. */
-function cmpLex(value: string, kind: -1 | 0 | 1, bound: string): number {
-  if (kind === -1) return 1;
-  if (kind === 1) return -1;
-  return value < bound ? -1 : value > bound ? 1 : 0;
-}
-
-export function lexGteMin(v: string, r: LexRange): boolean {
-  const c = cmpLex(v, r.minKind, r.min);
+/** Lex bound tests against the member stored at [start, end) of p (no string built). */
+function lexGteMinAt(p: string, start: number, end: number, r: LexRange): boolean {
+  if (r.minKind !== 0) return r.minKind === -1;
+  const c = compareMember(p, start, end, r.min);
   return r.minex ? c > 0 : c >= 0;
 }
 
-export function lexLteMax(v: string, r: LexRange): boolean {
-  const c = cmpLex(v, r.maxKind, r.max);
+function lexLteMaxAt(p: string, start: number, end: number, r: LexRange): boolean {
+  if (r.maxKind !== 0) return r.maxKind === 1;
+  const c = compareMember(p, start, end, r.max);
   return r.maxex ? c < 0 : c <= 0;
 }
 
-/** True when the score range can never contain anything (min > max, or equal and exclusive). */
-export function scoreRangeEmpty(r: ScoreRange): boolean {
-  return r.min > r.max || (r.min === r.max && (r.minex || r.maxex));
-}
+/** The last compact-form lookup (see ZSet.find); single-threaded scratch. */
+const lastFind = {
+  z: null as ZSet | null,
+  p: "",
+  member: "",
+  offset: -1,
+  memberStart: 0,
+  end: 0,
+  rank: 0,
+};
 
-/** As `scoreRangeEmpty` for lex ranges (Redis's sdscmplex on the two bounds). */
-export function lexRangeEmpty(r: LexRange): boolean {
-  let c: number;
-  if (r.minKind === r.maxKind && r.minKind !== 0) c = 0;
-  else if (r.minKind === -1 || r.maxKind === 1) c = -1;
-  else if (r.minKind === 1 || r.maxKind === -1) c = 1;
-  else c = r.min < r.max ? -1 : r.min > r.max ? 1 : 0;
-  return c > 0 || (c === 0 && (r.minex || r.maxex));
+function emptyRange(): ZRange {
+  return { members: [], scores: [] };
 }
 
 export class ZSet {
-  /** member -> score (the dict of Redis's zset). */
-  readonly scores = new Map<string, number>();
-  private readonly header = new ZNode("", 0, MAX_LEVEL);
-  private tail: ZNode | null = null;
-  private level = 1;
-  /** Emulated encoding: true while Redis would keep this zset as a listpack. */
-  listpack: boolean;
+  /** Compact form: the packed elements ("" in skip-list form). */
+  private p = "";
+  /** Compact form: how many elements `p` holds. */
+  private n = 0;
+  /** Skip-list form, or null while compact. */
+  private sl: SkipList | null;
 
+  /** A compact zset (`listpack` true) or a skip list. */
   constructor(listpack = true) {
-    this.listpack = listpack;
+    this.sl = listpack ? null : new SkipList();
   }
 
-  get size(): number {
-    return this.scores.size;
+  /** Emulated encoding: true while Redis would keep this zset as a listpack (compact form). */
+  get listpack(): boolean {
+    return this.sl === null;
   }
 
   /** OBJECT ENCODING's answer. */
   get encoding(): "listpack" | "skiplist" {
-    return this.listpack ? "listpack" : "skiplist";
+    return this.sl === null ? "listpack" : "skiplist";
+  }
+
+  get size(): number {
+    return this.sl === null ? this.n : this.sl.size;
+  }
+
+  /** zsetConvert(OBJ_ENCODING_SKIPLIST): switch to the skip-list form (no-op if already). */
+  convertToSkiplist(): void {
+    if (this.sl !== null) return;
+    const sl = new SkipList();
+    const p = this.p;
+    for (let o = 0; o < p.length;) {
+      readEntry(p, o);
+      const end = entry.end;
+      sl.add(memberAt(p, entry.memberStart, end), entry.score);
+      o = end;
+    }
+    this.sl = sl;
+    this.p = "";
+    this.n = 0;
+  }
+
+  /** A copy with the same form and elements (zsetDup). */
+  clone(): ZSet {
+    const z = new ZSet(this.sl === null);
+    if (this.sl === null) {
+      z.p = this.p; // strings are immutable: shared
+      z.n = this.n;
+    } else {
+      for (const [m, s] of this.sl) z.sl!.add(m, s);
+    }
+    return z;
   }
 
   /** The score of a member, or undefined. */
   score(member: string): number | undefined {
-    return this.scores.get(member);
+    if (this.sl !== null) return this.sl.dict.get(member);
+    const o = this.find(member);
+    return o < 0 ? undefined : readScore(this.p, o);
   }
 
   /** Add a member that is not present. */
   add(member: string, score: number): void {
-    this.scores.set(member, score);
-    this.insertNode(score, member);
+    if (this.sl === null) {
+      const e = encodeEntry(member, score);
+      if (this.p.length + e.length <= PACKED_MAX_BYTES) {
+        const o = insertOffset(this.p, score, member, -1, -1);
+        this.p = splice(this.p, o, o, e);
+        this.n++;
+        return;
+      }
+      this.convertToSkiplist();
+    }
+    this.sl!.add(member, score);
   }
 
-  /** Set an existing member's score (moves it in the index only when its position changes). */
+  /** Set an existing member's score. */
   update(member: string, newScore: number): void {
-    const cur = this.scores.get(member)!;
-    this.scores.set(member, newScore);
-    const update = UPDATE;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && before(f, cur, member)) {
-        x = f;
-        f = x.next[i];
-      }
-      update[i] = x;
-    }
-    const node = x.next[0]!;
-    if (node === null || node.member !== member) throw new Error("zset: member missing from index");
-    const next = node.next[0];
-    if (
-      (node.backward === null || node.backward.score < newScore) &&
-      (next === null || next.score > newScore)
-    ) {
-      node.score = newScore;
+    if (this.sl !== null) {
+      this.sl.update(member, newScore);
       return;
     }
-    this.deleteNode(node, update);
-    this.insertNode(newScore, member);
+    const p = this.p;
+    const o = this.find(member);
+    if (o < 0) throw new Error("zset: member missing");
+    const end = entry.end;
+    const e = encodeEntry(member, newScore);
+    if (p.length - (end - o) + e.length > PACKED_MAX_BYTES) {
+      this.convertToSkiplist();
+      this.sl!.update(member, newScore);
+      return;
+    }
+    this.p = move(p, o, end, insertOffset(p, newScore, member, o, end), e);
   }
 
   /** Remove a member; true if it was present. */
   remove(member: string): boolean {
-    const score = this.scores.get(member);
-    if (score === undefined) return false;
-    this.scores.delete(member);
-    const update = UPDATE;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && before(f, score, member)) {
-        x = f;
-        f = x.next[i];
-      }
-      update[i] = x;
-    }
-    const node = x.next[0];
-    if (node === null || node.member !== member) throw new Error("zset: member missing from index");
-    this.deleteNode(node, update);
+    if (this.sl !== null) return this.sl.remove(member);
+    const o = this.find(member);
+    if (o < 0) return false;
+    this.p = splice(this.p, o, entry.end, "");
+    this.n--;
     return true;
   }
 
-  /** Remove and return the lowest element. */
-  popFirst(): ZNode | null {
-    const node = this.header.next[0];
-    if (node === null) return null;
-    const update = UPDATE;
-    for (let i = 0; i < this.level; i++) update[i] = this.header;
-    this.deleteNode(node, update);
-    this.scores.delete(node.member);
-    return node;
+  /** Remove and return the lowest element as [member, score]. */
+  popFirst(): [string, number] | null {
+    if (this.sl !== null) {
+      const node = this.sl.popFirst();
+      return node === null ? null : [node.member, node.score];
+    }
+    if (this.n === 0) return null;
+    return this.takeAt(0);
   }
 
-  /** Remove and return the highest element. */
-  popLast(): ZNode | null {
-    const node = this.tail;
-    if (node === null) return null;
-    this.remove(node.member);
-    return node;
-  }
-
-  first(): ZNode | null {
-    return this.header.next[0];
-  }
-
-  last(): ZNode | null {
-    return this.tail;
+  /** Remove and return the highest element as [member, score]. */
+  popLast(): [string, number] | null {
+    if (this.sl !== null) {
+      const node = this.sl.popLast();
+      return node === null ? null : [node.member, node.score];
+    }
+    if (this.n === 0) return null;
+    return this.takeAt(this.offsetOfRank(this.n - 1));
   }
 
   /** 0-based rank of a member (ascending), or -1 when absent. */
   rank(member: string): number {
-    const score = this.scores.get(member);
-    if (score === undefined) return -1;
-    let rank = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && (f.score < score || (f.score === score && f.member <= member))) {
-        rank += x.span[i];
-        x = f;
-        f = x.next[i];
-      }
-      if (x !== this.header && x.member === member) return rank - 1;
+    if (this.sl !== null) return this.sl.rank(member);
+    return this.find(member) < 0 ? -1 : entry.rank;
+  }
+
+  /** The element at 0-based rank as [member, score], or null when out of range. */
+  byRank(rank0: number): [string, number] | null {
+    if (rank0 < 0 || rank0 >= this.size) return null;
+    if (this.sl !== null) {
+      const node = this.sl.byRank(rank0)!;
+      return [node.member, node.score];
     }
-    throw new Error("zset: member missing from index");
-  }
-
-  /** The node at 0-based rank, or null when out of range. */
-  byRank(rank0: number): ZNode | null {
-    if (rank0 < 0 || rank0 >= this.scores.size) return null;
-    const target = rank0 + 1;
-    let traversed = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && traversed + x.span[i] <= target) {
-        traversed += x.span[i];
-        x = x.next[i]!;
-      }
-      if (traversed === target) return x;
-    }
-    return null;
-  }
-
-  /** Lowest node with a score in range, or null. */
-  firstInScoreRange(r: ScoreRange): ZNode | null {
-    if (scoreRangeEmpty(r)) return null;
-    const last = this.tail;
-    const first = this.header.next[0];
-    if (last === null || !scoreGteMin(last.score, r) || !scoreLteMax(first!.score, r)) return null;
-    const n = this.descend((f) => !scoreGteMin(f.score, r)).next[0]!;
-    return scoreLteMax(n.score, r) ? n : null;
-  }
-
-  /** Highest node with a score in range, or null. */
-  lastInScoreRange(r: ScoreRange): ZNode | null {
-    if (scoreRangeEmpty(r)) return null;
-    const last = this.tail;
-    const first = this.header.next[0];
-    if (last === null || !scoreGteMin(last.score, r) || !scoreLteMax(first!.score, r)) return null;
-    const x = this.descend((f) => scoreLteMax(f.score, r));
-    return scoreGteMin(x.score, r) ? x : null;
+    const p = this.p;
+    readEntry(p, this.offsetOfRank(rank0));
+    return [memberAt(p, entry.memberStart, entry.end), entry.score];
   }
 
   /**
-   * Lowest node with a member in the lex range, or null. Lex ranges are only meaningful when all
-   * scores are equal; for the other case a listpack zset is scanned linearly as Redis's
-   * zzlFirstInLexRange does, so the (unspecified) answer is the same as Redis's.
+   * Elements with ranks start0..end0 (0-based, clamped: 0 <= start0 <= end0 < size), lowest
+   * first; with `rev`, ranks count from the highest element and come highest first.
    */
-  firstInLexRange(r: LexRange): ZNode | null {
-    if (lexRangeEmpty(r)) return null;
-    const last = this.tail;
-    const first = this.header.next[0];
-    if (last === null || !lexGteMin(last.member, r) || !lexLteMax(first!.member, r)) return null;
-    if (this.listpack) {
-      for (let n: ZNode | null = first; n !== null; n = n.next[0]) {
-        if (lexGteMin(n.member, r)) return lexLteMax(n.member, r) ? n : null;
-      }
-      return null;
+  rangeByRank(start0: number, end0: number, rev: boolean): ZRange {
+    if (!(start0 >= 0 && start0 <= end0 && end0 < this.size)) {
+      throw new Error(`zset: rank range ${start0}..${end0} outside 0..${this.size - 1}`);
     }
-    const n = this.descend((f) => !lexGteMin(f.member, r)).next[0]!;
-    return lexLteMax(n.member, r) ? n : null;
-  }
-
-  /** Highest node with a member in the lex range, or null. */
-  lastInLexRange(r: LexRange): ZNode | null {
-    if (lexRangeEmpty(r)) return null;
-    const last = this.tail;
-    const first = this.header.next[0];
-    if (last === null || !lexGteMin(last.member, r) || !lexLteMax(first!.member, r)) return null;
-    if (this.listpack) {
-      for (let n: ZNode | null = last; n !== null; n = n.backward) {
-        if (lexLteMax(n.member, r)) return lexGteMin(n.member, r) ? n : null;
-      }
-      return null;
+    const out = emptyRange();
+    if (this.sl !== null) {
+      this.sl.rangeByRank(start0, end0, rev, out);
+      return out;
     }
-    const x = this.descend((f) => lexLteMax(f.member, r));
-    return lexGteMin(x.member, r) ? x : null;
+    const from = rev ? this.n - 1 - end0 : start0;
+    const p = this.p;
+    let o = this.offsetOfRank(from);
+    for (let i = start0; i <= end0; i++) {
+      readEntry(p, o);
+      out.members.push(memberAt(p, entry.memberStart, entry.end));
+      out.scores.push(entry.score);
+      o = entry.end;
+    }
+    if (rev) {
+      out.members.reverse();
+      out.scores.reverse();
+    }
+    return out;
   }
 
   /**
-   * Walk down the levels from the header, moving forward while the next node satisfies `ahead`;
-   * returns the last node reached (the header when none). With `update`, records the node where
-   * each level stopped (for a deletion).
+   * Elements with a score in range, lowest first (highest first with `rev`): the first `offset`
+   * skipped, then at most `limit` (negative: no limit), as genericZrangebyscoreCommand.
    */
-  private descend(ahead: (n: ZNode) => boolean, update?: ZNode[]): ZNode {
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.next[i];
-      while (f !== null && ahead(f)) {
-        x = f;
-        f = x.next[i];
-      }
-      if (update !== undefined) update[i] = x;
+  rangeByScore(r: ScoreRange, offset: number, limit: number, rev: boolean): ZRange {
+    const out = emptyRange();
+    if (this.sl !== null) {
+      this.sl.rangeByScore(r, offset, limit, rev, out);
+      return out;
     }
-    return x;
+    if (scoreRangeEmpty(r)) return out;
+    const p = this.p;
+    if (!rev) {
+      // zzlFirstInRange, then the walk forward.
+      let o = 0;
+      while (o < p.length && !scoreGteMin(readScore(p, o), r)) o = this.next(o);
+      for (; o < p.length && offset > 0; offset--) o = this.next(o);
+      for (; o < p.length && limit !== 0; limit--) {
+        readEntry(p, o);
+        if (!scoreLteMax(entry.score, r)) break;
+        out.members.push(memberAt(p, entry.memberStart, entry.end));
+        out.scores.push(entry.score);
+        o = entry.end;
+      }
+      return out;
+    }
+    // zzlLastInRange: the elements up to the max, then the walk back from there.
+    const count = this.indexWhile((s) => scoreLteMax(s, r));
+    for (let i = count - 1 - offset; i >= 0 && limit !== 0; i--, limit--) {
+      readEntry(p, OFFS[i]);
+      if (!scoreGteMin(entry.score, r)) break;
+      out.members.push(memberAt(p, entry.memberStart, entry.end));
+      out.scores.push(entry.score);
+    }
+    return out;
   }
 
-  /** How many elements have a score in range (two O(log n) rank lookups). */
+  /**
+   * As `rangeByScore` for a lex range (genericZrangebylexCommand). Lex ranges are only
+   * meaningful when all scores are equal; otherwise the compact form scans linearly as Redis's
+   * zzlFirstInLexRange / zzlLastInLexRange do, so the (unspecified) answer is the same as Redis's.
+   */
+  rangeByLex(r: LexRange, offset: number, limit: number, rev: boolean): ZRange {
+    const out = emptyRange();
+    if (this.sl !== null) {
+      this.sl.rangeByLex(r, offset, limit, rev, out);
+      return out;
+    }
+    const i0 = rev ? this.lastInLex(r) : this.firstInLex(r);
+    if (i0 < 0) return out;
+    const p = this.p;
+    const step = rev ? -1 : 1;
+    for (let i = i0 + step * offset; i >= 0 && i < this.n && limit !== 0; i += step, limit--) {
+      readHeader(p, OFFS[i]);
+      const ms = entry.memberStart, me = entry.end;
+      if (rev ? !lexGteMinAt(p, ms, me, r) : !lexLteMaxAt(p, ms, me, r)) break;
+      out.members.push(memberAt(p, ms, me));
+      out.scores.push(readScore(p, OFFS[i]));
+    }
+    return out;
+  }
+
+  /** How many elements have a score in range. */
   countInScoreRange(r: ScoreRange): number {
-    const a = this.firstInScoreRange(r);
-    if (a === null) return 0;
-    const b = this.lastInScoreRange(r);
-    const size = this.scores.size;
-    const count = size - this.rank(a.member);
-    return b === null ? count : count - (size - 1 - this.rank(b.member));
+    if (this.sl !== null) return this.sl.countInScoreRange(r);
+    if (scoreRangeEmpty(r)) return 0;
+    const p = this.p;
+    let count = 0;
+    for (let o = 0; o < p.length; o = this.next(o)) {
+      const s = readScore(p, o);
+      if (!scoreLteMax(s, r)) break;
+      if (scoreGteMin(s, r)) count++;
+    }
+    return count;
   }
 
-  /** As Redis's ZLEXCOUNT: a linear walk for listpack zsets, rank arithmetic otherwise. */
+  /** As Redis's ZLEXCOUNT: a linear walk from the first element in range while <= max. */
   countInLexRange(r: LexRange): number {
-    const a = this.firstInLexRange(r);
-    if (a === null) return 0;
-    if (this.listpack) {
-      let count = 0;
-      for (let n: ZNode | null = a; n !== null && lexLteMax(n.member, r); n = n.next[0]) count++;
-      return count;
+    if (this.sl !== null) return this.sl.countInLexRange(r);
+    const i0 = this.firstInLex(r);
+    if (i0 < 0) return 0;
+    let i = i0;
+    while (i < this.n) {
+      readHeader(this.p, OFFS[i]);
+      if (!lexLteMaxAt(this.p, entry.memberStart, entry.end, r)) break;
+      i++;
     }
-    const b = this.lastInLexRange(r);
-    const size = this.scores.size;
-    const count = size - this.rank(a.member);
-    return b === null ? count : count - (size - 1 - this.rank(b.member));
+    return i - i0;
   }
 
-  /** Delete every element with a score in range; returns how many. */
+  /** Delete every element with a score in range; returns how many (zzlDeleteRangeByScore). */
   deleteRangeByScore(r: ScoreRange): number {
-    return this.deleteRun((n) => !scoreGteMin(n.score, r), (n) => scoreLteMax(n.score, r));
-  }
-
-  /**
-   * zslDeleteRangeBy*: skip the elements `beforeMin`, then delete from there on while
-   * `withinMax`; returns how many were deleted.
-   */
-  private deleteRun(beforeMin: (n: ZNode) => boolean, withinMax: (n: ZNode) => boolean): number {
-    const update = UPDATE;
-    let n = this.descend(beforeMin, update).next[0];
+    if (this.sl !== null) return this.sl.deleteRangeByScore(r);
+    if (scoreRangeEmpty(r)) return 0;
+    const p = this.p;
+    let o = 0;
+    while (o < p.length && !scoreGteMin(readScore(p, o), r)) o = this.next(o);
+    let end = o;
     let removed = 0;
-    while (n !== null && withinMax(n)) {
-      const next = n.next[0];
-      this.deleteNode(n, update);
-      this.scores.delete(n.member);
+    while (end < p.length && scoreLteMax(readScore(p, end), r)) {
+      end = this.next(end);
       removed++;
-      n = next;
     }
-    return removed;
+    return this.cut(o, end, removed);
   }
 
   /** Delete every element with a member in the lex range; returns how many. */
   deleteRangeByLex(r: LexRange): number {
-    if (this.listpack) {
-      // zzlDeleteRangeByLex: from the first element in range, while still <= max.
-      let n = this.firstInLexRange(r);
-      let removed = 0;
-      while (n !== null && lexLteMax(n.member, r)) {
-        const next = n.next[0];
-        this.remove(n.member);
-        removed++;
-        n = next;
-      }
-      return removed;
+    if (this.sl !== null) return this.sl.deleteRangeByLex(r);
+    // zzlDeleteRangeByLex: from the first element in range, while still <= max.
+    const i0 = this.firstInLex(r);
+    if (i0 < 0) return 0;
+    const p = this.p;
+    let i = i0;
+    while (i < this.n) {
+      readHeader(p, OFFS[i]);
+      if (!lexLteMaxAt(p, entry.memberStart, entry.end, r)) break;
+      i++;
     }
-    return this.deleteRun((n) => !lexGteMin(n.member, r), (n) => lexLteMax(n.member, r));
+    return this.cut(OFFS[i0], i < this.n ? OFFS[i] : p.length, i - i0);
   }
 
   /** Delete the elements with 0-based ranks start..end inclusive (already clamped). */
   deleteRangeByRank(start0: number, end0: number): number {
-    const start = start0 + 1;
-    const end = end0 + 1;
-    const update = UPDATE;
-    let traversed = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && traversed + x.span[i] < start) {
-        traversed += x.span[i];
-        x = x.next[i]!;
-      }
-      update[i] = x;
-    }
-    traversed++;
-    let n = x.next[0];
-    let removed = 0;
-    while (n !== null && traversed <= end) {
-      const next = n.next[0];
-      this.deleteNode(n, update);
-      this.scores.delete(n.member);
-      removed++;
-      traversed++;
-      n = next;
-    }
-    return removed;
+    if (this.sl !== null) return this.sl.deleteRangeByRank(start0, end0);
+    const o = this.offsetOfRank(start0);
+    let end = o;
+    for (let i = start0; i <= end0; i++) end = this.next(end);
+    return this.cut(o, end, end0 - start0 + 1);
   }
 
   /** Elements in ascending order as [member, score]. */
   *[Symbol.iterator](): IterableIterator<[string, number]> {
-    for (let n = this.header.next[0]; n !== null; n = n.next[0]) yield [n.member, n.score];
+    if (this.sl !== null) {
+      yield* this.sl;
+      return;
+    }
+    const p = this.p; // a snapshot: changes made while iterating are not seen
+    for (let o = 0; o < p.length;) {
+      readEntry(p, o);
+      const end = entry.end;
+      yield [memberAt(p, entry.memberStart, end), entry.score];
+      o = end;
+    }
   }
 
-  /** Remove everything. */
-  clear(): void {
-    this.scores.clear();
-    for (let i = 0; i < MAX_LEVEL; i++) {
-      this.header.next[i] = null;
-      this.header.span[i] = 0;
+  // ------------------------------------------------------------------ compact-form helpers
+
+  /**
+   * findMember, remembering the last answer: ZADD and ZINCRBY look a member up and then update
+   * it, and the string cannot have changed in between unless `p` is a new string.
+   */
+  private find(member: string): number {
+    const c = lastFind;
+    if (c.z === this && c.p === this.p && c.member === member) {
+      entry.memberStart = c.memberStart;
+      entry.end = c.end;
+      entry.rank = c.rank;
+      return c.offset;
     }
-    this.tail = null;
-    this.level = 1;
+    const o = findMember(this.p, member);
+    c.z = this;
+    c.p = this.p;
+    c.member = member;
+    c.offset = o;
+    c.memberStart = entry.memberStart;
+    c.end = entry.end;
+    c.rank = entry.rank;
+    return o;
   }
 
-  private insertNode(score: number, member: string): ZNode {
-    const update = UPDATE;
-    const rank = RANK;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
-      let f = x.next[i];
-      while (f !== null && before(f, score, member)) {
-        rank[i] += x.span[i];
-        x = f;
-        f = x.next[i];
-      }
-      update[i] = x;
-    }
-    const level = randomLevel();
-    // The length before this insertion (the map already holds the new member).
-    const length = this.scores.size - 1;
-    if (level > this.level) {
-      for (let i = this.level; i < level; i++) {
-        rank[i] = 0;
-        update[i] = this.header;
-        this.header.span[i] = length;
-      }
-      this.level = level;
-    }
-    const node = new ZNode(member, score, level);
-    for (let i = 0; i < level; i++) {
-      const u = update[i];
-      node.next[i] = u.next[i];
-      u.next[i] = node;
-      node.span[i] = u.span[i] - (rank[0] - rank[i]);
-      u.span[i] = rank[0] - rank[i] + 1;
-    }
-    for (let i = level; i < this.level; i++) update[i].span[i]++;
-    node.backward = update[0] === this.header ? null : update[0];
-    const next = node.next[0];
-    if (next !== null) next.backward = node;
-    else this.tail = node;
-    return node;
+  /** Offset of the entry after the one at `o`. */
+  private next(o: number): number {
+    readHeader(this.p, o);
+    return entry.end;
   }
 
-  /** Unlink `x` given its predecessors at every level (Redis's zslDeleteNode). */
-  private deleteNode(x: ZNode, update: ZNode[]): void {
-    for (let i = 0; i < this.level; i++) {
-      const u = update[i];
-      if (u.next[i] === x) {
-        u.span[i] += x.span[i] - 1;
-        u.next[i] = x.next[i];
-      } else {
-        u.span[i] -= 1;
+  /** Offset of the entry at rank `rank0` (or p.length for rank n). */
+  private offsetOfRank(rank0: number): number {
+    let o = 0;
+    for (let i = 0; i < rank0; i++) o = this.next(o);
+    return o;
+  }
+
+  /** Fill OFFS with the offsets of the leading entries whose score passes `keep`; how many. */
+  private indexWhile(keep: (score: number) => boolean): number {
+    const p = this.p;
+    if (OFFS.length < this.n) OFFS = new Int32Array(this.n * 2);
+    let i = 0;
+    for (let o = 0; o < p.length && keep(readScore(p, o)); o = this.next(o)) OFFS[i++] = o;
+    return i;
+  }
+
+  /** zzlIsInLexRange: the range is not empty and overlaps [first member, last member]. */
+  private mayHoldLex(r: LexRange): boolean {
+    if (lexRangeEmpty(r) || this.n === 0) return false;
+    const p = this.p;
+    readHeader(p, OFFS[this.n - 1]);
+    if (!lexGteMinAt(p, entry.memberStart, entry.end, r)) return false;
+    readHeader(p, 0);
+    return lexLteMaxAt(p, entry.memberStart, entry.end, r);
+  }
+
+  /** zzlFirstInLexRange: index (OFFS filled) of the first member >= min if <= max, else -1. */
+  private firstInLex(r: LexRange): number {
+    this.indexWhile(() => true);
+    if (!this.mayHoldLex(r)) return -1;
+    const p = this.p;
+    for (let i = 0; i < this.n; i++) {
+      readHeader(p, OFFS[i]);
+      if (lexGteMinAt(p, entry.memberStart, entry.end, r)) {
+        return lexLteMaxAt(p, entry.memberStart, entry.end, r) ? i : -1;
       }
     }
-    const next = x.next[0];
-    if (next !== null) next.backward = x.backward;
-    else this.tail = x.backward;
-    while (this.level > 1 && this.header.next[this.level - 1] === null) this.level--;
+    return -1;
+  }
+
+  /** zzlLastInLexRange: index (OFFS filled) of the last member <= max if >= min, else -1. */
+  private lastInLex(r: LexRange): number {
+    this.indexWhile(() => true);
+    if (!this.mayHoldLex(r)) return -1;
+    const p = this.p;
+    for (let i = this.n - 1; i >= 0; i--) {
+      readHeader(p, OFFS[i]);
+      if (lexLteMaxAt(p, entry.memberStart, entry.end, r)) {
+        return lexGteMinAt(p, entry.memberStart, entry.end, r) ? i : -1;
+      }
+    }
+    return -1;
+  }
+
+  /** Remove the `count` entries in [start, end); returns count. */
+  private cut(start: number, end: number, count: number): number {
+    if (count > 0) {
+      this.p = splice(this.p, start, end, "");
+      this.n -= count;
+    }
+    return count;
+  }
+
+  /** Remove the entry at offset `o` and return it. */
+  private takeAt(o: number): [string, number] {
+    const p = this.p;
+    readEntry(p, o);
+    const got: [string, number] = [memberAt(p, entry.memberStart, entry.end), entry.score];
+    this.p = splice(p, o, entry.end, "");
+    this.n--;
+    return got;
   }
 
   /**
-   * Check every structural invariant (order, spans, backward links, tail, level, map agreement).
-   * Throws with a description on the first violation. O(n * levels); for tests.
+   * Check every structural invariant; throws with a description on the first violation. Compact
+   * form: entries decode to exactly the string, canonically encoded, strictly ordered, no NaN,
+   * members distinct, count right. Skip list: see SkipList.checkInvariants. For tests.
    */
   checkInvariants(): void {
     const fail = (msg: string): never => {
       throw new Error(`zset invariant: ${msg}`);
     };
-    // Level 0: order, backward links, map agreement.
+    if (this.sl !== null) {
+      if (this.p !== "" || this.n !== 0) fail("skip list with compact data");
+      this.sl.checkInvariants();
+      return;
+    }
+    const p = this.p;
+    if (p.length > PACKED_MAX_BYTES) fail("compact string too long");
+    const seen = new Set<string>();
     let count = 0;
-    let prev: ZNode | null = null;
-    const position = new Map<ZNode, number>();
-    for (let n = this.header.next[0]; n !== null; n = n.next[0]) {
+    let prevScore = 0, prevMember = "";
+    for (let o = 0; o < p.length; o = entry.end) {
+      if (!canonicalEntry(p, o)) fail(`entry at ${o} not canonical`);
+      readEntry(p, o);
+      if (entry.end > p.length) fail(`entry at ${o} runs past the end`);
+      const m = p.slice(entry.memberStart, entry.end);
+      const s = entry.score;
+      if (Number.isNaN(s)) fail("NaN score");
+      if (seen.has(m)) fail(`duplicate member ${m}`);
+      seen.add(m);
+      if (count > 0 && !sortsBefore(prevScore, prevMember, s, m)) fail(`order at ${m}`);
+      prevScore = s;
+      prevMember = m;
       count++;
-      position.set(n, count);
-      if (n.backward !== prev) fail(`backward link of ${n.member}`);
-      if (prev !== null && !before(prev, n.score, n.member)) fail(`order at ${n.member}`);
-      if (Number.isNaN(n.score)) fail("NaN score");
-      if (this.scores.get(n.member) !== n.score) fail(`map score of ${n.member}`);
-      if (n.next.length < 1 || n.next.length > MAX_LEVEL) fail("node level");
-      prev = n;
     }
-    if (this.tail !== prev) fail("tail");
-    if (count !== this.scores.size) fail(`length ${count} != map size ${this.scores.size}`);
-    // Higher levels: each forward pointer skips exactly `span` positions, and every node of
-    // level > i appears in the level-i list.
-    for (let i = 0; i < MAX_LEVEL; i++) {
-      if (i >= this.level) {
-        if (this.header.next[i] !== null) fail(`header level ${i} above list level`);
-        continue;
-      }
-      let x: ZNode = this.header;
-      let pos = 0;
-      for (;;) {
-        const f: ZNode | null = x.next[i];
-        if (f === null) break;
-        const fp = position.get(f);
-        if (fp === undefined) fail(`level ${i} points outside level 0`);
-        if (fp! - pos !== x.span[i]) fail(`span at level ${i} (${x.span[i]} vs ${fp! - pos})`);
-        pos = fp!;
-        x = f;
-      }
-    }
-    if (this.level > 1 && this.header.next[this.level - 1] === null) fail("level not trimmed");
-    // Every node of level > i must be reachable at level i: count nodes per level.
-    for (let i = 1; i < this.level; i++) {
-      let expected = 0;
-      for (let n = this.header.next[0]; n !== null; n = n.next[0]) {
-        if (n.next.length > i) expected++;
-      }
-      let seen = 0;
-      for (let n = this.header.next[i]; n !== null; n = n.next[i]) seen++;
-      if (seen !== expected) fail(`level ${i} holds ${seen} nodes, expected ${expected}`);
-    }
+    if (count !== this.n) fail(`count ${this.n} != ${count} entries`);
   }
 }

@@ -1,13 +1,16 @@
 /**
  * A key as the commands that rebuild it, for an AOF base file written without an RDB preamble
  * (aof-use-rdb-preamble no), as Redis 7.0's rewriteAppendOnlyFileRio writes them: SET, RPUSH,
- * SADD, ZADD and HMSET with at most 64 items per command (AOF_REWRITE_ITEMS_PER_CMD), then
- * PEXPIREAT for a key with a TTL. Pure: bytes into a ByteWriter.
+ * SADD, ZADD and HMSET with at most 64 items per command (AOF_REWRITE_ITEMS_PER_CMD), a stream
+ * as rewriteStreamObject does (XADD per entry, XSETID, XGROUP CREATE, XCLAIM per pending entry,
+ * XGROUP CREATECONSUMER for idle consumers), then PEXPIREAT for a key with a TTL. Pure: bytes into
+ * a ByteWriter.
  */
 
 import type { ByteWriter } from "../protocol/rdb_buffer.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Value } from "../keyspace/db.ts";
+import { idText, MAX_ID, Stream, ZERO_ID } from "../keyspace/stream.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 
 const ITEMS_PER_CMD = 64;
@@ -63,17 +66,72 @@ function batched<T>(
   }
 }
 
+/** rewriteStreamObject. */
+function writeStreamCommands(w: ByteWriter, key: string, s: Stream): void {
+  if (s.length !== 0) {
+    for (const e of s.range(ZERO_ID, MAX_ID, false)) {
+      header(w, 3 + e.fields.length * 2);
+      bulkText(w, "XADD");
+      bulkBinary(w, key);
+      bulkText(w, idText(e.id));
+      for (let i = 0; i < e.fields.length; i++) {
+        bulkBytes(w, e.fields[i]);
+        bulkBytes(w, e.values[i]);
+      }
+    }
+  } else {
+    // The XADD MAXLEN 0 trick: an empty stream.
+    header(w, 7);
+    for (const a of ["XADD", key, "MAXLEN", "0", "0-1", "x", "y"]) bulkBinary(w, a);
+  }
+  header(w, 7);
+  bulkText(w, "XSETID");
+  bulkBinary(w, key);
+  bulkText(w, idText(s.lastId));
+  bulkText(w, "ENTRIESADDED");
+  bulkText(w, String(BigInt.asIntN(64, s.entriesAdded)));
+  bulkText(w, "MAXDELETEDID");
+  bulkText(w, idText(s.maxDeletedId));
+  for (const name of s.groupNames()) {
+    const g = s.group(name)!;
+    header(w, 7);
+    for (const a of ["XGROUP", "CREATE", key, name, idText(g.lastId), "ENTRIESREAD"]) {
+      bulkBinary(w, a);
+    }
+    bulkText(w, String(g.entriesRead));
+    for (const c of g.sortedConsumers()) {
+      if (c.pel.size === 0) {
+        header(w, 5);
+        for (const a of ["XGROUP", "CREATECONSUMER", key, name, c.name]) bulkBinary(w, a);
+        continue;
+      }
+      for (const [, nack] of c.pel.entries()) {
+        header(w, 12);
+        for (const a of ["XCLAIM", key, name, c.name, "0", idText(nack.id), "TIME"]) {
+          bulkBinary(w, a);
+        }
+        bulkText(w, String(nack.deliveryTime));
+        bulkText(w, "RETRYCOUNT");
+        bulkText(w, String(BigInt.asIntN(64, nack.deliveryCount)));
+        bulkText(w, "JUSTID");
+        bulkText(w, "FORCE");
+      }
+    }
+  }
+}
+
 export function writeKeyCommands(
   w: ByteWriter,
   key: string,
   value: Value,
   expireMs: number | undefined,
 ): void {
-  if (value instanceof Uint8Array) {
+  if (typeof value === "string" || value instanceof Uint8Array) {
     header(w, 3);
     bulkText(w, "SET");
     bulkBinary(w, key);
-    bulkBytes(w, value);
+    if (typeof value === "string") bulkBinary(w, value); // a string value held as a binary string
+    else bulkBytes(w, value);
   } else if (value instanceof Deque) {
     batched(w, "RPUSH", key, [...value], 1, (item) => bulkBytes(w, item));
   } else if (value instanceof Set) {
@@ -83,8 +141,10 @@ export function writeKeyCommands(
       bulkBinary(w, f);
       bulkBytes(w, v);
     });
+  } else if (value instanceof Stream) {
+    writeStreamCommands(w, key, value);
   } else {
-    batched(w, "ZADD", key, [...value.scores], 2, ([m, score]) => {
+    batched(w, "ZADD", key, [...value], 2, ([m, score]) => {
       bulkText(w, formatDouble17g(score));
       bulkBinary(w, m);
     });

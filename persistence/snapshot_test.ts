@@ -3,6 +3,7 @@ import { RdbSnapshot } from "./snapshot.ts";
 import { Db, type Value } from "../keyspace/db.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { Stream } from "../keyspace/stream.ts";
 import { loadRdb, standardAux } from "../protocol/rdb_file.ts";
 import { DEFAULT_RDB_OPTIONS } from "../protocol/rdb_object.ts";
 import { concatBytes } from "../protocol/bytes.ts";
@@ -17,13 +18,15 @@ const NOW_MS = 1_700_000_000_000;
 function canon(db: Db): Map<string, string> {
   const out = new Map<string, string>();
   const show = (v: Value): string => {
+    if (typeof v === "string") return `s:${dec.decode(Uint8Array.from(v, (c) => c.charCodeAt(0)))}`;
     if (v instanceof Uint8Array) return `s:${dec.decode(v)}`;
     if (v instanceof Deque) return `l:${[...v].map((e) => dec.decode(e)).join(",")}`;
     if (v instanceof Map) {
       return `h:${[...v].map(([f, x]) => `${f}=${dec.decode(x)}`).sort().join(",")}`;
     }
     if (v instanceof Set) return `S:${[...v].sort().join(",")}`;
-    return `z:${[...v.scores].map(([m, s]) => `${m}=${s}`).sort().join(",")}`;
+    if (v instanceof Stream) return `x:${v.length}`;
+    return `z:${[...v].map(([m, s]) => `${m}=${s}`).sort().join(",")}`;
   };
   for (const [k, v] of db.dict) out.set(k, `${show(v)} ttl=${db.expires.get(k) ?? -1}`);
   return out;

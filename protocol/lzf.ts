@@ -69,7 +69,16 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
       out[op - lit - 1] = lit - 1; // stop run
       if (lit === 0) op--; // undo run if length is zero
 
-      do len++; while (len < maxlen && input[ref + len] === input[ip + len]);
+      // lzf_c.c's loop: when maxlen > 16, sixteen steps unchecked against maxlen come first, so
+      // a match of a maxlen of 17 or 18 may run to 19 bytes (up to the end of the input).
+      let mismatch = false;
+      if (maxlen > 16) {
+        for (let k = 0; k < 16 && !mismatch; k++) {
+          len++;
+          mismatch = input[ref + len] !== input[ip + len];
+        }
+      }
+      if (!mismatch) { do len++; while (len < maxlen && input[ref + len] === input[ip + len]); }
 
       len -= 2; // len is now #octets - 1
       ip++;

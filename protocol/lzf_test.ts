@@ -22,6 +22,18 @@ Deno.test("lzf: round trips of repetitive, random and edge-sized inputs", () => 
   }
 });
 
+Deno.test("lzf: a match may run past maxlen to the end of the input, as lzf_c.c's loop does", () => {
+  // DUMP of SET z <21 zero bytes> and of <22 zero bytes> on redis-server 7.0: a 19-byte back
+  // reference where maxlen is 17 (then 18).
+  assert.deepEqual(lzfCompress(new Uint8Array(21), 17), new Uint8Array([1, 0, 0, 0xe0, 10, 0]));
+  assert.deepEqual(
+    lzfCompress(new Uint8Array(22), 18),
+    new Uint8Array([1, 0, 0, 0xe0, 10, 0, 0, 0]),
+  );
+  roundTrip(new Uint8Array(21));
+  roundTrip(new Uint8Array(22));
+});
+
 Deno.test("lzf: byte-identical to redis-server's output", () => {
   const input = enc.encode("a".repeat(40));
   // What redis-server 7.0 stores for SET a <'a' x 40> (DUMP a): literal "aa" (position 0 is never

@@ -3,6 +3,8 @@
  * reader that throws `RdbFormatError` instead of reading past the end.
  */
 
+import { latin1 } from "./bytes.ts";
+
 /** Any malformed RDB / DUMP / listpack / ziplist / intset input. */
 export class RdbFormatError extends Error {}
 
@@ -75,22 +77,9 @@ function asciiBytes(s: string): Uint8Array {
   return copyBytes(b, 0, b.length);
 }
 
-/** `buf[start, end)` as a binary string (one char per byte), without an intermediate copy. */
+/** `buf[start, end)` as a flat binary string (one char per byte; protocol/bytes.ts `latin1`). */
 export function latin1Range(buf: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n < 64) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
-    return s;
-  }
-  let s = "";
-  for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(
-      null,
-      buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
-    );
-  }
-  return s;
+  return latin1(buf.subarray(start, end));
 }
 
 /** Largest buffer the writer will grow to (a bound, well above any single value we hold). */

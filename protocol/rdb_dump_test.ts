@@ -51,7 +51,7 @@ Deno.test("dump: payloads from redis-server decode to the right values", () => {
     "99999999999",
     "-1",
   ]);
-  assert.equal(dec.decode(parseDumpPayload(hex(REDIS.i), O) as Uint8Array), "-123456");
+  assert.equal(parseDumpPayload(hex(REDIS.i), O), "-123456"); // small: a binary string
 });
 
 Deno.test("dump: our payloads are byte-identical to redis-server's for the same values", () => {

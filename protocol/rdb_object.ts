@@ -5,9 +5,11 @@
  * Written types: STRING (0); LIST_QUICKLIST_2 (18, listpack nodes); HASH_LISTPACK (16) when small
  * (hash-max-listpack-entries/value) else HASH (4); SET_INTSET (11) when all members are integers
  * and few (set-max-intset-entries) else SET (2); ZSET_LISTPACK (17) while the zset is
- * listpack-encoded else ZSET_2 (5, binary doubles, written tail to head as Redis does).
+ * listpack-encoded else ZSET_2 (5, binary doubles, written tail to head as Redis does);
+ * STREAM_LISTPACKS_2 (19: the nodes' listpacks as they are, then counters and consumer groups).
  * Also read: LIST (1), ZSET (3, text doubles), HASH_ZIPMAP (9), LIST_ZIPLIST (10),
- * ZSET_ZIPLIST (12), HASH_ZIPLIST (13), LIST_QUICKLIST (14). Streams and modules are rejected.
+ * ZSET_ZIPLIST (12), HASH_ZIPLIST (13), LIST_QUICKLIST (14), STREAM_LISTPACKS (15, without the
+ * 7.0 counters, which are then derived as 7.0 does). Modules are rejected.
  *
  * Every reader fully parses and validates (like sanitize-dump-payload yes): malformed input,
  * duplicates, NaN scores and trailing bytes inside a blob throw RdbFormatError; an empty aggregate throws
@@ -32,6 +34,16 @@ import { formatDouble17g, fromLatin1, latin1, parseInt64, parseInt64Big } from "
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import type { Value } from "../keyspace/db.ts";
+import { loadedString } from "../keyspace/string_value.ts";
+import {
+  ConsumerGroup,
+  idOfKey,
+  type Nack,
+  Pel,
+  Stream,
+  type StreamId,
+} from "../keyspace/stream.ts";
+import { Listpack } from "../keyspace/stream_listpack.ts";
 
 export { RdbFormatError };
 
@@ -351,10 +363,11 @@ function addScore(lp: ListpackBuilder, score: number): void {
 
 /** The type byte `writeObject` will use for this value under these options. */
 export function objectType(v: Value, o: RdbOptions): number {
-  if (v instanceof Uint8Array) return RDB_TYPE.STRING;
+  if (typeof v === "string" || v instanceof Uint8Array) return RDB_TYPE.STRING;
   if (v instanceof Deque) return RDB_TYPE.LIST_QUICKLIST_2;
   if (v instanceof Map) return hashIsSmall(v, o) ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
   if (v instanceof Set) return setIsIntset(v, o) ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
+  if (v instanceof Stream) return RDB_TYPE.STREAM_LISTPACKS_2;
   return v.listpack ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
 }
 
@@ -383,7 +396,8 @@ export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions
   const z = o.compression;
   switch (type) {
     case RDB_TYPE.STRING:
-      writeString(w, v as Uint8Array, z);
+      if (typeof v === "string") writeBinaryString(w, v, z);
+      else writeString(w, v as Uint8Array, z);
       return;
     case RDB_TYPE.LIST_QUICKLIST_2: {
       const nodes = quicklistNodes(v as Deque<Uint8Array>, o.listMaxListpackSize);
@@ -444,6 +458,9 @@ export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions
       }
       return;
     }
+    case RDB_TYPE.STREAM_LISTPACKS_2:
+      writeStream(w, v as Stream, z);
+      return;
     default:
       throw new Error(`cannot write RDB type ${type}`);
   }
@@ -491,7 +508,7 @@ function pairsToZset(items: Uint8Array[], o: RdbOptions): ZSet {
 export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
   switch (type) {
     case RDB_TYPE.STRING:
-      return r.readString();
+      return loadedString(r.readString()); // small ones as binary strings (keyspace memory)
     case RDB_TYPE.LIST: {
       const n = r.readLength();
       if (n === 0) throw new EmptyKeyError("empty list");
@@ -591,13 +608,223 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     }
     case RDB_TYPE.STREAM_LISTPACKS:
     case RDB_TYPE.STREAM_LISTPACKS_2:
-      throw new RdbFormatError("streams are not supported");
+      return readStream(r, type);
     case RDB_TYPE.MODULE:
     case RDB_TYPE.MODULE_2:
       throw new RdbFormatError("module values are not supported");
     default:
       throw new RdbFormatError(`unknown object type ${type}`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams (rdb.c rdbSaveObject / rdbLoadObject for OBJ_STREAM)
+
+/** rdbSaveLen of a uint64 (a 64-bit length past 2^32). */
+function writeLength64(w: ByteWriter, v: bigint): void {
+  if (v <= 0xffffffffn) writeLength(w, Number(v));
+  else {
+    w.u8(RDB_64BITLEN);
+    w.u32be(Number(v >> 32n));
+    w.u32be(Number(v & 0xffffffffn));
+  }
+}
+
+/** rdbLoadLen of a uint64. */
+function readLength64(r: RdbReader): bigint {
+  if (r.remaining > 0 && r.buf[r.pos] === RDB_64BITLEN) {
+    r.pos++;
+    const hi = BigInt(r.u32be());
+    return (hi << 32n) | BigInt(r.u32be());
+  }
+  return BigInt(r.readLength());
+}
+
+function writeId(w: ByteWriter, id: StreamId): void {
+  writeLength64(w, id.ms);
+  writeLength64(w, id.seq);
+}
+
+function readId(r: RdbReader): StreamId {
+  const ms = readLength64(r);
+  return { ms, seq: readLength64(r) };
+}
+
+/** rdbSaveStreamPEL: raw 16-byte IDs, with delivery time and count for the group's PEL. */
+function writePel(w: ByteWriter, pel: Pel, nacks: boolean): void {
+  writeLength(w, pel.size);
+  for (const [k, nack] of pel.entries()) {
+    w.binary(k);
+    if (nacks) {
+      w.i64le(BigInt(nack.deliveryTime));
+      writeLength64(w, BigInt.asUintN(64, nack.deliveryCount));
+    }
+  }
+}
+
+/** RDB_TYPE_STREAM_LISTPACKS_2: nodes as they are, counters, then the consumer groups. */
+function writeStream(w: ByteWriter, s: Stream, compression: boolean): void {
+  writeLength(w, s.nodes.length);
+  for (const node of s.nodes) {
+    writeBinaryString(w, node.key, compression);
+    writeString(w, node.lp.toBytes(), compression);
+  }
+  writeLength(w, s.length);
+  writeId(w, s.lastId);
+  writeId(w, s.firstId);
+  writeId(w, s.maxDeletedId);
+  writeLength64(w, BigInt.asUintN(64, s.entriesAdded));
+  const names = s.groupNames();
+  writeLength(w, names.length);
+  for (const name of names) {
+    const g = s.group(name)!;
+    writeBinaryString(w, name, compression);
+    writeId(w, g.lastId);
+    writeLength64(w, BigInt.asUintN(64, g.entriesRead));
+    writePel(w, g.pel, true);
+    const consumers = g.sortedConsumers();
+    writeLength(w, consumers.length);
+    for (const c of consumers) {
+      writeBinaryString(w, c.name, compression);
+      w.i64le(BigInt(c.seenTime));
+      writePel(w, c.pel, false);
+    }
+  }
+}
+
+/**
+ * streamValidateListpackIntegrity (deep): a valid listpack holding a master entry (count,
+ * deleted, fields, 0) then exactly count+deleted entries whose lp-count matches their shape.
+ */
+function validateStreamListpack(bytes: Uint8Array): Listpack {
+  listpackDecode(bytes); // the listpack encoding itself
+  const lp = Listpack.fromBytes(bytes);
+  const int = (p: number): bigint => {
+    check(p !== -1, "stream listpack: truncated");
+    const v = lp.getIntOrNull(p);
+    check(v !== null, "stream listpack: not an integer");
+    return v;
+  };
+  let p = lp.first();
+  check(p !== -1, "Empty listpack inside stream");
+  let entries = int(p);
+  p = lp.next(p);
+  entries += int(p);
+  p = lp.next(p);
+  const masterFields = int(p);
+  for (let j = 0n; j < masterFields; j++) {
+    p = lp.next(p);
+    check(p !== -1, "stream listpack: truncated");
+  }
+  p = lp.next(p);
+  check(int(p) === 0n, "stream listpack: no master terminator");
+  p = lp.next(p);
+  for (; entries > 0n; entries--) {
+    const flags = int(p);
+    p = lp.next(p);
+    int(p);
+    p = lp.next(p);
+    int(p);
+    p = lp.next(p);
+    let fields = masterFields;
+    let extra = 3n;
+    if ((flags & 2n) === 0n) {
+      fields = int(p);
+      p = lp.next(p);
+      for (let j = 0n; j < fields; j++) {
+        check(p !== -1, "stream listpack: truncated");
+        p = lp.next(p);
+      }
+      extra += fields + 1n;
+    }
+    for (let j = 0n; j < fields; j++) {
+      check(p !== -1, "stream listpack: truncated");
+      p = lp.next(p);
+    }
+    check(int(p) === fields + extra, "stream listpack: bad lp-count");
+    p = lp.next(p);
+  }
+  check(p === -1, "stream listpack: trailing elements");
+  return lp;
+}
+
+/** A PEL's raw 16-byte ID. */
+function readRawId(r: RdbReader): string {
+  r.need(16);
+  const start = r.pos;
+  r.pos += 16;
+  return latin1Range(r.buf, start, start + 16);
+}
+
+/** rdbLoadObject for RDB_TYPE_STREAM_LISTPACKS (15, 5.x-6.x) and _2 (19, 7.0). */
+function readStream(r: RdbReader, type: number): Stream {
+  const s = new Stream();
+  const v2 = type === RDB_TYPE.STREAM_LISTPACKS_2;
+  const count = r.readLength();
+  const byKey = new Map<string, Listpack>();
+  for (let i = 0; i < count; i++) {
+    const key = r.readBinaryString();
+    check(key.length === 16, "Stream node key entry is not the size of a stream ID");
+    const lp = validateStreamListpack(r.readString());
+    check(!byKey.has(key), "Listpack re-added with existing key");
+    byKey.set(key, lp);
+  }
+  for (const key of [...byKey.keys()].sort()) {
+    s.nodes.push({ master: idOfKey(key), key, lp: byKey.get(key)! });
+  }
+  s.length = r.readLength();
+  s.lastId = readId(r);
+  if (v2) {
+    s.firstId = readId(r);
+    s.maxDeletedId = readId(r);
+    s.entriesAdded = readLength64(r);
+  } else {
+    s.entriesAdded = BigInt(s.length);
+    s.firstId = s.edgeId(true, true);
+  }
+  check(s.length === 0 || s.nodes.length !== 0, "Stream length inconsistent with rax entries");
+  const groups = r.readLength();
+  for (let i = 0; i < groups; i++) {
+    const name = r.readBinaryString();
+    const lastId = readId(r);
+    const entriesRead = v2 ? BigInt.asIntN(64, readLength64(r)) : s.estimateDistance(lastId);
+    const g: ConsumerGroup | undefined = s.createGroup(name, lastId, entriesRead);
+    check(g !== undefined, "Duplicated consumer group name");
+    const pelSize = r.readLength();
+    for (let j = 0; j < pelSize; j++) {
+      const k = readRawId(r);
+      const deliveryTime = Number(r.i64le());
+      const nack: Nack = {
+        id: idOfKey(k),
+        deliveryTime,
+        deliveryCount: BigInt.asIntN(64, readLength64(r)),
+        consumer: null,
+      };
+      check(g.pel.tryInsert(k, nack), "Duplicated global PEL entry loading stream consumer group");
+    }
+    const consumers = r.readLength();
+    for (let j = 0; j < consumers; j++) {
+      const cname = r.readBinaryString();
+      const c = g.createConsumer(cname, 0);
+      check(c !== undefined, "Duplicate stream consumer detected.");
+      c.seenTime = Number(r.i64le());
+      const n = r.readLength();
+      for (let k = 0; k < n; k++) {
+        const key = readRawId(r);
+        const nack = g.pel.get(key);
+        check(nack !== undefined, "Consumer entry not found in group global PEL");
+        nack.consumer = c;
+        check(
+          c.pel.tryInsert(key, nack),
+          "Duplicated consumer PEL entry loading a stream consumer group",
+        );
+      }
+    }
+    for (const [, nack] of g.pel.entries()) {
+      check(nack.consumer !== null, "Stream CG PEL entry without consumer");
+    }
+  }
+  return s;
 }
 
 /** Read a type byte and the object after it. */

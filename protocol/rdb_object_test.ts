@@ -20,6 +20,7 @@ import { ziplistEncode } from "./ziplist.ts";
 import { intsetEncode } from "./intset.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { Stream } from "../keyspace/stream.ts";
 import type { Value } from "../keyspace/db.ts";
 
 const enc = new TextEncoder();
@@ -34,10 +35,17 @@ function bytesOf(f: (w: ByteWriter) => void): Uint8Array {
 
 /** A comparable plain form of a value. */
 function plain(v: Value): unknown {
+  if (typeof v === "string") {
+    return [
+      "string",
+      dec.decode(Uint8Array.from(v, (c) => c.charCodeAt(0))),
+    ];
+  }
   if (v instanceof Uint8Array) return ["string", dec.decode(v)];
   if (v instanceof Deque) return ["list", v.toArray().map((b) => dec.decode(b))];
   if (v instanceof Map) return ["hash", [...v].map(([f, x]) => [f, dec.decode(x)]).sort()];
   if (v instanceof Set) return ["set", [...v].sort()];
+  if (v instanceof Stream) return ["stream", v.length, v.nodes.map((n) => n.lp.toBytes())];
   return ["zset", v.listpack, [...v]];
 }
 

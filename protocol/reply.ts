@@ -10,6 +10,9 @@ import { formatDouble17g } from "./bytes.ts";
 
 const CRLF = [13, 10];
 const INITIAL = 16 * 1024;
+/** Shortest binary string `bulkBinary` writes with TextEncoder.encodeInto (below: a loop). */
+const ENCODE_INTO_MIN = 129;
+const encoder = new TextEncoder();
 
 export class Reply {
   buf: Uint8Array;
@@ -184,16 +187,33 @@ export class Reply {
     this.crlf();
   }
 
-  /** A bulk string from a binary string (one char per byte). */
+  /**
+   * A bulk string from a binary string (one char per byte): keys, members, and string values
+   * held as binary strings (GET's hot path), written straight into the buffer with no
+   * intermediate Uint8Array. A long one is tried with TextEncoder.encodeInto into exactly its
+   * length (~0.1 us where the loop takes ~1.2 ns a char): that reads every char only when all
+   * are ASCII (UTF-8 would need two bytes for any other), else the loop writes it again.
+   */
   bulkBinary(s: string): void {
     const n = s.length;
-    this.prefixInt(36, n);
-    this.ensure(n + 2);
+    if (this.len + n + 24 > this.buf.length) this.ensure(n + 24);
     const b = this.buf;
     let o = this.len;
-    for (let i = 0; i < n; i++) b[o++] = s.charCodeAt(i);
+    b[o++] = 36;
+    if (n < 10) b[o++] = 48 + n;
+    else {
+      const digits = String(n);
+      for (let i = 0; i < digits.length; i++) b[o++] = digits.charCodeAt(i);
+    }
+    b[o++] = 13;
+    b[o++] = 10;
+    if (n < ENCODE_INTO_MIN || encoder.encodeInto(s, b.subarray(o, o + n)).read !== n) {
+      for (let i = 0; i < n; i++) b[o + i] = s.charCodeAt(i);
+    }
+    o += n;
+    b[o++] = 13;
+    b[o++] = 10;
     this.len = o;
-    this.crlf();
   }
 
   /** A bulk string from UTF-8 text. */

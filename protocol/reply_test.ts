@@ -29,3 +29,39 @@ Deno.test("reply: a buffer grown past 1 MiB is not kept for reuse", () => {
   r.ok();
   assert.ok(r.buf.length < 1024 * 1024);
 });
+
+Deno.test("reply: bulkBinary writes a binary string's chars as bytes, as bulk() writes them", () => {
+  const all = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) all[i] = i;
+  let s = "";
+  for (let i = 0; i < 256; i++) s += String.fromCharCode(i);
+  const ascii = all.subarray(0, 128);
+  const cases: [string, Uint8Array][] = [["", new Uint8Array(0)], ["abc", all.subarray(97, 100)]];
+  // Long ones: all ASCII (encodeInto), and with a byte above 0x7F at the start, middle or end.
+  for (const n of [128, 129, 1000]) {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = ascii[(i * 7) % 128];
+    cases.push([String.fromCharCode(...b), b.slice()]);
+    for (const at of [0, n >> 1, n - 1]) {
+      const c = b.slice();
+      c[at] = 0x80 + (at % 128);
+      cases.push([String.fromCharCode(...c), c]);
+    }
+  }
+  cases.push([s, all]);
+  for (const [text, bytes] of cases) {
+    const a = new Reply(16);
+    a.bulkBinary(text as string);
+    const b = new Reply(16);
+    b.bulk(bytes as Uint8Array);
+    assert.deepEqual(a.take(), b.take());
+  }
+  const r = new Reply(8);
+  r.bulkBinary("\x00\xff\r\n");
+  r.bulkBinary("0123456789");
+  assert.deepEqual(
+    [...r.take()],
+    [...new TextEncoder().encode("$4\r\n"), 0, 255, 13, 10, ...new TextEncoder().encode("\r\n")]
+      .concat([...new TextEncoder().encode("$10\r\n0123456789\r\n")]),
+  );
+});

@@ -105,3 +105,34 @@ Deno.test("empty multibulk and blank inline lines are ignored", () => {
   p.feed(te.encode("*0\r\n\r\n*-1\r\nPING\r\n"));
   assert.deepEqual(all(p).map(args), [["PING"]]);
 });
+
+Deno.test("arguments are views that later input never overwrites", () => {
+  const p = new RespParser();
+  const te = new TextEncoder();
+  const kept: Uint8Array[][] = [];
+  // Many small reads (one arena holds several), one split across an arena's end, one big read.
+  let chunk = "";
+  for (let i = 0; i < 2000; i++) {
+    chunk += `*3\r\n$3\r\nSET\r\n$${String(i).length}\r\n${i}\r\n$1\r\n${i % 10}\r\n`;
+    if (i % 7 === 0 || i === 1999) {
+      const bytes = te.encode(chunk);
+      // Feed it in two pieces so a request also straddles feeds.
+      const cut = Math.floor(bytes.length / 2);
+      for (const piece of [bytes.subarray(0, cut), bytes.subarray(cut)]) {
+        p.feed(piece.slice());
+        for (let r = p.next(); r !== null; r = p.next()) {
+          assert.ok("argv" in r);
+          kept.push(r.argv);
+        }
+      }
+      chunk = "";
+    }
+  }
+  assert.equal(kept.length, 2000);
+  const td = new TextDecoder();
+  kept.forEach((argv, i) => {
+    assert.deepEqual(argv.map((a) => td.decode(a)), ["SET", String(i), String(i % 10)]);
+    // A view into a shared buffer, not a copy of its own (the keyspace copies what it keeps).
+    assert.ok(argv[1].buffer.byteLength > argv[1].length);
+  });
+});

@@ -197,6 +197,9 @@ export function rewriteForPropagation(
     }
     case "blmove":
       return [["LMOVE", argv[1], argv[2], argv[3], argv[4]]];
+    case "xreadgroup":
+      // A blocked XREADGROUP served later propagates its XCLAIMs itself (commands/streams.ts).
+      return [];
     case "brpoplpush":
       return [["RPOPLPUSH", argv[1], argv[2]]];
     default:

@@ -74,9 +74,9 @@ class OutputWriter {
   flush(): Promise<void> {
     const target = this.taken + this.client.reply.len;
     if (this.written >= target || this.closed) return Promise.resolve();
-    const p = new Promise<void>((resolve) => this.waiters.push({ target, resolve }));
-    if (!this.running) void this.run();
-    return p;
+    // Idle: the run writes until nothing is pending, so its end is this flush's end.
+    if (!this.running) return this.run();
+    return new Promise<void>((resolve) => this.waiters.push({ target, resolve }));
   }
 
   /**
@@ -149,7 +149,9 @@ class OutputWriter {
         if (!client.isReplica) {
           server.stats.netOutputBytes += out.length;
           this.inFlight = out.length;
-          await writeAll(this.conn, out);
+          // writeAll inlined: one promise per write on the request path.
+          let off = await this.conn.write(out);
+          while (off < out.length) off += await this.conn.write(out.subarray(off));
           this.inFlight = 0;
         }
         this.written = this.taken;
@@ -218,16 +220,32 @@ export async function serveConnection(server: Server, conn: Deno.TcpConn): Promi
         server.stats.netInputBytes += n;
         client.parser.feed(readBuf.subarray(0, n));
       }
-      await processInput(server, client, conn, writer);
+      const waiting = processInput(server, client, conn, writer);
+      if (waiting !== undefined) await waiting;
       if (client.reply.len > 0) await writer.flush();
       if (client.closeAfterReply) break;
     }
-  } catch (_e) {
-    // Connection reset, or the socket was closed under us: drop the client.
+  } catch (e) {
+    // Connection reset, or the socket was closed under us: drop the client. Anything else is a
+    // bug in a command (the node goes on serving the others): say which, so it can be fixed.
+    if (!isConnectionError(e)) {
+      server.log.warning(
+        `Client id=${client.id} addr=${client.addr} dropped after an internal error: ${
+          (e as Error)?.stack ?? e
+        }`,
+      );
+    }
   } finally {
     server.removeClient(client);
     client.close();
   }
+}
+
+/** The peer went away or the socket was closed locally: not worth a log line. */
+function isConnectionError(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted ||
+    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.NotConnected;
 }
 
 /** A read still in flight when a blocked command finished; the main loop awaits it next. */
@@ -274,7 +292,70 @@ async function waitWatchingPeer(
   }
 }
 
-async function processInput(
+/**
+ * Run every complete request the parser holds. Synchronous (no promise, no microtask) until a
+ * request must wait: a command that blocks, or a reply big enough to flush first; the rest then
+ * runs in `processInputAsync`, whose promise is returned.
+ */
+function processInput(
+  server: Server,
+  client: Client,
+  conn: Deno.Conn,
+  writer: OutputWriter,
+): Promise<void> | undefined {
+  for (;;) {
+    const r = client.parser.next();
+    if (r === null) return undefined;
+    if ("error" in r) {
+      protocolError(server, client, r);
+      return undefined;
+    }
+    const p = dispatch(server, client, r.argv);
+    if (p !== undefined) return finishWaiting(server, client, conn, writer, p);
+    if (client.closeAfterReply) return undefined;
+    client.parser.authRequired = !client.authenticated;
+    if (client.reply.len >= FLUSH_AT) {
+      return writer.flush().then(() => processInputAsync(server, client, conn, writer));
+    }
+  }
+}
+
+/** A request that waits: its earlier replies go first, then the rest of the input runs. */
+async function finishWaiting(
+  server: Server,
+  client: Client,
+  conn: Deno.Conn,
+  writer: OutputWriter,
+  p: Promise<void>,
+): Promise<void> {
+  // A command that waits (BLPOP & co): send the replies of earlier pipelined commands first.
+  if (client.reply.len > 0) await writer.flush();
+  await waitWatchingPeer(server, client, conn, p);
+  if (client.closeAfterReply) return;
+  client.parser.authRequired = !client.authenticated;
+  if (client.reply.len >= FLUSH_AT) await writer.flush();
+  await processInputAsync(server, client, conn, writer);
+}
+
+function protocolError(
+  server: Server,
+  client: Client,
+  r: { error: string; closeWithoutReply?: boolean },
+): void {
+  if (r.closeWithoutReply) {
+    server.log.warning(
+      `Closing client that reached max query buffer length (id=${client.id} addr=${client.addr})`,
+    );
+  } else {
+    client.reply.error(`ERR ${r.error}`);
+    server.log.verbose(
+      `Protocol error (${r.error}) from client: id=${client.id} addr=${client.addr}`,
+    );
+  }
+  client.closeAfterReply = true;
+}
+
+async function processInputAsync(
   server: Server,
   client: Client,
   conn: Deno.Conn,
@@ -284,17 +365,7 @@ async function processInput(
     const r = client.parser.next();
     if (r === null) return;
     if ("error" in r) {
-      if (r.closeWithoutReply) {
-        server.log.warning(
-          `Closing client that reached max query buffer length (id=${client.id} addr=${client.addr})`,
-        );
-      } else {
-        client.reply.error(`ERR ${r.error}`);
-        server.log.verbose(
-          `Protocol error (${r.error}) from client: id=${client.id} addr=${client.addr}`,
-        );
-      }
-      client.closeAfterReply = true;
+      protocolError(server, client, r);
       return;
     }
     const p = dispatch(server, client, r.argv);

@@ -209,7 +209,7 @@ export class Server {
         b.set(argv[i].subarray(0, 128));
         b.set(more, 128);
         args.push(b);
-      } else args.push(argv[i]);
+      } else args.push(argv[i].slice());
     }
     this.slowlog.unshift({
       id: this.slowlogNextId++,
@@ -466,7 +466,9 @@ export class Server {
       }
     } catch (e) {
       if (e instanceof RdbFormatError) {
-        throw new Error(`Short read or OOM loading DB. Unrecoverable error, aborting now. (${e.message})`);
+        throw new Error(
+          `Short read or OOM loading DB. Unrecoverable error, aborting now. (${e.message})`,
+        );
       }
       throw e;
     } finally {

@@ -333,3 +333,28 @@ Deno.test("RESET: leaves MULTI, RESP2, clears name", async () => {
     await node.stop();
   }
 });
+
+Deno.test("a command that throws drops only its own connection, logged with its stack", async () => {
+  const node = await startNode();
+  // A command with a bug, added to this node's table only.
+  node.server.commands.set("boom", {
+    ...node.server.commands.get("ping")!,
+    name: "boom",
+    handler: () => {
+      throw new Error("a bug in a command");
+    },
+  });
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(node.port);
+  try {
+    await a.writeRaw("*1\r\n$4\r\nBOOM\r\n");
+    assert.ok(await a.isClosed(5000), "the connection that ran it is closed");
+    assert.equal(await b.call("PING"), "PONG", "the others are still served");
+    const line = node.server.log.recent.find((l) => l.includes("dropped after an internal error"));
+    assert.ok(line !== undefined && line.includes("a bug in a command"), "logged with the error");
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+  }
+});

@@ -239,8 +239,19 @@ async function scenario(cl: SixNodes): Promise<string[]> {
     const ports = Object.values(nodes).map((n) => n.port);
     await waitOwner(ports, keyHashSlotBinary(CH_D), R2.id);
     await waitAgreed(ports, 6);
+    // R2 also sends f2 to its new replica M2 over the bus: M2 must have handled it before its
+    // client subscribes again, or that subscriber would get f2 (the link is not the client's).
+    const shardReceived = async () => {
+      const info = await call(M2.port, "CLUSTER", "INFO") as string;
+      return Number(/cluster_stats_messages_publishshard_received:(\d+)/.exec(info)?.[1] ?? 0);
+    };
+    const receivedBefore = await shardReceived();
     await admin.R2.expect(":1", "SPUBLISH", CH_D, "f2");
     await r2s.next(frame(3, "smessage", CH_D, "f2"));
+    await waitFor(
+      "M2 handled f2's PUBLISHSHARD",
+      async () => await shardReceived() > receivedBefore,
+    );
     await admin.M2.expect(`["${CH_D}",:0]`, "PUBSUB", "SHARDNUMSUB", CH_D);
     await m2s.expect(frame(2, "ssubscribe", CH_D, 1), "SSUBSCRIBE", CH_D);
     await admin.R2.expect(":1", "SPUBLISH", CH_D, "f3");

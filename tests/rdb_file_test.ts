@@ -10,6 +10,7 @@ import { RespClient, run, spawnRedis, startNode, tempDir } from "./harness.ts";
 import { populate, readKey } from "./rdb_helpers.ts";
 import { readRdb, standardAux, writeRdb } from "../protocol/rdb_file.ts";
 import { rdbOptions } from "../commands/dump.ts";
+import { stringBytes, type StringValue } from "../keyspace/string_value.ts";
 
 async function allKeys(c: RespClient): Promise<string[]> {
   return ((await c.call("KEYS", "*")) as string[]).sort();
@@ -125,7 +126,9 @@ Deno.test("rdb file: redis-server with rdbcompression no, and a large keyspace r
     const readMs = performance.now() - t0;
     assert.equal(file.entries.length, n);
     const dec = new TextDecoder();
-    const byKey = new Map(file.entries.map((e) => [e.key, dec.decode(e.value as Uint8Array)]));
+    const byKey = new Map(
+      file.entries.map((e) => [e.key, dec.decode(stringBytes(e.value as StringValue))]),
+    );
     assert.equal(byKey.get("key:12345"), `value-12345-${"z".repeat(12345 % 50)}`);
     // Write it again (with compression) and check redis-check-rdb accepts it.
     const map = new Map(file.entries.map((e) => [e.key, e.value]));

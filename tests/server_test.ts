@@ -264,7 +264,8 @@ Deno.test("COMMAND: COUNT, INFO shape (RESP2/RESP3), DOCS, LIST, GETKEYS, bare C
     assert.equal(entry.value[2].type, "set");
     assert.equal(entry.value[6].type, "set");
     assert.equal(entry.value[7].type, "set");
-    assert.equal(entry.value[8].type, "array");
+    assert.equal(entry.value[8].type, "set", "key specs: a set, as addReplyCommandKeySpecs");
+    assert.equal(entry.value[9].type, "set", "no subcommands: an empty set");
     const docs = await c.call("COMMAND", "DOCS", "hello") as Record<string, Record<string, string>>;
     assert.equal(docs.hello.summary, "Handshake with Redis");
     assert.equal(docs.hello.since, "6.0.0");

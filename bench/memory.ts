@@ -1,0 +1,184 @@
+/**
+ * `deno task bench --mode memory`: what holding data and doing nothing cost, ours beside a real
+ * `redis-server` (standalone, fresh processes for each figure):
+ * - RSS growth per key after loading 1,000,000 small strings (`key:N` -> 16 bytes), 100,000
+ *   hashes of 10 fields, 100,000 sorted sets of 20 members (the same data on both, through
+ *   `redis-cli --pipe`);
+ * - an idle node: RSS, and CPU over 10 s of doing nothing (after a 2 s settle).
+ */
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Proc, start, stop } from "./procs.ts";
+
+export interface MemoryRow {
+  what: string;
+  keys: number;
+  redisBytesPerKey: number;
+  oursBytesPerKey: number;
+  ratio: number;
+}
+
+export interface IdleResult {
+  redisRssKiB: number;
+  oursRssKiB: number;
+  redisCpuPercent: number;
+  oursCpuPercent: number;
+}
+
+export interface MemoryResult {
+  rows: MemoryRow[];
+  idle: IdleResult;
+}
+
+const te = new TextEncoder();
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return m ? Number(m[1]) : 0;
+}
+
+/** utime + stime of a process, in clock ticks (1/100 s). */
+function cpuTicks(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(f[11]) + Number(f[12]);
+}
+
+function encode(args: string[]): string {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
+  return s;
+}
+
+async function pipe(port: number, commands: () => Generator<string[]>): Promise<void> {
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "--pipe"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  let s = "";
+  for (const c of commands()) {
+    s += encode(c);
+    if (s.length > 1 << 20) {
+      await w.write(te.encode(s));
+      s = "";
+    }
+  }
+  if (s.length > 0) await w.write(te.encode(s));
+  await w.close();
+  const r = await child.output();
+  const out = new TextDecoder().decode(r.stdout);
+  if (r.code !== 0 || !/errors: 0,/.test(out)) throw new Error(`redis-cli --pipe failed: ${out}`);
+}
+
+interface Dataset {
+  what: string;
+  keys: number;
+  commands: () => Generator<string[]>;
+}
+
+const DATASETS: Dataset[] = [
+  {
+    what: "small strings (16 B values)",
+    keys: 1_000_000,
+    *commands() {
+      for (let i = 0; i < 1_000_000; i++) yield ["SET", `key:${i}`, "value-0123456789"];
+    },
+  },
+  {
+    what: "hashes of 10 fields",
+    keys: 100_000,
+    *commands() {
+      for (let i = 0; i < 100_000; i++) {
+        const args = ["HSET", `hash:${i}`];
+        for (let f = 0; f < 10; f++) args.push(`field:${f}`, `value-${i % 1000}-${f}`);
+        yield args;
+      }
+    },
+  },
+  {
+    what: "sorted sets of 20 members",
+    keys: 100_000,
+    *commands() {
+      for (let i = 0; i < 100_000; i++) {
+        const args = ["ZADD", `zset:${i}`];
+        for (let m = 0; m < 20; m++) args.push(String((i * 7 + m * 13) % 1000), `member:${m}`);
+        yield args;
+      }
+    },
+  },
+];
+
+async function bytesPerKey(kind: "ours" | "redis", d: Dataset): Promise<number> {
+  const p: Proc = await start(kind, false);
+  try {
+    await sleep(500);
+    const before = rssKiB(p.pid);
+    await pipe(p.port, d.commands);
+    return ((rssKiB(p.pid) - before) * 1024) / d.keys;
+  } finally {
+    await stop(p);
+  }
+}
+
+async function idle(kind: "ours" | "redis"): Promise<{ rssKiB: number; cpuPercent: number }> {
+  const p = await start(kind, false);
+  try {
+    await sleep(2000);
+    const t0 = cpuTicks(p.pid);
+    await sleep(10_000);
+    const ticks = cpuTicks(p.pid) - t0;
+    return { rssKiB: rssKiB(p.pid), cpuPercent: ticks / 10 };
+  } finally {
+    await stop(p);
+  }
+}
+
+export async function measureKeyMemory(): Promise<MemoryResult> {
+  const rows: MemoryRow[] = [];
+  for (const d of DATASETS) {
+    const redis = await bytesPerKey("redis", d);
+    const ours = await bytesPerKey("ours", d);
+    rows.push({
+      what: d.what,
+      keys: d.keys,
+      redisBytesPerKey: redis,
+      oursBytesPerKey: ours,
+      ratio: ours / redis,
+    });
+  }
+  const [r, o] = [await idle("redis"), await idle("ours")];
+  return {
+    rows,
+    idle: {
+      redisRssKiB: r.rssKiB,
+      oursRssKiB: o.rssKiB,
+      redisCpuPercent: r.cpuPercent,
+      oursCpuPercent: o.cpuPercent,
+    },
+  };
+}
+
+export function keyMemoryText(r: MemoryResult): string {
+  const lines = [
+    "\n== memory: RSS growth per key (standalone, fresh processes) ==",
+    "data".padEnd(30) + "keys".padStart(10) + "redis B/key".padStart(13) +
+    "ours B/key".padStart(12) + "ratio".padStart(8),
+  ];
+  for (const row of r.rows) {
+    lines.push(
+      row.what.padEnd(30) + String(row.keys).padStart(10) +
+        row.redisBytesPerKey.toFixed(0).padStart(13) + row.oursBytesPerKey.toFixed(0).padStart(12) +
+        row.ratio.toFixed(2).padStart(8),
+    );
+  }
+  const i = r.idle;
+  lines.push(
+    `idle node (10 s): RSS redis ${(i.redisRssKiB / 1024).toFixed(1)} MiB, ours ${
+      (i.oursRssKiB / 1024).toFixed(1)
+    } MiB; CPU redis ${i.redisCpuPercent.toFixed(1)}%, ours ${i.oursCpuPercent.toFixed(1)}%`,
+  );
+  return lines.join("\n");
+}
