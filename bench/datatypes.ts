@@ -6,7 +6,7 @@
  * PFCOUNT of 10 keys (their union), GEOSEARCH of 100,000 points.
  */
 
-import { cli, type Proc, start, stop } from "./procs.ts";
+import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
 
 export interface DatatypeRow {
   test: string;
@@ -19,40 +19,6 @@ export interface DatatypeRow {
 export interface DatatypesResult {
   clients: number;
   rows: DatatypeRow[];
-}
-
-const te = new TextEncoder();
-
-function encode(args: string[]): string {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${te.encode(a).length}\r\n${a}\r\n`;
-  return s;
-}
-
-/** Send commands through `redis-cli --pipe` in batches (the same data on both servers). */
-async function pipe(port: number, commands: Iterable<string[]>): Promise<void> {
-  const child = new Deno.Command("redis-cli", {
-    args: ["-p", String(port), "--pipe"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  let s = "";
-  for (const c of commands) {
-    s += encode(c);
-    if (s.length > 1 << 20) {
-      await w.write(te.encode(s));
-      s = "";
-    }
-  }
-  if (s.length > 0) await w.write(te.encode(s));
-  await w.close();
-  const r = await child.output();
-  const out = new TextDecoder().decode(r.stdout);
-  if (r.code !== 0 || !/errors: 0,/.test(out)) {
-    throw new Error(`redis-cli --pipe failed: ${out}${new TextDecoder().decode(r.stderr)}`);
-  }
 }
 
 /** A seeded PRNG (mulberry32), so both servers get the same points and strings. */
@@ -178,8 +144,8 @@ export async function measureDatatypes(
     procs.push(redis);
     const ours = await start("ours", false);
     procs.push(ours);
-    await pipe(redis.port, preloadCommands());
-    await pipe(ours.port, preloadCommands());
+    await pipeCommands(redis.port, preloadCommands());
+    await pipeCommands(ours.port, preloadCommands());
     const rows: DatatypeRow[] = [];
     for (const t of TESTS) {
       await checkWorks(redis.port, t, "redis");

@@ -8,7 +8,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Proc, start, stop } from "./procs.ts";
+import { pipeCommands, type Proc, start, stop } from "./procs.ts";
 
 export interface MemoryRow {
   what: string;
@@ -30,8 +30,6 @@ export interface MemoryResult {
   idle: IdleResult;
 }
 
-const te = new TextEncoder();
-
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
   return m ? Number(m[1]) : 0;
@@ -42,35 +40,6 @@ function cpuTicks(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(f[11]) + Number(f[12]);
-}
-
-function encode(args: string[]): string {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
-  return s;
-}
-
-async function pipe(port: number, commands: () => Generator<string[]>): Promise<void> {
-  const child = new Deno.Command("redis-cli", {
-    args: ["-p", String(port), "--pipe"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  let s = "";
-  for (const c of commands()) {
-    s += encode(c);
-    if (s.length > 1 << 20) {
-      await w.write(te.encode(s));
-      s = "";
-    }
-  }
-  if (s.length > 0) await w.write(te.encode(s));
-  await w.close();
-  const r = await child.output();
-  const out = new TextDecoder().decode(r.stdout);
-  if (r.code !== 0 || !/errors: 0,/.test(out)) throw new Error(`redis-cli --pipe failed: ${out}`);
 }
 
 interface Dataset {
@@ -116,7 +85,7 @@ async function bytesPerKey(kind: "ours" | "redis", d: Dataset): Promise<number> 
   try {
     await sleep(500);
     const before = rssKiB(p.pid);
-    await pipe(p.port, d.commands);
+    await pipeCommands(p.port, d.commands());
     return ((rssKiB(p.pid) - before) * 1024) / d.keys;
   } finally {
     await stop(p);

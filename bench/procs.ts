@@ -124,3 +124,41 @@ export async function loadKeys(port: number, n: number): Promise<void> {
     throw new Error(dec.decode(r.stdout) + dec.decode(r.stderr));
   }
 }
+
+const te = new TextEncoder();
+
+/** One command as RESP (arguments are text; lengths in UTF-8 bytes). */
+function encodeCommand(args: string[]): string {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${te.encode(a).length}\r\n${a}\r\n`;
+  return s;
+}
+
+/**
+ * Send `commands` through `redis-cli --pipe` in batches of about 1 MB (the same data to both
+ * servers); throws unless every reply was a success.
+ */
+export async function pipeCommands(port: number, commands: Iterable<string[]>): Promise<void> {
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "--pipe"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  let s = "";
+  for (const c of commands) {
+    s += encodeCommand(c);
+    if (s.length > 1 << 20) {
+      await w.write(te.encode(s));
+      s = "";
+    }
+  }
+  if (s.length > 0) await w.write(te.encode(s));
+  await w.close();
+  const r = await child.output();
+  const out = new TextDecoder().decode(r.stdout);
+  if (r.code !== 0 || !/errors: 0,/.test(out)) {
+    throw new Error(`redis-cli --pipe failed: ${out}${new TextDecoder().decode(r.stderr)}`);
+  }
+}

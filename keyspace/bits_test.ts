@@ -15,18 +15,7 @@ import {
   popcount,
   setBitfield,
 } from "./bits.ts";
-
-/** mulberry32, so a failure names a replayable seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../tests/prng.ts";
 
 const bitAt = (p: Uint8Array, i: number) =>
   i >> 3 < p.length ? (p[i >> 3] >> (7 - (i & 7))) & 1 : 0;

@@ -8,18 +8,7 @@
 import assert from "node:assert/strict";
 import { type LexRange, type ScoreRange, setLevelRandom, type ZRange, ZSet } from "./zset.ts";
 import { encodeEntry, entry, readEntry } from "./zset_packed.ts";
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../tests/prng.ts";
 
 type Entry = [string, number];
 

@@ -90,7 +90,8 @@ export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []
       // TTLs are rounded from times that differ by the few ms between the two servers' calls.
       if (
         (name === "ttl" || name === "pttl") && ra.type === "int" && rb.type === "int" &&
-        ra.value >= 0 && rb.value >= 0 && Math.abs(ra.value - rb.value) <= (name === "ttl" ? 1 : 1000)
+        ra.value >= 0 && rb.value >= 0 &&
+        Math.abs(ra.value - rb.value) <= (name === "ttl" ? 1 : 1000)
       ) sa = sb;
       history.push(`${cmdText(c)} -> ${sb}`);
       if (history.length > 12) history.shift();
@@ -106,15 +107,16 @@ export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []
 type TestNode = Awaited<ReturnType<typeof startNode>>;
 
 /**
- * Run `fn` with a client `a` on a fresh in-process node and `b` on a fresh redis-server
- * (skipped when none is installed); everything is stopped afterwards.
+ * Run `fn` with a client `a` on a fresh in-process node and `b` on a fresh redis-server that
+ * allows DEBUG (DIGEST, DIGEST-VALUE, RELOAD), skipped when none is installed; everything is
+ * stopped afterwards.
  */
 export async function withNodeAndRedis(
   fn: (a: RespClient, b: RespClient, node: TestNode) => Promise<void>,
 ): Promise<void> {
   if (!haveRedisServer()) return;
   const node = await startNode();
-  const redis = await spawnRedis();
+  const redis = await spawnRedis({ "enable-debug-command": "yes" });
   const a = await RespClient.connect(node.port);
   const b = await RespClient.connect(redis.port);
   try {
@@ -128,7 +130,11 @@ export async function withNodeAndRedis(
 }
 
 /** Send one command to our node (`a`) and to redis-server (`b`); a failure names the command. */
-export async function callBoth(a: RespClient, b: RespClient, c: Cmd): Promise<[RespValue, RespValue]> {
+export async function callBoth(
+  a: RespClient,
+  b: RespClient,
+  c: Cmd,
+): Promise<[RespValue, RespValue]> {
   try {
     return [await a.callRaw(...c), await b.callRaw(...c)];
   } catch (e) {

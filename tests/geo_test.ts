@@ -9,24 +9,13 @@
  */
 
 import assert from "node:assert/strict";
-import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
-import { callBoth, type Cmd, cmdText, show, untilMarker } from "./compare.ts";
+import { haveRedisServer, RespClient, startNode } from "./harness.ts";
+import { callBoth, type Cmd, cmdText, show, untilMarker, withNodeAndRedis } from "./compare.ts";
+import { prng } from "./prng.ts";
 
 /** Arguments as latin1 bytes (one char per byte: "\x00", "\xff" are single bytes). */
 const bin = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const words = (line: string): Cmd => line.split(" ").filter((w) => w !== "").map(bin);
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LAT_MAX = 85.05112878;
 const KEYS = ["ga", "gb", "dst", "dst2", "str"];
@@ -263,29 +252,6 @@ async function runScript(a: RespClient, b: RespClient, cmds: Cmd[], label: strin
   for (const c of [["DEBUG", "DIGEST"], ...KEYS.map((k) => ["DEBUG", "DIGEST-VALUE", k])]) {
     const [ra, rb] = await callBoth(a, b, c);
     assert.equal(show(ra), show(rb), `${label}: ${c.join(" ")}`);
-  }
-}
-
-type TestNode = Awaited<ReturnType<typeof startNode>>;
-
-/**
- * Run `fn` with a client `a` on a fresh in-process node and `b` on a fresh redis-server that
- * allows DEBUG (DIGEST); everything is stopped afterwards.
- */
-async function withNodeAndRedis(
-  fn: (a: RespClient, b: RespClient, node: TestNode) => Promise<void>,
-): Promise<void> {
-  const node = await startNode();
-  const redis = await spawnRedis({ "enable-debug-command": "yes" });
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
-    await fn(a, b, node);
-  } finally {
-    a.close();
-    b.close();
-    await node.stop();
-    await redis.stop();
   }
 }
 

@@ -28,6 +28,7 @@ import {
   hllSparseToDense,
   setCachedCard,
 } from "../keyspace/hyperloglog.ts";
+import { prng } from "./prng.ts";
 
 const te = new TextEncoder();
 const latin1 = (b: Uint8Array) => {
@@ -95,18 +96,6 @@ class RawConn {
       this.conn.close();
     } catch { /* closed */ }
   }
-}
-
-/** mulberry32. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const KEYS = ["{h}a", "{h}b", "{h}c", "{h}d", "{h}e"];

@@ -41,6 +41,7 @@ import {
   sortWeight,
   strcmpC,
 } from "../commands/sort.ts";
+import { prng } from "./prng.ts";
 
 /**
  * A redis-server in the C locale: Redis calls setlocale(LC_COLLATE, ""), so its ALPHA order is
@@ -78,18 +79,6 @@ function strict(v: RespValue): string {
     default:
       return show(v);
   }
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------- pure parts

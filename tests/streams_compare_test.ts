@@ -20,18 +20,7 @@ import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
 import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
 import { type Cmd, cmdText, show } from "./compare.ts";
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./prng.ts";
 
 const STREAMS = ["s1", "s2", "s3"];
 const ALL_KEYS = [...STREAMS, "str", "missing"];

@@ -10,9 +10,10 @@
 
 import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { haveRedisServer, RespClient, spawnRedis, startNode, waitFor } from "./harness.ts";
-import { callBoth, type Cmd, cmdText, show } from "./compare.ts";
+import { haveRedisServer, RespClient, startNode, waitFor } from "./harness.ts";
+import { callBoth, type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 import type { Value } from "../keyspace/db.ts";
+import { prng } from "./prng.ts";
 
 /** Arguments as latin1 bytes (one char per byte: "\x00", "\xff" are single bytes). */
 const bin = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -20,20 +21,6 @@ const text = (n: number, seed = 0) =>
   Array.from({ length: n }, (_, i) => String.fromCharCode(33 + (i * 7 + seed) % 94)).join("");
 const binary = (n: number, seed = 0) =>
   Array.from({ length: n }, (_, i) => String.fromCharCode((i * 131 + 128 + seed) & 0xff)).join("");
-
-type TestNode = Awaited<ReturnType<typeof startNode>>;
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The keys SETUP creates, with the form our keyspace should hold each in. */
 const FORMS: [string, "string" | "bytes"][] = [
@@ -184,23 +171,6 @@ async function setupHll(a: RespClient, b: RespClient | null): Promise<void> {
   await run(["PFADD", "hllpf", "d"]);
   await run(["PFCOUNT", "hllcount"]);
   await run(["PFCOUNT", "hllset", "hllpf"]);
-}
-
-async function withNodeAndRedis(
-  fn: (a: RespClient, b: RespClient, node: TestNode) => Promise<void>,
-): Promise<void> {
-  const node = await startNode();
-  const redis = await spawnRedis({ "enable-debug-command": "yes" });
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
-    await fn(a, b, node);
-  } finally {
-    a.close();
-    b.close();
-    await node.stop();
-    await redis.stop();
-  }
 }
 
 /** A seeded random mix of string commands over a few keys, values of every form's sizes. */

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
+import { prng } from "./prng.ts";
 
 type Cmd = string[];
 
@@ -747,18 +748,6 @@ Deno.test("zsets: ZSCAN over a large zset returns every member despite concurren
     await node.stop();
   }
 });
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random deterministic sorted-set commands (seeded), for differential testing. */
 function randomCommands(seed: number, n: number, withLex = true): Cmd[] {
