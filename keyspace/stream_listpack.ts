@@ -12,9 +12,10 @@
  * Cursors are byte offsets of elements (-1: none). Pure data structure, no I/O.
  */
 
+import { writeListpackHeader } from "../protocol/listpack.ts";
+
 const HDR = 6;
 const EOF_BYTE = 0xff;
-const NUMELE_UNKNOWN = 65535;
 /** Largest listpack Redis lets a stream node reach (STREAM_LISTPACK_MAX_SIZE, 1 GiB). */
 export const LISTPACK_MAX_BYTES = 1 << 30;
 
@@ -128,15 +129,7 @@ export class Listpack {
   }
 
   private writeHeader(): void {
-    const b = this.buf;
-    const t = this.bytes;
-    b[0] = t & 0xff;
-    b[1] = (t >>> 8) & 0xff;
-    b[2] = (t >>> 16) & 0xff;
-    b[3] = (t >>> 24) & 0xff;
-    const n = this.count < NUMELE_UNKNOWN ? this.count : NUMELE_UNKNOWN;
-    b[4] = n & 0xff;
-    b[5] = (n >>> 8) & 0xff;
+    writeListpackHeader(this.buf, this.bytes, this.count);
   }
 
   private reserve(extra: number): void {

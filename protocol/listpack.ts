@@ -173,17 +173,24 @@ export class ListpackBuilder {
     const w = this.w;
     w.u8(EOF_BYTE);
     const out = w.view().slice();
-    const total = out.length;
-    out[0] = total & 0xff;
-    out[1] = (total >>> 8) & 0xff;
-    out[2] = (total >>> 16) & 0xff;
-    out[3] = (total >>> 24) & 0xff;
-    const n = this.count < NUMELE_UNKNOWN ? this.count : NUMELE_UNKNOWN;
-    out[4] = n & 0xff;
-    out[5] = (n >>> 8) & 0xff;
+    writeListpackHeader(out, out.length, this.count);
     w.length--; // the builder may go on (finish is idempotent)
     return out;
   }
+}
+
+/**
+ * The 6-byte listpack header: total bytes (u32 little-endian) and the element count (u16, 65535
+ * when it does not fit: lpSetNumElements).
+ */
+export function writeListpackHeader(buf: Uint8Array, totalBytes: number, count: number): void {
+  buf[0] = totalBytes & 0xff;
+  buf[1] = (totalBytes >>> 8) & 0xff;
+  buf[2] = (totalBytes >>> 16) & 0xff;
+  buf[3] = (totalBytes >>> 24) & 0xff;
+  const n = count < NUMELE_UNKNOWN ? count : NUMELE_UNKNOWN;
+  buf[4] = n & 0xff;
+  buf[5] = (n >>> 8) & 0xff;
 }
 
 /** Encode a sequence of entries as one listpack. */
