@@ -24,6 +24,7 @@
 
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort, releasePort } from "../tests/ports.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SLOTS = 16384;
@@ -86,31 +87,6 @@ interface Proc {
 
 /** Every process this run started: SIGKILLed on exit, whatever happens. */
 const started = new Set<Proc>();
-const reservedPorts = new Set<number>();
-
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A port p in [10000, 22000) with p and p+10000 free, and neither reserved by this run. */
-function freePort(): number {
-  for (let i = 0; i < 5000; i++) {
-    const p = 10000 + Math.floor(Math.random() * 12000);
-    if (reservedPorts.has(p) || reservedPorts.has(p + 10000)) continue;
-    if (portFree(p) && portFree(p + 10000)) {
-      reservedPorts.add(p);
-      reservedPorts.add(p + 10000);
-      return p;
-    }
-  }
-  throw new Error("no free port pair in 10000-22000");
-}
-
 function spawn(kind: Kind, port: number, dir: string, nodeTimeoutMs: number): Proc {
   const directives = [
     "--port",
@@ -670,10 +646,7 @@ export async function runKind(kind: Kind, opts: ConvergeOptions): Promise<KindRe
     } else {
       await Promise.all(procs.map((p) => Deno.remove(p.dir, { recursive: true }).catch(() => {})));
     }
-    for (const p of procs) {
-      reservedPorts.delete(p.port);
-      reservedPorts.delete(p.port + 10000);
-    }
+    for (const p of procs) releasePort(p.port);
   }
 }
 

@@ -9,19 +9,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type BusLink, framePacket, MIN_PACKET_BYTES } from "./bus_network.ts";
 import { TcpBusNetwork } from "./bus_network_tcp.ts";
 import { SimRandom } from "./sim_random.ts";
+import { freePort } from "../tests/ports.ts";
 
-/** A currently free port in the test range 10000-22000. */
+/** A free port in the test range, reserved for this run (tests/ports.ts). */
 function freeTestPort(): number {
-  const rng = new SimRandom(Date.now());
-  for (let i = 0; i < 200; i++) {
-    const port = rng.range(10000, 22000);
-    try {
-      const l = Deno.listen({ hostname: "127.0.0.1", port });
-      l.close();
-      return port;
-    } catch { /* in use */ }
-  }
-  throw new Error("no free port");
+  return freePort();
 }
 
 /** Records what a link receives; `closed` resolves with the onClose reason. */

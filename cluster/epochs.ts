@@ -27,12 +27,13 @@ import {
   setOwnerNotClaiming,
 } from "./bus_node_ops.ts";
 import {
-  CLUSTER_SLOTS,
+  BYTE_BITS,
   type ClusterState,
   isMaster,
   isReplica,
   myself,
   reassignSlots,
+  SLOT_BITMAP_BYTES,
   slotBit,
 } from "./state.ts";
 
@@ -101,15 +102,15 @@ export function updateSlotsConfigWith(
   // a master repeats thousands of claims that change nothing).
   const claimChanges: [number, string | null][] = [];
   const notClaiming = ownerNotClaimingSlots(s);
-  for (let j = 0; j < CLUSTER_SLOTS; j++) {
+  const visit = (j: number) => {
     const owner = s.slotOwner[j];
     if (slotBit(slots, j)) {
       senderSlots++;
       if (owner === senderId) {
         if (notClaiming?.has(j)) claimChanges.push([j, null]);
-        continue;
+        return;
       }
-      if (s.importingSlotsFrom.has(j)) continue;
+      if (s.importingSlotsFrom.has(j)) return;
       if (isSlotUnclaimed(s, j) || s.nodes.get(owner!)!.configEpoch < senderConfigEpoch) {
         if (owner === s.myselfId) dirty.push(j); // the engine skips slots without keys
         if (owner !== null && owner === curMasterId) {
@@ -122,6 +123,19 @@ export function updateSlotsConfigWith(
     } else if (owner === senderId && notClaiming?.get(j) !== senderId) {
       claimChanges.push([j, senderId]);
     }
+  };
+  // A byte where the claim equals what we already give the sender (its bitmap agrees with the
+  // slot table: assertInvariants), with no "not claiming" mark, changes nothing: only its claims
+  // are counted. A heartbeat then costs one pass over 2,048 bytes, not 16,384 slot lookups.
+  const ours = s.nodes.get(senderId)?.slots;
+  const marked = markedBytes(notClaiming);
+  for (let i = 0; i < SLOT_BITMAP_BYTES; i++) {
+    const claimed = slots[i];
+    if (ours !== undefined && claimed === ours[i] && !marked?.has(i)) {
+      senderSlots += BYTE_BITS[claimed];
+      continue;
+    }
+    for (let j = i * 8; j < i * 8 + 8; j++) visit(j);
   }
   let next = s;
   if (moved.length > 0) {
@@ -178,13 +192,29 @@ export function staleSlotOwner(
   claimed: Uint8Array,
   senderConfigEpoch: number,
 ): string | null {
-  for (let j = 0; j < CLUSTER_SLOTS; j++) {
-    if (!slotBit(claimed, j)) continue;
-    const owner = s.slotOwner[j];
-    if (owner === senderId || isSlotUnclaimed(s, j)) continue;
-    if (s.nodes.get(owner!)!.configEpoch > senderConfigEpoch) return owner;
+  // Slots we already give the sender are skipped a byte at a time (its bitmap agrees with the
+  // slot table); the rest of its claims are looked at in slot order, as Redis does.
+  const ours = s.nodes.get(senderId)?.slots;
+  for (let i = 0; i < SLOT_BITMAP_BYTES; i++) {
+    const others = ours === undefined ? claimed[i] : claimed[i] & ~ours[i];
+    if (others === 0) continue;
+    for (let k = 0; k < 8; k++) {
+      if ((others & (1 << k)) === 0) continue;
+      const j = i * 8 + k;
+      const owner = s.slotOwner[j];
+      if (owner === senderId || isSlotUnclaimed(s, j)) continue;
+      if (s.nodes.get(owner!)!.configEpoch > senderConfigEpoch) return owner;
+    }
   }
   return null;
+}
+
+/** Bitmap byte indices holding a slot with an "owner not claiming" mark, if any. */
+function markedBytes(notClaiming: ReadonlyMap<number, string> | undefined): Set<number> | null {
+  if (notClaiming === undefined || notClaiming.size === 0) return null;
+  const out = new Set<number>();
+  for (const slot of notClaiming.keys()) out.add(slot >> 3);
+  return out;
 }
 
 export function applyUpdateMessage(

@@ -264,7 +264,7 @@ export function slotRanges(n: ClusterNode): [number, number][] {
 }
 
 /** Set bits in each byte value (popcount table). */
-const BYTE_BITS = Uint8Array.from({ length: 256 }, (_, v) => {
+export const BYTE_BITS = Uint8Array.from({ length: 256 }, (_, v) => {
   let c = 0;
   for (let x = v; x !== 0; x &= x - 1) c++;
   return c;

@@ -19,6 +19,7 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix
 import { LuaFactory } from "npm:wasmoon@1.16.0";
 import { CJSON_LUA } from "./lua_lib_cjson.ts";
+import { freePort } from "../tests/ports.ts";
 
 const S = String.raw;
 
@@ -306,18 +307,6 @@ function redisInstalled(): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 15000 + Math.floor(Math.random() * 7000);
-    try {
-      const l = Deno.listen({ hostname: "127.0.0.1", port });
-      l.close();
-      return port;
-    } catch { /* in use */ }
-  }
-  throw new Error("no free port");
 }
 
 async function startRedis(): Promise<{ client: Resp; stop: () => Promise<void> }> {

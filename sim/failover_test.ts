@@ -26,7 +26,7 @@ import {
   ownerRuns,
   updateNode,
 } from "../cluster/state.ts";
-import { cmd } from "../commands/types.ts";
+import { fromTable } from "../commands/types.ts";
 import { CLUSTERDOWN } from "../commands/errors.ts";
 
 const NODE_TIMEOUT_MS = 2000;
@@ -198,8 +198,8 @@ Deno.test("failover: the old master restarts, learns it lost its slots and repli
 });
 
 const noop = () => {};
-const SET = cmd("set", -3, ["write", "denyoom"], [1, 1, 1], noop);
-const GET = cmd("get", 2, ["readonly", "fast"], [1, 1, 1], noop);
+const SET = fromTable("set", noop);
+const GET = fromTable("get", noop);
 const enc = new TextEncoder();
 
 /** Route a command on key "b" (slot 3300, in master 0's range) as node state `s` would. */

@@ -11,6 +11,13 @@
  * pending (clusterProcessGossipSection): the same bound then runs from there. Checked while the
  * network is split into groups; with `cut` pairs in force a node may hear of a peer it cannot
  * reach through one that can, and Redis then rightly keeps both serving.
+ *
+ * Clocks that were stepped forward (`jumpClock`) stretch the bound by how far the most advanced
+ * clock is ahead of the node's own: gossip carries PONG times as wall-clock seconds, and a node
+ * takes a newer one from gossip (clusterProcessGossipSection, up to 500 ms in its future), so a
+ * peer whose clock runs ahead makes a silent node look heard from later than it was (the
+ * simulator found this: `deno task sim --seed 346`, a clock 1.27 s ahead, a node serving 20 ms
+ * past the bound without it).
  */
 
 import { type ClusterState, isMaster, myself } from "../cluster/state.ts";
@@ -27,6 +34,8 @@ export interface MinorityWorld {
   indexOf(id: string): number;
   /** When node i last started or was continued. */
   resumedAtMs(i: number): number;
+  /** How far node i's wall clock was stepped ahead of the simulation's (ms). */
+  clockAheadMs(i: number): number;
   reachable(a: string, b: string): boolean;
   hasCuts(): boolean;
 }
@@ -89,7 +98,11 @@ export class MinorityMasterCheck {
           since = Math.max(since, w.resumedAtMs(k));
         }
       }
-      if (s.health === "ok" && now - since > boundMs) {
+      let skewMs = 0;
+      for (let k = 0; k < w.size; k++) {
+        skewMs = Math.max(skewMs, w.clockAheadMs(k) - w.clockAheadMs(i));
+      }
+      if (s.health === "ok" && now - since > boundMs + skewMs) {
         report(s.myselfId, since, reached, masters, now);
       }
     }

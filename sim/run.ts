@@ -6,7 +6,8 @@
  * stopped and continued later
  * (SIGSTOP), a wall clock stepped forward, healing, packet loss, latency spikes (packets on
  * different links overtake each other), and the operator's CLUSTER FAILOVER (plain, FORCE or
- * TAKEOVER) and CLUSTER REPLICATE on a replica, and slots moved between masters by SETSLOT. The
+ * TAKEOVER) and CLUSTER REPLICATE on a replica, slots moved between masters by SETSLOT, and a
+ * replica removed (FORGET everywhere, RESET SOFT) and added back (MEET, REPLICATE). The
  * safety monitor (sim/safety.ts) checks every step. Then everything is healed, continued and restarted, and the
  * cluster must converge again (one view of the slots, cluster ok everywhere) within `settleMs`.
  *
@@ -16,7 +17,14 @@
 import { SIM_START_MS, SimWorld, type SimWorldOptions } from "./world.ts";
 import type { Violation } from "./safety.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
-import { CLUSTER_SLOTS, isMaster, isReplica, myself } from "../cluster/state.ts";
+import {
+  CLUSTER_BLACKLIST_TTL_MS,
+  CLUSTER_SLOTS,
+  isMaster,
+  isReplica,
+  myself,
+  NodeFlags,
+} from "../cluster/state.ts";
 import type { SimRandom } from "../cluster/sim_random.ts";
 
 /**
@@ -70,6 +78,79 @@ async function moveSlot(
     await world.run(rng.range(1, 5));
   }
   note(`SETSLOT ${slot} #${src} -> #${dst}: ${done} of ${steps.length} steps${why}`);
+}
+
+/**
+ * `redis-cli --cluster del-node` of a replica, as an operator who means to add it back: CLUSTER
+ * FORGET of it on every other node (each blacklists it for a minute, so gossip does not bring it
+ * back), then CLUSTER RESET SOFT on it (it forgets everyone and is an empty master). Like
+ * del-node, it starts only when every node answers and the cluster is one view. The node joins
+ * again once the blacklist is over (`addReplicaBack`), at the latest when everything is healed.
+ */
+function removeReplica(
+  world: SimWorld,
+  rng: SimRandom,
+  note: (f: string) => void,
+  removed: Map<number, number>,
+): void {
+  const quiet = world.net.isWhole() && world.converged() && removed.size === 0;
+  if (!quiet || world.up().some((k) => world.isFrozen(k))) return;
+  const replicas = activeReplicas(world);
+  if (replicas.length === 0) return;
+  const r = rng.pick(replicas);
+  const errors: string[] = [];
+  for (const k of world.up()) {
+    if (k === r) continue;
+    const err = world.forget(k, r);
+    if (err !== null) errors.push(`#${k}: ${err}`);
+  }
+  world.resetSoft(r);
+  removed.set(r, world.now());
+  note(`del-node #${r}: FORGET on the others, RESET SOFT${errors.length ? ` (${errors})` : ""}`);
+}
+
+/**
+ * `redis-cli --cluster add-node --cluster-slave` of a node removed by `removeReplica`: CLUSTER
+ * MEET from it to a running node, wait until it knows the masters (add-node waits for the
+ * handshake), then CLUSTER REPLICATE to a master. False when it could not finish now (the node
+ * or the network is away): the operator tries again later. The operator waits out the FORGET
+ * blacklist first (CLUSTER_BLACKLIST_TTL, a minute): before that, only the node it meets learns
+ * of it, gossip cannot spread it, and a cluster where it fails over does not converge.
+ */
+async function addReplicaBack(
+  world: SimWorld,
+  rng: SimRandom,
+  note: (f: string) => void,
+  r: number,
+): Promise<boolean> {
+  if (!world.isUp(r) || world.isFrozen(r)) return false;
+  const peers = world.up().filter((k) => k !== r && !world.isFrozen(k));
+  if (peers.length === 0) return false;
+  const via = rng.pick(peers);
+  world.meet(r, via);
+  // A master of the cluster, known to r by its real name (the handshake is over).
+  const mastersKnown = () => {
+    const s = world.node(r).state;
+    return world.up().some((k) => {
+      const n = s.nodes.get(world.id(k));
+      return world.servesSlots(k) && n !== undefined && isMaster(n) &&
+        (n.flags & NodeFlags.HANDSHAKE) === 0;
+    });
+  };
+  if (!await world.runUntil(() => world.isUp(r) && mastersKnown(), 5000)) {
+    note(`add-node #${r} via #${via}: no master known yet`);
+    return false;
+  }
+  const s = world.node(r).state;
+  const masters = world.up().filter((k) =>
+    k !== r && world.servesSlots(k) && s.nodes.has(world.id(k)) &&
+    isMaster(s.nodes.get(world.id(k))!)
+  );
+  if (masters.length === 0) return false;
+  const j = rng.pick(masters);
+  world.replicate(r, j);
+  note(`add-node #${r} via #${via}, CLUSTER REPLICATE master #${j}`);
+  return true;
 }
 
 /** Running replicas that can take a command now (not stopped). */
@@ -144,6 +225,8 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
     // When each stopped node is continued.
     const thawAt = new Map<number, number>();
     let hooked = 0;
+    // Replicas removed by del-node and not added back yet: when.
+    const removed = new Map<number, number>();
     while (world.now() - t0 < opts.faultMs) {
       await world.run(rng.range(200, 800));
       for (; hooked < world.hookCrashes.length; hooked++) {
@@ -159,7 +242,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
       }
       const down = world.size - world.up().length;
       const ready = world.down().filter((i) => world.now() >= backAt.get(i)!);
-      const roll = rng.int(15);
+      const roll = rng.int(16);
       if (roll < 2 && down < 2) {
         // Masters more often than not: their death is what starts elections.
         const masters = world.up().filter((k) => world.servesSlots(k));
@@ -257,6 +340,14 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         }
       } else if (roll === 14) {
         await moveSlot(world, rng, note);
+      } else if (roll === 15 && rng.chance(0.5)) {
+        if (removed.size === 0) removeReplica(world, rng, note, removed);
+        else {
+          for (const [r, at] of [...removed]) {
+            if (world.now() - at <= CLUSTER_BLACKLIST_TTL_MS) continue;
+            if (await addReplicaBack(world, rng, note, r)) removed.delete(r);
+          }
+        }
       }
     }
     // Heal everything, start every node, and wait for one view again.
@@ -266,6 +357,14 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
     world.net.setDropProbability(0);
     world.net.setLatency(world.opts.latency ?? { minMs: 1, maxMs: 5 });
     for (const i of world.down()) await world.restart(i);
+    // The operator finishes adding back what it removed, once the blacklist is over.
+    for (const [r, at] of removed) {
+      const wait = at + CLUSTER_BLACKLIST_TTL_MS + 1 - world.now();
+      if (wait > 0) await world.run(wait);
+      for (let tries = 0; tries < 5 && !await addReplicaBack(world, rng, note, r); tries++) {
+        await world.run(1000);
+      }
+    }
     note("healed, all restarted");
     const settleFrom = world.now();
     converged = await world.runUntil(() => world.converged(), opts.settleMs);

@@ -27,13 +27,16 @@ import {
   addNode,
   addSlots,
   assertInvariants,
+  blacklistAdd,
   type ClusterState,
   createNode,
   createState,
+  deleteNode,
   isMaster,
   isReplica,
   myself,
   NodeFlags,
+  reset,
   updateClusterState,
   updateNode,
 } from "../cluster/state.ts";
@@ -160,6 +163,7 @@ export class SimWorld {
       identity: (i) => this.identity(i),
       indexOf: (id) => this.indexOf(id),
       resumedAtMs: (i) => this.slots[i].resumedAtMs,
+      clockAheadMs: (i) => this.slots[i].clockAheadMs,
       reachable: (a, b) => this.net.reachable(a, b),
       hasCuts: () => this.net.hasCuts(),
     };
@@ -540,6 +544,31 @@ export class SimWorld {
       ),
       { save: false },
     );
+  }
+
+  /**
+   * CLUSTER FORGET on node i of node j, through the command's rules (commands/cluster.ts): the
+   * node is deleted and blacklisted for a minute. Null for +OK, else the error text.
+   */
+  forget(i: number, j: number): string | null {
+    const s = this.node(i).state;
+    const id = this.id(j);
+    if (!s.nodes.has(id)) return `ERR Unknown node ${id}`;
+    if (id === s.myselfId) return "ERR I tried hard but I can't forget myself...";
+    const me = myself(s);
+    if (isReplica(me) && me.masterId === id) return "ERR Can't forget my master!";
+    this.command(i, deleteNode(blacklistAdd(s, id, this.now()), id));
+    return null;
+  }
+
+  /**
+   * CLUSTER RESET SOFT on node i (the simulated nodes hold no keys): it forgets every other node
+   * and its slots, and a replica becomes a master (replicationUnsetMaster), saved with fsync.
+   */
+  resetSoft(i: number): void {
+    const wasReplica = isReplica(myself(this.node(i).state));
+    this.command(i, reset(this.node(i).state, false, "", this.now()), { fsync: true });
+    if (wasReplica) this.replication.promoted(i);
   }
 
   /** CLUSTER ADDSLOTSRANGE first last on node i. */

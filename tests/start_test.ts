@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { run, sleep, tempDir, waitFor } from "./harness.ts";
+import { freePortBlock } from "./ports.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const NODES = 6;
@@ -22,15 +23,9 @@ function portFree(port: number): boolean {
   }
 }
 
-/** A base port b in [10000, 22000 - NODES) with b..b+NODES-1 and their bus ports (+10000) free. */
+/** A base port b with b..b+NODES-1 and their bus ports (+10000) reserved for this run. */
 function freeBasePort(): number {
-  for (let i = 0; i < 1000; i++) {
-    const b = 10000 + Math.floor(Math.random() * (12000 - NODES));
-    let ok = true;
-    for (let j = 0; j < NODES && ok; j++) ok = portFree(b + j) && portFree(b + j + 10000);
-    if (ok) return b;
-  }
-  throw new Error("no free port range");
+  return freePortBlock(NODES);
 }
 
 interface Launcher {
@@ -121,7 +116,8 @@ async function stopLauncher(l: Launcher, timeoutMs: number): Promise<Deno.Comman
 }
 
 Deno.test({
-  name: "deno task start: forms a cluster, serves, stops on SIGINT, comes back from nodes.conf with its keys",
+  name:
+    "deno task start: forms a cluster, serves, stops on SIGINT, comes back from nodes.conf with its keys",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
