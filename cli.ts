@@ -98,6 +98,11 @@ if (import.meta.main) {
     const { printMachines } = await import("./actors/machines_json.ts");
     Deno.exit(printMachines(Deno.args.slice(1)));
   }
+  if (Deno.args[0] === "dashboard") {
+    // The live cluster dashboard (dashboard/main.ts), for any cluster it can reach.
+    const { dashboardMain } = await import("./dashboard/main.ts");
+    Deno.exit(await dashboardMain(Deno.args.slice(1)));
+  }
   if (Deno.args.length > 0 && MANAGER_SUBCOMMANDS.has(Deno.args[0])) {
     const { managerMain } = await import("./manager/main.ts");
     Deno.exit(await managerMain(Deno.args));

@@ -15,14 +15,20 @@
  * points; bench/datatypes.ts) and `failover` (kill -9 of a master of six nodes -> cluster_state ok
  * everywhere, node-timeout 2000, --rounds times each; bench/failover.ts) and `memory` (RSS per key
  * for 1,000,000 strings, 100,000 hashes of 10 fields, 100,000 sorted sets of 20 members, and an
- * idle node's RSS and CPU; bench/memory.ts).
+ * idle node's RSS and CPU; bench/memory.ts) and `dashboard` (client and bus throughput of three
+ * masters without and with the live dashboard watching them; bench/dashboard.ts) and `tls`
+ * (`redis-benchmark --tls` PING/SET/GET with client certificates, at -P 1 and pipelined, ours
+ * beside Redis with TLS; bench/tls.ts) and `eviction` (allkeys-lru with maxmemory = start-up
+ * memory + --eviction-mib, 10x that written in 4 KB values: peak RSS / maxmemory, the LRU hit
+ * rate ours against Redis's, evicted keys/s; bench/eviction.ts).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
- *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub,datatypes,failover,memory
+ *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub,datatypes,failover,memory,
+ *               dashboard,tls,eviction
  *               | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
  *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 50000)
- *        --rounds N (failover step, 3)
+ *        --rounds N (failover step, 3) --eviction-mib N (eviction step, 128)
  *        --json (machine-readable output)
  */
 
@@ -34,8 +40,11 @@ import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
 import { measureScripting, type ScriptingResult, scriptingText } from "./scripting.ts";
 import { measurePubsub, type PubsubResult, pubsubText } from "./pubsub.ts";
 import { type DatatypesResult, datatypesText, measureDatatypes } from "./datatypes.ts";
+import { measureTls, type TlsResult, tlsText } from "./tls.ts";
 import { type FailoverResult, failoverText, measureFailover } from "./failover.ts";
 import { keyMemoryText, measureKeyMemory, type MemoryResult } from "./memory.ts";
+import { type DashboardCostResult, dashboardCostText, measureDashboardCost } from "./dashboard.ts";
+import { type EvictionResult, evictionText, measureEviction } from "./eviction.ts";
 
 const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
@@ -54,6 +63,7 @@ const { values } = parseArgs({
     "bgsave-keys": { type: "string", default: "1000000" },
     scripts: { type: "string", default: "50000" },
     rounds: { type: "string", default: "3" },
+    "eviction-mib": { type: "string", default: "128" },
     json: { type: "boolean", default: false },
   },
 });
@@ -180,13 +190,25 @@ const modeNames = values.mode === "all" || values.mode === "both"
     "standalone",
     "cluster",
     ...(values.mode === "all"
-      ? ["reshard", "aof", "bgsave", "scripting", "pubsub", "datatypes", "failover", "memory"]
+      ? [
+        "reshard",
+        "aof",
+        "bgsave",
+        "scripting",
+        "pubsub",
+        "datatypes",
+        "failover",
+        "memory",
+        "dashboard",
+        "tls",
+        "eviction",
+      ]
       : []),
   ]
   : values.mode!.split(",");
 for (const m of modeNames) {
   const known = ["standalone", "cluster", "reshard", "aof", "bgsave", "scripting", "pubsub"];
-  const more = ["datatypes", "failover", "memory"];
+  const more = ["datatypes", "failover", "memory", "dashboard", "tls", "eviction"];
   if (![...known, ...more].includes(m)) {
     console.error(`unknown --mode ${m}: ${[...known, ...more].join(", ")}, both or all`);
     Deno.exit(2);
@@ -212,6 +234,15 @@ const failover: FailoverResult | null = modeNames.includes("failover")
   ? await measureFailover(Number(values.rounds))
   : null;
 const memory: MemoryResult | null = modeNames.includes("memory") ? await measureKeyMemory() : null;
+const dashboard: DashboardCostResult | null = modeNames.includes("dashboard")
+  ? await measureDashboardCost(Number(values.requests), Number(values.clients))
+  : null;
+const tlsResult: TlsResult | null = modeNames.includes("tls")
+  ? await measureTls(Number(values.requests), Number(values.clients), Number(values.pipeline))
+  : null;
+const eviction: EvictionResult | null = modeNames.includes("eviction")
+  ? await measureEviction(Number(values["eviction-mib"]))
+  : null;
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
   : null;
@@ -219,7 +250,19 @@ const reshard: ReshardResult | null = modeNames.includes("reshard")
 if (values.json) {
   console.log(
     JSON.stringify(
-      { modes: results, reshard, bgsave, scripting, pubsub, datatypes, failover, memory },
+      {
+        modes: results,
+        reshard,
+        bgsave,
+        scripting,
+        pubsub,
+        datatypes,
+        failover,
+        memory,
+        dashboard,
+        tls: tlsResult,
+        eviction,
+      },
       null,
       2,
     ),
@@ -267,4 +310,7 @@ if (values.json) {
   if (datatypes !== null) console.log(datatypesText(datatypes));
   if (failover !== null) console.log(failoverText(failover));
   if (memory !== null) console.log(keyMemoryText(memory));
+  if (dashboard !== null) console.log(dashboardCostText(dashboard));
+  if (tlsResult !== null) console.log(tlsText(tlsResult));
+  if (eviction !== null) console.log(`\n${evictionText(eviction)}`);
 }

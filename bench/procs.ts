@@ -4,6 +4,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../tests/ports.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -14,16 +15,7 @@ export interface Proc {
   dir: string;
 }
 
-export function freePort(): number {
-  for (;;) {
-    const p = 10000 + Math.floor(Math.random() * 12000);
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      Deno.listen({ hostname: "127.0.0.1", port: p + 10000 }).close();
-      return p;
-    } catch { /* taken */ }
-  }
-}
+export { freePort };
 
 async function waitPing(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -54,6 +46,7 @@ export async function start(
     save: "",
     appendonly: "no",
     "cluster-enabled": cluster ? "yes" : "no",
+    "enable-debug-command": "yes",
     ...extra,
   }).flatMap(([k, v]) => [`--${k}`, v]);
   const [cmd, args] = kind === "ours"

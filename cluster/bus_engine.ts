@@ -173,6 +173,8 @@ export class BusEngine {
     linksBufferLimitExceeded: 0,
     handlerErrors: 0,
   };
+  /** DEBUG DROP-CLUSTER-PACKET-FILTER: received packets of this type are dropped (-1: none). */
+  dropPacketType = -1;
   private readonly outbound = new Map<string, OutboundLink>();
   private readonly inbound = new Set<InboundLink>();
   private readonly listeners: BusListener[] = [];
@@ -539,6 +541,10 @@ export class BusEngine {
       const msg = d.message;
       const code = msg.type === "UNKNOWN" ? msg.code : TYPE_CODE[msg.type];
       if (code < MSG_TYPE_COUNT) this.stats.received[code]++;
+      if (code === this.dropPacketType) {
+        this.host.log("warning", "Dropping packet that matches debug drop filter");
+        return;
+      }
       if (out !== null && out.closed) return;
       const ctxLink: ReceiveLink = out !== null
         ? { kind: "outbound", nodeId: out.nodeId }

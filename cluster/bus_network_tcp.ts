@@ -6,6 +6,10 @@
  * link, like Redis's "Bad message length or signature received from Cluster bus."); one write loop draining a byte-bounded send queue,
  * coalescing small packets into larger writes. Reading pauses while `onPacket` is null.
  *
+ * With `tls` (tls-cluster yes) the listener speaks TLS and asks every peer for a certificate
+ * (Redis's clusterAcceptHandler: TLS_CLIENT_AUTH_YES), and outgoing links are TLS with our
+ * client certificate (server/tls.ts); the links then run on the same read and write loops.
+ *
  * Nothing here throws into the caller's event loop: every I/O error closes the link, and
  * `onClose(reason)` is called exactly once, asynchronously (a microtask), never from inside
  * `send`/`close`.
@@ -23,6 +27,8 @@ import {
   type ResolvedBusNetworkOptions,
   sendBufferAccepts,
 } from "./bus_network.ts";
+import type { TlsContext, TlsListener } from "../server/tls.ts";
+import { unmapIpv4 } from "./ip.ts";
 
 /** Size of the per-link read buffer. */
 const READ_CHUNK_BYTES = 64 * 1024;
@@ -34,6 +40,15 @@ const ACCEPT_RETRY_MS = 100;
 export interface TcpBusNetworkOptions extends BusNetworkOptions {
   /** Where transport-level problems are reported (default: silent). */
   log?: (message: string) => void;
+  /** The TLS context when the bus speaks TLS (read at each listen and connect), else null. */
+  tls?: () => TlsContext | null;
+  /** Called with each TLS listener opened (so a CONFIG SET of a certificate reaches it). */
+  trackTlsListener?: (l: TlsListener) => () => void;
+  /**
+   * `cluster-link-sendbuf-limit`, read at each send: a link whose send buffer would go past it
+   * is freed (Redis's clusterNodeCronFreeLinkOnBufferLimitReached). 0: `sendBufferBytes` only.
+   */
+  sendBufferLimit?: () => number;
 }
 
 function errText(e: unknown): string {
@@ -42,7 +57,9 @@ function errText(e: unknown): string {
 
 function toBusAddr(addr: Deno.Addr): BusAddr {
   if (addr.transport === "tcp" || addr.transport === "udp") {
-    return { host: addr.hostname, port: addr.port };
+    // A `::` listener reports IPv4 peers as ::ffff:a.b.c.d; the bus (MEET, the sender's
+    // address in a PING) wants them as a.b.c.d, as an IPv4 socket gives them.
+    return { host: unmapIpv4(addr.hostname), port: addr.port };
   }
   return { host: "", port: 0 };
 }
@@ -51,10 +68,22 @@ export class TcpBusNetwork implements BusNetwork {
   readonly options: ResolvedBusNetworkOptions;
   private readonly log: (message: string) => void;
   private nextLinkId = 1;
+  private readonly tls: () => TlsContext | null;
+  private readonly trackTlsListener: (l: TlsListener) => () => void;
 
   constructor(opts: TcpBusNetworkOptions = {}) {
-    this.options = resolveBusNetworkOptions(opts);
+    const base = resolveBusNetworkOptions(opts);
+    const limit = opts.sendBufferLimit;
+    this.options = limit === undefined ? base : {
+      maxPacketBytes: base.maxPacketBytes,
+      get sendBufferBytes() {
+        const bytes = limit();
+        return bytes > 0 ? Math.min(bytes, base.sendBufferBytes) : base.sendBufferBytes;
+      },
+    };
     this.log = opts.log ?? (() => {});
+    this.tls = opts.tls ?? (() => null);
+    this.trackTlsListener = opts.trackTlsListener ?? (() => () => {});
   }
 
   listen(
@@ -62,6 +91,8 @@ export class TcpBusNetwork implements BusNetwork {
     port: number,
     onAccept: (link: BusLink) => void,
   ): Promise<BusListener> {
+    const tls = this.tls();
+    if (tls !== null) return this.listenTls(tls, host, port, onAccept);
     let listener: Deno.TcpListener;
     try {
       listener = Deno.listen({ hostname: host, port, transport: "tcp" });
@@ -81,6 +112,49 @@ export class TcpBusNetwork implements BusNetwork {
         } catch { /* already closed */ }
       },
     });
+  }
+
+  private async listenTls(
+    tls: TlsContext,
+    host: string,
+    port: number,
+    onAccept: (link: BusLink) => void,
+  ): Promise<BusListener> {
+    let closed = false;
+    let l: TlsListener;
+    try {
+      l = await tls.listen({
+        hostname: host,
+        port,
+        auth: "yes",
+        onConn: (conn) => {
+          if (closed) {
+            conn.close();
+            return;
+          }
+          const link = new TcpBusLink(conn, this.nextLinkId++, this.options, this.log);
+          try {
+            onAccept(link);
+          } catch (e) {
+            this.log(`bus onAccept handler threw: ${errText(e)}`);
+            link.closeWith(`accept handler error: ${errText(e)}`);
+          }
+        },
+        onError: (m) => this.log(`Error accepting cluster node: ${m}`),
+      });
+    } catch (e) {
+      throw new Error(`listen on ${host}:${port} failed: ${errText(e)}`);
+    }
+    const untrack = this.trackTlsListener(l);
+    return {
+      addr: toBusAddr(l.addr),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        untrack();
+        l.close();
+      },
+    };
   }
 
   private async acceptLoop(
@@ -125,6 +199,11 @@ export class TcpBusNetwork implements BusNetwork {
 
   async connect(host: string, port: number, timeoutMs: number): Promise<BusLink> {
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
+    const tls = this.tls();
+    if (tls !== null) {
+      const conn = await tls.connect(host, port, timeoutMs);
+      return new TcpBusLink(conn, this.nextLinkId++, this.options, this.log);
+    }
     const abort = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -180,7 +259,7 @@ class TcpBusLink implements BusLink {
   private writing = false;
 
   constructor(
-    private readonly conn: Deno.TcpConn,
+    private readonly conn: Deno.Conn & Pick<Deno.TcpConn, "setNoDelay" | "setKeepAlive">,
     readonly id: number,
     private readonly options: ResolvedBusNetworkOptions,
     private readonly log: (message: string) => void,

@@ -81,6 +81,11 @@ export interface ClusterOpenOptions {
 export class Cluster {
   /** The port the bus listens on (cluster-port, or port + 10000). */
   busPort = 0;
+  /**
+   * tls-cluster at start: the bus speaks TLS, this node announces its TLS port (the plaintext
+   * one as pport) and its bus port follows the TLS port (deriveAnnouncedPorts).
+   */
+  readonly tlsCluster: boolean;
   readonly bus: BusNode;
   private stopped = false;
   private readonly routingOpts: RoutingOptions = {
@@ -103,6 +108,7 @@ export class Cluster {
     opts: ClusterOpenOptions,
   ) {
     const db = server.db;
+    this.tlsCluster = server.tls.forCluster() !== null;
     // LOOKUP_NOEXPIRE semantics: an expired key is missing, but is not deleted here.
     this.keyExists = (key) => {
       let k = "";
@@ -111,7 +117,8 @@ export class Cluster {
       const when = db.expires.get(k);
       return when === undefined || when > db.now();
     };
-    this.writePause = new WritePause(() => server.now());
+    // The node's one pause mechanism, shared with CLIENT PAUSE (its failover purpose here).
+    this.writePause = server.clientPause;
     this.configFile = new NodesConfFile(configPath);
     const seed = opts.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const clock = opts.clock;
@@ -119,6 +126,9 @@ export class Cluster {
       state,
       network: opts.network ?? new TcpBusNetwork({
         log: (m) => server.log.verbose(m),
+        tls: () => server.tls.forCluster(),
+        trackTlsListener: (l) => server.tls.track(l),
+        sendBufferLimit: () => server.config.getNumber("cluster-link-sendbuf-limit"),
       }),
       clock: {
         now: () => server.now(),
@@ -224,13 +234,18 @@ export class Cluster {
   /** The port the bus listens on: cluster-port, or the client port + 10000. */
   private listenPort(): number {
     const cp = this.server.config.getNumber("cluster-port");
-    return cp !== 0 ? cp : this.server.port + CLUSTER_PORT_INCR;
+    return cp !== 0 ? cp : this.clientPort() + CLUSTER_PORT_INCR;
+  }
+
+  /** The client port the cluster is about: tls-port with tls-cluster, else port. */
+  private clientPort(): number {
+    return this.tlsCluster ? this.server.tls.port : this.server.port;
   }
 
   private checkPorts(): number {
     if (
       this.server.config.getNumber("cluster-port") === 0 &&
-      this.server.port > 65535 - CLUSTER_PORT_INCR
+      this.clientPort() > 65535 - CLUSTER_PORT_INCR
     ) {
       throw new Error(
         "Redis port number too high. Cluster communication port is 10,000 port numbers higher " +
@@ -240,34 +255,36 @@ export class Cluster {
     return this.listenPort();
   }
 
+  /** The bus listens where clients do (the `bind` hosts, Server.bindAddresses). */
   private listenHosts(): string[] {
-    const hosts: string[] = [];
-    for (let a of this.server.config.getString("bind").split(/\s+/)) {
-      if (a === "") continue;
-      const optional = a.startsWith("-");
-      if (optional) a = a.slice(1);
-      if (a === "*") hosts.push("0.0.0.0");
-      else if (a === "::*") {
-        if (!optional) hosts.push("::");
-      } else hosts.push(a);
-    }
-    if (hosts.length === 0) hosts.push("0.0.0.0");
-    return hosts;
+    return this.server.bindAddresses();
   }
 
   /** Myself's announced ip/ports/hostname from the config (deriveAnnouncedPorts & co). */
   private withAnnouncedAddress(s: ClusterState, busPort = this.busPort): ClusterState {
     const cfg = this.server.config;
     const me = myself(s);
-    const port = cfg.getNumber("cluster-announce-port") || this.server.port;
+    // deriveAnnouncedPorts.
+    let port = this.clientPort();
+    let pport = this.tlsCluster ? this.server.port : 0;
+    const announceTlsPort = cfg.getNumber("cluster-announce-tls-port");
+    if (this.tlsCluster && announceTlsPort !== 0) {
+      port = announceTlsPort;
+      pport = cfg.getNumber("cluster-announce-port");
+    } else if (cfg.getNumber("cluster-announce-port") !== 0) {
+      port = cfg.getNumber("cluster-announce-port");
+    }
     const cport = cfg.getNumber("cluster-announce-bus-port") || busPort;
     const announceIp = cfg.getString("cluster-announce-ip");
     const ip = announceIp !== "" ? announceIp : me.ip;
     const hostname = cfg.getString("cluster-announce-hostname");
-    if (me.port === port && me.cport === cport && me.ip === ip && me.hostname === hostname) {
+    if (
+      me.port === port && me.pport === pport && me.cport === cport && me.ip === ip &&
+      me.hostname === hostname
+    ) {
       return s;
     }
-    return updateNode(s, me.id, { port, cport, ip, hostname });
+    return updateNode(s, me.id, { port, pport, cport, ip, hostname });
   }
 
   private busConfig(): BusConfig {
@@ -402,6 +419,7 @@ export class Cluster {
   /** getNodeByQuery for the dispatcher: null to serve here, else the error to reply. */
   route(client: RoutingClient, cmds: QueuedCommand[], isExec: boolean): string | null {
     const opts = this.currentRoutingOpts();
+    opts.usePport = this.tlsCluster && client.tls !== true;
     return routeQuery(this.state, client, cmds, isExec, this.keyExists, opts);
   }
 
@@ -409,6 +427,7 @@ export class Cluster {
   private redirectBlocked(s: ClusterState): void {
     const opts = this.currentRoutingOpts();
     for (const w of [...this.server.db.blockedWaiters]) {
+      opts.usePport = this.tlsCluster && (w.owner as RoutingClient | undefined)?.tls !== true;
       if (w.abort === undefined || w.keys.length === 0) continue;
       const err = blockedClientRedirect(s, w.keys[0], w.readOnly === true, opts);
       if (err !== null) w.abort(err);

@@ -88,3 +88,54 @@ export function normalizeIp(s: string): string | null {
   if (v6 !== null) return formatIpv6(v6);
   return null;
 }
+
+/**
+ * A peer or local address as Redis prints it: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,
+ * what a dual-stack `::` listener reports for an IPv4 peer) becomes `a.b.c.d`, as an IPv4
+ * listener would have reported it. Anything else is returned unchanged.
+ */
+export function unmapIpv4(host: string): string {
+  if (host.length > 7 && host.slice(0, 7).toLowerCase() === "::ffff:") {
+    const v4 = host.slice(7);
+    if (parseIpv4(v4) !== null) return v4;
+  }
+  return host;
+}
+
+/**
+ * The hosts to listen on for a `bind` directive (Redis's listenToPort over server.bindaddr):
+ * `*` is every IPv4 address (0.0.0.0), `::*` every IPv6 address (::), a leading `-` makes an
+ * address optional (skipped when `canBind` says it cannot be bound, as Redis skips
+ * EADDRNOTAVAIL/EAFNOSUPPORT). Redis binds IPv6 with IPV6_V6ONLY; Deno cannot, and its `::`
+ * listener takes IPv4 too, so next to `::` no IPv4 address is listened on (it would fail with
+ * EADDRINUSE and is served by `::` anyway). An empty `bind` is Redis's default, `* -::*`.
+ */
+export function bindHosts(bind: string, canBind: (host: string) => boolean): string[] {
+  let hosts: string[] = [];
+  const words = bind.split(/\s+/).filter((a) => a !== "");
+  for (let a of words.length ? words : ["*", "-::*"]) {
+    if (a === "") continue;
+    const optional = a.startsWith("-");
+    if (optional) a = a.slice(1);
+    const host = a === "*" ? "0.0.0.0" : a === "::*" ? "::" : a;
+    if (optional && !canBind(host)) continue;
+    if (!hosts.includes(host)) hosts.push(host);
+  }
+  if (hosts.includes("::")) hosts = hosts.filter((h) => parseIpv4(h) === null);
+  return hosts;
+}
+
+/**
+ * Would Redis have accepted a connection whose local address is `localHost`, under `bind`? A
+ * dual-stack `::` listener (bindHosts) also takes IPv4 connections, to any local IPv4 address,
+ * where Redis (IPV6_V6ONLY) takes only those to the IPv4 addresses `bind` names (or to any, with
+ * `*` / 0.0.0.0). IPv6 and plain IPv4 local addresses are always accepted (their listener was
+ * asked for).
+ */
+export function mappedConnAllowed(bind: string, localHost: string): boolean {
+  const v4 = unmapIpv4(localHost);
+  if (v4 === localHost) return true;
+  const words = bind.split(/\s+/).filter((a) => a !== "").map((a) => a.replace(/^-/, ""));
+  if (words.length === 0) return true;
+  return words.some((a) => a === "*" || a === "0.0.0.0" || a === v4);
+}

@@ -31,9 +31,13 @@ export function flagsText(flags: number): string {
   return out === "" ? "noflags" : out;
 }
 
-/** clusterGenNodeDescription: one line, without the trailing "\n". */
-export function describeNode(s: ClusterState, n: ClusterNode): string {
-  let line = `${n.id} ${n.ip}:${n.port}@${n.cport}`;
+/**
+ * clusterGenNodeDescription: one line, without the trailing "\n". `usePport`: show the
+ * plaintext port where the node has one (a plain client of a tls-cluster).
+ */
+export function describeNode(s: ClusterState, n: ClusterNode, usePport = false): string {
+  const port = usePport && n.pport !== 0 ? n.pport : n.port;
+  let line = `${n.id} ${n.ip}:${port}@${n.cport}`;
   if (n.hostname !== "") line += "," + n.hostname;
   const isMe = (n.flags & NodeFlags.MYSELF) !== 0;
   line += ` ${flagsText(n.flags)} ${n.masterId ?? "-"} ${n.pingSentMs} ${n.pongReceivedMs} ` +
@@ -56,13 +60,13 @@ export function describeNode(s: ClusterState, n: ClusterNode): string {
  * clusterGenNodesDescription: every node (nodes with a flag in `filter` left out), myself first,
  * one line each, every line ending in "\n".
  */
-export function describeNodes(s: ClusterState, filter = 0): string {
+export function describeNodes(s: ClusterState, filter = 0, usePport = false): string {
   let out = "";
   const me = s.nodes.get(s.myselfId)!;
-  if (!(me.flags & filter)) out += describeNode(s, me) + "\n";
+  if (!(me.flags & filter)) out += describeNode(s, me, usePport) + "\n";
   for (const n of s.nodes.values()) {
     if (n.id === s.myselfId || (n.flags & filter)) continue;
-    out += describeNode(s, n) + "\n";
+    out += describeNode(s, n, usePport) + "\n";
   }
   return out;
 }

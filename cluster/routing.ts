@@ -26,6 +26,8 @@ export interface RoutingClient {
   asking: boolean;
   /** READONLY mode (replica reads). */
   readonlyMode: boolean;
+  /** Connected over TLS (a plain client of a tls-cluster is sent the plaintext ports). */
+  tls?: boolean;
 }
 
 export interface RoutingOptions {
@@ -33,6 +35,16 @@ export interface RoutingOptions {
   /** cluster-allow-pubsubshard-when-down: shard channels are served while the cluster is down. */
   allowPubsubShardWhenDown: boolean;
   preferredEndpoint: PreferredEndpoint;
+  /**
+   * Redirect to the plaintext port (pport) when the node has one: tls-cluster is on and the
+   * client is not on TLS (clusterRedirectClient's use_pport).
+   */
+  usePport?: boolean;
+}
+
+/** The client port to show for `n`: its plaintext port when `usePport` and it has one. */
+export function clientPort(n: ClusterNode, usePport: boolean | undefined): number {
+  return usePport && n.pport !== 0 ? n.pport : n.port;
 }
 
 /** getPreferredEndpoint: the host part of MOVED/ASK and of CLUSTER SHARDS "endpoint". */
@@ -48,7 +60,9 @@ function redirect(
   n: ClusterNode,
   opts: RoutingOptions,
 ): string {
-  return `${kind} ${slot} ${preferredEndpoint(n, opts.preferredEndpoint)}:${n.port}`;
+  return `${kind} ${slot} ${preferredEndpoint(n, opts.preferredEndpoint)}:${
+    clientPort(n, opts.usePport)
+  }`;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   setMigrating,
   updateNode,
 } from "./state.ts";
-import { cmd, type CommandDef } from "../commands/types.ts";
+import { type CommandDef, fromTable } from "../commands/types.ts";
 import type { QueuedCommand } from "../server/client.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 
@@ -22,13 +22,13 @@ const enc = new TextEncoder();
 const noop = () => {};
 
 const DEFS: Record<string, CommandDef> = {
-  get: cmd("get", 2, ["readonly", "fast"], [1, 1, 1], noop),
-  set: cmd("set", -3, ["write", "denyoom"], [1, 1, 1], noop),
-  mget: cmd("mget", -2, ["readonly", "fast"], [1, -1, 1], noop),
-  mset: cmd("mset", -3, ["write", "denyoom"], [1, -1, 2], noop),
-  ping: cmd("ping", -1, ["fast"], [0, 0, 0], noop),
-  migrate: cmd("migrate", -6, ["write"], [3, 3, 1], noop),
-  "restore-asking": cmd("restore-asking", -4, ["write", "asking"], [1, 1, 1], noop),
+  get: fromTable("get", noop),
+  set: fromTable("set", noop),
+  mget: fromTable("mget", noop),
+  mset: fromTable("mset", noop),
+  ping: fromTable("ping", noop),
+  migrate: fromTable("migrate", noop),
+  "restore-asking": fromTable("restore-asking", noop),
 };
 
 function q(...args: string[]): QueuedCommand {

@@ -35,7 +35,7 @@ import {
 import * as E from "./errors.ts";
 import { isStringValue, stringBytes, type StringValue } from "../keyspace/string_value.ts";
 import { isKeyword, newRawString, writableString } from "./strings.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 const BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range";
 const BIT_VALUE_ERR = "ERR bit is not an integer or out of range";
@@ -454,38 +454,12 @@ function bitfieldGeneric(ctx: CommandContext, argv: Uint8Array[], readonlyComman
 
 // ---------------------------------------------------------------------------------------------
 
-const DOC = (summary: string, since: string) => ({ summary, since, group: "bitmap" });
-
 export const bitmapCommands: CommandDef[] = [
-  cmd("setbit", 4, ["write", "denyoom"], [1, 1, 1], setbit, {
-    categories: ["write", "bitmap", "slow"],
-    ...DOC("Sets or clears the bit at offset in the string value stored at key", "2.2.0"),
-  }),
-  cmd("getbit", 3, ["readonly", "fast"], [1, 1, 1], getbit, {
-    categories: ["read", "bitmap", "fast"],
-    ...DOC("Returns the bit value at offset in the string value stored at key", "2.2.0"),
-  }),
-  cmd("bitcount", -2, ["readonly"], [1, 1, 1], bitcount, {
-    categories: ["read", "bitmap", "slow"],
-    ...DOC("Count set bits in a string", "2.6.0"),
-  }),
-  cmd("bitpos", -3, ["readonly"], [1, 1, 1], bitpos, {
-    categories: ["read", "bitmap", "slow"],
-    ...DOC("Find first bit set or clear in a string", "2.8.7"),
-  }),
-  cmd("bitop", -4, ["write", "denyoom"], [2, -1, 1], bitopCommand, {
-    categories: ["write", "bitmap", "slow"],
-    ...DOC("Perform bitwise operations between strings", "2.6.0"),
-  }),
-  cmd("bitfield", -2, ["write", "denyoom"], [1, 1, 1], (c, a) => bitfieldGeneric(c, a, false), {
-    categories: ["write", "bitmap", "slow"],
-    ...DOC("Perform arbitrary bitfield integer operations on strings", "3.2.0"),
-  }),
-  cmd("bitfield_ro", -2, ["readonly", "fast"], [1, 1, 1], (c, a) => bitfieldGeneric(c, a, true), {
-    categories: ["read", "bitmap", "fast"],
-    ...DOC(
-      "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
-      "6.0.0",
-    ),
-  }),
+  fromTable("setbit", setbit),
+  fromTable("getbit", getbit),
+  fromTable("bitcount", bitcount),
+  fromTable("bitpos", bitpos),
+  fromTable("bitop", bitopCommand),
+  fromTable("bitfield", (c, a) => bitfieldGeneric(c, a, false)),
+  fromTable("bitfield_ro", (c, a) => bitfieldGeneric(c, a, true)),
 ];

@@ -133,10 +133,20 @@ export abstract class Waiter implements BlockedWaiter {
         this.arm(remainingMs - step);
         return;
       }
-      this.ctx.db.unblock(this);
-      this.ctx.reply.nilArray();
-      this.finish();
+      this.timeOut();
     }, step);
+  }
+
+  /** Answer as a timeout does (a null array) and drop the wait (also CLIENT UNBLOCK TIMEOUT). */
+  timeOut(): void {
+    if (this.done) return;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.ctx.db.unblock(this);
+    this.ctx.reply.nilArray();
+    this.finish();
   }
 
   private finish(): void {

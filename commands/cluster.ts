@@ -12,8 +12,7 @@
  * itself follows the view (cluster/replication_adapter.ts).
  */
 
-import type { CommandContext, CommandDef, Handler } from "./types.ts";
-import { cmd } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable, type Handler } from "./types.ts";
 import * as E from "./errors.ts";
 import { lower, parseInt64, str } from "../protocol/bytes.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
@@ -51,7 +50,7 @@ import { setMyMaster } from "../cluster/bus_node_ops.ts";
 import { setSlot, type SetSlotAction } from "../cluster/setslot.ts";
 import { failureReportCount } from "../cluster/failure_detection.ts";
 import { type FailoverMode, parseFailoverOption } from "../cluster/failover_rules.ts";
-import { type PreferredEndpoint, preferredEndpoint } from "../cluster/routing.ts";
+import { clientPort, type PreferredEndpoint, preferredEndpoint } from "../cluster/routing.ts";
 
 export const CLUSTER_DISABLED = "ERR This instance has cluster support disabled";
 
@@ -208,7 +207,7 @@ const info: Handler = (ctx) => {
 const nodes: Handler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
-  ctx.reply.verbatim(describeNodes(c.state));
+  ctx.reply.verbatim(describeNodes(c.state, 0, usePport(ctx)));
 };
 
 /**
@@ -225,6 +224,11 @@ function slotsIp(ctx: CommandContext, n: ClusterNode): string {
   return host.startsWith("[") ? host.slice(1, -1) : host;
 }
 
+/** A plain client of a tls-cluster is shown the plaintext ports (Redis's use_pport). */
+function usePport(ctx: CommandContext): boolean {
+  return ctx.server.cluster?.tlsCluster === true && !ctx.client.tls;
+}
+
 /** addNodeToNodeReply: [endpoint, port, id, metadata-map]. */
 function nodeEntry(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint): void {
   const r = ctx.reply;
@@ -232,7 +236,7 @@ function nodeEntry(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint)
   if (type === "ip") r.bulkText(slotsIp(ctx, n));
   else if (type === "hostname") r.bulkText(n.hostname !== "" ? n.hostname : "?");
   else r.nil();
-  r.int(n.port);
+  r.int(clientPort(n, usePport(ctx)));
   r.bulkText(n.id);
   const withIp = type !== "ip";
   const withHost = type !== "hostname" && n.hostname !== "";
@@ -268,14 +272,21 @@ const slots: Handler = (ctx) => {
 /** addNodeDetailsToShardReply. */
 function shardNode(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint): void {
   const r = ctx.reply;
-  const withPort = n.port !== 0;
+  // With tls-cluster the node's port is its TLS port and pport its plaintext one.
+  const tlsCluster = ctx.server.cluster?.tlsCluster === true;
+  const port = tlsCluster ? n.pport : n.port;
+  const tlsPort = tlsCluster ? n.port : 0;
   const withHost = n.hostname !== "";
-  r.map(6 + (withPort ? 1 : 0) + (withHost ? 1 : 0));
+  r.map(6 + (port !== 0 ? 1 : 0) + (tlsPort !== 0 ? 1 : 0) + (withHost ? 1 : 0));
   r.bulkText("id");
   r.bulkText(n.id);
-  if (withPort) {
+  if (port !== 0) {
     r.bulkText("port");
-    r.int(n.port);
+    r.int(port);
+  }
+  if (tlsPort !== 0) {
+    r.bulkText("tls-port");
+    r.int(tlsPort);
   }
   r.bulkText("ip");
   r.bulkText(n.ip);
@@ -285,8 +296,11 @@ function shardNode(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint)
     r.bulkText("hostname");
     r.bulkText(n.hostname);
   }
-  // TODO(replication): myself's master_repl_offset once replication exists.
-  const offset = n.replOffset;
+  // Myself's offset is the live one (master_repl_offset, or the replica's processed offset),
+  // the others' the one their last ping carried.
+  const offset = n.id === ctx.server.cluster?.state.myselfId
+    ? ctx.server.replication.masterReplOffset
+    : n.replOffset;
   r.bulkText("role");
   r.bulkText(isReplica(n) ? "replica" : "master");
   r.bulkText("replication-offset");
@@ -369,7 +383,7 @@ const replicas: Handler = (ctx, argv) => {
   if (isReplica(n)) return ctx.reply.error("ERR The specified node is not a master");
   const list = replicasOf(c.state, n.id);
   ctx.reply.array(list.length);
-  for (const r of list) ctx.reply.bulkText(describeNode(c.state, r));
+  for (const r of list) ctx.reply.bulkText(describeNode(c.state, r, usePport(ctx)));
 };
 
 /** CLUSTER LINKS (7.0): per link a map of direction, node, create-time, events, buffers. */
@@ -652,48 +666,42 @@ const asking: Handler = (ctx) => {
 
 // ---------------------------------------------------------------------------------------------
 
-const NO_KEYS: [number, number, number] = [0, 0, 0];
-const ADMIN: CommandDef["flags"] = ["admin", "stale", "no_async_loading"];
-const STALE: CommandDef["flags"] = ["stale"];
-
-const sub = (name: string, arity: number, flags: CommandDef["flags"], h: Handler) =>
-  cmd(name, arity, flags, NO_KEYS, h);
+/** The subcommand `name` of CLUSTER. */
+const sub = (name: string, h: Handler) => fromTable(`cluster|${name}`, h);
 
 export const clusterCommands: CommandDef[] = [
-  {
-    ...cmd("cluster", -2, [], NO_KEYS, () => {}),
-    handler: undefined,
+  fromTable("cluster", undefined, {
     subcommands: [
-      sub("addslots", -3, ADMIN, slotChange(false, false)),
-      sub("addslotsrange", -4, ADMIN, slotChange(false, true)),
-      sub("bumpepoch", 2, ADMIN, bumpepoch),
-      sub("count-failure-reports", 3, ADMIN, countFailureReports),
-      sub("countkeysinslot", 3, STALE, countkeysinslot),
-      sub("delslots", -3, ADMIN, slotChange(true, false)),
-      sub("delslotsrange", -4, ADMIN, slotChange(true, true)),
-      sub("failover", -2, ADMIN, failover),
-      sub("flushslots", 2, ADMIN, flushslots),
-      sub("forget", 3, ADMIN, forget),
-      sub("getkeysinslot", 4, STALE, getkeysinslot),
-      sub("help", 2, ["loading", "stale"], help),
-      sub("info", 2, STALE, info),
-      sub("keyslot", 3, STALE, keyslot),
-      sub("links", 2, STALE, links),
-      sub("meet", -4, ADMIN, meet),
-      sub("myid", 2, STALE, myid),
-      sub("nodes", 2, STALE, nodes),
-      sub("replicas", 3, ADMIN, replicas),
-      sub("replicate", 3, ADMIN, replicate),
-      sub("reset", -2, ["admin", "noscript", "stale"], resetCmd),
-      sub("saveconfig", 2, ADMIN, saveconfig),
-      sub("set-config-epoch", 3, ADMIN, setConfigEpochCmd),
-      sub("setslot", -4, ADMIN, setslot),
-      sub("shards", 2, STALE, shards),
-      sub("slaves", 3, ADMIN, replicas),
-      sub("slots", 2, STALE, slots),
+      sub("addslots", slotChange(false, false)),
+      sub("addslotsrange", slotChange(false, true)),
+      sub("bumpepoch", bumpepoch),
+      sub("count-failure-reports", countFailureReports),
+      sub("countkeysinslot", countkeysinslot),
+      sub("delslots", slotChange(true, false)),
+      sub("delslotsrange", slotChange(true, true)),
+      sub("failover", failover),
+      sub("flushslots", flushslots),
+      sub("forget", forget),
+      sub("getkeysinslot", getkeysinslot),
+      sub("help", help),
+      sub("info", info),
+      sub("keyslot", keyslot),
+      sub("links", links),
+      sub("meet", meet),
+      sub("myid", myid),
+      sub("nodes", nodes),
+      sub("replicas", replicas),
+      sub("replicate", replicate),
+      sub("reset", resetCmd),
+      sub("saveconfig", saveconfig),
+      sub("set-config-epoch", setConfigEpochCmd),
+      sub("setslot", setslot),
+      sub("shards", shards),
+      sub("slaves", replicas),
+      sub("slots", slots),
     ],
-  },
-  cmd("readonly", 1, ["fast", "loading", "stale"], NO_KEYS, readonly),
-  cmd("readwrite", 1, ["fast", "loading", "stale"], NO_KEYS, readwrite),
-  cmd("asking", 1, ["fast"], NO_KEYS, asking),
+  }),
+  fromTable("readonly", readonly),
+  fromTable("readwrite", readwrite),
+  fromTable("asking", asking),
 ];

@@ -3,15 +3,17 @@
  * CLIENT container (SETNAME, GETNAME, ID, LIST, INFO, KILL, NO-EVICT, HELP, plus SETINFO and
  * NO-TOUCH with Redis 7.2's behaviour, which clients send and 7.0 would refuse).
  *
- * Authentication follows Redis's default user: without `requirepass` the user is "nopass" (any
- * password works for `AUTH default x`); with it, the password must match. Only user "default".
+ * Authentication checks the ACL users (server/acl.ts): `requirepass` is the default user's
+ * password, `AUTH user pass` and `HELLO ... AUTH user pass` take any enabled user.
  */
-import { lower, parseInt64, str } from "../protocol/bytes.ts";
+import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
+import { aclLogAuthFailure } from "../server/acl_guard.ts";
 import { REDIS_VERSION, type Server } from "../server/server.ts";
 import type { Client } from "../server/client.ts";
+import type { PauseKind } from "../cluster/write_pause.ts";
 import { discardTransaction } from "../server/dispatch.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { serverRole } from "../server/info.ts";
 import { redactArgument } from "../server/monitor.ts";
 import {
@@ -47,12 +49,27 @@ function quit(ctx: CommandContext): void {
 }
 
 const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
+const DEFAULT_USER = new TextEncoder().encode("default");
 
-/** Redis's ACLAuthenticateUser for the default user only. True when the credentials are good. */
-function checkCredentials(server: Server, user: string, pass: string): boolean {
-  if (user !== "default") return false;
-  const required = server.config.getString("requirepass");
-  return required === "" || pass === required;
+/**
+ * ACLAuthenticateUser: on good credentials the client is authenticated as that user; a failure
+ * is logged (ACL LOG, reason "auth", the command name as sent).
+ */
+function authenticate(
+  server: Server,
+  client: Client,
+  command: Uint8Array,
+  user: Uint8Array,
+  pass: Uint8Array,
+): boolean {
+  const u = server.acl.get(latin1(user));
+  if (u !== undefined && u.checkPassword(latin1(pass))) {
+    client.authenticated = true;
+    client.user = u;
+    return true;
+  }
+  aclLogAuthFailure(server, client, latin1(command), latin1(user));
+  return false;
 }
 
 function auth(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -63,23 +80,22 @@ function auth(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   // Always redact the password (authCommand): MONITOR shows "(redacted)".
   redactArgument(argv, 1);
-  let user = "default";
-  let pass: string;
+  let user: Uint8Array = DEFAULT_USER;
+  let pass: Uint8Array;
   if (argv.length === 2) {
-    if (!server.authRequired()) {
+    if (server.acl.defaultUser.nopass) {
       reply.error(
         "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
       );
       return;
     }
-    pass = str(argv[1]);
+    pass = argv[1];
   } else {
-    user = str(argv[1]);
-    pass = str(argv[2]);
+    user = argv[1];
+    pass = argv[2];
     redactArgument(argv, 2);
   }
-  if (checkCredentials(server, user, pass)) {
-    client.authenticated = true;
+  if (authenticate(server, client, argv[0], user, pass)) {
     reply.ok();
   } else {
     reply.error(WRONGPASS);
@@ -119,11 +135,10 @@ function hello(ctx: CommandContext, argv: Uint8Array[]): void {
     if (opt === "auth" && more >= 2) {
       redactArgument(argv, j + 1);
       redactArgument(argv, j + 2);
-      if (!checkCredentials(server, str(argv[j + 1]), str(argv[j + 2]))) {
+      if (!authenticate(server, client, argv[0], argv[j + 1], argv[j + 2])) {
         reply.error(WRONGPASS);
         return;
       }
-      client.authenticated = true;
       j += 2;
     } else if (opt === "setname" && more >= 1) {
       // clientSetNameOrReply
@@ -162,36 +177,33 @@ function hello(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.array(0);
 }
 
+/** SELECT (server.c selectCommand): the client's database from now on. */
 function select(ctx: CommandContext, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const id = parseInt64(argv[1]);
-  if (id === null || id < -2147483648 || id > 2147483647) {
+  if (id === null) {
     reply.error(E.NOT_INTEGER);
+    return;
+  }
+  if (id < -2147483648 || id > 2147483647) {
+    reply.error("ERR value is out of range, value must between -2147483648 and 2147483647");
     return;
   }
   if (server.config.getBool("cluster-enabled") && id !== 0) {
     reply.error("ERR SELECT is not allowed in cluster mode");
     return;
   }
-  if (id < 0 || id >= server.config.getNumber("databases")) {
+  if (id < 0 || id >= server.dbs.length) {
     reply.error("ERR DB index is out of range");
     return;
   }
-  if (id !== 0) {
-    // Deviation: this server keeps a single keyspace (database 0).
-    reply.error("ERR SELECT is not supported: this server has only database 0");
-    return;
-  }
+  ctx.client.db = server.dbs[id];
   reply.ok();
 }
 
-/** Per-client flags this module tracks (CLIENT NO-EVICT / NO-TOUCH). */
-const noEvict = new WeakSet<Client>();
-const noTouch = new WeakSet<Client>();
-
 function reset(ctx: CommandContext): void {
   const { server, client, reply } = ctx;
-  discardTransaction(server, client);
+  discardTransaction(client);
   // clearClientConnectionState: a monitor leaves monitor mode.
   server.monitors.remove(client);
   server.pubsub.dropClient(client);
@@ -199,16 +211,20 @@ function reset(ctx: CommandContext): void {
   client.asking = false;
   client.readonlyMode = false;
   client.name = "";
-  noEvict.delete(client);
-  noTouch.delete(client);
+  // clearClientConnectionState: database 0, replies on (NO-EVICT stays, as in 7.0).
+  client.db = server.db;
+  client.replyOff = false;
+  client.replySkipNext = false;
   reply.proto = 2;
+  // clientSetDefaultAuth: back to the default user.
+  client.user = server.acl.defaultUser;
   client.authenticated = !server.authRequired();
   reply.status("RESET");
 }
 
 // ---------------------------------------------------------------- CLIENT
 
-/** One CLIENT LIST / CLIENT INFO line (Redis 7.0 field order; lib-name/lib-ver as 7.2 adds). */
+/** One CLIENT LIST / CLIENT INFO line (Redis 7.0's catClientInfoString: fields and order). */
 export function clientInfoLine(server: Server, c: Client): string {
   const now = server.now();
   let flags = "";
@@ -217,13 +233,13 @@ export function clientInfoLine(server: Server, c: Client): string {
   if (c.isReplica) flags += "S";
   if (c.subscriptions !== null) flags += "P";
   if (c.multi !== null) flags += "x";
+  if (isBlocked(server, c)) flags += "b";
   const tracking = c.tracking !== null && c.tracking.on ? c.tracking : null;
   if (tracking !== null) flags += "t";
   if (tracking?.brokenRedirect) flags += "R";
   if (tracking?.bcast) flags += "B";
   if (c.readonlyMode) flags += "r";
-  if (noEvict.has(c)) flags += "e";
-  if (noTouch.has(c)) flags += "T";
+  if (c.noEvict) flags += "e";
   if (c.closeAfterReply) flags += "c";
   if (flags === "") flags = "N";
   const subs = c.subscriptions;
@@ -232,12 +248,155 @@ export function clientInfoLine(server: Server, c: Client): string {
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${
     c.id + 7
   } name=${c.name} age=${age} idle=${idle} ` +
-    `flags=${flags} db=0 sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ` +
+    `flags=${flags} db=${c.db.id} sub=${subs?.channels.size ?? 0} ` +
+    `psub=${subs?.patterns.size ?? 0} ` +
     `ssub=${subs?.shardChannels.size ?? 0} multi=${c.multi === null ? -1 : c.multi.length} ` +
     `qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=20480 ` +
-    `events=r cmd=${c.lastCommand} user=default redir=${tracking?.redirect ?? -1} ` +
-    `resp=${c.reply.proto} ` +
-    `lib-name=${c.libName} lib-ver=${c.libVer}`;
+    `events=r cmd=${c.lastCommand} user=${c.user.name} redir=${tracking?.redirect ?? -1} ` +
+    `resp=${c.reply.proto}`;
+}
+
+/** CLIENT_BLOCKED: waiting on keys (BLPOP & co) or held by a pause. */
+function isBlocked(server: Server, c: Client): boolean {
+  if (server.clientPause.waiting !== 0 && server.clientPause.holds(c)) return true;
+  for (const db of server.dbs) {
+    if (db.blockedWaiters.size === 0) continue;
+    for (const w of db.blockedWaiters) if (w.owner === c) return true;
+  }
+  return false;
+}
+
+/** The `enabled` ON|OFF argument of CLIENT NO-EVICT and the like; null after a syntax error. */
+function onOffArg(ctx: CommandContext, arg: Uint8Array): boolean | null {
+  const v = lower(arg);
+  if (v === "on") return true;
+  if (v === "off") return false;
+  ctx.reply.error(E.SYNTAX);
+  return null;
+}
+
+/** CLIENT NO-EVICT ON|OFF: stored and shown (flag `e`); client eviction is not implemented. */
+function clientNoEvict(ctx: CommandContext, argv: Uint8Array[]): void {
+  const on = onOffArg(ctx, argv[2]);
+  if (on === null) return;
+  ctx.client.noEvict = on;
+  ctx.reply.ok();
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL] (networking.c clientCommand, pauseClients). */
+function clientPause(ctx: CommandContext, argv: Uint8Array[]): void {
+  const { server, reply } = ctx;
+  if (argv.length > 4) {
+    reply.error(
+      "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
+    );
+    return;
+  }
+  let kind: PauseKind = "all";
+  if (argv.length === 4) {
+    const m = lower(argv[3]);
+    if (m === "write") kind = "write";
+    else if (m !== "all") {
+      reply.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+      return;
+    }
+  }
+  // getTimeoutFromObjectOrReply(UNIT_MILLISECONDS): 0 is no pause at all; an end past 2^63
+  // wraps negative in Redis, so already over.
+  const ms = parseInt64(argv[2]);
+  if (ms === null) {
+    reply.error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (ms < 0) {
+    reply.error("ERR timeout is negative");
+    return;
+  }
+  const now = server.now();
+  const end = ms === 0 || BigInt(ms) + BigInt(now) > 9223372036854775807n ? 0 : ms + now;
+  server.clientPause.pause(end, "client", kind);
+  reply.ok();
+}
+
+/** CLIENT UNPAUSE: ends CLIENT PAUSE's pause (not a failover's). */
+function clientUnpause(ctx: CommandContext): void {
+  ctx.server.clientPause.unpause("client");
+  ctx.reply.ok();
+}
+
+/** CLIENT REPLY ON|OFF|SKIP: only ON answers (server/dispatch.ts drops the rest). */
+function clientReply(ctx: CommandContext, argv: Uint8Array[]): void {
+  const { client, reply } = ctx;
+  const m = lower(argv[2]);
+  if (m === "on") {
+    client.replyOff = false;
+    client.replySkip = false;
+    client.replySkipNext = false;
+    reply.ok();
+  } else if (m === "off") {
+    client.replyOff = true;
+  } else if (m === "skip") {
+    if (!client.replyOff) client.replySkipNext = true;
+  } else reply.error(E.SYNTAX);
+}
+
+const UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
+/**
+ * CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client blocked on keys is answered as if it timed out
+ * (TIMEOUT, the default) or with -UNBLOCKED (ERROR); a client held by a pause gets that error
+ * (ERROR) and its command is examined again at once, as Redis 7.0 does.
+ */
+function clientUnblock(ctx: CommandContext, argv: Uint8Array[]): void {
+  const { server, reply } = ctx;
+  const id = parseInt64(argv[2]);
+  if (id === null) {
+    reply.error(E.NOT_INTEGER);
+    return;
+  }
+  let asError = false;
+  if (argv.length === 4) {
+    const m = lower(argv[3]);
+    if (m === "error") asError = true;
+    else if (m !== "timeout") {
+      reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  } else if (argv.length > 4) {
+    reply.error(
+      "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+    );
+    return;
+  }
+  const target = server.clients.get(id);
+  if (target === undefined) {
+    reply.int(0);
+    return;
+  }
+  for (const db of server.dbs) {
+    if (db.blockedWaiters.size === 0) continue;
+    for (const w of db.blockedWaiters) {
+      if (w.owner !== target) continue;
+      if (asError) w.abort?.(UNBLOCKED_ERROR);
+      else w.timeOut?.();
+      reply.int(1);
+      return;
+    }
+  }
+  if (server.replication.unblockWait(target)) {
+    reply.int(1);
+    return;
+  }
+  if (server.clientPause.holds(target)) {
+    if (asError) {
+      target.reply.error(UNBLOCKED_ERROR);
+      target.outputAdded();
+    }
+    server.clientPause.release(target);
+    reply.int(1);
+    return;
+  }
+  reply.int(0);
 }
 
 function clientType(c: Client): string {
@@ -308,34 +467,6 @@ function clientSetname(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.ok();
 }
 
-function clientSetinfo(ctx: CommandContext, argv: Uint8Array[]): void {
-  const attr = lower(argv[2]);
-  if (attr !== "lib-name" && attr !== "lib-ver") {
-    ctx.reply.error(`ERR Unrecognized option '${str(argv[2])}'`);
-    return;
-  }
-  if (!validName(argv[3])) {
-    ctx.reply.error(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
-    return;
-  }
-  if (attr === "lib-name") ctx.client.libName = str(argv[3]);
-  else ctx.client.libVer = str(argv[3]);
-  ctx.reply.ok();
-}
-
-function onOff(set: WeakSet<Client>) {
-  return (ctx: CommandContext, argv: Uint8Array[]): void => {
-    const v = lower(argv[2]);
-    if (v === "on") set.add(ctx.client);
-    else if (v === "off") set.delete(ctx.client);
-    else {
-      ctx.reply.error(E.SYNTAX);
-      return;
-    }
-    ctx.reply.ok();
-  };
-}
-
 function killClient(server: Server, self: Client, c: Client): void {
   if (c === self) self.closeAfterReply = true;
   else {
@@ -388,8 +519,13 @@ function clientKill(ctx: CommandContext, argv: Uint8Array[]): void {
         return;
       }
       if (type === "slave") type = "replica";
-    } else if (opt === "user") user = str(val);
-    else if (opt === "skipme") {
+    } else if (opt === "user") {
+      user = latin1(val);
+      if (server.acl.get(user) === undefined) {
+        reply.error(`ERR No such user '${user}'`);
+        return;
+      }
+    } else if (opt === "skipme") {
       const v = lower(val);
       if (v === "yes") skipme = true;
       else if (v === "no") skipme = false;
@@ -408,7 +544,7 @@ function clientKill(ctx: CommandContext, argv: Uint8Array[]): void {
     if (addr !== null && c.addr !== addr) continue;
     if (laddr !== null && c.laddr !== laddr) continue;
     if (type !== null && clientType(c) !== type) continue;
-    if (user !== null && user !== "default") continue;
+    if (user !== null && c.user.name !== user) continue;
     if (c === client && skipme) continue;
     killClient(server, client, c);
     killed++;
@@ -473,94 +609,33 @@ export function replyHelp(ctx: CommandContext, lines: string[]): void {
   for (const l of lines) ctx.reply.status(l);
 }
 
-const CONN = ["slow", "connection"];
-const FAST_CONN = ["fast", "connection"];
-const ADMIN_CONN = ["admin", "slow", "dangerous", "connection"];
-const NLS: CommandDef["flags"] = ["noscript", "loading", "stale"];
-/** Flags of the handshake commands, allowed before AUTH and while busy. */
-const HANDSHAKE: CommandDef["flags"] = ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"];
-const doc = (summary: string, since: string) => ({
-  categories: FAST_CONN,
-  summary,
-  since,
-  group: "connection",
-});
-
 export const connectionCommands: CommandDef[] = [
-  cmd("ping", -1, ["fast", "sentinel"], [0, 0, 0], ping, { categories: FAST_CONN }),
-  cmd("echo", 2, ["fast"], [0, 0, 0], echo, { categories: FAST_CONN }),
-  cmd("quit", -1, ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"], [0, 0, 0], quit, {
-    categories: FAST_CONN,
-  }),
-  cmd("hello", -1, HANDSHAKE, [0, 0, 0], hello, doc("Handshake with Redis", "6.0.0")),
-  cmd("auth", -2, HANDSHAKE, [0, 0, 0], auth, doc("Authenticate to the server", "1.0.0")),
-  cmd(
-    "select",
-    2,
-    ["loading", "stale", "fast"],
-    [0, 0, 0],
-    select,
-    doc("Change the selected database for the current connection", "1.0.0"),
-  ),
-  cmd("reset", 1, HANDSHAKE, [0, 0, 0], reset, doc("Reset the connection", "6.2.0")),
-  {
-    name: "client",
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ["slow"],
-    summary: "A container for client connection commands",
-    since: "2.4.0",
-    group: "connection",
+  // `sentinel`: COMMAND INFO hides it (server.c addReplyCommandFlags).
+  fromTable("ping", ping, {}, ["sentinel"]),
+  fromTable("echo", echo),
+  fromTable("quit", quit),
+  fromTable("hello", hello),
+  fromTable("auth", auth),
+  fromTable("select", select),
+  fromTable("reset", reset),
+  fromTable("client", undefined, {
     subcommands: [
-      cmd("setname", 3, NLS, [0, 0, 0], clientSetname, { categories: CONN, since: "2.6.9" }),
-      cmd("getname", 2, NLS, [0, 0, 0], clientGetname, { categories: CONN, since: "2.6.9" }),
-      cmd("id", 2, NLS, [0, 0, 0], clientId, { categories: CONN, since: "5.0.0" }),
-      cmd("list", -2, ["admin", "noscript", "loading", "stale"], [0, 0, 0], clientList, {
-        categories: ADMIN_CONN,
-        since: "2.4.0",
-      }),
-      cmd("info", 2, NLS, [0, 0, 0], clientInfo, { categories: CONN, since: "6.2.0" }),
-      cmd("setinfo", 4, NLS, [0, 0, 0], clientSetinfo, { categories: CONN, since: "7.2.0" }),
-      cmd("kill", -3, ["admin", "noscript", "loading", "stale"], [0, 0, 0], clientKill, {
-        categories: ADMIN_CONN,
-        since: "2.4.0",
-      }),
-      cmd("no-evict", 3, ["admin", "noscript", "loading", "stale"], [0, 0, 0], onOff(noEvict), {
-        categories: ADMIN_CONN,
-        since: "7.0.0",
-      }),
-      cmd("no-touch", 3, ["noscript", "loading", "stale"], [0, 0, 0], onOff(noTouch), {
-        categories: CONN,
-        since: "7.2.0",
-      }),
-      cmd("tracking", -3, NLS, [0, 0, 0], clientTracking, {
-        categories: CONN,
-        summary: "Enable or disable server assisted client side caching support",
-        since: "6.0.0",
-      }),
-      cmd("caching", 3, NLS, [0, 0, 0], clientCaching, {
-        categories: CONN,
-        summary: "Instruct the server about tracking or not keys in the next request",
-        since: "6.0.0",
-      }),
-      cmd("getredir", 2, NLS, [0, 0, 0], clientGetredir, {
-        categories: CONN,
-        summary: "Get tracking notifications redirection client ID if any",
-        since: "6.0.0",
-      }),
-      cmd("trackinginfo", 2, NLS, [0, 0, 0], clientTrackinginfo, {
-        categories: CONN,
-        summary:
-          "Return information about server assisted client side caching for the current connection",
-        since: "6.2.0",
-      }),
-      cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, CLIENT_HELP), {
-        categories: CONN,
-        since: "5.0.0",
-      }),
+      fromTable("client|setname", clientSetname),
+      fromTable("client|getname", clientGetname),
+      fromTable("client|id", clientId),
+      fromTable("client|list", clientList),
+      fromTable("client|info", clientInfo),
+      fromTable("client|kill", clientKill),
+      fromTable("client|no-evict", clientNoEvict),
+      fromTable("client|pause", clientPause),
+      fromTable("client|unpause", clientUnpause),
+      fromTable("client|reply", clientReply),
+      fromTable("client|unblock", clientUnblock),
+      fromTable("client|tracking", clientTracking),
+      fromTable("client|caching", clientCaching),
+      fromTable("client|getredir", clientGetredir),
+      fromTable("client|trackinginfo", clientTrackinginfo),
+      fromTable("client|help", (ctx) => replyHelp(ctx, CLIENT_HELP)),
     ],
-  },
+  }),
 ];

@@ -3,16 +3,17 @@
  * encoding with a version + CRC64 footer (protocol/rdb_dump.ts), so payloads move between our
  * nodes and real Redis both ways. MIGRATE (a separate concern) sends RESTORE-ASKING.
  *
- * IDLETIME and FREQ are validated as Redis does and otherwise ignored (we keep no LRU/LFU data).
+ * IDLETIME and FREQ set the key's LRU/LFU field as object.c objectSetLRUOrLFU (keyspace/lru.ts).
  */
 
 import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../protocol/rdb_dump.ts";
 import { RdbFormatError, type RdbOptions } from "../protocol/rdb_object.ts";
 import type { Value } from "../keyspace/db.ts";
+import { restoredLru } from "../keyspace/lru.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 /** Minimal view of the config that the RDB encoders need. */
 interface ConfigLike {
@@ -78,7 +79,7 @@ function restore(ctx: CommandContext, argv: Uint8Array[]): void {
   if (ttl === null) return reply.error(E.NOT_INTEGER);
   if (ttl < 0) return reply.error("ERR Invalid TTL value, must be >= 0");
   const payload = argv[3];
-  if (!verifyDumpPayload(payload)) {
+  if (!verifyDumpPayload(payload, ctx.server.debugKnobs.skipChecksumValidation)) {
     return reply.error("ERR DUMP payload version or checksum are wrong");
   }
   let value: Value;
@@ -99,29 +100,14 @@ function restore(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   db.add(key, value);
   if (ttl !== 0) db.setExpireUnchecked(key, ttl);
+  const field = restoredLru(db.access, db.now(), lfuFreq, lruIdle);
+  if (field !== null) db.setAccessField(key, field);
   db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "restore", key);
   reply.ok();
 }
 
-const W = { categories: ["keyspace", "write", "slow", "dangerous"] };
-
 export const dumpCommands: CommandDef[] = [
-  cmd("dump", 2, ["readonly"], [1, 1, 1], dump, {
-    categories: ["keyspace", "read", "slow"],
-    summary: "Return a serialized version of the value stored at the specified key.",
-    since: "2.6.0",
-    group: "generic",
-  }),
-  cmd("restore", -4, ["write", "denyoom"], [1, 1, 1], restore, {
-    ...W,
-    summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
-    since: "2.6.0",
-    group: "generic",
-  }),
-  cmd("restore-asking", -4, ["write", "denyoom", "asking"], [1, 1, 1], restore, {
-    ...W,
-    summary: "An internal command for migrating keys in a cluster",
-    since: "3.0.0",
-    group: "server",
-  }),
+  fromTable("dump", dump),
+  fromTable("restore", restore),
+  fromTable("restore-asking", restore),
 ];

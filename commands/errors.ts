@@ -12,6 +12,8 @@ export const EXECABORT = "EXECABORT Transaction discarded because of previous er
 export const BUSYKEY = "BUSYKEY Target key name already exists.";
 export const LOADING = "LOADING Redis is loading the dataset in memory";
 export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+/** shared.noreplicaserr (min-replicas-to-write). */
+export const NOREPLICAS = "NOREPLICAS Not enough good replicas to write.";
 export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 export const CLUSTERDOWN = "CLUSTERDOWN The cluster is down";
 export const CLUSTERDOWN_UNBOUND = "CLUSTERDOWN Hash slot not served";

@@ -1,7 +1,7 @@
 /** FUNCTION LOAD|DELETE|FLUSH|LIST|DUMP|RESTORE|STATS|KILL|HELP, FCALL, FCALL_RO (functions.c). */
 
 import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
-import { cmd, type CommandContext, type CommandDef, container } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { replyHelp } from "./connection.ts";
 import { defWithScriptFlags, numkeysKeys, withEngine } from "./scripting.ts";
 import type { Server } from "../server/server.ts";
@@ -284,16 +284,6 @@ const FUNCTION_HELP = [
   "    Prints this help.",
 ];
 
-const SCRIPTING = ["slow", "scripting"];
-const WRITE_SCRIPTING = ["write", "slow", "scripting"];
-const FCALL_FLAGS: CommandDef["flags"] = [
-  "noscript",
-  "stale",
-  "skip_monitor",
-  "no_mandatory_keys",
-  "movablekeys",
-];
-
 /** fcallGetCommandFlags: the function's flags decide the command's. */
 function withFunctionFlags(def: CommandDef): CommandDef {
   def.flagsFor = (server: Server, argv: Uint8Array[]) =>
@@ -302,60 +292,27 @@ function withFunctionFlags(def: CommandDef): CommandDef {
 }
 
 export const functionCommands: CommandDef[] = [
-  withFunctionFlags(
+  withFunctionFlags(fromTable(
+    "fcall",
+    (ctx, argv) => fcallGeneric(ctx, argv, false),
+    { getKeys: numkeysKeys },
     // FCALL may replicate (fcall.json's MAY_REPLICATE; hidden from COMMAND INFO).
-    cmd(
-      "fcall",
-      -3,
-      [...FCALL_FLAGS, "may_replicate"],
-      [0, 0, 0],
-      (ctx, argv) => fcallGeneric(ctx, argv, false),
-      {
-        categories: SCRIPTING,
-        getKeys: numkeysKeys,
-        since: "7.0.0",
-        summary: "Invoke a function",
-        group: "scripting",
-      },
-    ),
-  ),
-  withFunctionFlags(cmd(
-    "fcall_ro",
-    -3,
-    ["readonly", ...FCALL_FLAGS],
-    [0, 0, 0],
-    (ctx, argv) => fcallGeneric(ctx, argv, true),
-    {
-      categories: SCRIPTING,
-      getKeys: numkeysKeys,
-      since: "7.0.0",
-      summary: "Invoke a read-only function",
-      group: "scripting",
-    },
+    ["may_replicate"],
   )),
-  container("function", -2, "A container for function commands", "7.0.0", [
-    cmd("restore", -3, ["write", "denyoom", "noscript"], [0, 0, 0], functionRestore, {
-      categories: WRITE_SCRIPTING,
-    }),
-    cmd("delete", 3, ["write", "noscript"], [0, 0, 0], functionDelete, {
-      categories: WRITE_SCRIPTING,
-    }),
-    cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, FUNCTION_HELP), {
-      categories: SCRIPTING,
-    }),
-    cmd("kill", 2, ["noscript", "allow_busy"], [0, 0, 0], functionKill, {
-      categories: SCRIPTING,
-    }),
-    cmd("load", -3, ["write", "denyoom", "noscript"], [0, 0, 0], functionLoad, {
-      categories: WRITE_SCRIPTING,
-    }),
-    cmd("list", -2, ["noscript"], [0, 0, 0], functionList, { categories: SCRIPTING }),
-    cmd("flush", -2, ["write", "noscript"], [0, 0, 0], functionFlush, {
-      categories: WRITE_SCRIPTING,
-    }),
-    cmd("dump", 2, ["noscript"], [0, 0, 0], functionDump, { categories: SCRIPTING }),
-    cmd("stats", 2, ["noscript", "allow_busy"], [0, 0, 0], functionStats, {
-      categories: SCRIPTING,
-    }),
-  ], "scripting"),
+  withFunctionFlags(
+    fromTable("fcall_ro", (ctx, argv) => fcallGeneric(ctx, argv, true), { getKeys: numkeysKeys }),
+  ),
+  fromTable("function", undefined, {
+    subcommands: [
+      fromTable("function|restore", functionRestore),
+      fromTable("function|delete", functionDelete),
+      fromTable("function|help", (ctx) => replyHelp(ctx, FUNCTION_HELP)),
+      fromTable("function|kill", functionKill),
+      fromTable("function|load", functionLoad),
+      fromTable("function|list", functionList),
+      fromTable("function|flush", functionFlush),
+      fromTable("function|dump", functionDump),
+      fromTable("function|stats", functionStats),
+    ],
+  }),
 ];

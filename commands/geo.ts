@@ -19,7 +19,7 @@ import type { Reply } from "../protocol/reply.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import * as G from "../keyspace/geohash.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef, type Handler, type KeySpec } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable, type Handler } from "./types.ts";
 import { parseStrictDouble } from "./zset_parse.ts";
 import { zsetCommands } from "./zsets.ts";
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from "../pubsub/notify_flags.ts";
@@ -642,119 +642,22 @@ function storeKeys(startFrom: number): (argv: Uint8Array[]) => number[] {
   };
 }
 
-const W_GEO = ["write", "geo", "slow"];
-const R_GEO = ["read", "geo", "slow"];
-
-/** A one-key spec at `index` (commands.c's KSPEC_BS_INDEX with a {0,1,0} range). */
-function spec(flags: string[], index: number): KeySpec {
-  return { flags, index, lastKey: 0, keyStep: 1, limit: 0 };
-}
-
-const RW_UPDATE = [spec(["RW", "update"], 1)];
-const RO_ACCESS = [spec(["RO", "access"], 1)];
-
-/** GEORADIUS[BYMEMBER]'s specs: the source, then the keys after STORE and STOREDIST. */
-function radiusSpecs(startFrom: number): KeySpec[] {
-  return [
-    spec(["RO", "access"], 1),
-    { ...spec(["OW", "update"], 0), keyword: { keyword: "STORE", startFrom } },
-    { ...spec(["OW", "update"], 0), keyword: { keyword: "STOREDIST", startFrom } },
-  ];
-}
-
 export const geoCommands: CommandDef[] = [
-  cmd("geoadd", -5, ["write", "denyoom"], [1, 1, 1], geoadd, {
-    categories: W_GEO,
-    keySpecs: RW_UPDATE,
+  fromTable("geoadd", geoadd),
+  fromTable("geodist", geodist),
+  fromTable("geohash", geohash),
+  fromTable("geopos", geopos),
+  fromTable("georadius", (c, a) => georadiusGeneric(c, a, 1, RADIUS_COORDS), {
+    getKeys: storeKeys(6),
   }),
-  cmd("geodist", -4, ["readonly"], [1, 1, 1], geodist, {
-    categories: R_GEO,
-    keySpecs: RO_ACCESS,
+  fromTable("georadius_ro", (c, a) => georadiusGeneric(c, a, 1, RADIUS_COORDS | RADIUS_NOSTORE)),
+  fromTable("georadiusbymember", (c, a) => georadiusGeneric(c, a, 1, RADIUS_MEMBER), {
+    getKeys: storeKeys(5),
   }),
-  cmd("geohash", -2, ["readonly"], [1, 1, 1], geohash, {
-    categories: R_GEO,
-    keySpecs: RO_ACCESS,
-  }),
-  cmd("geopos", -2, ["readonly"], [1, 1, 1], geopos, { categories: R_GEO, keySpecs: RO_ACCESS }),
-  cmd(
-    "georadius",
-    -6,
-    ["write", "denyoom"],
-    [1, 1, 1],
-    (c, a) => georadiusGeneric(c, a, 1, RADIUS_COORDS),
-    { categories: W_GEO, getKeys: storeKeys(6), keySpecs: radiusSpecs(6) },
-  ),
-  cmd(
-    "georadius_ro",
-    -6,
-    ["readonly"],
-    [1, 1, 1],
-    (c, a) => georadiusGeneric(c, a, 1, RADIUS_COORDS | RADIUS_NOSTORE),
-    { categories: R_GEO, keySpecs: RO_ACCESS },
-  ),
-  cmd(
-    "georadiusbymember",
-    -5,
-    ["write", "denyoom"],
-    [1, 1, 1],
-    (c, a) => georadiusGeneric(c, a, 1, RADIUS_MEMBER),
-    { categories: W_GEO, getKeys: storeKeys(5), keySpecs: radiusSpecs(5) },
-  ),
-  cmd(
+  fromTable(
     "georadiusbymember_ro",
-    -5,
-    ["readonly"],
-    [1, 1, 1],
     (c, a) => georadiusGeneric(c, a, 1, RADIUS_MEMBER | RADIUS_NOSTORE),
-    { categories: R_GEO, keySpecs: RO_ACCESS },
   ),
-  cmd("geosearch", -7, ["readonly"], [1, 1, 1], (c, a) => georadiusGeneric(c, a, 1, GEOSEARCH), {
-    categories: R_GEO,
-    keySpecs: RO_ACCESS,
-  }),
-  cmd(
-    "geosearchstore",
-    -8,
-    ["write", "denyoom"],
-    [1, 2, 1],
-    (c, a) => georadiusGeneric(c, a, 2, GEOSEARCH | GEOSEARCHSTORE),
-    { categories: W_GEO, keySpecs: [spec(["OW", "update"], 1), spec(["RO", "access"], 2)] },
-  ),
+  fromTable("geosearch", (c, a) => georadiusGeneric(c, a, 1, GEOSEARCH)),
+  fromTable("geosearchstore", (c, a) => georadiusGeneric(c, a, 2, GEOSEARCH | GEOSEARCHSTORE)),
 ];
-
-/** COMMAND DOCS summary and since, as Redis 7.0 reports them. */
-const DOCS: Record<string, [string, string]> = {
-  geoadd: [
-    "Add one or more geospatial items in the geospatial index represented using a sorted set",
-    "3.2.0",
-  ],
-  geodist: ["Returns the distance between two members of a geospatial index", "3.2.0"],
-  geohash: ["Returns members of a geospatial index as standard geohash strings", "3.2.0"],
-  geopos: ["Returns longitude and latitude of members of a geospatial index", "3.2.0"],
-  georadius: [
-    "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
-    "3.2.0",
-  ],
-  georadius_ro: ["A read-only variant for GEORADIUS", "3.2.10"],
-  georadiusbymember: [
-    "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
-    "3.2.0",
-  ],
-  georadiusbymember_ro: ["A read-only variant for GEORADIUSBYMEMBER", "3.2.10"],
-  geosearch: [
-    "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
-    "6.2.0",
-  ],
-  geosearchstore: [
-    "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
-    "6.2.0",
-  ],
-};
-
-for (const def of geoCommands) {
-  const doc = DOCS[def.name];
-  if (doc === undefined) throw new Error(`geo: no docs for ${def.name}`);
-  def.summary = doc[0];
-  def.since = doc[1];
-  def.group = "geo";
-}

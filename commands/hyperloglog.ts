@@ -40,7 +40,7 @@ import {
 import { NOTIFY_STRING } from "../pubsub/notify_flags.ts";
 import { newRawString, stringEncoding } from "./strings.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 const INVALID_HLL = "INVALIDOBJ Corrupted HLL object detected";
 const NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value.";
@@ -324,77 +324,12 @@ function pfselftest(ctx: CommandContext): void {
 
 // ---------------------------------------------------------------------------------------------
 
-const GROUP = { since: "2.8.9", group: "hyperloglog" };
-
 export const hyperloglogCommands: CommandDef[] = [
-  cmd("pfadd", -2, ["write", "denyoom", "fast"], [1, 1, 1], pfadd, {
-    ...GROUP,
-    categories: ["write", "hyperloglog", "fast"],
-    summary: "Adds the specified elements to the specified HyperLogLog.",
-    keySpecs: [{ flags: ["RW", "insert"], index: 1, lastKey: 0, keyStep: 1, limit: 0 }],
-    docs: {
-      complexity: "O(1) to add every element.",
-      arguments: [
-        { name: "key", type: "key", keySpecIndex: 0 },
-        { name: "element", type: "string", flags: ["optional", "multiple"] },
-      ],
-    },
-  }),
-  cmd("pfcount", -2, ["readonly"], [1, -1, 1], pfcount, {
-    ...GROUP,
-    categories: ["read", "hyperloglog", "slow"],
-    summary:
-      "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
-    keySpecs: [{
-      notes:
-        "RW because it may change the internal representation of the key, and propagate to replicas",
-      flags: ["RW", "access"],
-      index: 1,
-      lastKey: -1,
-      keyStep: 1,
-      limit: 0,
-    }],
-    docs: {
-      complexity:
-        "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
-      arguments: [{ name: "key", type: "key", keySpecIndex: 0, flags: ["multiple"] }],
-    },
-  }),
-  cmd("pfmerge", -2, ["write", "denyoom"], [1, -1, 1], pfmerge, {
-    ...GROUP,
-    categories: ["write", "hyperloglog", "slow"],
-    summary: "Merge N different HyperLogLogs into a single one.",
-    keySpecs: [
-      { flags: ["RW", "access", "insert"], index: 1, lastKey: 0, keyStep: 1, limit: 0 },
-      { flags: ["RO", "access"], index: 2, lastKey: -1, keyStep: 1, limit: 0 },
-    ],
-    docs: {
-      complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
-      arguments: [
-        { name: "destkey", type: "key", keySpecIndex: 0 },
-        { name: "sourcekey", type: "key", keySpecIndex: 1, flags: ["multiple"] },
-      ],
-    },
-  }),
-  cmd("pfdebug", 3, ["write", "denyoom", "admin"], [2, 2, 1], pfdebug, {
-    ...GROUP,
-    categories: ["write", "hyperloglog", "admin", "slow", "dangerous"],
-    summary: "Internal commands for debugging HyperLogLog values",
-    keySpecs: [{ flags: ["RW", "access"], index: 2, lastKey: 0, keyStep: 1, limit: 0 }],
-    docs: {
-      complexity: "N/A",
-      docFlags: ["syscmd"],
-      arguments: [
-        { name: "subcommand", type: "string" },
-        { name: "key", type: "key", keySpecIndex: 0 },
-      ],
-    },
-  }),
-  cmd("pfselftest", 1, ["admin"], [0, 0, 0], pfselftest, {
-    ...GROUP,
-    categories: ["hyperloglog", "admin", "slow", "dangerous"],
-    summary: "An internal command for testing HyperLogLog values",
-    keySpecs: [],
-    docs: { complexity: "N/A", docFlags: ["syscmd"] },
-  }),
+  fromTable("pfadd", pfadd),
+  // MAY_REPLICATE (pfcount.json; COMMAND INFO hides it): it may rewrite a sparse key as dense,
+  // so a read-only script may not call it.
+  fromTable("pfcount", pfcount, {}, ["may_replicate"]),
+  fromTable("pfmerge", pfmerge),
+  fromTable("pfdebug", pfdebug),
+  fromTable("pfselftest", pfselftest),
 ];

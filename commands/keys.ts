@@ -8,17 +8,18 @@
 
 import { latin1, parseInt64, parseInt64Big, str } from "../protocol/bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
-import { typeName, type Value } from "../keyspace/db.ts";
+import { type Db, typeName, type Value } from "../keyspace/db.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { Stream } from "../keyspace/stream.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { isStringValue } from "../keyspace/string_value.ts";
 import { cloneString, isKeyword, isSharedInteger, stringEncoding } from "./strings.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { INVALID_CURSOR, parseScanCursor, parseScanOptions } from "./coll_util.ts";
 import type { Server } from "../server/server.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
+import { idleMs, lfuDecrAndReturn } from "../keyspace/lru.ts";
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -40,14 +41,17 @@ function del(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(n);
 }
 
-function exists(ctx: CommandContext, argv: Uint8Array[]): void {
+/** EXISTS (LOOKUP_NOTOUCH) and TOUCH (an access for the LRU/LFU clock). */
+function exists(ctx: CommandContext, argv: Uint8Array[], touch = false): void {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (ctx.db.lookupRead(latin1(argv[i])) !== undefined) n++;
+  for (let i = 1; i < argv.length; i++) {
+    if (ctx.db.lookupRead(latin1(argv[i]), touch) !== undefined) n++;
+  }
   ctx.reply.int(n);
 }
 
 function type(ctx: CommandContext, argv: Uint8Array[]): void {
-  const v = ctx.db.lookupRead(latin1(argv[1]));
+  const v = ctx.db.lookupRead(latin1(argv[1]), false);
   ctx.reply.status(v === undefined ? "none" : typeName(v));
 }
 
@@ -148,7 +152,7 @@ function expireGeneric(
 function ttlGeneric(ctx: CommandContext, argv: Uint8Array[], ms: boolean, abs: boolean): void {
   const key = latin1(argv[1]);
   const db = ctx.db;
-  if (db.lookupRead(key) === undefined) {
+  if (db.lookupRead(key, false) === undefined) {
     ctx.reply.int(-2);
     return;
   }
@@ -212,70 +216,83 @@ function cloneValue(v: Value): Value | null {
   return null;
 }
 
+/**
+ * A database index argument (getIntFromObjectOrReply, then selectDb): the database, or the
+ * error reply already sent.
+ */
+function dbArg(ctx: CommandContext, arg: Uint8Array): Db | null {
+  const n = parseInt64(arg);
+  if (n === null) {
+    ctx.reply.error(E.NOT_INTEGER);
+    return null;
+  }
+  if (n < -2147483648 || n > 2147483647) {
+    ctx.reply.error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    return null;
+  }
+  const db = n >= 0 ? ctx.server.dbs[n] : undefined;
+  if (db === undefined) {
+    ctx.reply.error("ERR DB index is out of range");
+    return null;
+  }
+  return db;
+}
+
+/** COPY source destination [DB destination-db] [REPLACE] (db.c copyCommand). */
 function copy(ctx: CommandContext, argv: Uint8Array[]): void {
   let replace = false;
-  let dbid = 0;
+  const src = ctx.db;
+  let dstDb = ctx.db;
   for (let j = 3; j < argv.length; j++) {
     const additional = argv.length - 1 - j;
     if (isKeyword(argv[j], "replace")) replace = true;
     else if (isKeyword(argv[j], "db") && additional >= 1) {
-      const n = parseInt64(argv[j + 1]);
-      if (n === null) {
-        ctx.reply.error(E.NOT_INTEGER);
-        return;
-      }
-      dbid = n;
+      const d = dbArg(ctx, argv[j + 1]);
+      if (d === null) return;
+      dstDb = d;
       j++;
     } else {
       ctx.reply.error(E.SYNTAX);
       return;
     }
   }
-  if (dbid !== 0) {
-    if (dbid < 0 || dbid >= ctx.server.config.getNumber("databases")) {
-      ctx.reply.error("ERR DB index is out of range");
-    } else if (ctx.server.config.getBool("cluster-enabled")) {
-      ctx.reply.error("ERR Copying to another database is not allowed in cluster mode");
-    } else {
-      // Deviation: this server keeps a single keyspace (database 0), as SELECT says.
-      ctx.reply.error(
-        "ERR COPY to another database is not supported: this server has only database 0",
-      );
-    }
+  if (ctx.server.config.getBool("cluster-enabled") && (src.id !== 0 || dstDb.id !== 0)) {
+    ctx.reply.error("ERR Copying to another database is not allowed in cluster mode");
     return;
   }
-  const src = latin1(argv[1]);
-  const dst = latin1(argv[2]);
-  if (src === dst) {
+  const key = latin1(argv[1]);
+  const newkey = latin1(argv[2]);
+  if (src === dstDb && key === newkey) {
     ctx.reply.error("ERR source and destination objects are the same");
     return;
   }
-  const db = ctx.db;
-  const v = db.lookupRead(src);
+  const v = src.lookupRead(key);
   if (v === undefined) {
     ctx.reply.int(0);
     return;
   }
-  const expire = db.getExpire(src);
-  if (db.lookup(dst) !== undefined) {
+  const expire = src.getExpire(key);
+  let del = false;
+  if (dstDb.lookup(newkey) !== undefined) {
     if (!replace) {
       ctx.reply.int(0);
       return;
     }
-    db.delete(dst);
+    del = true;
   }
   const c = cloneValue(v);
   if (c === null) {
     ctx.reply.error("ERR COPY is not supported for this type");
     return;
   }
-  db.add(dst, c);
-  if (expire !== -1) db.setExpireUnchecked(dst, expire);
-  db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "copy_to", dst);
+  if (del) dstDb.delete(newkey);
+  dstDb.add(newkey, c);
+  if (expire !== -1) dstDb.setExpireUnchecked(newkey, expire);
+  dstDb.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "copy_to", newkey);
   ctx.reply.int(1);
 }
 
-/** MOVE key db: only database 0 exists here, so it can only fail (with Redis's checks first). */
+/** MOVE key db (db.c moveCommand): the value and its TTL go to the other database. */
 function move(ctx: CommandContext, argv: Uint8Array[]): void {
   if (ctx.server.config.getBool("cluster-enabled")) {
     ctx.reply.error("ERR MOVE is not allowed in cluster mode");
@@ -290,15 +307,33 @@ function move(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error("ERR value is out of range, value must between -2147483648 and 2147483647");
     return;
   }
-  if (dbid < 0 || dbid >= ctx.server.config.getNumber("databases")) {
+  const dst = dbid >= 0 ? ctx.server.dbs[dbid] : undefined;
+  if (dst === undefined) {
     ctx.reply.error("ERR DB index is out of range");
     return;
   }
-  if (dbid === 0) {
+  const src = ctx.db;
+  if (src === dst) {
     ctx.reply.error("ERR source and destination objects are the same");
     return;
   }
-  ctx.reply.error("ERR MOVE is not supported: this server has only database 0");
+  const key = latin1(argv[1]);
+  const v = src.lookup(key);
+  if (v === undefined) {
+    ctx.reply.int(0);
+    return;
+  }
+  const expire = src.getExpire(key);
+  if (dst.lookup(key) !== undefined) {
+    ctx.reply.int(0);
+    return;
+  }
+  dst.add(key, v);
+  if (expire !== -1) dst.setExpireUnchecked(key, expire);
+  src.deleteEvenIfExpired(key);
+  src.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "move_from", key);
+  dst.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "move_to", key);
+  ctx.reply.int(1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,7 +427,7 @@ export function encodingOf(server: Server, v: Value): string {
 }
 
 function objectLookup(ctx: CommandContext, argv: Uint8Array[]): Value | undefined {
-  const v = ctx.db.lookup(latin1(argv[2]));
+  const v = ctx.db.lookup(latin1(argv[2]), false);
   if (v === undefined) ctx.reply.nil();
   return v;
 }
@@ -421,7 +456,8 @@ function objectIdletime(ctx: CommandContext, argv: Uint8Array[]): void {
     );
     return;
   }
-  ctx.reply.int(0);
+  const field = ctx.db.accessField(latin1(argv[2])) ?? 0;
+  ctx.reply.int(Math.floor(idleMs(field, ctx.db.now()) / 1000));
 }
 
 function objectFreq(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -433,8 +469,8 @@ function objectFreq(ctx: CommandContext, argv: Uint8Array[]): void {
     );
     return;
   }
-  // Access frequency is not tracked: answer LFU_INIT_VAL, what a new key reports.
-  ctx.reply.int(5);
+  const field = ctx.db.accessField(latin1(argv[2])) ?? 0;
+  ctx.reply.int(lfuDecrAndReturn(field, ctx.db.now(), ctx.db.access.lfuDecayTimeMin));
 }
 
 const OBJECT_HELP = [
@@ -460,99 +496,37 @@ function objectHelp(ctx: CommandContext, _argv: Uint8Array[]): void {
   for (const line of OBJECT_HELP) ctx.reply.status(line);
 }
 
-const OBJ_READ = { categories: ["keyspace", "read", "slow"] };
-
-const objectCommand: CommandDef = {
-  name: "object",
-  arity: -2,
-  flags: [],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  categories: ["slow"],
-  subcommands: [
-    cmd("encoding", 3, ["readonly"], [2, 2, 1], objectEncoding, OBJ_READ),
-    cmd("freq", 3, ["readonly"], [2, 2, 1], objectFreq, OBJ_READ),
-    cmd("idletime", 3, ["readonly"], [2, 2, 1], objectIdletime, OBJ_READ),
-    cmd("refcount", 3, ["readonly"], [2, 2, 1], objectRefcount, OBJ_READ),
-    cmd("help", 2, ["loading", "stale"], [0, 0, 0], objectHelp, {
-      categories: ["keyspace", "slow"],
-    }),
-  ],
-};
-
 // ---------------------------------------------------------------------------------------------
 
-const W_FAST = { categories: ["keyspace", "write", "fast"] };
-const W_SLOW = { categories: ["keyspace", "write", "slow"] };
-const R_FAST = { categories: ["keyspace", "read", "fast"] };
-const R_SLOW = { categories: ["keyspace", "read", "slow"] };
-
 export const keyCommands: CommandDef[] = [
-  cmd("del", -2, ["write"], [1, -1, 1], del, W_SLOW),
-  cmd("unlink", -2, ["write", "fast"], [1, -1, 1], del, W_FAST),
-  cmd("exists", -2, ["readonly", "fast"], [1, -1, 1], exists, R_FAST),
-  cmd("type", 2, ["readonly", "fast"], [1, 1, 1], type, R_FAST),
-  cmd("touch", -2, ["readonly", "fast"], [1, -1, 1], exists, R_FAST),
-  cmd(
-    "expire",
-    -3,
-    ["write", "fast"],
-    [1, 1, 1],
-    (c, a) => expireGeneric(c, a, c.db.now(), true, "expire"),
-    W_FAST,
-  ),
-  cmd(
-    "pexpire",
-    -3,
-    ["write", "fast"],
-    [1, 1, 1],
-    (c, a) => expireGeneric(c, a, c.db.now(), false, "pexpire"),
-    W_FAST,
-  ),
-  cmd(
-    "expireat",
-    -3,
-    ["write", "fast"],
-    [1, 1, 1],
-    (c, a) => expireGeneric(c, a, 0, true, "expireat"),
-    W_FAST,
-  ),
-  cmd(
-    "pexpireat",
-    -3,
-    ["write", "fast"],
-    [1, 1, 1],
-    (c, a) => expireGeneric(c, a, 0, false, "pexpireat"),
-    W_FAST,
-  ),
-  cmd("ttl", 2, ["readonly", "fast"], [1, 1, 1], (c, a) => ttlGeneric(c, a, false, false), R_FAST),
-  cmd("pttl", 2, ["readonly", "fast"], [1, 1, 1], (c, a) => ttlGeneric(c, a, true, false), R_FAST),
-  cmd(
-    "expiretime",
-    2,
-    ["readonly", "fast"],
-    [1, 1, 1],
-    (c, a) => ttlGeneric(c, a, false, true),
-    R_FAST,
-  ),
-  cmd(
-    "pexpiretime",
-    2,
-    ["readonly", "fast"],
-    [1, 1, 1],
-    (c, a) => ttlGeneric(c, a, true, true),
-    R_FAST,
-  ),
-  cmd("persist", 2, ["write", "fast"], [1, 1, 1], persist, W_FAST),
-  cmd("rename", 3, ["write"], [1, 2, 1], (c, a) => renameGeneric(c, a, false), W_SLOW),
-  cmd("renamenx", 3, ["write", "fast"], [1, 2, 1], (c, a) => renameGeneric(c, a, true), W_FAST),
-  cmd("copy", -3, ["write", "denyoom"], [1, 2, 1], copy, W_SLOW),
-  cmd("move", 3, ["write", "fast"], [1, 1, 1], move, W_FAST),
-  cmd("keys", 2, ["readonly"], [0, 0, 0], keys, {
-    categories: ["keyspace", "read", "slow", "dangerous"],
+  fromTable("del", del),
+  fromTable("unlink", del),
+  fromTable("exists", exists),
+  fromTable("type", type),
+  fromTable("touch", (c, a) => exists(c, a, true)),
+  fromTable("expire", (c, a) => expireGeneric(c, a, c.db.now(), true, "expire")),
+  fromTable("pexpire", (c, a) => expireGeneric(c, a, c.db.now(), false, "pexpire")),
+  fromTable("expireat", (c, a) => expireGeneric(c, a, 0, true, "expireat")),
+  fromTable("pexpireat", (c, a) => expireGeneric(c, a, 0, false, "pexpireat")),
+  fromTable("ttl", (c, a) => ttlGeneric(c, a, false, false)),
+  fromTable("pttl", (c, a) => ttlGeneric(c, a, true, false)),
+  fromTable("expiretime", (c, a) => ttlGeneric(c, a, false, true)),
+  fromTable("pexpiretime", (c, a) => ttlGeneric(c, a, true, true)),
+  fromTable("persist", persist),
+  fromTable("rename", (c, a) => renameGeneric(c, a, false)),
+  fromTable("renamenx", (c, a) => renameGeneric(c, a, true)),
+  fromTable("copy", copy),
+  fromTable("move", move),
+  fromTable("keys", keys),
+  fromTable("scan", scan),
+  fromTable("randomkey", randomkey),
+  fromTable("object", undefined, {
+    subcommands: [
+      fromTable("object|encoding", objectEncoding),
+      fromTable("object|freq", objectFreq),
+      fromTable("object|idletime", objectIdletime),
+      fromTable("object|refcount", objectRefcount),
+      fromTable("object|help", objectHelp),
+    ],
   }),
-  cmd("scan", -2, ["readonly"], [0, 0, 0], scan, R_SLOW),
-  cmd("randomkey", 1, ["readonly"], [0, 0, 0], randomkey, R_SLOW),
-  objectCommand,
 ];

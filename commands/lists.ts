@@ -15,7 +15,7 @@ import { Deque } from "../keyspace/deque.ts";
 import type { Db } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import { LONG_MAX, parsePositiveLong, parseRangeLong } from "./coll_util.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 import type { Reply } from "../protocol/reply.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/notify_flags.ts";
@@ -712,108 +712,27 @@ function blmpop(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
 
 // ---------------------------------------------------------------- table
 
-const W_FAST = ["write", "list", "fast"];
-const W_SLOW = ["write", "list", "slow"];
-const R_FAST = ["read", "list", "fast"];
-const R_SLOW = ["read", "list", "slow"];
-const W_BLOCK = ["write", "list", "slow", "blocking"];
-const doc = (summary: string, since: string) => ({ summary, since, group: "list" });
-
-/** LPUSH, RPUSH, LPUSHX, RPUSHX. */
-function pushCmd(name: string, where: Where, xx: boolean, summary: string, since: string) {
-  return cmd(
-    name,
-    -3,
-    ["write", "denyoom", "fast"],
-    [1, 1, 1],
-    (c, a) => pushGeneric(c, a, where, xx),
-    { categories: W_FAST, ...doc(summary, since) },
-  );
-}
-
 export const listCommands: CommandDef[] = [
-  pushCmd("lpush", HEAD, false, "Prepend one or multiple elements to a list", "1.0.0"),
-  pushCmd("rpush", TAIL, false, "Append one or multiple elements to a list", "1.0.0"),
-  pushCmd("lpushx", HEAD, true, "Prepend an element to a list, only if the list exists", "2.2.0"),
-  pushCmd("rpushx", TAIL, true, "Append an element to a list, only if the list exists", "2.2.0"),
-  cmd("lpop", -2, ["write", "fast"], [1, 1, 1], (c, a) => popGeneric(c, a, HEAD), {
-    categories: W_FAST,
-    ...doc("Remove and get the first elements in a list", "1.0.0"),
-  }),
-  cmd("rpop", -2, ["write", "fast"], [1, 1, 1], (c, a) => popGeneric(c, a, TAIL), {
-    categories: W_FAST,
-    ...doc("Remove and get the last elements in a list", "1.0.0"),
-  }),
-  cmd("llen", 2, ["readonly", "fast"], [1, 1, 1], llen, {
-    categories: R_FAST,
-    ...doc("Get the length of a list", "1.0.0"),
-  }),
-  cmd("lrange", 4, ["readonly"], [1, 1, 1], lrange, {
-    categories: R_SLOW,
-    ...doc("Get a range of elements from a list", "1.0.0"),
-  }),
-  cmd("lindex", 3, ["readonly"], [1, 1, 1], lindex, {
-    categories: R_SLOW,
-    ...doc("Get an element from a list by its index", "1.0.0"),
-  }),
-  cmd("lset", 4, ["write", "denyoom"], [1, 1, 1], lset, {
-    categories: W_SLOW,
-    ...doc("Set the value of an element in a list by its index", "1.0.0"),
-  }),
-  cmd("lrem", 4, ["write"], [1, 1, 1], lrem, {
-    categories: W_SLOW,
-    ...doc("Remove elements from a list", "1.0.0"),
-  }),
-  cmd("linsert", 5, ["write", "denyoom"], [1, 1, 1], linsert, {
-    categories: W_SLOW,
-    ...doc("Insert an element before or after another element in a list", "2.2.0"),
-  }),
-  cmd("ltrim", 4, ["write"], [1, 1, 1], ltrim, {
-    categories: W_SLOW,
-    ...doc("Trim a list to the specified range", "1.0.0"),
-  }),
-  cmd("lpos", -3, ["readonly"], [1, 1, 1], lpos, {
-    categories: R_SLOW,
-    ...doc("Return the index of matching elements on a list", "6.0.6"),
-  }),
-  cmd("rpoplpush", 3, ["write", "denyoom"], [1, 2, 1], rpoplpush, {
-    categories: W_SLOW,
-    ...doc("Remove the last element in a list, prepend it to another list and return it", "1.2.0"),
-  }),
-  cmd("lmove", 5, ["write", "denyoom"], [1, 2, 1], lmove, {
-    categories: W_SLOW,
-    ...doc("Pop an element from a list, push it to another list and return it", "6.2.0"),
-  }),
-  cmd("lmpop", -4, ["write"], [0, 0, 0], lmpop, {
-    categories: W_SLOW,
-    getKeys: mpopKeys(1),
-    ...doc("Pop elements from a list", "7.0.0"),
-  }),
-  cmd("blpop", -3, ["write", "noscript", "blocking"], [1, -2, 1], bpop(HEAD), {
-    categories: W_BLOCK,
-    ...doc("Remove and get the first element in a list, or block until one is available", "2.0.0"),
-  }),
-  cmd("brpop", -3, ["write", "noscript", "blocking"], [1, -2, 1], bpop(TAIL), {
-    categories: W_BLOCK,
-    ...doc("Remove and get the last element in a list, or block until one is available", "2.0.0"),
-  }),
-  cmd("blmove", 6, ["write", "denyoom", "noscript", "blocking"], [1, 2, 1], blmove, {
-    categories: W_BLOCK,
-    ...doc(
-      "Pop an element from a list, push it to another list and return it; or block until one is available",
-      "6.2.0",
-    ),
-  }),
-  cmd("brpoplpush", 4, ["write", "denyoom", "noscript", "blocking"], [1, 2, 1], brpoplpush, {
-    categories: W_BLOCK,
-    ...doc(
-      "Pop an element from a list, push it to another list and return it; or block until one is available",
-      "2.2.0",
-    ),
-  }),
-  cmd("blmpop", -5, ["write", "blocking"], [0, 0, 0], blmpop, {
-    categories: W_BLOCK,
-    getKeys: mpopKeys(2),
-    ...doc("Pop elements from a list, or block until one is available", "7.0.0"),
-  }),
+  fromTable("lpush", (c, a) => pushGeneric(c, a, HEAD, false)),
+  fromTable("rpush", (c, a) => pushGeneric(c, a, TAIL, false)),
+  fromTable("lpushx", (c, a) => pushGeneric(c, a, HEAD, true)),
+  fromTable("rpushx", (c, a) => pushGeneric(c, a, TAIL, true)),
+  fromTable("lpop", (c, a) => popGeneric(c, a, HEAD)),
+  fromTable("rpop", (c, a) => popGeneric(c, a, TAIL)),
+  fromTable("llen", llen),
+  fromTable("lrange", lrange),
+  fromTable("lindex", lindex),
+  fromTable("lset", lset),
+  fromTable("lrem", lrem),
+  fromTable("linsert", linsert),
+  fromTable("ltrim", ltrim),
+  fromTable("lpos", lpos),
+  fromTable("rpoplpush", rpoplpush),
+  fromTable("lmove", lmove),
+  fromTable("lmpop", lmpop, { getKeys: mpopKeys(1) }),
+  fromTable("blpop", bpop(HEAD)),
+  fromTable("brpop", bpop(TAIL)),
+  fromTable("blmove", blmove),
+  fromTable("brpoplpush", brpoplpush),
+  fromTable("blmpop", blmpop, { getKeys: mpopKeys(2) }),
 ];

@@ -44,10 +44,11 @@ import { createDumpPayload } from "../protocol/rdb_dump.ts";
 import type { Watcher } from "../keyspace/db.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import { type CachedConnection, NodeConnectionCache, NodeIoError } from "../server/node_client.ts";
+import type { TlsContext } from "../server/tls.ts";
 import { rdbOptions } from "./dump.ts";
 import * as E from "./errors.ts";
 import { redactArgument } from "../server/monitor.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 
 export const IOERR_CONNECT = "IOERR error or timeout connecting to the client";
@@ -65,10 +66,17 @@ const MAX_RESEND_ROUNDS = 16;
 const caches = new WeakMap<object, NodeConnectionCache>();
 
 /** The MIGRATE connection cache of a server. */
-export function migrateCache(server: { now(): number; shutdownHooks: (() => void)[] }) {
+export function migrateCache(
+  server: {
+    now(): number;
+    shutdownHooks: (() => void)[];
+    tls?: { forCluster(): TlsContext | null };
+  },
+) {
   let c = caches.get(server);
   if (c === undefined) {
     const cache = new NodeConnectionCache(() => server.now());
+    cache.tls = () => server.tls?.forCluster() ?? null;
     c = cache;
     caches.set(server, cache);
     server.shutdownHooks.push(() => cache.closeAll());
@@ -434,11 +442,5 @@ function migrate(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> 
 }
 
 export const migrateCommands: CommandDef[] = [
-  cmd("migrate", -6, ["write"], [3, 3, 1], migrate, {
-    categories: ["keyspace", "write", "slow", "dangerous"],
-    getKeys: migrateGetKeys,
-    summary: "Atomically transfer a key from a Redis instance to another one.",
-    since: "2.6.0",
-    group: "generic",
-  }),
+  fromTable("migrate", migrate, { getKeys: migrateGetKeys }),
 ];

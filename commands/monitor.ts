@@ -1,6 +1,6 @@
 /** MONITOR, as Redis 7.0.15's monitorCommand (server.c); the feed itself is server/monitor.ts. */
 
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 function monitor(ctx: CommandContext): void {
   const { server, client, reply } = ctx;
@@ -17,10 +17,5 @@ function monitor(ctx: CommandContext): void {
 }
 
 export const monitorCommands: CommandDef[] = [
-  cmd("monitor", 1, ["admin", "noscript", "loading", "stale"], [0, 0, 0], monitor, {
-    categories: ["admin", "slow", "dangerous"],
-    summary: "Listen for all requests received by the server in real time",
-    since: "1.0.0",
-    group: "server",
-  }),
+  fromTable("monitor", monitor),
 ];

@@ -12,7 +12,7 @@
 import { fromLatin1, latin1 } from "../protocol/bytes.ts";
 import { confirmFrame, type ConfirmKind } from "../pubsub/pubsub.ts";
 import type { Client } from "../server/client.ts";
-import { cmd, type CommandContext, type CommandDef, container } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 /** SSUBSCRIBE (but not SUBSCRIBE: kept for old clients) refuses a client that must not block. */
 function deniedBlocking(ctx: CommandContext, name: string): boolean {
@@ -22,7 +22,7 @@ function deniedBlocking(ctx: CommandContext, name: string): boolean {
 }
 
 function confirm(client: Client, kind: ConfirmKind, channel: Uint8Array | null, count: number) {
-  client.reply.raw(confirmFrame(client.proto, kind, channel, count));
+  client.pushReply(confirmFrame(client.proto, kind, channel, count));
 }
 
 function subscribe(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -164,122 +164,26 @@ function help(ctx: CommandContext): void {
   for (const l of PUBSUB_HELP) ctx.reply.status(l);
 }
 
-const SUB: CommandDef["flags"] = ["pubsub", "noscript", "loading", "stale"];
-const PUB: CommandDef["flags"] = ["pubsub", "loading", "stale", "fast", "may_replicate"];
-const INFO: CommandDef["flags"] = ["pubsub", "loading", "stale"];
-const SLOW = ["pubsub", "slow"];
-const FAST = ["pubsub", "fast"];
-const doc = (summary: string, since: string, categories = SLOW) => ({
-  categories,
-  summary,
-  since,
-  group: "pubsub",
-});
+/** PUBLISH and SPUBLISH are MAY_REPLICATE (COMMAND INFO hides it): not from read-only scripts. */
+const MAY_REPLICATE: CommandDef["flags"] = ["may_replicate"];
 
 export const pubsubCommands: CommandDef[] = [
-  cmd(
-    "subscribe",
-    -2,
-    SUB,
-    [0, 0, 0],
-    subscribe,
-    doc("Listen for messages published to the given channels", "2.0.0"),
-  ),
-  cmd(
-    "unsubscribe",
-    -1,
-    SUB,
-    [0, 0, 0],
-    unsubscribeFamily("channels", "unsubscribe"),
-    doc("Stop listening for messages posted to the given channels", "2.0.0"),
-  ),
-  cmd(
-    "psubscribe",
-    -2,
-    SUB,
-    [0, 0, 0],
-    psubscribe,
-    doc("Listen for messages published to channels matching the given patterns", "2.0.0"),
-  ),
-  cmd(
-    "punsubscribe",
-    -1,
-    SUB,
-    [0, 0, 0],
-    unsubscribeFamily("patterns", "punsubscribe"),
-    doc("Stop listening for messages posted to channels matching the given patterns", "2.0.0"),
-  ),
-  cmd("publish", 3, PUB, [0, 0, 0], publish, doc("Post a message to a channel", "2.0.0", FAST)),
-  cmd(
-    "ssubscribe",
-    -2,
-    SUB,
-    [1, -1, 1],
-    ssubscribe,
-    doc("Listen for messages published to the given shard channels", "7.0.0"),
-  ),
-  cmd(
-    "sunsubscribe",
-    -1,
-    SUB,
-    [1, -1, 1],
-    unsubscribeFamily("shardChannels", "sunsubscribe"),
-    doc("Stop listening for messages posted to the given shard channels", "7.0.0"),
-  ),
-  cmd(
-    "spublish",
-    3,
-    PUB,
-    [1, 1, 1],
-    spublish,
-    doc("Post a message to a shard channel", "7.0.0", FAST),
-  ),
-  container("pubsub", -2, "A container for Pub/Sub commands", "2.8.0", [
-    cmd(
-      "channels",
-      -2,
-      INFO,
-      [0, 0, 0],
-      channelsOf(false),
-      doc("List active channels", "2.8.0"),
-    ),
-    cmd(
-      "numsub",
-      -2,
-      INFO,
-      [0, 0, 0],
-      numsubOf(false),
-      doc("Get the count of subscribers for channels", "2.8.0"),
-    ),
-    cmd(
-      "numpat",
-      2,
-      INFO,
-      [0, 0, 0],
-      numpat,
-      doc("Get the count of unique patterns pattern subscriptions", "2.8.0"),
-    ),
-    cmd(
-      "shardchannels",
-      -2,
-      INFO,
-      [0, 0, 0],
-      channelsOf(true),
-      doc("List active shard channels", "7.0.0"),
-    ),
-    cmd(
-      "shardnumsub",
-      -2,
-      INFO,
-      [0, 0, 0],
-      numsubOf(true),
-      doc("Get the count of subscribers for shard channels", "7.0.0"),
-    ),
-    cmd("help", 2, ["loading", "stale"], [0, 0, 0], help, {
-      categories: ["slow"],
-      summary: "Show helpful text about the different subcommands",
-      since: "6.2.0",
-      group: "pubsub",
-    }),
-  ], "pubsub"),
+  fromTable("subscribe", subscribe),
+  fromTable("unsubscribe", unsubscribeFamily("channels", "unsubscribe")),
+  fromTable("psubscribe", psubscribe),
+  fromTable("punsubscribe", unsubscribeFamily("patterns", "punsubscribe")),
+  fromTable("publish", publish, {}, MAY_REPLICATE),
+  fromTable("ssubscribe", ssubscribe),
+  fromTable("sunsubscribe", unsubscribeFamily("shardChannels", "sunsubscribe")),
+  fromTable("spublish", spublish, {}, MAY_REPLICATE),
+  fromTable("pubsub", undefined, {
+    subcommands: [
+      fromTable("pubsub|channels", channelsOf(false)),
+      fromTable("pubsub|numsub", numsubOf(false)),
+      fromTable("pubsub|numpat", numpat),
+      fromTable("pubsub|shardchannels", channelsOf(true)),
+      fromTable("pubsub|shardnumsub", numsubOf(true)),
+      fromTable("pubsub|help", help),
+    ],
+  }),
 ];

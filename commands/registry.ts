@@ -23,6 +23,9 @@ import { hyperloglogCommands } from "./hyperloglog.ts";
 import { geoCommands } from "./geo.ts";
 import { sortCommands } from "./sort.ts";
 import { streamCommands } from "./streams.ts";
+import { aclCommands } from "./acl.ts";
+import { commandCommands } from "./command.ts";
+import { latencyCommands } from "./latency.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -47,6 +50,9 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...geoCommands,
   ...sortCommands,
   ...streamCommands,
+  ...aclCommands,
+  ...commandCommands,
+  ...latencyCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -5,7 +5,7 @@
 
 import { lower, parseInt64, str } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 function psync(ctx: CommandContext, argv: Uint8Array[]): void {
   const err = ctx.server.replication.psync(ctx.client, str(argv[1]), str(argv[2]), false);
@@ -32,7 +32,9 @@ function replicaof(ctx: CommandContext, argv: Uint8Array[]): void {
   if (lower(argv[1]) === "no" && lower(argv[2]) === "one") {
     if (repl.isReplica) {
       repl.replicaOfNoOne();
-      server.log.notice(`MASTER MODE enabled (user request from 'id=${client.id} addr=${client.addr}')`);
+      server.log.notice(
+        `MASTER MODE enabled (user request from 'id=${client.id} addr=${client.addr}')`,
+      );
     }
     return reply.ok();
   }
@@ -42,7 +44,9 @@ function replicaof(ctx: CommandContext, argv: Uint8Array[]): void {
   const r = repl.replicaOf(str(argv[1]), port);
   if (r === "already") return reply.status("OK Already connected to specified master");
   server.log.notice(
-    `REPLICAOF ${str(argv[1])}:${port} enabled (user request from 'id=${client.id} addr=${client.addr}')`,
+    `REPLICAOF ${
+      str(argv[1])
+    }:${port} enabled (user request from 'id=${client.id} addr=${client.addr}')`,
   );
   reply.ok();
 }
@@ -92,49 +96,12 @@ function role(ctx: CommandContext): void {
   }
 }
 
-const ADMIN = ["admin", "slow", "dangerous"];
-
 export const replicationCommands: CommandDef[] = [
-  cmd("psync", -3, ["admin", "noscript", "no_async_loading", "no_multi"], [0, 0, 0], psync, {
-    categories: ADMIN,
-    summary: "Internal command used for replication",
-    since: "2.8.0",
-    group: "server",
-  }),
-  cmd("sync", 1, ["admin", "noscript", "no_async_loading", "no_multi"], [0, 0, 0], sync, {
-    categories: ADMIN,
-    summary: "Internal command used for replication",
-    since: "1.0.0",
-    group: "server",
-  }),
-  cmd("replconf", -1, ["admin", "noscript", "loading", "stale", "allow_busy"], [0, 0, 0], replconf, {
-    categories: ADMIN,
-    summary: "An internal command for configuring the replication stream",
-    since: "3.0.0",
-    group: "server",
-  }),
-  cmd("replicaof", 3, ["admin", "noscript", "stale", "no_async_loading"], [0, 0, 0], replicaof, {
-    categories: ADMIN,
-    summary: "Make the server a replica of another instance, or promote it as master.",
-    since: "5.0.0",
-    group: "server",
-  }),
-  cmd("slaveof", 3, ["admin", "noscript", "stale", "no_async_loading"], [0, 0, 0], replicaof, {
-    categories: ADMIN,
-    summary: "Make the server a replica of another instance, or promote it as master.",
-    since: "1.0.0",
-    group: "server",
-  }),
-  cmd("wait", 3, ["noscript"], [0, 0, 0], wait, {
-    categories: ["slow", "connection"],
-    summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
-    since: "3.0.0",
-    group: "generic",
-  }),
-  cmd("role", 1, ["noscript", "loading", "stale", "fast"], [0, 0, 0], role, {
-    categories: ["admin", "fast", "dangerous"],
-    summary: "Return the role of the instance in the context of replication",
-    since: "2.8.12",
-    group: "server",
-  }),
+  fromTable("psync", psync),
+  fromTable("sync", sync),
+  fromTable("replconf", replconf),
+  fromTable("replicaof", replicaof),
+  fromTable("slaveof", replicaof),
+  fromTable("wait", wait),
+  fromTable("role", role),
 ];

@@ -2,7 +2,7 @@
 
 import { lower, parseInt64 } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef, container } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { replyHelp } from "./connection.ts";
 import { NOSCRIPT, sha1hex } from "../scripting/script_engine.ts";
 import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
@@ -217,40 +217,31 @@ const SCRIPT_HELP = [
   "    Prints this help.",
 ];
 
-const EVAL_FLAGS: CommandDef["flags"] = [
-  "noscript",
-  "stale",
-  "skip_monitor",
-  "no_mandatory_keys",
-  "movablekeys",
-];
-const SCRIPTING = ["slow", "scripting"];
-const evalDef = (name: string, since: string, summary: string, evalsha: boolean, ro: boolean) => {
-  const def = cmd(
+/** EVAL & co: keys after numkeys, flags the script's (evalFlagsFor). */
+const evalDef = (name: string, evalsha: boolean, ro: boolean) => {
+  const def = fromTable(
     name,
-    -3,
-    // EVAL and EVALSHA may replicate (eval.json's MAY_REPLICATE; hidden from COMMAND INFO).
-    ro ? ["readonly", ...EVAL_FLAGS] : [...EVAL_FLAGS, "may_replicate"],
-    [0, 0, 0],
     (ctx, argv) => evalGeneric(ctx, argv, evalsha, ro),
-    { categories: SCRIPTING, getKeys: numkeysKeys, since, summary, group: "scripting" },
+    { getKeys: numkeysKeys },
+    // EVAL and EVALSHA may replicate (eval.json's MAY_REPLICATE; hidden from COMMAND INFO).
+    ro ? [] : ["may_replicate"],
   );
   def.flagsFor = evalFlagsFor(def, evalsha);
   return def;
 };
 
 export const scriptingCommands: CommandDef[] = [
-  evalDef("eval", "2.6.0", "Execute a Lua script server side", false, false),
-  evalDef("evalsha", "2.6.0", "Execute a Lua script server side", true, false),
-  evalDef("eval_ro", "7.0.0", "Execute a read-only Lua script server side", false, true),
-  evalDef("evalsha_ro", "7.0.0", "Execute a read-only Lua script server side", true, true),
-  container("script", -2, "A container for Lua scripts management commands", "2.6.0", [
-    cmd("flush", -2, ["noscript"], [0, 0, 0], scriptFlush, { categories: SCRIPTING }),
-    cmd("exists", -3, ["noscript"], [0, 0, 0], scriptExists, { categories: SCRIPTING }),
-    cmd("help", 2, ["loading", "stale"], [0, 0, 0], (ctx) => replyHelp(ctx, SCRIPT_HELP), {
-      categories: SCRIPTING,
-    }),
-    cmd("kill", 2, ["noscript", "allow_busy"], [0, 0, 0], scriptKill, { categories: SCRIPTING }),
-    cmd("load", 3, ["noscript", "stale"], [0, 0, 0], scriptLoad, { categories: SCRIPTING }),
-  ], "scripting"),
+  evalDef("eval", false, false),
+  evalDef("evalsha", true, false),
+  evalDef("eval_ro", false, true),
+  evalDef("evalsha_ro", true, true),
+  fromTable("script", undefined, {
+    subcommands: [
+      fromTable("script|flush", scriptFlush),
+      fromTable("script|exists", scriptExists),
+      fromTable("script|help", (ctx) => replyHelp(ctx, SCRIPT_HELP)),
+      fromTable("script|kill", scriptKill),
+      fromTable("script|load", scriptLoad),
+    ],
+  }),
 ];

@@ -1,12 +1,13 @@
 /**
- * Server commands, as Redis 7.0.15: INFO, CONFIG (GET/SET/REWRITE/RESETSTAT/HELP), COMMAND
- * (COUNT/INFO/DOCS/LIST/GETKEYS), DBSIZE, FLUSHALL, FLUSHDB, TIME, LASTSAVE, ROLE, DEBUG,
+ * Server commands, as Redis 7.0.15: INFO, CONFIG (GET/SET/REWRITE/RESETSTAT/HELP) (COMMAND is
+ * commands/command.ts), DBSIZE, FLUSHALL, FLUSHDB, TIME, LASTSAVE, ROLE, DEBUG,
  * SHUTDOWN, FUNCTION (LIST/FLUSH; DUMP refused), SLOWLOG, MEMORY USAGE, SAVE, BGSAVE
  * (persistence/rdb_persistence.ts), BGREWRITEAOF (persistence/aof.ts).
  *
- * Deviations, on purpose: DEBUG is always allowed (7.0 refuses it unless enable-debug-command
- * is set; redis-cli --cluster needs DEBUG DIGEST-VALUE); FUNCTION DUMP answers an error (the
- * node has no functions; redis-cli add-node then skips the step).
+ * DEBUG is in commands/debug.ts (allowed as enable-debug-command says: server/dispatch.ts).
+ *
+ * Deviations, on purpose: FUNCTION DUMP answers an error (the node has no functions;
+ * redis-cli add-node then skips the step).
  */
 
 import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
@@ -15,9 +16,11 @@ import { buildInfo } from "../server/info.ts";
 import {
   type Config,
   configSetPairs,
+  type ConfigValue,
   DIRECTIVES,
   findDirective,
   formatConfigValue,
+  noEffectSettings,
   rewriteConfigText,
   writeFileAtomic,
 } from "../server/config.ts";
@@ -25,27 +28,13 @@ import type { LogLevel } from "../server/log.ts";
 import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
 import { allOutputLimits } from "../server/output_limits.ts";
 import { globMatch } from "../keyspace/glob.ts";
-import { datasetDigest, digestHex, valueDigest, ZERO_DIGEST_HEX } from "../keyspace/digest.ts";
-import { Deque } from "../keyspace/deque.ts";
-import { ZSet } from "../keyspace/zset.ts";
-import { Stream } from "../keyspace/stream.ts";
-import type { Value } from "../keyspace/db.ts";
-import { keyIndices } from "../server/dispatch.ts";
+import { keyBytes } from "../keyspace/object_size.ts";
+import { SEL_ALLCHANNELS } from "../server/acl.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
-import { encodingOf } from "./keys.ts";
-import { rdbOptions } from "./dump.ts";
-import { parseRdb } from "../protocol/rdb_file.ts";
-import { RdbFormatError } from "../protocol/rdb_buffer.ts";
-import {
-  cmd,
-  type CommandContext,
-  type CommandDef,
-  type CommandDocs,
-  type CommandFlag,
-  container,
-  type KeySpec,
-} from "./types.ts";
+import { debugCommand } from "./debug.ts";
+import { allowProtectedAction } from "../server/dispatch.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 // ---------------------------------------------------------------- INFO
 
@@ -111,10 +100,21 @@ function applyConfig(server: Server, names: string[]): void {
     if (n === "client-output-buffer-limit") {
       server.outputLimits = allOutputLimits(server.config.getString(n));
     }
-    if (n === "loglevel") server.log.level = server.config.getString("loglevel") as LogLevel;
-    if (n === "notify-keyspace-events") {
-      server.db.notifier.flags = keyspaceEventsStringToFlags(server.config.getString(n));
+    if (n === "requirepass") server.acl.setDefaultPassword(server.config.getString(n));
+    if (n === "acl-pubsub-default") {
+      server.acl.pubsubDefault = server.config.getString(n) === "allchannels" ? SEL_ALLCHANNELS : 0;
     }
+    if (n === "loglevel") server.log.level = server.config.getString("loglevel") as LogLevel;
+    if (n.startsWith("maxmemory") || n.startsWith("lfu-")) server.maxmemory.configure();
+    // updateMaxmemory: evict at once down to the new limit.
+    if (n === "maxmemory" && server.maxmemory.limit !== 0) server.maxmemory.perform();
+    if (n === "notify-keyspace-events") {
+      server.setNotifyFlags(keyspaceEventsStringToFlags(server.config.getString(n)));
+    }
+    if (n === "latency-monitor-threshold") {
+      server.latency.thresholdMs = server.config.getNumber(n);
+    }
+    if (n === "latency-tracking") server.latencyTracking = server.config.getBool(n);
     if (n === "slowlog-log-slower-than") {
       server.slowlogThresholdUs = server.config.getNumber("slowlog-log-slower-than");
     }
@@ -133,12 +133,33 @@ function configSet(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]), str(argv[i + 1])]);
-  const r = configSetPairs(server.config, pairs);
+  const before = new Map<string, ConfigValue>();
+  for (const [n] of pairs) {
+    const d = findDirective(n);
+    if (d !== undefined) before.set(d.name, server.config.get(d.name));
+  }
+  const r = configSetPairs(
+    server.config,
+    pairs,
+    allowProtectedAction(server.config.getString("enable-protected-configs"), ctx.client),
+  );
   if ("error" in r) {
     reply.error(`ERR ${r.error}`);
     return;
   }
+  // applyTlsCfg / applyTLSPort: new certificates or port; on failure the old values come back.
+  const tlsError = server.tls.applyConfig(r, () => {
+    for (const [n, v] of before) server.config.setValue(n, v);
+  });
+  if (tlsError !== null) {
+    const arg = pairs.find(([n]) => n.toLowerCase().startsWith("tls-"))?.[0] ?? "";
+    reply.error(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${tlsError}`);
+    return;
+  }
   applyConfig(server, r);
+  for (const line of noEffectSettings(server.config, r)) {
+    server.log.warning(`CONFIG SET ${line}: this parameter has no effect on this server`);
+  }
   reply.ok();
 }
 
@@ -198,364 +219,6 @@ const CONFIG_HELP = [
   "    Prints this help.",
 ];
 
-// ---------------------------------------------------------------- COMMAND
-
-function allCommands(server: Server): CommandDef[] {
-  return [...server.commands.values()];
-}
-
-/** A definition's own key specs (`CommandDef.keySpecs`), as COMMAND INFO prints them. */
-function replyExplicitKeySpecs(ctx: CommandContext, specs: KeySpec[]): void {
-  const { reply } = ctx;
-  reply.set(specs.length);
-  for (const ks of specs) {
-    reply.map(ks.notes === undefined ? 3 : 4);
-    if (ks.notes !== undefined) {
-      reply.bulkText("notes");
-      reply.bulkText(ks.notes);
-    }
-    reply.bulkText("flags");
-    reply.set(ks.flags.length);
-    for (const f of ks.flags) reply.status(f);
-    if (ks.unknown) {
-      for (const part of ["begin_search", "find_keys"]) {
-        reply.bulkText(part);
-        reply.map(2);
-        reply.bulkText("type");
-        reply.bulkText("unknown");
-        reply.bulkText("spec");
-        reply.map(0);
-      }
-      continue;
-    }
-    reply.bulkText("begin_search");
-    reply.map(2);
-    reply.bulkText("type");
-    if (ks.keyword !== undefined) {
-      reply.bulkText("keyword");
-      reply.bulkText("spec");
-      reply.map(2);
-      reply.bulkText("keyword");
-      reply.bulkText(ks.keyword.keyword);
-      reply.bulkText("startfrom");
-      reply.int(ks.keyword.startFrom);
-    } else {
-      reply.bulkText("index");
-      reply.bulkText("spec");
-      reply.map(1);
-      reply.bulkText("index");
-      reply.int(ks.index);
-    }
-    reply.bulkText("find_keys");
-    reply.map(2);
-    reply.bulkText("type");
-    reply.bulkText("range");
-    reply.bulkText("spec");
-    reply.map(3);
-    reply.bulkText("lastkey");
-    reply.int(ks.lastKey);
-    reply.bulkText("keystep");
-    reply.int(ks.keyStep);
-    reply.bulkText("limit");
-    reply.int(ks.limit);
-  }
-}
-
-/** The legacy key spec as a 7.0 key-spec map list (begin_search index, find_keys range). */
-function replyKeySpecs(ctx: CommandContext, def: CommandDef): void {
-  const { reply } = ctx;
-  if (def.keySpecs !== undefined) {
-    replyExplicitKeySpecs(ctx, def.keySpecs);
-    return;
-  }
-  // A set in RESP3 (addReplyCommandKeySpecs: addReplySetLen).
-  if (def.firstKey === 0) {
-    reply.set(0);
-    return;
-  }
-  reply.set(1);
-  reply.map(3);
-  reply.bulkText("flags");
-  const write = def.flags.includes("write");
-  reply.set(1);
-  // Shard channels are keys for routing only (Redis's CMD_KEY_NOT_KEY).
-  reply.status(def.flags.includes("pubsub") ? "not_key" : write ? "RW" : "RO");
-  reply.bulkText("begin_search");
-  reply.map(2);
-  reply.bulkText("type");
-  reply.bulkText("index");
-  reply.bulkText("spec");
-  reply.map(1);
-  reply.bulkText("index");
-  reply.int(def.firstKey);
-  reply.bulkText("find_keys");
-  reply.map(2);
-  reply.bulkText("type");
-  reply.bulkText("range");
-  reply.bulkText("spec");
-  reply.map(3);
-  reply.bulkText("lastkey");
-  reply.int(def.lastKey < 0 ? def.lastKey : def.lastKey - def.firstKey);
-  reply.bulkText("keystep");
-  reply.int(def.step);
-  reply.bulkText("limit");
-  reply.int(0);
-}
-
-/** Flags addReplyCommandFlags leaves out on purpose (Redis 7.0 server.c). */
-const HIDDEN_FLAGS = new Set<CommandFlag>([
-  "may_replicate",
-  "sentinel",
-  "only_sentinel",
-  "protected",
-]);
-
-function replyCommandInfo(ctx: CommandContext, def: CommandDef, fullname: string): void {
-  const { reply } = ctx;
-  reply.array(10);
-  reply.bulkText(fullname);
-  reply.int(def.arity);
-  const shown = def.flags.filter((f) => !HIDDEN_FLAGS.has(f));
-  const flags: CommandFlag[] = def.getKeys ? [...shown, "movablekeys"] : shown;
-  reply.set(flags.length);
-  for (const f of flags) reply.status(f);
-  reply.int(def.firstKey);
-  reply.int(def.lastKey);
-  reply.int(def.step);
-  const cats = def.categories ?? [];
-  reply.set(cats.length);
-  for (const c of cats) reply.status(`@${c}`);
-  reply.set(0);
-  replyKeySpecs(ctx, def);
-  const subs = def.subcommands ?? [];
-  // addReplyCommandSubCommands: an empty set when there are none, else an array.
-  if (subs.length === 0) reply.set(0);
-  else reply.array(subs.length);
-  for (const s of subs) replyCommandInfo(ctx, s, `${fullname}|${s.name}`);
-}
-
-function command(ctx: CommandContext): void {
-  const defs = allCommands(ctx.server);
-  ctx.reply.array(defs.length);
-  for (const d of defs) replyCommandInfo(ctx, d, d.name);
-}
-
-function commandCount(ctx: CommandContext): void {
-  ctx.reply.int(ctx.server.commands.size);
-}
-
-/** Resolve "config|get" or "get" to a definition. */
-function findByFullname(server: Server, name: string): CommandDef | undefined {
-  const [top, sub] = name.toLowerCase().split("|", 2);
-  const d = server.commands.get(top);
-  if (!d || sub === undefined) return d;
-  return d.subcommands?.find((s) => s.name === sub);
-}
-
-function commandInfo(ctx: CommandContext, argv: Uint8Array[]): void {
-  const { server, reply } = ctx;
-  if (argv.length === 2) {
-    command(ctx);
-    return;
-  }
-  reply.array(argv.length - 2);
-  for (let i = 2; i < argv.length; i++) {
-    const name = lower(argv[i]);
-    const d = findByFullname(server, name);
-    if (d) replyCommandInfo(ctx, d, name);
-    else reply.nil();
-  }
-}
-
-/** COMMAND DOCS group from ACL categories, for definitions that do not name their group. */
-const GROUP_BY_CATEGORY: [string, string][] = [
-  ["string", "string"],
-  ["list", "list"],
-  ["hash", "hash"],
-  ["set", "set"],
-  ["sortedset", "sorted-set"],
-  ["transaction", "transactions"],
-  ["connection", "connection"],
-  ["scripting", "scripting"],
-  ["pubsub", "pubsub"],
-  ["keyspace", "generic"],
-];
-
-function groupOf(def: CommandDef, fallback: string): string {
-  if (def.group) return def.group;
-  const cats = def.categories ?? [];
-  for (const [cat, group] of GROUP_BY_CATEGORY) if (cats.includes(cat)) return group;
-  return fallback;
-}
-
-function docFields(def: CommandDef, fallbackGroup: string): [string, string][] {
-  const out: [string, string][] = [];
-  out.push(["summary", def.summary ?? ""]);
-  out.push(["since", def.since ?? "1.0.0"]);
-  out.push(["group", groupOf(def, fallbackGroup)]);
-  return out;
-}
-
-/** The COMMAND DOCS fields of `CommandDef.docs`: complexity, doc_flags, arguments. */
-function replyDocExtras(ctx: CommandContext, docs: CommandDocs): void {
-  const { reply } = ctx;
-  if (docs.complexity !== undefined) {
-    reply.bulkText("complexity");
-    reply.bulkText(docs.complexity);
-  }
-  if (docs.docFlags !== undefined) {
-    reply.bulkText("doc_flags");
-    reply.set(docs.docFlags.length);
-    for (const f of docs.docFlags) reply.status(f);
-  }
-  if (docs.arguments !== undefined) {
-    reply.bulkText("arguments");
-    reply.array(docs.arguments.length);
-    for (const a of docs.arguments) {
-      reply.map(2 + (a.keySpecIndex !== undefined ? 1 : 0) + (a.flags !== undefined ? 1 : 0));
-      reply.bulkText("name");
-      reply.bulkText(a.name);
-      reply.bulkText("type");
-      reply.bulkText(a.type);
-      if (a.keySpecIndex !== undefined) {
-        reply.bulkText("key_spec_index");
-        reply.int(a.keySpecIndex);
-      }
-      if (a.flags !== undefined) {
-        reply.bulkText("flags");
-        reply.set(a.flags.length);
-        for (const f of a.flags) reply.status(f);
-      }
-    }
-  }
-}
-
-function replyDoc(ctx: CommandContext, def: CommandDef, fullname: string, group: string): void {
-  const { reply } = ctx;
-  const fields = docFields(def, group);
-  const subs = def.subcommands ?? [];
-  const docs = def.docs;
-  const extras = docs === undefined
-    ? 0
-    : (docs.complexity !== undefined ? 1 : 0) + (docs.docFlags !== undefined ? 1 : 0) +
-      (docs.arguments !== undefined ? 1 : 0);
-  reply.map(fields.length + extras + (subs.length ? 1 : 0));
-  for (const [k, v] of fields) {
-    reply.bulkText(k);
-    reply.bulkText(v);
-  }
-  if (docs !== undefined) replyDocExtras(ctx, docs);
-  if (subs.length) {
-    reply.bulkText("subcommands");
-    reply.map(subs.length);
-    for (const s of subs) {
-      const sub = `${fullname}|${s.name}`;
-      reply.bulkText(sub);
-      replyDoc(ctx, s, sub, groupOf(def, group));
-    }
-  }
-}
-
-function commandDocs(ctx: CommandContext, argv: Uint8Array[]): void {
-  const { server, reply } = ctx;
-  const list: [string, CommandDef][] = [];
-  if (argv.length === 2) {
-    for (const d of allCommands(server)) list.push([d.name, d]);
-  } else {
-    for (let i = 2; i < argv.length; i++) {
-      const name = lower(argv[i]);
-      const d = findByFullname(server, name);
-      if (d) list.push([name, d]);
-    }
-  }
-  reply.map(list.length);
-  for (const [name, d] of list) {
-    reply.bulkText(name);
-    replyDoc(ctx, d, name, "generic");
-  }
-}
-
-function commandList(ctx: CommandContext, argv: Uint8Array[]): void {
-  const { server, reply } = ctx;
-  let filter: ((name: string, d: CommandDef) => boolean) | null = null;
-  if (argv.length === 5 && lower(argv[2]) === "filterby") {
-    const kind = lower(argv[3]);
-    const arg = str(argv[4]);
-    if (kind === "pattern") filter = (name) => globMatch(arg, name, true);
-    else if (kind === "aclcat") {
-      const cat = arg.toLowerCase();
-      filter = (_n, d) => (d.categories ?? []).includes(cat);
-    } else if (kind === "module") filter = () => false;
-    else {
-      reply.error(E.SYNTAX);
-      return;
-    }
-  } else if (argv.length !== 2) {
-    reply.error(E.SYNTAX);
-    return;
-  }
-  const names: string[] = [];
-  for (const d of allCommands(server)) {
-    if (!filter || filter(d.name, d)) names.push(d.name);
-    for (const s of d.subcommands ?? []) {
-      const full = `${d.name}|${s.name}`;
-      if (!filter || filter(full, s)) names.push(full);
-    }
-  }
-  reply.array(names.length);
-  for (const n of names) reply.bulkText(n);
-}
-
-function commandGetkeys(ctx: CommandContext, argv: Uint8Array[]): void {
-  const { server, reply } = ctx;
-  const args = argv.slice(2);
-  let d = server.commands.get(lower(args[0]));
-  if (d === undefined) {
-    reply.error("ERR Invalid command specified");
-    return;
-  }
-  if (d.subcommands && args.length >= 2) {
-    const sub = d.subcommands.find((s) => s.name === lower(args[1]));
-    if (sub) d = sub;
-  }
-  const argc = args.length;
-  if ((d.arity > 0 && d.arity !== argc) || argc < -d.arity) {
-    reply.error("ERR Invalid number of arguments specified for command");
-    return;
-  }
-  const idx = keyIndices(d, args);
-  if (idx.length === 0) {
-    reply.error("ERR The command has no key arguments");
-    return;
-  }
-  reply.array(idx.length);
-  for (const i of idx) reply.bulk(args[i]);
-}
-
-const COMMAND_HELP = [
-  "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-  "(no subcommand)",
-  "    Return details about all Redis commands.",
-  "COUNT",
-  "    Return the total number of commands in this Redis server.",
-  "LIST",
-  "    Return a list of all commands in this Redis server.",
-  "INFO [<command-name> ...]",
-  "    Return details about multiple Redis commands.",
-  "    If no command names are given, documentation details for all",
-  "    commands are returned.",
-  "DOCS [<command-name> ...]",
-  "    Return documentation details about multiple Redis commands.",
-  "    If no command names are given, documentation details for all",
-  "    commands are returned.",
-  "GETKEYS <full-command>",
-  "    Return the keys from a full Redis command.",
-  "GETKEYSANDFLAGS <full-command>",
-  "    Return the keys and the access flags from a full Redis command.",
-  "HELP",
-  "    Prints this help.",
-];
-
 // ---------------------------------------------------------------- keyspace-wide commands
 
 function dbsize(ctx: CommandContext): void {
@@ -574,13 +237,49 @@ function flush(ctx: CommandContext, argv: Uint8Array[]): void {
       return;
     }
   }
-  ctx.db.flush();
-  // FLUSHALL with save points writes the now empty dataset at once (flushAllDataAndResetRDB).
-  if (lower(argv[0]) === "flushall" && ctx.server.persistence.hasSavePoints) {
-    ctx.server.persistence.saveSync();
-    ctx.db.stats.dirty++;
-  }
+  if (lower(argv[0]) === "flushall") {
+    // emptyData(-1): every database; the tracking invalidation goes once (signalFlushedDb(-1)).
+    for (const db of ctx.server.dbs) db.flush(db.id === 0);
+    // FLUSHALL with save points writes the now empty dataset at once (flushAllDataAndResetRDB).
+    if (ctx.server.persistence.hasSavePoints) {
+      ctx.server.persistence.saveSync();
+      ctx.db.stats.dirty++;
+    }
+  } else ctx.db.flush();
   ctx.reply.ok();
+}
+
+/** getIntFromObjectOrReply with a message: an int, or the message as the error. */
+function dbIndexArg(arg: Uint8Array): number | null {
+  const n = parseInt64(arg);
+  return n === null || n < -2147483648 || n > 2147483647 ? null : n;
+}
+
+/** SWAPDB index1 index2 (db.c swapdbCommand). */
+function swapdb(ctx: CommandContext, argv: Uint8Array[]): void {
+  const { server, reply } = ctx;
+  if (server.config.getBool("cluster-enabled")) {
+    reply.error("ERR SWAPDB is not allowed in cluster mode");
+    return;
+  }
+  const id1 = dbIndexArg(argv[1]);
+  if (id1 === null) {
+    reply.error("ERR invalid first DB index");
+    return;
+  }
+  const id2 = dbIndexArg(argv[2]);
+  if (id2 === null) {
+    reply.error("ERR invalid second DB index");
+    return;
+  }
+  const n = server.dbs.length;
+  if (id1 < 0 || id1 >= n || id2 < 0 || id2 >= n) {
+    reply.error("ERR DB index is out of range");
+    return;
+  }
+  server.dbs[id1].swapWith(server.dbs[id2]);
+  ctx.db.stats.dirty++;
+  reply.ok();
 }
 
 function time(ctx: CommandContext): void {
@@ -652,164 +351,7 @@ function bgsave(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-// ---------------------------------------------------------------- DEBUG
-
-/** A rough serialized length (DEBUG OBJECT's serializedlength). */
-function approxSize(v: Value): number {
-  if (typeof v === "string" || v instanceof Uint8Array) return v.length;
-  let n = 0;
-  if (v instanceof Deque) { for (const e of v) n += e.length + 1; }
-  else if (v instanceof Set) { for (const m of v) n += m.length + 1; }
-  else if (v instanceof ZSet) { for (const [m] of v) n += m.length + 9; }
-  else if (v instanceof Stream) { for (const node of v.nodes) n += node.lp.bytes + 18; }
-  else for (const [f, val] of v) n += f.length + val.length + 2;
-  return n;
-}
-
-const DEBUG_HELP = [
-  "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-  "DIGEST",
-  "    Output a hex signature representing the current DB content.",
-  "DIGEST-VALUE <key> [<key> ...]",
-  "    Output a hex signature of the values of all the specified keys.",
-  "OBJECT <key>",
-  "    Show low level info about `key` and associated value.",
-  "RELOAD [option ...]",
-  "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
-  "    * MERGE: conflicting keys will be loaded from RDB.",
-  "    * NOFLUSH: the existing database will not be removed before load, but",
-  "      conflicting keys will generate an exception and kill the server.",
-  "    * NOSAVE: the database will be loaded from an existing RDB file.",
-  "    Examples:",
-  "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
-  "      the database.",
-  "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
-  "      existing RDB file.",
-  "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
-  "      file to the database.",
-  "SET-ACTIVE-EXPIRE <0|1>",
-  "    Setting it to 0 disables expiring keys in background when they are not",
-  "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-  "    default.",
-  "SLEEP <seconds>",
-  "    Stop the server for <seconds>. Decimals allowed.",
-  "HELP",
-  "    Prints this help.",
-];
-
-function debug(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
-  const { server, reply, db } = ctx;
-  const sub = lower(argv[1]);
-  const argc = argv.length;
-  if (sub === "help" && argc === 2) {
-    replyHelp(ctx, DEBUG_HELP);
-  } else if (sub === "digest-value") {
-    reply.array(argc - 2);
-    for (let j = 2; j < argc; j++) {
-      // Like Redis: no lookupKey, so logically expired keys still count.
-      const key = latin1(argv[j]);
-      const v = db.dict.get(key);
-      reply.status(
-        v === undefined ? ZERO_DIGEST_HEX : digestHex(valueDigest(v, db.expires.has(key))),
-      );
-    }
-  } else if (sub === "digest" && argc === 2) {
-    reply.status(digestHex(datasetDigest(db.dict, (k) => db.expires.has(k))));
-  } else if (sub === "object" && argc === 3) {
-    const v = db.dict.get(latin1(argv[2]));
-    if (v === undefined) {
-      reply.error(E.NO_SUCH_KEY);
-      return;
-    }
-    const lru = Math.floor(server.now() / 1000) & 0xffffff;
-    reply.status(
-      `Value at:0x0 refcount:1 encoding:${encodingOf(server, v)} serializedlength:${
-        approxSize(v)
-      } ` +
-        `lru:${lru} lru_seconds_idle:0`,
-    );
-  } else if (sub === "reload") {
-    debugReload(ctx, argv);
-  } else if (sub === "set-active-expire" && argc === 3) {
-    const n = parseInt64(argv[2]);
-    if (n === null) {
-      reply.error(E.NOT_INTEGER);
-      return;
-    }
-    server.activeExpireEnabled = n !== 0;
-    reply.ok();
-  } else if (sub === "sleep" && argc === 3) {
-    const secs = Number.parseFloat(str(argv[2]));
-    const ms = Number.isFinite(secs) && secs > 0 ? secs * 1000 : 0;
-    if (ms === 0) {
-      reply.ok();
-      return;
-    }
-    return new Promise<void>((resolve) =>
-      setTimeout(() => {
-        reply.ok();
-        resolve();
-      }, ms)
-    );
-  } else {
-    reply.error(
-      `ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try DEBUG HELP.`,
-    );
-  }
-}
-
-/**
- * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the RDB (unless NOSAVE), empty the dataset
- * (unless NOFLUSH) and load the file back. Where Redis kills itself on a key the file and the
- * dataset both hold (NOFLUSH without MERGE), this answers an error and keeps what it loaded.
- */
-function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
-  const { server, reply, db } = ctx;
-  let merge = false;
-  let flush = true;
-  let save = true;
-  for (let j = 2; j < argv.length; j++) {
-    const o = lower(argv[j]);
-    if (o === "merge") merge = true;
-    else if (o === "noflush") flush = false;
-    else if (o === "nosave") save = false;
-    else {
-      reply.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
-      return;
-    }
-  }
-  if (save && !server.persistence.saveSync()) {
-    reply.error("ERR");
-    return;
-  }
-  let buf: Uint8Array;
-  try {
-    buf = Deno.readFileSync(server.persistence.path);
-  } catch (e) {
-    server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
-    reply.error("ERR Error trying to load the RDB dump, check server logs.");
-    return;
-  }
-  if (flush) db.flush();
-  try {
-    const file = parseRdb(buf, rdbOptions(server.config), (e) => {
-      if (e.dbId !== 0) return;
-      if (db.dict.has(e.key)) {
-        if (!merge) throw new RdbFormatError(`duplicate key '${e.key}' while loading`);
-        db.delete(e.key);
-      }
-      db.addLoaded(e.key, e.value);
-      if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
-    });
-    server.scripts.replaceFunctionsFromRdb(file.functions);
-  } catch (e) {
-    server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
-    reply.error("ERR Error trying to load the RDB dump, check server logs.");
-    return;
-  }
-  server.log.warning("DB reloaded by DEBUG RELOAD");
-  reply.ok();
-}
+// DEBUG: commands/debug.ts
 
 // ---------------------------------------------------------------- SHUTDOWN
 
@@ -869,7 +411,12 @@ function slowlogGet(ctx: CommandContext, argv: Uint8Array[]): void {
     }
     count = n === -1 ? Infinity : n;
   } else if (argv.length > 3) {
-    reply.error(E.wrongArity("slowlog|get"));
+    // addReplySubcommandSyntaxError.
+    reply.error(
+      `ERR unknown subcommand or wrong number of arguments for '${
+        str(argv[1]).slice(0, 128)
+      }'. Try ${str(argv[0]).toUpperCase()} HELP.`,
+    );
     return;
   }
   const entries = ctx.server.slowlog.slice(0, count);
@@ -909,34 +456,29 @@ const SLOWLOG_HELP = [
   "    Prints this help.",
 ];
 
-/** Approximate bytes used by a key and its value (MEMORY USAGE). */
-export function memoryUsage(key: string, v: Value): number {
-  const overhead = 56 + key.length;
-  if (typeof v === "string" || v instanceof Uint8Array) return overhead + 16 + v.length;
-  let n = overhead + 64;
-  if (v instanceof Deque) { for (const e of v) n += 16 + e.length; }
-  else if (v instanceof Set) { for (const m of v) n += 24 + m.length; }
-  else if (v instanceof ZSet) { for (const [m] of v) n += 48 + m.length; }
-  else if (v instanceof Stream) n += v.memoryBytes();
-  else for (const [f, val] of v) n += 32 + f.length + val.length;
-  return n;
-}
-
 function memoryUsageCmd(ctx: CommandContext, argv: Uint8Array[]): void {
   const { reply, db } = ctx;
+  let samples = 5;
   if (argv.length === 5 && lower(argv[3]) === "samples") {
-    if (parseInt64(argv[4]) === null) {
+    const n = parseInt64(argv[4]);
+    if (n === null) {
       reply.error(E.NOT_INTEGER);
       return;
     }
+    if (n < 0) {
+      reply.error(E.SYNTAX);
+      return;
+    }
+    samples = n > 0x7fffffff ? 0 : Number(n);
   } else if (argv.length !== 3) {
     reply.error(E.SYNTAX);
     return;
   }
   const key = latin1(argv[2]);
-  const v = db.lookup(key);
+  // objectCommandLookup: not an access. The charge the keyspace counts (keyspace/object_size.ts).
+  const v = db.lookup(key, false);
   if (v === undefined) reply.nil();
-  else reply.int(memoryUsage(key, v));
+  else reply.int(keyBytes(key, v, samples));
 }
 
 const MEMORY_HELP = [
@@ -958,258 +500,45 @@ const MEMORY_HELP = [
 
 // ---------------------------------------------------------------- table
 
-const ADMIN: CommandFlag[] = ["admin", "noscript", "loading", "stale"];
-const ADMIN_CATS = ["admin", "slow", "dangerous"];
-
 /** A container's HELP subcommand, replying with `lines`. */
-function helpCmd(lines: string[], since: string, categories?: string[]): CommandDef {
-  return cmd(
-    "help",
-    2,
-    ["loading", "stale"],
-    [0, 0, 0],
-    (ctx) => replyHelp(ctx, lines),
-    S("Show helpful text about the different subcommands", since, categories),
-  );
+function helpCmd(fullname: string, lines: string[]): CommandDef {
+  return fromTable(fullname, (ctx) => replyHelp(ctx, lines));
 }
 
-const S = (
-  summary: string,
-  since: string,
-  categories: string[] = ["slow"],
-): Partial<CommandDef> => ({
-  summary,
-  since,
-  group: "server",
-  categories,
-});
-
 export const serverCommands: CommandDef[] = [
-  cmd(
-    "info",
-    -1,
-    ["loading", "stale"],
-    [0, 0, 0],
-    info,
-    S("Get information and statistics about the server", "1.0.0", ["slow", "dangerous"]),
-  ),
-  container("config", -2, "A container for server configuration commands", "2.0.0", [
-    cmd(
-      "get",
-      -3,
-      ["admin", "noscript", "loading", "stale"],
-      [0, 0, 0],
-      configGet,
-      S("Get the values of configuration parameters", "2.0.0", ADMIN_CATS),
-    ),
-    cmd(
-      "set",
-      -4,
-      ADMIN,
-      [0, 0, 0],
-      configSet,
-      S("Set configuration parameters to the given values", "2.0.0", ADMIN_CATS),
-    ),
-    cmd(
-      "rewrite",
-      2,
-      ADMIN,
-      [0, 0, 0],
-      configRewrite,
-      S("Rewrite the configuration file with the in memory configuration", "2.8.0", ADMIN_CATS),
-    ),
-    cmd(
-      "resetstat",
-      2,
-      ADMIN,
-      [0, 0, 0],
-      configResetstat,
-      S("Reset the stats returned by INFO", "2.0.0", ADMIN_CATS),
-    ),
-    helpCmd(CONFIG_HELP, "5.0.0"),
-  ]),
-  {
-    ...cmd(
-      "command",
-      -1,
-      ["loading", "stale"],
-      [0, 0, 0],
-      command,
-      S("Get array of Redis command details", "2.8.13", ["slow", "connection"]),
-    ),
+  fromTable("info", info),
+  fromTable("config", undefined, {
     subcommands: [
-      cmd(
-        "count",
-        2,
-        ["loading", "stale"],
-        [0, 0, 0],
-        commandCount,
-        S("Get total number of Redis commands", "2.8.13", ["slow", "connection"]),
-      ),
-      cmd(
-        "info",
-        -2,
-        ["loading", "stale"],
-        [0, 0, 0],
-        commandInfo,
-        S(
-          "Get array of specific Redis command details, or all when no argument is given.",
-          "2.8.13",
-          ["slow", "connection"],
-        ),
-      ),
-      cmd(
-        "docs",
-        -2,
-        ["loading", "stale"],
-        [0, 0, 0],
-        commandDocs,
-        S("Get array of specific Redis command documentation", "7.0.0", ["slow", "connection"]),
-      ),
-      cmd(
-        "list",
-        -2,
-        ["loading", "stale"],
-        [0, 0, 0],
-        commandList,
-        S("Get an array of Redis command names", "7.0.0", ["slow", "connection"]),
-      ),
-      cmd(
-        "getkeys",
-        -3,
-        ["loading", "stale"],
-        [0, 0, 0],
-        commandGetkeys,
-        S("Extract keys given a full Redis command", "2.8.13", ["slow", "connection"]),
-      ),
-      helpCmd(COMMAND_HELP, "5.0.0", ["slow", "connection"]),
+      fromTable("config|get", configGet),
+      fromTable("config|set", configSet),
+      fromTable("config|rewrite", configRewrite),
+      fromTable("config|resetstat", configResetstat),
+      helpCmd("config|help", CONFIG_HELP),
     ],
-  },
-  cmd(
-    "dbsize",
-    1,
-    ["readonly", "fast"],
-    [0, 0, 0],
-    dbsize,
-    S("Return the number of keys in the selected database", "1.0.0", ["keyspace", "read", "fast"]),
-  ),
-  cmd(
-    "flushall",
-    -1,
-    ["write"],
-    [0, 0, 0],
-    flush,
-    S("Remove all keys from all databases", "1.0.0", ["keyspace", "write", "slow", "dangerous"]),
-  ),
-  cmd(
-    "flushdb",
-    -1,
-    ["write"],
-    [0, 0, 0],
-    flush,
-    S("Remove all keys from the current database", "1.0.0", [
-      "keyspace",
-      "write",
-      "slow",
-      "dangerous",
-    ]),
-  ),
-  cmd(
-    "time",
-    1,
-    ["loading", "stale", "fast"],
-    [0, 0, 0],
-    time,
-    S("Return the current server time", "2.6.0", ["fast"]),
-  ),
-  cmd(
-    "lastsave",
-    1,
-    ["loading", "stale", "fast"],
-    [0, 0, 0],
-    lastsave,
-    S("Get the UNIX time stamp of the last successful save to disk", "1.0.0", [
-      "admin",
-      "fast",
-      "dangerous",
-    ]),
-  ),
-  cmd(
-    "save",
-    1,
-    ["admin", "noscript", "no_async_loading", "no_multi"],
-    [0, 0, 0],
-    save,
-    S("Synchronously save the dataset to disk", "1.0.0", ADMIN_CATS),
-  ),
-  cmd(
-    "bgsave",
-    -1,
-    ["admin", "noscript", "no_async_loading"],
-    [0, 0, 0],
-    bgsave,
-    S("Asynchronously save the dataset to disk", "1.0.0", ADMIN_CATS),
-  ),
-  cmd(
-    "bgrewriteaof",
-    1,
-    ["admin", "noscript", "no_async_loading"],
-    [0, 0, 0],
-    bgrewriteaof,
-    S("Asynchronously rewrite the append-only file", "1.0.0", ADMIN_CATS),
-  ),
-  cmd(
-    "debug",
-    -2,
-    ["admin", "noscript", "loading", "stale"],
-    [0, 0, 0],
-    debug,
-    S("A container for debugging commands", "1.0.0", ADMIN_CATS),
-  ),
-  cmd(
-    "shutdown",
-    -1,
-    ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"],
-    [0, 0, 0],
-    shutdown,
-    S("Synchronously save the dataset to disk and then shut down the server", "1.0.0", ADMIN_CATS),
-  ),
-  container("slowlog", -2, "A container for slow log commands", "2.2.12", [
-    cmd(
-      "get",
-      -2,
-      ADMIN,
-      [0, 0, 0],
-      slowlogGet,
-      S("Get the slow log's entries", "2.2.12", ADMIN_CATS),
-    ),
-    cmd(
-      "len",
-      2,
-      ADMIN,
-      [0, 0, 0],
-      slowlogLen,
-      S("Get the slow log's length", "2.2.12", ADMIN_CATS),
-    ),
-    cmd(
-      "reset",
-      2,
-      ADMIN,
-      [0, 0, 0],
-      slowlogReset,
-      S("Clear all entries from the slow log", "2.2.12", ADMIN_CATS),
-    ),
-    helpCmd(SLOWLOG_HELP, "6.2.0"),
-  ]),
-  container("memory", -2, "A container for memory diagnostics commands", "4.0.0", [
-    cmd(
-      "usage",
-      -3,
-      ["readonly"],
-      [2, 2, 1],
-      memoryUsageCmd,
-      S("Estimate the memory usage of a key", "4.0.0", ["read", "slow"]),
-    ),
-    helpCmd(MEMORY_HELP, "4.0.0"),
-  ]),
+  }),
+  fromTable("dbsize", dbsize),
+  fromTable("flushall", flush),
+  fromTable("flushdb", flush),
+  fromTable("swapdb", swapdb),
+  fromTable("time", time),
+  fromTable("lastsave", lastsave),
+  fromTable("save", save),
+  fromTable("bgsave", bgsave),
+  fromTable("bgrewriteaof", bgrewriteaof),
+  fromTable("debug", debugCommand),
+  fromTable("shutdown", shutdown),
+  fromTable("slowlog", undefined, {
+    subcommands: [
+      fromTable("slowlog|get", slowlogGet),
+      fromTable("slowlog|len", slowlogLen),
+      fromTable("slowlog|reset", slowlogReset),
+      helpCmd("slowlog|help", SLOWLOG_HELP),
+    ],
+  }),
+  fromTable("memory", undefined, {
+    subcommands: [
+      fromTable("memory|usage", memoryUsageCmd),
+      helpCmd("memory|help", MEMORY_HELP),
+    ],
+  }),
 ];

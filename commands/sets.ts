@@ -11,11 +11,11 @@ import { latin1, parseInt64 } from "../protocol/bytes.ts";
 import type { SetValue } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import {
+  INVALID_CURSOR,
   LONG_MAX,
   NEG_LONG_MAX,
   parsePositiveLong,
   parseRangeLong,
-  INVALID_CURSOR,
   parseScanCursor,
   parseScanOptions,
   randomDistinct,
@@ -24,7 +24,7 @@ import {
   replyScan,
   scanCollection,
 } from "./coll_util.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { isKeyword } from "./strings.ts";
 import { NOTIFY_GENERIC, NOTIFY_SET } from "../pubsub/notify_flags.ts";
 
@@ -425,94 +425,22 @@ function sscan(ctx: CommandContext, argv: Uint8Array[]): void {
   replyScan(ctx.reply, next, items);
 }
 
-const W_FAST = ["write", "set", "fast"];
-const W_SLOW = ["write", "set", "slow"];
-const R_FAST = ["read", "set", "fast"];
-const R_SLOW = ["read", "set", "slow"];
-const doc = (summary: string, since: string) => ({ summary, since, group: "set" });
-
 export const setCommands: CommandDef[] = [
-  cmd("sadd", -3, ["write", "denyoom", "fast"], [1, 1, 1], sadd, {
-    categories: W_FAST,
-    ...doc("Add one or more members to a set", "1.0.0"),
-  }),
-  cmd("srem", -3, ["write", "fast"], [1, 1, 1], srem, {
-    categories: W_FAST,
-    ...doc("Remove one or more members from a set", "1.0.0"),
-  }),
-  cmd("smembers", 2, ["readonly"], [1, 1, 1], smembers, {
-    categories: R_SLOW,
-    ...doc("Get all the members in a set", "1.0.0"),
-  }),
-  cmd("sismember", 3, ["readonly", "fast"], [1, 1, 1], sismember, {
-    categories: R_FAST,
-    ...doc("Determine if a given value is a member of a set", "1.0.0"),
-  }),
-  cmd("smismember", -3, ["readonly", "fast"], [1, 1, 1], smismember, {
-    categories: R_FAST,
-    ...doc("Returns the membership associated with the given elements for a set", "6.2.0"),
-  }),
-  cmd("scard", 2, ["readonly", "fast"], [1, 1, 1], scard, {
-    categories: R_FAST,
-    ...doc("Get the number of members in a set", "1.0.0"),
-  }),
-  cmd("spop", -2, ["write", "fast"], [1, 1, 1], spop, {
-    categories: W_FAST,
-    ...doc("Remove and return one or multiple random members from a set", "1.0.0"),
-  }),
-  cmd("srandmember", -2, ["readonly"], [1, 1, 1], srandmember, {
-    categories: R_SLOW,
-    ...doc("Get one or multiple random members from a set", "1.0.0"),
-  }),
-  cmd("smove", 4, ["write", "fast"], [1, 2, 1], smove, {
-    categories: W_FAST,
-    ...doc("Move a member from one set to another", "1.0.0"),
-  }),
-  cmd("sinter", -2, ["readonly"], [1, -1, 1], sinter, {
-    categories: R_SLOW,
-    ...doc("Intersect multiple sets", "1.0.0"),
-  }),
-  cmd("sintercard", -3, ["readonly"], [0, 0, 0], sintercard, {
-    categories: R_SLOW,
-    getKeys: scountKeys,
-    ...doc("Intersect multiple sets and return the cardinality of the result", "7.0.0"),
-  }),
-  cmd("sunion", -2, ["readonly"], [1, -1, 1], (c, a) => sunionDiff(c, a, 1, null, false), {
-    categories: R_SLOW,
-    ...doc("Add multiple sets", "1.0.0"),
-  }),
-  cmd("sdiff", -2, ["readonly"], [1, -1, 1], (c, a) => sunionDiff(c, a, 1, null, true), {
-    categories: R_SLOW,
-    ...doc("Subtract multiple sets", "1.0.0"),
-  }),
-  cmd("sinterstore", -3, ["write", "denyoom"], [1, -1, 1], sinterstore, {
-    categories: W_SLOW,
-    ...doc("Intersect multiple sets and store the resulting set in a key", "1.0.0"),
-  }),
-  cmd(
-    "sunionstore",
-    -3,
-    ["write", "denyoom"],
-    [1, -1, 1],
-    (c, a) => sunionDiff(c, a, 2, latin1(a[1]), false),
-    {
-      categories: W_SLOW,
-      ...doc("Add multiple sets and store the resulting set in a key", "1.0.0"),
-    },
-  ),
-  cmd(
-    "sdiffstore",
-    -3,
-    ["write", "denyoom"],
-    [1, -1, 1],
-    (c, a) => sunionDiff(c, a, 2, latin1(a[1]), true),
-    {
-      categories: W_SLOW,
-      ...doc("Subtract multiple sets and store the resulting set in a key", "1.0.0"),
-    },
-  ),
-  cmd("sscan", -3, ["readonly"], [1, 1, 1], sscan, {
-    categories: R_SLOW,
-    ...doc("Incrementally iterate Set elements", "2.8.0"),
-  }),
+  fromTable("sadd", sadd),
+  fromTable("srem", srem),
+  fromTable("smembers", smembers),
+  fromTable("sismember", sismember),
+  fromTable("smismember", smismember),
+  fromTable("scard", scard),
+  fromTable("spop", spop),
+  fromTable("srandmember", srandmember),
+  fromTable("smove", smove),
+  fromTable("sinter", sinter),
+  fromTable("sintercard", sintercard, { getKeys: scountKeys }),
+  fromTable("sunion", (c, a) => sunionDiff(c, a, 1, null, false)),
+  fromTable("sdiff", (c, a) => sunionDiff(c, a, 1, null, true)),
+  fromTable("sinterstore", sinterstore),
+  fromTable("sunionstore", (c, a) => sunionDiff(c, a, 2, latin1(a[1]), false)),
+  fromTable("sdiffstore", (c, a) => sunionDiff(c, a, 2, latin1(a[1]), true)),
+  fromTable("sscan", sscan),
 ];

@@ -41,7 +41,7 @@ import * as E from "./errors.ts";
 import { parseLong } from "./coll_util.ts";
 import { strtod } from "./zset_parse.ts";
 import { hexVal, isDigit } from "./long_double.ts";
-import { cmd, type CommandContext, type CommandDef, type KeySpec } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/notify_flags.ts";
 
 export const CONVERSION_ERROR = "ERR One or more scores can't be converted into double";
@@ -560,50 +560,8 @@ export function sortGetKeys(argv: Uint8Array[]): number[] {
   return store < 0 ? [1] : [1, store];
 }
 
-const BY_GET_SPEC: KeySpec = {
-  notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive " +
-    "from the content of the key we sort",
-  flags: ["RO", "access"],
-  index: 0,
-  lastKey: 0,
-  keyStep: 0,
-  limit: 0,
-  unknown: true,
-};
-
-const SORTED_KEY_SPEC: KeySpec = {
-  flags: ["RO", "access"],
-  index: 1,
-  lastKey: 0,
-  keyStep: 1,
-  limit: 0,
-};
-
 export const sortCommands: CommandDef[] = [
-  cmd("sort", -2, ["write", "denyoom"], [1, 1, 1], (c, a) => sortGeneric(c, a, false), {
-    categories: ["write", "set", "sortedset", "list", "slow", "dangerous"],
-    getKeys: sortGetKeys,
-    keySpecs: [SORTED_KEY_SPEC, BY_GET_SPEC, {
-      notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can " +
-        "appear anywhere in the argument array",
-      flags: ["OW", "update"],
-      index: 0,
-      lastKey: 0,
-      keyStep: 0,
-      limit: 0,
-      unknown: true,
-    }],
-    summary: "Sort the elements in a list, set or sorted set",
-    since: "1.0.0",
-    group: "generic",
-  }),
-  cmd("sort_ro", -2, ["readonly"], [1, 1, 1], (c, a) => sortGeneric(c, a, true), {
-    categories: ["read", "set", "sortedset", "list", "slow", "dangerous"],
-    // sortROGetKeys: the sorted key only.
-    getKeys: () => [1],
-    keySpecs: [SORTED_KEY_SPEC, BY_GET_SPEC],
-    summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-    since: "7.0.0",
-    group: "generic",
-  }),
+  fromTable("sort", (c, a) => sortGeneric(c, a, false), { getKeys: sortGetKeys }),
+  // sortROGetKeys: the sorted key only.
+  fromTable("sort_ro", (c, a) => sortGeneric(c, a, true), { getKeys: () => [1] }),
 ];

@@ -41,7 +41,7 @@ import {
   ZERO_ID,
 } from "../keyspace/stream.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef, container, type KeySpec } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { mayBlock, Waiter } from "./blocking.ts";
 import { replyHelp } from "./connection.ts";
 import { NOTIFY_STREAM } from "../pubsub/notify_flags.ts";
@@ -1732,198 +1732,40 @@ function xinfoStreamCmd(ctx: CommandContext, argv: Uint8Array[]): void {
 // ---------------------------------------------------------------------------------------------
 // The command table
 
-const W_FAST = ["write", "stream", "fast"];
-const W_SLOW = ["write", "stream", "slow"];
-const R_FAST = ["read", "stream", "fast"];
-const R_SLOW = ["read", "stream", "slow"];
-const doc = (summary: string, since: string) => ({ summary, since, group: "stream" });
-
 function help(lines: string[]) {
   return (ctx: CommandContext): void => replyHelp(ctx, lines);
 }
 
-const GROUP_KEYS: [number, number, number] = [2, 2, 1];
-
-/** A key spec at argument `index` (one key), as COMMAND INFO prints it. */
-function spec(flags: string, index = 1, notes?: string): { keySpecs: KeySpec[] } {
-  const ks: KeySpec = { flags: flags.split(" "), index, lastKey: 0, keyStep: 1, limit: 0 };
-  if (notes !== undefined) ks.notes = notes;
-  return { keySpecs: [ks] };
-}
-
-/**
- * XREAD/XREADGROUP's key spec: the keys start after the STREAMS keyword (searched from argument
- * `startFrom`) and are the first half of what follows it (range to the last argument, limit 2).
- */
-function streamsKeywordSpec(startFrom: number): { keySpecs: KeySpec[] } {
-  return {
-    keySpecs: [{
-      flags: ["RO", "access"],
-      index: 0,
-      keyword: { keyword: "STREAMS", startFrom },
-      lastKey: -1,
-      keyStep: 1,
-      limit: 2,
-    }],
-  };
-}
-
 export const streamCommands: CommandDef[] = [
-  cmd("xadd", -5, ["write", "denyoom", "fast"], [1, 1, 1], xadd, {
-    ...spec("RW update", 1, "UPDATE instead of INSERT because of the optional trimming feature"),
-    categories: W_FAST,
-    ...doc("Appends a new entry to a stream", "5.0.0"),
+  fromTable("xadd", xadd),
+  fromTable("xrange", (c, a) => xrangeGeneric(c, a, false)),
+  fromTable("xrevrange", (c, a) => xrangeGeneric(c, a, true)),
+  fromTable("xlen", xlen),
+  fromTable("xdel", xdel),
+  fromTable("xtrim", xtrim),
+  fromTable("xsetid", xsetid),
+  fromTable("xread", xread, { getKeys: xreadKeys }),
+  fromTable("xreadgroup", xreadgroup, { getKeys: xreadKeys }),
+  fromTable("xack", xack),
+  fromTable("xclaim", xclaim),
+  fromTable("xautoclaim", xautoclaim),
+  fromTable("xpending", xpending),
+  fromTable("xgroup", undefined, {
+    subcommands: [
+      fromTable("xgroup|create", xgroup),
+      fromTable("xgroup|createconsumer", xgroup),
+      fromTable("xgroup|delconsumer", xgroup),
+      fromTable("xgroup|destroy", xgroup),
+      fromTable("xgroup|setid", xgroup),
+      fromTable("xgroup|help", help(XGROUP_HELP)),
+    ],
   }),
-  cmd("xrange", -4, ["readonly"], [1, 1, 1], (c, a) => xrangeGeneric(c, a, false), {
-    ...spec("RO access"),
-    categories: R_SLOW,
-    ...doc(
-      "Return a range of elements in a stream, with IDs matching the specified IDs interval",
-      "5.0.0",
-    ),
+  fromTable("xinfo", undefined, {
+    subcommands: [
+      fromTable("xinfo|consumers", xinfoConsumers),
+      fromTable("xinfo|groups", xinfoGroups),
+      fromTable("xinfo|stream", xinfoStreamCmd),
+      fromTable("xinfo|help", help(XINFO_HELP)),
+    ],
   }),
-  cmd("xrevrange", -4, ["readonly"], [1, 1, 1], (c, a) => xrangeGeneric(c, a, true), {
-    ...spec("RO access"),
-    categories: R_SLOW,
-    ...doc(
-      "Return a range of elements in a stream, with IDs matching the specified IDs interval, in " +
-        "reverse order (from greater to smaller IDs) compared to XRANGE",
-      "5.0.0",
-    ),
-  }),
-  cmd("xlen", 2, ["readonly", "fast"], [1, 1, 1], xlen, {
-    ...spec("RO"),
-    categories: R_FAST,
-    ...doc("Return the number of entries in a stream", "5.0.0"),
-  }),
-  cmd("xdel", -3, ["write", "fast"], [1, 1, 1], xdel, {
-    ...spec("RW delete"),
-    categories: W_FAST,
-    ...doc(
-      "Removes the specified entries from the stream. Returns the number of items actually " +
-        "deleted, that may be different from the number of IDs passed in case certain IDs do " +
-        "not exist.",
-      "5.0.0",
-    ),
-  }),
-  cmd("xtrim", -4, ["write"], [1, 1, 1], xtrim, {
-    ...spec("RW delete"),
-    categories: W_SLOW,
-    ...doc("Trims the stream to (approximately if '~' is passed) a certain size", "5.0.0"),
-  }),
-  cmd("xsetid", -3, ["write", "denyoom", "fast"], [1, 1, 1], xsetid, {
-    ...spec("RW update"),
-    categories: W_FAST,
-    ...doc("An internal command for replicating stream values", "5.0.0"),
-  }),
-  cmd("xread", -4, ["readonly", "blocking"], [0, 0, 0], xread, {
-    ...streamsKeywordSpec(1),
-    categories: ["read", "stream", "slow", "blocking"],
-    getKeys: xreadKeys,
-    ...doc(
-      "Return never seen elements in multiple streams, with IDs greater than the ones reported " +
-        "by the caller for each stream. Can block.",
-      "5.0.0",
-    ),
-  }),
-  cmd("xreadgroup", -7, ["write", "blocking"], [0, 0, 0], xreadgroup, {
-    ...streamsKeywordSpec(4),
-    categories: ["write", "stream", "slow", "blocking"],
-    getKeys: xreadKeys,
-    ...doc(
-      "Return new entries from a stream using a consumer group, or access the history of the " +
-        "pending entries for a given consumer. Can block.",
-      "5.0.0",
-    ),
-  }),
-  cmd("xack", -4, ["write", "fast"], [1, 1, 1], xack, {
-    ...spec("RW update"),
-    categories: W_FAST,
-    ...doc(
-      "Marks a pending message as correctly processed, effectively removing it from the pending " +
-        "entries list of the consumer group. Return value of the command is the number of " +
-        "messages successfully acknowledged, that is, the IDs we were actually able to resolve " +
-        "in the PEL.",
-      "5.0.0",
-    ),
-  }),
-  cmd("xclaim", -6, ["write", "fast"], [1, 1, 1], xclaim, {
-    ...spec("RW update"),
-    categories: W_FAST,
-    ...doc(
-      "Changes (or acquires) ownership of a message in a consumer group, as if the message was " +
-        "delivered to the specified consumer.",
-      "5.0.0",
-    ),
-  }),
-  cmd("xautoclaim", -6, ["write", "fast"], [1, 1, 1], xautoclaim, {
-    ...spec("RW delete"),
-    categories: W_FAST,
-    ...doc(
-      "Changes (or acquires) ownership of messages in a consumer group, as if the messages were " +
-        "delivered to the specified consumer.",
-      "6.2.0",
-    ),
-  }),
-  cmd("xpending", -3, ["readonly"], [1, 1, 1], xpending, {
-    ...spec("RO access"),
-    categories: R_SLOW,
-    ...doc(
-      "Return information and entries from a stream consumer group pending entries list, that " +
-        "are messages fetched but never acknowledged.",
-      "5.0.0",
-    ),
-  }),
-  container("xgroup", -2, "A container for consumer groups commands", "5.0.0", [
-    cmd("create", -5, ["write", "denyoom"], GROUP_KEYS, xgroup, {
-      ...spec("RW insert", 2),
-      categories: W_SLOW,
-      ...doc("Create a consumer group.", "5.0.0"),
-    }),
-    cmd("createconsumer", 5, ["write", "denyoom"], GROUP_KEYS, xgroup, {
-      ...spec("RW insert", 2),
-      categories: W_SLOW,
-      ...doc("Create a consumer in a consumer group.", "6.2.0"),
-    }),
-    cmd("delconsumer", 5, ["write"], GROUP_KEYS, xgroup, {
-      ...spec("RW delete", 2),
-      categories: W_SLOW,
-      ...doc("Delete a consumer from a consumer group.", "5.0.0"),
-    }),
-    cmd("destroy", 4, ["write"], GROUP_KEYS, xgroup, {
-      ...spec("RW delete", 2),
-      categories: W_SLOW,
-      ...doc("Destroy a consumer group.", "5.0.0"),
-    }),
-    cmd("setid", -5, ["write"], GROUP_KEYS, xgroup, {
-      ...spec("RW update", 2),
-      categories: W_SLOW,
-      ...doc("Set a consumer group to an arbitrary last delivered ID value.", "5.0.0"),
-    }),
-    cmd("help", 2, ["loading", "stale"], [0, 0, 0], help(XGROUP_HELP), {
-      categories: ["stream", "slow"],
-      ...doc("Show helpful text about the different subcommands", "5.0.0"),
-    }),
-  ], "stream"),
-  container("xinfo", -2, "A container for stream introspection commands", "5.0.0", [
-    cmd("consumers", 4, ["readonly"], GROUP_KEYS, xinfoConsumers, {
-      ...spec("RO access", 2),
-      categories: R_SLOW,
-      ...doc("List the consumers in a consumer group", "5.0.0"),
-    }),
-    cmd("groups", 3, ["readonly"], GROUP_KEYS, xinfoGroups, {
-      ...spec("RO access", 2),
-      categories: R_SLOW,
-      ...doc("List the consumer groups of a stream", "5.0.0"),
-    }),
-    cmd("stream", -3, ["readonly"], GROUP_KEYS, xinfoStreamCmd, {
-      ...spec("RO access", 2),
-      categories: R_SLOW,
-      ...doc("Get information about a stream", "5.0.0"),
-    }),
-    cmd("help", 2, ["loading", "stale"], [0, 0, 0], help(XINFO_HELP), {
-      categories: ["stream", "slow"],
-      ...doc("Show helpful text about the different subcommands", "5.0.0"),
-    }),
-  ], "stream"),
 ];

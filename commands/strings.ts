@@ -22,7 +22,7 @@ import {
 import { NOTIFY_GENERIC, NOTIFY_STRING } from "../pubsub/notify_flags.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./long_double.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -359,7 +359,14 @@ function setGeneric(
       return;
     }
   }
-  db.set(key, storedString(value), (flags & F_KEEPTTL) !== 0 || whenMs !== -1);
+  // NX/XX looked the key up already (setGenericCommand's lookupKeyWrite, then setKey with
+  // SETKEY_ALREADY_EXIST): one access.
+  db.set(
+    key,
+    storedString(value),
+    (flags & F_KEEPTTL) !== 0 || whenMs !== -1,
+    (flags & (F_NX | F_XX)) === 0,
+  );
   db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   if (whenMs !== -1) {
     // setGenericCommand: setExpire even for a time already past (the key expires on access).
@@ -545,7 +552,7 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
   }
   const text = String(result);
   if (v === undefined) db.add(key, text);
-  else db.set(key, text, true);
+  else db.set(key, text, true, false); // dbOverwrite: looked up once already
   db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "incrby", key);
   ctx.reply.int(result);
 }
@@ -609,7 +616,7 @@ function incrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
   const bytes = asciiBytes(formatLongDoubleHuman(sum));
   notIntEncoded.add(bytes);
   if (v === undefined) ctx.db.add(key, bytes);
-  else ctx.db.set(key, bytes, true);
+  else ctx.db.set(key, bytes, true, false); // dbOverwrite: looked up once already
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "incrbyfloat", key);
   ctx.reply.bulk(bytes);
 }
@@ -629,7 +636,7 @@ function append(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   if (tooLong(ctx, v.length + argv[2].length)) return;
   const nv = appendBytes(v, argv[2]);
-  ctx.db.set(key, nv, true);
+  ctx.db.set(key, nv, true, false); // dbUnshareStringValue: looked up once already
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "append", key);
   ctx.reply.int(nv.length);
 }
@@ -711,7 +718,7 @@ function setrange(ctx: CommandContext, argv: Uint8Array[]): void {
   if (typeof v === "string") { for (let i = 0; i < v.length; i++) nv[i] = v.charCodeAt(i); }
   else nv.set(v, 0);
   nv.set(value, offset);
-  ctx.db.set(key, nv, true);
+  ctx.db.set(key, nv, true, false); // dbUnshareStringValue: looked up once already
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "setrange", key);
   ctx.reply.int(nv.length);
 }
@@ -846,46 +853,27 @@ function lcs(ctx: CommandContext, argv: Uint8Array[]): void {
 
 // ---------------------------------------------------------------------------------------------
 
-const RW = { categories: ["write", "string", "fast"] };
-const RWS = { categories: ["write", "string", "slow"] };
-const RO = { categories: ["read", "string", "fast"] };
-const ROS = { categories: ["read", "string", "slow"] };
-
 export const stringCommands: CommandDef[] = [
-  cmd("get", 2, ["readonly", "fast"], [1, 1, 1], get, RO),
-  cmd("set", -3, ["write", "denyoom"], [1, 1, 1], set, RWS),
-  cmd("setnx", 3, ["write", "denyoom", "fast"], [1, 1, 1], setnx, RW),
-  cmd(
-    "setex",
-    4,
-    ["write", "denyoom"],
-    [1, 1, 1],
-    (c, a) => setexGeneric(c, a, true, "setex"),
-    RWS,
-  ),
-  cmd(
-    "psetex",
-    4,
-    ["write", "denyoom"],
-    [1, 1, 1],
-    (c, a) => setexGeneric(c, a, false, "psetex"),
-    RWS,
-  ),
-  cmd("getset", 3, ["write", "denyoom", "fast"], [1, 1, 1], getset, RW),
-  cmd("getdel", 2, ["write", "fast"], [1, 1, 1], getdel, RW),
-  cmd("getex", -2, ["write", "fast"], [1, 1, 1], getex, RW),
-  cmd("mget", -2, ["readonly", "fast"], [1, -1, 1], mget, RO),
-  cmd("mset", -3, ["write", "denyoom"], [1, -1, 2], mset, RWS),
-  cmd("msetnx", -3, ["write", "denyoom"], [1, -1, 2], msetnx, RWS),
-  cmd("incr", 2, ["write", "denyoom", "fast"], [1, 1, 1], incr, RW),
-  cmd("decr", 2, ["write", "denyoom", "fast"], [1, 1, 1], decr, RW),
-  cmd("incrby", 3, ["write", "denyoom", "fast"], [1, 1, 1], incrby, RW),
-  cmd("decrby", 3, ["write", "denyoom", "fast"], [1, 1, 1], decrby, RW),
-  cmd("incrbyfloat", 3, ["write", "denyoom", "fast"], [1, 1, 1], incrbyfloat, RW),
-  cmd("append", 3, ["write", "denyoom", "fast"], [1, 1, 1], append, RW),
-  cmd("strlen", 2, ["readonly", "fast"], [1, 1, 1], strlen, RO),
-  cmd("getrange", 4, ["readonly"], [1, 1, 1], getrange, ROS),
-  cmd("substr", 4, ["readonly"], [1, 1, 1], getrange, ROS),
-  cmd("setrange", 4, ["write", "denyoom"], [1, 1, 1], setrange, RWS),
-  cmd("lcs", -3, ["readonly"], [1, 2, 1], lcs, ROS),
+  fromTable("get", get),
+  fromTable("set", set),
+  fromTable("setnx", setnx),
+  fromTable("setex", (c, a) => setexGeneric(c, a, true, "setex")),
+  fromTable("psetex", (c, a) => setexGeneric(c, a, false, "psetex")),
+  fromTable("getset", getset),
+  fromTable("getdel", getdel),
+  fromTable("getex", getex),
+  fromTable("mget", mget),
+  fromTable("mset", mset),
+  fromTable("msetnx", msetnx),
+  fromTable("incr", incr),
+  fromTable("decr", decr),
+  fromTable("incrby", incrby),
+  fromTable("decrby", decrby),
+  fromTable("incrbyfloat", incrbyfloat),
+  fromTable("append", append),
+  fromTable("strlen", strlen),
+  fromTable("getrange", getrange),
+  fromTable("substr", getrange),
+  fromTable("setrange", setrange),
+  fromTable("lcs", lcs),
 ];

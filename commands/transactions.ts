@@ -3,8 +3,9 @@
 import { latin1 } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import { call, discardTransaction, unwatchAll } from "../server/dispatch.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import type { QueuedCommand } from "../server/client.ts";
+import { aclDenyQueued } from "../server/acl_guard.ts";
 
 function multi(ctx: CommandContext): void {
   if (ctx.client.multi !== null) {
@@ -24,24 +25,25 @@ function exec(ctx: CommandContext): void | Promise<void> {
     return;
   }
   if (client.multiError) {
-    discardTransaction(server, client);
+    discardTransaction(client);
     reply.error(E.EXECABORT);
     return;
   }
   if (client.dirtyCas) {
-    discardTransaction(server, client);
+    discardTransaction(client);
     reply.nilArray();
     return;
   }
   // Leave MULTI state before running, so queued commands execute for real.
   client.multi = null;
-  unwatchAll(server, client);
+  unwatchAll(client);
   reply.array(queued.length);
   client.inExec = true;
   let async = false;
   try {
     for (let i = 0; i < queued.length; i++) {
       const q = queued[i];
+      if (!client.user.unrestricted && execDenied(ctx, q)) continue;
       const r = call(server, client, q.def, q.fullname, q.argv);
       if (r instanceof Promise) {
         // An asynchronous command: finish the rest in order after it, still inside EXEC. A
@@ -55,6 +57,15 @@ function exec(ctx: CommandContext): void | Promise<void> {
   } finally {
     if (!async) client.inExec = false;
   }
+}
+
+/** execCommand: ACL rules changed since queueing refuse a queued call (its reply: NOPERM). */
+function execDenied(ctx: CommandContext, q: QueuedCommand): boolean {
+  if (ctx.client.isMaster) return false;
+  const denial = aclDenyQueued(ctx.server, ctx.client, q.fullname, q.argv);
+  if (denial === null) return false;
+  ctx.reply.error(denial);
+  return true;
 }
 
 /** The rest of an EXEC after an asynchronous queued command (`pending`), from index `from`. */
@@ -72,6 +83,7 @@ async function finishExec(
     await pending;
     for (let j = from; j < queued.length; j++) {
       const qj = queued[j];
+      if (!client.user.unrestricted && execDenied(ctx, qj)) continue;
       await call(server, client, qj.def, qj.fullname, qj.argv);
     }
   } finally {
@@ -86,44 +98,35 @@ function discard(ctx: CommandContext): void {
     ctx.reply.error("ERR DISCARD without MULTI");
     return;
   }
-  discardTransaction(ctx.server, ctx.client);
+  discardTransaction(ctx.client);
   ctx.reply.ok();
 }
 
 function watch(ctx: CommandContext, argv: Uint8Array[]): void {
-  const { client, server } = ctx;
+  const client = ctx.client;
   if (client.multi !== null) {
     ctx.reply.error("ERR WATCH inside MULTI is not allowed");
     return;
   }
   for (let i = 1; i < argv.length; i++) {
     const key = latin1(argv[i]);
-    if (client.watchedKeys.includes(key)) continue;
-    client.watchedKeys.push(key);
-    server.db.watch(key, client);
+    const db = ctx.db;
+    if (client.watchedKeys.some((w) => w.key === key && w.db === db)) continue;
+    client.watchedKeys.push({ db, key });
+    db.watch(key, client);
   }
   ctx.reply.ok();
 }
 
 function unwatch(ctx: CommandContext): void {
-  unwatchAll(ctx.server, ctx.client);
+  unwatchAll(ctx.client);
   ctx.reply.ok();
 }
 
 export const transactionCommands: CommandDef[] = [
-  cmd("multi", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], [0, 0, 0], multi, {
-    categories: ["fast", "transaction"],
-  }),
-  cmd("exec", 1, ["noscript", "loading", "stale", "skip_slowlog"], [0, 0, 0], exec, {
-    categories: ["slow", "transaction"],
-  }),
-  cmd("discard", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], [0, 0, 0], discard, {
-    categories: ["fast", "transaction"],
-  }),
-  cmd("watch", -2, ["noscript", "loading", "stale", "fast", "allow_busy"], [1, -1, 1], watch, {
-    categories: ["fast", "transaction"],
-  }),
-  cmd("unwatch", 1, ["noscript", "loading", "stale", "fast", "allow_busy"], [0, 0, 0], unwatch, {
-    categories: ["fast", "transaction"],
-  }),
+  fromTable("multi", multi),
+  fromTable("exec", exec),
+  fromTable("discard", discard),
+  fromTable("watch", watch),
+  fromTable("unwatch", unwatch),
 ];

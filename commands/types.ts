@@ -1,13 +1,17 @@
 /**
  * The command table's types. A command is a plain function over (context, argv) that writes its
  * reply into `ctx.reply`; the dispatcher (server/dispatch.ts) has already checked arity, auth,
- * MULTI queueing and cluster routing.
+ * MULTI queueing and cluster routing. A definition is built by `fromTable` from Redis 7.0.15's
+ * generated table (arity, flags, legacy keys, ACL categories; COMMAND INFO / DOCS print the same
+ * table): a family file adds only the handler and what is the node's own (getKeys, flagsFor,
+ * subcommands, flags COMMAND INFO hides).
  */
 
 import type { Reply } from "../protocol/reply.ts";
 import type { Db } from "../keyspace/db.ts";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
+import { COMMAND_TABLE, type CommandSpec } from "./command_docs_table.ts";
 
 export interface CommandContext {
   server: Server;
@@ -71,90 +75,40 @@ export interface CommandDef {
   flagsFor?: (server: Server, argv: Uint8Array[]) => CommandDef;
   /** For container commands (CLUSTER, CONFIG, CLIENT, ...): dispatched on argv[1]. */
   subcommands?: CommandDef[];
-  /**
-   * Key specs as COMMAND INFO prints them, when the legacy range alone does not say them (their
-   * flags, several specs, notes). Without it one spec is derived from firstKey/lastKey/step.
-   */
-  keySpecs?: KeySpec[];
-  /** COMMAND DOCS fields past summary/since/group (Redis's commands/*.json), when given. */
-  docs?: CommandDocs;
-  /** One-line summary for COMMAND DOCS. */
-  summary?: string;
-  /** Version the command appeared in (COMMAND DOCS "since"). */
-  since?: string;
-  group?: string;
 }
 
-/** A key spec: begin_search by index, find_keys by range (the only kinds these commands need). */
-export interface KeySpec {
-  notes?: string;
-  /** "RW", "RO", "OW", "RM" then "access", "update", "insert", "delete"... */
-  flags: string[];
-  index: number;
-  lastKey: number;
-  keyStep: number;
-  limit: number;
-  /** begin_search and find_keys are "unknown" (SORT's BY/GET/STORE keys); index etc. unused. */
-  unknown?: boolean;
-  /** begin_search by keyword instead of `index` (GEORADIUS's STORE): the word, where it starts. */
-  keyword?: { keyword: string; startFrom: number };
+/** Redis 7.0.15's table entry of `fullname` ("get", "config|get"); throws for one Redis lacks. */
+export function specOf(fullname: string): CommandSpec {
+  const spec = COMMAND_TABLE.get(fullname);
+  if (spec === undefined) throw new Error(`redis 7.0.15 has no command ${fullname}`);
+  return spec;
 }
 
-/** One COMMAND DOCS argument (a plain one: no token, no nested arguments). */
-export interface DocArg {
-  name: string;
-  type: string;
-  keySpecIndex?: number;
-  flags?: string[];
-}
-
-export interface CommandDocs {
-  complexity?: string;
-  docFlags?: string[];
-  arguments?: DocArg[];
-}
-
-/** Shorthand to declare a command: name, arity, flags, firstKey, lastKey, step, handler. */
-export function cmd(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  keys: [number, number, number],
-  handler: Handler,
+/**
+ * The CommandDef of `fullname` with Redis 7.0.15's arity, flags, legacy key range and ACL
+ * categories, from the generated table (commands/command_docs_table.ts, which COMMAND INFO and
+ * COMMAND DOCS print): the only place the node's command metadata is written. `handler`
+ * undefined for a container run only through its subcommands; `extra`: what is the node's own
+ * (getKeys, flagsFor, subcommands); `extraFlags`: flags the dispatcher reads that COMMAND INFO
+ * hides (server.c addReplyCommandFlags skips may_replicate, sentinel, only_sentinel, protected).
+ */
+export function fromTable(
+  fullname: string,
+  handler: Handler | undefined,
   extra: Partial<CommandDef> = {},
+  extraFlags: CommandFlag[] = [],
 ): CommandDef {
+  const spec = specOf(fullname);
+  const bar = fullname.indexOf("|");
   return {
-    name,
-    arity,
-    flags,
-    firstKey: keys[0],
-    lastKey: keys[1],
-    step: keys[2],
-    handler,
+    name: bar === -1 ? fullname : fullname.slice(bar + 1),
+    arity: spec.arity,
+    flags: [...spec.flags.filter((f) => f !== "movablekeys") as CommandFlag[], ...extraFlags],
+    firstKey: spec.keys[0],
+    lastKey: spec.keys[1],
+    step: spec.keys[2],
+    categories: spec.acl.map((c) => c.slice(1)),
+    ...(handler === undefined ? {} : { handler }),
     ...extra,
-  };
-}
-
-/** A container command (CONFIG, FUNCTION, ...): dispatched on its subcommands. */
-export function container(
-  name: string,
-  arity: number,
-  summary: string,
-  since: string,
-  subcommands: CommandDef[],
-  group = "server",
-): CommandDef {
-  return {
-    name,
-    arity,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ["slow"],
-    summary,
-    since,
-    group,
-    subcommands,
   };
 }

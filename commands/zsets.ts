@@ -14,7 +14,7 @@ import type { LexRange, ScoreRange, ZRange } from "../keyspace/zset.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
-import { cmd, type CommandContext, type CommandDef } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { isKeyword } from "./strings.ts";
 import { INVALID_CURSOR, parseScanCursor, parseScanOptions, replyScan } from "./coll_util.ts";
 import { parseLexRange, parseScoreRange, parseStrictDouble } from "./zset_parse.ts";
@@ -1144,284 +1144,63 @@ function bzmpop(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The command table
-
-const W_FAST = ["write", "sortedset", "fast"];
-const R_FAST = ["read", "sortedset", "fast"];
-const W_SLOW = ["write", "sortedset", "slow"];
-const R_SLOW = ["read", "sortedset", "slow"];
+// The command table (arity, flags, keys, ACL categories: commands/command_docs_table.ts)
 
 const storeKeys = (argv: Uint8Array[]) => numkeysKeys(argv, 2, [1]);
 const readKeys = (argv: Uint8Array[]) => numkeysKeys(argv, 1, []);
 
 export const zsetCommands: CommandDef[] = [
-  cmd("zadd", -4, ["write", "denyoom", "fast"], [1, 1, 1], zadd, { categories: W_FAST }),
-  cmd("zincrby", 4, ["write", "denyoom", "fast"], [1, 1, 1], zincrby, { categories: W_FAST }),
-  cmd("zrem", -3, ["write", "fast"], [1, 1, 1], zrem, { categories: W_FAST }),
-  cmd("zcard", 2, ["readonly", "fast"], [1, 1, 1], zcard, { categories: R_FAST }),
-  cmd("zscore", 3, ["readonly", "fast"], [1, 1, 1], zscore, { categories: R_FAST }),
-  cmd("zmscore", -3, ["readonly", "fast"], [1, 1, 1], zmscore, { categories: R_FAST }),
-  cmd("zrank", 3, ["readonly", "fast"], [1, 1, 1], (c, a) => zrankGeneric(c, a, false), {
-    categories: R_FAST,
-  }),
-  cmd("zrevrank", 3, ["readonly", "fast"], [1, 1, 1], (c, a) => zrankGeneric(c, a, true), {
-    categories: R_FAST,
-  }),
-  cmd("zcount", 4, ["readonly", "fast"], [1, 1, 1], zcount, { categories: R_FAST }),
-  cmd("zlexcount", 4, ["readonly", "fast"], [1, 1, 1], zlexcount, { categories: R_FAST }),
-  cmd("zrange", -4, ["readonly"], [1, 1, 1], zrange, { categories: R_SLOW }),
-  cmd("zrangestore", -5, ["write", "denyoom"], [1, 2, 1], zrangestore, { categories: W_SLOW }),
-  cmd("zrevrange", -4, ["readonly"], [1, 1, 1], zrevrange, { categories: R_SLOW }),
-  cmd("zrangebyscore", -4, ["readonly"], [1, 1, 1], zrangebyscore, { categories: R_SLOW }),
-  cmd("zrevrangebyscore", -4, ["readonly"], [1, 1, 1], zrevrangebyscore, { categories: R_SLOW }),
-  cmd("zrangebylex", -4, ["readonly"], [1, 1, 1], zrangebylex, { categories: R_SLOW }),
-  cmd("zrevrangebylex", -4, ["readonly"], [1, 1, 1], zrevrangebylex, { categories: R_SLOW }),
-  cmd("zpopmin", -2, ["write", "fast"], [1, 1, 1], (c, a) => zpopMinMax(c, a, false), {
-    categories: W_FAST,
-  }),
-  cmd("zpopmax", -2, ["write", "fast"], [1, 1, 1], (c, a) => zpopMinMax(c, a, true), {
-    categories: W_FAST,
-  }),
-  cmd("zremrangebyrank", 4, ["write"], [1, 1, 1], (c, a) => zremrangeGeneric(c, a, RANGE_RANK), {
-    categories: W_SLOW,
-  }),
-  cmd("zremrangebyscore", 4, ["write"], [1, 1, 1], (c, a) => zremrangeGeneric(c, a, RANGE_SCORE), {
-    categories: W_SLOW,
-  }),
-  cmd("zremrangebylex", 4, ["write"], [1, 1, 1], (c, a) => zremrangeGeneric(c, a, RANGE_LEX), {
-    categories: W_SLOW,
-  }),
-  cmd(
+  fromTable("zadd", zadd),
+  fromTable("zincrby", zincrby),
+  fromTable("zrem", zrem),
+  fromTable("zcard", zcard),
+  fromTable("zscore", zscore),
+  fromTable("zmscore", zmscore),
+  fromTable("zrank", (c, a) => zrankGeneric(c, a, false)),
+  fromTable("zrevrank", (c, a) => zrankGeneric(c, a, true)),
+  fromTable("zcount", zcount),
+  fromTable("zlexcount", zlexcount),
+  fromTable("zrange", zrange),
+  fromTable("zrangestore", zrangestore),
+  fromTable("zrevrange", zrevrange),
+  fromTable("zrangebyscore", zrangebyscore),
+  fromTable("zrevrangebyscore", zrevrangebyscore),
+  fromTable("zrangebylex", zrangebylex),
+  fromTable("zrevrangebylex", zrevrangebylex),
+  fromTable("zpopmin", (c, a) => zpopMinMax(c, a, false)),
+  fromTable("zpopmax", (c, a) => zpopMinMax(c, a, true)),
+  fromTable("zremrangebyrank", (c, a) => zremrangeGeneric(c, a, RANGE_RANK)),
+  fromTable("zremrangebyscore", (c, a) => zremrangeGeneric(c, a, RANGE_SCORE)),
+  fromTable("zremrangebylex", (c, a) => zremrangeGeneric(c, a, RANGE_LEX)),
+  fromTable(
     "zunionstore",
-    -4,
-    ["write", "denyoom"],
-    [1, 1, 1],
     (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_UNION, false, "zunionstore"),
-    { categories: W_SLOW, getKeys: storeKeys },
+    { getKeys: storeKeys },
   ),
-  cmd(
+  fromTable(
     "zinterstore",
-    -4,
-    ["write", "denyoom"],
-    [1, 1, 1],
     (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_INTER, false, "zinterstore"),
-    { categories: W_SLOW, getKeys: storeKeys },
+    { getKeys: storeKeys },
   ),
-  cmd(
-    "zdiffstore",
-    -4,
-    ["write", "denyoom"],
-    [1, 1, 1],
-    (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_DIFF, false, "zdiffstore"),
-    { categories: W_SLOW, getKeys: storeKeys },
-  ),
-  cmd(
-    "zunion",
-    -3,
-    ["readonly"],
-    [0, 0, 0],
-    (c, a) => zsetOp(c, a, null, 1, OP_UNION, false, "zunion"),
-    {
-      categories: R_SLOW,
-      getKeys: readKeys,
-    },
-  ),
-  cmd(
-    "zinter",
-    -3,
-    ["readonly"],
-    [0, 0, 0],
-    (c, a) => zsetOp(c, a, null, 1, OP_INTER, false, "zinter"),
-    {
-      categories: R_SLOW,
-      getKeys: readKeys,
-    },
-  ),
-  cmd(
-    "zdiff",
-    -3,
-    ["readonly"],
-    [0, 0, 0],
-    (c, a) => zsetOp(c, a, null, 1, OP_DIFF, false, "zdiff"),
-    {
-      categories: R_SLOW,
-      getKeys: readKeys,
-    },
-  ),
-  cmd(
-    "zintercard",
-    -3,
-    ["readonly"],
-    [0, 0, 0],
-    (c, a) => zsetOp(c, a, null, 1, OP_INTER, true, "zintercard"),
-    { categories: R_SLOW, getKeys: readKeys },
-  ),
-  cmd("zrandmember", -2, ["readonly"], [1, 1, 1], zrandmember, { categories: R_SLOW }),
-  cmd("zscan", -3, ["readonly"], [1, 1, 1], zscan, { categories: R_SLOW }),
-  cmd("zmpop", -4, ["write"], [0, 0, 0], zmpop, {
-    categories: W_SLOW,
+  fromTable("zdiffstore", (c, a) => zsetOp(c, a, latin1(a[1]), 2, OP_DIFF, false, "zdiffstore"), {
+    getKeys: storeKeys,
+  }),
+  fromTable("zunion", (c, a) => zsetOp(c, a, null, 1, OP_UNION, false, "zunion"), {
     getKeys: readKeys,
   }),
-  cmd("bzpopmin", -3, ["write", "noscript", "blocking", "fast"], [1, -2, 1], bzpop(false), {
-    categories: [...W_FAST, "blocking"],
+  fromTable("zinter", (c, a) => zsetOp(c, a, null, 1, OP_INTER, false, "zinter"), {
+    getKeys: readKeys,
   }),
-  cmd("bzpopmax", -3, ["write", "noscript", "blocking", "fast"], [1, -2, 1], bzpop(true), {
-    categories: [...W_FAST, "blocking"],
+  fromTable("zdiff", (c, a) => zsetOp(c, a, null, 1, OP_DIFF, false, "zdiff"), {
+    getKeys: readKeys,
   }),
-  cmd("bzmpop", -5, ["write", "blocking"], [0, 0, 0], bzmpop, {
-    categories: [...W_SLOW, "blocking"],
-    getKeys: (argv: Uint8Array[]) => numkeysKeys(argv, 2, []),
+  fromTable("zintercard", (c, a) => zsetOp(c, a, null, 1, OP_INTER, true, "zintercard"), {
+    getKeys: readKeys,
   }),
+  fromTable("zrandmember", zrandmember),
+  fromTable("zscan", zscan),
+  fromTable("zmpop", zmpop, { getKeys: readKeys }),
+  fromTable("bzpopmin", bzpop(false)),
+  fromTable("bzpopmax", bzpop(true)),
+  fromTable("bzmpop", bzmpop, { getKeys: (argv: Uint8Array[]) => numkeysKeys(argv, 2, []) }),
 ];
-
-/** COMMAND DOCS summary and since, as Redis 7.0 reports them. */
-const DOCS: Record<string, [string, string]> = {
-  zadd: [
-    "Add one or more members to a sorted set, or update its score if it already exists",
-    "1.2.0",
-  ],
-  zincrby: [
-    "Increment the score of a member in a sorted set",
-    "1.2.0",
-  ],
-  zrem: [
-    "Remove one or more members from a sorted set",
-    "1.2.0",
-  ],
-  zcard: [
-    "Get the number of members in a sorted set",
-    "1.2.0",
-  ],
-  zscore: [
-    "Get the score associated with the given member in a sorted set",
-    "1.2.0",
-  ],
-  zmscore: [
-    "Get the score associated with the given members in a sorted set",
-    "6.2.0",
-  ],
-  zrank: [
-    "Determine the index of a member in a sorted set",
-    "2.0.0",
-  ],
-  zrevrank: [
-    "Determine the index of a member in a sorted set, with scores ordered from high to low",
-    "2.0.0",
-  ],
-  zcount: [
-    "Count the members in a sorted set with scores within the given values",
-    "2.0.0",
-  ],
-  zlexcount: [
-    "Count the number of members in a sorted set between a given lexicographical range",
-    "2.8.9",
-  ],
-  zrange: [
-    "Return a range of members in a sorted set",
-    "1.2.0",
-  ],
-  zrangestore: [
-    "Store a range of members from sorted set into another key",
-    "6.2.0",
-  ],
-  zrevrange: [
-    "Return a range of members in a sorted set, by index, with scores ordered from high to low",
-    "1.2.0",
-  ],
-  zrangebyscore: [
-    "Return a range of members in a sorted set, by score",
-    "1.0.5",
-  ],
-  zrevrangebyscore: [
-    "Return a range of members in a sorted set, by score, with scores ordered from high to low",
-    "2.2.0",
-  ],
-  zrangebylex: [
-    "Return a range of members in a sorted set, by lexicographical range",
-    "2.8.9",
-  ],
-  zrevrangebylex: [
-    "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
-    "2.8.9",
-  ],
-  zpopmin: [
-    "Remove and return members with the lowest scores in a sorted set",
-    "5.0.0",
-  ],
-  zpopmax: [
-    "Remove and return members with the highest scores in a sorted set",
-    "5.0.0",
-  ],
-  zremrangebyrank: [
-    "Remove all members in a sorted set within the given indexes",
-    "2.0.0",
-  ],
-  zremrangebyscore: [
-    "Remove all members in a sorted set within the given scores",
-    "1.2.0",
-  ],
-  zremrangebylex: [
-    "Remove all members in a sorted set between the given lexicographical range",
-    "2.8.9",
-  ],
-  zunionstore: [
-    "Add multiple sorted sets and store the resulting sorted set in a new key",
-    "2.0.0",
-  ],
-  zinterstore: [
-    "Intersect multiple sorted sets and store the resulting sorted set in a new key",
-    "2.0.0",
-  ],
-  zdiffstore: [
-    "Subtract multiple sorted sets and store the resulting sorted set in a new key",
-    "6.2.0",
-  ],
-  zunion: [
-    "Add multiple sorted sets",
-    "6.2.0",
-  ],
-  zinter: [
-    "Intersect multiple sorted sets",
-    "6.2.0",
-  ],
-  zdiff: [
-    "Subtract multiple sorted sets",
-    "6.2.0",
-  ],
-  zintercard: [
-    "Intersect multiple sorted sets and return the cardinality of the result",
-    "7.0.0",
-  ],
-  zrandmember: [
-    "Get one or multiple random elements from a sorted set",
-    "6.2.0",
-  ],
-  zscan: [
-    "Incrementally iterate sorted sets elements and associated scores",
-    "2.8.0",
-  ],
-  zmpop: [
-    "Remove and return members with scores in a sorted set",
-    "7.0.0",
-  ],
-  bzpopmin: [
-    "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
-    "5.0.0",
-  ],
-  bzpopmax: [
-    "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
-    "5.0.0",
-  ],
-  bzmpop: [
-    "Remove and return members with scores in a sorted set or block until one is available",
-    "7.0.0",
-  ],
-};
-
-for (const def of zsetCommands) {
-  const doc = DOCS[def.name];
-  if (doc === undefined) throw new Error(`zsets: no docs for ${def.name}`);
-  def.summary = doc[0];
-  def.since = doc[1];
-  def.group = "sorted-set";
-}

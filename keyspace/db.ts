@@ -1,11 +1,12 @@
 /**
- * The keyspace: one database of keys to values with expiry, a per-hash-slot key index (for
+ * The keyspace: one database (of the node's `databases`; SELECT picks one) of keys to values
+ * with expiry, a per-hash-slot key index (for
  * CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT, SCAN cursors and RANDOMKEY), WATCH invalidation and the
  * active expire cycle.
  *
  * Keys are binary strings (one char per byte, see protocol/bytes.ts). Values:
  *   string -> a binary string or Uint8Array (keyspace/string_value.ts),
- *   list -> Deque<Uint8Array>, hash -> Map<string, Uint8Array>, set -> Set<string>,
+ *   list -> Deque<Uint8Array>, hash -> Map<string, StringValue>, set -> Set<string>,
  *   zset -> ZSet, stream -> Stream.
  * Plain code, no actors: this is the data plane's hot path.
  */
@@ -17,8 +18,23 @@ import { CLUSTER_SLOTS, keyHashSlotBinary as slotOfKey } from "../protocol/slot.
 import type { KeyTracker } from "../server/tracking.ts";
 import { KeyspaceNotifier } from "../pubsub/notify.ts";
 import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from "../pubsub/notify_flags.ts";
+import { NOTIFY_EVICTED } from "../pubsub/notify_flags.ts";
+import {
+  type AccessPolicy,
+  defaultAccessPolicy,
+  idleMs,
+  lfuDecrAndReturn,
+  LRU_CLOCK_RESOLUTION_MS,
+  lruClock,
+  newKeyLru,
+  restoredLru,
+  touchedLru,
+} from "./lru.ts";
+import { keyBytes } from "./object_size.ts";
+import type { StringValue } from "./string_value.ts";
 
-export type HashValue = Map<string, Uint8Array>;
+/** Field (binary string) -> value, held as string values are (keyspace/string_value.ts). */
+export type HashValue = Map<string, StringValue>;
 export type SetValue = Set<string>;
 export type ListValue = Deque<Uint8Array>;
 export type Value = string | Uint8Array | ListValue | HashValue | SetValue | ZSet | Stream;
@@ -45,8 +61,10 @@ export interface BlockedWaiter {
   owner?: unknown;
   /** Drop the wait without a reply. */
   cancel?(): void;
-  /** Answer the client with `error` and drop the wait (a cluster redirect). */
+  /** Answer the client with `error` and drop the wait (a cluster redirect, CLIENT UNBLOCK). */
   abort?(error: string): void;
+  /** Answer the client as its timeout would, and drop the wait (CLIENT UNBLOCK TIMEOUT). */
+  timeOut?(): void;
   /** A read command of a READONLY client (a replica of the slot's owner may keep it waiting). */
   readonly readOnly?: boolean;
 }
@@ -58,9 +76,17 @@ export interface BlockedWaiter {
 export interface ChangeObserver {
   /** `key` is about to be added, overwritten, deleted, renamed or given a new TTL. */
   beforeChange(key: string): void;
-  /** Every key is about to go (FLUSHALL, a full sync). */
+  /** Every key is about to go (FLUSHALL, FLUSHDB, a full sync). */
   beforeFlush(): void;
+  /** The keys are about to move to another database (SWAPDB). */
+  beforeSwap?(): void;
 }
+
+/**
+ * The charge last added for a value object (strings' charges are recomputed): one table for
+ * every database, so a value keeps its charge when SWAPDB or MOVE changes its database.
+ */
+const charges = new WeakMap<object, number>();
 
 /** Most clients that may wait on one key (a bound on the per-key FIFO). */
 const MAX_WAITERS_PER_KEY = 1_000_000;
@@ -80,13 +106,28 @@ export interface DbStats {
 }
 
 export class Db {
-  readonly dict = new Map<string, Value>();
+  /** Keys to values (swapped with another Db's by SWAPDB: `swapWith`). */
+  dict = new Map<string, Value>();
   /** Absolute expiry time in ms since the epoch, for keys that have one. */
-  readonly expires = new Map<string, number>();
-  /** Keys per hash slot. */
-  private readonly slots: (Set<string> | undefined)[] = new Array(CLUSTER_SLOTS);
+  expires = new Map<string, number>();
+  /**
+   * Keys per hash slot, each with its 24-bit LRU clock or LFU field (keyspace/lru.ts): a small
+   * integer in a Map entry costs one word more than a Set entry, no allocation.
+   */
+  private slots: (Map<string, number> | undefined)[] = new Array(CLUSTER_SLOTS);
+  /** How keys' access clocks are updated (shared by a node's databases; server keeps it). */
+  access: AccessPolicy = defaultAccessPolicy();
+  /** Sum of the charges of this database's keys (keyspace/object_size.ts keyBytes). */
+  usedBytes = 0;
+  private evictCursor: Iterator<[string, number]> | null = null;
+  /** server.lruclock, kept by the server's cron (-1: no cron, see `lruClockNow`). */
+  cronLruClock = -1;
+  /** The second `lruSecondClock` is the LRU clock of (see `lruClockNow`). */
+  private lruSecondMs = -Infinity;
+  private lruSecondClock = 0;
   private readonly watched = new Map<string, Set<Watcher>>();
-  readonly stats: DbStats = { hits: 0, misses: 0, expiredKeys: 0, dirty: 0 };
+  /** Server-wide counters (one object shared by every database of a node, as Redis's server.*). */
+  readonly stats: DbStats;
   /** Called for every key deleted by expiry (replication propagates it as DEL). */
   onExpire: ((key: string) => void) | null = null;
   /** When false (a replica), keys are not deleted on access, only reported missing. */
@@ -109,9 +150,27 @@ export class Db {
   /** Every blocked client (INFO `blocked_clients`). */
   readonly blockedWaiters = new Set<BlockedWaiter>();
   /** Keyspace notifications (the server connects it to its PubSub and config). */
-  readonly notifier = new KeyspaceNotifier();
+  readonly notifier: KeyspaceNotifier;
+  /**
+   * Databases with ready keys (shared by a node's databases, so the dispatcher tests one set
+   * after each command instead of every database).
+   */
+  readonly readyDbs: Set<Db>;
 
-  constructor(public now: () => number = Date.now) {}
+  /**
+   * `id` is the database index (SELECT); databases of one node share `stats` and `readyDbs`
+   * (server/server.ts builds them).
+   */
+  constructor(
+    public now: () => number = Date.now,
+    readonly id = 0,
+    stats?: DbStats,
+    readyDbs?: Set<Db>,
+  ) {
+    this.stats = stats ?? { hits: 0, misses: 0, expiredKeys: 0, dirty: 0 };
+    this.readyDbs = readyDbs ?? new Set();
+    this.notifier = new KeyspaceNotifier(id);
+  }
 
   /**
    * While a script runs, keys expire against the time it started (Redis 7.0's
@@ -150,15 +209,63 @@ export class Db {
     this.onExpire?.(key);
   }
 
-  /** The value of a key that exists and is not expired (no hit/miss accounting). */
-  lookup(key: string): Value | undefined {
+  /**
+   * The value of a key that exists and is not expired (no hit/miss accounting). An access for
+   * the LRU/LFU clock unless `touch` is false (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL
+   * family, OBJECT, MEMORY USAGE).
+   */
+  lookup(key: string, touch = true): Value | undefined {
     if (this.expireIfNeeded(key)) return undefined;
-    return this.dict.get(key);
+    const v = this.dict.get(key);
+    if (v !== undefined && touch) this.touch(key);
+    return v;
+  }
+
+  /** lookupKey's updateLFU / LRU_CLOCK(): the key was accessed now. */
+  touch(key: string): void {
+    const s = this.slots[slotOfKey(key)];
+    if (s === undefined) return;
+    const p = this.access;
+    if (p.lfu) s.set(key, touchedLru(s.get(key) ?? 0, p, this.now()));
+    else {
+      // The clock changes once a second: most accesses find it current, and a Map read costs a
+      // third of a write to these small per-slot Maps (measured: ~80 ns against ~250).
+      const clock = this.lruClockNow();
+      if (s.get(key) !== clock) s.set(key, clock);
+    }
+  }
+
+  /** A key's 24-bit LRU clock or LFU field (keyspace/lru.ts), or undefined when missing. */
+  accessField(key: string): number | undefined {
+    return this.slots[slotOfKey(key)]?.get(key);
+  }
+
+  /**
+   * rdbSaveKeyValuePair's RDB_OPCODE_IDLE: the key's idle seconds under an LRU maxmemory policy,
+   * else -1 (nothing written).
+   */
+  rdbIdleSec(key: string): number {
+    if (!this.access.lru) return -1;
+    const f = this.accessField(key);
+    return f === undefined ? -1 : Math.floor(idleMs(f, this.now()) / 1000);
+  }
+
+  /** RDB_OPCODE_FREQ: the key's decayed LFU counter under an LFU policy, else -1. */
+  rdbFreq(key: string): number {
+    if (!this.access.lfu) return -1;
+    const f = this.accessField(key);
+    return f === undefined ? -1 : lfuDecrAndReturn(f, this.now(), this.access.lfuDecayTimeMin);
+  }
+
+  /** Set a key's LRU/LFU field (RESTORE IDLETIME/FREQ). */
+  setAccessField(key: string, lru: number): void {
+    const s = this.slots[slotOfKey(key)];
+    if (s !== undefined && s.has(key)) s.set(key, lru);
   }
 
   /** As `lookup`, counting keyspace hits and misses (for read commands). */
-  lookupRead(key: string): Value | undefined {
-    const v = this.lookup(key);
+  lookupRead(key: string, touch = true): Value | undefined {
+    const v = this.lookup(key, touch);
     if (v === undefined) {
       this.notifier.notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key);
       this.stats.misses++;
@@ -173,14 +280,23 @@ export class Db {
   /**
    * Set a key's value (overwrites whatever was there). The TTL is cleared unless `keepTtl`.
    * As setKey, the key is looked up first: an expired one goes (and is reported) before the
-   * new value is added (dbAdd: a `new` event).
+   * new value is added (dbAdd: a `new` event). `touch` false: the caller already looked the key
+   * up in this command (setKey's SETKEY_ALREADY_EXIST, dbOverwrite after a lookupKeyWrite), so
+   * its LFU counter rises once per command as in Redis.
    */
-  set(key: string, value: Value, keepTtl = false): void {
+  set(key: string, value: Value, keepTtl = false, touch = true): void {
     if (this.expires.size !== 0 && this.expires.has(key)) this.expireIfNeeded(key);
     if (this.observer !== null) this.observer.beforeChange(key);
-    const created = !this.dict.has(key);
+    const old = this.dict.get(key);
+    const created = old === undefined;
     if (created) this.indexKey(key);
+    else {
+      // setKey's lookupKeyWrite, then dbOverwrite (LFU keeps the old field, LRU a new one).
+      this.usedBytes -= this.chargeOf(key, old);
+      if (touch) this.touch(key);
+    }
     this.dict.set(key, value);
+    this.account(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // dbAdd's event comes before setKey's signalModifiedKey.
     if (created) this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
@@ -193,16 +309,25 @@ export class Db {
     if (this.observer !== null) this.observer.beforeChange(key);
     this.indexKey(key);
     this.dict.set(key, value);
+    this.account(key, value);
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
     this.signalModified(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
-  /** Add a key that does not exist without a keyspace event (dbAddRDBLoad: RDB loads). */
-  addLoaded(key: string, value: Value): void {
+  /**
+   * Add a key that does not exist without a keyspace event (dbAddRDBLoad: RDB loads), with the
+   * file's IDLE seconds / FREQ counter when it had them (rdbLoad's objectSetLRUOrLFU; -1: none).
+   */
+  addLoaded(key: string, value: Value, idleSec = -1, freq = -1): void {
     if (this.observer !== null) this.observer.beforeChange(key);
-    this.indexKey(key);
+    const now = this.now();
+    this.indexKey(
+      key,
+      restoredLru(this.access, now, freq, idleSec) ?? newKeyLru(this.access, now),
+    );
     this.dict.set(key, value);
+    this.account(key, value);
     this.signalModified(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
@@ -213,7 +338,23 @@ export class Db {
    */
   overwrite(key: string, value: Value): void {
     if (this.observer !== null) this.observer.beforeChange(key);
+    const old = this.dict.get(key);
+    if (old !== undefined) this.usedBytes -= this.chargeOf(key, old);
     this.dict.set(key, value);
+    this.account(key, value);
+  }
+
+  /** The charge last added for `key` holding `v`. */
+  private chargeOf(key: string, v: Value): number {
+    if (typeof v === "string") return keyBytes(key, v);
+    return charges.get(v) ?? keyBytes(key, v);
+  }
+
+  /** Add the charge of `key` now holding `v`. */
+  private account(key: string, v: Value): void {
+    const c = keyBytes(key, v);
+    if (typeof v !== "string") charges.set(v, c);
+    this.usedBytes += c;
   }
 
   /** Delete a key; true if it existed (and was not expired). */
@@ -239,6 +380,16 @@ export class Db {
   /** Mutated in place: bump WATCH versions and the dirty counter. */
   signalModified(key: string): void {
     this.stats.dirty++;
+    // A value changed in place: its charge again (O(samples): keyspace/object_size.ts).
+    const v = this.dict.get(key);
+    if (v !== undefined && typeof v !== "string") {
+      const old = charges.get(v);
+      if (old !== undefined) {
+        const c = keyBytes(key, v);
+        this.usedBytes += c - old;
+        charges.set(v, c);
+      }
+    }
     if (this.watched.size !== 0) {
       const ws = this.watched.get(key);
       if (ws) { for (const w of ws) w.dirtyCas = true; }
@@ -247,17 +398,37 @@ export class Db {
     if (this.tracker !== null) this.tracker.keyModified(key);
   }
 
-  private indexKey(key: string): void {
+  /**
+   * LRU_CLOCK(): the server's cron sets `cronLruClock` hz times a second (Redis's
+   * server.lruclock, read instead of the time when the cron is fine-grained enough for the
+   * clock's one-second resolution), so an access reads no clock. Without a cron (a Db on its
+   * own), the clock of keyspace/lru.ts, recomputed when the second changes.
+   */
+  private lruClockNow(): number {
+    if (this.cronLruClock >= 0) return this.cronLruClock;
+    const now = this.now();
+    if (now < this.lruSecondMs || now >= this.lruSecondMs + LRU_CLOCK_RESOLUTION_MS) {
+      this.lruSecondMs = now - (now % LRU_CLOCK_RESOLUTION_MS);
+      this.lruSecondClock = lruClock(now);
+    }
+    return this.lruSecondClock;
+  }
+
+  private indexKey(
+    key: string,
+    lru = this.access.lfu ? newKeyLru(this.access, this.now()) : this.lruClockNow(),
+  ): void {
     const slot = slotOfKey(key);
     let s = this.slots[slot];
-    if (s === undefined) this.slots[slot] = s = new Set();
-    s.add(key);
+    if (s === undefined) this.slots[slot] = s = new Map();
+    s.set(key, lru);
   }
 
   private removeKey(key: string): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     const v = this.dict.get(key);
     if (v === undefined) return;
+    this.usedBytes -= this.chargeOf(key, v);
     this.dict.delete(key);
     if (this.expires.size !== 0) this.expires.delete(key);
     const slot = slotOfKey(key);
@@ -320,21 +491,26 @@ export class Db {
     const v = this.dict.get(src)!;
     const ttl = this.expires.get(src);
     if (this.dict.has(dst)) this.removeKey(dst);
-    this.indexKey(dst);
+    // The same object moves: it keeps its LRU/LFU field.
+    this.indexKey(dst, this.accessField(src));
     this.dict.set(dst, v);
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", dst);
     if (ttl !== undefined) this.expires.set(dst, ttl);
     this.removeKey(src);
+    this.account(dst, v);
     this.signalModified(src);
     this.signalModified(dst);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(dst);
   }
 
-  /** Remove all keys; returns how many there were. */
-  flush(): number {
+  /**
+   * Remove all keys; returns how many there were. `invalidateTracking` false: the caller sends
+   * the flush invalidation once for several databases (FLUSHALL's signalFlushedDb(-1)).
+   */
+  flush(invalidateTracking = true): number {
     if (this.observer !== null) this.observer.beforeFlush();
     // signalFlushedDb's trackingInvalidateKeysOnFlush.
-    if (this.tracker !== null) this.tracker.flushed();
+    if (this.tracker !== null && invalidateTracking) this.tracker.flushed();
     const n = this.dict.size;
     for (const [key, ws] of this.watched) {
       if (this.dict.has(key)) { for (const w of ws) w.dirtyCas = true; }
@@ -348,9 +524,59 @@ export class Db {
     this.expires.clear();
     this.slots.fill(undefined);
     this.expireCursor = null;
+    this.evictCursor = null;
+    this.usedBytes = 0;
     this.stats.dirty += n;
     for (const k of streams) this.signalKeyAsReady(k);
     return n;
+  }
+
+  /**
+   * SWAPDB (db.c dbSwapDatabases): exchange keys, TTLs and the expire cursor with `other`;
+   * watchers, blocked clients and ready keys stay with their database. Clients watching a key
+   * that exists in either database before the swap get their transaction failed
+   * (touchAllWatchedKeysInDb), and keys blocked clients wait on are checked again
+   * (scanDatabaseForReadyKeys).
+   */
+  swapWith(other: Db): void {
+    if (other === this) return;
+    this.observer?.beforeSwap?.();
+    other.observer?.beforeSwap?.();
+    this.touchWatchedBeforeSwap(other);
+    other.touchWatchedBeforeSwap(this);
+    const dict = this.dict;
+    const expires = this.expires;
+    const slots = this.slots;
+    this.dict = other.dict;
+    this.expires = other.expires;
+    this.slots = other.slots;
+    other.dict = dict;
+    other.expires = expires;
+    other.slots = slots;
+    const usedBytes = this.usedBytes;
+    this.usedBytes = other.usedBytes;
+    other.usedBytes = usedBytes;
+    this.evictCursor = null;
+    other.evictCursor = null;
+    this.expireCursor = null;
+    other.expireCursor = null;
+    this.scanForReadyKeys();
+    other.scanForReadyKeys();
+  }
+
+  private touchWatchedBeforeSwap(replacedWith: Db): void {
+    for (const [key, ws] of this.watched) {
+      if (this.dict.has(key) || replacedWith.dict.has(key)) {
+        for (const w of ws) w.dirtyCas = true;
+      }
+    }
+  }
+
+  /** scanDatabaseForReadyKeys: every key a client waits on that holds a value now. */
+  private scanForReadyKeys(): void {
+    for (const key of this.blockingKeys.keys()) {
+      if (this.dict.has(key)) this.signalKeyAsReady(key);
+    }
   }
 
   countKeysInSlot(slot: number): number {
@@ -361,7 +587,7 @@ export class Db {
     const out: string[] = [];
     const s = this.slots[slot];
     if (!s) return out;
-    for (const k of s) {
+    for (const k of s.keys()) {
       if (out.length >= count) break;
       out.push(k);
     }
@@ -372,7 +598,7 @@ export class Db {
   deleteSlot(slot: number): number {
     const s = this.slots[slot];
     if (!s) return 0;
-    const keys = [...s];
+    const keys = [...s.keys()];
     for (const k of keys) {
       this.removeKey(k);
       this.signalModified(k);
@@ -391,7 +617,7 @@ export class Db {
       const s = this.slots[slot];
       slot++;
       if (s) {
-        for (const k of s) {
+        for (const k of s.keys()) {
           visit(k);
           seen++;
         }
@@ -410,7 +636,7 @@ export class Db {
         if (!s) continue;
         const idx = Math.floor(random() * s.size);
         let j = 0;
-        for (const k of s) {
+        for (const k of s.keys()) {
           if (j++ === idx) {
             if (this.expireIfNeeded(k)) break;
             return k;
@@ -501,6 +727,7 @@ export class Db {
   signalKeyAsReady(key: string): void {
     if (!this.blockingKeys.has(key)) return;
     this.readyKeys.add(key);
+    this.readyDbs.add(this);
     if (!this.readyScheduled) {
       this.readyScheduled = true;
       queueMicrotask(() => this.handleReadyKeys());
@@ -517,6 +744,7 @@ export class Db {
     this.readyScheduled = false;
     // A script is running (it yielded): its pushes are served when it ends, as in Redis.
     if (this.holdReadyKeys) return;
+    this.readyDbs.delete(this);
     while (this.readyKeys.size !== 0) {
       const keys = [...this.readyKeys];
       this.readyKeys.clear();
@@ -542,6 +770,66 @@ export class Db {
         w.cancel?.();
       }
     }
+  }
+
+  /**
+   * Eviction's sample of every key (dictGetSomeKeys): up to `count` keys and their LRU/LFU
+   * fields, consecutive in the index of a random slot from a random position, then the next
+   * slots'. Visits at most 16,384 slot heads and `count` plus one slot's keys.
+   */
+  sampleKeys(count: number, random: () => number, keys: string[], fields: number[]): void {
+    if (this.dict.size === 0) return;
+    let slot = Math.floor(random() * CLUSTER_SLOTS);
+    for (
+      let i = 0;
+      i < CLUSTER_SLOTS && keys.length < count;
+      i++, slot = (slot + 1) % CLUSTER_SLOTS
+    ) {
+      const s = this.slots[slot];
+      if (s === undefined) continue;
+      let skip = keys.length === 0 ? Math.floor(random() * s.size) : 0;
+      for (const [k, f] of s) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        keys.push(k);
+        fields.push(f);
+        if (keys.length >= count) break;
+      }
+    }
+  }
+
+  /**
+   * Eviction's sample of the keys with a TTL: up to `count` keys and their expiry times, read
+   * from a cursor over the expires table that resumes where the last sample stopped (after a
+   * random skip of up to 16 entries).
+   */
+  sampleVolatile(count: number, random: () => number, keys: string[], whens: number[]): void {
+    const n = Math.min(count, this.expires.size);
+    let skip = Math.floor(random() * Math.min(16, this.expires.size));
+    for (let wrapped = 0; keys.length < n && wrapped < 2;) {
+      if (this.evictCursor === null) this.evictCursor = this.expires.entries();
+      const r = this.evictCursor.next();
+      if (r.done) {
+        this.evictCursor = null;
+        wrapped++;
+        continue;
+      }
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      keys.push(r.value[0]);
+      whens.push(r.value[1]);
+    }
+  }
+
+  /** Delete a key chosen by eviction (performEvictions: the delete, WATCH/tracking, `evicted`). */
+  evictKey(key: string): void {
+    this.removeKey(key);
+    this.signalModified(key);
+    this.notifier.notifyKeyspaceEvent(NOTIFY_EVICTED, "evicted", key);
   }
 
   /** Keys that have a TTL (for INFO keyspace `expires=`). */

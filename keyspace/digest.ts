@@ -145,6 +145,28 @@ export function datasetDigest(
   return final;
 }
 
+/**
+ * computeDatasetDigest over every database: each non-empty one mixes its index (htonl) into the
+ * running digest, then XORs in each of its keys' digests.
+ */
+export function datasetDigestAll(
+  dbs: readonly { id: number; dict: Map<string, Value>; expires: Map<string, number> }[],
+): Uint8Array {
+  const final = new Uint8Array(20);
+  const aux = new Uint8Array(4);
+  for (const db of dbs) {
+    if (db.dict.size === 0) continue;
+    new DataView(aux.buffer).setUint32(0, db.id);
+    mixDigest(final, aux);
+    for (const [key, v] of db.dict) {
+      const d = new Uint8Array(20);
+      mixDigest(d, binaryBytes(key));
+      xorDigest(final, continueDigest(d, v, db.expires.has(key)));
+    }
+  }
+  return final;
+}
+
 /** xorObjectDigest: mix the value's type and content into `digest` (in place; returned). */
 function continueDigest(digest: Uint8Array, v: Value, hasExpire: boolean): Uint8Array {
   const aux = new Uint8Array(4);
@@ -174,7 +196,7 @@ function continueDigest(digest: Uint8Array, v: Value, hasExpire: boolean): Uint8
     for (const [f, val] of v) {
       const ele = new Uint8Array(20);
       mixDigest(ele, binaryBytes(f));
-      mixDigest(ele, val);
+      mixDigest(ele, typeof val === "string" ? binaryBytes(val) : val);
       xorDigest(digest, ele);
     }
   }

@@ -10,6 +10,10 @@
  *   --loglevel L       the nodes' loglevel (default notice)
  *   --join-timeout ms  give up forming/recovering after this long (default 120000)
  *   --inspect PORT     run the node on PORT with --inspect (XState visualizer relay on 8080)
+ *   --dashboard-port P the live dashboard's HTTP port (default 8090, another when busy; -1: none)
+ *   --tls              TLS on clients, replication and bus: node i also listens with TLS on
+ *                      P+i+1000 (its bus, TLS, on P+i+11000), with a local CA and certificates
+ *                      made in D/tls (local/tls_certs.ts)
  */
 
 import { intOption, parseArgs, UsageError } from "../manager/args.ts";
@@ -19,8 +23,14 @@ export const DEFAULT_NODES = 6;
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_NODE_TIMEOUT_MS = 5000;
 export const DEFAULT_DIR = ".data/cluster";
+/** The live dashboard's HTTP port (dashboard/server.ts). */
+export const DEFAULT_DASHBOARD_PORT = 8090;
 /** Bus port = client port + 10000 (Redis's CLUSTER_PORT_INCR). */
 export const BUS_PORT_INCR = 10_000;
+/** With --tls: the TLS port is the client port + 1000 (the bus follows the TLS port). */
+export const TLS_PORT_INCR = 1000;
+/** With --tls: the CA and certificates, in this folder of --dir. */
+export const TLS_DIR = "tls";
 export const HOST = "127.0.0.1";
 /** Each node's log file name inside its folder. */
 export const LOG_FILE = "node.log";
@@ -40,6 +50,10 @@ export interface StartOptions {
   joinTimeoutMs: number;
   /** The client port of the node to start with `--inspect`, or null. */
   inspectPort: number | null;
+  /** The dashboard's HTTP port (dashboard/); 0 any free port, -1 no dashboard. */
+  dashboardPort: number;
+  /** TLS on clients, replication and bus (tls-port, tls-cluster, tls-replication). */
+  tls: boolean;
   help: boolean;
 }
 
@@ -60,6 +74,13 @@ Options:
   --join-timeout ms  give up forming the cluster after this long (default 120000)
   --inspect PORT     stream the actors of the node on PORT to the XState visualizer: open
                      http://127.0.0.1:8080 (see README, "Watch a node live")
+  --dashboard-port P the live cluster dashboard's port (default 8090, any free port when that
+                     one is busy; 0: any free port; -1: no dashboard)
+  --tls              TLS on clients, replication and the bus: node on port P also listens with
+                     TLS on P+${TLS_PORT_INCR} (its bus on P+${
+  TLS_PORT_INCR + BUS_PORT_INCR
+}); a local CA and certificates
+                     are made in <dir>/${TLS_DIR} (needs openssl)
   --help             this text`;
 
 export function parseStartOptions(argv: readonly string[]): StartOptions {
@@ -72,8 +93,10 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     loglevel: "value",
     "join-timeout": "value",
     inspect: "value",
+    "dashboard-port": "value",
     help: "flag",
     h: "flag",
+    tls: "flag",
   });
   if (p.positionals.length > 0) {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}'`);
@@ -87,6 +110,8 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     loglevel: p.values.get("loglevel") ?? "notice",
     joinTimeoutMs: intOption(p, "join-timeout", 120_000, 1000, 86_400_000),
     inspectPort: p.values.has("inspect") ? intOption(p, "inspect", 0, 1, 65535) : null,
+    dashboardPort: intOption(p, "dashboard-port", DEFAULT_DASHBOARD_PORT, -1, 65535),
+    tls: p.flags.has("tls"),
     help: p.flags.has("help") || p.flags.has("h"),
   };
   if (o.dir === "") throw new UsageError("Option '--dir' must not be empty");
@@ -94,7 +119,7 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
     throw new UsageError(`Option '--loglevel' must be one of ${LOG_LEVELS.join("|")}`);
   }
   const lastPort = o.basePort + o.nodes - 1;
-  if (lastPort + BUS_PORT_INCR > 65535) {
+  if (lastPort + BUS_PORT_INCR + (o.tls ? TLS_PORT_INCR : 0) > 65535) {
     throw new UsageError(
       `Ports ${o.basePort}-${lastPort} leave no room for their bus ports (+${BUS_PORT_INCR}); ` +
         `the last port must be ${65535 - BUS_PORT_INCR} or less`,
@@ -119,6 +144,10 @@ export function parseStartOptions(argv: readonly string[]): StartOptions {
 export interface LocalNode {
   port: number;
   busPort: number;
+  /** With --tls: the TLS client port (the bus port follows it), else null. */
+  tlsPort: number | null;
+  /** With --tls: the folder of the CA and certificates, else null. */
+  tlsDir: string | null;
   /** "127.0.0.1:7000". */
   addr: string;
   /** Absolute folder: data, nodes.conf, node.log. */
@@ -142,9 +171,12 @@ export function planNodes(o: StartOptions, cwd: string): LocalNode[] {
     const port = o.basePort + i;
     const dir = joinPath(absDir, String(port));
     const shownDir = joinPath(o.dir, String(port));
+    const tlsPort = o.tls ? port + TLS_PORT_INCR : null;
     out.push({
       port,
-      busPort: port + BUS_PORT_INCR,
+      busPort: (tlsPort ?? port) + BUS_PORT_INCR,
+      tlsPort,
+      tlsDir: o.tls ? joinPath(absDir, TLS_DIR) : null,
       addr: `${HOST}:${port}`,
       dir,
       shownDir,
@@ -176,6 +208,25 @@ export function nodeArgs(n: LocalNode, o: StartOptions): string[] {
     "--loglevel",
     o.loglevel,
     ...(o.inspectPort === n.port ? ["--inspect"] : []),
+    ...(n.tlsPort !== null && n.tlsDir !== null ? tlsArgs(n.tlsPort, n.tlsDir) : []),
+  ];
+}
+
+/** A node's TLS directives (`--tls`): TLS clients beside plain ones, TLS replication and bus. */
+function tlsArgs(tlsPort: number, dir: string): string[] {
+  return [
+    "--tls-port",
+    String(tlsPort),
+    "--tls-cert-file",
+    joinPath(dir, "redis.crt"),
+    "--tls-key-file",
+    joinPath(dir, "redis.key"),
+    "--tls-ca-cert-file",
+    joinPath(dir, "ca.crt"),
+    "--tls-cluster",
+    "yes",
+    "--tls-replication",
+    "yes",
   ];
 }
 

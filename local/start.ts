@@ -29,9 +29,12 @@ import {
   START_USAGE,
   startMode,
   type StartOptions,
+  TLS_DIR,
 } from "./options.ts";
 import { topologyText } from "./topology.ts";
+import { makeTlsFiles } from "./tls_certs.ts";
 import { DEFAULT_INSPECT_PORT } from "../actors/inspect_args.ts";
+import { type Dashboard, startDashboard } from "../dashboard/server.ts";
 
 const EXIT_FAIL = 1;
 const NODE_START_TIMEOUT_MS = 30_000;
@@ -121,6 +124,7 @@ function busyPorts(nodes: readonly LocalNode[]): string[] {
   const busy: string[] = [];
   for (const n of nodes) {
     if (!portFree(n.port)) busy.push(String(n.port));
+    if (n.tlsPort !== null && !portFree(n.tlsPort)) busy.push(`${n.tlsPort} (TLS of ${n.port})`);
     if (!portFree(n.busPort)) busy.push(`${n.busPort} (bus of ${n.port})`);
   }
   return busy;
@@ -173,6 +177,7 @@ export async function startMain(argv: readonly string[], out: Out = stdoutOut())
     }
   }
   const cluster = new LocalCluster(opts, nodes, out);
+  let dashboard = null as Dashboard | null; // set inside the formation below
   const { promise: signalled, resolve: onSignal } = Promise.withResolvers<string>();
   const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
     const h = () => {
@@ -188,6 +193,18 @@ export async function startMain(argv: readonly string[], out: Out = stdoutOut())
         `(data and logs in ${opts.dir}/<port>/)`,
       "info",
     );
+    if (first.tlsDir !== null) {
+      // A local CA and certificates (kept across restarts), before any node reads them.
+      const f = await makeTlsFiles(first.tlsDir);
+      out.line(
+        `>>> TLS: CA and certificates in ${opts.dir}/${TLS_DIR} (ca.crt, client.crt/key)`,
+        "info",
+      );
+      out.line(
+        `    redis-cli --tls --cacert ${f.caCert} --cert ${f.clientCert} --key ${f.clientKey} ` +
+          `-c -p ${first.tlsPort} ping`,
+      );
+    }
     cluster.spawnAll();
     const formed = (async () => {
       await cluster.waitListening();
@@ -224,6 +241,14 @@ export async function startMain(argv: readonly string[], out: Out = stdoutOut())
         "ok",
       );
       cluster.ready = true;
+      // The live dashboard (dashboard/): its own port, or any free one when that is taken.
+      if (opts.dashboardPort >= 0) {
+        dashboard = await startDashboard({
+          seeds: [first.addr],
+          port: opts.dashboardPort > 0 && portFree(opts.dashboardPort) ? opts.dashboardPort : 0,
+        });
+        out.line(`Dashboard: open ${dashboard.url} (slots, nodes, links, timeline, actions)`, "ok");
+      }
     })();
     const r = await Promise.race([
       formed.then(() => "formed" as const, (e: Error) => e),
@@ -242,6 +267,7 @@ export async function startMain(argv: readonly string[], out: Out = stdoutOut())
     return EXIT_OK;
   } finally {
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    await dashboard?.close();
     await cluster.stop();
   }
 }

@@ -40,6 +40,7 @@ export function usageText(): string {
     "these nodes and of real Redis 7 nodes alike):",
     ...COMMANDS.map((c) => `  ${c.synopsis}`),
     "  help [subcommand]",
+    "  dashboard host:port [--port P]   (a live web page of the cluster: dashboard/main.ts)",
     "",
     "Every subcommand takes --help. Options also accept redis-cli's spelling (--cluster-replicas).",
     "Exit codes: 0 success (check: healthy), 1 failure or problems found, 2 bad usage.",

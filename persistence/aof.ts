@@ -37,7 +37,13 @@ import { fsyncDir, joinDir, removeQuietly, writeAllSync, writeFileAtomic } from 
 import type { PersistenceConfig } from "./rdb_persistence.ts";
 
 export interface AofHost {
-  readonly db: Db;
+  /** Every database, in index order (what a base file holds). */
+  readonly dbs: readonly Db[];
+  /**
+   * A new incremental file starts: the next command appended must be preceded by a SELECT
+   * (Redis sets aof_selected_db to -1).
+   */
+  newIncrFile?(): void;
   readonly config: PersistenceConfig;
   readonly log: Logger;
   now(): number;
@@ -162,13 +168,14 @@ export class Aof {
   private startFresh(from: AofManifest): void {
     const { manifest, file } = withNewIncr(from, this.prefix);
     this.file = this.openFile(joinDir(this.dirPath, file.name), true);
+    this.host.newIncrFile?.();
     const preamble = this.host.config.getBool("aof-use-rdb-preamble");
     const next = withNewBase(manifest, this.prefix, preamble, file);
     const tmp = joinDir(this.dirPath, `temp-rewriteaof-${Deno.pid}.aof`);
     const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o644 });
     try {
       new RdbSnapshot(
-        this.host.db,
+        this.host.dbs,
         this.host.aux(),
         this.host.rdbOptions(),
         (c) => writeAllSync(f, c),
@@ -400,13 +407,14 @@ export class Aof {
       this.file?.close();
     } catch { /* closed */ }
     this.file = next;
+    this.host.newIncrFile?.();
     this.lastTimestampSec = -1; // each incremental file starts with its time (aof-timestamp-enabled)
     this.unsynced = false;
     const tmpPath = joinDir(this.dirPath, `temp-rewriteaof-bg-${Deno.pid}.aof`);
     let bg: BackgroundSnapshot;
     try {
       bg = new BackgroundSnapshot({
-        db: this.host.db,
+        dbs: this.host.dbs,
         aux: this.host.aux(),
         rdb: this.host.rdbOptions(),
         tmpPath,

@@ -139,7 +139,8 @@ export function writeKeyCommands(
   } else if (value instanceof Map) {
     batched(w, "HMSET", key, [...value], 2, ([f, v]) => {
       bulkBinary(w, f);
-      bulkBytes(w, v);
+      if (typeof v === "string") bulkBinary(w, v);
+      else bulkBytes(w, v);
     });
   } else if (value instanceof Stream) {
     writeStreamCommands(w, key, value);

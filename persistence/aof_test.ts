@@ -52,7 +52,7 @@ async function run(fsync: "always" | "everysec", seed: number): Promise<void> {
   const logger = new Logger();
   logger.quiet = true;
   const aof = new Aof({
-    db: new Db(() => nowMs),
+    dbs: [new Db(() => nowMs)],
     config: {
       getString: (n) => values[n],
       getNumber: (n) => Number(values[n] ?? 0),

@@ -3,7 +3,7 @@
  * AOF rewrite's base file): persistence/snapshot.ts walks the keyspace in slices of at most
  * SLICE_MS, yielding to clients between slices (persistence/next_turn.ts); the Db's observer preserves
  * keys about to change. Then the file is fsynced off the event loop (`FsFile.sync`) and closed.
- * The caller renames it into place. Only one runs at a time (the Db has one observer slot,
+ * The caller renames it into place. Only one runs at a time (each Db has one observer slot,
  * as Redis runs one child at a time).
  */
 
@@ -20,7 +20,8 @@ export const SLICE_MS = 2;
 const KEYS_PER_CHECK = 64;
 
 export interface BackgroundSnapshotOptions {
-  db: Db;
+  /** Every database of the node, in index order. */
+  dbs: readonly Db[];
   aux: AuxField[];
   rdb: RdbOptions;
   tmpPath: string;
@@ -59,7 +60,7 @@ export class BackgroundSnapshot {
     const file = this.file;
     let sinceSync = 0;
     let syncing = false;
-    this.snapshot = new RdbSnapshot(o.db, o.aux, o.rdb, (chunk) => {
+    this.snapshot = new RdbSnapshot(o.dbs, o.aux, o.rdb, (chunk) => {
       if (this.error !== null) return;
       try {
         writeAllSync(file, chunk);
@@ -75,10 +76,13 @@ export class BackgroundSnapshot {
         file.syncData().catch(() => {}).finally(() => syncing = false);
       }
     }, o.style);
-    o.db.observer = {
-      beforeChange: (key) => this.snapshot.preserve(key),
-      beforeFlush: () => this.abort(),
-    };
+    o.dbs.forEach((db, i) => {
+      db.observer = {
+        beforeChange: (key) => this.snapshot.preserve(key, i),
+        beforeFlush: () => this.abort(),
+        beforeSwap: () => this.snapshot.drain(i),
+      };
+    });
     this.onAbort = null;
     nextTurn(() => this.walk());
   }
@@ -142,6 +146,6 @@ export class BackgroundSnapshot {
   }
 
   private releaseObserver(): void {
-    if (this.o.db.observer !== null) this.o.db.observer = null;
+    for (const db of this.o.dbs) if (db.observer !== null) db.observer = null;
   }
 }

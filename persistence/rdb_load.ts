@@ -7,7 +7,7 @@
 
 import { nextTurnAsync } from "./next_turn.ts";
 import type { Db } from "../keyspace/db.ts";
-import { rdbEntries, type RdbFile } from "../protocol/rdb_file.ts";
+import { rdbEntries, type RdbFile, targetDb } from "../protocol/rdb_file.ts";
 import type { RdbOptions } from "../protocol/rdb_object.ts";
 import { check } from "../protocol/rdb_buffer.ts";
 
@@ -40,9 +40,13 @@ export interface LoadOptions {
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Load `buf` into `db` (empty). Throws RdbFormatError on a bad file. */
+/**
+ * Load `buf` into `dbs` (empty; each entry into the database of its SELECTDB). Throws
+ * RdbFormatError on a bad file, and on a database index past `dbs` (Redis refuses a file of a
+ * server with more databases).
+ */
 export async function loadRdbIncrementally(
-  db: Db,
+  dbs: Db | readonly Db[],
   buf: Uint8Array,
   o: RdbOptions,
   opts: LoadOptions,
@@ -55,11 +59,18 @@ export async function loadRdbIncrementally(
     const r = steps.next();
     if (r.done) return { file: r.value, loaded, expired };
     const e = r.value;
-    if (e.dbId === 0) {
+    const db = targetDb(dbs, e.dbId);
+    check(
+      db !== null || !Array.isArray(dbs),
+      `FATAL: Data file was created with a Redis server configured to handle more than ${
+        Array.isArray(dbs) ? dbs.length : 1
+      } databases. Exiting`,
+    );
+    if (db !== null) {
       if (opts.dropExpired && e.expireMs !== -1 && e.expireMs < opts.nowMs) expired++;
       else {
         check(!db.dict.has(e.key), "RDB: duplicate key");
-        db.addLoaded(e.key, e.value);
+        db.addLoaded(e.key, e.value, e.idleSec, e.freq);
         if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
         loaded++;
       }

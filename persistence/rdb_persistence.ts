@@ -30,13 +30,16 @@ export interface PersistenceConfig {
 
 /** What RDB persistence needs from the node. */
 export interface PersistenceHost {
+  /** Database 0 (its `stats` are the node's, shared by every database). */
   readonly db: Db;
+  /** Every database, in index order (what a file holds). */
+  readonly dbs: readonly Db[];
   readonly config: PersistenceConfig;
   readonly log: Logger;
   now(): number;
   rdbOptions(): RdbOptions;
   /** The replication id and offset a file records (rdbPopulateSaveInfo), or null. */
-  replInfo(): { replId: string; offset: number } | null;
+  replInfo(): { replId: string; offset: number; streamDb?: number } | null;
   /** An AOF rewrite is writing its snapshot (one background snapshot at a time). */
   rewriteRunning(): boolean;
   /** The function libraries' codes, written with the keys. */
@@ -109,7 +112,9 @@ export class RdbPersistence {
     return standardAux({
       ctimeSec: Math.floor(this.host.now() / 1000),
       usedMem: Deno.memoryUsage().heapUsed,
-      repl: repl === null ? undefined : { streamDb: 0, replId: repl.replId, offset: repl.offset },
+      repl: repl === null
+        ? undefined
+        : { streamDb: repl.streamDb ?? 0, replId: repl.replId, offset: repl.offset },
       aofBase,
     });
   }
@@ -128,7 +133,7 @@ export class RdbPersistence {
       file = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o644 });
       const f = file;
       const snap = new RdbSnapshot(
-        db,
+        this.host.dbs,
         this.aux(),
         this.host.rdbOptions(),
         (c) => writeAllSync(f, c),
@@ -224,7 +229,7 @@ export class RdbPersistence {
     let bg: BackgroundSnapshot;
     try {
       bg = new BackgroundSnapshot({
-        db,
+        dbs: this.host.dbs,
         aux: this.aux(),
         rdb: this.host.rdbOptions(),
         tmpPath: tmp,

@@ -29,11 +29,12 @@ import {
   type AuxField,
   RDB_OPCODE,
   writeDbHeader,
-  writeKeyValue,
   writeRdbHeader,
+  writeSourceKey,
 } from "../protocol/rdb_file.ts";
+import { writeLength } from "../protocol/rdb_object.ts";
 import type { Db, Value } from "../keyspace/db.ts";
-import { writeKeyCommands, writeFunctionLoad, writeSelectDb } from "./aof_rewrite.ts";
+import { writeFunctionLoad, writeKeyCommands, writeSelectDb } from "./aof_rewrite.ts";
 
 /** Where the bytes go, in order (a file's writeSync, or a test's array). */
 export type SnapshotSink = (chunk: Uint8Array) => void;
@@ -43,6 +44,7 @@ export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
 export interface SnapshotOptions {
   chunkBytes?: number;
+  /** The index written for a single database given alone (its `id` by default). */
   dbId?: number;
   /**
    * "rdb" (default): an RDB file. "commands": the commands that rebuild each key, for an AOF base
@@ -55,10 +57,26 @@ export interface SnapshotOptions {
   functions?: readonly Uint8Array[];
 }
 
+/**
+ * Every database of a node is walked in index order, each key under its database's SELECTDB (or
+ * SELECT, as commands). A key preserved out of order is written under a SELECTDB of its own
+ * database, so a database's keys may come in several runs (a loader only follows SELECTDB).
+ */
 export class RdbSnapshot {
-  /** Keys already written, or created after the start (never to be written). */
-  private readonly done = new Set<string>();
-  private readonly iter: Iterator<string>;
+  private readonly dbs: readonly Db[];
+  /** Each database's index as written (its `id`). */
+  private readonly ids: number[];
+  /** Per database: keys already written, or created after the start (never to be written). */
+  private readonly done: Set<string>[];
+  /** Per database: every key written (drained before SWAPDB): later changes are ignored. */
+  private readonly complete: boolean[];
+  /** Per database: its SELECTDB + RESIZEDB header went out. */
+  private readonly headed: boolean[];
+  /** The database the output last selected (-1: none yet). */
+  private selected = -1;
+  /** The database the walk is in, and its iterator (made when the walk gets there). */
+  private walkDb = 0;
+  private iter: Iterator<string> | null = null;
   private w: ByteWriter;
   private readonly crc = new Crc64();
   private finished = false;
@@ -74,45 +92,78 @@ export class RdbSnapshot {
   private readonly checksum: boolean;
 
   constructor(
-    private readonly db: Db,
+    dbs: Db | readonly Db[],
     aux: AuxField[],
     private readonly o: RdbOptions,
     private readonly sink: SnapshotSink,
     opts: SnapshotOptions = {},
   ) {
+    this.dbs = Array.isArray(dbs) ? dbs : [dbs as Db];
+    this.ids = Array.isArray(dbs) ? this.dbs.map((d) => d.id) : [opts.dbId ?? (dbs as Db).id];
+    this.done = this.dbs.map(() => new Set<string>());
+    this.complete = this.dbs.map(() => false);
+    this.headed = this.dbs.map(() => false);
     this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.commands = opts.format === "commands";
     this.checksum = opts.checksum ?? true;
     this.w = new ByteWriter(this.chunkBytes + 1024);
-    this.keysTotal = db.dict.size;
+    let total = 0;
+    for (const db of this.dbs) total += db.dict.size;
+    this.keysTotal = total;
     if (this.commands) {
       for (const code of opts.functions ?? []) writeFunctionLoad(this.w, code);
-      writeSelectDb(this.w, opts.dbId ?? 0);
     } else {
       writeRdbHeader(this.w, aux, opts.functions ?? []);
-      if (db.dict.size !== 0) writeDbHeader(this.w, opts.dbId ?? 0, db);
     }
-    this.iter = db.dict.keys();
   }
 
-  private writeEntry(key: string, v: Value): void {
-    if (this.commands) writeKeyCommands(this.w, key, v, this.db.expires.get(key));
-    else writeKeyValue(this.w, key, v, this.db.expires.get(key), this.o);
+  private writeEntry(i: number, key: string, v: Value): void {
+    if (this.selected !== i) {
+      if (this.commands) writeSelectDb(this.w, this.ids[i]);
+      else if (!this.headed[i]) writeDbHeader(this.w, this.ids[i], this.dbs[i]);
+      else {
+        this.w.u8(RDB_OPCODE.SELECTDB);
+        writeLength(this.w, this.ids[i]);
+      }
+      this.headed[i] = true;
+      this.selected = i;
+    }
+    const db = this.dbs[i];
+    if (this.commands) writeKeyCommands(this.w, key, v, db.expires.get(key));
+    else writeSourceKey(this.w, db, key, v, this.o);
+    this.keysWritten++;
+    if (this.w.length >= this.chunkBytes) this.flush();
   }
 
   get isFinished(): boolean {
     return this.finished;
   }
 
-  /** Before `key` changes: write the value it had at the start, once. */
-  preserve(key: string): void {
-    if (this.finished || this.done.has(key)) return;
-    this.done.add(key);
-    const v = this.db.dict.get(key);
+  /** Before `key` of the `i`th database changes: write the value it had at the start, once. */
+  preserve(key: string, i = 0): void {
+    if (this.finished || this.complete[i]) return;
+    const done = this.done[i];
+    if (done.has(key)) return;
+    done.add(key);
+    const v = this.dbs[i].dict.get(key);
     if (v === undefined) return; // created after the start
-    this.writeEntry(key, v);
-    this.keysWritten++;
-    if (this.w.length >= this.chunkBytes) this.flush();
+    this.writeEntry(i, key, v);
+  }
+
+  /**
+   * Before the `i`th database's contents move away (SWAPDB): write every key it still owes now;
+   * it is then done, whatever happens to it later.
+   */
+  drain(i: number): void {
+    if (this.finished || this.complete[i]) return;
+    const done = this.done[i];
+    for (const [key, v] of this.dbs[i].dict) {
+      if (done.has(key)) continue;
+      this.writeEntry(i, key, v);
+    }
+    this.complete[i] = true;
+    done.clear();
+    if (this.walkDb === i) this.iter = null;
   }
 
   /**
@@ -122,15 +173,28 @@ export class RdbSnapshot {
   step(maxKeys: number): boolean {
     if (this.finished) return true;
     for (let n = 0; n < maxKeys;) {
+      const i = this.walkDb;
+      if (i >= this.dbs.length) return true;
+      if (this.complete[i]) {
+        this.walkDb++;
+        this.iter = null;
+        continue;
+      }
+      this.iter ??= this.dbs[i].dict.keys();
       const r = this.iter.next();
-      if (r.done) return true;
+      if (r.done) {
+        this.complete[i] = true;
+        this.done[i].clear();
+        this.walkDb++;
+        this.iter = null;
+        continue;
+      }
       const key = r.value;
-      if (this.done.has(key)) continue;
-      this.done.add(key);
-      this.writeEntry(key, this.db.dict.get(key)!);
-      this.keysWritten++;
+      const done = this.done[i];
+      if (done.has(key)) continue;
+      done.add(key);
+      this.writeEntry(i, key, this.dbs[i].dict.get(key)!);
       n++;
-      if (this.w.length >= this.chunkBytes) this.flush();
     }
     return false;
   }
@@ -156,13 +220,13 @@ export class RdbSnapshot {
     }
     this.sinkOut(this.w.view());
     this.finished = true;
-    this.done.clear();
+    for (const d of this.done) d.clear();
   }
 
   /** Stop without a trailer (an aborted save); later changes are ignored. */
   abandon(): void {
     this.finished = true;
-    this.done.clear();
+    for (const d of this.done) d.clear();
   }
 
   private flush(): void {

@@ -8,6 +8,7 @@ import { loadRdb, standardAux } from "../protocol/rdb_file.ts";
 import { DEFAULT_RDB_OPTIONS } from "../protocol/rdb_object.ts";
 import { concatBytes } from "../protocol/bytes.ts";
 import { SimRandom } from "../cluster/sim_random.ts";
+import { stringBytes } from "../keyspace/string_value.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -22,7 +23,7 @@ function canon(db: Db): Map<string, string> {
     if (v instanceof Uint8Array) return `s:${dec.decode(v)}`;
     if (v instanceof Deque) return `l:${[...v].map((e) => dec.decode(e)).join(",")}`;
     if (v instanceof Map) {
-      return `h:${[...v].map(([f, x]) => `${f}=${dec.decode(x)}`).sort().join(",")}`;
+      return `h:${[...v].map(([f, x]) => `${f}=${dec.decode(stringBytes(x))}`).sort().join(",")}`;
     }
     if (v instanceof Set) return `S:${[...v].sort().join(",")}`;
     if (v instanceof Stream) return `x:${v.length}`;

@@ -3,6 +3,8 @@ import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "./rdb_du
 import { DEFAULT_RDB_OPTIONS, RdbFormatError } from "./rdb_object.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { stringBytes } from "../keyspace/string_value.ts";
+import type { HashValue } from "../keyspace/db.ts";
 
 const hex = (s: string) => new Uint8Array(s.match(/../g)!.map((h) => parseInt(h, 16)));
 const dec = new TextDecoder();
@@ -24,9 +26,9 @@ const REDIS = {
 
 Deno.test("dump: payloads from redis-server decode to the right values", () => {
   for (const p of Object.values(REDIS)) assert.ok(verifyDumpPayload(hex(p)));
-  const h = parseDumpPayload(hex(REDIS.h), O) as Map<string, Uint8Array>;
+  const h = parseDumpPayload(hex(REDIS.h), O) as HashValue;
   assert.deepEqual(
-    Object.fromEntries([...h].map(([k, v]) => [k, dec.decode(v)])),
+    Object.fromEntries([...h].map(([k, v]) => [k, dec.decode(stringBytes(v))])),
     { f1: "v1", n: "42", neg: "-5000", big: "99999999999", long: "x".repeat(70) },
   );
   const z = parseDumpPayload(hex(REDIS.z), O) as ZSet;

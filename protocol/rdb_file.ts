@@ -42,6 +42,9 @@ export const RDB_OPCODE = {
 export interface RdbSource {
   dict: Map<string, Value>;
   expires: Map<string, number>;
+  /** A key's RDB_OPCODE_IDLE seconds / RDB_OPCODE_FREQ counter, -1 for none (keyspace/db.ts). */
+  rdbIdleSec?(key: string): number;
+  rdbFreq?(key: string): number;
 }
 
 /** An AUX field: numbers are written as integer strings (rdbSaveAuxFieldStrInt). */
@@ -108,17 +111,30 @@ export function writeDbHeader(w: ByteWriter, dbId: number, src: RdbSource): void
   writeLength(w, expiring);
 }
 
-/** rdbSaveKeyValuePair: [EXPIRETIME_MS t] type key value. */
+/**
+ * rdbSaveKeyValuePair: [EXPIRETIME_MS t] [IDLE seconds] [FREQ counter] type key value (IDLE under
+ * an LRU maxmemory policy, FREQ under an LFU one: `idleSec` / `freq` -1 writes none).
+ */
 export function writeKeyValue(
   w: ByteWriter,
   key: string,
   value: Value,
   expireMs: number | undefined,
   o: RdbOptions,
+  idleSec = -1,
+  freq = -1,
 ): void {
   if (expireMs !== undefined) {
     w.u8(RDB_OPCODE.EXPIRETIME_MS);
     w.i64le(BigInt(expireMs));
+  }
+  if (idleSec >= 0) {
+    w.u8(RDB_OPCODE.IDLE);
+    writeLength(w, idleSec);
+  }
+  if (freq >= 0) {
+    w.u8(RDB_OPCODE.FREQ);
+    w.u8(freq);
   }
   const type = objectType(value, o);
   w.u8(type);
@@ -130,7 +146,26 @@ export function writeKeyValue(
 export function writeRdbDb(w: ByteWriter, dbId: number, src: RdbSource, o: RdbOptions): void {
   if (src.dict.size === 0) return;
   writeDbHeader(w, dbId, src);
-  for (const [key, value] of src.dict) writeKeyValue(w, key, value, src.expires.get(key), o);
+  for (const [key, value] of src.dict) writeSourceKey(w, src, key, value, o);
+}
+
+/** writeKeyValue of one key of `src`, with its expiry and its IDLE/FREQ when it has them. */
+export function writeSourceKey(
+  w: ByteWriter,
+  src: RdbSource,
+  key: string,
+  value: Value,
+  o: RdbOptions,
+): void {
+  writeKeyValue(
+    w,
+    key,
+    value,
+    src.expires.get(key),
+    o,
+    src.rdbIdleSec?.(key) ?? -1,
+    src.rdbFreq?.(key) ?? -1,
+  );
 }
 
 /** Write EOF and the CRC64 of everything before it. */
@@ -153,6 +188,20 @@ export function writeRdb(
   const w = new ByteWriter(1024);
   writeRdbHeader(w, aux, functions);
   writeRdbDb(w, dbId, src, o);
+  writeRdbTrailer(w);
+  return w.view().slice();
+}
+
+/** A complete RDB file holding every database of `dbs` (each under its `id`; empty ones left out). */
+export function writeRdbAll(
+  dbs: readonly (RdbSource & { id: number })[],
+  aux: AuxField[],
+  o: RdbOptions,
+  functions: readonly Uint8Array[] = [],
+): Uint8Array {
+  const w = new ByteWriter(1024);
+  writeRdbHeader(w, aux, functions);
+  for (const db of dbs) writeRdbDb(w, db.id, db, o);
   writeRdbTrailer(w);
   return w.view().slice();
 }
@@ -181,7 +230,7 @@ export function* rdbChunks(
   if (src.dict.size !== 0) {
     writeDbHeader(w, dbId, src);
     for (const [key, value] of src.dict) {
-      writeKeyValue(w, key, value, src.expires.get(key), o);
+      writeSourceKey(w, src, key, value, o);
       if (w.length >= chunkBytes) yield flush();
     }
   }
@@ -349,8 +398,17 @@ export interface LoadResult extends RdbFile {
   loaded: number;
   /** Keys already expired and dropped (only when `dropExpired`). */
   expiredSkipped: number;
-  /** Keys of databases other than 0 (we hold one database). */
+  /** Keys of databases past the ones given (a file of a server with more `databases`). */
   otherDbSkipped: number;
+}
+
+/**
+ * The database an RDB entry of database `dbId` goes into: `dbs` alone is database 0; of an array,
+ * the one at that index. Null when there is none.
+ */
+export function targetDb(dbs: Db | readonly Db[], dbId: number): Db | null {
+  if (!Array.isArray(dbs)) return dbId === 0 ? dbs as Db : null;
+  return (dbs as readonly Db[])[dbId] ?? null;
 }
 
 /**
@@ -359,7 +417,7 @@ export interface LoadResult extends RdbFile {
  * expires them). A key appearing twice is a format error.
  */
 export function loadRdb(
-  db: Db,
+  dbs: Db | readonly Db[],
   buf: Uint8Array,
   o: RdbOptions,
   opts: { dropExpired: boolean; nowMs: number },
@@ -368,7 +426,8 @@ export function loadRdb(
   let expiredSkipped = 0;
   let otherDbSkipped = 0;
   const file = parseRdb(buf, o, (e) => {
-    if (e.dbId !== 0) {
+    const db = targetDb(dbs, e.dbId);
+    if (db === null) {
       otherDbSkipped++;
       return;
     }
@@ -377,7 +436,7 @@ export function loadRdb(
       return;
     }
     check(!db.dict.has(e.key), "RDB: duplicate key");
-    db.addLoaded(e.key, e.value);
+    db.addLoaded(e.key, e.value, e.idleSec, e.freq);
     if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
     loaded++;
   });

@@ -33,7 +33,7 @@ import { zipmapDecode } from "./zipmap.ts";
 import { formatDouble17g, fromLatin1, latin1, parseInt64, parseInt64Big } from "./bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
-import type { Value } from "../keyspace/db.ts";
+import type { HashValue, Value } from "../keyspace/db.ts";
 import { loadedString } from "../keyspace/string_value.ts";
 import {
   ConsumerGroup,
@@ -371,7 +371,7 @@ export function objectType(v: Value, o: RdbOptions): number {
   return v.listpack ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
 }
 
-function hashIsSmall(h: Map<string, Uint8Array>, o: RdbOptions): boolean {
+function hashIsSmall(h: HashValue, o: RdbOptions): boolean {
   if (h.size > o.hashMaxListpackEntries) return false;
   const max = o.hashMaxListpackValue;
   for (const [f, v] of h) if (f.length > max || v.length > max) return false;
@@ -410,19 +410,21 @@ export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions
     }
     case RDB_TYPE.HASH_LISTPACK: {
       const lp = new ListpackBuilder();
-      for (const [f, val] of v as Map<string, Uint8Array>) {
+      for (const [f, val] of v as HashValue) {
         lp.addBinary(f);
-        lp.add(val);
+        if (typeof val === "string") lp.addBinary(val);
+        else lp.add(val);
       }
       writeString(w, lp.finish(), z);
       return;
     }
     case RDB_TYPE.HASH: {
-      const h = v as Map<string, Uint8Array>;
+      const h = v as HashValue;
       writeLength(w, h.size);
       for (const [f, val] of h) {
         writeBinaryString(w, f, z);
-        writeString(w, val, z);
+        if (typeof val === "string") writeBinaryString(w, val, z);
+        else writeString(w, val, z);
       }
       return;
     }
@@ -474,13 +476,13 @@ function buildList(items: Iterable<Uint8Array>, d = new Deque<Uint8Array>()): De
   return d;
 }
 
-function pairsToHash(items: Uint8Array[]): Map<string, Uint8Array> {
+function pairsToHash(items: Uint8Array[]): HashValue {
   check(items.length % 2 === 0, "hash: odd number of entries");
-  const h = new Map<string, Uint8Array>();
+  const h: HashValue = new Map();
   for (let i = 0; i < items.length; i += 2) {
     const f = latin1(items[i]);
     check(!h.has(f), "hash: duplicate field");
-    h.set(f, items[i + 1]);
+    h.set(f, loadedString(items[i + 1]));
   }
   if (h.size === 0) throw new EmptyKeyError("empty hash");
   return h;
@@ -548,12 +550,12 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.HASH: {
       const n = r.readLength();
       if (n === 0) throw new EmptyKeyError("empty hash");
-      const h = new Map<string, Uint8Array>();
+      const h: HashValue = new Map();
       for (let i = 0; i < n; i++) {
         const f = r.readBinaryString();
         const v = r.readString();
         check(!h.has(f), "hash: duplicate field");
-        h.set(f, v);
+        h.set(f, loadedString(v));
       }
       return h;
     }

@@ -22,6 +22,7 @@ import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { Stream } from "../keyspace/stream.ts";
 import type { Value } from "../keyspace/db.ts";
+import { stringBytes } from "../keyspace/string_value.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -43,7 +44,9 @@ function plain(v: Value): unknown {
   }
   if (v instanceof Uint8Array) return ["string", dec.decode(v)];
   if (v instanceof Deque) return ["list", v.toArray().map((b) => dec.decode(b))];
-  if (v instanceof Map) return ["hash", [...v].map(([f, x]) => [f, dec.decode(x)]).sort()];
+  if (v instanceof Map) {
+    return ["hash", [...v].map(([f, x]) => [f, dec.decode(stringBytes(x))]).sort()];
+  }
   if (v instanceof Set) return ["set", [...v].sort()];
   if (v instanceof Stream) return ["stream", v.length, v.nodes.map((n) => n.lp.toBytes())];
   return ["zset", v.listpack, [...v]];

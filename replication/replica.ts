@@ -1,8 +1,8 @@
 /**
  * Replica side: the link to our master (Redis's replication.c syncWithMaster/readSyncBulkPayload).
- * Connects to the master's client port, handshakes (PING, AUTH with masterauth, REPLCONF
- * listening-port, REPLCONF capa eof capa psync2), sends PSYNC with the cached replid/offset (or
- * `? -1`), loads a full snapshot (`$<len>` or diskless `$EOF:<mark>` payload) or continues, then
+ * Connects to the master's client port (its TLS port with tls-replication), handshakes (PING,
+ * AUTH with masterauth, REPLCONF listening-port, REPLCONF capa eof capa psync2), sends PSYNC
+ * with the cached replid/offset (or `? -1`), loads a full snapshot (`$<len>` or diskless `$EOF:<mark>` payload) or continues, then
  * applies the command stream as the master client. Reconnects every second after a link loss.
  */
 
@@ -13,6 +13,8 @@ import { encodeCommand, encodedLength } from "./propagate.ts";
 /** What the link needs from the node's replication state. */
 export interface LinkOwner {
   readonly serverPort: () => number;
+  /** Open the link to the master (TCP, or TLS with tls-replication). */
+  connect(host: string, port: number): Promise<Deno.Conn>;
   config(name: string): string;
   /** The replid/offset to ask PSYNC for, or null for a full sync. */
   cachedMaster(): { replid: string; offset: number } | null;
@@ -59,7 +61,10 @@ export class MasterLink {
         await this.session();
       } catch (e) {
         if (!this.stopped) {
-          this.owner.log("warning", `MASTER <-> REPLICA sync: ${e instanceof Error ? e.message : e}`);
+          this.owner.log(
+            "warning",
+            `MASTER <-> REPLICA sync: ${e instanceof Error ? e.message : e}`,
+          );
         }
       }
       this.teardown();
@@ -161,7 +166,7 @@ export class MasterLink {
     const o = this.owner;
     this.state = "connecting";
     o.log("notice", `Connecting to MASTER ${this.host}:${this.port}`);
-    const conn = await Deno.connect({ hostname: this.host, port: this.port });
+    const conn = await o.connect(this.host, this.port);
     if (this.stopped) {
       conn.close();
       throw new LinkError("link stopped");
@@ -189,7 +194,9 @@ export class MasterLink {
     if (ip !== "") await this.command(["REPLCONF", "ip-address", ip]);
     await this.command(["REPLCONF", "capa", "eof", "capa", "psync2"]);
     const cached = o.cachedMaster();
-    const psync = cached === null ? ["PSYNC", "?", "-1"] : ["PSYNC", cached.replid, String(cached.offset + 1)];
+    const psync = cached === null
+      ? ["PSYNC", "?", "-1"]
+      : ["PSYNC", cached.replid, String(cached.offset + 1)];
     const reply = await this.command(psync);
     if (reply.startsWith("+FULLRESYNC")) {
       const [, replid, off] = reply.split(" ");
@@ -223,7 +230,9 @@ export class MasterLink {
   /** The RDB payload after +FULLRESYNC: `$<len>\r\n<bytes>` or `$EOF:<40 byte mark>\r\n...<mark>`. */
   private async readPayload(): Promise<Uint8Array> {
     const head = await this.readLine(true);
-    if (!head.startsWith("$")) throw new LinkError(`Bad protocol from MASTER, the first byte is not '$': '${head}'`);
+    if (!head.startsWith("$")) {
+      throw new LinkError(`Bad protocol from MASTER, the first byte is not '$': '${head}'`);
+    }
     if (head.startsWith("$EOF:")) {
       const mark = new TextEncoder().encode(head.slice(5));
       if (mark.length !== 40) throw new LinkError("bad EOF mark");

@@ -8,7 +8,9 @@
  * counter moved, not counting keys deleted by expiry) is propagated as executed or rewritten
  * (replication/propagate.ts); keys deleted by expiry go out as DEL; everything one top-level
  * command causes is flushed after it, wrapped in MULTI/EXEC when it is more than one command;
- * `SELECT 0` precedes the first command after a full sync. Costs nothing when `propagating` is
+ * a `SELECT <db>` precedes a command whose database differs from the stream's (always the first
+ * one after a full sync or a new AOF file; before a MULTI, in its first command's database, as
+ * propagatePendingCommands). Costs nothing when `propagating` is
  * false (no backlog, or we are a replica: then the master's stream is proxied verbatim).
  *
  * For command handlers: `server.replication.propagate(argv)` adds a command to the stream (inside
@@ -32,7 +34,7 @@ import {
   expiredKeyDel,
   rewriteForPropagation,
 } from "./propagate.ts";
-import { loadRdb, standardAux, writeRdb } from "../protocol/rdb_file.ts";
+import { loadRdb, standardAux, writeRdbAll } from "../protocol/rdb_file.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { lower } from "../protocol/bytes.ts";
 
@@ -78,6 +80,7 @@ const NEVER = new Set([
 ]);
 
 interface Frame {
+  client: Client | null;
   dirty: number;
   expired: number;
   replyMark: number;
@@ -115,6 +118,16 @@ export class Replication {
   private readonly frames: Frame[] = [];
   private depth = 0;
   private pending: Argv[] = [];
+  /** The database of each pending command (-1: none needed). */
+  private pendingDbs: number[] = [];
+  /** The database of what a served blocked client propagates (outside any command frame). */
+  private servingDb = 0;
+  /** Replica side: the link's client (its database is the master stream's). */
+  private masterClient: Client | null = null;
+  /** Replica side: the master stream's database when no link is up (kept for a PSYNC). */
+  private masterStreamDb = 0;
+  /** Replica side: a new AOF file wants a SELECT before the next command appended. */
+  private replicaAofSelect = false;
   /** The target of a pending command when it is not both (redis.set_repl), by index. */
   private pendingTargets = new Map<number, number>();
   private expiredCount = 0;
@@ -129,10 +142,12 @@ export class Replication {
 
   constructor(private readonly server: Server) {
     this.limits = outputLimitsFor("", "replica");
-    server.db.onExpire = (key) => {
-      this.expiredCount++;
-      if (this.propagating) this.propagate(expiredKeyDel(key));
-    };
+    for (const db of server.dbs) {
+      db.onExpire = (key) => {
+        this.expiredCount++;
+        if (this.propagating) this.propagate(expiredKeyDel(key), db.id);
+      };
+    }
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -157,6 +172,35 @@ export class Replication {
 
   get isReplica(): boolean {
     return this.masterHost !== null;
+  }
+
+  /**
+   * refreshGoodSlavesCount: online replicas whose last REPLCONF ACK is at most
+   * `min-replicas-max-lag` seconds old (whole seconds, as server.unixtime - repl_ack_time).
+   * Counted when asked instead of once a second: a replica that goes away counts at once, as
+   * Redis's freeClient refresh does, and one that falls behind up to a second sooner.
+   */
+  goodReplicaCount(): number {
+    const maxLag = this.server.config.getNumber("min-replicas-max-lag");
+    const nowS = Math.floor(this.server.now() / 1000);
+    let good = 0;
+    for (const p of this.peers) {
+      if (p.state === "online" && nowS - Math.floor(p.ackTimeMs / 1000) <= maxLag) good++;
+    }
+    return good;
+  }
+
+  /** Is min-replicas-to-write set (with a min-replicas-max-lag)? INFO shows the count then. */
+  get minReplicasActive(): boolean {
+    const cfg = this.server.config;
+    return cfg.getNumber("min-replicas-to-write") !== 0 &&
+      cfg.getNumber("min-replicas-max-lag") !== 0;
+  }
+
+  /** checkGoodReplicasStatus: may a write run here? (Always on a replica.) */
+  enoughGoodReplicas(): boolean {
+    return this.masterHost !== null || !this.minReplicasActive ||
+      this.goodReplicaCount() >= this.server.config.getNumber("min-replicas-to-write");
   }
 
   /** Writes are propagated by a master with a backlog, and by any node writing an AOF. */
@@ -197,7 +241,10 @@ export class Replication {
     if (target === PROPAGATE_ALL) return;
     if (target === 0) {
       for (let i = mark; i < this.pending.length; i++) this.pendingTargets.delete(i);
-      if (this.pending.length > mark) this.pending.length = mark;
+      if (this.pending.length > mark) {
+        this.pending.length = mark;
+        this.pendingDbs.length = mark;
+      }
       return;
     }
     for (let i = mark; i < this.pending.length; i++) this.pendingTargets.set(i, target);
@@ -217,9 +264,18 @@ export class Replication {
   beforeCall(client: Client): void {
     let f = this.frames[this.depth];
     if (f === undefined) {
-      f = { dirty: 0, expired: 0, replyMark: 0, errors: 0, suppressed: false, override: null };
+      f = {
+        client: null,
+        dirty: 0,
+        expired: 0,
+        replyMark: 0,
+        errors: 0,
+        suppressed: false,
+        override: null,
+      };
       this.frames[this.depth] = f;
     }
+    f.client = client;
     f.dirty = this.server.db.stats.dirty;
     f.expired = this.expiredCount;
     f.replyMark = client.reply.len;
@@ -239,19 +295,22 @@ export class Replication {
   ): void {
     const f = this.frames[--this.depth];
     const changed = this.server.db.stats.dirty - f.dirty - (this.expiredCount - f.expired) > 0;
+    // call()'s alsoPropagate(c->db->id, ...): the client's database once the command ran.
+    const dbId = client.db.id;
+    f.client = null;
     if (f.override !== null) {
-      for (const a of f.override) this.pending.push(a);
+      for (const a of f.override) this.queue(a, dbId);
     } else if (!f.suppressed && !NEVER.has(fullname) && def.flags.includes("write")) {
       const failed = client.reply.errors !== f.errors;
       if (changed || (ALWAYS.has(fullname) && !failed)) {
         if (r instanceof Promise) {
           // Asynchronous write (rare): what it changed synchronously is propagated as is.
-          this.pending.push(argv);
+          this.queue(argv, dbId);
         } else {
           const reply = client.reply.buf.subarray(f.replyMark, client.reply.len);
-          const rw = rewriteForPropagation(this.server.db, fullname, argv, reply);
-          if (rw === null) this.pending.push(argv);
-          else for (const a of rw) this.pending.push(a);
+          const rw = rewriteForPropagation(client.db, fullname, argv, reply);
+          if (rw === null) this.queue(argv, dbId);
+          else for (const a of rw) this.queue(a, dbId);
         }
       }
     }
@@ -267,15 +326,22 @@ export class Replication {
   /** A blocked pop served later propagates its non-blocking form (wraps the waiter's serve). */
   private watchBlocked(client: Client, fullname: string, argv: Uint8Array[]): void {
     let waiter: { serve(key: string): boolean } | undefined;
-    for (const w of this.server.db.blockedWaiters) if (w.owner === client) waiter = w;
+    const db = client.db;
+    for (const w of db.blockedWaiters) if (w.owner === client) waiter = w;
     if (waiter === undefined) return;
     const w = waiter;
     const serve = w.serve.bind(w);
     w.serve = (key: string): boolean => {
-      const db = this.server.db;
       const d0 = db.stats.dirty;
       const mark = client.reply.len;
-      const done = serve(key);
+      const servingBefore = this.servingDb;
+      this.servingDb = db.id;
+      let done: boolean;
+      try {
+        done = serve(key);
+      } finally {
+        this.servingDb = servingBefore;
+      }
       if (done && db.stats.dirty !== d0 && this.propagating) {
         const rw = rewriteForPropagation(
           db,
@@ -283,18 +349,42 @@ export class Replication {
           argv,
           client.reply.buf.subarray(mark, client.reply.len),
         );
-        for (const a of rw ?? [argv]) this.propagate(a);
+        for (const a of rw ?? [argv]) this.propagate(a, db.id);
         if (this.depth === 0) this.woff.set(client, this.masterReplOffset);
       }
       return done;
     };
   }
 
-  /** Propagate a command (from a handler, an expiry, a served blocked client). */
-  propagate(argv: Argv): void {
+  /**
+   * Propagate a command (from a handler, an expiry, a served blocked client), in database `dbId`
+   * (by default the running command's client's, or the served blocked client's).
+   */
+  propagate(argv: Argv, dbId = this.currentDb()): void {
     if (!this.propagating) return;
-    if (this.depth > 0) this.pending.push(argv);
-    else this.feedCommand(argv);
+    if (this.depth > 0) this.queue(argv, dbId);
+    else this.feedCommand(argv, true, dbId);
+  }
+
+  /** The database of the command running now (0 outside any). */
+  private currentDb(): number {
+    const c = this.depth > 0 ? this.frames[this.depth - 1].client : null;
+    return c !== null ? c.db.id : this.servingDb;
+  }
+
+  private queue(argv: Argv, dbId: number): void {
+    this.pending.push(argv);
+    this.pendingDbs.push(dbId);
+  }
+
+  /**
+   * A new AOF file starts (a rewrite, appendonly turned on): its first command needs a SELECT.
+   * A master selects again in the stream it feeds everyone; a replica, whose stream is its
+   * master's, adds one to its AOF only.
+   */
+  aofNeedsSelect(): void {
+    if (this.masterHost === null) this.slaveSelDb = -1;
+    else this.replicaAofSelect = true;
   }
 
   /**
@@ -303,10 +393,11 @@ export class Replication {
    */
   propagateToReplicas(argv: Argv): void {
     if (!this.propagating) return;
+    const dbId = this.currentDb();
     if (this.depth > 0) {
       this.pendingTargets.set(this.pending.length, PROPAGATE_REPL);
-      this.pending.push(argv);
-    } else this.feedTo(argv, PROPAGATE_REPL);
+      this.queue(argv, dbId);
+    } else this.feedTo(argv, PROPAGATE_REPL, dbId);
   }
 
   /** Replace what the running command propagates (handlers call this; [] = nothing). */
@@ -321,36 +412,52 @@ export class Replication {
 
   private flushPending(): void {
     const ops = this.pending;
+    const dbs = this.pendingDbs;
     const targets = this.pendingTargets;
     this.pending = [];
+    this.pendingDbs = [];
     this.pendingTargets = new Map();
     if (!this.propagating) return;
     if (ops.length === 1) {
-      this.feedTo(ops[0], targets.get(0) ?? PROPAGATE_ALL);
+      this.feedTo(ops[0], targets.get(0) ?? PROPAGATE_ALL, dbs[0]);
       return;
     }
-    // MULTI and EXEC go everywhere, whatever the commands' targets (propagatePendingCommands).
-    this.feedCommand(["MULTI"]);
-    for (let i = 0; i < ops.length; i++) this.feedTo(ops[i], targets.get(i) ?? PROPAGATE_ALL);
-    this.feedCommand(["EXEC"]);
+    // MULTI and EXEC go everywhere, whatever the commands' targets. MULTI is in the first
+    // command's database, so a SELECT it needs comes before it (propagatePendingCommands'
+    // multi_dbid; redis-server 7.0.15 writes `SELECT 3 MULTI ... EXEC` for a script run in db 3).
+    this.feedCommand(["MULTI"], true, dbs[0]);
+    for (let i = 0; i < ops.length; i++) {
+      this.feedTo(ops[i], targets.get(i) ?? PROPAGATE_ALL, dbs[i]);
+    }
+    this.feedCommand(["EXEC"], true, -1);
   }
 
   /** One command to the AOF and the replicas, or to one of them. */
-  private feedTo(argv: readonly Arg[], target: number): void {
-    if (target === PROPAGATE_ALL) this.feedCommand(argv);
-    else if (target === PROPAGATE_AOF) this.server.aof.append(encodeCommand(argv));
+  private feedTo(argv: readonly Arg[], target: number, dbId: number): void {
+    if (target === PROPAGATE_ALL) {
+      this.feedCommand(argv, true, dbId);
+      return;
+    }
+    // The stream's SELECT goes to both, so the AOF and the replicas stay in the same database.
+    this.selectIfNeeded(dbId);
+    if (target === PROPAGATE_AOF) this.server.aof.append(encodeCommand(argv));
     else this.feedCommand(argv, false);
   }
 
-  /**
-   * Append one command to the stream (SELECT 0 first when the stream needs it). Link control
-   * (PING, REPLCONF GETACK: `selectDb` false) goes to replicas only, not to the AOF.
-   */
-  feedCommand(argv: readonly Arg[], selectDb = true): void {
-    if (selectDb && this.slaveSelDb !== 0) {
-      this.feedStream(encodeCommand(["SELECT", "0"]));
-      this.slaveSelDb = 0;
+  private selectIfNeeded(dbId: number): void {
+    if (dbId !== -1 && this.slaveSelDb !== dbId) {
+      this.feedStream(encodeCommand(["SELECT", String(dbId)]));
+      this.slaveSelDb = dbId;
     }
+  }
+
+  /**
+   * Append one command to the stream, in database `dbId` (a SELECT first when the stream is in
+   * another; -1: whichever). Link control (PING, REPLCONF GETACK: `selectDb` false) goes to
+   * replicas only, not to the AOF.
+   */
+  feedCommand(argv: readonly Arg[], selectDb = true, dbId = 0): void {
+    if (selectDb) this.selectIfNeeded(dbId);
     this.feedStream(encodeCommand(argv), selectDb);
   }
 
@@ -448,15 +555,14 @@ export class Replication {
       this.createBacklog();
     }
     this.peers.push(peer);
-    const rdb = writeRdb(
-      s.db,
+    const rdb = writeRdbAll(
+      s.dbs,
       standardAux({
         redisVer: "7.0.15",
         ctimeSec: Math.floor(s.now() / 1000),
         repl: { streamDb: 0, replId: this.replid, offset: this.masterReplOffset },
       }),
       rdbOptions(s.config),
-      0,
       s.scripts.functionCodes(),
     );
     if (!legacy) {
@@ -562,6 +668,16 @@ export class Replication {
     });
   }
 
+  /** CLIENT UNBLOCK of a client in WAIT: answered now with the replicas acked so far. */
+  unblockWait(client: Client): boolean {
+    for (const w of this.waiters) {
+      if (w.client !== client) continue;
+      this.finishWait(w);
+      return true;
+    }
+    return false;
+  }
+
   private finishWait(w: WaitWaiter): void {
     if (!this.waiters.delete(w)) return;
     w.done(this.countAcks(w.offset));
@@ -595,7 +711,7 @@ export class Replication {
     this.masterHost = host;
     this.masterPort = port;
     this.updatePropagating();
-    this.server.db.expireOnAccess = false;
+    this.server.setExpireOnAccess(false);
     // Our own history becomes the cached master, so the new master may continue it.
     if (wasMaster && this.backlog === null) this.createBacklogAsReplica();
     this.disconnectPeers();
@@ -620,9 +736,13 @@ export class Replication {
   }
 
   /** The id and offset an RDB file records (rdbPopulateSaveInfo), or null outside replication. */
-  saveInfo(): { replId: string; offset: number } | null {
+  saveInfo(): { replId: string; offset: number; streamDb: number } | null {
     if (this.backlog === null) return null;
-    return { replId: this.replid, offset: this.masterReplOffset };
+    // rdbPopulateSaveInfo's repl_stream_db: the database the stream is in.
+    const streamDb = this.masterHost === null
+      ? Math.max(0, this.slaveSelDb)
+      : (this.masterClient?.db.id ?? this.masterStreamDb);
+    return { replId: this.replid, offset: this.masterReplOffset, streamDb };
   }
 
   /**
@@ -630,7 +750,8 @@ export class Replication {
    * and offset. A replica then offers them in PSYNC and may continue where it stopped; a master
    * keeps them as its second id too, so replicas that followed it can continue.
    */
-  restoreFromFile(replId: string, offset: number): void {
+  restoreFromFile(replId: string, offset: number, streamDb = 0): void {
+    this.masterStreamDb = streamDb;
     this.replid = replId;
     this.masterReplOffset = offset;
     if (this.masterHost === null) {
@@ -640,6 +761,13 @@ export class Replication {
     } else this.createBacklogAsReplica();
   }
 
+  /** DEBUG CHANGE-REPL-ID: changeReplicationId() then clearReplicationId2(). */
+  changeReplicationIds(): void {
+    this.replid = randomHex40();
+    this.replid2 = ZERO_ID;
+    this.secondReplOffset = -1;
+  }
+
   /** Become a master (REPLICAOF NO ONE): keep the old replid as replid2 (PSYNC2). */
   replicaOfNoOne(): void {
     if (this.masterHost === null) return;
@@ -647,7 +775,7 @@ export class Replication {
     this.link = null;
     this.masterHost = null;
     this.masterPort = 0;
-    this.server.db.expireOnAccess = true;
+    this.server.setExpireOnAccess(true);
     // shiftReplicationId
     this.replid2 = this.replid;
     this.secondReplOffset = this.masterReplOffset + 1;
@@ -672,7 +800,13 @@ export class Replication {
   private linkOwner(): LinkOwner {
     const s = this.server;
     return {
-      serverPort: () => s.port,
+      // syncWithMaster: with tls-replication the replica announces its TLS port.
+      serverPort: () => s.tls.forReplication() !== null && s.tls.port !== 0 ? s.tls.port : s.port,
+      connect: (host, port) => {
+        const tls = s.tls.forReplication();
+        if (tls === null) return Deno.connect({ hostname: host, port });
+        return tls.connect(host, port, Math.max(1, s.config.getNumber("repl-timeout")) * 1000);
+      },
       config: (name) => String(s.config.getString(name) ?? ""),
       cachedMaster:
         () => (this.backlog === null
@@ -688,6 +822,14 @@ export class Replication {
         }
       },
       applied: (argv) => {
+        // A new AOF file of ours starts in the master stream's database.
+        if (this.replicaAofSelect) {
+          this.replicaAofSelect = false;
+          const c = this.masterClient;
+          if (lower(argv[0]) !== "select" && c !== null) {
+            s.aof.append(encodeCommand(["SELECT", String(c.db.id)]));
+          }
+        }
         // Chained replication: our replicas get the master's stream as is.
         this.feedStream(encodeCommand(argv));
       },
@@ -697,21 +839,28 @@ export class Replication {
         c.isMaster = true;
         c.authenticated = true;
         c.parser.authRequired = false;
+        // A continued stream goes on in the database it was in (Redis's cached master keeps it).
+        c.db = s.dbs[this.masterStreamDb] ?? s.db;
+        this.masterClient = c;
         return c;
       },
       removeClient: (c) => {
+        if (this.masterClient === c) {
+          this.masterStreamDb = c.db.id;
+          this.masterClient = null;
+        }
         s.removeClient(c);
       },
       dispatchFrom: (c, argv) => {
-        s.db.applyingMasterStream = true;
+        s.setApplyingMasterStream(true);
         try {
           const r = dispatch(s, c, argv);
-          if (r instanceof Promise) return r.finally(() => s.db.applyingMasterStream = false);
+          if (r instanceof Promise) return r.finally(() => s.setApplyingMasterStream(false));
         } catch (e) {
-          s.db.applyingMasterStream = false;
+          s.setApplyingMasterStream(false);
           throw e;
         }
-        s.db.applyingMasterStream = false;
+        s.setApplyingMasterStream(false);
       },
       log: (level, msg) => level === "warning" ? s.log.warning(msg) : s.log.notice(msg),
       now: () => s.now(),
@@ -720,9 +869,12 @@ export class Replication {
 
   private loadFullSync(rdb: Uint8Array, replid: string, offset: number): void {
     const s = this.server;
-    s.db.flush();
+    for (const db of s.dbs) db.flush(db.id === 0);
     s.persistence.storeFromMaster(rdb);
-    const r = loadRdb(s.db, rdb, rdbOptions(s.config), { dropExpired: false, nowMs: s.now() });
+    const r = loadRdb(s.dbs, rdb, rdbOptions(s.config), { dropExpired: false, nowMs: s.now() });
+    // The stream after a full sync starts in database 0 (the master SELECTs before any command).
+    this.masterStreamDb = 0;
+    if (this.masterClient !== null) this.masterClient.db = s.db;
     s.scripts.replaceFunctionsFromRdb(r.functions);
     s.aof.replaceAfterSync(rdb);
     s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${r.loaded} keys`);
@@ -754,7 +906,7 @@ export class Replication {
       const period = Math.max(1, s.config.getNumber("repl-ping-replica-period"));
       // Not while a manual failover pauses writes: the PING would move the offset the replica
       // is waiting to match (Redis skips it then too).
-      const paused = s.cluster !== null && s.cluster.writePause.untilMs !== 0;
+      const paused = s.clientPause.pausedBy("failover");
       if (this.cronLoops % period === 0 && !paused) this.feedCommand(["ping"], false);
       const limits = this.outputLimits();
       for (const p of [...this.peers]) {
@@ -800,6 +952,7 @@ export class Replication {
       out.push(["replica_announced", 1]);
     }
     out.push(["connected_slaves", this.peers.length]);
+    if (this.minReplicasActive) out.push(["min_slaves_good_slaves", this.goodReplicaCount()]);
     this.peers.forEach((p, i) => {
       const lag = Math.floor((now - p.ackTimeMs) / 1000);
       out.push([

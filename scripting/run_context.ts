@@ -24,6 +24,8 @@ export interface RunContext {
   isEval: boolean;
   readOnly: boolean;
   allowCrossSlot: boolean;
+  /** The allow-oom flag (SCRIPT_ALLOW_OOM): denyoom commands run even when out of memory. */
+  allowOom?: boolean;
   /** The slot of the keys touched so far (-1: none), for the cross-slot check. */
   slot: number;
   /** A write command ran: the script can no longer be killed. */

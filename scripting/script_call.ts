@@ -13,6 +13,8 @@ import * as E from "../commands/errors.ts";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import type { RunContext } from "./run_context.ts";
+import { aclDenyScriptCall } from "../server/acl_guard.ts";
+import { OOM_ERROR } from "../server/maxmemory.ts";
 
 /** Commands whose handler may finish later: a script cannot wait for them. */
 const ASYNC_COMMANDS = new Set(["migrate"]);
@@ -51,6 +53,11 @@ export function scriptCall(
   if (def.flags.includes("noscript") || ASYNC_COMMANDS.has(fullname)) {
     return "This Redis command is not allowed from script";
   }
+  // scriptVerifyACL: the call is checked against the user running the script.
+  if (!ctx.caller.user.unrestricted && !ctx.caller.isMaster) {
+    const denial = aclDenyScriptCall(server, ctx.caller, fullname, argv);
+    if (denial !== null) return denial;
+  }
   const isWrite = def.flags.includes("write");
   if (ctx.readOnly && (isWrite || def.flags.includes("may_replicate"))) {
     return "Write commands are not allowed from read-only scripts.";
@@ -64,7 +71,14 @@ export function scriptCall(
     }
     const denial = writeDenial(server);
     if (denial !== null) return "-" + denial;
+    // scriptVerifyWriteCommandAllow: only reached by scripts without flags.
+    if (!server.replication.enoughGoodReplicas()) return "-" + E.NOREPLICAS;
   }
+  // scriptVerifyOOM: out of memory when the script started, no write yet, a denyoom command.
+  if (
+    !ctx.wrote && server.maxmemory.limit !== 0 && server.maxmemory.preCommandOom && !obey &&
+    !ctx.allowOom && def.flags.includes("denyoom")
+  ) return "-" + OOM_ERROR;
   if (isWrite) ctx.wrote = true;
   const cluster = server.cluster;
   if (cluster !== null && !obey && (def.firstKey !== 0 || def.getKeys !== undefined)) {

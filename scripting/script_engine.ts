@@ -98,7 +98,7 @@ export class ScriptEngine {
   evalCalls = 0;
 
   constructor(readonly server: Server, private readonly version: string) {
-    this.scriptClient = new Client(0, "", "", server.now(), new RespParser());
+    this.scriptClient = new Client(0, "", "", server.now(), new RespParser(), server.db);
     this.scriptClient.authenticated = true;
     this.scriptClient.inExec = true;
     this.scriptClient.name = "";
@@ -352,6 +352,21 @@ export class ScriptEngine {
           reply.error("ERR Can not execute a script with write flag using *_ro command.");
           return;
         }
+        // scriptPrepareForRun: not enough good replicas (min-replicas-to-write).
+        if (!server.replication.enoughGoodReplicas()) {
+          reply.error(E.NOREPLICAS);
+          return;
+        }
+      }
+      // scriptPrepareForRun: no-writes implies allow-oom.
+      if (
+        server.maxmemory.preCommandOom && server.maxmemory.limit !== 0 && !flags.allowOom &&
+        !flags.noWrites
+      ) {
+        reply.error(
+          "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+        );
+        return;
       }
     }
     const vm = req.isEval ? this.evalVm! : this.fnVm!;
@@ -363,6 +378,7 @@ export class ScriptEngine {
       isEval: req.isEval,
       readOnly: req.readOnlyCommand || (!flags.compat && flags.noWrites),
       allowCrossSlot: flags.compat || flags.allowCrossSlot,
+      allowOom: !flags.compat && flags.allowOom,
       slot: req.keys.length === 0 ? -1 : keyHashSlot(req.keys[0]),
       wrote: false,
       resp: 2,
@@ -381,8 +397,14 @@ export class ScriptEngine {
     };
     this.running = ctx;
     this.evalCalls++;
-    server.db.frozenNowMs = server.now();
-    server.db.holdReadyKeys = true;
+    // The script's commands run in its caller's database; a SELECT inside it changes the
+    // script's client only (Redis 7's scriptPrepareForRun).
+    this.scriptClient.db = caller.db;
+    const nowMs = server.now();
+    for (const db of server.dbs) {
+      db.frozenNowMs = nowMs;
+      db.holdReadyKeys = true;
+    }
     try {
       this.pushEngineFn(co, req.isEval ? "run" : "runFunction");
       rt.getRef(co, req.ref);
@@ -468,13 +490,15 @@ export class ScriptEngine {
    */
   private finishRun(ctx: RunContext): void {
     this.running = null;
-    this.server.db.frozenNowMs = null;
-    this.server.db.holdReadyKeys = false;
+    for (const db of this.server.dbs) {
+      db.frozenNowMs = null;
+      db.holdReadyKeys = false;
+    }
     if (ctx.closeUnit !== null) ctx.closeUnit();
     const waiters = this.doneWaiters;
     this.doneWaiters = [];
     for (const w of waiters) w();
-    if (this.server.db.readyKeys.size !== 0) this.server.db.handleReadyKeys();
+    if (this.server.readyDbs.size !== 0) this.server.handleReadyKeys();
   }
 
   /** luaCallFunction's error reply from the error table on top. */

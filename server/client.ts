@@ -1,14 +1,16 @@
 /**
- * One client connection's state: protocol version, auth, MULTI queue, WATCHed keys, cluster
+ * One client connection's state: selected database, protocol version, auth, MULTI queue, WATCHed
+ * keys, cluster
  * flags (ASKING, READONLY), names and counters for CLIENT LIST.
  */
 
 import { Reply } from "../protocol/reply.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
 import type { CommandDef } from "../commands/types.ts";
-import type { Watcher } from "../keyspace/db.ts";
+import type { Db, Watcher } from "../keyspace/db.ts";
 import type { Subscriber, Subscriptions } from "../pubsub/pubsub.ts";
 import type { ClientTracking, TrackedClient } from "./tracking.ts";
+import { type AclUser, SUPERUSER } from "./acl.ts";
 
 export interface QueuedCommand {
   def: CommandDef;
@@ -17,20 +19,38 @@ export interface QueuedCommand {
   argv: Uint8Array[];
 }
 
+/** A WATCHed key and the database it was watched in. */
+export interface WatchedKey {
+  db: Db;
+  key: string;
+}
+
 export class Client implements Watcher, Subscriber, TrackedClient {
   readonly reply = new Reply();
   readonly parser: RespParser;
   name = "";
-  libName = "";
-  libVer = "";
   authenticated = false;
+  /** The ACL user (server/acl.ts); internal clients keep the unrestricted SUPERUSER. */
+  user: AclUser = SUPERUSER;
   /** MULTI state: queued commands, and whether a queueing error makes EXEC abort. */
   multi: QueuedCommand[] | null = null;
   multiError = false;
   /** Set by EXEC while it runs the queued commands (blocking commands then answer at once). */
   inExec = false;
-  watchedKeys: string[] = [];
+  watchedKeys: WatchedKey[] = [];
   dirtyCas = false;
+  /**
+   * CLIENT REPLY: OFF drops every reply, SKIP the next command's (`replySkipNext` becomes
+   * `replySkip` once the CLIENT REPLY SKIP itself is done). Pushes (Pub/Sub messages and
+   * confirmations, invalidations) still go out, as Redis 7.0.15's CLIENT_PUSHING.
+   */
+  replyOff = false;
+  replySkip = false;
+  replySkipNext = false;
+  /** While a muted command runs: the pushes it caused, kept when its reply is dropped. */
+  mutedPushes: Uint8Array[] | null = null;
+  /** CLIENT NO-EVICT ON (stored: client eviction is not implemented). */
+  noEvict = false;
   /** One-shot flag set by ASKING, cleared after the next command. */
   asking = false;
   /** READONLY: serve reads on a replica for its master's slots. */
@@ -45,6 +65,8 @@ export class Client implements Watcher, Subscriber, TrackedClient {
   monitoring = false;
   /** The network connection (replication writes to replicas directly). */
   conn: Deno.Conn | null = null;
+  /** Connected over TLS (tls-port): MOVED and CLUSTER NODES/SLOTS pick the port by it. */
+  tls = false;
   lastCommand = "NULL";
   lastInteractionMs: number;
   commandsProcessed = 0;
@@ -66,6 +88,8 @@ export class Client implements Watcher, Subscriber, TrackedClient {
     readonly laddr: string,
     readonly createdMs: number,
     parser: RespParser,
+    /** The selected database (SELECT); commands run on it (`ctx.db`). */
+    public db: Db,
   ) {
     this.parser = parser;
     this.lastInteractionMs = createdMs;
@@ -89,11 +113,21 @@ export class Client implements Watcher, Subscriber, TrackedClient {
 
   /** An out-of-band frame (a Pub/Sub message): appended to the output, written soon. */
   deliver(frame: Uint8Array): void {
+    if (this.mutedPushes !== null) {
+      this.mutedPushes.push(frame);
+      return;
+    }
     if (this.heldFrames !== null) {
       this.heldFrames.push(frame);
       this.heldBytes += frame.length;
     } else this.reply.raw(frame);
     this.outputAdded();
+  }
+
+  /** A push frame written as part of this client's own command's reply (SUBSCRIBE's). */
+  pushReply(frame: Uint8Array): void {
+    if (this.mutedPushes !== null) this.mutedPushes.push(frame);
+    else this.reply.raw(frame);
   }
 
   /** Hold delivered frames until `releaseFrames` (the reply being written spans an await). */

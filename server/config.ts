@@ -51,6 +51,28 @@ export type Directive =
 const MAX_INT = 2147483647;
 const MAX_LL = Number.MAX_SAFE_INTEGER;
 
+/**
+ * setConfigLatencyTrackingInfoPercentilesOutputOption: space-separated doubles in [0, 100],
+ * shown as "%f" without trailing zeros ("" is none).
+ */
+function parseLatencyPercentiles(args: string[]): string | { error: string } {
+  const joined = args.join(" ");
+  if (joined === "") return "";
+  const out: string[] = [];
+  for (const p of joined.split(" ")) {
+    const v = /^\s/.test(p) || p === "" ? NaN : Number(p);
+    if (Number.isNaN(v)) return { error: "Invalid latency-tracking-info-percentiles parameters" };
+    if (v > 100 || v < 0) {
+      return {
+        error: "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+      };
+    }
+    const f = v.toFixed(6);
+    out.push(f.replace(/0+$/, "").replace(/\.$/, ""));
+  }
+  return out.join(" ");
+}
+
 function parseSave(args: string[]): string | { error: string } {
   const joined = args.join(" ").trim();
   if (joined === "") return "";
@@ -192,7 +214,7 @@ export const DIRECTIVES: Directive[] = [
     name: "appendfsync",
     type: "enum",
     default: "everysec",
-    values: ["always", "everysec", "no"],
+    values: ["everysec", "always", "no"],
     mutable: true,
   },
   { name: "appendfilename", type: "string", default: "appendonly.aof", mutable: false },
@@ -220,7 +242,7 @@ export const DIRECTIVES: Directive[] = [
   { name: "daemonize", type: "bool", default: false, mutable: false },
   { name: "protected-mode", type: "bool", default: true, mutable: true },
   { name: "databases", type: "int", default: 16, min: 1, max: MAX_INT, mutable: false },
-  { name: "maxclients", type: "int", default: 10000, min: 1, max: MAX_INT, mutable: true },
+  { name: "maxclients", type: "int", default: 10000, min: 1, max: 4294967295, mutable: true },
   { name: "timeout", type: "int", default: 0, min: 0, max: MAX_INT, mutable: true },
   { name: "tcp-keepalive", type: "int", default: 300, min: 0, max: MAX_INT, mutable: true },
   { name: "tcp-backlog", type: "int", default: 511, min: 0, max: MAX_INT, mutable: false },
@@ -371,7 +393,7 @@ export const DIRECTIVES: Directive[] = [
     aliases: ["list-max-ziplist-size"],
     type: "int",
     default: -2,
-    min: -5,
+    min: -MAX_INT - 1,
     max: MAX_INT,
     mutable: true,
   },
@@ -388,7 +410,7 @@ export const DIRECTIVES: Directive[] = [
   {
     name: "hash-max-listpack-value",
     aliases: ["hash-max-ziplist-value"],
-    type: "int",
+    type: "memory",
     default: 64,
     min: 0,
     max: MAX_LL,
@@ -407,7 +429,7 @@ export const DIRECTIVES: Directive[] = [
   {
     name: "zset-max-listpack-value",
     aliases: ["zset-max-ziplist-value"],
-    type: "int",
+    type: "memory",
     default: 64,
     min: 0,
     max: MAX_LL,
@@ -454,7 +476,7 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "repl-disable-tcp-nodelay", type: "bool", default: false, mutable: true },
-  { name: "repl-backlog-ttl", type: "int", default: 3600, min: 0, max: MAX_INT, mutable: true },
+  { name: "repl-backlog-ttl", type: "int", default: 3600, min: 0, max: MAX_LL, mutable: true },
   {
     name: "min-replicas-max-lag",
     aliases: ["min-slaves-max-lag"],
@@ -488,6 +510,14 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "acllog-max-len", type: "int", default: 128, min: 0, max: MAX_LL, mutable: true },
+  { name: "aclfile", type: "string", default: "", mutable: false },
+  {
+    name: "acl-pubsub-default",
+    type: "enum",
+    default: "resetchannels",
+    values: ["allchannels", "resetchannels"],
+    mutable: true,
+  },
   { name: "lazyfree-lazy-eviction", type: "bool", default: false, mutable: true },
   { name: "lazyfree-lazy-expire", type: "bool", default: false, mutable: true },
   { name: "lazyfree-lazy-server-del", type: "bool", default: false, mutable: true },
@@ -505,9 +535,8 @@ export const DIRECTIVES: Directive[] = [
     default: "0 200 800",
     parse: (args) => {
       const parts = args.join(" ").trim().split(/\s+/);
-      if (
-        parts.length !== 3 || parts.some((p) => !/^-?\d+$/.test(p) || Math.abs(Number(p)) > 2000)
-      ) {
+      if (parts.length !== 3) return { error: "wrong number of arguments" };
+      if (parts.some((p) => !/^-?\d+$/.test(p) || Math.abs(Number(p)) > 2000)) {
         return { error: "Invalid oom-score-adj-values" };
       }
       return parts.join(" ");
@@ -546,6 +575,13 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "latency-tracking", type: "bool", default: true, mutable: true },
+  {
+    name: "latency-tracking-info-percentiles",
+    type: "special",
+    default: "50 99 99.9",
+    parse: parseLatencyPercentiles,
+    mutable: true,
+  },
   {
     name: "notify-keyspace-events",
     type: "string",
@@ -621,6 +657,48 @@ export const DIRECTIVES: Directive[] = [
   { name: "shutdown-timeout", type: "int", default: 10, min: 0, max: MAX_INT, mutable: true },
   { name: "io-threads-do-reads", type: "bool", default: false, mutable: false },
   { name: "tls-port", type: "int", default: 0, min: 0, max: 65535, mutable: true },
+  // TLS (tls.c; applied by server/tls.ts, see server/tls_settings.ts for what cannot act here).
+  ...[
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-key-file-pass",
+    "tls-client-cert-file",
+    "tls-client-key-file",
+    "tls-client-key-file-pass",
+    "tls-dh-params-file",
+    "tls-ca-cert-file",
+    "tls-ca-cert-dir",
+    "tls-protocols",
+    "tls-ciphers",
+    "tls-ciphersuites",
+  ].map((name): Directive => ({ name, type: "string", default: "", mutable: true })),
+  { name: "tls-cluster", type: "bool", default: false, mutable: true },
+  { name: "tls-replication", type: "bool", default: false, mutable: true },
+  {
+    name: "tls-auth-clients",
+    type: "enum",
+    default: "yes",
+    values: ["no", "yes", "optional"],
+    mutable: true,
+  },
+  { name: "tls-prefer-server-ciphers", type: "bool", default: false, mutable: true },
+  { name: "tls-session-caching", type: "bool", default: true, mutable: true },
+  {
+    name: "tls-session-cache-size",
+    type: "int",
+    default: 20480,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
+  {
+    name: "tls-session-cache-timeout",
+    type: "int",
+    default: 300,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+  },
   { name: "cluster-announce-tls-port", type: "int", default: 0, min: 0, max: 65535, mutable: true },
   {
     name: "enable-protected-configs",
@@ -643,7 +721,180 @@ export const DIRECTIVES: Directive[] = [
     values: ["no", "yes", "clients"],
     mutable: true,
   },
+  // The rest of Redis 7.0.15's parameters (types and bounds as its CONFIG SET reports them);
+  // the ones without an effect here are in NO_EFFECT below.
+  ...([
+    ["active-defrag-cycle-min", 1, 1, 99],
+    ["active-defrag-cycle-max", 25, 1, 99],
+    ["active-defrag-threshold-lower", 10, 0, 1000],
+    ["active-defrag-threshold-upper", 100, 0, 1000],
+    ["active-defrag-max-scan-fields", 1000, 1, MAX_LL],
+  ] as const).map(([name, def, min, max]): Directive => ({
+    name,
+    type: "int",
+    default: def,
+    min,
+    max,
+    mutable: true,
+  })),
+  {
+    name: "active-defrag-ignore-bytes",
+    type: "memory",
+    default: 100 * 1024 * 1024,
+    min: 1,
+    max: MAX_LL,
+    mutable: true,
+  },
+  { name: "aof-disable-auto-gc", type: "bool", default: false, mutable: true },
+  ...["server_cpulist", "bio_cpulist", "aof_rewrite_cpulist", "bgsave_cpulist"].map((
+    name,
+  ): Directive => ({ name, type: "string", default: "", mutable: false })),
+  { name: "bind-source-addr", type: "string", default: "", mutable: true },
+  { name: "ignore-warnings", type: "string", default: "", mutable: true },
+  {
+    name: "propagation-error-behavior",
+    type: "enum",
+    default: "ignore",
+    values: ["ignore", "panic", "panic-on-replicas"],
+    mutable: true,
+  },
+  { name: "replica-announced", type: "bool", default: true, mutable: true },
+  { name: "replica-ignore-disk-write-errors", type: "bool", default: false, mutable: true },
+  ...["shutdown-on-sigint", "shutdown-on-sigterm"].map((name): Directive => ({
+    name,
+    type: "enum",
+    default: "default",
+    values: ["default", "save", "nosave", "now", "force"],
+    mutable: true,
+  })),
+  { name: "socket-mark-id", type: "int", default: 0, min: 0, max: 4294967295, mutable: false },
+  {
+    name: "syslog-facility",
+    type: "enum",
+    default: "local0",
+    values: [
+      "user",
+      "local0",
+      "local1",
+      "local2",
+      "local3",
+      "local4",
+      "local5",
+      "local6",
+      "local7",
+    ],
+    mutable: false,
+  },
+  // HIDDEN_CONFIG ones (CONFIG GET by exact name only).
+  {
+    name: "lua-enable-deprecated-api",
+    type: "bool",
+    default: false,
+    mutable: false,
+    hidden: true,
+  },
+  { name: "use-exit-on-panic", type: "bool", default: false, mutable: true, hidden: true },
+  {
+    name: "watchdog-period",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: MAX_INT,
+    mutable: true,
+    hidden: true,
+  },
+  {
+    name: "loading-process-events-interval-bytes",
+    type: "int",
+    default: 2 * 1024 * 1024,
+    min: 1024,
+    max: MAX_INT,
+    mutable: true,
+    hidden: true,
+  },
 ];
+
+/**
+ * The one table of parameters that are known (CONFIG GET/SET, redis.conf) but have no effect on
+ * this node, with why. server/server.ts logs each once at start, and CONFIG SET logs it, when it
+ * is set to something other than its default.
+ */
+export const NO_EFFECT: ReadonlyMap<string, string> = new Map([
+  ["activerehashing", "JavaScript Maps rehash on their own"],
+  ["activedefrag", "no allocator defragmentation in a JavaScript runtime"],
+  ["active-defrag-cycle-min", "no active defragmentation"],
+  ["active-defrag-cycle-max", "no active defragmentation"],
+  ["active-defrag-threshold-lower", "no active defragmentation"],
+  ["active-defrag-threshold-upper", "no active defragmentation"],
+  ["active-defrag-max-scan-fields", "no active defragmentation"],
+  ["active-defrag-ignore-bytes", "no active defragmentation"],
+  ["jemalloc-bg-thread", "no jemalloc"],
+  ["dynamic-hz", "hz is fixed"],
+  ["active-expire-effort", "the active expiry cycle has one effort level"],
+  ["io-threads", "one thread serves all clients"],
+  ["io-threads-do-reads", "one thread serves all clients"],
+  ["server_cpulist", "no CPU affinity"],
+  ["bio_cpulist", "no CPU affinity"],
+  ["aof_rewrite_cpulist", "no CPU affinity"],
+  ["bgsave_cpulist", "no CPU affinity"],
+  ["socket-mark-id", "no SO_MARK on Deno sockets"],
+  ["bind-source-addr", "outgoing connections use the system's source address"],
+  ["tcp-backlog", "Deno's listen backlog is fixed"],
+  ["tcp-keepalive", "no TCP keepalive interval on Deno sockets"],
+  ["unixsocket", "no unix socket listener"],
+  ["unixsocketperm", "no unix socket listener"],
+  ["set-proc-title", "the process title is Deno's"],
+  ["proc-title-template", "the process title is Deno's"],
+  ["always-show-logo", "no ASCII logo"],
+  ["supervised", "no upstart/systemd notification"],
+  ["syslog-enabled", "logs go to logfile or stdout only"],
+  ["syslog-ident", "logs go to logfile or stdout only"],
+  ["syslog-facility", "logs go to logfile or stdout only"],
+  ["crash-log-enabled", "no crash log (no C stack to print)"],
+  ["crash-memcheck-enabled", "no crash log (no C stack to print)"],
+  ["disable-thp", "no transparent huge pages control"],
+  ["oom-score-adj", "the OOM score is not adjusted"],
+  ["oom-score-adj-values", "the OOM score is not adjusted"],
+  ["lazyfree-lazy-expire", "values are freed by the garbage collector"],
+  ["lazyfree-lazy-server-del", "values are freed by the garbage collector"],
+  ["lazyfree-lazy-user-del", "values are freed by the garbage collector"],
+  ["lazyfree-lazy-user-flush", "values are freed by the garbage collector"],
+  ["replica-lazy-flush", "values are freed by the garbage collector"],
+  ["list-compress-depth", "list nodes are never compressed (DEBUG OBJECT shows ql_compressed)"],
+  ["repl-diskless-sync", "the snapshot for a replica is always written from memory"],
+  ["repl-diskless-sync-delay", "the snapshot for a replica is sent at once"],
+  ["repl-diskless-sync-max-replicas", "the snapshot for a replica is sent at once"],
+  ["repl-diskless-load", "a replica loads the snapshot from memory"],
+  ["repl-disable-tcp-nodelay", "replication links keep TCP_NODELAY"],
+  ["repl-backlog-ttl", "the backlog is kept"],
+  ["replica-serve-stale-data", "a replica always serves its data"],
+  ["replica-announced", "replicas are always announced"],
+  ["replica-ignore-disk-write-errors", "no write error state on replicas"],
+  ["propagation-error-behavior", "propagated errors are ignored"],
+  ["aof-disable-auto-gc", "AOF history files are deleted at once"],
+  ["maxmemory-clients", "client memory is not evicted"],
+  ["sanitize-dump-payload", "payloads are always fully checked"],
+  ["ignore-warnings", "no kernel warnings are checked"],
+  ["shutdown-timeout", "SHUTDOWN does not wait for replicas"],
+  ["shutdown-on-sigint", "a signal shuts down as SHUTDOWN does by default"],
+  ["shutdown-on-sigterm", "a signal shuts down as SHUTDOWN does by default"],
+  ["lua-enable-deprecated-api", "the Lua API is fixed"],
+  ["use-exit-on-panic", "DEBUG PANIC always exits"],
+  ["watchdog-period", "no software watchdog"],
+  ["loading-process-events-interval-bytes", "a load yields to clients every 5 ms instead"],
+]);
+
+/** The no-effect parameters set to something other than their default: `name value (why)`. */
+export function noEffectSettings(config: Config, names?: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const [d, v] of config.entries()) {
+    const why = NO_EFFECT.get(d.name);
+    if (why === undefined || v === d.default) continue;
+    if (names !== undefined && !names.includes(d.name)) continue;
+    out.push(`${d.name} ${formatConfigValue(d, v)} (${why})`);
+  }
+  return out;
+}
 
 const BY_NAME = new Map<string, Directive>();
 for (const d of DIRECTIVES) {
@@ -680,7 +931,10 @@ export function parseDirectiveValue(
       return { error: "argument must be 'yes' or 'no'" };
     }
     case "int": {
-      if (!/^-?\d+$/.test(a)) return { error: "argument couldn't be parsed into an integer" };
+      // string2ll: digits that fit in a long long.
+      if (!/^-?\d+$/.test(a) || BigInt(a) > 2n ** 63n - 1n || BigInt(a) < -(2n ** 63n)) {
+        return { error: "argument couldn't be parsed into an integer" };
+      }
       const n = Number(a);
       if (n < d.min || n > d.max) {
         return { error: `argument must be between ${d.min} and ${bound(d.max)} inclusive` };
@@ -688,7 +942,8 @@ export function parseDirectiveValue(
       return { value: n };
     }
     case "memory": {
-      const n = parseMemory(a);
+      // memtoull: no sign.
+      const n = a.trim().startsWith("-") ? null : parseMemory(a);
       if (n === null) return { error: "argument must be a memory value" };
       if (n < d.min || n > d.max) {
         return { error: `argument must be between ${d.min} and ${bound(d.max)} inclusive` };
@@ -845,8 +1100,11 @@ function dirError(path: string): string | null {
 export function configSetPairs(
   config: Config,
   pairs: [string, string][],
+  /** enable-protected-configs allows this client (yes, or local from a local connection). */
+  allowProtected = config.getString("enable-protected-configs") === "yes",
 ): string[] | { error: string } {
   const seen: Directive[] = [];
+  const names: string[] = [];
   let unknown: string | null = null;
   let err: { name: string; reason: string } | null = null;
   for (const [name] of pairs) {
@@ -857,10 +1115,14 @@ export function configSetPairs(
     }
     if (unknown !== null || err !== null) continue;
     if (!d.mutable) err = { name, reason: "can't set immutable config" };
-    else if (d.protected && config.getString("enable-protected-configs") === "no") {
+    else if (d.protected && !allowProtected) {
       err = { name, reason: "can't set protected config" };
-    } else if (seen.includes(d)) err = { name, reason: "duplicate parameter" };
+    } else if (names.includes(name.toLowerCase())) {
+      // By the name given: Redis 7.0 takes an alias and its name in one CONFIG SET.
+      err = { name, reason: "duplicate parameter" };
+    }
     seen.push(d);
+    names.push(name.toLowerCase());
   }
   if (unknown !== null) {
     return { error: `Unknown option or number of arguments for CONFIG SET - '${unknown}'` };
@@ -1018,6 +1280,8 @@ export class Config {
   private values = new Map<string, ConfigValue>();
   /** The config file this server was started with (for CONFIG REWRITE), if any. */
   file: string | null = null;
+  /** `user <name> <rules...>` directives: [name, ...rules], loaded by the ACL at startup. */
+  aclUsers: string[][] = [];
 
   constructor() {
     for (const d of DIRECTIVES) this.values.set(d.name, d.default);
@@ -1110,8 +1374,12 @@ export class Config {
         this.load(included, [], readInclude);
         continue;
       }
-      if (name === "rename-command" || name === "user" || name === "loadmodule") {
-        continue; // accepted and ignored (no modules, no ACL users)
+      if (name === "user" && argv.length >= 2) {
+        this.aclUsers.push(argv.slice(1)); // server/acl_file.ts loadUsersAtStartup
+        continue;
+      }
+      if (name === "rename-command" || name === "loadmodule") {
+        continue; // accepted and ignored (no modules)
       }
       const d = findDirective(name);
       if (!d) {

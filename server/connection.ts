@@ -13,14 +13,17 @@ import { dispatch } from "./dispatch.ts";
 import type { Server } from "./server.ts";
 import type { Client } from "./client.ts";
 import { type OutputClass, type OutputLimitState, overOutputLimits } from "./output_limits.ts";
+import { unmapIpv4 } from "../cluster/ip.ts";
 
 const READ_SIZE = 64 * 1024;
 /** Flush mid-batch when this much reply is pending, to bound the output buffer. */
 const FLUSH_AT = 1024 * 1024;
 
+/** `ip:port` or `[ipv6]:port` (anetFormatAddr), IPv4 peers of a `::` listener as IPv4. */
 function fmtAddr(a: Deno.Addr): string {
   const n = a as Deno.NetAddr;
-  return n.hostname.includes(":") ? `[${n.hostname}]:${n.port}` : `${n.hostname}:${n.port}`;
+  const host = unmapIpv4(n.hostname);
+  return host.includes(":") ? `[${host}]:${n.port}` : `${host}:${n.port}`;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -179,12 +182,17 @@ class OutputWriter {
   }
 }
 
-export async function serveConnection(server: Server, conn: Deno.TcpConn): Promise<void> {
+export async function serveConnection(
+  server: Server,
+  conn: Deno.TcpConn,
+  tls = false,
+): Promise<void> {
   try {
     conn.setNoDelay(true);
   } catch { /* not TCP */ }
   const client = server.newClient(fmtAddr(conn.remoteAddr), fmtAddr(conn.localAddr));
   client.conn = conn;
+  client.tls = tls;
   const writer = new OutputWriter(server, client, conn);
   client.outputAdded = () => writer.wake();
   let closed = false;
@@ -283,7 +291,7 @@ async function waitWatchingPeer(
     }
     if (first === null) {
       // The peer is gone: drop the wait; the main loop then sees the closed connection.
-      server.db.cancelBlocked(client);
+      client.db.cancelBlocked(client);
       client.closeAfterReply = true;
       await p;
       carriedReads.set(client, Promise.resolve(null));

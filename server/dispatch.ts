@@ -11,6 +11,7 @@ import type { Client, QueuedCommand } from "./client.ts";
 import type { Server } from "./server.ts";
 import { MISCONF_AOF_PREFIX } from "../persistence/aof.ts";
 import { Tracking } from "./tracking.ts";
+import { aclDenyCall } from "./acl_guard.ts";
 
 /** What a RESP2 client in the Pub/Sub context may run (Redis's processCommand). */
 const PUBSUB_CONTEXT = new Set([
@@ -27,6 +28,34 @@ const PUBSUB_CONTEXT = new Set([
 
 /** Commands that run at once inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+/** Redis's CMD_PROTECTED commands and the directive that allows each. */
+const PROTECTED_COMMANDS = new Map([
+  ["debug", "enable-debug-command"],
+  ["module|load", "enable-module-command"],
+  ["module|loadex", "enable-module-command"],
+  ["module|unload", "enable-module-command"],
+]);
+
+/** server.c islocalClient: a unix socket, or a TCP peer at 127.0.0.1 or ::1. */
+export function isLocalClient(client: Client): boolean {
+  const a = client.addr;
+  return a.startsWith("127.0.0.1:") || a.startsWith("[::1]:") || a.startsWith("/") ||
+    a.startsWith("unix:");
+}
+
+/** server.c allowProtectedAction: `yes`, or `local` from a local connection. */
+export function allowProtectedAction(setting: string, client: Client): boolean {
+  return setting === "yes" || (setting === "local" && isLocalClient(client));
+}
+
+/** processCommand's rejectCommandFormat text for a refused CMD_PROTECTED command. */
+function protectedCommandError(fullname: string, directive: string): string {
+  const what = fullname === "debug" ? "DEBUG" : "MODULE";
+  return `ERR ${what} command not allowed. If the ${directive} option is set to "local", ` +
+    "you can run it from a local connection, otherwise you need to set this option in the " +
+    "configuration file, and then restart the server.";
+}
 
 /** Resolve argv to a command (or subcommand) definition, or an error text. */
 export function lookupCommand(
@@ -58,6 +87,54 @@ function arityOk(def: CommandDef, argc: number): boolean {
  * await it before handling the next request of the same client (replies stay in order).
  */
 export function dispatch(server: Server, client: Client, argv: Uint8Array[]): void | Promise<void> {
+  // CLIENT REPLY OFF|SKIP: one test unless the client asked for it.
+  if (client.replyOff || client.replySkip) return dispatchReplyControlled(server, client, argv);
+  const r = dispatchCommand(server, client, argv);
+  // CLIENT REPLY SKIP: the command after it is the one skipped.
+  if (client.replySkipNext) {
+    if (r instanceof Promise) return r.finally(() => promoteSkip(client));
+    promoteSkip(client);
+  }
+  return r;
+}
+
+/** resetClient: a pending SKIP applies to the next command; a SKIP in force is over. */
+function promoteSkip(client: Client): void {
+  client.replySkip = client.replySkipNext;
+  client.replySkipNext = false;
+}
+
+/**
+ * A command of a client with CLIENT REPLY OFF or SKIP: its reply is dropped (pushes stay), then
+ * resetClient's step: a SKIP applies to the next command only.
+ */
+function dispatchReplyControlled(
+  server: Server,
+  client: Client,
+  argv: Uint8Array[],
+): void | Promise<void> {
+  const mark = client.reply.len;
+  const pushes: Uint8Array[] = [];
+  client.mutedPushes = pushes;
+  const done = () => {
+    client.mutedPushes = null;
+    // Still muted once the command ran (CLIENT REPLY ON answers): its reply goes.
+    if (client.replyOff || client.replySkip) client.reply.truncate(mark);
+    for (const p of pushes) client.reply.raw(p);
+    promoteSkip(client);
+  };
+  let r: void | Promise<void>;
+  try {
+    r = dispatchCommand(server, client, argv);
+  } catch (e) {
+    client.mutedPushes = null;
+    throw e;
+  }
+  if (r instanceof Promise) return r.finally(done);
+  done();
+}
+
+function dispatchCommand(server: Server, client: Client, argv: Uint8Array[]): void | Promise<void> {
   const reply = client.reply;
   client.lastInteractionMs = server.now();
   const found = lookupCommand(server, argv);
@@ -77,15 +154,46 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
   client.lastCommand = fullname;
   if (!arityOk(def, argv.length)) {
     if (client.multi !== null) client.multiError = true;
-    server.stats.rejectedCalls++;
+    server.recordRejected(fullname);
     reply.error(E.wrongArity(fullname));
+    return;
+  }
+  // CMD_PROTECTED (DEBUG, MODULE LOAD/LOADEX/UNLOAD): only as enable-*-command allows.
+  const guard = PROTECTED_COMMANDS.get(fullname);
+  if (guard !== undefined && !allowProtectedAction(server.config.getString(guard), client)) {
+    if (client.multi !== null) client.multiError = true;
+    server.recordRejected(fullname);
+    reply.error(protectedCommandError(fullname, guard));
     return;
   }
   if (def.flagsFor !== undefined) def = def.flagsFor(server, argv);
   if (!client.authenticated && server.authRequired() && !def.flags.includes("no_auth")) {
+    // rejectCommand: a refused EXEC aborts the transaction.
+    if (fullname === "exec") {
+      discardTransaction(client);
+      reply.error(`EXECABORT Transaction discarded because of: ${E.NOAUTH}`);
+      return;
+    }
     if (client.multi !== null) client.multiError = true;
+    server.recordRejected(fullname);
     reply.error(E.NOAUTH);
     return;
+  }
+  // ACL: one boolean for a user with every right (the default user, unless restricted).
+  if (!client.user.unrestricted && !client.isMaster) {
+    const denial = aclDenyCall(server, client, fullname, argv);
+    if (denial !== null) {
+      server.recordRejected(fullname);
+      // rejectCommand: a refused EXEC aborts the transaction.
+      if (fullname === "exec") {
+        discardTransaction(client);
+        reply.error(`EXECABORT Transaction discarded because of: ${denial}`);
+      } else {
+        if (client.multi !== null) client.multiError = true;
+        reply.error(denial);
+      }
+      return;
+    }
   }
   // Keys MIGRATE is moving are write-locked: wait for its batch, then start over (re-routed).
   if (
@@ -109,10 +217,26 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     const err = cluster.route(client, cmds, fullname === "exec");
     if (err !== null) {
       if (client.multi !== null && fullname !== "exec") client.multiError = true;
-      else if (fullname === "exec") discardTransaction(server, client);
+      else if (fullname === "exec") discardTransaction(client);
       client.asking = false;
-      server.stats.rejectedCalls++;
+      server.recordRejected(fullname);
       reply.error(err);
+      return;
+    }
+  }
+  // maxmemory: evict, then refuse what would grow memory (processCommand's performEvictions).
+  if (server.maxmemory.limit !== 0) {
+    const oom = server.maxmemory.beforeCommand(client, def, fullname, argv);
+    if (oom !== null) {
+      server.recordRejected(fullname);
+      // rejectCommand: a refused EXEC aborts the transaction (execCommandAbort).
+      if (fullname === "exec") {
+        discardTransaction(client);
+        reply.error(`EXECABORT Transaction discarded because of: ${oom}`);
+      } else {
+        if (client.multi !== null) client.multiError = true;
+        reply.error(oom);
+      }
       return;
     }
   }
@@ -124,10 +248,28 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
       (server.aof.lastWriteError === null ? null : MISCONF_AOF_PREFIX + server.aof.lastWriteError);
     if (denial !== null && (def.flags.includes("write") || fullname === "ping")) {
       if (client.multi !== null) client.multiError = true;
-      server.stats.rejectedCalls++;
+      server.recordRejected(fullname);
       reply.error(denial);
       return;
     }
+  }
+  // min-replicas-to-write: a master without enough good replicas refuses writes, EXEC of queued
+  // writes included (processCommand's checkGoodReplicasStatus; a master's stream is obeyed).
+  if (
+    (def.flags.includes("write") ||
+      (fullname === "exec" && (client.multi ?? []).some((q) => q.def.flags.includes("write")))) &&
+    !client.isMaster && !server.replication.enoughGoodReplicas()
+  ) {
+    server.recordRejected(fullname);
+    // rejectCommand: a refused EXEC aborts the transaction.
+    if (fullname === "exec") {
+      discardTransaction(client);
+      reply.error(`EXECABORT Transaction discarded because of: ${E.NOREPLICAS}`);
+    } else {
+      if (client.multi !== null) client.multiError = true;
+      reply.error(E.NOREPLICAS);
+    }
+    return;
   }
   // A read-only replica refuses writes from everyone but its master (Redis's processCommand).
   if (
@@ -135,25 +277,25 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
     server.config.getBool("replica-read-only")
   ) {
     if (client.multi !== null) client.multiError = true;
-    server.stats.rejectedCalls++;
+    server.recordRejected(fullname);
     reply.error(E.READONLY_REPLICA);
     return;
   }
   // A monitor (a CLIENT_SLAVE in Redis) may not touch the keyspace (Redis's processCommand).
   if (client.monitoring && touchesKeyspace(def)) {
     if (client.multi !== null) client.multiError = true;
-    server.stats.rejectedCalls++;
+    server.recordRejected(fullname);
     reply.error("ERR Replica can't interact with the keyspace");
     return;
   }
   // A RESP2 connection in the Pub/Sub context runs only the subscription commands.
   if (client.subscriptions !== null && client.proto === 2 && !PUBSUB_CONTEXT.has(fullname)) {
-    server.stats.rejectedCalls++;
+    server.recordRejected(fullname);
     const why =
       `Can't execute '${fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     // rejectCommandFormat: a refused EXEC aborts (execCommandAbort), in MULTI or not.
     if (fullname === "exec") {
-      discardTransaction(server, client);
+      discardTransaction(client);
       reply.error(`EXECABORT Transaction discarded because of: ${why}`);
     } else {
       if (client.multi !== null) client.multiError = true;
@@ -163,7 +305,7 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
   }
   if (server.loading !== null && !def.flags.includes("loading") && !client.isMaster) {
     if (client.multi !== null) client.multiError = true;
-    server.stats.rejectedCalls++;
+    server.recordRejected(fullname);
     reply.error(E.LOADING);
     return;
   }
@@ -173,20 +315,18 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
       return server.scripts.whenDone().then(() => dispatch(server, client, argv));
     }
     if (client.multi !== null) client.multiError = true;
-    server.stats.rejectedCalls++;
+    server.recordRejected(fullname);
     reply.error(server.scripts.running.isEval ? E.BUSY_EVAL : E.BUSY_FUNCTION);
     return;
   }
-  // Manual failover: a paused master holds writes, then re-dispatches them (CLIENT PAUSE WRITE).
-  if (
-    cluster !== null && cluster.writePause.untilMs !== 0 &&
-    cluster.writePause.blocks(def, fullname, client)
-  ) {
-    return cluster.writePause.wait().then(() => dispatch(server, client, argv));
+  // CLIENT PAUSE, or a manual failover: held, then dispatched again from the start.
+  if (server.clientPause.untilMs !== 0 && server.clientPause.blocks(def, fullname, client)) {
+    return server.clientPause.wait(client).then(() => dispatch(server, client, argv));
   }
   if (client.multi !== null && !MULTI_IMMEDIATE.has(fullname)) {
     if (def.flags.includes("no_multi")) {
       client.multiError = true;
+      server.recordRejected(fullname);
       reply.error("ERR Command not allowed inside a transaction");
       return;
     }
@@ -202,8 +342,8 @@ export function dispatch(server: Server, client: Client, argv: Uint8Array[]): vo
   if (tracking.current === client) tracking.afterCommand(client, outer, r);
   // Serve clients blocked on keys this command pushed to (Redis's handleClientsBlockedOnKeys);
   // a script still running (it yielded) serves them when it ends.
-  if (server.db.readyKeys.size !== 0 && server.scripts.running === null) {
-    server.db.handleReadyKeys();
+  if (server.readyDbs.size !== 0 && server.scripts.running === null) {
+    server.handleReadyKeys();
   }
   return r;
 }
@@ -223,6 +363,20 @@ function monitoredAtBlock(def: CommandDef, fullname: string): boolean {
   return def.flags.includes("blocking") || fullname === "wait";
 }
 
+/**
+ * A client's error replies already accounted to a command: a command failed when it replied an
+ * error after the last nested call ended (incrCommandStatsOnError's prev_err_count), so EXEC
+ * or EVAL is not failed by the errors of the commands they ran.
+ */
+const errorsCounted = new WeakMap<Client, number>();
+
+function failedNow(client: Client): boolean {
+  const n = client.reply.errors;
+  const failed = n > (errorsCounted.get(client) ?? 0);
+  errorsCounted.set(client, n);
+  return failed;
+}
+
 /** Run a resolved command and account for it. */
 export function call(
   server: Server,
@@ -231,14 +385,15 @@ export function call(
   fullname: string,
   argv: Uint8Array[],
 ): void | Promise<void> {
-  const ctx: CommandContext = { server, client, reply: client.reply, db: server.db };
+  const ctx: CommandContext = { server, client, reply: client.reply, db: client.db };
   // A snapshot is being written: the keys this command may change in place keep their old
   // values in it (persistence/snapshot.ts).
-  const observer = server.db.observer;
+  const observer = client.db.observer;
   if (observer !== null && def.flags.includes("write")) {
     for (const i of keyIndices(def, argv)) observer.beforeChange(latin1(argv[i]));
   }
-  const errorsBefore = client.reply.errors;
+  // incrCommandStatsOnError(NULL, 0): errors before the call are not this command's.
+  errorsCounted.set(client, client.reply.errors);
   const start = performance.now();
   // Replication: costs one boolean test unless this node has a backlog to feed.
   const r = server.replication.propagating
@@ -255,9 +410,10 @@ export function call(
       server.recordCall(
         fullname,
         performance.now() - start,
-        client.reply.errors !== errorsBefore,
+        failedNow(client),
         client,
         argv,
+        def,
       );
       if (!shown && monitors.size !== 0) monitors.afterCall(server, client, def, argv);
       if (asking && fullname !== "asking") client.asking = false;
@@ -266,9 +422,10 @@ export function call(
   server.recordCall(
     fullname,
     performance.now() - start,
-    client.reply.errors !== errorsBefore,
+    failedNow(client),
     client,
     argv,
+    def,
   );
   // MONITOR: costs one test unless someone monitors (server/monitor.ts).
   if (server.monitors.size !== 0) server.monitors.afterCall(server, client, def, argv);
@@ -278,14 +435,15 @@ export function call(
 }
 
 /** Leave MULTI state and forget watched keys. */
-export function discardTransaction(server: Server, client: Client): void {
+export function discardTransaction(client: Client): void {
   client.multi = null;
   client.multiError = false;
-  unwatchAll(server, client);
+  unwatchAll(client);
 }
 
-export function unwatchAll(server: Server, client: Client): void {
-  for (const k of client.watchedKeys) server.db.unwatch(k, client);
+/** UNWATCH: forget every watched key, in whichever database each was watched. */
+export function unwatchAll(client: Client): void {
+  for (const w of client.watchedKeys) w.db.unwatch(w.key, client);
   client.watchedKeys = [];
   client.dirtyCas = false;
 }

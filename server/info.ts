@@ -4,11 +4,18 @@
  * selection as Redis: no argument or "default" = the default sections, "all" = everything but
  * module-generated ones, "everything" = all; names are case-insensitive; unknown names add
  * nothing.
+ *
+ * Beyond Redis, one section given only when asked for by name (as a module's would be, and never
+ * by "all" or "everything", so every standard request answers as Redis does): `linkmachines`,
+ * the state of each per-peer link actor of a cluster node (actors/link.ts: handshake,
+ * connected, pfail, fail, ...), one `<node id>:<state>` line each. The dashboard shows it; a
+ * real Redis answers nothing for it.
  */
 
 import { cpuUsage } from "node:process";
 import { REDIS_VERSION, type Server } from "./server.ts";
 import { isReplica, myself } from "../cluster/state.ts";
+import type { Db } from "../keyspace/db.ts";
 
 export const DEFAULT_SECTIONS = [
   "server",
@@ -39,6 +46,9 @@ const ALL_SECTIONS = [
   "cluster",
   "keyspace",
 ];
+
+/** Sections given only when named (see the module comment). */
+const NAMED_ONLY_SECTIONS = ["linkmachines"];
 
 /** Per-server values INFO shows that nothing else tracks (replication id). */
 interface InfoState {
@@ -101,7 +111,7 @@ export function selectSections(args: string[]): string[] {
     else if (a === "all" || a === "everything") { for (const s of ALL_SECTIONS) want.add(s); }
     else want.add(a);
   }
-  return ALL_SECTIONS.filter((s) => want.has(s));
+  return [...ALL_SECTIONS, ...NAMED_ONLY_SECTIONS].filter((s) => want.has(s));
 }
 
 function lines(fields: [string, string | number][]): string {
@@ -160,13 +170,19 @@ function section(server: Server, name: string): string | null {
         ["maxclients", cfg.getNumber("maxclients")],
         ["client_recent_max_input_buffer", 0],
         ["client_recent_max_output_buffer", 0],
-        ["blocked_clients", server.db.blockedWaiters.size],
+        ["blocked_clients", blockedClients(server)],
         ["tracking_clients", server.tracking.clients],
         ["clients_in_timeout_table", 0],
       ]);
     case "memory": {
       const m = Deno.memoryUsage();
-      const used = m.heapUsed + m.external;
+      // server/maxmemory.ts: the runtime's RSS at start + the keys' charges + the backlog.
+      const mm = server.maxmemory;
+      const used = mm.usedMemory();
+      const peak = mm.peak(used);
+      const dataset = mm.datasetBytes();
+      const overhead = used - dataset;
+      const netUsed = used - mm.startupBytes;
       let total = 0;
       try {
         total = Deno.systemMemoryInfo().total;
@@ -177,13 +193,13 @@ function section(server: Server, name: string): string | null {
         ["used_memory_human", bytesToHuman(used)],
         ["used_memory_rss", m.rss],
         ["used_memory_rss_human", bytesToHuman(m.rss)],
-        ["used_memory_peak", used],
-        ["used_memory_peak_human", bytesToHuman(used)],
-        ["used_memory_peak_perc", "100.00%"],
-        ["used_memory_overhead", 0],
-        ["used_memory_startup", 0],
-        ["used_memory_dataset", used],
-        ["used_memory_dataset_perc", "100.00%"],
+        ["used_memory_peak", peak],
+        ["used_memory_peak_human", bytesToHuman(peak)],
+        ["used_memory_peak_perc", `${(used * 100 / peak).toFixed(2)}%`],
+        ["used_memory_overhead", overhead],
+        ["used_memory_startup", mm.startupBytes],
+        ["used_memory_dataset", dataset],
+        ["used_memory_dataset_perc", `${(netUsed > 0 ? dataset * 100 / netUsed : 0).toFixed(2)}%`],
         ["total_system_memory", total],
         ["total_system_memory_human", bytesToHuman(total)],
         ...scriptMemoryLines(server),
@@ -191,6 +207,14 @@ function section(server: Server, name: string): string | null {
         ["maxmemory_human", bytesToHuman(maxmemory)],
         ["maxmemory_policy", cfg.getString("maxmemory-policy")],
         ["mem_fragmentation_ratio", used > 0 ? (m.rss / used).toFixed(2) : "0.00"],
+        ["mem_fragmentation_bytes", m.rss - used],
+        ["mem_not_counted_for_evict", 0],
+        ["mem_replication_backlog", mm.backlogBytes()],
+        ["mem_total_replication_buffers", mm.backlogBytes()],
+        ["mem_clients_slaves", 0],
+        ["mem_clients_normal", 0],
+        ["mem_cluster_links", 0],
+        ["mem_aof_buffer", 0],
         ["mem_allocator", "libc"],
         ["lazyfree_pending_objects", 0],
         ["lazyfreed_objects", 0],
@@ -285,10 +309,16 @@ function section(server: Server, name: string): string | null {
         ["expired_stale_perc", "0.00"],
         ["expired_time_cap_reached_count", 0],
         ["expire_cycle_cpu_milliseconds", 0],
-        ["evicted_keys", 0],
+        ["evicted_keys", server.maxmemory.evictor.evictedKeys],
         ["evicted_clients", 0],
-        ["total_eviction_exceeded_time", 0],
-        ["current_eviction_exceeded_time", 0],
+        [
+          "total_eviction_exceeded_time",
+          Math.floor(server.maxmemory.evictor.totalOverLimitUs / 1000),
+        ],
+        [
+          "current_eviction_exceeded_time",
+          Math.floor(server.maxmemory.evictor.currentOverLimitUs() / 1000),
+        ],
         ["keyspace_hits", server.db.stats.hits],
         ["keyspace_misses", server.db.stats.misses],
         ["pubsub_channels", server.pubsub.channels.size],
@@ -343,10 +373,11 @@ function section(server: Server, name: string): string | null {
     case "commandstats": {
       let out = "";
       for (const [name, s] of server.commandStats) {
+        if (s.calls === 0 && s.failed === 0 && s.rejected === 0) continue;
         const usec = Math.round(s.usec);
         const per = s.calls ? (usec / s.calls).toFixed(2) : "0.00";
         out += `cmdstat_${name}:calls=${s.calls},usec=${usec},usec_per_call=${per},` +
-          `rejected_calls=0,failed_calls=${s.failed}\r\n`;
+          `rejected_calls=${s.rejected},failed_calls=${s.failed}\r\n`;
       }
       return out;
     }
@@ -355,26 +386,58 @@ function section(server: Server, name: string): string | null {
       for (const [code, n] of errorStats(server)) out += `errorstat_${code}:count=${n}\r\n`;
       return out;
     }
-    case "latencystats":
-      return "";
+    case "latencystats": {
+      // genRedisInfoString: the configured percentiles of each command's histogram, in µs.
+      const percentiles = latencyPercentiles(cfg.getString("latency-tracking-info-percentiles"));
+      let out = "";
+      if (!server.latencyTracking) return out;
+      for (const [name, s] of server.commandStats) {
+        const h = s.histogram;
+        if (h === undefined) continue;
+        const parts = percentiles.map((p) =>
+          `p${trimDouble(p.toFixed(6))}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`
+        );
+        out += `latency_percentiles_usec_${name}:${parts.join(",")}\r\n`;
+      }
+      return out;
+    }
     case "cluster":
       return lines([["cluster_enabled", cfg.getBool("cluster-enabled") ? 1 : 0]]);
+    case "linkmachines": {
+      const cluster = server.cluster;
+      if (cluster === null) return null;
+      return lines([...cluster.bus.linkStates()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+    }
     case "keyspace": {
-      const db = server.db;
-      if (db.size === 0) return "";
-      return `db0:keys=${db.size},expires=${db.expiresCount},avg_ttl=${avgTtl(server)}\r\n`;
+      let out = "";
+      for (const db of server.dbs) {
+        if (db.size === 0) continue;
+        const avg = avgTtl(server, db);
+        out += `db${db.id}:keys=${db.size},expires=${db.expiresCount},avg_ttl=${avg}\r\n`;
+      }
+      return out;
     }
     default:
       return null;
   }
 }
 
+/** latency-tracking-info-percentiles as numbers ("" is none). */
+function latencyPercentiles(v: string): number[] {
+  return v === "" ? [] : v.split(" ").map(Number);
+}
+
+/** trimDoubleString: "99.900000" -> "99.9", "50.000000" -> "50". */
+function trimDouble(s: string): string {
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+}
+
 /** Mean remaining TTL in ms over (at most 1000 of) the keys that have one. */
-function avgTtl(server: Server): number {
+function avgTtl(server: Server, db: Db): number {
   const now = server.now();
   let sum = 0;
   let n = 0;
-  for (const when of server.db.expires.values()) {
+  for (const when of db.expires.values()) {
     if (n >= 1000) break;
     if (when > now) {
       sum += when - now;
@@ -382,6 +445,13 @@ function avgTtl(server: Server): number {
     }
   }
   return n ? Math.floor(sum / n) : 0;
+}
+
+/** Clients blocked on keys, in every database. */
+function blockedClients(server: Server): number {
+  let n = server.clientPause.waiting;
+  for (const db of server.dbs) n += db.blockedWaiters.size;
+  return n;
 }
 
 /** Error replies by code ("ERR", "WRONGTYPE"...). */
@@ -409,6 +479,7 @@ const TITLES: Record<string, string> = {
   latencystats: "Latencystats",
   cluster: "Cluster",
   keyspace: "Keyspace",
+  linkmachines: "Linkmachines",
 };
 
 /** The whole INFO text for the given arguments (section names). */

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { KeyLocks } from "./key_locks.ts";
 import { keyIndices } from "./dispatch.ts";
-import { cmd } from "../commands/types.ts";
+import { fromTable } from "../commands/types.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const set = cmd("set", -3, ["write"], [1, 1, 1], () => {});
-const get = cmd("get", 2, ["readonly"], [1, 1, 1], () => {});
-const mset = cmd("mset", -3, ["write"], [1, -1, 2], () => {});
+const set = fromTable("set", () => {});
+const get = fromTable("get", () => {});
+const mset = fromTable("mset", () => {});
 
 Deno.test("KeyLocks: counted locks, only writes to locked keys block, waiters wake on unlock", async () => {
   const l = new KeyLocks();

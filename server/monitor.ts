@@ -136,9 +136,8 @@ export class Monitors {
   /** replicationFeedMonitors: one line to every monitor (nothing while loading the dataset). */
   feed(server: Server, client: Client, argv: Uint8Array[]): void {
     if (this.clients.size === 0 || server.loading !== null) return;
-    // This server keeps database 0 only (commands/connection.ts SELECT).
     const origin = client === server.scripts.scriptClient ? "lua" : client.addr;
-    const frame = formatMonitorLine(nowUs(), 0, origin, argv, redactedArgs(argv));
+    const frame = formatMonitorLine(nowUs(), client.db.id, origin, argv, redactedArgs(argv));
     // A client closing after its reply takes no more output (prepareClientToWrite): a monitor
     // that QUITs does not see its own QUIT.
     for (const m of this.clients) if (!m.closeAfterReply) m.deliver(frame);

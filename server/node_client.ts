@@ -15,6 +15,7 @@
  */
 
 import { decodeValue, type RespValue } from "../protocol/resp_value.ts";
+import type { TlsContext } from "./tls.ts";
 
 /** Where an I/O failure happened. "resolve": the address could not even be tried. */
 export type IoPhase = "resolve" | "connect" | "write" | "read";
@@ -65,7 +66,7 @@ export class NodeConnection {
   private isClosed = false;
 
   private constructor(
-    private readonly conn: Deno.TcpConn,
+    private readonly conn: Deno.Conn,
     readonly host: string,
     readonly port: number,
   ) {}
@@ -82,9 +83,23 @@ export class NodeConnection {
    * Connect within `timeoutMs`. A name that does not resolve fails with phase "resolve"; a
    * refused or timed-out connect with phase "connect".
    */
-  static async connect(host: string, port: number, timeoutMs: number): Promise<NodeConnection> {
+  static async connect(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    tls: TlsContext | null = null,
+  ): Promise<NodeConnection> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new NodeIoError("connect", false, `invalid port ${port}`);
+    }
+    if (tls !== null) {
+      // tls-cluster: MIGRATE speaks TLS to the target (connTypeOfCluster).
+      try {
+        return new NodeConnection(await tls.connect(host, port, timeoutMs), host, port);
+      } catch (e) {
+        const timedOut = /timed out/.test((e as Error).message);
+        throw new NodeIoError("connect", timedOut, (e as Error).message);
+      }
     }
     let timedOut = false;
     const attempt = Deno.connect({ hostname: host, port, transport: "tcp" });
@@ -222,6 +237,8 @@ export class NodeConnectionCache {
   private readonly items = new Map<string, CachedConnection>();
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private closedForGood = false;
+  /** The TLS context for new connections (tls-cluster), or null for plain TCP. */
+  tls: () => TlsContext | null = () => null;
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -250,7 +267,7 @@ export class NodeConnectionCache {
       return cached;
     }
     if (cached !== undefined) this.items.delete(key);
-    const conn = await NodeConnection.connect(host, atoiPort(portText), timeoutMs);
+    const conn = await NodeConnection.connect(host, atoiPort(portText), timeoutMs, this.tls());
     // Another request for the same address may have finished connecting meanwhile.
     const raced = this.items.get(key);
     if (raced !== undefined && !raced.conn.closed) {

@@ -4,7 +4,8 @@
  * server/connection.ts's read-parse-dispatch-write loop.
  */
 
-import { Config } from "./config.ts";
+import { type DebugKnobs, defaultDebugKnobs } from "../commands/debug.ts";
+import { Config, findDirective, formatConfigValue, noEffectSettings } from "./config.ts";
 import { Db } from "../keyspace/db.ts";
 import { Client } from "./client.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
@@ -14,6 +15,10 @@ import { Logger, type LogLevel } from "./log.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import type { InspectionEvent } from "xstate";
 import { serveConnection } from "./connection.ts";
+import { ServerTls } from "./tls.ts";
+import { AclCommandTable, AclUsers, SEL_ALLCHANNELS } from "./acl.ts";
+import { loadUsersAtStartup } from "./acl_file.ts";
+import { clientInfoLine } from "../commands/connection.ts";
 import { Replication } from "../replication/replication.ts";
 import { KeyLocks } from "./key_locks.ts";
 import { RdbPersistence } from "../persistence/rdb_persistence.ts";
@@ -30,7 +35,14 @@ import { PubSub } from "../pubsub/pubsub.ts";
 import { allOutputLimits, type OutputClass, type OutputLimits } from "./output_limits.ts";
 import { Tracking } from "./tracking.ts";
 import { Monitors } from "./monitor.ts";
+import { WritePause } from "../cluster/write_pause.ts";
+import { bindHosts, mappedConnAllowed } from "../cluster/ip.ts";
+import { Maxmemory } from "./maxmemory.ts";
 import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
+import { LatencyMonitor } from "./latency_monitor.ts";
+import { HdrHistogram } from "./hdr_histogram.ts";
+import { redactedArgs } from "./monitor.ts";
+import { lruClock } from "../keyspace/lru.ts";
 
 export const REDIS_VERSION = "7.0.15";
 
@@ -47,7 +59,12 @@ export interface ServerStats {
 export interface CommandStat {
   calls: number;
   usec: number;
+  /** The command ran and replied an error (Redis's failed_calls). */
   failed: number;
+  /** Refused before it ran: arity, ACL, OOM, MOVED... (Redis's rejected_calls). */
+  rejected: number;
+  /** Run times (ns) while latency-tracking is on (INFO latencystats, LATENCY HISTOGRAM). */
+  histogram?: HdrHistogram;
 }
 
 /** One SLOWLOG entry (arguments already truncated as Redis does). */
@@ -77,8 +94,20 @@ function randomHex40(): string {
 
 export class Server {
   readonly config: Config;
+  /** Database 0 (the only one in cluster mode); `dbs[i]` is SELECT i's. */
   readonly db: Db;
+  /**
+   * The `databases` databases, by index. They share their stats and their set of databases with
+   * ready keys; SWAPDB swaps two databases' contents, never the Db objects.
+   */
+  readonly dbs: Db[];
+  /** Databases holding keys some client is blocked on that got data (see `handleReadyKeys`). */
+  readonly readyDbs = new Set<Db>();
+  /** The database the active expire cycle starts with next (it goes round, as Redis's). */
+  private expireDbCursor = 0;
   readonly commands: Map<string, CommandDef>;
+  /** ACL users, the default user and the ACL log (server/acl.ts). */
+  readonly acl: AclUsers;
   readonly clients = new Map<number, Client>();
   readonly log: Logger;
   readonly stats: ServerStats = {
@@ -100,11 +129,17 @@ export class Server {
   onShutdownRequest: ((code: number) => void) | null = null;
   /** DEBUG SET-ACTIVE-EXPIRE: when false, keys expire only on access. */
   activeExpireEnabled = true;
+  /** What DEBUG PAUSE-CRON, SET-SKIP-CHECKSUM-VALIDATION & co set (commands/debug.ts). */
+  readonly debugKnobs: DebugKnobs = defaultDebugKnobs();
   /** SLOWLOG entries, newest first (at most slowlog-max-len). */
   readonly slowlog: SlowlogEntry[] = [];
   slowlogNextId = 0;
   /** slowlog-log-slower-than in µs (negative: off), cached off the hot path by CONFIG SET. */
   slowlogThresholdUs = 10000;
+  /** LATENCY's event samples; its threshold is latency-monitor-threshold (commands/latency.ts). */
+  readonly latency = new LatencyMonitor();
+  /** latency-tracking, cached off the hot path by CONFIG SET. */
+  latencyTracking = true;
   readonly runId = randomHex40();
   readonly startTimeMs: number;
   cluster: Cluster | null = null;
@@ -124,8 +159,12 @@ export class Server {
   readonly tracking: Tracking;
   /** Clients in monitor mode (MONITOR; server/monitor.ts). */
   readonly monitors = new Monitors();
+  /** CLIENT PAUSE and a manual failover's pause (cluster/write_pause.ts; checked by dispatch). */
+  readonly clientPause: WritePause;
   /** The Lua VM and script cache (EVAL, FUNCTION). */
   readonly scripts: ScriptEngine;
+  /** maxmemory: used memory, eviction, OOM refusals (server/maxmemory.ts). */
+  readonly maxmemory: Maxmemory;
   /** Set while the dataset loads at start: commands without the `loading` flag get -LOADING. */
   loading: LoadingState | null = null;
   /** Keys the last load put in / dropped as expired (INFO rdb_last_load_keys_*). */
@@ -135,6 +174,10 @@ export class Server {
   /** The port actually bound (differs from config when it was 0). */
   port = 0;
   private listeners: Deno.Listener[] = [];
+  /** TLS: the context, the tls-port listeners, CONFIG SET of tls-* (server/tls.ts). */
+  readonly tls: ServerTls;
+  /** TLS clients accepted before the node serves (start() releases them; see there). */
+  private heldTlsConns: Deno.Conn[] | null = [];
   private nextClientId = 1;
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
@@ -148,25 +191,65 @@ export class Server {
     this.inspect = opts.inspect;
     this.log = opts.logger ?? new Logger(this.now);
     this.log.level = this.config.getString("loglevel") as LogLevel;
-    this.db = new Db(this.now);
+    this.tls = new ServerTls({
+      get: (name) => formatConfigValue(findDirective(name)!, this.config.get(name)),
+      warning: (m) => this.log.warning(m),
+      notice: (m) => this.log.notice(m),
+      verbose: (m) => this.log.verbose(m),
+      bindAddresses: () => this.bindAddresses(),
+      onConn: (conn) => {
+        if (this.heldTlsConns !== null) this.heldTlsConns.push(conn);
+        else void this.acceptConn(conn, true);
+      },
+    });
+    const dbnum = Math.max(1, this.config.getNumber("databases"));
+    const stats = { hits: 0, misses: 0, expiredKeys: 0, dirty: 0 };
+    this.dbs = [];
+    for (let i = 0; i < dbnum; i++) this.dbs.push(new Db(this.now, i, stats, this.readyDbs));
+    this.db = this.dbs[0];
+    const dbs = this.dbs;
     this.tracking = new Tracking({
       clients: this.clients,
       maxKeys: () => this.config.getNumber("tracking-table-max-keys"),
       scriptRunning: () => this.scripts.running !== null,
       keyIndices,
-    }, this.db);
-    this.db.notifier.pubsub = this.pubsub;
-    this.db.notifier.flags = keyspaceEventsStringToFlags(
-      this.config.getString("notify-keyspace-events"),
+    }, {
+      // One tracking table for every database (keys are tracked by name, as Redis's).
+      get tracker() {
+        return dbs[0].tracker;
+      },
+      set tracker(t) {
+        for (const db of dbs) db.tracker = t;
+      },
+    });
+    for (const db of this.dbs) db.notifier.pubsub = this.pubsub;
+    this.setNotifyFlags(
+      keyspaceEventsStringToFlags(this.config.getString("notify-keyspace-events")),
     );
     this.commands = buildCommandTable();
+    this.acl = new AclUsers(new AclCommandTable(this.commands.values()));
+    this.acl.clientInfo = (c) => clientInfoLine(this, c as Client);
+    this.acl.pubsubDefault = this.config.getString("acl-pubsub-default") === "allchannels"
+      ? SEL_ALLCHANNELS
+      : 0;
+    this.acl.setDefaultPassword(this.config.getString("requirepass"));
+    loadUsersAtStartup(this.acl, this.config.aclUsers, this.config.getString("aclfile"));
     this.startTimeMs = this.now();
     this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
+    this.latency.thresholdMs = this.config.getNumber("latency-monitor-threshold");
+    this.latencyTracking = this.config.getBool("latency-tracking");
     this.outputLimits = allOutputLimits(this.config.getString("client-output-buffer-limit"));
+    this.clientPause = new WritePause(this.now);
+    // While paused nothing expires, on access or by the cycle (expireIfNeeded,
+    // checkClientPauseTimeoutAndReturnIfPaused).
+    this.clientPause.onChange = () => this.setExpireOnAccess(!this.replication.isReplica);
     this.replication = new Replication(this);
     this.scripts = new ScriptEngine(this, REDIS_VERSION);
+    this.maxmemory = new Maxmemory(this);
+    this.maxmemory.configure();
     this.persistence = new RdbPersistence({
       db: this.db,
+      dbs: this.dbs,
       config: this.config,
       log: this.log,
       now: this.now,
@@ -176,7 +259,8 @@ export class Server {
       functions: () => this.scripts.functionCodes(),
     });
     this.aof = new Aof({
-      db: this.db,
+      dbs: this.dbs,
+      newIncrFile: () => this.replication.aofNeedsSelect(),
       config: this.config,
       log: this.log,
       now: this.now,
@@ -191,8 +275,62 @@ export class Server {
     });
   }
 
+  /** notify-keyspace-events, parsed, for every database. */
+  setNotifyFlags(flags: number): void {
+    for (const db of this.dbs) db.notifier.flags = flags;
+  }
+
+  /** Keys in every database. */
+  get totalKeys(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.dict.size;
+    return n;
+  }
+
+  /** While our master's stream (or the AOF) is applied, nothing expires (expireIfNeeded). */
+  setApplyingMasterStream(on: boolean): void {
+    for (const db of this.dbs) db.applyingMasterStream = on;
+  }
+
+  /** A replica does not delete expired keys on access (its master sends the DELs). */
+  setExpireOnAccess(on: boolean): void {
+    if (this.clientPause.untilMs !== 0) on = false;
+    for (const db of this.dbs) db.expireOnAccess = on;
+  }
+
+  /** Serve clients blocked on keys that got data, in every database that has some. */
+  handleReadyKeys(): void {
+    for (const db of this.readyDbs) db.handleReadyKeys();
+  }
+
+  /**
+   * The active expire cycle over every database (expire.c activeExpireCycle goes round the
+   * databases, starting where the last cycle stopped), within `budgetMs`.
+   */
+  activeExpireCycle(budgetMs: number): void {
+    const dbs = this.dbs;
+    const start = performance.now();
+    for (let n = 0; n < dbs.length; n++) {
+      const db = dbs[this.expireDbCursor];
+      this.expireDbCursor = (this.expireDbCursor + 1) % dbs.length;
+      if (db.expires.size === 0) continue;
+      const left = budgetMs - (performance.now() - start);
+      if (left <= 0) break;
+      db.activeExpireCycle(left);
+    }
+    // activeExpireCycle: latencyAddSampleIfNeeded("expire-cycle", elapsed / 1000).
+    if (this.latency.thresholdMs !== 0) {
+      this.latency.addSampleIfNeeded(
+        "expire-cycle",
+        Math.floor(performance.now() - start),
+        Math.floor(this.now() / 1000),
+      );
+    }
+  }
+
+  /** Does a new connection need AUTH: the default user has a password or is off (ACL). */
   authRequired(): boolean {
-    return this.config.getString("requirepass") !== "";
+    return this.acl.authRequired;
   }
 
   /** Add a SLOWLOG entry: at most 32 arguments and 128 bytes per argument, as Redis. */
@@ -200,8 +338,11 @@ export class Server {
     const enc = new TextEncoder();
     const n = Math.min(argv.length, 32);
     const args: Uint8Array[] = [];
+    // Passwords AUTH, HELLO and MIGRATE redacted (slowlogCreateEntry, redactClientCommandArgument).
+    const redacted = redactedArgs(argv);
     for (let i = 0; i < n; i++) {
-      if (n === 32 && i === 31 && argv.length > 32) {
+      if (redacted.includes(i)) args.push(enc.encode("(redacted)"));
+      else if (n === 32 && i === 31 && argv.length > 32) {
         args.push(enc.encode(`... (${argv.length - 31} more arguments)`));
       } else if (argv[i].length > 128) {
         const more = enc.encode(`... (${argv[i].length - 128} more bytes)`);
@@ -232,21 +373,50 @@ export class Server {
     else if (this.errorStats.size < 128) this.errorStats.set(code, 1);
   }
 
+  /** The stats of `fullname`, created at its first call or refusal. */
+  private commandStat(fullname: string): CommandStat {
+    let s = this.commandStats.get(fullname);
+    if (s === undefined) {
+      this.commandStats.set(fullname, s = { calls: 0, usec: 0, failed: 0, rejected: 0 });
+    }
+    return s;
+  }
+
+  /** A command refused before it ran (rejectCommand: c->cmd->rejected_calls++). */
+  recordRejected(fullname: string): void {
+    this.stats.rejectedCalls++;
+    this.commandStat(fullname).rejected++;
+  }
+
+  /**
+   * A command that ran (call()): the latency monitor's "command" or "fast-command" event, the
+   * slow log (unless the command is skip_slowlog: EXEC), INFO commandstats and latency-tracking.
+   */
   recordCall(
     fullname: string,
     ms: number,
     failed: boolean,
     client?: Client,
     argv?: Uint8Array[],
+    def?: CommandDef,
   ): void {
+    const durationUs = Math.floor(ms * 1000);
+    if (this.latency.thresholdMs !== 0 && def !== undefined) {
+      this.latency.addSampleIfNeeded(
+        def.flags.includes("fast") ? "fast-command" : "command",
+        Math.floor(durationUs / 1000),
+        Math.floor(this.now() / 1000),
+      );
+    }
     if (
-      argv !== undefined && this.slowlogThresholdUs >= 0 && ms * 1000 >= this.slowlogThresholdUs
+      argv !== undefined && this.slowlogThresholdUs >= 0 && durationUs >= this.slowlogThresholdUs &&
+      !(def?.flags.includes("skip_slowlog") ?? false)
     ) this.slowlogPush(client!, argv, ms);
     this.stats.totalCommands++;
-    let s = this.commandStats.get(fullname);
-    if (s === undefined) this.commandStats.set(fullname, s = { calls: 0, usec: 0, failed: 0 });
+    const s = this.commandStat(fullname);
     s.calls++;
     s.usec += ms * 1000;
+    if (this.latencyTracking) (s.histogram ??= new HdrHistogram()).record(durationUs * 1000);
     if (failed) {
       s.failed++;
       this.stats.failedCalls++;
@@ -259,7 +429,8 @@ export class Server {
       maxBulkLen: this.config.getNumber("proto-max-bulk-len"),
       queryBufferLimit: this.config.getNumber("client-query-buffer-limit"),
     });
-    const c = new Client(this.nextClientId++, addr, laddr, this.now(), parser);
+    const c = new Client(this.nextClientId++, addr, laddr, this.now(), parser, this.db);
+    c.user = this.acl.defaultUser;
     c.authenticated = !this.authRequired();
     c.reply.onError = (msg) => this.recordError(msg);
     parser.authRequired = !c.authenticated;
@@ -272,25 +443,25 @@ export class Server {
     this.pubsub.dropClient(c);
     this.tracking.clientGone(c);
     this.monitors.remove(c);
-    for (const k of c.watchedKeys) this.db.unwatch(k, c);
+    for (const w of c.watchedKeys) w.db.unwatch(w.key, c);
     c.watchedKeys = [];
     this.clients.delete(c.id);
     if (c.isReplica) this.replication.clientGone(c);
   }
 
-  /** Bind addresses from the `bind` directive ("*" means all IPv4, "-::*" all IPv6). */
-  private bindAddresses(): string[] {
-    const out: string[] = [];
-    for (let a of this.config.getString("bind").split(/\s+/)) {
-      if (a === "") continue;
-      const optional = a.startsWith("-");
-      if (optional) a = a.slice(1);
-      if (a === "*") out.push("0.0.0.0");
-      else if (a === "::*") {
-        if (!optional) out.push("::");
-      } else out.push(a);
-    }
-    return out.length ? out : ["0.0.0.0"];
+  /**
+   * The hosts to listen on, clients and cluster bus alike, from the `bind` directive
+   * (cluster/ip.ts bindHosts: `*` all IPv4, `::*` all IPv6 and IPv4, `-` optional).
+   */
+  bindAddresses(): string[] {
+    return bindHosts(this.config.getString("bind"), (hostname) => {
+      try {
+        Deno.listen({ hostname, port: 0, transport: "tcp" }).close();
+        return true;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Listen, load the cluster configuration, start timers. */
@@ -300,12 +471,17 @@ export class Server {
     const logfile = this.config.getString("logfile");
     if (logfile) this.log.setFile(logfile);
     let port = this.config.getNumber("port");
-    for (const hostname of this.bindAddresses()) {
+    // `port 0`: no plain TCP listener (TLS only, with tls-port), as Redis.
+    for (const hostname of port === 0 ? [] : this.bindAddresses()) {
       const l = Deno.listen({ hostname, port, transport: "tcp" });
       port = (l.addr as Deno.NetAddr).port;
       this.listeners.push(l);
     }
     this.port = port;
+    await this.tls.start();
+    if (this.port === 0 && this.tls.port === 0) {
+      throw new Error("Configured to not listen anywhere, exiting.");
+    }
     if (this.config.getBool("cluster-enabled")) {
       this.cluster = await Cluster.open(this, { inspect: this.inspect });
     }
@@ -314,11 +490,21 @@ export class Server {
     // The Lua VM before any client is served (a dataset may hold function libraries), and no
     // await between serving and loading: the load must answer -LOADING from the first request.
     await this.scripts.ready();
+    // used_memory_startup: the runtime's own memory, before any key is loaded.
+    try {
+      this.maxmemory.startupBytes = Deno.memoryUsage().rss;
+    } catch { /* not permitted */ }
     for (const l of this.listeners) this.acceptLoop(l);
+    const held = this.heldTlsConns ?? [];
+    this.heldTlsConns = null;
+    for (const conn of held) void this.acceptConn(conn, true);
     await this.loadDataFromDisk();
     this.cluster?.verifyWithData((slot) => this.db.countKeysInSlot(slot));
     this.startTimers();
     this.replication.start();
+    for (const line of noEffectSettings(this.config)) {
+      this.log.warning(`Config ${line}: this parameter has no effect on this server`);
+    }
     this.log.notice(`Ready to accept connections tcp (port ${this.port})`);
   }
 
@@ -350,7 +536,7 @@ export class Server {
     this.clients.delete(loader.id);
     const state: LoadingState = { startMs, totalBytes: 0, loadedBytes: 0, keysLoaded: 0 };
     this.loading = state;
-    this.db.applyingMasterStream = true; // nothing expires while loading, as in Redis
+    this.setApplyingMasterStream(true); // nothing expires while loading, as in Redis
     let done = 0;
     try {
       for (const [i, { info, path }] of files.entries()) {
@@ -365,9 +551,11 @@ export class Server {
         }
         state.totalBytes = buf.length;
         state.loadedBytes = 0;
+        // Each file is read by a fresh client (loadSingleAppendOnlyFile): from database 0.
+        loader.db = this.db;
         let start = 0;
         if (buf.length >= 5 && new TextDecoder().decode(buf.subarray(0, 5)) === "REDIS") {
-          const out = await loadRdbIncrementally(this.db, buf, rdbOptions(this.config), {
+          const out = await loadRdbIncrementally(this.dbs, buf, rdbOptions(this.config), {
             dropExpired: false,
             nowMs: this.now(),
             keyLoadDelayUs: this.config.getNumber("key-load-delay"),
@@ -416,7 +604,7 @@ export class Server {
           } seconds`,
         );
       }
-      this.lastLoad = { loaded: this.db.size, expired: 0 };
+      this.lastLoad = { loaded: this.totalKeys, expired: 0 };
       if (done > 0) {
         this.log.notice(
           `DB loaded from append only file: ${((this.now() - startMs) / 1000).toFixed(3)} seconds`,
@@ -428,7 +616,7 @@ export class Server {
       }
       throw e;
     } finally {
-      this.db.applyingMasterStream = false;
+      this.setApplyingMasterStream(false);
       this.loading = null;
     }
   }
@@ -447,7 +635,7 @@ export class Server {
     this.loading = state;
     this.replication.holdLink = true;
     try {
-      const out = await loadRdbIncrementally(this.db, buf, rdbOptions(this.config), {
+      const out = await loadRdbIncrementally(this.dbs, buf, rdbOptions(this.config), {
         dropExpired: !this.replication.isReplica,
         nowMs: this.now(),
         keyLoadDelayUs: this.config.getNumber("key-load-delay"),
@@ -462,7 +650,12 @@ export class Server {
       const replId = out.file.aux.get("repl-id");
       const offset = Number(out.file.aux.get("repl-offset"));
       if (replId !== undefined && /^[0-9a-f]{40}$/.test(replId) && Number.isSafeInteger(offset)) {
-        this.replication.restoreFromFile(replId, offset);
+        const streamDb = Number(out.file.aux.get("repl-stream-db") ?? 0);
+        this.replication.restoreFromFile(
+          replId,
+          offset,
+          Number.isInteger(streamDb) && streamDb >= 0 && streamDb < this.dbs.length ? streamDb : 0,
+        );
       }
     } catch (e) {
       if (e instanceof RdbFormatError) {
@@ -477,19 +670,28 @@ export class Server {
     }
   }
 
+  /** serverCron's `server.lruclock = getLRUClock()`: what key accesses store (keyspace/db.ts). */
+  private updateLruClock(): void {
+    const clock = lruClock(this.now());
+    for (const db of this.dbs) db.cronLruClock = clock;
+  }
+
   private startTimers(): void {
     // serverCron's active expiry: hz times per second, 25% of a tick's time at most.
     const hz = Math.max(1, Math.min(500, this.config.getNumber("hz")));
     const tickMs = 1000 / hz;
     this.timers.push(setInterval(() => {
-      // Not while a manual failover pauses writes: the dataset must stay still (Redis 7.0).
+      // Not while clients are paused: the dataset must stay still (Redis 7.0).
       if (
         this.activeExpireEnabled && this.scripts.running === null &&
-        (this.cluster === null || this.cluster.writePause.untilMs === 0)
-      ) this.db.activeExpireCycle(tickMs / 4);
+        this.clientPause.untilMs === 0 && !this.debugKnobs.pauseCron
+      ) this.activeExpireCycle(tickMs / 4);
     }, tickMs));
     // serverCron's save-point check and the AOF's writes, fsyncs and rewrites (every 100 ms).
+    this.updateLruClock();
     this.timers.push(setInterval(() => {
+      if (this.debugKnobs.pauseCron) return; // DEBUG PAUSE-CRON
+      this.updateLruClock();
       this.persistence.cron();
       this.aof.cron();
       this.tracking.cron();
@@ -524,19 +726,34 @@ export class Server {
           conn.close();
           break;
         }
-        if (this.clients.size >= this.config.getNumber("maxclients")) {
-          this.stats.rejectedConnections++;
-          try {
-            await conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
-          } catch { /* peer gone */ }
-          conn.close();
-          continue;
-        }
-        serveConnection(this, conn as Deno.TcpConn);
+        await this.acceptConn(conn, false);
       }
     } catch (e) {
       if (!this.stopped) this.log.warning(`accept loop ended: ${e}`);
     }
+  }
+
+  /** A client connection (plain or TLS): refused past maxclients, else served. */
+  private async acceptConn(conn: Deno.Conn, tls: boolean): Promise<void> {
+    if (this.stopped) {
+      conn.close();
+      return;
+    }
+    // The dual-stack `::` listener took an IPv4 connection Redis's IPv6-only one would not.
+    const local = (conn.localAddr as Deno.NetAddr).hostname ?? "";
+    if (!mappedConnAllowed(this.config.getString("bind"), local)) {
+      conn.close();
+      return;
+    }
+    if (this.clients.size >= this.config.getNumber("maxclients")) {
+      this.stats.rejectedConnections++;
+      try {
+        await conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
+      } catch { /* peer gone */ }
+      conn.close();
+      return;
+    }
+    serveConnection(this, conn as Deno.TcpConn, tls);
   }
 
   /** Close listeners and clients; with cluster mode, save nodes.conf. */
@@ -550,6 +767,7 @@ export class Server {
         l.close();
       } catch { /* already closed */ }
     }
+    this.tls.close();
     for (const c of [...this.clients.values()]) c.close();
     for (const hook of this.shutdownHooks) hook();
     this.scripts.close();

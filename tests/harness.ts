@@ -1,6 +1,5 @@
 /**
- * Test harness: free ports in the 10000-22000 range (so bus ports, +10000, stay below the
- * kernel's ephemeral range), an in-process node, a node as a spawned `cli.ts` process, a real
+ * Test harness: free ports (tests/ports.ts), an in-process node, a node as a spawned `cli.ts` process, a real
  * `redis-server`, and a raw RESP client that shows replies exactly.
  */
 
@@ -9,37 +8,11 @@ import { Server } from "../server/server.ts";
 import { Logger } from "../server/log.ts";
 import { decodeValue, type Plain, type RespValue, toPlain } from "../protocol/resp_value.ts";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./ports.ts";
 
-export { sleep };
+export { freePort, sleep };
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const usedPorts = new Set<number>();
-
-function portFree(port: number): boolean {
-  try {
-    const l = Deno.listen({ hostname: "127.0.0.1", port });
-    l.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A port p in [10000, 22000) with p and p+10000 both free on 127.0.0.1. */
-export function freePort(): number {
-  for (let i = 0; i < 1000; i++) {
-    const p = 10000 + Math.floor(Math.random() * 12000);
-    // Taken ports include the bus ports (+10000) handed out before: a client port in
-    // 20000-22000 must not be another node's bus port.
-    if (usedPorts.has(p) || usedPorts.has(p + 10000)) continue;
-    if (portFree(p) && portFree(p + 10000)) {
-      usedPorts.add(p);
-      usedPorts.add(p + 10000);
-      return p;
-    }
-  }
-  throw new Error("no free port");
-}
 
 export async function tempDir(prefix = "node"): Promise<string> {
   return await Deno.makeTempDir({ prefix: `rc-${prefix}-` });
@@ -58,7 +31,16 @@ export async function startNode(directives: Record<string, string> = {}): Promis
   const port = directives.port ? Number(directives.port) : freePort();
   const config = new Config();
   const args: string[] = [];
-  for (const [k, v] of Object.entries({ bind: "127.0.0.1", ...directives, port: String(port), dir })) {
+  for (
+    const [k, v] of Object.entries({
+      bind: "127.0.0.1",
+      // Tests drive nodes with DEBUG (DIGEST, RELOAD, SLEEP...), as the reference redis-server.
+      "enable-debug-command": "yes",
+      ...directives,
+      port: String(port),
+      dir,
+    })
+  ) {
     args.push(`--${k}`, v);
   }
   config.load(null, args);
@@ -97,7 +79,11 @@ function collect(stream: ReadableStream<Uint8Array>, into: string[]): void {
   })();
 }
 
-async function waitForPing(port: number, timeoutMs: number, child?: Deno.ChildProcess): Promise<void> {
+async function waitForPing(
+  port: number,
+  timeoutMs: number,
+  child?: Deno.ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child?.status.then(() => exited = true);
@@ -123,7 +109,16 @@ export async function spawnNode(
   const dir = opts.dir ?? directives.dir ?? await tempDir();
   const args = ["run", "-A", `${ROOT}cli.ts`];
   if (opts.configFile) args.push(opts.configFile);
-  for (const [k, v] of Object.entries({ bind: "127.0.0.1", ...directives, port: String(port), dir })) {
+  for (
+    const [k, v] of Object.entries({
+      bind: "127.0.0.1",
+      // Tests drive nodes with DEBUG (DIGEST, RELOAD, SLEEP...), as the reference redis-server.
+      "enable-debug-command": "yes",
+      ...directives,
+      port: String(port),
+      dir,
+    })
+  ) {
     args.push(`--${k}`, v);
   }
   const child = new Deno.Command(Deno.execPath(), {

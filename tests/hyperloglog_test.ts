@@ -596,6 +596,8 @@ Deno.test({
         "{k}ev",
       ],
       ["EVAL", "return redis.call('pfcount', KEYS[1])", "1", "{k}c"],
+      // PFCOUNT is MAY_REPLICATE: a read-only script may not call it.
+      ["EVAL_RO", "return redis.call('pfcount', KEYS[1])", "1", "{k}c"],
       ["SET", "{k}bad", concat(HEADER_SPARSE, [0x40, 0x63])], // XZERO:100, then nothing
       ["PFADD", "{k}bad", ...partlyApplied(100)], // the first elements change it, then an error
       ["GET", "{k}bad"],

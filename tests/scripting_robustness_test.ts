@@ -14,6 +14,9 @@
 import assert from "node:assert/strict";
 import { haveRedisServer, RespClient, type SpawnedProcess, spawnNode, waitFor } from "./harness.ts";
 import { sameAsRedis, spin, text, untilBusy } from "./scripting_helpers.ts";
+import { fakeTarget } from "./fake_migrate_target.ts";
+
+const dec = new TextDecoder();
 
 const LOOPS = [
   "local co = coroutine.wrap(function() while true do end end) co()",
@@ -155,21 +158,35 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const node = await spawnNode({ "lua-time-limit": "100", save: "" });
+    // MIGRATE is the asynchronous command (DEBUG SLEEP freezes the whole node, as in Redis): its
+    // target answers the RESTORE only when the test releases it.
+    const target = fakeTarget("held");
     const a = await RespClient.connect(node.port);
     const b = await RespClient.connect(node.port);
     const c = await RespClient.connect(node.port);
     try {
+      assert.equal(await a.call("SET", "moving", "v"), "OK");
       assert.equal(await a.call("MULTI"), "OK");
-      assert.equal(await a.call("DEBUG", "SLEEP", "0.3"), "QUEUED");
+      assert.equal(
+        await a.call("MIGRATE", "127.0.0.1", String(target.port), "moving", "0", "10000"),
+        "QUEUED",
+      );
       assert.equal(await a.call("EVAL", "return redis.call('INCR', 'order')", "0"), "QUEUED");
       const exec = a.call("EXEC");
-      // Meanwhile a long script starts; the transaction's EVAL must wait for it to end.
+      await waitFor(
+        "the MIGRATE's RESTORE at the target",
+        () => target.requests.some((r) => dec.decode(r[0]).toUpperCase().startsWith("RESTORE")),
+      );
+      // Meanwhile a long script starts; once the MIGRATE is answered, the transaction's EVAL
+      // must wait for the script to end.
       const long = b.call("EVAL", `${spin(800)} return redis.call('INCR', 'order')`, "0");
       await untilBusy(c);
+      target.release();
       assert.equal(await long, 1);
       assert.deepEqual(await exec, ["OK", 2]);
       assert.equal(await c.call("GET", "order"), "2");
     } finally {
+      target.stop();
       a.close();
       b.close();
       c.close();
