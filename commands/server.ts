@@ -1,7 +1,8 @@
 /**
  * Server commands, as Redis 7.0.15: INFO, CONFIG (GET/SET/REWRITE/RESETSTAT/HELP) (COMMAND is
  * commands/command.ts), DBSIZE, FLUSHALL, FLUSHDB, TIME, LASTSAVE, ROLE, DEBUG,
- * SHUTDOWN, FUNCTION (LIST/FLUSH; DUMP refused), SLOWLOG, MEMORY USAGE, SAVE, BGSAVE
+ * SHUTDOWN, FUNCTION (LIST/FLUSH; DUMP refused), SLOWLOG, MEMORY (USAGE, STATS, DOCTOR,
+ * MALLOC-STATS, PURGE: server/memory_overhead.ts), SAVE, BGSAVE
  * (persistence/rdb_persistence.ts), BGREWRITEAOF (persistence/aof.ts).
  *
  * DEBUG is in commands/debug.ts (allowed as enable-debug-command says: server/dispatch.ts).
@@ -29,6 +30,8 @@ import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
 import { allOutputLimits } from "../server/output_limits.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { keyBytes } from "../keyspace/object_size.ts";
+import { memoryDoctorReport, memoryOverhead } from "../server/memory_overhead.ts";
+import { loadFullGc } from "../server/process_memory.ts";
 import { SEL_ALLCHANNELS } from "../server/acl.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
@@ -481,6 +484,87 @@ function memoryUsageCmd(ctx: CommandContext, argv: Uint8Array[]): void {
   else reply.int(keyBytes(key, v, samples));
 }
 
+/** MEMORY STATS (object.c memoryCommand): a map of server/memory_overhead.ts's figures. */
+function memoryStats(ctx: CommandContext): void {
+  const { reply } = ctx;
+  const mh = memoryOverhead(ctx.server);
+  const int = (name: string, n: number) => {
+    reply.bulkText(name);
+    reply.int(n);
+  };
+  const dbl = (name: string, d: number) => {
+    reply.bulkText(name);
+    reply.double(d);
+  };
+  reply.map(27 + mh.dbs.length);
+  int("peak.allocated", mh.peakAllocated);
+  int("total.allocated", mh.totalAllocated);
+  int("startup.allocated", mh.startupAllocated);
+  int("replication.backlog", mh.replBacklog);
+  int("clients.slaves", mh.clientsSlaves);
+  int("clients.normal", mh.clientsNormal);
+  int("cluster.links", mh.clusterLinks);
+  int("aof.buffer", mh.aofBuffer);
+  int("lua.caches", mh.luaCaches);
+  int("functions.caches", mh.functionsCaches);
+  for (const db of mh.dbs) {
+    reply.bulkText(`db.${db.dbIndex}`);
+    reply.map(3);
+    int("overhead.hashtable.main", db.mainBytes);
+    int("overhead.hashtable.expires", db.expiresBytes);
+    int("overhead.hashtable.slot-to-keys", db.slotToKeysBytes);
+  }
+  int("overhead.total", mh.overheadTotal);
+  int("keys.count", mh.totalKeys);
+  int("keys.bytes-per-key", mh.bytesPerKey);
+  int("dataset.bytes", mh.dataset);
+  dbl("dataset.percentage", mh.datasetPerc);
+  dbl("peak.percentage", mh.peakPerc);
+  int("allocator.allocated", mh.allocatorAllocated);
+  int("allocator.active", mh.allocatorActive);
+  int("allocator.resident", mh.allocatorResident);
+  dbl("allocator-fragmentation.ratio", mh.allocatorFrag);
+  int("allocator-fragmentation.bytes", mh.allocatorFragBytes);
+  dbl("allocator-rss.ratio", mh.allocatorRss);
+  int("allocator-rss.bytes", mh.allocatorRssBytes);
+  dbl("rss-overhead.ratio", mh.rssExtra);
+  int("rss-overhead.bytes", mh.rssExtraBytes);
+  // The total RSS overhead, fragmentation included (named so for backwards compatibility).
+  dbl("fragmentation", mh.totalFrag);
+  int("fragmentation.bytes", mh.totalFragBytes);
+}
+
+/** MEMORY DOCTOR: getMemoryDoctorReport over our figures, as verbatim text. */
+function memoryDoctor(ctx: CommandContext): void {
+  const s = ctx.server;
+  ctx.reply.verbatim(memoryDoctorReport(memoryOverhead(s), {
+    clients: s.clients.size,
+    replicas: s.replication.peers.length,
+    cachedScripts: s.scripts.scripts.size,
+  }));
+}
+
+/**
+ * MEMORY MALLOC-STATS: what Redis answers when its allocator is not jemalloc. Ours is V8's heap
+ * (and the system malloc under it), which has no such report.
+ */
+function memoryMallocStats(ctx: CommandContext): void {
+  ctx.reply.bulkText("Stats not supported for the current allocator");
+}
+
+/** V8's full collection (server/process_memory.ts), loaded on the first MEMORY PURGE. */
+let purgeGc: (() => void) | null | undefined;
+
+/**
+ * MEMORY PURGE: Redis asks jemalloc to release dirty pages; our garbage is V8's, so this runs a
+ * full collection. +OK as Redis without jemalloc answers, also when the runtime offers no gc.
+ */
+function memoryPurge(ctx: CommandContext): void {
+  if (purgeGc === undefined) purgeGc = loadFullGc();
+  purgeGc?.();
+  ctx.reply.ok();
+}
+
 const MEMORY_HELP = [
   "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "DOCTOR",
@@ -537,6 +621,10 @@ export const serverCommands: CommandDef[] = [
   }),
   fromTable("memory", undefined, {
     subcommands: [
+      fromTable("memory|doctor", memoryDoctor),
+      fromTable("memory|malloc-stats", memoryMallocStats),
+      fromTable("memory|purge", memoryPurge),
+      fromTable("memory|stats", memoryStats),
       fromTable("memory|usage", memoryUsageCmd),
       helpCmd("memory|help", MEMORY_HELP),
     ],

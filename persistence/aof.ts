@@ -78,7 +78,8 @@ export class Aof {
   private file: AppendFile | null = null;
   private readonly openFile: OpenAppendFile;
   private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** Bytes appended and not yet written (Redis's aof_buf: MEMORY STATS aof.buffer). */
+  pendingBytes = 0;
   /** Bytes written and not yet fsynced. */
   private unsynced = false;
   private fsyncInFlight: Promise<void> | null = null;

@@ -16,6 +16,7 @@ import { cpuUsage } from "node:process";
 import { REDIS_VERSION, type Server } from "./server.ts";
 import { isReplica, myself } from "../cluster/state.ts";
 import type { Db } from "../keyspace/db.ts";
+import { ALLOCATOR, type MemoryOverhead, memoryOverhead } from "./memory_overhead.ts";
 
 export const DEFAULT_SECTIONS = [
   "server",
@@ -175,14 +176,10 @@ function section(server: Server, name: string): string | null {
         ["clients_in_timeout_table", 0],
       ]);
     case "memory": {
-      const m = Deno.memoryUsage();
-      // server/maxmemory.ts: the runtime's RSS at start + the keys' charges + the backlog.
-      const mm = server.maxmemory;
-      const used = mm.usedMemory();
-      const peak = mm.peak(used);
-      const dataset = mm.datasetBytes();
-      const overhead = used - dataset;
-      const netUsed = used - mm.startupBytes;
+      // server/memory_overhead.ts (MEMORY STATS reads the same): used_memory is
+      // server/maxmemory.ts's, the runtime's RSS at start + the keys' charges + the backlog.
+      const mh = memoryOverhead(server);
+      const used = mh.totalAllocated;
       let total = 0;
       try {
         total = Deno.systemMemoryInfo().total;
@@ -191,31 +188,42 @@ function section(server: Server, name: string): string | null {
       return lines([
         ["used_memory", used],
         ["used_memory_human", bytesToHuman(used)],
-        ["used_memory_rss", m.rss],
-        ["used_memory_rss_human", bytesToHuman(m.rss)],
-        ["used_memory_peak", peak],
-        ["used_memory_peak_human", bytesToHuman(peak)],
-        ["used_memory_peak_perc", `${(used * 100 / peak).toFixed(2)}%`],
-        ["used_memory_overhead", overhead],
-        ["used_memory_startup", mm.startupBytes],
-        ["used_memory_dataset", dataset],
-        ["used_memory_dataset_perc", `${(netUsed > 0 ? dataset * 100 / netUsed : 0).toFixed(2)}%`],
+        ["used_memory_rss", mh.processRss],
+        ["used_memory_rss_human", bytesToHuman(mh.processRss)],
+        ["used_memory_peak", mh.peakAllocated],
+        ["used_memory_peak_human", bytesToHuman(mh.peakAllocated)],
+        ["used_memory_peak_perc", `${mh.peakPerc.toFixed(2)}%`],
+        ["used_memory_overhead", mh.overheadTotal],
+        ["used_memory_startup", mh.startupAllocated],
+        ["used_memory_dataset", mh.dataset],
+        ["used_memory_dataset_perc", `${mh.datasetPerc.toFixed(2)}%`],
+        ["allocator_allocated", mh.allocatorAllocated],
+        ["allocator_active", mh.allocatorActive],
+        ["allocator_resident", mh.allocatorResident],
         ["total_system_memory", total],
         ["total_system_memory_human", bytesToHuman(total)],
-        ...scriptMemoryLines(server),
+        ...scriptMemoryLines(server, mh),
         ["maxmemory", maxmemory],
         ["maxmemory_human", bytesToHuman(maxmemory)],
         ["maxmemory_policy", cfg.getString("maxmemory-policy")],
-        ["mem_fragmentation_ratio", used > 0 ? (m.rss / used).toFixed(2) : "0.00"],
-        ["mem_fragmentation_bytes", m.rss - used],
+        ["allocator_frag_ratio", mh.allocatorFrag.toFixed(2)],
+        // %zu: a negative difference prints as its unsigned 64-bit value.
+        ["allocator_frag_bytes", BigInt.asUintN(64, BigInt(mh.allocatorFragBytes)).toString()],
+        ["allocator_rss_ratio", mh.allocatorRss.toFixed(2)],
+        ["allocator_rss_bytes", mh.allocatorRssBytes],
+        ["rss_overhead_ratio", mh.rssExtra.toFixed(2)],
+        ["rss_overhead_bytes", mh.rssExtraBytes],
+        ["mem_fragmentation_ratio", mh.totalFrag.toFixed(2)],
+        ["mem_fragmentation_bytes", mh.totalFragBytes],
         ["mem_not_counted_for_evict", 0],
-        ["mem_replication_backlog", mm.backlogBytes()],
-        ["mem_total_replication_buffers", mm.backlogBytes()],
-        ["mem_clients_slaves", 0],
-        ["mem_clients_normal", 0],
-        ["mem_cluster_links", 0],
-        ["mem_aof_buffer", 0],
-        ["mem_allocator", "libc"],
+        ["mem_replication_backlog", mh.replBacklog],
+        ["mem_total_replication_buffers", mh.replBacklog],
+        ["mem_clients_slaves", mh.clientsSlaves],
+        ["mem_clients_normal", mh.clientsNormal],
+        ["mem_cluster_links", mh.clusterLinks],
+        ["mem_aof_buffer", mh.aofBuffer],
+        ["mem_allocator", ALLOCATOR],
+        ["active_defrag_running", 0],
         ["lazyfree_pending_objects", 0],
         ["lazyfreed_objects", 0],
       ]);
@@ -495,12 +503,12 @@ export function buildInfo(server: Server, args: string[]): string {
 }
 
 /** The scripting lines of INFO memory, in Redis 7.0's order. */
-function scriptMemoryLines(server: Server): [string, string | number][] {
+function scriptMemoryLines(server: Server, mh: MemoryOverhead): [string, string | number][] {
   const scripts = server.scripts;
-  const vm = scripts.memoryBytes("eval");
+  const vm = mh.luaVmBytes;
   const fnVm = scripts.memoryBytes("functions");
-  const evalBytes = scripts.scriptsBytes;
-  const fnBytes = scripts.functionCodes().reduce((n, c) => n + c.length, 0);
+  const evalBytes = mh.luaCaches;
+  const fnBytes = mh.functionsCaches;
   return [
     ["used_memory_lua", vm],
     ["used_memory_vm_eval", vm],
