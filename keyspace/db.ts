@@ -30,7 +30,7 @@ import {
   restoredLru,
   touchedLru,
 } from "./lru.ts";
-import { keyBytes } from "./object_size.ts";
+import { keyBytes, stringBytes } from "./object_size.ts";
 import type { StringValue } from "./string_value.ts";
 
 /** Field (binary string) -> value, held as string values are (keyspace/string_value.ts). */
@@ -88,6 +88,9 @@ export interface ChangeObserver {
  */
 const charges = new WeakMap<object, number>();
 
+/** Most keys waiting for their charge to be recomputed (see `Db.recharge`). */
+const RECHARGE_MAX = 65_536;
+
 /** Most clients that may wait on one key (a bound on the per-key FIFO). */
 const MAX_WAITERS_PER_KEY = 1_000_000;
 
@@ -118,7 +121,14 @@ export class Db {
   /** How keys' access clocks are updated (shared by a node's databases; server keeps it). */
   access: AccessPolicy = defaultAccessPolicy();
   /** Sum of the charges of this database's keys (keyspace/object_size.ts keyBytes). */
-  usedBytes = 0;
+  private chargedBytes = 0;
+  /**
+   * Keys whose value changed in place since its charge was last computed (`signalModified`):
+   * recomputed when the sum is read (`usedBytes`), at the cron, or past RECHARGE_MAX keys. A hot
+   * collection changed by every command is recharged once per read, not once per change (a
+   * ZADD's five-element sample cost more than the ZADD).
+   */
+  private readonly recharge = new Set<string>();
   private evictCursor: Iterator<[string, number]> | null = null;
   /** server.lruclock, kept by the server's cron (-1: no cron, see `lruClockNow`). */
   cronLruClock = -1;
@@ -205,7 +215,7 @@ export class Db {
     this.removeKey(key);
     this.notifier.notifyKeyspaceEvent(NOTIFY_EXPIRED, "expired", key);
     this.stats.expiredKeys++;
-    this.signalModified(key);
+    this.keyChanged(key);
     this.onExpire?.(key);
   }
 
@@ -290,17 +300,23 @@ export class Db {
     const old = this.dict.get(key);
     const created = old === undefined;
     if (created) this.indexKey(key);
-    else {
+    else if (touch) {
       // setKey's lookupKeyWrite, then dbOverwrite (LFU keeps the old field, LRU a new one).
-      this.usedBytes -= this.chargeOf(key, old);
-      if (touch) this.touch(key);
+      this.touch(key);
     }
     this.dict.set(key, value);
-    this.account(key, value);
+    if (typeof old === "string" && typeof value === "string") {
+      // One string value for another under the same key: only the value's part of the charge
+      // changes (keyspace/object_size.ts keyBytes), SET's and MSET's common case.
+      this.chargedBytes += stringBytes(value.length) - stringBytes(old.length);
+    } else {
+      if (!created) this.chargedBytes -= this.chargeOf(key, old);
+      this.account(key, value);
+    }
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // dbAdd's event comes before setKey's signalModifiedKey.
     if (created) this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
-    this.signalModified(key);
+    this.keyChanged(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
@@ -311,7 +327,7 @@ export class Db {
     this.dict.set(key, value);
     this.account(key, value);
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
-    this.signalModified(key);
+    this.keyChanged(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
@@ -328,7 +344,7 @@ export class Db {
     );
     this.dict.set(key, value);
     this.account(key, value);
-    this.signalModified(key);
+    this.keyChanged(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
 
@@ -339,9 +355,29 @@ export class Db {
   overwrite(key: string, value: Value): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     const old = this.dict.get(key);
-    if (old !== undefined) this.usedBytes -= this.chargeOf(key, old);
+    if (old !== undefined) this.chargedBytes -= this.chargeOf(key, old);
     this.dict.set(key, value);
     this.account(key, value);
+  }
+
+  /** Sum of the charges of this database's keys (keyspace/object_size.ts keyBytes). */
+  get usedBytes(): number {
+    if (this.recharge.size !== 0) this.settleCharges();
+    return this.chargedBytes;
+  }
+
+  /** Recompute the charges of the values changed in place since (O(samples) each). */
+  settleCharges(): void {
+    for (const key of this.recharge) {
+      const v = this.dict.get(key);
+      if (v === undefined || typeof v === "string") continue;
+      const old = charges.get(v);
+      if (old === undefined) continue;
+      const c = keyBytes(key, v);
+      this.chargedBytes += c - old;
+      charges.set(v, c);
+    }
+    this.recharge.clear();
   }
 
   /** The charge last added for `key` holding `v`. */
@@ -354,14 +390,14 @@ export class Db {
   private account(key: string, v: Value): void {
     const c = keyBytes(key, v);
     if (typeof v !== "string") charges.set(v, c);
-    this.usedBytes += c;
+    this.chargedBytes += c;
   }
 
   /** Delete a key; true if it existed (and was not expired). */
   delete(key: string): boolean {
     if (this.lookup(key) === undefined) return false;
     this.removeKey(key);
-    this.signalModified(key);
+    this.keyChanged(key);
     return true;
   }
 
@@ -373,23 +409,24 @@ export class Db {
   deleteEvenIfExpired(key: string): boolean {
     if (!this.dict.has(key)) return false;
     this.removeKey(key);
-    this.signalModified(key);
+    this.keyChanged(key);
     return true;
   }
 
   /** Mutated in place: bump WATCH versions and the dirty counter. */
   signalModified(key: string): void {
+    // A value changed in place: its charge is recomputed later (see `recharge`).
+    this.recharge.add(key);
+    if (this.recharge.size > RECHARGE_MAX) this.settleCharges();
+    this.keyChanged(key);
+  }
+
+  /**
+   * signalModifiedKey for a change the keyspace made itself (a key set, added, deleted, renamed
+   * or given a TTL: its charge is already right): the dirty counter, WATCH and tracking.
+   */
+  private keyChanged(key: string): void {
     this.stats.dirty++;
-    // A value changed in place: its charge again (O(samples): keyspace/object_size.ts).
-    const v = this.dict.get(key);
-    if (v !== undefined && typeof v !== "string") {
-      const old = charges.get(v);
-      if (old !== undefined) {
-        const c = keyBytes(key, v);
-        this.usedBytes += c - old;
-        charges.set(v, c);
-      }
-    }
     if (this.watched.size !== 0) {
       const ws = this.watched.get(key);
       if (ws) { for (const w of ws) w.dirtyCas = true; }
@@ -428,7 +465,7 @@ export class Db {
     if (this.observer !== null) this.observer.beforeChange(key);
     const v = this.dict.get(key);
     if (v === undefined) return;
-    this.usedBytes -= this.chargeOf(key, v);
+    this.chargedBytes -= this.chargeOf(key, v);
     this.dict.delete(key);
     if (this.expires.size !== 0) this.expires.delete(key);
     const slot = slotOfKey(key);
@@ -449,11 +486,11 @@ export class Db {
     if (this.observer !== null) this.observer.beforeChange(key);
     if (whenMs <= this.now() && this.expireOnAccess) {
       this.removeKey(key);
-      this.signalModified(key);
+      this.keyChanged(key);
       return false;
     }
     this.expires.set(key, whenMs);
-    this.signalModified(key);
+    this.keyChanged(key);
     return true;
   }
 
@@ -464,14 +501,14 @@ export class Db {
   setExpireUnchecked(key: string, whenMs: number): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     this.expires.set(key, whenMs);
-    this.signalModified(key);
+    this.keyChanged(key);
   }
 
   /** Remove the TTL; true if there was one. */
   persist(key: string): boolean {
     if (this.observer !== null) this.observer.beforeChange(key);
     if (!this.expires.delete(key)) return false;
-    this.signalModified(key);
+    this.keyChanged(key);
     return true;
   }
 
@@ -498,8 +535,8 @@ export class Db {
     if (ttl !== undefined) this.expires.set(dst, ttl);
     this.removeKey(src);
     this.account(dst, v);
-    this.signalModified(src);
-    this.signalModified(dst);
+    this.keyChanged(src);
+    this.keyChanged(dst);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(dst);
   }
 
@@ -525,7 +562,8 @@ export class Db {
     this.slots.fill(undefined);
     this.expireCursor = null;
     this.evictCursor = null;
-    this.usedBytes = 0;
+    this.chargedBytes = 0;
+    this.recharge.clear();
     this.stats.dirty += n;
     for (const k of streams) this.signalKeyAsReady(k);
     return n;
@@ -553,9 +591,11 @@ export class Db {
     other.dict = dict;
     other.expires = expires;
     other.slots = slots;
-    const usedBytes = this.usedBytes;
-    this.usedBytes = other.usedBytes;
-    other.usedBytes = usedBytes;
+    this.settleCharges();
+    other.settleCharges();
+    const chargedBytes = this.chargedBytes;
+    this.chargedBytes = other.chargedBytes;
+    other.chargedBytes = chargedBytes;
     this.evictCursor = null;
     other.evictCursor = null;
     this.expireCursor = null;
@@ -601,7 +641,7 @@ export class Db {
     const keys = [...s.keys()];
     for (const k of keys) {
       this.removeKey(k);
-      this.signalModified(k);
+      this.keyChanged(k);
     }
     return keys.length;
   }
@@ -828,7 +868,7 @@ export class Db {
   /** Delete a key chosen by eviction (performEvictions: the delete, WATCH/tracking, `evicted`). */
   evictKey(key: string): void {
     this.removeKey(key);
-    this.signalModified(key);
+    this.keyChanged(key);
     this.notifier.notifyKeyspaceEvent(NOTIFY_EVICTED, "evicted", key);
   }
 

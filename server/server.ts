@@ -670,10 +670,17 @@ export class Server {
     }
   }
 
-  /** serverCron's `server.lruclock = getLRUClock()`: what key accesses store (keyspace/db.ts). */
+  /**
+   * serverCron's `server.lruclock = getLRUClock()`: what key accesses store (keyspace/db.ts);
+   * and the charges of values changed in place since the last tick, so INFO's used_memory stays
+   * current without a recount on the command path.
+   */
   private updateLruClock(): void {
     const clock = lruClock(this.now());
-    for (const db of this.dbs) db.cronLruClock = clock;
+    for (const db of this.dbs) {
+      db.cronLruClock = clock;
+      db.settleCharges();
+    }
   }
 
   private startTimers(): void {

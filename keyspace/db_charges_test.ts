@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { Db, type Value } from "./db.ts";
+import { keyBytes } from "./object_size.ts";
+import { prng } from "../tests/prng.ts";
+
+/** What `usedBytes` must equal: every key's charge computed afresh. */
+function recount(db: Db): number {
+  let n = 0;
+  for (const [k, v] of db.dict) n += keyBytes(k, v);
+  return n;
+}
+
+Deno.test("Db.usedBytes equals a fresh count after every change (seeded)", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rnd = prng(seed);
+    const int = (n: number) => Math.floor(rnd() * n);
+    const db = new Db(() => 1_000_000);
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    for (let step = 0; step < 400; step++) {
+      const key = keys[int(keys.length)];
+      const v = db.dict.get(key);
+      const op = int(9);
+      let what = "";
+      if (op <= 1) {
+        what = "set string";
+        db.set(key, "x".repeat(int(40)));
+      } else if (op === 2) {
+        what = "set bytes";
+        db.set(key, new Uint8Array(int(3000)));
+      } else if (op === 3) {
+        what = "set hash";
+        db.set(key, new Map([["f", "v"]]) as Value);
+      } else if (op === 4 && v instanceof Map) {
+        // Changed in place, then signalled, as HSET does.
+        what = "hset in place";
+        for (let i = int(20); i > 0; i--) v.set(`f${int(100)}`, "y".repeat(int(50)));
+        db.signalModified(key);
+      } else if (op === 5) {
+        what = "delete";
+        db.delete(key);
+      } else if (op === 6 && v !== undefined) {
+        what = "rename";
+        db.rename(key, keys[int(keys.length)]);
+      } else if (op === 7) {
+        what = "add or set again";
+        if (v === undefined) db.add(key, "z");
+        else db.set(key, v);
+      } else if (op === 8 && int(20) === 0) {
+        what = "flush";
+        db.flush();
+      }
+      assert.equal(db.usedBytes, recount(db), `seed ${seed} step ${step} (${what} ${key})`);
+    }
+  }
+});
