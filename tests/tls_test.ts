@@ -48,7 +48,10 @@ Deno.test({
       const noCert = await cli(tlsPort, ["--tls", "--cacert", f.caCert], "PING");
       assert.notEqual(noCert.code, 0);
       assert.equal(noCert.out, "");
-      assert.match(noCert.err, /Server closed the connection/);
+      // (The same TLS 1.3 race as below: a SIGPIPE on the PING's write prints nothing.)
+      if (!(noCert.code === 141 && noCert.err === "")) {
+        assert.match(noCert.err, /Server closed the connection/);
+      }
       const wrongCa = await cli(
         tlsPort,
         ["--tls", "--cacert", f.caCert, "--cert", bad.cert, "--key", bad.key],
@@ -56,7 +59,13 @@ Deno.test({
       );
       assert.notEqual(wrongCa.code, 0);
       assert.equal(wrongCa.out, "");
-      assert.match(wrongCa.err, /Connection reset by peer|Server closed the connection/);
+      // With TLS 1.3 the client has sent its PING by the time the refusal arrives: redis-cli then
+      // reads the close (its texts below) or, when the close came first, dies of SIGPIPE on the
+      // write (exit 141, nothing printed). Which one is a race of the two sockets (seen under
+      // parallel tests); either way nothing was served.
+      if (!(wrongCa.code === 141 && wrongCa.err === "")) {
+        assert.match(wrongCa.err, /Connection reset by peer|Server closed the connection/);
+      }
 
       // optional: no certificate is fine, a bad one is not; no: anything goes.
       assert.equal(
