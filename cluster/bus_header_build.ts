@@ -47,6 +47,18 @@ import { type ClusterNode, type ClusterState, isReplica, myself, NodeFlags } fro
 
 export type HeaderConfig = Pick<BusConfig, "announcedIp" | "replOffset" | "paused">;
 
+const U64_MAX = 0xffffffffffffffffn;
+
+/**
+ * An epoch (a JS number here) as the u64 of the wire. A peer may announce epochs up to 2^64-1,
+ * which round up to 2^64 as numbers: clamp, so that a huge announced epoch never makes every
+ * later packet of ours unencodable (found by `deno task fuzz`).
+ */
+export function epochToWire(epoch: number): bigint {
+  const b = BigInt(epoch);
+  return b > U64_MAX ? U64_MAX : b;
+}
+
 /** clusterBuildMessageHdr. */
 export function buildHeader(s: ClusterState, cfg: HeaderConfig): BusHeader {
   const me = myself(s);
@@ -54,8 +66,8 @@ export function buildHeader(s: ClusterState, cfg: HeaderConfig): BusHeader {
   if (isReplica(me) && me.masterId !== null) master = s.nodes.get(me.masterId) ?? me;
   return {
     port: me.port,
-    currentEpoch: BigInt(s.currentEpoch),
-    configEpoch: BigInt(master.configEpoch),
+    currentEpoch: epochToWire(s.currentEpoch),
+    configEpoch: epochToWire(master.configEpoch),
     offset: BigInt(cfg.replOffset ?? me.replOffset),
     sender: me.id,
     myslots: master.slots.slice(),
@@ -168,7 +180,7 @@ export function buildUpdateMessage(
   return {
     type: "UPDATE",
     header: buildHeader(s, cfg),
-    configEpoch: BigInt(n.configEpoch),
+    configEpoch: epochToWire(n.configEpoch),
     nodename: n.id,
     slots: claimedSlotsBitmap(s, n),
   };

@@ -188,3 +188,18 @@ Deno.test("sending bookkeeping: PING sets ping_sent; MEET on connect clears MEET
   assert.equal(connectFailed(s, ID("c"), T0 + 9).nodes.get(ID("c"))!.pingSentMs, T0 + 9);
   assert.equal(connectFailed(s, ID("d"), T0 + 9).nodes.get(ID("d"))!.pingSentMs, T0 - 500);
 });
+
+Deno.test("buildHeader: an epoch past 2^53 (a peer announced 2^64-1) still encodes, clamped", () => {
+  // 2^64-1 as a number rounds up to 2^64, which is not a u64: without the clamp every packet
+  // built afterwards threw, and the node went silent on the bus.
+  const huge = Number(0xffffffffffffffffn);
+  const s = makeState({ id: ID("a"), configEpoch: huge, slotRange: [0, 7] }, [
+    { id: ID("b"), configEpoch: 3 },
+  ], { currentEpoch: huge, health: "ok" });
+  const h = buildHeader(s, CFG);
+  assert.equal(h.currentEpoch, 0xffffffffffffffffn);
+  assert.equal(h.configEpoch, 0xffffffffffffffffn);
+  const bytes = encodeBusMessage(buildPingMessage(s, "PING", new SimRandom(1), CFG));
+  const back = decodeBusMessage(bytes);
+  assert.ok(back.ok && back.message.header.currentEpoch === 0xffffffffffffffffn);
+});
