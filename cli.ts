@@ -6,7 +6,8 @@
  */
 
 import { Config, ConfigError, ConfigOpenError, fileErrorText } from "./server/config.ts";
-import { REDIS_VERSION, Server } from "./server/server.ts";
+import { Server } from "./server/server.ts";
+import { REDIS_VERSION } from "./server/version.ts";
 import { Logger } from "./server/log.ts";
 import { MANAGER_SUBCOMMANDS } from "./manager/subcommands.ts";
 import { InspectArgsError, splitInspectArgs } from "./actors/inspect_args.ts";

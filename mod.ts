@@ -11,10 +11,11 @@
  * ```
  */
 
-export { Server, REDIS_VERSION } from "./server/server.ts";
+export { Server } from "./server/server.ts";
+export { REDIS_VERSION } from "./server/version.ts";
 export { Config, ConfigError, DIRECTIVES } from "./server/config.ts";
 export { RespParser } from "./protocol/resp_parser.ts";
 export { Reply } from "./protocol/reply.ts";
 export { decodeValue, type RespValue } from "./protocol/resp_value.ts";
-export { crc16, keyHashSlot, CLUSTER_SLOTS } from "./protocol/slot.ts";
+export { CLUSTER_SLOTS, crc16, keyHashSlot } from "./protocol/slot.ts";
 export { runServer } from "./cli.ts";

@@ -6,7 +6,8 @@
  * forwards the events to it) or to one given by URL.
  *
  * The supervisor's 100 ms cron tick is a delayed self-transition: its events, and its snapshots
- * when the state did not change, are not sent (ten a second would bury everything else).
+ * when the state did not change, are not sent (ten a second would bury everything else). The link
+ * machines' timers (PING due, PONG late or overdue, handshake expired, FAIL undoable) are shown.
  */
 
 import type { InspectionEvent } from "xstate";
@@ -29,11 +30,14 @@ interface Sent {
   snapshot?: { value?: unknown };
 }
 
-/** Drops cron-tick noise: after-timer events, and their snapshots that changed nothing. */
+/** xstate names a delayed transition's event `xstate.after.<delay>.<state node id>`. */
+const CRON_TICK_EVENT = "xstate.after.cronInterval.";
+
+/** Drops cron-tick noise: the cron's timer events, and their snapshots that changed nothing. */
 export function tickFilter(): (e: Sent) => boolean {
   const lastValue = new Map<string, string>();
   return (e) => {
-    const isTick = typeof e.event?.type === "string" && e.event.type.startsWith("xstate.after.");
+    const isTick = typeof e.event?.type === "string" && e.event.type.startsWith(CRON_TICK_EVENT);
     if (e.type === "@xstate.event") return !isTick;
     if (e.type !== "@xstate.snapshot" || e.sessionId === undefined) return true;
     const v = JSON.stringify(e.snapshot?.value ?? null);

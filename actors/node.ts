@@ -4,13 +4,15 @@
  *   clusterNode (this machine, states running -> stopped)
  *   ├── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, nodes.conf saved
  *   │                      at the end of each turn, before the turn's output is released)
- *   └── link:<node id>    (actors/link.ts, one spawned per known node other than myself)
+ *   └── link:<node id>    (actors/link.ts, one spawned per known node other than myself; its
+ *                          systemId is its id, so `linkOf` finds it without the parent)
  *
  * The bus engine (cluster/bus_engine.ts) does the per-packet work with the pure rules; after every
- * step that changed the cluster view, its owner computes `peerChanges(prev, next)` and sends one
- * PEERS_CHANGED event: link actors are spawned for new nodes, stopped for removed ones (a handshake
- * node renamed to its real id is a removal plus an addition: the new actor starts in the state the
- * record says), and sent LINK_UP / PING_SENT / PFAIL / ... events for changed ones.
+ * step that changed the cluster view, its owner computes `peerChanges(prev, next, ctx)` and hands
+ * them over (`deliverPeerChanges`): link actors are spawned for new nodes, stopped for removed
+ * ones (a handshake node renamed to its real id is a removal plus an addition: the new actor
+ * starts in the state the record says), and sent LINK_UP / PING_SENT / PFAIL / ... events for
+ * changed ones. The cron asks the link actors whether their timers ran out (`peerTimersOf`).
  *
  * Everything time-based runs on the actor's clock (xstate `clock` option), so tests drive a whole
  * node with SimulatedClock. Actor ids are readable: "clusterNode", "supervisor", "link:<id>".
@@ -24,7 +26,19 @@ import {
   sendTo,
   setup,
 } from "xstate";
-import { type LinkEvent, type LinkInput, linkMachine } from "./link.ts";
+import {
+  failUndoable,
+  handshakeExpired,
+  type LinkEvent,
+  type LinkInput,
+  linkMachine,
+  type LinkSnapshot,
+  linkStateName,
+  type LinkTiming,
+  pingDue,
+  pongLate,
+  pongOverdue,
+} from "./link.ts";
 import {
   type Clock,
   type SupervisorDeps,
@@ -32,6 +46,7 @@ import {
   type SupervisorStats,
 } from "./supervisor.ts";
 import type { ClusterNode, ClusterState } from "../cluster/state.ts";
+import type { PeerTimers } from "../cluster/failure_detection.ts";
 import { NodeFlags } from "../cluster/state.ts";
 
 export type PeerChange =
@@ -47,13 +62,25 @@ export function linkActorId(nodeId: string): string {
   return `link:${nodeId}`;
 }
 
-function linkInputOf(n: ClusterNode): LinkInput {
+/** What a new link actor needs besides the node record: the time now and the node timeout. */
+export interface PeerChangeContext {
+  nowMs: number;
+  timing: LinkTiming;
+}
+
+function linkInputOf(n: ClusterNode, ctx: PeerChangeContext): LinkInput {
+  const handshake = (n.flags & NodeFlags.HANDSHAKE) !== 0;
   return {
     nodeId: n.id,
-    handshake: (n.flags & NodeFlags.HANDSHAKE) !== 0,
+    handshake,
     connected: n.linkState === "connected",
     pfail: (n.flags & NodeFlags.PFAIL) !== 0,
     fail: (n.flags & NodeFlags.FAIL) !== 0,
+    pingOutstandingMs: n.pingSentMs === 0 ? null : Math.max(0, ctx.nowMs - n.pingSentMs),
+    pongAgeMs: Math.max(0, ctx.nowMs - n.pongReceivedMs),
+    handshakeAgeMs: handshake ? Math.max(0, ctx.nowMs - n.createdMs) : 0,
+    failAgeMs: (n.flags & NodeFlags.FAIL) ? Math.max(0, ctx.nowMs - n.failTimeMs) : 0,
+    timing: ctx.timing,
   };
 }
 
@@ -72,13 +99,8 @@ export function linkEventsOf(a: ClusterNode, b: ClusterNode): LinkEvent[] {
     out.push({ type: "PING_SENT", atMs: b.pingSentMs });
   }
   // A heartbeat reply (ping_sent back to 0), not a pong time learned from gossip.
-  if (a.pingSentMs !== 0 && b.pingSentMs === 0 && b.pongReceivedMs > a.pongReceivedMs) {
+  if (a.pingSentMs !== 0 && b.pingSentMs === 0) {
     out.push({ type: "PONG_RECEIVED", atMs: b.pongReceivedMs });
-  }
-  // data_received changes with every packet: reported at most once per second of its value, so
-  // the link actor's copy is accurate to a second without an actor event per packet.
-  if (Math.floor(b.dataReceivedMs / 1000) !== Math.floor(a.dataReceivedMs / 1000)) {
-    out.push({ type: "DATA_RECEIVED", atMs: b.dataReceivedMs });
   }
   if ((b.flags & NodeFlags.FAIL) && !(a.flags & NodeFlags.FAIL)) {
     out.push({ type: "FAIL" });
@@ -91,7 +113,11 @@ export function linkEventsOf(a: ClusterNode, b: ClusterNode): LinkEvent[] {
 }
 
 /** What the link actors must learn when the view goes from `prev` to `next`. */
-export function peerChanges(prev: ClusterState | null, next: ClusterState): PeerChange[] {
+export function peerChanges(
+  prev: ClusterState | null,
+  next: ClusterState,
+  ctx: PeerChangeContext,
+): PeerChange[] {
   if (prev !== null && prev.nodes === next.nodes) return [];
   const out: PeerChange[] = [];
   if (prev !== null) {
@@ -107,7 +133,7 @@ export function peerChanges(prev: ClusterState | null, next: ClusterState): Peer
     if (n.flags & NodeFlags.MYSELF) continue;
     const old = prev?.nodes.get(n.id);
     if (old === undefined || (old.flags & NodeFlags.MYSELF)) {
-      out.push({ kind: "added", input: linkInputOf(n) });
+      out.push({ kind: "added", input: linkInputOf(n, ctx) });
     } else if (old !== n) {
       const events = linkEventsOf(old, n);
       if (events.length > 0) out.push({ kind: "events", nodeId: n.id, events });
@@ -128,7 +154,8 @@ export const nodeMachine = setup({
       if (event.type !== "PEERS_CHANGED") return;
       for (const c of event.changes) {
         if (c.kind === "added") {
-          enqueue.spawnChild("link", { id: linkActorId(c.input.nodeId), input: c.input });
+          const id = linkActorId(c.input.nodeId);
+          enqueue.spawnChild("link", { id, systemId: id, input: c.input });
         } else if (c.kind === "removed") {
           enqueue.stopChild(linkActorId(c.nodeId));
         } else {
@@ -187,11 +214,9 @@ export function startNodeActor(
  */
 export function deliverPeerChanges(actor: NodeActor, changes: readonly PeerChange[]): void {
   let structural: PeerChange[] | null = null;
-  // deno-lint-ignore no-explicit-any
-  const children = actor.getSnapshot().children as Record<string, any>;
   for (const c of changes) {
     if (c.kind === "events") {
-      const ref = children[linkActorId(c.nodeId)];
+      const ref = linkOf(actor, c.nodeId);
       if (ref !== undefined) {
         for (const e of c.events) ref.send(e);
         continue;
@@ -200,6 +225,32 @@ export function deliverPeerChanges(actor: NodeActor, changes: readonly PeerChang
     (structural ??= []).push(c);
   }
   if (structural !== null) actor.send({ type: "PEERS_CHANGED", changes: structural });
+}
+
+/** A link actor as its parent sees it. */
+export type LinkRef = ActorRefFrom<typeof linkMachine>;
+
+/** The link actor of peer `nodeId` (systemId "link:<id>"), or undefined. */
+export function linkOf(actor: NodeActor, nodeId: string): LinkRef | undefined {
+  return actor.system.get(linkActorId(nodeId)) as LinkRef | undefined;
+}
+
+/**
+ * What the cron asks the link actors (cluster/bus_cron.ts `PeerTimers`): whose timers ran out.
+ * A peer without a link actor has no timer that ran out.
+ */
+export function peerTimersOf(actor: NodeActor): PeerTimers {
+  const ask = (test: (snap: LinkSnapshot) => boolean) => (id: string) => {
+    const ref = linkOf(actor, id);
+    return ref !== undefined && test(ref.getSnapshot());
+  };
+  return {
+    handshakeExpired: ask(handshakeExpired),
+    pingDue: ask(pingDue),
+    pongLate: ask(pongLate),
+    pongOverdue: ask(pongOverdue),
+    failUndoable: ask(failUndoable),
+  };
 }
 
 /** The supervisor's counters, or null when it is gone. */
@@ -218,12 +269,10 @@ export type SupervisorRef = ActorRefFrom<typeof supervisorMachine>;
 /** Link actor state names by node id ("connected", "pfail", ...), for tests and introspection. */
 export function linkStates(actor: NodeActor): Map<string, string> {
   const out = new Map<string, string>();
-  const children = actor.getSnapshot().children as Record<string, unknown>;
-  for (const [id, ref] of Object.entries(children)) {
-    if (!id.startsWith("link:") || ref === undefined) continue;
-    // deno-lint-ignore no-explicit-any
-    const v = (ref as any).getSnapshot().value;
-    out.set(id.slice(5), typeof v === "string" ? v : JSON.stringify(v));
+  for (const id of Object.keys(actor.getSnapshot().children)) {
+    if (!id.startsWith("link:")) continue;
+    const ref = linkOf(actor, id.slice(5));
+    if (ref !== undefined) out.set(id.slice(5), linkStateName(ref.getSnapshot()));
   }
   return out;
 }

@@ -7,14 +7,19 @@
  * config and before any reply, vote or bus message of that turn is written to a socket. Here a
  * "turn" is one piece of work that ends with END_OF_TURN: a bus packet, a cron tick, a connect, a
  * batch of client commands. The bus engine holds the packets of a turn in an outbox; END_OF_TURN
- * saves a dirty config (one atomic, fsynced write for every change of the turn: group commit),
+ * saves a dirty config (one write, fsynced, for every change of the turn: group commit),
  * then releases the outbox. A client reply batch asks for END_OF_TURN before it is written, so
  * nothing the node says leaves before the state it announces is on disk.
  *
  * Like Redis (CLUSTER_TODO_FSYNC_CONFIG), only some changes ask for an fsync: votes, epoch changes,
  * promotions, BUMPEPOCH and the epoch bump of SETSLOT NODE. The others (SETSLOT MIGRATING, ADDSLOTS,
- * gossip about other nodes) are written and renamed into place before the reply, which a killed
+ * gossip about other nodes) are written into the file before the reply, which a killed
  * process cannot undo, without waiting for the disk; a turn that holds both kinds is fsynced.
+ *
+ * A turn of client commands (a SETSLOT, say) tells its change in the END_OF_TURN that ends it
+ * (`changed`), instead of a CONFIG_CHANGED before it: one event, one macrostep, per command that
+ * changes the config, where a reshard sends thousands (the bus and the cron still send
+ * CONFIG_CHANGED as they go). The save is the same: before the turn's output is released.
  *
  * A save that fails is fatal, as in Redis ("Fatal: can't update cluster config file."): `fatal`
  * does not return in production (the process exits), so no output of that turn ever leaves.
@@ -23,8 +28,10 @@
  *   cron:    waiting --after cronInterval--> waiting (runs `cronTick`, then ends the turn)
  *   config:  clean --CONFIG_CHANGED--> dirty, or dirtyFsync when the change asks for an fsync
  *            dirty --CONFIG_CHANGED {fsync}--> dirtyFsync
- *            dirty | dirtyFsync --END_OF_TURN--> clean (saves, fsynced from dirtyFsync, then
- *                                                releases the outbox)
+ *            dirty | dirtyFsync --END_OF_TURN--> clean (saves, fsynced from dirtyFsync or when
+ *                                                the event says `changed: "fsync"`, then releases
+ *                                                the outbox)
+ *            clean --END_OF_TURN {changed}--> clean (saves, fsynced for "fsync", then releases)
  *            clean --END_OF_TURN--> clean (releases the outbox)
  *            dirty | dirtyFsync --CONFIG_SAVED (CLUSTER SAVECONFIG wrote it)--> clean
  *   running --SHUTDOWN--> stopped (final; saves first if dirty)
@@ -48,7 +55,7 @@ export interface SupervisorDeps {
   /** One cron tick (handshake expiry, state update, ...). Must not throw. */
   cron: () => void;
   /**
-   * Persist the configuration (atomic: temp file, rename), fsynced when `fsync` (a change of the
+   * Persist the configuration (cluster/nodes_conf_io.ts), fsynced when `fsync` (a change of the
    * turn asked for it). Returns false when the save failed.
    */
   save: (fsync: boolean) => boolean;
@@ -63,7 +70,11 @@ export interface SupervisorDeps {
 export type SupervisorEvent =
   | { type: "CONFIG_CHANGED"; fsync?: boolean }
   | { type: "CONFIG_SAVED" }
-  | { type: "END_OF_TURN" }
+  | {
+    type: "END_OF_TURN";
+    /** The turn changed the config without a CONFIG_CHANGED: save it (and fsync, "fsync"). */
+    changed?: "save" | "fsync";
+  }
   | { type: "SHUTDOWN" };
 
 /** Counters, for INFO-style introspection and tests (a mutable record owned by the actor). */
@@ -117,6 +128,8 @@ export const supervisorMachine = setup({
       stateIn({ running: { config: "dirtyFsync" } }),
     ]),
     wantsFsync: ({ event }) => event.type === "CONFIG_CHANGED" && event.fsync === true,
+    turnChanged: ({ event }) => event.type === "END_OF_TURN" && event.changed !== undefined,
+    turnWantsFsync: ({ event }) => event.type === "END_OF_TURN" && event.changed === "fsync",
   },
   actions: {
     cronTick: ({ context, self }) => {
@@ -165,17 +178,34 @@ export const supervisorMachine = setup({
                   { guard: "wantsFsync", target: "dirtyFsync" },
                   { target: "dirty" },
                 ],
-                END_OF_TURN: { actions: ["release"] },
+                END_OF_TURN: [
+                  {
+                    guard: "turnWantsFsync",
+                    actions: [{ type: "saveThenRelease", params: { fsync: true } }],
+                  },
+                  {
+                    guard: "turnChanged",
+                    actions: [{ type: "saveThenRelease", params: { fsync: false } }],
+                  },
+                  { actions: ["release"] },
+                ],
               },
             },
             dirty: {
               on: {
                 CONFIG_CHANGED: { guard: "wantsFsync", target: "dirtyFsync" },
                 CONFIG_SAVED: { target: "clean" },
-                END_OF_TURN: {
-                  target: "clean",
-                  actions: [{ type: "saveThenRelease", params: { fsync: false } }],
-                },
+                END_OF_TURN: [
+                  {
+                    guard: "turnWantsFsync",
+                    target: "clean",
+                    actions: [{ type: "saveThenRelease", params: { fsync: true } }],
+                  },
+                  {
+                    target: "clean",
+                    actions: [{ type: "saveThenRelease", params: { fsync: false } }],
+                  },
+                ],
               },
             },
             dirtyFsync: {

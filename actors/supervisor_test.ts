@@ -158,3 +158,34 @@ Deno.test("supervisor: a turn is fsynced when one of its changes asks for it (CL
     actor.stop();
   }
 });
+
+Deno.test("supervisor: a turn's END_OF_TURN can carry its change (one event per command), saved and fsynced as asked", () => {
+  const { log, actor } = harness();
+  try {
+    actor.send({ type: "END_OF_TURN", changed: "save" });
+    actor.send({ type: "END_OF_TURN", changed: "fsync" });
+    // With changes already told by CONFIG_CHANGED: the strongest of both.
+    actor.send({ type: "CONFIG_CHANGED" });
+    actor.send({ type: "END_OF_TURN", changed: "fsync" });
+    actor.send({ type: "CONFIG_CHANGED", fsync: true });
+    actor.send({ type: "END_OF_TURN", changed: "save" });
+    actor.send({ type: "CONFIG_CHANGED" });
+    actor.send({ type: "END_OF_TURN", changed: "save" });
+    assert.deepEqual(log, [
+      "save",
+      "release",
+      "save+fsync",
+      "release",
+      "save+fsync",
+      "release",
+      "save+fsync",
+      "release",
+      "save",
+      "release",
+    ]);
+    assert.deepEqual(actor.getSnapshot().value, { running: { cron: "waiting", config: "clean" } });
+    assert.equal(actor.getSnapshot().context.stats.saves, 5);
+  } finally {
+    actor.stop();
+  }
+});

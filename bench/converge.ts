@@ -9,7 +9,7 @@
  *  2. converge: `CLUSTER MEET 127.0.0.1 <p0>` sent to nodes 1..N-1 at once, until every node lists
  *               N nodes and none has `handshake` (also: when the first node got there);
  *  3. slots:    `CLUSTER ADDSLOTSRANGE` on --masters nodes at once (16384 split evenly), until every
- *               node prints the expected redis-cli signature (client-compat.md A.0), and until every
+ *               node prints the expected redis-cli signature (redis-cli.c clusterManagerGetConfigSignature), and until every
  *               node says `cluster_state:ok`;
  *  4. fail:     `kill -9` of one slot-owning master (not the seed), until every other node flags it
  *               `fail` (also: first `fail?`, first `fail`, and every node `cluster_state:fail`).
@@ -305,7 +305,7 @@ function parseNodes(text: string): NodeLine[] {
   });
 }
 
-/** redis-cli's consistency signature (client-compat.md A.0). */
+/** redis-cli's consistency signature (redis-cli.c clusterManagerGetConfigSignature). */
 function signature(lines: NodeLine[]): string {
   return lines.filter((l) => l.slots.some((s) => !s.startsWith("[")))
     .map((l) => `${l.id}:${[...l.slots].sort().join(",")}`).sort().join("|");

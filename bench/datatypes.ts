@@ -6,6 +6,7 @@
  * PFCOUNT of 10 keys (their union), GEOSEARCH of 100,000 points.
  */
 
+import { Prng } from "../cluster/prng.ts";
 import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
 
 export interface DatatypeRow {
@@ -21,18 +22,9 @@ export interface DatatypesResult {
   rows: DatatypeRow[];
 }
 
-/** A seeded PRNG (mulberry32), so both servers get the same points and strings. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function* preloadCommands(): Generator<string[]> {
-  const rand = prng(42);
+  const rng = new Prng(42); // the same points and strings for both servers
+  const rand = () => rng.next();
   // 1,000 stream entries to read from.
   for (let i = 0; i < 1000; i++) yield ["XADD", "bench:xr", "*", "field", `value-${i}`];
   // A 1 MB string of random bytes (hex text of random words: every bit pattern is counted).

@@ -3,19 +3,26 @@
  * `redis-server` (standalone, fresh processes for each figure):
  * - RSS growth per key after loading 1,000,000 small strings (`key:N` -> 16 bytes), 100,000
  *   hashes of 10 fields, 100,000 sorted sets of 20 members (the same data on both, through
- *   `redis-cli --pipe`);
+ *   `redis-cli --pipe`): right after the load, and after MEMORY PURGE on both (Redis: jemalloc
+ *   returns its dirty pages; ours: V8's full collection frees the load's garbage, which V8's own
+ *   memory reducer otherwise frees some 8-20 s after the node goes quiet);
  * - an idle node: RSS, and CPU over 10 s of doing nothing (after a 2 s settle).
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { pipeCommands, type Proc, start, stop } from "./procs.ts";
+import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
 
 export interface MemoryRow {
   what: string;
   keys: number;
+  /** Right after the load. */
   redisBytesPerKey: number;
   oursBytesPerKey: number;
   ratio: number;
+  /** After MEMORY PURGE. */
+  redisPurgedBytesPerKey: number;
+  oursPurgedBytesPerKey: number;
+  purgedRatio: number;
 }
 
 export interface IdleResult {
@@ -80,13 +87,20 @@ const DATASETS: Dataset[] = [
   },
 ];
 
-async function bytesPerKey(kind: "ours" | "redis", d: Dataset): Promise<number> {
+/** RSS growth per key right after the load, and after MEMORY PURGE. */
+async function bytesPerKey(
+  kind: "ours" | "redis",
+  d: Dataset,
+): Promise<{ loaded: number; purged: number }> {
   const p: Proc = await start(kind, false);
   try {
     await sleep(500);
     const before = rssKiB(p.pid);
     await pipeCommands(p.port, d.commands());
-    return ((rssKiB(p.pid) - before) * 1024) / d.keys;
+    const loaded = ((rssKiB(p.pid) - before) * 1024) / d.keys;
+    await cli(p.port, "MEMORY", "PURGE");
+    const purged = ((rssKiB(p.pid) - before) * 1024) / d.keys;
+    return { loaded, purged };
   } finally {
     await stop(p);
   }
@@ -113,9 +127,12 @@ export async function measureKeyMemory(): Promise<MemoryResult> {
     rows.push({
       what: d.what,
       keys: d.keys,
-      redisBytesPerKey: redis,
-      oursBytesPerKey: ours,
-      ratio: ours / redis,
+      redisBytesPerKey: redis.loaded,
+      oursBytesPerKey: ours.loaded,
+      ratio: ours.loaded / redis.loaded,
+      redisPurgedBytesPerKey: redis.purged,
+      oursPurgedBytesPerKey: ours.purged,
+      purgedRatio: ours.purged / redis.purged,
     });
   }
   const [r, o] = [await idle("redis"), await idle("ours")];
@@ -134,13 +151,16 @@ export function keyMemoryText(r: MemoryResult): string {
   const lines = [
     "\n== memory: RSS growth per key (standalone, fresh processes) ==",
     "data".padEnd(30) + "keys".padStart(10) + "redis B/key".padStart(13) +
-    "ours B/key".padStart(12) + "ratio".padStart(8),
+    "ours B/key".padStart(12) + "ratio".padStart(8) + " | after MEMORY PURGE: redis".padStart(28) +
+    "ours".padStart(7) + "ratio".padStart(8),
   ];
   for (const row of r.rows) {
     lines.push(
       row.what.padEnd(30) + String(row.keys).padStart(10) +
         row.redisBytesPerKey.toFixed(0).padStart(13) + row.oursBytesPerKey.toFixed(0).padStart(12) +
-        row.ratio.toFixed(2).padStart(8),
+        row.ratio.toFixed(2).padStart(8) +
+        row.redisPurgedBytesPerKey.toFixed(0).padStart(28) +
+        row.oursPurgedBytesPerKey.toFixed(0).padStart(7) + row.purgedRatio.toFixed(2).padStart(8),
     );
   }
   const i = r.idle;

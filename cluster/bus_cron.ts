@@ -1,6 +1,6 @@
 /**
  * The cluster cron tick of the bus (Redis 7.0.15 clusterCron + clusterNodeCronHandleReconnect,
- * bus-protocol.md §5.2), pure:
+ * docs/cluster-bus.md §5.2), pure:
  *
  *   cronTick(state, ctx) -> { state, effects }
  *
@@ -9,15 +9,20 @@
  * an outbound link right now (connected or still connecting) with the time the link was created.
  * In order:
  * 1. linkState of every node is synced to `ctx.links`; PFAIL nodes are counted (statsPfailNodes);
- *    HANDSHAKE nodes older than the handshake timeout are deleted (`nodeRemoved`); every other
+ *    HANDSHAKE nodes older than the handshake timeout are deleted (`nodeRemoved`) once their
+ *    link machine's handshake timer ran out (`ctx.peers.handshakeExpired`); every other
  *    node without a link (not myself, not NOADDR) gets a `connect` effect (the engine then calls
  *    `outboundLinkConnected` / `connectFailed` from bus_header_build.ts).
  * 2. Every 10th tick: 5 random samples (repeats possible); of those with a link, no ping in
  *    flight, not myself/handshake, the one with the oldest pong_received gets a PING.
  * 3. Per node (not myself/NOADDR/HANDSHAKE): drop a stale link (`closeLink`: link older than
- *    node_timeout, ping outstanding, no ping reply nor data for node_timeout/2); PING when there
- *    is a link, no ping in flight and pong_received is older than node_timeout/2; PFAIL when a
- *    ping is outstanding and min(now - ping_sent, now - data_received) > node_timeout.
+ *    node_timeout, ping outstanding, no ping reply nor data for node_timeout/2, and the link
+ *    machine's half-timeout timer ran out: `ctx.peers.pongLate`); PING when there
+ *    is a link, no ping in flight and pong_received is older than node_timeout/2 (and the link
+ *    machine's PING timer ran out: `ctx.peers.pingDue`); PFAIL when a
+ *    ping is outstanding, the peer's link machine says it went unanswered for node_timeout
+ *    (`ctx.peers.pongOverdue`: its timer on the node's clock) and, as Redis checks at the tick,
+ *    min(now - ping_sent, now - data_received) > node_timeout.
  * 4. cluster_state is recomputed if a node went PFAIL or the state is FAIL (state.ts
  *    updateClusterState: coverage, minority, rejoin delay), with "Cluster state changed" logged.
  *
@@ -30,7 +35,8 @@ import { type BusConfig, type BusResult, EffectSink } from "./bus_effects.ts";
 import { sendPing, setLinkState } from "./bus_header_build.ts";
 import { putNode } from "./bus_node_ops.ts";
 import { updateStateLogged } from "./bus_receive.ts";
-import type { SimRandom } from "./sim_random.ts";
+import type { PeerTimers } from "./failure_detection.ts";
+import type { Prng } from "./prng.ts";
 import { type ClusterState, deleteNode, NodeFlags } from "./state.ts";
 
 export interface OutboundLinkInfo {
@@ -42,11 +48,13 @@ export interface CronContext extends BusConfig {
   nowMs: number;
   /** 1 on the first tick, then +1 per tick. */
   tickIndex: number;
-  rng: SimRandom;
+  rng: Prng;
   /** Outbound links the engine holds, by node id. */
   links: ReadonlyMap<string, OutboundLinkInfo>;
   /** Default max(node_timeout, 1000). */
   handshakeTimeoutMs?: number;
+  /** The link machines' timers. */
+  peers: PeerTimers;
 }
 
 export function cronTick(state: ClusterState, ctx: CronContext): BusResult<ClusterState> {
@@ -64,7 +72,10 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
     s = setLinkState(s, n.id, ctx.links.has(n.id));
     if (n.flags & NodeFlags.NOADDR) continue;
     if (n.flags & NodeFlags.PFAIL) pfailCount++;
-    if ((n.flags & NodeFlags.HANDSHAKE) && now - n.createdMs > handshakeTimeout) {
+    if (
+      (n.flags & NodeFlags.HANDSHAKE) && now - n.createdMs > handshakeTimeout &&
+      ctx.peers.handshakeExpired(n.id)
+    ) {
       s = deleteNode(s, n.id);
       sink.push({ kind: "nodeRemoved", nodeId: n.id });
       continue;
@@ -106,14 +117,17 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
     const link = ctx.links.get(id);
     if (
       link !== undefined && now - link.createdMs > nodeTimeout && n.pingSentMs !== 0 &&
-      pingDelay > nodeTimeout / 2 && dataDelay > nodeTimeout / 2
+      pingDelay > nodeTimeout / 2 && dataDelay > nodeTimeout / 2 && ctx.peers.pongLate(id)
     ) {
       sink.push({ kind: "closeLink", nodeId: id });
       closed.add(id);
       s = setLinkState(s, id, false);
     }
     const linked = link !== undefined && !closed.has(id);
-    if (linked && n.pingSentMs === 0 && now - n.pongReceivedMs > nodeTimeout / 2) {
+    if (
+      linked && n.pingSentMs === 0 && now - n.pongReceivedMs > nodeTimeout / 2 &&
+      ctx.peers.pingDue(id)
+    ) {
       const r = sendPing(s, id, now, ctx.rng, ctx);
       s = r.state;
       sink.push({ kind: "send", to: id, message: r.message });
@@ -121,7 +135,10 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
     }
     if (n.pingSentMs === 0) continue;
     const nodeDelay = Math.min(pingDelay, dataDelay);
-    if (nodeDelay > nodeTimeout && !(n.flags & (NodeFlags.PFAIL | NodeFlags.FAIL))) {
+    if (
+      nodeDelay > nodeTimeout && !(n.flags & (NodeFlags.PFAIL | NodeFlags.FAIL)) &&
+      ctx.peers.pongOverdue(id)
+    ) {
       sink.log("debug", `*** NODE ${id} possibly failing`);
       s = putNode(s, { ...s.nodes.get(id)!, flags: n.flags | NodeFlags.PFAIL });
       updateState = true;

@@ -1,17 +1,36 @@
 import assert from "node:assert/strict";
 import type { BusEffect } from "./bus_effects.ts";
 import { type CronContext, cronTick } from "./bus_cron.ts";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
-import { SimRandom } from "./sim_random.ts";
+import type { PeerTimers } from "./failure_detection.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
+import { Prng } from "./prng.ts";
 import { type ClusterState, NodeFlags } from "./state.ts";
+
+/** Every link machine's timer has run out: the cron's own comparisons decide (Redis's tick). */
+const TIMERS_RAN_OUT: PeerTimers = {
+  handshakeExpired: () => true,
+  pingDue: () => true,
+  pongLate: () => true,
+  pongOverdue: () => true,
+  failUndoable: () => true,
+};
+/** No link machine's timer has run out yet. */
+const TIMERS_RUNNING: PeerTimers = {
+  handshakeExpired: () => false,
+  pingDue: () => false,
+  pongLate: () => false,
+  pongOverdue: () => false,
+  failUndoable: () => false,
+};
 
 function cctx(nowMs: number, links: string[], extra: Partial<CronContext> = {}): CronContext {
   return {
     ...CFG,
     nowMs,
     tickIndex: 1,
-    rng: new SimRandom(9),
+    rng: new Prng(9),
     links: new Map(links.map((id) => [id, { createdMs: T0 }])),
+    peers: TIMERS_RAN_OUT,
     ...extra,
   };
 }
@@ -79,6 +98,45 @@ Deno.test("cron: PFAIL once min(now - ping_sent, now - data_received) > node_tim
   assert.equal((again.state as ClusterState & { statsPfailNodes?: number }).statsPfailNodes, 1);
 });
 
+Deno.test("cron: no PING, no link dropped before the peer's link machine's timers ran out", () => {
+  const s = makeState({ id: ID("a") }, [
+    { id: ID("b"), pongReceivedMs: T0 },
+    { id: ID("c"), pingSentMs: T0 + 1500, dataReceivedMs: T0 + 1500, pongReceivedMs: T0 + 1000 },
+  ]);
+  const links = new Map([[ID("b"), { createdMs: T0 }], [ID("c"), { createdMs: T0 }]]);
+  const now = T0 + 2600;
+  // Redis's comparisons hold (b's PONG 2600 ms old, c's PING 1100 ms unanswered, timeout 2000).
+  const due = cronTick(s, { ...cctx(now, []), links });
+  assert.deepEqual(sends(due.effects), [ID("b")]);
+  assert.ok(due.effects.some((e) => e.kind === "closeLink" && e.nodeId === ID("c")));
+  const waiting = cronTick(s, { ...cctx(now, []), links, peers: TIMERS_RUNNING });
+  assert.deepEqual(sends(waiting.effects), []);
+  assert.ok(!waiting.effects.some((e) => e.kind === "closeLink"));
+});
+
+Deno.test("cron: no PFAIL and no handshake expiry until the peer's link machine's timer ran out", () => {
+  const s = makeState({ id: ID("a") }, [
+    { id: ID("b"), pingSentMs: T0, dataReceivedMs: T0 },
+    { id: ID("h"), flags: NodeFlags.HANDSHAKE | NodeFlags.MEET, createdMs: T0 },
+  ]);
+  const asked: string[] = [];
+  const running: PeerTimers = {
+    ...TIMERS_RUNNING,
+    pongOverdue: (id) => (asked.push(`pong ${id}`), TIMERS_RUNNING.pongOverdue(id)),
+    handshakeExpired: (id) => (asked.push(`hs ${id}`), TIMERS_RUNNING.handshakeExpired(id)),
+  };
+  // Redis's comparisons hold at this tick, but the machines' timers have not fired.
+  const r = cronTick(s, cctx(T0 + 5000, [ID("b")], { peers: running }));
+  assert.equal(r.state.nodes.get(ID("b"))!.flags & NodeFlags.PFAIL, 0);
+  assert.ok(r.state.nodes.has(ID("h")));
+  assert.deepEqual(asked.sort(), [`hs ${ID("h")}`, `pong ${ID("b")}`]);
+  // Only b's PONG timer ran out: b is flagged, h stays.
+  const onlyB: PeerTimers = { ...TIMERS_RUNNING, pongOverdue: (id) => id === ID("b") };
+  const b = cronTick(s, cctx(T0 + 5000, [ID("b")], { peers: onlyB }));
+  assert.ok(b.state.nodes.get(ID("b"))!.flags & NodeFlags.PFAIL);
+  assert.ok(b.state.nodes.has(ID("h")));
+});
+
 Deno.test("cron: a stale link is dropped (older than timeout, no pong nor data for timeout/2)", () => {
   const s = makeState({ id: ID("a") }, [
     { id: ID("b"), pingSentMs: T0 + 1500, dataReceivedMs: T0 + 1500, pongReceivedMs: T0 + 1000 },
@@ -105,7 +163,7 @@ Deno.test("cron: every 10th tick pings the sampled node with the oldest pong", (
   assert.deepEqual(sends(cronTick(s, cctx(now, links, { tickIndex: 9 })).effects), []);
   let oldestPicked = 0;
   for (let seed = 0; seed < 30; seed++) {
-    const r = cronTick(s, cctx(now, links, { tickIndex: 10, rng: new SimRandom(seed) }));
+    const r = cronTick(s, cctx(now, links, { tickIndex: 10, rng: new Prng(seed) }));
     const p = sends(r.effects);
     assert.ok(p.length <= 1);
     if (p[0] === ID("c")) oldestPicked++;

@@ -1,11 +1,11 @@
 /**
- * Shared types of the pure cluster-bus rules (Redis 7.0.15, bus-protocol.md §5-§7): the `BusEffect`
+ * Shared types of the pure cluster-bus rules (Redis 7.0.15, docs/cluster-bus.md §5-§7): the `BusEffect`
  * union the engine executes, the configuration every rule needs (`BusConfig`), and the small
  * accumulator the rules write effects into.
  *
  * The rule modules (bus_header_build.ts, bus_receive.ts, failure_detection.ts, epochs.ts,
  * bus_cron.ts) never touch sockets, clocks, files or `Math.random`: they take a `ClusterState`,
- * the time and a seeded `SimRandom`, and return a new state plus a list of effects, in the order
+ * the time and a seeded `Prng`, and return a new state plus a list of effects, in the order
  * Redis would perform them. The engine (actors + network) executes the effects in order.
  *
  * Effect semantics (what the engine must do):

@@ -20,7 +20,7 @@
  *   (`replicationUnsetMaster`, `pauseWrites`, `unpauseWrites`) go to the host. Every header the
  *   engine builds carries `paused: headerPaused(state)` and the host's replication offset.
  *
- * Time comes from an injected clock and randomness from a seeded `SimRandom`, so a simulated run
+ * Time comes from an injected clock and randomness from a seeded `Prng`, so a simulated run
  * is reproducible from its seed. The cron tick is driven from outside (the supervisor actor).
  */
 
@@ -38,8 +38,9 @@ import { connectFailed, outboundLinkConnected, setLinkState } from "./bus_header
 import { broadcastTargetIds } from "./bus_node_ops.ts";
 import { receive, type ReceiveLink } from "./bus_receive.ts";
 import { cronTick } from "./bus_cron.ts";
-import type { SimRandom } from "./sim_random.ts";
-import { type ClusterState, isFailed, myself, NodeFlags } from "./state.ts";
+import type { PeerTimers } from "./failure_detection.ts";
+import type { Prng } from "./prng.ts";
+import { type ClusterState, NodeFlags } from "./state.ts";
 import {
   type FailoverConfig,
   type FailoverContext,
@@ -59,14 +60,6 @@ export interface FailoverHostInfo {
   replication: ReplicationStatus;
 }
 
-/** Redis's defaults, for hosts without replication (simulated tests). */
-export const DEFAULT_FAILOVER_CONFIG: FailoverConfig = {
-  replicaValidityFactor: 10,
-  replPingReplicaPeriodSec: 10,
-  replicaNoFailover: false,
-  migrationBarrier: 1,
-};
-
 export interface BusEngineHost {
   /** The current cluster view. */
   getState(): ClusterState;
@@ -85,17 +78,16 @@ export interface BusEngineHost {
   endTurn?(): void;
   /** Current bus configuration (node timeout, announced ip, ...). */
   config(): BusConfig;
+  /** The per-peer link machines' timers (actors/link.ts), asked by the cron and PONG rules. */
+  peerTimers(): PeerTimers;
   log(level: LogLevel, text: string): void;
   /** Myself became a replica of `masterId` (or its address changed): replicationSetMaster. */
   replicate?(masterId: string): void;
   deleteKeysInSlots?(slots: number[]): void;
   /** PUBLISH, PUBLISHSHARD, MODULE from a known sender (failover messages are handled here). */
   deliver?(senderId: string, message: BusMessage): void;
-  /**
-   * Failover settings and this node's replication status. Without it: Redis's defaults, the
-   * offset from the state, and a stand-in link (up while myself's master is not FAIL).
-   */
-  failover?(): FailoverHostInfo;
+  /** Failover settings and this node's replication status (offset, link to its master). */
+  failover(): FailoverHostInfo;
   /** Myself was promoted to master: stop replicating, keep the data (replicationUnsetMaster). */
   replicationUnsetMaster?(): void;
   /** Manual failover, master side: hold client writes until `untilMs` (or `unpauseWrites`). */
@@ -106,7 +98,7 @@ export interface BusEngineHost {
 export interface BusEngineOptions {
   network: BusNetwork;
   clock: { now(): number };
-  rng: SimRandom;
+  rng: Prng;
   host: BusEngineHost;
 }
 
@@ -182,7 +174,7 @@ export class BusEngine {
   private stopped = false;
   private readonly net: BusNetwork;
   private readonly clock: { now(): number };
-  private readonly rng: SimRandom;
+  private readonly rng: Prng;
   private readonly host: BusEngineHost;
   /** Packets of the current turn, held until its config is on disk (see `releaseOutbox`). */
   private outbox: HeldPacket[] = [];
@@ -242,6 +234,7 @@ export class BusEngine {
         tickIndex: this.tickIndex,
         rng: this.rng,
         links,
+        peers: this.host.peerTimers(),
       });
     } catch (e) {
       this.stats.handlerErrors++;
@@ -306,11 +299,10 @@ export class BusEngine {
    * The configuration every header needs: the host's `BusConfig` plus this node's replication
    * offset and the PAUSED flag of a master during a manual failover.
    */
-  headerConfig(fo: FailoverHostInfo | undefined = this.host.failover?.()): BusConfig {
-    const cfg = this.host.config();
+  headerConfig(fo: FailoverHostInfo = this.host.failover()): BusConfig {
     return {
-      ...cfg,
-      replOffset: fo?.replOffset ?? cfg.replOffset,
+      ...this.host.config(),
+      replOffset: fo.replOffset,
       paused: headerPaused(this.host.getState()),
     };
   }
@@ -319,25 +311,9 @@ export class BusEngine {
   failoverContext(nowMs: number): FailoverContext {
     const links = new Map<string, { createdMs: number }>();
     for (const [id, o] of this.outbound) links.set(id, { createdMs: o.createdMs });
-    const fo = this.host.failover?.();
+    const fo = this.host.failover();
     const base = this.headerConfig(fo);
-    return {
-      ...base,
-      ...(fo?.config ?? DEFAULT_FAILOVER_CONFIG),
-      nowMs,
-      rng: this.rng,
-      links,
-      replication: fo?.replication ?? this.standInReplication(nowMs),
-    };
-  }
-
-  /** No replication subsystem: the link counts as up while myself's master is not FAIL. */
-  private standInReplication(nowMs: number): ReplicationStatus {
-    const s = this.host.getState();
-    const me = myself(s);
-    const m = me.masterId === null ? undefined : s.nodes.get(me.masterId);
-    const up = m !== undefined && !isFailed(m);
-    return { linkUp: up, lastInteractionMs: nowMs, downSinceMs: up ? 0 : nowMs };
+    return { ...base, ...fo.config, nowMs, rng: this.rng, links, replication: fo.replication };
   }
 
   /**
@@ -557,6 +533,7 @@ export class BusEngine {
         peerIp: link.remoteAddr.host,
         localIp: link.localAddr.host,
         rng: this.rng,
+        peers: this.host.peerTimers(),
       });
       this.host.setState(r.state);
       const via = { link, out, inb };

@@ -1,7 +1,7 @@
 /**
  * Building what this node sends on the cluster bus, from its `ClusterState` (Redis 7.0.15
  * clusterBuildMessageHdr, clusterSetGossipEntry, clusterSendPing, clusterSendFail,
- * clusterSendUpdate; bus-protocol.md §1, §2.1, §3.4, §5.3), plus the sending-side bookkeeping.
+ * clusterSendUpdate; docs/cluster-bus.md §1, §2.1, §3.4, §5.3), plus the sending-side bookkeeping.
  *
  * API (all pure; times in ms; `rng` is the only source of randomness):
  * - `buildHeader(state, cfg)` -> BusHeader: sender = myself; myslots/configEpoch = own, or the
@@ -42,7 +42,7 @@ import {
 } from "../protocol/bus.ts";
 import type { BusConfig } from "./bus_effects.ts";
 import { claimedSlotsBitmap, extras, putNode } from "./bus_node_ops.ts";
-import type { SimRandom } from "./sim_random.ts";
+import type { Prng } from "./prng.ts";
 import { type ClusterNode, type ClusterState, isReplica, myself, NodeFlags } from "./state.ts";
 
 export type HeaderConfig = Pick<BusConfig, "announcedIp" | "replOffset" | "paused">;
@@ -96,7 +96,7 @@ export function gossipEntryOf(n: ClusterNode): GossipEntry {
 }
 
 /** The gossip section of a PING/PONG/MEET (§5.3). */
-export function selectGossip(s: ClusterState, rng: SimRandom): GossipEntry[] {
+export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
   const all = [...s.nodes.values()];
   const n = all.length;
   let freshnodes = n - 2;
@@ -144,7 +144,7 @@ export function pingExtensions(s: ClusterState): PingExtension[] {
 export function buildPingMessage(
   s: ClusterState,
   type: "PING" | "PONG" | "MEET",
-  rng: SimRandom,
+  rng: Prng,
   cfg: HeaderConfig,
 ): PingMessage {
   return {
@@ -196,7 +196,7 @@ export function sendPing(
   s: ClusterState,
   nodeId: string,
   nowMs: number,
-  rng: SimRandom,
+  rng: Prng,
   cfg: HeaderConfig,
 ): { state: ClusterState; message: PingMessage } {
   const next = markPingSent(s, nodeId, nowMs);
@@ -208,7 +208,7 @@ export function outboundLinkConnected(
   s: ClusterState,
   nodeId: string,
   nowMs: number,
-  rng: SimRandom,
+  rng: Prng,
   cfg: HeaderConfig,
 ): { state: ClusterState; message: PingMessage } {
   const n = s.nodes.get(nodeId);

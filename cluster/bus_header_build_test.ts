@@ -19,8 +19,8 @@ import {
   sendPing,
 } from "./bus_header_build.ts";
 import { setOwnerNotClaiming } from "./bus_node_ops.ts";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
-import { SimRandom } from "./sim_random.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
+import { Prng } from "./prng.ts";
 import { NodeFlags } from "./state.ts";
 
 Deno.test("buildHeader: a master sends its own slots, epoch, flags incl. MYSELF, zero slaveof", () => {
@@ -86,7 +86,7 @@ Deno.test("gossip entry: times in seconds, flags verbatim, address", () => {
 });
 
 Deno.test("selectGossip: count rules of §5.3", () => {
-  const rng = new SimRandom(5);
+  const rng = new Prng(5);
   // 2 nodes: freshnodes = 0 -> no entries.
   assert.equal(selectGossip(makeState({ id: ID("a") }, [{ id: ID("b") }]), rng).length, 0);
   // 6 nodes, all connected: wanted = 3, distinct, never myself.
@@ -128,7 +128,7 @@ Deno.test("ping message: hostname extension, exact length, codec round trip", ()
     { id: ID("d") },
     { id: ID("e") },
   ]);
-  const m = buildPingMessage(s, "PONG", new SimRandom(1), CFG);
+  const m = buildPingMessage(s, "PONG", new Prng(1), CFG);
   assert.deepEqual(m.extensions, [{ type: "HOSTNAME", hostname: "host-c.example" }]);
   const bytes = encodeBusMessage(m);
   assert.equal(bytes.length, 2256 + 104 * m.gossip.length + 24);
@@ -142,7 +142,7 @@ Deno.test("ping message: hostname extension, exact length, codec round trip", ()
   }
   // Without a hostname: no extensions, no EXT_DATA.
   const plain = encodeBusMessage(
-    buildPingMessage(makeState({ id: ID("a") }), "PING", new SimRandom(1), CFG),
+    buildPingMessage(makeState({ id: ID("a") }), "PING", new Prng(1), CFG),
   );
   assert.equal(plain.length, 2256);
   assert.equal(plain[2253], 0);
@@ -169,7 +169,7 @@ Deno.test("sending bookkeeping: PING sets ping_sent; MEET on connect clears MEET
     { id: ID("c"), linkState: "disconnected" },
     { id: ID("d"), linkState: "disconnected", pingSentMs: T0 - 500 },
   ]);
-  const rng = new SimRandom(2);
+  const rng = new Prng(2);
   const m = outboundLinkConnected(s, ID("b"), T0 + 100, rng, CFG);
   assert.equal(m.message.type, "MEET");
   const b = m.state.nodes.get(ID("b"))!;
@@ -199,7 +199,7 @@ Deno.test("buildHeader: an epoch past 2^53 (a peer announced 2^64-1) still encod
   const h = buildHeader(s, CFG);
   assert.equal(h.currentEpoch, 0xffffffffffffffffn);
   assert.equal(h.configEpoch, 0xffffffffffffffffn);
-  const bytes = encodeBusMessage(buildPingMessage(s, "PING", new SimRandom(1), CFG));
+  const bytes = encodeBusMessage(buildPingMessage(s, "PING", new Prng(1), CFG));
   const back = decodeBusMessage(bytes);
   assert.ok(back.ok && back.message.header.currentEpoch === 0xffffffffffffffffn);
 });

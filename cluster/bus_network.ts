@@ -37,7 +37,7 @@ import { DEFAULT_MAX_BUS_PACKET_BYTES } from "../protocol/bus_frame.ts";
 
 /** Bytes that hold the framing: signature + totlen. */
 export const BUS_FRAME_PREFIX_BYTES = 8;
-/** Smallest valid totlen: the bus header (bus-protocol.md §2.8; smaller closes the link). */
+/** Smallest valid totlen: the bus header (docs/cluster-bus.md §2.8; smaller closes the link). */
 export const MIN_PACKET_BYTES = BUS_HEADER_BYTES;
 /** Default largest accepted totlen (same as the frame splitter's default). */
 export const DEFAULT_MAX_PACKET_BYTES = DEFAULT_MAX_BUS_PACKET_BYTES;

@@ -8,7 +8,7 @@
  *
  * Time comes from an injected clock with XState's clock shape plus `now()` (xstate's
  * `SimulatedClock` fits: tests call `clock.increment(ms)`); nothing here uses real timers or
- * `Math.random`. Randomness (latency, drops) comes from `SimRandom` seeded by `seed`, forked per
+ * `Math.random`. Randomness (latency, drops) comes from `Prng` seeded by `seed`, forked per
  * link, so the same seed and the same sequence of calls give the same trace.
  *
  * Model (TCP-like):
@@ -56,7 +56,7 @@ import {
   type ResolvedBusNetworkOptions,
   sendBufferAccepts,
 } from "./bus_network.ts";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 
 /** XState's `Clock` plus `now()` (implemented by xstate's `SimulatedClock`). */
 export interface SimClock {
@@ -173,7 +173,7 @@ interface SimListenerEntry {
 
 export class SimBusNetwork {
   readonly options: ResolvedBusNetworkOptions;
-  private readonly rng: SimRandom;
+  private readonly rng: Prng;
   private latency: SimLatency;
   private dropProbability: number;
   private readonly traceLimit: number;
@@ -206,7 +206,7 @@ export class SimBusNetwork {
 
   constructor(readonly clock: SimClock, opts: SimBusNetworkOptions) {
     this.options = resolveBusNetworkOptions(opts);
-    this.rng = new SimRandom(opts.seed);
+    this.rng = new Prng(opts.seed);
     this.latency = checkLatency(opts.latency ?? { minMs: 1, maxMs: 1 });
     this.dropProbability = checkProbability(opts.dropProbability ?? 0);
     this.traceLimit = opts.traceLimit ?? 10000;
@@ -392,15 +392,15 @@ export class SimBusNetwork {
     }
   }
 
-  drawLatency(rng: SimRandom): number {
+  drawLatency(rng: Prng): number {
     return rng.range(this.latency.minMs, this.latency.maxMs);
   }
 
-  drawDrop(rng: SimRandom): boolean {
+  drawDrop(rng: Prng): boolean {
     return rng.chance(this.dropProbability);
   }
 
-  forkRandom(): SimRandom {
+  forkRandom(): Prng {
     return this.rng.fork();
   }
 
@@ -587,7 +587,7 @@ class SimLink implements BusLink {
     readonly owner: string,
     readonly localAddr: BusAddr,
     readonly remoteAddr: BusAddr,
-    readonly rng: SimRandom,
+    readonly rng: Prng,
   ) {}
 
   get closed(): boolean {

@@ -13,7 +13,7 @@ import {
   SimBusNetwork,
   type SimBusNetworkOptions,
 } from "./bus_network_sim.ts";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 
 /** A min-size packet carrying a u32 tag at offset 8. */
 function tagged(tag: number, totlen = MIN_PACKET_BYTES): Uint8Array {
@@ -145,7 +145,7 @@ async function scenario(seed: number): Promise<{ trace: string[]; arrivals: stri
       if (from !== to) links.push(await connectSim(net, clock, from, to.split(":")[0], 17000));
     }
   }
-  const rng = new SimRandom(seed ^ 0x5a5a);
+  const rng = new Prng(seed ^ 0x5a5a);
   for (let step = 0; step < 200; step++) {
     const link = rng.pick(links);
     link.send(tagged(step, MIN_PACKET_BYTES + rng.int(100)));

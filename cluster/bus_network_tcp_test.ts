@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type BusLink, framePacket, MIN_PACKET_BYTES } from "./bus_network.ts";
 import { TcpBusNetwork } from "./bus_network_tcp.ts";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 import { freePort } from "../tests/ports.ts";
 
 /** A free port in the test range, reserved for this run (tests/ports.ts). */
@@ -107,7 +107,7 @@ Deno.test("bus tcp: a byte stream split at arbitrary boundaries is reassembled",
   });
   const raw = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    const rng = new SimRandom(77);
+    const rng = new Prng(77);
     const sent = [2256, 2300, 5000, 2256, 9999, 2257].map((n, i) => testPacket(n, i + 10));
     const stream = new Uint8Array(sent.reduce((a, p) => a + p.length, 0));
     let off = 0;

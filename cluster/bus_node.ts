@@ -12,17 +12,20 @@
  */
 
 import { BusEngine, type BusEngineHost, type FailoverHostInfo } from "./bus_engine.ts";
+import type { PeerTimers } from "./failure_detection.ts";
 import type { BusNetwork } from "./bus_network.ts";
 import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import type { BusMessage } from "../protocol/bus.ts";
-import type { SimRandom } from "./sim_random.ts";
+import type { Prng } from "./prng.ts";
 import { type ClusterState, isReplica, NodeFlags } from "./state.ts";
 import { buildPingMessage, buildPublishMessage } from "./bus_header_build.ts";
 import {
   deliverPeerChanges,
   linkStates,
   type NodeActor,
+  type PeerChangeContext,
   peerChanges,
+  peerTimersOf,
   startNodeActor,
   supervisorOf,
   type SupervisorRef,
@@ -43,7 +46,7 @@ export interface BusNodeOptions {
   clock: Clock & { now(): number };
   /** True: give the actors real timers (no `clock` option) and use `clock.now` only for time. */
   realTimers?: boolean;
-  rng: SimRandom;
+  rng: Prng;
   config: () => BusConfig;
   /** Persist nodes.conf (atomic; fsynced when `fsync`); false on failure. */
   save: (s: ClusterState, fsync: boolean) => boolean;
@@ -60,8 +63,8 @@ export interface BusNodeOptions {
   deliver?: (senderId: string, message: BusMessage) => void;
   /** Every installed view, by the bus or a command (after it is current). */
   viewChanged?: (prev: ClusterState, next: ClusterState) => void;
-  /** Failover settings + replication status (BusEngineHost.failover); stand-ins without it. */
-  failover?: () => FailoverHostInfo;
+  /** Failover settings + replication status (BusEngineHost.failover). */
+  failover: () => FailoverHostInfo;
   replicationUnsetMaster?: () => void;
   pauseWrites?: (untilMs: number) => void;
   unpauseWrites?: () => void;
@@ -72,6 +75,8 @@ export class BusNode {
   readonly engine: BusEngine;
   private actor: NodeActor | null = null;
   private supervisor: SupervisorRef | undefined = undefined;
+  /** The link actors' timers, as the cron asks them (none before `start`). */
+  private peerTimers: PeerTimers = NO_PEER_TIMERS;
   private stopped = false;
   /** True while the supervisor runs the cron: it ends that turn itself. */
   private inCron = false;
@@ -86,6 +91,7 @@ export class BusNode {
       markDirty: (fsync) => this.markDirty(fsync),
       endTurn: () => this.endTurn(),
       config: opts.config,
+      peerTimers: () => this.peerTimers,
       log: opts.log,
       replicate: opts.replicate,
       deleteKeysInSlots: opts.deleteKeysInSlots,
@@ -118,7 +124,17 @@ export class BusNode {
       this.opts.inspect,
     );
     this.supervisor = supervisorOf(this.actor);
-    this.actor.send({ type: "PEERS_CHANGED", changes: peerChanges(null, this.current) });
+    this.peerTimers = peerTimersOf(this.actor);
+    this.actor.send({
+      type: "PEERS_CHANGED",
+      changes: peerChanges(null, this.current, this.peerChangeContext()),
+    });
+  }
+
+  private readonly timing = { nodeTimeoutMs: () => this.opts.config().nodeTimeoutMs };
+
+  private peerChangeContext(): PeerChangeContext {
+    return { nowMs: this.opts.clock.now(), timing: this.timing };
   }
 
   get state(): ClusterState {
@@ -131,7 +147,7 @@ export class BusNode {
     if (next === prev) return;
     this.current = next;
     if (this.actor !== null && prev.nodes !== next.nodes) {
-      const changes = peerChanges(prev, next);
+      const changes = peerChanges(prev, next, this.peerChangeContext());
       if (changes.length > 0) deliverPeerChanges(this.actor, changes);
     }
     this.opts.viewChanged?.(prev, next);
@@ -190,10 +206,22 @@ export class BusNode {
     );
   }
 
+  /**
+   * A change of this turn not told to the supervisor yet (outside the cron): it goes with the
+   * turn's END_OF_TURN, one event instead of two (see actors/supervisor.ts).
+   */
+  private pendingChange: "save" | "fsync" | null = null;
+
   /** CLUSTER_TODO_SAVE_CONFIG (| FSYNC): the supervisor saves at the end of this turn. */
   markDirty(fsync = false): void {
     const sup = this.supervisor;
     if (sup === undefined) return;
+    if (!this.inCron) {
+      // The cron's turn is ended by the supervisor itself, so it must hear of changes at once.
+      if (fsync) this.pendingChange = "fsync";
+      else this.pendingChange ??= "save";
+      return;
+    }
     // Already dirty enough: the event would change nothing (saves a macrostep per change).
     const level = supervisorConfigLevel(sup.getSnapshot());
     if (level === "dirtyFsync" || (level === "dirty" && !fsync)) return;
@@ -202,13 +230,15 @@ export class BusNode {
 
   /** Someone saved the config (CLUSTER SAVECONFIG). */
   markSaved(): void {
+    this.pendingChange = null;
     this.supervisor?.send({ type: "CONFIG_SAVED" });
   }
 
   /** True while a change of the config is not on disk yet. */
   get configDirty(): boolean {
     const sup = this.supervisor;
-    return sup !== undefined && supervisorConfigDirty(sup.getSnapshot());
+    return sup !== undefined &&
+      (this.pendingChange !== null || supervisorConfigDirty(sup.getSnapshot()));
   }
 
   /**
@@ -222,7 +252,9 @@ export class BusNode {
     this.releaseAfterReply = opts.beforeReply === true;
     try {
       if (this.supervisor !== undefined && this.configDirty) {
-        this.supervisor.send({ type: "END_OF_TURN" });
+        const changed = this.pendingChange ?? undefined;
+        this.pendingChange = null;
+        this.supervisor.send({ type: "END_OF_TURN", changed });
         if (this.configDirty) throw new Error("end of turn left the cluster config unsaved");
       } else {
         this.release();
@@ -247,6 +279,11 @@ export class BusNode {
   /** One cron tick (called by the supervisor, which ends the turn after it). */
   tick(): void {
     if (this.stopped) return;
+    if (this.pendingChange !== null) {
+      // A change whose turn has not ended: the tick's end of turn saves it before its output.
+      this.supervisor?.send({ type: "CONFIG_CHANGED", fsync: this.pendingChange === "fsync" });
+      this.pendingChange = null;
+    }
     this.inCron = true;
     try {
       if (this.opts.beforeTick) {
@@ -277,13 +314,28 @@ export class BusNode {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.pendingChange !== null) {
+      // A change no turn ended yet: the supervisor saves it on SHUTDOWN.
+      this.supervisor?.send({ type: "CONFIG_CHANGED", fsync: this.pendingChange === "fsync" });
+      this.pendingChange = null;
+    }
     this.actor?.send({ type: "SHUTDOWN" });
     this.actor?.stop();
     this.actor = null;
     this.supervisor = undefined;
+    this.peerTimers = NO_PEER_TIMERS;
     this.engine.stop();
   }
 }
+
+/** Before the actors start and after they stop no timer runs out. */
+const NO_PEER_TIMERS: PeerTimers = {
+  handshakeExpired: () => false,
+  pingDue: () => false,
+  pongLate: () => false,
+  pongOverdue: () => false,
+  failUndoable: () => false,
+};
 
 /** Nodes in HANDSHAKE, for tests. */
 export function handshakeCount(s: ClusterState): number {

@@ -11,7 +11,7 @@
  * functions that do not know about it can never leave a stale bit behind).
  */
 
-import type { SimRandom } from "./sim_random.ts";
+import type { Prng } from "./prng.ts";
 import {
   closeAllSlots,
   CLUSTER_SLOTS,
@@ -39,7 +39,7 @@ export function extras(s: ClusterState): BusStateExtras {
 }
 
 /** 40 lowercase hex characters drawn from `rng` (a handshake node's temporary name). */
-export function randomNodeIdFrom(rng: SimRandom): string {
+export function randomNodeIdFrom(rng: Prng): string {
   let id = "";
   for (let i = 0; i < 40; i++) id += "0123456789abcdef"[rng.int(16)];
   return id;
@@ -47,7 +47,7 @@ export function randomNodeIdFrom(rng: SimRandom): string {
 
 /** isSlotUnclaimed: no owner, or the owner stopped claiming it (7.0 owner_not_claiming_slot). */
 export function isSlotUnclaimed(s: ClusterState, slot: number): boolean {
-  const owner = s.slotOwner[slot];
+  const owner = s.slotOwner.get(slot);
   if (owner === null) return true;
   return extras(s).ownerNotClaimingSlot?.get(slot) === owner;
 }
@@ -70,7 +70,7 @@ export function setOwnerNotClaiming(
     else m.set(slot, owner);
   }
   // Drop stale entries while we are here (owner changed behind our back).
-  for (const [slot, owner] of m) if (s.slotOwner[slot] !== owner) m.delete(slot);
+  for (const [slot, owner] of m) if (s.slotOwner.get(slot) !== owner) m.delete(slot);
   return { ...s, ownerNotClaimingSlot: m } as BusState;
 }
 
@@ -80,7 +80,7 @@ export function claimedSlotsBitmap(s: ClusterState, n: ClusterNode): Uint8Array 
   const m = extras(s).ownerNotClaimingSlot;
   if (m !== undefined) {
     for (const [slot, owner] of m) {
-      if (owner === n.id && s.slotOwner[slot] === n.id) out[slot >> 3] &= ~(1 << (slot & 7));
+      if (owner === n.id && s.slotOwner.get(slot) === n.id) out[slot >> 3] &= ~(1 << (slot & 7));
     }
   }
   return out;
@@ -118,7 +118,7 @@ export function renameNode(s: ClusterState, from: string, to: string): ClusterSt
     nodes.set(m.id, m);
   }
   let slotOwner = s.slotOwner;
-  if (old.numSlots > 0) slotOwner = s.slotOwner.map((o) => (o === from ? to : o));
+  if (old.numSlots > 0) slotOwner = s.slotOwner.replaceOwner(from, to);
   return { ...s, nodes, slotOwner };
 }
 
@@ -216,11 +216,6 @@ export function sameBitmap(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** memcmp order of two 40-char names (byte compare of binary strings). */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Nodes a broadcast goes to (clusterBroadcastMessage): all but myself and HANDSHAKE nodes. */

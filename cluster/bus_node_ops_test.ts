@@ -10,8 +10,8 @@ import {
   setNodeAsMaster,
   setOwnerNotClaiming,
 } from "./bus_node_ops.ts";
-import { ID, makeState } from "./bus_test_fixtures.ts";
-import { SimRandom } from "./sim_random.ts";
+import { ID, makeState } from "../tests/bus_fixtures.ts";
+import { Prng } from "./prng.ts";
 import {
   assertInvariants,
   isValidNodeId,
@@ -21,10 +21,10 @@ import {
 } from "./state.ts";
 
 Deno.test("randomNodeIdFrom: valid ids, deterministic per seed", () => {
-  const a = randomNodeIdFrom(new SimRandom(1));
+  const a = randomNodeIdFrom(new Prng(1));
   assert.ok(isValidNodeId(a));
-  assert.equal(a, randomNodeIdFrom(new SimRandom(1)));
-  assert.notEqual(a, randomNodeIdFrom(new SimRandom(2)));
+  assert.equal(a, randomNodeIdFrom(new Prng(1)));
+  assert.notEqual(a, randomNodeIdFrom(new Prng(2)));
 });
 
 Deno.test("renameNode keeps the order and renames references", () => {
@@ -59,7 +59,7 @@ Deno.test("role changes: setNodeAsMaster, demoteToReplica, setMyMaster with MIGR
   // A master demoted loses its slots.
   const d = demoteToReplica(s, ID("b"));
   assert.equal(d.nodes.get(ID("b"))!.flags, NodeFlags.SLAVE);
-  assert.equal(d.slotOwner[15], null);
+  assert.equal(d.slotOwner.get(15), null);
   assertInvariants(d);
   // Myself becomes a replica: needs no slots; open slots are closed.
   assert.throws(() => setMyMaster(s, ID("b")));

@@ -1,6 +1,6 @@
 /**
  * Handling one received cluster-bus message (Redis 7.0.15 clusterProcessPacket and
- * clusterProcessGossipSection; bus-protocol.md §5.8 in order, §5.4, §5.7, §2.2, §7), pure.
+ * clusterProcessGossipSection; docs/cluster-bus.md §5.8 in order, §5.4, §5.7, §2.2, §7), pure.
  *
  *   receive(state, msg, ctx) -> { state, effects }
  *
@@ -53,8 +53,9 @@ import {
   delFailureReport,
   failureReportCount,
   markNodeAsFailingIfNeeded,
+  type PeerTimers,
 } from "./failure_detection.ts";
-import type { SimRandom } from "./sim_random.ts";
+import type { Prng } from "./prng.ts";
 import {
   addNode,
   blacklistHas,
@@ -82,7 +83,9 @@ export interface ReceiveContext extends BusConfig {
   /** Local address of the link (this node learns its own IP from it). */
   localIp: string;
   /** For the gossip of the PONG reply and the name of a new handshake node. */
-  rng: SimRandom;
+  rng: Prng;
+  /** The link machines' timers (actors/link.ts): when a FAIL may be undone. */
+  peers: Pick<PeerTimers, "failUndoable">;
 }
 
 const FAILING = NodeFlags.FAIL | NodeFlags.PFAIL;
@@ -298,7 +301,7 @@ function processPingLike(
         s = putNode(s, { ...m, flags: m.flags & ~NodeFlags.PFAIL });
         sink.todo(true, true);
       } else if (m.flags & NodeFlags.FAIL) {
-        s = clearNodeFailureIfNeeded(s, linkNodeId, now, ctx.nodeTimeoutMs, sink);
+        s = clearNodeFailureIfNeeded(s, linkNodeId, now, ctx.nodeTimeoutMs, sink, ctx.peers);
       }
     }
   }

@@ -10,8 +10,8 @@ import {
 import type { BusEffect } from "./bus_effects.ts";
 import { buildHeader, buildPingMessage } from "./bus_header_build.ts";
 import { receive, type ReceiveContext, type ReceiveLink } from "./bus_receive.ts";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
-import { SimRandom } from "./sim_random.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
+import { Prng } from "./prng.ts";
 import { assertInvariants, blacklistAdd, type ClusterState, NodeFlags } from "./state.ts";
 
 const NOW = T0 + 10_000;
@@ -23,7 +23,9 @@ function ctx(link: ReceiveLink, extra: Partial<ReceiveContext> = {}): ReceiveCon
     link,
     peerIp: "127.0.0.9",
     localIp: "127.0.0.1",
-    rng: new SimRandom(3),
+    rng: new Prng(3),
+    // Every link machine's FAIL-undo timer has run out: Redis's comparison decides.
+    peers: { failUndoable: () => true },
     ...extra,
   };
 }
@@ -36,7 +38,7 @@ function fromPeer(
   type: "PING" | "PONG" | "MEET",
   gossip: GossipEntry[] = [],
 ): PingMessage {
-  const m = buildPingMessage(peer, type, new SimRandom(1), CFG);
+  const m = buildPingMessage(peer, type, new Prng(1), CFG);
   return { ...m, gossip };
 }
 
@@ -112,7 +114,7 @@ Deno.test("handshake: PONG on the outbound link renames the node and copies its 
   // The next PONG brings the slots.
   const r2 = receive(r.state, pong, ctx({ kind: "outbound", nodeId: ID("b") }));
   assert.equal(r2.state.nodes.get(ID("b"))!.numSlots, 6);
-  assert.equal(r2.state.slotOwner[3], ID("b"));
+  assert.equal(r2.state.slotOwner.get(3), ID("b"));
   assertInvariants(r2.state);
 });
 
@@ -195,7 +197,7 @@ Deno.test("role switch: a master turning replica loses its slots", () => {
   assert.equal(b.flags, NodeFlags.SLAVE);
   assert.equal(b.masterId, ID("c"));
   assert.equal(b.numSlots, 0);
-  assert.equal(r.state.slotOwner[5], null);
+  assert.equal(r.state.slotOwner.get(5), null);
   assert.ok(r.state.nodes.get(ID("c"))!.flags & NodeFlags.MIGRATE_TO);
   assertInvariants(r.state);
 });
@@ -215,8 +217,8 @@ Deno.test("§7.2: a sender claiming a slot owned with a newer epoch gets one UPD
   });
   const r = receive(me, fromPeer(stale, "PING"), ctx({ kind: "inbound", nodeId: ID("b") }));
   // Slots 40-49 were unowned: b gets them; 50-55 stay c's.
-  assert.equal(r.state.slotOwner[45], ID("b"));
-  assert.equal(r.state.slotOwner[52], ID("c"));
+  assert.equal(r.state.slotOwner.get(45), ID("b"));
+  assert.equal(r.state.slotOwner.get(52), ID("c"));
   const upd = r.effects.filter((e) => e.kind === "send");
   assert.equal(upd.length, 1);
   const u = upd[0];
@@ -386,7 +388,7 @@ Deno.test("other message types: delivered from known senders, unknown type logge
   );
 });
 
-/** The annotated real PONG of bus-protocol.md §10.1, written byte by byte. */
+/** The annotated real PONG of docs/cluster-bus.md §10.1, written byte by byte. */
 function realPong(): Uint8Array {
   const b = new Uint8Array(2592);
   const v = new DataView(b.buffer);
@@ -431,7 +433,7 @@ function realPong(): Uint8Array {
   return b;
 }
 
-Deno.test("a real-world PONG (bus-protocol.md §10.1) decodes and is processed", () => {
+Deno.test("a real-world PONG (docs/cluster-bus.md §10.1) decodes and is processed", () => {
   const d = decodeBusMessage(realPong());
   assert.ok(d.ok, d.ok ? "" : d.error.log);
   const msg = d.message as PingMessage;
@@ -451,10 +453,10 @@ Deno.test("a real-world PONG (bus-protocol.md §10.1) decodes and is processed",
   const s = r.state;
   assert.equal(s.currentEpoch, 7);
   assert.equal(s.nodes.get(sender)!.hostname, "host-c.example");
-  assert.equal(s.slotOwner[8], sender);
-  assert.equal(s.slotOwner[99], sender);
-  assert.equal(s.slotOwner[100], null);
-  assert.equal(s.slotOwner[7], null);
+  assert.equal(s.slotOwner.get(8), sender);
+  assert.equal(s.slotOwner.get(99), sender);
+  assert.equal(s.slotOwner.get(100), null);
+  assert.equal(s.slotOwner.get(7), null);
   assert.equal(s.nodes.size, 5);
   const fa = s.nodes.get("fa103c1937a316e1b4db4e23e90de203247adc7b")!;
   assert.equal(fa.flags, NodeFlags.MASTER);
@@ -466,7 +468,7 @@ Deno.test("a real-world PONG (bus-protocol.md §10.1) decodes and is processed",
 });
 
 Deno.test("receive never throws and keeps the state invariants on random well-formed input", () => {
-  const rng = new SimRandom(2024);
+  const rng = new Prng(2024);
   const ids = ["a", "b", "c", "d", "e", "f", "g"].map(ID);
   const randomSlots = () => {
     const a = rng.int(16384);

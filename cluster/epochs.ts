@@ -1,5 +1,5 @@
 /**
- * Epoch and slot-configuration rules of the cluster bus (Redis 7.0.15, bus-protocol.md §7), pure:
+ * Epoch and slot-configuration rules of the cluster bus (Redis 7.0.15, docs/cluster-bus.md §7), pure:
  *
  * - `applyHeaderEpochs(s, senderId, currentEpoch, configEpoch, offset, sink)`: §7.1 bookkeeping
  *   for every packet from a known, non-handshake sender (currentEpoch = max; the sender's
@@ -103,7 +103,7 @@ export function updateSlotsConfigWith(
   const claimChanges: [number, string | null][] = [];
   const notClaiming = ownerNotClaimingSlots(s);
   const visit = (j: number) => {
-    const owner = s.slotOwner[j];
+    const owner = s.slotOwner.get(j);
     if (slotBit(slots, j)) {
       senderSlots++;
       if (owner === senderId) {
@@ -201,7 +201,7 @@ export function staleSlotOwner(
     for (let k = 0; k < 8; k++) {
       if ((others & (1 << k)) === 0) continue;
       const j = i * 8 + k;
-      const owner = s.slotOwner[j];
+      const owner = s.slotOwner.get(j);
       if (owner === senderId || isSlotUnclaimed(s, j)) continue;
       if (s.nodes.get(owner!)!.configEpoch > senderConfigEpoch) return owner;
     }

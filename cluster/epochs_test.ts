@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { slotBitmapFromRanges } from "../protocol/bus.ts";
 import { EffectSink } from "./bus_effects.ts";
 import { isSlotUnclaimed } from "./bus_node_ops.ts";
-import { CFG, ID, makeState } from "./bus_test_fixtures.ts";
+import { CFG, ID, makeState } from "../tests/bus_fixtures.ts";
 import {
   applyHeaderEpochs,
   applyUpdateMessage,
@@ -62,14 +62,14 @@ Deno.test("slot update: newer epoch takes slots, older loses, unowned taken, imp
     CFG,
     sink,
   );
-  assert.equal(n.slotOwner[15], ID("b"));
-  assert.equal(n.slotOwner[30], ID("c"));
-  assert.equal(n.slotOwner[31], ID("c"));
+  assert.equal(n.slotOwner.get(15), ID("b"));
+  assert.equal(n.slotOwner.get(30), ID("c"));
+  assert.equal(n.slotOwner.get(31), ID("c"));
   assertInvariants(n);
   // b (epoch 5) claims 10-29 except 25 importing: 20-24, 26-29 move from c (epoch 1).
   n = updateSlotsConfigWith(n, ID("b"), 5, slotBitmapFromRanges([[10, 29]]), CFG, new EffectSink());
   for (let j = 20; j <= 29; j++) {
-    assert.equal(n.slotOwner[j], j === 25 ? ID("c") : ID("b"), `slot ${j}`);
+    assert.equal(n.slotOwner.get(j), j === 25 ? ID("c") : ID("b"), `slot ${j}`);
   }
   assertInvariants(n);
 });
@@ -88,7 +88,7 @@ Deno.test("slot update: owner not claiming (7.0) keeps the owner but counts as u
     CFG,
     new EffectSink(),
   );
-  assert.equal(n.slotOwner[17], ID("b"));
+  assert.equal(n.slotOwner.get(17), ID("b"));
   assert.ok(isSlotUnclaimed(n, 17));
   assert.ok(!isSlotUnclaimed(n, 12));
   // UPDATE rule ignores unclaimed slots: c claiming 17 with an older epoch gets no UPDATE...
@@ -97,7 +97,7 @@ Deno.test("slot update: owner not claiming (7.0) keeps the owner but counts as u
   assert.equal(staleSlotOwner(n, ID("c"), slotBitmapFromRanges([[12, 12]]), 1), ID("b"));
   // And c (older epoch) can take 17 because b stopped claiming it.
   n = updateSlotsConfigWith(n, ID("c"), 1, slotBitmapFromRanges([[17, 17]]), CFG, new EffectSink());
-  assert.equal(n.slotOwner[17], ID("c"));
+  assert.equal(n.slotOwner.get(17), ID("c"));
   assert.ok(!isSlotUnclaimed(n, 17));
   // b claiming 18 again clears its not-claiming bit.
   n = updateSlotsConfigWith(
@@ -172,7 +172,7 @@ Deno.test("UPDATE: needs a newer epoch; sets epoch, makes the node master, appli
   // An UPDATE about myself is discarded.
   const sink2 = new EffectSink();
   assert.equal(
-    applyUpdateMessage(s, ID("a"), 9, slotBitmapFromRanges([[0, 9]]), CFG, sink2).slotOwner[0],
+    applyUpdateMessage(s, ID("a"), 9, slotBitmapFromRanges([[0, 9]]), CFG, sink2).slotOwner.get(0),
     ID("a"),
   );
   assert.ok(

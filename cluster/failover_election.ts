@@ -1,7 +1,7 @@
 /**
  * The replica side of a failover election (Redis 7.0.15 clusterHandleSlaveFailover,
  * clusterGetSlaveRank, clusterRequestFailoverAuth, clusterFailoverReplaceYourMaster and the
- * FAILOVER_AUTH_ACK counting of clusterProcessPacket; bus-protocol.md §6.1), pure.
+ * FAILOVER_AUTH_ACK counting of clusterProcessPacket; docs/cluster-bus.md §6.1), pure.
  *
  * - `failoverAuthTimeoutMs(nodeTimeoutMs)` = max(2 × node_timeout, 2000); the retry time is
  *   twice that (`failoverAuthRetryMs`).
@@ -24,10 +24,7 @@
  *   PONG to my master's other replicas), grow the delay when the rank grows, wait, give up after
  *   the auth timeout, start the election (currentEpoch += 1, failover_auth_epoch, broadcast
  *   AUTH_REQUEST, save + fsync + update state), and with a quorum of ACKs (size / 2 + 1) win:
- *   configEpoch = failover_auth_epoch if larger, then `replaceMyMaster`.
- * - `replaceMyMaster(s, ctx, sink)` -> state: clusterFailoverReplaceYourMaster: become a master,
- *   `replicationUnsetMaster` effect, take every slot of the old master, update the cluster state,
- *   save + fsync, broadcast a PONG to every node, reset the manual failover.
+ *   configEpoch = failover_auth_epoch if larger, then `replaceMyMaster` (replace_my_master.ts).
  * - `countFailoverAuthAck(s, senderId, senderCurrentEpoch, sink)`: an ACK counts if its sender
  *   is a master with slots and its currentEpoch >= failover_auth_epoch; asks for a failover run
  *   before sleep (CLUSTER_TODO_HANDLE_FAILOVER) so a won election completes at once.
@@ -36,10 +33,8 @@
 import type { EmptyMessage } from "../protocol/bus.ts";
 import { FAILOVER_AUTH_TIMEOUT_MIN_MS, MSGFLAG0_FORCEACK } from "../protocol/bus.ts";
 import { CLUSTER_CRON_PERIOD_MS } from "../protocol/bus_constants.ts";
-import { EffectSink } from "./bus_effects.ts";
 import { buildHeader, buildPingMessage } from "./bus_header_build.ts";
-import { putNode, setNodeAsMaster } from "./bus_node_ops.ts";
-import { updateStateLogged } from "./bus_receive.ts";
+import { putNode } from "./bus_node_ops.ts";
 import {
   CANT_FAILOVER_RELOG_PERIOD_MS,
   type CantFailoverReason,
@@ -49,19 +44,9 @@ import {
   myReplOffset,
   withFailoverVars,
 } from "./failover_types.ts";
-import { headerPaused, resetManualFailover } from "./manual_failover.ts";
-import {
-  assignSlots,
-  CLUSTER_SLOTS,
-  type ClusterState,
-  isFailed,
-  isMaster,
-  myself,
-  NodeFlags,
-  replicasOf,
-  slotBit,
-  unassignSlots,
-} from "./state.ts";
+import { headerPaused } from "./manual_failover_state.ts";
+import { replaceMyMaster } from "./replace_my_master.ts";
+import { type ClusterState, isFailed, isMaster, myself, NodeFlags, replicasOf } from "./state.ts";
 
 export function failoverAuthTimeoutMs(nodeTimeoutMs: number): number {
   return Math.max(nodeTimeoutMs * 2, FAILOVER_AUTH_TIMEOUT_MIN_MS);
@@ -276,39 +261,6 @@ export function handleReplicaFailover(
     return replaceMyMaster(s, ctx, sink);
   }
   return logCantFailover(s, "waiting-votes", ctx, sink);
-}
-
-/** clusterFailoverReplaceYourMaster. */
-export function replaceMyMaster(
-  s0: ClusterState,
-  ctx: FailoverContext,
-  sink: FailoverSink,
-): ClusterState {
-  const me0 = myself(s0);
-  if (isMaster(me0) || me0.masterId === null) return s0;
-  const oldMaster = s0.nodes.get(me0.masterId);
-  let s = setNodeAsMaster(s0, s0.myselfId);
-  sink.todo(true, true);
-  sink.push({ kind: "replicationUnsetMaster" });
-  if (oldMaster !== undefined) {
-    const slots: number[] = [];
-    for (let j = 0; j < CLUSTER_SLOTS; j++) if (slotBit(oldMaster.slots, j)) slots.push(j);
-    if (slots.length > 0) {
-      s = unassignSlots(s, slots);
-      s = assignSlots(s, s.myselfId, slots);
-    }
-  }
-  // clusterUpdateState() now, then clusterSaveConfigOrDie(1).
-  const bus = new EffectSink();
-  s = updateStateLogged(s, ctx.nowMs, ctx, bus);
-  for (const e of bus.effects) sink.push(e);
-  sink.todo(true, false, true);
-  // The PONG goes out before the manual-failover reset, so it still carries PAUSED (§4.2 [V]).
-  sink.push({
-    kind: "broadcast",
-    message: buildPingMessage(s, "PONG", ctx.rng, { ...ctx, paused: headerPaused(s) }),
-  });
-  return resetManualFailover(s, sink);
 }
 
 export function countFailoverAuthAck(

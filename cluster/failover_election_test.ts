@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { MSGFLAG0_FORCEACK, slotBitmapFromRanges } from "../protocol/bus.ts";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
 import {
   buildAuthRequest,
   dataTooOldToFailover,
@@ -21,7 +21,7 @@ import {
   replicaRank,
   withFailoverVars,
 } from "./failover_rules.ts";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 import { type ClusterState, isMaster, myself, NodeFlags, updateNode } from "./state.ts";
 
 const ME = ID("b"); // replica of A
@@ -53,7 +53,7 @@ function ctx(nowMs: number, over: Partial<FailoverContext> = {}): FailoverContex
   return {
     ...CFG,
     nowMs,
-    rng: new SimRandom(7),
+    rng: new Prng(7),
     links: new Map([[A, {}], [SIB, {}], [M1, {}], [M2, {}]]),
     replication: { linkUp: false, lastInteractionMs: T0 - 100, downSinceMs: T0 - 100 },
     replOffset: 500,
@@ -194,7 +194,7 @@ Deno.test("election: schedule, delay, request, quorum of ACKs, promotion", () =>
   assert.ok(isMaster(me), "promoted as soon as the quorum ACK arrived");
   assert.equal(me.configEpoch, 6);
   assert.equal(me.numSlots, 100);
-  assert.equal(s.slotOwner[150], ME);
+  assert.equal(s.slotOwner.get(150), ME);
   assert.equal(s.nodes.get(A)!.numSlots, 0);
   assert.ok(
     me.flags & NodeFlags.MIGRATE_TO,

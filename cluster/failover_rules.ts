@@ -1,5 +1,5 @@
 /**
- * The failover rules of Redis 7.0.15 (bus-protocol.md §6) as pure functions, and the three entry
+ * The failover rules of Redis 7.0.15 (docs/cluster-bus.md §6) as pure functions, and the three entry
  * points the bus engine calls. Nothing here does I/O, reads a clock or calls Math.random.
  *
  * Engine wiring (cluster/bus_engine.ts wires them; sim/failover_test.ts runs them on it):
@@ -16,9 +16,6 @@
  *   and the manual-failover reset when a role change made it stale.) The bus's `deliver`
  *   effects for these three types can then be ignored.
  * - `CLUSTER FAILOVER [FORCE|TAKEOVER]`: `clusterFailoverCommand(state, mode, ctx)`.
- * - optionally, whenever a replica's replication offset advances during a manual failover:
- *   `manualFailoverPoll(state, ctx)` (Redis re-checks before every sleep; the cron alone adds at
- *   most 100 ms).
  * - headers of every message the engine builds itself need `paused: headerPaused(state)`.
  * Effects are `FailoverEffect`s (failover_types.ts): the bus's `BusEffect`s, executed the same
  * way, plus `replicationUnsetMaster`, `pauseWrites`, `unpauseWrites`.
@@ -61,6 +58,8 @@ export * from "./failover_types.ts";
 export * from "./failover_election.ts";
 export * from "./failover_vote.ts";
 export * from "./manual_failover.ts";
+export * from "./manual_failover_state.ts";
+export * from "./replace_my_master.ts";
 export * from "./replica_migration.ts";
 
 /** clusterUpdateMyselfFlags: myself's NOFAILOVER mirrors cluster-replica-no-failover. */
@@ -133,20 +132,6 @@ export function receiveFailoverMessage(
     }
   }
   return beforeSleep(s, ctx, sink);
-}
-
-/**
- * clusterBeforeSleep as far as failover goes: run the manual-failover check and the election if a
- * replica's offset may have reached the paused master's. Cheap no-op otherwise.
- */
-export function manualFailoverPoll(state: ClusterState, ctx: FailoverContext): FailoverResult {
-  const sink = new FailoverSink();
-  const v = failoverVars(state);
-  if (v.mfEndMs === 0 || v.mfCanStart || v.mfMasterOffset === -1) {
-    return { state, effects: [] };
-  }
-  sink.handleManualFailover = true;
-  return beforeSleep(state, ctx, sink);
 }
 
 function beforeSleep(

@@ -1,6 +1,6 @@
 /**
  * Shared types of the pure failover rules (Redis 7.0.15 cluster.c: replica election, voting,
- * manual failover, replica migration; bus-protocol.md §6): the failover variables Redis keeps in
+ * manual failover, replica migration; docs/cluster-bus.md §6): the failover variables Redis keeps in
  * clusterState/clusterNode but `ClusterState` (state.ts) lacks, the `FailoverEffect` union (the
  * bus's `BusEffect` plus three kinds), the context every rule takes, and a small effect sink.
  *
@@ -20,7 +20,7 @@
 
 import { type BusConfig, type BusEffect, EffectSink } from "./bus_effects.ts";
 import type { ReceiveLink } from "./bus_receive.ts";
-import type { SimRandom } from "./sim_random.ts";
+import type { Prng } from "./prng.ts";
 import type { ClusterState } from "./state.ts";
 
 // CLUSTER_MF_TIMEOUT (5000), CLUSTER_MF_PAUSE_MULT (2), CLUSTER_SLAVE_MIGRATION_DELAY (5000) and the
@@ -116,6 +116,14 @@ export interface FailoverConfig {
   moduleNoFailover?: boolean;
 }
 
+/** Redis's defaults of the failover settings (config.c: cluster-replica-validity-factor 10, ...). */
+export const DEFAULT_FAILOVER_CONFIG: FailoverConfig = {
+  replicaValidityFactor: 10,
+  replPingReplicaPeriodSec: 10,
+  replicaNoFailover: false,
+  migrationBarrier: 1,
+};
+
 /** What the replication subsystem says about this replica's link to its master. */
 export interface ReplicationStatus {
   /** repl_state == CONNECTED. */
@@ -132,7 +140,7 @@ export interface ReplicationStatus {
  */
 export interface FailoverContext extends BusConfig, FailoverConfig {
   nowMs: number;
-  rng: SimRandom;
+  rng: Prng;
   /** Node ids with an outbound link right now (the cron's `links`). */
   links: ReadonlyMap<string, unknown>;
   replication: ReplicationStatus;

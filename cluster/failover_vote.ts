@@ -1,6 +1,6 @@
 /**
  * The master side of a failover election (Redis 7.0.15 clusterSendFailoverAuthIfNeeded,
- * bus-protocol.md §6.2), pure:
+ * docs/cluster-bus.md §6.2), pure:
  *
  * - `checkFailoverVote(s, requesterId, request, nowMs, nodeTimeoutMs)` -> `{ vote: true }` or
  *   `{ vote: false, reason }` with Redis's exact "Failover auth denied to ..." log text, or
@@ -27,7 +27,7 @@ import {
   failoverVars,
   withFailoverVars,
 } from "./failover_types.ts";
-import { headerPaused } from "./manual_failover.ts";
+import { headerPaused } from "./manual_failover_state.ts";
 import {
   CLUSTER_SLOTS,
   type ClusterState,
@@ -84,7 +84,7 @@ export function checkFailoverVote(
   for (let j = 0; j < CLUSTER_SLOTS; j++) {
     if (!slotBit(request.myslots, j)) continue;
     if (isSlotUnclaimed(s, j)) continue;
-    const ownerEpoch = s.nodes.get(s.slotOwner[j]!)!.configEpoch;
+    const ownerEpoch = s.nodes.get(s.slotOwner.get(j)!)!.configEpoch;
     if (ownerEpoch <= reqConfigEpoch) continue;
     return deny(`slot ${j} epoch (${ownerEpoch}) > reqEpoch (${reqConfigEpoch})`);
   }

@@ -10,7 +10,7 @@ import {
   MSGFLAG0_PAUSED,
   slotBitmapFromRanges,
 } from "../protocol/bus.ts";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
 import { setOwnerNotClaiming } from "./bus_node_ops.ts";
 import {
   checkFailoverVote,
@@ -19,7 +19,7 @@ import {
   receiveFailoverMessage,
   withFailoverVars,
 } from "./failover_rules.ts";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 import { type ClusterState, NodeFlags, updateNode } from "./state.ts";
 
 const ME = ID("1");
@@ -65,7 +65,7 @@ function ctx(nowMs = T0): FailoverReceiveContext {
   return {
     ...CFG,
     nowMs,
-    rng: new SimRandom(1),
+    rng: new Prng(1),
     links: new Map(),
     replication: { linkUp: true, lastInteractionMs: nowMs, downSinceMs: 0 },
     replicaValidityFactor: 10,

@@ -1,5 +1,5 @@
 /**
- * Failure detection rules of the cluster bus (Redis 7.0.15, bus-protocol.md §5.4-§5.6, §2.2), as
+ * Failure detection rules of the cluster bus (Redis 7.0.15, docs/cluster-bus.md §5.4-§5.6, §2.2), as
  * pure functions over `ClusterState`:
  *
  * - `addFailureReport(s, nodeId, reporterId, nowMs)` -> { state, added }: a master reported the
@@ -10,8 +10,9 @@
  * - `markNodeAsFailingIfNeeded(s, nodeId, nowMs, nodeTimeoutMs, sink, cfg)`: PFAIL -> FAIL when
  *   reports + (myself master ? 1 : 0) >= size/2 + 1; logs "Marking node X as failing (quorum
  *   reached)." and adds a `broadcast` FAIL effect.
- * - `clearNodeFailureIfNeeded(s, nodeId, nowMs, nodeTimeoutMs, sink)`: on a PONG from a FAIL node:
- *   replicas and slot-less masters at once, masters with slots after 2 × node_timeout.
+ * - `clearNodeFailureIfNeeded(s, nodeId, nowMs, nodeTimeoutMs, sink, peers)`: on a PONG from a
+ *   FAIL node: replicas and slot-less masters at once, masters with slots after 2 × node_timeout
+ *   (once the peer's link machine says so: `peers.failUndoable`).
  * - `applyFailMessage(s, failingId, senderKnown, senderName, nowMs, sink)`: a FAIL message.
  *
  * `sink` (bus_effects.ts) collects effects and the save/update-state todo flags.
@@ -21,6 +22,24 @@ import type { BusConfig, EffectSink } from "./bus_effects.ts";
 import { buildFailMessage } from "./bus_header_build.ts";
 import { putNode } from "./bus_node_ops.ts";
 import { type ClusterState, isMaster, isReplica, myself, NodeFlags } from "./state.ts";
+
+/**
+ * The timers of the per-peer link machines (actors/link.ts), asked by the rules (the cron in
+ * cluster/bus_cron.ts, PONG handling in cluster/bus_receive.ts): the machine decides when time has
+ * run out; the rule then applies Redis's comparison of timestamps at its tick or packet.
+ */
+export interface PeerTimers {
+  /** `nodeId` has been in handshake for longer than the handshake timeout. */
+  handshakeExpired(nodeId: string): boolean;
+  /** No PING in flight to `nodeId`, and its last PONG is node_timeout / 2 old (or older). */
+  pingDue(nodeId: string): boolean;
+  /** The PING in flight to `nodeId` has gone unanswered for node_timeout / 2 (or longer). */
+  pongLate(nodeId: string): boolean;
+  /** The PING in flight to `nodeId` has gone unanswered for node_timeout. */
+  pongOverdue(nodeId: string): boolean;
+  /** `nodeId` has been FAIL for node_timeout × FAIL_UNDO_TIME_MULT. */
+  failUndoable(nodeId: string): boolean;
+}
 
 /** Failure reports are valid for node_timeout × this (CLUSTER_FAIL_REPORT_VALIDITY_MULT). */
 export const FAIL_REPORT_VALIDITY_MULT = 2;
@@ -115,6 +134,7 @@ export function clearNodeFailureIfNeeded(
   nowMs: number,
   nodeTimeoutMs: number,
   sink: EffectSink,
+  peers: Pick<PeerTimers, "failUndoable">,
 ): ClusterState {
   let n = s.nodes.get(nodeId)!;
   if (!(n.flags & NodeFlags.FAIL)) throw new Error(`clearNodeFailureIfNeeded: ${nodeId} not FAIL`);
@@ -131,7 +151,8 @@ export function clearNodeFailureIfNeeded(
     sink.todo(true, true);
   }
   if (
-    isMaster(n) && n.numSlots > 0 && nowMs - n.failTimeMs > nodeTimeoutMs * FAIL_UNDO_TIME_MULT
+    isMaster(n) && n.numSlots > 0 &&
+    nowMs - n.failTimeMs > nodeTimeoutMs * FAIL_UNDO_TIME_MULT && peers.failUndoable(nodeId)
   ) {
     sink.log(
       "notice",

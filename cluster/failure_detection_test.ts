@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EffectSink } from "./bus_effects.ts";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
 import {
   addFailureReport,
   applyFailMessage,
@@ -95,20 +95,26 @@ Deno.test("clearing FAIL: replica and slot-less master at once, master with slot
     { id: ID("e"), flags: NodeFlags.MASTER | NodeFlags.FAIL, failTimeMs: T0 },
     { id: ID("m"), flags: NodeFlags.MASTER | NodeFlags.FAIL, failTimeMs: T0, slotRange: [0, 9] },
   ]);
+  // The link machines' FAIL-undo timers (actors/link.ts) have run out, or not yet.
+  const ranOut = { failUndoable: () => true };
+  const running = { failUndoable: () => false };
   let sink = new EffectSink();
-  let n = clearNodeFailureIfNeeded(s, ID("r"), T0 + 1, CFG.nodeTimeoutMs, sink);
+  let n = clearNodeFailureIfNeeded(s, ID("r"), T0 + 1, CFG.nodeTimeoutMs, sink, running);
   assert.equal(n.nodes.get(ID("r"))!.flags, NodeFlags.SLAVE);
   assert.equal(
     sink.effects[0].kind === "log" && sink.effects[0].text,
     `Clear FAIL state for node ${ID("r")}: replica is reachable again.`,
   );
   sink = new EffectSink();
-  n = clearNodeFailureIfNeeded(s, ID("e"), T0 + 1, CFG.nodeTimeoutMs, sink);
+  n = clearNodeFailureIfNeeded(s, ID("e"), T0 + 1, CFG.nodeTimeoutMs, sink, running);
   assert.equal(n.nodes.get(ID("e"))!.flags, NodeFlags.MASTER);
-  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4000, CFG.nodeTimeoutMs, new EffectSink());
+  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4000, CFG.nodeTimeoutMs, new EffectSink(), ranOut);
+  assert.ok(n.nodes.get(ID("m"))!.flags & NodeFlags.FAIL);
+  // Past 2 x node_timeout by the timestamps, but the peer's machine has not let the FAIL go.
+  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 9000, CFG.nodeTimeoutMs, new EffectSink(), running);
   assert.ok(n.nodes.get(ID("m"))!.flags & NodeFlags.FAIL);
   sink = new EffectSink();
-  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4001, CFG.nodeTimeoutMs, sink);
+  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4001, CFG.nodeTimeoutMs, sink, ranOut);
   assert.equal(n.nodes.get(ID("m"))!.flags & ~NodeFlags.MIGRATE_TO, NodeFlags.MASTER);
   assert.ok(
     sink.effects.some((e) =>

@@ -1,6 +1,6 @@
 /**
  * Manual failover (Redis 7.0.15 CLUSTER FAILOVER [FORCE|TAKEOVER], the MFSTART handshake,
- * resetManualFailover, manualFailoverCheckTimeout, clusterHandleManualFailover; bus-protocol.md
+ * resetManualFailover, manualFailoverCheckTimeout, clusterHandleManualFailover; docs/cluster-bus.md
  * §6.3), pure.
  *
  * Default: the replica sets mf_end = now + 5000 and sends MFSTART to its master. The master (if
@@ -16,8 +16,8 @@
  * API:
  * - `parseFailoverOption(arg)` -> "force" | "takeover" | null (syntax error).
  * - `clusterFailoverCommand(s, mode, ctx)` -> { state, effects } | { error } (Redis's texts).
- * - `headerPaused(s)`: the PAUSED header flag (a master with mf_end set).
- * - `resetManualFailover(s, sink)`, `manualFailoverCheckTimeout(s, nowMs, sink)`.
+ * - `headerPaused(s)`, `resetManualFailover(s, sink)`: manual_failover_state.ts.
+ * - `manualFailoverCheckTimeout(s, nowMs, sink)`.
  * - `handleManualFailover(s, myOffset, sink)`: replica side offset check.
  * - `receiveMfStart(s, senderId, ctx, sink)`: master side of MFSTART (`reply` PING).
  * - `capturePausedMasterOffset(s, senderId, mflags, offset, sink)`: replica side, any packet.
@@ -40,7 +40,8 @@ import {
   failoverVars,
   withFailoverVars,
 } from "./failover_types.ts";
-import { replaceMyMaster } from "./failover_election.ts";
+import { headerPaused, resetManualFailover } from "./manual_failover_state.ts";
+import { replaceMyMaster } from "./replace_my_master.ts";
 import { bumpEpoch, type ClusterState, isFailed, isMaster, isReplica, myself } from "./state.ts";
 
 export type FailoverMode = "default" | "force" | "takeover";
@@ -49,27 +50,6 @@ export type FailoverMode = "default" | "force" | "takeover";
 export function parseFailoverOption(arg: string): "force" | "takeover" | null {
   const a = arg.toLowerCase();
   return a === "force" || a === "takeover" ? a : null;
-}
-
-/** clusterBuildMessageHdr: PAUSED on every packet of a master during a manual failover. */
-export function headerPaused(s: ClusterState): boolean {
-  return isMaster(myself(s)) && failoverVars(s).mfEndMs !== 0;
-}
-
-export function resetManualFailover(s: ClusterState, sink: FailoverSink): ClusterState {
-  const v = failoverVars(s);
-  if (v.mfReplicaId !== null) sink.push({ kind: "unpauseWrites" });
-  if (
-    v.mfEndMs === 0 && !v.mfCanStart && v.mfReplicaId === null && v.mfMasterOffset === -1 &&
-    v.mfMasterId === null
-  ) return s;
-  return withFailoverVars(s, {
-    mfEndMs: 0,
-    mfCanStart: false,
-    mfReplicaId: null,
-    mfMasterOffset: -1,
-    mfMasterId: null,
-  });
 }
 
 export function manualFailoverCheckTimeout(

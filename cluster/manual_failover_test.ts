@@ -10,7 +10,7 @@ import {
   MSGFLAG0_FORCEACK,
   MSGFLAG0_PAUSED,
 } from "../protocol/bus.ts";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
 import { buildHeader } from "./bus_header_build.ts";
 import { setMyMaster } from "./bus_node_ops.ts";
 import {
@@ -23,7 +23,7 @@ import {
   parseFailoverOption,
   receiveFailoverMessage,
 } from "./failover_rules.ts";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 import { type ClusterState, isMaster, myself, NodeFlags, unassignSlots } from "./state.ts";
 
 const M = ID("a"); // master, slots 0..99
@@ -34,7 +34,7 @@ function ctx(nowMs: number, over: Partial<FailoverContext> = {}): FailoverContex
   return {
     ...CFG,
     nowMs,
-    rng: new SimRandom(3),
+    rng: new Prng(3),
     links: new Map([[M, {}], [R, {}], [O, {}]]),
     replication: { linkUp: true, lastInteractionMs: nowMs, downSinceMs: 0 },
     replOffset: 1000,
@@ -212,7 +212,7 @@ Deno.test("manual failover: FORCE elects at the next cron; TAKEOVER promotes at 
   assert.ok(isMaster(me));
   assert.equal(me.configEpoch, 3, "bumped without consensus past the largest epoch");
   assert.equal(t.state.currentEpoch, 3);
-  assert.equal(t.state.slotOwner[50], R);
+  assert.equal(t.state.slotOwner.get(50), R);
   assert.equal(failoverVars(t.state).mfEndMs, 0);
   const l = logs(t.effects);
   assert.deepEqual(l.slice(0, 2), [

@@ -1,10 +1,10 @@
 /**
- * nodes.conf and CLUSTER NODES text, exactly in Redis 7.0's format (bus-protocol.md §8), as pure
+ * nodes.conf and CLUSTER NODES text, exactly in Redis 7.0's format (docs/cluster-bus.md §8), as pure
  * functions: `describeNodes` (the CLUSTER NODES lines), `serializeConfig` (those lines without
  * handshake nodes plus `vars currentEpoch N lastVoteEpoch M`), and `parseConfig` (Redis's
  * clusterLoadConfig rules; a corrupt file yields an error naming the offending line).
  *
- * File I/O (load/create, atomic save) lives in cluster/nodes_conf_io.ts.
+ * File I/O (load/create, saves as Redis 7.0 writes them) lives in cluster/nodes_conf_io.ts.
  */
 
 import { splitConfigLine } from "../server/config.ts";
@@ -20,6 +20,7 @@ import {
   PRINTED_FLAGS,
   SLOT_BITMAP_BYTES,
   slotRanges,
+  SlotTable,
 } from "./state.ts";
 
 /** representClusterNodeFlags: comma-joined flag names, or "noflags". */
@@ -32,28 +33,55 @@ export function flagsText(flags: number): string {
 }
 
 /**
- * clusterGenNodeDescription: one line, without the trailing "\n". `usePport`: show the
- * plaintext port where the node has one (a plain client of a tls-cluster).
+ * The slot ranges of a bitmap as CLUSTER NODES prints them (" 0-99 200"), cached by bitmap: a
+ * node's bitmap is replaced, never changed, when its slots change (state.ts), and most saves and
+ * CLUSTER NODES calls see the bitmaps of the previous one.
  */
-export function describeNode(s: ClusterState, n: ClusterNode, usePport = false): string {
+const rangesText = new WeakMap<Uint8Array, string>();
+
+function slotRangesText(n: ClusterNode): string {
+  let text = rangesText.get(n.slots);
+  if (text === undefined) {
+    text = "";
+    for (const [a, b] of slotRanges(n)) text += a === b ? ` ${a}` : ` ${a}-${b}`;
+    rangesText.set(n.slots, text);
+  }
+  return text;
+}
+
+/**
+ * A node's line in parts: `head` (id, address, flags, master), the heartbeat fields (ping sent,
+ * pong received), the epoch, the link state, and `tail` (slots, open slots). The line is
+ * head + beat + " " + epoch + link + tail; its durable form (durableConfigKey) head + " " +
+ * epoch + tail.
+ */
+function nodeLineParts(s: ClusterState, n: ClusterNode, usePport: boolean) {
   const port = usePport && n.pport !== 0 ? n.pport : n.port;
-  let line = `${n.id} ${n.ip}:${port}@${n.cport}`;
-  if (n.hostname !== "") line += "," + n.hostname;
+  let head = `${n.id} ${n.ip}:${port}@${n.cport}`;
+  if (n.hostname !== "") head += "," + n.hostname;
   const isMe = (n.flags & NodeFlags.MYSELF) !== 0;
-  line += ` ${flagsText(n.flags)} ${n.masterId ?? "-"} ${n.pingSentMs} ${n.pongReceivedMs} ` +
-    `${effectiveConfigEpoch(s, n)} ${
-      n.linkState === "connected" || isMe ? "connected" : "disconnected"
-    }`;
-  for (const [a, b] of slotRanges(n)) line += a === b ? ` ${a}` : ` ${a}-${b}`;
+  head += ` ${flagsText(n.flags)} ${n.masterId ?? "-"}`;
+  const beat = ` ${n.pingSentMs} ${n.pongReceivedMs}`;
+  const link = n.linkState === "connected" || isMe ? " connected" : " disconnected";
+  let tail = slotRangesText(n);
   if (isMe && (s.migratingSlotsTo.size > 0 || s.importingSlotsFrom.size > 0)) {
     const open = new Set([...s.migratingSlotsTo.keys(), ...s.importingSlotsFrom.keys()]);
     for (const j of [...open].sort((x, y) => x - y)) {
       const to = s.migratingSlotsTo.get(j);
-      if (to !== undefined) line += ` [${j}->-${to}]`;
-      else line += ` [${j}-<-${s.importingSlotsFrom.get(j)}]`;
+      if (to !== undefined) tail += ` [${j}->-${to}]`;
+      else tail += ` [${j}-<-${s.importingSlotsFrom.get(j)}]`;
     }
   }
-  return line;
+  return { head, beat, epoch: effectiveConfigEpoch(s, n), link, tail };
+}
+
+/**
+ * clusterGenNodeDescription: one line, without the trailing "\n". `usePport`: show the
+ * plaintext port where the node has one (a plain client of a tls-cluster).
+ */
+export function describeNode(s: ClusterState, n: ClusterNode, usePport = false): string {
+  const p = nodeLineParts(s, n, usePport);
+  return `${p.head}${p.beat} ${p.epoch}${p.link}${p.tail}`;
 }
 
 /**
@@ -75,6 +103,28 @@ export function describeNodes(s: ClusterState, filter = 0, usePport = false): st
 export function serializeConfig(s: ClusterState): string {
   return describeNodes(s, NodeFlags.HANDSHAKE) +
     `vars currentEpoch ${s.currentEpoch} lastVoteEpoch ${s.lastVoteEpoch}\n`;
+}
+
+/**
+ * `serializeConfig(s)` and its `durableConfigKey`, built together (a save needs both; the key
+ * without a second pass over the text).
+ */
+export function serializeConfigWithKey(s: ClusterState): { content: string; key: string } {
+  let content = "";
+  let key = "";
+  const add = (n: ClusterNode) => {
+    const p = nodeLineParts(s, n, false);
+    content += `${p.head}${p.beat} ${p.epoch}${p.link}${p.tail}\n`;
+    key += `${p.head} ${p.epoch}${p.tail}\n`;
+  };
+  const me = s.nodes.get(s.myselfId)!;
+  if (!(me.flags & NodeFlags.HANDSHAKE)) add(me);
+  for (const n of s.nodes.values()) {
+    if (n.id === s.myselfId || (n.flags & NodeFlags.HANDSHAKE)) continue;
+    add(n);
+  }
+  const vars = `vars currentEpoch ${s.currentEpoch} lastVoteEpoch ${s.lastVoteEpoch}\n`;
+  return { content: content + vars, key: key + vars };
 }
 
 /**
@@ -299,7 +349,7 @@ export function parseConfig(
     nodes: out,
     currentEpoch: Math.max(currentEpoch, maxConfigEpoch),
     lastVoteEpoch,
-    slotOwner,
+    slotOwner: SlotTable.from(slotOwner),
     migratingSlotsTo: migrating,
     importingSlotsFrom: importing,
     health: "fail",

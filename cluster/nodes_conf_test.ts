@@ -5,9 +5,11 @@ import {
   flagsText,
   parseConfig,
   serializeConfig,
+  serializeConfigWithKey,
 } from "./nodes_conf.ts";
 import {
   CorruptClusterConfigError,
+  IN_PLACE_MAX_BYTES,
   loadConfigFile,
   NodesConfFile,
   saveConfigFile,
@@ -22,7 +24,7 @@ import {
   updateNode,
 } from "./state.ts";
 
-// Real files written by redis-server 7.0.15 (bus-protocol.md §8.2).
+// Real files written by redis-server 7.0.15 (docs/cluster-bus.md §8.2).
 const FRESH = `ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,master - 0 0 0 connected
 vars currentEpoch 0 lastVoteEpoch 0
 `;
@@ -124,9 +126,9 @@ Deno.test("nodes.conf: a master with a migrating slot, hostname, replica and fai
   const replica = s.nodes.get("fa103c1937a316e1b4db4e23e90de203247adc7b")!;
   assert.equal(replica.masterId, s.myselfId);
   assert.equal(replica.configEpoch, 0); // a replica's own epoch is reset; its master's is shown
-  assert.equal(s.slotOwner[100], s.myselfId);
-  assert.equal(s.slotOwner[8], c.id);
-  assert.equal(s.slotOwner[16383], "b08f31a26c189f0fcf9af068b01d40e44657cd1e");
+  assert.equal(s.slotOwner.get(100), s.myselfId);
+  assert.equal(s.slotOwner.get(8), c.id);
+  assert.equal(s.slotOwner.get(16383), "b08f31a26c189f0fcf9af068b01d40e44657cd1e");
   // Written back: the same lines (other nodes' links are down after a load).
   const expected = MIGRATING.split("\n")
     .map((l) => l.includes("myself") ? l : l.replace(" connected", " disconnected")).join("\n");
@@ -249,6 +251,59 @@ Deno.test("nodes.conf I/O: missing file, atomic save, corrupt file not overwritt
   }
 });
 
+Deno.test("nodes.conf I/O: saves rewrite the file in place as Redis 7.0 does, up to a page; longer ones by rename", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rc-nodesconf-" });
+  try {
+    const path = `${dir}/nodes.conf`;
+    // What an open descriptor of the file sees: the new content only if the save wrote this
+    // same file (in place), the old one if it renamed another file over its name.
+    const seenBy = (f: Deno.FsFile) => {
+      f.seekSync(0, Deno.SeekMode.Start);
+      const buf = new Uint8Array(2 * IN_PLACE_MAX_BYTES);
+      const n = f.readSync(buf) ?? 0;
+      return new TextDecoder().decode(buf.subarray(0, n));
+    };
+    saveConfigFile(path, MIGRATING);
+    const before = Deno.openSync(path, { read: true });
+    try {
+      saveConfigFile(path, FRESH, { fsync: false }); // shorter: padded, then truncated
+      assert.equal(Deno.readTextFileSync(path), FRESH);
+      assert.equal(seenBy(before), FRESH, "written in place");
+      saveConfigFile(path, MIGRATING, { fsync: true });
+      assert.equal(Deno.readTextFileSync(path), MIGRATING);
+      assert.equal(seenBy(before), MIGRATING, "written in place");
+    } finally {
+      before.close();
+    }
+    // A process killed between the padded write and the ftruncate leaves '\n' padding, which
+    // loads as the content without it (clusterLoadConfig skips blank lines).
+    Deno.writeTextFileSync(path, FRESH + "\n".repeat(MIGRATING.length - FRESH.length));
+    assert.equal(loadConfigFile(path, NOW)?.state.myselfId, load(FRESH).myselfId);
+    // Over a page, a single write could be cut by the death of the process: temp file + rename.
+    const long = MIGRATING + "\n".repeat(IN_PLACE_MAX_BYTES);
+    const small = Deno.openSync(path, { read: true });
+    try {
+      saveConfigFile(path, long, { fsync: false });
+      assert.equal(Deno.readTextFileSync(path), long);
+      assert.equal(seenBy(small), FRESH.padEnd(MIGRATING.length, "\n"), "replaced by rename");
+    } finally {
+      small.close();
+    }
+    // Back under a page while the old file is longer than one: by rename again, not in place.
+    const big = Deno.openSync(path, { read: true });
+    try {
+      saveConfigFile(path, FRESH, { fsync: false });
+      assert.equal(Deno.readTextFileSync(path), FRESH);
+      assert.equal(seenBy(big), long, "replaced by rename");
+    } finally {
+      big.close();
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["nodes.conf"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("nodes.conf: the durable key ignores heartbeat times and link states, nothing else", () => {
   const key = durableConfigKey(MIGRATING);
   const beat = MIGRATING.replace(
@@ -295,4 +350,35 @@ Deno.test("nodes.conf I/O: a save that changes only heartbeat times is skipped; 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("nodes.conf: the content and durable key built together equal serializeConfig and durableConfigKey", () => {
+  const texts = [FRESH, AFTER_ADDSLOTS, MIGRATING, IMPORTING, REPLICA];
+  let moved = 0;
+  for (const text of texts) {
+    let s = load(text);
+    const check = (x: typeof s) => {
+      const r = serializeConfigWithKey(x);
+      assert.equal(r.content, serializeConfig(x));
+      assert.equal(r.key, durableConfigKey(r.content));
+    };
+    check(s);
+    // Open slots, a hostname, a heartbeat, slots moved (a new bitmap: its ranges text is new).
+    s = setImporting(
+      s,
+      77,
+      s.myselfId === "ea932194734c02735cd5c3d6e789875ae7a3c5d6"
+        ? "93ac3d62d12772c7afa9337fcb3adbb756a1a217"
+        : s.myselfId,
+    );
+    s = updateNode(s, s.myselfId, { hostname: "host-1", pingSentMs: 5, pongReceivedMs: 7 });
+    check(s);
+    const r = addSlots(s, [[16000, 16010]]);
+    if ("state" in r) {
+      check(r.state);
+      assert.match(serializeConfig(r.state), / 16000-16010/);
+      moved++;
+    }
+  }
+  assert.ok(moved >= 2);
 });

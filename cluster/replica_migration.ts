@@ -1,6 +1,6 @@
 /**
  * Replica migration (Redis 7.0.15 clusterHandleSlaveMigration and the orphaned-master scan of
- * clusterCron; bus-protocol.md §6.4), pure.
+ * clusterCron; docs/cluster-bus.md §6.4), pure.
  *
  * - `scanOrphanedMasters(s)` -> { orphanedMasters, maxReplicas, myMasterReplicas }: the cron's
  *   per-node scan (only on a replica; nodes other than myself, NOADDR and HANDSHAKE): among
@@ -26,7 +26,7 @@ import {
   failoverVars,
   withFailoverVars,
 } from "./failover_types.ts";
-import { resetManualFailover } from "./manual_failover.ts";
+import { resetManualFailover } from "./manual_failover_state.ts";
 import {
   type ClusterNode,
   type ClusterState,

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CFG, ID, makeState, T0 } from "./bus_test_fixtures.ts";
+import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
 import {
   type FailoverContext,
   failoverCron,
@@ -13,7 +13,7 @@ import {
   scanOrphanedMasters,
   shouldConsiderMigration,
 } from "./failover_rules.ts";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 import { type ClusterState, myself, NodeFlags, updateNode } from "./state.ts";
 
 const A = ID("a"); // master with replicas R3, R4 (+ R7 in one test)
@@ -53,7 +53,7 @@ function ctx(nowMs: number, over: Partial<FailoverContext> = {}): FailoverContex
   return {
     ...CFG,
     nowMs,
-    rng: new SimRandom(5),
+    rng: new Prng(5),
     links: new Map(),
     replication: { linkUp: true, lastInteractionMs: nowMs, downSinceMs: 0 },
     replicaValidityFactor: 10,

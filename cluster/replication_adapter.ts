@@ -3,18 +3,16 @@
  * by the replication issue): what the failover rules need to know (offset, link status) and the
  * two role changes the bus asks for (replicationSetMaster / replicationUnsetMaster).
  *
- * It reads only a few members of `server.replication`: `masterReplOffset`, `masterHost`,
- * `masterPort`, `link.state`, `link.lastIoMs`, `link.downSinceMs`, and calls `replicaOf(host,
- * port)` / `replicaOfNoOne()`. When that object is missing (a server built without replication)
- * every call falls back to a stand-in: offset 0, link up while the master is not FAIL.
+ * It reads only a few members of `server.replication` (the port `ReplicationHost`):
+ * `masterReplOffset`, `masterHost`, `masterPort`, `link.state`, `link.lastIoMs`,
+ * `link.downSinceMs`, and calls `replicaOf(host, port)` / `replicaOfNoOne()`.
  */
 
-import type { Server } from "../server/server.ts";
 import type { ReplicationStatus } from "./failover_types.ts";
-import { type ClusterState, isFailed, isReplica, myself } from "./state.ts";
+import { type ClusterState, isReplica, myself } from "./state.ts";
 
 /** The members of server.replication the cluster uses (structural, so either side may evolve). */
-interface ReplicationApi {
+export interface ReplicationApi {
   masterReplOffset: number;
   masterHost: string | null;
   masterPort: number;
@@ -23,31 +21,21 @@ interface ReplicationApi {
   replicaOfNoOne(): void;
 }
 
-function api(server: Server): ReplicationApi | null {
-  const r = (server as unknown as { replication?: ReplicationApi }).replication;
-  return r !== undefined && typeof r.replicaOf === "function" ? r : null;
+/** What the adapter needs of the server: its replication. */
+export interface ReplicationHost {
+  readonly replication: ReplicationApi;
 }
 
 /** This node's replication offset (master_repl_offset, or the replica's processed offset). */
-export function replicationOffset(server: Server): number {
-  return api(server)?.masterReplOffset ?? 0;
+export function replicationOffset(server: ReplicationHost): number {
+  return server.replication.masterReplOffset;
 }
 
 /** The replica's link to its master as the failover rules see it. */
 export function replicationStatus(
-  server: Server,
-  s: ClusterState,
-  nowMs: number,
+  server: ReplicationHost,
 ): ReplicationStatus {
-  const r = api(server);
-  if (r === null) {
-    // Stand-in: no replication subsystem.
-    const me = myself(s);
-    const m = me.masterId === null ? undefined : s.nodes.get(me.masterId);
-    const up = m !== undefined && !isFailed(m);
-    return { linkUp: up, lastInteractionMs: nowMs, downSinceMs: up ? 0 : nowMs };
-  }
-  const link = r.link;
+  const link = server.replication.link;
   const up = link !== null && link.state === "connected";
   if (up) return { linkUp: true, lastInteractionMs: link.lastIoMs, downSinceMs: 0 };
   // repl_down_since: 0 = never connected.
@@ -59,9 +47,8 @@ export function replicationStatus(
  * replicationSetMaster towards myself's master in `s`, if replication does not already point at
  * its address (clusterCron does the same check every tick). Returns true if it changed anything.
  */
-export function followMyMaster(server: Server, s: ClusterState): boolean {
-  const r = api(server);
-  if (r === null) return false;
+export function followMyMaster(server: ReplicationHost, s: ClusterState): boolean {
+  const r = server.replication;
   const me = myself(s);
   if (!isReplica(me) || me.masterId === null) return false;
   const m = s.nodes.get(me.masterId);
@@ -72,7 +59,7 @@ export function followMyMaster(server: Server, s: ClusterState): boolean {
 }
 
 /** replicationUnsetMaster: stop replicating, keep the data, accept writes. */
-export function stopReplicating(server: Server): void {
-  const r = api(server);
-  if (r !== null && r.masterHost !== null) r.replicaOfNoOne();
+export function stopReplicating(server: ReplicationHost): void {
+  const r = server.replication;
+  if (r.masterHost !== null) r.replicaOfNoOne();
 }

@@ -102,7 +102,7 @@ export function routeQuery(
       if (firstKey === null) {
         firstKey = key;
         slot = thisSlot;
-        owner = s.slotOwner[slot];
+        owner = s.slotOwner.get(slot);
         if (owner === null) return E.CLUSTERDOWN_UNBOUND;
         if (owner === s.myselfId && s.migratingSlotsTo.has(slot)) migrating = true;
         else if (s.importingSlotsFrom.has(slot)) importing = true;
@@ -169,7 +169,7 @@ export function blockedClientRedirect(
 ): string | null {
   if (s.health !== "ok") return E.CLUSTERDOWN;
   const slot = keyHashSlotBinary(key);
-  let owner = s.slotOwner[slot];
+  let owner = s.slotOwner.get(slot);
   const me = s.nodes.get(s.myselfId)!;
   if (readonlyRead && isReplica(me) && me.masterId === owner) owner = s.myselfId;
   if (owner === s.myselfId || s.importingSlotsFrom.has(slot)) return null;

@@ -71,7 +71,7 @@ export function setSlot(
   let gained = false;
   switch (action.kind) {
     case "migrating": {
-      if (s.slotOwner[slot] !== me.id) {
+      if (s.slotOwner.get(slot) !== me.id) {
         return { error: `ERR I'm not the owner of hash slot ${slot}` };
       }
       const n = targetMaster(s, action.nodeId, "ERR I don't know about node");
@@ -80,7 +80,7 @@ export function setSlot(
       break;
     }
     case "importing": {
-      if (s.slotOwner[slot] === me.id) {
+      if (s.slotOwner.get(slot) === me.id) {
         return { error: `ERR I'm already the owner of hash slot ${slot}` };
       }
       const n = targetMaster(s, action.nodeId, "ERR I don't know about node");
@@ -95,14 +95,14 @@ export function setSlot(
       const n = targetMaster(s, action.nodeId, "ERR Unknown node");
       if ("error" in n) return n;
       const keys = opts.keysInSlot;
-      if (s.slotOwner[slot] === me.id && n.id !== me.id && keys !== 0) {
+      if (s.slotOwner.get(slot) === me.id && n.id !== me.id && keys !== 0) {
         return {
           error: `ERR Can't assign hashslot ${slot} to a different node while I still hold ` +
             `keys for this hash slot.`,
         };
       }
       if (keys === 0 && s.migratingSlotsTo.has(slot)) s = setMigrating(s, slot, null);
-      const wasMine = s.slotOwner[slot] === me.id;
+      const wasMine = s.slotOwner.get(slot) === me.id;
       s = reassignSlots(s, n.id, [slot]);
       if (
         wasMine && n.id !== me.id && myself(s).numSlots === 0 && opts.allowReplicaMigration

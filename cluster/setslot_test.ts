@@ -27,8 +27,7 @@ function view(): ClusterState {
   const slots = new Uint8Array(s.nodes.get(B)!.slots);
   for (let j = 10; j < 20; j++) slots[j >> 3] |= 1 << (j & 7);
   const b = { ...s.nodes.get(B)!, slots, numSlots: 10 };
-  const slotOwner = s.slotOwner.slice();
-  for (let j = 10; j < 20; j++) slotOwner[j] = B;
+  const slotOwner = s.slotOwner.withOwner([10, 11, 12, 13, 14, 15, 16, 17, 18, 19], B);
   s = { ...s, nodes: new Map(s.nodes).set(B, b), slotOwner, currentEpoch: 1 };
   assertInvariants(s);
   return s;
@@ -74,7 +73,7 @@ Deno.test("setslot: importing then NODE myself bumps the epoch, saves with fsync
   assert.equal(s.importingSlotsFrom.get(10), B);
   const r = ok(setSlot(s, 10, { kind: "node", nodeId: ME }, OPTS));
   s = r.state;
-  assert.equal(s.slotOwner[10], ME);
+  assert.equal(s.slotOwner.get(10), ME);
   assert.equal(s.importingSlotsFrom.has(10), false);
   assert.equal(myself(s).configEpoch, 2, "a new epoch, above every other");
   assert.deepEqual([r.fsync, r.broadcastPong], [true, true]);
@@ -101,7 +100,7 @@ Deno.test("setslot: migrating, NODE to the target; the last slot given away make
     const r = ok(setSlot(s, j, { kind: "node", nodeId: B }, OPTS));
     s = r.state;
     assert.equal(s.migratingSlotsTo.has(j), false);
-    assert.equal(s.slotOwner[j], B);
+    assert.equal(s.slotOwner.get(j), B);
     assert.equal(r.fsync, j === 9, "only the role change is fsynced");
   }
   assert.equal(myself(s).masterId, B);

@@ -11,7 +11,6 @@
  */
 
 import { type ClusterState, isMaster } from "./state.ts";
-import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 
 export function slotsLeavingMyShard(prev: ClusterState, next: ClusterState): Set<number> {
   const out = new Set<number>();
@@ -23,10 +22,8 @@ export function slotsLeavingMyShard(prev: ClusterState, next: ClusterState): Set
   const meNext = next.nodes.get(next.myselfId);
   const masterNow = meNext !== undefined && isMaster(meNext);
   const shardMaster = masterNow ? prev.myselfId : me.masterId ?? prev.myselfId;
-  for (let j = 0; j < CLUSTER_SLOTS; j++) {
-    const was = prev.slotOwner[j];
-    const now = next.slotOwner[j];
-    if (was === shardMaster && now !== was && now !== prev.myselfId) out.add(j);
-  }
+  prev.slotOwner.forEachChange(next.slotOwner, (j, was, now) => {
+    if (was === shardMaster && now !== prev.myselfId) out.add(j);
+  });
   return out;
 }

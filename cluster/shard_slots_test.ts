@@ -3,9 +3,8 @@ import { slotsLeavingMyShard } from "./shard_slots.ts";
 import { assignSlots, type ClusterState, createState, NodeFlags } from "./state.ts";
 
 function withOwners(s: ClusterState, owners: Record<number, string | null>): ClusterState {
-  const slotOwner = s.slotOwner.slice();
-  for (const [j, id] of Object.entries(owners)) slotOwner[Number(j)] = id;
-  return { ...s, slotOwner };
+  const changes = Object.entries(owners).map(([j, id]) => [Number(j), id] as const);
+  return { ...s, slotOwner: s.slotOwner.withChanges(changes) };
 }
 
 Deno.test("slotsLeavingMyShard: slots my shard's master lost, to anyone or to nobody", () => {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 import {
   addNode,
   addSlots,
   assertEpochsGrow,
   assertInvariants,
+  assertInvariantsSince,
   assignSlots,
   blacklistAdd,
   blacklistCleanup,
@@ -65,7 +66,7 @@ Deno.test("state: ADDSLOTS/DELSLOTS with Redis's error order", () => {
   });
   assert.deepEqual(delSlots(s, [[100, 100]]), { error: "ERR Slot 100 is already unassigned" });
   // A failed command changes nothing.
-  assert.equal(s.slotOwner[100], null);
+  assert.equal(s.slotOwner.get(100), null);
   s = ok(addSlots(s, [[100, 101], [16383, 16383]]));
   assert.deepEqual(slotRanges(s.nodes.get(A)!), [[0, 9], [100, 101], [16383, 16383]]);
   s = ok(delSlots(s, [[5, 5]]));
@@ -80,11 +81,11 @@ Deno.test("state: ADDSLOTS/DELSLOTS with Redis's error order", () => {
 Deno.test("state: transitions never mutate the previous state", () => {
   const s0 = createState(A, T0);
   const s1 = ok(addSlots(s0, [[0, 100]]));
-  assert.equal(s0.slotOwner[0], null);
+  assert.equal(s0.slotOwner.get(0), null);
   assert.equal(s0.nodes.get(A)!.numSlots, 0);
-  assert.equal(s1.slotOwner[0], A);
+  assert.equal(s1.slotOwner.get(0), A);
   const s2 = ok(delSlots(s1, [[0, 0]]));
-  assert.equal(s1.slotOwner[0], A);
+  assert.equal(s1.slotOwner.get(0), A);
   assert.equal(s1.nodes.get(A)!.numSlots, 101);
   assert.equal(s2.nodes.get(A)!.numSlots, 100);
 });
@@ -220,7 +221,7 @@ Deno.test("state: invariant checker catches a slot with two claimants", () => {
 });
 
 Deno.test("state: reassignSlots equals unassignSlots then assignSlots (seeded slot moves)", () => {
-  const rng = new SimRandom(7);
+  const rng = new Prng(7);
   const ids = ["a", "b", "c", "d"].map((x) => x.repeat(40));
   let s = createState(ids[0], 0);
   for (const id of ids.slice(1)) s = addNode(s, createNode(id, NodeFlags.MASTER, 0));
@@ -246,4 +247,85 @@ Deno.test("state: reassignSlots equals unassignSlots then assignSlots (seeded sl
     }
     s = a;
   }
+});
+
+Deno.test("state: the changed-slots invariant check agrees with the full one (seeded changes and corruptions)", () => {
+  const rng = new Prng(23);
+  const ids = ["a", "b", "c", "d"].map((x) => x.repeat(40));
+  let s = createState(ids[0], 0);
+  for (const id of ids.slice(1, 3)) s = addNode(s, createNode(id, NodeFlags.MASTER, 0));
+  s = assignSlots(s, ids[1], Array.from({ length: 3000 }, (_, j) => j));
+  const pick = (n: number) => Array.from({ length: n }, () => rng.int(CLUSTER_SLOTS));
+  const fullVerdict = (x: ClusterState) => {
+    try {
+      assertInvariants(x);
+      return "ok";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  let corruptions = 0;
+  for (let round = 0; round < 400; round++) {
+    // A valid change, as commands and the bus make them.
+    const known = [...s.nodes.keys()];
+    let next: ClusterState;
+    switch (rng.int(5)) {
+      case 0:
+        next = reassignSlots(s, known[rng.int(known.length)], pick(1 + rng.int(3)));
+        break;
+      case 1:
+        next = unassignSlots(s, pick(1 + rng.int(3)));
+        break;
+      case 2:
+        next = s.nodes.has(ids[3])
+          ? deleteNode(s, ids[3])
+          : addNode(s, createNode(ids[3], NodeFlags.MASTER, 0));
+        break;
+      case 3:
+        next = bumpEpoch(s).state;
+        break;
+      default:
+        next = reassignSlots(s, ids[rng.int(3)], [rng.int(CLUSTER_SLOTS)]);
+    }
+    assertInvariantsSince(s, next);
+    assert.equal(fullVerdict(next), "ok");
+    // The same change with one corruption: the changed-slots check must see it.
+    const slot = rng.int(CLUSTER_SLOTS);
+    const victim = [...next.nodes.values()][rng.int(next.nodes.size)];
+    let bad: ClusterState;
+    switch (rng.int(4)) {
+      case 0: { // the table names another owner, bitmaps untouched
+        const other = next.slotOwner.get(slot) === ids[1] ? ids[2] : ids[1];
+        bad = { ...next, slotOwner: next.slotOwner.withOwner([slot], other) };
+        break;
+      }
+      case 1: { // a bitmap bit flipped, numSlots kept
+        const bits = victim.slots.slice();
+        bits[slot >> 3] ^= 1 << (slot & 7);
+        bad = updateNode(next, victim.id, { slots: bits });
+        break;
+      }
+      case 2: { // a bitmap bit flipped and counted: two owners, or an owner the table lacks
+        const bits = victim.slots.slice();
+        const had = (bits[slot >> 3] & (1 << (slot & 7))) !== 0;
+        bits[slot >> 3] ^= 1 << (slot & 7);
+        bad = updateNode(next, victim.id, {
+          slots: bits,
+          numSlots: victim.numSlots + (had ? -1 : 1),
+        });
+        break;
+      }
+      default: // numSlots alone
+        bad = updateNode(next, victim.id, { numSlots: victim.numSlots + 1 });
+    }
+    const verdict = fullVerdict(bad);
+    if (verdict === "ok") {
+      assertInvariantsSince(s, bad);
+    } else {
+      corruptions++;
+      assert.throws(() => assertInvariantsSince(s, bad), /invariant violated/, verdict);
+    }
+    s = next;
+  }
+  assert.ok(corruptions > 300, `${corruptions} corruptions checked`);
 });

@@ -20,7 +20,7 @@ export function verifyConfigWithData(s: ClusterState, slotsWithKeys: number[]): 
   let state = s;
   let importing: Map<number, string> | null = null;
   for (const j of slotsWithKeys) {
-    const owner = state.slotOwner[j];
+    const owner = state.slotOwner.get(j);
     if (owner === s.myselfId || state.importingSlotsFrom.has(j)) continue;
     if (owner === null) {
       logs.push(`I have keys for unassigned slot ${j}. Taking responsibility for it.`);

@@ -11,13 +11,12 @@ Deno.test("data check: keys in an unowned slot claim it; in another's slot, impo
   const mine = addSlots(s, [[0, 9]]);
   assert.ok("state" in mine);
   s = mine.state;
-  const slotOwner = s.slotOwner.slice();
-  slotOwner[20] = B;
+  const slotOwner = s.slotOwner.withOwner([20], B);
   s = { ...s, slotOwner, importingSlotsFrom: new Map([[30, B]]) };
   const r = verifyConfigWithData(s, [5, 15, 20, 30]);
-  assert.equal(r.state.slotOwner[5], ME);
-  assert.equal(r.state.slotOwner[15], ME);
-  assert.equal(r.state.slotOwner[20], B);
+  assert.equal(r.state.slotOwner.get(5), ME);
+  assert.equal(r.state.slotOwner.get(15), ME);
+  assert.equal(r.state.slotOwner.get(20), B);
   assert.equal(r.state.importingSlotsFrom.get(20), B);
   assert.equal(r.state.importingSlotsFrom.get(30), B);
   assert.deepEqual(r.logs, [

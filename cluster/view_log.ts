@@ -115,15 +115,11 @@ function nodeLines(prev: ClusterState, next: ClusterState, out: ViewLogLine[]): 
 function slotLines(prev: ClusterState, next: ClusterState, out: ViewLogLine[]): void {
   if (prev.slotOwner === next.slotOwner) return;
   const byOwner = new Map<string | null, number[]>();
-  const a = prev.slotOwner;
-  const b = next.slotOwner;
-  for (let j = 0; j < b.length; j++) {
-    if (a[j] === b[j]) continue;
-    const k = b[j];
+  prev.slotOwner.forEachChange(next.slotOwner, (j, _was, k) => {
     let list = byOwner.get(k);
     if (list === undefined) byOwner.set(k, list = []);
     list.push(j);
-  }
+  });
   let lines = 0;
   for (const [owner, slots] of byOwner) {
     if (lines++ >= MAX_SLOT_LINES) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describeViewChange } from "./view_log.ts";
-import { ID, makeState, range, T0 } from "./bus_test_fixtures.ts";
+import { ID, makeState, range, T0 } from "../tests/bus_fixtures.ts";
 import {
   addNode,
   assignSlots,

@@ -14,7 +14,7 @@
  * clients (each client waits with at most one command).
  */
 
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import type { Client } from "../server/client.ts";
 
 /** CLIENT PAUSE's mode: WRITE (commands that may replicate) or ALL. */

@@ -44,6 +44,9 @@ Deno.test("parseTimeoutMs: long double range and syntax as redis-server", () => 
   ];
   for (const [arg, want] of cases) {
     const got = parseTimeoutMs(b(arg));
-    assert.ok(Object.is(got, want), `${arg.slice(0, 20)}: got ${String(got)}, want ${String(want)}`);
+    assert.ok(
+      Object.is(got, want),
+      `${arg.slice(0, 20)}: got ${String(got)}, want ${String(want)}`,
+    );
   }
 });

@@ -23,6 +23,7 @@ import {
   addSlots,
   blacklistAdd,
   bumpEpoch,
+  CLUSTER_PORT_INCR,
   CLUSTER_SLOTS,
   type ClusterNode,
   createNode,
@@ -42,11 +43,13 @@ import {
   replicasOf,
   reset,
   setConfigEpoch,
+  SLOT_ASSIGNMENT_SAVE,
   slotRanges,
 } from "../cluster/state.ts";
 import { describeNode, describeNodes } from "../cluster/nodes_conf.ts";
 import { normalizeIp } from "../cluster/ip.ts";
 import { setMyMaster } from "../cluster/bus_node_ops.ts";
+import { stopReplicating } from "../cluster/replication_adapter.ts";
 import { setSlot, type SetSlotAction } from "../cluster/setslot.ts";
 import { failureReportCount } from "../cluster/failure_detection.ts";
 import { type FailoverMode, parseFailoverOption } from "../cluster/failover_rules.ts";
@@ -161,7 +164,7 @@ export function clusterInfoText(c: Cluster): string {
   const s = c.state;
   let assigned = 0, ok = 0, pfail = 0, fail = 0;
   for (let j = 0; j < CLUSTER_SLOTS; j++) {
-    const o = s.slotOwner[j];
+    const o = s.slotOwner.get(j);
     if (o === null) continue;
     assigned++;
     const n = s.nodes.get(o)!;
@@ -439,7 +442,7 @@ function slotChange(del: boolean, ranged: boolean): Handler {
     }
     const r = del ? delSlots(c.state, ranges) : addSlots(c.state, ranges);
     if ("error" in r) return ctx.reply.error(r.error);
-    c.apply(r.state);
+    c.apply(r.state, SLOT_ASSIGNMENT_SAVE);
     ctx.reply.ok();
   };
 }
@@ -539,7 +542,12 @@ const resetCmd: Handler = (ctx, argv) => {
   if (isMaster(me) && ctx.db.dict.size !== 0) {
     return ctx.reply.error("ERR CLUSTER RESET can't be called with master nodes containing keys");
   }
-  // TODO(replication): a replica also stops replicating and empties its data here.
+  // clusterReset: a replica turns into an empty master (replicationUnsetMaster, then
+  // emptyData(-1): every database; the tracking invalidation goes once).
+  if (isReplica(me)) {
+    stopReplicating(ctx.server);
+    for (const db of ctx.server.dbs) db.flush(db.id === 0);
+  }
   const next = reset(c.state, hard, randomNodeId(), ctx.server.now());
   if (hard) {
     ctx.server.log.warning("configEpoch set to 0 via CLUSTER RESET HARD");
@@ -559,7 +567,7 @@ const meet: Handler = (ctx, argv) => {
   if (argv.length > 5) return subcommandSyntaxError(ctx, argv[1]);
   const port = parseInt64(argv[3]);
   if (port === null) return ctx.reply.error(`ERR Invalid TCP base port specified: ${str(argv[3])}`);
-  let cport = port + 10000;
+  let cport = port + CLUSTER_PORT_INCR;
   if (argv.length === 5) {
     const cp = parseInt64(argv[4]);
     if (cp === null) return ctx.reply.error(`ERR Invalid TCP bus port specified: ${str(argv[4])}`);

@@ -9,8 +9,12 @@ import { isKeyword } from "./strings.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import type { Reply } from "../protocol/reply.ts";
-import type { Db } from "../keyspace/db.ts";
+import type { Db, Value } from "../keyspace/db.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
+import type { Hash } from "../keyspace/hash.ts";
+
+/** A collection of distinct string members or fields: a set, or a hash's fields. */
+type Keyed = Set<string> | Map<string, unknown> | Hash;
 
 export const LONG_MAX = 9223372036854775807;
 export const LONG_MIN = -9223372036854775808;
@@ -55,14 +59,40 @@ function exact(bound: number): bigint {
   return BigInt(bound);
 }
 
+/**
+ * lookupKeyRead / lookupKeyWrite then checkType, for the collection commands: the value at `key`
+ * when it is a `type` (an instance of that class), undefined when the key is missing, or null
+ * after replying WRONGTYPE.
+ */
+export function lookupOfType<T extends Value>(
+  ctx: { db: Db; reply: Reply },
+  key: string,
+  type: abstract new (...args: never[]) => T,
+  read: boolean,
+): T | undefined | null {
+  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
+  if (v === undefined || v instanceof type) return v as T | undefined;
+  ctx.reply.error(E.WRONGTYPE);
+  return null;
+}
+
+/**
+ * A range of indexes over `len` elements as Redis clamps it for LRANGE, LTRIM, ZRANGE by rank
+ * and ZREMRANGEBYRANK (t_list.c addListRangeReply/ltrimCommand, t_zset.c
+ * genericZrangebyrankCommand/zremrangeGenericCommand): negative indexes count from the end,
+ * start is raised to 0 and end lowered to len - 1. Null when the range holds no element.
+ */
+export function normalizeRange(start: number, end: number, len: number): [number, number] | null {
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) return null;
+  return [start, end >= len ? len - 1 : end];
+}
+
 /** getPositiveLongFromObjectOrReply. */
 export function parsePositiveLong(arg: Uint8Array, msg: string | null = null): number | string {
   return parseRangeLong(arg, 0, LONG_MAX, msg ?? "value is out of range, must be positive");
-}
-
-/** A plain long argument (getLongFromObjectOrReply without message). */
-export function parseLong(arg: Uint8Array): number | null {
-  return parseInt64(arg);
 }
 
 // ---------------------------------------------------------------- random picks
@@ -79,7 +109,7 @@ const UNIFORM_MAX = 256;
 /** Above it, a pick skips 0..SKIP_MAX-1 elements of the persistent iterator. */
 const SKIP_MAX = 16;
 
-function nextFrom(coll: Set<string> | Map<string, unknown>): string {
+function nextFrom(coll: Keyed): string {
   let it = cursors.get(coll);
   if (it === undefined) {
     it = coll.keys();
@@ -95,7 +125,7 @@ function nextFrom(coll: Set<string> | Map<string, unknown>): string {
 }
 
 /** A random element (set member or hash field) of a non-empty collection. */
-export function randomKey(coll: Set<string> | Map<string, unknown>): string {
+export function randomKey(coll: Keyed): string {
   const n = coll.size;
   if (n <= UNIFORM_MAX) {
     let idx = Math.floor(Math.random() * n);
@@ -110,7 +140,7 @@ export function randomKey(coll: Set<string> | Map<string, unknown>): string {
 }
 
 /** k distinct uniformly random elements (k < size), by a partial Fisher-Yates on a copy. */
-export function randomDistinct(coll: Set<string> | Map<string, unknown>, k: number): string[] {
+export function randomDistinct(coll: Keyed, k: number): string[] {
   const all = [...coll.keys()];
   const n = all.length;
   for (let i = 0; i < k; i++) {
@@ -134,7 +164,7 @@ export function randomDistinct(coll: Set<string> | Map<string, unknown>, k: numb
 export function removeMembers(
   db: Db,
   key: string,
-  coll: Set<string> | Map<string, unknown>,
+  coll: Keyed,
   argv: Uint8Array[],
   from: number,
   type: number,
@@ -180,7 +210,7 @@ interface ScanSnapshot {
 
 const snapshots = new WeakMap<object, ScanSnapshot>();
 
-function buildSnapshot(coll: Set<string> | Map<string, unknown>): ScanSnapshot {
+function buildSnapshot(coll: Keyed): ScanSnapshot {
   const pairs: [number, string][] = [];
   for (const k of coll.keys()) pairs.push([hash32(k), k]);
   pairs.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
@@ -281,7 +311,7 @@ export function parseScanOptions(
  * whole scan is returned at least once; elements deleted since the snapshot are skipped.
  */
 export function scanCollection(
-  coll: Set<string> | Map<string, unknown>,
+  coll: Keyed,
   cursorArg: bigint,
   opts: ScanOptions,
   emit: (key: string) => void,

@@ -8,7 +8,8 @@
  */
 import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
 import { aclLogAuthFailure } from "../server/acl_guard.ts";
-import { REDIS_VERSION, type Server } from "../server/server.ts";
+import type { Server } from "../server/server.ts";
+import { REDIS_VERSION } from "../server/version.ts";
 import type { Client } from "../server/client.ts";
 import type { PauseKind } from "../cluster/write_pause.ts";
 import { discardTransaction } from "../server/dispatch.ts";

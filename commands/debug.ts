@@ -28,13 +28,14 @@ import { quicklistNodes } from "../protocol/rdb_object.ts";
 import { parseRdb } from "../protocol/rdb_file.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import type { Value } from "../keyspace/db.ts";
+import { Hash } from "../keyspace/hash.ts";
 import type { Server } from "../server/server.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { encodingOf } from "./keys.ts";
 import { isSharedInteger } from "./strings.ts";
 import { rdbOptions } from "./dump.ts";
-import type { CommandContext } from "./types.ts";
+import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
 const enc = new TextEncoder();
 
@@ -296,7 +297,7 @@ function debugDigestValue(ctx: CommandContext, argv: Uint8Array[]): void {
 /** A short description of a value's nodes (what Redis prints with lpRepr / quicklistRepr). */
 function describe(v: Value): string {
   if (v instanceof Deque) return `${v.length} entries`;
-  if (v instanceof Map || v instanceof Set) return `${v.size} entries`;
+  if (v instanceof Hash || v instanceof Set) return `${v.size} entries`;
   return "1 entry";
 }
 
@@ -507,3 +508,5 @@ function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
   server.log.warning("DB reloaded by DEBUG RELOAD");
   reply.ok();
 }
+
+export const debugCommands: CommandDef[] = [fromTable("debug", debugCommand)];

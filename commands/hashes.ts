@@ -3,9 +3,9 @@
  * HEXISTS, HGETALL (a map in RESP3), HKEYS, HVALS, HINCRBY, HINCRBYFLOAT (x87 long double
  * arithmetic, as Redis prints it), HRANDFIELD and HSCAN.
  *
- * A hash is a Map<field (binary string), value>; a value is held as a string value is
- * (keyspace/string_value.ts: a small one as a binary string, ~16 + n bytes where a Uint8Array
- * costs ~580 of RSS). An emptied hash is deleted.
+ * A hash is a keyspace/hash.ts Hash: packed in one string while Redis keeps a listpack, a Map of
+ * field (binary string) to value after; every change converts it past hash-max-listpack-entries /
+ * -value, as hashTypeTryConversion and hashTypeSet do. An emptied hash is deleted.
  */
 
 import { latin1, parseInt64Big, utf8 } from "../protocol/bytes.ts";
@@ -17,10 +17,12 @@ import {
 } from "../keyspace/string_value.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { HashValue } from "../keyspace/db.ts";
+import { Hash, type HashLimits } from "../keyspace/hash.ts";
 import * as E from "./errors.ts";
 import {
   INVALID_CURSOR,
   LONG_MAX,
+  lookupOfType,
   NEG_LONG_MAX,
   parseRangeLong,
   parseScanCursor,
@@ -43,22 +45,34 @@ function replyValue(reply: Reply, v: StringValue): void {
 
 /** The hash at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getHash(ctx: CommandContext, key: string, read = true): HashValue | undefined | null {
-  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
-  if (v === undefined) return undefined;
-  if (v instanceof Map) return v;
-  ctx.reply.error(E.WRONGTYPE);
-  return null;
+  return lookupOfType<HashValue>(ctx, key, Hash, read);
+}
+
+/** hash-max-listpack-entries / -value, read when a change may convert a packed hash. */
+function limits(ctx: CommandContext): HashLimits {
+  const cfg = ctx.server.config;
+  return {
+    maxEntries: cfg.getNumber("hash-max-listpack-entries"),
+    maxValueBytes: cfg.getNumber("hash-max-listpack-value"),
+  };
+}
+
+/** Set one field and convert the hash when it outgrew the packed form; true when new. */
+function setField(ctx: CommandContext, h: HashValue, f: string, v: StringValue): boolean {
+  const created = h.set(f, v);
+  if (h.listpack) h.fitAfterSet(limits(ctx), f.length, v.length);
+  return created;
 }
 
 /** hashTypeLookupWriteOrCreate: the hash, created (and added) when missing; null on WRONGTYPE. */
 function getOrCreate(ctx: CommandContext, key: string): HashValue | null {
   const v = ctx.db.lookup(key);
   if (v === undefined) {
-    const h: HashValue = new Map();
+    const h = new Hash();
     ctx.db.add(key, h);
     return h;
   }
-  if (v instanceof Map) return v;
+  if (v instanceof Hash) return v;
   ctx.reply.error(E.WRONGTYPE);
   return null;
 }
@@ -93,19 +107,31 @@ function hsetPairs(ctx: CommandContext, key: string, argv: Uint8Array[]): number
   let h: HashValue;
   let isNew = false;
   if (v === undefined) {
-    h = new Map();
+    h = new Hash();
     isNew = true;
-  } else if (v instanceof Map) h = v;
+  } else if (v instanceof Hash) h = v;
   else {
     ctx.reply.error(E.WRONGTYPE);
     return null;
   }
   let created = 0;
-  for (let i = 2; i < argv.length; i += 2) {
-    const f = latin1(argv[i]);
-    const before = h.size;
-    h.set(f, storedString(argv[i + 1]));
-    if (h.size !== before) created++;
+  if (h.listpack) {
+    // hashTypeTryConversion: any argument past hash-max-listpack-value converts first.
+    const lim = limits(ctx);
+    for (let i = 2; i < argv.length; i++) {
+      if (argv[i].length > lim.maxValueBytes) {
+        h.convertToTable();
+        break;
+      }
+    }
+    for (let i = 2; i < argv.length; i += 2) {
+      if (h.set(latin1(argv[i]), storedString(argv[i + 1]))) created++;
+    }
+    if (h.listpack) h.fitAfterSet(lim, 0, 0);
+  } else {
+    for (let i = 2; i < argv.length; i += 2) {
+      if (h.set(latin1(argv[i]), storedString(argv[i + 1]))) created++;
+    }
   }
   if (isNew) db.add(key, h);
   else db.signalModified(key);
@@ -121,9 +147,12 @@ function hsetnx(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.int(0);
     return;
   }
-  if (h === undefined) ctx.db.add(key, new Map([[f, storedString(argv[3])]]));
-  else {
-    h.set(f, storedString(argv[3]));
+  if (h === undefined) {
+    const created = new Hash();
+    setField(ctx, created, f, storedString(argv[3]));
+    ctx.db.add(key, created);
+  } else {
+    setField(ctx, h, f, storedString(argv[3]));
     ctx.db.signalModified(key);
   }
   ctx.reply.int(1);
@@ -170,7 +199,7 @@ function hlen(ctx: CommandContext, argv: Uint8Array[]): void {
 function hstrlen(ctx: CommandContext, argv: Uint8Array[]): void {
   const h = getHash(ctx, latin1(argv[1]));
   if (h === null) return;
-  ctx.reply.int(h?.get(latin1(argv[2]))?.length ?? 0);
+  ctx.reply.int(h === undefined ? 0 : h.valueLength(latin1(argv[2])));
 }
 
 function hexists(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -245,7 +274,7 @@ function hincrby(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(E.OVERFLOW);
     return;
   }
-  h.set(f, String(next));
+  setField(ctx, h, f, String(next));
   ctx.db.signalModified(key);
   reply.int(next >= -9007199254740991n && next <= 9007199254740991n ? Number(next) : next);
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_HASH, "hincrby", key);
@@ -282,7 +311,7 @@ function hincrbyfloat(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   const out = formatLongDoubleHuman(sum);
-  h.set(f, out);
+  setField(ctx, h, f, out);
   ctx.db.signalModified(key);
   reply.bulkBinary(out);
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_HASH, "hincrbyfloat", key);

@@ -10,6 +10,7 @@ import { latin1, parseInt64, parseInt64Big, str } from "../protocol/bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { type Db, typeName, type Value } from "../keyspace/db.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { Hash } from "../keyspace/hash.ts";
 import { Stream } from "../keyspace/stream.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { isStringValue } from "../keyspace/string_value.ts";
@@ -207,7 +208,7 @@ function renameGeneric(ctx: CommandContext, argv: Uint8Array[], nx: boolean): vo
 function cloneValue(v: Value): Value | null {
   if (isStringValue(v)) return cloneString(v);
   if (v instanceof Deque) return Deque.from(v.toArray());
-  if (v instanceof Map) return new Map(v);
+  if (v instanceof Hash) return v.clone(); // hashTypeDup: same encoding and order
   if (v instanceof Set) return new Set(v);
   if (v instanceof Stream) return v.clone(); // streamDup
   if (v instanceof ZSet) {
@@ -410,12 +411,7 @@ export function encodingOf(server: Server, v: Value): string {
   const cfg = server.config;
   if (isStringValue(v)) return stringEncoding(v);
   if (v instanceof Deque) return "quicklist";
-  if (v instanceof Map) {
-    if (v.size > cfg.getNumber("hash-max-listpack-entries")) return "hashtable";
-    const maxLen = cfg.getNumber("hash-max-listpack-value");
-    for (const [f, val] of v) if (f.length > maxLen || val.length > maxLen) return "hashtable";
-    return "listpack";
-  }
+  if (v instanceof Hash) return v.listpack ? "listpack" : "hashtable";
   if (v instanceof Set) {
     if (v.size > cfg.getNumber("set-max-intset-entries")) return "hashtable";
     for (const m of v) if (!isInt64Binary(m)) return "hashtable";

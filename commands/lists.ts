@@ -14,7 +14,13 @@ import { isKeyword } from "./strings.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Db } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
-import { LONG_MAX, parsePositiveLong, parseRangeLong } from "./coll_util.ts";
+import {
+  LONG_MAX,
+  lookupOfType,
+  normalizeRange,
+  parsePositiveLong,
+  parseRangeLong,
+} from "./coll_util.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 import type { Reply } from "../protocol/reply.ts";
@@ -27,11 +33,7 @@ type Where = typeof HEAD | typeof TAIL;
 
 /** The list at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getList(ctx: CommandContext, key: string, read = false): List | undefined | null {
-  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
-  if (v === undefined) return undefined;
-  if (v instanceof Deque) return v as List;
-  ctx.reply.error(E.WRONGTYPE);
-  return null;
+  return lookupOfType<List>(ctx, key, Deque, read);
 }
 
 /**
@@ -163,8 +165,8 @@ function llen(ctx: CommandContext, argv: Uint8Array[]): void {
 
 function lrange(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
-  let start = parseLongArg(argv[2]);
-  let end = parseLongArg(argv[3]);
+  const start = parseLongArg(argv[2]);
+  const end = parseLongArg(argv[3]);
   if (start === null || end === null) {
     reply.error(E.NOT_INTEGER);
     return;
@@ -175,17 +177,13 @@ function lrange(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.array(0);
     return;
   }
-  const llen = list.length;
-  if (start < 0) start = llen + start;
-  if (end < 0) end = llen + end;
-  if (start < 0) start = 0;
-  if (start > end || start >= llen) {
+  const range = normalizeRange(start, end, list.length);
+  if (range === null) {
     reply.array(0);
     return;
   }
-  if (end >= llen) end = llen - 1;
-  reply.array(end - start + 1);
-  for (let i = start; i <= end; i++) reply.bulk(list.at(i)!);
+  reply.array(range[1] - range[0] + 1);
+  for (let i = range[0]; i <= range[1]; i++) reply.bulk(list.at(i)!);
 }
 
 function parseLongArg(a: Uint8Array): number | null {
@@ -317,8 +315,8 @@ function linsert(ctx: CommandContext, argv: Uint8Array[]): void {
 
 function ltrim(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
-  let start = parseLongArg(argv[2]);
-  let end = parseLongArg(argv[3]);
+  const start = parseLongArg(argv[2]);
+  const end = parseLongArg(argv[3]);
   if (start === null || end === null) {
     reply.error(E.NOT_INTEGER);
     return;
@@ -331,18 +329,9 @@ function ltrim(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   const llen = list.length;
-  if (start < 0) start = llen + start;
-  if (end < 0) end = llen + end;
-  if (start < 0) start = 0;
-  let ltrimN: number, rtrimN: number;
-  if (start > end || start >= llen) {
-    ltrimN = llen;
-    rtrimN = 0;
-  } else {
-    if (end >= llen) end = llen - 1;
-    ltrimN = start;
-    rtrimN = llen - end - 1;
-  }
+  const range = normalizeRange(start, end, llen);
+  const ltrimN = range === null ? llen : range[0];
+  const rtrimN = range === null ? 0 : llen - range[1] - 1;
   if (ltrimN + rtrimN >= llen) list.replaceAll([]);
   else {
     for (let i = 0; i < ltrimN; i++) list.shift();

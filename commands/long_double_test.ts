@@ -20,16 +20,53 @@ Deno.test("long double: sums print as Redis 7.0 INCRBYFLOAT does (values from re
   assert.equal(incr("17179869184", "1.5"), "17179869185.5");
   assert.equal(incr("0", "0x10"), "16");
   assert.equal(incr("0.024390243902439025", "-0.024390243902439025"), "0");
-  assert.ok(incr("1e400", "1")!.startsWith("10000000000000000000281880683947586514586453433629052038625910693539685534"));
+  assert.ok(
+    incr("1e400", "1")!.startsWith(
+      "10000000000000000000281880683947586514586453433629052038625910693539685534",
+    ),
+  );
   assert.equal(incr("-0.000000000000000001", "0"), "0"); // "-0" is printed as "0"
   assert.equal(incr("-1.5", "0"), "-1.5");
 });
 
 Deno.test("long double: string2ld rejects what Redis rejects", () => {
-  for (const bad of ["", " 1", "1 ", "abc", "1e", "-", ".", "nan", "NaN", "1e5000", "-1e5000", "1e-5000", "0x", "1\x002", "++1"]) {
+  for (
+    const bad of [
+      "",
+      " 1",
+      "1 ",
+      "abc",
+      "1e",
+      "-",
+      ".",
+      "nan",
+      "NaN",
+      "1e5000",
+      "-1e5000",
+      "1e-5000",
+      "0x",
+      "1\x002",
+      "++1",
+    ]
+  ) {
     assert.equal(parseLongDouble(te.encode(bad)), null, JSON.stringify(bad));
   }
-  for (const good of ["1", "+1", "-1", ".5", "5.", "1e3", "1E-3", "inf", "-Infinity", "0x1p-2", "0X1A", "1e4000"]) {
+  for (
+    const good of [
+      "1",
+      "+1",
+      "-1",
+      ".5",
+      "5.",
+      "1e3",
+      "1E-3",
+      "inf",
+      "-Infinity",
+      "0x1p-2",
+      "0X1A",
+      "1e4000",
+    ]
+  ) {
     assert.notEqual(parseLongDouble(te.encode(good)), null, JSON.stringify(good));
   }
   assert.equal(incr("inf", "-inf"), "nan");

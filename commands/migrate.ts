@@ -35,8 +35,8 @@
  *      changed in flight but still exists is sent again with REPLACE (its newest value) before it
  *      is deleted here, at most MAX_RESEND_ROUNDS times; a key deleted in flight is left alone.
  * So after `+OK` the acknowledged keys exist on the target with their latest value and are gone
- * here (client-compat.md D.5.3). Replicas receive a DEL of the deleted keys (MIGRATE is never
- * propagated as itself), as Redis rewrites the command.
+ * here (cluster.c migrateCommand deletes what the target acknowledged). Replicas receive a DEL
+ * of the deleted keys (MIGRATE is never propagated as itself), as Redis rewrites the command.
  */
 
 import { latin1, lower, parseInt64, str, utf8 } from "../protocol/bytes.ts";

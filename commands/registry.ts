@@ -3,7 +3,14 @@
 import type { CommandDef } from "./types.ts";
 import { transactionCommands } from "./transactions.ts";
 import { connectionCommands } from "./connection.ts";
+import { infoCommands } from "./info.ts";
+import { configCommands } from "./config.ts";
 import { serverCommands } from "./server.ts";
+import { persistenceCommands } from "./persistence.ts";
+import { debugCommands } from "./debug.ts";
+import { shutdownCommands } from "./shutdown.ts";
+import { slowlogCommands } from "./slowlog.ts";
+import { memoryCommands } from "./memory.ts";
 import { stringCommands } from "./strings.ts";
 import { keyCommands } from "./keys.ts";
 import { listCommands } from "./lists.ts";
@@ -30,7 +37,14 @@ import { latencyCommands } from "./latency.ts";
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
   ...connectionCommands,
+  ...infoCommands,
+  ...configCommands,
   ...serverCommands,
+  ...persistenceCommands,
+  ...debugCommands,
+  ...shutdownCommands,
+  ...slowlogCommands,
+  ...memoryCommands,
   ...stringCommands,
   ...keyCommands,
   ...listCommands,

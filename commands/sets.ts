@@ -13,6 +13,7 @@ import * as E from "./errors.ts";
 import {
   INVALID_CURSOR,
   LONG_MAX,
+  lookupOfType,
   NEG_LONG_MAX,
   parsePositiveLong,
   parseRangeLong,
@@ -30,11 +31,7 @@ import { NOTIFY_GENERIC, NOTIFY_SET } from "../pubsub/notify_flags.ts";
 
 /** The set at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getSet(ctx: CommandContext, key: string, read = true): SetValue | undefined | null {
-  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
-  if (v === undefined) return undefined;
-  if (v instanceof Set) return v;
-  ctx.reply.error(E.WRONGTYPE);
-  return null;
+  return lookupOfType<SetValue>(ctx, key, Set, read);
 }
 
 function sadd(ctx: CommandContext, argv: Uint8Array[]): void {

@@ -33,12 +33,12 @@
  * with errno clear. ACL key permissions do not exist here, so BY/GET are never refused for them.
  */
 
-import { latin1 } from "../protocol/bytes.ts";
+import { latin1, parseInt64 } from "../protocol/bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Value } from "../keyspace/db.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { Hash } from "../keyspace/hash.ts";
 import * as E from "./errors.ts";
-import { parseLong } from "./coll_util.ts";
 import { strtod } from "./zset_parse.ts";
 import { hexVal, isDigit } from "./long_double.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
@@ -137,7 +137,7 @@ function lookupByPattern(
   if (pat.constant) return null;
   const v: Value | undefined = ctx.db.lookupRead(pat.prefix + elem + pat.postfix);
   if (v === undefined) return null;
-  if (pat.field !== null) return v instanceof Map ? v.get(pat.field) ?? null : null;
+  if (pat.field !== null) return v instanceof Hash ? v.get(pat.field) ?? null : null;
   // A string value held as a binary string is returned as one, as the element itself is.
   return typeof v === "string" || v instanceof Uint8Array ? v : null;
 }
@@ -365,8 +365,8 @@ function sortGeneric(ctx: CommandContext, argv: Uint8Array[], readonly: boolean)
     else if (isCKeyword(a, "desc")) desc = true;
     else if (isCKeyword(a, "alpha")) alpha = true;
     else if (isCKeyword(a, "limit") && leftargs >= 2) {
-      const s = parseLong(argv[j + 1]);
-      const c = s === null ? null : parseLong(argv[j + 2]);
+      const s = parseInt64(argv[j + 1]);
+      const c = s === null ? null : parseInt64(argv[j + 2]);
       if (s === null || c === null) {
         reply.error(E.NOT_INTEGER);
         return;

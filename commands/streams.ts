@@ -15,6 +15,7 @@
  * The data structure lives in keyspace/stream.ts.
  */
 
+import { lookupOfType } from "./coll_util.ts";
 import { fromLatin1, latin1, lower, parseInt64Big } from "../protocol/bytes.ts";
 import { Reply } from "../protocol/reply.ts";
 import {
@@ -91,10 +92,7 @@ function parseLongLong(ctx: CommandContext, arg: Uint8Array, msg = E.NOT_INTEGER
 
 /** The stream at `key` (lookupKeyRead when `read`, else lookupKeyWrite); null after WRONGTYPE. */
 function lookupStream(ctx: CommandContext, key: string, read: boolean): Stream | undefined | null {
-  const v = read ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
-  if (v === undefined || v instanceof Stream) return v;
-  ctx.reply.error(E.WRONGTYPE);
-  return null;
+  return lookupOfType(ctx, key, Stream, read);
 }
 
 /** streamParseIDOrReply / streamParseStrictIDOrReply. */

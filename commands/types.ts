@@ -12,6 +12,9 @@ import type { Db } from "../keyspace/db.ts";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import { COMMAND_TABLE, type CommandSpec } from "./command_docs_table.ts";
+import type { CommandDef, CommandFlag } from "./command_def.ts";
+
+export type { CommandDef, CommandFlag } from "./command_def.ts";
 
 export interface CommandContext {
   server: Server;
@@ -22,60 +25,6 @@ export interface CommandContext {
 
 /** Synchronous for almost everything; a Promise for the few commands that wait (WAIT, MIGRATE). */
 export type Handler = (ctx: CommandContext, argv: Uint8Array[]) => void | Promise<void>;
-
-/**
- * Flags as COMMAND INFO prints them: write, readonly, denyoom, admin, pubsub, noscript, blocking,
- * loading, stale, skip_monitor, asking, fast, no_auth, may_replicate, no_multi...
- */
-export type CommandFlag =
-  | "write"
-  | "readonly"
-  | "denyoom"
-  | "module"
-  | "admin"
-  | "pubsub"
-  | "noscript"
-  | "blocking"
-  | "loading"
-  | "stale"
-  | "skip_monitor"
-  | "skip_slowlog"
-  | "asking"
-  | "fast"
-  | "no_auth"
-  | "may_replicate"
-  | "sentinel"
-  | "only_sentinel"
-  | "no_mandatory_keys"
-  | "protected"
-  | "no_async_loading"
-  | "no_multi"
-  | "movablekeys"
-  | "allow_busy";
-
-export interface CommandDef {
-  /** Lowercase name; for a subcommand just the subcommand part ("info" of "cluster info"). */
-  name: string;
-  /** Redis arity: exact argc when positive, minimum argc when negative (argv[0] counts). */
-  arity: number;
-  flags: CommandFlag[];
-  /** Legacy key spec (COMMAND INFO): first key index, last (-1 = last arg), step. 0 = no keys. */
-  firstKey: number;
-  lastKey: number;
-  step: number;
-  /** ACL categories without '@', e.g. ["write", "string", "fast"]. */
-  categories?: string[];
-  /** Key positions for commands whose keys the legacy spec cannot describe (numkeys forms). */
-  getKeys?: (argv: Uint8Array[]) => number[];
-  handler?: Handler;
-  /**
-   * The definition with the flags this call has, when they depend on its arguments (EVAL and
-   * FCALL take them from the script: Redis's getCommandFlags).
-   */
-  flagsFor?: (server: Server, argv: Uint8Array[]) => CommandDef;
-  /** For container commands (CLUSTER, CONFIG, CLIENT, ...): dispatched on argv[1]. */
-  subcommands?: CommandDef[];
-}
 
 /** Redis 7.0.15's table entry of `fullname` ("get", "config|get"); throws for one Redis lacks. */
 export function specOf(fullname: string): CommandSpec {

@@ -1,12 +1,7 @@
 /** Unit tests for the sorted-set argument parsers (strtod emulation, ranges). */
 
 import assert from "node:assert/strict";
-import {
-  parseLexRange,
-  parseScoreRange,
-  parseStrictDouble,
-  strtod,
-} from "./zset_parse.ts";
+import { parseLexRange, parseScoreRange, parseStrictDouble, strtod } from "./zset_parse.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
 

@@ -16,7 +16,14 @@ import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { isKeyword } from "./strings.ts";
-import { INVALID_CURSOR, parseScanCursor, parseScanOptions, replyScan } from "./coll_util.ts";
+import {
+  INVALID_CURSOR,
+  lookupOfType,
+  normalizeRange,
+  parseScanCursor,
+  parseScanOptions,
+  replyScan,
+} from "./coll_util.ts";
 import { parseLexRange, parseScoreRange, parseStrictDouble } from "./zset_parse.ts";
 import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from "../pubsub/notify_flags.ts";
@@ -27,23 +34,6 @@ const NOT_LEX_RANGE = "ERR min or max not valid string range item";
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
-
-/** The zset at `key`: the value, null when missing, or undefined after a WRONGTYPE reply. */
-function zsetForRead(ctx: CommandContext, key: string): ZSet | null | undefined {
-  const v = ctx.db.lookupRead(key);
-  if (v === undefined) return null;
-  if (v instanceof ZSet) return v;
-  ctx.reply.error(E.WRONGTYPE);
-  return undefined;
-}
-
-function zsetForWrite(ctx: CommandContext, key: string): ZSet | null | undefined {
-  const v = ctx.db.lookup(key);
-  if (v === undefined) return null;
-  if (v instanceof ZSet) return v;
-  ctx.reply.error(E.WRONGTYPE);
-  return undefined;
-}
 
 /** zset-max-listpack-entries / -value, read when a listpack-encoded zset may change encoding. */
 function maxEntries(ctx: CommandContext): number {
@@ -191,12 +181,12 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
     scores[j] = s;
   }
   const key = latin1(argv[1]);
-  let z = zsetForWrite(ctx, key);
-  if (z === undefined) return;
+  let z = lookupOfType(ctx, key, ZSet, false);
+  if (z === null) return;
   let added = 0, updated = 0, processed = 0;
   let score = 0;
-  const created = z === null;
-  if (z === null) {
+  const created = z === undefined;
+  if (z === undefined) {
     if (xx) {
       if (incr) reply.nil();
       else reply.int(0);
@@ -264,9 +254,9 @@ function zincrby(ctx: CommandContext, argv: Uint8Array[]): void {
 
 function zrem(ctx: CommandContext, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
-  const z = zsetForWrite(ctx, key);
-  if (z === undefined) return;
-  if (z === null) {
+  const z = lookupOfType(ctx, key, ZSet, false);
+  if (z === null) return;
+  if (z === undefined) {
     ctx.reply.int(0);
     return;
   }
@@ -280,34 +270,34 @@ function zrem(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 function zcard(ctx: CommandContext, argv: Uint8Array[]): void {
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
-  ctx.reply.int(z === null ? 0 : z.size);
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
+  ctx.reply.int(z === undefined ? 0 : z.size);
 }
 
 function zscore(ctx: CommandContext, argv: Uint8Array[]): void {
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
-  const s = z === null ? undefined : z.score(latin1(argv[2]));
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
+  const s = z === undefined ? undefined : z.score(latin1(argv[2]));
   if (s === undefined) ctx.reply.nil();
   else ctx.reply.double(s);
 }
 
 function zmscore(ctx: CommandContext, argv: Uint8Array[]): void {
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
   ctx.reply.array(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
-    const s = z === null ? undefined : z.score(latin1(argv[j]));
+    const s = z === undefined ? undefined : z.score(latin1(argv[j]));
     if (s === undefined) ctx.reply.nil();
     else ctx.reply.double(s);
   }
 }
 
 function zrankGeneric(ctx: CommandContext, argv: Uint8Array[], rev: boolean): void {
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
-  if (z === null) {
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
+  if (z === undefined) {
     ctx.reply.nil();
     return;
   }
@@ -322,9 +312,9 @@ function zcount(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error(NOT_FLOAT_RANGE);
     return;
   }
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
-  ctx.reply.int(z === null ? 0 : z.countInScoreRange(range));
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
+  ctx.reply.int(z === undefined ? 0 : z.countInScoreRange(range));
 }
 
 function zlexcount(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -333,9 +323,9 @@ function zlexcount(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error(NOT_LEX_RANGE);
     return;
   }
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
-  ctx.reply.int(z === null ? 0 : z.countInLexRange(range));
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
+  ctx.reply.int(z === undefined ? 0 : z.countInLexRange(range));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,13 +340,8 @@ function noElements(): ZRange {
 
 /** genericZrangebyrankCommand's clamping of start/end, then the elements. */
 function rankElements(z: ZSet, start: number, end: number, rev: boolean): ZRange {
-  const llen = z.size;
-  if (start < 0) start = llen + start;
-  if (end < 0) end = llen + end;
-  if (start < 0) start = 0;
-  if (start > end || start >= llen) return noElements();
-  if (end >= llen) end = llen - 1;
-  return z.rangeByRank(start, end, rev);
+  const range = normalizeRange(start, end, z.size);
+  return range === null ? noElements() : z.rangeByRank(range[0], range[1], rev);
 }
 
 function scoreElements(
@@ -462,9 +447,9 @@ function zrangeGeneric(
     }
   }
   const key = latin1(argv[argcStart]);
-  const z = zsetForRead(ctx, key);
-  if (z === undefined) return;
-  if (z === null) {
+  const z = lookupOfType(ctx, key, ZSet, true);
+  if (z === null) return;
+  if (z === undefined) {
     if (dst !== null) storeResult(ctx, dst, null, "zrangestore");
     else reply.array(0);
     return;
@@ -545,24 +530,20 @@ function zremrangeGeneric(ctx: CommandContext, argv: Uint8Array[], type: number)
     }
   }
   const key = latin1(argv[1]);
-  const z = zsetForWrite(ctx, key);
-  if (z === undefined) return;
-  if (z === null) {
+  const z = lookupOfType(ctx, key, ZSet, false);
+  if (z === null) return;
+  if (z === undefined) {
     reply.int(0);
     return;
   }
   let deleted: number;
   if (type === RANGE_RANK) {
-    const llen = z.size;
-    if (start < 0) start = llen + start;
-    if (end < 0) end = llen + end;
-    if (start < 0) start = 0;
-    if (start > end || start >= llen) {
+    const range = normalizeRange(start, end, z.size);
+    if (range === null) {
       reply.int(0);
       return;
     }
-    if (end >= llen) end = llen - 1;
-    deleted = z.deleteRangeByRank(start, end);
+    deleted = z.deleteRangeByRank(range[0], range[1]);
   } else if (type === RANGE_SCORE) {
     deleted = z.deleteRangeByScore(scoreRange!);
   } else {
@@ -597,9 +578,9 @@ export function zpopGeneric(
   let keyBytes: Uint8Array | null = null;
   for (let i = 0; i < keys.length; i++) {
     key = latin1(keys[i]);
-    const found = zsetForWrite(ctx, key);
-    if (found === undefined) return true;
-    if (found !== null) {
+    const found = lookupOfType(ctx, key, ZSet, false);
+    if (found === null) return true;
+    if (found !== undefined) {
       z = found;
       keyBytes = keys[i];
       break;
@@ -903,9 +884,9 @@ const LONG_MAX_HALF = 4611686018427387903n;
 function zrandmember(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   if (argv.length === 2) {
-    const z = zsetForRead(ctx, latin1(argv[1]));
-    if (z === undefined) return;
-    if (z === null) {
+    const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+    if (z === null) return;
+    if (z === undefined) {
       reply.nil();
       return;
     }
@@ -934,9 +915,9 @@ function zrandmember(ctx: CommandContext, argv: Uint8Array[]): void {
       return;
     }
   }
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
-  if (z === null) {
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
+  if (z === undefined) {
     reply.array(0);
     return;
   }
@@ -1041,9 +1022,9 @@ function zscan(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(INVALID_CURSOR);
     return;
   }
-  const z = zsetForRead(ctx, latin1(argv[1]));
-  if (z === undefined) return;
-  if (z === null) {
+  const z = lookupOfType(ctx, latin1(argv[1]), ZSet, true);
+  if (z === null) return;
+  if (z === undefined) {
     replyScan(reply, 0, []);
     return;
   }

@@ -6,13 +6,14 @@
  *
  * Keys are binary strings (one char per byte, see protocol/bytes.ts). Values:
  *   string -> a binary string or Uint8Array (keyspace/string_value.ts),
- *   list -> Deque<Uint8Array>, hash -> Map<string, StringValue>, set -> Set<string>,
+ *   list -> Deque<Uint8Array>, hash -> Hash (keyspace/hash.ts), set -> Set<string>,
  *   zset -> ZSet, stream -> Stream.
  * Plain code, no actors: this is the data plane's hot path.
  */
 
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
+import { Hash } from "./hash.ts";
 import { Stream } from "./stream.ts";
 import { CLUSTER_SLOTS, keyHashSlotBinary as slotOfKey } from "../protocol/slot.ts";
 import type { KeyTracker } from "../server/tracking.ts";
@@ -31,10 +32,9 @@ import {
   touchedLru,
 } from "./lru.ts";
 import { keyBytes, stringBytes } from "./object_size.ts";
-import type { StringValue } from "./string_value.ts";
 
 /** Field (binary string) -> value, held as string values are (keyspace/string_value.ts). */
-export type HashValue = Map<string, StringValue>;
+export type HashValue = Hash;
 export type SetValue = Set<string>;
 export type ListValue = Deque<Uint8Array>;
 export type Value = string | Uint8Array | ListValue | HashValue | SetValue | ZSet | Stream;
@@ -43,7 +43,7 @@ export type TypeName = "string" | "list" | "hash" | "set" | "zset" | "stream";
 export function typeName(v: Value): TypeName {
   if (typeof v === "string" || v instanceof Uint8Array) return "string";
   if (v instanceof Deque) return "list";
-  if (v instanceof Map) return "hash";
+  if (v instanceof Hash) return "hash";
   if (v instanceof Set) return "set";
   if (v instanceof Stream) return "stream";
   return "zset";

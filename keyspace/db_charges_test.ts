@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Db, type Value } from "./db.ts";
+import { Hash } from "./hash.ts";
+import { Db } from "./db.ts";
 import { keyBytes } from "./object_size.ts";
 import { prng } from "../tests/prng.ts";
 
@@ -29,8 +30,8 @@ Deno.test("Db.usedBytes equals a fresh count after every change (seeded)", () =>
         db.set(key, new Uint8Array(int(3000)));
       } else if (op === 3) {
         what = "set hash";
-        db.set(key, new Map([["f", "v"]]) as Value);
-      } else if (op === 4 && v instanceof Map) {
+        db.set(key, Hash.from([["f", "v"]]));
+      } else if (op === 4 && v instanceof Hash) {
         // Changed in place, then signalled, as HSET does.
         what = "hset in place";
         for (let i = int(20); i > 0; i--) v.set(`f${int(100)}`, "y".repeat(int(50)));

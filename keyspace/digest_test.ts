@@ -1,4 +1,5 @@
 /** SHA-1 vectors and DEBUG DIGEST-VALUE equality with a real redis-server 7.0. */
+import { Hash } from "./hash.ts";
 import assert from "node:assert/strict";
 import { datasetDigest, digestHex, sha1, valueDigest } from "./digest.ts";
 import { Deque } from "./deque.ts";
@@ -39,8 +40,8 @@ Deno.test("digest: order matters for lists, not for sets/hashes/zsets", () => {
     hex(valueDigest(new Set(["a", "b"]), false)),
     hex(valueDigest(new Set(["b", "a"]), false)),
   );
-  const h1: Value = new Map([["f", b("1")], ["g", b("2")]]);
-  const h2: Value = new Map([["g", b("2")], ["f", b("1")]]);
+  const h1: Value = Hash.from([["f", b("1")], ["g", b("2")]]);
+  const h2: Value = Hash.from([["g", b("2")], ["f", b("1")]]);
   assert.equal(hex(valueDigest(h1, false)), hex(valueDigest(h2, false)));
   assert.notEqual(hex(valueDigest(b("x"), false)), hex(valueDigest(b("x"), true)));
   assert.equal(hex(datasetDigest([], () => false)), "0".repeat(40));
@@ -68,7 +69,7 @@ Deno.test({
         [
           "h",
           [["HSET", "h", "f1", "v1", "f2", "2"]],
-          new Map([["f1", b("v1")], ["f2", b("2")]]),
+          Hash.from([["f1", b("v1")], ["f2", b("2")]]),
           false,
         ],
         ["set", [["SADD", "set", "x", "y", "z"]], new Set(["x", "y", "z"]), false],
@@ -92,7 +93,7 @@ Deno.test({
       zinf.add("b", -Infinity);
       zinf.add("c", 0.1);
       cases.push(["zinf", [["ZADD", "zinf", "+inf", "a", "-inf", "b", "0.1", "c"]], zinf, false]);
-      const bigHash = new Map<string, Uint8Array>();
+      const bigHash = Hash.table();
       const hargs = ["HSET", "hbig"];
       for (let i = 0; i < 600; i++) {
         bigHash.set(`f${i}`, b(`v${i}`));

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Hash } from "./hash.ts";
 import { Db } from "./db.ts";
 import {
   EvictionPool,
@@ -20,18 +21,7 @@ import {
   touchedLru,
 } from "./lru.ts";
 import { keyBytes } from "./object_size.ts";
-
-/** A seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../tests/prng.ts";
 
 Deno.test("pool keeps the 16 best scores in ascending order, dropping the worst", () => {
   const pool = new EvictionPool();
@@ -121,8 +111,8 @@ Deno.test("keyspace: usedBytes is the sum of the keys' charges through set/overw
     else if (op < 0.55) db.set(k, new Uint8Array(Math.floor(rnd() * 300)));
     else if (op < 0.7) {
       const v = db.lookup(k);
-      if (v instanceof Map) v.set(`f${i}`, new Uint8Array(10));
-      else if (v === undefined) db.add(k, new Map([["f", new Uint8Array(3)]]));
+      if (v instanceof Hash) v.set(`f${i}`, new Uint8Array(10));
+      else if (v === undefined) db.add(k, Hash.from([["f", new Uint8Array(3)]]));
       db.signalModified(k);
     } else if (op < 0.9) db.delete(k);
     else if (op < 0.95) {

@@ -18,6 +18,7 @@
 
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
+import { Hash } from "./hash.ts";
 import { Stream } from "./stream.ts";
 
 /** One Map entry (the dict's and the slot index's). */
@@ -67,10 +68,13 @@ export function valueBytes(v: unknown, samples = 5): number {
     return COLLECTION_BYTES + 8 * v.length +
       sampled(v as Deque<Uint8Array>, v.length, samples, stringValueBytes);
   }
-  if (v instanceof Map) {
+  if (v instanceof Hash) {
+    // Packed: one string of fields and values with a length byte each; table: a Map entry and
+    // two strings a field.
+    if (v.listpack) return COLLECTION_BYTES + stringBytes(v.packedBytes);
     return COLLECTION_BYTES +
       sampled(
-        v as Map<string, Uint8Array | string>,
+        v,
         v.size,
         samples,
         ([f, x]) => MAP_ENTRY_BYTES + stringBytes(f.length) + stringValueBytes(x),

@@ -16,6 +16,10 @@
  * Decoding functions report through `entry` (module scratch, single-threaded, never re-entered).
  */
 
+import { copyOf, equalsAt, flat, splice } from "./packed_string.ts";
+
+export { copyOf, splice };
+
 /** What `readHeader` / `readEntry` decoded. */
 export const entry = {
   /** The score (readEntry only). */
@@ -32,8 +36,6 @@ const KIND_DOUBLE = 0;
 /** Largest integer kind (6 bytes: |n| < 2^47). */
 const KIND_INT_MAX = 6;
 const LEN_EXTENDED = 31;
-/** SlicedString::kMinLength: V8 copies shorter substrings, longer ones share their parent. */
-const SLICE_MIN = 13;
 
 const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
@@ -217,11 +219,7 @@ export function canonicalEntry(p: string, o: number): boolean {
 
 /** Is the member stored at [start, end) equal to `member`? */
 export function memberEquals(p: string, start: number, end: number, member: string): boolean {
-  if (end - start !== member.length) return false;
-  for (let i = 0; i < member.length; i++) {
-    if (p.charCodeAt(start + i) !== member.charCodeAt(i)) return false;
-  }
-  return true;
+  return equalsAt(p, start, end, member);
 }
 
 /** memcmp order of the member stored at [start, end) against `member`: -1, 0 or 1. */
@@ -236,38 +234,9 @@ export function compareMember(p: string, start: number, end: number, member: str
   return len === member.length ? 0 : len < member.length ? -1 : 1;
 }
 
-/** Sink for the reads that flatten a rope (kept so the reads are not optimized away). */
-let flattenSink = 0;
-
-/**
- * `s` (a concatenation of two or more pieces) as one flat string: reading a char of a rope makes
- * V8 copy it into a new sequential string, which the GC then uses in place of the rope; nothing
- * keeps the pieces (or the strings they were sliced from) alive.
- */
-function flat(s: string): string {
-  if (s.length >= SLICE_MIN) flattenSink ^= s.charCodeAt(0);
-  return s;
-}
-
-/** A copy of p[start, end) that does not share p's memory (a long slice would keep p alive). */
-export function copyOf(p: string, start: number, end: number): string {
-  if (end - start < SLICE_MIN) return p.slice(start, end);
-  return flat(p.slice(start, start + 1) + p.slice(start + 1, end));
-}
-
 /** The member stored at [start, end), as its own string. */
 export function memberAt(p: string, start: number, end: number): string {
   return copyOf(p, start, end);
-}
-
-/** p with [start, end) replaced by `insert`, as a new flat string. */
-export function splice(p: string, start: number, end: number, insert: string): string {
-  if (insert === "") {
-    if (start === 0) return copyOf(p, end, p.length);
-    if (end === p.length) return copyOf(p, 0, start);
-    return flat(p.slice(0, start) + p.slice(end));
-  }
-  return flat(p.slice(0, start) + insert + p.slice(end));
 }
 
 /**

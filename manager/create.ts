@@ -1,6 +1,6 @@
 /**
  * `create host:port ... --replicas N`: the organiser flow of redis-cli --cluster create
- * (client-compat.md A.2): check every node is empty, decide masters, replicas and slots
+ * (redis-cli.c clusterManagerCommandCreate): check every node is empty, decide masters, replicas and slots
  * (placement.ts), confirm, ADDSLOTS on masters, a distinct config epoch per node, MEET every
  * node to the first, wait for the join, REPLICATE, then the final check.
  */

@@ -1,5 +1,5 @@
 /**
- * Moving one hash slot with its keys, in redis-cli's order (client-compat.md A.2 reshard):
+ * Moving one hash slot with its keys, in redis-cli's order (redis-cli.c clusterManagerMoveSlot):
  * target SETSLOT IMPORTING source; source SETSLOT MIGRATING target; GETKEYSINSLOT + MIGRATE
  * ... KEYS in batches until the slot is empty; then SETSLOT NODE target on the target, the
  * source (its "Please use SETSLOT only with masters." is accepted) and every other master.

@@ -4,6 +4,7 @@
  * no `db0:` in INFO, cluster_known_nodes:1.
  */
 
+import { CLUSTER_PORT_INCR } from "../protocol/bus_constants.ts";
 import { type Addr, formatAddr } from "./address.ts";
 import type { NodeClient } from "./client.ts";
 import type { NodeLine } from "./nodes_text.ts";
@@ -37,7 +38,7 @@ export async function openEmptyNode(addr: Addr, timeoutMs: number): Promise<NewN
 
 /** CLUSTER MEET arguments towards `to`: two, or three when its bus port is not port+10000. */
 export function meetArgs(ip: string, port: number, busPort: number): (string | number)[] {
-  return busPort === port + 10000
+  return busPort === port + CLUSTER_PORT_INCR
     ? ["CLUSTER", "MEET", ip, port]
     : ["CLUSTER", "MEET", ip, port, busPort];
 }

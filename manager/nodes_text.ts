@@ -1,8 +1,9 @@
 /**
- * CLUSTER NODES text, read the way redis-cli --cluster reads it (client-compat.md A.1), and the
+ * CLUSTER NODES text, read the way redis-cli --cluster reads it (redis-cli.c clusterManagerNodeLoadInfo), and the
  * slot-configuration signature redis-cli compares across nodes (A.0). Pure functions.
  */
 
+import { CLUSTER_PORT_INCR } from "../protocol/bus_constants.ts";
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 
 export interface NodeLine {
@@ -62,7 +63,7 @@ export function parseNodeLine(line: string): NodeLine {
   if (colon < 0) throw new NodesParseError(`bad address in CLUSTER NODES line: ${line}`);
   const ip = addrPart.slice(0, colon);
   const port = Number(addrPart.slice(colon + 1));
-  const busPort = busText === "" ? port + 10000 : Number(busText);
+  const busPort = busText === "" ? port + CLUSTER_PORT_INCR : Number(busText);
   const flags = flagText.split(",");
   const slotTokens: string[] = [];
   const slots: number[] = [];

@@ -8,7 +8,7 @@ import {
   parseNodeLine,
 } from "./nodes_text.ts";
 
-// Captured from redis-server 7.0.15 (client-compat.md A.1).
+// Captured from redis-server 7.0.15 (what redis-cli.c clusterManagerNodeLoadInfo parses).
 const SAMPLE = [
   "0f8cb10d53b5a70a6609fec919f2b2119dbfa23b 127.0.0.1:16005@26005 slave a8112ece8282a548c5c77e3ba119332d857abf03 0 1795547119892 11 connected",
   "149921c530bf8823de9c05a32ceaeda2aa94f1f6 127.0.0.1:16002@26002 master - 0 1795547119090 22 connected 6827-10922",

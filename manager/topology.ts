@@ -1,5 +1,5 @@
 /**
- * Loading a cluster from an entry node, as redis-cli --cluster does (client-compat.md A.0):
+ * Loading a cluster from an entry node, as redis-cli --cluster does (redis-cli.c clusterManagerLoadInfoFromNode):
  * INFO (cluster_enabled:1), CLUSTER NODES on the entry, then a connection to every other node
  * named there, using only each node's own "myself" line (flags, master, slots, open slots).
  * Nodes flagged noaddr/disconnected/fail, or that cannot be reached, are left out; a master
@@ -153,10 +153,4 @@ export async function signatures(
     const lines = parseClusterNodes(await node.client.callText("CLUSTER", "NODES"));
     return { node, signature: configSignature(lines), lines };
   }));
-}
-
-/** redis-cli's clusterManagerIsConfigConsistent. */
-export async function isConfigConsistent(nodes: readonly ClusterNode[]): Promise<boolean> {
-  const sigs = await signatures(nodes);
-  return sigs.every((s) => s.signature === sigs[0].signature);
 }

@@ -10,6 +10,7 @@
 import type { ByteWriter } from "../protocol/rdb_buffer.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Value } from "../keyspace/db.ts";
+import { Hash } from "../keyspace/hash.ts";
 import { idText, MAX_ID, Stream, ZERO_ID } from "../keyspace/stream.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 
@@ -136,7 +137,7 @@ export function writeKeyCommands(
     batched(w, "RPUSH", key, [...value], 1, (item) => bulkBytes(w, item));
   } else if (value instanceof Set) {
     batched(w, "SADD", key, [...value], 1, (m) => bulkBinary(w, m));
-  } else if (value instanceof Map) {
+  } else if (value instanceof Hash) {
     batched(w, "HMSET", key, [...value], 2, ([f, v]) => {
       bulkBinary(w, f);
       if (typeof v === "string") bulkBinary(w, v);

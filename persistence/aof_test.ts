@@ -11,7 +11,7 @@ import { Db } from "../keyspace/db.ts";
 import { Logger } from "../server/log.ts";
 import { DEFAULT_RDB_OPTIONS } from "../protocol/rdb_object.ts";
 import { standardAux } from "../protocol/rdb_file.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 
 /** One file as a disk holds it: bytes written, and how many of them are durable. */
 class PlayedFile implements AppendFile {
@@ -34,7 +34,7 @@ class PlayedFile implements AppendFile {
 }
 
 async function run(fsync: "always" | "everysec", seed: number): Promise<void> {
-  const rnd = new SimRandom(seed);
+  const rnd = new Prng(seed);
   const dir = await Deno.makeTempDir({ prefix: "aof-played-" });
   const files = new Map<string, PlayedFile>();
   let nowMs = 1_000_000;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Hash } from "../keyspace/hash.ts";
 import { RdbSnapshot } from "./snapshot.ts";
 import { Db, type Value } from "../keyspace/db.ts";
 import { Deque } from "../keyspace/deque.ts";
@@ -7,7 +8,7 @@ import { Stream } from "../keyspace/stream.ts";
 import { loadRdb, standardAux } from "../protocol/rdb_file.ts";
 import { DEFAULT_RDB_OPTIONS } from "../protocol/rdb_object.ts";
 import { concatBytes } from "../protocol/bytes.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 import { stringBytes } from "../keyspace/string_value.ts";
 
 const enc = new TextEncoder();
@@ -33,7 +34,7 @@ function canon(db: Db): Map<string, string> {
   return out;
 }
 
-function populate(db: Db, rnd: SimRandom, n: number): void {
+function populate(db: Db, rnd: Prng, n: number): void {
   for (let i = 0; i < n; i++) {
     const key = `k${i}`;
     switch (rnd.int(5)) {
@@ -44,7 +45,7 @@ function populate(db: Db, rnd: SimRandom, n: number): void {
         db.add(key, Deque.from([enc.encode("a"), enc.encode(`${rnd.int(100)}`)]));
         break;
       case 2:
-        db.add(key, new Map([["f", enc.encode(`${rnd.int(100)}`)]]));
+        db.add(key, Hash.from([["f", enc.encode(`${rnd.int(100)}`)]]));
         break;
       case 3:
         db.add(key, new Set([`m${rnd.int(100)}`, "x"]));
@@ -64,7 +65,7 @@ function populate(db: Db, rnd: SimRandom, n: number): void {
  * (server/dispatch.ts does this for every key of a write command); adds, overwrites, deletes,
  * renames and TTL changes go through the Db, which announces them itself.
  */
-function mutate(db: Db, rnd: SimRandom, keyCount: number, fresh: { n: number }): void {
+function mutate(db: Db, rnd: Prng, keyCount: number, fresh: { n: number }): void {
   const key = `k${rnd.int(keyCount)}`;
   const v = db.dict.get(key);
   switch (rnd.int(7)) {
@@ -102,7 +103,7 @@ function mutate(db: Db, rnd: SimRandom, keyCount: number, fresh: { n: number }):
 
 Deno.test("a snapshot written while the keyspace changes holds the keyspace of its start (seeded)", () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const rnd = new SimRandom(seed);
+    const rnd = new Prng(seed);
     const db = new Db(() => NOW_MS);
     const keyCount = 50 + rnd.int(400);
     populate(db, rnd, keyCount);

@@ -1,6 +1,6 @@
 /**
  * Redis Cluster bus, protocol version 1 (Redis 7.0.15), byte for byte: the entry point that
- * re-exports the pieces. See /work/shared/docs/bus-protocol.md.
+ * re-exports the pieces. See docs/cluster-bus.md and Redis's cluster.h.
  *
  * - bus_constants.ts: sizes, offsets, message types, node/message flags, extension types, timers.
  * - bus_header.ts: the 2256-byte header (`readRawHeader`/`writeRawHeader`), slot bitmap helpers.

@@ -1,8 +1,10 @@
 /**
  * Cluster bus constants (Redis 7.0.15, protocol version 1): sizes and offsets of the wire format,
  * message types, node flags, message flags, extension types, cluster states and the timers of
- * /work/shared/docs/bus-protocol.md §1-§4. Pure data plus two tiny lookups (type names, flag text).
+ * docs/cluster-bus.md §1-§4 (cluster.h). Pure data plus two tiny lookups (type names, flag text).
  */
+
+import { CLUSTER_SLOTS } from "./slot.ts";
 
 // ---- Wire sizes (§1, §2) ----
 
@@ -12,7 +14,6 @@ export const BUS_SIGNATURE = "RCmb";
 export const BUS_PROTO_VER = 1;
 /** Header size = the minimum message length (totlen below it closes the link). */
 export const BUS_HEADER_BYTES = 2256;
-export const BUS_MIN_MESSAGE_BYTES = BUS_HEADER_BYTES;
 /** One gossip entry in PING/PONG/MEET. */
 export const BUS_GOSSIP_ENTRY_BYTES = 104;
 /** Size of the UPDATE message (header + configEpoch + name + bitmap), also Redis's sizeof(clusterMsg). */
@@ -29,8 +30,7 @@ export const BUS_EXT_HEADER_BYTES = 8;
 export const NODE_NAME_BYTES = 40;
 /** NET_IP_STR_LEN: 45 characters plus a NUL. */
 export const NET_IP_STR_BYTES = 46;
-export const CLUSTER_SLOT_COUNT = 16384;
-export const SLOT_BITMAP_BYTES = CLUSTER_SLOT_COUNT / 8;
+export const SLOT_BITMAP_BYTES = CLUSTER_SLOTS / 8;
 
 // ---- Header field offsets (§1) ----
 
@@ -151,8 +151,6 @@ export const CLUSTER_FAIL = 1;
 
 /** Default bus port = client port + this. */
 export const CLUSTER_PORT_INCR = 10000;
-/** Handshake timeout = max(node_timeout, this). */
-export const HANDSHAKE_TIMEOUT_MIN_MS = 1000;
 /** Failure reports are valid for node_timeout × this. */
 export const FAIL_REPORT_VALIDITY_MULT = 2;
 /** A FAIL master with slots is cleared after node_timeout × this. */
@@ -161,19 +159,9 @@ export const MANUAL_FAILOVER_TIMEOUT_MS = 5000;
 /** The master pauses writes for MANUAL_FAILOVER_TIMEOUT_MS × this. */
 export const MANUAL_FAILOVER_PAUSE_MULT = 2;
 export const REPLICA_MIGRATION_DELAY_MS = 5000;
-/** CLUSTER FORGET blacklist time-to-live. */
-export const FORGET_BLACKLIST_TTL_SEC = 60;
-/** Rejoin delay = clamp(node_timeout, MIN, MAX). */
-export const REJOIN_DELAY_MIN_MS = 500;
-export const REJOIN_DELAY_MAX_MS = 5000;
-export const WRITABLE_DELAY_MS = 2000;
 /** Cluster cron period. */
 export const CLUSTER_CRON_PERIOD_MS = 100;
 /** Election timing floor: auth_timeout = max(2 × node_timeout, this). */
 export const FAILOVER_AUTH_TIMEOUT_MIN_MS = 2000;
 
 export const DEFAULT_NODE_TIMEOUT_MS = 15000;
-export const DEFAULT_REPLICA_VALIDITY_FACTOR = 10;
-export const DEFAULT_MIGRATION_BARRIER = 1;
-export const DEFAULT_ALLOW_REPLICA_MIGRATION = true;
-export const DEFAULT_REPL_PING_REPLICA_PERIOD_SEC = 10;

@@ -1,5 +1,5 @@
 /**
- * Splits a cluster bus TCP byte stream into whole packets (bus-protocol.md §2.8 step 1): once 8
+ * Splits a cluster bus TCP byte stream into whole packets (docs/cluster-bus.md §2.8 step 1): once 8
  * bytes are there, check the "RCmb" signature and read totlen (offset 4..8, u32 BE); totlen below
  * 2256 or above the configured maximum is a framing error after which the link must be closed
  * (Redis closes it for the first two). Bounded: at most one partial packet is buffered, allocated

@@ -14,6 +14,7 @@ import {
   NODE_MASTER,
   NODE_MYSELF,
 } from "./bus.ts";
+import { prng } from "../tests/prng.ts";
 
 const ID = "fa103c1937a316e1b4db4e23e90de203247adc7b";
 const header = {
@@ -53,17 +54,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("bus frame: one chunk holding several packets yields each, as copies", () => {
   const ps = packets();
   const stream = concat(ps);
@@ -93,7 +83,7 @@ Deno.test("bus frame: byte-at-a-time and random chunking give the same packets",
     assert.ok(one.bufferedBytes <= 4352);
   }
   assert.deepEqual(got, ps);
-  const rnd = mulberry32(42);
+  const rnd = prng(42);
   for (let round = 0; round < 50; round++) {
     const s = new BusFrameSplitter();
     const out: Uint8Array[] = [];
@@ -154,7 +144,7 @@ Deno.test("bus frame: framing errors stop the splitter (bad signature, totlen < 
 });
 
 Deno.test("bus frame: seeded fuzz of random streams never throws and stays bounded", () => {
-  const rnd = mulberry32(7);
+  const rnd = prng(7);
   const ps = packets();
   for (let round = 0; round < 300; round++) {
     const s = new BusFrameSplitter({ maxPacketBytes: 8192 });

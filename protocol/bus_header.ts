@@ -1,6 +1,6 @@
 /**
  * The cluster bus header (Redis `clusterMsg` without its data union): 2256 bytes, big-endian,
- * offsets of bus-protocol.md §1. `readRawHeader` / `writeRawHeader` move every field as it is on
+ * offsets of docs/cluster-bus.md §1. `readRawHeader` / `writeRawHeader` move every field as it is on
  * the wire; message-level code (bus_messages.ts) derives totlen, type, count and extensions.
  *
  * Representation:
@@ -255,10 +255,6 @@ export function bitmapHasSlot(bitmap: Uint8Array, slot: number): boolean {
 
 export function bitmapSetSlot(bitmap: Uint8Array, slot: number): void {
   bitmap[slot >> 3] |= 1 << (slot & 7);
-}
-
-export function bitmapClearSlot(bitmap: Uint8Array, slot: number): void {
-  bitmap[slot >> 3] &= ~(1 << (slot & 7));
 }
 
 /** A bitmap with the inclusive ranges [start, end] set. */

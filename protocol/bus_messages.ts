@@ -1,7 +1,7 @@
 /**
  * Cluster bus messages (protocol version 1, Redis 7.0.15): a discriminated union of every message
  * type, `encodeBusMessage` (exact bytes) and `decodeBusMessage` (typed message or typed error,
- * never throws), following bus-protocol.md §1-§3 and the receive checks of §2.8, including the
+ * never throws), following docs/cluster-bus.md §1-§3 and the receive checks of §2.8, including the
  * stricter Debian checks (gossip count vs totlen, extension length >= 8, hostname NUL).
  *
  * Round trip: for every packet a conforming sender produces (reserved bytes zero, NUL-padded

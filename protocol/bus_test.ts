@@ -1,6 +1,6 @@
 /**
  * Unit tests for the cluster bus codec (protocol/bus.ts): the annotated real PONG of
- * bus-protocol.md §10.1 rebuilt by hand and decoded field by field, round trips of every message
+ * docs/cluster-bus.md §10.1 rebuilt by hand and decoded field by field, round trips of every message
  * type, captured lengths and bytes from the doc, every malformed case of §2.8, and a seeded fuzz
  * test (random and mutated packets) that the decoder never throws.
  */
@@ -42,6 +42,7 @@ import {
   slotRangesOfBitmap,
   writeRawHeader,
 } from "./bus.ts";
+import { prng } from "../tests/prng.ts";
 
 const ID_93AC = "93ac3d62d12772c7afa9337fcb3adbb756a1a217";
 const ID_FA10 = "fa103c1937a316e1b4db4e23e90de203247adc7b";
@@ -718,17 +719,6 @@ Deno.test("bus: PING/PONG/MEET gossip and extension checks (§2.8 items 3, 4, 6)
 
 // ---- Fuzz ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Decode must not throw; anything it accepts must re-encode and decode to the same message. */
 function checkDecodeTotal(bytes: Uint8Array, kinds?: Set<string>): boolean {
   let r: BusDecodeResult;
@@ -748,7 +738,7 @@ function checkDecodeTotal(bytes: Uint8Array, kinds?: Set<string>): boolean {
 }
 
 Deno.test("bus: seeded fuzz, random bytes and mutated valid packets never make decode throw", () => {
-  const rnd = mulberry32(0xb05);
+  const rnd = prng(0xb05);
   const int = (n: number) => Math.floor(rnd() * n);
   const valid = allMessages().map(encodeBusMessage);
   valid.push(realPong());

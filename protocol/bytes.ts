@@ -110,15 +110,6 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Lexicographic (memcmp) comparison of two byte arrays. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
-}
-
 /** memcmp order for binary strings (char codes are bytes, so plain comparison is right). */
 export function compareBinary(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -180,26 +171,6 @@ export function parseInt64Big(bytes: Uint8Array): bigint | null {
 
 export { INT64_MAX, INT64_MIN };
 
-/**
- * Redis's string2ld / strtold-based float parsing as used by INCRBYFLOAT, ZADD, etc.:
- * no leading/trailing space, not empty, "inf"/"-inf"/"+inf" accepted, NaN rejected.
- */
-export function parseFloatArg(bytes: Uint8Array): number | null {
-  if (bytes.length === 0 || bytes.length > 5000) return null;
-  const s = str(bytes);
-  const c0 = s.charCodeAt(0);
-  const cl = s.charCodeAt(s.length - 1);
-  if (c0 === 32 || c0 === 9 || cl === 32 || cl === 9 || c0 === 10 || cl === 10) return null;
-  const ls = s.toLowerCase();
-  if (ls === "inf" || ls === "+inf" || ls === "infinity" || ls === "+infinity") return Infinity;
-  if (ls === "-inf" || ls === "-infinity") return -Infinity;
-  // strtod accepts hex floats too; JS Number() accepts "0x.." only for integers. Good enough.
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return null;
-  const v = Number(s);
-  if (Number.isNaN(v)) return null;
-  return v;
-}
-
 /** C's printf("%.17g", d), which Redis 7.0 uses for doubles in replies. */
 export function formatDouble17g(d: number): string {
   if (d === Infinity) return "inf";
@@ -222,29 +193,4 @@ export function formatDouble17g(d: number): string {
   let f = d.toFixed(Math.max(0, 16 - x));
   if (f.includes(".")) f = f.replace(/0+$/, "").replace(/\.$/, "");
   return f;
-}
-
-/**
- * Redis's "human friendly" long double formatting (INCRBYFLOAT, HINCRBYFLOAT): %.17Lf with the
- * trailing zeros removed. Redis uses 80-bit long doubles, so its results print as the short
- * decimal a user expects; JS doubles print the same through the shortest round-trip form.
- */
-export function formatHumanDouble(d: number): string {
-  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d.toFixed(0);
-  const s = String(d);
-  if (!s.includes("e")) return s;
-  // Expand exponent forms into plain decimals, as %Lf would.
-  const [m, ex] = s.split("e");
-  const x = Number(ex);
-  const neg = m.startsWith("-");
-  const digits = m.replace("-", "").replace(".", "");
-  const point =
-    (m.replace("-", "").indexOf(".") === -1
-      ? m.replace("-", "").length
-      : m.replace("-", "").indexOf(".")) + x;
-  let out: string;
-  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
-  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
-  else out = digits.slice(0, point) + "." + digits.slice(point);
-  return (neg ? "-" : "") + out;
 }

@@ -23,6 +23,7 @@ import {
   writeString,
 } from "./rdb_object.ts";
 import type { Db, Value } from "../keyspace/db.ts";
+import { REDIS_VERSION } from "../server/version.ts";
 
 export const RDB_OPCODE = {
   FUNCTION2: 245,
@@ -62,7 +63,7 @@ export interface AuxInfo {
 /** The aux fields Redis 7.0 writes, in its order. */
 export function standardAux(info: AuxInfo = {}): AuxField[] {
   const aux: AuxField[] = [
-    ["redis-ver", info.redisVer ?? "7.0.15"],
+    ["redis-ver", info.redisVer ?? REDIS_VERSION],
     ["redis-bits", 64],
     ["ctime", info.ctimeSec ?? Math.floor(Date.now() / 1000)],
     ["used-mem", info.usedMem ?? 0],

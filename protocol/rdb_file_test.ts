@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Hash } from "../keyspace/hash.ts";
 import {
   loadRdb,
   parseRdb,
@@ -25,7 +26,7 @@ function sampleDb(): Db {
   db.add("s", enc.encode("value"));
   db.add("n", enc.encode("12345"));
   db.add("l", Deque.from([enc.encode("a"), enc.encode("b")]));
-  db.add("h", new Map([["f", enc.encode("v")]]));
+  db.add("h", Hash.from([["f", enc.encode("v")]]));
   db.add("set", new Set(["1", "2"]));
   const z = new ZSet(true);
   z.add("m", 1.5);

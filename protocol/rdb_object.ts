@@ -34,6 +34,7 @@ import { formatDouble17g, fromLatin1, latin1, parseInt64, parseInt64Big } from "
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import type { HashValue, Value } from "../keyspace/db.ts";
+import { Hash, type HashLimits } from "../keyspace/hash.ts";
 import { loadedString } from "../keyspace/string_value.ts";
 import {
   ConsumerGroup,
@@ -365,17 +366,10 @@ function addScore(lp: ListpackBuilder, score: number): void {
 export function objectType(v: Value, o: RdbOptions): number {
   if (typeof v === "string" || v instanceof Uint8Array) return RDB_TYPE.STRING;
   if (v instanceof Deque) return RDB_TYPE.LIST_QUICKLIST_2;
-  if (v instanceof Map) return hashIsSmall(v, o) ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
+  if (v instanceof Hash) return v.listpack ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
   if (v instanceof Set) return setIsIntset(v, o) ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
   if (v instanceof Stream) return RDB_TYPE.STREAM_LISTPACKS_2;
   return v.listpack ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
-}
-
-function hashIsSmall(h: HashValue, o: RdbOptions): boolean {
-  if (h.size > o.hashMaxListpackEntries) return false;
-  const max = o.hashMaxListpackValue;
-  for (const [f, v] of h) if (f.length > max || v.length > max) return false;
-  return true;
 }
 
 function setIsIntset(s: Set<string>, o: RdbOptions): boolean {
@@ -476,15 +470,26 @@ function buildList(items: Iterable<Uint8Array>, d = new Deque<Uint8Array>()): De
   return d;
 }
 
-function pairsToHash(items: Uint8Array[]): HashValue {
+/** The limits a loaded hash is kept packed within (rdbLoadObject's hashTypeConvert calls). */
+function hashLimits(o: RdbOptions): HashLimits {
+  return { maxEntries: o.hashMaxListpackEntries, maxValueBytes: o.hashMaxListpackValue };
+}
+
+/** A hash from a listpack, ziplist or zipmap's field/value items, in their order. */
+function pairsToHash(items: Uint8Array[], o: RdbOptions): HashValue {
   check(items.length % 2 === 0, "hash: odd number of entries");
-  const h: HashValue = new Map();
+  const n = items.length / 2;
+  if (n === 0) throw new EmptyKeyError("empty hash");
+  // Checked for duplicates through a Set: a packed hash's lookups are linear.
+  const seen = new Set<string>();
+  const h = n > o.hashMaxListpackEntries ? Hash.table() : new Hash();
   for (let i = 0; i < items.length; i += 2) {
     const f = latin1(items[i]);
-    check(!h.has(f), "hash: duplicate field");
+    check(!seen.has(f), "hash: duplicate field");
+    seen.add(f);
     h.set(f, loadedString(items[i + 1]));
   }
-  if (h.size === 0) throw new EmptyKeyError("empty hash");
+  h.fit(hashLimits(o));
   return h;
 }
 
@@ -550,20 +555,23 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.HASH: {
       const n = r.readLength();
       if (n === 0) throw new EmptyKeyError("empty hash");
-      const h: HashValue = new Map();
+      const seen = new Set<string>();
+      const h = n > o.hashMaxListpackEntries ? Hash.table() : new Hash();
       for (let i = 0; i < n; i++) {
         const f = r.readBinaryString();
         const v = r.readString();
-        check(!h.has(f), "hash: duplicate field");
+        check(!seen.has(f), "hash: duplicate field");
+        seen.add(f);
         h.set(f, loadedString(v));
       }
+      h.fit(hashLimits(o));
       return h;
     }
     case RDB_TYPE.HASH_ZIPMAP: {
       const pairs = zipmapDecode(r.readString());
       const flat: Uint8Array[] = [];
       for (const [f, v] of pairs) flat.push(f, v);
-      return pairsToHash(flat);
+      return pairsToHash(flat, o);
     }
     case RDB_TYPE.LIST_ZIPLIST: {
       const items = ziplistDecode(r.readString());
@@ -580,9 +588,9 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.ZSET_LISTPACK:
       return pairsToZset(listpackDecode(r.readString()), o);
     case RDB_TYPE.HASH_ZIPLIST:
-      return pairsToHash(ziplistDecode(r.readString()));
+      return pairsToHash(ziplistDecode(r.readString()), o);
     case RDB_TYPE.HASH_LISTPACK:
-      return pairsToHash(listpackDecode(r.readString()));
+      return pairsToHash(listpackDecode(r.readString()), o);
     case RDB_TYPE.LIST_QUICKLIST:
     case RDB_TYPE.LIST_QUICKLIST_2: {
       const nodes = r.readLength();

@@ -20,6 +20,7 @@ import { ziplistEncode } from "./ziplist.ts";
 import { intsetEncode } from "./intset.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { Hash } from "../keyspace/hash.ts";
 import { Stream } from "../keyspace/stream.ts";
 import type { Value } from "../keyspace/db.ts";
 import { stringBytes } from "../keyspace/string_value.ts";
@@ -27,6 +28,7 @@ import { stringBytes } from "../keyspace/string_value.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const O = DEFAULT_RDB_OPTIONS;
+const HASH_LIMITS = { maxEntries: O.hashMaxListpackEntries, maxValueBytes: O.hashMaxListpackValue };
 
 function bytesOf(f: (w: ByteWriter) => void): Uint8Array {
   const w = new ByteWriter();
@@ -44,7 +46,7 @@ function plain(v: Value): unknown {
   }
   if (v instanceof Uint8Array) return ["string", dec.decode(v)];
   if (v instanceof Deque) return ["list", v.toArray().map((b) => dec.decode(b))];
-  if (v instanceof Map) {
+  if (v instanceof Hash) {
     return ["hash", [...v].map(([f, x]) => [f, dec.decode(stringBytes(x))]).sort()];
   }
   if (v instanceof Set) return ["set", [...v].sort()];
@@ -111,10 +113,12 @@ Deno.test("rdb: string encodings (int8/16/32, LZF, raw) as rdbSaveRawString", ()
 });
 
 Deno.test("rdb: every type round-trips, choosing Redis's encodings", () => {
-  const h = new Map([["f1", enc.encode("v1")], ["n", enc.encode("42")]]);
-  const bigH = new Map<string, Uint8Array>();
-  for (let i = 0; i < 200; i++) bigH.set(`f${i}`, enc.encode(`v${i}`));
-  const longH = new Map([["f", enc.encode("x".repeat(65))]]);
+  const h = Hash.from([["f1", enc.encode("v1")], ["n", enc.encode("42")]], HASH_LIMITS);
+  const bigH = Hash.from(
+    Array.from({ length: 200 }, (_, i) => [`f${i}`, enc.encode(`v${i}`)] as [string, Uint8Array]),
+    HASH_LIMITS,
+  );
+  const longH = Hash.from([["f", enc.encode("x".repeat(65))]], HASH_LIMITS);
   const ints = new Set(["1", "-2", "9223372036854775807"]);
   const strs = new Set(["1", "a"]);
   const bigInts = new Set<string>();
@@ -317,9 +321,10 @@ Deno.test("rdb: corrupted payloads only ever fail with RdbFormatError (fuzz)", (
     enc.encode("hello world hello world hello world"),
     enc.encode("-12345"),
     Deque.from(["a", "1", "x".repeat(300)].map((s) => enc.encode(s))),
-    new Map([["f", enc.encode("v")], ["n", enc.encode("7")]]),
-    new Map(
+    Hash.from([["f", enc.encode("v")], ["n", enc.encode("7")]], HASH_LIMITS),
+    Hash.from(
       Array.from({ length: 200 }, (_, i) => [`f${i}`, enc.encode(`${i}`)] as [string, Uint8Array]),
+      HASH_LIMITS,
     ),
     new Set(["1", "2", "-70000"]),
     new Set(["a", "b"]),

@@ -12,13 +12,17 @@ export const CLUSTER_SLOTS = 16384;
 const TABLE = new Uint16Array(256);
 for (let i = 0; i < 256; i++) {
   let crc = i << 8;
-  for (let j = 0; j < 8; j++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  for (let j = 0; j < 8; j++) {
+    crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
   TABLE[i] = crc;
 }
 
 export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let crc = 0;
-  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ bytes[i]) & 0xff];
+  for (let i = start; i < end; i++) {
+    crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ bytes[i]) & 0xff];
+  }
   return crc;
 }
 

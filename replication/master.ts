@@ -46,7 +46,13 @@ export class ReplicaPeer {
   }
 
   /** Queue bytes for the replica; false if the replica was dropped for its output limits. */
-  enqueue(bytes: Uint8Array, counted: boolean, limits: OutputLimits, nowMs: number, marksOnline = false): boolean {
+  enqueue(
+    bytes: Uint8Array,
+    counted: boolean,
+    limits: OutputLimits,
+    nowMs: number,
+    marksOnline = false,
+  ): boolean {
     if (this.closed) return false;
     this.queue.push({ bytes, counted, marksOnline });
     if (counted) {
@@ -72,7 +78,9 @@ export class ReplicaPeer {
         // Take up to WRITE_BATCH bytes of chunks (at least one).
         let n = 0;
         let k = 0;
-        while (k < this.queue.length && (k === 0 || n + this.queue[k].bytes.length <= WRITE_BATCH)) {
+        while (
+          k < this.queue.length && (k === 0 || n + this.queue[k].bytes.length <= WRITE_BATCH)
+        ) {
           n += this.queue[k].bytes.length;
           k++;
         }

@@ -16,18 +16,48 @@ Deno.test("rewrite: relative TTLs become absolute, pops become non-blocking", ()
   const db = new Db(() => 1000);
   db.set("k", b("v"));
   db.setExpire("k", 11000);
-  const set = rewriteForPropagation(db, "set", argvOf("set", "k", "v", "EX", "10"), new Uint8Array())!;
+  const set = rewriteForPropagation(
+    db,
+    "set",
+    argvOf("set", "k", "v", "EX", "10"),
+    new Uint8Array(),
+  )!;
   assert.deepEqual(set[0].map(t), ["SET", "k", "v", "PXAT", "11000"]);
   assert.equal(rewriteForPropagation(db, "set", argvOf("set", "k", "v"), new Uint8Array()), null);
-  const ex = rewriteForPropagation(db, "expire", argvOf("expire", "k", "10", "NX"), new Uint8Array())!;
+  const ex = rewriteForPropagation(
+    db,
+    "expire",
+    argvOf("expire", "k", "10", "NX"),
+    new Uint8Array(),
+  )!;
   assert.deepEqual(ex[0].map(t), ["PEXPIREAT", "k", "11000", "NX"]);
-  assert.deepEqual(rewriteForPropagation(db, "expire", argvOf("expire", "gone", "-1"), new Uint8Array())![0].map(t), ["DEL", "gone"]);
-  const pop = rewriteForPropagation(db, "blpop", argvOf("blpop", "a", "l", "0"), b("*2\r\n$1\r\nl\r\n$1\r\nx\r\n"))!;
+  assert.deepEqual(
+    rewriteForPropagation(db, "expire", argvOf("expire", "gone", "-1"), new Uint8Array())![0].map(
+      t,
+    ),
+    ["DEL", "gone"],
+  );
+  const pop = rewriteForPropagation(
+    db,
+    "blpop",
+    argvOf("blpop", "a", "l", "0"),
+    b("*2\r\n$1\r\nl\r\n$1\r\nx\r\n"),
+  )!;
   assert.deepEqual(pop[0].map(t), ["LPOP", "l"]);
-  const mpop = rewriteForPropagation(db, "blmpop", argvOf("blmpop", "0", "1", "l", "RIGHT", "COUNT", "5"), b("*2\r\n$1\r\nl\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n"))!;
+  const mpop = rewriteForPropagation(
+    db,
+    "blmpop",
+    argvOf("blmpop", "0", "1", "l", "RIGHT", "COUNT", "5"),
+    b("*2\r\n$1\r\nl\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n"),
+  )!;
   assert.deepEqual(mpop[0].map(t), ["RPOP", "l", "2"]);
   const spop = rewriteForPropagation(db, "spop", argvOf("spop", "s"), b("$1\r\nm\r\n"))!;
   assert.deepEqual(spop[0].map(t), ["SREM", "s", "m"]);
-  const spopAll = rewriteForPropagation(db, "spop", argvOf("spop", "s", "5"), b("*1\r\n$1\r\nm\r\n"))!;
+  const spopAll = rewriteForPropagation(
+    db,
+    "spop",
+    argvOf("spop", "s", "5"),
+    b("*1\r\n$1\r\nm\r\n"),
+  )!;
   assert.deepEqual(spopAll[0].map(t), ["DEL", "s"]);
 });

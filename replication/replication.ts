@@ -21,7 +21,8 @@
 
 import type { Server } from "../server/server.ts";
 import type { Client } from "../server/client.ts";
-import type { CommandContext, CommandDef } from "../commands/types.ts";
+import type { CommandContext } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import { dispatch } from "../server/dispatch.ts";
 import { Backlog } from "./backlog.ts";
 import { ReplicaPeer } from "./master.ts";
@@ -37,6 +38,7 @@ import {
 import { loadRdb, standardAux, writeRdbAll } from "../protocol/rdb_file.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { lower } from "../protocol/bytes.ts";
+import { REDIS_VERSION } from "../server/version.ts";
 
 const ZERO_ID = "0".repeat(40);
 
@@ -558,7 +560,7 @@ export class Replication {
     const rdb = writeRdbAll(
       s.dbs,
       standardAux({
-        redisVer: "7.0.15",
+        redisVer: REDIS_VERSION,
         ctimeSec: Math.floor(s.now() / 1000),
         repl: { streamDb: 0, replId: this.replid, offset: this.masterReplOffset },
       }),
@@ -981,8 +983,3 @@ export class Replication {
 
 /** What a would-be replica told us with REPLCONF before PSYNC. */
 const replconfInfo = new WeakMap<Client, { port: number; ip: string; psync2: boolean }>();
-
-/** Lowercase an argument (for command handlers). */
-export function argLower(a: Uint8Array): string {
-  return lower(a);
-}

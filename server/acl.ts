@@ -12,7 +12,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import {
   aclKeyRefs,

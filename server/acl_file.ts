@@ -1,7 +1,7 @@
 /**
  * The ACL file and the `user` directives, as Redis 7.0.15's acl.c: ACLLoadFromFile (every line
  * "user <name> <rules...>", all or nothing, errors collected as "<file>:<line>: <why>. "),
- * ACLSaveToFile (ACL LIST's lines, written to a temp file then renamed), and the startup load
+ * ACLSaveToFile (ACL LIST's lines, written atomically), and the startup load
  * of users from the config file or the ACL file (ACLLoadUsersAtStartup).
  */
 
@@ -12,6 +12,7 @@ import {
   mergeSelectorArgs,
   SETUSER_ERRORS,
 } from "./acl.ts";
+import { writeFileAtomic } from "../persistence/files.ts";
 
 /** The users of an ACL file's text, ready to install, or Redis's error text. */
 export function parseAclFile(
@@ -106,20 +107,19 @@ export function aclListLines(acl: AclUsers): string[] {
   return acl.sorted().map((u) => `user ${u.name} ${u.describe()}`);
 }
 
-/** ACLSaveToFile: write a temp file beside `path`, then rename it over. False on I/O errors. */
+/**
+ * ACLSaveToFile (acl.c): a temp file beside `path` renamed over it, through the server's one
+ * atomic writer (persistence/files.ts writeFileAtomic: the file and its directory fsynced).
+ * False on I/O errors.
+ */
 export function saveAclFile(acl: AclUsers, path: string): boolean {
   const text = aclListLines(acl).map((l) => l + "\n").join("");
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  const tmp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
   try {
-    Deno.writeFileSync(tmp, bytes, { mode: 0o644 });
-    Deno.renameSync(tmp, path);
+    writeFileAtomic(path, bytes);
     return true;
   } catch {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* not there */ }
     return false;
   }
 }

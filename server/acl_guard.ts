@@ -14,22 +14,25 @@ import {
   ACL_DENIED_KEY,
   ACL_OK,
   type AclUser,
+  type AclUsers,
   addLogEntry,
   channelAllowed,
   type LogContext,
 } from "./acl.ts";
 import type { Client } from "./client.ts";
-import type { Server } from "./server.ts";
+import { latin1 } from "../protocol/bytes.ts";
 
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
+/** What the ACL checks need of the server: its users, acllog-max-len, its clients. */
+export interface AclHost {
+  readonly acl: AclUsers;
+  readonly config: { getNumber(name: string): number };
+  readonly clients: Map<number, Client>;
+  removeClient(c: Client): void;
 }
 
 /** addACLLogEntry: the object is the command, the denied key or channel, or what was given. */
 export function aclLog(
-  server: Server,
+  server: AclHost,
   client: Client,
   reason: number,
   context: LogContext,
@@ -49,7 +52,7 @@ export function aclLog(
 
 /** Check `user` for a call; [result, argument position] (ACLCheckAllUserCommandPerm). */
 export function aclCheck(
-  server: Server,
+  server: AclHost,
   user: AclUser,
   fullname: string,
   argv: Uint8Array[],
@@ -60,7 +63,7 @@ export function aclCheck(
 }
 
 function logDenial(
-  server: Server,
+  server: AclHost,
   client: Client,
   user: AclUser,
   result: number,
@@ -78,7 +81,7 @@ function logDenial(
  * (the denial is logged, in the "multi" context inside MULTI).
  */
 export function aclDenyCall(
-  server: Server,
+  server: AclHost,
   client: Client,
   fullname: string,
   argv: Uint8Array[],
@@ -101,7 +104,7 @@ export function aclDenyCall(
 
 /** execCommand's check of a queued call (the rules may have changed since it was queued). */
 export function aclDenyQueued(
-  server: Server,
+  server: AclHost,
   client: Client,
   fullname: string,
   argv: Uint8Array[],
@@ -122,7 +125,7 @@ export function aclDenyQueued(
 
 /** scriptVerifyACL: a script's call is checked against its caller's user ("lua" context). */
 export function aclDenyScriptCall(
-  server: Server,
+  server: AclHost,
   caller: Client,
   fullname: string,
   argv: Uint8Array[],
@@ -144,7 +147,7 @@ export function aclDenyScriptCall(
 
 /** ACLAuthenticateUser: log a failed AUTH/HELLO (object: the command name as sent). */
 export function aclLogAuthFailure(
-  server: Server,
+  server: AclHost,
   client: Client,
   commandName: string,
   username: string,
@@ -154,7 +157,7 @@ export function aclLogAuthFailure(
 }
 
 /** Drop a client now, or after its reply when it is the one running (`current`). */
-function dropClient(server: Server, c: Client, current: Client | null): void {
+function dropClient(server: AclHost, c: Client, current: Client | null): void {
   if (c === current) c.closeAfterReply = true;
   else {
     server.removeClient(c);
@@ -166,7 +169,7 @@ function dropClient(server: Server, c: Client, current: Client | null): void {
  * ACLFreeUserAndKillClients: the clients authenticated as `user` fall back to the default user,
  * unauthenticated, and are closed (the current one after its reply).
  */
-export function killUserClients(server: Server, user: AclUser, current: Client | null): void {
+export function killUserClients(server: AclHost, user: AclUser, current: Client | null): void {
   for (const c of [...server.clients.values()]) {
     if (c.user !== user) continue;
     c.user = server.acl.defaultUser;
@@ -181,7 +184,7 @@ export function killUserClients(server: Server, user: AclUser, current: Client |
  * literally) outside the new patterns are closed.
  */
 export function killPubsubClientsIfNeeded(
-  server: Server,
+  server: AclHost,
   staged: AclUser,
   original: AclUser,
   current: Client | null,

@@ -6,7 +6,7 @@
 
 import { Reply } from "../protocol/reply.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import type { Db, Watcher } from "../keyspace/db.ts";
 import type { Subscriber, Subscriptions } from "../pubsub/pubsub.ts";
 import type { ClientTracking, TrackedClient } from "./tracking.ts";

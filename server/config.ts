@@ -7,7 +7,6 @@
  * config-error block and exits.
  */
 
-import { writeFileAtomic as writeFileAtomicFsynced } from "../persistence/files.ts";
 import {
   INVALID_EVENT_CLASS,
   keyspaceEventsFlagsToString,
@@ -166,6 +165,12 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "cluster-announce-hostname", type: "string", default: "", mutable: true },
+  // Beyond Redis: the authenticated cluster bus (cluster/bus_auth.ts, README "Threat model: the
+  // cluster bus secret"). "" = off, Redis's wire format byte for byte. Hidden (CONFIG GET by exact
+  // name only) so `CONFIG GET *` stays Redis's list and does not carry the secrets around.
+  { name: "cluster-bus-secret", type: "string", default: "", mutable: true, hidden: true },
+  { name: "cluster-bus-secret-previous", type: "string", default: "", mutable: true, hidden: true },
+  { name: "cluster-bus-secret-required", type: "bool", default: true, mutable: true, hidden: true },
   {
     name: "cluster-replica-validity-factor",
     aliases: ["cluster-slave-validity-factor"],
@@ -1073,13 +1078,6 @@ export function rewriteConfigText(oldText: string, config: Config): string {
     out.push(...extra);
   }
   return out.join("\n") + "\n";
-}
-
-/**
- * Write a file atomically: temp file in the same directory, fsync, rename over the original.
- */
-export function writeFileAtomic(path: string, text: string): void {
-  writeFileAtomicFsynced(path, text);
 }
 
 /** Why `path` cannot be the working directory (strerror text), or null. */

@@ -13,7 +13,8 @@
  */
 
 import { cpuUsage } from "node:process";
-import { REDIS_VERSION, type Server } from "./server.ts";
+import type { Server } from "./server.ts";
+import { REDIS_VERSION } from "./version.ts";
 import { isReplica, myself } from "../cluster/state.ts";
 import type { Db } from "../keyspace/db.ts";
 import { ALLOCATOR, type MemoryOverhead, memoryOverhead } from "./memory_overhead.ts";
@@ -80,18 +81,6 @@ export function serverRole(server: Server): "master" | "slave" {
   const cl = server.cluster;
   if (cl === null) return "master";
   return isReplica(myself(cl.state)) ? "slave" : "master";
-}
-
-/** The master's address of a replica cluster node (ip, port), or null. */
-export function masterAddress(server: Server): [string, number] | null {
-  const repl = server.replication;
-  if (repl.masterHost !== null) return [repl.masterHost, repl.masterPort];
-  const cl = server.cluster;
-  if (cl === null) return null;
-  const me = myself(cl.state);
-  if (!isReplica(me) || me.masterId === null) return null;
-  const m = cl.state.nodes.get(me.masterId);
-  return m ? [m.ip, m.port] : null;
 }
 
 /** Redis's bytesToHuman. */

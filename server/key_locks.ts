@@ -13,7 +13,7 @@
  * Waiters are bounded by the number of clients (one waiting command per client).
  */
 
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import type { QueuedCommand } from "./client.ts";
 import { latin1 } from "../protocol/bytes.ts";
 

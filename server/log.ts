@@ -5,7 +5,13 @@
 
 export type LogLevel = "debug" | "verbose" | "notice" | "warning" | "nothing";
 const RANK: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3, nothing: 4 };
-const MARK: Record<LogLevel, string> = { debug: ".", verbose: "-", notice: "*", warning: "#", nothing: " " };
+const MARK: Record<LogLevel, string> = {
+  debug: ".",
+  verbose: "-",
+  notice: "*",
+  warning: "#",
+  nothing: " ",
+};
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 export class Logger {
@@ -28,9 +34,11 @@ export class Logger {
     if (RANK[level] < RANK[this.level] || level === "nothing") return;
     const d = new Date(this.now());
     const p2 = (n: number) => String(n).padStart(2, "0");
-    const ts = `${p2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${
-      p2(d.getUTCMinutes())
-    }:${p2(d.getUTCSeconds())}.${String(d.getUTCMilliseconds()).padStart(3, "0")}`;
+    const ts = `${p2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${
+      p2(d.getUTCHours())
+    }:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${
+      String(d.getUTCMilliseconds()).padStart(3, "0")
+    }`;
     const line = `${Deno.pid}:${this.role} ${ts} ${MARK[level]} ${msg}\n`;
     this.recent.push(line);
     if (this.recent.length > 200) this.recent.shift();

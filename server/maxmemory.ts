@@ -15,7 +15,7 @@
 
 import type { Server } from "./server.ts";
 import type { Client } from "./client.ts";
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import type { Db } from "../keyspace/db.ts";
 import { Evictor, type EvictResult, type MaxmemoryPolicy } from "../keyspace/evict.ts";
 import { fromLatin1 } from "../protocol/bytes.ts";

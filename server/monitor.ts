@@ -12,9 +12,8 @@
  */
 
 import { fromLatin1 } from "../protocol/bytes.ts";
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import type { Client } from "./client.ts";
-import type { Server } from "./server.ts";
 
 const REDACTED = "(redacted)";
 
@@ -102,6 +101,12 @@ function nowUs(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
+/** What a monitor line needs of the server: whether it loads, and the scripts' client. */
+export interface MonitorSource {
+  readonly loading: unknown;
+  readonly scripts: { readonly scriptClient: Client };
+}
+
 /** The clients in monitor mode (Redis's server.monitors), fed in the order they asked. */
 export class Monitors {
   private readonly clients = new Set<Client>();
@@ -128,13 +133,13 @@ export class Monitors {
    * call()'s feed, after the command ran (so SELECT shows its new db): administrative commands
    * are too dangerous to be shown, skip_monitor ones feed themselves (`feed`).
    */
-  afterCall(server: Server, client: Client, def: CommandDef, argv: Uint8Array[]): void {
+  afterCall(server: MonitorSource, client: Client, def: CommandDef, argv: Uint8Array[]): void {
     if (def.flags.includes("skip_monitor") || def.flags.includes("admin")) return;
     this.feed(server, client, argv);
   }
 
   /** replicationFeedMonitors: one line to every monitor (nothing while loading the dataset). */
-  feed(server: Server, client: Client, argv: Uint8Array[]): void {
+  feed(server: MonitorSource, client: Client, argv: Uint8Array[]): void {
     if (this.clients.size === 0 || server.loading !== null) return;
     const origin = client === server.scripts.scriptClient ? "lua" : client.addr;
     const frame = formatMonitorLine(nowUs(), client.db.id, origin, argv, redactedArgs(argv));

@@ -10,7 +10,7 @@ import { Db } from "../keyspace/db.ts";
 import { Client } from "./client.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
 import { buildCommandTable } from "../commands/registry.ts";
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import type { InspectionEvent } from "xstate";
@@ -43,8 +43,7 @@ import { LatencyMonitor } from "./latency_monitor.ts";
 import { HdrHistogram } from "./hdr_histogram.ts";
 import { redactedArgs } from "./monitor.ts";
 import { lruClock } from "../keyspace/lru.ts";
-
-export const REDIS_VERSION = "7.0.15";
+import { REDIS_VERSION } from "./version.ts";
 
 export interface ServerStats {
   totalConnections: number;

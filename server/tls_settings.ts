@@ -13,30 +13,6 @@
 export type TlsAuthClients = "yes" | "no" | "optional";
 export type TlsVersion = "TLSv1.2" | "TLSv1.3";
 
-/** The tls-* directives that change the TLS setup (tls.c applyTlsCfg's set, plus the port). */
-export const TLS_DIRECTIVES = [
-  "tls-port",
-  "tls-cert-file",
-  "tls-key-file",
-  "tls-key-file-pass",
-  "tls-client-cert-file",
-  "tls-client-key-file",
-  "tls-client-key-file-pass",
-  "tls-dh-params-file",
-  "tls-ca-cert-file",
-  "tls-ca-cert-dir",
-  "tls-protocols",
-  "tls-ciphers",
-  "tls-ciphersuites",
-  "tls-prefer-server-ciphers",
-  "tls-session-caching",
-  "tls-session-cache-size",
-  "tls-session-cache-timeout",
-  "tls-cluster",
-  "tls-replication",
-  "tls-auth-clients",
-] as const;
-
 export interface TlsSettings {
   port: number;
   certFile: string;

@@ -24,7 +24,7 @@
  */
 
 import { fromLatin1, latin1 } from "../protocol/bytes.ts";
-import type { CommandDef } from "../commands/types.ts";
+import type { CommandDef } from "../commands/command_def.ts";
 
 /** Per-client state: Redis's CLIENT_TRACKING_* flags and client_tracking_* fields. */
 export class ClientTracking {

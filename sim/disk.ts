@@ -13,13 +13,20 @@
  * the simulator's own check that its safety monitor notices lost votes.
  */
 
-import type { SimRandom } from "../cluster/sim_random.ts";
+import type { Prng } from "../cluster/prng.ts";
+
+/** A file's content, or what makes it when it is read (a save of a large view costs only then). */
+export type DiskContent = string | (() => string);
+
+function text(c: DiskContent | null): string | null {
+  return typeof c === "function" ? c() : c;
+}
 
 export class SimDisk {
   /** What a power loss cannot take away. */
-  private synced: string | null = null;
+  private synced: DiskContent | null = null;
   /** Unsynced versions written after `synced`, oldest first (bounded: only the last counts). */
-  private pending: string | null = null;
+  private pending: DiskContent | null = null;
   private frozen = false;
   /** Writes accepted, fsynced writes, writes refused while frozen. */
   readonly stats = { writes: 0, fsyncs: 0, refused: 0 };
@@ -34,16 +41,16 @@ export class SimDisk {
 
   /** The content a reader sees now (page cache included), or null when never written. */
   read(): string | null {
-    return this.pending ?? this.synced;
+    return text(this.pending ?? this.synced);
   }
 
   /** The content a power loss cannot take away (what was last fsynced). */
   durable(): string | null {
-    return this.synced;
+    return text(this.synced);
   }
 
   /** An atomic replace (temp + rename), made durable when `fsync`. False once frozen. */
-  write(content: string, fsync: boolean): boolean {
+  write(content: DiskContent, fsync: boolean): boolean {
     if (this.frozen) {
       this.stats.refused++;
       return false;
@@ -65,7 +72,7 @@ export class SimDisk {
   }
 
   /** The machine lost power: the unsynced version survives or not. Implies `freeze`. */
-  powerLoss(rng: SimRandom): void {
+  powerLoss(rng: Prng): void {
     this.frozen = true;
     if (this.pending !== null && !rng.chance(0.5)) this.pending = null;
   }

@@ -18,7 +18,7 @@
 import assert from "node:assert/strict";
 import { SimWorld } from "./world.ts";
 import { describeNodes } from "../cluster/nodes_conf.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 import { NodeFlags } from "../cluster/state.ts";
 import { decodeBusMessage, encodeBusMessage } from "../protocol/bus.ts";
 
@@ -117,7 +117,7 @@ async function formCluster(w: SimWorld): Promise<void> {
     "slot owners agree",
     () =>
       w.states().every((s) =>
-        [0, 5460, 5461, 10922, 10923, 16383].every((j) => s.slotOwner[j] === ownerOf(j)) &&
+        [0, 5460, 5461, 10922, 10923, 16383].every((j) => s.slotOwner.get(j) === ownerOf(j)) &&
         s.slotOwner.every((o) => o !== null)
       ),
     10_000,
@@ -232,7 +232,7 @@ Deno.test(
       w.meet(1, 0);
       w.meet(2, 0);
       await settle(w, "mesh", () => fullyMeshed(w), 10_000);
-      const fuzzRng = new SimRandom(w.seed);
+      const fuzzRng = new Prng(w.seed);
       const stranger = "10.0.0.99:1";
       const link = await w.connectFrom(stranger, 0);
       // A real PING from an unknown sender, mutated at random places.

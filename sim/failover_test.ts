@@ -68,7 +68,7 @@ function epochOf(line: string | undefined): number {
 }
 
 function ownerOf(w: SimWorld, viewer: number, slot: number): string | null {
-  return w.node(viewer).state.slotOwner[slot];
+  return w.node(viewer).state.slotOwner.get(slot);
 }
 
 function isMasterNode(w: SimWorld, i: number): boolean {
@@ -604,7 +604,7 @@ Deno.test("failover: a voter killed right after its ACK left still refuses a sec
       restarted = { ...restarted, currentEpoch: Math.max(restarted.currentEpoch, ackEpoch) };
       const bitmap = new Uint8Array(CLUSTER_SLOTS / 8);
       for (let j = 0; j < CLUSTER_SLOTS; j++) {
-        if (restarted.slotOwner[j] === master1) bitmap[j >> 3] |= 1 << (j & 7);
+        if (restarted.slotOwner.get(j) === master1) bitmap[j >> 3] |= 1 << (j & 7);
       }
       for (const requester of [w.id(4), w.id(5)]) {
         assert.deepEqual(

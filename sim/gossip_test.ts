@@ -186,7 +186,7 @@ Deno.test("gossip: slots spread by PING/PONG and all views agree; cluster_state 
     const t0 = slotTable(w.node(0).state);
     for (let i = 1; i < 4; i++) assert.equal(slotTable(w.node(i).state), t0);
     for (let i = 0; i < 4; i++) {
-      for (let j = 0; j < 4; j++) assert.equal(w.node(i).state.slotOwner[j * 4096], w.id(j));
+      for (let j = 0; j < 4; j++) assert.equal(w.node(i).state.slotOwner.get(j * 4096), w.id(j));
       assert.equal(w.node(i).state.health, "ok");
       assert.equal(w.node(i).state.size, 4);
     }
@@ -339,7 +339,7 @@ Deno.test("gossip: an UPDATE corrects a stale slot claimer, which becomes a repl
     // and node 0 learns it from node 1's pings; the others mark the dead node FAIL meanwhile.
     w.crash(stale);
     const slotsOfStale = range(CLUSTER_SLOTS).filter((j) =>
-      w.node(winner).state.slotOwner[j] === w.id(stale)
+      w.node(winner).state.slotOwner.get(j) === w.id(stale)
     );
     let s1 = w.node(winner).state;
     s1 = unassignSlots(s1, slotsOfStale);
@@ -347,13 +347,13 @@ Deno.test("gossip: an UPDATE corrects a stale slot claimer, which becomes a repl
     s1 = bumpEpoch(s1).state;
     w.command(winner, s1);
     const learned = () =>
-      w.node(0).state.slotOwner[slotsOfStale[0]] === w.id(winner) &&
+      w.node(0).state.slotOwner.get(slotsOfStale[0]) === w.id(winner) &&
       [0, 1].every((i) => hasFlag(w, i, stale, NodeFlags.FAIL));
     assert.ok(await w.runUntil(learned, 5000), "node 0 did not learn the takeover");
     // The stale node comes back (from its nodes.conf) still claiming its old slots at its old
     // epoch.
     await w.restart(stale);
-    assert.equal(w.node(stale).state.slotOwner[slotsOfStale[0]], w.id(stale));
+    assert.equal(w.node(stale).state.slotOwner.get(slotsOfStale[0]), w.id(stale));
     const updatesBefore = w.sent(0, "UPDATE") + w.sent(1, "UPDATE");
     const reconfigured = () =>
       slotTable(w.node(stale).state) === slotTable(w.node(0).state) &&

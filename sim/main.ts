@@ -4,12 +4,17 @@
  * property or did not converge, with the line that replays it. `--seed S` runs one seed and
  * prints its faults and the nodes' log. Exits 1 when any seed failed.
  *
+ * `--scale N` instead forms one cluster of N nodes (`--masters M`, default N/2; `--node-timeout`,
+ * default 15000) and prints the times, traffic and memory of sim/scale.ts (`--json` as JSON).
+ *
  *   deno task sim --seeds 1000
  *   deno task sim --seed 42
+ *   deno task sim --scale 1000
  */
 
 import { parseArgs } from "node:util";
 import { DEFAULT_RUN, runSeed } from "./run.ts";
+import { DEFAULT_SCALE, formatScale, runScale } from "./scale.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -19,8 +24,36 @@ const { values } = parseArgs({
     seed: { type: "string" },
     "fault-ms": { type: "string", default: String(DEFAULT_RUN.faultMs) },
     "settle-ms": { type: "string", default: String(DEFAULT_RUN.settleMs) },
+    scale: { type: "string" },
+    masters: { type: "string" },
+    "node-timeout": { type: "string", default: String(DEFAULT_SCALE.nodeTimeoutMs) },
+    "traffic-ms": { type: "string", default: String(DEFAULT_SCALE.trafficMs) },
+    json: { type: "boolean", default: false },
   },
 });
+
+if (values.scale !== undefined) {
+  const nodes = Number(values.scale);
+  const masters = values.masters !== undefined ? Number(values.masters) : Math.ceil(nodes / 2);
+  if (!Number.isInteger(nodes) || nodes < 2 || !Number.isInteger(masters)) {
+    console.error(`bad --scale ${values.scale} / --masters ${values.masters}`);
+    Deno.exit(2);
+  }
+  const r = await runScale({
+    ...DEFAULT_SCALE,
+    nodes,
+    masters,
+    seed: values.seed !== undefined ? Number(values.seed) : DEFAULT_SCALE.seed,
+    nodeTimeoutMs: Number(values["node-timeout"]),
+    trafficMs: Number(values["traffic-ms"]),
+    progress: values.json ? undefined : (line) => console.error(line),
+  });
+  console.log(values.json ? JSON.stringify(r, null, 2) : formatScale(r).join("\n"));
+  for (const v of r.violations) console.log(`  violation at ${v.atMs}: ${v.what}`);
+  const ok = r.violations.length === 0 && r.knowAllMs >= 0 && r.slotsAgreeMs >= 0 &&
+    r.okMs >= 0 && r.failure.agreedMs >= 0;
+  Deno.exit(ok ? 0 : 1);
+}
 
 const opts = {
   ...DEFAULT_RUN,
@@ -47,6 +80,8 @@ const totals = {
   simulatedMs: 0,
   maxSettledMs: 0,
 };
+// Operator actions that ran, by the fault lines that name them.
+const operator = { setslot: 0, delAddSlots: 0, resetSoft: 0, resetHard: 0, addNode: 0 };
 const t0 = performance.now();
 for (const seed of seeds) {
   let r;
@@ -65,6 +100,13 @@ for (const seed of seeds) {
   totals.failsDeclared += r.counts.failsDeclared;
   totals.simulatedMs += r.simulatedMs;
   totals.maxSettledMs = Math.max(totals.maxSettledMs, r.settledMs);
+  for (const f of r.faults) {
+    if (/ SETSLOT /.test(f)) operator.setslot++;
+    if (/ DELSLOTS .*: OK/.test(f)) operator.delAddSlots++;
+    if (/RESET SOFT/.test(f)) operator.resetSoft++;
+    if (/RESET HARD/.test(f)) operator.resetHard++;
+    if (/ add-node .*(REPLICATE|empty master)/.test(f)) operator.addNode++;
+  }
   const bad = r.violations.length > 0 || !r.converged;
   if (bad) failed++;
   if (bad || values.seed !== undefined) {
@@ -87,7 +129,10 @@ console.log(
     `simulated s): ${totals.votes} votes, ${totals.promotions} promotions, ` +
     `${totals.takeovers} takeovers, ` +
     `${totals.restarts} restarts, ${totals.failsDeclared} FAILs declared; ` +
-    `slowest convergence after the faults: ${(totals.maxSettledMs / 1000).toFixed(1)} s`,
+    `slowest convergence after the faults: ${(totals.maxSettledMs / 1000).toFixed(1)} s; ` +
+    `operator: ${operator.setslot} SETSLOT moves, ${operator.delAddSlots} DELSLOTS+ADDSLOTS, ` +
+    `${operator.resetSoft} RESET SOFT, ${operator.resetHard} RESET HARD, ` +
+    `${operator.addNode} add-node`,
 );
 console.log(`sim: ${seeds.length - failed} passed, ${failed} failed`);
 Deno.exit(failed > 0 ? 1 : 0);

@@ -6,7 +6,14 @@
  * stepped forward (an NTP correction): `now()` jumps, timers already set keep their delays.
  */
 
-import type { SimulatedClock } from "xstate";
+/** The world's clock (sim/heap_clock.ts, or xstate's SimulatedClock). */
+export interface BaseClock {
+  now(): number;
+  // deno-lint-ignore no-explicit-any
+  setTimeout(fn: (...args: any[]) => void, timeoutMs: number): any;
+  // deno-lint-ignore no-explicit-any
+  clearTimeout(id: any): void;
+}
 
 interface Timer {
   baseId: number;
@@ -20,7 +27,7 @@ export class NodeClock {
   /** Timers that came due while frozen, oldest first. */
   private held: number[] = [];
   /** `aheadMs`: how far this machine's wall clock is ahead of the world's. */
-  constructor(private readonly base: SimulatedClock, private aheadMs = 0) {}
+  constructor(private readonly base: BaseClock, private aheadMs = 0) {}
 
   now(): number {
     return this.base.now() + this.aheadMs;

@@ -6,12 +6,13 @@
  * stopped and continued later
  * (SIGSTOP), a wall clock stepped forward, healing, packet loss, latency spikes (packets on
  * different links overtake each other), and the operator's CLUSTER FAILOVER (plain, FORCE or
- * TAKEOVER) and CLUSTER REPLICATE on a replica, slots moved between masters by SETSLOT, and a
- * replica removed (FORGET everywhere, RESET SOFT) and added back (MEET, REPLICATE). The
+ * TAKEOVER) and CLUSTER REPLICATE on a replica, slots moved between masters by SETSLOT or by
+ * DELSLOTS and ADDSLOTS, and a replica or empty master removed (FORGET everywhere, RESET SOFT or
+ * HARD) and added back (MEET, and REPLICATE or not). The
  * safety monitor (sim/safety.ts) checks every step. Then everything is healed, continued and restarted, and the
  * cluster must converge again (one view of the slots, cluster ok everywhere) within `settleMs`.
  *
- * The same seed gives the same run: every choice comes from the world's SimRandom.
+ * The same seed gives the same run: every choice comes from the world's Prng.
  */
 
 import { SIM_START_MS, SimWorld, type SimWorldOptions } from "./world.ts";
@@ -25,7 +26,17 @@ import {
   myself,
   NodeFlags,
 } from "../cluster/state.ts";
-import type { SimRandom } from "../cluster/sim_random.ts";
+import type { Prng } from "../cluster/prng.ts";
+
+/**
+ * What an operator waits for before moving slots: a whole network, a converged cluster, no slot
+ * open anywhere and no node frozen (redis-cli --cluster checks the cluster first).
+ */
+function quietForOperator(world: SimWorld): boolean {
+  return world.net.isWhole() && world.converged() &&
+    world.states().every((v) => v.importingSlotsFrom.size === 0 && v.migratingSlotsTo.size === 0) &&
+    !world.up().some((k) => world.isFrozen(k));
+}
 
 /**
  * What `redis-cli --cluster reshard` does for one (empty) slot, once its check of the cluster
@@ -36,7 +47,7 @@ import type { SimRandom } from "../cluster/sim_random.ts";
  */
 async function moveSlot(
   world: SimWorld,
-  rng: SimRandom,
+  rng: Prng,
   note: (f: string) => void,
 ): Promise<void> {
   // redis-cli --cluster reshard checks the cluster first and refuses to move anything unless it
@@ -46,10 +57,7 @@ async function moveSlot(
   // bump to an epoch below the source's, which then takes the slot back while the source has
   // given it away, and nobody serves it. Redis 7.0 does the same (`deno task sim --seed 291`
   // showed it before this check).
-  const views = world.states();
-  const quiet = world.net.isWhole() && world.converged() &&
-    views.every((v) => v.importingSlotsFrom.size === 0 && v.migratingSlotsTo.size === 0);
-  if (!quiet || world.up().some((k) => world.isFrozen(k))) return;
+  if (!quietForOperator(world)) return;
   const masters = world.up().filter((k) => world.servesSlots(k));
   if (masters.length < 2) return;
   const [src, dst] = rng.shuffle(masters).slice(0, 2);
@@ -57,7 +65,7 @@ async function moveSlot(
   const from = rng.int(CLUSTER_SLOTS);
   let slot = -1;
   for (let k = 0; k < CLUSTER_SLOTS && slot < 0; k++) {
-    if (owner[(from + k) % CLUSTER_SLOTS] === world.id(src)) slot = (from + k) % CLUSTER_SLOTS;
+    if (owner.get((from + k) % CLUSTER_SLOTS) === world.id(src)) slot = (from + k) % CLUSTER_SLOTS;
   }
   if (slot < 0) return;
   const others = masters.filter((k) => k !== src && k !== dst);
@@ -81,47 +89,171 @@ async function moveSlot(
 }
 
 /**
- * `redis-cli --cluster del-node` of a replica, as an operator who means to add it back: CLUSTER
- * FORGET of it on every other node (each blacklists it for a minute, so gossip does not bring it
- * back), then CLUSTER RESET SOFT on it (it forgets everyone and is an empty master). Like
- * del-node, it starts only when every node answers and the cluster is one view. The node joins
- * again once the blacklist is over (`addReplicaBack`), at the latest when everything is healed.
+ * Slots given back by CLUSTER DELSLOTS and taken by CLUSTER ADDSLOTS (the commands' docs: DELSLOTS
+ * makes the receiving node forget the slots' owner, "the node may go into down state because not
+ * all hash slots are covered"; ADDSLOTS works only on slots unbound in the receiving node's view,
+ * and others take the new owner when the slot is unbound or unclaimed for them, or the new
+ * owner's configEpoch is greater). A run of slots of one master, never all of them; one of:
+ *
+ * - back: DELSLOTSRANGE on their master, which goes down, then ADDSLOTSRANGE on it again;
+ * - pair: DELSLOTSRANGE on their master and on the master that takes them (ADDSLOTS would find
+ *   them busy there), then, once the old owner's heartbeats have told every node it no longer
+ *   claims them (2 x node-timeout: each peer has had a PING or PONG from it by node-timeout / 2),
+ *   ADDSLOTSRANGE on the new master;
+ * - everywhere: DELSLOTSRANGE on their master, then on every other node (`redis-cli --cluster
+ *   call`), then ADDSLOTSRANGE on the new master at once.
+ *
+ * The new master is one with slots, or an empty one every node knows (added by add-node). Like
+ * `moveSlot`, only on a quiet cluster. A heartbeat of the old owner still in flight may bind the
+ * slots again on a node that forgot them: an ADDSLOTS then finds them busy, and the operator
+ * deletes them there again and retries.
+ */
+async function delAddSlots(
+  world: SimWorld,
+  rng: Prng,
+  note: (f: string) => void,
+): Promise<void> {
+  if (!quietForOperator(world)) return;
+  const masters = world.up().filter((k) => world.servesSlots(k));
+  if (masters.length === 0) return;
+  const src = rng.pick(masters);
+  const s = world.node(src).state;
+  const me = myself(s);
+  if (me.numSlots < 2) return;
+  // A run of at most 64 of its slots, starting at a random one of them, fewer than all.
+  const from = rng.int(CLUSTER_SLOTS);
+  let first = -1;
+  for (let k = 0; k < CLUSTER_SLOTS && first < 0; k++) {
+    if (s.slotOwner.get((from + k) % CLUSTER_SLOTS) === me.id) first = (from + k) % CLUSTER_SLOTS;
+  }
+  const want = Math.min(rng.range(1, 64), me.numSlots - 1);
+  let last = first;
+  while (
+    last + 1 < CLUSTER_SLOTS && last - first + 1 < want && s.slotOwner.get(last + 1) === me.id
+  ) {
+    last++;
+  }
+  const mode = rng.pick(["back", "pair", "everywhere"] as const);
+  // Empty masters every node knows as a master (none is anyone's master).
+  const views = world.states();
+  const empty = world.up().filter((k) =>
+    !world.isFrozen(k) && isMaster(myself(world.node(k).state)) && !world.servesSlots(k) &&
+    views.every((v) => {
+      const n = v.nodes.get(world.id(k));
+      return n !== undefined && isMaster(n) && (n.flags & NodeFlags.HANDSHAKE) === 0;
+    }) &&
+    views.every((v) => [...v.nodes.values()].every((n) => n.masterId !== world.id(k)))
+  );
+  const dst = mode === "back" ? src : rng.pick([...masters, ...empty]);
+  const errors: string[] = [];
+  const del = (k: number) => {
+    const err = world.delSlotsRange(k, first, last);
+    if (err !== null) errors.push(`DELSLOTS on #${k}: ${err}`);
+  };
+  del(src);
+  if (mode === "back") {
+    await world.run(rng.range(50, 3000));
+  } else if (mode === "pair") {
+    if (dst !== src) del(dst);
+    await world.run(2 * world.cfg.nodeTimeoutMs);
+  } else {
+    for (const k of world.up()) {
+      if (k === src) continue;
+      await world.run(rng.range(1, 5));
+      if (world.isUp(k)) del(k);
+    }
+    await world.run(rng.range(1, 5));
+  }
+  let added = false;
+  for (let tries = 0; tries < 5 && world.isUp(dst); tries++) {
+    const err = world.addSlotsRange(dst, first, last);
+    if (err === null) {
+      added = true;
+      break;
+    }
+    errors.push(`ADDSLOTS on #${dst}: ${err}`);
+    // Bound again by a late heartbeat: forget them there again.
+    await world.run(rng.range(1, 50));
+    if (world.isUp(dst)) del(dst);
+  }
+  note(
+    `DELSLOTS ${first}-${last} (${mode}) on #${src}, ADDSLOTS on #${dst}: ` +
+      `${added ? "OK" : "not added"}${errors.length > 0 ? ` (${errors.join("; ")})` : ""}`,
+  );
+}
+
+/**
+ * `redis-cli --cluster del-node` of a replica or of an empty master (no slots, nobody's master),
+ * as an operator who means to add it back: CLUSTER FORGET of it on every other node (each
+ * blacklists it for a minute, so gossip does not bring it back), then CLUSTER RESET on it: SOFT
+ * (it forgets everyone and is an empty master), or HARD (also a new node id, and currentEpoch,
+ * configEpoch and lastVoteEpoch 0). Like del-node, it starts only when every node answers and
+ * the cluster is one view. The node joins again (`addReplicaBack`) once the blacklist is over
+ * (at once after HARD: its new id is on no blacklist), at the latest when everything is healed.
  */
 function removeReplica(
   world: SimWorld,
-  rng: SimRandom,
+  rng: Prng,
   note: (f: string) => void,
-  removed: Map<number, number>,
+  removed: Map<number, Removed>,
 ): void {
   const quiet = world.net.isWhole() && world.converged() && removed.size === 0;
   if (!quiet || world.up().some((k) => world.isFrozen(k))) return;
-  const replicas = activeReplicas(world);
-  if (replicas.length === 0) return;
-  const r = rng.pick(replicas);
+  const views = world.states();
+  const empty = world.up().filter((k) =>
+    !world.isFrozen(k) && isMaster(myself(world.node(k).state)) && !world.servesSlots(k) &&
+    views.every((v) => [...v.nodes.values()].every((n) => n.masterId !== world.id(k)))
+  );
+  const candidates = [...activeReplicas(world), ...empty];
+  if (candidates.length === 0) return;
+  const r = rng.pick(candidates);
+  const wasReplica = isReplica(myself(world.node(r).state));
   const errors: string[] = [];
   for (const k of world.up()) {
     if (k === r) continue;
     const err = world.forget(k, r);
     if (err !== null) errors.push(`#${k}: ${err}`);
   }
-  world.resetSoft(r);
-  removed.set(r, world.now());
-  note(`del-node #${r}: FORGET on the others, RESET SOFT${errors.length ? ` (${errors})` : ""}`);
+  const hard = rng.chance(0.5);
+  if (hard) world.resetHard(r);
+  else world.resetSoft(r);
+  // Back as it was two times in three, else the other way round.
+  const asMaster = rng.chance(1 / 3) ? wasReplica : !wasReplica;
+  removed.set(r, { atMs: world.now(), hard, asMaster });
+  note(
+    `del-node ${wasReplica ? "replica" : "empty master"} #${r}: FORGET on the others, ` +
+      `RESET ${hard ? "HARD" : "SOFT"}${errors.length ? ` (${errors})` : ""}`,
+  );
+}
+
+/** A node removed by `removeReplica`: when, how, and how it is to come back. */
+interface Removed {
+  atMs: number;
+  hard: boolean;
+  /** Added back as an empty master (add-node), else as a replica (add-node --cluster-slave). */
+  asMaster: boolean;
+}
+
+/** A removed node may be added back once its old id's blacklist is over, or with a new id. */
+function mayComeBack(world: SimWorld, r: Removed): boolean {
+  return r.hard || world.now() - r.atMs > CLUSTER_BLACKLIST_TTL_MS;
 }
 
 /**
  * `redis-cli --cluster add-node --cluster-slave` of a node removed by `removeReplica`: CLUSTER
  * MEET from it to a running node, wait until it knows the masters (add-node waits for the
- * handshake), then CLUSTER REPLICATE to a master. False when it could not finish now (the node
- * or the network is away): the operator tries again later. The operator waits out the FORGET
- * blacklist first (CLUSTER_BLACKLIST_TTL, a minute): before that, only the node it meets learns
- * of it, gossip cannot spread it, and a cluster where it fails over does not converge.
+ * handshake), then CLUSTER REPLICATE to a master (`asMaster`: plain add-node, it stays an empty
+ * master). False when it could not finish now (the node or the network is away): the operator
+ * tries again later. After RESET SOFT the operator waits out the FORGET blacklist first
+ * (CLUSTER_BLACKLIST_TTL, a minute): before that, only the node it meets learns of it, gossip
+ * cannot spread it, and a cluster where it fails over does not converge.
  */
 async function addReplicaBack(
   world: SimWorld,
-  rng: SimRandom,
+  rng: Prng,
   note: (f: string) => void,
   r: number,
+  asMaster = false,
 ): Promise<boolean> {
   if (!world.isUp(r) || world.isFrozen(r)) return false;
   const peers = world.up().filter((k) => k !== r && !world.isFrozen(k));
@@ -140,6 +272,10 @@ async function addReplicaBack(
   if (!await world.runUntil(() => world.isUp(r) && mastersKnown(), 5000)) {
     note(`add-node #${r} via #${via}: no master known yet`);
     return false;
+  }
+  if (asMaster) {
+    note(`add-node #${r} via #${via}, an empty master`);
+    return true;
   }
   const s = world.node(r).state;
   const masters = world.up().filter((k) =>
@@ -225,8 +361,8 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
     // When each stopped node is continued.
     const thawAt = new Map<number, number>();
     let hooked = 0;
-    // Replicas removed by del-node and not added back yet: when.
-    const removed = new Map<number, number>();
+    // Nodes removed by del-node and not added back yet.
+    const removed = new Map<number, Removed>();
     while (world.now() - t0 < opts.faultMs) {
       await world.run(rng.range(200, 800));
       for (; hooked < world.hookCrashes.length; hooked++) {
@@ -242,7 +378,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
       }
       const down = world.size - world.up().length;
       const ready = world.down().filter((i) => world.now() >= backAt.get(i)!);
-      const roll = rng.int(16);
+      const roll = rng.int(17);
       if (roll < 2 && down < 2) {
         // Masters more often than not: their death is what starts elections.
         const masters = world.up().filter((k) => world.servesSlots(k));
@@ -343,11 +479,13 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
       } else if (roll === 15 && rng.chance(0.5)) {
         if (removed.size === 0) removeReplica(world, rng, note, removed);
         else {
-          for (const [r, at] of [...removed]) {
-            if (world.now() - at <= CLUSTER_BLACKLIST_TTL_MS) continue;
-            if (await addReplicaBack(world, rng, note, r)) removed.delete(r);
+          for (const [r, how] of [...removed]) {
+            if (!mayComeBack(world, how)) continue;
+            if (await addReplicaBack(world, rng, note, r, how.asMaster)) removed.delete(r);
           }
         }
+      } else if (roll === 16 && rng.chance(0.5)) {
+        await delAddSlots(world, rng, note);
       }
     }
     // Heal everything, start every node, and wait for one view again.
@@ -358,10 +496,14 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
     world.net.setLatency(world.opts.latency ?? { minMs: 1, maxMs: 5 });
     for (const i of world.down()) await world.restart(i);
     // The operator finishes adding back what it removed, once the blacklist is over.
-    for (const [r, at] of removed) {
-      const wait = at + CLUSTER_BLACKLIST_TTL_MS + 1 - world.now();
+    for (const [r, how] of removed) {
+      const wait = how.hard ? 0 : how.atMs + CLUSTER_BLACKLIST_TTL_MS + 1 - world.now();
       if (wait > 0) await world.run(wait);
-      for (let tries = 0; tries < 5 && !await addReplicaBack(world, rng, note, r); tries++) {
+      for (
+        let tries = 0;
+        tries < 5 && !await addReplicaBack(world, rng, note, r, how.asMaster);
+        tries++
+      ) {
         await world.run(1000);
       }
     }

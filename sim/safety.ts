@@ -8,8 +8,9 @@
  *   without consensus by design; a collision it makes is for the epoch collision handling, and
  *   the world checks distinct epochs once the cluster converged;
  * - **what was announced is kept**: a node restarted from its disk has at least the configEpoch
- *   (as a master) and the lastVoteEpoch it had announced on the wire before it died (a
- *   currentEpoch only learned from others may be forgotten, as in Redis);
+ *   (as a master, since it last announced itself a replica) and the lastVoteEpoch it had
+ *   announced on the wire before it died (a currentEpoch only learned from others may be
+ *   forgotten, as in Redis);
  * - **epochs only grow** while a node runs;
  * - **FAIL only by a majority**: a node broadcasts FAIL about X only when, in its own view, a
  *   majority of the masters with slots (itself included when it is one) reported X failing
@@ -104,7 +105,10 @@ export class SafetyMonitor {
    * flags a node failing is what a failure report may be made of (clusterProcessGossipSection);
    * it is recorded when it arrives, however late (a link held by a one-way cut delivers on heal).
    */
-  packetReceived(receiverId: string, msg: BusMessage, atMs: number): void {
+  packetReceived(receiverId: string, msg: BusMessage, atMs: number, view?: ClusterState): void {
+    // The size the node holds while it handles the packet (a view can shrink and grow back
+    // between two steps: seed 383, a master's slots gone before their new owner was heard of).
+    if (view !== undefined) this.noteSize(receiverId, view.size, atMs);
     if (!("header" in msg)) return;
     if (!(msg.type === "PING" || msg.type === "PONG" || msg.type === "MEET")) return;
     if ((msg.header.flags & NodeFlags.MASTER) === 0) return;
@@ -128,6 +132,12 @@ export class SafetyMonitor {
     const a = this.announcedOf(senderId);
     // A replica's header carries its master's configEpoch: only a master's is its own.
     if (h.flags & NodeFlags.MASTER) a.configEpoch = Math.max(a.configEpoch, Number(h.configEpoch));
+    // Once it says it is a replica, what it announced as a master no longer binds it: a replica
+    // restarted takes its master's configEpoch from nodes.conf (clusterGenNodeDescription
+    // writes the master's epoch on a replica's line, clusterLoadConfig reads it back), and
+    // CLUSTER RESET makes it a master with that epoch (found by `deno task sim --seed 153`:
+    // a former master of epoch 4, then a replica of a master of epoch 0, reset and restarted).
+    else if (h.flags & NodeFlags.SLAVE) a.configEpoch = 0;
     if (msg.type !== "FAILOVER_AUTH_ACK") return;
     const epoch = Number(h.currentEpoch);
     this.counts.votes++;

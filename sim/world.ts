@@ -1,7 +1,8 @@
 /**
  * A whole cluster in one process on one seed: N nodes of the shipping bus engine (BusNode: the
  * engine, the node actor system with its supervisor and link machines), each with its own
- * simulated disk, on the simulated network and xstate's SimulatedClock. One SimRandom, forked per
+ * simulated disk, on the simulated network and a simulated clock (sim/heap_clock.ts, xstate's
+ * SimulatedClock shape, given to the actors as their `clock`). One Prng, forked per
  * concern, makes every random choice, so a seed replays a run exactly.
  *
  * What happens to the nodes goes through the same seams as in production: nodes.conf saves reach
@@ -14,14 +15,13 @@
  * forward (an NTP correction).
  */
 
-import { SimulatedClock } from "xstate";
 import { advanceAsync, SimBusNetwork } from "../cluster/bus_network_sim.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 import { BusNode } from "../cluster/bus_node.ts";
 import { randomNodeIdFrom, setMyMaster } from "../cluster/bus_node_ops.ts";
 import { clusterFailoverCommand, type FailoverMode } from "../cluster/failover_rules.ts";
 import { setSlot, type SetSlotAction } from "../cluster/setslot.ts";
-import { DEFAULT_FAILOVER_CONFIG } from "../cluster/bus_engine.ts";
+import { DEFAULT_FAILOVER_CONFIG } from "../cluster/failover_types.ts";
 import type { FailoverConfig } from "../cluster/failover_types.ts";
 import {
   addNode,
@@ -32,11 +32,14 @@ import {
   createNode,
   createState,
   deleteNode,
+  delSlots,
   isMaster,
   isReplica,
   myself,
   NodeFlags,
   reset,
+  setConfigEpoch,
+  SLOT_ASSIGNMENT_SAVE,
   updateClusterState,
   updateNode,
 } from "../cluster/state.ts";
@@ -49,6 +52,7 @@ import { tapSends } from "./tap.ts";
 import { SafetyMonitor } from "./safety.ts";
 import { SimReplication } from "./replication.ts";
 import { NodeClock } from "./node_clock.ts";
+import { HeapClock } from "./heap_clock.ts";
 import { MinorityMasterCheck, type MinorityWorld } from "./minority_check.ts";
 
 export const SIM_START_MS = 1_790_000_000_000;
@@ -88,7 +92,7 @@ const NODE_LOG_MAX = 4000;
 
 interface SimNodeSlot {
   identity: string;
-  /** The node id (kept across restarts: it is in nodes.conf). */
+  /** The node id (kept across restarts: it is in nodes.conf; CLUSTER RESET HARD changes it). */
   id: string;
   port: number;
   disk: SimDisk;
@@ -99,27 +103,32 @@ interface SimNodeSlot {
   clockAheadMs: number;
   /** When the node last started or was continued (its timers caught up then). */
   resumedAtMs: number;
-  rng: SimRandom;
+  rng: Prng;
   failover: FailoverConfig;
   logs: SimLogLine[];
   /** Bus messages this node sent, by type, across restarts. */
   sent: Map<string, number>;
+  /** Bus packets and bytes this node put on the wire, across restarts. */
+  sentPackets: number;
+  sentBytes: number;
   /** The node's log (what its server would write). */
   log: (level: LogLevel, text: string) => void;
 }
 
 export class SimWorld {
-  readonly clock = new SimulatedClock();
+  readonly clock = new HeapClock();
   readonly net: SimBusNetwork;
-  readonly rng: SimRandom;
+  readonly rng: Prng;
   readonly monitor: SafetyMonitor;
   readonly cfg: BusConfig;
   readonly replication: SimReplication;
   private readonly slots: SimNodeSlot[] = [];
+  /** Node id -> index (a map: the checks look nodes up by id for every node they see). */
+  private readonly indexById = new Map<string, number>();
   /** Log lines of the run (warnings and notices of every node), for a failing seed's report. */
   readonly log: string[] = [];
   /** Draws for the crash-after-vote hook. */
-  private readonly hookRng: SimRandom;
+  private readonly hookRng: Prng;
   /** Nodes the hook killed, for the fault list. */
   readonly hookCrashes: number[] = [];
   /**
@@ -137,7 +146,7 @@ export class SimWorld {
 
   private constructor(readonly seed: number, readonly opts: SimWorldOptions) {
     this.clock.set(SIM_START_MS);
-    this.rng = new SimRandom(seed);
+    this.rng = new Prng(seed);
     this.hookRng = this.rng.fork();
     this.monitor = new SafetyMonitor(opts.nodeTimeoutMs);
     this.net = new SimBusNetwork(this.clock, {
@@ -164,7 +173,8 @@ export class SimWorld {
       indexOf: (id) => this.indexOf(id),
       resumedAtMs: (i) => this.slots[i].resumedAtMs,
       clockAheadMs: (i) => this.slots[i].clockAheadMs,
-      reachable: (a, b) => this.net.reachable(a, b),
+      // A whole network (the usual case) answers without building the pair key per call.
+      reachable: (a, b) => this.net.isWhole() || this.net.reachable(a, b),
       hasCuts: () => this.net.hasCuts(),
     };
   }
@@ -189,9 +199,12 @@ export class SimWorld {
         failover: { ...DEFAULT_FAILOVER_CONFIG, ...opts.failover },
         logs: [],
         sent: new Map(),
+        sentPackets: 0,
+        sentBytes: 0,
         log: () => {},
       };
       w.slots.push(slot);
+      w.indexById.set(id, i);
       const state = updateNode(createState(id, w.now()), id, { port, cport: port + 10000 });
       slot.disk.install(serializeConfig(state));
       await w.boot(i, state);
@@ -260,7 +273,7 @@ export class SimWorld {
 
   /** The index of the node with id `id`, or -1. */
   indexOf(id: string): number {
-    return this.slots.findIndex((s) => s.id === id);
+    return this.indexById.get(id) ?? -1;
   }
 
   /** Node i's log lines, oldest first (bounded). */
@@ -271,6 +284,11 @@ export class SimWorld {
   /** Bus messages node i sent, by type (PING, FAIL, UPDATE, ...), across restarts. */
   sent(i: number, type: string): number {
     return this.slots[i].sent.get(type) ?? 0;
+  }
+
+  /** Bus packets and bytes node i put on the wire, across restarts. */
+  sentTotals(i: number): { packets: number; bytes: number } {
+    return { packets: this.slots[i].sentPackets, bytes: this.slots[i].sentBytes };
   }
 
   /** Node i's failover settings (cluster-replica-no-failover, ...): edits apply at once. */
@@ -306,6 +324,8 @@ export class SimWorld {
     const node: BusNode = new BusNode({
       state,
       network: tapSends(this.net.host(slot.identity), (packet) => {
+        slot.sentPackets++;
+        slot.sentBytes += packet.length;
         const d = decodeBusMessage(packet);
         if (!d.ok) return;
         slot.sent.set(d.message.type, (slot.sent.get(d.message.type) ?? 0) + 1);
@@ -326,12 +346,13 @@ export class SimWorld {
         }
       }, (packet) => {
         const d = decodeBusMessage(packet);
-        if (d.ok) this.monitor.packetReceived(id, d.message, this.now());
+        if (d.ok) this.monitor.packetReceived(id, d.message, this.now(), node.state);
       }),
       clock,
       rng: slot.rng.fork(),
       config: () => this.cfg,
-      save: (s, fsync) => slot.disk.write(serializeConfig(s), fsync),
+      // Serialized when read (a restart, a test): the state is immutable, the text the same.
+      save: (s, fsync) => slot.disk.write(() => serializeConfig(s), fsync),
       // A node whose disk refused a write is being killed: nothing more happens on it.
       fatal: () => {},
       log: slot.log,
@@ -571,11 +592,52 @@ export class SimWorld {
     if (wasReplica) this.replication.promoted(i);
   }
 
+  /**
+   * CLUSTER RESET HARD on node i (the simulated nodes hold no keys): as SOFT, and it takes a new
+   * node id and sets currentEpoch, configEpoch and lastVoteEpoch to 0 (cluster.c clusterReset).
+   * The world knows it by its new id from then on. Returns the new id.
+   */
+  resetHard(i: number): string {
+    const wasReplica = isReplica(myself(this.node(i).state));
+    const next = reset(this.node(i).state, true, randomNodeIdFrom(this.rng), this.now());
+    const slot = this.slots[i];
+    slot.log("warning", "configEpoch set to 0 via CLUSTER RESET HARD");
+    slot.log("notice", `Node hard reset, now I'm ${next.myselfId}`);
+    this.indexById.delete(slot.id);
+    slot.id = next.myselfId;
+    this.indexById.set(slot.id, i);
+    this.command(i, next, { fsync: true });
+    if (wasReplica) this.replication.promoted(i);
+    return next.myselfId;
+  }
+
   /** CLUSTER ADDSLOTSRANGE first last on node i. */
   addSlots(i: number, first: number, last: number): void {
+    const err = this.addSlotsRange(i, first, last);
+    if (err !== null) throw new Error(err);
+  }
+
+  /** CLUSTER ADDSLOTSRANGE first last on node i: null for +OK, else the error text. */
+  addSlotsRange(i: number, first: number, last: number): string | null {
     const r = addSlots(this.node(i).state, [[first, last]]);
+    if (!("state" in r)) return r.error;
+    this.command(i, r.state, SLOT_ASSIGNMENT_SAVE);
+    return null;
+  }
+
+  /** CLUSTER DELSLOTSRANGE first last on node i: null for +OK, else the error text. */
+  delSlotsRange(i: number, first: number, last: number): string | null {
+    const r = delSlots(this.node(i).state, [[first, last]]);
+    if (!("state" in r)) return r.error;
+    this.command(i, r.state, SLOT_ASSIGNMENT_SAVE);
+    return null;
+  }
+
+  /** CLUSTER SET-CONFIG-EPOCH on node i (as redis-cli --cluster create sends before the MEETs). */
+  setConfigEpoch(i: number, epoch: number): void {
+    const r = setConfigEpoch(this.node(i).state, epoch);
     if (!("state" in r)) throw new Error(r.error);
-    this.command(i, r.state);
+    this.command(i, r.state, { fsync: true });
   }
 
   /** CLUSTER REPLICATE: node i becomes a replica of node j and starts a full sync. */
@@ -677,8 +739,8 @@ export class SimWorld {
     for (const s of states) {
       if (s.health !== "ok") return false;
       for (let j = 0; j < 16384; j++) {
-        const o = s.slotOwner[j];
-        if (o !== ref[j] || o === null) return false;
+        const o = s.slotOwner.get(j);
+        if (o !== ref.get(j) || o === null) return false;
         const owner = s.nodes.get(o);
         if (owner === undefined || !isMaster(owner)) return false;
       }

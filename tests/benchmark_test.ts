@@ -19,7 +19,19 @@ function parseCsv(out: string): Map<string, number> {
 }
 
 async function bench(port: number, tests: string) {
-  const r = await run("redis-benchmark", ["-p", String(port), "-n", "5000", "-c", "20", "-P", "4", "-t", tests, "--csv"], {
+  const r = await run("redis-benchmark", [
+    "-p",
+    String(port),
+    "-n",
+    "5000",
+    "-c",
+    "20",
+    "-P",
+    "4",
+    "-t",
+    tests,
+    "--csv",
+  ], {
     timeoutMs: 240_000,
   });
   return { ...r, rows: parseCsv(r.stdout) };
@@ -31,7 +43,28 @@ Deno.test("redis-benchmark's tests complete without errors against a standalone 
     const r = await bench(node.port, TESTS);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.doesNotMatch(r.stderr + r.stdout, /error/i);
-    for (const t of ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP", "SADD", "HSET", "SPOP", "ZADD", "ZPOPMIN", "LPUSH (needed to benchmark LRANGE)", "LRANGE_100 (first 100 elements)", "LRANGE_600 (first 600 elements)", "MSET (10 keys)"]) {
+    for (
+      const t of [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "LPUSH",
+        "RPUSH",
+        "LPOP",
+        "RPOP",
+        "SADD",
+        "HSET",
+        "SPOP",
+        "ZADD",
+        "ZPOPMIN",
+        "LPUSH (needed to benchmark LRANGE)",
+        "LRANGE_100 (first 100 elements)",
+        "LRANGE_600 (first 600 elements)",
+        "MSET (10 keys)",
+      ]
+    ) {
       assert.ok((r.rows.get(t) ?? 0) > 0, `${t} ran: ${r.stdout}`);
     }
   } finally {
@@ -42,9 +75,22 @@ Deno.test("redis-benchmark's tests complete without errors against a standalone 
 Deno.test("redis-benchmark's tests (without mset) complete without errors against a one-node cluster", async () => {
   const node = await spawnNode({ "cluster-enabled": "yes" });
   try {
-    const add = await run("redis-cli", ["-p", String(node.port), "cluster", "addslotsrange", "0", "16383"]);
+    const add = await run("redis-cli", [
+      "-p",
+      String(node.port),
+      "cluster",
+      "addslotsrange",
+      "0",
+      "16383",
+    ]);
     assert.equal(add.stdout.trim(), "OK");
-    await waitFor("cluster ok", async () => (await run("redis-cli", ["-p", String(node.port), "cluster", "info"])).stdout.includes("cluster_state:ok"));
+    await waitFor(
+      "cluster ok",
+      async () =>
+        (await run("redis-cli", ["-p", String(node.port), "cluster", "info"])).stdout.includes(
+          "cluster_state:ok",
+        ),
+    );
     const r = await bench(node.port, TESTS.replace(",mset", ""));
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.doesNotMatch(r.stderr + r.stdout, /error/i);

@@ -13,7 +13,14 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 
 async function oneNodeCluster() {
   const node = await startNode({ "cluster-enabled": "yes" });
-  const r = await run("redis-cli", ["-p", String(node.port), "cluster", "addslotsrange", "0", "16383"]);
+  const r = await run("redis-cli", [
+    "-p",
+    String(node.port),
+    "cluster",
+    "addslotsrange",
+    "0",
+    "16383",
+  ]);
   assert.equal(r.stdout.trim(), "OK", r.stderr);
   await waitFor("cluster_state:ok", async () => {
     const info = await run("redis-cli", ["-p", String(node.port), "cluster", "info"]);
@@ -79,13 +86,19 @@ Deno.test({
   ...opts,
   fn: async () => {
     const node = await oneNodeCluster();
-    const cluster = new RedisCluster([{ host: "127.0.0.1", port: node.port }], { lazyConnect: true });
+    const cluster = new RedisCluster([{ host: "127.0.0.1", port: node.port }], {
+      lazyConnect: true,
+    });
     try {
       await cluster.connect();
       assert.equal(await cluster.set("{user1}:name", "ann"), "OK");
       assert.equal(await cluster.set("{user1}:mail", "a@x"), "OK");
       assert.equal(await cluster.get("{user1}:name"), "ann");
-      assert.deepEqual(await cluster.mget("{user1}:name", "{user1}:mail", "{user1}:none"), ["ann", "a@x", null]);
+      assert.deepEqual(await cluster.mget("{user1}:name", "{user1}:mail", "{user1}:none"), [
+        "ann",
+        "a@x",
+        null,
+      ]);
       // Keys in different slots are a CROSSSLOT error from the node, as on real Redis.
       await assert.rejects(() => cluster.mget("a", "b"), /CROSSSLOT/);
     } finally {
@@ -96,7 +109,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "node-redis createCluster (RESP3 default) on a one-node cluster: SET/GET/MGET with hash tags",
+  name:
+    "node-redis createCluster (RESP3 default) on a one-node cluster: SET/GET/MGET with hash tags",
   ...opts,
   fn: async () => {
     const node = await oneNodeCluster();

@@ -18,7 +18,7 @@ import {
   waitFor,
 } from "./harness.ts";
 import { encodeBusMessage } from "../protocol/bus.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 
 const NODE_TIMEOUT_MS = 2000;
 const DIRECTIVES = {
@@ -404,7 +404,7 @@ Deno.test({
       assert.equal(await call(b, "CLUSTER", "MEET", "127.0.0.1", String(a)), "OK");
       assert.equal(await call(c, "CLUSTER", "MEET", "127.0.0.1", String(a)), "OK");
       await waitAllOk([a, b, c]);
-      const rng = new SimRandom(Date.now());
+      const rng = new Prng(Date.now());
       const seed = rng.seed;
       const aId = await call(a, "CLUSTER", "MYID") as string;
       // A valid PING from a sender nobody knows, to mutate. (Not from b: a well-formed packet that

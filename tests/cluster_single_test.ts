@@ -491,7 +491,7 @@ Deno.test("cluster single: each reply comes after its change is in nodes.conf; a
     for (let j = 0; j < batch.length; j++) replies.push(toPlain((await c.readValue())!));
     assert.deepEqual(replies, [...new Array(16).fill("OK"), "BUMPED 1"]);
     assert.match(myselfOnDisk(), / 1 connected 0-19$/);
-    assert.equal(cluster.state.slotOwner[19], myId);
+    assert.equal(cluster.state.slotOwner.get(19), myId);
     const saves = cluster.supervisorStats()!.saves - saved;
     // One read of the batch is one save; a split read could make two. Never one per command.
     assert.ok(saves >= 1 && saves < 17, `${saves} saves for 17 changes`);

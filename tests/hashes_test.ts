@@ -268,3 +268,57 @@ Deno.test("hashes: same replies as redis-server (RESP2 and RESP3)", async () => 
     w("HDEL s a"),
   ], ["hkeys", "hvals", "hscan", "hrandfield"]);
 });
+
+Deno.test("hashes: OBJECT ENCODING follows Redis's conversions, which never go back (redis-server)", async () => {
+  const many = ["HSET", "big"];
+  for (let i = 0; i < 600; i++) many.push(`f${i}`, `v${i}`);
+  const dels = ["HDEL", "big"];
+  for (let i = 0; i < 597; i++) dels.push(`f${i}`);
+  const x64 = "x".repeat(64);
+  const x65 = "x".repeat(65);
+  await compareBoth([
+    w("HSET small a 1 b 2 c 3"),
+    w("OBJECT ENCODING small"),
+    w("HDEL small b"),
+    w("HGETALL small"),
+    w("HSET small b 9 a 0"),
+    w("HGETALL small"),
+    many,
+    w("OBJECT ENCODING big"),
+    dels,
+    w("HLEN big"),
+    w("OBJECT ENCODING big"),
+    w(`HSET exact f ${x64} ${x64} 1`),
+    w("OBJECT ENCODING exact"),
+    w(`HSET long g 1 f ${x65}`),
+    w("OBJECT ENCODING long"),
+    w("HDEL long f"),
+    w("OBJECT ENCODING long"),
+    w(`HSET longfield ${x65} 1`),
+    w("OBJECT ENCODING longfield"),
+    w(`HSETNX nx f ${x65}`),
+    w("OBJECT ENCODING nx"),
+    w("HINCRBYFLOAT fl f 1e100"),
+    w("OBJECT ENCODING fl"),
+    w("HINCRBY in f 5"),
+    w("OBJECT ENCODING in"),
+    w("COPY small small2"),
+    w("OBJECT ENCODING small2"),
+    w("HGETALL small2"),
+    w("COPY long long2"),
+    w("OBJECT ENCODING long2"),
+    w("CONFIG SET hash-max-listpack-entries 2"),
+    w("HSET c a 1 b 2"),
+    w("OBJECT ENCODING c"),
+    w("HSET c c 3"),
+    w("OBJECT ENCODING c"),
+    w("OBJECT ENCODING small"),
+    w("CONFIG SET hash-max-listpack-entries 512"),
+    w("CONFIG SET hash-max-listpack-value 2"),
+    w("HSET v a 12"),
+    w("OBJECT ENCODING v"),
+    w("HSET v b 123"),
+    w("OBJECT ENCODING v"),
+    w("CONFIG SET hash-max-listpack-value 64"),
+  ]);
+});

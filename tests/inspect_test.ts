@@ -2,7 +2,8 @@
  * The XState visualizer as a user runs it: `cli.ts --port P --cluster-enabled yes --inspect-port
  * R` starts the relay on R (the page the browser opens, plus a WebSocket); a WebSocket client
  * there receives the node's actors (clusterNode, supervisor) and, after CLUSTER MEET, a
- * peerLink actor reaching "connected". `cli.ts machines` prints the machine configs as JSON.
+ * peerLink actor reaching "connected" (health up, outbound link up). `cli.ts machines` prints
+ * the machine configs as JSON, the link machine's timers among them.
  */
 
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ interface Msg {
   type: string;
   name?: string;
   sessionId?: string;
-  snapshot?: { value?: unknown };
+  snapshot?: { value?: { health?: string; link?: string; ping?: string } };
   event?: { type?: string };
 }
 
@@ -81,7 +82,8 @@ Deno.test({
         const links = linkSessions();
         return msgs.some((m) =>
           (m.type === "@xstate.snapshot" || m.type === "@xstate.actor") &&
-          links.has(m.sessionId) && m.snapshot?.value === "connected"
+          links.has(m.sessionId) && m.snapshot?.value?.health === "up" &&
+          m.snapshot?.value?.link === "up"
         );
       }, 15_000).catch((e) => {
         const links = linkSessions();
@@ -111,11 +113,37 @@ Deno.test("cli.ts machines prints the machine configs as JSON", async () => {
   assert.equal(all.code, 0, all.stderr);
   const defs = JSON.parse(all.stdout);
   assert.deepEqual(Object.keys(defs).sort(), ["clusterNode", "nodeSupervisor", "peerLink"]);
-  assert.equal(defs.peerLink.initial, "init");
+  // The link machine: three parallel regions, its five timers by the delay's name.
+  const link = defs.peerLink;
+  assert.equal(link.type, "parallel");
+  assert.deepEqual(Object.keys(link.states).sort(), ["health", "link", "ping"]);
   assert.deepEqual(
-    Object.keys(defs.peerLink.states).sort(),
-    ["connected", "fail", "handshake", "init", "pfail", "reconnecting"],
+    Object.keys(link.states.health.states).sort(),
+    ["fail", "handshake", "handshakeExpired", "init", "pfail", "up"],
   );
+  assert.deepEqual(link.states.health.states.handshake.after, {
+    handshakeTimeout: { target: "handshakeExpired" },
+  });
+  assert.deepEqual(
+    Object.keys(link.states.ping.states).sort(),
+    ["awaitingPong", "idle", "init", "pongOverdue"],
+  );
+  assert.deepEqual(link.states.ping.states.awaitingPong.after, {
+    pongTimeout: { target: "pongOverdue" },
+  });
+  assert.deepEqual(link.states.ping.states.awaitingPong.states.fresh.after, {
+    halfPongTimeout: { target: "late" },
+  });
+  assert.deepEqual(link.states.ping.states.idle.states.waiting.after, {
+    pingInterval: { target: "due" },
+  });
+  assert.deepEqual(link.states.health.states.fail.states.recent.after, {
+    failUndoTimeout: { target: "undoable" },
+  });
+  assert.deepEqual(link.states.link.states.up.on.LINK_DOWN, {
+    target: "down",
+    actions: "linkDown",
+  });
   assert.equal(defs.nodeSupervisor.states.running.on.SHUTDOWN[1].target, "stopped");
   const one = await run(Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, "machines", "peerLink"]);
   assert.equal(JSON.parse(one.stdout).id, "peerLink");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Hash } from "../keyspace/hash.ts";
 import { type InProcessNode, RespClient, sleep, startNode } from "./harness.ts";
 import { type Cmd, compareWithRedis, words } from "./compare.ts";
 import { Deque } from "../keyspace/deque.ts";
@@ -36,7 +37,7 @@ Deno.test("keys: DEL/UNLINK/EXISTS/TYPE/TOUCH", async () => {
     await c.call("SET", "s", "x");
     assert.equal(await c.call("TYPE", "s"), "string");
     node.server.db.set("l", Deque.from([bin("x")]));
-    node.server.db.set("h", new Map([["f", bin("v")]]));
+    node.server.db.set("h", Hash.from([["f", bin("v")]]));
     node.server.db.set("st", new Set(["m"]));
     assert.equal(await c.call("TYPE", "l"), "list");
     assert.equal(await c.call("TYPE", "h"), "hash");
@@ -201,11 +202,13 @@ Deno.test("keys: COPY", async () => {
       "ERR value is out of range, value must between -2147483648 and 2147483647",
     );
     // Aggregates are deep copies.
-    const h = new Map([["f", bin("v")]]);
+    const h = Hash.from([["f", bin("v")]]);
     node.server.db.set("h", h);
     assert.equal(await c.call("COPY", "h", "h2"), 1);
     const h2 = node.server.db.dict.get("h2");
-    assert.ok(h2 instanceof Map && h2 !== h && h2.get("f")?.[0] === 118);
+    assert.ok(h2 instanceof Hash && h2 !== h && h2.get("f") === "v");
+    h.set("f", "w");
+    assert.equal(h2.get("f"), "v", "the copy does not change with its source");
     node.server.db.set("st", new Set(["1", "2"]));
     assert.equal(await c.call("COPY", "st", "st2"), 1);
     assert.notEqual(node.server.db.dict.get("st2"), node.server.db.dict.get("st"));
@@ -319,8 +322,11 @@ Deno.test("keys: OBJECT ENCODING/REFCOUNT/IDLETIME/FREQ/HELP", async () => {
     assert.equal(await c.call("OBJECT", "ENCODING", "nokey"), null);
     const db = node.server.db;
     db.set("l", Deque.from([bin("x")]));
-    db.set("h", new Map([["f", bin("v")]]));
-    db.set("hbig", new Map([["f", bin("v".repeat(65))]]));
+    db.set("h", Hash.from([["f", bin("v")]]));
+    db.set(
+      "hbig",
+      Hash.from([["f", bin("v".repeat(65))]], { maxEntries: 512, maxValueBytes: 64 }),
+    );
     db.set("si", new Set(["1", "2", "-3"]));
     db.set("ss", new Set(["1", "a"]));
     assert.equal(await c.call("OBJECT", "ENCODING", "l"), "quicklist");

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 import { haveRedisServer, RespClient, spawnRedis, startNode, waitFor } from "./harness.ts";
 import { cmdText, show } from "./compare.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
@@ -134,7 +134,7 @@ const SPECIAL = [0, 7, 8, 9, 10, 13, 32, 34, 39, 92, 0x1f, 0x7f, 0x80, 0xff, 65,
 
 /** `n` commands from a seed: strings, hashes, lists, sets, with binary keys and values. */
 function seededCommands(seed: number, n: number, writesOnly = false): Cmd[] {
-  const r = new SimRandom(seed);
+  const r = new Prng(seed);
   const rnd = () => r.next();
   const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
   const bytes = (): Uint8Array => {

@@ -29,9 +29,9 @@ import {
   waitFor,
 } from "./harness.ts";
 import { show, untilMarker } from "./compare.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 import { Config, ConfigError, findDirective, rewriteLine } from "../server/config.ts";
-import { REDIS_VERSION } from "../server/server.ts";
+import { REDIS_VERSION } from "../server/version.ts";
 
 type Cmd = (string | Uint8Array)[];
 
@@ -188,7 +188,7 @@ class Lockstep {
 // ---------------------------------------------------------------------------------------------
 // Seeded steps per command family (effects are deterministic: both servers stay identical)
 
-function pick<T>(r: SimRandom, xs: readonly T[]): T {
+function pick<T>(r: Prng, xs: readonly T[]): T {
   return xs[r.int(xs.length)];
 }
 
@@ -199,7 +199,7 @@ const SET = ["t1", "t2", "t3"];
 const ZST = ["z1", "z2", "z3"];
 const ALL = [...STR, ...LST, ...HSH, ...SET, ...ZST, "g1", "g2"];
 
-function stringCmd(r: SimRandom): Cmd {
+function stringCmd(r: Prng): Cmd {
   const k = pick(r, STR);
   const v = pick(r, ["10", "v", "x y", "3.5"]);
   switch (r.int(22)) {
@@ -251,7 +251,7 @@ function stringCmd(r: SimRandom): Cmd {
   }
 }
 
-function keysCmd(r: SimRandom, payload: Uint8Array, target: number): Cmd {
+function keysCmd(r: Prng, payload: Uint8Array, target: number): Cmd {
   const k = pick(r, ALL);
   const k2 = pick(r, ALL);
   switch (r.int(20)) {
@@ -316,7 +316,7 @@ function keysCmd(r: SimRandom, payload: Uint8Array, target: number): Cmd {
   }
 }
 
-function listCmd(r: SimRandom): Cmd {
+function listCmd(r: Prng): Cmd {
   const k = pick(r, LST);
   const k2 = pick(r, LST);
   const e = pick(r, ["a", "b", "c"]);
@@ -366,7 +366,7 @@ function listCmd(r: SimRandom): Cmd {
   }
 }
 
-function hashCmd(r: SimRandom): Cmd {
+function hashCmd(r: Prng): Cmd {
   const k = pick(r, HSH);
   const f = pick(r, ["f1", "f2", "n"]);
   switch (r.int(12)) {
@@ -395,7 +395,7 @@ function hashCmd(r: SimRandom): Cmd {
   }
 }
 
-function setCmd(r: SimRandom): Cmd {
+function setCmd(r: Prng): Cmd {
   const k = pick(r, SET);
   const k2 = pick(r, SET);
   const m = pick(r, ["a", "b", "c"]);
@@ -430,7 +430,7 @@ function setCmd(r: SimRandom): Cmd {
 }
 
 /** Reads (keymiss, and lazy expiry of keys set with PXAT 1); the reply of `masked` ones varies. */
-function readStep(r: SimRandom): Step {
+function readStep(r: Prng): Step {
   const k = pick(r, [...ALL, "missing"]);
   const k2 = pick(r, ALL);
   const reads: Cmd[] = [
@@ -577,7 +577,7 @@ const SPOP_STEPS: Step[] = [
   { via: "exec", cmd: ["SPOP", "missing"] },
 ];
 
-function zsetCmd(r: SimRandom): Cmd {
+function zsetCmd(r: Prng): Cmd {
   const k = pick(r, ZST);
   const k2 = pick(r, ZST);
   const m = pick(r, ["a", "b", "c"]);
@@ -644,9 +644,9 @@ const MULTI_STEPS: Step[] = [
 ];
 
 function familySteps(
-  r: SimRandom,
+  r: Prng,
   n: number,
-  gen: (r: SimRandom) => Cmd,
+  gen: (r: Prng) => Cmd,
 ): Step[] {
   const out: Step[] = [];
   for (let i = 0; i < n; i++) out.push({ via: r.chance(0.3) ? "sub3" : "exec", cmd: gen(r) });
@@ -828,7 +828,7 @@ Deno.test("keyspace notifications: every command family under several class sets
     let total = 0;
     for (let i = 0; i < COMBOS.length; i++) {
       const flags = COMBOS[i];
-      const r = new SimRandom(seed + i * 7919);
+      const r = new Prng(seed + i * 7919);
       const ls = new Lockstep(rs, ns, `seed ${seed}, notify-keyspace-events '${flags}'`);
       await ls.step({ via: "exec", cmd: ["FLUSHALL"] });
       await setFlags(ls, flags);

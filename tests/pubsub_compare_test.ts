@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { encodeCommand, haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
 import { show, untilMarker } from "./compare.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 
 type Cmd = string[];
 
@@ -28,18 +28,18 @@ interface Step {
   cmds: Cmd[];
 }
 
-function pick<T>(r: SimRandom, xs: readonly T[]): T {
+function pick<T>(r: Prng, xs: readonly T[]): T {
   return xs[r.int(xs.length)];
 }
 
-function some(r: SimRandom, xs: readonly string[], min: number): string[] {
+function some(r: Prng, xs: readonly string[], min: number): string[] {
   const n = min + r.int(3);
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(pick(r, xs));
   return out;
 }
 
-function oneCommand(r: SimRandom): Cmd {
+function oneCommand(r: Prng): Cmd {
   switch (r.int(18)) {
     case 0:
     case 1:
@@ -87,7 +87,7 @@ function oneCommand(r: SimRandom): Cmd {
 }
 
 export function generate(seed: number, count: number): Step[] {
-  const r = new SimRandom(seed);
+  const r = new Prng(seed);
   const steps: Step[] = [];
   for (let i = 0; i < count; i++) {
     const client = r.int(3);

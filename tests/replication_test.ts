@@ -5,7 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import { haveRedisServer, RespClient, sleep, spawnNode, spawnRedis, startNode, waitFor } from "./harness.ts";
+import {
+  haveRedisServer,
+  RespClient,
+  sleep,
+  spawnNode,
+  spawnRedis,
+  startNode,
+  waitFor,
+} from "./harness.ts";
 
 async function fill(c: RespClient, prefix: string): Promise<void> {
   await c.call("SET", `${prefix}str`, "hello");
@@ -43,7 +51,10 @@ Deno.test("replication: our master and our replica", async () => {
   try {
     await fill(m, "pre:");
     assert.equal(await r.call("REPLICAOF", "127.0.0.1", String(master.port)), "OK");
-    assert.equal(await r.call("REPLICAOF", "127.0.0.1", String(master.port)), "OK Already connected to specified master");
+    assert.equal(
+      await r.call("REPLICAOF", "127.0.0.1", String(master.port)),
+      "OK Already connected to specified master",
+    );
     await waitFor("link up", () => linkUp(r));
     await waitFor("full sync converged", () => converged(m, r));
     assert.equal(await r.call("DBSIZE"), 10);
@@ -75,26 +86,53 @@ Deno.test("replication: our master and our replica", async () => {
     // Expiry on the master reaches the replica as DEL.
     await m.call("SET", "short", "v", "PX", "100");
     await waitFor("replica has short", async () => (await r.call("EXISTS", "short")) === 1);
-    await waitFor("expired key deleted on the replica", async () => (await r.call("DBSIZE")) === (await m.call("DBSIZE")) && await converged(m, r), 5000);
+    await waitFor(
+      "expired key deleted on the replica",
+      async () => (await r.call("DBSIZE")) === (await m.call("DBSIZE")) && await converged(m, r),
+      5000,
+    );
 
     // The replica refuses writes; ROLE and INFO on both sides.
-    assert.equal((await r.call("SET", "x", "1") as Error).message, "READONLY You can't write against a read only replica.");
+    assert.equal(
+      (await r.call("SET", "x", "1") as Error).message,
+      "READONLY You can't write against a read only replica.",
+    );
     const mrole = await m.call("ROLE") as unknown[];
     assert.equal(mrole[0], "master");
     assert.equal((mrole[2] as unknown[]).length, 1);
-    assert.deepEqual((await r.call("ROLE") as unknown[]).slice(0, 4), ["slave", "127.0.0.1", master.port, "connected"]);
+    assert.deepEqual((await r.call("ROLE") as unknown[]).slice(0, 4), [
+      "slave",
+      "127.0.0.1",
+      master.port,
+      "connected",
+    ]);
     const minfo = String(await m.call("INFO", "replication"));
     assert.match(minfo, /connected_slaves:1\r\n/);
-    assert.match(minfo, new RegExp(`slave0:ip=127\\.0\\.0\\.1,port=${replica.port},state=online,offset=\\d+,lag=\\d+`));
-    assert.equal((await m.call("WAIT", "x", "1") as Error).message, "ERR value is not an integer or out of range");
-    assert.match((await r.call("WAIT", "1", "1") as Error).message, /^ERR WAIT cannot be used with replica instances/);
+    assert.match(
+      minfo,
+      new RegExp(
+        `slave0:ip=127\\.0\\.0\\.1,port=${replica.port},state=online,offset=\\d+,lag=\\d+`,
+      ),
+    );
+    assert.equal(
+      (await m.call("WAIT", "x", "1") as Error).message,
+      "ERR value is not an integer or out of range",
+    );
+    assert.match(
+      (await r.call("WAIT", "1", "1") as Error).message,
+      /^ERR WAIT cannot be used with replica instances/,
+    );
 
     // Link cut: partial resync from the backlog.
     const fullBefore = master.server.replication.syncFull;
     const partialBefore = master.server.replication.syncPartialOk;
     assert.equal(await m.call("CLIENT", "KILL", "TYPE", "replica"), 1);
     await m.call("SET", "while-down", "1");
-    await waitFor("partial resync", () => master.server.replication.syncPartialOk === partialBefore + 1, 5000);
+    await waitFor(
+      "partial resync",
+      () => master.server.replication.syncPartialOk === partialBefore + 1,
+      5000,
+    );
     assert.equal(master.server.replication.syncFull, fullBefore);
     await waitFor("converged after partial resync", () => converged(m, r));
 
@@ -129,7 +167,10 @@ Deno.test("replication: a replica over its output buffer hard limit is disconnec
     assert.equal(await fake.call("REPLCONF", "listening-port", "1234"), "OK");
     assert.equal(await fake.call("REPLCONF", "capa", "eof", "capa", "psync2"), "OK");
     await fake.writeRaw("*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
-    await waitFor("replica attached", async () => String(await m.call("INFO", "replication")).includes("connected_slaves:1"));
+    await waitFor(
+      "replica attached",
+      async () => String(await m.call("INFO", "replication")).includes("connected_slaves:1"),
+    );
     const info = String(await m.call("CLIENT", "LIST", "TYPE", "replica"));
     assert.match(info, /flags=S /);
     // The fake replica never reads: the stream piles up until the hard limit drops it.
@@ -137,7 +178,10 @@ Deno.test("replication: a replica over its output buffer hard limit is disconnec
     for (let i = 0; i < 400 && master.server.replication.peers.length > 0; i++) {
       await m.call("SET", `big:${i}`, value);
     }
-    await waitFor("replica dropped", async () => String(await m.call("INFO", "replication")).includes("connected_slaves:0"));
+    await waitFor(
+      "replica dropped",
+      async () => String(await m.call("INFO", "replication")).includes("connected_slaves:0"),
+    );
     assert.equal(master.server.replication.peers.length, 0);
     // The backlog still holds the stream for a later partial resync.
     assert.match(String(await m.call("INFO", "replication")), /repl_backlog_active:1/);
@@ -158,16 +202,38 @@ Deno.test({
     let r: RespClient | null = null;
     try {
       await fill(m, "a:");
-      redis = await spawnRedis({ replicaof: `127.0.0.1 ${master.port}`, "enable-debug-command": "yes" });
+      redis = await spawnRedis({
+        replicaof: `127.0.0.1 ${master.port}`,
+        "enable-debug-command": "yes",
+      });
       r = await RespClient.connect(redis.port);
       await waitFor("redis link up", () => linkUp(r!));
       await fill(m, "b:");
       await m.call("SET", "c:ex", "v", "EX", "100");
       await m.call("INCRBYFLOAT", "c:f", "2.25");
       assert.equal(await m.call("WAIT", "1", "2000"), 1);
-      await waitFor("sizes equal", async () => (await r!.call("DBSIZE")) === (await m.call("DBSIZE")));
-      for (const key of ["a:str", "a:list", "a:hash", "a:iset", "a:zset", "a:bighash", "b:bigzset", "c:ex", "c:f"]) {
-        assert.deepEqual(await r.call("DEBUG", "DIGEST-VALUE", key), await m.call("DEBUG", "DIGEST-VALUE", key), key);
+      await waitFor(
+        "sizes equal",
+        async () => (await r!.call("DBSIZE")) === (await m.call("DBSIZE")),
+      );
+      for (
+        const key of [
+          "a:str",
+          "a:list",
+          "a:hash",
+          "a:iset",
+          "a:zset",
+          "a:bighash",
+          "b:bigzset",
+          "c:ex",
+          "c:f",
+        ]
+      ) {
+        assert.deepEqual(
+          await r.call("DEBUG", "DIGEST-VALUE", key),
+          await m.call("DEBUG", "DIGEST-VALUE", key),
+          key,
+        );
       }
       assert.ok(Number(await r.call("TTL", "c:ex")) > 90);
     } finally {
@@ -183,7 +249,10 @@ Deno.test({
   name: "replication: our node replicates from a real redis-server master",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const redis = await spawnRedis({ "enable-debug-command": "yes", "repl-diskless-sync-delay": "0" });
+    const redis = await spawnRedis({
+      "enable-debug-command": "yes",
+      "repl-diskless-sync-delay": "0",
+    });
     const replica = await startNode();
     const m = await RespClient.connect(redis.port);
     const r = await RespClient.connect(replica.port);
@@ -196,8 +265,24 @@ Deno.test({
       await m.call("SPOP", "b:sset");
       assert.equal(await m.call("WAIT", "1", "2000"), 1);
       await waitFor("converged", async () => (await r.call("DBSIZE")) === (await m.call("DBSIZE")));
-      for (const key of ["a:str", "a:list", "a:hash", "a:iset", "a:zset", "a:bighash", "b:bigzset", "b:sset", "c:ex"]) {
-        assert.deepEqual(await r.call("DEBUG", "DIGEST-VALUE", key), await m.call("DEBUG", "DIGEST-VALUE", key), key);
+      for (
+        const key of [
+          "a:str",
+          "a:list",
+          "a:hash",
+          "a:iset",
+          "a:zset",
+          "a:bighash",
+          "b:bigzset",
+          "b:sset",
+          "c:ex",
+        ]
+      ) {
+        assert.deepEqual(
+          await r.call("DEBUG", "DIGEST-VALUE", key),
+          await m.call("DEBUG", "DIGEST-VALUE", key),
+          key,
+        );
       }
       const rinfo = String(await r.call("INFO", "replication"));
       const minfo = String(await m.call("INFO", "replication"));

@@ -10,7 +10,10 @@ import { RespClient, startNode } from "./harness.ts";
 const te = new TextEncoder();
 
 /** Send raw bytes on a fresh connection; return everything the node answered before closing. */
-async function rawExchange(port: number, wire: string | Uint8Array): Promise<{ text: string; closed: boolean }> {
+async function rawExchange(
+  port: number,
+  wire: string | Uint8Array,
+): Promise<{ text: string; closed: boolean }> {
   const c = await RespClient.connect(port);
   try {
     await c.writeRaw(wire);
@@ -135,7 +138,10 @@ Deno.test("unknown commands, wrong arity and wrong types keep the connection ope
     // A long argument list is cut at 128 characters, as Redis does.
     const e4 = await c.call("XYZ", "a".repeat(300));
     assert.ok(e4 instanceof Error);
-    assert.equal(e4.message, `ERR unknown command 'XYZ', with args beginning with: '${"a".repeat(128)}' `);
+    assert.equal(
+      e4.message,
+      `ERR unknown command 'XYZ', with args beginning with: '${"a".repeat(128)}' `,
+    );
     await c.call("SET", "s", "1");
     assert.equal(await c.call("PING"), "PONG");
     // Inline commands work, including an empty line between them.
@@ -150,7 +156,9 @@ Deno.test("unknown commands, wrong arity and wrong types keep the connection ope
 Deno.test("many clients with pipelines at once all get their own replies in order", async () => {
   const node = await startNode();
   try {
-    const clients = await Promise.all(Array.from({ length: 50 }, () => RespClient.connect(node.port)));
+    const clients = await Promise.all(
+      Array.from({ length: 50 }, () => RespClient.connect(node.port)),
+    );
     await Promise.all(clients.map(async (c, ci) => {
       let wire = "";
       for (let i = 0; i < 200; i++) {
@@ -182,13 +190,17 @@ Deno.test("random garbage never takes the node down (seeded)", async () => {
       const n = 1 + Math.floor(rand() * 300);
       const bytes = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        bytes[i] = rand() < 0.7 ? alphabet[Math.floor(rand() * alphabet.length)] : Math.floor(rand() * 256);
+        bytes[i] = rand() < 0.7
+          ? alphabet[Math.floor(rand() * alphabet.length)]
+          : Math.floor(rand() * 256);
       }
       const c = await RespClient.connect(node.port);
       try {
         await c.writeRaw(bytes);
         await c.readRawText(20);
-      } catch { /* reset is fine */ } finally {
+      } catch {
+        /* reset is fine */
+      } finally {
         c.close();
       }
       assert.equal(await watcher.call("PING"), "PONG", `after round ${round}`);

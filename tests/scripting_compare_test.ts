@@ -33,6 +33,7 @@ import {
   startNode,
 } from "./harness.ts";
 import { type Cmd, cmdText, show } from "./compare.ts";
+import { prng } from "./prng.ts";
 
 const te = new TextEncoder();
 
@@ -1188,19 +1189,8 @@ addCmds([["ASKING"], ["EVAL", "return redis.call('get', 'a')", "0"]], { cluster:
 const SEED = Number(Deno.env.get("SCRIPT_COMPARE_SEED") ?? 20261204);
 const GENERATED = 140;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(seed: number, count: number): string[] {
-  const rnd = mulberry32(seed);
+  const rnd = prng(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(xs: T[]): T => xs[int(xs.length)];
   // Commands safe in any RESP version (no multi-entry map or set replies).

@@ -234,8 +234,14 @@ Deno.test("lists/hashes/sets: COMMAND INFO name, arity, flags, key spec, categor
       const rb = (await b.call("COMMAND", "INFO", n)) as unknown[][];
       assert.deepEqual(ra[0].slice(0, 7), rb[0].slice(0, 7), n);
     }
-    assert.deepEqual(await a.call("COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"), ["a", "b"]);
-    assert.deepEqual(await a.call("COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b", "LIMIT", "1"), ["a", "b"]);
+    assert.deepEqual(await a.call("COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"), [
+      "a",
+      "b",
+    ]);
+    assert.deepEqual(
+      await a.call("COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b", "LIMIT", "1"),
+      ["a", "b"],
+    );
     assert.deepEqual(await a.call("COMMAND", "GETKEYS", "BLMPOP", "0", "1", "a", "LEFT"), ["a"]);
   } finally {
     a.close();

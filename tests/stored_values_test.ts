@@ -5,6 +5,7 @@
  * pipelined, and every stored buffer is checked to own its memory.
  */
 
+import { Hash } from "../keyspace/hash.ts";
 import assert from "node:assert/strict";
 import { encodeCommand, RespClient, startNode } from "./harness.ts";
 import { Deque } from "../keyspace/deque.ts";
@@ -42,7 +43,7 @@ function storedBuffers(v: Value): Uint8Array[] {
   if (typeof v === "string") return [];
   if (v instanceof Uint8Array) return [v];
   if (v instanceof Deque) return v.toArray();
-  if (v instanceof Map) return [...v.values()].filter((x) => x instanceof Uint8Array);
+  if (v instanceof Hash) return [...v.values()].filter((x) => x instanceof Uint8Array);
   return [];
 }
 
@@ -64,7 +65,7 @@ Deno.test("stored values own their bytes instead of viewing a request's input ar
     let texts = 0;
     for (const [key, v] of node.server.db.dict) {
       if (typeof v === "string") texts++;
-      if (v instanceof Map) { for (const x of v.values()) if (typeof x === "string") texts++; }
+      if (v instanceof Hash) { for (const x of v.values()) if (typeof x === "string") texts++; }
       for (const b of storedBuffers(v)) {
         assert.ok(
           b.buffer.byteLength - b.length <= 2,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { RespClient, sleep, startNode } from "./harness.ts";
 import { type Cmd, compareWithRedis, show, words } from "./compare.ts";
 import { Deque } from "../keyspace/deque.ts";
+import { prng } from "./prng.ts";
 
 const bin = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 
@@ -633,17 +634,6 @@ Deno.test("strings: same replies as a real redis-server", async () => {
   script.push(["SET", bin("\x00k"), "1"], ["INCR", bin("\x00k")], ["GETRANGE", "bin", "1", "4"]);
   await compareWithRedis(script);
 });
-
-/** A small deterministic PRNG (mulberry32) so a failing fuzz run can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("strings/keys: randomized command sequences match a real redis-server", async () => {
   const rnd = prng(Number(Deno.env.get("FUZZ_SEED") ?? "20240607"));

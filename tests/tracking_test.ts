@@ -23,7 +23,7 @@ import {
 } from "./harness.ts";
 import { show } from "./compare.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { SimRandom } from "../cluster/sim_random.ts";
+import { Prng } from "../cluster/prng.ts";
 
 /** A client of a scenario: its protocol, and whether it subscribes (then PING is its marker). */
 interface ClientSpec {
@@ -698,7 +698,7 @@ Deno.test("tracking: tracking-table-max-keys evicts keys with invalidations", as
 
 /** A seeded session: default, NOLOOP, BCAST, OPTIN-redirected RESP2 and a plain writer. */
 function generate(seed: number, n: number): Step[] {
-  const r = new SimRandom(seed);
+  const r = new Prng(seed);
   const keys = ["a1", "a2", "b1", "b2", "ab", "c"];
   const key = () => keys[r.int(keys.length)];
   const steps: Step[] = [

@@ -1,10 +1,10 @@
-/** Tests for cluster/sim_random.ts: reference vector, determinism, ranges, fork, shuffle. */
+/** Tests for cluster/prng.ts: reference vector, determinism, ranges, fork, shuffle. */
 
 import assert from "node:assert/strict";
-import { SimRandom } from "./sim_random.ts";
+import { Prng } from "./prng.ts";
 
-Deno.test("sim_random: xoshiro128** reference vector from state 1,2,3,4", () => {
-  const r = SimRandom.fromState(1, 2, 3, 4);
+Deno.test("prng: xoshiro128** reference vector from state 1,2,3,4", () => {
+  const r = Prng.fromState(1, 2, 3, 4);
   const got = Array.from({ length: 10 }, () => r.nextU32());
   assert.deepEqual(got, [
     11520,
@@ -18,31 +18,31 @@ Deno.test("sim_random: xoshiro128** reference vector from state 1,2,3,4", () => 
     3729100597,
     4258142804,
   ]);
-  assert.throws(() => SimRandom.fromState(0, 0, 0, 0), RangeError);
+  assert.throws(() => Prng.fromState(0, 0, 0, 0), RangeError);
 });
 
-Deno.test("sim_random: same seed gives the same stream, different seeds differ", () => {
-  const a = new SimRandom(42);
-  const b = new SimRandom(42);
-  const c = new SimRandom(43);
+Deno.test("prng: same seed gives the same stream, different seeds differ", () => {
+  const a = new Prng(42);
+  const b = new Prng(42);
+  const c = new Prng(43);
   const sa = Array.from({ length: 50 }, () => a.nextU32());
   const sb = Array.from({ length: 50 }, () => b.nextU32());
   const sc = Array.from({ length: 50 }, () => c.nextU32());
   assert.deepEqual(sa, sb);
   assert.notDeepEqual(sa, sc);
   // Seed 0 works and is not degenerate.
-  const z = new SimRandom(0);
+  const z = new Prng(0);
   const sz = Array.from({ length: 8 }, () => z.nextU32());
   assert.ok(new Set(sz).size === 8);
   // Large and fractional seeds are distinct from their truncations.
-  assert.notEqual(new SimRandom(2 ** 40 + 1).nextU32(), new SimRandom(1).nextU32());
-  assert.notEqual(new SimRandom(1.5).nextU32(), new SimRandom(1).nextU32());
-  assert.throws(() => new SimRandom(NaN), RangeError);
-  assert.equal(new SimRandom(7).seed, 7);
+  assert.notEqual(new Prng(2 ** 40 + 1).nextU32(), new Prng(1).nextU32());
+  assert.notEqual(new Prng(1.5).nextU32(), new Prng(1).nextU32());
+  assert.throws(() => new Prng(NaN), RangeError);
+  assert.equal(new Prng(7).seed, 7);
 });
 
-Deno.test("sim_random: next() in [0,1), int/range bounds and rough uniformity", () => {
-  const r = new SimRandom(1234);
+Deno.test("prng: next() in [0,1), int/range bounds and rough uniformity", () => {
+  const r = new Prng(1234);
   for (let i = 0; i < 1000; i++) {
     const x = r.next();
     assert.ok(x >= 0 && x < 1);
@@ -69,13 +69,13 @@ Deno.test("sim_random: next() in [0,1), int/range bounds and rough uniformity", 
   assert.equal(r.chance(1), true);
 });
 
-Deno.test("sim_random: pick and shuffle", () => {
-  const r = new SimRandom(9);
+Deno.test("prng: pick and shuffle", () => {
+  const r = new Prng(9);
   const arr = [1, 2, 3, 4, 5, 6, 7, 8];
   const shuffled = r.shuffle([...arr]);
   assert.deepEqual([...shuffled].sort((a, b) => a - b), arr);
   assert.notDeepEqual(shuffled, arr); // 1/40320 chance of equality for a fixed seed: it isn't.
-  assert.deepEqual(new SimRandom(9).shuffle([...arr]), shuffled);
+  assert.deepEqual(new Prng(9).shuffle([...arr]), shuffled);
   const seen = new Set<string>();
   for (let i = 0; i < 200; i++) seen.add(r.pick(["a", "b", "c"]));
   assert.deepEqual([...seen].sort(), ["a", "b", "c"]);
@@ -83,9 +83,9 @@ Deno.test("sim_random: pick and shuffle", () => {
   assert.deepEqual(r.shuffle([]), []);
 });
 
-Deno.test("sim_random: fork is deterministic and independent of later parent draws", () => {
-  const p1 = new SimRandom(5);
-  const p2 = new SimRandom(5);
+Deno.test("prng: fork is deterministic and independent of later parent draws", () => {
+  const p1 = new Prng(5);
+  const p2 = new Prng(5);
   const f1 = p1.fork();
   const f2 = p2.fork();
   // Parent draws after the fork do not affect the child.
@@ -95,7 +95,7 @@ Deno.test("sim_random: fork is deterministic and independent of later parent dra
   const c2 = Array.from({ length: 20 }, () => f2.nextU32());
   assert.deepEqual(c1, c2);
   // The child differs from the parent's continuation and from a second fork.
-  const p3 = new SimRandom(5);
+  const p3 = new Prng(5);
   p3.fork();
   const g = p3.fork();
   assert.notDeepEqual(Array.from({ length: 20 }, () => g.nextU32()), c1);

@@ -3,7 +3,7 @@
  * from a compact description, and a default BusConfig. Test-only helpers (no I/O).
  */
 
-import type { BusConfig } from "./bus_effects.ts";
+import type { BusConfig } from "../cluster/bus_effects.ts";
 import {
   addNode,
   assignSlots,
@@ -13,7 +13,7 @@ import {
   createState,
   NodeFlags,
   updateNode,
-} from "./state.ts";
+} from "../cluster/state.ts";
 
 /** A valid 40-char id made of one repeated character ('0'-'9', 'a'-'z'). */
 export function ID(c: string): string {

@@ -1,8 +1,10 @@
 /**
- * Seeded pseudo-random numbers for deterministic simulation (xoshiro128** seeded by splitmix32).
+ * The node's seeded pseudo-random numbers (xoshiro128** seeded by splitmix32): the bus engine's
+ * random picks (which peers to PING and gossip about, election delays) draw from it in production,
+ * seeded from the OS; the simulator and tests seed it themselves.
  *
- * Everything a simulated test randomises (latency, drops, schedule choices) must come from a
- * `SimRandom` built from the test's seed, never from `Math.random`, so a failing run can be
+ * Everything a simulated run randomises (latency, drops, schedule choices) must come from a
+ * `Prng` built from the run's seed, never from `Math.random`, so a failing run can be
  * replayed exactly by reusing its seed. `fork()` derives an independent child stream: give each
  * concern (each link, each node) its own fork so that adding draws in one place does not shift
  * the numbers everything else sees.
@@ -30,7 +32,7 @@ function seedToU32(seed: number): number {
   return (lo ^ Math.imul(hi, 0x27d4eb2d) ^ Math.imul(frac, 0x165667b1)) >>> 0;
 }
 
-export class SimRandom {
+export class Prng {
   /** The seed this generator was built from (for logging "reproduce with seed N"). */
   readonly seed: number;
   private a: number;
@@ -51,9 +53,9 @@ export class SimRandom {
   }
 
   /** A generator with an explicit xoshiro128** state (for reference vectors in tests). */
-  static fromState(a: number, b: number, c: number, d: number): SimRandom {
+  static fromState(a: number, b: number, c: number, d: number): Prng {
     if (((a | b | c | d) >>> 0) === 0) throw new RangeError("xoshiro state must not be all zero");
-    const r = new SimRandom(0);
+    const r = new Prng(0);
     r.a = a >>> 0;
     r.b = b >>> 0;
     r.c = c >>> 0;
@@ -128,10 +130,10 @@ export class SimRandom {
    * An independent child generator. Consumes two draws from this stream; the child's sequence is
    * a pure function of this generator's state at the time of the fork.
    */
-  fork(): SimRandom {
+  fork(): Prng {
     const hi = this.nextU32() >>> 11; // 21 bits, so the child seed is an exact 53-bit integer
     const lo = this.nextU32();
-    return new SimRandom(hi * 0x100000000 + lo);
+    return new Prng(hi * 0x100000000 + lo);
   }
 }
 

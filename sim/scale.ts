@@ -1,0 +1,413 @@
+/**
+ * `deno task sim --scale N`: how the shipping bus engine behaves at N nodes, in simulated time, on
+ * one seed (sim/world.ts). The cluster is made the way `redis-cli --cluster create` makes it:
+ * CLUSTER ADDSLOTSRANGE on the masters (16384 slots split evenly) and CLUSTER SET-CONFIG-EPOCH
+ * 1..N on every node, then every node but the first gets CLUSTER MEET to the first at once,
+ * then, once every node knows every node, each replica gets CLUSTER REPLICATE. Timed, in
+ * simulated ms from the MEETs:
+ *
+ * - `knowAllMs`: every node knows every node by its real name (no handshake left);
+ * - `slotsAgreeMs`: every node's slot table is the one the masters were given;
+ * - `okMs`: the replicas are attached in every view and every node says cluster ok.
+ *
+ * Then the traffic of a quiet cluster over `trafficMs`: bus messages and bytes per node per
+ * second, beside Redis's own gossip rule (cluster.c clusterCron / clusterSendPing): each node
+ * PINGs every peer whose last PONG is older than node-timeout / 2 (and one random node a second),
+ * each PING is answered by a PONG, and each PING or PONG is the 2,256-byte header (a 2,048-byte
+ * slot bitmap in it) plus `wanted` = max(3, floor(N / 10)) gossip entries of 104 bytes (at most
+ * N - 2, plus one per node in PFAIL).
+ *
+ * Then a master (not the first node) is killed (kill -9), timed from the kill:
+ *
+ * - `failAllMs`: every other node flags it FAIL;
+ * - `promotedMs`: one of its replicas has made itself master;
+ * - `agreedMs`: every running node routes its slots to that replica and says cluster ok.
+ *
+ * The safety monitor runs throughout, as in the seed sweep; a violation fails the run.
+ */
+
+import { cpuUsage } from "node:process";
+import { SIM_START_MS, SimWorld } from "./world.ts";
+import { CLUSTER_SLOTS, isMaster, myself, NodeFlags } from "../cluster/state.ts";
+import type { Violation } from "./safety.ts";
+
+export interface ScaleOptions {
+  nodes: number;
+  /** Masters among them (the rest are replicas, spread evenly over the masters). */
+  masters: number;
+  nodeTimeoutMs: number;
+  seed: number;
+  /** Simulated ms of quiet traffic measured. */
+  trafficMs: number;
+  /** Simulated ms each phase may take before it is called failed. */
+  phaseLimitMs: number;
+  /** How often (simulated ms) the phase conditions are checked. */
+  checkEveryMs: number;
+  /** Progress lines (wall time, phase), or nothing. */
+  progress?: (line: string) => void;
+}
+
+export const DEFAULT_SCALE: Omit<ScaleOptions, "nodes" | "masters"> = {
+  nodeTimeoutMs: 15_000,
+  seed: 1,
+  trafficMs: 15_000,
+  phaseLimitMs: 300_000,
+  checkEveryMs: 100,
+};
+
+/** Redis's figures for one node of an N-node cluster in its steady state (see the module doc). */
+export interface GossipFormula {
+  /** Gossip entries in each PING/PONG: min(max(3, floor(N/10)), N-2). */
+  gossipEntries: number;
+  /** Bytes of each PING/PONG: 2256 + 104 x entries. */
+  pingBytes: number;
+  /** PINGs a node sends per second: (N-1) / (node-timeout/2 + one cron tick), at least 1. */
+  pingsPerSec: number;
+  /** Messages (PING + PONG) a node sends per second. */
+  messagesPerSec: number;
+  bytesPerSec: number;
+}
+
+/** clusterMsg without its data union (cluster.h): the 2,048-byte slot bitmap is in it. */
+export const REDIS_HEADER_BYTES = 2256;
+/** sizeof(clusterMsgDataGossip). */
+export const REDIS_GOSSIP_ENTRY_BYTES = 104;
+/** clusterCron runs every 100 ms (CLUSTER_CRON_PERIOD... 1000 / server.hz with hz 10). */
+const CRON_MS = 100;
+
+export function redisGossipFormula(nodes: number, nodeTimeoutMs: number): GossipFormula {
+  const wanted = Math.max(3, Math.floor(nodes / 10));
+  const gossipEntries = Math.min(wanted, Math.max(0, nodes - 2));
+  const pingBytes = REDIS_HEADER_BYTES + REDIS_GOSSIP_ENTRY_BYTES * gossipEntries;
+  // A peer is PINGed once its PONG is node-timeout/2 old, seen at the next cron tick (on
+  // average half a tick late); the random PING of every 10th tick goes to the peer with the
+  // oldest PONG of five, early by at most that: about one PING a second at small N.
+  const perPeerSec = (nodeTimeoutMs / 2 + CRON_MS / 2) / 1000;
+  const pingsPerSec = Math.max(1, (nodes - 1) / perPeerSec);
+  const messagesPerSec = 2 * pingsPerSec;
+  return {
+    gossipEntries,
+    pingBytes,
+    pingsPerSec,
+    messagesPerSec,
+    bytesPerSec: messagesPerSec * pingBytes,
+  };
+}
+
+export interface ScaleResult {
+  nodes: number;
+  masters: number;
+  replicas: number;
+  nodeTimeoutMs: number;
+  seed: number;
+  /** Simulated ms from the MEETs; -1 when the phase did not finish in the limit. */
+  knowAllMs: number;
+  slotsAgreeMs: number;
+  okMs: number;
+  /** Of `okMs`: when every node knew every replica's master, and when every node said ok. */
+  replicasKnownMs: number;
+  healthOkMs: number;
+  traffic: {
+    windowMs: number;
+    messagesPerNodePerSec: number;
+    bytesPerNodePerSec: number;
+    /** PINGs + PONGs per node per second (the rest: MEET, FAIL, UPDATE, ...). */
+    pingPongPerNodePerSec: number;
+    /** Average bytes of every packet sent in the window. */
+    bytesPerMessage: number;
+  };
+  formula: GossipFormula;
+  failure: {
+    killed: number;
+    /** Simulated ms from the kill; -1 when it did not happen in the limit. */
+    failAllMs: number;
+    promotedMs: number;
+    agreedMs: number;
+  };
+  violations: Violation[];
+  wallMs: number;
+  /** CPU time of the process (user + system): the wall time on a shared machine is not the cost. */
+  cpuMs: number;
+  /** Resident set size at the end and the V8 heap in use (bytes). */
+  rssBytes: number;
+  heapUsedBytes: number;
+  simulatedMs: number;
+}
+
+/** What node i was given: the owner of each slot (masters 0..m-1, even ranges). */
+function expectedOwners(world: SimWorld, masters: number): string[] {
+  const per = Math.floor(CLUSTER_SLOTS / masters);
+  const owners: string[] = new Array(CLUSTER_SLOTS);
+  for (let m = 0; m < masters; m++) {
+    const last = m === masters - 1 ? CLUSTER_SLOTS - 1 : (m + 1) * per - 1;
+    for (let j = m * per; j <= last; j++) owners[j] = world.id(m);
+  }
+  return owners;
+}
+
+/**
+ * Run until every node in `pending` passes `done` (checked every `everyMs`; a node that passed is
+ * not checked again). Simulated ms it took, or -1 past `limitMs`.
+ */
+async function untilAll(
+  world: SimWorld,
+  nodes: readonly number[],
+  done: (i: number) => boolean,
+  everyMs: number,
+  limitMs: number,
+): Promise<number> {
+  const start = world.now();
+  let pending = nodes.slice();
+  for (;;) {
+    pending = pending.filter((i) => !done(i));
+    if (pending.length === 0) return world.now() - start;
+    if (world.now() - start >= limitMs) return -1;
+    await world.run(everyMs);
+  }
+}
+
+export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
+  const wall0 = performance.now();
+  const cpu0 = cpuUsage();
+  const n = opts.nodes;
+  const m = opts.masters;
+  if (!(m >= 1 && m <= n)) throw new RangeError(`masters must be in 1..${n}`);
+  const log = (line: string) =>
+    opts.progress?.(`[${((performance.now() - wall0) / 1000).toFixed(0)} s wall] ${line}`);
+  const world = await SimWorld.create(opts.seed, {
+    nodes: n,
+    nodeTimeoutMs: opts.nodeTimeoutMs,
+  });
+  try {
+    log(`${n} nodes started`);
+    // redis-cli --cluster create: slots to the masters, a config epoch to every node, MEETs.
+    const per = Math.floor(CLUSTER_SLOTS / m);
+    for (let k = 0; k < m; k++) {
+      world.addSlots(k, k * per, k === m - 1 ? CLUSTER_SLOTS - 1 : (k + 1) * per - 1);
+    }
+    for (let i = 0; i < n; i++) world.setConfigEpoch(i, i + 1);
+    const owners = expectedOwners(world, m);
+    const all = world.up();
+    const t0 = world.now();
+    for (let i = 1; i < n; i++) world.meet(i, 0);
+
+    const knowsAll = (i: number) => {
+      const s = world.node(i).state;
+      if (s.nodes.size !== n) return false;
+      for (const x of s.nodes.values()) if (x.flags & NodeFlags.HANDSHAKE) return false;
+      return true;
+    };
+    const slotsAgree = (i: number) => {
+      const owner = world.node(i).state.slotOwner;
+      for (let j = 0; j < CLUSTER_SLOTS; j++) if (owner.get(j) !== owners[j]) return false;
+      return true;
+    };
+    // Both at once: each node is checked for both until it passes both.
+    let knowAllMs = -1;
+    let slotsAgreeMs = -1;
+    {
+      let knowing = all.slice();
+      let agreeing = all.slice();
+      while (knowing.length + agreeing.length > 0 && world.now() - t0 < opts.phaseLimitMs) {
+        await world.run(opts.checkEveryMs);
+        if (knowing.length > 0) {
+          knowing = knowing.filter((i) => !knowsAll(i));
+          if (knowing.length === 0) {
+            knowAllMs = world.now() - t0;
+            log(`every node knows every node at ${knowAllMs} ms`);
+          }
+        }
+        if ((world.now() - t0) % 1000 < opts.checkEveryMs) {
+          log(
+            `${((world.now() - t0) / 1000).toFixed(0)} simulated s: ${knowing.length} nodes ` +
+              `do not know every node yet, ${agreeing.length} disagree on slots; ` +
+              `RSS ${(Deno.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, CPU ` +
+              `${(cpuMs(cpu0) / 1000).toFixed(0)} s`,
+          );
+        }
+        if (agreeing.length > 0) {
+          agreeing = agreeing.filter((i) => !slotsAgree(i));
+          if (agreeing.length === 0) {
+            slotsAgreeMs = world.now() - t0;
+            log(`slot ownership agrees at ${slotsAgreeMs} ms`);
+          }
+        }
+      }
+    }
+    const replicaOf = (i: number) => (i - m) % m;
+    let okMs = -1;
+    let replicasKnownMs = -1;
+    let healthOkMs = -1;
+    if (knowAllMs >= 0) {
+      for (let i = m; i < n; i++) world.replicate(i, replicaOf(i));
+      const ids = all.map((i) => world.id(i));
+      let known = all.slice();
+      let ok = all.slice();
+      while (known.length + ok.length > 0 && world.now() - t0 < opts.phaseLimitMs) {
+        await world.run(opts.checkEveryMs);
+        if (known.length > 0) {
+          known = known.filter((i) => {
+            const s = world.node(i).state;
+            for (let r = m; r < n; r++) {
+              if (s.nodes.get(ids[r])?.masterId !== ids[replicaOf(r)]) return true;
+            }
+            return false;
+          });
+          if (known.length === 0) replicasKnownMs = world.now() - t0;
+        }
+        // Cluster ok everywhere at the same time (a node may turn fail again).
+        ok = all.filter((i) => world.node(i).state.health !== "ok");
+        if (ok.length === 0 && healthOkMs < 0) healthOkMs = world.now() - t0;
+        if (ok.length > 0) healthOkMs = -1;
+      }
+      if (replicasKnownMs >= 0 && healthOkMs >= 0) okMs = world.now() - t0;
+      log(
+        `replicas known everywhere at ${replicasKnownMs} ms, cluster ok everywhere at ` +
+          `${healthOkMs} ms`,
+      );
+    }
+
+    // Quiet traffic.
+    const before = all.map((i) => ({ ...world.sentTotals(i), pp: pingPong(world, i) }));
+    const w0 = world.now();
+    await world.run(opts.trafficMs);
+    const secs = (world.now() - w0) / 1000;
+    let packets = 0;
+    let bytes = 0;
+    let pp = 0;
+    for (const i of all) {
+      const t = world.sentTotals(i);
+      packets += t.packets - before[i].packets;
+      bytes += t.bytes - before[i].bytes;
+      pp += pingPong(world, i) - before[i].pp;
+    }
+    const traffic = {
+      windowMs: world.now() - w0,
+      messagesPerNodePerSec: packets / n / secs,
+      bytesPerNodePerSec: bytes / n / secs,
+      pingPongPerNodePerSec: pp / n / secs,
+      bytesPerMessage: packets > 0 ? bytes / packets : 0,
+    };
+    log(
+      `traffic: ${traffic.messagesPerNodePerSec.toFixed(1)} msg/s, ` +
+        `${(traffic.bytesPerNodePerSec / 1024).toFixed(0)} KiB/s per node`,
+    );
+
+    // Kill a master that is not the first node (the one everyone met), with a replica if any.
+    const victim = m > 1 ? 1 : 0;
+    const victimId = world.id(victim);
+    const others = all.filter((i) => i !== victim);
+    const replicas = others.filter((i) => i >= m && replicaOf(i) === victim);
+    world.crash(victim);
+    const k0 = world.now();
+    log(`killed master #${victim}`);
+    const failAllMs = await untilAll(
+      world,
+      others,
+      (i) => {
+        const x = world.node(i).state.nodes.get(victimId);
+        return x !== undefined && (x.flags & NodeFlags.FAIL) !== 0;
+      },
+      opts.checkEveryMs,
+      opts.phaseLimitMs,
+    );
+    log(`every node flags it FAIL at ${failAllMs} ms`);
+    let promotedMs = -1;
+    let agreedMs = -1;
+    if (replicas.length > 0) {
+      let winner = -1;
+      const p = await untilAll(
+        world,
+        [0],
+        () => {
+          winner = replicas.find((r) => isMaster(myself(world.node(r).state))) ?? -1;
+          return winner >= 0;
+        },
+        opts.checkEveryMs,
+        opts.phaseLimitMs,
+      );
+      promotedMs = p < 0 ? -1 : world.now() - k0;
+      log(`replica #${winner} promoted at ${promotedMs} ms`);
+      if (winner >= 0) {
+        const wid = world.id(winner);
+        const slots = owners.flatMap((o, j) => o === victimId ? [j] : []);
+        const a = await untilAll(
+          world,
+          others,
+          (i) => {
+            const s = world.node(i).state;
+            return s.health === "ok" && slots.every((j) => s.slotOwner.get(j) === wid);
+          },
+          opts.checkEveryMs,
+          opts.phaseLimitMs,
+        );
+        agreedMs = a < 0 ? -1 : world.now() - k0;
+        log(`everyone agrees at ${agreedMs} ms`);
+      }
+    }
+    const mem = Deno.memoryUsage();
+    return {
+      nodes: n,
+      masters: m,
+      replicas: n - m,
+      nodeTimeoutMs: opts.nodeTimeoutMs,
+      seed: opts.seed,
+      knowAllMs,
+      slotsAgreeMs,
+      okMs,
+      replicasKnownMs,
+      healthOkMs,
+      traffic,
+      formula: redisGossipFormula(n, opts.nodeTimeoutMs),
+      failure: { killed: victim, failAllMs, promotedMs, agreedMs },
+      violations: [...world.monitor.violations],
+      wallMs: performance.now() - wall0,
+      cpuMs: cpuMs(cpu0),
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      simulatedMs: world.now() - SIM_START_MS,
+    };
+  } finally {
+    world.shutdown();
+  }
+}
+
+function cpuMs(since: ReturnType<typeof cpuUsage>): number {
+  const c = cpuUsage(since);
+  return (c.user + c.system) / 1000;
+}
+
+function pingPong(world: SimWorld, i: number): number {
+  return world.sent(i, "PING") + world.sent(i, "PONG");
+}
+
+/** The result as the lines `deno task sim --scale` prints. */
+export function formatScale(r: ScaleResult): string[] {
+  const s = (ms: number) => ms < 0 ? "did not happen" : `${(ms / 1000).toFixed(1)} s`;
+  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  const f = r.formula;
+  return [
+    `${r.nodes} nodes (${r.masters} masters, ${r.replicas} replicas), node-timeout ` +
+    `${r.nodeTimeoutMs} ms, seed ${r.seed}`,
+    `  every node knows every node: ${s(r.knowAllMs)} after the MEETs`,
+    `  slot ownership agrees:       ${s(r.slotsAgreeMs)}`,
+    `  replicas attached, ok:       ${s(r.okMs)} (every replica's master known everywhere ` +
+    `${s(r.replicasKnownMs)}, cluster ok everywhere ${s(r.healthOkMs)})`,
+    `  quiet traffic over ${s(r.traffic.windowMs)}: ` +
+    `${r.traffic.messagesPerNodePerSec.toFixed(1)} messages/s and ` +
+    `${kib(r.traffic.bytesPerNodePerSec)}/s per node ` +
+    `(${r.traffic.pingPongPerNodePerSec.toFixed(1)} PING+PONG/s, ` +
+    `${r.traffic.bytesPerMessage.toFixed(0)} bytes each on average)`,
+    `  Redis's rule: ${f.messagesPerSec.toFixed(1)} messages/s and ` +
+    `${kib(f.bytesPerSec)}/s per node (${f.pingsPerSec.toFixed(1)} PINGs/s, each PING/PONG ` +
+    `${REDIS_HEADER_BYTES} + ${f.gossipEntries} x ${REDIS_GOSSIP_ENTRY_BYTES} = ${f.pingBytes} bytes)`,
+    `  master #${r.failure.killed} killed: FAIL everywhere ${s(r.failure.failAllMs)}, ` +
+    `replica promoted ${s(r.failure.promotedMs)}, everyone agrees ${s(r.failure.agreedMs)}`,
+    `  safety violations: ${r.violations.length}`,
+    `  wall ${(r.wallMs / 1000).toFixed(0)} s (CPU ${(r.cpuMs / 1000).toFixed(0)} s) for ` +
+    `${(r.simulatedMs / 1000).toFixed(0)} simulated s, ` +
+    `RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB, V8 heap ${
+      (r.heapUsedBytes / 2 ** 20).toFixed(0)
+    } MiB`,
+  ];
+}

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { DEFAULT_SCALE, redisGossipFormula, runScale } from "./scale.ts";
+
+Deno.test("sim scale: Redis's gossip rule, per node", () => {
+  // clusterSendPing: wanted = max(3, floor(N/10)), at most N - 2 (freshnodes).
+  const at1000 = redisGossipFormula(1000, 15_000);
+  assert.equal(at1000.gossipEntries, 100);
+  assert.equal(at1000.pingBytes, 2256 + 100 * 104);
+  assert.equal(redisGossipFormula(2000, 15_000).pingBytes, 2256 + 200 * 104);
+  assert.equal(redisGossipFormula(10, 15_000).gossipEntries, 3);
+  assert.equal(redisGossipFormula(4, 15_000).gossipEntries, 2);
+  // Every peer PINGed each node-timeout/2 (+ half a cron tick), each PING answered by a PONG.
+  assert.ok(Math.abs(at1000.pingsPerSec - 999 / 7.55) < 1e-9);
+  assert.equal(at1000.messagesPerSec, 2 * at1000.pingsPerSec);
+  assert.equal(at1000.bytesPerSec, at1000.messagesPerSec * at1000.pingBytes);
+});
+
+Deno.test("sim scale: 50 nodes form, agree, carry Redis-sized gossip and fail over", async () => {
+  const nodeTimeoutMs = 2000;
+  const r = await runScale({
+    ...DEFAULT_SCALE,
+    nodes: 50,
+    masters: 25,
+    nodeTimeoutMs,
+    trafficMs: 5000,
+    phaseLimitMs: 60_000,
+  });
+  const msg = JSON.stringify(r);
+  assert.deepEqual(r.violations, [], msg);
+  assert.ok(r.knowAllMs > 0 && r.slotsAgreeMs > 0 && r.okMs >= r.knowAllMs, msg);
+  // Every PING and PONG of a quiet 50-node cluster carries 5 gossip entries, as Redis's do.
+  assert.equal(r.formula.gossipEntries, 5);
+  assert.ok(r.traffic.pingPongPerNodePerSec > 0, msg);
+  assert.ok(
+    Math.abs(r.traffic.bytesPerMessage - r.formula.pingBytes) < 0.02 * r.formula.pingBytes,
+    msg,
+  );
+  // At most Redis's rate: gossip refreshes PONG times and saves PINGs (clusterProcessGossipSection).
+  assert.ok(r.traffic.messagesPerNodePerSec <= 1.05 * r.formula.messagesPerSec, msg);
+  // The dead master is flagged FAIL no earlier than node-timeout, its replica takes over after.
+  assert.ok(r.failure.failAllMs >= nodeTimeoutMs && r.failure.failAllMs < 10 * nodeTimeoutMs, msg);
+  assert.ok(r.failure.promotedMs >= nodeTimeoutMs, msg);
+  assert.ok(r.failure.agreedMs >= r.failure.promotedMs, msg);
+});
