@@ -290,8 +290,11 @@ async function waitWatchingPeer(
       return;
     }
     if (first === null) {
-      // The peer is gone: drop the wait; the main loop then sees the closed connection.
+      // The peer is gone: drop the wait (a blocking pop's, or WAIT's, which would otherwise hold
+      // the client until its timeout, or for ever with timeout 0: found by `deno task fuzz`);
+      // the main loop then sees the closed connection.
       client.db.cancelBlocked(client);
+      server.replication.unblockWait(client);
       client.closeAfterReply = true;
       await p;
       carriedReads.set(client, Promise.resolve(null));

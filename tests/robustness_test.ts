@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { RespClient, startNode } from "./harness.ts";
+import { RespClient, startNode, waitFor } from "./harness.ts";
 
 const te = new TextEncoder();
 
@@ -205,6 +205,29 @@ Deno.test("random garbage never takes the node down (seeded)", async () => {
       }
       assert.equal(await watcher.call("PING"), "PONG", `after round ${round}`);
     }
+  } finally {
+    watcher.close();
+    await node.stop();
+  }
+});
+
+Deno.test("a client that hangs up while blocked in WAIT (timeout 0) is freed at once", async () => {
+  const node = await startNode();
+  const watcher = await RespClient.connect(node.port);
+  try {
+    const clients = async () => {
+      const info = await watcher.call("INFO", "clients") as string;
+      return Number(/connected_clients:(\d+)/.exec(info)![1]);
+    };
+    const before = await clients();
+    // No replica will ever acknowledge: WAIT 1 0 blocks for ever, as in Redis.
+    const c = await RespClient.connect(node.port);
+    await c.writeRaw(new TextEncoder().encode("*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$1\r\n0\r\n"));
+    await waitFor("the WAIT to block", async () => (await clients()) === before + 1);
+    c.close();
+    // Redis frees a blocked client when its connection closes; so do we (this was for ever).
+    await waitFor("the hung-up client freed", async () => (await clients()) === before, 10_000);
+    assert.equal(await watcher.call("PING"), "PONG");
   } finally {
     watcher.close();
     await node.stop();
