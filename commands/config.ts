@@ -108,20 +108,6 @@ function applyConfig(server: Server, names: string[]): void {
   }
 }
 
-/**
- * Directives whose values CONFIG SET hides from SLOWLOG and MONITOR (config.c SENSITIVE_CONFIG),
- * with the bus secrets of cluster/bus_auth.ts.
- */
-const SENSITIVE_DIRECTIVES = new Set([
-  "masteruser",
-  "masterauth",
-  "requirepass",
-  "tls-key-file-pass",
-  "tls-client-key-file-pass",
-  "cluster-bus-secret",
-  "cluster-bus-secret-previous",
-]);
-
 function configSet(ctx: CommandContext, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (argv.length % 2 !== 0) {
@@ -131,7 +117,7 @@ function configSet(ctx: CommandContext, argv: Uint8Array[]): void {
   // configSetCommand redacts every sensitive value it finds, even past an unknown name.
   for (let i = 2; i < argv.length; i += 2) {
     const d = findDirective(str(argv[i]));
-    if (d !== undefined && SENSITIVE_DIRECTIVES.has(d.name)) redactArgument(argv, i + 1);
+    if (d?.sensitive) redactArgument(argv, i + 1);
   }
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]), str(argv[i + 1])]);

@@ -220,7 +220,17 @@ export class Hash {
   }
 
   *keys(): Generator<string> {
-    for (const [f] of this.entries()) yield f;
+    if (this.m !== null) {
+      yield* this.m.keys();
+      return;
+    }
+    const p = this.p;
+    for (let o = 0; o < p.length;) {
+      readEntry(p, o);
+      const { fieldStart, fieldEnd, end } = at; // `at` is shared scratch
+      o = end;
+      yield copyOf(p, fieldStart, fieldEnd);
+    }
   }
 
   *values(): Generator<StringValue> {

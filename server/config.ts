@@ -24,6 +24,8 @@ export interface DirectiveBase {
   protected?: boolean;
   /** Redis 7.0 HIDDEN_CONFIG: CONFIG GET shows it by its exact name only, never for a pattern. */
   hidden?: boolean;
+  /** Redis 7.0 SENSITIVE_CONFIG: CONFIG SET shows its value as "(redacted)" in SLOWLOG. */
+  sensitive?: boolean;
 }
 
 export type Directive =
@@ -168,8 +170,22 @@ export const DIRECTIVES: Directive[] = [
   // Beyond Redis: the authenticated cluster bus (cluster/bus_auth.ts, README "Threat model: the
   // cluster bus secret"). "" = off, Redis's wire format byte for byte. Hidden (CONFIG GET by exact
   // name only) so `CONFIG GET *` stays Redis's list and does not carry the secrets around.
-  { name: "cluster-bus-secret", type: "string", default: "", mutable: true, hidden: true },
-  { name: "cluster-bus-secret-previous", type: "string", default: "", mutable: true, hidden: true },
+  {
+    name: "cluster-bus-secret",
+    type: "string",
+    default: "",
+    mutable: true,
+    hidden: true,
+    sensitive: true,
+  },
+  {
+    name: "cluster-bus-secret-previous",
+    type: "string",
+    default: "",
+    mutable: true,
+    hidden: true,
+    sensitive: true,
+  },
   { name: "cluster-bus-secret-required", type: "bool", default: true, mutable: true, hidden: true },
   {
     name: "cluster-replica-validity-factor",
@@ -232,9 +248,9 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
-  { name: "requirepass", type: "string", default: "", mutable: true },
-  { name: "masterauth", type: "string", default: "", mutable: true },
-  { name: "masteruser", type: "string", default: "", mutable: true },
+  { name: "requirepass", type: "string", default: "", mutable: true, sensitive: true },
+  { name: "masterauth", type: "string", default: "", mutable: true, sensitive: true },
+  { name: "masteruser", type: "string", default: "", mutable: true, sensitive: true },
   {
     name: "loglevel",
     type: "enum",
@@ -676,7 +692,13 @@ export const DIRECTIVES: Directive[] = [
     "tls-protocols",
     "tls-ciphers",
     "tls-ciphersuites",
-  ].map((name): Directive => ({ name, type: "string", default: "", mutable: true })),
+  ].map((name): Directive => ({
+    name,
+    type: "string",
+    default: "",
+    mutable: true,
+    sensitive: name.endsWith("-pass"),
+  })),
   { name: "tls-cluster", type: "bool", default: false, mutable: true },
   { name: "tls-replication", type: "bool", default: false, mutable: true },
   {
