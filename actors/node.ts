@@ -48,6 +48,7 @@ import {
 import type { ClusterNode, ClusterState } from "../cluster/state.ts";
 import type { PeerTimers } from "../cluster/failure_detection.ts";
 import { NodeFlags } from "../cluster/state.ts";
+import { changedKeysBetween } from "../cluster/node_map.ts";
 
 export type PeerChange =
   | { kind: "added"; input: LinkInput }
@@ -119,6 +120,9 @@ export function peerChanges(
   ctx: PeerChangeContext,
 ): PeerChange[] {
   if (prev !== null && prev.nodes === next.nodes) return [];
+  // Only the records the update touched can differ (cluster/node_map.ts); same output, same order.
+  const touched = prev === null ? null : changedKeysBetween(prev.nodes, next.nodes);
+  if (prev !== null && touched !== null) return touchedPeerChanges(prev, next, touched, ctx);
   const out: PeerChange[] = [];
   if (prev !== null) {
     for (const n of prev.nodes.values()) {
@@ -140,6 +144,39 @@ export function peerChanges(
     }
   }
   return out;
+}
+
+/** `peerChanges` over the keys that can differ, in the order its full walk would give. */
+function touchedPeerChanges(
+  prev: ClusterState,
+  next: ClusterState,
+  touched: NonNullable<ReturnType<typeof changedKeysBetween<ClusterNode>>>,
+  ctx: PeerChangeContext,
+): PeerChange[] {
+  const removed: [number, PeerChange][] = [];
+  const rest: [number, PeerChange][] = [];
+  for (const id of touched.keys) {
+    const n = prev.nodes.get(id);
+    const m = next.nodes.get(id);
+    if (n !== undefined && !(n.flags & NodeFlags.MYSELF)) {
+      if (m === undefined || (m.flags & NodeFlags.MYSELF)) {
+        removed.push([touched.rank(prev.nodes, id), { kind: "removed", nodeId: id }]);
+      }
+    }
+    if (m === undefined || (m.flags & NodeFlags.MYSELF)) continue;
+    if (n === undefined || (n.flags & NodeFlags.MYSELF)) {
+      rest.push([touched.rank(next.nodes, id), { kind: "added", input: linkInputOf(m, ctx) }]);
+    } else if (n !== m) {
+      const events = linkEventsOf(n, m);
+      if (events.length > 0) {
+        rest.push([touched.rank(next.nodes, id), { kind: "events", nodeId: id, events }]);
+      }
+    }
+  }
+  if (removed.length + rest.length === 0) return [];
+  removed.sort((a, b) => a[0] - b[0]);
+  rest.sort((a, b) => a[0] - b[0]);
+  return [...removed.map((r) => r[1]), ...rest.map((r) => r[1])];
 }
 
 export const nodeMachine = setup({

@@ -20,15 +20,17 @@
  * (`redis-benchmark --tls` PING/SET/GET with client certificates, at -P 1 and pipelined, ours
  * beside Redis with TLS; bench/tls.ts) and `eviction` (allkeys-lru with maxmemory = start-up
  * memory + --eviction-mib, 10x that written in 4 KB values: peak RSS / maxmemory, the LRU hit
- * rate ours against Redis's, evicted keys/s; bench/eviction.ts).
+ * rate ours against Redis's, evicted keys/s; bench/eviction.ts) and `idle` (an idle node's RSS and
+ * the RSS per idle connection with --idle-conns open, ours beside Redis; bench/idle.ts).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
  *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub,datatypes,failover,memory,
- *               dashboard,tls,eviction
+ *               dashboard,tls,eviction,idle
  *               | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
  *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 50000)
  *        --rounds N (failover step, 3) --eviction-mib N (eviction step, 128)
+ *        --idle-conns N (idle step, 1000)
  *        --json (machine-readable output)
  */
 
@@ -45,6 +47,7 @@ import { type FailoverResult, failoverText, measureFailover } from "./failover.t
 import { keyMemoryText, measureKeyMemory, type MemoryResult } from "./memory.ts";
 import { type DashboardCostResult, dashboardCostText, measureDashboardCost } from "./dashboard.ts";
 import { type EvictionResult, evictionText, measureEviction } from "./eviction.ts";
+import { type IdleConnResult, idleConnText, measureIdleConns } from "./idle.ts";
 
 const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
@@ -64,6 +67,7 @@ const { values } = parseArgs({
     scripts: { type: "string", default: "50000" },
     rounds: { type: "string", default: "3" },
     "eviction-mib": { type: "string", default: "128" },
+    "idle-conns": { type: "string", default: "1000" },
     json: { type: "boolean", default: false },
   },
 });
@@ -202,13 +206,14 @@ const modeNames = values.mode === "all" || values.mode === "both"
         "dashboard",
         "tls",
         "eviction",
+        "idle",
       ]
       : []),
   ]
   : values.mode!.split(",");
 for (const m of modeNames) {
   const known = ["standalone", "cluster", "reshard", "aof", "bgsave", "scripting", "pubsub"];
-  const more = ["datatypes", "failover", "memory", "dashboard", "tls", "eviction"];
+  const more = ["datatypes", "failover", "memory", "dashboard", "tls", "eviction", "idle"];
   if (![...known, ...more].includes(m)) {
     console.error(`unknown --mode ${m}: ${[...known, ...more].join(", ")}, both or all`);
     Deno.exit(2);
@@ -243,6 +248,9 @@ const tlsResult: TlsResult | null = modeNames.includes("tls")
 const eviction: EvictionResult | null = modeNames.includes("eviction")
   ? await measureEviction(Number(values["eviction-mib"]))
   : null;
+const idle: IdleConnResult | null = modeNames.includes("idle")
+  ? await measureIdleConns(Number(values["idle-conns"]))
+  : null;
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
   : null;
@@ -262,6 +270,7 @@ if (values.json) {
         dashboard,
         tls: tlsResult,
         eviction,
+        idle,
       },
       null,
       2,
@@ -313,4 +322,5 @@ if (values.json) {
   if (dashboard !== null) console.log(dashboardCostText(dashboard));
   if (tlsResult !== null) console.log(tlsText(tlsResult));
   if (eviction !== null) console.log(`\n${evictionText(eviction)}`);
+  if (idle !== null) console.log(idleConnText(idle));
 }

@@ -110,22 +110,28 @@ Deno.test("bus auth: missing, wrong secret, and any flipped bit are refused", ()
 });
 
 Deno.test("bus auth: HMAC-SHA256 over the packet minus the MAC bytes (WebCrypto agrees)", async () => {
-  const s = signBusPacket(ping(), A);
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(A.secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const covered = new Uint8Array(s.length - 2 * BUS_MAC_BYTES);
-  covered.set(s.subarray(0, OFF_MAC_CURRENT));
-  covered.set(s.subarray(OFF_MAC_PREVIOUS + BUS_MAC_BYTES), OFF_MAC_CURRENT);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, covered));
-  assert.deepEqual(
-    s.subarray(OFF_MAC_CURRENT, OFF_MAC_CURRENT + BUS_MAC_BYTES),
-    mac.subarray(0, BUS_MAC_BYTES),
-  );
+  // Secrets shorter than, equal to and longer than SHA-256's 64-byte block (hashed first), and
+  // multi-byte UTF-8.
+  const secrets = [A.secret, "k", "x".repeat(63), "y".repeat(64), "z".repeat(65), "sécret-ü"];
+  for (const secret of secrets) {
+    const s = signBusPacket(ping(), { secret, previous: "" });
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const covered = new Uint8Array(s.length - 2 * BUS_MAC_BYTES);
+    covered.set(s.subarray(0, OFF_MAC_CURRENT));
+    covered.set(s.subarray(OFF_MAC_PREVIOUS + BUS_MAC_BYTES), OFF_MAC_CURRENT);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, covered));
+    assert.deepEqual(
+      s.subarray(OFF_MAC_CURRENT, OFF_MAC_CURRENT + BUS_MAC_BYTES),
+      mac.subarray(0, BUS_MAC_BYTES),
+      `secret of ${secret.length} characters`,
+    );
+  }
 });
 
 Deno.test("bus auth: rotation matrix (sign with new and old, accept either)", () => {

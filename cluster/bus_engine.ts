@@ -157,6 +157,23 @@ interface HeldPacket {
   code: number | undefined;
 }
 
+/** A Map that counts its changes (`version`), so what is derived from it can be cached. */
+class VersionedMap<K, V> extends Map<K, V> {
+  version = 0;
+  override set(k: K, v: V): this {
+    this.version++;
+    return super.set(k, v);
+  }
+  override delete(k: K): boolean {
+    this.version++;
+    return super.delete(k);
+  }
+  override clear(): void {
+    this.version++;
+    super.clear();
+  }
+}
+
 export class BusEngine {
   readonly stats: BusEngineStats = {
     sent: new Array(MSG_TYPE_COUNT).fill(0),
@@ -167,7 +184,11 @@ export class BusEngine {
   };
   /** DEBUG DROP-CLUSTER-PACKET-FILTER: received packets of this type are dropped (-1: none). */
   dropPacketType = -1;
-  private readonly outbound = new Map<string, OutboundLink>();
+  private readonly outbound = new VersionedMap<string, OutboundLink>();
+  /** The `links` of the cron and failover contexts, rebuilt only when `outbound` changed. */
+  private linksCache:
+    | { version: number; links: ReadonlyMap<string, { createdMs: number }> }
+    | null = null;
   private readonly inbound = new Set<InboundLink>();
   private readonly listeners: BusListener[] = [];
   private tickIndex = 0;
@@ -224,8 +245,7 @@ export class BusEngine {
     if (this.stopped) return;
     this.tickIndex++;
     const now = this.clock.now();
-    const links = new Map<string, { createdMs: number }>();
-    for (const [id, o] of this.outbound) links.set(id, { createdMs: o.createdMs });
+    const links = this.outboundLinks();
     let r;
     try {
       r = cronTick(this.host.getState(), {
@@ -307,10 +327,19 @@ export class BusEngine {
     };
   }
 
-  /** The context of the failover rules at `nowMs`. */
-  failoverContext(nowMs: number): FailoverContext {
+  /** Node id -> creation time of each outbound link (a snapshot: callers must not keep it). */
+  private outboundLinks(): ReadonlyMap<string, { createdMs: number }> {
+    const v = this.outbound.version;
+    if (this.linksCache !== null && this.linksCache.version === v) return this.linksCache.links;
     const links = new Map<string, { createdMs: number }>();
     for (const [id, o] of this.outbound) links.set(id, { createdMs: o.createdMs });
+    this.linksCache = { version: v, links };
+    return links;
+  }
+
+  /** The context of the failover rules at `nowMs`. */
+  failoverContext(nowMs: number): FailoverContext {
+    const links = this.outboundLinks();
     const fo = this.host.failover();
     const base = this.headerConfig(fo);
     return { ...base, ...fo.config, nowMs, rng: this.rng, links, replication: fo.replication };

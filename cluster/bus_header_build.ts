@@ -43,6 +43,7 @@ import {
 import type { BusConfig } from "./bus_effects.ts";
 import { claimedSlotsBitmap, extras, putNode } from "./bus_node_ops.ts";
 import type { Prng } from "./prng.ts";
+import { valueAt } from "./node_map.ts";
 import { type ClusterNode, type ClusterState, isReplica, myself, NodeFlags } from "./state.ts";
 
 export type HeaderConfig = Pick<BusConfig, "announcedIp" | "replOffset" | "paused">;
@@ -97,8 +98,7 @@ export function gossipEntryOf(n: ClusterNode): GossipEntry {
 
 /** The gossip section of a PING/PONG/MEET (§5.3). */
 export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
-  const all = [...s.nodes.values()];
-  const n = all.length;
+  const n = s.nodes.size;
   let freshnodes = n - 2;
   let wanted = Math.floor(n / 10);
   if (wanted < 3) wanted = 3;
@@ -107,7 +107,7 @@ export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
   const picked = new Set<string>();
   let maxIterations = wanted * 3;
   while (freshnodes > 0 && out.length < wanted && maxIterations-- > 0) {
-    const node = all[rng.int(n)];
+    const node = valueAt(s.nodes, rng.int(n))!;
     if (node.id === s.myselfId) continue;
     if (node.flags & NodeFlags.PFAIL) continue;
     if (
@@ -124,7 +124,8 @@ export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
   }
   // PFAIL nodes, up to the number the last cron tick counted (all of them if never counted).
   let pfailWanted = extras(s).statsPfailNodes ?? Number.MAX_SAFE_INTEGER;
-  for (const node of all) {
+  if (pfailWanted <= 0) return out;
+  for (const node of s.nodes.values()) {
     if (pfailWanted <= 0) break;
     if (node.flags & (NodeFlags.HANDSHAKE | NodeFlags.NOADDR)) continue;
     if (!(node.flags & NodeFlags.PFAIL)) continue;

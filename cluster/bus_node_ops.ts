@@ -11,6 +11,7 @@
  * functions that do not know about it can never leave a stale bit behind).
  */
 
+import { NodeMap } from "./node_map.ts";
 import type { Prng } from "./prng.ts";
 import {
   closeAllSlots,
@@ -86,11 +87,9 @@ export function claimedSlotsBitmap(s: ClusterState, n: ClusterNode): Uint8Array 
   return out;
 }
 
-/** Replace a node record (copy on write). */
+/** Replace a node record (copy on write: a persistent map, cluster/node_map.ts). */
 export function putNode(s: ClusterState, n: ClusterNode): ClusterState {
-  const nodes = new Map(s.nodes);
-  nodes.set(n.id, n);
-  return { ...s, nodes };
+  return { ...s, nodes: NodeMap.with(s.nodes, [[n.id, n]]) };
 }
 
 /**

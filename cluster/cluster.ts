@@ -19,7 +19,8 @@
  */
 
 import type { QueuedCommand } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
+import type { ClusterHost } from "./cluster_host.ts";
+import type { RoutingClient } from "./cluster_port.ts";
 import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
 import type { InspectionEvent } from "xstate";
 import {
@@ -44,7 +45,6 @@ import {
   blockedClientRedirect,
   type PreferredEndpoint,
   routeQuery,
-  type RoutingClient,
   type RoutingOptions,
 } from "./routing.ts";
 import { BusNode } from "./bus_node.ts";
@@ -104,7 +104,7 @@ export class Cluster {
   readonly configFile: NodesConfFile;
 
   private constructor(
-    readonly server: Server,
+    readonly server: ClusterHost,
     state: ClusterState,
     readonly configPath: string,
     opts: ClusterOpenOptions,
@@ -211,7 +211,7 @@ export class Cluster {
   }
 
   /** clusterInit: load or create nodes.conf, listen on the bus port, start the actors. */
-  static async open(server: Server, opts: ClusterOpenOptions = {}): Promise<Cluster> {
+  static async open(server: ClusterHost, opts: ClusterOpenOptions = {}): Promise<Cluster> {
     const cfg = server.config;
     const file = cfg.getString("cluster-config-file");
     const dir = cfg.getString("dir");

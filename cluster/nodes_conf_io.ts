@@ -17,12 +17,13 @@
  *   and directory fsync (`writeFileAtomic`, Redis 7.2's way), so a multi-page write can never be
  *   left half done.
  * - Power loss: an fsynced save is on disk before its caller lets any reply or vote go; the
- *   first save into a new file also fsyncs the directory, so the file's name survives. A power
- *   loss in the middle of an in-place write can leave a torn sector, as with Redis 7.0; the loader
- *   then refuses the file as corrupt (CorruptClusterConfigError, the file kept for the operator)
- *   and never starts with a mixture silently, unless the tear falls on a line boundary, when
- *   every line read back is one that was written (epochs only grow, so none is older than what
- *   the last fsync made durable).
+ *   first fsynced save of a process also fsyncs the directory (`NodesConfFile`), so the file's
+ *   name survives even when an unsynced save created it. A power loss in the middle of an
+ *   in-place write can leave a torn sector, as with Redis 7.0; the loader then refuses the file
+ *   as corrupt (CorruptClusterConfigError, the file kept for the operator) and never starts
+ *   with a mixture silently, unless the tear falls on a line boundary, when every line read back
+ *   is one that was written (epochs only grow, so none is older than what the last fsync made
+ *   durable).
  * Saves that Redis does not fsync skip the fsyncs (see `saveConfigFile`).
  */
 
@@ -79,19 +80,23 @@ const encoder = new TextEncoder();
 
 /**
  * Save nodes.conf (see the module comment): in place as Redis 7.0 does when old and new contents
- * fit in a page, else by temp file and rename; fsynced unless `fsync: false`. Throws on failure.
+ * fit in a page, else by temp file and rename; fsynced unless `fsync: false`. An fsynced in-place
+ * save also fsyncs the directory when it created the file, or when `syncDir` asks (the file was
+ * created by a save that was not fsynced, so its name may not be durable yet). Returns whether
+ * the directory was fsynced. Throws on failure.
  */
 export function saveConfigFile(
   path: string,
   content: string,
-  opts: { fsync?: boolean } = {},
-): void {
+  opts: { fsync?: boolean; syncDir?: boolean } = {},
+): { dirSynced: boolean } {
   const fsync = opts.fsync ?? true;
   const bytes = encoder.encode(content);
   if (bytes.length > IN_PLACE_MAX_BYTES) {
     writeFileAtomic(path, bytes, { fsync });
-    return;
+    return { dirSynced: fsync };
   }
+  let dirSynced = false;
   // cluster.c clusterSaveConfig: open(O_WRONLY|O_CREAT, 0644), fstat, pad, write, fsync,
   // ftruncate.
   const f = Deno.openSync(path, { write: true, create: true, mode: 0o644 });
@@ -113,13 +118,21 @@ export function saveConfigFile(
       if (fsync) f.syncDataSync();
       // "Truncate the file if needed to remove the final \n padding that is just garbage."
       if (out.length !== bytes.length) f.truncateSync(bytes.length);
-      // A file this save created: its directory entry must survive a power loss too.
-      if (fsync && oldSize === 0) fsyncDir(dirOf(path));
+      // A file this save created (or one created unsynced): its directory entry must survive a
+      // power loss too.
+      if (fsync && (oldSize === 0 || opts.syncDir)) {
+        fsyncDir(dirOf(path));
+        dirSynced = true;
+      }
     }
   } finally {
     f.close();
   }
-  if (atomic) writeFileAtomic(path, bytes, { fsync });
+  if (atomic) {
+    writeFileAtomic(path, bytes, { fsync });
+    dirSynced = fsync;
+  }
+  return { dirSynced };
 }
 
 function dirOf(path: string): string {
@@ -135,8 +148,10 @@ function dirOf(path: string): string {
 export class NodesConfFile {
   private lastKey: string | null = null;
   private lastFsynced = false;
-  /** Writes done and skipped, for tests and INFO-style counters. */
-  readonly stats = { writes: 0, skipped: 0 };
+  /** The directory was fsynced since this process first wrote the file: its name is durable. */
+  private dirDurable = false;
+  /** Writes done and skipped, directory fsyncs, for tests and INFO-style counters. */
+  readonly stats = { writes: 0, skipped: 0, dirSyncs: 0 };
 
   constructor(readonly path: string) {}
 
@@ -148,7 +163,14 @@ export class NodesConfFile {
       return;
     }
     this.lastKey = null; // unknown until this write is through
-    saveConfigFile(this.path, content, { fsync });
+    const { dirSynced } = saveConfigFile(this.path, content, {
+      fsync,
+      syncDir: !this.dirDurable,
+    });
+    if (dirSynced) {
+      this.dirDurable = true;
+      this.stats.dirSyncs++;
+    }
     this.stats.writes++;
     this.lastKey = key;
     this.lastFsynced = fsync;

@@ -52,20 +52,34 @@ export function countNonFailingReplicas(s: ClusterState, masterId: string): numb
   return n;
 }
 
+/** The last scan of each node map (the scan runs every cron tick; most ticks change no node). */
+const scans = new WeakMap<ClusterState["nodes"], { myselfId: string; scan: OrphanScan }>();
+
 export function scanOrphanedMasters(s: ClusterState): OrphanScan {
+  const cached = scans.get(s.nodes);
+  if (cached !== undefined && cached.myselfId === s.myselfId) return { ...cached.scan };
   const out: OrphanScan = { orphanedMasters: 0, maxReplicas: 0, myMasterReplicas: 0 };
   const me = myself(s);
   if (!isReplica(me)) return out;
+  // countNonFailingReplicas of every master, in one pass over the nodes (Redis walks each
+  // master's own slaves array).
+  const nonFailing = new Map<string, number>();
+  for (const r of s.nodes.values()) {
+    if (r.masterId !== null && isReplica(r) && !isFailed(r)) {
+      nonFailing.set(r.masterId, (nonFailing.get(r.masterId) ?? 0) + 1);
+    }
+  }
   for (const node of s.nodes.values()) {
     if (node.flags & (NodeFlags.MYSELF | NodeFlags.NOADDR | NodeFlags.HANDSHAKE)) continue;
     if (!isMaster(node) || isFailed(node)) continue;
-    const ok = countNonFailingReplicas(s, node.id);
+    const ok = nonFailing.get(node.id) ?? 0;
     if (ok === 0 && node.numSlots > 0 && (node.flags & NodeFlags.MIGRATE_TO)) {
       out.orphanedMasters++;
     }
     if (ok > out.maxReplicas) out.maxReplicas = ok;
     if (me.masterId === node.id) out.myMasterReplicas = ok;
   }
+  scans.set(s.nodes, { myselfId: s.myselfId, scan: { ...out } });
   return out;
 }
 

@@ -18,17 +18,9 @@ import { keyIndices } from "../server/dispatch.ts";
 import type { QueuedCommand } from "../server/client.ts";
 import * as E from "../commands/errors.ts";
 import { type ClusterNode, type ClusterState, isReplica } from "./state.ts";
+import type { RoutingClient } from "./cluster_port.ts";
 
 export type PreferredEndpoint = "ip" | "hostname" | "unknown-endpoint";
-
-export interface RoutingClient {
-  /** One-shot ASKING flag. */
-  asking: boolean;
-  /** READONLY mode (replica reads). */
-  readonlyMode: boolean;
-  /** Connected over TLS (a plain client of a tls-cluster is sent the plaintext ports). */
-  tls?: boolean;
-}
 
 export interface RoutingOptions {
   allowReadsWhenDown: boolean;

@@ -17,6 +17,8 @@
  */
 
 import { SlotTable } from "./slot_table.ts";
+import { NodeMap } from "./node_map.ts";
+import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
 
 export { SlotTable };
 
@@ -188,7 +190,7 @@ export function createNode(
     createdMs: nowMs,
     configEpoch: 0,
     linkState: "disconnected",
-    slots: new Uint8Array(SLOT_BITMAP_BYTES),
+    slots: NO_SLOTS,
     numSlots: 0,
     replOffset: 0,
     failReports: [],
@@ -304,9 +306,7 @@ export function maxEpoch(s: ClusterState): number {
 // Structural updates (copy on write)
 
 function withNode(s: ClusterState, node: ClusterNode): ClusterState {
-  const nodes = new Map(s.nodes);
-  nodes.set(node.id, node);
-  return { ...s, nodes };
+  return { ...s, nodes: NodeMap.with(s.nodes, [[node.id, node]]) };
 }
 
 /** Replace one node's fields. */
@@ -377,8 +377,12 @@ export function assignSlots(
       if (mastersHaveReplicas(s)) flags |= NodeFlags.MIGRATE_TO;
     }
   }
-  const nodes = new Map(s.nodes);
-  nodes.set(nodeId, { ...node, slots: bitmap, numSlots, flags });
+  const nodes = NodeMap.with(s.nodes, [[nodeId, {
+    ...node,
+    slots: internSlots(bitmap),
+    numSlots,
+    flags,
+  }]]);
   const slotOwner = s.slotOwner.withOwner(added, nodeId);
   return { ...s, nodes, slotOwner, importingSlotsFrom: importing };
 }
@@ -426,9 +430,15 @@ export function reassignSlots(
     t.numSlots++;
   }
   const slotOwner = s.slotOwner.withOwner(slots, nodeId);
-  const nodes = new Map(s.nodes);
-  for (const [id, c] of changed) nodes.set(id, { ...nodes.get(id)!, ...c });
-  nodes.set(nodeId, { ...nodes.get(nodeId)!, flags });
+  const nodes = NodeMap.with(
+    s.nodes,
+    [...changed].map(([id, c]): [string, ClusterNode] => [id, {
+      ...s.nodes.get(id)!,
+      ...c,
+      slots: internSlots(c.slots),
+      ...(id === nodeId ? { flags } : {}),
+    }]),
+  );
   return { ...s, nodes, slotOwner };
 }
 
@@ -457,8 +467,14 @@ export function unassignSlots(s: ClusterState, slots: Iterable<number>): Cluster
     cleared.push(j);
   }
   if (cleared.length === 0) return s;
-  const nodes = new Map(s.nodes);
-  for (const [id, c] of changed) nodes.set(id, { ...nodes.get(id)!, ...c });
+  const nodes = NodeMap.with(
+    s.nodes,
+    [...changed].map(([id, c]): [string, ClusterNode] => [id, {
+      ...s.nodes.get(id)!,
+      ...c,
+      slots: internSlots(c.slots),
+    }]),
+  );
   return { ...s, nodes, slotOwner: s.slotOwner.withOwner(cleared, null) };
 }
 
@@ -755,9 +771,6 @@ export function assertInvariants(s: ClusterState): void {
     if (bits !== counted.get(n.id)) fail(`${n.id} claims slots the table gives to others`);
   }
 }
-
-/** An empty bitmap, read only (the "before" of a new node, the "after" of a deleted one). */
-const NO_SLOTS = new Uint8Array(SLOT_BITMAP_BYTES);
 
 /**
  * `assertInvariants(next)` for a `next` derived from a `prev` that holds them, looking only at

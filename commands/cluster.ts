@@ -16,7 +16,7 @@ import { type CommandContext, type CommandDef, fromTable, type Handler } from ".
 import * as E from "./errors.ts";
 import { lower, parseInt64, str } from "../protocol/bytes.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
-import type { Cluster } from "../cluster/cluster.ts";
+import type { ClusterPort } from "../cluster/cluster_port.ts";
 import { BUS_MESSAGE_TYPE_NAMES } from "../cluster/cluster.ts";
 import {
   addNode,
@@ -58,7 +58,7 @@ import { clientPort, type PreferredEndpoint, preferredEndpoint } from "../cluste
 export const CLUSTER_DISABLED = "ERR This instance has cluster support disabled";
 
 /** The cluster, or null after replying the "disabled" error. */
-function need(ctx: CommandContext): Cluster | null {
+function need(ctx: CommandContext): ClusterPort | null {
   const c = ctx.server.cluster;
   if (c === null) ctx.reply.error(CLUSTER_DISABLED);
   return c;
@@ -160,7 +160,7 @@ const myid: Handler = (ctx) => {
 };
 
 /** genClusterInfoString. */
-export function clusterInfoText(c: Cluster): string {
+export function clusterInfoText(c: ClusterPort): string {
   const s = c.state;
   let assigned = 0, ok = 0, pfail = 0, fail = 0;
   for (let j = 0; j < CLUSTER_SLOTS; j++) {

@@ -8,7 +8,7 @@
  */
 
 import { lower, str } from "../protocol/bytes.ts";
-import type { Server } from "../server/server.ts";
+import type { CommandTablePort } from "../server/server_ports.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { aclKeyRefs, commandHasKeys, KEY_FLAG_NAMES } from "../server/acl_key_specs.ts";
 import * as E from "./errors.ts";
@@ -21,7 +21,7 @@ import { writeCommandDocs, writeCommandInfo } from "./command_docs.ts";
 export { fromTable, specOf } from "./types.ts";
 
 /** Resolve "config|get" or "get" to a definition the node has. */
-export function findByFullname(server: Server, name: string): CommandDef | undefined {
+export function findByFullname(server: CommandTablePort, name: string): CommandDef | undefined {
   const bar = name.indexOf("|");
   if (bar === -1) return server.commands.get(name);
   const d = server.commands.get(name.slice(0, bar));
@@ -30,12 +30,12 @@ export function findByFullname(server: Server, name: string): CommandDef | undef
 }
 
 /** True when the node implements `fullname` and Redis 7.0.15 documents it. */
-function listed(server: Server, fullname: string): boolean {
+function listed(server: CommandTablePort, fullname: string): boolean {
   return COMMAND_TABLE.has(fullname) && findByFullname(server, fullname) !== undefined;
 }
 
 /** The top-level commands COMMAND lists, in the command table's order. */
-function topLevel(server: Server): string[] {
+function topLevel(server: CommandTablePort): string[] {
   return [...server.commands.keys()].filter((n) => COMMAND_TABLE.has(n));
 }
 

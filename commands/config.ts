@@ -5,7 +5,11 @@
  */
 
 import { str } from "../protocol/bytes.ts";
-import type { Server } from "../server/server.ts";
+import type { AclPort, ConfigPort, LogPort, SlowlogEntry } from "../server/server_ports.ts";
+import type { Aof } from "../persistence/aof.ts";
+import type { Maxmemory } from "../server/maxmemory.ts";
+import type { LatencyMonitor } from "../server/latency_monitor.ts";
+import type { OutputClass, OutputLimits } from "../server/output_limits.ts";
 import {
   type Config,
   configSetPairs,
@@ -14,9 +18,8 @@ import {
   findDirective,
   formatConfigValue,
   noEffectSettings,
-  rewriteConfigText,
 } from "../server/config.ts";
-import { writeFileAtomic } from "../persistence/files.ts";
+import { rewriteConfigFile } from "../server/config_rewrite_file.ts";
 import type { LogLevel } from "../server/log.ts";
 import { keyspaceEventsStringToFlags } from "../pubsub/notify_flags.ts";
 import { allOutputLimits } from "../server/output_limits.ts";
@@ -72,8 +75,21 @@ function configGet(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
+/** What CONFIG SET changes beside the directives: the settings cached off the hot path. */
+export interface ConfigApplyHost extends ConfigPort, LogPort, AclPort {
+  readonly aof: Pick<Aof, "turnOn" | "turnOff">;
+  readonly replication: { updatePropagating(): void };
+  readonly maxmemory: Pick<Maxmemory, "configure" | "limit" | "perform">;
+  readonly latency: Pick<LatencyMonitor, "thresholdMs">;
+  readonly slowlog: SlowlogEntry[];
+  outputLimits: Record<OutputClass, OutputLimits>;
+  latencyTracking: boolean;
+  slowlogThresholdUs: number;
+  setNotifyFlags(flags: number): void;
+}
+
 /** Side effects of changed directives that are not read live. */
-function applyConfig(server: Server, names: string[]): void {
+function applyConfig(server: ConfigApplyHost, names: string[]): void {
   for (const n of names) {
     if (n === "appendonly") {
       if (server.config.getBool("appendonly")) server.aof.turnOn();
@@ -159,13 +175,7 @@ function configRewrite(ctx: CommandContext): void {
     return;
   }
   try {
-    let old = "";
-    try {
-      old = Deno.readTextFileSync(file);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    writeFileAtomic(file, rewriteConfigText(old, server.config));
+    rewriteConfigFile(file, server.config, server.acl);
   } catch (e) {
     server.log.warning(`CONFIG REWRITE failed: ${(e as Error).message}`);
     reply.error(`ERR Rewriting config file: ${(e as Error).message}`);

@@ -7,8 +7,13 @@
  * password, `AUTH user pass` and `HELLO ... AUTH user pass` take any enabled user.
  */
 import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
-import { aclLogAuthFailure } from "../server/acl_guard.ts";
-import type { Server } from "../server/server.ts";
+import { type AclHost, aclLogAuthFailure } from "../server/acl_guard.ts";
+import type {
+  ClientPausePort,
+  ClientsPort,
+  ClockPort,
+  DatabasesPort,
+} from "../server/server_ports.ts";
 import { REDIS_VERSION } from "../server/version.ts";
 import type { Client } from "../server/client.ts";
 import type { PauseKind } from "../cluster/write_pause.ts";
@@ -57,7 +62,7 @@ const DEFAULT_USER = new TextEncoder().encode("default");
  * is logged (ACL LOG, reason "auth", the command name as sent).
  */
 function authenticate(
-  server: Server,
+  server: AclHost,
   client: Client,
   command: Uint8Array,
   user: Uint8Array,
@@ -226,7 +231,10 @@ function reset(ctx: CommandContext): void {
 // ---------------------------------------------------------------- CLIENT
 
 /** One CLIENT LIST / CLIENT INFO line (Redis 7.0's catClientInfoString: fields and order). */
-export function clientInfoLine(server: Server, c: Client): string {
+export function clientInfoLine(
+  server: ClockPort & DatabasesPort & ClientPausePort,
+  c: Client,
+): string {
   const now = server.now();
   let flags = "";
   if (c.monitoring) flags += "O";
@@ -258,7 +266,7 @@ export function clientInfoLine(server: Server, c: Client): string {
 }
 
 /** CLIENT_BLOCKED: waiting on keys (BLPOP & co) or held by a pause. */
-function isBlocked(server: Server, c: Client): boolean {
+function isBlocked(server: DatabasesPort & ClientPausePort, c: Client): boolean {
   if (server.clientPause.waiting !== 0 && server.clientPause.holds(c)) return true;
   for (const db of server.dbs) {
     if (db.blockedWaiters.size === 0) continue;
@@ -468,7 +476,7 @@ function clientSetname(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.ok();
 }
 
-function killClient(server: Server, self: Client, c: Client): void {
+function killClient(server: ClientsPort, self: Client, c: Client): void {
   if (c === self) self.closeAfterReply = true;
   else {
     server.removeClient(c);

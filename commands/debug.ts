@@ -1,9 +1,9 @@
 /**
  * DEBUG, as Redis 7.0.15's debug.c debugCommand, for the subcommands that mean something here:
  * DIGEST, DIGEST-VALUE, OBJECT, LISTPACK, QUICKLIST, RELOAD, POPULATE, PROTOCOL, SLEEP,
- * SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, DROP-CLUSTER-PACKET-FILTER, PAUSE-CRON,
- * QUICKLIST-PACKED-THRESHOLD, SET-SKIP-CHECKSUM-VALIDATION, STRINGMATCH-TEST, ERROR, LOG, LEAK,
- * PANIC, ASSERT. `DEBUG HELP` lists exactly these.
+ * SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, CONFIG-REWRITE-FORCE-ALL, DROP-CLUSTER-PACKET-FILTER,
+ * PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD, SET-SKIP-CHECKSUM-VALIDATION, STRINGMATCH-TEST, ERROR,
+ * LOG, LEAK, PANIC, ASSERT. `DEBUG HELP` lists exactly these.
  *
  * Who may run it: server/dispatch.ts (enable-debug-command, as processCommand's CMD_PROTECTED).
  *
@@ -11,7 +11,7 @@
  * and end the process with exit code 1 (SEGFAULT, OOM, RESTART and CRASH-AND-RECOVER are not
  * offered: a JavaScript runtime has no such crash, and a restart is the supervisor's job).
  * Subcommands about C internals (SDSLEN, HTSTATS, HTSTATS-KEY, STRUCTSIZE, MALLCTL, MALLCTL-STR,
- * CLIENT-EVICTION, REPLYBUFFER, AOF-FLUSH-SLEEP, REPLICATE, LOADAOF, CONFIG-REWRITE-FORCE-ALL,
+ * CLIENT-EVICTION, REPLYBUFFER, AOF-FLUSH-SLEEP) and the ones not built yet (REPLICATE, LOADAOF,
  * CLUSTERLINK) answer the unknown-subcommand error, as a Redis built without the feature (e.g.
  * MALLCTL without jemalloc) does.
  */
@@ -23,13 +23,14 @@ import { isStringValue, storedString } from "../keyspace/string_value.ts";
 import { idleMs } from "../keyspace/lru.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { parseMemory } from "../server/config.ts";
+import { rewriteConfigFile } from "../server/config_rewrite_file.ts";
 import { createDumpPayload } from "../protocol/rdb_dump.ts";
 import { quicklistNodes } from "../protocol/rdb_object.ts";
 import { parseRdb } from "../protocol/rdb_file.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import type { Value } from "../keyspace/db.ts";
 import { Hash } from "../keyspace/hash.ts";
-import type { Server } from "../server/server.ts";
+import type { ConfigPort, LogPort } from "../server/server_ports.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { encodingOf } from "./keys.ts";
@@ -47,6 +48,9 @@ export const DEBUG_HELP = [
   "CHANGE-REPL-ID",
   "    Change the replication IDs of the instance.",
   "    Dangerous: should be used only for testing the replication subsystem.",
+  "CONFIG-REWRITE-FORCE-ALL",
+  "    Like CONFIG REWRITE but writes all configuration options, including",
+  "    keywords not listed in original configuration file or default values.",
   "DIGEST",
   "    Output a hex signature representing the current DB content.",
   "DIGEST-VALUE <key> [<key> ...]",
@@ -110,27 +114,6 @@ export const DEBUG_HELP = [
   "    Prints this help.",
 ];
 
-/** The DEBUG knobs other parts of the node read (Redis's server.* fields DEBUG sets). */
-export interface DebugKnobs {
-  /** DEBUG PAUSE-CRON: serverCron's periodic work stops (active expiry, save points, AOF). */
-  pauseCron: boolean;
-  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and RDB loads skip the CRC64 check. */
-  skipChecksumValidation: boolean;
-  /** DEBUG DROP-CLUSTER-PACKET-FILTER: received bus packets of this type are dropped (-1: none). */
-  dropClusterPacketType: number;
-  /** DEBUG QUICKLIST-PACKED-THRESHOLD (quicklist.c packed_threshold), bytes. */
-  quicklistPackedThreshold: number;
-}
-
-export function defaultDebugKnobs(): DebugKnobs {
-  return {
-    pauseCron: false,
-    skipChecksumValidation: false,
-    dropClusterPacketType: -1,
-    quicklistPackedThreshold: 1 << 30,
-  };
-}
-
 /** C's atoi: optional sign and leading digits, 0 when none. */
 function atoi(b: Uint8Array): number {
   const m = /^\s*([+-]?\d+)/.exec(str(b));
@@ -168,7 +151,7 @@ function positiveLong(ctx: CommandContext, b: Uint8Array): number | null {
   return Number(n);
 }
 
-export function debugCommand(ctx: CommandContext, argv: Uint8Array[]): void {
+export function debugCommand(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
   const { server, reply, db } = ctx;
   const sub = lower(argv[1]);
   const argc = argv.length;
@@ -225,6 +208,8 @@ export function debugCommand(ctx: CommandContext, argv: Uint8Array[]): void {
       if (server.cluster !== null) server.cluster.bus.engine.dropPacketType = Number(n);
       return reply.ok();
     }
+    case "config-rewrite-force-all":
+      return configRewriteForceAll(ctx);
     case "change-repl-id":
       server.log.warning("Changing replication IDs after receiving DEBUG change-repl-id");
       server.replication.changeReplicationIds();
@@ -268,11 +253,24 @@ export function debugCommand(ctx: CommandContext, argv: Uint8Array[]): void {
   unknownSubcommand(ctx, argv[1]);
 }
 
+/** DEBUG CONFIG-REWRITE-FORCE-ALL: rewriteConfig(server.configfile, 1), every directive written. */
+function configRewriteForceAll({ server, reply }: CommandContext): void {
+  const file = server.config.file;
+  // Without a config file Redis's fopen(NULL) fails with EFAULT.
+  if (file === null) return reply.error("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address");
+  try {
+    rewriteConfigFile(file, server.config, server.acl, true);
+  } catch (e) {
+    return reply.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message}`);
+  }
+  reply.ok();
+}
+
 /** DEBUG LEAK: kept forever, as the leak it asks for. */
 const leaked: Uint8Array[] = [];
 
 /** serverPanic / serverAssert: log the report head and end the process. */
-function crash(server: Server, what: string): void {
+function crash(server: LogPort, what: string): void {
   server.log.warning(`\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===`);
   server.log.warning(
     `------------------------------------------------\n!!! Software Failure. ${what}`,
@@ -338,7 +336,7 @@ function debugObject(ctx: CommandContext, key: string): void {
 }
 
 /** Shared integers are used unless maxmemory is set with an LRU/LFU policy (server.c). */
-function sharedIntegersAllowed(server: Server): boolean {
+function sharedIntegersAllowed(server: ConfigPort): boolean {
   if (server.config.getNumber("maxmemory") === 0) return true;
   const p = server.config.getString("maxmemory-policy");
   return !(p.includes("lru") || p.includes("lfu"));
@@ -460,7 +458,7 @@ function stringmatchFuzz(): void {
  * (unless NOFLUSH) and load the file back. Where Redis kills itself on a key the file and the
  * dataset both hold (NOFLUSH without MERGE), this answers an error and keeps what it loaded.
  */
-function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
+function debugReload(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
   const { server, reply } = ctx;
   let merge = false;
   let flush = true;
@@ -499,14 +497,26 @@ function debugReload(ctx: CommandContext, argv: Uint8Array[]): void {
       db.addLoaded(e.key, e.value, e.idleSec, e.freq);
       if (e.expireMs !== -1) db.expires.set(e.key, e.expireMs);
     });
-    server.scripts.replaceFunctionsFromRdb(file.functions);
+    // Function libraries and no Lua VM yet (made on first use): the reply once they are loaded.
+    const fns = server.scripts.replaceFunctionsFromRdb(file.functions);
+    if (fns instanceof Promise) {
+      return fns.then(() => reloaded(ctx), (e) => reloadFailed(ctx, e));
+    }
   } catch (e) {
-    server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
-    reply.error("ERR Error trying to load the RDB dump, check server logs.");
+    reloadFailed(ctx, e);
     return;
   }
+  reloaded(ctx);
+}
+
+function reloaded({ server, reply }: CommandContext): void {
   server.log.warning("DB reloaded by DEBUG RELOAD");
   reply.ok();
+}
+
+function reloadFailed({ server, reply }: CommandContext, e: unknown): void {
+  server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
+  reply.error("ERR Error trying to load the RDB dump, check server logs.");
 }
 
 export const debugCommands: CommandDef[] = [fromTable("debug", debugCommand)];

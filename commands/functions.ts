@@ -3,8 +3,7 @@
 import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { replyHelp } from "./connection.ts";
-import { defWithScriptFlags, numkeysKeys, withEngine } from "./scripting.ts";
-import type { Server } from "../server/server.ts";
+import { defWithScriptFlags, numkeysKeys, type ScriptsHost, withEngine } from "./scripting.ts";
 import { LOAD_TIMEOUT_MS } from "../scripting/script_engine.ts";
 import { flagNames } from "../scripting/shebang.ts";
 import { createFunctionsPayload, parseFunctionsPayload } from "../scripting/function_dump.ts";
@@ -286,7 +285,7 @@ const FUNCTION_HELP = [
 
 /** fcallGetCommandFlags: the function's flags decide the command's. */
 function withFunctionFlags(def: CommandDef): CommandDef {
-  def.flagsFor = (server: Server, argv: Uint8Array[]) =>
+  def.flagsFor = (server: ScriptsHost, argv: Uint8Array[]) =>
     defWithScriptFlags(def, server.scripts.functions.getFunction(latin1(argv[1]))?.flags ?? null);
   return def;
 }

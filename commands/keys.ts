@@ -18,7 +18,7 @@ import { cloneString, isKeyword, isSharedInteger, stringEncoding } from "./strin
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { INVALID_CURSOR, parseScanCursor, parseScanOptions } from "./coll_util.ts";
-import type { Server } from "../server/server.ts";
+import type { ConfigPort } from "../server/server_ports.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 import { idleMs, lfuDecrAndReturn } from "../keyspace/lru.ts";
 
@@ -407,7 +407,7 @@ function isInt64Binary(s: string): boolean {
  * (strings.ts), sorted sets track their own encoding; hashes and sets are judged from their
  * current contents against the *-max-* directives (an approximation: Redis never converts back).
  */
-export function encodingOf(server: Server, v: Value): string {
+export function encodingOf(server: ConfigPort, v: Value): string {
   const cfg = server.config;
   if (isStringValue(v)) return stringEncoding(v);
   if (v instanceof Deque) return "quicklist";

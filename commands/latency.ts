@@ -7,13 +7,13 @@
 
 import { lower, str } from "../protocol/bytes.ts";
 import type { Reply } from "../protocol/reply.ts";
-import type { Server } from "../server/server.ts";
+import type { ClockPort, CommandStatsPort } from "../server/server_ports.ts";
 import type { HdrHistogram } from "../server/hdr_histogram.ts";
 import { replyHelp } from "./connection.ts";
 import { findByFullname } from "./command.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
-const nowSec = (server: Server) => Math.floor(server.now() / 1000);
+const nowSec = (server: ClockPort) => Math.floor(server.now() / 1000);
 
 function latencyHistory(ctx: CommandContext, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
@@ -87,7 +87,7 @@ function fillCommandCdf(reply: Reply, h: HdrHistogram): void {
   }
 }
 
-function histogramOf(server: Server, fullname: string): HdrHistogram | undefined {
+function histogramOf(server: CommandStatsPort, fullname: string): HdrHistogram | undefined {
   return server.commandStats.get(fullname)?.histogram;
 }
 

@@ -6,8 +6,7 @@ import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { replyHelp } from "./connection.ts";
 import { NOSCRIPT, sha1hex } from "../scripting/script_engine.ts";
 import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
-import type { Server } from "../server/server.ts";
-import type { ScriptEngine } from "../scripting/script_engine.ts";
+import type { ScriptsPort } from "../scripting/scripts_port.ts";
 
 /** Keys of EVAL-like commands: numkeys at argv[2], the keys after it (none when invalid). */
 export function numkeysKeys(argv: Uint8Array[]): number[] {
@@ -69,9 +68,14 @@ function shaOf(body: Uint8Array): string {
   return sha;
 }
 
+/** What EVAL's and FCALL's `flagsFor` read of the server: the script engine (a port, not `Server`). */
+export interface ScriptsHost {
+  readonly scripts: ScriptsPort;
+}
+
 /** evalGetCommandFlags: the cached script's flags, else the body's shebang. */
 function evalFlagsFor(def: CommandDef, evalsha: boolean) {
-  return (server: Server, argv: Uint8Array[]): CommandDef => {
+  return (server: ScriptsHost, argv: Uint8Array[]): CommandDef => {
     const scripts = server.scripts.scripts;
     if (evalsha) {
       if (argv[1].length !== 40) return def;
@@ -87,7 +91,7 @@ function evalFlagsFor(def: CommandDef, evalsha: boolean) {
 /** Run `then` with the VM, now or once it exists. */
 export function withEngine(
   ctx: CommandContext,
-  then: (engine: ScriptEngine) => void | Promise<void>,
+  then: (engine: ScriptsPort) => void | Promise<void>,
 ): void | Promise<void> {
   const engine = ctx.server.scripts;
   const rt = engine.ready();

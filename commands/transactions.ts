@@ -6,6 +6,7 @@ import { call, discardTransaction, unwatchAll } from "../server/dispatch.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import type { QueuedCommand } from "../server/client.ts";
 import { aclDenyQueued } from "../server/acl_guard.ts";
+import { usesLuaVm } from "../scripting/vm_commands.ts";
 
 function multi(ctx: CommandContext): void {
   if (ctx.client.multi !== null) {
@@ -33,6 +34,11 @@ function exec(ctx: CommandContext): void | Promise<void> {
     discardTransaction(client);
     reply.nilArray();
     return;
+  }
+  // A script in the transaction and no Lua VM yet (made on first use): make it first, so no
+  // other client runs between the transaction's commands while it is made.
+  if (!server.scripts.hasVm && queued.some((q) => usesLuaVm(q.fullname))) {
+    return Promise.resolve(server.scripts.ready()).then(() => exec(ctx));
   }
   // Leave MULTI state before running, so queued commands execute for real.
   client.multi = null;

@@ -10,14 +10,14 @@
 import type { Reply } from "../protocol/reply.ts";
 import type { Db } from "../keyspace/db.ts";
 import type { Client } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
+import type { CommandHost } from "./command_host.ts";
 import { COMMAND_TABLE, type CommandSpec } from "./command_docs_table.ts";
 import type { CommandDef, CommandFlag } from "./command_def.ts";
 
 export type { CommandDef, CommandFlag } from "./command_def.ts";
 
 export interface CommandContext {
-  server: Server;
+  server: CommandHost;
   client: Client;
   reply: Reply;
   db: Db;

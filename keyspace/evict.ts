@@ -104,6 +104,10 @@ export interface EvictorHost {
   random(): number;
   /** Run `fn` in a later turn of the event loop (the eviction time proc). */
   later(fn: () => void): void;
+  /** Is the latency monitor on (latency-monitor-threshold > 0)? */
+  latencyMonitorOn(): boolean;
+  /** latencyAddSampleIfNeeded(`event`, `latencyMs`): "eviction-del" and "eviction-cycle". */
+  latencySample(event: string, latencyMs: number): void;
 }
 
 export type EvictResult = "ok" | "running" | "fail";
@@ -113,6 +117,11 @@ export function evictionTimeLimitUs(tenacity: number): number {
   if (tenacity <= 10) return 50 * tenacity;
   if (tenacity < 100) return Math.floor(500 * Math.pow(1.15, tenacity - 10));
   return Number.POSITIVE_INFINITY;
+}
+
+/** Whole milliseconds since `startUs` (latencyEndMonitor). */
+function msSince(host: EvictorHost, startUs: number): number {
+  return Math.floor((host.clockUs() - startUs) / 1000);
 }
 
 export class Evictor {
@@ -230,25 +239,35 @@ export class Evictor {
     const toFree = used - max;
     const limitUs = evictionTimeLimitUs(host.tenacity());
     const startUs = host.clockUs();
+    const timed = host.latencyMonitorOn();
     let freed = 0;
     let keysFreed = 0;
+    let result: EvictResult = "ok";
     while (freed < toFree) {
       const best = this.pick(dbs, policy);
-      if (best === null) return "fail";
+      if (best === null) {
+        result = "fail";
+        break;
+      }
       const before = best.db.usedBytes;
+      const delStartUs = timed ? host.clockUs() : 0;
       best.db.evictKey(best.key);
+      // evict.c performEvictions: latencyAddSampleIfNeeded("eviction-del", ...) per key.
+      if (timed) host.latencySample("eviction-del", msSince(host, delStartUs));
       freed += before - best.db.usedBytes;
       this.evictedKeys++;
       host.evicted(best.db, best.dbIndex, best.key);
       keysFreed++;
       if (keysFreed % 16 === 0 && host.clockUs() - startUs > limitUs) {
         this.startProc(dbs);
-        return "running";
+        break;
       }
     }
-    if (this.procRunning) return "running";
-    this.endOverLimit();
-    return "ok";
+    if (result !== "fail") result = this.procRunning ? "running" : "ok";
+    // ... and "eviction-cycle" for the whole run (not when nothing had to be freed).
+    if (timed) host.latencySample("eviction-cycle", msSince(host, startUs));
+    if (result === "ok") this.endOverLimit();
+    return result;
   }
 
   private endOverLimit(): void {

@@ -134,6 +134,7 @@ function host(
   seed = 5,
 ) {
   const evicted: string[] = [];
+  const latency: [string, number][] = [];
   let clock = 0;
   const h: EvictorHost = {
     policy: () => policy,
@@ -148,8 +149,10 @@ function host(
     clockUs: () => clock++,
     random: prng(seed),
     later: () => {},
+    latencyMonitorOn: () => false,
+    latencySample: (event, ms) => latency.push([event, ms]),
   };
-  return { h, evicted };
+  return { h, evicted, latency };
 }
 
 Deno.test("evictor: allkeys-lru evicts mostly the least recently used keys", () => {
@@ -226,4 +229,27 @@ Deno.test("evictor: the time budget stops a large eviction; later turns finish i
   assert.equal(evictionTimeLimitUs(0), 0);
   assert.equal(evictionTimeLimitUs(10), 500);
   assert.equal(evictionTimeLimitUs(100), Infinity);
+});
+
+Deno.test("evictor: latency events eviction-del per key and eviction-cycle per run (evict.c)", () => {
+  const now = 1_700_000_000_000;
+  const db = new Db(() => now);
+  for (let i = 0; i < 10; i++) db.set(`k${i}`, "v".repeat(50));
+  let limit = db.usedBytes;
+  const { h, latency } = host("allkeys-random", () => limit, [db], () => now);
+  let clockUs = 0;
+  h.clockUs = () => (clockUs += 1000); // each reading 1 ms later
+  h.latencyMonitorOn = () => true;
+  const ev = new Evictor(h);
+  assert.equal(ev.perform([db]), "ok");
+  assert.equal(latency.length, 0, "nothing to free: no cycle recorded");
+  limit = db.usedBytes - 1; // one key to evict
+  assert.equal(ev.perform([db]), "ok");
+  assert.deepEqual(latency.map(([e]) => e), ["eviction-del", "eviction-cycle"]);
+  assert.ok(latency.every(([, ms]) => ms >= 1), JSON.stringify(latency));
+  h.latencyMonitorOn = () => false;
+  latency.length = 0;
+  limit = db.usedBytes - 1;
+  ev.perform([db]);
+  assert.equal(latency.length, 0, "monitor off: no samples");
 });

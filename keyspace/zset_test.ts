@@ -430,3 +430,38 @@ Deno.test("zset compact: checkInvariants catches a broken string", () => {
   raw.p = good;
   z.checkInvariants();
 });
+
+Deno.test("zset skiplist: records freed by deletions are reused, a shrunk list is rebuilt intact", () => {
+  const z = new ZSet(false);
+  const model = new Map<string, number>();
+  const check = () => {
+    z.checkInvariants();
+    const want = [...model].sort(cmp);
+    assert.deepEqual([...z], want);
+    for (let i = 0; i < want.length; i += 97) assert.equal(z.rank(want[i][0]), i);
+  };
+  for (let i = 0; i < 6000; i++) {
+    z.add(`k${i}`, (i * 7919) % 1000);
+    model.set(`k${i}`, (i * 7919) % 1000);
+  }
+  // Nine in ten go, one at a time: past three free records per live one the list is rebuilt.
+  for (let i = 0; i < 6000; i++) {
+    if (i % 10 === 0) continue;
+    assert.ok(z.remove(`k${i}`));
+    model.delete(`k${i}`);
+  }
+  check();
+  // New members take freed records (and new ones); moving updates re-link theirs.
+  for (let i = 0; i < 3000; i++) {
+    z.add(`n${i}`, i / 3);
+    model.set(`n${i}`, i / 3);
+  }
+  for (let i = 0; i < 6000; i += 20) {
+    z.update(`k${i}`, -i);
+    model.set(`k${i}`, -i);
+  }
+  check();
+  assert.equal(z.deleteRangeByRank(0, 99), 100);
+  for (const [m] of [...model].sort(cmp).slice(0, 100)) model.delete(m);
+  check();
+});

@@ -58,6 +58,8 @@ export interface AofHost {
   fatal(msg: string): void;
   /** How incremental files are opened (a test plays the disk); Deno files by default. */
   openFile?: OpenAppendFile;
+  /** The latency monitor (latencyAddSampleIfNeeded): "aof-write*", "aof-fsync-always". */
+  latencySample?(event: string, latencyMs: number): void;
 }
 
 /** Buffered appends beyond this are written at once (bounds the buffer between replies). */
@@ -284,6 +286,7 @@ export class Aof {
         off += p.length;
       }
     }
+    const startMs = performance.now();
     try {
       file.write(bytes);
     } catch (e) {
@@ -295,6 +298,19 @@ export class Aof {
       this.lastWriteError = msg;
       this.pending = [bytes];
       return;
+    }
+    if (this.host.latencySample !== undefined) {
+      // aof.c flushAppendOnlyFile: the write's latency, by what else was running.
+      const ms = Math.floor(performance.now() - startMs);
+      this.host.latencySample(
+        this.fsyncInFlight !== null
+          ? "aof-write-pending-fsync"
+          : this.rewrite !== null || this.host.bgsaveRunning()
+          ? "aof-write-active-child"
+          : "aof-write-alone",
+        ms,
+      );
+      this.host.latencySample("aof-write", ms);
     }
     if (this.lastWriteError !== null) {
       this.host.log.warning("AOF write error looks solved, Redis can write again.");
@@ -308,7 +324,10 @@ export class Aof {
 
   private fsyncNow(): void {
     try {
+      const startMs = performance.now();
       this.file?.fsync();
+      // aof.c flushAppendOnlyFile: latencyAddSampleIfNeeded("aof-fsync-always", ...).
+      this.host.latencySample?.("aof-fsync-always", Math.floor(performance.now() - startMs));
       this.unsynced = false;
       this.lastFsyncMs = this.host.now();
     } catch (e) {

@@ -119,3 +119,67 @@ Deno.test("aof (played disk): with appendfsync always a power cut keeps every ac
 Deno.test("aof (played disk): with appendfsync everysec a power cut loses at most about a second", async () => {
   for (let seed = 1; seed <= 30; seed++) await run("everysec", seed);
 });
+
+/** A played file whose fsync takes `fsyncMs` (busy: the time really passes). */
+class SlowFsyncFile extends PlayedFile {
+  constructor(private readonly fsyncMs: number) {
+    super();
+  }
+  override fsync(): void {
+    const until = performance.now() + this.fsyncMs;
+    while (performance.now() < until) { /* the disk at work */ }
+    super.fsync();
+  }
+}
+
+Deno.test("aof: latency events aof-write, aof-write-alone and aof-fsync-always (aof.c flushAppendOnlyFile)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aof-latency-" });
+  const values: Record<string, string> = {
+    dir,
+    appenddirname: "appendonlydir",
+    appendfilename: "appendonly.aof",
+    appendfsync: "always",
+    "aof-use-rdb-preamble": "yes",
+    "aof-timestamp-enabled": "no",
+    "no-appendfsync-on-rewrite": "no",
+    "auto-aof-rewrite-percentage": "0",
+    rdbchecksum: "yes",
+  };
+  const logger = new Logger();
+  logger.quiet = true;
+  const samples: [string, number][] = [];
+  const aof = new Aof({
+    dbs: [new Db(() => 1_000_000)],
+    config: {
+      getString: (n) => values[n],
+      getNumber: (n) => Number(values[n] ?? 0),
+      getBool: (n) => values[n] === "yes",
+    },
+    log: logger,
+    now: () => 1_000_000,
+    rdbOptions: () => DEFAULT_RDB_OPTIONS,
+    aux: () => standardAux({ aofBase: true }),
+    functions: () => [],
+    bgsaveRunning: () => false,
+    fatal: (msg) => {
+      throw new Error(msg);
+    },
+    openFile: () => new SlowFsyncFile(3),
+    latencySample: (event, ms) => samples.push([event, ms]),
+  });
+  try {
+    aof.openAtStart(null);
+    samples.length = 0;
+    aof.append(new TextEncoder().encode("*2\r\n$4\r\nINCR\r\n$1\r\nx\r\n"));
+    aof.beforeReply();
+    assert.deepEqual(samples.map(([e]) => e), ["aof-write-alone", "aof-write", "aof-fsync-always"]);
+    assert.ok(samples[2][1] >= 3, `fsync of 3 ms sampled as ${samples[2][1]} ms`);
+    samples.length = 0;
+    values.appendfsync = "everysec";
+    aof.append(new TextEncoder().encode("*2\r\n$4\r\nINCR\r\n$1\r\nx\r\n"));
+    aof.beforeReply();
+    assert.deepEqual(samples.map(([e]) => e), ["aof-write-alone", "aof-write"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

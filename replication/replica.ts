@@ -18,7 +18,8 @@ export interface LinkOwner {
   config(name: string): string;
   /** The replid/offset to ask PSYNC for, or null for a full sync. */
   cachedMaster(): { replid: string; offset: number } | null;
-  fullSync(rdb: Uint8Array, replid: string, offset: number): void;
+  /** Load the snapshot (a promise while the Lua VM is made for its function libraries). */
+  fullSync(rdb: Uint8Array, replid: string, offset: number): void | Promise<void>;
   partialSync(newReplid: string | null): void;
   /** A master-stream command was applied: advance the offset, feed sub-replicas. */
   applied(argv: Uint8Array[]): void;
@@ -208,7 +209,8 @@ export class MasterLink {
       o.log("notice", `Full resync from master: ${replid}:${offset}`);
       const rdb = await this.readPayload();
       if (this.stopped) throw new LinkError("link stopped");
-      o.fullSync(rdb, replid, offset);
+      const loaded = o.fullSync(rdb, replid, offset);
+      if (loaded !== undefined) await loaded;
       o.log("notice", "MASTER <-> REPLICA sync: Finished with success");
     } else if (reply.startsWith("+CONTINUE")) {
       const id = reply.slice("+CONTINUE".length).trim();

@@ -19,11 +19,10 @@
  * For the cluster: `replicaOf(host, port)` (idempotent) and `replicaOfNoOne()`.
  */
 
-import type { Server } from "../server/server.ts";
+import type { ReplicationServerHost } from "./replication_host.ts";
 import type { Client } from "../server/client.ts";
 import type { CommandContext } from "../commands/types.ts";
 import type { CommandDef } from "../commands/command_def.ts";
-import { dispatch } from "../server/dispatch.ts";
 import { Backlog } from "./backlog.ts";
 import { ReplicaPeer } from "./master.ts";
 import { type OutputLimits, outputLimitsFor } from "../server/output_limits.ts";
@@ -142,7 +141,7 @@ export class Replication {
   private limits: OutputLimits;
   private limitsSource = "";
 
-  constructor(private readonly server: Server) {
+  constructor(private readonly server: ReplicationServerHost) {
     this.limits = outputLimitsFor("", "replica");
     for (const db of server.dbs) {
       db.onExpire = (key) => {
@@ -856,7 +855,7 @@ export class Replication {
       dispatchFrom: (c, argv) => {
         s.setApplyingMasterStream(true);
         try {
-          const r = dispatch(s, c, argv);
+          const r = s.dispatchCommand(c, argv);
           if (r instanceof Promise) return r.finally(() => s.setApplyingMasterStream(false));
         } catch (e) {
           s.setApplyingMasterStream(false);
@@ -869,7 +868,7 @@ export class Replication {
     };
   }
 
-  private loadFullSync(rdb: Uint8Array, replid: string, offset: number): void {
+  private loadFullSync(rdb: Uint8Array, replid: string, offset: number): void | Promise<void> {
     const s = this.server;
     for (const db of s.dbs) db.flush(db.id === 0);
     s.persistence.storeFromMaster(rdb);
@@ -877,9 +876,18 @@ export class Replication {
     // The stream after a full sync starts in database 0 (the master SELECTs before any command).
     this.masterStreamDb = 0;
     if (this.masterClient !== null) this.masterClient.db = s.db;
-    s.scripts.replaceFunctionsFromRdb(r.functions);
+    // Function libraries and no Lua VM yet: the rest once the VM exists (it is made on first use).
+    const fns = s.scripts.replaceFunctionsFromRdb(r.functions);
+    if (fns instanceof Promise) {
+      return fns.then(() => this.finishFullSync(rdb, r.loaded, replid, offset));
+    }
+    this.finishFullSync(rdb, r.loaded, replid, offset);
+  }
+
+  private finishFullSync(rdb: Uint8Array, loaded: number, replid: string, offset: number): void {
+    const s = this.server;
     s.aof.replaceAfterSync(rdb);
-    s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${r.loaded} keys`);
+    s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${loaded} keys`);
     this.replid = replid;
     this.replid2 = ZERO_ID;
     this.secondReplOffset = -1;

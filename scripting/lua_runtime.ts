@@ -3,11 +3,9 @@
  * strings (keys, values, DUMP payloads), so strings cross here as bytes, never through UTF-8
  * conversion: pushes copy into a scratch buffer in the VM's memory, reads copy out of it.
  *
- * The WebAssembly module is compiled once per process (`loadLuaModule`); each node owns one
- * `LuaRuntime` (its own lua_State), as a Redis server owns one Lua interpreter.
+ * The WebAssembly module is compiled once per process, on first use (`loadLuaModule`); each node
+ * owns one `LuaRuntime` (its own lua_State), as a Redis server owns one Lua interpreter.
  */
-
-import { LuaFactory } from "wasmoon";
 
 /** lua.h constants (Lua 5.4). */
 export const LUA_TNIL = 0;
@@ -31,7 +29,10 @@ let modulePromise: Promise<Mod> | null = null;
 /** The compiled Lua module, shared by every node of this process. */
 export function loadLuaModule(): Promise<Mod> {
   if (modulePromise === null) {
-    modulePromise = new LuaFactory().getLuaModule().then((w: { module: Mod }) => w.module);
+    // wasmoon itself is imported here, on first use: a node that runs no script never loads it.
+    modulePromise = import("wasmoon")
+      .then(({ LuaFactory }) => new LuaFactory().getLuaModule())
+      .then((w: { module: Mod }) => w.module);
   }
   return modulePromise;
 }

@@ -18,7 +18,7 @@ import { lookupCommand } from "../server/dispatch.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 import * as E from "../commands/errors.ts";
 import type { Reply } from "../protocol/reply.ts";
-import type { Server } from "../server/server.ts";
+import type { CommandHost } from "../commands/command_host.ts";
 import {
   LUA_MASKCOUNT,
   LUA_OK,
@@ -97,7 +97,7 @@ export class ScriptEngine {
   /** Stats for INFO: scripts run, and time spent. */
   evalCalls = 0;
 
-  constructor(readonly server: Server, private readonly version: string) {
+  constructor(readonly server: CommandHost, private readonly version: string) {
     this.scriptClient = new Client(0, "", "", server.now(), new RespParser(), server.db);
     this.scriptClient.authenticated = true;
     this.scriptClient.inExec = true;
@@ -916,13 +916,22 @@ export class ScriptEngine {
     return [...this.functions.libraries.values()].map((l) => l.code);
   }
 
+  /** True once the Lua VMs exist (they are created on first use: `ready`). */
+  get hasVm(): boolean {
+    return this.fnVm !== null;
+  }
+
   /**
    * The libraries of a loaded RDB replace the current ones (rdbFunctionLoad at start, a full
-   * sync, DEBUG RELOAD). Throws when a library does not load: the file is unusable.
+   * sync, DEBUG RELOAD). Throws (or rejects) when a library does not load: the file is unusable.
+   * Libraries and no VM yet: a promise, settled once the VM exists and they are loaded (the VM
+   * is created on first use, so an idle node without functions never holds one).
    */
-  replaceFunctionsFromRdb(codes: Uint8Array[]): void {
+  replaceFunctionsFromRdb(codes: Uint8Array[]): void | Promise<void> {
     if (codes.length === 0 && this.functions.libraries.size === 0) return;
-    if (this.fnVm === null) throw new Error("functions in the RDB, and no Lua VM yet");
+    if (this.fnVm === null) {
+      return Promise.resolve(this.ready()).then(() => this.replaceFunctionsFromRdb(codes));
+    }
     const err = this.restoreLibraries(codes, "flush");
     if (err !== null) throw new Error(`RDB: failed loading a function library: ${err}`);
   }

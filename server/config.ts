@@ -33,7 +33,14 @@ export type Directive =
   & (
     | { type: "bool"; default: boolean }
     | { type: "int"; default: number; min: number; max: number }
-    | { type: "memory"; default: number; min: number; max: number }
+    | {
+      type: "memory";
+      default: number;
+      min: number;
+      max: number;
+      /** PERCENT_CONFIG: "N%" (0-100) is taken too, held as -N (config.c numericParseString). */
+      percent?: true;
+    }
     | {
       type: "string";
       default: string;
@@ -648,7 +655,15 @@ export const DIRECTIVES: Directive[] = [
     max: 100,
     mutable: true,
   },
-  { name: "maxmemory-clients", type: "memory", default: 0, min: 0, max: MAX_LL, mutable: true },
+  {
+    name: "maxmemory-clients",
+    type: "memory",
+    default: 0,
+    min: 0,
+    max: MAX_LL,
+    percent: true,
+    mutable: true,
+  },
   { name: "active-expire-effort", type: "int", default: 1, min: 1, max: 10, mutable: true },
   { name: "lfu-log-factor", type: "int", default: 10, min: 0, max: MAX_INT, mutable: true },
   { name: "lfu-decay-time", type: "int", default: 1, min: 0, max: MAX_INT, mutable: true },
@@ -920,8 +935,19 @@ export function noEffectSettings(config: Config, names?: readonly string[]): str
     if (names !== undefined && !names.includes(d.name)) continue;
     out.push(`${d.name} ${formatConfigValue(d, v)} (${why})`);
   }
+  if (names === undefined) {
+    for (const line of config.ignoredLines) {
+      out.push(`${line} (${NO_EFFECT_LINES.get(line.split(/\s+/)[0].toLowerCase())})`);
+    }
+  }
   return out;
 }
+
+/** Config file lines that are not directives of the table and have no effect here. */
+export const NO_EFFECT_LINES: ReadonlyMap<string, string> = new Map([
+  ["rename-command", "commands keep their names"],
+  ["loadmodule", "no modules are loaded"],
+]);
 
 const BY_NAME = new Map<string, Directive>();
 for (const d of DIRECTIVES) {
@@ -969,9 +995,26 @@ export function parseDirectiveValue(
       return { value: n };
     }
     case "memory": {
-      // memtoull: no sign.
+      // config.c numericParseString: "N%" for a percent config (string2ll, N >= 0) ...
+      const pctText = a.slice(0, -1);
+      if (
+        d.percent && a.endsWith("%") && /^(0|[1-9]\d*)$/.test(pctText) &&
+        BigInt(pctText) <= 2n ** 63n - 1n
+      ) {
+        const pct = Number(pctText);
+        // numericBoundaryCheck: lower bound -100.
+        if (pct > 100) return { error: "percentage argument must be less or equal to 100" };
+        return { value: pct === 0 ? 0 : -pct };
+      }
+      // ... else memtoull: no sign.
       const n = a.trim().startsWith("-") ? null : parseMemory(a);
-      if (n === null) return { error: "argument must be a memory value" };
+      if (n === null) {
+        return {
+          error: d.percent
+            ? "argument must be a memory or percent value"
+            : "argument must be a memory value",
+        };
+      }
       if (n < d.min || n > d.max) {
         return { error: `argument must be between ${d.min} and ${bound(d.max)} inclusive` };
       }
@@ -1000,6 +1043,8 @@ export function formatConfigValue(d: Directive, v: ConfigValue): string {
   if (d.name === "notify-keyspace-events") {
     return keyspaceEventsFlagsToString(keyspaceEventsStringToFlags(String(v)));
   }
+  // A percent config holds -N for "N%" (config.c numericConfigGet).
+  if (d.type === "memory" && d.percent && Number(v) < 0) return `${-Number(v)}%`;
   return String(v);
 }
 
@@ -1021,14 +1066,53 @@ export function reprArg(s: string): string {
   return out + '"';
 }
 
-/** An argument as CONFIG REWRITE writes it: raw when safe, else quoted (rewriteConfigFormatArg). */
-function rewriteArg(s: string): string {
-  if (s === "" || /[\s"'\\]/.test(s) || /[^\x21-\x7e]/.test(s)) return reprArg(s);
-  return s;
+/** config.c rewriteConfigFormatMemory: whole gb, mb or kb when the value is a multiple. */
+export function formatMemoryForRewrite(bytes: number): string {
+  for (const [unit, size] of [["gb", 2 ** 30], ["mb", 2 ** 20], ["kb", 1024]] as const) {
+    if (bytes !== 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
 }
 
-/** The `name args...` line CONFIG REWRITE writes for a directive's current value. */
+/**
+ * String parameters Redis holds as NULL when empty (config.c EMPTY_STRING_IS_NULL, or a NULL
+ * default): rewriteConfigStringOption / rewriteConfigSdsOption write no line for them then, and
+ * drop the file's. The other string parameters are written empty (`logfile ""`).
+ */
+const REWRITE_NO_LINE_WHEN_EMPTY = new Set([
+  "requirepass",
+  "masterauth",
+  "masteruser",
+  "pidfile",
+  "unixsocket",
+  "cluster-announce-ip",
+  "cluster-announce-hostname",
+  "replica-announce-ip",
+  "bind-source-addr",
+  "tls-cert-file",
+  "tls-key-file",
+  "tls-key-file-pass",
+  "tls-client-cert-file",
+  "tls-client-key-file",
+  "tls-client-key-file-pass",
+  "tls-dh-params-file",
+  "tls-ca-cert-file",
+  "tls-ca-cert-dir",
+  "tls-protocols",
+  "tls-ciphers",
+  "tls-ciphersuites",
+  "server_cpulist",
+  "bio_cpulist",
+  "aof_rewrite_cpulist",
+  "bgsave_cpulist",
+  // Ours (the bus secret, not Redis's): no secret, no line.
+  "cluster-bus-secret",
+  "cluster-bus-secret-previous",
+]);
+
+/** The `name args...` line(s) CONFIG REWRITE writes for a directive's current value ("": none). */
 export function rewriteLine(d: Directive, v: ConfigValue): string {
+  if (v === "" && REWRITE_NO_LINE_WHEN_EMPTY.has(d.name)) return "";
   if (d.type === "bool") return `${d.name} ${v ? "yes" : "no"}`;
   if (d.name === "save") {
     const t = String(v);
@@ -1054,7 +1138,15 @@ export function rewriteLine(d: Directive, v: ConfigValue): string {
     // config.c rewriteConfigNotifyKeyspaceEventsOption: canonical classes, always quoted.
     return `${d.name} ${reprArg(formatConfigValue(d, v))}`;
   }
-  if (d.type === "string") return `${d.name} ${rewriteArg(String(v))}`;
+  // rewriteConfigReplicaOfOption: "replicaof <host> <port>", unquoted; no line without a master.
+  if (d.name === "replicaof") return v === "" ? "" : `${d.name} ${String(v)}`;
+  // rewriteConfigStringOption / rewriteConfigSdsOption: sdscatrepr, always quoted.
+  if (d.type === "string") return `${d.name} ${reprArg(String(v))}`;
+  if (d.type === "memory") {
+    // numericConfigRewrite: rewriteConfigPercentOption ("N%") or rewriteConfigBytesOption.
+    const n = Number(v);
+    return `${d.name} ${d.percent && n < 0 ? `${-n}%` : formatMemoryForRewrite(n)}`;
+  }
   return `${d.name} ${String(v)}`;
 }
 
@@ -1063,14 +1155,25 @@ export function rewriteLine(d: Directive, v: ConfigValue): string {
  * (first occurrence) by the current value, later duplicates dropped; comments, blank lines and
  * unknown lines are kept; directives that differ from their default and were not in the file
  * are appended after Redis's "# Generated by CONFIG REWRITE" marker.
+ *
+ * `userLines`: the ACL's users as `user <name> <rules>` lines (config.c rewriteConfigUserOption:
+ * ACL LIST's lines when no aclfile is set, none when one is); they take the places of the file's
+ * `user` lines in order, the rest are dropped or appended last. null: `user` lines are kept.
+ * `forceAll`: every directive is written, at its default too (DEBUG CONFIG-REWRITE-FORCE-ALL).
  */
-export function rewriteConfigText(oldText: string, config: Config): string {
+export function rewriteConfigText(
+  oldText: string,
+  config: Config,
+  userLines: string[] | null = null,
+  forceAll = false,
+): string {
   const MARK = "# Generated by CONFIG REWRITE";
   const lines = oldText.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   const out: string[] = [];
   const done = new Set<string>();
   let needsMark = true;
+  let nextUser = 0;
   for (const raw of lines) {
     const t = raw.trim();
     if (t === MARK) needsMark = false;
@@ -1079,6 +1182,10 @@ export function rewriteConfigText(oldText: string, config: Config): string {
       continue;
     }
     const argv = splitConfigLine(t);
+    if (userLines !== null && argv && argv.length && argv[0].toLowerCase() === "user") {
+      if (nextUser < userLines.length) out.push(userLines[nextUser++]);
+      continue;
+    }
     const d = argv && argv.length ? findDirective(argv[0]) : undefined;
     if (!d) {
       out.push(raw);
@@ -1086,13 +1193,17 @@ export function rewriteConfigText(oldText: string, config: Config): string {
     }
     if (done.has(d.name)) continue;
     done.add(d.name);
-    out.push(rewriteLine(d, config.get(d.name)));
+    const line = rewriteLine(d, config.get(d.name));
+    if (line !== "") out.push(line);
   }
   const extra: string[] = [];
   for (const [d, v] of config.entries()) {
-    if (done.has(d.name) || v === d.default) continue;
-    extra.push(rewriteLine(d, v));
+    // DEBUG CONFIG-REWRITE-FORCE-ALL (rewriteConfig's force_write): defaults written too.
+    if (done.has(d.name) || (v === d.default && !forceAll)) continue;
+    const line = rewriteLine(d, v);
+    if (line !== "") extra.push(line);
   }
+  if (userLines !== null) extra.push(...userLines.slice(nextUser));
   if (extra.length) {
     // Redis drops trailing blank lines before appending the marker.
     while (out.length && out[out.length - 1].trim() === "") out.pop();
@@ -1302,12 +1413,18 @@ export class Config {
   file: string | null = null;
   /** `user <name> <rules...>` directives: [name, ...rules], loaded by the ACL at startup. */
   aclUsers: string[][] = [];
+  /** `rename-command` and `loadmodule` lines: taken, with no effect here (NO_EFFECT_LINES). */
+  ignoredLines: string[] = [];
 
   constructor() {
     for (const d of DIRECTIVES) this.values.set(d.name, d.default);
   }
 
   get(name: string): ConfigValue {
+    // A canonical (lower-case) name: one Map read. Commands read directives on their hot path
+    // (min-replicas-to-write for every write), where findDirective's lower-casing showed up.
+    const v = this.values.get(name);
+    if (v !== undefined) return v;
     const d = findDirective(name);
     if (!d) throw new Error(`unknown config directive ${name}`);
     return this.values.get(d.name)!;
@@ -1399,7 +1516,8 @@ export class Config {
         continue;
       }
       if (name === "rename-command" || name === "loadmodule") {
-        continue; // accepted and ignored (no modules)
+        this.ignoredLines.push(t); // taken, without effect: logged at start (noEffectSettings)
+        continue;
       }
       const d = findDirective(name);
       if (!d) {

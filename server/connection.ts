@@ -9,13 +9,13 @@
  * by `client-output-buffer-limit` (server/output_limits.ts): past it the client is dropped.
  */
 
-import { dispatch } from "./dispatch.ts";
-import type { Server } from "./server.ts";
+import { dispatch, runInputBatch } from "./dispatch.ts";
+import type { CommandHost } from "../commands/command_host.ts";
 import type { Client } from "./client.ts";
 import { type OutputClass, type OutputLimitState, overOutputLimits } from "./output_limits.ts";
 import { unmapIpv4 } from "../cluster/ip.ts";
+import { READ_BYTES, ReadBuffer } from "./read_buffer.ts";
 
-const READ_SIZE = 64 * 1024;
 /** Flush mid-batch when this much reply is pending, to bound the output buffer. */
 const FLUSH_AT = 1024 * 1024;
 
@@ -39,7 +39,7 @@ const DENIED = new TextEncoder().encode(
  * Protected mode (Redis 7.0): with `protected-mode yes` and no password for the default user,
  * only loopback clients are served (whatever `bind` says, as 7.0 does).
  */
-export function protectedModeDenies(server: Server, remote: Deno.Addr): boolean {
+export function protectedModeDenies(server: CommandHost, remote: Deno.Addr): boolean {
   if (!server.config.getBool("protected-mode") || server.authRequired()) return false;
   const host = (remote as Deno.NetAddr).hostname ?? "";
   return !(host.startsWith("127.") || host === "::1" || host.startsWith("::ffff:127."));
@@ -64,7 +64,7 @@ class OutputWriter {
   closed = false;
 
   constructor(
-    private readonly server: Server,
+    private readonly server: CommandHost,
     private readonly client: Client,
     private readonly conn: Deno.Conn,
   ) {}
@@ -183,7 +183,7 @@ class OutputWriter {
 }
 
 export async function serveConnection(
-  server: Server,
+  server: CommandHost,
   conn: Deno.TcpConn,
   tls = false,
 ): Promise<void> {
@@ -214,7 +214,7 @@ export async function serveConnection(
     client.close();
     return;
   }
-  const readBuf = new Uint8Array(READ_SIZE);
+  const readBuf = new ReadBuffer();
   try {
     while (!closed) {
       const carried = carriedReads.get(client);
@@ -223,12 +223,14 @@ export async function serveConnection(
         carriedReads.delete(client);
         if (await carried === null) break;
       } else {
-        const n = await conn.read(readBuf);
+        const buf = readBuf.buf;
+        const n = await conn.read(buf);
         if (n === null) break;
         server.stats.netInputBytes += n;
-        client.parser.feed(readBuf.subarray(0, n));
+        client.parser.feed(buf.subarray(0, n));
+        readBuf.filled(n);
       }
-      const waiting = processInput(server, client, conn, writer);
+      const waiting = runInputBatch(() => processInput(server, client, conn, writer));
       if (waiting !== undefined) await waiting;
       if (client.reply.len > 0) await writer.flush();
       if (client.closeAfterReply) break;
@@ -265,7 +267,7 @@ const carriedReads = new WeakMap<Client, Promise<number | null>>();
  * cancelled (db.cancelBlocked) so a later push is not handed to a dead client.
  */
 async function waitWatchingPeer(
-  server: Server,
+  server: CommandHost,
   client: Client,
   conn: Deno.Conn,
   p: Promise<void>,
@@ -275,7 +277,7 @@ async function waitWatchingPeer(
     settled = true;
     return -2;
   });
-  const buf = new Uint8Array(READ_SIZE);
+  const buf = new Uint8Array(READ_BYTES);
   while (!settled) {
     const read = conn.read(buf).catch(() => null).then((n) => {
       if (n !== null) {
@@ -309,7 +311,7 @@ async function waitWatchingPeer(
  * runs in `processInputAsync`, whose promise is returned.
  */
 function processInput(
-  server: Server,
+  server: CommandHost,
   client: Client,
   conn: Deno.Conn,
   writer: OutputWriter,
@@ -333,7 +335,7 @@ function processInput(
 
 /** A request that waits: its earlier replies go first, then the rest of the input runs. */
 async function finishWaiting(
-  server: Server,
+  server: CommandHost,
   client: Client,
   conn: Deno.Conn,
   writer: OutputWriter,
@@ -349,7 +351,7 @@ async function finishWaiting(
 }
 
 function protocolError(
-  server: Server,
+  server: CommandHost,
   client: Client,
   r: { error: string; closeWithoutReply?: boolean },
 ): void {
@@ -367,7 +369,7 @@ function protocolError(
 }
 
 async function processInputAsync(
-  server: Server,
+  server: CommandHost,
   client: Client,
   conn: Deno.Conn,
   writer: OutputWriter,

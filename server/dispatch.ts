@@ -8,10 +8,11 @@ import { latin1, lower, str } from "../protocol/bytes.ts";
 import * as E from "../commands/errors.ts";
 import type { CommandContext, CommandDef } from "../commands/types.ts";
 import type { Client, QueuedCommand } from "./client.ts";
-import type { Server } from "./server.ts";
+import type { CommandHost } from "../commands/command_host.ts";
 import { MISCONF_AOF_PREFIX } from "../persistence/aof.ts";
 import { Tracking } from "./tracking.ts";
 import { aclDenyCall } from "./acl_guard.ts";
+import { usesLuaVm } from "../scripting/vm_commands.ts";
 
 /** What a RESP2 client in the Pub/Sub context may run (Redis's processCommand). */
 const PUBSUB_CONTEXT = new Set([
@@ -57,12 +58,38 @@ function protectedCommandError(fullname: string, directive: string): string {
     "configuration file, and then restart the server.";
 }
 
+/**
+ * The last command name seen, as sent and lower-cased: pipelined requests repeat their name,
+ * and reusing the string skips building it and hashing it for the table's Map.
+ */
+const NAME_CACHE_MAX_BYTES = 32;
+const lastNameBytes = new Uint8Array(NAME_CACHE_MAX_BYTES);
+let lastNameLength = -1;
+let lastName = "";
+
+/** lower(bytes), from the one-entry cache when the bytes are the last name's. */
+function commandName(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n === lastNameLength) {
+    let i = 0;
+    while (i < n && bytes[i] === lastNameBytes[i]) i++;
+    if (i === n) return lastName;
+  }
+  const name = lower(bytes);
+  if (n <= NAME_CACHE_MAX_BYTES) {
+    lastNameBytes.set(bytes);
+    lastNameLength = n;
+    lastName = name;
+  }
+  return name;
+}
+
 /** Resolve argv to a command (or subcommand) definition, or an error text. */
 export function lookupCommand(
-  server: Server,
+  server: CommandHost,
   argv: Uint8Array[],
 ): { def: CommandDef; fullname: string } | { error: string } {
-  const name = lower(argv[0]);
+  const name = commandName(argv[0]);
   const def = server.commands.get(name);
   if (def === undefined) {
     return {
@@ -86,7 +113,11 @@ function arityOk(def: CommandDef, argc: number): boolean {
  * Handle one request. Returns a Promise only when the command is asynchronous; the caller must
  * await it before handling the next request of the same client (replies stay in order).
  */
-export function dispatch(server: Server, client: Client, argv: Uint8Array[]): void | Promise<void> {
+export function dispatch(
+  server: CommandHost,
+  client: Client,
+  argv: Uint8Array[],
+): void | Promise<void> {
   // CLIENT REPLY OFF|SKIP: one test unless the client asked for it.
   if (client.replyOff || client.replySkip) return dispatchReplyControlled(server, client, argv);
   const r = dispatchCommand(server, client, argv);
@@ -109,7 +140,7 @@ function promoteSkip(client: Client): void {
  * resetClient's step: a SKIP applies to the next command only.
  */
 function dispatchReplyControlled(
-  server: Server,
+  server: CommandHost,
   client: Client,
   argv: Uint8Array[],
 ): void | Promise<void> {
@@ -134,7 +165,11 @@ function dispatchReplyControlled(
   done();
 }
 
-function dispatchCommand(server: Server, client: Client, argv: Uint8Array[]): void | Promise<void> {
+function dispatchCommand(
+  server: CommandHost,
+  client: Client,
+  argv: Uint8Array[],
+): void | Promise<void> {
   const reply = client.reply;
   client.lastInteractionMs = server.now();
   const found = lookupCommand(server, argv);
@@ -377,14 +412,52 @@ function failedNow(client: Client): boolean {
   return failed;
 }
 
+/**
+ * The command clock (call()'s ustime() pair) costs a Deno op per read, so within one
+ * synchronous run of pipelined requests (`runInputBatch`) a command's start is the previous
+ * command's end, read once: one clock read per command instead of two. The gap between them
+ * is the next request's parsing and processCommand checks, well under a microsecond.
+ * -1: no carried reading (outside a batch, or after anything that may have waited).
+ */
+let carriedClockMs = -1;
+let inInputBatch = false;
+/** Nesting of call(): only top-level commands carry the clock (a script's or EXEC's do not). */
+let callDepth = 0;
+
+/**
+ * Run `fn` (a client's synchronous run of requests) with the clock carried between the
+ * top-level commands it runs; nothing is carried past it.
+ */
+export function runInputBatch<T>(fn: () => T): T {
+  const outerBatch = inInputBatch;
+  const outerDepth = callDepth;
+  inInputBatch = true;
+  carriedClockMs = -1;
+  callDepth = 0;
+  try {
+    return fn();
+  } finally {
+    inInputBatch = outerBatch;
+    callDepth = outerDepth;
+    carriedClockMs = -1;
+  }
+}
+
 /** Run a resolved command and account for it. */
 export function call(
-  server: Server,
+  server: CommandHost,
   client: Client,
   def: CommandDef,
   fullname: string,
   argv: Uint8Array[],
 ): void | Promise<void> {
+  // The Lua VM is made on first use: a command that runs in it waits for it first, so that what
+  // it writes is propagated as one unit, as with the VM already there.
+  if (!server.scripts.hasVm && usesLuaVm(fullname)) {
+    return Promise.resolve(server.scripts.ready()).then(() =>
+      call(server, client, def, fullname, argv)
+    );
+  }
   const ctx: CommandContext = { server, client, reply: client.reply, db: client.db };
   // A snapshot is being written: the keys this command may change in place keep their old
   // values in it (persistence/snapshot.ts).
@@ -394,11 +467,19 @@ export function call(
   }
   // incrCommandStatsOnError(NULL, 0): errors before the call are not this command's.
   errorsCounted.set(client, client.reply.errors);
-  const start = performance.now();
-  // Replication: costs one boolean test unless this node has a backlog to feed.
-  const r = server.replication.propagating
-    ? server.replication.callPropagating(ctx, def, fullname, argv)
-    : def.handler!(ctx, argv);
+  const top = callDepth === 0;
+  const start = top && carriedClockMs >= 0 ? carriedClockMs : performance.now();
+  carriedClockMs = -1;
+  callDepth++;
+  let r: void | Promise<void>;
+  try {
+    // Replication: costs one boolean test unless this node has a backlog to feed.
+    r = server.replication.propagating
+      ? server.replication.callPropagating(ctx, def, fullname, argv)
+      : def.handler!(ctx, argv);
+  } finally {
+    callDepth--;
+  }
   const asking = client.asking;
   // Client-side caching: costs one test unless a client tracks keys (trackingRememberKeys).
   if (server.tracking.active) server.tracking.afterCall(client, def, fullname, argv, r);
@@ -419,14 +500,9 @@ export function call(
       if (asking && fullname !== "asking") client.asking = false;
     });
   }
-  server.recordCall(
-    fullname,
-    performance.now() - start,
-    failedNow(client),
-    client,
-    argv,
-    def,
-  );
+  const end = performance.now();
+  if (top && inInputBatch) carriedClockMs = end;
+  server.recordCall(fullname, end - start, failedNow(client), client, argv, def);
   // MONITOR: costs one test unless someone monitors (server/monitor.ts).
   if (server.monitors.size !== 0) server.monitors.afterCall(server, client, def, argv);
   // ASKING is one-shot: it applies to the next command only.

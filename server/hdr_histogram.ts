@@ -14,7 +14,9 @@ const SIGNIFICANT_FIGURES = 2;
 
 /** 64 - clz64(v) for v < 2^53 (the values here stay far below). */
 function bitLength(v: number): number {
-  return v === 0 ? 0 : Math.floor(Math.log2(v)) + 1;
+  // Math.clz32 for 32-bit values (every recorded one: they are clamped to 1e9 ns).
+  if (v < 4294967296) return 32 - Math.clz32(v);
+  return Math.floor(Math.log2(v)) + 1;
 }
 
 export class HdrHistogram {

@@ -13,7 +13,7 @@
  */
 
 import { cpuUsage } from "node:process";
-import type { Server } from "./server.ts";
+import type { CommandHost } from "../commands/command_host.ts";
 import { REDIS_VERSION } from "./version.ts";
 import { isReplica, myself } from "../cluster/state.ts";
 import type { Db } from "../keyspace/db.ts";
@@ -56,7 +56,7 @@ const NAMED_ONLY_SECTIONS = ["linkmachines"];
 interface InfoState {
   replId: string;
 }
-const states = new WeakMap<Server, InfoState>();
+const states = new WeakMap<CommandHost, InfoState>();
 
 function randomHex40(): string {
   const b = new Uint8Array(20);
@@ -66,7 +66,7 @@ function randomHex40(): string {
   return s;
 }
 
-export function infoState(server: Server): InfoState {
+export function infoState(server: CommandHost): InfoState {
   let s = states.get(server);
   if (s === undefined) {
     s = { replId: randomHex40() };
@@ -76,7 +76,7 @@ export function infoState(server: Server): InfoState {
 }
 
 /** "master" or "slave": a cluster node whose myself entry is a replica is a slave. */
-export function serverRole(server: Server): "master" | "slave" {
+export function serverRole(server: CommandHost): "master" | "slave" {
   if (server.replication.isReplica) return "slave";
   const cl = server.cluster;
   if (cl === null) return "master";
@@ -120,7 +120,7 @@ function osString(): string {
   return `${os} ${rel} ${b.arch}`;
 }
 
-function section(server: Server, name: string): string | null {
+function section(server: CommandHost, name: string): string | null {
   const now = server.now();
   const cfg = server.config;
   switch (name) {
@@ -430,7 +430,7 @@ function trimDouble(s: string): string {
 }
 
 /** Mean remaining TTL in ms over (at most 1000 of) the keys that have one. */
-function avgTtl(server: Server, db: Db): number {
+function avgTtl(server: CommandHost, db: Db): number {
   const now = server.now();
   let sum = 0;
   let n = 0;
@@ -445,18 +445,18 @@ function avgTtl(server: Server, db: Db): number {
 }
 
 /** Clients blocked on keys, in every database. */
-function blockedClients(server: Server): number {
+function blockedClients(server: CommandHost): number {
   let n = server.clientPause.waiting;
   for (const db of server.dbs) n += db.blockedWaiters.size;
   return n;
 }
 
 /** Error replies by code ("ERR", "WRONGTYPE"...). */
-function errorStats(server: Server): Map<string, number> {
+function errorStats(server: CommandHost): Map<string, number> {
   return server.errorStats;
 }
 
-function totalErrors(server: Server): number {
+function totalErrors(server: CommandHost): number {
   let n = 0;
   for (const v of errorStats(server).values()) n += v;
   return n;
@@ -480,7 +480,7 @@ const TITLES: Record<string, string> = {
 };
 
 /** The whole INFO text for the given arguments (section names). */
-export function buildInfo(server: Server, args: string[]): string {
+export function buildInfo(server: CommandHost, args: string[]): string {
   let out = "";
   for (const name of selectSections(args)) {
     const body = section(server, name);
@@ -492,7 +492,7 @@ export function buildInfo(server: Server, args: string[]): string {
 }
 
 /** The scripting lines of INFO memory, in Redis 7.0's order. */
-function scriptMemoryLines(server: Server, mh: MemoryOverhead): [string, string | number][] {
+function scriptMemoryLines(server: CommandHost, mh: MemoryOverhead): [string, string | number][] {
   const scripts = server.scripts;
   const vm = mh.luaVmBytes;
   const fnVm = scripts.memoryBytes("functions");

@@ -13,7 +13,7 @@
  * whenever the garbage outgrows a share of maxmemory (RSS stays within ~1.2-1.3x maxmemory).
  */
 
-import type { Server } from "./server.ts";
+import type { MaxmemoryHost } from "./maxmemory_host.ts";
 import type { Client } from "./client.ts";
 import type { CommandDef } from "../commands/command_def.ts";
 import type { Db } from "../keyspace/db.ts";
@@ -39,7 +39,7 @@ export class Maxmemory {
   /** Full collections when RSS runs past maxmemory (created when a limit is first set). */
   guard: ProcessMemoryGuard | null = null;
 
-  constructor(private readonly server: Server) {
+  constructor(private readonly server: MaxmemoryHost) {
     try {
       this.startupBytes = Deno.memoryUsage().rss;
     } catch { /* not permitted */ }
@@ -57,6 +57,9 @@ export class Maxmemory {
       clockUs: () => performance.now() * 1000,
       random: Math.random,
       later: (fn) => setTimeout(fn, 0),
+      latencyMonitorOn: () => s.latency.thresholdMs !== 0,
+      latencySample: (event, ms) =>
+        s.latency.addSampleIfNeeded(event, ms, Math.floor(s.now() / 1000)),
     });
   }
 

@@ -24,7 +24,10 @@
  * with %.17g as Redis's do.
  */
 
-import type { Server } from "./server.ts";
+import type { DatabasesPort } from "./server_ports.ts";
+import type { Maxmemory } from "./maxmemory.ts";
+import type { Aof } from "../persistence/aof.ts";
+import type { ScriptsPort } from "../scripting/scripts_port.ts";
 import { MAP_ENTRY_BYTES } from "../keyspace/object_size.ts";
 
 /** ZMALLOC_LIB of a Redis built without jemalloc (INFO mem_allocator). */
@@ -87,8 +90,15 @@ function processRss(): number {
   }
 }
 
+/** What the overhead figures read of the server (a port, not the `Server` class). */
+export interface MemoryOverheadHost extends DatabasesPort {
+  readonly maxmemory: Pick<Maxmemory, "usedMemory" | "peak" | "startupBytes" | "backlogBytes">;
+  readonly scripts: Pick<ScriptsPort, "memoryBytes" | "scriptsBytes" | "functionCodes">;
+  readonly aof: Pick<Aof, "on" | "pendingBytes">;
+}
+
 /** getMemoryOverheadData over this node's figures (see the module comment). */
-export function memoryOverhead(server: Server): MemoryOverhead {
+export function memoryOverhead(server: MemoryOverheadHost): MemoryOverhead {
   const mm = server.maxmemory;
   const used = mm.usedMemory();
   const peak = mm.peak(used);

@@ -4,7 +4,7 @@
  * server/connection.ts's read-parse-dispatch-write loop.
  */
 
-import { type DebugKnobs, defaultDebugKnobs } from "../commands/debug.ts";
+import { type DebugKnobs, defaultDebugKnobs } from "./debug_knobs.ts";
 import { Config, findDirective, formatConfigValue, noEffectSettings } from "./config.ts";
 import { Db } from "../keyspace/db.ts";
 import { Client } from "./client.ts";
@@ -44,37 +44,27 @@ import { HdrHistogram } from "./hdr_histogram.ts";
 import { redactedArgs } from "./monitor.ts";
 import { lruClock } from "../keyspace/lru.ts";
 import { REDIS_VERSION } from "./version.ts";
+import type {
+  ClientsPort,
+  ClockPort,
+  CommandStat,
+  CommandStatsPort,
+  CommandTablePort,
+  ConfigPort,
+  DatabasesPort,
+  LogPort,
+  ServerStats,
+  SlowlogEntry,
+} from "./server_ports.ts";
+import type { ScriptsHost } from "../commands/scripting.ts";
+import type { ConfigApplyHost } from "../commands/config.ts";
+import type { MaxmemoryHost } from "./maxmemory_host.ts";
+import type { AclHost } from "./acl_guard.ts";
+import type { ClusterHost } from "../cluster/cluster_host.ts";
+import type { CommandHost } from "../commands/command_host.ts";
+import type { ReplicationServerHost } from "../replication/replication_host.ts";
 
-export interface ServerStats {
-  totalConnections: number;
-  rejectedConnections: number;
-  totalCommands: number;
-  rejectedCalls: number;
-  failedCalls: number;
-  netInputBytes: number;
-  netOutputBytes: number;
-}
-
-export interface CommandStat {
-  calls: number;
-  usec: number;
-  /** The command ran and replied an error (Redis's failed_calls). */
-  failed: number;
-  /** Refused before it ran: arity, ACL, OOM, MOVED... (Redis's rejected_calls). */
-  rejected: number;
-  /** Run times (ns) while latency-tracking is on (INFO latencystats, LATENCY HISTOGRAM). */
-  histogram?: HdrHistogram;
-}
-
-/** One SLOWLOG entry (arguments already truncated as Redis does). */
-export interface SlowlogEntry {
-  id: number;
-  timeSec: number;
-  durationUs: number;
-  args: Uint8Array[];
-  addr: string;
-  name: string;
-}
+export type { CommandStat, ServerStats, SlowlogEntry } from "./server_ports.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -91,7 +81,22 @@ function randomHex40(): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-export class Server {
+export class Server
+  implements
+    ClockPort,
+    LogPort,
+    ConfigPort,
+    CommandTablePort,
+    CommandStatsPort,
+    DatabasesPort,
+    ClientsPort,
+    AclHost,
+    ScriptsHost,
+    ConfigApplyHost,
+    MaxmemoryHost,
+    ClusterHost,
+    ReplicationServerHost,
+    CommandHost {
   readonly config: Config;
   /** Database 0 (the only one in cluster mode); `dbs[i]` is SELECT i's. */
   readonly db: Db;
@@ -271,12 +276,19 @@ export class Server {
         this.log.warning(msg);
         Deno.exit(1);
       },
+      latencySample: (event, ms) =>
+        this.latency.addSampleIfNeeded(event, ms, Math.floor(this.now() / 1000)),
     });
   }
 
   /** notify-keyspace-events, parsed, for every database. */
   setNotifyFlags(flags: number): void {
     for (const db of this.dbs) db.notifier.flags = flags;
+  }
+
+  /** Run one command as `client` (server/dispatch.ts); replication applies its master's stream. */
+  dispatchCommand(client: Client, argv: Uint8Array[]): void | Promise<void> {
+    return dispatch(this, client, argv);
   }
 
   /** Keys in every database. */
@@ -486,9 +498,8 @@ export class Server {
     }
     const pidfile = this.config.getString("pidfile");
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
-    // The Lua VM before any client is served (a dataset may hold function libraries), and no
-    // await between serving and loading: the load must answer -LOADING from the first request.
-    await this.scripts.ready();
+    // No await between serving and loading: the load must answer -LOADING from the first
+    // request. The Lua VM is created on first use (a script, or a dataset's function libraries).
     // used_memory_startup: the runtime's own memory, before any key is loaded.
     try {
       this.maxmemory.startupBytes = Deno.memoryUsage().rss;
@@ -561,7 +572,7 @@ export class Server {
             state,
           });
           this.log.notice(`Reading RDB base file on AOF loading...`);
-          this.scripts.replaceFunctionsFromRdb(out.file.functions);
+          await this.scripts.replaceFunctionsFromRdb(out.file.functions);
           start = out.file.endOffset;
         }
         let r;
@@ -640,7 +651,7 @@ export class Server {
         keyLoadDelayUs: this.config.getNumber("key-load-delay"),
         state,
       });
-      this.scripts.replaceFunctionsFromRdb(out.file.functions);
+      await this.scripts.replaceFunctionsFromRdb(out.file.functions);
       this.lastLoad = { loaded: out.loaded, expired: out.expired };
       this.log.notice(
         `Done loading RDB, keys loaded: ${out.loaded}, keys expired: ${out.expired}.`,

@@ -132,6 +132,8 @@ export interface ScaleResult {
   rssBytes: number;
   heapUsedBytes: number;
   simulatedMs: number;
+  /** The world's trace hash at the end (equal for two runs of one seed and size). */
+  trace: string;
 }
 
 /** What node i was given: the owner of each slot (masters 0..m-1, even ranges). */
@@ -222,7 +224,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
             `${((world.now() - t0) / 1000).toFixed(0)} simulated s: ${knowing.length} nodes ` +
               `do not know every node yet, ${agreeing.length} disagree on slots; ` +
               `RSS ${(Deno.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, CPU ` +
-              `${(cpuMs(cpu0) / 1000).toFixed(0)} s`,
+              `${(cpuMs(cpu0) / 1000).toFixed(0)} s, trace ${world.traceHash()}`,
           );
         }
         if (agreeing.length > 0) {
@@ -366,6 +368,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
       simulatedMs: world.now() - SIM_START_MS,
+      trace: world.traceHash(),
     };
   } finally {
     world.shutdown();
@@ -408,6 +411,6 @@ export function formatScale(r: ScaleResult): string[] {
     `${(r.simulatedMs / 1000).toFixed(0)} simulated s, ` +
     `RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB, V8 heap ${
       (r.heapUsedBytes / 2 ** 20).toFixed(0)
-    } MiB`,
+    } MiB, trace ${r.trace}`,
   ];
 }

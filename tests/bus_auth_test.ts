@@ -549,7 +549,8 @@ Deno.test({
       node.server.config.file = file;
       assert.equal(await call(p, "CONFIG", "REWRITE"), "OK");
       const text = Deno.readTextFileSync(file);
-      assert.match(text, /^cluster-bus-secret new$/m);
+      // Strings are always quoted, as config.c rewriteConfigStringOption (sdscatrepr) does.
+      assert.match(text, /^cluster-bus-secret "new"$/m);
       assert.match(text, new RegExp(`^cluster-bus-secret-previous "${SECRET}"$`, "m"));
     } finally {
       await node.stop();

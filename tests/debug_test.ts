@@ -216,6 +216,8 @@ Deno.test("DEBUG subcommands: replies byte for byte in RESP2 and RESP3", async (
       words("DEBUG RELOAD NOSAVE NOFLUSH MERGE"),
       words("DEBUG DIGEST"),
       words("DEBUG STRINGMATCH-LEN"),
+      words("DEBUG CONFIG-REWRITE-FORCE-ALL"), // no config file: "Bad address"
+      words("DEBUG config-rewrite-force-all x"),
       words("DEBUG NOSUCH"),
       words("DEBUG HELP EXTRA"),
       words("INFO errorstats"),

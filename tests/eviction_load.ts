@@ -24,6 +24,8 @@ const BATCH = 500;
 
 export interface EvictionSide {
   maxmemoryBytes: number;
+  /** Peak RSS (VmHWM) before the load: the process's start-up memory. */
+  startPeakRssBytes: number;
   peakRssBytes: number;
   /** peakRssBytes / maxmemoryBytes. */
   rssRatio: number;
@@ -101,6 +103,7 @@ function noteErrors(replies: RespValue[], errors: Set<string>): void {
 
 async function runSide(c: RespClient, pid: number, budgetBytes: number, writes: number) {
   const errors = new Set<string>();
+  const startPeakRssBytes = peakRss(pid);
   const maxmemoryBytes = await infoField(c, "used_memory") + budgetBytes;
   await c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
   await c.call("CONFIG", "SET", "maxmemory", String(maxmemoryBytes));
@@ -139,6 +142,7 @@ async function runSide(c: RespClient, pid: number, budgetBytes: number, writes: 
   noteErrors(overReplies, errors);
   const side: EvictionSide = {
     maxmemoryBytes,
+    startPeakRssBytes,
     peakRssBytes,
     rssRatio: peakRssBytes / maxmemoryBytes,
     hitRate: hits / reads,
@@ -184,7 +188,7 @@ export function evictionText(r: EvictionLoadResult): string {
   const line = (who: string, s: EvictionSide) =>
     `${who.padEnd(6)} maxmemory ${mib(s.maxmemoryBytes)} MiB, peak RSS ${
       mib(s.peakRssBytes)
-    } MiB (${s.rssRatio.toFixed(2)}x), LRU hit rate ${
+    } MiB (${s.rssRatio.toFixed(2)}x; ${mib(s.startPeakRssBytes)} MiB at start), LRU hit rate ${
       s.hitRate.toFixed(3)
     }, evicted ${s.evictedKeys} keys (${s.evictedPerSec.toFixed(0)}/s over ${
       s.writeSeconds.toFixed(1)

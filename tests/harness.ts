@@ -170,11 +170,14 @@ export function haveRedisServer(): boolean {
   }
 }
 
-/** Start a real redis-server (Debian's 7.0) with the given directives. */
-export async function spawnRedis(directives: Record<string, string> = {}): Promise<SpawnedProcess> {
+/** Start a real redis-server (Debian's 7.0) with the given directives (and config file). */
+export async function spawnRedis(
+  directives: Record<string, string> = {},
+  configFile?: string,
+): Promise<SpawnedProcess> {
   const port = directives.port ? Number(directives.port) : freePort();
   const dir = directives.dir ?? await tempDir("redis");
-  const args: string[] = [];
+  const args: string[] = configFile === undefined ? [] : [configFile];
   for (
     const [k, v] of Object.entries({
       bind: "127.0.0.1",

@@ -132,6 +132,21 @@ Deno.test({
       assert.match(out1, /Cluster ready: 3 masters, 3 replicas, 16384 slots assigned/);
       assert.ok(out1.includes(`redis-cli -c -p ${base}`), out1);
       assert.ok(out1.includes(`${dir}/${base}/node.log`), out1);
+      // The live dashboard's address is printed with the rest, and its page shows this cluster.
+      const dashUrl = /^Dashboard: open (http:\/\/\S+) /m.exec(
+        await l.waitLine("Dashboard: open ", 30_000),
+      )?.[1];
+      assert.ok(dashUrl !== undefined, l.output());
+      await waitFor(
+        "the dashboard's view of the six nodes",
+        async () => {
+          const v = await (await fetch(`${dashUrl}api/view`)).json();
+          return v.view?.nodes.length === NODES && v.view.covered === 16384;
+        },
+        20_000,
+        100,
+      );
+      assert.match(await (await fetch(dashUrl)).text(), /<div id="slot-grid"/);
       for (const p of ports) {
         const conf = Deno.readTextFileSync(`${dir}/${p}/nodes.conf`);
         assert.equal(conf.trim().split("\n").filter((x) => !x.startsWith("vars")).length, NODES);

@@ -1,0 +1,88 @@
+/**
+ * `deno task bench --mode idle`: what an idle node and an idle connection cost, ours beside a real
+ * `redis-server` (standalone, fresh processes): RSS after a 2 s settle with no client, and the RSS
+ * growth per connection with --idle-conns connections open (each has sent one PING and read its
+ * PONG, so the server holds a served, idle client), 1 s after the last one.
+ */
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Proc, start, stop } from "./procs.ts";
+
+export interface IdleConnResult {
+  conns: number;
+  redisIdleRssKiB: number;
+  oursIdleRssKiB: number;
+  redisBytesPerConn: number;
+  oursBytesPerConn: number;
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return m ? Number(m[1]) : 0;
+}
+
+const PING = new TextEncoder().encode("*1\r\n$4\r\nPING\r\n");
+
+async function openIdle(port: number, n: number): Promise<Deno.Conn[]> {
+  const conns: Deno.Conn[] = [];
+  const buf = new Uint8Array(64);
+  for (let i = 0; i < n; i++) {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    conns.push(c);
+    await c.write(PING);
+    let got = 0;
+    while (got < 7) {
+      const r = await c.read(buf.subarray(got));
+      if (r === null) throw new Error(`connection ${i} closed by the server`);
+      got += r;
+    }
+  }
+  return conns;
+}
+
+async function measure(
+  kind: "ours" | "redis",
+  n: number,
+): Promise<{ idle: number; perConn: number }> {
+  const p: Proc = await start(kind, false, true, { maxclients: String(n + 100) });
+  const conns: Deno.Conn[] = [];
+  try {
+    await sleep(2000);
+    const idle = rssKiB(p.pid);
+    conns.push(...await openIdle(p.port, n));
+    await sleep(1000);
+    return { idle, perConn: ((rssKiB(p.pid) - idle) * 1024) / n };
+  } finally {
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* gone */ }
+    }
+    await stop(p);
+  }
+}
+
+export async function measureIdleConns(conns: number): Promise<IdleConnResult> {
+  const redis = await measure("redis", conns);
+  const ours = await measure("ours", conns);
+  return {
+    conns,
+    redisIdleRssKiB: redis.idle,
+    oursIdleRssKiB: ours.idle,
+    redisBytesPerConn: redis.perConn,
+    oursBytesPerConn: ours.perConn,
+  };
+}
+
+export function idleConnText(r: IdleConnResult): string {
+  const mib = (k: number) => (k / 1024).toFixed(1);
+  return [
+    "\n== idle: RSS of a node with no client, and per idle connection (standalone) ==",
+    `idle node RSS: redis ${mib(r.redisIdleRssKiB)} MiB, ours ${mib(r.oursIdleRssKiB)} MiB`,
+    `RSS per idle connection (${r.conns} open): redis ${
+      (r.redisBytesPerConn / 1024).toFixed(1)
+    } KiB, ours ${(r.oursBytesPerConn / 1024).toFixed(1)} KiB, ratio ${
+      (r.oursBytesPerConn / r.redisBytesPerConn).toFixed(2)
+    }`,
+  ].join("\n");
+}

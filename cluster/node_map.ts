@@ -1,0 +1,198 @@
+/**
+ * The node map of a `ClusterState` (cluster/state.ts) as a persistent map: replacing or adding a
+ * few records costs about sqrt(N), not a copy of all N (Redis mutates its `clusterState.nodes`
+ * dict in place; the views here are immutable, so each update used to copy the whole map).
+ *
+ * A `NodeMap` is a shared, never mutated `base` Map plus a small `delta` of records set over it.
+ * It iterates exactly as the Map made by copying the base and calling `set` with each delta
+ * entry would (a replaced key keeps its place, a new one goes last), through a flat Map built the
+ * first time it is iterated; once the delta passes ~sqrt(N) entries the next update starts from
+ * that flat Map. `changedKeysBetween` tells which keys can differ between two maps of one lineage,
+ * so a view change is diffed over the records it touched, not over all N.
+ */
+
+const EMPTY: ReadonlyMap<string, never> = new Map<string, never>();
+
+export class NodeMap<V extends object> implements ReadonlyMap<string, V> {
+  /** The flat Map this one iterates through, once built (the base itself when no delta). */
+  #flat: ReadonlyMap<string, V> | null;
+
+  private constructor(
+    readonly base: ReadonlyMap<string, V>,
+    readonly delta: ReadonlyMap<string, V>,
+    /** Delta keys not in `base`. */
+    private readonly added: number,
+  ) {
+    this.#flat = delta.size === 0 ? base : null;
+  }
+
+  /** `m` with the records `entries` set (by key), as a NodeMap; `m` is unchanged. */
+  static with<V extends object>(
+    m: ReadonlyMap<string, V>,
+    entries: Iterable<readonly [string, V]>,
+  ): NodeMap<V> {
+    let base: ReadonlyMap<string, V>;
+    let delta: Map<string, V>;
+    let added: number;
+    if (m instanceof NodeMap) {
+      if (m.delta.size >= Math.max(8, Math.ceil(Math.sqrt(m.size)))) {
+        base = m.flat();
+        delta = new Map();
+        added = 0;
+      } else {
+        base = m.base;
+        delta = new Map(m.delta);
+        added = m.added;
+      }
+    } else {
+      base = m;
+      delta = new Map();
+      added = 0;
+    }
+    for (const [k, v] of entries) {
+      if (!delta.has(k) && !base.has(k)) added++;
+      delta.set(k, v);
+    }
+    return new NodeMap(base, delta, added);
+  }
+
+  get size(): number {
+    return this.base.size + this.added;
+  }
+
+  get(key: string): V | undefined {
+    const v = this.delta.get(key);
+    return v !== undefined ? v : this.base.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.delta.has(key) || this.base.has(key);
+  }
+
+  /** The flat Map: the base copied, then each delta entry set. */
+  flat(): ReadonlyMap<string, V> {
+    if (this.#flat !== null) return this.#flat;
+    const m = new Map(this.base);
+    for (const [k, v] of this.delta) m.set(k, v);
+    this.#flat = m;
+    return m;
+  }
+
+  /** The flat Map if it was built, else null. */
+  flatIfBuilt(): ReadonlyMap<string, V> | null {
+    return this.#flat;
+  }
+
+  entries(): MapIterator<[string, V]> {
+    return this.flat().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.flat().keys();
+  }
+
+  values(): MapIterator<V> {
+    return this.flat().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.flat()[Symbol.iterator]();
+  }
+
+  forEach(
+    cb: (value: V, key: string, map: ReadonlyMap<string, V>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [k, v] of this.flat()) cb.call(thisArg, v, k, this);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "NodeMap";
+  }
+}
+
+/** Index of each key of a base Map in its iteration order (built once per base). */
+const positions = new WeakMap<ReadonlyMap<string, unknown>, Map<string, number>>();
+
+function positionsOf(base: ReadonlyMap<string, unknown>): Map<string, number> {
+  let p = positions.get(base);
+  if (p === undefined) {
+    p = new Map();
+    let i = 0;
+    for (const k of base.keys()) p.set(k, i++);
+    positions.set(base, p);
+  }
+  return p;
+}
+
+function split<V extends object>(
+  m: ReadonlyMap<string, V>,
+): { base: ReadonlyMap<string, V>; delta: ReadonlyMap<string, V> } {
+  return m instanceof NodeMap ? { base: m.base, delta: m.delta } : { base: m, delta: EMPTY };
+}
+
+/**
+ * The keys whose records may differ between `prev` and `next` (every other key maps to the same
+ * record in both, at the same place), when `next` was derived from `prev` by `NodeMap.with` (or
+ * both from one base); null when that cannot be told cheaply, and the caller must compare all.
+ * `order(m)` ranks those keys by their place in `m`'s iteration order.
+ */
+export function changedKeysBetween<V extends object>(
+  prev: ReadonlyMap<string, V>,
+  next: ReadonlyMap<string, V>,
+): { keys: string[]; rank: (m: ReadonlyMap<string, V>, key: string) => number } | null {
+  let p = split(prev);
+  const n = split(next);
+  if (p.base !== n.base) {
+    const flat = prev instanceof NodeMap ? prev.flatIfBuilt() : prev;
+    if (flat !== n.base) return null;
+    p = { base: flat, delta: EMPTY };
+  }
+  const keys = [...n.delta.keys()];
+  for (const k of p.delta.keys()) if (!n.delta.has(k)) keys.push(k);
+  const base = n.base;
+  const rank = (m: ReadonlyMap<string, V>, key: string): number => {
+    const i = positionsOf(base).get(key);
+    if (i !== undefined) return i;
+    const delta = m === prev ? p.delta : n.delta;
+    let j = base.size;
+    for (const k of delta.keys()) {
+      if (k === key) return j;
+      if (!base.has(k)) j++;
+    }
+    return Number.MAX_SAFE_INTEGER;
+  };
+  return { keys, rank };
+}
+
+/** Keys and values of a base Map in iteration order (built once per base). */
+const arrays = new WeakMap<ReadonlyMap<string, unknown>, { keys: string[]; values: unknown[] }>();
+
+function arraysOf<V>(base: ReadonlyMap<string, V>): { keys: string[]; values: V[] } {
+  let a = arrays.get(base);
+  if (a === undefined) {
+    a = { keys: [...base.keys()], values: [...base.values()] };
+    arrays.set(base, a);
+  }
+  return a as { keys: string[]; values: V[] };
+}
+
+/**
+ * The value at place `i` of `m`'s iteration order (`[...m.values()][i]`) without copying all of
+ * `m` each time it changed: what a random pick by index needs (Redis's dictGetRandomKey).
+ */
+export function valueAt<V extends object>(m: ReadonlyMap<string, V>, i: number): V | undefined {
+  const { base, delta } = split(m);
+  const a = arraysOf(base);
+  if (i < a.keys.length) {
+    const v = delta.get(a.keys[i]);
+    return v !== undefined ? v : a.values[i];
+  }
+  let j = a.keys.length;
+  for (const [k, v] of delta) {
+    if (base.has(k)) continue;
+    if (j === i) return v;
+    j++;
+  }
+  return undefined;
+}

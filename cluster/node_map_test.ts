@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { changedKeysBetween, NodeMap, valueAt } from "./node_map.ts";
+import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
+import { Prng } from "./prng.ts";
+import {
+  type ClusterNode,
+  type ClusterState,
+  createNode,
+  createState,
+  NodeFlags,
+} from "./state.ts";
+import { type PeerChangeContext, peerChanges } from "../actors/node.ts";
+
+const ID = (k: number) => k.toString(16).padStart(40, "0");
+const CTX: PeerChangeContext = { nowMs: 5000, timing: { nodeTimeoutMs: () => 15000 } };
+
+/** A random record change: a new node, or a field the link actors see (or one they do not). */
+function randomPut(rng: Prng, m: ReadonlyMap<string, ClusterNode>, next: number): ClusterNode {
+  const ids = [...m.keys()];
+  if (rng.int(4) === 0 || ids.length < 2) {
+    return createNode(ID(next), NodeFlags.MASTER, 1000, { ip: "10.0.0.1" });
+  }
+  const n = m.get(ids[1 + rng.int(ids.length - 1)])!;
+  switch (rng.int(4)) {
+    case 0:
+      return { ...n, linkState: n.linkState === "connected" ? "disconnected" : "connected" };
+    case 1:
+      return { ...n, pingSentMs: n.pingSentMs === 0 ? 4000 + rng.int(100) : 0 };
+    case 2:
+      return { ...n, flags: n.flags ^ NodeFlags.PFAIL };
+    default:
+      return { ...n, replOffset: n.replOffset + 1 };
+  }
+}
+
+Deno.test("node map: iterates, sizes and indexes like the Map it stands for (seeded puts)", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rng = new Prng(seed);
+    let model = new Map<string, ClusterNode>([[
+      ID(0),
+      createNode(ID(0), NodeFlags.MASTER | NodeFlags.MYSELF, 0),
+    ]]);
+    let m: ReadonlyMap<string, ClusterNode> = new Map(model);
+    for (let step = 0; step < 400; step++) {
+      const n = randomPut(rng, model, step + 1);
+      model = new Map(model).set(n.id, n);
+      const keep = m;
+      const keepOrder = [...keep.entries()];
+      m = NodeMap.with(m, [[n.id, n]]);
+      assert.deepEqual([...keep.entries()], keepOrder, "the old map is unchanged");
+      assert.equal(m.size, model.size);
+      assert.equal(m.get(n.id), n);
+      assert.ok(m.has(n.id) && !m.has(ID(99999)));
+      if (step % 7 === 0) assert.deepEqual([...m.entries()], [...model.entries()]);
+      const values = [...model.values()];
+      for (let t = 0; t < 5; t++) {
+        const i = rng.int(values.length);
+        assert.equal(valueAt(m, i), values[i], `valueAt ${i}`);
+      }
+    }
+  }
+});
+
+Deno.test("node map: a view change diffed over the touched records equals the full diff", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rng = new Prng(seed);
+    let s: ClusterState = createState(ID(0), 0);
+    let fast = 0;
+    for (let step = 0; step < 300; step++) {
+      const prev = s;
+      // One to four puts per installed view, as a packet's handling does.
+      for (let k = 1 + rng.int(4); k > 0; k--) {
+        const n = randomPut(rng, s.nodes, 1000 * seed + step * 4 + k);
+        s = { ...s, nodes: NodeMap.with(s.nodes, [[n.id, n]]) };
+      }
+      if (rng.int(3) === 0) [...s.nodes.values()]; // a flat copy built midway
+      if (changedKeysBetween(prev.nodes, s.nodes) !== null) fast++;
+      // Plain Maps take the full walk.
+      const full = peerChanges(
+        { ...prev, nodes: new Map(prev.nodes) },
+        { ...s, nodes: new Map(s.nodes) },
+        CTX,
+      );
+      assert.deepEqual(peerChanges(prev, s, CTX), full, `seed ${seed} step ${step}`);
+    }
+    assert.ok(fast > 200, `the touched-records path ran (${fast} of 300)`);
+  }
+});
+
+Deno.test("slot bitmaps: equal bitmaps are one shared copy, the empty one is NO_SLOTS", () => {
+  const a = new Uint8Array(2048);
+  a[3] = 0x81;
+  const b = a.slice();
+  assert.equal(internSlots(a), a);
+  assert.equal(internSlots(b), a);
+  const c = a.slice();
+  c[3] = 0x80;
+  assert.equal(internSlots(c), c);
+  assert.equal(internSlots(new Uint8Array(2048)), NO_SLOTS);
+  assert.equal(createNode(ID(1), NodeFlags.MASTER, 0).slots, NO_SLOTS);
+});

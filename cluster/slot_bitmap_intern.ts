@@ -1,0 +1,55 @@
+/**
+ * One shared copy of each distinct slot bitmap. Every view holds a record of every node, each with
+ * a 2,048-byte bitmap (Redis's clusterNode.slots); the views of a cluster mostly agree, so N views
+ * of N nodes held N x N bitmaps of a few distinct values. Interned bitmaps are shared between
+ * records and views, so they must never be written: every change copies first (`slice()`), as the
+ * transitions of cluster/state.ts do.
+ */
+
+import { SLOT_BITMAP_BYTES } from "../protocol/bus_constants.ts";
+
+/** The bitmap of a node with no slots (shared; never written). */
+export const NO_SLOTS: Uint8Array = new Uint8Array(SLOT_BITMAP_BYTES);
+
+/** Interned bitmaps by content hash; dead ones drop out as the GC collects them. */
+const table = new Map<number, WeakRef<Uint8Array>[]>();
+const collected = new FinalizationRegistry<number>((h) => {
+  const bucket = table.get(h);
+  if (bucket === undefined) return;
+  const live = bucket.filter((r) => r.deref() !== undefined);
+  if (live.length === 0) table.delete(h);
+  else table.set(h, live);
+});
+
+function hashOf(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A shared bitmap equal to `b` (`b` itself when it is the first of its value); `b` must not be
+ * written afterwards. */
+export function internSlots(b: Uint8Array): Uint8Array {
+  const h = hashOf(b);
+  if (h === ZERO_HASH && same(b, NO_SLOTS)) return NO_SLOTS;
+  const bucket = table.get(h);
+  if (bucket !== undefined) {
+    for (const r of bucket) {
+      const x = r.deref();
+      if (x !== undefined && same(x, b)) return x;
+    }
+    bucket.push(new WeakRef(b));
+  } else {
+    table.set(h, [new WeakRef(b)]);
+  }
+  collected.register(b, h);
+  return b;
+}
+
+const ZERO_HASH = hashOf(NO_SLOTS);
