@@ -371,6 +371,22 @@ export class BusEngine {
     }
   }
 
+  /**
+   * DEBUG CLUSTERLINK KILL (debug.c): free node `id`'s outbound link ("to"), its inbound links
+   * ("from") or both ("all"). The peer stays known: the cron connects again, and the peer
+   * reconnects its own outbound link, as after any dropped connection.
+   */
+  killLinks(id: string, direction: "to" | "from" | "all"): void {
+    if (direction !== "from") this.closeOutbound(id);
+    if (direction === "to") return;
+    for (const i of [...this.inbound]) {
+      if (i.nodeId === id) {
+        this.inbound.delete(i);
+        i.link.close();
+      }
+    }
+  }
+
   /** Close every link (CLUSTER RESET): the state no longer knows the peers. */
   dropAll(): void {
     for (const id of [...this.outbound.keys()]) this.closeOutbound(id);

@@ -95,6 +95,8 @@ export interface CommandHost
     def?: CommandDef,
   ): void;
   newClient(addr: string, laddr: string): Client;
+  /** DEBUG LOADAOF: the dataset replaced by the AOF's files; false (logged) when it cannot. */
+  reloadAof(): Promise<boolean>;
   prepareForShutdown(opts?: { save?: boolean; force?: boolean }): boolean;
   shutdown(): Promise<void>;
 }

@@ -11,9 +11,8 @@
  * and end the process with exit code 1 (SEGFAULT, OOM, RESTART and CRASH-AND-RECOVER are not
  * offered: a JavaScript runtime has no such crash, and a restart is the supervisor's job).
  * Subcommands about C internals (SDSLEN, HTSTATS, HTSTATS-KEY, STRUCTSIZE, MALLCTL, MALLCTL-STR,
- * CLIENT-EVICTION, REPLYBUFFER, AOF-FLUSH-SLEEP) and the ones not built yet (REPLICATE, LOADAOF,
- * CLUSTERLINK) answer the unknown-subcommand error, as a Redis built without the feature (e.g.
- * MALLCTL without jemalloc) does.
+ * CLIENT-EVICTION, REPLYBUFFER, AOF-FLUSH-SLEEP) answer the unknown-subcommand error, as a
+ * Redis built without the feature (e.g. MALLCTL without jemalloc) does.
  */
 
 import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
@@ -23,6 +22,7 @@ import { isStringValue, storedString } from "../keyspace/string_value.ts";
 import { idleMs } from "../keyspace/lru.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { parseMemory } from "../server/config.ts";
+import { lookupNode } from "../cluster/state.ts";
 import { rewriteConfigFile } from "../server/config_rewrite_file.ts";
 import { createDumpPayload } from "../protocol/rdb_dump.ts";
 import { quicklistNodes } from "../protocol/rdb_object.ts";
@@ -62,6 +62,10 @@ export const DEBUG_HELP = [
   "    Create a memory leak of the input string.",
   "LOG <message>",
   "    Write <message> to the server log.",
+  "LOADAOF",
+  "    Flush the AOF buffers on disk and reload the AOF in memory.",
+  "REPLICATE <string>",
+  "    Replicates the provided string to replicas, allowing data divergence.",
   "OBJECT <key>",
   "    Show low level info about `key` and associated value.",
   "DROP-CLUSTER-PACKET-FILTER <packet-type>",
@@ -110,6 +114,8 @@ export const DEBUG_HELP = [
   "    The optional argument (0 by default) sets the level of detail",
   "PAUSE-CRON <0|1>",
   "    Stop periodic cron job processing.",
+  "CLUSTERLINK KILL <to|from|all> <node-id>",
+  "    Kills the link based on the direction to/from (both) with the provided node.",
   "HELP",
   "    Prints this help.",
 ];
@@ -246,11 +252,45 @@ export function debugCommand(ctx: CommandContext, argv: Uint8Array[]): void | Pr
     case "populate/n":
       if (argc > 5) break;
       return debugPopulate(ctx, argv);
+    case "clusterlink/n":
+      if (argc !== 5 || lower(argv[2]) !== "kill") break;
+      return debugClusterlinkKill(ctx, argv);
+    case "replicate/1":
+    case "replicate/n":
+      server.replication.replicateVerbatim(argv.slice(2));
+      return reply.ok();
+    case "loadaof":
+    case "loadaof/1":
+    case "loadaof/n": // debug.c does not check the count
+      return server.reloadAof().then((ok) =>
+        ok ? reply.ok() : reply.error("ERR Error trying to load the AOF files, check server logs.")
+      );
     default:
       if (sub === "digest-value") return debugDigestValue(ctx, argv);
       if (sub === "reload") return debugReload(ctx, argv);
   }
   unknownSubcommand(ctx, argv[1]);
+}
+
+/**
+ * DEBUG CLUSTERLINK KILL <to|from|all> <node-id>: drop the bus links with a node (debug.c). An
+ * unknown direction answers its error and then OK, two replies, as 7.0.15's debugCommand does.
+ * The node's own id has no link to free: OK (Redis 7.0.15 dies in freeClusterLink(NULL)).
+ */
+function debugClusterlinkKill({ server, reply }: CommandContext, argv: Uint8Array[]): void {
+  const cluster = server.cluster;
+  if (cluster === null) {
+    return reply.error("ERR Debug option only available for cluster mode enabled setup!");
+  }
+  const id = str(argv[4]);
+  if (lookupNode(cluster.state, id) === undefined) return reply.error(`ERR Unknown node ${id}`);
+  const direction = lower(argv[3]);
+  if (direction === "to" || direction === "from" || direction === "all") {
+    cluster.bus.engine.killLinks(id, direction);
+  } else {
+    reply.error(`ERR Unknown direction ${str(argv[3])}`);
+  }
+  reply.ok();
 }
 
 /** DEBUG CONFIG-REWRITE-FORCE-ALL: rewriteConfig(server.configfile, 1), every directive written. */

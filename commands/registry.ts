@@ -33,6 +33,7 @@ import { streamCommands } from "./streams.ts";
 import { aclCommands } from "./acl.ts";
 import { commandCommands } from "./command.ts";
 import { latencyCommands } from "./latency.ts";
+import { moduleCommands } from "./module.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,
@@ -67,6 +68,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...aclCommands,
   ...commandCommands,
   ...latencyCommands,
+  ...moduleCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -401,6 +401,15 @@ export class Replication {
     } else this.feedTo(argv, PROPAGATE_REPL, dbId);
   }
 
+  /**
+   * DEBUG REPLICATE (replicationFeedSlaves as is): `argv` to the replicas and the backlog only,
+   * in whatever database the stream is in (no SELECT), never the AOF; nothing on a replica.
+   */
+  replicateVerbatim(argv: readonly Arg[]): void {
+    if (this.masterHost !== null) return;
+    this.feedCommand(argv, false);
+  }
+
   /** Replace what the running command propagates (handlers call this; [] = nothing). */
   overridePropagation(cmds: Argv[]): void {
     if (this.depth > 0) this.frames[this.depth - 1].override = cmds;

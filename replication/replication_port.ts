@@ -33,6 +33,8 @@ export interface ReplicationPort {
   /** Commands are propagated (a master with a backlog, or an AOF). */
   readonly propagating: boolean;
   updatePropagating(): void;
+  /** DEBUG REPLICATE: a command to the replicas only, as is. */
+  replicateVerbatim(argv: readonly Uint8Array[]): void;
   /**
    * Run a command handler and propagate what it did (server/dispatch.ts `call`). `ctx` is the
    * command context (commands/types.ts), `unknown` here as in commands/command_def.ts.

@@ -537,6 +537,33 @@ export class Server
     await this.loadRdbFile();
   }
 
+  /**
+   * DEBUG LOADAOF (debug.c): what the AOF has buffered is written and fsynced, the dataset
+   * emptied and the AOF's files loaded back, as at start. Nothing loaded is propagated (Redis
+   * propagates nothing while `server.loading`). With appendonly off there is no AOF: false and
+   * the dataset kept (Redis 7.0.15 dies there). False, logged, when a file cannot be loaded.
+   */
+  async reloadAof(): Promise<boolean> {
+    const manifest = this.aof.on ? this.aof.readManifest() : null;
+    if (manifest === null) {
+      this.log.warning("DEBUG LOADAOF: appendonly is off, there is no AOF to load");
+      return false;
+    }
+    this.aof.flushAndSync();
+    for (const d of this.dbs) d.flush();
+    this.replication.propagating = false;
+    try {
+      await this.loadAof(manifest);
+    } catch (e) {
+      this.log.warning(`Error loading the AOF files: ${(e as Error).message}`);
+      return false;
+    } finally {
+      this.replication.updatePropagating();
+    }
+    this.log.notice("Append Only File loaded by DEBUG LOADAOF");
+    return true;
+  }
+
   /** Load the AOF's files, base first (Redis's loadAppendOnlyFiles). Throws when it cannot. */
   private async loadAof(manifest: AofManifest): Promise<void> {
     const files = this.aof.filesToLoad(manifest);

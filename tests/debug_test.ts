@@ -7,7 +7,14 @@
  */
 
 import assert from "node:assert/strict";
-import { encodeCommand, haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
+import {
+  encodeCommand,
+  haveRedisServer,
+  RespClient,
+  spawnRedis,
+  startNode,
+  waitFor,
+} from "./harness.ts";
 import { type Cmd, cmdText, show, withNodeAndRedis, words } from "./compare.ts";
 
 /** The exact bytes of one reply (read up to a PING marker's reply). */
@@ -292,5 +299,181 @@ Deno.test("DEBUG PAUSE-CRON stops active expiry until resumed", async () => {
   } finally {
     c.close();
     await node.stop();
+  }
+});
+
+Deno.test("DEBUG CLUSTERLINK KILL: its errors and replies as redis-server, byte for byte", async () => {
+  if (!haveRedisServer()) return;
+  const node = await startNode({ "cluster-enabled": "yes" });
+  const redis = await spawnRedis({ "cluster-enabled": "yes", "enable-debug-command": "yes" });
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  try {
+    const ids = [String(await a.call("CLUSTER", "MYID")), String(await b.call("CLUSTER", "MYID"))];
+    const script = (id: string): Cmd[] => [
+      words("DEBUG CLUSTERLINK KILL to abc"),
+      words(`DEBUG CLUSTERLINK KILL to ${"f".repeat(40)}`),
+      // (to/from/all with the node's own id: Redis 7.0.15 dies in freeClusterLink(NULL); ours
+      // has no link to free and answers OK, below.)
+      // An unknown direction: the error, then OK (two replies), as 7.0.15 answers.
+      ["DEBUG", "CLUSTERLINK", "KILL", "sideways", id],
+      words("DEBUG CLUSTERLINK KILL to"),
+      words("DEBUG CLUSTERLINK FOO to x"),
+    ];
+    const [sa, sb] = [script(ids[0]), script(ids[1])];
+    for (let i = 0; i < sa.length; i++) {
+      assert.equal(await rawReply(a, sa[i]), await rawReply(b, sb[i]), cmdText(sa[i]));
+    }
+    for (const direction of ["to", "from", "ALL"]) {
+      assert.equal(await a.call("DEBUG", "CLUSTERLINK", "KILL", direction, ids[0]), "OK");
+    }
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+    await redis.stop();
+  }
+  await withNodeAndRedis(async (a, b) => {
+    await sameRaw(a, b, words(`DEBUG CLUSTERLINK KILL all ${"a".repeat(40)}`));
+  });
+});
+
+Deno.test("DEBUG CLUSTERLINK KILL drops the links with a peer, which come back", async () => {
+  const x = await startNode({ "cluster-enabled": "yes", "cluster-node-timeout": "5000" });
+  const y = await startNode({ "cluster-enabled": "yes", "cluster-node-timeout": "5000" });
+  const a = await RespClient.connect(x.port);
+  try {
+    const yId = String(
+      await RespClient.connect(y.port).then(async (c) => {
+        try {
+          return await c.call("CLUSTER", "MYID");
+        } finally {
+          c.close();
+        }
+      }),
+    );
+    assert.equal(await a.call("CLUSTER", "MEET", "127.0.0.1", String(y.port)), "OK");
+    // CLUSTER LINKS rows of x with y: direction -> create-time.
+    const links = async () => {
+      const rows = await a.call("CLUSTER", "LINKS") as unknown[][];
+      const out = new Map<string, number>();
+      for (const r of rows) if (r[3] === yId) out.set(String(r[1]), Number(r[5]));
+      return out;
+    };
+    await waitFor("links to and from y", async () => (await links()).size === 2);
+    for (const direction of ["to", "from"]) {
+      const before = (await links()).get(direction)!;
+      assert.equal(await a.call("DEBUG", "CLUSTERLINK", "KILL", direction, yId), "OK");
+      // The killed link is gone at once; the cron (to) or the peer (from) connects again.
+      assert.notEqual((await links()).get(direction), before, `${direction} link killed`);
+      await waitFor(`a new ${direction} link`, async () => {
+        const t = (await links()).get(direction);
+        return t !== undefined && t !== before;
+      });
+    }
+  } finally {
+    a.close();
+    await x.stop();
+    await y.stop();
+  }
+});
+
+Deno.test("DEBUG LOADAOF reloads the dataset from the AOF, propagating nothing, as redis-server", async () => {
+  if (!haveRedisServer()) return;
+  const node = await startNode({ appendonly: "yes" });
+  const redis = await spawnRedis({ appendonly: "yes", "enable-debug-command": "yes" });
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  try {
+    const script: Cmd[] = [
+      words("SET a 1"),
+      words("RPUSH l x y z"),
+      words("SELECT 1"),
+      words("SET c 3"),
+      words("DEBUG LOADAOF"),
+      words("DBSIZE"),
+      words("SELECT 0"),
+      words("DBSIZE"),
+      words("INCR a"),
+      words("DEBUG LOADAOF"),
+      // Loaded twice: had the first load written its commands to the AOF again, INCR would
+      // count twice now.
+      words("DEBUG LOADAOF"),
+      words("GET a"),
+      words("LRANGE l 0 -1"),
+      words("DEBUG DIGEST"),
+      words("DEBUG LOADAOF x"),
+    ];
+    for (const c of script) await sameRaw(a, b, c);
+  } finally {
+    a.close();
+    b.close();
+    await node.stop();
+    await redis.stop();
+  }
+});
+
+Deno.test("DEBUG LOADAOF with appendonly no: an error and the dataset kept (Redis 7.0.15 dies)", async () => {
+  const node = await startNode({});
+  const a = await RespClient.connect(node.port);
+  try {
+    assert.equal(await a.call("SET", "k", "v"), "OK");
+    const r = await a.call("DEBUG", "LOADAOF");
+    assert.ok(r instanceof Error, String(r));
+    assert.equal(r.message, "ERR Error trying to load the AOF files, check server logs.");
+    assert.equal(await a.call("GET", "k"), "v");
+  } finally {
+    a.close();
+    await node.stop();
+  }
+});
+
+Deno.test("DEBUG REPLICATE: the command reaches the replica only, as with redis-server", async () => {
+  if (!haveRedisServer()) return;
+  // The same steps on a pair of ours and a pair of redis-servers; the replica's view compared.
+  const run = async (master: RespClient, masterPort: number, replica: RespClient) => {
+    assert.equal(await replica.call("REPLICAOF", "127.0.0.1", String(masterPort)), "OK");
+    await waitFor(
+      "link up",
+      async () =>
+        String(await replica.call("INFO", "replication")).includes("master_link_status:up"),
+    );
+    assert.equal(await master.call("SET", "k", "master"), "OK");
+    const replies = [
+      show(await master.callRaw("DEBUG", "REPLICATE", "SET", "k", "replica")),
+      show(await master.callRaw("DEBUG", "REPLICATE", "SET", "other", "1")),
+    ];
+    // A marker written after: once the replica has it, it has what came before.
+    assert.equal(await master.call("SET", "marker", "1"), "OK");
+    await waitFor("marker replicated", async () => (await replica.call("GET", "marker")) === "1");
+    return [
+      ...replies,
+      show(await master.callRaw("GET", "k")),
+      show(await replica.callRaw("GET", "k")),
+      show(await replica.callRaw("GET", "other")),
+      show(await master.callRaw("EXISTS", "other")),
+      // On a replica, nothing is fed anywhere: OK.
+      show(await replica.callRaw("DEBUG", "REPLICATE", "SET", "x", "1")),
+    ];
+  };
+  const ours = [await startNode(), await startNode()];
+  const theirs = [
+    await spawnRedis({ "enable-debug-command": "yes" }),
+    await spawnRedis({ "enable-debug-command": "yes" }),
+  ];
+  const clients = await Promise.all(
+    [...ours, ...theirs].map((n) => RespClient.connect(n.port)),
+  );
+  try {
+    const a = await run(clients[0], ours[0].port, clients[1]);
+    const b = await run(clients[2], theirs[0].port, clients[3]);
+    assert.deepEqual(a, b);
+    // The data diverged: the master kept its value, the replica took the replicated one.
+    assert.notEqual(a[2], a[3]);
+    assert.match(a[3], /replica/);
+  } finally {
+    for (const c of clients) c.close();
+    for (const n of ours) await n.stop();
+    for (const n of theirs) await n.stop();
   }
 });

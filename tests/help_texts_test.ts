@@ -26,6 +26,7 @@ const CONTAINERS = [
   "XINFO",
   "XGROUP",
   "PUBSUB",
+  "MODULE",
 ];
 
 /** Texts that leave out what we lack (the rest must be identical). */
@@ -62,10 +63,16 @@ Deno.test("help texts: every subcommand a HELP names is served; texts as redis-s
         const [names, ...args] = line.split(" ");
         for (const sub of names.split("|")) {
           if (NOT_RUN.has(`${cmd} ${sub}`)) continue;
-          // Placeholders as "0" (DEBUG SLEEP 0, DEBUG OBJECT 0...); CLIENT PAUSE etc. may refuse
-          // the values, never the subcommand.
+          // Placeholders as "0" (DEBUG SLEEP 0, DEBUG OBJECT 0...), literal words kept (DEBUG
+          // CLUSTERLINK KILL); CLIENT PAUSE etc. may refuse the values, never the subcommand.
           const argv = cmd === "DEBUG"
-            ? [cmd, sub, ...args.filter((x) => x.startsWith("<")).map(() => "0")]
+            ? [
+              cmd,
+              sub,
+              ...args.filter((x) => x.startsWith("<") || /^[A-Z][A-Z-]*$/.test(x)).map((x) =>
+                x.startsWith("<") ? "0" : x
+              ),
+            ]
             : [cmd, sub];
           const r = show(await a.callRaw(...argv));
           assert.ok(
