@@ -351,6 +351,14 @@ interface Scenario {
 }
 
 const BASE: Cmd[] = [["XADD", "s", "1-0", "f", "v"], ["XGROUP", "CREATE", "s", "g", "$"]];
+/**
+ * The BLOCK of the timeout scenarios. runScenario must see the client blocked (an INFO poll every
+ * 50 ms) and run the actions while it is; with 30 ms the block could end before the first poll on
+ * a busy machine (a CI run beside two busy loops waited for ever for "1 blocked clients"). A poll
+ * and an action are two local round trips, a few ms here and well under 1,000 ms at ten times the
+ * load.
+ */
+const TIMEOUT_BLOCK_MS = "1000";
 const RG: Cmd = ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"];
 const XR: Cmd = ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"];
 
@@ -493,7 +501,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: "timeout",
     setup: BASE,
-    block: [["XREAD", "BLOCK", "30", "STREAMS", "s", "$"]],
+    block: [["XREAD", "BLOCK", TIMEOUT_BLOCK_MS, "STREAMS", "s", "$"]],
     actions: [],
     stillBlocked: [],
     timesOut: true,
@@ -501,7 +509,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: "XREADGROUP timeout (no consumer is created while blocked)",
     setup: BASE,
-    block: [["XREADGROUP", "GROUP", "g", "c", "BLOCK", "30", "STREAMS", "s", ">"]],
+    block: [["XREADGROUP", "GROUP", "g", "c", "BLOCK", TIMEOUT_BLOCK_MS, "STREAMS", "s", ">"]],
     actions: [["XINFO", "CONSUMERS", "s", "g"]],
     stillBlocked: [],
     timesOut: true,
