@@ -148,6 +148,22 @@ export function parseMemory(s: string): number | null {
   return n * mul[unit];
 }
 
+/** TLS's string parameters (tls.c), all NULL when empty. */
+const TLS_STRING_DIRECTIVES = [
+  "tls-cert-file",
+  "tls-key-file",
+  "tls-key-file-pass",
+  "tls-client-cert-file",
+  "tls-client-key-file",
+  "tls-client-key-file-pass",
+  "tls-dh-params-file",
+  "tls-ca-cert-file",
+  "tls-ca-cert-dir",
+  "tls-protocols",
+  "tls-ciphers",
+  "tls-ciphersuites",
+];
+
 export const DIRECTIVES: Directive[] = [
   { name: "port", type: "int", default: 6379, min: 0, max: 65535, mutable: true },
   { name: "bind", type: "string", default: "* -::*", mutable: true },
@@ -694,20 +710,7 @@ export const DIRECTIVES: Directive[] = [
   { name: "io-threads-do-reads", type: "bool", default: false, mutable: false },
   { name: "tls-port", type: "int", default: 0, min: 0, max: 65535, mutable: true },
   // TLS (tls.c; applied by server/tls.ts, see server/tls_settings.ts for what cannot act here).
-  ...[
-    "tls-cert-file",
-    "tls-key-file",
-    "tls-key-file-pass",
-    "tls-client-cert-file",
-    "tls-client-key-file",
-    "tls-client-key-file-pass",
-    "tls-dh-params-file",
-    "tls-ca-cert-file",
-    "tls-ca-cert-dir",
-    "tls-protocols",
-    "tls-ciphers",
-    "tls-ciphersuites",
-  ].map((name): Directive => ({
+  ...TLS_STRING_DIRECTIVES.map((name): Directive => ({
     name,
     type: "string",
     default: "",
@@ -1089,18 +1092,7 @@ const REWRITE_NO_LINE_WHEN_EMPTY = new Set([
   "cluster-announce-hostname",
   "replica-announce-ip",
   "bind-source-addr",
-  "tls-cert-file",
-  "tls-key-file",
-  "tls-key-file-pass",
-  "tls-client-cert-file",
-  "tls-client-key-file",
-  "tls-client-key-file-pass",
-  "tls-dh-params-file",
-  "tls-ca-cert-file",
-  "tls-ca-cert-dir",
-  "tls-protocols",
-  "tls-ciphers",
-  "tls-ciphersuites",
+  ...TLS_STRING_DIRECTIVES,
   "server_cpulist",
   "bio_cpulist",
   "aof_rewrite_cpulist",
