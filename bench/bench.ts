@@ -21,16 +21,20 @@
  * beside Redis with TLS; bench/tls.ts) and `eviction` (allkeys-lru with maxmemory = start-up
  * memory + --eviction-mib, 10x that written in 4 KB values: peak RSS / maxmemory, the LRU hit
  * rate ours against Redis's, evicted keys/s; bench/eviction.ts) and `idle` (an idle node's RSS and
- * the RSS per idle connection with --idle-conns open, ours beside Redis; bench/idle.ts).
+ * the RSS per idle connection with --idle-conns open, ours beside Redis; bench/idle.ts) and
+ * `cluster6` (`redis-benchmark --cluster` against six nodes, 3 masters and 3 replicas, at -P 1 and
+ * -P 16; bench/cluster6.ts) and `converge` (--converge-nodes processes MEET one node: time until
+ * every node knows every node, slots agree, a killed master is FAIL everywhere; bench/converge.ts,
+ * also `deno task scale`).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
  *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub,datatypes,failover,memory,
- *               dashboard,tls,eviction,idle
+ *               dashboard,tls,eviction,idle,cluster6,converge
  *               | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
  *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 50000)
  *        --rounds N (failover step, 3) --eviction-mib N (eviction step, 128)
- *        --idle-conns N (idle step, 1000)
+ *        --idle-conns N (idle step, 1000) --converge-nodes N (converge step, 30)
  *        --json (machine-readable output)
  */
 
@@ -48,6 +52,8 @@ import { keyMemoryText, measureKeyMemory, type MemoryResult } from "./memory.ts"
 import { type DashboardCostResult, dashboardCostText, measureDashboardCost } from "./dashboard.ts";
 import { type EvictionResult, evictionText, measureEviction } from "./eviction.ts";
 import { type IdleConnResult, idleConnText, measureIdleConns } from "./idle.ts";
+import { CLUSTER6_TESTS, type Cluster6Result, cluster6Text, measureCluster6 } from "./cluster6.ts";
+import { convergeTable, killAll, type KindResult, runKind } from "./converge.ts";
 
 const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
@@ -68,18 +74,23 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     "eviction-mib": { type: "string", default: "128" },
     "idle-conns": { type: "string", default: "1000" },
+    "converge-nodes": { type: "string", default: "30" },
     json: { type: "boolean", default: false },
   },
 });
 
 /** redis-benchmark --csv: "test","rps",... -> map of test name to requests/s. */
-async function benchmark(port: number, tests: string): Promise<Map<string, number>> {
+async function benchmark(
+  port: number,
+  tests: string,
+  requests = values.requests!,
+): Promise<Map<string, number>> {
   const r = await new Deno.Command("redis-benchmark", {
     args: [
       "-p",
       String(port),
       "-n",
-      values.requests!,
+      requests,
       "-c",
       values.clients!,
       "-P",
@@ -142,8 +153,14 @@ async function runMode(mode: "standalone" | "cluster" | "aof"): Promise<ModeResu
   const redis = await start("redis", cluster, true, extra);
   const ours = await start("ours", cluster, true, extra);
   try {
-    // Alternate per test so both see the same machine load.
+    // Alternate per test so both see the same machine load. Each test first runs a tenth of its
+    // requests unmeasured on both: a server that has been up for a while has compiled its hot
+    // paths (V8's JIT; Redis has nothing to warm but its caches), and the first test in the list
+    // should not pay for that alone.
     for (const t of tests.split(",")) {
+      const warm = String(Math.max(1000, Math.floor(Number(values.requests) / 10)));
+      await benchmark(redis.port, t, warm);
+      await benchmark(ours.port, t, warm);
       const a = await benchmark(redis.port, t);
       const b = await benchmark(ours.port, t);
       for (const [name, rps] of a) {
@@ -189,33 +206,33 @@ async function measureMemory(cluster: boolean): Promise<ModeResult["memory"]> {
   }
 }
 
-const modeNames = values.mode === "all" || values.mode === "both"
-  ? [
-    "standalone",
-    "cluster",
-    ...(values.mode === "all"
-      ? [
-        "reshard",
-        "aof",
-        "bgsave",
-        "scripting",
-        "pubsub",
-        "datatypes",
-        "failover",
-        "memory",
-        "dashboard",
-        "tls",
-        "eviction",
-        "idle",
-      ]
-      : []),
-  ]
+/** Every mode, in the order `all` runs them; `both` is the first two. */
+const ALL_MODES = [
+  "standalone",
+  "cluster",
+  "reshard",
+  "aof",
+  "bgsave",
+  "scripting",
+  "pubsub",
+  "datatypes",
+  "failover",
+  "memory",
+  "dashboard",
+  "tls",
+  "eviction",
+  "idle",
+  "cluster6",
+  "converge",
+];
+const modeNames = values.mode === "all"
+  ? ALL_MODES
+  : values.mode === "both"
+  ? ALL_MODES.slice(0, 2)
   : values.mode!.split(",");
 for (const m of modeNames) {
-  const known = ["standalone", "cluster", "reshard", "aof", "bgsave", "scripting", "pubsub"];
-  const more = ["datatypes", "failover", "memory", "dashboard", "tls", "eviction", "idle"];
-  if (![...known, ...more].includes(m)) {
-    console.error(`unknown --mode ${m}: ${[...known, ...more].join(", ")}, both or all`);
+  if (!ALL_MODES.includes(m)) {
+    console.error(`unknown --mode ${m}: ${ALL_MODES.join(", ")}, both or all`);
     Deno.exit(2);
   }
 }
@@ -254,6 +271,37 @@ const idle: IdleConnResult | null = modeNames.includes("idle")
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
   : null;
+// The cluster throughput at -P 1 and -P 16 (the --pipeline flag is for the other modes); the
+// tests are the standalone list without MSET, or --tests when given.
+const cluster6: Cluster6Result | null = modeNames.includes("cluster6")
+  ? await measureCluster6({
+    requests: Number(values.requests),
+    clients: Number(values.clients),
+    pipelines: [1, 16],
+    tests: values.tests === ALL_TESTS ? CLUSTER6_TESTS : values.tests!,
+  })
+  : null;
+const converge: KindResult[] | null = modeNames.includes("converge")
+  ? await measureConverge(Number(values["converge-nodes"]))
+  : null;
+
+/** bench/converge.ts for ours, then Redis: 5000 ms node timeout, every node a slot owner. */
+async function measureConverge(nodes: number): Promise<KindResult[]> {
+  const opts = {
+    nodes,
+    nodeTimeoutMs: 5000,
+    masters: nodes,
+    pollMs: 100,
+    phaseTimeoutMs: 120_000,
+    keep: false,
+    log: () => {},
+  };
+  try {
+    return [await runKind("ours", opts), await runKind("redis", opts)];
+  } finally {
+    await killAll();
+  }
+}
 
 if (values.json) {
   console.log(
@@ -271,6 +319,8 @@ if (values.json) {
         tls: tlsResult,
         eviction,
         idle,
+        cluster6,
+        converge,
       },
       null,
       2,
@@ -310,6 +360,12 @@ if (values.json) {
         reshard.oursSlotsPerSec.toFixed(0)
       }, ratio ${reshard.ratio.toFixed(2)}`,
     );
+    const cpu = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" / ");
+    console.log(
+      `CPU ms per slot (source / target / third master): redis ${
+        cpu(reshard.redisCpuMsPerSlot)
+      }, ours ${cpu(reshard.oursCpuMsPerSlot)}`,
+    );
   }
   if (bgsave !== null) console.log(bgsaveText(bgsave));
   if (scripting !== null) {
@@ -323,4 +379,6 @@ if (values.json) {
   if (tlsResult !== null) console.log(tlsText(tlsResult));
   if (eviction !== null) console.log(`\n${evictionText(eviction)}`);
   if (idle !== null) console.log(idleConnText(idle));
+  if (cluster6 !== null) console.log(cluster6Text(cluster6));
+  if (converge !== null) console.log(`\n== converge ==\n${convergeTable(converge)}`);
 }

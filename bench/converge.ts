@@ -133,7 +133,7 @@ async function killProc(p: Proc): Promise<void> {
   started.delete(p);
 }
 
-async function killAll(): Promise<void> {
+export async function killAll(): Promise<void> {
   await Promise.all([...started].map(killProc));
 }
 
@@ -679,7 +679,8 @@ function fmt(v: unknown, unit: string): string {
   return unit === "s" ? `${v.toFixed(2)} s` : `${v} ${unit}`.trimEnd();
 }
 
-function table(results: KindResult[]): string {
+/** Ours beside Redis, one row per figure, with the ratio (also `deno task bench --mode converge`). */
+export function convergeTable(results: KindResult[]): string {
   const ours = results.find((r) => r.kind === "ours");
   const redis = results.find((r) => r.kind === "redis");
   const head = results[0];
@@ -748,7 +749,7 @@ async function main(): Promise<number> {
   } finally {
     await killAll();
   }
-  console.log(values.json ? JSON.stringify(results, null, 2) : table(results));
+  console.log(values.json ? JSON.stringify(results, null, 2) : convergeTable(results));
   return results.every((r) => r.notes.length === 0 && r.failAllMs !== null) ? 0 : 1;
 }
 

@@ -10,7 +10,8 @@
  * waits 500-999 ms plus 1000 ms per rank.
  */
 
-import { cli, type Proc, start, stop } from "./procs.ts";
+import { cli, type Proc, stop } from "./procs.ts";
+import { allOk, startCluster, until } from "./cluster_procs.ts";
 
 export interface FailoverResult {
   nodeTimeoutMs: number;
@@ -24,57 +25,12 @@ export interface FailoverResult {
 
 const NODE_TIMEOUT_MS = 2000;
 
-async function redisCli(args: string[]): Promise<string> {
-  const r = await new Deno.Command("redis-cli", { args, stdout: "piped", stderr: "piped" })
-    .output();
-  const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  if (r.code !== 0) throw new Error(`redis-cli ${args.join(" ")} failed (${r.code}):\n${out}`);
-  return out;
-}
-
-/** Poll (every 10 ms) until `ok()` or `timeoutMs`; the poll's own cost bounds the precision. */
-async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function allOk(ports: number[]): Promise<boolean> {
-  for (const p of ports) {
-    if (!(await cli(p, "cluster", "info")).includes("cluster_state:ok")) return false;
-  }
-  return true;
-}
-
 /** Milliseconds from the kill of a master to ok on every other node. */
 async function oneRound(kind: "ours" | "redis"): Promise<number> {
-  const nodes: Proc[] = [];
+  let nodes: Proc[] = [];
   try {
-    const extra = { "cluster-node-timeout": String(NODE_TIMEOUT_MS) };
-    for (let i = 0; i < 6; i++) nodes.push(await start(kind, true, false, extra));
-    const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
-    await redisCli(["--cluster", "create", ...addrs, "--cluster-replicas", "1", "--cluster-yes"]);
+    nodes = await startCluster(kind, 6, 1, { "cluster-node-timeout": String(NODE_TIMEOUT_MS) });
     const ports = nodes.map((n) => n.port);
-    await until("cluster_state:ok", () => allOk(ports), 30_000);
-    // Every node sees the three replicas (redis-cli sets them up after the slots).
-    await until("3 replicas known everywhere", async () => {
-      for (const p of ports) {
-        const nodesText = await cli(p, "cluster", "nodes");
-        if ((nodesText.match(/ (myself,)?slave /g) ?? []).length !== 3) return false;
-      }
-      return true;
-    }, 30_000);
-    // Every replica in sync: the kill then tests the election, not a stale replica.
-    await until("replicas in sync", async () => {
-      for (const p of ports) {
-        const info = await cli(p, "info", "replication");
-        if (info.includes("role:slave") && !info.includes("master_link_status:up")) return false;
-      }
-      return true;
-    }, 30_000);
     const slots = await cli(ports[0], "cluster", "slots");
     // The master of the first range CLUSTER SLOTS lists (redis-cli prints one field per line).
     const victimPort = Number(slots.split("\n")[3]);

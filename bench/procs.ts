@@ -89,33 +89,12 @@ export async function cli(port: number, ...args: string[]): Promise<string> {
   return new TextDecoder().decode(r.stdout).trim();
 }
 
-/**
- * SET key:{i} to a 16-byte value for i < n through `redis-cli --pipe` (the same keys on both
- * servers), fed in batches so a million keys never sit in one string.
- */
+/** SET key:{i} to a 16-byte value for i < n (the same keys on both servers). */
 export async function loadKeys(port: number, n: number): Promise<void> {
-  const child = new Deno.Command("redis-cli", {
-    args: ["-p", String(port), "--pipe"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  const batch = 50_000;
-  for (let i = 0; i < n; i += batch) {
-    let s = "";
-    for (let j = i; j < Math.min(n, i + batch); j++) {
-      const k = `key:${j}`;
-      s += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvalue-0123456789\r\n`;
-    }
-    await w.write(new TextEncoder().encode(s));
+  function* sets(): Generator<string[]> {
+    for (let i = 0; i < n; i++) yield ["SET", `key:${i}`, "value-0123456789"];
   }
-  await w.close();
-  const r = await child.output();
-  if (r.code !== 0) {
-    const dec = new TextDecoder();
-    throw new Error(dec.decode(r.stdout) + dec.decode(r.stderr));
-  }
+  await pipeCommands(port, sets());
 }
 
 const te = new TextEncoder();

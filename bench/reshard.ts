@@ -15,6 +15,21 @@ export interface ReshardResult {
   redisSlotsPerSec: number;
   oursSlotsPerSec: number;
   ratio: number;
+  /** CPU (user + system) per slot moved, ms, of each master: source, target, the third. */
+  redisCpuMsPerSlot: number[];
+  oursCpuMsPerSlot: number[];
+}
+
+/** CPU time (user + system) a process has used, ms, from /proc/<pid>/stat (null off Linux). */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after "(comm)": state is field 3, utime 14 and stime 15, in USER_HZ (100/s) ticks.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 async function redisCli(args: string[]): Promise<string> {
@@ -34,8 +49,14 @@ async function clusterOk(port: number): Promise<void> {
   throw new Error(`port ${port}: cluster_state never ok`);
 }
 
-/** Seconds taken by `redis-cli --cluster reshard` of `slots` slots between two masters of `kind`. */
-async function timeReshard(kind: "ours" | "redis", slots: number): Promise<number> {
+/**
+ * Seconds taken by `redis-cli --cluster reshard` of `slots` slots between two masters of `kind`,
+ * and each master's CPU ms per slot during it (source, target, third; NaN when unknown).
+ */
+async function timeReshard(
+  kind: "ours" | "redis",
+  slots: number,
+): Promise<{ sec: number; cpuMsPerSlot: number[] }> {
   const nodes: Proc[] = [];
   try {
     for (let i = 0; i < 3; i++) nodes.push(await start(kind, true, false));
@@ -47,6 +68,7 @@ async function timeReshard(kind: "ours" | "redis", slots: number): Promise<numbe
     const ids = await Promise.all(
       nodes.map(async (n) => (await redisCli(["-p", String(n.port), "cluster", "myid"])).trim()),
     );
+    const cpu0 = nodes.map((n) => cpuMs(n.pid));
     const t0 = performance.now();
     await redisCli([
       "--cluster",
@@ -60,20 +82,28 @@ async function timeReshard(kind: "ours" | "redis", slots: number): Promise<numbe
       String(slots),
       "--cluster-yes",
     ]);
-    return (performance.now() - t0) / 1000;
+    const sec = (performance.now() - t0) / 1000;
+    const cpuMsPerSlot = nodes.map((n, i) => {
+      const a = cpu0[i];
+      const b = cpuMs(n.pid);
+      return a === null || b === null ? NaN : (b - a) / slots;
+    });
+    return { sec, cpuMsPerSlot };
   } finally {
     for (const n of nodes) await stop(n);
   }
 }
 
 export async function measureReshard(slots: number): Promise<ReshardResult> {
-  const redisSec = await timeReshard("redis", slots);
-  const oursSec = await timeReshard("ours", slots);
+  const redis = await timeReshard("redis", slots);
+  const ours = await timeReshard("ours", slots);
   const r = {
     slots,
-    redisSlotsPerSec: slots / redisSec,
-    oursSlotsPerSec: slots / oursSec,
+    redisSlotsPerSec: slots / redis.sec,
+    oursSlotsPerSec: slots / ours.sec,
     ratio: 0,
+    redisCpuMsPerSlot: redis.cpuMsPerSlot,
+    oursCpuMsPerSlot: ours.cpuMsPerSlot,
   };
   r.ratio = r.oursSlotsPerSec / r.redisSlotsPerSec;
   return r;

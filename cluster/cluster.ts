@@ -121,7 +121,7 @@ export class Cluster {
     };
     // The node's one pause mechanism, shared with CLIENT PAUSE (its failover purpose here).
     this.writePause = server.clientPause;
-    this.configFile = new NodesConfFile(configPath);
+    this.configFile = new NodesConfFile(configPath, { keepOpen: true });
     const seed = opts.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const clock = opts.clock;
     this.bus = new BusNode({
@@ -336,7 +336,17 @@ export class Cluster {
     // commands: the full 16384-slot check is for loading and tests).
     assertInvariantsSince(this.state, next);
     if (next.myselfId === this.state.myselfId) assertEpochsGrow(this.state, next); // not RESET HARD
-    this.bus.apply(updateClusterState(next, this.server.now(), this.updateStateOptions()), opts);
+    const updated = updateClusterState(next, this.server.now(), this.updateStateOptions());
+    // A command that changed nothing (redis-cli reshard's second SETSLOT NODE to a node) while
+    // nodes.conf holds this very view: the save it asks for would write nothing (NodesConfFile
+    // skips it), so it does not make the turn's end go through the supervisor.
+    if (
+      updated === this.state && opts.save !== false &&
+      this.configFile.holds(updated, opts.fsync === true)
+    ) {
+      opts = { ...opts, save: false };
+    }
+    this.bus.apply(updated, opts);
   }
 
   /**
@@ -474,7 +484,8 @@ export class Cluster {
     if (this.stopped) return;
     this.stopped = true;
     this.writePause.unpause();
-    this.bus.stop();
+    this.bus.stop(); // saves a pending change first
+    this.configFile.close();
     await Promise.resolve();
   }
 }

@@ -50,17 +50,30 @@ function slotRangesText(n: ClusterNode): string {
 }
 
 /**
+ * A node's `head` (id, address, flags, master) by record, for each `usePport`: a record is
+ * replaced, never changed (state.ts), and a save or CLUSTER NODES mostly sees the records of the
+ * previous one.
+ */
+const headText = new WeakMap<ClusterNode, string>();
+const headTextPport = new WeakMap<ClusterNode, string>();
+
+/**
  * A node's line in parts: `head` (id, address, flags, master), the heartbeat fields (ping sent,
  * pong received), the epoch, the link state, and `tail` (slots, open slots). The line is
  * head + beat + " " + epoch + link + tail; its durable form (durableConfigKey) head + " " +
  * epoch + tail.
  */
 function nodeLineParts(s: ClusterState, n: ClusterNode, usePport: boolean) {
-  const port = usePport && n.pport !== 0 ? n.pport : n.port;
-  let head = `${n.id} ${n.ip}:${port}@${n.cport}`;
-  if (n.hostname !== "") head += "," + n.hostname;
+  const heads = usePport ? headTextPport : headText;
+  let head = heads.get(n);
+  if (head === undefined) {
+    const port = usePport && n.pport !== 0 ? n.pport : n.port;
+    head = `${n.id} ${n.ip}:${port}@${n.cport}`;
+    if (n.hostname !== "") head += "," + n.hostname;
+    head += ` ${flagsText(n.flags)} ${n.masterId ?? "-"}`;
+    heads.set(n, head);
+  }
   const isMe = (n.flags & NodeFlags.MYSELF) !== 0;
-  head += ` ${flagsText(n.flags)} ${n.masterId ?? "-"}`;
   const beat = ` ${n.pingSentMs} ${n.pongReceivedMs}`;
   const link = n.linkState === "connected" || isMe ? " connected" : " disconnected";
   let tail = slotRangesText(n);

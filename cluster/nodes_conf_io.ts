@@ -106,18 +106,7 @@ export function saveConfigFile(
     if (oldSize > IN_PLACE_MAX_BYTES) {
       atomic = true; // a page-sized write would leave the old tail beyond it to a crash
     } else {
-      let out = bytes;
-      if (oldSize > bytes.length) {
-        // "Pad the new payload if the existing file length is greater."
-        out = new Uint8Array(oldSize).fill(0x0a);
-        out.set(bytes);
-      }
-      writeAllSync(f, out);
-      // fdatasync: the content and the file size, what a restart reads back (Redis calls fsync,
-      // which also journals the modification time).
-      if (fsync) f.syncDataSync();
-      // "Truncate the file if needed to remove the final \n padding that is just garbage."
-      if (out.length !== bytes.length) f.truncateSync(bytes.length);
+      writeInPlace(f, oldSize, bytes, fsync);
       // A file this save created (or one created unsynced): its directory entry must survive a
       // power loss too.
       if (fsync && (oldSize === 0 || opts.syncDir)) {
@@ -135,6 +124,25 @@ export function saveConfigFile(
   return { dirSynced };
 }
 
+/**
+ * The in-place write of clusterSaveConfig on `f`, open at offset 0 on a file of `oldSize` bytes
+ * (at most a page): "Pad the new payload if the existing file length is greater", write it in
+ * one call, fsync when asked, then "Truncate the file if needed to remove the final \n padding
+ * that is just garbage".
+ */
+function writeInPlace(f: Deno.FsFile, oldSize: number, bytes: Uint8Array, fsync: boolean): void {
+  let out = bytes;
+  if (oldSize > bytes.length) {
+    out = new Uint8Array(oldSize).fill(0x0a);
+    out.set(bytes);
+  }
+  writeAllSync(f, out);
+  // fdatasync: the content and the file size, what a restart reads back (Redis calls fsync,
+  // which also journals the modification time).
+  if (fsync) f.syncDataSync();
+  if (out.length !== bytes.length) f.truncateSync(bytes.length);
+}
+
 function dirOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash === -1 ? "." : path.slice(0, slash) || "/";
@@ -144,35 +152,113 @@ function dirOf(path: string): string {
  * The node's nodes.conf: saves a state, skipping a write that would change only heartbeat times
  * and link states (`durableConfigKey`) of a file already on disk, fsynced when asked. During a
  * reshard most SETSLOT NODE calls and gossip updates re-state what an earlier save wrote.
+ *
+ * With `keepOpen` (a running node) the file stays open between in-place saves: each save stats
+ * the path instead of opening it, and reopens when the path no longer names the open file (it
+ * was removed, renamed over by a large save, replaced); the bytes written are those of
+ * `saveConfigFile`, only the open, fstat and close of each save are gone. `close()` releases it.
  */
 export class NodesConfFile {
   private lastKey: string | null = null;
+  /** The state `lastKey` was made from (a save of this very object needs no serializing). */
+  private lastState: ClusterState | null = null;
   private lastFsynced = false;
   /** The directory was fsynced since this process first wrote the file: its name is durable. */
   private dirDurable = false;
+  /** The open file (keepOpen) and the inode it is, to tell when the path names another one. */
+  private open: { file: Deno.FsFile; dev: number; ino: number } | null = null;
   /** Writes done and skipped, directory fsyncs, for tests and INFO-style counters. */
   readonly stats = { writes: 0, skipped: 0, dirSyncs: 0 };
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, private readonly opts: { keepOpen?: boolean } = {}) {}
+
+  /** True when a save of `s` would write nothing: the file already holds this very state. */
+  holds(s: ClusterState, fsync: boolean): boolean {
+    return s === this.lastState && (this.lastFsynced || !fsync);
+  }
 
   /** Save `s` (see the class comment); `force` writes whatever is on disk. Throws on failure. */
   save(s: ClusterState, fsync: boolean, force = false): void {
+    if (!force && this.holds(s, fsync)) {
+      this.stats.skipped++;
+      return;
+    }
     const { content, key } = serializeConfigWithKey(s);
     if (!force && key === this.lastKey && (this.lastFsynced || !fsync)) {
+      this.lastState = s;
       this.stats.skipped++;
       return;
     }
     this.lastKey = null; // unknown until this write is through
-    const { dirSynced } = saveConfigFile(this.path, content, {
-      fsync,
-      syncDir: !this.dirDurable,
-    });
+    this.lastState = null;
+    const opts = { fsync, syncDir: !this.dirDurable };
+    const { dirSynced } = this.opts.keepOpen === true
+      ? this.saveKeepingOpen(content, opts)
+      : saveConfigFile(this.path, content, opts);
     if (dirSynced) {
       this.dirDurable = true;
       this.stats.dirSyncs++;
     }
     this.stats.writes++;
     this.lastKey = key;
+    this.lastState = s;
     this.lastFsynced = fsync;
+  }
+
+  /** Close the file kept open (a later save opens it again). */
+  close(): void {
+    const o = this.open;
+    this.open = null;
+    try {
+      o?.file.close();
+    } catch { /* closed already */ }
+  }
+
+  /** `saveConfigFile` on the file kept open (opened when the path names no open file). */
+  private saveKeepingOpen(
+    content: string,
+    opts: { fsync: boolean; syncDir: boolean },
+  ): { dirSynced: boolean } {
+    const bytes = encoder.encode(content);
+    if (bytes.length > IN_PLACE_MAX_BYTES) {
+      this.close(); // the rename puts another file at the path
+      return saveConfigFile(this.path, content, opts);
+    }
+    let st: Deno.FileInfo | null = null;
+    try {
+      st = Deno.statSync(this.path);
+    } catch { /* missing (or unreadable): opened below, which creates it or fails as before */ }
+    let oldSize: number;
+    if (this.open !== null && st !== null && st.ino === this.open.ino && st.dev === this.open.dev) {
+      oldSize = st.size;
+    } else {
+      this.close();
+      const file = Deno.openSync(this.path, { write: true, create: true, mode: 0o644 });
+      try {
+        const info = file.statSync();
+        oldSize = info.size;
+        if (info.ino !== null) this.open = { file, dev: info.dev, ino: info.ino };
+      } finally {
+        if (this.open === null) file.close();
+      }
+      if (this.open === null) return saveConfigFile(this.path, content, opts); // no inode numbers
+    }
+    if (oldSize > IN_PLACE_MAX_BYTES) {
+      this.close();
+      return saveConfigFile(this.path, content, opts); // through a temp file, as there
+    }
+    try {
+      const f = this.open.file;
+      f.seekSync(0, Deno.SeekMode.Start);
+      writeInPlace(f, oldSize, bytes, opts.fsync);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    if (opts.fsync && (oldSize === 0 || opts.syncDir)) {
+      fsyncDir(dirOf(this.path));
+      return { dirSynced: true };
+    }
+    return { dirSynced: false };
   }
 }

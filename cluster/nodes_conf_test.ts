@@ -353,6 +353,43 @@ Deno.test("nodes.conf I/O: a save that changes only heartbeat times is skipped; 
   }
 });
 
+Deno.test("nodes.conf I/O: kept open, each save lands at the path even when the file there was removed or replaced", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rc-nodesconf-" });
+  const path = `${dir}/nodes.conf`;
+  const file = new NodesConfFile(path, { keepOpen: true });
+  try {
+    const peer = "93ac3d62d12772c7afa9337fcb3adbb756a1a217";
+    let s = load(MIGRATING);
+    file.save(s, true);
+    assert.equal(Deno.readTextFileSync(path), serializeConfig(s));
+    // In place on the open file: a shorter content leaves no padding behind.
+    s = setMigrating(s, 5, null);
+    file.save(s, false);
+    assert.equal(Deno.readTextFileSync(path), serializeConfig(s));
+    // The same view again: nothing to write (not even a serialization), for any fsync already
+    // made; `holds` says so.
+    assert.ok(file.holds(s, false));
+    assert.ok(!file.holds(s, true), "saved without fsync: an fsync asked for is still due");
+    file.save(s, false);
+    assert.deepEqual(file.stats, { writes: 2, skipped: 1, dirSyncs: 1 });
+    // Removed behind the node's back: the next save creates it again (as Redis's open(O_CREAT)).
+    Deno.removeSync(path);
+    s = updateNode(s, peer, { configEpoch: 12 });
+    file.save(s, false);
+    assert.equal(Deno.readTextFileSync(path), serializeConfig(s));
+    // Replaced by another file (a rename over it): the save writes the file now at the path.
+    Deno.writeTextFileSync(`${dir}/other`, "x\n".repeat(50));
+    Deno.renameSync(`${dir}/other`, path);
+    s = updateNode(s, peer, { configEpoch: 13 });
+    file.save(s, true);
+    assert.equal(Deno.readTextFileSync(path), serializeConfig(s));
+    assert.deepEqual(file.stats, { writes: 4, skipped: 1, dirSyncs: 1 });
+  } finally {
+    file.close(); // the test's resource check fails if the file stayed open
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("nodes.conf: the content and durable key built together equal serializeConfig and durableConfigKey", () => {
   const texts = [FRESH, AFTER_ADDSLOTS, MIGRATING, IMPORTING, REPLICA];
   let moved = 0;

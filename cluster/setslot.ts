@@ -17,6 +17,7 @@ import {
   isReplica,
   lookupNode,
   myself,
+  NodeFlags,
   reassignSlots,
   setImporting,
   setMigrating,
@@ -103,7 +104,13 @@ export function setSlot(
       }
       if (keys === 0 && s.migratingSlotsTo.has(slot)) s = setMigrating(s, slot, null);
       const wasMine = s.slotOwner.get(slot) === me.id;
-      s = reassignSlots(s, n.id, [slot]);
+      // clusterDelSlot + clusterAddSlot of a slot `n` already serves change nothing (redis-cli
+      // reshard sends SETSLOT NODE twice to source and target), unless it is n's only slot:
+      // re-adding a first slot can set MIGRATE_TO (clusterNodeSetSlotBit), so that case goes
+      // through reassignSlots. Skipping it spares two bitmap copies and their interning.
+      const unchanged = s.slotOwner.get(slot) === n.id &&
+        (n.numSlots > 1 || (n.flags & NodeFlags.MIGRATE_TO) !== 0);
+      if (!unchanged) s = reassignSlots(s, n.id, [slot]);
       if (
         wasMine && n.id !== me.id && myself(s).numSlots === 0 && opts.allowReplicaMigration
       ) {

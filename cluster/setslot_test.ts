@@ -9,6 +9,8 @@ import {
   createState,
   myself,
   NodeFlags,
+  reassignSlots,
+  updateNode,
 } from "./state.ts";
 
 const ME = "a".repeat(40);
@@ -119,4 +121,30 @@ Deno.test("setslot: migrating, NODE to the target; the last slot given away make
   u = ok(setSlot(u, 0, { kind: "stable" }, OPTS)).state;
   u = ok(setSlot(u, 12, { kind: "stable" }, OPTS)).state;
   assert.equal(u.migratingSlotsTo.size + u.importingSlotsFrom.size, 0);
+});
+
+Deno.test("setslot: NODE naming the slot's owner changes nothing, but a first slot re-added gets MIGRATE_TO", () => {
+  const s = view();
+  // redis-cli reshard's second SETSLOT NODE: the view itself comes back (nothing copied), equal
+  // to what clusterDelSlot + clusterAddSlot (reassignSlots) make of it.
+  const r = ok(setSlot(s, 10, { kind: "node", nodeId: B }, OPTS));
+  assert.equal(r.state, s);
+  assert.deepEqual([r.fsync, r.broadcastPong, r.logs], [false, false, []]);
+  const full = reassignSlots(s, B, [10]);
+  for (const n of s.nodes.values()) assert.deepEqual(full.nodes.get(n.id), n);
+  assert.deepEqual(full.slotOwner.toArray(), s.slotOwner.toArray());
+  // Myself's own slot while migrating it, no keys: only the MIGRATING mark goes.
+  const m = ok(setSlot(s, 0, { kind: "migrating", nodeId: B }, OPTS)).state;
+  const back = ok(setSlot(m, 0, { kind: "node", nodeId: ME }, OPTS)).state;
+  assert.equal(back.nodes, m.nodes);
+  assert.equal(back.migratingSlotsTo.size, 0);
+  // A master whose only slot it is, without MIGRATE_TO, while masters have replicas (R):
+  // clusterNodeSetSlotBit flags it when the slot comes back (numslots 0 -> 1).
+  let one = s;
+  for (let j = 1; j < 10; j++) one = ok(setSlot(one, j, { kind: "node", nodeId: B }, OPTS)).state;
+  one = updateNode(one, ME, { flags: myself(one).flags & ~NodeFlags.MIGRATE_TO });
+  assert.equal(myself(one).numSlots, 1);
+  const flagged = ok(setSlot(one, 0, { kind: "node", nodeId: ME }, OPTS)).state;
+  assert.ok(myself(flagged).flags & NodeFlags.MIGRATE_TO);
+  assert.deepEqual(myself(flagged), myself(reassignSlots(one, ME, [0])));
 });

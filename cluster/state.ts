@@ -349,6 +349,58 @@ export function deleteNode(s: ClusterState, id: string): ClusterState {
 // ---------------------------------------------------------------------------------------------
 // Slots
 
+/**
+ * Editable copies of the slot bitmaps a slot transition changes, by node id, each made on first
+ * touch (bitmapCopy) and written back as new node records by `withBitmapCopies`.
+ */
+type BitmapCopies = Map<string, { slots: Uint8Array; numSlots: number }>;
+
+function bitmapCopy(s: ClusterState, copies: BitmapCopies, id: string) {
+  let c = copies.get(id);
+  if (c === undefined) {
+    const n = s.nodes.get(id)!;
+    c = { slots: n.slots.slice(), numSlots: n.numSlots };
+    copies.set(id, c);
+  }
+  return c;
+}
+
+/**
+ * clusterDelSlot's bitmap half, on the copies: each assigned slot's bit cleared in its owner's
+ * copy. Returns the slots cleared (unassigned ones skipped, one listed twice cleared once).
+ */
+function clearOwnerBits(s: ClusterState, copies: BitmapCopies, slots: Iterable<number>): number[] {
+  const cleared: number[] = [];
+  for (const j of slots) {
+    const owner = s.slotOwner.get(j);
+    if (owner === null) continue;
+    const c = bitmapCopy(s, copies, owner);
+    const bit = 1 << (j & 7);
+    if ((c.slots[j >> 3] & bit) === 0) continue; // a slot listed twice
+    c.slots[j >> 3] &= ~bit;
+    c.numSlots--;
+    cleared.push(j);
+  }
+  return cleared;
+}
+
+/** The nodes with the copies' bitmaps (interned) and numSlots; `flags` also set on `flagsOf`. */
+function withBitmapCopies(
+  s: ClusterState,
+  copies: BitmapCopies,
+  flagsOf?: { id: string; flags: number },
+): ClusterState["nodes"] {
+  return NodeMap.with(
+    s.nodes,
+    [...copies].map(([id, c]): [string, ClusterNode] => {
+      const n = s.nodes.get(id)!;
+      // One object shape for every record (a conditional spread made V8 deoptimise here).
+      const flags = id === flagsOf?.id ? flagsOf.flags : n.flags;
+      return [id, { ...n, slots: internSlots(c.slots), numSlots: c.numSlots, flags }];
+    }),
+  );
+}
+
 /** clusterAddSlot for many slots: each must be unassigned (checked by the caller). */
 export function assignSlots(
   s: ClusterState,
@@ -358,18 +410,18 @@ export function assignSlots(
   const node = s.nodes.get(nodeId);
   if (node === undefined) throw new Error(`assignSlots: unknown node ${nodeId}`);
   const added: number[] = [];
-  const bitmap = node.slots.slice();
-  let numSlots = node.numSlots;
+  const copies: BitmapCopies = new Map();
+  const t = bitmapCopy(s, copies, nodeId);
   const importing = new Map(s.importingSlotsFrom);
-  let first = numSlots === 0;
+  let first = t.numSlots === 0;
   let flags = node.flags;
   for (const j of slots) {
-    if (s.slotOwner.get(j) !== null || slotBit(bitmap, j)) {
+    if (s.slotOwner.get(j) !== null || slotBit(t.slots, j)) {
       throw new Error(`assignSlots: slot ${j} is already owned`);
     }
     added.push(j);
-    bitmap[j >> 3] |= 1 << (j & 7);
-    numSlots++;
+    t.slots[j >> 3] |= 1 << (j & 7);
+    t.numSlots++;
     // A master getting its first slot becomes a replica-migration target if any master has
     // replicas (clusterNodeSetSlotBit).
     if (first) {
@@ -377,12 +429,7 @@ export function assignSlots(
       if (mastersHaveReplicas(s)) flags |= NodeFlags.MIGRATE_TO;
     }
   }
-  const nodes = NodeMap.with(s.nodes, [[nodeId, {
-    ...node,
-    slots: internSlots(bitmap),
-    numSlots,
-    flags,
-  }]]);
+  const nodes = withBitmapCopies(s, copies, { id: nodeId, flags });
   const slotOwner = s.slotOwner.withOwner(added, nodeId);
   return { ...s, nodes, slotOwner, importingSlotsFrom: importing };
 }
@@ -398,26 +445,9 @@ export function reassignSlots(
 ): ClusterState {
   const target = s.nodes.get(nodeId);
   if (target === undefined) throw new Error(`reassignSlots: unknown node ${nodeId}`);
-  const changed = new Map<string, { slots: Uint8Array; numSlots: number }>();
-  const copyOf = (id: string) => {
-    let c = changed.get(id);
-    if (c === undefined) {
-      const n = s.nodes.get(id)!;
-      c = { slots: n.slots.slice(), numSlots: n.numSlots };
-      changed.set(id, c);
-    }
-    return c;
-  };
-  for (const j of slots) {
-    const owner = s.slotOwner.get(j);
-    if (owner === null) continue;
-    const c = copyOf(owner);
-    const bit = 1 << (j & 7);
-    if ((c.slots[j >> 3] & bit) === 0) continue; // a slot listed twice
-    c.slots[j >> 3] &= ~bit;
-    c.numSlots--;
-  }
-  const t = copyOf(nodeId);
+  const copies: BitmapCopies = new Map();
+  clearOwnerBits(s, copies, slots);
+  const t = bitmapCopy(s, copies, nodeId);
   let flags = target.flags;
   if (t.numSlots === 0 && slots.length > 0 && mastersHaveReplicas(s)) {
     // A master getting its first slot becomes a replica-migration target (clusterNodeSetSlotBit).
@@ -430,15 +460,7 @@ export function reassignSlots(
     t.numSlots++;
   }
   const slotOwner = s.slotOwner.withOwner(slots, nodeId);
-  const nodes = NodeMap.with(
-    s.nodes,
-    [...changed].map(([id, c]): [string, ClusterNode] => [id, {
-      ...s.nodes.get(id)!,
-      ...c,
-      slots: internSlots(c.slots),
-      ...(id === nodeId ? { flags } : {}),
-    }]),
-  );
+  const nodes = withBitmapCopies(s, copies, { id: nodeId, flags });
   return { ...s, nodes, slotOwner };
 }
 
@@ -449,32 +471,10 @@ function mastersHaveReplicas(s: ClusterState): boolean {
 
 /** clusterDelSlot for many slots: unassigned slots are skipped. */
 export function unassignSlots(s: ClusterState, slots: Iterable<number>): ClusterState {
-  const changed = new Map<string, { slots: Uint8Array; numSlots: number }>();
-  const cleared: number[] = [];
-  for (const j of slots) {
-    const owner = s.slotOwner.get(j);
-    if (owner === null) continue;
-    let c = changed.get(owner);
-    if (c === undefined) {
-      const n = s.nodes.get(owner)!;
-      c = { slots: n.slots.slice(), numSlots: n.numSlots };
-      changed.set(owner, c);
-    }
-    const bit = 1 << (j & 7);
-    if ((c.slots[j >> 3] & bit) === 0) continue; // a slot listed twice
-    c.slots[j >> 3] &= ~bit;
-    c.numSlots--;
-    cleared.push(j);
-  }
+  const copies: BitmapCopies = new Map();
+  const cleared = clearOwnerBits(s, copies, slots);
   if (cleared.length === 0) return s;
-  const nodes = NodeMap.with(
-    s.nodes,
-    [...changed].map(([id, c]): [string, ClusterNode] => [id, {
-      ...s.nodes.get(id)!,
-      ...c,
-      slots: internSlots(c.slots),
-    }]),
-  );
+  const nodes = withBitmapCopies(s, copies);
   return { ...s, nodes, slotOwner: s.slotOwner.withOwner(cleared, null) };
 }
 

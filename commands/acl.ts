@@ -28,6 +28,16 @@ import { redactArgument } from "../server/monitor.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type {
+  AclPort,
+  ClientsPort,
+  CommandTablePort,
+  ConfigPort,
+  LogPort,
+} from "../server/server_ports.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<AclPort & ClientsPort & CommandTablePort & ConfigPort & LogPort>;
 
 /** An error text on one line (addReplyErrorFormat turns newlines into spaces). */
 function oneLine(s: string): string {
@@ -47,7 +57,7 @@ const bytesOf = (s: string): Uint8Array => {
   return b;
 };
 
-function setuser(ctx: CommandContext, argv: Uint8Array[]): void {
+function setuser(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
   const acl = server.acl;
   // Redact every argument: nothing about the user leaks to MONITOR or SLOWLOG.
@@ -85,7 +95,7 @@ function setuser(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.ok();
 }
 
-function deluser(ctx: CommandContext, argv: Uint8Array[]): void {
+function deluser(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
   const names = argv.slice(2).map(latin1);
   if (names.includes("default")) {
@@ -103,7 +113,7 @@ function deluser(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.int(deleted);
 }
 
-function getuser(ctx: CommandContext, argv: Uint8Array[]): void {
+function getuser(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const u = server.acl.get(latin1(argv[2]));
   if (u === undefined) {
@@ -135,26 +145,26 @@ function getuser(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function list(ctx: CommandContext): void {
+function list(ctx: Ctx): void {
   const lines = aclListLines(ctx.server.acl);
   ctx.reply.array(lines.length);
   for (const l of lines) ctx.reply.bulk(bytesOf(l));
 }
 
-function users(ctx: CommandContext): void {
+function users(ctx: Ctx): void {
   const all = ctx.server.acl.sorted();
   ctx.reply.array(all.length);
   for (const u of all) ctx.reply.bulk(bytesOf(u.name));
 }
 
-function whoami(ctx: CommandContext): void {
+function whoami(ctx: Ctx): void {
   ctx.reply.bulk(bytesOf(ctx.client.user.name));
 }
 
 const NO_ACLFILE =
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
 
-function load(ctx: CommandContext): void {
+function load(ctx: Ctx): void {
   const { server, client, reply } = ctx;
   const path = server.config.getString("aclfile");
   if (path === "") {
@@ -171,7 +181,7 @@ function load(ctx: CommandContext): void {
   reply.ok();
 }
 
-function save(ctx: CommandContext): void {
+function save(ctx: Ctx): void {
   const { server, reply } = ctx;
   const path = server.config.getString("aclfile");
   if (path === "") {
@@ -187,7 +197,7 @@ function save(ctx: CommandContext): void {
   }
 }
 
-function cat(ctx: CommandContext, argv: Uint8Array[]): void {
+function cat(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (argv.length > 3) {
     reply.error(subcommandSyntax(argv));
@@ -210,7 +220,7 @@ function cat(ctx: CommandContext, argv: Uint8Array[]): void {
   for (const n of names) reply.bulkText(n);
 }
 
-function genpass(ctx: CommandContext, argv: Uint8Array[]): void {
+function genpass(ctx: Ctx, argv: Uint8Array[]): void {
   const { reply } = ctx;
   if (argv.length > 3) {
     reply.error(subcommandSyntax(argv));
@@ -238,7 +248,7 @@ function genpass(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.bulkText(hex.slice(0, chars));
 }
 
-function log(ctx: CommandContext, argv: Uint8Array[]): void {
+function log(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (argv.length > 3) {
     reply.error(subcommandSyntax(argv));
@@ -281,7 +291,7 @@ function log(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function dryrun(ctx: CommandContext, argv: Uint8Array[]): void {
+function dryrun(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const u = server.acl.get(latin1(argv[2]));
   if (u === undefined) {

@@ -36,6 +36,10 @@ import * as E from "./errors.ts";
 import { isStringValue, stringBytes, type StringValue } from "../keyspace/string_value.ts";
 import { isKeyword, newRawString, writableString } from "./strings.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { ConfigPort } from "../server/server_ports.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ConfigPort>;
 
 const BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range";
 const BIT_VALUE_ERR = "ERR bit is not an integer or out of range";
@@ -63,7 +67,7 @@ function int64(b: Uint8Array): number | bigint | null {
 }
 
 /** getLongLongFromObjectOrReply: the integer, or null after the error reply. */
-function int64Arg(ctx: CommandContext, b: Uint8Array, err = E.NOT_INTEGER): number | bigint | null {
+function int64Arg(ctx: Ctx, b: Uint8Array, err = E.NOT_INTEGER): number | bigint | null {
   const n = int64(b);
   if (n === null) ctx.reply.error(err);
   return n;
@@ -81,7 +85,7 @@ function clampSafe(n: number | bigint): number {
  * product wraps as a C long long), below proto-max-bulk-len bytes unless the caller is our
  * master. Null after the error reply.
  */
-function bitOffsetArg(ctx: CommandContext, arg: Uint8Array, bits: number): number | null {
+function bitOffsetArg(ctx: Ctx, arg: Uint8Array, bits: number): number | null {
   const useHash = bits > 0 && arg.length > 0 && arg[0] === 35;
   let off = int64(useHash ? arg.subarray(1) : arg);
   if (off !== null && useHash) {
@@ -101,7 +105,7 @@ function bitOffsetArg(ctx: CommandContext, arg: Uint8Array, bits: number): numbe
 }
 
 /** The string at `key` for a write lookup; undefined when missing, null after WRONGTYPE. */
-function stringForWrite(ctx: CommandContext, key: string): StringValue | undefined | null {
+function stringForWrite(ctx: Ctx, key: string): StringValue | undefined | null {
   const v = ctx.db.lookup(key);
   if (v === undefined || isStringValue(v)) return v;
   ctx.reply.error(E.WRONGTYPE);
@@ -112,7 +116,7 @@ function stringForWrite(ctx: CommandContext, key: string): StringValue | undefin
  * The bytes of the string at `key` for a read lookup (hits/misses; a binary string's are a
  * copy); undefined / null as above.
  */
-function stringForRead(ctx: CommandContext, key: string): Uint8Array | undefined | null {
+function stringForRead(ctx: Ctx, key: string): Uint8Array | undefined | null {
   const v = ctx.db.lookupRead(key);
   if (v === undefined) return v;
   if (isStringValue(v)) return stringBytes(v);
@@ -126,7 +130,7 @@ function stringForRead(ctx: CommandContext, key: string): Uint8Array | undefined
  * `grown`: created or made longer. Null after WRONGTYPE.
  */
 function bitTarget(
-  ctx: CommandContext,
+  ctx: Ctx,
   key: string,
   len: number,
 ): { value: Uint8Array; grown: boolean; created: boolean } | null {
@@ -154,7 +158,7 @@ function bitTarget(
 // ---------------------------------------------------------------------------------------------
 // SETBIT / GETBIT
 
-function setbit(ctx: CommandContext, argv: Uint8Array[]): void {
+function setbit(ctx: Ctx, argv: Uint8Array[]): void {
   const offset = bitOffsetArg(ctx, argv[2], 0);
   if (offset === null) return;
   const on = int64Arg(ctx, argv[3], BIT_VALUE_ERR);
@@ -178,7 +182,7 @@ function setbit(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(old);
 }
 
-function getbit(ctx: CommandContext, argv: Uint8Array[]): void {
+function getbit(ctx: Ctx, argv: Uint8Array[]): void {
   const offset = bitOffsetArg(ctx, argv[2], 0);
   if (offset === null) return;
   const v = stringForRead(ctx, latin1(argv[1]));
@@ -195,7 +199,7 @@ function getbit(ctx: CommandContext, argv: Uint8Array[]): void {
 // BITCOUNT / BITPOS
 
 /** The BIT|BYTE argument: true for BIT, null after a syntax error reply. */
-function unitArg(ctx: CommandContext, b: Uint8Array): boolean | null {
+function unitArg(ctx: Ctx, b: Uint8Array): boolean | null {
   if (cKeyword(b, "bit")) return true;
   if (cKeyword(b, "byte")) return false;
   ctx.reply.error(E.SYNTAX);
@@ -203,7 +207,7 @@ function unitArg(ctx: CommandContext, b: Uint8Array): boolean | null {
 }
 
 /** BITCOUNT key [start end [BIT|BYTE]], in 7.0's order: the key is looked up first. */
-function bitcount(ctx: CommandContext, argv: Uint8Array[]): void {
+function bitcount(ctx: Ctx, argv: Uint8Array[]): void {
   const v = stringForRead(ctx, latin1(argv[1]));
   if (v === null) return;
   if (v === undefined) {
@@ -239,7 +243,7 @@ function bitcount(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** BITPOS key bit [start [end [BIT|BYTE]]]: the bit, then the key, then the range. */
-function bitpos(ctx: CommandContext, argv: Uint8Array[]): void {
+function bitpos(ctx: Ctx, argv: Uint8Array[]): void {
   const bit = int64Arg(ctx, argv[2]);
   if (bit === null) return;
   if (bit !== 0 && bit !== 1) {
@@ -283,7 +287,7 @@ function bitpos(ctx: CommandContext, argv: Uint8Array[]): void {
 // ---------------------------------------------------------------------------------------------
 // BITOP
 
-function bitopCommand(ctx: CommandContext, argv: Uint8Array[]): void {
+function bitopCommand(ctx: Ctx, argv: Uint8Array[]): void {
   const name = argv[1];
   let op: BitopKind;
   if (cKeyword(name, "and")) op = "and";
@@ -338,7 +342,7 @@ interface BitfieldOp {
 }
 
 /** getBitfieldTypeFromArgument: [signed, bits] (i1..i64, u1..u63), or null after the error. */
-function bitfieldType(ctx: CommandContext, arg: Uint8Array): [boolean, number] | null {
+function bitfieldType(ctx: Ctx, arg: Uint8Array): [boolean, number] | null {
   const c = arg.length > 0 ? arg[0] : 0;
   if (c === 105 || c === 117) {
     const n = parseInt64(cstr(arg.subarray(1)));
@@ -350,7 +354,7 @@ function bitfieldType(ctx: CommandContext, arg: Uint8Array): [boolean, number] |
 }
 
 /** bitfieldGeneric; `readonlyCommand` is BITFIELD_RO (GET only). */
-function bitfieldGeneric(ctx: CommandContext, argv: Uint8Array[], readonlyCommand: boolean): void {
+function bitfieldGeneric(ctx: Ctx, argv: Uint8Array[], readonlyCommand: boolean): void {
   const ops: BitfieldOp[] = [];
   let owtype: OverflowType = OVERFLOW_WRAP;
   let readonly = true;

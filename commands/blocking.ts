@@ -11,6 +11,8 @@ import type { BlockedWaiter } from "../keyspace/db.ts";
 import type { Client } from "../server/client.ts";
 import { parseLongDouble } from "./long_double.ts";
 import type { CommandContext } from "./types.ts";
+import type { ClientsPort } from "../server/server_ports.ts";
+import type { CommandHost } from "./command_host.ts";
 
 const NOT_A_FLOAT = "ERR timeout is not a float or out of range";
 const NEGATIVE = "ERR timeout is negative";
@@ -55,9 +57,10 @@ const MAX_TIMER_MS = 2147483647;
 
 /**
  * One blocked client (see db.blockOnKeys). A subclass says how a key serves it (`tryServe`);
- * this class owns the timer, the Promise the handler returns, and the cancel on disconnect.
+ * this class owns the timer, the Promise the handler returns, and the cancel on disconnect. `S`
+ * is the server as the blocked command's family sees it (commands/command_host.ts).
  */
-export abstract class Waiter implements BlockedWaiter {
+export abstract class Waiter<S extends ClientsPort = CommandHost> implements BlockedWaiter {
   private done = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private resolve!: () => void;
@@ -67,7 +70,7 @@ export abstract class Waiter implements BlockedWaiter {
   readonly owner: Client;
 
   constructor(
-    protected readonly ctx: CommandContext,
+    protected readonly ctx: CommandContext<S>,
     readonly keys: string[],
     timeoutMs: number,
   ) {

@@ -7,9 +7,14 @@
 import { fromLatin1, latin1, lower, parseInt64 } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import type { CommandContext } from "./types.ts";
+import type { ClientsPort } from "../server/server_ports.ts";
+import type { TrackingPort } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ClientsPort & TrackingPort>;
 
 /** CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP] */
-export function clientTracking(ctx: CommandContext, argv: Uint8Array[]): void {
+export function clientTracking(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
   let redirect = 0;
   const opts = { bcast: false, optin: false, optout: false, noloop: false };
@@ -91,7 +96,7 @@ export function clientTracking(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** CLIENT CACHING (YES|NO): track (OPTIN) or not (OPTOUT) the keys of the next command. */
-export function clientCaching(ctx: CommandContext, argv: Uint8Array[]): void {
+export function clientCaching(ctx: Ctx, argv: Uint8Array[]): void {
   const { client, reply } = ctx;
   const t = client.tracking;
   if (t === null || !t.on) {
@@ -120,13 +125,13 @@ export function clientCaching(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** CLIENT GETREDIR: the redirect id (0: none), -1 when tracking is off. */
-export function clientGetredir(ctx: CommandContext): void {
+export function clientGetredir(ctx: Ctx): void {
   const t = ctx.client.tracking;
   ctx.reply.int(t !== null && t.on ? t.redirect : -1);
 }
 
 /** CLIENT TRACKINGINFO: a map of flags (a set), redirect and prefixes. */
-export function clientTrackinginfo(ctx: CommandContext): void {
+export function clientTrackinginfo(ctx: Ctx): void {
   const { reply } = ctx;
   const t = ctx.client.tracking;
   const on = t !== null && t.on;

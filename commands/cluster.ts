@@ -54,18 +54,26 @@ import { setSlot, type SetSlotAction } from "../cluster/setslot.ts";
 import { failureReportCount } from "../cluster/failure_detection.ts";
 import { type FailoverMode, parseFailoverOption } from "../cluster/failover_rules.ts";
 import { clientPort, type PreferredEndpoint, preferredEndpoint } from "../cluster/routing.ts";
+import type { ClockPort, ConfigPort, DatabasesPort, LogPort } from "../server/server_ports.ts";
+import type { ClusterModePort, ReplicationRolePort } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<
+  ClockPort & ClusterModePort & ConfigPort & DatabasesPort & LogPort & ReplicationRolePort
+>;
+type ClusterHandler = Handler<Ctx["server"]>;
 
 export const CLUSTER_DISABLED = "ERR This instance has cluster support disabled";
 
 /** The cluster, or null after replying the "disabled" error. */
-function need(ctx: CommandContext): ClusterPort | null {
+function need(ctx: Ctx): ClusterPort | null {
   const c = ctx.server.cluster;
   if (c === null) ctx.reply.error(CLUSTER_DISABLED);
   return c;
 }
 
 /** addReplySubcommandSyntaxError. */
-function subcommandSyntaxError(ctx: CommandContext, sub: Uint8Array): void {
+function subcommandSyntaxError(ctx: Ctx, sub: Uint8Array): void {
   ctx.reply.error(
     `ERR unknown subcommand or wrong number of arguments for '${str(sub).slice(0, 128)}'. ` +
       `Try CLUSTER HELP.`,
@@ -81,7 +89,7 @@ function parseSlot(arg: Uint8Array): number | null {
 
 const INVALID_SLOT = "ERR Invalid or out of range slot";
 
-function endpointType(ctx: CommandContext): PreferredEndpoint {
+function endpointType(ctx: Ctx): PreferredEndpoint {
   return ctx.server.config.getString("cluster-preferred-endpoint-type") as PreferredEndpoint;
 }
 
@@ -147,13 +155,13 @@ const HELP_LINES = [
   "    Prints this help.",
 ];
 
-const help: Handler = (ctx) => {
+const help: ClusterHandler = (ctx) => {
   if (!need(ctx)) return;
   ctx.reply.array(HELP_LINES.length);
   for (const l of HELP_LINES) ctx.reply.status(l);
 };
 
-const myid: Handler = (ctx) => {
+const myid: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   ctx.reply.bulkText(c.state.myselfId);
@@ -201,13 +209,13 @@ export function clusterInfoText(c: ClusterPort): string {
   return out;
 }
 
-const info: Handler = (ctx) => {
+const info: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   ctx.reply.verbatim(clusterInfoText(c));
 };
 
-const nodes: Handler = (ctx) => {
+const nodes: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   ctx.reply.verbatim(describeNodes(c.state, 0, usePport(ctx)));
@@ -219,7 +227,7 @@ const nodes: Handler = (ctx) => {
  * so they cannot use a one-node cluster at all. We print the local address the asking client
  * connected to instead (an address that client can reach); CLUSTER NODES stays as Redis prints.
  */
-function slotsIp(ctx: CommandContext, n: ClusterNode): string {
+function slotsIp(ctx: Ctx, n: ClusterNode): string {
   if (n.ip !== "" || n.id !== ctx.server.cluster?.state.myselfId) return n.ip;
   const laddr = ctx.client.laddr;
   const cut = laddr.lastIndexOf(":");
@@ -228,12 +236,12 @@ function slotsIp(ctx: CommandContext, n: ClusterNode): string {
 }
 
 /** A plain client of a tls-cluster is shown the plaintext ports (Redis's use_pport). */
-function usePport(ctx: CommandContext): boolean {
+function usePport(ctx: Ctx): boolean {
   return ctx.server.cluster?.tlsCluster === true && !ctx.client.tls;
 }
 
 /** addNodeToNodeReply: [endpoint, port, id, metadata-map]. */
-function nodeEntry(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint): void {
+function nodeEntry(ctx: Ctx, n: ClusterNode, type: PreferredEndpoint): void {
   const r = ctx.reply;
   r.array(4);
   if (type === "ip") r.bulkText(slotsIp(ctx, n));
@@ -254,7 +262,7 @@ function nodeEntry(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint)
   }
 }
 
-const slots: Handler = (ctx) => {
+const slots: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   const s = c.state;
@@ -273,7 +281,7 @@ const slots: Handler = (ctx) => {
 };
 
 /** addNodeDetailsToShardReply. */
-function shardNode(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint): void {
+function shardNode(ctx: Ctx, n: ClusterNode, type: PreferredEndpoint): void {
   const r = ctx.reply;
   // With tls-cluster the node's port is its TLS port and pport its plaintext one.
   const tlsCluster = ctx.server.cluster?.tlsCluster === true;
@@ -312,7 +320,7 @@ function shardNode(ctx: CommandContext, n: ClusterNode, type: PreferredEndpoint)
   r.bulkText(isFailed(n) ? "fail" : isReplica(n) && offset === 0 ? "loading" : "online");
 }
 
-const shards: Handler = (ctx) => {
+const shards: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   const s = c.state;
@@ -335,12 +343,12 @@ const shards: Handler = (ctx) => {
   }
 };
 
-const keyslot: Handler = (ctx, argv) => {
+const keyslot: ClusterHandler = (ctx, argv) => {
   if (!need(ctx)) return;
   ctx.reply.int(keyHashSlot(argv[2]));
 };
 
-const countkeysinslot: Handler = (ctx, argv) => {
+const countkeysinslot: ClusterHandler = (ctx, argv) => {
   if (!need(ctx)) return;
   const slot = parseInt64(argv[2]);
   if (slot === null) return ctx.reply.error(E.NOT_INTEGER);
@@ -348,7 +356,7 @@ const countkeysinslot: Handler = (ctx, argv) => {
   ctx.reply.int(ctx.db.countKeysInSlot(slot));
 };
 
-const getkeysinslot: Handler = (ctx, argv) => {
+const getkeysinslot: ClusterHandler = (ctx, argv) => {
   if (!need(ctx)) return;
   const slot = parseInt64(argv[2]);
   if (slot === null) return ctx.reply.error(E.NOT_INTEGER);
@@ -360,7 +368,7 @@ const getkeysinslot: Handler = (ctx, argv) => {
   ctx.reply.binaryArray(ctx.db.getKeysInSlot(slot, max));
 };
 
-const countFailureReports: Handler = (ctx, argv) => {
+const countFailureReports: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   const id = str(argv[2]);
@@ -377,7 +385,7 @@ const countFailureReports: Handler = (ctx, argv) => {
   ctx.reply.int(r.count);
 };
 
-const replicas: Handler = (ctx, argv) => {
+const replicas: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   const id = str(argv[2]);
@@ -390,7 +398,7 @@ const replicas: Handler = (ctx, argv) => {
 };
 
 /** CLUSTER LINKS (7.0): per link a map of direction, node, create-time, events, buffers. */
-const links: Handler = (ctx) => {
+const links: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   const list = c.bus.engine.links();
@@ -416,7 +424,7 @@ const links: Handler = (ctx) => {
 // ---------------------------------------------------------------------------------------------
 // Slot assignment
 
-function slotChange(del: boolean, ranged: boolean): Handler {
+function slotChange(del: boolean, ranged: boolean): ClusterHandler {
   return (ctx, argv) => {
     const c = need(ctx);
     if (!c) return;
@@ -447,7 +455,7 @@ function slotChange(del: boolean, ranged: boolean): Handler {
   };
 }
 
-const flushslots: Handler = (ctx) => {
+const flushslots: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   if (ctx.db.dict.size !== 0) {
@@ -457,7 +465,7 @@ const flushslots: Handler = (ctx) => {
   ctx.reply.ok();
 };
 
-const setslot: Handler = (ctx, argv) => {
+const setslot: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   if (isReplica(myself(c.state))) {
@@ -494,7 +502,7 @@ const setslot: Handler = (ctx, argv) => {
 // ---------------------------------------------------------------------------------------------
 // Epochs, config, reset
 
-const setConfigEpochCmd: Handler = (ctx, argv) => {
+const setConfigEpochCmd: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   const epoch = parseInt64(argv[2]);
@@ -506,7 +514,7 @@ const setConfigEpochCmd: Handler = (ctx, argv) => {
   ctx.reply.ok();
 };
 
-const bumpepoch: Handler = (ctx) => {
+const bumpepoch: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   const r = bumpEpoch(c.state);
@@ -517,7 +525,7 @@ const bumpepoch: Handler = (ctx) => {
   ctx.reply.status(`${r.bumped ? "BUMPED" : "STILL"} ${myself(r.state).configEpoch}`);
 };
 
-const saveconfig: Handler = (ctx) => {
+const saveconfig: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
   try {
@@ -528,7 +536,7 @@ const saveconfig: Handler = (ctx) => {
   ctx.reply.ok();
 };
 
-const resetCmd: Handler = (ctx, argv) => {
+const resetCmd: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   if (argv.length > 3) return subcommandSyntaxError(ctx, argv[1]);
@@ -561,7 +569,7 @@ const resetCmd: Handler = (ctx, argv) => {
 // ---------------------------------------------------------------------------------------------
 // Membership (validation now, the handshake with the bus)
 
-const meet: Handler = (ctx, argv) => {
+const meet: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   if (argv.length > 5) return subcommandSyntaxError(ctx, argv[1]);
@@ -595,7 +603,7 @@ const meet: Handler = (ctx, argv) => {
   ctx.reply.ok();
 };
 
-const replicate: Handler = (ctx, argv) => {
+const replicate: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   const s = c.state;
@@ -619,7 +627,7 @@ const replicate: Handler = (ctx, argv) => {
   ctx.reply.ok();
 };
 
-const forget: Handler = (ctx, argv) => {
+const forget: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   const s = c.state;
@@ -635,7 +643,7 @@ const forget: Handler = (ctx, argv) => {
   ctx.reply.ok();
 };
 
-const failover: Handler = (ctx, argv) => {
+const failover: ClusterHandler = (ctx, argv) => {
   const c = need(ctx);
   if (!c) return;
   if (argv.length > 3) return subcommandSyntaxError(ctx, argv[1]);
@@ -654,19 +662,19 @@ const failover: Handler = (ctx, argv) => {
 // ---------------------------------------------------------------------------------------------
 // READONLY / READWRITE / ASKING
 
-const readonly: Handler = (ctx) => {
+const readonly: ClusterHandler = (ctx) => {
   if (!need(ctx)) return;
   ctx.client.readonlyMode = true;
   ctx.reply.ok();
 };
 
-const readwrite: Handler = (ctx) => {
+const readwrite: ClusterHandler = (ctx) => {
   if (!need(ctx)) return;
   ctx.client.readonlyMode = false;
   ctx.reply.ok();
 };
 
-const asking: Handler = (ctx) => {
+const asking: ClusterHandler = (ctx) => {
   if (!need(ctx)) return;
   ctx.client.asking = true;
   ctx.reply.ok();
@@ -675,7 +683,7 @@ const asking: Handler = (ctx) => {
 // ---------------------------------------------------------------------------------------------
 
 /** The subcommand `name` of CLUSTER. */
-const sub = (name: string, h: Handler) => fromTable(`cluster|${name}`, h);
+const sub = (name: string, h: ClusterHandler) => fromTable(`cluster|${name}`, h);
 
 export const clusterCommands: CommandDef[] = [
   fromTable("cluster", undefined, {

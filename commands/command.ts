@@ -16,6 +16,10 @@ import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { COMMAND_TABLE } from "./command_docs_table.ts";
 import { writeCommandDocs, writeCommandInfo } from "./command_docs.ts";
+import { loadCommandDocs, loadedCommandDocs } from "./command_docs_loader.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<CommandTablePort>;
 
 // The table-built CommandDef helpers live beside the types (no import cycle for the families).
 export { fromTable, specOf } from "./types.ts";
@@ -39,7 +43,7 @@ function topLevel(server: CommandTablePort): string[] {
   return [...server.commands.keys()].filter((n) => COMMAND_TABLE.has(n));
 }
 
-function command(ctx: CommandContext): void {
+function command(ctx: Ctx): void {
   const { server, reply } = ctx;
   const names = topLevel(server);
   const exists = (n: string) => listed(server, n);
@@ -47,11 +51,11 @@ function command(ctx: CommandContext): void {
   for (const n of names) writeCommandInfo(reply, COMMAND_TABLE, n, exists);
 }
 
-function commandCount(ctx: CommandContext): void {
+function commandCount(ctx: Ctx): void {
   ctx.reply.int(topLevel(ctx.server).length);
 }
 
-function commandInfo(ctx: CommandContext, argv: Uint8Array[]): void {
+function commandInfo(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (argv.length === 2) {
     command(ctx);
@@ -66,19 +70,22 @@ function commandInfo(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function commandDocs(ctx: CommandContext, argv: Uint8Array[]): void {
+/** COMMAND DOCS; its first call waits for the texts (commands/command_docs_loader.ts). */
+function commandDocs(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
+  const docs = loadedCommandDocs();
+  if (docs === null) return loadCommandDocs().then(() => commandDocs(ctx, argv));
   const { server, reply } = ctx;
   const exists = (n: string) => listed(server, n);
   const names = argv.length === 2 ? topLevel(server) : argv.slice(2).map(lower).filter(exists);
   reply.map(names.length);
   for (const n of names) {
     reply.bulkText(n);
-    writeCommandDocs(reply, COMMAND_TABLE, n, exists);
+    writeCommandDocs(reply, COMMAND_TABLE, docs, n, exists);
   }
 }
 
 /** commandListWithFilter / commandListWithoutFilter: commands, then their subcommands. */
-function commandList(ctx: CommandContext, argv: Uint8Array[]): void {
+function commandList(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   let filter: ((fullname: string) => boolean) | null = null;
   if (argv.length === 5 && lower(argv[2]) === "filterby") {
@@ -109,7 +116,7 @@ function commandList(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** getKeysSubcommandImpl: the keys of a full command, with their key-spec flags or without. */
-function getKeys(ctx: CommandContext, argv: Uint8Array[], withFlags: boolean): void {
+function getKeys(ctx: Ctx, argv: Uint8Array[], withFlags: boolean): void {
   const { server, reply } = ctx;
   const args = argv.slice(2);
   const top = server.commands.get(lower(args[0]));

@@ -1,6 +1,7 @@
 /**
- * COMMAND INFO and COMMAND DOCS replies written from the table generated off redis-server
- * 7.0.15 (commands/command_docs_table.ts): the one place the node's command metadata comes from.
+ * COMMAND INFO and COMMAND DOCS replies written from the tables generated off redis-server
+ * 7.0.15 (commands/command_docs_table.ts, and command_docs_text.ts for the DOCS texts): the one
+ * place the node's command metadata comes from.
  * Follows Redis's server.c addReplyCommandInfo / addReplyCommandDocs: the table keeps each
  * reply as plain JSON and the writer gives the RESP types back (maps, sets of statuses, bulks,
  * integers), RESP2 or RESP3 by the writer's protocol. Only the commands `exists` accepts are
@@ -9,8 +10,10 @@
 
 import type { Reply } from "../protocol/reply.ts";
 import type { CommandSpec, DocValue } from "./command_docs_table.ts";
+import type { CommandDocMap } from "./command_docs_text.ts";
 
 export type CommandTable = ReadonlyMap<string, CommandSpec>;
+export type CommandDocsTable = ReadonlyMap<string, CommandDocMap>;
 
 /** Array keys whose items Redis writes as a set of statuses (addReplyFlagsForArg & co). */
 const STATUS_SETS = new Set(["flags", "doc_flags"]);
@@ -79,23 +82,27 @@ export function writeCommandInfo(
 export function writeCommandDocs(
   reply: Reply,
   table: CommandTable,
+  docsTable: CommandDocsTable,
   fullname: string,
   exists: (fullname: string) => boolean,
 ): void {
   const spec = table.get(fullname);
-  if (spec === undefined) throw new Error(`no COMMAND table entry for ${fullname}`);
-  const keys = Object.keys(spec.docs);
+  const docs = docsTable.get(fullname);
+  if (spec === undefined || docs === undefined) {
+    throw new Error(`no COMMAND table entry for ${fullname}`);
+  }
+  const keys = Object.keys(docs);
   const subs = subcommandsOf(spec, exists);
   reply.map(keys.length + (subs.length ? 1 : 0));
   for (const k of keys) {
     reply.bulkText(k);
-    writeValue(reply, spec.docs[k], k);
+    writeValue(reply, docs[k], k);
   }
   if (subs.length === 0) return;
   reply.bulkText("subcommands");
   reply.map(subs.length);
   for (const s of subs) {
     reply.bulkText(s);
-    writeCommandDocs(reply, table, s, exists);
+    writeCommandDocs(reply, table, docsTable, s, exists);
   }
 }

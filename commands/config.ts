@@ -5,7 +5,14 @@
  */
 
 import { str } from "../protocol/bytes.ts";
-import type { AclPort, ConfigPort, LogPort, SlowlogEntry } from "../server/server_ports.ts";
+import type {
+  AclPort,
+  CommandStatsPort,
+  ConfigPort,
+  DatabasesPort,
+  LogPort,
+  SlowlogEntry,
+} from "../server/server_ports.ts";
 import type { Aof } from "../persistence/aof.ts";
 import type { Maxmemory } from "../server/maxmemory.ts";
 import type { LatencyMonitor } from "../server/latency_monitor.ts";
@@ -30,6 +37,10 @@ import { allowProtectedAction } from "../server/dispatch.ts";
 import { replyHelp } from "./connection.ts";
 import { redactArgument } from "../server/monitor.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { TlsPort } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ConfigApplyHost & CommandStatsPort & DatabasesPort & TlsPort>;
 
 function hasGlob(p: string): boolean {
   return /[*?[\\]/.test(p);
@@ -49,7 +60,7 @@ function configShown(config: Config, name: string): string {
   return formatConfigValue(d, v);
 }
 
-function configGet(ctx: CommandContext, argv: Uint8Array[]): void {
+function configGet(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const out = new Map<string, string>();
   for (let i = 2; i < argv.length; i++) {
@@ -124,7 +135,7 @@ function applyConfig(server: ConfigApplyHost, names: string[]): void {
   }
 }
 
-function configSet(ctx: CommandContext, argv: Uint8Array[]): void {
+function configSet(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (argv.length % 2 !== 0) {
     reply.error(E.wrongArity("config|set"));
@@ -167,7 +178,7 @@ function configSet(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.ok();
 }
 
-function configRewrite(ctx: CommandContext): void {
+function configRewrite(ctx: Ctx): void {
   const { server, reply } = ctx;
   const file = server.config.file;
   if (file === null) {
@@ -185,7 +196,7 @@ function configRewrite(ctx: CommandContext): void {
   reply.ok();
 }
 
-function configResetstat(ctx: CommandContext): void {
+function configResetstat(ctx: Ctx): void {
   const { server } = ctx;
   server.commandStats.clear();
   server.errorStats.clear();

@@ -9,9 +9,11 @@
 import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
 import { type AclHost, aclLogAuthFailure } from "../server/acl_guard.ts";
 import type {
+  AclPort,
   ClientPausePort,
   ClientsPort,
   ClockPort,
+  ConfigPort,
   DatabasesPort,
 } from "../server/server_ports.ts";
 import { REDIS_VERSION } from "../server/version.ts";
@@ -28,8 +30,32 @@ import {
   clientTracking,
   clientTrackinginfo,
 } from "./client_tracking.ts";
+import type {
+  ClusterModePort,
+  ConnectionsPort,
+  MonitorsPort,
+  PubSubPort,
+  ReplicationRolePort,
+  TrackingPort,
+} from "./command_host.ts";
 
-function ping(ctx: CommandContext, argv: Uint8Array[]): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<
+  & AclPort
+  & ClientPausePort
+  & ClientsPort
+  & ClockPort
+  & ClusterModePort
+  & ConfigPort
+  & ConnectionsPort
+  & DatabasesPort
+  & MonitorsPort
+  & PubSubPort
+  & ReplicationRolePort
+  & TrackingPort
+>;
+
+function ping(ctx: Ctx, argv: Uint8Array[]): void {
   if (argv.length > 2) {
     ctx.reply.error("ERR wrong number of arguments for 'ping' command");
     return;
@@ -45,11 +71,11 @@ function ping(ctx: CommandContext, argv: Uint8Array[]): void {
   else ctx.reply.status("PONG");
 }
 
-function echo(ctx: CommandContext, argv: Uint8Array[]): void {
+function echo(ctx: Ctx, argv: Uint8Array[]): void {
   ctx.reply.bulk(argv[1]);
 }
 
-function quit(ctx: CommandContext): void {
+function quit(ctx: Ctx): void {
   ctx.reply.ok();
   ctx.client.closeAfterReply = true;
 }
@@ -78,7 +104,7 @@ function authenticate(
   return false;
 }
 
-function auth(ctx: CommandContext, argv: Uint8Array[]): void {
+function auth(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
   if (argv.length > 3) {
     reply.error(E.SYNTAX);
@@ -116,7 +142,7 @@ function validName(name: Uint8Array): boolean {
 
 const BAD_NAME = "ERR Client names cannot contain spaces, newlines or special characters.";
 
-function hello(ctx: CommandContext, argv: Uint8Array[]): void {
+function hello(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
   let ver = 0;
   let next = 1;
@@ -184,7 +210,7 @@ function hello(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** SELECT (server.c selectCommand): the client's database from now on. */
-function select(ctx: CommandContext, argv: Uint8Array[]): void {
+function select(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const id = parseInt64(argv[1]);
   if (id === null) {
@@ -207,7 +233,7 @@ function select(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.ok();
 }
 
-function reset(ctx: CommandContext): void {
+function reset(ctx: Ctx): void {
   const { server, client, reply } = ctx;
   discardTransaction(client);
   // clearClientConnectionState: a monitor leaves monitor mode.
@@ -276,7 +302,7 @@ function isBlocked(server: DatabasesPort & ClientPausePort, c: Client): boolean 
 }
 
 /** The `enabled` ON|OFF argument of CLIENT NO-EVICT and the like; null after a syntax error. */
-function onOffArg(ctx: CommandContext, arg: Uint8Array): boolean | null {
+function onOffArg(ctx: Ctx, arg: Uint8Array): boolean | null {
   const v = lower(arg);
   if (v === "on") return true;
   if (v === "off") return false;
@@ -285,7 +311,7 @@ function onOffArg(ctx: CommandContext, arg: Uint8Array): boolean | null {
 }
 
 /** CLIENT NO-EVICT ON|OFF: stored and shown (flag `e`); client eviction is not implemented. */
-function clientNoEvict(ctx: CommandContext, argv: Uint8Array[]): void {
+function clientNoEvict(ctx: Ctx, argv: Uint8Array[]): void {
   const on = onOffArg(ctx, argv[2]);
   if (on === null) return;
   ctx.client.noEvict = on;
@@ -293,7 +319,7 @@ function clientNoEvict(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** CLIENT PAUSE timeout [WRITE|ALL] (networking.c clientCommand, pauseClients). */
-function clientPause(ctx: CommandContext, argv: Uint8Array[]): void {
+function clientPause(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (argv.length > 4) {
     reply.error(
@@ -328,13 +354,13 @@ function clientPause(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** CLIENT UNPAUSE: ends CLIENT PAUSE's pause (not a failover's). */
-function clientUnpause(ctx: CommandContext): void {
+function clientUnpause(ctx: Ctx): void {
   ctx.server.clientPause.unpause("client");
   ctx.reply.ok();
 }
 
 /** CLIENT REPLY ON|OFF|SKIP: only ON answers (server/dispatch.ts drops the rest). */
-function clientReply(ctx: CommandContext, argv: Uint8Array[]): void {
+function clientReply(ctx: Ctx, argv: Uint8Array[]): void {
   const { client, reply } = ctx;
   const m = lower(argv[2]);
   if (m === "on") {
@@ -356,7 +382,7 @@ const UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
  * (TIMEOUT, the default) or with -UNBLOCKED (ERROR); a client held by a pause gets that error
  * (ERROR) and its command is examined again at once, as Redis 7.0 does.
  */
-function clientUnblock(ctx: CommandContext, argv: Uint8Array[]): void {
+function clientUnblock(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const id = parseInt64(argv[2]);
   if (id === null) {
@@ -420,7 +446,7 @@ function clientType(c: Client): string {
 
 const CLIENT_TYPES = new Set(["normal", "master", "replica", "slave", "pubsub"]);
 
-function clientList(ctx: CommandContext, argv: Uint8Array[]): void {
+function clientList(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   let type: string | null = null;
   let ids: Set<number> | null = null;
@@ -454,20 +480,20 @@ function clientList(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.verbatim(out);
 }
 
-function clientInfo(ctx: CommandContext): void {
+function clientInfo(ctx: Ctx): void {
   ctx.reply.verbatim(clientInfoLine(ctx.server, ctx.client) + "\n");
 }
 
-function clientId(ctx: CommandContext): void {
+function clientId(ctx: Ctx): void {
   ctx.reply.int(ctx.client.id);
 }
 
-function clientGetname(ctx: CommandContext): void {
+function clientGetname(ctx: Ctx): void {
   if (ctx.client.name === "") ctx.reply.nil();
   else ctx.reply.bulkText(ctx.client.name);
 }
 
-function clientSetname(ctx: CommandContext, argv: Uint8Array[]): void {
+function clientSetname(ctx: Ctx, argv: Uint8Array[]): void {
   if (!validName(argv[2])) {
     ctx.reply.error(BAD_NAME);
     return;
@@ -484,7 +510,7 @@ function killClient(server: ClientsPort, self: Client, c: Client): void {
   }
 }
 
-function clientKill(ctx: CommandContext, argv: Uint8Array[]): void {
+function clientKill(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
   if (argv.length === 3) {
     // Old form: CLIENT KILL addr:port.
@@ -613,7 +639,7 @@ const CLIENT_HELP = [
 ];
 
 /** Reply a HELP text as Redis's addReplyHelp does: an array of status lines. */
-export function replyHelp(ctx: CommandContext, lines: string[]): void {
+export function replyHelp(ctx: CommandContext<unknown>, lines: string[]): void {
   ctx.reply.array(lines.length);
   for (const l of lines) ctx.reply.status(l);
 }

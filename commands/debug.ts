@@ -30,13 +30,42 @@ import { parseRdb } from "../protocol/rdb_file.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import type { Value } from "../keyspace/db.ts";
 import { Hash } from "../keyspace/hash.ts";
-import type { ConfigPort, LogPort } from "../server/server_ports.ts";
+import type {
+  AclPort,
+  ClockPort,
+  ConfigPort,
+  DatabasesPort,
+  LogPort,
+} from "../server/server_ports.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { encodingOf } from "./keys.ts";
 import { isSharedInteger } from "./strings.ts";
 import { rdbOptions } from "./dump.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type {
+  ClusterModePort,
+  DebugPort,
+  PersistencePort,
+  ReplicationRolePort,
+  ScriptsHost,
+  ServerIdentityPort,
+} from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<
+  & AclPort
+  & ClockPort
+  & ClusterModePort
+  & ConfigPort
+  & DatabasesPort
+  & DebugPort
+  & LogPort
+  & PersistencePort
+  & ReplicationRolePort
+  & ScriptsHost
+  & ServerIdentityPort
+>;
 
 const enc = new TextEncoder();
 
@@ -141,14 +170,14 @@ function freezeMs(ms: number): void {
   }
 }
 
-function unknownSubcommand(ctx: CommandContext, sub: Uint8Array): void {
+function unknownSubcommand(ctx: Ctx, sub: Uint8Array): void {
   ctx.reply.error(
     `ERR unknown subcommand or wrong number of arguments for '${str(sub)}'. Try DEBUG HELP.`,
   );
 }
 
 /** getPositiveLongFromObjectOrReply: a value >= 0, else Redis's error (null). */
-function positiveLong(ctx: CommandContext, b: Uint8Array): number | null {
+function positiveLong(ctx: Ctx, b: Uint8Array): number | null {
   const n = parseInt64(b);
   if (n === null || n < 0) {
     ctx.reply.error("ERR value is out of range, must be positive");
@@ -157,7 +186,7 @@ function positiveLong(ctx: CommandContext, b: Uint8Array): number | null {
   return Number(n);
 }
 
-export function debugCommand(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+export function debugCommand(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   const { server, reply, db } = ctx;
   const sub = lower(argv[1]);
   const argc = argv.length;
@@ -277,7 +306,7 @@ export function debugCommand(ctx: CommandContext, argv: Uint8Array[]): void | Pr
  * unknown direction answers its error and then OK, two replies, as 7.0.15's debugCommand does.
  * The node's own id has no link to free: OK (Redis 7.0.15 dies in freeClusterLink(NULL)).
  */
-function debugClusterlinkKill({ server, reply }: CommandContext, argv: Uint8Array[]): void {
+function debugClusterlinkKill({ server, reply }: Ctx, argv: Uint8Array[]): void {
   const cluster = server.cluster;
   if (cluster === null) {
     return reply.error("ERR Debug option only available for cluster mode enabled setup!");
@@ -294,7 +323,7 @@ function debugClusterlinkKill({ server, reply }: CommandContext, argv: Uint8Arra
 }
 
 /** DEBUG CONFIG-REWRITE-FORCE-ALL: rewriteConfig(server.configfile, 1), every directive written. */
-function configRewriteForceAll({ server, reply }: CommandContext): void {
+function configRewriteForceAll({ server, reply }: Ctx): void {
   const file = server.config.file;
   // Without a config file Redis's fopen(NULL) fails with EFAULT.
   if (file === null) return reply.error("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address");
@@ -319,7 +348,7 @@ function crash(server: LogPort, what: string): void {
   Deno.exit(1);
 }
 
-function debugDigestValue(ctx: CommandContext, argv: Uint8Array[]): void {
+function debugDigestValue(ctx: Ctx, argv: Uint8Array[]): void {
   const { reply, db } = ctx;
   reply.array(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
@@ -344,7 +373,7 @@ function describe(v: Value): string {
  * lru:<clock> lru_seconds_idle:<s>`, plus the quicklist fields for lists. The address is a
  * made-up stable number; serializedlength is the value's exact RDB length (rdbSavedObjectLen).
  */
-function debugObject(ctx: CommandContext, key: string): void {
+function debugObject(ctx: Ctx, key: string): void {
   const { server, reply, db } = ctx;
   const v = db.dict.get(key);
   if (v === undefined) return reply.error(E.NO_SUCH_KEY);
@@ -394,7 +423,7 @@ function hashKey(key: string): number {
  * padded with zero bytes. Existing keys are skipped. Not propagated, no keyspace event, WATCH and
  * tracking see the keys (signalModifiedKey), and the dirty counter does not move.
  */
-function debugPopulate(ctx: CommandContext, argv: Uint8Array[]): void {
+function debugPopulate(ctx: Ctx, argv: Uint8Array[]): void {
   const { reply, db } = ctx;
   const count = positiveLong(ctx, argv[2]);
   if (count === null) return;
@@ -422,7 +451,7 @@ function debugPopulate(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** DEBUG PROTOCOL <type> (debug.c): one test value of each RESP type. */
-function debugProtocol(ctx: CommandContext, type: string): void {
+function debugProtocol(ctx: Ctx, type: string): void {
   const { reply } = ctx;
   const resp3 = reply.proto === 3;
   const ascii = (s: string) => reply.raw(enc.encode(s));
@@ -498,7 +527,7 @@ function stringmatchFuzz(): void {
  * (unless NOFLUSH) and load the file back. Where Redis kills itself on a key the file and the
  * dataset both hold (NOFLUSH without MERGE), this answers an error and keeps what it loaded.
  */
-function debugReload(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+function debugReload(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   const { server, reply } = ctx;
   let merge = false;
   let flush = true;
@@ -549,12 +578,12 @@ function debugReload(ctx: CommandContext, argv: Uint8Array[]): void | Promise<vo
   reloaded(ctx);
 }
 
-function reloaded({ server, reply }: CommandContext): void {
+function reloaded({ server, reply }: Ctx): void {
   server.log.warning("DB reloaded by DEBUG RELOAD");
   reply.ok();
 }
 
-function reloadFailed({ server, reply }: CommandContext, e: unknown): void {
+function reloadFailed({ server, reply }: Ctx, e: unknown): void {
   server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
   reply.error("ERR Error trying to load the RDB dump, check server logs.");
 }

@@ -14,6 +14,11 @@ import { restoredLru } from "../keyspace/lru.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { ConfigPort } from "../server/server_ports.ts";
+import type { DebugPort } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ConfigPort & DebugPort>;
 
 /** Minimal view of the config that the RDB encoders need. */
 interface ConfigLike {
@@ -34,7 +39,7 @@ export function rdbOptions(config: ConfigLike): RdbOptions {
   };
 }
 
-function dump(ctx: CommandContext, argv: Uint8Array[]): void {
+function dump(ctx: Ctx, argv: Uint8Array[]): void {
   const v = ctx.db.lookupRead(latin1(argv[1]));
   if (v === undefined) {
     ctx.reply.nil();
@@ -44,7 +49,7 @@ function dump(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]. */
-function restore(ctx: CommandContext, argv: Uint8Array[]): void {
+function restore(ctx: Ctx, argv: Uint8Array[]): void {
   const { reply, db } = ctx;
   let replace = false;
   let absttl = false;

@@ -3,13 +3,20 @@
 import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { replyHelp } from "./connection.ts";
-import { defWithScriptFlags, numkeysKeys, type ScriptsHost, withEngine } from "./scripting.ts";
+import { defWithScriptFlags, numkeysKeys, withEngine } from "./scripting.ts";
 import { LOAD_TIMEOUT_MS } from "../scripting/script_engine.ts";
 import { flagNames } from "../scripting/shebang.ts";
 import { createFunctionsPayload, parseFunctionsPayload } from "../scripting/function_dump.ts";
 import { globMatch } from "../keyspace/glob.ts";
+import type { ConfigPort, DatabasesPort } from "../server/server_ports.ts";
+import type { MonitorsPort, PersistencePort, ScriptsHost } from "./command_host.ts";
 
-function fcallGeneric(ctx: CommandContext, argv: Uint8Array[], ro: boolean) {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<
+  ConfigPort & DatabasesPort & MonitorsPort & PersistencePort & ScriptsHost
+>;
+
+function fcallGeneric(ctx: Ctx, argv: Uint8Array[], ro: boolean) {
   // fcallCommandGeneric: shown to monitors before the function's commands (skip_monitor).
   ctx.server.monitors.feed(ctx.server, ctx.client, argv);
   return withEngine(ctx, (engine) => {
@@ -47,7 +54,7 @@ function fcallGeneric(ctx: CommandContext, argv: Uint8Array[], ro: boolean) {
   });
 }
 
-function functionLoad(ctx: CommandContext, argv: Uint8Array[]) {
+function functionLoad(ctx: Ctx, argv: Uint8Array[]) {
   let replace = false;
   let pos = 2;
   while (pos < argv.length - 1) {
@@ -76,7 +83,7 @@ function functionLoad(ctx: CommandContext, argv: Uint8Array[]) {
   });
 }
 
-function functionDelete(ctx: CommandContext, argv: Uint8Array[]) {
+function functionDelete(ctx: Ctx, argv: Uint8Array[]) {
   return withEngine(ctx, (engine) => {
     const lib = engine.functions.getLibrary(latin1(argv[2]));
     if (lib === undefined) {
@@ -90,7 +97,7 @@ function functionDelete(ctx: CommandContext, argv: Uint8Array[]) {
   });
 }
 
-function functionFlush(ctx: CommandContext, argv: Uint8Array[]) {
+function functionFlush(ctx: Ctx, argv: Uint8Array[]) {
   if (argv.length === 3) {
     const mode = lower(argv[2]);
     if (mode !== "sync" && mode !== "async") {
@@ -110,7 +117,7 @@ function functionFlush(ctx: CommandContext, argv: Uint8Array[]) {
   });
 }
 
-function functionList(ctx: CommandContext, argv: Uint8Array[]) {
+function functionList(ctx: Ctx, argv: Uint8Array[]) {
   let withCode = false;
   let pattern: string | null = null;
   for (let i = 2; i < argv.length; i++) {
@@ -164,7 +171,7 @@ function functionList(ctx: CommandContext, argv: Uint8Array[]) {
   });
 }
 
-function functionDump(ctx: CommandContext) {
+function functionDump(ctx: Ctx) {
   return withEngine(ctx, (engine) => {
     const codes = [...engine.functions.libraries.values()].map((l) => l.code);
     ctx.reply.bulk(
@@ -173,7 +180,7 @@ function functionDump(ctx: CommandContext) {
   });
 }
 
-function functionRestore(ctx: CommandContext, argv: Uint8Array[]) {
+function functionRestore(ctx: Ctx, argv: Uint8Array[]) {
   const { reply } = ctx;
   if (argv.length > 4) {
     reply.error(
@@ -207,7 +214,7 @@ function functionRestore(ctx: CommandContext, argv: Uint8Array[]) {
   });
 }
 
-function functionStats(ctx: CommandContext) {
+function functionStats(ctx: Ctx) {
   return withEngine(ctx, (engine) => {
     const { reply } = ctx;
     reply.map(2);
@@ -234,7 +241,7 @@ function functionStats(ctx: CommandContext) {
   });
 }
 
-function functionKill(ctx: CommandContext): void {
+function functionKill(ctx: Ctx): void {
   const err = ctx.server.scripts.kill(false);
   if (err !== null) ctx.reply.error(err);
   else ctx.reply.ok();

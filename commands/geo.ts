@@ -23,6 +23,10 @@ import { type CommandContext, type CommandDef, fromTable, type Handler } from ".
 import { parseStrictDouble } from "./zset_parse.ts";
 import { zsetCommands } from "./zsets.ts";
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from "../pubsub/notify_flags.ts";
+import type { ConfigPort } from "../server/server_ports.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ConfigPort>;
 
 // ---------------------------------------------------------------------------------------------
 // Argument helpers
@@ -114,7 +118,7 @@ function extractBox(reply: Reply, argv: Uint8Array[], i: number, shape: G.GeoSha
 }
 
 /** The zset at `key`: the value, null when missing, or undefined after a WRONGTYPE reply. */
-function geoForRead(ctx: CommandContext, key: string): ZSet | null | undefined {
+function geoForRead(ctx: Ctx, key: string): ZSet | null | undefined {
   const v = ctx.db.lookupRead(key);
   if (v === undefined) return null;
   if (v instanceof ZSet) return v;
@@ -141,6 +145,7 @@ const zaddHandler: Handler = (() => {
 const ZADD = fromLatin1("zadd");
 
 /** GEOADD key [NX|XX] [CH] longitude latitude member [...]: ZADD with the geohash scores. */
+/** The whole server: GEOADD runs ZADD (commands/zsets.ts), whose context is the whole host. */
 function geoadd(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
   let xx = false, nx = false, longidx = 2;
   while (longidx < argv.length) {
@@ -328,17 +333,17 @@ function pqsort<T>(
   sortPart(0, a.length);
 }
 
-function maxEntries(ctx: CommandContext): number {
+function maxEntries(ctx: Ctx): number {
   return ctx.server.config.getNumber("zset-max-listpack-entries");
 }
 
-function maxValue(ctx: CommandContext): number {
+function maxValue(ctx: Ctx): number {
   return ctx.server.config.getNumber("zset-max-listpack-value");
 }
 
 /** georadiusGeneric: the source key is argv[srcKeyIndex]; `flags` says which command runs. */
 function georadiusGeneric(
-  ctx: CommandContext,
+  ctx: Ctx,
   argv: Uint8Array[],
   srcKeyIndex: number,
   flags: number,
@@ -570,7 +575,7 @@ function georadiusGeneric(
 // ---------------------------------------------------------------------------------------------
 // GEOHASH, GEOPOS, GEODIST
 
-function geohash(ctx: CommandContext, argv: Uint8Array[]): void {
+function geohash(ctx: Ctx, argv: Uint8Array[]): void {
   const z = geoForRead(ctx, latin1(argv[1]));
   if (z === undefined) return;
   ctx.reply.array(argv.length - 2);
@@ -581,7 +586,7 @@ function geohash(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function geopos(ctx: CommandContext, argv: Uint8Array[]): void {
+function geopos(ctx: Ctx, argv: Uint8Array[]): void {
   const z = geoForRead(ctx, latin1(argv[1]));
   if (z === undefined) return;
   const reply = ctx.reply;
@@ -598,7 +603,7 @@ function geopos(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function geodist(ctx: CommandContext, argv: Uint8Array[]): void {
+function geodist(ctx: Ctx, argv: Uint8Array[]): void {
   let toMeter = 1;
   if (argv.length === 5) {
     toMeter = extractUnit(ctx.reply, argv[4]);

@@ -41,6 +41,11 @@ import { NOTIFY_STRING } from "../pubsub/notify_flags.ts";
 import { newRawString, stringEncoding } from "./strings.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { ConfigPort } from "../server/server_ports.ts";
+import type { ReplicationRolePort } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ConfigPort & ReplicationRolePort>;
 
 const INVALID_HLL = "INVALIDOBJ Corrupted HLL object detected";
 const NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value.";
@@ -50,7 +55,7 @@ const EMPTY = new Uint8Array(0);
  * isHLLObjectOrReply: the value's bytes as a valid HLL string (a copy for a binary string), or
  * null after the error reply.
  */
-function hllOrReply(ctx: CommandContext, found: unknown): Uint8Array | null {
+function hllOrReply(ctx: Ctx, found: unknown): Uint8Array | null {
   if (!isStringValue(found)) {
     ctx.reply.error(E.WRONGTYPE);
     return null;
@@ -101,13 +106,13 @@ function rawOf(h: HllBuf): Uint8Array {
   return v;
 }
 
-function maxSparseBytes(ctx: CommandContext): number {
+function maxSparseBytes(ctx: Ctx): number {
   return ctx.server.config.getNumber("hll-sparse-max-bytes");
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function pfadd(ctx: CommandContext, argv: Uint8Array[]): void {
+function pfadd(ctx: Ctx, argv: Uint8Array[]): void {
   const db = ctx.db;
   const key = latin1(argv[1]);
   const found = db.lookup(key);
@@ -148,7 +153,7 @@ function pfadd(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(updated ? 1 : 0);
 }
 
-function pfcount(ctx: CommandContext, argv: Uint8Array[]): void {
+function pfcount(ctx: Ctx, argv: Uint8Array[]): void {
   const db = ctx.db;
   if (argv.length > 2) {
     // The union's cardinality: the registers' maxima, one byte each (HLL_RAW).
@@ -195,7 +200,7 @@ function pfcount(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(BigInt.asIntN(64, card));
 }
 
-function pfmerge(ctx: CommandContext, argv: Uint8Array[]): void {
+function pfmerge(ctx: Ctx, argv: Uint8Array[]): void {
   const db = ctx.db;
   const max = new Uint8Array(HLL_REGISTERS);
   let useDense = false;
@@ -261,7 +266,7 @@ function asciiBytes(s: string): Uint8Array {
  * GETREG/TODENSE's conversion: the dense value (stored, counting a change, when converted), or
  * null after the error reply.
  */
-function toDense(ctx: CommandContext, key: string, v: Uint8Array): Uint8Array | null {
+function toDense(ctx: Ctx, key: string, v: Uint8Array): Uint8Array | null {
   if (v[4] !== HLL_SPARSE) return v;
   const h = working(v);
   if (!hllSparseToDense(h)) {
@@ -274,7 +279,7 @@ function toDense(ctx: CommandContext, key: string, v: Uint8Array): Uint8Array | 
   return dense;
 }
 
-function pfdebug(ctx: CommandContext, argv: Uint8Array[]): void {
+function pfdebug(ctx: Ctx, argv: Uint8Array[]): void {
   const db = ctx.db;
   const sub = cString(argv[1]);
   const key = latin1(argv[2]);
@@ -313,7 +318,7 @@ function pfdebug(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function pfselftest(ctx: CommandContext): void {
+function pfselftest(ctx: Ctx): void {
   const err = hllSelfTest(
     maxSparseBytes(ctx),
     () => Math.floor(Math.random() * 0x80000000),

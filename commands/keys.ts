@@ -18,9 +18,12 @@ import { cloneString, isKeyword, isSharedInteger, stringEncoding } from "./strin
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { INVALID_CURSOR, parseScanCursor, parseScanOptions } from "./coll_util.ts";
-import type { ConfigPort } from "../server/server_ports.ts";
+import type { ConfigPort, DatabasesPort } from "../server/server_ports.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 import { idleMs, lfuDecrAndReturn } from "../keyspace/lru.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ConfigPort & DatabasesPort>;
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -29,7 +32,7 @@ const LLONG_MIN = -9223372036854775808n;
 // DEL / EXISTS / TYPE / TOUCH
 
 /** delGenericCommand (DEL and UNLINK). */
-function del(ctx: CommandContext, argv: Uint8Array[]): void {
+function del(ctx: Ctx, argv: Uint8Array[]): void {
   const db = ctx.db;
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
@@ -43,7 +46,7 @@ function del(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** EXISTS (LOOKUP_NOTOUCH) and TOUCH (an access for the LRU/LFU clock). */
-function exists(ctx: CommandContext, argv: Uint8Array[], touch = false): void {
+function exists(ctx: Ctx, argv: Uint8Array[], touch = false): void {
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
     if (ctx.db.lookupRead(latin1(argv[i]), touch) !== undefined) n++;
@@ -51,7 +54,7 @@ function exists(ctx: CommandContext, argv: Uint8Array[], touch = false): void {
   ctx.reply.int(n);
 }
 
-function type(ctx: CommandContext, argv: Uint8Array[]): void {
+function type(ctx: Ctx, argv: Uint8Array[]): void {
   const v = ctx.db.lookupRead(latin1(argv[1]), false);
   ctx.reply.status(v === undefined ? "none" : typeName(v));
 }
@@ -65,7 +68,7 @@ function invalidExpire(name: string): string {
 
 /** expireGenericCommand: `basetimeMs` is now for relative forms, 0 for the *AT forms. */
 function expireGeneric(
-  ctx: CommandContext,
+  ctx: Ctx,
   argv: Uint8Array[],
   basetimeMs: number,
   unitSeconds: boolean,
@@ -150,7 +153,7 @@ function expireGeneric(
   db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key);
 }
 
-function ttlGeneric(ctx: CommandContext, argv: Uint8Array[], ms: boolean, abs: boolean): void {
+function ttlGeneric(ctx: Ctx, argv: Uint8Array[], ms: boolean, abs: boolean): void {
   const key = latin1(argv[1]);
   const db = ctx.db;
   if (db.lookupRead(key, false) === undefined) {
@@ -167,7 +170,7 @@ function ttlGeneric(ctx: CommandContext, argv: Uint8Array[], ms: boolean, abs: b
   ctx.reply.int(ms ? ttl : Math.floor((ttl + 500) / 1000));
 }
 
-function persist(ctx: CommandContext, argv: Uint8Array[]): void {
+function persist(ctx: Ctx, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
   if (ctx.db.lookup(key) === undefined) ctx.reply.int(0);
   else if (!ctx.db.persist(key)) ctx.reply.int(0);
@@ -180,7 +183,7 @@ function persist(ctx: CommandContext, argv: Uint8Array[]): void {
 // ---------------------------------------------------------------------------------------------
 // RENAME / COPY
 
-function renameGeneric(ctx: CommandContext, argv: Uint8Array[], nx: boolean): void {
+function renameGeneric(ctx: Ctx, argv: Uint8Array[], nx: boolean): void {
   const src = latin1(argv[1]);
   const dst = latin1(argv[2]);
   const db = ctx.db;
@@ -221,7 +224,7 @@ function cloneValue(v: Value): Value | null {
  * A database index argument (getIntFromObjectOrReply, then selectDb): the database, or the
  * error reply already sent.
  */
-function dbArg(ctx: CommandContext, arg: Uint8Array): Db | null {
+function dbArg(ctx: Ctx, arg: Uint8Array): Db | null {
   const n = parseInt64(arg);
   if (n === null) {
     ctx.reply.error(E.NOT_INTEGER);
@@ -240,7 +243,7 @@ function dbArg(ctx: CommandContext, arg: Uint8Array): Db | null {
 }
 
 /** COPY source destination [DB destination-db] [REPLACE] (db.c copyCommand). */
-function copy(ctx: CommandContext, argv: Uint8Array[]): void {
+function copy(ctx: Ctx, argv: Uint8Array[]): void {
   let replace = false;
   const src = ctx.db;
   let dstDb = ctx.db;
@@ -294,7 +297,7 @@ function copy(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** MOVE key db (db.c moveCommand): the value and its TTL go to the other database. */
-function move(ctx: CommandContext, argv: Uint8Array[]): void {
+function move(ctx: Ctx, argv: Uint8Array[]): void {
   if (ctx.server.config.getBool("cluster-enabled")) {
     ctx.reply.error("ERR MOVE is not allowed in cluster mode");
     return;
@@ -340,7 +343,7 @@ function move(ctx: CommandContext, argv: Uint8Array[]): void {
 // ---------------------------------------------------------------------------------------------
 // KEYS / SCAN / RANDOMKEY
 
-function keys(ctx: CommandContext, argv: Uint8Array[]): void {
+function keys(ctx: Ctx, argv: Uint8Array[]): void {
   const pattern = latin1(argv[1]);
   const all = pattern === "*";
   const db = ctx.db;
@@ -355,7 +358,7 @@ function keys(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.binaryArray(out);
 }
 
-function scan(ctx: CommandContext, argv: Uint8Array[]): void {
+function scan(ctx: Ctx, argv: Uint8Array[]): void {
   const cursor = parseScanCursor(argv[1]);
   if (cursor === null) {
     ctx.reply.error(INVALID_CURSOR);
@@ -384,7 +387,7 @@ function scan(ctx: CommandContext, argv: Uint8Array[]): void {
   r.binaryArray(out);
 }
 
-function randomkey(ctx: CommandContext, _argv: Uint8Array[]): void {
+function randomkey(ctx: Ctx, _argv: Uint8Array[]): void {
   const k = ctx.db.randomKey();
   if (k === undefined) ctx.reply.nil();
   else ctx.reply.bulkBinary(k);
@@ -422,28 +425,28 @@ export function encodingOf(server: ConfigPort, v: Value): string {
   return v.encoding;
 }
 
-function objectLookup(ctx: CommandContext, argv: Uint8Array[]): Value | undefined {
+function objectLookup(ctx: Ctx, argv: Uint8Array[]): Value | undefined {
   const v = ctx.db.lookup(latin1(argv[2]), false);
   if (v === undefined) ctx.reply.nil();
   return v;
 }
 
-function objectEncoding(ctx: CommandContext, argv: Uint8Array[]): void {
+function objectEncoding(ctx: Ctx, argv: Uint8Array[]): void {
   const v = objectLookup(ctx, argv);
   if (v !== undefined) ctx.reply.bulkText(encodingOf(ctx.server, v));
 }
 
-function objectRefcount(ctx: CommandContext, argv: Uint8Array[]): void {
+function objectRefcount(ctx: Ctx, argv: Uint8Array[]): void {
   const v = objectLookup(ctx, argv);
   if (v === undefined) return;
   ctx.reply.int(isStringValue(v) && isSharedInteger(v) ? 2147483647 : 1);
 }
 
-function lfuPolicy(ctx: CommandContext): boolean {
+function lfuPolicy(ctx: Ctx): boolean {
   return ctx.server.config.getString("maxmemory-policy").includes("lfu");
 }
 
-function objectIdletime(ctx: CommandContext, argv: Uint8Array[]): void {
+function objectIdletime(ctx: Ctx, argv: Uint8Array[]): void {
   const v = objectLookup(ctx, argv);
   if (v === undefined) return;
   if (lfuPolicy(ctx)) {
@@ -456,7 +459,7 @@ function objectIdletime(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(Math.floor(idleMs(field, ctx.db.now()) / 1000));
 }
 
-function objectFreq(ctx: CommandContext, argv: Uint8Array[]): void {
+function objectFreq(ctx: Ctx, argv: Uint8Array[]): void {
   const v = objectLookup(ctx, argv);
   if (v === undefined) return;
   if (!lfuPolicy(ctx)) {
@@ -487,7 +490,7 @@ const OBJECT_HELP = [
   "    Prints this help.",
 ];
 
-function objectHelp(ctx: CommandContext, _argv: Uint8Array[]): void {
+function objectHelp(ctx: Ctx, _argv: Uint8Array[]): void {
   ctx.reply.array(OBJECT_HELP.length);
   for (const line of OBJECT_HELP) ctx.reply.status(line);
 }

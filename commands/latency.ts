@@ -7,15 +7,26 @@
 
 import { lower, str } from "../protocol/bytes.ts";
 import type { Reply } from "../protocol/reply.ts";
-import type { ClockPort, CommandStatsPort } from "../server/server_ports.ts";
+import type {
+  ClockPort,
+  CommandStatsPort,
+  CommandTablePort,
+  ConfigPort,
+} from "../server/server_ports.ts";
 import type { HdrHistogram } from "../server/hdr_histogram.ts";
 import { replyHelp } from "./connection.ts";
 import { findByFullname } from "./command.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { LatencyPort, SlowlogPort } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<
+  ClockPort & CommandStatsPort & CommandTablePort & ConfigPort & LatencyPort & SlowlogPort
+>;
 
 const nowSec = (server: ClockPort) => Math.floor(server.now() / 1000);
 
-function latencyHistory(ctx: CommandContext, argv: Uint8Array[]): void {
+function latencyHistory(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const ts = server.latency.events.get(str(argv[2]));
   const samples = ts === undefined ? [] : server.latency.history(ts);
@@ -27,7 +38,7 @@ function latencyHistory(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function latencyGraph(ctx: CommandContext, argv: Uint8Array[]): void {
+function latencyGraph(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const event = str(argv[2]);
   const ts = server.latency.events.get(event);
@@ -38,7 +49,7 @@ function latencyGraph(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.verbatim(server.latency.graph(event, ts, nowSec(server)));
 }
 
-function latencyLatest(ctx: CommandContext): void {
+function latencyLatest(ctx: Ctx): void {
   const { server, reply } = ctx;
   reply.array(server.latency.events.size);
   for (const [event, ts] of server.latency.events) {
@@ -51,7 +62,7 @@ function latencyLatest(ctx: CommandContext): void {
   }
 }
 
-function latencyDoctor(ctx: CommandContext): void {
+function latencyDoctor(ctx: Ctx): void {
   const { server } = ctx;
   ctx.reply.verbatim(server.latency.doctor({
     nowSec: nowSec(server),
@@ -62,7 +73,7 @@ function latencyDoctor(ctx: CommandContext): void {
   }));
 }
 
-function latencyReset(ctx: CommandContext, argv: Uint8Array[]): void {
+function latencyReset(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (argv.length === 2) {
     reply.int(server.latency.reset(null));
@@ -91,7 +102,7 @@ function histogramOf(server: CommandStatsPort, fullname: string): HdrHistogram |
   return server.commandStats.get(fullname)?.histogram;
 }
 
-function latencyHistogram(ctx: CommandContext, argv: Uint8Array[]): void {
+function latencyHistogram(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const out: [string, HdrHistogram][] = [];
   const add = (fullname: string) => {

@@ -3,13 +3,15 @@
  * LTRIM/LPOS, LMOVE/RPOPLPUSH/LMPOP, and the blocking forms BLPOP, BRPOP, BLMOVE, BRPOPLPUSH,
  * BLMPOP.
  *
- * A list is a Deque<Uint8Array>; an emptied list is deleted. Blocking: when no list has data,
+ * A list is a Deque of string values (keyspace/string_value.ts: a small element is a binary
+ * string, as a small string value is); an emptied list is deleted. Blocking: when no list has data,
  * the handler registers a waiter (blocking.ts) with the keyspace (db.blockOnKeys) and returns a
  * Promise that settles when a push serves it (db.handleReadyKeys, right after the pushing
  * command) or the timeout fires (null array). Inside MULTI/EXEC blocking commands never block.
  */
 
-import { latin1, ownBytes, parseInt64Big } from "../protocol/bytes.ts";
+import { latin1, parseInt64Big } from "../protocol/bytes.ts";
+import { storedString, type StringValue } from "../keyspace/string_value.ts";
 import { isKeyword } from "./strings.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Db } from "../keyspace/db.ts";
@@ -26,7 +28,7 @@ import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 import type { Reply } from "../protocol/reply.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/notify_flags.ts";
 
-type List = Deque<Uint8Array>;
+type List = Deque<StringValue>;
 const HEAD = 0;
 const TAIL = 1;
 type Where = typeof HEAD | typeof TAIL;
@@ -56,8 +58,14 @@ function pushEvent(where: Where): string {
   return where === HEAD ? "lpush" : "rpush";
 }
 
-function popWhere(list: List, where: Where): Uint8Array {
+function popWhere(list: List, where: Where): StringValue {
   return (where === HEAD ? list.shift() : list.pop())!;
+}
+
+/** An element as a bulk string. */
+function replyElement(reply: Reply, v: StringValue): void {
+  if (typeof v === "string") reply.bulkBinary(v);
+  else reply.bulk(v);
 }
 
 /** Push to `key` (creating the list), as lmoveHandlePush; `list` is its current value if any. */
@@ -65,11 +73,11 @@ function pushTo(
   db: Db,
   key: string,
   list: List | undefined,
-  value: Uint8Array,
+  value: StringValue,
   where: Where,
 ): void {
   if (list === undefined) {
-    const d = new Deque<Uint8Array>();
+    const d = new Deque<StringValue>();
     d.push(value);
     db.add(key, d);
   } else {
@@ -93,9 +101,9 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
       ctx.reply.int(0);
       return;
     }
-    const d = new Deque<Uint8Array>(n);
-    if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(ownBytes(argv[j])); }
-    else for (let j = 2; j < n; j++) d.push(ownBytes(argv[j]));
+    const d = new Deque<StringValue>(n);
+    if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(storedString(argv[j])); }
+    else for (let j = 2; j < n; j++) d.push(storedString(argv[j]));
     db.add(key, d);
     ctx.reply.int(d.length);
     db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, pushEvent(where), key);
@@ -106,8 +114,8 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
     return;
   }
   const list = v as List;
-  if (where === HEAD) { for (let j = 2; j < n; j++) list.unshift(ownBytes(argv[j])); }
-  else for (let j = 2; j < n; j++) list.push(ownBytes(argv[j]));
+  if (where === HEAD) { for (let j = 2; j < n; j++) list.unshift(storedString(argv[j])); }
+  else for (let j = 2; j < n; j++) list.push(storedString(argv[j]));
   db.signalModified(key);
   db.signalKeyAsReady(key);
   ctx.reply.int(list.length);
@@ -141,7 +149,7 @@ function popGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where): void
     return;
   }
   if (!hasCount) {
-    reply.bulk(popWhere(list, where));
+    replyElement(reply, popWhere(list, where));
     afterRemove(ctx.db, key, list, popEvent(where));
     return;
   }
@@ -151,7 +159,7 @@ function popGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where): void
   }
   const n = Math.min(count, list.length);
   reply.array(n);
-  for (let i = 0; i < n; i++) reply.bulk(popWhere(list, where));
+  for (let i = 0; i < n; i++) replyElement(reply, popWhere(list, where));
   afterRemove(ctx.db, key, list, popEvent(where));
 }
 
@@ -183,7 +191,7 @@ function lrange(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   reply.array(range[1] - range[0] + 1);
-  for (let i = range[0]; i <= range[1]; i++) reply.bulk(list.at(i)!);
+  for (let i = range[0]; i <= range[1]; i++) replyElement(reply, list.at(i)!);
 }
 
 function parseLongArg(a: Uint8Array): number | null {
@@ -207,7 +215,7 @@ function lindex(ctx: CommandContext, argv: Uint8Array[]): void {
   if (index < 0) index = list.length + index;
   const v = list.at(index);
   if (v === undefined) reply.nil();
-  else reply.bulk(v);
+  else replyElement(reply, v);
 }
 
 // ---------------------------------------------------------------- in-place edits
@@ -231,16 +239,21 @@ function lset(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(E.OUT_OF_RANGE);
     return;
   }
-  list.setAt(index, ownBytes(argv[3]));
+  list.setAt(index, storedString(argv[3]));
   ctx.db.signalModified(key);
   reply.ok();
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "lset", key);
 }
 
-function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+/** Does element `a` hold the bytes `b`? */
+function elementEq(a: StringValue, b: Uint8Array): boolean {
   const n = a.length;
   if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  if (typeof a === "string") {
+    for (let i = 0; i < n; i++) if (a.charCodeAt(i) !== b[i]) return false;
+  } else {
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  }
   return true;
 }
 
@@ -263,16 +276,16 @@ function lrem(ctx: CommandContext, argv: Uint8Array[]): void {
   const limit = toRemove === 0 ? Infinity : Math.abs(toRemove);
   let removed = 0;
   if (toRemove >= 0) {
-    const kept: Uint8Array[] = [];
+    const kept: StringValue[] = [];
     for (const it of items) {
-      if (removed < limit && bytesEq(it, ele)) removed++;
+      if (removed < limit && elementEq(it, ele)) removed++;
       else kept.push(it);
     }
     if (removed > 0) list.replaceAll(kept);
   } else {
-    const kept: Uint8Array[] = [];
+    const kept: StringValue[] = [];
     for (let i = items.length - 1; i >= 0; i--) {
-      if (removed < limit && bytesEq(items[i], ele)) removed++;
+      if (removed < limit && elementEq(items[i], ele)) removed++;
       else kept.push(items[i]);
     }
     if (removed > 0) list.replaceAll(kept.reverse());
@@ -300,9 +313,9 @@ function linsert(ctx: CommandContext, argv: Uint8Array[]): void {
   const pivot = argv[3];
   const n = list.length;
   for (let i = 0; i < n; i++) {
-    if (bytesEq(list.at(i)!, pivot)) {
+    if (elementEq(list.at(i)!, pivot)) {
       const items = list.toArray();
-      items.splice(after ? i + 1 : i, 0, ownBytes(argv[4]));
+      items.splice(after ? i + 1 : i, 0, storedString(argv[4]));
       list.replaceAll(items);
       ctx.db.signalModified(key);
       ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "linsert", key);
@@ -411,7 +424,7 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
   let matchIndex = -1;
   for (let index = 0; index < llen && (maxlen === 0 || index < maxlen); index++) {
     const pos = fromTail ? llen - index - 1 : index;
-    if (bytesEq(list.at(pos)!, ele)) {
+    if (elementEq(list.at(pos)!, ele)) {
       matches++;
       if (rankOverflow || matches >= rank) {
         if (count !== -1) {
@@ -456,7 +469,7 @@ function lmoveServe(
   }
   const value = popWhere(src, wherefrom);
   pushTo(db, dstKey, d as List | undefined, value, whereto);
-  reply.bulk(value);
+  replyElement(reply, value);
   afterRemove(db, srcKey, src, popEvent(wherefrom));
   return true;
 }
@@ -504,7 +517,7 @@ function popRangeWithKey(
   reply.array(2);
   reply.bulkBinary(key);
   reply.array(n);
-  for (let i = 0; i < n; i++) reply.bulk(popWhere(list, where));
+  for (let i = 0; i < n; i++) replyElement(reply, popWhere(list, where));
   afterRemove(db, key, list, popEvent(where));
 }
 
@@ -513,7 +526,7 @@ function popOneWithKey(db: Db, reply: Reply, key: string, list: List, where: Whe
   const value = popWhere(list, where);
   reply.array(2);
   reply.bulkBinary(key);
-  reply.bulk(value);
+  replyElement(reply, value);
   afterRemove(db, key, list, popEvent(where));
 }
 

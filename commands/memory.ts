@@ -10,8 +10,20 @@ import { loadFullGc } from "../server/process_memory.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { ClientsPort, DatabasesPort } from "../server/server_ports.ts";
+import type {
+  MaxmemoryPort,
+  PersistencePort,
+  ReplicationRolePort,
+  ScriptsHost,
+} from "./command_host.ts";
 
-function memoryUsageCmd(ctx: CommandContext, argv: Uint8Array[]): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<
+  ClientsPort & DatabasesPort & MaxmemoryPort & PersistencePort & ReplicationRolePort & ScriptsHost
+>;
+
+function memoryUsageCmd(ctx: Ctx, argv: Uint8Array[]): void {
   const { reply, db } = ctx;
   let samples = 5;
   if (argv.length === 5 && lower(argv[3]) === "samples") {
@@ -37,7 +49,7 @@ function memoryUsageCmd(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 /** MEMORY STATS (object.c memoryCommand): a map of server/memory_overhead.ts's figures. */
-function memoryStats(ctx: CommandContext): void {
+function memoryStats(ctx: Ctx): void {
   const { reply } = ctx;
   const mh = memoryOverhead(ctx.server);
   const int = (name: string, n: number) => {
@@ -87,7 +99,7 @@ function memoryStats(ctx: CommandContext): void {
 }
 
 /** MEMORY DOCTOR: getMemoryDoctorReport over our figures, as verbatim text. */
-function memoryDoctor(ctx: CommandContext): void {
+function memoryDoctor(ctx: Ctx): void {
   const s = ctx.server;
   ctx.reply.verbatim(memoryDoctorReport(memoryOverhead(s), {
     clients: s.clients.size,
@@ -100,7 +112,7 @@ function memoryDoctor(ctx: CommandContext): void {
  * MEMORY MALLOC-STATS: what Redis answers when its allocator is not jemalloc. Ours is V8's heap
  * (and the system malloc under it), which has no such report.
  */
-function memoryMallocStats(ctx: CommandContext): void {
+function memoryMallocStats(ctx: Ctx): void {
   ctx.reply.bulkText("Stats not supported for the current allocator");
 }
 
@@ -111,7 +123,7 @@ let purgeGc: (() => void) | null | undefined;
  * MEMORY PURGE: Redis asks jemalloc to release dirty pages; our garbage is V8's, so this runs a
  * full collection. +OK as Redis without jemalloc answers, also when the runtime offers no gc.
  */
-function memoryPurge(ctx: CommandContext): void {
+function memoryPurge(ctx: Ctx): void {
   if (purgeGc === undefined) purgeGc = loadFullGc();
   purgeGc?.();
   ctx.reply.ok();

@@ -44,12 +44,31 @@ import { createDumpPayload } from "../protocol/rdb_dump.ts";
 import type { Watcher } from "../keyspace/db.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import { type CachedConnection, NodeConnectionCache, NodeIoError } from "../server/node_client.ts";
-import type { TlsContext } from "../server/tls.ts";
 import { rdbOptions } from "./dump.ts";
 import * as E from "./errors.ts";
 import { redactArgument } from "../server/monitor.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
+import type { ClockPort, ConfigPort, LogPort } from "../server/server_ports.ts";
+import type {
+  ClusterModePort,
+  KeyLocksPort,
+  ReplicationRolePort,
+  ShutdownPort,
+  TlsPort,
+} from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<
+  & ClockPort
+  & ClusterModePort
+  & ConfigPort
+  & KeyLocksPort
+  & LogPort
+  & ReplicationRolePort
+  & ShutdownPort
+  & TlsPort
+>;
 
 export const IOERR_CONNECT = "IOERR error or timeout connecting to the client";
 export const IOERR_WRITE = "IOERR error or timeout writing to target instance";
@@ -66,17 +85,11 @@ const MAX_RESEND_ROUNDS = 16;
 const caches = new WeakMap<object, NodeConnectionCache>();
 
 /** The MIGRATE connection cache of a server. */
-export function migrateCache(
-  server: {
-    now(): number;
-    shutdownHooks: (() => void)[];
-    tls?: { forCluster(): TlsContext | null };
-  },
-) {
+export function migrateCache(server: ClockPort & ShutdownPort & TlsPort) {
   let c = caches.get(server);
   if (c === undefined) {
     const cache = new NodeConnectionCache(() => server.now());
-    cache.tls = () => server.tls?.forCluster() ?? null;
+    cache.tls = () => server.tls.forCluster();
     c = cache;
     caches.set(server, cache);
     server.shutdownHooks.push(() => cache.closeAll());
@@ -179,7 +192,7 @@ function isErrorReply(v: RespValue): v is { type: "error"; value: string } {
 }
 
 /** Serialize the current value of each key (synchronously: one consistent snapshot). */
-function snapshot(ctx: CommandContext, keys: Uint8Array[]): Entry[] {
+function snapshot(ctx: Ctx, keys: Uint8Array[]): Entry[] {
   const opts = rdbOptions(ctx.server.config);
   const out: Entry[] = [];
   for (const keyBytes of keys) {
@@ -199,7 +212,7 @@ function snapshot(ctx: CommandContext, keys: Uint8Array[]): Entry[] {
 
 /** Connect (or reuse), send AUTH/SELECT/RESTOREs pipelined, read the replies. */
 async function attempt(
-  ctx: CommandContext,
+  ctx: Ctx,
   o: MigrateOptions,
   entries: Entry[],
   replace: boolean,
@@ -292,7 +305,7 @@ async function attempt(
 }
 
 /** The asynchronous part: lock, send, delete, reply. */
-async function run(ctx: CommandContext, o: MigrateOptions, keys: Uint8Array[]): Promise<void> {
+async function run(ctx: Ctx, o: MigrateOptions, keys: Uint8Array[]): Promise<void> {
   const { db, reply } = ctx;
   const cache = migrateCache(ctx.server);
   let entries = snapshot(ctx, keys);
@@ -381,7 +394,7 @@ async function run(ctx: CommandContext, o: MigrateOptions, keys: Uint8Array[]): 
   }
 }
 
-function migrate(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+function migrate(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   const { reply, db } = ctx;
   let copy = false;
   let replace = false;

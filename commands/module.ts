@@ -11,6 +11,9 @@ import type { LogPort } from "../server/server_ports.ts";
 import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<LogPort>;
+
 const MODULE_HELP = [
   "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "LIST",
@@ -28,7 +31,7 @@ const MODULE_HELP = [
 const LOAD_FAILED = "ERR Error loading the extension. Please check the server logs.";
 
 /** moduleLoad's failure, as Redis logs a dlopen error. */
-function loadFailed({ server, reply }: CommandContext, path: string): void {
+function loadFailed({ server, reply }: Ctx, path: string): void {
   server.log.warning(`Module ${path} failed to load: this server does not load native modules`);
   reply.error(LOAD_FAILED);
 }
@@ -56,7 +59,7 @@ export function loadexArgumentsOk(server: LogPort, args: Uint8Array[]): boolean 
   return true;
 }
 
-function moduleLoadex(ctx: CommandContext, argv: Uint8Array[]): void {
+function moduleLoadex(ctx: Ctx, argv: Uint8Array[]): void {
   if (!loadexArgumentsOk(ctx.server, argv.slice(3))) {
     ctx.reply.error(LOAD_FAILED);
     return;

@@ -1,8 +1,12 @@
 /** MONITOR, as Redis 7.0.15's monitorCommand (server.c); the feed itself is server/monitor.ts. */
 
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { MonitorsPort } from "./command_host.ts";
 
-function monitor(ctx: CommandContext): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<MonitorsPort>;
+
+function monitor(ctx: Ctx): void {
   const { server, client, reply } = ctx;
   // CLIENT_DENY_BLOCKING: run by EXEC, a client expects one reply per command (scripts cannot
   // call MONITOR: it is noscript).

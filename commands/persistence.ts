@@ -6,15 +6,19 @@
 import { lower } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { PersistencePort } from "./command_host.ts";
 
-function lastsave(ctx: CommandContext): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<PersistencePort>;
+
+function lastsave(ctx: Ctx): void {
   ctx.reply.int(Math.floor(ctx.server.persistence.lastSaveMs / 1000));
 }
 
 // ROLE lives in commands/replication.ts.
 
 /** SAVE (Redis's saveCommand). */
-function save(ctx: CommandContext): void {
+function save(ctx: Ctx): void {
   const p = ctx.server.persistence;
   if (p.bgsaveInProgress) {
     ctx.reply.error("ERR Background save already in progress");
@@ -25,7 +29,7 @@ function save(ctx: CommandContext): void {
 }
 
 /** BGREWRITEAOF (Redis's bgrewriteaofCommand). */
-function bgrewriteaof(ctx: CommandContext): void {
+function bgrewriteaof(ctx: Ctx): void {
   const aof = ctx.server.aof;
   if (aof.rewriteInProgress) {
     ctx.reply.error("ERR Background append only file rewriting already in progress");
@@ -45,7 +49,7 @@ function bgrewriteaof(ctx: CommandContext): void {
 }
 
 /** BGSAVE [SCHEDULE] (Redis's bgsaveCommand). */
-function bgsave(ctx: CommandContext, argv: Uint8Array[]): void {
+function bgsave(ctx: Ctx, argv: Uint8Array[]): void {
   let schedule = false;
   if (argv.length > 1) {
     if (argv.length === 2 && lower(argv[1]) === "schedule") schedule = true;

@@ -13,9 +13,13 @@ import { fromLatin1, latin1 } from "../protocol/bytes.ts";
 import { confirmFrame, type ConfirmKind } from "../pubsub/pubsub.ts";
 import type { Client } from "../server/client.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { ClusterModePort, PubSubPort, ReplicationRolePort } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ClusterModePort & PubSubPort & ReplicationRolePort>;
 
 /** SSUBSCRIBE (but not SUBSCRIBE: kept for old clients) refuses a client that must not block. */
-function deniedBlocking(ctx: CommandContext, name: string): boolean {
+function deniedBlocking(ctx: Ctx, name: string): boolean {
   if (!ctx.client.inExec) return false;
   ctx.reply.error(`ERR ${name} isn't allowed for a DENY BLOCKING client`);
   return true;
@@ -25,7 +29,7 @@ function confirm(client: Client, kind: ConfirmKind, channel: Uint8Array | null, 
   client.pushReply(confirmFrame(client.proto, kind, channel, count));
 }
 
-function subscribe(ctx: CommandContext, argv: Uint8Array[]): void {
+function subscribe(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client } = ctx;
   for (let i = 1; i < argv.length; i++) {
     server.pubsub.subscribe(client, latin1(argv[i]));
@@ -33,7 +37,7 @@ function subscribe(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function psubscribe(ctx: CommandContext, argv: Uint8Array[]): void {
+function psubscribe(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client } = ctx;
   for (let i = 1; i < argv.length; i++) {
     server.pubsub.psubscribe(client, latin1(argv[i]));
@@ -41,7 +45,7 @@ function psubscribe(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function ssubscribe(ctx: CommandContext, argv: Uint8Array[]): void {
+function ssubscribe(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client } = ctx;
   if (deniedBlocking(ctx, "SSUBSCRIBE")) return;
   for (let i = 1; i < argv.length; i++) {
@@ -54,7 +58,7 @@ type Which = "channels" | "patterns" | "shardChannels";
 
 /** UNSUBSCRIBE / PUNSUBSCRIBE / SUNSUBSCRIBE: the named ones, or all; nil when there were none. */
 function unsubscribeFamily(which: Which, kind: ConfirmKind) {
-  return (ctx: CommandContext, argv: Uint8Array[]): void => {
+  return (ctx: Ctx, argv: Uint8Array[]): void => {
     const { server, client } = ctx;
     const ps = server.pubsub;
     const remove = (name: string) =>
@@ -87,7 +91,7 @@ function unsubscribeFamily(which: Which, kind: ConfirmKind) {
   };
 }
 
-function publish(ctx: CommandContext, argv: Uint8Array[]): void {
+function publish(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const receivers = server.pubsub.publish(argv[1], argv[2]);
   if (server.cluster !== null) server.cluster.publish(argv[1], argv[2]);
@@ -95,7 +99,7 @@ function publish(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.int(receivers);
 }
 
-function spublish(ctx: CommandContext, argv: Uint8Array[]): void {
+function spublish(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   const receivers = server.pubsub.publishShard(argv[1], argv[2]);
   if (server.cluster !== null) server.cluster.publishShard(argv[1], argv[2]);
@@ -105,7 +109,7 @@ function spublish(ctx: CommandContext, argv: Uint8Array[]): void {
 
 // ---------------------------------------------------------------- PUBSUB
 
-function syntaxError(ctx: CommandContext, argv: Uint8Array[]): void {
+function syntaxError(ctx: Ctx, argv: Uint8Array[]): void {
   ctx.reply.error(
     `ERR unknown subcommand or wrong number of arguments for '${
       latin1(argv[1])
@@ -114,7 +118,7 @@ function syntaxError(ctx: CommandContext, argv: Uint8Array[]): void {
 }
 
 function channelsOf(shard: boolean) {
-  return (ctx: CommandContext, argv: Uint8Array[]): void => {
+  return (ctx: Ctx, argv: Uint8Array[]): void => {
     if (argv.length > 3) {
       syntaxError(ctx, argv);
       return;
@@ -128,7 +132,7 @@ function channelsOf(shard: boolean) {
 }
 
 function numsubOf(shard: boolean) {
-  return (ctx: CommandContext, argv: Uint8Array[]): void => {
+  return (ctx: Ctx, argv: Uint8Array[]): void => {
     const { reply, server } = ctx;
     reply.array((argv.length - 2) * 2);
     for (let i = 2; i < argv.length; i++) {
@@ -138,7 +142,7 @@ function numsubOf(shard: boolean) {
   };
 }
 
-function numpat(ctx: CommandContext): void {
+function numpat(ctx: Ctx): void {
   ctx.reply.int(ctx.server.pubsub.patterns.size);
 }
 
@@ -159,7 +163,7 @@ const PUBSUB_HELP = [
   "    Prints this help.",
 ];
 
-function help(ctx: CommandContext): void {
+function help(ctx: Ctx): void {
   ctx.reply.array(PUBSUB_HELP.length);
   for (const l of PUBSUB_HELP) ctx.reply.status(l);
 }

@@ -6,24 +6,29 @@
 import { lower, parseInt64, str } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { ConfigPort, LogPort } from "../server/server_ports.ts";
+import type { ClusterModePort, ReplicationRolePort } from "./command_host.ts";
 
-function psync(ctx: CommandContext, argv: Uint8Array[]): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ClusterModePort & ConfigPort & LogPort & ReplicationRolePort>;
+
+function psync(ctx: Ctx, argv: Uint8Array[]): void {
   const err = ctx.server.replication.psync(ctx.client, str(argv[1]), str(argv[2]), false);
   if (err !== null) ctx.reply.error(err);
 }
 
-function sync(ctx: CommandContext): void {
+function sync(ctx: Ctx): void {
   const err = ctx.server.replication.psync(ctx.client, "?", "-1", true);
   if (err !== null) ctx.reply.error(err);
 }
 
-function replconf(ctx: CommandContext, argv: Uint8Array[]): void {
+function replconf(ctx: Ctx, argv: Uint8Array[]): void {
   const r = ctx.server.replication.replconf(ctx.client, argv.slice(1).map((a) => str(a)));
   if (r === "ok") ctx.reply.ok();
   else if (r !== "none") ctx.reply.error(r);
 }
 
-function replicaof(ctx: CommandContext, argv: Uint8Array[]): void {
+function replicaof(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply, client } = ctx;
   if (server.cluster !== null || server.config.getBool("cluster-enabled")) {
     return reply.error("ERR REPLICAOF not allowed in cluster mode.");
@@ -51,7 +56,7 @@ function replicaof(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.ok();
 }
 
-function wait(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+function wait(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   const { server, reply, client } = ctx;
   const repl = server.replication;
   if (repl.isReplica) {
@@ -70,7 +75,7 @@ function wait(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
   return r.then((acked) => reply.int(acked));
 }
 
-function role(ctx: CommandContext): void {
+function role(ctx: Ctx): void {
   const { reply, server } = ctx;
   const repl = server.replication;
   if (repl.isReplica) {

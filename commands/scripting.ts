@@ -7,6 +7,10 @@ import { replyHelp } from "./connection.ts";
 import { NOSCRIPT, sha1hex } from "../scripting/script_engine.ts";
 import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
 import type { ScriptsPort } from "../scripting/scripts_port.ts";
+import type { MonitorsPort, PersistencePort, ScriptsHost } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<MonitorsPort & PersistencePort & ScriptsHost>;
 
 /** Keys of EVAL-like commands: numkeys at argv[2], the keys after it (none when invalid). */
 export function numkeysKeys(argv: Uint8Array[]): number[] {
@@ -68,11 +72,6 @@ function shaOf(body: Uint8Array): string {
   return sha;
 }
 
-/** What EVAL's and FCALL's `flagsFor` read of the server: the script engine (a port, not `Server`). */
-export interface ScriptsHost {
-  readonly scripts: ScriptsPort;
-}
-
 /** evalGetCommandFlags: the cached script's flags, else the body's shebang. */
 function evalFlagsFor(def: CommandDef, evalsha: boolean) {
   return (server: ScriptsHost, argv: Uint8Array[]): CommandDef => {
@@ -90,7 +89,7 @@ function evalFlagsFor(def: CommandDef, evalsha: boolean) {
 
 /** Run `then` with the VM, now or once it exists. */
 export function withEngine(
-  ctx: CommandContext,
+  ctx: Ctx,
   then: (engine: ScriptsPort) => void | Promise<void>,
 ): void | Promise<void> {
   const engine = ctx.server.scripts;
@@ -99,7 +98,7 @@ export function withEngine(
   return then(engine);
 }
 
-function evalGeneric(ctx: CommandContext, argv: Uint8Array[], evalsha: boolean, ro: boolean) {
+function evalGeneric(ctx: Ctx, argv: Uint8Array[], evalsha: boolean, ro: boolean) {
   const { reply } = ctx;
   // evalCommand/evalShaCommand: shown to monitors before the script's commands (skip_monitor).
   ctx.server.monitors.feed(ctx.server, ctx.client, argv);
@@ -160,7 +159,7 @@ function evalGeneric(ctx: CommandContext, argv: Uint8Array[], evalsha: boolean, 
   });
 }
 
-function scriptLoad(ctx: CommandContext, argv: Uint8Array[]) {
+function scriptLoad(ctx: Ctx, argv: Uint8Array[]) {
   return withEngine(ctx, (engine) => {
     const shebang = parseShebang(argv[2]);
     if ("error" in shebang) {
@@ -173,7 +172,7 @@ function scriptLoad(ctx: CommandContext, argv: Uint8Array[]) {
   });
 }
 
-function scriptExists(ctx: CommandContext, argv: Uint8Array[]): void {
+function scriptExists(ctx: Ctx, argv: Uint8Array[]): void {
   const scripts = ctx.server.scripts.scripts;
   ctx.reply.array(argv.length - 2);
   for (let i = 2; i < argv.length; i++) {
@@ -181,7 +180,7 @@ function scriptExists(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function scriptFlush(ctx: CommandContext, argv: Uint8Array[]): void {
+function scriptFlush(ctx: Ctx, argv: Uint8Array[]): void {
   if (argv.length > 3) {
     ctx.reply.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     return;
@@ -197,7 +196,7 @@ function scriptFlush(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.ok();
 }
 
-function scriptKill(ctx: CommandContext): void {
+function scriptKill(ctx: Ctx): void {
   const err = ctx.server.scripts.kill(true);
   if (err !== null) ctx.reply.error(err);
   else ctx.reply.ok();

@@ -9,12 +9,17 @@
 import { lower, parseInt64 } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { ConfigPort, DatabasesPort } from "../server/server_ports.ts";
+import type { PersistencePort } from "./command_host.ts";
 
-function dbsize(ctx: CommandContext): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ConfigPort & DatabasesPort & PersistencePort>;
+
+function dbsize(ctx: Ctx): void {
   ctx.reply.int(ctx.db.size);
 }
 
-function flush(ctx: CommandContext, argv: Uint8Array[]): void {
+function flush(ctx: Ctx, argv: Uint8Array[]): void {
   if (argv.length > 2) {
     ctx.reply.error(E.SYNTAX);
     return;
@@ -45,7 +50,7 @@ function dbIndexArg(arg: Uint8Array): number | null {
 }
 
 /** SWAPDB index1 index2 (db.c swapdbCommand). */
-function swapdb(ctx: CommandContext, argv: Uint8Array[]): void {
+function swapdb(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
   if (server.config.getBool("cluster-enabled")) {
     reply.error("ERR SWAPDB is not allowed in cluster mode");
@@ -71,7 +76,7 @@ function swapdb(ctx: CommandContext, argv: Uint8Array[]): void {
   reply.ok();
 }
 
-function time(ctx: CommandContext): void {
+function time(ctx: Ctx): void {
   const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   ctx.reply.array(2);
   ctx.reply.bulkText(String(Math.floor(us / 1e6)));

@@ -3,8 +3,13 @@
 import { lower } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { LogPort } from "../server/server_ports.ts";
+import type { ScriptsHost, ShutdownPort } from "./command_host.ts";
 
-function shutdown(ctx: CommandContext, argv: Uint8Array[]): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<LogPort & ScriptsHost & ShutdownPort>;
+
+function shutdown(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, client, reply } = ctx;
   let save: boolean | undefined;
   let force = false;

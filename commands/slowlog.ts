@@ -3,8 +3,12 @@
 import { parseInt64, str } from "../protocol/bytes.ts";
 import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import type { SlowlogPort } from "./command_host.ts";
 
-function slowlogGet(ctx: CommandContext, argv: Uint8Array[]): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<SlowlogPort>;
+
+function slowlogGet(ctx: Ctx, argv: Uint8Array[]): void {
   const { reply } = ctx;
   let count = 10;
   if (argv.length === 3) {
@@ -36,11 +40,11 @@ function slowlogGet(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function slowlogLen(ctx: CommandContext): void {
+function slowlogLen(ctx: Ctx): void {
   ctx.reply.int(ctx.server.slowlog.length);
 }
 
-function slowlogReset(ctx: CommandContext): void {
+function slowlogReset(ctx: Ctx): void {
   ctx.server.slowlog.length = 0;
   ctx.reply.ok();
 }

@@ -43,6 +43,10 @@ import { strtod } from "./zset_parse.ts";
 import { hexVal, isDigit } from "./long_double.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/notify_flags.ts";
+import type { ClusterModePort, ScriptsHost } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ClusterModePort & ScriptsHost>;
 
 export const CONVERSION_ERROR = "ERR One or more scores can't be converted into double";
 export const BY_DENIED_IN_CLUSTER = "ERR BY option of SORT denied in Cluster mode.";
@@ -129,7 +133,7 @@ export function parsePattern(spat: string): SortPattern {
 
 /** The string a pattern names for an element, or null (lookupKeyByPattern). */
 function lookupByPattern(
-  ctx: CommandContext,
+  ctx: Ctx,
   pat: SortPattern,
   elem: string,
 ): Uint8Array | string | null {
@@ -145,6 +149,11 @@ function lookupByPattern(
 // ---------------------------------------------------------------- weights
 
 const DBL_MIN = 2.2250738585072014e-308;
+
+/** A list element (a string value) as a binary string. */
+function binaryOf(v: string | Uint8Array): string {
+  return typeof v === "string" ? v : latin1(v);
+}
 
 function bytesOf(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
@@ -345,7 +354,7 @@ function sortCompare(
   return desc ? (a, b) => -f(a, b) : f;
 }
 
-function sortGeneric(ctx: CommandContext, argv: Uint8Array[], readonly: boolean): void {
+function sortGeneric(ctx: Ctx, argv: Uint8Array[], readonly: boolean): void {
   const { reply, db } = ctx;
   const argc = argv.length;
   let desc = false;
@@ -457,13 +466,13 @@ function sortGeneric(ctx: CommandContext, argv: Uint8Array[], readonly: boolean)
         const len = sortval.length;
         let i = desc ? len - start - 1 : start;
         for (let j = 0; j < vectorlen && i >= 0 && i < len; j++) {
-          item(latin1(sortval.at(i)!));
+          item(binaryOf(sortval.at(i)!));
           i += desc ? -1 : 1;
         }
         end -= start;
         start = 0;
       }
-    } else for (let i = 0; i < sortval.length; i++) item(latin1(sortval.at(i)!));
+    } else for (let i = 0; i < sortval.length; i++) item(binaryOf(sortval.at(i)!));
   } else if (sortval instanceof Set) {
     for (const m of sortval) item(m);
   } else if (dontsort) {

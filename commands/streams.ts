@@ -47,6 +47,11 @@ import { mayBlock, Waiter } from "./blocking.ts";
 import { replyHelp } from "./connection.ts";
 import { NOTIFY_STREAM } from "../pubsub/notify_flags.ts";
 import type { Argv } from "../replication/propagate.ts";
+import type { ClientsPort, ClockPort, ConfigPort } from "../server/server_ports.ts";
+import type { ReplicationRolePort, ScriptsHost } from "./command_host.ts";
+
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<ClientsPort & ClockPort & ConfigPort & ReplicationRolePort & ScriptsHost>;
 
 const INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
 
@@ -84,20 +89,20 @@ function errorBinary(reply: Reply, text: string): void {
 }
 
 /** getLongLongFromObjectOrReply: the value, or null after replying `msg` (default: not an integer). */
-function parseLongLong(ctx: CommandContext, arg: Uint8Array, msg = E.NOT_INTEGER): bigint | null {
+function parseLongLong(ctx: Ctx, arg: Uint8Array, msg = E.NOT_INTEGER): bigint | null {
   const v = parseInt64Big(arg);
   if (v === null) ctx.reply.error(msg);
   return v;
 }
 
 /** The stream at `key` (lookupKeyRead when `read`, else lookupKeyWrite); null after WRONGTYPE. */
-function lookupStream(ctx: CommandContext, key: string, read: boolean): Stream | undefined | null {
+function lookupStream(ctx: Ctx, key: string, read: boolean): Stream | undefined | null {
   return lookupOfType(ctx, key, Stream, read);
 }
 
 /** streamParseIDOrReply / streamParseStrictIDOrReply. */
 function parseIdOrReply(
-  ctx: CommandContext,
+  ctx: Ctx,
   arg: Uint8Array,
   missingSeq: bigint,
   strict: boolean,
@@ -112,7 +117,7 @@ function parseIdOrReply(
 
 /** streamParseIntervalIDOrReply: "(" makes the ID exclusive (and strict). */
 function parseIntervalId(
-  ctx: CommandContext,
+  ctx: Ctx,
   arg: Uint8Array,
   missingSeq: bigint,
 ): { id: StreamId; exclusive: boolean } | null {
@@ -124,7 +129,7 @@ function parseIntervalId(
 }
 
 /** An exclusive start ID moves past itself ("invalid start ID for the interval" at the top). */
-function intervalStart(ctx: CommandContext, arg: Uint8Array): StreamId | null {
+function intervalStart(ctx: Ctx, arg: Uint8Array): StreamId | null {
   const p = parseIntervalId(ctx, arg, 0n);
   if (p === null) return null;
   if (!p.exclusive) return p.id;
@@ -133,7 +138,7 @@ function intervalStart(ctx: CommandContext, arg: Uint8Array): StreamId | null {
   return next;
 }
 
-function intervalEnd(ctx: CommandContext, arg: Uint8Array): StreamId | null {
+function intervalEnd(ctx: Ctx, arg: Uint8Array): StreamId | null {
   const p = parseIntervalId(ctx, arg, U64_MAX);
   if (p === null) return null;
   if (!p.exclusive) return p.id;
@@ -162,7 +167,7 @@ function replyEntries(reply: Reply, entries: NodeEntry[]): void {
   for (const e of entries) replyEntry(reply, e);
 }
 
-function nodeLimits(ctx: CommandContext): { maxBytes: number; maxEntries: number } {
+function nodeLimits(ctx: Ctx): { maxBytes: number; maxEntries: number } {
   const cfg = ctx.server.config;
   return {
     maxBytes: cfg.getNumber("stream-node-max-bytes"),
@@ -170,21 +175,21 @@ function nodeLimits(ctx: CommandContext): { maxBytes: number; maxEntries: number
   };
 }
 
-function nowMs(ctx: CommandContext): number {
+function nowMs(ctx: Ctx): number {
   return ctx.server.now();
 }
 
-function notify(ctx: CommandContext, event: string, key: string): void {
+function notify(ctx: Ctx, event: string, key: string): void {
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STREAM, event, key);
 }
 
 /** A consumer group change that is no keyspace change (no WATCH or tracking signal). */
-function dirty(ctx: CommandContext, n = 1): void {
+function dirty(ctx: Ctx, n = 1): void {
   ctx.db.stats.dirty += n;
 }
 
 /** A NOGROUP error for a key and a group (XPENDING, XCLAIM, XAUTOCLAIM). */
-function noGroup(ctx: CommandContext, key: Uint8Array, group: Uint8Array, suffix = ""): void {
+function noGroup(ctx: Ctx, key: Uint8Array, group: Uint8Array, suffix = ""): void {
   errorBinary(
     ctx.reply,
     `NOGROUP No such key '${cText(key)}' or consumer group '${cText(group)}'${suffix}`,
@@ -336,7 +341,7 @@ interface AddTrimArgs {
 }
 
 function parseAddOrTrim(
-  ctx: CommandContext,
+  ctx: Ctx,
   argv: Uint8Array[],
   xadd: boolean,
 ): AddTrimArgs | null {
@@ -458,7 +463,7 @@ function rewriteApproxTrim(argv: Argv, s: Stream, a: AddTrimArgs): void {
 // ---------------------------------------------------------------------------------------------
 // XADD, XTRIM, XDEL, XLEN, XRANGE, XREVRANGE, XSETID
 
-function xadd(ctx: CommandContext, argv: Uint8Array[]): void {
+function xadd(ctx: Ctx, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   const a = parseAddOrTrim(ctx, argv, true);
   if (a === null) return;
@@ -518,7 +523,7 @@ function xadd(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.db.signalKeyAsReady(key);
 }
 
-function xtrim(ctx: CommandContext, argv: Uint8Array[]): void {
+function xtrim(ctx: Ctx, argv: Uint8Array[]): void {
   const a = parseAddOrTrim(ctx, argv, false);
   if (a === null) return;
   const key = latin1(argv[1]);
@@ -542,7 +547,7 @@ function xtrim(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(deleted);
 }
 
-function xdel(ctx: CommandContext, argv: Uint8Array[]): void {
+function xdel(ctx: Ctx, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
   const s = lookupStream(ctx, key, false);
   if (s === null) return;
@@ -573,13 +578,13 @@ function xdel(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.int(deleted.length);
 }
 
-function xlen(ctx: CommandContext, argv: Uint8Array[]): void {
+function xlen(ctx: Ctx, argv: Uint8Array[]): void {
   const s = lookupStream(ctx, latin1(argv[1]), true);
   if (s === null) return;
   ctx.reply.int(s === undefined ? 0 : s.length);
 }
 
-function xrangeGeneric(ctx: CommandContext, argv: Uint8Array[], rev: boolean): void {
+function xrangeGeneric(ctx: Ctx, argv: Uint8Array[], rev: boolean): void {
   const reply = ctx.reply;
   const start = intervalStart(ctx, rev ? argv[3] : argv[2]);
   if (start === null) return;
@@ -611,7 +616,7 @@ function xrangeGeneric(ctx: CommandContext, argv: Uint8Array[], rev: boolean): v
   replyEntries(reply, s.collect(start, end, rev, n));
 }
 
-function xsetid(ctx: CommandContext, argv: Uint8Array[]): void {
+function xsetid(ctx: Ctx, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   const id = parseIdOrReply(ctx, argv[2], 0n, true);
   if (id === null) return;
@@ -740,7 +745,7 @@ function serveStream(
 }
 
 function xreadGeneric(
-  ctx: CommandContext,
+  ctx: Ctx,
   argv: Uint8Array[],
   isGroup: boolean,
 ): void | Promise<void> {
@@ -943,11 +948,11 @@ function xreadGeneric(
   if (isGroup) ctx.server.replication.overridePropagation(prop);
 }
 
-function xread(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+function xread(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   return xreadGeneric(ctx, argv, false);
 }
 
-function xreadgroup(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
+function xreadgroup(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   return xreadGeneric(ctx, argv, true);
 }
 
@@ -957,12 +962,12 @@ function xreadgroup(ctx: CommandContext, argv: Uint8Array[]): void | Promise<voi
  * after (for a group: the group's last-delivered ID at that time); a group reader whose stream or
  * group went away gets an error.
  */
-class StreamWaiter extends Waiter {
+class StreamWaiter extends Waiter<Ctx["server"]> {
   /** XREAD is a read (a READONLY replica keeps it blocked); XREADGROUP writes. */
   protected override readonly isRead: boolean;
 
   constructor(
-    ctx: CommandContext,
+    ctx: Ctx,
     private readonly keyArgs: Uint8Array[],
     private readonly ids: StreamId[],
     private readonly count: number,
@@ -1029,7 +1034,7 @@ class StreamWaiter extends Waiter {
 // ---------------------------------------------------------------------------------------------
 // XACK, XCLAIM, XAUTOCLAIM, XPENDING
 
-function xack(ctx: CommandContext, argv: Uint8Array[]): void {
+function xack(ctx: Ctx, argv: Uint8Array[]): void {
   const s = lookupStream(ctx, latin1(argv[1]), true);
   if (s === null) return;
   const group = s?.group(latin1(argv[2]));
@@ -1051,7 +1056,7 @@ function xack(ctx: CommandContext, argv: Uint8Array[]): void {
 
 /** Where the claimed entries of XCLAIM/XAUTOCLAIM go (created on the first claim). */
 function claimConsumer(
-  ctx: CommandContext,
+  ctx: Ctx,
   group: ConsumerGroup,
   name: string,
   key: string,
@@ -1080,7 +1085,7 @@ function dropNack(group: ConsumerGroup, key: string, nack: Nack): void {
   nack.consumer?.pel.remove(key);
 }
 
-function xclaim(ctx: CommandContext, argv: Uint8Array[]): void {
+function xclaim(ctx: Ctx, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   const keyStr = latin1(argv[1]);
   const s = lookupStream(ctx, keyStr, true);
@@ -1195,7 +1200,7 @@ function xclaim(ctx: CommandContext, argv: Uint8Array[]): void {
 /** The largest transient allocation XAUTOCLAIM's COUNT may ask for (see below). */
 const XAUTOCLAIM_MAX_ALLOC_BYTES = 80 * 2 ** 40;
 
-function xautoclaim(ctx: CommandContext, argv: Uint8Array[]): void {
+function xautoclaim(ctx: Ctx, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   const keyStr = latin1(argv[1]);
   // Looked up first (keyspace hits and misses count even when an argument is wrong).
@@ -1293,7 +1298,7 @@ function xautoclaim(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.server.replication.overridePropagation(prop);
 }
 
-function xpending(ctx: CommandContext, argv: Uint8Array[]): void {
+function xpending(ctx: Ctx, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   const argc = argv.length;
   const justInfo = argc === 3;
@@ -1388,7 +1393,7 @@ function xpending(ctx: CommandContext, argv: Uint8Array[]): void {
 // XGROUP
 
 /** addReplySubcommandSyntaxError. */
-function subcommandSyntaxError(ctx: CommandContext, argv: Uint8Array[]): void {
+function subcommandSyntaxError(ctx: Ctx, argv: Uint8Array[]): void {
   errorBinary(
     ctx.reply,
     `ERR unknown subcommand or wrong number of arguments for '${
@@ -1418,7 +1423,7 @@ const XGROUP_HELP = [
 ];
 
 /** xgroupCommand, for every subcommand but HELP. */
-function xgroup(ctx: CommandContext, argv: Uint8Array[]): void {
+function xgroup(ctx: Ctx, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   const sub = lower(argv[1]);
   const argc = argv.length;
@@ -1550,7 +1555,7 @@ const XINFO_HELP = [
 ];
 
 /** The stream of an XINFO subcommand: "ERR no such key" when missing. */
-function xinfoStream(ctx: CommandContext, argv: Uint8Array[]): Stream | null {
+function xinfoStream(ctx: Ctx, argv: Uint8Array[]): Stream | null {
   const s = lookupStream(ctx, latin1(argv[2]), true);
   if (s === null) return null;
   if (s === undefined) {
@@ -1572,7 +1577,7 @@ function replyEntriesRead(reply: Reply, g: ConsumerGroup): void {
   else reply.int(g.entriesRead);
 }
 
-function xinfoConsumers(ctx: CommandContext, argv: Uint8Array[]): void {
+function xinfoConsumers(ctx: Ctx, argv: Uint8Array[]): void {
   const s = xinfoStream(ctx, argv);
   if (s === null) return;
   const g = s.group(latin1(argv[3]));
@@ -1598,7 +1603,7 @@ function xinfoConsumers(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function xinfoGroups(ctx: CommandContext, argv: Uint8Array[]): void {
+function xinfoGroups(ctx: Ctx, argv: Uint8Array[]): void {
   const s = xinfoStream(ctx, argv);
   if (s === null) return;
   const reply = ctx.reply;
@@ -1622,7 +1627,7 @@ function xinfoGroups(ctx: CommandContext, argv: Uint8Array[]): void {
   }
 }
 
-function xinfoStreamCmd(ctx: CommandContext, argv: Uint8Array[]): void {
+function xinfoStreamCmd(ctx: Ctx, argv: Uint8Array[]): void {
   const s = xinfoStream(ctx, argv);
   if (s === null) return;
   const reply = ctx.reply;
@@ -1731,7 +1736,7 @@ function xinfoStreamCmd(ctx: CommandContext, argv: Uint8Array[]): void {
 // The command table
 
 function help(lines: string[]) {
-  return (ctx: CommandContext): void => replyHelp(ctx, lines);
+  return (ctx: Ctx): void => replyHelp(ctx, lines);
 }
 
 export const streamCommands: CommandDef[] = [

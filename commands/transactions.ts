@@ -7,8 +7,13 @@ import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import type { QueuedCommand } from "../server/client.ts";
 import { aclDenyQueued } from "../server/acl_guard.ts";
 import { usesLuaVm } from "../scripting/vm_commands.ts";
+import { loadCommandDocs, needsCommandDocs } from "./command_docs_loader.ts";
+import type { AclPort, ClientsPort, ConfigPort } from "../server/server_ports.ts";
 
-function multi(ctx: CommandContext): void {
+/** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
+type Ctx = CommandContext<AclPort & ClientsPort & ConfigPort>;
+
+function multi(ctx: Ctx): void {
   if (ctx.client.multi !== null) {
     ctx.reply.error("ERR MULTI calls can not be nested");
     return;
@@ -18,6 +23,7 @@ function multi(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
+/** The whole server: EXEC runs the queued commands through the dispatcher (server/dispatch.ts). */
 function exec(ctx: CommandContext): void | Promise<void> {
   const { client, server, reply } = ctx;
   const queued = client.multi;
@@ -39,6 +45,10 @@ function exec(ctx: CommandContext): void | Promise<void> {
   // other client runs between the transaction's commands while it is made.
   if (!server.scripts.hasVm && queued.some((q) => usesLuaVm(q.fullname))) {
     return Promise.resolve(server.scripts.ready()).then(() => exec(ctx));
+  }
+  // The same for the COMMAND DOCS texts, imported on first use (commands/command_docs_loader.ts).
+  if (queued.some((q) => needsCommandDocs(q.fullname))) {
+    return loadCommandDocs().then(() => exec(ctx));
   }
   // Leave MULTI state before running, so queued commands execute for real.
   client.multi = null;
@@ -66,7 +76,7 @@ function exec(ctx: CommandContext): void | Promise<void> {
 }
 
 /** execCommand: ACL rules changed since queueing refuse a queued call (its reply: NOPERM). */
-function execDenied(ctx: CommandContext, q: QueuedCommand): boolean {
+function execDenied(ctx: Ctx, q: QueuedCommand): boolean {
   if (ctx.client.isMaster) return false;
   const denial = aclDenyQueued(ctx.server, ctx.client, q.fullname, q.argv);
   if (denial === null) return false;
@@ -99,7 +109,7 @@ async function finishExec(
   }
 }
 
-function discard(ctx: CommandContext): void {
+function discard(ctx: Ctx): void {
   if (ctx.client.multi === null) {
     ctx.reply.error("ERR DISCARD without MULTI");
     return;
@@ -108,7 +118,7 @@ function discard(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
-function watch(ctx: CommandContext, argv: Uint8Array[]): void {
+function watch(ctx: Ctx, argv: Uint8Array[]): void {
   const client = ctx.client;
   if (client.multi !== null) {
     ctx.reply.error("ERR WATCH inside MULTI is not allowed");
@@ -124,7 +134,7 @@ function watch(ctx: CommandContext, argv: Uint8Array[]): void {
   ctx.reply.ok();
 }
 
-function unwatch(ctx: CommandContext): void {
+function unwatch(ctx: Ctx): void {
   unwatchAll(ctx.client);
   ctx.reply.ok();
 }

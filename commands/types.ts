@@ -16,15 +16,26 @@ import type { CommandDef, CommandFlag } from "./command_def.ts";
 
 export type { CommandDef, CommandFlag } from "./command_def.ts";
 
-export interface CommandContext {
-  server: CommandHost;
+/**
+ * What a handler is given. `S` is the server as the handler sees it: a family file names the ports
+ * it uses (`CommandContext<ConfigPort & ReplicationRolePort>`, commands/command_host.ts); the
+ * dispatcher passes the whole `CommandHost`, which satisfies every such view.
+ */
+export interface CommandContext<S = CommandHost> {
+  server: S;
   client: Client;
   reply: Reply;
   db: Db;
 }
 
-/** Synchronous for almost everything; a Promise for the few commands that wait (WAIT, MIGRATE). */
-export type Handler = (ctx: CommandContext, argv: Uint8Array[]) => void | Promise<void>;
+/**
+ * Synchronous for almost everything; a Promise for the few commands that wait (WAIT, MIGRATE).
+ * `S` as in `CommandContext`.
+ */
+export type Handler<S = CommandHost> = (
+  ctx: CommandContext<S>,
+  argv: Uint8Array[],
+) => void | Promise<void>;
 
 /** Redis 7.0.15's table entry of `fullname` ("get", "config|get"); throws for one Redis lacks. */
 export function specOf(fullname: string): CommandSpec {

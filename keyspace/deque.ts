@@ -38,13 +38,19 @@ export class Deque<T = Uint8Array> {
     return d;
   }
 
+  /**
+   * Double a full ring. Two copies of the old array side by side (one `concat`, a block copy that
+   * keeps the array packed) hold the elements in order from `head` on: positions head..head+cap-1
+   * of the doubled array are old[head..cap-1] then old[0..head-1]. The rest is cleared so that no
+   * duplicate keeps a popped element alive.
+   */
   private grow(): void {
     const cap = this.items.length;
-    const next = slots<T>(cap * 2);
-    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) & this.mask];
+    const next = this.items.concat(this.items);
+    next.fill(undefined, 0, this.head);
+    next.fill(undefined, this.head + cap);
     this.items = next;
     this.mask = cap * 2 - 1;
-    this.head = 0;
   }
 
   push(v: T): void {

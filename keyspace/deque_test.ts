@@ -51,3 +51,27 @@ Deno.test("deque: edge cases", () => {
   d.push("q");
   assert.equal(d.shift(), "q");
 });
+
+Deno.test("deque: growing a wrapped ring keeps the order and no stale copy of any element", () => {
+  for (let headAt = 0; headAt < 8; headAt++) {
+    const d = new Deque<string>(8);
+    const model: string[] = [];
+    // Wrap the head: unshift `headAt` elements, fill the rest from the tail, then grow twice.
+    for (let i = 0; i < headAt; i++) {
+      d.unshift(`u${i}`);
+      model.unshift(`u${i}`);
+    }
+    for (let i = 0; i < 40 - headAt; i++) {
+      d.push(`p${i}`);
+      model.push(`p${i}`);
+    }
+    assert.deepEqual(d.toArray(), model);
+    // Every slot that holds an element holds a live one, once: a duplicate left by the copy
+    // would keep a popped element reachable.
+    const slotsHeld = () =>
+      (d as unknown as { items: (string | undefined)[] }).items.filter((x) => x !== undefined);
+    assert.equal(slotsHeld().length, d.length);
+    for (let i = 0; i < 30; i++) assert.equal(d.shift(), model.shift());
+    assert.deepEqual(slotsHeld().sort(), [...model].sort());
+  }
+});

@@ -15,73 +15,124 @@ import type { Value } from "./db.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 
 const W = new Uint32Array(80);
+/** Inputs up to this size are padded in one kept buffer; longer ones get their own. */
+const PAD_KEEP_BYTES = 4096;
+/** The padded message of one call (DEBUG DIGEST is synchronous: one call at a time). */
+const padBuf = new Uint8Array(PAD_KEEP_BYTES);
+const H = new Uint32Array(5);
 
-/** SHA-1 of `data` (20 bytes). */
-export function sha1(data: Uint8Array): Uint8Array {
-  const bitLen = data.length * 8;
-  const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const dv = new DataView(padded.buffer);
+/** SHA-1 of `data` into H (h0..h4). */
+function sha1Words(data: Uint8Array): void {
+  const n = data.length;
+  const total = ((n + 9 + 63) >> 6) << 6;
+  const p = total <= PAD_KEEP_BYTES ? padBuf : new Uint8Array(total);
+  p.set(data);
+  p[n] = 0x80;
+  p.fill(0, n + 1, total - 8);
   // Length in bits, big-endian 64-bit (high word: lengths here stay far below 2^53).
-  dv.setUint32(padded.length - 8, Math.floor(bitLen / 0x100000000));
-  dv.setUint32(padded.length - 4, bitLen >>> 0);
+  const hi = Math.floor(n / 0x20000000);
+  const lo = (n << 3) >>> 0;
+  p[total - 8] = hi >>> 24;
+  p[total - 7] = hi >>> 16;
+  p[total - 6] = hi >>> 8;
+  p[total - 5] = hi;
+  p[total - 4] = lo >>> 24;
+  p[total - 3] = lo >>> 16;
+  p[total - 2] = lo >>> 8;
+  p[total - 1] = lo;
   let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
-  for (let off = 0; off < padded.length; off += 64) {
-    for (let i = 0; i < 16; i++) W[i] = dv.getUint32(off + i * 4);
+  for (let off = 0; off < total; off += 64) {
+    for (let i = 0, j = off; i < 16; i++, j += 4) {
+      W[i] = (p[j] << 24) | (p[j + 1] << 16) | (p[j + 2] << 8) | p[j + 3];
+    }
     for (let i = 16; i < 80; i++) {
       const x = W[i - 3] ^ W[i - 8] ^ W[i - 14] ^ W[i - 16];
       W[i] = (x << 1) | (x >>> 31);
     }
     let a = h0, b = h1, c = h2, d = h3, e = h4;
-    for (let i = 0; i < 80; i++) {
-      let f: number, k: number;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6;
-      }
-      const t = (((a << 5) | (a >>> 27)) + f + e + k + W[i]) >>> 0;
+    for (let i = 0; i < 20; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[i]) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
       b = a;
       a = t;
     }
-    h0 = (h0 + a) >>> 0;
-    h1 = (h1 + b) >>> 0;
-    h2 = (h2 + c) >>> 0;
-    h3 = (h3 + d) >>> 0;
-    h4 = (h4 + e) >>> 0;
+    for (let i = 20; i < 40; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 40; i < 60; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + W[i]) |
+        0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 60; i < 80; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
   }
+  H[0] = h0;
+  H[1] = h1;
+  H[2] = h2;
+  H[3] = h3;
+  H[4] = h4;
+}
+
+/** out[0..20] (op)= the big-endian bytes of H: `xor` true xors them in, false stores them. */
+function emitWords(out: Uint8Array, xor: boolean): void {
+  for (let i = 0, j = 0; i < 5; i++, j += 4) {
+    const h = H[i];
+    if (xor) {
+      out[j] ^= h >>> 24;
+      out[j + 1] ^= h >>> 16;
+      out[j + 2] ^= h >>> 8;
+      out[j + 3] ^= h;
+    } else {
+      out[j] = h >>> 24;
+      out[j + 1] = h >>> 16;
+      out[j + 2] = h >>> 8;
+      out[j + 3] = h;
+    }
+  }
+}
+
+/** SHA-1 of `data` (20 bytes). */
+export function sha1(data: Uint8Array): Uint8Array {
+  sha1Words(data);
   const out = new Uint8Array(20);
-  const ov = new DataView(out.buffer);
-  ov.setUint32(0, h0);
-  ov.setUint32(4, h1);
-  ov.setUint32(8, h2);
-  ov.setUint32(12, h3);
-  ov.setUint32(16, h4);
+  emitWords(out, false);
   return out;
 }
 
 /** digest ^= SHA1(data) (order-independent accumulation). */
 export function xorDigest(digest: Uint8Array, data: Uint8Array): void {
-  const h = sha1(data);
-  for (let i = 0; i < 20; i++) digest[i] ^= h[i];
+  sha1Words(data);
+  emitWords(digest, true);
 }
 
 /** digest = SHA1(digest ^ SHA1(data)) (order-dependent accumulation). */
 export function mixDigest(digest: Uint8Array, data: Uint8Array): void {
   xorDigest(digest, data);
-  digest.set(sha1(digest));
+  sha1Words(digest);
+  emitWords(digest, false);
 }
 
 function binaryBytes(s: string): Uint8Array {
@@ -174,8 +225,9 @@ function continueDigest(digest: Uint8Array, v: Value, hasExpire: boolean): Uint8
   mixDigest(digest, aux);
   if (typeof v === "string") mixDigest(digest, binaryBytes(v)); // a string value's bytes
   else if (v instanceof Uint8Array) mixDigest(digest, v);
-  else if (v instanceof Deque) { for (const el of v) mixDigest(digest, el); }
-  else if (v instanceof Set) { for (const m of v) xorDigest(digest, binaryBytes(m)); }
+  else if (v instanceof Deque) {
+    for (const el of v) mixDigest(digest, typeof el === "string" ? binaryBytes(el) : el);
+  } else if (v instanceof Set) { for (const m of v) xorDigest(digest, binaryBytes(m)); }
   else if (v instanceof Stream) {
     // Entries only (not the groups): "<ms>.<seq>", then each field and value.
     for (const e of v.range(ZERO_ID, MAX_ID, false)) {

@@ -96,6 +96,38 @@ Deno.test("keyspace: reads touch the clock, NOTOUCH lookups and RENAME keep it",
   assert.equal(idleMs(db.accessField("b")!, now), 0);
 });
 
+Deno.test("keyspace: access fields follow their keys through SWAPDB, delete, flush and sampling", () => {
+  let now = 1_700_000_000_000;
+  const a = new Db(() => now, 0);
+  const b = new Db(() => now, 1);
+  a.set("old", "1");
+  now += 30_000;
+  b.set("new", "2");
+  a.swapWith(b);
+  // Each key's field moved with it: "old" (now in b) idle 30 s, "new" (now in a) idle 0.
+  assert.equal(idleMs(b.accessField("old")!, now), 30_000);
+  assert.equal(idleMs(a.accessField("new")!, now), 0);
+  assert.equal(a.accessField("old"), undefined);
+  assert.equal(b.accessField("new"), undefined);
+  // The eviction sample reads the same fields.
+  const keys: string[] = [];
+  const fields: number[] = [];
+  b.sampleKeys(5, () => 0, keys, fields);
+  assert.deepEqual(keys, ["old"]);
+  assert.equal(idleMs(fields[0], now), 30_000);
+  // A deleted key's field goes with it; the key set again starts a fresh clock.
+  assert.ok(b.delete("old"));
+  assert.equal(b.accessField("old"), undefined);
+  now += 5_000;
+  b.set("old", "3");
+  assert.equal(idleMs(b.accessField("old")!, now), 0);
+  a.flush();
+  assert.equal(a.accessField("new"), undefined);
+  // A touch of a missing key adds no field.
+  a.touch("ghost");
+  assert.equal(a.accessField("ghost"), undefined);
+});
+
 Deno.test("keyspace: usedBytes is the sum of the keys' charges through set/overwrite/delete/flush", () => {
   const db = new Db();
   const rnd = prng(4);

@@ -66,7 +66,7 @@ export function valueBytes(v: unknown, samples = 5): number {
   if (typeof v === "string" || v instanceof Uint8Array) return stringValueBytes(v);
   if (v instanceof Deque) {
     return COLLECTION_BYTES + 8 * v.length +
-      sampled(v as Deque<Uint8Array>, v.length, samples, stringValueBytes);
+      sampled(v as Deque<string | Uint8Array>, v.length, samples, stringValueBytes);
   }
   if (v instanceof Hash) {
     // Packed: one string of fields and values with a length byte each; table: a Map entry and

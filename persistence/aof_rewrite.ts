@@ -134,7 +134,10 @@ export function writeKeyCommands(
     if (typeof value === "string") bulkBinary(w, value); // a string value held as a binary string
     else bulkBytes(w, value);
   } else if (value instanceof Deque) {
-    batched(w, "RPUSH", key, [...value], 1, (item) => bulkBytes(w, item));
+    batched(w, "RPUSH", key, [...value], 1, (item) => {
+      if (typeof item === "string") bulkBinary(w, item); // held as a binary string
+      else bulkBytes(w, item);
+    });
   } else if (value instanceof Set) {
     batched(w, "SADD", key, [...value], 1, (m) => bulkBinary(w, m));
   } else if (value instanceof Hash) {

@@ -22,7 +22,7 @@ function canon(db: Db): Map<string, string> {
   const show = (v: Value): string => {
     if (typeof v === "string") return `s:${dec.decode(Uint8Array.from(v, (c) => c.charCodeAt(0)))}`;
     if (v instanceof Uint8Array) return `s:${dec.decode(v)}`;
-    if (v instanceof Deque) return `l:${[...v].map((e) => dec.decode(e)).join(",")}`;
+    if (v instanceof Deque) return `l:${[...v].map((e) => dec.decode(stringBytes(e))).join(",")}`;
     if (v instanceof Map) {
       return `h:${[...v].map(([f, x]) => `${f}=${dec.decode(stringBytes(x))}`).sort().join(",")}`;
     }

@@ -18,11 +18,17 @@ const POLY_REFLECTED = (() => {
   return r;
 })();
 
-/** TABLES_LO[k*256+i] / TABLES_HI[...]: slicing-by-8 tables, low and high 32 bits. */
-const TABLES_LO = new Uint32Array(256 * 8);
-const TABLES_HI = new Uint32Array(256 * 8);
+/**
+ * TABLES_LO[k*256+i] / TABLES_HI[...]: slicing-by-8 tables, low and high 32 bits. Built on the
+ * first CRC (an RDB save or load, DUMP, RESTORE), not at start: the build loop gets hot enough for
+ * V8 to compile it, which an idle node should not pay for.
+ */
+let TABLES_LO: Uint32Array | null = null;
+let TABLES_HI: Uint32Array | null = null;
 
-(function buildTables(): void {
+function buildTables(): void {
+  const lo32 = new Uint32Array(256 * 8);
+  const hi32 = new Uint32Array(256 * 8);
   const polyLo = Number(POLY_REFLECTED & 0xffffffffn);
   const polyHi = Number(POLY_REFLECTED >> 32n);
   for (let i = 0; i < 256; i++) {
@@ -37,19 +43,21 @@ const TABLES_HI = new Uint32Array(256 * 8);
         hi = (hi ^ polyHi) >>> 0;
       }
     }
-    TABLES_LO[i] = lo;
-    TABLES_HI[i] = hi;
+    lo32[i] = lo;
+    hi32[i] = hi;
   }
   for (let k = 1; k < 8; k++) {
     for (let i = 0; i < 256; i++) {
-      const plo = TABLES_LO[(k - 1) * 256 + i];
-      const phi = TABLES_HI[(k - 1) * 256 + i];
+      const plo = lo32[(k - 1) * 256 + i];
+      const phi = hi32[(k - 1) * 256 + i];
       const idx = plo & 0xff;
-      TABLES_LO[k * 256 + i] = (((plo >>> 8) | (phi << 24)) ^ TABLES_LO[idx]) >>> 0;
-      TABLES_HI[k * 256 + i] = ((phi >>> 8) ^ TABLES_HI[idx]) >>> 0;
+      lo32[k * 256 + i] = (((plo >>> 8) | (phi << 24)) ^ lo32[idx]) >>> 0;
+      hi32[k * 256 + i] = ((phi >>> 8) ^ hi32[idx]) >>> 0;
     }
   }
-})();
+  TABLES_LO = lo32;
+  TABLES_HI = hi32;
+}
 
 /** An incremental CRC-64 computation. */
 export class Crc64 {
@@ -66,8 +74,9 @@ export class Crc64 {
     let lo = this.lo;
     let hi = this.hi;
     let i = start;
-    const TL = TABLES_LO;
-    const TH = TABLES_HI;
+    if (TABLES_LO === null) buildTables();
+    const TL = TABLES_LO!;
+    const TH = TABLES_HI!;
     // Slicing-by-8 over whole 8-byte blocks.
     while (end - i >= 8) {
       const a =

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "./rdb_dump.ts";
 import { DEFAULT_RDB_OPTIONS, RdbFormatError } from "./rdb_object.ts";
-import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { stringBytes } from "../keyspace/string_value.ts";
-import type { HashValue } from "../keyspace/db.ts";
+import type { HashValue, ListValue } from "../keyspace/db.ts";
 
 const hex = (s: string) => new Uint8Array(s.match(/../g)!.map((h) => parseInt(h, 16)));
 const dec = new TextDecoder();
@@ -44,8 +43,8 @@ Deno.test("dump: payloads from redis-server decode to the right values", () => {
   ]);
   const s = parseDumpPayload(hex(REDIS.s), O) as Set<string>;
   assert.deepEqual([...s].sort(), ["-2", "1", "5000000000", "70000"]);
-  const l = parseDumpPayload(hex(REDIS.l), O) as Deque<Uint8Array>;
-  assert.deepEqual(l.toArray().map((b) => dec.decode(b)), [
+  const l = parseDumpPayload(hex(REDIS.l), O) as ListValue;
+  assert.deepEqual(l.toArray().map((b) => dec.decode(stringBytes(b))), [
     "a",
     "1",
     "-5000",

@@ -33,9 +33,9 @@ import { zipmapDecode } from "./zipmap.ts";
 import { formatDouble17g, fromLatin1, latin1, parseInt64, parseInt64Big } from "./bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
-import type { HashValue, Value } from "../keyspace/db.ts";
+import type { HashValue, ListValue, Value } from "../keyspace/db.ts";
 import { Hash, type HashLimits } from "../keyspace/hash.ts";
-import { loadedString } from "../keyspace/string_value.ts";
+import { loadedString, type StringValue } from "../keyspace/string_value.ts";
 import {
   ConsumerGroup,
   idOfKey,
@@ -328,7 +328,7 @@ function nodeAllowsInsert(nodeBytes: number, count: number, fill: number, sz: nu
 }
 
 /** The listpack nodes a 7.0 quicklist would hold for these elements. */
-export function quicklistNodes(items: Iterable<Uint8Array>, fill: number): Uint8Array[] {
+export function quicklistNodes(items: Iterable<string | Uint8Array>, fill: number): Uint8Array[] {
   const nodes: Uint8Array[] = [];
   let cur: ListpackBuilder | null = null;
   for (const e of items) {
@@ -337,7 +337,8 @@ export function quicklistNodes(items: Iterable<Uint8Array>, fill: number): Uint8
       cur = null;
     }
     if (cur === null) cur = new ListpackBuilder();
-    cur.add(e);
+    if (typeof e === "string") cur.addBinary(e); // an element held as a binary string
+    else cur.add(e);
   }
   if (cur !== null) nodes.push(cur.finish());
   return nodes;
@@ -394,7 +395,7 @@ export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions
       else writeString(w, v as Uint8Array, z);
       return;
     case RDB_TYPE.LIST_QUICKLIST_2: {
-      const nodes = quicklistNodes(v as Deque<Uint8Array>, o.listMaxListpackSize);
+      const nodes = quicklistNodes(v as ListValue, o.listMaxListpackSize);
       writeLength(w, nodes.length);
       for (const lp of nodes) {
         writeLength(w, QUICKLIST_NODE_CONTAINER_PACKED);
@@ -465,8 +466,9 @@ export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions
 // ---------------------------------------------------------------------------------------------
 // Reading objects
 
-function buildList(items: Iterable<Uint8Array>, d = new Deque<Uint8Array>()): Deque<Uint8Array> {
-  for (const e of items) d.push(e);
+/** A list's elements are held as string values are: small ones as binary strings. */
+function buildList(items: Iterable<Uint8Array>, d = new Deque<StringValue>()): Deque<StringValue> {
+  for (const e of items) d.push(loadedString(e));
   return d;
 }
 
@@ -519,8 +521,8 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.LIST: {
       const n = r.readLength();
       if (n === 0) throw new EmptyKeyError("empty list");
-      const d = new Deque<Uint8Array>();
-      for (let i = 0; i < n; i++) d.push(r.readString());
+      const d = new Deque<StringValue>();
+      for (let i = 0; i < n; i++) d.push(loadedString(r.readString()));
       return d;
     }
     case RDB_TYPE.SET: {
@@ -594,7 +596,7 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.LIST_QUICKLIST:
     case RDB_TYPE.LIST_QUICKLIST_2: {
       const nodes = r.readLength();
-      const d = new Deque<Uint8Array>();
+      const d = new Deque<StringValue>();
       for (let i = 0; i < nodes; i++) {
         let container = QUICKLIST_NODE_CONTAINER_PACKED;
         if (type === RDB_TYPE.LIST_QUICKLIST_2) {
@@ -607,7 +609,7 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
         }
         const blob = r.readString();
         if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
-          d.push(blob);
+          d.push(loadedString(blob));
           continue;
         }
         // Empty nodes are skipped silently, as 7.0 does.

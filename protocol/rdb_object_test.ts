@@ -45,7 +45,7 @@ function plain(v: Value): unknown {
     ];
   }
   if (v instanceof Uint8Array) return ["string", dec.decode(v)];
-  if (v instanceof Deque) return ["list", v.toArray().map((b) => dec.decode(b))];
+  if (v instanceof Deque) return ["list", v.toArray().map((b) => dec.decode(stringBytes(b)))];
   if (v instanceof Hash) {
     return ["hash", [...v].map(([f, x]) => [f, dec.decode(stringBytes(x))]).sort()];
   }

@@ -18,6 +18,11 @@ const BIG_ARG = 32 * 1024;
 /** The largest input arena; a fresh one holds 16 reads of the size just seen, at least 512 B. */
 const ARENA_MAX_BYTES = 64 * 1024;
 const ARENA_MIN_BYTES = 512;
+/**
+ * Most arguments a request's argv is allocated for up front (`new Array(n)`): an array grown by
+ * push from empty gets 16 slots at once (186 bytes of heap for a 3-argument SET, against 74).
+ */
+const ARGV_PREALLOC_MAX = 64;
 
 export interface ParserLimits {
   /** proto-max-bulk-len: the largest bulk argument accepted. */
@@ -46,6 +51,8 @@ export class RespParser {
   private arenaUsed = 0;
   /** multibulk state */
   private argv: Uint8Array[] | null = null;
+  /** Arguments of `argv` read so far. */
+  private argc = 0;
   private remainingArgs = 0;
   /** A large bulk argument being filled in place. */
   private big: Uint8Array | null = null;
@@ -115,7 +122,7 @@ export class RespParser {
       const data = this.big.subarray(0, this.big.length - 2);
       this.big = null;
       this.bigFilled = 0;
-      this.argv!.push(data);
+      this.argv![this.argc++] = data;
       this.remainingArgs--;
       if (this.remainingArgs === 0) return this.finish();
     }
@@ -125,17 +132,28 @@ export class RespParser {
         // Skip empty lines between requests? Redis treats them as empty inline commands.
         if (this.pos >= buf.length) return null;
         if (buf[this.pos] !== 42 /* '*' */) return this.parseInline();
-        const nl = buf.indexOf(13, this.pos);
-        if (nl === -1 || nl + 1 >= buf.length) {
-          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+        // Fast path: `*<up to 10 digits>\r` and a byte after it, in one scan.
+        let nl = this.pos + 1;
+        let ll: number | null = 0;
+        let c = 0;
+        const digitsEnd = Math.min(buf.length, this.pos + 12);
+        while (nl < digitsEnd && (c = buf[nl] - 48) >= 0 && c <= 9) {
+          ll = ll * 10 + c;
+          nl++;
+        }
+        if (!(nl > this.pos + 1 && nl < digitsEnd && buf[nl] === 13 && nl + 1 < buf.length)) {
+          nl = buf.indexOf(13, this.pos);
+          if (nl === -1 || nl + 1 >= buf.length) {
+            if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+              return { error: "Protocol error: too big mbulk count string" };
+            }
+            return null;
+          }
+          if (nl - this.pos > PROTO_INLINE_MAX_SIZE) {
             return { error: "Protocol error: too big mbulk count string" };
           }
-          return null;
+          ll = parseLen(buf, this.pos + 1, nl);
         }
-        if (nl - this.pos > PROTO_INLINE_MAX_SIZE) {
-          return { error: "Protocol error: too big mbulk count string" };
-        }
-        const ll = parseLen(buf, this.pos + 1, nl);
         if (ll === null || ll > 2147483647) {
           return { error: "Protocol error: invalid multibulk length" };
         }
@@ -144,13 +162,39 @@ export class RespParser {
         }
         this.pos = nl + 2;
         if (ll <= 0) continue; // empty request, ignored
-        this.argv = [];
+        this.argv = ll <= ARGV_PREALLOC_MAX ? new Array(ll) : [];
+        this.argc = 0;
         this.remainingArgs = ll;
       }
       // Read bulk arguments.
+      const argv = this.argv!;
       while (this.remainingArgs > 0) {
-        if (this.pos >= buf.length) return null;
-        const nl = buf.indexOf(13, this.pos);
+        const pos = this.pos;
+        if (pos >= buf.length) return null;
+        // Fast path: `$<digits>\r` followed by the whole argument and its CRLF, read in one
+        // scan (no indexOf call, no second pass over the digits); anything else (a length to
+        // check, an argument not all here) takes the general path below.
+        if (buf[pos] === 36 /* '$' */) {
+          let i = pos + 1;
+          let ll = 0;
+          let c = 0;
+          const digitsEnd = Math.min(buf.length, pos + 16);
+          while (i < digitsEnd && (c = buf[i] - 48) >= 0 && c <= 9) {
+            ll = ll * 10 + c;
+            i++;
+          }
+          const start = i + 2;
+          if (
+            i > pos + 1 && i < digitsEnd && buf[i] === 13 && ll <= this.limits.maxBulkLen &&
+            (ll <= 16384 || !this.authRequired) && start + ll + 2 <= buf.length
+          ) {
+            argv[this.argc++] = new Uint8Array(buf.buffer, buf.byteOffset + start, ll);
+            this.pos = start + ll + 2;
+            this.remainingArgs--;
+            continue;
+          }
+        }
+        const nl = buf.indexOf(13, pos);
         if (nl === -1 || nl + 1 >= buf.length) {
           if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
             return { error: "Protocol error: too big bulk count string" };
@@ -188,7 +232,7 @@ export class RespParser {
           }
           return null;
         }
-        this.argv!.push(buf.subarray(start, start + ll));
+        argv[this.argc++] = buf.subarray(start, start + ll);
         this.pos = start + ll + 2;
         this.remainingArgs--;
       }

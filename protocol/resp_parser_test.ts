@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ParseResult, RespParser, splitArgs } from "./resp_parser.ts";
+import { DEFAULT_LIMITS, type ParseResult, RespParser, splitArgs } from "./resp_parser.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -135,4 +135,65 @@ Deno.test("arguments are views that later input never overwrites", () => {
     // A view into a shared buffer, not a copy of its own (the keyspace copies what it keeps).
     assert.ok(argv[1].buffer.byteLength > argv[1].length);
   });
+});
+
+Deno.test("length lines read by the one-scan fast path parse as the general path does, at every split", () => {
+  // Each wire, whole and split at every byte (a line not all here takes the general path),
+  // gives these requests and then this error (or none).
+  const cases: { wire: string; want: string[][]; error?: string; auth?: boolean; max?: number }[] =
+    [
+      // Leading zeros, an empty argument, a 10-digit multibulk count.
+      { wire: "*03\r\n$3\r\nSET\r\n$03\r\nkey\r\n$0\r\n\r\n", want: [["SET", "key", ""]] },
+      { wire: "*0000000001\r\n$4\r\nPING\r\n", want: [["PING"]] },
+      // More digits than the fast path reads: the general path's parseLen.
+      { wire: "*1\r\n$000000000000000004\r\nPING\r\n", want: [["PING"]] },
+      { wire: "*000000000001\r\n$4\r\nPING\r\n", want: [["PING"]] },
+      { wire: "*12345678901\r\n", want: [], error: "Protocol error: invalid multibulk length" },
+      { wire: "*2147483648\r\n", want: [], error: "Protocol error: invalid multibulk length" },
+      { wire: "*-1\r\n*1\r\n$4\r\nPING\r\n", want: [["PING"]] },
+      { wire: "*1\r\n$-1\r\n", want: [], error: "Protocol error: invalid bulk length" },
+      { wire: "*1\r\n$3x\r\nabc\r\n", want: [], error: "Protocol error: invalid bulk length" },
+      { wire: "*1\r\n$\r\n", want: [], error: "Protocol error: invalid bulk length" },
+      { wire: "*1x\r\n", want: [], error: "Protocol error: invalid multibulk length" },
+      {
+        wire: "*1\r\n$4\r\nPING\r\n*1\r\n$11\r\nhello world\r\n",
+        want: [["PING"]],
+        error: "Protocol error: invalid bulk length",
+        max: 10,
+      },
+      {
+        wire: `*1\r\n$4\r\nPING\r\n*1\r\n$16385\r\n${"x".repeat(16385)}\r\n`,
+        want: [["PING"]],
+        error: "Protocol error: unauthenticated bulk length",
+        auth: true,
+      },
+      {
+        wire: "*1\r\n$4\r\nPING\r\n*11\r\n",
+        want: [["PING"]],
+        error: "Protocol error: unauthenticated multibulk length",
+        auth: true,
+      },
+    ];
+  for (const { wire, want, error, auth, max } of cases) {
+    // A long wire is cut at every byte of its head and of its tail.
+    const cuts = [...Array(wire.length + 1).keys()].filter((c) => c < 64 || c > wire.length - 64);
+    for (const cut of cuts) {
+      const p = new RespParser({ ...DEFAULT_LIMITS, maxBulkLen: max ?? DEFAULT_LIMITS.maxBulkLen });
+      p.authRequired = auth ?? false;
+      p.feed(te.encode(wire.slice(0, cut)));
+      const got = all(p);
+      if (!got.some((r) => "error" in r)) {
+        p.feed(te.encode(wire.slice(cut)));
+        got.push(...all(p));
+      }
+      const reqs = got.filter((r) => "argv" in r).map(args);
+      const errs = got.filter((r) => "error" in r).map((r) => "error" in r ? r.error : "");
+      assert.deepEqual(reqs, want, `${JSON.stringify(wire.slice(0, 60))} cut ${cut}`);
+      assert.deepEqual(
+        errs,
+        error === undefined ? [] : [error],
+        `${JSON.stringify(wire.slice(0, 60))} cut ${cut}`,
+      );
+    }
+  }
 });

@@ -11,7 +11,7 @@ import { call, lookupCommand } from "../server/dispatch.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 import * as E from "../commands/errors.ts";
 import type { Client } from "../server/client.ts";
-import type { CommandHost } from "../commands/command_host.ts";
+import type { CommandHost, PersistencePort } from "../commands/command_host.ts";
 import type { RunContext } from "./run_context.ts";
 import { aclDenyScriptCall } from "../server/acl_guard.ts";
 import { OOM_ERROR } from "../server/maxmemory.ts";
@@ -20,7 +20,7 @@ import { OOM_ERROR } from "../server/maxmemory.ts";
 const ASYNC_COMMANDS = new Set(["migrate"]);
 
 /** Why writes are refused now (MISCONF after a failed save or AOF write), or null. */
-export function writeDenial(s: CommandHost): string | null {
+export function writeDenial(s: PersistencePort): string | null {
   if (!s.persistence.lastBgsaveOk) {
     const d = s.persistence.writeDenial();
     if (d !== null) return d;

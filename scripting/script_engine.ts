@@ -28,7 +28,6 @@ import {
   LUA_YIELD,
   LuaRuntime,
 } from "./lua_runtime.ts";
-import { PRELUDE_LUA } from "./lua_prelude.ts";
 import { errorTableText, pushErrorTable, pushReplyAsLua, writeLuaAsReply } from "./lua_reply.ts";
 import type { ScriptFlags } from "./shebang.ts";
 import {
@@ -39,7 +38,8 @@ import {
   validName,
 } from "./function_library.ts";
 import { Rand48 } from "./rand48.ts";
-import { C51_LUA, LUA_LIBRARIES } from "./lua_libraries.ts";
+import type { LuaLibrary } from "./lua_libraries.ts";
+import { loadCommandDocs } from "../commands/command_docs_loader.ts";
 import type { LuaVm, RunContext, RunRequest } from "./run_context.ts";
 import { scriptCall, writeDenial } from "./script_call.ts";
 import { callWrapped, checkInt, luaBError, luaError } from "./lua_stdlib.ts";
@@ -78,6 +78,8 @@ export class ScriptEngine {
   private fnVm: LuaVm | null = null;
   private vm: LuaVm | null = null;
   private initPromise: Promise<LuaRuntime> | null = null;
+  /** The Lua sources of the prelude and the libraries, imported with the VM (`ready`). */
+  private sources: { prelude: string; c51: string; libraries: LuaLibrary[] } | null = null;
   readonly scripts = new Map<string, CachedScript>();
   /** Bytes of every cached body (INFO used_memory_scripts_eval). */
   scriptsBytes = 0;
@@ -105,11 +107,25 @@ export class ScriptEngine {
     this.scriptClient.reply.onError = (msg) => server.recordError(msg);
   }
 
-  /** The VM, created on first use (the WebAssembly module is compiled once per process). */
+  /**
+   * The VM, created on first use (the WebAssembly module is compiled once per process). The Lua
+   * sources (~85 KB) are imported with it, not at start; so are the COMMAND DOCS texts, which
+   * load on first use too (commands/command_docs_loader.ts): a script cannot wait for them.
+   */
   ready(): LuaRuntime | Promise<LuaRuntime> {
     if (this.evalVm !== null) return this.evalVm.rt;
     if (this.initPromise === null) {
-      this.initPromise = LuaRuntime.create().then((rt) => {
+      this.initPromise = Promise.all([
+        LuaRuntime.create(),
+        import("./lua_prelude.ts"),
+        import("./lua_libraries.ts"),
+        loadCommandDocs(),
+      ]).then(([rt, prelude, libs]) => {
+        this.sources = {
+          prelude: prelude.PRELUDE_LUA,
+          c51: libs.C51_LUA,
+          libraries: libs.LUA_LIBRARIES,
+        };
         this.evalVm = this.createVm(rt);
         this.fnVm = this.createVm(new LuaRuntime(rt.m));
         this.vm = this.evalVm;
@@ -193,12 +209,13 @@ export class ScriptEngine {
     }
     // The libraries (cjson, cmsgpack, struct, bit), each a chunk returning its table; the
     // helpers some of them share first (a registry reference while they load).
-    if (rt.load(L, te.encode(C51_LUA), "=c51") !== LUA_OK || rt.pcall(L, 0, 1) !== LUA_OK) {
+    const sources = this.sources!;
+    if (rt.load(L, te.encode(sources.c51), "=c51") !== LUA_OK || rt.pcall(L, 0, 1) !== LUA_OK) {
       throw new Error(`lua: c51: ${rt.toLatin1(L, -1)}`);
     }
     const c51Ref = rt.ref(L);
     rt.newTable(L);
-    for (const lib of LUA_LIBRARIES) {
+    for (const lib of sources.libraries) {
       if (rt.load(L, te.encode(lib.source), `=${lib.name}`) !== LUA_OK) {
         throw new Error(`lua: library ${lib.name}: ${rt.toLatin1(L, -1)}`);
       }
@@ -210,7 +227,7 @@ export class ScriptEngine {
       rt.setField(L, -2, lib.name);
     }
     rt.unref(L, c51Ref);
-    if (rt.load(L, te.encode(PRELUDE_LUA), "=prelude") !== LUA_OK) {
+    if (rt.load(L, te.encode(sources.prelude), "=prelude") !== LUA_OK) {
       throw new Error(`lua: prelude: ${rt.toLatin1(L, -1)}`);
     }
     // prelude(host, libs): move the chunk under its two arguments.

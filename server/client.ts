@@ -68,6 +68,11 @@ export class Client implements Watcher, Subscriber, TrackedClient {
   /** Connected over TLS (tls-port): MOVED and CLUSTER NODES/SLOTS pick the port by it. */
   tls = false;
   lastCommand = "NULL";
+  /**
+   * Error replies already accounted to a command (incrCommandStatsOnError's prev_err_count):
+   * server/dispatch.ts counts a command failed when it replied an error after this.
+   */
+  errorsAccounted = 0;
   lastInteractionMs: number;
   commandsProcessed = 0;
   /** Closes the underlying connection. */

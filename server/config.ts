@@ -46,6 +46,12 @@ export type Directive =
       default: string;
       /** Reject a value: the error text, or null when it is valid. */
       check?: (value: string) => string | null;
+      /**
+       * config.c EMPTY_STRING_IS_NULL: held as NULL when empty, so CONFIG REWRITE
+       * (rewriteConfigStringOption / rewriteConfigSdsOption) writes no line for it then and
+       * drops the file's. Without it an empty value is written `name ""` (logfile, aclfile).
+       */
+      emptyIsNull?: true;
     }
     | { type: "enum"; default: string; values: string[] }
     | {
@@ -148,7 +154,7 @@ export function parseMemory(s: string): number | null {
   return n * mul[unit];
 }
 
-/** TLS's string parameters (tls.c), all NULL when empty. */
+/** TLS's string parameters (config.c, under USE_OPENSSL), all EMPTY_STRING_IS_NULL. */
 const TLS_STRING_DIRECTIVES = [
   "tls-cert-file",
   "tls-key-file",
@@ -179,7 +185,7 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "cluster-port", type: "int", default: 0, min: 0, max: 65535, mutable: false },
-  { name: "cluster-announce-ip", type: "string", default: "", mutable: true },
+  { name: "cluster-announce-ip", type: "string", default: "", mutable: true, emptyIsNull: true },
   { name: "cluster-announce-port", type: "int", default: 0, min: 0, max: 65535, mutable: true },
   {
     name: "cluster-announce-bus-port",
@@ -189,7 +195,13 @@ export const DIRECTIVES: Directive[] = [
     max: 65535,
     mutable: true,
   },
-  { name: "cluster-announce-hostname", type: "string", default: "", mutable: true },
+  {
+    name: "cluster-announce-hostname",
+    type: "string",
+    default: "",
+    mutable: true,
+    emptyIsNull: true,
+  },
   // Beyond Redis: the authenticated cluster bus (cluster/bus_auth.ts, README "Threat model: the
   // cluster bus secret"). "" = off, Redis's wire format byte for byte. Hidden (CONFIG GET by exact
   // name only) so `CONFIG GET *` stays Redis's list and does not carry the secrets around.
@@ -200,6 +212,8 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
     hidden: true,
     sensitive: true,
+    // Ours (the bus secret, not Redis's): no secret, no line.
+    emptyIsNull: true,
   },
   {
     name: "cluster-bus-secret-previous",
@@ -208,6 +222,8 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
     hidden: true,
     sensitive: true,
+    // Ours (the bus secret, not Redis's): no secret, no line.
+    emptyIsNull: true,
   },
   { name: "cluster-bus-secret-required", type: "bool", default: true, mutable: true, hidden: true },
   {
@@ -271,9 +287,14 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
-  { name: "requirepass", type: "string", default: "", mutable: true, sensitive: true },
-  { name: "masterauth", type: "string", default: "", mutable: true, sensitive: true },
-  { name: "masteruser", type: "string", default: "", mutable: true, sensitive: true },
+  ...["requirepass", "masterauth", "masteruser"].map((name): Directive => ({
+    name,
+    type: "string",
+    default: "",
+    mutable: true,
+    sensitive: true,
+    emptyIsNull: true,
+  })),
   {
     name: "loglevel",
     type: "enum",
@@ -282,7 +303,7 @@ export const DIRECTIVES: Directive[] = [
     mutable: true,
   },
   { name: "logfile", type: "string", default: "", mutable: false },
-  { name: "pidfile", type: "string", default: "", mutable: false },
+  { name: "pidfile", type: "string", default: "", mutable: false, emptyIsNull: true },
   { name: "daemonize", type: "bool", default: false, mutable: false },
   { name: "protected-mode", type: "bool", default: true, mutable: true },
   { name: "databases", type: "int", default: 16, min: 1, max: MAX_INT, mutable: false },
@@ -363,6 +384,7 @@ export const DIRECTIVES: Directive[] = [
     type: "string",
     default: "",
     mutable: true,
+    emptyIsNull: true,
   },
   {
     name: "replica-priority",
@@ -700,7 +722,7 @@ export const DIRECTIVES: Directive[] = [
     max: MAX_LL,
     mutable: true,
   },
-  { name: "unixsocket", type: "string", default: "", mutable: false },
+  { name: "unixsocket", type: "string", default: "", mutable: false, emptyIsNull: true },
   { name: "unixsocketperm", type: "int", default: 0, min: 0, max: 777, mutable: false },
   { name: "syslog-enabled", type: "bool", default: false, mutable: false },
   { name: "syslog-ident", type: "string", default: "redis", mutable: false },
@@ -716,6 +738,7 @@ export const DIRECTIVES: Directive[] = [
     default: "",
     mutable: true,
     sensitive: name.endsWith("-pass"),
+    emptyIsNull: true,
   })),
   { name: "tls-cluster", type: "bool", default: false, mutable: true },
   { name: "tls-replication", type: "bool", default: false, mutable: true },
@@ -793,8 +816,8 @@ export const DIRECTIVES: Directive[] = [
   { name: "aof-disable-auto-gc", type: "bool", default: false, mutable: true },
   ...["server_cpulist", "bio_cpulist", "aof_rewrite_cpulist", "bgsave_cpulist"].map((
     name,
-  ): Directive => ({ name, type: "string", default: "", mutable: false })),
-  { name: "bind-source-addr", type: "string", default: "", mutable: true },
+  ): Directive => ({ name, type: "string", default: "", mutable: false, emptyIsNull: true })),
+  { name: "bind-source-addr", type: "string", default: "", mutable: true, emptyIsNull: true },
   { name: "ignore-warnings", type: "string", default: "", mutable: true },
   {
     name: "propagation-error-behavior",
@@ -1077,34 +1100,10 @@ export function formatMemoryForRewrite(bytes: number): string {
   return String(bytes);
 }
 
-/**
- * String parameters Redis holds as NULL when empty (config.c EMPTY_STRING_IS_NULL, or a NULL
- * default): rewriteConfigStringOption / rewriteConfigSdsOption write no line for them then, and
- * drop the file's. The other string parameters are written empty (`logfile ""`).
- */
-const REWRITE_NO_LINE_WHEN_EMPTY = new Set([
-  "requirepass",
-  "masterauth",
-  "masteruser",
-  "pidfile",
-  "unixsocket",
-  "cluster-announce-ip",
-  "cluster-announce-hostname",
-  "replica-announce-ip",
-  "bind-source-addr",
-  ...TLS_STRING_DIRECTIVES,
-  "server_cpulist",
-  "bio_cpulist",
-  "aof_rewrite_cpulist",
-  "bgsave_cpulist",
-  // Ours (the bus secret, not Redis's): no secret, no line.
-  "cluster-bus-secret",
-  "cluster-bus-secret-previous",
-]);
-
 /** The `name args...` line(s) CONFIG REWRITE writes for a directive's current value ("": none). */
 export function rewriteLine(d: Directive, v: ConfigValue): string {
-  if (v === "" && REWRITE_NO_LINE_WHEN_EMPTY.has(d.name)) return "";
+  // rewriteConfigStringOption / rewriteConfigSdsOption: NULL, no line (and the file's dropped).
+  if (d.type === "string" && d.emptyIsNull && v === "") return "";
   if (d.type === "bool") return `${d.name} ${v ? "yes" : "no"}`;
   if (d.name === "save") {
     const t = String(v);

@@ -206,3 +206,65 @@ Deno.test("rewriteConfigText forceAll (DEBUG CONFIG-REWRITE-FORCE-ALL): every di
   // No master: no replicaof line (rewriteConfigReplicaOfOption), and an old one is dropped.
   assert.ok(!rewriteConfigText("replicaof 1.2.3.4 6379\n", c, [], true).includes("replicaof"));
 });
+
+Deno.test("directive table: emptyIsNull marks exactly config.c's EMPTY_STRING_IS_NULL strings", async () => {
+  const { DIRECTIVES } = await import("./config.ts");
+  // Redis 7.0.15 config.c static_configs: createStringConfig / createSDSConfig with
+  // EMPTY_STRING_IS_NULL (the tls-* ones under USE_OPENSSL); the bus secrets are ours.
+  const redis = [
+    "unixsocket",
+    "pidfile",
+    "replica-announce-ip",
+    "masteruser",
+    "cluster-announce-ip",
+    "cluster-announce-hostname",
+    "server_cpulist",
+    "bio_cpulist",
+    "aof_rewrite_cpulist",
+    "bgsave_cpulist",
+    "bind-source-addr",
+    "masterauth",
+    "requirepass",
+    ...[
+      "cert-file",
+      "key-file",
+      "key-file-pass",
+      "client-cert-file",
+      "client-key-file",
+      "client-key-file-pass",
+      "dh-params-file",
+      "ca-cert-file",
+      "ca-cert-dir",
+      "protocols",
+      "ciphers",
+      "ciphersuites",
+    ].map((n) => `tls-${n}`),
+  ];
+  const ours = ["cluster-bus-secret", "cluster-bus-secret-previous"];
+  const flagged = DIRECTIVES.filter((d) => d.type === "string" && d.emptyIsNull).map((d) => d.name);
+  assert.deepEqual(flagged.sort(), [...redis, ...ours].sort());
+});
+
+Deno.test("rewriteConfigText: an emptied EMPTY_STRING_IS_NULL string loses its line, others are written empty", () => {
+  // As redis-server 7.0.15 with this file, each CONFIG SET to "" and then CONFIG REWRITE: the
+  // NULL ones' lines go (Redis leaves one blank line in their place), `ignore-warnings ""` stays.
+  const old = "port 17392\nrequirepass secret\nmasterauth pw\ntls-ciphers DEFAULT\n" +
+    "cluster-announce-hostname host.example\nignore-warnings ARM64-COW-BUG\n";
+  const c = new Config();
+  c.load(old, []);
+  const emptied = [
+    "masterauth",
+    "tls-ciphers",
+    "cluster-announce-hostname",
+    "ignore-warnings",
+    "requirepass",
+  ];
+  configSetPairs(c, emptied.map((name) => [name, ""]));
+  assert.equal(rewriteConfigText(old, c), 'port 17392\nignore-warnings ""\n');
+  // Not in the file either: still no line, even when every directive is written.
+  const all = rewriteConfigText("", c, [], true);
+  for (const name of emptied.filter((n) => n !== "ignore-warnings")) {
+    assert.ok(!all.includes(`\n${name} `), name);
+  }
+  assert.ok(all.includes('\nignore-warnings ""\n'));
+});

@@ -399,16 +399,14 @@ function monitoredAtBlock(def: CommandDef, fullname: string): boolean {
 }
 
 /**
- * A client's error replies already accounted to a command: a command failed when it replied an
- * error after the last nested call ended (incrCommandStatsOnError's prev_err_count), so EXEC
- * or EVAL is not failed by the errors of the commands they ran.
+ * Did the command just run fail: it replied an error after the last nested call ended
+ * (incrCommandStatsOnError's prev_err_count, `Client.errorsAccounted`), so EXEC or EVAL is not
+ * failed by the errors of the commands they ran.
  */
-const errorsCounted = new WeakMap<Client, number>();
-
 function failedNow(client: Client): boolean {
   const n = client.reply.errors;
-  const failed = n > (errorsCounted.get(client) ?? 0);
-  errorsCounted.set(client, n);
+  const failed = n > client.errorsAccounted;
+  client.errorsAccounted = n;
   return failed;
 }
 
@@ -466,7 +464,7 @@ export function call(
     for (const i of keyIndices(def, argv)) observer.beforeChange(latin1(argv[i]));
   }
   // incrCommandStatsOnError(NULL, 0): errors before the call are not this command's.
-  errorsCounted.set(client, client.reply.errors);
+  client.errorsAccounted = client.reply.errors;
   const top = callDepth === 0;
   const start = top && carriedClockMs >= 0 ? carriedClockMs : performance.now();
   carriedClockMs = -1;

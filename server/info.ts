@@ -13,7 +13,11 @@
  */
 
 import { cpuUsage } from "node:process";
-import type { CommandHost } from "../commands/command_host.ts";
+import type {
+  ClusterModePort,
+  CommandHost,
+  ReplicationRolePort,
+} from "../commands/command_host.ts";
 import { REDIS_VERSION } from "./version.ts";
 import { isReplica, myself } from "../cluster/state.ts";
 import type { Db } from "../keyspace/db.ts";
@@ -76,7 +80,7 @@ export function infoState(server: CommandHost): InfoState {
 }
 
 /** "master" or "slave": a cluster node whose myself entry is a replica is a slave. */
-export function serverRole(server: CommandHost): "master" | "slave" {
+export function serverRole(server: ReplicationRolePort & ClusterModePort): "master" | "slave" {
   if (server.replication.isReplica) return "slave";
   const cl = server.cluster;
   if (cl === null) return "master";

@@ -56,12 +56,11 @@ import type {
   ServerStats,
   SlowlogEntry,
 } from "./server_ports.ts";
-import type { ScriptsHost } from "../commands/scripting.ts";
 import type { ConfigApplyHost } from "../commands/config.ts";
 import type { MaxmemoryHost } from "./maxmemory_host.ts";
 import type { AclHost } from "./acl_guard.ts";
 import type { ClusterHost } from "../cluster/cluster_host.ts";
-import type { CommandHost } from "../commands/command_host.ts";
+import type { CommandHost, ScriptsHost } from "../commands/command_host.ts";
 import type { ReplicationServerHost } from "../replication/replication_host.ts";
 
 export type { CommandStat, ServerStats, SlowlogEntry } from "./server_ports.ts";

@@ -91,7 +91,9 @@ Deno.test({
       assert.equal(await goodLine(a), "-");
       for (const c of [a, b]) {
         assert.equal(await c.call("CONFIG", "SET", "min-replicas-to-write", "1"), "OK");
-        assert.equal(await c.call("CONFIG", "SET", "min-replicas-max-lag", "1"), "OK");
+        // Redis counts the lag in whole seconds since the last REPLCONF ACK (sent every second):
+        // 3 s keeps a live replica good while a loaded machine delays an ACK or a cron run.
+        assert.equal(await c.call("CONFIG", "SET", "min-replicas-max-lag", "3"), "OK");
       }
       let seen = await bothRun(a, b, "one good replica, one wanted");
       assert.ok(!seen.some((x) => x.includes("NOREPLICAS")), seen.join("\n"));
@@ -103,7 +105,7 @@ Deno.test({
       seen = await bothRun(a, b, "one good replica, two wanted");
       assert.ok(seen.includes(`-NOREPLICAS Not enough good replicas to write.`), seen.join("\n"));
 
-      // The replicas stop acknowledging: past the 1 s lag they are no longer good.
+      // The replicas stop acknowledging: past the 3 s lag they are no longer good.
       for (const c of [a, b]) {
         assert.equal(await c.call("CONFIG", "SET", "min-replicas-to-write", "1"), "OK");
       }
@@ -113,7 +115,7 @@ Deno.test({
           const x = show(await a.callRaw("SET", "lag", "1"));
           const y = show(await b.callRaw("SET", "lag", "1"));
           return x.startsWith("-NOREPLICAS") && y.startsWith("-NOREPLICAS");
-        }, 15_000);
+        }, 30_000);
         await bothRun(a, b, "replica silent past the lag");
       } finally {
         for (const r of replicas) r.child.kill("SIGCONT");

@@ -101,7 +101,9 @@ Deno.test({
       const running = c.call("EVAL", script, "0");
       let polls = 0;
       let done = false;
-      running.finally(() => done = true);
+      // Settled either way ends the polling; `await running` below reports a rejection (a bare
+      // .finally would leave its own rejected promise unhandled and hide the test's failure).
+      running.then(() => done = true, () => done = true);
       while (!done) {
         for (const p of cl.ports.slice(1)) {
           const line = (await nodesOf(p)).find((l) => l.id === busyId)!;

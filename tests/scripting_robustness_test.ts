@@ -173,6 +173,9 @@ Deno.test({
       );
       assert.equal(await a.call("EVAL", "return redis.call('INCR', 'order')", "0"), "QUEUED");
       const exec = a.call("EXEC");
+      // Awaited below; handled now so that an earlier failure is reported as itself, not as this
+      // promise's unhandled rejection once the node is stopped.
+      exec.catch(() => {});
       await waitFor(
         "the MIGRATE's RESTORE at the target",
         () => target.requests.some((r) => dec.decode(r[0]).toUpperCase().startsWith("RESTORE")),
@@ -180,6 +183,7 @@ Deno.test({
       // Meanwhile a long script starts; once the MIGRATE is answered, the transaction's EVAL
       // must wait for the script to end.
       const long = b.call("EVAL", `${spin(800)} return redis.call('INCR', 'order')`, "0");
+      long.catch(() => {});
       await untilBusy(c);
       target.release();
       assert.equal(await long, 1);

@@ -1,0 +1,112 @@
+/**
+ * The COMMAND DOCS texts are imported on first use (commands/command_docs_loader.ts): on a fresh
+ * node (its own process, nothing loaded), the first COMMAND DOCS answers as redis-server 7.0.15
+ * does whether it comes from a client, pipelined with other commands, from a script (which
+ * cannot wait), or inside MULTI/EXEC, where it keeps the transaction one unit.
+ */
+
+import assert from "node:assert/strict";
+import { encodeCommand, haveRedisServer, RespClient, spawnNode, spawnRedis } from "./harness.ts";
+import { show } from "./compare.ts";
+import { sortSubcommands } from "./command_docs_gen.ts";
+import type { RespValue } from "../protocol/resp_value.ts";
+
+/** A fresh node and a redis-server, a client on each. */
+async function withFreshPair(
+  fn: (ours: RespClient, redis: RespClient, oursPort: number) => Promise<void>,
+): Promise<void> {
+  if (!haveRedisServer()) return;
+  const node = await spawnNode({ save: "" });
+  const redis = await spawnRedis();
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  try {
+    await fn(a, b, node.port);
+  } finally {
+    a.close();
+    b.close();
+    // SIGKILL: nothing to save, and a node a broken loader left stuck in a script would not
+    // answer SIGTERM.
+    await node.kill();
+    await redis.stop();
+  }
+}
+
+const canon = (v: RespValue | null) => v === null ? "(none)" : show(sortSubcommands(v));
+
+/** Pipelined commands' replies, written in one write. */
+async function pipelined(c: RespClient, cmds: string[][]): Promise<string[]> {
+  const parts = cmds.map((x) => encodeCommand(x));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  await c.writeRaw(all);
+  const out: string[] = [];
+  for (let i = 0; i < cmds.length; i++) out.push(canon(await c.readValue()));
+  return out;
+}
+
+Deno.test({
+  name: "lazy COMMAND DOCS: the first call, pipelined between other commands, answers in order",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withFreshPair(async (a, b) => {
+      const cmds = [["SET", "k", "v"], ["COMMAND", "DOCS", "get", "config|get", "nosuch"], [
+        "GET",
+        "k",
+      ], ["COMMAND", "DOCS", "set"]];
+      assert.deepEqual(await pipelined(a, cmds), await pipelined(b, cmds));
+    });
+  },
+});
+
+Deno.test({
+  // RESP2: a RESP3 map comes back from a Lua table in the table's order, not Redis's.
+  name: "lazy COMMAND DOCS: the first call from a script (which cannot wait) answers as Redis",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withFreshPair(async (a, b) => {
+      const script = "return redis.call('COMMAND', 'DOCS', 'get', 'config|get')";
+      // Read with a time limit: without the texts the script would not come back.
+      await a.writeRaw(encodeCommand(["EVAL", script, "0"]));
+      const ra = await a.readValue(10_000);
+      assert.notEqual(ra?.type, "error");
+      assert.equal(canon(ra), canon(await b.callRaw("EVAL", script, "0")));
+    });
+  },
+});
+
+Deno.test({
+  name: "lazy COMMAND DOCS: the first call inside MULTI/EXEC keeps the transaction one unit",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withFreshPair(async (a, b, oursPort) => {
+      const other = await RespClient.connect(oursPort);
+      try {
+        for (const c of [a, b]) {
+          assert.equal(await c.call("MULTI"), "OK");
+          assert.equal(await c.call("SET", "k", "1"), "QUEUED");
+          assert.equal(await c.call("COMMAND", "DOCS", "get"), "QUEUED");
+          assert.equal(await c.call("INCR", "k"), "QUEUED");
+        }
+        // Another client's write while the texts load lands before or after the whole
+        // transaction (SET then overwrites it), never between its SET and its INCR.
+        const exec = a.writeRaw(encodeCommand(["EXEC"]));
+        const write = other.call("INCR", "k");
+        await exec;
+        const ra = await a.readValue();
+        await write;
+        const rb = await b.callRaw("EXEC");
+        assert.equal(canon(ra), canon(rb));
+      } finally {
+        other.close();
+      }
+    });
+  },
+});
