@@ -720,6 +720,8 @@ export class Replication {
     this.link?.stop();
     this.masterHost = host;
     this.masterPort = port;
+    // serverLogRaw's role character: 'S' while there is a master host, 'M' otherwise.
+    this.server.log.role = "S";
     this.updatePropagating();
     this.server.setExpireOnAccess(false);
     // Our own history becomes the cached master, so the new master may continue it.
@@ -785,6 +787,7 @@ export class Replication {
     this.link = null;
     this.masterHost = null;
     this.masterPort = 0;
+    this.server.log.role = "M";
     this.server.setExpireOnAccess(true);
     // shiftReplicationId
     this.replid2 = this.replid;

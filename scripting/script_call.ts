@@ -38,7 +38,7 @@ export function scriptCall(
   client: Client,
   argv: Uint8Array[],
 ): string | null {
-  const found = lookupCommand(server, argv);
+  const found = lookupCommand(server, argv, client);
   if ("error" in found) {
     const name = latin1(argv[0]).toLowerCase();
     const container = server.commands.get(name);

@@ -73,6 +73,27 @@ export class Client implements Watcher, Subscriber, TrackedClient {
    * server/dispatch.ts counts a command failed when it replied an error after this.
    */
   errorsAccounted = 0;
+  /**
+   * server/dispatch.ts's one-entry name cache: the last command name this client sent, as sent
+   * (`lastNameBytes`, allocated on first use) and lower-cased (`lastName`). A pipelining client
+   * repeats its command name, and reusing the string skips building and hashing it. It is the
+   * client's, not the module's: each connection's stream repeats its own name, and nothing is
+   * shared between the servers (nodes) of one process.
+   */
+  lastNameBytes: Uint8Array | null = null;
+  lastNameLength = -1;
+  lastName = "";
+  /**
+   * server/dispatch.ts's command clock, carried between the top-level commands of this client's
+   * synchronous run of requests (`runInputBatch`): a command's start is the previous one's end.
+   * -1: nothing carried. Kept on the client, not in the module, so that a command of another
+   * client or of another server in the same process never starts from this client's reading.
+   */
+  carriedClockMs = -1;
+  /** Inside `runInputBatch` for this client: a top-level command leaves its end for the next. */
+  inInputBatch = false;
+  /** Nesting of call() on this client: only top-level commands carry the clock (not EXEC's). */
+  callDepth = 0;
   lastInteractionMs: number;
   commandsProcessed = 0;
   /** Closes the underlying connection. */

@@ -230,7 +230,7 @@ export async function serveConnection(
         client.parser.feed(buf.subarray(0, n));
         readBuf.filled(n);
       }
-      const waiting = runInputBatch(() => processInput(server, client, conn, writer));
+      const waiting = runInputBatch(client, () => processInput(server, client, conn, writer));
       if (waiting !== undefined) await waiting;
       if (client.reply.len > 0) await writer.flush();
       if (client.closeAfterReply) break;

@@ -58,38 +58,37 @@ function protectedCommandError(fullname: string, directive: string): string {
     "configuration file, and then restart the server.";
 }
 
-/**
- * The last command name seen, as sent and lower-cased: pipelined requests repeat their name,
- * and reusing the string skips building it and hashing it for the table's Map.
- */
+/** Longest command name kept by the client's one-entry name cache (`Client.lastName`). */
 const NAME_CACHE_MAX_BYTES = 32;
-const lastNameBytes = new Uint8Array(NAME_CACHE_MAX_BYTES);
-let lastNameLength = -1;
-let lastName = "";
 
-/** lower(bytes), from the one-entry cache when the bytes are the last name's. */
-function commandName(bytes: Uint8Array): string {
+/** lower(bytes), from the client's one-entry cache when the bytes are its last name's. */
+function commandName(client: Client, bytes: Uint8Array): string {
   const n = bytes.length;
-  if (n === lastNameLength) {
+  if (n === client.lastNameLength) {
+    const last = client.lastNameBytes!;
     let i = 0;
-    while (i < n && bytes[i] === lastNameBytes[i]) i++;
-    if (i === n) return lastName;
+    while (i < n && bytes[i] === last[i]) i++;
+    if (i === n) return client.lastName;
   }
   const name = lower(bytes);
   if (n <= NAME_CACHE_MAX_BYTES) {
-    lastNameBytes.set(bytes);
-    lastNameLength = n;
-    lastName = name;
+    (client.lastNameBytes ??= new Uint8Array(NAME_CACHE_MAX_BYTES)).set(bytes);
+    client.lastNameLength = n;
+    client.lastName = name;
   }
   return name;
 }
 
-/** Resolve argv to a command (or subcommand) definition, or an error text. */
+/**
+ * Resolve argv to a command (or subcommand) definition, or an error text. `client`: whose name
+ * cache to use (the sender's; none for a one-off check).
+ */
 export function lookupCommand(
   server: CommandHost,
   argv: Uint8Array[],
+  client?: Client,
 ): { def: CommandDef; fullname: string } | { error: string } {
-  const name = commandName(argv[0]);
+  const name = client === undefined ? lower(argv[0]) : commandName(client, argv[0]);
   const def = server.commands.get(name);
   if (def === undefined) {
     return {
@@ -172,7 +171,7 @@ function dispatchCommand(
 ): void | Promise<void> {
   const reply = client.reply;
   client.lastInteractionMs = server.now();
-  const found = lookupCommand(server, argv);
+  const found = lookupCommand(server, argv, client);
   // CLIENT CACHING applies to the next command only (resetClient; server/tracking.ts).
   if (client.tracking !== null) {
     const isClient = !("error" in found) && found.fullname.startsWith("client|");
@@ -412,32 +411,28 @@ function failedNow(client: Client): boolean {
 
 /**
  * The command clock (call()'s ustime() pair) costs a Deno op per read, so within one
- * synchronous run of pipelined requests (`runInputBatch`) a command's start is the previous
- * command's end, read once: one clock read per command instead of two. The gap between them
- * is the next request's parsing and processCommand checks, well under a microsecond.
- * -1: no carried reading (outside a batch, or after anything that may have waited).
+ * synchronous run of a client's pipelined requests (`runInputBatch`) a command's start is the
+ * previous command's end, read once: one clock read per command instead of two. The gap between
+ * them is the next request's parsing and processCommand checks, well under a microsecond.
+ * The carried reading and the nesting depth live on the client (`Client.carriedClockMs`,
+ * `inInputBatch`, `callDepth`), not in this module: several servers run in one process (tests),
+ * and a reading carried in a module variable would start a command of another client, or of
+ * another server, run synchronously inside this batch, from this client's last command's end.
  */
-let carriedClockMs = -1;
-let inInputBatch = false;
-/** Nesting of call(): only top-level commands carry the clock (a script's or EXEC's do not). */
-let callDepth = 0;
 
 /**
- * Run `fn` (a client's synchronous run of requests) with the clock carried between the
- * top-level commands it runs; nothing is carried past it.
+ * Run `fn` (the client's synchronous run of requests) with the clock carried between the
+ * top-level commands it runs for that client; nothing is carried past it.
  */
-export function runInputBatch<T>(fn: () => T): T {
-  const outerBatch = inInputBatch;
-  const outerDepth = callDepth;
-  inInputBatch = true;
-  carriedClockMs = -1;
-  callDepth = 0;
+export function runInputBatch<T>(client: Client, fn: () => T): T {
+  const outerBatch = client.inInputBatch;
+  client.inInputBatch = true;
+  client.carriedClockMs = -1;
   try {
     return fn();
   } finally {
-    inInputBatch = outerBatch;
-    callDepth = outerDepth;
-    carriedClockMs = -1;
+    client.inInputBatch = outerBatch;
+    client.carriedClockMs = -1;
   }
 }
 
@@ -465,10 +460,11 @@ export function call(
   }
   // incrCommandStatsOnError(NULL, 0): errors before the call are not this command's.
   client.errorsAccounted = client.reply.errors;
-  const top = callDepth === 0;
-  const start = top && carriedClockMs >= 0 ? carriedClockMs : performance.now();
-  carriedClockMs = -1;
-  callDepth++;
+  const top = client.callDepth === 0;
+  const carried = client.carriedClockMs;
+  const start = top && carried >= 0 ? carried : performance.now();
+  client.carriedClockMs = -1;
+  client.callDepth++;
   let r: void | Promise<void>;
   try {
     // Replication: costs one boolean test unless this node has a backlog to feed.
@@ -476,7 +472,7 @@ export function call(
       ? server.replication.callPropagating(ctx, def, fullname, argv)
       : def.handler!(ctx, argv);
   } finally {
-    callDepth--;
+    client.callDepth--;
   }
   const asking = client.asking;
   // Client-side caching: costs one test unless a client tracks keys (trackingRememberKeys).
@@ -499,7 +495,7 @@ export function call(
     });
   }
   const end = performance.now();
-  if (top && inInputBatch) carriedClockMs = end;
+  if (top && client.inInputBatch) client.carriedClockMs = end;
   server.recordCall(fullname, end - start, failedNow(client), client, argv, def);
   // MONITOR: costs one test unless someone monitors (server/monitor.ts).
   if (server.monitors.size !== 0) server.monitors.afterCall(server, client, def, argv);

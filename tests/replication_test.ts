@@ -433,6 +433,9 @@ Deno.test("replication: a replica process killed during writes resyncs after res
     r = await RespClient.connect(rep.port);
     await waitFor("link up", () => linkUp(r!), 15000);
     await waitFor("converged", () => converged(m, r!));
+    // Log lines carry the role as Redis's do: S on a replica (replicaof at start-up).
+    assert.match(rep.output(), /^\d+:S .*Connecting to MASTER/m, rep.output());
+    assert.doesNotMatch(rep.output(), /^\d+:M /m, rep.output());
     const fullBefore = master.server.replication.syncFull;
     r.close();
     r = null;

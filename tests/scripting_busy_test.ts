@@ -90,14 +90,17 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const cl = await createCluster(3, {
-      directives: { "cluster-node-timeout": "1000", "lua-time-limit": "100" },
+      // 2 s: the others PING the busy node every second and flag it after 2 s without a PONG;
+      // with 1 s, one of two test suites run at once on the 2-core machine saw the busy node
+      // flagged (not reproduced beside three CPU-bound loops; the cause was not found).
+      directives: { "cluster-node-timeout": "2000", "lua-time-limit": "100" },
     });
     try {
       const busyId = cl.ids[0];
       const c = await RespClient.connect(cl.ports[0]);
-      // Three seconds of script: three node timeouts.
+      // Five seconds of script: two and a half node timeouts.
       const script = "local t0 = tonumber(redis.call('TIME')[1]) " +
-        "while tonumber(redis.call('TIME')[1]) - t0 < 3 do end return 'done'";
+        "while tonumber(redis.call('TIME')[1]) - t0 < 5 do end return 'done'";
       const running = c.call("EVAL", script, "0");
       let polls = 0;
       let done = false;
