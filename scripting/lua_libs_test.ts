@@ -28,6 +28,7 @@ import { BIT_LUA } from "./lua_lib_bit.ts";
 import { C51_LUA } from "./lua_lib_c51.ts";
 import { STRUCT_LUA } from "./lua_lib_struct.ts";
 import { CMSGPACK_LUA } from "./lua_lib_cmsgpack.ts";
+import { spawnRedis } from "../tests/harness.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers available to every snippet (valid Lua 5.1 and 5.4, kept on one line
@@ -341,33 +342,8 @@ async function haveRedisServer(): Promise<boolean> {
 }
 
 async function startRedis(): Promise<{ port: number; proc: Deno.ChildProcess }> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = 16800 + Math.floor(Math.random() * 200);
-    try {
-      const l = Deno.listen({ hostname: "127.0.0.1", port });
-      l.close();
-    } catch {
-      continue;
-    }
-    const proc = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    for (let i = 0; i < 100; i++) {
-      try {
-        const c = await Resp.connect(port);
-        const r = await c.command(["PING"]);
-        c.close();
-        if (r.ok) return { port, proc };
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    proc.kill("SIGKILL");
-    await proc.status;
-  }
-  throw new Error("could not start redis-server");
+  const r = await spawnRedis();
+  return { port: r.port, proc: r.child };
 }
 
 /** Lua side: load the modules as globals and run snippets like Redis does. */

@@ -47,13 +47,33 @@ export async function startNode(directives: Record<string, string> = {}): Promis
   const logger = new Logger();
   logger.quiet = true;
   const server = new Server({ config, logger });
-  await server.start();
+  try {
+    await server.start();
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) throw new Error(`${e.message}\n${whoHolds(port)}`);
+    throw e;
+  }
   return {
     server,
     port,
     dir,
     stop: () => server.shutdown(),
   };
+}
+
+/** `ss` lines for sockets on `port` and `port + 10000` (which process holds a port we reserved). */
+export function whoHolds(port: number): string {
+  try {
+    const out = new Deno.Command("ss", { args: ["-tanpe"], stdout: "piped", stderr: "null" })
+      .outputSync();
+    const text = new TextDecoder().decode(out.stdout);
+    const mine = text.split("\n").filter((l) =>
+      l.includes(`:${port} `) || l.includes(`:${port + 10000} `)
+    );
+    return `sockets on ${port}/${port + 10000} (pid ${Deno.pid}):\n${mine.join("\n")}`;
+  } catch (e) {
+    return `ss failed: ${(e as Error).message}`;
+  }
 }
 
 export interface SpawnedProcess {
