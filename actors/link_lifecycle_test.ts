@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { SimWorld } from "../sim/world.ts";
 import { NodeFlags } from "../cluster/state.ts";
-import { linkOf, type LinkRef } from "./node.ts";
+import { linkIds, linkOf, type LinkRef } from "./node.ts";
 import { failUndoable, linkStateName, pongOverdue } from "./link.ts";
 
 const NODE_TIMEOUT_MS = 1000;
@@ -54,10 +54,10 @@ function watchLinks(w: SimWorld, i: number): Seen[] {
     ref.subscribe(record);
   };
   const scan = () => {
-    for (const id of Object.keys(actor.getSnapshot().children)) {
-      if (!id.startsWith("link:") || watched.has(id)) continue;
+    for (const id of linkIds(actor)) {
+      if (watched.has(id)) continue;
       watched.add(id);
-      const ref = linkOf(actor, id.slice(5));
+      const ref = linkOf(actor, id);
       if (ref !== undefined) watch(ref);
     }
   };

@@ -4,8 +4,10 @@
  *   clusterNode (this machine, states running -> stopped)
  *   ├── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, nodes.conf saved
  *   │                      at the end of each turn, before the turn's output is released)
- *   └── link:<node id>    (actors/link.ts, one spawned per known node other than myself; its
- *                          systemId is its id, so `linkOf` finds it without the parent)
+ *   └── link:<node id>    (actors/link.ts, one per known node other than myself, created by
+ *                          this actor with itself as parent, in its system, but not through
+ *                          spawnChild (see applyPeerChanges); its systemId is its id, so
+ *                          `linkOf` finds it without the parent; `linkIds` lists them)
  *
  * The bus engine (cluster/bus_engine.ts) does the per-packet work with the pure rules; after every
  * step that changed the cluster view, its owner computes `peerChanges(prev, next, ctx)` and hands
@@ -20,6 +22,7 @@
 
 import {
   type ActorRefFrom,
+  type AnyActorRef,
   createActor,
   enqueueActions,
   type InspectionEvent,
@@ -185,18 +188,40 @@ export const nodeMachine = setup({
     context: {} as { deps: SupervisorDeps },
     events: {} as NodeEvent,
   },
-  actors: { supervisor: supervisorMachine, link: linkMachine },
+  actors: { supervisor: supervisorMachine },
   actions: {
-    applyPeerChanges: enqueueActions(({ event, enqueue }) => {
+    // The link actors are this actor's children (parent: self, in its system, found by their
+    // systemId), created here rather than by `spawnChild`: xstate's spawnChild and stopChild copy
+    // the parent's whole `children` object each time, O(N) per peer met and O(N²) per node (2.4
+    // s of CPU per node for 1,000 peers). They are kept in `linkRegistry`, stopped by `stopChild`
+    // (cheap: they are not in `children`) or with this actor (`startNodeActor`). Starts, stops
+    // and events keep the order of the changes.
+    applyPeerChanges: enqueueActions(({ event, enqueue, self }) => {
       if (event.type !== "PEERS_CHANGED") return;
+      const links = linksOf(self);
       for (const c of event.changes) {
         if (c.kind === "added") {
-          const id = linkActorId(c.input.nodeId);
-          enqueue.spawnChild("link", { id, systemId: id, input: c.input });
+          enqueue(() => {
+            const id = linkActorId(c.input.nodeId);
+            const ref = createActor(linkMachine, {
+              parent: self,
+              id,
+              systemId: id,
+              input: c.input,
+            });
+            links.set(c.input.nodeId, ref);
+            ref.start();
+          });
         } else if (c.kind === "removed") {
-          enqueue.stopChild(linkActorId(c.nodeId));
+          const ref = links.get(c.nodeId);
+          if (ref === undefined) continue;
+          links.delete(c.nodeId);
+          enqueue.stopChild(ref);
         } else {
-          for (const e of c.events) enqueue.sendTo(linkActorId(c.nodeId), e);
+          enqueue(() => {
+            const ref = links.get(c.nodeId);
+            if (ref !== undefined) { for (const e of c.events) ref.send(e); }
+          });
         }
       }
     }),
@@ -240,8 +265,35 @@ export function startNodeActor(
     ...(clock ? { clock } : {}),
     ...(inspect ? { inspect } : {}),
   });
+  // The link actors are not in `children` (see applyPeerChanges): they stop with this actor.
+  actor.subscribe({
+    complete: () => stopLinks(actor),
+    error: () => stopLinks(actor),
+  });
   actor.start();
   return actor;
+}
+
+/** The link actors of each node actor, by peer node id, in the order they were created. */
+const linkRegistry = new WeakMap<AnyActorRef, Map<string, LinkRef>>();
+
+function linksOf(nodeActor: AnyActorRef): Map<string, LinkRef> {
+  let m = linkRegistry.get(nodeActor);
+  if (m === undefined) linkRegistry.set(nodeActor, m = new Map());
+  return m;
+}
+
+function stopLinks(nodeActor: AnyActorRef): void {
+  const links = linksOf(nodeActor);
+  const refs = [...links.values()];
+  links.clear();
+  // What the parent's stopChild does (Actor._stop: a child cannot be stopped with `stop()`).
+  for (const ref of refs) (ref as unknown as { _stop(): void })._stop();
+}
+
+/** Peer node ids that have a link actor, in the order the actors were created. */
+export function linkIds(actor: NodeActor): string[] {
+  return [...linksOf(actor).keys()];
 }
 
 /**
@@ -306,10 +358,6 @@ export type SupervisorRef = ActorRefFrom<typeof supervisorMachine>;
 /** Link actor state names by node id ("connected", "pfail", ...), for tests and introspection. */
 export function linkStates(actor: NodeActor): Map<string, string> {
   const out = new Map<string, string>();
-  for (const id of Object.keys(actor.getSnapshot().children)) {
-    if (!id.startsWith("link:")) continue;
-    const ref = linkOf(actor, id.slice(5));
-    if (ref !== undefined) out.set(id.slice(5), linkStateName(ref.getSnapshot()));
-  }
+  for (const [id, ref] of linksOf(actor)) out.set(id, linkStateName(ref.getSnapshot()));
   return out;
 }

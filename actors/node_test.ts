@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { SimulatedClock } from "xstate";
 import {
   deliverPeerChanges,
+  linkIds,
   linkOf,
   linkStates,
   type PeerChangeContext,
@@ -141,4 +142,21 @@ Deno.test("node actor: the cron asks the link actors' timers, found by systemId"
   } finally {
     actor.stop();
   }
+});
+
+Deno.test("node actor: its link actors are its children in its system, and stop with it", () => {
+  const { actor } = harness();
+  let s = createState(ME, 0);
+  s = addNode(s, createNode(P1, NodeFlags.MASTER, 0));
+  s = addNode(s, createNode(P2, NodeFlags.MASTER, 0));
+  deliverPeerChanges(actor, peerChanges(null, s, CTX));
+  const refs = [linkOf(actor, P1)!, linkOf(actor, P2)!];
+  assert.deepEqual(linkIds(actor), [P1, P2]);
+  assert.ok(refs.every((r) => r._parent === actor && r.system === actor.system));
+  assert.ok(refs.every((r) => r.getSnapshot().status === "active"));
+  actor.stop();
+  // Stopped (their timers cancelled) and gone from the system, as children are.
+  assert.ok(refs.every((r) => r.getSnapshot().status === "stopped"));
+  assert.deepEqual([linkOf(actor, P1), linkOf(actor, P2)], [undefined, undefined]);
+  assert.deepEqual(linkIds(actor), []);
 });

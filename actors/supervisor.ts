@@ -41,7 +41,7 @@
  * `clock` option controls time.
  */
 
-import { createActor, or, setup, stateIn } from "xstate";
+import { createActor, or, setup, type SnapshotFrom, stateIn } from "xstate";
 /** The timer interface xstate actors use (`setTimeout`/`clearTimeout`), e.g. SimulatedClock. */
 export interface Clock {
   setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
@@ -242,6 +242,27 @@ export function startSupervisor(deps: SupervisorDeps, clock?: Clock) {
   const actor = createActor(supervisorMachine, clock ? { input: deps, clock } : { input: deps });
   actor.start();
   return actor;
+}
+
+/**
+ * END_OF_TURN to a supervisor whose config is clean, done without a macrostep: the actions the
+ * `clean` state takes for it (saveThenRelease, fsynced for `changed: "fsync"`, or release), and
+ * the state stays clean as there. A reshard ends thousands of such turns (each SETSLOT, each
+ * gossip packet that changed the view), and the macrostep cost more than the save's own work.
+ * Returns false, having done nothing, unless the supervisor is running with a clean config: then
+ * send the event. Only for a caller outside the supervisor's own actions (its mailbox is then
+ * empty, so no queued event is overtaken) and with a `fatal` that does not throw (a throwing
+ * save would stop the actor in the event path, and reach the caller here).
+ */
+export function endCleanTurn(
+  actor: { getSnapshot(): SnapshotFrom<typeof supervisorMachine> },
+  changed?: "save" | "fsync",
+): boolean {
+  const snapshot = actor.getSnapshot();
+  if (snapshot.status !== "active" || supervisorConfigLevel(snapshot) !== "clean") return false;
+  const context = snapshot.context;
+  if (changed === undefined || saveOrDie(context, changed === "fsync")) release(context);
+  return true;
 }
 
 /** The state of the `running.config` region ("clean", "dirty", "dirtyFsync"), or null. */

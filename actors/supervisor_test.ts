@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { SimulatedClock } from "xstate";
 import {
   CLUSTER_CRON_INTERVAL_MS,
+  endCleanTurn,
   SAVE_FAILED_TEXT,
   startSupervisor,
   supervisorConfigDirty,
@@ -187,5 +188,42 @@ Deno.test("supervisor: a turn's END_OF_TURN can carry its change (one event per 
     assert.equal(actor.getSnapshot().context.stats.saves, 5);
   } finally {
     actor.stop();
+  }
+});
+
+Deno.test("supervisor: endCleanTurn does what END_OF_TURN does on a clean config, and nothing on a dirty one", () => {
+  const viaEvent = harness();
+  const direct = harness(() => false);
+  const ok = harness();
+  try {
+    // The same turns both ways: the same saves, releases and counters, the state left clean.
+    for (const changed of [undefined, "save", "fsync"] as const) {
+      viaEvent.actor.send({ type: "END_OF_TURN", changed });
+      assert.ok(endCleanTurn(ok.actor, changed));
+    }
+    assert.deepEqual(ok.log, viaEvent.log);
+    assert.deepEqual(ok.log, ["release", "save", "release", "save+fsync", "release"]);
+    assert.deepEqual(
+      ok.actor.getSnapshot().context.stats,
+      viaEvent.actor.getSnapshot().context.stats,
+    );
+    assert.deepEqual(ok.actor.getSnapshot().value, {
+      running: { cron: "waiting", config: "clean" },
+    });
+    // A failed save is fatal and releases nothing, as in the event path.
+    assert.ok(endCleanTurn(direct.actor, "save"));
+    assert.deepEqual(direct.log, ["save", `fatal: ${SAVE_FAILED_TEXT}`]);
+    assert.equal(direct.actor.getSnapshot().context.stats.failedSaves, 1);
+    // Dirty (a CONFIG_CHANGED from the cron): refused, the event must carry it.
+    ok.log.length = 0;
+    ok.actor.send({ type: "CONFIG_CHANGED" });
+    assert.ok(!endCleanTurn(ok.actor, "save"));
+    assert.deepEqual(ok.log, []);
+    assert.ok(supervisorConfigDirty(ok.actor.getSnapshot()));
+    // Stopped: refused.
+    viaEvent.actor.stop();
+    assert.ok(!endCleanTurn(viaEvent.actor, "save"));
+  } finally {
+    for (const h of [viaEvent, direct, ok]) h.actor.stop();
   }
 });

@@ -40,6 +40,8 @@
 
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { rssKiB } from "./proc_stats.ts";
+import { benchmarkRows } from "./redis_benchmark.ts";
 import { loadKeys, start, stop } from "./procs.ts";
 import { measureReshard, type ReshardResult } from "./reshard.ts";
 import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
@@ -79,48 +81,26 @@ const { values } = parseArgs({
   },
 });
 
-/** redis-benchmark --csv: "test","rps",... -> map of test name to requests/s. */
-async function benchmark(
+/** redis-benchmark `tests` on `port` with the run's clients and pipeline: test -> requests/s. */
+function benchmark(
   port: number,
   tests: string,
   requests = values.requests!,
 ): Promise<Map<string, number>> {
-  const r = await new Deno.Command("redis-benchmark", {
-    args: [
-      "-p",
-      String(port),
-      "-n",
-      requests,
-      "-c",
-      values.clients!,
-      "-P",
-      values.pipeline!,
-      "-t",
-      tests,
-      "--csv",
-      "-r",
-      "100000",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(r.stdout);
-  const err = new TextDecoder().decode(r.stderr);
-  if (r.code !== 0 || /error/i.test(err)) {
-    throw new Error(`redis-benchmark failed (${r.code}): ${err}${out}`);
-  }
-  const rows = new Map<string, number>();
-  for (const line of out.split("\n")) {
-    const m = /^"([^"]+)","([\d.]+)"/.exec(line);
-    if (m) rows.set(m[1], Number(m[2]));
-  }
-  return rows;
-}
-
-function rssKiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) : 0;
+  return benchmarkRows([
+    "-p",
+    String(port),
+    "-n",
+    requests,
+    "-c",
+    values.clients!,
+    "-P",
+    values.pipeline!,
+    "-t",
+    tests,
+    "-r",
+    "100000",
+  ]);
 }
 
 async function dbsize(port: number): Promise<number> {

@@ -7,6 +7,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { statusKiB } from "./proc_stats.ts";
 import { loadKeys, type Proc, start, stop } from "./procs.ts";
 
 export interface BgsaveSide {
@@ -30,17 +31,6 @@ export interface BgsaveResult {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function statusKiB(pid: number, field: string): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
-      Deno.readTextFileSync(`/proc/${pid}/status`),
-    );
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Start counting the peak RSS (VmHWM) afresh (clear_refs 5). */
 function resetPeak(pid: number): void {

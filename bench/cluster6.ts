@@ -12,6 +12,7 @@
 
 import { stop } from "./procs.ts";
 import { startCluster } from "./cluster_procs.ts";
+import { benchmarkRows } from "./redis_benchmark.ts";
 
 export const CLUSTER6_TESTS = "ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin";
 
@@ -38,13 +39,13 @@ export interface Cluster6Result {
 }
 
 /** redis-benchmark --cluster --csv against the cluster that `port` belongs to. */
-async function clusterBenchmark(
+function clusterBenchmark(
   port: number,
   test: string,
   pipeline: number,
   o: Cluster6Options,
 ): Promise<Map<string, number>> {
-  const args = [
+  return benchmarkRows([
     "--cluster",
     "-h",
     "127.0.0.1",
@@ -60,22 +61,7 @@ async function clusterBenchmark(
     test,
     "-r",
     "100000",
-    "--csv",
-  ];
-  const r = await new Deno.Command("redis-benchmark", { args, stdout: "piped", stderr: "piped" })
-    .output();
-  const out = new TextDecoder().decode(r.stdout);
-  const err = new TextDecoder().decode(r.stderr);
-  if (r.code !== 0 || /error/i.test(err + out)) {
-    throw new Error(`redis-benchmark ${args.join(" ")} failed (${r.code}): ${err}${out}`);
-  }
-  const rows = new Map<string, number>();
-  for (const line of out.split("\n")) {
-    const m = /^"([^"]+)","([\d.]+)"/.exec(line);
-    if (m) rows.set(m[1], Number(m[2]));
-  }
-  if (rows.size === 0) throw new Error(`redis-benchmark ${args.join(" ")}: no rows in\n${out}`);
-  return rows;
+  ]);
 }
 
 export async function measureCluster6(o: Cluster6Options): Promise<Cluster6Result> {

@@ -25,13 +25,12 @@
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort, releasePort } from "../tests/ports.ts";
+import { cpuMs, rssKiB } from "./proc_stats.ts";
+import { benchDirectives, type Kind, serverArgv } from "./procs.ts";
+import { encodeRequest } from "../manager/client.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const SLOTS = 16384;
-const CLK_TCK = 100; // /proc/<pid>/stat utime/stime unit on Linux
 const CALL_TIMEOUT_MS = 20_000;
-
-export type Kind = "ours" | "redis";
 
 export interface ConvergeOptions {
   nodes: number;
@@ -88,25 +87,10 @@ interface Proc {
 /** Every process this run started: SIGKILLed on exit, whatever happens. */
 const started = new Set<Proc>();
 function spawn(kind: Kind, port: number, dir: string, nodeTimeoutMs: number): Proc {
-  const directives = [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "''",
-    "--appendonly",
-    "no",
-    "--cluster-enabled",
-    "yes",
-    "--cluster-node-timeout",
-    String(nodeTimeoutMs),
-  ];
-  const cmd = kind === "ours"
-    ? [Deno.execPath(), "run", "-A", `${ROOT}cli.ts`, ...directives]
-    : ["redis-server", ...directives];
+  const cmd = serverArgv(kind, {
+    ...benchDirectives(port, dir, true),
+    "cluster-node-timeout": String(nodeTimeoutMs),
+  });
   // exec: the shell becomes the server, so child.pid is the server's pid (SIGKILL, /proc).
   const child = new Deno.Command("sh", {
     args: ["-c", `exec ${cmd.map(shQuote).join(" ")} >${shQuote(`${dir}/log.txt`)} 2>&1`],
@@ -121,7 +105,6 @@ function spawn(kind: Kind, port: number, dir: string, nodeTimeoutMs: number): Pr
 }
 
 function shQuote(s: string): string {
-  if (s === "''") return s;
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
@@ -137,44 +120,18 @@ export async function killAll(): Promise<void> {
   await Promise.all([...started].map(killProc));
 }
 
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // f[0] is field 3 (state); utime is field 14, stime field 15.
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
+/** CPU seconds (user + system) the live processes have used. */
 function totalCpu(procs: Proc[]): number {
-  let s = 0;
-  for (const p of procs) if (p.alive) s += cpuSeconds(p.child.pid);
-  return s;
+  let ms = 0;
+  for (const p of procs) if (p.alive) ms += cpuMs(p.child.pid) ?? 0;
+  return ms / 1000;
 }
 
 // ---------------------------------------------------------------- a minimal RESP2 client
 
 type Reply = string | number | null | Error | Reply[];
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function encodeCommand(args: string[]): Uint8Array {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${enc.encode(a).length}\r\n${a}\r\n`;
-  return enc.encode(s);
-}
 
 /** Parse one RESP2 reply at `off`; null if incomplete. Bulk strings are decoded as UTF-8. */
 function parseReply(b: Uint8Array, off: number): [Reply, number] | null {
@@ -263,7 +220,7 @@ class Conn {
       this.buf = new Uint8Array(0);
     }
     const conn = this.conn;
-    const req = encodeCommand(args);
+    const req = encodeRequest(args);
     for (let o = 0; o < req.length;) o += await conn.write(req.subarray(o));
     for (;;) {
       if (this.buf.length > 0) {
@@ -576,7 +533,7 @@ export async function runKind(kind: Kind, opts: ConvergeOptions): Promise<KindRe
     const c0 = totalCpu(procs);
     await sleep(idleMs);
     res.idleCpuPctPerNode = Math.round(((totalCpu(procs) - c0) / (idleMs / 1000)) / n * 1000) / 10;
-    res.rssMiBPerNode = Math.round(procs.reduce((s, p) => s + rssMiB(p.child.pid), 0) / n);
+    res.rssMiBPerNode = Math.round(procs.reduce((s, p) => s + rssKiB(p.child.pid) / 1024, 0) / n);
 
     // 4. fail: kill the last slot-owning master (index masters-1, never the seed 0).
     const victim = masters - 1;

@@ -11,6 +11,8 @@
 import { startDashboard } from "../dashboard/server.ts";
 import { DEFAULT_WATCHER_OPTIONS } from "../dashboard/poller.ts";
 import { type Proc, start, stop } from "./procs.ts";
+import { benchmarkRows } from "./redis_benchmark.ts";
+import { allOk, redisCli, until } from "./cluster_procs.ts";
 
 export interface DashboardCostRow {
   test: string;
@@ -29,48 +31,23 @@ export interface DashboardCostResult {
   sseBytesPerSec: number;
 }
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  const out = new TextDecoder().decode(r.stdout);
-  if (r.code !== 0) {
-    throw new Error(
-      `${cmd} ${args.join(" ")} failed (${r.code}):\n${out}${new TextDecoder().decode(r.stderr)}`,
-    );
-  }
-  return out;
-}
-
-/** redis-benchmark --csv rows: test name -> requests/s. */
-function csvRows(out: string): Map<string, number> {
-  const rows = new Map<string, number>();
-  for (const line of out.split("\n")) {
-    const m = /^"([^"]+)","([\d.]+)"/.exec(line);
-    if (m) rows.set(m[1], Number(m[2]));
-  }
-  return rows;
-}
-
 async function measure(
   ports: number[],
   requests: number,
   clients: number,
 ): Promise<Map<string, number>> {
-  const common = ["-n", String(requests), "-c", String(clients), "--csv"];
-  const rows = csvRows(
-    await run("redis-benchmark", [
-      "-p",
-      String(ports[0]),
-      "--cluster",
-      "-t",
-      "set,get",
-      "-r",
-      "100000",
-      ...common,
-    ]),
-  );
-  const pub = csvRows(
-    await run("redis-benchmark", ["-p", String(ports[0]), ...common, "PUBLISH", "news", "hello"]),
-  );
+  const common = ["-n", String(requests), "-c", String(clients)];
+  const rows = await benchmarkRows([
+    "-p",
+    String(ports[0]),
+    "--cluster",
+    "-t",
+    "set,get",
+    "-r",
+    "100000",
+    ...common,
+  ]);
+  const pub = await benchmarkRows(["-p", String(ports[0]), ...common, "PUBLISH", "news", "hello"]);
   for (const [k, v] of pub) rows.set(k.startsWith("PUBLISH") ? "PUBLISH (bus)" : k, v);
   return rows;
 }
@@ -84,17 +61,8 @@ export async function measureDashboardCost(
   try {
     for (let i = 0; i < 3; i++) nodes.push(await start("ours", true, false));
     const ports = nodes.map((n) => n.port);
-    await run("redis-cli", [
-      "--cluster",
-      "create",
-      ...ports.map((p) => `127.0.0.1:${p}`),
-      "--cluster-yes",
-    ]);
-    for (let i = 0; i < 100; i++) {
-      const info = await run("redis-cli", ["-p", String(ports[2]), "cluster", "info"]);
-      if (info.includes("cluster_state:ok")) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await redisCli(["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-yes"]);
+    await until("cluster_state:ok", () => allOk(ports), 10_000);
     const off = new Map<string, number[]>();
     const on = new Map<string, number[]>();
     let sseBytes = 0;

@@ -8,6 +8,7 @@
 
 import { Prng } from "../cluster/prng.ts";
 import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
+import { benchmarkRps } from "./redis_benchmark.ts";
 
 export interface DatatypeRow {
   test: string;
@@ -94,29 +95,18 @@ const TESTS: Test[] = [
   },
 ];
 
-async function rps(port: number, n: number, clients: number, t: Test): Promise<number> {
-  const r = await new Deno.Command("redis-benchmark", {
-    args: [
-      "-p",
-      String(port),
-      "-n",
-      String(n),
-      "-c",
-      String(clients),
-      "-r",
-      String(t.random ?? 100_000),
-      "--csv",
-      ...t.args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(r.stdout);
-  const m = /\n"[^"]*","([\d.]+)"/.exec(out);
-  if (r.code !== 0 || m === null) {
-    throw new Error(`redis-benchmark ${t.name}: ${out}${new TextDecoder().decode(r.stderr)}`);
-  }
-  return Number(m[1]);
+function rps(port: number, n: number, clients: number, t: Test): Promise<number> {
+  return benchmarkRps([
+    "-p",
+    String(port),
+    "-n",
+    String(n),
+    "-c",
+    String(clients),
+    "-r",
+    String(t.random ?? 100_000),
+    ...t.args,
+  ]);
 }
 
 /** The test's command must answer without an error on the server before it is timed. */

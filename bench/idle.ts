@@ -6,6 +6,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { rssKiB } from "./proc_stats.ts";
 import { type Proc, start, stop } from "./procs.ts";
 
 export interface IdleConnResult {
@@ -14,11 +15,6 @@ export interface IdleConnResult {
   oursIdleRssKiB: number;
   redisBytesPerConn: number;
   oursBytesPerConn: number;
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-  return m ? Number(m[1]) : 0;
 }
 
 const PING = new TextEncoder().encode("*1\r\n$4\r\nPING\r\n");

@@ -10,7 +10,11 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { cpuMs, rssKiB } from "./proc_stats.ts";
 import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
+
+/** How long an idle process's CPU use is sampled. */
+const IDLE_SAMPLE_MS = 10_000;
 
 export interface MemoryRow {
   what: string;
@@ -35,18 +39,6 @@ export interface IdleResult {
 export interface MemoryResult {
   rows: MemoryRow[];
   idle: IdleResult;
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-  return m ? Number(m[1]) : 0;
-}
-
-/** utime + stime of a process, in clock ticks (1/100 s). */
-function cpuTicks(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
 }
 
 interface Dataset {
@@ -110,10 +102,10 @@ async function idle(kind: "ours" | "redis"): Promise<{ rssKiB: number; cpuPercen
   const p = await start(kind, false);
   try {
     await sleep(2000);
-    const t0 = cpuTicks(p.pid);
-    await sleep(10_000);
-    const ticks = cpuTicks(p.pid) - t0;
-    return { rssKiB: rssKiB(p.pid), cpuPercent: ticks / 10 };
+    const t0 = cpuMs(p.pid)!;
+    await sleep(IDLE_SAMPLE_MS);
+    const usedMs = cpuMs(p.pid)! - t0;
+    return { rssKiB: rssKiB(p.pid), cpuPercent: usedMs * 100 / IDLE_SAMPLE_MS };
   } finally {
     await stop(p);
   }

@@ -31,27 +31,46 @@ async function waitPing(port: number): Promise<void> {
   throw new Error(`port ${port} did not answer PING`);
 }
 
-export async function start(
-  kind: "ours" | "redis",
+export type Kind = "ours" | "redis";
+
+/** The directives every bench server starts with: no persistence, on `port`, in `dir`. */
+export function benchDirectives(
+  port: number,
+  dir: string,
   cluster: boolean,
-  addSlots = true,
-  extra: Record<string, string> = {},
-): Promise<Proc> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: `bench-${kind}-` });
-  const directives = Object.entries({
+): Record<string, string> {
+  return {
     port: String(port),
     bind: "127.0.0.1",
     dir,
     save: "",
     appendonly: "no",
     "cluster-enabled": cluster ? "yes" : "no",
+  };
+}
+
+/** The argv that starts a `kind` server with `directives` (redis.conf names and values). */
+export function serverArgv(kind: Kind, directives: Record<string, string>): string[] {
+  const args = Object.entries(directives).flatMap(([k, v]) => [`--${k}`, v]);
+  return kind === "ours"
+    ? [Deno.execPath(), "run", "-A", `${ROOT}cli.ts`, ...args]
+    : ["redis-server", ...args];
+}
+
+export async function start(
+  kind: Kind,
+  cluster: boolean,
+  addSlots = true,
+  extra: Record<string, string> = {},
+): Promise<Proc> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: `bench-${kind}-` });
+  const [cmd, ...args] = serverArgv(kind, {
+    ...benchDirectives(port, dir, cluster),
     "enable-debug-command": "yes",
     ...extra,
-  }).flatMap(([k, v]) => [`--${k}`, v]);
-  const [cmd, args] = kind === "ours"
-    ? [Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, ...directives, "--loglevel", "warning"]]
-    : ["redis-server", [...directives, "--loglevel", "warning"]];
+    loglevel: "warning",
+  });
   const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit" }).spawn();
   await waitPing(port);
   if (cluster && addSlots) {

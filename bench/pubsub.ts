@@ -16,6 +16,7 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { cli, type Proc, start, stop } from "./procs.ts";
+import { benchmarkRps } from "./redis_benchmark.ts";
 
 export interface PubsubResult {
   throughput: {
@@ -152,30 +153,11 @@ class Subscribers {
 }
 
 /** redis-benchmark PUBLISHing `n` messages with `clients` connections: its requests/s. */
-async function publishLoad(port: number, n: number, clients: number): Promise<number> {
-  const r = await new Deno.Command("redis-benchmark", {
-    args: [
-      "-p",
-      String(port),
-      "-n",
-      String(n),
-      "-c",
-      String(clients),
-      "--csv",
-      "publish",
-      CHANNEL,
-      PAYLOAD,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(180_000),
-  }).output();
-  const out = dec.decode(r.stdout);
-  const m = /^"[^"]*","([\d.]+)"/m.exec(out);
-  if (r.code !== 0 || m === null) {
-    throw new Error(`redis-benchmark publish failed: ${dec.decode(r.stderr)}${out}`);
-  }
-  return Number(m[1]);
+function publishLoad(port: number, n: number, clients: number): Promise<number> {
+  return benchmarkRps(
+    ["-p", String(port), "-n", String(n), "-c", String(clients), "publish", CHANNEL, PAYLOAD],
+    180_000,
+  );
 }
 
 async function throughput(

@@ -8,7 +8,9 @@
  * save-before-reply shows.
  */
 
-import { type Proc, start, stop } from "./procs.ts";
+import { redisCli, startCluster } from "./cluster_procs.ts";
+import { cpuMs } from "./proc_stats.ts";
+import { type Kind, stop } from "./procs.ts";
 
 export interface ReshardResult {
   slots: number;
@@ -20,49 +22,17 @@ export interface ReshardResult {
   oursCpuMsPerSlot: number[];
 }
 
-/** CPU time (user + system) a process has used, ms, from /proc/<pid>/stat (null off Linux). */
-function cpuMs(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Fields after "(comm)": state is field 3, utime 14 and stime 15, in USER_HZ (100/s) ticks.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return null;
-  }
-}
-
-async function redisCli(args: string[]): Promise<string> {
-  const r = await new Deno.Command("redis-cli", { args, stdout: "piped", stderr: "piped" })
-    .output();
-  const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  if (r.code !== 0) throw new Error(`redis-cli ${args.join(" ")} failed (${r.code}):\n${out}`);
-  return out;
-}
-
-async function clusterOk(port: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const info = await redisCli(["-p", String(port), "cluster", "info"]);
-    if (info.includes("cluster_state:ok")) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port}: cluster_state never ok`);
-}
-
 /**
  * Seconds taken by `redis-cli --cluster reshard` of `slots` slots between two masters of `kind`,
  * and each master's CPU ms per slot during it (source, target, third; NaN when unknown).
  */
 async function timeReshard(
-  kind: "ours" | "redis",
+  kind: Kind,
   slots: number,
 ): Promise<{ sec: number; cpuMsPerSlot: number[] }> {
-  const nodes: Proc[] = [];
+  const nodes = await startCluster(kind, 3, 0);
   try {
-    for (let i = 0; i < 3; i++) nodes.push(await start(kind, true, false));
     const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
-    await redisCli(["--cluster", "create", ...addrs, "--cluster-yes"]);
-    for (const n of nodes) await clusterOk(n.port);
     // redis-cli reshard names the target to every master: wait until all know each other.
     await redisCli(["--cluster", "check", addrs[0]]);
     const ids = await Promise.all(

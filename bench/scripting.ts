@@ -7,7 +7,9 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { rssKiB } from "./proc_stats.ts";
 import { cli, start, stop } from "./procs.ts";
+import { benchmarkRps } from "./redis_benchmark.ts";
 import { Server } from "../server/server.ts";
 
 export interface ScriptingResult {
@@ -24,42 +26,24 @@ export interface ScriptingResult {
   };
 }
 
-const dec = new TextDecoder();
-
 /** redis-benchmark running one command; requests/s. */
-async function benchCommand(
+function benchCommand(
   port: number,
   requests: number,
   clients: number,
   args: string[],
 ): Promise<number> {
-  const r = await new Deno.Command("redis-benchmark", {
-    args: [
-      "-p",
-      String(port),
-      "-n",
-      String(requests),
-      "-c",
-      String(clients),
-      "-r",
-      "100000",
-      "--csv",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = dec.decode(r.stdout);
-  const m = /^"[^"]*","([\d.]+)"/m.exec(out);
-  if (r.code !== 0 || m === null) {
-    throw new Error(`redis-benchmark ${args.join(" ")} failed: ${dec.decode(r.stderr)}${out}`);
-  }
-  return Number(m[1]);
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-  return m ? Number(m[1]) : 0;
+  return benchmarkRps([
+    "-p",
+    String(port),
+    "-n",
+    String(requests),
+    "-c",
+    String(clients),
+    "-r",
+    "100000",
+    ...args,
+  ]);
 }
 
 function infoNumber(info: string, field: string): number {

@@ -7,6 +7,7 @@
  */
 
 import { freePort, type Proc, start, stop } from "./procs.ts";
+import { benchmarkRps } from "./redis_benchmark.ts";
 import { makeTlsFiles } from "../local/tls_certs.ts";
 
 export interface TlsRow {
@@ -25,7 +26,7 @@ export interface TlsResult {
 
 const TESTS = ["PING_MBULK", "SET", "GET"];
 
-async function rps(
+function rps(
   port: number,
   tlsArgs: string[],
   test: string,
@@ -33,32 +34,21 @@ async function rps(
   clients: number,
   pipeline: number,
 ): Promise<number> {
-  const r = await new Deno.Command("redis-benchmark", {
-    args: [
-      "-p",
-      String(port),
-      ...tlsArgs,
-      "-n",
-      String(n),
-      "-c",
-      String(clients),
-      "-P",
-      String(pipeline),
-      "-r",
-      "100000",
-      "-t",
-      test.toLowerCase(),
-      "--csv",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(r.stdout);
-  const m = /\n"[^"]*","([\d.]+)"/.exec(out);
-  if (r.code !== 0 || m === null) {
-    throw new Error(`redis-benchmark --tls ${test}: ${out}${new TextDecoder().decode(r.stderr)}`);
-  }
-  return Number(m[1]);
+  return benchmarkRps([
+    "-p",
+    String(port),
+    ...tlsArgs,
+    "-n",
+    String(n),
+    "-c",
+    String(clients),
+    "-P",
+    String(pipeline),
+    "-r",
+    "100000",
+    "-t",
+    test.toLowerCase(),
+  ]);
 }
 
 export async function measureTls(

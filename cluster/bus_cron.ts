@@ -38,6 +38,7 @@ import { updateStateLogged } from "./bus_receive.ts";
 import type { PeerTimers } from "./failure_detection.ts";
 import type { Prng } from "./prng.ts";
 import { type ClusterState, deleteNode, NodeFlags } from "./state.ts";
+import { valueAt, valuesOf } from "./node_map.ts";
 
 export interface OutboundLinkInfo {
   /** When the link was created (connect started), ms. */
@@ -67,9 +68,12 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
 
   // 1. Reconnect / handshake expiry / PFAIL count.
   let pfailCount = 0;
-  for (const n of [...s.nodes.values()]) {
+  // The records as the tick found them: a view is never mutated, so this walk is not disturbed
+  // by the new views the loop makes (each changes only the record it is at).
+  for (const n of valuesOf(state.nodes)) {
     if (n.id === s.myselfId) continue;
-    s = setLinkState(s, n.id, ctx.links.has(n.id));
+    const linked = ctx.links.has(n.id);
+    if ((n.linkState === "connected") !== linked) s = setLinkState(s, n.id, linked);
     if (n.flags & NodeFlags.NOADDR) continue;
     if (n.flags & NodeFlags.PFAIL) pfailCount++;
     if (
@@ -80,18 +84,18 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
       sink.push({ kind: "nodeRemoved", nodeId: n.id });
       continue;
     }
-    if (!ctx.links.has(n.id)) sink.push({ kind: "connect", nodeId: n.id });
+    if (!linked) sink.push({ kind: "connect", nodeId: n.id });
   }
   s = { ...s, statsPfailNodes: pfailCount } as ClusterState;
   const hasLink = (id: string) => ctx.links.has(id) && s.nodes.has(id);
 
   // 2. Random ping every 10th tick.
   if (ctx.tickIndex % 10 === 0) {
-    const all = [...s.nodes.values()];
+    const size = s.nodes.size;
     let minPongId: string | null = null;
     let minPong = 0;
     for (let j = 0; j < 5; j++) {
-      const n = all[ctx.rng.int(all.length)];
+      const n = valueAt(s.nodes, ctx.rng.int(size))!;
       if (!hasLink(n.id) || n.pingSentMs !== 0) continue;
       if (n.flags & (NodeFlags.MYSELF | NodeFlags.HANDSHAKE)) continue;
       if (minPongId === null || minPong > n.pongReceivedMs) {
@@ -108,22 +112,24 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
   }
 
   // 3. Per-node checks.
-  const closed = new Set<string>();
-  for (const id of [...s.nodes.keys()]) {
-    const n = s.nodes.get(id)!;
+  // Each iteration changes only its own record, so the view the loop starts from has the
+  // record of every node it has not reached yet.
+  for (const n of valuesOf(s.nodes)) {
+    const id = n.id;
     if (n.flags & (NodeFlags.MYSELF | NodeFlags.NOADDR | NodeFlags.HANDSHAKE)) continue;
     const pingDelay = now - n.pingSentMs;
     const dataDelay = now - n.dataReceivedMs;
     const link = ctx.links.get(id);
+    let closed = false;
     if (
       link !== undefined && now - link.createdMs > nodeTimeout && n.pingSentMs !== 0 &&
       pingDelay > nodeTimeout / 2 && dataDelay > nodeTimeout / 2 && ctx.peers.pongLate(id)
     ) {
       sink.push({ kind: "closeLink", nodeId: id });
-      closed.add(id);
+      closed = true;
       s = setLinkState(s, id, false);
     }
-    const linked = link !== undefined && !closed.has(id);
+    const linked = link !== undefined && !closed;
     if (
       linked && n.pingSentMs === 0 && now - n.pongReceivedMs > nodeTimeout / 2 &&
       ctx.peers.pingDue(id)

@@ -157,23 +157,6 @@ interface HeldPacket {
   code: number | undefined;
 }
 
-/** A Map that counts its changes (`version`), so what is derived from it can be cached. */
-class VersionedMap<K, V> extends Map<K, V> {
-  version = 0;
-  override set(k: K, v: V): this {
-    this.version++;
-    return super.set(k, v);
-  }
-  override delete(k: K): boolean {
-    this.version++;
-    return super.delete(k);
-  }
-  override clear(): void {
-    this.version++;
-    super.clear();
-  }
-}
-
 export class BusEngine {
   readonly stats: BusEngineStats = {
     sent: new Array(MSG_TYPE_COUNT).fill(0),
@@ -184,11 +167,7 @@ export class BusEngine {
   };
   /** DEBUG DROP-CLUSTER-PACKET-FILTER: received packets of this type are dropped (-1: none). */
   dropPacketType = -1;
-  private readonly outbound = new VersionedMap<string, OutboundLink>();
-  /** The `links` of the cron and failover contexts, rebuilt only when `outbound` changed. */
-  private linksCache:
-    | { version: number; links: ReadonlyMap<string, { createdMs: number }> }
-    | null = null;
+  private readonly outbound = new Map<string, OutboundLink>();
   private readonly inbound = new Set<InboundLink>();
   private readonly listeners: BusListener[] = [];
   private tickIndex = 0;
@@ -327,14 +306,13 @@ export class BusEngine {
     };
   }
 
-  /** Node id -> creation time of each outbound link (a snapshot: callers must not keep it). */
+  /**
+   * Node id -> creation time of each outbound link: the engine's own map, read-only (the pure
+   * rules it is given to only look links up while they run; callers must not keep it). A copy
+   * per change cost O(N) per link made, O(N²) for a node meeting N peers.
+   */
   private outboundLinks(): ReadonlyMap<string, { createdMs: number }> {
-    const v = this.outbound.version;
-    if (this.linksCache !== null && this.linksCache.version === v) return this.linksCache.links;
-    const links = new Map<string, { createdMs: number }>();
-    for (const [id, o] of this.outbound) links.set(id, { createdMs: o.createdMs });
-    this.linksCache = { version: v, links };
-    return links;
+    return this.outbound;
   }
 
   /** The context of the failover rules at `nowMs`. */
@@ -396,9 +374,13 @@ export class BusEngine {
 
   /** Send to every known node's outbound link (clusterBroadcastPong and friends). */
   broadcast(message: BusMessage): void {
+    // One encoding for every link (a link never writes into the bytes it is given).
+    let bytes: Uint8Array | undefined;
     for (const id of broadcastTargetIds(this.host.getState())) {
       const o = this.outbound.get(id);
-      if (o?.link) this.sendOn(o.link, message);
+      if (o?.link && !o.link.closed) {
+        this.sendOn(o.link, message, bytes ??= encodeBusMessage(message));
+      }
     }
   }
 
@@ -602,12 +584,13 @@ export class BusEngine {
   }
 
   /** Queue a packet for the end of the turn (`releaseOutbox`). */
-  private sendOn(link: BusLink, message: BusMessage): void {
+  private sendOn(link: BusLink, message: BusMessage, bytes?: Uint8Array): void {
     if (link.closed) return;
     if (this.outbox.length >= OUTBOX_MAX_PACKETS) this.endTurn();
     // Inside the cron tick the supervisor ends the turn; a tick sends far fewer packets.
     if (this.outbox.length >= 4 * OUTBOX_MAX_PACKETS) throw new Error("bus outbox overflow");
-    this.outbox.push({ link, bytes: encodeBusMessage(message), code: TYPE_CODE[message.type] });
+    bytes ??= encodeBusMessage(message);
+    this.outbox.push({ link, bytes, code: TYPE_CODE[message.type] });
   }
 
   private execute(

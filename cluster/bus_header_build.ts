@@ -71,7 +71,8 @@ export function buildHeader(s: ClusterState, cfg: HeaderConfig): BusHeader {
     configEpoch: epochToWire(master.configEpoch),
     offset: BigInt(cfg.replOffset ?? me.replOffset),
     sender: me.id,
-    myslots: master.slots.slice(),
+    // The record's bitmap itself (never mutated: state.ts), not a 2 KB copy per packet.
+    myslots: master.slots,
     slaveof: me.masterId,
     myip: cfg.announcedIp,
     pport: me.pport,

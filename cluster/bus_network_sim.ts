@@ -321,7 +321,7 @@ export class SimBusNetwork {
   reachable(a: string, b: string): boolean {
     if (this.isolated.has(a) || this.isolated.has(b)) return false;
     if (a === b) return true;
-    if (this.cutPairs.has(`${a}|${b}`)) return false;
+    if (this.cutPairs.size > 0 && this.cutPairs.has(`${a}|${b}`)) return false;
     if (this.groupOf === null) return true;
     return (this.groupOf.get(a) ?? -1) === (this.groupOf.get(b) ?? -1);
   }

@@ -33,6 +33,7 @@ import {
 } from "../actors/node.ts";
 import {
   type Clock,
+  endCleanTurn,
   supervisorConfigDirty,
   supervisorConfigLevel,
   type SupervisorStats,
@@ -114,9 +115,9 @@ export class BusNode {
     await this.engine.listen(listenHosts, busPort);
     this.actor = startNodeActor(
       {
-        cron: () => this.tick(),
-        save: (fsync) => this.opts.save(this.current, fsync),
-        release: () => this.release(),
+        cron: () => this.inSupervisorAction(() => this.tick()),
+        save: (fsync) => this.inSupervisorAction(() => this.opts.save(this.current, fsync)),
+        release: () => this.inSupervisorAction(() => this.release()),
         fatal: this.opts.fatal,
         cronIntervalMs: this.opts.cronIntervalMs,
       },
@@ -132,6 +133,32 @@ export class BusNode {
   }
 
   private readonly timing = { nodeTimeoutMs: () => this.opts.config().nodeTimeoutMs };
+
+  /** Depth of the supervisor's own actions (cron, save, release) now running. */
+  private supervisorActions = 0;
+
+  private inSupervisorAction<T>(fn: () => T): T {
+    this.supervisorActions++;
+    try {
+      return fn();
+    } finally {
+      this.supervisorActions--;
+    }
+  }
+
+  /**
+   * End a turn whose config is dirty through the supervisor: at once (`endCleanTurn`) when it is
+   * clean (the change was only noted here) and nothing can be overtaken, else as an END_OF_TURN
+   * event. The event path stays for an inspected node (the visualizer sees every turn) and for a
+   * node without `fatal` (a failed save throws inside the actor there).
+   */
+  private endDirtyTurn(sup: SupervisorRef, changed: "save" | "fsync" | undefined): void {
+    if (
+      this.supervisorActions === 0 && this.opts.inspect === undefined &&
+      this.opts.fatal !== undefined && endCleanTurn(sup, changed)
+    ) return;
+    sup.send({ type: "END_OF_TURN", changed });
+  }
 
   private peerChangeContext(): PeerChangeContext {
     return { nowMs: this.opts.clock.now(), timing: this.timing };
@@ -254,7 +281,7 @@ export class BusNode {
       if (this.supervisor !== undefined && this.configDirty) {
         const changed = this.pendingChange ?? undefined;
         this.pendingChange = null;
-        this.supervisor.send({ type: "END_OF_TURN", changed });
+        this.endDirtyTurn(this.supervisor, changed);
         if (this.configDirty) throw new Error("end of turn left the cluster config unsaved");
       } else {
         this.release();

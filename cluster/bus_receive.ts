@@ -56,6 +56,7 @@ import {
   type PeerTimers,
 } from "./failure_detection.ts";
 import type { Prng } from "./prng.ts";
+import { inNodeMapBatch } from "./node_map.ts";
 import {
   addNode,
   blacklistHas,
@@ -392,8 +393,22 @@ function updateAddressIfNeeded(
   return s;
 }
 
-/** clusterProcessGossipSection (§5.4). `senderId` null: MEET from an unknown node. */
+/**
+ * clusterProcessGossipSection (§5.4). `senderId` null: MEET from an unknown node. The views made
+ * for one entry are only read by the next (cluster/node_map.ts `inNodeMapBatch`): the records
+ * of a section are set in one copy of the node map, not in one copy per entry.
+ */
 function processGossip(
+  s0: ClusterState,
+  gossip: readonly GossipEntry[],
+  senderId: string | null,
+  ctx: ReceiveContext,
+  sink: EffectSink,
+): ClusterState {
+  return inNodeMapBatch(() => processGossipEntries(s0, gossip, senderId, ctx, sink));
+}
+
+function processGossipEntries(
   s0: ClusterState,
   gossip: readonly GossipEntry[],
   senderId: string | null,
@@ -402,31 +417,39 @@ function processGossip(
 ): ClusterState {
   let s = s0;
   const now = ctx.nowMs;
+  // The sender is known throughout (nothing here deletes a node or changes a MASTER flag).
+  const sender = senderId === null ? undefined : s.nodes.get(senderId);
+  const masterSender = sender !== undefined && isMaster(sender) ? sender.id : null;
   for (const g of gossip) {
     const flags = g.flags;
     const node = lookup(s, g.nodename);
     if (node !== undefined) {
       const id = node.id;
-      const sender = senderId === null ? undefined : s.nodes.get(senderId);
-      if (sender !== undefined && isMaster(sender) && id !== s.myselfId) {
+      // The current record, re-read only after a step that may have replaced it.
+      let n = node;
+      if (masterSender !== null && id !== s.myselfId) {
         if (flags & FAILING) {
-          const r = addFailureReport(s, id, sender.id, now);
+          const r = addFailureReport(s, id, masterSender, now);
           s = r.state;
           if (r.added) {
-            sink.log("verbose", `Node ${sender.id} reported node ${id} as not reachable.`);
+            sink.log("verbose", `Node ${masterSender} reported node ${id} as not reachable.`);
           }
           s = markNodeAsFailingIfNeeded(s, id, now, ctx, sink);
-        } else {
-          const r = delFailureReport(s, id, sender.id, now, ctx.nodeTimeoutMs);
+          n = s.nodes.get(id)!;
+        } else if (n.failReports.length > 0) {
+          const r = delFailureReport(s, id, masterSender, now, ctx.nodeTimeoutMs);
           s = r.state;
           if (r.removed) {
-            sink.log("verbose", `Node ${sender.id} reported node ${id} is back online.`);
+            sink.log("verbose", `Node ${masterSender} reported node ${id} is back online.`);
           }
+          n = s.nodes.get(id)!;
         }
       }
-      let n = s.nodes.get(id)!;
       if (!(flags & FAILING) && n.pingSentMs === 0) {
-        const c = failureReportCount(s, id, now, ctx.nodeTimeoutMs);
+        // failureReportCount, which changes nothing for a node without reports.
+        const c = n.failReports.length === 0
+          ? { state: s, count: 0 }
+          : failureReportCount(s, id, now, ctx.nodeTimeoutMs);
         s = c.state;
         n = s.nodes.get(id)!;
         if (c.count === 0) {

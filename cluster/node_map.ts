@@ -6,36 +6,63 @@
  * A `NodeMap` is a shared, never mutated `base` Map plus a small `delta` of records set over it.
  * It iterates exactly as the Map made by copying the base and calling `set` with each delta
  * entry would (a replaced key keeps its place, a new one goes last), through a flat Map built the
- * first time it is iterated; once the delta passes ~sqrt(N) entries the next update starts from
+ * first time it is iterated; once the delta passes ~4·sqrt(N) entries the next update starts from
  * that flat Map. `changedKeysBetween` tells which keys can differ between two maps of one lineage,
  * so a view change is diffed over the records it touched, not over all N.
  */
 
 const EMPTY: ReadonlyMap<string, never> = new Map<string, never>();
 
+/**
+ * The delta size at which the next update starts from the flat Map. An update copies the delta
+ * (a few per packet), a new base costs a copy of all N and the per-base indexes (`positionsOf`,
+ * `arraysOf`): with a gossip section setting ~N/10 records per packet, 4·sqrt(N) keeps both near
+ * their minimum (sqrt(N) made a new base every packet or two at 1,000 nodes).
+ */
+function deltaLimit(size: number): number {
+  return Math.max(8, Math.ceil(4 * Math.sqrt(size)));
+}
+
+/** The batch in progress (`inNodeMapBatch`), or null. */
+let openBatch: object | null = null;
+
 export class NodeMap<V extends object> implements ReadonlyMap<string, V> {
   /** The flat Map this one iterates through, once built (the base itself when no delta). */
   #flat: ReadonlyMap<string, V> | null;
+  /** The batch that made this map: while it runs, `with` sets into this map in place. */
+  #batch: object | null = openBatch;
 
   private constructor(
     readonly base: ReadonlyMap<string, V>,
     readonly delta: ReadonlyMap<string, V>,
     /** Delta keys not in `base`. */
-    private readonly added: number,
+    private added: number,
   ) {
     this.#flat = delta.size === 0 ? base : null;
   }
 
-  /** `m` with the records `entries` set (by key), as a NodeMap; `m` is unchanged. */
+  /**
+   * `m` with the records `entries` set (by key), as a NodeMap; `m` is unchanged, unless `m` was
+   * made by the `inNodeMapBatch` call now running: then the records are set in `m`, returned.
+   */
   static with<V extends object>(
     m: ReadonlyMap<string, V>,
     entries: Iterable<readonly [string, V]>,
   ): NodeMap<V> {
+    if (openBatch !== null && m instanceof NodeMap && m.#batch === openBatch) {
+      const delta = m.delta as Map<string, V>;
+      for (const [k, v] of entries) {
+        if (!delta.has(k) && !m.base.has(k)) m.added++;
+        delta.set(k, v);
+      }
+      m.#flat = null;
+      return m;
+    }
     let base: ReadonlyMap<string, V>;
     let delta: Map<string, V>;
     let added: number;
     if (m instanceof NodeMap) {
-      if (m.delta.size >= Math.max(8, Math.ceil(Math.sqrt(m.size)))) {
+      if (m.delta.size >= deltaLimit(m.size)) {
         base = m.flat();
         delta = new Map();
         added = 0;
@@ -111,6 +138,23 @@ export class NodeMap<V extends object> implements ReadonlyMap<string, V> {
   }
 }
 
+/**
+ * Run `fn` with the NodeMaps it makes mutable: the first `NodeMap.with` in it copies as usual,
+ * the next ones on that map set their records in place, which turns k updates of one record
+ * each into one copy instead of k. Only for code that keeps no view made inside `fn` but the one
+ * it returns, and compares no two of them (each shares the one map): a gossip section's records,
+ * updated one entry at a time (cluster/bus_receive.ts processGossip).
+ */
+export function inNodeMapBatch<T>(fn: () => T): T {
+  const outer = openBatch;
+  openBatch = {};
+  try {
+    return fn();
+  } finally {
+    openBatch = outer;
+  }
+}
+
 /** Index of each key of a base Map in its iteration order (built once per base). */
 const positions = new WeakMap<ReadonlyMap<string, unknown>, Map<string, number>>();
 
@@ -175,6 +219,27 @@ function arraysOf<V>(base: ReadonlyMap<string, V>): { keys: string[]; values: V[
     arrays.set(base, a);
   }
   return a as { keys: string[]; values: V[] };
+}
+
+/**
+ * `[...m.values()]` for a walk that needs no Map: a NodeMap's base values (kept per base) with
+ * its delta's records put in their places and its new keys' records after them, without building
+ * its flat Map (a Map of all N, once per view: most of a cron tick's cost). Read-only: it may be
+ * the array kept for the base.
+ */
+export function valuesOf<V extends object>(m: ReadonlyMap<string, V>): readonly V[] {
+  if (!(m instanceof NodeMap)) return [...m.values()];
+  const { base, delta } = m;
+  const values = arraysOf(base).values;
+  if (delta.size === 0) return values;
+  const out = values.slice();
+  const pos = positionsOf(base);
+  for (const [k, v] of delta) {
+    const i = pos.get(k);
+    if (i !== undefined) out[i] = v;
+    else out.push(v);
+  }
+  return out;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { changedKeysBetween, NodeMap, valueAt } from "./node_map.ts";
+import { changedKeysBetween, inNodeMapBatch, NodeMap, valueAt, valuesOf } from "./node_map.ts";
 import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
 import { Prng } from "./prng.ts";
 import {
@@ -52,6 +52,7 @@ Deno.test("node map: iterates, sizes and indexes like the Map it stands for (see
       assert.equal(m.get(n.id), n);
       assert.ok(m.has(n.id) && !m.has(ID(99999)));
       if (step % 7 === 0) assert.deepEqual([...m.entries()], [...model.entries()]);
+      assert.deepEqual(valuesOf(m), [...model.values()], "valuesOf");
       const values = [...model.values()];
       for (let t = 0; t < 5; t++) {
         const i = rng.int(values.length);
@@ -98,4 +99,54 @@ Deno.test("slot bitmaps: equal bitmaps are one shared copy, the empty one is NO_
   assert.equal(internSlots(c), c);
   assert.equal(internSlots(new Uint8Array(2048)), NO_SLOTS);
   assert.equal(createNode(ID(1), NodeFlags.MASTER, 0).slots, NO_SLOTS);
+});
+
+Deno.test("node map: a batch sets into the map it made, and leaves every older map unchanged", () => {
+  const STATE = createState(ID(0), 0);
+  for (let seed = 1; seed <= 10; seed++) {
+    const rng = new Prng(seed);
+    let model = new Map<string, ClusterNode>([[
+      ID(0),
+      createNode(ID(0), NodeFlags.MASTER | NodeFlags.MYSELF, 0),
+    ]]);
+    let m: ReadonlyMap<string, ClusterNode> = new Map(model);
+    let next = 1;
+    for (let round = 0; round < 40; round++) {
+      const before = m;
+      const beforeOrder = [...before.entries()];
+      const puts = 1 + rng.int(30);
+      const made = new Set<ReadonlyMap<string, ClusterNode>>();
+      m = inNodeMapBatch(() => {
+        let b = before;
+        for (let k = 0; k < puts; k++) {
+          const n = randomPut(rng, model, next++);
+          model = new Map(model).set(n.id, n);
+          b = NodeMap.with(b, [[n.id, n]]);
+          made.add(b);
+          assert.equal(b.get(n.id), n);
+          assert.equal(b.size, model.size);
+        }
+        return b;
+      });
+      // One copy per batch: every update after the first went into the same map.
+      assert.equal(made.size, 1);
+      assert.deepEqual([...before.entries()], beforeOrder, "the map the batch started from");
+      assert.deepEqual([...m.entries()], [...model.entries()]);
+      const values = [...model.values()];
+      for (let t = 0; t < 5; t++) {
+        const i = rng.int(values.length);
+        assert.equal(valueAt(m, i), values[i], `valueAt ${i}`);
+      }
+      assert.deepEqual(
+        peerChanges({ ...STATE, nodes: before }, { ...STATE, nodes: m }, CTX),
+        peerChanges({ ...STATE, nodes: new Map(before) }, { ...STATE, nodes: m }, CTX),
+        "the touched-keys diff is the full one",
+      );
+      // Out of the batch, the map it made is frozen: an update copies it.
+      const frozen = [...m.entries()];
+      const after = NodeMap.with(m, [[ID(0), createNode(ID(0), NodeFlags.MASTER, 1)]]);
+      assert.notEqual(after, m);
+      assert.deepEqual([...m.entries()], frozen);
+    }
+  }
 });

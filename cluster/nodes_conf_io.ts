@@ -130,11 +130,26 @@ export function saveConfigFile(
  * one call, fsync when asked, then "Truncate the file if needed to remove the final \n padding
  * that is just garbage".
  */
-function writeInPlace(f: Deno.FsFile, oldSize: number, bytes: Uint8Array, fsync: boolean): void {
+function writeInPlace(
+  f: Deno.FsFile,
+  oldSize: number,
+  bytes: Uint8Array,
+  fsync: boolean,
+  room?: Uint8Array,
+): void {
   let out = bytes;
   if (oldSize > bytes.length) {
-    out = new Uint8Array(oldSize).fill(0x0a);
-    out.set(bytes);
+    if (
+      room !== undefined && room.buffer === bytes.buffer && bytes.byteOffset === room.byteOffset &&
+      room.length >= oldSize
+    ) {
+      // `bytes` starts `room` (NodesConfFile's page buffer): pad in place, no copy.
+      room.fill(0x0a, bytes.length, oldSize);
+      out = room.subarray(0, oldSize);
+    } else {
+      out = new Uint8Array(oldSize).fill(0x0a);
+      out.set(bytes);
+    }
   }
   writeAllSync(f, out);
   // fdatasync: the content and the file size, what a restart reads back (Redis calls fsync,
@@ -167,6 +182,11 @@ export class NodesConfFile {
   private dirDurable = false;
   /** The open file (keepOpen) and the inode it is, to tell when the path names another one. */
   private open: { file: Deno.FsFile; dev: number; ino: number } | null = null;
+  /**
+   * The bytes of an in-place save (keepOpen), encoded into this page instead of a new buffer per
+   * save, and padded in it.
+   */
+  private readonly page = new Uint8Array(IN_PLACE_MAX_BYTES);
   /** Writes done and skipped, directory fsyncs, for tests and INFO-style counters. */
   readonly stats = { writes: 0, skipped: 0, dirSyncs: 0 };
 
@@ -219,11 +239,12 @@ export class NodesConfFile {
     content: string,
     opts: { fsync: boolean; syncDir: boolean },
   ): { dirSynced: boolean } {
-    const bytes = encoder.encode(content);
-    if (bytes.length > IN_PLACE_MAX_BYTES) {
+    const encoded = encoder.encodeInto(content, this.page);
+    if (encoded.read < content.length) { // more than a page
       this.close(); // the rename puts another file at the path
       return saveConfigFile(this.path, content, opts);
     }
+    const bytes = this.page.subarray(0, encoded.written);
     let st: Deno.FileInfo | null = null;
     try {
       st = Deno.statSync(this.path);
@@ -250,7 +271,7 @@ export class NodesConfFile {
     try {
       const f = this.open.file;
       f.seekSync(0, Deno.SeekMode.Start);
-      writeInPlace(f, oldSize, bytes, opts.fsync);
+      writeInPlace(f, oldSize, bytes, opts.fsync, this.page);
     } catch (e) {
       this.close();
       throw e;

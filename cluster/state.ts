@@ -127,11 +127,15 @@ export type Result = { state: ClusterState } | { error: string };
 // ---------------------------------------------------------------------------------------------
 // Node helpers
 
-const ID_RE = /^[a-z0-9]{40}$/;
-
 /** Redis's verifyClusterNodeId: exactly 40 characters of [a-z0-9]. */
 export function isValidNodeId(id: string): boolean {
-  return id.length === NODE_ID_LENGTH && ID_RE.test(id);
+  if (id.length !== NODE_ID_LENGTH) return false;
+  // A loop, not a regex: this runs for every gossip entry received.
+  for (let i = 0; i < NODE_ID_LENGTH; i++) {
+    const c = id.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
 }
 
 /** 40 random lowercase hex characters (a new node name). */

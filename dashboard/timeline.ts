@@ -9,6 +9,7 @@
 
 import type { ClusterView, NodeView, OpenSlot } from "./view_model.ts";
 import { expandRanges } from "./view_model.ts";
+import { slotRangeTexts } from "../manager/format.ts";
 
 export type EventKind =
   | "watching"
@@ -57,17 +58,9 @@ function who(n: NodeView): string {
 
 /** "0-99, 200, 300-301" for a sorted list of slots (at most `max` runs shown). */
 export function rangesText(slots: readonly number[], max = 6): string {
-  const runs: string[] = [];
-  let i = 0;
-  let total = 0;
-  while (i < slots.length) {
-    let j = i;
-    while (j + 1 < slots.length && slots[j + 1] === slots[j] + 1) j++;
-    total++;
-    if (runs.length < max) runs.push(i === j ? `${slots[i]}` : `${slots[i]}-${slots[j]}`);
-    i = j + 1;
-  }
-  return runs.join(", ") + (total > max ? `, ... (${total - max} more runs)` : "");
+  const runs = slotRangeTexts(slots);
+  return runs.slice(0, max).join(", ") +
+    (runs.length > max ? `, ... (${runs.length - max} more runs)` : "");
 }
 
 /** The events that turn `prev` into `next` (prev null: the first view). */

@@ -32,6 +32,7 @@ import {
   touchedLru,
 } from "./lru.ts";
 import { keyBytes, stringBytes } from "./object_size.ts";
+import { KeyTable } from "./key_table.ts";
 
 /** Field (binary string) -> value, held as string values are (keyspace/string_value.ts). */
 export type HashValue = Hash;
@@ -113,8 +114,12 @@ export interface DbStats {
 }
 
 export class Db {
-  /** Keys to values (swapped with another Db's by SWAPDB: `swapWith`). */
-  dict = new Map<string, Value>();
+  /**
+   * Keys to values, with each key's 24-bit LRU clock or LFU field (keyspace/lru.ts; Redis keeps
+   * it in the robj): one lookup finds both (keyspace/key_table.ts says why not two Maps).
+   * Swapped with another Db's by SWAPDB (`swapWith`).
+   */
+  dict = new KeyTable<Value>();
   /** Absolute expiry time in ms since the epoch, for keys that have one. */
   expires = new Map<string, number>();
   /**
@@ -123,15 +128,6 @@ export class Db {
    * are empty) and gets its own array at its first key (`indexKey`).
    */
   private slots: (Set<string> | undefined)[] = NO_KEY_SLOTS;
-  /**
-   * Each key's 24-bit LRU clock or LFU field (keyspace/lru.ts; Redis keeps it in the robj), a
-   * small integer: no allocation per key. One Map for the database rather than one per slot:
-   * an access then looks it up with the key `dict` was just searched with, and the two lookups'
-   * cache misses overlap, where a per-slot Map needed the key's CRC16 first and then a chain of
-   * dependent loads (slot array, Map, table). Measured in-process over 100,000 keys on the
-   * 2-core machine: a lookup that touches went from ~1.9 us to ~1.0 us.
-   */
-  private fields = new Map<string, number>();
   /** How keys' access clocks are updated (shared by a node's databases; server keeps it). */
   access: AccessPolicy = defaultAccessPolicy();
   /** Sum of the charges of this database's keys (keyspace/object_size.ts keyBytes). */
@@ -140,9 +136,10 @@ export class Db {
    * Keys whose value changed in place since its charge was last computed (`signalModified`):
    * recomputed when the sum is read (`usedBytes`), at the cron, or past RECHARGE_MAX keys. A hot
    * collection changed by every command is recharged once per read, not once per change (a
-   * ZADD's five-element sample cost more than the ZADD).
+   * ZADD's five-element sample cost more than the ZADD). Each key once: its slot in `dict` is
+   * marked while it waits (a Set here cost a string-table probe per write: key_table.ts).
    */
-  private readonly recharge = new Set<string>();
+  private recharge: string[] = [];
   private evictCursor: Iterator<[string, number]> | null = null;
   /** server.lruclock, kept by the server's cron (-1: no cron, see `lruClockNow`). */
   cronLruClock = -1;
@@ -240,30 +237,30 @@ export class Db {
    */
   lookup(key: string, touch = true): Value | undefined {
     if (this.expireIfNeeded(key)) return undefined;
-    const v = this.dict.get(key);
-    if (v !== undefined && touch) this.touch(key);
-    return v;
+    const dict = this.dict;
+    const i = dict.find(key);
+    if (i < 0) return undefined;
+    if (touch) this.touchAt(i);
+    return dict.valueAt(i);
   }
 
   /** lookupKey's updateLFU / LRU_CLOCK(): the key was accessed now. */
   touch(key: string): void {
-    const fields = this.fields;
+    const i = this.dict.find(key);
+    if (i >= 0) this.touchAt(i);
+  }
+
+  /** `touch` for the key in slot `i` of `dict`. */
+  private touchAt(i: number): void {
+    const dict = this.dict;
     const p = this.access;
-    if (p.lfu) {
-      const f = fields.get(key);
-      if (f !== undefined) fields.set(key, touchedLru(f, p, this.now()));
-    } else {
-      // The clock changes once a second: most accesses find it current, and a Map read costs
-      // less than a write.
-      const clock = this.lruClockNow();
-      const f = fields.get(key);
-      if (f !== clock && f !== undefined) fields.set(key, clock);
-    }
+    if (p.lfu) dict.setFieldAt(i, touchedLru(dict.fieldAt(i), p, this.now()));
+    else dict.setFieldAt(i, this.lruClockNow());
   }
 
   /** A key's 24-bit LRU clock or LFU field (keyspace/lru.ts), or undefined when missing. */
   accessField(key: string): number | undefined {
-    return this.fields.get(key);
+    return this.dict.fieldOf(key);
   }
 
   /**
@@ -285,7 +282,8 @@ export class Db {
 
   /** Set a key's LRU/LFU field (RESTORE IDLETIME/FREQ). */
   setAccessField(key: string, lru: number): void {
-    if (this.fields.has(key)) this.fields.set(key, lru);
+    const i = this.dict.find(key);
+    if (i >= 0) this.dict.setFieldAt(i, lru);
   }
 
   /** As `lookup`, counting keyspace hits and misses (for read commands). */
@@ -312,20 +310,25 @@ export class Db {
   set(key: string, value: Value, keepTtl = false, touch = true): void {
     if (this.expires.size !== 0 && this.expires.has(key)) this.expireIfNeeded(key);
     if (this.observer !== null) this.observer.beforeChange(key);
-    const old = this.dict.get(key);
-    const created = old === undefined;
-    if (created) this.indexKey(key);
-    else if (touch) {
+    const dict = this.dict;
+    const i = dict.find(key);
+    const created = i < 0;
+    let old: Value | undefined;
+    if (created) {
+      this.indexKey(key);
+      dict.insert(key, value, this.newKeyField());
+    } else {
+      old = dict.valueAt(i);
       // setKey's lookupKeyWrite, then dbOverwrite (LFU keeps the old field, LRU a new one).
-      this.touch(key);
+      if (touch) this.touchAt(i);
+      dict.setValueAt(i, value);
     }
-    this.dict.set(key, value);
     if (typeof old === "string" && typeof value === "string") {
       // One string value for another under the same key: only the value's part of the charge
       // changes (keyspace/object_size.ts keyBytes), SET's and MSET's common case.
       this.chargedBytes += stringBytes(value.length) - stringBytes(old.length);
     } else {
-      if (!created) this.chargedBytes -= this.chargeOf(key, old);
+      if (old !== undefined) this.chargedBytes -= this.chargeOf(key, old);
       this.account(key, value);
     }
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
@@ -339,7 +342,7 @@ export class Db {
   add(key: string, value: Value): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     this.indexKey(key);
-    this.dict.set(key, value);
+    this.dict.insert(key, value, this.newKeyField());
     this.account(key, value);
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
     this.keyChanged(key);
@@ -353,11 +356,12 @@ export class Db {
   addLoaded(key: string, value: Value, idleSec = -1, freq = -1): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     const now = this.now();
-    this.indexKey(
+    this.indexKey(key);
+    this.dict.insert(
       key,
+      value,
       restoredLru(this.access, now, freq, idleSec) ?? newKeyLru(this.access, now),
     );
-    this.dict.set(key, value);
     this.account(key, value);
     this.keyChanged(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
@@ -377,22 +381,26 @@ export class Db {
 
   /** Sum of the charges of this database's keys (keyspace/object_size.ts keyBytes). */
   get usedBytes(): number {
-    if (this.recharge.size !== 0) this.settleCharges();
+    if (this.recharge.length !== 0) this.settleCharges();
     return this.chargedBytes;
   }
 
   /** Recompute the charges of the values changed in place since (O(samples) each). */
   settleCharges(): void {
+    const dict = this.dict;
     for (const key of this.recharge) {
-      const v = this.dict.get(key);
-      if (v === undefined || typeof v === "string") continue;
+      const i = dict.find(key);
+      // Gone, or listed twice (deleted and added again, then changed): charged once.
+      if (i < 0 || !dict.unmarkAt(i)) continue;
+      const v = dict.valueAt(i);
+      if (typeof v === "string") continue;
       const old = charges.get(v);
       if (old === undefined) continue;
       const c = keyBytes(key, v);
       this.chargedBytes += c - old;
       charges.set(v, c);
     }
-    this.recharge.clear();
+    this.recharge = [];
   }
 
   /** The charge last added for `key` holding `v`. */
@@ -431,8 +439,11 @@ export class Db {
   /** Mutated in place: bump WATCH versions and the dirty counter. */
   signalModified(key: string): void {
     // A value changed in place: its charge is recomputed later (see `recharge`).
-    this.recharge.add(key);
-    if (this.recharge.size > RECHARGE_MAX) this.settleCharges();
+    const i = this.dict.find(key);
+    if (i >= 0 && this.dict.markAt(i)) {
+      this.recharge.push(key);
+      if (this.recharge.length > RECHARGE_MAX) this.settleCharges();
+    }
     this.keyChanged(key);
   }
 
@@ -466,10 +477,13 @@ export class Db {
     return this.lruSecondClock;
   }
 
-  private indexKey(
-    key: string,
-    lru = this.access.lfu ? newKeyLru(this.access, this.now()) : this.lruClockNow(),
-  ): void {
+  /** A new key's LRU/LFU field (createObject's LRU_CLOCK(), or LFU_INIT_VAL's). */
+  private newKeyField(): number {
+    return this.access.lfu ? newKeyLru(this.access, this.now()) : this.lruClockNow();
+  }
+
+  /** Add a new key to its slot's index (before it is inserted in `dict`). */
+  private indexKey(key: string): void {
     const slot = slotOfKey(key);
     let s = this.slots[slot];
     if (s === undefined) {
@@ -477,7 +491,6 @@ export class Db {
       this.slots[slot] = s = new Set();
     }
     s.add(key);
-    this.fields.set(key, lru);
   }
 
   private removeKey(key: string): void {
@@ -487,7 +500,6 @@ export class Db {
     this.chargedBytes -= this.chargeOf(key, v);
     this.dict.delete(key);
     if (this.expires.size !== 0) this.expires.delete(key);
-    this.fields.delete(key);
     const slot = slotOfKey(key);
     const s = this.slots[slot];
     if (s !== undefined) {
@@ -547,10 +559,11 @@ export class Db {
     // dbDelete(src), then signalModifiedKey for src and dst.
     const v = this.dict.get(src)!;
     const ttl = this.expires.get(src);
+    const field = this.accessField(src) ?? this.newKeyField();
     if (this.dict.has(dst)) this.removeKey(dst);
     // The same object moves: it keeps its LRU/LFU field.
-    this.indexKey(dst, this.accessField(src));
-    this.dict.set(dst, v);
+    this.indexKey(dst);
+    this.dict.insert(dst, v, field);
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", dst);
     if (ttl !== undefined) this.expires.set(dst, ttl);
     this.removeKey(src);
@@ -580,11 +593,10 @@ export class Db {
     this.dict.clear();
     this.expires.clear();
     this.slots.fill(undefined);
-    this.fields.clear();
     this.expireCursor = null;
     this.evictCursor = null;
     this.chargedBytes = 0;
-    this.recharge.clear();
+    this.recharge = [];
     this.stats.dirty += n;
     for (const k of streams) this.signalKeyAsReady(k);
     return n;
@@ -603,20 +615,18 @@ export class Db {
     other.observer?.beforeSwap?.();
     this.touchWatchedBeforeSwap(other);
     other.touchWatchedBeforeSwap(this);
+    // Each database's pending charges are its own keys': settled before the keys move.
+    this.settleCharges();
+    other.settleCharges();
     const dict = this.dict;
     const expires = this.expires;
     const slots = this.slots;
-    const fields = this.fields;
     this.dict = other.dict;
     this.expires = other.expires;
     this.slots = other.slots;
-    this.fields = other.fields;
     other.dict = dict;
     other.expires = expires;
     other.slots = slots;
-    other.fields = fields;
-    this.settleCharges();
-    other.settleCharges();
     const chargedBytes = this.chargedBytes;
     this.chargedBytes = other.chargedBytes;
     other.chargedBytes = chargedBytes;
@@ -858,7 +868,7 @@ export class Db {
           continue;
         }
         keys.push(k);
-        fields.push(this.fields.get(k) ?? 0);
+        fields.push(this.dict.fieldOf(k) ?? 0);
         if (keys.length >= count) break;
       }
     }

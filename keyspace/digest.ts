@@ -12,6 +12,7 @@ import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
 import { MAX_ID, Stream, ZERO_ID } from "./stream.ts";
 import type { Value } from "./db.ts";
+import type { KeyValues } from "./key_table.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 
 const W = new Uint32Array(80);
@@ -201,7 +202,7 @@ export function datasetDigest(
  * running digest, then XORs in each of its keys' digests.
  */
 export function datasetDigestAll(
-  dbs: readonly { id: number; dict: Map<string, Value>; expires: Map<string, number> }[],
+  dbs: readonly { id: number; dict: KeyValues<Value>; expires: Map<string, number> }[],
 ): Uint8Array {
   const final = new Uint8Array(20);
   const aux = new Uint8Array(4);

@@ -5,16 +5,12 @@
  */
 
 import type { NodeLine } from "../manager/nodes_text.ts";
-import { slotRanges } from "../manager/format.ts";
+import { slotRangeTexts } from "../manager/format.ts";
 import type { LocalNode } from "./options.ts";
 import { DEFAULT_INSPECT_PORT } from "../actors/inspect_args.ts";
 
 /** The line the launcher prints when the cluster serves (scripts and tests wait for it). */
 export const READY_PREFIX = "Cluster ready:";
-
-function rangesText(slots: readonly number[]): string {
-  return slotRanges(slots).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
-}
 
 function addrOf(l: NodeLine): string {
   return `${l.ip || "127.0.0.1"}:${l.port}`;
@@ -54,7 +50,7 @@ export function topologyText(
   const rows = orderNodes(lines).map((l) => {
     const addr = addrOf(l);
     let role: string;
-    if (l.master) role = `master   slots ${rangesText(l.slots) || "-"}`;
+    if (l.master) role = `master   slots ${slotRangeTexts(l.slots).join(",") || "-"}`;
     else if (l.replica) {
       const m = l.masterId !== null ? byId.get(l.masterId) : undefined;
       role = `replica  of ${m !== undefined ? addrOf(m) : (l.masterId ?? "?").slice(0, 8)}`;

@@ -6,24 +6,33 @@
 
 import { checkVerdict, rangesText } from "./check_rules.ts";
 import { bufferedOut, nodeInfo, type Out } from "./format.ts";
-import { closeCluster, type Cluster, loadCluster, signatures } from "./topology.ts";
+import {
+  closeCluster,
+  type Cluster,
+  type ClusterNode,
+  loadCluster,
+  signatures,
+} from "./topology.ts";
 import { type Addr, parseAddr } from "./address.ts";
 import { EXIT_FAIL, EXIT_OK, type ManagerCommand } from "./command.ts";
 import { showInfo } from "./info.ts";
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
 
+/** One loaded node as redis-cli prints it (clusterManagerNodeInfo). */
+export function loadedNodeInfo(n: ClusterNode, indent = 0): string {
+  return nodeInfo({
+    id: n.id,
+    addr: n.addr,
+    replica: n.replica,
+    replicate: n.replica ? n.masterId : null,
+    slots: n.slots,
+    replicasCount: n.replicasCount,
+  }, indent);
+}
+
 /** Print every loaded node the way clusterManagerShowNodes does. */
 export function showNodes(cluster: Cluster, out: Out, indent = 0): void {
-  for (const n of cluster.nodes) {
-    out.line(nodeInfo({
-      id: n.id,
-      addr: n.addr,
-      replica: n.replica,
-      replicate: n.replica ? n.masterId : null,
-      slots: n.slots,
-      replicasCount: n.replicasCount,
-    }, indent));
-  }
+  for (const n of cluster.nodes) out.line(loadedNodeInfo(n, indent));
 }
 
 export async function checkCluster(

@@ -5,6 +5,7 @@
  */
 
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
+import { slotRangeTexts } from "./format.ts";
 
 export interface CheckedNode {
   addr: string;
@@ -64,14 +65,7 @@ export function checkVerdict(
 
 /** "0-5,9,12-13": a short text for a list of slots. */
 export function rangesText(slots: readonly number[], limit = 20): string {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < slots.length) {
-    let j = i;
-    while (j + 1 < slots.length && slots[j + 1] === slots[j] + 1) j++;
-    parts.push(i === j ? `${slots[i]}` : `${slots[i]}-${slots[j]}`);
-    i = j + 1;
-  }
+  const parts = slotRangeTexts(slots);
   if (parts.length > limit) {
     return `${parts.slice(0, limit).join(",")},... (${parts.length - limit} more ranges)`;
   }

@@ -6,6 +6,7 @@
  */
 
 import { decodeValue, type RespValue } from "../protocol/resp_value.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 
 /** An error reply from a node (`message` is the text without the leading '-'). */
 export class ReplyError extends Error {
@@ -36,20 +37,11 @@ interface Pending {
 /** Encode one request as a RESP multibulk. */
 export function encodeRequest(args: readonly Arg[]): Uint8Array {
   const parts: Uint8Array[] = [enc.encode(`*${args.length}\r\n`)];
-  let total = parts[0].length;
   for (const a of args) {
     const b = a instanceof Uint8Array ? a : enc.encode(String(a));
-    const head = enc.encode(`$${b.length}\r\n`);
-    parts.push(head, b, CRLF);
-    total += head.length + b.length + 2;
+    parts.push(enc.encode(`$${b.length}\r\n`), b, CRLF);
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 const CRLF = new Uint8Array([13, 10]);
 

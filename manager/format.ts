@@ -35,6 +35,11 @@ export function slotRanges(slots: readonly number[]): [number, number][] {
   return out;
 }
 
+/** Each run of slots as text: "0-5", "9", "12-13" (see slotRanges). */
+export function slotRangeTexts(slots: readonly number[]): string[] {
+  return slotRanges(slots).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`));
+}
+
 export interface NodeSummary {
   id: string;
   addr: string;

@@ -6,10 +6,9 @@
 
 import { parseAddr } from "./address.ts";
 import { intOption, UsageError } from "./args.ts";
-import { loadAndCheck } from "./check.ts";
+import { loadAndCheck, loadedNodeInfo } from "./check.ts";
 import { confirm } from "./confirm.ts";
 import { EXIT_FAIL, EXIT_OK, type ManagerCommand } from "./command.ts";
-import { nodeInfo } from "./format.ts";
 import { computeReshardTable } from "./plan.ts";
 import { runMoves } from "./slot_mover.ts";
 import { closeCluster, type ClusterNode, findNode, masters } from "./topology.ts";
@@ -27,17 +26,6 @@ export const MOVE_OPTIONS_HELP =
   --timeout ms         MIGRATE timeout (default 60000)
   --replace            overwrite keys that already exist on the target
   --verbose            print the whole plan and one line per slot moved`;
-
-function summary(n: ClusterNode, indent: number): string {
-  return nodeInfo({
-    id: n.id,
-    addr: n.addr,
-    replica: n.replica,
-    replicate: n.replica ? n.masterId : null,
-    slots: n.slots,
-    replicasCount: n.replicasCount,
-  }, indent);
-}
 
 export const reshardCommand: ManagerCommand = {
   name: "reshard",
@@ -106,9 +94,9 @@ ${MOVE_OPTIONS_HELP}`,
       out.line("");
       out.line(`Ready to move ${numSlots} slots.`);
       out.line("  Source nodes:");
-      for (const s of sources) out.line(summary(s, 4));
+      for (const s of sources) out.line(loadedNodeInfo(s, 4));
       out.line("  Destination node:");
-      out.line(summary(target, 4));
+      out.line(loadedNodeInfo(target, 4));
       out.line("  Resharding plan:");
       const shown = p.flags.has("verbose") ? table.length : Math.min(table.length, 20);
       for (const item of table.slice(0, shown)) {

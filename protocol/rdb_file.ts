@@ -23,6 +23,7 @@ import {
   writeString,
 } from "./rdb_object.ts";
 import type { Db, Value } from "../keyspace/db.ts";
+import type { KeyValues } from "../keyspace/key_table.ts";
 import { REDIS_VERSION } from "../server/version.ts";
 
 export const RDB_OPCODE = {
@@ -41,7 +42,7 @@ export const RDB_OPCODE = {
 
 /** The keyspace a file is written from (a Db or anything with its two maps). */
 export interface RdbSource {
-  dict: Map<string, Value>;
+  dict: KeyValues<Value>;
   expires: Map<string, number>;
   /** A key's RDB_OPCODE_IDLE seconds / RDB_OPCODE_FREQ counter, -1 for none (keyspace/db.ts). */
   rdbIdleSec?(key: string): number;

@@ -84,6 +84,11 @@ export class Client implements Watcher, Subscriber, TrackedClient {
   lastNameLength = -1;
   lastName = "";
   /**
+   * server/dispatch.ts `lookupCommand`'s last answer for a command without subcommands, reused
+   * while the client sends the same command (no result object allocated per request).
+   */
+  lastLookup: { readonly def: CommandDef; readonly fullname: string } | null = null;
+  /**
    * server/dispatch.ts's command clock, carried between the top-level commands of this client's
    * synchronous run of requests (`runInputBatch`): a command's start is the previous one's end.
    * -1: nothing carried. Kept on the client, not in the module, so that a command of another

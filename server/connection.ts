@@ -230,7 +230,11 @@ export async function serveConnection(
         client.parser.feed(buf.subarray(0, n));
         readBuf.filled(n);
       }
-      const waiting = runInputBatch(client, () => processInput(server, client, conn, writer));
+      const waiting = runInputBatch(
+        client,
+        () => processInput(server, client, conn, writer),
+        server.now,
+      );
       if (waiting !== undefined) await waiting;
       if (client.reply.len > 0) await writer.flush();
       if (client.closeAfterReply) break;

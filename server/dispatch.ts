@@ -87,7 +87,7 @@ export function lookupCommand(
   server: CommandHost,
   argv: Uint8Array[],
   client?: Client,
-): { def: CommandDef; fullname: string } | { error: string } {
+): { readonly def: CommandDef; readonly fullname: string } | { error: string } {
   const name = client === undefined ? lower(argv[0]) : commandName(client, argv[0]);
   const def = server.commands.get(name);
   if (def === undefined) {
@@ -95,7 +95,12 @@ export function lookupCommand(
       error: E.unknownCommand(str(argv[0]), argv.slice(1).map((a) => str(a))),
     };
   }
-  if (def.subcommands === undefined) return { def, fullname: name };
+  if (def.subcommands === undefined) {
+    if (client === undefined) return { def, fullname: name };
+    const last = client.lastLookup;
+    if (last !== null && last.def === def && last.fullname === name) return last;
+    return client.lastLookup = { def, fullname: name };
+  }
   // A container with its own handler (COMMAND) also runs bare.
   if (argv.length < 2) return def.handler ? { def, fullname: name } : { error: E.wrongArity(name) };
   const subName = lower(argv[1]);
@@ -170,7 +175,9 @@ function dispatchCommand(
   argv: Uint8Array[],
 ): void | Promise<void> {
   const reply = client.reply;
-  client.lastInteractionMs = server.now();
+  // readQueryFromClient sets c->lastinteraction once per read: within a read's batch of
+  // pipelined requests (`runInputBatch`) it was set already (a clock read per command saved).
+  if (!client.inInputBatch) client.lastInteractionMs = server.now();
   const found = lookupCommand(server, argv, client);
   // CLIENT CACHING applies to the next command only (resetClient; server/tracking.ts).
   if (client.tracking !== null) {
@@ -422,10 +429,16 @@ function failedNow(client: Client): boolean {
 
 /**
  * Run `fn` (the client's synchronous run of requests) with the clock carried between the
- * top-level commands it runs for that client; nothing is carried past it.
+ * top-level commands it runs for that client; nothing is carried past it. `nowMs`: the server's
+ * clock, read once for the client's last interaction (CLIENT LIST idle).
  */
-export function runInputBatch<T>(client: Client, fn: () => T): T {
+export function runInputBatch<T>(
+  client: Client,
+  fn: () => T,
+  nowMs: () => number,
+): T {
   const outerBatch = client.inInputBatch;
+  if (!outerBatch) client.lastInteractionMs = nowMs();
   client.inInputBatch = true;
   client.carriedClockMs = -1;
   try {

@@ -58,11 +58,16 @@ export class HdrHistogram {
   }
 
   private subBucketIndex(value: number, bucketIndex: number): number {
-    return Math.floor(value / 2 ** (bucketIndex + this.unitMagnitude));
+    const shift = bucketIndex + this.unitMagnitude;
+    // value >> shift (hdr_record_value's sub-bucket index): a shift for 32-bit values (every
+    // recorded one: they are clamped to 1e9 ns), where `2 **` with a variable exponent is a
+    // Math.pow call per command (~1.4% of a PING's CPU at -P 16).
+    if (value < 4294967296 && shift < 32) return value >>> shift;
+    return Math.floor(value / 2 ** shift);
   }
 
   private countsIndex(bucketIndex: number, subBucketIndex: number): number {
-    const base = (bucketIndex + 1) * 2 ** this.subBucketHalfCountMagnitude;
+    const base = (bucketIndex + 1) * this.subBucketHalfCount;
     return base + subBucketIndex - this.subBucketHalfCount;
   }
 

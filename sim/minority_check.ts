@@ -21,6 +21,7 @@
  */
 
 import { type ClusterState, isMaster, myself } from "../cluster/state.ts";
+import { valuesOf } from "../cluster/node_map.ts";
 
 /** What the check reads of the world. */
 export interface MinorityWorld {
@@ -60,6 +61,9 @@ export class MinorityMasterCheck {
     const now = w.now();
     const boundMs = 1.5 * this.nodeTimeoutMs + 500;
     const grouped = !w.hasCuts();
+    // Whether each node runs (up, not frozen), asked once per step, not once per view entry.
+    const running: boolean[] = new Array(w.size);
+    for (let k = 0; k < w.size; k++) running[k] = w.isUp(k) && !w.isFrozen(k);
     for (let i = 0; i < w.size; i++) {
       const s = w.stateOf(i);
       if (s === null || w.isFrozen(i) || !grouped) {
@@ -74,7 +78,7 @@ export class MinorityMasterCheck {
       const identity = w.identity(i);
       let masters = 0;
       let reached = 0;
-      for (const n of s.nodes.values()) {
+      for (const n of valuesOf(s.nodes)) {
         if (!isMaster(n) || n.numSlots === 0) continue;
         masters++;
         if (n.id === s.myselfId) {
@@ -82,7 +86,7 @@ export class MinorityMasterCheck {
           continue;
         }
         const k = w.indexOf(n.id);
-        if (k >= 0 && w.isUp(k) && !w.isFrozen(k) && w.reachable(identity, w.identity(k))) {
+        if (k >= 0 && running[k] && w.reachable(identity, w.identity(k))) {
           reached++;
         }
       }

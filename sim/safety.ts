@@ -112,13 +112,40 @@ export class SafetyMonitor {
     if (!("header" in msg)) return;
     if (!(msg.type === "PING" || msg.type === "PONG" || msg.type === "MEET")) return;
     if ((msg.header.flags & NodeFlags.MASTER) === 0) return;
+    const failing: string[] = [];
     for (const g of msg.gossip) {
-      if (!(g.flags & (NodeFlags.PFAIL | NodeFlags.FAIL))) continue;
+      if (g.flags & (NodeFlags.PFAIL | NodeFlags.FAIL)) failing.push(g.nodename);
+    }
+    this.heardFailingFrom(receiverId, msg.header.sender, failing, atMs);
+  }
+
+  /**
+   * `packetReceived` from the packet's fields (sim/packet_peek.ts): the receiver's view, and
+   * for a PING/PONG/MEET of a master the names its gossip flags PFAIL or FAIL (else empty).
+   */
+  packetReceivedFields(
+    receiverId: string,
+    senderId: string,
+    failing: readonly string[],
+    atMs: number,
+    view?: ClusterState,
+  ): void {
+    if (view !== undefined) this.noteSize(receiverId, view.size, atMs);
+    this.heardFailingFrom(receiverId, senderId, failing, atMs);
+  }
+
+  private heardFailingFrom(
+    receiverId: string,
+    senderId: string,
+    failing: readonly string[],
+    atMs: number,
+  ): void {
+    for (const name of failing) {
       let byReporter = this.heardFailing.get(receiverId);
       if (byReporter === undefined) this.heardFailing.set(receiverId, byReporter = new Map());
-      let m = byReporter.get(msg.header.sender);
-      if (m === undefined) byReporter.set(msg.header.sender, m = new Map());
-      m.set(g.nodename, atMs);
+      let m = byReporter.get(senderId);
+      if (m === undefined) byReporter.set(senderId, m = new Map());
+      m.set(name, atMs);
     }
   }
 
@@ -129,15 +156,7 @@ export class SafetyMonitor {
       this.checkFail(senderId, msg.nodename, atMs, view);
     }
     const h = msg.header;
-    const a = this.announcedOf(senderId);
-    // A replica's header carries its master's configEpoch: only a master's is its own.
-    if (h.flags & NodeFlags.MASTER) a.configEpoch = Math.max(a.configEpoch, Number(h.configEpoch));
-    // Once it says it is a replica, what it announced as a master no longer binds it: a replica
-    // restarted takes its master's configEpoch from nodes.conf (clusterGenNodeDescription
-    // writes the master's epoch on a replica's line, clusterLoadConfig reads it back), and
-    // CLUSTER RESET makes it a master with that epoch (found by `deno task sim --seed 153`:
-    // a former master of epoch 4, then a replica of a master of epoch 0, reset and restarted).
-    else if (h.flags & NodeFlags.SLAVE) a.configEpoch = 0;
+    const a = this.announceHeader(senderId, h.flags, Number(h.configEpoch));
     if (msg.type !== "FAILOVER_AUTH_ACK") return;
     const epoch = Number(h.currentEpoch);
     this.counts.votes++;
@@ -146,6 +165,27 @@ export class SafetyMonitor {
     if (voted.has(epoch)) this.fail(atMs, `${senderId} voted twice in epoch ${epoch}`);
     voted.add(epoch);
     a.vote = Math.max(a.vote, epoch);
+  }
+
+  /**
+   * What any packet's header binds its sender to (the whole of `packetSent` for a packet that is
+   * neither FAIL nor FAILOVER_AUTH_ACK): the configEpoch a master announced.
+   */
+  headerSent(senderId: string, flags: number, configEpoch: number): void {
+    this.announceHeader(senderId, flags, configEpoch);
+  }
+
+  private announceHeader(senderId: string, flags: number, configEpoch: number): Announced {
+    const a = this.announcedOf(senderId);
+    // A replica's header carries its master's configEpoch: only a master's is its own.
+    if (flags & NodeFlags.MASTER) a.configEpoch = Math.max(a.configEpoch, configEpoch);
+    // Once it says it is a replica, what it announced as a master no longer binds it: a replica
+    // restarted takes its master's configEpoch from nodes.conf (clusterGenNodeDescription
+    // writes the master's epoch on a replica's line, clusterLoadConfig reads it back), and
+    // CLUSTER RESET makes it a master with that epoch (found by `deno task sim --seed 153`:
+    // a former master of epoch 4, then a replica of a master of epoch 0, reset and restarted).
+    else if (flags & NodeFlags.SLAVE) a.configEpoch = 0;
+    return a;
   }
 
   private checkFail(senderId: string, subject: string, atMs: number, view: ClusterState): void {

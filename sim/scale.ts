@@ -179,6 +179,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const world = await SimWorld.create(opts.seed, {
     nodes: n,
     nodeTimeoutMs: opts.nodeTimeoutMs,
+    // A line per packet sent and delivered, read only by tests: not kept at this size.
+    netTraceLines: 0,
   });
   try {
     log(`${n} nodes started`);

@@ -6,39 +6,77 @@
  * (gossip about failing nodes, whenever it arrives).
  */
 
-import type { BusLink, BusNetwork } from "../cluster/bus_network.ts";
+import type { BusAddr, BusLink, BusNetwork } from "../cluster/bus_network.ts";
 
 export function tapSends(
   net: BusNetwork,
   tap: (packet: Uint8Array) => void,
   tapReceived: (packet: Uint8Array) => void = () => {},
 ): BusNetwork {
-  const wrap = (link: BusLink): BusLink =>
-    new Proxy(link, {
-      get(target, prop) {
-        if (prop === "send") {
-          return (packet: Uint8Array) => {
-            const sent = target.send(packet);
-            if (sent) tap(packet);
-            return sent;
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-      set(target, prop, value) {
-        if (prop === "onPacket" && typeof value === "function") {
-          const handle = value as (packet: Uint8Array) => void;
-          return Reflect.set(target, prop, (packet: Uint8Array) => {
-            tapReceived(packet);
-            handle(packet);
-          }, target);
-        }
-        return Reflect.set(target, prop, value, target);
-      },
-    });
+  const wrap = (link: BusLink): BusLink => new TappedLink(link, tap, tapReceived);
   return {
     listen: (host, port, onAccept) => net.listen(host, port, (l) => onAccept(wrap(l))),
     connect: async (host, port, timeoutMs) => wrap(await net.connect(host, port, timeoutMs)),
   };
+}
+
+/**
+ * A link whose sends and received packets are shown to the taps; everything else is the link's
+ * own. (A Proxy did the same, at a bound function per property read on every packet.)
+ */
+class TappedLink implements BusLink {
+  constructor(
+    private readonly target: BusLink,
+    private readonly tap: (packet: Uint8Array) => void,
+    private readonly tapReceived: (packet: Uint8Array) => void,
+  ) {}
+
+  get id(): number {
+    return this.target.id;
+  }
+  get remoteAddr(): BusAddr {
+    return this.target.remoteAddr;
+  }
+  get localAddr(): BusAddr {
+    return this.target.localAddr;
+  }
+  get closed(): boolean {
+    return this.target.closed;
+  }
+
+  send(packet: Uint8Array): boolean {
+    const sent = this.target.send(packet);
+    if (sent) this.tap(packet);
+    return sent;
+  }
+
+  close(): void {
+    this.target.close();
+  }
+
+  bufferedBytes(): number {
+    return this.target.bufferedBytes();
+  }
+
+  get onPacket(): ((packet: Uint8Array) => void) | null {
+    return this.target.onPacket;
+  }
+  set onPacket(fn: ((packet: Uint8Array) => void) | null) {
+    if (typeof fn !== "function") {
+      this.target.onPacket = fn;
+      return;
+    }
+    const tapReceived = this.tapReceived;
+    this.target.onPacket = (packet: Uint8Array) => {
+      tapReceived(packet);
+      fn(packet);
+    };
+  }
+
+  get onClose(): ((reason: string) => void) | null {
+    return this.target.onClose;
+  }
+  set onClose(fn: ((reason: string) => void) | null) {
+    this.target.onClose = fn;
+  }
 }

@@ -54,6 +54,15 @@ import { SimReplication } from "./replication.ts";
 import { NodeClock } from "./node_clock.ts";
 import { HeapClock } from "./heap_clock.ts";
 import { MinorityMasterCheck, type MinorityWorld } from "./minority_check.ts";
+import {
+  peekConfigEpoch,
+  peekFlags,
+  peekGossipFlagged,
+  peekSender,
+  peekType,
+} from "./packet_peek.ts";
+
+const NO_NAMES: readonly string[] = [];
 
 export const SIM_START_MS = 1_790_000_000_000;
 const BASE_PORT = 17100;
@@ -78,6 +87,8 @@ export interface SimWorldOptions {
   failover?: Partial<FailoverConfig>;
   /** Bytes a master writes per 100 ms (default 100). */
   writeBytesPer100Ms?: number;
+  /** Lines of the network's own trace kept (`net.trace()`; default 10,000; 0: none). */
+  netTraceLines?: number;
 }
 
 /** One log line of a node. */
@@ -152,6 +163,7 @@ export class SimWorld {
     this.net = new SimBusNetwork(this.clock, {
       seed: this.rng.fork().nextU32(),
       latency: opts.latency ?? { minMs: 1, maxMs: 5 },
+      traceLimit: opts.netTraceLines,
     });
     this.cfg = {
       nodeTimeoutMs: opts.nodeTimeoutMs,
@@ -305,6 +317,12 @@ export class SimWorld {
     return this.up().map((i) => this.node(i).state);
   }
 
+  /** A packet node i put on the wire: its counters and the trace. */
+  private countSent(slot: SimNodeSlot, i: number, type: string): void {
+    slot.sent.set(type, (slot.sent.get(type) ?? 0) + 1);
+    this.hashLine(`${this.now()} ${i} ${type}\n`);
+  }
+
   private async boot(i: number, state: ClusterState): Promise<void> {
     const slot = this.slots[i];
     const id = state.myselfId;
@@ -326,14 +344,21 @@ export class SimWorld {
       network: tapSends(this.net.host(slot.identity), (packet) => {
         slot.sentPackets++;
         slot.sentBytes += packet.length;
-        const d = decodeBusMessage(packet);
-        if (!d.ok) return;
-        slot.sent.set(d.message.type, (slot.sent.get(d.message.type) ?? 0) + 1);
-        this.hashLine(`${this.now()} ${i} ${d.message.type}\n`);
-        this.opts.onSent?.(i, d.message);
-        this.monitor.packetSent(id, d.message, this.now(), node.state);
+        // Every packet here is the engine's encoding: only the few that need more than the
+        // header's fields are decoded whole (sim/packet_peek.ts).
+        const type = peekType(packet);
+        if (this.opts.onSent !== undefined || type === "FAIL" || type === "FAILOVER_AUTH_ACK") {
+          const d = decodeBusMessage(packet);
+          if (!d.ok) return;
+          this.countSent(slot, i, type);
+          this.opts.onSent?.(i, d.message);
+          this.monitor.packetSent(id, d.message, this.now(), node.state);
+        } else {
+          this.countSent(slot, i, type);
+          this.monitor.headerSent(id, peekFlags(packet), peekConfigEpoch(packet));
+        }
         if (
-          d.message.type === "FAILOVER_AUTH_ACK" && this.faultsOn &&
+          type === "FAILOVER_AUTH_ACK" && this.faultsOn &&
           this.hookRng.chance(this.opts.crashAfterVote ?? 0)
         ) {
           const power = this.hookRng.chance(0.5);
@@ -345,8 +370,13 @@ export class SimWorld {
           });
         }
       }, (packet) => {
-        const d = decodeBusMessage(packet);
-        if (d.ok) this.monitor.packetReceived(id, d.message, this.now(), node.state);
+        const type = peekType(packet);
+        const failing = (type === "PING" || type === "PONG" || type === "MEET") &&
+            (peekFlags(packet) & NodeFlags.MASTER)
+          ? peekGossipFlagged(packet, NodeFlags.PFAIL | NodeFlags.FAIL)
+          : NO_NAMES;
+        const sender = failing.length > 0 ? peekSender(packet) : "";
+        this.monitor.packetReceivedFields(id, sender, failing, this.now(), node.state);
       }),
       clock,
       rng: slot.rng.fork(),

@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { callBoth, type Cmd, cmdText, show } from "./compare.ts";
+import { callBoth, type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 import {
   freePort,
   haveRedisServer,
@@ -320,24 +320,15 @@ async function same(a: RespClient, b: RespClient, c: Cmd, seed: number, norm = s
 }
 
 /** A fresh node of ours and a fresh redis-server, an admin client on each. */
-async function withPair(
+function withPair(
   fn: (a: RespClient, b: RespClient, ports: [number, number]) => Promise<void>,
   directives: Record<string, string> = {},
   each: { a?: Record<string, string>; b?: Record<string, string> } = {},
 ): Promise<void> {
-  if (!haveRedisServer()) return;
-  const node = await startNode({ ...directives, ...each.a });
-  const redis = await spawnRedis({ ...directives, ...each.b });
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
-    await fn(a, b, [node.port, redis.port]);
-  } finally {
-    a.close();
-    b.close();
-    await node.stop();
-    await redis.stop();
-  }
+  return withNodeAndRedis((a, b, node, redis) => fn(a, b, [node.port, redis.port]), {
+    ours: { ...directives, ...each.a },
+    redis: { ...directives, ...each.b },
+  });
 }
 
 async function fuzz(seed: number, users: number): Promise<void> {

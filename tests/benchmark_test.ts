@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { run, spawnNode, waitFor } from "./harness.ts";
+import { run, spawnNode } from "./harness.ts";
+import { ownAllSlots } from "./cluster_fixture.ts";
 
 const TESTS = "ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange,mset";
 
@@ -75,22 +76,7 @@ Deno.test("redis-benchmark's tests complete without errors against a standalone 
 Deno.test("redis-benchmark's tests (without mset) complete without errors against a one-node cluster", async () => {
   const node = await spawnNode({ "cluster-enabled": "yes" });
   try {
-    const add = await run("redis-cli", [
-      "-p",
-      String(node.port),
-      "cluster",
-      "addslotsrange",
-      "0",
-      "16383",
-    ]);
-    assert.equal(add.stdout.trim(), "OK");
-    await waitFor(
-      "cluster ok",
-      async () =>
-        (await run("redis-cli", ["-p", String(node.port), "cluster", "info"])).stdout.includes(
-          "cluster_state:ok",
-        ),
-    );
+    await ownAllSlots(node.port);
     const r = await bench(node.port, TESTS.replace(",mset", ""));
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.doesNotMatch(r.stderr + r.stdout, /error/i);

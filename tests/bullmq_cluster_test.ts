@@ -11,7 +11,14 @@ import assert from "node:assert/strict";
 import { Cluster as IoCluster } from "ioredis";
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { haveRedisServer, RespClient, waitFor } from "./harness.ts";
-import { call, createCluster, nodesOf, stopAll, waitChecked } from "./cluster_fixture.ts";
+import {
+  call,
+  createCluster,
+  nodesOf,
+  stopAll,
+  waitChecked,
+  waitRolesSeen,
+} from "./cluster_fixture.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 
 const JOBS = 40;
@@ -33,18 +40,7 @@ Deno.test({
       return c;
     };
     try {
-      await waitFor(
-        "3 replicas seen by every node",
-        async () => {
-          for (const p of cl.ports) {
-            const ls = await nodesOf(p);
-            if (ls.filter((l) => l.flags.includes("slave")).length !== 3) return false;
-          }
-          return true;
-        },
-        30_000,
-        200,
-      );
+      await waitRolesSeen(cl.ports, { replicas: 3 });
       await waitChecked(cl.ports[0], 30_000);
 
       const prefix = "{bull}";

@@ -17,6 +17,7 @@ import {
   startNode,
   waitFor,
 } from "./harness.ts";
+import { call, type NodeLine, nodesOf } from "./cluster_fixture.ts";
 import {
   BusFrameSplitter,
   type BusHeader,
@@ -49,48 +50,13 @@ function directives(secret: string, nodeTimeoutMs = NODE_TIMEOUT_MS): Record<str
   return d;
 }
 
-async function call(port: number, ...args: string[]): Promise<unknown> {
-  const c = await RespClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
-
-interface NodeLine {
-  id: string;
-  flags: string[];
-  master: string;
-  pongRecvMs: number;
-  configEpoch: number;
-  link: string;
-  slots: string[];
-}
-
-async function nodesOf(port: number): Promise<NodeLine[]> {
-  const text = await call(port, "CLUSTER", "NODES") as string;
-  return text.split("\n").filter((l) => l !== "").map((l) => {
-    const f = l.split(" ");
-    return {
-      id: f[0],
-      flags: f[2].split(","),
-      master: f[3],
-      pongRecvMs: Number(f[5]),
-      configEpoch: Number(f[6]),
-      link: f[7],
-      slots: f.slice(8),
-    };
-  });
-}
-
 /**
- * Each node as this node sees it: id, flags, master, configEpoch, slots; not the heartbeat times
+ * Each node as this node sees it: id, flags, master, config epoch, slots; not the heartbeat times
  * nor the link state (a link the bus re-opens after a late PONG is not a change of the view).
  */
 function view(lines: NodeLine[]): string {
   return lines.map((l) =>
-    `${l.id} ${l.flags.join(",")} ${l.master} ${l.configEpoch} ${l.slots.join(" ")}`
+    `${l.id} ${l.flags.join(",")} ${l.master} ${l.epoch} ${l.slots.join(" ")}`
   )
     .sort().join("\n");
 }
@@ -211,7 +177,7 @@ const NEWCOMER = "beef".repeat(10);
  * (FORCEACK, a newer epoch, c's slots); UPDATE "from r" giving b's slots to c at a huge epoch.
  */
 async function forgedPackets(cl: Cluster): Promise<Uint8Array[]> {
-  const epochs = new Map((await nodesOf(cl.ports[0])).map((l) => [l.id, l.configEpoch]));
+  const epochs = new Map((await nodesOf(cl.ports[0])).map((l) => [l.id, l.epoch]));
   const gossip = (nodename: string, port: number, flags: number): GossipEntry => ({
     nodename,
     pingSentSec: 0,
@@ -429,7 +395,7 @@ Deno.test({
       const c = lines.find((l) => l.id === cl.ids.c)!;
       assert.ok(c.flags.includes("fail"), "FAIL about a live master taken");
       assert.deepEqual(c.slots, ["5461-16383"], "UPDATE gave b's slots to c");
-      assert.equal(c.configEpoch, 1_000_000);
+      assert.equal(c.epoch, 1_000_000);
       assert.ok(
         lines.some((l) => l.flags.includes("handshake")),
         "MEET / gossip started handshakes",
@@ -467,9 +433,9 @@ Deno.test({
           before = [view(la), view(lb)];
           const settled = (ls: NodeLine[]) =>
             ls.length === 2 && ls.every((l) => l.link === "connected" && l.flags.length <= 2) &&
-            ls[0].configEpoch !== ls[1].configEpoch;
+            ls[0].epoch !== ls[1].epoch;
           return settled(la) && settled(lb) &&
-            la.every((l) => lb.some((m) => m.id === l.id && m.configEpoch === l.configEpoch));
+            la.every((l) => lb.some((m) => m.id === l.id && m.epoch === l.epoch));
         },
         10_000,
       );

@@ -7,25 +7,14 @@
 import assert from "node:assert/strict";
 import { Cluster as RedisCluster, Redis } from "ioredis";
 import { createClient, createCluster } from "redis";
-import { run, startNode, waitFor } from "./harness.ts";
+import { startNode } from "./harness.ts";
+import { ownAllSlots } from "./cluster_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 async function oneNodeCluster() {
   const node = await startNode({ "cluster-enabled": "yes" });
-  const r = await run("redis-cli", [
-    "-p",
-    String(node.port),
-    "cluster",
-    "addslotsrange",
-    "0",
-    "16383",
-  ]);
-  assert.equal(r.stdout.trim(), "OK", r.stderr);
-  await waitFor("cluster_state:ok", async () => {
-    const info = await run("redis-cli", ["-p", String(node.port), "cluster", "info"]);
-    return info.stdout.includes("cluster_state:ok");
-  });
+  await ownAllSlots(node.port);
   return node;
 }
 

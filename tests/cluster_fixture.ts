@@ -36,12 +36,17 @@ export function errText(v: unknown): string {
   return (v as Error).message;
 }
 
+/** A line of CLUSTER NODES (cluster.c clusterGenNodeDescription). */
 export interface NodeLine {
   id: string;
   addr: string;
   flags: string[];
   master: string;
+  /** When this node last received a PONG from that node, ms (0 for myself). */
+  pongRecvMs: number;
   epoch: number;
+  /** "connected" or "disconnected". */
+  link: string;
   slots: string[];
 }
 
@@ -54,7 +59,9 @@ export async function nodesOf(port: number): Promise<NodeLine[]> {
       addr: f[1],
       flags: f[2].split(","),
       master: f[3],
+      pongRecvMs: Number(f[5]),
       epoch: Number(f[6]),
+      link: f[7],
       slots: f.slice(8),
     };
   });
@@ -116,6 +123,45 @@ export interface CreateOptions {
   realFirst?: boolean;
 }
 
+/**
+ * A one-node cluster: the node on `port` takes every slot (CLUSTER ADDSLOTSRANGE 0 16383);
+ * resolves once it says cluster_state:ok.
+ */
+export async function ownAllSlots(port: number): Promise<void> {
+  const c = await RespClient.connect(port);
+  try {
+    assert.equal(await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383"), "OK");
+    await waitFor(
+      "cluster_state:ok",
+      async () => String(await c.call("CLUSTER", "INFO")).startsWith("cluster_state:ok"),
+      15_000,
+      50,
+    );
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * `redis-cli --cluster create` of the nodes on `ports` (127.0.0.1), `replicas` replicas per
+ * master; asserts that it succeeded and returns what it printed.
+ */
+export async function redisCliCreate(
+  ports: number[],
+  replicas: number,
+): Promise<{ stdout: string; stderr: string }> {
+  const r = await run("redis-cli", [
+    "--cluster",
+    "create",
+    ...ports.map((p) => `127.0.0.1:${p}`),
+    "--cluster-replicas",
+    String(replicas),
+    "--cluster-yes",
+  ], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, `redis-cli --cluster create failed:\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
 /** `n` nodes made into a cluster with `redis-cli --cluster create`, all cluster_state:ok. */
 export async function createCluster(n: number, opts: CreateOptions = {}): Promise<TestCluster> {
   const directives = {
@@ -131,15 +177,7 @@ export async function createCluster(n: number, opts: CreateOptions = {}): Promis
   );
   const ports = nodes.map((x) => x.port);
   try {
-    const r = await run("redis-cli", [
-      "--cluster",
-      "create",
-      ...ports.map((p) => `127.0.0.1:${p}`),
-      "--cluster-replicas",
-      String(opts.replicas ?? 0),
-      "--cluster-yes",
-    ], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `create failed:\n${r.stdout}\n${r.stderr}`);
+    await redisCliCreate(ports, opts.replicas ?? 0);
     await waitAllOk(ports);
     const ids = await Promise.all(
       ports.map(async (p) => await call(p, "CLUSTER", "MYID") as string),
@@ -149,6 +187,36 @@ export async function createCluster(n: number, opts: CreateOptions = {}): Promis
     await stopAll(nodes);
     throw e;
   }
+}
+
+/**
+ * Wait until every node lists `replicas` replicas, and `masters` masters when given: replicas are
+ * confirmed by gossip, after `redis-cli --cluster create` returns.
+ */
+export async function waitRolesSeen(
+  ports: number[],
+  counts: { replicas: number; masters?: number },
+  timeoutMs = 30_000,
+): Promise<void> {
+  const what = counts.masters === undefined
+    ? `${counts.replicas} replicas`
+    : `${counts.masters} masters + ${counts.replicas} replicas`;
+  await waitFor(
+    `${what} seen by every node`,
+    async () => {
+      for (const p of ports) {
+        const ls = await nodesOf(p);
+        if (ls.filter((l) => l.flags.includes("slave")).length !== counts.replicas) return false;
+        if (
+          counts.masters !== undefined &&
+          ls.filter((l) => l.flags.includes("master")).length !== counts.masters
+        ) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 export async function waitAllOk(ports: number[], timeoutMs = 20_000): Promise<void> {

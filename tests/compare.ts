@@ -5,9 +5,16 @@
 
 import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { encodeCommand, haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
+import {
+  encodeCommand,
+  haveRedisServer,
+  RespClient,
+  type SpawnedProcess,
+  spawnRedis,
+  startNode,
+} from "./harness.ts";
 import { Deque } from "../keyspace/deque.ts";
-import { latin1 } from "../protocol/bytes.ts";
+import { fromLatin1, latin1 } from "../protocol/bytes.ts";
 
 const te = new TextEncoder();
 const asBytes = (a: string | Uint8Array) => typeof a === "string" ? te.encode(a) : a;
@@ -107,20 +114,22 @@ export async function compareWithRedis(script: Cmd[], sortReplies: string[] = []
 type TestNode = Awaited<ReturnType<typeof startNode>>;
 
 /**
- * Run `fn` with a client `a` on a fresh in-process node and `b` on a fresh redis-server that
- * allows DEBUG (DIGEST, DIGEST-VALUE, RELOAD), skipped when none is installed; everything is
- * stopped afterwards.
+ * Run `fn` with a client `a` on a fresh in-process node and `b` on a fresh redis-server, skipped
+ * when none is installed; everything is stopped afterwards. Each side starts with its own
+ * directives: by default none for ours, and for redis-server only the one that allows DEBUG
+ * (DIGEST, DIGEST-VALUE, RELOAD), which ours allows in tests already.
  */
 export async function withNodeAndRedis(
-  fn: (a: RespClient, b: RespClient, node: TestNode) => Promise<void>,
+  fn: (a: RespClient, b: RespClient, node: TestNode, redis: SpawnedProcess) => Promise<void>,
+  directives: { ours?: Record<string, string>; redis?: Record<string, string> } = {},
 ): Promise<void> {
   if (!haveRedisServer()) return;
-  const node = await startNode();
-  const redis = await spawnRedis({ "enable-debug-command": "yes" });
+  const node = await startNode(directives.ours);
+  const redis = await spawnRedis(directives.redis ?? { "enable-debug-command": "yes" });
   const a = await RespClient.connect(node.port);
   const b = await RespClient.connect(redis.port);
   try {
-    await fn(a, b, node);
+    await fn(a, b, node, redis);
   } finally {
     a.close();
     b.close();
@@ -158,6 +167,61 @@ export async function untilMarker(c: RespClient, marker: string): Promise<RespVa
     }
     out.push(v);
   }
+}
+
+/** rdb_changes_since_last_save of INFO persistence: the server's dirty counter. */
+async function dirtyCount(c: RespClient): Promise<number> {
+  const info = String(await c.call("INFO", "persistence"));
+  return Number(/rdb_changes_since_last_save:(\d+)/.exec(info)![1]);
+}
+
+/**
+ * Run `script` on our node (`a`) and redis-server (`b`): after each command, each server's dirty
+ * counter (what a save point counts) must have grown by as much as the other's.
+ */
+export async function sameDirtyCounts(a: RespClient, b: RespClient, script: Cmd[]): Promise<void> {
+  let da0 = await dirtyCount(a);
+  let db0 = await dirtyCount(b);
+  for (const c of script) {
+    await callBoth(a, b, c);
+    const [da, db] = [await dirtyCount(a), await dirtyCount(b)];
+    assert.equal(da - da0, db - db0, `dirty after ${cmdText(c)}`);
+    [da0, db0] = [da, db];
+  }
+}
+
+/**
+ * Run `script` on our node (`a`) and redis-server (`b`) with every keyspace event enabled (KEA)
+ * and return the events a subscriber of each saw, as show() prints them: ours, then Redis's.
+ */
+export async function keyspaceEventsBoth(
+  a: RespClient,
+  b: RespClient,
+  script: Cmd[],
+): Promise<[string[], string[]]> {
+  const subs: RespClient[] = [];
+  try {
+    for (const c of [a, b]) {
+      const s = await RespClient.connect((c.conn.remoteAddr as Deno.NetAddr).port);
+      subs.push(s);
+      await s.call("CONFIG", "SET", "notify-keyspace-events", "KEA");
+      await s.callRaw("PSUBSCRIBE", "__key*__:*");
+    }
+    for (const c of script) await callBoth(a, b, c);
+    const got: string[][] = [];
+    for (const s of subs) got.push((await untilMarker(s, "end")).map(show));
+    return [got[0], got[1]];
+  } finally {
+    for (const s of subs) s.close();
+  }
+}
+
+/**
+ * Split "SETBIT k 7 1" into words, each as latin1 bytes (one byte per char: "\x00" and "\xff"
+ * are single bytes).
+ */
+export function binWords(line: string): Cmd {
+  return line.split(" ").filter((w) => w !== "").map(fromLatin1);
 }
 
 /** Split "SET k v" into words (no quoting; use arrays for binary or spaced arguments). */

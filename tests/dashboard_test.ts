@@ -24,12 +24,13 @@ import { Browser } from "./chromium.ts";
 import {
   createCluster,
   keyInSlot,
+  redisCliCreate,
   ROOT,
   stopAll,
   type TestCluster,
   waitAllOk,
 } from "./cluster_fixture.ts";
-import { RespClient, run, sleep, type SpawnedProcess, spawnNode, spawnRedis } from "./harness.ts";
+import { RespClient, sleep, type SpawnedProcess, spawnNode, spawnRedis } from "./harness.ts";
 import { startDashboard } from "../dashboard/server.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -540,15 +541,7 @@ Deno.test({
         ),
       );
       const ports = nodes.map((n) => n.port);
-      const r = await run("redis-cli", [
-        "--cluster",
-        "create",
-        ...ports.map((p) => `127.0.0.1:${p}`),
-        "--cluster-replicas",
-        "1",
-        "--cluster-yes",
-      ], { timeoutMs: 60_000 });
-      assert.equal(r.code, 0, r.stdout + r.stderr);
+      await redisCliCreate(ports, 1);
       await waitAllOk(ports);
       browser = await launching;
       // As a user runs it for a cluster that is not ours: `cli.ts dashboard host:port`.

@@ -200,16 +200,8 @@ Deno.test("databases: errors and edge cases as Redis", async () => {
 
 Deno.test("databases: cluster mode keeps db 0 only, with Redis's errors", async () => {
   if (!haveRedisServer()) return;
-  const node = await startNode({ "cluster-enabled": "yes" });
   const rdir = await tempDir("redis-cluster");
-  const redis = await spawnRedis({
-    "cluster-enabled": "yes",
-    "cluster-config-file": join(rdir, "nodes.conf"),
-    dir: rdir,
-  });
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
+  await withNodeAndRedis(async (a, b) => {
     for (
       const c of [
         ["select", "0"],
@@ -228,12 +220,14 @@ Deno.test("databases: cluster mode keeps db 0 only, with Redis's errors", async 
       const [ra, rb] = await callBoth(a, b, c);
       assert.equal(show(ra), show(rb), `reply to ${cmdText(c)}`);
     }
-  } finally {
-    a.close();
-    b.close();
-    await node.stop();
-    await redis.stop();
-  }
+  }, {
+    ours: { "cluster-enabled": "yes" },
+    redis: {
+      "cluster-enabled": "yes",
+      "cluster-config-file": join(rdir, "nodes.conf"),
+      dir: rdir,
+    },
+  });
 });
 
 Deno.test("databases: WATCH, blocking and notifications are per database; SWAPDB wakes and fails them", async () => {

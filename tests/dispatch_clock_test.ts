@@ -63,7 +63,7 @@ Deno.test("dispatch: the carried command clock is the client's, not shared by se
         // The batch's own next command starts where its previous one ended (1,000 ms).
         setNowMs(2_250);
         assert.equal(dispatch(a.server, ca, argv("STRLEN", "k")), undefined);
-      });
+      }, a.server.now);
     });
     // B's SET started and ended at 1,500 ms; from A's carried reading it would take 500,000 µs.
     assert.equal(await usecOf(b, "set"), 0);

@@ -105,7 +105,7 @@ Deno.test({
       } finally {
         c.close();
       }
-      assert.equal((await node.child.status).code, 1);
+      assert.equal(await node.exited(), 1);
       assert.match(node.output(), /Fatal: can't update cluster config file\./);
     } finally {
       await node.kill();

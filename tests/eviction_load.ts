@@ -14,7 +14,7 @@
  * rates, evicted keys per second while writing, and the errors seen.
  */
 
-import { RespClient } from "./harness.ts";
+import { RespClient, writeAllReadReplies } from "./harness.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import { prng } from "./prng.ts";
 
@@ -44,7 +44,8 @@ export interface EvictionLoadResult {
   redis: EvictionSide;
 }
 
-async function infoField(c: RespClient, field: string): Promise<number> {
+/** An integer field of INFO ALL. */
+export async function infoField(c: RespClient, field: string): Promise<number> {
   const text = String(await c.call("INFO", "all"));
   const m = text.match(new RegExp(`^${field}:(\\d+)`, "m"));
   if (m === null) throw new Error(`no ${field} in INFO`);
@@ -68,31 +69,8 @@ function encode(cmd: string[]): Uint8Array[] {
 }
 
 /** Send `cmds` (ASCII arguments) in one write, read every reply. */
-export function pipeline(c: RespClient, cmds: string[][]): Promise<RespValue[]> {
+function pipeline(c: RespClient, cmds: string[][]): Promise<RespValue[]> {
   return writeAllReadReplies(c, cmds.flatMap(encode), cmds.length, 60_000);
-}
-
-/** Write the encoded `parts` in one write, then read `replies` replies (each within `timeoutMs`). */
-export async function writeAllReadReplies(
-  c: RespClient,
-  parts: Uint8Array[],
-  replies: number,
-  timeoutMs: number,
-): Promise<RespValue[]> {
-  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    buf.set(p, o);
-    o += p.length;
-  }
-  await c.writeRaw(buf);
-  const out: RespValue[] = [];
-  for (let i = 0; i < replies; i++) {
-    const v = await c.readValue(timeoutMs);
-    if (v === null) throw new Error("connection closed");
-    out.push(v);
-  }
-  return out;
 }
 
 function noteErrors(replies: RespValue[], errors: Set<string>): void {

@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import { callBoth, type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 import {
-  encodeCommand,
   haveRedisServer,
+  pipelined,
   RespClient,
   spawnNode,
   spawnRedis,
@@ -20,22 +20,13 @@ import {
 } from "./harness.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import { prng } from "./prng.ts";
-import { evictionText, runEvictionLoad, writeAllReadReplies } from "./eviction_load.ts";
+import { evictionText, infoField as info, OOM, runEvictionLoad } from "./eviction_load.ts";
 import { readRdb } from "../protocol/rdb_file.ts";
 import { DEFAULT_RDB_OPTIONS } from "../protocol/rdb_object.ts";
 
-export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
-
-async function info(c: RespClient, field: string): Promise<number> {
-  const text = String(await c.call("INFO", "all"));
-  const m = text.match(new RegExp(`^${field}:(\\d+)`, "m"));
-  if (m === null) throw new Error(`no ${field} in INFO`);
-  return Number(m[1]);
-}
-
-/** Send `cmds` in one write, read every reply. */
-export function pipeline(c: RespClient, cmds: Cmd[]): Promise<RespValue[]> {
-  return writeAllReadReplies(c, cmds.map((x) => encodeCommand(x)), cmds.length, 30_000);
+/** Send `cmds` in one write, read every reply (a load of large values can take a while). */
+function pipeline(c: RespClient, cmds: Cmd[]): Promise<RespValue[]> {
+  return pipelined(c, cmds, 30_000);
 }
 
 const w = (line: string): Cmd => line.split(" ");

@@ -18,7 +18,6 @@ import { Cluster as RedisCluster } from "ioredis";
 import {
   haveRedisServer,
   RespClient,
-  run,
   sleep,
   type SpawnedProcess,
   spawnNode,
@@ -26,6 +25,7 @@ import {
   startNode,
   waitFor,
 } from "./harness.ts";
+import { call, redisCliCreate } from "./cluster_fixture.ts";
 
 const HOST = "127.0.0.1";
 const NODE_TIMEOUT_MS = 2000;
@@ -43,15 +43,6 @@ interface NodeLine {
   flags: string[];
   masterId: string | null;
   slots: string[];
-}
-
-async function call(port: number, ...args: string[]): Promise<unknown> {
-  const c = await RespClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
 }
 
 async function tryCall(port: number, ...args: string[]): Promise<unknown> {
@@ -157,15 +148,7 @@ async function scenario(kind: Kind): Promise<Result> {
   let writer: Writer | null = null;
   const alivePorts = () => procs.filter((p) => p !== null).map((p) => p!.port);
   try {
-    const created = await run("redis-cli", [
-      "--cluster",
-      "create",
-      ...ports.map((p) => `${HOST}:${p}`),
-      "--cluster-replicas",
-      "1",
-      "--cluster-yes",
-    ], { timeoutMs: 60_000 });
-    assert.equal(created.code, 0, `${kind}: create failed\n${created.stdout}\n${created.stderr}`);
+    await redisCliCreate(ports, 1);
     await waitFor(
       `${kind}: 3 replicas known and cluster ok everywhere`,
       async () => {

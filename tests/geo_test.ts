@@ -9,13 +9,24 @@
  */
 
 import assert from "node:assert/strict";
+import { RawReplica } from "./raw_replica.ts";
 import { haveRedisServer, RespClient, startNode } from "./harness.ts";
-import { callBoth, type Cmd, cmdText, show, untilMarker, withNodeAndRedis } from "./compare.ts";
+import {
+  binWords,
+  callBoth,
+  type Cmd,
+  cmdText,
+  keyspaceEventsBoth,
+  sameDirtyCounts,
+  show,
+  withNodeAndRedis,
+} from "./compare.ts";
 import { prng } from "./prng.ts";
+import { fromLatin1 } from "../protocol/bytes.ts";
 
 /** Arguments as latin1 bytes (one char per byte: "\x00", "\xff" are single bytes). */
-const bin = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const words = (line: string): Cmd => line.split(" ").filter((w) => w !== "").map(bin);
+const bin = fromLatin1;
+const words = binWords;
 
 const LAT_MAX = 85.05112878;
 const KEYS = ["ga", "gb", "dst", "dst2", "str"];
@@ -569,42 +580,29 @@ Deno.test({
   name: "geo: keyspace events as redis-server",
   ignore: !haveRedisServer(),
   fn: async () => {
-    await withNodeAndRedis(async (a, b, node) => {
-      const subs: RespClient[] = [];
-      try {
-        for (const port of [node.port, (b.conn.remoteAddr as Deno.NetAddr).port]) {
-          const s = await RespClient.connect(port);
-          subs.push(s);
-          await s.call("CONFIG", "SET", "notify-keyspace-events", "KEA");
-          await s.callRaw("PSUBSCRIBE", "__key*__:*");
-        }
-        const script = [
-          `GEOADD Sicily ${SICILY}`,
-          "GEOADD Sicily NX 1 2 Palermo",
-          "GEOADD Sicily CH 1 2 Palermo",
-          "GEOADD Sicily 200 2 bad",
-          "GEORADIUS Sicily 15 37 200 km STORE dst",
-          "GEORADIUS Sicily 15 37 200 km STORE dst",
-          "GEORADIUSBYMEMBER Sicily Catania 200 km STOREDIST dst2",
-          "GEOSEARCHSTORE dst3 Sicily FROMMEMBER Catania BYRADIUS 200 km",
-          "GEOSEARCHSTORE dst3 Sicily FROMMEMBER Catania BYRADIUS 1 m",
-          "GEOSEARCHSTORE dst3 Sicily FROMMEMBER Catania BYRADIUS 1 m",
-          "GEOSEARCHSTORE dst2 nokey FROMMEMBER Catania BYRADIUS 1 m",
-          "GEORADIUS nokey 15 37 200 km STORE dst",
-          "GEOSEARCH Sicily FROMMEMBER Catania BYRADIUS 200 km",
-          "GEOSEARCH nokey FROMMEMBER Catania BYRADIUS 200 km",
-          "GEOPOS nokey a",
-          "GEODIST nokey a b",
-        ].map(words);
-        for (const c of script) await callBoth(a, b, c);
-        const got: string[][] = [];
-        for (const s of subs) got.push((await untilMarker(s, "end")).map(show));
-        assert.deepEqual(got[0], got[1]);
-        assert.ok(got[1].some((m) => m.includes('"georadiusstore"')));
-        assert.ok(got[1].some((m) => m.includes('"geosearchstore"')));
-      } finally {
-        for (const s of subs) s.close();
-      }
+    await withNodeAndRedis(async (a, b) => {
+      const script = [
+        `GEOADD Sicily ${SICILY}`,
+        "GEOADD Sicily NX 1 2 Palermo",
+        "GEOADD Sicily CH 1 2 Palermo",
+        "GEOADD Sicily 200 2 bad",
+        "GEORADIUS Sicily 15 37 200 km STORE dst",
+        "GEORADIUS Sicily 15 37 200 km STORE dst",
+        "GEORADIUSBYMEMBER Sicily Catania 200 km STOREDIST dst2",
+        "GEOSEARCHSTORE dst3 Sicily FROMMEMBER Catania BYRADIUS 200 km",
+        "GEOSEARCHSTORE dst3 Sicily FROMMEMBER Catania BYRADIUS 1 m",
+        "GEOSEARCHSTORE dst3 Sicily FROMMEMBER Catania BYRADIUS 1 m",
+        "GEOSEARCHSTORE dst2 nokey FROMMEMBER Catania BYRADIUS 1 m",
+        "GEORADIUS nokey 15 37 200 km STORE dst",
+        "GEOSEARCH Sicily FROMMEMBER Catania BYRADIUS 200 km",
+        "GEOSEARCH nokey FROMMEMBER Catania BYRADIUS 200 km",
+        "GEOPOS nokey a",
+        "GEODIST nokey a b",
+      ].map(words);
+      const got = await keyspaceEventsBoth(a, b, script);
+      assert.deepEqual(got[0], got[1]);
+      assert.ok(got[1].some((m) => m.includes('"georadiusstore"')));
+      assert.ok(got[1].some((m) => m.includes('"geosearchstore"')));
     });
   },
 });
@@ -614,10 +612,6 @@ Deno.test({
   ignore: !haveRedisServer(),
   fn: async () => {
     await withNodeAndRedis(async (a, b) => {
-      const dirty = async (c: RespClient) => {
-        const info = String(await c.call("INFO", "persistence"));
-        return Number(/rdb_changes_since_last_save:(\d+)/.exec(info)![1]);
-      };
       const script = [
         `GEOADD Sicily ${SICILY}`,
         "GEOADD Sicily 1 2 a 3 4 b",
@@ -635,14 +629,7 @@ Deno.test({
         "GEOSEARCH Sicily FROMLONLAT 1 2 BYBOX 2000 2000 km",
         "GEORADIUS Sicily 15 37 2000 km",
       ].map(words);
-      let da0 = await dirty(a);
-      let db0 = await dirty(b);
-      for (const c of script) {
-        await callBoth(a, b, c);
-        const [da, db] = [await dirty(a), await dirty(b)];
-        assert.equal(da - da0, db - db0, `dirty after ${cmdText(c)}`);
-        [da0, db0] = [da, db];
-      }
+      await sameDirtyCounts(a, b, script);
     });
   },
 });
@@ -710,99 +697,15 @@ Deno.test({
   },
 });
 
-/**
- * A fake replica of `port`: handshake, PSYNC ? -1, the RDB payload skipped; `until` collects
- * the stream up to a command that contains `marker`.
- */
-class StreamReader {
-  private buf = new Uint8Array(0);
-  private constructor(private readonly conn: Deno.TcpConn) {}
-
-  static async attach(port: number): Promise<StreamReader> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const r = new StreamReader(conn);
-    for (const c of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"]]) {
-      await r.send(c);
-      assert.equal(await r.line(), "+OK");
-    }
-    await r.send(["PSYNC", "?", "-1"]);
-    assert.match(await r.line(), /^\+FULLRESYNC /);
-    const head = await r.line();
-    assert.match(head, /^\$\d+$/);
-    await r.take(Number(head.slice(1)));
-    return r;
-  }
-
-  private async send(args: string[]): Promise<void> {
-    let s = `*${args.length}\r\n`;
-    for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
-    await this.conn.write(new TextEncoder().encode(s));
-  }
-
-  private async more(): Promise<void> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.conn.read(chunk);
-    if (n === null) throw new Error("replication link closed");
-    const m = new Uint8Array(this.buf.length + n);
-    m.set(this.buf);
-    m.set(chunk.subarray(0, n), this.buf.length);
-    this.buf = m;
-  }
-
-  private async line(): Promise<string> {
-    for (;;) {
-      const nl = this.buf.indexOf(10);
-      if (nl !== -1) {
-        const l = String.fromCharCode(...this.buf.subarray(0, nl)).replace(/\r$/, "");
-        this.buf = this.buf.subarray(nl + 1);
-        if (l !== "") return l; // keepalive newlines
-        continue;
-      }
-      await this.more();
-    }
-  }
-
-  private async take(n: number): Promise<Uint8Array> {
-    while (this.buf.length < n) await this.more();
-    const out = this.buf.slice(0, n);
-    this.buf = this.buf.subarray(n);
-    return out;
-  }
-
-  /** The commands received, as text, up to and including the one holding `marker`. */
-  async until(marker: string): Promise<string[]> {
-    const out: string[] = [];
-    for (;;) {
-      const head = await this.line();
-      assert.match(head, /^\*\d+$/);
-      const args: string[] = [];
-      for (let i = Number(head.slice(1)); i > 0; i--) {
-        const len = await this.line();
-        args.push(String.fromCharCode(...await this.take(Number(len.slice(1)))));
-        await this.take(2);
-      }
-      const text = args.join(" ");
-      if (text !== "PING") out.push(text);
-      if (text.includes(marker)) return out;
-    }
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch { /* closed */ }
-  }
-}
-
 Deno.test({
   name: "geo: the replication stream is redis-server's (GEOADD goes as ZADD)",
   ignore: !haveRedisServer(),
   fn: async () => {
     await withNodeAndRedis(async (a, b, node) => {
-      const readers: StreamReader[] = [];
+      const readers: RawReplica[] = [];
       try {
         for (const port of [node.port, (b.conn.remoteAddr as Deno.NetAddr).port]) {
-          readers.push(await StreamReader.attach(port));
+          readers.push(await RawReplica.attach(port));
         }
         const script = [
           `GEOADD Sicily ${SICILY}`,
@@ -825,8 +728,8 @@ Deno.test({
         ].map(words);
         for (const c of script) await callBoth(a, b, c);
         const [ours, theirs] = [
-          await readers[0].until("geo-marker"),
-          await readers[1].until("geo-marker"),
+          await readers[0].commandsUntil("geo-marker"),
+          await readers[1].commandsUntil("geo-marker"),
         ];
         assert.deepEqual(ours, theirs);
         assert.ok(

@@ -1,6 +1,7 @@
 /**
  * Test harness: free ports (tests/ports.ts), an in-process node, a node as a spawned `cli.ts` process, a real
- * `redis-server`, and a raw RESP client that shows replies exactly.
+ * `redis-server`, a raw RESP client that shows replies exactly, and pipelining (many commands in
+ * one write, their replies read in order).
  */
 
 import { Config } from "../server/config.ts";
@@ -8,6 +9,7 @@ import { Server } from "../server/server.ts";
 import { Logger } from "../server/log.ts";
 import { decodeValue, type Plain, type RespValue, toPlain } from "../protocol/resp_value.ts";
 import { setTimeout as sleep } from "node:timers/promises";
+import { concatBytes } from "../protocol/bytes.ts";
 import { freePort } from "./ports.ts";
 
 export { freePort, sleep };
@@ -25,25 +27,24 @@ export interface InProcessNode {
   stop(): Promise<void>;
 }
 
+/** The command-line directives of a test node: `directives` on 127.0.0.1, `port`, `dir`. */
+function nodeArgs(directives: Record<string, string>, port: number, dir: string): string[] {
+  return Object.entries({
+    bind: "127.0.0.1",
+    // Tests drive nodes with DEBUG (DIGEST, RELOAD, SLEEP...), as the reference redis-server.
+    "enable-debug-command": "yes",
+    ...directives,
+    port: String(port),
+    dir,
+  }).flatMap(([k, v]) => [`--${k}`, v]);
+}
+
 /** Start a node inside the test process. `directives` are redis.conf names and values. */
 export async function startNode(directives: Record<string, string> = {}): Promise<InProcessNode> {
   const dir = directives.dir ?? await tempDir();
   const port = directives.port ? Number(directives.port) : freePort();
   const config = new Config();
-  const args: string[] = [];
-  for (
-    const [k, v] of Object.entries({
-      bind: "127.0.0.1",
-      // Tests drive nodes with DEBUG (DIGEST, RELOAD, SLEEP...), as the reference redis-server.
-      "enable-debug-command": "yes",
-      ...directives,
-      port: String(port),
-      dir,
-    })
-  ) {
-    args.push(`--${k}`, v);
-  }
-  config.load(null, args);
+  config.load(null, nodeArgs(directives, port, dir));
   const logger = new Logger();
   logger.quiet = true;
   const server = new Server({ config, logger });
@@ -84,11 +85,15 @@ export interface SpawnedProcess {
   stop(signal?: Deno.Signal): Promise<number>;
   /** SIGKILL and wait. */
   kill(): Promise<void>;
+  /** Wait for the process to exit and its output to be read to the end; the exit code. */
+  exited(): Promise<number>;
+  /** Everything printed so far (complete once `exited`, `stop` or `kill` resolved). */
   output(): string;
 }
 
-function collect(stream: ReadableStream<Uint8Array>, into: string[]): void {
-  (async () => {
+/** Read `stream` into `into` (bounded); resolves once the stream has ended. */
+function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  return (async () => {
     const dec = new TextDecoder();
     try {
       for await (const chunk of stream) {
@@ -97,6 +102,37 @@ function collect(stream: ReadableStream<Uint8Array>, into: string[]): void {
       }
     } catch { /* closed */ }
   })();
+}
+
+/** A started server process as a SpawnedProcess: its output (stdout and stderr) collected. */
+function spawned(child: Deno.ChildProcess, port: number, dir: string): SpawnedProcess {
+  const out: string[] = [];
+  const drained = Promise.all([collect(child.stdout, out), collect(child.stderr, out)]);
+  // The exit status can come before the last of the output has been read from the pipes.
+  const exited = async () => {
+    const { code } = await child.status;
+    await drained;
+    return code;
+  };
+  return {
+    port,
+    dir,
+    child,
+    exited,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      return await exited();
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await exited();
+    },
+    output: () => out.join(""),
+  };
 }
 
 async function waitForPing(
@@ -129,45 +165,14 @@ export async function spawnNode(
   const dir = opts.dir ?? directives.dir ?? await tempDir();
   const args = ["run", "-A", `${ROOT}cli.ts`];
   if (opts.configFile) args.push(opts.configFile);
-  for (
-    const [k, v] of Object.entries({
-      bind: "127.0.0.1",
-      // Tests drive nodes with DEBUG (DIGEST, RELOAD, SLEEP...), as the reference redis-server.
-      "enable-debug-command": "yes",
-      ...directives,
-      port: String(port),
-      dir,
-    })
-  ) {
-    args.push(`--${k}`, v);
-  }
+  args.push(...nodeArgs(directives, port, dir));
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
   }).spawn();
-  const out: string[] = [];
-  collect(child.stdout, out);
-  collect(child.stderr, out);
-  const proc: SpawnedProcess = {
-    port,
-    dir,
-    child,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      return (await child.status).code;
-    },
-    async kill() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-    output: () => out.join(""),
-  };
+  const proc = spawned(child, port, dir);
   if (opts.waitReady !== false) {
     try {
       await waitForPing(port, 20000, child);
@@ -212,27 +217,7 @@ export async function spawnRedis(
   }
   const child = new Deno.Command("redis-server", { args, stdout: "piped", stderr: "piped" })
     .spawn();
-  const out: string[] = [];
-  collect(child.stdout, out);
-  collect(child.stderr, out);
-  const proc: SpawnedProcess = {
-    port,
-    dir,
-    child,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch { /* gone */ }
-      return (await child.status).code;
-    },
-    async kill() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await child.status;
-    },
-    output: () => out.join(""),
-  };
+  const proc = spawned(child, port, dir);
   await waitForPing(port, 10000, child);
   return proc;
 }
@@ -270,15 +255,37 @@ export function encodeCommand(args: (string | Uint8Array)[]): Uint8Array {
     const b = typeof a === "string" ? enc.encode(a) : a;
     parts.push(enc.encode(`$${b.length}\r\n`), b, enc.encode("\r\n"));
   }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+  return concatBytes(parts);
+}
+
+/**
+ * Write the encoded commands `parts` in one write, then read `replies` replies (each within
+ * `timeoutMs`): the node runs them back to back, however slow the machine is, which a test needs
+ * when they must all land while something is in progress.
+ */
+export async function writeAllReadReplies(
+  c: RespClient,
+  parts: Uint8Array[],
+  replies: number,
+  timeoutMs = 10_000,
+): Promise<RespValue[]> {
+  await c.writeRaw(concatBytes(parts));
+  const out: RespValue[] = [];
+  for (let i = 0; i < replies; i++) {
+    const v = await c.readValue(timeoutMs);
+    if (v === null) throw new Error(`connection closed after ${i} replies`);
+    out.push(v);
   }
   return out;
+}
+
+/** Send `cmds` in one write and read their replies, in order (see writeAllReadReplies). */
+export function pipelined(
+  c: RespClient,
+  cmds: (string | Uint8Array)[][],
+  timeoutMs = 10_000,
+): Promise<RespValue[]> {
+  return writeAllReadReplies(c, cmds.map((cmd) => encodeCommand(cmd)), cmds.length, timeoutMs);
 }
 
 /** A minimal RESP client for tests: exact replies, raw writes, one request at a time or piped. */

@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { RawReplica } from "./raw_replica.ts";
 import { decodeValue } from "../protocol/resp_value.ts";
 import {
   encodeCommand,
@@ -437,73 +438,6 @@ Deno.test({
   },
 });
 
-/** A fake replica: REPLCONF, PSYNC ? -1, the RDB payload skipped, then the raw command stream. */
-class RawReplica {
-  private buf = new Uint8Array(0);
-  private constructor(private readonly conn: Deno.TcpConn) {}
-
-  static async attach(port: number): Promise<RawReplica> {
-    const r = new RawReplica(await Deno.connect({ hostname: "127.0.0.1", port }));
-    for (const c of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"]]) {
-      await r.conn.write(encodeCommand(c));
-      assert.equal(await r.line(), "+OK");
-    }
-    await r.conn.write(encodeCommand(["PSYNC", "?", "-1"]));
-    assert.match(await r.line(), /^\+FULLRESYNC [0-9a-f]{40} \d+$/);
-    const head = await r.line();
-    assert.match(head, /^\$\d+$/);
-    await r.take(Number(head.slice(1)));
-    return r;
-  }
-
-  private async more(): Promise<void> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.conn.read(chunk);
-    if (n === null) throw new Error("replication link closed");
-    const m = new Uint8Array(this.buf.length + n);
-    m.set(this.buf);
-    m.set(chunk.subarray(0, n), this.buf.length);
-    this.buf = m;
-  }
-
-  private async line(): Promise<string> {
-    for (;;) {
-      const nl = this.buf.indexOf(10);
-      if (nl !== -1) {
-        const l = latin1(this.buf.subarray(0, nl)).replace(/\r$/, "");
-        this.buf = this.buf.subarray(nl + 1);
-        if (l !== "") return l; // keepalive newlines before the payload
-        continue;
-      }
-      await this.more();
-    }
-  }
-
-  private async take(n: number): Promise<void> {
-    while (this.buf.length < n) await this.more();
-    this.buf = this.buf.subarray(n);
-  }
-
-  /** The stream up to and including the first occurrence of `marker`. */
-  async until(marker: string): Promise<string> {
-    for (;;) {
-      const s = latin1(this.buf);
-      const at = s.indexOf(marker);
-      if (at !== -1) {
-        this.buf = this.buf.subarray(at + marker.length);
-        return s.slice(0, at + marker.length);
-      }
-      await this.more();
-    }
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch { /* closed */ }
-  }
-}
-
 /** Two elements whose registers are below `limit`, then one whose register is not. */
 function partlyApplied(limit: number): string[] {
   const under: string[] = [];
@@ -549,7 +483,7 @@ async function sideEffects(port: number, script: Cmd[]) {
       );
     }
     await c.call("SET", "{k}end-marker", "1");
-    const stream = await rep.until("{k}end-marker");
+    const stream = await rep.textUntil("{k}end-marker");
     const events = (await untilMarker(sub, "end")).map((v) => show(v));
     return { steps, stream, events };
   } finally {

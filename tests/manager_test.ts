@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import {
   freePort,
   haveRedisServer,
-  RespClient,
   run,
   sleep,
   type SpawnedProcess,
@@ -16,6 +15,7 @@ import {
   spawnRedis,
   waitFor,
 } from "./harness.ts";
+import { call } from "./cluster_fixture.ts";
 import {
   configSignature,
   myselfLine,
@@ -33,15 +33,6 @@ function cli(args: string[], timeoutMs = 120_000) {
 
 function redisCli(args: string[]) {
   return run("redis-cli", args, { timeoutMs: 60_000 });
-}
-
-async function call(port: number, ...args: string[]) {
-  const c = await RespClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
 }
 
 async function nodes(port: number): Promise<NodeLine[]> {

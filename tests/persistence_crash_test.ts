@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RespClient, spawnNode, waitFor } from "./harness.ts";
-import { debugDigest as digest, infoField as info, pipelined } from "./rdb_helpers.ts";
+import { pipelined, RespClient, spawnNode, waitFor } from "./harness.ts";
+import { debugDigest as digest, infoField as info } from "./rdb_helpers.ts";
 
 Deno.test("crash: killed mid-BGSAVE, a node restarts from the last complete dump.rdb", async () => {
   const node = await spawnNode({ save: "", "rdb-key-save-delay": "2000" });

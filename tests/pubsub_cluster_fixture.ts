@@ -6,8 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { RespClient, run, type SpawnedProcess, spawnNode, spawnRedis, waitFor } from "./harness.ts";
-import { call, nodesOf, stopAll } from "./cluster_fixture.ts";
+import { RespClient, type SpawnedProcess, spawnNode, spawnRedis, waitFor } from "./harness.ts";
+import { call, nodesOf, redisCliCreate, stopAll } from "./cluster_fixture.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import { keyHashSlotBinary } from "../protocol/slot.ts";
 
@@ -194,15 +194,7 @@ export async function sixNodes(
   );
   try {
     const ports = procs.map((p) => p.port);
-    const r = await run("redis-cli", [
-      "--cluster",
-      "create",
-      ...ports.map((p) => `127.0.0.1:${p}`),
-      "--cluster-replicas",
-      "1",
-      "--cluster-yes",
-    ], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `create failed:\n${r.stdout}\n${r.stderr}`);
+    await redisCliCreate(ports, 1);
     await waitAgreed(ports, 6);
     const ls = await nodesOf(ports[0]);
     const portOfId = (id: string) =>

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { encodeCommand, type RespClient } from "./harness.ts";
+import type { RespClient } from "./harness.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 
 const enc = new TextEncoder();
@@ -153,29 +153,4 @@ export async function infoField(
 ): Promise<string> {
   const text = String(await c.call("INFO", section));
   return text.match(new RegExp(`^${field}:(.*)$`, "m"))?.[1].trim() ?? "";
-}
-
-/**
- * Send `cmds` in one write and read their replies: the node runs them back to back, however slow
- * the machine is, which a test needs when they must all land while something is in progress.
- */
-export async function pipelined(
-  c: RespClient,
-  cmds: (string | Uint8Array)[][],
-): Promise<RespValue[]> {
-  const parts = cmds.map((cmd) => encodeCommand(cmd));
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  await c.writeRaw(all);
-  const replies: RespValue[] = [];
-  for (let i = 0; i < cmds.length; i++) {
-    const v = await c.readValue();
-    assert.ok(v !== null, "connection closed");
-    replies.push(v);
-  }
-  return replies;
 }

@@ -28,6 +28,7 @@ import {
   tempDir,
   waitFor,
 } from "./harness.ts";
+import { call, redisCliCreate } from "./cluster_fixture.ts";
 import { keyHashSlotBinary } from "../protocol/slot.ts";
 
 const HOST = "127.0.0.1";
@@ -38,15 +39,6 @@ const DIRECTIVES = {
   "cluster-node-timeout": "2000",
   "repl-diskless-sync-delay": "0",
 };
-
-async function call(port: number, ...args: string[]): Promise<unknown> {
-  const c = await RespClient.connect(port);
-  try {
-    return await c.call(...args);
-  } finally {
-    c.close();
-  }
-}
 
 interface NodeLine {
   id: string;
@@ -161,15 +153,7 @@ Deno.test({
     const ports = procs.map((p) => p.port);
     let client: RedisCluster | null = null;
     try {
-      const created = await run("redis-cli", [
-        "--cluster",
-        "create",
-        ...ports.map((p) => `${HOST}:${p}`),
-        "--cluster-replicas",
-        "1",
-        "--cluster-yes",
-      ], { timeoutMs: 60_000 });
-      assert.equal(created.code, 0, `create failed\n${created.stdout}\n${created.stderr}`);
+      await redisCliCreate(ports, 1);
       await waitFor(
         "cluster ok with 3 replicas everywhere",
         async () => {

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { RawReplica } from "./raw_replica.ts";
 import {
   haveRedisServer,
   RespClient,
@@ -89,7 +90,7 @@ Deno.test("replication: our master and our replica", async () => {
     await waitFor(
       "expired key deleted on the replica",
       async () => (await r.call("DBSIZE")) === (await m.call("DBSIZE")) && await converged(m, r),
-      5000,
+      30000,
     );
 
     // The replica refuses writes; ROLE and INFO on both sides.
@@ -131,7 +132,7 @@ Deno.test("replication: our master and our replica", async () => {
     await waitFor(
       "partial resync",
       () => master.server.replication.syncPartialOk === partialBefore + 1,
-      5000,
+      30000,
     );
     assert.equal(master.server.replication.syncFull, fullBefore);
     await waitFor("converged after partial resync", () => converged(m, r));
@@ -141,7 +142,13 @@ Deno.test("replication: our master and our replica", async () => {
     await sleep(1100); // the cron resizes the backlog
     await m.call("CLIENT", "KILL", "TYPE", "replica");
     for (let i = 0; i < 300; i++) await m.call("SET", `burst:${i}`, "y".repeat(100));
-    await waitFor("full resync", () => master.server.replication.syncFull === fullBefore + 1, 5000);
+    // The replica reconnects at its next replication cron (1 s) and asks again: a bound, not a
+    // delay (5 s was too short for a machine running other suites).
+    await waitFor(
+      "full resync",
+      () => master.server.replication.syncFull === fullBefore + 1,
+      30000,
+    );
     await waitFor("converged after full resync", () => converged(m, r));
 
     // Promotion keeps the old replid as replid2.
@@ -297,81 +304,6 @@ Deno.test({
   },
 });
 
-/** A fake replica: handshake, PSYNC ? -1, skip the RDB payload, then collect the raw stream. */
-class RawReplica {
-  private buf = new Uint8Array(0);
-  private constructor(private readonly conn: Deno.TcpConn) {}
-
-  static async attach(port: number): Promise<RawReplica> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const r = new RawReplica(conn);
-    for (const cmd of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"]]) {
-      await r.send(cmd);
-      assert.equal(await r.line(), "+OK");
-    }
-    await r.send(["PSYNC", "?", "-1"]);
-    assert.match(await r.line(), /^\+FULLRESYNC [0-9a-f]{40} \d+$/);
-    const head = await r.line();
-    assert.match(head, /^\$\d+$/);
-    await r.take(Number(head.slice(1)));
-    return r;
-  }
-
-  async send(args: string[]): Promise<void> {
-    let s = `*${args.length}\r\n`;
-    for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
-    await this.conn.write(new TextEncoder().encode(s));
-  }
-
-  private async more(): Promise<void> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.conn.read(chunk);
-    if (n === null) throw new Error("closed");
-    const m = new Uint8Array(this.buf.length + n);
-    m.set(this.buf);
-    m.set(chunk.subarray(0, n), this.buf.length);
-    this.buf = m;
-  }
-
-  async line(): Promise<string> {
-    for (;;) {
-      const nl = this.buf.indexOf(10);
-      if (nl !== -1) {
-        const l = new TextDecoder().decode(this.buf.subarray(0, nl)).replace(/\r$/, "");
-        this.buf = this.buf.subarray(nl + 1);
-        if (l === "") continue; // keepalive newlines
-        return l;
-      }
-      await this.more();
-    }
-  }
-
-  async take(n: number): Promise<Uint8Array> {
-    while (this.buf.length < n) await this.more();
-    const out = this.buf.slice(0, n);
-    this.buf = this.buf.subarray(n);
-    return out;
-  }
-
-  /** Everything received within `quietMs` of silence, as text. */
-  async drain(quietMs = 300): Promise<string> {
-    for (;;) {
-      const p = this.more().then(() => true, () => false);
-      const timeout = sleep(quietMs).then(() => false);
-      if (!(await Promise.race([p, timeout]))) break;
-    }
-    const s = new TextDecoder().decode(this.buf);
-    this.buf = new Uint8Array(0);
-    return s;
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch { /* closed */ }
-  }
-}
-
 Deno.test({
   name: "replication: the propagated stream matches real redis-server byte for byte",
   ignore: !haveRedisServer(),
@@ -485,7 +417,7 @@ Deno.test("replication: after a promotion a former sibling and the old master re
     assert.equal(b.server.replication.syncPartialOk, 2);
     // Killing the master client on a replica drops the link; it continues from the backlog.
     assert.equal(await cc.call("CLIENT", "KILL", "TYPE", "master"), 1);
-    await waitFor("c partially resynced", () => b.server.replication.syncPartialOk === 3, 5000);
+    await waitFor("c partially resynced", () => b.server.replication.syncPartialOk === 3, 30000);
     await waitFor("c up again", () => linkUp(cc));
     await cb.call("SET", "after", "promotion");
     assert.equal(await cb.call("WAIT", "2", "2000"), 2);
@@ -517,7 +449,7 @@ Deno.test("replication: the replica authenticates with masterauth", async () => 
     assert.match(info, /master_link_down_since_seconds:-1\r\n/);
     assert.deepEqual((await r.call("ROLE") as unknown[]).slice(4), [-1]);
     assert.equal(await r.call("CONFIG", "SET", "masterauth", "s3cret"), "OK");
-    await waitFor("link up with masterauth", () => linkUp(r), 5000);
+    await waitFor("link up with masterauth", () => linkUp(r), 30000);
     await waitFor("key replicated", async () => (await r.call("GET", "secret-key")) === "v");
     info = String(await r.call("INFO", "replication"));
     assert.doesNotMatch(info, /master_link_down_since_seconds/);

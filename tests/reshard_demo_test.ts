@@ -27,7 +27,6 @@ import {
   type SpawnedProcess,
   spawnNode,
   spawnRedis,
-  waitFor,
 } from "./harness.ts";
 import { populate, readKey } from "./rdb_helpers.ts";
 import {
@@ -46,6 +45,7 @@ import {
   waitAllKnow,
   waitAllOk,
   waitChecked,
+  waitRolesSeen,
 } from "./cluster_fixture.ts";
 import { keyHashSlotBinary } from "../protocol/slot.ts";
 
@@ -148,19 +148,7 @@ async function sixNodes(): Promise<
   try {
     const entry = cl.ports[0];
     // Replicas are confirmed by gossip: every node must see 3 masters and 3 replicas.
-    await waitFor(
-      "3 masters + 3 replicas seen by every node",
-      async () => {
-        for (const p of cl.ports) {
-          const ls = await nodesOf(p);
-          if (ls.filter((l) => l.flags.includes("slave")).length !== 3) return false;
-          if (ls.filter((l) => l.flags.includes("master")).length !== 3) return false;
-        }
-        return true;
-      },
-      30_000,
-      200,
-    );
+    await waitRolesSeen(cl.ports, { replicas: 3, masters: 3 });
     await waitChecked(entry, 30_000);
     const ms = await mastersOf(entry);
     assert.equal(ms.length, 3);

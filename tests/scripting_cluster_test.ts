@@ -12,7 +12,7 @@ import { Cluster as IoCluster } from "ioredis";
 import { createCluster as createNodeRedisCluster, defineScript } from "redis";
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import Redlock from "redlock";
-import { haveRedisServer, RespClient, waitFor } from "./harness.ts";
+import { haveRedisServer, RespClient } from "./harness.ts";
 import {
   call,
   createCluster,
@@ -21,6 +21,7 @@ import {
   nodesOf,
   stopAll,
   waitChecked,
+  waitRolesSeen,
 } from "./cluster_fixture.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 
@@ -62,18 +63,7 @@ Deno.test({
     const cl = await createCluster(6, { replicas: 1 });
     let io: IoCluster | null = null;
     try {
-      await waitFor(
-        "3 masters + 3 replicas seen by every node",
-        async () => {
-          for (const p of cl.ports) {
-            const ls = await nodesOf(p);
-            if (ls.filter((l) => l.flags.includes("slave")).length !== 3) return false;
-          }
-          return true;
-        },
-        30_000,
-        200,
-      );
+      await waitRolesSeen(cl.ports, { replicas: 3 });
       await waitChecked(cl.ports[0], 30_000);
       const t = await topology(cl.ports[0]);
       assert.equal(t.masters.length, 3);

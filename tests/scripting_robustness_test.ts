@@ -182,7 +182,9 @@ Deno.test({
       );
       // Meanwhile a long script starts; once the MIGRATE is answered, the transaction's EVAL
       // must wait for the script to end.
-      const long = b.call("EVAL", `${spin(800)} return redis.call('INCR', 'order')`, "0");
+      // 3 s: the node must still be in the script when c's PING reaches it, however loaded the
+      // machine (with 800 ms, a run beside other suites saw the script end before any -BUSY).
+      const long = b.call("EVAL", `${spin(3000)} return redis.call('INCR', 'order')`, "0");
       long.catch(() => {});
       await untilBusy(c);
       target.release();

@@ -22,15 +22,9 @@
  */
 
 import assert from "node:assert/strict";
+import { RawReplica } from "./raw_replica.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
-import {
-  encodeCommand,
-  haveRedisServer,
-  RespClient,
-  spawnRedis,
-  startNode,
-  waitFor,
-} from "./harness.ts";
+import { haveRedisServer, pipelined, RespClient, spawnRedis, startNode } from "./harness.ts";
 import { type Cmd, cmdText, show, untilMarker } from "./compare.ts";
 import {
   CONVERSION_ERROR,
@@ -42,6 +36,8 @@ import {
   strcmpC,
 } from "../commands/sort.ts";
 import { prng } from "./prng.ts";
+import { fromLatin1 } from "../protocol/bytes.ts";
+import { ownAllSlots } from "./cluster_fixture.ts";
 
 /**
  * A redis-server in the C locale: Redis calls setlocale(LC_COLLATE, ""), so its ALPHA order is
@@ -58,11 +54,7 @@ async function spawnRedisC(directives: Record<string, string>) {
   }
 }
 
-const bin = (s: string) => {
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
-  return b;
-};
+const bin = fromLatin1;
 const argvOf = (c: Cmd) => c.map((a) => typeof a === "string" ? bin(a) : a);
 
 /** show(), telling RESP3 sets and pushes from arrays (show() renders them alike). */
@@ -183,24 +175,8 @@ async function startPair(proto: 2 | 3): Promise<Pair> {
 }
 
 /** Send the commands pipelined to one server; their replies in order. */
-async function pipeline(c: RespClient, cmds: Cmd[]): Promise<RespValue[]> {
-  const parts = cmds.map((x) => encodeCommand(argvOf(x)));
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const all = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  await c.writeRaw(all);
-  const out: RespValue[] = [];
-  for (let i = 0; i < cmds.length; i++) {
-    const v = await c.readValue(20_000);
-    if (v === null) throw new Error(`connection closed after ${i} replies`);
-    out.push(v);
-  }
-  return out;
+function pipeline(c: RespClient, cmds: Cmd[]): Promise<RespValue[]> {
+  return pipelined(c, cmds.map(argvOf), 20_000);
 }
 
 // ---------------------------------------------------------------- edge cases
@@ -718,65 +694,6 @@ for (const [seed, proto] of [[1001, 2], [2002, 3]] as const) {
 
 // ---------------------------------------------------------------- events and propagation
 
-/** A fake replica: handshake, PSYNC ? -1, skip the RDB, then read the stream. */
-class RawReplica {
-  private buf = new Uint8Array(0);
-  private constructor(private readonly conn: Deno.TcpConn) {}
-
-  static async attach(port: number): Promise<RawReplica> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const r = new RawReplica(conn);
-    for (const c of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"]]) {
-      await conn.write(encodeCommand(c));
-      assert.equal(await r.line(), "+OK");
-    }
-    await conn.write(encodeCommand(["PSYNC", "?", "-1"]));
-    assert.match(await r.line(), /^\+FULLRESYNC /);
-    const head = await r.line();
-    assert.match(head, /^\$\d+$/);
-    await r.until((b) => b.length >= Number(head.slice(1)));
-    r.buf = r.buf.subarray(Number(head.slice(1)));
-    return r;
-  }
-
-  private async more(): Promise<void> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.conn.read(chunk);
-    if (n === null) throw new Error("replication link closed");
-    const m = new Uint8Array(this.buf.length + n);
-    m.set(this.buf);
-    m.set(chunk.subarray(0, n), this.buf.length);
-    this.buf = m;
-  }
-
-  private async until(done: (b: Uint8Array) => boolean): Promise<void> {
-    while (!done(this.buf)) await this.more();
-  }
-
-  async line(): Promise<string> {
-    for (;;) {
-      await this.until((b) => b.indexOf(10) >= 0);
-      const nl = this.buf.indexOf(10);
-      const l = new TextDecoder().decode(this.buf.subarray(0, nl)).replace(/\r$/, "");
-      this.buf = this.buf.subarray(nl + 1);
-      if (l !== "") return l;
-    }
-  }
-
-  /** The stream up to and including the command that carries `marker`. */
-  async upTo(marker: string): Promise<string> {
-    const text = () => new TextDecoder("latin1").decode(this.buf);
-    await this.until(() => text().includes(marker + "\r\n"));
-    return text();
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch { /* closed */ }
-  }
-}
-
 const EVENT_SCRIPT: Cmd[] = [
   ["RPUSH", "l", "3", "1", "2"],
   ["SET", "w_1", "5"],
@@ -827,7 +744,7 @@ Deno.test({
           events.push((await untilMarker(sub, "events-done")).map(strict).join("\n"));
           // Redis pings its replicas every 10 s; that is not the commands' doing.
           streams.push(
-            (await rep.upTo("end-marker")).replaceAll("*1\r\n$4\r\nPING\r\n", "")
+            (await rep.textUntil("end-marker\r\n")).replaceAll("*1\r\n$4\r\nPING\r\n", "")
               .replace(/\$13\r\n\d{13}\r\n/g, "$13\r\nTIME\r\n"),
           );
         } finally {
@@ -879,21 +796,6 @@ const CLUSTER_SCRIPT: Cmd[] = [
   ["COMMAND", "GETKEYS", "SORT", "l", "STORE", "d"],
 ];
 
-async function clusterOk(port: number): Promise<void> {
-  const c = await RespClient.connect(port);
-  try {
-    assert.equal(await c.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383"), "OK");
-    await waitFor(
-      "cluster_state:ok",
-      async () => String(await c.call("CLUSTER", "INFO")).startsWith("cluster_state:ok"),
-      15_000,
-      50,
-    );
-  } finally {
-    c.close();
-  }
-}
-
 Deno.test({
   name: "sort: cluster mode refuses BY and GET patterns as redis-server does",
   ignore: !haveRedisServer(),
@@ -904,7 +806,7 @@ Deno.test({
     ]);
     try {
       // A cluster-enabled redis-server turns ok ~2 s after it starts (CLUSTER_WRITABLE_DELAY).
-      await Promise.all([clusterOk(node.port), clusterOk(redis.port)]);
+      await Promise.all([ownAllSlots(node.port), ownAllSlots(redis.port)]);
       for (const proto of [2, 3]) {
         const a = await RespClient.connect(node.port);
         const b = await RespClient.connect(redis.port);

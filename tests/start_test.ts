@@ -9,19 +9,10 @@
 import assert from "node:assert/strict";
 import { run, sleep, tempDir, waitFor } from "./harness.ts";
 import { freePortBlock } from "./ports.ts";
+import { portFree } from "../local/node_process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const NODES = 6;
-
-function portFree(port: number): boolean {
-  try {
-    const l = Deno.listen({ hostname: "127.0.0.1", port });
-    l.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A base port b with b..b+NODES-1 and their bus ports (+10000) reserved for this run. */
 function freeBasePort(): number {
@@ -227,22 +218,19 @@ Deno.test({
   },
 });
 
+/** `deno task start` with `args`, run to completion. */
+function startTask(args: string[], timeoutMs?: number) {
+  return run(Deno.execPath(), ["run", "-A", `${ROOT}local/start.ts`, ...args], { timeoutMs });
+}
+
 Deno.test("deno task start: usage errors exit 2, --help exits 0", async () => {
-  const help = await run(Deno.execPath(), ["run", "-A", `${ROOT}local/start.ts`, "--help"]);
+  const help = await startTask(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--replicas N/);
-  const bad = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    `${ROOT}local/start.ts`,
-    "--nodes",
-    "4",
-    "--replicas",
-    "1",
-  ]);
+  const bad = await startTask(["--nodes", "4", "--replicas", "1"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /give 2 master\(s\); a cluster needs at least 3/);
-  const unknown = await run(Deno.execPath(), ["run", "-A", `${ROOT}local/start.ts`, "--bogus"]);
+  const unknown = await startTask(["--bogus"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown option '--bogus'/);
 });
@@ -252,15 +240,7 @@ Deno.test("deno task start: refuses ports in use, exit 1, nothing started", asyn
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: base + 2 });
   const dir = await tempDir("start-busy");
   try {
-    const r = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      `${ROOT}local/start.ts`,
-      "--port",
-      String(base),
-      "--dir",
-      dir,
-    ], { timeoutMs: 30_000 });
+    const r = await startTask(["--port", String(base), "--dir", dir], 30_000);
     assert.equal(r.code, 1);
     assert.match(
       r.stdout,
@@ -292,15 +272,7 @@ Deno.test("deno task start: a folder holding a cluster of another size is refuse
           "vars currentEpoch 2 lastVoteEpoch 0\n",
       );
     }
-    const r = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      `${ROOT}local/start.ts`,
-      "--port",
-      String(base),
-      "--dir",
-      dir,
-    ], { timeoutMs: 30_000 });
+    const r = await startTask(["--port", String(base), "--dir", dir], 30_000);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /holds a cluster of 2 nodes, but 6 were asked for/);
     assert.ok(portFree(base), "no node was started");

@@ -14,17 +14,17 @@
  */
 
 import assert from "node:assert/strict";
+import { RawReplica } from "./raw_replica.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import {
   encodeCommand,
   haveRedisServer,
   RespClient,
-  sleep,
   spawnRedis,
   startNode,
   waitFor,
 } from "./harness.ts";
-import { type Cmd, cmdText, show } from "./compare.ts";
+import { type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 import { compareBoth } from "./collections_compare.ts";
 import { ByteWriter } from "../protocol/rdb_buffer.ts";
 import { writeBinaryString, writeLength, writeString } from "../protocol/rdb_object.ts";
@@ -35,22 +35,14 @@ const REDIS = !haveRedisServer();
 const te = new TextEncoder();
 
 /** Run `fn` with a client on a fresh node of ours and one on a fresh redis-server. */
-async function withBoth(
+function withBoth(
   fn: (ours: RespClient, theirs: RespClient, ports: [number, number]) => Promise<void>,
   directives: Record<string, string> = {},
 ): Promise<void> {
-  const node = await startNode(directives);
-  const redis = await spawnRedis({ "enable-debug-command": "yes", ...directives });
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
-    await fn(a, b, [node.port, redis.port]);
-  } finally {
-    a.close();
-    b.close();
-    await node.stop();
-    await redis.stop();
-  }
+  return withNodeAndRedis((a, b, node, redis) => fn(a, b, [node.port, redis.port]), {
+    ours: directives,
+    redis: { "enable-debug-command": "yes", ...directives },
+  });
 }
 
 function bulk(s: string): RespValue {
@@ -818,58 +810,6 @@ const PROPAGATED: Cmd[] = [
   ],
 ];
 
-/** A fake replica: handshake, skip the RDB payload, then collect the raw stream as text. */
-async function rawReplica(port: number): Promise<{ drain(): Promise<string>; close(): void }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  let buf = new Uint8Array(0);
-  const more = async () => {
-    const chunk = new Uint8Array(65536);
-    const n = await conn.read(chunk);
-    if (n === null) throw new Error("closed");
-    const m = new Uint8Array(buf.length + n);
-    m.set(buf);
-    m.set(chunk.subarray(0, n), buf.length);
-    buf = m;
-  };
-  const line = async (): Promise<string> => {
-    for (;;) {
-      const nl = buf.indexOf(10);
-      if (nl !== -1) {
-        const l = new TextDecoder().decode(buf.subarray(0, nl)).replace(/\r$/, "");
-        buf = buf.subarray(nl + 1);
-        if (l !== "") return l;
-      } else await more();
-    }
-  };
-  for (
-    const c of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"], [
-      "PSYNC",
-      "?",
-      "-1",
-    ]]
-  ) {
-    await conn.write(encodeCommand(c));
-    await line();
-  }
-  const head = await line();
-  const n = Number(head.slice(1));
-  while (buf.length < n) await more();
-  buf = buf.subarray(n);
-  return {
-    async drain(): Promise<string> {
-      for (;;) {
-        const got = await Promise.race([
-          more().then(() => true, () => false),
-          sleep(300).then(() => false),
-        ]);
-        if (!got) break;
-      }
-      return new TextDecoder("latin1").decode(buf);
-    },
-    close: () => conn.close(),
-  };
-}
-
 Deno.test({
   name: "streams: the propagated stream matches redis-server byte for byte",
   ignore: REDIS,
@@ -879,7 +819,7 @@ Deno.test({
       for (const port of ports) {
         const c = await RespClient.connect(port);
         await c.call("SET", "x", "1");
-        const rep = await rawReplica(port);
+        const rep = await RawReplica.attach(port);
         for (const cmd of PROPAGATED) await c.callRaw(...cmd);
         // A blocked XREADGROUP served later propagates its XCLAIMs (in MULTI for more than one).
         const b = await RespClient.connect(port);

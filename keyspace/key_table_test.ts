@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { KeyTable } from "./key_table.ts";
+
+/** A small deterministic PRNG (xorshift32), so a failure replays. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+function sorted(it: Iterable<[string, number]>): [string, number][] {
+  return [...it].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+Deno.test("KeyTable: the same answers as a Map over random sets, deletes and clears", () => {
+  for (const seed of [0, 0xdeadbeef]) mapEquivalence(seed);
+});
+
+function mapEquivalence(seed: number): void {
+  const t = new KeyTable<number>(seed);
+  const m = new Map<string, number>();
+  const random = rng(7);
+  for (let step = 0; step < 60_000; step++) {
+    // Keys from a small space (many hits, collisions in probe chains) with binary chars.
+    const k = String.fromCharCode(Math.floor(random() * 256), Math.floor(random() * 40));
+    const r = random();
+    if (r < 0.5) {
+      t.set(k, step);
+      m.set(k, step);
+    } else if (r < 0.9) {
+      assert.equal(t.delete(k), m.delete(k));
+    } else if (r < 0.9995) {
+      assert.equal(t.get(k), m.get(k));
+      assert.equal(t.has(k), m.has(k));
+    } else {
+      t.clear();
+      m.clear();
+    }
+    assert.equal(t.size, m.size);
+  }
+  assert.deepEqual(sorted(t), sorted(m));
+  assert.deepEqual([...t.keys()].sort(), [...m.keys()].sort());
+}
+
+Deno.test("KeyTable: a key's field is kept by set, given by insert, read and written by slot", () => {
+  const t = new KeyTable<string>();
+  t.insert("a", "1", 42);
+  assert.equal(t.fieldOf("a"), 42);
+  t.set("a", "2");
+  assert.equal(t.fieldOf("a"), 42);
+  assert.equal(t.get("a"), "2");
+  const i = t.find("a");
+  t.setFieldAt(i, 7);
+  t.setValueAt(i, "3");
+  assert.equal(t.fieldAt(i), 7);
+  assert.equal(t.valueAt(i), "3");
+  t.set("b", "x");
+  assert.equal(t.fieldOf("b"), 0);
+  assert.equal(t.fieldOf("missing"), undefined);
+  assert.equal(t.find("missing"), -1);
+  // The field survives the rehashes of growing past many keys.
+  for (let n = 0; n < 10_000; n++) t.insert(`k${n}`, "v", n);
+  assert.equal(t.fieldOf("a"), 7);
+  for (let n = 0; n < 10_000; n += 997) assert.equal(t.fieldOf(`k${n}`), n);
+});
+
+Deno.test("KeyTable: an iterator yields each key still present once while the table grows and shrinks", () => {
+  const t = new KeyTable<number>();
+  for (let n = 0; n < 1000; n++) t.set(`k${n}`, n);
+  const seen = new Map<string, number>();
+  const changedUnseen = new Set<string>();
+  const deletedUnseen = new Set<string>();
+  let step = 0;
+  for (const [k, v] of t) {
+    assert.equal(seen.has(k), false, `${k} yielded twice`);
+    seen.set(k, v);
+    step++;
+    // Delete keys not seen yet (they must not be yielded), change values (the current one is),
+    // add enough keys to force rehashes mid-walk.
+    if (step === 10) {
+      for (let n = 0; n < 1000; n += 2) if (!seen.has(`k${n}`)) t.delete(`k${n}`);
+    }
+    if (step === 20) { for (let n = 0; n < 5000; n++) t.set(`new${n}`, -1); }
+    if (step === 30) {
+      for (let n = 1; n < 1000; n += 4) {
+        t.set(`k${n}`, n + 1_000_000);
+        if (!seen.has(`k${n}`)) changedUnseen.add(`k${n}`);
+      }
+      for (let n = 3; n < 1000; n += 4) {
+        if (!seen.has(`k${n}`)) {
+          t.delete(`k${n}`);
+          deletedUnseen.add(`k${n}`);
+        }
+      }
+    }
+    if (step === 40) { for (let n = 0; n < 5000; n++) t.delete(`new${n}`); }
+  }
+  // After the rehashes: a key changed before it was reached is yielded with its new value, and
+  // one deleted before it was reached is not yielded.
+  assert.ok(changedUnseen.size > 100 && deletedUnseen.size > 100);
+  for (const k of changedUnseen) assert.equal(seen.get(k), t.get(k), k);
+  for (const k of deletedUnseen) assert.equal(seen.has(k), false, k);
+  for (let n = 0; n < 1000; n++) {
+    const k = `k${n}`;
+    if (t.has(k)) assert.equal(seen.has(k), true, `${k} never yielded`);
+    if (seen.has(k) && !t.has(k)) {
+      // Deleted after it was yielded, or yielded before the delete at step 10.
+      assert.equal(n % 2, 0);
+    }
+  }
+  // A value changed before the key was reached is the current one.
+  for (const [k, v] of seen) if (k.startsWith("k") && v >= 1_000_000) assert.equal(t.get(k), v);
+});
+
+Deno.test("KeyTable: deleting most keys shrinks the table and keeps the rest", () => {
+  const t = new KeyTable<number>();
+  for (let n = 0; n < 20_000; n++) t.set(`k${n}`, n);
+  const grown = t.capacity;
+  assert.ok(grown >= 20_000 / 0.7);
+  for (let n = 0; n < 20_000; n++) if (n % 100 !== 0) t.delete(`k${n}`);
+  assert.equal(t.size, 200);
+  assert.ok(t.capacity <= 200 / 0.25, `capacity ${t.capacity} after deletes`);
+  for (let n = 0; n < 20_000; n += 100) assert.equal(t.get(`k${n}`), n);
+  assert.deepEqual([...t.keys()].length, 200);
+});
+
+Deno.test("KeyTable: a mark sits beside the field, leaves it unchanged and moves with the key", () => {
+  const t = new KeyTable<string>();
+  t.insert("a", "1", 0xabcdef);
+  const i = t.find("a");
+  assert.equal(t.markAt(i), true);
+  assert.equal(t.markAt(i), false);
+  assert.equal(t.fieldAt(i), 0xabcdef);
+  assert.equal(t.fieldOf("a"), 0xabcdef);
+  t.setFieldAt(i, 0x123456);
+  assert.equal(t.fieldOf("a"), 0x123456);
+  for (let n = 0; n < 1000; n++) t.insert(`k${n}`, "v", n);
+  const j = t.find("a");
+  assert.equal(t.unmarkAt(j), true, "the mark survives a rehash");
+  assert.equal(t.unmarkAt(j), false);
+  assert.equal(t.fieldAt(j), 0x123456);
+  // A key deleted while marked comes back unmarked.
+  t.markAt(j);
+  t.delete("a");
+  t.insert("a", "2", 5);
+  assert.equal(t.unmarkAt(t.find("a")), false);
+});
