@@ -30,11 +30,8 @@ export class RawReplica {
     return r;
   }
 
-  /**
-   * Wait up to `timeoutMs` for more bytes and append them to the buffer: false when none came in
-   * time (the read stays in flight for the next call); throws when the master closed the link.
-   */
-  private async more(timeoutMs = Infinity): Promise<boolean> {
+  /** Wait for more bytes and append them to the buffer; throws when the master closed the link. */
+  private async more(): Promise<void> {
     // The read resolves to false (not a rejection) on a close, so a read left in flight when the
     // test closes the connection is no unhandled error.
     this.pending ??= this.conn.read(this.chunk).then((n) => {
@@ -45,15 +42,9 @@ export class RawReplica {
       this.buf = next;
       return true;
     }, () => false);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const got = timeoutMs === Infinity ? await this.pending : await Promise.race([
-      this.pending,
-      new Promise<"timeout">((res) => timer = setTimeout(() => res("timeout"), timeoutMs)),
-    ]).finally(() => clearTimeout(timer));
-    if (got === "timeout") return false;
+    const got = await this.pending;
     this.pending = null;
     if (!got) throw new Error("replication link closed");
-    return true;
   }
 
   /** The next non-empty line (the master sends bare newlines as keepalives before the payload). */
@@ -111,12 +102,15 @@ export class RawReplica {
     }
   }
 
-  /** The raw stream (one char per byte) received until `quietMs` pass with nothing more. */
-  async drain(quietMs = 300): Promise<string> {
-    while (await this.more(quietMs)) { /* more came */ }
-    const s = latin1(this.buf);
-    this.buf = new Uint8Array(0);
-    return s;
+  /**
+   * The raw stream (one char per byte) up to and including the propagated command `args` (the
+   * test's last write, sent to end the part it compares), without the master's PINGs: those
+   * come on the master's timer (repl-ping-replica-period), not with the commands.
+   */
+  async textUntilCommand(...args: string[]): Promise<string> {
+    const frame = (a: string[]) =>
+      `*${a.length}\r\n${a.map((x) => `$${x.length}\r\n${x}\r\n`).join("")}`;
+    return (await this.textUntil(frame(args))).replaceAll(frame(["PING"]), "");
   }
 
   close(): void {

@@ -337,7 +337,11 @@ Deno.test({
         await c.call("BLPOP", "l", "0");
         await c.call("GETEX", "y", "PERSIST");
         await c.call("FLUSHALL");
-        streams.push((await rep.drain()).replace(/\$13\r\n\d{13}\r\n/g, "$13\r\nTIME\r\n"));
+        await c.call("SET", "end", "1");
+        streams.push(
+          (await rep.textUntilCommand("SET", "end", "1"))
+            .replace(/\$13\r\n\d{13}\r\n/g, "$13\r\nTIME\r\n"),
+        );
         const info = String(await c.call("INFO", "replication"));
         offsets.push(Number(/master_repl_offset:(\d+)/.exec(info)![1]));
         rep.close();
