@@ -32,6 +32,8 @@ export class ReplicaPeer {
   pendingBytes = 0;
   private readonly limitState = { softSinceMs: 0 };
   private writing = false;
+  /** A write is scheduled for the end of this turn's microtasks (see `enqueue`). */
+  private scheduled = false;
   closed = false;
 
   constructor(
@@ -62,7 +64,16 @@ export class ReplicaPeer {
         return false;
       }
     }
-    if (!this.writing) this.pump();
+    // The write starts once this turn's commands have run (as Redis writes a replica's buffer
+    // in beforeSleep, once per event-loop iteration): one write for all the commands of the
+    // clients served in this turn, not one per command.
+    if (!this.writing && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        if (!this.writing) this.pump();
+      });
+    }
     return true;
   }
 

@@ -464,3 +464,45 @@ Deno.test("replication: the replica authenticates with masterauth", async () => 
     await master.stop();
   }
 });
+
+Deno.test({
+  name:
+    "replication: full syncs of a 2 MB dataset: $<len> and EOF-marked RDB payloads from real redis-servers, and from ours",
+  ignore: !haveRedisServer(),
+  fn: async () => {
+    // The payloads span many reads of the link (64 KiB each): a $<len> one is read straight into
+    // the RDB's buffer (replica.ts readExact), an EOF-marked one (diskless, Redis's default) up
+    // to its mark. Ours always sends $<len>.
+    const redisDisk = await spawnRedis({
+      "repl-diskless-sync": "no",
+      "enable-debug-command": "yes",
+    });
+    const redisDiskless = await spawnRedis({
+      "repl-diskless-sync": "yes",
+      "repl-diskless-sync-delay": "0",
+      "enable-debug-command": "yes",
+    });
+    const ours = await startNode();
+    const replica = await startNode();
+    const clients: RespClient[] = [];
+    try {
+      for (const port of [redisDisk.port, redisDiskless.port, ours.port]) {
+        const m = await RespClient.connect(port);
+        clients.push(m);
+        assert.equal(await m.call("DEBUG", "POPULATE", "20000", `k${port}`, "100"), "OK");
+        const r = await RespClient.connect(replica.port);
+        clients.push(r);
+        assert.equal(await r.call("REPLICAOF", "127.0.0.1", String(port)), "OK");
+        await waitFor("link up", () => linkUp(r), 30000);
+        await waitFor("full sync converged", () => converged(m, r), 30000);
+        assert.equal(await r.call("DBSIZE"), 20000);
+      }
+    } finally {
+      for (const c of clients) c.close();
+      await replica.stop();
+      await ours.stop();
+      await redisDiskless.stop();
+      await redisDisk.stop();
+    }
+  },
+});
