@@ -1,16 +1,20 @@
 /**
  * The XState visualizer for a node (`cli.ts ... --inspect`; flags in inspect_args.ts): the
- * node's actor system (clusterNode, supervisor, one link:<id> per peer; see actors/node.ts) is
+ * node's actor system (clusterNode with its links, supervisor; see actors/node.ts) is
  * streamed with @statelyai/inspect's WebSocket inspector, to a relay started here
  * (inspect_relay.ts: a page at http://127.0.0.1:<port> that embeds the Stately inspector UI and
  * forwards the events to it) or to one given by URL.
  *
  * The supervisor's 100 ms cron tick is a delayed self-transition: its events, and its snapshots
- * when the state did not change, are not sent (ten a second would bury everything else). The link
- * machines' timers (PING due, PONG late or overdue, handshake expired, FAIL undoable) are shown.
+ * when the state did not change, are not sent (ten a second would bury everything else).
+ *
+ * The per-peer links are data in clusterNode's context (actors/link_state.ts): its snapshots show
+ * them as an object by node id, each with its state name and its timers' deadlines (ms on the
+ * node's timer clock, `performance.now()`); the link chart itself is `cli.ts machines peerLink`.
  */
 
 import type { InspectionEvent } from "xstate";
+import { type LinkState, linkStateName } from "./link_state.ts";
 import { createWebSocketInspector } from "@statelyai/inspect";
 import { type Relay, startRelay } from "./inspect_relay.ts";
 import type { InspectTarget } from "./inspect_args.ts";
@@ -68,11 +72,28 @@ export function startInspector(target: InspectTarget): NodeInspector {
   // deno-lint-ignore no-explicit-any
   const inspector = createWebSocketInspector({ url, filter: (e: any) => filter(e) });
   return {
-    inspect: (e) => inspector.inspect.next?.(e),
+    inspect: (e) => inspector.inspect.next?.(withPlainLinks(e)),
     notes,
     stop() {
       inspector.stop();
       relay?.stop();
     },
   };
+}
+
+/**
+ * The event with clusterNode's `links` map as a plain object (a Map serializes as `{}`), each
+ * link with its state name ("connected", "pfail", ...).
+ */
+export function withPlainLinks(e: InspectionEvent): InspectionEvent {
+  if (e.type !== "@xstate.snapshot") return e;
+  const snap = e.snapshot as { context?: { links?: unknown } };
+  const links = snap.context?.links;
+  if (!(links instanceof Map) && !(links as { entries?: unknown } | undefined)?.entries) return e;
+  const plain: Record<string, unknown> = {};
+  for (const [id, link] of (links as ReadonlyMap<string, LinkState>)) {
+    plain[id] = { state: linkStateName(link), ...link };
+  }
+  const snapshot = { ...snap, context: { ...snap.context, links: plain } };
+  return { ...e, snapshot } as unknown as InspectionEvent;
 }

@@ -4,7 +4,7 @@ import { tickFilter } from "./inspect.ts";
 import { startNodeActor } from "./node.ts";
 import { linkMachine } from "./link.ts";
 
-/** The inspection events of a node actor (cron ticks) and a link actor (its timers). */
+/** The inspection events of a node actor (cron ticks) and of the link chart (its timers). */
 function inspected(): InspectionEvent[] {
   const out: InspectionEvent[] = [];
   const clock = new SimulatedClock();

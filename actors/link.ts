@@ -1,8 +1,10 @@
 /**
- * The per-peer link machine (XState v5): one actor per known node other than myself, spawned and
- * stopped by the node actor (actors/node.ts) with systemId `link:<node id>`. It owns the timers of
- * that peer's lifecycle, on the actor's clock (xstate `clock` option: real timers in production,
- * the simulated clock in the simulator and tests), in three parallel regions:
+ * The per-peer link machine's statechart (XState v5), the definition the visualizer and `cli.ts
+ * machines` show. The node runs it as plain data stepped by a pure function (actors/link_state.ts:
+ * one record per peer, held in the node actor's context), because one actor per peer does not fit
+ * a simulated cluster of 2,000 nodes (4M links); link_state_test.ts checks, on seeded event
+ * sequences and one simulated clock, that the data is in this chart's state after every step.
+ * Three parallel regions, each timer on the node's clock:
  *
  *   health    handshake --after(handshake timeout)--> handshakeExpired
  *             handshake | handshakeExpired --HANDSHAKE_DONE--> up
@@ -18,99 +20,63 @@
  * The timers are Redis's (cluster.c):
  * - clusterCron deletes a node left in handshake for longer than the handshake timeout
  *   (node_timeout, at least 1000 ms): the cron (cluster/bus_cron.ts) deletes it only once its
- *   machine is in `handshakeExpired`;
+ *   link is in `handshakeExpired`;
  * - clusterCron PINGs a node whose last PONG is older than half the node timeout (no PING in
- *   flight): only once the machine is in `idle.due`;
+ *   flight): only once the link is in `idle.due`;
  * - clusterCron frees the outbound link of a node whose PING has been unanswered for half the
- *   node timeout (link older than node_timeout, no data either): only once the machine is in
+ *   node timeout (link older than node_timeout, no data either): only once the link is in
  *   `awaitingPong.late` (or later);
  * - clusterCron flags a node PFAIL once a PING has been unanswered for longer than node_timeout
- *   (no other data from it meanwhile): only once the machine is in `pongOverdue`;
+ *   (no other data from it meanwhile): only once the link is in `pongOverdue`;
  * - clearNodeFailureIfNeeded (cluster/failure_detection.ts) clears the FAIL of a master with
  *   slots that answers again only after 2 × node_timeout (CLUSTER_FAIL_UNDO_TIME_MULT): only once
- *   the machine is in `fail.undoable`.
- * The rules ask the machine through `PeerTimers` (cluster/failure_detection.ts), built by
+ *   the link is in `fail.undoable`.
+ * The rules ask the links through `PeerTimers` (cluster/failure_detection.ts), built by
  * `peerTimersOf` in actors/node.ts, and still apply Redis's comparison at their tick or packet
  * (now − ping_sent > node_timeout, data_received as old, ...), so the decision comes when Redis
  * would take it: at the first cron tick (or PONG) after the timer ran out. One difference: the
  * timers measure time as timers do (a wall clock stepped forward does not shorten them), where
  * Redis 7.0 compares mstime() values and flags a peer PFAIL at the next tick after such a step.
  *
- * The events come from the bus engine's view changes (actors/node.ts `linkEventsOf`). A timer is
- * armed only while it can fire: an idle peer has one timer (its next PING), one with a PING in
- * flight two (half and whole node timeout), a FAIL or handshake node one more.
- * `init` picks each region's first state from the input, so a link actor re-spawned after a rename
- * or a restart starts where the node record is, with the time already spent counted.
+ * The events come from the bus engine's view changes (actors/node.ts `linkEventsOf`). `init`
+ * picks each region's first state from the input, so a link opened after a rename or a restart
+ * starts where the node record is, with the time already spent counted.
  *
  * Context is only changed with `assign`.
  */
 
 import { assign, setup, type SnapshotFrom } from "xstate";
 import { FAIL_UNDO_TIME_MULT } from "../cluster/failure_detection.ts";
+import { handshakeTimeoutMs, type LinkEvent, type LinkStart } from "./link_state.ts";
 
 /** The node timeout, read each time a timer is armed (CONFIG SET cluster-node-timeout applies). */
 export interface LinkTiming {
   nodeTimeoutMs(): number;
 }
 
-/** Redis: the handshake timeout is node_timeout, at least 1000 ms (clusterCron). */
-export function handshakeTimeoutMs(nodeTimeoutMs: number): number {
-  return Math.max(nodeTimeoutMs, 1000);
+/** The node timeout, read each time a timer is armed (CONFIG SET cluster-node-timeout applies). */
+export interface LinkTiming {
+  nodeTimeoutMs(): number;
 }
 
-export interface LinkInput {
-  nodeId: string;
-  handshake: boolean;
-  connected: boolean;
-  pfail: boolean;
-  fail: boolean;
-  /** How long a PING to the peer has been unanswered at spawn, ms (null: none in flight). */
-  pingOutstandingMs: number | null;
-  /** How long ago the last PONG came at spawn (now − pong_received), ms. */
-  pongAgeMs: number;
-  /** How long the node has been in handshake at spawn, ms (0 for a node just met). */
-  handshakeAgeMs: number;
-  /** How long the node has been FAIL at spawn (now − fail_time), ms; 0 when not FAIL. */
-  failAgeMs: number;
+export interface LinkInput extends LinkStart {
   timing: LinkTiming;
-}
-
-export interface LinkStats {
-  linkUps: number;
-  linkDowns: number;
-  pingsSent: number;
-  pongsReceived: number;
 }
 
 export interface LinkContext {
   nodeId: string;
   timing: LinkTiming;
-  /** When the PING in flight was sent (0: none), ms on the node's clock. */
-  pingSentMs: number;
-  /** The last PONG on the outbound link, ms. */
-  pongReceivedMs: number;
-  /** Time of the PING in flight already spent before its timer was armed (a re-spawn), ms. */
+  /** Time of the PING in flight already spent before its timer was armed (at the start), ms. */
   pingElapsedMs: number;
-  /** Time since the last PONG already spent before the PING timer was armed (a re-spawn), ms. */
+  /** Time since the last PONG already spent before the PING timer was armed (at the start), ms. */
   pongElapsedMs: number;
-  /** Time in handshake already spent before the timer was armed (a re-spawn), ms. */
+  /** Time in handshake already spent before the timer was armed (at the start), ms. */
   handshakeElapsedMs: number;
-  /** Time in FAIL already spent before the timer was armed (a re-spawn), ms. */
+  /** Time in FAIL already spent before the timer was armed (at the start), ms. */
   failElapsedMs: number;
-  stats: LinkStats;
   /** Only read by the `init` states to choose where each region starts. */
   start: { handshake: boolean; pfail: boolean; fail: boolean; connected: boolean; ping: boolean };
 }
-
-export type LinkEvent =
-  | { type: "LINK_UP" }
-  | { type: "LINK_DOWN" }
-  | { type: "PING_SENT"; atMs: number }
-  | { type: "PONG_RECEIVED"; atMs: number }
-  | { type: "HANDSHAKE_DONE" }
-  | { type: "PFAIL" }
-  | { type: "FAIL" }
-  | { type: "FAIL_CLEARED" };
 
 export const linkMachine = setup({
   types: {
@@ -138,30 +104,9 @@ export const linkMachine = setup({
     startsPinging: ({ context }) => context.start.ping,
   },
   actions: {
-    linkUp: assign({
-      stats: ({ context }) => ({ ...context.stats, linkUps: context.stats.linkUps + 1 }),
-    }),
-    linkDown: assign({
-      stats: ({ context }) => ({ ...context.stats, linkDowns: context.stats.linkDowns + 1 }),
-    }),
     failed: assign({ failElapsedMs: 0 }),
-    pingSent: assign(({ context, event }) => {
-      if (event.type !== "PING_SENT") return {};
-      return {
-        pingSentMs: event.atMs,
-        pingElapsedMs: 0,
-        stats: { ...context.stats, pingsSent: context.stats.pingsSent + 1 },
-      };
-    }),
-    pongReceived: assign(({ context, event }) => {
-      if (event.type !== "PONG_RECEIVED") return {};
-      return {
-        pingSentMs: 0,
-        pongReceivedMs: event.atMs,
-        pongElapsedMs: 0,
-        stats: { ...context.stats, pongsReceived: context.stats.pongsReceived + 1 },
-      };
-    }),
+    pingSent: assign({ pingElapsedMs: 0 }),
+    pongReceived: assign({ pongElapsedMs: 0 }),
   },
 }).createMachine({
   id: "peerLink",
@@ -169,13 +114,10 @@ export const linkMachine = setup({
   context: ({ input }) => ({
     nodeId: input.nodeId,
     timing: input.timing,
-    pingSentMs: 0,
-    pongReceivedMs: 0,
     pingElapsedMs: input.pingOutstandingMs ?? 0,
     pongElapsedMs: input.pongAgeMs,
     handshakeElapsedMs: input.handshake ? input.handshakeAgeMs : 0,
     failElapsedMs: input.fail ? input.failAgeMs : 0,
-    stats: { linkUps: 0, linkDowns: 0, pingsSent: 0, pongsReceived: 0 },
     start: {
       handshake: input.handshake,
       pfail: input.pfail,
@@ -266,46 +208,11 @@ export const linkMachine = setup({
         init: {
           always: [{ guard: "startsConnected", target: "up" }, { target: "down" }],
         },
-        up: { on: { LINK_DOWN: { target: "down", actions: "linkDown" } } },
-        down: { on: { LINK_UP: { target: "up", actions: "linkUp" } } },
+        up: { on: { LINK_DOWN: { target: "down" } } },
+        down: { on: { LINK_UP: { target: "up" } } },
       },
     },
   },
 });
 
 export type LinkSnapshot = SnapshotFrom<typeof linkMachine>;
-
-/** The machine's state as one readable name: handshake, connected, reconnecting, pfail, fail. */
-export function linkStateName(snap: LinkSnapshot): string {
-  if (snap.matches({ health: "handshake" }) || snap.matches({ health: "handshakeExpired" })) {
-    return "handshake";
-  }
-  if (snap.matches({ health: "pfail" })) return "pfail";
-  if (snap.matches({ health: "fail" })) return "fail";
-  return snap.matches({ link: "up" }) ? "connected" : "reconnecting";
-}
-
-/** The PING in flight has gone unanswered for node_timeout (the PFAIL timer fired). */
-export function pongOverdue(snap: LinkSnapshot): boolean {
-  return snap.matches({ ping: "pongOverdue" });
-}
-
-/** No PING in flight and the last PONG is half the node timeout old (or older). */
-export function pingDue(snap: LinkSnapshot): boolean {
-  return snap.matches({ ping: { idle: "due" } });
-}
-
-/** The PING in flight has gone unanswered for half the node timeout (or longer). */
-export function pongLate(snap: LinkSnapshot): boolean {
-  return snap.matches({ ping: { awaitingPong: "late" } }) || pongOverdue(snap);
-}
-
-/** The peer has been FAIL for 2 × node_timeout (CLUSTER_FAIL_UNDO_TIME_MULT). */
-export function failUndoable(snap: LinkSnapshot): boolean {
-  return snap.matches({ health: { fail: "undoable" } });
-}
-
-/** The node has been in handshake for longer than the handshake timeout. */
-export function handshakeExpired(snap: LinkSnapshot): boolean {
-  return snap.matches({ health: "handshakeExpired" });
-}

@@ -1,20 +1,21 @@
 /**
- * The link machines decide, on the simulated clock: real `BusNode`s (engine, node actor, link
- * actors, supervisor) in the simulator (sim/world.ts), node timeout 1000 ms.
+ * The links decide, on the simulated clock: real `BusNode`s (engine, node actor and its links,
+ * supervisor) in the simulator (sim/world.ts), node timeout 1000 ms.
  *
- * - One peer's whole life as node 1's link actors show it: handshake (the MEET), connected,
- *   pfail (cut off), fail (the others agree), and connected again (back, FAIL cleared). The
- *   engine's view follows the machine: PFAIL is flagged only after the machine's PONG timer ran
- *   out, and the FAIL of the master with slots is undone only after its FAIL-undo timer ran out.
+ * - One peer's whole life as node 1's link shows it: handshake (the MEET), connected, pfail (cut
+ *   off), fail (the others agree), and connected again (back, FAIL cleared). The engine's view
+ *   follows the link: PFAIL is flagged only once the link's PONG timer ran out, and the FAIL of
+ *   the master with slots is undone only once its FAIL-undo timer ran out.
  * - A stepped wall clock makes Redis's timestamps say "PFAIL" at once; the engine still waits for
- *   the machine's timer (node_timeout on the node's clock since the PING).
+ *   the link's timer (node_timeout on the node's timer clock since the PING). The same for the
+ *   undo of a FAIL (2 × node_timeout since the FAIL).
  */
 
 import assert from "node:assert/strict";
 import { SimWorld } from "../sim/world.ts";
 import { NodeFlags } from "../cluster/state.ts";
-import { linkIds, linkOf, type LinkRef } from "./node.ts";
-import { failUndoable, linkStateName, pongOverdue } from "./link.ts";
+import { linksOf } from "./node.ts";
+import { type LinkState, linkStateName, pongOverdue } from "./link_state.ts";
 
 const NODE_TIMEOUT_MS = 1000;
 
@@ -23,42 +24,24 @@ interface Seen {
   /** The peer's bus port in node 1's view (a handshake node has a random id, not the peer's). */
   cport: number;
   name: string;
-  overdue: boolean;
-  undoable: boolean;
+  link: LinkState;
   /** The engine's view of the peer at that moment. */
   viewFlags: number;
 }
 
-/** Every link actor node `i` spawns from now on, every state it takes. */
+/** Every change of node `i`'s links from now on (each link record is replaced, never changed). */
 function watchLinks(w: SimWorld, i: number): Seen[] {
   const seen: Seen[] = [];
   const node = w.node(i);
   const actor = node.nodeActor!;
-  const watched = new Set<string>();
-  const watch = (ref: LinkRef) => {
-    const nodeId = ref.getSnapshot().context.nodeId;
-    const record = () => {
-      const snap = ref.getSnapshot();
-      const n = node.state.nodes.get(nodeId);
-      if (n === undefined) return;
-      seen.push({
-        atMs: w.now(),
-        cport: n.cport,
-        name: linkStateName(snap),
-        overdue: pongOverdue(snap),
-        undoable: failUndoable(snap),
-        viewFlags: n.flags,
-      });
-    };
-    record();
-    ref.subscribe(record);
-  };
+  const last = new Map<string, LinkState>();
   const scan = () => {
-    for (const id of linkIds(actor)) {
-      if (watched.has(id)) continue;
-      watched.add(id);
-      const ref = linkOf(actor, id);
-      if (ref !== undefined) watch(ref);
+    for (const [id, link] of linksOf(actor)) {
+      if (last.get(id) === link) continue;
+      last.set(id, link);
+      const n = node.state.nodes.get(id);
+      if (n === undefined) continue;
+      seen.push({ atMs: w.now(), cport: n.cport, name: linkStateName(link), link, viewFlags: n.flags });
     }
   };
   scan();
@@ -73,7 +56,7 @@ function path(seen: readonly Seen[], cport: number): string[] {
   return out;
 }
 
-Deno.test("link machine: a peer through handshake, connected, pfail, fail and back; the engine follows", async () => {
+Deno.test("link: a peer through handshake, connected, pfail, fail and back; the engine follows", async () => {
   const w = await SimWorld.create(7, { nodes: 3, nodeTimeoutMs: NODE_TIMEOUT_MS });
   try {
     const seen = watchLinks(w, 1);
@@ -101,26 +84,28 @@ Deno.test("link machine: a peer through handshake, connected, pfail, fail and ba
     );
     assert.ok(p.indexOf("reconnecting") < p.indexOf("pfail"), p.join(" "));
     const mine = seen.filter((s) => s.cport === peer);
-    // PFAIL in the view only once the machine's PONG timer ran out, at the next cron tick.
-    const overdue = mine.find((s) => s.overdue)!;
-    const pfail = mine.find((s) => s.name === "pfail")!;
-    assert.equal(overdue.viewFlags & NodeFlags.PFAIL, 0, "the timer first, then the flag");
-    assert.ok(overdue.atMs <= pfail.atMs && pfail.atMs - overdue.atMs <= 100, "next cron tick");
+    // PFAIL in the view only once the link's PONG timer ran out, at the next cron tick.
+    const pfailAt = mine.findIndex((s) => s.name === "pfail");
+    const pinged = mine.slice(0, pfailAt).findLast((s) => s.link.ping === "awaitingPong")!;
+    const overdueMs = pinged.link.pongDeadlineMs;
+    const pfail = mine[pfailAt];
+    assert.ok(pfail.atMs >= overdueMs && pfail.atMs - overdueMs <= 100, "the timer, then the flag");
+    assert.equal(mine[pfailAt - 1].viewFlags & NodeFlags.PFAIL, 0);
     assert.ok(pfail.viewFlags & NodeFlags.PFAIL);
-    // The FAIL of a master with slots undone only once the machine's FAIL-undo timer ran out.
-    const failAt = mine.find((s) => s.name === "fail")!.atMs;
-    const undoable = mine.find((s) => s.undoable)!;
-    assert.equal(undoable.atMs - failAt, 2 * NODE_TIMEOUT_MS);
-    assert.ok(undoable.viewFlags & NodeFlags.FAIL, "still FAIL when the timer runs out");
+    // The FAIL of a master with slots undone only once the link's FAIL-undo timer ran out.
+    const fail = mine.find((s) => s.name === "fail")!;
+    const undoableMs = fail.link.healthDeadlineMs;
+    assert.equal(undoableMs - fail.atMs, 2 * NODE_TIMEOUT_MS);
     const cleared = mine.findLast((s) => s.name === "connected")!;
-    assert.ok(cleared.atMs >= undoable.atMs);
+    assert.ok(cleared.atMs >= undoableMs);
+    assert.ok(mine[mine.indexOf(cleared) - 1].viewFlags & NodeFlags.FAIL, "FAIL until then");
     assert.equal(cleared.viewFlags & (NodeFlags.FAIL | NodeFlags.PFAIL), 0);
   } finally {
     w.shutdown();
   }
 });
 
-Deno.test("link machine: a stepped wall clock does not flag PFAIL before the machine's timer", async () => {
+Deno.test("link: a stepped wall clock does not flag PFAIL before the link's timer", async () => {
   const w = await SimWorld.create(11, { nodes: 3, nodeTimeoutMs: NODE_TIMEOUT_MS });
   try {
     assert.ok(await w.form(3, []), "three masters formed");
@@ -133,14 +118,37 @@ Deno.test("link machine: a stepped wall clock does not flag PFAIL before the mac
     w.jumpClock(1, 10 * NODE_TIMEOUT_MS);
     await w.run(NODE_TIMEOUT_MS - 100);
     assert.equal(view().flags & (NodeFlags.PFAIL | NodeFlags.FAIL), 0, "not before the timer");
-    const ref = linkOf(w.node(1).nodeActor!, w.id(0))!;
-    assert.equal(pongOverdue(ref.getSnapshot()), false);
+    const link = linksOf(w.node(1).nodeActor!).get(w.id(0))!;
+    assert.equal(pongOverdue(link, w.now()), false);
     const pfailMs = await w.runUntilMs(
       () => (view().flags & (NodeFlags.PFAIL | NodeFlags.FAIL)) !== 0,
       NODE_TIMEOUT_MS,
     );
     assert.ok(pfailMs >= 0, "flagged once the timer ran out");
     assert.ok(w.now() - sentAt >= NODE_TIMEOUT_MS);
+  } finally {
+    w.shutdown();
+  }
+});
+
+Deno.test("link: a stepped wall clock does not undo a FAIL before the link's FAIL-undo timer", async () => {
+  const w = await SimWorld.create(13, { nodes: 3, nodeTimeoutMs: NODE_TIMEOUT_MS });
+  try {
+    assert.ok(await w.form(3, []), "three masters formed");
+    const view = () => w.node(1).state.nodes.get(w.id(0))!;
+    w.net.isolate(w.identity(0));
+    assert.ok(await w.runUntil(() => (view().flags & NodeFlags.FAIL) !== 0, 10 * NODE_TIMEOUT_MS));
+    const failAt = w.now();
+    // By node 1's timestamps the FAIL is 10 s old: Redis 7.0 would undo it at the next PONG.
+    w.jumpClock(1, 10 * NODE_TIMEOUT_MS);
+    w.net.rejoin(w.identity(0));
+    const clearedMs = await w.runUntilMs(
+      () => (view().flags & NodeFlags.FAIL) === 0,
+      10 * NODE_TIMEOUT_MS,
+    );
+    assert.ok(clearedMs >= 0, "cleared once the timer ran out");
+    // The FAIL-undo timer: 2 x node_timeout on the timer clock since the FAIL.
+    assert.ok(w.now() - failAt >= 2 * NODE_TIMEOUT_MS, `cleared ${w.now() - failAt} ms after FAIL`);
   } finally {
     w.shutdown();
   }

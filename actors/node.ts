@@ -1,47 +1,39 @@
 /**
  * The node actor (XState v5): the root of one cluster node's actor system.
  *
- *   clusterNode (this machine, states running -> stopped)
- *   ├── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, nodes.conf saved
- *   │                      at the end of each turn, before the turn's output is released)
- *   └── link:<node id>    (actors/link.ts, one per known node other than myself, created by
- *                          this actor with itself as parent, in its system, but not through
- *                          spawnChild (see applyPeerChanges); its systemId is its id, so
- *                          `linkOf` finds it without the parent; `linkIds` lists them)
+ *   clusterNode (this machine, states running -> stopped; its context holds the links)
+ *   └── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, nodes.conf saved
+ *                          at the end of each turn, before the turn's output is released)
+ *
+ * The per-peer link machines are plain data in this actor's context (`links`: one LinkState per
+ * known node other than myself, actors/link_state.ts), changed only with `assign` on a
+ * PEERS_CHANGED event: a link is opened for a new node, dropped for a removed one (a handshake
+ * node renamed to its real id is a removal plus an addition: the new link starts in the state the
+ * record says), and stepped with the LINK_UP / PING_SENT / PFAIL / ... events of a changed one.
  *
  * The bus engine (cluster/bus_engine.ts) does the per-packet work with the pure rules; after every
  * step that changed the cluster view, its owner computes `peerChanges(prev, next, ctx)` and hands
- * them over (`deliverPeerChanges`): link actors are spawned for new nodes, stopped for removed
- * ones (a handshake node renamed to its real id is a removal plus an addition: the new actor
- * starts in the state the record says), and sent LINK_UP / PING_SENT / PFAIL / ... events for
- * changed ones. The cron asks the link actors whether their timers ran out (`peerTimersOf`).
+ * them over (`deliverPeerChanges`). The cron asks the links whether their timers ran out
+ * (`peerTimersOf`): a timer is a deadline on the node's timer clock, read at the time of asking.
  *
- * Everything time-based runs on the actor's clock (xstate `clock` option), so tests drive a whole
- * node with SimulatedClock. Actor ids are readable: "clusterNode", "supervisor", "link:<id>".
+ * Everything time-based runs on the actor's clock (xstate `clock` option) or the timer clock the
+ * caller passes, so tests drive a whole node with SimulatedClock. Actor ids are readable:
+ * "clusterNode", "supervisor".
  */
 
-import {
-  type ActorRefFrom,
-  type AnyActorRef,
-  createActor,
-  enqueueActions,
-  type InspectionEvent,
-  sendTo,
-  setup,
-} from "xstate";
+import { type ActorRefFrom, assign, createActor, type InspectionEvent, sendTo, setup } from "xstate";
 import {
   failUndoable,
   handshakeExpired,
   type LinkEvent,
-  type LinkInput,
-  linkMachine,
-  type LinkSnapshot,
+  type LinkStart,
+  type LinkState,
   linkStateName,
-  type LinkTiming,
   pingDue,
   pongLate,
   pongOverdue,
-} from "./link.ts";
+} from "./link_state.ts";
+import { applyPeerChanges, type PeerChange } from "./link_table.ts";
 import {
   type Clock,
   type SupervisorDeps,
@@ -51,28 +43,26 @@ import {
 import type { ClusterNode, ClusterState } from "../cluster/state.ts";
 import type { PeerTimers } from "../cluster/failure_detection.ts";
 import { NodeFlags } from "../cluster/state.ts";
-import { changedKeysBetween } from "../cluster/node_map.ts";
+import { changedKeysBetween, NodeMap } from "../cluster/node_map.ts";
 
-export type PeerChange =
-  | { kind: "added"; input: LinkInput }
-  | { kind: "removed"; nodeId: string }
-  | { kind: "events"; nodeId: string; events: LinkEvent[] };
+export type { PeerChange } from "./link_table.ts";
 
 export type NodeEvent =
-  | { type: "PEERS_CHANGED"; changes: PeerChange[] }
+  | {
+    type: "PEERS_CHANGED";
+    changes: readonly PeerChange[];
+    /** The node's timer clock now, ms (link_state.ts: monotonic). */
+    nowMs: number;
+    nodeTimeoutMs: number;
+  }
   | { type: "SHUTDOWN" };
 
-export function linkActorId(nodeId: string): string {
-  return `link:${nodeId}`;
-}
-
-/** What a new link actor needs besides the node record: the time now and the node timeout. */
+/** What a new link needs besides the node record: the wall clock now (the record's times). */
 export interface PeerChangeContext {
   nowMs: number;
-  timing: LinkTiming;
 }
 
-function linkInputOf(n: ClusterNode, ctx: PeerChangeContext): LinkInput {
+function linkStartOf(n: ClusterNode, ctx: PeerChangeContext): LinkStart {
   const handshake = (n.flags & NodeFlags.HANDSHAKE) !== 0;
   return {
     nodeId: n.id,
@@ -84,7 +74,6 @@ function linkInputOf(n: ClusterNode, ctx: PeerChangeContext): LinkInput {
     pongAgeMs: Math.max(0, ctx.nowMs - n.pongReceivedMs),
     handshakeAgeMs: handshake ? Math.max(0, ctx.nowMs - n.createdMs) : 0,
     failAgeMs: (n.flags & NodeFlags.FAIL) ? Math.max(0, ctx.nowMs - n.failTimeMs) : 0,
-    timing: ctx.timing,
   };
 }
 
@@ -116,7 +105,7 @@ export function linkEventsOf(a: ClusterNode, b: ClusterNode): LinkEvent[] {
   return out;
 }
 
-/** What the link actors must learn when the view goes from `prev` to `next`. */
+/** What the links must learn when the view goes from `prev` to `next`. */
 export function peerChanges(
   prev: ClusterState | null,
   next: ClusterState,
@@ -140,7 +129,7 @@ export function peerChanges(
     if (n.flags & NodeFlags.MYSELF) continue;
     const old = prev?.nodes.get(n.id);
     if (old === undefined || (old.flags & NodeFlags.MYSELF)) {
-      out.push({ kind: "added", input: linkInputOf(n, ctx) });
+      out.push({ kind: "added", start: linkStartOf(n, ctx) });
     } else if (old !== n) {
       const events = linkEventsOf(old, n);
       if (events.length > 0) out.push({ kind: "events", nodeId: n.id, events });
@@ -168,7 +157,7 @@ function touchedPeerChanges(
     }
     if (m === undefined || (m.flags & NodeFlags.MYSELF)) continue;
     if (n === undefined || (n.flags & NodeFlags.MYSELF)) {
-      rest.push([touched.rank(next.nodes, id), { kind: "added", input: linkInputOf(m, ctx) }]);
+      rest.push([touched.rank(next.nodes, id), { kind: "added", start: linkStartOf(m, ctx) }]);
     } else if (n !== m) {
       const events = linkEventsOf(n, m);
       if (events.length > 0) {
@@ -182,54 +171,31 @@ function touchedPeerChanges(
   return [...removed.map((r) => r[1]), ...rest.map((r) => r[1])];
 }
 
+export interface NodeContext {
+  deps: SupervisorDeps;
+  /** One link per known node other than myself, by node id (actors/link_state.ts). */
+  links: ReadonlyMap<string, LinkState>;
+}
+
 export const nodeMachine = setup({
   types: {
     input: {} as SupervisorDeps,
-    context: {} as { deps: SupervisorDeps },
+    context: {} as NodeContext,
     events: {} as NodeEvent,
   },
   actors: { supervisor: supervisorMachine },
   actions: {
-    // The link actors are this actor's children (parent: self, in its system, found by their
-    // systemId), created here rather than by `spawnChild`: xstate's spawnChild and stopChild copy
-    // the parent's whole `children` object each time, O(N) per peer met and O(N²) per node (2.4
-    // s of CPU per node for 1,000 peers). They are kept in `linkRegistry`, stopped by `stopChild`
-    // (cheap: they are not in `children`) or with this actor (`startNodeActor`). Starts, stops
-    // and events keep the order of the changes.
-    applyPeerChanges: enqueueActions(({ event, enqueue, self }) => {
-      if (event.type !== "PEERS_CHANGED") return;
-      const links = linksOf(self);
-      for (const c of event.changes) {
-        if (c.kind === "added") {
-          enqueue(() => {
-            const id = linkActorId(c.input.nodeId);
-            const ref = createActor(linkMachine, {
-              parent: self,
-              id,
-              systemId: id,
-              input: c.input,
-            });
-            links.set(c.input.nodeId, ref);
-            ref.start();
-          });
-        } else if (c.kind === "removed") {
-          const ref = links.get(c.nodeId);
-          if (ref === undefined) continue;
-          links.delete(c.nodeId);
-          enqueue.stopChild(ref);
-        } else {
-          enqueue(() => {
-            const ref = links.get(c.nodeId);
-            if (ref !== undefined) { for (const e of c.events) ref.send(e); }
-          });
-        }
-      }
+    applyPeerChanges: assign({
+      links: ({ context, event }) =>
+        event.type === "PEERS_CHANGED"
+          ? applyPeerChanges(context.links, event.changes, event.nowMs, event.nodeTimeoutMs)
+          : context.links,
     }),
     forwardToSupervisor: sendTo("supervisor", ({ event }) => event),
   },
 }).createMachine({
   id: "clusterNode",
-  context: ({ input }) => ({ deps: input }),
+  context: ({ input }) => ({ deps: input, links: NodeMap.with(new Map<string, LinkState>(), []) }),
   invoke: {
     id: "supervisor",
     systemId: "supervisor",
@@ -265,73 +231,43 @@ export function startNodeActor(
     ...(clock ? { clock } : {}),
     ...(inspect ? { inspect } : {}),
   });
-  // The link actors are not in `children` (see applyPeerChanges): they stop with this actor.
-  actor.subscribe({
-    complete: () => stopLinks(actor),
-    error: () => stopLinks(actor),
-  });
   actor.start();
   return actor;
 }
 
-/** The link actors of each node actor, by peer node id, in the order they were created. */
-const linkRegistry = new WeakMap<AnyActorRef, Map<string, LinkRef>>();
-
-function linksOf(nodeActor: AnyActorRef): Map<string, LinkRef> {
-  let m = linkRegistry.get(nodeActor);
-  if (m === undefined) linkRegistry.set(nodeActor, m = new Map());
-  return m;
+/** The node actor's links by peer node id. */
+export function linksOf(actor: NodeActor): ReadonlyMap<string, LinkState> {
+  return actor.getSnapshot().context.links;
 }
 
-function stopLinks(nodeActor: AnyActorRef): void {
-  const links = linksOf(nodeActor);
-  const refs = [...links.values()];
-  links.clear();
-  // What the parent's stopChild does (Actor._stop: a child cannot be stopped with `stop()`).
-  for (const ref of refs) (ref as unknown as { _stop(): void })._stop();
-}
-
-/** Peer node ids that have a link actor, in the order the actors were created. */
+/** Peer node ids that have a link, in the order the links were opened. */
 export function linkIds(actor: NodeActor): string[] {
   return [...linksOf(actor).keys()];
 }
 
-/**
- * Hand view changes to the actors: spawning and stopping go through the node machine
- * (PEERS_CHANGED); events for existing peers go straight to their link actors, which saves a
- * parent macrostep per packet on the hot path.
- */
-export function deliverPeerChanges(actor: NodeActor, changes: readonly PeerChange[]): void {
-  let structural: PeerChange[] | null = null;
-  for (const c of changes) {
-    if (c.kind === "events") {
-      const ref = linkOf(actor, c.nodeId);
-      if (ref !== undefined) {
-        for (const e of c.events) ref.send(e);
-        continue;
-      }
-    }
-    (structural ??= []).push(c);
-  }
-  if (structural !== null) actor.send({ type: "PEERS_CHANGED", changes: structural });
+/** Hand view changes to the node actor, at time `nowMs` of its timer clock. */
+export function deliverPeerChanges(
+  actor: NodeActor,
+  changes: readonly PeerChange[],
+  nowMs: number,
+  nodeTimeoutMs: number,
+): void {
+  actor.send({ type: "PEERS_CHANGED", changes, nowMs, nodeTimeoutMs });
 }
 
-/** A link actor as its parent sees it. */
-export type LinkRef = ActorRefFrom<typeof linkMachine>;
-
-/** The link actor of peer `nodeId` (systemId "link:<id>"), or undefined. */
-export function linkOf(actor: NodeActor, nodeId: string): LinkRef | undefined {
-  return actor.system.get(linkActorId(nodeId)) as LinkRef | undefined;
+/** The link of peer `nodeId`, or undefined. */
+export function linkOf(actor: NodeActor, nodeId: string): LinkState | undefined {
+  return linksOf(actor).get(nodeId);
 }
 
 /**
- * What the cron asks the link actors (cluster/bus_cron.ts `PeerTimers`): whose timers ran out.
- * A peer without a link actor has no timer that ran out.
+ * What the cron asks the links (cluster/bus_cron.ts `PeerTimers`): whose timers ran out by
+ * `timerNowMs()` (the node's timer clock). A peer without a link has no timer that ran out.
  */
-export function peerTimersOf(actor: NodeActor): PeerTimers {
-  const ask = (test: (snap: LinkSnapshot) => boolean) => (id: string) => {
-    const ref = linkOf(actor, id);
-    return ref !== undefined && test(ref.getSnapshot());
+export function peerTimersOf(actor: NodeActor, timerNowMs: () => number): PeerTimers {
+  const ask = (test: (s: LinkState, nowMs: number) => boolean) => (id: string) => {
+    const link = linksOf(actor).get(id);
+    return link !== undefined && test(link, timerNowMs());
   };
   return {
     handshakeExpired: ask(handshakeExpired),
@@ -355,9 +291,9 @@ export function supervisorOf(actor: NodeActor): SupervisorRef | undefined {
 /** The supervisor as its parent sees it. */
 export type SupervisorRef = ActorRefFrom<typeof supervisorMachine>;
 
-/** Link actor state names by node id ("connected", "pfail", ...), for tests and introspection. */
+/** Link state names by node id ("connected", "pfail", ...), for tests and introspection. */
 export function linkStates(actor: NodeActor): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [id, ref] of linksOf(actor)) out.set(id, linkStateName(ref.getSnapshot()));
+  for (const [id, link] of linksOf(actor)) out.set(id, linkStateName(link));
   return out;
 }

@@ -5,6 +5,8 @@ import {
   linkIds,
   linkOf,
   linkStates,
+  type NodeActor,
+  type PeerChange,
   type PeerChangeContext,
   peerChanges,
   peerTimersOf,
@@ -20,7 +22,12 @@ const P1 = "b".repeat(40);
 const P2 = "c".repeat(40);
 const HS = "d".repeat(40);
 const NODE_TIMEOUT_MS = 1000;
-const CTX: PeerChangeContext = { nowMs: 0, timing: { nodeTimeoutMs: () => NODE_TIMEOUT_MS } };
+const CTX: PeerChangeContext = { nowMs: 0 };
+
+/** PEERS_CHANGED at the actor clock's time. */
+function deliver(actor: NodeActor, clock: SimulatedClock, changes: readonly PeerChange[]) {
+  deliverPeerChanges(actor, changes, clock.now(), NODE_TIMEOUT_MS);
+}
 
 function harness() {
   const clock = new SimulatedClock();
@@ -61,13 +68,17 @@ Deno.test("node actor: supervisor child ticks on the actor clock and saves at th
   }
 });
 
-Deno.test("node actor: link actors are spawned, driven and stopped from view diffs", () => {
-  const { actor } = harness();
+Deno.test("node actor: links are opened, stepped and dropped from view diffs, by assign", () => {
+  const { actor, clock } = harness();
   try {
     let s = createState(ME, 0);
     s = addNode(s, createNode(HS, NodeFlags.HANDSHAKE | NodeFlags.MEET, 0));
     s = addNode(s, createNode(P1, NodeFlags.MASTER, 0));
-    actor.send({ type: "PEERS_CHANGED", changes: peerChanges(null, s, CTX) });
+    const empty = actor.getSnapshot().context;
+    deliver(actor, clock, peerChanges(null, s, CTX));
+    // A new context and a new table: nothing was changed in place.
+    assert.notEqual(actor.getSnapshot().context, empty);
+    assert.equal(empty.links.size, 0);
     assert.deepEqual(
       [...linkStates(actor)].sort(),
       [[P1, "reconnecting"], [HS, "handshake"]],
@@ -80,20 +91,22 @@ Deno.test("node actor: link actors are spawned, driven and stopped from view dif
       nodeId: P1,
       events: [{ type: "LINK_UP" }, { type: "PING_SENT", atMs: 100 }],
     }]);
-    actor.send({ type: "PEERS_CHANGED", changes });
+    const table = actor.getSnapshot().context.links;
+    deliver(actor, clock, changes);
     assert.equal(linkStates(actor).get(P1), "connected");
+    assert.equal(table.get(P1)!.link, "down", "the old table is unchanged");
     // PFAIL then FAIL, then cleared.
     for (const flags of [NodeFlags.MASTER | NodeFlags.PFAIL, NodeFlags.MASTER | NodeFlags.FAIL]) {
       const before = s;
       s = updateNode(s, P1, { flags });
-      actor.send({ type: "PEERS_CHANGED", changes: peerChanges(before, s, CTX) });
+      deliver(actor, clock, peerChanges(before, s, CTX));
     }
     assert.equal(linkStates(actor).get(P1), "fail");
     let before = s;
     s = updateNode(s, P1, { flags: NodeFlags.MASTER });
-    actor.send({ type: "PEERS_CHANGED", changes: peerChanges(before, s, CTX) });
+    deliver(actor, clock, peerChanges(before, s, CTX));
     assert.equal(linkStates(actor).get(P1), "connected");
-    // The handshake node is renamed to its real id (P2): old actor stopped, new one spawned.
+    // The handshake node is renamed to its real id (P2): its link dropped, a new one opened.
     before = s;
     const hs = s.nodes.get(HS)!;
     const nodes = new Map(s.nodes);
@@ -102,8 +115,9 @@ Deno.test("node actor: link actors are spawned, driven and stopped from view dif
     s = { ...s, nodes };
     const ch = peerChanges(before, s, CTX);
     assert.deepEqual(ch.map((c) => c.kind), ["removed", "added"]);
-    actor.send({ type: "PEERS_CHANGED", changes: ch });
+    deliver(actor, clock, ch);
     assert.deepEqual([...linkStates(actor)].sort(), [[P1, "connected"], [P2, "connected"]]);
+    assert.deepEqual(linkIds(actor), [P1, P2]);
     // An unchanged view produces nothing.
     assert.deepEqual(peerChanges(s, s, CTX), []);
   } finally {
@@ -111,52 +125,33 @@ Deno.test("node actor: link actors are spawned, driven and stopped from view dif
   }
 });
 
-Deno.test("node actor: the cron asks the link actors' timers, found by systemId", () => {
+Deno.test("node actor: the cron asks the links' timers, at the timer clock's time", () => {
   const { actor, clock } = harness();
   try {
     let s = createState(ME, 0);
     s = addNode(s, createNode(HS, NodeFlags.HANDSHAKE | NodeFlags.MEET, 0));
     s = addNode(s, createNode(P1, NodeFlags.MASTER, 0));
-    deliverPeerChanges(actor, peerChanges(null, s, CTX));
+    deliver(actor, clock, peerChanges(null, s, CTX));
     assert.ok(linkOf(actor, P1) !== undefined && linkOf(actor, HS) !== undefined);
-    const timers = peerTimersOf(actor);
+    const timers = peerTimersOf(actor, () => clock.now());
     const prev = s;
     s = updateNode(s, P1, { linkState: "connected", pingSentMs: 1 });
-    // Straight to the link actor (systemId "link:<id>"), not through the parent.
-    deliverPeerChanges(actor, peerChanges(prev, s, CTX));
+    deliver(actor, clock, peerChanges(prev, s, CTX));
     assert.equal(linkStates(actor).get(P1), "connected");
     clock.increment(NODE_TIMEOUT_MS - 1);
     assert.deepEqual([timers.pongOverdue(P1), timers.handshakeExpired(HS)], [false, false]);
     clock.increment(1);
     // node_timeout 1000: the handshake timeout is 1000 too.
     assert.deepEqual([timers.pongOverdue(P1), timers.handshakeExpired(HS)], [true, true]);
-    assert.equal(timers.pongOverdue(P2), false, "no actor, no timer ran out");
-    // A removed peer's actor is gone from the system (its systemId is free again).
+    assert.equal(timers.pongOverdue(P2), false, "no link, no timer ran out");
     const before = s;
     const nodes = new Map(s.nodes);
     nodes.delete(HS);
     s = { ...s, nodes };
-    deliverPeerChanges(actor, peerChanges(before, s, CTX));
+    deliver(actor, clock, peerChanges(before, s, CTX));
     assert.equal(linkOf(actor, HS), undefined);
     assert.equal(timers.handshakeExpired(HS), false);
   } finally {
     actor.stop();
   }
-});
-
-Deno.test("node actor: its link actors are its children in its system, and stop with it", () => {
-  const { actor } = harness();
-  let s = createState(ME, 0);
-  s = addNode(s, createNode(P1, NodeFlags.MASTER, 0));
-  s = addNode(s, createNode(P2, NodeFlags.MASTER, 0));
-  deliverPeerChanges(actor, peerChanges(null, s, CTX));
-  const refs = [linkOf(actor, P1)!, linkOf(actor, P2)!];
-  assert.deepEqual(linkIds(actor), [P1, P2]);
-  assert.ok(refs.every((r) => r._parent === actor && r.system === actor.system));
-  assert.ok(refs.every((r) => r.getSnapshot().status === "active"));
-  actor.stop();
-  // Stopped (their timers cancelled) and gone from the system, as children are.
-  assert.ok(refs.every((r) => r.getSnapshot().status === "stopped"));
-  assert.deepEqual([linkOf(actor, P1), linkOf(actor, P2)], [undefined, undefined]);
-  assert.deepEqual(linkIds(actor), []);
 });

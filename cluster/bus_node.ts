@@ -2,13 +2,13 @@
  * One cluster node's bus side, independent of the client server: the cluster view
  * (`ClusterState`), the bus engine (cluster/bus_engine.ts) on an injected network, and the node
  * actor system (actors/node.ts: supervisor with the 100 ms cron and the end-of-turn nodes.conf
- * save that comes before the turn's output is released; one link actor per peer).
+ * save that comes before the turn's output is released; one link per peer in its context).
  * cluster/cluster.ts wraps it for a real server (TCP, nodes.conf on disk); sim/world.ts runs
  * several of them in one process on SimBusNetwork + SimulatedClock.
  *
  * State flow: the engine installs views through `setState` (per packet / per tick); commands use
  * `apply` (also drops the links of nodes the command removed and marks the config dirty). Each
- * installed view is diffed against the previous one and the link actors get the changes.
+ * installed view is diffed against the previous one and the node actor's links get the changes.
  */
 
 import { BusEngine, type BusEngineHost, type FailoverHostInfo } from "./bus_engine.ts";
@@ -47,6 +47,11 @@ export interface BusNodeOptions {
   clock: Clock & { now(): number };
   /** True: give the actors real timers (no `clock` option) and use `clock.now` only for time. */
   realTimers?: boolean;
+  /**
+   * The clock of the link timers (actors/link_state.ts): monotonic, not stepped with the wall
+   * clock. Default: `performance.now` with real timers, else `clock.now`.
+   */
+  timerNowMs?: () => number;
   rng: Prng;
   config: () => BusConfig;
   /** Persist nodes.conf (atomic; fsynced when `fsync`); false on failure. */
@@ -76,7 +81,7 @@ export class BusNode {
   readonly engine: BusEngine;
   private actor: NodeActor | null = null;
   private supervisor: SupervisorRef | undefined = undefined;
-  /** The link actors' timers, as the cron asks them (none before `start`). */
+  /** The links' timers, as the cron asks them (none before `start`). */
   private peerTimers: PeerTimers = NO_PEER_TIMERS;
   private stopped = false;
   /** True while the supervisor runs the cron: it ends that turn itself. */
@@ -125,14 +130,20 @@ export class BusNode {
       this.opts.inspect,
     );
     this.supervisor = supervisorOf(this.actor);
-    this.peerTimers = peerTimersOf(this.actor);
-    this.actor.send({
-      type: "PEERS_CHANGED",
-      changes: peerChanges(null, this.current, this.peerChangeContext()),
-    });
+    this.peerTimers = peerTimersOf(this.actor, () => this.timerNowMs());
+    deliverPeerChanges(
+      this.actor,
+      peerChanges(null, this.current, this.peerChangeContext()),
+      this.timerNowMs(),
+      this.opts.config().nodeTimeoutMs,
+    );
   }
 
-  private readonly timing = { nodeTimeoutMs: () => this.opts.config().nodeTimeoutMs };
+  /** The link timers' clock (BusNodeOptions.timerNowMs). */
+  private timerNowMs(): number {
+    const o = this.opts;
+    return o.timerNowMs ? o.timerNowMs() : o.realTimers ? performance.now() : o.clock.now();
+  }
 
   /** Depth of the supervisor's own actions (cron, save, release) now running. */
   private supervisorActions = 0;
@@ -161,7 +172,7 @@ export class BusNode {
   }
 
   private peerChangeContext(): PeerChangeContext {
-    return { nowMs: this.opts.clock.now(), timing: this.timing };
+    return { nowMs: this.opts.clock.now() };
   }
 
   get state(): ClusterState {
@@ -175,7 +186,9 @@ export class BusNode {
     this.current = next;
     if (this.actor !== null && prev.nodes !== next.nodes) {
       const changes = peerChanges(prev, next, this.peerChangeContext());
-      if (changes.length > 0) deliverPeerChanges(this.actor, changes);
+      if (changes.length > 0) {
+        deliverPeerChanges(this.actor, changes, this.timerNowMs(), this.opts.config().nodeTimeoutMs);
+      }
     }
     this.opts.viewChanged?.(prev, next);
   }
@@ -328,7 +341,7 @@ export class BusNode {
     return this.actor ? supervisorStatsOf(this.actor) : null;
   }
 
-  /** Link actor states by node id. */
+  /** Link state names by node id. */
   linkStates(): Map<string, string> {
     return this.actor ? linkStates(this.actor) : new Map();
   }

@@ -2,7 +2,7 @@
  * The node's cluster role (cluster-enabled yes): loads nodes.conf at start (or creates a new node
  * and saves it at once; a corrupt file stops start-up and is never overwritten), runs the cluster
  * bus (cluster/bus_node.ts: the bus engine on TCP plus the node actor system with the supervisor's
- * 100 ms cron tick and batched nodes.conf saves, and one link actor per peer), and routes keyed
+ * 100 ms cron tick and batched nodes.conf saves, and one link per peer), and routes keyed
  * commands (cluster/routing.ts).
  *
  * Commands change the view through `apply()`, which swaps in the new state, updates cluster_state

@@ -12,9 +12,9 @@ import {
 import { type PeerChangeContext, peerChanges } from "../actors/node.ts";
 
 const ID = (k: number) => k.toString(16).padStart(40, "0");
-const CTX: PeerChangeContext = { nowMs: 5000, timing: { nodeTimeoutMs: () => 15000 } };
+const CTX: PeerChangeContext = { nowMs: 5000 };
 
-/** A random record change: a new node, or a field the link actors see (or one they do not). */
+/** A random record change: a new node, or a field the links see (or one they do not). */
 function randomPut(rng: Prng, m: ReadonlyMap<string, ClusterNode>, next: number): ClusterNode {
   const ids = [...m.keys()];
   if (rng.int(4) === 0 || ids.length < 2) {

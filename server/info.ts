@@ -7,7 +7,7 @@
  *
  * Beyond Redis, one section given only when asked for by name (as a module's would be, and never
  * by "all" or "everything", so every standard request answers as Redis does): `linkmachines`,
- * the state of each per-peer link actor of a cluster node (actors/link.ts: handshake,
+ * the state of each per-peer link of a cluster node (actors/link_state.ts: handshake,
  * connected, pfail, fail, ...), one `<node id>:<state>` line each. The dashboard shows it; a
  * real Redis answers nothing for it.
  */

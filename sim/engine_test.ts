@@ -1,9 +1,9 @@
 /**
  * End-to-end runs of the shipping bus engine, driven by the simulator (sim/world.ts): real
- * `BusNode`s (engine, node actor, link actors, supervisor) on the simulated network and clock,
+ * `BusNode`s (engine, node actor and its links, supervisor) on the simulated network and clock,
  * each saving nodes.conf to its simulated disk.
  *
- * Covered: a 6-node cluster's whole life (MEETs, one link actor per peer, slots and replicas
+ * Covered: a 6-node cluster's whole life (MEETs, one link per peer, slots and replicas
  * agreed everywhere, cluster_state ok; a master cut off and flagged FAIL no earlier than the node
  * timeout, its replica elected in its place, its return as that replica and the flags cleared;
  * nodes.conf saved, message counters), the same seed giving the same run, several seeds
@@ -99,13 +99,13 @@ function fingerprint(w: SimWorld): string {
 /** MEETs to node 0, ADDSLOTS on 0..2, node 3+i replicates i; all agree, state ok. */
 async function formCluster(w: SimWorld): Promise<void> {
   const seed = w.seed;
-  // 1. MEETs aimed at node 0 -> everyone knows everyone, one connected link actor per peer.
+  // 1. MEETs aimed at node 0 -> everyone knows everyone, one connected link per peer.
   for (let i = 1; i < 6; i++) w.meet(i, 0);
   await settle(w, "full mesh after MEETs", () => fullyMeshed(w), 15_000);
   for (const i of range(6)) {
     const states = w.node(i).linkStates();
-    assert.equal(states.size, 5, `seed ${seed}: node ${i}: one link actor per peer`);
-    for (const v of states.values()) assert.equal(v, "connected", `seed ${seed}: link actors`);
+    assert.equal(states.size, 5, `seed ${seed}: node ${i}: one link per peer`);
+    for (const v of states.values()) assert.equal(v, "connected", `seed ${seed}: links`);
   }
 
   // 2. ADDSLOTS on three masters -> all six agree on the owners.

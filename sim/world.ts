@@ -341,6 +341,8 @@ export class SimWorld {
     slot.resumedAtMs = this.now();
     const node: BusNode = new BusNode({
       state,
+      // The link timers run on the world's clock: a step of this node's wall clock leaves them be.
+      timerNowMs: () => this.clock.now(),
       network: tapSends(this.net.host(slot.identity), (packet) => {
         slot.sentPackets++;
         slot.sentBytes += packet.length;

@@ -2,8 +2,8 @@
  * The XState visualizer as a user runs it: `cli.ts --port P --cluster-enabled yes --inspect-port
  * R` starts the relay on R (the page the browser opens, plus a WebSocket); a WebSocket client
  * there receives the node's actors (clusterNode, supervisor) and, after CLUSTER MEET, a
- * peerLink actor reaching "connected" (health up, outbound link up). `cli.ts machines` prints
- * the machine configs as JSON, the link machine's timers among them.
+ * clusterNode snapshot whose links show the peer "connected" (health up, outbound link up).
+ * `cli.ts machines` prints the machine configs as JSON, the link chart's timers among them.
  */
 
 import assert from "node:assert/strict";
@@ -11,14 +11,17 @@ import { freePort, run, sleep, type SpawnedProcess, spawnNode, waitFor } from ".
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-/** A link actor: its name is the machine id or the actor id ("link:<node id>"). */
-const isLink = (m: Msg) => m.name === "peerLink" || (m.name ?? "").startsWith("link:");
+interface LinkShown {
+  state?: string;
+  health?: string;
+  link?: string;
+}
 
 interface Msg {
   type: string;
   name?: string;
   sessionId?: string;
-  snapshot?: { value?: { health?: string; link?: string; ping?: string } };
+  snapshot?: { context?: { links?: Record<string, LinkShown> } };
   event?: { type?: string };
 }
 
@@ -68,31 +71,19 @@ Deno.test({
         String(b.port),
       ]);
       assert.equal(r.stdout.trim(), "OK");
-      await waitFor(
-        "a peerLink actor",
-        () => msgs.some((m) => m.type === "@xstate.actor" && isLink(m)),
-        10_000,
-      );
       // The handshake link (random name) is replaced by one for the real id, which is connected.
-      const linkSessions = () =>
-        new Set(
-          msgs.filter((m) => m.type === "@xstate.actor" && isLink(m)).map((m) => m.sessionId),
-        );
-      await waitFor("a link actor in state connected", () => {
-        const links = linkSessions();
-        return msgs.some((m) =>
-          (m.type === "@xstate.snapshot" || m.type === "@xstate.actor") &&
-          links.has(m.sessionId) && m.snapshot?.value?.health === "up" &&
-          m.snapshot?.value?.link === "up"
-        );
-      }, 15_000).catch((e) => {
-        const links = linkSessions();
-        const mine = msgs.filter((m) => links.has(m.sessionId)).map((
-          m,
-        ) => [m.type, m.snapshot?.value]);
-        throw new Error(`${e.message}; link messages: ${JSON.stringify(mine).slice(0, 3000)}`);
-      });
-      // The PEERS_CHANGED event that spawned the link went through the node actor.
+      const shownLinks = () =>
+        msgs.filter((m) => m.type === "@xstate.snapshot" && m.snapshot?.context?.links)
+          .map((m) => m.snapshot!.context!.links!);
+      await waitFor("a link in state connected", () =>
+        shownLinks().some((links) =>
+          Object.values(links).some((l) =>
+            l.state === "connected" && l.health === "up" && l.link === "up"
+          )
+        ), 15_000).catch((e) => {
+          throw new Error(`${e.message}; links shown: ${JSON.stringify(shownLinks()).slice(0, 3000)}`);
+        });
+      // The PEERS_CHANGED event that opened the link went through the node actor.
       assert.ok(msgs.some((m) => m.type === "@xstate.event" && m.event?.type === "PEERS_CHANGED"));
     } finally {
       ws?.close();
@@ -140,10 +131,7 @@ Deno.test("cli.ts machines prints the machine configs as JSON", async () => {
   assert.deepEqual(link.states.health.states.fail.states.recent.after, {
     failUndoTimeout: { target: "undoable" },
   });
-  assert.deepEqual(link.states.link.states.up.on.LINK_DOWN, {
-    target: "down",
-    actions: "linkDown",
-  });
+  assert.deepEqual(link.states.link.states.up.on.LINK_DOWN, { target: "down" });
   assert.equal(defs.nodeSupervisor.states.running.on.SHUTDOWN[1].target, "stopped");
   const one = await run(Deno.execPath(), ["run", "-A", `${ROOT}cli.ts`, "machines", "peerLink"]);
   assert.equal(JSON.parse(one.stdout).id, "peerLink");
