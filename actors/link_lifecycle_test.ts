@@ -41,7 +41,13 @@ function watchLinks(w: SimWorld, i: number): Seen[] {
       last.set(id, link);
       const n = node.state.nodes.get(id);
       if (n === undefined) continue;
-      seen.push({ atMs: w.now(), cport: n.cport, name: linkStateName(link), link, viewFlags: n.flags });
+      seen.push({
+        atMs: w.now(),
+        cport: n.cport,
+        name: linkStateName(link),
+        link,
+        viewFlags: n.flags,
+      });
     }
   };
   scan();

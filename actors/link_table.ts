@@ -7,7 +7,13 @@
  */
 
 import { NodeMap } from "../cluster/node_map.ts";
-import { type LinkEvent, linkOpen, type LinkStart, type LinkState, linkStep } from "./link_state.ts";
+import {
+  type LinkEvent,
+  linkOpen,
+  type LinkStart,
+  type LinkState,
+  linkStep,
+} from "./link_state.ts";
 
 /** What the links learn from one change of the cluster view. */
 export type PeerChange =

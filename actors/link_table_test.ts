@@ -20,20 +20,30 @@ const names = (m: ReadonlyMap<string, LinkState>) =>
 
 Deno.test("link table: opened, stepped, dropped in the order of the changes; never mutated", () => {
   const empty: ReadonlyMap<string, LinkState> = new Map();
-  const t1 = applyPeerChanges(empty, [
-    { kind: "added", start: start("a") },
-    { kind: "added", start: start("hs", { handshake: true, connected: false }) },
-    { kind: "added", start: start("b") },
-  ], 0, NT);
+  const t1 = applyPeerChanges(
+    empty,
+    [
+      { kind: "added", start: start("a") },
+      { kind: "added", start: start("hs", { handshake: true, connected: false }) },
+      { kind: "added", start: start("b") },
+    ],
+    0,
+    NT,
+  );
   assert.deepEqual(names(t1), ["a:connected", "hs:handshake", "b:connected"]);
   assert.equal(empty.size, 0);
   // A rename (the handshake node takes its real id) and events in one batch.
-  const t2 = applyPeerChanges(t1, [
-    { kind: "removed", nodeId: "hs" },
-    { kind: "added", start: start("c") },
-    { kind: "events", nodeId: "a", events: [{ type: "PFAIL" }, { type: "FAIL" }] },
-    { kind: "events", nodeId: "zz", events: [{ type: "LINK_UP" }] }, // no link: ignored
-  ], 10, NT);
+  const t2 = applyPeerChanges(
+    t1,
+    [
+      { kind: "removed", nodeId: "hs" },
+      { kind: "added", start: start("c") },
+      { kind: "events", nodeId: "a", events: [{ type: "PFAIL" }, { type: "FAIL" }] },
+      { kind: "events", nodeId: "zz", events: [{ type: "LINK_UP" }] }, // no link: ignored
+    ],
+    10,
+    NT,
+  );
   assert.deepEqual(names(t2), ["a:fail", "b:connected", "c:connected"]);
   assert.deepEqual(names(t1), ["a:connected", "hs:handshake", "b:connected"], "t1 unchanged");
   assert.equal(t2.get("a")!.healthDeadlineMs, 10 + 2 * NT);
@@ -42,9 +52,14 @@ Deno.test("link table: opened, stepped, dropped in the order of the changes; nev
   assert.equal(applyPeerChanges(t2, same, 20, NT), t2);
   assert.equal(applyPeerChanges(t2, [], 20, NT), t2);
   // Events after a removal in the same batch find no link.
-  const t3 = applyPeerChanges(t2, [
-    { kind: "removed", nodeId: "b" },
-    { kind: "events", nodeId: "b", events: [{ type: "LINK_DOWN" }] },
-  ], 30, NT);
+  const t3 = applyPeerChanges(
+    t2,
+    [
+      { kind: "removed", nodeId: "b" },
+      { kind: "events", nodeId: "b", events: [{ type: "LINK_DOWN" }] },
+    ],
+    30,
+    NT,
+  );
   assert.deepEqual(names(t3), ["a:fail", "c:connected"]);
 });

@@ -21,7 +21,14 @@
  * "clusterNode", "supervisor".
  */
 
-import { type ActorRefFrom, assign, createActor, type InspectionEvent, sendTo, setup } from "xstate";
+import {
+  type ActorRefFrom,
+  assign,
+  createActor,
+  type InspectionEvent,
+  sendTo,
+  setup,
+} from "xstate";
 import {
   failUndoable,
   handshakeExpired,

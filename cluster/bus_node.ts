@@ -187,7 +187,12 @@ export class BusNode {
     if (this.actor !== null && prev.nodes !== next.nodes) {
       const changes = peerChanges(prev, next, this.peerChangeContext());
       if (changes.length > 0) {
-        deliverPeerChanges(this.actor, changes, this.timerNowMs(), this.opts.config().nodeTimeoutMs);
+        deliverPeerChanges(
+          this.actor,
+          changes,
+          this.timerNowMs(),
+          this.opts.config().nodeTimeoutMs,
+        );
       }
     }
     this.opts.viewChanged?.(prev, next);

@@ -1,6 +1,8 @@
 /**
  * Handling one received cluster-bus message (Redis 7.0.15 clusterProcessPacket and
- * clusterProcessGossipSection; docs/cluster-bus.md §5.8 in order, §5.4, §5.7, §2.2, §7), pure.
+ * clusterProcessGossipSection; docs/cluster-bus.md §5.8 in order, §5.4, §5.7, §2.2, §7), pure
+ * but for two heartbeat times it writes into the given records in place, as Redis does
+ * (`setHeartbeatTime`: the sender's data-received time, a pong time learned from gossip).
  *
  *   receive(state, msg, ctx) -> { state, effects }
  *
@@ -92,7 +94,26 @@ export interface ReceiveContext extends BusConfig {
 const FAILING = NodeFlags.FAIL | NodeFlags.PFAIL;
 
 function lookup(s: ClusterState, name: string): ClusterNode | undefined {
-  return isValidNodeId(name) ? s.nodes.get(name) : undefined;
+  return validName(name) ? s.nodes.get(name) : undefined;
+}
+
+/** Names `isValidNodeId` accepted (a memo, bounded by VALID_NAMES_MAX). */
+const validNames = new Set<string>();
+const VALID_NAMES_MAX = 1 << 16;
+
+/**
+ * `isValidNodeId(name)`, remembered for the names it accepted: the gossip of an N-node cluster
+ * names the same N nodes over and over, and checking the 40 chars of each entry's name cost
+ * about as much as the rest of the entry (~0.15 µs). A Set lookup by a string uses the hash V8
+ * keeps in the string (protocol/bus_names.ts hands out one string per name). Emptied when it
+ * holds VALID_NAMES_MAX names: made-up names cost a refill, not memory.
+ */
+function validName(name: string): boolean {
+  if (validNames.has(name)) return true;
+  if (!isValidNodeId(name)) return false;
+  if (validNames.size >= VALID_NAMES_MAX) validNames.clear();
+  validNames.add(name);
+  return true;
 }
 
 /** Process one message; see the module comment. */
@@ -141,14 +162,11 @@ function process(
   const isPingLike = type === "PING" || type === "PONG" || type === "MEET";
 
   // §5.8 step 2: find the sender by name; data_received.
-  let sender = lookup(s, hdr.sender);
+  const sender = lookup(s, hdr.sender);
   if (sender !== undefined && ctx.link.kind === "inbound" && ctx.link.nodeId === null) {
     sink.push({ kind: "bindInboundLink", nodeId: sender.id });
   }
-  if (sender !== undefined) {
-    s = putNode(s, { ...sender, dataReceivedMs: now });
-    sender = s.nodes.get(sender.id)!;
-  }
+  if (sender !== undefined) setHeartbeatTime(sender, "dataReceivedMs", now);
   const senderCurrentEpoch = Number(hdr.currentEpoch);
   const senderConfigEpoch = Number(hdr.configEpoch);
 
@@ -455,8 +473,7 @@ function processGossipEntries(
         if (c.count === 0) {
           const pongMs = g.pongReceivedSec * 1000;
           if (pongMs <= now + 500 && pongMs > n.pongReceivedMs) {
-            s = putNode(s, { ...n, pongReceivedMs: pongMs });
-            n = s.nodes.get(id)!;
+            setHeartbeatTime(n, "pongReceivedMs", pongMs);
           }
         }
       }
@@ -476,7 +493,7 @@ function processGossipEntries(
         });
       }
     } else if (
-      senderId !== null && !(flags & NodeFlags.NOADDR) && isValidNodeId(g.nodename) &&
+      senderId !== null && !(flags & NodeFlags.NOADDR) && validName(g.nodename) &&
       !blacklistHas(s, g.nodename, now)
     ) {
       s = addNode(
@@ -496,6 +513,38 @@ function processGossipEntries(
     }
   }
   return s;
+}
+
+/**
+ * The heartbeat times Redis writes into its node struct in place, written into the record in
+ * place here too, not by a copy of the record put in a new view: a packet's sender's
+ * `dataReceivedMs` (cluster.c clusterProcessPacket: `sender->data_received = now`) and a pong
+ * time learned from gossip (clusterProcessGossipSection: `node->pong_received = pongtime`). The
+ * only writes to a record that views share; safe because:
+ *
+ * - every reader reads these fields from the node's current view, when it acts: the cron's PING
+ *   choice and timeouts (bus_cron.ts: the only reader of `dataReceivedMs`), the gossip entries
+ *   sent (bus_header_build.ts gossipEntryOf), the nodes.conf / CLUSTER NODES text (nodes_conf.ts;
+ *   its per-record cache leaves the pong time out), a new link's start (actors/node.ts
+ *   linkStartOf). No code compares them between two views: the view diff (changedKeysBetween,
+ *   actors/node.ts linkEventsOf) has no event for either (PONG_RECEIVED is for a heartbeat reply,
+ *   ping_sent going back to 0, which still copies the record), and nothing else tells views
+ *   apart by them;
+ * - a record belongs to one node's views only (each node builds its own records: createNode,
+ *   nodes.conf load), so no other node sees the write.
+ *
+ * What it changes: an older view of the same node that holds the record shows the new time, and
+ * `receive` writes these fields in the state it was given. The copies made every packet and
+ * every gossip entry with a newer pong time replace a record: up to N/10 per packet, each then
+ * in the node map's delta, which is copied by the next update, walked by the view diff after
+ * every packet, and flattened (a copy of all N) every packet or two at 1,000 nodes.
+ */
+function setHeartbeatTime(
+  n: ClusterNode,
+  field: "dataReceivedMs" | "pongReceivedMs",
+  ms: number,
+): void {
+  (n as { -readonly [K in typeof field]: number })[field] = ms;
 }
 
 /** clusterProcessPingExt: HOSTNAME sets the sender's hostname, its absence clears it. */

@@ -178,6 +178,18 @@ Deno.test("PONG on the outbound link: pong time, ping cleared, PFAIL cleared; no
   const inbound = receive(me, fromPeer(peerB, "PONG"), ctx({ kind: "inbound", nodeId: ID("b") }));
   assert.equal(inbound.state.nodes.get(ID("b"))!.pingSentMs, NOW - 3000);
   assert.equal(inbound.state.nodes.get(ID("b"))!.dataReceivedMs, NOW);
+  // data_received is set in the record in place, as Redis does (bus_receive.ts setHeartbeatTime):
+  // a packet that changes nothing else leaves the node map as it was.
+  const quiet = makeState({ id: ID("a"), configEpoch: 1 }, [
+    { id: ID("b"), ip: "127.0.0.9", port: 30001, cport: 40001, configEpoch: 2 },
+  ]);
+  const peerPing = fromPeer(
+    makeState({ id: ID("b"), ip: "", port: 30001, cport: 40001, configEpoch: 2 }),
+    "PING",
+  );
+  const q = receive(quiet, peerPing, ctx({ kind: "inbound", nodeId: ID("b") }));
+  assert.equal(q.state.nodes.get(ID("b"))!.dataReceivedMs, NOW);
+  assert.equal(q.state.nodes, quiet.nodes);
   const r = receive(me, fromPeer(peerB, "PONG"), ctx({ kind: "outbound", nodeId: ID("b") }));
   const b = r.state.nodes.get(ID("b"))!;
   assert.equal(b.flags, NodeFlags.MASTER);
@@ -253,6 +265,16 @@ Deno.test("gossip: failure reports only from master senders; new nodes; NOADDR a
     entry(ID("f"), NodeFlags.MASTER),
   ];
   const s = blacklistAdd(base, ID("f"), NOW);
+  // A name that is not 40 chars of [a-z0-9] is never added (verifyClusterNodeId), also when it
+  // comes again after valid names were remembered (bus_receive.ts validName).
+  for (const bad of ["Z".repeat(40), ID("q").slice(1) + "!", ID("q") + "q", ID("q")]) {
+    const one = receive(
+      s,
+      fromPeer(peerB, "PING", [entry(bad, NodeFlags.MASTER)]),
+      ctx({ kind: "inbound", nodeId: ID("b") }),
+    );
+    assert.equal(one.state.nodes.has(bad), bad === ID("q"));
+  }
   const r = receive(s, fromPeer(peerB, "PING", gossip), ctx({ kind: "inbound", nodeId: ID("b") }));
   assert.deepEqual(r.state.nodes.get(ID("x"))!.failReports, [{ reporterId: ID("b"), timeMs: NOW }]);
   assert.ok(logs(r.effects).includes(`Node ${ID("b")} reported node ${ID("x")} as not reachable.`));
@@ -293,19 +315,24 @@ Deno.test("gossip: failure reports only from master senders; new nodes; NOADDR a
   // x is PFAIL locally with a different address in healthy gossip: address adopted, link dropped.
   assert.equal(r3.state.nodes.get(ID("x"))!.port, 7000);
   assert.ok(r3.effects.some((e) => e.kind === "closeLink" && e.nodeId === ID("x")));
-  const y = makeState({ id: ID("a") }, [{ id: ID("b"), port: 30001, cport: 40001 }, {
-    id: ID("y"),
-    pongReceivedMs: T0,
-  }]);
+  const yState = () =>
+    makeState({ id: ID("a") }, [{ id: ID("b"), port: 30001, cport: 40001 }, {
+      id: ID("y"),
+      pongReceivedMs: T0,
+    }]);
+  const y = yState();
+  const yRecord = y.nodes.get(ID("y"))!;
   const r4 = receive(
     y,
     fromPeer(peerB, "PING", [entry(ID("y"), NodeFlags.MASTER, Math.floor(NOW / 1000))]),
     ctx({ kind: "inbound", nodeId: ID("b") }),
   );
   assert.equal(r4.state.nodes.get(ID("y"))!.pongReceivedMs, Math.floor(NOW / 1000) * 1000);
+  // Set in the record in place, as Redis does (bus_receive.ts setGossipPongTime): not a copy.
+  assert.equal(r4.state.nodes.get(ID("y")), yRecord);
   // More than 500 ms in the future: ignored.
   const r5 = receive(
-    y,
+    yState(),
     fromPeer(peerB, "PING", [entry(ID("y"), NodeFlags.MASTER, Math.floor(NOW / 1000) + 2)]),
     ctx({ kind: "inbound", nodeId: ID("b") }),
   );

@@ -17,7 +17,10 @@ const EMPTY: ReadonlyMap<string, never> = new Map<string, never>();
  * The delta size at which the next update starts from the flat Map. An update copies the delta
  * (a few per packet), a new base costs a copy of all N and the per-base indexes (`positionsOf`,
  * `arraysOf`): with a gossip section setting ~N/10 records per packet, 4·sqrt(N) keeps both near
- * their minimum (sqrt(N) made a new base every packet or two at 1,000 nodes).
+ * their minimum (sqrt(N) made a new base every packet or two at 1,000 nodes). Measured when
+ * every packet replaced its sender's record and every newer gossip pong time a record; both
+ * times are now written in place (cluster/bus_receive.ts setHeartbeatTime) and a quiet packet
+ * sets none.
  */
 function deltaLimit(size: number): number {
   return Math.max(8, Math.ceil(4 * Math.sqrt(size)));
@@ -212,12 +215,23 @@ export function changedKeysBetween<V extends object>(
 /** Keys and values of a base Map in iteration order (built once per base). */
 const arrays = new WeakMap<ReadonlyMap<string, unknown>, { keys: string[]; values: unknown[] }>();
 
+/**
+ * The last base `arraysOf` was asked for and its arrays: a gossip section's random picks
+ * (`valueAt`, ~N/10 per PING/PONG sent) ask for one base many times in a row, and this skips
+ * the WeakMap lookup for them. Holds at most one base alive past its views.
+ */
+let lastArraysBase: ReadonlyMap<string, unknown> | null = null;
+let lastArrays: { keys: string[]; values: unknown[] } | null = null;
+
 function arraysOf<V>(base: ReadonlyMap<string, V>): { keys: string[]; values: V[] } {
+  if (base === lastArraysBase) return lastArrays as { keys: string[]; values: V[] };
   let a = arrays.get(base);
   if (a === undefined) {
     a = { keys: [...base.keys()], values: [...base.values()] };
     arrays.set(base, a);
   }
+  lastArraysBase = base;
+  lastArrays = a;
   return a as { keys: string[]; values: V[] };
 }
 
@@ -247,7 +261,8 @@ export function valuesOf<V extends object>(m: ReadonlyMap<string, V>): readonly 
  * `m` each time it changed: what a random pick by index needs (Redis's dictGetRandomKey).
  */
 export function valueAt<V extends object>(m: ReadonlyMap<string, V>, i: number): V | undefined {
-  const { base, delta } = split(m);
+  const base = m instanceof NodeMap ? m.base : m;
+  const delta = m instanceof NodeMap ? m.delta : EMPTY;
   const a = arraysOf(base);
   if (i < a.keys.length) {
     const v = delta.get(a.keys[i]);

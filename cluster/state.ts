@@ -84,6 +84,7 @@ export interface ClusterNode {
   /** The master's id for a replica, else null. */
   readonly masterId: string | null;
   readonly pingSentMs: number;
+  /** With `dataReceivedMs`, also written in place (cluster/bus_receive.ts setHeartbeatTime). */
   readonly pongReceivedMs: number;
   readonly dataReceivedMs: number;
   readonly failTimeMs: number;

@@ -17,7 +17,7 @@ import * as E from "./errors.ts";
 import { lower, parseInt64, str } from "../protocol/bytes.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 import type { ClusterPort } from "../cluster/cluster_port.ts";
-import { BUS_MESSAGE_TYPE_NAMES } from "../cluster/cluster.ts";
+import { MSG_TYPE_NAMES as BUS_MESSAGE_TYPE_NAMES } from "../protocol/bus_constants.ts";
 import {
   addNode,
   addSlots,

@@ -12,9 +12,10 @@ import type { Reply } from "../protocol/reply.ts";
 import type { Db, Value } from "../keyspace/db.ts";
 import { NOTIFY_GENERIC } from "../pubsub/notify_flags.ts";
 import type { Hash } from "../keyspace/hash.ts";
+import type { MemberSet } from "../keyspace/member_set.ts";
 
 /** A collection of distinct string members or fields: a set, or a hash's fields. */
-type Keyed = Set<string> | Map<string, unknown> | Hash;
+type Keyed = MemberSet | Map<string, unknown> | Hash;
 
 export const LONG_MAX = 9223372036854775807;
 export const LONG_MIN = -9223372036854775808;

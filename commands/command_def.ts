@@ -58,4 +58,9 @@ export interface CommandDef {
   flagsFor?(server: unknown, argv: Uint8Array[]): CommandDef;
   /** For container commands (CLUSTER, CONFIG, CLIENT, ...): dispatched on argv[1]. */
   subcommands?: CommandDef[];
+  /**
+   * Set while the handler's module is not imported yet (commands/lazy_commands.ts): `call`
+   * (server/dispatch.ts) awaits it, which installs the handler in this definition.
+   */
+  load?: () => Promise<void>;
 }

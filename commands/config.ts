@@ -135,8 +135,20 @@ function applyConfig(server: ConfigApplyHost, names: string[]): void {
   }
 }
 
-function configSet(ctx: Ctx, argv: Uint8Array[]): void {
+/** The directive names of CONFIG SET's name/value pairs. */
+export function configSetNames(argv: Uint8Array[]): string[] {
+  const names: string[] = [];
+  for (let i = 2; i < argv.length; i += 2) names.push(str(argv[i]));
+  return names;
+}
+
+function configSet(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   const { server, reply } = ctx;
+  // The node:tls side is imported on first use (server/tls.ts): a tls-* directive waits for it,
+  // before anything is redacted or stored, then CONFIG SET runs as it would have.
+  if (server.tls.needsLoad(configSetNames(argv))) {
+    return server.tls.load().then(() => configSet(ctx, argv));
+  }
   if (argv.length % 2 !== 0) {
     reply.error(E.wrongArity("config|set"));
     return;

@@ -30,6 +30,7 @@ import { parseRdb } from "../protocol/rdb_file.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import type { Value } from "../keyspace/db.ts";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import type {
   AclPort,
   ClockPort,
@@ -364,7 +365,7 @@ function debugDigestValue(ctx: Ctx, argv: Uint8Array[]): void {
 /** A short description of a value's nodes (what Redis prints with lpRepr / quicklistRepr). */
 function describe(v: Value): string {
   if (v instanceof Deque) return `${v.length} entries`;
-  if (v instanceof Hash || v instanceof Set) return `${v.size} entries`;
+  if (v instanceof Hash || v instanceof MemberSet) return `${v.size} entries`;
   return "1 entry";
 }
 

@@ -19,6 +19,7 @@ import type { Reply } from "../protocol/reply.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import * as G from "../keyspace/geohash.ts";
 import * as E from "./errors.ts";
+import { geoStoreKeys, isCWord as isWord } from "./key_finders.ts";
 import { type CommandContext, type CommandDef, fromTable, type Handler } from "./types.ts";
 import { parseStrictDouble } from "./zset_parse.ts";
 import { zsetCommands } from "./zsets.ts";
@@ -30,19 +31,6 @@ type Ctx = CommandContext<ConfigPort>;
 
 // ---------------------------------------------------------------------------------------------
 // Argument helpers
-
-/** strcasecmp(arg, word) == 0: the argument as a C string (up to a NUL byte) equals `word`. */
-function isWord(b: Uint8Array, word: string): boolean {
-  let n = b.indexOf(0);
-  if (n < 0) n = b.length;
-  if (n !== word.length) return false;
-  for (let i = 0; i < n; i++) {
-    let c = b[i];
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== word.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /** extractLongLatOrReply: [longitude, latitude] from argv[i], argv[i+1], or null (replied). */
 function extractLongLat(reply: Reply, argv: Uint8Array[], i: number): [number, number] | null {
@@ -628,36 +616,17 @@ function geodist(ctx: Ctx, argv: Uint8Array[]): void {
 // ---------------------------------------------------------------------------------------------
 // The command table
 
-/**
- * GEORADIUS/GEORADIUSBYMEMBER key positions as Redis's key specs find them: the source key, then
- * the argument after the first STORE and after the first STOREDIST from `startFrom` on.
- */
-function storeKeys(startFrom: number): (argv: Uint8Array[]) => number[] {
-  return (argv) => {
-    const keys = [1];
-    for (const word of ["store", "storedist"]) {
-      for (let i = startFrom; i < argv.length - 1; i++) {
-        if (isWord(argv[i], word)) {
-          keys.push(i + 1);
-          break;
-        }
-      }
-    }
-    return keys;
-  };
-}
-
 export const geoCommands: CommandDef[] = [
   fromTable("geoadd", geoadd),
   fromTable("geodist", geodist),
   fromTable("geohash", geohash),
   fromTable("geopos", geopos),
   fromTable("georadius", (c, a) => georadiusGeneric(c, a, 1, RADIUS_COORDS), {
-    getKeys: storeKeys(6),
+    getKeys: geoStoreKeys(6),
   }),
   fromTable("georadius_ro", (c, a) => georadiusGeneric(c, a, 1, RADIUS_COORDS | RADIUS_NOSTORE)),
   fromTable("georadiusbymember", (c, a) => georadiusGeneric(c, a, 1, RADIUS_MEMBER), {
-    getKeys: storeKeys(5),
+    getKeys: geoStoreKeys(5),
   }),
   fromTable(
     "georadiusbymember_ro",

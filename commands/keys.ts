@@ -11,6 +11,7 @@ import { Deque } from "../keyspace/deque.ts";
 import { type Db, typeName, type Value } from "../keyspace/db.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import { Stream } from "../keyspace/stream.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import { isStringValue } from "../keyspace/string_value.ts";
@@ -212,7 +213,7 @@ function cloneValue(v: Value): Value | null {
   if (isStringValue(v)) return cloneString(v);
   if (v instanceof Deque) return Deque.from(v.toArray());
   if (v instanceof Hash) return v.clone(); // hashTypeDup: same encoding and order
-  if (v instanceof Set) return new Set(v);
+  if (v instanceof MemberSet) return v.clone();
   if (v instanceof Stream) return v.clone(); // streamDup
   if (v instanceof ZSet) {
     return v.clone(); // zsetDup: same encoding, same members and scores
@@ -415,7 +416,7 @@ export function encodingOf(server: ConfigPort, v: Value): string {
   if (isStringValue(v)) return stringEncoding(v);
   if (v instanceof Deque) return "quicklist";
   if (v instanceof Hash) return v.listpack ? "listpack" : "hashtable";
-  if (v instanceof Set) {
+  if (v instanceof MemberSet) {
     if (v.size > cfg.getNumber("set-max-intset-entries")) return "hashtable";
     for (const m of v) if (!isInt64Binary(m)) return "hashtable";
     return "intset";

@@ -6,7 +6,7 @@
 import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
 import { keyBytes } from "../keyspace/object_size.ts";
 import { memoryDoctorReport, memoryOverhead } from "../server/memory_overhead.ts";
-import { loadFullGc } from "../server/process_memory.ts";
+import { importFullGc } from "../server/process_memory.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
@@ -116,18 +116,37 @@ function memoryMallocStats(ctx: Ctx): void {
   ctx.reply.bulkText("Stats not supported for the current allocator");
 }
 
-/** V8's full collection (server/process_memory.ts), loaded on the first MEMORY PURGE. */
+/** V8's full collection (server/process_memory.ts), imported by the first MEMORY PURGE. */
 let purgeGc: (() => void) | null | undefined;
 
 /**
  * MEMORY PURGE: Redis asks jemalloc to release dirty pages; our garbage is V8's, so this runs a
  * full collection. +OK as Redis without jemalloc answers, also when the runtime offers no gc.
+ * The first one waits for the collection to be imported, then collects and answers; inside EXEC
+ * or a script (which cannot wait) it answers at once and collects once the import is done.
  */
-function memoryPurge(ctx: Ctx): void {
-  if (purgeGc === undefined) purgeGc = loadFullGc();
+function memoryPurge(ctx: Ctx): void | Promise<void> {
+  if (purgeGc === undefined) {
+    const loaded = (purgeImport ??= importFullGc().then((gc) => {
+      purgeGc = gc;
+      return gc;
+    }));
+    if (!ctx.client.inExec) {
+      return loaded.then((gc) => {
+        gc?.();
+        ctx.reply.ok();
+      });
+    }
+    void loaded.then((gc) => gc?.());
+    ctx.reply.ok();
+    return;
+  }
   purgeGc?.();
   ctx.reply.ok();
 }
+
+/** The import of the collection, once started. */
+let purgeImport: Promise<(() => void) | null> | undefined;
 
 const MEMORY_HELP = [
   "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -39,6 +39,7 @@
  * of the deleted keys (MIGRATE is never propagated as itself), as Redis rewrites the command.
  */
 
+import { migrateGetKeys } from "./key_finders.ts";
 import { latin1, lower, parseInt64, str, utf8 } from "../protocol/bytes.ts";
 import { createDumpPayload } from "../protocol/rdb_dump.ts";
 import type { Watcher } from "../keyspace/db.ts";
@@ -95,27 +96,6 @@ export function migrateCache(server: ClockPort & ShutdownPort & TlsPort) {
     server.shutdownHooks.push(() => cache.closeAll());
   }
   return c;
-}
-
-/**
- * migrateGetKeys: the key at argv[3], or everything after KEYS when argv[3] is empty (the first
- * "keys" argument from index 6 on, as Redis scans it, even if it is an AUTH password).
- */
-export function migrateGetKeys(argv: Uint8Array[]): number[] {
-  let first = 3;
-  let num = 1;
-  if (argv.length > 6 && argv[3].length === 0) {
-    for (let i = 6; i < argv.length; i++) {
-      if (lower(argv[i]) === "keys") {
-        first = i + 1;
-        num = argv.length - first;
-        break;
-      }
-    }
-  }
-  const out: number[] = [];
-  for (let i = 0; i < num; i++) out.push(first + i);
-  return out;
 }
 
 interface MigrateOptions {
@@ -453,6 +433,8 @@ function migrate(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
     password,
   }, keys);
 }
+
+export { migrateGetKeys };
 
 export const migrateCommands: CommandDef[] = [
   fromTable("migrate", migrate, { getKeys: migrateGetKeys }),

@@ -3,12 +3,13 @@
  * SPOP, SRANDMEMBER, SMOVE, SINTER/SINTERCARD/SINTERSTORE, SUNION/SUNIONSTORE, SDIFF/SDIFFSTORE
  * and SSCAN. Set-valued replies are RESP3 sets (`~`).
  *
- * A set is a Set<member (binary string)>; an emptied set is deleted. SPOP picks members through
- * a persistent iterator (coll_util.ts), so popping never copies the set.
+ * A set is a MemberSet (keyspace/member_set.ts); an emptied set is deleted. SPOP picks members
+ * through a persistent iterator (coll_util.ts), so popping never copies the set.
  */
 
 import { latin1, parseInt64 } from "../protocol/bytes.ts";
 import type { SetValue } from "../keyspace/db.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import * as E from "./errors.ts";
 import {
   INVALID_CURSOR,
@@ -31,7 +32,7 @@ import { NOTIFY_GENERIC, NOTIFY_SET } from "../pubsub/notify_flags.ts";
 
 /** The set at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getSet(ctx: CommandContext, key: string, read = true): SetValue | undefined | null {
-  return lookupOfType<SetValue>(ctx, key, Set, read);
+  return lookupOfType<SetValue>(ctx, key, MemberSet, read);
 }
 
 function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
@@ -40,21 +41,20 @@ function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
   const v = db.lookup(key);
   let s: SetValue;
   if (v === undefined) {
-    s = new Set();
+    s = MemberSet.empty();
     for (let i = 2; i < argv.length; i++) s.add(latin1(argv[i]));
     db.add(key, s);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", key);
     ctx.reply.int(s.size);
     return;
   }
-  if (!(v instanceof Set)) {
+  if (!(v instanceof MemberSet)) {
     ctx.reply.error(E.WRONGTYPE);
     return;
   }
   s = v;
-  const before = s.size;
-  for (let i = 2; i < argv.length; i++) s.add(latin1(argv[i]));
-  const added = s.size - before;
+  let added = 0;
+  for (let i = 2; i < argv.length; i++) if (s.add(latin1(argv[i]))) added++;
   if (added > 0) {
     db.signalModified(key);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", key);
@@ -216,7 +216,7 @@ function smove(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.int(0);
     return;
   }
-  if (!(src instanceof Set) || (dst !== undefined && !(dst instanceof Set))) {
+  if (!(src instanceof MemberSet) || (dst !== undefined && !(dst instanceof MemberSet))) {
     reply.error(E.WRONGTYPE);
     return;
   }
@@ -234,7 +234,7 @@ function smove(ctx: CommandContext, argv: Uint8Array[]): void {
     db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", srcKey);
   } else db.signalModified(srcKey);
   if (dst === undefined) {
-    db.add(dstKey, new Set([m]));
+    db.add(dstKey, MemberSet.of([m]));
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", dstKey);
   } else if (!dst.has(m)) {
     dst.add(m);
@@ -277,7 +277,7 @@ function intersect(sets: SetValue[], limit = 0): string[] {
  * Store `members` at `dst` (replacing it, TTL cleared) or delete it when empty; reply the size.
  * The `event` (sinterstore, sunionstore, sdiffstore) or `del` follows the reply.
  */
-function store(ctx: CommandContext, dst: string, members: Set<string>, event: string): void {
+function store(ctx: CommandContext, dst: string, members: SetValue, event: string): void {
   const db = ctx.db;
   if (members.size > 0) {
     db.set(dst, members);
@@ -309,7 +309,7 @@ function sinterGeneric(
     return;
   }
   const result = intersect(sets as SetValue[]);
-  if (dst !== null) store(ctx, dst, new Set(result), "sinterstore");
+  if (dst !== null) store(ctx, dst, MemberSet.of(result), "sinterstore");
   else replySet(ctx, result, result.length);
 }
 
@@ -373,13 +373,13 @@ function sunionDiff(
 ): void {
   const sets = lookupSets(ctx, argv, from, argv.length);
   if (sets === undefined) return;
-  let result: Set<string>;
+  let result: SetValue;
   if (!diff) {
-    result = new Set();
+    result = MemberSet.empty();
     for (const s of sets) if (s !== null) { for (const m of s) result.add(m); }
   } else {
     const first = sets[0];
-    result = new Set();
+    result = MemberSet.empty();
     if (first !== null && !sets.slice(1).includes(first)) {
       const others = sets.slice(1).filter((s): s is SetValue => s !== null && s.size > 0);
       outer: for (const m of first) {

@@ -33,11 +33,13 @@
  * with errno clear. ACL key permissions do not exist here, so BY/GET are never refused for them.
  */
 
+import { sortGetKeys } from "./key_finders.ts";
 import { latin1, parseInt64 } from "../protocol/bytes.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Value } from "../keyspace/db.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import * as E from "./errors.ts";
 import { strtod } from "./zset_parse.ts";
 import { hexVal, isDigit } from "./long_double.ts";
@@ -412,7 +414,7 @@ function sortGeneric(ctx: Ctx, argv: Uint8Array[], readonly: boolean): void {
   const key = latin1(argv[1]);
   const sortval = db.lookupRead(key);
   if (
-    sortval !== undefined && !(sortval instanceof Deque) && !(sortval instanceof Set) &&
+    sortval !== undefined && !(sortval instanceof Deque) && !(sortval instanceof MemberSet) &&
     !(sortval instanceof ZSet)
   ) {
     reply.error(E.WRONGTYPE);
@@ -422,7 +424,7 @@ function sortGeneric(ctx: Ctx, argv: Uint8Array[], readonly: boolean): void {
   // A set with no sort order asked for is sorted when the result is stored or the caller is a
   // script, so it does not depend on the set's iteration order.
   if (
-    dontsort && sortval instanceof Set &&
+    dontsort && sortval instanceof MemberSet &&
     (storekey !== null || ctx.client === ctx.server.scripts.scriptClient)
   ) {
     dontsort = false;
@@ -473,7 +475,7 @@ function sortGeneric(ctx: Ctx, argv: Uint8Array[], readonly: boolean): void {
         start = 0;
       }
     } else for (let i = 0; i < sortval.length; i++) item(binaryOf(sortval.at(i)!));
-  } else if (sortval instanceof Set) {
+  } else if (sortval instanceof MemberSet) {
     for (const m of sortval) item(m);
   } else if (dontsort) {
     if (vectorlen > 0) {
@@ -548,26 +550,7 @@ function sortGeneric(ctx: Ctx, argv: Uint8Array[], readonly: boolean): void {
   }
 }
 
-/**
- * db.c sortGetKeys: the sorted key, and the destination of the last STORE. Options are assumed
- * to take no argument except LIMIT (2), GET and BY (1), so a STORE they swallow is not seen.
- */
-export function sortGetKeys(argv: Uint8Array[]): number[] {
-  const skips: [string, number][] = [["limit", 2], ["get", 1], ["by", 1]];
-  let store = -1;
-  for (let i = 2; i < argv.length; i++) {
-    for (const [name, skip] of skips) {
-      if (isCKeyword(argv[i], name)) {
-        i += skip;
-        break;
-      } else if (isCKeyword(argv[i], "store") && i + 1 < argv.length) {
-        store = i + 1;
-        break;
-      }
-    }
-  }
-  return store < 0 ? [1] : [1, store];
-}
+export { sortGetKeys };
 
 export const sortCommands: CommandDef[] = [
   fromTable("sort", (c, a) => sortGeneric(c, a, false), { getKeys: sortGetKeys }),

@@ -44,6 +44,7 @@ import {
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { mayBlock, Waiter } from "./blocking.ts";
+import { xreadKeys } from "./key_finders.ts";
 import { replyHelp } from "./connection.ts";
 import { NOTIFY_STREAM } from "../pubsub/notify_flags.ts";
 import type { Argv } from "../replication/propagate.ts";
@@ -684,26 +685,6 @@ interface GroupRead {
   name: Uint8Array;
   consumer: Uint8Array;
   noack: boolean;
-}
-
-/** xreadGetKeys: the stream keys after STREAMS (none on a syntax error). */
-function xreadKeys(argv: Uint8Array[]): number[] {
-  let streamsPos = -1;
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
-    if (isOpt(a, "block") || isOpt(a, "count")) i++;
-    else if (isOpt(a, "group")) i += 2;
-    else if (isOpt(a, "noack")) continue;
-    else if (isOpt(a, "streams")) {
-      streamsPos = i;
-      break;
-    } else break;
-  }
-  const num = argv.length - streamsPos - 1;
-  if (streamsPos === -1 || num === 0 || num % 2 !== 0) return [];
-  const out: number[] = [];
-  for (let i = streamsPos + 1; i < argv.length - num / 2; i++) out.push(i);
-  return out;
 }
 
 /**

@@ -7,7 +7,9 @@ import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import type { QueuedCommand } from "../server/client.ts";
 import { aclDenyQueued } from "../server/acl_guard.ts";
 import { usesLuaVm } from "../scripting/vm_commands.ts";
+import { lazyCommandsPending, loadAllLazyCommands } from "./lazy_commands.ts";
 import { loadCommandDocs, needsCommandDocs } from "./command_docs_loader.ts";
+import { configSetNames } from "./config.ts";
 import type { AclPort, ClientsPort, ConfigPort } from "../server/server_ports.ts";
 
 /** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
@@ -43,13 +45,24 @@ function exec(ctx: CommandContext): void | Promise<void> {
   }
   // A script in the transaction and no Lua VM yet (made on first use): make it first, so no
   // other client runs between the transaction's commands while it is made.
-  if (!server.scripts.hasVm && queued.some((q) => usesLuaVm(q.fullname))) {
-    return Promise.resolve(server.scripts.ready()).then(() => exec(ctx));
+  // Every family imported on first use too (commands/lazy_commands.ts): the script may run any.
+  if (
+    (!server.scripts.hasVm || lazyCommandsPending()) && queued.some((q) => usesLuaVm(q.fullname))
+  ) {
+    return Promise.all([server.scripts.ready(), loadAllLazyCommands()]).then(() => exec(ctx));
+  }
+  // The same for the families of its queued commands imported on first use.
+  if (queued.some((q) => q.def.load !== undefined)) {
+    return Promise.all(queued.map((q) => q.def.load?.())).then(() => exec(ctx));
   }
   // The same for the COMMAND DOCS texts, imported on first use (commands/command_docs_loader.ts).
   if (queued.some((q) => needsCommandDocs(q.fullname))) {
     return loadCommandDocs().then(() => exec(ctx));
   }
+  // The same for the node:tls side, imported by the first CONFIG SET of a tls-* directive.
+  const tlsSet = (q: QueuedCommand) =>
+    q.fullname === "config|set" && server.tls.needsLoad(configSetNames(q.argv));
+  if (queued.some(tlsSet)) return server.tls.load().then(() => exec(ctx));
   // Leave MULTI state before running, so queued commands execute for real.
   client.multi = null;
   unwatchAll(client);

@@ -12,6 +12,7 @@ import { formatDouble17g } from "../protocol/bytes.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { LexRange, ScoreRange, ZRange } from "../keyspace/zset.ts";
 import { ZSet } from "../keyspace/zset.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
@@ -688,7 +689,7 @@ const AGG_SUM = 0, AGG_MIN = 1, AGG_MAX = 2;
 
 interface Source {
   zset: ZSet | null;
-  set: Set<string> | null;
+  set: MemberSet | null;
   weight: number;
 }
 
@@ -754,7 +755,7 @@ function zsetOp(
     const s: Source = { zset: null, set: null, weight: 1 };
     if (v !== undefined) {
       if (v instanceof ZSet) s.zset = v;
-      else if (v instanceof Set) s.set = v;
+      else if (v instanceof MemberSet) s.set = v;
       else {
         reply.error(E.WRONGTYPE);
         return;

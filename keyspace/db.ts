@@ -6,7 +6,7 @@
  *
  * Keys are binary strings (one char per byte, see protocol/bytes.ts). Values:
  *   string -> a binary string or Uint8Array (keyspace/string_value.ts),
- *   list -> Deque of string values, hash -> Hash (keyspace/hash.ts), set -> Set<string>,
+ *   list -> Deque of string values, hash -> Hash (keyspace/hash.ts), set -> MemberSet,
  *   zset -> ZSet, stream -> Stream.
  * Plain code, no actors: this is the data plane's hot path.
  */
@@ -14,6 +14,7 @@
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
 import { Hash } from "./hash.ts";
+import { MemberSet } from "./member_set.ts";
 import { Stream } from "./stream.ts";
 import { CLUSTER_SLOTS, keyHashSlotBinary as slotOfKey } from "../protocol/slot.ts";
 import type { KeyTracker } from "../server/tracking.ts";
@@ -36,7 +37,7 @@ import { KeyTable } from "./key_table.ts";
 
 /** Field (binary string) -> value, held as string values are (keyspace/string_value.ts). */
 export type HashValue = Hash;
-export type SetValue = Set<string>;
+export type SetValue = MemberSet;
 /** A list's elements are held as string values are (keyspace/string_value.ts). */
 export type ListValue = Deque<string | Uint8Array>;
 export type Value = string | Uint8Array | ListValue | HashValue | SetValue | ZSet | Stream;
@@ -46,7 +47,7 @@ export function typeName(v: Value): TypeName {
   if (typeof v === "string" || v instanceof Uint8Array) return "string";
   if (v instanceof Deque) return "list";
   if (v instanceof Hash) return "hash";
-  if (v instanceof Set) return "set";
+  if (v instanceof MemberSet) return "set";
   if (v instanceof Stream) return "stream";
   return "zset";
 }
@@ -311,12 +312,13 @@ export class Db {
     if (this.expires.size !== 0 && this.expires.has(key)) this.expireIfNeeded(key);
     if (this.observer !== null) this.observer.beforeChange(key);
     const dict = this.dict;
-    const i = dict.find(key);
+    const h = dict.hash(key); // once: a new key's insert reuses it
+    const i = dict.findHashed(key, h);
     const created = i < 0;
     let old: Value | undefined;
     if (created) {
       this.indexKey(key);
-      dict.insert(key, value, this.newKeyField());
+      dict.insertHashed(key, h, value, this.newKeyField());
     } else {
       old = dict.valueAt(i);
       // setKey's lookupKeyWrite, then dbOverwrite (LFU keeps the old field, LRU a new one).

@@ -10,6 +10,7 @@
 
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
+import { MemberSet } from "./member_set.ts";
 import { MAX_ID, Stream, ZERO_ID } from "./stream.ts";
 import type { Value } from "./db.ts";
 import type { KeyValues } from "./key_table.ts";
@@ -148,7 +149,7 @@ const asciiBytes = binaryBytes;
 function typeCode(v: Value): number {
   if (typeof v === "string" || v instanceof Uint8Array) return 0;
   if (v instanceof Deque) return 1;
-  if (v instanceof Set) return 2;
+  if (v instanceof MemberSet) return 2;
   if (v instanceof ZSet) return 3;
   if (v instanceof Stream) return 6;
   return 4; // hash
@@ -228,7 +229,7 @@ function continueDigest(digest: Uint8Array, v: Value, hasExpire: boolean): Uint8
   else if (v instanceof Uint8Array) mixDigest(digest, v);
   else if (v instanceof Deque) {
     for (const el of v) mixDigest(digest, typeof el === "string" ? binaryBytes(el) : el);
-  } else if (v instanceof Set) { for (const m of v) xorDigest(digest, binaryBytes(m)); }
+  } else if (v instanceof MemberSet) { for (const m of v) xorDigest(digest, binaryBytes(m)); }
   else if (v instanceof Stream) {
     // Entries only (not the groups): "<ms>.<seq>", then each field and value.
     for (const e of v.range(ZERO_ID, MAX_ID, false)) {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { datasetDigest, digestHex, sha1, valueDigest } from "./digest.ts";
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
+import { MemberSet } from "./member_set.ts";
 import type { Value } from "./db.ts";
 import { haveRedisServer, RespClient, spawnRedis } from "../tests/harness.ts";
 
@@ -42,8 +43,8 @@ Deno.test("digest: order matters for lists, not for sets/hashes/zsets", () => {
   const l2 = Deque.from([b("b"), b("a")]);
   assert.notEqual(hex(valueDigest(l1, false)), hex(valueDigest(l2, false)));
   assert.equal(
-    hex(valueDigest(new Set(["a", "b"]), false)),
-    hex(valueDigest(new Set(["b", "a"]), false)),
+    hex(valueDigest(MemberSet.of(["a", "b"]), false)),
+    hex(valueDigest(MemberSet.of(["b", "a"]), false)),
   );
   const h1: Value = Hash.from([["f", b("1")], ["g", b("2")]]);
   const h2: Value = Hash.from([["g", b("2")], ["f", b("1")]]);
@@ -77,8 +78,8 @@ Deno.test({
           Hash.from([["f1", b("v1")], ["f2", b("2")]]),
           false,
         ],
-        ["set", [["SADD", "set", "x", "y", "z"]], new Set(["x", "y", "z"]), false],
-        ["iset", [["SADD", "iset", "1", "2", "300"]], new Set(["1", "2", "300"]), false],
+        ["set", [["SADD", "set", "x", "y", "z"]], MemberSet.of(["x", "y", "z"]), false],
+        ["iset", [["SADD", "iset", "1", "2", "300"]], MemberSet.of(["1", "2", "300"]), false],
       ];
       const z = new ZSet();
       z.add("a", 1);
@@ -107,7 +108,7 @@ Deno.test({
       cases.push(["hbig", [hargs], bigHash, false]);
       const bin = new Uint8Array([0, 255, 13, 10, 128]);
       const binKey = String.fromCharCode(...bin);
-      cases.push(["binset", [["SADD", "binset", bin]], new Set([binKey]), false]);
+      cases.push(["binset", [["SADD", "binset", bin]], MemberSet.of([binKey]), false]);
       for (const [key, cmds, value, ttl] of cases) {
         for (const cmd of cmds) await c.call(...cmd);
         const real = await c.call("DEBUG", "DIGEST-VALUE", key);

@@ -5,7 +5,9 @@
  *   (packed_string.ts); operations scan it linearly and rebuild it on change, as Redis's listpack
  *   functions do. 100,000 hashes of 10 short fields (`deno task bench --mode memory`, after
  *   MEMORY PURGE) cost ~1,060 bytes a key of RSS as Maps and ~455 packed, against Redis's 338.
- * - table: a Map<field, value>, a value held as a string value is (keyspace/string_value.ts).
+ * - table: field -> value in an open-addressing table (keyspace/key_table.ts, as the keyspace:
+ *   a `Map` internalized every fresh field string it was asked about), a value held as a string
+ *   value is (keyspace/string_value.ts).
  *
  * A hash starts packed (or as a table when created too big, as RDB loading does) and converts
  * once (`convertToTable`, Redis's hashTypeConvert), never back: the commands decide when
@@ -13,12 +15,14 @@
  * and what OBJECT ENCODING reports.
  *
  * Fields are binary strings; values handed out are strings of their own (never views into the
- * packed string) or the table's stored values. The iteration order is insertion order in both
- * forms (a converted hash keeps its order), which HGETALL, HSCAN and RDB follow.
+ * packed string) or the table's stored values. The iteration order, which HGETALL, HSCAN and
+ * RDB follow, is insertion order while packed (a listpack's), the table's slot order after
+ * (Redis's hashtable answers in its dict's hash order too).
  */
 
 import { latin1 } from "../protocol/bytes.ts";
 import type { StringValue } from "./string_value.ts";
+import { KeyTable } from "./key_table.ts";
 import {
   copyOf,
   encodeVarint,
@@ -60,12 +64,12 @@ export class Hash {
   /** Packed form: how many fields `p` holds. */
   private n = 0;
   /** Table form, or null while packed. */
-  private m: Map<string, StringValue> | null = null;
+  private m: KeyTable<StringValue> | null = null;
 
   /** A hash in table form from the start (too big for the packed form). */
   static table(): Hash {
     const h = new Hash();
-    h.m = new Map();
+    h.m = KeyTable.map();
     return h;
   }
 
@@ -85,7 +89,7 @@ export class Hash {
     const h = new Hash();
     h.p = this.p;
     h.n = this.n;
-    if (this.m !== null) h.m = new Map(this.m);
+    if (this.m !== null) h.m = this.m.clone();
     return h;
   }
 
@@ -139,11 +143,7 @@ export class Hash {
    */
   set(field: string, value: StringValue): boolean {
     const m = this.m;
-    if (m !== null) {
-      const before = m.size;
-      m.set(field, value);
-      return m.size !== before;
-    }
+    if (m !== null) return m.put(field, value);
     const v = typeof value === "string" ? value : latin1(value);
     const encoded = encodeVarint(v.length) + v;
     if (this.find(field) >= 0) {
@@ -198,8 +198,8 @@ export class Hash {
   /** hashTypeConvert: the table form from now on, in the same order. */
   convertToTable(): void {
     if (this.m !== null) return;
-    const m = new Map<string, StringValue>();
-    for (const [f, v] of this.entries()) m.set(f, v);
+    const m = KeyTable.map<StringValue>();
+    for (const [f, v] of this.entries()) m.insert(f, v, 0);
     this.m = m;
     this.p = "";
     this.n = 0;

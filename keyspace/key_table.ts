@@ -12,19 +12,44 @@
  * SET's access pattern (get, read the field, write the value) over 100,000 keys: ~2.0 us with
  * the two Maps against ~0.9 us; over 1,000,000 keys ~4.4 us against ~1.4 us.
  *
+ * The same table holds a hash's fields (keyspace/hash.ts, table form), a set's members
+ * (keyspace/member_set.ts) and a sorted set's member -> score dict (keyspace/zset_skiplist.ts),
+ * which paid the same string-table probe per field with Maps and Sets. Those leave out the
+ * columns they never read (`Columns`): the column strides are fields of the table, so the same
+ * code serves every layout.
+ *
  * The part of the Map API the rest of the code uses is kept (get, has, set, delete, clear,
- * size, keys, values, entries, iteration), plus slot-level access for the hot paths. Iteration
- * is in slot order (Redis's dict order is its own hash order, too). An iterator stays valid
+ * size, keys, values, entries, iteration), plus slot-level access for the hot paths and
+ * hashed variants (`hash`, `findHashed`, `insertHashed`, `put`) so a new key is hashed once.
+ * Iteration is in slot order (Redis's dict order is its own hash order, too). An iterator stays valid
  * while the table changes: a key deleted meanwhile is not yielded, and after a rehash the
  * iterator goes on over the slots it started with, yielding the keys still present with their
  * current values, each once (a key added meanwhile may or may not be yielded).
  */
 
-/** Most slots used (keys and tombstones) before a rehash, as a fraction of the capacity. */
-const MAX_LOAD = 0.7;
+/**
+ * Most slots used (keys and tombstones) before a rehash, as a fraction of the capacity, in a
+ * collection's table: it doubles at 80% and so keeps 40-80% of its slots filled. Redis's chained
+ * dict grows at 100% (dict.c _dictExpandIfNeeded), to 50-100%; linear probing needs empty slots
+ * to end its probes. At 70% (35-70%) a 100k-field hash took 262,144 slots where it takes 131,072
+ * now, and HSET, SADD and ZADD into 100k-member collections measured no slower (smaller tables
+ * cache better).
+ */
+const MAX_LOAD = 0.8;
+/**
+ * The key space's: 70%. At 80%, `bench --mode memory` measured its 1,000,000 small strings at
+ * ~+70 B a key of RSS (the doubling comes later, on a bigger heap) while its 100,000-key rows
+ * gained ~150 B a key: a choice for the key space's own measurements, left as it was.
+ */
+const KEYSPACE_MAX_LOAD = 0.7;
 /** A rehash sizes the table so that keys fill at most this fraction of it. */
 const REHASH_LOAD = 0.5;
-const MIN_CAPACITY = 16;
+/**
+ * Slots of an empty table. Small, because hash fields, set members and sorted-set members live
+ * in tables of their own too (keyspace/hash.ts, keyspace/member_set.ts, keyspace/zset_skiplist.ts):
+ * an empty or one-member set is 4 slots.
+ */
+const MIN_CAPACITY = 4;
 /**
  * A flag bit kept beside a key's field (fields are 24-bit: LRU_CLOCK_MAX, LFU's 16 + 8 bits):
  * `markAt`/`unmarkAt`.
@@ -50,6 +75,14 @@ export function hashKey(key: string, seed: number): number {
   return h | 0;
 }
 
+/**
+ * Which columns a table keeps (chosen at construction; a column a table's users never read is not
+ * allocated): the key space keeps key, value, hash and LRU/LFU field (24 B a slot); a hash's
+ * fields and a sorted set's dict keep key, value and hash (20 B); a set's members key and hash
+ * (12 B), as Redis's set dict keeps no value (t_set.c setTypeAdd: dictAdd with a NULL value).
+ */
+export type Columns = "keyspace" | "map" | "keys";
+
 function capacityFor(keys: number): number {
   let cap = MIN_CAPACITY;
   while (cap * REHASH_LOAD < keys) cap *= 2;
@@ -66,19 +99,58 @@ export interface KeyValues<V> {
 }
 
 export class KeyTable<V> implements KeyValues<V> {
-  /** Slot i's key at 2i (undefined: empty, null: deleted) and its value at 2i + 1. */
+  /**
+   * Slot i's key at vs * i (undefined: empty, null: deleted) and, with values (vs = 2), its value
+   * at 2i + 1.
+   */
   private kv: (string | V | null | undefined)[];
-  /** Slot i's key hash at 2i and its LRU/LFU field at 2i + 1. */
+  /** Slot i's key hash at ms * i and, with fields (ms = 2), its LRU/LFU field at 2i + 1. */
   private meta: Int32Array;
   private mask: number;
   private count = 0;
   private tombstones = 0;
+  /** Slots used (keys and tombstones) past which an insert rehashes: capacity * maxLoad. */
+  private growAt: number;
+  /** MAX_LOAD, or KEYSPACE_MAX_LOAD for the key space's table. */
+  private readonly maxLoad: number;
+  /** Entries of `kv` a slot takes: 2 with values, 1 keys only. */
+  private readonly vs: number;
+  /** Entries of `meta` a slot takes: 2 with fields, 1 hash only. */
+  private readonly ms: number;
 
-  /** `seed`: of the key hash (tests pin it; see PROCESS_SEED). */
-  constructor(private readonly seed: number = PROCESS_SEED) {
-    this.kv = new Array(2 * MIN_CAPACITY).fill(undefined);
-    this.meta = new Int32Array(2 * MIN_CAPACITY);
+  /**
+   * `seed`: of the key hash (tests pin it; see PROCESS_SEED); `columns`: which it keeps (the
+   * field-reading methods are for "keyspace" tables only; a "keys" table's values read as `true`).
+   */
+  constructor(
+    private readonly seed: number = PROCESS_SEED,
+    readonly columns: Columns = "keyspace",
+  ) {
+    this.vs = columns === "keys" ? 1 : 2;
+    this.ms = columns === "keyspace" ? 2 : 1;
+    this.maxLoad = columns === "keyspace" ? KEYSPACE_MAX_LOAD : MAX_LOAD;
+    this.growAt = Math.floor(MIN_CAPACITY * this.maxLoad);
+    this.kv = new Array(this.vs * MIN_CAPACITY).fill(undefined);
+    this.meta = new Int32Array(this.ms * MIN_CAPACITY);
     this.mask = MIN_CAPACITY - 1;
+  }
+
+  /** A key -> value table without the LRU/LFU column (hash fields, a sorted set's dict). */
+  static map<V>(seed?: number): KeyTable<V> {
+    return new KeyTable<V>(seed, "map");
+  }
+
+  /** A table of keys only (a set's members): `get` and `valueAt` answer `true`. */
+  static keysOnly(seed?: number): KeyTable<true> {
+    return new KeyTable<true>(seed, "keys");
+  }
+
+  /**
+   * Bytes of the table's columns as allocated (MEMORY USAGE, tests): 8 per `kv` entry (a tagged
+   * pointer) and the Int32Array's bytes.
+   */
+  get columnBytes(): number {
+    return 8 * this.kv.length + this.meta.byteLength;
   }
 
   get size(): number {
@@ -90,26 +162,37 @@ export class KeyTable<V> implements KeyValues<V> {
     return this.mask + 1;
   }
 
+  /** `key`'s hash in this table (for `findHashed`/`insertHashed`: one hash per new key). */
+  hash(key: string): number {
+    return hashKey(key, this.seed);
+  }
+
   /** The slot holding `key`, or -1. */
   find(key: string): number {
-    const h = hashKey(key, this.seed);
+    return this.findHashed(key, hashKey(key, this.seed));
+  }
+
+  /** The slot holding `key`, whose `hash` is `h`, or -1. */
+  findHashed(key: string, h: number): number {
     const kv = this.kv;
     const meta = this.meta;
     const mask = this.mask;
+    const vs = this.vs;
+    const ms = this.ms;
     for (let i = h & mask;; i = (i + 1) & mask) {
-      const k = kv[2 * i];
+      const k = kv[vs * i];
       if (k === undefined) return -1;
-      if (meta[2 * i] === h && k === key) return i;
+      if (meta[ms * i] === h && k === key) return i;
     }
   }
 
   /** The value in slot `i` (from `find`, with no change to the table since). */
   valueAt(i: number): V {
-    return this.kv[2 * i + 1] as V;
+    return (this.vs === 2 ? this.kv[2 * i + 1] : true) as V;
   }
 
   setValueAt(i: number, value: V): void {
-    this.kv[2 * i + 1] = value;
+    if (this.vs === 2) this.kv[2 * i + 1] = value;
   }
 
   /** The LRU/LFU field in slot `i`. */
@@ -139,7 +222,7 @@ export class KeyTable<V> implements KeyValues<V> {
 
   get(key: string): V | undefined {
     const i = this.find(key);
-    return i < 0 ? undefined : this.kv[2 * i + 1] as V;
+    return i < 0 ? undefined : this.valueAt(i);
   }
 
   has(key: string): boolean {
@@ -154,37 +237,55 @@ export class KeyTable<V> implements KeyValues<V> {
 
   /** Set the value of `key`; a key already here keeps its field, a new one gets 0. */
   set(key: string, value: V): this {
-    const i = this.find(key);
-    if (i >= 0) this.kv[2 * i + 1] = value;
-    else this.insert(key, value, 0);
+    this.put(key, value);
     return this;
+  }
+
+  /** `set`, answering whether `key` is new (HSET's and SADD's count), with one hash. */
+  put(key: string, value: V): boolean {
+    const h = hashKey(key, this.seed);
+    const i = this.findHashed(key, h);
+    if (i >= 0) {
+      this.setValueAt(i, value);
+      return false;
+    }
+    this.insertHashed(key, h, value, 0);
+    return true;
   }
 
   /** Add `key`, which is not in the table (the caller checked), with its field. */
   insert(key: string, value: V, field: number): void {
-    if ((this.count + this.tombstones + 1) > (this.mask + 1) * MAX_LOAD) {
+    this.insertHashed(key, hashKey(key, this.seed), value, field);
+  }
+
+  /** `insert` with the key's `hash` already computed (by the `findHashed` that missed). */
+  insertHashed(key: string, h: number, value: V, field: number): void {
+    if (this.count + this.tombstones + 1 > this.growAt) {
       this.rehash(capacityFor(this.count + 1));
     }
-    const h = hashKey(key, this.seed);
     const kv = this.kv;
     const mask = this.mask;
+    const vs = this.vs;
     let i = h & mask;
     // The first free slot on the probe path: a tombstone is reused (its key is not further on:
     // the caller checked that `key` is not in the table).
-    while (kv[2 * i] !== undefined && kv[2 * i] !== null) i = (i + 1) & mask;
-    if (kv[2 * i] === null) this.tombstones--;
-    kv[2 * i] = key;
-    kv[2 * i + 1] = value;
-    this.meta[2 * i] = h;
-    this.meta[2 * i + 1] = field;
+    while (kv[vs * i] !== undefined && kv[vs * i] !== null) i = (i + 1) & mask;
+    if (kv[vs * i] === null) this.tombstones--;
+    kv[vs * i] = key;
+    if (vs === 2) kv[2 * i + 1] = value;
+    const ms = this.ms;
+    this.meta[ms * i] = h;
+    if (ms === 2) this.meta[2 * i + 1] = field;
     this.count++;
   }
 
   delete(key: string): boolean {
     const i = this.find(key);
     if (i < 0) return false;
-    this.kv[2 * i] = null;
-    this.kv[2 * i + 1] = undefined;
+    if (this.vs === 2) {
+      this.kv[2 * i] = null;
+      this.kv[2 * i + 1] = undefined;
+    } else this.kv[i] = null;
     this.count--;
     this.tombstones++;
     // Shrink a table that emptied (as Map does), so a FLUSH-less mass delete gives memory back.
@@ -194,54 +295,78 @@ export class KeyTable<V> implements KeyValues<V> {
   }
 
   clear(): void {
-    this.kv = new Array(2 * MIN_CAPACITY).fill(undefined);
-    this.meta = new Int32Array(2 * MIN_CAPACITY);
+    this.kv = new Array(this.vs * MIN_CAPACITY).fill(undefined);
+    this.meta = new Int32Array(this.ms * MIN_CAPACITY);
     this.mask = MIN_CAPACITY - 1;
+    this.growAt = Math.floor(MIN_CAPACITY * this.maxLoad);
     this.count = 0;
     this.tombstones = 0;
+  }
+
+  /** A copy: the same keys, values, fields and seed (a copied hash or set: COPY, SINTERSTORE). */
+  clone(): KeyTable<V> {
+    const t = new KeyTable<V>(this.seed, this.columns);
+    t.kv = this.kv.slice();
+    t.meta = this.meta.slice();
+    t.mask = this.mask;
+    t.growAt = this.growAt;
+    t.count = this.count;
+    t.tombstones = this.tombstones;
+    return t;
   }
 
   /** Move every key to new arrays of `capacity` slots (the old ones are left as they were). */
   private rehash(capacity: number): void {
     const oldKv = this.kv;
     const oldMeta = this.meta;
-    const kv: (string | V | null | undefined)[] = new Array(2 * capacity).fill(undefined);
-    const meta = new Int32Array(2 * capacity);
+    const vs = this.vs;
+    const ms = this.ms;
+    const kv: (string | V | null | undefined)[] = new Array(vs * capacity).fill(undefined);
+    const meta = new Int32Array(ms * capacity);
     const mask = capacity - 1;
-    for (let j = 0; j < oldKv.length; j += 2) {
+    for (let j = 0, jm = 0; j < oldKv.length; j += vs, jm += ms) {
       const k = oldKv[j];
       if (k === undefined || k === null) continue;
-      const h = oldMeta[j];
+      const h = oldMeta[jm];
       let i = h & mask;
-      while (kv[2 * i] !== undefined) i = (i + 1) & mask;
-      kv[2 * i] = k;
-      kv[2 * i + 1] = oldKv[j + 1];
-      meta[2 * i] = h;
-      meta[2 * i + 1] = oldMeta[j + 1];
+      while (kv[vs * i] !== undefined) i = (i + 1) & mask;
+      kv[vs * i] = k;
+      if (vs === 2) kv[2 * i + 1] = oldKv[j + 1];
+      meta[ms * i] = h;
+      if (ms === 2) meta[2 * i + 1] = oldMeta[jm + 1];
     }
     this.kv = kv;
     this.meta = meta;
     this.mask = mask;
+    this.growAt = Math.floor(capacity * this.maxLoad);
     this.tombstones = 0;
   }
 
   *entries(): IterableIterator<[string, V]> {
     const kv = this.kv;
-    for (let j = 0; j < kv.length; j += 2) {
+    const vs = this.vs;
+    for (let j = 0; j < kv.length; j += vs) {
       const k = kv[j];
       if (k === undefined || k === null) continue;
       if (kv === this.kv) {
-        yield [k as string, kv[j + 1] as V];
+        yield [k as string, (vs === 2 ? kv[j + 1] : true) as V];
         continue;
       }
       // Rehashed since the walk started: the key as it is now, if it is still here.
       const i = this.find(k as string);
-      if (i >= 0) yield [k as string, this.kv[2 * i + 1] as V];
+      if (i >= 0) yield [k as string, this.valueAt(i)];
     }
   }
 
+  /** The keys, as `entries` yields them (no pair built per key: SMEMBERS' walk). */
   *keys(): IterableIterator<string> {
-    for (const [k] of this.entries()) yield k;
+    const kv = this.kv;
+    const vs = this.vs;
+    for (let j = 0; j < kv.length; j += vs) {
+      const k = kv[j];
+      if (k === undefined || k === null) continue;
+      if (kv === this.kv || this.find(k as string) >= 0) yield k as string;
+    }
   }
 
   *values(): IterableIterator<V> {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KeyTable } from "./key_table.ts";
+import { type Columns, KeyTable } from "./key_table.ts";
 
 /** A small deterministic PRNG (xorshift32), so a failure replays. */
 function rng(seed: number): () => number {
@@ -19,20 +19,24 @@ function sorted(it: Iterable<[string, number]>): [string, number][] {
 }
 
 Deno.test("KeyTable: the same answers as a Map over random sets, deletes and clears", () => {
-  for (const seed of [0, 0xdeadbeef]) mapEquivalence(seed);
+  for (const columns of ["keyspace", "map", "keys"] as const) {
+    for (const seed of [0, 0xdeadbeef]) mapEquivalence(seed, columns);
+  }
 });
 
-function mapEquivalence(seed: number): void {
-  const t = new KeyTable<number>(seed);
+function mapEquivalence(seed: number, columns: Columns): void {
+  const t = new KeyTable<number>(seed, columns);
+  // A keys-only table's values read as `true` (a set's): so are the model's.
   const m = new Map<string, number>();
+  const value = (step: number) => (columns === "keys" ? true as unknown as number : step);
   const random = rng(7);
   for (let step = 0; step < 60_000; step++) {
     // Keys from a small space (many hits, collisions in probe chains) with binary chars.
     const k = String.fromCharCode(Math.floor(random() * 256), Math.floor(random() * 40));
     const r = random();
     if (r < 0.5) {
-      t.set(k, step);
-      m.set(k, step);
+      t.set(k, value(step));
+      m.set(k, value(step));
     } else if (r < 0.9) {
       assert.equal(t.delete(k), m.delete(k));
     } else if (r < 0.9995) {
@@ -71,7 +75,11 @@ Deno.test("KeyTable: a key's field is kept by set, given by insert, read and wri
 });
 
 Deno.test("KeyTable: an iterator yields each key still present once while the table grows and shrinks", () => {
-  const t = new KeyTable<number>();
+  for (const columns of ["keyspace", "map", "keys"] as const) liveIteration(columns);
+});
+
+function liveIteration(columns: Columns): void {
+  const t = new KeyTable<number>(undefined, columns);
   for (let n = 0; n < 1000; n++) t.set(`k${n}`, n);
   const seen = new Map<string, number>();
   const changedUnseen = new Set<string>();
@@ -116,13 +124,43 @@ Deno.test("KeyTable: an iterator yields each key still present once while the ta
   }
   // A value changed before the key was reached is the current one.
   for (const [k, v] of seen) if (k.startsWith("k") && v >= 1_000_000) assert.equal(t.get(k), v);
+}
+
+Deno.test("KeyTable: a table allocates only its layout's columns, through growth, clear and clone", () => {
+  // Bytes a slot: key 8 + value 8 + hash 4 + LRU/LFU field 4; no field for a hash's or a sorted
+  // set's dict; key and hash only for a set's members.
+  const perSlot = { keyspace: 24, map: 20, keys: 12 };
+  for (const columns of ["keyspace", "map", "keys"] as const) {
+    const t = new KeyTable<number>(1, columns);
+    assert.equal(t.columnBytes, perSlot[columns] * t.capacity, `${columns} empty`);
+    for (let n = 0; n < 6000; n++) t.set(`k${n}`, n);
+    assert.equal(t.columnBytes, perSlot[columns] * t.capacity, `${columns} grown`);
+    // The fill a grown table keeps: more than 40% of the slots (MAX_LOAD 0.8, doubling); the
+    // key space's more than 35% (KEYSPACE_MAX_LOAD 0.7). 6000 keys: 8192 slots, 16384 at 0.7.
+    assert.ok(
+      t.size / t.capacity > (columns === "keyspace" ? 0.35 : 0.4),
+      `${columns}: ${t.size} keys in ${t.capacity} slots`,
+    );
+    assert.equal(t.capacity, columns === "keyspace" ? 16384 : 8192);
+    const c = t.clone();
+    assert.equal(c.columns, columns);
+    assert.equal(c.columnBytes, t.columnBytes, `${columns} clone`);
+    for (let n = 0; n < 5000; n++) c.set(`c${n}`, n);
+    assert.equal(c.columnBytes, perSlot[columns] * c.capacity, `${columns} clone grown`);
+    for (let n = 0; n < 5990; n++) t.delete(`k${n}`);
+    assert.equal(t.columnBytes, perSlot[columns] * t.capacity, `${columns} shrunk`);
+    t.clear();
+    assert.equal(t.columnBytes, perSlot[columns] * t.capacity, `${columns} cleared`);
+  }
+  assert.equal(KeyTable.map<number>().columns, "map");
+  assert.equal(KeyTable.keysOnly().columns, "keys");
 });
 
 Deno.test("KeyTable: deleting most keys shrinks the table and keeps the rest", () => {
   const t = new KeyTable<number>();
   for (let n = 0; n < 20_000; n++) t.set(`k${n}`, n);
   const grown = t.capacity;
-  assert.ok(grown >= 20_000 / 0.7);
+  assert.ok(grown >= 20_000 / 0.8);
   for (let n = 0; n < 20_000; n++) if (n % 100 !== 0) t.delete(`k${n}`);
   assert.equal(t.size, 200);
   assert.ok(t.capacity <= 200 / 0.25, `capacity ${t.capacity} after deletes`);

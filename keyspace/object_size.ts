@@ -6,10 +6,14 @@
  *
  * The figures are V8's (64-bit, no pointer compression, as Deno ships): a flat one-byte string
  * is a 16-byte header and its bytes rounded up to 8; a Map entry costs ~37 bytes (3 words plus
- * its share of the buckets at the average load), a Set entry ~26; a Uint8Array ~200 bytes of
+ * its share of the buckets at the average load); a Uint8Array ~200 bytes of
  * objects and backing store bookkeeping besides its bytes. A key is in two Maps (the dict and its
  * slot's index, which also holds its LRU/LFU clock). Measured with
- * `v8.getHeapStatistics().used_heap_size` over 200,000 insertions.
+ * `v8.getHeapStatistics().used_heap_size` over 200,000 insertions. A big hash's fields, a big
+ * set's members and a skip-list sorted set's dict are in KeyTables (keyspace/key_table.ts) of
+ * their own: a slot is 20 bytes with values (key, value, hash), 12 without (a set's: key,
+ * hash), and a table keeps 40-80% of its slots filled (MAX_LOAD 0.8, doubling), 58% on average
+ * over a growth; a small set (keyspace/member_set.ts SMALL_MAX) is an array, 8 bytes a member.
  *
  * Collections are sampled as Redis's object.c objectComputeSize does: the average size of the
  * first `samples` elements times the element count (`samples` 0: every element), so a charge is
@@ -19,12 +23,17 @@
 import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
 import { Hash } from "./hash.ts";
+import { MemberSet } from "./member_set.ts";
 import { Stream } from "./stream.ts";
 
 /** One Map entry (the dict's and the slot index's). */
 export const MAP_ENTRY_BYTES = 37;
-/** One Set entry. */
-export const SET_ENTRY_BYTES = 26;
+/** One entry of a KeyTable with values (a hash's field, a sorted set's member): 20 B / 0.58. */
+export const TABLE_ENTRY_BYTES = 35;
+/** One member of a set's KeyTable (keys only): 12 B / 0.58. */
+export const TABLE_MEMBER_BYTES = 21;
+/** One member of a small set (an array element). */
+export const SMALL_MEMBER_BYTES = 8;
 /** A Uint8Array's objects and backing-store bookkeeping, besides its bytes. */
 export const BYTES_OBJECT_BYTES = 200;
 /** A collection object's own header (Map, Set, Deque, ZSet, Stream). */
@@ -69,7 +78,7 @@ export function valueBytes(v: unknown, samples = 5): number {
       sampled(v as Deque<string | Uint8Array>, v.length, samples, stringValueBytes);
   }
   if (v instanceof Hash) {
-    // Packed: one string of fields and values with a length byte each; table: a Map entry and
+    // Packed: one string of fields and values with a length byte each; table: a table entry and
     // two strings a field.
     if (v.listpack) return COLLECTION_BYTES + stringBytes(v.packedBytes);
     return COLLECTION_BYTES +
@@ -77,19 +86,19 @@ export function valueBytes(v: unknown, samples = 5): number {
         v,
         v.size,
         samples,
-        ([f, x]) => MAP_ENTRY_BYTES + stringBytes(f.length) + stringValueBytes(x),
+        ([f, x]) => TABLE_ENTRY_BYTES + stringBytes(f.length) + stringValueBytes(x),
       );
   }
-  if (v instanceof Set) {
-    return COLLECTION_BYTES +
-      sampled(v as Set<string>, v.size, samples, (m) => SET_ENTRY_BYTES + stringBytes(m.length));
+  if (v instanceof MemberSet) {
+    const entry = v.isSmall ? SMALL_MEMBER_BYTES : TABLE_MEMBER_BYTES;
+    return COLLECTION_BYTES + sampled(v, v.size, samples, (m) => entry + stringBytes(m.length));
   }
   if (v instanceof ZSet) {
     // Compact: one packed string (member bytes and a score each); skip list: a node, a level
-    // array and a member-to-score Map entry per element.
+    // array and a member-to-score table entry per element.
     const per = v.listpack
       ? (m: [string, number]) => m[0].length + 10
-      : (m: [string, number]) => stringBytes(m[0].length) + MAP_ENTRY_BYTES + 104;
+      : (m: [string, number]) => stringBytes(m[0].length) + TABLE_ENTRY_BYTES + 104;
     return COLLECTION_BYTES + sampled(v, v.size, samples, per);
   }
   if (v instanceof Stream) return streamBytes(v, samples);

@@ -27,6 +27,7 @@ import {
   sortsBefore,
   type ZRange,
 } from "./zset_range.ts";
+import { KeyTable } from "./key_table.ts";
 
 /** Redis's ZSKIPLIST_MAXLEVEL. */
 export const MAX_LEVEL = 32;
@@ -74,8 +75,11 @@ function recordSize(level: number): number {
 }
 
 export class SkipList {
-  /** member -> score (the dict of Redis's zset). */
-  readonly dict = new Map<string, number>();
+  /**
+   * member -> score (the dict of Redis's zset), in an open-addressing table
+   * (keyspace/key_table.ts): a `Map` internalized every fresh member string it was asked about.
+   */
+  readonly dict = KeyTable.map<number>();
   /** The records; the header's first. */
   private a = new Float64Array(HEADER_SIZE + 64 * recordSize(2));
   private used = HEADER_SIZE;
@@ -110,14 +114,16 @@ export class SkipList {
 
   /** Add a member that is not present. */
   add(member: string, score: number): void {
-    this.dict.set(member, score);
+    this.dict.insert(member, score, 0);
     this.insertNode(score, member, NONE);
   }
 
   /** Set an existing member's score (moves it in the list only when its position changes). */
   update(member: string, newScore: number): void {
-    const cur = this.dict.get(member)!;
-    this.dict.set(member, newScore);
+    const dict = this.dict;
+    const i = dict.find(member);
+    const cur = dict.valueAt(i);
+    dict.setValueAt(i, newScore);
     const node = this.findNode(cur, member);
     const a = this.a;
     const back = a[node + BACK];

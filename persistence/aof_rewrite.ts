@@ -11,6 +11,7 @@ import type { ByteWriter } from "../protocol/rdb_buffer.ts";
 import { Deque } from "../keyspace/deque.ts";
 import type { Value } from "../keyspace/db.ts";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import { idText, MAX_ID, Stream, ZERO_ID } from "../keyspace/stream.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 
@@ -138,7 +139,7 @@ export function writeKeyCommands(
       if (typeof item === "string") bulkBinary(w, item); // held as a binary string
       else bulkBytes(w, item);
     });
-  } else if (value instanceof Set) {
+  } else if (value instanceof MemberSet) {
     batched(w, "SADD", key, [...value], 1, (m) => bulkBinary(w, m));
   } else if (value instanceof Hash) {
     batched(w, "HMSET", key, [...value], 2, ([f, v]) => {

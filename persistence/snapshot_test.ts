@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import { RdbSnapshot } from "./snapshot.ts";
 import { Db, type Value } from "../keyspace/db.ts";
 import { Deque } from "../keyspace/deque.ts";
@@ -26,7 +27,7 @@ function canon(db: Db): Map<string, string> {
     if (v instanceof Map) {
       return `h:${[...v].map(([f, x]) => `${f}=${dec.decode(stringBytes(x))}`).sort().join(",")}`;
     }
-    if (v instanceof Set) return `S:${[...v].sort().join(",")}`;
+    if (v instanceof MemberSet) return `S:${[...v].sort().join(",")}`;
     if (v instanceof Stream) return `x:${v.length}`;
     return `z:${[...v].map(([m, s]) => `${m}=${s}`).sort().join(",")}`;
   };
@@ -48,7 +49,7 @@ function populate(db: Db, rnd: Prng, n: number): void {
         db.add(key, Hash.from([["f", enc.encode(`${rnd.int(100)}`)]]));
         break;
       case 3:
-        db.add(key, new Set([`m${rnd.int(100)}`, "x"]));
+        db.add(key, MemberSet.of([`m${rnd.int(100)}`, "x"]));
         break;
       default: {
         const z = new ZSet(true);
@@ -74,7 +75,7 @@ function mutate(db: Db, rnd: Prng, keyCount: number, fresh: { n: number }): void
       db.observer?.beforeChange(key);
       if (v instanceof Deque) v.push(enc.encode("pushed"));
       else if (v instanceof Map) v.set("f", enc.encode("changed"));
-      else if (v instanceof Set) v.add("added");
+      else if (v instanceof MemberSet) v.add("added");
       else if (v instanceof ZSet) v.add("a", -1);
       else db.set(key, enc.encode("overwritten"), true);
       db.signalModified(key);

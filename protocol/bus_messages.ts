@@ -59,6 +59,7 @@ import {
   writeName,
   writeRawHeader,
 } from "./bus_header.ts";
+import { internedBytes } from "./bus_names.ts";
 
 // ---- Types ----
 
@@ -460,12 +461,21 @@ function typeLengthError(msgType: number, totlen: number, expected: number): Bus
   };
 }
 
+/** A NUL-padded field as `readCString` reads it, through the intern table (bus_names.ts). */
+function internedCString(bytes: Uint8Array, off: number, max: number): string {
+  let end = off;
+  const stop = off + max;
+  while (end < stop && bytes[end] !== 0) end++;
+  return internedBytes(bytes, off, end - off);
+}
+
+/** One entry; the name and IP of a node seen before come from bus_names.ts, not new strings. */
 function decodeGossip(bytes: Uint8Array, v: DataView, off: number): GossipEntry {
   return {
-    nodename: readBinary(bytes, off, NODE_NAME_BYTES),
+    nodename: internedBytes(bytes, off, NODE_NAME_BYTES),
     pingSentSec: v.getUint32(off + 40),
     pongReceivedSec: v.getUint32(off + 44),
-    ip: readCString(bytes, off + 48, NET_IP_STR_BYTES - 1),
+    ip: internedCString(bytes, off + 48, NET_IP_STR_BYTES - 1),
     port: v.getUint16(off + 94),
     cport: v.getUint16(off + 96),
     flags: v.getUint16(off + 98),

@@ -3,7 +3,7 @@ import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "./rdb_du
 import { DEFAULT_RDB_OPTIONS, RdbFormatError } from "./rdb_object.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { stringBytes } from "../keyspace/string_value.ts";
-import type { HashValue, ListValue } from "../keyspace/db.ts";
+import type { HashValue, ListValue, SetValue } from "../keyspace/db.ts";
 
 const hex = (s: string) => new Uint8Array(s.match(/../g)!.map((h) => parseInt(h, 16)));
 const dec = new TextDecoder();
@@ -41,7 +41,7 @@ Deno.test("dump: payloads from redis-server decode to the right values", () => {
     ["d", 1e20],
     ["e", Infinity],
   ]);
-  const s = parseDumpPayload(hex(REDIS.s), O) as Set<string>;
+  const s = parseDumpPayload(hex(REDIS.s), O) as SetValue;
   assert.deepEqual([...s].sort(), ["-2", "1", "5000000000", "70000"]);
   const l = parseDumpPayload(hex(REDIS.l), O) as ListValue;
   assert.deepEqual(l.toArray().map((b) => dec.decode(stringBytes(b))), [

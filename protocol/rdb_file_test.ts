@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import {
   loadRdb,
   parseRdb,
@@ -27,7 +28,7 @@ function sampleDb(): Db {
   db.add("n", enc.encode("12345"));
   db.add("l", Deque.from([enc.encode("a"), enc.encode("b")]));
   db.add("h", Hash.from([["f", enc.encode("v")]]));
-  db.add("set", new Set(["1", "2"]));
+  db.add("set", MemberSet.of(["1", "2"]));
   const z = new ZSet(true);
   z.add("m", 1.5);
   db.add("z", z);

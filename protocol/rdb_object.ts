@@ -35,6 +35,7 @@ import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import type { HashValue, ListValue, Value } from "../keyspace/db.ts";
 import { Hash, type HashLimits } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import { loadedString, type StringValue } from "../keyspace/string_value.ts";
 import {
   ConsumerGroup,
@@ -368,12 +369,12 @@ export function objectType(v: Value, o: RdbOptions): number {
   if (typeof v === "string" || v instanceof Uint8Array) return RDB_TYPE.STRING;
   if (v instanceof Deque) return RDB_TYPE.LIST_QUICKLIST_2;
   if (v instanceof Hash) return v.listpack ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
-  if (v instanceof Set) return setIsIntset(v, o) ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
+  if (v instanceof MemberSet) return setIsIntset(v, o) ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
   if (v instanceof Stream) return RDB_TYPE.STREAM_LISTPACKS_2;
   return v.listpack ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
 }
 
-function setIsIntset(s: Set<string>, o: RdbOptions): boolean {
+function setIsIntset(s: MemberSet, o: RdbOptions): boolean {
   if (s.size > o.setMaxIntsetEntries) return false;
   for (const m of s) if (int64OfBinary(m) === null) return false;
   return true;
@@ -425,12 +426,12 @@ export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions
     }
     case RDB_TYPE.SET_INTSET: {
       const ints: bigint[] = [];
-      for (const m of v as Set<string>) ints.push(int64OfBinary(m)!);
+      for (const m of v as MemberSet) ints.push(int64OfBinary(m)!);
       writeString(w, intsetEncode(ints), z);
       return;
     }
     case RDB_TYPE.SET: {
-      const s = v as Set<string>;
+      const s = v as MemberSet;
       writeLength(w, s.size);
       for (const m of s) writeBinaryString(w, m, z);
       return;
@@ -528,11 +529,10 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.SET: {
       const n = r.readLength();
       if (n === 0) throw new EmptyKeyError("empty set");
-      const s = new Set<string>();
+      const s = MemberSet.empty();
       for (let i = 0; i < n; i++) {
         const m = r.readBinaryString();
-        check(!s.has(m), "set: duplicate member");
-        s.add(m);
+        check(s.add(m), "set: duplicate member");
       }
       return s;
     }
@@ -583,7 +583,7 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.SET_INTSET: {
       const items = intsetDecode(r.readString());
       if (items.length === 0) throw new EmptyKeyError("empty set");
-      return new Set(items);
+      return MemberSet.of(items);
     }
     case RDB_TYPE.ZSET_ZIPLIST:
       return pairsToZset(ziplistDecode(r.readString()), o);

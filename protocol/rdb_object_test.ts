@@ -21,6 +21,7 @@ import { intsetEncode } from "./intset.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import { Stream } from "../keyspace/stream.ts";
 import type { Value } from "../keyspace/db.ts";
 import { stringBytes } from "../keyspace/string_value.ts";
@@ -49,7 +50,7 @@ function plain(v: Value): unknown {
   if (v instanceof Hash) {
     return ["hash", [...v].map(([f, x]) => [f, dec.decode(stringBytes(x))]).sort()];
   }
-  if (v instanceof Set) return ["set", [...v].sort()];
+  if (v instanceof MemberSet) return ["set", [...v].sort()];
   if (v instanceof Stream) return ["stream", v.length, v.nodes.map((n) => n.lp.toBytes())];
   return ["zset", v.listpack, [...v]];
 }
@@ -119,9 +120,9 @@ Deno.test("rdb: every type round-trips, choosing Redis's encodings", () => {
     HASH_LIMITS,
   );
   const longH = Hash.from([["f", enc.encode("x".repeat(65))]], HASH_LIMITS);
-  const ints = new Set(["1", "-2", "9223372036854775807"]);
-  const strs = new Set(["1", "a"]);
-  const bigInts = new Set<string>();
+  const ints = MemberSet.of(["1", "-2", "9223372036854775807"]);
+  const strs = MemberSet.of(["1", "a"]);
+  const bigInts = MemberSet.empty();
   for (let i = 0; i < 600; i++) bigInts.add(String(i));
   const zs = new ZSet(true);
   zs.add("a", 1);
@@ -326,8 +327,8 @@ Deno.test("rdb: corrupted payloads only ever fail with RdbFormatError (fuzz)", (
       Array.from({ length: 200 }, (_, i) => [`f${i}`, enc.encode(`${i}`)] as [string, Uint8Array]),
       HASH_LIMITS,
     ),
-    new Set(["1", "2", "-70000"]),
-    new Set(["a", "b"]),
+    MemberSet.of(["1", "2", "-70000"]),
+    MemberSet.of(["a", "b"]),
     zs,
     zb,
   ];

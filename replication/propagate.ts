@@ -15,31 +15,86 @@ export type Argv = Arg[];
 
 const enc = new TextEncoder();
 
-/** RESP multibulk encoding of a command (strings are UTF-8, here always ASCII or latin1 keys). */
-export function encodeCommand(argv: readonly Arg[]): Uint8Array {
-  let n = 3 + String(argv.length).length;
-  const bins: Uint8Array[] = new Array(argv.length);
+/** Decimal digits of a non-negative integer. */
+function digitCount(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** `prefix` (`*` or `$`), decimal `n`, CRLF at `o`; returns the end. */
+function writeHeader(out: Uint8Array, o: number, prefix: number, n: number): number {
+  out[o++] = prefix;
+  const end = o + digitCount(n);
+  for (let i = end - 1; i >= o; i--) {
+    out[i] = 48 + n % 10;
+    n = Math.floor(n / 10);
+  }
+  out[end] = 13;
+  out[end + 1] = 10;
+  return end + 2;
+}
+
+/** A string argument as bytes, or null when it is ASCII (then written as its char codes). */
+function nonAscii(s: string): Uint8Array | null {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return enc.encode(s);
+  return null;
+}
+
+/** The buffer `encodeCommandScratch` reuses (grown on demand up to SCRATCH_MAX_BYTES). */
+let scratch = new Uint8Array(4096);
+/** A longer command gets a buffer of its own, so one big value is not held for ever. */
+const SCRATCH_MAX_BYTES = 64 * 1024;
+
+/**
+ * As `encodeCommand`, into a buffer that the next call reuses: the bytes are valid until then,
+ * so a caller that keeps them copies them (the stream's writers copy into their own buffers).
+ * No allocation for a command of bytes arguments, the hot path of propagation.
+ */
+export function encodeCommandScratch(argv: readonly Arg[]): Uint8Array {
+  let n = 3 + digitCount(argv.length);
+  let encoded: (Uint8Array | null)[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const b = typeof a === "string" ? enc.encode(a) : a;
-    bins[i] = b;
-    n += 5 + String(b.length).length + b.length;
+    let len: number;
+    if (typeof a === "string") {
+      const b = nonAscii(a);
+      if (b !== null) (encoded ??= new Array(argv.length).fill(null))[i] = b;
+      len = b === null ? a.length : b.length;
+    } else len = a.length;
+    n += 5 + digitCount(len) + len;
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  const ascii = (s: string) => {
-    for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i);
-  };
-  ascii(`*${argv.length}\r\n`);
-  for (const b of bins) {
-    ascii(`$${b.length}\r\n`);
-    out.set(b, o);
-    o += b.length;
+  if (scratch.length < n && n <= SCRATCH_MAX_BYTES) {
+    scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(n, scratch.length * 2)));
+  }
+  const out = n <= scratch.length ? scratch : new Uint8Array(n);
+  let o = writeHeader(out, 0, 42, argv.length); // '*'
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const b = typeof a === "string" ? (encoded?.[i] ?? null) : a;
+    if (b === null) {
+      const s = a as string;
+      o = writeHeader(out, o, 36, s.length); // '$'
+      for (let j = 0; j < s.length; j++) out[o++] = s.charCodeAt(j);
+    } else {
+      o = writeHeader(out, o, 36, b.length);
+      out.set(b, o);
+      o += b.length;
+    }
     out[o++] = 13;
     out[o++] = 10;
   }
   if (o !== n) throw new Error("encodeCommand: length mismatch");
-  return out;
+  return out.subarray(0, n);
+}
+
+/** RESP multibulk encoding of a command (strings are UTF-8, here always ASCII or latin1 keys). */
+export function encodeCommand(argv: readonly Arg[]): Uint8Array {
+  const bytes = encodeCommandScratch(argv);
+  return bytes.buffer === scratch.buffer ? bytes.slice() : bytes;
 }
 
 /** Bytes of a command in multibulk form (how a replica counts the stream it processed). */

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { encodeCommand, encodedLength, rewriteForPropagation } from "./propagate.ts";
+import {
+  encodeCommand,
+  encodeCommandScratch,
+  encodedLength,
+  rewriteForPropagation,
+} from "./propagate.ts";
 import { Db } from "../keyspace/db.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
@@ -10,6 +15,37 @@ Deno.test("encodeCommand / encodedLength", () => {
   assert.equal(t(encodeCommand(["SELECT", "0"])), "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n");
   assert.equal(encodedLength(argvOf("SELECT", "0")), 23);
   assert.equal(encodedLength(argvOf("ping")), 14);
+});
+
+/** The multibulk form spelled out: `*argc`, then `$len` and the bytes of each argument. */
+function referenceEncoding(argv: (string | Uint8Array)[]): number[] {
+  const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+  const out = ascii(`*${argv.length}\r\n`);
+  for (const a of argv) {
+    const bytes = typeof a === "string" ? new TextEncoder().encode(a) : a;
+    out.push(...ascii(`$${bytes.length}\r\n`), ...bytes, 13, 10);
+  }
+  return out;
+}
+
+Deno.test("encodeCommand: every length's digits, binary and UTF-8 arguments, a grown buffer", () => {
+  const cases: (string | Uint8Array)[][] = [
+    [],
+    [""],
+    [new Uint8Array(0), "x"],
+    ["SET", new Uint8Array([0, 13, 10, 255]), "é€", "PXAT", "1700000000123"],
+    Array.from({ length: 12 }, (_, i) => "a".repeat(i * 9)),
+    ["SET", "k", new Uint8Array(100_000).fill(7)], // longer than the reused buffer
+    ["SET", "k", "v".repeat(10_000)],
+  ];
+  for (const argv of cases) {
+    assert.deepEqual([...encodeCommand(argv)], referenceEncoding(argv));
+    assert.deepEqual([...encodeCommandScratch(argv)], referenceEncoding(argv));
+  }
+  // encodeCommand's bytes are the caller's: the next encoding does not change them.
+  const kept = encodeCommand(["PING"]);
+  encodeCommandScratch(["SELECT", "9"]);
+  assert.equal(t(kept), "*1\r\n$4\r\nPING\r\n");
 });
 
 Deno.test("rewrite: relative TTLs become absolute, pops become non-blocking", () => {

@@ -31,6 +31,7 @@ import {
   type Arg,
   type Argv,
   encodeCommand,
+  encodeCommandScratch,
   expiredKeyDel,
   rewriteForPropagation,
 } from "./propagate.ts";
@@ -424,6 +425,15 @@ export class Replication {
     const ops = this.pending;
     const dbs = this.pendingDbs;
     const targets = this.pendingTargets;
+    // One command for everywhere (a plain write): no MULTI, and the queues are emptied in place.
+    if (ops.length === 1 && targets.size === 0) {
+      const argv = ops[0];
+      const dbId = dbs[0];
+      ops.length = 0;
+      dbs.length = 0;
+      if (this.propagating) this.feedCommand(argv, true, dbId);
+      return;
+    }
     this.pending = [];
     this.pendingDbs = [];
     this.pendingTargets = new Map();
@@ -456,7 +466,7 @@ export class Replication {
 
   private selectIfNeeded(dbId: number): void {
     if (dbId !== -1 && this.slaveSelDb !== dbId) {
-      this.feedStream(encodeCommand(["SELECT", String(dbId)]));
+      this.feedStream(encodeCommandScratch(["SELECT", String(dbId)]));
       this.slaveSelDb = dbId;
     }
   }
@@ -468,12 +478,15 @@ export class Replication {
    */
   feedCommand(argv: readonly Arg[], selectDb = true, dbId = 0): void {
     if (selectDb) this.selectIfNeeded(dbId);
-    this.feedStream(encodeCommand(argv), selectDb);
+    this.feedStream(encodeCommandScratch(argv), selectDb);
   }
 
-  /** Raw stream bytes: the AOF, then offset, backlog, every replica. */
+  /**
+   * Raw stream bytes: the AOF, then offset, backlog, every replica. The bytes are only read
+   * here (each keeper copies them), so they may be a reused buffer (`encodeCommandScratch`).
+   */
   feedStream(bytes: Uint8Array, toAof = true): void {
-    if (toAof) this.server.aof.append(bytes);
+    if (toAof && this.server.aof.on) this.server.aof.append(bytes.slice());
     if (this.backlog === null) return;
     this.masterReplOffset += bytes.length;
     this.backlog?.append(bytes);
@@ -844,7 +857,7 @@ export class Replication {
           }
         }
         // Chained replication: our replicas get the master's stream as is.
-        this.feedStream(encodeCommand(argv));
+        this.feedStream(encodeCommandScratch(argv));
       },
       masterOffset: () => this.masterReplOffset,
       newMasterClient: (addr, laddr) => {

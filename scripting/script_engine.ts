@@ -10,7 +10,8 @@
  * and the others mark it failing; we keep the node reachable and only refuse commands).
  */
 
-import { createHash } from "node:crypto";
+import { sha1 } from "../keyspace/digest.ts";
+import { toHex } from "../server/sha256.ts";
 import { Client } from "../server/client.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
@@ -55,7 +56,7 @@ export const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 const te = new TextEncoder();
 
 export function sha1hex(bytes: Uint8Array): string {
-  return createHash("sha1").update(bytes).digest("hex");
+  return toHex(sha1(bytes));
 }
 
 /**

@@ -11,7 +11,7 @@
  * definition order, which only changes the order of single-command rules in a description.
  */
 
-import { createHash } from "node:crypto";
+import { sha256, toHex } from "./sha256.ts";
 import type { CommandDef } from "../commands/command_def.ts";
 import { globMatch } from "../keyspace/glob.ts";
 import {
@@ -201,7 +201,7 @@ export function hasSpaces(s: string): boolean {
 
 /** ACLHashPassword: SHA-256 hex of the password's bytes. */
 export function hashPassword(latin1Password: string): string {
-  return createHash("sha256").update(latin1ToBytes(latin1Password)).digest("hex");
+  return toHex(sha256(latin1ToBytes(latin1Password)));
 }
 
 function latin1ToBytes(s: string): Uint8Array {

@@ -282,14 +282,20 @@ async function waitWatchingPeer(
     return -2;
   });
   const buf = new Uint8Array(READ_BYTES);
+  // The read an earlier wait of this batch left in flight (its bytes go to the parser too): a
+  // second read started beside it would queue behind it and be carried instead, and the main
+  // loop would then wait on that one while the bytes of the first sat unprocessed in the parser.
+  let carried = carriedReads.get(client);
+  carriedReads.delete(client);
   while (!settled) {
-    const read = conn.read(buf).catch(() => null).then((n) => {
+    const read = carried ?? conn.read(buf).catch(() => null).then((n) => {
       if (n !== null) {
         server.stats.netInputBytes += n;
         client.parser.feed(buf.subarray(0, n));
       }
       return n;
     });
+    carried = undefined;
     const first = await Promise.race([done, read]);
     if (first === -2) {
       carriedReads.set(client, read);

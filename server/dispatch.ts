@@ -13,6 +13,7 @@ import { MISCONF_AOF_PREFIX } from "../persistence/aof.ts";
 import { Tracking } from "./tracking.ts";
 import { aclDenyCall } from "./acl_guard.ts";
 import { usesLuaVm } from "../scripting/vm_commands.ts";
+import { lazyCommandsPending, loadAllLazyCommands } from "../commands/lazy_commands.ts";
 
 /** What a RESP2 client in the Pub/Sub context may run (Redis's processCommand). */
 const PUBSUB_CONTEXT = new Set([
@@ -458,11 +459,17 @@ export function call(
   argv: Uint8Array[],
 ): void | Promise<void> {
   // The Lua VM is made on first use: a command that runs in it waits for it first, so that what
-  // it writes is propagated as one unit, as with the VM already there.
-  if (!server.scripts.hasVm && usesLuaVm(fullname)) {
-    return Promise.resolve(server.scripts.ready()).then(() =>
+  // it writes is propagated as one unit, as with the VM already there. Its script may run any
+  // command synchronously: every family imported on first use is imported first too.
+  if ((!server.scripts.hasVm || lazyCommandsPending()) && usesLuaVm(fullname)) {
+    return Promise.all([server.scripts.ready(), loadAllLazyCommands()]).then(() =>
       call(server, client, def, fullname, argv)
     );
+  }
+  // A family imported on first use (commands/lazy_commands.ts): imported before the command's
+  // clock starts; this same definition then has its handler.
+  if (def.load !== undefined) {
+    return def.load().then(() => call(server, client, def, fullname, argv));
   }
   const ctx: CommandContext = { server, client, reply: client.reply, db: client.db };
   // A snapshot is being written: the keys this command may change in place keep their old

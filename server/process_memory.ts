@@ -26,9 +26,6 @@
  * 65-400 ms on a 2-core machine at load average 20).
  */
 
-import v8 from "node:v8";
-import vm from "node:vm";
-
 /** Request bytes between two readings of the process's memory (Deno.memoryUsage: ~5-50 us). */
 export const CHECK_EVERY_BYTES = 1 << 20;
 /** Counted for each command besides its arguments' bytes (its parsing and reply garbage). */
@@ -91,20 +88,18 @@ export class ProcessMemoryGuard {
   }
 }
 
-/** V8's full collection, exposed at run time; null when the runtime refuses. */
-export function loadFullGc(): (() => void) | null {
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    const gc = vm.runInNewContext("gc");
-    return typeof gc === "function" ? () => gc() : null;
-  } catch {
-    return null;
-  }
+/**
+ * V8's full collection (server/full_gc.ts, imported on first want: node:vm loads part of Deno's
+ * Node compatibility layer, ~2 MiB of RSS a node without maxmemory never needs); null when the
+ * runtime refuses.
+ */
+export function importFullGc(): Promise<(() => void) | null> {
+  return import("./full_gc.ts").then((m) => m.loadFullGc());
 }
 
 /** The guard over this process (Deno.memoryUsage, V8's gc). */
 export function processMemoryGuard(): ProcessMemoryGuard {
-  return new ProcessMemoryGuard({
+  const host: ProcessMemoryHost = {
     memory: () => {
       try {
         const m = Deno.memoryUsage();
@@ -113,7 +108,11 @@ export function processMemoryGuard(): ProcessMemoryGuard {
         return { rss: 0, js: 0 };
       }
     },
-    fullGc: loadFullGc(),
+    // Set when server/full_gc.ts is imported, a few milliseconds after the guard is made (the
+    // first request under a maxmemory limit); the checks before collect nothing.
+    fullGc: null,
     clockMs: () => performance.now(),
-  });
+  };
+  void importFullGc().then((gc) => host.fullGc = gc);
+  return new ProcessMemoryGuard(host);
 }

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  CHECK_EVERY_BYTES,
-  GARBAGE_RATIO,
-  loadFullGc,
-  ProcessMemoryGuard,
-} from "./process_memory.ts";
+import { CHECK_EVERY_BYTES, GARBAGE_RATIO, ProcessMemoryGuard } from "./process_memory.ts";
+import { loadFullGc } from "./full_gc.ts";
 
 const MiB = 2 ** 20;
 

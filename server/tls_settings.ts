@@ -162,3 +162,10 @@ export function tlsNoEffectWarnings(s: TlsSettings): string[] {
   }
   return out;
 }
+
+/** A configuration that cannot be used: the lines to log (as Redis logs them). */
+export class TlsConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join(" "));
+  }
+}

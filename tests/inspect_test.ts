@@ -75,14 +75,20 @@ Deno.test({
       const shownLinks = () =>
         msgs.filter((m) => m.type === "@xstate.snapshot" && m.snapshot?.context?.links)
           .map((m) => m.snapshot!.context!.links!);
-      await waitFor("a link in state connected", () =>
-        shownLinks().some((links) =>
-          Object.values(links).some((l) =>
-            l.state === "connected" && l.health === "up" && l.link === "up"
-          )
-        ), 15_000).catch((e) => {
-          throw new Error(`${e.message}; links shown: ${JSON.stringify(shownLinks()).slice(0, 3000)}`);
-        });
+      await waitFor(
+        "a link in state connected",
+        () =>
+          shownLinks().some((links) =>
+            Object.values(links).some((l) =>
+              l.state === "connected" && l.health === "up" && l.link === "up"
+            )
+          ),
+        15_000,
+      ).catch((e) => {
+        throw new Error(
+          `${e.message}; links shown: ${JSON.stringify(shownLinks()).slice(0, 3000)}`,
+        );
+      });
       // The PEERS_CHANGED event that opened the link went through the node actor.
       assert.ok(msgs.some((m) => m.type === "@xstate.event" && m.event?.type === "PEERS_CHANGED"));
     } finally {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Hash } from "../keyspace/hash.ts";
+import { MemberSet } from "../keyspace/member_set.ts";
 import { type InProcessNode, RespClient, sleep, startNode } from "./harness.ts";
 import { type Cmd, compareWithRedis, words } from "./compare.ts";
 import { Deque } from "../keyspace/deque.ts";
@@ -38,7 +39,7 @@ Deno.test("keys: DEL/UNLINK/EXISTS/TYPE/TOUCH", async () => {
     assert.equal(await c.call("TYPE", "s"), "string");
     node.server.db.set("l", Deque.from([bin("x")]));
     node.server.db.set("h", Hash.from([["f", bin("v")]]));
-    node.server.db.set("st", new Set(["m"]));
+    node.server.db.set("st", MemberSet.of(["m"]));
     assert.equal(await c.call("TYPE", "l"), "list");
     assert.equal(await c.call("TYPE", "h"), "hash");
     assert.equal(await c.call("TYPE", "st"), "set");
@@ -209,7 +210,7 @@ Deno.test("keys: COPY", async () => {
     assert.ok(h2 instanceof Hash && h2 !== h && h2.get("f") === "v");
     h.set("f", "w");
     assert.equal(h2.get("f"), "v", "the copy does not change with its source");
-    node.server.db.set("st", new Set(["1", "2"]));
+    node.server.db.set("st", MemberSet.of(["1", "2"]));
     assert.equal(await c.call("COPY", "st", "st2"), 1);
     assert.notEqual(node.server.db.dict.get("st2"), node.server.db.dict.get("st"));
     node.server.db.set("l", Deque.from([bin("x"), bin("y")]));
@@ -327,8 +328,8 @@ Deno.test("keys: OBJECT ENCODING/REFCOUNT/IDLETIME/FREQ/HELP", async () => {
       "hbig",
       Hash.from([["f", bin("v".repeat(65))]], { maxEntries: 512, maxValueBytes: 64 }),
     );
-    db.set("si", new Set(["1", "2", "-3"]));
-    db.set("ss", new Set(["1", "a"]));
+    db.set("si", MemberSet.of(["1", "2", "-3"]));
+    db.set("ss", MemberSet.of(["1", "a"]));
     assert.equal(await c.call("OBJECT", "ENCODING", "l"), "quicklist");
     assert.equal(await c.call("OBJECT", "ENCODING", "h"), "listpack");
     assert.equal(await c.call("OBJECT", "ENCODING", "hbig"), "hashtable");

@@ -12,7 +12,17 @@
 import assert from "node:assert/strict";
 import { Cluster as RedisCluster } from "ioredis";
 import { createCluster as createNodeRedisCluster } from "redis";
-import { freePort, run, type SpawnedProcess, spawnNode, spawnRedis, startNode } from "./harness.ts";
+import {
+  freePort,
+  pipelined,
+  RespClient,
+  run,
+  type SpawnedProcess,
+  spawnNode,
+  spawnRedis,
+  startNode,
+} from "./harness.ts";
+import { show } from "./compare.ts";
 import { call, keyInSlot, stopAll, waitAllKnow, waitAllOk } from "./cluster_fixture.ts";
 import { keyHashSlotBinary } from "../protocol/slot.ts";
 import {
@@ -391,6 +401,35 @@ Deno.test({
       );
     } finally {
       await stopAll([...nodes, real]);
+    }
+  },
+});
+
+Deno.test({
+  // server/tls.ts imports the node:tls side on first use: a node started without TLS has not.
+  name: "tls: CONFIG SET turning TLS on in a node started without it, pipelined, answers in order",
+  ...opts,
+  fn: async () => {
+    const f = await testTlsFiles();
+    const tlsPort = freePort();
+    const node = await startNode({});
+    const c = await RespClient.connect(node.port);
+    try {
+      const set = ["CONFIG", "SET", ...Object.entries(tlsDirectives(f)).flat()];
+      const replies = await pipelined(c, [[...set, "tls-port", String(tlsPort)], ["PING"]]);
+      assert.deepEqual(replies.map(show), ["+OK", "+PONG"]);
+      assert.equal(
+        (await cli(node.port, [], "CONFIG", "GET", "tls-port")).out,
+        `tls-port\n${tlsPort}`,
+      );
+      // The listener opens after CONFIG SET answers (applyTLSPort's listen is asynchronous here).
+      await waitFor(
+        "the new tls-port serves",
+        async () => (await cli(tlsPort, cliTlsArgs(f), "PING")).out === "PONG",
+      );
+    } finally {
+      c.close();
+      await node.stop();
     }
   },
 });

@@ -1,0 +1,101 @@
+/**
+ * The key finders (CommandDef.getKeys) of command families whose handlers are imported on first
+ * use (commands/lazy_commands.ts): their definitions need them from the start (cluster routing,
+ * ACL key checks, COMMAND GETKEYS, key locks), without the families' modules.
+ */
+
+import { lower } from "../protocol/bytes.ts";
+
+/** strcasecmp(arg, word) == 0 for a lowercase `word`: the argument as a C string (up to a NUL). */
+export function isCWord(b: Uint8Array, word: string): boolean {
+  let n = b.indexOf(0);
+  if (n < 0) n = b.length;
+  if (n !== word.length) return false;
+  for (let i = 0; i < n; i++) {
+    let c = b[i];
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** XREAD / XREADGROUP (t_stream.c xreadGetKeys): the keys after STREAMS, half of what follows. */
+export function xreadKeys(argv: Uint8Array[]): number[] {
+  let streamsPos = -1;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (isCWord(a, "block") || isCWord(a, "count")) i++;
+    else if (isCWord(a, "group")) i += 2;
+    else if (isCWord(a, "noack")) continue;
+    else if (isCWord(a, "streams")) {
+      streamsPos = i;
+      break;
+    } else break;
+  }
+  const num = argv.length - streamsPos - 1;
+  if (streamsPos === -1 || num === 0 || num % 2 !== 0) return [];
+  const out: number[] = [];
+  for (let i = streamsPos + 1; i < argv.length - num / 2; i++) out.push(i);
+  return out;
+}
+
+/**
+ * GEORADIUS / GEORADIUSBYMEMBER (db.c georadiusGetKeys): the source key, and the argument after
+ * the first STORE and after the first STOREDIST from `startFrom` on.
+ */
+export function geoStoreKeys(startFrom: number): (argv: Uint8Array[]) => number[] {
+  return (argv) => {
+    const keys = [1];
+    for (const word of ["store", "storedist"]) {
+      for (let i = startFrom; i < argv.length - 1; i++) {
+        if (isCWord(argv[i], word)) {
+          keys.push(i + 1);
+          break;
+        }
+      }
+    }
+    return keys;
+  };
+}
+
+/**
+ * db.c sortGetKeys: the sorted key, and the destination of the last STORE. Options are assumed
+ * to take no argument except LIMIT (2), GET and BY (1), so a STORE they swallow is not seen.
+ */
+export function sortGetKeys(argv: Uint8Array[]): number[] {
+  const skips: [string, number][] = [["limit", 2], ["get", 1], ["by", 1]];
+  let store = -1;
+  for (let i = 2; i < argv.length; i++) {
+    for (const [name, skip] of skips) {
+      if (isCWord(argv[i], name)) {
+        i += skip;
+        break;
+      } else if (isCWord(argv[i], "store") && i + 1 < argv.length) {
+        store = i + 1;
+        break;
+      }
+    }
+  }
+  return store < 0 ? [1] : [1, store];
+}
+
+/**
+ * migrateGetKeys: the key at argv[3], or everything after KEYS when argv[3] is empty (the first
+ * "keys" argument from index 6 on, as Redis scans it, even if it is an AUTH password).
+ */
+export function migrateGetKeys(argv: Uint8Array[]): number[] {
+  let first = 3;
+  let num = 1;
+  if (argv.length > 6 && argv[3].length === 0) {
+    for (let i = 6; i < argv.length; i++) {
+      if (lower(argv[i]) === "keys") {
+        first = i + 1;
+        num = argv.length - first;
+        break;
+      }
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < num; i++) out.push(first + i);
+  return out;
+}
