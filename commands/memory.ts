@@ -10,6 +10,7 @@ import { importFullGc } from "../server/process_memory.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
+import { lazyPrepared } from "./lazy_commands.ts";
 import type { ClientsPort, DatabasesPort } from "../server/server_ports.ts";
 import type {
   MaxmemoryPort,
@@ -116,37 +117,18 @@ function memoryMallocStats(ctx: Ctx): void {
   ctx.reply.bulkText("Stats not supported for the current allocator");
 }
 
-/** V8's full collection (server/process_memory.ts), imported by the first MEMORY PURGE. */
-let purgeGc: (() => void) | null | undefined;
+/** V8's full collection (server/process_memory.ts), imported before the first MEMORY PURGE. */
+let purgeGc: (() => void) | null = null;
 
 /**
  * MEMORY PURGE: Redis asks jemalloc to release dirty pages; our garbage is V8's, so this runs a
  * full collection. +OK as Redis without jemalloc answers, also when the runtime offers no gc.
- * The first one waits for the collection to be imported, then collects and answers; inside EXEC
- * or a script (which cannot wait) it answers at once and collects once the import is done.
+ * The collection is imported before the first one runs (`lazyPrepared` below).
  */
-function memoryPurge(ctx: Ctx): void | Promise<void> {
-  if (purgeGc === undefined) {
-    const loaded = (purgeImport ??= importFullGc().then((gc) => {
-      purgeGc = gc;
-      return gc;
-    }));
-    if (!ctx.client.inExec) {
-      return loaded.then((gc) => {
-        gc?.();
-        ctx.reply.ok();
-      });
-    }
-    void loaded.then((gc) => gc?.());
-    ctx.reply.ok();
-    return;
-  }
+function memoryPurge(ctx: Ctx): void {
   purgeGc?.();
   ctx.reply.ok();
 }
-
-/** The import of the collection, once started. */
-let purgeImport: Promise<(() => void) | null> | undefined;
 
 const MEMORY_HELP = [
   "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -170,7 +152,10 @@ export const memoryCommands: CommandDef[] = [
     subcommands: [
       fromTable("memory|doctor", memoryDoctor),
       fromTable("memory|malloc-stats", memoryMallocStats),
-      fromTable("memory|purge", memoryPurge),
+      lazyPrepared(
+        fromTable("memory|purge", memoryPurge),
+        () => importFullGc().then((gc) => void (purgeGc = gc)),
+      ),
       fromTable("memory|stats", memoryStats),
       fromTable("memory|usage", memoryUsageCmd),
       fromTable("memory|help", (ctx) => replyHelp(ctx, MEMORY_HELP)),
