@@ -3,6 +3,7 @@ import { createActor, type InspectionEvent, SimulatedClock } from "xstate";
 import { tickFilter } from "./inspect.ts";
 import { startNodeActor } from "./node.ts";
 import { linkMachine } from "./link.ts";
+import { linkStart } from "../tests/link_start.ts";
 
 /** The inspection events of a node actor (cron ticks) and of the link chart (its timers). */
 function inspected(): InspectionEvent[] {
@@ -12,18 +13,7 @@ function inspected(): InspectionEvent[] {
   const link = createActor(linkMachine, {
     clock,
     inspect: (e) => out.push(e),
-    input: {
-      nodeId: "n".repeat(40),
-      handshake: false,
-      connected: true,
-      pfail: false,
-      fail: false,
-      pingOutstandingMs: null,
-      pongAgeMs: 0,
-      handshakeAgeMs: 0,
-      failAgeMs: 0,
-      timing: { nodeTimeoutMs: () => 1000 },
-    },
+    input: { ...linkStart(), timing: { nodeTimeoutMs: () => 1000 } },
   });
   link.start();
   link.send({ type: "PING_SENT", atMs: 1 });

@@ -21,6 +21,7 @@ import {
   pongOverdue,
 } from "./link_state.ts";
 import { prng } from "../tests/prng.ts";
+import { linkStart } from "../tests/link_start.ts";
 
 const NODE_TIMEOUT_MS = 1500;
 
@@ -37,15 +38,7 @@ class CountingClock extends SimulatedClock {
 function lockstep(input: Partial<LinkInput> = {}, nodeTimeoutMs = () => NODE_TIMEOUT_MS) {
   const clock = new CountingClock();
   const full: LinkInput = {
-    nodeId: "n".repeat(40),
-    handshake: false,
-    connected: false,
-    pfail: false,
-    fail: false,
-    pingOutstandingMs: null,
-    pongAgeMs: 0,
-    handshakeAgeMs: 0,
-    failAgeMs: 0,
+    ...linkStart({ connected: false }),
     timing: { nodeTimeoutMs },
     ...input,
   };

@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
 import { applyPeerChanges, type PeerChange } from "./link_table.ts";
 import { type LinkStart, type LinkState, linkStateName } from "./link_state.ts";
+import { linkStart } from "../tests/link_start.ts";
 
 const NT = 1000;
-const start = (nodeId: string, over: Partial<LinkStart> = {}): LinkStart => ({
-  nodeId,
-  handshake: false,
-  connected: true,
-  pfail: false,
-  fail: false,
-  pingOutstandingMs: null,
-  pongAgeMs: 0,
-  handshakeAgeMs: 0,
-  failAgeMs: 0,
-  ...over,
-});
+const start = (nodeId: string, over: Partial<LinkStart> = {}): LinkStart =>
+  linkStart({ nodeId, ...over });
 const names = (m: ReadonlyMap<string, LinkState>) =>
   [...m].map(([id, l]) => `${id}:${linkStateName(l)}`);
 
