@@ -19,6 +19,7 @@
  */
 
 import type { QueuedCommand } from "../server/client.ts";
+import type { CommandDef } from "../commands/types.ts";
 import type { ClusterHost } from "./cluster_host.ts";
 import type { RoutingClient } from "./cluster_port.ts";
 import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
@@ -46,6 +47,7 @@ import {
   type PreferredEndpoint,
   routeQuery,
   type RoutingOptions,
+  servedHere,
 } from "./routing.ts";
 import { BusNode } from "./bus_node.ts";
 import type { BusEngineStats } from "./bus_engine.ts";
@@ -439,6 +441,11 @@ export class Cluster {
       "cluster-preferred-endpoint-type",
     ) as PreferredEndpoint;
     return this.routingOpts;
+  }
+
+  /** `routing.ts servedHere`: this command is served here, no need to `route` it. */
+  servedHere(def: CommandDef, argv: readonly Uint8Array[]): boolean {
+    return servedHere(this.state, def, argv);
   }
 
   /** getNodeByQuery for the dispatcher: null to serve here, else the error to reply. */

@@ -10,6 +10,7 @@ import type { BusNode } from "./bus_node.ts";
 import type { BusEngineStats } from "./bus_engine.ts";
 import type { FailoverMode } from "./failover_rules.ts";
 import type { QueuedCommand } from "../server/client.ts";
+import type { CommandDef } from "../commands/types.ts";
 
 export interface RoutingClient {
   /** One-shot ASKING flag. */
@@ -36,6 +37,8 @@ export interface ClusterPort {
   followMaster(): void;
   /** CLUSTER FAILOVER: null when started, else the error. */
   failover(mode: FailoverMode): string | null;
+  /** True when this node serves one command with these keys for any client (no `route` needed). */
+  servedHere(def: CommandDef, argv: readonly Uint8Array[]): boolean;
   /** getNodeByQuery: null when this node serves `cmds`, else the -MOVED/-ASK/... error. */
   route(client: RoutingClient, cmds: QueuedCommand[], isExec: boolean): string | null;
   /** PUBLISH / SPUBLISH to the other nodes. */

@@ -16,6 +16,7 @@ import { keyHashSlot, keyHashSlotBinary } from "../protocol/slot.ts";
 import { bytesEqual } from "../protocol/bytes.ts";
 import { keyIndices } from "../server/dispatch.ts";
 import type { QueuedCommand } from "../server/client.ts";
+import type { CommandDef } from "../commands/types.ts";
 import * as E from "../commands/errors.ts";
 import { type ClusterNode, type ClusterState, isReplica } from "./state.ts";
 import type { RoutingClient } from "./cluster_port.ts";
@@ -144,6 +145,32 @@ export function routeQuery(
 
   if (owner !== s.myselfId) return redirect("MOVED", slot, s.nodes.get(owner)!, opts);
   return null;
+}
+
+/**
+ * The common case of getNodeByQuery, decided without building its inputs: one command (not EXEC)
+ * whose keys sit at fixed positions (no key finder), all in one slot that myself owns and that is
+ * neither migrating nor importing, while the cluster is ok. True means `routeQuery` would answer
+ * null (served here) for any client; false means nothing: ask `routeQuery`.
+ */
+export function servedHere(
+  s: ClusterState,
+  def: CommandDef,
+  argv: readonly Uint8Array[],
+): boolean {
+  if (s.health !== "ok" || def.getKeys !== undefined) return false;
+  if (def.firstKey === 0) return true;
+  const last = def.lastKey < 0 ? argv.length + def.lastKey : def.lastKey;
+  let slot = -1;
+  for (let i = def.firstKey; i <= last && i < argv.length; i += def.step) {
+    const keySlot = keyHashSlot(argv[i]);
+    if (slot === -1) slot = keySlot;
+    else if (keySlot !== slot) return false;
+  }
+  if (slot === -1) return true;
+  return s.slotOwner.get(slot) === s.myselfId &&
+    (s.migratingSlotsTo.size === 0 || !s.migratingSlotsTo.has(slot)) &&
+    (s.importingSlotsFrom.size === 0 || !s.importingSlotsFrom.has(slot));
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { routeQuery, type RoutingOptions } from "./routing.ts";
+import { routeQuery, type RoutingOptions, servedHere } from "./routing.ts";
 import {
   addNode,
   addSlots,
@@ -15,6 +15,7 @@ import {
 import { type CommandDef, fromTable } from "../commands/types.ts";
 import type { QueuedCommand } from "../server/client.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
+import { prng } from "../tests/prng.ts";
 
 const ME = "a".repeat(40);
 const B = "b".repeat(40);
@@ -202,4 +203,57 @@ Deno.test("routing: EXEC checks all queued commands together", () => {
     "MOVED 12182 127.0.0.1:7001",
   );
   assert.equal(route(s, [], IP_OPTS, plain, undefined, true), null);
+});
+
+Deno.test("routing: servedHere (the dispatcher's shortcut) only says yes where routeQuery serves", () => {
+  // Keys in slots 100 (mine), 12182 (B's), and hash-tagged pairs; views with open slots, holes
+  // and a down cluster; every client kind. servedHere must never skip a redirect or an error.
+  const keys = ["k2136", "{k2136}a", "{k2136}b", "foo", "{t}a", "{t}b", "{foo}x", "x", "k13474"];
+  const clients = [plain, { asking: true, readonlyMode: false }, {
+    asking: false,
+    readonlyMode: true,
+  }];
+  const rand = prng(18);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  let served = 0;
+  let checked = 0;
+  for (let round = 0; round < 1500; round++) {
+    let s = view();
+    const slotOf = (k: string) => keyHashSlot(enc.encode(k));
+    for (const k of keys) {
+      const r = rand();
+      if (r < 0.1) s = setMigrating(s, slotOf(k), B);
+      else if (r < 0.2) s = setImporting(s, slotOf(k), B);
+      else if (r < 0.25) s = { ...s, slotOwner: s.slotOwner.withOwner([slotOf(k)], null) };
+    }
+    if (rand() < 0.2) s = { ...s, health: "fail" };
+    if (rand() < 0.1) {
+      s = updateNode(s, ME, { flags: NodeFlags.MYSELF | NodeFlags.SLAVE, masterId: B });
+    }
+    const name = pick(["get", "set", "mget", "mset", "ping", "migrate", "restore-asking"]);
+    const n = 1 + Math.floor(rand() * 3);
+    const args = [name];
+    if (name === "migrate") args.push("127.0.0.1", "7001", pick(keys), "0", "1000");
+    else if (name === "restore-asking") args.push(pick(keys), "0", "x");
+    else if (name === "mset") { for (let i = 0; i < n; i++) args.push(pick(keys), "v"); }
+    else if (name === "set") args.push(pick(keys), "v");
+    else if (name !== "ping") {
+      for (let i = 0; i < (name === "mget" ? n : 1); i++) args.push(pick(keys));
+    }
+    const cmd = q(...args);
+    if (!servedHere(s, cmd.def, cmd.argv)) continue;
+    served++;
+    for (const client of clients) {
+      for (const exists of [() => false, () => true]) {
+        checked++;
+        assert.equal(route(s, [cmd], IP_OPTS, client, exists), null, `${args.join(" ")}`);
+      }
+    }
+  }
+  // The shortcut is taken for the plain cases (own slot, no open slot, cluster ok).
+  assert.ok(served > 150, `served ${served}`);
+  assert.ok(checked === served * 6);
+  const ok = view();
+  assert.equal(servedHere(ok, DEFS.get, q("get", "k2136").argv), true);
+  assert.equal(servedHere(ok, DEFS.get, q("get", "foo").argv), false);
 });

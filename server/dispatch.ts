@@ -251,7 +251,8 @@ function dispatchCommand(
   const cluster = server.cluster;
   if (
     cluster !== null && !client.isMaster &&
-    (def.firstKey !== 0 || def.getKeys !== undefined || fullname === "exec")
+    (def.firstKey !== 0 || def.getKeys !== undefined || fullname === "exec") &&
+    (fullname === "exec" || !cluster.servedHere(def, argv))
   ) {
     const cmds: QueuedCommand[] = fullname === "exec"
       ? (client.multi ?? [])
