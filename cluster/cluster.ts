@@ -19,9 +19,8 @@
  */
 
 import type { QueuedCommand } from "../server/client.ts";
-import type { CommandDef } from "../commands/types.ts";
 import type { ClusterHost } from "./cluster_host.ts";
-import type { RoutingClient } from "./cluster_port.ts";
+import type { KeyPositions, RoutingClient } from "./cluster_port.ts";
 import type { Clock, SupervisorStats } from "../actors/supervisor.ts";
 import type { InspectionEvent } from "xstate";
 import {
@@ -444,7 +443,7 @@ export class Cluster {
   }
 
   /** `routing.ts servedHere`: this command is served here, no need to `route` it. */
-  servedHere(def: CommandDef, argv: readonly Uint8Array[]): boolean {
+  servedHere(def: KeyPositions, argv: readonly Uint8Array[]): boolean {
     return servedHere(this.state, def, argv);
   }
 

@@ -10,7 +10,15 @@ import type { BusNode } from "./bus_node.ts";
 import type { BusEngineStats } from "./bus_engine.ts";
 import type { FailoverMode } from "./failover_rules.ts";
 import type { QueuedCommand } from "../server/client.ts";
-import type { CommandDef } from "../commands/types.ts";
+
+/** Where a command's keys are (commands/types.ts CommandDef's key spec), for routing. */
+export interface KeyPositions {
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  /** A key finder: the keys are not at fixed positions. */
+  getKeys?: unknown;
+}
 
 export interface RoutingClient {
   /** One-shot ASKING flag. */
@@ -38,7 +46,7 @@ export interface ClusterPort {
   /** CLUSTER FAILOVER: null when started, else the error. */
   failover(mode: FailoverMode): string | null;
   /** True when this node serves one command with these keys for any client (no `route` needed). */
-  servedHere(def: CommandDef, argv: readonly Uint8Array[]): boolean;
+  servedHere(def: KeyPositions, argv: readonly Uint8Array[]): boolean;
   /** getNodeByQuery: null when this node serves `cmds`, else the -MOVED/-ASK/... error. */
   route(client: RoutingClient, cmds: QueuedCommand[], isExec: boolean): string | null;
   /** PUBLISH / SPUBLISH to the other nodes. */

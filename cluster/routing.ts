@@ -16,10 +16,9 @@ import { keyHashSlot, keyHashSlotBinary } from "../protocol/slot.ts";
 import { bytesEqual } from "../protocol/bytes.ts";
 import { keyIndices } from "../server/dispatch.ts";
 import type { QueuedCommand } from "../server/client.ts";
-import type { CommandDef } from "../commands/types.ts";
 import * as E from "../commands/errors.ts";
 import { type ClusterNode, type ClusterState, isReplica } from "./state.ts";
-import type { RoutingClient } from "./cluster_port.ts";
+import type { KeyPositions, RoutingClient } from "./cluster_port.ts";
 
 export type PreferredEndpoint = "ip" | "hostname" | "unknown-endpoint";
 
@@ -155,7 +154,7 @@ export function routeQuery(
  */
 export function servedHere(
   s: ClusterState,
-  def: CommandDef,
+  def: KeyPositions,
   argv: readonly Uint8Array[],
 ): boolean {
   if (s.health !== "ok" || def.getKeys !== undefined) return false;
