@@ -62,7 +62,12 @@ export async function startNode(directives: Record<string, string> = {}): Promis
   };
 }
 
-/** `ss` lines for sockets on `port` and `port + 10000` (which process holds a port we reserved). */
+/**
+ * `ss` lines for sockets on `port` and `port + 10000` (which process holds a port we reserved).
+ * It cannot show a socket that is only bound (neither listening nor connected), nor one that was
+ * gone before it ran: a child spawned by another worker holds a copy of this process's sockets
+ * only until its execve (see tests/ports.ts).
+ */
 export function whoHolds(port: number): string {
   try {
     const out = new Deno.Command("ss", { args: ["-tanpe"], stdout: "piped", stderr: "null" })
