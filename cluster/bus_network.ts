@@ -71,7 +71,10 @@ export interface BusLink {
   close(): void;
   /** Bytes accepted by `send` and not yet handed to the wire (TCP) or delivered (sim). */
   bufferedBytes(): number;
-  /** Receives each whole packet (a fresh buffer the handler may keep). */
+  /**
+   * Receives each whole packet: a buffer the handler may keep but must not write (the simulated
+   * network hands over the sent bytes themselves, one buffer to every link it was sent on).
+   */
   onPacket: ((packet: Uint8Array) => void) | null;
   /** Called once when the link closes, with a short human-readable reason for logs. */
   onClose: ((reason: string) => void) | null;

@@ -94,6 +94,8 @@ interface SimEvent {
   fn: () => void;
 }
 
+const NOTHING = (): void => {};
+
 /** Binary min-heap of events ordered by (at, seq): deterministic, FIFO among equal times. */
 class EventHeap {
   private items: SimEvent[] = [];
@@ -359,13 +361,27 @@ export class SimBusNetwork {
 
   // ---- internals used by SimHost / SimLink ----
 
-  /** Runs `fn` at clock time `at` (not before now), after events already scheduled for `at`. */
-  schedule(at: number, fn: () => void): void {
-    if (this.isShutdown) return;
+  /**
+   * Runs `fn` at clock time `at` (not before now), after events already scheduled for `at`.
+   * Returns a handle for `cancel`, or null once the network is shut down.
+   */
+  schedule(at: number, fn: () => void): SimEvent | null {
+    if (this.isShutdown) return null;
     const now = this.clock.now();
     if (at < now) at = now;
-    this.events.push({ at, seq: this.seq++, fn });
+    const ev = { at, seq: this.seq++, fn };
+    this.events.push(ev);
     if (!this.running && at < this.armedAt) this.arm(at);
+    return ev;
+  }
+
+  /**
+   * Drops what a scheduled event would run (and all it holds: a connect's timeout holds the
+   * connect's closures for `timeoutMs` after the link is up). The event keeps its place in the
+   * queue and runs as a no-op, so the order of every other event stays as it was.
+   */
+  cancel(ev: SimEvent | null): void {
+    if (ev !== null) ev.fn = NOTHING;
   }
 
   private arm(at: number): void {
@@ -504,10 +520,14 @@ class SimHost implements BusNetwork {
       const fail = (why: string) => {
         if (settled) return;
         settled = true;
+        net.cancel(timeout);
         net.note(`connect-fail ${from} -> ${target}: ${why}`);
         reject(new Error(`connect to ${target} failed: ${why}`));
       };
-      net.schedule(start + timeoutMs, () => fail(`timed out after ${timeoutMs} ms`));
+      const timeout = net.schedule(
+        start + timeoutMs,
+        () => fail(`timed out after ${timeoutMs} ms`),
+      );
       net.schedule(start + synMs, () => {
         if (settled) return;
         const listener = net.findListener(host, port);
@@ -552,6 +572,7 @@ class SimHost implements BusNetwork {
             return;
           }
           settled = true;
+          net.cancel(timeout);
           net.note(`connected ${from} -> ${target} link ${client.id}`);
           resolve(client);
         });
@@ -630,12 +651,14 @@ class SimLink implements BusLink {
       net.note(`drop link ${this.id} ${packet.length}B`);
       return true;
     }
-    const copy = packet.slice();
+    // The bytes themselves, not a copy: the link owns a sent packet (BusLink.send), and a packet
+    // the engine sends on k links (a broadcast: one encoding) is held once, not k times. In the
+    // join of N nodes N^2 packets of N/10 gossip entries are on their way at once.
     const at = Math.max(net.clock.now() + latencyMs, this.lastArrivalAt);
     this.lastArrivalAt = at;
-    this.unackedBytes += copy.length;
-    net.note(`send link ${this.id} ${copy.length}B eta ${at}`);
-    net.schedule(at, () => this.peer.arrive(copy));
+    this.unackedBytes += packet.length;
+    net.note(`send link ${this.id} ${packet.length}B eta ${at}`);
+    net.schedule(at, () => this.peer.arrive(packet));
     return true;
   }
 

@@ -530,3 +530,38 @@ Deno.test("bus sim: a one-way cut holds one direction, lets the other through, b
   assert.deepEqual(rs.got.map((g) => g.tag), [1]);
   net.shutdown();
 });
+
+Deno.test("bus sim: a packet sent on k links is handed over as the sent bytes, held once", async () => {
+  const { clock, net } = setup({ latency: { minMs: 1, maxMs: 3 } });
+  const servers: BusLink[] = [];
+  await net.host("b").listen("b", 1, (link) => servers.push(link));
+  const clients: BusLink[] = [];
+  for (const from of ["a1", "a2", "a3", "a4"]) {
+    clients.push(await connectSim(net, clock, from, "b", 1));
+  }
+  const got: Uint8Array[] = [];
+  for (const s of servers) s.onPacket = (p) => got.push(p);
+  // One encoding sent on every link (the engine's broadcast): no copy per link.
+  const packet = tagged(7, MIN_PACKET_BYTES + 100);
+  for (const c of clients) assert.equal(c.send(packet), true);
+  assert.equal(clients[0].bufferedBytes(), packet.length);
+  advance(clock, 10);
+  assert.equal(got.length, clients.length);
+  for (const p of got) assert.equal(p, packet);
+  assert.equal(clients[0].bufferedBytes(), 0);
+  net.shutdown();
+});
+
+Deno.test("bus sim: a cancelled event runs nothing and keeps the others' order", () => {
+  const { clock, net } = setup();
+  const ran: string[] = [];
+  net.schedule(5, () => ran.push("a"));
+  const b = net.schedule(5, () => ran.push("b"));
+  net.schedule(5, () => ran.push("c"));
+  net.cancel(b);
+  net.cancel(null);
+  advance(clock, 10);
+  assert.deepEqual(ran, ["a", "c"]);
+  net.shutdown();
+  assert.equal(net.schedule(20, () => ran.push("d")), null);
+});
