@@ -92,7 +92,7 @@ export interface ChangeObserver {
 const charges = new WeakMap<object, number>();
 
 /** The slot index of every Db without keys (shared; only ever holds `undefined`). */
-const NO_KEY_SLOTS: (Set<string> | undefined)[] = new Array(CLUSTER_SLOTS);
+const NO_KEY_SLOTS: (string[] | undefined)[] = new Array(CLUSTER_SLOTS);
 
 /** Most keys waiting for their charge to be recomputed (see `Db.recharge`). */
 const RECHARGE_MAX = 65_536;
@@ -124,11 +124,16 @@ export class Db {
   /** Absolute expiry time in ms since the epoch, for keys that have one. */
   expires = new Map<string, number>();
   /**
-   * Keys per hash slot (CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT, SCAN, RANDOMKEY, eviction). A Db
-   * that never held a key shares NO_KEY_SLOTS (16,384 entries, 128 KiB; 15 of a node's 16 Dbs
-   * are empty) and gets its own array at its first key (`indexKey`).
+   * Keys per hash slot (CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT, SCAN, RANDOMKEY, eviction), as
+   * Redis 7.0 keeps a list of keys per slot (cluster.c slotToKeyAddEntry): each slot's keys in
+   * an array, each key's place in it kept beside the key in `dict` (KeyTable `posAt`), so a key
+   * is added by a push and removed by moving the slot's last key into its place. A `Set` per
+   * slot cost ~0.7 us a new key (a string hash and a table that grows, more than the key table's
+   * own insert) and ~40 B a key at 1,000,000 keys. A Db that never held a key shares
+   * NO_KEY_SLOTS (16,384 entries, 128 KiB; 15 of a node's 16 Dbs are empty) and gets its own
+   * array at its first key (`indexKey`).
    */
-  private slots: (Set<string> | undefined)[] = NO_KEY_SLOTS;
+  private slots: (string[] | undefined)[] = NO_KEY_SLOTS;
   /** How keys' access clocks are updated (shared by a node's databases; server keeps it). */
   access: AccessPolicy = defaultAccessPolicy();
   /** Sum of the charges of this database's keys (keyspace/object_size.ts keyBytes). */
@@ -317,8 +322,7 @@ export class Db {
     const created = i < 0;
     let old: Value | undefined;
     if (created) {
-      this.indexKey(key);
-      dict.insertHashed(key, h, value, this.newKeyField());
+      dict.setPosAt(dict.insertHashed(key, h, value, this.newKeyField()), this.indexKey(key));
     } else {
       old = dict.valueAt(i);
       // setKey's lookupKeyWrite, then dbOverwrite (LFU keeps the old field, LRU a new one).
@@ -343,8 +347,7 @@ export class Db {
   /** Add a key that does not exist (caller checked): dbAdd, with its `new` event. */
   add(key: string, value: Value): void {
     if (this.observer !== null) this.observer.beforeChange(key);
-    this.indexKey(key);
-    this.dict.insert(key, value, this.newKeyField());
+    this.dict.setPosAt(this.dict.insert(key, value, this.newKeyField()), this.indexKey(key));
     this.account(key, value);
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
     this.keyChanged(key);
@@ -358,12 +361,12 @@ export class Db {
   addLoaded(key: string, value: Value, idleSec = -1, freq = -1): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     const now = this.now();
-    this.indexKey(key);
-    this.dict.insert(
+    const i = this.dict.insert(
       key,
       value,
       restoredLru(this.access, now, freq, idleSec) ?? newKeyLru(this.access, now),
     );
+    this.dict.setPosAt(i, this.indexKey(key));
     this.account(key, value);
     this.keyChanged(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
@@ -484,29 +487,42 @@ export class Db {
     return this.access.lfu ? newKeyLru(this.access, this.now()) : this.lruClockNow();
   }
 
-  /** Add a new key to its slot's index (before it is inserted in `dict`). */
-  private indexKey(key: string): void {
+  /**
+   * Add a new key (the string `dict` holds) to its slot's key list: its place there, which the
+   * caller keeps beside the key in `dict` (`setPosAt`).
+   */
+  private indexKey(key: string): number {
     const slot = slotOfKey(key);
     let s = this.slots[slot];
     if (s === undefined) {
       if (this.slots === NO_KEY_SLOTS) this.slots = new Array(CLUSTER_SLOTS);
-      this.slots[slot] = s = new Set();
+      this.slots[slot] = s = [];
     }
-    s.add(key);
+    s.push(key);
+    return s.length - 1;
   }
 
   private removeKey(key: string): void {
     if (this.observer !== null) this.observer.beforeChange(key);
-    const v = this.dict.get(key);
-    if (v === undefined) return;
+    const dict = this.dict;
+    const i = dict.find(key);
+    if (i < 0) return;
+    const v = dict.valueAt(i);
+    const pos = dict.posAt(i);
+    const stored = dict.keyAt(i);
     this.chargedBytes -= this.chargeOf(key, v);
-    this.dict.delete(key);
+    dict.deleteAt(i);
     if (this.expires.size !== 0) this.expires.delete(key);
     const slot = slotOfKey(key);
     const s = this.slots[slot];
-    if (s !== undefined) {
-      s.delete(key);
-      if (s.size === 0) this.slots[slot] = undefined;
+    if (s !== undefined && s[pos] === stored) {
+      // The slot's last key takes the removed key's place (slotToKeyDelEntry unlinks in O(1)).
+      const last = s.pop()!;
+      if (pos < s.length) {
+        s[pos] = last;
+        dict.setPosAt(dict.find(last), pos);
+      }
+      if (s.length === 0) this.slots[slot] = undefined;
     }
     // dbGenericDelete: clients blocked in XREADGROUP on a deleted stream are answered.
     if (this.blockingKeys.size !== 0 && v instanceof Stream) this.signalKeyAsReady(key);
@@ -564,8 +580,7 @@ export class Db {
     const field = this.accessField(src) ?? this.newKeyField();
     if (this.dict.has(dst)) this.removeKey(dst);
     // The same object moves: it keeps its LRU/LFU field.
-    this.indexKey(dst);
-    this.dict.insert(dst, v, field);
+    this.dict.setPosAt(this.dict.insert(dst, v, field), this.indexKey(dst));
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", dst);
     if (ttl !== undefined) this.expires.set(dst, ttl);
     this.removeKey(src);
@@ -656,25 +671,20 @@ export class Db {
   }
 
   countKeysInSlot(slot: number): number {
-    return this.slots[slot]?.size ?? 0;
+    return this.slots[slot]?.length ?? 0;
   }
 
   getKeysInSlot(slot: number, count: number): string[] {
-    const out: string[] = [];
     const s = this.slots[slot];
-    if (!s) return out;
-    for (const k of s.keys()) {
-      if (out.length >= count) break;
-      out.push(k);
-    }
-    return out;
+    if (!s) return [];
+    return s.slice(0, Math.max(0, count));
   }
 
   /** Delete every key in a slot (CLUSTER FLUSHSLOTS-like cleanup). Returns the count. */
   deleteSlot(slot: number): number {
     const s = this.slots[slot];
     if (!s) return 0;
-    const keys = [...s.keys()];
+    const keys = s.slice();
     for (const k of keys) {
       this.removeKey(k);
       this.keyChanged(k);
@@ -685,6 +695,7 @@ export class Db {
   /**
    * SCAN over the slot index: the cursor is the next slot to visit; whole slots are returned, so
    * every key present for the whole scan is returned at least once. Returns next cursor (0 = done).
+   * `visit` must not change the keyspace (SCAN collects, then filters).
    */
   scan(cursor: number, count: number, visit: (key: string) => void): number {
     let slot = cursor;
@@ -693,8 +704,8 @@ export class Db {
       const s = this.slots[slot];
       slot++;
       if (s) {
-        for (const k of s.keys()) {
-          visit(k);
+        for (let j = 0; j < s.length; j++) {
+          visit(s[j]);
           seen++;
         }
         if (seen >= count) break;
@@ -710,15 +721,9 @@ export class Db {
       for (let i = 0; i < CLUSTER_SLOTS; i++) {
         const s = this.slots[(start + i) % CLUSTER_SLOTS];
         if (!s) continue;
-        const idx = Math.floor(random() * s.size);
-        let j = 0;
-        for (const k of s.keys()) {
-          if (j++ === idx) {
-            if (this.expireIfNeeded(k)) break;
-            return k;
-          }
-        }
-        break;
+        const k = s[Math.floor(random() * s.length)];
+        if (this.expireIfNeeded(k)) break;
+        return k;
       }
     }
     return undefined;
@@ -863,12 +868,8 @@ export class Db {
     ) {
       const s = this.slots[slot];
       if (s === undefined) continue;
-      let skip = keys.length === 0 ? Math.floor(random() * s.size) : 0;
-      for (const k of s) {
-        if (skip > 0) {
-          skip--;
-          continue;
-        }
+      for (let j = keys.length === 0 ? Math.floor(random() * s.length) : 0; j < s.length; j++) {
+        const k = s[j];
         keys.push(k);
         fields.push(this.dict.fieldOf(k) ?? 0);
         if (keys.length >= count) break;

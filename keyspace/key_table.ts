@@ -77,9 +77,10 @@ export function hashKey(key: string, seed: number): number {
 
 /**
  * Which columns a table keeps (chosen at construction; a column a table's users never read is not
- * allocated): the key space keeps key, value, hash and LRU/LFU field (24 B a slot); a hash's
- * fields and a sorted set's dict keep key, value and hash (20 B); a set's members key and hash
- * (12 B), as Redis's set dict keeps no value (t_set.c setTypeAdd: dictAdd with a NULL value).
+ * allocated): the key space keeps key, value, hash, LRU/LFU field and the key's place in its hash
+ * slot's key list (keyspace/db.ts; 28 B a slot); a hash's fields and a sorted set's dict keep key,
+ * value and hash (20 B); a set's members key and hash (12 B), as Redis's set dict keeps no value
+ * (t_set.c setTypeAdd: dictAdd with a NULL value).
  */
 export type Columns = "keyspace" | "map" | "keys";
 
@@ -104,7 +105,10 @@ export class KeyTable<V> implements KeyValues<V> {
    * at 2i + 1.
    */
   private kv: (string | V | null | undefined)[];
-  /** Slot i's key hash at ms * i and, with fields (ms = 2), its LRU/LFU field at 2i + 1. */
+  /**
+   * Slot i's key hash at ms * i and, in the key space's table (ms = 3), its LRU/LFU field at
+   * 3i + 1 and its place in its hash slot's key list at 3i + 2 (`posAt`).
+   */
   private meta: Int32Array;
   private mask: number;
   private count = 0;
@@ -115,7 +119,7 @@ export class KeyTable<V> implements KeyValues<V> {
   private readonly maxLoad: number;
   /** Entries of `kv` a slot takes: 2 with values, 1 keys only. */
   private readonly vs: number;
-  /** Entries of `meta` a slot takes: 2 with fields, 1 hash only. */
+  /** Entries of `meta` a slot takes: 3 with field and place, 1 hash only. */
   private readonly ms: number;
 
   /**
@@ -127,7 +131,7 @@ export class KeyTable<V> implements KeyValues<V> {
     readonly columns: Columns = "keyspace",
   ) {
     this.vs = columns === "keys" ? 1 : 2;
-    this.ms = columns === "keyspace" ? 2 : 1;
+    this.ms = columns === "keyspace" ? 3 : 1;
     this.maxLoad = columns === "keyspace" ? KEYSPACE_MAX_LOAD : MAX_LOAD;
     this.growAt = Math.floor(MIN_CAPACITY * this.maxLoad);
     this.kv = new Array(this.vs * MIN_CAPACITY).fill(undefined);
@@ -186,6 +190,11 @@ export class KeyTable<V> implements KeyValues<V> {
     }
   }
 
+  /** The key (the string the table holds) in slot `i` (from `find`, with no change since). */
+  keyAt(i: number): string {
+    return this.kv[this.vs * i] as string;
+  }
+
   /** The value in slot `i` (from `find`, with no change to the table since). */
   valueAt(i: number): V {
     return (this.vs === 2 ? this.kv[2 * i + 1] : true) as V;
@@ -197,26 +206,35 @@ export class KeyTable<V> implements KeyValues<V> {
 
   /** The LRU/LFU field in slot `i`. */
   fieldAt(i: number): number {
-    return this.meta[2 * i + 1] & ~MARK;
+    return this.meta[3 * i + 1] & ~MARK;
   }
 
   setFieldAt(i: number, field: number): void {
-    this.meta[2 * i + 1] = (this.meta[2 * i + 1] & MARK) | field;
+    this.meta[3 * i + 1] = (this.meta[3 * i + 1] & MARK) | field;
+  }
+
+  /** The place of slot `i`'s key in its hash slot's key list (key space tables: keyspace/db.ts). */
+  posAt(i: number): number {
+    return this.meta[3 * i + 2];
+  }
+
+  setPosAt(i: number, pos: number): void {
+    this.meta[3 * i + 2] = pos;
   }
 
   /** Mark slot `i`'s key (Db's pending recharge); false when it was marked already. */
   markAt(i: number): boolean {
-    const f = this.meta[2 * i + 1];
+    const f = this.meta[3 * i + 1];
     if (f & MARK) return false;
-    this.meta[2 * i + 1] = f | MARK;
+    this.meta[3 * i + 1] = f | MARK;
     return true;
   }
 
   /** Unmark slot `i`'s key; false when it was not marked. */
   unmarkAt(i: number): boolean {
-    const f = this.meta[2 * i + 1];
+    const f = this.meta[3 * i + 1];
     if (!(f & MARK)) return false;
-    this.meta[2 * i + 1] = f & ~MARK;
+    this.meta[3 * i + 1] = f & ~MARK;
     return true;
   }
 
@@ -232,7 +250,7 @@ export class KeyTable<V> implements KeyValues<V> {
   /** The key's LRU/LFU field, or undefined when the key is missing. */
   fieldOf(key: string): number | undefined {
     const i = this.find(key);
-    return i < 0 ? undefined : this.meta[2 * i + 1] & ~MARK;
+    return i < 0 ? undefined : this.meta[3 * i + 1] & ~MARK;
   }
 
   /** Set the value of `key`; a key already here keeps its field, a new one gets 0. */
@@ -253,13 +271,13 @@ export class KeyTable<V> implements KeyValues<V> {
     return true;
   }
 
-  /** Add `key`, which is not in the table (the caller checked), with its field. */
-  insert(key: string, value: V, field: number): void {
-    this.insertHashed(key, hashKey(key, this.seed), value, field);
+  /** Add `key`, which is not in the table (the caller checked), with its field: its slot. */
+  insert(key: string, value: V, field: number): number {
+    return this.insertHashed(key, hashKey(key, this.seed), value, field);
   }
 
   /** `insert` with the key's `hash` already computed (by the `findHashed` that missed). */
-  insertHashed(key: string, h: number, value: V, field: number): void {
+  insertHashed(key: string, h: number, value: V, field: number): number {
     if (this.count + this.tombstones + 1 > this.growAt) {
       this.rehash(capacityFor(this.count + 1));
     }
@@ -275,13 +293,23 @@ export class KeyTable<V> implements KeyValues<V> {
     if (vs === 2) kv[2 * i + 1] = value;
     const ms = this.ms;
     this.meta[ms * i] = h;
-    if (ms === 2) this.meta[2 * i + 1] = field;
+    if (ms === 3) {
+      this.meta[3 * i + 1] = field;
+      this.meta[3 * i + 2] = 0;
+    }
     this.count++;
+    return i;
   }
 
   delete(key: string): boolean {
     const i = this.find(key);
     if (i < 0) return false;
+    this.deleteAt(i);
+    return true;
+  }
+
+  /** Delete the key in slot `i` (from `find`, with no change to the table since). */
+  deleteAt(i: number): void {
     if (this.vs === 2) {
       this.kv[2 * i] = null;
       this.kv[2 * i + 1] = undefined;
@@ -291,7 +319,6 @@ export class KeyTable<V> implements KeyValues<V> {
     // Shrink a table that emptied (as Map does), so a FLUSH-less mass delete gives memory back.
     const cap = this.mask + 1;
     if (cap > MIN_CAPACITY && this.count < cap / 8) this.rehash(capacityFor(this.count));
-    return true;
   }
 
   clear(): void {
@@ -333,7 +360,10 @@ export class KeyTable<V> implements KeyValues<V> {
       kv[vs * i] = k;
       if (vs === 2) kv[2 * i + 1] = oldKv[j + 1];
       meta[ms * i] = h;
-      if (ms === 2) meta[2 * i + 1] = oldMeta[jm + 1];
+      if (ms === 3) {
+        meta[3 * i + 1] = oldMeta[jm + 1];
+        meta[3 * i + 2] = oldMeta[jm + 2];
+      }
     }
     this.kv = kv;
     this.meta = meta;

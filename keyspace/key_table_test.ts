@@ -127,9 +127,10 @@ function liveIteration(columns: Columns): void {
 }
 
 Deno.test("KeyTable: a table allocates only its layout's columns, through growth, clear and clone", () => {
-  // Bytes a slot: key 8 + value 8 + hash 4 + LRU/LFU field 4; no field for a hash's or a sorted
-  // set's dict; key and hash only for a set's members.
-  const perSlot = { keyspace: 24, map: 20, keys: 12 };
+  // Bytes a slot: key 8 + value 8 + hash 4 + LRU/LFU field 4 + place in its hash slot's key list
+  // 4; no field nor place for a hash's or a sorted set's dict; key and hash only for a set's
+  // members.
+  const perSlot = { keyspace: 28, map: 20, keys: 12 };
   for (const columns of ["keyspace", "map", "keys"] as const) {
     const t = new KeyTable<number>(1, columns);
     assert.equal(t.columnBytes, perSlot[columns] * t.capacity, `${columns} empty`);

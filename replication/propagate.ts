@@ -99,8 +99,8 @@ export function encodeCommand(argv: readonly Arg[]): Uint8Array {
 
 /** Bytes of a command in multibulk form (how a replica counts the stream it processed). */
 export function encodedLength(argv: readonly Uint8Array[]): number {
-  let n = 3 + String(argv.length).length;
-  for (const a of argv) n += 5 + String(a.length).length + a.length;
+  let n = 3 + digitCount(argv.length);
+  for (let i = 0; i < argv.length; i++) n += 5 + digitCount(argv[i].length) + argv[i].length;
   return n;
 }
 

@@ -6,7 +6,7 @@
  * applies the command stream as the master client. Reconnects every second after a link loss.
  */
 
-import { dispatch } from "../server/dispatch.ts";
+import { dispatch, runInputBatch } from "../server/dispatch.ts";
 import type { Client } from "../server/client.ts";
 import { encodeCommand, encodedLength } from "./propagate.ts";
 
@@ -296,31 +296,57 @@ export class MasterLink {
 
   private async stream(c: Client): Promise<void> {
     const o = this.owner;
-    for (;;) {
-      if (this.buf.length > 0) {
-        c.parser.feed(this.buf);
-        this.unappliedBytes += this.buf.length;
-        this.buf = new Uint8Array(0);
-      }
-      for (;;) {
-        const r = c.parser.next();
-        if (r === null) break;
-        if ("error" in r) throw new LinkError(`protocol error from master: ${r.error}`);
-        if (r.inline) {
-          // Newlines (keepalives) and inline commands: count their bytes as Redis does.
-          this.unappliedBytes = c.parser.pendingBytes();
-          continue;
-        }
-        const p = o.dispatchFrom(c, r.argv);
-        if (p !== undefined) await p;
-        c.reply.truncate(0);
-        const n = encodedLength(r.argv);
-        this.unappliedBytes -= n;
-        o.applied(r.argv);
-        if (this.stopped || this.client !== c) return;
-      }
-      await this.readMore();
+    if (this.buf.length > 0) {
+      c.parser.feed(this.buf);
+      this.unappliedBytes += this.buf.length;
+      this.buf = new Uint8Array(0);
     }
+    for (;;) {
+      // Every complete command read so far, in one synchronous run (networking.c
+      // processInputBuffer over the master client's query buffer), with the command clock carried
+      // from one to the next and one clock read for the client's last interaction, as for a
+      // client's pipelined requests (server/dispatch.ts runInputBatch). A command that must be
+      // waited for ends the run; the rest is applied after it.
+      const waiting = runInputBatch(c, () => this.applyParsed(c), () => o.now());
+      if (waiting !== undefined) await waiting;
+      if (this.stopped || this.client !== c) return;
+      if (waiting !== undefined) continue;
+      // Straight from the link's kept buffer into the parser, which copies what it keeps
+      // (protocol/resp_parser.ts feed): no copy of each read of its own.
+      const n = await this.readInto(this.chunk);
+      c.parser.feed(this.chunk.subarray(0, n));
+      this.unappliedBytes += n;
+    }
+  }
+
+  /**
+   * Apply the complete commands the parser holds; a promise when one must be waited for (it
+   * resolves once that command is applied; the caller then applies the rest).
+   */
+  private applyParsed(c: Client): Promise<void> | undefined {
+    const o = this.owner;
+    for (;;) {
+      const r = c.parser.next();
+      if (r === null) return undefined;
+      if ("error" in r) throw new LinkError(`protocol error from master: ${r.error}`);
+      if (r.inline) {
+        // Newlines (keepalives) and inline commands: count their bytes as Redis does.
+        this.unappliedBytes = c.parser.pendingBytes();
+        continue;
+      }
+      const argv = r.argv;
+      const p = o.dispatchFrom(c, argv);
+      if (p !== undefined) return p.then(() => this.afterApply(c, argv));
+      this.afterApply(c, argv);
+      if (this.stopped || this.client !== c) return undefined;
+    }
+  }
+
+  /** A command of the stream was applied: its reply dropped, its bytes counted and passed on. */
+  private afterApply(c: Client, argv: Uint8Array[]): void {
+    c.reply.truncate(0);
+    this.unappliedBytes -= encodedLength(argv);
+    this.owner.applied(argv);
   }
 }
 
