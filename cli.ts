@@ -11,6 +11,7 @@ import { REDIS_VERSION } from "./server/version.ts";
 import { Logger } from "./server/log.ts";
 import { MANAGER_SUBCOMMANDS } from "./manager/subcommands.ts";
 import { InspectArgsError, splitInspectArgs } from "./actors/inspect_args.ts";
+import { importOnFirstUse } from "./server/lazy_import.ts";
 
 export async function runServer(allArgs: string[]): Promise<number> {
   // --inspect / --inspect-port / --inspect-url are ours, not redis directives (actors/inspect.ts).
@@ -55,7 +56,9 @@ export async function runServer(allArgs: string[]): Promise<number> {
     throw e;
   }
   const inspector = split.target !== null
-    ? (await import("./actors/inspect.ts")).startInspector(split.target)
+    ? (await importOnFirstUse<typeof import("./actors/inspect.ts")>(
+      new URL("./actors/inspect.ts", import.meta.url),
+    )).startInspector(split.target)
     : null;
   const server = new Server({ config, inspect: inspector?.inspect });
   try {
@@ -96,16 +99,22 @@ if (import.meta.main) {
   // cluster manager (manager/main.ts); anything else starts a node.
   if (Deno.args[0] === "machines") {
     // The node's XState machine configs as JSON, for the Stately editor (actors/inspect.ts).
-    const { printMachines } = await import("./actors/machines_json.ts");
+    const { printMachines } = await importOnFirstUse<typeof import("./actors/machines_json.ts")>(
+      new URL("./actors/machines_json.ts", import.meta.url),
+    );
     Deno.exit(printMachines(Deno.args.slice(1)));
   }
   if (Deno.args[0] === "dashboard") {
     // The live cluster dashboard (dashboard/main.ts), for any cluster it can reach.
-    const { dashboardMain } = await import("./dashboard/main.ts");
+    const { dashboardMain } = await importOnFirstUse<typeof import("./dashboard/main.ts")>(
+      new URL("./dashboard/main.ts", import.meta.url),
+    );
     Deno.exit(await dashboardMain(Deno.args.slice(1)));
   }
   if (Deno.args.length > 0 && MANAGER_SUBCOMMANDS.has(Deno.args[0])) {
-    const { managerMain } = await import("./manager/main.ts");
+    const { managerMain } = await importOnFirstUse<typeof import("./manager/main.ts")>(
+      new URL("./manager/main.ts", import.meta.url),
+    );
     Deno.exit(await managerMain(Deno.args));
   }
   Deno.exit(await runServer(Deno.args));

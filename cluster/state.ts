@@ -19,6 +19,7 @@
 import { SlotTable } from "./slot_table.ts";
 import { NodeMap } from "./node_map.ts";
 import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
+import { NodeFlags } from "./node_flags.ts";
 
 export { SlotTable };
 
@@ -35,19 +36,8 @@ export const CLUSTER_MAX_REJOIN_DELAY_MS = 5000;
 /** A FORGET-ed node cannot be re-added by gossip for this long (CLUSTER_BLACKLIST_TTL). */
 export const CLUSTER_BLACKLIST_TTL_MS = 60_000;
 
-/** Node flag bits, as in cluster.h and on the wire. */
-export const NodeFlags = {
-  MASTER: 1,
-  SLAVE: 2,
-  PFAIL: 4,
-  FAIL: 8,
-  MYSELF: 16,
-  HANDSHAKE: 32,
-  NOADDR: 64,
-  MEET: 128,
-  MIGRATE_TO: 256,
-  NOFAILOVER: 512,
-} as const;
+/** Node flag bits, as in cluster.h and on the wire (defined in cluster/node_flags.ts). */
+export { NodeFlags };
 
 /** The printable flags in CLUSTER NODES order (MEET and MIGRATE_TO are never printed). */
 export const PRINTED_FLAGS: readonly [number, string][] = [

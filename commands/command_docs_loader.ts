@@ -8,6 +8,7 @@
  */
 
 import type { CommandDocsTable } from "./command_docs.ts";
+import { importOnFirstUse } from "../server/lazy_import.ts";
 
 let docs: CommandDocsTable | null = null;
 let loading: Promise<CommandDocsTable> | null = null;
@@ -20,7 +21,9 @@ export function loadedCommandDocs(): CommandDocsTable | null {
 /** Import the texts (once; a failed import is tried again by the next call). */
 export function loadCommandDocs(): Promise<CommandDocsTable> {
   if (loading === null) {
-    loading = import("./command_docs_text.ts").then(
+    loading = importOnFirstUse<typeof import("./command_docs_text.ts")>(
+      new URL("./command_docs_text.ts", import.meta.url),
+    ).then(
       (m) => (docs = m.COMMAND_DOCS),
       (e) => {
         loading = null;

@@ -6,8 +6,12 @@
 import type { CommandDef } from "./command_def.ts";
 import { fromTable } from "./types.ts";
 import { lazyFamily, notLoaded } from "./lazy_commands.ts";
+import { importOnFirstUse } from "../server/lazy_import.ts";
 
 export const debugCommands: CommandDef[] = lazyFamily(
   [fromTable("debug", notLoaded)],
-  () => import("./debug.ts").then((m) => m.debugCommands),
+  () =>
+    importOnFirstUse<typeof import("./debug.ts")>(new URL("./debug.ts", import.meta.url)).then((
+      m,
+    ) => m.debugCommands),
 );

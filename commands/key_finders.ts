@@ -4,7 +4,8 @@
  * ACL key checks, COMMAND GETKEYS, key locks), without the families' modules.
  */
 
-import { lower } from "../protocol/bytes.ts";
+import { lower, parseInt64 } from "../protocol/bytes.ts";
+import { LONG_MAX, parseRangeLong } from "./coll_util.ts";
 
 /** strcasecmp(arg, word) == 0 for a lowercase `word`: the argument as a C string (up to a NUL). */
 export function isCWord(b: Uint8Array, word: string): boolean {
@@ -98,4 +99,50 @@ export function migrateGetKeys(argv: Uint8Array[]): number[] {
   const out: number[] = [];
   for (let i = 0; i < num; i++) out.push(first + i);
   return out;
+}
+
+/** LMPOP / BLMPOP (t_list.c lmpopGetKeys): numkeys at `numkeysIdx`, the keys right after it. */
+export function mpopKeys(numkeysIdx: number): (argv: Uint8Array[]) => number[] {
+  return (argv) => {
+    const r = parseRangeLong(argv[numkeysIdx] ?? new Uint8Array(0), -LONG_MAX - 1, LONG_MAX, null);
+    const n = typeof r === "string" ? null : r;
+    const out: number[] = [];
+    if (n === null || n < 1) return out;
+    for (let i = numkeysIdx + 1; i <= numkeysIdx + n && i < argv.length; i++) out.push(i);
+    return out;
+  };
+}
+
+/** SINTERCARD: numkeys at 1, the keys right after it. */
+export function scountKeys(argv: Uint8Array[]): number[] {
+  const n = argv.length > 1 ? parseInt64(argv[1]) : null;
+  const out: number[] = [];
+  if (n === null || n < 1) return out;
+  for (let i = 2; i < 2 + n && i < argv.length; i++) out.push(i);
+  return out;
+}
+
+/** Key positions for the sorted sets' `<numkeys> key...` forms: numkeys at `numIdx`, keys right after it. */
+export function zsetNumkeysKeys(argv: Uint8Array[], numIdx: number, before: number[]): number[] {
+  const out = before.slice();
+  if (numIdx >= argv.length) return out;
+  const n = parseInt64(argv[numIdx]);
+  if (n === null || n < 1 || n > argv.length - numIdx - 1) return out;
+  for (let i = 0; i < n; i++) out.push(numIdx + 1 + i);
+  return out;
+}
+
+/** ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE: the destination, then numkeys at 2. */
+export function zsetStoreKeys(argv: Uint8Array[]): number[] {
+  return zsetNumkeysKeys(argv, 2, [1]);
+}
+
+/** ZUNION / ZINTER / ZDIFF / ZINTERCARD / ZMPOP: numkeys at 1. */
+export function zsetReadKeys(argv: Uint8Array[]): number[] {
+  return zsetNumkeysKeys(argv, 1, []);
+}
+
+/** BZMPOP: numkeys at 2 (after the timeout). */
+export function bzmpopKeys(argv: Uint8Array[]): number[] {
+  return zsetNumkeysKeys(argv, 2, []);
 }

@@ -5,8 +5,9 @@
  *
  * The command table holds such a family's definitions from the start, with Redis's metadata
  * (`fromTable`) and their key finders (commands/key_finders.ts), so COMMAND, ACL, cluster routing
- * and key locks see them as always. Each definition's `load` imports the family's module once,
- * copies its handlers into these same definition objects, and is then removed.
+ * and key locks see them as always. Each definition's `load` imports the family's module once
+ * (through server/lazy_import.ts: an `import("./literal.ts")` would have Deno load the module at
+ * start all the same), copies its handlers into these same definition objects, and is removed.
  *
  * Who waits for it: server/dispatch.ts `call` (before the command's clock starts; the client's
  * next requests wait behind it, so a pipelined batch keeps its order); EXEC for its queued

@@ -25,6 +25,7 @@ import {
 } from "./coll_util.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
+import { mpopKeys } from "./key_finders.ts";
 import type { Reply } from "../protocol/reply.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/notify_flags.ts";
 
@@ -574,17 +575,6 @@ function lmpop(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   ctx.reply.nilArray();
-}
-
-/** Key positions of LMPOP/BLMPOP (numkeys at `numkeysIdx`). */
-function mpopKeys(numkeysIdx: number): (argv: Uint8Array[]) => number[] {
-  return (argv) => {
-    const n = parseLongArg(argv[numkeysIdx] ?? new Uint8Array(0));
-    const out: number[] = [];
-    if (n === null || n < 1) return out;
-    for (let i = numkeysIdx + 1; i <= numkeysIdx + n && i < argv.length; i++) out.push(i);
-    return out;
-  };
 }
 
 // ---------------------------------------------------------------- blocking

@@ -7,8 +7,12 @@ import type { CommandDef } from "./command_def.ts";
 import { fromTable } from "./types.ts";
 import { migrateGetKeys } from "./key_finders.ts";
 import { lazyFamily, notLoaded } from "./lazy_commands.ts";
+import { importOnFirstUse } from "../server/lazy_import.ts";
 
 export const migrateCommands: CommandDef[] = lazyFamily(
   [fromTable("migrate", notLoaded, { getKeys: migrateGetKeys })],
-  () => import("./migrate.ts").then((m) => m.migrateCommands),
+  () =>
+    importOnFirstUse<typeof import("./migrate.ts")>(new URL("./migrate.ts", import.meta.url)).then((
+      m,
+    ) => m.migrateCommands),
 );

@@ -7,7 +7,7 @@
  * through a persistent iterator (coll_util.ts), so popping never copies the set.
  */
 
-import { latin1, parseInt64 } from "../protocol/bytes.ts";
+import { latin1 } from "../protocol/bytes.ts";
 import type { SetValue } from "../keyspace/db.ts";
 import { MemberSet } from "../keyspace/member_set.ts";
 import * as E from "./errors.ts";
@@ -29,6 +29,7 @@ import {
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { isKeyword } from "./strings.ts";
 import { NOTIFY_GENERIC, NOTIFY_SET } from "../pubsub/notify_flags.ts";
+import { scountKeys } from "./key_finders.ts";
 
 /** The set at `key`, undefined when missing, or null after replying WRONGTYPE. */
 function getSet(ctx: CommandContext, key: string, read = true): SetValue | undefined | null {
@@ -390,14 +391,6 @@ function sunionDiff(
   }
   if (dst !== null) store(ctx, dst, result, diff ? "sdiffstore" : "sunionstore");
   else replySet(ctx, result, result.size);
-}
-
-function scountKeys(argv: Uint8Array[]): number[] {
-  const n = argv.length > 1 ? parseInt64(argv[1]) : null;
-  const out: number[] = [];
-  if (n === null || n < 1) return out;
-  for (let i = 2; i < 2 + n && i < argv.length; i++) out.push(i);
-  return out;
 }
 
 function sscan(ctx: CommandContext, argv: Uint8Array[]): void {

@@ -7,9 +7,16 @@ import type { CommandDef } from "./command_def.ts";
 import { fromTable } from "./types.ts";
 import { sortGetKeys } from "./key_finders.ts";
 import { lazyFamily, notLoaded } from "./lazy_commands.ts";
+import { importOnFirstUse } from "../server/lazy_import.ts";
 
-export const sortCommands: CommandDef[] = lazyFamily([
-  fromTable("sort", notLoaded, { getKeys: sortGetKeys }),
-  // sortROGetKeys: the sorted key only.
-  fromTable("sort_ro", notLoaded, { getKeys: () => [1] }),
-], () => import("./sort.ts").then((m) => m.sortCommands));
+export const sortCommands: CommandDef[] = lazyFamily(
+  [
+    fromTable("sort", notLoaded, { getKeys: sortGetKeys }),
+    // sortROGetKeys: the sorted key only.
+    fromTable("sort_ro", notLoaded, { getKeys: () => [1] }),
+  ],
+  () =>
+    importOnFirstUse<typeof import("./sort.ts")>(new URL("./sort.ts", import.meta.url)).then((m) =>
+      m.sortCommands
+    ),
+);

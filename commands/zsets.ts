@@ -28,6 +28,7 @@ import {
 import { parseLexRange, parseScoreRange, parseStrictDouble } from "./zset_parse.ts";
 import { mayBlock, parseTimeoutMs, Waiter } from "./blocking.ts";
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from "../pubsub/notify_flags.ts";
+import { bzmpopKeys, zsetReadKeys, zsetStoreKeys } from "./key_finders.ts";
 
 const NAN_SCORE = "ERR resulting score is not a number (NaN)";
 const NOT_FLOAT_RANGE = "ERR min or max is not a float";
@@ -123,16 +124,6 @@ function storeResult(ctx: CommandContext, dst: string, z: ZSet | null, event: st
 function parseLongAtLeast(b: Uint8Array, min: number): number | null {
   const v = parseInt64(b);
   return v === null || v < min ? null : v;
-}
-
-/** Key positions for `<numkeys> key...` forms: numkeys at `numIdx`, keys right after it. */
-function numkeysKeys(argv: Uint8Array[], numIdx: number, before: number[]): number[] {
-  const out = before.slice();
-  if (numIdx >= argv.length) return out;
-  const n = parseInt64(argv[numIdx]);
-  if (n === null || n < 1 || n > argv.length - numIdx - 1) return out;
-  for (let i = 0; i < n; i++) out.push(numIdx + 1 + i);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1128,8 +1119,8 @@ function bzmpop(ctx: CommandContext, argv: Uint8Array[]): void | Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The command table (arity, flags, keys, ACL categories: commands/command_docs_table.ts)
 
-const storeKeys = (argv: Uint8Array[]) => numkeysKeys(argv, 2, [1]);
-const readKeys = (argv: Uint8Array[]) => numkeysKeys(argv, 1, []);
+const storeKeys = zsetStoreKeys;
+const readKeys = zsetReadKeys;
 
 export const zsetCommands: CommandDef[] = [
   fromTable("zadd", zadd),
@@ -1184,5 +1175,5 @@ export const zsetCommands: CommandDef[] = [
   fromTable("zmpop", zmpop, { getKeys: readKeys }),
   fromTable("bzpopmin", bzpop(false)),
   fromTable("bzpopmax", bzpop(true)),
-  fromTable("bzmpop", bzmpop, { getKeys: (argv: Uint8Array[]) => numkeysKeys(argv, 2, []) }),
+  fromTable("bzmpop", bzmpop, { getKeys: bzmpopKeys }),
 ];

@@ -7,9 +7,13 @@
  */
 
 import { formatDouble17g } from "./bytes.ts";
+import { giveBuffer, POOLED_BUFFER_BYTES, takeBuffer } from "./buffer_pool.ts";
 
 const CRLF = [13, 10];
-const INITIAL = 16 * 1024;
+/** A connection's reply buffer: a pooled one (protocol/buffer_pool.ts), taken at its first write. */
+const INITIAL = POOLED_BUFFER_BYTES;
+/** The buffer of a writer that holds none (before its first write, and after a `take()`). */
+const NO_BUFFER = new Uint8Array(0);
 /** Shortest binary string `bulkBinary` writes with TextEncoder.encodeInto (below: a loop). */
 const ENCODE_INTO_MIN = 129;
 const encoder = new TextEncoder();
@@ -25,8 +29,9 @@ export class Reply {
   /** Called with every error text written (INFO errorstats). */
   onError: ((msg: string) => void) | null = null;
 
-  constructor(size = INITIAL) {
-    this.buf = new Uint8Array(size);
+  /** With no size, the buffer is taken from the shared pool at the first write. */
+  constructor(size?: number) {
+    this.buf = size === undefined ? NO_BUFFER : new Uint8Array(size);
   }
 
   /** The buffer the previous `take()` returned, written into again at the next one. */
@@ -34,16 +39,27 @@ export class Reply {
 
   /**
    * The bytes written so far, and resets the writer. The bytes stay valid until the next
-   * `take()`: two buffers alternate (no allocation per flush), so a caller must be done with
-   * them (written to the socket) before it takes again. A buffer grown past 1 MiB is dropped.
+   * `take()` or `written()`, so a caller must be done with them (written to the socket) before
+   * either. Two buffers alternate (no allocation per flush), but a pooled-size one goes back to
+   * the pool at `written()` and the next write takes one from it, so an idle connection holds
+   * none (a writer whose replies outgrew that size keeps its pair). A buffer past 1 MiB is dropped.
    */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.len);
-    const next = this.spare ?? new Uint8Array(INITIAL);
-    this.spare = this.buf.length > 1024 * 1024 ? null : this.buf;
+    const next = this.spare ?? NO_BUFFER;
+    this.spare = this.buf.length > 1024 * 1024 || this.buf === NO_BUFFER ? null : this.buf;
     this.buf = next;
     this.len = 0;
     return out;
+  }
+
+  /** The bytes of the last `take()` are written: a pooled-size buffer goes back to the pool. */
+  written(): void {
+    const spare = this.spare;
+    if (spare !== null && spare.length === INITIAL) {
+      this.spare = null;
+      giveBuffer(spare);
+    }
   }
 
   /** Current write position; with `truncate` lets a caller discard what it wrote. */
@@ -58,7 +74,11 @@ export class Reply {
   private ensure(extra: number): void {
     const need = this.len + extra;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    if (this.buf === NO_BUFFER && need <= INITIAL) {
+      this.buf = takeBuffer();
+      return;
+    }
+    let size = this.buf.length === 0 ? INITIAL : this.buf.length * 2;
     while (size < need) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len));

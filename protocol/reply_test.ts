@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Reply } from "./reply.ts";
+import { POOLED_BUFFER_BYTES, pooledBuffers } from "./buffer_pool.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -64,4 +65,50 @@ Deno.test("reply: bulkBinary writes a binary string's chars as bytes, as bulk() 
     [...new TextEncoder().encode("$4\r\n"), 0, 255, 13, 10, ...new TextEncoder().encode("\r\n")]
       .concat([...new TextEncoder().encode("$10\r\n0123456789\r\n")]),
   );
+});
+
+Deno.test("reply: a connection's writer holds no buffer until its first write, and none once its reply is written", () => {
+  const r = new Reply();
+  assert.equal(r.buf.length, 0, "no buffer before the first write");
+  r.status("OK");
+  assert.equal(r.buf.length, POOLED_BUFFER_BYTES, "the first write takes a pooled buffer");
+  const out = r.take();
+  assert.equal(r.buf.length, 0, "none after a take");
+  const before = pooledBuffers();
+  assert.equal(text(out), "+OK\r\n");
+  r.written();
+  assert.equal(pooledBuffers(), before + 1, "the written buffer goes back to the pool");
+  r.written();
+  assert.equal(pooledBuffers(), before + 1, "only once");
+  // The next writer to need one gets it, and its bytes are its own.
+  const other = new Reply();
+  other.int(7);
+  assert.equal(other.buf.buffer, out.buffer);
+  assert.equal(text(other.take()), ":7\r\n");
+});
+
+Deno.test("reply: bytes taken and not yet written are never handed to another writer", () => {
+  const r = new Reply();
+  r.status("in flight");
+  const out = r.take();
+  // No written(): a second take (a client dropped while its write is in progress) keeps them.
+  r.status("dropped");
+  r.take();
+  const others = [new Reply(), new Reply(), new Reply()];
+  for (const o of others) o.status("someone else's reply, long enough to overwrite");
+  assert.equal(text(out), "+in flight\r\n");
+  for (const o of others) assert.notEqual(o.buf.buffer, out.buffer);
+});
+
+Deno.test("reply: a writer whose replies outgrew the pooled size keeps its own pair", () => {
+  const r = new Reply();
+  r.bulk(new Uint8Array(POOLED_BUFFER_BYTES * 2));
+  const first = r.take();
+  r.written();
+  r.bulk(new Uint8Array(POOLED_BUFFER_BYTES * 2));
+  const second = r.take();
+  r.written();
+  r.ok();
+  assert.equal(r.buf.buffer, first.buffer, "the grown buffers alternate, none is reallocated");
+  assert.notEqual(second.buffer, first.buffer);
 });

@@ -7,6 +7,8 @@
  * owns one `LuaRuntime` (its own lua_State), as a Redis server owns one Lua interpreter.
  */
 
+import { importOnFirstUse } from "../server/lazy_import.ts";
+
 /** lua.h constants (Lua 5.4). */
 export const LUA_TNIL = 0;
 export const LUA_TBOOLEAN = 1;
@@ -30,7 +32,7 @@ let modulePromise: Promise<Mod> | null = null;
 export function loadLuaModule(): Promise<Mod> {
   if (modulePromise === null) {
     // wasmoon itself is imported here, on first use: a node that runs no script never loads it.
-    modulePromise = import("wasmoon")
+    modulePromise = importOnFirstUse<typeof import("wasmoon")>("wasmoon")
       .then(({ LuaFactory }) => new LuaFactory().getLuaModule())
       .then((w: { module: Mod }) => w.module);
   }

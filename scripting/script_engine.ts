@@ -45,6 +45,7 @@ import type { LuaVm, RunContext, RunRequest } from "./run_context.ts";
 import { scriptCall, writeDenial } from "./script_call.ts";
 import { callWrapped, checkInt, luaBError, luaError } from "./lua_stdlib.ts";
 import { readRegistration } from "./register_function.ts";
+import { importOnFirstUse } from "../server/lazy_import.ts";
 
 /** Instructions between two runs of the count hook (Redis: 100000). */
 const HOOK_INSTRUCTIONS = 100_000;
@@ -118,8 +119,12 @@ export class ScriptEngine {
     if (this.initPromise === null) {
       this.initPromise = Promise.all([
         LuaRuntime.create(),
-        import("./lua_prelude.ts"),
-        import("./lua_libraries.ts"),
+        importOnFirstUse<typeof import("./lua_prelude.ts")>(
+          new URL("./lua_prelude.ts", import.meta.url),
+        ),
+        importOnFirstUse<typeof import("./lua_libraries.ts")>(
+          new URL("./lua_libraries.ts", import.meta.url),
+        ),
         loadCommandDocs(),
       ]).then(([rt, prelude, libs]) => {
         this.sources = {

@@ -14,7 +14,7 @@ import type { CommandHost } from "../commands/command_host.ts";
 import type { Client } from "./client.ts";
 import { type OutputClass, type OutputLimitState, overOutputLimits } from "./output_limits.ts";
 import { unmapIpv4 } from "../cluster/ip.ts";
-import { READ_BYTES, ReadBuffer } from "./read_buffer.ts";
+import { IDLE_READ_BYTES, ReadBuffer } from "./read_buffer.ts";
 
 /** Flush mid-batch when this much reply is pending, to bound the output buffer. */
 const FLUSH_AT = 1024 * 1024;
@@ -158,6 +158,8 @@ class OutputWriter {
           this.inFlight = 0;
         }
         this.written = this.taken;
+        // Its buffer is free again: a pooled one goes back (protocol/buffer_pool.ts).
+        client.reply.written();
         this.release(false);
       }
     } catch {
@@ -250,6 +252,7 @@ export async function serveConnection(
       );
     }
   } finally {
+    readBuf.release();
     server.removeClient(client);
     client.close();
   }
@@ -281,7 +284,8 @@ async function waitWatchingPeer(
     settled = true;
     return -2;
   });
-  const buf = new Uint8Array(READ_BYTES);
+  // A blocked client's peer seldom sends while it waits: a small buffer (reads loop).
+  const buf = new Uint8Array(IDLE_READ_BYTES);
   // The read an earlier wait of this batch left in flight (its bytes go to the parser too): a
   // second read started beside it would queue behind it and be carried instead, and the main
   // loop would then wait on that one while the bytes of the first sat unprocessed in the parser.

@@ -18,7 +18,8 @@ import type {
   ReplicationRolePort,
 } from "../commands/command_host.ts";
 import { REDIS_VERSION } from "./version.ts";
-import { isReplica, myself } from "../cluster/state.ts";
+import type { ClusterState } from "../cluster/state.ts";
+import { NodeFlags } from "../cluster/node_flags.ts";
 import type { Db } from "../keyspace/db.ts";
 import { ALLOCATOR, type MemoryOverhead, memoryOverhead } from "./memory_overhead.ts";
 
@@ -100,7 +101,17 @@ export function serverRole(server: ReplicationRolePort & ClusterModePort): "mast
   if (server.replication.isReplica) return "slave";
   const cl = server.cluster;
   if (cl === null) return "master";
-  return isReplica(myself(cl.state)) ? "slave" : "master";
+  return myselfIsReplica(cl.state) ? "slave" : "master";
+}
+
+/**
+ * cluster/state.ts isReplica(myself(s)), without importing the cluster's code into a standalone
+ * node (INFO and HELLO are served by every node).
+ */
+function myselfIsReplica(s: ClusterState): boolean {
+  const me = s.nodes.get(s.myselfId);
+  if (me === undefined) throw new Error("cluster state without myself");
+  return (me.flags & NodeFlags.SLAVE) !== 0;
 }
 
 /** Redis's bytesToHuman. */
@@ -369,7 +380,7 @@ function section(server: CommandHost, name: string): string | null {
       // Standalone replicas and our replication state (replication/replication.ts); a cluster
       // replica not yet linked still shows role:slave.
       const cl = server.cluster;
-      const clusterSlave = cl !== null && isReplica(myself(cl.state));
+      const clusterSlave = cl !== null && myselfIsReplica(cl.state);
       return lines(server.replication.infoFields(clusterSlave ? "slave" : "master"));
     }
     case "cpu": {

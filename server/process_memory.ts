@@ -26,6 +26,8 @@
  * 65-400 ms on a 2-core machine at load average 20).
  */
 
+import { importOnFirstUse } from "./lazy_import.ts";
+
 /** Request bytes between two readings of the process's memory (Deno.memoryUsage: ~5-50 us). */
 export const CHECK_EVERY_BYTES = 1 << 20;
 /** Counted for each command besides its arguments' bytes (its parsing and reply garbage). */
@@ -94,7 +96,8 @@ export class ProcessMemoryGuard {
  * runtime refuses.
  */
 export function importFullGc(): Promise<(() => void) | null> {
-  return import("./full_gc.ts").then((m) => m.loadFullGc());
+  return importOnFirstUse<typeof import("./full_gc.ts")>(new URL("./full_gc.ts", import.meta.url))
+    .then((m) => m.loadFullGc());
 }
 
 /** The guard over this process (Deno.memoryUsage, V8's gc). */

@@ -1,32 +1,62 @@
 /**
- * The buffer one connection reads into. Reads go into 16 KiB (Redis's PROTO_IOBUF_LEN,
- * networking.c readQueryFromClient); a read that fills it is followed by reads into 64 KiB (a big
- * bulk argument or a deep pipeline arriving, as Redis reads a big argument's remainder at once),
- * until a read leaves that one partly empty: then the big buffer is let go. A connection waits
- * for its next request with the small buffer only, so an idle client holds 16 KiB.
+ * The buffer one connection reads into. A connection waits for a request with a small buffer of
+ * its own (IDLE_READ_BYTES): a request of a client that sends one at a time fits in it, and an
+ * idle connection holds no more (Redis frees an idle client's query buffer:
+ * server.c clientsCronResizeQueryBuffer). A read that fills it, or one bigger than it, is
+ * followed by reads into 16 KiB (Redis's PROTO_IOBUF_LEN, networking.c readQueryFromClient),
+ * taken from the process's shared pool (protocol/buffer_pool.ts); a read that fills that is
+ * followed by reads into 64 KiB (a big bulk argument or a deep pipeline arriving, as Redis reads
+ * a big argument's remainder at once). A read that fits the small buffer goes back to it: a
+ * pipelining client keeps its 16 KiB, a client that went quiet gives it back.
+ *
+ * The bytes of a read are copied by the parser (protocol/resp_parser.ts feed()) before `filled`
+ * is called, so a buffer given back is no longer referenced.
  */
 
+import { giveBuffer, POOLED_BUFFER_BYTES, takeBuffer } from "../protocol/buffer_pool.ts";
+
 /** PROTO_IOBUF_LEN (server.h). */
-export const READ_BYTES = 16 * 1024;
+export const READ_BYTES = POOLED_BUFFER_BYTES;
 /** The read size while reads keep filling the buffer. */
 export const BIG_READ_BYTES = 64 * 1024;
+/** The buffer a connection waits for its next request with. */
+export const IDLE_READ_BYTES = 1024;
 
 export class ReadBuffer {
   private readonly small: Uint8Array;
   /** The buffer the next read goes into. */
   buf: Uint8Array;
 
-  constructor(readonly smallBytes = READ_BYTES, readonly bigBytes = BIG_READ_BYTES) {
+  constructor(smallBytes = IDLE_READ_BYTES, readonly bigBytes = BIG_READ_BYTES) {
     this.small = new Uint8Array(smallBytes);
     this.buf = this.small;
   }
 
-  /** After a read of `n` bytes into `buf`: a full read grows the next one, a short one shrinks. */
+  /**
+   * After a read of `n` bytes into `buf` (already fed to the parser): a full read grows the next
+   * one, a read that fits the small buffer goes back to it, a short read into 64 KiB to 16 KiB.
+   */
   filled(n: number): void {
-    if (n === this.buf.length) {
-      if (this.buf === this.small) this.buf = new Uint8Array(this.bigBytes);
-    } else if (this.buf !== this.small) {
-      this.buf = this.small;
+    const buf = this.buf;
+    if (n === buf.length) {
+      if (buf === this.small) this.buf = takeBuffer();
+      else if (buf.length === READ_BYTES) {
+        giveBuffer(buf);
+        this.buf = new Uint8Array(this.bigBytes);
+      }
+    } else if (n <= this.small.length) {
+      if (buf !== this.small) {
+        giveBuffer(buf);
+        this.buf = this.small;
+      }
+    } else if (buf.length > READ_BYTES) {
+      this.buf = takeBuffer();
     }
+  }
+
+  /** The connection is closed: a pooled buffer goes back. */
+  release(): void {
+    if (this.buf !== this.small) giveBuffer(this.buf);
+    this.buf = this.small;
   }
 }

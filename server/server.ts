@@ -62,6 +62,7 @@ import type { AclHost } from "./acl_guard.ts";
 import type { ClusterHost } from "../cluster/cluster_host.ts";
 import type { CommandHost, ScriptsHost } from "../commands/command_host.ts";
 import type { ReplicationServerHost } from "../replication/replication_host.ts";
+import { importOnFirstUse } from "./lazy_import.ts";
 
 export type { CommandStat, ServerStats, SlowlogEntry } from "./server_ports.ts";
 
@@ -495,7 +496,9 @@ export class Server
     if (this.config.getBool("cluster-enabled")) {
       // Imported here, not at the top: the cluster modules and XState (with Deno's Node
       // compatibility layer) cost a standalone node ~11 MiB of RSS it never uses.
-      const { Cluster } = await import("../cluster/cluster.ts");
+      const { Cluster } = await importOnFirstUse<typeof import("../cluster/cluster.ts")>(
+        new URL("../cluster/cluster.ts", import.meta.url),
+      );
       this.cluster = await Cluster.open(this, { inspect: this.inspect });
     }
     const pidfile = this.config.getString("pidfile");

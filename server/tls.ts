@@ -18,6 +18,7 @@ import {
   tlsWanted,
 } from "./tls_settings.ts";
 import type { TlsContext, TlsListener } from "./tls_context.ts";
+import { importOnFirstUse } from "./lazy_import.ts";
 
 export { TlsConfigError };
 export type { TlsContext, TlsListener, TlsListenOptions, TlsMaterial } from "./tls_context.ts";
@@ -50,7 +51,9 @@ export class ServerTls {
 
   /** Import the node:tls side (server/tls_context.ts), once. */
   async load(): Promise<void> {
-    this.module ??= await import("./tls_context.ts");
+    this.module ??= await importOnFirstUse<typeof import("./tls_context.ts")>(
+      new URL("./tls_context.ts", import.meta.url),
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * Command families imported on first use (commands/lazy_commands.ts: streams, geo, cluster,
- * HyperLogLog, bitmaps, DEBUG, ACL, SORT, MIGRATE). On a fresh node (its own process, nothing
+ * Command families imported on first use (commands/lazy_commands.ts: lists, hashes, sets, sorted
+ * sets, streams, geo, cluster, HyperLogLog, bitmaps, DEBUG, ACL, SORT, MIGRATE). On a fresh node (its own process, nothing
  * imported), the first command of a family answers as redis-server 7.0.15 does: pipelined first
  * in a batch (the batch keeps its order), from a script (which cannot wait), and inside
  * MULTI/EXEC (the transaction stays one unit). The definitions the table holds before the import
@@ -15,6 +15,7 @@ import {
   RespClient,
   spawnNode,
   spawnRedis,
+  waitFor,
 } from "./harness.ts";
 import { show } from "./compare.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
@@ -28,6 +29,10 @@ import { debugCommands as debugStubs } from "../commands/debug_defs.ts";
 import { aclCommands as aclStubs } from "../commands/acl_defs.ts";
 import { sortCommands as sortStubs } from "../commands/sort_defs.ts";
 import { migrateCommands as migrateStubs } from "../commands/migrate_defs.ts";
+import { listCommands as listStubs } from "../commands/list_defs.ts";
+import { hashCommands as hashStubs } from "../commands/hash_defs.ts";
+import { setCommands as setStubs } from "../commands/set_defs.ts";
+import { zsetCommands as zsetStubs } from "../commands/zset_defs.ts";
 
 async function withFreshPair(
   fn: (ours: RespClient, redis: RespClient, oursPort: number) => Promise<void>,
@@ -76,6 +81,14 @@ Deno.test({
         ["SORT", "l"],
         ["READONLY"],
         ["GET", "k"],
+        ["ZADD", "z", "2", "b", "1", "a"],
+        ["HSET", "hh", "f", "v", "g", "w"],
+        ["SADD", "st", "m"],
+        ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        ["HGET", "hh", "g"],
+        ["SISMEMBER", "st", "m"],
+        ["ZUNIONSTORE", "zu", "1", "z"],
+        ["LRANGE", "l", "0", "-1"],
       ];
       assert.deepEqual(
         (await pipelined(a, cmds)).map(canon),
@@ -111,12 +124,17 @@ Deno.test({
     await withFreshPair(async (a, b) => {
       const script = "redis.call('XADD', KEYS[1], '1-1', 'f', 'v') " +
         "redis.call('GEOADD', KEYS[2], '13.361389', '38.115556', 'p') " +
-        "return {redis.call('XLEN', KEYS[1]), redis.call('GEOHASH', KEYS[2], 'p')}";
+        "redis.call('RPUSH', KEYS[3], 'a', 'b') redis.call('HSET', KEYS[4], 'f', 'v') " +
+        "redis.call('SADD', KEYS[5], 'm') redis.call('ZADD', KEYS[6], 1, 'm') " +
+        "return {redis.call('XLEN', KEYS[1]), redis.call('GEOHASH', KEYS[2], 'p'), " +
+        "redis.call('LRANGE', KEYS[3], 0, -1), redis.call('HGET', KEYS[4], 'f'), " +
+        "redis.call('SCARD', KEYS[5]), redis.call('ZSCORE', KEYS[6], 'm')}";
+      const args = ["EVAL", script, "6", "s", "g", "l", "h", "st", "z"];
       // Read with a time limit: a script that met a family not imported would not come back.
-      await a.writeRaw(encodeCommand(["EVAL", script, "2", "s", "g"]));
+      await a.writeRaw(encodeCommand(args));
       const ra = await a.readValue(10_000);
       assert.notEqual(ra?.type, "error");
-      assert.equal(canon(ra), canon(await b.callRaw("EVAL", script, "2", "s", "g")));
+      assert.equal(canon(ra), canon(await b.callRaw(...args)));
     });
   },
 });
@@ -135,6 +153,10 @@ Deno.test({
           assert.equal(await c.call("XADD", "s", "1-1", "f", "v"), "QUEUED");
           assert.equal(await c.call("INCR", "k"), "QUEUED");
           assert.equal(await c.call("GEOADD", "g", "1", "2", "m"), "QUEUED");
+          assert.equal(await c.call("ZADD", "z", "1", "m"), "QUEUED");
+          assert.equal(await c.call("HINCRBY", "h", "f", "2"), "QUEUED");
+          assert.equal(await c.call("SADD", "st", "m"), "QUEUED");
+          assert.equal(await c.call("LPUSH", "l", "x"), "QUEUED");
         }
         // Another client writes the same key, one INCR after another, all the while the
         // families load: each lands before or after the whole transaction (SET then overwrites
@@ -180,6 +202,12 @@ const SAMPLES = [
   enc("georadiusbymember", "k", "m", "3", "km", "storedist", "d"),
   enc("sort", "k", "BY", "w", "LIMIT", "0", "1", "GET", "#", "STORE", "d"),
   enc("migrate", "h", "1", "", "0", "100", "COPY", "KEYS", "a", "b"),
+  enc("lmpop", "2", "a", "b", "LEFT"),
+  enc("blmpop", "0", "2", "a", "b", "LEFT", "COUNT", "2"),
+  enc("sintercard", "2", "a", "b", "LIMIT", "1"),
+  enc("zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "2"),
+  enc("zinter", "2", "a", "b"),
+  enc("bzmpop", "0", "2", "a", "b", "MIN"),
 ];
 
 Deno.test("lazy families: the table's definitions carry the modules' own metadata", async () => {
@@ -195,6 +223,10 @@ Deno.test("lazy families: the table's definitions carry the modules' own metadat
     [aclStubs, (await import("../commands/acl.ts")).aclCommands],
     [sortStubs, (await import("../commands/sort.ts")).sortCommands],
     [migrateStubs, (await import("../commands/migrate.ts")).migrateCommands],
+    [listStubs, (await import("../commands/lists.ts")).listCommands],
+    [hashStubs, (await import("../commands/hashes.ts")).hashCommands],
+    [setStubs, (await import("../commands/sets.ts")).setCommands],
+    [zsetStubs, (await import("../commands/zsets.ts")).zsetCommands],
   ];
   for (const [stubs, real] of pairs) {
     assert.deepEqual(
@@ -202,4 +234,46 @@ Deno.test("lazy families: the table's definitions carry the modules' own metadat
       real.map((d) => metadata(d, SAMPLES)),
     );
   }
+});
+
+/** Until the server behind `c` has `n` blocked clients (INFO clients). */
+function waitBlocked(c: RespClient, n: number): Promise<void> {
+  return waitFor(`${n} blocked client(s)`, async () => {
+    const info = String(await c.call("INFO", "clients"));
+    return info.includes(`blocked_clients:${n}\r\n`);
+  });
+}
+
+Deno.test({
+  name: "lazy families: a blocking pop that imports its family waits, and a push serves it",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    if (!haveRedisServer()) return;
+    const node = await spawnNode({ save: "" });
+    const redis = await spawnRedis();
+    const [a, pa] = [await RespClient.connect(node.port), await RespClient.connect(node.port)];
+    const [b, pb] = [await RespClient.connect(redis.port), await RespClient.connect(redis.port)];
+    try {
+      for (
+        const [pop, push] of [
+          [["BLPOP", "q", "0"], ["RPUSH", "q", "x"]],
+          [["BZPOPMIN", "zq", "0"], ["ZADD", "zq", "1", "m"]],
+        ]
+      ) {
+        // The pop is the first command of its family: it waits for the import, then blocks;
+        // the push goes in once it is blocked, as in Redis.
+        await a.writeRaw(encodeCommand(pop));
+        await b.writeRaw(encodeCommand(pop));
+        await waitBlocked(pa, 1);
+        await waitBlocked(pb, 1);
+        assert.equal(canon(await pa.callRaw(...push)), canon(await pb.callRaw(...push)));
+        assert.equal(canon(await a.readValue()), canon(await b.readValue()));
+      }
+    } finally {
+      for (const c of [a, pa, b, pb]) c.close();
+      await node.kill();
+      await redis.stop();
+    }
+  },
 });
