@@ -38,7 +38,7 @@
  *        --json (machine-readable output)
  */
 
-import { parseArgs } from "node:util";
+import { parseToolArgs } from "../manager/tool_args.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { rssKiB } from "./proc_stats.ts";
 import { benchmarkRows } from "./redis_benchmark.ts";
@@ -61,25 +61,37 @@ const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
 const ALL_TESTS = "ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange,mset";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    requests: { type: "string", default: "100000" },
-    clients: { type: "string", default: "50" },
-    pipeline: { type: "string", default: "1" },
-    mode: { type: "string", default: "all" },
-    slots: { type: "string", default: "1000" },
-    tests: { type: "string", default: ALL_TESTS },
-    keys: { type: "string", default: "200000" },
-    "bgsave-keys": { type: "string", default: "1000000" },
-    scripts: { type: "string", default: "50000" },
-    rounds: { type: "string", default: "3" },
-    "eviction-mib": { type: "string", default: "128" },
-    "idle-conns": { type: "string", default: "1000" },
-    "converge-nodes": { type: "string", default: "30" },
-    json: { type: "boolean", default: false },
+const USAGE = `deno task bench [--mode M,M,... | both | all (all)] [--json]
+  modes: standalone, cluster, reshard, aof, bgsave, scripting, pubsub, datatypes, failover, memory,
+         dashboard, tls, eviction, idle, cluster6, converge
+  --requests N (100000) --clients N (50) --pipeline N (1) --tests a,b,c
+  --keys N (memory step, 200000) --slots N (reshard step, 1000) --bgsave-keys N (1000000)
+  --scripts N (scripting step, 50000) --rounds N (failover step, 3) --eviction-mib N (128)
+  --idle-conns N (idle step, 1000) --converge-nodes N (converge step, 30)`;
+
+const { values } = parseToolArgs(
+  {
+    args: Deno.args,
+    options: {
+      help: { type: "boolean", default: false },
+      requests: { type: "string", default: "100000" },
+      clients: { type: "string", default: "50" },
+      pipeline: { type: "string", default: "1" },
+      mode: { type: "string", default: "all" },
+      slots: { type: "string", default: "1000" },
+      tests: { type: "string", default: ALL_TESTS },
+      keys: { type: "string", default: "200000" },
+      "bgsave-keys": { type: "string", default: "1000000" },
+      scripts: { type: "string", default: "50000" },
+      rounds: { type: "string", default: "3" },
+      "eviction-mib": { type: "string", default: "128" },
+      "idle-conns": { type: "string", default: "1000" },
+      "converge-nodes": { type: "string", default: "30" },
+      json: { type: "boolean", default: false },
+    },
   },
-});
+  USAGE,
+);
 
 /** redis-benchmark `tests` on `port` with the run's clients and pipeline: test -> requests/s. */
 function benchmark(

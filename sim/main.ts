@@ -12,25 +12,33 @@
  *   deno task sim --scale 1000
  */
 
-import { parseArgs } from "node:util";
+import { parseToolArgs } from "../manager/tool_args.ts";
 import { DEFAULT_RUN, runSeed } from "./run.ts";
 import { DEFAULT_SCALE, formatScale, runScale } from "./scale.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    seeds: { type: "string", default: "100" },
-    from: { type: "string", default: "1" },
-    seed: { type: "string" },
-    "fault-ms": { type: "string", default: String(DEFAULT_RUN.faultMs) },
-    "settle-ms": { type: "string", default: String(DEFAULT_RUN.settleMs) },
-    scale: { type: "string" },
-    masters: { type: "string" },
-    "node-timeout": { type: "string", default: String(DEFAULT_SCALE.nodeTimeoutMs) },
-    "traffic-ms": { type: "string", default: String(DEFAULT_SCALE.trafficMs) },
-    json: { type: "boolean", default: false },
+const USAGE = `deno task sim [--seeds N (100)] [--from S (1)] [--fault-ms MS] [--settle-ms MS]
+deno task sim --seed S
+deno task sim --scale N [--masters M (N/2)] [--node-timeout MS (15000)] [--traffic-ms MS] [--seed S] [--json]`;
+
+const { values } = parseToolArgs(
+  {
+    args: Deno.args,
+    options: {
+      help: { type: "boolean", default: false },
+      seeds: { type: "string", default: "100" },
+      from: { type: "string", default: "1" },
+      seed: { type: "string" },
+      "fault-ms": { type: "string", default: String(DEFAULT_RUN.faultMs) },
+      "settle-ms": { type: "string", default: String(DEFAULT_RUN.settleMs) },
+      scale: { type: "string" },
+      masters: { type: "string" },
+      "node-timeout": { type: "string", default: String(DEFAULT_SCALE.nodeTimeoutMs) },
+      "traffic-ms": { type: "string", default: String(DEFAULT_SCALE.trafficMs) },
+      json: { type: "boolean", default: false },
+    },
   },
-});
+  USAGE,
+);
 
 if (values.scale !== undefined) {
   const nodes = Number(values.scale);
