@@ -223,7 +223,14 @@ export async function spawnRedis(
   const child = new Deno.Command("redis-server", { args, stdout: "piped", stderr: "piped" })
     .spawn();
   const proc = spawned(child, port, dir);
-  await waitForPing(port, 10000, child);
+  try {
+    await waitForPing(port, 10000, child);
+  } catch (e) {
+    // As spawnNode: a server that never answered is not left running (its port unlocked once
+    // this test file ends).
+    await proc.kill();
+    throw new Error(`${(e as Error).message}\n${proc.output()}`);
+  }
   return proc;
 }
 
