@@ -6,38 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  encodeCommand,
-  haveRedisServer,
-  pipelined,
-  RespClient,
-  spawnNode,
-  spawnRedis,
-} from "./harness.ts";
-import { show } from "./compare.ts";
+import { encodeCommand, pipelined, RespClient } from "./harness.ts";
+import { show, withSpawnedNodeAndRedis } from "./compare.ts";
 import { sortSubcommands } from "./command_docs_gen.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
-
-/** A fresh node and a redis-server, a client on each. */
-async function withFreshPair(
-  fn: (ours: RespClient, redis: RespClient, oursPort: number) => Promise<void>,
-): Promise<void> {
-  if (!haveRedisServer()) return;
-  const node = await spawnNode({ save: "" });
-  const redis = await spawnRedis();
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
-    await fn(a, b, node.port);
-  } finally {
-    a.close();
-    b.close();
-    // SIGKILL: nothing to save, and a node a broken loader left stuck in a script would not
-    // answer SIGTERM.
-    await node.kill();
-    await redis.stop();
-  }
-}
 
 const canon = (v: RespValue | null) => v === null ? "(none)" : show(sortSubcommands(v));
 
@@ -46,7 +18,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withFreshPair(async (a, b) => {
+    await withSpawnedNodeAndRedis(async (a, b) => {
       const cmds = [["SET", "k", "v"], ["COMMAND", "DOCS", "get", "config|get", "nosuch"], [
         "GET",
         "k",
@@ -65,7 +37,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withFreshPair(async (a, b) => {
+    await withSpawnedNodeAndRedis(async (a, b) => {
       const script = "return redis.call('COMMAND', 'DOCS', 'get', 'config|get')";
       // Read with a time limit: without the texts the script would not come back.
       await a.writeRaw(encodeCommand(["EVAL", script, "0"]));
@@ -81,7 +53,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withFreshPair(async (a, b, oursPort) => {
+    await withSpawnedNodeAndRedis(async (a, b, oursPort) => {
       const other = await RespClient.connect(oursPort);
       try {
         for (const c of [a, b]) {

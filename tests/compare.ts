@@ -10,6 +10,7 @@ import {
   haveRedisServer,
   RespClient,
   type SpawnedProcess,
+  spawnNode,
   spawnRedis,
   startNode,
 } from "./harness.ts";
@@ -134,6 +135,29 @@ export async function withNodeAndRedis(
     a.close();
     b.close();
     await node.stop();
+    await redis.stop();
+  }
+}
+
+/**
+ * As `withNodeAndRedis`, with our node in its own process (`cli.ts`): a fresh module graph, for
+ * what a node loads on first use. The node is killed afterwards (SIGKILL: nothing to save, and a
+ * node a broken loader left stuck in a script would not answer SIGTERM).
+ */
+export async function withSpawnedNodeAndRedis(
+  fn: (ours: RespClient, redis: RespClient, oursPort: number) => Promise<void>,
+): Promise<void> {
+  if (!haveRedisServer()) return;
+  const node = await spawnNode({ save: "" });
+  const redis = await spawnRedis();
+  const a = await RespClient.connect(node.port);
+  const b = await RespClient.connect(redis.port);
+  try {
+    await fn(a, b, node.port);
+  } finally {
+    a.close();
+    b.close();
+    await node.kill();
     await redis.stop();
   }
 }

@@ -17,7 +17,7 @@ import {
   spawnRedis,
   waitFor,
 } from "./harness.ts";
-import { show } from "./compare.ts";
+import { show, withSpawnedNodeAndRedis } from "./compare.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import type { CommandDef } from "../commands/command_def.ts";
 import { streamCommands as streamStubs } from "../commands/stream_defs.ts";
@@ -34,24 +34,6 @@ import { hashCommands as hashStubs } from "../commands/hash_defs.ts";
 import { setCommands as setStubs } from "../commands/set_defs.ts";
 import { zsetCommands as zsetStubs } from "../commands/zset_defs.ts";
 
-async function withFreshPair(
-  fn: (ours: RespClient, redis: RespClient, oursPort: number) => Promise<void>,
-): Promise<void> {
-  if (!haveRedisServer()) return;
-  const node = await spawnNode({ save: "" });
-  const redis = await spawnRedis();
-  const a = await RespClient.connect(node.port);
-  const b = await RespClient.connect(redis.port);
-  try {
-    await fn(a, b, node.port);
-  } finally {
-    a.close();
-    b.close();
-    await node.kill();
-    await redis.stop();
-  }
-}
-
 const canon = (v: RespValue | null) => v === null ? "(none)" : show(v);
 
 Deno.test({
@@ -59,7 +41,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withFreshPair(async (a, b) => {
+    await withSpawnedNodeAndRedis(async (a, b) => {
       const cmds = [
         ["XADD", "s", "1-1", "f", "v"],
         ["SET", "k", "v"],
@@ -105,7 +87,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withFreshPair(async (a, b) => {
+    await withSpawnedNodeAndRedis(async (a, b) => {
       const cmds = [["XLEN", "x"], ["EVAL", "return redis.call('GEOADD', 'g', 1, 2, 'm')", "0"]];
       assert.deepEqual(
         (await pipelined(a, cmds)).map(canon),
@@ -121,7 +103,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withFreshPair(async (a, b) => {
+    await withSpawnedNodeAndRedis(async (a, b) => {
       const script = "redis.call('XADD', KEYS[1], '1-1', 'f', 'v') " +
         "redis.call('GEOADD', KEYS[2], '13.361389', '38.115556', 'p') " +
         "redis.call('RPUSH', KEYS[3], 'a', 'b') redis.call('HSET', KEYS[4], 'f', 'v') " +
@@ -144,7 +126,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await withFreshPair(async (a, b, oursPort) => {
+    await withSpawnedNodeAndRedis(async (a, b, oursPort) => {
       const other = await RespClient.connect(oursPort);
       try {
         for (const c of [a, b]) {
