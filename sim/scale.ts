@@ -8,7 +8,12 @@
  *
  * - `knowAllMs`: every node knows every node by its real name (no handshake left);
  * - `slotsAgreeMs`: every node's slot table is the one the masters were given;
- * - `okMs`: the replicas are attached in every view and every node says cluster ok.
+ * - `okMs`: the replicas are attached in every view and every node says cluster ok. A node learns a
+ *   replica's role only from that replica's own PING/PONG header (cluster.c clusterProcessPacket),
+ *   and Redis 7.0 takes newer PONG times from gossip, so direct contact between two given nodes gets
+ *   rarer as N grows: "every replica known everywhere" takes ~N/2 simulated s. `replicasLimitMs`
+ *   bounds that wait (the phase then ends once every node says ok), and `nodesKnowingReplicas`
+ *   says how far it got.
  *
  * Then the traffic of a quiet cluster over `trafficMs`: bus messages and bytes per node per
  * second, beside Redis's own gossip rule (cluster.c clusterCron / clusterSendPing): each node
@@ -22,6 +27,10 @@
  * - `failAllMs`: every other node flags it FAIL;
  * - `promotedMs`: one of its replicas has made itself master;
  * - `agreedMs`: every running node routes its slots to that replica and says cluster ok.
+ *
+ * Both within `failoverLimitMs` of the kill. A replica wins only with the votes of a majority of
+ * masters that know it as the dead master's replica (cluster.c clusterSendFailoverAuthIfNeeded),
+ * so `mastersKnowingItsReplica` is counted at the kill.
  *
  * The safety monitor runs throughout, as in the seed sweep; a violation fails the run.
  */
@@ -41,6 +50,14 @@ export interface ScaleOptions {
   trafficMs: number;
   /** Simulated ms each phase may take before it is called failed. */
   phaseLimitMs: number;
+  /**
+   * Simulated ms after the REPLICATEs that the "ok" phase waits for every node to know every
+   * replica's master (Redis learns a role only from that node's own PING/PONG header, so at 1,000
+   * nodes this takes ~N/2 simulated s); past it, the phase ends once every node says ok.
+   */
+  replicasLimitMs: number;
+  /** Simulated ms after the kill that the promotion and agreement are waited for. */
+  failoverLimitMs: number;
   /** How often (simulated ms) the phase conditions are checked. */
   checkEveryMs: number;
   /** Progress lines (wall time, phase), or nothing. */
@@ -52,6 +69,8 @@ export const DEFAULT_SCALE: Omit<ScaleOptions, "nodes" | "masters"> = {
   seed: 1,
   trafficMs: 15_000,
   phaseLimitMs: 300_000,
+  replicasLimitMs: 300_000,
+  failoverLimitMs: 300_000,
   checkEveryMs: 100,
 };
 
@@ -107,6 +126,8 @@ export interface ScaleResult {
   /** Of `okMs`: when every node knew every replica's master, and when every node said ok. */
   replicasKnownMs: number;
   healthOkMs: number;
+  /** At the end of the "ok" phase: how many nodes knew every replica's master. */
+  nodesKnowingReplicas: number;
   traffic: {
     windowMs: number;
     messagesPerNodePerSec: number;
@@ -123,6 +144,8 @@ export interface ScaleResult {
     failAllMs: number;
     promotedMs: number;
     agreedMs: number;
+    /** At the kill: masters (other than the victim) that knew a replica of it as its replica. */
+    mastersKnowingItsReplica: number;
   };
   violations: Violation[];
   wallMs: number;
@@ -242,12 +265,17 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     let okMs = -1;
     let replicasKnownMs = -1;
     let healthOkMs = -1;
+    let nodesKnowingReplicas = 0;
     if (knowAllMs >= 0) {
       for (let i = m; i < n; i++) world.replicate(i, replicaOf(i));
+      const r0 = world.now();
       const ids = all.map((i) => world.id(i));
       let known = all.slice();
       let ok = all.slice();
-      while (known.length + ok.length > 0 && world.now() - t0 < opts.phaseLimitMs) {
+      const waitingForReplicas = () => known.length > 0 && world.now() - r0 < opts.replicasLimitMs;
+      while (
+        (waitingForReplicas() || ok.length > 0) && world.now() - t0 < opts.phaseLimitMs
+      ) {
         await world.run(opts.checkEveryMs);
         if (known.length > 0) {
           known = known.filter((i) => {
@@ -264,10 +292,11 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
         if (ok.length === 0 && healthOkMs < 0) healthOkMs = world.now() - t0;
         if (ok.length > 0) healthOkMs = -1;
       }
+      nodesKnowingReplicas = n - known.length;
       if (replicasKnownMs >= 0 && healthOkMs >= 0) okMs = world.now() - t0;
       log(
-        `replicas known everywhere at ${replicasKnownMs} ms, cluster ok everywhere at ` +
-          `${healthOkMs} ms`,
+        `replicas known everywhere at ${replicasKnownMs} ms (${nodesKnowingReplicas} of ${n} ` +
+          `nodes knew them all), cluster ok everywhere at ${healthOkMs} ms`,
       );
     }
 
@@ -302,9 +331,20 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     const victimId = world.id(victim);
     const others = all.filter((i) => i !== victim);
     const replicas = others.filter((i) => i >= m && replicaOf(i) === victim);
+    const replicaIds = new Set(replicas.map((i) => world.id(i)));
+    const mastersKnowingItsReplica = others.filter((i) => {
+      if (i >= m) return false;
+      for (const x of world.node(i).state.nodes.values()) {
+        if (x.masterId === victimId && replicaIds.has(x.id)) return true;
+      }
+      return false;
+    }).length;
     world.crash(victim);
     const k0 = world.now();
-    log(`killed master #${victim}`);
+    log(
+      `killed master #${victim} (${mastersKnowingItsReplica} of ${m - 1} other masters knew ` +
+        `a replica of it as its replica)`,
+    );
     const failAllMs = await untilAll(
       world,
       others,
@@ -328,7 +368,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
           return winner >= 0;
         },
         opts.checkEveryMs,
-        opts.phaseLimitMs,
+        Math.max(0, opts.failoverLimitMs - (world.now() - k0)),
       );
       promotedMs = p < 0 ? -1 : world.now() - k0;
       log(`replica #${winner} promoted at ${promotedMs} ms`);
@@ -343,7 +383,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
             return s.health === "ok" && slots.every((j) => s.slotOwner.get(j) === wid);
           },
           opts.checkEveryMs,
-          opts.phaseLimitMs,
+          Math.max(0, opts.failoverLimitMs - (world.now() - k0)),
         );
         agreedMs = a < 0 ? -1 : world.now() - k0;
         log(`everyone agrees at ${agreedMs} ms`);
@@ -361,9 +401,10 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       okMs,
       replicasKnownMs,
       healthOkMs,
+      nodesKnowingReplicas,
       traffic,
       formula: redisGossipFormula(n, opts.nodeTimeoutMs),
-      failure: { killed: victim, failAllMs, promotedMs, agreedMs },
+      failure: { killed: victim, failAllMs, promotedMs, agreedMs, mastersKnowingItsReplica },
       violations: [...world.monitor.violations],
       wallMs: performance.now() - wall0,
       cpuMs: cpuMs(cpu0),
@@ -397,7 +438,8 @@ export function formatScale(r: ScaleResult): string[] {
     `  every node knows every node: ${s(r.knowAllMs)} after the MEETs`,
     `  slot ownership agrees:       ${s(r.slotsAgreeMs)}`,
     `  replicas attached, ok:       ${s(r.okMs)} (every replica's master known everywhere ` +
-    `${s(r.replicasKnownMs)}, cluster ok everywhere ${s(r.healthOkMs)})`,
+    `${s(r.replicasKnownMs)}, by ${r.nodesKnowingReplicas} of ${r.nodes} nodes at the end; ` +
+    `cluster ok everywhere ${s(r.healthOkMs)})`,
     `  quiet traffic over ${s(r.traffic.windowMs)}: ` +
     `${r.traffic.messagesPerNodePerSec.toFixed(1)} messages/s and ` +
     `${kib(r.traffic.bytesPerNodePerSec)}/s per node ` +
@@ -406,7 +448,10 @@ export function formatScale(r: ScaleResult): string[] {
     `  Redis's rule: ${f.messagesPerSec.toFixed(1)} messages/s and ` +
     `${kib(f.bytesPerSec)}/s per node (${f.pingsPerSec.toFixed(1)} PINGs/s, each PING/PONG ` +
     `${REDIS_HEADER_BYTES} + ${f.gossipEntries} x ${REDIS_GOSSIP_ENTRY_BYTES} = ${f.pingBytes} bytes)`,
-    `  master #${r.failure.killed} killed: FAIL everywhere ${s(r.failure.failAllMs)}, ` +
+    `  master #${r.failure.killed} killed (${r.failure.mastersKnowingItsReplica} of ` +
+    `${r.masters - 1} other masters knew its replica): FAIL everywhere ${
+      s(r.failure.failAllMs)
+    }, ` +
     `replica promoted ${s(r.failure.promotedMs)}, everyone agrees ${s(r.failure.agreedMs)}`,
     `  safety violations: ${r.violations.length}`,
     `  wall ${(r.wallMs / 1000).toFixed(0)} s (CPU ${(r.cpuMs / 1000).toFixed(0)} s) for ` +

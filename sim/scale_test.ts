@@ -41,4 +41,32 @@ Deno.test("sim scale: 50 nodes form, agree, carry Redis-sized gossip and fail ov
   assert.ok(r.failure.failAllMs >= nodeTimeoutMs && r.failure.failAllMs < 10 * nodeTimeoutMs, msg);
   assert.ok(r.failure.promotedMs >= nodeTimeoutMs, msg);
   assert.ok(r.failure.agreedMs >= r.failure.promotedMs, msg);
+  // Every replica's master was known everywhere before the kill.
+  assert.equal(r.nodesKnowingReplicas, 50, msg);
+  assert.equal(r.failure.mastersKnowingItsReplica, 24, msg);
+});
+
+Deno.test("sim scale: a shortened wait for the replicas' roles ends once every node says ok", async () => {
+  const r = await runScale({
+    ...DEFAULT_SCALE,
+    nodes: 30,
+    masters: 15,
+    nodeTimeoutMs: 2000,
+    trafficMs: 1000,
+    phaseLimitMs: 60_000,
+    replicasLimitMs: 0,
+    failoverLimitMs: 60_000,
+  });
+  const msg = JSON.stringify(r);
+  assert.deepEqual(r.violations, [], msg);
+  assert.ok(r.healthOkMs > 0, msg);
+  // Not waited for: right after the REPLICATEs no node has heard from every replica yet.
+  assert.equal(r.replicasKnownMs, -1, msg);
+  assert.equal(r.okMs, -1, msg);
+  assert.ok(r.nodesKnowingReplicas < 30, msg);
+  // Counted among the 14 other masters; the replica still wins once a majority knows its role.
+  const k = r.failure.mastersKnowingItsReplica;
+  assert.ok(k >= 0 && k <= 14, msg);
+  assert.ok(r.failure.failAllMs >= 2000 && r.failure.promotedMs >= r.failure.failAllMs, msg);
+  assert.ok(r.failure.agreedMs >= r.failure.promotedMs, msg);
 });
