@@ -178,13 +178,27 @@ function configSet(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   const tlsError = server.tls.applyConfig(r, () => {
     for (const [n, v] of before) server.config.setValue(n, v);
   });
+  if (tlsError instanceof Promise) {
+    return tlsError.then((e) => finishConfigSet(ctx, pairs, r, e));
+  }
+  finishConfigSet(ctx, pairs, r, tlsError);
+}
+
+/** The end of CONFIG SET once the TLS side has applied its directives (or refused them). */
+function finishConfigSet(
+  ctx: Ctx,
+  pairs: [string, string][],
+  names: string[],
+  tlsError: string | null,
+): void {
+  const { server, reply } = ctx;
   if (tlsError !== null) {
     const arg = pairs.find(([n]) => n.toLowerCase().startsWith("tls-"))?.[0] ?? "";
     reply.error(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${tlsError}`);
     return;
   }
-  applyConfig(server, r);
-  for (const line of noEffectSettings(server.config, r)) {
+  applyConfig(server, names);
+  for (const line of noEffectSettings(server.config, names)) {
     server.log.warning(`CONFIG SET ${line}: this parameter has no effect on this server`);
   }
   reply.ok();

@@ -109,7 +109,16 @@ export class ServerTls {
   }
 
   private async listenAll(port: number): Promise<void> {
-    const ctx = this.context!;
+    const opened = await this.openListeners(this.context!, port);
+    this.listeners = opened.listeners;
+    this.port = opened.port;
+  }
+
+  /** A TLS listener on `port` (0: any) on every bind address, or none and an Error. */
+  private async openListeners(
+    ctx: TlsContext,
+    port: number,
+  ): Promise<{ listeners: TlsListener[]; port: number }> {
     const opened: TlsListener[] = [];
     try {
       for (const hostname of this.deps.bindAddresses()) {
@@ -129,8 +138,7 @@ export class ServerTls {
         `Could not create server TCP listening socket *:${port}: ${(e as Error).message}`,
       );
     }
-    this.listeners = opened;
-    this.port = port;
+    return { listeners: opened, port };
   }
 
   /** A TLS listener someone else opened with our context (the bus): kept up to date. */
@@ -141,9 +149,13 @@ export class ServerTls {
 
   /**
    * CONFIG SET of tls-* directives (already stored; `restore` puts the previous values back).
-   * Returns null, or the error reason CONFIG SET replies with.
+   * Returns null, or the error reason CONFIG SET replies with; a new tls-port answers once its
+   * listeners are open, or failed to open (config.c applyTLSPort binds before CONFIG SET replies).
    */
-  applyConfig(names: string[], restore: () => void): string | null {
+  applyConfig(
+    names: string[],
+    restore: () => void,
+  ): string | null | Promise<string | null> {
     const tlsNames = names.filter((n) => n.startsWith("tls-"));
     if (tlsNames.length === 0) return null;
     const s = this.settings();
@@ -176,42 +188,50 @@ export class ServerTls {
       for (const w of tlsNoEffectWarnings(s)) this.deps.warning(w);
     }
     if (portChanged && s.port !== this.port) {
-      if (s.port !== 0) {
-        // Probe synchronously so that CONFIG SET can answer (the listen itself is async).
-        try {
-          for (const hostname of this.deps.bindAddresses()) {
-            Deno.listen({ hostname, port: s.port, transport: "tcp" }).close();
-          }
-        } catch (e) {
-          this.deps.warning(
-            `Warning: Could not create server TCP listening socket *:${s.port}: ${
-              (e as Error).message
-            }`,
-          );
-          this.deps.warning(
-            "Failed applying new configuration. Possibly related to new tls-port setting. " +
-              "Restoring previous settings.",
-          );
-          restore();
-          return "Unable to listen on this port. Check server logs.";
-        }
-      }
-      for (const l of this.listeners) l.close();
-      this.listeners = [];
-      this.port = 0;
-      this.context = ctx;
-      if (s.port !== 0) {
-        this.listenAll(s.port).catch((e) => this.deps.warning((e as Error).message));
+      if (s.port === 0) {
+        for (const l of this.listeners) l.close();
+        this.listeners = [];
+        this.port = 0;
+        this.context = ctx;
+      } else {
+        // The new listeners open before the old ones close: on failure nothing changed. No
+        // listen-and-close probe: a probe's socket, inherited by a process spawned at that
+        // moment, keeps the port bound after the close (tests/ports.ts).
+        const next = ctx;
+        if (next === null) throw new Error("tls-port set without a TLS context"); // tlsWanted
+        return this.openListeners(next, s.port).then(
+          (opened) => {
+            for (const l of this.listeners) l.close();
+            this.listeners = opened.listeners;
+            this.port = opened.port;
+            this.context = next;
+            this.updateListeners(next);
+            this.clusterNote(tlsNames);
+            return null;
+          },
+          (e) => {
+            this.deps.warning(`Warning: ${(e as Error).message}`);
+            this.deps.warning(
+              "Failed applying new configuration. Possibly related to new tls-port setting. " +
+                "Restoring previous settings.",
+            );
+            restore();
+            return "Unable to listen on this port. Check server logs.";
+          },
+        );
       }
     } else {
       this.context = ctx;
     }
-    if (ctx !== null) {
-      for (const l of this.listeners) l.update(ctx);
-      for (const l of this.extraListeners) l.update(ctx);
-    }
+    if (ctx !== null) this.updateListeners(ctx);
     this.clusterNote(tlsNames);
     return null;
+  }
+
+  /** Every listener serves new connections with `ctx`. */
+  private updateListeners(ctx: TlsContext): void {
+    for (const l of this.listeners) l.update(ctx);
+    for (const l of this.extraListeners) l.update(ctx);
   }
 
   private clusterNote(names: string[]): void {

@@ -416,17 +416,28 @@ Deno.test({
     const c = await RespClient.connect(node.port);
     try {
       const set = ["CONFIG", "SET", ...Object.entries(tlsDirectives(f)).flat()];
-      const replies = await pipelined(c, [[...set, "tls-port", String(tlsPort)], ["PING"]]);
+      // No listen-and-close probe of the new port: a process spawned meanwhile (another test
+      // file's, in this process) would inherit the probe's socket and keep the port bound.
+      const listen = Deno.listen;
+      const probed: number[] = [];
+      Deno.listen = ((o: Deno.ListenOptions) => {
+        probed.push(o.port ?? 0);
+        return listen(o as Deno.TcpListenOptions);
+      }) as typeof Deno.listen;
+      let replies;
+      try {
+        replies = await pipelined(c, [[...set, "tls-port", String(tlsPort)], ["PING"]]);
+      } finally {
+        Deno.listen = listen;
+      }
       assert.deepEqual(replies.map(show), ["+OK", "+PONG"]);
+      assert.deepEqual(probed, []);
       assert.equal(
         (await cli(node.port, [], "CONFIG", "GET", "tls-port")).out,
         `tls-port\n${tlsPort}`,
       );
-      // The listener opens after CONFIG SET answers (applyTLSPort's listen is asynchronous here).
-      await waitFor(
-        "the new tls-port serves",
-        async () => (await cli(tlsPort, cliTlsArgs(f), "PING")).out === "PONG",
-      );
+      // The listener is open once CONFIG SET answers, as applyTLSPort binds before the reply.
+      assert.equal((await cli(tlsPort, cliTlsArgs(f), "PING")).out, "PONG");
     } finally {
       c.close();
       await node.stop();
