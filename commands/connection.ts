@@ -22,7 +22,7 @@ import type { PauseKind } from "../cluster/write_pause.ts";
 import { discardTransaction } from "../server/dispatch.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
-import { serverRole } from "../server/info.ts";
+import { serverRole } from "../server/server_role.ts";
 import { redactArgument } from "../server/monitor.ts";
 import {
   clientCaching,

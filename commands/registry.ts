@@ -3,7 +3,7 @@
 import type { CommandDef } from "./types.ts";
 import { transactionCommands } from "./transactions.ts";
 import { connectionCommands } from "./connection.ts";
-import { infoCommands } from "./info.ts";
+import { infoCommands } from "./info_defs.ts";
 import { configCommands } from "./config.ts";
 import { serverCommands } from "./server.ts";
 import { persistenceCommands } from "./persistence.ts";

@@ -21,10 +21,11 @@ const MAX_REF = (1 << 8) + (1 << 3);
 
 /**
  * Reused hash table (single-threaded). Positions are stored + 1; a slot counts only when its
- * generation is the current call's, so no per-call clearing of the 64K slots is needed.
+ * generation is the current call's, so no per-call clearing of the 64K slots is needed. Made on
+ * the first compression (512 KiB a node that never saves does not hold).
  */
-const htab = new Int32Array(HSIZE);
-const htabGen = new Uint32Array(HSIZE);
+let sharedHtab: Int32Array | null = null;
+let sharedHtabGen: Uint32Array | null = null;
 let generation = 0;
 
 /**
@@ -34,6 +35,8 @@ let generation = 0;
 export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | null {
   const inLen = input.length;
   if (inLen === 0 || maxOut <= 0) return null;
+  const htab = sharedHtab ??= new Int32Array(HSIZE);
+  const htabGen = sharedHtabGen ??= new Uint32Array(HSIZE);
   generation = (generation + 1) >>> 0;
   if (generation === 0) {
     htabGen.fill(0);

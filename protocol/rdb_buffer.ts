@@ -21,8 +21,9 @@ export function check(cond: boolean, what: string): asserts cond {
  */
 const POOL_BYTES = 64 * 1024;
 const POOL_MAX_COPY = 1024;
-let pool = new Uint8Array(POOL_BYTES);
-let poolOffset = 0;
+// The first slab is made by the first copy (a node that loads no RDB data holds none).
+let pool = new Uint8Array(0);
+let poolOffset = POOL_BYTES;
 
 /** A private copy of `src[start, end)` (pooled when small). Never mutate it in place beyond its length. */
 export function copyBytes(src: Uint8Array, start: number, end: number): Uint8Array {

@@ -112,8 +112,6 @@ export interface AclCommand {
   noAuth: boolean;
   parent: AclCommand | null;
   subcommands: AclCommand[] | null;
-  /** Does a key check apply (the command has key specs that are keys)? */
-  hasKeys: boolean;
   /** Channel arguments: "publish" (argv[1]), "subscribe" (all), "psubscribe" (all, literal). */
   channels: "publish" | "subscribe" | "psubscribe" | null;
 }
@@ -152,7 +150,6 @@ export class AclCommandTable {
       noAuth: def.flags.includes("no_auth"),
       parent,
       subcommands: null,
-      hasKeys: commandHasKeys(fullname),
       channels: CHANNEL_COMMANDS[fullname] ?? null,
     };
     this.byName.set(fullname, c);
@@ -485,7 +482,9 @@ export class Selector {
       const first = bytesLatin1(argv[idx]);
       if (!args.some((a) => caseEq(a, first))) return [ACL_DENIED_CMD, 0];
     }
-    if (!(this.flags & SEL_ALLKEYS) && cmd.hasKeys) {
+    // Does a key check apply (key specs that are keys)? Asked here, not when the table is made:
+    // the key specs are parsed on the first key check (server/acl_key_specs.ts).
+    if (!(this.flags & SEL_ALLKEYS) && commandHasKeys(cmd.fullname)) {
       keys.refs ??= aclKeyRefs(cmd.fullname, argv);
       for (const ref of keys.refs) {
         if (!this.checkKey(bytesLatin1(argv[ref.pos]), ref.flags)) return [ACL_DENIED_KEY, ref.pos];

@@ -84,22 +84,33 @@ function parseSpec(ks: TableKeySpec): Spec {
   return { flags, begin, find };
 }
 
-/** Redis 7.0.15's key specs by full command name, from the COMMAND INFO table. */
-const SPECS = new Map<string, Spec[]>();
-for (const [name, spec] of COMMAND_TABLE) {
-  if (spec.keySpecs.length === 0) continue;
-  SPECS.set(name, spec.keySpecs.map((ks) => parseSpec(ks as unknown as TableKeySpec)));
+/**
+ * Redis 7.0.15's key specs by full command name, from the COMMAND INFO table: built on the first
+ * key lookup (an ACL key check, COMMAND GETKEYS), not at start, so that an idle node never parses
+ * the table's key specs (commands/command_docs_table.ts).
+ */
+let specsByName: Map<string, Spec[]> | null = null;
+
+function specsOf(fullname: string): Spec[] | undefined {
+  if (specsByName === null) {
+    specsByName = new Map();
+    for (const [name, spec] of COMMAND_TABLE) {
+      if (spec.keySpecs.length === 0) continue;
+      specsByName.set(name, spec.keySpecs.map((ks) => parseSpec(ks as unknown as TableKeySpec)));
+    }
+  }
+  return specsByName.get(fullname);
 }
 
 /** doesCommandHaveKeys: any spec that is a real key (not a shard channel). */
 export function commandHasKeys(fullname: string): boolean {
-  const specs = SPECS.get(fullname);
+  const specs = specsOf(fullname);
   return specs !== undefined && specs.some((s) => (s.flags & KEY_NOT_KEY) === 0);
 }
 
 /** The key spec flags of a command (their union), for tests and COMMAND-like views. */
 export function keySpecFlags(fullname: string): number[] {
-  return (SPECS.get(fullname) ?? []).map((s) => s.flags);
+  return (specsOf(fullname) ?? []).map((s) => s.flags);
 }
 
 const asciiLower = (b: Uint8Array): string => {
@@ -251,7 +262,7 @@ function migrateKeys(argv: Uint8Array[]): KeyRef[] {
  * proc, which for the numkeys commands returns no keys when the count is bad.
  */
 export function aclKeyRefs(fullname: string, argv: Uint8Array[]): KeyRef[] {
-  const specs = SPECS.get(fullname);
+  const specs = specsOf(fullname);
   if (specs === undefined) return [];
   if (fullname === "set") return setKeys(argv);
   if (fullname === "bitfield") return bitfieldKeys(argv);

@@ -12,14 +12,9 @@
  * real Redis answers nothing for it.
  */
 
-import type {
-  ClusterModePort,
-  CommandHost,
-  ReplicationRolePort,
-} from "../commands/command_host.ts";
+import type { CommandHost } from "../commands/command_host.ts";
 import { REDIS_VERSION } from "./version.ts";
-import type { ClusterState } from "../cluster/state.ts";
-import { NodeFlags } from "../cluster/node_flags.ts";
+import { myselfIsReplica } from "./server_role.ts";
 import type { Db } from "../keyspace/db.ts";
 import { ALLOCATOR, type MemoryOverhead, memoryOverhead } from "./memory_overhead.ts";
 
@@ -94,24 +89,6 @@ export function infoState(server: CommandHost): InfoState {
     states.set(server, s);
   }
   return s;
-}
-
-/** "master" or "slave": a cluster node whose myself entry is a replica is a slave. */
-export function serverRole(server: ReplicationRolePort & ClusterModePort): "master" | "slave" {
-  if (server.replication.isReplica) return "slave";
-  const cl = server.cluster;
-  if (cl === null) return "master";
-  return myselfIsReplica(cl.state) ? "slave" : "master";
-}
-
-/**
- * cluster/state.ts isReplica(myself(s)), without importing the cluster's code into a standalone
- * node (INFO and HELLO are served by every node).
- */
-function myselfIsReplica(s: ClusterState): boolean {
-  const me = s.nodes.get(s.myselfId);
-  if (me === undefined) throw new Error("cluster state without myself");
-  return (me.flags & NodeFlags.SLAVE) !== 0;
 }
 
 /** Redis's bytesToHuman. */

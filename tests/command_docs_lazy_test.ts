@@ -32,6 +32,28 @@ Deno.test({
 });
 
 Deno.test({
+  // The table's tips and key specs are parsed on their first read (commands/command_docs_table.ts).
+  name: "lazy key specs: the first COMMAND INFO and GETKEYS on a fresh node answer as Redis",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withSpawnedNodeAndRedis(async (a, b) => {
+      const cmds = [
+        ["SET", "k", "v"],
+        ["COMMAND", "INFO", "set", "zunionstore", "client|list", "nosuch"],
+        ["COMMAND", "GETKEYS", "SET", "k", "v"],
+        ["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "LEFT", "RIGHT"],
+        ["GET", "k"],
+      ];
+      assert.deepEqual(
+        (await pipelined(a, cmds)).map(canon),
+        (await pipelined(b, cmds)).map(canon),
+      );
+    });
+  },
+});
+
+Deno.test({
   // RESP2: a RESP3 map comes back from a Lua table in the table's order, not Redis's.
   name: "lazy COMMAND DOCS: the first call from a script (which cannot wait) answers as Redis",
   sanitizeOps: false,

@@ -1,6 +1,6 @@
 /**
  * Command families imported on first use (commands/lazy_commands.ts: lists, hashes, sets, sorted
- * sets, streams, geo, cluster, HyperLogLog, bitmaps, DEBUG, ACL, SORT, MIGRATE). On a fresh node (its own process, nothing
+ * sets, streams, geo, cluster, HyperLogLog, bitmaps, DEBUG, ACL, SORT, MIGRATE, INFO). On a fresh node (its own process, nothing
  * imported), the first command of a family answers as redis-server 7.0.15 does: pipelined first
  * in a batch (the batch keeps its order), from a script (which cannot wait), and inside
  * MULTI/EXEC (the transaction stays one unit). The definitions the table holds before the import
@@ -33,6 +33,7 @@ import { listCommands as listStubs } from "../commands/list_defs.ts";
 import { hashCommands as hashStubs } from "../commands/hash_defs.ts";
 import { setCommands as setStubs } from "../commands/set_defs.ts";
 import { zsetCommands as zsetStubs } from "../commands/zset_defs.ts";
+import { infoCommands as infoStubs } from "../commands/info_defs.ts";
 
 const canon = (v: RespValue | null) => v === null ? "(none)" : show(v);
 
@@ -45,6 +46,7 @@ Deno.test({
       const cmds = [
         ["XADD", "s", "1-1", "f", "v"],
         ["SET", "k", "v"],
+        ["INFO", "keyspace"],
         ["XADD", "s", "2-1", "g", "w"],
         ["XLEN", "s"],
         ["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
@@ -209,6 +211,7 @@ Deno.test("lazy families: the table's definitions carry the modules' own metadat
     [hashStubs, (await import("../commands/hashes.ts")).hashCommands],
     [setStubs, (await import("../commands/sets.ts")).setCommands],
     [zsetStubs, (await import("../commands/zsets.ts")).zsetCommands],
+    [infoStubs, (await import("../commands/info.ts")).infoCommands],
   ];
   for (const [stubs, real] of pairs) {
     assert.deepEqual(

@@ -65,6 +65,8 @@ Deno.test("a node's start loads no module it imports on first use, and no npm or
     "commands/sort.ts",
     "commands/migrate.ts",
     "commands/command_docs_text.ts",
+    "commands/info.ts",
+    "server/info.ts",
     // The cluster (cluster-enabled yes only), and INFO's role without the cluster state's code.
     "cluster/cluster.ts",
     "cluster/state.ts",
@@ -83,4 +85,34 @@ Deno.test("a node's start loads no module it imports on first use, and no npm or
   for (const m of ["server/server.ts", "commands/list_defs.ts", "server/lazy_import.ts"]) {
     assert.ok(graph.has(m), m);
   }
+});
+
+Deno.test("a node parses the command table's key specs on its first key lookup, not at start", async () => {
+  // In a process of its own: the table is a module, parsed once per process.
+  const url = (path: string) => JSON.stringify(new URL(path, ROOT).href);
+  const script = `
+    import { RespClient, startNode } from ${url("tests/harness.ts")};
+    import { keySpecsParsed } from ${url("commands/command_docs_table.ts")};
+    const node = await startNode({ save: "", appendonly: "no" });
+    const c = await RespClient.connect(node.port);
+    const parsed = [keySpecsParsed()];
+    await c.call("SET", "k", "v");
+    await c.call("GET", "k");
+    await c.call("COMMAND", "COUNT");
+    parsed.push(keySpecsParsed());
+    await c.call("COMMAND", "GETKEYS", "SET", "k", "v");
+    parsed.push(keySpecsParsed());
+    c.close();
+    await node.stop();
+    console.log(JSON.stringify(parsed));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  // At start, after SET/GET/COMMAND COUNT (ACL checks of the default user), after GETKEYS.
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [false, false, true]);
 });
