@@ -6,12 +6,16 @@
  *   `redis-cli --pipe`): right after the load, and after MEMORY PURGE on both (Redis: jemalloc
  *   returns its dirty pages; ours: V8's full collection frees the load's garbage, which V8's own
  *   memory reducer otherwise frees some 8-20 s after the node goes quiet);
+ * - the same right after the load for our node started with server/node_v8_flags.ts's flag (the
+ *   README's advice where memory counts; the headline figures are for a node started as
+ *   `deno run -A cli.ts`, without it);
  * - an idle node: RSS, and CPU over 10 s of doing nothing (after a 2 s settle).
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpuMs, rssKiB } from "./proc_stats.ts";
 import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
+import { NODE_V8_FLAGS_ARG } from "../server/node_v8_flags.ts";
 
 /** How long an idle process's CPU use is sampled. */
 const IDLE_SAMPLE_MS = 10_000;
@@ -23,6 +27,9 @@ export interface MemoryRow {
   redisBytesPerKey: number;
   oursBytesPerKey: number;
   ratio: number;
+  /** Right after the load, our node started with NODE_V8_FLAGS_ARG, and its ratio to Redis. */
+  oursCappedBytesPerKey: number;
+  cappedRatio: number;
   /** After MEMORY PURGE. */
   redisPurgedBytesPerKey: number;
   oursPurgedBytesPerKey: number;
@@ -83,8 +90,9 @@ const DATASETS: Dataset[] = [
 async function bytesPerKey(
   kind: "ours" | "redis",
   d: Dataset,
+  v8Flags: readonly string[] = [],
 ): Promise<{ loaded: number; purged: number }> {
-  const p: Proc = await start(kind, false);
+  const p: Proc = await start(kind, false, true, {}, v8Flags);
   try {
     await sleep(500);
     const before = rssKiB(p.pid);
@@ -116,12 +124,15 @@ export async function measureKeyMemory(): Promise<MemoryResult> {
   for (const d of DATASETS) {
     const redis = await bytesPerKey("redis", d);
     const ours = await bytesPerKey("ours", d);
+    const capped = await bytesPerKey("ours", d, [NODE_V8_FLAGS_ARG]);
     rows.push({
       what: d.what,
       keys: d.keys,
       redisBytesPerKey: redis.loaded,
       oursBytesPerKey: ours.loaded,
       ratio: ours.loaded / redis.loaded,
+      oursCappedBytesPerKey: capped.loaded,
+      cappedRatio: capped.loaded / redis.loaded,
       redisPurgedBytesPerKey: redis.purged,
       oursPurgedBytesPerKey: ours.purged,
       purgedRatio: ours.purged / redis.purged,
@@ -153,6 +164,14 @@ export function keyMemoryText(r: MemoryResult): string {
         row.ratio.toFixed(2).padStart(8) +
         row.redisPurgedBytesPerKey.toFixed(0).padStart(28) +
         row.oursPurgedBytesPerKey.toFixed(0).padStart(7) + row.purgedRatio.toFixed(2).padStart(8),
+    );
+  }
+  lines.push(`right after the load, ours started with ${NODE_V8_FLAGS_ARG} (README):`);
+  for (const row of r.rows) {
+    lines.push(
+      row.what.padEnd(30) + String(row.keys).padStart(10) +
+        row.redisBytesPerKey.toFixed(0).padStart(13) +
+        row.oursCappedBytesPerKey.toFixed(0).padStart(12) + row.cappedRatio.toFixed(2).padStart(8),
     );
   }
   const i = r.idle;

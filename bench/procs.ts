@@ -49,11 +49,18 @@ export function benchDirectives(
   };
 }
 
-/** The argv that starts a `kind` server with `directives` (redis.conf names and values). */
-export function serverArgv(kind: Kind, directives: Record<string, string>): string[] {
+/**
+ * The argv that starts a `kind` server with `directives` (redis.conf names and values); ours as
+ * `deno run -A cli.ts`, with `v8Flags` (e.g. server/node_v8_flags.ts's) before `cli.ts`.
+ */
+export function serverArgv(
+  kind: Kind,
+  directives: Record<string, string>,
+  v8Flags: readonly string[] = [],
+): string[] {
   const args = Object.entries(directives).flatMap(([k, v]) => [`--${k}`, v]);
   return kind === "ours"
-    ? [Deno.execPath(), "run", "-A", `${ROOT}cli.ts`, ...args]
+    ? [Deno.execPath(), "run", "-A", ...v8Flags, `${ROOT}cli.ts`, ...args]
     : ["redis-server", ...args];
 }
 
@@ -62,6 +69,7 @@ export async function start(
   cluster: boolean,
   addSlots = true,
   extra: Record<string, string> = {},
+  v8Flags: readonly string[] = [],
 ): Promise<Proc> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: `bench-${kind}-` });
@@ -70,7 +78,7 @@ export async function start(
     "enable-debug-command": "yes",
     ...extra,
     loglevel: "warning",
-  });
+  }, v8Flags);
   const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "inherit" }).spawn();
   await waitPing(port);
   if (cluster && addSlots) {

@@ -107,6 +107,12 @@ function hsetPairs(ctx: CommandContext, key: string, argv: Uint8Array[]): number
   let h: HashValue;
   let isNew = false;
   if (v === undefined) {
+    // Distinct fields within the limits: packed in one pass (hash.ts packedFromArgv).
+    const packed = Hash.packedFromArgv(argv, 2, limits(ctx));
+    if (packed !== null) {
+      db.add(key, packed);
+      return packed.size;
+    }
     h = new Hash();
     isNew = true;
   } else if (v instanceof Hash) h = v;

@@ -54,3 +54,24 @@ Deno.test("Db.usedBytes equals a fresh count after every change (seeded)", () =>
     }
   }
 });
+
+Deno.test("Db: a collection's charge is kept on the value itself (no table entry per key), and moves with it through SWAPDB", () => {
+  const stats = { hits: 0, misses: 0, expiredKeys: 0, dirty: 0 };
+  const a = new Db(() => 1_000_000, 0, stats);
+  const b = new Db(() => 1_000_000, 1, stats);
+  const h = Hash.from([["f", "v"]]);
+  assert.equal(h.charge, -1, "no charge before it is stored");
+  a.set("h", h);
+  assert.equal(h.charge, keyBytes("h", h));
+  assert.equal(a.usedBytes, h.charge);
+  // Changed in place: the charge on the value follows once settled.
+  for (let i = 0; i < 50; i++) h.set(`f${i}`, "x".repeat(40));
+  a.signalModified("h");
+  assert.equal(a.usedBytes, keyBytes("h", h));
+  assert.equal(h.charge, a.usedBytes);
+  a.swapWith(b);
+  assert.equal(b.usedBytes, h.charge);
+  assert.equal(a.usedBytes, 0);
+  assert.ok(b.delete("h"));
+  assert.equal(b.usedBytes, 0);
+});

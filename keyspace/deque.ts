@@ -21,6 +21,8 @@ function pow2AtLeast(n: number): number {
 }
 
 export class Deque<T = Uint8Array> {
+  /** The charge keyspace/db.ts last added for this value (-1: none; db.ts `chargeFor`). */
+  charge = -1;
   private items: (T | undefined)[];
   private mask: number;
   private head = 0;

@@ -114,3 +114,43 @@ Deno.test("hash: iterating a packed hash sees it as it was when the iteration be
   assert.deepEqual(seen, ["a", "b", "c"]);
   assert.deepEqual([...h.keys()], ["aa", "bb", "cc"]);
 });
+
+Deno.test("hash: packedFromArgv builds what set() field by field builds, and declines duplicates and what must convert", () => {
+  const rnd = prng(18);
+  const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+  let built = 0;
+  let declined = 0;
+  for (let round = 0; round < 400; round++) {
+    const pairs = 1 + Math.floor(rnd() * 20);
+    const argv = [bytes("HSET"), bytes("key")];
+    for (let i = 0; i < pairs; i++) {
+      // Some fields repeat (a small alphabet), some arguments are past maxValueBytes.
+      argv.push(bytes(rnd() < 0.3 ? `f${Math.floor(rnd() * 4)}` : randomText(rnd)));
+      argv.push(bytes(randomText(rnd)));
+    }
+    const packed = Hash.packedFromArgv(argv, 2, LIMITS);
+    const fields = argv.slice(2).filter((_, i) => i % 2 === 0).map((a) =>
+      String.fromCharCode(...a)
+    );
+    const distinct = new Set(fields).size === fields.length;
+    const fits = pairs <= LIMITS.maxEntries &&
+      argv.slice(2).every((a) => a.length <= LIMITS.maxValueBytes);
+    if (!distinct || !fits) {
+      assert.equal(packed, null, `round ${round}: distinct ${distinct}, fits ${fits}`);
+      declined++;
+      continue;
+    }
+    assert.ok(packed !== null, `round ${round}`);
+    built++;
+    const ref = new Hash();
+    for (let i = 2; i < argv.length; i += 2) {
+      ref.set(String.fromCharCode(...argv[i]), String.fromCharCode(...argv[i + 1]));
+    }
+    assert.ok(packed.listpack);
+    assert.equal(packed.size, ref.size);
+    assert.equal(packed.packedBytes, ref.packedBytes);
+    assert.deepEqual([...packed.entries()], [...ref.entries()]);
+    assert.equal(packed.get(fields[0]), ref.get(fields[0]));
+  }
+  assert.ok(built > 50 && declined > 50, `built ${built}, declined ${declined}`);
+});

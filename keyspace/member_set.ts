@@ -64,6 +64,8 @@ function compareInt64(a: string, b: string): number {
 export const SMALL_MAX = 32;
 
 export class MemberSet {
+  /** The charge keyspace/db.ts last added for this value (-1: none; db.ts `chargeFor`). */
+  charge = -1;
   /** How many members are not integers (while none is, the set iterates in integer order). */
   private nonInts = 0;
   /** Small form: the members (insertion order); null once the set is in its table. */

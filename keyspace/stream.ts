@@ -626,6 +626,8 @@ export interface TrimArgs {
 export type AppendResult = StreamId | "EDOM" | "ERANGE";
 
 export class Stream {
+  /** The charge keyspace/db.ts last added for this value (-1: none; db.ts `chargeFor`). */
+  charge = -1;
   /** Rax nodes, by master ID. */
   nodes: StreamNode[] = [];
   length = 0;

@@ -91,6 +91,8 @@ function emptyRange(): ZRange {
 }
 
 export class ZSet {
+  /** The charge keyspace/db.ts last added for this value (-1: none; db.ts `chargeFor`). */
+  charge = -1;
   /** Compact form: the packed elements ("" in skip-list form). */
   private p = "";
   /** Compact form: how many elements `p` holds. */
