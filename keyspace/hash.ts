@@ -31,6 +31,8 @@ import {
   readVarint,
   splice,
   varint,
+  varintLength,
+  writeVarint,
 } from "./packed_string.ts";
 
 /**
@@ -42,16 +44,6 @@ const PACKED_MAX_BYTES = 1 << 28;
 /** `packedFromArgv`'s reused buffer, and the largest packed string it builds in it. */
 const PACK_SCRATCH_BYTES = 16 * 1024;
 const packScratch = new Uint8Array(PACK_SCRATCH_BYTES);
-
-/** Chars of `n`'s LEB128 varint (encodeVarint). */
-function varintBytes(n: number): number {
-  let b = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    b++;
-  }
-  return b;
-}
 
 /** The limits a hash is kept packed within (hash-max-listpack-entries / -value). */
 export interface HashLimits {
@@ -121,7 +113,7 @@ export class Hash {
     for (let i = from; i < argv.length; i++) {
       const len = argv[i].length;
       if (len > limits.maxValueBytes) return null;
-      bytes += len + varintBytes(len);
+      bytes += len + varintLength(len);
     }
     if (bytes > PACKED_MAX_BYTES) return null;
     for (let i = from + 2; i < argv.length; i += 2) {
@@ -131,12 +123,7 @@ export class Hash {
     let o = 0;
     for (let i = from; i < argv.length; i++) {
       const a = argv[i];
-      let n = a.length;
-      while (n >= 0x80) {
-        buf[o++] = (n % 128) | 0x80;
-        n = Math.floor(n / 128);
-      }
-      buf[o++] = n;
+      o = writeVarint(buf, o, a.length);
       buf.set(a, o);
       o += a.length;
     }

@@ -61,6 +61,26 @@ export function encodeVarint(n: number): string {
   return s + String.fromCharCode(n);
 }
 
+/** Bytes (chars) of `n`'s varint (`encodeVarint(n).length`). */
+export function varintLength(n: number): number {
+  let b = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    b++;
+  }
+  return b;
+}
+
+/** Write `n`'s varint (the bytes of `encodeVarint(n)`) into `buf` at `o`; the offset past it. */
+export function writeVarint(buf: Uint8Array, o: number, n: number): number {
+  while (n >= 0x80) {
+    buf[o++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[o++] = n;
+  return o;
+}
+
 /** What `readVarint` decoded: the value and the offset just past it. */
 export const varint = { value: 0, end: 0 };
 
