@@ -90,13 +90,18 @@ function parseSpec(ks: TableKeySpec): Spec {
  * the table's key specs (commands/command_docs_table.ts).
  */
 let specsByName: Map<string, Spec[]> | null = null;
+/** Commands with a spec that is a real key (not a shard channel): doesCommandHaveKeys. */
+let keyCommands: Set<string> | null = null;
 
 function specsOf(fullname: string): Spec[] | undefined {
   if (specsByName === null) {
     specsByName = new Map();
+    keyCommands = new Set();
     for (const [name, spec] of COMMAND_TABLE) {
       if (spec.keySpecs.length === 0) continue;
-      specsByName.set(name, spec.keySpecs.map((ks) => parseSpec(ks as unknown as TableKeySpec)));
+      const specs = spec.keySpecs.map((ks) => parseSpec(ks as unknown as TableKeySpec));
+      specsByName.set(name, specs);
+      if (specs.some((s) => (s.flags & KEY_NOT_KEY) === 0)) keyCommands.add(name);
     }
   }
   return specsByName.get(fullname);
@@ -104,8 +109,8 @@ function specsOf(fullname: string): Spec[] | undefined {
 
 /** doesCommandHaveKeys: any spec that is a real key (not a shard channel). */
 export function commandHasKeys(fullname: string): boolean {
-  const specs = specsOf(fullname);
-  return specs !== undefined && specs.some((s) => (s.flags & KEY_NOT_KEY) === 0);
+  if (keyCommands === null) specsOf(fullname);
+  return keyCommands!.has(fullname);
 }
 
 /** The key spec flags of a command (their union), for tests and COMMAND-like views. */
