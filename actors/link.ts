@@ -54,11 +54,6 @@ export interface LinkTiming {
   nodeTimeoutMs(): number;
 }
 
-/** The node timeout, read each time a timer is armed (CONFIG SET cluster-node-timeout applies). */
-export interface LinkTiming {
-  nodeTimeoutMs(): number;
-}
-
 export interface LinkInput extends LinkStart {
   timing: LinkTiming;
 }

@@ -8,6 +8,15 @@
  * redis-benchmark's cluster mode (redis-benchmark.c, `--cluster`) reads CLUSTER NODES from the
  * first node, spreads the clients over the masters and tags each client's keys with a hash tag
  * of a slot that master owns; MSET is left out (its keys would cross slots).
+ *
+ * Cluster mode always runs redis-benchmark's threads (one per master unless --threads is given),
+ * and a threaded run only notices that it is done in its 250 ms throughput timer
+ * (redis-benchmark.c showThroughput: `if (config.num_threads && requests_finished >=
+ * config.requests) aeStop(...)`). Each run's time is therefore rounded up to a multiple of 250 ms,
+ * and a short run's requests/s are under-reported by up to 250 ms / its time: 100,000 requests at
+ * -P 16 took 0.25-0.5 s, so those figures were only N / 0.25 s, N / 0.5 s, ... So a run at depth P
+ * sends `requests` x P requests, and each row shows both runs' times, from which the rounding's
+ * bound follows.
  */
 
 import { stop } from "./procs.ts";
@@ -25,6 +34,8 @@ export interface Cluster6Options {
 
 export interface Cluster6Row {
   pipeline: number;
+  /** Requests each side ran (cluster6Requests). */
+  requests: number;
   test: string;
   redis: number;
   ours: number;
@@ -36,6 +47,14 @@ export interface Cluster6Result {
   requests: number;
   clients: number;
   rows: Cluster6Row[];
+}
+
+/** redis-benchmark's threaded runs end on its 250 ms timer (see the header). */
+export const THREADED_END_STEP_MS = 250;
+
+/** Requests for a run at `pipeline` depth: deeper pipelines run as many times more requests. */
+export function cluster6Requests(requests: number, pipeline: number): number {
+  return requests * pipeline;
 }
 
 /** redis-benchmark --cluster --csv against the cluster that `port` belongs to. */
@@ -52,7 +71,7 @@ function clusterBenchmark(
     "-p",
     String(port),
     "-n",
-    String(o.requests),
+    String(cluster6Requests(o.requests, pipeline)),
     "-c",
     String(o.clients),
     "-P",
@@ -81,7 +100,14 @@ export async function measureCluster6(o: Cluster6Options): Promise<Cluster6Resul
           const b = await clusterBenchmark(ours[0].port, t, pipeline, o);
           for (const [name, rps] of a) {
             const mine = b.get(name) ?? 0;
-            result.rows.push({ pipeline, test: name, redis: rps, ours: mine, ratio: mine / rps });
+            result.rows.push({
+              pipeline,
+              requests: cluster6Requests(o.requests, pipeline),
+              test: name,
+              redis: rps,
+              ours: mine,
+              ratio: mine / rps,
+            });
           }
         }
       }
@@ -94,18 +120,27 @@ export async function measureCluster6(o: Cluster6Options): Promise<Cluster6Resul
   return result;
 }
 
+/** A run's time in seconds, from its requests and requests/s ("-" when it did not run). */
+function runSeconds(requests: number, rps: number): string {
+  return rps > 0 ? (requests / rps).toFixed(2) : "-";
+}
+
 export function cluster6Text(r: Cluster6Result): string {
   const lines = [
-    `\n== cluster6: redis-benchmark --cluster -n ${r.requests} -c ${r.clients}, ${r.nodes} nodes (3 masters, 3 replicas) ==`,
+    `\n== cluster6: redis-benchmark --cluster -n ${r.requests} x P -c ${r.clients}, ${r.nodes} nodes (3 masters, 3 replicas) ==`,
+    `(each run's time is rounded up to ${THREADED_END_STEP_MS} ms by redis-benchmark's threads: ` +
+    `requests/s are under-reported by up to ${THREADED_END_STEP_MS} ms / the run's time)`,
     `${"test".padEnd(16)} ${"-P".padStart(3)} ${"redis/s".padStart(10)} ${
       "ours/s".padStart(10)
-    } ratio`,
+    } ratio ${"redis s".padStart(8)} ${"ours s".padStart(8)}`,
   ];
   for (const row of r.rows) {
     lines.push(
       `${row.test.padEnd(16)} ${String(row.pipeline).padStart(3)} ${
         row.redis.toFixed(0).padStart(10)
-      } ${row.ours.toFixed(0).padStart(10)} ${row.ratio.toFixed(2)}`,
+      } ${row.ours.toFixed(0).padStart(10)} ${row.ratio.toFixed(2).padStart(5)} ${
+        runSeconds(row.requests, row.redis).padStart(8)
+      } ${runSeconds(row.requests, row.ours).padStart(8)}`,
     );
   }
   return lines.join("\n");
