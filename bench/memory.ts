@@ -3,9 +3,12 @@
  * `redis-server` (standalone, fresh processes for each figure):
  * - RSS growth per key after loading 1,000,000 small strings (`key:N` -> 16 bytes), 100,000
  *   hashes of 10 fields, 100,000 sorted sets of 20 members (the same data on both, through
- *   `redis-cli --pipe`): right after the load, and after MEMORY PURGE on both (Redis: jemalloc
- *   returns its dirty pages; ours: V8's full collection frees the load's garbage, which V8's own
- *   memory reducer otherwise frees some 8-20 s after the node goes quiet);
+ *   `redis-cli --pipe`): right after the load; at rest, REST_MS after the load with no command
+ *   sent meanwhile (what a loaded node holds once the load's transients are gone by themselves:
+ *   V8's memory reducer gives back the grown young generation and collects the load's garbage
+ *   some 8-20 s after the node goes quiet; jemalloc returns dirty pages on its own decay timers);
+ *   and after MEMORY PURGE on both (Redis: jemalloc returns its dirty pages; ours: V8's full
+ *   collection);
  * - the same right after the load for our node started with server/node_v8_flags.ts's flag (the
  *   README's advice where memory counts; the headline figures are for a node started as
  *   `deno run -A cli.ts`, without it);
@@ -20,6 +23,13 @@ import { NODE_V8_FLAGS_ARG } from "../server/node_v8_flags.ts";
 /** How long an idle process's CPU use is sampled. */
 const IDLE_SAMPLE_MS = 10_000;
 
+/**
+ * How long a loaded node is left alone before its RSS is read "at rest": past V8's memory reducer
+ * (its first check is 8 s after the allocation rate drops, heap/memory-reducer.cc kLongDelayMs,
+ * and it may take a few more) and past jemalloc's dirty-page decay (10 s).
+ */
+const REST_MS = 30_000;
+
 export interface MemoryRow {
   what: string;
   keys: number;
@@ -30,6 +40,10 @@ export interface MemoryRow {
   /** Right after the load, our node started with NODE_V8_FLAGS_ARG, and its ratio to Redis. */
   oursCappedBytesPerKey: number;
   cappedRatio: number;
+  /** REST_MS after the load, with no command meanwhile. */
+  redisRestBytesPerKey: number;
+  oursRestBytesPerKey: number;
+  restRatio: number;
   /** After MEMORY PURGE. */
   redisPurgedBytesPerKey: number;
   oursPurgedBytesPerKey: number;
@@ -86,21 +100,30 @@ const DATASETS: Dataset[] = [
   },
 ];
 
-/** RSS growth per key right after the load, and after MEMORY PURGE. */
+/**
+ * RSS growth per key right after the load, REST_MS later (when `rest`; else NaN), and after
+ * MEMORY PURGE.
+ */
 async function bytesPerKey(
   kind: "ours" | "redis",
   d: Dataset,
+  rest: boolean,
   v8Flags: readonly string[] = [],
-): Promise<{ loaded: number; purged: number }> {
+): Promise<{ loaded: number; rested: number; purged: number }> {
   const p: Proc = await start(kind, false, true, {}, v8Flags);
   try {
     await sleep(500);
     const before = rssKiB(p.pid);
+    const perKey = () => ((rssKiB(p.pid) - before) * 1024) / d.keys;
     await pipeCommands(p.port, d.commands());
-    const loaded = ((rssKiB(p.pid) - before) * 1024) / d.keys;
+    const loaded = perKey();
+    let rested = NaN;
+    if (rest) {
+      await sleep(REST_MS);
+      rested = perKey();
+    }
     await cli(p.port, "MEMORY", "PURGE");
-    const purged = ((rssKiB(p.pid) - before) * 1024) / d.keys;
-    return { loaded, purged };
+    return { loaded, rested, purged: perKey() };
   } finally {
     await stop(p);
   }
@@ -122,9 +145,9 @@ async function idle(kind: "ours" | "redis"): Promise<{ rssKiB: number; cpuPercen
 export async function measureKeyMemory(): Promise<MemoryResult> {
   const rows: MemoryRow[] = [];
   for (const d of DATASETS) {
-    const redis = await bytesPerKey("redis", d);
-    const ours = await bytesPerKey("ours", d);
-    const capped = await bytesPerKey("ours", d, [NODE_V8_FLAGS_ARG]);
+    const redis = await bytesPerKey("redis", d, true);
+    const ours = await bytesPerKey("ours", d, true);
+    const capped = await bytesPerKey("ours", d, false, [NODE_V8_FLAGS_ARG]);
     rows.push({
       what: d.what,
       keys: d.keys,
@@ -133,6 +156,9 @@ export async function measureKeyMemory(): Promise<MemoryResult> {
       ratio: ours.loaded / redis.loaded,
       oursCappedBytesPerKey: capped.loaded,
       cappedRatio: capped.loaded / redis.loaded,
+      redisRestBytesPerKey: redis.rested,
+      oursRestBytesPerKey: ours.rested,
+      restRatio: ours.rested / redis.rested,
       redisPurgedBytesPerKey: redis.purged,
       oursPurgedBytesPerKey: ours.purged,
       purgedRatio: ours.purged / redis.purged,
@@ -164,6 +190,14 @@ export function keyMemoryText(r: MemoryResult): string {
         row.ratio.toFixed(2).padStart(8) +
         row.redisPurgedBytesPerKey.toFixed(0).padStart(28) +
         row.oursPurgedBytesPerKey.toFixed(0).padStart(7) + row.purgedRatio.toFixed(2).padStart(8),
+    );
+  }
+  lines.push(`at rest, ${REST_MS / 1000} s after the load with no command meanwhile:`);
+  for (const row of r.rows) {
+    lines.push(
+      row.what.padEnd(30) + String(row.keys).padStart(10) +
+        row.redisRestBytesPerKey.toFixed(0).padStart(13) +
+        row.oursRestBytesPerKey.toFixed(0).padStart(12) + row.restRatio.toFixed(2).padStart(8),
     );
   }
   lines.push(`right after the load, ours started with ${NODE_V8_FLAGS_ARG} (README):`);
