@@ -6,6 +6,7 @@ import {
   isSlotUnclaimed,
   randomNodeIdFrom,
   renameNode,
+  sameBitmap,
   setMyMaster,
   setNodeAsMaster,
   setOwnerNotClaiming,
@@ -84,4 +85,23 @@ Deno.test("owner-not-claiming bits are only valid while the owner still owns the
   s = unassignSlots(s, [5]);
   assert.ok(isSlotUnclaimed(s, 5)); // unowned now
   assert.deepEqual(broadcastTargetIds(s), [ID("b")]);
+});
+
+Deno.test("sameBitmap: a difference in any byte counts, aligned or not", () => {
+  const a = new Uint8Array(2048);
+  a[5] = 0x40;
+  const buf = new Uint8Array(2049);
+  buf.set(a, 1);
+  const odd = buf.subarray(1); // compared byte by byte
+  assert.ok(sameBitmap(a, a.slice()));
+  assert.ok(sameBitmap(a, odd));
+  for (const at of [0, 1, 2, 3, 5, 1023, 2046, 2047]) {
+    for (const bit of [0x01, 0x80]) {
+      const b = a.slice();
+      b[at] ^= bit;
+      assert.ok(!sameBitmap(a, b), `byte ${at} bit ${bit}`);
+      assert.ok(!sameBitmap(b, odd), `byte ${at} bit ${bit}, unaligned`);
+    }
+  }
+  assert.ok(!sameBitmap(a, a.subarray(0, 2044)));
 });

@@ -129,7 +129,19 @@ export function updateSlotsConfigWith(
   // are counted. A heartbeat then costs one pass over 2,048 bytes, not 16,384 slot lookups.
   const ours = s.nodes.get(senderId)?.slots;
   const marked = markedBytes(notClaiming);
+  // Without marks, aligned bitmaps are compared four bytes at a time first (a heartbeat's
+  // claims are all equal words but the ones a slot move changed).
+  const words = ours !== undefined && marked === null ? wordViews(slots, ours) : null;
   for (let i = 0; i < SLOT_BITMAP_BYTES; i++) {
+    if (words !== null && (i & 3) === 0) {
+      const w = words[0][i >> 2];
+      if (w === words[1][i >> 2]) {
+        senderSlots += BYTE_BITS[w & 0xff] + BYTE_BITS[(w >>> 8) & 0xff] +
+          BYTE_BITS[(w >>> 16) & 0xff] + BYTE_BITS[w >>> 24];
+        i += 3;
+        continue;
+      }
+    }
     const claimed = slots[i];
     if (ours !== undefined && claimed === ours[i] && !marked?.has(i)) {
       senderSlots += BYTE_BITS[claimed];
@@ -192,10 +204,16 @@ export function staleSlotOwner(
   claimed: Uint8Array,
   senderConfigEpoch: number,
 ): string | null {
-  // Slots we already give the sender are skipped a byte at a time (its bitmap agrees with the
-  // slot table); the rest of its claims are looked at in slot order, as Redis does.
+  // Slots we already give the sender are skipped four bytes (aligned) or a byte at a time (its
+  // bitmap agrees with the slot table); the rest of its claims are looked at in slot order, as
+  // Redis does.
   const ours = s.nodes.get(senderId)?.slots;
+  const words = ours !== undefined ? wordViews(claimed, ours) : null;
   for (let i = 0; i < SLOT_BITMAP_BYTES; i++) {
+    if (words !== null && (i & 3) === 0 && (words[0][i >> 2] & ~words[1][i >> 2]) === 0) {
+      i += 3;
+      continue;
+    }
     const others = ours === undefined ? claimed[i] : claimed[i] & ~ours[i];
     if (others === 0) continue;
     for (let k = 0; k < 8; k++) {
@@ -207,6 +225,15 @@ export function staleSlotOwner(
     }
   }
   return null;
+}
+
+/** Int32 views of two slot bitmaps, or null unless both are aligned to 4 bytes. */
+function wordViews(a: Uint8Array, b: Uint8Array): [Int32Array, Int32Array] | null {
+  if (a.byteOffset % 4 !== 0 || b.byteOffset % 4 !== 0) return null;
+  return [
+    new Int32Array(a.buffer, a.byteOffset, SLOT_BITMAP_BYTES >> 2),
+    new Int32Array(b.buffer, b.byteOffset, SLOT_BITMAP_BYTES >> 2),
+  ];
 }
 
 /** Bitmap byte indices holding a slot with an "owner not claiming" mark, if any. */

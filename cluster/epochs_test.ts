@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { slotBitmapFromRanges } from "../protocol/bus.ts";
 import { EffectSink } from "./bus_effects.ts";
 import { isSlotUnclaimed } from "./bus_node_ops.ts";
+import { Prng } from "./prng.ts";
 import { CFG, ID, makeState } from "../tests/bus_fixtures.ts";
 import {
   applyHeaderEpochs,
@@ -199,4 +200,65 @@ Deno.test("slot update B: a replica of a replica re-points to the grand-master",
     e.text === `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${ID("c")}`
   ));
   assert.ok(sink.effects.some((e) => e.kind === "replicate" && e.masterId === ID("c")));
+});
+
+Deno.test("slot update and stale owner: the four-bytes-at-a-time path agrees with the byte path", () => {
+  // The same claims as an aligned bitmap (compared by int32 words) and at an odd offset (byte
+  // by byte, as before the word path): same owners, same effects, same stale owner.
+  // The sender's count of claims (Redis's sender_slots) counts whole equal words too: b keeps
+  // its 8 slots (the top byte of word 0) and takes all of mine; without replica migration I only
+  // follow b when every slot it claims was mine, so I stay a master.
+  const mine = makeState({ id: ID("a"), configEpoch: 2, slotRange: [100, 199] }, [
+    { id: ID("b"), configEpoch: 1, slotRange: [24, 31] },
+    { id: ID("c"), configEpoch: 3, slotRange: [200, 16383] },
+  ]);
+  const takeover = slotBitmapFromRanges([[24, 31], [100, 199]]);
+  const noMigration = { ...CFG, allowReplicaMigration: false };
+  const after = updateSlotsConfigWith(mine, ID("b"), 4, takeover, noMigration, new EffectSink());
+  assert.equal(after.slotOwner.get(150), ID("b"));
+  assert.equal(after.nodes.get(ID("a"))!.masterId, null);
+  const rng = new Prng(11);
+  for (let round = 0; round < 60; round++) {
+    const cut1 = 1 + rng.int(8000);
+    const cut2 = cut1 + 1 + rng.int(8000);
+    let s = makeState({ id: ID("a"), configEpoch: 2, slotRange: [0, cut1 - 1] }, [
+      { id: ID("b"), configEpoch: 1 + rng.int(4), slotRange: [cut1, cut2 - 1] },
+      { id: ID("c"), configEpoch: 3, slotRange: [cut2, 16383] },
+    ]);
+    if (round % 3 === 0) s = setImporting(s, rng.int(16384), ID("c"));
+    const ranges: [number, number][] = [[cut1, cut2 - 1]];
+    for (let k = rng.int(4); k > 0; k--) {
+      const a = rng.int(16384);
+      ranges.push([a, Math.min(16383, a + rng.int(rng.int(2) === 0 ? 3 : 300))]);
+    }
+    const aligned = slotBitmapFromRanges(ranges);
+    if (round % 4 === 1) aligned[(cut1 >> 3) + 1] = 0; // b stops claiming some of its own
+    const buf = new Uint8Array(aligned.length + 1);
+    buf.set(aligned, 1);
+    const unaligned = buf.subarray(1);
+    const epoch = rng.int(6);
+    const sinkA = new EffectSink();
+    const sinkB = new EffectSink();
+    const a = updateSlotsConfigWith(s, ID("b"), epoch, aligned, CFG, sinkA);
+    const b = updateSlotsConfigWith(s, ID("b"), epoch, unaligned, CFG, sinkB);
+    for (let j = 0; j < 16384; j++) {
+      assert.equal(a.slotOwner.get(j), b.slotOwner.get(j), `round ${round} slot ${j}`);
+      assert.equal(isSlotUnclaimed(a, j), isSlotUnclaimed(b, j), `round ${round} slot ${j}`);
+    }
+    assert.deepEqual(sinkA.effects, sinkB.effects, `round ${round}`);
+    assert.deepEqual(
+      [...a.nodes.values()].map((n) => [n.id, n.numSlots, n.masterId]),
+      [
+        ...b.nodes.values(),
+      ].map((n) => [n.id, n.numSlots, n.masterId]),
+    );
+    assertInvariants(a);
+    for (const sender of [ID("b"), ID("c")]) {
+      assert.equal(
+        staleSlotOwner(s, sender, aligned, epoch),
+        staleSlotOwner(s, sender, unaligned, epoch),
+        `round ${round} sender ${sender}`,
+      );
+    }
+  }
 });

@@ -17,3 +17,20 @@ Deno.test("equal bitmaps intern to one copy, different ones stay apart", () => {
   assert.notEqual(internSlots(c), ia);
   assert.notEqual(internSlots(c), NO_SLOTS);
 });
+
+Deno.test("a bitmap at an unaligned offset interns to the aligned copy of the same content", () => {
+  const a = new Uint8Array(SLOT_BITMAP_BYTES);
+  a[0] = 0x0f;
+  a[1] = 0xa5;
+  a[SLOT_BITMAP_BYTES - 1] = 0x80;
+  const ia = internSlots(a);
+  const buf = new Uint8Array(SLOT_BITMAP_BYTES + 3);
+  buf.set(a, 3);
+  const unaligned = buf.subarray(3); // hashed byte by byte (no Int32Array view at offset 3)
+  assert.equal(internSlots(unaligned), ia);
+  const zeros = new Uint8Array(SLOT_BITMAP_BYTES + 1).subarray(1);
+  assert.equal(internSlots(zeros), NO_SLOTS);
+  const other = buf.slice(3);
+  other[100] = 1;
+  assert.notEqual(internSlots(other), ia);
+});

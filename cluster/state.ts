@@ -248,10 +248,21 @@ export function slotRanges(n: ClusterNode): [number, number][] {
   const out: [number, number][] = [];
   if (n.numSlots === 0) return out;
   const bitmap = n.slots;
+  // Whole words (then bytes) inside or outside a run need no bit-by-bit look: a reshard prints
+  // the ranges of each bitmap it makes (nodes.conf), mostly long runs.
+  const words = bitmap.byteOffset % 4 === 0
+    ? new Int32Array(bitmap.buffer, bitmap.byteOffset, SLOT_BITMAP_BYTES >> 2)
+    : null;
   let start = -1;
   for (let i = 0; i < SLOT_BITMAP_BYTES; i++) {
+    if (words !== null && (i & 3) === 0) {
+      const w = words[i >> 2];
+      if ((w === -1 && start !== -1) || (w === 0 && start === -1)) {
+        i += 3;
+        continue;
+      }
+    }
     const b = bitmap[i];
-    // Whole bytes inside or outside a run need no bit-by-bit look.
     if (b === 0xff && start !== -1) continue;
     if (b === 0 && start === -1) continue;
     for (let k = 0; k < 8; k++) {

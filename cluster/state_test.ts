@@ -7,6 +7,7 @@ import {
   assertInvariants,
   assertInvariantsSince,
   assignSlots,
+  bitmapCount,
   blacklistAdd,
   blacklistCleanup,
   blacklistHas,
@@ -28,6 +29,8 @@ import {
   setConfigEpoch,
   setImporting,
   setMigrating,
+  SLOT_BITMAP_BYTES,
+  slotBit,
   slotRanges,
   unassignSlots,
   updateClusterState,
@@ -328,4 +331,31 @@ Deno.test("state: the changed-slots invariant check agrees with the full one (se
     s = next;
   }
   assert.ok(corruptions > 300, `${corruptions} corruptions checked`);
+});
+
+Deno.test("slotRanges agrees with a bit-by-bit scan, on word-aligned and unaligned bitmaps", () => {
+  const rng = new Prng(7);
+  for (let round = 0; round < 200; round++) {
+    // Runs of random lengths (some word-long and longer, some a bit), set or clear.
+    const buf = new Uint8Array(SLOT_BITMAP_BYTES + 4);
+    const offset = round % 2 === 0 ? 0 : 1 + rng.int(3);
+    const bits = buf.subarray(offset, offset + SLOT_BITMAP_BYTES);
+    let on = rng.int(2) === 1;
+    for (let j = 0; j < CLUSTER_SLOTS;) {
+      const len = 1 + rng.int(rng.int(2) === 0 ? 8 : 600);
+      for (let k = j; k < Math.min(j + len, CLUSTER_SLOTS); k++) {
+        if (on) bits[k >> 3] |= 1 << (k & 7);
+      }
+      j += len;
+      on = !on;
+    }
+    const want: [number, number][] = [];
+    for (let j = 0; j < CLUSTER_SLOTS; j++) {
+      if (!slotBit(bits, j)) continue;
+      if (want.length > 0 && want[want.length - 1][1] === j - 1) want[want.length - 1][1] = j;
+      else want.push([j, j]);
+    }
+    const n = createNode(A, NodeFlags.MASTER, T0, { slots: bits, numSlots: bitmapCount(bits) });
+    assert.deepEqual(slotRanges(n), want, `round ${round}, offset ${offset}`);
+  }
 });
