@@ -151,7 +151,7 @@ function bitTarget(
     return { value, grown: true, created: true };
   }
   // dbUnshareStringValue's dbOverwrite: no signal, no event, not a change by itself.
-  if (value !== v) ctx.db.dict.set(key, value);
+  if (value !== v) ctx.db.overwrite(key, value);
   return { value, grown: value.length !== v.length, created: false };
 }
 

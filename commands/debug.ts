@@ -203,7 +203,7 @@ export function debugCommand(ctx: Ctx, argv: Uint8Array[]): void | Promise<void>
     case "quicklist/1":
     case "quicklist/n": {
       if (sub === "quicklist" && argc > 4) break;
-      const v = db.dict.get(latin1(argv[2]));
+      const v = db.peek(latin1(argv[2]));
       if (v === undefined) return reply.error(E.NO_SUCH_KEY);
       const want = sub === "listpack" ? "listpack" : "quicklist";
       if (encodingOf(server, v) !== want) {
@@ -355,7 +355,7 @@ function debugDigestValue(ctx: Ctx, argv: Uint8Array[]): void {
   for (let j = 2; j < argv.length; j++) {
     // Like Redis: no lookupKey, so logically expired keys still count.
     const key = latin1(argv[j]);
-    const v = db.dict.get(key);
+    const v = db.peek(key);
     reply.status(
       v === undefined ? ZERO_DIGEST_HEX : digestHex(valueDigest(v, db.expires.has(key))),
     );
@@ -376,7 +376,7 @@ function describe(v: Value): string {
  */
 function debugObject(ctx: Ctx, key: string): void {
   const { server, reply, db } = ctx;
-  const v = db.dict.get(key);
+  const v = db.peek(key);
   if (v === undefined) return reply.error(E.NO_SUCH_KEY);
   const o = rdbOptions(server.config);
   // createDumpPayload: type byte + object + 2 version bytes + 8 CRC bytes.

@@ -2,8 +2,9 @@
  * String commands (Redis 7.0 t_string.c): GET/SET and their variants, counters, ranges, LCS.
  *
  * A value is a binary string or a Uint8Array (keyspace/string_value.ts). SET and the other
- * commands that store an argument store `storedString(arg)` (a binary string unless large); INCR
- * & co store the number's text. What is written in place or tagged by identity is a Uint8Array:
+ * commands that store an argument store `storedValue(arg)`: a record of the value slab up to 63
+ * bytes (keyspace/value_slab.ts; GET and MGET copy it into the reply from there), else a binary
+ * string unless large; INCR & co store the number's text. What is written in place or tagged by identity is a Uint8Array:
  * APPEND grows values inside an over-allocated buffer (as sds does), tracked in `growable`: a
  * buffer's current owner view is the only one that may extend into its spare tail, so a view
  * someone else still holds is never changed. Those values also report encoding "raw".
@@ -12,6 +13,7 @@
  */
 
 import { latin1, parseInt64, parseInt64Big } from "../protocol/bytes.ts";
+import { storedValue, valueSlab } from "../keyspace/value_slab.ts";
 import type { Db } from "../keyspace/db.ts";
 import {
   storedString,
@@ -248,9 +250,16 @@ function expireArgMs(
 // ---------------------------------------------------------------------------------------------
 // GET / SET family
 
+/** A small value's bytes from the value slab as a bulk reply (GET, MGET). */
+function replyFromSlab(reply: CommandContext["reply"], handle: number): void {
+  valueSlab.locate(handle);
+  reply.bulkRange(valueSlab.located, valueSlab.locatedStart, valueSlab.locatedEnd);
+}
+
 function get(ctx: CommandContext, argv: Uint8Array[]): void {
-  const v = ctx.db.lookupRead(latin1(argv[1]));
+  const v = ctx.db.lookupReadStored(latin1(argv[1]));
   if (v === undefined) ctx.reply.nil();
+  else if (typeof v === "number") replyFromSlab(ctx.reply, v);
   else if (typeof v === "string") ctx.reply.bulkBinary(v);
   else if (v instanceof Uint8Array) ctx.reply.bulk(v);
   else ctx.reply.error(E.WRONGTYPE);
@@ -363,7 +372,7 @@ function setGeneric(
   // SETKEY_ALREADY_EXIST): one access.
   db.set(
     key,
-    storedString(value),
+    storedValue(value),
     (flags & F_KEEPTTL) !== 0 || whenMs !== -1,
     (flags & (F_NX | F_XX)) === 0,
   );
@@ -389,7 +398,7 @@ function extendedExpireMs(ctx: CommandContext, ext: ExtArgs, name: string): numb
 function set(ctx: CommandContext, argv: Uint8Array[]): void {
   if (argv.length === 3) {
     const key = latin1(argv[1]);
-    ctx.db.set(key, storedString(argv[2]));
+    ctx.db.set(key, storedValue(argv[2]));
     ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
     ctx.reply.ok();
     return;
@@ -407,7 +416,7 @@ function setnx(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.int(0);
     return;
   }
-  ctx.db.add(key, storedString(argv[2]));
+  ctx.db.add(key, storedValue(argv[2]));
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   ctx.reply.int(1);
 }
@@ -421,7 +430,7 @@ function setexGeneric(
   const whenMs = expireArgMs(ctx, argv[2], seconds, true, name);
   if (whenMs === null) return;
   const key = latin1(argv[1]);
-  ctx.db.set(key, storedString(argv[3]), true);
+  ctx.db.set(key, storedValue(argv[3]), true);
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   ctx.db.setExpireUnchecked(key, whenMs);
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key);
@@ -438,7 +447,7 @@ function getset(ctx: CommandContext, argv: Uint8Array[]): void {
     ctx.reply.error(E.WRONGTYPE);
     return;
   }
-  ctx.db.set(key, storedString(argv[2]));
+  ctx.db.set(key, storedValue(argv[2]));
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
 }
 
@@ -482,8 +491,9 @@ function mget(ctx: CommandContext, argv: Uint8Array[]): void {
   const reply = ctx.reply;
   reply.array(argv.length - 1);
   for (let i = 1; i < argv.length; i++) {
-    const v = ctx.db.lookupRead(latin1(argv[i]));
-    if (typeof v === "string") reply.bulkBinary(v);
+    const v = ctx.db.lookupReadStored(latin1(argv[i]));
+    if (typeof v === "number") replyFromSlab(reply, v);
+    else if (typeof v === "string") reply.bulkBinary(v);
     else if (v instanceof Uint8Array) reply.bulk(v);
     else reply.nil();
   }
@@ -502,7 +512,7 @@ function mset(ctx: CommandContext, argv: Uint8Array[]): void {
 function setPairs(db: Db, argv: Uint8Array[]): void {
   for (let i = 1; i < argv.length; i += 2) {
     const key = latin1(argv[i]);
-    db.set(key, storedString(argv[i + 1]));
+    db.set(key, storedValue(argv[i + 1]));
     db.notifier.notifyKeyspaceEvent(NOTIFY_STRING, "set", key);
   }
 }

@@ -32,8 +32,9 @@ import {
   restoredLru,
   touchedLru,
 } from "./lru.ts";
-import { keyBytes, stringBytes } from "./object_size.ts";
+import { keyBytes, stringBytes, stringKeyBytes } from "./object_size.ts";
 import { KeyTable } from "./key_table.ts";
+import { unslab, valueSlab } from "./value_slab.ts";
 
 /** Field (binary string) -> value, held as string values are (keyspace/string_value.ts). */
 export type HashValue = Hash;
@@ -41,6 +42,17 @@ export type SetValue = MemberSet;
 /** A list's elements are held as string values are (keyspace/string_value.ts). */
 export type ListValue = Deque<string | Uint8Array>;
 export type Value = string | Uint8Array | ListValue | HashValue | SetValue | ZSet | Stream;
+/**
+ * What the key table holds for a key: a value, or the handle of a small string value held in the
+ * value slab (keyspace/value_slab.ts). Only the key space and the few readers of its table
+ * (RDB, snapshots, DEBUG DIGEST) see handles: every lookup hands out the value (`unslab`).
+ */
+export type Stored = Value | number;
+
+/** The length of a small string value, held as a binary string or in the slab. */
+function smallLength(s: string | number): number {
+  return typeof s === "number" ? valueSlab.length(s) : s.length;
+}
 export type TypeName = "string" | "list" | "hash" | "set" | "zset" | "stream";
 
 export function typeName(v: Value): TypeName {
@@ -139,7 +151,7 @@ export class Db {
    * it in the robj): one lookup finds both (keyspace/key_table.ts says why not two Maps).
    * Swapped with another Db's by SWAPDB (`swapWith`).
    */
-  dict = new KeyTable<Value>();
+  dict = new KeyTable<Stored>();
   /** Absolute expiry time in ms since the epoch, for keys that have one. */
   expires = new Map<string, number>();
   /**
@@ -261,12 +273,31 @@ export class Db {
    * family, OBJECT, MEMORY USAGE).
    */
   lookup(key: string, touch = true): Value | undefined {
+    const s = this.lookupStored(key, touch);
+    return typeof s === "number" ? valueSlab.string(s) : s;
+  }
+
+  /**
+   * `lookup`, handing out what the table holds: a small string value may be a slab handle
+   * (keyspace/value_slab.ts), valid until the key's value next changes. For GET, which copies
+   * the bytes into its reply at once.
+   */
+  lookupStored(key: string, touch = true): Stored | undefined {
     if (this.expireIfNeeded(key)) return undefined;
     const dict = this.dict;
     const i = dict.find(key);
     if (i < 0) return undefined;
     if (touch) this.touchAt(i);
     return dict.valueAt(i);
+  }
+
+  /**
+   * A key's value as the table holds it now, expired or not, with no access recorded (DEBUG
+   * DIGEST-VALUE, DEBUG OBJECT: Redis reads the dict directly there).
+   */
+  peek(key: string): Value | undefined {
+    const s = this.dict.get(key);
+    return s === undefined ? undefined : unslab(s);
   }
 
   /** lookupKey's updateLFU / LRU_CLOCK(): the key was accessed now. */
@@ -313,7 +344,13 @@ export class Db {
 
   /** As `lookup`, counting keyspace hits and misses (for read commands). */
   lookupRead(key: string, touch = true): Value | undefined {
-    const v = this.lookup(key, touch);
+    const s = this.lookupReadStored(key, touch);
+    return typeof s === "number" ? valueSlab.string(s) : s;
+  }
+
+  /** As `lookupStored`, counting keyspace hits and misses (GET). */
+  lookupReadStored(key: string, touch = true): Stored | undefined {
+    const v = this.lookupStored(key, touch);
     if (v === undefined) {
       this.notifier.notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key);
       this.stats.misses++;
@@ -322,7 +359,7 @@ export class Db {
   }
 
   exists(key: string): boolean {
-    return this.lookup(key) !== undefined;
+    return this.lookupStored(key) !== undefined;
   }
 
   /**
@@ -332,14 +369,14 @@ export class Db {
    * up in this command (setKey's SETKEY_ALREADY_EXIST, dbOverwrite after a lookupKeyWrite), so
    * its LFU counter rises once per command as in Redis.
    */
-  set(key: string, value: Value, keepTtl = false, touch = true): void {
+  set(key: string, value: Stored, keepTtl = false, touch = true): void {
     if (this.expires.size !== 0 && this.expires.has(key)) this.expireIfNeeded(key);
     if (this.observer !== null) this.observer.beforeChange(key);
     const dict = this.dict;
     const h = dict.hash(key); // once: a new key's insert reuses it
     const i = dict.findHashed(key, h);
     const created = i < 0;
-    let old: Value | undefined;
+    let old: Stored | undefined;
     if (created) {
       dict.setPosAt(dict.insertHashed(key, h, value, this.newKeyField()), this.indexKey(key));
     } else {
@@ -348,12 +385,19 @@ export class Db {
       if (touch) this.touchAt(i);
       dict.setValueAt(i, value);
     }
-    if (typeof old === "string" && typeof value === "string") {
-      // One string value for another under the same key: only the value's part of the charge
-      // changes (keyspace/object_size.ts keyBytes), SET's and MSET's common case.
-      this.chargedBytes += stringBytes(value.length) - stringBytes(old.length);
+    if (
+      (typeof old === "string" || typeof old === "number") &&
+      (typeof value === "string" || typeof value === "number")
+    ) {
+      // One small string value for another under the same key: only the value's part of the
+      // charge changes (keyspace/object_size.ts keyBytes), SET's and MSET's common case.
+      this.chargedBytes += stringBytes(smallLength(value)) - stringBytes(smallLength(old));
+      if (typeof old === "number") valueSlab.free(old);
     } else {
-      if (old !== undefined) this.chargedBytes -= this.chargeOf(key, old);
+      if (old !== undefined) {
+        this.chargedBytes -= this.chargeOf(key, old);
+        if (typeof old === "number") valueSlab.free(old);
+      }
       this.account(key, value);
     }
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
@@ -364,7 +408,7 @@ export class Db {
   }
 
   /** Add a key that does not exist (caller checked): dbAdd, with its `new` event. */
-  add(key: string, value: Value): void {
+  add(key: string, value: Stored): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     this.dict.setPosAt(this.dict.insert(key, value, this.newKeyField()), this.indexKey(key));
     this.account(key, value);
@@ -398,7 +442,10 @@ export class Db {
   overwrite(key: string, value: Value): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     const old = this.dict.get(key);
-    if (old !== undefined) this.chargedBytes -= this.chargeOf(key, old);
+    if (old !== undefined) {
+      this.chargedBytes -= this.chargeOf(key, old);
+      if (typeof old === "number") valueSlab.free(old);
+    }
     this.dict.set(key, value);
     this.account(key, value);
   }
@@ -419,7 +466,7 @@ export class Db {
       // Gone, or listed twice (deleted and added again, then changed): charged once.
       if (i < 0 || !dict.unmarkAt(i)) continue;
       const v = dict.valueAt(i);
-      if (typeof v === "string") continue;
+      if (typeof v === "string" || typeof v === "number") continue;
       const old = chargeFor(v);
       if (old === undefined) continue;
       const c = keyBytes(key, v);
@@ -429,14 +476,19 @@ export class Db {
     this.recharge = [];
   }
 
-  /** The charge last added for `key` holding `v`. */
-  private chargeOf(key: string, v: Value): number {
+  /** The charge last added for `key` holding `v` (a slab value: as its binary string). */
+  private chargeOf(key: string, v: Stored): number {
+    if (typeof v === "number") return stringKeyBytes(key, valueSlab.length(v));
     if (typeof v === "string") return keyBytes(key, v);
     return chargeFor(v) ?? keyBytes(key, v);
   }
 
   /** Add the charge of `key` now holding `v`. */
-  private account(key: string, v: Value): void {
+  private account(key: string, v: Stored): void {
+    if (typeof v === "number") {
+      this.chargedBytes += stringKeyBytes(key, valueSlab.length(v));
+      return;
+    }
     const c = keyBytes(key, v);
     if (typeof v !== "string") setChargeFor(v, c);
     this.chargedBytes += c;
@@ -444,7 +496,7 @@ export class Db {
 
   /** Delete a key; true if it existed (and was not expired). */
   delete(key: string): boolean {
-    if (this.lookup(key) === undefined) return false;
+    if (this.lookupStored(key) === undefined) return false;
     this.removeKey(key);
     this.keyChanged(key);
     return true;
@@ -523,7 +575,8 @@ export class Db {
     return s.length - 1;
   }
 
-  private removeKey(key: string): void {
+  /** Remove a key; its slab record is freed unless `freeValue` is false (RENAME moved it). */
+  private removeKey(key: string, freeValue = true): void {
     if (this.observer !== null) this.observer.beforeChange(key);
     const dict = this.dict;
     const i = dict.find(key);
@@ -533,6 +586,7 @@ export class Db {
     const stored = dict.keyAt(i);
     this.chargedBytes -= this.chargeOf(key, v);
     dict.deleteAt(i);
+    if (typeof v === "number" && freeValue) valueSlab.free(v);
     if (this.expires.size !== 0) this.expires.delete(key);
     const slot = slotOfKey(key);
     const s = this.slots[slot];
@@ -604,7 +658,7 @@ export class Db {
     this.dict.setPosAt(this.dict.insert(dst, v, field), this.indexKey(dst));
     this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", dst);
     if (ttl !== undefined) this.expires.set(dst, ttl);
-    this.removeKey(src);
+    this.removeKey(src, false);
     this.account(dst, v);
     this.keyChanged(src);
     this.keyChanged(dst);
@@ -628,6 +682,7 @@ export class Db {
     for (const k of this.blockingKeys.keys()) {
       if (this.dict.get(k) instanceof Stream) streams.push(k);
     }
+    for (const v of this.dict.values()) if (typeof v === "number") valueSlab.free(v);
     this.dict.clear();
     this.expires.clear();
     this.slots.fill(undefined);

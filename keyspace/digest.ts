@@ -12,7 +12,8 @@ import { Deque } from "./deque.ts";
 import { ZSet } from "./zset.ts";
 import { MemberSet } from "./member_set.ts";
 import { MAX_ID, Stream, ZERO_ID } from "./stream.ts";
-import type { Value } from "./db.ts";
+import type { Stored, Value } from "./db.ts";
+import { unslab } from "./value_slab.ts";
 import type { KeyValues } from "./key_table.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 
@@ -203,7 +204,7 @@ export function datasetDigest(
  * running digest, then XORs in each of its keys' digests.
  */
 export function datasetDigestAll(
-  dbs: readonly { id: number; dict: KeyValues<Value>; expires: Map<string, number> }[],
+  dbs: readonly { id: number; dict: KeyValues<Stored>; expires: Map<string, number> }[],
 ): Uint8Array {
   const final = new Uint8Array(20);
   const aux = new Uint8Array(4);
@@ -214,7 +215,7 @@ export function datasetDigestAll(
     for (const [key, v] of db.dict) {
       const d = new Uint8Array(20);
       mixDigest(d, binaryBytes(key));
-      xorDigest(final, continueDigest(d, v, db.expires.has(key)));
+      xorDigest(final, continueDigest(d, unslab(v), db.expires.has(key)));
     }
   }
   return final;

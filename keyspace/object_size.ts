@@ -127,3 +127,8 @@ function streamBytes(s: Stream, samples: number): number {
 export function keyBytes(key: string, v: unknown, samples = 5): number {
   return KEY_ENTRY_BYTES + stringBytes(key.length) + valueBytes(v, samples);
 }
+
+/** `keyBytes` of `key` holding a binary string of `valueLength` chars. */
+export function stringKeyBytes(key: string, valueLength: number): number {
+  return KEY_ENTRY_BYTES + stringBytes(key.length) + stringBytes(valueLength);
+}

@@ -1,6 +1,8 @@
 /**
- * The two forms a string value (TYPE "string") takes in the keyspace, and the helpers every
- * reader and writer of string values shares.
+ * The two forms a string value (TYPE "string") takes when handed out by the keyspace, and the
+ * helpers every reader and writer of string values shares. (Inside the key table, a small value
+ * SET and its family stored is a record of the value slab instead, keyspace/value_slab.ts; every
+ * lookup hands it out as the binary string below.)
  *
  * - A JS "binary string" (one char per byte, 0-255, as keys are: protocol/bytes.ts `latin1`):
  *   what a command stores for a small request argument (SET, MSET, GETSET, ... and INCR's

@@ -33,7 +33,8 @@ import {
   writeSourceKey,
 } from "../protocol/rdb_file.ts";
 import { writeLength } from "../protocol/rdb_object.ts";
-import type { Db, Value } from "../keyspace/db.ts";
+import type { Db, Stored } from "../keyspace/db.ts";
+import { unslab } from "../keyspace/value_slab.ts";
 import { writeFunctionLoad, writeKeyCommands, writeSelectDb } from "./aof_rewrite.ts";
 
 /** Where the bytes go, in order (a file's writeSync, or a test's array). */
@@ -117,7 +118,9 @@ export class RdbSnapshot {
     }
   }
 
-  private writeEntry(i: number, key: string, v: Value): void {
+  private writeEntry(i: number, key: string, stored: Stored): void {
+    // Serialized now: a slab value's record may be reused once its key changes.
+    const v = unslab(stored);
     if (this.selected !== i) {
       if (this.commands) writeSelectDb(this.w, this.ids[i]);
       else if (!this.headed[i]) writeDbHeader(this.w, this.ids[i], this.dbs[i]);

@@ -3,6 +3,7 @@ import { Hash } from "../keyspace/hash.ts";
 import { MemberSet } from "../keyspace/member_set.ts";
 import { RdbSnapshot } from "./snapshot.ts";
 import { Db, type Value } from "../keyspace/db.ts";
+import { storedValue, unslab } from "../keyspace/value_slab.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { Stream } from "../keyspace/stream.ts";
@@ -31,7 +32,7 @@ function canon(db: Db): Map<string, string> {
     if (v instanceof Stream) return `x:${v.length}`;
     return `z:${[...v].map(([m, s]) => `${m}=${s}`).sort().join(",")}`;
   };
-  for (const [k, v] of db.dict) out.set(k, `${show(v)} ttl=${db.expires.get(k) ?? -1}`);
+  for (const [k, v] of db.dict) out.set(k, `${show(unslab(v))} ttl=${db.expires.get(k) ?? -1}`);
   return out;
 }
 
@@ -40,7 +41,13 @@ function populate(db: Db, rnd: Prng, n: number): void {
     const key = `k${i}`;
     switch (rnd.int(5)) {
       case 0:
-        db.add(key, enc.encode(`v${rnd.int(1000)}`));
+        // Half of them in the value slab, whose records later writes reuse.
+        db.add(
+          key,
+          rnd.chance(0.5)
+            ? storedValue(enc.encode(`v${rnd.int(1000)}`))
+            : enc.encode(`v${rnd.int(1000)}`),
+        );
         break;
       case 1:
         db.add(key, Deque.from([enc.encode("a"), enc.encode(`${rnd.int(100)}`)]));
@@ -84,10 +91,10 @@ function mutate(db: Db, rnd: Prng, keyCount: number, fresh: { n: number }): void
       db.delete(key);
       return;
     case 2:
-      db.set(key, enc.encode("set-again"));
+      db.set(key, storedValue(enc.encode(`set-again ${rnd.int(1000)}`)));
       return;
     case 3:
-      db.add(`new${fresh.n++}`, enc.encode("born later"));
+      db.add(`new${fresh.n++}`, storedValue(enc.encode(`born later ${rnd.int(1000)}`)));
       return;
     case 4:
       if (v !== undefined) db.setExpire(key, NOW_MS + 5_000_000);

@@ -22,7 +22,8 @@ import {
   writeObject,
   writeString,
 } from "./rdb_object.ts";
-import type { Db, Value } from "../keyspace/db.ts";
+import type { Db, Stored, Value } from "../keyspace/db.ts";
+import { unslab } from "../keyspace/value_slab.ts";
 import type { KeyValues } from "../keyspace/key_table.ts";
 import { REDIS_VERSION } from "../server/version.ts";
 
@@ -42,7 +43,8 @@ export const RDB_OPCODE = {
 
 /** The keyspace a file is written from (a Db or anything with its two maps). */
 export interface RdbSource {
-  dict: KeyValues<Value>;
+  /** Values, or small string values' slab handles (keyspace/value_slab.ts). */
+  dict: KeyValues<Stored>;
   expires: Map<string, number>;
   /** A key's RDB_OPCODE_IDLE seconds / RDB_OPCODE_FREQ counter, -1 for none (keyspace/db.ts). */
   rdbIdleSec?(key: string): number;
@@ -156,13 +158,13 @@ export function writeSourceKey(
   w: ByteWriter,
   src: RdbSource,
   key: string,
-  value: Value,
+  value: Stored,
   o: RdbOptions,
 ): void {
   writeKeyValue(
     w,
     key,
-    value,
+    unslab(value),
     src.expires.get(key),
     o,
     src.rdbIdleSec?.(key) ?? -1,

@@ -207,6 +207,18 @@ export class Reply {
     this.crlf();
   }
 
+  /** A bulk string of `src[start, end)`, with no view made (GET of a value in the value slab). */
+  bulkRange(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.prefixInt(36, n);
+    if (this.len + n > this.buf.length) this.ensure(n);
+    const b = this.buf;
+    let o = this.len;
+    for (let i = start; i < end; i++) b[o++] = src[i];
+    this.len = o;
+    this.crlf();
+  }
+
   /**
    * A bulk string from a binary string (one char per byte): keys, members, and string values
    * held as binary strings (GET's hot path), written straight into the buffer with no
