@@ -234,6 +234,8 @@ function configResetstat(ctx: Ctx): void {
   st.failedCalls = 0;
   st.netInputBytes = 0;
   st.netOutputBytes = 0;
+  st.readsProcessed = 0;
+  st.writesProcessed = 0;
   server.db.stats.hits = 0;
   server.db.stats.misses = 0;
   server.db.stats.expiredKeys = 0;

@@ -4,7 +4,7 @@ import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { replyHelp } from "./connection.ts";
 import { defWithScriptFlags, numkeysKeys, withEngine } from "./scripting.ts";
-import { LOAD_TIMEOUT_MS } from "../scripting/script_engine.ts";
+import { LOAD_TIMEOUT_MS } from "../scripting/script_client.ts";
 import { flagNames } from "../scripting/shebang.ts";
 import { createFunctionsPayload, parseFunctionsPayload } from "../scripting/function_dump.ts";
 import { globMatch } from "../keyspace/glob.ts";

@@ -60,22 +60,6 @@ function install(stubs: CommandDef[], real: CommandDef[]): void {
   }
 }
 
-/**
- * `def` runs only once `prepare` has resolved (a module its handler needs, imported on first
- * use): `call`, EXEC and scripts wait for it exactly as for a family's import.
- */
-export function lazyPrepared(def: CommandDef, prepare: () => Promise<void>): CommandDef {
-  let loading: Promise<void> | null = null;
-  const load = (): Promise<void> =>
-    loading ??= prepare().then(() => {
-      def.load = undefined;
-      pending.delete(load);
-    });
-  def.load = load;
-  pending.add(load);
-  return def;
-}
-
 /** Is some family still not imported? */
 export function lazyCommandsPending(): boolean {
   return pending.size !== 0;

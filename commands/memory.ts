@@ -10,7 +10,6 @@ import { importFullGc } from "../server/process_memory.ts";
 import * as E from "./errors.ts";
 import { replyHelp } from "./connection.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
-import { lazyPrepared } from "./lazy_commands.ts";
 import type { ClientsPort, DatabasesPort } from "../server/server_ports.ts";
 import type {
   MaxmemoryPort,
@@ -123,11 +122,17 @@ let purgeGc: (() => void) | null = null;
 /**
  * MEMORY PURGE: Redis asks jemalloc to release dirty pages; our garbage is V8's, so this runs a
  * full collection. +OK as Redis without jemalloc answers, also when the runtime offers no gc.
- * The collection is imported before the first one runs (`lazyPrepared` below).
+ * The collection is imported with this family, before its first command runs
+ * (`importPurgeGc`, commands/small_family_defs.ts).
  */
 function memoryPurge(ctx: Ctx): void {
   purgeGc?.();
   ctx.reply.ok();
+}
+
+/** Import the collection MEMORY PURGE runs (with this family, commands/small_family_defs.ts). */
+export function importPurgeGc(): Promise<void> {
+  return importFullGc().then((gc) => void (purgeGc = gc));
 }
 
 const MEMORY_HELP = [
@@ -152,10 +157,7 @@ export const memoryCommands: CommandDef[] = [
     subcommands: [
       fromTable("memory|doctor", memoryDoctor),
       fromTable("memory|malloc-stats", memoryMallocStats),
-      lazyPrepared(
-        fromTable("memory|purge", memoryPurge),
-        () => importFullGc().then((gc) => void (purgeGc = gc)),
-      ),
+      fromTable("memory|purge", memoryPurge),
       fromTable("memory|stats", memoryStats),
       fromTable("memory|usage", memoryUsageCmd),
       fromTable("memory|help", (ctx) => replyHelp(ctx, MEMORY_HELP)),

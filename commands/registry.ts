@@ -5,12 +5,7 @@ import { transactionCommands } from "./transactions.ts";
 import { connectionCommands } from "./connection.ts";
 import { infoCommands } from "./info_defs.ts";
 import { configCommands } from "./config.ts";
-import { serverCommands } from "./server.ts";
-import { persistenceCommands } from "./persistence.ts";
 import { debugCommands } from "./debug_defs.ts";
-import { shutdownCommands } from "./shutdown.ts";
-import { slowlogCommands } from "./slowlog.ts";
-import { memoryCommands } from "./memory.ts";
 import { stringCommands } from "./strings.ts";
 import { keyCommands } from "./keys.ts";
 import { listCommands } from "./list_defs.ts";
@@ -19,11 +14,9 @@ import { setCommands } from "./set_defs.ts";
 import { zsetCommands } from "./zset_defs.ts";
 import { clusterCommands } from "./cluster_defs.ts";
 import { dumpCommands } from "./dump.ts";
-import { replicationCommands } from "./replication.ts";
 import { migrateCommands } from "./migrate_defs.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
-import { pubsubCommands } from "./pubsub.ts";
 import { monitorCommands } from "./monitor.ts";
 import { bitmapCommands } from "./bitmap_defs.ts";
 import { hyperloglogCommands } from "./hyperloglog_defs.ts";
@@ -32,8 +25,17 @@ import { sortCommands } from "./sort_defs.ts";
 import { streamCommands } from "./stream_defs.ts";
 import { aclCommands } from "./acl_defs.ts";
 import { commandCommands } from "./command.ts";
-import { latencyCommands } from "./latency.ts";
-import { moduleCommands } from "./module.ts";
+import {
+  latencyCommands,
+  memoryCommands,
+  moduleCommands,
+  persistenceCommands,
+  pubsubCommands,
+  replicationCommands,
+  serverCommands,
+  shutdownCommands,
+  slowlogCommands,
+} from "./small_family_defs.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...transactionCommands,

@@ -4,7 +4,7 @@ import { lower, parseInt64 } from "../protocol/bytes.ts";
 import * as E from "./errors.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
 import { replyHelp } from "./connection.ts";
-import { NOSCRIPT, sha1hex } from "../scripting/script_engine.ts";
+import { NOSCRIPT, sha1hex } from "../scripting/script_client.ts";
 import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
 import type { ScriptsPort } from "../scripting/scripts_port.ts";
 import type { MonitorsPort, PersistencePort, ScriptsHost } from "./command_host.ts";

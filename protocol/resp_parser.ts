@@ -71,6 +71,26 @@ export class RespParser {
     return this.buf.length - this.pos + (this.big ? this.bigFilled : 0);
   }
 
+  /**
+   * A request has begun and is not complete: bytes of it are pending, or some of its arguments
+   * were parsed already (they are no longer counted in `pendingBytes`).
+   */
+  midRequest(): boolean {
+    return this.argv !== null || this.big !== null || this.buf.length > this.pos;
+  }
+
+  /**
+   * The input not parsed yet is `unparsedBuffer()` from `unparsedStart()` on; -1 while a request
+   * is half-parsed. For reading ahead only (keyspace/prefetch.ts): nothing is consumed.
+   */
+  unparsedStart(): number {
+    return this.argv === null && this.big === null ? this.pos : -1;
+  }
+
+  unparsedBuffer(): Uint8Array {
+    return this.buf;
+  }
+
   feed(chunk: Uint8Array): void {
     if (this.failed || chunk.length === 0) return;
     if (this.big !== null) {

@@ -197,3 +197,21 @@ Deno.test("length lines read by the one-scan fast path parse as the general path
     }
   }
 });
+
+Deno.test("midRequest: a request begun in an earlier chunk, even when all its bytes so far were parsed", () => {
+  const p = new RespParser();
+  const enc = new TextEncoder();
+  assert.equal(p.midRequest(), false);
+  // Cut right after a whole argument: nothing is pending, but ZADD waits for its last two.
+  p.feed(enc.encode("*4\r\n$4\r\nZADD\r\n$1\r\nz\r\n"));
+  assert.equal(p.next(), null);
+  assert.equal(p.pendingBytes(), 0);
+  assert.equal(p.midRequest(), true);
+  p.feed(enc.encode("$1\r\n1\r\n$1\r\na\r\n"));
+  assert.ok(p.next() !== null);
+  assert.equal(p.next(), null);
+  assert.equal(p.midRequest(), false);
+  p.feed(enc.encode("*1\r\n$4\r\nPI"));
+  assert.equal(p.next(), null);
+  assert.equal(p.midRequest(), true);
+});

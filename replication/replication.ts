@@ -39,6 +39,7 @@ import { loadRdb, standardAux, writeRdbAll } from "../protocol/rdb_file.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { lower } from "../protocol/bytes.ts";
 import { REDIS_VERSION } from "../server/version.ts";
+import { every, type Ticker } from "../server/ticker.ts";
 
 const ZERO_ID = "0".repeat(40);
 
@@ -137,7 +138,7 @@ export class Replication {
   private readonly woff = new WeakMap<Client, number>();
   private readonly waiters = new Set<WaitWaiter>();
   private getAckScheduled = false;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: Ticker | null = null;
   private cronLoops = 0;
   private limits: OutputLimits;
   private limitsSource = "";
@@ -156,7 +157,7 @@ export class Replication {
 
   /** Start the cron; apply the `replicaof` directive (standalone mode). */
   start(): void {
-    if (this.timer === null) this.timer = setInterval(() => this.cron(), 1000);
+    if (this.timer === null) this.timer = every(1000, () => this.cron());
     const rof = this.server.config.getString("replicaof").trim();
     if (rof !== "" && this.server.cluster === null) {
       const [h, p] = rof.split(/\s+/);
@@ -165,7 +166,7 @@ export class Replication {
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    this.timer?.stop();
     this.timer = null;
     this.link?.stop();
     this.link = null;

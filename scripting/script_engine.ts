@@ -10,10 +10,7 @@
  * and the others mark it failing; we keep the node reachable and only refuse commands).
  */
 
-import { sha1 } from "../keyspace/digest.ts";
-import { toHex } from "../server/sha256.ts";
-import { Client } from "../server/client.ts";
-import { RespParser } from "../protocol/resp_parser.ts";
+import type { Client } from "../server/client.ts";
 import { formatDouble17g } from "../protocol/bytes.ts";
 import { lookupCommand } from "../server/dispatch.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
@@ -46,19 +43,14 @@ import { scriptCall, writeDenial } from "./script_call.ts";
 import { callWrapped, checkInt, luaBError, luaError } from "./lua_stdlib.ts";
 import { readRegistration } from "./register_function.ts";
 import { importOnFirstUse } from "../server/lazy_import.ts";
+import { newScriptClient, sha1hex } from "./script_client.ts";
 
 /** Instructions between two runs of the count hook (Redis: 100000). */
 const HOOK_INSTRUCTIONS = 100_000;
 /** While a script is past the busy threshold, let the event loop turn at least this often. */
 const BUSY_YIELD_INTERVAL_MS = 10;
 
-export const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
-
 const te = new TextEncoder();
-
-export function sha1hex(bytes: Uint8Array): string {
-  return toHex(sha1(bytes));
-}
 
 /**
  * One cached EVAL script: its compiled function (a registry reference), flags and body length
@@ -70,9 +62,6 @@ export interface CachedScript {
   ref: number;
   flags: ScriptFlags;
 }
-
-/** FUNCTION LOAD's time limit (Redis's LOAD_TIMEOUT_MS). */
-export const LOAD_TIMEOUT_MS = 500;
 
 export class ScriptEngine {
   /** The VM eval scripts run in, the VM of function libraries (two, as in Redis), the active one. */
@@ -101,12 +90,13 @@ export class ScriptEngine {
   /** Stats for INFO: scripts run, and time spent. */
   evalCalls = 0;
 
-  constructor(readonly server: CommandHost, private readonly version: string) {
-    this.scriptClient = new Client(0, "", "", server.now(), new RespParser(), server.db);
-    this.scriptClient.authenticated = true;
-    this.scriptClient.inExec = true;
-    this.scriptClient.name = "";
-    this.scriptClient.reply.onError = (msg) => server.recordError(msg);
+  /** `scriptClient`: the one scripting/scripts_shell.ts's `Scripts` holds from the start. */
+  constructor(
+    readonly server: CommandHost,
+    private readonly version: string,
+    scriptClient: Client = newScriptClient(server),
+  ) {
+    this.scriptClient = scriptClient;
   }
 
   /**

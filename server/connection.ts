@@ -15,6 +15,7 @@ import type { Client } from "./client.ts";
 import { type OutputClass, type OutputLimitState, overOutputLimits } from "./output_limits.ts";
 import { unmapIpv4 } from "../cluster/ip.ts";
 import { IDLE_READ_BYTES, ReadBuffer } from "./read_buffer.ts";
+import { prefetchPipelinedKeys } from "../keyspace/prefetch.ts";
 
 /** Flush mid-batch when this much reply is pending, to bound the output buffer. */
 const FLUSH_AT = 1024 * 1024;
@@ -151,6 +152,7 @@ class OutputWriter {
         // A replica's output is the replication stream (replication/master.ts writes it).
         if (!client.isReplica) {
           server.stats.netOutputBytes += out.length;
+          server.stats.writesProcessed++;
           this.inFlight = out.length;
           // writeAll inlined: one promise per write on the request path.
           let off = await this.conn.write(out);
@@ -226,11 +228,13 @@ export async function serveConnection(
         if (await carried === null) break;
       } else {
         const buf = readBuf.buf;
+        server.stats.readsProcessed++;
         const n = await conn.read(buf);
         if (n === null) break;
         server.stats.netInputBytes += n;
+        const continues = client.parser.midRequest();
         client.parser.feed(buf.subarray(0, n));
-        readBuf.filled(n);
+        readBuf.filled(n, continues);
       }
       const waiting = runInputBatch(
         client,
@@ -292,6 +296,7 @@ async function waitWatchingPeer(
   let carried = carriedReads.get(client);
   carriedReads.delete(client);
   while (!settled) {
+    if (carried === undefined) server.stats.readsProcessed++;
     const read = carried ?? conn.read(buf).catch(() => null).then((n) => {
       if (n !== null) {
         server.stats.netInputBytes += n;
@@ -330,6 +335,9 @@ function processInput(
   conn: Deno.Conn,
   writer: OutputWriter,
 ): Promise<void> | undefined {
+  // The keys of a pipelined batch are read ahead together (keyspace/prefetch.ts).
+  const parser = client.parser;
+  prefetchPipelinedKeys(client.db.dict, parser.unparsedBuffer(), parser.unparsedStart());
   for (;;) {
     const r = client.parser.next();
     if (r === null) return undefined;

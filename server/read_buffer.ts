@@ -7,7 +7,11 @@
  * taken from the process's shared pool (protocol/buffer_pool.ts); a read that fills that is
  * followed by reads into 64 KiB (a big bulk argument or a deep pipeline arriving, as Redis reads
  * a big argument's remainder at once). A read that fits the small buffer goes back to it: a
- * pipelining client keeps its 16 KiB, a client that went quiet gives it back.
+ * pipelining client keeps its 16 KiB, a client that went quiet gives it back. A read that only
+ * finishes a request an earlier read began does not go back: it is the tail of a batch bigger
+ * than the small buffer (16 pipelined ZADDs of redis-benchmark are 1,152 B), and waiting for the
+ * next such batch with 1 KiB would split every one of them into two reads, two parses and two
+ * reply writes (Redis reads up to PROTO_IOBUF_LEN each time, networking.c readQueryFromClient).
  *
  * The bytes of a read are copied by the parser (protocol/resp_parser.ts feed()) before `filled`
  * is called, so a buffer given back is no longer referenced.
@@ -34,9 +38,11 @@ export class ReadBuffer {
 
   /**
    * After a read of `n` bytes into `buf` (already fed to the parser): a full read grows the next
-   * one, a read that fits the small buffer goes back to it, a short read into 64 KiB to 16 KiB.
+   * one, a read that fits the small buffer goes back to it unless it `continues` a request an
+   * earlier read began (the parser was in the middle of one), a short read into 64 KiB goes
+   * to 16 KiB.
    */
-  filled(n: number): void {
+  filled(n: number, continues = false): void {
     const buf = this.buf;
     if (n === buf.length) {
       if (buf === this.small) this.buf = takeBuffer();
@@ -44,7 +50,7 @@ export class ReadBuffer {
         giveBuffer(buf);
         this.buf = new Uint8Array(this.bigBytes);
       }
-    } else if (n <= this.small.length) {
+    } else if (n <= this.small.length && !continues) {
       if (buf !== this.small) {
         giveBuffer(buf);
         this.buf = this.small;

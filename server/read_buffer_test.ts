@@ -49,3 +49,27 @@ Deno.test("ReadBuffer: the 16 KiB buffer comes from the shared pool and goes bac
   assert.equal(pooledBuffers(), before + 1, "a closed connection gives its 16 KiB back");
   assert.equal(r.buf.length, IDLE_READ_BYTES);
 });
+
+Deno.test("ReadBuffer: a read that finishes a request an earlier read began keeps the 16 KiB buffer", () => {
+  // 16 pipelined ZADDs of redis-benchmark (1,152 B): the first read fills the small buffer, the
+  // second brings the rest. The next batch must be read whole, not split again at 1 KiB.
+  const r = new ReadBuffer();
+  const small = r.buf;
+  r.filled(IDLE_READ_BYTES);
+  const mid = r.buf;
+  assert.equal(mid.length, READ_BYTES);
+  r.filled(128, true);
+  assert.equal(r.buf, mid, "the tail of a batch bigger than the small buffer keeps 16 KiB");
+  r.filled(1152);
+  assert.equal(r.buf, mid, "the next batch arrives in one read");
+  r.filled(128);
+  assert.equal(r.buf, small, "a small read that starts afresh goes back to the small buffer");
+  r.filled(100, true);
+  assert.equal(r.buf, small, "a continuing read into the small buffer stays there");
+  r.filled(IDLE_READ_BYTES);
+  r.filled(READ_BYTES);
+  assert.equal(r.buf.length, BIG_READ_BYTES);
+  r.filled(10, true);
+  assert.equal(r.buf.length, READ_BYTES, "a short continuing read into 64 KiB goes to 16 KiB");
+  r.release();
+});

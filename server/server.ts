@@ -30,7 +30,7 @@ import { type LoadingState, loadRdbIncrementally } from "../persistence/rdb_load
 import { joinDir } from "../persistence/files.ts";
 import { rdbOptions } from "../commands/dump.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
-import { ScriptEngine } from "../scripting/script_engine.ts";
+import { Scripts } from "../scripting/scripts_shell.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
 import { allOutputLimits, type OutputClass, type OutputLimits } from "./output_limits.ts";
 import { Tracking } from "./tracking.ts";
@@ -63,6 +63,7 @@ import type { ClusterHost } from "../cluster/cluster_host.ts";
 import type { CommandHost, ScriptsHost } from "../commands/command_host.ts";
 import type { ReplicationServerHost } from "../replication/replication_host.ts";
 import { importOnFirstUse } from "./lazy_import.ts";
+import { every, type Ticker } from "./ticker.ts";
 
 export type { CommandStat, ServerStats, SlowlogEntry } from "./server_ports.ts";
 
@@ -122,6 +123,8 @@ export class Server
     failedCalls: 0,
     netInputBytes: 0,
     netOutputBytes: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
   };
   readonly commandStats = new Map<string, CommandStat>();
   /** Error replies per error code (INFO errorstats); at most 128 codes, as Redis. */
@@ -166,7 +169,7 @@ export class Server
   /** CLIENT PAUSE and a manual failover's pause (cluster/write_pause.ts; checked by dispatch). */
   readonly clientPause: WritePause;
   /** The Lua VM and script cache (EVAL, FUNCTION). */
-  readonly scripts: ScriptEngine;
+  readonly scripts: Scripts;
   /** maxmemory: used memory, eviction, OOM refusals (server/maxmemory.ts). */
   readonly maxmemory: Maxmemory;
   /** Set while the dataset loads at start: commands without the `loading` flag get -LOADING. */
@@ -183,7 +186,8 @@ export class Server
   /** TLS clients accepted before the node serves (start() releases them; see there). */
   private heldTlsConns: Deno.Conn[] | null = [];
   private nextClientId = 1;
-  private timers: ReturnType<typeof setInterval>[] = [];
+  /** The crons (server/ticker.ts: not Deno's timers, which cost an idle node ~3 MiB). */
+  private timers: Ticker[] = [];
   private stopped = false;
   readonly now: () => number;
   /** XState inspection callback for the cluster actors (visualizer), if any. */
@@ -248,7 +252,7 @@ export class Server
     // checkClientPauseTimeoutAndReturnIfPaused).
     this.clientPause.onChange = () => this.setExpireOnAccess(!this.replication.isReplica);
     this.replication = new Replication(this);
-    this.scripts = new ScriptEngine(this, REDIS_VERSION);
+    this.scripts = new Scripts(this, REDIS_VERSION);
     this.maxmemory = new Maxmemory(this);
     this.maxmemory.configure();
     this.persistence = new RdbPersistence({
@@ -729,22 +733,22 @@ export class Server
     // serverCron's active expiry: hz times per second, 25% of a tick's time at most.
     const hz = Math.max(1, Math.min(500, this.config.getNumber("hz")));
     const tickMs = 1000 / hz;
-    this.timers.push(setInterval(() => {
+    this.timers.push(every(tickMs, () => {
       // Not while clients are paused: the dataset must stay still (Redis 7.0).
       if (
         this.activeExpireEnabled && this.scripts.running === null &&
         this.clientPause.untilMs === 0 && !this.debugKnobs.pauseCron
       ) this.activeExpireCycle(tickMs / 4);
-    }, tickMs));
+    }));
     // serverCron's save-point check and the AOF's writes, fsyncs and rewrites (every 100 ms).
     this.updateLruClock();
-    this.timers.push(setInterval(() => {
+    this.timers.push(every(100, () => {
       if (this.debugKnobs.pauseCron) return; // DEBUG PAUSE-CRON
       this.updateLruClock();
       this.persistence.cron();
       this.aof.cron();
       this.tracking.cron();
-    }, 100));
+    }));
   }
 
   /**
@@ -809,7 +813,7 @@ export class Server
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.stop();
     this.replication.stop();
     for (const l of this.listeners) {
       try {

@@ -24,6 +24,10 @@ export interface ServerStats {
   failedCalls: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** Reads from clients' sockets (stat_total_reads_processed, readQueryFromClient). */
+  readsProcessed: number;
+  /** Reply writes to clients (stat_total_writes_processed, writeToClient). */
+  writesProcessed: number;
 }
 
 export interface CommandStat {

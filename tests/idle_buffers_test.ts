@@ -65,3 +65,48 @@ Deno.test("pipelined batches of every size between the read buffers' sizes arriv
     await node.stop();
   }
 });
+
+Deno.test("a pipelined batch bigger than the small read buffer is read whole once the connection has seen one (INFO total_reads_processed)", async () => {
+  const node = await startNode();
+  const c = await RespClient.connect(node.port);
+  try {
+    // redis-benchmark -P 16 -r 100000 ZADD: 16 requests of 72 B, 1,152 B a batch.
+    const zadd = (i: number): string => {
+      const score = String(i).padStart(12, "0");
+      const member = `element:${String(i * 7).padStart(12, "0")}`;
+      return `*4\r\n$4\r\nZADD\r\n$6\r\nmyzset\r\n$12\r\n${score}\r\n$20\r\n${member}\r\n`;
+    };
+    const batch = (b: number): string =>
+      Array.from({ length: 16 }, (_, i) => zadd(b * 16 + i)).join("");
+    assert.ok(batch(0).length > IDLE_READ_BYTES && batch(0).length < 2 * IDLE_READ_BYTES);
+    const send = async (b: number): Promise<void> => {
+      await c.writeRaw(enc.encode(batch(b)));
+      for (let i = 0; i < 16; i++) assert.deepEqual(await c.readValue(), { type: "int", value: 1 });
+    };
+    // ZADD's and INFO's modules are imported at their first use (a batch waiting on that writes
+    // the replies before it first): imported before counting.
+    assert.equal(await c.call("ZADD", "other", "1", "a"), 1);
+    await c.call("INFO", "stats");
+    // The first batches: a read that began while INFO's import was awaited went into a buffer of
+    // its own, then one that fills the idle buffer and is read in two.
+    await send(0);
+    await send(1);
+    const stats = node.server.stats;
+    // A write is counted before its bytes go out; a read as it starts, so the read of the next
+    // batch may or may not be counted yet when the replies are in: one either way at each end.
+    const reads0 = stats.readsProcessed, writes0 = stats.writesProcessed;
+    for (let b = 2; b <= 11; b++) await send(b);
+    const reads = stats.readsProcessed - reads0;
+    assert.ok(reads >= 9 && reads <= 11, `${reads} reads for 10 batches`);
+    assert.equal(stats.writesProcessed - writes0, 10);
+    // INFO shows the counts as it ran: its own read, not yet its reply's write.
+    const info = String(await c.call("INFO", "stats"));
+    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)\r\n`).exec(info)![1]);
+    assert.equal(field("total_writes_processed"), stats.writesProcessed - 1);
+    const infoReads = field("total_reads_processed");
+    assert.ok(infoReads === stats.readsProcessed || infoReads === stats.readsProcessed - 1);
+  } finally {
+    c.close();
+    await node.stop();
+  }
+});

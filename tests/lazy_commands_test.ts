@@ -1,6 +1,8 @@
 /**
  * Command families imported on first use (commands/lazy_commands.ts: lists, hashes, sets, sorted
- * sets, streams, geo, cluster, HyperLogLog, bitmaps, DEBUG, ACL, SORT, MIGRATE, INFO). On a fresh node (its own process, nothing
+ * sets, streams, geo, cluster, HyperLogLog, bitmaps, DEBUG, ACL, SORT, MIGRATE, INFO, and
+ * commands/small_family_defs.ts's MEMORY, LATENCY, SLOWLOG, Pub/Sub, replication, persistence,
+ * MODULE, SHUTDOWN and the server family). On a fresh node (its own process, nothing
  * imported), the first command of a family answers as redis-server 7.0.15 does: pipelined first
  * in a batch (the batch keeps its order), from a script (which cannot wait), and inside
  * MULTI/EXEC (the transaction stays one unit). The definitions the table holds before the import
@@ -34,6 +36,7 @@ import { hashCommands as hashStubs } from "../commands/hash_defs.ts";
 import { setCommands as setStubs } from "../commands/set_defs.ts";
 import { zsetCommands as zsetStubs } from "../commands/zset_defs.ts";
 import { infoCommands as infoStubs } from "../commands/info_defs.ts";
+import * as smallStubs from "../commands/small_family_defs.ts";
 
 const canon = (v: RespValue | null) => v === null ? "(none)" : show(v);
 
@@ -73,6 +76,13 @@ Deno.test({
         ["SISMEMBER", "st", "m"],
         ["ZUNIONSTORE", "zu", "1", "z"],
         ["LRANGE", "l", "0", "-1"],
+        ["PUBLISH", "ch", "m"],
+        ["DBSIZE"],
+        ["LATENCY", "LATEST"],
+        ["MODULE", "LIST"],
+        ["SLOWLOG", "RESET"],
+        ["MEMORY", "PURGE"],
+        ["WAIT", "0", "0"],
       ];
       assert.deepEqual(
         (await pipelined(a, cmds)).map(canon),
@@ -212,6 +222,21 @@ Deno.test("lazy families: the table's definitions carry the modules' own metadat
     [setStubs, (await import("../commands/sets.ts")).setCommands],
     [zsetStubs, (await import("../commands/zsets.ts")).zsetCommands],
     [infoStubs, (await import("../commands/info.ts")).infoCommands],
+    [smallStubs.memoryCommands, (await import("../commands/memory.ts")).memoryCommands],
+    [smallStubs.latencyCommands, (await import("../commands/latency.ts")).latencyCommands],
+    [smallStubs.slowlogCommands, (await import("../commands/slowlog.ts")).slowlogCommands],
+    [smallStubs.pubsubCommands, (await import("../commands/pubsub.ts")).pubsubCommands],
+    [
+      smallStubs.replicationCommands,
+      (await import("../commands/replication.ts")).replicationCommands,
+    ],
+    [
+      smallStubs.persistenceCommands,
+      (await import("../commands/persistence.ts")).persistenceCommands,
+    ],
+    [smallStubs.moduleCommands, (await import("../commands/module.ts")).moduleCommands],
+    [smallStubs.shutdownCommands, (await import("../commands/shutdown.ts")).shutdownCommands],
+    [smallStubs.serverCommands, (await import("../commands/server.ts")).serverCommands],
   ];
   for (const [stubs, real] of pairs) {
     assert.deepEqual(

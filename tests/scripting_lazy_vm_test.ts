@@ -2,12 +2,15 @@
  * The Lua VM is made on first use (an idle node holds none): the first script of a node runs
  * inside a transaction as one unit, and DEBUG RELOAD of an RDB holding function libraries on a
  * node that never ran a script loads them (the other first-use paths, a restart from dump.rdb or
- * an AOF and a replica's full sync, are in scripting_persistence_test.ts).
+ * an AOF and a replica's full sync, are in scripting_persistence_test.ts). The script engine's
+ * module too is imported on first use (scripting/scripts_shell.ts): the commands that do not need
+ * the VM answer before it as redis-server 7.0.15 does.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RespClient, spawnNode } from "./harness.ts";
+import { pipelined, RespClient, spawnNode } from "./harness.ts";
+import { show, withSpawnedNodeAndRedis } from "./compare.ts";
 
 const LIB = "#!lua name=counters\n" +
   "redis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)";
@@ -60,5 +63,26 @@ Deno.test({
       await a.stop();
       await b.stop();
     }
+  },
+});
+
+Deno.test({
+  name: "lazy script engine: SCRIPT EXISTS / KILL / FLUSH before the engine is imported, as Redis",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withSpawnedNodeAndRedis(async (a, b) => {
+      const sha = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3";
+      // Nothing here needs the VM but EVALSHA (which imports the engine and answers NOSCRIPT).
+      const cmds = [
+        ["SCRIPT", "EXISTS", sha, sha],
+        ["SCRIPT", "KILL"],
+        ["SCRIPT", "FLUSH"],
+        ["EVALSHA", sha, "0"],
+        ["SCRIPT", "KILL"],
+        ["SCRIPT", "EXISTS", sha],
+      ];
+      assert.deepEqual((await pipelined(a, cmds)).map(show), (await pipelined(b, cmds)).map(show));
+    });
   },
 });

@@ -23,6 +23,18 @@ interface InfoModule {
 
 const ROOT = new URL("../", import.meta.url);
 
+/** Run `script` with `deno eval` in the repository; what it printed, as JSON. */
+async function evalJson(script: string): Promise<unknown> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
 /** The modules `deno run cli.ts` loads before the node starts: cli.ts's code edges, followed. */
 async function startGraph(): Promise<Set<string>> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -67,9 +79,24 @@ Deno.test("a node's start loads no module it imports on first use, and no npm or
     "commands/command_docs_text.ts",
     "commands/info.ts",
     "server/info.ts",
+    "commands/memory.ts",
+    "server/memory_overhead.ts",
+    "commands/latency.ts",
+    "commands/slowlog.ts",
+    "commands/pubsub.ts",
+    "commands/replication.ts",
+    "commands/persistence.ts",
+    "commands/module.ts",
+    "commands/shutdown.ts",
+    "commands/server.ts",
     // The cluster (cluster-enabled yes only), and INFO's role without the cluster state's code.
     "cluster/cluster.ts",
     "cluster/state.ts",
+    // The script engine (scripting/scripts_shell.ts imports it on first use) and its Lua glue.
+    "scripting/script_engine.ts",
+    "scripting/lua_runtime.ts",
+    "scripting/lua_reply.ts",
+    "scripting/script_call.ts",
     // The Lua engine's sources, TLS, the GC helper, and cli.ts's other programs.
     "scripting/lua_prelude.ts",
     "scripting/lua_libraries.ts",
@@ -106,13 +133,37 @@ Deno.test("a node parses the command table's key specs on its first key lookup, 
     await node.stop();
     console.log(JSON.stringify(parsed));
   `;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
   // At start, after SET/GET/COMMAND COUNT (ACL checks of the default user), after GETKEYS.
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [false, false, true]);
+  assert.deepEqual(await evalJson(script), [false, false, true]);
+});
+
+Deno.test("an idle node arms no Deno timer: its crons are server/ticker.ts tickers", async () => {
+  // In a process of its own. A Deno timer, even one never fired, costs a process ~3 MiB of RSS
+  // (server/ticker.ts). Timers armed by the test's own client (tests/) are not the node's.
+  const url = (path: string) => JSON.stringify(new URL(path, ROOT).href);
+  const script = `
+    const armed = [];
+    for (const name of ["setTimeout", "setInterval"]) {
+      const orig = globalThis[name];
+      globalThis[name] = (...args) => {
+        const caller = new Error().stack.split("\\n")[2] ?? "";
+        if (!caller.includes("/tests/")) armed.push(name + " " + caller.trim());
+        return orig(...args);
+      };
+    }
+    const { RespClient, startNode } = await import(${url("tests/harness.ts")});
+    const node = await startNode({ save: "", appendonly: "no" });
+    const c = await RespClient.connect(node.port);
+    await c.call("PING");
+    await c.call("GET", "k");
+    // Some cron ticks (100 ms, and the replication cron's 1 s).
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    await Atomics.waitAsync(cell, 0, 0, 1200).value;
+    c.close();
+    await node.stop();
+    console.log(JSON.stringify(armed));
+    // A timer the node left armed must not keep this process alive.
+    Deno.exit(0);
+  `;
+  assert.deepEqual(await evalJson(script), []);
 });
