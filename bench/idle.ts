@@ -1,18 +1,26 @@
 /**
  * `deno task bench --mode idle`: what an idle node and an idle connection cost, ours beside a real
- * `redis-server` (standalone, fresh processes): RSS after a 2 s settle with no client, and the RSS
- * growth per connection with --idle-conns connections open (each has sent one PING and read its
- * PONG, so the server holds a served, idle client), 1 s after the last one.
+ * `redis-server` (standalone, fresh processes): RSS after a 2 s settle with no client and again
+ * IDLE_LATER_MS after the start (ours grows by a few MiB in its first idle seconds: the crons'
+ * code compiled, the heap before its first collections), and the RSS growth per connection from
+ * there with --idle-conns connections open (each has sent one PING and read its PONG, so the
+ * server holds a served, idle client), 1 s after the last one.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { rssKiB } from "./proc_stats.ts";
 import { type Proc, start, stop } from "./procs.ts";
 
+/** When the second idle reading is taken, after the start. */
+const IDLE_LATER_MS = 30_000;
+
 export interface IdleConnResult {
   conns: number;
   redisIdleRssKiB: number;
   oursIdleRssKiB: number;
+  /** IDLE_LATER_MS after the start, still with no client. */
+  redisIdleLaterRssKiB: number;
+  oursIdleLaterRssKiB: number;
   redisBytesPerConn: number;
   oursBytesPerConn: number;
 }
@@ -39,15 +47,17 @@ async function openIdle(port: number, n: number): Promise<Deno.Conn[]> {
 async function measure(
   kind: "ours" | "redis",
   n: number,
-): Promise<{ idle: number; perConn: number }> {
+): Promise<{ idle: number; idleLater: number; perConn: number }> {
   const p: Proc = await start(kind, false, true, { maxclients: String(n + 100) });
   const conns: Deno.Conn[] = [];
   try {
     await sleep(2000);
     const idle = rssKiB(p.pid);
+    await sleep(IDLE_LATER_MS - 2000);
+    const idleLater = rssKiB(p.pid);
     conns.push(...await openIdle(p.port, n));
     await sleep(1000);
-    return { idle, perConn: ((rssKiB(p.pid) - idle) * 1024) / n };
+    return { idle, idleLater, perConn: ((rssKiB(p.pid) - idleLater) * 1024) / n };
   } finally {
     for (const c of conns) {
       try {
@@ -65,6 +75,8 @@ export async function measureIdleConns(conns: number): Promise<IdleConnResult> {
     conns,
     redisIdleRssKiB: redis.idle,
     oursIdleRssKiB: ours.idle,
+    redisIdleLaterRssKiB: redis.idleLater,
+    oursIdleLaterRssKiB: ours.idleLater,
     redisBytesPerConn: redis.perConn,
     oursBytesPerConn: ours.perConn,
   };
@@ -74,7 +86,11 @@ export function idleConnText(r: IdleConnResult): string {
   const mib = (k: number) => (k / 1024).toFixed(1);
   return [
     "\n== idle: RSS of a node with no client, and per idle connection (standalone) ==",
-    `idle node RSS: redis ${mib(r.redisIdleRssKiB)} MiB, ours ${mib(r.oursIdleRssKiB)} MiB`,
+    `idle node RSS, 2 s / ${IDLE_LATER_MS / 1000} s after the start: redis ${
+      mib(r.redisIdleRssKiB)
+    } / ${mib(r.redisIdleLaterRssKiB)} MiB, ours ${mib(r.oursIdleRssKiB)} / ${
+      mib(r.oursIdleLaterRssKiB)
+    } MiB`,
     `RSS per idle connection (${r.conns} open): redis ${
       (r.redisBytesPerConn / 1024).toFixed(1)
     } KiB, ours ${(r.oursBytesPerConn / 1024).toFixed(1)} KiB, ratio ${
