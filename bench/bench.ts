@@ -40,7 +40,7 @@
 
 import { parseToolArgs } from "../manager/tool_args.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { rssKiB } from "./proc_stats.ts";
+import { cpuMs, rssKiB } from "./proc_stats.ts";
 import { benchmarkRows } from "./redis_benchmark.ts";
 import { loadKeys, start, stop } from "./procs.ts";
 import { measureReshard, type ReshardResult } from "./reshard.ts";
@@ -125,7 +125,21 @@ async function dbsize(port: number): Promise<number> {
 
 interface ModeResult {
   mode: string;
-  rows: { test: string; redis: number; ours: number; ratio: number }[];
+  /**
+   * Requests/s, and each server's CPU time (user + system) per request during its run, in us,
+   * which says whether a difference is the server's own work. `cpuRatio` is Redis's over ours:
+   * like `ratio`, 1.0 is Redis's figure. On a 2-core machine shared with the client both move
+   * from run to run (one test's ratio measured 0.63 and 1.05 in two runs of one tree).
+   */
+  rows: {
+    test: string;
+    redis: number;
+    ours: number;
+    ratio: number;
+    redisCpuUs: number;
+    oursCpuUs: number;
+    cpuRatio: number;
+  }[];
   memory: { keys: number; redisRssKiB: number; oursRssKiB: number; ratio: number };
 }
 
@@ -153,11 +167,25 @@ async function runMode(mode: "standalone" | "cluster" | "aof"): Promise<ModeResu
       const warm = String(Math.max(1000, Math.floor(Number(values.requests) / 10)));
       await benchmark(redis.port, t, warm);
       await benchmark(ours.port, t, warm);
+      const n = Number(values.requests);
+      const r0 = cpuMs(redis.pid) ?? NaN;
       const a = await benchmark(redis.port, t);
+      const redisCpuUs = ((cpuMs(redis.pid) ?? NaN) - r0) * 1000 / n;
+      const o0 = cpuMs(ours.pid) ?? NaN;
       const b = await benchmark(ours.port, t);
+      const oursCpuUs = ((cpuMs(ours.pid) ?? NaN) - o0) * 1000 / n;
       for (const [name, rps] of a) {
         const o = b.get(name) ?? 0;
-        result.rows.push({ test: name, redis: rps, ours: o, ratio: o / rps });
+        result.rows.push({
+          test: name,
+          redis: rps,
+          ours: o,
+          ratio: o / rps,
+          // One test name per run (-t t), so the run's CPU is that test's.
+          redisCpuUs,
+          oursCpuUs,
+          cpuRatio: redisCpuUs / oursCpuUs,
+        });
       }
     }
   } finally {
@@ -324,12 +352,14 @@ if (values.json) {
       `\n== ${r.mode}: redis-benchmark -n ${values.requests} -c ${values.clients} -P ${values.pipeline} ==`,
     );
     console.log(
-      "test".padEnd(36) + "redis rps".padStart(12) + "ours rps".padStart(12) + "ratio".padStart(8),
+      "test".padEnd(36) + "redis rps".padStart(12) + "ours rps".padStart(12) + "ratio".padStart(8) +
+        " | CPU us/req: redis".padStart(21) + "ours".padStart(7) + "ratio".padStart(7),
     );
     for (const row of r.rows) {
       console.log(
         row.test.padEnd(36) + row.redis.toFixed(0).padStart(12) + row.ours.toFixed(0).padStart(12) +
-          row.ratio.toFixed(2).padStart(8),
+          row.ratio.toFixed(2).padStart(8) + row.redisCpuUs.toFixed(2).padStart(21) +
+          row.oursCpuUs.toFixed(2).padStart(7) + row.cpuRatio.toFixed(2).padStart(7),
       );
     }
     const m = r.memory;
