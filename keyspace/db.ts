@@ -274,7 +274,7 @@ export class Db {
    */
   lookup(key: string, touch = true): Value | undefined {
     const s = this.lookupStored(key, touch);
-    return typeof s === "number" ? valueSlab.string(s) : s;
+    return unslab(s);
   }
 
   /**
@@ -345,7 +345,7 @@ export class Db {
   /** As `lookup`, counting keyspace hits and misses (for read commands). */
   lookupRead(key: string, touch = true): Value | undefined {
     const s = this.lookupReadStored(key, touch);
-    return typeof s === "number" ? valueSlab.string(s) : s;
+    return unslab(s);
   }
 
   /** As `lookupStored`, counting keyspace hits and misses (GET). */
