@@ -171,6 +171,18 @@ interface SimListenerEntry {
   readonly owner: string;
   readonly addr: BusAddr;
   readonly onAccept: (link: BusLink) => void;
+  /** The taps of the host view that listened (`SimBusNetwork.tappedHost`), or null. */
+  readonly taps: SimLinkTaps | null;
+}
+
+/**
+ * What a test or the simulator sees of every packet of a host's links
+ * (`SimBusNetwork.tappedHost`): `sent` after a send that returned true (a dropped packet too),
+ * `received` just before the link's onPacket gets the packet.
+ */
+export interface SimLinkTaps {
+  readonly sent: (packet: Uint8Array) => void;
+  readonly received: (packet: Uint8Array) => void;
 }
 
 export class SimBusNetwork {
@@ -223,6 +235,20 @@ export class SimBusNetwork {
       this.hosts.set(identity, h);
     }
     return h;
+  }
+
+  /**
+   * `host(identity)` with `taps` on every link it makes (connected or accepted through this
+   * view): the links hold the one `taps` object, where a wrapper per link cost a link object and
+   * a closure per packet handler, for each of the N^2 links of an N-node cluster. `connect`
+   * resolves as an async wrapper around `host(identity).connect` would (same microtask turns).
+   */
+  tappedHost(identity: string, taps: SimLinkTaps): BusNetwork {
+    const h = this.host(identity) as SimHost;
+    return {
+      listen: (host, port, onAccept) => h.listen(host, port, onAccept, taps),
+      connect: async (host, port, timeoutMs) => await h.connect(host, port, timeoutMs, taps),
+    };
   }
 
   setLatency(latency: SimLatency): void {
@@ -480,12 +506,17 @@ export class SimBusNetwork {
 class SimHost implements BusNetwork {
   constructor(private readonly net: SimBusNetwork, readonly identity: string) {}
 
-  listen(host: string, port: number, onAccept: (link: BusLink) => void): Promise<BusListener> {
+  listen(
+    host: string,
+    port: number,
+    onAccept: (link: BusLink) => void,
+    taps: SimLinkTaps | null = null,
+  ): Promise<BusListener> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       return Promise.reject(new RangeError(`bad port ${port}`));
     }
     const addr = { host, port: port === 0 ? this.net.ephemeralPort() : port };
-    const entry: SimListenerEntry = { owner: this.identity, addr, onAccept };
+    const entry: SimListenerEntry = { owner: this.identity, addr, onAccept, taps };
     if (!this.net.addListener(entry)) {
       return Promise.reject(new Error(`listen on ${host}:${port} failed: address in use`));
     }
@@ -502,7 +533,12 @@ class SimHost implements BusNetwork {
     });
   }
 
-  connect(host: string, port: number, timeoutMs: number): Promise<BusLink> {
+  connect(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    taps: SimLinkTaps | null = null,
+  ): Promise<BusLink> {
     const net = this.net;
     if (!(timeoutMs > 0)) {
       return Promise.reject(new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`));
@@ -541,7 +577,15 @@ class SimHost implements BusNetwork {
           return;
         }
         const clientAddr = { host: hostOf(from), port: net.ephemeralPort() };
-        const client = new SimLink(net, net.newLinkId(), from, clientAddr, listener.addr, rng);
+        const client = new SimLink(
+          net,
+          net.newLinkId(),
+          from,
+          clientAddr,
+          listener.addr,
+          rng,
+          taps,
+        );
         const server = new SimLink(
           net,
           net.newLinkId(),
@@ -549,6 +593,7 @@ class SimHost implements BusNetwork {
           listener.addr,
           clientAddr,
           net.forkRandom(),
+          listener.taps,
         );
         client.peer = server;
         server.peer = client;
@@ -590,10 +635,16 @@ class SimLink implements BusLink {
   private closeNotified = false;
   private packetHandler: ((packet: Uint8Array) => void) | null = null;
   private closeHandler: ((reason: string) => void) | null = null;
-  /** Arrived, not yet handed to onPacket. */
-  private readonly inbox: InboxItem[] = [];
-  /** Reached a blackhole on the way here; they arrive (in order, before newer ones) on heal. */
-  private held: InboxItem[] = [];
+  /**
+   * Arrived, not yet handed to onPacket; null when none (a link per pair of nodes: an empty
+   * array with the backing store of its last packets would be kept for every one).
+   */
+  private inbox: InboxItem[] | null = null;
+  /**
+   * Reached a blackhole on the way here; they arrive (in order, before newer ones) on heal. Null
+   * when none.
+   */
+  private held: InboxItem[] | null = null;
   private releaseScheduled = false;
   private pumpScheduled = false;
   /** Bytes sent by this end and not yet taken by the peer's onPacket (or discarded). */
@@ -609,6 +660,7 @@ class SimLink implements BusLink {
     readonly localAddr: BusAddr,
     readonly remoteAddr: BusAddr,
     readonly rng: Prng,
+    private readonly taps: SimLinkTaps | null,
   ) {}
 
   get closed(): boolean {
@@ -620,7 +672,7 @@ class SimLink implements BusLink {
   }
   set onPacket(fn: ((packet: Uint8Array) => void) | null) {
     this.packetHandler = fn;
-    if (fn !== null && this.inbox.length > 0) this.schedulePump();
+    if (fn !== null && this.inbox !== null) this.schedulePump();
   }
 
   get onClose(): ((reason: string) => void) | null {
@@ -649,6 +701,7 @@ class SimLink implements BusLink {
     if (drop) {
       net.stats.dropped++;
       net.note(`drop link ${this.id} ${packet.length}B`);
+      this.taps?.sent(packet);
       return true;
     }
     // The bytes themselves, not a copy: the link owns a sent packet (BusLink.send), and a packet
@@ -659,6 +712,7 @@ class SimLink implements BusLink {
     this.unackedBytes += packet.length;
     net.note(`send link ${this.id} ${packet.length}B eta ${at}`);
     net.schedule(at, () => this.peer.arrive(packet));
+    this.taps?.sent(packet);
     return true;
   }
 
@@ -682,10 +736,10 @@ class SimLink implements BusLink {
     }
     this.isClosed = true;
     this.closeReason = reason;
-    for (const item of this.inbox) if (item !== "fin") this.peer.ackBytes(item.length);
-    for (const item of this.held) if (item !== "fin") this.peer.ackBytes(item.length);
-    this.inbox.length = 0;
-    this.held = [];
+    for (const item of this.inbox ?? []) if (item !== "fin") this.peer.ackBytes(item.length);
+    for (const item of this.held ?? []) if (item !== "fin") this.peer.ackBytes(item.length);
+    this.inbox = null;
+    this.held = null;
     net.unregisterLink(this);
     net.note(`close link ${this.id}: ${reason}`);
     this.scheduleCloseNotify();
@@ -700,18 +754,18 @@ class SimLink implements BusLink {
       }
       return;
     }
-    if (this.held.length > 0 || !this.net.reachable(this.peer.owner, this.owner)) {
-      this.held.push(item);
+    if (this.held !== null || !this.net.reachable(this.peer.owner, this.owner)) {
+      (this.held ??= []).push(item);
       this.net.note(`hold link ${this.id} ${item === "fin" ? "FIN" : `${item.length}B`}`);
       return;
     }
-    this.inbox.push(item);
+    (this.inbox ??= []).push(item);
     this.pump();
   }
 
   /** After heal/rejoin: held arrivals come in one latency later, ahead of newer ones. */
   releaseHeld(): void {
-    if (this.held.length === 0 || this.releaseScheduled) return;
+    if (this.held === null || this.releaseScheduled) return;
     this.releaseScheduled = true;
     const net = this.net;
     net.schedule(net.clock.now() + net.drawLatency(this.peer.rng), () => {
@@ -719,8 +773,10 @@ class SimLink implements BusLink {
       if (this.isClosed) return;
       if (!net.reachable(this.peer.owner, this.owner)) return; // cut again meanwhile
       const items = this.held;
-      this.held = [];
-      for (const item of items) this.inbox.push(item);
+      this.held = null;
+      if (items === null) return;
+      const inbox = this.inbox ??= [];
+      for (const item of items) inbox.push(item);
       this.pump();
     });
   }
@@ -741,8 +797,9 @@ class SimLink implements BusLink {
 
   /** Hands queued arrivals to the handler in order; a FIN closes the link. */
   private pump(): void {
-    while (!this.isClosed && this.packetHandler !== null && this.inbox.length > 0) {
+    while (!this.isClosed && this.packetHandler !== null && this.inbox !== null) {
       const item = this.inbox.shift()!;
+      if (this.inbox.length === 0) this.inbox = null;
       if (item === "fin") {
         this.closeWith("connection closed by peer");
         return;
@@ -751,6 +808,7 @@ class SimLink implements BusLink {
       this.net.stats.delivered++;
       this.net.note(`deliver link ${this.id} ${item.length}B`);
       try {
+        this.taps?.received(item);
         this.packetHandler(item);
       } catch (e) {
         this.net.log(`sim link ${this.id}: onPacket handler threw: ${errText(e)}`);

@@ -565,3 +565,41 @@ Deno.test("bus sim: a cancelled event runs nothing and keeps the others' order",
   net.shutdown();
   assert.equal(net.schedule(20, () => ran.push("d")), null);
 });
+
+Deno.test("bus sim: a tapped host's links report each packet sent (dropped too) and received", async () => {
+  const { clock, net } = setup({ dropProbability: 1 });
+  const seen: string[] = [];
+  const taps = (who: string) => ({
+    sent: (p: Uint8Array) => seen.push(`${who} sent ${tagOf(p)}`),
+    received: (p: Uint8Array) => seen.push(`${who} received ${tagOf(p)}`),
+  });
+  let server: BusLink | null = null;
+  await net.tappedHost("b", taps("b")).listen("b", 1, (link) => server = link);
+  let client: BusLink | null = null;
+  net.tappedHost("a", taps("a")).connect("b", 1, 1000).then((l) => client = l);
+  for (let i = 0; i < 50 && client === null; i++) {
+    clock.increment(1);
+    await Promise.resolve();
+    await Promise.resolve();
+  }
+  const got: number[] = [];
+  server!.onPacket = (p) => {
+    seen.push(`b handler ${tagOf(p)}`);
+    got.push(tagOf(p));
+  };
+  client!.send(tagged(1)); // dropped: still tapped as sent, never received
+  net.setDropProbability(0);
+  client!.send(tagged(2));
+  server!.send(tagged(3)); // nobody handles it on a: not received yet
+  advance(clock, 10);
+  assert.deepEqual(got, [2]);
+  assert.deepEqual(seen, ["a sent 1", "a sent 2", "b sent 3", "b received 2", "b handler 2"]);
+  // A link of the plain host view is not tapped (its peer, accepted through b's, is).
+  const before = seen.length;
+  const plain = await connectSim(net, clock, "c", "b", 1);
+  server!.onPacket = (p) => seen.push(`b handler ${tagOf(p)}`); // the end b accepted from c
+  plain.send(tagged(4));
+  advance(clock, 10);
+  assert.deepEqual(seen.slice(before), ["b received 4", "b handler 4"]);
+  net.shutdown();
+});

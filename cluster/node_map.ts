@@ -276,3 +276,39 @@ export function valueAt<V extends object>(m: ReadonlyMap<string, V>, i: number):
   }
   return undefined;
 }
+
+/** Keys of a base Map whose records pass a test, by test (built once per base and test). */
+const matching = new WeakMap<ReadonlyMap<string, unknown>, Map<unknown, string[]>>();
+
+function matchingKeys<V>(base: ReadonlyMap<string, V>, test: (v: V) => boolean): string[] {
+  let byTest = matching.get(base);
+  if (byTest === undefined) {
+    byTest = new Map();
+    matching.set(base, byTest);
+  }
+  let keys = byTest.get(test);
+  if (keys === undefined) {
+    keys = [];
+    for (const [k, v] of base) if (test(v)) keys.push(k);
+    byTest.set(test, keys);
+  }
+  return keys;
+}
+
+/**
+ * Whether some record of `m` passes `test` (a function kept for the program's life: the base's
+ * answer is kept per test): the delta's records, then the base's keys that passed, unless the
+ * delta replaced them. About the delta's size, not N, once the base's keys are known.
+ */
+export function someValue<V extends object>(
+  m: ReadonlyMap<string, V>,
+  test: (v: V) => boolean,
+): boolean {
+  if (!(m instanceof NodeMap)) {
+    for (const v of m.values()) if (test(v)) return true;
+    return false;
+  }
+  for (const v of m.delta.values()) if (test(v)) return true;
+  for (const k of matchingKeys(m.base, test)) if (!m.delta.has(k)) return true;
+  return false;
+}

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { changedKeysBetween, inNodeMapBatch, NodeMap, valueAt, valuesOf } from "./node_map.ts";
+import {
+  changedKeysBetween,
+  inNodeMapBatch,
+  NodeMap,
+  someValue,
+  valueAt,
+  valuesOf,
+} from "./node_map.ts";
 import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
 import { Prng } from "./prng.ts";
 import {
@@ -149,4 +156,33 @@ Deno.test("node map: a batch sets into the map it made, and leaves every older m
       assert.deepEqual([...m.entries()], frozen);
     }
   }
+});
+
+Deno.test("node map: someValue answers as a walk over every record does (seeded puts)", () => {
+  const replica = (n: ClusterNode) => (n.flags & NodeFlags.SLAVE) !== 0;
+  const answers = new Set<boolean>();
+  for (let seed = 1; seed <= 30; seed++) {
+    const rng = new Prng(seed);
+    const nodes: ClusterNode[] = [];
+    for (let k = 0; k < 8; k++) {
+      nodes.push(createNode(ID(k), rng.int(4) === 0 ? NodeFlags.SLAVE : NodeFlags.MASTER, 1000));
+    }
+    let m: ReadonlyMap<string, ClusterNode> = NodeMap.with(
+      new Map(nodes.map((n) => [n.id, n])),
+      [],
+    );
+    for (let step = 0; step < 300; step++) {
+      // Flip a node between replica and master: replicas of the base get replaced in the delta.
+      const ids = [...m.keys()];
+      const n = m.get(ids[rng.int(ids.length)])!;
+      const flags = rng.int(6) === 0
+        ? (n.flags & ~NodeFlags.MASTER) | NodeFlags.SLAVE
+        : (n.flags & ~NodeFlags.SLAVE) | NodeFlags.MASTER;
+      m = NodeMap.with(m, [[n.id, { ...n, flags }]]);
+      const want = [...m.values()].some(replica);
+      assert.equal(someValue(m, replica), want, `seed ${seed} step ${step}`);
+      answers.add(want);
+    }
+  }
+  assert.deepEqual([...answers].sort(), [false, true]);
 });

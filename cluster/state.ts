@@ -17,7 +17,7 @@
  */
 
 import { SlotTable } from "./slot_table.ts";
-import { NodeMap } from "./node_map.ts";
+import { NodeMap, someValue } from "./node_map.ts";
 import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
 import { NodeFlags } from "./node_flags.ts";
 
@@ -89,6 +89,12 @@ export interface ClusterNode {
   readonly replOffset: number;
   readonly failReports: readonly FailureReport[];
 }
+
+/**
+ * The reports of a node nobody reported (shared by every such record: a record per pair of nodes
+ * held an empty array of its own, and the gossip of every packet reads its length).
+ */
+export const NO_FAIL_REPORTS: readonly FailureReport[] = Object.freeze([]);
 
 export type ClusterHealth = "ok" | "fail";
 
@@ -188,7 +194,7 @@ export function createNode(
     slots: NO_SLOTS,
     numSlots: 0,
     replOffset: 0,
-    failReports: [],
+    failReports: NO_FAIL_REPORTS,
     ...fields,
   };
 }
@@ -470,9 +476,13 @@ export function reassignSlots(
   return { ...s, nodes, slotOwner };
 }
 
+/** Whether some replica has a master (clusterNodeSetSlotBit's loop over the masters' replicas). */
 function mastersHaveReplicas(s: ClusterState): boolean {
-  for (const n of s.nodes.values()) if (isReplica(n) && n.masterId !== null) return true;
-  return false;
+  return someValue(s.nodes, isAttachedReplica);
+}
+
+function isAttachedReplica(n: ClusterNode): boolean {
+  return isReplica(n) && n.masterId !== null;
 }
 
 /** clusterDelSlot for many slots: unassigned slots are skipped. */

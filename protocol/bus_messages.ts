@@ -60,6 +60,7 @@ import {
   writeRawHeader,
 } from "./bus_header.ts";
 import { internedBytes } from "./bus_names.ts";
+import { zeroedPacketBytes } from "./bus_packet_slab.ts";
 
 // ---- Types ----
 
@@ -368,7 +369,7 @@ function writeExtension(out: Uint8Array, v: DataView, off: number, ext: PingExte
 export function encodeBusMessage(m: BusMessage): Uint8Array {
   const totlen = busMessageLength(m);
   checkUint("totlen", totlen, 0xffffffff);
-  const out = new Uint8Array(totlen);
+  const out = zeroedPacketBytes(totlen);
   const v = viewOf(out);
   const h = m.header;
   let type: number;

@@ -36,6 +36,7 @@
  */
 
 import { cpuUsage } from "node:process";
+import { setTimeout as delay } from "node:timers/promises";
 import { SIM_START_MS, SimWorld } from "./world.ts";
 import { CLUSTER_SLOTS, isMaster, myself, NodeFlags } from "../cluster/state.ts";
 import type { Violation } from "./safety.ts";
@@ -60,6 +61,11 @@ export interface ScaleOptions {
   failoverLimitMs: number;
   /** How often (simulated ms) the phase conditions are checked. */
   checkEveryMs: number;
+  /**
+   * Stop once every node knows every node (the join, the costly part at large N): the later
+   * phases are not run, and the result reports the heap after a forced collection.
+   */
+  joinOnly?: boolean;
   /** Progress lines (wall time, phase), or nothing. */
   progress?: (line: string) => void;
 }
@@ -235,7 +241,10 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     {
       let knowing = all.slice();
       let agreeing = all.slice();
-      while (knowing.length + agreeing.length > 0 && world.now() - t0 < opts.phaseLimitMs) {
+      while (
+        (knowing.length > 0 || (agreeing.length > 0 && !opts.joinOnly)) &&
+        world.now() - t0 < opts.phaseLimitMs
+      ) {
         await world.run(opts.checkEveryMs);
         if (knowing.length > 0) {
           knowing = knowing.filter((i) => !knowsAll(i));
@@ -260,6 +269,46 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
           }
         }
       }
+    }
+    if (opts.joinOnly) {
+      const kept = await heapAfterCollection();
+      log(
+        `join done: trace ${world.traceHash()}, after a forced collection ` +
+          `${(kept.heapUsed / 2 ** 20).toFixed(0)} MiB heap + ` +
+          `${(kept.external / 2 ** 20).toFixed(0)} MiB external, ` +
+          `${((kept.heapUsed + kept.external) / (n * n)).toFixed(0)} bytes per (ordered) pair` +
+          `${kept.collected ? "" : " (no collection: run with --v8-flags=--expose-gc)"}`,
+      );
+      const none = { windowMs: 0, messagesPerNodePerSec: 0, bytesPerNodePerSec: 0 };
+      return {
+        nodes: n,
+        masters: m,
+        replicas: n - m,
+        nodeTimeoutMs: opts.nodeTimeoutMs,
+        seed: opts.seed,
+        knowAllMs,
+        slotsAgreeMs,
+        okMs: -1,
+        replicasKnownMs: -1,
+        healthOkMs: -1,
+        nodesKnowingReplicas: 0,
+        traffic: { ...none, pingPongPerNodePerSec: 0, bytesPerMessage: 0 },
+        formula: redisGossipFormula(n, opts.nodeTimeoutMs),
+        failure: {
+          killed: -1,
+          failAllMs: -1,
+          promotedMs: -1,
+          agreedMs: -1,
+          mastersKnowingItsReplica: 0,
+        },
+        violations: [...world.monitor.violations],
+        wallMs: performance.now() - wall0,
+        cpuMs: cpuMs(cpu0),
+        rssBytes: kept.rss,
+        heapUsedBytes: kept.heapUsed,
+        simulatedMs: world.now() - SIM_START_MS,
+        trace: world.traceHash(),
+      };
     }
     const replicaOf = (i: number) => (i - m) % m;
     let okMs = -1;
@@ -416,6 +465,21 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   } finally {
     world.shutdown();
   }
+}
+
+/**
+ * The memory left after a full collection, when `gc` is exposed (`--v8-flags=--expose-gc`). The
+ * backing stores of dead ArrayBuffers are freed a moment after the collection (off the main
+ * thread): they are counted after a wall-clock pause and a second collection.
+ */
+async function heapAfterCollection(): Promise<Deno.MemoryUsage & { collected: boolean }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    await delay(200);
+    gc();
+  }
+  return { ...Deno.memoryUsage(), collected: gc !== undefined };
 }
 
 function cpuMs(since: ReturnType<typeof cpuUsage>): number {

@@ -48,7 +48,6 @@ import type { BusLink } from "../cluster/bus_network.ts";
 import { parseConfig, serializeConfig } from "../cluster/nodes_conf.ts";
 import { type BusMessage, decodeBusMessage } from "../protocol/bus.ts";
 import { SimDisk } from "./disk.ts";
-import { tapSends } from "./tap.ts";
 import { SafetyMonitor } from "./safety.ts";
 import { SimReplication } from "./replication.ts";
 import { NodeClock } from "./node_clock.ts";
@@ -343,42 +342,45 @@ export class SimWorld {
       state,
       // The link timers run on the world's clock: a step of this node's wall clock leaves them be.
       timerNowMs: () => this.clock.now(),
-      network: tapSends(this.net.host(slot.identity), (packet) => {
-        slot.sentPackets++;
-        slot.sentBytes += packet.length;
-        // Every packet here is the engine's encoding: only the few that need more than the
-        // header's fields are decoded whole (sim/packet_peek.ts).
-        const type = peekType(packet);
-        if (this.opts.onSent !== undefined || type === "FAIL" || type === "FAILOVER_AUTH_ACK") {
-          const d = decodeBusMessage(packet);
-          if (!d.ok) return;
-          this.countSent(slot, i, type);
-          this.opts.onSent?.(i, d.message);
-          this.monitor.packetSent(id, d.message, this.now(), node.state);
-        } else {
-          this.countSent(slot, i, type);
-          this.monitor.headerSent(id, peekFlags(packet), peekConfigEpoch(packet));
-        }
-        if (
-          type === "FAILOVER_AUTH_ACK" && this.faultsOn &&
-          this.hookRng.chance(this.opts.crashAfterVote ?? 0)
-        ) {
-          const power = this.hookRng.chance(0.5);
-          // Right after this turn's output is out, before anything else runs on the node.
-          queueMicrotask(() => {
-            if (this.slots[i].node !== node) return;
-            this.crash(i, power);
-            this.hookCrashes.push(i);
-          });
-        }
-      }, (packet) => {
-        const type = peekType(packet);
-        const failing = (type === "PING" || type === "PONG" || type === "MEET") &&
-            (peekFlags(packet) & NodeFlags.MASTER)
-          ? peekGossipFlagged(packet, NodeFlags.PFAIL | NodeFlags.FAIL)
-          : NO_NAMES;
-        const sender = failing.length > 0 ? peekSender(packet) : "";
-        this.monitor.packetReceivedFields(id, sender, failing, this.now(), node.state);
+      network: this.net.tappedHost(slot.identity, {
+        sent: (packet) => {
+          slot.sentPackets++;
+          slot.sentBytes += packet.length;
+          // Every packet here is the engine's encoding: only the few that need more than the
+          // header's fields are decoded whole (sim/packet_peek.ts).
+          const type = peekType(packet);
+          if (this.opts.onSent !== undefined || type === "FAIL" || type === "FAILOVER_AUTH_ACK") {
+            const d = decodeBusMessage(packet);
+            if (!d.ok) return;
+            this.countSent(slot, i, type);
+            this.opts.onSent?.(i, d.message);
+            this.monitor.packetSent(id, d.message, this.now(), node.state);
+          } else {
+            this.countSent(slot, i, type);
+            this.monitor.headerSent(id, peekFlags(packet), peekConfigEpoch(packet));
+          }
+          if (
+            type === "FAILOVER_AUTH_ACK" && this.faultsOn &&
+            this.hookRng.chance(this.opts.crashAfterVote ?? 0)
+          ) {
+            const power = this.hookRng.chance(0.5);
+            // Right after this turn's output is out, before anything else runs on the node.
+            queueMicrotask(() => {
+              if (this.slots[i].node !== node) return;
+              this.crash(i, power);
+              this.hookCrashes.push(i);
+            });
+          }
+        },
+        received: (packet) => {
+          const type = peekType(packet);
+          const failing = (type === "PING" || type === "PONG" || type === "MEET") &&
+              (peekFlags(packet) & NodeFlags.MASTER)
+            ? peekGossipFlagged(packet, NodeFlags.PFAIL | NodeFlags.FAIL)
+            : NO_NAMES;
+          const sender = failing.length > 0 ? peekSender(packet) : "";
+          this.monitor.packetReceivedFields(id, sender, failing, this.now(), node.state);
+        },
       }),
       clock,
       rng: slot.rng.fork(),
