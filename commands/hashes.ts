@@ -136,7 +136,7 @@ function hsetPairs(ctx: CommandContext, key: string, argv: Uint8Array[]): number
     if (h.listpack) h.fitAfterSet(lim, 0, 0);
   } else {
     for (let i = 2; i < argv.length; i += 2) {
-      if (h.set(latin1(argv[i]), storedString(argv[i + 1]))) created++;
+      if (h.setBytes(argv[i], storedString(argv[i + 1]))) created++;
     }
   }
   if (isNew) db.add(key, h);

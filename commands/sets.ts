@@ -55,7 +55,7 @@ function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
   }
   s = v;
   let added = 0;
-  for (let i = 2; i < argv.length; i++) if (s.add(latin1(argv[i]))) added++;
+  for (let i = 2; i < argv.length; i++) if (s.addBytes(argv[i])) added++;
   if (added > 0) {
     db.signalModified(key);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", key);

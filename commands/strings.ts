@@ -4,10 +4,11 @@
  * A value is a binary string or a Uint8Array (keyspace/string_value.ts). SET and the other
  * commands that store an argument store `storedValue(arg)`: a record of the value slab up to 63
  * bytes (keyspace/value_slab.ts; GET and MGET copy it into the reply from there), else a binary
- * string unless large; INCR & co store the number's text. What is written in place or tagged by identity is a Uint8Array:
- * APPEND grows values inside an over-allocated buffer (as sds does), tracked in `growable`: a
- * buffer's current owner view is the only one that may extend into its spare tail, so a view
- * someone else still holds is never changed. Those values also report encoding "raw".
+ * string unless large; INCR & co store the number's text. What is written in place or tagged by
+ * identity is a Uint8Array: APPEND grows values inside an over-allocated buffer (as sds does),
+ * tracked in `growable`: a buffer's current owner view is the only one that may extend into its
+ * spare tail, so a view someone else still holds is never changed. Those values also report
+ * encoding "raw".
  * The hot commands (GET, SET key value, INCR, MGET, MSET) do no keyword parsing and no
  * allocation beyond the stored value.
  */

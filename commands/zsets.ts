@@ -190,7 +190,8 @@ function zaddGeneric(ctx: CommandContext, argv: Uint8Array[], incrCmd: boolean):
     ctx.db.add(key, z);
   }
   for (let j = 0; j < elements; j++) {
-    const member = latin1(argv[scoreIdx + j * 2 + 1]);
+    const arg = argv[scoreIdx + j * 2 + 1];
+    const member = z.storedMember(arg) ?? latin1(arg);
     score = scores[j];
     const cur = z.score(member);
     if (cur !== undefined) {

@@ -34,7 +34,7 @@ import {
 } from "./lru.ts";
 import { keyBytes, stringBytes, stringKeyBytes } from "./object_size.ts";
 import { KeyTable } from "./key_table.ts";
-import { unslab, valueSlab } from "./value_slab.ts";
+import { SLAB_MAX_BYTES, unslab, valueSlab } from "./value_slab.ts";
 
 /** Field (binary string) -> value, held as string values are (keyspace/string_value.ts). */
 export type HashValue = Hash;
@@ -420,9 +420,14 @@ export class Db {
   /**
    * Add a key that does not exist without a keyspace event (dbAddRDBLoad: RDB loads), with the
    * file's IDLE seconds / FREQ counter when it had them (rdbLoad's objectSetLRUOrLFU; -1: none).
+   * A small string value goes into the value slab, as SET stores it: a node restarted from its
+   * RDB file holds its keys as it held them before.
    */
-  addLoaded(key: string, value: Value, idleSec = -1, freq = -1): void {
+  addLoaded(key: string, loaded: Value, idleSec = -1, freq = -1): void {
     if (this.observer !== null) this.observer.beforeChange(key);
+    const value = typeof loaded === "string" && loaded.length <= SLAB_MAX_BYTES
+      ? valueSlab.putBinaryString(loaded)
+      : loaded;
     const now = this.now();
     const i = this.dict.insert(
       key,
@@ -882,7 +887,8 @@ export class Db {
    * for changes made outside a dispatched command.
    */
   signalKeyAsReady(key: string): void {
-    if (!this.blockingKeys.has(key)) return;
+    // No client blocked: no Map probe (it would internalize the key's string: key_table.ts).
+    if (this.blockingKeys.size === 0 || !this.blockingKeys.has(key)) return;
     this.readyKeys.add(key);
     this.readyDbs.add(this);
     if (!this.readyScheduled) {

@@ -142,6 +142,11 @@ export class Hash {
     return h;
   }
 
+  /** The table of a table-form hash (null while packed), to read ahead in (keyspace/prefetch.ts). */
+  readAheadTable(): KeyTable<StringValue> | null {
+    return this.m;
+  }
+
   /** Is it in the packed form (Redis's listpack encoding)? */
   get listpack(): boolean {
     return this.m === null;
@@ -203,6 +208,22 @@ export class Hash {
     this.n++;
     if (this.p.length > PACKED_MAX_BYTES) this.convertToTable();
     return true;
+  }
+
+  /**
+   * `set` of the field whose bytes are `field`: in table form a field already there is found
+   * from its bytes (no string built for it: HSET of fields mostly present).
+   */
+  setBytes(field: Uint8Array, value: StringValue): boolean {
+    const m = this.m;
+    if (m !== null) {
+      const i = m.findBytes(field, 0, field.length);
+      if (i >= 0) {
+        m.setValueAt(i, value);
+        return false;
+      }
+    }
+    return this.set(latin1(field), value);
   }
 
   delete(field: string): boolean {

@@ -154,3 +154,19 @@ Deno.test("hash: packedFromArgv builds what set() field by field builds, and dec
   }
   assert.ok(built > 50 && declined > 50, `built ${built}, declined ${declined}`);
 });
+
+Deno.test("hash: setBytes answers and changes as set does, in both forms", () => {
+  const rnd = prng(99);
+  for (const table of [false, true]) {
+    const a = table ? Hash.table() : new Hash();
+    const b = table ? Hash.table() : new Hash();
+    for (let step = 0; step < 2000; step++) {
+      const f = `f${Math.floor(rnd() * 300)}\xff`;
+      const v = `v${step}`;
+      const bytes = Uint8Array.from(f, (c) => c.charCodeAt(0));
+      assert.equal(b.setBytes(bytes, v), a.set(f, v), `step ${step}`);
+    }
+    assert.equal(b.listpack, a.listpack);
+    assert.deepEqual(byField([...b.entries()]), byField([...a.entries()]));
+  }
+});

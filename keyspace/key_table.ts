@@ -220,6 +220,28 @@ export class KeyTable<V> implements KeyValues<V> {
   }
 
   /**
+   * The slot holding the key whose chars are `bytes[start, end)` (one char per byte), or -1:
+   * `find` without building the key's string (a lookup whose key is only compared).
+   */
+  findBytes(bytes: Uint8Array, start: number, end: number): number {
+    const h = hashKeyBytes(bytes, start, end, this.seed);
+    const kv = this.kv;
+    const meta = this.meta;
+    const mask = this.mask;
+    const vs = this.vs;
+    const ms = this.ms;
+    const len = end - start;
+    for (let i = h & mask;; i = (i + 1) & mask) {
+      const k = kv[vs * i];
+      if (k === undefined) return -1;
+      if (meta[ms * i] !== h || typeof k !== "string" || k.length !== len) continue;
+      let j = 0;
+      while (j < len && k.charCodeAt(j) === bytes[start + j]) j++;
+      if (j === len) return i;
+    }
+  }
+
+  /**
    * Read what lookups of the keys `bytes[starts[j], ends[j])`, j < n, read first: each key's home
    * slot's hash, key and value, then the first bytes of that key and value (keyspace/prefetch.ts),
    * so that the lookups soon after find them in the CPU's caches. `homes` (n entries or more) is

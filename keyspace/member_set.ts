@@ -14,6 +14,7 @@
  */
 
 import { KeyTable } from "./key_table.ts";
+import { latin1 } from "../protocol/bytes.ts";
 
 /**
  * Sets of integers up to this size iterate in integer order: set-max-intset-entries' default
@@ -91,6 +92,11 @@ export class MemberSet {
     return s;
   }
 
+  /** The table of a set in table form (null while small), to read ahead in (keyspace/prefetch.ts). */
+  readAheadTable(): KeyTable<true> | null {
+    return this.t;
+  }
+
   get size(): number {
     return this.small !== null ? this.small.length : this.t!.size;
   }
@@ -122,6 +128,15 @@ export class MemberSet {
     } else if (!this.t!.put(member, true)) return false;
     if (!isInt64Member(member)) this.nonInts++;
     return true;
+  }
+
+  /**
+   * `add` of the member whose bytes are `arg`: a member already in the table is found from the
+   * bytes (no string built for it: SADD of members mostly present).
+   */
+  addBytes(arg: Uint8Array): boolean {
+    if (this.t !== null && this.t.findBytes(arg, 0, arg.length) >= 0) return false;
+    return this.add(latin1(arg));
   }
 
   delete(member: string): boolean {

@@ -200,3 +200,17 @@ Deno.test("MemberSet: small form up to SMALL_MAX members, a table past it, for g
   assert.deepEqual([...s], ["m0"]);
   assert.ok(capacity(s) > 0, "never back");
 });
+
+Deno.test("MemberSet: addBytes answers and changes as add does, in both forms", () => {
+  const rnd = prng(5);
+  const a = MemberSet.empty();
+  const b = MemberSet.empty();
+  for (let step = 0; step < 3000; step++) {
+    const n = Math.floor(rnd() * 400);
+    const m = rnd() < 0.5 ? String(n) : `m${n}\x00`;
+    const bytes = Uint8Array.from(m, (c) => c.charCodeAt(0));
+    assert.equal(b.addBytes(bytes), a.add(m), `step ${step}`);
+    assert.equal(b.size, a.size);
+  }
+  assert.deepEqual([...b].sort(), [...a].sort());
+});

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { hashKey, hashKeyBytes, KeyTable } from "./key_table.ts";
 import { firstArgSpans, PREFETCH_MAX_REQUESTS, prefetchPipelinedKeys } from "./prefetch.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
+import { Hash } from "./hash.ts";
+import { MemberSet } from "./member_set.ts";
+import { ZSet } from "./zset.ts";
 
 const te = new TextEncoder();
 
@@ -141,4 +144,59 @@ Deno.test("prefetch: prefetchPipelinedKeys leaves the table as it was", () => {
     assert.equal(t.valueAt(s), `v${i}`);
     assert.equal(t.fieldAt(s), i);
   }
+});
+
+Deno.test("prefetch: a run of requests on one collection reads its members ahead, and changes nothing", () => {
+  const t = new KeyTable<unknown>(3);
+  const h = Hash.table();
+  for (let i = 0; i < 300; i++) h.set(`f${i}`, `v${i}`);
+  const s = MemberSet.empty();
+  for (let i = 0; i < 300; i++) s.add(`m${i}`);
+  const z = new ZSet(false);
+  for (let i = 0; i < 300; i++) z.add(`e${i}`, i);
+  const packed = new Hash(); // packed: no member table
+  packed.set("f", "v");
+  t.insert("h", h, 0);
+  t.insert("s", s, 0);
+  t.insert("z", z, 0);
+  t.insert("p", packed, 0);
+  t.insert("str", "value", 0);
+  const hset = (i: number) => ["HSET", "h", `f${i}`, "x"];
+  // Three HSETs on one hash: field and value of each (the value's read is a wasted one).
+  assert.equal(prefetchPipelinedKeys(t, resp(hset(1), hset(2), hset(3)), 0), 6);
+  // Runs split by another key; a run of one reads nothing; SADD has one member, ZADD score and member.
+  assert.equal(
+    prefetchPipelinedKeys(
+      t,
+      resp(hset(1), hset(2), ["SADD", "s", "m1"], ["SADD", "s", "m2"], ["GET", "h"], [
+        "ZADD",
+        "z",
+        "1",
+        "e1",
+      ], ["ZADD", "z", "2", "e2"]),
+      0,
+    ),
+    4 + 2 + 4,
+  );
+  // No member table: a packed hash, a string, a missing key; and keys that differ.
+  assert.equal(
+    prefetchPipelinedKeys(t, resp(["HSET", "p", "f", "v"], ["HSET", "p", "f", "w"]), 0),
+    0,
+  );
+  assert.equal(
+    prefetchPipelinedKeys(t, resp(["APPEND", "str", "x"], ["APPEND", "str", "y"]), 0),
+    0,
+  );
+  assert.equal(
+    prefetchPipelinedKeys(t, resp(["SADD", "nokey", "a"], ["SADD", "nokey", "b"]), 0),
+    0,
+  );
+  assert.equal(prefetchPipelinedKeys(t, resp(["SADD", "s", "a"], ["SADD", "h", "b"]), 0), 0);
+  // Nothing changed.
+  assert.equal(h.size, 300);
+  assert.equal(h.get("f1"), "v1");
+  assert.equal(s.size, 300);
+  assert.equal(z.size, 300);
+  assert.equal(z.score("e2"), 2);
+  assert.equal(t.size, 5);
 });

@@ -34,7 +34,7 @@ const CLASSES = 8;
 const CHUNK_SHIFT = 12;
 const CHUNK_RECORDS = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_RECORDS - 1;
-/** A handle's class is in its bits from here up: 2^26 records (4 GiB of 64-byte records) a class. */
+/** A handle's class is in its bits from here up: 2^26 records (4 GiB of 64-byte records) each. */
 const CLASS_SHIFT = 26;
 const RECORD_MASK = (1 << CLASS_SHIFT) - 1;
 /** Free-record stacks start this long and double. */
@@ -65,9 +65,40 @@ export class ValueSlab {
     for (let c = 0; c < CLASSES; c++) this.classes.push(new SizeClass((c + 1) * CLASS_STEP));
   }
 
+  /** The chunk of the record `record` found last (read at once: the next call moves it). */
+  private recordChunk: Uint8Array = new Uint8Array(0);
+
+  /** Where the record of `handle` is: `recordChunk` is set to its chunk; returns its offset. */
+  private record(handle: number): number {
+    const k = this.classes[handle >>> CLASS_SHIFT];
+    const r = handle & RECORD_MASK;
+    this.recordChunk = k.chunks[r >>> CHUNK_SHIFT];
+    return (r & CHUNK_MASK) * k.recordBytes;
+  }
+
   /** A new record holding `bytes` (at most SLAB_MAX_BYTES of them); its handle. */
   put(bytes: Uint8Array): number {
-    const n = bytes.length;
+    const handle = this.allocate(bytes.length);
+    const off = this.record(handle);
+    this.recordChunk.set(bytes, off + 1);
+    return handle;
+  }
+
+  /**
+   * A new record holding the bytes of binary string `s` (one char per byte, at most
+   * SLAB_MAX_BYTES of them): a value read out of RDB data as a string; its handle.
+   */
+  putBinaryString(s: string): number {
+    const n = s.length;
+    const handle = this.allocate(n);
+    const off = this.record(handle) + 1;
+    const chunk = this.recordChunk;
+    for (let i = 0; i < n; i++) chunk[off + i] = s.charCodeAt(i);
+    return handle;
+  }
+
+  /** A new record for a value of `n` bytes, its length byte written; its handle. */
+  private allocate(n: number): number {
     if (n > SLAB_MAX_BYTES) throw new RangeError(`value of ${n} bytes for the slab`);
     const c = (n + 1 + CLASS_STEP - 1) / CLASS_STEP - 1 | 0;
     const k = this.classes[c];
@@ -80,36 +111,34 @@ export class ValueSlab {
         k.chunks.push(new Uint8Array(CHUNK_RECORDS * k.recordBytes));
       }
     }
-    const chunk = k.chunks[r >>> CHUNK_SHIFT];
-    const off = (r & CHUNK_MASK) * k.recordBytes;
-    chunk[off] = n;
-    chunk.set(bytes, off + 1);
+    const handle = (c << CLASS_SHIFT) | r;
+    const off = this.record(handle); // before reading recordChunk, which it sets
+    this.recordChunk[off] = n;
     this.liveRecords++;
-    return (c << CLASS_SHIFT) | r;
+    return handle;
   }
 
   /** Give back the record of `handle` (its value must not be read again). */
   free(handle: number): void {
+    const off = this.record(handle);
+    if (this.recordChunk[off] === FREED) {
+      throw new Error(`value slab: record ${handle} freed twice`);
+    }
+    this.recordChunk[off] = FREED;
     const k = this.classes[handle >>> CLASS_SHIFT];
-    const r = handle & RECORD_MASK;
-    const chunk = k.chunks[r >>> CHUNK_SHIFT];
-    const off = (r & CHUNK_MASK) * k.recordBytes;
-    if (chunk[off] === FREED) throw new Error(`value slab: record ${handle} freed twice`);
-    chunk[off] = FREED;
     if (k.freeLength === k.free.length) {
       const grown = new Int32Array(k.free.length * 2);
       grown.set(k.free);
       k.free = grown;
     }
-    k.free[k.freeLength++] = r;
+    k.free[k.freeLength++] = handle & RECORD_MASK;
     this.liveRecords--;
   }
 
   /** The value's length in bytes. */
   length(handle: number): number {
-    const k = this.classes[handle >>> CLASS_SHIFT];
-    const r = handle & RECORD_MASK;
-    return k.chunks[r >>> CHUNK_SHIFT][(r & CHUNK_MASK) * k.recordBytes];
+    const off = this.record(handle);
+    return this.recordChunk[off];
   }
 
   /** The chunk, start and end `locate` found (read at once: the next `locate` moves them). */
@@ -122,10 +151,8 @@ export class ValueSlab {
    * a view object (GET and MGET copy them into the reply at once).
    */
   locate(handle: number): void {
-    const k = this.classes[handle >>> CLASS_SHIFT];
-    const r = handle & RECORD_MASK;
-    const chunk = k.chunks[r >>> CHUNK_SHIFT];
-    const off = (r & CHUNK_MASK) * k.recordBytes;
+    const off = this.record(handle);
+    const chunk = this.recordChunk;
     const n = chunk[off];
     if (n === FREED) throw new Error(`value slab: record ${handle} read after it was freed`);
     this.located = chunk;

@@ -27,6 +27,7 @@ import {
   type ZRange,
 } from "./zset_range.ts";
 import { SkipList } from "./zset_skiplist.ts";
+import type { KeyTable } from "./key_table.ts";
 import {
   canonicalEntry,
   compareMember,
@@ -103,6 +104,22 @@ export class ZSet {
   /** A compact zset (`listpack` true) or a skip list. */
   constructor(listpack = true) {
     this.sl = listpack ? null : new SkipList();
+  }
+
+  /** The member -> score table of a skip-list zset (null while compact), to read ahead in. */
+  readAheadTable(): KeyTable<number> | null {
+    return this.sl === null ? null : this.sl.dict;
+  }
+
+  /**
+   * The member whose bytes are `arg` as this zset holds it, or null (not a member, or compact):
+   * a ZADD of a member already in a skip list then builds no string for it, and the skip list's
+   * comparisons with the node's own member are identity checks.
+   */
+  storedMember(arg: Uint8Array): string | null {
+    if (this.sl === null) return null;
+    const i = this.sl.dict.findBytes(arg, 0, arg.length);
+    return i < 0 ? null : this.sl.dict.keyAt(i);
   }
 
   /** Emulated encoding: true while Redis would keep this zset as a listpack (compact form). */

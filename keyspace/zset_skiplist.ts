@@ -56,6 +56,9 @@ export interface ZElement {
 // Scratch arrays for insert/delete (single-threaded, never re-entered).
 const UPDATE = new Int32Array(MAX_LEVEL);
 const RANK = new Float64Array(MAX_LEVEL);
+/** `update`'s: a moved node's new predecessors and their ranks (`findOldAndNew`). */
+const UPDATE_NEW = new Int32Array(MAX_LEVEL);
+const RANK_NEW = new Float64Array(MAX_LEVEL);
 
 let random: () => number = Math.random;
 
@@ -124,7 +127,7 @@ export class SkipList {
     const i = dict.find(member);
     const cur = dict.valueAt(i);
     dict.setValueAt(i, newScore);
-    const node = this.findNode(cur, member);
+    const node = this.findOldAndNew(cur, member, newScore);
     const a = this.a;
     const back = a[node + BACK];
     const next = a[node + LINKS];
@@ -135,10 +138,11 @@ export class SkipList {
       a[node + SCORE] = newScore;
       return;
     }
-    // zslUpdateScore removes and re-inserts; the record is re-linked here (its level kept:
-    // levels are independent of scores, so their distribution is unchanged).
+    // zslUpdateScore removes and re-inserts (two searches, one after the other); the record is
+    // re-linked here (its level kept: levels are independent of scores, so their distribution
+    // is unchanged) where the search made together with the node's own found it.
     this.deleteNode(node, UPDATE);
-    this.insertNode(newScore, member, node);
+    this.linkNode(newScore, member, node, UPDATE_NEW, RANK_NEW);
   }
 
   /** Remove a member; true if it was present. */
@@ -169,6 +173,68 @@ export class SkipList {
       UPDATE[i] = x;
     }
     const node = a[x + LINKS];
+    if (node === NONE || members[a[node + MEMBER]] !== member) {
+      throw new Error("zset: member missing from index");
+    }
+    return node;
+  }
+
+  /**
+   * `findNode` for (cur, member), and at the same time the search `insertNode` would make for
+   * (score, member) once that node is unlinked: its predecessors and their ranks in that list
+   * into UPDATE_NEW and RANK_NEW (the node is stepped over as if unlinked, its span added to its
+   * predecessor's). The two searches advance in turn, a step each: their reads are independent,
+   * so the CPU overlaps their cache misses, where one search after the other waited for each.
+   * Measured in-process (100,000 members, random integer scores, 6 alternated rounds of 300,000
+   * updates on a busy 2-core machine): 3.3-6.4 us of CPU an update one search after the other,
+   * 2.4-4.5 together; updates that stay in place (the second search wasted) ~2.2 us either way.
+   */
+  private findOldAndNew(cur: number, member: string, score: number): number {
+    const a = this.a;
+    const members = this.members;
+    let xa = HEAD;
+    let xb = HEAD;
+    let rank = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      const li = LINKS + 2 * i;
+      let fa = a[xa + li];
+      let fb = a[xb + li];
+      let span = a[xb + li + 1];
+      let goA = true;
+      let goB = true;
+      while (goA || goB) {
+        if (goA) {
+          if (fa === NONE) goA = false;
+          else {
+            const fs = a[fa + SCORE];
+            if (fs < cur || (fs === cur && members[a[fa + MEMBER]] < member)) {
+              xa = fa;
+              fa = a[xa + li];
+            } else goA = false;
+          }
+        }
+        if (goB) {
+          if (fb === NONE) goB = false;
+          else {
+            const fs = a[fb + SCORE];
+            if (fs === cur && members[a[fb + MEMBER]] === member) {
+              // The node that moves: the new search sees the list without it.
+              span += a[fb + li + 1] - 1;
+              fb = a[fb + li];
+            } else if (fs < score || (fs === score && members[a[fb + MEMBER]] < member)) {
+              rank += span;
+              xb = fb;
+              fb = a[xb + li];
+              span = a[xb + li + 1];
+            } else goB = false;
+          }
+        }
+      }
+      UPDATE[i] = xa;
+      UPDATE_NEW[i] = xb;
+      RANK_NEW[i] = rank;
+    }
+    const node = a[xa + LINKS];
     if (node === NONE || members[a[node + MEMBER]] !== member) {
       throw new Error("zset: member missing from index");
     }
@@ -529,7 +595,7 @@ export class SkipList {
     const update = UPDATE;
     const rank = RANK;
     const members = this.members;
-    let a = this.a;
+    const a = this.a;
     let x = HEAD;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
@@ -543,6 +609,22 @@ export class SkipList {
       }
       update[i] = x;
     }
+    return this.linkNode(score, member, reuse, update, rank);
+  }
+
+  /**
+   * Link a node for (score, member) after the predecessors `update` whose ranks are `rank`
+   * (insertNode's search): `reuse` or a new record, as insertNode.
+   */
+  private linkNode(
+    score: number,
+    member: string,
+    reuse: number,
+    update: Int32Array,
+    rank: Float64Array,
+  ): number {
+    const members = this.members;
+    let a = this.a;
     let node = reuse;
     let level: number;
     if (node === NONE) {

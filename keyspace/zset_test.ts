@@ -465,3 +465,19 @@ Deno.test("zset skiplist: records freed by deletions are reused, a shrunk list i
   for (const [m] of [...model].sort(cmp).slice(0, 100)) model.delete(m);
   check();
 });
+
+Deno.test("zset: storedMember gives a skip list's own member for the bytes, else null", () => {
+  const bytes = (k: string) => Uint8Array.from(k, (c) => c.charCodeAt(0));
+  const compact = new ZSet(true);
+  compact.add("a", 1);
+  assert.equal(compact.storedMember(bytes("a")), null);
+  const z = new ZSet(false);
+  for (let i = 0; i < 200; i++) z.add(`m${i}`, i);
+  assert.equal(z.storedMember(bytes("m17")), "m17");
+  assert.equal(z.storedMember(bytes("m1")), "m1");
+  assert.equal(z.storedMember(bytes("m200")), null);
+  assert.equal(z.storedMember(bytes("")), null);
+  z.update(z.storedMember(bytes("m17"))!, 500);
+  assert.equal(z.score("m17"), 500);
+  z.checkInvariants();
+});
