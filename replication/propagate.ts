@@ -17,8 +17,13 @@ const enc = new TextEncoder();
 
 /** Decimal digits of a non-negative integer. */
 function digitCount(n: number): number {
-  let d = 1;
-  while (n >= 10) {
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  let d = 5;
+  n = Math.floor(n / 100000);
+  while (n > 0) {
     n = Math.floor(n / 10);
     d++;
   }
@@ -28,6 +33,12 @@ function digitCount(n: number): number {
 /** `prefix` (`*` or `$`), decimal `n`, CRLF at `o`; returns the end. */
 function writeHeader(out: Uint8Array, o: number, prefix: number, n: number): number {
   out[o++] = prefix;
+  if (n < 10) {
+    out[o] = 48 + n;
+    out[o + 1] = 13;
+    out[o + 2] = 10;
+    return o + 3;
+  }
   const end = o + digitCount(n);
   for (let i = end - 1; i >= o; i--) {
     out[i] = 48 + n % 10;
@@ -44,17 +55,12 @@ function nonAscii(s: string): Uint8Array | null {
   return null;
 }
 
-/** The buffer `encodeCommandScratch` reuses (grown on demand up to SCRATCH_MAX_BYTES). */
-let scratch = new Uint8Array(4096);
-/** A longer command gets a buffer of its own, so one big value is not held for ever. */
-const SCRATCH_MAX_BYTES = 64 * 1024;
-
 /**
- * As `encodeCommand`, into a buffer that the next call reuses: the bytes are valid until then,
- * so a caller that keeps them copies them (the stream's writers copy into their own buffers).
- * No allocation for a command of bytes arguments, the hot path of propagation.
+ * Write the RESP multibulk form of `argv` into `out` at `o` (replicationFeedSlaves's encoding:
+ * `*<argc>`, then `$<len>` and the bytes of each argument): the end, or -1 (nothing written)
+ * when it does not fit before `out.length`. No allocation for ASCII and bytes arguments.
  */
-export function encodeCommandScratch(argv: readonly Arg[]): Uint8Array {
+export function encodeCommandInto(out: Uint8Array, o: number, argv: readonly Arg[]): number {
   let n = 3 + digitCount(argv.length);
   let encoded: (Uint8Array | null)[] | null = null;
   for (let i = 0; i < argv.length; i++) {
@@ -67,11 +73,9 @@ export function encodeCommandScratch(argv: readonly Arg[]): Uint8Array {
     } else len = a.length;
     n += 5 + digitCount(len) + len;
   }
-  if (scratch.length < n && n <= SCRATCH_MAX_BYTES) {
-    scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(n, scratch.length * 2)));
-  }
-  const out = n <= scratch.length ? scratch : new Uint8Array(n);
-  let o = writeHeader(out, 0, 42, argv.length); // '*'
+  if (o + n > out.length) return -1;
+  const start = o;
+  o = writeHeader(out, o, 42, argv.length); // '*'
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const b = typeof a === "string" ? (encoded?.[i] ?? null) : a;
@@ -81,13 +85,46 @@ export function encodeCommandScratch(argv: readonly Arg[]): Uint8Array {
       for (let j = 0; j < s.length; j++) out[o++] = s.charCodeAt(j);
     } else {
       o = writeHeader(out, o, 36, b.length);
-      out.set(b, o);
+      if (b.length < 16) { for (let j = 0; j < b.length; j++) out[o + j] = b[j]; }
+      else out.set(b, o);
       o += b.length;
     }
     out[o++] = 13;
     out[o++] = 10;
   }
-  if (o !== n) throw new Error("encodeCommand: length mismatch");
+  if (o - start !== n) throw new Error("encodeCommand: length mismatch");
+  return o;
+}
+
+/** Bytes of `argv` in multibulk form (strings counted as UTF-8). */
+export function commandLength(argv: readonly Arg[]): number {
+  let n = 3 + digitCount(argv.length);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const len = typeof a === "string" ? (nonAscii(a)?.length ?? a.length) : a.length;
+    n += 5 + digitCount(len) + len;
+  }
+  return n;
+}
+
+/** The buffer `encodeCommandScratch` reuses (grown on demand up to SCRATCH_MAX_BYTES). */
+let scratch = new Uint8Array(4096);
+/** A longer command gets a buffer of its own, so one big value is not held for ever. */
+const SCRATCH_MAX_BYTES = 64 * 1024;
+
+/**
+ * As `encodeCommand`, into a buffer that the next call reuses: the bytes are valid until then,
+ * so a caller that keeps them copies them. No allocation for a command of bytes arguments.
+ */
+export function encodeCommandScratch(argv: readonly Arg[]): Uint8Array {
+  const end = encodeCommandInto(scratch, 0, argv);
+  if (end >= 0) return scratch.subarray(0, end);
+  const n = commandLength(argv);
+  if (n <= SCRATCH_MAX_BYTES) {
+    scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(n, scratch.length * 2)));
+  }
+  const out = n <= scratch.length ? scratch : new Uint8Array(n);
+  encodeCommandInto(out, 0, argv);
   return out.subarray(0, n);
 }
 
@@ -111,9 +148,9 @@ function keyBytes(key: string): Uint8Array {
   return b;
 }
 
-function decodeReply(reply: Uint8Array): RespValue | null {
+function decodeReply(buf: Uint8Array, start: number, end: number): RespValue | null {
   try {
-    const r = decodeValue(reply, 0);
+    const r = decodeValue(buf.subarray(start, end), 0);
     return r === null ? null : r[0];
   } catch {
     return null;
@@ -142,13 +179,16 @@ const HAS_TTL_OPTION = new Set(["ex", "px", "exat"]);
 
 /**
  * The commands to propagate for a write command that changed the keyspace, or null to propagate
- * `argv` as it is. `reply` holds exactly the reply the command wrote.
+ * `argv` as it is. The reply the command wrote is `reply` from `replyStart` to `replyEnd` (read
+ * only by the commands whose rewrite depends on it).
  */
 export function rewriteForPropagation(
   db: Db,
   name: string,
   argv: Uint8Array[],
   reply: Uint8Array,
+  replyStart = 0,
+  replyEnd: number = reply.length,
 ): Argv[] | null {
   switch (name) {
     case "set": {
@@ -189,7 +229,7 @@ export function rewriteForPropagation(
       return [["SET", argv[1], v, "KEEPTTL"]];
     }
     case "hincrbyfloat": {
-      const v = bulk(decodeReply(reply) ?? undefined);
+      const v = bulk(decodeReply(reply, replyStart, replyEnd) ?? undefined);
       return v === null ? null : [["HSET", argv[1], argv[2], v]];
     }
     case "restore": {
@@ -203,7 +243,7 @@ export function rewriteForPropagation(
       return [out];
     }
     case "spop": {
-      const r = decodeReply(reply);
+      const r = decodeReply(reply, replyStart, replyEnd);
       if (r === null) return null;
       if (r.type === "bulk") return [["SREM", argv[1], r.value]];
       const els = items(r);
@@ -222,13 +262,13 @@ export function rewriteForPropagation(
     }
     case "blpop":
     case "brpop": {
-      const key = bulk(items(decodeReply(reply))?.[0]);
+      const key = bulk(items(decodeReply(reply, replyStart, replyEnd))?.[0]);
       if (key === null) return [];
       return [[name === "blpop" ? "LPOP" : "RPOP", key]];
     }
     case "lmpop":
     case "blmpop": {
-      const it = items(decodeReply(reply));
+      const it = items(decodeReply(reply, replyStart, replyEnd));
       const key = bulk(it?.[0]);
       const els = items(it?.[1] ?? null);
       const dir = mpopDirection(argv, name === "lmpop" ? 1 : 2);
@@ -237,13 +277,13 @@ export function rewriteForPropagation(
     }
     case "bzpopmin":
     case "bzpopmax": {
-      const key = bulk(items(decodeReply(reply))?.[0]);
+      const key = bulk(items(decodeReply(reply, replyStart, replyEnd))?.[0]);
       if (key === null) return [];
       return [[name === "bzpopmin" ? "ZPOPMIN" : "ZPOPMAX", key]];
     }
     case "zmpop":
     case "bzmpop": {
-      const it = items(decodeReply(reply));
+      const it = items(decodeReply(reply, replyStart, replyEnd));
       const key = bulk(it?.[0]);
       const els = items(it?.[1] ?? null);
       const dir = mpopDirection(argv, name === "zmpop" ? 1 : 2);

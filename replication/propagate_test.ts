@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  commandLength,
   encodeCommand,
+  encodeCommandInto,
   encodeCommandScratch,
   encodedLength,
   rewriteForPropagation,
@@ -23,7 +25,9 @@ function referenceEncoding(argv: (string | Uint8Array)[]): number[] {
   const out = ascii(`*${argv.length}\r\n`);
   for (const a of argv) {
     const bytes = typeof a === "string" ? new TextEncoder().encode(a) : a;
-    out.push(...ascii(`$${bytes.length}\r\n`), ...bytes, 13, 10);
+    out.push(...ascii(`$${bytes.length}\r\n`));
+    for (const x of bytes) out.push(x);
+    out.push(13, 10);
   }
   return out;
 }
@@ -37,10 +41,23 @@ Deno.test("encodeCommand: every length's digits, binary and UTF-8 arguments, a g
     Array.from({ length: 12 }, (_, i) => "a".repeat(i * 9)),
     ["SET", "k", new Uint8Array(100_000).fill(7)], // longer than the reused buffer
     ["SET", "k", "v".repeat(10_000)],
+    // Each length at a change of digit count.
+    [9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000, 999999].map((n) =>
+      new Uint8Array(n).fill(97)
+    ),
   ];
   for (const argv of cases) {
-    assert.deepEqual([...encodeCommand(argv)], referenceEncoding(argv));
-    assert.deepEqual([...encodeCommandScratch(argv)], referenceEncoding(argv));
+    const ref = new Uint8Array(referenceEncoding(argv));
+    assert.deepEqual(encodeCommand(argv), ref);
+    assert.deepEqual(encodeCommandScratch(argv), ref);
+    assert.equal(commandLength(argv), ref.length);
+    // Into a buffer at an offset: the end, or -1 with nothing written when it does not fit.
+    const out = new Uint8Array(ref.length + 3);
+    assert.equal(encodeCommandInto(out, 3, argv), ref.length + 3);
+    assert.deepEqual(out.subarray(3), ref);
+    const short = new Uint8Array(ref.length + 2);
+    assert.equal(encodeCommandInto(short, 3, argv), -1);
+    assert.ok(short.every((x) => x === 0));
   }
   // encodeCommand's bytes are the caller's: the next encoding does not change them.
   const kept = encodeCommand(["PING"]);

@@ -27,6 +27,8 @@ export interface LinkOwner {
   newMasterClient(addr: string, laddr: string): Client;
   removeClient(c: Client): void;
   dispatchFrom(client: Client, argv: Uint8Array[]): void | Promise<void>;
+  /** The master's stream is being applied (nothing expires meanwhile), or no longer. */
+  applyingStream(on: boolean): void;
   log(level: "notice" | "warning", msg: string): void;
   now(): number;
 }
@@ -325,20 +327,31 @@ export class MasterLink {
    */
   private applyParsed(c: Client): Promise<void> | undefined {
     const o = this.owner;
-    for (;;) {
-      const r = c.parser.next();
-      if (r === null) return undefined;
-      if ("error" in r) throw new LinkError(`protocol error from master: ${r.error}`);
-      if (r.inline) {
-        // Newlines (keepalives) and inline commands: count their bytes as Redis does.
-        this.unappliedBytes = c.parser.pendingBytes();
-        continue;
+    // Applying, for the whole run (not per command: the flag is set on every database).
+    o.applyingStream(true);
+    let waiting: Promise<void> | undefined;
+    try {
+      for (;;) {
+        const r = c.parser.next();
+        if (r === null) return undefined;
+        if ("error" in r) throw new LinkError(`protocol error from master: ${r.error}`);
+        if (r.inline) {
+          // Newlines (keepalives) and inline commands: count their bytes as Redis does.
+          this.unappliedBytes = c.parser.pendingBytes();
+          continue;
+        }
+        const argv = r.argv;
+        const p = o.dispatchFrom(c, argv);
+        if (p !== undefined) {
+          // Still applying until the command is done.
+          waiting = p.then(() => this.afterApply(c, argv)).finally(() => o.applyingStream(false));
+          return waiting;
+        }
+        this.afterApply(c, argv);
+        if (this.stopped || this.client !== c) return undefined;
       }
-      const argv = r.argv;
-      const p = o.dispatchFrom(c, argv);
-      if (p !== undefined) return p.then(() => this.afterApply(c, argv));
-      this.afterApply(c, argv);
-      if (this.stopped || this.client !== c) return undefined;
+    } finally {
+      if (waiting === undefined) o.applyingStream(false);
     }
   }
 

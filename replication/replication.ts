@@ -24,6 +24,7 @@ import type { Client } from "../server/client.ts";
 import type { CommandContext } from "../commands/types.ts";
 import type { CommandDef } from "../commands/command_def.ts";
 import { Backlog } from "./backlog.ts";
+import { StreamBatch } from "./stream_batch.ts";
 import { ReplicaPeer } from "./master.ts";
 import { type OutputLimits, outputLimitsFor } from "../server/output_limits.ts";
 import { type LinkOwner, MasterLink } from "./replica.ts";
@@ -31,7 +32,6 @@ import {
   type Arg,
   type Argv,
   encodeCommand,
-  encodeCommandScratch,
   expiredKeyDel,
   rewriteForPropagation,
 } from "./propagate.ts";
@@ -142,6 +142,11 @@ export class Replication {
   private cronLoops = 0;
   private limits: OutputLimits;
   private limitsSource = "";
+  /**
+   * This turn's stream, handed to the backlog and the replicas at the turn's end (the offset
+   * moves at once). Flushed before anything reads or replaces the backlog or the replica list.
+   */
+  private readonly batch = new StreamBatch((bytes) => this.deliverStream(bytes));
 
   constructor(private readonly server: ReplicationServerHost) {
     this.limits = outputLimitsFor("", "replica");
@@ -166,6 +171,7 @@ export class Replication {
   }
 
   stop(): void {
+    this.flushStream();
     this.timer?.stop();
     this.timer = null;
     this.link?.stop();
@@ -310,10 +316,22 @@ export class Replication {
           // Asynchronous write (rare): what it changed synchronously is propagated as is.
           this.queue(argv, dbId);
         } else {
-          const reply = client.reply.buf.subarray(f.replyMark, client.reply.len);
-          const rw = rewriteForPropagation(client.db, fullname, argv, reply);
-          if (rw === null) this.queue(argv, dbId);
-          else for (const a of rw) this.queue(a, dbId);
+          const rw = rewriteForPropagation(
+            client.db,
+            fullname,
+            argv,
+            client.reply.buf,
+            f.replyMark,
+            client.reply.len,
+          );
+          if (rw !== null) {
+            for (const a of rw) this.queue(a, dbId);
+          } else if (this.depth === 0 && this.pending.length === 0 && this.propagating) {
+            // A plain write at top level (the hot path): straight to the stream.
+            this.feedCommand(argv, true, dbId);
+          } else {
+            this.queue(argv, dbId);
+          }
         }
       }
     }
@@ -322,6 +340,8 @@ export class Replication {
     }
     if (this.depth === 0) {
       if (this.pending.length !== 0) this.flushPending();
+      // Redis 7.0's call() sets c->woff after every command, reads included (7.2 only after one
+      // that propagated): WAIT after a read counts the stream up to the read.
       this.woff.set(client, this.masterReplOffset);
     }
   }
@@ -467,7 +487,7 @@ export class Replication {
 
   private selectIfNeeded(dbId: number): void {
     if (dbId !== -1 && this.slaveSelDb !== dbId) {
-      this.feedStream(encodeCommandScratch(["SELECT", String(dbId)]));
+      this.feedArgv(["SELECT", String(dbId)], true);
       this.slaveSelDb = dbId;
     }
   }
@@ -479,17 +499,37 @@ export class Replication {
    */
   feedCommand(argv: readonly Arg[], selectDb = true, dbId = 0): void {
     if (selectDb) this.selectIfNeeded(dbId);
-    this.feedStream(encodeCommandScratch(argv), selectDb);
+    this.feedArgv(argv, selectDb);
+  }
+
+  /** One command to the AOF (when `toAof`), then the stream (the offset moves now). */
+  private feedArgv(argv: readonly Arg[], toAof: boolean): void {
+    if (toAof && this.server.aof.on) this.server.aof.append(encodeCommand(argv));
+    if (this.backlog === null) return;
+    this.masterReplOffset += this.batch.appendCommand(argv);
   }
 
   /**
-   * Raw stream bytes: the AOF, then offset, backlog, every replica. The bytes are only read
-   * here (each keeper copies them), so they may be a reused buffer (`encodeCommandScratch`).
+   * Raw stream bytes: the AOF, then the stream (the offset moves now). The bytes are only read
+   * here, so they may be a reused buffer.
    */
   feedStream(bytes: Uint8Array, toAof = true): void {
     if (toAof && this.server.aof.on) this.server.aof.append(bytes.slice());
     if (this.backlog === null) return;
     this.masterReplOffset += bytes.length;
+    this.batch.appendBytes(bytes);
+  }
+
+  /**
+   * Hand this turn's stream to the backlog and the replicas now (before the backlog or the
+   * replica list is read or replaced).
+   */
+  flushStream(): void {
+    this.batch.flush();
+  }
+
+  /** The batch's bytes to the backlog, then every replica (each copies them). */
+  private deliverStream(bytes: Uint8Array): void {
     this.backlog?.append(bytes);
     const peers = this.peers;
     if (peers.length === 0) return;
@@ -511,6 +551,7 @@ export class Replication {
   // ------------------------------------------------------------ master side
 
   private createBacklog(): void {
+    this.flushStream();
     this.backlog = new Backlog(
       this.server.config.getNumber("repl-backlog-size"),
       this.masterReplOffset,
@@ -531,6 +572,8 @@ export class Replication {
     if (client.reply.len > 0) return "ERR SYNC and PSYNC are invalid with pending output";
     const conn = client.conn;
     if (conn === null) return "ERR replication needs a network connection";
+    // The backlog and the replicas get every byte before the offset the new replica starts at.
+    this.flushStream();
     const info = replconfInfo.get(client) ?? { port: 0, ip: "", psync2: false };
     const host = info.ip !== ""
       ? info.ip
@@ -777,6 +820,7 @@ export class Replication {
    * keeps them as its second id too, so replicas that followed it can continue.
    */
   restoreFromFile(replId: string, offset: number, streamDb = 0): void {
+    this.flushStream();
     this.masterStreamDb = streamDb;
     this.replid = replId;
     this.masterReplOffset = offset;
@@ -814,6 +858,7 @@ export class Replication {
   }
 
   private createBacklogAsReplica(): void {
+    this.flushStream();
     this.backlog = new Backlog(
       this.server.config.getNumber("repl-backlog-size"),
       this.masterReplOffset,
@@ -821,6 +866,7 @@ export class Replication {
   }
 
   private disconnectPeers(): void {
+    this.flushStream();
     for (const p of [...this.peers]) p.close("replication id change");
   }
 
@@ -858,7 +904,7 @@ export class Replication {
           }
         }
         // Chained replication: our replicas get the master's stream as is.
-        this.feedStream(encodeCommandScratch(argv));
+        this.feedArgv(argv, true);
       },
       masterOffset: () => this.masterReplOffset,
       newMasterClient: (addr, laddr) => {
@@ -878,17 +924,8 @@ export class Replication {
         }
         s.removeClient(c);
       },
-      dispatchFrom: (c, argv) => {
-        s.setApplyingMasterStream(true);
-        try {
-          const r = s.dispatchCommand(c, argv);
-          if (r instanceof Promise) return r.finally(() => s.setApplyingMasterStream(false));
-        } catch (e) {
-          s.setApplyingMasterStream(false);
-          throw e;
-        }
-        s.setApplyingMasterStream(false);
-      },
+      dispatchFrom: (c, argv) => s.dispatchCommand(c, argv),
+      applyingStream: (on) => s.setApplyingMasterStream(on),
       log: (level, msg) => level === "warning" ? s.log.warning(msg) : s.log.notice(msg),
       now: () => s.now(),
     };
@@ -912,6 +949,7 @@ export class Replication {
 
   private finishFullSync(rdb: Uint8Array, loaded: number, replid: string, offset: number): void {
     const s = this.server;
+    this.flushStream();
     s.aof.replaceAfterSync(rdb);
     s.log.notice(`MASTER <-> REPLICA sync: Loading DB in memory: ${loaded} keys`);
     this.replid = replid;
@@ -954,6 +992,7 @@ export class Replication {
       this.backlog !== null && this.propagating &&
       this.backlog.size !== s.config.getNumber("repl-backlog-size")
     ) {
+      this.flushStream();
       this.backlog.resize(s.config.getNumber("repl-backlog-size"));
     }
   }
@@ -962,6 +1001,7 @@ export class Replication {
 
   infoFields(roleFallback: "master" | "slave"): [string, string | number][] {
     const s = this.server;
+    this.flushStream();
     const now = s.now();
     const cfg = s.config;
     const out: [string, string | number][] = [];

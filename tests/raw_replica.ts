@@ -16,13 +16,22 @@ export class RawReplica {
 
   private constructor(private readonly conn: Deno.TcpConn) {}
 
-  static async attach(port: number): Promise<RawReplica> {
+  /**
+   * `hooks.beforePsync` runs once the REPLCONFs are answered, `hooks.psyncSent` once the PSYNC is
+   * written (before its reply is read).
+   */
+  static async attach(
+    port: number,
+    hooks: { beforePsync?: () => Promise<void>; psyncSent?: () => Promise<void> } = {},
+  ): Promise<RawReplica> {
     const r = new RawReplica(await Deno.connect({ hostname: "127.0.0.1", port }));
     for (const c of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"]]) {
       await r.conn.write(encodeCommand(c));
       assert.equal(await r.line(), "+OK");
     }
+    await hooks.beforePsync?.();
     await r.conn.write(encodeCommand(["PSYNC", "?", "-1"]));
+    await hooks.psyncSent?.();
     assert.match(await r.line(), /^\+FULLRESYNC [0-9a-f]{40} \d+$/);
     const head = await r.line();
     assert.match(head, /^\$\d+$/);
@@ -111,6 +120,11 @@ export class RawReplica {
     const frame = (a: string[]) =>
       `*${a.length}\r\n${a.map((x) => `$${x.length}\r\n${x}\r\n`).join("")}`;
     return (await this.textUntil(frame(args))).replaceAll(frame(["PING"]), "");
+  }
+
+  /** REPLCONF ACK `offset`, as a replica acknowledges what it processed. */
+  async ack(offset: number): Promise<void> {
+    await this.conn.write(encodeCommand(["REPLCONF", "ACK", String(offset)]));
   }
 
   close(): void {
