@@ -331,6 +331,25 @@ function hexVal(c: number): number {
  * must be followed by a space or the end. Returns null for unbalanced quotes.
  */
 export function splitArgs(line: Uint8Array): Uint8Array[] | null {
+  // Without quotes (PING, GET k, redis-benchmark's inline tests), each argument is a view of the
+  // line, as multibulk arguments are views of the input (no ArrayBuffer each); with quotes, the
+  // arguments are unescaped into bytes of their own.
+  const out: Uint8Array[] = [];
+  const n = line.length;
+  let p = 0;
+  for (;;) {
+    while (p < n && isSpace(line[p])) p++;
+    if (p >= n) return out;
+    const start = p;
+    let c = 0;
+    while (p < n && !isSpace(c = line[p]) && c !== 34 && c !== 39) p++;
+    if (p < n && (c === 34 || c === 39)) return splitQuotedArgs(line);
+    out.push(line.subarray(start, p));
+  }
+}
+
+/** `splitArgs` of a line with quotes: sdssplitargs's whole grammar. */
+function splitQuotedArgs(line: Uint8Array): Uint8Array[] | null {
   const out: Uint8Array[] = [];
   let p = 0;
   const n = line.length;

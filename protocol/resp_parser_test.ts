@@ -215,3 +215,35 @@ Deno.test("midRequest: a request begun in an earlier chunk, even when all its by
   assert.equal(p.next(), null);
   assert.equal(p.midRequest(), true);
 });
+
+Deno.test("inline arguments without quotes are views of the input, split as sdssplitargs splits (seeded)", () => {
+  // The bytes sdssplitargs treats as spaces (isspace), letters, digits and high bytes.
+  const alphabet = [32, 9, 11, 12, 13, 65, 66, 122, 48, 57, 0, 200, 255, 45];
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const isSpaceByte = (c: number) => c === 32 || (c >= 9 && c <= 13);
+  for (let i = 0; i < 2000; i++) {
+    const line = Uint8Array.from({ length: rnd(30) }, () => alphabet[rnd(alphabet.length)]);
+    const want: number[][] = [];
+    let cur: number[] | null = null;
+    for (const c of line) {
+      if (isSpaceByte(c)) {
+        if (cur !== null) want.push(cur);
+        cur = null;
+      } else (cur ??= []).push(c);
+    }
+    if (cur !== null) want.push(cur);
+    const got = splitArgs(line)!;
+    assert.deepEqual(got.map((a) => [...a]), want, `line ${[...line]}`);
+    for (const a of got) assert.equal(a.buffer, line.buffer, "an argument is a view, not a copy");
+  }
+  // A request read by the parser: its inline arguments view the parser's input.
+  const p = new RespParser();
+  p.feed(te.encode("SET key value\r\n"));
+  const r = p.next();
+  assert.ok(r !== null && "argv" in r && r.inline);
+  assert.equal(new Set(r.argv.map((a) => a.buffer)).size, 1);
+});
