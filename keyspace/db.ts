@@ -483,19 +483,18 @@ export class Db {
 
   /** The charge last added for `key` holding `v` (a slab value: as its binary string). */
   private chargeOf(key: string, v: Stored): number {
-    if (typeof v === "number") return stringKeyBytes(key, valueSlab.length(v));
-    if (typeof v === "string") return keyBytes(key, v);
+    if (typeof v === "number" || typeof v === "string") return stringKeyBytes(key, smallLength(v));
     return chargeFor(v) ?? keyBytes(key, v);
   }
 
   /** Add the charge of `key` now holding `v`. */
   private account(key: string, v: Stored): void {
-    if (typeof v === "number") {
-      this.chargedBytes += stringKeyBytes(key, valueSlab.length(v));
+    if (typeof v === "number" || typeof v === "string") {
+      this.chargedBytes += stringKeyBytes(key, smallLength(v));
       return;
     }
     const c = keyBytes(key, v);
-    if (typeof v !== "string") setChargeFor(v, c);
+    setChargeFor(v, c);
     this.chargedBytes += c;
   }
 

@@ -78,8 +78,10 @@ export class ValueSlab {
 
   /** A new record holding `bytes` (at most SLAB_MAX_BYTES of them); its handle. */
   put(bytes: Uint8Array): number {
-    const handle = this.allocate(bytes.length);
+    const n = bytes.length;
+    const handle = this.allocate(n);
     const off = this.record(handle);
+    this.recordChunk[off] = n;
     this.recordChunk.set(bytes, off + 1);
     return handle;
   }
@@ -91,13 +93,14 @@ export class ValueSlab {
   putBinaryString(s: string): number {
     const n = s.length;
     const handle = this.allocate(n);
-    const off = this.record(handle) + 1;
+    const off = this.record(handle);
     const chunk = this.recordChunk;
-    for (let i = 0; i < n; i++) chunk[off + i] = s.charCodeAt(i);
+    chunk[off] = n;
+    for (let i = 0; i < n; i++) chunk[off + 1 + i] = s.charCodeAt(i);
     return handle;
   }
 
-  /** A new record for a value of `n` bytes, its length byte written; its handle. */
+  /** A new record for a value of `n` bytes (the caller writes its length and bytes); its handle. */
   private allocate(n: number): number {
     if (n > SLAB_MAX_BYTES) throw new RangeError(`value of ${n} bytes for the slab`);
     const c = (n + 1 + CLASS_STEP - 1) / CLASS_STEP - 1 | 0;
@@ -111,11 +114,8 @@ export class ValueSlab {
         k.chunks.push(new Uint8Array(CHUNK_RECORDS * k.recordBytes));
       }
     }
-    const handle = (c << CLASS_SHIFT) | r;
-    const off = this.record(handle); // before reading recordChunk, which it sets
-    this.recordChunk[off] = n;
     this.liveRecords++;
-    return handle;
+    return (c << CLASS_SHIFT) | r;
   }
 
   /** Give back the record of `handle` (its value must not be read again). */

@@ -96,7 +96,10 @@ export function encodeCommandInto(out: Uint8Array, o: number, argv: readonly Arg
   return o;
 }
 
-/** Bytes of `argv` in multibulk form (strings counted as UTF-8). */
+/**
+ * Bytes of `argv` in multibulk form (strings counted as UTF-8): what `encodeCommand` makes, and
+ * how a replica counts the stream it processed.
+ */
 export function commandLength(argv: readonly Arg[]): number {
   let n = 3 + digitCount(argv.length);
   for (let i = 0; i < argv.length; i++) {
@@ -107,38 +110,11 @@ export function commandLength(argv: readonly Arg[]): number {
   return n;
 }
 
-/** The buffer `encodeCommandScratch` reuses (grown on demand up to SCRATCH_MAX_BYTES). */
-let scratch = new Uint8Array(4096);
-/** A longer command gets a buffer of its own, so one big value is not held for ever. */
-const SCRATCH_MAX_BYTES = 64 * 1024;
-
-/**
- * As `encodeCommand`, into a buffer that the next call reuses: the bytes are valid until then,
- * so a caller that keeps them copies them. No allocation for a command of bytes arguments.
- */
-export function encodeCommandScratch(argv: readonly Arg[]): Uint8Array {
-  const end = encodeCommandInto(scratch, 0, argv);
-  if (end >= 0) return scratch.subarray(0, end);
-  const n = commandLength(argv);
-  if (n <= SCRATCH_MAX_BYTES) {
-    scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(n, scratch.length * 2)));
-  }
-  const out = n <= scratch.length ? scratch : new Uint8Array(n);
-  encodeCommandInto(out, 0, argv);
-  return out.subarray(0, n);
-}
-
 /** RESP multibulk encoding of a command (strings are UTF-8, here always ASCII or latin1 keys). */
 export function encodeCommand(argv: readonly Arg[]): Uint8Array {
-  const bytes = encodeCommandScratch(argv);
-  return bytes.buffer === scratch.buffer ? bytes.slice() : bytes;
-}
-
-/** Bytes of a command in multibulk form (how a replica counts the stream it processed). */
-export function encodedLength(argv: readonly Uint8Array[]): number {
-  let n = 3 + digitCount(argv.length);
-  for (let i = 0; i < argv.length; i++) n += 5 + digitCount(argv[i].length) + argv[i].length;
-  return n;
+  const out = new Uint8Array(commandLength(argv));
+  encodeCommandInto(out, 0, argv);
+  return out;
 }
 
 /** Binary-string key to bytes. */

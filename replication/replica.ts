@@ -8,7 +8,7 @@
 
 import { dispatch, runInputBatch } from "../server/dispatch.ts";
 import type { Client } from "../server/client.ts";
-import { encodeCommand, encodedLength } from "./propagate.ts";
+import { commandLength, encodeCommand } from "./propagate.ts";
 
 /** What the link needs from the node's replication state. */
 export interface LinkOwner {
@@ -358,7 +358,7 @@ export class MasterLink {
   /** A command of the stream was applied: its reply dropped, its bytes counted and passed on. */
   private afterApply(c: Client, argv: Uint8Array[]): void {
     c.reply.truncate(0);
-    this.unappliedBytes -= encodedLength(argv);
+    this.unappliedBytes -= commandLength(argv);
     this.owner.applied(argv);
   }
 }

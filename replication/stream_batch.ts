@@ -11,7 +11,7 @@
  * the keepers' state (a PSYNC, INFO, a new backlog) flushes first.
  */
 
-import { type Arg, commandLength, encodeCommandInto } from "./propagate.ts";
+import { type Arg, encodeCommand, encodeCommandInto } from "./propagate.ts";
 
 /** The buffer's size (Redis's PROTO_REPLY_CHUNK_BYTES is 16 KiB; a pipelined turn fills more). */
 export const STREAM_BATCH_BYTES = 64 * 1024;
@@ -56,8 +56,7 @@ export class StreamBatch {
       return end;
     }
     // Larger than the whole buffer: on its own.
-    const bytes = new Uint8Array(commandLength(argv));
-    encodeCommandInto(bytes, 0, argv);
+    const bytes = encodeCommand(argv);
     this.deliver(bytes);
     return bytes.length;
   }
