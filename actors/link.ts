@@ -1,9 +1,9 @@
 /**
  * The per-peer link machine's statechart (XState v5), the definition the visualizer and `cli.ts
  * machines` show. The node runs it as plain data stepped by a pure function (actors/link_state.ts:
- * one record per peer, held in the node actor's context), because one actor per peer does not fit
- * a simulated cluster of 2,000 nodes (4M links); link_state_test.ts checks, on seeded event
- * sequences and one simulated clock, that the data is in this chart's state after every step.
+ * the link is a field of the peer's node record, cluster/peer_link.ts), because one actor per peer
+ * does not fit a simulated cluster of 2,000 nodes (4M links); link_state_test.ts checks, on seeded
+ * event sequences and one simulated clock, that the data is in this chart's state after every step.
  * Three parallel regions, each timer on the node's clock:
  *
  *   health    handshake --after(handshake timeout)--> handshakeExpired
@@ -14,7 +14,7 @@
  *   ping      idle.waiting --after(node timeout / 2 since the last PONG)--> idle.due
  *             idle --PING_SENT--> awaitingPong.fresh --after(node timeout / 2)--> awaitingPong.late
  *             awaitingPong --after(node timeout)--> pongOverdue
- *             awaitingPong | pongOverdue --PONG_RECEIVED--> idle
+ *             idle | awaitingPong | pongOverdue --PONG_RECEIVED--> idle (PING timer armed again)
  *   link      up <--LINK_UP / LINK_DOWN--> down   (the outbound link)
  *
  * The timers are Redis's (cluster.c):
@@ -31,22 +31,26 @@
  * - clearNodeFailureIfNeeded (cluster/failure_detection.ts) clears the FAIL of a master with
  *   slots that answers again only after 2 × node_timeout (CLUSTER_FAIL_UNDO_TIME_MULT): only once
  *   the link is in `fail.undoable`.
- * The rules ask the links through `PeerTimers` (cluster/failure_detection.ts), built by
- * `peerTimersOf` in actors/node.ts, and still apply Redis's comparison at their tick or packet
- * (now − ping_sent > node_timeout, data_received as old, ...), so the decision comes when Redis
- * would take it: at the first cron tick (or PONG) after the timer ran out. One difference: the
- * timers measure time as timers do (a wall clock stepped forward does not shorten them), where
- * Redis 7.0 compares mstime() values and flags a peer PFAIL at the next tick after such a step.
+ * The rules read the link's timers from the peer's record (`handshakeExpired`, `pingDue`,
+ * `pongLate`, `pongOverdue`, `failUndoable` in actors/link_state.ts, at the node's timer clock),
+ * and still apply Redis's comparison at their tick or packet (now − ping_sent > node_timeout,
+ * data_received as old, ...), so the decision comes when Redis would take it: at the first cron
+ * tick (or PONG) after the timer ran out. One difference: the timers measure time as timers do (a
+ * wall clock stepped forward does not shorten them), where Redis 7.0 compares mstime() values and
+ * flags a peer PFAIL at the next tick after such a step.
  *
- * The events come from the bus engine's view changes (actors/node.ts `linkEventsOf`). `init`
- * picks each region's first state from the input, so a link opened after a rename or a restart
- * starts where the node record is, with the time already spent counted.
+ * The events are the rules' own (cluster/peer_link.ts `stepPeerLink`): a PING sent, a PONG on the
+ * outbound link, the link opened or closed, the handshake done, PFAIL, FAIL and their clearing.
+ * The record's HANDSHAKE, PFAIL and FAIL flags and its link state are projected from the machine's
+ * state, and only that way. `init` picks each region's first state from the input, so a link
+ * opened for a node learned from gossip or loaded from nodes.conf starts where the node record is,
+ * with the time already spent counted.
  *
  * Context is only changed with `assign`.
  */
 
 import { assign, setup, type SnapshotFrom } from "xstate";
-import { FAIL_UNDO_TIME_MULT } from "../cluster/failure_detection.ts";
+import { FAIL_UNDO_TIME_MULT } from "../protocol/bus_constants.ts";
 import { handshakeTimeoutMs, type LinkEvent, type LinkStart } from "./link_state.ts";
 
 /** The node timeout, read each time a timer is armed (CONFIG SET cluster-node-timeout applies). */
@@ -172,7 +176,12 @@ export const linkMachine = setup({
             // No PONG for node_timeout / 2: the cron may PING the peer.
             due: {},
           },
-          on: { PING_SENT: { target: "awaitingPong", actions: "pingSent" } },
+          on: {
+            PING_SENT: { target: "awaitingPong", actions: "pingSent" },
+            // A PONG with no PING in flight (the reply to a MEET): the wait starts again, as
+            // Redis's pong_received is set by every PONG.
+            PONG_RECEIVED: { target: "idle", reenter: true, actions: "pongReceived" },
+          },
         },
         awaitingPong: {
           initial: "fresh",

@@ -21,14 +21,14 @@
  *             idle --PING_SENT--> awaitingPong.fresh --(node timeout / 2)--> awaitingPong.late
  *             awaitingPong --(node timeout)--> pongOverdue
  *             awaitingPong | pongOverdue --PING_SENT--> awaitingPong (timers armed again)
- *             awaitingPong | pongOverdue --PONG_RECEIVED--> idle
+ *             idle | awaitingPong | pongOverdue --PONG_RECEIVED--> idle (PING timer armed again)
  *   link      up <--LINK_UP / LINK_DOWN--> down   (the outbound link)
  *
  * What each state lets the rules do, and why (Redis's clusterCron and clearNodeFailureIfNeeded)
  * is told in actors/link.ts.
  */
 
-import { FAIL_UNDO_TIME_MULT } from "../cluster/failure_detection.ts";
+import { FAIL_UNDO_TIME_MULT } from "../protocol/bus_constants.ts";
 
 /** Redis: the handshake timeout is node_timeout, at least 1000 ms (clusterCron). */
 export function handshakeTimeoutMs(nodeTimeoutMs: number): number {
@@ -63,7 +63,6 @@ export type LinkEvent =
   | { type: "FAIL_CLEARED" };
 
 export interface LinkState {
-  readonly nodeId: string;
   /** handshakeExpired and fail's substates are this plus `healthDeadlineMs`. */
   readonly health: "handshake" | "up" | "pfail" | "fail";
   /** handshake: when it expires; fail: when it becomes undoable; otherwise Infinity. */
@@ -107,7 +106,6 @@ export function linkOpen(start: LinkStart, nowMs: number, nodeTimeoutMs: number)
   const pinging = start.pingOutstandingMs !== null;
   const pingElapsedMs = start.pingOutstandingMs ?? 0;
   return {
-    nodeId: start.nodeId,
     health,
     healthDeadlineMs,
     ping: pinging ? "awaitingPong" : "idle",
@@ -144,7 +142,7 @@ export function linkStep(
         pongDeadlineMs: after(nowMs, nodeTimeoutMs),
       };
     case "PONG_RECEIVED":
-      if (s.ping === "idle") return s;
+      // From idle too (a PONG answering a MEET): every PONG restarts the wait for the next PING.
       return {
         ...s,
         ping: "idle",

@@ -1,20 +1,16 @@
 /**
  * The node actor (XState v5): the root of one cluster node's actor system.
  *
- *   clusterNode (this machine, states running -> stopped; its context holds the links)
+ *   clusterNode (this machine, states running -> stopped; its context holds the node records)
  *   └── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, nodes.conf saved
  *                          at the end of each turn, before the turn's output is released)
  *
- * The per-peer link machines are plain data in this actor's context (`links`: one LinkState per
- * known node other than myself, actors/link_state.ts), changed only with `assign` on a
- * PEERS_CHANGED event: a link is opened for a new node, dropped for a removed one (a handshake
- * node renamed to its real id is a removal plus an addition: the new link starts in the state the
- * record says), and stepped with the LINK_UP / PING_SENT / PFAIL / ... events of a changed one.
- *
- * The bus engine (cluster/bus_engine.ts) does the per-packet work with the pure rules; after every
- * step that changed the cluster view, its owner computes `peerChanges(prev, next, ctx)` and hands
- * them over (`deliverPeerChanges`). The cron asks the links whether their timers ran out
- * (`peerTimersOf`): a timer is a deadline on the node's timer clock, read at the time of asking.
+ * The per-peer link machines are plain data in the node records (`ClusterNode.link`,
+ * actors/link_state.ts): the bus rules move a link with its events (cluster/peer_link.ts
+ * `stepPeerLink`) and read its timers, and the record's HANDSHAKE, PFAIL and FAIL flags are what
+ * the link says. The bus engine (cluster/bus_engine.ts) owns the view and runs the rules; after a
+ * step that changed a link, its owner hands the new records to this actor (`deliverView`), which
+ * takes them with `assign`, so that the inspector and `linksOf` show the links as they are.
  *
  * Everything time-based runs on the actor's clock (xstate `clock` option) or the timer clock the
  * caller passes, so tests drive a whole node with SimulatedClock. Actor ids are readable:
@@ -29,159 +25,45 @@ import {
   sendTo,
   setup,
 } from "xstate";
-import {
-  failUndoable,
-  handshakeExpired,
-  type LinkEvent,
-  type LinkStart,
-  type LinkState,
-  linkStateName,
-  pingDue,
-  pongLate,
-  pongOverdue,
-} from "./link_state.ts";
-import { applyPeerChanges, type PeerChange } from "./link_table.ts";
+import { type LinkState, linkStateName } from "./link_state.ts";
 import {
   type Clock,
   type SupervisorDeps,
   supervisorMachine,
   type SupervisorStats,
 } from "./supervisor.ts";
-import type { ClusterNode, ClusterState } from "../cluster/state.ts";
-import type { PeerTimers } from "../cluster/failure_detection.ts";
-import { NodeFlags } from "../cluster/state.ts";
-import { changedKeysBetween, NodeMap } from "../cluster/node_map.ts";
-
-export type { PeerChange } from "./link_table.ts";
+import type { ClusterNode } from "../cluster/state.ts";
+import { NodeFlags } from "../cluster/node_flags.ts";
+import { changedKeysBetween } from "../cluster/node_map.ts";
 
 export type NodeEvent =
   | {
-    type: "PEERS_CHANGED";
-    changes: readonly PeerChange[];
-    /** The node's timer clock now, ms (link_state.ts: monotonic). */
-    nowMs: number;
-    nodeTimeoutMs: number;
+    type: "VIEW_CHANGED";
+    /** The node records of the view the bus engine installed (myself included). */
+    nodes: ReadonlyMap<string, ClusterNode>;
   }
   | { type: "SHUTDOWN" };
 
-/** What a new link needs besides the node record: the wall clock now (the record's times). */
-export interface PeerChangeContext {
-  nowMs: number;
-}
-
-function linkStartOf(n: ClusterNode, ctx: PeerChangeContext): LinkStart {
-  const handshake = (n.flags & NodeFlags.HANDSHAKE) !== 0;
-  return {
-    nodeId: n.id,
-    handshake,
-    connected: n.linkState === "connected",
-    pfail: (n.flags & NodeFlags.PFAIL) !== 0,
-    fail: (n.flags & NodeFlags.FAIL) !== 0,
-    pingOutstandingMs: n.pingSentMs === 0 ? null : Math.max(0, ctx.nowMs - n.pingSentMs),
-    pongAgeMs: Math.max(0, ctx.nowMs - n.pongReceivedMs),
-    handshakeAgeMs: handshake ? Math.max(0, ctx.nowMs - n.createdMs) : 0,
-    failAgeMs: (n.flags & NodeFlags.FAIL) ? Math.max(0, ctx.nowMs - n.failTimeMs) : 0,
-  };
-}
-
-const FAILING = NodeFlags.PFAIL | NodeFlags.FAIL;
-
-/** The link events that turn node record `a` into `b` (same id). */
-export function linkEventsOf(a: ClusterNode, b: ClusterNode): LinkEvent[] {
-  const out: LinkEvent[] = [];
-  if (a.linkState !== b.linkState) {
-    out.push({ type: b.linkState === "connected" ? "LINK_UP" : "LINK_DOWN" });
-  }
-  if ((a.flags & NodeFlags.HANDSHAKE) && !(b.flags & NodeFlags.HANDSHAKE)) {
-    out.push({ type: "HANDSHAKE_DONE" });
-  }
-  if (b.pingSentMs !== 0 && b.pingSentMs !== a.pingSentMs) {
-    out.push({ type: "PING_SENT", atMs: b.pingSentMs });
-  }
-  // A heartbeat reply (ping_sent back to 0), not a pong time learned from gossip.
-  if (a.pingSentMs !== 0 && b.pingSentMs === 0) {
-    out.push({ type: "PONG_RECEIVED", atMs: b.pongReceivedMs });
-  }
-  if ((b.flags & NodeFlags.FAIL) && !(a.flags & NodeFlags.FAIL)) {
-    out.push({ type: "FAIL" });
-  } else if ((b.flags & NodeFlags.PFAIL) && !(a.flags & FAILING)) {
-    out.push({ type: "PFAIL" });
-  } else if ((a.flags & FAILING) && !(b.flags & FAILING)) {
-    out.push({ type: "FAIL_CLEARED" });
-  }
-  return out;
-}
-
-/** What the links must learn when the view goes from `prev` to `next`. */
-export function peerChanges(
-  prev: ClusterState | null,
-  next: ClusterState,
-  ctx: PeerChangeContext,
-): PeerChange[] {
-  if (prev !== null && prev.nodes === next.nodes) return [];
-  // Only the records the update touched can differ (cluster/node_map.ts); same output, same order.
-  const touched = prev === null ? null : changedKeysBetween(prev.nodes, next.nodes);
-  if (prev !== null && touched !== null) return touchedPeerChanges(prev, next, touched, ctx);
-  const out: PeerChange[] = [];
-  if (prev !== null) {
-    for (const n of prev.nodes.values()) {
-      if (n.flags & NodeFlags.MYSELF) continue;
-      const m = next.nodes.get(n.id);
-      if (m === undefined || (m.flags & NodeFlags.MYSELF)) {
-        out.push({ kind: "removed", nodeId: n.id });
-      }
-    }
-  }
-  for (const n of next.nodes.values()) {
-    if (n.flags & NodeFlags.MYSELF) continue;
-    const old = prev?.nodes.get(n.id);
-    if (old === undefined || (old.flags & NodeFlags.MYSELF)) {
-      out.push({ kind: "added", start: linkStartOf(n, ctx) });
-    } else if (old !== n) {
-      const events = linkEventsOf(old, n);
-      if (events.length > 0) out.push({ kind: "events", nodeId: n.id, events });
-    }
-  }
-  return out;
-}
-
-/** `peerChanges` over the keys that can differ, in the order its full walk would give. */
-function touchedPeerChanges(
-  prev: ClusterState,
-  next: ClusterState,
-  touched: NonNullable<ReturnType<typeof changedKeysBetween<ClusterNode>>>,
-  ctx: PeerChangeContext,
-): PeerChange[] {
-  const removed: [number, PeerChange][] = [];
-  const rest: [number, PeerChange][] = [];
-  for (const id of touched.keys) {
-    const n = prev.nodes.get(id);
-    const m = next.nodes.get(id);
-    if (n !== undefined && !(n.flags & NodeFlags.MYSELF)) {
-      if (m === undefined || (m.flags & NodeFlags.MYSELF)) {
-        removed.push([touched.rank(prev.nodes, id), { kind: "removed", nodeId: id }]);
-      }
-    }
-    if (m === undefined || (m.flags & NodeFlags.MYSELF)) continue;
-    if (n === undefined || (n.flags & NodeFlags.MYSELF)) {
-      rest.push([touched.rank(next.nodes, id), { kind: "added", start: linkStartOf(m, ctx) }]);
-    } else if (n !== m) {
-      const events = linkEventsOf(n, m);
-      if (events.length > 0) {
-        rest.push([touched.rank(next.nodes, id), { kind: "events", nodeId: id, events }]);
-      }
-    }
-  }
-  if (removed.length + rest.length === 0) return [];
-  removed.sort((a, b) => a[0] - b[0]);
-  rest.sort((a, b) => a[0] - b[0]);
-  return [...removed.map((r) => r[1]), ...rest.map((r) => r[1])];
-}
-
 export interface NodeContext {
   deps: SupervisorDeps;
-  /** One link per known node other than myself, by node id (actors/link_state.ts). */
-  links: ReadonlyMap<string, LinkState>;
+  /** The node records as last delivered; each peer's link is its record's `link`. */
+  nodes: ReadonlyMap<string, ClusterNode>;
+}
+
+/**
+ * True when a peer's link differs between `prev` and `next`, or a peer came or went (only the
+ * records an update touched can differ: cluster/node_map.ts). A view that cannot be compared
+ * cheaply counts as changed.
+ */
+export function linksChanged(
+  prev: ReadonlyMap<string, ClusterNode>,
+  next: ReadonlyMap<string, ClusterNode>,
+): boolean {
+  if (prev === next) return false;
+  const touched = changedKeysBetween(prev, next);
+  if (touched === null) return true;
+  for (const id of touched) if (prev.get(id)?.link !== next.get(id)?.link) return true;
+  return false;
 }
 
 export const nodeMachine = setup({
@@ -192,17 +74,14 @@ export const nodeMachine = setup({
   },
   actors: { supervisor: supervisorMachine },
   actions: {
-    applyPeerChanges: assign({
-      links: ({ context, event }) =>
-        event.type === "PEERS_CHANGED"
-          ? applyPeerChanges(context.links, event.changes, event.nowMs, event.nodeTimeoutMs)
-          : context.links,
+    takeView: assign({
+      nodes: ({ context, event }) => event.type === "VIEW_CHANGED" ? event.nodes : context.nodes,
     }),
     forwardToSupervisor: sendTo("supervisor", ({ event }) => event),
   },
 }).createMachine({
   id: "clusterNode",
-  context: ({ input }) => ({ deps: input, links: NodeMap.with(new Map<string, LinkState>(), []) }),
+  context: ({ input }) => ({ deps: input, nodes: new Map<string, ClusterNode>() }),
   invoke: {
     id: "supervisor",
     systemId: "supervisor",
@@ -213,7 +92,7 @@ export const nodeMachine = setup({
   states: {
     running: {
       on: {
-        PEERS_CHANGED: { actions: "applyPeerChanges" },
+        VIEW_CHANGED: { actions: "takeView" },
         SHUTDOWN: { target: "stopped", actions: "forwardToSupervisor" },
       },
     },
@@ -242,47 +121,29 @@ export function startNodeActor(
   return actor;
 }
 
-/** The node actor's links by peer node id. */
+/** The links of the node actor's view by peer node id (myself has none), in the view's order. */
 export function linksOf(actor: NodeActor): ReadonlyMap<string, LinkState> {
-  return actor.getSnapshot().context.links;
+  const out = new Map<string, LinkState>();
+  for (const n of actor.getSnapshot().context.nodes.values()) {
+    if (!(n.flags & NodeFlags.MYSELF)) out.set(n.id, n.link);
+  }
+  return out;
 }
 
-/** Peer node ids that have a link, in the order the links were opened. */
+/** Peer node ids that have a link, in the view's order. */
 export function linkIds(actor: NodeActor): string[] {
   return [...linksOf(actor).keys()];
 }
 
-/** Hand view changes to the node actor, at time `nowMs` of its timer clock. */
-export function deliverPeerChanges(
-  actor: NodeActor,
-  changes: readonly PeerChange[],
-  nowMs: number,
-  nodeTimeoutMs: number,
-): void {
-  actor.send({ type: "PEERS_CHANGED", changes, nowMs, nodeTimeoutMs });
+/** Hand the node records of a newly installed view to the node actor. */
+export function deliverView(actor: NodeActor, nodes: ReadonlyMap<string, ClusterNode>): void {
+  actor.send({ type: "VIEW_CHANGED", nodes });
 }
 
 /** The link of peer `nodeId`, or undefined. */
 export function linkOf(actor: NodeActor, nodeId: string): LinkState | undefined {
-  return linksOf(actor).get(nodeId);
-}
-
-/**
- * What the cron asks the links (cluster/bus_cron.ts `PeerTimers`): whose timers ran out by
- * `timerNowMs()` (the node's timer clock). A peer without a link has no timer that ran out.
- */
-export function peerTimersOf(actor: NodeActor, timerNowMs: () => number): PeerTimers {
-  const ask = (test: (s: LinkState, nowMs: number) => boolean) => (id: string) => {
-    const link = linksOf(actor).get(id);
-    return link !== undefined && test(link, timerNowMs());
-  };
-  return {
-    handshakeExpired: ask(handshakeExpired),
-    pingDue: ask(pingDue),
-    pongLate: ask(pongLate),
-    pongOverdue: ask(pongOverdue),
-    failUndoable: ask(failUndoable),
-  };
+  const n = actor.getSnapshot().context.nodes.get(nodeId);
+  return n === undefined || (n.flags & NodeFlags.MYSELF) ? undefined : n.link;
 }
 
 /** The supervisor's counters, or null when it is gone. */

@@ -8,21 +8,21 @@
  * increment: the random ping runs when tickIndex % 10 === 0). `ctx.links` = the node ids that have
  * an outbound link right now (connected or still connecting) with the time the link was created.
  * In order:
- * 1. linkState of every node is synced to `ctx.links`; PFAIL nodes are counted (statsPfailNodes);
- *    HANDSHAKE nodes older than the handshake timeout are deleted (`nodeRemoved`) once their
- *    link machine's handshake timer ran out (`ctx.peers.handshakeExpired`); every other
+ * 1. Each peer's link goes up or down with `ctx.links` (LINK_UP / LINK_DOWN); PFAIL nodes are
+ *    counted (statsPfailNodes); HANDSHAKE nodes older than the handshake timeout are deleted
+ *    (`nodeRemoved`) once their link's handshake timer ran out (`handshakeExpired`); every other
  *    node without a link (not myself, not NOADDR) gets a `connect` effect (the engine then calls
  *    `outboundLinkConnected` / `connectFailed` from bus_header_build.ts).
  * 2. Every 10th tick: 5 random samples (repeats possible); of those with a link, no ping in
  *    flight, not myself/handshake, the one with the oldest pong_received gets a PING.
  * 3. Per node (not myself/NOADDR/HANDSHAKE): drop a stale link (`closeLink`: link older than
  *    node_timeout, ping outstanding, no ping reply nor data for node_timeout/2, and the link
- *    machine's half-timeout timer ran out: `ctx.peers.pongLate`); PING when there
+ *    machine's half-timeout timer ran out: `pongLate`); PING when there
  *    is a link, no ping in flight and pong_received is older than node_timeout/2 (and the link
- *    machine's PING timer ran out: `ctx.peers.pingDue`); PFAIL when a
- *    ping is outstanding, the peer's link machine says it went unanswered for node_timeout
- *    (`ctx.peers.pongOverdue`: its timer on the node's clock) and, as Redis checks at the tick,
- *    min(now - ping_sent, now - data_received) > node_timeout.
+ *    machine's PING timer ran out: `pingDue`); PFAIL (the link's PFAIL event) when a
+ *    ping is outstanding, the peer's link says it went unanswered for node_timeout
+ *    (`pongOverdue`: its timer on the node's timer clock, `ctx.timerNowMs`) and, as Redis checks
+ *    at the tick, min(now - ping_sent, now - data_received) > node_timeout.
  * 4. cluster_state is recomputed if a node went PFAIL or the state is FAIL (state.ts
  *    updateClusterState: coverage, minority, rejoin delay), with "Cluster state changed" logged.
  *
@@ -35,7 +35,8 @@ import { type BusConfig, type BusResult, EffectSink } from "./bus_effects.ts";
 import { sendPing, setLinkState } from "./bus_header_build.ts";
 import { putNode } from "./bus_node_ops.ts";
 import { updateStateLogged } from "./bus_receive.ts";
-import type { PeerTimers } from "./failure_detection.ts";
+import { type LinkClock, stepPeerLink } from "./peer_link.ts";
+import { handshakeExpired, pingDue, pongLate, pongOverdue } from "../actors/link_state.ts";
 import type { Prng } from "./prng.ts";
 import { type ClusterState, deleteNode, NodeFlags } from "./state.ts";
 import { valueAt, valuesOf } from "./node_map.ts";
@@ -45,7 +46,7 @@ export interface OutboundLinkInfo {
   createdMs: number;
 }
 
-export interface CronContext extends BusConfig {
+export interface CronContext extends BusConfig, LinkClock {
   nowMs: number;
   /** 1 on the first tick, then +1 per tick. */
   tickIndex: number;
@@ -54,8 +55,6 @@ export interface CronContext extends BusConfig {
   links: ReadonlyMap<string, OutboundLinkInfo>;
   /** Default max(node_timeout, 1000). */
   handshakeTimeoutMs?: number;
-  /** The link machines' timers. */
-  peers: PeerTimers;
 }
 
 export function cronTick(state: ClusterState, ctx: CronContext): BusResult<ClusterState> {
@@ -73,12 +72,12 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
   for (const n of valuesOf(state.nodes)) {
     if (n.id === s.myselfId) continue;
     const linked = ctx.links.has(n.id);
-    if ((n.linkState === "connected") !== linked) s = setLinkState(s, n.id, linked);
+    if ((n.linkState === "connected") !== linked) s = setLinkState(s, n.id, linked, ctx);
     if (n.flags & NodeFlags.NOADDR) continue;
     if (n.flags & NodeFlags.PFAIL) pfailCount++;
     if (
       (n.flags & NodeFlags.HANDSHAKE) && now - n.createdMs > handshakeTimeout &&
-      ctx.peers.handshakeExpired(n.id)
+      handshakeExpired(n.link, ctx.timerNowMs)
     ) {
       s = deleteNode(s, n.id);
       sink.push({ kind: "nodeRemoved", nodeId: n.id });
@@ -123,16 +122,17 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
     let closed = false;
     if (
       link !== undefined && now - link.createdMs > nodeTimeout && n.pingSentMs !== 0 &&
-      pingDelay > nodeTimeout / 2 && dataDelay > nodeTimeout / 2 && ctx.peers.pongLate(id)
+      pingDelay > nodeTimeout / 2 && dataDelay > nodeTimeout / 2 &&
+      pongLate(n.link, ctx.timerNowMs)
     ) {
       sink.push({ kind: "closeLink", nodeId: id });
       closed = true;
-      s = setLinkState(s, id, false);
+      s = setLinkState(s, id, false, ctx);
     }
     const linked = link !== undefined && !closed;
     if (
       linked && n.pingSentMs === 0 && now - n.pongReceivedMs > nodeTimeout / 2 &&
-      ctx.peers.pingDue(id)
+      pingDue(n.link, ctx.timerNowMs)
     ) {
       const r = sendPing(s, id, now, ctx.rng, ctx);
       s = r.state;
@@ -143,10 +143,10 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
     const nodeDelay = Math.min(pingDelay, dataDelay);
     if (
       nodeDelay > nodeTimeout && !(n.flags & (NodeFlags.PFAIL | NodeFlags.FAIL)) &&
-      ctx.peers.pongOverdue(id)
+      pongOverdue(n.link, ctx.timerNowMs)
     ) {
       sink.log("debug", `*** NODE ${id} possibly failing`);
-      s = putNode(s, { ...s.nodes.get(id)!, flags: n.flags | NodeFlags.PFAIL });
+      s = putNode(s, stepPeerLink(s.nodes.get(id)!, { type: "PFAIL" }, ctx));
       updateState = true;
     }
   }

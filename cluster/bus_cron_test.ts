@@ -1,27 +1,10 @@
 import assert from "node:assert/strict";
 import type { BusEffect } from "./bus_effects.ts";
 import { type CronContext, cronTick } from "./bus_cron.ts";
-import type { PeerTimers } from "./failure_detection.ts";
-import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
+import { CFG, ID, linkClockAt, makeState, T0 } from "../tests/bus_fixtures.ts";
 import { Prng } from "./prng.ts";
-import { type ClusterState, NodeFlags } from "./state.ts";
-
-/** Every link machine's timer has run out: the cron's own comparisons decide (Redis's tick). */
-const TIMERS_RAN_OUT: PeerTimers = {
-  handshakeExpired: () => true,
-  pingDue: () => true,
-  pongLate: () => true,
-  pongOverdue: () => true,
-  failUndoable: () => true,
-};
-/** No link machine's timer has run out yet. */
-const TIMERS_RUNNING: PeerTimers = {
-  handshakeExpired: () => false,
-  pingDue: () => false,
-  pongLate: () => false,
-  pongOverdue: () => false,
-  failUndoable: () => false,
-};
+import { openPeerLink } from "./peer_link.ts";
+import { addNode, type ClusterNode, type ClusterState, createNode, NodeFlags } from "./state.ts";
 
 function cctx(nowMs: number, links: string[], extra: Partial<CronContext> = {}): CronContext {
   return {
@@ -30,7 +13,8 @@ function cctx(nowMs: number, links: string[], extra: Partial<CronContext> = {}):
     tickIndex: 1,
     rng: new Prng(9),
     links: new Map(links.map((id) => [id, { createdMs: T0 }])),
-    peers: TIMERS_RAN_OUT,
+    // The timer clock at the wall clock: the links' timers run out when Redis's comparisons hold.
+    timerNowMs: nowMs,
     ...extra,
   };
 }
@@ -54,11 +38,16 @@ Deno.test("cron: handshake nodes expire after max(node_timeout, 1000); link-less
   const gone = cronTick(s, cctx(T0 + 2001, [ID("b")]));
   assert.equal(gone.state.nodes.has(ID("h")), false);
   assert.ok(gone.effects.some((e) => e.kind === "nodeRemoved" && e.nodeId === ID("h")));
-  // node_timeout 500 -> handshake timeout 1000.
-  const short = cronTick(s, cctx(T0 + 999, [], { nodeTimeoutMs: 500 }));
+  // node_timeout 500 -> handshake timeout 1000 (h's link met with that node timeout).
+  const h = openPeerLink<ClusterNode>(s.nodes.get(ID("h"))!, T0, {
+    timerNowMs: T0,
+    nodeTimeoutMs: 500,
+  });
+  const s500: ClusterState = { ...s, nodes: new Map(s.nodes).set(h.id, h) };
+  const short = cronTick(s500, cctx(T0 + 999, [], { nodeTimeoutMs: 500 }));
   assert.ok(short.state.nodes.has(ID("h")));
   assert.equal(
-    cronTick(s, cctx(T0 + 1001, [], { nodeTimeoutMs: 500 })).state.nodes.has(ID("h")),
+    cronTick(s500, cctx(T0 + 1001, [], { nodeTimeoutMs: 500 })).state.nodes.has(ID("h")),
     false,
   );
 });
@@ -109,31 +98,33 @@ Deno.test("cron: no PING, no link dropped before the peer's link machine's timer
   const due = cronTick(s, { ...cctx(now, []), links });
   assert.deepEqual(sends(due.effects), [ID("b")]);
   assert.ok(due.effects.some((e) => e.kind === "closeLink" && e.nodeId === ID("c")));
-  const waiting = cronTick(s, { ...cctx(now, []), links, peers: TIMERS_RUNNING });
+  // The wall clock stepped forward: the timer clock has moved 100 ms since the links opened.
+  const waiting = cronTick(s, { ...cctx(now, []), links, timerNowMs: T0 + 100 });
   assert.deepEqual(sends(waiting.effects), []);
   assert.ok(!waiting.effects.some((e) => e.kind === "closeLink"));
 });
 
 Deno.test("cron: no PFAIL and no handshake expiry until the peer's link machine's timer ran out", () => {
-  const s = makeState({ id: ID("a") }, [
-    { id: ID("b"), pingSentMs: T0, dataReceivedMs: T0 },
-    { id: ID("h"), flags: NodeFlags.HANDSHAKE | NodeFlags.MEET, createdMs: T0 },
-  ]);
-  const asked: string[] = [];
-  const running: PeerTimers = {
-    ...TIMERS_RUNNING,
-    pongOverdue: (id) => (asked.push(`pong ${id}`), TIMERS_RUNNING.pongOverdue(id)),
-    handshakeExpired: (id) => (asked.push(`hs ${id}`), TIMERS_RUNNING.handshakeExpired(id)),
-  };
-  // Redis's comparisons hold at this tick, but the machines' timers have not fired.
-  const r = cronTick(s, cctx(T0 + 5000, [ID("b")], { peers: running }));
+  // h is met 1000 ms after b's PING.
+  const s = addNode(
+    makeState({ id: ID("a") }, [{ id: ID("b"), pingSentMs: T0, dataReceivedMs: T0 }]),
+    createNode(
+      ID("h"),
+      NodeFlags.HANDSHAKE | NodeFlags.MEET,
+      T0 + 1000,
+      {},
+      linkClockAt(T0 + 1000),
+    ),
+  );
+  // Redis's comparisons hold at this tick (the wall clock stepped forward), but on the timer
+  // clock only 1500 ms have passed: b's PING is not overdue (2000 ms), h's handshake not expired.
+  const r = cronTick(s, cctx(T0 + 5000, [ID("b")], { timerNowMs: T0 + 1500 }));
   assert.equal(r.state.nodes.get(ID("b"))!.flags & NodeFlags.PFAIL, 0);
   assert.ok(r.state.nodes.has(ID("h")));
-  assert.deepEqual(asked.sort(), [`hs ${ID("h")}`, `pong ${ID("b")}`]);
-  // Only b's PONG timer ran out: b is flagged, h stays.
-  const onlyB: PeerTimers = { ...TIMERS_RUNNING, pongOverdue: (id) => id === ID("b") };
-  const b = cronTick(s, cctx(T0 + 5000, [ID("b")], { peers: onlyB }));
+  // At 2500 ms b's PONG timer ran out, and h's handshake timer (it started at 1000 ms) has not.
+  const b = cronTick(s, cctx(T0 + 5000, [ID("b")], { timerNowMs: T0 + 2500 }));
   assert.ok(b.state.nodes.get(ID("b"))!.flags & NodeFlags.PFAIL);
+  assert.equal(b.state.nodes.get(ID("b"))!.link.health, "pfail");
   assert.ok(b.state.nodes.has(ID("h")));
 });
 

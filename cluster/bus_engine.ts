@@ -38,7 +38,7 @@ import { connectFailed, outboundLinkConnected, setLinkState } from "./bus_header
 import { broadcastTargetIds } from "./bus_node_ops.ts";
 import { receive, type ReceiveLink } from "./bus_receive.ts";
 import { cronTick } from "./bus_cron.ts";
-import type { PeerTimers } from "./failure_detection.ts";
+import type { LinkClock } from "./peer_link.ts";
 import type { Prng } from "./prng.ts";
 import { type ClusterState, NodeFlags } from "./state.ts";
 import {
@@ -78,8 +78,8 @@ export interface BusEngineHost {
   endTurn?(): void;
   /** Current bus configuration (node timeout, announced ip, ...). */
   config(): BusConfig;
-  /** The per-peer link machines' timers (actors/link.ts), asked by the cron and PONG rules. */
-  peerTimers(): PeerTimers;
+  /** The clock of the peers' links (cluster/peer_link.ts): the node's timer clock now. */
+  timerNowMs(): number;
   log(level: LogLevel, text: string): void;
   /** Myself became a replica of `masterId` (or its address changed): replicationSetMaster. */
   replicate?(masterId: string): void;
@@ -233,7 +233,7 @@ export class BusEngine {
         tickIndex: this.tickIndex,
         rng: this.rng,
         links,
-        peers: this.host.peerTimers(),
+        timerNowMs: this.host.timerNowMs(),
       });
     } catch (e) {
       this.stats.handlerErrors++;
@@ -315,12 +315,25 @@ export class BusEngine {
     return this.outbound;
   }
 
+  /** The clock of the peers' links now (cluster/peer_link.ts). */
+  linkClock(): LinkClock {
+    return { timerNowMs: this.host.timerNowMs(), nodeTimeoutMs: this.host.config().nodeTimeoutMs };
+  }
+
   /** The context of the failover rules at `nowMs`. */
   failoverContext(nowMs: number): FailoverContext {
     const links = this.outboundLinks();
     const fo = this.host.failover();
     const base = this.headerConfig(fo);
-    return { ...base, ...fo.config, nowMs, rng: this.rng, links, replication: fo.replication };
+    return {
+      ...base,
+      ...fo.config,
+      nowMs,
+      timerNowMs: this.host.timerNowMs(),
+      rng: this.rng,
+      links,
+      replication: fo.replication,
+    };
   }
 
   /**
@@ -477,7 +490,7 @@ export class BusEngine {
         rec.nodeId,
         this.clock.now(),
         this.rng,
-        this.headerConfig(),
+        { ...this.headerConfig(), timerNowMs: this.host.timerNowMs() },
       );
       this.host.setState(r.state);
       this.sendOn(link, r.message);
@@ -500,8 +513,12 @@ export class BusEngine {
     // Redis's connect is non-blocking: a refused connect fails after the cron already queued a
     // PING on the connecting link (ping_sent set), except for HANDSHAKE nodes, which the cron
     // never pings (their ping_sent stays 0, as CLUSTER NODES shows on real nodes).
-    if (n.flags & NodeFlags.HANDSHAKE) this.host.setState(setLinkState(s, rec.nodeId, false));
-    else this.host.setState(connectFailed(s, rec.nodeId, this.clock.now()));
+    const clock = this.linkClock();
+    if (n.flags & NodeFlags.HANDSHAKE) {
+      this.host.setState(setLinkState(s, rec.nodeId, false, clock));
+    } else {
+      this.host.setState(connectFailed(s, rec.nodeId, this.clock.now(), clock));
+    }
   }
 
   private outboundClosed(rec: OutboundLink): void {
@@ -509,7 +526,9 @@ export class BusEngine {
     if (this.outbound.get(rec.nodeId) === rec) {
       this.outbound.delete(rec.nodeId);
       if (!this.stopped) {
-        this.host.setState(setLinkState(this.host.getState(), rec.nodeId, false));
+        this.host.setState(
+          setLinkState(this.host.getState(), rec.nodeId, false, this.linkClock()),
+        );
       }
     }
   }
@@ -520,7 +539,9 @@ export class BusEngine {
     rec.closed = true;
     this.outbound.delete(nodeId);
     rec.link?.close();
-    if (!this.stopped) this.host.setState(setLinkState(this.host.getState(), nodeId, false));
+    if (!this.stopped) {
+      this.host.setState(setLinkState(this.host.getState(), nodeId, false, this.linkClock()));
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -560,7 +581,7 @@ export class BusEngine {
         peerIp: link.remoteAddr.host,
         localIp: link.localAddr.host,
         rng: this.rng,
-        peers: this.host.peerTimers(),
+        timerNowMs: this.host.timerNowMs(),
       });
       this.host.setState(r.state);
       const via = { link, out, inb };

@@ -18,14 +18,15 @@
  *   the owner stopped claiming are masked out, §2.5).
  * - `markPingSent(state, nodeId, nowMs)`: a PING went out on the outbound link (ping_sent = now).
  * - `sendPing(state, nodeId, nowMs, rng, cfg)` -> { state, message }: build a PING for the
- *   node's outbound link and mark it sent (clusterSendPing(link, PING)).
+ *   node's outbound link and mark it sent (clusterSendPing(link, PING)): the PING_SENT event of
+ *   the peer's link (cluster/peer_link.ts), at the link clock in `cfg`.
  * - `outboundLinkConnected(state, nodeId, nowMs, rng, cfg)` -> { state, message }: the first
  *   packet of a new outbound link: MEET if the node has the MEET flag (then cleared) else PING;
  *   an earlier outstanding ping_sent is kept (clusterLinkConnectHandler).
- * - `connectFailed(state, nodeId, nowMs)`: the connect failed; ping_sent = now if no ping is
+ * - `connectFailed(state, nodeId, nowMs, clock)`: the connect failed; ping_sent = now if no ping is
  *   outstanding, so failure detection keeps running (§5.2 step 2).
- * - `setLinkState(state, nodeId, connected)`: keep `linkState` (CLUSTER NODES, gossip choice) in
- *   sync with the engine's outbound links.
+ * - `setLinkState(state, nodeId, connected, clock)`: the peer's link goes up or down with the
+ *   engine's outbound link (`linkState`: CLUSTER NODES, gossip choice).
  */
 
 import {
@@ -45,6 +46,7 @@ import { claimedSlotsBitmap, extras, putNode } from "./bus_node_ops.ts";
 import type { Prng } from "./prng.ts";
 import { valueAt } from "./node_map.ts";
 import { type ClusterNode, type ClusterState, isReplica, myself, NodeFlags } from "./state.ts";
+import { type LinkClock, stepPeerLink } from "./peer_link.ts";
 
 export type HeaderConfig = Pick<BusConfig, "announcedIp" | "replOffset" | "paused">;
 
@@ -188,10 +190,16 @@ export function buildUpdateMessage(
   };
 }
 
-export function markPingSent(s: ClusterState, nodeId: string, nowMs: number): ClusterState {
+/** clusterSendPing's ping_sent = now: the PING_SENT event of the peer's link. */
+export function markPingSent(
+  s: ClusterState,
+  nodeId: string,
+  nowMs: number,
+  clock: LinkClock,
+): ClusterState {
   const n = s.nodes.get(nodeId);
   if (n === undefined) return s;
-  return putNode(s, { ...n, pingSentMs: nowMs });
+  return putNode(s, stepPeerLink(n, { type: "PING_SENT", atMs: nowMs }, clock));
 }
 
 export function sendPing(
@@ -199,9 +207,9 @@ export function sendPing(
   nodeId: string,
   nowMs: number,
   rng: Prng,
-  cfg: HeaderConfig,
+  cfg: HeaderConfig & LinkClock,
 ): { state: ClusterState; message: PingMessage } {
-  const next = markPingSent(s, nodeId, nowMs);
+  const next = markPingSent(s, nodeId, nowMs, cfg);
   // Redis sets ping_sent before filling the gossip section, so the entry order is unaffected.
   return { state: next, message: buildPingMessage(next, "PING", rng, cfg) };
 }
@@ -211,39 +219,52 @@ export function outboundLinkConnected(
   nodeId: string,
   nowMs: number,
   rng: Prng,
-  cfg: HeaderConfig,
+  cfg: HeaderConfig & LinkClock,
 ): { state: ClusterState; message: PingMessage } {
   const n = s.nodes.get(nodeId);
   if (n === undefined) throw new Error(`outboundLinkConnected: unknown node ${nodeId}`);
   const meet = (n.flags & NodeFlags.MEET) !== 0;
-  const oldPingSent = n.pingSentMs;
-  let next = setLinkState(s, nodeId, true);
+  let next = setLinkState(s, nodeId, true, cfg);
   let message: PingMessage;
   if (meet) {
     message = buildPingMessage(next, "MEET", rng, cfg);
+  } else if (n.pingSentMs !== 0) {
+    // clusterSendPing sets ping_sent = now, which goes out in the gossip about the peer, and then
+    // clusterLinkConnectHandler restores the PING in flight: the link's PING timer keeps running.
+    const m = next.nodes.get(nodeId)!;
+    message = buildPingMessage(putNode(next, { ...m, pingSentMs: nowMs }), "PING", rng, cfg);
   } else {
     const r = sendPing(next, nodeId, nowMs, rng, cfg);
     next = r.state;
     message = r.message;
   }
   const m = next.nodes.get(nodeId)!;
-  const pingSentMs = oldPingSent !== 0 ? oldPingSent : m.pingSentMs;
-  next = putNode(next, { ...m, pingSentMs, flags: m.flags & ~NodeFlags.MEET });
+  next = putNode(next, { ...m, flags: m.flags & ~NodeFlags.MEET });
   return { state: next, message };
 }
 
-export function connectFailed(s: ClusterState, nodeId: string, nowMs: number): ClusterState {
+export function connectFailed(
+  s: ClusterState,
+  nodeId: string,
+  nowMs: number,
+  clock: LinkClock,
+): ClusterState {
   const n = s.nodes.get(nodeId);
   if (n === undefined) return s;
-  let next = setLinkState(s, nodeId, false);
-  if (n.pingSentMs === 0) next = markPingSent(next, nodeId, nowMs);
+  let next = setLinkState(s, nodeId, false, clock);
+  if (n.pingSentMs === 0) next = markPingSent(next, nodeId, nowMs, clock);
   return next;
 }
 
-export function setLinkState(s: ClusterState, nodeId: string, connected: boolean): ClusterState {
+/** LINK_UP / LINK_DOWN of the peer's link: the engine's outbound link opened or closed. */
+export function setLinkState(
+  s: ClusterState,
+  nodeId: string,
+  connected: boolean,
+  clock: LinkClock,
+): ClusterState {
   const n = s.nodes.get(nodeId);
   if (n === undefined || nodeId === s.myselfId) return s;
-  const linkState = connected ? "connected" : "disconnected";
-  if (n.linkState === linkState) return s;
-  return putNode(s, { ...n, linkState });
+  const m = stepPeerLink(n, { type: connected ? "LINK_UP" : "LINK_DOWN" }, clock);
+  return m === n ? s : putNode(s, m);
 }

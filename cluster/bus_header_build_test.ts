@@ -19,7 +19,7 @@ import {
   sendPing,
 } from "./bus_header_build.ts";
 import { setOwnerNotClaiming } from "./bus_node_ops.ts";
-import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
+import { CFG, ID, linkClockAt, makeState, T0 } from "../tests/bus_fixtures.ts";
 import { Prng } from "./prng.ts";
 import { NodeFlags } from "./state.ts";
 
@@ -170,23 +170,37 @@ Deno.test("sending bookkeeping: PING sets ping_sent; MEET on connect clears MEET
     { id: ID("d"), linkState: "disconnected", pingSentMs: T0 - 500 },
   ]);
   const rng = new Prng(2);
-  const m = outboundLinkConnected(s, ID("b"), T0 + 100, rng, CFG);
+  const cfg = { ...CFG, ...linkClockAt(T0 + 100) };
+  const m = outboundLinkConnected(s, ID("b"), T0 + 100, rng, cfg);
   assert.equal(m.message.type, "MEET");
   const b = m.state.nodes.get(ID("b"))!;
   assert.equal(b.flags, NodeFlags.HANDSHAKE);
   assert.equal(b.pingSentMs, 0);
   assert.equal(b.linkState, "connected");
-  const p = outboundLinkConnected(s, ID("c"), T0 + 100, rng, CFG);
+  assert.equal(b.link.link, "up");
+  const p = outboundLinkConnected(s, ID("c"), T0 + 100, rng, cfg);
   assert.equal(p.message.type, "PING");
   assert.equal(p.state.nodes.get(ID("c"))!.pingSentMs, T0 + 100);
-  // An outstanding ping survives a reconnect.
-  const q = outboundLinkConnected(s, ID("d"), T0 + 100, rng, CFG);
+  assert.equal(p.state.nodes.get(ID("c"))!.link.ping, "awaitingPong");
+  // An outstanding ping survives a reconnect, and so does its link's PONG timer.
+  const q = outboundLinkConnected(s, ID("d"), T0 + 100, rng, cfg);
   assert.equal(q.state.nodes.get(ID("d"))!.pingSentMs, T0 - 500);
-  assert.equal(sendPing(s, ID("c"), T0 + 7, rng, CFG).state.nodes.get(ID("c"))!.pingSentMs, T0 + 7);
-  assert.equal(markPingSent(s, ID("c"), 42).nodes.get(ID("c"))!.pingSentMs, 42);
+  const d = s.nodes.get(ID("d"))!.link;
+  assert.equal(q.state.nodes.get(ID("d"))!.link.pongDeadlineMs, d.pongDeadlineMs);
+  assert.equal(
+    sendPing(s, ID("c"), T0 + 7, rng, { ...CFG, ...linkClockAt(T0 + 7) }).state.nodes.get(ID("c"))!
+      .pingSentMs,
+    T0 + 7,
+  );
+  assert.equal(markPingSent(s, ID("c"), 42, linkClockAt(42)).nodes.get(ID("c"))!.pingSentMs, 42);
   // connectFailed: ping_sent = now only when none is outstanding.
-  assert.equal(connectFailed(s, ID("c"), T0 + 9).nodes.get(ID("c"))!.pingSentMs, T0 + 9);
-  assert.equal(connectFailed(s, ID("d"), T0 + 9).nodes.get(ID("d"))!.pingSentMs, T0 - 500);
+  const failedC = connectFailed(s, ID("c"), T0 + 9, linkClockAt(T0 + 9)).nodes.get(ID("c"))!;
+  assert.equal(failedC.pingSentMs, T0 + 9);
+  assert.equal(failedC.link.ping, "awaitingPong");
+  assert.equal(
+    connectFailed(s, ID("d"), T0 + 9, linkClockAt(T0 + 9)).nodes.get(ID("d"))!.pingSentMs,
+    T0 - 500,
+  );
 });
 
 Deno.test("buildHeader: an epoch past 2^53 (a peer announced 2^64-1) still encodes, clamped", () => {

@@ -2,30 +2,29 @@
  * One cluster node's bus side, independent of the client server: the cluster view
  * (`ClusterState`), the bus engine (cluster/bus_engine.ts) on an injected network, and the node
  * actor system (actors/node.ts: supervisor with the 100 ms cron and the end-of-turn nodes.conf
- * save that comes before the turn's output is released; one link per peer in its context).
+ * save that comes before the turn's output is released; the view's records in its context).
  * cluster/cluster.ts wraps it for a real server (TCP, nodes.conf on disk); sim/world.ts runs
  * several of them in one process on SimBusNetwork + SimulatedClock.
  *
  * State flow: the engine installs views through `setState` (per packet / per tick); commands use
  * `apply` (also drops the links of nodes the command removed and marks the config dirty). Each
- * installed view is diffed against the previous one and the node actor's links get the changes.
+ * peer's link is in its record (cluster/peer_link.ts), moved by the rules on this node's timer
+ * clock (`linkClock`); an installed view that changed a link goes to the node actor.
  */
 
 import { BusEngine, type BusEngineHost, type FailoverHostInfo } from "./bus_engine.ts";
-import type { PeerTimers } from "./failure_detection.ts";
+import { type LinkClock, openPeerLink } from "./peer_link.ts";
 import type { BusNetwork } from "./bus_network.ts";
 import type { BusConfig, LogLevel } from "./bus_effects.ts";
 import type { BusMessage } from "../protocol/bus.ts";
 import type { Prng } from "./prng.ts";
-import { type ClusterState, isReplica, NodeFlags } from "./state.ts";
+import { type ClusterNode, type ClusterState, isReplica, NodeFlags } from "./state.ts";
 import { buildPingMessage, buildPublishMessage } from "./bus_header_build.ts";
 import {
-  deliverPeerChanges,
+  deliverView,
+  linksChanged,
   linkStates,
   type NodeActor,
-  type PeerChangeContext,
-  peerChanges,
-  peerTimersOf,
   startNodeActor,
   supervisorOf,
   type SupervisorRef,
@@ -81,8 +80,6 @@ export class BusNode {
   readonly engine: BusEngine;
   private actor: NodeActor | null = null;
   private supervisor: SupervisorRef | undefined = undefined;
-  /** The links' timers, as the cron asks them (none before `start`). */
-  private peerTimers: PeerTimers = NO_PEER_TIMERS;
   private stopped = false;
   /** True while the supervisor runs the cron: it ends that turn itself. */
   private inCron = false;
@@ -97,7 +94,7 @@ export class BusNode {
       markDirty: (fsync) => this.markDirty(fsync),
       endTurn: () => this.endTurn(),
       config: opts.config,
-      peerTimers: () => this.peerTimers,
+      timerNowMs: () => this.timerNowMs(),
       log: opts.log,
       replicate: opts.replicate,
       deleteKeysInSlots: opts.deleteKeysInSlots,
@@ -130,13 +127,21 @@ export class BusNode {
       this.opts.inspect,
     );
     this.supervisor = supervisorOf(this.actor);
-    this.peerTimers = peerTimersOf(this.actor, () => this.timerNowMs());
-    deliverPeerChanges(
-      this.actor,
-      peerChanges(null, this.current, this.peerChangeContext()),
-      this.timerNowMs(),
-      this.opts.config().nodeTimeoutMs,
-    );
+    // The links start with the node, from what the records say (the time since a load is
+    // counted by the records' times).
+    const wallNowMs = this.opts.clock.now();
+    const clock = this.linkClock();
+    const nodes = new Map<string, ClusterNode>();
+    for (const n of this.current.nodes.values()) {
+      nodes.set(n.id, openPeerLink<ClusterNode>(n, wallNowMs, clock));
+    }
+    this.current = { ...this.current, nodes };
+    deliverView(this.actor, nodes);
+  }
+
+  /** The clock of the peers' links now: the timer clock and the node timeout. */
+  linkClock(): LinkClock {
+    return { timerNowMs: this.timerNowMs(), nodeTimeoutMs: this.opts.config().nodeTimeoutMs };
   }
 
   /** The link timers' clock (BusNodeOptions.timerNowMs). */
@@ -171,10 +176,6 @@ export class BusNode {
     sup.send({ type: "END_OF_TURN", changed });
   }
 
-  private peerChangeContext(): PeerChangeContext {
-    return { nowMs: this.opts.clock.now() };
-  }
-
   get state(): ClusterState {
     return this.current;
   }
@@ -184,16 +185,8 @@ export class BusNode {
     const prev = this.current;
     if (next === prev) return;
     this.current = next;
-    if (this.actor !== null && prev.nodes !== next.nodes) {
-      const changes = peerChanges(prev, next, this.peerChangeContext());
-      if (changes.length > 0) {
-        deliverPeerChanges(
-          this.actor,
-          changes,
-          this.timerNowMs(),
-          this.opts.config().nodeTimeoutMs,
-        );
-      }
+    if (this.actor !== null && linksChanged(prev.nodes, next.nodes)) {
+      deliverView(this.actor, next.nodes);
     }
     this.opts.viewChanged?.(prev, next);
   }
@@ -368,19 +361,9 @@ export class BusNode {
     this.actor?.stop();
     this.actor = null;
     this.supervisor = undefined;
-    this.peerTimers = NO_PEER_TIMERS;
     this.engine.stop();
   }
 }
-
-/** Before the actors start and after they stop no timer runs out. */
-const NO_PEER_TIMERS: PeerTimers = {
-  handshakeExpired: () => false,
-  pingDue: () => false,
-  pongLate: () => false,
-  pongOverdue: () => false,
-  failUndoable: () => false,
-};
 
 /** Nodes in HANDSHAKE, for tests. */
 export function handshakeCount(s: ClusterState): number {

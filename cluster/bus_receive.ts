@@ -55,8 +55,8 @@ import {
   delFailureReport,
   failureReportCount,
   markNodeAsFailingIfNeeded,
-  type PeerTimers,
 } from "./failure_detection.ts";
+import { type LinkClock, stepPeerLink } from "./peer_link.ts";
 import type { Prng } from "./prng.ts";
 import { inNodeMapBatch } from "./node_map.ts";
 import {
@@ -78,7 +78,7 @@ export type ReceiveLink =
   | { kind: "outbound"; nodeId: string }
   | { kind: "inbound"; nodeId: string | null };
 
-export interface ReceiveContext extends BusConfig {
+export interface ReceiveContext extends BusConfig, LinkClock {
   nowMs: number;
   link: ReceiveLink;
   /** TCP peer address of the link (used when the header's myip is empty). */
@@ -87,8 +87,6 @@ export interface ReceiveContext extends BusConfig {
   localIp: string;
   /** For the gossip of the PONG reply and the name of a new handshake node. */
   rng: Prng;
-  /** The link machines' timers (actors/link.ts): when a FAIL may be undone. */
-  peers: Pick<PeerTimers, "failUndoable">;
 }
 
 const FAILING = NodeFlags.FAIL | NodeFlags.PFAIL;
@@ -200,7 +198,7 @@ function process(
         pport: hdr.pport,
         cport: hdr.cport,
         dataReceivedMs: 0,
-      });
+      }, ctx);
       s = addNode(s, node);
       sink.log("debug", `Handshake started by MEET from ${node.ip}:${node.port}@${node.cport}`);
       sink.todo(true, false);
@@ -213,7 +211,7 @@ function process(
 
   switch (msg.type) {
     case "FAIL":
-      return applyFailMessage(s, hdr.sender, senderId, msg.nodename, now, sink);
+      return applyFailMessage(s, hdr.sender, senderId, msg.nodename, now, ctx, sink);
     case "UPDATE":
       if (senderId === null) return s;
       return applyUpdateMessage(s, msg.nodename, Number(msg.configEpoch), msg.slots, ctx, sink);
@@ -267,12 +265,8 @@ function processPingLike(
       linkNodeId = hdr.sender;
       sink.push({ kind: "renameNode", from: linkNode.id, to: hdr.sender });
       sink.log("debug", `Handshake with node ${hdr.sender} completed.`);
-      const n = s.nodes.get(hdr.sender)!;
-      s = putNode(s, {
-        ...n,
-        flags: (n.flags & ~NodeFlags.HANDSHAKE) |
-          (hdr.flags & (NodeFlags.MASTER | NodeFlags.SLAVE)),
-      });
+      const n = stepPeerLink(s.nodes.get(hdr.sender)!, { type: "HANDSHAKE_DONE" }, ctx);
+      s = putNode(s, { ...n, flags: n.flags | (hdr.flags & (NodeFlags.MASTER | NodeFlags.SLAVE)) });
       sink.todo(true, false);
     } else if (linkNode !== undefined && linkNode.id !== hdr.sender) {
       sink.log(
@@ -314,13 +308,13 @@ function processPingLike(
   if (linkNodeId !== null && msg.type === "PONG") {
     const n = s.nodes.get(linkNodeId);
     if (n !== undefined) {
-      s = putNode(s, { ...n, pongReceivedMs: now, pingSentMs: 0 });
+      s = putNode(s, stepPeerLink(n, { type: "PONG_RECEIVED", atMs: now }, ctx));
       const m = s.nodes.get(linkNodeId)!;
       if (m.flags & NodeFlags.PFAIL) {
-        s = putNode(s, { ...m, flags: m.flags & ~NodeFlags.PFAIL });
+        s = putNode(s, stepPeerLink(m, { type: "FAIL_CLEARED" }, ctx));
         sink.todo(true, true);
       } else if (m.flags & NodeFlags.FAIL) {
-        s = clearNodeFailureIfNeeded(s, linkNodeId, now, ctx.nodeTimeoutMs, sink, ctx.peers);
+        s = clearNodeFailureIfNeeded(s, linkNodeId, now, ctx, sink);
       }
     }
   }
@@ -504,7 +498,7 @@ function processGossipEntries(
           pport: g.pport,
           cport: g.cport,
           dataReceivedMs: 0,
-        }),
+        }, ctx),
       );
       sink.log(
         "debug",
@@ -525,19 +519,18 @@ function processGossipEntries(
  * - every reader reads these fields from the node's current view, when it acts: the cron's PING
  *   choice and timeouts (bus_cron.ts: the only reader of `dataReceivedMs`), the gossip entries
  *   sent (bus_header_build.ts gossipEntryOf), the nodes.conf / CLUSTER NODES text (nodes_conf.ts;
- *   its per-record cache leaves the pong time out), a new link's start (actors/node.ts
- *   linkStartOf). No code compares them between two views: the view diff (changedKeysBetween,
- *   actors/node.ts linkEventsOf) has no event for either (PONG_RECEIVED is for a heartbeat reply,
- *   ping_sent going back to 0, which still copies the record), and nothing else tells views
- *   apart by them;
+ *   its per-record cache leaves the pong time out), a link opened from the record
+ *   (cluster/peer_link.ts linkStartOf). No code compares them between two views: a pong time
+ *   learned from gossip is no event of the peer's link (PONG_RECEIVED is a heartbeat reply, which
+ *   still copies the record), and nothing tells views apart by them;
  * - a record belongs to one node's views only (each node builds its own records: createNode,
  *   nodes.conf load), so no other node sees the write.
  *
  * What it changes: an older view of the same node that holds the record shows the new time, and
  * `receive` writes these fields in the state it was given. The copies made every packet and
  * every gossip entry with a newer pong time replace a record: up to N/10 per packet, each then
- * in the node map's delta, which is copied by the next update, walked by the view diff after
- * every packet, and flattened (a copy of all N) every packet or two at 1,000 nodes.
+ * in the node map's delta, which is copied by the next update, and flattened (a copy of all N)
+ * every packet or two at 1,000 nodes.
  */
 function setHeartbeatTime(
   n: ClusterNode,

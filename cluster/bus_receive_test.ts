@@ -24,8 +24,8 @@ function ctx(link: ReceiveLink, extra: Partial<ReceiveContext> = {}): ReceiveCon
     peerIp: "127.0.0.9",
     localIp: "127.0.0.1",
     rng: new Prng(3),
-    // Every link machine's FAIL-undo timer has run out: Redis's comparison decides.
-    peers: { failUndoable: () => true },
+    // The timer clock at the wall clock: the links' timers run out when Redis's comparisons hold.
+    timerNowMs: NOW,
     ...extra,
   };
 }

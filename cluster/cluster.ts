@@ -2,7 +2,7 @@
  * The node's cluster role (cluster-enabled yes): loads nodes.conf at start (or creates a new node
  * and saves it at once; a corrupt file stops start-up and is never overwritten), runs the cluster
  * bus (cluster/bus_node.ts: the bus engine on TCP plus the node actor system with the supervisor's
- * 100 ms cron tick and batched nodes.conf saves, and one link per peer), and routes keyed
+ * 100 ms cron tick and batched nodes.conf saves; each peer's link in its record), and routes keyed
  * commands (cluster/routing.ts).
  *
  * Commands change the view through `apply()`, which swaps in the new state, updates cluster_state
@@ -218,7 +218,12 @@ export class Cluster {
     const dir = cfg.getString("dir");
     const path = file.startsWith("/") ? file : `${dir.replace(/\/+$/, "") || "."}/${file}`;
     const now = server.now();
-    const loaded = loadConfigFile(path, now); // throws on a corrupt file, which stays untouched
+    // Throws on a corrupt file, which stays untouched. The links are opened again when the bus
+    // starts, on its timer clock (BusNode.start).
+    const loaded = loadConfigFile(path, now, {
+      timerNowMs: performance.now(),
+      nodeTimeoutMs: cfg.getNumber("cluster-node-timeout"),
+    });
     let state: ClusterState;
     if (loaded === null) {
       state = createState(randomNodeId(), now);

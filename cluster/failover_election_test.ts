@@ -53,6 +53,7 @@ function ctx(nowMs: number, over: Partial<FailoverContext> = {}): FailoverContex
   return {
     ...CFG,
     nowMs,
+    timerNowMs: nowMs,
     rng: new Prng(7),
     links: new Map([[A, {}], [SIB, {}], [M1, {}], [M2, {}]]),
     replication: { linkUp: false, lastInteractionMs: T0 - 100, downSinceMs: T0 - 100 },

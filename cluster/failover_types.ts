@@ -18,6 +18,7 @@
  * - `unpauseWrites`: end that pause (resetManualFailover on the master side).
  */
 
+import type { LinkClock } from "./peer_link.ts";
 import { type BusConfig, type BusEffect, EffectSink } from "./bus_effects.ts";
 import type { ReceiveLink } from "./bus_receive.ts";
 import type { Prng } from "./prng.ts";
@@ -138,7 +139,7 @@ export interface ReplicationStatus {
  * Context of every failover rule. `replOffset` (from BusConfig) must be this node's replication
  * offset: replicationGetSlaveOffset() on a replica, master_repl_offset on a master.
  */
-export interface FailoverContext extends BusConfig, FailoverConfig {
+export interface FailoverContext extends BusConfig, FailoverConfig, LinkClock {
   nowMs: number;
   rng: Prng;
   /** Node ids with an outbound link right now (the cron's `links`). */

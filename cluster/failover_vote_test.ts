@@ -65,6 +65,7 @@ function ctx(nowMs = T0): FailoverReceiveContext {
   return {
     ...CFG,
     nowMs,
+    timerNowMs: nowMs,
     rng: new Prng(1),
     links: new Map(),
     replication: { linkUp: true, lastInteractionMs: nowMs, downSinceMs: 0 },

@@ -7,44 +7,29 @@
  * - `delFailureReport(s, nodeId, reporterId, nowMs, nodeTimeoutMs)` -> { state, removed }.
  * - `cleanupFailureReports(s, nodeId, nowMs, nodeTimeoutMs)`: drop reports older than
  *   2 × node_timeout; `failureReportCount(...)` -> { state, count } counts after cleanup.
- * - `markNodeAsFailingIfNeeded(s, nodeId, nowMs, nodeTimeoutMs, sink, cfg)`: PFAIL -> FAIL when
+ * - `markNodeAsFailingIfNeeded(s, nodeId, nowMs, cfg, sink)`: PFAIL -> FAIL when
  *   reports + (myself master ? 1 : 0) >= size/2 + 1; logs "Marking node X as failing (quorum
  *   reached)." and adds a `broadcast` FAIL effect.
- * - `clearNodeFailureIfNeeded(s, nodeId, nowMs, nodeTimeoutMs, sink, peers)`: on a PONG from a
- *   FAIL node: replicas and slot-less masters at once, masters with slots after 2 × node_timeout
- *   (once the peer's link machine says so: `peers.failUndoable`).
- * - `applyFailMessage(s, failingId, senderKnown, senderName, nowMs, sink)`: a FAIL message.
+ * - `clearNodeFailureIfNeeded(s, nodeId, nowMs, clock, sink)`: on a PONG from a FAIL node:
+ *   replicas and slot-less masters at once, masters with slots after 2 × node_timeout (once the
+ *   peer's link is in `fail.undoable`).
+ * - `applyFailMessage(s, senderName, senderId, failingId, nowMs, clock, sink)`: a FAIL message.
  *
- * `sink` (bus_effects.ts) collects effects and the save/update-state todo flags.
+ * FAIL is set and cleared as an event of the peer's link (cluster/peer_link.ts `stepPeerLink`),
+ * at `clock` (the node's timer clock and node timeout). `sink` (bus_effects.ts) collects effects
+ * and the save/update-state todo flags.
  */
 
 import type { BusConfig, EffectSink } from "./bus_effects.ts";
 import { buildFailMessage } from "./bus_header_build.ts";
+import { FAIL_REPORT_VALIDITY_MULT, FAIL_UNDO_TIME_MULT } from "../protocol/bus_constants.ts";
 import { putNode } from "./bus_node_ops.ts";
 import { type ClusterState, isMaster, isReplica, myself, NodeFlags } from "./state.ts";
+import { type LinkClock, stepPeerLink } from "./peer_link.ts";
+import { failUndoable } from "../actors/link_state.ts";
 
-/**
- * The timers of the per-peer link machines (actors/link.ts), asked by the rules (the cron in
- * cluster/bus_cron.ts, PONG handling in cluster/bus_receive.ts): the machine decides when time has
- * run out; the rule then applies Redis's comparison of timestamps at its tick or packet.
- */
-export interface PeerTimers {
-  /** `nodeId` has been in handshake for longer than the handshake timeout. */
-  handshakeExpired(nodeId: string): boolean;
-  /** No PING in flight to `nodeId`, and its last PONG is node_timeout / 2 old (or older). */
-  pingDue(nodeId: string): boolean;
-  /** The PING in flight to `nodeId` has gone unanswered for node_timeout / 2 (or longer). */
-  pongLate(nodeId: string): boolean;
-  /** The PING in flight to `nodeId` has gone unanswered for node_timeout. */
-  pongOverdue(nodeId: string): boolean;
-  /** `nodeId` has been FAIL for node_timeout × FAIL_UNDO_TIME_MULT. */
-  failUndoable(nodeId: string): boolean;
-}
-
-/** Failure reports are valid for node_timeout × this (CLUSTER_FAIL_REPORT_VALIDITY_MULT). */
-export const FAIL_REPORT_VALIDITY_MULT = 2;
-/** A FAIL master with slots is cleared after node_timeout × this (CLUSTER_FAIL_UNDO_TIME_MULT). */
-export const FAIL_UNDO_TIME_MULT = 2;
+/** Defined once in protocol/bus_constants.ts (CLUSTER_FAIL_REPORT_VALIDITY_MULT, _UNDO_TIME_MULT). */
+export { FAIL_REPORT_VALIDITY_MULT, FAIL_UNDO_TIME_MULT };
 
 export function addFailureReport(
   s: ClusterState,
@@ -105,7 +90,7 @@ export function markNodeAsFailingIfNeeded(
   s: ClusterState,
   nodeId: string,
   nowMs: number,
-  cfg: BusConfig,
+  cfg: BusConfig & LinkClock,
   sink: EffectSink,
 ): ClusterState {
   const n = s.nodes.get(nodeId)!;
@@ -118,11 +103,7 @@ export function markNodeAsFailingIfNeeded(
   if (failures < neededQuorum) return r.state;
   sink.log("notice", `Marking node ${nodeId} as failing (quorum reached).`);
   const m = r.state.nodes.get(nodeId)!;
-  const next = putNode(r.state, {
-    ...m,
-    flags: (m.flags & ~NodeFlags.PFAIL) | NodeFlags.FAIL,
-    failTimeMs: nowMs,
-  });
+  const next = putNode(r.state, { ...stepPeerLink(m, { type: "FAIL" }, cfg), failTimeMs: nowMs });
   sink.push({ kind: "broadcast", message: buildFailMessage(next, nodeId, cfg) });
   sink.todo(true, true);
   return next;
@@ -132,9 +113,8 @@ export function clearNodeFailureIfNeeded(
   s: ClusterState,
   nodeId: string,
   nowMs: number,
-  nodeTimeoutMs: number,
+  clock: LinkClock,
   sink: EffectSink,
-  peers: Pick<PeerTimers, "failUndoable">,
 ): ClusterState {
   let n = s.nodes.get(nodeId)!;
   if (!(n.flags & NodeFlags.FAIL)) throw new Error(`clearNodeFailureIfNeeded: ${nodeId} not FAIL`);
@@ -146,19 +126,20 @@ export function clearNodeFailureIfNeeded(
         isReplica(n) ? "replica" : "master without slots"
       } is reachable again.`,
     );
-    n = { ...n, flags: n.flags & ~NodeFlags.FAIL };
+    n = stepPeerLink(n, { type: "FAIL_CLEARED" }, clock);
     next = putNode(next, n);
     sink.todo(true, true);
   }
   if (
     isMaster(n) && n.numSlots > 0 &&
-    nowMs - n.failTimeMs > nodeTimeoutMs * FAIL_UNDO_TIME_MULT && peers.failUndoable(nodeId)
+    nowMs - n.failTimeMs > clock.nodeTimeoutMs * FAIL_UNDO_TIME_MULT &&
+    failUndoable(n.link, clock.timerNowMs)
   ) {
     sink.log(
       "notice",
       `Clear FAIL state for node ${nodeId}: is reachable again and nobody is serving its slots after some time.`,
     );
-    n = { ...n, flags: n.flags & ~NodeFlags.FAIL };
+    n = stepPeerLink(n, { type: "FAIL_CLEARED" }, clock);
     next = putNode(next, n);
     sink.todo(true, true);
   }
@@ -172,6 +153,7 @@ export function applyFailMessage(
   senderId: string | null,
   failingId: string,
   nowMs: number,
+  clock: LinkClock,
   sink: EffectSink,
 ): ClusterState {
   if (senderId === null) {
@@ -182,9 +164,5 @@ export function applyFailMessage(
   if (failing === undefined || (failing.flags & (NodeFlags.FAIL | NodeFlags.MYSELF))) return s;
   sink.log("notice", `FAIL message received from ${senderName} about ${failingId}`);
   sink.todo(true, true);
-  return putNode(s, {
-    ...failing,
-    flags: (failing.flags | NodeFlags.FAIL) & ~NodeFlags.PFAIL,
-    failTimeMs: nowMs,
-  });
+  return putNode(s, { ...stepPeerLink(failing, { type: "FAIL" }, clock), failTimeMs: nowMs });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EffectSink } from "./bus_effects.ts";
-import { CFG, ID, makeState, T0 } from "../tests/bus_fixtures.ts";
+import { CFG, ID, linkClockAt, makeState, T0 } from "../tests/bus_fixtures.ts";
 import {
   addFailureReport,
   applyFailMessage,
@@ -48,12 +48,12 @@ Deno.test("PFAIL -> FAIL needs reports + (me master ? 1 : 0) >= size/2 + 1, then
   let s = five();
   s = addFailureReport(s, ID("x"), ID("b"), T0).state;
   let sink = new EffectSink();
-  s = markNodeAsFailingIfNeeded(s, ID("x"), T0, CFG, sink);
+  s = markNodeAsFailingIfNeeded(s, ID("x"), T0, { ...CFG, ...linkClockAt(T0) }, sink);
   assert.ok(s.nodes.get(ID("x"))!.flags & NodeFlags.PFAIL);
   assert.equal(sink.effects.length, 0);
   s = addFailureReport(s, ID("x"), ID("c"), T0 + 10).state;
   sink = new EffectSink();
-  s = markNodeAsFailingIfNeeded(s, ID("x"), T0 + 10, CFG, sink);
+  s = markNodeAsFailingIfNeeded(s, ID("x"), T0 + 10, { ...CFG, ...linkClockAt(T0 + 10) }, sink);
   const x = s.nodes.get(ID("x"))!;
   assert.equal(x.flags, NodeFlags.MASTER | NodeFlags.FAIL);
   assert.equal(x.failTimeMs, T0 + 10);
@@ -70,22 +70,28 @@ Deno.test("PFAIL -> FAIL needs reports + (me master ? 1 : 0) >= size/2 + 1, then
   let r = five(NodeFlags.MYSELF | NodeFlags.SLAVE);
   r = addFailureReport(r, ID("x"), ID("b"), T0).state;
   r = addFailureReport(r, ID("x"), ID("c"), T0).state;
-  r = markNodeAsFailingIfNeeded(r, ID("x"), T0, CFG, new EffectSink());
+  r = markNodeAsFailingIfNeeded(r, ID("x"), T0, { ...CFG, ...linkClockAt(T0) }, new EffectSink());
   assert.ok(r.nodes.get(ID("x"))!.flags & NodeFlags.PFAIL);
   r = addFailureReport(r, ID("x"), ID("d"), T0).state;
-  r = markNodeAsFailingIfNeeded(r, ID("x"), T0, CFG, new EffectSink());
+  r = markNodeAsFailingIfNeeded(r, ID("x"), T0, { ...CFG, ...linkClockAt(T0) }, new EffectSink());
   assert.ok(r.nodes.get(ID("x"))!.flags & NodeFlags.FAIL);
 
   // Stale reports don't count; a node not PFAIL locally is never marked.
   let t = five();
   t = addFailureReport(t, ID("x"), ID("b"), T0).state;
   t = addFailureReport(t, ID("x"), ID("c"), T0).state;
-  t = markNodeAsFailingIfNeeded(t, ID("x"), T0 + 4001, CFG, new EffectSink());
+  t = markNodeAsFailingIfNeeded(
+    t,
+    ID("x"),
+    T0 + 4001,
+    { ...CFG, ...linkClockAt(T0 + 4001) },
+    new EffectSink(),
+  );
   assert.ok(t.nodes.get(ID("x"))!.flags & NodeFlags.PFAIL);
   let u = five();
   u = addFailureReport(u, ID("b"), ID("c"), T0).state;
   u = addFailureReport(u, ID("b"), ID("d"), T0).state;
-  u = markNodeAsFailingIfNeeded(u, ID("b"), T0, CFG, new EffectSink());
+  u = markNodeAsFailingIfNeeded(u, ID("b"), T0, { ...CFG, ...linkClockAt(T0) }, new EffectSink());
   assert.equal(u.nodes.get(ID("b"))!.flags, NodeFlags.MASTER);
 });
 
@@ -95,26 +101,27 @@ Deno.test("clearing FAIL: replica and slot-less master at once, master with slot
     { id: ID("e"), flags: NodeFlags.MASTER | NodeFlags.FAIL, failTimeMs: T0 },
     { id: ID("m"), flags: NodeFlags.MASTER | NodeFlags.FAIL, failTimeMs: T0, slotRange: [0, 9] },
   ]);
-  // The link machines' FAIL-undo timers (actors/link.ts) have run out, or not yet.
-  const ranOut = { failUndoable: () => true };
-  const running = { failUndoable: () => false };
+  // The links' FAIL-undo timers (opened at T0: 2 x 2000 ms) have run out (the timer clock at the
+  // wall clock), or not yet (the timer clock at 1000 ms: the wall clock stepped forward).
+  const ranOut = (nowMs: number) => linkClockAt(nowMs);
+  const running = (_nowMs: number) => linkClockAt(T0 + 1000);
   let sink = new EffectSink();
-  let n = clearNodeFailureIfNeeded(s, ID("r"), T0 + 1, CFG.nodeTimeoutMs, sink, running);
+  let n = clearNodeFailureIfNeeded(s, ID("r"), T0 + 1, running(T0 + 1), sink);
   assert.equal(n.nodes.get(ID("r"))!.flags, NodeFlags.SLAVE);
   assert.equal(
     sink.effects[0].kind === "log" && sink.effects[0].text,
     `Clear FAIL state for node ${ID("r")}: replica is reachable again.`,
   );
   sink = new EffectSink();
-  n = clearNodeFailureIfNeeded(s, ID("e"), T0 + 1, CFG.nodeTimeoutMs, sink, running);
+  n = clearNodeFailureIfNeeded(s, ID("e"), T0 + 1, running(T0 + 1), sink);
   assert.equal(n.nodes.get(ID("e"))!.flags, NodeFlags.MASTER);
-  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4000, CFG.nodeTimeoutMs, new EffectSink(), ranOut);
+  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4000, ranOut(T0 + 4000), new EffectSink());
   assert.ok(n.nodes.get(ID("m"))!.flags & NodeFlags.FAIL);
   // Past 2 x node_timeout by the timestamps, but the peer's machine has not let the FAIL go.
-  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 9000, CFG.nodeTimeoutMs, new EffectSink(), running);
+  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 9000, running(T0 + 9000), new EffectSink());
   assert.ok(n.nodes.get(ID("m"))!.flags & NodeFlags.FAIL);
   sink = new EffectSink();
-  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4001, CFG.nodeTimeoutMs, sink, ranOut);
+  n = clearNodeFailureIfNeeded(s, ID("m"), T0 + 4001, ranOut(T0 + 4001), sink);
   assert.equal(n.nodes.get(ID("m"))!.flags & ~NodeFlags.MIGRATE_TO, NodeFlags.MASTER);
   assert.ok(
     sink.effects.some((e) =>
@@ -126,18 +133,24 @@ Deno.test("clearing FAIL: replica and slot-less master at once, master with slot
 Deno.test("FAIL message: from a known sender marks the node; unknown sender or myself ignored", () => {
   const s = five();
   let sink = new EffectSink();
-  let n = applyFailMessage(s, ID("b"), ID("b"), ID("x"), T0 + 5, sink);
+  let n = applyFailMessage(s, ID("b"), ID("b"), ID("x"), T0 + 5, linkClockAt(T0 + 5), sink);
   assert.equal(n.nodes.get(ID("x"))!.flags, NodeFlags.MASTER | NodeFlags.FAIL);
   assert.equal(n.nodes.get(ID("x"))!.failTimeMs, T0 + 5);
   assert.ok(sink.updateState && sink.saveConfig);
   sink = new EffectSink();
-  n = applyFailMessage(s, ID("z"), null, ID("x"), T0, sink);
+  n = applyFailMessage(s, ID("z"), null, ID("x"), T0, linkClockAt(T0), sink);
   assert.equal(n, s);
   assert.deepEqual(sink.effects, [{
     kind: "log",
     level: "notice",
     text: `Ignoring FAIL message from unknown node ${ID("z")} about ${ID("x")}`,
   }]);
-  assert.equal(applyFailMessage(s, ID("b"), ID("b"), ID("a"), T0, new EffectSink()), s);
-  assert.equal(applyFailMessage(s, ID("b"), ID("b"), ID("q"), T0, new EffectSink()), s);
+  assert.equal(
+    applyFailMessage(s, ID("b"), ID("b"), ID("a"), T0, linkClockAt(T0), new EffectSink()),
+    s,
+  );
+  assert.equal(
+    applyFailMessage(s, ID("b"), ID("b"), ID("q"), T0, linkClockAt(T0), new EffectSink()),
+    s,
+  );
 });

@@ -34,6 +34,7 @@ function ctx(nowMs: number, over: Partial<FailoverContext> = {}): FailoverContex
   return {
     ...CFG,
     nowMs,
+    timerNowMs: nowMs,
     rng: new Prng(3),
     links: new Map([[M, {}], [R, {}], [O, {}]]),
     replication: { linkUp: true, lastInteractionMs: nowMs, downSinceMs: 0 },

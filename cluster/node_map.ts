@@ -180,14 +180,13 @@ function split<V extends object>(
 
 /**
  * The keys whose records may differ between `prev` and `next` (every other key maps to the same
- * record in both, at the same place), when `next` was derived from `prev` by `NodeMap.with` (or
- * both from one base); null when that cannot be told cheaply, and the caller must compare all.
- * `order(m)` ranks those keys by their place in `m`'s iteration order.
+ * record in both), when `next` was derived from `prev` by `NodeMap.with` (or both from one base);
+ * null when that cannot be told cheaply, and the caller must compare all.
  */
 export function changedKeysBetween<V extends object>(
   prev: ReadonlyMap<string, V>,
   next: ReadonlyMap<string, V>,
-): { keys: string[]; rank: (m: ReadonlyMap<string, V>, key: string) => number } | null {
+): string[] | null {
   let p = split(prev);
   const n = split(next);
   if (p.base !== n.base) {
@@ -197,19 +196,7 @@ export function changedKeysBetween<V extends object>(
   }
   const keys = [...n.delta.keys()];
   for (const k of p.delta.keys()) if (!n.delta.has(k)) keys.push(k);
-  const base = n.base;
-  const rank = (m: ReadonlyMap<string, V>, key: string): number => {
-    const i = positionsOf(base).get(key);
-    if (i !== undefined) return i;
-    const delta = m === prev ? p.delta : n.delta;
-    let j = base.size;
-    for (const k of delta.keys()) {
-      if (k === key) return j;
-      if (!base.has(k)) j++;
-    }
-    return Number.MAX_SAFE_INTEGER;
-  };
-  return { keys, rank };
+  return keys;
 }
 
 /** Keys and values of a base Map in iteration order (built once per base). */

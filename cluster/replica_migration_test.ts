@@ -53,6 +53,7 @@ function ctx(nowMs: number, over: Partial<FailoverContext> = {}): FailoverContex
   return {
     ...CFG,
     nowMs,
+    timerNowMs: nowMs,
     rng: new Prng(5),
     links: new Map(),
     replication: { linkUp: true, lastInteractionMs: nowMs, downSinceMs: 0 },

@@ -20,11 +20,17 @@ import { SlotTable } from "./slot_table.ts";
 import { NodeMap, someValue } from "./node_map.ts";
 import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
 import { NodeFlags } from "./node_flags.ts";
+import { type LinkClock, linkProjectionError, openPeerLink } from "./peer_link.ts";
+import type { LinkState as PeerLink } from "../actors/link_state.ts";
 
 export { SlotTable };
 
 import { CLUSTER_SLOTS } from "../protocol/slot.ts";
-import { CLUSTER_PORT_INCR, SLOT_BITMAP_BYTES } from "../protocol/bus_constants.ts";
+import {
+  CLUSTER_PORT_INCR,
+  DEFAULT_NODE_TIMEOUT_MS,
+  SLOT_BITMAP_BYTES,
+} from "../protocol/bus_constants.ts";
 
 /** Defined once in protocol/ (slot.ts, bus_constants.ts); exported here for the cluster code. */
 export { CLUSTER_PORT_INCR, CLUSTER_SLOTS, SLOT_BITMAP_BYTES };
@@ -81,8 +87,13 @@ export interface ClusterNode {
   /** When the node record was created (handshake timeout). */
   readonly createdMs: number;
   readonly configEpoch: number;
-  /** Whether this node has an outbound bus link (always "connected" printed for myself). */
+  /**
+   * Whether this node has an outbound bus link (always "connected" printed for myself). With the
+   * HANDSHAKE, PFAIL and FAIL flags, what `link` says (cluster/peer_link.ts).
+   */
   readonly linkState: LinkState;
+  /** The peer's link machine (actors/link_state.ts); myself's never moves. */
+  readonly link: PeerLink;
   /** Slots this node claims: bit j&7 of byte j>>3, as on the bus. */
   readonly slots: Uint8Array;
   readonly numSlots: number;
@@ -168,14 +179,19 @@ export function slotBit(bitmap: Uint8Array, slot: number): boolean {
   return (bitmap[slot >> 3] & (1 << (slot & 7))) !== 0;
 }
 
-/** A node record with defaults (createClusterNode). */
+/**
+ * A node record with defaults (createClusterNode), its link opened from what it says at `clock`
+ * (cluster/peer_link.ts). Without `clock` (the pure rules' tests) the link's timers run on the
+ * wall clock `nowMs` with the default node timeout; a running node passes its own.
+ */
 export function createNode(
   id: string,
   flags: number,
   nowMs: number,
-  fields: Partial<ClusterNode> = {},
+  fields: Partial<Omit<ClusterNode, "link">> = {},
+  clock: LinkClock = { timerNowMs: nowMs, nodeTimeoutMs: DEFAULT_NODE_TIMEOUT_MS },
 ): ClusterNode {
-  return {
+  const record: Omit<ClusterNode, "link"> = {
     id,
     ip: "",
     port: 0,
@@ -197,6 +213,7 @@ export function createNode(
     failReports: NO_FAIL_REPORTS,
     ...fields,
   };
+  return openPeerLink<ClusterNode>(record, nowMs, clock);
 }
 
 /** A brand-new cluster view: only myself, a master with no slots, all epochs 0. */
@@ -758,6 +775,8 @@ function assertNodeInvariants(s: ClusterState): void {
     if (n.flags & NodeFlags.MYSELF) myselves++;
     if (n.slots.length !== SLOT_BITMAP_BYTES) fail(`bitmap size of ${n.id}`);
     if (n.configEpoch > s.currentEpoch) fail(`configEpoch of ${n.id} > currentEpoch`);
+    const linkError = linkProjectionError(n);
+    if (linkError !== null) fail(`${n.id}: ${linkError}`);
   }
   if (myselves !== 1) fail(`${myselves} nodes flagged myself`);
 }

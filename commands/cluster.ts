@@ -594,11 +594,13 @@ const meet: ClusterHandler = (ctx, argv) => {
   }
   // clusterStartHandshake: the next cron tick connects to ip:cport and sends MEET; the first PONG
   // renames this node. Unanswered, it expires after max(cluster-node-timeout, 1000) ms.
-  const node = createNode(randomNodeId(), NodeFlags.HANDSHAKE | NodeFlags.MEET, ctx.server.now(), {
-    ip,
-    port,
-    cport,
-  });
+  const node = createNode(
+    randomNodeId(),
+    NodeFlags.HANDSHAKE | NodeFlags.MEET,
+    ctx.server.now(),
+    { ip, port, cport },
+    c.bus.linkClock(),
+  );
   c.apply(addNode(s, node), { save: false });
   ctx.reply.ok();
 };

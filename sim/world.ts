@@ -28,6 +28,7 @@ import {
   addSlots,
   assertInvariants,
   blacklistAdd,
+  type ClusterNode,
   type ClusterState,
   createNode,
   createState,
@@ -46,6 +47,7 @@ import {
 import type { BusConfig, LogLevel } from "../cluster/bus_effects.ts";
 import type { BusLink } from "../cluster/bus_network.ts";
 import { parseConfig, serializeConfig } from "../cluster/nodes_conf.ts";
+import { openPeerLink } from "../cluster/peer_link.ts";
 import { type BusMessage, decodeBusMessage } from "../protocol/bus.ts";
 import { SimDisk } from "./disk.ts";
 import { SafetyMonitor } from "./safety.ts";
@@ -487,7 +489,10 @@ export class SimWorld {
     if (slot.node !== null) return;
     const text = slot.disk.read();
     if (text === null) throw new Error(`node ${i}: empty disk`);
-    const r = parseConfig(text, this.now());
+    const r = parseConfig(text, this.now(), {
+      timerNowMs: this.clock.now(),
+      nodeTimeoutMs: this.cfg.nodeTimeoutMs,
+    });
     if ("error" in r) throw new Error(`node ${i}: nodes.conf does not load: ${r.error.reason}`);
     assertInvariants(r.state);
     this.monitor.restarted(r.state, this.now());
@@ -588,16 +593,21 @@ export class SimWorld {
   meet(i: number, j: number): void {
     const node = this.node(i);
     const port = this.slots[j].port;
+    const clock = node.linkClock();
+    const met = createNode(
+      randomNodeIdFrom(this.rng),
+      NodeFlags.HANDSHAKE | NodeFlags.MEET,
+      this.now(),
+      { ip: "127.0.0.1", port, cport: port + 10000 },
+      clock,
+    );
+    // The record is created at the world's time, but the node's link counts the handshake from
+    // the node's own wall clock (a stepped one is ahead of the world's).
     node.apply(
-      addNode(
-        node.state,
-        createNode(randomNodeIdFrom(this.rng), NodeFlags.HANDSHAKE | NodeFlags.MEET, this.now(), {
-          ip: "127.0.0.1",
-          port,
-          cport: port + 10000,
-        }),
-      ),
-      { save: false },
+      addNode(node.state, openPeerLink<ClusterNode>(met, this.slots[i].clock!.now(), clock)),
+      {
+        save: false,
+      },
     );
   }
 

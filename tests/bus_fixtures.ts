@@ -4,6 +4,7 @@
  */
 
 import type { BusConfig } from "../cluster/bus_effects.ts";
+import type { LinkClock } from "../cluster/peer_link.ts";
 import {
   addNode,
   assignSlots,
@@ -28,6 +29,15 @@ export const CFG: BusConfig = {
   requireFullCoverage: true,
   allowReplicaMigration: true,
 };
+
+/**
+ * The links' clock at `timerNowMs` with CFG's node timeout. The fixtures' links open at T0, with
+ * the timer clock equal to the wall clock: a rule given `linkClockAt(nowMs)` finds the link's
+ * timers run out exactly when Redis's timestamp comparisons hold.
+ */
+export function linkClockAt(timerNowMs: number): LinkClock {
+  return { timerNowMs, nodeTimeoutMs: CFG.nodeTimeoutMs };
+}
 
 export interface NodeSpec extends Partial<ClusterNode> {
   id: string;
@@ -56,7 +66,7 @@ export function makeState(
       pongReceivedMs: T0,
       dataReceivedMs: T0,
       ...patch,
-    });
+    }, linkClockAt(T0));
     k++;
     s = addNode(s, n);
     if (slotRange) s = assignSlots(s, id, range(slotRange));

@@ -89,8 +89,8 @@ Deno.test({
           `${e.message}; links shown: ${JSON.stringify(shownLinks()).slice(0, 3000)}`,
         );
       });
-      // The PEERS_CHANGED event that opened the link went through the node actor.
-      assert.ok(msgs.some((m) => m.type === "@xstate.event" && m.event?.type === "PEERS_CHANGED"));
+      // The VIEW_CHANGED event that brought the link went through the node actor.
+      assert.ok(msgs.some((m) => m.type === "@xstate.event" && m.event?.type === "VIEW_CHANGED"));
     } finally {
       ws?.close();
       if (a) assert.equal(await a.stop(), 0);
