@@ -211,7 +211,7 @@ function renameGeneric(ctx: Ctx, argv: Uint8Array[], nx: boolean): void {
 /** A deep copy of a value (COPY). */
 function cloneValue(v: Value): Value | null {
   if (isStringValue(v)) return cloneString(v);
-  if (v instanceof Deque) return Deque.from(v.toArray());
+  if (v instanceof Deque) return v.clone(); // listTypeDup: the blocks copied
   if (v instanceof Hash) return v.clone(); // hashTypeDup: same encoding and order
   if (v instanceof MemberSet) return v.clone();
   if (v instanceof Stream) return v.clone(); // streamDup

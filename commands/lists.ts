@@ -3,17 +3,19 @@
  * LTRIM/LPOS, LMOVE/RPOPLPUSH/LMPOP, and the blocking forms BLPOP, BRPOP, BLMOVE, BRPOPLPUSH,
  * BLMPOP.
  *
- * A list is a Deque of string values (keyspace/string_value.ts: a small element is a binary
- * string, as a small string value is); an emptied list is deleted. Blocking: when no list has data,
- * the handler registers a waiter (blocking.ts) with the keyspace (db.blockOnKeys) and returns a
- * Promise that settles when a push serves it (db.handleReadyKeys, right after the pushing
- * command) or the timeout fires (null array). Inside MULTI/EXEC blocking commands never block.
+ * A list is a Deque (keyspace/deque.ts): its elements packed as bytes in blocks, as Redis's
+ * quicklist. Pushes copy the arguments' bytes into the blocks, and replies are written from the
+ * blocks in place (`replyPeeked`, ListCursor), so neither keeps nor makes a JS value per element.
+ * An emptied list is deleted. Blocking: when no list has data, the handler registers a waiter
+ * (blocking.ts) with the keyspace (db.blockOnKeys) and returns a Promise that settles when a push
+ * serves it (db.handleReadyKeys, right after the pushing command) or the timeout fires (null
+ * array). Inside MULTI/EXEC blocking commands never block.
  */
 
 import { latin1, parseInt64Big } from "../protocol/bytes.ts";
-import { storedString, type StringValue } from "../keyspace/string_value.ts";
+import { type StringValue } from "../keyspace/string_value.ts";
 import { isKeyword } from "./strings.ts";
-import { Deque } from "../keyspace/deque.ts";
+import { Deque, ListCursor } from "../keyspace/deque.ts";
 import type { Db } from "../keyspace/db.ts";
 import * as E from "./errors.ts";
 import {
@@ -59,14 +61,28 @@ function pushEvent(where: Where): string {
   return where === HEAD ? "lpush" : "rpush";
 }
 
-function popWhere(list: List, where: Where): StringValue {
-  return (where === HEAD ? list.shift() : list.pop())!;
+/** Remove the element at `where` of a non-empty list; its bytes (their own copy). */
+function popWhere(list: List, where: Where): Uint8Array {
+  return list.popBytes(where === TAIL)!;
 }
 
-/** An element as a bulk string. */
-function replyElement(reply: Reply, v: StringValue): void {
-  if (typeof v === "string") reply.bulkBinary(v);
-  else reply.bulk(v);
+/** `buf[pos, pos + len)` as a bulk string: a short one copied byte by byte, no view made. */
+function replyBytes(reply: Reply, buf: Uint8Array, pos: number, len: number): void {
+  if (len <= 64) reply.bulkRange(buf, pos, pos + len);
+  else reply.bulk(buf.subarray(pos, pos + len));
+}
+
+/** The element `list.peek`/`list.locate` found, as a bulk string. */
+function replyPeeked(reply: Reply, list: List): void {
+  replyBytes(reply, list.ebuf, list.epos, list.elen);
+}
+
+/** Reply with the element at `where` of a non-empty list and remove it. */
+function replyPop(reply: Reply, list: List, where: Where): void {
+  const tail = where === TAIL;
+  list.peek(tail);
+  replyPeeked(reply, list);
+  list.drop(tail);
 }
 
 /** Push to `key` (creating the list), as lmoveHandlePush; `list` is its current value if any. */
@@ -74,7 +90,7 @@ function pushTo(
   db: Db,
   key: string,
   list: List | undefined,
-  value: StringValue,
+  value: Uint8Array,
   where: Where,
 ): void {
   if (list === undefined) {
@@ -102,9 +118,9 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
       ctx.reply.int(0);
       return;
     }
-    const d = new Deque<StringValue>(n);
-    if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(storedString(argv[j])); }
-    else for (let j = 2; j < n; j++) d.push(storedString(argv[j]));
+    const d = new Deque<StringValue>();
+    if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(argv[j]); }
+    else for (let j = 2; j < n; j++) d.push(argv[j]);
     db.add(key, d);
     ctx.reply.int(d.length);
     db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, pushEvent(where), key);
@@ -115,8 +131,9 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
     return;
   }
   const list = v as List;
-  if (where === HEAD) { for (let j = 2; j < n; j++) list.unshift(storedString(argv[j])); }
-  else for (let j = 2; j < n; j++) list.push(storedString(argv[j]));
+  // The elements' bytes are copied into the list's blocks: no argument is kept.
+  if (where === HEAD) { for (let j = 2; j < n; j++) list.unshift(argv[j]); }
+  else for (let j = 2; j < n; j++) list.push(argv[j]);
   db.signalModified(key);
   db.signalKeyAsReady(key);
   ctx.reply.int(list.length);
@@ -150,7 +167,7 @@ function popGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where): void
     return;
   }
   if (!hasCount) {
-    replyElement(reply, popWhere(list, where));
+    replyPop(reply, list, where);
     afterRemove(ctx.db, key, list, popEvent(where));
     return;
   }
@@ -160,7 +177,7 @@ function popGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where): void
   }
   const n = Math.min(count, list.length);
   reply.array(n);
-  for (let i = 0; i < n; i++) replyElement(reply, popWhere(list, where));
+  for (let i = 0; i < n; i++) replyPop(reply, list, where);
   afterRemove(ctx.db, key, list, popEvent(where));
 }
 
@@ -191,9 +208,26 @@ function lrange(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.array(0);
     return;
   }
-  reply.array(range[1] - range[0] + 1);
-  for (let i = range[0]; i <= range[1]; i++) replyElement(reply, list.at(i)!);
+  // addListRangeReply: one seek, then the elements written from the blocks, as many at a time
+  // as the room reserved takes (an element larger than that on its own).
+  const c = new ListCursor(list);
+  c.seek(range[0]);
+  let left = range[1] - range[0] + 1;
+  reply.array(left);
+  while (left > 0) {
+    reply.reserve(Math.min(left, RANGE_BATCH) * 32);
+    reply.len = c.writeBulks(reply.buf, reply.len, left);
+    if (c.written !== 0) left -= c.written;
+    else {
+      replyBytes(reply, c.buf, c.pos, c.len);
+      c.next();
+      left--;
+    }
+  }
 }
+
+/** LRANGE reserves reply room for this many elements at a time (32 bytes each). */
+const RANGE_BATCH = 256;
 
 function parseLongArg(a: Uint8Array): number | null {
   const r = parseRangeLong(a, -LONG_MAX - 1, LONG_MAX, null);
@@ -214,9 +248,11 @@ function lindex(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   if (index < 0) index = list.length + index;
-  const v = list.at(index);
-  if (v === undefined) reply.nil();
-  else replyElement(reply, v);
+  if (index < 0 || index >= list.length) reply.nil();
+  else {
+    list.locate(index);
+    replyPeeked(reply, list);
+  }
 }
 
 // ---------------------------------------------------------------- in-place edits
@@ -240,21 +276,16 @@ function lset(ctx: CommandContext, argv: Uint8Array[]): void {
     reply.error(E.OUT_OF_RANGE);
     return;
   }
-  list.setAt(index, storedString(argv[3]));
+  list.setAt(index, argv[3]);
   ctx.db.signalModified(key);
   reply.ok();
   ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "lset", key);
 }
 
-/** Does element `a` hold the bytes `b`? */
-function elementEq(a: StringValue, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  if (typeof a === "string") {
-    for (let i = 0; i < n; i++) if (a.charCodeAt(i) !== b[i]) return false;
-  } else {
-    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  }
+/** Are the element bytes `buf[pos, pos + len)` the bytes `b`? */
+function elementEq(buf: Uint8Array, pos: number, len: number, b: Uint8Array): boolean {
+  if (len !== b.length) return false;
+  for (let i = 0; i < len; i++) if (buf[pos + i] !== b[i]) return false;
   return true;
 }
 
@@ -273,24 +304,20 @@ function lrem(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   const ele = argv[3];
-  const items = list.toArray();
   const limit = toRemove === 0 ? Infinity : Math.abs(toRemove);
-  let removed = 0;
-  if (toRemove >= 0) {
-    const kept: StringValue[] = [];
-    for (const it of items) {
-      if (removed < limit && elementEq(it, ele)) removed++;
-      else kept.push(it);
-    }
-    if (removed > 0) list.replaceAll(kept);
-  } else {
-    const kept: StringValue[] = [];
-    for (let i = items.length - 1; i >= 0; i--) {
-      if (removed < limit && elementEq(items[i], ele)) removed++;
-      else kept.push(items[i]);
-    }
-    if (removed > 0) list.replaceAll(kept.reverse());
+  // The matches to remove (the first `limit` from the head, or from the tail when negative),
+  // then one rebuild without them.
+  const matched = new Set<number>();
+  const c = new ListCursor(list);
+  const fromTail = toRemove < 0;
+  let index = fromTail ? list.length - 1 : 0;
+  for (let ok = c.seek(index); ok && matched.size < limit; ok = fromTail ? c.prev() : c.next()) {
+    if (elementEq(c.buf, c.pos, c.len, ele)) matched.add(index);
+    index += fromTail ? -1 : 1;
   }
+  const removed = matched.size;
+  if (removed === 1) list.removeAt(matched.values().next().value!);
+  else if (removed > 0) list.retain((_b, _p, _l, i) => !matched.has(i));
   if (removed > 0) afterRemove(ctx.db, key, list, "lrem");
   reply.int(removed);
 }
@@ -312,12 +339,11 @@ function linsert(ctx: CommandContext, argv: Uint8Array[]): void {
     return;
   }
   const pivot = argv[3];
-  const n = list.length;
-  for (let i = 0; i < n; i++) {
-    if (elementEq(list.at(i)!, pivot)) {
-      const items = list.toArray();
-      items.splice(after ? i + 1 : i, 0, storedString(argv[4]));
-      list.replaceAll(items);
+  const c = new ListCursor(list);
+  let i = 0;
+  for (let ok = c.seek(0); ok; ok = c.next(), i++) {
+    if (elementEq(c.buf, c.pos, c.len, pivot)) {
+      list.insertAt(after ? i + 1 : i, argv[4]);
       ctx.db.signalModified(key);
       ctx.db.notifier.notifyKeyspaceEvent(NOTIFY_LIST, "linsert", key);
       reply.int(list.length);
@@ -346,10 +372,10 @@ function ltrim(ctx: CommandContext, argv: Uint8Array[]): void {
   const range = normalizeRange(start, end, llen);
   const ltrimN = range === null ? llen : range[0];
   const rtrimN = range === null ? 0 : llen - range[1] - 1;
-  if (ltrimN + rtrimN >= llen) list.replaceAll([]);
+  if (ltrimN + rtrimN >= llen) list.clear();
   else {
-    for (let i = 0; i < ltrimN; i++) list.shift();
-    for (let i = 0; i < rtrimN; i++) list.pop();
+    list.trim(ltrimN, false);
+    list.trim(rtrimN, true);
   }
   // ltrimCommand: the event even when nothing was trimmed.
   afterRemove(ctx.db, key, list, "ltrim");
@@ -423,9 +449,15 @@ function lpos(ctx: CommandContext, argv: Uint8Array[]): void {
   const found: number[] = [];
   let matches = 0;
   let matchIndex = -1;
-  for (let index = 0; index < llen && (maxlen === 0 || index < maxlen); index++) {
+  const c = new ListCursor(list);
+  let ok = c.seek(fromTail ? llen - 1 : 0);
+  for (
+    let index = 0;
+    ok && index < llen && (maxlen === 0 || index < maxlen);
+    index++, ok = fromTail ? c.prev() : c.next()
+  ) {
     const pos = fromTail ? llen - index - 1 : index;
-    if (elementEq(list.at(pos)!, ele)) {
+    if (elementEq(c.buf, c.pos, c.len, ele)) {
       matches++;
       if (rankOverflow || matches >= rank) {
         if (count !== -1) {
@@ -470,7 +502,7 @@ function lmoveServe(
   }
   const value = popWhere(src, wherefrom);
   pushTo(db, dstKey, d as List | undefined, value, whereto);
-  replyElement(reply, value);
+  reply.bulk(value);
   afterRemove(db, srcKey, src, popEvent(wherefrom));
   return true;
 }
@@ -518,16 +550,15 @@ function popRangeWithKey(
   reply.array(2);
   reply.bulkBinary(key);
   reply.array(n);
-  for (let i = 0; i < n; i++) replyElement(reply, popWhere(list, where));
+  for (let i = 0; i < n; i++) replyPop(reply, list, where);
   afterRemove(db, key, list, popEvent(where));
 }
 
 /** The BLPOP/BRPOP reply: [key, element]. */
 function popOneWithKey(db: Db, reply: Reply, key: string, list: List, where: Where): void {
-  const value = popWhere(list, where);
   reply.array(2);
   reply.bulkBinary(key);
-  replyElement(reply, value);
+  replyPop(reply, list, where);
   afterRemove(db, key, list, popEvent(where));
 }
 

@@ -6,7 +6,8 @@
  *
  * Keys are binary strings (one char per byte, see protocol/bytes.ts). Values:
  *   string -> a binary string or Uint8Array (keyspace/string_value.ts),
- *   list -> Deque of string values, hash -> Hash (keyspace/hash.ts), set -> MemberSet,
+ *   list -> Deque (elements packed as bytes in blocks, keyspace/deque.ts), hash -> Hash
+ *   (keyspace/hash.ts), set -> MemberSet,
  *   zset -> ZSet, stream -> Stream.
  * Plain code, no actors: this is the data plane's hot path.
  */

@@ -17,7 +17,8 @@
  *
  * Collections are sampled as Redis's object.c objectComputeSize does: the average size of the
  * first `samples` elements times the element count (`samples` 0: every element), so a charge is
- * O(samples) to compute whatever the collection's size.
+ * O(samples) to compute whatever the collection's size. A list is not sampled: its elements are
+ * bytes in blocks (keyspace/deque.ts), and it keeps the sum of its blocks' sizes.
  */
 
 import { Deque } from "./deque.ts";
@@ -36,6 +37,8 @@ export const TABLE_MEMBER_BYTES = 21;
 export const SMALL_MEMBER_BYTES = 8;
 /** A Uint8Array's objects and backing-store bookkeeping, besides its bytes. */
 export const BYTES_OBJECT_BYTES = 200;
+/** A list block's record (keyspace/deque.ts Block: buffer, start, end, count). */
+export const BLOCK_RECORD_BYTES = 48;
 /** A collection object's own header (Map, Set, Deque, ZSet, Stream). */
 export const COLLECTION_BYTES = 64;
 /** A key's fixed cost: its entries in the dict and in its slot's index. */
@@ -74,8 +77,9 @@ function sampled<T>(
 export function valueBytes(v: unknown, samples = 5): number {
   if (typeof v === "string" || v instanceof Uint8Array) return stringValueBytes(v);
   if (v instanceof Deque) {
-    return COLLECTION_BYTES + 8 * v.length +
-      sampled(v as Deque<string | Uint8Array>, v.length, samples, stringValueBytes);
+    // Blocks of packed elements (keyspace/deque.ts): their buffers, a Uint8Array and a block
+    // record each. O(1): the list keeps the sum of its buffers' sizes.
+    return COLLECTION_BYTES + v.bytes + v.blocks.length * (BYTES_OBJECT_BYTES + BLOCK_RECORD_BYTES);
   }
   if (v instanceof Hash) {
     // Packed: one string of fields and values with a length byte each; table: a table entry and

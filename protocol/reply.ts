@@ -62,6 +62,14 @@ export class Reply {
     }
   }
 
+  /**
+   * Room for `extra` more bytes in `buf` from `len`, for a caller that writes into `buf` itself
+   * and then moves `len` (LRANGE, commands/lists.ts).
+   */
+  reserve(extra: number): void {
+    this.ensure(extra);
+  }
+
   /** Current write position; with `truncate` lets a caller discard what it wrote. */
   mark(): number {
     return this.len;

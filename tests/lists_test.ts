@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RespClient, sleep, startNode } from "./harness.ts";
-import { compareBoth, errText, w, withNode, WRONGTYPE } from "./collections_compare.ts";
+import { type Cmd, compareBoth, errText, w, withNode, WRONGTYPE } from "./collections_compare.ts";
 import { show } from "./compare.ts";
 
 Deno.test("lists: push, pop, range, index basics (exact replies)", async () => {
@@ -408,4 +408,79 @@ Deno.test("lists: a blocked client that disconnects leaves no waiter behind", as
     c.close();
     await node.stop();
   }
+});
+
+/**
+ * Lists of several blocks (keyspace/deque.ts packs elements in blocks of 8 KiB, as Redis's
+ * quicklist): seeded random commands of every kind that reads or edits a list, at both ends and
+ * in the middle, with empty, binary, 127/128-byte and larger-than-a-block elements, against a
+ * real redis-server (RESP2 and RESP3).
+ */
+Deno.test("lists: seeded random commands on multi-block lists match redis-server", async () => {
+  let s = 20261206;
+  const rnd = (n: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return Math.floor(s / 4294967296 * n);
+  };
+  const elem = (): string | Uint8Array => {
+    const k = rnd(20);
+    if (k < 12) return ["a", "b", "c", String(rnd(50))][rnd(4)];
+    if (k === 12) return "";
+    if (k === 13) return "x".repeat(127 + rnd(2));
+    if (k === 14) return "y".repeat(9000 + rnd(100)); // larger than a block
+    const b = new Uint8Array(1 + rnd(300));
+    for (let i = 0; i < b.length; i++) b[i] = rnd(256);
+    return b;
+  };
+  const keys = ["l1", "l2", "l3"];
+  const key = () => keys[rnd(keys.length)];
+  const idx = () => String(rnd(2) === 0 ? rnd(4000) : -1 - rnd(4000));
+  const side = () => (rnd(2) === 0 ? "LEFT" : "RIGHT");
+  const script: Cmd[] = [];
+  // Several blocks per list to start with: 3 x 2,000 pushes at both ends.
+  for (const k of keys) {
+    for (let i = 0; i < 4; i++) {
+      const args: (string | Uint8Array)[] = [];
+      for (let j = 0; j < 500; j++) args.push(elem());
+      script.push([i % 2 === 0 ? "RPUSH" : "LPUSH", k, ...args]);
+    }
+  }
+  for (let step = 0; step < 400; step++) {
+    const k = key();
+    const op = rnd(16);
+    if (op === 0) script.push(["LPUSH", k, elem(), elem()]);
+    else if (op === 1) script.push(["RPUSH", k, elem()]);
+    else if (op === 2) {
+      script.push([rnd(2) ? "LPOP" : "RPOP", k, ...(rnd(2) ? [String(rnd(20))] : [])]);
+    } else if (op === 3) {
+      const a = rnd(4000) - 2000;
+      script.push(["LRANGE", k, String(a), String(a + rnd(150))]);
+    } else if (op === 4) script.push(["LINDEX", k, idx()]);
+    else if (op === 5) script.push(["LSET", k, idx(), elem()]);
+    else if (op === 6) script.push(["LINSERT", k, rnd(2) ? "BEFORE" : "AFTER", elem(), elem()]);
+    else if (op === 7) script.push(["LREM", k, String(rnd(7) - 3), elem()]);
+    else if (op === 8 && rnd(4) === 0) {
+      script.push(["LTRIM", k, String(rnd(30)), String(-1 - rnd(30))]);
+    } else if (op === 9) {
+      const opts = rnd(3) === 0
+        ? ["COUNT", String(rnd(4))]
+        : rnd(2)
+        ? ["RANK", String(rnd(5) - 2 || 1)]
+        : [];
+      script.push([
+        "LPOS",
+        k,
+        elem(),
+        ...opts,
+        ...(rnd(3) === 0 ? ["MAXLEN", String(rnd(3000))] : []),
+      ]);
+    } else if (op === 10) script.push(["LMOVE", k, key(), side(), side()]);
+    else if (op === 11) script.push(["LMPOP", "2", k, key(), side(), "COUNT", String(1 + rnd(10))]);
+    else if (op === 12) script.push(["LLEN", k]);
+    else if (op === 13) script.push(["SORT", k, "BY", "nosort", "LIMIT", String(rnd(100)), "5"]);
+    else if (op === 14) script.push(["COPY", k, "copy", "REPLACE"], ["LRANGE", "copy", "0", "20"]);
+    else script.push(["LRANGE", k, "-40", "-1"]);
+  }
+  for (const k of [...keys, "copy"]) script.push(["LLEN", k], ["LRANGE", k, "0", "-1"]);
+  await compareBoth(script);
 });
