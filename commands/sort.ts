@@ -35,7 +35,7 @@
 
 import { sortGetKeys } from "./key_finders.ts";
 import { latin1, parseInt64 } from "../protocol/bytes.ts";
-import { Deque } from "../keyspace/deque.ts";
+import { Deque, ListCursor } from "../keyspace/deque.ts";
 import type { Value } from "../keyspace/db.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import { Hash } from "../keyspace/hash.ts";
@@ -151,11 +151,6 @@ function lookupByPattern(
 // ---------------------------------------------------------------- weights
 
 const DBL_MIN = 2.2250738585072014e-308;
-
-/** A list element (a string value) as a binary string. */
-function binaryOf(v: string | Uint8Array): string {
-  return typeof v === "string" ? v : latin1(v);
-}
 
 function bytesOf(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
@@ -463,18 +458,20 @@ function sortGeneric(ctx: Ctx, argv: Uint8Array[], readonly: boolean): void {
   if (sortval === undefined) {
     // An empty list stands in for the missing key.
   } else if (sortval instanceof Deque) {
+    // One walk with a cursor (listTypeInitIterator): an element by index costs a walk of blocks.
+    const c = new ListCursor(sortval);
+    const element = () => item(latin1(c.buf.subarray(c.pos, c.pos + c.len)));
     if (dontsort) {
       if (end >= start) {
-        const len = sortval.length;
-        let i = desc ? len - start - 1 : start;
-        for (let j = 0; j < vectorlen && i >= 0 && i < len; j++) {
-          item(binaryOf(sortval.at(i)!));
-          i += desc ? -1 : 1;
+        let ok = c.seek(desc ? sortval.length - start - 1 : start);
+        for (let j = 0; j < vectorlen && ok; j++) {
+          element();
+          ok = desc ? c.prev() : c.next();
         }
         end -= start;
         start = 0;
       }
-    } else for (let i = 0; i < sortval.length; i++) item(binaryOf(sortval.at(i)!));
+    } else for (let ok = c.seek(0); ok; ok = c.next()) element();
   } else if (sortval instanceof MemberSet) {
     for (const m of sortval) item(m);
   } else if (dontsort) {
