@@ -13,7 +13,6 @@
  */
 
 import { latin1, parseInt64Big } from "../protocol/bytes.ts";
-import { type StringValue } from "../keyspace/string_value.ts";
 import { isKeyword } from "./strings.ts";
 import { Deque, ListCursor } from "../keyspace/deque.ts";
 import type { Db } from "../keyspace/db.ts";
@@ -31,7 +30,7 @@ import { mpopKeys } from "./key_finders.ts";
 import type { Reply } from "../protocol/reply.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/notify_flags.ts";
 
-type List = Deque<StringValue>;
+type List = Deque;
 const HEAD = 0;
 const TAIL = 1;
 type Where = typeof HEAD | typeof TAIL;
@@ -94,7 +93,7 @@ function pushTo(
   where: Where,
 ): void {
   if (list === undefined) {
-    const d = new Deque<StringValue>();
+    const d = new Deque();
     d.push(value);
     db.add(key, d);
   } else {
@@ -118,7 +117,7 @@ function pushGeneric(ctx: CommandContext, argv: Uint8Array[], where: Where, xx: 
       ctx.reply.int(0);
       return;
     }
-    const d = new Deque<StringValue>();
+    const d = new Deque();
     if (where === HEAD) { for (let j = 2; j < n; j++) d.unshift(argv[j]); }
     else for (let j = 2; j < n; j++) d.push(argv[j]);
     db.add(key, d);

@@ -526,7 +526,7 @@ function sortGeneric(ctx: Ctx, argv: Uint8Array[], readonly: boolean): void {
       }
     }
   } else {
-    const out = new Deque<Uint8Array>();
+    const out = new Deque();
     for (let j = start; j <= end; j++) {
       const obj = vector[j].obj;
       if (getops.length === 0) out.push(bytesOf(obj));

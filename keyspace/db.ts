@@ -41,7 +41,7 @@ import { SLAB_MAX_BYTES, unslab, valueSlab } from "./value_slab.ts";
 export type HashValue = Hash;
 export type SetValue = MemberSet;
 /** A list's elements are held as string values are (keyspace/string_value.ts). */
-export type ListValue = Deque<string | Uint8Array>;
+export type ListValue = Deque;
 export type Value = string | Uint8Array | ListValue | HashValue | SetValue | ZSet | Stream;
 /**
  * What the key table holds for a key: a value, or the handle of a small string value held in the

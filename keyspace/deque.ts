@@ -149,7 +149,7 @@ export class Block {
   constructor(public buf: Uint8Array, public start: number, public end: number, public count = 0) {}
 }
 
-export class Deque<_T = StringValue> {
+export class Deque {
   /** The charge keyspace/db.ts last added for this value (-1: none; db.ts `chargeFor`). */
   charge = -1;
   /** Elements. */
@@ -169,8 +169,8 @@ export class Deque<_T = StringValue> {
   eblock = 0;
   eentry = 0;
 
-  static from<T extends StringValue>(values: Iterable<T>): Deque<T> {
-    const d = new Deque<T>();
+  static from(values: Iterable<StringValue>): Deque {
+    const d = new Deque();
     for (const v of values) d.push(v);
     return d;
   }
@@ -521,8 +521,8 @@ export class Deque<_T = StringValue> {
   }
 
   /** A copy sharing nothing with this list (COPY). */
-  clone(): Deque<_T> {
-    const d = new Deque<_T>();
+  clone(): Deque {
+    const d = new Deque();
     for (const b of this.blocks) {
       d.blocks.push(new Block(b.buf.slice(), b.start, b.end, b.count));
       d.bytes += b.buf.length;
@@ -564,7 +564,7 @@ export class ListCursor {
   private to = 0;
   private blockEnd = 0;
 
-  constructor(private readonly list: Deque<unknown>) {}
+  constructor(private readonly list: Deque) {}
 
   /** Move to element `i`; false when out of range. */
   seek(i: number): boolean {

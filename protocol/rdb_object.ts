@@ -36,7 +36,7 @@ import { ZSet } from "../keyspace/zset.ts";
 import type { HashValue, ListValue, Value } from "../keyspace/db.ts";
 import { Hash, type HashLimits } from "../keyspace/hash.ts";
 import { MemberSet } from "../keyspace/member_set.ts";
-import { loadedString, type StringValue } from "../keyspace/string_value.ts";
+import { loadedString } from "../keyspace/string_value.ts";
 import {
   ConsumerGroup,
   idOfKey,
@@ -468,7 +468,7 @@ export function writeObject(w: ByteWriter, type: number, v: Value, o: RdbOptions
 // Reading objects
 
 /** A list's elements are held as string values are: small ones as binary strings. */
-function buildList(items: Iterable<Uint8Array>, d = new Deque<StringValue>()): Deque<StringValue> {
+function buildList(items: Iterable<Uint8Array>, d = new Deque()): Deque {
   for (const e of items) d.push(loadedString(e));
   return d;
 }
@@ -522,7 +522,7 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.LIST: {
       const n = r.readLength();
       if (n === 0) throw new EmptyKeyError("empty list");
-      const d = new Deque<StringValue>();
+      const d = new Deque();
       for (let i = 0; i < n; i++) d.push(loadedString(r.readString()));
       return d;
     }
@@ -596,7 +596,7 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.LIST_QUICKLIST:
     case RDB_TYPE.LIST_QUICKLIST_2: {
       const nodes = r.readLength();
-      const d = new Deque<StringValue>();
+      const d = new Deque();
       for (let i = 0; i < nodes; i++) {
         let container = QUICKLIST_NODE_CONTAINER_PACKED;
         if (type === RDB_TYPE.LIST_QUICKLIST_2) {
