@@ -218,12 +218,7 @@ export class Cluster {
     const dir = cfg.getString("dir");
     const path = file.startsWith("/") ? file : `${dir.replace(/\/+$/, "") || "."}/${file}`;
     const now = server.now();
-    // Throws on a corrupt file, which stays untouched. The links are opened again when the bus
-    // starts, on its timer clock (BusNode.start).
-    const loaded = loadConfigFile(path, now, {
-      timerNowMs: performance.now(),
-      nodeTimeoutMs: cfg.getNumber("cluster-node-timeout"),
-    });
+    const loaded = loadConfigFile(path, now); // throws on a corrupt file, which stays untouched
     let state: ClusterState;
     if (loaded === null) {
       state = createState(randomNodeId(), now);

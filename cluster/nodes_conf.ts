@@ -8,8 +8,6 @@
  */
 
 import { splitConfigLine } from "../server/config.ts";
-import type { LinkClock } from "./peer_link.ts";
-import { DEFAULT_NODE_TIMEOUT_MS } from "../protocol/bus_constants.ts";
 import {
   CLUSTER_PORT_INCR,
   CLUSTER_SLOTS,
@@ -203,14 +201,14 @@ interface MutableNode {
 
 /**
  * Parse nodes.conf (clusterLoadConfig). `nowMs` stands for Redis's mstime() at load: non-zero
- * ping/pong times and FAIL flags get it. Each peer's link is opened from its record at `clock`
- * (cluster/peer_link.ts; by default on the wall clock, as `createNode`). Returns the loaded state, or the first problem.
- * Blank lines are skipped; unknown `vars` keys are reported in `warnings`.
+ * ping/pong times and FAIL flags get it. Each peer's link is opened from its record as
+ * `createNode` opens one without a clock; a node opens its links again on its own timer clock
+ * when its bus starts (cluster/bus_node.ts `start`). Returns the loaded state, or the first
+ * problem. Blank lines are skipped; unknown `vars` keys are reported in `warnings`.
  */
 export function parseConfig(
   text: string,
   nowMs: number,
-  clock: LinkClock = { timerNowMs: nowMs, nodeTimeoutMs: DEFAULT_NODE_TIMEOUT_MS },
 ): { state: ClusterState; warnings: string[] } | { error: ConfigParseError } {
   const nodes = new Map<string, MutableNode>();
   const slotOwner = new Array<string | null>(CLUSTER_SLOTS).fill(null);
@@ -358,7 +356,7 @@ export function parseConfig(
         linkState: isMe ? "connected" : "disconnected",
         slots: n.slots,
         numSlots: n.numSlots,
-      }, clock),
+      }),
     );
   }
   const state: ClusterState = {

@@ -30,7 +30,6 @@
 import { fsyncDir, writeAllSync, writeFileAtomic } from "../persistence/files.ts";
 import { parseConfig, serializeConfigWithKey } from "./nodes_conf.ts";
 import type { ClusterState } from "./state.ts";
-import type { LinkClock } from "./peer_link.ts";
 
 export class CorruptClusterConfigError extends Error {
   constructor(
@@ -48,14 +47,13 @@ export class CorruptClusterConfigError extends Error {
 }
 
 /**
- * Read and parse nodes.conf (links opened at `clock`: nodes_conf.ts `parseConfig`). Returns null
- * when the file does not exist or is empty (Redis then creates a new node); throws
- * CorruptClusterConfigError on a corrupt file and the I/O error on other read failures.
+ * Read and parse nodes.conf. Returns null when the file does not exist or is empty (Redis then
+ * creates a new node); throws CorruptClusterConfigError on a corrupt file and the I/O error on
+ * other read failures.
  */
 export function loadConfigFile(
   path: string,
   nowMs: number,
-  clock: LinkClock,
 ): { state: ClusterState; warnings: string[] } | null {
   let text: string;
   try {
@@ -65,7 +63,7 @@ export function loadConfigFile(
     throw new Error(`Loading the cluster node config from ${path}: ${(e as Error).message}`);
   }
   if (text.length === 0) return null;
-  const r = parseConfig(text, nowMs, clock);
+  const r = parseConfig(text, nowMs);
   if ("error" in r) {
     throw new CorruptClusterConfigError(path, r.error.lineNumber, r.error.line, r.error.reason);
   }

@@ -58,8 +58,6 @@ vars currentEpoch 11 lastVoteEpoch 8
 `;
 
 const NOW = 1_800_000_000_000;
-/** The links of a loaded file open on a timer clock at the wall clock, node timeout 15 s. */
-const LOAD_CLOCK = { timerNowMs: NOW, nodeTimeoutMs: 15_000 };
 
 function load(text: string) {
   const r = parseConfig(text, NOW);
@@ -226,18 +224,18 @@ Deno.test("nodes.conf I/O: missing file, atomic save, corrupt file not overwritt
   const dir = await Deno.makeTempDir({ prefix: "rc-nodesconf-" });
   try {
     const path = `${dir}/nodes.conf`;
-    assert.equal(loadConfigFile(path, NOW, LOAD_CLOCK), null);
+    assert.equal(loadConfigFile(path, NOW), null);
     saveConfigFile(path, MIGRATING);
     assert.equal(Deno.readTextFileSync(path), MIGRATING);
     saveConfigFile(path, FRESH); // shorter content replaces, no padding left
     assert.equal(Deno.readTextFileSync(path), FRESH);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["nodes.conf"]);
-    const r = loadConfigFile(path, NOW, LOAD_CLOCK);
+    const r = loadConfigFile(path, NOW);
     assert.equal(r?.state.myselfId, "ea932194734c02735cd5c3d6e789875ae7a3c5d6");
     const corrupt =
       "ea932194734c02735cd5c3d6e789875ae7a3c5d6 :0@0 myself,bogus - 0 0 0 connected\n";
     Deno.writeTextFileSync(path, corrupt);
-    assert.throws(() => loadConfigFile(path, NOW, LOAD_CLOCK), (e: unknown) => {
+    assert.throws(() => loadConfigFile(path, NOW), (e: unknown) => {
       assert.ok(e instanceof CorruptClusterConfigError);
       assert.match(
         e.message,
@@ -247,7 +245,7 @@ Deno.test("nodes.conf I/O: missing file, atomic save, corrupt file not overwritt
     });
     assert.equal(Deno.readTextFileSync(path), corrupt);
     Deno.writeTextFileSync(path, "");
-    assert.equal(loadConfigFile(path, NOW, LOAD_CLOCK), null);
+    assert.equal(loadConfigFile(path, NOW), null);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -280,7 +278,7 @@ Deno.test("nodes.conf I/O: saves rewrite the file in place as Redis 7.0 does, up
     // A process killed between the padded write and the ftruncate leaves '\n' padding, which
     // loads as the content without it (clusterLoadConfig skips blank lines).
     Deno.writeTextFileSync(path, FRESH + "\n".repeat(MIGRATING.length - FRESH.length));
-    assert.equal(loadConfigFile(path, NOW, LOAD_CLOCK)?.state.myselfId, load(FRESH).myselfId);
+    assert.equal(loadConfigFile(path, NOW)?.state.myselfId, load(FRESH).myselfId);
     // Over a page, a single write could be cut by the death of the process: temp file + rename.
     const long = MIGRATING + "\n".repeat(IN_PLACE_MAX_BYTES);
     const small = Deno.openSync(path, { read: true });

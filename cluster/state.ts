@@ -181,8 +181,9 @@ export function slotBit(bitmap: Uint8Array, slot: number): boolean {
 
 /**
  * A node record with defaults (createClusterNode), its link opened from what it says at `clock`
- * (cluster/peer_link.ts). Without `clock` (the pure rules' tests) the link's timers run on the
- * wall clock `nowMs` with the default node timeout; a running node passes its own.
+ * (cluster/peer_link.ts). Without `clock` (the pure rules' tests, nodes.conf loading, myself) the
+ * link's timers run on the wall clock `nowMs` with the default node timeout; a running node passes
+ * its own, and opens every link again on it when its bus starts (cluster/bus_node.ts `start`).
  */
 export function createNode(
   id: string,

@@ -28,7 +28,6 @@ import {
   addSlots,
   assertInvariants,
   blacklistAdd,
-  type ClusterNode,
   type ClusterState,
   createNode,
   createState,
@@ -47,7 +46,6 @@ import {
 import type { BusConfig, LogLevel } from "../cluster/bus_effects.ts";
 import type { BusLink } from "../cluster/bus_network.ts";
 import { parseConfig, serializeConfig } from "../cluster/nodes_conf.ts";
-import { openPeerLink } from "../cluster/peer_link.ts";
 import { type BusMessage, decodeBusMessage } from "../protocol/bus.ts";
 import { SimDisk } from "./disk.ts";
 import { SafetyMonitor } from "./safety.ts";
@@ -489,10 +487,7 @@ export class SimWorld {
     if (slot.node !== null) return;
     const text = slot.disk.read();
     if (text === null) throw new Error(`node ${i}: empty disk`);
-    const r = parseConfig(text, this.now(), {
-      timerNowMs: this.clock.now(),
-      nodeTimeoutMs: this.cfg.nodeTimeoutMs,
-    });
+    const r = parseConfig(text, this.now());
     if ("error" in r) throw new Error(`node ${i}: nodes.conf does not load: ${r.error.reason}`);
     assertInvariants(r.state);
     this.monitor.restarted(r.state, this.now());
@@ -593,22 +588,23 @@ export class SimWorld {
   meet(i: number, j: number): void {
     const node = this.node(i);
     const port = this.slots[j].port;
-    const clock = node.linkClock();
+    // The record is stamped with the world's time, but the node's link counts the handshake from
+    // the node's own wall clock (a stepped one is ahead of the world's).
+    const worldNowMs = this.now();
     const met = createNode(
       randomNodeIdFrom(this.rng),
       NodeFlags.HANDSHAKE | NodeFlags.MEET,
-      this.now(),
-      { ip: "127.0.0.1", port, cport: port + 10000 },
-      clock,
-    );
-    // The record is created at the world's time, but the node's link counts the handshake from
-    // the node's own wall clock (a stepped one is ahead of the world's).
-    node.apply(
-      addNode(node.state, openPeerLink<ClusterNode>(met, this.slots[i].clock!.now(), clock)),
+      this.slots[i].clock!.now(),
       {
-        save: false,
+        ip: "127.0.0.1",
+        port,
+        cport: port + 10000,
+        createdMs: worldNowMs,
+        dataReceivedMs: worldNowMs,
       },
+      node.linkClock(),
     );
+    node.apply(addNode(node.state, met), { save: false });
   }
 
   /**
