@@ -8,7 +8,7 @@
  * The supervisor's 100 ms cron tick is a delayed self-transition: its events, and its snapshots
  * when the state did not change, are not sent (ten a second would bury everything else).
  *
- * The per-peer links are data in the node records that clusterNode's context holds
+ * The per-peer links are data in the node records of the view that clusterNode's context holds
  * (actors/link_state.ts, cluster/peer_link.ts): its snapshots show them as `links`, an object by
  * node id, each with its state name and its timers' deadlines (ms on the node's timer clock,
  * `performance.now()`); the link chart itself is `cli.ts machines peerLink`.
@@ -16,8 +16,8 @@
 
 import type { InspectionEvent } from "xstate";
 import { linkStateName } from "./link_state.ts";
-import type { ClusterNode } from "../cluster/state.ts";
-import { NodeFlags } from "../cluster/node_flags.ts";
+import type { ClusterState } from "../cluster/state.ts";
+import { peerLinks } from "./node.ts";
 import { createWebSocketInspector } from "@statelyai/inspect";
 import { type Relay, startRelay } from "./inspect_relay.ts";
 import type { InspectTarget } from "./inspect_args.ts";
@@ -85,21 +85,19 @@ export function startInspector(target: InspectTarget): NodeInspector {
 }
 
 /**
- * The event with clusterNode's node records (`nodes`, a Map, which serializes as `{}`) shown as
- * `links`: a plain object of each peer's link by node id, with its state name ("connected",
- * "pfail", ...). The records themselves (slot bitmaps and all) are left out.
+ * The event with clusterNode's cluster view (`view`, whose Maps serialize as `{}`) shown as
+ * `links`: a plain object of each peer's link by node id (actors/node.ts `peerLinks`), with its
+ * state name ("connected", "pfail", ...). The view itself (slot tables and all) is left out.
  */
 export function withPlainLinks(e: InspectionEvent): InspectionEvent {
   if (e.type !== "@xstate.snapshot") return e;
-  const snap = e.snapshot as { context?: { nodes?: unknown } };
-  const nodes = snap.context?.nodes as ReadonlyMap<string, ClusterNode> | undefined;
-  // A Map, or a node map (cluster/node_map.ts) that reads as one.
-  if (typeof nodes?.values !== "function") return e;
+  const snap = e.snapshot as { context?: { view?: ClusterState | null } };
+  if (snap.context === undefined || !("view" in snap.context)) return e;
   const links: Record<string, unknown> = {};
-  for (const n of nodes.values()) {
-    if (!(n.flags & NodeFlags.MYSELF)) links[n.id] = { state: linkStateName(n.link), ...n.link };
+  for (const [id, link] of peerLinks(snap.context.view ?? null)) {
+    links[id] = { state: linkStateName(link), ...link };
   }
-  const { nodes: _records, ...rest } = snap.context!;
+  const { view: _view, ...rest } = snap.context;
   const snapshot = { ...snap, context: { ...rest, links } };
   return { ...e, snapshot } as unknown as InspectionEvent;
 }

@@ -1,7 +1,7 @@
 /**
  * The node actor (XState v5): the root of one cluster node's actor system.
  *
- *   clusterNode (this machine, states running -> stopped; its context holds the node records)
+ *   clusterNode (this machine, states running -> stopped; its context holds the cluster view)
  *   └── supervisor        (actors/supervisor.ts, invoked: 100 ms cron tick, nodes.conf saved
  *                          at the end of each turn, before the turn's output is released)
  *
@@ -9,7 +9,7 @@
  * actors/link_state.ts): the bus rules move a link with its events (cluster/peer_link.ts
  * `stepPeerLink`) and read its timers, and the record's HANDSHAKE, PFAIL and FAIL flags are what
  * the link says. The bus engine (cluster/bus_engine.ts) owns the view and runs the rules; after a
- * step that changed a link, its owner hands the new records to this actor (`deliverView`), which
+ * step that changed a link, its owner hands the new view to this actor (`deliverView`), which
  * takes them with `assign`, so that the inspector and `linksOf` show the links as they are.
  *
  * Everything time-based runs on the actor's clock (xstate `clock` option) or the timer clock the
@@ -32,22 +32,32 @@ import {
   supervisorMachine,
   type SupervisorStats,
 } from "./supervisor.ts";
-import type { ClusterNode } from "../cluster/state.ts";
-import { NodeFlags } from "../cluster/node_flags.ts";
+import type { ClusterNode, ClusterState } from "../cluster/state.ts";
 import { changedKeysBetween } from "../cluster/node_map.ts";
 
 export type NodeEvent =
   | {
     type: "VIEW_CHANGED";
-    /** The node records of the view the bus engine installed (myself included). */
-    nodes: ReadonlyMap<string, ClusterNode>;
+    /** The view the bus engine installed. */
+    view: ClusterState;
   }
   | { type: "SHUTDOWN" };
 
 export interface NodeContext {
   deps: SupervisorDeps;
-  /** The node records as last delivered; each peer's link is its record's `link`. */
-  nodes: ReadonlyMap<string, ClusterNode>;
+  /** The view as last delivered (null before the first); each peer's link is its record's. */
+  view: ClusterState | null;
+}
+
+/**
+ * The links of `view` by peer node id, in the view's order: every record but myself's (a peer
+ * that gossip announced with the MYSELF flag included).
+ */
+export function peerLinks(view: ClusterState | null): Map<string, LinkState> {
+  const out = new Map<string, LinkState>();
+  if (view === null) return out;
+  for (const n of view.nodes.values()) if (n.id !== view.myselfId) out.set(n.id, n.link);
+  return out;
 }
 
 /**
@@ -75,13 +85,13 @@ export const nodeMachine = setup({
   actors: { supervisor: supervisorMachine },
   actions: {
     takeView: assign({
-      nodes: ({ context, event }) => event.type === "VIEW_CHANGED" ? event.nodes : context.nodes,
+      view: ({ context, event }) => event.type === "VIEW_CHANGED" ? event.view : context.view,
     }),
     forwardToSupervisor: sendTo("supervisor", ({ event }) => event),
   },
 }).createMachine({
   id: "clusterNode",
-  context: ({ input }) => ({ deps: input, nodes: new Map<string, ClusterNode>() }),
+  context: ({ input }) => ({ deps: input, view: null }),
   invoke: {
     id: "supervisor",
     systemId: "supervisor",
@@ -121,13 +131,9 @@ export function startNodeActor(
   return actor;
 }
 
-/** The links of the node actor's view by peer node id (myself has none), in the view's order. */
+/** The links of the node actor's view by peer node id (`peerLinks`). */
 export function linksOf(actor: NodeActor): ReadonlyMap<string, LinkState> {
-  const out = new Map<string, LinkState>();
-  for (const n of actor.getSnapshot().context.nodes.values()) {
-    if (!(n.flags & NodeFlags.MYSELF)) out.set(n.id, n.link);
-  }
-  return out;
+  return peerLinks(actor.getSnapshot().context.view);
 }
 
 /** Peer node ids that have a link, in the view's order. */
@@ -135,15 +141,16 @@ export function linkIds(actor: NodeActor): string[] {
   return [...linksOf(actor).keys()];
 }
 
-/** Hand the node records of a newly installed view to the node actor. */
-export function deliverView(actor: NodeActor, nodes: ReadonlyMap<string, ClusterNode>): void {
-  actor.send({ type: "VIEW_CHANGED", nodes });
+/** Hand a newly installed view to the node actor. */
+export function deliverView(actor: NodeActor, view: ClusterState): void {
+  actor.send({ type: "VIEW_CHANGED", view });
 }
 
 /** The link of peer `nodeId`, or undefined. */
 export function linkOf(actor: NodeActor, nodeId: string): LinkState | undefined {
-  const n = actor.getSnapshot().context.nodes.get(nodeId);
-  return n === undefined || (n.flags & NodeFlags.MYSELF) ? undefined : n.link;
+  const view = actor.getSnapshot().context.view;
+  const n = view?.nodes.get(nodeId);
+  return n === undefined || nodeId === view!.myselfId ? undefined : n.link;
 }
 
 /** The supervisor's counters, or null when it is gone. */

@@ -6,6 +6,7 @@ import {
   linkOf,
   linksChanged,
   linkStates,
+  peerLinks,
   startNodeActor,
   supervisorOf,
   supervisorStatsOf,
@@ -77,18 +78,21 @@ Deno.test("node actor: the links come with the view's records, taken by assign",
     s = addNode(s, createNode(HS, NodeFlags.HANDSHAKE | NodeFlags.MEET, 0, {}, at()));
     s = addNode(s, createNode(P1, NodeFlags.MASTER, 0, {}, at()));
     const empty = actor.getSnapshot().context;
-    deliverView(actor, s.nodes);
+    deliverView(actor, s);
     // A new context: nothing was changed in place.
     assert.notEqual(actor.getSnapshot().context, empty);
-    assert.equal(empty.nodes.size, 0);
+    assert.equal(empty.view, null);
     assert.deepEqual([...linkStates(actor)].sort(), [[P1, "reconnecting"], [HS, "handshake"]]);
     assert.equal(linkOf(actor, ME), undefined, "myself has no link");
+    // A peer that gossip announced with the MYSELF flag is a peer all the same.
+    const odd = addNode(s, createNode(P2, NodeFlags.MYSELF | NodeFlags.MASTER, 0, {}, at()));
+    assert.deepEqual([...peerLinks(odd).keys()].sort(), [P1, P2, HS].sort());
     let prev = s;
     s = step(step(s, P1, { type: "LINK_UP" }), P1, { type: "PING_SENT", atMs: 100 });
     assert.ok(linksChanged(prev.nodes, s.nodes));
     assert.equal(s.nodes.get(P1)!.pingSentMs, 100);
-    const before = actor.getSnapshot().context.nodes;
-    deliverView(actor, s.nodes);
+    const before = actor.getSnapshot().context.view!.nodes;
+    deliverView(actor, s);
     assert.equal(linkStates(actor).get(P1), "connected");
     assert.equal(before.get(P1)!.link.link, "down", "the old view is unchanged");
     // A record change that is not the link's is no link change.
@@ -96,12 +100,12 @@ Deno.test("node actor: the links come with the view's records, taken by assign",
     // PFAIL then FAIL, then cleared: the flags follow the link.
     for (const type of ["PFAIL", "FAIL"] as const) {
       s = step(s, P1, { type });
-      deliverView(actor, s.nodes);
+      deliverView(actor, s);
     }
     assert.equal(linkStates(actor).get(P1), "fail");
     assert.equal(s.nodes.get(P1)!.flags, NodeFlags.MASTER | NodeFlags.FAIL);
     s = step(s, P1, { type: "FAIL_CLEARED" });
-    deliverView(actor, s.nodes);
+    deliverView(actor, s);
     assert.equal(linkStates(actor).get(P1), "connected");
     assert.equal(s.nodes.get(P1)!.flags, NodeFlags.MASTER);
     // The handshake node is renamed to its real id (P2), and its handshake is done.
@@ -112,7 +116,7 @@ Deno.test("node actor: the links come with the view's records, taken by assign",
     nodes.set(P2, { ...hs, id: P2 });
     s = { ...s, nodes };
     assert.ok(linksChanged(prev.nodes, s.nodes));
-    deliverView(actor, s.nodes);
+    deliverView(actor, s);
     assert.deepEqual([...linkStates(actor)].sort(), [[P1, "connected"], [P2, "reconnecting"]]);
     assert.deepEqual(linkIds(actor), [P1, P2]);
     assert.equal(linksChanged(s.nodes, s.nodes), false);

@@ -136,12 +136,12 @@ export class BusNode {
       nodes.set(n.id, openPeerLink<ClusterNode>(n, wallNowMs, clock));
     }
     this.current = { ...this.current, nodes };
-    deliverView(this.actor, nodes);
+    deliverView(this.actor, this.current);
   }
 
   /** The clock of the peers' links now: the timer clock and the node timeout. */
   linkClock(): LinkClock {
-    return { timerNowMs: this.timerNowMs(), nodeTimeoutMs: this.opts.config().nodeTimeoutMs };
+    return this.engine.linkClock();
   }
 
   /** The link timers' clock (BusNodeOptions.timerNowMs). */
@@ -186,7 +186,7 @@ export class BusNode {
     if (next === prev) return;
     this.current = next;
     if (this.actor !== null && linksChanged(prev.nodes, next.nodes)) {
-      deliverView(this.actor, next.nodes);
+      deliverView(this.actor, next);
     }
     this.opts.viewChanged?.(prev, next);
   }

@@ -66,7 +66,7 @@ export function linkHealthFlags(link: LinkState): number {
 }
 
 /** What a link opened from record `n` starts from, at wall-clock time `wallNowMs`. */
-export function linkStartOf(n: Omit<LinkedRecord, "link">, wallNowMs: number): LinkStart {
+function linkStartOf(n: Omit<LinkedRecord, "link">, wallNowMs: number): LinkStart {
   const handshake = (n.flags & NodeFlags.HANDSHAKE) !== 0;
   const fail = (n.flags & NodeFlags.FAIL) !== 0;
   return {
