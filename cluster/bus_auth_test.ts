@@ -250,3 +250,22 @@ Deno.test("bus auth network: with no secret anywhere, packets pass byte for byte
   assert.equal(t.serverGot[0][OFF_MAC_VERSION], 0);
   t.net.shutdown();
 });
+
+Deno.test("bus auth network: the handlers are told of the link they were set on, its tag kept", async () => {
+  const t = await pair(() => A, () => A);
+  const seen: [string, BusLink, unknown][] = [];
+  t.server.tag = "the engine's record";
+  t.server.onPacket = (_p, link) => seen.push(["packet", link, link.tag]);
+  t.server.onClose = (_r, link) => seen.push(["close", link, link.tag]);
+  t.client.send(ping());
+  advance(t.clock, 5);
+  t.client.close();
+  advance(t.clock, 5);
+  await Promise.resolve();
+  assert.deepEqual(seen.map(([what]) => what), ["packet", "close"]);
+  for (const [, link, tag] of seen) {
+    assert.equal(link, t.server, "the wrapping link, not the one it wraps");
+    assert.equal(tag, "the engine's record");
+  }
+  t.net.shutdown();
+});

@@ -448,11 +448,21 @@ export class BusEngine {
     }
     const rec: InboundLink = { link, nodeId: null, createdMs: this.clock.now() };
     this.inbound.add(rec);
-    link.onPacket = (p) => this.onPacket(p, link, null, rec);
-    link.onClose = () => {
-      this.inbound.delete(rec);
-    };
+    link.tag = rec;
+    link.onPacket = this.inboundPacket;
+    link.onClose = this.inboundClosed;
   }
+
+  // One handler of each kind for every link, its record the link's tag (BusLink.tag).
+  private readonly inboundPacket = (p: Uint8Array, link: BusLink): void =>
+    this.onPacket(p, link, null, link.tag as InboundLink);
+  private readonly inboundClosed = (_reason: string, link: BusLink): void => {
+    this.inbound.delete(link.tag as InboundLink);
+  };
+  private readonly outboundPacket = (p: Uint8Array, link: BusLink): void =>
+    this.onPacket(p, link, link.tag as OutboundLink, null);
+  private readonly outboundClosedHandler = (_reason: string, link: BusLink): void =>
+    this.outboundClosed(link.tag as OutboundLink);
 
   private connect(nodeId: string): void {
     if (this.stopped || this.outbound.has(nodeId)) return;
@@ -483,8 +493,9 @@ export class BusEngine {
         return;
       }
       rec.link = link;
-      link.onPacket = (p) => this.onPacket(p, link, rec, null);
-      link.onClose = () => this.outboundClosed(rec);
+      link.tag = rec;
+      link.onPacket = this.outboundPacket;
+      link.onClose = this.outboundClosedHandler;
       const r = outboundLinkConnected(
         s,
         rec.nodeId,

@@ -25,7 +25,9 @@ export interface BusAuthOptions {
 }
 
 class AuthBusLink implements BusLink {
-  private packetHandler: ((packet: Uint8Array) => void) | null = null;
+  tag: unknown = null;
+  private packetHandler: ((packet: Uint8Array, link: BusLink) => void) | null = null;
+  private closeHandler: ((reason: string, link: BusLink) => void) | null = null;
 
   constructor(
     private readonly inner: BusLink,
@@ -45,16 +47,18 @@ class AuthBusLink implements BusLink {
   get closed(): boolean {
     return this.inner.closed;
   }
-  get onClose(): ((reason: string) => void) | null {
-    return this.inner.onClose;
+  get onClose(): ((reason: string, link: BusLink) => void) | null {
+    return this.closeHandler;
   }
-  set onClose(fn: ((reason: string) => void) | null) {
-    this.inner.onClose = fn;
+  set onClose(fn: ((reason: string, link: BusLink) => void) | null) {
+    this.closeHandler = fn;
+    // The handler is told of this link, not of the one it wraps.
+    this.inner.onClose = fn === null ? null : (reason) => fn(reason, this);
   }
-  get onPacket(): ((packet: Uint8Array) => void) | null {
+  get onPacket(): ((packet: Uint8Array, link: BusLink) => void) | null {
     return this.packetHandler;
   }
-  set onPacket(fn: ((packet: Uint8Array) => void) | null) {
+  set onPacket(fn: ((packet: Uint8Array, link: BusLink) => void) | null) {
     this.packetHandler = fn;
     this.inner.onPacket = fn === null ? null : (packet) => this.receive(packet, fn);
   }
@@ -70,10 +74,13 @@ class AuthBusLink implements BusLink {
     return this.inner.bufferedBytes();
   }
 
-  private receive(packet: Uint8Array, handle: (packet: Uint8Array) => void): void {
+  private receive(
+    packet: Uint8Array,
+    handle: (packet: Uint8Array, link: BusLink) => void,
+  ): void {
     const verdict = verifyBusPacket(packet, this.opts.secrets());
     if (verdict === "ok") {
-      handle(packet);
+      handle(packet, this);
       return;
     }
     const { host, port } = this.inner.remoteAddr;

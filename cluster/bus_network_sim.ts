@@ -633,8 +633,9 @@ class SimLink implements BusLink {
   private isClosed = false;
   private closeReason = "";
   private closeNotified = false;
-  private packetHandler: ((packet: Uint8Array) => void) | null = null;
-  private closeHandler: ((reason: string) => void) | null = null;
+  tag: unknown = null;
+  private packetHandler: ((packet: Uint8Array, link: BusLink) => void) | null = null;
+  private closeHandler: ((reason: string, link: BusLink) => void) | null = null;
   /**
    * Arrived, not yet handed to onPacket; null when none (a link per pair of nodes: an empty
    * array with the backing store of its last packets would be kept for every one).
@@ -667,18 +668,18 @@ class SimLink implements BusLink {
     return this.isClosed;
   }
 
-  get onPacket(): ((packet: Uint8Array) => void) | null {
+  get onPacket(): ((packet: Uint8Array, link: BusLink) => void) | null {
     return this.packetHandler;
   }
-  set onPacket(fn: ((packet: Uint8Array) => void) | null) {
+  set onPacket(fn: ((packet: Uint8Array, link: BusLink) => void) | null) {
     this.packetHandler = fn;
     if (fn !== null && this.inbox !== null) this.schedulePump();
   }
 
-  get onClose(): ((reason: string) => void) | null {
+  get onClose(): ((reason: string, link: BusLink) => void) | null {
     return this.closeHandler;
   }
-  set onClose(fn: ((reason: string) => void) | null) {
+  set onClose(fn: ((reason: string, link: BusLink) => void) | null) {
     this.closeHandler = fn;
     if (fn !== null && this.isClosed) this.scheduleCloseNotify();
   }
@@ -809,7 +810,7 @@ class SimLink implements BusLink {
       this.net.note(`deliver link ${this.id} ${item.length}B`);
       try {
         this.taps?.received(item);
-        this.packetHandler(item);
+        this.packetHandler(item, this);
       } catch (e) {
         this.net.log(`sim link ${this.id}: onPacket handler threw: ${errText(e)}`);
         this.closeWith(`handler error: ${errText(e)}`, true);
@@ -825,7 +826,7 @@ class SimLink implements BusLink {
       if (this.closeNotified || fn === null) return;
       this.closeNotified = true;
       try {
-        fn(this.closeReason);
+        fn(this.closeReason, this);
       } catch (e) {
         this.net.log(`sim link ${this.id}: onClose handler threw: ${errText(e)}`);
       }

@@ -245,8 +245,9 @@ class TcpBusLink implements BusLink {
   private isClosed = false;
   private closeReason = "";
   private closeNotified = false;
-  private packetHandler: ((packet: Uint8Array) => void) | null = null;
-  private closeHandler: ((reason: string) => void) | null = null;
+  tag: unknown = null;
+  private packetHandler: ((packet: Uint8Array, link: BusLink) => void) | null = null;
+  private closeHandler: ((reason: string, link: BusLink) => void) | null = null;
   private readonly splitter: BusFrameSplitter;
   /** Frames of the last chunk read, not yet all handed out (reading waits until they are). */
   private frames: Generator<BusFrame> | null = null;
@@ -280,10 +281,10 @@ class TcpBusLink implements BusLink {
     return this.isClosed;
   }
 
-  get onPacket(): ((packet: Uint8Array) => void) | null {
+  get onPacket(): ((packet: Uint8Array, link: BusLink) => void) | null {
     return this.packetHandler;
   }
-  set onPacket(fn: ((packet: Uint8Array) => void) | null) {
+  set onPacket(fn: ((packet: Uint8Array, link: BusLink) => void) | null) {
     this.packetHandler = fn;
     if (fn !== null && this.resumeRead !== null) {
       const resume = this.resumeRead;
@@ -292,10 +293,10 @@ class TcpBusLink implements BusLink {
     }
   }
 
-  get onClose(): ((reason: string) => void) | null {
+  get onClose(): ((reason: string, link: BusLink) => void) | null {
     return this.closeHandler;
   }
-  set onClose(fn: ((reason: string) => void) | null) {
+  set onClose(fn: ((reason: string, link: BusLink) => void) | null) {
     this.closeHandler = fn;
     if (fn !== null && this.isClosed) this.scheduleCloseNotify();
   }
@@ -351,7 +352,7 @@ class TcpBusLink implements BusLink {
       if (this.closeNotified || fn === null) return;
       this.closeNotified = true;
       try {
-        fn(this.closeReason);
+        fn(this.closeReason, this);
       } catch (e) {
         this.log(`bus link ${this.id}: onClose handler threw: ${errText(e)}`);
       }
@@ -397,7 +398,7 @@ class TcpBusLink implements BusLink {
         return;
       }
       try {
-        this.packetHandler(frame.packet);
+        this.packetHandler(frame.packet, this);
       } catch (e) {
         this.log(`bus link ${this.id}: onPacket handler threw: ${errText(e)}`);
         this.closeWith(`handler error: ${errText(e)}`);

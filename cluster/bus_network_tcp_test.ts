@@ -16,18 +16,26 @@ function freeTestPort(): number {
   return freePort();
 }
 
-/** Records what a link receives; `closed` resolves with the onClose reason. */
+/**
+ * Records what a link receives; `closed` resolves with the onClose reason. `otherLinks` counts
+ * calls that named another link than this one (the handlers get their link, BusLink.tag).
+ */
 function collect(link: BusLink) {
   const packets: Uint8Array[] = [];
   let closeCalls = 0;
+  let otherLinks = 0;
   const closed = new Promise<string>((resolve) => {
-    link.onClose = (reason) => {
+    link.onClose = (reason, l) => {
+      if (l !== link) otherLinks++;
       closeCalls++;
       resolve(reason);
     };
   });
-  link.onPacket = (p) => packets.push(p);
-  return { packets, closed, closeCalls: () => closeCalls };
+  link.onPacket = (p, l) => {
+    if (l !== link) otherLinks++;
+    packets.push(p);
+  };
+  return { packets, closed, closeCalls: () => closeCalls, otherLinks: () => otherLinks };
 }
 
 async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -93,6 +101,9 @@ Deno.test("bus tcp: two endpoints exchange framed packets in order", async () =>
     assert.deepEqual(cc.packets, sent);
     await waitUntil(() => client.bufferedBytes() === 0 && server.bufferedBytes() === 0);
     assert.equal(sc.closeCalls(), 0);
+    client.close();
+    assert.equal(await sc.closed, "connection closed by peer");
+    assert.equal(sc.otherLinks() + cc.otherLinks(), 0, "each handler is told of its own link");
   });
 });
 

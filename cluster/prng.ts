@@ -35,44 +35,66 @@ function seedToU32(seed: number): number {
 export class Prng {
   /** The seed this generator was built from (for logging "reproduce with seed N"). */
   readonly seed: number;
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  // The four xoshiro128** state words, each as two 16-bit halves: small integers, which V8 keeps
+  // in the object itself, where a 32-bit word above 2^30 would be a heap number of its own. The
+  // simulator holds a generator per link end, 8 million of them at 2,000 nodes.
+  private aHi = 0;
+  private aLo = 0;
+  private bHi = 0;
+  private bLo = 0;
+  private cHi = 0;
+  private cLo = 0;
+  private dHi = 0;
+  private dLo = 0;
 
   constructor(seed: number) {
     this.seed = seed;
     const st = { s: seedToU32(seed) };
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st);
-    this.d = splitmix32(st);
+    let a = splitmix32(st);
+    const b = splitmix32(st);
+    const c = splitmix32(st);
+    const d = splitmix32(st);
     // xoshiro must never have an all-zero state; splitmix32 output of 4 consecutive steps cannot
     // all be zero, but keep the invariant explicit.
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+    if ((a | b | c | d) === 0) a = 1;
+    this.setState(a, b, c, d);
   }
 
   /** A generator with an explicit xoshiro128** state (for reference vectors in tests). */
   static fromState(a: number, b: number, c: number, d: number): Prng {
     if (((a | b | c | d) >>> 0) === 0) throw new RangeError("xoshiro state must not be all zero");
     const r = new Prng(0);
-    r.a = a >>> 0;
-    r.b = b >>> 0;
-    r.c = c >>> 0;
-    r.d = d >>> 0;
+    r.setState(a, b, c, d);
     return r;
+  }
+
+  private setState(a: number, b: number, c: number, d: number): void {
+    this.aHi = a >>> 16;
+    this.aLo = a & 0xffff;
+    this.bHi = b >>> 16;
+    this.bLo = b & 0xffff;
+    this.cHi = c >>> 16;
+    this.cLo = c & 0xffff;
+    this.dHi = d >>> 16;
+    this.dLo = d & 0xffff;
   }
 
   /** Next raw 32-bit unsigned integer (xoshiro128**). */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.b << 9) >>> 0;
-    this.c = (this.c ^ this.a) >>> 0;
-    this.d = (this.d ^ this.b) >>> 0;
-    this.b = (this.b ^ this.c) >>> 0;
-    this.a = (this.a ^ this.d) >>> 0;
-    this.c = (this.c ^ t) >>> 0;
-    this.d = rotl(this.d, 11);
+    // The words as int32 (the bit operations below do not care about the sign).
+    let a = (this.aHi << 16) | this.aLo;
+    let b = (this.bHi << 16) | this.bLo;
+    let c = (this.cHi << 16) | this.cLo;
+    let d = (this.dHi << 16) | this.dLo;
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = rotl(d, 11);
+    this.setState(a, b, c, d);
     return result;
   }
 
