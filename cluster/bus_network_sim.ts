@@ -216,7 +216,20 @@ export class SimBusNetwork {
   private readonly cutPairs = new Set<string>();
 
   /** Counters for assertions. */
-  readonly stats = { sent: 0, delivered: 0, dropped: 0, lost: 0, connects: 0, refused: 0 };
+  readonly stats = {
+    sent: 0,
+    delivered: 0,
+    dropped: 0,
+    lost: 0,
+    connects: 0,
+    refused: 0,
+    /**
+     * Bytes sent and not yet taken by a receiver or discarded (a packet sent on k links counts k
+     * times, though it is held once), and the most there ever were: what the network holds.
+     */
+    bytesInFlight: 0,
+    peakBytesInFlight: 0,
+  };
 
   constructor(readonly clock: SimClock, opts: SimBusNetworkOptions) {
     this.options = resolveBusNetworkOptions(opts);
@@ -711,6 +724,8 @@ class SimLink implements BusLink {
     const at = Math.max(net.clock.now() + latencyMs, this.lastArrivalAt);
     this.lastArrivalAt = at;
     this.unackedBytes += packet.length;
+    const inFlight = net.stats.bytesInFlight += packet.length;
+    if (inFlight > net.stats.peakBytesInFlight) net.stats.peakBytesInFlight = inFlight;
     net.note(`send link ${this.id} ${packet.length}B eta ${at}`);
     net.schedule(at, () => this.peer.arrive(packet));
     this.taps?.sent(packet);
@@ -783,8 +798,9 @@ class SimLink implements BusLink {
   }
 
   ackBytes(n: number): void {
-    this.unackedBytes -= n;
-    if (this.unackedBytes < 0) this.unackedBytes = 0;
+    const taken = Math.min(n, this.unackedBytes);
+    this.unackedBytes -= taken;
+    this.net.stats.bytesInFlight -= taken;
   }
 
   private schedulePump(): void {

@@ -313,6 +313,8 @@ Deno.test("bus sim: packets wait for onPacket; send buffer is bounded by unread 
   advance(clock, 10);
   assert.equal(client.bufferedBytes(), 3 * MIN_PACKET_BYTES); // arrived but unread
   assert.equal(client.send(tagged(3)), false);
+  // What the whole network holds: the client's three packets and the server's greeting.
+  assert.equal(net.stats.bytesInFlight, 4 * MIN_PACKET_BYTES);
   const rs = record(server!, clock);
   const rc = record(client, clock);
   assert.equal(rs.got.length, 0); // never synchronous from the setter
@@ -320,11 +322,17 @@ Deno.test("bus sim: packets wait for onPacket; send buffer is bounded by unread 
   assert.deepEqual(rs.got.map((g) => g.tag), [0, 1, 2]);
   assert.deepEqual(rc.got.map((g) => g.tag), [1000]);
   assert.equal(client.bufferedBytes(), 0);
+  assert.equal(net.stats.bytesInFlight, 0);
   // An empty buffer takes one packet above the bound.
   assert.equal(client.send(tagged(4, 4 * MIN_PACKET_BYTES)), true);
   assert.equal(client.send(tagged(5)), false);
+  assert.equal(net.stats.bytesInFlight, 4 * MIN_PACKET_BYTES);
   advance(clock, 5);
   assert.deepEqual(rs.got.map((g) => g.tag), [0, 1, 2, 4]);
+  assert.deepEqual([net.stats.bytesInFlight, net.stats.peakBytesInFlight], [
+    0,
+    4 * MIN_PACKET_BYTES,
+  ]);
   // Framing errors are caller bugs.
   assert.throws(() => client.send(framePacket(100)), TypeError);
   assert.throws(() => client.send(new Uint8Array(MIN_PACKET_BYTES)), TypeError);

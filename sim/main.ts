@@ -20,6 +20,7 @@ const USAGE = `deno task sim [--seeds N (100)] [--from S (1)] [--fault-ms MS] [-
 deno task sim --seed S
 deno task sim --scale N [--masters M (N/2)] [--node-timeout MS (15000)] [--traffic-ms MS (15000)]
     [--replicas-limit-ms MS (300000)] [--failover-limit-ms MS (300000)] [--seed S] [--json]
+    [--boot-spread-ms MS (100: the nodes start one after another over MS)]
     [--join-only (stop once every node knows every node)]`;
 
 const { values } = parseToolArgs(
@@ -40,6 +41,7 @@ const { values } = parseToolArgs(
       "failover-limit-ms": { type: "string", default: String(DEFAULT_SCALE.failoverLimitMs) },
       json: { type: "boolean", default: false },
       "join-only": { type: "boolean", default: false },
+      "boot-spread-ms": { type: "string", default: String(DEFAULT_SCALE.bootSpreadMs) },
     },
   },
   USAGE,
@@ -62,6 +64,7 @@ if (values.scale !== undefined) {
     replicasLimitMs: Number(values["replicas-limit-ms"]),
     failoverLimitMs: Number(values["failover-limit-ms"]),
     joinOnly: values["join-only"],
+    bootSpreadMs: Number(values["boot-spread-ms"]),
     progress: values.json ? undefined : (line) => console.error(line),
   });
   console.log(values.json ? JSON.stringify(r, null, 2) : formatScale(r).join("\n"));

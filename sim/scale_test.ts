@@ -70,3 +70,17 @@ Deno.test("sim scale: a shortened wait for the replicas' roles ends once every n
   assert.ok(r.failure.failAllMs >= 2000 && r.failure.promotedMs >= r.failure.failAllMs, msg);
   assert.ok(r.failure.agreedMs >= r.failure.promotedMs, msg);
 });
+
+Deno.test("sim scale: nodes started over one cron period hold a fraction of the join's packets in flight", async () => {
+  // Started in one instant, every node's cron ticks in the same millisecond, and every node sends
+  // its handshake PINGs at once; started one after another, their ticks spread over the period.
+  const join = (bootSpreadMs: number) =>
+    runScale({ ...DEFAULT_SCALE, nodes: 60, masters: 30, joinOnly: true, bootSpreadMs });
+  const atOnce = await join(0);
+  const spread = await join(100);
+  const msg = `in flight at most: ${atOnce.peakBytesInFlight} at once, ${spread.peakBytesInFlight}`;
+  assert.deepEqual([atOnce.violations, spread.violations], [[], []]);
+  assert.ok(atOnce.knowAllMs > 0 && spread.knowAllMs > 0, msg);
+  assert.ok(spread.peakBytesInFlight > 0, msg);
+  assert.ok(spread.peakBytesInFlight * 3 < atOnce.peakBytesInFlight, msg);
+});

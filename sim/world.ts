@@ -95,6 +95,13 @@ export interface SimWorldOptions {
   writeBytesPer100Ms?: number;
   /** Lines of the network's own trace kept (`net.trace()`; default 10,000; 0: none). */
   netTraceLines?: number;
+  /**
+   * Start the nodes one after another, evenly over this many ms (default 0: all at once), as
+   * nodes started by hand or by a script are: their crons (every 100 ms from the start) then
+   * tick at different moments, where nodes started in one instant all send their cron's PINGs
+   * in the same millisecond.
+   */
+  bootSpreadMs?: number;
 }
 
 /** One log line of a node. */
@@ -200,7 +207,14 @@ export class SimWorld {
   /** N fresh nodes, each a one-node cluster with its own id (not yet met). */
   static async create(seed: number, opts: SimWorldOptions): Promise<SimWorld> {
     const w = new SimWorld(seed, opts);
+    const spreadMs = opts.bootSpreadMs ?? 0;
     for (let i = 0; i < opts.nodes; i++) {
+      if (spreadMs > 0 && i > 0) {
+        // Only the clock: the models and monitors start once every node is there.
+        const stepMs = Math.floor(spreadMs * i / opts.nodes) -
+          Math.floor(spreadMs * (i - 1) / opts.nodes);
+        if (stepMs > 0) await advanceAsync(w.clock, stepMs, 2);
+      }
       const port = BASE_PORT + i;
       const rng = w.rng.fork();
       const id = randomNodeIdFrom(w.rng);
