@@ -26,6 +26,17 @@ function deltaLimit(size: number): number {
   return Math.max(8, Math.ceil(4 * Math.sqrt(size)));
 }
 
+/**
+ * A copy of `m`, in its order. `new Map(m)` goes through the iterator protocol, an [key, value]
+ * array per entry: a third of all the bytes the simulator's join allocated went to copying deltas
+ * that way (`HeapProfiler` sampling, 150 nodes).
+ */
+function copyOf<V>(m: ReadonlyMap<string, V>): Map<string, V> {
+  const out = new Map<string, V>();
+  m.forEach((v, k) => out.set(k, v));
+  return out;
+}
+
 /** The batch in progress (`inNodeMapBatch`), or null. */
 let openBatch: object | null = null;
 
@@ -71,7 +82,7 @@ export class NodeMap<V extends object> implements ReadonlyMap<string, V> {
         added = 0;
       } else {
         base = m.base;
-        delta = new Map(m.delta);
+        delta = copyOf(m.delta);
         added = m.added;
       }
     } else {
@@ -102,8 +113,8 @@ export class NodeMap<V extends object> implements ReadonlyMap<string, V> {
   /** The flat Map: the base copied, then each delta entry set. */
   flat(): ReadonlyMap<string, V> {
     if (this.#flat !== null) return this.#flat;
-    const m = new Map(this.base);
-    for (const [k, v] of this.delta) m.set(k, v);
+    const m = copyOf(this.base);
+    this.delta.forEach((v, k) => m.set(k, v));
     this.#flat = m;
     return m;
   }
