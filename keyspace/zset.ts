@@ -3,7 +3,8 @@
  * - compact, while Redis would keep it as a listpack: one binary string holding every element
  *   in (score, member) order (layout in zset_packed.ts); operations scan it linearly and rebuild
  *   it on change, as Redis's zzl* functions do;
- * - skip list (zset_skiplist.ts): a member -> score map plus a skip list with spans.
+ * - large (zset_tree.ts): a member -> score map plus an order-statistic B+tree, where Redis keeps
+ *   a skip list with spans (the encoding is still reported as "skiplist").
  * A zset starts compact (or as a skip list when created too big) and converts once
  * (`convertToSkiplist`, Redis's zsetConvert), never back: the commands decide when
  * (commands/zsets.ts). `listpack` is which form it is, and what OBJECT ENCODING reports; the
@@ -26,7 +27,7 @@ import {
   sortsBefore,
   type ZRange,
 } from "./zset_range.ts";
-import { SkipList } from "./zset_skiplist.ts";
+import { ScoreTree } from "./zset_tree.ts";
 import type { KeyTable } from "./key_table.ts";
 import {
   canonicalEntry,
@@ -52,7 +53,6 @@ export {
   scoreLteMax,
   scoreRangeEmpty,
 } from "./zset_range.ts";
-export { MAX_LEVEL, setLevelRandom } from "./zset_skiplist.ts";
 
 /**
  * Longest compact string (chars = bytes). Redis converts a listpack past 1 GB
@@ -98,12 +98,12 @@ export class ZSet {
   private p = "";
   /** Compact form: how many elements `p` holds. */
   private n = 0;
-  /** Skip-list form, or null while compact. */
-  private sl: SkipList | null;
+  /** Skip-list form (a ScoreTree), or null while compact. */
+  private sl: ScoreTree | null;
 
   /** A compact zset (`listpack` true) or a skip list. */
   constructor(listpack = true) {
-    this.sl = listpack ? null : new SkipList();
+    this.sl = listpack ? null : new ScoreTree();
   }
 
   /** The member -> score table of a skip-list zset (null while compact), to read ahead in. */
@@ -117,9 +117,7 @@ export class ZSet {
    * comparisons with the node's own member are identity checks.
    */
   storedMember(arg: Uint8Array): string | null {
-    if (this.sl === null) return null;
-    const i = this.sl.dict.findBytes(arg, 0, arg.length);
-    return i < 0 ? null : this.sl.dict.keyAt(i);
+    return this.sl === null ? null : this.sl.storedMember(arg);
   }
 
   /** Emulated encoding: true while Redis would keep this zset as a listpack (compact form). */
@@ -139,7 +137,7 @@ export class ZSet {
   /** zsetConvert(OBJ_ENCODING_SKIPLIST): switch to the skip-list form (no-op if already). */
   convertToSkiplist(): void {
     if (this.sl !== null) return;
-    const sl = new SkipList();
+    const sl = new ScoreTree();
     const p = this.p;
     for (let o = 0; o < p.length;) {
       readEntry(p, o);
@@ -166,7 +164,7 @@ export class ZSet {
 
   /** The score of a member, or undefined. */
   score(member: string): number | undefined {
-    if (this.sl !== null) return this.sl.dict.get(member);
+    if (this.sl !== null) return this.sl.score(member);
     const o = this.find(member);
     return o < 0 ? undefined : readScore(this.p, o);
   }
@@ -535,7 +533,7 @@ export class ZSet {
   /**
    * Check every structural invariant; throws with a description on the first violation. Compact
    * form: entries decode to exactly the string, canonically encoded, strictly ordered, no NaN,
-   * members distinct, count right. Skip list: see SkipList.checkInvariants. For tests.
+   * members distinct, count right. Skip-list form: see ScoreTree.checkInvariants. For tests.
    */
   checkInvariants(): void {
     const fail = (msg: string): never => {

@@ -1,7 +1,8 @@
 /**
  * Sorted-set order and intervals, shared by both forms of a ZSet (zset_packed.ts, the compact
- * form; zset_skiplist.ts, the skip list): the (score, member) order and the score / lex range
- * tests of Redis's t_zset.c (zslValueGteMin, zslValueLteMax, zslLexValueGteMin, ...).
+ * form; zset_tree.ts, the B+tree where Redis keeps a skip list): the (score, member) order and
+ * the score / lex range tests of Redis's t_zset.c (zslValueGteMin, zslValueLteMax,
+ * zslLexValueGteMin, ...).
  *
  * Members are binary strings (one char per byte), so JS string comparison is memcmp order.
  */
