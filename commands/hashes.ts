@@ -17,7 +17,7 @@ import {
 } from "../keyspace/string_value.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { HashValue } from "../keyspace/db.ts";
-import { Hash, type HashLimits } from "../keyspace/hash.ts";
+import { Hash, type HashLimits, LOCATED, located } from "../keyspace/hash.ts";
 import * as E from "./errors.ts";
 import {
   INVALID_CURSOR,
@@ -136,7 +136,7 @@ function hsetPairs(ctx: CommandContext, key: string, argv: Uint8Array[]): number
     if (h.listpack) h.fitAfterSet(lim, 0, 0);
   } else {
     for (let i = 2; i < argv.length; i += 2) {
-      if (h.setBytes(argv[i], storedString(argv[i + 1]))) created++;
+      if (h.setBytes(argv[i], argv[i + 1])) created++;
     }
   }
   if (isNew) db.add(key, h);
@@ -168,8 +168,9 @@ function hsetnx(ctx: CommandContext, argv: Uint8Array[]): void {
 function hget(ctx: CommandContext, argv: Uint8Array[]): void {
   const h = getHash(ctx, latin1(argv[1]));
   if (h === null) return;
-  const v = h?.get(latin1(argv[2]));
+  const v = h?.lookupBytes(argv[2]);
   if (v === undefined) ctx.reply.nil();
+  else if (v === LOCATED) ctx.reply.bulkRange(located.bytes, located.start, located.end);
   else replyValue(ctx.reply, v);
 }
 

@@ -293,6 +293,41 @@ export class Db {
   }
 
   /**
+   * `lookupStored` answering the key's slot in the table (-1: missing or expired), for a command
+   * that reads a small string value and then replaces it (INCR): `storedAt` reads it and
+   * `overwriteSmallAt` replaces it without a second lookup. The slot is valid until the next
+   * change to the key space.
+   */
+  lookupSlot(key: string): number {
+    if (this.expireIfNeeded(key)) return -1;
+    const i = this.dict.find(key);
+    if (i >= 0) this.touchAt(i);
+    return i;
+  }
+
+  /** What the table holds in slot `i` (from `lookupSlot`): a value or a slab handle. */
+  storedAt(i: number): Stored {
+    return this.dict.valueAt(i);
+  }
+
+  /**
+   * `set(key, value, true, false)` for the key in slot `i` (from `lookupSlot`, no change since),
+   * which holds a small string value (a binary string or a slab handle), given another: the TTL
+   * and the access field stay, the old slab record is freed (dbOverwrite, as incrDecrCommand
+   * uses it).
+   */
+  overwriteSmallAt(i: number, key: string, value: string | number): void {
+    if (this.observer !== null) this.observer.beforeChange(key);
+    const dict = this.dict;
+    const old = dict.valueAt(i) as string | number;
+    dict.setValueAt(i, value);
+    this.chargedBytes += stringBytes(smallLength(value)) - stringBytes(smallLength(old));
+    if (typeof old === "number") valueSlab.free(old);
+    this.keyChanged(key);
+    if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
+  }
+
+  /**
    * A key's value as the table holds it now, expired or not, with no access recorded (DEBUG
    * DIGEST-VALUE, DEBUG OBJECT: Redis reads the dict directly there).
    */

@@ -6,8 +6,11 @@
  *   functions do. 100,000 hashes of 10 short fields (`deno task bench --mode memory`, after
  *   MEMORY PURGE) cost ~1,060 bytes a key of RSS as Maps and ~455 packed, against Redis's 338.
  * - table: field -> value in an open-addressing table (keyspace/key_table.ts, as the keyspace:
- *   a `Map` internalized every fresh field string it was asked about), a value held as a string
- *   value is (keyspace/string_value.ts).
+ *   a `Map` internalized every fresh field string it was asked about). A value of up to
+ *   RECORD_MAX_BYTES bytes is a record of the hash's own ValueRecords (keyspace/value_records.ts),
+ *   the table holding its number and a new small value for the field overwriting it in place: an
+ *   HSET of a field already there allocates nothing. A longer value is held as a string value is
+ *   (keyspace/string_value.ts).
  *
  * A hash starts packed (or as a table when created too big, as RDB loading does) and converts
  * once (`convertToTable`, Redis's hashTypeConvert), never back: the commands decide when
@@ -21,8 +24,9 @@
  */
 
 import { bytesEqual, latin1 } from "../protocol/bytes.ts";
-import type { StringValue } from "./string_value.ts";
+import { storedString, type StringValue } from "./string_value.ts";
 import { KeyTable } from "./key_table.ts";
+import { RECORD_MAX_BYTES, ValueRecords } from "./value_records.ts";
 import {
   copyOf,
   encodeVarint,
@@ -51,6 +55,17 @@ export interface HashLimits {
   maxValueBytes: number;
 }
 
+/** What a table-form hash's field table holds: a value, or the number of its record. */
+type Held = StringValue | number;
+
+/**
+ * Where `Hash.lookupBytes` found a value held in a record (module scratch, single-threaded: read
+ * at once, the next change to the hash may move it).
+ */
+export const located = { bytes: new Uint8Array(0) as Uint8Array, start: 0, end: 0 };
+/** `Hash.lookupBytes`'s answer when the value's bytes are at `located`. */
+export const LOCATED = 1;
+
 /** The bounds of the entry `readEntry` decoded (module scratch, single-threaded). */
 const at = { fieldStart: 0, fieldEnd: 0, valueStart: 0, end: 0 };
 
@@ -72,12 +87,16 @@ export class Hash {
   /** Packed form: how many fields `p` holds. */
   private n = 0;
   /** Table form, or null while packed. */
-  private m: KeyTable<StringValue> | null = null;
+  private m: KeyTable<Held> | null = null;
+  /** Table form: the records of the values the table holds as numbers. */
+  private r: ValueRecords | null = null;
 
   /** A hash in table form from the start (too big for the packed form). */
   static table(): Hash {
     const h = new Hash();
     h.m = KeyTable.map();
+    h.r = new ValueRecords();
+    h.m.records = h.r;
     return h;
   }
 
@@ -138,12 +157,16 @@ export class Hash {
     const h = new Hash();
     h.p = this.p;
     h.n = this.n;
-    if (this.m !== null) h.m = this.m.clone();
+    if (this.m !== null) {
+      h.m = this.m.clone();
+      h.r = this.r!.clone();
+      h.m.records = h.r;
+    }
     return h;
   }
 
   /** The table of a table-form hash (null while packed), to read ahead in (keyspace/prefetch.ts). */
-  readAheadTable(): KeyTable<StringValue> | null {
+  readAheadTable(): KeyTable<unknown> | null {
     return this.m;
   }
 
@@ -174,15 +197,50 @@ export class Hash {
     return -1;
   }
 
+  /** A value the table holds, as handed out (a record's as a string of its own). */
+  private out(v: Held): StringValue {
+    return typeof v === "number" ? this.r!.string(v) : v;
+  }
+
   get(field: string): StringValue | undefined {
-    if (this.m !== null) return this.m.get(field);
+    const m = this.m;
+    if (m !== null) {
+      const i = m.find(field);
+      return i < 0 ? undefined : this.out(m.valueAt(i));
+    }
     if (this.find(field) < 0) return undefined;
     return copyOf(this.p, at.valueStart, at.end);
   }
 
+  /**
+   * `get` of the field whose bytes are `field`, without a string for the field in table form nor
+   * for a value held in a record: then LOCATED, its bytes at `located` (HGET copies them into its
+   * reply at once). Undefined when the field is missing.
+   */
+  lookupBytes(field: Uint8Array): StringValue | typeof LOCATED | undefined {
+    const m = this.m;
+    if (m === null) return this.get(latin1(field));
+    const i = m.findBytes(field, 0, field.length);
+    if (i < 0) return undefined;
+    const v = m.valueAt(i);
+    if (typeof v !== "number") return v;
+    const r = this.r!;
+    const start = r.start(v);
+    located.bytes = r.bytes;
+    located.start = start;
+    located.end = start + r.length(v);
+    return LOCATED;
+  }
+
   /** The length in bytes of `field`'s value, or 0 when missing (HSTRLEN). */
   valueLength(field: string): number {
-    if (this.m !== null) return this.m.get(field)?.length ?? 0;
+    const m = this.m;
+    if (m !== null) {
+      const i = m.find(field);
+      if (i < 0) return 0;
+      const v = m.valueAt(i);
+      return typeof v === "number" ? this.r!.length(v) : v.length;
+    }
     return this.find(field) < 0 ? 0 : at.end - at.valueStart;
   }
 
@@ -197,7 +255,16 @@ export class Hash {
    */
   set(field: string, value: StringValue): boolean {
     const m = this.m;
-    if (m !== null) return m.put(field, value);
+    if (m !== null) {
+      const h = m.hash(field);
+      const i = m.findHashed(field, h);
+      if (i >= 0) {
+        this.replaceAt(i, value);
+        return false;
+      }
+      m.insertHashed(field, h, this.hold(value), 0);
+      return true;
+    }
     const v = typeof value === "string" ? value : latin1(value);
     const encoded = encodeVarint(v.length) + v;
     if (this.find(field) >= 0) {
@@ -210,24 +277,69 @@ export class Hash {
     return true;
   }
 
+  /** What the table holds for a new field's `value`: a new record when it fits one. */
+  private hold(value: StringValue): Held {
+    if (value.length > RECORD_MAX_BYTES) return value;
+    const r = this.r!;
+    return typeof value === "string" ? r.putString(value) : r.put(value, 0, value.length);
+  }
+
+  /** Give slot `i`'s field `value`: its record rewritten in place when it has one and it fits. */
+  private replaceAt(i: number, value: StringValue): void {
+    const m = this.m!;
+    const r = this.r!;
+    const old = m.valueAt(i);
+    if (typeof old === "number") {
+      if (value.length <= RECORD_MAX_BYTES) {
+        if (typeof value === "string") r.writeString(old, value);
+        else r.write(old, value, 0, value.length);
+        return;
+      }
+      r.release(old);
+    }
+    m.setValueAt(i, this.hold(value));
+  }
+
   /**
-   * `set` of the field whose bytes are `field`: in table form a field already there is found
-   * from its bytes (no string built for it: HSET of fields mostly present).
+   * `set` of the field whose bytes are `field`, for HSET's arguments: in table form a field
+   * already there is found from its bytes and a small value is written into its record, so no
+   * string is built for either (HSET of fields mostly present). A `value` given as bytes may view
+   * the request's input: it is copied (`storedString` when it is not held in a record).
    */
   setBytes(field: Uint8Array, value: StringValue): boolean {
     const m = this.m;
+    const n = value.length;
     if (m !== null) {
       const i = m.findBytes(field, 0, field.length);
       if (i >= 0) {
-        m.setValueAt(i, value);
+        const old = m.valueAt(i);
+        if (typeof old === "number" && n <= RECORD_MAX_BYTES) {
+          if (typeof value === "string") this.r!.writeString(old, value);
+          else this.r!.write(old, value, 0, n);
+        } else this.replaceAt(i, this.own(value));
         return false;
       }
     }
-    return this.set(latin1(field), value);
+    return this.set(latin1(field), this.own(value));
+  }
+
+  /** `value`, copied out of the request when it is bytes held other than in a record. */
+  private own(value: StringValue): StringValue {
+    return typeof value === "string" || value.length <= RECORD_MAX_BYTES && this.m !== null
+      ? value
+      : storedString(value);
   }
 
   delete(field: string): boolean {
-    if (this.m !== null) return this.m.delete(field);
+    const m = this.m;
+    if (m !== null) {
+      const i = m.find(field);
+      if (i < 0) return false;
+      const v = m.valueAt(i);
+      m.deleteAt(i);
+      if (typeof v === "number") this.r!.release(v);
+      return true;
+    }
     const o = this.find(field);
     if (o < 0) return false;
     this.p = splice(this.p, o, at.end, "");
@@ -268,8 +380,10 @@ export class Hash {
   /** hashTypeConvert: the table form from now on, in the same order. */
   convertToTable(): void {
     if (this.m !== null) return;
-    const m = KeyTable.map<StringValue>();
-    for (const [f, v] of this.entries()) m.insert(f, v, 0);
+    const m = KeyTable.map<Held>();
+    this.r = new ValueRecords();
+    m.records = this.r;
+    for (const [f, v] of this.entries()) m.insert(f, this.hold(v), 0);
     this.m = m;
     this.p = "";
     this.n = 0;
@@ -277,7 +391,7 @@ export class Hash {
 
   *entries(): Generator<[string, StringValue]> {
     if (this.m !== null) {
-      yield* this.m.entries();
+      for (const [f, v] of this.m.entries()) yield [f, this.out(v)];
       return;
     }
     const p = this.p; // changes made while iterating are not seen

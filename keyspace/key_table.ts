@@ -13,7 +13,7 @@
  * the two Maps against ~0.9 us; over 1,000,000 keys ~4.4 us against ~1.4 us.
  *
  * The same table holds a hash's fields (keyspace/hash.ts, table form), a set's members
- * (keyspace/member_set.ts) and a sorted set's member -> score dict (keyspace/zset_skiplist.ts),
+ * (keyspace/member_set.ts) and a sorted set's member -> score dict (keyspace/zset_tree.ts),
  * which paid the same string-table probe per field with Maps and Sets. Those leave out the
  * columns they never read (`Columns`): the column strides are fields of the table, so the same
  * code serves every layout.
@@ -50,7 +50,7 @@ const KEYSPACE_MAX_LOAD = 0.8;
 const REHASH_LOAD = 0.5;
 /**
  * Slots of an empty table. Small, because hash fields, set members and sorted-set members live
- * in tables of their own too (keyspace/hash.ts, keyspace/member_set.ts, keyspace/zset_skiplist.ts):
+ * in tables of their own too (keyspace/hash.ts, keyspace/member_set.ts, keyspace/zset_tree.ts):
  * an empty or one-member set is 4 slots.
  */
 const MIN_CAPACITY = 4;
@@ -150,6 +150,12 @@ export class KeyTable<V> implements KeyValues<V> {
   private readonly vs: number;
   /** Entries of `meta` a slot takes: 3 with field and place, 1 hash only. */
   private readonly ms: number;
+  /**
+   * Where a value that is a number is a record's number (a table-form hash's values:
+   * keyspace/value_records.ts): record v starts at `bytes[v * stride]`, and `prefetchSpans` reads
+   * it too. Null (the key space's slab handles, sorted sets' scores): numbers are not followed.
+   */
+  records: { readonly bytes: Uint8Array; readonly stride: number } | null = null;
 
   /**
    * `seed`: of the key hash (tests pin it; see PROCESS_SEED); `columns`: which it keeps (the
@@ -276,6 +282,7 @@ export class KeyTable<V> implements KeyValues<V> {
       s ^= meta[ms * i];
       if (kv[vs * i] === undefined) s ^= 1;
     }
+    const records = this.records;
     for (let j = 0; j < n; j++) {
       const i = homes[j];
       const k = kv[vs * i];
@@ -283,6 +290,9 @@ export class KeyTable<V> implements KeyValues<V> {
       if (vs === 2) {
         const v = kv[2 * i + 1];
         if (typeof v === "string") s ^= v.length;
+        else if (records !== null && typeof v === "number") {
+          s ^= records.bytes[v * records.stride] ?? 0;
+        }
       }
     }
     return s;
