@@ -67,7 +67,7 @@ const NO_NAMES: readonly string[] = [];
  * The world's clock at the start: ~28 hours, a multiple of 1,000 as the old start (so every
  * seconds-truncated gossip time and every cron phase is the same). A time below 2^31 is a small
  * integer to V8, kept in the object that holds it; a wall-clock epoch time (~1.8e12) is a heap
- * number of its own, ~16 bytes more for each of the ~25 times the simulator and its nodes hold per
+ * number of its own, ~16 bytes more for each of the ~16 times the simulator and its nodes hold per
  * pair of nodes. The trace hashes times from the start, so they do not depend on it.
  */
 export const SIM_START_MS = 100_000_000;
