@@ -55,6 +55,9 @@ export interface HashLimits {
   maxValueBytes: number;
 }
 
+/** Records handed out below which a hash's records are not shrunk (`shrinkRecords`). */
+const SHRINK_MIN_RECORDS = 64;
+
 /** What a table-form hash's field table holds: a value, or the number of its record. */
 type Held = StringValue | number;
 
@@ -337,7 +340,10 @@ export class Hash {
       if (i < 0) return false;
       const v = m.valueAt(i);
       m.deleteAt(i);
-      if (typeof v === "number") this.r!.release(v);
+      if (typeof v === "number") {
+        this.r!.release(v);
+        this.shrinkRecords();
+      }
       return true;
     }
     const o = this.find(field);
@@ -375,6 +381,26 @@ export class Hash {
         return;
       }
     }
+  }
+
+  /**
+   * The records in an array of their own size once three quarters of those handed out are free
+   * (Redis frees a value's sds at HDEL: a hash that grew big and was emptied field by field must
+   * not keep its peak). Each live record is copied once; the next shrink needs three quarters of
+   * them deleted again, so a deletion costs O(1) amortized.
+   */
+  private shrinkRecords(): void {
+    const r = this.r!;
+    if (r.extent < SHRINK_MIN_RECORDS || r.live * 4 > r.extent) return;
+    const m = this.m!;
+    const fresh = new ValueRecords();
+    for (const [f, v] of m.entries()) {
+      if (typeof v !== "number") continue;
+      const start = r.start(v);
+      m.setValueAt(m.find(f), fresh.put(r.bytes, start, start + r.length(v)));
+    }
+    this.r = fresh;
+    m.records = fresh;
   }
 
   /** hashTypeConvert: the table form from now on, in the same order. */

@@ -54,6 +54,11 @@ export class ValueRecords {
     this.free = new Int32Array(0);
   }
 
+  /** Records handed out so far, freed or not: the extent of `bytes` in use. */
+  get extent(): number {
+    return this.next;
+  }
+
   /** Bytes held (the record array and the free stack), for tests and accounting. */
   get allocatedBytes(): number {
     return this.bytes.byteLength + this.free.byteLength;

@@ -156,3 +156,21 @@ Deno.test("key table: prefetchSpans reads a record-held value's record", () => {
   r.writeString(0, "abcdefg"); // another length byte: the record is read
   assert.notEqual(t.prefetchSpans(buf, starts, ends, 1, homes), before);
 });
+
+Deno.test("hash: emptied field by field, the records shrink; the values stay", () => {
+  const h = Hash.table();
+  for (let i = 0; i < 10_000; i++) h.set(`f${i}`, `v${i}`);
+  h.set("long", "L".repeat(RECORD_MAX_BYTES + 1));
+  const peak = recordsOf(h).allocatedBytes;
+  for (let i = 0; i < 10_000; i++) if (i % 1000 !== 7) assert.equal(h.delete(`f${i}`), true);
+  const r = recordsOf(h);
+  assert.equal(r.live, 10);
+  assert.ok(r.allocatedBytes * 50 < peak, `${r.allocatedBytes} bytes left of ${peak}`);
+  for (let i = 7; i < 10_000; i += 1000) assert.equal(h.get(`f${i}`), `v${i}`);
+  assert.equal(h.get("long"), "L".repeat(RECORD_MAX_BYTES + 1));
+  // The read-ahead follows the new records, and they take new values in place.
+  assert.equal((h.readAheadTable() as unknown as { records: unknown }).records, r);
+  h.set("f7", "new");
+  assert.equal(h.get("f7"), "new");
+  assert.equal(r.live, 10);
+});
