@@ -448,11 +448,11 @@ export class ScoreTree {
   // ------------------------------------------------------------------ descents
 
   /**
-   * Find the element (score, member), which must be present: leaves it at atLeaf/atPos and the
-   * path in PATH_*, and returns its 0-based rank.
+   * Descend to where (score, member) is or would go: the path into PATH_*, the leaf and the
+   * position of the first element not below it into atLeaf/atPos; returns that position's
+   * 0-based rank (0 unless `wantRank`).
    */
-  private seek(score: number, member: string, wantRank = true): number {
-    const members = this.members;
+  private descend(score: number, member: string, wantRank: boolean): number {
     const iScore = this.iScore;
     const iMember = this.iMember;
     const iCount = this.iCount;
@@ -466,36 +466,40 @@ export class ScoreTree {
       PATH_IDX[d] = j;
       x = this.iChild[b + j];
     }
-    const b = x * LEAF_STRIDE;
-    const lScore = this.lScore;
-    const lSlot = this.lSlot;
-    const lo = positionFor(lScore, lSlot, members, b, this.lN[x], score, member);
-    if (lo >= this.lN[x] || lScore[b + lo] !== score || members[lSlot[b + lo]] !== member) {
-      throw new Error("zset: member missing from index");
-    }
+    const lo = positionFor(
+      this.lScore,
+      this.lSlot,
+      this.members,
+      x * LEAF_STRIDE,
+      this.lN[x],
+      score,
+      member,
+    );
     atLeaf = x;
     atPos = lo;
     return rank + lo;
   }
 
+  /**
+   * Find the element (score, member), which must be present: leaves it at atLeaf/atPos and the
+   * path in PATH_*, and returns its 0-based rank.
+   */
+  private seek(score: number, member: string, wantRank = true): number {
+    const rank = this.descend(score, member, wantRank);
+    const x = atLeaf;
+    const i = x * LEAF_STRIDE + atPos;
+    if (
+      atPos >= this.lN[x] || this.lScore[i] !== score || this.members[this.lSlot[i]] !== member
+    ) {
+      throw new Error("zset: member missing from index");
+    }
+    return rank;
+  }
+
   /** Insert (score, member) (not present) with its member slot. */
   private insertKey(score: number, member: string, slot: number): void {
-    const members = this.members;
-    const iScore = this.iScore;
-    const iMember = this.iMember;
-    let x = this.root;
-    for (let d = 0; d < this.height; d++) {
-      const b = x * INNER_STRIDE;
-      const j = childFor(iScore, iMember, b, this.iN[x], score, member);
-      PATH_NODE[d] = x;
-      PATH_IDX[d] = j;
-      x = this.iChild[b + j];
-    }
-    const b = x * LEAF_STRIDE;
-    const lScore = this.lScore;
-    const lSlot = this.lSlot;
-    const n = this.lN[x];
-    this.insertAt(x, positionFor(lScore, lSlot, members, b, n, score, member), score, slot);
+    this.descend(score, member, false);
+    this.insertAt(atLeaf, atPos, score, slot);
   }
 
   /** Put (score, slot) at `pos` of `leaf`, which the path in PATH_* leads to. */
