@@ -321,8 +321,7 @@ export class Db {
     const dict = this.dict;
     const old = dict.valueAt(i) as string | number;
     dict.setValueAt(i, value);
-    this.chargedBytes += stringBytes(smallLength(value)) - stringBytes(smallLength(old));
-    if (typeof old === "number") valueSlab.free(old);
+    this.smallReplaced(old, value);
     this.keyChanged(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
   }
@@ -425,10 +424,8 @@ export class Db {
       (typeof old === "string" || typeof old === "number") &&
       (typeof value === "string" || typeof value === "number")
     ) {
-      // One small string value for another under the same key: only the value's part of the
-      // charge changes (keyspace/object_size.ts keyBytes), SET's and MSET's common case.
-      this.chargedBytes += stringBytes(smallLength(value)) - stringBytes(smallLength(old));
-      if (typeof old === "number") valueSlab.free(old);
+      // SET's and MSET's common case.
+      this.smallReplaced(old, value);
     } else {
       if (old !== undefined) {
         this.chargedBytes -= this.chargeOf(key, old);
@@ -441,6 +438,15 @@ export class Db {
     if (created) this.notifier.notifyKeyspaceEvent(NOTIFY_NEW, "new", key);
     this.keyChanged(key);
     if (this.blockingKeys.size !== 0) this.signalKeyAsReady(key);
+  }
+
+  /**
+   * One small string value replaced by another under the same key: only the value's part of the
+   * charge changes (keyspace/object_size.ts keyBytes), and the old one's slab record goes back.
+   */
+  private smallReplaced(old: string | number, value: string | number): void {
+    this.chargedBytes += stringBytes(smallLength(value)) - stringBytes(smallLength(old));
+    if (typeof old === "number") valueSlab.free(old);
   }
 
   /** Add a key that does not exist (caller checked): dbAdd, with its `new` event. */
