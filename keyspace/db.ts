@@ -50,6 +50,13 @@ export type Value = string | Uint8Array | ListValue | HashValue | SetValue | ZSe
  */
 export type Stored = Value | number;
 
+/** The key space's values that are numbers are slab handles: read ahead with their keys. */
+function slabValued(t: KeyTable<Stored>): KeyTable<Stored> {
+  t.peekHandle = peekSlab;
+  return t;
+}
+const peekSlab = (handle: number): number => valueSlab.length(handle);
+
 /** The length of a small string value, held as a binary string or in the slab. */
 function smallLength(s: string | number): number {
   return typeof s === "number" ? valueSlab.length(s) : s.length;
@@ -152,7 +159,7 @@ export class Db {
    * it in the robj): one lookup finds both (keyspace/key_table.ts says why not two Maps).
    * Swapped with another Db's by SWAPDB (`swapWith`).
    */
-  dict = new KeyTable<Stored>();
+  dict = slabValued(new KeyTable<Stored>());
   /** Absolute expiry time in ms since the epoch, for keys that have one. */
   expires = new Map<string, number>();
   /**

@@ -153,9 +153,16 @@ export class KeyTable<V> implements KeyValues<V> {
   /**
    * Where a value that is a number is a record's number (a table-form hash's values:
    * keyspace/value_records.ts): record v starts at `bytes[v * stride]`, and `prefetchSpans` reads
-   * it too. Null (the key space's slab handles, sorted sets' scores): numbers are not followed.
+   * it too. Null (the key space's slab handles: `peekHandle`; sorted sets' scores).
    */
   records: { readonly bytes: Uint8Array; readonly stride: number } | null = null;
+  /**
+   * Where a value that is a number is a handle kept elsewhere (the key space's small string
+   * values: keyspace/value_slab.ts): a reader of its first byte, which `prefetchSpans` calls too
+   * (a SET frees the old value's record and a GET copies it: each a miss of its own otherwise).
+   * Null: numbers are not followed, unless `records` says where they are.
+   */
+  peekHandle: ((handle: number) => number) | null = null;
 
   /**
    * `seed`: of the key hash (tests pin it; see PROCESS_SEED); `columns`: which it keeps (the
@@ -283,6 +290,7 @@ export class KeyTable<V> implements KeyValues<V> {
       if (kv[vs * i] === undefined) s ^= 1;
     }
     const records = this.records;
+    const peek = this.peekHandle;
     for (let j = 0; j < n; j++) {
       const i = homes[j];
       const k = kv[vs * i];
@@ -290,8 +298,9 @@ export class KeyTable<V> implements KeyValues<V> {
       if (vs === 2) {
         const v = kv[2 * i + 1];
         if (typeof v === "string") s ^= v.length;
-        else if (records !== null && typeof v === "number") {
-          s ^= records.bytes[v * records.stride] ?? 0;
+        else if (typeof v === "number") {
+          if (records !== null) s ^= records.bytes[v * records.stride] ?? 0;
+          else if (peek !== null) s ^= peek(v);
         }
       }
     }

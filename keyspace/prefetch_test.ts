@@ -5,6 +5,8 @@ import { RespParser } from "../protocol/resp_parser.ts";
 import { Hash } from "./hash.ts";
 import { MemberSet } from "./member_set.ts";
 import { ZSet } from "./zset.ts";
+import { Db } from "./db.ts";
+import { storedValue, valueSlab } from "./value_slab.ts";
 
 const te = new TextEncoder();
 
@@ -77,6 +79,24 @@ Deno.test("prefetch: prefetchSpans reads the keys' home slots and changes nothin
   set.put("m", true);
   assert.equal(prefetchKeys(set, ["m"]), hashKey("m", 5) ^ "m".charCodeAt(0));
   assert.deepEqual([...set.keys()], ["m"]);
+});
+
+Deno.test("prefetch: a value that is a handle is followed to its record (the key space's slab)", () => {
+  const db = new Db();
+  const key = "key:000000012345";
+  db.set(key, storedValue(te.encode("seven b")));
+  const t = db.dict;
+  const i = t.find(key);
+  const handle = t.valueAt(i);
+  assert.equal(typeof handle, "number");
+  // The record's first byte is the value's length: read with the key, as a string's length is.
+  const read = prefetchKeys(t, [key]);
+  const peek = t.peekHandle;
+  t.peekHandle = null;
+  assert.equal(read ^ prefetchKeys(t, [key]), "seven b".length);
+  t.peekHandle = peek;
+  // Nothing changed: the value is still there, its record still in use.
+  assert.equal(valueSlab.string(handle as number), "seven b");
 });
 
 Deno.test("prefetch: firstArgSpans finds each complete request's first argument", () => {
