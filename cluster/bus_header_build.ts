@@ -99,6 +99,25 @@ export function gossipEntryOf(n: ClusterNode): GossipEntry {
   };
 }
 
+/**
+ * The places in the node map a gossip section picked, by `pickRound`: place i was picked in
+ * this round when `pickedIn[i] === pickRound`. A place names one node of the map (`valueAt`), so
+ * this is Redis's "already in this packet" test without a Set of names per packet (that Set's
+ * inserts were 2.2% of the bytes the simulator's join of 200 nodes allocated, 71 of 3,237 MB by
+ * HeapProfiler sampling, and a packet picks N/10 nodes). The same picks, the same traces.
+ */
+let pickedIn = new Uint32Array(0);
+let pickRound = 0;
+
+/** A fresh round of `pickedIn` for a map of `n` places. */
+function newPickRound(n: number): void {
+  if (pickedIn.length < n || pickRound === 0xffffffff) {
+    pickedIn = new Uint32Array(Math.max(n, 2 * pickedIn.length));
+    pickRound = 0;
+  }
+  pickRound++;
+}
+
 /** The gossip section of a PING/PONG/MEET (§5.3). */
 export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
   const n = s.nodes.size;
@@ -107,10 +126,12 @@ export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
   if (wanted < 3) wanted = 3;
   if (wanted > freshnodes) wanted = freshnodes;
   const out: GossipEntry[] = [];
-  const picked = new Set<string>();
+  newPickRound(n);
+  const round = pickRound;
   let maxIterations = wanted * 3;
   while (freshnodes > 0 && out.length < wanted && maxIterations-- > 0) {
-    const node = valueAt(s.nodes, rng.int(n))!;
+    const i = rng.int(n);
+    const node = valueAt(s.nodes, i)!;
     if (node.id === s.myselfId) continue;
     if (node.flags & NodeFlags.PFAIL) continue;
     if (
@@ -120,9 +141,9 @@ export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
       freshnodes--;
       continue;
     }
-    if (picked.has(node.id)) continue;
+    if (pickedIn[i] === round) continue;
     out.push(gossipEntryOf(node));
-    picked.add(node.id);
+    pickedIn[i] = round;
     freshnodes--;
   }
   // PFAIL nodes, up to the number the last cron tick counted (all of them if never counted).

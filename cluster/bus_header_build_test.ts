@@ -121,6 +121,21 @@ Deno.test("selectGossip: count rules of §5.3", () => {
   assert.deepEqual([...seen].sort(), [ID("e"), ID("f"), ID("g")]);
 });
 
+Deno.test("selectGossip: distinct entries in maps of every size, one after another", () => {
+  const rng = new Prng(11);
+  // Small and large maps in turn: what a packet picked never carries over to the next one.
+  for (const size of [6, 300, 12, 1200, 40]) {
+    const names = Array.from({ length: size - 1 }, (_, i) => `n${i}`);
+    const s = makeState({ id: ID("a") }, names.map((c) => ({ id: ID(c) })));
+    const wanted = Math.max(3, Math.floor(size / 10));
+    for (let k = 0; k < 5; k++) {
+      const g = selectGossip(s, rng);
+      assert.equal(new Set(g.map((e) => e.nodename)).size, g.length, `size ${size}`);
+      assert.ok(g.length >= wanted - 1 && g.length <= wanted, `size ${size}: ${g.length}`);
+    }
+  }
+});
+
 Deno.test("ping message: hostname extension, exact length, codec round trip", () => {
   const s = makeState({ id: ID("a"), hostname: "host-c.example" }, [
     { id: ID("b") },
