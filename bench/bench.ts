@@ -25,11 +25,13 @@
  * `cluster6` (`redis-benchmark --cluster` against six nodes, 3 masters and 3 replicas, at -P 1 and
  * -P 16; bench/cluster6.ts) and `converge` (--converge-nodes processes MEET one node: time until
  * every node knows every node, slots agree, a killed master is FAIL everywhere; bench/converge.ts,
- * also `deno task scale`).
+ * also `deno task scale`) and `floor` (PING_MBULK at -P 1 and -P 16 against Redis, our node and a
+ * bare Deno server that only answers, with each one's CPU a request: how much of a request is
+ * Deno's I/O; bench/floor.ts).
  *
  * Flags: --requests N (100000) --clients N (50) --pipeline N (1)
  *        --mode standalone,cluster,reshard,aof,bgsave,scripting,pubsub,datatypes,failover,memory,
- *               dashboard,tls,eviction,idle,cluster6,converge
+ *               dashboard,tls,eviction,idle,cluster6,converge,floor
  *               | both (the first two) | all
  *        --tests a,b,c --keys N (memory step, 200000) --slots N (reshard step, 1000)
  *        --bgsave-keys N (1000000) --scripts N (scripting memory step, 50000)
@@ -56,6 +58,7 @@ import { type EvictionResult, evictionText, measureEviction } from "./eviction.t
 import { type IdleConnResult, idleConnText, measureIdleConns } from "./idle.ts";
 import { CLUSTER6_TESTS, type Cluster6Result, cluster6Text, measureCluster6 } from "./cluster6.ts";
 import { convergeTable, killAll, type KindResult, runKind } from "./converge.ts";
+import { type FloorResult, floorText, measureFloor } from "./floor.ts";
 
 const AOF_TESTS = "set,incr,lpush,sadd,hset,zadd";
 
@@ -63,7 +66,7 @@ const ALL_TESTS = "ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,z
 
 const USAGE = `deno task bench [--mode M,M,... | both | all (all)] [--json]
   modes: standalone, cluster, reshard, aof, bgsave, scripting, pubsub, datatypes, failover, memory,
-         dashboard, tls, eviction, idle, cluster6, converge
+         dashboard, tls, eviction, idle, cluster6, converge, floor
   --requests N (100000) --clients N (50) --pipeline N (1) --tests a,b,c
   --keys N (memory step, 200000) --slots N (reshard step, 1000) --bgsave-keys N (1000000)
   --scripts N (scripting step, 50000) --rounds N (failover step, 3) --eviction-mib N (128)
@@ -244,6 +247,7 @@ const ALL_MODES = [
   "idle",
   "cluster6",
   "converge",
+  "floor",
 ];
 const modeNames = values.mode === "all"
   ? ALL_MODES
@@ -287,6 +291,9 @@ const eviction: EvictionResult | null = modeNames.includes("eviction")
   : null;
 const idle: IdleConnResult | null = modeNames.includes("idle")
   ? await measureIdleConns(Number(values["idle-conns"]))
+  : null;
+const floor: FloorResult | null = modeNames.includes("floor")
+  ? await measureFloor(Number(values.requests), Number(values.clients))
   : null;
 const reshard: ReshardResult | null = modeNames.includes("reshard")
   ? await measureReshard(Number(values.slots))
@@ -341,6 +348,7 @@ if (values.json) {
         idle,
         cluster6,
         converge,
+        floor,
       },
       null,
       2,
@@ -403,4 +411,5 @@ if (values.json) {
   if (idle !== null) console.log(idleConnText(idle));
   if (cluster6 !== null) console.log(cluster6Text(cluster6));
   if (converge !== null) console.log(`\n== converge ==\n${convergeTable(converge)}`);
+  if (floor !== null) console.log(floorText(floor));
 }

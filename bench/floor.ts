@@ -1,0 +1,130 @@
+/**
+ * `deno task bench --mode floor`: what is left of a request when the server does nothing but
+ * answer it. redis-benchmark's PING_MBULK at `-P 1` and `-P 16` against Redis, our node, and
+ * bench/floor_server.ts (Deno's I/O alone: one read and one write a batch, no parser, no
+ * command), in turn, with each server's CPU time a request. The floor's CPU is what any Deno
+ * server pays; ours minus the floor is our request path; Redis beside both says how much of a
+ * miss is Deno's.
+ */
+
+import { cpuMs } from "./proc_stats.ts";
+import { freePort, type Proc, start, stop } from "./procs.ts";
+import { benchmarkRps } from "./redis_benchmark.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const FLOOR_SERVER = new URL("./floor_server.ts", import.meta.url).pathname;
+
+export interface FloorRow {
+  pipeline: number;
+  /** Requests per second, and server CPU us a request, of each server. */
+  redisRps: number;
+  oursRps: number;
+  floorRps: number;
+  redisCpuUs: number;
+  oursCpuUs: number;
+  floorCpuUs: number;
+}
+
+export interface FloorResult {
+  requests: number;
+  clients: number;
+  rows: FloorRow[];
+}
+
+async function startFloor(): Promise<{ port: number; pid: number; child: Deno.ChildProcess }> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", FLOOR_SERVER, String(port)],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  for (let i = 0; i < 200; i++) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return { port, pid: child.pid, child };
+    } catch {
+      await sleep(50);
+    }
+  }
+  child.kill("SIGKILL");
+  throw new Error(`floor server on ${port} did not start`);
+}
+
+/** One PING_MBULK run against `port`: requests/s and the server's CPU us a request. */
+async function run(
+  port: number,
+  pid: number,
+  requests: number,
+  clients: number,
+  pipeline: number,
+): Promise<{ rps: number; cpuUs: number }> {
+  const before = cpuMs(pid) ?? 0;
+  const rps = await benchmarkRps([
+    "-p",
+    String(port),
+    "-n",
+    String(requests),
+    "-c",
+    String(clients),
+    "-P",
+    String(pipeline),
+    "-t",
+    "ping_mbulk",
+  ]);
+  const after = cpuMs(pid) ?? 0;
+  return { rps, cpuUs: ((after - before) * 1000) / requests };
+}
+
+export async function measureFloor(requests: number, clients: number): Promise<FloorResult> {
+  let redis: Proc | null = null;
+  let ours: Proc | null = null;
+  let floor: Awaited<ReturnType<typeof startFloor>> | null = null;
+  const rows: FloorRow[] = [];
+  try {
+    redis = await start("redis", false);
+    ours = await start("ours", false);
+    floor = await startFloor();
+    for (const pipeline of [1, 16]) {
+      const r = await run(redis.port, redis.pid, requests, clients, pipeline);
+      const o = await run(ours.port, ours.pid, requests, clients, pipeline);
+      const f = await run(floor.port, floor.pid, requests, clients, pipeline);
+      rows.push({
+        pipeline,
+        redisRps: r.rps,
+        oursRps: o.rps,
+        floorRps: f.rps,
+        redisCpuUs: r.cpuUs,
+        oursCpuUs: o.cpuUs,
+        floorCpuUs: f.cpuUs,
+      });
+    }
+  } finally {
+    if (floor !== null) {
+      floor.child.kill("SIGKILL");
+      await floor.child.status;
+    }
+    if (ours !== null) await stop(ours);
+    if (redis !== null) await stop(redis);
+  }
+  return { requests, clients, rows };
+}
+
+export function floorText(r: FloorResult): string {
+  const lines = [
+    `\n== floor: redis-benchmark -t ping_mbulk -n ${r.requests} -c ${r.clients}, Redis, ours and a bare Deno server (bench/floor_server.ts) ==`,
+    "pipeline".padEnd(10) + "rps: redis".padStart(12) + "ours".padStart(10) + "floor".padStart(10) +
+    " | CPU us/req: redis".padStart(21) + "ours".padStart(7) + "floor".padStart(7) +
+    " | ours - floor".padStart(15),
+  ];
+  for (const row of r.rows) {
+    lines.push(
+      `-P ${row.pipeline}`.padEnd(10) + row.redisRps.toFixed(0).padStart(12) +
+        row.oursRps.toFixed(0).padStart(10) + row.floorRps.toFixed(0).padStart(10) +
+        row.redisCpuUs.toFixed(2).padStart(21) + row.oursCpuUs.toFixed(2).padStart(7) +
+        row.floorCpuUs.toFixed(2).padStart(7) +
+        (row.oursCpuUs - row.floorCpuUs).toFixed(2).padStart(15),
+    );
+  }
+  return lines.join("\n");
+}
