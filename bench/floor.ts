@@ -60,18 +60,8 @@ async function run(
   pipeline: number,
 ): Promise<{ rps: number; cpuUs: number }> {
   const before = cpuMs(pid) ?? 0;
-  const rps = await benchmarkRps([
-    "-p",
-    String(port),
-    "-n",
-    String(requests),
-    "-c",
-    String(clients),
-    "-P",
-    String(pipeline),
-    "-t",
-    "ping_mbulk",
-  ]);
+  const args = ["-p", port, "-n", requests, "-c", clients, "-P", pipeline, "-t", "ping_mbulk"];
+  const rps = await benchmarkRps(args.map(String));
   const after = cpuMs(pid) ?? 0;
   return { rps, cpuUs: ((after - before) * 1000) / requests };
 }
