@@ -207,6 +207,17 @@ async function untilAll(
   }
 }
 
+/** Wall ms between two progress lines of the join when a simulated second takes longer. */
+const PROGRESS_WALL_MS = 60_000;
+
+/** The process's memory now, and what the simulated network holds: for the progress lines. */
+function memoryNow(world: SimWorld): string {
+  const m = Deno.memoryUsage();
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  return `RSS ${mib(m.rss)} MiB (V8 heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ` +
+    `${mib(m.external)}), ${mib(world.net.stats.bytesInFlight)} MiB in flight`;
+}
+
 export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const wall0 = performance.now();
   const cpu0 = cpuUsage();
@@ -247,6 +258,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       return true;
     };
     // Both at once: each node is checked for both until it passes both.
+    let lastLineWallMs = performance.now();
     let knowAllMs = -1;
     let slotsAgreeMs = -1;
     {
@@ -264,12 +276,16 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
             log(`every node knows every node at ${knowAllMs} ms`);
           }
         }
-        if ((world.now() - t0) % 1000 < opts.checkEveryMs) {
+        // A line each simulated second, and each minute of wall time between (at 2,000 nodes the
+        // join's second simulated second takes hours).
+        const simSecond = (world.now() - t0) % 1000 < opts.checkEveryMs;
+        if (simSecond || performance.now() - lastLineWallMs >= PROGRESS_WALL_MS) {
+          lastLineWallMs = performance.now();
           log(
-            `${((world.now() - t0) / 1000).toFixed(0)} simulated s: ${knowing.length} nodes ` +
-              `do not know every node yet, ${agreeing.length} disagree on slots; ` +
-              `RSS ${(Deno.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, CPU ` +
-              `${(cpuMs(cpu0) / 1000).toFixed(0)} s, trace ${world.traceHash()}`,
+            `${((world.now() - t0) / 1000).toFixed(simSecond ? 0 : 1)} simulated s: ` +
+              `${knowing.length} nodes do not know every node yet, ${agreeing.length} disagree ` +
+              `on slots; ${memoryNow(world)}, CPU ${(cpuMs(cpu0) / 1000).toFixed(0)} s, ` +
+              `trace ${world.traceHash()}`,
           );
         }
         if (agreeing.length > 0) {
