@@ -57,6 +57,7 @@ import {
   sendBufferAccepts,
 } from "./bus_network.ts";
 import { Prng } from "./prng.ts";
+import { recyclePacketBytes } from "../protocol/bus_packet_slab.ts";
 
 /** XState's `Clock` plus `now()` (implemented by xstate's `SimulatedClock`). */
 export interface SimClock {
@@ -83,6 +84,13 @@ export interface SimBusNetworkOptions extends BusNetworkOptions {
   traceLimit?: number;
   /** Where handler exceptions and other notable events are reported (default: silent). */
   log?: (message: string) => void;
+  /**
+   * Give each packet back to the encoder (protocol/bus_packet_slab.ts `recyclePacketBytes`) once
+   * every link it was sent on has delivered or discarded it (default false). Only where no
+   * receiver keeps a packet past its `onPacket` call and no sender touches one after `send` (the
+   * bus engine decodes each into copies at once: sim/world.ts).
+   */
+  recyclePackets?: boolean;
 }
 
 /** How a partition/isolation treats existing links: close them, or silently hold their traffic. */
@@ -231,13 +239,36 @@ export class SimBusNetwork {
     peakBytesInFlight: 0,
   };
 
+  /** With `recyclePackets`: each packet's sends not yet delivered or discarded. */
+  private readonly packetRefs: Map<Uint8Array, number> | null;
+
   constructor(readonly clock: SimClock, opts: SimBusNetworkOptions) {
+    this.packetRefs = opts.recyclePackets ? new Map() : null;
     this.options = resolveBusNetworkOptions(opts);
     this.rng = new Prng(opts.seed);
     this.latency = checkLatency(opts.latency ?? { minMs: 1, maxMs: 1 });
     this.dropProbability = checkProbability(opts.dropProbability ?? 0);
     this.traceLimit = opts.traceLimit ?? 10000;
     this.log = opts.log ?? (() => {});
+  }
+
+  /** A send of `packet` that will be delivered or discarded (`packetDone`). */
+  packetSent(packet: Uint8Array): void {
+    const refs = this.packetRefs;
+    if (refs !== null) refs.set(packet, (refs.get(packet) ?? 0) + 1);
+  }
+
+  /** One send of `packet` delivered or discarded; after the last, its bytes go back. */
+  packetDone(packet: Uint8Array): void {
+    const refs = this.packetRefs;
+    if (refs === null) return;
+    const n = refs.get(packet);
+    if (n === undefined) throw new Error("sim network: a packet done more often than sent");
+    if (n > 1) refs.set(packet, n - 1);
+    else {
+      refs.delete(packet);
+      recyclePacketBytes(packet);
+    }
   }
 
   /** The network as seen from machine `identity` (same object for the same identity). */
@@ -727,6 +758,7 @@ class SimLink implements BusLink {
     const inFlight = net.stats.bytesInFlight += packet.length;
     if (inFlight > net.stats.peakBytesInFlight) net.stats.peakBytesInFlight = inFlight;
     net.note(`send link ${this.id} ${packet.length}B eta ${at}`);
+    net.packetSent(packet);
     net.schedule(at, () => this.peer.arrive(packet));
     this.taps?.sent(packet);
     return true;
@@ -752,8 +784,8 @@ class SimLink implements BusLink {
     }
     this.isClosed = true;
     this.closeReason = reason;
-    for (const item of this.inbox ?? []) if (item !== "fin") this.peer.ackBytes(item.length);
-    for (const item of this.held ?? []) if (item !== "fin") this.peer.ackBytes(item.length);
+    for (const item of this.inbox ?? []) if (item !== "fin") this.discard(item);
+    for (const item of this.held ?? []) if (item !== "fin") this.discard(item);
     this.inbox = null;
     this.held = null;
     net.unregisterLink(this);
@@ -766,7 +798,7 @@ class SimLink implements BusLink {
     if (this.isClosed) {
       if (item !== "fin") {
         this.net.stats.lost++;
-        this.peer.ackBytes(item.length);
+        this.discard(item);
       }
       return;
     }
@@ -795,6 +827,12 @@ class SimLink implements BusLink {
       for (const item of items) inbox.push(item);
       this.pump();
     });
+  }
+
+  /** A packet sent to this end that will not be delivered. */
+  private discard(packet: Uint8Array): void {
+    this.peer.ackBytes(packet.length);
+    this.net.packetDone(packet);
   }
 
   ackBytes(n: number): void {
@@ -831,6 +869,8 @@ class SimLink implements BusLink {
         this.net.log(`sim link ${this.id}: onPacket handler threw: ${errText(e)}`);
         this.closeWith(`handler error: ${errText(e)}`, true);
         return;
+      } finally {
+        this.net.packetDone(item);
       }
     }
   }

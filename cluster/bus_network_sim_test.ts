@@ -14,6 +14,7 @@ import {
   type SimBusNetworkOptions,
 } from "./bus_network_sim.ts";
 import { Prng } from "./prng.ts";
+import { zeroedPacketBytes } from "../protocol/bus_packet_slab.ts";
 
 /** A min-size packet carrying a u32 tag at offset 8. */
 function tagged(tag: number, totlen = MIN_PACKET_BYTES): Uint8Array {
@@ -558,6 +559,37 @@ Deno.test("bus sim: a packet sent on k links is handed over as the sent bytes, h
   for (const p of got) assert.equal(p, packet);
   assert.equal(clients[0].bufferedBytes(), 0);
   net.shutdown();
+});
+
+Deno.test("bus sim: with recyclePackets a packet goes back once every link delivered or lost it", async () => {
+  for (const recyclePackets of [true, false]) {
+    const { clock, net } = setup({ latency: { minMs: 2, maxMs: 2 }, recyclePackets });
+    const servers: BusLink[] = [];
+    await net.host("b").listen("b", 1, (link) => servers.push(link));
+    const clients: BusLink[] = [];
+    for (const from of ["a1", "a2", "a3"]) clients.push(await connectSim(net, clock, from, "b", 1));
+    let deliveries = 0;
+    servers[0].onPacket = () => deliveries++;
+    // A length no other test uses: what `zeroedPacketBytes` hands out next for it is this test's.
+    const len = MIN_PACKET_BYTES + 4321;
+    const packet = tagged(9, len);
+    for (const c of clients) assert.equal(c.send(packet), true);
+    // The third link's server end closes before the packet arrives: lost there.
+    servers[2].close();
+    advance(clock, 10);
+    // Delivered on the first link, lost on the third, waiting for a reader on the second.
+    assert.equal(deliveries, 1);
+    assert.notEqual(zeroedPacketBytes(len), packet, "given back while a link still holds it");
+    servers[1].onPacket = () => deliveries++;
+    advance(clock, 1);
+    assert.equal(deliveries, 2);
+    const next = zeroedPacketBytes(len);
+    if (recyclePackets) {
+      assert.equal(next, packet, "not given back after the last delivery");
+      assert.ok(next.every((b) => b === 0));
+    } else assert.notEqual(next, packet);
+    net.shutdown();
+  }
 });
 
 Deno.test("bus sim: a cancelled event runs nothing and keeps the others' order", () => {

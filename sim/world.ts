@@ -177,6 +177,8 @@ export class SimWorld {
       seed: this.rng.fork().nextU32(),
       latency: opts.latency ?? { minMs: 1, maxMs: 5 },
       traceLimit: opts.netTraceLines,
+      // The engines decode every packet into copies at once, and the taps peek during the call.
+      recyclePackets: true,
     });
     this.cfg = {
       nodeTimeoutMs: opts.nodeTimeoutMs,
