@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix
 import { LuaFactory } from "npm:wasmoon@1.16.0";
 import { CJSON_LUA } from "./lua_lib_cjson.ts";
-import { freePort } from "../tests/ports.ts";
+import { haveRedisServer, spawnRedis } from "../tests/harness.ts";
 
 const S = String.raw;
 
@@ -300,37 +300,18 @@ class Resp {
 // ---------------------------------------------------------------------------
 // Engines
 // ---------------------------------------------------------------------------
-function redisInstalled(): boolean {
-  try {
-    return new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
+/**
+ * A real redis-server in a directory of its own (tests/harness.ts spawnRedis), once it answers PONG:
+ * started in the working directory, it loaded any dump.rdb there and answered -LOADING meanwhile.
+ */
 async function startRedis(): Promise<{ client: Resp; stop: () => Promise<void> }> {
-  const port = freePort();
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  let client: Resp | undefined;
-  for (let i = 0; i < 100 && !client; i++) {
-    try {
-      client = await Resp.connect(port);
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  if (!client) throw new Error("redis-server did not start");
+  const redis = await spawnRedis();
+  const client = await Resp.connect(redis.port);
   return {
     client,
     stop: async () => {
-      client!.close();
-      child.kill("SIGTERM");
-      await child.status;
+      client.close();
+      await redis.stop();
     },
   };
 }
@@ -364,7 +345,7 @@ async function createLua() {
 
 Deno.test({
   name: "cjson: pure-Lua module matches Redis 7 cjson byte for byte",
-  ignore: !redisInstalled(),
+  ignore: !haveRedisServer(),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
