@@ -923,6 +923,7 @@ export async function advanceAsync(
   clock: { increment(ms: number): void },
   totalMs: number,
   stepMs = 1,
+  afterStep?: () => void,
 ): Promise<void> {
   if (!(stepMs > 0)) throw new RangeError(`stepMs must be > 0`);
   let left = totalMs;
@@ -932,6 +933,7 @@ export async function advanceAsync(
     clock.increment(step);
     left -= step;
     await flushMicrotasks();
+    afterStep?.();
   }
 }
 

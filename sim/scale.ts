@@ -258,12 +258,26 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       return true;
     };
     // Both at once: each node is checked for both until it passes both.
-    let lastLineWallMs = performance.now();
     let knowAllMs = -1;
     let slotsAgreeMs = -1;
     {
       let knowing = all.slice();
       let agreeing = all.slice();
+      // A line each simulated second, and each minute of wall time between (at 2,000 nodes the
+      // join's second simulated second takes hours): the counts are those of the last check.
+      let lastLineWallMs = performance.now();
+      const progressLine = (simSecond: boolean) => {
+        lastLineWallMs = performance.now();
+        log(
+          `${((world.now() - t0) / 1000).toFixed(simSecond ? 0 : 3)} simulated s: ` +
+            `${knowing.length} nodes do not know every node yet, ${agreeing.length} disagree ` +
+            `on slots; ${memoryNow(world)}, CPU ${(cpuMs(cpu0) / 1000).toFixed(0)} s, ` +
+            `trace ${world.traceHash()}`,
+        );
+      };
+      world.afterStep = () => {
+        if (performance.now() - lastLineWallMs >= PROGRESS_WALL_MS) progressLine(false);
+      };
       while (
         (knowing.length > 0 || (agreeing.length > 0 && !opts.joinOnly)) &&
         world.now() - t0 < opts.phaseLimitMs
@@ -276,18 +290,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
             log(`every node knows every node at ${knowAllMs} ms`);
           }
         }
-        // A line each simulated second, and each minute of wall time between (at 2,000 nodes the
-        // join's second simulated second takes hours).
-        const simSecond = (world.now() - t0) % 1000 < opts.checkEveryMs;
-        if (simSecond || performance.now() - lastLineWallMs >= PROGRESS_WALL_MS) {
-          lastLineWallMs = performance.now();
-          log(
-            `${((world.now() - t0) / 1000).toFixed(simSecond ? 0 : 1)} simulated s: ` +
-              `${knowing.length} nodes do not know every node yet, ${agreeing.length} disagree ` +
-              `on slots; ${memoryNow(world)}, CPU ${(cpuMs(cpu0) / 1000).toFixed(0)} s, ` +
-              `trace ${world.traceHash()}`,
-          );
-        }
+        if ((world.now() - t0) % 1000 < opts.checkEveryMs) progressLine(true);
         if (agreeing.length > 0) {
           agreeing = agreeing.filter((i) => !slotsAgree(i));
           if (agreeing.length === 0) {
@@ -296,6 +299,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
           }
         }
       }
+      world.afterStep = undefined;
     }
     if (opts.joinOnly) {
       const kept = await heapAfterCollection();
