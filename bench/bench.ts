@@ -42,8 +42,8 @@
 
 import { parseToolArgs } from "../manager/tool_args.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cpuMs, rssKiB } from "./proc_stats.ts";
-import { benchmarkRows } from "./redis_benchmark.ts";
+import { rssKiB } from "./proc_stats.ts";
+import { benchmarkRows, benchmarkWithCpu } from "./redis_benchmark.ts";
 import { loadKeys, start, stop } from "./procs.ts";
 import { measureReshard, type ReshardResult } from "./reshard.ts";
 import { type BgsaveResult, bgsaveText, measureBgsave } from "./bgsave.ts";
@@ -97,12 +97,8 @@ const { values } = parseToolArgs(
 );
 
 /** redis-benchmark `tests` on `port` with the run's clients and pipeline: test -> requests/s. */
-function benchmark(
-  port: number,
-  tests: string,
-  requests = values.requests!,
-): Promise<Map<string, number>> {
-  return benchmarkRows([
+function benchmarkArgs(port: number, tests: string, requests = values.requests!): string[] {
+  return [
     "-p",
     String(port),
     "-n",
@@ -115,7 +111,11 @@ function benchmark(
     tests,
     "-r",
     "100000",
-  ]);
+  ];
+}
+
+function benchmark(port: number, tests: string, requests?: string): Promise<Map<string, number>> {
+  return benchmarkRows(benchmarkArgs(port, tests, requests));
 }
 
 async function dbsize(port: number): Promise<number> {
@@ -171,12 +171,16 @@ async function runMode(mode: "standalone" | "cluster" | "aof"): Promise<ModeResu
       await benchmark(redis.port, t, warm);
       await benchmark(ours.port, t, warm);
       const n = Number(values.requests);
-      const r0 = cpuMs(redis.pid) ?? NaN;
-      const a = await benchmark(redis.port, t);
-      const redisCpuUs = ((cpuMs(redis.pid) ?? NaN) - r0) * 1000 / n;
-      const o0 = cpuMs(ours.pid) ?? NaN;
-      const b = await benchmark(ours.port, t);
-      const oursCpuUs = ((cpuMs(ours.pid) ?? NaN) - o0) * 1000 / n;
+      const { rows: a, cpuUs: redisCpuUs } = await benchmarkWithCpu(
+        benchmarkArgs(redis.port, t),
+        redis.pid,
+        n,
+      );
+      const { rows: b, cpuUs: oursCpuUs } = await benchmarkWithCpu(
+        benchmarkArgs(ours.port, t),
+        ours.pid,
+        n,
+      );
       for (const [name, rps] of a) {
         const o = b.get(name) ?? 0;
         result.rows.push({

@@ -7,9 +7,8 @@
  * miss is Deno's.
  */
 
-import { cpuMs } from "./proc_stats.ts";
 import { freePort, type Proc, start, stop } from "./procs.ts";
-import { benchmarkRps } from "./redis_benchmark.ts";
+import { benchmarkWithCpu } from "./redis_benchmark.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const FLOOR_SERVER = new URL("./floor_server.ts", import.meta.url).pathname;
@@ -59,11 +58,10 @@ async function run(
   clients: number,
   pipeline: number,
 ): Promise<{ rps: number; cpuUs: number }> {
-  const before = cpuMs(pid) ?? 0;
   const args = ["-p", port, "-n", requests, "-c", clients, "-P", pipeline, "-t", "ping_mbulk"];
-  const rps = await benchmarkRps(args.map(String));
-  const after = cpuMs(pid) ?? 0;
-  return { rps, cpuUs: ((after - before) * 1000) / requests };
+  const { rows, cpuUs } = await benchmarkWithCpu(args.map(String), pid, requests);
+  const [rps] = rows.values();
+  return { rps, cpuUs };
 }
 
 export async function measureFloor(requests: number, clients: number): Promise<FloorResult> {

@@ -3,6 +3,8 @@
  * lines (`"test","rps",...`; redis-benchmark.c showLatencyReport with --csv).
  */
 
+import { cpuMs } from "./proc_stats.ts";
+
 /** redis-benchmark --csv output: test name -> requests/s. */
 export function csvRows(out: string): Map<string, number> {
   const rows = new Map<string, number>();
@@ -34,6 +36,20 @@ export async function benchmarkRows(
     throw new Error(`redis-benchmark ${args.join(" ")} failed (${r.code}): ${err}${out}`);
   }
   return rows;
+}
+
+/**
+ * `benchmarkRows`, with the CPU time the server `pid` used meanwhile, in us a request (NaN when
+ * /proc cannot say).
+ */
+export async function benchmarkWithCpu(
+  args: string[],
+  pid: number,
+  requests: number,
+): Promise<{ rows: Map<string, number>; cpuUs: number }> {
+  const before = cpuMs(pid) ?? NaN;
+  const rows = await benchmarkRows(args);
+  return { rows, cpuUs: (((cpuMs(pid) ?? NaN) - before) * 1000) / requests };
 }
 
 /** The requests/s of a redis-benchmark run of one test (see benchmarkRows). */
