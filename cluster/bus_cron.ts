@@ -39,7 +39,7 @@ import { type LinkClock, stepPeerLink } from "./peer_link.ts";
 import { handshakeExpired, pingDue, pongLate, pongOverdue } from "../actors/link_state.ts";
 import type { Prng } from "./prng.ts";
 import { type ClusterState, deleteNode, NodeFlags } from "./state.ts";
-import { valueAt, valuesOf } from "./node_map.ts";
+import { placesOf, valuesOf } from "./node_map.ts";
 
 export interface OutboundLinkInfo {
   /** When the link was created (connect started), ms. */
@@ -93,8 +93,9 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
     const size = s.nodes.size;
     let minPongId: string | null = null;
     let minPong = 0;
+    const places = placesOf(s.nodes);
     for (let j = 0; j < 5; j++) {
-      const n = valueAt(s.nodes, ctx.rng.int(size))!;
+      const n = places.at(ctx.rng.int(size))!;
       if (!hasLink(n.id) || n.pingSentMs !== 0) continue;
       if (n.flags & (NodeFlags.MYSELF | NodeFlags.HANDSHAKE)) continue;
       if (minPongId === null || minPong > n.pongReceivedMs) {

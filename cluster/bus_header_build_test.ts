@@ -18,10 +18,10 @@ import {
   selectGossip,
   sendPing,
 } from "./bus_header_build.ts";
-import { setOwnerNotClaiming } from "./bus_node_ops.ts";
+import { putNode, setOwnerNotClaiming } from "./bus_node_ops.ts";
 import { CFG, ID, linkClockAt, makeState, T0 } from "../tests/bus_fixtures.ts";
 import { Prng } from "./prng.ts";
-import { NodeFlags } from "./state.ts";
+import { addNode, type ClusterNode, type ClusterState, NodeFlags } from "./state.ts";
 
 Deno.test("buildHeader: a master sends its own slots, epoch, flags incl. MYSELF, zero slaveof", () => {
   const s = makeState({ id: ID("a"), configEpoch: 5, slotRange: [0, 7] }, [
@@ -132,6 +132,64 @@ Deno.test("selectGossip: distinct entries in maps of every size, one after anoth
       const g = selectGossip(s, rng);
       assert.equal(new Set(g.map((e) => e.nodename)).size, g.length, `size ${size}`);
       assert.ok(g.length >= wanted - 1 && g.length <= wanted, `size ${size}: ${g.length}`);
+    }
+  }
+});
+
+/** §5.3's loop as Redis runs it over the map's order, every pick reading its record. */
+function referenceGossip(s: ClusterState, rng: Prng): string[] {
+  const values = [...s.nodes.values()];
+  const n = values.length;
+  let freshnodes = n - 2;
+  const wanted = Math.min(Math.max(3, Math.floor(n / 10)), freshnodes);
+  const out: string[] = [];
+  let maxIterations = wanted * 3;
+  while (freshnodes > 0 && out.length < wanted && maxIterations-- > 0) {
+    const node = values[rng.int(n)];
+    if (node.id === s.myselfId) continue;
+    if (node.flags & NodeFlags.PFAIL) continue;
+    if (
+      (node.flags & (NodeFlags.HANDSHAKE | NodeFlags.NOADDR)) ||
+      (node.linkState !== "connected" && node.numSlots === 0)
+    ) {
+      freshnodes--;
+      continue;
+    }
+    if (out.includes(node.id)) continue;
+    out.push(node.id);
+    freshnodes--;
+  }
+  return out;
+}
+
+Deno.test("selectGossip: the picks of Redis's loop, whatever records a view replaced or added", () => {
+  const kinds: Partial<ClusterNode>[] = [
+    { linkState: "connected" },
+    { linkState: "disconnected" },
+    { flags: NodeFlags.MASTER | NodeFlags.PFAIL },
+    { flags: NodeFlags.HANDSHAKE },
+    { linkState: "disconnected", numSlots: 5 },
+  ];
+  for (let seed = 1; seed <= 30; seed++) {
+    const rng = new Prng(seed);
+    const hexId = (k: number) => k.toString(16).padStart(40, "0");
+    const count = 20 + rng.int(200);
+    let s = makeState({ id: ID("a") }, Array.from({ length: count }, (_, i) => ({ id: hexId(i) })));
+    let next = count;
+    for (let step = 0; step < 60; step++) {
+      // Views as packets make them: records replaced (myself too) or added, in the delta.
+      for (let k = rng.int(6); k > 0; k--) {
+        const nodes = [...s.nodes.values()];
+        if (rng.int(5) === 0) {
+          s = addNode(s, { ...nodes[1], id: hexId(next++), ...kinds[rng.int(5)] });
+        } else {
+          s = putNode(s, { ...nodes[rng.int(nodes.length)], ...kinds[rng.int(5)] });
+        }
+      }
+      const picked = selectGossip(s, new Prng(1000 * seed + step)).map((e) => e.nodename);
+      const expected = referenceGossip(s, new Prng(1000 * seed + step));
+      // The PFAIL nodes follow the random picks.
+      assert.deepEqual(picked.slice(0, expected.length), expected, `seed ${seed} step ${step}`);
     }
   }
 });

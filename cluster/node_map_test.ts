@@ -3,8 +3,8 @@ import {
   changedKeysBetween,
   inNodeMapBatch,
   NodeMap,
+  placesOf,
   someValue,
-  valueAt,
   valuesOf,
 } from "./node_map.ts";
 import { internSlots, NO_SLOTS } from "./slot_bitmap_intern.ts";
@@ -71,10 +71,13 @@ Deno.test("node map: iterates, sizes and indexes like the Map it stands for (see
       if (step % 7 === 0) assert.deepEqual([...m.entries()], [...model.entries()]);
       assert.deepEqual(valuesOf(m), [...model.values()], "valuesOf");
       const values = [...model.values()];
-      for (let t = 0; t < 5; t++) {
-        const i = rng.int(values.length);
-        assert.equal(valueAt(m, i), values[i], `valueAt ${i}`);
-      }
+      const places = placesOf(m);
+      assert.equal(places.size, values.length);
+      for (let i = 0; i < values.length; i++) assert.equal(places.at(i), values[i], `place ${i}`);
+      assert.equal(places.at(values.length), undefined);
+      // Only the last call's places may be read.
+      placesOf(m);
+      assert.throws(() => places.at(0), /newer placesOf/);
     }
   }
 });
@@ -145,10 +148,8 @@ Deno.test("node map: a batch sets into the map it made, and leaves every older m
       assert.deepEqual([...before.entries()], beforeOrder, "the map the batch started from");
       assert.deepEqual([...m.entries()], [...model.entries()]);
       const values = [...model.values()];
-      for (let t = 0; t < 5; t++) {
-        const i = rng.int(values.length);
-        assert.equal(valueAt(m, i), values[i], `valueAt ${i}`);
-      }
+      const places = placesOf(m);
+      for (let i = 0; i < values.length; i++) assert.equal(places.at(i), values[i], `place ${i}`);
       assert.deepEqual(
         changedIds(before, m),
         changedIds(new Map(before), m),
