@@ -412,7 +412,10 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     const victim = m > 1 ? 1 : 0;
     const victimId = world.id(victim);
     const others = all.filter((i) => i !== victim);
-    const replicas = others.filter((i) => i >= m && replicaOf(i) === victim);
+    // Its replicas, as they see themselves (none when the join did not finish: no REPLICATE).
+    const replicas = others.filter((i) =>
+      i >= m && replicaOf(i) === victim && !isMaster(myself(world.node(i).state))
+    );
     const replicaIds = new Set(replicas.map((i) => world.id(i)));
     const mastersKnowingItsReplica = others.filter((i) => {
       if (i >= m) return false;

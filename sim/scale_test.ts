@@ -84,3 +84,25 @@ Deno.test("sim scale: nodes started over one cron period hold a fraction of the 
   assert.ok(spread.peakBytesInFlight > 0, msg);
   assert.ok(spread.peakBytesInFlight * 3 < atOnce.peakBytesInFlight, msg);
 });
+
+Deno.test("sim scale: a join cut short by the phase limit kills a master that has no replica yet", async () => {
+  // 3 simulated s are too few for 30 nodes to know each other (3.3 s with this seed), so no
+  // REPLICATE was sent: the victim's would-be replicas are masters, and none counts as promoted.
+  const r = await runScale({
+    ...DEFAULT_SCALE,
+    nodes: 30,
+    masters: 15,
+    nodeTimeoutMs: 2000,
+    trafficMs: 1000,
+    phaseLimitMs: 3000,
+    replicasLimitMs: 0,
+    failoverLimitMs: 5000,
+  });
+  const msg = JSON.stringify(r);
+  assert.deepEqual(r.violations, [], msg);
+  assert.equal(r.knowAllMs, -1, msg);
+  assert.equal(r.nodesKnowingReplicas, 0, msg);
+  assert.ok(r.failure.failAllMs >= 2000, msg);
+  assert.equal(r.failure.promotedMs, -1, msg);
+  assert.equal(r.failure.agreedMs, -1, msg);
+});
