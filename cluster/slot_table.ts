@@ -20,6 +20,16 @@ type Chunk = readonly (string | null)[];
 const EMPTY_CHUNK: Chunk = Object.freeze(new Array<string | null>(SLOT_CHUNK).fill(null));
 
 export class SlotTable {
+  /**
+   * The table's runs of one owner, found by the first `forEachRun` (the table never changes):
+   * run k covers `runStarts[k]` up to the next start (or the last slot), owned by `runOwners[k]`.
+   * CLUSTER INFO, CLUSTER SLOTS and CLUSTER SHARDS each walked all 16384 slots (~150 us a call,
+   * three times a PING's round trip); they now walk the runs. Private fields: a cache, not part
+   * of the value (assert.deepEqual of two tables ignores them).
+   */
+  #runStarts: number[] | null = null;
+  #runOwners: (string | null)[] = [];
+
   private constructor(private readonly chunks: readonly Chunk[]) {}
 
   /** Every slot unassigned. */
@@ -103,20 +113,32 @@ export class SlotTable {
    * ascending: the whole table in one pass over the chunks.
    */
   forEachRun(fn: (start: number, end: number, owner: string | null) => void): void {
-    let cur: string | null = this.chunks[0][0];
-    let start = 0;
+    const starts = this.#runStarts ?? this.findRuns();
+    const owners = this.#runOwners;
+    const last = starts.length - 1;
+    for (let k = 0; k < last; k++) fn(starts[k], starts[k + 1] - 1, owners[k]);
+    fn(starts[last], SLOTS - 1, owners[last]);
+  }
+
+  private findRuns(): number[] {
+    const starts = [0];
+    const owners: (string | null)[] = [this.chunks[0][0]];
+    let cur = owners[0];
     for (let c = 0; c < CHUNKS; c++) {
       const chunk = this.chunks[c];
+      if (chunk === EMPTY_CHUNK && cur === null) continue;
       const base = c * SLOT_CHUNK;
       for (let k = 0; k < SLOT_CHUNK; k++) {
         const o = chunk[k];
         if (o === cur) continue;
-        fn(start, base + k - 1, cur);
+        starts.push(base + k);
+        owners.push(o);
         cur = o;
-        start = base + k;
       }
     }
-    fn(start, SLOTS - 1, cur);
+    this.#runStarts = starts;
+    this.#runOwners = owners;
+    return starts;
   }
 
   /** The owners as a plain array of 16384 entries. */

@@ -50,3 +50,35 @@ Deno.test("slot table: a change copies only the chunks it touches; diffs visit o
   assert.equal(table.replaceOwner("e".repeat(40), null), table);
   assert.ok(SlotTable.empty().every((o) => o === null));
 });
+
+Deno.test("slot table: runs of one owner are those of the owners' array, every call (seeded)", () => {
+  const rng = new Prng(23);
+  let table = SlotTable.empty();
+  for (let round = 0; round < 60; round++) {
+    const changes: [number, string | null][] = [];
+    // Half of the runs start and end on chunk boundaries (next to chunks never assigned).
+    const aligned = rng.int(2) === 0;
+    const at = aligned ? SLOT_CHUNK * rng.int(SLOTS / SLOT_CHUNK) : rng.int(SLOTS);
+    const len = aligned ? SLOT_CHUNK * (1 + rng.int(20)) : rng.int(3000);
+    const owner = rng.int(4) === 0 ? null : IDS[rng.int(IDS.length)];
+    for (let j = at; j < Math.min(SLOTS, at + len); j++) changes.push([j, owner]);
+    table = table.withChanges(changes);
+    const owners = table.toArray();
+    const naive: [number, number, string | null][] = [];
+    let start = 0;
+    for (let j = 1; j <= SLOTS; j++) {
+      if (j === SLOTS || owners[j] !== owners[start]) {
+        naive.push([start, j - 1, owners[start]]);
+        start = j;
+      }
+    }
+    for (let call = 0; call < 2; call++) {
+      const runs: [number, number, string | null][] = [];
+      table.forEachRun((a, b, o) => runs.push([a, b, o]));
+      assert.deepEqual(runs, naive, `round ${round} call ${call}`);
+    }
+  }
+  const empty: [number, number, string | null][] = [];
+  SlotTable.empty().forEachRun((a, b, o) => empty.push([a, b, o]));
+  assert.deepEqual(empty, [[0, SLOTS - 1, null]]);
+});

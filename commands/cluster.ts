@@ -171,15 +171,16 @@ const myid: ClusterHandler = (ctx) => {
 export function clusterInfoText(c: ClusterPort): string {
   const s = c.state;
   let assigned = 0, ok = 0, pfail = 0, fail = 0;
-  for (let j = 0; j < CLUSTER_SLOTS; j++) {
-    const o = s.slotOwner.get(j);
-    if (o === null) continue;
-    assigned++;
+  // By runs of one owner: a node lookup per run, not per slot (16,384 lookups were 0.4 ms).
+  s.slotOwner.forEachRun((start, end, o) => {
+    if (o === null) return;
+    const count = end - start + 1;
+    assigned += count;
     const n = s.nodes.get(o)!;
-    if (isFailed(n)) fail++;
-    else if (isTimedOut(n)) pfail++;
-    else ok++;
-  }
+    if (isFailed(n)) fail += count;
+    else if (isTimedOut(n)) pfail += count;
+    else ok += count;
+  });
   const me = myself(s);
   let out = `cluster_state:${s.health}\r\n` +
     `cluster_slots_assigned:${assigned}\r\n` +
