@@ -55,6 +55,11 @@ export interface IdleResult {
   oursRssKiB: number;
   redisCpuPercent: number;
   oursCpuPercent: number;
+  /** The same for a node started with cluster-enabled yes (a one-node cluster, no slots). */
+  redisClusterRssKiB: number;
+  oursClusterRssKiB: number;
+  redisClusterCpuPercent: number;
+  oursClusterCpuPercent: number;
 }
 
 export interface MemoryResult {
@@ -129,8 +134,12 @@ async function bytesPerKey(
   }
 }
 
-async function idle(kind: "ours" | "redis"): Promise<{ rssKiB: number; cpuPercent: number }> {
-  const p = await start(kind, false);
+async function idle(
+  kind: "ours" | "redis",
+  cluster: boolean,
+): Promise<{ rssKiB: number; cpuPercent: number }> {
+  // A cluster node's slots are left unassigned: an idle node, as it is before `--cluster create`.
+  const p = await start(kind, cluster, false);
   try {
     await sleep(2000);
     const t0 = cpuMs(p.pid)!;
@@ -164,7 +173,8 @@ export async function measureKeyMemory(): Promise<MemoryResult> {
       purgedRatio: ours.purged / redis.purged,
     });
   }
-  const [r, o] = [await idle("redis"), await idle("ours")];
+  const [r, o] = [await idle("redis", false), await idle("ours", false)];
+  const [rc, oc] = [await idle("redis", true), await idle("ours", true)];
   return {
     rows,
     idle: {
@@ -172,6 +182,10 @@ export async function measureKeyMemory(): Promise<MemoryResult> {
       oursRssKiB: o.rssKiB,
       redisCpuPercent: r.cpuPercent,
       oursCpuPercent: o.cpuPercent,
+      redisClusterRssKiB: rc.rssKiB,
+      oursClusterRssKiB: oc.rssKiB,
+      redisClusterCpuPercent: rc.cpuPercent,
+      oursClusterCpuPercent: oc.cpuPercent,
     },
   };
 }
@@ -209,10 +223,13 @@ export function keyMemoryText(r: MemoryResult): string {
     );
   }
   const i = r.idle;
+  const mib = (kib: number) => (kib / 1024).toFixed(1);
   lines.push(
-    `idle node (10 s): RSS redis ${(i.redisRssKiB / 1024).toFixed(1)} MiB, ours ${
-      (i.oursRssKiB / 1024).toFixed(1)
-    } MiB; CPU redis ${i.redisCpuPercent.toFixed(1)}%, ours ${i.oursCpuPercent.toFixed(1)}%`,
+    `idle node (10 s): RSS redis ${mib(i.redisRssKiB)} MiB, ours ${mib(i.oursRssKiB)} MiB; ` +
+      `CPU redis ${i.redisCpuPercent.toFixed(1)}%, ours ${i.oursCpuPercent.toFixed(1)}%`,
+    `idle cluster node (10 s): RSS redis ${mib(i.redisClusterRssKiB)} MiB, ours ` +
+      `${mib(i.oursClusterRssKiB)} MiB; CPU redis ${i.redisClusterCpuPercent.toFixed(1)}%, ours ` +
+      `${i.oursClusterCpuPercent.toFixed(1)}%`,
   );
   return lines.join("\n");
 }
