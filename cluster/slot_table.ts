@@ -23,9 +23,9 @@ export class SlotTable {
   /**
    * The table's runs of one owner, found by the first `forEachRun` (the table never changes):
    * run k covers `runStarts[k]` up to the next start (or the last slot), owned by `runOwners[k]`.
-   * CLUSTER INFO, CLUSTER SLOTS and CLUSTER SHARDS each walked all 16384 slots (~150 us a call,
-   * three times a PING's round trip); they now walk the runs. Private fields: a cache, not part
-   * of the value (assert.deepEqual of two tables ignores them).
+   * CLUSTER INFO and CLUSTER SLOTS each walked all 16384 slots (~150 us a call, three times a
+   * PING's round trip); they now walk the runs. Private fields: a cache, not part of the value
+   * (assert.deepEqual of two tables ignores them).
    */
   #runStarts: number[] | null = null;
   #runOwners: (string | null)[] = [];
