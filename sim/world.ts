@@ -521,15 +521,15 @@ export class SimWorld {
   }
 
   /**
-   * Run `ms` of simulated time in 2 ms steps; every 50 ms the replication model steps and the
-   * safety monitor checks.
-   */
-  /**
    * Called after every 2 ms step of `run`, for progress lines only (it must change nothing): at
    * thousands of nodes 50 simulated ms can take many wall minutes.
    */
   afterStep: (() => void) | undefined = undefined;
 
+  /**
+   * Run `ms` of simulated time in 2 ms steps; every 50 ms the replication model steps and the
+   * safety monitor checks.
+   */
   async run(ms: number): Promise<void> {
     for (let left = ms; left > 0; left -= 50) {
       const step = Math.min(50, left);
