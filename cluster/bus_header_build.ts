@@ -182,30 +182,25 @@ export function selectGossip(s: ClusterState, rng: Prng): GossipEntry[] {
   let maxIterations = wanted * 3;
   while (freshnodes > 0 && out.length < wanted && maxIterations-- > 0) {
     const i = rng.int(n);
-    let node: ClusterNode;
+    // A base place the delta left: its status byte, not its record (read only if it is sent).
+    let node: ClusterNode | null = null;
+    let st: number;
     if (i < base.length && !places.replaced(i)) {
       if (i === myBasePlace) continue;
-      let st = status[i];
+      st = status[i];
       if (st === PICK_UNKNOWN) st = status[i] = gossipStatus(base[i]);
-      if (st === PICK_SKIP) continue;
-      if (st === PICK_STALE) {
-        freshnodes--;
-        continue;
-      }
-      if (pickedIn[i] === round) continue;
-      node = base[i];
     } else {
       node = places.at(i)!;
       if (node.id === s.myselfId) continue;
-      const st = gossipStatus(node);
-      if (st === PICK_SKIP) continue;
-      if (st === PICK_STALE) {
-        freshnodes--;
-        continue;
-      }
-      if (pickedIn[i] === round) continue;
+      st = gossipStatus(node);
     }
-    out.push(gossipEntryOf(node));
+    if (st === PICK_SKIP) continue;
+    if (st === PICK_STALE) {
+      freshnodes--;
+      continue;
+    }
+    if (pickedIn[i] === round) continue;
+    out.push(gossipEntryOf(node ?? base[i]));
     pickedIn[i] = round;
     freshnodes--;
   }
