@@ -7,9 +7,8 @@
  * miss is Deno's.
  */
 
-import { freePort, type Proc, start, stop } from "./procs.ts";
+import { freePort, type Proc, start, stop, waitPing } from "./procs.ts";
 import { benchmarkWithCpu } from "./redis_benchmark.ts";
-import { setTimeout as sleep } from "node:timers/promises";
 
 const FLOOR_SERVER = new URL("./floor_server.ts", import.meta.url).pathname;
 
@@ -37,17 +36,14 @@ async function startFloor(): Promise<{ port: number; pid: number; child: Deno.Ch
     stdout: "null",
     stderr: "inherit",
   }).spawn();
-  for (let i = 0; i < 200; i++) {
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      return { port, pid: child.pid, child };
-    } catch {
-      await sleep(50);
-    }
+  try {
+    await waitPing(port); // it answers PING as the others do
+  } catch (e) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw e;
   }
-  child.kill("SIGKILL");
-  throw new Error(`floor server on ${port} did not start`);
+  return { port, pid: child.pid, child };
 }
 
 /** One PING_MBULK run against `port`: requests/s and the server's CPU us a request. */

@@ -17,7 +17,8 @@ export interface Proc {
 
 export { freePort };
 
-async function waitPing(port: number): Promise<void> {
+/** Until `redis-cli -p port ping` says PONG (200 tries, 50 ms apart). */
+export async function waitPing(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const r = await new Deno.Command("redis-cli", {
       args: ["-p", String(port), "ping"],
