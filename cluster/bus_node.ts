@@ -47,6 +47,11 @@ export interface BusNodeOptions {
   /** True: give the actors real timers (no `clock` option) and use `clock.now` only for time. */
   realTimers?: boolean;
   /**
+   * The actors' timers with `realTimers` (XState's `clock` option): the server's cron clock
+   * (server/cron_clock.ts) in production. Default: XState's own (`setTimeout`).
+   */
+  actorClock?: Clock;
+  /**
    * The clock of the link timers (actors/link_state.ts): monotonic, not stepped with the wall
    * clock. Default: `performance.now` with real timers, else `clock.now`.
    */
@@ -123,7 +128,7 @@ export class BusNode {
         fatal: this.opts.fatal,
         cronIntervalMs: this.opts.cronIntervalMs,
       },
-      this.opts.realTimers ? undefined : this.opts.clock,
+      this.opts.realTimers ? this.opts.actorClock : this.opts.clock,
       this.opts.inspect,
     );
     this.supervisor = supervisorOf(this.actor);

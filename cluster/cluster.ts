@@ -152,6 +152,8 @@ export class Cluster {
           clock ? clock.clearTimeout(id) : clearTimeout(id as ReturnType<typeof setTimeout>),
       },
       realTimers: clock === undefined,
+      // The supervisor's cron ticks in the server's 100 ms cron (one wakeup for both).
+      actorClock: server.cronClock,
       rng: new Prng(seed),
       inspect: opts.inspect,
       config: () => this.busConfig(),

@@ -10,6 +10,7 @@ import type { Db } from "../keyspace/db.ts";
 import type { PubSub } from "../pubsub/pubsub.ts";
 import type { ServerTls } from "../server/tls.ts";
 import type { WritePause } from "./write_pause.ts";
+import type { CronClock } from "../server/cron_clock.ts";
 
 export interface ClusterHost extends ClockPort, ConfigPort, LogPort, ReplicationHost {
   /** Database 0, the only one in cluster mode: slot deletion, clients blocked on its keys. */
@@ -22,6 +23,11 @@ export interface ClusterHost extends ClockPort, ConfigPort, LogPort, Replication
   readonly port: number;
   /** The pause a manual failover holds client writes with. */
   readonly clientPause: WritePause;
+  /**
+   * The timers of the server's 100 ms cron (server/cron_clock.ts): the actors' clock, so that
+   * the cluster cron runs in the server's tick, as Redis's clusterCron runs in serverCron.
+   */
+  readonly cronClock: CronClock;
   /** The `bind` addresses (the bus listens where clients do). */
   bindAddresses(): string[];
 }

@@ -64,6 +64,10 @@ import type { CommandHost, ScriptsHost } from "../commands/command_host.ts";
 import type { ReplicationServerHost } from "../replication/replication_host.ts";
 import { importOnFirstUse } from "./lazy_import.ts";
 import { every, type Ticker } from "./ticker.ts";
+import { CronClock } from "./cron_clock.ts";
+
+/** serverCron's `run_with_period(100)` (clusterCron's among it): every 100 ms. */
+const SERVER_CRON_PERIOD_MS = 100;
 
 export type { CommandStat, ServerStats, SlowlogEntry } from "./server_ports.ts";
 
@@ -188,6 +192,15 @@ export class Server
   private nextClientId = 1;
   /** The crons (server/ticker.ts: not Deno's timers, which cost an idle node ~3 MiB). */
   private timers: Ticker[] = [];
+  /** serverCron's ticker, once started (`startCronTicker`). */
+  private cronTicker: Ticker | null = null;
+  /** serverCron's own work runs (set once the dataset is loaded: `startTimers`). */
+  private serverCronRunning = false;
+  /**
+   * Timers run by the 100 ms cron: the cluster actors' clock (cluster/cluster.ts), so that the
+   * cluster cron shares the server's wakeup, as Redis runs clusterCron from serverCron.
+   */
+  readonly cronClock = new CronClock(() => performance.now(), SERVER_CRON_PERIOD_MS);
   private stopped = false;
   readonly now: () => number;
   /** XState inspection callback for the cluster actors (visualizer), if any. */
@@ -504,6 +517,9 @@ export class Server
         new URL("../cluster/cluster.ts", import.meta.url),
       );
       this.cluster = await Cluster.open(this, { inspect: this.inspect });
+      // The cluster's cron ticks from here on, also while the dataset loads (as it did on
+      // timers of its own); serverCron's own work starts after the load (`startTimers`).
+      this.startCronTicker();
     }
     const pidfile = this.config.getString("pidfile");
     if (pidfile) Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
@@ -730,25 +746,41 @@ export class Server
   }
 
   private startTimers(): void {
-    // serverCron's active expiry: hz times per second, 25% of a tick's time at most.
+    this.updateLruClock();
+    this.serverCronRunning = true;
+    this.startCronTicker();
+  }
+
+  /**
+   * serverCron, one ticker `hz` times a second (one wakeup for all the node's crons): the active
+   * expiry every tick (25% of a tick's time at most), and with Redis's `run_with_period(100)`
+   * (every tick at hz <= 10, every (100 / tick)th above) the timers of `cronClock` (the
+   * cluster's: clusterCron) and the save-point check, the AOF's writes, fsyncs and rewrites and
+   * the tracking table's upkeep. Started when the cluster opens (its cron ticks while the
+   * dataset loads, as it did on timers of its own); the rest runs once `startTimers` ran. DEBUG
+   * PAUSE-CRON pauses the rest, not the cluster's timers.
+   */
+  private startCronTicker(): void {
+    if (this.cronTicker !== null) return;
     const hz = Math.max(1, Math.min(500, this.config.getNumber("hz")));
     const tickMs = 1000 / hz;
-    this.timers.push(every(tickMs, () => {
+    const ticksPer100Ms = Math.max(1, Math.round(SERVER_CRON_PERIOD_MS / tickMs));
+    let cronLoops = 0;
+    this.cronTicker = every(tickMs, () => {
+      const every100Ms = cronLoops++ % ticksPer100Ms === 0;
+      if (every100Ms) this.cronClock.run();
+      if (!this.serverCronRunning || this.debugKnobs.pauseCron) return;
       // Not while clients are paused: the dataset must stay still (Redis 7.0).
       if (
-        this.activeExpireEnabled && this.scripts.running === null &&
-        this.clientPause.untilMs === 0 && !this.debugKnobs.pauseCron
+        this.activeExpireEnabled && this.scripts.running === null && this.clientPause.untilMs === 0
       ) this.activeExpireCycle(tickMs / 4);
-    }));
-    // serverCron's save-point check and the AOF's writes, fsyncs and rewrites (every 100 ms).
-    this.updateLruClock();
-    this.timers.push(every(100, () => {
-      if (this.debugKnobs.pauseCron) return; // DEBUG PAUSE-CRON
+      if (!every100Ms) return;
       this.updateLruClock();
       this.persistence.cron();
       this.aof.cron();
       this.tracking.cron();
-    }));
+    });
+    this.timers.push(this.cronTicker);
   }
 
   /**
