@@ -16,6 +16,36 @@
  * next tick.
  */
 
+/** serverCron's `run_with_period(100)` (clusterCron's among it). */
+export const SERVER_CRON_PERIOD_MS = 100;
+
+/** How serverCron's one ticker serves both of its periods (`serverCronSchedule`). */
+export interface ServerCronSchedule {
+  /** The ticker's period: the shorter of 1000 / hz and 100 ms. */
+  tickMs: number;
+  /** The active expiry runs every this many ticks (1000 / hz apart). */
+  ticksPerExpiry: number;
+  /** The 100 ms work (the cron clock's timers among it) runs every this many ticks. */
+  ticksPer100Ms: number;
+}
+
+/**
+ * One ticker for serverCron at `hz` (clamped to 1..500, as the server reads it): at hz 10 both
+ * periods are every tick; above, the 100 ms work every (100 / tick)th tick, as Redis's
+ * `run_with_period(100)`; below, the active expiry every (1000 / hz / 100)th tick while the 100 ms
+ * work keeps its 100 ms (Redis would run it only hz times a second; the AOF's writes and fsyncs
+ * and the cluster cron here do not slow down with hz).
+ */
+export function serverCronSchedule(hz: number): ServerCronSchedule {
+  const expireEveryMs = 1000 / Math.max(1, Math.min(500, hz));
+  const tickMs = Math.min(expireEveryMs, SERVER_CRON_PERIOD_MS);
+  return {
+    tickMs,
+    ticksPerExpiry: Math.max(1, Math.round(expireEveryMs / tickMs)),
+    ticksPer100Ms: Math.max(1, Math.round(SERVER_CRON_PERIOD_MS / tickMs)),
+  };
+}
+
 /** At most this many timers pending: the cluster's actors keep one (the supervisor's cron). */
 export const CRON_CLOCK_MAX_TIMERS = 64;
 

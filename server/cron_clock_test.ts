@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CRON_CLOCK_MAX_TIMERS, CronClock } from "./cron_clock.ts";
+import { CRON_CLOCK_MAX_TIMERS, CronClock, serverCronSchedule } from "./cron_clock.ts";
 
 function clockAt(): { clock: CronClock; set(ms: number): void } {
   let now = 1000;
@@ -83,4 +83,18 @@ Deno.test("cron clock: pending timers are bounded", () => {
   const { clock } = clockAt();
   for (let i = 0; i < CRON_CLOCK_MAX_TIMERS; i++) clock.setTimeout(() => {}, 100);
   assert.throws(() => clock.setTimeout(() => {}, 100), /more than 64 timers/);
+});
+
+Deno.test("serverCron schedule: one ticker; active expiry hz times a second, the 100 ms work every 100 ms", () => {
+  // hz 10 (the default): both every tick.
+  assert.deepEqual(serverCronSchedule(10), { tickMs: 100, ticksPerExpiry: 1, ticksPer100Ms: 1 });
+  // Above: ticks of 1000 / hz, the 100 ms work every (100 / tick)th (run_with_period(100)).
+  assert.deepEqual(serverCronSchedule(100), { tickMs: 10, ticksPerExpiry: 1, ticksPer100Ms: 10 });
+  assert.deepEqual(serverCronSchedule(500), { tickMs: 2, ticksPerExpiry: 1, ticksPer100Ms: 50 });
+  assert.deepEqual(serverCronSchedule(9999), serverCronSchedule(500), "clamped to 500");
+  // Below: the ticker keeps 100 ms (the AOF's writes and the cluster cron do not slow down), the
+  // active expiry every (1000 / hz / 100)th tick.
+  assert.deepEqual(serverCronSchedule(1), { tickMs: 100, ticksPerExpiry: 10, ticksPer100Ms: 1 });
+  assert.deepEqual(serverCronSchedule(5), { tickMs: 100, ticksPerExpiry: 2, ticksPer100Ms: 1 });
+  assert.deepEqual(serverCronSchedule(0), serverCronSchedule(1), "clamped to 1");
 });

@@ -64,10 +64,7 @@ import type { CommandHost, ScriptsHost } from "../commands/command_host.ts";
 import type { ReplicationServerHost } from "../replication/replication_host.ts";
 import { importOnFirstUse } from "./lazy_import.ts";
 import { every, type Ticker } from "./ticker.ts";
-import { CronClock } from "./cron_clock.ts";
-
-/** serverCron's `run_with_period(100)` (clusterCron's among it): every 100 ms. */
-const SERVER_CRON_PERIOD_MS = 100;
+import { CronClock, SERVER_CRON_PERIOD_MS, serverCronSchedule } from "./cron_clock.ts";
 
 export type { CommandStat, ServerStats, SlowlogEntry } from "./server_ports.ts";
 
@@ -752,28 +749,31 @@ export class Server
   }
 
   /**
-   * serverCron, one ticker `hz` times a second (one wakeup for all the node's crons): the active
-   * expiry every tick (25% of a tick's time at most), and with Redis's `run_with_period(100)`
-   * (every tick at hz <= 10, every (100 / tick)th above) the timers of `cronClock` (the
-   * cluster's: clusterCron) and the save-point check, the AOF's writes, fsyncs and rewrites and
-   * the tracking table's upkeep. Started when the cluster opens (its cron ticks while the
-   * dataset loads, as it did on timers of its own); the rest runs once `startTimers` ran. DEBUG
-   * PAUSE-CRON pauses the rest, not the cluster's timers.
+   * serverCron as one ticker (one wakeup for all the node's crons), like Redis's
+   * `run_with_period`: the active expiry `hz` times a second (25% of its period's time at most),
+   * and every 100 ms the timers of `cronClock` (the cluster's: clusterCron), the save-point check,
+   * the AOF's writes, fsyncs and rewrites and the tracking table's upkeep (`serverCronSchedule`:
+   * at hz 10, both every tick). Started when the cluster opens (its
+   * cron ticks while the dataset loads, as it did on timers of its own); the rest runs once
+   * `startTimers` ran. DEBUG PAUSE-CRON pauses the rest, not the cluster's timers.
    */
   private startCronTicker(): void {
     if (this.cronTicker !== null) return;
-    const hz = Math.max(1, Math.min(500, this.config.getNumber("hz")));
-    const tickMs = 1000 / hz;
-    const ticksPer100Ms = Math.max(1, Math.round(SERVER_CRON_PERIOD_MS / tickMs));
+    const { tickMs, ticksPerExpiry, ticksPer100Ms } = serverCronSchedule(
+      this.config.getNumber("hz"),
+    );
+    const expiryBudgetMs = (tickMs * ticksPerExpiry) / 4;
     let cronLoops = 0;
     this.cronTicker = every(tickMs, () => {
-      const every100Ms = cronLoops++ % ticksPer100Ms === 0;
+      const loop = cronLoops++;
+      const every100Ms = loop % ticksPer100Ms === 0;
       if (every100Ms) this.cronClock.run();
       if (!this.serverCronRunning || this.debugKnobs.pauseCron) return;
       // Not while clients are paused: the dataset must stay still (Redis 7.0).
       if (
-        this.activeExpireEnabled && this.scripts.running === null && this.clientPause.untilMs === 0
-      ) this.activeExpireCycle(tickMs / 4);
+        loop % ticksPerExpiry === 0 && this.activeExpireEnabled && this.scripts.running === null &&
+        this.clientPause.untilMs === 0
+      ) this.activeExpireCycle(expiryBudgetMs);
       if (!every100Ms) return;
       this.updateLruClock();
       this.persistence.cron();
