@@ -1,5 +1,6 @@
 /**
- * Timers that run on the node's 100 ms cron tick instead of waking the process themselves. Redis
+ * The server's cron tick: how one ticker serves serverCron's periods (`serverCronSchedule`), and
+ * timers that run on its 100 ms tick instead of waking the process themselves (`CronClock`). Redis
  * runs clusterCron from serverCron (server.c `run_with_period(100) { if (server.cluster_enabled)
  * clusterCron(); }`): one timer event serves both. Here the cluster actors' clock (XState's
  * `clock` option; the supervisor's `after` delay is its cron) is a `CronClock` that the server's
