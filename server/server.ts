@@ -187,9 +187,10 @@ export class Server
   /** TLS clients accepted before the node serves (start() releases them; see there). */
   private heldTlsConns: Deno.Conn[] | null = [];
   private nextClientId = 1;
-  /** The crons (server/ticker.ts: not Deno's timers, which cost an idle node ~3 MiB). */
-  private timers: Ticker[] = [];
-  /** serverCron's ticker, once started (`startCronTicker`). */
+  /**
+   * serverCron's ticker, once started (`startCronTicker`): the node's one cron (server/ticker.ts:
+   * not Deno's timers, which cost an idle node ~3 MiB).
+   */
   private cronTicker: Ticker | null = null;
   /** serverCron's own work runs (set once the dataset is loaded: `startTimers`). */
   private serverCronRunning = false;
@@ -780,7 +781,6 @@ export class Server
       this.aof.cron();
       this.tracking.cron();
     });
-    this.timers.push(this.cronTicker);
   }
 
   /**
@@ -845,7 +845,7 @@ export class Server
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) t.stop();
+    this.cronTicker?.stop();
     this.replication.stop();
     for (const l of this.listeners) {
       try {

@@ -73,7 +73,7 @@ if (values.scale !== undefined) {
       Deno.exit(2);
     }
   }
-  const r = await runScale({
+  const scaleOpts = {
     ...DEFAULT_SCALE,
     nodes,
     masters,
@@ -85,20 +85,22 @@ if (values.scale !== undefined) {
     phaseLimitMs: Number(values["phase-limit-ms"]),
     joinOnly: values["join-only"],
     bootSpreadMs: Number(values["boot-spread-ms"]),
-    progress: values.json ? undefined : (line) => console.error(line),
-  });
+    progress: values.json ? undefined : (line: string) => console.error(line),
+  };
+  const r = await runScale(scaleOpts);
   console.log(values.json ? JSON.stringify(r, null, 2) : formatScale(r).join("\n"));
   for (const v of r.violations) console.log(`  violation at ${v.atMs}: ${v.what}`);
   // A phase given a shorter limit than the default (--replicas-limit-ms, --failover-limit-ms,
   // --phase-limit-ms) is reported, not required; the join always is.
-  const phasesCut = Number(values["phase-limit-ms"]) < DEFAULT_SCALE.phaseLimitMs;
+  const shortened = (k: "phaseLimitMs" | "replicasLimitMs" | "failoverLimitMs") =>
+    scaleOpts[k] < DEFAULT_SCALE[k];
   const ok = values["join-only"]
     ? r.violations.length === 0 && r.knowAllMs >= 0
     : r.violations.length === 0 && r.knowAllMs >= 0 &&
-      ((r.slotsAgreeMs >= 0 && r.healthOkMs >= 0 && r.failure.failAllMs >= 0) || phasesCut) &&
-      (r.okMs >= 0 || Number(values["replicas-limit-ms"]) < DEFAULT_SCALE.replicasLimitMs) &&
-      (r.failure.agreedMs >= 0 ||
-        Number(values["failover-limit-ms"]) < DEFAULT_SCALE.failoverLimitMs);
+      ((r.slotsAgreeMs >= 0 && r.healthOkMs >= 0 && r.failure.failAllMs >= 0) ||
+        shortened("phaseLimitMs")) &&
+      (r.okMs >= 0 || shortened("replicasLimitMs")) &&
+      (r.failure.agreedMs >= 0 || shortened("failoverLimitMs"));
   Deno.exit(ok ? 0 : 1);
 }
 
