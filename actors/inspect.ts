@@ -5,8 +5,8 @@
  * (inspect_relay.ts: a page at http://127.0.0.1:<port> that embeds the Stately inspector UI and
  * forwards the events to it) or to one given by URL.
  *
- * The supervisor's 100 ms cron tick is a delayed self-transition: its events, and its snapshots
- * when the state did not change, are not sent (ten a second would bury everything else).
+ * The supervisor's 100 ms cron ticks send nothing while they change nothing (an idle tick runs
+ * no macrostep: actors/supervisor.ts `cronTicker`), so every event shown is one that mattered.
  *
  * The per-peer links are data in the node records of the view that clusterNode's context holds
  * (actors/link_state.ts, cluster/peer_link.ts): its snapshots show them as `links`, an object by
@@ -30,31 +30,6 @@ export interface NodeInspector {
   stop(): void;
 }
 
-interface Sent {
-  type: string;
-  sessionId?: string;
-  event?: { type?: string };
-  snapshot?: { value?: unknown };
-}
-
-/** xstate names a delayed transition's event `xstate.after.<delay>.<state node id>`. */
-const CRON_TICK_EVENT = "xstate.after.cronInterval.";
-
-/** Drops cron-tick noise: the cron's timer events, and their snapshots that changed nothing. */
-export function tickFilter(): (e: Sent) => boolean {
-  const lastValue = new Map<string, string>();
-  return (e) => {
-    const isTick = typeof e.event?.type === "string" && e.event.type.startsWith(CRON_TICK_EVENT);
-    if (e.type === "@xstate.event") return !isTick;
-    if (e.type !== "@xstate.snapshot" || e.sessionId === undefined) return true;
-    const v = JSON.stringify(e.snapshot?.value ?? null);
-    const same = lastValue.get(e.sessionId) === v;
-    lastValue.set(e.sessionId, v);
-    if (lastValue.size > 10_000) lastValue.delete(lastValue.keys().next().value as string);
-    return !(isTick && same);
-  };
-}
-
 /** Start the relay (for kind "relay") and the WebSocket inspector. */
 export function startInspector(target: InspectTarget): NodeInspector {
   let relay: Relay | null = null;
@@ -71,9 +46,7 @@ export function startInspector(target: InspectTarget): NodeInspector {
     url = target.url;
     notes.push(`XState inspector: streaming this node's actors to ${url}`);
   }
-  const filter = tickFilter();
-  // deno-lint-ignore no-explicit-any
-  const inspector = createWebSocketInspector({ url, filter: (e: any) => filter(e) });
+  const inspector = createWebSocketInspector({ url });
   return {
     inspect: (e) => inspector.inspect.next?.(withPlainLinks(e)),
     notes,

@@ -44,9 +44,39 @@ Deno.test("supervisor: cron runs every 100 ms of (simulated) time, each tick end
     advance(clock, CLUSTER_CRON_INTERVAL_MS * 3);
     assert.equal(log.filter((l) => l === "cron").length, 4);
     assert.equal(log.filter((l) => l === "save").length, 0, "nothing saved while clean");
-    assert.deepEqual(actor.getSnapshot().value, { running: { cron: "waiting", config: "clean" } });
+    assert.deepEqual(actor.getSnapshot().value, { running: { cron: "ticking", config: "clean" } });
   } finally {
     actor.stop();
+  }
+});
+
+Deno.test("supervisor: a tick that changes nothing runs no macrostep; one that does ends with END_OF_TURN", () => {
+  let change = false;
+  let actorRef: ReturnType<typeof startSupervisor> | null = null;
+  const h = harness(() => true, () => {
+    if (change) actorRef!.send({ type: "CONFIG_CHANGED" });
+  });
+  actorRef = h.actor;
+  const events: string[] = [];
+  const sub = h.actor.system.inspect((e) => {
+    if (e.type === "@xstate.event" && e.actorRef === h.actor) events.push(e.event.type);
+  });
+  try {
+    const before = h.actor.getSnapshot();
+    advance(h.clock, CLUSTER_CRON_INTERVAL_MS * 10);
+    assert.equal(h.log.filter((l) => l === "cron").length, 10);
+    assert.equal(h.log.filter((l) => l === "release").length, 10, "each tick ended its turn");
+    assert.equal(h.actor.getSnapshot(), before, "no macrostep: the same snapshot");
+    assert.deepEqual(events, []);
+    assert.equal(h.actor.getSnapshot().context.stats.turns, 10);
+    change = true;
+    h.clock.increment(CLUSTER_CRON_INTERVAL_MS);
+    assert.deepEqual(events, ["CONFIG_CHANGED", "END_OF_TURN"]);
+    assert.deepEqual(h.log.slice(-3), ["cron", "save", "release"]);
+    assert.ok(!supervisorConfigDirty(h.actor.getSnapshot()));
+  } finally {
+    sub.unsubscribe();
+    h.actor.stop();
   }
 });
 
@@ -151,7 +181,7 @@ Deno.test("supervisor: a turn is fsynced when one of its changes asks for it (CL
     actor.send({ type: "CONFIG_CHANGED", fsync: true });
     actor.send({ type: "CONFIG_CHANGED" });
     assert.deepEqual(actor.getSnapshot().value, {
-      running: { cron: "waiting", config: "dirtyFsync" },
+      running: { cron: "ticking", config: "dirtyFsync" },
     });
     actor.send({ type: "END_OF_TURN" });
     assert.deepEqual(log, ["save", "release", "save+fsync", "release", "save+fsync", "release"]);
@@ -184,7 +214,7 @@ Deno.test("supervisor: a turn's END_OF_TURN can carry its change (one event per 
       "save",
       "release",
     ]);
-    assert.deepEqual(actor.getSnapshot().value, { running: { cron: "waiting", config: "clean" } });
+    assert.deepEqual(actor.getSnapshot().value, { running: { cron: "ticking", config: "clean" } });
     assert.equal(actor.getSnapshot().context.stats.saves, 5);
   } finally {
     actor.stop();
@@ -208,7 +238,7 @@ Deno.test("supervisor: endCleanTurn does what END_OF_TURN does on a clean config
       viaEvent.actor.getSnapshot().context.stats,
     );
     assert.deepEqual(ok.actor.getSnapshot().value, {
-      running: { cron: "waiting", config: "clean" },
+      running: { cron: "ticking", config: "clean" },
     });
     // A failed save is fatal and releases nothing, as in the event path.
     assert.ok(endCleanTurn(direct.actor, "save"));
