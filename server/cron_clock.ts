@@ -3,8 +3,9 @@
  * timers that run on its 100 ms tick instead of waking the process themselves (`CronClock`). Redis
  * runs clusterCron from serverCron (server.c `run_with_period(100) { if (server.cluster_enabled)
  * clusterCron(); }`): one timer event serves both. Here the cluster actors' clock (XState's
- * `clock` option; the supervisor's `after` delay is its cron) is a `CronClock` that the server's
- * 100 ms ticker runs, so an idle cluster node wakes up once a tick, not twice.
+ * `clock` option; the supervisor's cron ticker, actors/supervisor.ts `cronTicker`, sets its timer
+ * there) is a `CronClock` that the server's 100 ms ticker runs, so an idle cluster node wakes up
+ * once a tick, not twice.
  *
  * An idle process pays for every wakeup: a Deno process whose only work is a 10 Hz ticker with an
  * empty callback uses ~0.23% of a core here, one with no timer ~0.03% (measured, issue 18).

@@ -13,7 +13,7 @@ Deno.test("cluster cron: the supervisor ticks on the server's cron clock, also u
     const { server } = node;
     const bus = server.cluster!.bus;
     const ticks = () => bus.supervisorStats()!.ticks;
-    // The supervisor's `after` delay is the one timer pending on the server's cron clock.
+    // The supervisor's cron ticker's timer is the one pending on the server's cron clock.
     assert.equal(server.cronClock.size, 1);
     const t0 = ticks();
     await waitFor("three cluster cron ticks", () => ticks() >= t0 + 3, 10_000, 20);
