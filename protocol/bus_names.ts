@@ -9,28 +9,26 @@
  *   internedBytes(bytes, off, len) -> the string of those bytes (one char per byte)
  *
  * The table is keyed by an FNV-1a hash of the bytes and compares them bytewise, so a hit creates
- * nothing. It is a cache and bounded: open addressing over `SLOTS` slots, emptied when half full
- * (a flood of made-up names costs a refill, never memory). A returned string is equal in content
- * to `readBinary(bytes, off, len)`; which copy of equal strings comes back is unobservable.
+ * nothing. It is a cache and bounded: open addressing, from INTERN_MIN_SLOTS slots, doubling when
+ * half full up to INTERN_MAX_SLOTS, where it is emptied instead (a flood of made-up names costs a
+ * refill, never memory). It starts small because most processes are one node of a small cluster:
+ * made at its full size, it was ~1.8 MB of typed arrays and a 32,768-entry array in every node
+ * (an idle one-node cluster's RSS ~0.6 MiB higher). A returned string is equal in content to
+ * `readBinary(bytes, off, len)`; which copy of equal strings comes back is unobservable.
  */
 
 import { NET_IP_STR_BYTES } from "./bus_constants.ts";
 
-/** Slots of the table (a power of two). */
-const SLOTS = 1 << 15;
-/** Values kept before the table is emptied (half the slots: probes stay short). */
-const MAX_VALUES = SLOTS >> 1;
+/** Slots the table starts with (a power of two): a small cluster never needs more. */
+export const INTERN_MIN_SLOTS = 1 << 8;
+/** Slots the table grows to at most (a power of two). */
+export const INTERN_MAX_SLOTS = 1 << 15;
 /** Longest field interned: an IP (NET_IP_STR_LEN - 1 = 45 bytes); a node name is 40. */
 export const INTERN_MAX_BYTES = NET_IP_STR_BYTES - 1;
 
 /** 32-bit words per stored value. */
 const WORDS = (INTERN_MAX_BYTES + 3) >> 2;
 
-const hashes = new Int32Array(SLOTS);
-/** The bytes of each value as little-endian words, zero past its length. */
-const stored = new Int32Array(SLOTS * WORDS);
-let values: (string | undefined)[] = new Array(SLOTS).fill(undefined);
-let count = 0;
 /** The words of the bytes being looked up. */
 const scratch = new Int32Array(WORDS);
 
@@ -61,38 +59,115 @@ function loadAndHash(bytes: Uint8Array, off: number, len: number): number {
   return h;
 }
 
-function sameWords(slot: number, words: number): boolean {
-  const at = slot * WORDS;
-  for (let w = 0; w < words; w++) if (stored[at + w] !== scratch[w]) return false;
-  return true;
-}
-
 /** One char per byte, as protocol/bus_header.ts readBinary. */
 function toBinaryString(bytes: Uint8Array, off: number, len: number): string {
   return String.fromCharCode.apply(null, bytes.subarray(off, off + len) as unknown as number[]);
 }
 
+/**
+ * The table: open addressing, `hashes[slot]` and the value's bytes as words in `stored` beside
+ * each value. It doubles when half full, up to `maxSlots`; there it is emptied instead.
+ */
+export class InternTable {
+  #hashes: Int32Array;
+  /** The bytes of each value as little-endian words, zero past its length. */
+  #stored: Int32Array;
+  #values: (string | undefined)[];
+  #count = 0;
+
+  constructor(minSlots = INTERN_MIN_SLOTS, readonly maxSlots = INTERN_MAX_SLOTS) {
+    if (minSlots & (minSlots - 1) || maxSlots & (maxSlots - 1) || minSlots > maxSlots) {
+      throw new RangeError("intern table sizes must be powers of two, min <= max");
+    }
+    this.#hashes = new Int32Array(minSlots);
+    this.#stored = new Int32Array(minSlots * WORDS);
+    this.#values = new Array(minSlots).fill(undefined);
+  }
+
+  /** Slots the table has now. */
+  get slots(): number {
+    return this.#values.length;
+  }
+
+  /** Values the table holds now. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** The string of bytes[off, off + len) (one char per byte); see the module comment. */
+  get(bytes: Uint8Array, off: number, len: number): string {
+    if (len === 0) return "";
+    if (len > INTERN_MAX_BYTES) return toBinaryString(bytes, off, len);
+    const h = loadAndHash(bytes, off, len);
+    const words = (len + 3) >> 2;
+    const values = this.#values, hashes = this.#hashes, stored = this.#stored;
+    const mask = values.length - 1;
+    let slot = h & mask;
+    for (let v = values[slot]; v !== undefined; v = values[slot]) {
+      if (hashes[slot] === h && sameWords(stored, slot, words)) return v;
+      slot = (slot + 1) & mask;
+    }
+    const s = toBinaryString(bytes, off, len);
+    if (2 * (this.#count + 1) > values.length) {
+      if (values.length < this.maxSlots) this.#grow();
+      else this.#empty();
+      this.#put(s, h);
+    } else {
+      values[slot] = s;
+      hashes[slot] = h;
+      stored.set(scratch, slot * WORDS);
+    }
+    this.#count++;
+    return s;
+  }
+
+  /** Insert a value known to be absent whose words are in `scratch`, with hash `h`. */
+  #put(s: string, h: number): void {
+    const values = this.#values;
+    const mask = values.length - 1;
+    let slot = h & mask;
+    while (values[slot] !== undefined) slot = (slot + 1) & mask;
+    values[slot] = s;
+    this.#hashes[slot] = h;
+    this.#stored.set(scratch, slot * WORDS);
+  }
+
+  /** Twice the slots, every value moved over with its hash and words. */
+  #grow(): void {
+    const oldValues = this.#values, oldHashes = this.#hashes, oldStored = this.#stored;
+    const n = 2 * oldValues.length;
+    this.#values = new Array(n).fill(undefined);
+    this.#hashes = new Int32Array(n);
+    this.#stored = new Int32Array(n * WORDS);
+    const mask = n - 1;
+    for (let i = 0; i < oldValues.length; i++) {
+      const v = oldValues[i];
+      if (v === undefined) continue;
+      let slot = oldHashes[i] & mask;
+      while (this.#values[slot] !== undefined) slot = (slot + 1) & mask;
+      this.#values[slot] = v;
+      this.#hashes[slot] = oldHashes[i];
+      this.#stored.set(oldStored.subarray(i * WORDS, (i + 1) * WORDS), slot * WORDS);
+    }
+  }
+
+  /** Drop every value (the words of a dropped slot are never compared: its value is gone). */
+  #empty(): void {
+    this.#values = new Array(this.#values.length).fill(undefined);
+    this.#count = 0;
+  }
+}
+
+function sameWords(stored: Int32Array, slot: number, words: number): boolean {
+  const at = slot * WORDS;
+  for (let w = 0; w < words; w++) if (stored[at + w] !== scratch[w]) return false;
+  return true;
+}
+
+/** The process's table, shared by every node of it (the simulator runs thousands). */
+const table = new InternTable();
+
 /** The string of bytes[off, off + len) (one char per byte); see the module comment. */
 export function internedBytes(bytes: Uint8Array, off: number, len: number): string {
-  if (len === 0) return "";
-  if (len > INTERN_MAX_BYTES) return toBinaryString(bytes, off, len);
-  const h = loadAndHash(bytes, off, len);
-  const words = (len + 3) >> 2;
-  const mask = SLOTS - 1;
-  let slot = h & mask;
-  for (let v = values[slot]; v !== undefined; v = values[slot]) {
-    if (hashes[slot] === h && sameWords(slot, words)) return v;
-    slot = (slot + 1) & mask;
-  }
-  const s = toBinaryString(bytes, off, len);
-  if (count >= MAX_VALUES) {
-    values = new Array(SLOTS).fill(undefined);
-    count = 0;
-    slot = h & mask;
-  }
-  values[slot] = s;
-  hashes[slot] = h;
-  stored.set(scratch, slot * WORDS);
-  count++;
-  return s;
+  return table.get(bytes, off, len);
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { INTERN_MAX_BYTES, internedBytes } from "./bus_names.ts";
+import {
+  INTERN_MAX_BYTES,
+  INTERN_MAX_SLOTS,
+  INTERN_MIN_SLOTS,
+  internedBytes,
+  InternTable,
+} from "./bus_names.ts";
 import { readBinary } from "./bus_header.ts";
 import { Prng } from "../cluster/prng.ts";
 
@@ -69,4 +75,42 @@ Deno.test("internedBytes stays right after the table fills and is emptied", () =
   for (let k = 0; k < names.length; k += 97) {
     assert.equal(internedBytes(names[k], 0, 40), readBinary(names[k], 0, 40));
   }
+});
+
+Deno.test("InternTable starts small, doubles when half full, and is emptied at its largest", () => {
+  const rng = new Prng(7);
+  const names: Uint8Array[] = [];
+  for (let k = 0; k < 200; k++) {
+    const b = new Uint8Array(40);
+    for (let i = 0; i < 40; i++) b[i] = 0x61 + rng.int(26);
+    names.push(b);
+  }
+  const t = new InternTable(8, 64);
+  assert.equal(t.slots, 8);
+  const slotsAfter: number[] = [];
+  for (let k = 0; k < 32; k++) {
+    assert.equal(t.get(names[k], 0, 40), readBinary(names[k], 0, 40));
+    slotsAfter.push(t.slots);
+  }
+  // Half full: 4 values in 8 slots; the 5th doubles it, the 9th, the 17th (up to 64 slots).
+  assert.equal(slotsAfter[3], 8);
+  assert.equal(slotsAfter[4], 16);
+  assert.equal(slotsAfter[8], 32);
+  assert.equal(slotsAfter[16], 64);
+  // Every value moved over by a growth is found again (none is added a second time).
+  assert.equal(t.size, 32);
+  for (let k = 0; k < 32; k++) {
+    assert.equal(t.get(names[k], 0, 40), readBinary(names[k], 0, 40));
+    assert.equal(t.size, 32, `name ${k} was lost by a growth`);
+  }
+  // At 64 slots the 33rd value empties the table instead; it stays at 64 slots and right.
+  for (let k = 32; k < 200; k++) {
+    assert.equal(t.get(names[k], 0, 40), readBinary(names[k], 0, 40));
+    assert.equal(t.slots, 64);
+    assert.ok(t.size <= 32);
+  }
+  for (let k = 0; k < 200; k++) assert.equal(t.get(names[k], 0, 40), readBinary(names[k], 0, 40));
+  assert.throws(() => new InternTable(6, 64), RangeError);
+  assert.throws(() => new InternTable(128, 64), RangeError);
+  assert.ok(INTERN_MIN_SLOTS < INTERN_MAX_SLOTS);
 });
