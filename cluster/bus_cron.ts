@@ -33,7 +33,7 @@
 
 import { type BusConfig, type BusResult, EffectSink } from "./bus_effects.ts";
 import { sendPing, setLinkState } from "./bus_header_build.ts";
-import { putNode } from "./bus_node_ops.ts";
+import { extras, putNode } from "./bus_node_ops.ts";
 import { updateStateLogged } from "./bus_receive.ts";
 import { type LinkClock, stepPeerLink } from "./peer_link.ts";
 import { handshakeExpired, pingDue, pongLate, pongOverdue } from "../actors/link_state.ts";
@@ -85,7 +85,9 @@ export function cronTick(state: ClusterState, ctx: CronContext): BusResult<Clust
     }
     if (!linked) sink.push({ kind: "connect", nodeId: n.id });
   }
-  s = { ...s, statsPfailNodes: pfailCount } as ClusterState;
+  if (extras(s).statsPfailNodes !== pfailCount) {
+    s = { ...s, statsPfailNodes: pfailCount } as ClusterState;
+  }
   const hasLink = (id: string) => ctx.links.has(id) && s.nodes.has(id);
 
   // 2. Random ping every 10th tick.
