@@ -187,3 +187,18 @@ Deno.test("cron: cluster_state ok after the writable delay when covered; fail in
   );
   assert.equal(silent.state.health, "fail");
 });
+
+Deno.test("cron: a tick with nothing to do returns the state it was given", () => {
+  const s = makeState({ id: ID("a"), slotRange: [0, 8191] }, [{
+    id: ID("b"),
+    slotRange: [8192, 16383],
+  }]);
+  let r = cronTick(s, cctx(T0, [ID("b")]));
+  r = cronTick(r.state, cctx(T0 + 2001, [ID("b")]));
+  assert.equal(r.state.health, "ok");
+  // b answered recently, no PING due, the PFAIL count already counted: the same object back, so
+  // the node installs no new view (and diffs none for its log) on an idle tick.
+  const idle = cronTick(r.state, cctx(T0 + 2101, [ID("b")]));
+  assert.equal(idle.effects.length, 0);
+  assert.ok(idle.state === r.state);
+});
