@@ -14,18 +14,21 @@
  *   notused1[16..30) MAC under the previous secret (`cluster-bus-secret-previous`) during a
  *                    rotation, else 14 zero bytes
  *
- * Each MAC is HMAC-SHA256 (RFC 2104 over node:crypto's SHA-256, synchronous) under that secret, over the whole packet
- * except the 28 MAC bytes (so the format byte, every header field and the body are covered),
- * truncated to 14 bytes (112 bits; two fit in the reserved space). A receiver accepts a packet
- * when either MAC slot matches the MAC under any secret it holds (its signing one or its previous
- * one). Signing with both secrets during a rotation is what lets nodes change one at a time: a
- * node not yet rotated checks the old-secret MAC, a rotated one the new-secret MAC.
+ * Each MAC is HMAC-SHA256 (RFC 2104 over server/sha256.ts, synchronous) under that secret, over
+ * the whole packet except the 28 MAC bytes (so the format byte, every header field and the body
+ * are covered), truncated to 14 bytes (112 bits; two fit in the reserved space). A receiver
+ * accepts a packet when either MAC slot matches the MAC under any secret it holds (its signing one
+ * or its previous one). Signing with both secrets during a rotation is what lets nodes change one
+ * at a time: a node not yet rotated checks the old-secret MAC, a rotated one the new-secret MAC.
+ * A MAC costs ~19 us for a 2,256-byte packet and ~68 us for a 12,656-byte one (a 1,000-node
+ * cluster's); node:crypto's took 9 and 16, but loading node:crypto cost every cluster node ~3-4 MiB
+ * of RSS, secret or not.
  *
  * Not covered: replay (a captured packet verifies again; there is no nonce or clock), and
  * confidentiality (tls-cluster). See README "Threat model: the cluster bus secret".
  */
 
-import { createHash, type Hash } from "node:crypto";
+import { Sha256 } from "../server/sha256.ts";
 import { OFF_NOTUSED1 } from "../protocol/bus_constants.ts";
 
 /** notused1[0] of a signed packet. */
@@ -65,16 +68,16 @@ const SHA256_BLOCK_BYTES = 64;
  * costs less than half as much per packet (a node signs every packet to every peer).
  */
 class HmacSha256Key {
-  private readonly inner: Hash;
-  private readonly outer: Hash;
+  private readonly inner: Sha256;
+  private readonly outer: Sha256;
 
   constructor(secret: string) {
     let key: Uint8Array = new TextEncoder().encode(secret);
-    if (key.length > SHA256_BLOCK_BYTES) key = createHash("sha256").update(key).digest();
+    if (key.length > SHA256_BLOCK_BYTES) key = new Sha256().update(key).digest();
     const block = new Uint8Array(SHA256_BLOCK_BYTES);
     block.set(key);
-    this.inner = createHash("sha256").update(block.map((b) => b ^ 0x36));
-    this.outer = createHash("sha256").update(block.map((b) => b ^ 0x5c));
+    this.inner = new Sha256().update(block.map((b) => b ^ 0x36));
+    this.outer = new Sha256().update(block.map((b) => b ^ 0x5c));
   }
 
   /** The MAC of the concatenation of `parts`. */

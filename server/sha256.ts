@@ -1,10 +1,17 @@
 /**
- * SHA-256 (FIPS 180-4), as Redis's sha256.c computes ACL password hashes (acl.c ACLHashPassword).
- * In plain TypeScript so that a node does not load Deno's Node compatibility layer (node:crypto,
- * ~4 MiB of RSS) for it.
+ * SHA-256 (FIPS 180-4): ACL password hashes, as Redis's sha256.c computes them (acl.c
+ * ACLHashPassword), and the cluster bus MACs (cluster/bus_auth.ts, HMAC-SHA256 over each packet).
+ * In plain TypeScript so that a node does not load Deno's Node compatibility layer (node:crypto:
+ * ~3-4 MiB of RSS in every cluster node, which loaded it for the bus MACs even with no secret
+ * set).
+ *
+ *   sha256(data) -> 32 bytes
+ *   new Sha256().update(a).update(b).digest() -> the hash of a then b; `copy()` forks a state
+ *   (an HMAC keeps its two padded-key states and copies them per message)
  */
 
-const K = new Uint32Array([
+/** The round constants (FIPS 180-4 4.2.2), as int32 bits. */
+const K = new Int32Array([
   0x428a2f98,
   0x71374491,
   0xb5c0fbcf,
@@ -71,6 +78,7 @@ const K = new Uint32Array([
   0xc67178f2,
 ]);
 
+/** The initial hash value (FIPS 180-4 5.3.3). */
 const H0 = [
   0x6a09e667,
   0xbb67ae85,
@@ -82,57 +90,114 @@ const H0 = [
   0x5be0cd19,
 ];
 
+/** The message schedule, shared: `compress` runs to the end before anything else uses it. */
+const W = new Int32Array(64);
+
+/** One 64-byte block of `data` at `off` into the state `h` (FIPS 180-4 6.2.2). */
+function compress(h: Int32Array, data: Uint8Array, off: number): void {
+  const w = W;
+  for (let t = 0; t < 16; t++) {
+    const p = off + 4 * t;
+    w[t] = (data[p] << 24) | (data[p + 1] << 16) | (data[p + 2] << 8) | data[p + 3];
+  }
+  for (let t = 16; t < 64; t++) {
+    const a = w[t - 15], b = w[t - 2];
+    const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
+    const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+    w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+  }
+  let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+  for (let t = 0; t < 64; t++) {
+    const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const ch = (e & f) ^ (~e & g);
+    const t1 = (hh + S1 + ch + K[t] + w[t]) | 0;
+    const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const maj = (a & b) ^ (a & c) ^ (b & c);
+    const t2 = (S0 + maj) | 0;
+    hh = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  h[0] = (h[0] + a) | 0;
+  h[1] = (h[1] + b) | 0;
+  h[2] = (h[2] + c) | 0;
+  h[3] = (h[3] + d) | 0;
+  h[4] = (h[4] + e) | 0;
+  h[5] = (h[5] + f) | 0;
+  h[6] = (h[6] + g) | 0;
+  h[7] = (h[7] + hh) | 0;
+}
+
+/** A SHA-256 computation fed in pieces. `digest` ends it: update or digest it no more after. */
+export class Sha256 {
+  readonly #h = Int32Array.from(H0);
+  /** The bytes of a block not complete yet. */
+  readonly #pending = new Uint8Array(64);
+  #pendingBytes = 0;
+  /** Bytes hashed so far (a message of up to 2^53 - 1 bytes). */
+  #totalBytes = 0;
+  #digested = false;
+
+  /** A second computation that goes on from where this one is. */
+  copy(): Sha256 {
+    const c = new Sha256();
+    c.#h.set(this.#h);
+    c.#pending.set(this.#pending);
+    c.#pendingBytes = this.#pendingBytes;
+    c.#totalBytes = this.#totalBytes;
+    return c;
+  }
+
+  update(data: Uint8Array): this {
+    if (this.#digested) throw new Error("Sha256: update after digest");
+    const n = data.length;
+    this.#totalBytes += n;
+    let i = 0;
+    if (this.#pendingBytes > 0) {
+      i = Math.min(64 - this.#pendingBytes, n);
+      this.#pending.set(data.subarray(0, i), this.#pendingBytes);
+      this.#pendingBytes += i;
+      if (this.#pendingBytes < 64) return this;
+      compress(this.#h, this.#pending, 0);
+      this.#pendingBytes = 0;
+    }
+    for (; i + 64 <= n; i += 64) compress(this.#h, data, i);
+    if (i < n) {
+      this.#pending.set(data.subarray(i), 0);
+      this.#pendingBytes = n - i;
+    }
+    return this;
+  }
+
+  /** The hash (32 bytes): the data, a 0x80 byte, zeros, and its length in bits (big-endian). */
+  digest(): Uint8Array {
+    if (this.#digested) throw new Error("Sha256: digest twice");
+    this.#digested = true;
+    const bits = this.#totalBytes * 8;
+    const padded = this.#pendingBytes + 9 <= 64 ? 64 : 128;
+    const tail = new Uint8Array(padded);
+    tail.set(this.#pending.subarray(0, this.#pendingBytes));
+    tail[this.#pendingBytes] = 0x80;
+    const view = new DataView(tail.buffer);
+    view.setUint32(padded - 8, Math.floor(bits / 0x100000000));
+    view.setUint32(padded - 4, bits >>> 0);
+    compress(this.#h, tail, 0);
+    if (padded === 128) compress(this.#h, tail, 64);
+    const out = new Uint8Array(32);
+    const ov = new DataView(out.buffer);
+    for (let i = 0; i < 8; i++) ov.setInt32(i * 4, this.#h[i]);
+    return out;
+  }
+}
+
 /** SHA-256 of `data` (32 bytes). */
 export function sha256(data: Uint8Array): Uint8Array {
-  // The message, a 0x80 byte, zeros, and its length in bits (big-endian 64-bit): whole blocks.
-  const blocks = Math.ceil((data.length + 9) / 64);
-  const msg = new Uint8Array(blocks * 64);
-  msg.set(data);
-  msg[data.length] = 0x80;
-  const view = new DataView(msg.buffer);
-  const bits = data.length * 8;
-  view.setUint32(msg.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(msg.length - 4, bits >>> 0);
-  const h = H0.slice();
-  const w = new Uint32Array(64);
-  for (let off = 0; off < msg.length; off += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getUint32(off + t * 4);
-    for (let t = 16; t < 64; t++) {
-      const a = w[t - 15], b = w[t - 2];
-      const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-      const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) >>> 0;
-    }
-    let [a, b, c, d, e, f, g, hh] = h;
-    for (let t = 0; t < 64; t++) {
-      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const ch = (e & f) ^ (~e & g);
-      const t1 = (hh + S1 + ch + K[t] + w[t]) >>> 0;
-      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (S0 + maj) >>> 0;
-      hh = g;
-      g = f;
-      f = e;
-      e = (d + t1) >>> 0;
-      d = c;
-      c = b;
-      b = a;
-      a = (t1 + t2) >>> 0;
-    }
-    h[0] = (h[0] + a) >>> 0;
-    h[1] = (h[1] + b) >>> 0;
-    h[2] = (h[2] + c) >>> 0;
-    h[3] = (h[3] + d) >>> 0;
-    h[4] = (h[4] + e) >>> 0;
-    h[5] = (h[5] + f) >>> 0;
-    h[6] = (h[6] + g) >>> 0;
-    h[7] = (h[7] + hh) >>> 0;
-  }
-  const out = new Uint8Array(32);
-  const ov = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) ov.setUint32(i * 4, h[i]);
-  return out;
+  return new Sha256().update(data).digest();
 }
 
 /** Lowercase hex of `bytes`. */

@@ -1,6 +1,6 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, throws } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { sha256, toHex } from "./sha256.ts";
+import { Sha256, sha256, toHex } from "./sha256.ts";
 import { sha1 } from "../keyspace/digest.ts";
 
 Deno.test("sha256: the FIPS 180-4 examples", () => {
@@ -26,4 +26,29 @@ Deno.test("sha256 and sha1 (the script hashes) agree with node:crypto at every p
     assertEquals(toHex(sha256(data)), createHash("sha256").update(data).digest("hex"), `len ${n}`);
     assertEquals(toHex(sha1(data)), createHash("sha1").update(data).digest("hex"), `len ${n}`);
   }
+});
+
+Deno.test("Sha256: fed in pieces at any split, and forked by copy, it hashes the whole", () => {
+  const data = new Uint8Array(300);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 29 + 3) & 0xff;
+  for (let n = 0; n <= 200; n += 7) {
+    const whole = createHash("sha256").update(data.subarray(0, n)).digest("hex");
+    for (let a = 0; a <= n; a += 5) {
+      for (const b of [a, Math.min(n, a + 1), Math.min(n, a + 64), n]) {
+        const h = new Sha256().update(data.subarray(0, a)).update(data.subarray(a, b));
+        const fork = h.copy();
+        assertEquals(toHex(h.update(data.subarray(b, n)).digest()), whole, `${n}: ${a}/${b}`);
+        // The fork goes on from the split alone: the original's later updates are not in it.
+        assertEquals(
+          toHex(fork.update(data.subarray(b, n)).digest()),
+          whole,
+          `fork ${n}: ${a}/${b}`,
+        );
+      }
+    }
+  }
+  const done = new Sha256();
+  done.digest();
+  throws(() => done.update(data));
+  throws(() => done.digest());
 });
