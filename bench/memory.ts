@@ -12,7 +12,9 @@
  * - the same right after the load for our node started with server/node_v8_flags.ts's flag (the
  *   README's advice where memory counts; the headline figures are for a node started as
  *   `deno run -A cli.ts`, without it);
- * - an idle node: RSS, and CPU over 10 s of doing nothing (after a 2 s settle).
+ * - an idle node (standalone, and a one-node cluster without slots; the four processes idle side
+ *   by side): RSS and CPU over its first 10 s (2 s after the start), and once settled: CPU over
+ *   IDLE_SAMPLE_MS from IDLE_SETTLE_MS after the start, RSS at its end.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,8 +22,19 @@ import { cpuMs, rssKiB } from "./proc_stats.ts";
 import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
 import { NODE_V8_FLAGS_ARG } from "../server/node_v8_flags.ts";
 
-/** How long an idle process's CPU use is sampled. */
-const IDLE_SAMPLE_MS = 10_000;
+/** The first window of an idle process: from 2 s after the start, 10 s. */
+const IDLE_EARLY_FROM_MS = 2_000;
+const IDLE_EARLY_MS = 10_000;
+/**
+ * When an idle process counts as settled. Our node's first minute of ticks is not what idling
+ * costs: V8 compiles the cron's functions with Maglev as they become hot, a one-time cost
+ * (measured with `--trace-opt` on an idle one-node cluster: 78 compiles in its first 90 s, none
+ * from there to 300 s; its CPU over 30 s windows fell from 0.56-0.63% to 0.33-0.40% after the
+ * first 60 s). Redis has no such phase.
+ */
+const IDLE_SETTLE_MS = 90_000;
+/** How long a settled idle process's CPU use is sampled. */
+const IDLE_SAMPLE_MS = 30_000;
 
 /**
  * How long a loaded node is left alone before its RSS is read "at rest": past V8's memory reducer
@@ -50,16 +63,24 @@ export interface MemoryRow {
   purgedRatio: number;
 }
 
+/** What an idle process used: CPU over a window, RSS at its end. */
+export interface IdleFigures {
+  rssKiB: number;
+  cpuPercent: number;
+}
+
+/** One idle process: its first 10 s, and settled. */
+export interface IdleProcess {
+  early: IdleFigures;
+  settled: IdleFigures;
+}
+
 export interface IdleResult {
-  redisRssKiB: number;
-  oursRssKiB: number;
-  redisCpuPercent: number;
-  oursCpuPercent: number;
+  redis: IdleProcess;
+  ours: IdleProcess;
   /** The same for a node started with cluster-enabled yes (a one-node cluster, no slots). */
-  redisClusterRssKiB: number;
-  oursClusterRssKiB: number;
-  redisClusterCpuPercent: number;
-  oursClusterCpuPercent: number;
+  redisCluster: IdleProcess;
+  oursCluster: IdleProcess;
 }
 
 export interface MemoryResult {
@@ -134,20 +155,42 @@ async function bytesPerKey(
   }
 }
 
-async function idle(
-  kind: "ours" | "redis",
-  cluster: boolean,
-): Promise<{ rssKiB: number; cpuPercent: number }> {
+/** CPU used (percent of one core) and RSS from `fromMs` to `toMs` after `startMs`. */
+async function idleWindow(p: Proc, startMs: number, fromMs: number, toMs: number) {
+  await sleep(Math.max(0, startMs + fromMs - Date.now()));
+  const t0 = cpuMs(p.pid)!;
+  const w0 = Date.now();
+  await sleep(Math.max(0, startMs + toMs - Date.now()));
+  const usedMs = cpuMs(p.pid)! - t0;
+  return { rssKiB: rssKiB(p.pid), cpuPercent: usedMs * 100 / (Date.now() - w0) };
+}
+
+/** The idle figures of a fresh process of each kind, the four idling side by side. */
+export async function measureIdle(): Promise<IdleResult> {
   // A cluster node's slots are left unassigned: an idle node, as it is before `--cluster create`.
-  const p = await start(kind, cluster, false);
+  const kinds = [["redis", false], ["ours", false], ["redis", true], ["ours", true]] as const;
+  const procs: { p: Proc; startMs: number }[] = [];
   try {
-    await sleep(2000);
-    const t0 = cpuMs(p.pid)!;
-    await sleep(IDLE_SAMPLE_MS);
-    const usedMs = cpuMs(p.pid)! - t0;
-    return { rssKiB: rssKiB(p.pid), cpuPercent: usedMs * 100 / IDLE_SAMPLE_MS };
+    for (const [kind, cluster] of kinds) {
+      const startMs = Date.now();
+      procs.push({ p: await start(kind, cluster, false), startMs });
+    }
+    const [redis, ours, redisCluster, oursCluster] = await Promise.all(
+      procs.map(async ({ p, startMs }) => {
+        const endEarly = IDLE_EARLY_FROM_MS + IDLE_EARLY_MS;
+        const early = await idleWindow(p, startMs, IDLE_EARLY_FROM_MS, endEarly);
+        const settled = await idleWindow(
+          p,
+          startMs,
+          IDLE_SETTLE_MS,
+          IDLE_SETTLE_MS + IDLE_SAMPLE_MS,
+        );
+        return { early, settled };
+      }),
+    );
+    return { redis, ours, redisCluster, oursCluster };
   } finally {
-    await stop(p);
+    for (const { p } of procs) await stop(p);
   }
 }
 
@@ -173,21 +216,7 @@ export async function measureKeyMemory(): Promise<MemoryResult> {
       purgedRatio: ours.purged / redis.purged,
     });
   }
-  const [r, o] = [await idle("redis", false), await idle("ours", false)];
-  const [rc, oc] = [await idle("redis", true), await idle("ours", true)];
-  return {
-    rows,
-    idle: {
-      redisRssKiB: r.rssKiB,
-      oursRssKiB: o.rssKiB,
-      redisCpuPercent: r.cpuPercent,
-      oursCpuPercent: o.cpuPercent,
-      redisClusterRssKiB: rc.rssKiB,
-      oursClusterRssKiB: oc.rssKiB,
-      redisClusterCpuPercent: rc.cpuPercent,
-      oursClusterCpuPercent: oc.cpuPercent,
-    },
-  };
+  return { rows, idle: await measureIdle() };
 }
 
 export function keyMemoryText(r: MemoryResult): string {
@@ -222,14 +251,17 @@ export function keyMemoryText(r: MemoryResult): string {
         row.oursCappedBytesPerKey.toFixed(0).padStart(12) + row.cappedRatio.toFixed(2).padStart(8),
     );
   }
-  const i = r.idle;
   const mib = (kib: number) => (kib / 1024).toFixed(1);
+  const figures = (f: IdleFigures) => `${mib(f.rssKiB)} MiB, ${f.cpuPercent.toFixed(2)}%`;
+  const idleLine = (what: string, redis: IdleProcess, ours: IdleProcess) =>
+    `${what.padEnd(22)} settled: redis ${figures(redis.settled)}, ours ${figures(ours.settled)}` +
+    ` | first 10 s: redis ${figures(redis.early)}, ours ${figures(ours.early)}`;
   lines.push(
-    `idle node (10 s): RSS redis ${mib(i.redisRssKiB)} MiB, ours ${mib(i.oursRssKiB)} MiB; ` +
-      `CPU redis ${i.redisCpuPercent.toFixed(1)}%, ours ${i.oursCpuPercent.toFixed(1)}%`,
-    `idle cluster node (10 s): RSS redis ${mib(i.redisClusterRssKiB)} MiB, ours ` +
-      `${mib(i.oursClusterRssKiB)} MiB; CPU redis ${i.redisClusterCpuPercent.toFixed(1)}%, ours ` +
-      `${i.oursClusterCpuPercent.toFixed(1)}%`,
+    `idle (RSS, CPU; settled = CPU over ${IDLE_SAMPLE_MS / 1000} s from ` +
+      `${IDLE_SETTLE_MS / 1000} s after the start, RSS then; first 10 s from ` +
+      `${IDLE_EARLY_FROM_MS / 1000} s):`,
+    idleLine("idle node", r.idle.redis, r.idle.ours),
+    idleLine("idle cluster node", r.idle.redisCluster, r.idle.oursCluster),
   );
   return lines.join("\n");
 }
