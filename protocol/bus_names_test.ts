@@ -62,15 +62,21 @@ Deno.test("internedBytes compares the bytes: two values with one hash stay apart
   assert.equal(internedBytes(first, 0, 8), readBinary(first, 0, 8));
 });
 
-Deno.test("internedBytes stays right after the table fills and is emptied", () => {
-  const rng = new Prng(5);
+/** `count` random 40-byte names of `alphabet` characters from `first` on. */
+function randomNames(seed: number, count: number, first: number, alphabet: number): Uint8Array[] {
+  const rng = new Prng(seed);
   const names: Uint8Array[] = [];
-  // More distinct 40-byte names than the table keeps (it is emptied at half of 32,768 slots).
-  for (let k = 0; k < 40_000; k++) {
+  for (let k = 0; k < count; k++) {
     const b = new Uint8Array(40);
-    for (let i = 0; i < 40; i++) b[i] = 0x30 + rng.int(10);
+    for (let i = 0; i < 40; i++) b[i] = first + rng.int(alphabet);
     names.push(b);
   }
+  return names;
+}
+
+Deno.test("internedBytes stays right after the table fills and is emptied", () => {
+  // More distinct 40-byte names than the table keeps (it is emptied at half of 32,768 slots).
+  const names = randomNames(5, 40_000, 0x30, 10);
   for (const b of names) assert.equal(internedBytes(b, 0, 40), readBinary(b, 0, 40));
   for (let k = 0; k < names.length; k += 97) {
     assert.equal(internedBytes(names[k], 0, 40), readBinary(names[k], 0, 40));
@@ -78,13 +84,7 @@ Deno.test("internedBytes stays right after the table fills and is emptied", () =
 });
 
 Deno.test("InternTable starts small, doubles when half full, and is emptied at its largest", () => {
-  const rng = new Prng(7);
-  const names: Uint8Array[] = [];
-  for (let k = 0; k < 200; k++) {
-    const b = new Uint8Array(40);
-    for (let i = 0; i < 40; i++) b[i] = 0x61 + rng.int(26);
-    names.push(b);
-  }
+  const names = randomNames(7, 200, 0x61, 26);
   const t = new InternTable(8, 64);
   assert.equal(t.slots, 8);
   const slotsAfter: number[] = [];
