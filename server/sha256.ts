@@ -139,12 +139,13 @@ export class Sha256 {
   /** The bytes of a block not complete yet. */
   readonly #pending = new Uint8Array(64);
   #pendingBytes = 0;
-  /** Bytes hashed so far (a message of up to 2^53 - 1 bytes). */
+  /** Bytes hashed so far (exact for messages below 2^50 bytes: their length in bits is a double). */
   #totalBytes = 0;
   #digested = false;
 
   /** A second computation that goes on from where this one is. */
   copy(): Sha256 {
+    if (this.#digested) throw new Error("Sha256: copy after digest");
     const c = new Sha256();
     c.#h.set(this.#h);
     c.#pending.set(this.#pending);

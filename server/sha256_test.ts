@@ -51,4 +51,5 @@ Deno.test("Sha256: fed in pieces at any split, and forked by copy, it hashes the
   done.digest();
   throws(() => done.update(data));
   throws(() => done.digest());
+  throws(() => done.copy());
 });
