@@ -139,7 +139,7 @@ export class Sha256 {
   /** The bytes of a block not complete yet. */
   readonly #pending = new Uint8Array(64);
   #pendingBytes = 0;
-  /** Bytes hashed so far (exact for messages below 2^50 bytes: their length in bits is a double). */
+  /** Bytes hashed so far (exact below 2^50 bytes: the length in bits is a double). */
   #totalBytes = 0;
   #digested = false;
 
