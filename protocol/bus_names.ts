@@ -111,25 +111,27 @@ export class InternTable {
     if (2 * (this.#count + 1) > values.length) {
       if (values.length < this.maxSlots) this.#grow();
       else this.#empty();
-      this.#put(s, h);
-    } else {
-      values[slot] = s;
-      hashes[slot] = h;
-      stored.set(scratch, slot * WORDS);
+      slot = this.#freeSlot(h);
     }
+    this.#write(slot, s, h, scratch);
     this.#count++;
     return s;
   }
 
-  /** Insert a value known to be absent whose words are in `scratch`, with hash `h`. */
-  #put(s: string, h: number): void {
+  /** The first empty slot of hash `h`'s probe sequence (the table is never full). */
+  #freeSlot(h: number): number {
     const values = this.#values;
     const mask = values.length - 1;
     let slot = h & mask;
     while (values[slot] !== undefined) slot = (slot + 1) & mask;
-    values[slot] = s;
+    return slot;
+  }
+
+  /** Put value `s`, its hash and its words (WORDS of them) in `slot`. */
+  #write(slot: number, s: string, h: number, words: Int32Array): void {
+    this.#values[slot] = s;
     this.#hashes[slot] = h;
-    this.#stored.set(scratch, slot * WORDS);
+    this.#stored.set(words, slot * WORDS);
   }
 
   /** Twice the slots, every value moved over with its hash and words. */
@@ -139,15 +141,11 @@ export class InternTable {
     this.#values = new Array(n).fill(undefined);
     this.#hashes = new Int32Array(n);
     this.#stored = new Int32Array(n * WORDS);
-    const mask = n - 1;
     for (let i = 0; i < oldValues.length; i++) {
       const v = oldValues[i];
       if (v === undefined) continue;
-      let slot = oldHashes[i] & mask;
-      while (this.#values[slot] !== undefined) slot = (slot + 1) & mask;
-      this.#values[slot] = v;
-      this.#hashes[slot] = oldHashes[i];
-      this.#stored.set(oldStored.subarray(i * WORDS, (i + 1) * WORDS), slot * WORDS);
+      const h = oldHashes[i];
+      this.#write(this.#freeSlot(h), v, h, oldStored.subarray(i * WORDS, (i + 1) * WORDS));
     }
   }
 
