@@ -12,14 +12,16 @@
  * - the same right after the load for our node started with server/node_v8_flags.ts's flag (the
  *   README's advice where memory counts; the headline figures are for a node started as
  *   `deno run -A cli.ts`, without it);
- * - an idle node (standalone, and a one-node cluster without slots; the four processes idle side
- *   by side): RSS and CPU over its first 10 s (2 s after the start), and once settled: CPU over
- *   IDLE_SAMPLE_MS from IDLE_SETTLE_MS after the start, RSS at its end.
+ * - an idle node (standalone, and a one-node cluster without slots): RSS and CPU over its first
+ *   10 s (2 s after the start), and once settled: CPU over IDLE_SAMPLE_MS from IDLE_SETTLE_MS
+ *   after the start, RSS at its end; and each node of a formed cluster of three masters, settled
+ *   (from IDLE_SETTLE_MS after `redis-cli --cluster create`). All of them idle side by side.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpuMs, rssKiB } from "./proc_stats.ts";
 import { cli, pipeCommands, type Proc, start, stop } from "./procs.ts";
+import { startCluster } from "./cluster_procs.ts";
 import { NODE_V8_FLAGS_ARG } from "../server/node_v8_flags.ts";
 
 /** The first window of an idle process: from 2 s after the start, 10 s. */
@@ -81,6 +83,13 @@ export interface IdleResult {
   /** The same for a node started with cluster-enabled yes (a one-node cluster, no slots). */
   redisCluster: IdleProcess;
   oursCluster: IdleProcess;
+  /**
+   * Each node of a formed cluster of three masters (`redis-cli --cluster create`), settled: CPU
+   * over IDLE_SAMPLE_MS from IDLE_SETTLE_MS after the cluster was made, RSS then. What a node of
+   * a cluster in use costs while the cluster is quiet: its cron pings the others, and they it.
+   */
+  redisFormed: IdleFigures[];
+  oursFormed: IdleFigures[];
 }
 
 export interface MemoryResult {
@@ -165,32 +174,41 @@ async function idleWindow(p: Proc, startMs: number, fromMs: number, toMs: number
   return { rssKiB: rssKiB(p.pid), cpuPercent: usedMs * 100 / (Date.now() - w0) };
 }
 
-/** The idle figures of a fresh process of each kind, the four idling side by side. */
+/**
+ * The idle figures of a fresh process of each kind and of each node of a formed three-master
+ * cluster of each kind, all idling side by side.
+ */
 export async function measureIdle(): Promise<IdleResult> {
   // A cluster node's slots are left unassigned: an idle node, as it is before `--cluster create`.
   const kinds = [["redis", false], ["ours", false], ["redis", true], ["ours", true]] as const;
   const procs: { p: Proc; startMs: number }[] = [];
+  const formed: { kind: "redis" | "ours"; nodes: Proc[]; madeMs: number }[] = [];
   try {
     for (const [kind, cluster] of kinds) {
       const startMs = Date.now();
       procs.push({ p: await start(kind, cluster, false), startMs });
     }
-    const [redis, ours, redisCluster, oursCluster] = await Promise.all(
-      procs.map(async ({ p, startMs }) => {
-        const endEarly = IDLE_EARLY_FROM_MS + IDLE_EARLY_MS;
-        const early = await idleWindow(p, startMs, IDLE_EARLY_FROM_MS, endEarly);
-        const settled = await idleWindow(
-          p,
-          startMs,
-          IDLE_SETTLE_MS,
-          IDLE_SETTLE_MS + IDLE_SAMPLE_MS,
-        );
-        return { early, settled };
-      }),
-    );
-    return { redis, ours, redisCluster, oursCluster };
+    for (const kind of ["redis", "ours"] as const) {
+      const nodes = await startCluster(kind, 3, 0);
+      formed.push({ kind, nodes, madeMs: Date.now() });
+    }
+    const settledOf = (p: Proc, fromMs: number) =>
+      idleWindow(p, fromMs, IDLE_SETTLE_MS, IDLE_SETTLE_MS + IDLE_SAMPLE_MS);
+    const [singles, [redisFormed, oursFormed]] = await Promise.all([
+      Promise.all(
+        procs.map(async ({ p, startMs }) => {
+          const endEarly = IDLE_EARLY_FROM_MS + IDLE_EARLY_MS;
+          const early = await idleWindow(p, startMs, IDLE_EARLY_FROM_MS, endEarly);
+          return { early, settled: await settledOf(p, startMs) };
+        }),
+      ),
+      Promise.all(formed.map((c) => Promise.all(c.nodes.map((p) => settledOf(p, c.madeMs))))),
+    ]);
+    const [redis, ours, redisCluster, oursCluster] = singles;
+    return { redis, ours, redisCluster, oursCluster, redisFormed, oursFormed };
   } finally {
     for (const { p } of procs) await stop(p);
+    for (const c of formed) for (const p of c.nodes) await stop(p);
   }
 }
 
@@ -262,6 +280,9 @@ export function keyMemoryText(r: MemoryResult): string {
       `${IDLE_EARLY_FROM_MS / 1000} s):`,
     idleLine("idle node", r.idle.redis, r.idle.ours),
     idleLine("idle cluster node", r.idle.redisCluster, r.idle.oursCluster),
+    `${"formed cluster nodes".padEnd(22)} settled (3 masters, from ${IDLE_SETTLE_MS / 1000} s ` +
+      `after --cluster create): redis ${r.idle.redisFormed.map(figures).join(" / ")}; ` +
+      `ours ${r.idle.oursFormed.map(figures).join(" / ")}`,
   );
   return lines.join("\n");
 }
