@@ -53,12 +53,12 @@ async function staticNodeCompatImports(entry: string): Promise<string[]> {
   };
   const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
   const seen = new Set<string>();
-  const npm: string[] = [];
+  const found: string[] = [];
   const walk = (spec: string) => {
     if (seen.has(spec)) return;
     seen.add(spec);
     if (spec.startsWith("npm:") || spec.startsWith("node:")) {
-      npm.push(spec);
+      found.push(spec);
       return;
     }
     for (const d of bySpecifier.get(spec)?.dependencies ?? []) {
@@ -69,7 +69,7 @@ async function staticNodeCompatImports(entry: string): Promise<string[]> {
   };
   for (const r of graph.roots) walk(r);
   assert.ok(seen.size > 50, `${entry}: walked ${seen.size} modules`);
-  return npm;
+  return found;
 }
 
 Deno.test("vendor/xstate: what a node loads at start imports no npm package, no node: module", async () => {
