@@ -97,8 +97,12 @@ export class Cluster {
     preferredEndpoint: "ip",
   };
   private readonly keyExists: (key: Uint8Array) => boolean;
-  /** The view at the previous cron tick (view_log.ts). */
-  private loggedView: ClusterState | null = null;
+  /**
+   * The view at the previous cron tick (view_log.ts); at first the view the node started with,
+   * so a change made before the first tick (redis-cli --cluster create's ADDSLOTS can arrive
+   * within a tick of the start) is logged too.
+   */
+  private loggedView: ClusterState;
   /** Client writes held during a manual failover (master side); see server/dispatch.ts. */
   readonly writePause: WritePause;
   /** nodes.conf, saved by the supervisor at the end of each turn that changed the config. */
@@ -111,6 +115,7 @@ export class Cluster {
     opts: ClusterOpenOptions,
   ) {
     const db = server.db;
+    this.loggedView = state;
     this.tlsCluster = server.tls.forCluster() !== null;
     // LOOKUP_NOEXPIRE semantics: an expired key is missing, but is not deleted here.
     this.keyExists = (key) => {
@@ -410,7 +415,7 @@ export class Cluster {
   private logViewChanges(s: ClusterState): void {
     const prev = this.loggedView;
     this.loggedView = s;
-    if (prev !== null) { for (const l of describeViewChange(prev, s)) this.log(l.level, l.text); }
+    for (const l of describeViewChange(prev, s)) this.log(l.level, l.text);
   }
 
   /** The start of each cron tick: announced address, FORGET blacklist expiry. */
