@@ -17,10 +17,10 @@
  * -P 16 took 0.25-0.5 s, so those figures were only N / 0.25 s, N / 0.5 s, ... So a run at depth P
  * sends `requests` x P requests, and more when Redis's run of that many took less than
  * `minRunSeconds` (5 s by default: the rounding is then at most 5% of a run): the test is run
- * again, on both, with as many requests as Redis answers in that time (`lengthenedRequests`). At 100,000
- * requests a `-P 1` run took 1.0-1.5 s, and the same code measured SET 0.58, 0.62 and 0.67 in three
- * runs of the step; with 600,000 requests (7.5-10 s a run) 0.73. Each row shows both runs' times,
- * from which the rounding's bound follows.
+ * again, on both, with as many requests as Redis answers in that time (`lengthenedRequests`).
+ * At 100,000 requests a `-P 1` run took 1.0-1.5 s, and the same code measured SET 0.58, 0.62 and
+ * 0.67 in three runs of the step; with 600,000 requests (7.5-10 s a run) 0.73. Each row shows
+ * both runs' times, from which the rounding's bound follows.
  */
 
 import { stop } from "./procs.ts";
