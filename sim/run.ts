@@ -106,12 +106,17 @@ async function moveSlot(
  * The new master is one with slots, or an empty one every node knows (added by add-node). Like
  * `moveSlot`, only on a quiet cluster. A heartbeat of the old owner still in flight may bind the
  * slots again on a node that forgot them: an ADDSLOTS then finds them busy, and the operator
- * deletes them there again and retries.
+ * deletes them there again and retries. Such a heartbeat can also reach the new master after its
+ * ADDSLOTS, whose claim then loses to the old owner's greater configEpoch; and the new master may
+ * be down before it could add them. Either way the run is left in `unsettled`, and the operator
+ * looks at it again once the faults are over (`settleSlotRuns`), as `redis-cli --cluster check`
+ * and `fix` would.
  */
 async function delAddSlots(
   world: SimWorld,
   rng: Prng,
   note: (f: string) => void,
+  unsettled: SlotRun[],
 ): Promise<void> {
   if (!quietForOperator(world)) return;
   const masters = world.up().filter((k) => world.servesSlots(k));
@@ -180,6 +185,95 @@ async function delAddSlots(
     `DELSLOTS ${first}-${last} (${mode}) on #${src}, ADDSLOTS on #${dst}: ` +
       `${added ? "OK" : "not added"}${errors.length > 0 ? ` (${errors.join("; ")})` : ""}`,
   );
+  // Once every packet sent before the ADDSLOTS has arrived: does the new master still hold them?
+  if (added) await world.run(IN_FLIGHT_MS);
+  if (!added || !world.isUp(dst) || !claimsRun(world, dst, first, last)) {
+    unsettled.push({ first, last, dst });
+  }
+}
+
+/** Longer than a packet takes at the sweep's greatest latency (250 ms, `runSeed`'s spikes). */
+const IN_FLIGHT_MS = 300;
+
+/** A run of slots a DELSLOTS and ADDSLOTS (`delAddSlots`) may have left without a settled owner. */
+export interface SlotRun {
+  first: number;
+  last: number;
+  /** The master that was to take them. */
+  dst: number;
+}
+
+/** Node k binds every slot of the run to itself. */
+function claimsRun(world: SimWorld, k: number, first: number, last: number): boolean {
+  const s = world.node(k).state;
+  for (let j = first; j <= last; j++) if (s.slotOwner.get(j) !== s.myselfId) return false;
+  return true;
+}
+
+/**
+ * Every running node binds each slot of the run to one and the same master, which binds it to
+ * itself (what `redis-cli --cluster check` reports as agreed and covered).
+ */
+function runSettled(world: SimWorld, first: number, last: number): boolean {
+  const up = world.up();
+  for (let j = first; j <= last; j++) {
+    const owner = world.node(up[0]).state.slotOwner.get(j);
+    if (owner === null) return false;
+    if (!up.every((k) => world.node(k).state.slotOwner.get(j) === owner)) return false;
+    const k = up.find((i) => world.id(i) === owner);
+    if (k === undefined || world.node(k).state.slotOwner.get(j) !== owner) return false;
+  }
+  return true;
+}
+
+/**
+ * After the faults, the operator checks each run `delAddSlots` did not see settled, and where it
+ * is still not (slots nobody claims, or bound to a master that no longer claims them), does it
+ * again the "everywhere" way: DELSLOTS of the slots each node still binds, on every node, then
+ * ADDSLOTS on the master that was to take them (or, if it is no longer a master, on one that
+ * serves slots), and waits until every node has taken the new owner (2 x node-timeout at most,
+ * as `pair` waits); five tries at most (a run still not settled then is what the convergence check
+ * reports).
+ */
+async function settleSlotRuns(
+  world: SimWorld,
+  rng: Prng,
+  note: (f: string) => void,
+  unsettled: SlotRun[],
+): Promise<void> {
+  for (const { first, last, dst } of unsettled) {
+    if (runSettled(world, first, last)) continue;
+    let done = false;
+    let to = -1;
+    for (let tries = 0; tries < 5 && !done; tries++) {
+      for (const k of world.up()) {
+        const s = world.node(k).state;
+        for (let a = first; a <= last; a++) {
+          if (s.slotOwner.get(a) === null) continue;
+          let b = a;
+          while (b + 1 <= last && s.slotOwner.get(b + 1) !== null) b++;
+          world.delSlotsRange(k, a, b);
+          a = b;
+        }
+        await world.run(rng.range(1, 5));
+      }
+      const masters = world.up().filter((k) => isMaster(myself(world.node(k).state)));
+      const serving = masters.filter((k) => world.servesSlots(k));
+      if (!masters.includes(dst) && serving.length === 0) break;
+      to = masters.includes(dst) ? dst : rng.pick(serving);
+      if (world.addSlotsRange(to, first, last) !== null) continue;
+      // ADDSLOTS is not broadcast: each node hears of it from the new master's next heartbeat to
+      // it, within node-timeout / 2 (clusterCron) plus one packet.
+      done = await world.runUntil(
+        () => runSettled(world, first, last),
+        2 * world.cfg.nodeTimeoutMs,
+      );
+    }
+    note(
+      `check: slots ${first}-${last} not settled; DELSLOTS everywhere, ADDSLOTS on #${to}: ` +
+        (done ? "OK" : "not settled"),
+    );
+  }
 }
 
 /**
@@ -363,6 +457,8 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
     let hooked = 0;
     // Nodes removed by del-node and not added back yet.
     const removed = new Map<number, Removed>();
+    // Slot runs a DELSLOTS and ADDSLOTS may have left unsettled.
+    const unsettled: SlotRun[] = [];
     while (world.now() - t0 < opts.faultMs) {
       await world.run(rng.range(200, 800));
       for (; hooked < world.hookCrashes.length; hooked++) {
@@ -485,7 +581,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
           }
         }
       } else if (roll === 16 && rng.chance(0.5)) {
-        await delAddSlots(world, rng, note);
+        await delAddSlots(world, rng, note, unsettled);
       }
     }
     // Heal everything, start every node, and wait for one view again.
@@ -507,6 +603,7 @@ export async function runSeed(seed: number, opts: RunOptions = DEFAULT_RUN): Pro
         await world.run(1000);
       }
     }
+    await settleSlotRuns(world, rng, note, unsettled);
     note("healed, all restarted");
     const settleFrom = world.now();
     converged = await world.runUntil(() => world.converged(), opts.settleMs);

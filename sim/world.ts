@@ -617,20 +617,15 @@ export class SimWorld {
   meet(i: number, j: number): void {
     const node = this.node(i);
     const port = this.slots[j].port;
-    // The record is stamped with the world's time, but the node's link counts the handshake from
-    // the node's own wall clock (a stepped one is ahead of the world's).
-    const worldNowMs = this.now();
+    // Stamped with the node's own wall clock, as CLUSTER MEET stamps it (commands/cluster.ts): the
+    // cron expires a handshake by that clock. With the world's time, a node whose clock was stepped
+    // ahead by about node-timeout dropped every handshake it started at its first tick, and so
+    // could never be added back (`deno task sim --seed 930837`).
     const met = createNode(
       randomNodeIdFrom(this.rng),
       NodeFlags.HANDSHAKE | NodeFlags.MEET,
       this.slots[i].clock!.now(),
-      {
-        ip: "127.0.0.1",
-        port,
-        cport: port + 10000,
-        createdMs: worldNowMs,
-        dataReceivedMs: worldNowMs,
-      },
+      { ip: "127.0.0.1", port, cport: port + 10000 },
       node.linkClock(),
     );
     node.apply(addNode(node.state, met), { save: false });

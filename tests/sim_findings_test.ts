@@ -21,10 +21,21 @@
  *   as Redis's would (markNodeAsFailingIfNeeded uses cluster->size as it is). The monitor noted
  *   sizes only after steps and missed that one; it now also notes the size a node holds when a
  *   packet reaches it.
+ * - seeds 930729 and 930837 (a sweep of seeds 930000-931999): the simulator's CLUSTER MEET stamped
+ *   the new handshake record with the world's time where the command stamps it with the node's
+ *   own clock. A node whose clock had been stepped ahead by about node-timeout then dropped each
+ *   handshake it started at its next tick, so del-node's node could never be added back and the
+ *   cluster never converged. sim/world.ts `meet` now stamps it as the command does.
+ * - seeds 931359 and 931942 (the same sweep): the operator's DELSLOTS + ADDSLOTS left slots no
+ *   master claimed: the new master went down before its ADDSLOTS (931359), or a heartbeat of the
+ *   old owner still in flight reached the new master after its ADDSLOTS and won with its greater
+ *   configEpoch (931942); Redis would do the same. The operator now checks the run after the
+ *   faults and does it again where it did not settle (sim/run.ts `settleSlotRuns`).
  */
 
 import assert from "node:assert/strict";
 import { SimWorld } from "../sim/world.ts";
+import { DEFAULT_RUN, runSeed } from "../sim/run.ts";
 import { type ClusterState, createState, myself, NodeFlags, updateNode } from "../cluster/state.ts";
 import { SafetyMonitor } from "../sim/safety.ts";
 import type { BusMessage } from "../protocol/bus.ts";
@@ -152,4 +163,30 @@ Deno.test("sim finding (seed 383): the FAIL majority is of the cluster size the 
   assert.deepEqual(run(1), []);
   // One report of two needed is still caught.
   assert.match(run(2).join(), /declared b+ FAIL on 1 of 2 reports/);
+});
+
+Deno.test("sim finding (seeds 930729, 930837): a node whose clock is ahead by node-timeout still meets", async () => {
+  const w = await SimWorld.create(930837, { nodes: 2, nodeTimeoutMs: 2000 });
+  try {
+    // Stepped ahead by more than the handshake timeout (max(node-timeout, 1000) ms).
+    w.jumpClock(1, 2500);
+    w.meet(1, 0);
+    const met = () =>
+      w.states().every((s) =>
+        s.nodes.size === 2 &&
+        [...s.nodes.values()].every((n) => (n.flags & NodeFlags.HANDSHAKE) === 0)
+      );
+    assert.ok(await w.runUntil(met, 5000), "the two nodes know each other by name");
+    assert.deepEqual(w.monitor.violations, []);
+  } finally {
+    w.shutdown();
+  }
+});
+
+Deno.test("sim finding (seeds 930729, 930837, 931359, 931942): the sweep's runs converge", async () => {
+  for (const seed of [930729, 930837, 931359, 931942]) {
+    const r = await runSeed(seed, DEFAULT_RUN);
+    assert.deepEqual(r.violations, [], `seed ${seed}`);
+    assert.ok(r.converged, `seed ${seed}: converged\n${r.faults.join("\n")}`);
+  }
 });
