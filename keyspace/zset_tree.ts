@@ -380,12 +380,16 @@ export class ScoreTree {
   /** As `rangeByScore` for a lex range (genericZrangebylexCommand). */
   rangeByLex(r: LexRange, offset: number, limit: number, rev: boolean, out: ZRange): void {
     if (!this.mayHoldLex(r)) return;
-    let from: number;
-    if (rev) {
-      from = this.lowerBound((_, m) => lexLteMax(m, r)) - 1 - offset;
-    } else {
-      from = this.lowerBound((_, m) => !lexGteMin(m, r)) + offset;
-    }
+    // zslFirstInLexRange / zslLastInLexRange: the element the descent finds must itself be in
+    // range (it may not be when the scores differ), else nothing; the offset is skipped after.
+    const first = rev
+      ? this.lowerBound((_, m) => lexLteMax(m, r)) - 1
+      : this.lowerBound((_, m) => !lexGteMin(m, r));
+    if (first < 0 || first >= this.dict.size) return;
+    this.seekRank(first);
+    const m0 = this.members[this.lSlot[atLeaf * LEAF_STRIDE + atPos]];
+    if (rev ? !lexGteMin(m0, r) : !lexLteMax(m0, r)) return;
+    const from = rev ? first - offset : first + offset;
     if (from < 0 || from >= this.dict.size) return;
     this.seekRank(from);
     this.walk(
@@ -422,12 +426,28 @@ export class ScoreTree {
     return upTo > below ? this.deleteByRank(below, upTo - below) : 0;
   }
 
-  /** Delete every element with a member in the lex range; returns how many. */
+  /**
+   * Delete every element with a member in the lex range; returns how many. As
+   * zslDeleteRangeByLex: from the first element not below min, the elements while they are not
+   * above max. Not by rank arithmetic: members are in lex order only when the scores are equal,
+   * and with unequal ones a second descent for max could count elements the walk stops before
+   * (c:1 b:3 with [b [b: Redis deletes none, the arithmetic both).
+   */
   deleteRangeByLex(r: LexRange): number {
     if (lexRangeEmpty(r) || this.dict.size === 0) return 0;
     const below = this.lowerBound((_, m) => !lexGteMin(m, r));
-    const upTo = this.lowerBound((_, m) => lexLteMax(m, r));
-    return upTo > below ? this.deleteByRank(below, upTo - below) : 0;
+    if (below >= this.dict.size) return 0;
+    this.seekRank(below);
+    let n = 0;
+    for (let leaf = atLeaf, pos = atPos; leaf !== NONE; leaf = this.lNext[leaf], pos = 0) {
+      const b = leaf * LEAF_STRIDE;
+      for (; pos < this.lN[leaf]; pos++, n++) {
+        if (!lexLteMax(this.members[this.lSlot[b + pos]], r)) {
+          return n > 0 ? this.deleteByRank(below, n) : 0;
+        }
+      }
+    }
+    return n > 0 ? this.deleteByRank(below, n) : 0;
   }
 
   /** Delete the elements with 0-based ranks start..end inclusive (already clamped). */
