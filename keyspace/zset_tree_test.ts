@@ -209,43 +209,32 @@ Deno.test("zset tree: 100,000 in-order adds, then score updates and removals", (
   assert.deepEqual([...t], sorted.slice(99_700));
 });
 
+/** The lex range [min [max. */
+function closedLex(min: string, max: string): LexRange {
+  return { min, max, minKind: 0, maxKind: 0, minex: false, maxex: false };
+}
+
 Deno.test("zset tree: ZREMRANGEBYLEX over unequal scores deletes as Redis's skip list walk", () => {
-  const lex = (min: string, max: string): LexRange => ({
-    min,
-    max,
-    minKind: 0,
-    maxKind: 0,
-    minex: false,
-    maxex: false,
-  });
   // c:1 b:3 with [b [b: the first element not below "b" is c, which is above "b": none deleted
   // (redis-server 7.0.15 answers 0 for a skiplist-encoded set; found by NOTIFY_COMPARE_SEED=920008).
   const t = new ScoreTree();
   t.add("c", 1);
   t.add("b", 3);
-  assert.equal(t.deleteRangeByLex(lex("b", "b")), 0);
+  assert.equal(t.deleteRangeByLex(closedLex("b", "b")), 0);
   assert.deepEqual([...t], [["c", 1], ["b", 3]]);
   // a:1 d:2 b:3 c:4 with [b [c: from d (the first not below "b") while not above "c": none.
   const u = new ScoreTree();
   for (const [m, s] of [["a", 1], ["d", 2], ["b", 3], ["c", 4]] as const) u.add(m, s);
-  assert.equal(u.deleteRangeByLex(lex("b", "c")), 0);
+  assert.equal(u.deleteRangeByLex(closedLex("b", "c")), 0);
   // [a [b: from a, a then stops at d: one deleted.
-  assert.equal(u.deleteRangeByLex(lex("a", "b")), 1);
+  assert.equal(u.deleteRangeByLex(closedLex("a", "b")), 1);
   assert.deepEqual([...u], [["d", 2], ["b", 3], ["c", 4]]);
   // [b [z: from d to the end, all three.
-  assert.equal(u.deleteRangeByLex(lex("b", "z")), 3);
+  assert.equal(u.deleteRangeByLex(closedLex("b", "z")), 3);
   assert.equal(u.size, 0);
 });
 
 Deno.test("zset tree: ZRANGEBYLEX over unequal scores answers nothing when the first found is out of range", () => {
-  const lex = (min: string, max: string): LexRange => ({
-    min,
-    max,
-    minKind: 0,
-    maxKind: 0,
-    minex: false,
-    maxex: false,
-  });
   const range = (t: ScoreTree, r: LexRange, offset: number, rev: boolean) => {
     const out: ZRange = { members: [], scores: [] };
     t.rangeByLex(r, offset, -1, rev, out);
@@ -256,10 +245,10 @@ Deno.test("zset tree: ZRANGEBYLEX over unequal scores answers nothing when the f
   // b:1 a:2 d:3 too (its last element not above "c" is a, below "b").
   const x = new ScoreTree();
   for (const [m, s] of [["a", 1], ["d", 2], ["b", 3]] as const) x.add(m, s);
-  assert.deepEqual(range(x, lex("b", "c"), 1, false), []);
-  assert.deepEqual(range(x, lex("b", "c"), 0, false), []);
+  assert.deepEqual(range(x, closedLex("b", "c"), 1, false), []);
+  assert.deepEqual(range(x, closedLex("b", "c"), 0, false), []);
   const y = new ScoreTree();
   for (const [m, s] of [["b", 1], ["a", 2], ["d", 3]] as const) y.add(m, s);
-  assert.deepEqual(range(y, lex("b", "c"), 1, true), []);
-  assert.deepEqual(range(y, lex("b", "c"), 0, true), []);
+  assert.deepEqual(range(y, closedLex("b", "c"), 1, true), []);
+  assert.deepEqual(range(y, closedLex("b", "c"), 0, true), []);
 });
