@@ -196,7 +196,7 @@ async function delAddSlots(
 const IN_FLIGHT_MS = 300;
 
 /** A run of slots a DELSLOTS and ADDSLOTS (`delAddSlots`) may have left without a settled owner. */
-export interface SlotRun {
+interface SlotRun {
   first: number;
   last: number;
   /** The master that was to take them. */
