@@ -391,7 +391,7 @@ export class ScoreTree {
     if (rev ? !lexGteMin(m0, r) : !lexLteMax(m0, r)) return;
     const from = rev ? first - offset : first + offset;
     if (from < 0 || from >= this.dict.size) return;
-    this.seekRank(from);
+    if (from !== first) this.seekRank(from);
     this.walk(
       atLeaf,
       atPos,
@@ -439,12 +439,10 @@ export class ScoreTree {
     if (below >= this.dict.size) return 0;
     this.seekRank(below);
     let n = 0;
-    for (let leaf = atLeaf, pos = atPos; leaf !== NONE; leaf = this.lNext[leaf], pos = 0) {
+    scan: for (let leaf = atLeaf, pos = atPos; leaf !== NONE; leaf = this.lNext[leaf], pos = 0) {
       const b = leaf * LEAF_STRIDE;
       for (; pos < this.lN[leaf]; pos++, n++) {
-        if (!lexLteMax(this.members[this.lSlot[b + pos]], r)) {
-          return n > 0 ? this.deleteByRank(below, n) : 0;
-        }
+        if (!lexLteMax(this.members[this.lSlot[b + pos]], r)) break scan;
       }
     }
     return n > 0 ? this.deleteByRank(below, n) : 0;

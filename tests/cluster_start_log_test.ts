@@ -6,8 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
-import { startNode } from "./harness.ts";
+import { startNode, waitFor } from "./harness.ts";
 
 const enc = new TextEncoder();
 const argv = (...words: string[]) => words.map((w) => enc.encode(w));
@@ -24,13 +23,12 @@ Deno.test("cluster log: slots added before the first cron tick get their line", 
     const myself = s.bus.state.myselfId;
     assert.equal(s.bus.state.slotOwner.get(0), myself);
     const line = new RegExp(`Slots 0-5460 now served by myself ${myself} `);
-    const deadline = Date.now() + 5_000; // 50 ticks
-    while (!node.server.log.recent.some((l) => line.test(l)) && Date.now() < deadline) {
-      await sleep(20);
-    }
-    assert.ok(
-      node.server.log.recent.some((l) => line.test(l)),
-      `no slot line within 5 s:\n${node.server.log.recent.join("")}`,
+    // 50 ticks: the first one logs it.
+    await waitFor(
+      `"Slots 0-5460 now served by myself" in the node's log`,
+      () => node.server.log.recent.some((l) => line.test(l)),
+      5_000,
+      20,
     );
   } finally {
     node.server.removeClient(c);
