@@ -206,7 +206,7 @@ export function debugCommand(ctx: Ctx, argv: Uint8Array[]): void | Promise<void>
       const v = db.peek(latin1(argv[2]));
       if (v === undefined) return reply.error(E.NO_SUCH_KEY);
       const want = sub === "listpack" ? "listpack" : "quicklist";
-      if (encodingOf(server, v) !== want) {
+      if (encodingOf(v) !== want) {
         return reply.error(`ERR Not a ${want} encoded object.`);
       }
       server.log.notice(`DEBUG ${want.toUpperCase()} ${latin1(argv[2])}: ${describe(v)}`);
@@ -400,7 +400,7 @@ function debugObject(ctx: Ctx, key: string): void {
   }
   const addr = "0x7f" + (0x1000000 + (hashKey(key) & 0xffffff)).toString(16).padStart(10, "0");
   reply.status(
-    `Value at:${addr} refcount:${shared ? 2147483647 : 1} encoding:${encodingOf(server, v)} ` +
+    `Value at:${addr} refcount:${shared ? 2147483647 : 1} encoding:${encodingOf(v)} ` +
       `serializedlength:${serialized} lru:${lru} lru_seconds_idle:${idleSec}${extra}`,
   );
 }

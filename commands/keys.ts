@@ -397,30 +397,15 @@ function randomkey(ctx: Ctx, _argv: Uint8Array[]): void {
 // ---------------------------------------------------------------------------------------------
 // OBJECT
 
-/** Is a binary string a strict int64 (string2ll), as intset membership requires? */
-function isInt64Binary(s: string): boolean {
-  const n = s.length;
-  if (n === 0 || n > 20) return false;
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i);
-  return (n <= 15 ? parseInt64(b) : parseInt64Big(b)) !== null;
-}
-
 /**
  * OBJECT ENCODING's answer (7.0 encodings). Strings know int/embstr/raw from how they were made
- * (strings.ts), sorted sets track their own encoding; hashes and sets are judged from their
- * current contents against the *-max-* directives (an approximation: Redis never converts back).
+ * (strings.ts); hashes, sets and sorted sets track their own, converted as Redis converts them.
  */
-export function encodingOf(server: ConfigPort, v: Value): string {
-  const cfg = server.config;
+export function encodingOf(v: Value): string {
   if (isStringValue(v)) return stringEncoding(v);
   if (v instanceof Deque) return "quicklist";
   if (v instanceof Hash) return v.listpack ? "listpack" : "hashtable";
-  if (v instanceof MemberSet) {
-    if (v.size > cfg.getNumber("set-max-intset-entries")) return "hashtable";
-    for (const m of v) if (!isInt64Binary(m)) return "hashtable";
-    return "intset";
-  }
+  if (v instanceof MemberSet) return v.intset ? "intset" : "hashtable";
   if (v instanceof Stream) return "stream";
   // Sorted sets track their encoding themselves (the zset commands flip it as Redis does).
   return v.encoding;
@@ -434,7 +419,7 @@ function objectLookup(ctx: Ctx, argv: Uint8Array[]): Value | undefined {
 
 function objectEncoding(ctx: Ctx, argv: Uint8Array[]): void {
   const v = objectLookup(ctx, argv);
-  if (v !== undefined) ctx.reply.bulkText(encodingOf(ctx.server, v));
+  if (v !== undefined) ctx.reply.bulkText(encodingOf(v));
 }
 
 function objectRefcount(ctx: Ctx, argv: Uint8Array[]): void {

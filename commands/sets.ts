@@ -36,6 +36,11 @@ function getSet(ctx: CommandContext, key: string, read = true): SetValue | undef
   return lookupOfType<SetValue>(ctx, key, MemberSet, read);
 }
 
+/** set-max-intset-entries, read after additions (MemberSet `settle`). */
+function intsetMax(ctx: CommandContext): number {
+  return ctx.server.config.getNumber("set-max-intset-entries");
+}
+
 function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
   const key = latin1(argv[1]);
   const db = ctx.db;
@@ -44,6 +49,7 @@ function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
   if (v === undefined) {
     s = MemberSet.empty();
     for (let i = 2; i < argv.length; i++) s.add(latin1(argv[i]));
+    s.settle(intsetMax(ctx));
     db.add(key, s);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", key);
     ctx.reply.int(s.size);
@@ -57,6 +63,7 @@ function sadd(ctx: CommandContext, argv: Uint8Array[]): void {
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (s.addBytes(argv[i])) added++;
   if (added > 0) {
+    s.settle(intsetMax(ctx));
     db.signalModified(key);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", key);
   }
@@ -235,10 +242,12 @@ function smove(ctx: CommandContext, argv: Uint8Array[]): void {
     db.notifier.notifyKeyspaceEvent(NOTIFY_GENERIC, "del", srcKey);
   } else db.signalModified(srcKey);
   if (dst === undefined) {
-    db.add(dstKey, MemberSet.of([m]));
+    const created = MemberSet.of([m]);
+    created.settle(intsetMax(ctx));
+    db.add(dstKey, created);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", dstKey);
-  } else if (!dst.has(m)) {
-    dst.add(m);
+  } else if (dst.add(m)) {
+    dst.settle(intsetMax(ctx));
     db.signalModified(dstKey);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, "sadd", dstKey);
   }
@@ -281,6 +290,8 @@ function intersect(sets: SetValue[], limit = 0): string[] {
 function store(ctx: CommandContext, dst: string, members: SetValue, event: string): void {
   const db = ctx.db;
   if (members.size > 0) {
+    // Made anew as an intset, converted as its members were added (sinterGenericCommand).
+    members.settle(intsetMax(ctx));
     db.set(dst, members);
     ctx.reply.int(members.size);
     db.notifier.notifyKeyspaceEvent(NOTIFY_SET, event, dst);
@@ -390,7 +401,11 @@ function sunionDiff(
     }
   }
   if (dst !== null) store(ctx, dst, result, diff ? "sdiffstore" : "sunionstore");
-  else replySet(ctx, result, result.size);
+  else {
+    // Answered from the set it built, in its order (an intset's is ascending).
+    result.settle(intsetMax(ctx));
+    replySet(ctx, result, result.size);
+  }
 }
 
 function sscan(ctx: CommandContext, argv: Uint8Array[]): void {

@@ -5,22 +5,21 @@
  * RDB, AOF rewrite and DEBUG DIGEST use. A JS `Set` internalized every fresh member string a
  * command asked it about (a probe of V8's string table per SADD/SISMEMBER argument).
  *
- * Iteration order: a set of integers only, no bigger than an intset gets by default, in
- * ascending integer order, as Redis's intset (intset.c keeps its integers sorted; SMEMBERS,
- * SSCAN and scripts see that order); any other set in insertion order while small, then in the
- * table's slot order (Redis's hashtable answers in its dict's hash order). An iterator stays valid while the set changes, as
- * KeyTable's do: SPOP's persistent iterator (commands/coll_util.ts) relies on it. OBJECT
- * ENCODING's intset/hashtable answer is judged from the members (commands/keys.ts encodingOf).
+ * Iteration order: a set in Redis's intset encoding (below) in ascending integer order, as
+ * intset.c keeps its integers sorted (SMEMBERS, SSCAN and scripts see that order); any other set
+ * in insertion order while small, then in the table's slot order (Redis's hashtable answers in
+ * its dict's hash order). An iterator stays valid while the set changes, as KeyTable's do: SPOP's
+ * persistent iterator (commands/coll_util.ts) relies on it.
+ *
+ * Encoding (OBJECT ENCODING, DUMP's and RDB's type byte): intset while every member is an int64
+ * and no addition took it past set-max-intset-entries; hashtable for good after that, as t_set.c
+ * setTypeAdd converts and nothing converts back (SREM leaves a hashtable of integers). Whoever
+ * adds members calls `settle` with the directive's value after its additions; a set made anew
+ * from members (SINTERSTORE, RESTORE, loading) starts as an intset and settles the same way.
  */
 
 import { KeyTable } from "./key_table.ts";
 import { latin1 } from "../protocol/bytes.ts";
-
-/**
- * Sets of integers up to this size iterate in integer order: set-max-intset-entries' default
- * (config.c). A set past it is a hashtable in Redis unless that directive was raised.
- */
-const INT_ORDER_MAX = 512;
 
 /** Is `m` a strict int64 in decimal (util.c string2ll: no sign but '-', no leading zero)? */
 export function isInt64Member(m: string): boolean {
@@ -67,8 +66,10 @@ export const SMALL_MAX = 32;
 export class MemberSet {
   /** The charge keyspace/db.ts last added for this value (-1: none; db.ts `chargeFor`). */
   charge = -1;
-  /** How many members are not integers (while none is, the set iterates in integer order). */
+  /** How many members are not integers (a set with one is not an intset). */
   private nonInts = 0;
+  /** Has it left the intset encoding (for good: `settle`)? */
+  private wide = false;
   /** Small form: the members (insertion order); null once the set is in its table. */
   private small: string[] | null;
   /** Table form, or null while small. */
@@ -99,6 +100,19 @@ export class MemberSet {
 
   get size(): number {
     return this.small !== null ? this.small.length : this.t!.size;
+  }
+
+  /** Is it in Redis's intset encoding (see the file's comment)? */
+  get intset(): boolean {
+    return !this.wide && this.nonInts === 0;
+  }
+
+  /**
+   * After additions: leave the intset encoding for good when a member is not an integer or the
+   * set is past `maxIntsetEntries` (set-max-intset-entries), as setTypeAdd does after each.
+   */
+  settle(maxIntsetEntries: number): void {
+    if (!this.wide && (this.nonInts > 0 || this.size > maxIntsetEntries)) this.wide = true;
   }
 
   /** Is it in its small form (an array: MEMORY USAGE's estimate)? */
@@ -159,11 +173,12 @@ export class MemberSet {
     const s = new MemberSet(this.t?.clone());
     if (this.small !== null) s.small = this.small.slice();
     s.nonInts = this.nonInts;
+    s.wide = this.wide;
     return s;
   }
 
   keys(): IterableIterator<string> {
-    if (this.nonInts === 0 && this.size <= INT_ORDER_MAX) {
+    if (this.intset) {
       return this.stillPresent(this.members().sort(compareInt64));
     }
     return this.small !== null ? this.stillPresent(this.small.slice()) : this.t!.keys();

@@ -189,6 +189,35 @@ Deno.test("MemberSet: integers only iterate in integer order (an intset's), unti
   assert.deepEqual([...s], order, "a copy's members are its own");
 });
 
+Deno.test("MemberSet: the intset encoding is left for good, as setTypeAdd converts (settle)", () => {
+  const s = MemberSet.of(["3", "1", "2"]);
+  s.settle(512);
+  assert.equal(s.intset, true);
+  assert.deepEqual([...s], ["1", "2", "3"]);
+  s.add("a");
+  s.settle(512);
+  assert.equal(s.intset, false);
+  s.delete("a");
+  assert.equal(s.intset, false, "SREM leaves a hashtable of integers");
+  assert.deepEqual([...s], ["3", "1", "2"], "in its own order, not an intset's");
+  assert.equal(s.clone().intset, false, "COPY keeps the encoding (setTypeDup)");
+  // Past set-max-intset-entries at an addition; a limit lowered later converts at the next one.
+  const t = MemberSet.of(["1", "2", "3"]);
+  t.settle(3);
+  assert.equal(t.intset, true);
+  t.add("4");
+  t.settle(3);
+  assert.equal(t.intset, false);
+  t.delete("4");
+  assert.equal(t.intset, false);
+  const u = MemberSet.of(["1", "2", "3"]);
+  u.settle(512);
+  assert.equal(u.intset, true, "a lowered limit alone converts nothing");
+  u.add("4");
+  u.settle(2);
+  assert.equal(u.intset, false);
+});
+
 Deno.test("MemberSet: small form up to SMALL_MAX members, a table past it, for good", () => {
   const s = MemberSet.empty();
   for (let n = 0; n < SMALL_MAX; n++) assert.equal(s.add(`m${n}`), true);

@@ -140,7 +140,7 @@ export function writeKeyValue(
     w.u8(RDB_OPCODE.FREQ);
     w.u8(freq);
   }
-  const type = objectType(value, o);
+  const type = objectType(value);
   w.u8(type);
   writeBinaryString(w, key, o.compression);
   writeObject(w, type, value, o);

@@ -364,25 +364,19 @@ function addScore(lp: ListpackBuilder, score: number): void {
   }
 }
 
-/** The type byte `writeObject` will use for this value under these options. */
-export function objectType(v: Value, o: RdbOptions): number {
+/** The type byte `writeObject` will use for this value (each value knows its encoding). */
+export function objectType(v: Value): number {
   if (typeof v === "string" || v instanceof Uint8Array) return RDB_TYPE.STRING;
   if (v instanceof Deque) return RDB_TYPE.LIST_QUICKLIST_2;
   if (v instanceof Hash) return v.listpack ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
-  if (v instanceof MemberSet) return setIsIntset(v, o) ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
+  if (v instanceof MemberSet) return v.intset ? RDB_TYPE.SET_INTSET : RDB_TYPE.SET;
   if (v instanceof Stream) return RDB_TYPE.STREAM_LISTPACKS_2;
   return v.listpack ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
 }
 
-function setIsIntset(s: MemberSet, o: RdbOptions): boolean {
-  if (s.size > o.setMaxIntsetEntries) return false;
-  for (const m of s) if (int64OfBinary(m) === null) return false;
-  return true;
-}
-
 /** rdbSaveObjectType + rdbSaveObject: the type byte, then the value. */
 export function writeTypedObject(w: ByteWriter, v: Value, o: RdbOptions): void {
-  const type = objectType(v, o);
+  const type = objectType(v);
   w.u8(type);
   writeObject(w, type, v, o);
 }
@@ -534,6 +528,8 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
         const m = r.readBinaryString();
         check(s.add(m), "set: duplicate member");
       }
+      // rdbLoadObject: an intset when it may be one, converted as its members are added.
+      s.settle(o.setMaxIntsetEntries);
       return s;
     }
     case RDB_TYPE.ZSET:
@@ -583,7 +579,9 @@ export function readObject(r: RdbReader, type: number, o: RdbOptions): Value {
     case RDB_TYPE.SET_INTSET: {
       const items = intsetDecode(r.readString());
       if (items.length === 0) throw new EmptyKeyError("empty set");
-      return MemberSet.of(items);
+      const s = MemberSet.of(items);
+      s.settle(o.setMaxIntsetEntries);
+      return s;
     }
     case RDB_TYPE.ZSET_ZIPLIST:
       return pairsToZset(ziplistDecode(r.readString()), o);
