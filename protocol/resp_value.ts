@@ -8,7 +8,8 @@ export type RespValue =
   | { type: "error"; value: string }
   | { type: "int"; value: number }
   | { type: "bulk"; value: Uint8Array }
-  | { type: "null" }
+  /** `$-1` (RESP2's null bulk), `*-1` (its null array: `of` "array") or RESP3's `_` ("resp3"). */
+  | { type: "null"; of?: "array" | "resp3" }
   | { type: "array"; value: RespValue[] }
   | { type: "map"; value: [RespValue, RespValue][] }
   | { type: "set"; value: RespValue[] }
@@ -39,7 +40,7 @@ export function decodeValue(buf: Uint8Array, pos = 0): [RespValue, number] | nul
     case 58: // :
       return [{ type: "int", value: Number(line) }, next];
     case 95: // _
-      return [{ type: "null" }, next];
+      return [{ type: "null", of: "resp3" }, next];
     case 35: // #
       return [{ type: "bool", value: line === "t" }, next];
     case 44: { // ,
@@ -65,7 +66,7 @@ export function decodeValue(buf: Uint8Array, pos = 0): [RespValue, number] | nul
     case 126: // ~
     case 62: { // >
       const n = Number(line);
-      if (n < 0) return [{ type: "null" }, next];
+      if (n < 0) return [{ type: "null", of: "array" }, next];
       const items: RespValue[] = [];
       let p = next;
       for (let i = 0; i < n; i++) {

@@ -209,14 +209,15 @@ Deno.test("client control: CLIENT UNBLOCK of blocked and of paused clients", asy
           assert.equal(show((await w.readValue())!), want, cmdText(blocked));
         }
       };
-      await each((id) => ["client", "unblock", id], "nil", ["blpop", "l", "0"]);
-      await each((id) => ["client", "unblock", id, "timeout"], "nil", ["bzpopmin", "z", "0"]);
+      // A timed-out blocking command answers RESP2's null array (addReplyNullArray).
+      await each((id) => ["client", "unblock", id], "nil*", ["blpop", "l", "0"]);
+      await each((id) => ["client", "unblock", id, "timeout"], "nil*", ["bzpopmin", "z", "0"]);
       await each(
         (id) => ["client", "unblock", id, "error"],
         "-UNBLOCKED client unblocked via CLIENT UNBLOCK",
         ["blmove", "l", "m", "left", "left", "0"],
       );
-      await each((id) => ["client", "unblock", id], "nil", [
+      await each((id) => ["client", "unblock", id], "nil*", [
         "xread",
         "block",
         "0",

@@ -34,7 +34,8 @@ export function show(v: RespValue): string {
     case "bulk":
       return `$${JSON.stringify(String.fromCharCode(...v.value))}`;
     case "null":
-      return "nil";
+      // RESP2's null bulk; its null array and RESP3's null are told apart from it.
+      return v.of === "array" ? "nil*" : v.of === "resp3" ? "_" : "nil";
     case "array":
     case "set":
       return `[${v.value.map(show).join(",")}]`;

@@ -34,7 +34,7 @@ Deno.test("HELLO 3: RESP3 map of 7 pairs, switches protocol; HELLO 2 back", asyn
     assert.equal(bulkText(pairs[5][1]), "master");
     assert.deepEqual(pairs[6][1], { type: "array", value: [] });
     // Now RESP3: a missing key is `_`.
-    assert.deepEqual(await c.callRaw("CLIENT", "GETNAME"), { type: "null" });
+    assert.deepEqual(await c.callRaw("CLIENT", "GETNAME"), { type: "null", of: "resp3" });
     const v2 = await c.callRaw("HELLO", "2");
     assert.equal(v2.type, "array");
     assert.equal((v2 as { value: RespValue[] }).value.length, 14);

@@ -501,7 +501,9 @@ Deno.test("tracking: FLUSHALL and FLUSHDB send a null invalidation", async () =>
     w(4, "FLUSHDB SYNC"),
     INFO,
   ], "flush");
-  mustContain(lines, [`>[$"invalidate",nil]`, `*[$"message",$"__redis__:invalidate",nil]`]);
+  // The RESP2 subscriber gets RESP3's `_` as Redis 7.0 sends it (trackingInvalidateKeysOnFlush
+  // writes the redirecting client's null to the target).
+  mustContain(lines, [`>[$"invalidate",_]`, `*[$"message",$"__redis__:invalidate",_]`]);
 });
 
 Deno.test("tracking: MULTI/EXEC invalidations follow the EXEC reply", async () => {
@@ -750,6 +752,6 @@ Deno.test("tracking: a seeded session of five clients, frame for frame", async (
   mustContain(lines, [
     `>[$"invalidate",*[$"`,
     `*[$"message",$"__redis__:invalidate",*[$"`,
-    `>[$"invalidate",nil]`,
+    `>[$"invalidate",_]`,
   ]);
 });
