@@ -167,6 +167,12 @@ export interface NotifyFlagsPort {
   setNotifyFlags(flags: number): void;
 }
 
+/** The server's cron (serverCron's timer). */
+export interface CronPort {
+  /** CONFIG SET hz (updateHZ): the cron ticks at the new rate from its next tick on. */
+  applyHz(): void;
+}
+
 /** The whole server as command handlers see it: every port above. */
 export type CommandHost =
   & ClockPort
@@ -196,4 +202,5 @@ export type CommandHost =
   & TlsPort
   & ShutdownPort
   & DebugPort
-  & NotifyFlagsPort;
+  & NotifyFlagsPort
+  & CronPort;

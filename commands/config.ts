@@ -37,7 +37,7 @@ import { allowProtectedAction } from "../server/dispatch.ts";
 import { replyHelp } from "./connection.ts";
 import { redactArgument } from "../server/monitor.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
-import type { TlsPort } from "./command_host.ts";
+import type { CronPort, TlsPort } from "./command_host.ts";
 
 /** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
 type Ctx = CommandContext<ConfigApplyHost & CommandStatsPort & DatabasesPort & TlsPort>;
@@ -87,7 +87,7 @@ function configGet(ctx: Ctx, argv: Uint8Array[]): void {
 }
 
 /** What CONFIG SET changes beside the directives: the settings cached off the hot path. */
-export interface ConfigApplyHost extends ConfigPort, LogPort, AclPort {
+export interface ConfigApplyHost extends ConfigPort, LogPort, AclPort, CronPort {
   readonly aof: Pick<Aof, "turnOn" | "turnOff">;
   readonly replication: { updatePropagating(): void };
   readonly maxmemory: Pick<Maxmemory, "configure" | "limit" | "perform">;
@@ -114,6 +114,7 @@ function applyConfig(server: ConfigApplyHost, names: string[]): void {
     if (n === "acl-pubsub-default") {
       server.acl.pubsubDefault = server.config.getString(n) === "allchannels" ? SEL_ALLCHANNELS : 0;
     }
+    if (n === "hz") server.applyHz();
     if (n === "loglevel") server.log.level = server.config.getString("loglevel") as LogLevel;
     if (n.startsWith("maxmemory") || n.startsWith("lfu-")) server.maxmemory.configure();
     // updateMaxmemory: evict at once down to the new limit.
@@ -132,8 +133,16 @@ function applyConfig(server: ConfigApplyHost, names: string[]): void {
       const max = server.config.getNumber("slowlog-max-len");
       if (server.slowlog.length > max) server.slowlog.length = max;
     }
+    // updateReplBacklogSize -> resizeReplicationBacklog: at least CONFIG_REPL_BACKLOG_MIN_SIZE
+    // (a value read from the config file stays as given, as there).
+    if (n === "repl-backlog-size" && server.config.getNumber(n) < REPL_BACKLOG_MIN_BYTES) {
+      server.config.setValue(n, REPL_BACKLOG_MIN_BYTES);
+    }
   }
 }
+
+/** CONFIG_REPL_BACKLOG_MIN_SIZE (server.h). */
+const REPL_BACKLOG_MIN_BYTES = 16 * 1024;
 
 /** The directive names of CONFIG SET's name/value pairs. */
 export function configSetNames(argv: Uint8Array[]): string[] {

@@ -31,8 +31,20 @@ export interface DirectiveBase {
 export type Directive =
   & DirectiveBase
   & (
-    | { type: "bool"; default: boolean }
-    | { type: "int"; default: number; min: number; max: number }
+    | {
+      type: "bool";
+      default: boolean;
+      /** Reject a value (config.c's isValid function): the error text, or null. */
+      check?: (value: boolean) => string | null;
+    }
+    | {
+      type: "int";
+      default: number;
+      min: number;
+      max: number;
+      /** Taken in [min, max], then held within these (config.c updateHZ: hz 1-500). */
+      clampTo?: [number, number];
+    }
     | {
       type: "memory";
       default: number;
@@ -74,14 +86,19 @@ function parseLatencyPercentiles(args: string[]): string | { error: string } {
   if (joined === "") return "";
   const out: string[] = [];
   for (const p of joined.split(" ")) {
-    const v = /^\s/.test(p) || p === "" ? NaN : Number(p);
+    // string2d (strtod): "inf" and "infinity" in any case, with a sign, are numbers too.
+    const v = /^\s/.test(p) || p === ""
+      ? NaN
+      : /^[+-]?inf(inity)?$/i.test(p)
+      ? (p.startsWith("-") ? -Infinity : Infinity)
+      : Number(p);
     if (Number.isNaN(v)) return { error: "Invalid latency-tracking-info-percentiles parameters" };
     if (v > 100 || v < 0) {
       return {
         error: "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
       };
     }
-    const f = v.toFixed(6);
+    const f = (Object.is(v, -0) ? "-" : "") + v.toFixed(6); // "%f" keeps -0's sign
     out.push(f.replace(/0+$/, "").replace(/\.$/, ""));
   }
   return out.join(" ");
@@ -106,7 +123,10 @@ function parseClientOutputBufferLimit(
   args: string[],
   current: string,
 ): string | { error: string } {
-  const parts = args.join(" ").trim().split(/\s+/);
+  // CONFIG SET with an empty value: no class named, every class keeps its limits.
+  if (args.length === 0) return current;
+  // One argument: a command-line or file value, split as sdssplitargs would.
+  const parts = args.length === 1 ? args[0].trim().split(/\s+/) : args;
   if (parts.length % 4 !== 0) {
     return { error: "Wrong number of arguments in buffer limit configuration." };
   }
@@ -136,11 +156,18 @@ function parseClientOutputBufferLimit(
   return ["normal", "replica", "pubsub"].map((c) => classes[c] ?? was[c]).join(" ");
 }
 
-/** Redis memtoll: "1gb", "512mb", "100k", plain bytes. */
+/** isValidActiveDefrag's refusal in a Redis built without its Jemalloc. */
+const ACTIVE_DEFRAG_REFUSED =
+  "Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution";
+
+/**
+ * util.c memtoull: digits then an optional unit ("1gb", "512mb", "100k", "7"), nothing else (no
+ * sign, no space); no digits reads as 0 ("" and "k" are 0, as strtoull of nothing).
+ */
 export function parseMemory(s: string): number | null {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s.trim());
+  const m = /^(\d*)(k|kb|m|mb|g|gb|b)?$/i.exec(s);
   if (!m) return null;
-  const n = Number(m[1]);
+  const n = m[1] === "" ? 0 : Number(m[1]);
   const unit = (m[2] ?? "b").toLowerCase();
   const mul: Record<string, number> = {
     b: 1,
@@ -351,7 +378,8 @@ export const DIRECTIVES: Directive[] = [
     ],
     mutable: true,
   },
-  { name: "hz", type: "int", default: 10, min: 0, max: MAX_INT, mutable: true },
+  // updateHZ: any int is taken, and held within CONFIG_MIN_HZ-CONFIG_MAX_HZ.
+  { name: "hz", type: "int", default: 10, min: 0, max: MAX_INT, clampTo: [1, 500], mutable: true },
   {
     name: "repl-backlog-size",
     type: "memory",
@@ -683,7 +711,15 @@ export const DIRECTIVES: Directive[] = [
   },
   { name: "dynamic-hz", type: "bool", default: true, mutable: true },
   { name: "jemalloc-bg-thread", type: "bool", default: true, mutable: true },
-  { name: "activedefrag", type: "bool", default: false, mutable: true },
+  {
+    name: "activedefrag",
+    type: "bool",
+    default: false,
+    // isValidActiveDefrag, as a Redis built without its Jemalloc (Debian's 7.0.15) answers: no
+    // allocator here to defragment, so "yes" is refused rather than taken and ignored.
+    check: (on) => on ? ACTIVE_DEFRAG_REFUSED : null,
+    mutable: true,
+  },
   { name: "maxmemory-samples", type: "int", default: 5, min: 1, max: MAX_INT, mutable: true },
   {
     name: "maxmemory-eviction-tenacity",
@@ -889,7 +925,6 @@ export const DIRECTIVES: Directive[] = [
  */
 export const NO_EFFECT: ReadonlyMap<string, string> = new Map([
   ["activerehashing", "JavaScript Maps rehash on their own"],
-  ["activedefrag", "no allocator defragmentation in a JavaScript runtime"],
   ["active-defrag-cycle-min", "no active defragmentation"],
   ["active-defrag-cycle-max", "no active defragmentation"],
   ["active-defrag-threshold-lower", "no active defragmentation"],
@@ -1005,18 +1040,22 @@ export function parseDirectiveValue(
   switch (d.type) {
     case "bool": {
       const l = a.toLowerCase();
-      if (l === "yes") return { value: true };
-      if (l === "no") return { value: false };
-      return { error: "argument must be 'yes' or 'no'" };
+      if (l !== "yes" && l !== "no") return { error: "argument must be 'yes' or 'no'" };
+      const on = l === "yes";
+      const error = d.check?.(on) ?? null;
+      return error === null ? { value: on } : { error };
     }
     case "int": {
-      // string2ll: digits that fit in a long long.
-      if (!/^-?\d+$/.test(a) || BigInt(a) > 2n ** 63n - 1n || BigInt(a) < -(2n ** 63n)) {
+      // string2ll: digits that fit in a long long, no "+", no leading zero, no "-0".
+      if (!/^(0|-?[1-9]\d*)$/.test(a) || BigInt(a) > 2n ** 63n - 1n || BigInt(a) < -(2n ** 63n)) {
         return { error: "argument couldn't be parsed into an integer" };
       }
       const n = Number(a);
       if (n < d.min || n > d.max) {
         return { error: `argument must be between ${d.min} and ${bound(d.max)} inclusive` };
+      }
+      if (d.clampTo !== undefined) {
+        return { value: Math.min(Math.max(n, d.clampTo[0]), d.clampTo[1]) };
       }
       return { value: n };
     }
@@ -1032,8 +1071,8 @@ export function parseDirectiveValue(
         if (pct > 100) return { error: "percentage argument must be less or equal to 100" };
         return { value: pct === 0 ? 0 : -pct };
       }
-      // ... else memtoull: no sign.
-      const n = a.trim().startsWith("-") ? null : parseMemory(a);
+      // ... else memtoull.
+      const n = parseMemory(a);
       if (n === null) {
         return {
           error: d.percent
@@ -1290,8 +1329,12 @@ export function configSetPairs(
   for (let i = 0; i < pairs.length; i++) {
     const d = seen[i];
     const v = pairs[i][1];
-    const args = d.type === "special" || d.name === "bind"
+    // configSetCommand: a multi-argument value is split at each single space (sdssplitlen), so
+    // a doubled or leading space gives an empty argument, which the directive refuses.
+    const args = d.name === "bind"
       ? v.split(/\s+/).filter((x) => x !== "")
+      : d.type === "special"
+      ? (v === "" ? [] : v.split(" "))
       : [v];
     const r = d.name === "bind"
       ? { value: args.join(" ") }

@@ -64,7 +64,12 @@ import type { CommandHost, ScriptsHost } from "../commands/command_host.ts";
 import type { ReplicationServerHost } from "../replication/replication_host.ts";
 import { importOnFirstUse } from "./lazy_import.ts";
 import { every, type Ticker } from "./ticker.ts";
-import { CronClock, SERVER_CRON_PERIOD_MS, serverCronSchedule } from "./cron_clock.ts";
+import {
+  CronClock,
+  SERVER_CRON_PERIOD_MS,
+  type ServerCronSchedule,
+  serverCronSchedule,
+} from "./cron_clock.ts";
 
 export type { CommandStat, ServerStats, SlowlogEntry } from "./server_ports.ts";
 
@@ -192,6 +197,8 @@ export class Server
    * not Deno's timers, which cost an idle node ~3 MiB).
    */
   private cronTicker: Ticker | null = null;
+  /** How the running cron ticks (the hz it was started with; `applyHz`). */
+  cronSchedule: ServerCronSchedule | null = null;
   /** serverCron's own work runs (set once the dataset is loaded: `startTimers`). */
   private serverCronRunning = false;
   /**
@@ -760,9 +767,8 @@ export class Server
    */
   private startCronTicker(): void {
     if (this.cronTicker !== null) return;
-    const { tickMs, ticksPerExpiry, ticksPer100Ms } = serverCronSchedule(
-      this.config.getNumber("hz"),
-    );
+    this.cronSchedule = serverCronSchedule(this.config.getNumber("hz"));
+    const { tickMs, ticksPerExpiry, ticksPer100Ms } = this.cronSchedule;
     const expiryBudgetMs = (tickMs * ticksPerExpiry) / 4;
     let cronLoops = 0;
     this.cronTicker = every(tickMs, () => {
@@ -839,6 +845,14 @@ export class Server
       return;
     }
     serveConnection(this, conn as Deno.TcpConn, tls);
+  }
+
+  /** CONFIG SET hz (updateHZ): the cron ticks at the new rate from its next tick on. */
+  applyHz(): void {
+    if (this.cronTicker === null) return;
+    this.cronTicker.stop();
+    this.cronTicker = null;
+    this.startCronTicker();
   }
 
   /** Close listeners and clients; with cluster mode, save nodes.conf. */

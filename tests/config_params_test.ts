@@ -144,14 +144,26 @@ Deno.test("NO_EFFECT: one table of known parameters, reported when not at their 
   }
   const config = new Config();
   assert.deepEqual(noEffectSettings(config), []);
-  config.load(null, ["--activedefrag", "yes", "--maxmemory-samples", "7", "--io-threads", "4"]);
+  config.load(null, [
+    "--active-defrag-cycle-min",
+    "5",
+    "--maxmemory-samples",
+    "7",
+    "--io-threads",
+    "4",
+  ]);
   assert.deepEqual(noEffectSettings(config), [
     "io-threads 4 (one thread serves all clients)",
-    "activedefrag yes (no allocator defragmentation in a JavaScript runtime)",
+    "active-defrag-cycle-min 5 (no active defragmentation)",
   ]);
-  assert.deepEqual(noEffectSettings(config, ["activedefrag"]), [
-    "activedefrag yes (no allocator defragmentation in a JavaScript runtime)",
+  assert.deepEqual(noEffectSettings(config, ["io-threads"]), [
+    "io-threads 4 (one thread serves all clients)",
   ]);
+  // activedefrag yes is refused, as by a Redis built without its Jemalloc (isValidActiveDefrag).
+  assert.throws(
+    () => new Config().load(null, ["--activedefrag", "yes"]),
+    /Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc/,
+  );
   // rename-command and loadmodule are taken from a file, and named at start, never silently.
   const file = new Config();
   file.load('rename-command FLUSHALL ""\nloadmodule /x/m.so a\nhz 10\n', []);

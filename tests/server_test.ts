@@ -229,6 +229,34 @@ Deno.test("CONFIG SET: multiple pairs, exact errors, atomic, effects", async () 
   }
 });
 
+Deno.test("CONFIG SET hz: held within 1-500 as Redis's updateHZ, and the cron ticks at it at once", async () => {
+  const node = await startNode();
+  const c = await RespClient.connect(node.port);
+  try {
+    assert.deepEqual(node.server.cronSchedule, {
+      tickMs: 100,
+      ticksPerExpiry: 1,
+      ticksPer100Ms: 1,
+    });
+    assert.equal(await c.call("CONFIG", "SET", "hz", "50"), "OK");
+    assert.deepEqual(node.server.cronSchedule, { tickMs: 20, ticksPerExpiry: 1, ticksPer100Ms: 5 });
+    assert.equal(await c.call("CONFIG", "SET", "hz", "0"), "OK");
+    assert.deepEqual(await c.call("CONFIG", "GET", "hz"), ["hz", "1"]);
+    assert.deepEqual(node.server.cronSchedule, {
+      tickMs: 100,
+      ticksPerExpiry: 10,
+      ticksPer100Ms: 1,
+    });
+    assert.equal(await c.call("CONFIG", "SET", "hz", "100000"), "OK");
+    assert.deepEqual(await c.call("CONFIG", "GET", "hz"), ["hz", "500"]);
+    assert.deepEqual(node.server.cronSchedule, { tickMs: 2, ticksPerExpiry: 1, ticksPer100Ms: 50 });
+    assert.equal(await c.call("PING"), "PONG");
+  } finally {
+    c.close();
+    await node.stop();
+  }
+});
+
 Deno.test("COMMAND: COUNT, INFO shape (RESP2/RESP3), DOCS, LIST, GETKEYS, bare COMMAND", async () => {
   const node = await startNode();
   const c = await RespClient.connect(node.port);
