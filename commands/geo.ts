@@ -19,6 +19,7 @@ import type { Reply } from "../protocol/reply.ts";
 import { ZSet } from "../keyspace/zset.ts";
 import * as G from "../keyspace/geohash.ts";
 import * as E from "./errors.ts";
+import { pqsort } from "./pqsort.ts";
 import { geoStoreKeys, isCWord as isWord } from "./key_finders.ts";
 import { type CommandContext, type CommandDef, fromTable, type Handler } from "./types.ts";
 import { parseStrictDouble } from "./zset_parse.ts";
@@ -240,85 +241,6 @@ function membersOfAllNeighbors(
     pointsInRange(z, min, max, shape, ga, limit);
     lastProcessed = i;
   }
-}
-
-function swap<T>(a: T[], i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
-}
-
-/** pqsort.c med3 over indexes. */
-function med3<T>(a: T[], i: number, j: number, k: number, cmp: (x: T, y: T) => number): number {
-  return cmp(a[i], a[j]) < 0
-    ? (cmp(a[j], a[k]) < 0 ? j : (cmp(a[i], a[k]) < 0 ? k : i))
-    : (cmp(a[j], a[k]) > 0 ? j : (cmp(a[i], a[k]) < 0 ? i : k));
-}
-
-/**
- * pqsort.c: Bentley & McIlroy's quicksort that only sorts the partitions overlapping the
- * element range [lrange, rrange], so the elements there are the ones a full sort would put
- * there (ties in Redis's own, unstable, order).
- */
-function pqsort<T>(
-  a: T[],
-  cmp: (x: T, y: T) => number,
-  lrange: number,
-  rrange: number,
-): void {
-  const outside = (base: number, n: number) =>
-    (lrange < base && rrange < base) || (lrange >= base + n && rrange >= base + n);
-  const sortPart = (base: number, n: number): void => {
-    for (;;) {
-      if (n < 7) {
-        for (let pm = base + 1; pm < base + n; pm++) {
-          for (let pl = pm; pl > base && cmp(a[pl - 1], a[pl]) > 0; pl--) swap(a, pl, pl - 1);
-        }
-        return;
-      }
-      let pm = base + Math.floor(n / 2);
-      if (n > 7) {
-        let pl = base;
-        let pn = base + n - 1;
-        if (n > 40) {
-          const d = Math.floor(n / 8);
-          pl = med3(a, pl, pl + d, pl + 2 * d, cmp);
-          pm = med3(a, pm - d, pm, pm + d, cmp);
-          pn = med3(a, pn - 2 * d, pn - d, pn, cmp);
-        }
-        pm = med3(a, pl, pm, pn, cmp);
-      }
-      swap(a, base, pm);
-      let pa = base + 1, pb = base + 1;
-      let pc = base + n - 1, pd = base + n - 1;
-      for (;;) {
-        let c: number;
-        while (pb <= pc && (c = cmp(a[pb], a[base])) <= 0) {
-          if (c === 0) swap(a, pa++, pb);
-          pb++;
-        }
-        while (pb <= pc && (c = cmp(a[pc], a[base])) >= 0) {
-          if (c === 0) swap(a, pc, pd--);
-          pc--;
-        }
-        if (pb > pc) break;
-        swap(a, pb++, pc--);
-      }
-      const pn = base + n;
-      let r = Math.min(pa - base, pb - pa);
-      for (let i = 0; i < r; i++) swap(a, base + i, pb - r + i);
-      r = Math.min(pd - pc, pn - pd - 1);
-      for (let i = 0; i < r; i++) swap(a, pb + i, pn - r + i);
-      if ((r = pb - pa) > 1 && !outside(base, r)) sortPart(base, r);
-      if ((r = pd - pc) > 1) {
-        base = pn - r;
-        n = r;
-        if (!outside(base, n)) continue;
-      }
-      return;
-    }
-  };
-  sortPart(0, a.length);
 }
 
 function maxEntries(ctx: Ctx): number {

@@ -1,6 +1,7 @@
 /**
  * SORT and SORT_RO, as Redis 7.0's sort.c (sortCommandGeneric, lookupKeyByPattern, sortCompare)
- * and pqsort.c (the partial quicksort used for BY + LIMIT), and db.c sortGetKeys.
+ * and pqsort.c (the partial quicksort used for BY + LIMIT: commands/pqsort.ts), and db.c
+ * sortGetKeys.
  *
  * What follows Redis to the letter because it shows in replies:
  * - Options are compared with strcasecmp and patterns searched with strchr/strstr: C strings,
@@ -17,8 +18,8 @@
  *   bytes. ALPHA compares with strcoll in the C locale (byte order up to the first NUL) unless
  *   STORE is given (then binary, compareStringObjects); a missing BY value sorts first.
  * - Sorting is glibc's qsort (a stable merge sort: Array.prototype.sort) except with a BY
- *   pattern and a LIMIT narrower than the input, where pqsort (not stable, ported here) picks
- *   the range: ties then come out in exactly Redis's order.
+ *   pattern and a LIMIT narrower than the input, where pqsort (not stable) picks the range:
+ *   ties then come out in exactly Redis's order.
  * - A set sorted BY a constant pattern with STORE, or from a script, is sorted ALPHA instead, so
  *   that what is stored or replicated does not depend on the set's iteration order.
  * - A sorted set given to SORT is converted to the skiplist encoding (zsetConvert), as OBJECT
@@ -41,6 +42,7 @@ import { ZSet } from "../keyspace/zset.ts";
 import { Hash } from "../keyspace/hash.ts";
 import { MemberSet } from "../keyspace/member_set.ts";
 import * as E from "./errors.ts";
+import { pqsort } from "./pqsort.ts";
 import { strtod } from "./zset_parse.ts";
 import { hexVal, isDigit } from "./long_double.ts";
 import { type CommandContext, type CommandDef, fromTable } from "./types.ts";
@@ -210,111 +212,6 @@ export function sortWeight(v: Uint8Array): number | null {
   if (r.end !== n || r.erange || Number.isNaN(r.value)) return null;
   if (r.value !== 0 && Math.abs(r.value) < DBL_MIN && !hexIsExact(b)) return null;
   return r.value;
-}
-
-// ---------------------------------------------------------------- pqsort
-
-/**
- * pqsort.c: NetBSD's qsort (Bentley & McIlroy) that only recurses into partitions overlapping
- * [lrange, rrange]; elements in that range end up where a full sort would put them, ties in
- * the order this algorithm leaves them.
- */
-export function pqsort<T>(
-  v: T[],
-  cmp: (a: T, b: T) => number,
-  lrange: number,
-  rrange: number,
-): void {
-  const swap = (i: number, j: number) => {
-    const t = v[i];
-    v[i] = v[j];
-    v[j] = t;
-  };
-  const vecswap = (i: number, j: number, n: number) => {
-    for (let k = 0; k < n; k++) swap(i + k, j + k);
-  };
-  const c = (i: number, j: number) => cmp(v[i], v[j]);
-  const med3 = (a: number, b: number, d: number) =>
-    c(a, b) < 0 ? (c(b, d) < 0 ? b : c(a, d) < 0 ? d : a) : (c(b, d) > 0 ? b : c(a, d) < 0 ? a : d);
-  const insertion = (a: number, n: number) => {
-    for (let pm = a + 1; pm < a + n; pm++) {
-      for (let pl = pm; pl > a && c(pl - 1, pl) > 0; pl--) swap(pl, pl - 1);
-    }
-  };
-  const outside = (l: number, r: number) =>
-    (lrange < l && rrange < l) || (lrange > r && rrange > r);
-
-  // C recurses into the left part and loops on the right one; the parts are disjoint, so a
-  // stack of pending parts gives the same result without deep recursion.
-  const todo: number[] = [0, v.length];
-  while (todo.length !== 0) {
-    let n = todo.pop()!;
-    let a = todo.pop()!;
-    for (;;) {
-      let swapCnt = false;
-      if (n < 7) {
-        insertion(a, n);
-        break;
-      }
-      let pm = a + Math.floor(n / 2);
-      if (n > 7) {
-        let pl = a;
-        let pn = a + n - 1;
-        if (n > 40) {
-          const d = Math.floor(n / 8);
-          pl = med3(pl, pl + d, pl + 2 * d);
-          pm = med3(pm - d, pm, pm + d);
-          pn = med3(pn - 2 * d, pn - d, pn);
-        }
-        pm = med3(pl, pm, pn);
-      }
-      swap(a, pm);
-      let pa = a + 1;
-      let pb = pa;
-      let pc = a + n - 1;
-      let pd = pc;
-      for (;;) {
-        let r: number;
-        while (pb <= pc && (r = c(pb, a)) <= 0) {
-          if (r === 0) {
-            swapCnt = true;
-            swap(pa, pb);
-            pa++;
-          }
-          pb++;
-        }
-        while (pb <= pc && (r = c(pc, a)) >= 0) {
-          if (r === 0) {
-            swapCnt = true;
-            swap(pc, pd);
-            pd--;
-          }
-          pc--;
-        }
-        if (pb > pc) break;
-        swap(pb, pc);
-        swapCnt = true;
-        pb++;
-        pc--;
-      }
-      if (!swapCnt) {
-        insertion(a, n);
-        break;
-      }
-      const pn = a + n;
-      let r = Math.min(pa - a, pb - pa);
-      vecswap(a, pb - r, r);
-      r = Math.min(pd - pc, pn - pd - 1);
-      vecswap(pb, pn - r, r);
-      if ((r = pb - pa) > 1 && !outside(a, a + r - 1)) todo.push(a, r);
-      if ((r = pd - pc) > 1) {
-        a = pn - r;
-        n = r;
-        if (!outside(a, a + r - 1)) continue;
-      }
-      break;
-    }
-  }
 }
 
 // ---------------------------------------------------------------- SORT

@@ -1,6 +1,7 @@
 /**
  * SORT and SORT_RO (commands/sort.ts) against a real redis-server 7.0.15:
- * - the pure parts (pqsort, weights, patterns, C-string keywords, sortGetKeys) on their own;
+ * - the pure parts (weights, patterns, C-string keywords, sortGetKeys) on their own (pqsort in
+ *   commands/pqsort_test.ts);
  * - a fixed script of edge cases (errors, LIMIT bounds, C-string options and patterns, weights,
  *   pqsort ties over 6, 20 and 60 elements, STORE, scripts, MULTI, COMMAND INFO/GETKEYS/DOCS),
  *   replies compared exactly (RESP3 sets told from arrays) in RESP2 and RESP3;
@@ -30,7 +31,6 @@ import {
   CONVERSION_ERROR,
   isCKeyword,
   parsePattern,
-  pqsort,
   sortGetKeys,
   sortWeight,
   strcmpC,
@@ -74,28 +74,6 @@ function strict(v: RespValue): string {
 }
 
 // ---------------------------------------------------------------- pure parts
-
-Deno.test("sort: pqsort sorts the asked range as a full sort would", () => {
-  const rnd = prng(42);
-  for (let round = 0; round < 400; round++) {
-    const n = Math.floor(rnd() * 120);
-    // Keys with many ties; the payload tells equal keys apart.
-    const v = Array.from({ length: n }, (_, i) => ({ k: Math.floor(rnd() * 10), i }));
-    const full = [...v].sort((a, b) => a.k - b.k);
-    const l = Math.floor(rnd() * (n + 2)) - 1;
-    const r = l + Math.floor(rnd() * (n + 1)) - 1;
-    const p = [...v];
-    pqsort(p, (a, b) => a.k - b.k, l, r);
-    assert.deepEqual(p.map((x) => x.i).sort((a, b) => a - b), v.map((x) => x.i), "a permutation");
-    for (let j = Math.max(l, 0); j <= Math.min(r, n - 1); j++) {
-      assert.equal(p[j].k, full[j].k, `round ${round}: position ${j} of [${l}, ${r}] in ${n}`);
-    }
-  }
-  // The whole range: fully sorted.
-  const w = Array.from({ length: 300 }, () => Math.floor(rnd() * 1000));
-  pqsort(w, (a, b) => a - b, 0, 299);
-  assert.deepEqual(w, [...w].sort((a, b) => a - b));
-});
 
 Deno.test("sort: weights, patterns and keywords read as C strings", () => {
   assert.equal(sortWeight(bin("")), 0);
@@ -327,7 +305,7 @@ const EDGE: Cmd[] = [
   ["COMMAND", "INFO", "sort", "sort_ro"],
   // Ties under pqsort (BY + LIMIT): its insertion sort (n < 7), median of three (n <= 40) and
   // ninther (n > 40) paths, many missing and equal weights.
-  ...[6, 20, 60].flatMap((n): Cmd[] => {
+  ...[6, 7, 20, 60].flatMap((n): Cmd[] => {
     const k = `big${n}`;
     const elems = Array.from({ length: n }, (_, i) => `e${(i * 37) % n}`);
     const weights = elems.filter((_, i) => i % 3 !== 0).flatMap((
