@@ -87,7 +87,7 @@ export function routeQuery(
     if (isExec && def.flags.includes("write")) execHasWrite = true;
     if (def.firstKey === 0 && def.getKeys === undefined) continue;
     if (def.flags.includes("pubsub")) pubsubShard = true;
-    const positions = keyIndices(def, argv);
+    const positions = def.routingKeys !== undefined ? def.routingKeys(argv) : keyIndices(def, argv);
     for (let j = 0; j < positions.length; j++) {
       const key = argv[positions[j]];
       const thisSlot = keyHashSlot(key);

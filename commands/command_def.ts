@@ -50,6 +50,11 @@ export interface CommandDef {
   categories?: string[];
   /** Key positions for commands whose keys the legacy spec cannot describe (numkeys forms). */
   getKeys?: (argv: Uint8Array[]) => number[];
+  /**
+   * Key positions cluster routing takes instead of `getKeys`, in their order, where Redis 7.0's
+   * getNodeByQuery (getKeysFromCommand: the command's getkeys_proc) differs from its key specs.
+   */
+  routingKeys?: (argv: Uint8Array[]) => number[];
   handler?(ctx: unknown, argv: Uint8Array[]): void | Promise<void>;
   /**
    * The definition with the flags this call has, when they depend on its arguments (EVAL and

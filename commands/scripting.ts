@@ -102,6 +102,11 @@ function evalGeneric(ctx: Ctx, argv: Uint8Array[], evalsha: boolean, ro: boolean
   const { reply } = ctx;
   // evalCommand/evalShaCommand: shown to monitors before the script's commands (skip_monitor).
   ctx.server.monitors.feed(ctx.server, ctx.client, argv);
+  // evalShaCommand: a SHA1 of another length matches nothing, answered before numkeys is read.
+  if (evalsha && argv[1].length !== 40) {
+    reply.error(NOSCRIPT);
+    return;
+  }
   const numkeys = parseInt64(argv[2]);
   if (numkeys === null) {
     reply.error(E.NOT_INTEGER);
@@ -118,7 +123,7 @@ function evalGeneric(ctx: Ctx, argv: Uint8Array[], evalsha: boolean, ro: boolean
   return withEngine(ctx, (engine) => {
     let script;
     if (evalsha) {
-      script = argv[1].length === 40 ? engine.scripts.get(lower(argv[1])) : undefined;
+      script = engine.scripts.get(lower(argv[1]));
       if (script === undefined) {
         reply.error(NOSCRIPT);
         return;

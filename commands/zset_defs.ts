@@ -5,7 +5,7 @@
 
 import type { CommandDef } from "./command_def.ts";
 import { fromTable } from "./types.ts";
-import { bzmpopKeys, zsetReadKeys, zsetStoreKeys } from "./key_finders.ts";
+import { bzmpopKeys, zsetReadKeys, zsetStoreKeys, zsetStoreRoutingKeys } from "./key_finders.ts";
 import { lazyFamily, notLoaded } from "./lazy_commands.ts";
 import { importOnFirstUse } from "../server/lazy_import.ts";
 
@@ -33,9 +33,18 @@ export const zsetCommands: CommandDef[] = lazyFamily(
     fromTable("zremrangebyrank", notLoaded),
     fromTable("zremrangebyscore", notLoaded),
     fromTable("zremrangebylex", notLoaded),
-    fromTable("zunionstore", notLoaded, { getKeys: zsetStoreKeys }),
-    fromTable("zinterstore", notLoaded, { getKeys: zsetStoreKeys }),
-    fromTable("zdiffstore", notLoaded, { getKeys: zsetStoreKeys }),
+    fromTable("zunionstore", notLoaded, {
+      getKeys: zsetStoreKeys,
+      routingKeys: zsetStoreRoutingKeys,
+    }),
+    fromTable("zinterstore", notLoaded, {
+      getKeys: zsetStoreKeys,
+      routingKeys: zsetStoreRoutingKeys,
+    }),
+    fromTable("zdiffstore", notLoaded, {
+      getKeys: zsetStoreKeys,
+      routingKeys: zsetStoreRoutingKeys,
+    }),
     fromTable("zunion", notLoaded, { getKeys: zsetReadKeys }),
     fromTable("zinter", notLoaded, { getKeys: zsetReadKeys }),
     fromTable("zdiff", notLoaded, { getKeys: zsetReadKeys }),

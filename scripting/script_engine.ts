@@ -281,7 +281,7 @@ export class ScriptEngine {
     if (rt.type(L, -2) !== LUA_TFUNCTION) {
       const msg = rt.toLatin1(L, -1) ?? "?";
       rt.pop(L, 2);
-      return { error: msg };
+      return { error: lua51SyntaxError(msg) };
     }
     rt.pop(L, 1);
     return { ref: rt.ref(L) };
@@ -1033,3 +1033,24 @@ function versionNum(v: string): number {
 }
 
 export { errorTableText };
+
+/**
+ * A compile error as Redis's Lua 5.1 words it, where Lua 5.4's parser words the same error
+ * otherwise:
+ * - the end of the script and the token classes are quoted ("near '<eof>'", "'<name>'
+ *   expected"), as 5.1 quotes every token;
+ * - a statement that is neither a call nor an assignment (`x`, `a.b`): 5.4's exprstat says
+ *   "syntax error", 5.1 parses an assignment and says "'=' expected";
+ * - an assignment to a call (`f() = 1`): 5.4 says "syntax error" at the '=' or ',', 5.1 took the
+ *   call as a statement and says "unexpected symbol" there.
+ */
+export function lua51SyntaxError(msg: string): string {
+  const quoted = msg.replace(/ near <eof>$/, " near '<eof>'").replace(
+    /^(.*?:\d+: )<(eof|name|string|number|integer)> expected/s,
+    "$1'<$2>' expected",
+  );
+  const m = /^(.*?:\d+: )syntax error near (.*)$/s.exec(quoted);
+  if (m === null) return quoted;
+  const at = m[2];
+  return `${m[1]}${at === "'='" || at === "','" ? "unexpected symbol" : "'=' expected"} near ${at}`;
+}

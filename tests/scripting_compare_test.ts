@@ -1575,3 +1575,42 @@ Deno.test("scripting: hundreds of scripts, replies and keyspace identical to red
     );
   }
 });
+
+Deno.test({
+  name: "scripting: compile errors Lua 5.4 words otherwise are answered in Lua 5.1's words",
+  ignore: !haveRedisServer(),
+  fn: async () => {
+    const node = await startNode();
+    const redis = await spawnRedis({});
+    const ours = await RespClient.connect(node.port);
+    const theirs = await RespClient.connect(redis.port);
+    try {
+      // A bare name or field, an assignment to a call, the end of the script quoted, a token
+      // class expected; then ones both parsers word alike.
+      const bodies = [
+        "x",
+        "a.b",
+        "x y",
+        "a, b",
+        "f() = 1",
+        "f(), x = 1",
+        "return 1 +",
+        "return 1 1",
+        "local function",
+        "if x then",
+        "x = = 1",
+        "return {a=}",
+      ];
+      for (const body of bodies) {
+        const a = show(await ours.callRaw("EVAL", body, "0"));
+        assert.equal(a, show(await theirs.callRaw("EVAL", body, "0")), body);
+        assert.match(a, /^-ERR Error compiling script \(new function\): user_script:1: /);
+      }
+    } finally {
+      ours.close();
+      theirs.close();
+      await node.stop();
+      await redis.stop();
+    }
+  },
+});

@@ -1,0 +1,148 @@
+/**
+ * Every command redis-server lists (COMMAND LIST), sent with a few short argument lists to our
+ * node and to redis-server, the replies compared exactly:
+ * - standalone: arity and argument errors, and what the commands answer on an empty keyspace;
+ * - cluster mode, one node each owning slots 0-8191 (the cluster down): which keys routing finds
+ *   and in which order (a first key in an unserved slot, CROSSSLOT, CLUSTERDOWN, or no key at all
+ *   so that the command itself answers), with keys in a served slot ({b}) and in an unserved one
+ *   ({a}) at every position.
+ *
+ * Left out: commands that block, end or change the connection or the server (SHUTDOWN, MONITOR,
+ * SUBSCRIBE, QUIT, RESET, REPLICAOF, FAILOVER, DEBUG, blocking pops, WAIT, CLIENT, CLUSTER, MULTI,
+ * SELECT, ...), whose replies depend on time or chance (TIME, RANDOMKEY, INFO, SPOP, ...), or on
+ * each server's own state (COMMAND, CONFIG, ACL, MEMORY, LATENCY, SLOWLOG, SCRIPT, FUNCTION), and
+ * container subcommands.
+ */
+
+import assert from "node:assert/strict";
+import { haveRedisServer, RespClient, spawnRedis, startNode, waitFor } from "./harness.ts";
+import { show } from "./compare.ts";
+
+const LEFT_OUT = new Set(
+  (
+    "shutdown monitor subscribe psubscribe ssubscribe sync psync quit reset replicaof slaveof " +
+    "failover debug blpop brpop blmove brpoplpush bzpopmin bzpopmax blmpop bzmpop xread " +
+    "xreadgroup wait client save bgsave bgrewriteaof time randomkey info lastsave cluster hello " +
+    "auth multi exec discard watch select swapdb flushall flushdb lolwut memory object latency " +
+    "slowlog config acl module command role dbsize keys scan dump restore restore-asking " +
+    "readonly readwrite asking unsubscribe punsubscribe sunsubscribe pfdebug pfselftest script " +
+    "function migrate spop srandmember hrandfield zrandmember sort sort_ro"
+  ).split(" "),
+);
+
+async function commandNames(c: RespClient): Promise<string[]> {
+  const list = await c.callRaw("COMMAND", "LIST");
+  assert.equal(list.type, "array");
+  const names = list.type === "array"
+    ? list.value.map((v) => v.type === "bulk" ? new TextDecoder().decode(v.value) : "")
+    : [];
+  return names.filter((n) => !n.includes("|") && !LEFT_OUT.has(n)).sort();
+}
+
+/** Each command with each argument list to both servers; the differences, as lines. */
+async function sweep(
+  ours: RespClient,
+  theirs: RespClient,
+  names: string[],
+  argLists: string[][],
+  normalise: (reply: string) => string,
+): Promise<{ diffs: string[]; compared: number }> {
+  const diffs: string[] = [];
+  let compared = 0;
+  for (const name of names) {
+    for (const args of argLists) {
+      const a = normalise(show(await ours.callRaw(name, ...args)));
+      const b = normalise(show(await theirs.callRaw(name, ...args)));
+      if (a !== b) diffs.push(`${name} ${args.join(" ")}: ours ${a}, redis ${b}`);
+      compared++;
+    }
+    await ours.callRaw("FLUSHALL");
+    await theirs.callRaw("FLUSHALL");
+  }
+  return { diffs, compared };
+}
+
+Deno.test({
+  name: "every command, short argument lists: the same replies as redis-server (standalone)",
+  ignore: !haveRedisServer(),
+  fn: async () => {
+    const node = await startNode();
+    const redis = await spawnRedis({});
+    const ours = await RespClient.connect(node.port);
+    const theirs = await RespClient.connect(redis.port);
+    try {
+      const names = await commandNames(theirs);
+      assert.ok(names.length > 150, `${names.length} commands`);
+      const argLists = [[], ["k"], ["k", "1"], ["k", "1", "2"], ["k", "a", "b", "c"], [
+        "k",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+      ]];
+      const { diffs, compared } = await sweep(ours, theirs, names, argLists, (r) => r);
+      assert.deepEqual(diffs, []);
+      assert.ok(compared > 900, `${compared} compared`);
+    } finally {
+      ours.close();
+      theirs.close();
+      await node.stop();
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "every command, keys in served and unserved slots: routed as by redis-server (cluster)",
+  ignore: !haveRedisServer(),
+  fn: async () => {
+    const node = await startNode({ "cluster-enabled": "yes" });
+    const redis = await spawnRedis({ "cluster-enabled": "yes" });
+    const ours = await RespClient.connect(node.port);
+    const theirs = await RespClient.connect(redis.port);
+    try {
+      for (const c of [ours, theirs]) {
+        assert.equal(show(await c.callRaw("CLUSTER", "ADDSLOTSRANGE", "0", "8191")), "+OK");
+      }
+      for (const c of [ours, theirs]) {
+        await waitFor("slots assigned", async () => {
+          const info = show(await c.callRaw("CLUSTER", "INFO"));
+          return info.includes("cluster_slots_assigned:8192");
+        });
+      }
+      const names = await commandNames(theirs);
+      // "{a}" hashes to slot 15495 (unserved), "{b}" to 3300 (served).
+      const A = "{a}1", B = "{b}1";
+      const argLists = [
+        [A],
+        [B],
+        [A, B],
+        [B, A],
+        [B, B],
+        [A, "1"],
+        [B, "1"],
+        ["1", A],
+        ["2", A, B],
+        ["2", B, B],
+        ["1", B, A],
+        [B, "1", A],
+        [B, A, "x", "y"],
+        [B, "x", B, "y"],
+        [B, "x", A, "y"],
+        ["2", B, A, "x"],
+        [B, B, B, A],
+      ];
+      const ports = (r: string) =>
+        r.replaceAll(`:${node.port}`, ":PORT").replaceAll(`:${redis.port}`, ":PORT");
+      const { diffs, compared } = await sweep(ours, theirs, names, argLists, ports);
+      assert.deepEqual(diffs, []);
+      assert.ok(compared > 2500, `${compared} compared`);
+    } finally {
+      ours.close();
+      theirs.close();
+      await node.stop();
+      await redis.stop();
+    }
+  },
+});
