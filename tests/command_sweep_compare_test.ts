@@ -63,35 +63,41 @@ async function sweep(
 }
 
 Deno.test({
-  name: "every command, short argument lists: the same replies as redis-server (standalone)",
+  name:
+    "every command, short argument lists: the same replies as redis-server (standalone, RESP2 and RESP3)",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const node = await startNode();
-    const redis = await spawnRedis({});
-    const ours = await RespClient.connect(node.port);
-    const theirs = await RespClient.connect(redis.port);
-    try {
-      const names = await commandNames(theirs);
-      assert.ok(names.length > 150, `${names.length} commands`);
-      const argLists = [[], ["k"], ["k", "1"], ["k", "1", "2"], ["k", "a", "b", "c"], [
-        "k",
-        "1",
-        "2",
-        "3",
-        "4",
-        "5",
-      ]];
-      const { diffs, compared } = await sweep(ours, theirs, names, argLists, (r) => r);
-      assert.deepEqual(diffs, []);
-      assert.ok(compared > 900, `${compared} compared`);
-    } finally {
-      ours.close();
-      theirs.close();
-      await node.stop();
-      await redis.stop();
-    }
+    for (const proto of ["2", "3"]) await standaloneSweep(proto);
   },
 });
+
+async function standaloneSweep(proto: string): Promise<void> {
+  const node = await startNode();
+  const redis = await spawnRedis({});
+  const ours = await RespClient.connect(node.port);
+  const theirs = await RespClient.connect(redis.port);
+  try {
+    for (const c of [ours, theirs]) await c.callRaw("HELLO", proto);
+    const names = await commandNames(theirs);
+    assert.ok(names.length > 150, `${names.length} commands`);
+    const argLists = [[], ["k"], ["k", "1"], ["k", "1", "2"], ["k", "a", "b", "c"], [
+      "k",
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+    ]];
+    const { diffs, compared } = await sweep(ours, theirs, names, argLists, (r) => r);
+    assert.deepEqual(diffs, [], `RESP${proto}`);
+    assert.ok(compared > 900, `${compared} compared`);
+  } finally {
+    ours.close();
+    theirs.close();
+    await node.stop();
+    await redis.stop();
+  }
+}
 
 Deno.test({
   name: "every command, keys in served and unserved slots: routed as by redis-server (cluster)",
