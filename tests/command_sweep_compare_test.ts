@@ -15,8 +15,8 @@
  */
 
 import assert from "node:assert/strict";
-import { haveRedisServer, RespClient, spawnRedis, startNode, waitFor } from "./harness.ts";
-import { show } from "./compare.ts";
+import { haveRedisServer, type RespClient, waitFor } from "./harness.ts";
+import { show, withNodeAndRedis } from "./compare.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 
 const LEFT_OUT = new Set(
@@ -30,6 +30,16 @@ const LEFT_OUT = new Set(
     "function migrate spop srandmember hrandfield zrandmember sort sort_ro"
   ).split(" "),
 );
+
+/** Argument lists of one to six words, "k" first. */
+const SHORT_ARGS = [["k"], ["k", "1"], ["k", "1", "2"], ["k", "a", "b", "c"], [
+  "k",
+  "1",
+  "2",
+  "3",
+  "4",
+  "5",
+]];
 
 async function commandNames(c: RespClient): Promise<string[]> {
   const list = await c.callRaw("COMMAND", "LIST");
@@ -73,42 +83,21 @@ Deno.test({
 });
 
 async function standaloneSweep(proto: string): Promise<void> {
-  const node = await startNode();
-  const redis = await spawnRedis({});
-  const ours = await RespClient.connect(node.port);
-  const theirs = await RespClient.connect(redis.port);
-  try {
+  await withNodeAndRedis(async (ours, theirs) => {
     for (const c of [ours, theirs]) await c.callRaw("HELLO", proto);
     const names = await commandNames(theirs);
     assert.ok(names.length > 150, `${names.length} commands`);
-    const argLists = [[], ["k"], ["k", "1"], ["k", "1", "2"], ["k", "a", "b", "c"], [
-      "k",
-      "1",
-      "2",
-      "3",
-      "4",
-      "5",
-    ]];
-    const { diffs, compared } = await sweep(ours, theirs, names, argLists, (r) => r);
+    const { diffs, compared } = await sweep(ours, theirs, names, [[], ...SHORT_ARGS], (r) => r);
     assert.deepEqual(diffs, [], `RESP${proto}`);
     assert.ok(compared > 900, `${compared} compared`);
-  } finally {
-    ours.close();
-    theirs.close();
-    await node.stop();
-    await redis.stop();
-  }
+  }, { redis: {} });
 }
 
 Deno.test({
   name: "every command, keys in served and unserved slots: routed as by redis-server (cluster)",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const node = await startNode({ "cluster-enabled": "yes" });
-    const redis = await spawnRedis({ "cluster-enabled": "yes" });
-    const ours = await RespClient.connect(node.port);
-    const theirs = await RespClient.connect(redis.port);
-    try {
+    await withNodeAndRedis(async (ours, theirs, node, redis) => {
       for (const c of [ours, theirs]) {
         assert.equal(show(await c.callRaw("CLUSTER", "ADDSLOTSRANGE", "0", "8191")), "+OK");
       }
@@ -145,12 +134,7 @@ Deno.test({
       const { diffs, compared } = await sweep(ours, theirs, names, argLists, ports);
       assert.deepEqual(diffs, []);
       assert.ok(compared > 2500, `${compared} compared`);
-    } finally {
-      ours.close();
-      theirs.close();
-      await node.stop();
-      await redis.stop();
-    }
+    }, { ours: { "cluster-enabled": "yes" }, redis: { "cluster-enabled": "yes" } });
   },
 });
 
@@ -171,26 +155,11 @@ Deno.test({
   name: "every command on a key of each type: the same replies and dataset as redis-server",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const node = await startNode();
-    const redis = await spawnRedis({ "enable-debug-command": "yes" });
-    const ours = await RespClient.connect(node.port);
-    const theirs = await RespClient.connect(redis.port);
-    try {
+    await withNodeAndRedis(async (ours, theirs) => {
       // SSCAN's cursor is the table's own: a made-up one means different things.
       const names = (await commandNames(theirs)).filter((n) => n !== "sscan");
       const argLists = [
-        ["k"],
-        ["k", "1"],
-        ["k", "1", "2"],
-        ["k", "a", "b", "c"],
-        [
-          "k",
-          "1",
-          "2",
-          "3",
-          "4",
-          "5",
-        ],
+        ...SHORT_ARGS,
         ["k", "k"],
         ["1", "k"],
         ["2", "k", "k"],
@@ -220,11 +189,6 @@ Deno.test({
       }
       assert.deepEqual(diffs, []);
       assert.ok(compared > 7000, `${compared} compared`);
-    } finally {
-      ours.close();
-      theirs.close();
-      await node.stop();
-      await redis.stop();
-    }
+    });
   },
 });

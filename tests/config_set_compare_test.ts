@@ -11,8 +11,8 @@
  */
 
 import assert from "node:assert/strict";
-import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
-import { show } from "./compare.ts";
+import { haveRedisServer } from "./harness.ts";
+import { show, withNodeAndRedis } from "./compare.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 
 const LEFT_OUT =
@@ -47,11 +47,7 @@ Deno.test({
   name: "CONFIG SET of every parameter, awkward values included, matches redis-server",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const node = await startNode();
-    const redis = await spawnRedis({});
-    const ours = await RespClient.connect(node.port);
-    const theirs = await RespClient.connect(redis.port);
-    try {
+    await withNodeAndRedis(async (ours, theirs) => {
       const all = await theirs.callRaw("CONFIG", "GET", "*");
       assert.equal(all.type, "array");
       const names: string[] = [];
@@ -89,11 +85,6 @@ Deno.test({
       assert.deepEqual(diffs, []);
       // Both kinds of answer were met, in numbers.
       assert.ok(accepted > 300, `${accepted} accepted`);
-    } finally {
-      ours.close();
-      theirs.close();
-      await node.stop();
-      await redis.stop();
-    }
+    }, { redis: {} });
   },
 });

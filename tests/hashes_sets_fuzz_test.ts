@@ -14,8 +14,8 @@
 
 import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { haveRedisServer, pipelined, RespClient, spawnRedis, startNode } from "./harness.ts";
-import { type Cmd, cmdText, show } from "./compare.ts";
+import { haveRedisServer, pipelined } from "./harness.ts";
+import { type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 import { prng } from "./prng.ts";
 
 /** How a reply is compared. */
@@ -279,12 +279,8 @@ Deno.test({
   name: "hashes and sets: seeded random commands match redis-server (RESP2 and RESP3, digests)",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const node = await startNode();
-    const redis = await spawnRedis({ "enable-debug-command": "yes" });
-    const ours = await RespClient.connect(node.port);
-    const theirs = await RespClient.connect(redis.port);
-    const seen = new Map<string, number>();
-    try {
+    await withNodeAndRedis(async (ours, theirs) => {
+      const seen = new Map<string, number>();
       for (let run = 0; run < LIMITS.length * 2; run++) {
         const seed = BASE_SEED + run;
         const proto = run % 2 === 0 ? 2 : 3;
@@ -339,11 +335,6 @@ Deno.test({
       for (const kind of ["listpack", "hashtable", "intset", "WRONGTYPE", "ERR"]) {
         assert.ok((seen.get(kind) ?? 0) >= 10, `${kind}: ${JSON.stringify([...seen])}`);
       }
-    } finally {
-      ours.close();
-      theirs.close();
-      await node.stop();
-      await redis.stop();
-    }
+    });
   },
 });

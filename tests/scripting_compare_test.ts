@@ -32,7 +32,7 @@ import {
   spawnRedis,
   startNode,
 } from "./harness.ts";
-import { type Cmd, cmdText, show } from "./compare.ts";
+import { type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 import { prng } from "./prng.ts";
 
 const te = new TextEncoder();
@@ -1580,11 +1580,7 @@ Deno.test({
   name: "scripting: compile errors Lua 5.4 words otherwise are answered in Lua 5.1's words",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const node = await startNode();
-    const redis = await spawnRedis({});
-    const ours = await RespClient.connect(node.port);
-    const theirs = await RespClient.connect(redis.port);
-    try {
+    await withNodeAndRedis(async (ours, theirs) => {
       // A bare name or field, an assignment to a call, the end of the script quoted, a token
       // class expected; then ones both parsers word alike.
       const bodies = [
@@ -1606,11 +1602,6 @@ Deno.test({
         assert.equal(a, show(await theirs.callRaw("EVAL", body, "0")), body);
         assert.match(a, /^-ERR Error compiling script \(new function\): user_script:1: /);
       }
-    } finally {
-      ours.close();
-      theirs.close();
-      await node.stop();
-      await redis.stop();
-    }
+    }, { redis: {} });
   },
 });
