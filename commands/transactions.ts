@@ -69,6 +69,11 @@ function exec(ctx: CommandContext): void | Promise<void> {
   reply.array(queued.length);
   client.inExec = true;
   let async = false;
+  // fixed_time_expire: the queued commands see one time (from the first read of the keyspace's
+  // clock), also when EXEC runs after an import, outside its own call().
+  const clock = client.db.expiryClock;
+  const frozenByCall = clock.inCommand;
+  clock.inCommand = true;
   try {
     for (let i = 0; i < queued.length; i++) {
       const q = queued[i];
@@ -85,6 +90,10 @@ function exec(ctx: CommandContext): void | Promise<void> {
     }
   } finally {
     if (!async) client.inExec = false;
+    if (!frozenByCall) {
+      clock.inCommand = false;
+      clock.commandMs = null;
+    }
   }
 }
 

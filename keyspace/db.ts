@@ -153,6 +153,23 @@ export interface DbStats {
   dirty: number;
 }
 
+/**
+ * The time keys expire against (db.c keyIsExpired), shared by a node's databases: while a
+ * script runs, the time it started (`scriptMs`: scriptTimeSnapshot); while a command runs
+ * (`inCommand`: call()'s fixed_time_expire), the time the keyspace's clock was first read in it
+ * (`commandMs`: server.mstime, cached for the top-level call, so EXEC's queued commands share
+ * it); else the clock.
+ */
+export interface ExpiryClock {
+  scriptMs: number | null;
+  inCommand: boolean;
+  commandMs: number | null;
+}
+
+export function newExpiryClock(): ExpiryClock {
+  return { scriptMs: null, inCommand: false, commandMs: null };
+}
+
 export class Db {
   /**
    * Keys to values, with each key's 24-bit LRU clock or LFU field (keyspace/lru.ts; Redis keeps
@@ -227,22 +244,32 @@ export class Db {
    * `id` is the database index (SELECT); databases of one node share `stats` and `readyDbs`
    * (server/server.ts builds them).
    */
+  /**
+   * The keyspace's clock (ms since the epoch): while a command runs, the time of its first read
+   * (Redis's server.mstime, cached for the call: `expiryClock`), so that a command, EXEC's
+   * queued commands included, sees one time; the clock itself between commands.
+   */
+  now: () => number;
+
   constructor(
-    public now: () => number = Date.now,
+    clock: () => number = Date.now,
     readonly id = 0,
     stats?: DbStats,
     readyDbs?: Set<Db>,
+    /** Shared by a node's databases, as Redis's server.mstime is. */
+    readonly expiryClock: ExpiryClock = newExpiryClock(),
   ) {
     this.stats = stats ?? { hits: 0, misses: 0, expiredKeys: 0, dirty: 0 };
     this.readyDbs = readyDbs ?? new Set();
+    const c = expiryClock;
+    this.now = () => {
+      if (c.commandMs !== null) return c.commandMs;
+      const t = clock();
+      if (c.inCommand) c.commandMs = t;
+      return t;
+    };
     this.notifier = new KeyspaceNotifier(id);
   }
-
-  /**
-   * While a script runs, keys expire against the time it started (Redis 7.0's
-   * scriptTimeSnapshot in keyIsExpired): a key cannot vanish in the middle of a script.
-   */
-  frozenNowMs: number | null = null;
 
   /** While a script runs, clients blocked on keys it pushed to wait for its end. */
   holdReadyKeys = false;
@@ -251,16 +278,24 @@ export class Db {
     return this.dict.size;
   }
 
-  /** Is the key logically expired at time `now`? */
+  /** Is the key logically expired at time `now` (keyIsExpired: past its time, `now > when`)? */
   private isExpired(key: string, now: number): boolean {
     const when = this.expires.get(key);
-    return when !== undefined && when <= now;
+    return when !== undefined && when < now;
+  }
+
+  /**
+   * The time keys expire against now (keyIsExpired): a script's start while one runs, else
+   * `now()` (one time for a whole command).
+   */
+  private expiryNow(): number {
+    return this.expiryClock.scriptMs ?? this.now();
   }
 
   /** Delete the key if it is expired; true if it was. */
   expireIfNeeded(key: string): boolean {
     if (this.expires.size === 0 || this.applyingMasterStream) return false;
-    if (!this.isExpired(key, this.frozenNowMs ?? this.now())) return false;
+    if (!this.isExpired(key, this.expiryNow())) return false;
     if (!this.expireOnAccess) return true;
     this.deleteExpired(key);
     return true;
@@ -895,7 +930,7 @@ export class Db {
         }
         checked++;
         const [key, when] = r.value;
-        if (when <= now) {
+        if (when < now) {
           this.deleteExpired(key);
           expired++;
         }

@@ -413,11 +413,9 @@ export class ScriptEngine {
     // The script's commands run in its caller's database; a SELECT inside it changes the
     // script's client only (Redis 7's scriptPrepareForRun).
     this.scriptClient.db = caller.db;
-    const nowMs = server.now();
-    for (const db of server.dbs) {
-      db.frozenNowMs = nowMs;
-      db.holdReadyKeys = true;
-    }
+    // Keys expire against the time the script started (scriptTimeSnapshot).
+    server.dbs[0].expiryClock.scriptMs = server.now();
+    for (const db of server.dbs) db.holdReadyKeys = true;
     try {
       this.pushEngineFn(co, req.isEval ? "run" : "runFunction");
       rt.getRef(co, req.ref);
@@ -503,10 +501,8 @@ export class ScriptEngine {
    */
   private finishRun(ctx: RunContext): void {
     this.running = null;
-    for (const db of this.server.dbs) {
-      db.frozenNowMs = null;
-      db.holdReadyKeys = false;
-    }
+    this.server.dbs[0].expiryClock.scriptMs = null;
+    for (const db of this.server.dbs) db.holdReadyKeys = false;
     if (ctx.closeUnit !== null) ctx.closeUnit();
     const waiters = this.doneWaiters;
     this.doneWaiters = [];

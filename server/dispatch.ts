@@ -170,6 +170,29 @@ function dispatchReplyControlled(
   done();
 }
 
+/**
+ * rejectCommand / rejectCommandFormat: a command refused before it runs answers `error`, and in
+ * MULTI flags the transaction (its EXEC then answers EXECABORT). A refused EXEC itself aborts the
+ * transaction, in MULTI or not, with `why` (execCommandAbort: the error without its leading '-';
+ * rejectCommandFormat's text has no "ERR").
+ */
+function rejectCommand(
+  server: CommandHost,
+  client: Client,
+  fullname: string,
+  error: string,
+  why = error,
+): void {
+  server.recordRejected(fullname);
+  if (fullname === "exec") {
+    discardTransaction(client);
+    client.reply.error(`EXECABORT Transaction discarded because of: ${why}`);
+    return;
+  }
+  if (client.multi !== null) client.multiError = true;
+  client.reply.error(error);
+}
+
 function dispatchCommand(
   server: CommandHost,
   client: Client,
@@ -195,9 +218,9 @@ function dispatchCommand(
   let def = found.def;
   client.lastCommand = fullname;
   if (!arityOk(def, argv.length)) {
-    if (client.multi !== null) client.multiError = true;
-    server.recordRejected(fullname);
-    reply.error(E.wrongArity(fullname));
+    // rejectCommandFormat: the text alone says why an EXEC is aborted.
+    const why = E.wrongArity(fullname);
+    rejectCommand(server, client, fullname, why, why.slice("ERR ".length));
     return;
   }
   // CMD_PROTECTED (DEBUG, MODULE LOAD/LOADEX/UNLOAD): only as enable-*-command allows.
@@ -210,30 +233,14 @@ function dispatchCommand(
   }
   if (def.flagsFor !== undefined) def = def.flagsFor(server, argv);
   if (!client.authenticated && server.authRequired() && !def.flags.includes("no_auth")) {
-    // rejectCommand: a refused EXEC aborts the transaction.
-    if (fullname === "exec") {
-      discardTransaction(client);
-      reply.error(`EXECABORT Transaction discarded because of: ${E.NOAUTH}`);
-      return;
-    }
-    if (client.multi !== null) client.multiError = true;
-    server.recordRejected(fullname);
-    reply.error(E.NOAUTH);
+    rejectCommand(server, client, fullname, E.NOAUTH);
     return;
   }
   // ACL: one boolean for a user with every right (the default user, unless restricted).
   if (!client.user.unrestricted && !client.isMaster) {
     const denial = aclDenyCall(server, client, fullname, argv);
     if (denial !== null) {
-      server.recordRejected(fullname);
-      // rejectCommand: a refused EXEC aborts the transaction.
-      if (fullname === "exec") {
-        discardTransaction(client);
-        reply.error(`EXECABORT Transaction discarded because of: ${denial}`);
-      } else {
-        if (client.multi !== null) client.multiError = true;
-        reply.error(denial);
-      }
+      rejectCommand(server, client, fullname, denial);
       return;
     }
   }
@@ -271,15 +278,7 @@ function dispatchCommand(
   if (server.maxmemory.limit !== 0) {
     const oom = server.maxmemory.beforeCommand(client, def, fullname, argv);
     if (oom !== null) {
-      server.recordRejected(fullname);
-      // rejectCommand: a refused EXEC aborts the transaction (execCommandAbort).
-      if (fullname === "exec") {
-        discardTransaction(client);
-        reply.error(`EXECABORT Transaction discarded because of: ${oom}`);
-      } else {
-        if (client.multi !== null) client.multiError = true;
-        reply.error(oom);
-      }
+      rejectCommand(server, client, fullname, oom);
       return;
     }
   }
@@ -303,15 +302,7 @@ function dispatchCommand(
       (fullname === "exec" && (client.multi ?? []).some((q) => q.def.flags.includes("write")))) &&
     !client.isMaster && !server.replication.enoughGoodReplicas()
   ) {
-    server.recordRejected(fullname);
-    // rejectCommand: a refused EXEC aborts the transaction.
-    if (fullname === "exec") {
-      discardTransaction(client);
-      reply.error(`EXECABORT Transaction discarded because of: ${E.NOREPLICAS}`);
-    } else {
-      if (client.multi !== null) client.multiError = true;
-      reply.error(E.NOREPLICAS);
-    }
+    rejectCommand(server, client, fullname, E.NOREPLICAS);
     return;
   }
   // A read-only replica refuses writes from everyone but its master (Redis's processCommand).
@@ -333,17 +324,9 @@ function dispatchCommand(
   }
   // A RESP2 connection in the Pub/Sub context runs only the subscription commands.
   if (client.subscriptions !== null && client.proto === 2 && !PUBSUB_CONTEXT.has(fullname)) {
-    server.recordRejected(fullname);
     const why =
       `Can't execute '${fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
-    // rejectCommandFormat: a refused EXEC aborts (execCommandAbort), in MULTI or not.
-    if (fullname === "exec") {
-      discardTransaction(client);
-      reply.error(`EXECABORT Transaction discarded because of: ${why}`);
-    } else {
-      if (client.multi !== null) client.multiError = true;
-      reply.error(`ERR ${why}`);
-    }
+    rejectCommand(server, client, fullname, `ERR ${why}`, why);
     return;
   }
   if (server.loading !== null && !def.flags.includes("loading") && !client.isMaster) {
@@ -485,6 +468,11 @@ export function call(
   const carried = client.carriedClockMs;
   const start = top && carried >= 0 ? carried : performance.now();
   client.carriedClockMs = -1;
+  // call()'s fixed_time_expire: keys expire against one time for the whole command (EXEC's
+  // queued commands too), taken when it first looks; the clock again once it returns.
+  const expiryClock = client.db.expiryClock;
+  const freezes = top && !expiryClock.inCommand;
+  if (freezes) expiryClock.inCommand = true;
   client.callDepth++;
   let r: void | Promise<void>;
   try {
@@ -494,6 +482,10 @@ export function call(
       : def.handler!(ctx, argv);
   } finally {
     client.callDepth--;
+    if (freezes) {
+      expiryClock.inCommand = false;
+      expiryClock.commandMs = null;
+    }
   }
   const asking = client.asking;
   // Client-side caching: costs one test unless a client tracks keys (trackingRememberKeys).

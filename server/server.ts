@@ -6,7 +6,7 @@
 
 import { type DebugKnobs, defaultDebugKnobs } from "./debug_knobs.ts";
 import { Config, findDirective, formatConfigValue, noEffectSettings } from "./config.ts";
-import { Db } from "../keyspace/db.ts";
+import { Db, newExpiryClock } from "../keyspace/db.ts";
 import { Client } from "./client.ts";
 import { RespParser } from "../protocol/resp_parser.ts";
 import { buildCommandTable } from "../commands/registry.ts";
@@ -231,7 +231,10 @@ export class Server
     const dbnum = Math.max(1, this.config.getNumber("databases"));
     const stats = { hits: 0, misses: 0, expiredKeys: 0, dirty: 0 };
     this.dbs = [];
-    for (let i = 0; i < dbnum; i++) this.dbs.push(new Db(this.now, i, stats, this.readyDbs));
+    const expiryClock = newExpiryClock();
+    for (let i = 0; i < dbnum; i++) {
+      this.dbs.push(new Db(this.now, i, stats, this.readyDbs, expiryClock));
+    }
     this.db = this.dbs[0];
     const dbs = this.dbs;
     this.tracking = new Tracking({

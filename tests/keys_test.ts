@@ -146,6 +146,21 @@ Deno.test("keys: expiry with time passing (lazy and active)", async () => {
   }, { hz: "10" });
 });
 
+Deno.test("keys: one expiry time for a whole command, EXEC included (fixed_time_expire)", async () => {
+  // DEBUG SLEEP inside the transaction takes 20 ms, past the key's 1 ms: the queued GET still
+  // sees the key (the time is the one EXEC started with), a GET after EXEC does not.
+  await compareWithRedis([
+    ["MULTI"],
+    ["PSETEX", "k", "1", "v"],
+    ["DEBUG", "SLEEP", "0.02"],
+    ["GET", "k"],
+    ["EXISTS", "k"],
+    ["EXEC"],
+    ["GET", "k"],
+    ["EXISTS", "k"],
+  ]);
+});
+
 Deno.test("keys: RENAME and RENAMENX", async () => {
   await withNode(async (c) => {
     assert.equal(err(await c.call("RENAME", "nokey", "b")), "ERR no such key");
