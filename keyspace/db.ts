@@ -241,16 +241,16 @@ export class Db {
   readonly readyDbs: Set<Db>;
 
   /**
-   * `id` is the database index (SELECT); databases of one node share `stats` and `readyDbs`
-   * (server/server.ts builds them).
-   */
-  /**
    * The keyspace's clock (ms since the epoch): while a command runs, the time of its first read
    * (Redis's server.mstime, cached for the call: `expiryClock`), so that a command, EXEC's
    * queued commands included, sees one time; the clock itself between commands.
    */
   now: () => number;
 
+  /**
+   * `id` is the database index (SELECT); databases of one node share `stats`, `readyDbs`
+   * and `expiryClock` (server/server.ts builds them).
+   */
   constructor(
     clock: () => number = Date.now,
     readonly id = 0,

@@ -197,8 +197,7 @@ export class Server
    * not Deno's timers, which cost an idle node ~3 MiB).
    */
   private cronTicker: Ticker | null = null;
-  /** How the running cron ticks (the hz it was started with; `applyHz`). */
-  cronSchedule: ServerCronSchedule | null = null;
+  private schedule: ServerCronSchedule | null = null;
   /** serverCron's own work runs (set once the dataset is loaded: `startTimers`). */
   private serverCronRunning = false;
   /**
@@ -770,8 +769,8 @@ export class Server
    */
   private startCronTicker(): void {
     if (this.cronTicker !== null) return;
-    this.cronSchedule = serverCronSchedule(this.config.getNumber("hz"));
-    const { tickMs, ticksPerExpiry, ticksPer100Ms } = this.cronSchedule;
+    this.schedule = serverCronSchedule(this.config.getNumber("hz"));
+    const { tickMs, ticksPerExpiry, ticksPer100Ms } = this.schedule;
     const expiryBudgetMs = (tickMs * ticksPerExpiry) / 4;
     let cronLoops = 0;
     this.cronTicker = every(tickMs, () => {
@@ -848,6 +847,11 @@ export class Server
       return;
     }
     serveConnection(this, conn as Deno.TcpConn, tls);
+  }
+
+  /** How the running cron ticks (the hz it was started with, or set since: `applyHz`). */
+  get cronSchedule(): ServerCronSchedule | null {
+    return this.schedule;
   }
 
   /** CONFIG SET hz (updateHZ): the cron ticks at the new rate from its next tick on. */
