@@ -384,9 +384,11 @@ const UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
  */
 function clientUnblock(ctx: Ctx, argv: Uint8Array[]): void {
   const { server, reply } = ctx;
-  const id = parseInt64(argv[2]);
-  if (id === null) {
-    reply.error(E.NOT_INTEGER);
+  // clientCommand: the argument count, then the reason, then the id.
+  if (argv.length > 4) {
+    reply.error(
+      "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+    );
     return;
   }
   let asError = false;
@@ -397,10 +399,10 @@ function clientUnblock(ctx: Ctx, argv: Uint8Array[]): void {
       reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
       return;
     }
-  } else if (argv.length > 4) {
-    reply.error(
-      "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-    );
+  }
+  const id = parseInt64(argv[2]);
+  if (id === null) {
+    reply.error(E.NOT_INTEGER);
     return;
   }
   const target = server.clients.get(id);
