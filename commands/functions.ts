@@ -122,11 +122,12 @@ function functionList(ctx: Ctx, argv: Uint8Array[]) {
   let pattern: string | null = null;
   for (let i = 2; i < argv.length; i++) {
     const opt = lower(argv[i]);
-    if (opt === "withcode") {
+    // functionListCommand: each option once; a repeated one is an unknown argument.
+    if (!withCode && opt === "withcode") {
       withCode = true;
       continue;
     }
-    if (opt === "libraryname") {
+    if (pattern === null && opt === "libraryname") {
       if (i + 1 >= argv.length) {
         ctx.reply.error("ERR library name argument was not given");
         return;

@@ -1605,3 +1605,84 @@ Deno.test({
     }, { redis: {} });
   },
 });
+
+Deno.test({
+  name: "scripting: FUNCTION LOAD, LIST, DELETE, FLUSH, FCALL and their errors as redis-server",
+  ignore: !haveRedisServer(),
+  fn: async () => {
+    await withNodeAndRedis(async (ours, theirs) => {
+      const lib1 =
+        "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return redis.call('GET', keys[1]) end)\nredis.register_function{function_name='f2', callback=function(keys, args) return redis.call('SET', keys[1], args[1]) end, flags={'no-writes'}}";
+      const lib2 =
+        "#!lua name=lib2\nredis.register_function('f3', function(keys, args) return #keys end)";
+      const bad = [
+        "#!lua name=bad\nredis.register_function('f1', function() return 1 end)",
+        "#!lua\nreturn 1",
+        "#!lua name=x\n",
+        "#!lua name=x\nredis.register_function('a b', function() end)",
+        "#!lua name=x\nredis.call('GET','k')",
+        "#!lua name=x y=z\n",
+        "#!lua name=x flags=no-writes\n",
+        "#!lua name=x\nredis.register_function{function_name='g', callback=function() end, flags={'bogus'}}",
+        "#!lua name=x\nredis.register_function{function_name='g', callback=function() end, description='d'}",
+        "#!js name=x\n",
+        "not a shebang",
+        "#!lua name=x\nerror('boom')",
+        "#!lua name=x\nredis.register_function('g', 'notafunction')",
+        "#!lua name=x\nredis.register_function('g')",
+        "#!lua name=lib1\nredis.register_function('zz', function() return 2 end)",
+      ];
+      const cmds: string[][] = [
+        ["FUNCTION", "LOAD", lib1],
+        ["FUNCTION", "LOAD", lib1],
+        ["FUNCTION", "LOAD", "REPLACE", lib1],
+        ["FUNCTION", "LOAD", lib2],
+        ...bad.map((c) => ["FUNCTION", "LOAD", c]),
+        ...bad.map((c) => ["FUNCTION", "LOAD", "REPLACE", c]),
+        ["FCALL", "f1", "1", "k"],
+        ["FCALL", "f2", "1", "k", "v"],
+        ["FCALL_RO", "f2", "1", "k", "v"],
+        ["FCALL_RO", "f1", "1", "k"],
+        ["FCALL", "f3", "0"],
+        ["FCALL", "f3", "2", "a", "b"],
+        ["FCALL", "nosuch", "0"],
+        ["FCALL", "f1", "x"],
+        ["FCALL", "f1", "-1"],
+        ["FCALL", "f1", "5", "k"],
+        ["FUNCTION", "LIST"],
+        ["FUNCTION", "LIST", "WITHCODE"],
+        ["FUNCTION", "LIST", "LIBRARYNAME", "lib*"],
+        ["FUNCTION", "LIST", "LIBRARYNAME"],
+        ["FUNCTION", "LIST", "x"],
+        ["FUNCTION", "LIST", "WITHCODE", "WITHCODE"],
+        ["FUNCTION", "STATS"],
+        ["FUNCTION", "DELETE", "lib2"],
+        ["FUNCTION", "DELETE", "lib2"],
+        ["FUNCTION", "DELETE"],
+        ["FUNCTION", "FLUSH", "x"],
+        ["FUNCTION", "RESTORE", "x"],
+        ["FUNCTION", "RESTORE", "x", "REPLACE"],
+        ["FUNCTION", "RESTORE", "x", "BOGUS"],
+        ["FUNCTION", "DUMP", "x"],
+        ["FUNCTION", "KILL"],
+        ["FUNCTION", "HELP", "x"],
+        ["FUNCTION", "FLUSH", "ASYNC"],
+        ["FUNCTION", "LIST"],
+        ["FCALL", "f1", "1", "k"],
+      ];
+      // FUNCTION LIST answers in the order of Redis's dict of libraries (its hash, seeded at
+      // random per process): compared as a set of libraries.
+      const canon = (c: string[], v: RespValue) =>
+        c[0] === "FUNCTION" && c[1] === "LIST" && v.type === "array"
+          ? `{${v.value.map(show).sort().join(",")}}`
+          : show(v);
+      for (const c of cmds) {
+        assert.equal(
+          canon(c, await ours.callRaw(...c)),
+          canon(c, await theirs.callRaw(...c)),
+          c.join(" "),
+        );
+      }
+    });
+  },
+});
