@@ -9,6 +9,7 @@ import {
   encodeCommand,
   haveRedisServer,
   RespClient,
+  sleep,
   type SpawnedProcess,
   spawnNode,
   spawnRedis,
@@ -132,6 +133,15 @@ export async function withNodeAndRedis(
   const b = await RespClient.connect(redis.port);
   try {
     await fn(a, b, node, redis);
+  } catch (e) {
+    // A connection redis-server closed: say whether it is still running, and what it printed.
+    const gone = await Promise.race([redis.child.status, sleep(100).then(() => null)]);
+    if (gone === null) throw e;
+    throw new Error(
+      `${(e as Error).message}\nredis-server exited (${JSON.stringify(gone)}):\n${
+        redis.output().slice(-4000)
+      }`,
+    );
   } finally {
     a.close();
     b.close();

@@ -18,8 +18,8 @@
 
 import assert from "node:assert/strict";
 import type { RespValue } from "../protocol/resp_value.ts";
-import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
-import { type Cmd, cmdText, show } from "./compare.ts";
+import { haveRedisServer, type RespClient } from "./harness.ts";
+import { type Cmd, cmdText, show, withNodeAndRedis } from "./compare.ts";
 import { prng } from "./prng.ts";
 
 const STREAMS = ["s1", "s2", "s3"];
@@ -442,11 +442,7 @@ Deno.test({
   name: "streams: seeded random commands match redis-server (RESP2 and RESP3, digests, DUMP)",
   ignore: !haveRedisServer(),
   fn: async () => {
-    const node = await startNode();
-    const redis = await spawnRedis({ "enable-debug-command": "yes" });
-    const ours = await RespClient.connect(node.port);
-    const theirs = await RespClient.connect(redis.port);
-    try {
+    await withNodeAndRedis(async (ours, theirs) => {
       // FUZZ_SEED: other seeds for a campaign (the default, 101, is the one CI runs).
       const base = Number(Deno.env.get("FUZZ_SEED") ?? "101");
       const runs: [number, 2 | 3, Limits][] = [
@@ -460,11 +456,6 @@ Deno.test({
       for (const [seed, proto, limits] of runs) {
         await runScript(ours, theirs, seed, proto, limits, 2000);
       }
-    } finally {
-      ours.close();
-      theirs.close();
-      await node.stop();
-      await redis.stop();
-    }
+    });
   },
 });
