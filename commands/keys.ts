@@ -353,7 +353,7 @@ function keys(ctx: Ctx, argv: Uint8Array[]): void {
   for (const k of db.dict.keys()) {
     if (!all && !globMatch(pattern, k)) continue;
     const when = db.expires.get(k);
-    if (when !== undefined && when <= now) continue;
+    if (when !== undefined && when < now) continue; // keyIsExpired: past its time
     out.push(k);
   }
   ctx.reply.binaryArray(out);
