@@ -94,9 +94,8 @@ function buildStored(
   items: Iterable<[string, number]>,
   count: number,
   maxLen: number,
-  allowListpack: boolean,
 ): ZSet {
-  const listpack = allowListpack && count <= maxEntries(ctx) && maxLen <= maxValue(ctx);
+  const listpack = count <= maxEntries(ctx) && maxLen <= maxValue(ctx);
   const z = new ZSet(listpack);
   for (const [m, s] of items) z.add(m, listpack && s === 0 ? 0 : s);
   return z;
@@ -455,8 +454,9 @@ function zrangeGeneric(
     emitRange(reply, found, withscores);
     return;
   }
-  // ZRANGESTORE: Redis creates the destination as a listpack when the length is known up
-  // front (rank ranges), and converts while adding when it outgrows it.
+  // ZRANGESTORE: Redis 7.0 creates the destination as a listpack (zrangeResultBeginStore: a
+  // score or lex range's unknown length, -1, is not above zset-max-listpack-entries either) and
+  // converts it while adding when it outgrows the listpack.
   const { members, scores } = found;
   let maxLen = 0;
   for (const m of members) if (m.length > maxLen) maxLen = m.length;
@@ -465,7 +465,6 @@ function zrangeGeneric(
     members.map((m, i): [string, number] => [m, scores[i]]),
     members.length,
     maxLen,
-    rangeType === RANGE_RANK,
   );
   storeResult(ctx, dst, out, "zrangestore");
 }
@@ -854,7 +853,7 @@ function zsetOp(
   let maxLen = 0;
   for (const m of result.keys()) if (m.length > maxLen) maxLen = m.length;
   if (dst !== null) {
-    const z = result.size > 0 ? buildStored(ctx, result, result.size, maxLen, true) : null;
+    const z = result.size > 0 ? buildStored(ctx, result, result.size, maxLen) : null;
     storeResult(ctx, dst, z, OP_EVENTS[op]);
     return;
   }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { haveRedisServer, RespClient, spawnRedis, startNode } from "./harness.ts";
 import type { RespValue } from "../protocol/resp_value.ts";
 import { prng } from "./prng.ts";
+import { compareWithRedis } from "./compare.ts";
 
 type Cmd = string[];
 
@@ -1039,4 +1040,29 @@ Deno.test("zsets: blocking pops block again after an EXEC", async () => {
     b.close();
     await node.stop();
   }
+});
+
+Deno.test("zsets: ZRANGESTORE's destination starts as a listpack for score and lex ranges too (redis-server)", async () => {
+  const big = Array.from({ length: 200 }, (_, i) => [String(i), `m${i}`]).flat();
+  await compareWithRedis([
+    ["ZADD", "z3", "2", "a", "+inf", "i", "3", "b", "1", "c"],
+    ["ZADD", "zl", "0", "a", "0", "b", "0", "c"],
+    ["ZADD", "zbig", ...big],
+    ["ZADD", "zlong", "1", "x".repeat(70), "2", "y"],
+    ["ZRANGESTORE", "d1", "z3", "(1", "+inf", "BYSCORE"],
+    ["OBJECT", "ENCODING", "d1"],
+    ["ZRANGESTORE", "d2", "zl", "[a", "[z", "BYLEX"],
+    ["OBJECT", "ENCODING", "d2"],
+    ["ZRANGESTORE", "d3", "z3", "+inf", "0", "BYSCORE", "REV", "LIMIT", "0", "2"],
+    ["OBJECT", "ENCODING", "d3"],
+    ["ZRANGESTORE", "d4", "zbig", "0", "10", "BYSCORE"],
+    ["OBJECT", "ENCODING", "d4"],
+    // Converted while filled: past zset-max-listpack-entries, or a member past -value.
+    ["ZRANGESTORE", "d5", "zbig", "0", "+inf", "BYSCORE"],
+    ["OBJECT", "ENCODING", "d5"],
+    ["ZRANGESTORE", "d6", "zlong", "0", "+inf", "BYSCORE"],
+    ["OBJECT", "ENCODING", "d6"],
+    ["ZRANGESTORE", "d7", "zbig", "0", "-1"],
+    ["OBJECT", "ENCODING", "d7"],
+  ]);
 });
