@@ -688,14 +688,24 @@ Deno.test("strings/keys: randomized command sequences match a real redis-server"
     "1e400",
     "0x1A",
   ];
+  // Relative times are long (both servers must see the same keys expire) and each one is new:
+  // EXPIRE ... GT/LT compares expiry times set at different moments, so two equal durations
+  // would compare by the milliseconds that passed between the commands (a race; seed 920075).
+  // Seconds are 100 + n, milliseconds (100 + n) * 1000 + 500: no two are within 500 ms.
+  let durations = 0;
+  const fresh = (v: string, unit: "s" | "ms"): string =>
+    v !== "100" && v !== "100000"
+      ? v
+      : unit === "s"
+      ? String(100 + durations++)
+      : String((100 + durations++) * 1000 + 500);
   const exp = (): string[] => {
-    // No short relative times: both servers must see the same keys expire (no timing races).
     const f = pick(["EX", "PX", "EXAT", "PXAT"]);
     const v = f === "EXAT" || f === "PXAT"
       ? pick(["1", "0", "-1", "x", "99999999999", "999999999999999"])
       : f === "EX"
-      ? pick(["100", "0", "-1", "x", "9999999999", "999999999999999"])
-      : pick(["100000", "0", "-1", "x", "9999999999", "999999999999999"]);
+      ? fresh(pick(["100", "0", "-1", "x", "9999999999", "999999999999999"]), "s")
+      : fresh(pick(["100000", "0", "-1", "x", "9999999999", "999999999999999"]), "ms");
     return [f, v];
   };
   const gen = (): Cmd => {
@@ -758,8 +768,10 @@ Deno.test("strings/keys: randomized command sequences match a real redis-server"
         return ["GETDEL", k];
       case 16:
         return ["SETNX", k, v];
-      case 17:
-        return [pick(["SETEX", "PSETEX"]), k, pick(["100000", "0", "-3", "x"]), v];
+      case 17: {
+        const name = pick(["SETEX", "PSETEX"]);
+        return [name, k, fresh(pick(["100000", "0", "-3", "x"]), name === "SETEX" ? "s" : "ms"), v];
+      }
       case 18:
         return ["LCS", k, k2, ...(rnd() < 0.5 ? [pick(["LEN", "IDX", "WITHMATCHLEN"])] : [])];
       case 19:
@@ -774,10 +786,9 @@ Deno.test("strings/keys: randomized command sequences match a real redis-server"
         return ["COPY", k, k2, ...(rnd() < 0.5 ? ["REPLACE"] : [])];
       case 24: {
         const name = pick(["EXPIRE", "PEXPIRE"]);
-        // Only long relative times: both servers must agree on which keys are alive.
         const t = name === "EXPIRE"
-          ? pick(["100", "50", "200", "-1", "0", "x"])
-          : pick(["100000", "200000", "-1", "0", "x"]);
+          ? fresh(pick(["100", "100", "100", "-1", "0", "x"]), "s")
+          : fresh(pick(["100000", "100000", "-1", "0", "x"]), "ms");
         const c: Cmd = [name, k, t];
         if (rnd() < 0.6) c.push(pick(["NX", "XX", "GT", "LT", "BAD"]));
         if (rnd() < 0.2) c.push(pick(["NX", "XX", "GT", "LT"]));
