@@ -15,7 +15,7 @@
  * Redis built without the feature (e.g. MALLCTL without jemalloc) does.
  */
 
-import { latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
+import { atoi, latin1, lower, parseInt64, str } from "../protocol/bytes.ts";
 import { datasetDigestAll, digestHex, valueDigest, ZERO_DIGEST_HEX } from "../keyspace/digest.ts";
 import { Deque } from "../keyspace/deque.ts";
 import { isStringValue, storedString } from "../keyspace/string_value.ts";
@@ -150,12 +150,6 @@ export const DEBUG_HELP = [
   "    Prints this help.",
 ];
 
-/** C's atoi: optional sign and leading digits, 0 when none. */
-function atoi(b: Uint8Array): number {
-  const m = /^\s*([+-]?\d+)/.exec(str(b));
-  return m ? Number.parseInt(m[1], 10) | 0 : 0;
-}
-
 /** C's strtod over a prefix (0 when none). */
 function strtod(b: Uint8Array): number {
   const n = Number.parseFloat(str(b).trim());
@@ -228,7 +222,7 @@ export function debugCommand(ctx: Ctx, argv: Uint8Array[]): void | Promise<void>
     case "quicklist-packed-threshold/1": {
       // quicklistisSetPackedThreshold: at most 4GB - 1MB; 0 restores the 1GB default.
       const t = str(argv[2]);
-      const n = /^-/.test(t.trim()) ? null : parseMemory(t);
+      const n = parseMemory(t);
       if (n === null || n > 2 ** 32 - 2 ** 20) {
         return reply.error(
           "ERR argument must be a memory value bigger than 1 and smaller than 4gb",

@@ -4,7 +4,7 @@
  * ACL key checks, COMMAND GETKEYS, key locks), without the families' modules.
  */
 
-import { latin1, lower, parseInt64 } from "../protocol/bytes.ts";
+import { atoi, lower, parseInt64 } from "../protocol/bytes.ts";
 import { LONG_MAX, parseRangeLong } from "./coll_util.ts";
 
 /** strcasecmp(arg, word) == 0 for a lowercase `word`: the argument as a C string (up to a NUL). */
@@ -137,12 +137,6 @@ export function zsetStoreKeys(argv: Uint8Array[]): number[] {
   return zsetNumkeysKeys(argv, 2, [1]);
 }
 
-/** C's atoi over bytes: leading blanks, an optional sign and digits; 0 when none. */
-function atoiBytes(b: Uint8Array): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(latin1(b));
-  return m === null ? 0 : Number.parseInt(m[1], 10);
-}
-
 /**
  * ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE as cluster routing finds their keys (db.c
  * zunionInterDiffStoreGetKeys -> genericGetKeys(1, 2, 3, 1)): the input keys, then the
@@ -151,7 +145,7 @@ function atoiBytes(b: Uint8Array): number {
  */
 export function zsetStoreRoutingKeys(argv: Uint8Array[]): number[] {
   if (argv.length < 3) return [];
-  const n = atoiBytes(argv[2]);
+  const n = atoi(argv[2]);
   if (n < 1 || n > argv.length - 3) return [];
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(3 + i);

@@ -11,6 +11,7 @@ import { lazyCommandsPending, loadAllLazyCommands } from "./lazy_commands.ts";
 import { loadCommandDocs, needsCommandDocs } from "./command_docs_loader.ts";
 import { configSetNames } from "./config.ts";
 import type { AclPort, ClientsPort, ConfigPort } from "../server/server_ports.ts";
+import { holdExpiryTime, releaseExpiryTime } from "../keyspace/db.ts";
 
 /** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
 type Ctx = CommandContext<AclPort & ClientsPort & ConfigPort>;
@@ -71,9 +72,8 @@ function exec(ctx: CommandContext): void | Promise<void> {
   let async = false;
   // fixed_time_expire: the queued commands see one time (from the first read of the keyspace's
   // clock), also when EXEC runs after an import, outside its own call().
-  const clock = client.db.expiryClock;
-  const frozenByCall = clock.inCommand;
-  clock.inCommand = true;
+  const expiryClock = client.db.expiryClock;
+  const holdsExpiry = holdExpiryTime(expiryClock);
   try {
     for (let i = 0; i < queued.length; i++) {
       const q = queued[i];
@@ -90,10 +90,7 @@ function exec(ctx: CommandContext): void | Promise<void> {
     }
   } finally {
     if (!async) client.inExec = false;
-    if (!frozenByCall) {
-      clock.inCommand = false;
-      clock.commandMs = null;
-    }
+    if (holdsExpiry) releaseExpiryTime(expiryClock);
   }
 }
 

@@ -170,6 +170,22 @@ export function newExpiryClock(): ExpiryClock {
   return { scriptMs: null, inCommand: false, commandMs: null };
 }
 
+/**
+ * A command starts (call()'s fixed_time_expire++): true when this caller took the hold and must
+ * `releaseExpiryTime` once the command returns; false when a command around it holds it already.
+ */
+export function holdExpiryTime(c: ExpiryClock): boolean {
+  if (c.inCommand) return false;
+  c.inCommand = true;
+  return true;
+}
+
+/** The command that took the hold returned: the keyspace's clock answers fresh times again. */
+export function releaseExpiryTime(c: ExpiryClock): void {
+  c.inCommand = false;
+  c.commandMs = null;
+}
+
 export class Db {
   /**
    * Keys to values, with each key's 24-bit LRU clock or LFU field (keyspace/lru.ts; Redis keeps

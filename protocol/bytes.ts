@@ -195,6 +195,15 @@ const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
 /**
+ * C's atoi over bytes: leading white space, an optional sign and digits, as the int C truncates
+ * it to; 0 when there are none ("12abc" is 12, "x" is 0).
+ */
+export function atoi(bytes: Uint8Array): number {
+  const m = /^\s*([+-]?\d+)/.exec(latin1(bytes));
+  return m === null ? 0 : Number.parseInt(m[1], 10) | 0;
+}
+
+/**
  * Redis's string2ll: a strict base-10 signed 64-bit integer (no spaces, no '+', no leading
  * zeros except "0" itself). Returns null when the bytes are not such an integer.
  * Values beyond 2^53 are returned as bigint-checked numbers; callers that need exact 64-bit

@@ -7,6 +7,7 @@
  * config-error block and exits.
  */
 
+import { parseInt64, utf8 } from "../protocol/bytes.ts";
 import {
   INVALID_EVENT_CLASS,
   keyspaceEventsFlagsToString,
@@ -1047,10 +1048,8 @@ export function parseDirectiveValue(
     }
     case "int": {
       // string2ll: digits that fit in a long long, no "+", no leading zero, no "-0".
-      if (!/^(0|-?[1-9]\d*)$/.test(a) || BigInt(a) > 2n ** 63n - 1n || BigInt(a) < -(2n ** 63n)) {
-        return { error: "argument couldn't be parsed into an integer" };
-      }
-      const n = Number(a);
+      const n = parseInt64(utf8(a));
+      if (n === null) return { error: "argument couldn't be parsed into an integer" };
       if (n < d.min || n > d.max) {
         return { error: `argument must be between ${d.min} and ${bound(d.max)} inclusive` };
       }
@@ -1061,12 +1060,8 @@ export function parseDirectiveValue(
     }
     case "memory": {
       // config.c numericParseString: "N%" for a percent config (string2ll, N >= 0) ...
-      const pctText = a.slice(0, -1);
-      if (
-        d.percent && a.endsWith("%") && /^(0|[1-9]\d*)$/.test(pctText) &&
-        BigInt(pctText) <= 2n ** 63n - 1n
-      ) {
-        const pct = Number(pctText);
+      const pct = d.percent && a.endsWith("%") ? parseInt64(utf8(a.slice(0, -1))) : null;
+      if (pct !== null && pct >= 0) {
         // numericBoundaryCheck: lower bound -100.
         if (pct > 100) return { error: "percentage argument must be less or equal to 100" };
         return { value: pct === 0 ? 0 : -pct };

@@ -14,6 +14,7 @@ import { Tracking } from "./tracking.ts";
 import { aclDenyCall } from "./acl_guard.ts";
 import { usesLuaVm } from "../scripting/vm_commands.ts";
 import { lazyCommandsPending, loadAllLazyCommands } from "../commands/lazy_commands.ts";
+import { holdExpiryTime, releaseExpiryTime } from "../keyspace/db.ts";
 
 /** What a RESP2 client in the Pub/Sub context may run (Redis's processCommand). */
 const PUBSUB_CONTEXT = new Set([
@@ -471,8 +472,7 @@ export function call(
   // call()'s fixed_time_expire: keys expire against one time for the whole command (EXEC's
   // queued commands too), taken when it first looks; the clock again once it returns.
   const expiryClock = client.db.expiryClock;
-  const freezes = top && !expiryClock.inCommand;
-  if (freezes) expiryClock.inCommand = true;
+  const holdsExpiry = top && holdExpiryTime(expiryClock);
   client.callDepth++;
   let r: void | Promise<void>;
   try {
@@ -482,10 +482,7 @@ export function call(
       : def.handler!(ctx, argv);
   } finally {
     client.callDepth--;
-    if (freezes) {
-      expiryClock.inCommand = false;
-      expiryClock.commandMs = null;
-    }
+    if (holdsExpiry) releaseExpiryTime(expiryClock);
   }
   const asking = client.asking;
   // Client-side caching: costs one test unless a client tracks keys (trackingRememberKeys).
