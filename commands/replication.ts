@@ -1,6 +1,6 @@
 /**
  * Replication commands (Redis 7.0 replication.c): PSYNC, SYNC, REPLCONF, REPLICAOF/SLAVEOF,
- * WAIT and ROLE. The state and the protocol live in replication/replication.ts.
+ * WAIT, ROLE and FAILOVER. The state and the protocol live in replication/replication.ts.
  */
 
 import { lower, parseInt64, str } from "../protocol/bytes.ts";
@@ -13,8 +13,23 @@ import type { ClusterModePort, ReplicationRolePort } from "./command_host.ts";
 type Ctx = CommandContext<ClusterModePort & ConfigPort & LogPort & ReplicationRolePort>;
 
 function psync(ctx: Ctx, argv: Uint8Array[]): void {
-  const err = ctx.server.replication.psync(ctx.client, str(argv[1]), str(argv[2]), false);
+  // syncCommand: a fourth argument FAILOVER asks us to take over from our master.
+  const failover = argv.length > 3 && lower(argv[3]) === "failover";
+  const err = ctx.server.replication.psync(
+    ctx.client,
+    str(argv[1]),
+    str(argv[2]),
+    false,
+    failover,
+  );
   if (err !== null) ctx.reply.error(err);
+}
+
+/** FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms] (replication/failover.ts). */
+function failover(ctx: Ctx, argv: Uint8Array[]): void {
+  const err = ctx.server.replication.failover.command(argv);
+  if (err === null) ctx.reply.ok();
+  else ctx.reply.error(err);
 }
 
 function sync(ctx: Ctx): void {
@@ -34,9 +49,12 @@ function replicaof(ctx: Ctx, argv: Uint8Array[]): void {
     return reply.error("ERR REPLICAOF not allowed in cluster mode.");
   }
   const repl = server.replication;
+  if (repl.failover.state !== "no-failover") {
+    return reply.error("ERR REPLICAOF not allowed while failing over.");
+  }
   if (lower(argv[1]) === "no" && lower(argv[2]) === "one") {
     if (repl.isReplica) {
-      repl.replicaOfNoOne();
+      repl.replicaOfNoOne(null);
       server.log.notice(
         `MASTER MODE enabled (user request from 'id=${client.id} addr=${client.addr}')`,
       );
@@ -72,7 +90,8 @@ function wait(ctx: Ctx, argv: Uint8Array[]): void | Promise<void> {
   const inExec = client.lastCommand === "exec";
   const r = repl.wait(client, n, t, inExec);
   if (typeof r === "number") return reply.int(r);
-  return r.then((acked) => reply.int(acked));
+  // A number of replicas, or an error (the node became a replica meanwhile).
+  return r.then((acked) => typeof acked === "number" ? reply.int(acked) : reply.error(acked));
 }
 
 function role(ctx: Ctx): void {
@@ -109,4 +128,5 @@ export const replicationCommands: CommandDef[] = [
   fromTable("slaveof", replicaof),
   fromTable("wait", wait),
   fromTable("role", role),
+  fromTable("failover", failover),
 ];

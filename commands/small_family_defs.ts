@@ -62,7 +62,9 @@ export const pubsubCommands: CommandDef[] = lazyFamily(
 );
 
 export const replicationCommands: CommandDef[] = lazyFamily(
-  ["psync", "sync", "replconf", "replicaof", "slaveof", "wait", "role"].map((n) => lazy(n)),
+  ["psync", "sync", "replconf", "replicaof", "slaveof", "wait", "role", "failover"].map((n) =>
+    lazy(n)
+  ),
   () =>
     importOnFirstUse<typeof import("./replication.ts")>(
       new URL("./replication.ts", import.meta.url),

@@ -18,6 +18,10 @@ export interface LinkOwner {
   config(name: string): string;
   /** The replid/offset to ask PSYNC for, or null for a full sync. */
   cachedMaster(): { replid: string; offset: number } | null;
+  /** Does our PSYNC ask the master to take over from us (a FAILOVER in progress)? */
+  psyncFailover(): boolean;
+  /** The answer to a PSYNC ... FAILOVER: accepted (+CONTINUE, +FULLRESYNC) or not, and why. */
+  psyncAnswered(accepted: boolean, why?: string): void;
   /** Load the snapshot (a promise while the Lua VM is made for its function libraries). */
   fullSync(rdb: Uint8Array, replid: string, offset: number): void | Promise<void>;
   partialSync(newReplid: string | null): void;
@@ -228,7 +232,28 @@ export class MasterLink {
     const psync = cached === null
       ? ["PSYNC", "?", "-1"]
       : ["PSYNC", cached.replid, String(cached.offset + 1)];
-    const reply = await this.command(psync);
+    // slaveTryPartialResynchronization: a failover's PSYNC says FAILOVER, and its answer (or
+    // its failure) ends the failover or aborts it (replication/failover.ts).
+    const failover = o.psyncFailover();
+    if (failover) psync.push("FAILOVER");
+    let reply: string;
+    try {
+      if (this.stopped || this.conn === null) throw new LinkError("link stopped");
+      await write(this.conn, encodeCommand(psync));
+    } catch (e) {
+      if (failover) o.psyncAnswered(false, "Write error to failover target");
+      throw e;
+    }
+    try {
+      reply = await this.readLine(true);
+    } catch (e) {
+      if (failover) o.psyncAnswered(false);
+      throw e;
+    }
+    if (failover) {
+      o.psyncAnswered(reply.startsWith("+FULLRESYNC") || reply.startsWith("+CONTINUE"));
+      if (this.stopped) throw new LinkError(`failover target answered PSYNC: ${reply}`);
+    }
     if (reply.startsWith("+FULLRESYNC")) {
       const [, replid, off] = reply.split(" ");
       const offset = Number(off);

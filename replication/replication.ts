@@ -40,6 +40,7 @@ import { rdbOptions } from "../commands/dump.ts";
 import { lower } from "../protocol/bytes.ts";
 import { REDIS_VERSION } from "../server/version.ts";
 import { every, type Ticker } from "../server/ticker.ts";
+import { Failover } from "./failover.ts";
 
 const ZERO_ID = "0".repeat(40);
 
@@ -96,8 +97,13 @@ interface WaitWaiter {
   client: Client;
   offset: number;
   numReplicas: number;
-  done: (acked: number) => void;
+  /** The number of replicas that acknowledged, or an error reply. */
+  done: (acked: number | string) => void;
 }
+
+/** disconnectAllBlockedClients's reply (a master becomes a replica). */
+const ROLE_CHANGED_UNBLOCK =
+  "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 
 export class Replication {
   replid = randomHex40();
@@ -147,9 +153,32 @@ export class Replication {
    * moves at once). Flushed before anything reads or replaces the backlog or the replica list.
    */
   private readonly batch = new StreamBatch((bytes) => this.deliverStream(bytes));
+  /** FAILOVER: handing this master's role to a replica (replication/failover.ts). */
+  readonly failover: Failover;
 
   constructor(private readonly server: ReplicationServerHost) {
     this.limits = outputLimitsFor("", "replica");
+    this.failover = new Failover({
+      clusterMode: () => server.cluster !== null || server.config.getBool("cluster-enabled"),
+      isReplica: () => this.isReplica,
+      replicas: () => this.peers,
+      masterOffset: () => {
+        this.flushStream();
+        return this.masterReplOffset;
+      },
+      becomeReplicaOf: (host, port) => this.replicaOf(host, port),
+      becomeMaster: () => this.replicaOfNoOne(null),
+      // pauseClients(PAUSE_DURING_FAILOVER, LLONG_MAX, CLIENT_PAUSE_WRITE)
+      pauseWrites: () => server.clientPause.pause(Number.MAX_SAFE_INTEGER, "failover", "write"),
+      resumeWrites: () => server.clientPause.unpause("failover"),
+      log: (msg) => server.log.notice(msg),
+      now: () => server.now(),
+      soon: (fn) => setTimeout(fn, 0),
+      after: (ms, fn) => {
+        const t = setTimeout(fn, ms);
+        return () => clearTimeout(t);
+      },
+    });
     for (const db of server.dbs) {
       db.onExpire = (key) => {
         this.expiredCount++;
@@ -172,6 +201,7 @@ export class Replication {
 
   stop(): void {
     this.flushStream();
+    this.failover.stop();
     this.timer?.stop();
     this.timer = null;
     this.link?.stop();
@@ -563,9 +593,29 @@ export class Replication {
    * PSYNC replid offset (or SYNC when `legacy`): attach the client as a replica, answering
    * +FULLRESYNC with a snapshot or +CONTINUE from the backlog. Returns an error text or null.
    */
-  psync(client: Client, replid: string, psyncOffset: string, legacy: boolean): string | null {
+  psync(
+    client: Client,
+    replid: string,
+    psyncOffset: string,
+    legacy: boolean,
+    failover = false,
+  ): string | null {
     const s = this.server;
     if (client.isReplica) return null;
+    // PSYNC <replid> <offset> FAILOVER: our master hands its role to us (replication/failover.ts).
+    if (failover) {
+      s.log.warning(`Failover request received for replid ${replid}.`);
+      if (this.masterHost === null) return "ERR PSYNC FAILOVER can't be sent to a master.";
+      if (replid.toLowerCase() !== this.replid) {
+        return "ERR PSYNC FAILOVER replid must match my replid.";
+      }
+      this.replicaOfNoOne(
+        `MASTER MODE enabled (failover request from 'id=${client.id} addr=${client.addr}')`,
+      );
+    }
+    if (this.failover.state !== "no-failover") {
+      return "NOMASTERLINK Can't SYNC while failing over";
+    }
     if (this.masterHost !== null && this.link?.state !== "connected") {
       return "NOMASTERLINK Can't SYNC while not connected with my master";
     }
@@ -685,6 +735,7 @@ export class Replication {
           if (n > peer.ackOffset) peer.ackOffset = n;
           peer.ackTimeMs = this.server.now();
           this.checkWaiters();
+          this.failover.updateSoon();
         }
         return "none";
       } else if (opt === "getack") {
@@ -714,11 +765,11 @@ export class Replication {
     numReplicas: number,
     timeoutMs: number,
     inTransaction: boolean,
-  ): number | Promise<number> {
+  ): number | Promise<number | string> {
     const offset = this.woff.get(client) ?? 0;
     const acked = this.countAcks(offset);
     if (acked >= numReplicas || inTransaction) return acked;
-    return new Promise<number>((resolve) => {
+    return new Promise<number | string>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const w: WaitWaiter = {
         client,
@@ -733,6 +784,11 @@ export class Replication {
       if (timeoutMs > 0) timer = setTimeout(() => this.finishWait(w), timeoutMs);
       this.requestAcks();
     });
+  }
+
+  /** Clients blocked in WAIT. */
+  get waitingClients(): number {
+    return this.waiters.size;
   }
 
   /** CLIENT UNBLOCK of a client in WAIT: answered now with the replicas acked so far. */
@@ -784,11 +840,32 @@ export class Replication {
     // Our own history becomes the cached master, so the new master may continue it.
     if (wasMaster && this.backlog === null) this.createBacklogAsReplica();
     this.disconnectPeers();
-    for (const w of [...this.waiters]) this.finishWait(w);
+    this.disconnectBlockedClients();
     const link = new MasterLink(this.linkOwner(), host, port);
     this.link = link;
     if (!this.linkHeld) link.run();
     return "ok";
+  }
+
+  /**
+   * disconnectAllBlockedClients (replicationSetMaster): a client blocked on keys or in WAIT gets
+   * -UNBLOCKED and is closed after it, since blocking is no longer safe on a replica. Clients a
+   * pause holds are not blocked this way: their command is examined again when it ends.
+   */
+  private disconnectBlockedClients(): void {
+    for (const db of this.server.dbs) {
+      for (const w of [...db.blockedWaiters]) {
+        if (w.abort === undefined) continue;
+        const owner = w.owner as Client | undefined;
+        if (owner !== undefined) owner.closeAfterReply = true;
+        w.abort(ROLE_CHANGED_UNBLOCK);
+      }
+    }
+    for (const w of [...this.waiters]) {
+      this.waiters.delete(w);
+      w.client.closeAfterReply = true;
+      w.done(ROLE_CHANGED_UNBLOCK);
+    }
   }
 
   private linkHeld = false;
@@ -838,8 +915,11 @@ export class Replication {
     this.secondReplOffset = -1;
   }
 
-  /** Become a master (REPLICAOF NO ONE): keep the old replid as replid2 (PSYNC2). */
-  replicaOfNoOne(): void {
+  /**
+   * Become a master (REPLICAOF NO ONE, a cluster promotion, a FAILOVER's end): keep the old
+   * replid as replid2 (PSYNC2). `logLine`: what to log, if anything.
+   */
+  replicaOfNoOne(logLine: string | null = "MASTER MODE enabled (user request from 'id=0')"): void {
     if (this.masterHost === null) return;
     this.link?.stop();
     this.link = null;
@@ -854,7 +934,7 @@ export class Replication {
     this.slaveSelDb = -1;
     this.updatePropagating();
     this.disconnectPeers();
-    this.server.log.notice("MASTER MODE enabled (user request from 'id=0')");
+    if (logLine !== null) this.server.log.notice(logLine);
   }
 
   private createBacklogAsReplica(): void {
@@ -885,6 +965,8 @@ export class Replication {
         () => (this.backlog === null
           ? null
           : { replid: this.replid, offset: this.masterReplOffset }),
+      psyncFailover: () => this.failover.inProgress,
+      psyncAnswered: (accepted, why) => this.failover.psyncAnswered(accepted, why),
       fullSync: (rdb, replid, offset) => this.loadFullSync(rdb, replid, offset),
       partialSync: (newId) => {
         if (newId !== null && newId !== this.replid) {
@@ -966,6 +1048,7 @@ export class Replication {
     const s = this.server;
     const now = s.now();
     this.cronLoops++;
+    this.failover.update();
     const timeoutMs = s.config.getNumber("repl-timeout") * 1000;
     // Replica side: ACK every second, drop a silent master.
     const link = this.link;
@@ -980,7 +1063,9 @@ export class Replication {
       const period = Math.max(1, s.config.getNumber("repl-ping-replica-period"));
       // Not while a manual failover pauses writes: the PING would move the offset the replica
       // is waiting to match (Redis skips it then too).
-      const paused = s.clientPause.pausedBy("failover");
+      // A standalone FAILOVER without TIMEOUT does not stop them (failover_end_time is 0).
+      const paused = s.clientPause.pausedBy("failover") &&
+        (this.failover.state === "no-failover" || this.failover.endMs !== 0);
       if (this.cronLoops % period === 0 && !paused) this.feedCommand(["ping"], false);
       const limits = this.outputLimits();
       for (const p of [...this.peers]) {
@@ -1036,7 +1121,7 @@ export class Replication {
         `ip=${p.ip},port=${p.listeningPort},state=${p.state},offset=${p.ackOffset},lag=${lag}`,
       ]);
     });
-    out.push(["master_failover_state", "no-failover"]);
+    out.push(["master_failover_state", this.failover.state]);
     out.push(["master_replid", this.replid]);
     out.push(["master_replid2", this.replid2]);
     out.push(["master_repl_offset", this.masterReplOffset]);

@@ -25,7 +25,8 @@ export interface ReplicationServerHost
   readonly tls: Pick<ServerTls, "forReplication" | "port">;
   readonly aof: Pick<Aof, "append" | "on" | "replaceAfterSync">;
   readonly persistence: Pick<RdbPersistence, "storeFromMaster">;
-  readonly clientPause: Pick<WritePause, "pausedBy">;
+  /** Client pauses: a FAILOVER holds writes with its own purpose ("failover"). */
+  readonly clientPause: Pick<WritePause, "pausedBy" | "pause" | "unpause">;
   /** Cluster mode or not (replicaof is refused in cluster mode). */
   readonly cluster: unknown;
   /** The functions an RDB carries: saved to it, replaced from our master's. */

@@ -60,15 +60,30 @@ export interface ReplicationPort {
   holdUnit(client: Client): () => void;
   changeReplicationIds(): void;
   replicaOf(host: string, port: number): "ok" | "already";
-  replicaOfNoOne(): void;
+  /** A master again; `logLine` is logged (default: as a cluster promotion), null: nothing. */
+  replicaOfNoOne(logLine?: string | null): void;
   roleLinkState(): string;
   wait(
     client: Client,
     numReplicas: number,
     timeoutMs: number,
     inTransaction: boolean,
-  ): number | Promise<number>;
-  psync(client: Client, replid: string, psyncOffset: string, legacy: boolean): string | null;
+  ): number | Promise<number | string>;
+  /** PSYNC (SYNC when `legacy`; PSYNC ... FAILOVER when `failover`): null or an error. */
+  psync(
+    client: Client,
+    replid: string,
+    psyncOffset: string,
+    legacy: boolean,
+    failover?: boolean,
+  ): string | null;
+  /** FAILOVER (replication/failover.ts): its state and its command. */
+  readonly failover: {
+    readonly state: string;
+    command(argv: readonly Uint8Array[]): string | null;
+  };
   replconf(client: Client, args: string[]): "ok" | "none" | string;
   unblockWait(client: Client): boolean;
+  /** Clients blocked in WAIT (INFO blocked_clients). */
+  readonly waitingClients: number;
 }

@@ -452,9 +452,9 @@ function avgTtl(server: CommandHost, db: Db): number {
   return n ? Math.floor(sum / n) : 0;
 }
 
-/** Clients blocked on keys, in every database. */
+/** Blocked clients: on keys in every database, in WAIT, held by a pause. */
 function blockedClients(server: CommandHost): number {
-  let n = server.clientPause.waiting;
+  let n = server.clientPause.waiting + server.replication.waitingClients;
   for (const db of server.dbs) n += db.blockedWaiters.size;
   return n;
 }

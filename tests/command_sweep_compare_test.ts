@@ -22,7 +22,7 @@ import type { RespValue } from "../protocol/resp_value.ts";
 const LEFT_OUT = new Set(
   (
     "shutdown monitor subscribe psubscribe ssubscribe sync psync quit reset replicaof slaveof " +
-    "failover debug blpop brpop blmove brpoplpush bzpopmin bzpopmax blmpop bzmpop xread " +
+    "debug blpop brpop blmove brpoplpush bzpopmin bzpopmax blmpop bzmpop xread " +
     "xreadgroup wait client save bgsave bgrewriteaof time randomkey info lastsave cluster hello " +
     "auth multi exec discard watch select swapdb flushall flushdb lolwut memory object latency " +
     "slowlog config acl module command role dbsize keys scan dump restore restore-asking " +

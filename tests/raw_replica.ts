@@ -22,10 +22,16 @@ export class RawReplica {
    */
   static async attach(
     port: number,
-    hooks: { beforePsync?: () => Promise<void>; psyncSent?: () => Promise<void> } = {},
+    hooks: {
+      beforePsync?: () => Promise<void>;
+      psyncSent?: () => Promise<void>;
+      /** The port it announces (REPLCONF listening-port); 4321 by default. */
+      listeningPort?: number;
+    } = {},
   ): Promise<RawReplica> {
     const r = new RawReplica(await Deno.connect({ hostname: "127.0.0.1", port }));
-    for (const c of [["REPLCONF", "listening-port", "4321"], ["REPLCONF", "capa", "psync2"]]) {
+    const announce = String(hooks.listeningPort ?? 4321);
+    for (const c of [["REPLCONF", "listening-port", announce], ["REPLCONF", "capa", "psync2"]]) {
       await r.conn.write(encodeCommand(c));
       assert.equal(await r.line(), "+OK");
     }

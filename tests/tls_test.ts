@@ -223,12 +223,18 @@ Deno.test({
               `127.0.0.1:${plainPortOf.get(id)}@${tlsPortOf.get(id)! + 10000}`,
             );
           }
-          const slotsTls = (await cli(tlsPorts[0], T, "CLUSTER", "SLOTS")).out.split("\n");
-          const slotsPlain = (await cli(ports[0], [], "CLUSTER", "SLOTS")).out.split("\n");
-          assert.ok(tlsPorts.some((p) => slotsTls.includes(String(p))));
-          assert.ok(!ports.some((p) => slotsTls.includes(String(p))));
-          assert.ok(ports.some((p) => slotsPlain.includes(String(p))));
-          assert.ok(!tlsPorts.some((p) => slotsPlain.includes(String(p))));
+          // The port of each node entry: the line after its IP (the slot numbers around them may
+          // equal a port: ports are drawn from 10000-22000, slot bounds such as 10922 too).
+          const slotPorts = (out: string) => {
+            const lines = out.split("\n");
+            return lines.flatMap((l, i) => l === "127.0.0.1" ? [Number(lines[i + 1])] : []);
+          };
+          const slotsTls = slotPorts((await cli(tlsPorts[0], T, "CLUSTER", "SLOTS")).out);
+          const slotsPlain = slotPorts((await cli(ports[0], [], "CLUSTER", "SLOTS")).out);
+          assert.equal(slotsTls.length, 6);
+          assert.deepEqual(slotsTls.filter((p) => !tlsPorts.includes(p)), []);
+          assert.equal(slotsPlain.length, 6);
+          assert.deepEqual(slotsPlain.filter((p) => !ports.includes(p)), []);
           // MOVED: a slot node 0 does not serve.
           const mine = (await call(ports[0], "CLUSTER", "NODES") as string).split("\n")
             .find((l) => l.includes("myself"))!;
