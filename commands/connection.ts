@@ -258,7 +258,7 @@ function reset(ctx: Ctx): void {
 
 /** One CLIENT LIST / CLIENT INFO line (Redis 7.0's catClientInfoString: fields and order). */
 export function clientInfoLine(
-  server: ClockPort & DatabasesPort & ClientPausePort,
+  server: ClockPort & DatabasesPort & ClientPausePort & ReplicationRolePort,
   c: Client,
 ): string {
   const now = server.now();
@@ -291,9 +291,13 @@ export function clientInfoLine(
     `resp=${c.reply.proto}`;
 }
 
-/** CLIENT_BLOCKED: waiting on keys (BLPOP & co) or held by a pause. */
-function isBlocked(server: DatabasesPort & ClientPausePort, c: Client): boolean {
+/** CLIENT_BLOCKED: waiting on keys (BLPOP & co), in WAIT, or held by a pause. */
+function isBlocked(
+  server: DatabasesPort & ClientPausePort & ReplicationRolePort,
+  c: Client,
+): boolean {
   if (server.clientPause.waiting !== 0 && server.clientPause.holds(c)) return true;
+  if (server.replication.waitingClients !== 0 && server.replication.waits(c)) return true;
   for (const db of server.dbs) {
     if (db.blockedWaiters.size === 0) continue;
     for (const w of db.blockedWaiters) if (w.owner === c) return true;

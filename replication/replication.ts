@@ -791,6 +791,12 @@ export class Replication {
     return this.waiters.size;
   }
 
+  /** Is `client` blocked in WAIT? */
+  waits(client: Client): boolean {
+    for (const w of this.waiters) if (w.client === client) return true;
+    return false;
+  }
+
   /** CLIENT UNBLOCK of a client in WAIT: answered now with the replicas acked so far. */
   unblockWait(client: Client): boolean {
     for (const w of this.waiters) {

@@ -86,4 +86,6 @@ export interface ReplicationPort {
   unblockWait(client: Client): boolean;
   /** Clients blocked in WAIT (INFO blocked_clients). */
   readonly waitingClients: number;
+  /** Is `client` blocked in WAIT (CLIENT LIST's `b` flag)? */
+  waits(client: Client): boolean;
 }

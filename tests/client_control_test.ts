@@ -244,3 +244,37 @@ Deno.test("client control: CLIENT UNBLOCK of blocked and of paused clients", asy
     }
   });
 });
+
+Deno.test("client control: clients blocked in BLPOP, XREAD, WAIT and by a pause are flagged b and counted", async () => {
+  await withNodeAndRedis(async (a, b) => {
+    const flagsAndCmds = async (c: RespClient) =>
+      String(await c.call("client", "list")).split("\n").filter((l) => l.includes("flags="))
+        .map((l) => `${/ flags=(\S*)/.exec(l)![1]} ${/ cmd=(\S*)/.exec(l)![1]}`).sort();
+    const cmds = [
+      ["BLPOP", "l", "0"],
+      ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+      ["WAIT", "1", "0"],
+      ["SET", "k", "v"],
+    ];
+    const opened: RespClient[] = [];
+    try {
+      const seen: string[][] = [];
+      for (const c of [a, b]) {
+        const port = (c.conn.remoteAddr as Deno.NetAddr).port;
+        assert.equal(await c.call("client", "pause", "100000", "write"), "OK");
+        for (const cmd of cmds) {
+          const x = await RespClient.connect(port);
+          opened.push(x);
+          await x.writeRaw(encodeCommand(cmd));
+        }
+        await waitFor("four blocked clients", async () => await blockedClients(c) === "4");
+        seen.push(await flagsAndCmds(c));
+        assert.equal(await c.call("client", "unpause"), "OK");
+      }
+      assert.deepEqual(seen[0], seen[1]);
+      assert.deepEqual(seen[0].filter((l) => l.startsWith("b ")).length, 4);
+    } finally {
+      for (const x of opened) x.close();
+    }
+  });
+});
