@@ -258,24 +258,36 @@ export { INT64_MAX, INT64_MIN };
 
 /** C's printf("%.17g", d), which Redis 7.0 uses for doubles in replies. */
 export function formatDouble17g(d: number): string {
+  return formatDoubleG(d, 17);
+}
+
+/**
+ * C's printf("%.<digits>g", d) (1 to 17 significant digits): "%.17g" for Redis's doubles,
+ * "%.14g" for Lua 5.1's numbers. NaN is "nan" or "-nan" by its sign bit, as glibc prints it.
+ */
+export function formatDoubleG(d: number, digits: number): string {
   if (d === Infinity) return "inf";
   if (d === -Infinity) return "-inf";
-  if (Number.isNaN(d)) return "nan";
+  if (Number.isNaN(d)) {
+    NAN_CELL[0] = d;
+    return (NAN_BYTES[7] & 0x80) !== 0 ? "-nan" : "nan";
+  }
   if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  const exp = Math.floor(Math.log10(Math.abs(d)));
-  // toExponential gives the exact exponent after rounding to 17 significant digits.
-  const e = d.toExponential(16); // d.ddddddddddddddddde±x
-  const [mant, expStr] = e.split("e");
+  // toExponential gives the exact exponent after rounding to `digits` significant digits.
+  const [mant, expStr] = d.toExponential(digits - 1).split("e");
   const x = Number(expStr);
-  void exp;
-  if (x < -4 || x >= 17) {
+  if (x < -4 || x >= digits) {
     let m = mant;
     if (m.includes(".")) m = m.replace(/0+$/, "").replace(/\.$/, "");
     const sign = x < 0 ? "-" : "+";
     const ax = Math.abs(x);
     return `${m}e${sign}${ax < 10 ? "0" + ax : ax}`;
   }
-  let f = d.toFixed(Math.max(0, 16 - x));
+  let f = d.toFixed(Math.max(0, digits - 1 - x));
   if (f.includes(".")) f = f.replace(/0+$/, "").replace(/\.$/, "");
   return f;
 }
+
+/** A double's bytes (little-endian), to read a NaN's sign. */
+const NAN_CELL = new Float64Array(1);
+const NAN_BYTES = new Uint8Array(NAN_CELL.buffer);

@@ -23,7 +23,8 @@ local mtype, floor, sformat, tconcat, tpack, tunpack =
   math.type, math.floor, string.format, table.concat, table.pack, table.unpack
 local dbg = debug
 
--- Numbers as Lua 5.1 prints them ("%.14g"; 5.4 would print 5.0 for an integral float).
+-- Numbers as Lua 5.1 prints them ("%.14g" of a double; 5.4 would print 5.0 for an integral float
+-- and every digit of an integer: 100000000000000 where 5.1 prints 1e+14).
 local function numtostring(v)
   if v ~= v then return (sformat('%f', v):sub(1, 1) == '-') and '-nan' or 'nan' end
   if v == math.huge then return 'inf' end
@@ -33,7 +34,7 @@ end
 local rawtostring = tostring
 local getmt = dbg.getmetatable
 tostring = function(v)
-  if mtype(v) == 'float' then return numtostring(v) end
+  if mtype(v) ~= nil then return numtostring(v) end
   -- __tostring called from Lua, not from C, so a long one can yield to the event loop.
   local mt = getmt(v)
   if mt ~= nil then
@@ -44,8 +45,8 @@ tostring = function(v)
 end
 real.tostring = tostring
 
--- string.format as Lua 5.1 applies it: integer conversions truncate a float argument, and %s of
--- a number uses the 5.1 number format.
+-- string.format as Lua 5.1 applies it: integer conversions truncate a float argument, and %s or
+-- %q of a number uses the 5.1 number format (5.4's %q writes a float in hexadecimal).
 -- (A C function through host.cwrap; the local is named 'format' for its argument errors.)
 local MININT = math.mininteger
 local format = sformat
@@ -64,13 +65,15 @@ string.format = host.cwrap(function(fmt, ...)
         local conv = fmt:sub(j, j)
         n = n + 1
         local a = args[n]
-        if mtype(a) == 'float' then
+        if mtype(a) == 'integer' then
+          if conv == 's' or conv == 'q' then args[n] = numtostring(a) end
+        elseif mtype(a) == 'float' then
           if conv:find('[dicoxXu]') then
             if a ~= a or a == math.huge or a == -math.huge then
               args[n] = MININT
             elseif a >= 0 then args[n] = floor(a) else args[n] = -floor(-a) end
             if conv == 'u' then conv = 'd' end
-          elseif conv == 's' then
+          elseif conv == 's' or conv == 'q' then
             args[n] = numtostring(a)
           end
         end
@@ -90,7 +93,7 @@ table.concat = host.cwrap(function(t, sep, i, j)
   local parts = {}
   for k = i, j do
     local v = t[k]
-    if mtype(v) == 'float' then v = numtostring(v)
+    if mtype(v) ~= nil then v = numtostring(v)
     elseif type(v) ~= 'string' and type(v) ~= 'number' then
       error(sformat("invalid value (%s) at index %d in table for 'concat'", type(v), k), 0)
     end

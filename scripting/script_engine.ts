@@ -11,7 +11,7 @@
  */
 
 import type { Client } from "../server/client.ts";
-import { formatDouble17g } from "../protocol/bytes.ts";
+import { formatDouble17g, formatDoubleG, latin1 } from "../protocol/bytes.ts";
 import { lookupCommand } from "../server/dispatch.ts";
 import { keyHashSlot } from "../protocol/slot.ts";
 import * as E from "../commands/errors.ts";
@@ -702,8 +702,8 @@ export class ScriptEngine {
     if (level < 0 || level > 3) return this.raise(L, "Invalid debug level.");
     const parts: string[] = [];
     for (let j = 2; j <= argc; j++) {
-      const s = rt.toLatin1(L, j);
-      if (s !== null) parts.push(s);
+      const s = luaString51(rt, L, j);
+      if (s !== null) parts.push(latin1(s));
     }
     const text = parts.join(" ");
     const log = this.server.log;
@@ -717,7 +717,7 @@ export class ScriptEngine {
   private sha1(L: number): number {
     const rt = this.rt!;
     if (rt.top(L) !== 1) return this.raise(L, "wrong number of arguments");
-    const b = rt.toBytes(L, 1) ?? new Uint8Array(0);
+    const b = luaString51(rt, L, 1) ?? new Uint8Array(0);
     rt.pushString(L, sha1hex(b));
     return 1;
   }
@@ -1049,4 +1049,14 @@ export function lua51SyntaxError(msg: string): string {
   if (m === null) return quoted;
   const at = m[2];
   return `${m[1]}${at === "'='" || at === "','" ? "unexpected symbol" : "'=' expected"} near ${at}`;
+}
+
+/**
+ * lua_tolstring as Redis's Lua 5.1 does it: a number becomes "%.14g" of a double (5.4 would give
+ * 5.0 for an integral float, every digit of an integer); a string its bytes; anything else null.
+ */
+function luaString51(rt: LuaRuntime, L: number, idx: number): Uint8Array | null {
+  if (rt.type(L, idx) !== LUA_TNUMBER) return rt.toBytes(L, idx);
+  const n = rt.isInteger(L, idx) ? Number(rt.toInteger(L, idx)) : rt.toNumber(L, idx);
+  return te.encode(formatDoubleG(n, 14));
 }

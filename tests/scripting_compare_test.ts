@@ -87,6 +87,17 @@ const KNOWN_FAIL = new Map<string, string>([
     `redis.call('select',1) redis.call('set','x','1') return redis.call('dbsize')`,
     "SELECT inside scripts",
   ],
+  // KNOWN-FAIL: the VM is Lua 5.4, whose C code turns a number into text by itself when it
+  // concatenates or hands one to a string function: an integral float as "5.0", an integer with
+  // every digit; Lua 5.1 prints both with "%.14g" ("5", "1e+14"). tostring, string.format,
+  // table.concat and redis.* are fixed in the prelude and the engine; these are not.
+  [`return 'x' .. 10/2`, "Lua 5.4 number coercion"],
+  [`return 'x' .. 100000000000000`, "Lua 5.4 number coercion"],
+  [`return string.len(10/2)`, "Lua 5.4 number coercion"],
+  // KNOWN-FAIL: Lua 5.1 reads an integer argument of a library function as a float truncated
+  // toward zero (luaL_checkint); 5.4 refuses a float without an integer representation.
+  [`return string.sub('abcdef', 2, 4.5)`, "Lua 5.4 float arguments"],
+  [`return select(2.5, 'a', 'b', 'c')`, "Lua 5.4 float arguments"],
 ]);
 function addCmds(cmds: Cmd[], extra: Partial<Case> = {}): void {
   const knownFail = cmds.map((c) => KNOWN_FAIL.get(String(c[1]))).find((k) => k !== undefined);
@@ -573,6 +584,18 @@ const libs: string[] = [
   `return table.concat({1, 2, 3}, ',')`,
   `return table.concat({1.5, 2, 'x'}, '-')`,
   `return table.concat({10/2, 7/2}, ' ')`,
+  // Integers of 15 digits or more print as Lua 5.1's doubles do ("%.14g"): 1e+14.
+  `return {tostring(100000000000000), tostring(-123456789012345), tostring(99999999999999)}`,
+  `return table.concat({100000000000000, 5}, ',')`,
+  `return {string.format('%s|%5s|%-6s|', 100000000000000, 12, 3), string.format('%d', 2^60)}`,
+  `return {redis.sha1hex(100000000000000), redis.sha1hex(10/2), redis.sha1hex(0/0)}`,
+  `return {tostring(0/0), tostring(-(0/0)), tostring(2^63), tostring(1e300)}`,
+  `return 'x' .. 10/2`,
+  `return 'x' .. 100000000000000`,
+  `return string.len(10/2)`,
+  `return string.sub('abcdef', 2, 4.5)`,
+  `return select(2.5, 'a', 'b', 'c')`,
+  `return {string.format('%q', 1/3), string.format('%q', 100000000000000), string.format('%q', 7)}`,
   `return table.concat({'a', 'b', 'c'}, ',', 2, 3)`,
   `return table.concat({})`,
   `return table.getn({1, 2, 3})`,
