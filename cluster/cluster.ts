@@ -196,6 +196,11 @@ export class Cluster {
         }
       },
       viewChanged: (prev, next) => {
+        // clusterSetMaster: a master that became a replica follows its master at once, which
+        // answers its blocked clients -UNBLOCKED and closes them (replicationSetMaster's
+        // disconnectAllBlockedClients) before any redirect would (Redis redirects from its
+        // clients cron, later).
+        if (isMaster(myself(prev)) && !isMaster(myself(next))) followMyMaster(server, next);
         // clusterRedirectBlockedClientIfNeeded: clients blocked on keys this node no longer
         // serves get their redirect.
         if (server.db.blockedWaiters.size !== 0) this.redirectBlocked(next);
