@@ -139,7 +139,7 @@ export class Failover {
     } else h.log("FAILOVER requested to any replica.");
     if (req.timeoutMs !== 0) {
       this.endMs = h.now() + req.timeoutMs;
-      this.cancelTimer = h.after(req.timeoutMs, () => this.update());
+      this.cancelTimer = h.after(req.timeoutMs, () => this.update(true));
     }
     this.force = req.force;
     this.state = "waiting-for-sync";
@@ -162,11 +162,14 @@ export class Failover {
     });
   }
 
-  /** updateFailoverStatus: the timeout, then a replica that has acknowledged the whole offset. */
-  update(): void {
+  /**
+   * updateFailoverStatus: the timeout, then a replica that has acknowledged the whole offset.
+   * `timedOut`: called by the TIMEOUT's timer (the server's clock may lag behind it).
+   */
+  update(timedOut = false): void {
     if (this.state !== "waiting-for-sync") return;
     const h = this.host;
-    if (this.endMs !== 0 && this.endMs <= h.now()) {
+    if (this.endMs !== 0 && (timedOut || this.endMs <= h.now())) {
       if (this.force && this.target !== null) {
         h.log(
           `FAILOVER to ${this.target.host}:${this.target.port} time out exceeded, failing over.`,
