@@ -19,12 +19,11 @@ import {
 } from "./harness.ts";
 import { show } from "./compare.ts";
 import { RawReplica } from "./raw_replica.ts";
+import { infoField } from "./rdb_helpers.ts";
 
-async function info(c: RespClient, field: string): Promise<string> {
-  const text = String(await c.call("INFO", "replication")) + String(await c.call("INFO", "stats"));
-  const m = text.match(new RegExp(`^${field}:(.*)$`, "m"));
-  assert.ok(m, `INFO has ${field}`);
-  return m[1].trim();
+/** An INFO field (replication and stats here). */
+function info(c: RespClient, field: string): Promise<string> {
+  return infoField(c, field, "all");
 }
 
 async function role(c: RespClient): Promise<string> {
