@@ -263,6 +263,17 @@ function nodeEntry(ctx: Ctx, n: ClusterNode, type: PreferredEndpoint): void {
   }
 }
 
+/**
+ * A node's replication offset: myself's is the live one (master_repl_offset, or the replica's
+ * processed offset; "nodes do not update their own information"), the others' the one their last
+ * ping carried.
+ */
+function replOffsetOf(ctx: Ctx, n: ClusterNode): number {
+  return n.id === ctx.server.cluster?.state.myselfId
+    ? ctx.server.replication.masterReplOffset
+    : n.replOffset;
+}
+
 const slots: ClusterHandler = (ctx) => {
   const c = need(ctx);
   if (!c) return;
@@ -272,7 +283,9 @@ const slots: ClusterHandler = (ctx) => {
   ctx.reply.array(runs.length);
   for (const [start, end, owner] of runs) {
     const n = s.nodes.get(owner)!;
-    const replicas = replicasOf(s, owner).filter((r) => !isFailed(r));
+    // isReplicaAvailable: a failed replica, or one that has not finished its first sync
+    // (offset 0), is left out, so that clients do not read from it.
+    const replicas = replicasOf(s, owner).filter((r) => !isFailed(r) && replOffsetOf(ctx, r) !== 0);
     ctx.reply.array(3 + replicas.length);
     ctx.reply.int(start);
     ctx.reply.int(end);
@@ -308,11 +321,7 @@ function shardNode(ctx: Ctx, n: ClusterNode, type: PreferredEndpoint): void {
     r.bulkText("hostname");
     r.bulkText(n.hostname);
   }
-  // Myself's offset is the live one (master_repl_offset, or the replica's processed offset),
-  // the others' the one their last ping carried.
-  const offset = n.id === ctx.server.cluster?.state.myselfId
-    ? ctx.server.replication.masterReplOffset
-    : n.replOffset;
+  const offset = replOffsetOf(ctx, n);
   r.bulkText("role");
   r.bulkText(isReplica(n) ? "replica" : "master");
   r.bulkText("replication-offset");

@@ -229,8 +229,20 @@ Deno.test({
             const lines = out.split("\n");
             return lines.flatMap((l, i) => l === "127.0.0.1" ? [Number(lines[i + 1])] : []);
           };
-          const slotsTls = slotPorts((await cli(tlsPorts[0], T, "CLUSTER", "SLOTS")).out);
-          const slotsPlain = slotPorts((await cli(ports[0], [], "CLUSTER", "SLOTS")).out);
+          // A replica is listed once its replication offset is not 0 (isReplicaAvailable): a write
+          // to each master moves it (else only the replication PING would, every 10 s), and the
+          // replicas say so in their next bus pings.
+          for (const slot of [0, 5461, 10923]) {
+            const w = await cli(tlsPorts[0], [...T, "-c"], "SET", keyInSlot(slot), "v");
+            assert.equal(w.out, "OK");
+          }
+          let slotsTls: number[] = [];
+          let slotsPlain: number[] = [];
+          await waitFor("CLUSTER SLOTS lists the three replicas", async () => {
+            slotsTls = slotPorts((await cli(tlsPorts[0], T, "CLUSTER", "SLOTS")).out);
+            slotsPlain = slotPorts((await cli(ports[0], [], "CLUSTER", "SLOTS")).out);
+            return slotsTls.length === 6 && slotsPlain.length === 6;
+          });
           assert.equal(slotsTls.length, 6);
           assert.deepEqual(slotsTls.filter((p) => !tlsPorts.includes(p)), []);
           assert.equal(slotsPlain.length, 6);
