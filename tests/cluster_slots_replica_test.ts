@@ -50,8 +50,10 @@ async function scenario(kind: "real" | "ours"): Promise<string[]> {
       assert.equal(onA[0], a);
     };
     await show("synced, offset 0");
-    await waitFor("cluster_state:ok on the master", async () =>
-      String(await call(a, "CLUSTER", "INFO")).startsWith("cluster_state:ok"));
+    await waitFor(
+      "cluster_state:ok on the master",
+      async () => String(await call(a, "CLUSTER", "INFO")).startsWith("cluster_state:ok"),
+    );
     assert.equal(await call(a, "SET", "k", "v"), "OK");
     await waitFor(
       "the replica is listed everywhere",
