@@ -793,18 +793,20 @@ export class Replication {
 
   /** Is `client` blocked in WAIT? */
   waits(client: Client): boolean {
-    for (const w of this.waiters) if (w.client === client) return true;
-    return false;
+    return this.waiterOf(client) !== undefined;
   }
 
   /** CLIENT UNBLOCK of a client in WAIT: answered now with the replicas acked so far. */
   unblockWait(client: Client): boolean {
-    for (const w of this.waiters) {
-      if (w.client !== client) continue;
-      this.finishWait(w);
-      return true;
-    }
-    return false;
+    const w = this.waiterOf(client);
+    if (w === undefined) return false;
+    this.finishWait(w);
+    return true;
+  }
+
+  private waiterOf(client: Client): WaitWaiter | undefined {
+    for (const w of this.waiters) if (w.client === client) return w;
+    return undefined;
   }
 
   private finishWait(w: WaitWaiter): void {
