@@ -20,6 +20,7 @@ import {
 import { show } from "./compare.ts";
 import { RawReplica } from "./raw_replica.ts";
 import { infoField } from "./rdb_helpers.ts";
+import { fakeTarget } from "./fake_migrate_target.ts";
 
 /** An INFO field (replication and stats here). */
 function info(c: RespClient, field: string): Promise<string> {
@@ -277,36 +278,15 @@ Deno.test("FAILOVER: a target that refuses PSYNC ... FAILOVER aborts the failove
   const c = await RespClient.connect(m.port);
   // A fake target: a server that answers the handshake and refuses the PSYNC, and a raw
   // replica attached to the node that announces the fake server's port as its own.
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const fakePort = (listener.addr as Deno.NetAddr).port;
   const psyncLine = Promise.withResolvers<string>();
-  const serve = (async () => {
-    const conn = await listener.accept();
-    const buf = new Uint8Array(4096);
-    const enc = new TextEncoder();
-    let text = "";
-    try {
-      while (true) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        text += new TextDecoder().decode(buf.subarray(0, n));
-        // One reply per complete command: PING, the REPLCONFs, then the PSYNC.
-        let cmd: RegExpMatchArray | null;
-        while ((cmd = text.match(/^\*(\d+)\r\n((?:\$\d+\r\n[^\r]*\r\n)*)/)) !== null) {
-          const parts = [...cmd[2].matchAll(/\$\d+\r\n([^\r]*)\r\n/g)].map((x) => x[1]);
-          if (parts.length < Number(cmd[1])) break;
-          text = text.slice(cmd[0].length);
-          if (parts[0].toUpperCase() === "PSYNC") {
-            psyncLine.resolve(parts.join(" "));
-            await conn.write(enc.encode("-ERR no thanks\r\n"));
-          } else await conn.write(enc.encode(parts[0] === "PING" ? "+PONG\r\n" : "+OK\r\n"));
-        }
-      }
-    } catch { /* closed */ }
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  })();
+  const fake = fakeTarget((argv) => {
+    const words = argv.map((a) => new TextDecoder().decode(a));
+    const cmd = words[0].toUpperCase();
+    if (cmd !== "PSYNC") return cmd === "PING" ? "+PONG\r\n" : "+OK\r\n";
+    psyncLine.resolve(words.join(" "));
+    return "-ERR no thanks\r\n";
+  });
+  const fakePort = fake.port;
   const raw = await RawReplica.attach(m.port, { listeningPort: fakePort });
   try {
     assert.equal(await c.call("SET", "a", "1"), "OK");
@@ -326,8 +306,7 @@ Deno.test("FAILOVER: a target that refuses PSYNC ... FAILOVER aborts the failove
   } finally {
     raw.close();
     c.close();
-    listener.close();
-    await serve;
+    fake.stop();
     await m.stop();
   }
 });

@@ -2,7 +2,8 @@
  * A fake MIGRATE target for tests: it accepts connections, records every request, and answers
  * per its mode: "silent" (never), "close" (closes at the first bytes), "slow" (+OK after
  * `delayMs`), or "held" (+OK to a RESTORE only once `release()` is called: a test decides when
- * the MIGRATE in flight completes, with no timing involved).
+ * the MIGRATE in flight completes, with no timing involved); or a function that gives the reply
+ * (raw RESP) to each request (a fake replication target: tests/failover_command_test.ts).
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -23,7 +24,7 @@ export interface FakeTarget {
 }
 
 export function fakeTarget(
-  mode: "silent" | "close" | "slow" | "held",
+  mode: "silent" | "close" | "slow" | "held" | ((argv: Uint8Array[]) => string),
   delayMs = 0,
 ): FakeTarget {
   const port = freePort();
@@ -67,7 +68,9 @@ export function fakeTarget(
               for (let r = parser.next(); r !== null; r = parser.next()) {
                 if ("error" in r) throw new Error(r.error);
                 t.requests.push(r.argv);
-                if (mode === "slow" || mode === "held") {
+                if (typeof mode === "function") {
+                  await conn.write(new TextEncoder().encode(mode(r.argv)));
+                } else if (mode === "slow" || mode === "held") {
                   // Held: only the RESTOREs wait (a SELECT before them is answered at once).
                   const restore = dec.decode(r.argv[0]).toUpperCase().startsWith("RESTORE");
                   if (mode === "slow") await sleep(delayMs);
