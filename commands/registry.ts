@@ -27,6 +27,7 @@ import { aclCommands } from "./acl_defs.ts";
 import { commandCommands } from "./command.ts";
 import {
   latencyCommands,
+  lolwutCommands,
   memoryCommands,
   moduleCommands,
   persistenceCommands,
@@ -71,6 +72,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...commandCommands,
   ...latencyCommands,
   ...moduleCommands,
+  ...lolwutCommands,
 ];
 
 export function buildCommandTable(): Map<string, CommandDef> {

@@ -3,7 +3,7 @@
  * (commands/lazy_commands.ts): MEMORY (commands/memory.ts, with server/memory_overhead.ts),
  * LATENCY, SLOWLOG, Pub/Sub, replication (PSYNC, REPLICAOF, WAIT & co), persistence (SAVE,
  * BGSAVE, BGREWRITEAOF, LASTSAVE), MODULE, SHUTDOWN and the server family (DBSIZE, FLUSHALL,
- * FLUSHDB, SWAPDB, TIME). One file for them all: each module a node loads at start costs its idle
+ * FLUSHDB, SWAPDB, TIME) and LOLWUT. One file for them all: each module a node loads at start costs its idle
  * RSS, a stub module too (issue 18).
  */
 
@@ -99,5 +99,13 @@ export const serverCommands: CommandDef[] = lazyFamily(
   () =>
     importOnFirstUse<typeof import("./server.ts")>(new URL("./server.ts", import.meta.url)).then(
       (m) => m.serverCommands,
+    ),
+);
+
+export const lolwutCommands: CommandDef[] = lazyFamily(
+  [lazy("lolwut")],
+  () =>
+    importOnFirstUse<typeof import("./lolwut.ts")>(new URL("./lolwut.ts", import.meta.url)).then(
+      (m) => m.lolwutCommands,
     ),
 );

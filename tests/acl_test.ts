@@ -40,8 +40,8 @@ const OUR_NAMES = new Set([...TABLE.all()].map((c) => c.fullname));
 const CONTAINERS = new Set(TABLE.top.filter((c) => c.subcommands !== null).map((c) => c.fullname));
 
 /**
- * A rule naming a command we have (Redis has a few more: MODULE, LATENCY, LOLWUT, SWAPDB...,
- * whose rules are left out of the comparison). "+select|0" is a first-argument rule.
+ * A rule naming a command we have (rules naming anything else are left out of the comparison).
+ * "+select|0" is a first-argument rule.
  */
 function ours(word: string): boolean {
   const name = word.slice(1).toLowerCase();
