@@ -82,7 +82,8 @@ function shape(text: string, closing: number, cell: RegExp): string[] {
 }
 
 const BRAILLE = /[\u2800-\u28ff]/gu;
-const COLOR_CELL = /\x1b\[0;(?:30;40|90;100|37;47|97;107)m \x1b\[0m/g;
+const ESC = String.fromCharCode(27);
+const COLOR_CELL = new RegExp(`${ESC}\\[0;(?:30;40|90;100|37;47|97;107)m ${ESC}\\[0m`, "g");
 
 Deno.test("LOLWUT: Schotter's and the skyline's random drawings have redis-server's shape", async () => {
   await withNodeAndRedis(async (a, b) => {
