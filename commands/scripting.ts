@@ -8,9 +8,13 @@ import { NOSCRIPT, sha1hex } from "../scripting/script_client.ts";
 import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
 import type { ScriptsPort } from "../scripting/scripts_port.ts";
 import type { MonitorsPort, PersistencePort, ScriptsHost } from "./command_host.ts";
+import type { LdbIo } from "../scripting/ldb.ts";
+import type { Client } from "../server/client.ts";
+import type { LogPort } from "../server/server_ports.ts";
+import { Reply } from "../protocol/reply.ts";
 
 /** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
-type Ctx = CommandContext<MonitorsPort & PersistencePort & ScriptsHost>;
+type Ctx = CommandContext<MonitorsPort & PersistencePort & ScriptsHost & LogPort>;
 
 /** Keys of EVAL-like commands: numkeys at argv[2], the keys after it (none when invalid). */
 export function numkeysKeys(argv: Uint8Array[]): number[] {
@@ -89,7 +93,7 @@ function evalFlagsFor(def: CommandDef, evalsha: boolean) {
 
 /** Run `then` with the VM, now or once it exists. */
 export function withEngine(
-  ctx: Ctx,
+  ctx: CommandContext<ScriptsHost>,
   then: (engine: ScriptsPort) => void | Promise<void>,
 ): void | Promise<void> {
   const engine = ctx.server.scripts;
@@ -107,6 +111,74 @@ function evalGeneric(ctx: Ctx, argv: Uint8Array[], evalsha: boolean, ro: boolean
     reply.error(NOSCRIPT);
     return;
   }
+  if (ctx.client.luaDebug !== null) {
+    if (evalsha) {
+      reply.error("ERR Please use EVAL instead of EVALSHA for debugging");
+      return;
+    }
+    return evalWithDebugging(ctx, argv, ro);
+  }
+  return evalRun(ctx, argv, evalsha, ro);
+}
+
+/** The end of a debugging session that ended before its script started (no session ran). */
+const ENDSESSION_FRAME = new TextEncoder().encode("*1\r\n+<endsession>\r\n");
+
+/**
+ * evalGenericCommandWithDebugging: the script runs under the Lua debugger (scripting/ldb.ts),
+ * which talks to the client directly (its frames go out at once, its commands are read from the
+ * client's input). The EVAL's own reply is written into a reply of its own, so that it follows
+ * the session's last frame (`<endsession>`) whenever the session ends; then the connection
+ * closes. A forked session (SCRIPT DEBUG YES) cannot exist here: answered as a failed fork.
+ */
+function evalWithDebugging(ctx: Ctx, argv: Uint8Array[], ro: boolean) {
+  const client = ctx.client;
+  if (client.luaDebug === "fork") {
+    client.luaDebug = null; // ldbDisable
+    ctx.reply.error(
+      "ERR Fork() failed: can't run EVAL in debugging mode: forked debugging sessions are not supported, use SCRIPT DEBUG SYNC",
+    );
+    return;
+  }
+  const io = debuggerIo(client);
+  const own = new Reply();
+  own.proto = ctx.reply.proto;
+  const end = () => {
+    if (!io.began) {
+      const log = ctx.server.log;
+      log.warning("Redis synchronous debugging eval session started");
+      client.deliver(ENDSESSION_FRAME);
+      log.warning("Redis synchronous debugging eval session ended");
+    }
+    const bytes = own.buf.subarray(0, own.len);
+    if (bytes[0] === 45) ctx.reply.errorBytes(bytes.subarray(1, bytes.length - 2));
+    else ctx.reply.raw(bytes);
+    client.closeAfterReply = true;
+  };
+  const r = evalRun({ ...ctx, reply: own }, argv, false, ro, io);
+  if (r instanceof Promise) return r.then(end);
+  end();
+}
+
+/** The debugger's side of the client's connection: frames out at once, commands from its input. */
+function debuggerIo(client: Client): LdbIo {
+  return {
+    began: false,
+    send: (frame) => client.deliver(frame),
+    nextCommand: async () => {
+      for (;;) {
+        const r = client.parser.next();
+        if (r !== null) return "error" in r ? { error: "protocol error" } : r.argv;
+        if (client.peerGone) return null;
+        await new Promise<void>((resolve) => client.inputArrived = resolve);
+        client.inputArrived = null;
+      }
+    },
+  };
+}
+
+function evalRun(ctx: Ctx, argv: Uint8Array[], evalsha: boolean, ro: boolean, ldb?: LdbIo) {
+  const { reply } = ctx;
   const numkeys = parseInt64(argv[2]);
   if (numkeys === null) {
     reply.error(E.NOT_INTEGER);
@@ -160,6 +232,7 @@ function evalGeneric(ctx: Ctx, argv: Uint8Array[], evalsha: boolean, ro: boolean
       keys: argv.slice(3, 3 + numkeys),
       args: argv.slice(3 + numkeys),
       command: argv,
+      ldb,
     });
   });
 }
@@ -198,6 +271,24 @@ function scriptFlush(ctx: Ctx, argv: Uint8Array[]): void {
     }
   }
   ctx.server.scripts.flushScripts();
+  ctx.reply.ok();
+}
+
+/** SCRIPT DEBUG YES|SYNC|NO: the client's next EVALs run under the Lua debugger, or not. */
+function scriptDebug(ctx: Ctx, argv: Uint8Array[]): void {
+  const client = ctx.client;
+  if (client.inExec) {
+    ctx.reply.error("ERR SCRIPT DEBUG must be called outside a pipeline");
+    return;
+  }
+  const mode = lower(argv[2]);
+  if (mode === "no") client.luaDebug = null;
+  else if (mode === "yes") client.luaDebug = "fork";
+  else if (mode === "sync") client.luaDebug = "sync";
+  else {
+    ctx.reply.error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+    return;
+  }
   ctx.reply.ok();
 }
 
@@ -245,6 +336,7 @@ export const scriptingCommands: CommandDef[] = [
   evalDef("evalsha_ro", true, true),
   fromTable("script", undefined, {
     subcommands: [
+      fromTable("script|debug", scriptDebug),
       fromTable("script|flush", scriptFlush),
       fromTable("script|exists", scriptExists),
       fromTable("script|help", (ctx) => replyHelp(ctx, SCRIPT_HELP)),

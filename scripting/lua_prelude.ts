@@ -373,6 +373,39 @@ local function errh(err)
   return err
 end
 
+-- The Lua debugger (SCRIPT DEBUG, scripting/ldb.ts): a value as ldbCatStackValue shows it.
+local LDB_MAX_DEPTH = 10 -- LUA_MINSTACK / 2
+local reprEscapes = {['\\'] = '\\\\', ['"'] = '\\"', ['\n'] = '\\n', ['\r'] = '\\r',
+  ['\t'] = '\\t', ['\a'] = '\\a', ['\b'] = '\\b'}
+local sgsub = string.gsub
+-- sdscatrepr: in double quotes, escaped; bytes outside isprint() as \xHH.
+local function ldbrepr(s)
+  return '"' .. sgsub(s, '[%c\\"\128-\255]', function(c)
+    return reprEscapes[c] or sformat('\\x%02x', c:byte())
+  end) .. '"'
+end
+local function ldbvalue(v, level)
+  if level == LDB_MAX_DEPTH then return '<max recursion level reached! Nested table?>' end
+  level = level + 1
+  local t = type(v)
+  if t == 'string' then return ldbrepr(v) end
+  if t == 'boolean' then return v and 'true' or 'false' end
+  if t == 'number' then return sformat('%g', v) end
+  if t == 'nil' then return 'nil' end
+  if t == 'table' then
+    -- Shown as an array when its keys, in next()'s order, are 1, 2, 3...
+    local expected, isArray, r1, r2 = 1, true, {}, {}
+    for k, x in next, v do
+      if isArray and (type(k) ~= 'number' or k ~= expected) then isArray = false end
+      r1[#r1 + 1] = ldbvalue(x, level)
+      r2[#r2 + 1] = '[' .. ldbvalue(k, level) .. ']=' .. ldbvalue(x, level)
+      expected = expected + 1
+    end
+    return '{' .. tconcat(isArray and r1 or r2, '; ') .. '}'
+  end
+  return '"' .. t .. '@' .. sformat('%p', v) .. '"'
+end
+
 -- The 'redis' table.
 local redis = {}
 for k, v in pairs(host.redis) do redis[k] = v end
@@ -396,8 +429,14 @@ redis.status_reply = function(...)
   return {ok = s}
 end
 redis.replicate_commands = function() return true end
-redis.breakpoint = function() return false end
-redis.debug = function() end
+redis.breakpoint = host.breakpoint
+-- redis.debug(...): its arguments logged in the debugger's console; nothing outside a session.
+redis.debug = function(...)
+  if not host.ldb_active() then return end
+  local parts = {}
+  for i = 1, select('#', ...) do parts[i] = ldbvalue((select(i, ...)), 0) end
+  host.ldb_log(tconcat(parts, ', '))
+end
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 real.redis = redis
@@ -529,6 +568,84 @@ function engine.run(f, keys, argv)
   rawset(real, 'ARGV', argv)
   local ok, r = rawxpcall(f, errh)
   return ok, r
+end
+
+-- The debugger's view of a stopped script (scripting/ldb.ts): co is the stopped coroutine.
+-- Only the script's own frames count (the prelude's stand for Redis's C code, which has none).
+local function userFrame(info) return info.short_src:find('user_script', 1, true) ~= nil end
+
+-- ldbPrint: the first local called 'name', innermost frame first; KEYS and ARGV else.
+function engine.ldbPrint(co, name)
+  local level = 0
+  while true do
+    local info = dbg.getinfo(co, level, 'S')
+    if info == nil then break end
+    if userFrame(info) then
+      local i = 1
+      while true do
+        local n, v = dbg.getlocal(co, level, i)
+        if n == nil then break end
+        if n == name then return ldbvalue(v, 0) end
+        i = i + 1
+      end
+    end
+    level = level + 1
+  end
+  if name == 'ARGV' or name == 'KEYS' then return ldbvalue(rawget(real, name), 0) end
+  return nil
+end
+
+-- ldbPrintAll: name, value, name, value... of the current frame's locals.
+function engine.ldbPrintAll(co)
+  local out = {}
+  if dbg.getinfo(co, 0, 'S') ~= nil then
+    local i = 1
+    while true do
+      local n, v = dbg.getlocal(co, 0, i)
+      if n == nil then break end
+      if not n:find('temporary)', 1, true) then
+        out[#out + 1] = n
+        out[#out + 1] = ldbvalue(v, 0)
+      end
+      i = i + 1
+    end
+  end
+  return out
+end
+
+-- ldbEval: the code as an expression ("return " prepended), else as a statement; its first
+-- value, or the error.
+function engine.ldbEval(code)
+  local f = load('return ' .. code, '@ldb_eval', 't', ENV)
+  if f == nil then
+    local err
+    f, err = load(code, '@ldb_eval', 't', ENV)
+    if f == nil then return false, err end
+  end
+  local ok, r = rawpcall(f)
+  if not ok then return false, tostring(r) end
+  return true, ldbvalue(r, 0)
+end
+
+-- ldbTrace: name, line, name, line... of the script's frames, innermost first.
+function engine.ldbTrace(co)
+  local out = {}
+  local level = 0
+  while true do
+    local info = dbg.getinfo(co, level, 'Snl')
+    if info == nil then break end
+    if userFrame(info) then
+      out[#out + 1] = info.name or 'top level'
+      out[#out + 1] = info.currentline
+    end
+    level = level + 1
+  end
+  return out
+end
+
+-- ldbRedis: the command through redis.call (which logs it and its reply); an error is dropped.
+function engine.ldbRedis(...)
+  rawpcall(redis.call, ...)
 end
 
 -- Run a registered function (FCALL): f(keys, args).

@@ -75,8 +75,17 @@ export function pushErrorTable(
   }
 }
 
-/** Push the Lua form of the reply at `pos`; returns the position after it. */
-export function pushReplyAsLua(rt: LuaRuntime, L: number, buf: Uint8Array, pos: number): number {
+/**
+ * Push the Lua form of the reply at `pos`; returns the position after it. `onError` sees each
+ * error reply's text (the debugger logs them).
+ */
+export function pushReplyAsLua(
+  rt: LuaRuntime,
+  L: number,
+  buf: Uint8Array,
+  pos: number,
+  onError?: (text: string) => void,
+): number {
   rt.m._lua_checkstack(L, 5);
   const t = buf[pos];
   const [line, next] = readLine(buf, pos + 1);
@@ -87,6 +96,7 @@ export function pushReplyAsLua(rt: LuaRuntime, L: number, buf: Uint8Array, pos: 
       rt.setField(L, -2, "ok");
       return next;
     case 45: // - error
+      onError?.("-" + line);
       pushErrorTable(rt, L, "-" + line, true);
       return next;
     case 58: { // : integer (a Lua 5.1 number: a double)
@@ -113,7 +123,7 @@ export function pushReplyAsLua(rt: LuaRuntime, L: number, buf: Uint8Array, pos: 
       rt.newTable(L, n, 0);
       let p = next;
       for (let j = 1; j <= n; j++) {
-        p = pushReplyAsLua(rt, L, buf, p);
+        p = pushReplyAsLua(rt, L, buf, p, onError);
         rt.rawSetI(L, -2, j);
       }
       return p;
@@ -124,8 +134,8 @@ export function pushReplyAsLua(rt: LuaRuntime, L: number, buf: Uint8Array, pos: 
       rt.newTable(L, 0, n);
       let p = next;
       for (let j = 0; j < n; j++) {
-        p = pushReplyAsLua(rt, L, buf, p);
-        p = pushReplyAsLua(rt, L, buf, p);
+        p = pushReplyAsLua(rt, L, buf, p, onError);
+        p = pushReplyAsLua(rt, L, buf, p, onError);
         rt.m._lua_settable(L, -3);
       }
       rt.setField(L, -2, "map");
@@ -137,7 +147,7 @@ export function pushReplyAsLua(rt: LuaRuntime, L: number, buf: Uint8Array, pos: 
       rt.newTable(L, 0, n);
       let p = next;
       for (let j = 0; j < n; j++) {
-        p = pushReplyAsLua(rt, L, buf, p);
+        p = pushReplyAsLua(rt, L, buf, p, onError);
         rt.pushBoolean(L, true);
         rt.m._lua_settable(L, -3);
       }
@@ -176,10 +186,10 @@ export function pushReplyAsLua(rt: LuaRuntime, L: number, buf: Uint8Array, pos: 
       const n = Number(line);
       let p = next;
       for (let j = 0; j < 2 * n; j++) {
-        p = pushReplyAsLua(rt, L, buf, p);
+        p = pushReplyAsLua(rt, L, buf, p, onError);
         rt.pop(L, 1);
       }
-      return pushReplyAsLua(rt, L, buf, p);
+      return pushReplyAsLua(rt, L, buf, p, onError);
     }
     default:
       throw new Error(`script reply: unexpected type byte ${t}`);

@@ -22,6 +22,9 @@ export const LUA_YIELD = 1;
 export const LUA_REGISTRYINDEX = -1001000;
 export const LUA_MASKCOUNT = 8;
 export const LUA_MASKLINE = 4;
+export const LUA_HOOKCOUNT = 3;
+/** luaconf.h LUA_IDSIZE: the size of lua_Debug's short_src. */
+const LUA_IDSIZE = 60;
 
 // deno-lint-ignore no-explicit-any
 type Mod = any;
@@ -89,11 +92,60 @@ export class LuaRuntime {
     return ptr;
   }
 
-  /** Register a count/line hook (`void (*)(lua_State*, lua_Debug*)`). */
-  hookFunction(fn: (L: number) => void): number {
-    const ptr = this.m.addFunction((L: number, _ar: number) => fn(L), "vii");
+  /** Register a count/line hook (`void (*)(lua_State*, lua_Debug*)`); `ar`: its lua_Debug. */
+  hookFunction(fn: (L: number, ar: number) => void): number {
+    const ptr = this.m.addFunction((L: number, ar: number) => fn(L, ar), "vii");
     this.fnPtrs.push(ptr);
     return ptr;
+  }
+
+  /**
+   * In a hook: the event (LUA_HOOKLINE, LUA_HOOKCOUNT), the running function's current line and
+   * its short source (lua_getinfo "Sl" on the hook's lua_Debug; Lua 5.4's layout on wasm32:
+   * event at 0, currentline at 24, short_src at 44).
+   */
+  hookInfo(L: number, ar: number): { event: number; line: number; shortSrc: string } {
+    const m = this.m;
+    if (this.slPtr === 0) {
+      this.slPtr = m._malloc(4);
+      m.HEAPU8.set([0x53, 0x6c, 0], this.slPtr); // "Sl"
+    }
+    m._lua_getinfo(L, this.slPtr, ar);
+    const heap = m.HEAPU8 as Uint8Array;
+    let end = ar + 44;
+    while (heap[end] !== 0 && end < ar + 44 + LUA_IDSIZE) end++;
+    return {
+      event: m.HEAP32[ar >> 2],
+      line: m.HEAP32[(ar + 24) >> 2],
+      shortSrc: String.fromCharCode(...heap.subarray(ar + 44, end)),
+    };
+  }
+
+  private slPtr = 0;
+  private arPtr = 0;
+
+  /**
+   * Move the saved instruction pointer of the function running at level 0 of thread `L` by
+   * `instructions` (false when there is none). A coroutine a hook yielded keeps its pointer one
+   * instruction back (ldebug.c luaG_traceexec: "undo increment", so that resuming runs it), and
+   * the debug API then sees it before that instruction: the previous line, the locals it
+   * declares not yet active. The Lua debugger looks at a stopped script with the pointer moved
+   * forward by one, and moves it back before the script resumes. (Lua 5.4 on wasm32:
+   * lua_Debug.i_ci at 104, CallInfo.u.l.savedpc at 16, 4-byte instructions.)
+   */
+  shiftSavedPc(L: number, instructions: number): boolean {
+    const m = this.m;
+    if (this.arPtr === 0) this.arPtr = m._malloc(128);
+    if (m._lua_getstack(L, 0, this.arPtr) === 0) return false;
+    const ci = m.HEAP32[(this.arPtr + 104) >> 2];
+    if (ci === 0) return false;
+    m.HEAP32[(ci + 16) >> 2] += 4 * instructions;
+    return true;
+  }
+
+  /** Push the running thread `L` itself on its stack (lua_pushthread). */
+  pushThread(L: number): void {
+    this.m._lua_pushthread(L);
   }
 
   pushCFunction(L: number, ptr: number): void {
@@ -288,6 +340,8 @@ export class LuaRuntime {
     this.closed = true;
     this.m._lua_close(this.L);
     this.m._free(this.lenPtr);
+    if (this.slPtr !== 0) this.m._free(this.slPtr);
+    if (this.arPtr !== 0) this.m._free(this.arPtr);
     if (this.scratchPtr !== 0) this.m._free(this.scratchPtr);
     for (const p of this.fnPtrs) this.m.removeFunction(p);
     this.fnPtrs.length = 0;

@@ -4,6 +4,7 @@ import type { Client } from "../server/client.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { ScriptFlags } from "./shebang.ts";
 import type { LuaRuntime } from "./lua_runtime.ts";
+import type { LdbIo, LuaDebugger } from "./ldb.ts";
 
 /** One Lua state set up for scripts: its entry points, its coroutine, its count hook. */
 export interface LuaVm {
@@ -14,6 +15,8 @@ export interface LuaVm {
   co: number;
   coRef: number;
   hookPtr: number;
+  /** The line and count hook of a debugged run (SCRIPT DEBUG). */
+  ldbHookPtr: number;
 }
 
 /** What a running script needs: Redis's scriptRunCtx. */
@@ -49,6 +52,13 @@ export interface RunContext {
   innerYield: boolean;
   /** The VM the script runs in (eval scripts and functions have one each). */
   vm: LuaVm;
+  /** A debugged run (SCRIPT DEBUG SYNC): the session and its client's I/O. */
+  ldb: { session: LuaDebugger; io: LdbIo } | null;
+  /**
+   * The debugger stopped the script (its hook yielded): whether for the timeout, the stopped
+   * coroutine and a registry reference to it.
+   */
+  ldbStop: { timedOut: boolean; thread: number; threadRef: number } | null;
 }
 
 export interface RunRequest {
@@ -64,4 +74,6 @@ export interface RunRequest {
   args: Uint8Array[];
   /** The command that runs the script (FUNCTION STATS). */
   command: Uint8Array[];
+  /** Debug the run (SCRIPT DEBUG SYNC): the client's side of the session. */
+  ldb?: LdbIo;
 }

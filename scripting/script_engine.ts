@@ -18,7 +18,9 @@ import * as E from "../commands/errors.ts";
 import type { Reply } from "../protocol/reply.ts";
 import type { CommandHost } from "../commands/command_host.ts";
 import {
+  LUA_HOOKCOUNT,
   LUA_MASKCOUNT,
+  LUA_MASKLINE,
   LUA_OK,
   LUA_TFUNCTION,
   LUA_TNUMBER,
@@ -44,6 +46,8 @@ import { callWrapped, checkInt, luaBError, luaError } from "./lua_stdlib.ts";
 import { readRegistration } from "./register_function.ts";
 import { importOnFirstUse } from "../server/lazy_import.ts";
 import { newScriptClient, sha1hex } from "./script_client.ts";
+import { ldbVm } from "./ldb_vm.ts";
+import { LuaDebugger, type ReplOutcome } from "./ldb.ts";
 
 /** Instructions between two runs of the count hook (Redis: 100000). */
 const HOOK_INSTRUCTIONS = 100_000;
@@ -142,6 +146,12 @@ export class ScriptEngine {
     return vm.rt;
   }
 
+  /** The client of a debugging session (SCRIPT DEBUG SYNC): everyone else waits for it. */
+  get debugging(): Client | null {
+    const ctx = this.running;
+    return ctx !== null && ctx.ldb !== null ? ctx.caller : null;
+  }
+
   /** True while a script runs past the busy threshold: other clients get -BUSY. */
   get busy(): boolean {
     return this.running !== null && this.running.timedOut;
@@ -195,6 +205,18 @@ export class ScriptEngine {
         rt.pushBoolean(l, this.running !== null && this.running.innerYield);
         return 1;
       }],
+      ["ldb_active", (l) => {
+        rt.pushBoolean(l, this.running?.ldb != null);
+        return 1;
+      }],
+      ["ldb_log", (l) => this.ldbLog(l)],
+      ["breakpoint", (l) => {
+        // redis.breakpoint(): stop at the next line, when a debugger is attached.
+        const ldb = this.running?.ldb;
+        if (ldb) ldb.session.luaBreakpoint = true;
+        rt.pushBoolean(l, ldb != null);
+        return 1;
+      }],
       ["random", (l) => this.random(l)],
       ["randomseed", (l) => this.randomSeed(l)],
       ["error", (l) => luaBError(rt, l)],
@@ -237,8 +259,9 @@ export class ScriptEngine {
     }
     rt.pop(L, 1);
     const hookPtr = rt.hookFunction((l) => this.hook(l));
+    const ldbHookPtr = rt.hookFunction((l, ar) => this.ldbHook(l, ar));
     this.pendingRt = null;
-    return { rt, engineFns, co: 0, coRef: 0, hookPtr };
+    return { rt, engineFns, co: 0, coRef: 0, hookPtr, ldbHookPtr };
   }
 
   /** Push the prelude's engine[name] of the active VM on L. */
@@ -407,6 +430,11 @@ export class ScriptEngine {
       handling: false,
       innerYield: false,
       vm,
+      ldb: req.ldb === undefined ? null : {
+        session: new LuaDebugger(req.command[1], performance.now()),
+        io: req.ldb,
+      },
+      ldbStop: null,
     };
     this.running = ctx;
     this.evalCalls++;
@@ -422,7 +450,13 @@ export class ScriptEngine {
       pushArray(rt, co, req.keys);
       pushArray(rt, co, req.args);
       const threshold = server.config.getNumber("busy-reply-threshold");
-      if (threshold > 0) rt.setHook(co, vm.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+      if (ctx.ldb !== null) {
+        // luaCallFunction with the debugger: a line hook, and the count hook for its timeout.
+        ctx.ldb.io.began = true;
+        server.log.warning("Redis synchronous debugging eval session started");
+        ctx.ldb.session.startMs = performance.now();
+        rt.setHook(co, vm.ldbHookPtr, LUA_MASKLINE | LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+      } else if (threshold > 0) rt.setHook(co, vm.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     } catch (e) {
       // Could not even start (out of memory in the VM): nothing ran.
       this.dropCoroutine(vm);
@@ -447,6 +481,7 @@ export class ScriptEngine {
       // The WebAssembly VM trapped (a bug, never a script's doing): its state cannot be trusted.
       // Answer, and start a new VM; cached scripts go with the old one (EVALSHA: NOSCRIPT).
       this.server.log.warning(`Lua VM failure, starting a new VM: ${(e as Error).message}`);
+      if (ctx.ldb !== null) this.ldbEnd(ctx);
       reply.error(`ERR Error running script ${ctx.funcname}, the Lua VM failed and was reset`);
       if (vm === this.evalVm) {
         this.scripts.clear();
@@ -464,6 +499,12 @@ export class ScriptEngine {
       this.finishRun(ctx);
       return;
     }
+    if (status === LUA_YIELD && (ctx.hookYielded || ctx.innerYield) && ctx.ldbStop !== null) {
+      // The debugger stopped the script: serve its client, then run on (or end it).
+      ctx.innerYield = false;
+      if (ctx.closeUnit === null) ctx.closeUnit = this.server.replication.holdUnit(ctx.caller);
+      return this.ldbRepl(ctx, reply);
+    }
     if (status === LUA_YIELD && (ctx.hookYielded || ctx.innerYield)) {
       ctx.innerYield = false;
       ctx.lastYieldMs = performance.now();
@@ -473,6 +514,7 @@ export class ScriptEngine {
       );
     }
     try {
+      if (ctx.ldb !== null) this.ldbEnd(ctx);
       if (status === LUA_OK) {
         // engine.run returned ok, value.
         if (rt.toBoolean(co, -2)) {
@@ -583,6 +625,103 @@ export class ScriptEngine {
   }
 
   /**
+   * The hook of a debugged run (luaLdbLineHook): on a line of the script, stop when stepping or
+   * at a breakpoint; on the count event, stop once the script ran busy-reply-threshold (else
+   * 5 s) since the last stop. A stop sends its logs and yields the script's coroutine; `resume`
+   * then serves the debugger's commands (`ldbRepl`).
+   */
+  private ldbHook(L: number, ar: number): void {
+    const ctx = this.running;
+    if (ctx === null || ctx.ldb === null) return;
+    const rt = this.rt!;
+    const session = ctx.ldb.session;
+    const { event, line, shortSrc } = rt.hookInfo(L, ar);
+    // Events outside the script are not interesting (Redis's helpers are C: they have no lines;
+    // the prelude's Lua stands for them).
+    if (!shortSrc.includes("user_script")) return;
+    session.currentLine = line;
+    // A hook that cannot yield (inside a C call that cannot be suspended) cannot wait for the
+    // client: the script runs on to the next line that can.
+    if (!rt.isYieldable(L)) return;
+    const threshold = this.server.config.getNumber("busy-reply-threshold");
+    const reason = session.stopReason(
+      event === LUA_HOOKCOUNT,
+      line,
+      performance.now(),
+      threshold > 0 ? threshold : 5000,
+    );
+    if (reason === null) return;
+    ctx.ldb.io.send(session.takeLogsFrame());
+    rt.pushThread(L);
+    ctx.ldbStop = { timedOut: reason.startsWith("timeout"), thread: L, threadRef: rt.ref(L) };
+    if (L === ctx.co) ctx.hookYielded = true;
+    else ctx.innerYield = true;
+    rt.yieldHook(L);
+  }
+
+  /**
+   * A stopped debugged script: the debugger serves its client's commands, then the script runs
+   * on, or ends with the error the debugger raises (abort, a protocol error, the client gone
+   * during the timeout stop), as luaError would at the stopped line.
+   */
+  private async ldbRepl(ctx: RunContext, reply: Reply): Promise<void> {
+    const stop = ctx.ldbStop!;
+    const { session, io } = ctx.ldb!;
+    const vm = ctx.vm;
+    let outcome: ReplOutcome;
+    try {
+      outcome = await session.repl(
+        io,
+        ldbVm(
+          vm.rt,
+          (L, name) => vm.rt.getRef(L, vm.engineFns.get(name)!),
+          stop,
+          lua51SyntaxError,
+        ),
+        stop.timedOut,
+      );
+    } catch (e) {
+      // A bug, never the client's doing: the script ends with it, the node goes on.
+      const message = e instanceof Error ? e.message : String(e);
+      this.server.log.warning(`Lua debugger failed: ${message}`);
+      outcome = { error: `internal error: ${message}` };
+    }
+    ctx.ldbStop = null;
+    if (vm.rt.closed) return; // the node shut down while the script was stopped
+    vm.rt.unref(vm.rt.L, stop.threadRef);
+    session.startMs = performance.now();
+    if ("resume" in outcome) return this.resume(ctx, reply, 0);
+    // luaPushError + luaError at the stopped line: the error table Redis's handler completes.
+    this.ldbEnd(ctx);
+    reply.error(
+      `ERR ${outcome.error} script: ${ctx.funcname}, on @user_script:${session.currentLine}.`,
+    );
+    vm.rt.setHook(ctx.co, 0, 0, 0);
+    this.dropCoroutine(vm);
+    this.finishRun(ctx);
+  }
+
+  /** ldbEndSession: the last logs and `<endsession>`, before the EVAL's reply; then closes. */
+  private ldbEnd(ctx: RunContext): void {
+    const { session, io } = ctx.ldb!;
+    session.log("<endsession>");
+    io.send(session.takeLogsFrame());
+    this.server.log.warning("Redis synchronous debugging eval session ended");
+    ctx.caller.closeAfterReply = true;
+    ctx.ldb = null;
+  }
+
+  /** redis.debug's host side: "<debug> line N: " and the values the prelude formatted. */
+  private ldbLog(L: number): number {
+    const ldb = this.running?.ldb;
+    if (ldb) {
+      const text = this.rt!.toLatin1(L, 1) ?? "";
+      ldb.session.log(`<debug> line ${ldb.session.currentLine}: ${text}`);
+    }
+    return 0;
+  }
+
+  /**
    * scriptKill: SCRIPT KILL (`isEvalKill`) or FUNCTION KILL. Null when the kill is under way,
    * else the error reply.
    */
@@ -618,7 +757,9 @@ export class ScriptEngine {
     }
     const argc = rt.top(L);
     if (argc === 0) {
-      pushErrorTable(rt, L, "Please specify at least one argument for this redis lib call", false);
+      const text = "Please specify at least one argument for this redis lib call";
+      if (ctx.ldb !== null && ctx.ldb.session.logging) ctx.ldb.session.log(`<error> ${text}`);
+      pushErrorTable(rt, L, text, false);
       return raise ? rt.error(L) : 1;
     }
     const argv: Uint8Array[] = new Array(argc);
@@ -641,20 +782,38 @@ export class ScriptEngine {
       }
     }
     rt.pop(L, argc);
+    // luaRedisGenericCommand under the debugger, while it steps: the command, the errors raised
+    // (luaPushError) and the reply are logged.
+    const ldb = ctx.ldb !== null && ctx.ldb.session.logging ? ctx.ldb.session : null;
     if (bad) {
-      pushErrorTable(rt, L, "Lua redis lib command arguments must be strings or integers", false);
+      const text = "Lua redis lib command arguments must be strings or integers";
+      ldb?.log(`<error> ${text}`);
+      pushErrorTable(rt, L, text, false);
       return raise ? rt.error(L) : 1;
+    }
+    if (ldb !== null) {
+      let cmdlog = "<redis>";
+      for (let j = 0; j < argv.length; j++) {
+        if (j === 10) {
+          cmdlog += ` ... (${argv.length - j - 1} more)`;
+          break;
+        }
+        cmdlog += ` ${latin1(argv[j])}`;
+      }
+      ldb.log(cmdlog);
     }
     const err = scriptCall(this.server, ctx, this.scriptClient, argv);
     const client = this.scriptClient;
     if (err !== null) {
       client.reply.truncate(0);
+      ldb?.log(`<error> ${err}`);
       pushErrorTable(rt, L, err, true);
       return raise ? rt.error(L) : 1;
     }
     const out = client.reply;
     const isError = out.len > 0 && out.buf[0] === 45;
-    pushReplyAsLua(rt, L, out.buf, 0);
+    pushReplyAsLua(rt, L, out.buf, 0, ldb === null ? undefined : (e) => ldb.log(`<error> ${e}`));
+    if (ldb !== null) ldb.logRedisReply(out.buf.subarray(0, out.len));
     out.truncate(0);
     if (raise && isError) return rt.error(L);
     return 1;
@@ -1007,7 +1166,18 @@ export class ScriptEngine {
 }
 
 /** The prelude's entry points (lua_prelude.ts: engine.*). */
-const ENGINE_FNS = ["compile", "run", "runFunction", "compileLibrary", "runLibrary"] as const;
+const ENGINE_FNS = [
+  "compile",
+  "run",
+  "runFunction",
+  "compileLibrary",
+  "runLibrary",
+  "ldbPrint",
+  "ldbPrintAll",
+  "ldbEval",
+  "ldbTrace",
+  "ldbRedis",
+] as const;
 
 function isStringish(rt: LuaRuntime, L: number): boolean {
   const t = rt.type(L, -1);

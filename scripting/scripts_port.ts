@@ -23,6 +23,8 @@ export interface ScriptsPort {
   readonly running: RunContext | null;
   /** A script runs past busy-reply-threshold: other clients get -BUSY. */
   readonly busy: boolean;
+  /** The client of a Lua debugging session (SCRIPT DEBUG SYNC): every other client waits. */
+  readonly debugging: Client | null;
   /** The fake client scripts run commands as. */
   readonly scriptClient: Client;
   /** EVAL's script cache, by SHA1. */

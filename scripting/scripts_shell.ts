@@ -64,6 +64,9 @@ export class Scripts implements ScriptsPort {
   get busy(): boolean {
     return this.engine?.busy ?? false;
   }
+  get debugging(): Client | null {
+    return this.engine?.debugging ?? null;
+  }
   get scripts(): ReadonlyMap<string, CachedScriptView> {
     return this.engine?.scripts ?? NO_SCRIPTS;
   }

@@ -57,6 +57,15 @@ export class Client implements Watcher, Subscriber, TrackedClient {
   readonlyMode = false;
   /** Reply then close (QUIT, protocol error). */
   closeAfterReply = false;
+  /** SCRIPT DEBUG: its EVALs run under the Lua debugger (scripting/ldb.ts). */
+  luaDebug: "sync" | "fork" | null = null;
+  /**
+   * While a command of this client waits (server/connection.ts waitWatchingPeer): called when
+   * more input was parsed in, or the peer closed (`peerGone`). The Lua debugger reads its
+   * commands so.
+   */
+  inputArrived: (() => void) | null = null;
+  peerGone = false;
   /** Is this the replication link from our master (its commands are applied, never redirected). */
   isMaster = false;
   /** Is this a replica attached to us (after PSYNC/SYNC: its output is the replication stream). */

@@ -301,7 +301,8 @@ async function waitWatchingPeer(
       if (n !== null) {
         server.stats.netInputBytes += n;
         client.parser.feed(buf.subarray(0, n));
-      }
+      } else client.peerGone = true;
+      client.inputArrived?.();
       return n;
     });
     carried = undefined;

@@ -336,6 +336,14 @@ function dispatchCommand(
     reply.error(E.LOADING);
     return;
   }
+  // A Lua debugging session (SCRIPT DEBUG SYNC) holds the server, as Redis's blocks in it:
+  // everyone else's commands wait for it to end.
+  if (server.scripts.running !== null) {
+    const debugging = server.scripts.debugging;
+    if (debugging !== null && debugging !== client) {
+      return server.scripts.whenDone().then(() => dispatch(server, client, argv));
+    }
+  }
   // A script past busy-reply-threshold: only allow_busy commands run; our master's stream waits.
   if (server.scripts.running !== null && server.scripts.busy && !def.flags.includes("allow_busy")) {
     if (client.isMaster) {
