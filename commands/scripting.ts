@@ -160,6 +160,9 @@ function evalWithDebugging(ctx: Ctx, argv: Uint8Array[], ro: boolean) {
   end();
 }
 
+/** ldbRepl: more input than this without a complete command ends the script. */
+const LDB_MAX_INPUT_BYTES = 1 << 20;
+
 /** The debugger's side of the client's connection: frames out at once, commands from its input. */
 function debuggerIo(client: Client): LdbIo {
   return {
@@ -168,7 +171,17 @@ function debuggerIo(client: Client): LdbIo {
     nextCommand: async () => {
       for (;;) {
         const r = client.parser.next();
-        if (r !== null) return "error" in r ? { error: "protocol error" } : r.argv;
+        if (r !== null) {
+          // ldbReplParseCommand: 1 to 1024 arguments of 1 to 1024 bytes.
+          if ("error" in r || r.argv.length > 1024) return { error: "protocol error" };
+          if (r.argv.some((a) => a.length === 0 || a.length > 1024)) {
+            return { error: "protocol error" };
+          }
+          return r.argv;
+        }
+        if (client.parser.pendingBytes() > LDB_MAX_INPUT_BYTES) {
+          return { error: "max client buffer reached" };
+        }
         if (client.peerGone) return null;
         await new Promise<void>((resolve) => client.inputArrived = resolve);
         client.inputArrived = null;

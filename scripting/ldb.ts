@@ -18,8 +18,6 @@ import { catRepr } from "../server/monitor.ts";
 const BREAKPOINTS_MAX = 64;
 /** LDB_MAX_LEN_DEFAULT: logged replies and values are trimmed to this many bytes. */
 const MAX_LEN_DEFAULT = 256;
-/** ldbRepl: a client sending more than this without a complete command ends the script. */
-export const LDB_MAX_INPUT_BYTES = 1 << 20;
 
 /** The debugging client: frames out, its next command in (null once it closed). */
 export interface LdbIo {

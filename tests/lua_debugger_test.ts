@@ -315,3 +315,31 @@ Deno.test("Lua debugger: other clients wait while a session holds the server", a
     }
   });
 });
+
+Deno.test("Lua debugger: a command past its parser's limits ends the script with a protocol error", async () => {
+  await withNodeAndRedis(async (_a, _b, node, redis) => {
+    const bad = [
+      "*1\r\n$2000\r\n" + "x".repeat(2000) + "\r\n", // an argument over 1024 bytes
+      "*2\r\n$1\r\ne\r\n$0\r\n\r\n", // an empty argument
+    ];
+    for (const raw of bad) {
+      const frames: string[][] = [];
+      for (const port of [node.port, redis.port]) {
+        const c = await RespClient.connect(port);
+        try {
+          await c.callRaw("SCRIPT", "DEBUG", "SYNC");
+          await c.writeRaw(encodeCommand(["EVAL", "local a = 1\nreturn a", "0"]));
+          const out = [show((await c.readValue(10_000))!)];
+          await c.writeRaw(raw);
+          out.push(show((await c.readValue(10_000))!), show((await c.readValue(10_000))!));
+          out.push(await c.isClosed(5000) ? "(closed)" : "(open)");
+          frames.push(out);
+        } finally {
+          c.close();
+        }
+      }
+      assert.deepEqual(frames[0], frames[1]);
+      assert.match(frames[0][2], /^-ERR protocol error script: /);
+    }
+  });
+});
