@@ -18,6 +18,11 @@ import { catRepr } from "../server/monitor.ts";
 const BREAKPOINTS_MAX = 64;
 /** LDB_MAX_LEN_DEFAULT: logged replies and values are trimmed to this many bytes. */
 const MAX_LEN_DEFAULT = 256;
+/**
+ * Log entries kept between two frames. Redis keeps them all; a script logging in a loop while
+ * the debugger lets it run (redis.debug under `continue`) would grow them until the timeout stop.
+ */
+const MAX_PENDING_LOGS = 100_000;
 
 /** The debugging client: frames out, its next command in (null once it closed). */
 export interface LdbIo {
@@ -37,7 +42,7 @@ export interface LdbVm {
   eval(code: string): { ok: boolean; text: string };
   /** `redis`: run the command through redis.call (which logs it and its reply). */
   redis(argv: Uint8Array[]): void;
-  /** The script's frames, innermost first: "In"/"From", the function's name, its line. */
+  /** The script's frames, innermost first: the function's name ("top level"), its line. */
   trace(): { name: string; line: number }[];
 }
 
@@ -56,7 +61,7 @@ export class LuaDebugger {
   private maxLen = MAX_LEN_DEFAULT;
   private maxLenHintSent = false;
   private logs: string[] = [];
-  /** Run time since the last stop, for the timeout stop (rctx->start_time). */
+  /** When the script last started or resumed, for the timeout stop (rctx->start_time). */
   startMs: number;
 
   constructor(body: Uint8Array, nowMs: number) {
@@ -74,7 +79,10 @@ export class LuaDebugger {
   }
 
   log(entry: string): void {
-    this.logs.push(entry);
+    if (this.logs.length < MAX_PENDING_LOGS) this.logs.push(entry);
+    else if (this.logs.length === MAX_PENDING_LOGS) {
+      this.logs.push(`<hint> More than ${MAX_PENDING_LOGS} log lines: the rest were dropped.`);
+    }
   }
 
   /** ldbLogWithMaxLen: trimmed to maxlen, with a hint the first time. */

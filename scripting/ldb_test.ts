@@ -92,3 +92,12 @@ Deno.test("the REPL: the first trimmed value hints at maxlen 0, once", async () 
   assert.match(io.frames[0], /^\*2\r\n\+<retval> "y{246} \.\.\.\r\n\+<hint> The above reply/);
   assert.match(io.frames[1], /^\*1\r\n/);
 });
+
+Deno.test("the pending log lines are bounded between two frames", () => {
+  const d = new LuaDebugger(te.encode("x"), 0);
+  for (let i = 0; i < 100_005; i++) d.log(`<debug> line 1: ${i}`);
+  const lines = new TextDecoder().decode(d.takeLogsFrame()).split("\r\n");
+  assert.equal(lines[0], "*100001");
+  assert.equal(lines[100_000], "+<debug> line 1: 99999");
+  assert.match(lines[100_001], /^\+<hint> More than 100000 log lines/);
+});
