@@ -173,6 +173,11 @@ export interface CronPort {
   applyHz(): void;
 }
 
+/** SCRIPT DEBUG YES: a forked session's own server (server/server.ts `forkForDebugging`). */
+export interface DebugForkPort {
+  forkForDebugging(): CommandHost;
+}
+
 /** The whole server as command handlers see it: every port above. */
 export type CommandHost =
   & ClockPort
@@ -203,4 +208,5 @@ export type CommandHost =
   & ShutdownPort
   & DebugPort
   & NotifyFlagsPort
-  & CronPort;
+  & CronPort
+  & DebugForkPort;

@@ -7,14 +7,20 @@ import { replyHelp } from "./connection.ts";
 import { NOSCRIPT, sha1hex } from "../scripting/script_client.ts";
 import { parseShebang, type ScriptFlags } from "../scripting/shebang.ts";
 import type { ScriptsPort } from "../scripting/scripts_port.ts";
-import type { MonitorsPort, PersistencePort, ScriptsHost } from "./command_host.ts";
+import type {
+  CommandHost,
+  DebugForkPort,
+  MonitorsPort,
+  PersistencePort,
+  ScriptsHost,
+} from "./command_host.ts";
 import type { LdbIo } from "../scripting/ldb.ts";
 import type { Client } from "../server/client.ts";
 import type { LogPort } from "../server/server_ports.ts";
 import { Reply } from "../protocol/reply.ts";
 
 /** The server as this family's handlers see it: the ports they use (commands/command_host.ts). */
-type Ctx = CommandContext<MonitorsPort & PersistencePort & ScriptsHost & LogPort>;
+type Ctx = CommandContext<MonitorsPort & PersistencePort & ScriptsHost & LogPort & DebugForkPort>;
 
 /** Keys of EVAL-like commands: numkeys at argv[2], the keys after it (none when invalid). */
 export function numkeysKeys(argv: Uint8Array[]): number[] {
@@ -129,33 +135,48 @@ const ENDSESSION_FRAME = new TextEncoder().encode("*1\r\n+<endsession>\r\n");
  * which talks to the client directly (its frames go out at once, its commands are read from the
  * client's input). The EVAL's own reply is written into a reply of its own, so that it follows
  * the session's last frame (`<endsession>`) whenever the session ends; then the connection
- * closes. A forked session (SCRIPT DEBUG YES) cannot exist here: answered as a failed fork.
+ * closes.
+ *
+ * SCRIPT DEBUG SYNC runs the script here, holding the server. SCRIPT DEBUG YES is Redis's forked
+ * session: the script runs on a child server with a copy of the dataset
+ * (`forkForDebugging`), whose writes go nowhere, while this server serves everyone else.
  */
 function evalWithDebugging(ctx: Ctx, argv: Uint8Array[], ro: boolean) {
   const client = ctx.client;
-  if (client.luaDebug === "fork") {
-    client.luaDebug = null; // ldbDisable
-    ctx.reply.error(
-      "ERR Fork() failed: can't run EVAL in debugging mode: forked debugging sessions are not supported, use SCRIPT DEBUG SYNC",
-    );
-    return;
-  }
-  const io = debuggerIo(client);
+  const log = ctx.server.log;
+  const forked = client.luaDebug === "fork";
+  const io = debuggerIo(client, forked);
   const own = new Reply();
   own.proto = ctx.reply.proto;
+  let runCtx: Ctx = { ...ctx, reply: own };
+  let child: CommandHost | null = null;
+  if (forked) {
+    const fork = ctx.server.forkForDebugging();
+    log.warning("Redis forked for debugging eval");
+    const childClient = fork.newClient(client.addr, client.laddr);
+    childClient.user = client.user;
+    childClient.db = fork.dbs[client.db.id];
+    childClient.reply.proto = client.reply.proto;
+    runCtx = { server: fork, client: childClient, reply: own, db: childClient.db };
+    child = fork;
+  }
   const end = () => {
     if (!io.began) {
-      const log = ctx.server.log;
-      log.warning("Redis synchronous debugging eval session started");
+      if (!forked) log.warning("Redis synchronous debugging eval session started");
       client.deliver(ENDSESSION_FRAME);
-      log.warning("Redis synchronous debugging eval session ended");
+      log.warning(
+        forked
+          ? "Lua debugging session child exiting"
+          : "Redis synchronous debugging eval session ended",
+      );
     }
+    child?.scripts.close();
     const bytes = own.buf.subarray(0, own.len);
     if (bytes[0] === 45) ctx.reply.errorBytes(bytes.subarray(1, bytes.length - 2));
     else ctx.reply.raw(bytes);
     client.closeAfterReply = true;
   };
-  const r = evalRun({ ...ctx, reply: own }, argv, false, ro, io);
+  const r = evalRun(runCtx, argv, false, ro, io);
   if (r instanceof Promise) return r.then(end);
   end();
 }
@@ -164,9 +185,10 @@ function evalWithDebugging(ctx: Ctx, argv: Uint8Array[], ro: boolean) {
 const LDB_MAX_INPUT_BYTES = 1 << 20;
 
 /** The debugger's side of the client's connection: frames out at once, commands from its input. */
-function debuggerIo(client: Client): LdbIo {
+function debuggerIo(client: Client, forked: boolean): LdbIo {
   return {
     began: false,
+    forked,
     send: (frame) => client.deliver(frame),
     nextCommand: async () => {
       for (;;) {

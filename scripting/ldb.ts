@@ -30,6 +30,8 @@ export interface LdbIo {
   nextCommand(): Promise<Uint8Array[] | { error: string } | null>;
   /** Set once the session began (the script started under it): its end says `<endsession>`. */
   began: boolean;
+  /** A forked session (SCRIPT DEBUG YES): the script runs on a copy of the dataset. */
+  forked: boolean;
 }
 
 /** What the debugger asks of the VM while the script is stopped. */

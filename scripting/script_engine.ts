@@ -453,7 +453,9 @@ export class ScriptEngine {
       if (ctx.ldb !== null) {
         // luaCallFunction with the debugger: a line hook, and the count hook for its timeout.
         ctx.ldb.io.began = true;
-        server.log.warning("Redis synchronous debugging eval session started");
+        if (!ctx.ldb.io.forked) {
+          server.log.warning("Redis synchronous debugging eval session started");
+        }
         ctx.ldb.session.startMs = performance.now();
         rt.setHook(co, vm.ldbHookPtr, LUA_MASKLINE | LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
       } else if (threshold > 0) rt.setHook(co, vm.hookPtr, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
@@ -706,7 +708,11 @@ export class ScriptEngine {
     const { session, io } = ctx.ldb!;
     session.log("<endsession>");
     io.send(session.takeLogsFrame());
-    this.server.log.warning("Redis synchronous debugging eval session ended");
+    this.server.log.warning(
+      io.forked
+        ? "Lua debugging session child exiting"
+        : "Redis synchronous debugging eval session ended",
+    );
     ctx.caller.closeAfterReply = true;
     ctx.ldb = null;
   }

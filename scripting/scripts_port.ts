@@ -61,4 +61,6 @@ export interface ScriptsPort {
   flushScripts(): void;
   /** SCRIPT KILL / FUNCTION KILL: null when killed, else the error. */
   kill(isEvalKill: boolean): string | null;
+  /** Free the Lua VMs (the server is gone: shut down, or a forked debugging session ended). */
+  close(): void;
 }

@@ -29,6 +29,7 @@ import { dispatch, keyIndices } from "./dispatch.ts";
 import { type LoadingState, loadRdbIncrementally } from "../persistence/rdb_load.ts";
 import { joinDir } from "../persistence/files.ts";
 import { rdbOptions } from "../commands/dump.ts";
+import { createDumpPayload, parseDumpPayload } from "../protocol/rdb_dump.ts";
 import { RdbFormatError } from "../protocol/rdb_buffer.ts";
 import { Scripts } from "../scripting/scripts_shell.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
@@ -80,6 +81,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** XState inspection callback for the cluster actors (cli.ts --inspect; actors/inspect.ts). */
   inspect?: (event: InspectionEvent) => void;
+  /** The ACL users, shared with the server this one was forked from (`forkForDebugging`). */
+  acl?: AclUsers;
 }
 
 function randomHex40(): string {
@@ -255,13 +258,16 @@ export class Server
       keyspaceEventsStringToFlags(this.config.getString("notify-keyspace-events")),
     );
     this.commands = buildCommandTable();
-    this.acl = new AclUsers(new AclCommandTable(this.commands.values()));
-    this.acl.clientInfo = (c) => clientInfoLine(this, c as Client);
-    this.acl.pubsubDefault = this.config.getString("acl-pubsub-default") === "allchannels"
-      ? SEL_ALLCHANNELS
-      : 0;
-    this.acl.setDefaultPassword(this.config.getString("requirepass"));
-    loadUsersAtStartup(this.acl, this.config.aclUsers, this.config.getString("aclfile"));
+    if (opts.acl !== undefined) this.acl = opts.acl;
+    else {
+      this.acl = new AclUsers(new AclCommandTable(this.commands.values()));
+      this.acl.clientInfo = (c) => clientInfoLine(this, c as Client);
+      this.acl.pubsubDefault = this.config.getString("acl-pubsub-default") === "allchannels"
+        ? SEL_ALLCHANNELS
+        : 0;
+      this.acl.setDefaultPassword(this.config.getString("requirepass"));
+      loadUsersAtStartup(this.acl, this.config.aclUsers, this.config.getString("aclfile"));
+    }
     this.startTimeMs = this.now();
     this.slowlogThresholdUs = this.config.getNumber("slowlog-log-slower-than");
     this.latency.thresholdMs = this.config.getNumber("latency-monitor-threshold");
@@ -303,6 +309,38 @@ export class Server
       latencySample: (event, ms) =>
         this.latency.addSampleIfNeeded(event, ms, Math.floor(this.now() / 1000)),
     });
+  }
+
+  /**
+   * The child of a forked Lua debugging session (SCRIPT DEBUG YES; eval.c ldbStartSession's
+   * redisFork): a server of its own in this process, never started (no listener, no cron, no
+   * persistence, no cluster, no replicas), with this server's ACL users and a copy of its
+   * dataset (each value through its DUMP payload, its expiry kept). The debugged EVAL runs
+   * there, so its writes go nowhere, while this server goes on serving everyone else.
+   */
+  forkForDebugging(): Server {
+    const config = new Config();
+    config.load(null, [
+      "--databases",
+      String(this.dbs.length),
+      "--busy-reply-threshold",
+      String(this.config.getNumber("busy-reply-threshold")),
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ]);
+    const child = new Server({ config, logger: this.log, now: this.now, acl: this.acl });
+    const opts = rdbOptions(this.config);
+    for (const db of this.dbs) {
+      const to = child.dbs[db.id];
+      for (const key of db.dict.keys()) {
+        to.addLoaded(key, parseDumpPayload(createDumpPayload(db.peek(key)!, opts), opts));
+        const at = db.expires.get(key);
+        if (at !== undefined) to.expires.set(key, at);
+      }
+    }
+    return child;
   }
 
   /** notify-keyspace-events, parsed, for every database. */

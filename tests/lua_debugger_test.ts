@@ -28,12 +28,13 @@ async function session(
   evalArgs: string[],
   commands: string[],
   hello3 = false,
+  mode: "SYNC" | "YES" = "SYNC",
 ): Promise<string[]> {
   const c = await RespClient.connect(port);
   const out: string[] = [];
   try {
     if (hello3) await c.callRaw("HELLO", "3");
-    out.push(show(await c.callRaw("SCRIPT", "DEBUG", "SYNC")));
+    out.push(show(await c.callRaw("SCRIPT", "DEBUG", mode)));
     await c.writeRaw(encodeCommand(["EVAL", ...evalArgs]));
     let next = 0;
     for (;;) {
@@ -222,11 +223,20 @@ const maskPointers = (frames: string[]) =>
   frames.map((f) => f.replace(/"(function|table|userdata|thread)@0x[0-9a-f]+"/g, '"$1@PTR"'));
 
 Deno.test("Lua debugger: the same sessions give the same frames as redis-server", async () => {
-  await withNodeAndRedis(async (_a, _b, node, redis) => {
-    for (const c of CASES) {
-      const ours = await session(node.port, c.eval, c.commands, c.hello3);
-      const theirs = await session(redis.port, c.eval, c.commands, c.hello3);
-      assert.deepEqual(maskPointers(ours), maskPointers(theirs), c.name);
+  await withNodeAndRedis(async (a, b, node, redis) => {
+    // Synchronous sessions, then forked ones (SCRIPT DEBUG YES: Redis forks, ours runs the
+    // script on a child server with a copy of the dataset): the same frames either way.
+    for (const mode of ["SYNC", "YES"] as const) {
+      for (const c of CASES) {
+        const ours = await session(node.port, c.eval, c.commands, c.hello3, mode);
+        const theirs = await session(redis.port, c.eval, c.commands, c.hello3, mode);
+        assert.deepEqual(maskPointers(ours), maskPointers(theirs), `${mode}: ${c.name}`);
+      }
+      // What the sessions wrote stays after synchronous ones only.
+      const after = async (c: RespClient) => show(await c.callRaw("MGET", "ldbk", "aborted"));
+      assert.equal(await after(a), await after(b), mode);
+      if (mode === "SYNC") { for (const c of [a, b]) await c.callRaw("DEL", "ldbk", "aborted"); }
+      else assert.equal(await after(a), "[nil,nil]");
     }
   });
 });
@@ -262,13 +272,9 @@ Deno.test("SCRIPT DEBUG: its errors, EVALSHA under it, a forked session, as redi
     await both("EVALSHA", "abc", "0");
     await both("SCRIPT", "DEBUG", "NO");
     await both("EVAL", "return 1", "0");
-    // A forked session (YES): Redis forks; we cannot, and say so as a failed fork does, leaving
-    // the client out of debugging mode.
-    assert.equal(show(await a.callRaw("SCRIPT", "DEBUG", "YES")), "+OK");
-    const r = await a.callRaw("EVAL", "return 1", "0");
-    assert.equal(r.type, "error");
-    assert.match(show(r), /^-ERR Fork\(\) failed: can't run EVAL in debugging mode: /);
-    assert.equal(show(await a.callRaw("EVAL", "return 2", "0")), ":2");
+    await both("SCRIPT", "DEBUG", "YES");
+    await both("EVALSHA", "0123456789012345678901234567890123456789", "0");
+    await both("SCRIPT", "DEBUG", "NO");
   });
 });
 
@@ -288,6 +294,36 @@ Deno.test("Lua debugger: a client that hangs up lets the script run to its end",
       d.close();
       // The session ends with the script; then this client is served again.
       assert.equal(show(await c.callRaw("GET", "hangup")), '$"2"');
+    }
+  });
+});
+
+Deno.test("Lua debugger: a forked session's writes are its own, and the server serves everyone meanwhile", async () => {
+  await withNodeAndRedis(async (a, b, node, redis) => {
+    for (const [c, port] of [[a, node.port], [b, redis.port]] as const) {
+      await c.callRaw("SET", "forked", "before");
+      const d = await RespClient.connect(port);
+      try {
+        await d.callRaw("SCRIPT", "DEBUG", "YES");
+        await d.writeRaw(encodeCommand([
+          "EVAL",
+          "redis.call('set', 'forked', 'in the child')\nreturn redis.call('get', 'forked')",
+          "0",
+        ]));
+        assert.ok(show((await d.readValue(10_000))!).includes("Stopped at 1"));
+        await d.writeRaw(encodeCommand(["s"]));
+        assert.ok(show((await d.readValue(10_000))!).includes("Stopped at 2"));
+        // The script wrote its copy; the server, serving this client meanwhile, did not change.
+        assert.equal(show(await c.callRaw("GET", "forked")), '$"before"', `port ${port}`);
+        await c.callRaw("SET", "forked", "meanwhile");
+        await d.writeRaw(encodeCommand(["c"]));
+        assert.ok(isEnd((await d.readValue(10_000))!));
+        assert.equal(show((await d.readValue(10_000))!), '$"in the child"');
+        assert.ok(await d.isClosed(5000));
+        assert.equal(show(await c.callRaw("GET", "forked")), '$"meanwhile"', `port ${port}`);
+      } finally {
+        d.close();
+      }
     }
   });
 });
