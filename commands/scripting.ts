@@ -177,7 +177,12 @@ function evalWithDebugging(ctx: Ctx, argv: Uint8Array[], ro: boolean) {
     client.closeAfterReply = true;
   };
   const r = evalRun(runCtx, argv, false, ro, io);
-  if (r instanceof Promise) return r.then(end);
+  if (r instanceof Promise) {
+    return r.then(end, (e) => {
+      child?.scripts.close();
+      throw e;
+    });
+  }
   end();
 }
 

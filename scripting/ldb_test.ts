@@ -44,6 +44,7 @@ function scriptedIo(commands: string[]): LdbIo & { frames: string[] } {
   const frames: string[] = [];
   return {
     began: true,
+    forked: false,
     frames,
     send: (f) => frames.push(new TextDecoder().decode(f)),
     nextCommand: () => {
