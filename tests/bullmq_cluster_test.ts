@@ -88,7 +88,19 @@ Deno.test({
       const flaky = await queue.add("flaky", { n: 100 }, { attempts: 2, backoff: 0 });
       const delayed = await queue.add("double", { n: 1000 }, { delay: 300 });
       ids.push(delayed.id!);
-      await allDone;
+      // A deadline, so that a lost event fails the test (naming the jobs) instead of hanging it.
+      let deadline: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => {
+          const missing = [...ids, flaky.id!].filter((id) => !completed.has(id));
+          reject(new Error(`no completion event after 60 s for jobs ${missing.join(", ")}`));
+        }, 60_000);
+      });
+      try {
+        await Promise.race([allDone, late]);
+      } finally {
+        clearTimeout(deadline);
+      }
 
       for (let i = 0; i < JOBS; i++) {
         assert.equal(completed.get(ids[i]), JSON.stringify({ doubled: i * 2 }));
