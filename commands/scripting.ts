@@ -200,11 +200,9 @@ function debuggerIo(client: Client, forked: boolean): LdbIo {
         const r = client.parser.next();
         if (r !== null) {
           // ldbReplParseCommand: 1 to 1024 arguments of 1 to 1024 bytes.
-          if ("error" in r || r.argv.length > 1024) return { error: "protocol error" };
-          if (r.argv.some((a) => a.length === 0 || a.length > 1024)) {
-            return { error: "protocol error" };
-          }
-          return r.argv;
+          const ok = !("error" in r) && r.argv.length <= 1024 &&
+            r.argv.every((a) => a.length > 0 && a.length <= 1024);
+          return ok ? r.argv : { error: "protocol error" };
         }
         if (client.parser.pendingBytes() > LDB_MAX_INPUT_BYTES) {
           return { error: "max client buffer reached" };

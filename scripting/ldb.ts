@@ -183,8 +183,8 @@ export class LuaDebugger {
       }
       if ("error" in argv) return { error: argv.error };
       if (argv.length === 0) continue;
-      const cmd = latin1(argv[0]).toLowerCase();
       const args = argv.map(latin1);
+      const cmd = args[0].toLowerCase();
       switch (cmd) {
         case "h":
         case "help":

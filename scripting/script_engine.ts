@@ -501,16 +501,12 @@ export class ScriptEngine {
       this.finishRun(ctx);
       return;
     }
-    if (status === LUA_YIELD && (ctx.hookYielded || ctx.innerYield) && ctx.ldbStop !== null) {
-      // The debugger stopped the script: serve its client, then run on (or end it).
-      ctx.innerYield = false;
-      if (ctx.closeUnit === null) ctx.closeUnit = this.server.replication.holdUnit(ctx.caller);
-      return this.ldbRepl(ctx, reply);
-    }
     if (status === LUA_YIELD && (ctx.hookYielded || ctx.innerYield)) {
       ctx.innerYield = false;
-      ctx.lastYieldMs = performance.now();
       if (ctx.closeUnit === null) ctx.closeUnit = this.server.replication.holdUnit(ctx.caller);
+      // The debugger stopped the script: serve its client, then run on (or end it).
+      if (ctx.ldbStop !== null) return this.ldbRepl(ctx, reply);
+      ctx.lastYieldMs = performance.now();
       return new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() =>
         this.resume(ctx, reply, 0)
       );
@@ -645,11 +641,13 @@ export class ScriptEngine {
     // A hook that cannot yield (inside a C call that cannot be suspended) cannot wait for the
     // client: the script runs on to the next line that can.
     if (!rt.isYieldable(L)) return;
-    const threshold = this.server.config.getNumber("busy-reply-threshold");
+    const countEvent = event === LUA_HOOKCOUNT;
+    // The time limit matters to the count event only (a line event needs no clock or config).
+    const threshold = countEvent ? this.server.config.getNumber("busy-reply-threshold") : 0;
     const reason = session.stopReason(
-      event === LUA_HOOKCOUNT,
+      countEvent,
       line,
-      performance.now(),
+      countEvent ? performance.now() : 0,
       threshold > 0 ? threshold : 5000,
     );
     if (reason === null) return;
@@ -761,10 +759,13 @@ export class ScriptEngine {
     if (ctx === null) {
       return this.raise(L, "redis.call/pcall can only be called inside a script invocation");
     }
+    // luaRedisGenericCommand under the debugger, while it steps: the command, the errors raised
+    // (luaPushError) and the reply are logged.
+    const ldb = ctx.ldb !== null && ctx.ldb.session.logging ? ctx.ldb.session : null;
     const argc = rt.top(L);
     if (argc === 0) {
       const text = "Please specify at least one argument for this redis lib call";
-      if (ctx.ldb !== null && ctx.ldb.session.logging) ctx.ldb.session.log(`<error> ${text}`);
+      ldb?.log(`<error> ${text}`);
       pushErrorTable(rt, L, text, false);
       return raise ? rt.error(L) : 1;
     }
@@ -788,9 +789,6 @@ export class ScriptEngine {
       }
     }
     rt.pop(L, argc);
-    // luaRedisGenericCommand under the debugger, while it steps: the command, the errors raised
-    // (luaPushError) and the reply are logged.
-    const ldb = ctx.ldb !== null && ctx.ldb.session.logging ? ctx.ldb.session : null;
     if (bad) {
       const text = "Lua redis lib command arguments must be strings or integers";
       ldb?.log(`<error> ${text}`);
