@@ -8,6 +8,7 @@
  */
 
 import { importOnFirstUse } from "../server/lazy_import.ts";
+import { withLua51NumberText } from "./lua_number_text.ts";
 
 /** lua.h constants (Lua 5.4). */
 export const LUA_TNIL = 0;
@@ -36,10 +37,35 @@ export function loadLuaModule(): Promise<Mod> {
   if (modulePromise === null) {
     // wasmoon itself is imported here, on first use: a node that runs no script never loads it.
     modulePromise = importOnFirstUse<typeof import("wasmoon")>("wasmoon")
-      .then(({ LuaFactory }) => new LuaFactory().getLuaModule())
+      .then(({ LuaFactory }) => whilePatchingNumberText(() => new LuaFactory().getLuaModule()))
       .then((w: { module: Mod }) => w.module);
   }
   return modulePromise;
+}
+
+/**
+ * Runs `load` (wasmoon's start-up, which reads its .wasm and calls WebAssembly.instantiate with
+ * the bytes) with the module's bytes given Lua 5.1's number text (scripting/lua_number_text.ts)
+ * on their way in. Only the Lua module's bytes are changed; the hook is gone once `load` ends.
+ */
+async function whilePatchingNumberText<T>(load: () => Promise<T>): Promise<T> {
+  const instantiate = WebAssembly.instantiate;
+  const hooked = (source: unknown, imports?: WebAssembly.Imports) => {
+    if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) {
+      const bytes = source instanceof ArrayBuffer
+        ? new Uint8Array(source)
+        : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+      const patched = withLua51NumberText(bytes);
+      if (patched !== null) return instantiate(patched, imports);
+    }
+    return instantiate(source as WebAssembly.Module, imports);
+  };
+  WebAssembly.instantiate = hooked as typeof WebAssembly.instantiate;
+  try {
+    return await load();
+  } finally {
+    WebAssembly.instantiate = instantiate;
+  }
 }
 
 /** A JavaScript function callable from Lua: gets the calling lua_State, returns the result count. */
