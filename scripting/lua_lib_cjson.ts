@@ -37,7 +37,13 @@ local sbyte, schar, ssub, sfind, sfmt, sgsub, smatch, slower =
       string.byte, string.char, string.sub, string.find, string.format,
       string.gsub, string.match, string.lower
 local tconcat = table.concat
-local floor, mtype, mtointeger, huge = math.floor, math.type, math.tointeger, math.huge
+local floor, mtype, rawtointeger, huge = math.floor, math.type, math.tointeger, math.huge
+-- math.tointeger as Lua 5.4 defines it: the integer of an integral float in range, else nil (this
+-- VM's lua_tointegerx truncates, as Lua 5.1 reads integer arguments: lua_module_patch.ts).
+local function mtointeger(v)
+  if mtype(v) == "float" and (v ~= floor(v) or v >= 0x1p63 or v < -0x1p63) then return nil end
+  return rawtointeger(v)
+end
 local getinfo = type(debug) == "table" and debug.getinfo or nil
 
 local VERSION = "2.1.0"

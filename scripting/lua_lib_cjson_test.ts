@@ -18,6 +18,7 @@
 import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix
 import { LuaFactory } from "npm:wasmoon@1.16.0";
+import { whilePatchingLuaModule } from "./lua_runtime.ts";
 import { CJSON_LUA } from "./lua_lib_cjson.ts";
 import { haveRedisServer, spawnRedis } from "../tests/harness.ts";
 
@@ -318,7 +319,8 @@ async function startRedis(): Promise<{ client: Resp; stop: () => Promise<void> }
 
 /** A wasmoon engine with our module installed as global `cjson`. */
 async function createLua() {
-  const engine = await new LuaFactory().createEngine();
+  // The module as the node runs it: with Lua 5.1's number text and integer arguments.
+  const engine = await whilePatchingLuaModule(() => new LuaFactory().createEngine());
   const g = engine.global;
   const L = g.address;
   g.loadString(CJSON_LUA, "=cjson");

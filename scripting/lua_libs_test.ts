@@ -24,6 +24,7 @@
 import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix
 import { LuaFactory } from "npm:wasmoon@1.16.0";
+import { whilePatchingLuaModule } from "./lua_runtime.ts";
 import { BIT_LUA } from "./lua_lib_bit.ts";
 import { C51_LUA } from "./lua_lib_c51.ts";
 import { STRUCT_LUA } from "./lua_lib_struct.ts";
@@ -358,8 +359,8 @@ return "OK:<" .. type(res) .. ">" .. tostring(res)
 `;
 
 async function createLua() {
-  const factory = new LuaFactory();
-  const lua = await factory.createEngine();
+  // The module as the node runs it: with Lua 5.1's number text and integer arguments.
+  const lua = await whilePatchingLuaModule(() => new LuaFactory().createEngine());
   lua.global.set("__C51", C51_LUA);
   lua.global.set("__BIT", BIT_LUA);
   lua.global.set("__STRUCT", STRUCT_LUA);

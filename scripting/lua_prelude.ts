@@ -86,10 +86,26 @@ string.format = host.cwrap(function(fmt, ...)
   return format(fmt, tunpack(args, 1, args.n))
 end, 'format')
 
+-- luaL_optint of Lua 5.1: a number or a numeric string, truncated toward zero to an int (NaN,
+-- infinities and what is out of range: INT64_MIN, then its low 32 bits, 0).
+local function optint(v, narg, fname, default)
+  if v == nil then return default end
+  local n = tonumber(v)
+  if n == nil or (type(v) ~= 'number' and type(v) ~= 'string') then
+    error(sformat("bad argument #%d to '%s' (number expected, got %s)", narg, fname, type(v)), 0)
+  end
+  if mtype(n) == 'float' then
+    if n ~= n or n >= 0x1p63 or n < -0x1p63 then return 0 end
+    n = n >= 0 and floor(n) or -floor(-n)
+  end
+  n = n & 0xffffffff
+  return n >= 0x80000000 and n - 0x100000000 or n
+end
+
 -- (A C function, through host.cwrap: errors at the caller's position, as the C original's.)
 table.concat = host.cwrap(function(t, sep, i, j)
-  i = i or 1
-  j = j or #t
+  i = optint(i, 3, 'concat', 1)
+  j = optint(j, 4, 'concat', #t)
   local parts = {}
   for k = i, j do
     local v = t[k]

@@ -8,7 +8,7 @@
  */
 
 import { importOnFirstUse } from "../server/lazy_import.ts";
-import { withLua51NumberText } from "./lua_number_text.ts";
+import { exportedFunctionBody, patchLuaModule } from "./lua_module_patch.ts";
 
 /** lua.h constants (Lua 5.4). */
 export const LUA_TNIL = 0;
@@ -37,26 +37,36 @@ export function loadLuaModule(): Promise<Mod> {
   if (modulePromise === null) {
     // wasmoon itself is imported here, on first use: a node that runs no script never loads it.
     modulePromise = importOnFirstUse<typeof import("wasmoon")>("wasmoon")
-      .then(({ LuaFactory }) => whilePatchingNumberText(() => new LuaFactory().getLuaModule()))
+      .then(({ LuaFactory }) => whilePatchingLuaModule(() => new LuaFactory().getLuaModule()))
       .then((w: { module: Mod }) => w.module);
   }
   return modulePromise;
 }
 
 /**
- * Runs `load` (wasmoon's start-up, which reads its .wasm and calls WebAssembly.instantiate with
- * the bytes) with the module's bytes given Lua 5.1's number text (scripting/lua_number_text.ts)
- * on their way in. Only the Lua module's bytes are changed; the hook is gone once `load` ends.
+ * The changes `patchLuaModule` could not make to this process's Lua module (empty: Lua 5.1's number
+ * text and integer arguments are in); known once `loadLuaModule` has resolved.
  */
-async function whilePatchingNumberText<T>(load: () => Promise<T>): Promise<T> {
+export let skippedLuaModulePatches: readonly string[] = [];
+
+/**
+ * Runs `load` (wasmoon's start-up, which reads its .wasm and calls WebAssembly.instantiate with
+ * the bytes) with the module's bytes given Redis's Lua 5.1 behaviours (scripting/lua_module_patch.ts)
+ * on their way in. Only a module that exports lua_tointegerx is changed; the hook is gone once
+ * `load` ends.
+ */
+export async function whilePatchingLuaModule<T>(load: () => Promise<T>): Promise<T> {
   const instantiate = WebAssembly.instantiate;
   const hooked = (source: unknown, imports?: WebAssembly.Imports) => {
     if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) {
       const bytes = source instanceof ArrayBuffer
         ? new Uint8Array(source)
         : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-      const patched = withLua51NumberText(bytes);
-      if (patched !== null) return instantiate(patched, imports);
+      if (exportedFunctionBody(bytes, "lua_tointegerx") !== null) {
+        const patched = patchLuaModule(bytes);
+        skippedLuaModulePatches = patched.skipped;
+        return instantiate(patched.bytes, imports);
+      }
     }
     return instantiate(source as WebAssembly.Module, imports);
   };

@@ -27,6 +27,7 @@ import {
   LUA_TSTRING,
   LUA_YIELD,
   LuaRuntime,
+  skippedLuaModulePatches,
 } from "./lua_runtime.ts";
 import { errorTableText, pushErrorTable, pushReplyAsLua, writeLuaAsReply } from "./lua_reply.ts";
 import type { ScriptFlags } from "./shebang.ts";
@@ -121,6 +122,13 @@ export class ScriptEngine {
         ),
         loadCommandDocs(),
       ]).then(([rt, prelude, libs]) => {
+        if (skippedLuaModulePatches.length !== 0) {
+          this.server.log.warning(
+            `the Lua module is not the one expected: Lua 5.1's ${
+              skippedLuaModulePatches.join(" and ")
+            } are not in (scripts may see Lua 5.4's)`,
+          );
+        }
         this.sources = {
           prelude: prelude.PRELUDE_LUA,
           c51: libs.C51_LUA,
