@@ -1,11 +1,11 @@
 /**
- * Two behaviours of Redis's Lua 5.1 that live in the C code of wasmoon's Lua 5.4 module, out of
+ * Three behaviours of Redis's Lua 5.1 that live in the C code of wasmoon's Lua 5.4 module, out of
  * the prelude's reach, given to the module by changing a few of its bytes before it is
  * instantiated (`patchLuaModule`, pure: bytes in, bytes out). Each change is made only where the
- * bytes are exactly the expected ones, found exactly once; another build of the module is left as
- * it is (`skipped` names what was not changed, and the differential tests show the difference).
+ * bytes are exactly the expected ones; another build of the module is left as it is (`skipped`
+ * names what was not changed, and the differential tests show the difference).
  *
- * 1. **Numbers as text.** Lua 5.1 turns every number into text with "%.14g" (luaconf.h
+ * 1. **Floats as text.** Lua 5.1 turns every number into text with "%.14g" (luaconf.h
  *    LUA_NUMBER_FMT): `'x' .. 10/2` is "x5". Lua 5.4's tostringbuff (lobject.c) formats a float
  *    with the same "%.14g" and then appends ".0" when the text "looks like an int":
  *
@@ -21,11 +21,19 @@
  *    lua_tolstring). The character set "-0123456789" is a string constant in the module's data
  *    (its only copy: the linker merged "0123456789", used elsewhere, into its tail). Its first byte
  *    made the terminator, the set is empty: strspn returns 0, `buff[0]` is never the terminator of
- *    a formatted number, and no ".0" is appended. Integers (a subtype 5.1 lacks) still print with
- *    every digit: `'x' .. 100000000000000` is "x100000000000000" where 5.1 prints "x1e+14" (only
- *    integers of 15 digits or more differ).
+ *    a formatted number, and no ".0" is appended.
  *
- * 2. **Integer arguments.** A library function of Lua 5.1 reads an integer argument with
+ * 2. **Integers as text.** An integer (a 5.4 subtype; 5.1 has doubles only) is written by
+ *    tostringbuff with LUA_INTEGER_FMT, "%lld", every digit: `'x' .. 100000000000000` is
+ *    "x100000000000000" where 5.1 prints "x1e+14" (an integer of 15 digits or more differs). Its
+ *    copies (inlined in luaO_tostring and luaO_pushvfstring) store the integer for snprintf's
+ *    variable arguments and pass the address of "%lld":
+ *    `local.get buf; local.get obj; i64.load; i64.store; ...; i32.const "%lld"; local.get buf`.
+ *    There the integer is converted to a double on its way (f64.convert_i64_s, f64.store) and the
+ *    format is "%.14g": what 5.1 prints for the same value. One byte longer: those function
+ *    bodies and the code section are encoded again (wasm_module.ts).
+ *
+ * 3. **Integer arguments.** A library function of Lua 5.1 reads an integer argument with
  *    lua_tointeger, which truncates a float toward zero (`string.sub('abcdef', 2, 4.5)` is "bcd",
  *    `string.sub(s, -2.5)` the last two bytes); Lua 5.4's lua_tointegerx accepts only a float with
  *    an exact integer value and luaL_checkinteger raises "number has no integer representation".
@@ -43,16 +51,24 @@
  *    which gives INT64_MIN for a NaN, an infinity or a float out of range, as x86-64's cvttsd2si
  *    gives it to Lua 5.1. In that function's body alone, the floor becomes f64.trunc, the tee of f
  *    a set, the comparison and its branch five nops, and the range test's result is dropped with
- *    ok set to 1: the same length, so nothing else in the module moves. Every library function's
- *    integer argument (luaL_checkinteger, luaL_optinteger) is then read as 5.1 reads it; the VM's
- *    own conversions (table keys, for-loop limits) call luaV_tointeger, another function, and
- *    are unchanged.
+ *    ok set to 1: the same length. Every library function's integer argument (luaL_checkinteger,
+ *    luaL_optinteger) is then read as 5.1 reads it; the VM's own conversions (table keys, for-loop
+ *    limits) call luaV_tointeger, another function, and are unchanged.
  */
+
+import {
+  dataAddress,
+  exportedFunctionBody,
+  findOnly,
+  functionBodies,
+  sleb,
+  withFunctionBodies,
+} from "./wasm_module.ts";
 
 /** What `patchLuaModule` did. */
 export interface PatchedLuaModule {
   bytes: Uint8Array;
-  /** The changes not made (their bytes were not found as expected). */
+  /** The changes not made ("float text", "integer text", "integer arguments"). */
   skipped: string[];
 }
 
@@ -77,144 +93,76 @@ const TRUNCATE = Uint8Array.of(
 
 /** `wasm` (wasmoon's Lua 5.4 module) with Lua 5.1's number text and integer arguments. */
 export function patchLuaModule(wasm: Uint8Array): PatchedLuaModule {
-  const bytes = wasm.slice();
+  let bytes: Uint8Array = wasm.slice();
   const skipped: string[] = [];
   const set = findOnly(bytes, LOOKS_LIKE_AN_INT_SET, 0, bytes.length);
   if (set >= 0) bytes[set + 1] = 0; // the set's '-' becomes its terminator
-  else skipped.push("number text");
+  else skipped.push("float text");
   const body = exportedFunctionBody(bytes, "lua_tointegerx");
   const floor = body === null ? -1 : findOnly(bytes, FLOOR_OR_FAIL, body.start, body.end);
   if (floor >= 0) bytes.set(TRUNCATE, floor);
   else skipped.push("integer arguments");
+  // Last: it changes the length of the code.
+  const withIntegerText = integersAsFloatText(bytes);
+  if (withIntegerText !== null) bytes = withIntegerText;
+  else skipped.push("integer text");
   return { bytes, skipped };
 }
 
-/** Where `needle` starts in `haystack[from, to)` if it occurs there exactly once, else -1. */
-function findOnly(haystack: Uint8Array, needle: Uint8Array, from: number, to: number): number {
-  let found = -1;
-  const last = to - needle.length;
-  outer: for (
-    let i = haystack.indexOf(needle[0], from);
-    i >= 0 && i <= last;
-    i = haystack.indexOf(needle[0], i + 1)
-  ) {
-    for (let j = 1; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    if (found >= 0) return -1;
-    found = i;
-  }
-  return found;
-}
-
-const SECTION_IMPORT = 2;
-const SECTION_EXPORT = 7;
-const SECTION_CODE = 10;
-const KIND_FUNCTION = 0;
+const I64_LOAD_STORE = Uint8Array.of(0x29, 0x03, 0x00, 0x37, 0x03, 0x00);
+const LOCAL_GET = 0x20;
+const I32_CONST = 0x41;
+const F64_CONVERT_I64_S = 0xb9;
+const F64_STORE = 0x39;
+/** How far after the store the format's address is looked for. */
+const FORMAT_WITHIN_BYTES = 16;
 
 /**
- * The byte range of the body of the function a WebAssembly module exports as `name`; null if it
- * exports no such function or the module cannot be read (WebAssembly binary format 1.0).
+ * The module with tostringbuff's integer branches writing "%.14g" of the integer as a double (see
+ * the file comment); null if no such branch is found or the module cannot be read.
  */
-export function exportedFunctionBody(
-  wasm: Uint8Array,
-  name: string,
-): { start: number; end: number } | null {
-  try {
-    return findBody(wasm, name);
-  } catch (e) {
-    if (e instanceof RangeError) return null; // read past the end: not a module we can read
-    throw e;
-  }
-}
-
-function findBody(wasm: Uint8Array, name: string): { start: number; end: number } | null {
-  const r = new Reader(wasm);
-  if (r.u32le() !== 0x6d736100 || r.u32le() !== 1) return null; // "\0asm", version 1
-  let importedFunctions = 0;
-  let index = -1;
-  while (!r.done()) {
-    const id = r.byte();
-    const size = r.leb();
-    const end = r.pos + size;
-    if (end > wasm.length) return null; // cut short
-    if (id === SECTION_IMPORT) {
-      for (let n = r.leb(); n > 0; n--) {
-        r.skip(r.leb()); // module
-        r.skip(r.leb()); // field
-        const kind = r.byte();
-        if (kind === KIND_FUNCTION) {
-          r.leb();
-          importedFunctions++;
-        } else if (kind === 1) { // table: reference type, limits
-          r.byte();
-          r.limits();
-        } else if (kind === 2) r.limits(); // memory
-        else if (kind === 3) r.skip(2); // global: value type, mutability
-        else return null;
-      }
-    } else if (id === SECTION_EXPORT) {
-      for (let n = r.leb(); n > 0; n--) {
-        const length = r.leb();
-        const field = new TextDecoder().decode(wasm.subarray(r.pos, r.pos + length));
-        r.skip(length);
-        const kind = r.byte();
-        const i = r.leb();
-        if (kind === KIND_FUNCTION && field === name) index = i;
-      }
-    } else if (id === SECTION_CODE) {
-      if (index < importedFunctions) return null;
-      let n = r.leb();
-      for (let f = importedFunctions; n > 0; n--, f++) {
-        const bodySize = r.leb();
-        if (f === index) {
-          return r.pos + bodySize <= end ? { start: r.pos, end: r.pos + bodySize } : null;
+function integersAsFloatText(wasm: Uint8Array): Uint8Array | null {
+  const te = new TextEncoder();
+  const lld = dataAddress(wasm, te.encode("\0%lld\0"));
+  const g14 = dataAddress(wasm, te.encode("\0%.14g\0"));
+  const bodies = functionBodies(wasm);
+  if (lld === null || g14 === null || bodies === null) return null;
+  // +1: the address of the text, after the terminator before it.
+  const lldConst = [I32_CONST, ...sleb(lld + 1)];
+  const g14Const = [I32_CONST, ...sleb(g14 + 1)];
+  const replaced = new Map<number, Uint8Array>();
+  for (const b of bodies) {
+    const code = wasm.subarray(b.start, b.end);
+    const out: number[] = [];
+    let from = 0;
+    for (let i = code.indexOf(0x29, 4); i >= 0; i = code.indexOf(0x29, i + 1)) {
+      // local.get buf; local.get obj; i64.load; i64.store
+      if (!startsWith(code, I64_LOAD_STORE, i) || code[i - 4] !== LOCAL_GET) continue;
+      if (code[i - 2] !== LOCAL_GET) continue;
+      const buf = code[i - 3];
+      const after = i + I64_LOAD_STORE.length;
+      let format = -1;
+      for (let j = after; j < after + FORMAT_WITHIN_BYTES && j < code.length; j++) {
+        if (startsWith(code, [...lldConst, LOCAL_GET, buf], j)) {
+          format = j;
+          break;
         }
-        r.skip(bodySize);
       }
-      return null;
+      if (format < 0) continue;
+      out.push(...code.subarray(from, i + 3), F64_CONVERT_I64_S, F64_STORE, 0x03, 0x00);
+      out.push(...code.subarray(after, format), ...g14Const);
+      from = format + lldConst.length;
     }
-    r.pos = end;
+    if (from === 0) continue;
+    out.push(...code.subarray(from));
+    replaced.set(b.index, Uint8Array.from(out));
   }
-  return null;
+  if (replaced.size === 0) return null;
+  return withFunctionBodies(wasm, replaced);
 }
 
-/** A cursor over a module's bytes; reading past the end throws a RangeError. */
-class Reader {
-  pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  done(): boolean {
-    return this.pos >= this.bytes.length;
-  }
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw new RangeError("end of module");
-    return this.bytes[this.pos++];
-  }
-
-  u32le(): number {
-    return (this.byte() | this.byte() << 8 | this.byte() << 16 | this.byte() << 24) >>> 0;
-  }
-
-  /** An unsigned LEB128 of at most 32 bits. */
-  leb(): number {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.byte();
-      value += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return value;
-    }
-    throw new RangeError("LEB128 too long");
-  }
-
-  skip(n: number): void {
-    if (this.pos + n > this.bytes.length) throw new RangeError("end of module");
-    this.pos += n;
-  }
-
-  /** Table or memory limits: a flag, the minimum, and the maximum when flag bit 0 is set. */
-  limits(): void {
-    const flags = this.byte();
-    this.leb();
-    if (flags & 1) this.leb();
-  }
+function startsWith(code: Uint8Array, bytes: ArrayLike<number>, at: number): boolean {
+  if (at < 0 || at + bytes.length > code.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (code[at + k] !== bytes[k]) return false;
+  return true;
 }

@@ -1,64 +1,11 @@
 import assert from "node:assert/strict";
-import { exportedFunctionBody, patchLuaModule } from "./lua_module_patch.ts";
+import { patchLuaModule } from "./lua_module_patch.ts";
 import { loadLuaModule, LUA_OK, LuaRuntime, skippedLuaModulePatches } from "./lua_runtime.ts";
+import { functionBodies, sections, sleb } from "./wasm_module.ts";
+import { type FixtureModule, fixtureModule } from "./wasm_module_test_fixture.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
-
-/** LEB128 of a small number. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-    n >>>= 7;
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, payload: number[]): number[] {
-  return [id, ...leb(payload.length), ...payload];
-}
-
-function name(s: string): number[] {
-  return [...leb(s.length), ...te.encode(s)];
-}
-
-/**
- * A module of the format's layout (not one that would validate): one imported function, one
- * imported memory with a maximum, two functions of its own, the second exported as `exported`
- * with `code` as its body, and `data` in a data section.
- */
-function module(exported: string, code: number[], data: string): Uint8Array {
-  const imports = [
-    2,
-    ...name("env"),
-    ...name("f"),
-    0,
-    0,
-    ...name("env"),
-    ...name("memory"),
-    2,
-    1,
-    1,
-    2,
-  ];
-  const exports = [2, ...name("other"), 0, 1, ...name(exported), 0, 2];
-  const bodies = [2, 2, 0, 0x0b, ...leb(code.length), ...code];
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
-    ...section(2, imports),
-    ...section(7, exports),
-    ...section(10, bodies),
-    ...section(11, [...te.encode(data)]),
-  ]);
-}
 
 const RANGE = [
   ...[0x20, 0x06, 0x44, 0, 0, 0, 0, 0, 0, 0xe0, 0x43, 0x63],
@@ -74,54 +21,89 @@ const TRUNCATE = [
   ...RANGE,
   ...[0x1a, 0x1a, 0x41, 0x01, 0x21, 0x00],
 ];
-const DATA = "\0-1e9999\0-0123456789\0utf8\0";
+/** Where the fixture's "%lld" and "%.14g" are (after the terminator before each). */
+const LLD = 6219;
+const G14 = 4730;
+/** tostringbuff's integer branch: store the integer for snprintf, then its format and buffer. */
+const INTEGER_TEXT = (format: number, load: number[]) => [
+  ...[0x20, 0x02, 0x20, 0x01, ...load],
+  ...[0x20, 0x02, 0x41, 0x20, 0x6a, 0x41, 0x2c, 0x41, ...sleb(format), 0x20, 0x02, 0x10, 0x05],
+];
+const I64 = [0x29, 0x03, 0x00, 0x37, 0x03, 0x00];
+const AS_F64 = [0x29, 0x03, 0x00, 0xb9, 0x39, 0x03, 0x00];
 
-Deno.test("the body of an exported function is found past imported functions", () => {
-  const code = [0x00, ...FLOOR_OR_FAIL, 0x0b];
-  const wasm = module("lua_tointegerx", code, DATA);
-  const body = exportedFunctionBody(wasm, "lua_tointegerx");
-  assert.ok(body !== null);
-  assert.deepEqual([...wasm.subarray(body.start, body.end)], code);
-  assert.equal(exportedFunctionBody(wasm, "nothing"), null);
-  assert.equal(exportedFunctionBody(wasm.subarray(0, wasm.length - 40), "lua_tointegerx"), null);
-  assert.equal(exportedFunctionBody(te.encode("not a module"), "lua_tointegerx"), null);
-});
+function luaLike(
+  toInteger: number[],
+  toString: number[],
+  texts = "\0%.14g\0-1e9999\0-0123456789\0utf8\0",
+): FixtureModule {
+  return {
+    imports: ["emscripten_memcpy"],
+    functions: [
+      { code: [0x00, ...toInteger, 0x0b], exportAs: "lua_tointegerx" },
+      { code: [0x00, ...toString, ...toString, 0x0b] },
+      { code: [0x00, 0x0b], exportAs: "lua_tonumberx" },
+    ],
+    data: [{ base: LLD - 1, text: "\0%lld\0" }, { base: G14 - 1, text: texts }],
+  };
+}
 
-Deno.test("both changes, and nothing else moves", () => {
-  const wasm = module("lua_tointegerx", [0x00, ...FLOOR_OR_FAIL, 0x0b], DATA);
+Deno.test("the three changes, and nothing else moves", () => {
+  const wasm = fixtureModule(luaLike(FLOOR_OR_FAIL, INTEGER_TEXT(LLD, I64)));
+  const before = wasm.slice();
   const { bytes, skipped } = patchLuaModule(wasm);
   assert.deepEqual(skipped, []);
-  const want = module(
-    "lua_tointegerx",
-    [0x00, ...TRUNCATE, 0x0b],
-    "\0-1e9999\0\x000123456789\0utf8\0",
+  const want = luaLike(
+    TRUNCATE,
+    INTEGER_TEXT(G14, AS_F64),
+    "\0%.14g\0-1e9999\0\x000123456789\0utf8\0",
   );
-  assert.deepEqual([...bytes], [...want]);
-  // The input is left as it was.
-  assert.deepEqual([...wasm], [...module("lua_tointegerx", [0x00, ...FLOOR_OR_FAIL, 0x0b], DATA)]);
+  assert.deepEqual([...bytes], [...fixtureModule(want)]);
+  assert.deepEqual([...wasm], [...before]); // the input is left as it was
 });
 
-Deno.test("another build: what is not exactly as expected, exactly once, is not changed", () => {
-  const cases: [Uint8Array, string[]][] = [
-    // The set twice, or inside a longer string; the floor twice in the body.
-    [module("lua_tointegerx", [...FLOOR_OR_FAIL, ...FLOOR_OR_FAIL], DATA + DATA), [
-      "number text",
+Deno.test("another build: what is not exactly as expected is not changed", () => {
+  const cases: [FixtureModule, string[]][] = [
+    // The set twice, or inside a longer string.
+    [luaLike(FLOOR_OR_FAIL, INTEGER_TEXT(LLD, I64), "\0-0123456789\0-0123456789\0%.14g\0"), [
+      "float text",
+    ]],
+    [luaLike(FLOOR_OR_FAIL, INTEGER_TEXT(LLD, I64), "\0+-0123456789\0%.14g\0"), ["float text"]],
+    // The floor twice in lua_tointegerx's body, or with other locals.
+    [luaLike([...FLOOR_OR_FAIL, ...FLOOR_OR_FAIL], INTEGER_TEXT(LLD, I64)), ["integer arguments"]],
+    [luaLike([0x22, 0x08, ...FLOOR_OR_FAIL.slice(2)], INTEGER_TEXT(LLD, I64)), [
       "integer arguments",
     ]],
-    [module("lua_tointegerx", FLOOR_OR_FAIL, "\0+-0123456789\0"), ["number text"]],
-    // The floor only outside lua_tointegerx's body (here in the data), other locals.
-    [module("lua_tonumberx", [0x0b], DATA + td.decode(Uint8Array.from(FLOOR_OR_FAIL))), [
-      "integer arguments",
-    ]],
-    [module("lua_tointegerx", [0x22, 0x08, ...FLOOR_OR_FAIL.slice(2)], DATA), [
-      "integer arguments",
-    ]],
+    // No "%.14g"; the store of a double; another format after the store.
+    [luaLike(FLOOR_OR_FAIL, INTEGER_TEXT(LLD, I64), "\0-0123456789\0"), ["integer text"]],
+    [luaLike(FLOOR_OR_FAIL, INTEGER_TEXT(LLD, AS_F64)), ["integer text"]],
+    [luaLike(FLOOR_OR_FAIL, INTEGER_TEXT(LLD + 1, I64)), ["integer text"]],
   ];
-  for (const [wasm, skipped] of cases) {
+  for (const [m, skipped] of cases) {
+    const wasm = fixtureModule(m);
     const patched = patchLuaModule(wasm);
     assert.deepEqual(patched.skipped, skipped);
-    if (skipped.length === 2) assert.deepEqual([...patched.bytes], [...wasm]);
+    // What a skipped change would have touched is as it was.
+    const bodies = (bytes: Uint8Array) =>
+      functionBodies(bytes)!.map((b) => [...bytes.subarray(b.start, b.end)]);
+    if (skipped.includes("integer arguments")) {
+      assert.deepEqual(bodies(patched.bytes)[0], bodies(wasm)[0]);
+    }
+    if (skipped.includes("integer text")) {
+      assert.deepEqual(bodies(patched.bytes)[1], bodies(wasm)[1]);
+    }
+    if (skipped.includes("float text")) {
+      const data = (bytes: Uint8Array) => td.decode(bytes.subarray(sections(bytes)!.at(-1)!.start));
+      assert.equal(data(patched.bytes), data(wasm));
+    }
   }
+  // The float text change alone, when the other two do not apply.
+  const lone = patchLuaModule(fixtureModule(luaLike([], [])));
+  assert.deepEqual(lone.skipped, ["integer arguments", "integer text"]);
+  assert.deepEqual(
+    [...lone.bytes],
+    [...fixtureModule(luaLike([], [], "\0%.14g\0-1e9999\0\x000123456789\0utf8\0"))],
+  );
 });
 
 /** Runs `code` (which returns `n` values) in a fresh Lua state; the values as numbers or text. */
@@ -142,23 +124,19 @@ async function run(code: string, n: number): Promise<(number | string)[]> {
   }
 }
 
-Deno.test("wasmoon's module: both changes are made", async () => {
+Deno.test("wasmoon's module: the three changes are made", async () => {
   await loadLuaModule();
   assert.deepEqual(skippedLuaModulePatches, []);
 });
 
 Deno.test("the VM's own conversions print numbers as Lua 5.1 does", async () => {
   const code = "return 'x' .. 10/2, string.len(7/7), 'y' .. -3/1, 'z' .. 0.5, 'w' .. 2^53, " +
-    "'v' .. 1e15, 'u' .. 12";
-  // Lua 5.4 unpatched: x5.0, 3, y-3.0.
-  assert.deepEqual(await run(code, 7), [
-    "x5",
-    1,
-    "y-3",
-    "z0.5",
-    "w9.007199254741e+15",
-    "v1e+15",
-    "u12",
+    "'v' .. 1e15, 'u' .. 12, 'q' .. 100000000000000, string.len(123456789012345), " +
+    "'h' .. 9223372036854775807, 't' .. -99999999999999";
+  // Lua 5.4 unpatched: x5.0, 3, y-3.0, q100000000000000, 15, h9223372036854775807.
+  assert.deepEqual(await run(code, 11), [
+    ...["x5", 1, "y-3", "z0.5", "w9.007199254741e+15", "v1e+15", "u12", "q1e+14", 19],
+    ...["h9.2233720368548e+18", "t-99999999999999"],
   ]);
 });
 

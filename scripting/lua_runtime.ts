@@ -8,7 +8,8 @@
  */
 
 import { importOnFirstUse } from "../server/lazy_import.ts";
-import { exportedFunctionBody, patchLuaModule } from "./lua_module_patch.ts";
+import { patchLuaModule } from "./lua_module_patch.ts";
+import { exportedFunctionBody } from "./wasm_module.ts";
 
 /** lua.h constants (Lua 5.4). */
 export const LUA_TNIL = 0;
