@@ -338,6 +338,8 @@ function scriptKill(ctx: Ctx): void {
 
 const SCRIPT_HELP = [
   "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "DEBUG (YES|SYNC|NO)",
+  "    Set the debug mode for subsequent scripts executed.",
   "EXISTS <sha1> [<sha1> ...]",
   "    Return information about the existence of the scripts in the script cache.",
   "FLUSH [ASYNC|SYNC]",
