@@ -1,5 +1,5 @@
 /**
- * Three behaviours of Redis's Lua 5.1 that live in the C code of wasmoon's Lua 5.4 module, out of
+ * Behaviours of Redis's Lua 5.1 that live in the C code of wasmoon's Lua 5.4 module, out of
  * the prelude's reach, given to the module by changing a few of its bytes before it is
  * instantiated (`patchLuaModule`, pure: bytes in, bytes out). Each change is made only where the
  * bytes are exactly the expected ones; another build of the module is left as it is (`skipped`
@@ -33,7 +33,11 @@
  *    format is "%.14g": what 5.1 prints for the same value. One byte longer: those function
  *    bodies and the code section are encoded again (wasm_module.ts).
  *
- * 3. **Integer arguments.** A library function of Lua 5.1 reads an integer argument with
+ * 3. **Error texts** of the C library that 5.1 words differently ("invalid value" for a code
+ *    string.char cannot take, "invalid option" for a conversion string.format does not know),
+ *    written over 5.4's in the data (`ERROR_TEXTS`).
+ *
+ * 4. **Integer arguments.** A library function of Lua 5.1 reads an integer argument with
  *    lua_tointeger, which truncates a float toward zero (`string.sub('abcdef', 2, 4.5)` is "bcd",
  *    `string.sub(s, -2.5)` the last two bytes); Lua 5.4's lua_tointegerx accepts only a float with
  *    an exact integer value and luaL_checkinteger raises "number has no integer representation".
@@ -68,7 +72,7 @@ import {
 /** What `patchLuaModule` did. */
 export interface PatchedLuaModule {
   bytes: Uint8Array;
-  /** The changes not made ("float text", "integer text", "integer arguments"). */
+  /** The changes not made ("float text", "integer text", "integer arguments", error texts). */
   skipped: string[];
 }
 
@@ -91,10 +95,32 @@ const TRUNCATE = Uint8Array.of(
   ...[0x1a, 0x1a, 0x41, 0x01, 0x21, 0x00],
 );
 
+/**
+ * Error texts of 5.4's C library where 5.1's say the same thing in other words: each 5.4 text is a
+ * string constant of its own (found with its terminators, once), overwritten in place by 5.1's,
+ * which is no longer (the rest of the constant is terminators).
+ */
+const ERROR_TEXTS: [string, string][] = [
+  // string.char of a code outside 0..255 (lstrlib.c str_char).
+  ["value out of range", "invalid value"],
+  // string.format of an unknown conversion (lstrlib.c str_format).
+  ["invalid conversion '%s' to 'format'", "invalid option '%s' to 'format'"],
+];
+
 /** `wasm` (wasmoon's Lua 5.4 module) with Lua 5.1's number text and integer arguments. */
 export function patchLuaModule(wasm: Uint8Array): PatchedLuaModule {
   let bytes: Uint8Array = wasm.slice();
   const skipped: string[] = [];
+  const te = new TextEncoder();
+  for (const [was, now] of ERROR_TEXTS) {
+    const at = findOnly(bytes, te.encode(`\0${was}\0`), 0, bytes.length);
+    if (at < 0) {
+      skipped.push(`error text "${now}"`);
+      continue;
+    }
+    bytes.fill(0, at + 1, at + 1 + was.length);
+    bytes.set(te.encode(now), at + 1);
+  }
   const set = findOnly(bytes, LOOKS_LIKE_AN_INT_SET, 0, bytes.length);
   if (set >= 0) bytes[set + 1] = 0; // the set's '-' becomes its terminator
   else skipped.push("float text");

@@ -88,11 +88,13 @@ end, 'format')
 
 -- luaL_optint of Lua 5.1: a number or a numeric string, truncated toward zero to an int (NaN,
 -- infinities and what is out of range: INT64_MIN, then its low 32 bits, 0).
-local function optint(v, narg, fname, default)
+-- An error is raised at 'level' (0: no position, for a function run through host.cwrap).
+local function optint(v, narg, fname, default, level)
   if v == nil then return default end
   local n = tonumber(v)
   if n == nil or (type(v) ~= 'number' and type(v) ~= 'string') then
-    error(sformat("bad argument #%d to '%s' (number expected, got %s)", narg, fname, type(v)), 0)
+    error(sformat("bad argument #%d to '%s' (number expected, got %s)", narg, fname, type(v)),
+      level or 0)
   end
   if mtype(n) == 'float' then
     if n ~= n or n >= 0x1p63 or n < -0x1p63 then return 0 end
@@ -141,7 +143,6 @@ end
 table.foreachi = function(t, f)
   for k = 1, #t do local r = f(k, t[k]); if r ~= nil then return r end end
 end
-math.mod = math.fmod
 math.atan2 = math.atan
 table.setn = function() error("'setn' is obsolete", 2) end
 math.pow = function(a, b) return a ^ b end
@@ -161,6 +162,97 @@ math.random = host.random
 math.randomseed = host.randomseed
 gcinfo = function() return floor(collectgarbage('count')) end
 string.gfind = string.gmatch
+
+-- Lua 5.1's checks and results where 5.4's library functions differ: pairs and ipairs (of what
+-- is not a table), math.max and math.min (of numeric strings), math.fmod (by an integer zero). Written in Lua (a call
+-- through a C closure, host.cwrap, costs more): each raises its error at its caller's position,
+-- as luaL_argerror does from a C function; called in a tail position (return f()), where a C
+-- function keeps its caller's frame and a Lua one does not, the error has no position. The
+-- checks return the error text, so that each stand-in raises it from its own frame (raise: at
+-- the stand-in's caller; a bad-argument error names the function '?' when a C function such as
+-- pcall called it, as luaL_argerror does).
+local function argtype(narg, ...)
+  if select('#', ...) < narg then return 'no value' end
+  return type((select(narg, ...)))
+end
+local function badarg(narg, fname, msg)
+  return sformat("bad argument #%d to '%s' (%s)", narg, fname, msg)
+end
+local function raise(msg)
+  local i = dbg.getinfo(3, 'S')
+  if i and i.what == 'C' then msg = msg:gsub("^(bad argument #%d+ to )'[^']*'", "%1'?'") end
+  error(msg, 3)
+end
+local function nottable(narg, fname, ...)
+  if type((select(narg, ...))) == 'table' then return nil end
+  return badarg(narg, fname, 'table expected, got ' .. argtype(narg, ...))
+end
+-- luaL_checknumber: a number, or a string that converts to one; else nil and the error text.
+local function tonumber51(narg, fname, ...)
+  local v = select(narg, ...)
+  local n = type(v) == 'number' and v or type(v) == 'string' and tonumber(v) or nil
+  if n == nil then return nil, badarg(narg, fname, 'number expected, got ' .. argtype(narg, ...)) end
+  return n
+end
+
+-- pairs and ipairs take a table only (5.4 takes any value, and pairs honours __pairs).
+local rawipairs = ipairs
+real.pairs = function(...)
+  local t = ...
+  if type(t) ~= 'table' then raise(nottable(1, 'pairs', ...)) end
+  return next, t, nil
+end
+ipairs = function(...)
+  local t = ...
+  if type(t) ~= 'table' then raise(nottable(1, 'ipairs', ...)) end
+  return rawipairs(t)
+end
+
+-- math.max and math.min compare numbers (a numeric string is converted) and return a number;
+-- with two numbers, 5.4's give what 5.1's give.
+local rawmax, rawmin, rawfmod = math.max, math.min, math.fmod
+local function pick(fname, greater, ...)
+  local r, e = tonumber51(1, fname, ...)
+  if e then return nil, e end
+  for i = 2, select('#', ...) do
+    local v
+    v, e = tonumber51(i, fname, ...)
+    if e then return nil, e end
+    if greater then
+      if v > r then r = v end
+    elseif v < r then
+      r = v
+    end
+  end
+  return r
+end
+-- (Two numbers and no third argument, or a nil one: 5.4's function.)
+math.max = function(...)
+  local a, b, c = ...
+  if c == nil and mtype(b) and mtype(a) then return (rawmax(a, b)) end
+  local r, e = pick('max', true, ...)
+  if e then raise(e) end
+  return r
+end
+math.min = function(...)
+  local a, b, c = ...
+  if c == nil and mtype(b) and mtype(a) then return (rawmin(a, b)) end
+  local r, e = pick('min', false, ...)
+  if e then raise(e) end
+  return r
+end
+-- fmod of doubles: x % 0 is NaN (5.4 raises for two integers).
+math.fmod = function(...)
+  local a, b = ...
+  if not (mtype(a) and mtype(b)) then
+    local e, e2
+    a, e = tonumber51(1, 'fmod', ...)
+    b, e2 = tonumber51(2, 'fmod', ...)
+    if e or e2 then raise(e or e2) end
+  end
+  return (rawfmod(a + 0.0, b + 0.0))
+end
+math.mod = math.fmod
 
 -- Lua 5.4 names the culprit after the type ("attempt to call a nil value (global 'f')"), 5.1
 -- before it ("attempt to call global 'f' (a nil value)"); arithmetic on a string that is not a
@@ -478,6 +570,12 @@ for _, k in ipairs({'move', 'pack', 'unpack'}) do table[k] = nil end
 for _, k in ipairs({'maxinteger', 'mininteger', 'type', 'tointeger', 'ult'}) do math[k] = nil end
 for _, k in ipairs({'isyieldable', 'close'}) do coroutine[k] = nil end
 real._VERSION = 'Lua 5.1'
+-- The table of loaded modules, emptied: Lua 5.4 names a C function that a C function (pcall)
+-- called by where it finds it there ("bad argument #1 to 'string.char'"), 5.1 as '?'.
+do
+  local loaded = dbg.getregistry()._LOADED
+  for k in pairs(loaded) do loaded[k] = nil end
+end
 real.error = host.error
 real.__redis__err__handler = errh
 
