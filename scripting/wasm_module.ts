@@ -128,13 +128,16 @@ export function findOnly(
   to: number,
 ): number {
   let found = -1;
+  // Scan for the needle's first byte that is not 0 (a module's data is mostly zeros).
+  let k = 0;
+  while (k < needle.length - 1 && needle[k] === 0) k++;
   const last = to - needle.length;
   outer: for (
-    let i = haystack.indexOf(needle[0], from);
-    i >= 0 && i <= last;
-    i = haystack.indexOf(needle[0], i + 1)
+    let i = haystack.indexOf(needle[k], from + k) - k;
+    i >= from && i <= last;
+    i = haystack.indexOf(needle[k], i + k + 1) - k
   ) {
-    for (let j = 1; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
     if (found >= 0) return -2;
     found = i;
   }
@@ -153,21 +156,24 @@ export function withFunctionBodies(
   const bodies = functionBodies(wasm);
   const code = all?.find((s) => s.id === SECTION_CODE);
   if (bodies === null || code === undefined) return null;
-  const payload: number[] = [...uleb(bodies.length)];
+  const parts: ArrayLike<number>[] = [uleb(bodies.length)];
   for (const b of bodies) {
     const body = replaced.get(b.index) ?? wasm.subarray(b.start, b.end);
-    payload.push(...uleb(body.length));
-    for (const byte of body) payload.push(byte);
+    parts.push(uleb(body.length), body);
   }
+  let payloadBytes = 0;
+  for (const p of parts) payloadBytes += p.length;
   // The code section's size is encoded again, after its id.
   const head = wasm.subarray(0, code.at + 1);
   const tail = wasm.subarray(code.end);
-  const size = uleb(payload.length);
-  const out = new Uint8Array(head.length + size.length + payload.length + tail.length);
-  out.set(head, 0);
-  out.set(size, head.length);
-  out.set(payload, head.length + size.length);
-  out.set(tail, head.length + size.length + payload.length);
+  parts.unshift(head, uleb(payloadBytes));
+  parts.push(tail);
+  const out = new Uint8Array(head.length + uleb(payloadBytes).length + payloadBytes + tail.length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
