@@ -105,6 +105,9 @@ const ERROR_TEXTS: [string, string][] = [
   ["value out of range", "invalid value"],
   // string.format of an unknown conversion (lstrlib.c str_format).
   ["invalid conversion '%s' to 'format'", "invalid option '%s' to 'format'"],
+  // A pattern or a replacement naming a capture it does not have (lstrlib.c check_capture,
+  // get_onecapture); 5.1 does not say which.
+  ["invalid capture index %%%d", "invalid capture index"],
 ];
 
 /** `wasm` (wasmoon's Lua 5.4 module) with Lua 5.1's number text and integer arguments. */

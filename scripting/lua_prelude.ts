@@ -131,18 +131,6 @@ end
 
 -- Lua 5.1 library members that 5.4 dropped.
 unpack = tunpack
-table.getn = function(t) return #t end
-table.maxn = function(t)
-  local m = 0
-  for k in pairs(t) do if type(k) == 'number' and k > m then m = k end end
-  return m
-end
-table.foreach = function(t, f)
-  for k, v in pairs(t) do local r = f(k, v); if r ~= nil then return r end end
-end
-table.foreachi = function(t, f)
-  for k = 1, #t do local r = f(k, t[k]); if r ~= nil then return r end end
-end
 math.atan2 = math.atan
 table.setn = function() error("'setn' is obsolete", 2) end
 math.pow = function(a, b) return a ^ b end
@@ -171,6 +159,7 @@ string.gfind = string.gmatch
 -- checks return the error text, so that each stand-in raises it from its own frame (raise: at
 -- the stand-in's caller; a bad-argument error names the function '?' when a C function such as
 -- pcall called it, as luaL_argerror does).
+local rawlen = rawlen
 local function argtype(narg, ...)
   if select('#', ...) < narg then return 'no value' end
   return type((select(narg, ...)))
@@ -206,6 +195,37 @@ ipairs = function(...)
   local t = ...
   if type(t) ~= 'table' then raise(nottable(1, 'ipairs', ...)) end
   return rawipairs(t)
+end
+
+-- Lua 5.1's table functions 5.4 dropped (a table first; foreach and foreachi a function second).
+table.getn = function(...)
+  local t = ...
+  if type(t) ~= 'table' then raise(nottable(1, 'getn', ...)) end
+  return rawlen(t)
+end
+table.maxn = function(...)
+  local t = ...
+  if type(t) ~= 'table' then raise(nottable(1, 'maxn', ...)) end
+  local m = 0
+  for k in next, t do if type(k) == 'number' and k > m then m = k end end
+  return m
+end
+local function iterargs(fname, ...)
+  local t, f = ...
+  if type(t) ~= 'table' then return nottable(1, fname, ...) end
+  if type(f) ~= 'function' then return badarg(2, fname, 'function expected, got ' .. argtype(2, ...)) end
+end
+table.foreach = function(...)
+  local e = iterargs('foreach', ...)
+  if e then raise(e) end
+  local t, f = ...
+  for k, v in next, t do local r = f(k, v); if r ~= nil then return r end end
+end
+table.foreachi = function(...)
+  local e = iterargs('foreachi', ...)
+  if e then raise(e) end
+  local t, f = ...
+  for k = 1, rawlen(t) do local r = f(k, t[k]); if r ~= nil then return r end end
 end
 
 -- math.max and math.min compare numbers (a numeric string is converted) and return a number;
@@ -287,7 +307,6 @@ end
 
 -- table.sort as Lua 5.1's ltablib.c (auxsort, the same comparisons in the same order), written
 -- in Lua so a long comparator can yield to the event loop (a C sort cannot).
-local rawlen = rawlen
 local function sort51(name, nargs, t, comp)
   if type(t) ~= 'table' then
     cerror("bad argument #1 to '" .. name .. "' (table expected, got " ..
@@ -382,13 +401,25 @@ local function gsubf(s, p, f, max)
   out[#out + 1] = ssub(s, src)
   return tconcat(out), count
 end
+-- A replacement string as 5.1 reads it: '%' and a character that is not a digit is that
+-- character, a '%' at the end a NUL byte (5.4 refuses both).
+local sfind = string.find
+local function escape51(c)
+  if c == '' then return '\0' end
+  if c == '%' or sfind('0123456789', c, 1, true) then return '%' .. c end
+  return c
+end
 string.gsub = function(...)
   local s, p, repl, n = ...
   local r
   if type(repl) ~= 'function' or (type(s) ~= 'string' and type(s) ~= 'number') or
     (type(p) ~= 'string' and type(p) ~= 'number') or (n ~= nil and type(n) ~= 'number') then
     -- The C original, its errors at the caller's position.
-    r = tpack(rawpcall(rawgsub, ...))
+    if type(repl) == 'string' and sfind(repl, '%', 1, true) then
+      r = tpack(rawpcall(rawgsub, s, p, rawgsub(repl, '%%(.?)', escape51), select(4, ...)))
+    else
+      r = tpack(rawpcall(rawgsub, ...))
+    end
     if not r[1] then
       local e = r[2]
       if type(e) == 'string' then
@@ -611,7 +642,10 @@ real.rawset = function(t, k, v)
   if protected[t] then error('Attempt to modify a readonly table', 0) end
   return rawrawset(t, k, v)
 end
-real.setmetatable = function(t, mt)
+real.setmetatable = function(...)
+  local t, mt = ...
+  if type(t) ~= 'table' then raise(nottable(1, 'setmetatable', ...)) end
+  if mt ~= nil and type(mt) ~= 'table' then raise(badarg(2, 'setmetatable', 'nil or table expected')) end
   if protected[t] then error('Attempt to modify a readonly table', 0) end
   return rawsetmetatable(t, mt)
 end
