@@ -33,6 +33,7 @@ local function numtostring(v)
 end
 local rawtostring = tostring
 local getmt = dbg.getmetatable
+local rawtonumber = tonumber
 tostring = function(v)
   if mtype(v) ~= nil then return numtostring(v) end
   -- __tostring called from Lua, not from C, so a long one can yield to the event loop.
@@ -50,38 +51,76 @@ real.tostring = tostring
 -- (A C function through host.cwrap; the local is named 'format' for its argument errors.)
 local MININT = math.mininteger
 local format = sformat
+-- %q as 5.1 quotes a string: only '"', '\', newline, CR and NUL escaped (NUL as \000).
+local QUOTE51 = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\\n', ['\r'] = '\\r', ['\0'] = '\\000'}
+local function quote51(s) return '"' .. s:gsub('[\\"\n\r%z]', QUOTE51) .. '"' end
+local sbyte, ssub = string.byte, string.sub
 string.format = host.cwrap(function(fmt, ...)
   local args = tpack(...)
   if type(fmt) ~= 'string' then return format(fmt, ...) end
   local i, n, len = 1, 0, #fmt
-  while i <= len do
-    local c = fmt:sub(i, i)
-    if c == '%' then
-      local j = i + 1
-      if fmt:sub(j, j) == '%' then
-        i = j + 1
-      else
-        while j <= len and fmt:sub(j, j):find('[%-%+ #0-9%.]') do j = j + 1 end
-        local conv = fmt:sub(j, j)
-        n = n + 1
-        local a = args[n]
-        if mtype(a) == 'integer' then
-          if conv == 's' or conv == 'q' then args[n] = numtostring(a) end
-        elseif mtype(a) == 'float' then
-          if conv:find('[dicoxXu]') then
-            if a ~= a or a == math.huge or a == -math.huge then
-              args[n] = MININT
-            elseif a >= 0 then args[n] = floor(a) else args[n] = -floor(-a) end
-            if conv == 'u' then conv = 'd' end
-          elseif conv == 's' or conv == 'q' then
-            args[n] = numtostring(a)
-          end
-        end
-        i = j + 1
-      end
+  -- The format handed to 5.4's, when it differs from fmt (a %u, a %q of a string): its pieces.
+  local pieces = nil
+  local copied = 1
+  while true do
+    local p = fmt:find('%', i, true)
+    if p == nil then break end
+    local j = p + 1
+    if sbyte(fmt, j) == 37 then
+      i = j + 1
     else
-      i = i + 1
+      -- scanformat: at most 5 flags, 2 digits of width, 2 of precision.
+      local f = j
+      while j <= len and ('-+ #0'):find(ssub(fmt, j, j), 1, true) do j = j + 1 end
+      if j - f > 5 then error('invalid format (repeated flags)', 0) end
+      local digits = 0
+      while digits < 2 and (sbyte(fmt, j) or 0) >= 48 and sbyte(fmt, j) <= 57 do
+        j = j + 1
+        digits = digits + 1
+      end
+      if sbyte(fmt, j) == 46 then
+        j = j + 1
+        digits = 0
+        while digits < 2 and (sbyte(fmt, j) or 0) >= 48 and sbyte(fmt, j) <= 57 do
+          j = j + 1
+          digits = digits + 1
+        end
+      end
+      if (sbyte(fmt, j) or 0) >= 48 and sbyte(fmt, j) <= 57 then
+        error('invalid format (width or precision too long)', 0)
+      end
+      local conv = ssub(fmt, j, j)
+      if conv == 'a' or conv == 'A' then error("invalid option '%" .. conv .. "' to 'format'", 0) end
+      n = n + 1
+      local a = args[n]
+      local as = nil -- the conversion handed on, when not conv
+      if mtype(a) == 'integer' then
+        if conv == 's' or conv == 'q' then args[n] = numtostring(a) end
+      elseif mtype(a) == 'float' then
+        if conv:find('[dicoxXu]') then
+          if a ~= a or a == math.huge or a == -math.huge then
+            args[n] = MININT
+          elseif a >= 0 then args[n] = floor(a) else args[n] = -floor(-a) end
+        elseif conv == 's' or conv == 'q' then
+          args[n] = numtostring(a)
+        end
+      end
+      if conv == 'u' then as = 'd' end
+      if conv == 'q' and type(args[n]) == 'string' then
+        args[n] = quote51(args[n])
+        as = 's'
+      end
+      if as ~= nil then
+        pieces = pieces or {}
+        pieces[#pieces + 1] = ssub(fmt, copied, j - 1) .. as
+        copied = j + 1
+      end
+      i = j + 1
     end
+  end
+  if pieces ~= nil then
+    pieces[#pieces + 1] = ssub(fmt, copied)
+    fmt = tconcat(pieces)
   end
   return format(fmt, tunpack(args, 1, args.n))
 end, 'format')
@@ -91,7 +130,7 @@ end, 'format')
 -- An error is raised at 'level' (0: no position, for a function run through host.cwrap).
 local function optint(v, narg, fname, default, level)
   if v == nil then return default end
-  local n = tonumber(v)
+  local n = rawtonumber(v)
   if n == nil or (type(v) ~= 'number' and type(v) ~= 'string') then
     error(sformat("bad argument #%d to '%s' (number expected, got %s)", narg, fname, type(v)),
       level or 0)
@@ -179,7 +218,7 @@ end
 -- luaL_checknumber: a number, or a string that converts to one; else nil and the error text.
 local function tonumber51(narg, fname, ...)
   local v = select(narg, ...)
-  local n = type(v) == 'number' and v or type(v) == 'string' and tonumber(v) or nil
+  local n = type(v) == 'number' and v or type(v) == 'string' and rawtonumber(v) or nil
   if n == nil then return nil, badarg(narg, fname, 'number expected, got ' .. argtype(narg, ...)) end
   return n
 end
@@ -195,6 +234,37 @@ ipairs = function(...)
   local t = ...
   if type(t) ~= 'table' then raise(nottable(1, 'ipairs', ...)) end
   return rawipairs(t)
+end
+
+-- tonumber with a base: base 10 converts as without one (any numeral), another base reads an
+-- unsigned integer as strtoul does (spaces around it, a sign, "0x" in base 16; a negative one
+-- wraps around 2^64, and past 2^64 - 1 it stays there), of a string or a number's text.
+local TWO64 = 2.0 ^ 64
+local function strtoul51(str, base)
+  local sign, digits = str:match('^%s*([-+]?)(.-)%s*$')
+  if base == 16 then digits = digits:gsub('^0[xX]', '', 1) end
+  if digits == '' then return nil end
+  local n = 0.0
+  for k = 1, #digits do
+    local d = sbyte(digits, k)
+    d = d >= 97 and d - 87 or d >= 65 and d - 55 or d >= 48 and d <= 57 and d - 48 or 99
+    if d >= base then return nil end
+    n = n * base + d
+  end
+  if n >= TWO64 then n = TWO64 - 1 end
+  if sign == '-' and n ~= 0 then n = TWO64 - n end
+  return n
+end
+tonumber = function(...)
+  local v, base = ...
+  if base == nil and v ~= nil then return (rawtonumber(v)) end
+  if select('#', ...) == 0 then raise(badarg(1, 'tonumber', 'value expected')) end
+  base = optint(base, 2, 'tonumber', 10, 3)
+  if base == 10 then return (rawtonumber(v)) end
+  if mtype(v) then v = numtostring(v)
+  elseif type(v) ~= 'string' then raise(badarg(1, 'tonumber', 'string expected, got ' .. argtype(1, ...))) end
+  if base < 2 or base > 36 then raise(badarg(2, 'tonumber', 'base out of range')) end
+  return strtoul51(v, base)
 end
 
 -- Lua 5.1's table functions 5.4 dropped (a table first; foreach and foreachi a function second).
@@ -647,6 +717,8 @@ real.setmetatable = function(...)
   if type(t) ~= 'table' then raise(nottable(1, 'setmetatable', ...)) end
   if mt ~= nil and type(mt) ~= 'table' then raise(badarg(2, 'setmetatable', 'nil or table expected')) end
   if protected[t] then error('Attempt to modify a readonly table', 0) end
+  local old = getmt(t)
+  if old ~= nil and rawget(old, '__metatable') ~= nil then raise('cannot change a protected metatable') end
   return rawsetmetatable(t, mt)
 end
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'cmsgpack',
