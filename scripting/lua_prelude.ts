@@ -223,11 +223,15 @@ local function tonumber51(narg, fname, ...)
   return n
 end
 
--- pairs and ipairs take a table only (5.4 takes any value, and pairs honours __pairs).
+-- pairs and ipairs take a table only (5.4 takes any value, and pairs honours __pairs: here only
+-- for the read-only views of the sandbox, which stand for Redis's read-only tables).
+-- The read-only views (made by 'readonly', below), weakly.
+local protected = setmetatable({}, {__mode = 'k'})
 local rawipairs = ipairs
 real.pairs = function(...)
   local t = ...
   if type(t) ~= 'table' then raise(nottable(1, 'pairs', ...)) end
+  if protected[t] then return getmt(t).__pairs(t) end
   return next, t, nil
 end
 ipairs = function(...)
@@ -682,7 +686,6 @@ real.__redis__err__handler = errh
 
 -- Read-only views (Redis 7 makes the globals and every library table read-only). rawset and
 -- setmetatable refuse them too.
-local protected = setmetatable({}, {__mode = 'k'})
 local function readonly(t, missing)
   local mt = {
     __newindex = function() error('Attempt to modify a readonly table', 2) end,
@@ -705,6 +708,35 @@ local function readonly(t, missing)
   local view = setmetatable({}, mt)
   protected[view] = true
   return view
+end
+-- next of a read-only view goes through the table it stands for.
+real.next = function(...)
+  local t, k = ...
+  if type(t) ~= 'table' then raise(nottable(1, 'next', ...)) end
+  if protected[t] then
+    local _, of = getmt(t).__pairs(t)
+    return next(of, k)
+  end
+  return next(t, k)
+end
+-- rawget of a read-only view reads the table it stands for; getmetatable of a library's view
+-- is nil (Redis's library tables have none), of the globals' view a table.
+real.rawget = function(...)
+  local t, k = ...
+  if type(t) ~= 'table' then raise(nottable(1, 'rawget', ...)) end
+  if select('#', ...) < 2 then raise(badarg(2, 'rawget', 'value expected')) end
+  if protected[t] then
+    local _, of = getmt(t).__pairs(t)
+    return rawget(of, k)
+  end
+  return rawget(t, k)
+end
+local rawgetmetatable = getmetatable
+real.getmetatable = function(...)
+  local v = ...
+  if select('#', ...) == 0 then raise(badarg(1, 'getmetatable', 'value expected')) end
+  if protected[v] then return getmt(v).__metatable or nil end
+  return rawgetmetatable(v)
 end
 local rawrawset, rawsetmetatable = rawset, setmetatable
 -- (Raised inside a C function in Redis: no position.)
