@@ -34,8 +34,8 @@
  *    bodies and the code section are encoded again (wasm_module.ts).
  *
  * 3. **Error texts** of the C library that 5.1 words differently ("invalid value" for a code
- *    string.char cannot take, "invalid option" for a conversion string.format does not know),
- *    written over 5.4's in the data (`ERROR_TEXTS`).
+ *    string.char cannot take, "invalid option" for a conversion string.format does not know,
+ *    "invalid capture index" without the index), written over 5.4's in the data (`ERROR_TEXTS`).
  *
  * 4. **Integer arguments.** A library function of Lua 5.1 reads an integer argument with
  *    lua_tointeger, which truncates a float toward zero (`string.sub('abcdef', 2, 4.5)` is "bcd",
@@ -110,7 +110,7 @@ const ERROR_TEXTS: [string, string][] = [
   ["invalid capture index %%%d", "invalid capture index"],
 ];
 
-/** `wasm` (wasmoon's Lua 5.4 module) with Lua 5.1's number text and integer arguments. */
+/** `wasm` (wasmoon's Lua 5.4 module) with the changes of the file comment, those that apply. */
 export function patchLuaModule(wasm: Uint8Array): PatchedLuaModule {
   let bytes: Uint8Array = wasm.slice();
   const skipped: string[] = [];

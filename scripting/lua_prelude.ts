@@ -90,7 +90,9 @@ string.format = host.cwrap(function(fmt, ...)
         error('invalid format (width or precision too long)', 0)
       end
       local conv = ssub(fmt, j, j)
-      if conv == 'a' or conv == 'A' then error("invalid option '%" .. conv .. "' to 'format'", 0) end
+      if conv == 'a' or conv == 'A' then
+        error("invalid option '%" .. conv .. "' to 'format'", 0)
+      end
       n = n + 1
       local a = args[n]
       local as = nil -- the conversion handed on, when not conv
@@ -191,13 +193,14 @@ gcinfo = function() return floor(collectgarbage('count')) end
 string.gfind = string.gmatch
 
 -- Lua 5.1's checks and results where 5.4's library functions differ: pairs and ipairs (of what
--- is not a table), math.max and math.min (of numeric strings), math.fmod (by an integer zero). Written in Lua (a call
--- through a C closure, host.cwrap, costs more): each raises its error at its caller's position,
--- as luaL_argerror does from a C function; called in a tail position (return f()), where a C
--- function keeps its caller's frame and a Lua one does not, the error has no position. The
--- checks return the error text, so that each stand-in raises it from its own frame (raise: at
--- the stand-in's caller; a bad-argument error names the function '?' when a C function such as
--- pcall called it, as luaL_argerror does).
+-- is not a table), tonumber with a base, math.max and math.min (of numeric strings), math.fmod
+-- (by an integer zero), the table functions 5.4 dropped, and (below) next, rawget, getmetatable
+-- and setmetatable. Written in Lua (a call through a C closure, host.cwrap, costs more): each
+-- raises its error at its caller's position, as luaL_argerror does from a C function; called in
+-- a tail position (return f()), where a C function keeps its caller's frame and a Lua one does
+-- not, the error has no position. The checks return the error text, so that each stand-in
+-- raises it from its own frame (raise: at the stand-in's caller; a bad-argument error names the
+-- function '?' when a C function such as pcall called it, as luaL_argerror does).
 local rawlen = rawlen
 local function argtype(narg, ...)
   if select('#', ...) < narg then return 'no value' end
@@ -219,7 +222,9 @@ end
 local function tonumber51(narg, fname, ...)
   local v = select(narg, ...)
   local n = type(v) == 'number' and v or type(v) == 'string' and rawtonumber(v) or nil
-  if n == nil then return nil, badarg(narg, fname, 'number expected, got ' .. argtype(narg, ...)) end
+  if n == nil then
+    return nil, badarg(narg, fname, 'number expected, got ' .. argtype(narg, ...))
+  end
   return n
 end
 
@@ -266,7 +271,9 @@ tonumber = function(...)
   base = optint(base, 2, 'tonumber', 10, 3)
   if base == 10 then return (rawtonumber(v)) end
   if mtype(v) then v = numtostring(v)
-  elseif type(v) ~= 'string' then raise(badarg(1, 'tonumber', 'string expected, got ' .. argtype(1, ...))) end
+  elseif type(v) ~= 'string' then
+    raise(badarg(1, 'tonumber', 'string expected, got ' .. argtype(1, ...)))
+  end
   if base < 2 or base > 36 then raise(badarg(2, 'tonumber', 'base out of range')) end
   return strtoul51(v, base)
 end
@@ -287,7 +294,9 @@ end
 local function iterargs(fname, ...)
   local t, f = ...
   if type(t) ~= 'table' then return nottable(1, fname, ...) end
-  if type(f) ~= 'function' then return badarg(2, fname, 'function expected, got ' .. argtype(2, ...)) end
+  if type(f) ~= 'function' then
+    return badarg(2, fname, 'function expected, got ' .. argtype(2, ...))
+  end
 end
 table.foreach = function(...)
   local e = iterargs('foreach', ...)
@@ -747,10 +756,14 @@ end
 real.setmetatable = function(...)
   local t, mt = ...
   if type(t) ~= 'table' then raise(nottable(1, 'setmetatable', ...)) end
-  if mt ~= nil and type(mt) ~= 'table' then raise(badarg(2, 'setmetatable', 'nil or table expected')) end
+  if mt ~= nil and type(mt) ~= 'table' then
+    raise(badarg(2, 'setmetatable', 'nil or table expected'))
+  end
   if protected[t] then error('Attempt to modify a readonly table', 0) end
   local old = getmt(t)
-  if old ~= nil and rawget(old, '__metatable') ~= nil then raise('cannot change a protected metatable') end
+  if old ~= nil and rawget(old, '__metatable') ~= nil then
+    raise('cannot change a protected metatable')
+  end
   return rawsetmetatable(t, mt)
 end
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'cmsgpack',

@@ -52,9 +52,9 @@ export let skippedLuaModulePatches: readonly string[] = [];
 
 /**
  * Runs `load` (wasmoon's start-up, which reads its .wasm and calls WebAssembly.instantiate with
- * the bytes) with the module's bytes given Redis's Lua 5.1 behaviours (scripting/lua_module_patch.ts)
- * on their way in. Only a module that exports lua_tointegerx is changed; the hook is gone once
- * `load` ends.
+ * the bytes) with the module's bytes given Redis's Lua 5.1 behaviours on their way in
+ * (scripting/lua_module_patch.ts). Only a module that exports lua_tointegerx is changed; the hook
+ * is gone once `load` ends.
  */
 export async function whilePatchingLuaModule<T>(load: () => Promise<T>): Promise<T> {
   const instantiate = WebAssembly.instantiate;
