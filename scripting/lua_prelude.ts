@@ -232,12 +232,19 @@ end
 -- for the read-only views of the sandbox, which stand for Redis's read-only tables).
 -- The read-only views (made by 'readonly', below), weakly.
 local protected = setmetatable({}, {__mode = 'k'})
+-- The table a read-only view stands for (its __pairs gives it); any other table itself.
+local function unviewed(t)
+  if protected[t] then
+    local _, of = getmt(t).__pairs(t)
+    return of
+  end
+  return t
+end
 local rawipairs = ipairs
 real.pairs = function(...)
   local t = ...
   if type(t) ~= 'table' then raise(nottable(1, 'pairs', ...)) end
-  if protected[t] then return getmt(t).__pairs(t) end
-  return next, t, nil
+  return next, unviewed(t), nil
 end
 ipairs = function(...)
   local t = ...
@@ -330,20 +337,17 @@ local function pick(fname, greater, ...)
   return r
 end
 -- (Two numbers and no third argument, or a nil one: 5.4's function.)
-math.max = function(...)
-  local a, b, c = ...
-  if c == nil and mtype(b) and mtype(a) then return (rawmax(a, b)) end
-  local r, e = pick('max', true, ...)
-  if e then raise(e) end
-  return r
+local function extremum(fname, greater, raw)
+  return function(...)
+    local a, b, c = ...
+    if c == nil and mtype(b) and mtype(a) then return (raw(a, b)) end
+    local r, e = pick(fname, greater, ...)
+    if e then raise(e) end
+    return r
+  end
 end
-math.min = function(...)
-  local a, b, c = ...
-  if c == nil and mtype(b) and mtype(a) then return (rawmin(a, b)) end
-  local r, e = pick('min', false, ...)
-  if e then raise(e) end
-  return r
-end
+math.max = extremum('max', true, rawmax)
+math.min = extremum('min', false, rawmin)
 -- fmod of doubles: x % 0 is NaN (5.4 raises for two integers).
 math.fmod = function(...)
   local a, b = ...
@@ -722,11 +726,7 @@ end
 real.next = function(...)
   local t, k = ...
   if type(t) ~= 'table' then raise(nottable(1, 'next', ...)) end
-  if protected[t] then
-    local _, of = getmt(t).__pairs(t)
-    return next(of, k)
-  end
-  return next(t, k)
+  return next(unviewed(t), k)
 end
 -- rawget of a read-only view reads the table it stands for; getmetatable of a library's view
 -- is nil (Redis's library tables have none), of the globals' view a table.
@@ -734,11 +734,7 @@ real.rawget = function(...)
   local t, k = ...
   if type(t) ~= 'table' then raise(nottable(1, 'rawget', ...)) end
   if select('#', ...) < 2 then raise(badarg(2, 'rawget', 'value expected')) end
-  if protected[t] then
-    local _, of = getmt(t).__pairs(t)
-    return rawget(of, k)
-  end
-  return rawget(t, k)
+  return rawget(unviewed(t), k)
 end
 local rawgetmetatable = getmetatable
 real.getmetatable = function(...)
