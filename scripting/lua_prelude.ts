@@ -69,7 +69,10 @@ string.format = host.cwrap(function(fmt, ...)
     if sbyte(fmt, j) == 37 then
       i = j + 1
     else
-      -- scanformat: at most 5 flags, 2 digits of width, 2 of precision.
+      -- The argument first ("no value"), then scanformat: at most 5 flags, 2 digits of width, 2
+      -- of precision.
+      n = n + 1
+      if n > args.n then error(sformat("bad argument #%d to '?' (no value)", n + 1), 0) end
       local f = j
       while j <= len and ('-+ #0'):find(ssub(fmt, j, j), 1, true) do j = j + 1 end
       if j - f > 5 then error('invalid format (repeated flags)', 0) end
@@ -93,9 +96,12 @@ string.format = host.cwrap(function(fmt, ...)
       if conv == 'a' or conv == 'A' then
         error("invalid option '%" .. conv .. "' to 'format'", 0)
       end
-      n = n + 1
       local a = args[n]
       local as = nil -- the conversion handed on, when not conv
+      -- %s and %q take a string or a number (luaL_checklstring), nothing else, no __tostring.
+      if (conv == 's' or conv == 'q') and type(a) ~= 'string' and not mtype(a) then
+        error(sformat("bad argument #%d to '?' (string expected, got %s)", n + 1, type(a)), 0)
+      end
       if mtype(a) == 'integer' then
         if conv == 's' or conv == 'q' then args[n] = numtostring(a) end
       elseif mtype(a) == 'float' then
@@ -134,6 +140,9 @@ local function optint(v, narg, fname, default, level)
   if v == nil then return default end
   local n = rawtonumber(v)
   if n == nil or (type(v) ~= 'number' and type(v) ~= 'string') then
+    -- (Under a pcall, a C function, the function has no name: '?'.)
+    local caller = level and dbg.getinfo(level, 'S')
+    if caller and caller.what == 'C' then fname = '?' end
     error(sformat("bad argument #%d to '%s' (number expected, got %s)", narg, fname, type(v)),
       level or 0)
   end
@@ -146,7 +155,14 @@ local function optint(v, narg, fname, default, level)
 end
 
 -- (A C function, through host.cwrap: errors at the caller's position, as the C original's.)
+-- (Its arguments checked in 5.1's order: the separator, the table, i, j.)
 table.concat = host.cwrap(function(t, sep, i, j)
+  if sep ~= nil and type(sep) ~= 'string' and not mtype(sep) then
+    error(sformat("bad argument #2 to '?' (string expected, got %s)", type(sep)), 0)
+  end
+  if type(t) ~= 'table' then
+    error(sformat("bad argument #1 to '?' (table expected, got %s)", type(t)), 0)
+  end
   i = optint(i, 3, 'concat', 1)
   j = optint(j, 4, 'concat', #t)
   local parts = {}
@@ -352,10 +368,12 @@ math.min = extremum('min', false, rawmin)
 math.fmod = function(...)
   local a, b = ...
   if not (mtype(a) and mtype(b)) then
+    -- (5.1's C evaluates fmod's two luaL_checknumber calls right to left: the second is checked
+    -- first.)
     local e, e2
     a, e = tonumber51(1, 'fmod', ...)
     b, e2 = tonumber51(2, 'fmod', ...)
-    if e or e2 then raise(e or e2) end
+    if e or e2 then raise(e2 or e) end
   end
   return (rawfmod(a + 0.0, b + 0.0))
 end

@@ -58,9 +58,11 @@ export function callWrapped(rt: LuaRuntime, L: number): number {
       rt.m._luaL_where(L, 1);
       const where = rt.toLatin1(L, -1) ?? "";
       const text = latin1(rt.toBytes(L, -2)!);
-      // The prelude's own position (a C function has none), and '?' for a name.
+      // The prelude's own position (a C function has none), and '?' for a name: the function's
+      // own name when Lua called it, '?' when a C function (pcall) did (luaL_argerror).
       let fixed = text.replace(/^prelude:\d+: /, "");
-      if (where !== "" && rt.type(L, LUA_REGISTRYINDEX - 2) === LUA_TSTRING) {
+      if (where === "") fixed = fixed.replace(/^(bad argument #\d+ to )'[^']*'/, "$1'?'");
+      else if (rt.type(L, LUA_REGISTRYINDEX - 2) === LUA_TSTRING) {
         fixed = fixed.replace("to '?'", `to '${rt.toLatin1(L, LUA_REGISTRYINDEX - 2)}'`);
       }
       if (fixed !== text) {

@@ -1483,6 +1483,74 @@ function generate(seed: number, count: number): string[] {
 const generated = generate(SEED, GENERATED);
 for (const s of generated) add(s, ["s", "kk"], ["a1", "a2"]);
 
+/**
+ * Library functions whose Lua 5.1 behaviour the node puts into Lua 5.4 (the prelude's stand-ins,
+ * the module's changes), called under pcall with arguments drawn from a pool: every result and
+ * error text, and how many results, as strings (a function or a table by its type only).
+ * Left out: the edges the README lists (table.insert/remove, integer '%' by zero, a string
+ * position of 2^32 or more, string.find from past the end, tostring()) and values that 5.1 cuts
+ * to a 32-bit int (NaN, infinities and 2^31 or more for string.char & co).
+ */
+function generateLibraryCalls(seed: number, count: number): string[] {
+  const rnd = prng(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const pick = <T>(xs: T[]): T => xs[int(xs.length)];
+  const values = [
+    ...["nil", "0", "1", "-1", "2", "3", "2.5", "-2.5", "10", "16", "36", "37", "true", "{}"],
+    ...["{1, 2, 3}", "{'a', 'b'}", "'10'", "'1.5'", "' 12 '", "'ff'", "'0x10'", "'x'", "''"],
+    ...["'abc'", "'a1b2'", "2^30", "-0.0"],
+  ];
+  const formats = ["'%d'", "'%5.2f'", "'%s'", "'%q'", "'%x'", "'%c'", "'%5s|%-5d'", "'%%'"]
+    .concat(["'%'", "'%y'", "'%05d'", "'%.3s'", "'%g'", "'%e'", "'%i'", "'%o'", "'%X'", "'%a'"])
+    .concat(["'%123d'", "'%1.123f'", "'%s %s'", "'x'"]);
+  const patterns = ["'a'", "'%d'", "'(a)'", "'.'", "''", "'[a-c]'", "'%s+'", "'^a'", "'b$'"]
+    .concat(["'('", "'%'", "'(%d)(%a)'"]);
+  const repls = ["'x'", "'%1'", "'%0'", "'%%'", "'%x'", "'%'", "'%2'", "'[%1]'", "''", "{a = 1}"];
+  const args = (n: number) => Array.from({ length: n }, () => pick(values));
+  const calls: (() => string)[] = [
+    () => ["tonumber", ...args(int(3))].join(", "),
+    () =>
+      ["tonumber", pick(["'ff'", "'10'", "' -7 '", "'z'", "'0x1F'", "12", "'1.5'"]), pick(values)]
+        .join(", "),
+    () => ["string.format", pick(formats), ...args(int(3))].join(", "),
+    () =>
+      ["string.gsub", pick(["'abc'", "'a1b2'", "'aaa'"]), pick(patterns), pick(repls)]
+        .concat(int(2) ? [pick(values)] : []).join(", "),
+    () =>
+      ["string.find", pick(["'abc'", "'a1b2'"]), pick(patterns)]
+        .concat(int(2) ? [pick(["1", "2", "-1", "-10", "'2'", "2.5"])] : []).join(", "),
+    () => [pick(["math.max", "math.min", "math.fmod"]), ...args(int(4))].join(", "),
+    () =>
+      [pick(["string.sub", "string.byte"]), pick(["'abcdef'", "''"]), ...args(int(3))]
+        .join(", "),
+    () =>
+      ["table.concat", pick(["{'a', 'b', 'c'}", "{1, 2.5, 'x'}", "{}"]), ...args(int(3))]
+        .join(", "),
+    () => ["select", ...args(1 + int(3))].join(", "),
+    () => ["unpack", pick(["{1, 2, 3}", "{}", "{'a', nil, 'c'}"]), ...args(int(3))].join(", "),
+    () =>
+      [pick(["pairs", "ipairs", "next", "rawget", "table.getn", "table.maxn"])]
+        .concat(args(int(3))).join(", "),
+    // (Not of a table: its text is its address.)
+    () => ["tostring", pick(values.filter((v) => !v.startsWith("{")))].join(", "),
+    () => ["setmetatable", pick(["{}", "1", "nil"]), pick(["{}", "1", "nil", "'x'"])].join(", "),
+  ];
+  const show = "local function show(v) local t = type(v) " +
+    "if t == 'string' or t == 'number' or t == 'boolean' or t == 'nil' then return tostring(v) end " +
+    "return t end ";
+  const out = new Set<string>();
+  while (out.size < count) {
+    out.add(
+      show +
+        `local function all(...) return select('#', ...), {...} end ` +
+        `local n, r = all(pcall(${pick(calls)()})) local out = {tostring(n)} ` +
+        `for i = 1, n do out[#out + 1] = show(r[i]) end return out`,
+    );
+  }
+  return [...out];
+}
+for (const s of generateLibraryCalls(SEED + 1, 120)) add(s);
+
 function sha1(s: string): string {
   return createHash("sha1").update(s).digest("hex");
 }
