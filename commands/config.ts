@@ -233,7 +233,15 @@ function configRewrite(ctx: Ctx): void {
 
 function configResetstat(ctx: Ctx): void {
   const { server } = ctx;
-  server.commandStats.clear();
+  // Zeroed in place (INFO commandstats skips an entry all zero, as Redis prints only commands
+  // with calls): an entry, once made, stays the same object (server.ts commandStat's cache).
+  for (const s of server.commandStats.values()) {
+    s.calls = 0;
+    s.usec = 0;
+    s.failed = 0;
+    s.rejected = 0;
+    s.histogram = undefined;
+  }
   server.errorStats.clear();
   const st = server.stats;
   st.totalConnections = 0;

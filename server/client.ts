@@ -94,7 +94,7 @@ export class Client implements Watcher, Subscriber, TrackedClient {
   lastName = "";
   /**
    * server/dispatch.ts `lookupCommand`'s last answer for a command without subcommands, reused
-   * while the client sends the same command (no result object allocated per request).
+   * while the client sends the same command (no table lookup, no result object per request).
    */
   lastLookup: { readonly def: CommandDef; readonly fullname: string } | null = null;
   /**

@@ -4,6 +4,7 @@
  * server/connection.ts's read-parse-dispatch-write loop.
  */
 
+import { monotonicMs } from "./monotonic_clock.ts";
 import { type DebugKnobs, defaultDebugKnobs } from "./debug_knobs.ts";
 import { Config, findDirective, formatConfigValue, noEffectSettings } from "./config.ts";
 import { Db, newExpiryClock } from "../keyspace/db.ts";
@@ -78,6 +79,8 @@ export interface ServerOptions {
   config?: Config;
   /** Wall clock in ms since the epoch (injected in tests). */
   now?: () => number;
+  /** Monotonic clock in ms for commands' durations (injected in tests). */
+  commandClockMs?: () => number;
   logger?: Logger;
   /** XState inspection callback for the cluster actors (cli.ts --inspect; actors/inspect.ts). */
   inspect?: (event: InspectionEvent) => void;
@@ -136,6 +139,9 @@ export class Server
     writesProcessed: 0,
   };
   readonly commandStats = new Map<string, CommandStat>();
+  /** `commandStat`'s last answer (an entry stays in `commandStats` once made). */
+  private lastStatName = "";
+  private lastStat: CommandStat | null = null;
   /** Error replies per error code (INFO errorstats); at most 128 codes, as Redis. */
   readonly errorStats = new Map<string, number>();
   /**
@@ -210,12 +216,14 @@ export class Server
   readonly cronClock = new CronClock(() => performance.now(), SERVER_CRON_PERIOD_MS);
   private stopped = false;
   readonly now: () => number;
+  readonly commandClockMs: () => number;
   /** XState inspection callback for the cluster actors (visualizer), if any. */
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
 
   constructor(opts: ServerOptions = {}) {
     this.config = opts.config ?? new Config();
     this.now = opts.now ?? Date.now;
+    this.commandClockMs = opts.commandClockMs ?? monotonicMs;
     this.inspect = opts.inspect;
     this.log = opts.logger ?? new Logger(this.now);
     this.log.level = this.config.getString("loglevel") as LogLevel;
@@ -448,10 +456,13 @@ export class Server
 
   /** The stats of `fullname`, created at its first call or refusal. */
   private commandStat(fullname: string): CommandStat {
+    if (fullname === this.lastStatName) return this.lastStat!;
     let s = this.commandStats.get(fullname);
     if (s === undefined) {
       this.commandStats.set(fullname, s = { calls: 0, usec: 0, failed: 0, rejected: 0 });
     }
+    this.lastStatName = fullname;
+    this.lastStat = s;
     return s;
   }
 

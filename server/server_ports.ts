@@ -54,6 +54,8 @@ export interface SlowlogEntry {
 /** The injected wall clock, ms since the epoch. */
 export interface ClockPort {
   readonly now: () => number;
+  /** Monotonic ms, for commands' durations (server/monotonic_clock.ts; injected in tests). */
+  readonly commandClockMs: () => number;
 }
 
 /** The server's log. */

@@ -40,14 +40,17 @@ function nodeArgs(directives: Record<string, string>, port: number, dir: string)
 }
 
 /** Start a node inside the test process. `directives` are redis.conf names and values. */
-export async function startNode(directives: Record<string, string> = {}): Promise<InProcessNode> {
+export async function startNode(
+  directives: Record<string, string> = {},
+  clocks: { commandClockMs?: () => number } = {},
+): Promise<InProcessNode> {
   const dir = directives.dir ?? await tempDir();
   const port = directives.port ? Number(directives.port) : freePort();
   const config = new Config();
   config.load(null, nodeArgs(directives, port, dir));
   const logger = new Logger();
   logger.quiet = true;
-  const server = new Server({ config, logger });
+  const server = new Server({ config, logger, ...clocks });
   try {
     await server.start();
   } catch (e) {
