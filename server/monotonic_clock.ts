@@ -8,8 +8,8 @@
  * (INFO commandstats, SLOWLOG, LATENCY), as Redis's call() reads getMonotonicUs() around each
  * command. Inside the node's dispatch path Deno's `performance.now()` (a brand check, then an op
  * that fills a buffer) costs ~170 ns a call; `clock_gettime` through FFI ~45 ns. Measured
- * in-process, batches of 16 pipelined requests through `dispatch`: PING 342 -> 212 ns a command,
- * SET 665 -> 534 (bench/README.md).
+ * in-process, batches of 16 pipelined requests through `dispatch` (bench/dispatch_probe.ts): PING
+ * 342 -> 212 ns a command, SET 665 -> 534 (bench/README.md).
  */
 
 /** Which clock `monotonicMs` reads. */
