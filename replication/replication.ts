@@ -232,9 +232,16 @@ export class Replication {
   /** Is min-replicas-to-write set (with a min-replicas-max-lag)? INFO shows the count then. */
   get minReplicasActive(): boolean {
     const cfg = this.server.config;
-    return cfg.getNumber("min-replicas-to-write") !== 0 &&
-      cfg.getNumber("min-replicas-max-lag") !== 0;
+    // Read for every write command: the directives again only once the config has changed.
+    if (cfg.generation !== this.minReplicasReadAt) {
+      this.minReplicasReadAt = cfg.generation;
+      this.minReplicasOn = cfg.getNumber("min-replicas-to-write") !== 0 &&
+        cfg.getNumber("min-replicas-max-lag") !== 0;
+    }
+    return this.minReplicasOn;
   }
+  private minReplicasReadAt = -1;
+  private minReplicasOn = false;
 
   /** checkGoodReplicasStatus: may a write run here? (Always on a replica.) */
   enoughGoodReplicas(): boolean {

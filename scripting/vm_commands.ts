@@ -17,8 +17,10 @@ const LUA_VM_COMMANDS = new Set([
 
 /** `fullname` as dispatch names it: `eval`, `function|load`. */
 export function usesLuaVm(fullname: string): boolean {
-  // Each of them starts with 'e', 'f' or 's': one character code decides for most commands.
+  // EVAL* and FCALL* start with 'e' or 'f': one character code decides for most commands.
   const c = fullname.charCodeAt(0);
-  if (c !== 101 && c !== 102 && c !== 115) return false;
-  return LUA_VM_COMMANDS.has(fullname) || fullname.startsWith("function|");
+  if (c === 101 || c === 102) {
+    return LUA_VM_COMMANDS.has(fullname) || fullname.startsWith("function|");
+  }
+  return fullname === "script|load";
 }

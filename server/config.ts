@@ -1470,6 +1470,14 @@ export function splitConfigLine(line: string): string[] | null {
 /** Runtime configuration: the current value of every directive. */
 export class Config {
   private values = new Map<string, ConfigValue>();
+  /**
+   * Counts the changes to any directive's value: what reads a directive on the hot path keeps its
+   * value while this stays the same (replication/replication.ts minReplicasActive).
+   */
+  get generation(): number {
+    return this.changes;
+  }
+  private changes = 0;
   /** The config file this server was started with (for CONFIG REWRITE), if any. */
   file: string | null = null;
   /** `user <name> <rules...>` directives: [name, ...rules], loaded by the ACL at startup. */
@@ -1480,7 +1488,7 @@ export class Config {
   private saveLoaded = false;
 
   constructor() {
-    for (const d of DIRECTIVES) this.values.set(d.name, d.default);
+    for (const d of DIRECTIVES) this.put(d.name, d.default);
   }
 
   get(name: string): ConfigValue {
@@ -1511,15 +1519,20 @@ export class Config {
     if (!d) return "Bad directive or wrong number of arguments";
     const r = parseDirectiveValue(d, args, this.get(d.name));
     if ("error" in r) return r.error;
-    this.values.set(d.name, r.value);
+    this.put(d.name, r.value);
     return null;
+  }
+
+  private put(name: string, value: ConfigValue): void {
+    this.values.set(name, value);
+    this.changes++;
   }
 
   /** Set a directive to an already-validated value. */
   setValue(name: string, value: ConfigValue): void {
     const d = findDirective(name);
     if (!d) throw new Error(`unknown config directive ${name}`);
-    this.values.set(d.name, value);
+    this.put(d.name, value);
   }
 
   entries(): [Directive, ConfigValue][] {
@@ -1588,13 +1601,13 @@ export class Config {
       }
       if (d.name === "bind") {
         // bind takes any number of addresses (none: listen nowhere).
-        this.values.set("bind", argv.slice(1).join(" "));
+        this.put("bind", argv.slice(1).join(" "));
         continue;
       }
       if (d.name === "replicaof" && argv.length === 3) {
         // config.c loadServerConfigFromString: `replicaof <host> <port>` (also what CONFIG
         // REWRITE writes); held as one "host port" value, as `--replicaof "host port"` gives.
-        this.values.set("replicaof", `${argv[1]} ${argv[2]}`);
+        this.put("replicaof", `${argv[1]} ${argv[2]}`);
         continue;
       }
       const r = parseDirectiveValue(d, argv.slice(1), this.get(d.name));
@@ -1614,7 +1627,7 @@ export class Config {
           fromFile,
         );
       }
-      this.values.set(d.name, r.value);
+      this.put(d.name, r.value);
     }
   }
 }
