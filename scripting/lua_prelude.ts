@@ -364,7 +364,8 @@ local function extremum(fname, greater, raw)
 end
 math.max = extremum('max', true, rawmax)
 math.min = extremum('min', false, rawmin)
--- fmod of doubles: x % 0 is NaN (5.4 raises for two integers).
+-- fmod of doubles: x % 0 is NaN (5.4 raises for two integers). As doubles by '* 1.0', which
+-- keeps a -0 (fmod(-0, y) is -0; '+ 0.0' would make it 0).
 math.fmod = function(...)
   local a, b = ...
   if not (mtype(a) and mtype(b)) then
@@ -375,7 +376,7 @@ math.fmod = function(...)
     b, e2 = tonumber51(2, 'fmod', ...)
     if e or e2 then raise(e2 or e) end
   end
-  return (rawfmod(a + 0.0, b + 0.0))
+  return (rawfmod(a * 1.0, b * 1.0))
 end
 math.mod = math.fmod
 

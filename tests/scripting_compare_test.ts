@@ -618,6 +618,7 @@ const libs: string[] = [
   `return math.fmod(-7.5, 2)`,
   `return math.mod(7, 0)`,
   `return tostring(math.fmod(7, 0))`,
+  `return tostring(math.fmod(-0.0, -1))`,
   `return {tostring(nil), tostring(12), tostring(1.5), tostring(true)}`,
   `local t = setmetatable({}, {__pairs = function() return function() return nil end end}) local n = 0 for k in pairs({1,2}) do n = n + 1 end return n`,
   `local ok, e = pcall(ipairs) return e`,
