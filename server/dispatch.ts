@@ -417,8 +417,9 @@ function failedNow(client: Client): boolean {
 
 /**
  * The command clock (call()'s ustime() pair; server/monotonic_clock.ts) costs ~45 ns a read
- * (~170 ns where it is performance.now()), so within one synchronous run of a client's pipelined requests (`runInputBatch`) a command's start is the
- * previous command's end, read once: one clock read per command instead of two. The gap between
+ * (~170 ns where it is performance.now()), so within one synchronous run of a client's pipelined
+ * requests (`runInputBatch`) a command's start is the previous command's end, read once: one
+ * clock read per command instead of two. The gap between
  * them is the next request's parsing and processCommand checks, well under a microsecond.
  * The carried reading and the nesting depth live on the client (`Client.carriedClockMs`,
  * `inInputBatch`, `callDepth`), not in this module: several servers run in one process (tests),
