@@ -81,7 +81,8 @@ string.format = host.cwrap(function(fmt, ...)
         j = j + 1
         digits = digits + 1
       end
-      if sbyte(fmt, j) == 46 then
+      local precision = sbyte(fmt, j) == 46
+      if precision then
         j = j + 1
         digits = 0
         while digits < 2 and (sbyte(fmt, j) or 0) >= 48 and sbyte(fmt, j) <= 57 do
@@ -112,6 +113,20 @@ string.format = host.cwrap(function(fmt, ...)
         elseif conv == 's' or conv == 'q' then
           args[n] = numtostring(a)
         end
+      end
+      -- 5.1 formats each item with sprintf and keeps it up to its first NUL (strlen): a %c of a
+      -- zero byte adds nothing (nor what follows it: a left-justified one's padding), and a %s
+      -- of a string holding a NUL ends there, unless it went whole (no precision, 100 bytes or
+      -- more). (5.4 keeps the NUL, and refuses such a %s with modifiers.)
+      if conv == 'c' and mtype(args[n]) and args[n] % 256 == 0 then
+        local item = format(ssub(fmt, p, j - 1) .. 'c', 1)
+        args[n] = ssub(item, 1, item:find('\1', 1, true) - 1)
+        pieces = pieces or {}
+        pieces[#pieces + 1] = ssub(fmt, copied, p - 1) .. '%s'
+        copied = j + 1
+      elseif conv == 's' and type(args[n]) == 'string' and (precision or #args[n] < 100) then
+        local z = args[n]:find('\0', 1, true)
+        if z then args[n] = ssub(args[n], 1, z - 1) end
       end
       if conv == 'u' then as = 'd' end
       if conv == 'q' and type(args[n]) == 'string' then

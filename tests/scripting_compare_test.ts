@@ -489,6 +489,10 @@ const libs: string[] = [
   `return string.format('%g', 0.1)`,
   `return string.format('%5s|%-5s|', 'a', 'b')`,
   `return string.format('%c%c', 65, 66)`,
+  // 5.1 keeps each formatted item up to its first NUL: %c of a zero byte, %s of a string with one.
+  `return string.format('[%c|%3c|%-3c]', 0, 256, -256) .. string.format('%c%c', 65, 0) .. 'x'`,
+  `return {string.format('[%5s]', 'a\0b'), string.format('%s', 'a\0b'), string.format('%.2s', 'a\0b')}`,
+  `return string.format('%s|', string.rep('x', 100) .. '\0y')`,
   `return string.format('%%')`,
   `return string.format('%.3f', 2/3)`,
   `return string.format('%i', 5)`,
