@@ -15,12 +15,14 @@ const LUA_VM_COMMANDS = new Set([
   "script|load",
 ]);
 
+const FUNCTION_PREFIX = "function|";
+
+/** The first characters of those names: one character code decides for most commands. */
+const LEADS = new Uint8Array(256);
+for (const name of [...LUA_VM_COMMANDS, FUNCTION_PREFIX]) LEADS[name.charCodeAt(0) & 255] = 1;
+
 /** `fullname` as dispatch names it: `eval`, `function|load`. */
 export function usesLuaVm(fullname: string): boolean {
-  // EVAL* and FCALL* start with 'e' or 'f': one character code decides for most commands.
-  const c = fullname.charCodeAt(0);
-  if (c === 101 || c === 102) {
-    return LUA_VM_COMMANDS.has(fullname) || fullname.startsWith("function|");
-  }
-  return fullname === "script|load";
+  if (LEADS[fullname.charCodeAt(0) & 255] === 0) return false;
+  return LUA_VM_COMMANDS.has(fullname) || fullname.startsWith(FUNCTION_PREFIX);
 }

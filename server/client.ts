@@ -96,7 +96,11 @@ export class Client implements Watcher, Subscriber, TrackedClient {
    * server/dispatch.ts `lookupCommand`'s last answer for a command without subcommands, reused
    * while the client sends the same command (no table lookup, no result object per request).
    */
-  lastLookup: { readonly def: CommandDef; readonly fullname: string } | null = null;
+  lastLookup: {
+    readonly def: CommandDef;
+    readonly fullname: string;
+    readonly guard: string | undefined;
+  } | null = null;
   /**
    * server/dispatch.ts's command clock, carried between the top-level commands of this client's
    * synchronous run of requests (`runInputBatch`): a command's start is the previous one's end.

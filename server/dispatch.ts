@@ -89,7 +89,7 @@ export function lookupCommand(
   server: CommandHost,
   argv: Uint8Array[],
   client?: Client,
-): { readonly def: CommandDef; readonly fullname: string } | { error: string } {
+): ResolvedCommand | { error: string } {
   const name = client === undefined ? lower(argv[0]) : commandName(client, argv[0]);
   // The client's last command again (a pipeline of one command): the table is the server's,
   // made once, so the name still resolves to the same definition.
@@ -104,15 +104,26 @@ export function lookupCommand(
     };
   }
   if (def.subcommands === undefined) {
-    if (client === undefined) return { def, fullname: name };
-    return client.lastLookup = { def, fullname: name };
+    if (client === undefined) return resolved(def, name);
+    return client.lastLookup = resolved(def, name);
   }
   // A container with its own handler (COMMAND) also runs bare.
-  if (argv.length < 2) return def.handler ? { def, fullname: name } : { error: E.wrongArity(name) };
+  if (argv.length < 2) return def.handler ? resolved(def, name) : { error: E.wrongArity(name) };
   const subName = lower(argv[1]);
   const sub = def.subcommands.find((s) => s.name === subName);
   if (sub === undefined) return { error: E.unknownSubcommand(str(argv[1]), name) };
-  return { def: sub, fullname: `${name}|${subName}` };
+  return resolved(sub, `${name}|${subName}`);
+}
+
+/** A command resolved: its definition, full name and CMD_PROTECTED guard (the directive). */
+export interface ResolvedCommand {
+  readonly def: CommandDef;
+  readonly fullname: string;
+  readonly guard: string | undefined;
+}
+
+function resolved(def: CommandDef, fullname: string): ResolvedCommand {
+  return { def, fullname, guard: PROTECTED_COMMANDS.get(fullname) };
 }
 
 function arityOk(def: CommandDef, argc: number): boolean {
@@ -229,8 +240,7 @@ function dispatchCommand(
     return;
   }
   // CMD_PROTECTED (DEBUG, MODULE LOAD/LOADEX/UNLOAD): only as enable-*-command allows.
-  const c0 = fullname.charCodeAt(0); // 'd' or 'm': the table's lookup only for those
-  const guard = c0 === 100 || c0 === 109 ? PROTECTED_COMMANDS.get(fullname) : undefined;
+  const guard = found.guard;
   if (guard !== undefined && !allowProtectedAction(server.config.getString(guard), client)) {
     if (client.multi !== null) client.multiError = true;
     server.recordRejected(fullname);
