@@ -9,6 +9,8 @@
  * that is not active at a constant address) gives null, never a partial answer.
  */
 
+import { concatBytes } from "../protocol/bytes.ts";
+
 /** A section's id, where it begins (its id byte), and where its payload is. */
 export interface Section {
   id: number;
@@ -156,25 +158,21 @@ export function withFunctionBodies(
   const bodies = functionBodies(wasm);
   const code = all?.find((s) => s.id === SECTION_CODE);
   if (bodies === null || code === undefined) return null;
-  const parts: ArrayLike<number>[] = [uleb(bodies.length)];
+  const parts: Uint8Array[] = [Uint8Array.from(uleb(bodies.length))];
+  let payloadBytes = parts[0].length;
   for (const b of bodies) {
     const body = replaced.get(b.index) ?? wasm.subarray(b.start, b.end);
-    parts.push(uleb(body.length), body);
+    const size = Uint8Array.from(uleb(body.length));
+    parts.push(size, body);
+    payloadBytes += size.length + body.length;
   }
-  let payloadBytes = 0;
-  for (const p of parts) payloadBytes += p.length;
   // The code section's size is encoded again, after its id.
-  const head = wasm.subarray(0, code.at + 1);
-  const tail = wasm.subarray(code.end);
-  parts.unshift(head, uleb(payloadBytes));
-  parts.push(tail);
-  const out = new Uint8Array(head.length + uleb(payloadBytes).length + payloadBytes + tail.length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([
+    wasm.subarray(0, code.at + 1),
+    Uint8Array.from(uleb(payloadBytes)),
+    ...parts,
+    wasm.subarray(code.end),
+  ]);
 }
 
 /** Unsigned LEB128 of a non-negative number below 2^32. */
