@@ -55,6 +55,15 @@ local format = sformat
 local QUOTE51 = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\\n', ['\r'] = '\\r', ['\0'] = '\\000'}
 local function quote51(s) return '"' .. s:gsub('[\\"\n\r%z]', QUOTE51) .. '"' end
 local sbyte, ssub = string.byte, string.sub
+-- Past at most two decimal digits from j (scanformat's width or precision).
+local function twodigits(fmt, j)
+  for _ = 1, 2 do
+    local c = sbyte(fmt, j) or 0
+    if c < 48 or c > 57 then break end
+    j = j + 1
+  end
+  return j
+end
 string.format = host.cwrap(function(fmt, ...)
   local args = tpack(...)
   if type(fmt) ~= 'string' then return format(fmt, ...) end
@@ -76,20 +85,9 @@ string.format = host.cwrap(function(fmt, ...)
       local f = j
       while j <= len and ('-+ #0'):find(ssub(fmt, j, j), 1, true) do j = j + 1 end
       if j - f > 5 then error('invalid format (repeated flags)', 0) end
-      local digits = 0
-      while digits < 2 and (sbyte(fmt, j) or 0) >= 48 and sbyte(fmt, j) <= 57 do
-        j = j + 1
-        digits = digits + 1
-      end
+      j = twodigits(fmt, j)
       local precision = sbyte(fmt, j) == 46
-      if precision then
-        j = j + 1
-        digits = 0
-        while digits < 2 and (sbyte(fmt, j) or 0) >= 48 and sbyte(fmt, j) <= 57 do
-          j = j + 1
-          digits = digits + 1
-        end
-      end
+      if precision then j = twodigits(fmt, j + 1) end
       if (sbyte(fmt, j) or 0) >= 48 and sbyte(fmt, j) <= 57 then
         error('invalid format (width or precision too long)', 0)
       end
@@ -98,7 +96,9 @@ string.format = host.cwrap(function(fmt, ...)
         error("invalid option '%" .. conv .. "' to 'format'", 0)
       end
       local a = args[n]
-      local as = nil -- the conversion handed on, when not conv
+      -- The conversion handed on, when not conv, and where fmt's part before it ends (the spec's
+      -- flags and width kept, or not).
+      local as, upto = nil, j - 1
       -- %s and %q take a string or a number (luaL_checklstring), nothing else, no __tostring.
       if (conv == 's' or conv == 'q') and type(a) ~= 'string' and not mtype(a) then
         error(sformat("bad argument #%d to '?' (string expected, got %s)", n + 1, type(a)), 0)
@@ -121,9 +121,7 @@ string.format = host.cwrap(function(fmt, ...)
       if conv == 'c' and mtype(args[n]) and args[n] % 256 == 0 then
         local item = format(ssub(fmt, p, j - 1) .. 'c', 1)
         args[n] = ssub(item, 1, item:find('\1', 1, true) - 1)
-        pieces = pieces or {}
-        pieces[#pieces + 1] = ssub(fmt, copied, p - 1) .. '%s'
-        copied = j + 1
+        as, upto = 's', p -- the item as it came out, by a plain %s
       elseif conv == 's' and type(args[n]) == 'string' and (precision or #args[n] < 100) then
         local z = args[n]:find('\0', 1, true)
         if z then args[n] = ssub(args[n], 1, z - 1) end
@@ -135,7 +133,7 @@ string.format = host.cwrap(function(fmt, ...)
       end
       if as ~= nil then
         pieces = pieces or {}
-        pieces[#pieces + 1] = ssub(fmt, copied, j - 1) .. as
+        pieces[#pieces + 1] = ssub(fmt, copied, upto) .. as
         copied = j + 1
       end
       i = j + 1
